@@ -1,0 +1,74 @@
+"""mi-coder: code counselling and supervision sessions with Motivational Interviewing behaviour codes.
+
+The pipeline, one module a stage::
+
+    readers   files -> Session / Turn records (roles assigned)
+    segment   turns -> utterances (spaCy, blank English + our splitter)
+    coder     utterances -> MITI 4.2.1 / MISC codes with confidences
+    scoring   codes -> MITI summary scores, engagement and empathy indicators
+    tables    sessions -> utterances / turns / sessions tables (pandas, CSV, JSONL, Parquet)
+
+Quick start::
+
+    import mi_coder
+    session = mi_coder.read_transcript("data/examples/probation_session.txt")
+    mi_coder.segment([session])
+    frames = mi_coder.to_frames([session])   # {"utterances": DataFrame, "turns": ..., "sessions": ...}
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from .errors import InputError, MiCoderError, ModelError, RoleError, UsageError
+from .records import CLIENT, OTHER, PRACTITIONER, Session, Turn, Utterance
+
+__version__ = "0.1.0"
+
+__all__ = [
+    "CLIENT", "OTHER", "PRACTITIONER", "InputError", "MiCoderError", "ModelError", "RoleError", "Session",
+    "Turn", "UsageError", "Utterance", "__version__", "read_transcript", "read_sessions", "segment",
+    "to_frames", "load_coder",
+]
+
+
+def read_transcript(path: Any, **options: Any) -> Session:
+    """Read a single-session transcript file into a Session (see ``read_sessions`` for multi-session tables)."""
+    from .readers import read_transcript as _read
+
+    sessions = _read(path, **options)
+    if len(sessions) != 1:
+        raise InputError(str(path), f"holds {len(sessions)} sessions; use mi_coder.read_sessions() for it")
+    return sessions[0]
+
+
+def read_sessions(path: Any, **options: Any) -> list[Session]:
+    """Read a transcript file into one Session per session it holds."""
+    from .readers import read_transcript as _read
+
+    return _read(path, **options)
+
+
+def segment(sessions: Any, **kwargs: Any) -> list[Session]:
+    """Split every turn into utterances (in place); accepts one Session or many."""
+    from .segment import segment as _segment
+
+    if isinstance(sessions, Session):
+        sessions = [sessions]
+    return _segment(sessions, **kwargs)
+
+
+def to_frames(sessions: Any, **kwargs: Any) -> dict:
+    """The utterances / turns / sessions tables as pandas DataFrames; accepts one Session or many."""
+    from .tables import to_frames as _to_frames
+
+    if isinstance(sessions, Session):
+        sessions = [sessions]
+    return _to_frames(sessions, **kwargs)
+
+
+def load_coder(path: Any = None, *, trust: bool = False) -> Any:
+    """Load a coder model folder (the shipped default when ``path`` is None), hashes verified first."""
+    from .model_store import load_coder as _load
+
+    return _load(path, trust=trust)

@@ -1,0 +1,36 @@
+"""One error hierarchy for mi-coder.
+
+Library code raises these; only the CLI catches them and turns them into a one-line message and an
+exit code. Anything else that escapes is a bug in mi-coder, not a user mistake.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+
+class MiCoderError(Exception):
+    """Base class of every error that is the user's input or environment, not a bug."""
+
+    exit_code = 2
+
+
+class InputError(MiCoderError):
+    """A transcript or table cannot be read as asked: names the file and the problem."""
+
+    def __init__(self, path: str | Path | None, problem: str) -> None:
+        self.path = str(path) if path is not None else None
+        self.problem = problem
+        super().__init__(f"{self.path}: {problem}" if self.path else problem)
+
+
+class RoleError(InputError):
+    """The practitioner and client cannot be told apart in a transcript."""
+
+
+class ModelError(MiCoderError):
+    """A model folder is missing, incomplete, or fails its integrity check."""
+
+
+class UsageError(MiCoderError):
+    """Arguments that do not fit together."""

@@ -1,0 +1,145 @@
+"""Assigning practitioner/client roles to speakers.
+
+Roles come, in order of trust, from the user (``--practitioner``/``--client``), from the speaker label's
+vocabulary ("PO", "Therapist", "Probationer"...), and, when neither decides (``SPEAKER_00``, full names),
+from the text: practitioners ask more questions and say "you" more; clients say "I" more. An inferred
+assignment is reported with a warning, because it can be wrong.
+"""
+
+from __future__ import annotations
+
+import re
+import warnings
+from collections.abc import Mapping, Sequence
+
+from .errors import RoleError
+from .records import CLIENT, OTHER, PRACTITIONER
+
+PRACTITIONER_WORDS = frozenset(
+    """therapist counsellor counselor clinician officer po agent interviewer coach nurse doctor dr
+    practitioner provider caseworker manager worker physician facilitator psychologist psychiatrist
+    interventionist pharmacist consultant supervisor mi interviewer staff trainer advisor adviser
+    educator midwife gp clinic np pa rn lcsw therapist's host moderator""".split()
+)
+CLIENT_WORDS = frozenset(
+    """client patient probationer participant parolee interviewee offender resident student youth
+    parent caller member supervisee defendant consumer customer respondent mother father mom dad
+    guardian teen adolescent pt cl""".split()
+)
+# Single-letter and short abbreviations only count when they are the whole label.
+PRACTITIONER_ABBREV = frozenset({"t", "th", "ther", "p.o.", "po", "c.m.", "cm", "i", "int", "mi", "dr", "n"})
+CLIENT_ABBREV = frozenset({"c", "cl", "pt", "p", "r", "s", "ie"})
+
+_WORD = re.compile(r"[a-z']+")
+_QUESTION_START = re.compile(
+    r"^(?:so,? )?(?:what|how|why|when|where|who|which|do|does|did|are|is|was|were|can|could|would|will|have|has|tell me)\b"
+)
+
+
+def role_from_label(label: str) -> str | None:
+    """The role a speaker label names, or None when the label alone does not decide."""
+    low = label.strip().lower()
+    compact = low.replace(" ", "")
+    if compact in PRACTITIONER_ABBREV:
+        return PRACTITIONER
+    if compact in CLIENT_ABBREV:
+        return CLIENT
+    words = set(_WORD.findall(low))
+    if low in ("case manager", "social worker", "probation officer", "parole officer"):
+        return PRACTITIONER
+    is_p = bool(words & PRACTITIONER_WORDS)
+    is_c = bool(words & CLIENT_WORDS)
+    if is_p and not is_c:
+        return PRACTITIONER
+    if is_c and not is_p:
+        return CLIENT
+    return None
+
+
+def practitioner_score(texts: Sequence[str]) -> float:
+    """How practitioner-like a speaker's talk is: questions and 'you' up, 'I' down."""
+    n_words = 0
+    you = i_words = 0
+    questions = 0
+    n_turns = max(len(texts), 1)
+    for text in texts:
+        low = text.lower()
+        words = _WORD.findall(low)
+        n_words += len(words)
+        you += sum(w in ("you", "your", "you're", "yourself") for w in words)
+        i_words += sum(w in ("i", "i'm", "my", "me", "i've", "i'd", "myself") for w in words)
+        if "?" in text or _QUESTION_START.match(low.strip()):
+            questions += 1
+    n_words = max(n_words, 1)
+    return questions / n_turns + 5.0 * (you - i_words) / n_words
+
+
+def assign_roles(
+    speaker_texts: Mapping[str, Sequence[str]],
+    *,
+    source: str,
+    practitioner: str | None = None,
+    client: str | None = None,
+) -> dict[str, str]:
+    """Map every speaker to ``practitioner``, ``client`` or ``other``.
+
+    ``speaker_texts`` maps each speaker (in order of appearance) to the texts of their turns.
+    Raises RoleError when the transcript cannot hold a practitioner and a client.
+    """
+    speakers = list(speaker_texts)
+    if not speakers:
+        raise RoleError(source, "no speaker turns found")
+    for name, flag in ((practitioner, "--practitioner"), (client, "--client")):
+        if name is not None and name not in speaker_texts:
+            known = ", ".join(repr(s) for s in speakers)
+            raise RoleError(source, f"{flag} {name!r} is not a speaker here (speakers: {known})")
+    if len(speakers) == 1:
+        raise RoleError(
+            source,
+            f"only one speaker ({speakers[0]!r}) found; coding needs a practitioner and a client "
+            "(is the transcript diarized?)",
+        )
+    roles: dict[str, str] = {}
+    for s in speakers:
+        if s == practitioner:
+            roles[s] = PRACTITIONER
+        elif s == client:
+            roles[s] = CLIENT
+        elif practitioner is None and client is None:
+            roles[s] = role_from_label(s) or ""
+        else:
+            roles[s] = ""
+    words = {s: sum(len(t.split()) for t in speaker_texts[s]) for s in speakers}
+    undecided = [s for s in speakers if not roles[s]]
+    has_p = PRACTITIONER in roles.values()
+    has_c = CLIENT in roles.values()
+    inferred: list[str] = []
+    if not has_p:
+        if not undecided:
+            raise RoleError(source, "no practitioner found among speakers; name one with --practitioner")
+        if len(undecided) > 2 and not has_c:
+            raise RoleError(
+                source,
+                f"{len(undecided)} speakers with no role labels ({', '.join(undecided)}); "
+                "name them with --practitioner NAME [--client NAME]",
+            )
+        best = max(undecided, key=lambda s: (practitioner_score(speaker_texts[s]), words[s]))
+        roles[best] = PRACTITIONER
+        inferred.append(f"{best!r} as practitioner")
+        undecided.remove(best)
+    if not has_c:
+        if not undecided:
+            raise RoleError(source, "no client found among speakers; name one with --client")
+        best = max(undecided, key=lambda s: words[s])  # the most talkative of the rest
+        roles[best] = CLIENT
+        inferred.append(f"{best!r} as client")
+        undecided.remove(best)
+    for s in undecided:
+        roles[s] = OTHER
+    if inferred:
+        warnings.warn(
+            f"{source}: roles inferred from the text ({', '.join(inferred)}); "
+            "check them, or set them with --practitioner NAME",
+            stacklevel=2,
+        )
+    return roles

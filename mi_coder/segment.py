@@ -1,0 +1,202 @@
+"""Splitting turns into utterances with a spaCy pipeline (``spacy.blank("en")`` + our component).
+
+The ``mi_utterance_splitter`` component sets sentence starts for spoken transcripts:
+
+* sentence punctuation (``. ? ! ;`` and ellipses before a new capitalised sentence) ends an utterance;
+* ``--`` interruptions end an utterance when a new capitalised sentence follows a non-trivial fragment
+  ("It looks like you put-- You drink four times a week"), but not a false start ("I was-- I was");
+* a stretch that is only fillers or backchannels ("Okay.", "Mm-hmm.", "So, um,") joins the utterance
+  that follows it in the same turn, and a trailing fragment ("and-") joins the one before;
+* long stretches with no punctuation (automatic captions) are split before clause openers ("so", "but",
+  "what", "do you"...), so an 80-word unpunctuated turn does not come out as one utterance.
+
+Utterance texts are exact slices of the turn text: segmentation never loses or reorders characters.
+"""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from typing import Iterable
+
+from .records import Session, Utterance
+
+FILLERS = frozenset(
+    """um uh uhm erm er hmm mm mhm mm-hmm uh-huh hm ah oh okay ok alright right yeah yes yep so well
+    like and but anyway now see alrighty huh""".split()
+)
+SENT_END = frozenset({".", "?", "!", ";", "?!", "!?", "…"})
+ELLIPSES = frozenset({"...", "…", "....", ". . ."})
+# Words that often open a new clause in unpunctuated speech.
+STRONG_OPENERS = frozenset(
+    "so but okay ok alright well now anyway what how why tell whether sounds seems".split()
+)
+QUESTION_PAIRS = frozenset(
+    """do you|did you|are you|were you|have you|can you|could you|would you|will you|is it|is that|is there
+    |was it|does it|does that|would it|what do|how do|how are|why do|when do|where do|i wonder|it sounds
+    |sounds like|you know what|i think|i guess|i mean|i don't|i can't|i want|i just|i feel|you feel|you're
+    |you've|you said|you don't|you want|you can""".replace("\n", "").split("|")
+)
+# A clause opener right after these words continues the clause ("I don't know | what to do" is one).
+NO_SPLIT_AFTER = frozenset(
+    """and but so or i you that if to the a an of like know wonder sure about is was matter asked tell see
+    remember understand ask think what how decide figure out just because cause do did does can could would
+    will are were have has""".split()
+)
+WEAK_OPENERS = frozenset("and i you it that then because cause my we they he she".split())
+
+DEFAULT_CONFIG = {"max_words": 22, "min_words": 4, "punctuated_max_words": 45}
+
+
+def _word_like(text: str) -> bool:
+    return any(ch.isalnum() for ch in text)
+
+
+class UtteranceSplitter:
+    """spaCy component: marks utterance starts (``token.is_sent_start``) for spoken transcripts."""
+
+    def __init__(self, max_words: int = 22, min_words: int = 4, punctuated_max_words: int = 45) -> None:
+        self.max_words = max_words
+        self.min_words = min_words
+        self.punctuated_max_words = punctuated_max_words
+
+    def __call__(self, doc):  # type: ignore[no-untyped-def]
+        n = len(doc)
+        if n == 0:
+            return doc
+        starts = [False] * n
+        starts[0] = True
+        punctuated = False
+        for i, tok in enumerate(doc[:-1]):
+            text = tok.text
+            nxt = doc[i + 1]
+            if text in ELLIPSES:
+                if nxt.text[:1].isupper() and nxt.text != "I" and self._words_since(starts, doc, i) >= 3:
+                    starts[i + 1] = True
+            elif text in SENT_END or (text.endswith((".", "?", "!")) and len(text) > 1 and text[-2] in "?!"):
+                punctuated = True
+                if not _word_like(nxt.text) and nxt.text not in ("(", "[", "-"):
+                    continue  # closing quote or bracket: boundary comes after it
+                starts[i + 1] = True
+            elif text.endswith(("--", "—")) or (text.endswith("-") and len(text) > 1
+                                                                      and text[-2].isalpha()):
+                if nxt.text[:1].isupper() and nxt.text != "I" and self._words_since(starts, doc, i) >= 4:
+                    starts[i + 1] = True
+            elif tok.is_punct and _word_like(nxt.text) and i > 0 and doc[i - 1].text in SENT_END:
+                starts[i + 1] = True  # after a closing quote that followed an end mark
+        self._merge_fillers(doc, starts)
+        limit = self.punctuated_max_words if punctuated else self.max_words
+        self._split_long(doc, starts, limit, punctuated)
+        for i, tok in enumerate(doc):
+            tok.is_sent_start = starts[i]
+        return doc
+
+    @staticmethod
+    def _words_since(starts: list[bool], doc, i: int) -> int:  # type: ignore[no-untyped-def]
+        count = 0
+        for j in range(i, -1, -1):
+            if _word_like(doc[j].text):
+                count += 1
+            if starts[j]:
+                break
+        return count
+
+    @staticmethod
+    def _segments(starts: list[bool]) -> list[tuple[int, int]]:
+        idx = [i for i, s in enumerate(starts) if s] + [len(starts)]
+        return list(zip(idx[:-1], idx[1:]))
+
+    def _merge_fillers(self, doc, starts: list[bool]) -> None:  # type: ignore[no-untyped-def]
+        segs = self._segments(starts)
+        for k, (a, b) in enumerate(segs):
+            words = [t.lower_ for t in doc[a:b] if _word_like(t.text)]
+            only_fillers = all(w.strip("-") in FILLERS or w in FILLERS for w in words)
+            if k + 1 < len(segs) and only_fillers and len(words) <= 4:
+                starts[segs[k + 1][0]] = False  # join the next utterance
+            elif k > 0 and k == len(segs) - 1 and len(words) <= 2 and doc[b - 1].text not in SENT_END:
+                starts[a] = False  # trailing fragment joins the previous utterance
+
+    def _split_long(self, doc, starts: list[bool], limit: int, punctuated: bool) -> None:  # type: ignore[no-untyped-def]
+        min_words = self.min_words if not punctuated else max(self.min_words, 8)
+        for a, b in self._segments(starts):
+            n_words = sum(1 for t in doc[a:b] if _word_like(t.text))
+            if n_words <= limit:
+                continue
+            since = 0
+            for i in range(a, b):
+                tok = doc[i]
+                if not _word_like(tok.text):
+                    continue
+                if i > a and since >= min_words:
+                    low = tok.lower_
+                    pair = f"{low} {doc[i + 1].lower_}" if i + 1 < b else low
+                    prev = doc[i - 1].lower_
+                    strong = (low in STRONG_OPENERS or pair in QUESTION_PAIRS) and prev not in NO_SPLIT_AFTER
+                    weak = low in WEAK_OPENERS and since >= limit // 2 + 2 and prev not in NO_SPLIT_AFTER
+                    forced = since >= limit + 8
+                    if strong or (not punctuated and (weak or forced)):
+                        starts[i] = True
+                        since = 0
+                since += 1
+
+
+def make_utterance_splitter(nlp, name: str, max_words: int, min_words: int,  # type: ignore[no-untyped-def]
+                            punctuated_max_words: int) -> UtteranceSplitter:
+    """Factory for the ``mi_utterance_splitter`` component (registered on import of this module)."""
+    return UtteranceSplitter(max_words=max_words, min_words=min_words, punctuated_max_words=punctuated_max_words)
+
+
+def _register() -> None:
+    from spacy.language import Language
+
+    if not Language.has_factory("mi_utterance_splitter"):
+        Language.factory("mi_utterance_splitter", default_config=DEFAULT_CONFIG)(make_utterance_splitter)
+
+
+@lru_cache(maxsize=4)
+def build_pipeline(max_words: int = 22, min_words: int = 4):  # type: ignore[no-untyped-def]
+    """The default segmentation pipeline: ``spacy.blank("en")`` plus ``mi_utterance_splitter``.
+
+    Needs no model download. Cached: building it once per process is enough.
+    """
+    import spacy
+
+    _register()
+    nlp = spacy.blank("en")
+    nlp.add_pipe("mi_utterance_splitter", config={"max_words": max_words, "min_words": min_words})
+    return nlp
+
+
+def split_text(text: str, nlp=None) -> list[tuple[int, int]]:  # type: ignore[no-untyped-def]
+    """Character spans ``(start, end)`` of the utterances in one turn's text."""
+    nlp = nlp or build_pipeline()
+    return _spans(nlp(text), text)
+
+
+def _spans(doc, text: str) -> list[tuple[int, int]]:  # type: ignore[no-untyped-def]
+    spans = []
+    for sent in doc.sents:
+        a, b = sent.start_char, sent.end_char
+        while a < b and text[a].isspace():
+            a += 1
+        while b > a and text[b - 1].isspace():
+            b -= 1
+        if b > a:
+            spans.append((a, b))
+    return spans
+
+
+def segment(sessions: Iterable[Session], nlp=None, batch_size: int = 512) -> list[Session]:  # type: ignore[no-untyped-def]
+    """Split every turn of every session into utterances, in place; returns the sessions.
+
+    Turns whose utterances were given by the input (``--utterances given``) are left as they are.
+    """
+    sessions = list(sessions)
+    nlp = nlp or build_pipeline()
+    todo = [t for s in sessions for t in s.turns if not t.meta.get("utterances_given")]
+    docs = nlp.pipe((t.text for t in todo), batch_size=batch_size)
+    for turn, doc in zip(todo, docs):
+        turn.utterances = [
+            Utterance(id=f"{turn.id}.{k}", text=turn.text[a:b], start_char=a, end_char=b)
+            for k, (a, b) in enumerate(_spans(doc, turn.text), start=1)
+        ]
+    return sessions

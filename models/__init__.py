@@ -1,0 +1,1 @@
+"""Shipped model folders (installed as the ``mi_coder.models`` package data)."""
