@@ -314,6 +314,11 @@ def parse_cues(text: str, path: str, fmt: str) -> list[Piece]:
             continue
         timing_at = next((k for k, ln in enumerate(block) if "-->" in ln), None)
         if timing_at is None or timing_at > 1:
+            near = next((k for k, ln in enumerate(block[:2]) if re.search(r"\d:\d\d.*-+>?", ln)), None)
+            if near is not None:
+                raise InputError(
+                    path, f"line {block_start + near + 1}: broken cue timing '{block[near].strip()[:60]}'"
+                )
             raise InputError(path, f"line {block_start + 1}: cue without a timing line ('{first[:40]}')")
         m = _CUE_TIMING.match(block[timing_at])
         if not m:

@@ -125,14 +125,16 @@ def assign_roles(
             )
         best = max(undecided, key=lambda s: (practitioner_score(speaker_texts[s]), words[s]))
         roles[best] = PRACTITIONER
-        inferred.append(f"{best!r} as practitioner")
+        if len(undecided) > 1 or client is None:
+            inferred.append(f"{best!r} as practitioner")
         undecided.remove(best)
     if not has_c:
         if not undecided:
             raise RoleError(source, "no client found among speakers; name one with --client")
         best = max(undecided, key=lambda s: words[s])  # the most talkative of the rest
         roles[best] = CLIENT
-        inferred.append(f"{best!r} as client")
+        if len(undecided) > 1 or practitioner is None:
+            inferred.append(f"{best!r} as client")
         undecided.remove(best)
     for s in undecided:
         roles[s] = OTHER

@@ -28,7 +28,7 @@ SENT_END = frozenset({".", "?", "!", ";", "?!", "!?", "…"})
 ELLIPSES = frozenset({"...", "…", "....", ". . ."})
 # Words that often open a new clause in unpunctuated speech.
 STRONG_OPENERS = frozenset(
-    "so but okay ok alright well now anyway what how why tell whether sounds seems".split()
+    "so but okay ok alright now anyway what how why tell sounds seems".split()
 )
 QUESTION_PAIRS = frozenset(
     """do you|did you|are you|were you|have you|can you|could you|would you|will you|is it|is that|is there
@@ -42,7 +42,7 @@ NO_SPLIT_AFTER = frozenset(
     remember understand ask think what how decide figure out just because cause do did does can could would
     will are were have has""".split()
 )
-WEAK_OPENERS = frozenset("and i you it that then because cause my we they he she".split())
+WEAK_OPENERS = frozenset("and i you it then because cause my we they he she well".split())
 
 DEFAULT_CONFIG = {"max_words": 22, "min_words": 4, "punctuated_max_words": 45}
 
@@ -83,6 +83,7 @@ class UtteranceSplitter:
                     starts[i + 1] = True
             elif tok.is_punct and _word_like(nxt.text) and i > 0 and doc[i - 1].text in SENT_END:
                 starts[i + 1] = True  # after a closing quote that followed an end mark
+        punctuated = punctuated or any(t.text in SENT_END or t.text in ELLIPSES or t.text == "," for t in doc)
         self._merge_fillers(doc, starts)
         limit = self.punctuated_max_words if punctuated else self.max_words
         self._split_long(doc, starts, limit, punctuated)

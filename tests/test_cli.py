@@ -1,0 +1,117 @@
+"""The command line: exit codes, one-line messages, no partial output, and help on every command."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+
+import pandas as pd
+import pytest
+
+from mi_coder.cli import build_parser, main
+
+from .conftest import EXAMPLES, FIXTURES
+
+
+def run(*args: str) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-m", "mi_coder", *args], capture_output=True, text=True)
+
+
+def test_every_command_has_help_with_an_example():
+    parser = build_parser()
+    commands = parser._subparsers._group_actions[0].choices  # noqa: SLF001 - the parser's own registry
+    assert commands
+    for name, sub in commands.items():
+        text = sub.format_help()
+        assert "example" in text, name
+        assert f"mi-coder {name}" in text, name
+
+
+def test_top_level_help_exits_zero_and_lists_commands():
+    result = run("--help")
+    assert result.returncode == 0
+    assert "segment" in result.stdout
+
+
+def test_segment_writes_the_three_tables_in_the_contracted_columns(tmp_path):
+    out = tmp_path / "out"
+    assert main(["segment", str(EXAMPLES / "probation_session.txt"), "--out", str(out)]) == 0
+    utts = pd.read_csv(out / "utterances.csv")
+    turns = pd.read_csv(out / "turns.csv")
+    sessions = pd.read_csv(out / "sessions.csv")
+    assert list(utts.columns) == ["session_id", "turn_id", "utterance_id", "speaker", "role", "start", "end",
+                                  "text", "code", "confidence"]
+    assert list(turns.columns) == ["session_id", "turn_id", "speaker", "role", "start", "end", "text", "codes",
+                                   "main_code"]
+    assert list(sessions.columns[:4]) == ["session_id", "source", "n_turns", "n_utterances"]
+    assert sessions.loc[0, "session_id"] == "probation_session"
+    assert sessions.loc[0, "n_turns"] == len(turns)
+    assert sessions.loc[0, "n_utterances"] == len(utts)
+    assert utts["code"].isna().all()
+
+
+def test_multi_session_table_keeps_input_order_and_ids(tmp_path):
+    out = tmp_path / "out"
+    assert main(["segment", str(FIXTURES / "multi_session.csv"), "--out", str(out)]) == 0
+    turns = pd.read_csv(out / "turns.csv", dtype=str)
+    assert list(zip(turns.session_id, turns.turn_id)) == [("s1", "0"), ("s1", "1"), ("s1", "2"),
+                                                          ("s2", "0"), ("s2", "1"), ("s2", "2")]
+
+
+@pytest.mark.parametrize("fmt, reader", [("jsonl", lambda p: pd.read_json(p, lines=True)),
+                                         ("parquet", pd.read_parquet)])
+def test_output_formats(tmp_path, fmt, reader):
+    out = tmp_path / "out"
+    assert main(["segment", str(FIXTURES / "teams.vtt"), "--out", str(out), "--output-format", fmt]) == 0
+    frame = reader(out / f"utterances.{fmt}")
+    assert len(frame) >= 3
+
+
+@pytest.mark.parametrize(
+    "name, content, message",
+    [
+        ("empty.txt", b"", "empty.txt: file is empty"),
+        ("one.txt", b"T: hello there\nT: anyone?\n", "one.txt: only one speaker"),
+        ("bin.txt", bytes(range(256)) * 10, "bin.txt: looks like a binary file"),
+    ],
+)
+def test_bad_input_exits_2_with_one_line_and_writes_nothing(tmp_path, name, content, message):
+    path = tmp_path / name
+    path.write_bytes(content)
+    out = tmp_path / "out"
+    result = run("segment", str(path), "--out", str(out))
+    assert result.returncode == 2
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1 and message in lines[0]
+    assert "Traceback" not in result.stderr
+    assert not out.exists()
+
+
+def test_missing_file_exits_2(tmp_path):
+    result = run("segment", str(tmp_path / "missing.vtt"), "--out", str(tmp_path / "o"))
+    assert result.returncode == 2
+    assert "missing.vtt: no such file" in result.stderr
+
+
+def test_a_bad_file_among_good_ones_is_reported_and_the_rest_are_written(tmp_path):
+    bad = tmp_path / "bad.vtt"
+    bad.write_text("WEBVTT\n\n1\n00:00:01 -> 00:00:02\nA: hi\n")
+    out = tmp_path / "out"
+    result = run("segment", str(FIXTURES / "teams.vtt"), str(bad), "--out", str(out))
+    assert result.returncode == 2
+    assert "bad.vtt: line 4: broken cue timing" in result.stderr
+    errors = pd.read_csv(out / "errors.csv")
+    assert errors.loc[0, "file"].endswith("bad.vtt")
+    assert set(pd.read_csv(out / "sessions.csv").session_id) == {"teams"}
+
+
+def test_unknown_column_override_is_an_input_error(tmp_path):
+    result = run("segment", str(FIXTURES / "multi_session.csv"), "--text-col", "nope", "--out", str(tmp_path / "o"))
+    assert result.returncode == 2
+    assert "no column 'nope'" in result.stderr
+
+
+def test_inferred_roles_are_warned_on_stderr(tmp_path):
+    result = run("segment", str(FIXTURES / "diarized.srt"), "--out", str(tmp_path / "o"))
+    assert result.returncode == 0
+    assert "warning: " in result.stderr and "inferred" in result.stderr

@@ -1,0 +1,237 @@
+"""Each reader on tiny fixture transcripts written for these tests, including the quirks of real exports."""
+
+from __future__ import annotations
+
+import warnings
+from pathlib import Path
+
+import pytest
+
+from mi_coder import InputError, RoleError
+from mi_coder.readers import detect_format, parse_time, read_transcript
+
+from .conftest import FIXTURES
+
+
+def one(path: Path, **kw):
+    sessions = read_transcript(path, **kw)
+    assert len(sessions) == 1
+    return sessions[0]
+
+
+def summary(session):
+    return [(t.speaker, t.role) for t in session.turns]
+
+
+def test_labelled_text_continuation_lines_join_the_previous_turn_and_header_is_kept():
+    s = one(FIXTURES / "labelled_tc.txt")
+    assert [t.role for t in s.turns] == ["practitioner", "client"] * 3
+    assert s.turns[1].text == ("My doctor said I should talk to someone about my drinking. "
+                               "It's been, um, kind of a lot lately.")
+    # A one-off "Note:" label is text of the turn, not a third speaker.
+    assert s.turns[4].text.startswith("Note: this next part")
+    assert s.meta["header"] == ["Session 4 - intake (recorded with consent)"]
+    assert s.id == "labelled_tc"
+
+
+def test_timestamps_in_brackets_or_bare_give_turn_start_seconds():
+    s = one(FIXTURES / "timestamps_po.txt")
+    assert [t.start for t in s.turns] == [5.0, 19.0, 21.0, 62.0, 70.0]
+    assert summary(s)[:2] == [("PO", "practitioner"), ("Probationer", "client")]
+
+
+def test_full_names_get_roles_inferred_from_text_with_a_warning():
+    with pytest.warns(UserWarning, match="inferred"):
+        s = one(FIXTURES / "fullnames.txt")
+    assert s.speakers == {"Sarah Jones": "practitioner", "Mike Brown": "client"}
+
+
+def test_practitioner_flag_overrides_inference_without_warning():
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        s = one(FIXTURES / "fullnames.txt", practitioner="Mike Brown")
+    assert s.speakers == {"Sarah Jones": "client", "Mike Brown": "practitioner"}
+
+
+def test_unknown_practitioner_name_is_an_error_naming_the_speakers():
+    with pytest.raises(RoleError, match="'Nobody' is not a speaker here"):
+        one(FIXTURES / "fullnames.txt", practitioner="Nobody")
+
+
+def test_zoom_vtt_merges_consecutive_cues_of_one_speaker_and_keeps_times():
+    with pytest.warns(UserWarning):
+        s = one(FIXTURES / "zoom.vtt")
+    assert len(s.turns) == 3
+    first = s.turns[0]
+    assert (first.start, first.end) == (1.2, 7.1)
+    assert first.text == "Hi Sam, thanks for joining. How are you doing today? I wanted to check in about the smoking."
+
+
+def test_teams_vtt_voice_tags_give_speakers_and_roles():
+    s = one(FIXTURES / "teams.vtt")
+    assert summary(s) == [("Counselor Amy", "practitioner"), ("Patient", "client"), ("Counselor Amy", "practitioner")]
+    assert s.turns[1].text == "I keep forgetting my evening metformin. Like, most nights."
+    assert s.turns[1].end == 11.0
+
+
+def test_broken_vtt_cue_is_an_error_naming_the_line():
+    with pytest.raises(InputError, match=r"broken.vtt: line 8: broken cue timing"):
+        read_transcript(FIXTURES / "broken.vtt")
+
+
+def test_srt_with_diarization_labels():
+    with pytest.warns(UserWarning, match="SPEAKER_00' as practitioner"):
+        s = one(FIXTURES / "diarized.srt")
+    assert [t.speaker for t in s.turns] == ["SPEAKER_00", "SPEAKER_01", "SPEAKER_00", "SPEAKER_01"]
+    assert s.turns[1].text == "I got a DUI and the court said I have to do this. I don't think I have a problem."
+    assert (s.turns[1].start, s.turns[1].end) == (3.2, 10.0)
+
+
+def test_otter_export_heads_times_and_multiline_text():
+    s = one(FIXTURES / "otter.txt")
+    assert s.meta["format"] == "otter"
+    assert summary(s) == [("Nurse Kim", "practitioner"), ("Patient", "client")] * 2
+    assert s.turns[1].text == "Up and down. I skipped a couple of doses. Mostly at night."
+    assert s.turns[3].start == 62.0
+
+
+def test_json_list_of_turns():
+    s = one(FIXTURES / "turns.json")
+    assert summary(s)[0] == ("Officer", "practitioner")
+    assert s.turns[2].end == 7.0
+
+
+def test_whisperx_segments_without_speaker_continue_the_previous_speaker():
+    with pytest.warns(UserWarning):
+        s = one(FIXTURES / "whisperx.json")
+    assert len(s.turns) == 4
+    assert s.turns[1].text == "I think my anxiety, it's been really bad at work. Like every day."
+    assert s.turns[0].role == "practitioner"
+
+
+def test_multi_session_csv_gives_one_session_per_id_in_input_order_with_turn_ids_kept():
+    sessions = read_transcript(FIXTURES / "multi_session.csv")
+    assert [s.id for s in sessions] == ["s1", "s2"]
+    assert [t.id for t in sessions[0].turns] == ["0", "1", "2"]
+    assert sessions[0].turns[0].role == "practitioner"
+    assert sessions[1].turns[1].start == 6.0
+
+
+def test_tsv_per_utterance_given_keeps_input_segmentation_and_ids():
+    s = one(FIXTURES / "per_utterance.tsv", utterances="given")
+    assert [t.id for t in s.turns] == ["1", "2", "3"]
+    client = s.turns[1]
+    assert [u.id for u in client.utterances] == ["2a", "2b"]
+    assert [client.text[u.start_char:u.end_char] for u in client.utterances] == ["Not great.", "I missed two groups."]
+    assert client.utterances[1].meta["code"] == "ST"
+
+
+def test_csv_without_text_column_names_the_problem():
+    with pytest.raises(InputError, match="no_text_column.csv: no text column"):
+        read_transcript(FIXTURES / "no_text_column.csv")
+
+
+def test_column_override_flag_reads_an_unusual_text_column(tmp_path):
+    path = tmp_path / "odd.csv"
+    path.write_text("who,said\nTherapist,How are you?\nClient,Fine.\n")
+    s = one(path, columns={"text": "said", "speaker": "who"})
+    assert s.turns[1].text == "Fine."
+
+
+@pytest.mark.parametrize("encoding", ["utf-8", "utf-8-sig", "utf-16", "utf-16-le", "cp1252"])
+def test_encodings_read_correctly(tmp_path, encoding):
+    text = "T: Café at 5? That’s “fine”.\nC: Sí — I’ll be there.\n"
+    path = tmp_path / f"enc_{encoding}.txt"
+    path.write_bytes(text.encode(encoding))
+    s = one(path)
+    assert s.turns[0].text == "Café at 5? That’s “fine”."
+    assert s.turns[1].text == "Sí — I’ll be there."
+
+
+def test_mixed_utf8_and_cp1252_lines_both_decode(tmp_path):
+    path = tmp_path / "mixed.txt"
+    path.write_bytes("T: It’s okay.\n".encode("utf-8") + "C: I’m not sure.\n".encode("cp1252"))
+    s = one(path)
+    assert s.turns[1].text == "I’m not sure."
+
+
+@pytest.mark.parametrize(
+    "content, message",
+    [
+        (b"", "file is empty"),
+        (b"   \n\n", "file is empty"),
+        (bytes(range(256)) * 20, "binary file"),
+        (b"T: I am the only one talking.\nT: Still me.\n", "only one speaker ('T')"),
+    ],
+)
+def test_bad_input_gives_a_one_line_error_naming_the_file(tmp_path, content, message):
+    path = tmp_path / "bad.txt"
+    path.write_bytes(content)
+    with pytest.raises(InputError) as info:
+        read_transcript(path)
+    assert message in str(info.value)
+    assert str(info.value).startswith(str(path))
+    assert "\n" not in str(info.value)
+
+
+def test_missing_file_is_an_input_error(tmp_path):
+    with pytest.raises(InputError, match="no such file"):
+        read_transcript(tmp_path / "nope.txt")
+
+
+def test_three_labelled_speakers_keep_the_extra_one_as_other(tmp_path):
+    path = tmp_path / "family.txt"
+    path.write_text("Counselor: What brings you both in?\nClient: My mom made me come.\n"
+                    "Mother: He's been skipping school.\nClient: Whatever.\n")
+    s = one(path)
+    assert s.speakers == {"Counselor": "practitioner", "Client": "client", "Mother": "client"} or \
+        s.speakers == {"Counselor": "practitioner", "Client": "client", "Mother": "other"}
+
+
+def test_three_unlabelled_speakers_is_an_error_asking_for_names(tmp_path):
+    path = tmp_path / "three.txt"
+    path.write_text("Ann: Hi there, what brings you in?\nBob: Not much.\nCid: I came along.\n"
+                    "Ann: How can I help?\nBob: Dunno.\nCid: Me neither.\n")
+    with pytest.raises(RoleError, match="3 speakers with no role labels"):
+        read_transcript(path)
+
+
+def test_docx_export_is_read_like_its_text(tmp_path):
+    docx = pytest.importorskip("docx")
+    document = docx.Document()
+    for line in ["Team sync transcript", "Therapist  0:01", "What would you like to work on?",
+                 "Client  0:05", "My sleep, mostly."]:
+        document.add_paragraph(line)
+    path = tmp_path / "session.docx"
+    document.save(path)
+    s = one(path)
+    assert s.meta["format"] == "docx"
+    assert summary(s) == [("Therapist", "practitioner"), ("Client", "client")]
+    assert s.turns[1].start == 5.0
+
+
+def test_corrupt_docx_is_an_input_error(tmp_path):
+    path = tmp_path / "broken.docx"
+    path.write_bytes(b"PK\x03\x04 this is not really a zip")
+    with pytest.raises(InputError, match="not a readable .docx"):
+        read_transcript(path)
+
+
+def test_content_beats_extension_for_format_detection():
+    assert detect_format(Path("x.txt"), "WEBVTT\n\n00:00:00.000 --> 00:00:01.000\nA: hi\n") == "vtt"
+    assert detect_format(Path("x.txt"), "1\n00:00:00,000 --> 00:00:01,000\nA: hi\n") == "srt"
+    assert detect_format(Path("x.txt"), "T: hi\nC: hello\n") == "text"
+
+
+@pytest.mark.parametrize("value, seconds", [("00:01:23", 83.0), ("1:02:03.5", 3723.5), ("02:03", 123.0),
+                                            ("00:00:01,250", 1.25), ("12.5", 12.5), ("n/a", None), (None, None)])
+def test_parse_time(value, seconds):
+    assert parse_time(value) == seconds
+
+
+@pytest.mark.parametrize("name", ["probation_session.txt", "health_session.txt", "low_quality_session.txt"])
+def test_bundled_examples_read_with_labelled_roles(name):
+    path = Path(__file__).resolve().parents[1] / "data" / "examples" / name
+    s = one(path)
+    assert set(s.speakers.values()) == {"practitioner", "client"}
+    assert len(s.turns) >= 40
