@@ -93,6 +93,59 @@ def cmd_segment(args: argparse.Namespace) -> int:
     return _finish(args, to_frames(result.sessions), result.errors)
 
 
+def _load_coder(args: argparse.Namespace):  # type: ignore[no-untyped-def]
+    from .model_store import load_coder
+
+    return load_coder(args.model, trust=args.trust_model)
+
+
+def cmd_code(args: argparse.Namespace) -> int:
+    """Read, segment and code transcripts with MITI 4.2.1 / MISC codes; writes the tables with codes and scores."""
+    from .scoring import session_scores
+    from .tables import to_frames
+
+    coder = _load_coder(args)
+    result = _read_inputs(args)
+    coder.code(result.sessions)
+    frames = to_frames(result.sessions, scores=session_scores)
+    return _finish(args, frames, result.errors)
+
+
+def cmd_train(args: argparse.Namespace) -> int:
+    """Train a coder on AnnoMI-layout files, the team corpus and/or your own coded tables; saves a model folder."""
+    from .training import train_from_files
+
+    out = train_from_files(args.data, args.out, name=args.name, version=args.version, folds=args.folds,
+                           options=_read_options(args), C=args.C,
+                           progress=lambda m: print(f"{PROG}: {m}", file=sys.stderr))
+    print(f"{PROG}: saved model to {out} (see {out / 'MODEL_CARD.md'})", file=sys.stderr)
+    return 0
+
+
+def cmd_evaluate(args: argparse.Namespace) -> int:
+    """Measure a coder against human codes: held-out files, grouped cross-validation, or agreement of two tables."""
+    import json
+
+    from .evaluation import agreement_report, format_report, heldout_report
+    from .training import annomi_cross_validation, load_training_data
+
+    if args.agreement:
+        report = agreement_report(args.data[0], args.data[1]) if len(args.data) == 2 else None
+        if report is None:
+            raise UsageError("--agreement needs exactly two coded tables (for example machine.csv human.csv)")
+    elif args.folds:
+        data = load_training_data(args.data, _read_options(args))
+        report = {"annomi_cv": annomi_cross_validation(data, args.folds,
+                                                       progress=lambda m: print(f"{PROG}: {m}", file=sys.stderr))}
+    else:
+        report = heldout_report(_load_coder(args), args.data, _read_options(args))
+    print(format_report(report))
+    if args.report:
+        Path(args.report).write_text(json.dumps(report, indent=2) + "\n")
+        print(f"{PROG}: wrote {args.report}", file=sys.stderr)
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog=PROG,
@@ -107,16 +160,41 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     commands: dict[str, tuple[str, Callable[[argparse.Namespace], int]]] = {
+        "code": ("code transcripts with MITI/MISC codes and score each session", cmd_code),
         "segment": ("read transcripts and split turns into utterances (no codes)", cmd_segment),
+        "train": ("train a coder model on coded data", cmd_train),
+        "evaluate": ("measure a coder against human codes", cmd_evaluate),
     }
     for name, (help_text, func) in commands.items():
         p = sub.add_parser(name, help=help_text, description=func.__doc__, epilog=EXAMPLES.get(name),
                            formatter_class=argparse.RawDescriptionHelpFormatter)
         p.set_defaults(func=func)
-        if name in ("segment",):
+        if name in ("segment", "code"):
             p.add_argument("paths", nargs="+", metavar="PATH", help="transcript files or directories")
             _add_read_options(p)
             _add_output_options(p)
+        if name in ("code", "evaluate"):
+            p.add_argument("--model", metavar="DIR", help="model folder (default: the shipped model)")
+            p.add_argument("--trust-model", action="store_true",
+                           help="load a model folder that was neither shipped nor trained on this machine")
+        if name == "train":
+            p.add_argument("data", nargs="+", metavar="DATA",
+                           help="AnnoMI-layout CSVs, team-corpus CSVs, or coded tables (session, speaker, text, code)")
+            p.add_argument("--out", required=True, metavar="DIR", help="model folder to write")
+            p.add_argument("--name", help="model name (default: the folder name)")
+            p.add_argument("--version", default="1.0", help="model version (default: 1.0)")
+            p.add_argument("--folds", type=int, default=0,
+                           help="cross-validate with K folds grouped by source before training (default: no)")
+            p.add_argument("--C", type=float, default=4.0, help="inverse regularisation strength (default: 4)")
+            _add_read_options(p)
+        if name == "evaluate":
+            p.add_argument("data", nargs="+", metavar="DATA", help="coded files (AnnoMI layout or coded tables)")
+            p.add_argument("--folds", type=int, default=0,
+                           help="grouped K-fold cross-validation (trains a model per fold) instead of a held-out test")
+            p.add_argument("--agreement", action="store_true",
+                           help="compare two coded tables of the same sessions (per-code kappa, ICC of scores)")
+            p.add_argument("--report", metavar="FILE", help="also write the full report as JSON")
+            _add_read_options(p)
     return parser
 
 

@@ -33,12 +33,15 @@ CLIENT_PRIORITY = ["CT", "ST", "FN"]
 def main_code(turn: Turn) -> str:
     """The one code that stands for a turn ('' when uncoded).
 
-    Client turns: change or sustain talk wins over neutral; when both occur, the one with the higher
-    summed confidence wins. Practitioner turns: the highest-priority code of PRACTITIONER_PRIORITY.
+    A coder with turn models sets ``turn.meta['main_code']`` and that is used. Otherwise: client turns,
+    change or sustain talk wins over neutral (when both occur, the higher summed confidence wins);
+    practitioner turns, the highest-priority code of PRACTITIONER_PRIORITY.
     """
     codes = [u for u in turn.utterances if u.code]
     if not codes:
         return ""
+    if turn.meta.get("main_code"):
+        return turn.meta["main_code"]
     if turn.role == CLIENT:
         weight = {"CT": 0.0, "ST": 0.0}
         for u in codes:

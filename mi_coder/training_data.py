@@ -105,6 +105,22 @@ def _majority(values: pd.Series) -> str:
     return counts.most_common(1)[0][0] if counts else "n/a"
 
 
+_AUTONOMY = re.compile(
+    r"\b(up to you|your (?:call|choice|decision)|if you (?:want|like|wish)|you (?:might|could|may) (?:want to |)"
+    r"(?:consider|think about|try)|some people|other people|others have|one option|a few options|it's your|"
+    r"you decide|whatever you|you know (?:best|yourself))\b",
+    re.I,
+)
+_GRANT = re.compile(r"^\W*(?:yes|yeah|yep|sure|okay|ok|go ahead|please|alright|all right|mm-hmm|uh-huh|definitely|"
+                    r"of course|that would be|i'd like|tell me)\b", re.I)
+
+
+def _permitted(utt_text: str, prev_client: str) -> bool:
+    """Advice with permission: the client just granted it, or the utterance itself supports autonomy."""
+    return bool(_AUTONOMY.search(utt_text) or (prev_client and _GRANT.match(prev_client)
+                                                  and len(prev_client.split()) <= 12))
+
+
 def annomi_utterance_label(turn: pd.Series, utt_text: str, n_in_turn: int) -> str | None:
     """The code an AnnoMI therapist turn's labels give one of its utterances, or None when they cannot tell.
 
@@ -112,7 +128,8 @@ def annomi_utterance_label(turn: pd.Series, utt_text: str, n_in_turn: int) -> st
     * no flag set (AnnoMI "other") -> NC;
     * a single flag: reflection -> SR/CR by subtype; question -> OQ/CQ for interrogative utterances (the
       declaratives in a question turn are unknown: set-ups, affirmations...); information -> GI (advice,
-      options and negotiation are left out: AnnoMI does not say whether permission was given);
+      options -> PWP when the client had just granted permission or the utterance supports autonomy,
+      else PER; negotiation is left out: it may be SEEK, GI or advice);
     * reflection + question: interrogatives are the question, declaratives the reflection;
     * other combinations: interrogatives are the question if flagged, the rest unknown.
     A subtype that is missing (AnnoMI-simple) leaves the utterance unknown.
@@ -125,6 +142,8 @@ def annomi_utterance_label(turn: pd.Series, utt_text: str, n_in_turn: int) -> st
     rsub = {"simple": "SR", "complex": "CR"}.get(turn["reflection_subtype"])
     qsub = {"open": "OQ", "closed": "CQ"}.get(turn["question_subtype"])
     isub = {"information": "GI"}.get(turn["therapist_input_subtype"])
+    if turn["therapist_input_subtype"] in ("advice", "options"):
+        isub = "PWP" if _permitted(utt_text, turn.get("prev_client", "")) else "PER"
     interrogative = is_interrogative(utt_text)
     if not (r or q or i):
         return "NC"
@@ -159,7 +178,7 @@ def annomi_examples(turns: pd.DataFrame, split: Callable[[str], list[tuple[int, 
         for k, (a, b) in enumerate(spans):
             utt = text[a:b]
             if role == PRACTITIONER:
-                code = annomi_utterance_label(turn, utt, len(spans))
+                code = annomi_utterance_label({**turn, "prev_client": prev_client}, utt, len(spans))
             else:
                 code = {"change": "CT", "sustain": "ST", "neutral": "FN"}.get(turn["client_talk"])
             rows.append({
@@ -232,3 +251,40 @@ def coded_table_examples(path: str | Path, options: ReadOptions | None = None) -
     if frame["code"].isna().all():
         raise InputError(path, f"no code column found (looked for {', '.join(CODE_ALIASES)})")
     return frame
+
+
+TURN_CLASSES = {"question": "question", "reflection": "reflection", "therapist_input": "therapist_input",
+                "other": "other", "change": "CT", "sustain": "ST", "neutral": "FN"}
+# How a practitioner code maps to AnnoMI's main therapist behaviour (the 4-class turn task).
+FOUR_CLASS = {"OQ": "question", "CQ": "question", "SR": "reflection", "CR": "reflection", "AF": "reflection",
+              "GI": "therapist_input", "PWP": "therapist_input", "PER": "therapist_input",
+              "SEEK": "therapist_input", "EA": "therapist_input", "CON": "therapist_input", "NC": "other"}
+
+
+def annomi_turn_examples(turns: pd.DataFrame) -> pd.DataFrame:
+    """Whole AnnoMI turns with their main behaviour (practitioner) or talk type (client, as CT/ST/FN)."""
+    rows = []
+    prev = {"therapist": "", "client": ""}
+    current = None
+    for turn in turns.to_dict("records"):
+        if turn["transcript_id"] != current:
+            current = turn["transcript_id"]
+            prev = {"therapist": "", "client": ""}
+        who = turn["interlocutor"]
+        other = "client" if who == "therapist" else "therapist"
+        label = turn["main"] if who == "therapist" else turn["client_talk"]
+        rows.append({
+            "source": "annomi", "group": turn.get("video_url") or turn["transcript_id"],
+            "session_id": str(turn["transcript_id"]), "turn_id": str(turn["utterance_id"]),
+            "role": PRACTITIONER if who == "therapist" else CLIENT, "text": turn["utterance_text"],
+            "prev_text": prev[other], "position": 0, "n_in_turn": 1, "code": TURN_CLASSES.get(label),
+            "weight": 1.0,
+        })
+        prev[who] = turn["utterance_text"]
+    return pd.DataFrame(rows, columns=EXAMPLE_COLUMNS)
+
+
+def single_utterance_turns(examples: pd.DataFrame) -> pd.DataFrame:
+    """Utterance examples that are whole turns (the team corpus), labelled with their class for the turn models."""
+    part = examples[(examples["n_in_turn"] == 1) & examples["code"].notna()]
+    return part.assign(code=[FOUR_CLASS.get(c, c) for c in part["code"]])

@@ -1,0 +1,373 @@
+"""Session scores from codes: MITI 4.2.1 counts and summary scores, engagement and empathy indicators, indices.
+
+Pure functions: a coded Session (or its turns) in, numbers out; no I/O. Every column is documented in
+``COLUMNS`` (name -> formula, range, how to read it), which ``docs/SCORES.md`` is generated from.
+
+Counting follows MITI 4.2.1 volley rules (``volleys``): a volley is an uninterrupted stretch of
+practitioner speech, and a client backchannel ("yeah", "mm-hmm") that answers no question does not end it.
+Per volley each code counts at most once; reflections count once, as CR if any reflection in the volley is
+complex; questions count once, as OQ if any question in the volley is open. Utterance counts (MISC style)
+are kept too, under ``utt_``.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import re
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Iterable, Sequence
+
+from .records import CLIENT, PRACTITIONER, Session, Turn
+
+PRACTITIONER_CODES = ("OQ", "CQ", "SR", "CR", "AF", "SEEK", "EA", "GI", "PWP", "PER", "CON", "NC")
+CLIENT_CODES = ("CT", "ST", "FN")
+REFLECTIONS = ("SR", "CR")
+QUESTIONS = ("OQ", "CQ")
+
+DEFAULT_THRESHOLDS: dict[str, dict[str, float]] = {
+    # score: {"fair": x, "good": y}; MITI 4.2.1 expert-opinion defaults (%OQ from MITI 3.1.1 / MISC).
+    "r_q": {"fair": 1.0, "good": 2.0},
+    "pct_cr": {"fair": 0.40, "good": 0.50},
+    "pct_oq": {"fair": 0.50, "good": 0.70},
+}
+MIN_PRACTITIONER_UTTERANCES = 10
+
+BACKCHANNEL_WORDS = frozenset(
+    "yeah yes yep yup mm mhm mm-hmm mmhmm uh-huh uh huh hmm right okay ok sure true exactly and so oh ah um uh "
+    "alright i see".split()
+)
+
+_WORD = re.compile(r"[\w']+")
+
+# Role clarification cues (MI practice model for supervision work): purpose of meeting, the roles of both
+# people, and asking how the client wants to take part.
+_PURPOSE = re.compile(
+    r"\b(purpose of|(?:these|our) (?:meetings?|sessions?|visits?|appointments?) (?:are|is)|what (?:we(?:'ll| will)|"
+    r"we're going to|we are going to) (?:do|be doing|talk about|cover)|why we(?:'re| are) (?:here|meeting)|"
+    r"the reason (?:we|for)|what (?:this|today)(?:'s| is) (?:about|for)|today we(?:'ll| will| are going to)|"
+    r"point of (?:these|this|our))\b", re.I)
+_MY_ROLE = re.compile(r"\b(my (?:job|role|part|responsibility|task) (?:is|here|as)|i(?:'m| am) (?:here|required) to|"
+                      r"what i do is|as your (?:officer|po|counsel+or|case ?manager|nurse|worker))\b", re.I)
+_YOUR_ROLE = re.compile(r"\b(your (?:job|role|part|responsibility)|you(?:'re| are) (?:here|expected|required) to|"
+                        r"what(?:'s| is) expected of you|up to you|your choice)\b", re.I)
+_HOW_PARTICIPATE = re.compile(
+    r"\b(how (?:would|do) you (?:like|want)|what would you like|what do you want (?:to|from|out of)|"
+    r"where would you like to start|what would (?:make|be) (?:this|these|it) (?:useful|helpful|worthwhile)|"
+    r"what (?:do you|would you) hope|how can (?:i|we) (?:help|make)|what(?:'s| is) important (?:to|for) you)\b", re.I)
+
+
+# ---------------------------------------------------------------------------------------------------
+# Column documentation (the single place each column is described)
+
+
+@dataclass(frozen=True)
+class Column:
+    name: str
+    formula: str
+    range: str
+    reading: str
+
+
+COLUMNS: list[Column] = [
+    Column("n_practitioner_utterances", "coded practitioner utterances (NC excluded)", "0..", "how much was coded"),
+    Column("n_volleys", "practitioner volleys (client backchannels that answer nothing do not end one)", "0..",
+           "units of MITI counting"),
+    *[Column(code, f"{code} counted once per volley (MITI 4.2.1 rules)", "0..", "MITI behaviour count")
+      for code in PRACTITIONER_CODES if code != "NC"],
+    *[Column(f"utt_{code}", f"{code} utterances (MISC style, no volley rule)", "0..", "utterance count")
+      for code in PRACTITIONER_CODES + CLIENT_CODES],
+    Column("r_q", "(SR + CR) / (OQ + CQ), volley counts; empty when no question", "0..",
+           "reflections per question: fair >= 1, good >= 2; below 1 means questioning more than listening"),
+    Column("pct_cr", "CR / (SR + CR), volley counts; empty when no reflection", "0-1",
+           "depth of listening: fair >= 0.40, good >= 0.50"),
+    Column("pct_oq", "OQ / (OQ + CQ), volley counts; empty when no question", "0-1",
+           "openness of questions: fair >= 0.50, good >= 0.70 (MITI 3.1.1 / MISC)"),
+    Column("mi_adherent", "SEEK + AF + EA (volley counts)", "0..", "partnership-building behaviours; no threshold"),
+    Column("mi_nonadherent", "PER + CON (volley counts)", "0..", "persuading and confronting; lower is better"),
+    Column("utt_r_q / utt_pct_cr / utt_pct_oq", "the same ratios from utterance counts", "as above",
+           "for comparison with MISC-style research"),
+    Column("r_q_band / pct_cr_band / pct_oq_band", "below | fair | good against the threshold file; empty when "
+           "the score is undefined", "text", "a trainer's traffic light"),
+    Column("client_talk_share", "client words / (client + practitioner words)", "0-1",
+           "balance of talking and listening; MI sessions usually give the client at least half"),
+    Column("client_turn_share", "client turns / (client + practitioner turns)", "0-1", "balance of turns"),
+    Column("client_words_per_turn", "mean words per client turn", "0..", "how much the client elaborates"),
+    Column("client_words_per_turn_change", "mean words per client turn in the second half of the session minus "
+           "the first half (halves by turn index)", "any", "positive: the client opened up as the session went on"),
+    Column("change_talk_pct", "CT / (CT + ST), client utterances; empty when neither", "0-1",
+           "share of change talk among change and sustain talk"),
+    Column("question_run_pct", "practitioner turns inside runs of 3+ consecutive practitioner turns that ask a "
+           "question and reflect nothing / practitioner turns", "0-1", "the question-answer trap; lower is better"),
+    Column("longest_practitioner_monologue", "most words in one practitioner volley", "0..",
+           "long monologues leave little room for the client"),
+    Column("role_clarification", "all three found in the first third of the session: purpose of meeting, both "
+           "roles, asking how the client wants to take part (phrase cues in practitioner turns)", "true/false",
+           "whether roles were clarified early"),
+    Column("role_clarification_elements", "how many of the three elements were found early", "0-3",
+           "partial clarification"),
+    Column("role_clarification_turns", "turn ids where the elements were found (evidence)", "text",
+           "where to listen"),
+    Column("reflection_rate", "(SR + CR utterances) / practitioner turns", "0..", "how often the practitioner reflects"),
+    Column("responsive_reflection_pct", "client turns whose main code is CT or ST that the next practitioner "
+           "turn answers with a reflection / such client turns", "0-1", "listening at the moments that matter"),
+    Column("affirmation_rate", "AF utterances / practitioner turns", "0..", "how often strengths are affirmed"),
+    Column("empathy_global", "1 + 4 x mean(min(reflection_rate / 0.5, 1), min(pct_cr / 0.5, 1), "
+           "responsive_reflection_pct), defined parts only", "1-5",
+           "estimate of the MITI Empathy global (not fitted to human global ratings: none were available)"),
+    Column("partnership_global", "1 + 4 x mean(min(r_q / 2, 1), min(utt(SEEK+EA+AF) / practitioner turns / 0.15, 1), "
+           "1 - min(utt(PER+CON) / practitioner turns / 0.15, 1))", "1-5",
+           "estimate of the MITI Partnership global (not fitted to human global ratings)"),
+    Column("engagement_index", "100 x mean(min(client_talk_share / 0.5, 1), change_talk_pct, 1 - question_run_pct, "
+           "min(client_words_per_turn / 15, 1)), defined parts only", "0-100", "is the client engaged and talking?"),
+    Column("empathy_index", "100 x (empathy_global - 1) / 4", "0-100", "accurate empathy"),
+    Column("fidelity_index", "100 x mean(min(r_q / 2, 1), min(pct_cr / 0.5, 1), min(pct_oq / 0.7, 1), "
+           "1 - min(utt(PER+CON) / practitioner utterances / 0.1, 1)), defined parts only", "0-100",
+           "overall MI consistency"),
+    Column("scores_reliable", f"at least {MIN_PRACTITIONER_UTTERANCES} coded practitioner utterances", "true/false",
+           "false: too short to score; read the numbers as anecdotes"),
+]
+
+
+# ---------------------------------------------------------------------------------------------------
+# Helpers
+
+
+def ratio(num: float, den: float) -> float | None:
+    """num / den, or None when den is zero (undefined, never 0 or infinity)."""
+    return None if den == 0 else num / den
+
+
+def band(value: float | None, thresholds: dict[str, float]) -> str:
+    """'below', 'fair' or 'good' against {'fair': x, 'good': y}; '' when the value is undefined."""
+    if value is None:
+        return ""
+    if value >= thresholds["good"]:
+        return "good"
+    if value >= thresholds["fair"]:
+        return "fair"
+    return "below"
+
+
+def load_thresholds(path: str | Path | None = None) -> dict[str, dict[str, float]]:
+    """Default thresholds, overridden by a JSON file ``{"r_q": {"fair": 1, "good": 2}, ...}``."""
+    from .errors import InputError
+
+    out = {k: dict(v) for k, v in DEFAULT_THRESHOLDS.items()}
+    if path is None:
+        return out
+    try:
+        data = json.loads(Path(path).read_text())
+    except (OSError, ValueError) as exc:
+        raise InputError(path, f"cannot read thresholds ({exc})") from exc
+    for key, value in data.items():
+        if key not in out or not isinstance(value, dict) or not {"fair", "good"} <= set(value):
+            raise InputError(path, f"threshold {key!r} must be one of {', '.join(out)} with 'fair' and 'good'")
+        out[key] = {"fair": float(value["fair"]), "good": float(value["good"])}
+    return out
+
+
+def words(text: str) -> int:
+    return len(_WORD.findall(text))
+
+
+def _codes(turn: Turn) -> list[str]:
+    return [u.code for u in turn.utterances if u.code]
+
+
+def is_backchannel(turn: Turn) -> bool:
+    """A short client turn made only of backchannel words ("yeah", "mm-hmm", "right", "okay")."""
+    toks = [w.lower() for w in _WORD.findall(turn.text)]
+    return 0 < len(toks) <= 4 and all(t in BACKCHANNEL_WORDS for t in toks)
+
+
+def volleys(turns: Sequence[Turn]) -> list[list[Turn]]:
+    """Practitioner turns grouped into volleys.
+
+    A client turn ends the volley unless it is a backchannel that answers nothing, i.e. the practitioner
+    turn before it asked no question. Turns of other speakers are ignored.
+    """
+    out: list[list[Turn]] = []
+    current: list[Turn] = []
+    for turn in turns:
+        if turn.role == PRACTITIONER:
+            current.append(turn)
+        elif turn.role == CLIENT:
+            if current and is_backchannel(turn) and not any(c in QUESTIONS for c in _codes(current[-1])):
+                continue
+            if current:
+                out.append(current)
+            current = []
+    if current:
+        out.append(current)
+    return out
+
+
+def volley_counts(turns: Sequence[Turn]) -> dict[str, int]:
+    """MITI 4.2.1 behaviour counts: each code at most once per volley; reflections and questions once."""
+    counts = {c: 0 for c in PRACTITIONER_CODES if c != "NC"}
+    for volley in volleys(turns):
+        present = {c for t in volley for c in _codes(t)}
+        if present & set(REFLECTIONS):
+            counts["CR" if "CR" in present else "SR"] += 1
+        if present & set(QUESTIONS):
+            counts["OQ" if "OQ" in present else "CQ"] += 1
+        for code in present - set(REFLECTIONS) - set(QUESTIONS) - {"NC"}:
+            if code in counts:
+                counts[code] += 1
+    return counts
+
+
+def utterance_counts(turns: Sequence[Turn]) -> dict[str, int]:
+    counts = {c: 0 for c in PRACTITIONER_CODES + CLIENT_CODES}
+    for t in turns:
+        if t.role not in (PRACTITIONER, CLIENT):
+            continue
+        for c in _codes(t):
+            if c in counts:
+                counts[c] += 1
+    return counts
+
+
+def summary_scores(counts: dict[str, int], prefix: str = "") -> dict[str, float | None]:
+    """R:Q, %CR, %OQ, MI-adherent and MI-non-adherent from behaviour counts."""
+    r = counts["SR"] + counts["CR"]
+    q = counts["OQ"] + counts["CQ"]
+    return {
+        f"{prefix}r_q": ratio(r, q),
+        f"{prefix}pct_cr": ratio(counts["CR"], r),
+        f"{prefix}pct_oq": ratio(counts["OQ"], q),
+        f"{prefix}mi_adherent": counts["SEEK"] + counts["AF"] + counts["EA"],
+        f"{prefix}mi_nonadherent": counts["PER"] + counts["CON"],
+    }
+
+
+def _mean_defined(values: Iterable[float | None]) -> float | None:
+    vals = [v for v in values if v is not None and not (isinstance(v, float) and math.isnan(v))]
+    return sum(vals) / len(vals) if vals else None
+
+
+def _cap(value: float | None, scale: float) -> float | None:
+    return None if value is None else min(value / scale, 1.0)
+
+
+def role_clarification(turns: Sequence[Turn], first_fraction: float = 1 / 3) -> dict[str, Any]:
+    """Whether and when, early in the session, the practitioner clarified purpose, roles and participation."""
+    early = turns[: max(1, math.ceil(len(turns) * first_fraction))]
+    found: dict[str, str] = {}
+    for turn in early:
+        if turn.role != PRACTITIONER:
+            continue
+        text = turn.text
+        if "purpose" not in found and _PURPOSE.search(text):
+            found["purpose"] = turn.id
+        if "roles" not in found and _MY_ROLE.search(text) and (_YOUR_ROLE.search(text) or "purpose" in found):
+            found["roles"] = turn.id
+        if "participation" not in found and _HOW_PARTICIPATE.search(text):
+            found["participation"] = turn.id
+    return {
+        "role_clarification": len(found) == 3,
+        "role_clarification_elements": len(found),
+        "role_clarification_turns": " ".join(f"{k}:{v}" for k, v in found.items()),
+    }
+
+
+# ---------------------------------------------------------------------------------------------------
+# Indicators and indices
+
+
+def engagement_indicators(turns: Sequence[Turn]) -> dict[str, Any]:
+    practitioner = [t for t in turns if t.role == PRACTITIONER]
+    client = [t for t in turns if t.role == CLIENT]
+    p_words = sum(words(t.text) for t in practitioner)
+    c_words = sum(words(t.text) for t in client)
+    half = len(turns) / 2
+    first = [words(t.text) for k, t in enumerate(turns) if t.role == CLIENT and k < half]
+    second = [words(t.text) for k, t in enumerate(turns) if t.role == CLIENT and k >= half]
+    counts = utterance_counts(turns)
+    in_run = 0
+    run: list[Turn] = []
+    for t in practitioner + [None]:  # type: ignore[list-item]
+        codes = set(_codes(t)) if t is not None else set()
+        if t is not None and codes & set(QUESTIONS) and not codes & set(REFLECTIONS):
+            run.append(t)
+            continue
+        if len(run) >= 3:
+            in_run += len(run)
+        run = []
+    longest = max((sum(words(t.text) for t in v) for v in volleys(turns)), default=0)
+    return {
+        "client_talk_share": ratio(c_words, c_words + p_words),
+        "client_turn_share": ratio(len(client), len(client) + len(practitioner)),
+        "client_words_per_turn": ratio(c_words, len(client)),
+        "client_words_per_turn_change": (sum(second) / len(second) - sum(first) / len(first))
+        if first and second else None,
+        "change_talk_pct": ratio(counts["CT"], counts["CT"] + counts["ST"]),
+        "question_run_pct": ratio(in_run, len(practitioner)),
+        "longest_practitioner_monologue": longest,
+        **role_clarification(turns),
+    }
+
+
+def empathy_indicators(turns: Sequence[Turn]) -> dict[str, Any]:
+    from .tables import main_code
+
+    practitioner = [t for t in turns if t.role == PRACTITIONER]
+    counts = utterance_counts(turns)
+    talk = answered = 0
+    for k, t in enumerate(turns):
+        if t.role == CLIENT and main_code(t) in ("CT", "ST"):
+            nxt = next((u for u in turns[k + 1:] if u.role == PRACTITIONER), None)
+            talk += 1
+            if nxt is not None and set(_codes(nxt)) & set(REFLECTIONS):
+                answered += 1
+    return {
+        "reflection_rate": ratio(counts["SR"] + counts["CR"], len(practitioner)),
+        "responsive_reflection_pct": ratio(answered, talk),
+        "affirmation_rate": ratio(counts["AF"], len(practitioner)),
+    }
+
+
+def session_scores(session: Session, thresholds: dict[str, dict[str, float]] | None = None) -> dict[str, Any]:
+    """Every sessions.csv score column for one coded session (see ``COLUMNS``)."""
+    thresholds = thresholds or DEFAULT_THRESHOLDS
+    turns = session.turns
+    practitioner_turns = [t for t in turns if t.role == PRACTITIONER]
+    v = volley_counts(turns)
+    u = utterance_counts(turns)
+    n_prac = sum(u[c] for c in PRACTITIONER_CODES if c != "NC")
+    out: dict[str, Any] = {"n_practitioner_utterances": n_prac, "n_volleys": len(volleys(turns))}
+    out.update({c: v[c] for c in v})
+    out.update({f"utt_{c}": u[c] for c in u})
+    summary = summary_scores(v)
+    out.update(summary)
+    out.update({k: val for k, val in summary_scores(u, "utt_").items() if k.endswith(("r_q", "pct_cr", "pct_oq"))})
+    for key in ("r_q", "pct_cr", "pct_oq"):
+        out[f"{key}_band"] = band(summary[key], thresholds[key])
+    engagement = engagement_indicators(turns)
+    empathy = empathy_indicators(turns)
+    out.update(engagement)
+    out.update(empathy)
+    n_turns = len(practitioner_turns)
+    adherent_rate = ratio(u["SEEK"] + u["EA"] + u["AF"], n_turns)
+    nonadherent_rate = ratio(u["PER"] + u["CON"], n_turns)
+    empathy_core = _mean_defined([_cap(empathy["reflection_rate"], 0.5), _cap(summary["pct_cr"], 0.5),
+                                  empathy["responsive_reflection_pct"]])
+    partnership_core = _mean_defined([_cap(summary["r_q"], 2.0), _cap(adherent_rate, 0.15),
+                                      None if nonadherent_rate is None else 1 - min(nonadherent_rate / 0.15, 1.0)])
+    out["empathy_global"] = None if empathy_core is None else 1 + 4 * empathy_core
+    out["partnership_global"] = None if partnership_core is None else 1 + 4 * partnership_core
+    engagement_core = _mean_defined([_cap(engagement["client_talk_share"], 0.5), engagement["change_talk_pct"],
+                                     None if engagement["question_run_pct"] is None
+                                     else 1 - engagement["question_run_pct"],
+                                     _cap(engagement["client_words_per_turn"], 15.0)])
+    nonadherent_share = ratio(u["PER"] + u["CON"], n_prac)
+    fidelity_core = _mean_defined([_cap(summary["r_q"], 2.0), _cap(summary["pct_cr"], 0.5),
+                                   _cap(summary["pct_oq"], 0.7),
+                                   None if nonadherent_share is None else 1 - min(nonadherent_share / 0.1, 1.0)])
+    out["engagement_index"] = None if engagement_core is None else 100 * engagement_core
+    out["empathy_index"] = None if empathy_core is None else 100 * empathy_core
+    out["fidelity_index"] = None if fidelity_core is None else 100 * fidelity_core
+    out["scores_reliable"] = n_prac >= MIN_PRACTITIONER_UTTERANCES
+    return out
