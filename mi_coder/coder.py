@@ -1,108 +1,39 @@
-"""The coder: two calibrated linear classifiers (practitioner codes, client codes) over utterance features.
+"""The coder: calibrated linear classifiers over one shared feature space.
 
-``RoleClassifier`` is a scikit-learn estimator (``fit``/``predict_proba``) over a DataFrame of utterances
-with their context. ``Coder`` holds one per role and codes Sessions in place. ``train_coder`` builds a
-Coder from training examples (``training_data.EXAMPLE_COLUMNS``).
+Four models share the ``FeatureSpace``:
+
+* ``practitioner``: MITI 4.2.1 code of each practitioner utterance (OQ CQ SR CR AF SEEK EA GI PWP PER CON NC);
+* ``client``: MISC code of each client utterance (CT ST FN);
+* ``practitioner_turn``: the class of a whole practitioner turn (question, reflection, therapist_input,
+  other), which picks the turn's main code;
+* ``client_turn``: CT, ST or FN for a whole client turn (its main code).
+
+Each is trained as an ``estimator.LinearClassifier`` (a scikit-learn estimator: multinomial logistic regression
+plus a temperature fitted on held-out folds, so that confidences mean what they say). After training only its
+arrays are kept (``linear.LinearModel``), so coding needs NumPy and SciPy but not scikit-learn, and a saved
+model holds no pickle.
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any, Sequence
 
 import numpy as np
-import pandas as pd
-from sklearn.base import BaseEstimator, ClassifierMixin
-from sklearn.linear_model import LogisticRegression
-from sklearn.utils.validation import check_is_fitted
 
-from .features import UtteranceFeatures, strip_punctuation
+from .features import FeatureSpace, strip_punctuation
+from .linear import LinearModel
 from .records import CLIENT, PRACTITIONER, Session
 from .training_data import CLIENT_CODES, FOUR_CLASS, PRACTITIONER_CODES
 
-
-class RoleClassifier(ClassifierMixin, BaseEstimator):
-    """Utterance features + multinomial logistic regression + temperature scaling for honest confidences.
-
-    ``temperature_`` is fitted on held-out folds of the training data (``calibration_folds``), so that
-    the confidence of the predicted code matches how often it is right.
-    """
-
-    def __init__(self, C: float = 4.0, class_weight: str | None = "balanced", calibration_folds: int = 3,
-                 max_iter: int = 3000, random_state: int = 0) -> None:
-        self.C = C
-        self.class_weight = class_weight
-        self.calibration_folds = calibration_folds
-        self.max_iter = max_iter
-        self.random_state = random_state
-
-    def _fit_once(self, X: pd.DataFrame, y: np.ndarray, w: np.ndarray):  # type: ignore[no-untyped-def]
-        features = UtteranceFeatures().fit(X)
-        model = LogisticRegression(C=self.C, class_weight=self.class_weight, max_iter=self.max_iter,
-                                   random_state=self.random_state)
-        model.fit(features.transform(X), y, sample_weight=w)
-        return features, model
-
-    def fit(self, X: pd.DataFrame, y: Sequence[str], sample_weight: Sequence[float] | None = None,
-            groups: Sequence[Any] | None = None) -> "RoleClassifier":
-        y = np.asarray(y)
-        w = np.ones(len(y)) if sample_weight is None else np.asarray(sample_weight, dtype=float)
-        X = X.reset_index(drop=True)
-        self.features_, self.model_ = self._fit_once(X, y, w)
-        self.classes_ = self.model_.classes_
-        self.temperature_ = 1.0
-        if self.calibration_folds and self.calibration_folds > 1:
-            self.temperature_ = self._fit_temperature(X, y, w, groups)
-        return self
-
-    def _fit_temperature(self, X, y, w, groups) -> float:  # type: ignore[no-untyped-def]
-        from sklearn.model_selection import GroupKFold
-
-        groups = np.arange(len(y)) if groups is None else np.asarray(groups)
-        logits = np.zeros((len(y), len(self.classes_)))
-        for train, test in GroupKFold(n_splits=self.calibration_folds).split(X, y, groups):
-            features, model = self._fit_once(X.iloc[train], y[train], w[train])
-            raw = _logits(model, features.transform(X.iloc[test]))
-            cols = [list(self.classes_).index(c) for c in model.classes_]
-            block = np.full((len(test), len(self.classes_)), -30.0)
-            block[:, cols] = raw
-            logits[test] = block
-        index = {c: k for k, c in enumerate(self.classes_)}
-        truth = np.array([index[c] for c in y])
-        best_t, best_nll = 1.0, np.inf
-        for t in np.linspace(0.3, 3.0, 55):
-            p = _softmax(logits / t)
-            nll = -np.average(np.log(p[np.arange(len(y)), truth] + 1e-12), weights=w)
-            if nll < best_nll:
-                best_t, best_nll = float(t), nll
-        return best_t
-
-    def decision_function(self, X: pd.DataFrame) -> np.ndarray:
-        check_is_fitted(self, "model_")
-        return _logits(self.model_, self.features_.transform(X))
-
-    def predict_proba(self, X: pd.DataFrame) -> np.ndarray:
-        return _softmax(self.decision_function(X) / self.temperature_)
-
-    def predict(self, X: pd.DataFrame) -> np.ndarray:
-        return self.classes_[np.argmax(self.decision_function(X), axis=1)]
+MODEL_KEYS = ("practitioner", "client", "practitioner_turn", "client_turn")
+TURN_CLASSES = ("question", "reflection", "therapist_input", "other")
 
 
-def _logits(model: LogisticRegression, features) -> np.ndarray:  # type: ignore[no-untyped-def]
-    """Decision values as one column per class (a binary model's single column becomes two)."""
-    raw = model.decision_function(features)
-    if raw.ndim == 1:
-        raw = np.column_stack([np.zeros_like(raw), raw])
-    return raw
-
-
-def _softmax(z: np.ndarray) -> np.ndarray:
-    z = z - z.max(axis=1, keepdims=True)
-    e = np.exp(z)
-    return e / e.sum(axis=1, keepdims=True)
-
-
-def augment_unpunctuated(examples: pd.DataFrame, weight: float = 0.5) -> pd.DataFrame:
+def augment_unpunctuated(examples, weight: float = 0.5):  # type: ignore[no-untyped-def]
     """Add a lower-case, unpunctuated copy of every example (automatic captions look like this)."""
+    import pandas as pd
+
     copy = examples.copy()
     copy["text"] = copy["text"].map(strip_punctuation)
     copy["prev_text"] = copy["prev_text"].map(strip_punctuation)
@@ -114,148 +45,191 @@ def augment_unpunctuated(examples: pd.DataFrame, weight: float = 0.5) -> pd.Data
 class Coder:
     """Codes utterances: practitioner utterances with MITI codes, client utterances with CT/ST/FN."""
 
-    def __init__(self, practitioner: RoleClassifier, client: RoleClassifier,
-                 practitioner_turn: RoleClassifier | None = None, client_turn: RoleClassifier | None = None,
-                 meta: dict | None = None) -> None:
-        self.practitioner = practitioner
-        self.client = client
-        self.practitioner_turn = practitioner_turn
-        self.client_turn = client_turn
+    def __init__(self, features: FeatureSpace, models: dict[str, LinearModel], meta: dict | None = None) -> None:
+        self.features = features
+        self.models = models
         self.meta = meta or {}
 
     @property
     def name(self) -> str:
         return f"{self.meta.get('name', 'mi-coder')} {self.meta.get('version', '')}".strip()
 
-    def predict_frame(self, frame: pd.DataFrame) -> tuple[np.ndarray, np.ndarray, pd.DataFrame]:
-        """Codes, confidences and the full probability table for utterance rows with a ``role`` column."""
-        codes = np.full(len(frame), "", dtype=object)
-        conf = np.full(len(frame), np.nan)
-        probs = pd.DataFrame(0.0, index=frame.index, columns=list(PRACTITIONER_CODES + CLIENT_CODES))
-        frame = frame.reset_index(drop=True)
-        probs = probs.reset_index(drop=True)
-        for role, model in ((PRACTITIONER, self.practitioner), (CLIENT, self.client)):
-            mask = (frame["role"] == role).to_numpy()
-            if not mask.any():
+    def predict_rows(self, roles: Sequence[str], texts: Sequence[str], prev_texts: Sequence[str],
+                     positions: Sequence[int], n_in_turn: Sequence[int]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """Codes, confidences and probabilities (columns ``PRACTITIONER_CODES + CLIENT_CODES``) of utterance rows."""
+        labels = list(PRACTITIONER_CODES + CLIENT_CODES)
+        n = len(texts)
+        codes = np.full(n, "", dtype=object)
+        conf = np.full(n, np.nan)
+        probs = np.zeros((n, len(labels)))
+        roles_arr = np.asarray(roles, dtype=object)
+        for role in (PRACTITIONER, CLIENT):
+            idx = np.flatnonzero(roles_arr == role)
+            if not len(idx):
                 continue
-            p = model.predict_proba(frame.loc[mask])
+            model = self.models[role]
+            X = self.features.transform([texts[i] for i in idx], [prev_texts[i] for i in idx],
+                                        [positions[i] for i in idx], [n_in_turn[i] for i in idx])
+            p = model.predict_proba(X)
             best = p.argmax(axis=1)
-            codes[mask] = model.classes_[best]
-            conf[mask] = p[np.arange(len(best)), best]
-            probs.loc[mask, list(model.classes_)] = p
+            codes[idx] = model.classes[best]
+            conf[idx] = p[np.arange(len(idx)), best]
+            cols = [labels.index(c) for c in model.classes]
+            probs[np.ix_(idx, cols)] = p
         return codes, conf, probs
+
+    def predict_frame(self, frame):  # type: ignore[no-untyped-def]
+        """Codes, confidences and a probability DataFrame for a DataFrame of utterance rows."""
+        import pandas as pd
+
+        codes, conf, probs = self.predict_rows(frame["role"].tolist(), frame["text"].tolist(),
+                                               frame["prev_text"].tolist(), frame["position"].tolist(),
+                                               frame["n_in_turn"].tolist())
+        return codes, conf, pd.DataFrame(probs, columns=list(PRACTITIONER_CODES + CLIENT_CODES))
 
     def code(self, sessions: Sequence[Session] | Session) -> list[Session]:
         """Segment (where needed) and code every practitioner and client utterance, in place."""
-        from .segment import segment
-
         if isinstance(sessions, Session):
             sessions = [sessions]
         sessions = list(sessions)
         need = [s for s in sessions if any(not t.utterances and t.text for t in s.turns)]
         if need:
+            from .segment import segment
+
             segment(need)
-        frame, refs = session_frame(sessions)
-        if len(frame):
-            codes, conf, probs = self.predict_frame(frame)
+        rows, refs = utterance_rows(sessions)
+        if rows[0]:
+            codes, conf, probs = self.predict_rows(*rows)
             for utt, code, c in zip(refs, codes, conf):
                 utt.code = code or None
                 utt.confidence = None if np.isnan(c) else float(c)
             self.choose_main_codes(sessions, probs, {id(u): k for k, u in enumerate(refs)})
         return sessions
 
-    def choose_main_codes(self, sessions: Sequence[Session], probs: pd.DataFrame, row_of: dict[int, int]) -> None:
-        """Set ``turn.meta['main_code']`` with the turn models (when the coder has them).
+    def choose_main_codes(self, sessions: Sequence[Session], probs: Any, row_of: dict[int, int]) -> None:
+        """Set ``turn.meta['main_code']`` with the turn models.
 
         A practitioner turn's class (question, reflection, therapist input, other) comes from the turn
         model; the main code is the code of that class with the highest probability in any of the turn's
         utterances. A client turn's main code is the client turn model's CT/ST/FN.
         """
-        if self.practitioner_turn is None or self.client_turn is None:
+        if "practitioner_turn" not in self.models or "client_turn" not in self.models:
             return
-        tframe, turns = turn_frame(sessions)
-        if not len(tframe):
+        probs = np.asarray(probs)
+        labels = list(PRACTITIONER_CODES + CLIENT_CODES)
+        roles, texts, prevs, turns = turn_rows(sessions)
+        if not turns:
             return
-        classes = np.full(len(tframe), "", dtype=object)
-        for role, model in ((PRACTITIONER, self.practitioner_turn), (CLIENT, self.client_turn)):
-            mask = (tframe["role"] == role).to_numpy()
-            if mask.any():
-                classes[mask] = model.predict(tframe.loc[mask])
+        classes = np.full(len(turns), "", dtype=object)
+        roles_arr = np.asarray(roles, dtype=object)
+        for role, key in ((PRACTITIONER, "practitioner_turn"), (CLIENT, "client_turn")):
+            idx = np.flatnonzero(roles_arr == role)
+            if len(idx):
+                X = self.features.transform([texts[i] for i in idx], [prevs[i] for i in idx], [0] * len(idx),
+                                            [1] * len(idx))
+                classes[idx] = self.models[key].predict(X)
         for turn, cls in zip(turns, classes):
             if turn.role == CLIENT:
-                turn.meta["main_code"] = cls
+                turn.meta["main_code"] = str(cls)
                 continue
             candidates = [c for c, group in FOUR_CLASS.items() if group == cls]
             rows = [row_of[id(u)] for u in turn.utterances if id(u) in row_of]
             if not rows:
                 continue
-            sub = probs.loc[rows, candidates].max(axis=0)
-            turn.meta["main_code"] = str(sub.idxmax())
+            sub = probs[np.ix_(rows, [labels.index(c) for c in candidates])].max(axis=0)
+            turn.meta["main_code"] = candidates[int(sub.argmax())]
 
 
-def session_frame(sessions: Sequence[Session]) -> tuple[pd.DataFrame, list]:
-    """Utterances of practitioner and client turns with their context, and the Utterance objects."""
-    rows = []
+def utterance_rows(sessions: Sequence[Session]) -> tuple[tuple[list, list, list, list, list], list]:
+    """(roles, texts, prev_texts, positions, n_in_turn) of practitioner and client utterances, and the Utterances.
+
+    ``prev_text`` is the other role's most recent turn (the client turn a reflection answers).
+    """
+    roles: list[str] = []
+    texts: list[str] = []
+    prevs: list[str] = []
+    positions: list[int] = []
+    counts: list[int] = []
     refs = []
     for s in sessions:
         prev = {PRACTITIONER: "", CLIENT: ""}
         for turn in s.turns:
-            if turn.role in prev:
-                n = len(turn.utterances)
-                other = prev[CLIENT] if turn.role == PRACTITIONER else prev[PRACTITIONER]
-                for k, u in enumerate(turn.utterances):
-                    rows.append((turn.role, u.text, other, k, n))
-                    refs.append(u)
-                prev[turn.role] = turn.text
-    frame = pd.DataFrame(rows, columns=["role", "text", "prev_text", "position", "n_in_turn"])
-    return frame, refs
+            if turn.role not in prev:
+                continue
+            other = prev[CLIENT] if turn.role == PRACTITIONER else prev[PRACTITIONER]
+            n = len(turn.utterances)
+            for k, u in enumerate(turn.utterances):
+                roles.append(turn.role)
+                texts.append(u.text)
+                prevs.append(other)
+                positions.append(k)
+                counts.append(n)
+                refs.append(u)
+            prev[turn.role] = turn.text
+    return (roles, texts, prevs, positions, counts), refs
 
 
-def turn_frame(sessions: Sequence[Session]) -> tuple[pd.DataFrame, list]:
-    """Practitioner and client turns (whole text) with the other speaker's preceding turn, and the Turns."""
-    rows = []
-    refs = []
+def turn_rows(sessions: Sequence[Session]) -> tuple[list[str], list[str], list[str], list]:
+    """Roles, texts and preceding other-role turns of practitioner and client turns with utterances, and the Turns."""
+    roles, texts, prevs, refs = [], [], [], []
     for s in sessions:
         prev = {PRACTITIONER: "", CLIENT: ""}
         for turn in s.turns:
-            if turn.role in prev:
-                other = prev[CLIENT] if turn.role == PRACTITIONER else prev[PRACTITIONER]
-                if turn.utterances:
-                    rows.append((turn.role, turn.text, other, 0, 1))
-                    refs.append(turn)
-                prev[turn.role] = turn.text
-    return pd.DataFrame(rows, columns=["role", "text", "prev_text", "position", "n_in_turn"]), refs
+            if turn.role not in prev:
+                continue
+            if turn.utterances:
+                roles.append(turn.role)
+                texts.append(turn.text)
+                prevs.append(prev[CLIENT] if turn.role == PRACTITIONER else prev[PRACTITIONER])
+                refs.append(turn)
+            prev[turn.role] = turn.text
+    return roles, texts, prevs, refs
 
 
-def _fit_role(data: pd.DataFrame, role: str, labels: Sequence[str], what: str, **params: Any) -> RoleClassifier:
-    part = data[(data["role"] == role) & data["code"].isin(labels)]
-    if part["code"].nunique() < 2:
-        from .errors import UsageError
+def session_frame(sessions: Sequence[Session]):  # type: ignore[no-untyped-def]
+    """Utterance rows as a DataFrame (role, text, prev_text, position, n_in_turn), and the Utterances."""
+    import pandas as pd
 
-        raise UsageError(f"training data has fewer than two {role} {what} labels; cannot train the {role} {what} model")
-    model = RoleClassifier(**params)
-    return model.fit(part, part["code"].to_numpy(), part["weight"].to_numpy(), groups=part["group"].to_numpy())
+    rows, refs = utterance_rows(sessions)
+    return pd.DataFrame(dict(zip(["role", "text", "prev_text", "position", "n_in_turn"], rows))), refs
 
 
-def train_coder(examples: pd.DataFrame, turn_examples: pd.DataFrame | None = None, *, augment: bool = True,
-                C: float = 4.0, calibration_folds: int = 3, meta: dict | None = None) -> Coder:
+def train_coder(examples, turn_examples=None, *, augment: bool = True, C: float = 4.0,  # type: ignore[no-untyped-def]
+                calibration_folds: int = 3, meta: dict | None = None) -> Coder:
     """Fit a Coder on utterance examples (``training_data.EXAMPLE_COLUMNS``) with a known code.
 
     ``turn_examples`` (whole turns labelled question/reflection/therapist_input/other or CT/ST/FN) add
     the turn models that choose each turn's main code; without them the main code follows a fixed priority.
     """
+    import pandas as pd
+
+    from .errors import UsageError
+    from .estimator import LinearClassifier
+
     def usable(frame: pd.DataFrame) -> pd.DataFrame:
         frame = frame[frame["code"].notna() & (frame["code"] != "")]
         return augment_unpunctuated(frame) if augment else frame
 
     data = usable(examples)
-    params = {"C": C, "calibration_folds": calibration_folds}
-    practitioner = _fit_role(data, PRACTITIONER, PRACTITIONER_CODES, "utterance", **params)
-    client = _fit_role(data, CLIENT, CLIENT_CODES, "utterance", **params)
-    if turn_examples is None or not len(turn_examples):
-        return Coder(practitioner, client, meta=meta)
-    turns = usable(turn_examples)
-    # Turn models choose among classes, not confidences shown to users: no calibration folds needed.
-    p_turn = _fit_role(turns, PRACTITIONER, sorted(set(FOUR_CLASS.values())), "turn", C=C, calibration_folds=0)
-    c_turn = _fit_role(turns, CLIENT, CLIENT_CODES, "turn", C=C, calibration_folds=0)
-    return Coder(practitioner, client, p_turn, c_turn, meta=meta)
+    turns = usable(turn_examples) if turn_examples is not None and len(turn_examples) else None
+    plan = [(PRACTITIONER, data, PRACTITIONER_CODES, calibration_folds),
+            (CLIENT, data, CLIENT_CODES, calibration_folds)]
+    if turns is not None:
+        # Turn models choose classes; their confidences are not shown, so no calibration folds.
+        plan += [("practitioner_turn", turns, TURN_CLASSES, 0), ("client_turn", turns, CLIENT_CODES, 0)]
+    parts = []
+    for key, frame, labels, folds in plan:
+        role = PRACTITIONER if key.startswith(PRACTITIONER) else CLIENT
+        part = frame[(frame["role"] == role) & frame["code"].isin(labels)]
+        if part["code"].nunique() < 2:
+            raise UsageError(f"training data has fewer than two labels for the {key} model; cannot train it")
+        parts.append((key, part, folds))
+    every = pd.concat([data, turns]) if turns is not None else data
+    features = FeatureSpace.fit(every["text"].tolist(), every["prev_text"].tolist())
+    models: dict[str, LinearModel] = {}
+    for key, part, folds in parts:
+        X = features.transform_frame(part)
+        estimator = LinearClassifier(C=C, calibration_folds=folds)
+        estimator.fit(X, part["code"].to_numpy(), part["weight"].to_numpy(), groups=part["group"].to_numpy())
+        models[key] = estimator.to_linear_model()
+    return Coder(features, models, meta=meta)

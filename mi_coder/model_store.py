@@ -1,6 +1,7 @@
-"""Saving and loading coder models as folders: ``meta.json`` + ``coder.joblib`` + ``MODEL_CARD.md``.
+"""Saving and loading coder models as folders: ``meta.json``, ``features.json``, ``weights.npz``, ``MODEL_CARD.md``.
 
-joblib files are pickles, and unpickling runs code. So a model is loaded only when
+A model holds no pickle: term lists are JSON and numbers are a NumPy ``.npz`` read with
+``allow_pickle=False``, so loading a model cannot run code. Even so, a model is loaded only when
 
 1. every artifact's SHA-256 matches the one recorded in ``meta.json`` (integrity), and
 2. ``meta.json`` itself is trusted (provenance): its SHA-256 is pinned in this package (the shipped
@@ -8,7 +9,8 @@ joblib files are pickles, and unpickling runs code. So a model is loaded only wh
    (``$MI_CODER_HOME/trusted_models.json``, default ``~/.mi-coder``).
 
 Anything else is refused unless the caller passes ``trust=True`` (``--trust-model``), which is the user
-saying they know where the folder came from. Integrity is checked even then.
+saying they know where the folder came from (a model from elsewhere may be mislabelled or mistrained even
+if it cannot run code). Integrity is checked even then.
 """
 
 from __future__ import annotations
@@ -25,8 +27,9 @@ from typing import Any
 from .errors import ModelError
 
 DEFAULT_MODEL = "mi-coder-default"
-ARTIFACT = "coder.joblib"
-REQUIRED_META = ("name", "version", "format", "labels", "versions", "artifacts", "training")
+FEATURES = "features.json"
+WEIGHTS = "weights.npz"
+REQUIRED_META = ("name", "version", "format", "labels", "versions", "artifacts", "training", "models")
 META_FORMAT = 1
 
 
@@ -86,19 +89,22 @@ def remember_trusted(meta_path: Path) -> None:
 
 
 def versions() -> dict[str, str]:
-    import joblib
+    import numpy
     import sklearn
     import spacy
 
     from . import __version__
 
     return {"mi_coder": __version__, "spacy": spacy.__version__, "scikit_learn": sklearn.__version__,
-            "joblib": joblib.__version__, "python": platform.python_version()}
+            "numpy": numpy.__version__, "python": platform.python_version()}
 
 
 def save_coder(coder: Any, out_dir: str | Path, meta: dict) -> Path:
-    """Write a model folder atomically: artifacts, ``meta.json`` with their hashes, and the model card."""
-    import joblib
+    """Write a model folder: artifacts, ``meta.json`` with their hashes, and the model card.
+
+    Each file is written to a temporary name and renamed into place.
+    """
+    import numpy as np
 
     from .model_card import render_model_card
 
@@ -106,24 +112,36 @@ def save_coder(coder: Any, out_dir: str | Path, meta: dict) -> Path:
     if out.exists() and any(out.iterdir()) and not (out / "meta.json").exists():
         raise ModelError(f"{out}: exists and is not a model folder; choose another --out")
     out.mkdir(parents=True, exist_ok=True)
-    tmp = out / f".{ARTIFACT}.part"
-    joblib.dump(coder, tmp, compress=3)
-    os.replace(tmp, out / ARTIFACT)
+    terms, arrays = coder.features.to_parts()
+    models = {}
+    for key, model in coder.models.items():
+        arrays[f"{key}__coef"] = model.coef
+        arrays[f"{key}__intercept"] = model.intercept
+        models[key] = {"classes": [str(c) for c in model.classes], "temperature": model.temperature}
+    _atomic_write(out / FEATURES, json.dumps({"terms": terms}, ensure_ascii=False).encode("utf-8"))
+    tmp = out / f".{WEIGHTS}.part.npz"
+    np.savez_compressed(tmp, **arrays)
+    os.replace(tmp, out / WEIGHTS)
     full = {
         "format": META_FORMAT,
         "created": datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ"),
         "versions": versions(),
         **meta,
-        "artifacts": {ARTIFACT: sha256(out / ARTIFACT)},
+        "models": models,
+        "artifacts": {name: sha256(out / name) for name in (FEATURES, WEIGHTS)},
     }
     missing = [k for k in REQUIRED_META if k not in full]
     if missing:
         raise ModelError(f"model metadata lacks {', '.join(missing)}")
-    meta_tmp = out / ".meta.json.part"
-    meta_tmp.write_text(json.dumps(full, indent=2, sort_keys=False) + "\n")
-    os.replace(meta_tmp, out / "meta.json")
-    (out / "MODEL_CARD.md").write_text(render_model_card(full))
+    _atomic_write(out / "meta.json", (json.dumps(full, indent=2) + "\n").encode("utf-8"))
+    _atomic_write(out / "MODEL_CARD.md", render_model_card(full).encode("utf-8"))
     return out
+
+
+def _atomic_write(path: Path, data: bytes) -> None:
+    tmp = path.with_name(f".{path.name}.part")
+    tmp.write_bytes(data)
+    os.replace(tmp, path)
 
 
 def read_meta(model_dir: str | Path) -> dict:
@@ -149,30 +167,36 @@ def verify(model_dir: str | Path, trust: bool = False) -> dict:
         if not path.exists():
             raise ModelError(f"{model_dir}: artifact {name} is missing")
         if sha256(path) != expected:
-            raise ModelError(f"{path}: SHA-256 does not match meta.json; the model is corrupt or was altered "
-                             "(refusing to unpickle it)")
+            raise ModelError(f"{path}: SHA-256 does not match meta.json; the model is corrupt or was altered")
     if not trust and sha256(model_dir / "meta.json") not in trusted_hashes():
         raise ModelError(f"{model_dir}: model was not shipped with mi-coder or trained on this machine; "
                          "pass --trust-model if you trust its source")
-    mine = versions()
-    if meta["versions"].get("scikit_learn") != mine["scikit_learn"]:
-        warnings.warn(f"{model_dir}: trained with scikit-learn {meta['versions'].get('scikit_learn')}, running "
-                      f"{mine['scikit_learn']}; codes may differ slightly", stacklevel=2)
+    from . import __version__
+
+    trained = meta["versions"].get("mi_coder", "")
+    if trained.split(".")[:2] != __version__.split(".")[:2]:
+        warnings.warn(f"{model_dir}: trained with mi-coder {trained}, running {__version__}; "
+                      "features may differ, retrain if codes look wrong", stacklevel=2)
     return meta
 
 
 def load_coder(model_dir: str | Path | None = None, *, trust: bool = False) -> Any:
     """Load a Coder from a model folder (default: the shipped model) after ``verify``."""
-    import joblib
+    import numpy as np
 
     from .coder import Coder
+    from .features import FeatureSpace
+    from .linear import LinearModel
 
     model_dir = Path(model_dir) if model_dir is not None else default_model_dir()
     meta = verify(model_dir, trust=trust)
-    with warnings.catch_warnings():
-        warnings.filterwarnings("ignore", message=".*Trying to unpickle estimator.*")
-        coder = joblib.load(model_dir / ARTIFACT)
-    if not isinstance(coder, Coder):
-        raise ModelError(f"{model_dir}: {ARTIFACT} does not hold an mi-coder Coder")
-    coder.meta = meta
-    return coder
+    try:
+        terms = json.loads((model_dir / FEATURES).read_text(encoding="utf-8"))["terms"]
+        with np.load(model_dir / WEIGHTS, allow_pickle=False) as npz:
+            arrays = {k: npz[k] for k in npz.files}
+        models = {key: LinearModel(np.array(spec["classes"]), arrays[f"{key}__coef"], arrays[f"{key}__intercept"],
+                                   float(spec["temperature"])) for key, spec in meta["models"].items()}
+        features = FeatureSpace.from_parts(terms, arrays)
+    except (KeyError, ValueError, OSError) as exc:
+        raise ModelError(f"{model_dir}: model files are incomplete or malformed ({type(exc).__name__}: {exc})") from exc
+    return Coder(features, models, meta=meta)

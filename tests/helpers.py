@@ -1,0 +1,28 @@
+"""Building coded sessions by hand for tests (no model needed)."""
+
+from __future__ import annotations
+
+from mi_coder.records import CLIENT, PRACTITIONER, Session, Turn, Utterance
+
+
+def coded_session(spec, sid: str = "s") -> Session:
+    """``spec``: list of (role, [(text, code), ...]) or (role, "text", [codes]) -> a coded Session."""
+    turns = []
+    for k, item in enumerate(spec, start=1):
+        role, parts = item[0], item[1]
+        if isinstance(parts, str):
+            codes = item[2]
+            parts = [(parts, c) for c in codes] if codes else [(parts, None)]
+        text = " ".join(p[0] for p in parts)
+        utts = []
+        pos = 0
+        for j, (t, c) in enumerate(parts, start=1):
+            start = text.find(t, pos)
+            utts.append(Utterance(f"{k}.{j}", t, start, start + len(t), code=c, confidence=0.9 if c else None))
+            pos = start + len(t)
+        turns.append(Turn(id=str(k), speaker="PO" if role == PRACTITIONER else "Client", role=role, text=text,
+                          utterances=utts))
+    return Session(id=sid, source="test", turns=turns)
+
+
+P, C = PRACTITIONER, CLIENT

@@ -1,0 +1,124 @@
+"""The coder: features equal scikit-learn's, models round-trip through folders, integrity is enforced."""
+
+from __future__ import annotations
+
+import glob
+import json
+
+import numpy as np
+import pytest
+
+from mi_coder import ModelError
+from mi_coder.coder import train_coder
+from mi_coder.features import FeatureSpace, char_wb_ngrams, normalize, word_ngrams
+from mi_coder.model_store import load_coder, save_coder
+from mi_coder.readers import read_transcript
+from mi_coder.training_data import CLIENT_CODES, PRACTITIONER_CODES, load_team_corpus, single_utterance_turns
+
+from .conftest import EXAMPLES, ROOT
+
+TEXTS = ["So you're worried about the test?", "what brings you in today", "I don't know... maybe.",
+         "You kept every appointment this month, even with the bus strike.", "Mm-hmm.", "It's up to you."]
+
+
+@pytest.fixture(scope="module")
+def small_coder():
+    corpus = load_team_corpus(sorted(glob.glob(str(ROOT / "data" / "corpus" / "team_*.csv"))))
+    return train_coder(corpus, single_utterance_turns(corpus), calibration_folds=2)
+
+
+@pytest.fixture
+def home(tmp_path, monkeypatch):
+    monkeypatch.setenv("MI_CODER_HOME", str(tmp_path / "home"))
+    return tmp_path / "home"
+
+
+def test_analyzers_reproduce_scikit_learn():
+    from sklearn.feature_extraction.text import TfidfVectorizer
+
+    docs = [normalize(t) for t in TEXTS]
+    words = TfidfVectorizer(ngram_range=(1, 3), token_pattern=r"(?u)\b[\w']+\b", lowercase=False).build_analyzer()
+    chars = TfidfVectorizer(analyzer="char_wb", ngram_range=(2, 5), lowercase=False).build_analyzer()
+    for doc in docs:
+        assert sorted(word_ngrams(doc)) == sorted(words(doc))
+        assert sorted(char_wb_ngrams(doc)) == sorted(chars(doc))
+
+
+def test_feature_space_equals_scikit_learn_tfidf_blocks():
+    from sklearn.feature_extraction.text import TfidfVectorizer
+
+    corpus = TEXTS * 3
+    space = FeatureSpace.fit(corpus, corpus, max_word_features=1000, max_char_features=1000)
+    ours = space.transform(TEXTS, [""] * len(TEXTS), [0] * len(TEXTS), [1] * len(TEXTS)).toarray()
+    vec = TfidfVectorizer(ngram_range=(1, 3), min_df=2, max_features=1000, sublinear_tf=True, lowercase=False,
+                          token_pattern=r"(?u)\b[\w']+\b").fit([normalize(t) for t in corpus])
+    theirs = vec.transform([normalize(t) for t in TEXTS]).toarray()
+    np.testing.assert_allclose(ours[:, : theirs.shape[1]], theirs, rtol=1e-6, atol=1e-9)
+
+
+def test_coder_codes_every_practitioner_and_client_utterance_and_skips_others(small_coder, tmp_path):
+    path = tmp_path / "family.txt"
+    path.write_text("Counselor: What brings you both in today?\nClient: My mom says I drink too much.\n"
+                    "Counselor: You're here because she's worried.\nClient: Yeah. I guess I could cut down.\n")
+    session = read_transcript(path)[0]
+    small_coder.code(session)
+    for turn in session.turns:
+        allowed = PRACTITIONER_CODES if turn.role == "practitioner" else CLIENT_CODES
+        assert turn.utterances
+        for u in turn.utterances:
+            assert u.code in allowed
+            assert 0 < u.confidence <= 1
+        assert turn.meta["main_code"] in allowed
+
+
+def test_model_folder_round_trip_gives_identical_codes(small_coder, tmp_path, home):
+    from mi_coder.model_store import remember_trusted
+
+    folder = save_coder(small_coder, tmp_path / "m", {"name": "t", "version": "0", "labels": {}, "training": {}})
+    remember_trusted(folder / "meta.json")
+    loaded = load_coder(folder)
+    a = read_transcript(EXAMPLES / "health_session.txt")[0]
+    b = read_transcript(EXAMPLES / "health_session.txt")[0]
+    small_coder.code(a)
+    loaded.code(b)
+    assert [(u.code, round(u.confidence, 9)) for _, u in a.utterances()] == \
+        [(u.code, round(u.confidence, 9)) for _, u in b.utterances()]
+    card = (folder / "MODEL_CARD.md").read_text()
+    assert "weights.npz" in card
+
+
+def test_a_model_from_elsewhere_is_refused_unless_trusted(small_coder, tmp_path, home):
+    folder = save_coder(small_coder, tmp_path / "m", {"name": "t", "version": "0", "labels": {}, "training": {}})
+    with pytest.raises(ModelError, match="--trust-model"):
+        load_coder(folder)
+    assert load_coder(folder, trust=True).models.keys() == small_coder.models.keys()
+
+
+def test_altered_weights_fail_the_hash_check_even_when_trusted(small_coder, tmp_path, home):
+    folder = save_coder(small_coder, tmp_path / "m", {"name": "t", "version": "0", "labels": {}, "training": {}})
+    weights = folder / "weights.npz"
+    data = bytearray(weights.read_bytes())
+    data[len(data) // 2] ^= 0xFF
+    weights.write_bytes(bytes(data))
+    with pytest.raises(ModelError, match="SHA-256 does not match"):
+        load_coder(folder, trust=True)
+
+
+def test_meta_without_required_keys_is_refused(tmp_path, home):
+    folder = tmp_path / "m"
+    folder.mkdir()
+    (folder / "meta.json").write_text(json.dumps({"name": "x"}))
+    with pytest.raises(ModelError, match="missing"):
+        load_coder(folder, trust=True)
+
+
+def test_training_needs_two_labels_per_model():
+    import pandas as pd
+
+    from mi_coder import UsageError
+
+    frame = pd.DataFrame({"source": "t", "group": ["a", "b"], "session_id": "s", "turn_id": ["1", "2"],
+                          "role": "practitioner", "text": ["How are you?", "What now?"], "prev_text": "",
+                          "position": 0, "n_in_turn": 1, "code": ["OQ", "OQ"], "weight": 1.0})
+    with pytest.raises(UsageError, match="fewer than two labels"):
+        train_coder(frame)

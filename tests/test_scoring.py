@@ -1,0 +1,178 @@
+"""Scoring: MITI volley rules, summary scores and bands, indicators, and the laws scores must keep."""
+
+from __future__ import annotations
+
+import json
+import random
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from mi_coder.records import Utterance
+from mi_coder.scoring import (COLUMNS, band, load_thresholds, session_scores, summary_scores, volley_counts,
+                              volleys)
+from mi_coder.tables import session_rows
+
+from .helpers import C, P, coded_session
+
+
+def test_reflections_count_once_per_volley_as_complex_if_any_is_complex():
+    s = coded_session([(P, [("You're tired.", "SR"), ("And part of you wants out.", "CR")]),
+                       (C, "It's a lot.", ["FN"]),
+                       (P, [("It's a lot.", "SR")])])
+    counts = volley_counts(s.turns)
+    assert counts["CR"] == 1 and counts["SR"] == 1
+
+
+def test_a_backchannel_that_answers_nothing_does_not_end_the_volley():
+    s = coded_session([(P, [("You've been working hard on this.", "SR")]),
+                       (C, "Mm-hmm.", ["FN"]),
+                       (P, [("And it's been paying off.", "CR")])])
+    assert len(volleys(s.turns)) == 1
+    assert volley_counts(s.turns)["CR"] == 1 and volley_counts(s.turns)["SR"] == 0
+
+
+def test_a_backchannel_answering_a_question_ends_the_volley():
+    s = coded_session([(P, [("Did you go to group?", "CQ")]),
+                       (C, "Yeah.", ["FN"]),
+                       (P, [("You went.", "SR")])])
+    assert len(volleys(s.turns)) == 2
+
+
+def test_questions_count_once_per_volley_open_if_any_is_open():
+    s = coded_session([(P, [("Did you go?", "CQ"), ("What happened?", "OQ")])])
+    counts = volley_counts(s.turns)
+    assert (counts["OQ"], counts["CQ"]) == (1, 0)
+
+
+def test_summary_scores_follow_the_manual():
+    counts = {c: 0 for c in ("OQ", "CQ", "SR", "CR", "AF", "SEEK", "EA", "GI", "PWP", "PER", "CON")}
+    counts.update({"OQ": 3, "CQ": 1, "SR": 2, "CR": 6, "AF": 1, "SEEK": 2, "EA": 1, "PER": 1, "CON": 1})
+    s = summary_scores(counts)
+    assert s["r_q"] == 2.0
+    assert s["pct_cr"] == 0.75
+    assert s["pct_oq"] == 0.75
+    assert s["mi_adherent"] == 4 and s["mi_nonadherent"] == 2
+
+
+def test_undefined_ratios_are_empty_not_zero_or_infinite():
+    s = coded_session([(P, [("Here is the schedule.", "GI")]), (C, "Okay.", ["FN"])] * 3)
+    scores = session_scores(s)
+    assert scores["r_q"] is None and scores["pct_oq"] is None and scores["pct_cr"] is None
+    assert scores["r_q_band"] == ""
+    assert scores["change_talk_pct"] is None
+
+
+def test_bands_against_default_and_file_thresholds(tmp_path):
+    assert band(0.5, {"fair": 1, "good": 2}) == "below"
+    assert band(1.0, {"fair": 1, "good": 2}) == "fair"
+    assert band(2.5, {"fair": 1, "good": 2}) == "good"
+    path = tmp_path / "t.json"
+    path.write_text(json.dumps({"r_q": {"fair": 1.5, "good": 3}}))
+    thresholds = load_thresholds(path)
+    assert thresholds["r_q"] == {"fair": 1.5, "good": 3.0}
+    assert thresholds["pct_cr"]["good"] == 0.5
+
+
+def test_bad_threshold_file_is_an_input_error(tmp_path):
+    from mi_coder import InputError
+
+    path = tmp_path / "t.json"
+    path.write_text(json.dumps({"r_q": {"fair": 1}}))
+    with pytest.raises(InputError, match="t.json"):
+        load_thresholds(path)
+
+
+def test_question_runs_without_reflection_are_measured():
+    q = (P, "What happened?", ["OQ"])
+    a = (C, "Stuff.", ["FN"])
+    r = (P, "You're frustrated.", ["SR"])
+    s = coded_session([q, a, q, a, q, a, r, a, q, a])
+    assert session_scores(s)["question_run_pct"] == 3 / 5
+
+
+def test_responsive_reflection_counts_reflections_after_change_or_sustain_talk():
+    s = coded_session([(P, "What do you want?", ["OQ"]), (C, "I want to quit.", ["CT"]),
+                       (P, "Quitting matters to you.", ["SR"]), (C, "But I like it.", ["ST"]),
+                       (P, "When is your next test?", ["CQ"]), (C, "Tuesday.", ["FN"])])
+    assert session_scores(s)["responsive_reflection_pct"] == 0.5
+
+
+def test_role_clarification_found_early_with_evidence_turns():
+    s = coded_session([
+        (P, "Thanks for coming. The purpose of these meetings is to check on your conditions and help you "
+            "get through supervision.", ["GI"]),
+        (C, "Okay.", ["FN"]),
+        (P, "My job is to report to the court, and your part is deciding how you meet the conditions.", ["GI"]),
+        (C, "Sure.", ["FN"]),
+        (P, "How would you like these meetings to go?", ["OQ"]),
+        (C, "Quick.", ["FN"]),
+    ] + [(P, "Tell me more.", ["OQ"]), (C, "Fine.", ["FN"])] * 6)
+    scores = session_scores(s)
+    assert scores["role_clarification"] is True
+    assert scores["role_clarification_turns"] == "purpose:1 roles:3 participation:5"
+
+
+def test_short_sessions_are_flagged_unreliable():
+    s = coded_session([(P, "How are you?", ["OQ"]), (C, "Fine.", ["FN"])])
+    assert session_scores(s)["scores_reliable"] is False
+
+
+def test_every_score_column_is_documented():
+    s = coded_session([(P, "How are you?", ["OQ"]), (C, "Fine.", ["FN"])])
+    documented = set()
+    for col in COLUMNS:
+        for name in col.name.split(" / "):
+            documented.add(name)
+    missing = [k for k in session_scores(s) if k not in documented]
+    assert not missing
+
+
+PRACTITIONER_CODES = ["OQ", "CQ", "SR", "CR", "AF", "SEEK", "EA", "GI", "PWP", "PER", "CON", "NC"]
+turn_strategy = st.one_of(
+    st.tuples(st.just(P), st.lists(st.sampled_from(PRACTITIONER_CODES), min_size=1, max_size=3)),
+    st.tuples(st.just(C), st.lists(st.sampled_from(["CT", "ST", "FN"]), min_size=1, max_size=2)),
+)
+
+
+def _session(spec, sid="s"):
+    return coded_session([(role, [(f"word{k} text", c) for k, c in enumerate(codes)]) for role, codes in spec], sid)
+
+
+@settings(max_examples=150, deadline=None)
+@given(st.lists(turn_strategy, min_size=1, max_size=25))
+def test_ratios_stay_within_their_ranges(spec):
+    scores = session_scores(_session(spec))
+    for key in ("pct_cr", "pct_oq", "utt_pct_cr", "utt_pct_oq", "client_talk_share", "client_turn_share",
+                "change_talk_pct", "question_run_pct", "responsive_reflection_pct"):
+        assert scores[key] is None or 0.0 <= scores[key] <= 1.0, key
+    assert scores["r_q"] is None or scores["r_q"] >= 0
+    for key in ("engagement_index", "empathy_index", "fidelity_index"):
+        assert scores[key] is None or 0.0 <= scores[key] <= 100.0, key
+    for key in ("empathy_global", "partnership_global"):
+        assert scores[key] is None or 1.0 <= scores[key] <= 5.0, key
+
+
+@settings(max_examples=100, deadline=None)
+@given(st.lists(turn_strategy, min_size=1, max_size=20), st.data())
+def test_adding_an_uncoded_filler_changes_no_ratio(spec, data):
+    session = _session(spec)
+    before = session_scores(session)
+    turn = data.draw(st.sampled_from([t for t in session.turns if t.role == P] or session.turns))
+    end = len(turn.text)
+    turn.utterances.append(Utterance("x", "", end, end, code=data.draw(st.sampled_from([None, "NC"]))))
+    after = session_scores(session)
+    for key in ("r_q", "pct_cr", "pct_oq", "utt_r_q", "utt_pct_cr", "utt_pct_oq", "change_talk_pct"):
+        assert before[key] == after[key], key
+
+
+@settings(max_examples=30, deadline=None)
+@given(st.lists(st.lists(turn_strategy, min_size=1, max_size=10), min_size=2, max_size=5), st.randoms())
+def test_session_order_never_matters(specs, rnd):
+    sessions = [_session(spec, f"s{k}") for k, spec in enumerate(specs)]
+    rows = {r["session_id"]: r for r in session_rows(sessions, session_scores)}
+    shuffled = sessions[:]
+    rnd.shuffle(shuffled)
+    again = {r["session_id"]: r for r in session_rows(shuffled, session_scores)}
+    assert rows == again

@@ -1,0 +1,74 @@
+"""How turn-level labels become utterance-level training signal, and how training files are recognised."""
+
+from __future__ import annotations
+
+import pytest
+
+from mi_coder.training_data import (annomi_utterance_label, coded_table_examples, is_interrogative,
+                                    load_team_corpus)
+
+from .conftest import FIXTURES, ROOT
+
+
+def turn(**flags):
+    base = {"main": "other", "reflection": False, "reflection_subtype": "", "question": False,
+            "question_subtype": "", "therapist_input": False, "therapist_input_subtype": "", "prev_client": ""}
+    base.update(flags)
+    return base
+
+
+def test_single_flag_reflection_labels_every_utterance_with_its_subtype():
+    t = turn(main="reflection", reflection=True, reflection_subtype="complex")
+    assert annomi_utterance_label(t, "You feel stuck.", 2) == "CR"
+
+
+def test_reflection_plus_question_gives_the_interrogative_the_question():
+    t = turn(main="question", reflection=True, reflection_subtype="simple", question=True, question_subtype="open")
+    assert annomi_utterance_label(t, "You're worried about your license.", 2) == "SR"
+    assert annomi_utterance_label(t, "What would help?", 2) == "OQ"
+
+
+def test_declaratives_in_a_question_turn_are_left_unknown():
+    t = turn(main="question", question=True, question_subtype="closed")
+    assert annomi_utterance_label(t, "You did great last week.", 2) is None
+    assert annomi_utterance_label(t, "Did you go?", 2) == "CQ"
+    assert annomi_utterance_label(t, "Anything else", 1) == "CQ"
+
+
+def test_advice_is_pwp_after_permission_and_per_without():
+    t = turn(main="therapist_input", therapist_input=True, therapist_input_subtype="advice")
+    assert annomi_utterance_label(t, "You should try the patch.", 1) == "PER"
+    assert annomi_utterance_label({**t, "prev_client": "Sure, go ahead."}, "You should try the patch.", 1) == "PWP"
+    assert annomi_utterance_label(t, "Some people try the patch, but it's up to you.", 1) == "PWP"
+
+
+def test_negotiation_is_left_out_and_unflagged_turns_are_nc():
+    t = turn(main="therapist_input", therapist_input=True, therapist_input_subtype="negotiation")
+    assert annomi_utterance_label(t, "Let's set a goal.", 1) is None
+    assert annomi_utterance_label(turn(), "Hi there.", 1) == "NC"
+
+
+@pytest.mark.parametrize("text, expected", [("What brings you in?", True), ("what brings you in today", True),
+                                            ("do you want to stop", True), ("You want to stop.", False),
+                                            ("you want to stop", False), ("So, how was it?", True)])
+def test_is_interrogative(text, expected):
+    assert is_interrogative(text) is expected
+
+
+def test_team_corpus_has_at_least_150_examples_of_every_code():
+    import glob
+
+    corpus = load_team_corpus(sorted(glob.glob(str(ROOT / "data" / "corpus" / "team_*.csv"))))
+    counts = corpus["code"].value_counts()
+    codes = "OQ CQ SR CR AF SEEK EA GI PWP PER CON NC CT ST FN".split()
+    assert all(counts.get(c, 0) >= 150 for c in codes), counts.to_dict()
+    assert corpus["text"].str.len().min() > 0
+    assert not corpus["turn_id"].duplicated().any()
+
+
+def test_coded_table_rows_become_examples_with_their_context():
+    ex = coded_table_examples(FIXTURES / "per_utterance.tsv")
+    assert list(ex["code"]) == ["OQ", "FN", "ST", "SR", "OQ"]
+    # The practitioner's reflection is judged against the client's preceding turn.
+    assert ex.iloc[3]["prev_text"] == "Not great. I missed two groups."
+    assert list(ex["position"]) == [0, 0, 1, 0, 1]
