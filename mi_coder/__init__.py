@@ -13,7 +13,10 @@ Quick start::
     import mi_coder
     session = mi_coder.read_transcript("data/examples/probation_session.txt")
     mi_coder.segment([session])
-    frames = mi_coder.to_frames([session])   # {"utterances": DataFrame, "turns": ..., "sessions": ...}
+    coder = mi_coder.load_coder()            # the shipped default model, hashes verified
+    coder.code(session)
+    frames = mi_coder.to_frames(session, scores=mi_coder.session_scores)
+    frames["utterances"], frames["turns"], frames["sessions"]   # pandas DataFrames
 """
 
 from __future__ import annotations
@@ -28,7 +31,7 @@ __version__ = "0.1.0"
 __all__ = [
     "CLIENT", "OTHER", "PRACTITIONER", "InputError", "MiCoderError", "ModelError", "RoleError", "Session",
     "Turn", "UsageError", "Utterance", "__version__", "read_transcript", "read_sessions", "segment",
-    "to_frames", "load_coder",
+    "to_frames", "load_coder", "session_scores",
 ]
 
 
@@ -72,3 +75,10 @@ def load_coder(path: Any = None, *, trust: bool = False) -> Any:
     from .model_store import load_coder as _load
 
     return _load(path, trust=trust)
+
+
+def session_scores(session: Session, thresholds: Any = None) -> dict:
+    """MITI summary scores, engagement and empathy indicators of one coded Session (see docs/SCORES.md)."""
+    from .scoring import session_scores as _scores
+
+    return _scores(session, thresholds)

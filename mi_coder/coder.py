@@ -97,47 +97,74 @@ class Coder:
             from .segment import segment
 
             segment(need)
-        rows, refs = utterance_rows(sessions)
-        if rows[0]:
-            codes, conf, probs = self.predict_rows(*rows)
-            for utt, code, c in zip(refs, codes, conf):
-                utt.code = code or None
-                utt.confidence = None if np.isnan(c) else float(c)
-            self.choose_main_codes(sessions, probs, {id(u): k for k, u in enumerate(refs)})
+        self.code_segmented(sessions)
         return sessions
 
-    def choose_main_codes(self, sessions: Sequence[Session], probs: Any, row_of: dict[int, int]) -> None:
-        """Set ``turn.meta['main_code']`` with the turn models.
+    def code_segmented(self, sessions: Sequence[Session]) -> np.ndarray:
+        """Code already segmented sessions in place; returns the (adjusted) probability matrix.
 
-        A practitioner turn's class (question, reflection, therapist input, other) comes from the turn
-        model; the main code is the code of that class with the highest probability in any of the turn's
-        utterances. A client turn's main code is the client turn model's CT/ST/FN.
+        Rows follow ``utterance_rows(sessions)``; columns are ``PRACTITIONER_CODES + CLIENT_CODES``.
         """
-        if "practitioner_turn" not in self.models or "client_turn" not in self.models:
-            return
-        probs = np.asarray(probs)
+        rows, refs = utterance_rows(sessions)
+        if not refs:
+            return np.zeros((0, len(PRACTITIONER_CODES + CLIENT_CODES)))
+        codes, conf, probs = self.predict_rows(*rows)
+        turn_of = {id(u): k for k, u in enumerate(refs)}
+        if "practitioner_turn" in self.models and "client_turn" in self.models:
+            probs = self._decode_jointly(sessions, probs, turn_of)
+            best = probs.argmax(axis=1)
+            labels = np.array(PRACTITIONER_CODES + CLIENT_CODES, dtype=object)
+            codes = labels[best]
+            conf = probs[np.arange(len(best)), best]
+        for utt, code, c in zip(refs, codes, conf):
+            utt.code = code or None
+            utt.confidence = None if np.isnan(c) else float(c)
+        return probs
+
+    def _decode_jointly(self, sessions: Sequence[Session], probs: np.ndarray, row_of: dict[int, int]) -> np.ndarray:
+        """Combine each utterance's code probabilities with its turn's class probabilities; set main codes.
+
+        P(code | utterance, turn) is proportional to P(code | utterance) x P(class of code | turn): a
+        statement inside a turn the turn model reads as advice is less likely a reflection, and so on. A
+        practitioner turn's main code is the most probable code, over its utterances, of the turn's most
+        probable class; a client turn's main code is the client turn model's CT/ST/FN.
+        """
         labels = list(PRACTITIONER_CODES + CLIENT_CODES)
+        out = probs.copy()
         roles, texts, prevs, turns = turn_rows(sessions)
-        if not turns:
-            return
-        classes = np.full(len(turns), "", dtype=object)
         roles_arr = np.asarray(roles, dtype=object)
         for role, key in ((PRACTITIONER, "practitioner_turn"), (CLIENT, "client_turn")):
             idx = np.flatnonzero(roles_arr == role)
-            if len(idx):
-                X = self.features.transform([texts[i] for i in idx], [prevs[i] for i in idx], [0] * len(idx),
-                                            [1] * len(idx))
-                classes[idx] = self.models[key].predict(X)
-        for turn, cls in zip(turns, classes):
-            if turn.role == CLIENT:
-                turn.meta["main_code"] = str(cls)
+            if not len(idx):
                 continue
-            candidates = [c for c, group in FOUR_CLASS.items() if group == cls]
-            rows = [row_of[id(u)] for u in turn.utterances if id(u) in row_of]
-            if not rows:
-                continue
-            sub = probs[np.ix_(rows, [labels.index(c) for c in candidates])].max(axis=0)
-            turn.meta["main_code"] = candidates[int(sub.argmax())]
+            model = self.models[key]
+            X = self.features.transform([texts[i] for i in idx], [prevs[i] for i in idx], [0] * len(idx),
+                                        [1] * len(idx))
+            turn_probs = model.predict_proba(X)
+            classes = list(model.classes)
+            if role == PRACTITIONER:
+                codes = list(PRACTITIONER_CODES)
+                code_class = [classes.index(FOUR_CLASS[c]) for c in codes]
+            else:
+                codes = list(CLIENT_CODES)
+                code_class = [classes.index(c) for c in codes]
+            cols = [labels.index(c) for c in codes]
+            for k, turn_index in enumerate(idx):
+                turn = turns[turn_index]
+                rows = [row_of[id(u)] for u in turn.utterances if id(u) in row_of]
+                if not rows:
+                    continue
+                prior = turn_probs[k, code_class]
+                block = out[np.ix_(rows, cols)] * prior
+                block /= block.sum(axis=1, keepdims=True)
+                out[np.ix_(rows, cols)] = block
+                if role == CLIENT:
+                    turn.meta["main_code"] = classes[int(turn_probs[k].argmax())]
+                else:
+                    cls = classes[int(turn_probs[k].argmax())]
+                    members = [j for j, c in enumerate(codes) if FOUR_CLASS[c] == cls]
+                    turn.meta["main_code"] = codes[members[int(block[:, members].max(axis=0).argmax())]]
+        return out
 
 
 def utterance_rows(sessions: Sequence[Session]) -> tuple[tuple[list, list, list, list, list], list]:
@@ -184,14 +211,6 @@ def turn_rows(sessions: Sequence[Session]) -> tuple[list[str], list[str], list[s
                 refs.append(turn)
             prev[turn.role] = turn.text
     return roles, texts, prevs, refs
-
-
-def session_frame(sessions: Sequence[Session]):  # type: ignore[no-untyped-def]
-    """Utterance rows as a DataFrame (role, text, prev_text, position, n_in_turn), and the Utterances."""
-    import pandas as pd
-
-    rows, refs = utterance_rows(sessions)
-    return pd.DataFrame(dict(zip(["role", "text", "prev_text", "position", "n_in_turn"], rows))), refs
 
 
 def train_coder(examples, turn_examples=None, *, augment: bool = True, C: float = 4.0,  # type: ignore[no-untyped-def]

@@ -18,10 +18,11 @@ import pandas as pd
 from sklearn.metrics import cohen_kappa_score, confusion_matrix, f1_score, precision_recall_fscore_support
 from sklearn.model_selection import GroupKFold
 
-from .coder import Coder, session_frame, train_coder
+from .coder import Coder, train_coder, utterance_rows
 from .records import CLIENT, PRACTITIONER, Session, Turn
 from .tables import main_code
-from .training_data import FOUR_CLASS, annomi_turn_examples, single_utterance_turns
+from .training_data import (CLIENT_CODES, FOUR_CLASS, PRACTITIONER_CODES, annomi_turn_examples,
+                            single_utterance_turns)
 
 CLIENT_CLASS = {"CT": "change", "ST": "sustain", "FN": "neutral"}
 
@@ -151,14 +152,11 @@ def code_with_probs(coder: Coder, sessions: Sequence[Session]) -> pd.DataFrame:
     from .segment import segment
 
     segment([s for s in sessions if any(not t.utterances for t in s.turns)])
-    frame, refs = session_frame(sessions)
-    codes, conf, probs = coder.predict_frame(frame)
-    for k, (u, code, c) in enumerate(zip(refs, codes, conf)):
-        u.code = code or None
-        u.confidence = None if np.isnan(c) else float(c)
+    probs = coder.code_segmented(sessions)
+    _, refs = utterance_rows(sessions)
+    for k, u in enumerate(refs):
         u.meta["_row"] = k
-    coder.choose_main_codes(sessions, probs, {id(u): k for k, u in enumerate(refs)})
-    return probs
+    return pd.DataFrame(probs, columns=list(PRACTITIONER_CODES + CLIENT_CODES))
 
 
 def cross_validate_annomi(
@@ -458,3 +456,43 @@ def format_report(report: dict) -> str:
         for score, v in a["session_scores"].items():
             lines.append(f"    {score:<18} ICC {v['icc']}  r {v['pearson_r']}  (n={v['n_sessions']})")
     return "\n".join(lines)
+
+
+# ---------------------------------------------------------------------------------------------------
+# Validating session scores against an outside criterion
+
+
+VALIDATED_SCORES = ("r_q", "pct_cr", "pct_oq", "reflection_rate", "change_talk_pct", "client_talk_share",
+                    "question_run_pct", "engagement_index", "empathy_index", "fidelity_index",
+                    "empathy_global", "partnership_global")
+
+
+def index_validation(human: Sequence[Session], machine: Sequence[Session], quality: dict[str, str]) -> pd.DataFrame:
+    """For each score: AUC for high- vs low-quality sessions from human and from machine codes, and the
+    Pearson correlation of machine- and human-derived values across sessions.
+
+    ``machine`` must be coded out of fold (by models that never saw the session) for this to mean anything.
+    """
+    from sklearn.metrics import roc_auc_score
+
+    from .scoring import session_scores
+
+    h = {s.id: session_scores(s) for s in human}
+    m = {s.id: session_scores(s) for s in machine}
+    ids = [i for i in h if i in m and i in quality]
+    y = np.array([quality[i] == "high" for i in ids])
+    rows = []
+    for score in VALIDATED_SCORES:
+        hv = np.array([np.nan if h[i][score] is None else float(h[i][score]) for i in ids])
+        mv = np.array([np.nan if m[i][score] is None else float(m[i][score]) for i in ids])
+        row = {"score": score}
+        for name, v in (("human", hv), ("machine", mv)):
+            ok = ~np.isnan(v)
+            row[f"auc_{name}"] = (round(float(roc_auc_score(y[ok], v[ok])), 3)
+                                  if ok.sum() > 2 and len(set(y[ok])) == 2 else None)
+        ok = ~(np.isnan(hv) | np.isnan(mv))
+        row["r_machine_human"] = (round(float(np.corrcoef(hv[ok], mv[ok])[0, 1]), 3)
+                                  if ok.sum() > 2 and hv[ok].std() > 0 and mv[ok].std() > 0 else None)
+        row["n_sessions"] = int(ok.sum())
+        rows.append(row)
+    return pd.DataFrame(rows)

@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import math
 import re
+from collections import Counter
 from typing import Sequence
 
 import numpy as np
@@ -94,15 +95,20 @@ def char_wb_ngrams(doc: str, n_range: tuple[int, int] = CHAR_NGRAMS) -> list[str
 
 def shape_features(text: str, prev_text: str, position: int, n_in_turn: int) -> list[float]:
     """Dense features: overlap with the turn answered, question form, length, place in turn."""
-    low = normalize(text)
-    n = len(low.split())
-    mine = content_words(text)
-    theirs = content_words(prev_text) if prev_text else set()
-    overlap = len(mine & theirs) / len(mine) if mine else 0.0
+    prev_words = content_words(prev_text) if prev_text else frozenset()
+    return _shape(text, normalize(text), prev_words, not prev_text, position, n_in_turn)
+
+
+def _shape(text: str, low: str, prev_words: frozenset[str] | set[str], no_prev: bool, position: int,
+           n_in_turn: int) -> list[float]:
+    toks = low.split()
+    n = len(toks)
+    mine = {w for w in toks if w not in _STOP and w != "qmark" and len(w) > 2}
+    shared = len(mine & prev_words) if prev_words else 0
     has_punct = any(ch in text for ch in ".?!,")
     return [
-        overlap,
-        float(bool(mine & theirs)),
+        shared / len(mine) if mine else 0.0,
+        float(shared > 0),
         math.log1p(n) / 4.0,
         float(n <= 3),
         float(text.rstrip().endswith("?")),
@@ -114,36 +120,57 @@ def shape_features(text: str, prev_text: str, position: int, n_in_turn: int) -> 
         float(position == 0 and n_in_turn > 1),
         float(position == n_in_turn - 1 and n_in_turn > 1),
         math.log1p(n_in_turn) / 3.0,
-        float(not prev_text),
+        float(no_prev),
     ]
 
 
 class TfidfBlock:
-    """One TF-IDF block (sublinear tf, IDF, l2 norm) over a fixed term list; transforms without scikit-learn."""
+    """One TF-IDF block (sublinear tf, IDF, l2 norm) over a fixed term list; transforms without scikit-learn.
+
+    Character n-grams never cross words (``char_wb``), so each word's n-gram ids are computed once and cached.
+    """
+
+    _CACHE_LIMIT = 200_000
 
     def __init__(self, terms: Sequence[str], idf: np.ndarray, analyzer: str) -> None:
         self.terms = list(terms)
         self.index = {t: i for i, t in enumerate(self.terms)}
         self.idf = np.asarray(idf, dtype=np.float64)
         self.analyzer = analyzer
+        self._word_ids: dict[str, list[int]] = {}
 
-    def _grams(self, doc: str) -> list[str]:
-        return char_wb_ngrams(doc) if self.analyzer == "char_wb" else word_ngrams(doc, (1, 3) if self.analyzer ==
-                                                                                  "word" else (1, 1))
+    def ids(self, doc: str) -> list[int]:
+        """Vocabulary ids of the document's n-grams (with repeats)."""
+        get = self.index.get
+        if self.analyzer != "char_wb":
+            grams = word_ngrams(doc, WORD_NGRAMS if self.analyzer == "word" else (1, 1))
+            return [i for i in map(get, grams) if i is not None]
+        cache = self._word_ids
+        if len(cache) > self._CACHE_LIMIT:
+            cache.clear()
+        out: list[int] = []
+        for w in doc.split():
+            found = cache.get(w)
+            if found is None:
+                found = cache[w] = [i for i in map(get, char_wb_ngrams(w)) if i is not None]
+            out.extend(found)
+        return out
 
-    def row(self, doc: str) -> tuple[list[int], list[float]]:
-        counts: dict[int, int] = {}
-        index = self.index
-        for g in self._grams(doc):
-            j = index.get(g)
-            if j is not None:
-                counts[j] = counts.get(j, 0) + 1
-        if not counts:
-            return [], []
-        cols = list(counts)
-        vals = [(1.0 + math.log(counts[j])) * self.idf[j] for j in cols]
-        norm = math.sqrt(sum(v * v for v in vals))
-        return cols, [v / norm for v in vals] if norm else vals
+    def transform(self, docs: Sequence[str]) -> sp.csr_matrix:
+        indptr = [0]
+        indices: list[int] = []
+        data: list[int] = []
+        for doc in docs:
+            counts = Counter(self.ids(doc))
+            indices.extend(counts.keys())
+            data.extend(counts.values())
+            indptr.append(len(indices))
+        X = sp.csr_matrix((np.asarray(data, dtype=np.float64), np.asarray(indices, dtype=np.int64),
+                           np.asarray(indptr, dtype=np.int64)), shape=(len(docs), len(self.terms)))
+        X.data = (1.0 + np.log(X.data)) * self.idf[X.indices]
+        norms = np.sqrt(np.asarray(X.multiply(X).sum(axis=1)).ravel())
+        norms[norms == 0] = 1.0
+        return sp.csr_matrix(sp.diags(1.0 / norms) @ X)
 
     def __len__(self) -> int:
         return len(self.terms)
@@ -189,40 +216,25 @@ class FeatureSpace:
 
     def transform(self, texts: Sequence[str], prev_texts: Sequence[str], positions: Sequence[int],
                   n_in_turn: Sequence[int]) -> sp.csr_matrix:
-        """Sparse feature rows; the preceding turn's features are computed once per distinct turn."""
-        indptr = [0]
-        indices: list[int] = []
-        data: list[float] = []
-        o_chars = len(self.words)
-        o_ctx = o_chars + len(self.chars)
-        o_shape = o_ctx + len(self.context)
-        ctx_cache: dict[str, tuple[list[int], list[float]]] = {}
-        for text, prev, pos, n in zip(texts, prev_texts, positions, n_in_turn):
-            doc = normalize(text)
-            cols, vals = self.words.row(doc)
-            indices.extend(cols)
-            data.extend(vals)
-            cols, vals = self.chars.row(doc)
-            indices.extend(c + o_chars for c in cols)
-            data.extend(v * self.char_weight for v in vals)
-            ctx = ctx_cache.get(prev)
-            if ctx is None:
-                ctx = ctx_cache[prev] = self.context.row(normalize(prev)) if prev else ([], [])
-            indices.extend(c + o_ctx for c in ctx[0])
-            data.extend(v * self.context_weight for v in ctx[1])
-            for k, v in enumerate(shape_features(text, prev, int(pos), int(n))):
-                if v:
-                    indices.append(o_shape + k)
-                    data.append(v * self.shape_weight)
-            indptr.append(len(indices))
-        return sp.csr_matrix((np.asarray(data, dtype=np.float64), np.asarray(indices, dtype=np.int64),
-                              np.asarray(indptr, dtype=np.int64)), shape=(len(indptr) - 1, self.n_features))
+        """Sparse feature rows; each distinct preceding turn is featurized once."""
+        docs = [normalize(t) for t in texts]
+        unique_prev: dict[str, int] = {}
+        prev_row = [unique_prev.setdefault(p, len(unique_prev)) for p in prev_texts]
+        prev_list = list(unique_prev)
+        prev_docs = [normalize(p) for p in prev_list]
+        prev_words = [frozenset(w for w in d.split() if w not in _STOP and w != "qmark" and len(w) > 2)
+                      for d in prev_docs]
+        context = self.context.transform(prev_docs)[prev_row]
+        shapes = np.array([_shape(t, d, prev_words[r], not prev_list[r], int(pos), int(n))
+                           for t, d, r, pos, n in zip(texts, docs, prev_row, positions, n_in_turn)],
+                          dtype=np.float64).reshape(len(docs), N_SHAPE)
+        return sp.hstack([self.words.transform(docs), self.chars.transform(docs) * self.char_weight,
+                          context * self.context_weight, sp.csr_matrix(shapes * self.shape_weight)], format="csr")
 
     def transform_frame(self, frame) -> sp.csr_matrix:  # type: ignore[no-untyped-def]
         return self.transform(frame["text"].tolist(), frame["prev_text"].tolist(), frame["position"].tolist(),
                               frame["n_in_turn"].tolist())
 
-    # Saving: term lists as JSON-able lists, numbers as arrays (no pickle).
     def to_parts(self) -> tuple[dict, dict[str, np.ndarray]]:
         terms = {"words": self.words.terms, "chars": self.chars.terms, "context": self.context.terms}
         arrays = {"idf_words": self.words.idf, "idf_chars": self.chars.idf, "idf_context": self.context.idf,

@@ -371,3 +371,19 @@ def session_scores(session: Session, thresholds: dict[str, dict[str, float]] | N
     out["fidelity_index"] = None if fidelity_core is None else 100 * fidelity_core
     out["scores_reliable"] = n_prac >= MIN_PRACTITIONER_UTTERANCES
     return out
+
+
+def columns_markdown() -> str:
+    """docs/SCORES.md: every sessions.csv score column with its formula, range and reading."""
+    lines = ["# Session score columns", "",
+             "Generated from `mi_coder.scoring.COLUMNS` (the tests check that this file is current). Volley counts "
+             "follow MITI 4.2.1; `utt_` columns count utterances (MISC style). Empty cells mean undefined "
+             "(for example a ratio with no question), never zero.", "",
+             "| column | formula | range | how to read it |", "|---|---|---|---|"]
+    for col in COLUMNS:
+        lines.append(f"| `{col.name}` | {col.formula} | {col.range} | {col.reading} |")
+    lines += ["", "Default thresholds (override with a JSON file, `--thresholds FILE`):", "",
+              "| score | fair | good |", "|---|---|---|"]
+    for key, value in DEFAULT_THRESHOLDS.items():
+        lines.append(f"| `{key}` | {value['fair']} | {value['good']} |")
+    return "\n".join(lines) + "\n"

@@ -15,8 +15,12 @@ Utterance texts are exact slices of the turn text: segmentation never loses or r
 
 from __future__ import annotations
 
+import re
 from functools import lru_cache
 from typing import Iterable
+
+import numpy
+from spacy.attrs import SENT_START
 
 from .records import Session, Utterance
 
@@ -47,8 +51,11 @@ WEAK_OPENERS = frozenset("and i you it then because cause my we they he she well
 DEFAULT_CONFIG = {"max_words": 22, "min_words": 4, "punctuated_max_words": 45}
 
 
+_ALNUM = re.compile(r"[^\W_]")
+
+
 def _word_like(text: str) -> bool:
-    return any(ch.isalnum() for ch in text)
+    return _ALNUM.search(text) is not None
 
 
 class UtteranceSplitter:
@@ -63,74 +70,62 @@ class UtteranceSplitter:
         n = len(doc)
         if n == 0:
             return doc
+        texts = [t.text for t in doc]
+        lows = [t.lower() for t in texts]
+        wordy = [_word_like(t) for t in texts]
         starts = [False] * n
         starts[0] = True
         punctuated = False
-        for i, tok in enumerate(doc[:-1]):
-            text = tok.text
-            nxt = doc[i + 1]
+        for i in range(n - 1):
+            text = texts[i]
+            nxt = texts[i + 1]
             if text in ELLIPSES:
-                if nxt.text[:1].isupper() and nxt.text != "I" and self._words_since(starts, doc, i) >= 3:
+                punctuated = True
+                if nxt[:1].isupper() and nxt != "I" and _words_since(starts, wordy, i) >= 3:
                     starts[i + 1] = True
             elif text in SENT_END or (text.endswith((".", "?", "!")) and len(text) > 1 and text[-2] in "?!"):
                 punctuated = True
-                if not _word_like(nxt.text) and nxt.text not in ("(", "[", "-"):
-                    continue  # closing quote or bracket: boundary comes after it
+                if not wordy[i + 1] and nxt not in ("(", "[", "-"):
+                    continue  # closing quote or bracket: the boundary comes after it
                 starts[i + 1] = True
-            elif text.endswith(("--", "—")) or (text.endswith("-") and len(text) > 1
-                                                                      and text[-2].isalpha()):
-                if nxt.text[:1].isupper() and nxt.text != "I" and self._words_since(starts, doc, i) >= 4:
+            elif text.endswith(("--", "\u2014")) or (text.endswith("-") and len(text) > 1 and text[-2].isalpha()):
+                if nxt[:1].isupper() and nxt != "I" and _words_since(starts, wordy, i) >= 4:
                     starts[i + 1] = True
-            elif tok.is_punct and _word_like(nxt.text) and i > 0 and doc[i - 1].text in SENT_END:
+            elif not wordy[i] and wordy[i + 1] and i > 0 and texts[i - 1] in SENT_END:
                 starts[i + 1] = True  # after a closing quote that followed an end mark
-        punctuated = punctuated or any(t.text in SENT_END or t.text in ELLIPSES or t.text == "," for t in doc)
-        self._merge_fillers(doc, starts)
+            elif text == ",":
+                punctuated = True
+        punctuated = punctuated or texts[-1] in SENT_END
+        self._merge_fillers(lows, wordy, texts, starts)
         limit = self.punctuated_max_words if punctuated else self.max_words
-        self._split_long(doc, starts, limit, punctuated)
-        for i, tok in enumerate(doc):
-            tok.is_sent_start = starts[i]
+        self._split_long(lows, wordy, starts, limit, punctuated)
+        # One vectorised write (setting token.is_sent_start one by one re-checks the whole doc each time).
+        doc.from_array([SENT_START], numpy.array([1 if st else -1 for st in starts], dtype="int64").astype("uint64").reshape(-1, 1))
         return doc
 
-    @staticmethod
-    def _words_since(starts: list[bool], doc, i: int) -> int:  # type: ignore[no-untyped-def]
-        count = 0
-        for j in range(i, -1, -1):
-            if _word_like(doc[j].text):
-                count += 1
-            if starts[j]:
-                break
-        return count
-
-    @staticmethod
-    def _segments(starts: list[bool]) -> list[tuple[int, int]]:
-        idx = [i for i, s in enumerate(starts) if s] + [len(starts)]
-        return list(zip(idx[:-1], idx[1:]))
-
-    def _merge_fillers(self, doc, starts: list[bool]) -> None:  # type: ignore[no-untyped-def]
-        segs = self._segments(starts)
+    def _merge_fillers(self, lows: list[str], wordy: list[bool], texts: list[str], starts: list[bool]) -> None:
+        segs = _segments(starts)
         for k, (a, b) in enumerate(segs):
-            words = [t.lower_ for t in doc[a:b] if _word_like(t.text)]
-            only_fillers = all(w.strip("-") in FILLERS or w in FILLERS for w in words)
-            if k + 1 < len(segs) and only_fillers and len(words) <= 4:
-                starts[segs[k + 1][0]] = False  # join the next utterance
-            elif k > 0 and k == len(segs) - 1 and len(words) <= 2 and doc[b - 1].text not in SENT_END:
-                starts[a] = False  # trailing fragment joins the previous utterance
+            words = [lows[i] for i in range(a, b) if wordy[i]]
+            if k + 1 < len(segs) and len(words) <= 4 and all(w in FILLERS or w.strip("-") in FILLERS for w in words):
+                starts[segs[k + 1][0]] = False  # fillers and backchannels join the next utterance
+            elif k > 0 and k == len(segs) - 1 and len(words) <= 2 and texts[b - 1] not in SENT_END:
+                starts[a] = False  # a trailing fragment joins the previous utterance
 
-    def _split_long(self, doc, starts: list[bool], limit: int, punctuated: bool) -> None:  # type: ignore[no-untyped-def]
+    def _split_long(self, lows: list[str], wordy: list[bool], starts: list[bool], limit: int,
+                    punctuated: bool) -> None:
         min_words = self.min_words if not punctuated else max(self.min_words, 8)
-        for a, b in self._segments(starts):
-            n_words = sum(1 for t in doc[a:b] if _word_like(t.text))
-            if n_words <= limit:
+        for a, b in _segments(starts):
+            if sum(wordy[a:b]) <= limit:
                 continue
             since = 0
             for i in range(a, b):
-                tok = doc[i]
-                if not _word_like(tok.text):
+                if not wordy[i]:
                     continue
                 if i > a and since >= min_words:
-                    low = tok.lower_
-                    pair = f"{low} {doc[i + 1].lower_}" if i + 1 < b else low
-                    prev = doc[i - 1].lower_
+                    low = lows[i]
+                    pair = f"{low} {lows[i + 1]}" if i + 1 < b else low
+                    prev = lows[i - 1]
                     strong = (low in STRONG_OPENERS or pair in QUESTION_PAIRS) and prev not in NO_SPLIT_AFTER
                     weak = low in WEAK_OPENERS and since >= limit // 2 + 2 and prev not in NO_SPLIT_AFTER
                     forced = since >= limit + 8
@@ -138,6 +133,20 @@ class UtteranceSplitter:
                         starts[i] = True
                         since = 0
                 since += 1
+
+
+def _words_since(starts: list[bool], wordy: list[bool], i: int) -> int:
+    count = 0
+    for j in range(i, -1, -1):
+        count += wordy[j]
+        if starts[j]:
+            break
+    return count
+
+
+def _segments(starts: list[bool]) -> list[tuple[int, int]]:
+    idx = [i for i, s in enumerate(starts) if s] + [len(starts)]
+    return list(zip(idx[:-1], idx[1:]))
 
 
 def make_utterance_splitter(nlp, name: str, max_words: int, min_words: int,  # type: ignore[no-untyped-def]

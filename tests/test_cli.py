@@ -115,3 +115,15 @@ def test_inferred_roles_are_warned_on_stderr(tmp_path):
     result = run("segment", str(FIXTURES / "diarized.srt"), "--out", str(tmp_path / "o"))
     assert result.returncode == 0
     assert "warning: " in result.stderr and "inferred" in result.stderr
+
+
+def test_notebook_quickstart_runs(tmp_path):
+    nbformat = pytest.importorskip("nbformat")
+    nbclient = pytest.importorskip("nbclient")
+    from .conftest import ROOT
+
+    nb = nbformat.read(ROOT / "notebooks" / "quickstart.ipynb", as_version=4)
+    nbclient.NotebookClient(nb, timeout=600, kernel_name="python3",
+                            resources={"metadata": {"path": str(ROOT / "notebooks")}}).execute()
+    outputs = [o for c in nb.cells if c.cell_type == "code" for o in c.get("outputs", [])]
+    assert not [o for o in outputs if o.get("output_type") == "error"]

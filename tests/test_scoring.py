@@ -176,3 +176,12 @@ def test_session_order_never_matters(specs, rnd):
     rnd.shuffle(shuffled)
     again = {r["session_id"]: r for r in session_rows(shuffled, session_scores)}
     assert rows == again
+
+
+def test_scores_documentation_is_current():
+    from mi_coder.scoring import columns_markdown
+
+    from .conftest import ROOT
+
+    assert (ROOT / "docs" / "SCORES.md").read_text() == columns_markdown(), \
+        "regenerate with: python -c 'from mi_coder.scoring import columns_markdown; print(columns_markdown(), end=\"\")' > docs/SCORES.md"
