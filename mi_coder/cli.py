@@ -8,6 +8,7 @@ that ``mi-coder --help`` stays fast.
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 import warnings
 from pathlib import Path
@@ -22,6 +23,9 @@ EXAMPLES = {
     "code": "example:\n  mi-coder code data/examples/probation_session.txt --out out/\n"
             "  mi-coder code sessions.csv --utterances given --out out/ --output-format parquet",
     "train": "example:\n  mi-coder train ../shared/data/annomi/AnnoMI-full.dev.csv data/corpus/*.csv --out models/my-model",
+    "batch": "examples:\n  mi-coder batch transcripts/ --out results/ --jobs 4\n"
+             "  mi-coder batch 'recordings/**/*.vtt' --out results/ --dask-local 2 --output-format parquet",
+    "score": "example:\n  mi-coder score human_coded.csv --out scores/ --thresholds thresholds.json",
     "evaluate": "examples:\n  mi-coder evaluate ../shared/data/annomi/AnnoMI-full.dev.csv --folds 5\n"
                 "  mi-coder evaluate --agreement machine/utterances.csv human.csv",
 }
@@ -104,11 +108,55 @@ def cmd_code(args: argparse.Namespace) -> int:
     from .scoring import session_scores
     from .tables import to_frames
 
+    from .scoring import load_thresholds
+
+    thresholds = load_thresholds(args.thresholds)
     coder = _load_coder(args)
     result = _read_inputs(args)
     coder.code(result.sessions)
-    frames = to_frames(result.sessions, scores=session_scores)
+    frames = to_frames(result.sessions, scores=lambda s: session_scores(s, thresholds))
     return _finish(args, frames, result.errors)
+
+
+def cmd_score(args: argparse.Namespace) -> int:
+    """Score already coded tables (one row per utterance with a code column, e.g. a human-coded file or
+    mi-coder's utterances.csv): writes the three tables with every session score."""
+    from .evaluation import read_coded
+    from .pipeline import ReadResult
+    from .scoring import load_thresholds, session_scores
+    from .tables import to_frames
+
+    thresholds = load_thresholds(args.thresholds)
+    result = ReadResult()
+    for path in args.paths:
+        try:
+            result.sessions.extend(read_coded(path, _read_options(args)))
+        except MiCoderError as exc:
+            result.errors.append((str(path), getattr(exc, "problem", str(exc))))
+            print(f"{PROG}: error: {exc}", file=sys.stderr)
+    if not result.sessions:
+        return 2
+    frames = to_frames(result.sessions, scores=lambda s: session_scores(s, thresholds))
+    return _finish(args, frames, result.errors)
+
+
+def cmd_batch(args: argparse.Namespace) -> int:
+    """Code and score every transcript under directories or globs, in parallel or on a Dask cluster;
+    resumable (re-running skips files already done, by content hash) and fault-isolated (errors.csv)."""
+    from .batch import iter_lines, run_batch
+    from .scoring import load_thresholds
+
+    if args.jobs < 1:
+        raise UsageError("--jobs must be at least 1")
+    summary = run_batch(args.inputs, args.out, options=_read_options(args), model=args.model,
+                        trust=args.trust_model, jobs=args.jobs, scheduler=args.scheduler,
+                        dask_local=args.dask_local, output_format=args.output_format,
+                        thresholds=load_thresholds(args.thresholds), progress=not args.quiet)
+    for path, problem in summary.errors:
+        print(f"{PROG}: error: {path}: {problem}", file=sys.stderr)
+    for line in iter_lines(summary):
+        print(f"{PROG}: {line}", file=sys.stderr)
+    return 2 if summary.errors else 0
 
 
 def cmd_train(args: argparse.Namespace) -> int:
@@ -161,7 +209,9 @@ def build_parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     commands: dict[str, tuple[str, Callable[[argparse.Namespace], int]]] = {
         "code": ("code transcripts with MITI/MISC codes and score each session", cmd_code),
+        "batch": ("code many files: parallel, resumable, on Dask when asked", cmd_batch),
         "segment": ("read transcripts and split turns into utterances (no codes)", cmd_segment),
+        "score": ("score already coded tables (MITI summary scores, indicators)", cmd_score),
         "train": ("train a coder model on coded data", cmd_train),
         "evaluate": ("measure a coder against human codes", cmd_evaluate),
     }
@@ -169,11 +219,23 @@ def build_parser() -> argparse.ArgumentParser:
         p = sub.add_parser(name, help=help_text, description=func.__doc__, epilog=EXAMPLES.get(name),
                            formatter_class=argparse.RawDescriptionHelpFormatter)
         p.set_defaults(func=func)
-        if name in ("segment", "code"):
+        if name in ("segment", "code", "score"):
             p.add_argument("paths", nargs="+", metavar="PATH", help="transcript files or directories")
             _add_read_options(p)
             _add_output_options(p)
-        if name in ("code", "evaluate"):
+        if name == "batch":
+            p.add_argument("inputs", nargs="+", metavar="INPUT", help="directories, globs or files")
+            _add_read_options(p)
+            _add_output_options(p)
+            p.add_argument("--jobs", type=int, default=os.cpu_count() or 1,
+                           help="worker processes on this machine (default: all cores)")
+            p.add_argument("--scheduler", metavar="tcp://HOST:PORT", help="run on this Dask distributed scheduler")
+            p.add_argument("--dask-local", type=int, metavar="N", help="start a local Dask cluster of N workers")
+            p.add_argument("--quiet", action="store_true", help="no progress bar")
+        if name in ("code", "score", "batch"):
+            p.add_argument("--thresholds", metavar="FILE",
+                           help='JSON file of fair/good thresholds, e.g. {"r_q": {"fair": 1, "good": 2}}')
+        if name in ("code", "evaluate", "batch"):
             p.add_argument("--model", metavar="DIR", help="model folder (default: the shipped model)")
             p.add_argument("--trust-model", action="store_true",
                            help="load a model folder that was neither shipped nor trained on this machine")
@@ -185,7 +247,7 @@ def build_parser() -> argparse.ArgumentParser:
             p.add_argument("--version", default="1.0", help="model version (default: 1.0)")
             p.add_argument("--folds", type=int, default=0,
                            help="cross-validate with K folds grouped by source before training (default: no)")
-            p.add_argument("--C", type=float, default=4.0, help="inverse regularisation strength (default: 4)")
+            p.add_argument("--C", type=float, default=1.0, help="inverse regularisation strength (default: 1)")
             _add_read_options(p)
         if name == "evaluate":
             p.add_argument("data", nargs="+", metavar="DATA", help="coded files (AnnoMI layout or coded tables)")

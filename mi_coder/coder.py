@@ -45,10 +45,14 @@ def augment_unpunctuated(examples, weight: float = 0.5):  # type: ignore[no-unty
 class Coder:
     """Codes utterances: practitioner utterances with MITI codes, client utterances with CT/ST/FN."""
 
-    def __init__(self, features: FeatureSpace, models: dict[str, LinearModel], meta: dict | None = None) -> None:
+    def __init__(self, features: FeatureSpace, models: dict[str, LinearModel], meta: dict | None = None,
+                 turn_weight: float = 1.0, output_temperature: float = 1.0) -> None:
         self.features = features
         self.models = models
         self.meta = meta or {}
+        self.turn_weight = turn_weight  # exponent of the turn model's class probabilities in joint decoding
+        # Temperature of the jointly decoded probabilities, fitted on out-of-fold codes (``calibrate``).
+        self.output_temperature = output_temperature
 
     @property
     def name(self) -> str:
@@ -124,7 +128,7 @@ class Coder:
     def _decode_jointly(self, sessions: Sequence[Session], probs: np.ndarray, row_of: dict[int, int]) -> np.ndarray:
         """Combine each utterance's code probabilities with its turn's class probabilities; set main codes.
 
-        P(code | utterance, turn) is proportional to P(code | utterance) x P(class of code | turn): a
+        P(code | utterance, turn) is proportional to P(code | utterance) x P(class of code | turn) ^ w: a
         statement inside a turn the turn model reads as advice is less likely a reflection, and so on. A
         practitioner turn's main code is the most probable code, over its utterances, of the turn's most
         probable class; a client turn's main code is the client turn model's CT/ST/FN.
@@ -154,9 +158,11 @@ class Coder:
                 rows = [row_of[id(u)] for u in turn.utterances if id(u) in row_of]
                 if not rows:
                     continue
-                prior = turn_probs[k, code_class]
+                prior = turn_probs[k, code_class] ** self.turn_weight
                 block = out[np.ix_(rows, cols)] * prior
                 block /= block.sum(axis=1, keepdims=True)
+                if self.output_temperature != 1.0:
+                    block = temper(block, self.output_temperature)
                 out[np.ix_(rows, cols)] = block
                 if role == CLIENT:
                     turn.meta["main_code"] = classes[int(turn_probs[k].argmax())]
@@ -165,6 +171,25 @@ class Coder:
                     members = [j for j, c in enumerate(codes) if FOUR_CLASS[c] == cls]
                     turn.meta["main_code"] = codes[members[int(block[:, members].max(axis=0).argmax())]]
         return out
+
+
+def temper(probs: np.ndarray, temperature: float) -> np.ndarray:
+    """Probabilities re-scaled by a temperature (rows sum to one)."""
+    z = np.log(np.clip(probs, 1e-12, 1.0)) / temperature
+    z -= z.max(axis=1, keepdims=True)
+    e = np.exp(z)
+    return e / e.sum(axis=1, keepdims=True)
+
+
+def fit_temperature(probs: np.ndarray, truth: np.ndarray) -> float:
+    """The temperature that minimises the log loss of ``probs`` (rows) for the true column indices."""
+    best_t, best = 1.0, np.inf
+    for t in np.linspace(0.5, 4.0, 71):
+        p = temper(probs, t)[np.arange(len(truth)), truth]
+        nll = -np.mean(np.log(p + 1e-12))
+        if nll < best:
+            best_t, best = float(t), nll
+    return best_t
 
 
 def utterance_rows(sessions: Sequence[Session]) -> tuple[tuple[list, list, list, list, list], list]:
@@ -213,8 +238,34 @@ def turn_rows(sessions: Sequence[Session]) -> tuple[list[str], list[str], list[s
     return roles, texts, prevs, refs
 
 
-def train_coder(examples, turn_examples=None, *, augment: bool = True, C: float = 4.0,  # type: ignore[no-untyped-def]
-                calibration_folds: int = 3, meta: dict | None = None) -> Coder:
+GAP_CODES = ("AF", "SEEK", "EA", "CON")
+
+
+def drop_gap_examples(examples, threshold: float = 0.5, C: float = 1.0):  # type: ignore[no-untyped-def]
+    """Leave out AnnoMI practitioner examples that are probably a code AnnoMI does not label.
+
+    AnnoMI has no AF, SEEK, EA or CON labels, so an affirmation inside a turn it labels "reflection" would
+    teach that affirmations are reflections. A model trained on the team corpus alone (which has those
+    codes) reads every AnnoMI practitioner example; those it gives a gap code with probability of at least
+    ``threshold`` are left out. Returns the examples unchanged when there is no AnnoMI or no team data.
+    """
+    from .estimator import LinearClassifier
+
+    team = examples[(examples["source"] == "team") & (examples["role"] == PRACTITIONER)]
+    annomi = (examples["source"] == "annomi") & (examples["role"] == PRACTITIONER) & examples["code"].notna()
+    if not len(team) or not annomi.any() or not team["code"].isin(GAP_CODES).any():
+        return examples
+    features = FeatureSpace.fit(team["text"].tolist(), team["prev_text"].tolist())
+    model = LinearClassifier(C=C, calibration_folds=0).fit(features.transform_frame(team), team["code"].to_numpy())
+    p = model.predict_proba(features.transform_frame(examples[annomi]))
+    gap = p[:, [list(model.classes_).index(c) for c in GAP_CODES if c in model.classes_]].sum(axis=1)
+    drop = examples.index[annomi][gap >= threshold]
+    return examples.drop(index=drop)
+
+
+def train_coder(examples, turn_examples=None, *, augment: bool = True, C: float = 1.0,  # type: ignore[no-untyped-def]
+                calibration_folds: int = 3, meta: dict | None = None, turn_weight: float = 1.0,
+                output_temperature: float = 1.0) -> Coder:
     """Fit a Coder on utterance examples (``training_data.EXAMPLE_COLUMNS``) with a known code.
 
     ``turn_examples`` (whole turns labelled question/reflection/therapist_input/other or CT/ST/FN) add
@@ -229,7 +280,7 @@ def train_coder(examples, turn_examples=None, *, augment: bool = True, C: float 
         frame = frame[frame["code"].notna() & (frame["code"] != "")]
         return augment_unpunctuated(frame) if augment else frame
 
-    data = usable(examples)
+    data = usable(drop_gap_examples(examples, C=C))
     turns = usable(turn_examples) if turn_examples is not None and len(turn_examples) else None
     plan = [(PRACTITIONER, data, PRACTITIONER_CODES, calibration_folds),
             (CLIENT, data, CLIENT_CODES, calibration_folds)]
@@ -251,4 +302,4 @@ def train_coder(examples, turn_examples=None, *, augment: bool = True, C: float 
         estimator = LinearClassifier(C=C, calibration_folds=folds)
         estimator.fit(X, part["code"].to_numpy(), part["weight"].to_numpy(), groups=part["group"].to_numpy())
         models[key] = estimator.to_linear_model()
-    return Coder(features, models, meta=meta)
+    return Coder(features, models, meta=meta, turn_weight=turn_weight, output_temperature=output_temperature)

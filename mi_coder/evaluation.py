@@ -178,6 +178,7 @@ def cross_validate_annomi(
     groups = np.array([s.meta.get("video_url") or s.id for s in sessions])
     coded: list[Session] = []
     prob_tables = []
+    cal_rows: list[tuple[int, int, str]] = []  # (fold, probability row, human code) for calibration
     bare_coded: list[Session] = []
     bare_tables = []
     bare_offset = 0
@@ -215,6 +216,7 @@ def cross_validate_annomi(
                 utt_true.append(row.code)
                 utt_pred.append(u.code)
                 utt_conf.append(u.confidence)
+                cal_rows.append((k, u.meta["_row"] + offset, row.code))
         for u in (u for s in test for _, u in s.utterances()):
             if "_row" in u.meta:
                 u.meta["_row"] += offset
@@ -229,13 +231,55 @@ def cross_validate_annomi(
     coded.sort(key=lambda s: order[s.id])
     report = annomi_turn_tasks(coded, probs)
     report["utterance_level"] = utterance_report(utt_true, utt_pred)
-    report["reliability"] = reliability(utt_conf, [a == b for a, b in zip(utt_true, utt_pred)])
+    report["reliability_before_temperature"] = reliability(utt_conf, [a == b for a, b in zip(utt_true, utt_pred)])
+    report.update(_calibrate(probs, cal_rows, folds))
     if unpunctuated:
         report["unpunctuated"] = annomi_turn_tasks(bare_coded, pd.concat(bare_tables))
     report["folds"] = folds
     report["n_sessions"] = len(sessions)
     report["n_groups"] = len(set(groups))
     return report, coded, probs
+
+
+def _calibrate(probs: pd.DataFrame, cal_rows: list[tuple[int, int, str]], folds: int) -> dict:
+    """Output temperature from out-of-fold codes, and an honest reliability figure for it.
+
+    Each fold's confidences are re-scaled with a temperature fitted on the other folds only, so the
+    reported ECE never sees the data its temperature was fitted on; ``output_temperature`` (fitted on all
+    folds) is what the shipped model uses.
+    """
+    from .coder import fit_temperature, temper
+
+    if not cal_rows:
+        return {}
+    labels = list(PRACTITIONER_CODES + CLIENT_CODES)
+    table = probs.to_numpy()
+    groups = {"practitioner": [labels.index(c) for c in PRACTITIONER_CODES],
+              "client": [labels.index(c) for c in CLIENT_CODES]}
+    fold = np.array([f for f, _, _ in cal_rows])
+    rows = np.array([r for _, r, _ in cal_rows])
+    gold = [c for _, _, c in cal_rows]
+    blocks, truth = [], []
+    for r, code in zip(rows, gold):
+        cols = groups["client"] if code in CLIENT_CODES else groups["practitioner"]
+        block = table[r, cols]
+        blocks.append(block / block.sum())
+        truth.append(cols.index(labels.index(code)))
+    width = max(len(b) for b in blocks)
+    P = np.full((len(blocks), width), 1e-12)
+    for i, b in enumerate(blocks):
+        P[i, : len(b)] = b
+    T = np.array(truth)
+    conf, correct = [], []
+    for k in range(folds):
+        test = fold == k
+        if not test.any() or test.all():
+            continue
+        t = fit_temperature(P[~test], T[~test])
+        q = temper(P[test], t)
+        conf.extend(q.max(axis=1))
+        correct.extend(q.argmax(axis=1) == T[test])
+    return {"output_temperature": fit_temperature(P, T), "reliability": reliability(conf, correct)}
 
 
 def cross_validate_examples(examples: pd.DataFrame, folds: int = 5, extra_examples: pd.DataFrame | None = None,

@@ -66,7 +66,7 @@ def render_model_card(meta: dict) -> str:
                     ["simple vs complex (reflection turns)", "accuracy", annomi.get("simple_vs_complex_accuracy"),
                      ">= 0.70", ""],
                     ["utterance level (derived labels)", "macro-F1", annomi["utterance_level"]["macro_f1"], "", ""],
-                    ["confidence calibration", "ECE", annomi["reliability"]["ece"], "", ""],
+                    ["confidence calibration (honest, see below)", "ECE", annomi["reliability"]["ece"], "", ""],
                 ]),
                 "",
                 "Therapist 4-class, per class:",
@@ -93,7 +93,11 @@ def render_model_card(meta: dict) -> str:
                           ])]
             rel = annomi.get("reliability", {})
             if rel.get("bins"):
-                lines += ["", "Reliability of confidences (utterances with a derived AnnoMI label, out of fold):", "",
+                before = annomi.get("reliability_before_temperature", {}).get("ece")
+                lines += ["", "Reliability of confidences: utterances with a derived AnnoMI label, out of fold; each "
+                              "fold's confidences re-scaled by an output temperature fitted on the other folds "
+                              f"(ECE before re-scaling: {before}; shipped temperature "
+                              f"{annomi.get('output_temperature')}).", "",
                           _table(["confidence", "n", "mean confidence", "accuracy"],
                                  [[b["bin"], b["n"], b["mean_confidence"], b["accuracy"]] for b in rel["bins"]])]
         team = metrics.get("team_corpus_cv")

@@ -128,6 +128,7 @@ def save_coder(coder: Any, out_dir: str | Path, meta: dict) -> Path:
         "versions": versions(),
         **meta,
         "models": models,
+        "decoding": {"turn_weight": coder.turn_weight, "output_temperature": coder.output_temperature},
         "artifacts": {name: sha256(out / name) for name in (FEATURES, WEIGHTS)},
     }
     missing = [k for k in REQUIRED_META if k not in full]
@@ -199,4 +200,6 @@ def load_coder(model_dir: str | Path | None = None, *, trust: bool = False) -> A
         features = FeatureSpace.from_parts(terms, arrays)
     except (KeyError, ValueError, OSError) as exc:
         raise ModelError(f"{model_dir}: model files are incomplete or malformed ({type(exc).__name__}: {exc})") from exc
-    return Coder(features, models, meta=meta)
+    decoding = meta.get("decoding", {})
+    return Coder(features, models, meta=meta, turn_weight=float(decoding.get("turn_weight", 1.0)),
+                 output_temperature=float(decoding.get("output_temperature", 1.0)))

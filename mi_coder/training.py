@@ -119,7 +119,7 @@ def annomi_cross_validation(data: TrainingData, folds: int = 5, unpunctuated: bo
 
 def train_from_files(paths: Sequence[str | Path], out_dir: str | Path, *, name: str | None = None,
                      version: str = "1.0", folds: int = 0, options: ReadOptions | None = None,
-                     progress: Callable[[str], None] | None = None, C: float = 4.0) -> Path:
+                     progress: Callable[[str], None] | None = None, C: float = 1.0) -> Path:
     """Train a coder on files and save it as a model folder; with ``folds`` > 1, cross-validate first."""
     from .coder import train_coder
     from .model_store import remember_trusted, save_coder
@@ -142,7 +142,8 @@ def train_from_files(paths: Sequence[str | Path], out_dir: str | Path, *, name: 
             metrics["team_corpus_cv"] = cross_validate_examples(
                 others, folds=folds, extra_examples=annomi_part, train_kwargs={"C": C})
             say(f"held-out {others['source'].iloc[0]} examples: macro-F1 {metrics['team_corpus_cv']['macro_f1']}")
-    coder = train_coder(data.examples, data.turn_examples, C=C)
+    temperature = metrics.get("annomi_cv", {}).get("output_temperature", 1.0)
+    coder = train_coder(data.examples, data.turn_examples, C=C, output_temperature=temperature)
     labelled = data.examples[data.examples["code"].notna()]
     meta = {
         "name": name or Path(out_dir).name,
@@ -160,7 +161,11 @@ def train_from_files(paths: Sequence[str | Path], out_dir: str | Path, *, name: 
             "protocol": "AnnoMI turn labels become utterance labels by the rules in mi_coder.training_data "
                         "(see data/corpus/DATA_CARD.md); every example also trains as a lower-cased, "
                         "unpunctuated copy at half weight (automatic-caption robustness); classes balanced; "
-                        "confidences temperature-scaled on 3 grouped folds.",
+                        "confidences temperature-scaled on 3 grouped folds; AnnoMI utterances that a team-corpus "
+                        "model reads as AF/SEEK/EA/CON are left out (AnnoMI does not label those codes); utterance "
+                        "and turn probabilities decoded jointly, then re-scaled by an output temperature fitted "
+                        "on the out-of-fold codes of the AnnoMI cross-validation.",
+            "output_temperature": round(temperature, 3),
             "C": C,
             "seconds": round(time.time() - started, 1),
         },

@@ -127,3 +127,40 @@ def test_notebook_quickstart_runs(tmp_path):
                             resources={"metadata": {"path": str(ROOT / "notebooks")}}).execute()
     outputs = [o for c in nb.cells if c.cell_type == "code" for o in c.get("outputs", [])]
     assert not [o for o in outputs if o.get("output_type") == "error"]
+
+
+@pytest.mark.slow
+def test_notebook_validation_runs_where_annomi_exists():
+    from .conftest import ANNOMI_FULL, ROOT
+
+    if not ANNOMI_FULL.exists():
+        pytest.skip("../shared/data/annomi (AnnoMI dev split) is not present on this machine")
+    nbformat = pytest.importorskip("nbformat")
+    nbclient = pytest.importorskip("nbclient")
+    nb = nbformat.read(ROOT / "notebooks" / "validation.ipynb", as_version=4)
+    nbclient.NotebookClient(nb, timeout=3600, kernel_name="python3",
+                            resources={"metadata": {"path": str(ROOT / "notebooks")}}).execute()
+    text = "".join(o.get("text", "") for c in nb.cells if c.cell_type == "code" for o in c.get("outputs", []))
+    assert "fidelity_index AUC from machine codes" in text
+
+
+def test_score_command_scores_a_human_coded_table(tmp_path):
+    out = tmp_path / "out"
+    assert main(["score", str(FIXTURES / "per_utterance.tsv"), "--out", str(out)]) == 0
+    sessions = pd.read_csv(out / "sessions.csv")
+    row = sessions.iloc[0]
+    assert row["session_id"] == "A"
+    assert (row["OQ"], row["SR"]) == (2, 1)
+    assert row["r_q"] == 0.5 and row["r_q_band"] == "below"
+    assert row["pct_oq"] == 1.0
+    assert row["change_talk_pct"] == 0.0
+    assert bool(row["scores_reliable"]) is False
+
+
+def test_score_with_a_threshold_file_changes_bands(tmp_path):
+    thresholds = tmp_path / "t.json"
+    thresholds.write_text('{"r_q": {"fair": 0.4, "good": 0.8}}')
+    out = tmp_path / "out"
+    assert main(["score", str(FIXTURES / "per_utterance.tsv"), "--out", str(out), "--thresholds",
+                 str(thresholds)]) == 0
+    assert pd.read_csv(out / "sessions.csv").loc[0, "r_q_band"] == "fair"

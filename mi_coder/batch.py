@@ -1,0 +1,295 @@
+"""Batch coding: many files, in parallel or on a Dask cluster, resumable and fault-isolated.
+
+Each input file is coded and scored on its own (``code_file``) and its rows are saved as a *part*
+(``DIR/.mi-coder-parts/<key>.json``, written to a temporary name and renamed), keyed by the SHA-256 of the
+file's content, the reading options, the model and the mi-coder version. A re-run skips files whose part
+exists, so a crash or Ctrl-C loses at most the files in flight and a changed file is recoded. The final
+tables are assembled from the parts in input order, so they are identical whatever the number of workers
+and however many runs it took. A file that cannot be read goes to ``errors.csv`` and never stops the run.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import sys
+import time
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any, Callable, Iterable, Sequence
+
+from .errors import MiCoderError, UsageError
+from .readers import ReadOptions
+
+PARTS = ".mi-coder-parts"
+PART_FORMAT = 1
+
+_WORKER: dict[str, Any] = {}  # per-process cache: the model is loaded once per worker, not per file
+
+
+@dataclass
+class BatchSummary:
+    """What a batch run did."""
+
+    files: int = 0
+    coded: int = 0
+    skipped: int = 0
+    failed: int = 0
+    sessions: int = 0
+    utterances: int = 0
+    seconds: float = 0.0
+    errors: list[tuple[str, str]] = field(default_factory=list)
+
+
+def expand_inputs(inputs: Sequence[str]) -> list[Path]:
+    """Files from directories (recursively, transcript extensions only), globs and plain paths; sorted, unique."""
+    import glob
+
+    from .pipeline import expand_paths
+
+    out: list[Path] = []
+    for item in inputs:
+        if any(ch in item for ch in "*?[") and not Path(item).exists():
+            matches = sorted(glob.glob(item, recursive=True))
+            out.extend(expand_paths(matches))
+        else:
+            out.extend(expand_paths([item]))
+    seen: set[str] = set()
+    unique = []
+    for p in out:
+        key = str(p.resolve())
+        if key not in seen:
+            seen.add(key)
+            unique.append(p)
+    return unique
+
+
+def part_key(path: Path, options: ReadOptions, model_id: str) -> str:
+    """Content hash of a file plus everything that changes its result."""
+    from . import __version__
+
+    h = hashlib.sha256()
+    with open(path, "rb") as f:
+        for block in iter(lambda: f.read(1 << 20), b""):
+            h.update(block)
+    h.update(json.dumps({"options": asdict(options), "model": model_id, "version": __version__,
+                         "format": PART_FORMAT}, sort_keys=True).encode())
+    return h.hexdigest()
+
+
+def _coder(model: str | None, trust: bool):  # type: ignore[no-untyped-def]
+    key = (model, trust)
+    if _WORKER.get("key") != key:
+        from .model_store import load_coder
+        from .segment import build_pipeline
+
+        _WORKER["coder"] = load_coder(model, trust=trust)
+        build_pipeline()  # registers the spaCy component in this worker
+        _WORKER["key"] = key
+    return _WORKER["coder"]
+
+
+def code_file(path: str, options: ReadOptions, model: str | None, trust: bool,
+              thresholds: dict | None = None) -> dict:
+    """Read, code and score one file; returns its table rows, or ``{"error": ...}`` for a bad file."""
+    import warnings
+
+    from .readers import read_transcript
+    from .scoring import session_scores
+    from .tables import session_rows, turn_rows, utterance_rows
+
+    try:
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            sessions = read_transcript(path, read_options=options)
+            _coder(model, trust).code(sessions)
+        return {
+            "source": str(path),
+            "utterances": utterance_rows(sessions),
+            "turns": turn_rows(sessions),
+            "sessions": session_rows(sessions, lambda s: session_scores(s, thresholds)),
+            "warnings": [str(w.message) for w in caught],
+        }
+    except MiCoderError as exc:
+        return {"source": str(path), "error": getattr(exc, "problem", str(exc))}
+
+
+def _write_part(parts: Path, key: str, result: dict) -> None:
+    tmp = parts / f".{key}.{os.getpid()}.tmp"
+    tmp.write_text(json.dumps(result, ensure_ascii=False, allow_nan=True))
+    os.replace(tmp, parts / f"{key}.json")
+
+
+class Progress:
+    """A one-line progress report on stderr (files, utterances per second, ETA); silent when not a terminal."""
+
+    def __init__(self, total: int, enabled: bool) -> None:
+        self.total = total
+        self.enabled = enabled and sys.stderr.isatty()
+        self.done = 0
+        self.utterances = 0
+        self.start = time.time()
+
+    def update(self, utterances: int) -> None:
+        self.done += 1
+        self.utterances += utterances
+        if not self.enabled:
+            return
+        elapsed = max(time.time() - self.start, 1e-9)
+        rate = self.utterances / elapsed
+        eta = (self.total - self.done) * elapsed / self.done
+        sys.stderr.write(f"\r{self.done}/{self.total} files  {rate:,.0f} utt/s  ETA {eta:,.0f}s   ")
+        sys.stderr.flush()
+
+    def close(self) -> None:
+        if self.enabled:
+            sys.stderr.write("\n")
+
+
+def _run_local(todo: list[tuple[Path, str]], jobs: int, args: tuple, on_result: Callable[[str, dict], None]) -> None:
+    if jobs <= 1:
+        for path, key in todo:
+            on_result(key, code_file(str(path), *args))
+        return
+    from concurrent.futures import ProcessPoolExecutor, as_completed
+
+    with ProcessPoolExecutor(max_workers=jobs) as pool:
+        futures = {pool.submit(code_file, str(path), *args): key for path, key in todo}
+        for future in as_completed(futures):
+            on_result(futures[future], future.result())
+
+
+def _run_dask(todo: list[tuple[Path, str]], args: tuple, on_result: Callable[[str, dict], None],
+              scheduler: str | None, local_workers: int | None) -> None:
+    try:
+        from distributed import Client, LocalCluster, as_completed
+    except ImportError as exc:
+        raise UsageError("Dask is not installed: pip install 'mi-coder[dask]'") from exc
+    cluster = LocalCluster(n_workers=local_workers, threads_per_worker=1, processes=True,
+                           dashboard_address=None) if local_workers else None
+    try:
+        with Client(cluster if cluster is not None else scheduler) as client:
+            futures = {client.submit(code_file, str(path), *args, key=f"mi-coder-{key}", pure=False): key
+                       for path, key in todo}
+            for future in as_completed(futures):
+                on_result(futures[future], future.result())
+    finally:
+        if cluster is not None:
+            cluster.close()
+
+
+def run_batch(inputs: Sequence[str], out_dir: str | Path, *, options: ReadOptions | None = None,
+              model: str | None = None, trust: bool = False, jobs: int = 1, scheduler: str | None = None,
+              dask_local: int | None = None, output_format: str = "csv", thresholds: dict | None = None,
+              progress: bool = True) -> BatchSummary:
+    """Code and score every transcript in ``inputs``; write the tables and ``errors.csv`` to ``out_dir``."""
+    from .model_store import default_model_dir, sha256, verify
+    from .tables import write_tables
+
+    started = time.time()
+    options = options or ReadOptions()
+    paths = expand_inputs(inputs)
+    if not paths:
+        raise UsageError(f"no transcript files found in {' '.join(inputs)}")
+    model_dir = Path(model) if model else default_model_dir()
+    verify(model_dir, trust=trust)  # fail fast, before any worker starts
+    model_id = sha256(model_dir / "meta.json")
+    out = Path(out_dir)
+    parts = out / PARTS
+    parts.mkdir(parents=True, exist_ok=True)
+    summary = BatchSummary(files=len(paths))
+    keys: list[str | None] = []
+    todo: list[tuple[Path, str]] = []
+    errors: dict[str, str] = {}
+    for path in paths:
+        try:
+            key = part_key(path, options, model_id)
+        except OSError as exc:
+            errors[str(path)] = f"cannot be read ({exc.strerror or exc})"
+            keys.append(None)
+            continue
+        keys.append(key)
+        if (parts / f"{key}.json").exists():
+            summary.skipped += 1
+        else:
+            todo.append((path, key))
+    bar = Progress(len(todo), progress)
+    failed: dict[str, str] = {}
+
+    def on_result(key: str, result: dict) -> None:
+        if "error" in result:
+            failed[key] = result["error"]
+            bar.update(0)
+            return
+        _write_part(parts, key, result)
+        summary.coded += 1
+        bar.update(len(result["utterances"]))
+
+    args = (options, str(model_dir), trust, thresholds)
+    try:
+        if scheduler or dask_local:
+            _run_dask(todo, args, on_result, scheduler, dask_local)
+        else:
+            _run_local(todo, jobs, args, on_result)
+    finally:
+        bar.close()
+    frames = assemble(paths, keys, parts, errors, failed)
+    summary.errors = list(errors.items())
+    summary.failed = len(summary.errors)
+    summary.sessions = len(frames["sessions"])
+    summary.utterances = len(frames["utterances"])
+    write_tables(frames, out, output_format)
+    summary.seconds = time.time() - started
+    return summary
+
+
+def assemble(paths: Sequence[Path], keys: Sequence[str | None], parts: Path, errors: dict[str, str],
+             failed: dict[str, str]):  # type: ignore[no-untyped-def]
+    """The final tables from the parts, in input order; session ids made unique across files."""
+    import pandas as pd
+
+    from .tables import SESSION_COLUMNS, TURN_COLUMNS, UTTERANCE_COLUMNS, _frame
+
+    rows: dict[str, list] = {"utterances": [], "turns": [], "sessions": []}
+    seen: set[str] = set()
+    for path, key in zip(paths, keys):
+        if key is None:
+            continue
+        if key in failed:
+            errors[str(path)] = failed[key]
+            continue
+        part = parts / f"{key}.json"
+        if not part.exists():
+            errors[str(path)] = "not coded (the run was interrupted); run the same command again"
+            continue
+        data = json.loads(part.read_text())
+        rename = {}
+        for s in data["sessions"]:
+            sid = s["session_id"]
+            new = sid
+            k = 2
+            while new in seen:
+                new = f"{sid}-{k}"
+                k += 1
+            seen.add(new)
+            rename[sid] = new
+        for table in rows:
+            for r in data[table]:
+                r["session_id"] = rename.get(r["session_id"], r["session_id"])
+                if table == "sessions":
+                    r["source"] = str(path)
+                rows[table].append(r)
+    return {
+        "utterances": pd.DataFrame(rows["utterances"], columns=UTTERANCE_COLUMNS),
+        "turns": pd.DataFrame(rows["turns"], columns=TURN_COLUMNS),
+        "sessions": _frame(rows["sessions"], SESSION_COLUMNS),
+        "errors": pd.DataFrame(sorted(errors.items(), key=lambda e: [str(p) for p in paths].index(e[0])
+                                      if e[0] in [str(p) for p in paths] else 0), columns=["file", "error"]),
+    }
+
+
+def iter_lines(summary: BatchSummary) -> Iterable[str]:
+    yield (f"{summary.files} file(s): {summary.coded} coded, {summary.skipped} already done, "
+           f"{summary.failed} failed; {summary.sessions} session(s), {summary.utterances} utterance(s) "
+           f"in {summary.seconds:.1f}s")

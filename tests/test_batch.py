@@ -1,0 +1,98 @@
+"""Batch coding: fault isolation, resumability, identical results whatever the workers, and a real Dask cluster."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from mi_coder.batch import PARTS, run_batch
+from mi_coder.cli import main
+
+from .conftest import EXAMPLES, FIXTURES
+
+
+@pytest.fixture
+def corpus(tmp_path) -> Path:
+    folder = tmp_path / "in"
+    (folder / "nested").mkdir(parents=True)
+    shutil.copy(EXAMPLES / "health_session.txt", folder / "a_health.txt")
+    shutil.copy(FIXTURES / "teams.vtt", folder / "b_teams.vtt")
+    shutil.copy(FIXTURES / "multi_session.csv", folder / "nested" / "c_multi.csv")
+    (folder / "d_empty.txt").write_text("")
+    (folder / "e_broken.vtt").write_text("WEBVTT\n\n1\n00:00:01 -> 00:00:02\nA: hi\n")
+    return folder
+
+
+def tables(out: Path) -> dict[str, pd.DataFrame]:
+    return {name: pd.read_csv(out / f"{name}.csv", dtype=str, keep_default_na=False)
+            for name in ("utterances", "turns", "sessions", "errors")}
+
+
+def test_bad_files_are_reported_and_the_rest_are_coded(corpus, tmp_path):
+    out = tmp_path / "out"
+    summary = run_batch([str(corpus)], out, jobs=1, progress=False)
+    t = tables(out)
+    assert summary.coded == 3 and summary.failed == 2
+    assert sorted(Path(f).name for f in t["errors"]["file"]) == ["d_empty.txt", "e_broken.vtt"]
+    assert "broken cue timing" in " ".join(t["errors"]["error"])
+    assert list(t["sessions"]["session_id"]) == ["a_health", "teams", "s1", "s2"]
+    assert t["utterances"]["code"].ne("").all()
+
+
+def test_rerun_skips_done_files_and_recodes_a_changed_one(corpus, tmp_path):
+    out = tmp_path / "out"
+    run_batch([str(corpus)], out, jobs=1, progress=False)
+    first = tables(out)
+    again = run_batch([str(corpus)], out, jobs=1, progress=False)
+    assert (again.coded, again.skipped) == (0, 3)
+    assert tables(out)["utterances"].equals(first["utterances"])
+    with open(corpus / "b_teams.vtt", "a") as f:
+        f.write("\nb6f1a7c3-0005/2-0\n00:00:16.000 --> 00:00:18.000\n<v Patient>Maybe I could set an alarm.</v>\n")
+    third = run_batch([str(corpus)], out, jobs=1, progress=False)
+    assert (third.coded, third.skipped) == (1, 2)
+    assert "Maybe I could set an alarm." in " ".join(tables(out)["utterances"]["text"])
+
+
+def test_an_interrupted_run_resumes_to_the_same_tables_as_a_clean_run(corpus, tmp_path):
+    clean = tmp_path / "clean"
+    run_batch([str(corpus)], clean, jobs=1, progress=False)
+    crashed = tmp_path / "crashed"
+    run_batch([str(corpus)], crashed, jobs=1, progress=False)
+    parts = sorted((crashed / PARTS).glob("*.json"))
+    parts[0].unlink()  # as if the run died before this file was finished
+    (crashed / PARTS / ".half.123.tmp").write_text("{")  # and left a half-written temporary file
+    run_batch([str(corpus)], crashed, jobs=1, progress=False)
+    for name in ("utterances", "turns", "sessions", "errors"):
+        assert tables(crashed)[name].drop(columns=[c for c in ("source", "file") if c in tables(crashed)[name]]) \
+            .equals(tables(clean)[name].drop(columns=[c for c in ("source", "file") if c in tables(clean)[name]]))
+
+
+def test_results_are_identical_with_one_or_two_workers(corpus, tmp_path):
+    run_batch([str(corpus)], tmp_path / "one", jobs=1, progress=False)
+    run_batch([str(corpus)], tmp_path / "two", jobs=2, progress=False)
+    for name in ("utterances", "turns", "sessions", "errors"):
+        assert tables(tmp_path / "one")[name].equals(tables(tmp_path / "two")[name]), name
+
+
+@pytest.mark.slow
+def test_a_local_dask_cluster_gives_the_serial_output(corpus, tmp_path):
+    pytest.importorskip("distributed")
+    run_batch([str(corpus)], tmp_path / "serial", jobs=1, progress=False)
+    run_batch([str(corpus)], tmp_path / "dask", dask_local=2, progress=False)
+    for name in ("utterances", "turns", "sessions", "errors"):
+        assert tables(tmp_path / "serial")[name].equals(tables(tmp_path / "dask")[name]), name
+
+
+def test_batch_command_exits_2_when_some_files_failed_and_reports_them(corpus, tmp_path, capsys):
+    assert main(["batch", str(corpus / "*.vtt"), "--out", str(tmp_path / "o"), "--jobs", "1", "--quiet"]) == 2
+    err = capsys.readouterr().err
+    assert "e_broken.vtt: line 4: broken cue timing" in err
+    assert "2 file(s): 1 coded" in err
+
+
+def test_batch_with_no_matching_files_is_a_usage_error(tmp_path, capsys):
+    assert main(["batch", str(tmp_path / "nothing" / "*.txt"), "--out", str(tmp_path / "o")]) == 2
+    assert "no transcript files found" in capsys.readouterr().err

@@ -1,0 +1,114 @@
+"""Agreement statistics, held-out evaluation and (where the AnnoMI dev split exists) grouped cross-validation."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from mi_coder.cli import main
+from mi_coder.evaluation import icc_2_1, reliability, utterance_report
+
+from .conftest import ANNOMI_FULL, needs_annomi
+
+
+def test_utterance_report_counts_per_code_and_kappa():
+    rep = utterance_report(["OQ", "OQ", "CQ", "SR"], ["OQ", "CQ", "CQ", "SR"])
+    assert rep["per_code"]["OQ"] == {"precision": 1.0, "recall": 0.5, "f1": 0.667, "support": 2}
+    assert rep["accuracy"] == 0.75
+    assert 0 < rep["kappa"] < 1
+    assert rep["confusion"][1] == [1, 1, 0]  # labels sorted CQ, OQ, SR; row OQ: one right, one called CQ
+
+
+def test_icc_is_one_for_identical_ratings_and_lower_with_disagreement():
+    a = [1.0, 2.0, 3.0, 4.0, 5.0]
+    assert icc_2_1(a, a) == pytest.approx(1.0)
+    assert icc_2_1(a, [x + 1 for x in a]) < 1.0
+    assert icc_2_1([1, 2], [1, 2]) is None
+
+
+def test_reliability_of_perfectly_calibrated_confidences_is_near_zero():
+    rng = np.random.default_rng(0)
+    conf = rng.uniform(0.2, 1.0, 20000)
+    correct = rng.uniform(0, 1, 20000) < conf
+    assert reliability(conf, correct)["ece"] < 0.02
+    assert reliability(np.full(1000, 0.9), np.zeros(1000, bool))["ece"] == pytest.approx(0.9)
+
+
+def _coded_table(path, codes):
+    rows = []
+    texts = ["How was the week?", "Not great.", "You had a hard week.", "What happened?", "I relapsed.",
+             "Part of you is disappointed.", "Did you call your sponsor?", "No."]
+    roles = ["practitioner", "client", "practitioner", "practitioner", "client", "practitioner", "practitioner",
+             "client"]
+    for sid in ("a", "b", "c"):
+        for k, (text, role, code) in enumerate(zip(texts, roles, codes)):
+            rows.append({"session_id": sid, "turn_id": k, "utterance_id": f"{k}.1", "speaker": role, "role": role,
+                         "text": text, "code": code})
+    pd.DataFrame(rows).to_csv(path, index=False)
+
+
+def test_agreement_mode_compares_two_coded_tables(tmp_path, capsys):
+    first = tmp_path / "machine.csv"
+    second = tmp_path / "human.csv"
+    _coded_table(first, ["OQ", "FN", "SR", "OQ", "ST", "CR", "CQ", "FN"])
+    _coded_table(second, ["OQ", "FN", "CR", "OQ", "ST", "CR", "CQ", "FN"])
+    report_path = tmp_path / "r.json"
+    assert main(["evaluate", "--agreement", str(first), str(second), "--report", str(report_path)]) == 0
+    report = json.loads(report_path.read_text())["agreement"]
+    assert report["n_utterances"] == 24
+    assert report["per_code_kappa"]["OQ"]["kappa"] == 1.0
+    assert report["per_code_kappa"]["SR"]["kappa"] == 0.0
+    assert report["overall"]["accuracy"] == pytest.approx(21 / 24, abs=1e-3)
+    assert "r_q" in report["session_scores"]
+    assert "per-code kappa" in capsys.readouterr().out
+
+
+def test_agreement_needs_two_tables(tmp_path, capsys):
+    first = tmp_path / "one.csv"
+    _coded_table(first, ["OQ", "FN", "SR", "OQ", "ST", "CR", "CQ", "FN"])
+    assert main(["evaluate", "--agreement", str(first)]) == 2
+    assert "exactly two coded tables" in capsys.readouterr().err
+
+
+@needs_annomi
+@pytest.mark.slow
+def test_grouped_cross_validation_on_annomi_never_tests_on_training_videos():
+    from mi_coder.evaluation import cross_validate_annomi
+    from mi_coder.training import splitter
+    from mi_coder.training_data import annomi_examples, load_annomi_turns
+
+    turns = load_annomi_turns(ANNOMI_FULL)
+    keep = sorted(turns["transcript_id"].unique(), key=int)[:24]
+    turns = turns[turns["transcript_id"].isin(keep)]
+    split = splitter()
+    seen: list[set] = []
+
+    def make(t):
+        return annomi_examples(t, split)
+
+    import mi_coder.evaluation as ev
+
+    original_train, original_code = ev.train_coder, ev.code_with_probs
+    tested: list[set] = []
+
+    def spy_train(examples, turn_examples=None, **kw):
+        seen.append(set(examples.loc[examples["source"] == "annomi", "group"]))
+        return original_train(examples, turn_examples, **kw)
+
+    def spy_code(coder, sessions):
+        tested.append({s.meta["video_url"] for s in sessions})
+        return original_code(coder, sessions)
+
+    ev.train_coder, ev.code_with_probs = spy_train, spy_code
+    try:
+        report, coded, _ = cross_validate_annomi(turns, make, folds=3, train_kwargs={"calibration_folds": 0})
+    finally:
+        ev.train_coder, ev.code_with_probs = original_train, original_code
+    assert len(seen) == len(tested) == 3
+    for train_videos, test_videos in zip(seen, tested):
+        assert train_videos and test_videos and not train_videos & test_videos
+    assert sorted(s.id for s in coded) == sorted(keep)
+    assert report["therapist_4class"]["macro_f1"] > 0.5
