@@ -25,6 +25,7 @@ EXAMPLES = {
     "train": "example:\n  mi-coder train ../shared/data/annomi/AnnoMI-full.dev.csv data/corpus/*.csv --out models/my-model",
     "batch": "examples:\n  mi-coder batch transcripts/ --out results/ --jobs 4\n"
              "  mi-coder batch 'recordings/**/*.vtt' --out results/ --dask-local 2 --output-format parquet",
+    "report": "example:\n  mi-coder report data/examples/*.txt --out reports/",
     "score": "example:\n  mi-coder score human_coded.csv --out scores/ --thresholds thresholds.json",
     "evaluate": "examples:\n  mi-coder evaluate ../shared/data/annomi/AnnoMI-full.dev.csv --folds 5\n"
                 "  mi-coder evaluate --agreement machine/utterances.csv human.csv",
@@ -115,7 +116,25 @@ def cmd_code(args: argparse.Namespace) -> int:
     result = _read_inputs(args)
     coder.code(result.sessions)
     frames = to_frames(result.sessions, scores=lambda s: session_scores(s, thresholds))
+    if args.report:
+        from .report import write_reports
+
+        write_reports(result.sessions, Path(args.out) / "reports", coder.name, thresholds)
     return _finish(args, frames, result.errors)
+
+
+def cmd_report(args: argparse.Namespace) -> int:
+    """Code transcripts and write a self-contained HTML coaching report per session (plus index.html)."""
+    from .report import write_reports
+    from .scoring import load_thresholds
+
+    thresholds = load_thresholds(args.thresholds)
+    coder = _load_coder(args)
+    result = _read_inputs(args)
+    coder.code(result.sessions)
+    written = write_reports(result.sessions, args.out, coder.name, thresholds)
+    print(f"{PROG}: wrote {len(written)} report file(s) to {args.out}", file=sys.stderr)
+    return 2 if result.errors else 0
 
 
 def cmd_score(args: argparse.Namespace) -> int:
@@ -212,6 +231,7 @@ def build_parser() -> argparse.ArgumentParser:
         "batch": ("code many files: parallel, resumable, on Dask when asked", cmd_batch),
         "segment": ("read transcripts and split turns into utterances (no codes)", cmd_segment),
         "score": ("score already coded tables (MITI summary scores, indicators)", cmd_score),
+        "report": ("code transcripts and write HTML coaching reports", cmd_report),
         "train": ("train a coder model on coded data", cmd_train),
         "evaluate": ("measure a coder against human codes", cmd_evaluate),
     }
@@ -219,10 +239,15 @@ def build_parser() -> argparse.ArgumentParser:
         p = sub.add_parser(name, help=help_text, description=func.__doc__, epilog=EXAMPLES.get(name),
                            formatter_class=argparse.RawDescriptionHelpFormatter)
         p.set_defaults(func=func)
-        if name in ("segment", "code", "score"):
+        if name in ("segment", "code", "score", "report"):
             p.add_argument("paths", nargs="+", metavar="PATH", help="transcript files or directories")
             _add_read_options(p)
-            _add_output_options(p)
+            if name == "report":
+                p.add_argument("--out", required=True, metavar="DIR", help="directory for the HTML reports")
+            else:
+                _add_output_options(p)
+        if name == "code":
+            p.add_argument("--report", action="store_true", help="also write HTML reports to DIR/reports/")
         if name == "batch":
             p.add_argument("inputs", nargs="+", metavar="INPUT", help="directories, globs or files")
             _add_read_options(p)
@@ -232,10 +257,10 @@ def build_parser() -> argparse.ArgumentParser:
             p.add_argument("--scheduler", metavar="tcp://HOST:PORT", help="run on this Dask distributed scheduler")
             p.add_argument("--dask-local", type=int, metavar="N", help="start a local Dask cluster of N workers")
             p.add_argument("--quiet", action="store_true", help="no progress bar")
-        if name in ("code", "score", "batch"):
+        if name in ("code", "score", "batch", "report"):
             p.add_argument("--thresholds", metavar="FILE",
                            help='JSON file of fair/good thresholds, e.g. {"r_q": {"fair": 1, "good": 2}}')
-        if name in ("code", "evaluate", "batch"):
+        if name in ("code", "evaluate", "batch", "report"):
             p.add_argument("--model", metavar="DIR", help="model folder (default: the shipped model)")
             p.add_argument("--trust-model", action="store_true",
                            help="load a model folder that was neither shipped nor trained on this machine")

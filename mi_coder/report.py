@@ -1,0 +1,359 @@
+"""Coaching reports: one self-contained HTML page per coded session, and an overview of many.
+
+Everything is inline (CSS, a few lines of JavaScript for filtering and sorting, charts drawn by matplotlib
+as SVG), so a report works offline and as an email attachment. Colours are the Okabe-Ito palette, which
+stays distinguishable with the common colour-vision deficiencies; every colour also has a text label.
+"""
+
+from __future__ import annotations
+
+import html
+import io
+from pathlib import Path
+from typing import Any, Sequence
+
+from .records import CLIENT, PRACTITIONER, Session, Turn
+from .scoring import DEFAULT_THRESHOLDS, MIN_PRACTITIONER_UTTERANCES
+
+# Okabe-Ito colour-blind-safe palette.
+CODE_COLOURS = {
+    "OQ": "#0072B2", "CQ": "#56B4E9", "SR": "#009E73", "CR": "#00704F", "AF": "#E69F00", "SEEK": "#CC79A7",
+    "EA": "#A6618C", "GI": "#999999", "PWP": "#F0E442", "PER": "#D55E00", "CON": "#8B2E00", "NC": "#DDDDDD",
+    "CT": "#009E73", "ST": "#D55E00", "FN": "#BBBBBB",
+}
+CODE_NAMES = {
+    "OQ": "open question", "CQ": "closed question", "SR": "simple reflection", "CR": "complex reflection",
+    "AF": "affirm", "SEEK": "seeking collaboration", "EA": "emphasizing autonomy", "GI": "giving information",
+    "PWP": "persuade with permission", "PER": "persuade", "CON": "confront", "NC": "not coded",
+    "CT": "change talk", "ST": "sustain talk", "FN": "follow/neutral",
+}
+LOW_CONFIDENCE = 0.5
+
+CSS = """
+body{font-family:system-ui,-apple-system,Segoe UI,Roboto,sans-serif;margin:0 auto;max-width:1100px;padding:1.5rem;
+color:#222;line-height:1.45}
+h1{font-size:1.6rem;margin-bottom:.2rem}h2{border-bottom:2px solid #eee;padding-bottom:.2rem;margin-top:2rem}
+.meta{color:#555}.guide{background:#f6f8fa;border-left:4px solid #0072B2;padding:.6rem 1rem}
+.warning{background:#fff4e5;border-left:4px solid #D55E00;padding:.6rem 1rem;font-weight:600}
+.cards{display:flex;flex-wrap:wrap;gap:1rem}.card{border:1px solid #ddd;border-radius:6px;padding:.6rem 1rem;
+min-width:180px;flex:1}.card .v{font-size:1.6rem;font-weight:700}.band-good{color:#00704F}
+.band-fair{color:#8a6d00}.band-below{color:#D55E00}
+table{border-collapse:collapse;width:100%}th,td{border-bottom:1px solid #eee;padding:.3rem .4rem;
+text-align:left;vertical-align:top}th{background:#fafafa;cursor:pointer}
+.code{display:inline-block;min-width:3.2em;text-align:center;border-radius:3px;padding:0 .3em;font-size:.85em;
+font-weight:600;color:#000}.lowconf{outline:2px dashed #D55E00}.review{color:#D55E00;font-size:.8em}
+.legend span{margin-right:.8rem;white-space:nowrap}.client td{background:#fcfcfc}
+tr.turn-start td{border-top:2px solid #ddd}.example{margin:.4rem 0}.example a{font-size:.85em}
+.filters label{margin-right:.6rem;white-space:nowrap}svg{max-width:100%;height:auto}
+@media print{.filters,.noprint{display:none}body{max-width:none;padding:0}a{color:#000;text-decoration:none}
+h2{page-break-after:avoid}tr{page-break-inside:avoid}}
+"""
+
+FILTER_JS = """
+function applyFilter(){var on={};document.querySelectorAll('.filters input').forEach(function(c){on[c.value]=c.checked;});
+document.querySelectorAll('#transcript tbody tr').forEach(function(r){var c=r.getAttribute('data-code');
+r.style.display=(!c||on[c]!==false)?'':'none';});}
+document.addEventListener('DOMContentLoaded',function(){document.querySelectorAll('.filters input').forEach(function(c){
+c.addEventListener('change',applyFilter);});});
+"""
+
+SORT_JS = """
+function sortTable(t,col){var tb=t.tBodies[0],rows=Array.prototype.slice.call(tb.rows),asc=t.getAttribute('data-col')!=col||t.getAttribute('data-dir')=='desc';
+rows.sort(function(a,b){var x=a.cells[col].getAttribute('data-v')||a.cells[col].textContent,y=b.cells[col].getAttribute('data-v')||b.cells[col].textContent;
+var nx=parseFloat(x),ny=parseFloat(y);if(!isNaN(nx)&&!isNaN(ny)){return asc?nx-ny:ny-nx;}return asc?x.localeCompare(y):y.localeCompare(x);});
+rows.forEach(function(r){tb.appendChild(r);});t.setAttribute('data-col',col);t.setAttribute('data-dir',asc?'asc':'desc');}
+document.addEventListener('DOMContentLoaded',function(){document.querySelectorAll('table.sortable th').forEach(function(th,i){
+th.addEventListener('click',function(){sortTable(th.closest('table'),i);});});});
+"""
+
+
+def _e(value: Any) -> str:
+    return html.escape("" if value is None else str(value))
+
+
+def _fmt(value: Any, pct: bool = False) -> str:
+    if value is None or (isinstance(value, float) and value != value):
+        return "n/a"
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    if isinstance(value, float):
+        return f"{100 * value:.0f}%" if pct else f"{value:.2f}"
+    return str(value)
+
+
+def _svg(fig) -> str:  # type: ignore[no-untyped-def]
+    buf = io.StringIO()
+    fig.savefig(buf, format="svg", bbox_inches="tight")
+    import matplotlib.pyplot as plt
+
+    plt.close(fig)
+    text = buf.getvalue()
+    return text[text.index("<svg"):]
+
+
+def _plt():  # type: ignore[no-untyped-def]
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    plt.rcParams.update({"font.size": 9, "svg.fonttype": "none"})
+    return plt
+
+
+def scores_chart(scores: dict, thresholds: dict) -> str:
+    """Bars for R:Q, %CR and %OQ against their fair and good thresholds."""
+    plt = _plt()
+    items = [("R:Q", "r_q", 3.0), ("%CR", "pct_cr", 1.0), ("%OQ", "pct_oq", 1.0)]
+    fig, axes = plt.subplots(1, 3, figsize=(8, 1.9))
+    for ax, (label, key, top) in zip(axes, items):
+        value = scores.get(key)
+        fair, good = thresholds[key]["fair"], thresholds[key]["good"]
+        ax.axvspan(0, fair, color="#fbe3d6")
+        ax.axvspan(fair, good, color="#fdf3c4")
+        ax.axvspan(good, max(top, good * 1.2), color="#d5efe3")
+        if value is not None:
+            ax.barh([0], [min(value, top)], color="#0072B2", height=0.45)
+            ax.text(min(value, top), 0, f" {value:.2f}" if key == "r_q" else f" {100 * value:.0f}%", va="center",
+                    ha="left" if value < 0.8 * top else "right", color="#000")
+        else:
+            ax.text(0.02, 0, "undefined", va="center")
+        ax.set_xlim(0, max(top, good * 1.2))
+        ax.set_yticks([])
+        ax.set_title(f"{label} (fair {fair:g}, good {good:g})", fontsize=9)
+    fig.tight_layout()
+    return _svg(fig)
+
+
+def timeline_chart(session: Session) -> str:
+    """Turns over time (or turn index), practitioner above, client below, coloured by main code."""
+    from .tables import main_code
+
+    plt = _plt()
+    turns = [t for t in session.turns if t.role in (PRACTITIONER, CLIENT)]
+    use_time = all(t.start is not None for t in turns) and turns
+    fig, ax = plt.subplots(figsize=(10, 2.2))
+    for k, t in enumerate(turns):
+        x = (t.start / 60.0) if use_time else k
+        code = main_code(t) or "NC"
+        y = 1 if t.role == PRACTITIONER else 0
+        height = 0.8 if code in ("CT", "ST") else 0.6
+        width = max(len(t.text.split()) / 150.0, 0.08) if use_time else 0.9
+        ax.bar(x, height, bottom=y - height / 2, width=width, color=CODE_COLOURS.get(code, "#999"), align="edge")
+        if code in ("CT", "ST"):
+            ax.text(x, y + 0.45, code, fontsize=6, color=CODE_COLOURS[code])
+    ax.set_yticks([0, 1])
+    ax.set_yticklabels(["client", "practitioner"])
+    ax.set_xlabel("minutes" if use_time else "turn")
+    ax.spines[["top", "right"]].set_visible(False)
+    fig.tight_layout()
+    return _svg(fig)
+
+
+def coaching_examples(session: Session) -> dict[str, list[tuple[Turn, Any]]]:
+    """Moments worth discussing: best complex reflections, affirmations, closed questions that could have been
+    open, runs of questions without reflection, persuading without permission."""
+    practitioner = [t for t in session.turns if t.role == PRACTITIONER]
+    utts = [(t, u) for t in practitioner for u in t.utterances if u.code]
+
+    def top(code: str, n: int = 3) -> list:
+        chosen = [(t, u) for t, u in utts if u.code == code]
+        return sorted(chosen, key=lambda tu: -(tu[1].confidence or 0))[:n]
+
+    runs: list[tuple[Turn, Any]] = []
+    run: list[Turn] = []
+    for t in practitioner + [None]:  # type: ignore[list-item]
+        codes = set(t.codes) if t is not None else set()
+        if t is not None and codes & {"OQ", "CQ"} and not codes & {"SR", "CR"}:
+            run.append(t)
+            continue
+        if len(run) >= 3:
+            runs.append((run[0], f"{len(run)} questions in a row without a reflection"))
+        run = []
+    return {
+        "Strongest complex reflections": top("CR"),
+        "Affirmations": top("AF"),
+        "Closed questions that could have been open": top("CQ", 4),
+        "Runs of questions without reflection": runs[:4],
+        "Persuading without permission": top("PER", 4),
+    }
+
+
+def render_session(session: Session, scores: dict, model_name: str = "", thresholds: dict | None = None) -> str:
+    """The self-contained HTML report of one coded, scored session."""
+    from .tables import main_code
+
+    thresholds = thresholds or DEFAULT_THRESHOLDS
+    starts = [t.start for t in session.turns if t.start is not None]
+    ends = [t.end or t.start for t in session.turns if (t.end or t.start) is not None]
+    duration = f"{(max(ends) - min(starts)) / 60:.0f} min" if starts and ends else "unknown"
+    practitioner = next((t.speaker for t in session.turns if t.role == PRACTITIONER), "")
+    parts = [
+        "<!DOCTYPE html><html lang='en'><head><meta charset='utf-8'>",
+        "<meta name='viewport' content='width=device-width, initial-scale=1'>",
+        f"<title>MI coaching report: {_e(session.id)}</title><style>{CSS}</style><script>{FILTER_JS}</script>",
+        "</head><body>",
+        f"<h1>MI coaching report: {_e(session.id)}</h1>",
+        f"<p class='meta'>Practitioner: <b>{_e(practitioner)}</b> &middot; Date: {_e(session.meta.get('date', 'unknown'))}"
+        f" &middot; Duration: {duration} &middot; {len(session.turns)} turns &middot; Source: {_e(session.source)}"
+        f" &middot; Coded by {_e(model_name or 'mi-coder')}</p>",
+        "<div class='guide'><b>How to read this report.</b> Each practitioner utterance was coded by a machine "
+        "with a MITI 4.2.1 behaviour code, and each client utterance as change talk, sustain talk or neutral. "
+        "The scores summarise those codes; bars are shaded red (below), yellow (fair) and green (good) at the "
+        "MITI thresholds. Codes are suggestions: those marked <span class='review'>review</span> have low "
+        "confidence and deserve a human look. Use the examples to start a conversation, not as a verdict.</div>",
+    ]
+    if not scores.get("scores_reliable", True):
+        parts.append(f"<p class='warning' id='short-warning'>This session has fewer than "
+                     f"{MIN_PRACTITIONER_UTTERANCES} coded practitioner utterances: the scores are too unstable to "
+                     "judge the practitioner by. Read them as anecdotes.</p>")
+    parts += ["<h2 id='scores'>MITI summary scores</h2>", "<div class='cards'>"]
+    for label, key, pct in (("Reflections per question (R:Q)", "r_q", False), ("Complex reflections (%CR)", "pct_cr", True),
+                            ("Open questions (%OQ)", "pct_oq", True)):
+        band = scores.get(f"{key}_band") or ""
+        parts.append(f"<div class='card'><div>{label}</div><div class='v band-{band}'>{_fmt(scores.get(key), pct)}</div>"
+                     f"<div>{band or 'undefined'}</div></div>")
+    parts.append(f"<div class='card'><div>MI-adherent (AF+SEEK+EA)</div><div class='v'>{_fmt(scores.get('mi_adherent'))}</div>"
+                 f"<div>MI-non-adherent (PER+CON): {_fmt(scores.get('mi_nonadherent'))}</div></div></div>")
+    parts.append(f"<div class='chart' id='score-chart'>{scores_chart(scores, thresholds)}</div>")
+    parts += ["<h2 id='indices'>Engagement, empathy and fidelity</h2>", "<div class='cards'>"]
+    for label, key, text in (
+        ("Engagement", "engagement_index", "Is the client talking, elaborating and voicing change?"),
+        ("Empathy", "empathy_index", "Reflections, complex reflections, and listening at key moments."),
+        ("MI fidelity", "fidelity_index", "Overall MI consistency: R:Q, %CR, %OQ, little persuading."),
+    ):
+        value = scores.get(key)
+        parts.append(f"<div class='card'><div>{label} index</div><div class='v'>{_fmt(round(value) if value is not None else None)}"
+                     f"<small>/100</small></div><div>{text}</div></div>")
+    parts.append("</div><table><tbody>")
+    for label, key, pct in (("Client share of words", "client_talk_share", True),
+                            ("Change talk among change + sustain talk", "change_talk_pct", True),
+                            ("Practitioner turns in question runs", "question_run_pct", True),
+                            ("Reflections answering change/sustain talk", "responsive_reflection_pct", True),
+                            ("Longest practitioner monologue (words)", "longest_practitioner_monologue", False),
+                            ("Roles clarified early", "role_clarification", False),
+                            ("Role clarification evidence (element:turn)", "role_clarification_turns", False)):
+        parts.append(f"<tr><th>{label}</th><td>{_e(_fmt(scores.get(key), pct))}</td></tr>")
+    parts.append("</tbody></table>")
+    parts += ["<h2 id='timeline'>Timeline</h2>", f"<div class='chart'>{timeline_chart(session)}</div>", _legend()]
+    parts.append("<h2 id='examples'>Coaching examples</h2>")
+    for title, items in coaching_examples(session).items():
+        parts.append(f"<h3>{_e(title)}</h3>")
+        if not items:
+            parts.append("<p class='meta'>None in this session.</p>")
+        for turn, item in items:
+            text = item if isinstance(item, str) else item.text
+            parts.append(f"<p class='example'>&ldquo;{_e(text)}&rdquo; <a href='#turn-{_e(turn.id)}'>turn {_e(turn.id)}</a></p>")
+    parts += ["<h2 id='transcript-heading'>Transcript</h2>", "<div class='filters noprint'>Show: "]
+    present = sorted({u.code for _, u in session.utterances() if u.code}, key=list(CODE_COLOURS).index)
+    for code in present:
+        parts.append(f"<label><input type='checkbox' value='{code}' checked> {code}</label>")
+    parts.append("</div><table id='transcript'><thead><tr><th>turn</th><th>speaker</th><th>code</th><th>conf.</th>"
+                 "<th>utterance</th></tr></thead><tbody>")
+    for turn in session.turns:
+        mc = main_code(turn)
+        for k, u in enumerate(turn.utterances or []):
+            low = u.confidence is not None and u.confidence < LOW_CONFIDENCE
+            code = u.code or ""
+            badge = (f"<span class='code{' lowconf' if low else ''}' style='background:{CODE_COLOURS.get(code, '#eee')}' "
+                     f"title='{_e(CODE_NAMES.get(code, ''))}'>{_e(code or '-')}</span>")
+            review = " <span class='review'>review</span>" if low else ""
+            cls = ("turn-start " if k == 0 else "") + ("client" if turn.role == CLIENT else "")
+            anchor = f" id='turn-{_e(turn.id)}'" if k == 0 else ""
+            parts.append(f"<tr class='{cls}' data-code='{_e(code)}'{anchor}><td>{_e(turn.id) if k == 0 else ''}</td>"
+                         f"<td>{_e(turn.speaker) if k == 0 else ''}</td><td>{badge}{review}</td>"
+                         f"<td>{_fmt(u.confidence, True) if u.confidence is not None else ''}</td><td>{_e(u.text)}"
+                         f"{f' <small>(turn: {_e(mc)})</small>' if k == 0 and mc and len(turn.utterances) > 1 else ''}</td></tr>")
+    parts += ["</tbody></table>", _legend(), "</body></html>"]
+    return "\n".join(parts)
+
+
+def _legend() -> str:
+    spans = "".join(f"<span><span class='code' style='background:{c}'>{k}</span> {CODE_NAMES[k]}</span>"
+                    for k, c in CODE_COLOURS.items())
+    return f"<p class='legend'>{spans}</p>"
+
+
+def render_index(rows: Sequence[dict], links: dict[str, str]) -> str:
+    """The overview page: a sortable table of sessions, score distributions, and trends per practitioner."""
+    plt = _plt()
+    keys = [("r_q", "R:Q"), ("pct_cr", "%CR"), ("engagement_index", "engagement"), ("empathy_index", "empathy"),
+            ("fidelity_index", "fidelity")]
+    fig, axes = plt.subplots(1, len(keys), figsize=(11, 2))
+    for ax, (key, label) in zip(axes, keys):
+        values = [r[key] for r in rows if r.get(key) is not None]
+        ax.hist(values, bins=10, color="#0072B2")
+        if key in DEFAULT_THRESHOLDS:
+            for t in DEFAULT_THRESHOLDS[key].values():
+                ax.axvline(t, color="#D55E00", linestyle="--")
+        ax.set_title(label)
+    fig.tight_layout()
+    parts = ["<!DOCTYPE html><html lang='en'><head><meta charset='utf-8'><title>MI sessions overview</title>",
+             f"<style>{CSS}</style><script>{SORT_JS}</script></head><body>", "<h1>MI sessions overview</h1>",
+             f"<p class='meta'>{len(rows)} sessions. Click a column to sort.</p>",
+             "<table class='sortable' id='sessions'><thead><tr><th>session</th><th>practitioner</th><th>R:Q</th>"
+             "<th>%CR</th><th>%OQ</th><th>engagement</th><th>empathy</th><th>fidelity</th><th>reliable</th></tr>"
+             "</thead><tbody>"]
+    for r in rows:
+        cells = [f"<td><a href='{_e(links.get(r['session_id'], '#'))}'>{_e(r['session_id'])}</a></td>",
+                 f"<td>{_e(r.get('practitioner', ''))}</td>"]
+        for key, pct in (("r_q", False), ("pct_cr", True), ("pct_oq", True)):
+            band = r.get(f"{key}_band") or ""
+            v = r.get(key)
+            cells.append(f"<td data-v='{'' if v is None else v}' class='band-{band}'>{_fmt(v, pct)} {band}</td>")
+        for key in ("engagement_index", "empathy_index", "fidelity_index"):
+            v = r.get(key)
+            cells.append(f"<td data-v='{'' if v is None else v}'>{'n/a' if v is None else round(v)}</td>")
+        cells.append(f"<td>{_fmt(r.get('scores_reliable'))}</td>")
+        parts.append("<tr>" + "".join(cells) + "</tr>")
+    parts += ["</tbody></table>", "<h2>Distributions</h2>", f"<div class='chart'>{_svg(fig)}</div>"]
+    by_practitioner: dict[str, list[dict]] = {}
+    for r in rows:
+        by_practitioner.setdefault(r.get("practitioner") or "", []).append(r)
+    series = {p: rs for p, rs in by_practitioner.items() if p and len(rs) >= 2}
+    if series:
+        parts.append("<h2>Trends by practitioner</h2>")
+        for practitioner, rs in series.items():
+            rs = sorted(rs, key=lambda r: (str(r.get("date") or ""), r["session_id"]))
+            fig, ax = plt.subplots(figsize=(8, 2.2))
+            for key, label in keys[2:]:
+                ax.plot(range(len(rs)), [r.get(key) for r in rs], marker="o", label=label)
+            ax.set_xticks(range(len(rs)))
+            ax.set_xticklabels([r["session_id"] for r in rs], rotation=30, ha="right", fontsize=7)
+            ax.set_ylim(0, 100)
+            ax.legend(fontsize=7)
+            ax.set_title(practitioner)
+            fig.tight_layout()
+            parts.append(f"<div class='chart'>{_svg(fig)}</div>")
+    parts.append("</body></html>")
+    return "\n".join(parts)
+
+
+def write_reports(sessions: Sequence[Session], out_dir: str | Path, model_name: str = "",
+                  thresholds: dict | None = None) -> list[Path]:
+    """Write ``<session>.html`` for each coded session, and ``index.html`` when there are several."""
+    import re
+
+    from .scoring import session_scores
+
+    out = Path(out_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    written = []
+    rows = []
+    links = {}
+    for s in sessions:
+        scores = session_scores(s, thresholds)
+        name = re.sub(r"[^\w.-]+", "_", s.id) + ".html"
+        tmp = out / f".{name}.part"
+        tmp.write_text(render_session(s, scores, model_name, thresholds), encoding="utf-8")
+        tmp.replace(out / name)
+        written.append(out / name)
+        links[s.id] = name
+        practitioner = next((t.speaker for t in s.turns if t.role == PRACTITIONER), "")
+        rows.append({"session_id": s.id, "practitioner": practitioner, "date": s.meta.get("date"), **scores})
+    if len(sessions) > 1:
+        tmp = out / ".index.html.part"
+        tmp.write_text(render_index(rows, links), encoding="utf-8")
+        tmp.replace(out / "index.html")
+        written.append(out / "index.html")
+    return written
