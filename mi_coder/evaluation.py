@@ -159,6 +159,15 @@ def code_with_probs(coder: Coder, sessions: Sequence[Session]) -> pd.DataFrame:
     return pd.DataFrame(probs, columns=list(PRACTITIONER_CODES + CLIENT_CODES))
 
 
+def _shift_rows(sessions: Sequence[Session], probs: pd.DataFrame, offset: int) -> int:
+    """Move one fold's probability rows (and the utterances' references to them) after ``offset``."""
+    for u in (u for s in sessions for _, u in s.utterances()):
+        if "_row" in u.meta:
+            u.meta["_row"] += offset
+    probs.index = probs.index + offset
+    return offset + len(probs)
+
+
 def cross_validate_annomi(
     turns: pd.DataFrame,
     make_examples: Callable[[pd.DataFrame], pd.DataFrame],
@@ -200,11 +209,7 @@ def cross_validate_annomi(
             bare = [caption_copy(s) for s in test]
             bare_probs = code_with_probs(coder, bare)
             bare_coded.extend(bare)
-            for u in (u for s in bare for _, u in s.utterances()):
-                if "_row" in u.meta:
-                    u.meta["_row"] += bare_offset
-            bare_probs.index = bare_probs.index + bare_offset
-            bare_offset += len(bare_probs)
+            bare_offset = _shift_rows(bare, bare_probs, bare_offset)
             bare_tables.append(bare_probs)
         # Utterance-level agreement where AnnoMI's turn labels give an utterance a code.
         test_turns = turns[turns["transcript_id"].astype(str).isin({s.id for s in test})]
@@ -217,11 +222,7 @@ def cross_validate_annomi(
                 utt_pred.append(u.code)
                 utt_conf.append(u.confidence)
                 cal_rows.append((k, u.meta["_row"] + offset, row.code))
-        for u in (u for s in test for _, u in s.utterances()):
-            if "_row" in u.meta:
-                u.meta["_row"] += offset
-        probs.index = probs.index + offset
-        offset += len(probs)
+        offset = _shift_rows(test, probs, offset)
         prob_tables.append(probs)
         coded.extend(test)
         if progress:
