@@ -40,7 +40,8 @@ def render_model_card(meta: dict) -> str:
     training = meta.get("training", {})
     for key, value in training.items():
         if isinstance(value, (list, tuple)):
-            value = ", ".join(map(str, value))
+            value = "; ".join(" ".join(f"{k}: {v}" for k, v in item.items()) if isinstance(item, dict) else str(item)
+                              for item in value)
         elif isinstance(value, dict):
             value = "; ".join(f"{k}: {val}" for k, val in value.items())
         lines.append(f"- **{key}**: {value}")

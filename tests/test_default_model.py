@@ -1,0 +1,89 @@
+"""The shipped default model: present, verified without --trust-model, and coding clear cases as a coder would."""
+
+from __future__ import annotations
+
+import json
+
+import pandas as pd
+import pytest
+
+from mi_coder import load_coder
+from mi_coder.cli import main
+from mi_coder.model_card import render_model_card
+from mi_coder.model_store import default_model_dir, sha256
+from mi_coder.records import CLIENT, PRACTITIONER, Session, Turn
+
+from .conftest import EXAMPLES
+
+
+@pytest.fixture(scope="module")
+def coder():
+    return load_coder()
+
+
+def test_default_model_is_pinned_and_its_card_matches_its_metadata():
+    from mi_coder._trusted import PINNED_META_SHA256
+
+    folder = default_model_dir()
+    assert sha256(folder / "meta.json") in PINNED_META_SHA256
+    meta = json.loads((folder / "meta.json").read_text())
+    assert (folder / "MODEL_CARD.md").read_text() == render_model_card(meta)
+    assert meta["labels"]["practitioner"] == ["OQ", "CQ", "SR", "CR", "AF", "SEEK", "EA", "GI", "PWP", "PER", "CON", "NC"]
+    assert set(meta["artifacts"]) == {"features.json", "weights.npz"}
+
+
+def _code(coder, pairs):
+    """pairs: (client turn, practitioner turn) -> the practitioner turn's main code."""
+    turns = []
+    for k, (client, practitioner) in enumerate(pairs):
+        turns.append(Turn(id=f"c{k}", speaker="Client", role=CLIENT, text=client))
+        turns.append(Turn(id=f"p{k}", speaker="PO", role=PRACTITIONER, text=practitioner))
+    session = Session(id="t", source="test", turns=turns)
+    coder.code(session)
+    return [t.meta["main_code"] for t in session.turns if t.role == PRACTITIONER]
+
+
+CLEAR = [
+    ("I don't know, it's been rough.", "What's been the hardest part of this week for you?", "OQ"),
+    ("I went to the clinic.", "Did you take your medication this morning?", "CQ"),
+    ("I'm so tired of these check-ins.", "You're tired of the check-ins.", "SR"),
+    ("Hi.", "Hi, come on in and have a seat.", "NC"),
+    ("What happens if I miss a test?", "A missed test is recorded as a positive result and the court gets a copy.", "GI"),
+]
+
+
+def test_default_model_codes_clear_cases(coder):
+    got = _code(coder, [(c, p) for c, p, _ in CLEAR])
+    expected = [e for _, _, e in CLEAR]
+    agree = sum(g == e for g, e in zip(got, expected))
+    assert agree >= 4, list(zip(got, expected))
+
+
+def test_unpunctuated_captions_still_separate_questions_from_reflections(coder):
+    got = _code(coder, [("i dont know its been rough", "what has been the hardest part of this week for you"),
+                        ("im so tired of these check ins", "youre tired of the check ins")])
+    assert got[0] in ("OQ", "CQ") and got[1] in ("SR", "CR")
+
+
+def test_code_command_fills_codes_main_codes_and_scores(tmp_path):
+    out = tmp_path / "out"
+    assert main(["code", str(EXAMPLES / "probation_session.txt"), "--out", str(out), "--report"]) == 0
+    utts = pd.read_csv(out / "utterances.csv", keep_default_na=False)
+    turns = pd.read_csv(out / "turns.csv", keep_default_na=False)
+    sessions = pd.read_csv(out / "sessions.csv")
+    coded = utts[utts["role"].isin(["practitioner", "client"])]
+    assert coded["code"].ne("").all()
+    assert coded["confidence"].astype(float).between(0, 1).all()
+    client = turns[turns["role"] == "client"]
+    assert client["main_code"].isin(["CT", "ST", "FN"]).all()
+    assert {"r_q", "pct_cr", "pct_oq", "engagement_index", "fidelity_index"} <= set(sessions.columns)
+    assert (out / "reports" / "probation_session.html").exists()
+
+
+def test_code_with_given_utterances_keeps_one_output_row_per_input_row(tmp_path):
+    from .conftest import FIXTURES
+
+    out = tmp_path / "out"
+    assert main(["code", str(FIXTURES / "per_utterance.tsv"), "--utterances", "given", "--out", str(out)]) == 0
+    utts = pd.read_csv(out / "utterances.csv", dtype=str)
+    assert list(utts["utterance_id"]) == ["1a", "2a", "2b", "3a", "3b"]
