@@ -38,7 +38,7 @@ def test_bad_files_are_reported_and_the_rest_are_coded(corpus, tmp_path):
     assert summary.coded == 3 and summary.failed == 2
     assert sorted(Path(f).name for f in t["errors"]["file"]) == ["d_empty.txt", "e_broken.vtt"]
     assert "broken cue timing" in " ".join(t["errors"]["error"])
-    assert list(t["sessions"]["session_id"]) == ["a_health", "teams", "s1", "s2"]
+    assert list(t["sessions"]["session_id"]) == ["a_health", "b_teams", "s1", "s2"]
     assert t["utterances"]["code"].ne("").all()
 
 
