@@ -456,7 +456,7 @@ def pieces_from_records(records: Iterable[dict[str, Any]], cols: dict[str, str],
     pieces: list[Piece] = []
     used = set(cols.values())
     n_empty = 0
-    for k, row in enumerate(records):
+    for row in records:
         text = _cell(row.get(cols["text"]))
         if not text:
             n_empty += 1

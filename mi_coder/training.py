@@ -17,7 +17,6 @@ import pandas as pd
 
 from .errors import InputError, UsageError
 from .readers import ReadOptions, decode_bytes
-from .records import Session
 from .tables import main_code
 from .training_data import (ALL_CODES, CLIENT_CODES, EXAMPLE_COLUMNS, FOUR_CLASS, PRACTITIONER_CODES,
                             annomi_examples, annomi_turn_examples, coded_table_examples, is_annomi_layout,
@@ -88,7 +87,7 @@ def coded_turn_examples(examples: pd.DataFrame) -> pd.DataFrame:
     from .records import Turn, Utterance
 
     rows = []
-    for (sid, tid), g in examples.groupby(["session_id", "turn_id"], sort=False):
+    for (_, tid), g in examples.groupby(["session_id", "turn_id"], sort=False):
         first = g.iloc[0]
         turn = Turn(id=str(tid), speaker="", role=first["role"], text=" ".join(g["text"]),
                     utterances=[Utterance(str(k), t, 0, 0, code=c) for k, (t, c) in enumerate(zip(g["text"], g["code"]))

@@ -79,7 +79,7 @@ def load_annomi_turns(path: str | Path) -> pd.DataFrame:
     has_flags = "reflection_exists" in df.columns
     keys = ["transcript_id", "utterance_id"]
     rows = []
-    for (tid, uid), g in df.groupby(keys, sort=False):
+    for _, g in df.groupby(keys, sort=False):
         first = g.iloc[0]
         row = {c: first[c] for c in ("transcript_id", "mi_quality", "video_url", "topic", "utterance_id",
                                      "interlocutor", "timestamp", "utterance_text") if c in g.columns}

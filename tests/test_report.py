@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from mi_coder.report import render_index, render_session, write_reports
+from mi_coder.report import render_session, write_reports
 from mi_coder.scoring import session_scores
 
 from .helpers import C, P, coded_session
@@ -17,7 +17,7 @@ from .helpers import C, P, coded_session
 
 def _session(sid="s1", n=8):
     spec = []
-    for k in range(n):
+    for _ in range(n):
         spec += [(P, [("What brings you in today?", "OQ")]), (C, [("I want to cut down.", "CT")]),
                  (P, [("You're ready for a change.", "CR"), ("Did you drink yesterday?", "CQ")]),
                  (C, [("Yeah, a few.", "FN")])]
