@@ -154,10 +154,16 @@ def _run_local(todo: list[tuple[Path, str]], jobs: int, args: tuple, on_result: 
         return
     from concurrent.futures import ProcessPoolExecutor, as_completed
 
-    with ProcessPoolExecutor(max_workers=jobs) as pool:
+    pool = ProcessPoolExecutor(max_workers=jobs)
+    try:
         futures = {pool.submit(code_file, str(path), *args): key for path, key in todo}
         for future in as_completed(futures):
             on_result(futures[future], future.result())
+    except BaseException:
+        # Ctrl-C or a crash: drop queued files at once; finished parts stay for the next run.
+        pool.shutdown(wait=False, cancel_futures=True)
+        raise
+    pool.shutdown()
 
 
 def _run_dask(todo: list[tuple[Path, str]], args: tuple, on_result: Callable[[str, dict], None],

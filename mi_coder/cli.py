@@ -303,7 +303,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"{PROG}: error: {exc}", file=sys.stderr)
         return exc.exit_code
     except KeyboardInterrupt:
-        print(f"{PROG}: interrupted", file=sys.stderr)
+        hint = "; run the same command again to resume" if args.command == "batch" else ""
+        print(f"{PROG}: interrupted{hint}", file=sys.stderr)
         return 130
 
 

@@ -96,3 +96,29 @@ def test_batch_command_exits_2_when_some_files_failed_and_reports_them(corpus, t
 def test_batch_with_no_matching_files_is_a_usage_error(tmp_path, capsys):
     assert main(["batch", str(tmp_path / "nothing" / "*.txt"), "--out", str(tmp_path / "o")]) == 2
     assert "no transcript files found" in capsys.readouterr().err
+
+
+def test_ctrl_c_during_a_run_exits_130_and_the_next_run_resumes(corpus, tmp_path):
+    import os
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    for k in range(30):
+        shutil.copy(EXAMPLES / "probation_session.txt", corpus / f"z_{k:02d}.txt")
+    out = tmp_path / "out"
+    cmd = [sys.executable, "-m", "mi_coder", "batch", str(corpus), "--out", str(out), "--jobs", "2", "--quiet"]
+    proc = subprocess.Popen(cmd, stderr=subprocess.PIPE, text=True, start_new_session=True)
+    parts = out / PARTS
+    deadline = time.time() + 120
+    while time.time() < deadline and len(list(parts.glob("*.json")) if parts.exists() else []) < 2:
+        time.sleep(0.05)
+    os.killpg(proc.pid, signal.SIGINT)
+    _, err = proc.communicate(timeout=120)
+    assert proc.returncode == 130, err
+    assert "run the same command again to resume" in err
+    assert not (out / "utterances.csv").exists()  # nothing half-written is visible as a result
+    done = len(list(parts.glob("*.json")))
+    summary = run_batch([str(corpus)], out, jobs=1, progress=False)
+    assert summary.skipped == done and summary.coded == 33 - done
