@@ -70,6 +70,12 @@ def _read_inputs(args: argparse.Namespace):  # type: ignore[no-untyped-def]
     return result
 
 
+def _check_out(out: str) -> None:
+    """Fail before any work when --out cannot be a directory."""
+    if Path(out).exists() and not Path(out).is_dir():
+        raise UsageError(f"{out}: --out must be a directory, and this is a file")
+
+
 def _finish(args: argparse.Namespace, frames: dict, errors: list[tuple[str, str]]) -> int:
     from .tables import write_tables
 
@@ -77,6 +83,10 @@ def _finish(args: argparse.Namespace, frames: dict, errors: list[tuple[str, str]
         import pandas as pd
 
         frames = {**frames, "errors": pd.DataFrame(errors, columns=["file", "error"])}
+    else:  # an errors table from an earlier run into the same folder would now be wrong
+        stale = Path(args.out) / f"errors.{args.output_format}"
+        if stale.exists():
+            stale.unlink()
     written = write_tables(frames, args.out, args.output_format)
     n_sessions = len(frames["sessions"])
     n_utts = len(frames["utterances"])
@@ -93,6 +103,7 @@ def cmd_segment(args: argparse.Namespace) -> int:
     from .segment import segment
     from .tables import to_frames
 
+    _check_out(args.out)
     result = _read_inputs(args)
     segment(result.sessions)
     return _finish(args, to_frames(result.sessions), result.errors)
@@ -106,11 +117,10 @@ def _load_coder(args: argparse.Namespace):  # type: ignore[no-untyped-def]
 
 def cmd_code(args: argparse.Namespace) -> int:
     """Read, segment and code transcripts with MITI 4.2.1 / MISC codes; writes the tables with codes and scores."""
-    from .scoring import session_scores
+    from .scoring import load_thresholds, session_scores
     from .tables import to_frames
 
-    from .scoring import load_thresholds
-
+    _check_out(args.out)
     thresholds = load_thresholds(args.thresholds)
     coder = _load_coder(args)
     result = _read_inputs(args)

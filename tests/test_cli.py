@@ -164,3 +164,21 @@ def test_score_with_a_threshold_file_changes_bands(tmp_path):
     assert main(["score", str(FIXTURES / "per_utterance.tsv"), "--out", str(out), "--thresholds",
                  str(thresholds)]) == 0
     assert pd.read_csv(out / "sessions.csv").loc[0, "r_q_band"] == "fair"
+
+
+def test_a_clean_rerun_removes_the_errors_table_of_an_earlier_run(tmp_path):
+    bad = tmp_path / "bad.txt"
+    bad.write_text("")
+    out = tmp_path / "out"
+    assert main(["segment", str(FIXTURES / "teams.vtt"), str(bad), "--out", str(out)]) == 2
+    assert (out / "errors.csv").exists()
+    assert main(["segment", str(FIXTURES / "teams.vtt"), "--out", str(out)]) == 0
+    assert not (out / "errors.csv").exists()
+
+
+def test_out_that_is_a_file_fails_before_any_work(tmp_path):
+    target = tmp_path / "file.txt"
+    target.write_text("x")
+    result = run("segment", str(FIXTURES / "teams.vtt"), "--out", str(target))
+    assert result.returncode == 2
+    assert "--out must be a directory" in result.stderr
