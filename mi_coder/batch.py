@@ -112,7 +112,9 @@ def code_file(path: str, options: ReadOptions, model: str | None, trust: bool,
             "warnings": [str(w.message) for w in caught],
         }
     except MiCoderError as exc:
-        return {"source": str(path), "error": getattr(exc, "problem", str(exc))}
+        from .pipeline import problem_in
+
+        return {"source": str(path), "error": problem_in(exc, str(path))}
 
 
 def _write_part(parts: Path, key: str, result: dict) -> None:

@@ -161,7 +161,9 @@ def cmd_score(args: argparse.Namespace) -> int:
         try:
             result.sessions.extend(read_coded(path, _read_options(args)))
         except MiCoderError as exc:
-            result.errors.append((str(path), getattr(exc, "problem", str(exc))))
+            from .pipeline import problem_in
+
+            result.errors.append((str(path), problem_in(exc, str(path))))
             print(f"{PROG}: error: {exc}", file=sys.stderr)
     if not result.sessions:
         return 2

@@ -32,6 +32,14 @@ def expand_paths(paths: Iterable[str | Path]) -> list[Path]:
     return out
 
 
+def problem_in(exc: MiCoderError, path: str) -> str:
+    """The error's text without the file name (which the caller prints); keeps a ``[session X]`` locator."""
+    where = getattr(exc, "path", None)
+    if isinstance(exc, InputError) and where and where.startswith(path):
+        return f"{where[len(path):].strip()} {exc.problem}".strip()
+    return str(exc)
+
+
 def read_many(paths: Sequence[str | Path], options: ReadOptions | None = None) -> ReadResult:
     """Read every file; a file that fails is recorded in ``errors`` and the rest are still read.
 
@@ -44,9 +52,7 @@ def read_many(paths: Sequence[str | Path], options: ReadOptions | None = None) -
         try:
             sessions = read_transcript(path, read_options=options)
         except MiCoderError as exc:
-            where = getattr(exc, "path", None)
-            result.errors.append((str(path), exc.problem if isinstance(exc, InputError) and where == str(path)
-                                  else str(exc)))
+            result.errors.append((str(path), problem_in(exc, str(path))))
             continue
         for s in sessions:
             if s.id in seen:

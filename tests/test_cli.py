@@ -182,3 +182,13 @@ def test_out_that_is_a_file_fails_before_any_work(tmp_path):
     result = run("segment", str(FIXTURES / "teams.vtt"), "--out", str(target))
     assert result.returncode == 2
     assert "--out must be a directory" in result.stderr
+
+
+def test_a_bad_session_in_a_multi_session_table_is_named(tmp_path):
+    path = tmp_path / "many.csv"
+    path.write_text("session_id,speaker,text\nok,therapist,How are you?\nok,client,Fine.\n"
+                    "solo,therapist,Anyone there?\nsolo,therapist,Hello?\n")
+    result = run("segment", str(path), "--out", str(tmp_path / "o"))
+    assert result.returncode == 2
+    line = result.stderr.strip().splitlines()[0]
+    assert line.startswith(f"mi-coder: error: {path}: [session solo] only one speaker")
