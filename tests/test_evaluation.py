@@ -112,3 +112,28 @@ def test_grouped_cross_validation_on_annomi_never_tests_on_training_videos():
         assert train_videos and test_videos and not train_videos & test_videos
     assert sorted(s.id for s in coded) == sorted(keep)
     assert report["therapist_4class"]["macro_f1"] > 0.5
+
+
+@needs_annomi
+def test_role_inference_finds_the_practitioner_in_diarized_annomi_sessions():
+    """With labels replaced by SPEAKER_00/SPEAKER_01, the practitioner is still found (README figure)."""
+    import warnings
+
+    from mi_coder.roles import assign_roles
+    from mi_coder.training_data import load_annomi_turns
+
+    turns = load_annomi_turns(ANNOMI_FULL)
+    right = total = 0
+    for sid, group in turns.groupby("transcript_id"):
+        name = {"therapist": "SPEAKER_00", "client": "SPEAKER_01"}
+        if int(sid) % 2:
+            name = {"therapist": "SPEAKER_01", "client": "SPEAKER_00"}
+        texts = {"SPEAKER_00": [], "SPEAKER_01": []}
+        for who, text in zip(group["interlocutor"], group["utterance_text"]):
+            texts[name[who]].append(text)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            roles = assign_roles(texts, source=str(sid))
+        total += 1
+        right += roles[name["therapist"]] == "practitioner"
+    assert right / total >= 0.95, (right, total)
