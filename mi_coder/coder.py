@@ -23,7 +23,7 @@ import numpy as np
 from .features import FeatureSpace, strip_punctuation
 from .linear import LinearModel
 from .records import CLIENT, PRACTITIONER, Session
-from .training_data import CLIENT_CODES, FOUR_CLASS, PRACTITIONER_CODES
+from .codes import CLIENT_CODES, FOUR_CLASS, PRACTITIONER_CODES
 
 MODEL_KEYS = ("practitioner", "client", "practitioner_turn", "client_turn")
 TURN_CLASSES = ("question", "reflection", "therapist_input", "other")

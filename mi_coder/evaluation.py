@@ -21,8 +21,8 @@ from sklearn.model_selection import GroupKFold
 from .coder import Coder, train_coder, utterance_rows
 from .records import CLIENT, PRACTITIONER, Session, Turn
 from .tables import main_code
-from .training_data import (CLIENT_CODES, FOUR_CLASS, PRACTITIONER_CODES, annomi_turn_examples,
-                            single_utterance_turns)
+from .codes import CLIENT_CODES, FOUR_CLASS, PRACTITIONER_CODES
+from .training_data import annomi_turn_examples, single_utterance_turns
 
 CLIENT_CLASS = {"CT": "change", "ST": "sustain", "FN": "neutral"}
 

@@ -12,6 +12,7 @@ import io
 from pathlib import Path
 from typing import Any, Sequence
 
+from .codes import CODE_NAMES
 from .records import CLIENT, PRACTITIONER, Session, Turn
 from .scoring import DEFAULT_THRESHOLDS, MIN_PRACTITIONER_UTTERANCES
 
@@ -20,12 +21,6 @@ CODE_COLOURS = {
     "OQ": "#0072B2", "CQ": "#56B4E9", "SR": "#009E73", "CR": "#00704F", "AF": "#E69F00", "SEEK": "#CC79A7",
     "EA": "#A6618C", "GI": "#999999", "PWP": "#F0E442", "PER": "#D55E00", "CON": "#8B2E00", "NC": "#DDDDDD",
     "CT": "#009E73", "ST": "#D55E00", "FN": "#BBBBBB",
-}
-CODE_NAMES = {
-    "OQ": "open question", "CQ": "closed question", "SR": "simple reflection", "CR": "complex reflection",
-    "AF": "affirm", "SEEK": "seeking collaboration", "EA": "emphasizing autonomy", "GI": "giving information",
-    "PWP": "persuade with permission", "PER": "persuade", "CON": "confront", "NC": "not coded",
-    "CT": "change talk", "ST": "sustain talk", "FN": "follow/neutral",
 }
 LOW_CONFIDENCE = 0.5
 

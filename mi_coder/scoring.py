@@ -19,10 +19,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Iterable, Sequence
 
+from .codes import CLIENT_CODES, PRACTITIONER_CODES
 from .records import CLIENT, PRACTITIONER, Session, Turn
 
-PRACTITIONER_CODES = ("OQ", "CQ", "SR", "CR", "AF", "SEEK", "EA", "GI", "PWP", "PER", "CON", "NC")
-CLIENT_CODES = ("CT", "ST", "FN")
 REFLECTIONS = ("SR", "CR")
 QUESTIONS = ("OQ", "CQ")
 

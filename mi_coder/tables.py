@@ -27,7 +27,6 @@ OUTPUT_FORMATS = ("csv", "jsonl", "parquet")
 # Which code stands for a practitioner turn when it holds several: the rarer, more informative
 # behaviours first (MI-inconsistent, then MI-adherent, reflections, questions, information, not coded).
 PRACTITIONER_PRIORITY = ["CON", "PER", "PWP", "CR", "SR", "AF", "EA", "SEEK", "OQ", "CQ", "GI", "NC"]
-CLIENT_PRIORITY = ["CT", "ST", "FN"]
 
 
 def main_code(turn: Turn) -> str:

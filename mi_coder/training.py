@@ -15,12 +15,13 @@ from typing import Callable, Sequence
 
 import pandas as pd
 
+from .codes import ALL_CODES, CLIENT_CODES, FOUR_CLASS, PRACTITIONER_CODES
 from .errors import InputError, UsageError
 from .readers import ReadOptions, decode_bytes
 from .tables import main_code
-from .training_data import (ALL_CODES, CLIENT_CODES, EXAMPLE_COLUMNS, FOUR_CLASS, PRACTITIONER_CODES,
-                            annomi_examples, annomi_turn_examples, coded_table_examples, is_annomi_layout,
-                            is_team_corpus, load_annomi_turns, load_team_corpus, single_utterance_turns)
+from .training_data import (EXAMPLE_COLUMNS, annomi_examples, annomi_turn_examples, coded_table_examples,
+                            is_annomi_layout, is_team_corpus, load_annomi_turns, load_team_corpus,
+                            single_utterance_turns)
 
 
 @dataclass

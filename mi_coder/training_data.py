@@ -22,13 +22,11 @@ from typing import Callable, Iterable, Sequence
 
 import pandas as pd
 
+from .codes import ALL_CODES, CLIENT_CODES, FOUR_CLASS, PRACTITIONER_CODES  # noqa: F401 (re-exported)
 from .errors import InputError
 from .readers import ReadOptions, read_transcript
 from .records import CLIENT, PRACTITIONER
 
-PRACTITIONER_CODES = ("OQ", "CQ", "SR", "CR", "AF", "SEEK", "EA", "GI", "PWP", "PER", "CON", "NC")
-CLIENT_CODES = ("CT", "ST", "FN")
-ALL_CODES = PRACTITIONER_CODES + CLIENT_CODES
 # Codes AnnoMI never labels: AnnoMI cannot tell us an utterance is *not* one of these.
 ANNOMI_GAPS = ("AF", "SEEK", "EA", "PER", "CON", "PWP")
 
@@ -255,10 +253,6 @@ def coded_table_examples(path: str | Path, options: ReadOptions | None = None) -
 
 TURN_CLASSES = {"question": "question", "reflection": "reflection", "therapist_input": "therapist_input",
                 "other": "other", "change": "CT", "sustain": "ST", "neutral": "FN"}
-# How a practitioner code maps to AnnoMI's main therapist behaviour (the 4-class turn task).
-FOUR_CLASS = {"OQ": "question", "CQ": "question", "SR": "reflection", "CR": "reflection", "AF": "reflection",
-              "GI": "therapist_input", "PWP": "therapist_input", "PER": "therapist_input",
-              "SEEK": "therapist_input", "EA": "therapist_input", "CON": "therapist_input", "NC": "other"}
 
 
 def annomi_turn_examples(turns: pd.DataFrame) -> pd.DataFrame:

@@ -1,0 +1,19 @@
+"""The behaviour codes, in one place (MITI 4.2.1 practitioner codes, MISC client codes)."""
+
+from __future__ import annotations
+
+PRACTITIONER_CODES = ("OQ", "CQ", "SR", "CR", "AF", "SEEK", "EA", "GI", "PWP", "PER", "CON", "NC")
+CLIENT_CODES = ("CT", "ST", "FN")
+ALL_CODES = PRACTITIONER_CODES + CLIENT_CODES
+
+CODE_NAMES = {
+    "OQ": "open question", "CQ": "closed question", "SR": "simple reflection", "CR": "complex reflection",
+    "AF": "affirm", "SEEK": "seeking collaboration", "EA": "emphasizing autonomy", "GI": "giving information",
+    "PWP": "persuade with permission", "PER": "persuade", "CON": "confront", "NC": "not coded",
+    "CT": "change talk", "ST": "sustain talk", "FN": "follow/neutral",
+}
+
+# How a practitioner code maps to AnnoMI's main therapist behaviour (the 4-class turn task).
+FOUR_CLASS = {"OQ": "question", "CQ": "question", "SR": "reflection", "CR": "reflection", "AF": "reflection",
+              "GI": "therapist_input", "PWP": "therapist_input", "PER": "therapist_input",
+              "SEEK": "therapist_input", "EA": "therapist_input", "CON": "therapist_input", "NC": "other"}
