@@ -14,7 +14,7 @@ from typing import Any, Sequence
 
 from .codes import CODE_NAMES
 from .records import CLIENT, PRACTITIONER, Session, Turn
-from .scoring import DEFAULT_THRESHOLDS, MIN_PRACTITIONER_UTTERANCES
+from .scoring import DEFAULT_THRESHOLDS, MIN_PRACTITIONER_UTTERANCES, question_runs
 
 # Okabe-Ito colour-blind-safe palette.
 CODE_COLOURS = {
@@ -155,16 +155,7 @@ def coaching_examples(session: Session) -> dict[str, list[tuple[Turn, Any]]]:
         chosen = [(t, u) for t, u in utts if u.code == code]
         return sorted(chosen, key=lambda tu: -(tu[1].confidence or 0))[:n]
 
-    runs: list[tuple[Turn, Any]] = []
-    run: list[Turn] = []
-    for t in practitioner + [None]:  # type: ignore[list-item]
-        codes = set(t.codes) if t is not None else set()
-        if t is not None and codes & {"OQ", "CQ"} and not codes & {"SR", "CR"}:
-            run.append(t)
-            continue
-        if len(run) >= 3:
-            runs.append((run[0], f"{len(run)} questions in a row without a reflection"))
-        run = []
+    runs = [(run[0], f"{len(run)} questions in a row without a reflection") for run in question_runs(session.turns)]
     return {
         "Strongest complex reflections": top("CR"),
         "Affirmations": top("AF"),

@@ -203,6 +203,21 @@ def volleys(turns: Sequence[Turn]) -> list[list[Turn]]:
     return out
 
 
+def question_runs(turns: Sequence[Turn], minimum: int = 3) -> list[list[Turn]]:
+    """Runs of ``minimum`` or more consecutive practitioner turns that ask a question and reflect nothing."""
+    runs: list[list[Turn]] = []
+    run: list[Turn] = []
+    for t in [t for t in turns if t.role == PRACTITIONER] + [None]:  # type: ignore[list-item]
+        codes = set(_codes(t)) if t is not None else set()
+        if t is not None and codes & set(QUESTIONS) and not codes & set(REFLECTIONS):
+            run.append(t)
+            continue
+        if len(run) >= minimum:
+            runs.append(run)
+        run = []
+    return runs
+
+
 def volley_counts(turns: Sequence[Turn]) -> dict[str, int]:
     """MITI 4.2.1 behaviour counts: each code at most once per volley; reflections and questions once."""
     counts = {c: 0 for c in PRACTITIONER_CODES if c != "NC"}
@@ -285,16 +300,7 @@ def engagement_indicators(turns: Sequence[Turn]) -> dict[str, Any]:
     first = [words(t.text) for k, t in enumerate(turns) if t.role == CLIENT and k < half]
     second = [words(t.text) for k, t in enumerate(turns) if t.role == CLIENT and k >= half]
     counts = utterance_counts(turns)
-    in_run = 0
-    run: list[Turn] = []
-    for t in practitioner + [None]:  # type: ignore[list-item]
-        codes = set(_codes(t)) if t is not None else set()
-        if t is not None and codes & set(QUESTIONS) and not codes & set(REFLECTIONS):
-            run.append(t)
-            continue
-        if len(run) >= 3:
-            in_run += len(run)
-        run = []
+    in_run = sum(len(run) for run in question_runs(turns))
     longest = max((sum(words(t.text) for t in v) for v in volleys(turns)), default=0)
     return {
         "client_talk_share": ratio(c_words, c_words + p_words),
