@@ -36,6 +36,8 @@ def augment_unpunctuated(examples, weight: float = 0.5):  # type: ignore[no-unty
     copy = examples.copy()
     copy["text"] = copy["text"].map(strip_punctuation)
     copy["prev_text"] = copy["prev_text"].map(strip_punctuation)
+    if "next_text" in copy:
+        copy["next_text"] = copy["next_text"].map(strip_punctuation)
     copy["weight"] = copy["weight"] * weight
     copy = copy[copy["text"].str.len() > 0]
     return pd.concat([examples, copy], ignore_index=True)
@@ -58,8 +60,11 @@ class Coder:
         return f"{self.meta.get('name', 'mi-coder')} {self.meta.get('version', '')}".strip()
 
     def predict_rows(self, roles: Sequence[str], texts: Sequence[str], prev_texts: Sequence[str],
-                     positions: Sequence[int], n_in_turn: Sequence[int]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+                     positions: Sequence[int], n_in_turn: Sequence[int], next_texts: Sequence[str] | None = None,
+                     ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """Codes, confidences and probabilities (columns ``PRACTITIONER_CODES + CLIENT_CODES``) of utterance rows."""
+        if next_texts is None:
+            next_texts = [""] * len(texts)
         labels = list(PRACTITIONER_CODES + CLIENT_CODES)
         n = len(texts)
         codes = np.full(n, "", dtype=object)
@@ -72,7 +77,8 @@ class Coder:
                 continue
             model = self.models[role]
             X = self.features.transform([texts[i] for i in idx], [prev_texts[i] for i in idx],
-                                        [positions[i] for i in idx], [n_in_turn[i] for i in idx])
+                                        [positions[i] for i in idx], [n_in_turn[i] for i in idx],
+                                        [next_texts[i] for i in idx])
             p = model.predict_proba(X)
             best = p.argmax(axis=1)
             codes[idx] = model.classes[best]
@@ -87,7 +93,8 @@ class Coder:
 
         codes, conf, probs = self.predict_rows(frame["role"].tolist(), frame["text"].tolist(),
                                                frame["prev_text"].tolist(), frame["position"].tolist(),
-                                               frame["n_in_turn"].tolist())
+                                               frame["n_in_turn"].tolist(),
+                                               frame["next_text"].tolist() if "next_text" in frame else None)
         return codes, conf, pd.DataFrame(probs, columns=list(PRACTITIONER_CODES + CLIENT_CODES))
 
     def code(self, sessions: Sequence[Session] | Session) -> list[Session]:
@@ -134,7 +141,7 @@ class Coder:
         """
         labels = list(PRACTITIONER_CODES + CLIENT_CODES)
         out = probs.copy()
-        roles, texts, prevs, turns = turn_rows(sessions)
+        roles, texts, prevs, nexts, turns = turn_rows(sessions)
         roles_arr = np.asarray(roles, dtype=object)
         for role, key in ((PRACTITIONER, "practitioner_turn"), (CLIENT, "client_turn")):
             idx = np.flatnonzero(roles_arr == role)
@@ -142,7 +149,7 @@ class Coder:
                 continue
             model = self.models[key]
             X = self.features.transform([texts[i] for i in idx], [prevs[i] for i in idx], [0] * len(idx),
-                                        [1] * len(idx))
+                                        [1] * len(idx), [nexts[i] for i in idx])
             turn_probs = model.predict_proba(X)
             classes = list(model.classes)
             if role == PRACTITIONER:
@@ -191,20 +198,35 @@ def fit_temperature(probs: np.ndarray, truth: np.ndarray) -> float:
     return best_t
 
 
-def utterance_rows(sessions: Sequence[Session]) -> tuple[tuple[list, list, list, list, list], list]:
-    """(roles, texts, prev_texts, positions, n_in_turn) of practitioner and client utterances, and the Utterances.
+def _next_other_turns(session: Session) -> list[str]:
+    """For each turn of the session, the text of the other role's next turn ("" if none)."""
+    following = {PRACTITIONER: "", CLIENT: ""}
+    out = []
+    for turn in reversed(session.turns):
+        out.append(following[CLIENT] if turn.role == PRACTITIONER else following[PRACTITIONER]
+                   if turn.role == CLIENT else "")
+        if turn.role in following:
+            following[turn.role] = turn.text
+    return out[::-1]
 
-    ``prev_text`` is the other role's most recent turn (the client turn a reflection answers).
+
+def utterance_rows(sessions: Sequence[Session]) -> tuple[tuple[list, list, list, list, list, list], list]:
+    """(roles, texts, prev_texts, positions, n_in_turn, next_texts) of practitioner and client utterances, and
+    the Utterances.
+
+    ``prev_text`` is the other role's most recent turn (the client turn a reflection answers); ``next_text``
+    the other role's next turn (how the utterance was taken).
     """
     roles: list[str] = []
     texts: list[str] = []
     prevs: list[str] = []
     positions: list[int] = []
     counts: list[int] = []
+    nexts: list[str] = []
     refs = []
     for s in sessions:
         prev = {PRACTITIONER: "", CLIENT: ""}
-        for turn in s.turns:
+        for turn, following in zip(s.turns, _next_other_turns(s)):
             if turn.role not in prev:
                 continue
             other = prev[CLIENT] if turn.role == PRACTITIONER else prev[PRACTITIONER]
@@ -215,26 +237,29 @@ def utterance_rows(sessions: Sequence[Session]) -> tuple[tuple[list, list, list,
                 prevs.append(other)
                 positions.append(k)
                 counts.append(n)
+                nexts.append(following)
                 refs.append(u)
             prev[turn.role] = turn.text
-    return (roles, texts, prevs, positions, counts), refs
+    return (roles, texts, prevs, positions, counts, nexts), refs
 
 
-def turn_rows(sessions: Sequence[Session]) -> tuple[list[str], list[str], list[str], list]:
-    """Roles, texts and preceding other-role turns of practitioner and client turns with utterances, and the Turns."""
-    roles, texts, prevs, refs = [], [], [], []
+def turn_rows(sessions: Sequence[Session]) -> tuple[list[str], list[str], list[str], list[str], list]:
+    """Roles, texts, preceding and next other-role turns of practitioner and client turns with utterances,
+    and the Turns."""
+    roles, texts, prevs, nexts, refs = [], [], [], [], []
     for s in sessions:
         prev = {PRACTITIONER: "", CLIENT: ""}
-        for turn in s.turns:
+        for turn, following in zip(s.turns, _next_other_turns(s)):
             if turn.role not in prev:
                 continue
             if turn.utterances:
                 roles.append(turn.role)
                 texts.append(turn.text)
                 prevs.append(prev[CLIENT] if turn.role == PRACTITIONER else prev[PRACTITIONER])
+                nexts.append(following)
                 refs.append(turn)
             prev[turn.role] = turn.text
-    return roles, texts, prevs, refs
+    return roles, texts, prevs, nexts, refs
 
 
 GAP_CODES = ("AF", "SEEK", "EA", "CON")
@@ -277,6 +302,7 @@ def train_coder(examples, turn_examples=None, *, augment: bool = True, C: float 
 
     def usable(frame: pd.DataFrame) -> pd.DataFrame:
         frame = frame[frame["code"].notna() & (frame["code"] != "")]
+        frame = frame.assign(next_text=frame["next_text"].fillna("") if "next_text" in frame else "")
         return augment_unpunctuated(frame) if augment else frame
 
     data = usable(drop_gap_examples(examples, C=C))
@@ -294,7 +320,8 @@ def train_coder(examples, turn_examples=None, *, augment: bool = True, C: float 
             raise UsageError(f"training data has fewer than two labels for the {key} model; cannot train it")
         parts.append((key, part, folds))
     every = pd.concat([data, turns]) if turns is not None else data
-    features = FeatureSpace.fit(every["text"].tolist(), every["prev_text"].tolist())
+    features = FeatureSpace.fit(every["text"].tolist(), every["prev_text"].tolist(),
+                                every["next_text"].tolist() if "next_text" in every else None)
     models: dict[str, LinearModel] = {}
     for key, part, folds in parts:
         X = features.transform_frame(part)

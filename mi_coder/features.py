@@ -3,7 +3,11 @@
 ``FeatureSpace`` turns rows of (text, prev_text, position, n_in_turn) into a sparse matrix:
 
 * TF-IDF of word 1-3-grams and of character 2-5-grams (inside word boundaries) of the utterance;
-* TF-IDF of the words of the other speaker's preceding turn (what a reflection answers);
+* TF-IDF of the words of the other speaker's preceding turn (what a reflection answers) and of their next
+  turn (how the utterance was taken: a reflection is often confirmed, a question answered, advice
+  acknowledged); coding works on whole recorded sessions, so the next turn is known;
+* the utterance's head and tail (``head_tokens``): its first words after discourse markers ("so", "okay",
+  "um") and its last words, which carry the question form ("what ...", "do you ...", "... is that right");
 * a few shape features: word overlap with the preceding turn, question form, length, place in the turn.
 
 Punctuation and casing are folded away from the n-grams (``normalize``) and kept only as explicit flags,
@@ -42,6 +46,11 @@ _WH_START = re.compile(r"^(?:(?:so|and|but|okay|um|uh|well|now)[ ,]+)*(?:what|ho
 _AUX_START = re.compile(
     r"^(?:(?:so|and|but|okay|um|uh|well|now)[ ,]+)*(?:do|does|did|are|is|was|were|can|could|would|will|have|has|"
     r"had|should|may|might|any)\b"
+)
+
+_MARKERS = frozenset(
+    """so and but okay ok um uh umm uhm er well now yeah yes yep alright right mm hmm mm-hmm uh-huh oh then also
+    hey hi great good sure cool anyway""".split()
 )
 
 WORD_NGRAMS = (1, 3)
@@ -91,6 +100,40 @@ def char_wb_ngrams(doc: str, n_range: tuple[int, int] = CHAR_NGRAMS) -> list[str
             if offset == 0:
                 break
     return out
+
+
+def head_tokens(doc: str) -> str:
+    """Position-anchored tokens of a normalized utterance: first words after discourse markers, last words.
+
+    ``"so um what do you think qmark"`` gives ``h1_what h2_what_do h3_what_do_you t1_think t2_you_think``;
+    a question word among the first six words adds ``hq_what``, the first auxiliary-pronoun pair (an inverted
+    question: "is there", "do you") adds ``ax_is_there``. The same tokens exist without punctuation.
+    """
+    toks = [t for t in doc.split() if t != "qmark"]
+    i = 0
+    while i < len(toks) - 1 and toks[i] in _MARKERS:
+        i += 1
+    head = toks[i:i + 3]
+    out = [f"h{n}_" + "_".join(head[:n]) for n in range(1, len(head) + 1)]
+    tail = toks[-2:]
+    if tail:
+        out.append("t1_" + tail[-1])
+    if len(tail) == 2:
+        out.append("t2_" + "_".join(tail))
+    for w in toks[i:i + 6]:
+        if w in _QUESTION_WORDS:
+            out.append("hq_" + w)
+            break
+    for a, b in zip(toks, toks[1:]):
+        if a in _AUX and b in _PRONOUNS:
+            out.append(f"ax_{a}_{b}")
+            break
+    return " ".join(out)
+
+
+_QUESTION_WORDS = frozenset("what how why when where who which whether".split())
+_AUX = frozenset("do does did are is was were can could would will have has had should shall may might".split())
+_PRONOUNS = frozenset("you i we they he she it there that this anyone anything someone something".split())
 
 
 def shape_features(text: str, prev_text: str, position: int, n_in_turn: int) -> list[float]:
@@ -180,43 +223,62 @@ class FeatureSpace:
     """The coder's feature map: utterance words and characters, preceding-turn words, shape features."""
 
     def __init__(self, words: TfidfBlock, chars: TfidfBlock, context: TfidfBlock, char_weight: float = 0.7,
-                 context_weight: float = 0.5, shape_weight: float = 1.0) -> None:
+                 context_weight: float = 0.5, shape_weight: float = 1.0, head: TfidfBlock | None = None,
+                 head_weight: float = 0.5, following: TfidfBlock | None = None, next_weight: float = 0.5) -> None:
         self.words = words
         self.chars = chars
         self.context = context
+        self.head = head
+        self.head_weight = head_weight
+        self.following = following
+        self.next_weight = next_weight
         self.char_weight = char_weight
         self.context_weight = context_weight
         self.shape_weight = shape_weight
 
     @property
     def n_features(self) -> int:
-        return len(self.words) + len(self.chars) + len(self.context) + N_SHAPE
+        return (len(self.words) + len(self.chars) + len(self.context) + N_SHAPE + (len(self.head) if self.head else 0)
+                + (len(self.following) if self.following else 0))
 
     @classmethod
-    def fit(cls, texts: Sequence[str], prev_texts: Sequence[str], max_word_features: int = 40000,
-            max_char_features: int = 40000, max_context_features: int = 8000, **weights: float) -> "FeatureSpace":
+    def fit(cls, texts: Sequence[str], prev_texts: Sequence[str], next_texts: Sequence[str] | None = None,
+            max_word_features: int = 40000,
+            max_char_features: int = 40000, max_context_features: int = 8000, head: bool = True,
+            **weights: float) -> "FeatureSpace":
         """Learn vocabularies and IDF weights with scikit-learn's TfidfVectorizer (training only)."""
         from sklearn.feature_extraction.text import TfidfVectorizer
 
         norm_texts = [normalize(t) for t in texts]
         norm_prev = [normalize(t) for t in prev_texts]
+        # No next turns at all (for example the team corpus alone): no next-turn block.
+        norm_next = [normalize(t) for t in next_texts] if next_texts is not None and any(next_texts) else None
         blocks = []
         for docs, analyzer, ngram, min_df, cap in (
             (norm_texts, "word", WORD_NGRAMS, 2, max_word_features),
             (norm_texts, "char_wb", CHAR_NGRAMS, 3, max_char_features),
             (norm_prev, "context", (1, 1), 2, max_context_features),
+            ([head_tokens(d) for d in norm_texts] if head else None, "head", (1, 1), 3, max_context_features),
+            (norm_next, "next", (1, 1), 2, max_context_features),
         ):
+            if docs is None:
+                continue
             extra = {"analyzer": "char_wb"} if analyzer == "char_wb" else {"token_pattern": TOKEN_PATTERN}
             vec = TfidfVectorizer(ngram_range=ngram, min_df=min_df, max_features=cap, sublinear_tf=True,
                                   lowercase=False, **extra)
-            vec.fit(docs)
+            try:
+                vec.fit(docs)
+            except ValueError:  # no term reaches min_df (for example no preceding turns at all)
+                blocks.append(TfidfBlock([], np.zeros(0), analyzer))
+                continue
             terms = vec.get_feature_names_out().tolist()
             blocks.append(TfidfBlock(terms, vec.idf_, analyzer))
-        return cls(*blocks, **weights)
+        named = {b.analyzer: b for b in blocks}
+        return cls(*blocks[:3], head=named.get("head"), following=named.get("next"), **weights)
 
     def transform(self, texts: Sequence[str], prev_texts: Sequence[str], positions: Sequence[int],
-                  n_in_turn: Sequence[int]) -> sp.csr_matrix:
-        """Sparse feature rows; each distinct preceding turn is featurized once."""
+                  n_in_turn: Sequence[int], next_texts: Sequence[str] | None = None) -> sp.csr_matrix:
+        """Sparse feature rows; each distinct preceding (and next) turn is featurized once."""
         docs = [normalize(t) for t in texts]
         unique_prev: dict[str, int] = {}
         prev_row = [unique_prev.setdefault(p, len(unique_prev)) for p in prev_texts]
@@ -228,23 +290,48 @@ class FeatureSpace:
         shapes = np.array([_shape(t, d, prev_words[r], not prev_list[r], int(pos), int(n))
                            for t, d, r, pos, n in zip(texts, docs, prev_row, positions, n_in_turn)],
                           dtype=np.float64).reshape(len(docs), N_SHAPE)
-        return sp.hstack([self.words.transform(docs), self.chars.transform(docs) * self.char_weight,
-                          context * self.context_weight, sp.csr_matrix(shapes * self.shape_weight)], format="csr")
+        blocks = [self.words.transform(docs), self.chars.transform(docs) * self.char_weight,
+                  context * self.context_weight, sp.csr_matrix(shapes * self.shape_weight)]
+        if self.head is not None:
+            blocks.append(self.head.transform([head_tokens(d) for d in docs]) * self.head_weight)
+        if self.following is not None:
+            nexts = next_texts if next_texts is not None else [""] * len(docs)
+            unique_next: dict[str, int] = {}
+            next_row = [unique_next.setdefault(t, len(unique_next)) for t in nexts]
+            following = self.following.transform([normalize(t) for t in unique_next])[next_row]
+            blocks.append(following * self.next_weight)
+        return sp.hstack(blocks, format="csr")
 
     def transform_frame(self, frame) -> sp.csr_matrix:  # type: ignore[no-untyped-def]
+        nexts = frame["next_text"].tolist() if "next_text" in frame else None
         return self.transform(frame["text"].tolist(), frame["prev_text"].tolist(), frame["position"].tolist(),
-                              frame["n_in_turn"].tolist())
+                              frame["n_in_turn"].tolist(), nexts)
 
     def to_parts(self) -> tuple[dict, dict[str, np.ndarray]]:
         terms = {"words": self.words.terms, "chars": self.chars.terms, "context": self.context.terms}
         arrays = {"idf_words": self.words.idf, "idf_chars": self.chars.idf, "idf_context": self.context.idf,
                   "feature_weights": np.array([self.char_weight, self.context_weight, self.shape_weight])}
+        if self.head is not None:
+            terms["head"] = self.head.terms
+            arrays["idf_head"] = self.head.idf
+        if self.following is not None:
+            terms["next"] = self.following.terms
+            arrays["idf_next"] = self.following.idf
+        extra = [self.head_weight] if self.head is not None else []
+        extra += [self.next_weight] if self.following is not None else []
+        arrays["feature_weights"] = np.append(arrays["feature_weights"], extra)
         return terms, arrays
 
     @classmethod
     def from_parts(cls, terms: dict, arrays: dict[str, np.ndarray]) -> "FeatureSpace":
         w = arrays["feature_weights"]
+        head = TfidfBlock(terms["head"], arrays["idf_head"], "head") if "head" in terms else None
+        following = TfidfBlock(terms["next"], arrays["idf_next"], "next") if "next" in terms else None
+        rest = [float(x) for x in w[3:]]
+        head_weight = rest.pop(0) if head is not None else 0.5
+        next_weight = rest.pop(0) if following is not None else 0.5
         return cls(TfidfBlock(terms["words"], arrays["idf_words"], "word"),
                    TfidfBlock(terms["chars"], arrays["idf_chars"], "char_wb"),
                    TfidfBlock(terms["context"], arrays["idf_context"], "context"),
-                   char_weight=float(w[0]), context_weight=float(w[1]), shape_weight=float(w[2]))
+                   char_weight=float(w[0]), context_weight=float(w[1]), shape_weight=float(w[2]),
+                   head=head, head_weight=head_weight, following=following, next_weight=next_weight)

@@ -30,7 +30,7 @@ from .records import CLIENT, PRACTITIONER
 # Codes AnnoMI never labels: AnnoMI cannot tell us an utterance is *not* one of these.
 ANNOMI_GAPS = ("AF", "SEEK", "EA", "PER", "CON", "PWP")
 
-EXAMPLE_COLUMNS = ["source", "group", "session_id", "turn_id", "role", "text", "prev_text", "position",
+EXAMPLE_COLUMNS = ["source", "group", "session_id", "turn_id", "role", "text", "prev_text", "next_text", "position",
                    "n_in_turn", "code", "weight"]
 
 ANNOMI_COLUMNS = {"transcript_id", "interlocutor", "utterance_text", "main_therapist_behaviour", "client_talk_type"}
@@ -191,7 +191,7 @@ def annomi_examples(turns: pd.DataFrame, split: Callable[[str], list[tuple[int, 
             prev_therapist = text
         else:
             prev_client = text
-    return pd.DataFrame(rows, columns=EXAMPLE_COLUMNS)
+    return with_next_text(pd.DataFrame(rows, columns=EXAMPLE_COLUMNS))
 
 
 # ---------------------------------------------------------------------------------------------------
@@ -212,7 +212,7 @@ def load_team_corpus(paths: Sequence[str | Path]) -> pd.DataFrame:
         frames.append(pd.DataFrame({
             "source": "team", "group": "team:" + df["id"], "session_id": "team:" + df["id"], "turn_id": df["id"],
             "role": [CLIENT if c in CLIENT_CODES else PRACTITIONER for c in df["code"]],
-            "text": df["text"].str.strip(), "prev_text": df["prev_turn"].str.strip(), "position": 0,
+            "text": df["text"].str.strip(), "prev_text": df["prev_turn"].str.strip(), "next_text": "", "position": 0,
             "n_in_turn": 1, "code": df["code"], "weight": 1.0,
         }))
     return pd.concat(frames, ignore_index=True)[EXAMPLE_COLUMNS] if frames else pd.DataFrame(columns=EXAMPLE_COLUMNS)
@@ -245,7 +245,7 @@ def coded_table_examples(path: str | Path, options: ReadOptions | None = None) -
                 })
             if turn.role in prev:
                 prev[turn.role] = turn.text
-    frame = pd.DataFrame(rows, columns=EXAMPLE_COLUMNS)
+    frame = with_next_text(pd.DataFrame(rows, columns=EXAMPLE_COLUMNS))
     if frame["code"].isna().all():
         raise InputError(path, f"no code column found (looked for {', '.join(CODE_ALIASES)})")
     return frame
@@ -275,7 +275,26 @@ def annomi_turn_examples(turns: pd.DataFrame) -> pd.DataFrame:
             "weight": 1.0,
         })
         prev[who] = turn["utterance_text"]
-    return pd.DataFrame(rows, columns=EXAMPLE_COLUMNS)
+    return with_next_text(pd.DataFrame(rows, columns=EXAMPLE_COLUMNS))
+
+
+def with_next_text(examples: pd.DataFrame) -> pd.DataFrame:
+    """Fill ``next_text``: the other role's next turn in the session (a turn's rows together, in session order).
+
+    A turn's text is its rows' texts joined. Rows with no such later turn get "".
+    """
+    out = examples.copy()
+    out["next_text"] = ""
+    for _, session in examples.groupby("session_id", sort=False):
+        turns = [(role, " ".join(g["text"]), g.index) for (_, role), g in
+                 session.groupby([session["turn_id"], session["role"]], sort=False)]
+        following = {PRACTITIONER: "", CLIENT: ""}  # the next turn of each role, scanning backwards
+        for role, text, index in reversed(turns):
+            other = CLIENT if role == PRACTITIONER else PRACTITIONER
+            out.loc[index, "next_text"] = following.get(other, "")
+            if role in following:
+                following[role] = text
+    return out
 
 
 def single_utterance_turns(examples: pd.DataFrame) -> pd.DataFrame:

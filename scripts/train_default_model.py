@@ -36,7 +36,7 @@ def main() -> int:
     args = parser.parse_args()
     corpus = sorted(glob.glob(str(ROOT / "data" / "corpus" / "team_*.csv")))
     out = Path(args.out)
-    train_from_files([args.annomi, *corpus], out, name=DEFAULT_MODEL, version="1.0", folds=args.folds,
+    train_from_files([args.annomi, *corpus], out, name=DEFAULT_MODEL, version="1.1", folds=args.folds,
                      progress=lambda m: print(m, file=sys.stderr, flush=True))
     meta_path = out / "meta.json"
     meta = json.loads(meta_path.read_text())

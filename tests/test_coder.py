@@ -122,3 +122,31 @@ def test_training_needs_two_labels_per_model():
                           "position": 0, "n_in_turn": 1, "code": ["OQ", "OQ"], "weight": 1.0})
     with pytest.raises(UsageError, match="fewer than two labels"):
         train_coder(frame)
+
+
+def test_head_tokens_find_the_question_form_behind_discourse_markers_with_or_without_punctuation():
+    from mi_coder.features import head_tokens, strip_punctuation
+
+    punctuated = "So, um, what do you make of that?"
+    assert head_tokens(normalize(punctuated)).split()[0] == "h1_what"
+    assert head_tokens(normalize(punctuated)) == head_tokens(normalize(strip_punctuation(punctuated)))
+    inverted = head_tokens(normalize("Okay. Outside your mom, is there anyone else who can help?"))
+    assert "ax_is_there" in inverted.split()
+    assert "hq_what" not in head_tokens(normalize("You know what you want.")).split()[:1]
+
+
+def test_next_turn_block_changes_features_and_survives_saving():
+    texts = ["You want to cut down.", "Do you drink?", "Drink less.", "Tell me more."] * 3
+    nexts = ["Yeah, exactly.", "No, not really.", "Okay, I'll try.", "Well, it started last year."] * 3
+    space = FeatureSpace.fit(texts, [""] * len(texts), nexts, max_word_features=100, max_char_features=100)
+    assert space.following is not None
+    with_next = space.transform(texts[:1], [""], [0], [1], ["Yeah, exactly."]).toarray()
+    without = space.transform(texts[:1], [""], [0], [1], [""]).toarray()
+    assert not np.allclose(with_next, without)
+    again = FeatureSpace.from_parts(*space.to_parts())
+    np.testing.assert_allclose(again.transform(texts, [""] * len(texts), [0] * len(texts), [1] * len(texts),
+                                               nexts).toarray(),
+                               space.transform(texts, [""] * len(texts), [0] * len(texts), [1] * len(texts),
+                                               nexts).toarray())
+    # No next turns in the training data (a corpus of single utterances): no next-turn block.
+    assert FeatureSpace.fit(texts, [""] * len(texts), [""] * len(texts)).following is None

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+import pandas as pd
 import pytest
 
 from mi_coder.training_data import (annomi_utterance_label, coded_table_examples, is_interrogative,
-                                    load_team_corpus)
+                                    load_team_corpus, with_next_text)
 
 from .conftest import FIXTURES, ROOT
 
@@ -72,3 +73,17 @@ def test_coded_table_rows_become_examples_with_their_context():
     # The practitioner's reflection is judged against the client's preceding turn.
     assert ex.iloc[3]["prev_text"] == "Not great. I missed two groups."
     assert list(ex["position"]) == [0, 0, 1, 0, 1]
+    # ... and the client's next turn shows how it was taken; the last turn has none.
+    assert ex.iloc[0]["next_text"] == "Not great. I missed two groups."
+    assert ex.iloc[3]["next_text"] == ""
+
+
+def test_next_text_is_the_other_roles_next_turn_joined_from_its_rows():
+    rows = pd.DataFrame({
+        "session_id": ["a"] * 5 + ["b"],
+        "turn_id": ["1", "2", "2", "3", "4", "1"],
+        "role": ["practitioner", "client", "client", "practitioner", "practitioner", "practitioner"],
+        "text": ["How was the week?", "Bad.", "I slipped.", "You slipped.", "What happened?", "Hello?"],
+    })
+    out = with_next_text(rows)
+    assert list(out["next_text"]) == ["Bad. I slipped.", "You slipped.", "You slipped.", "", "", ""]
