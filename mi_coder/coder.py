@@ -25,6 +25,7 @@ from .linear import LinearModel
 from .records import CLIENT, PRACTITIONER, Session
 from .codes import CLIENT_CODES, FOUR_CLASS, PRACTITIONER_CODES
 
+CHUNK_ROWS = 8192  # rows featurized at once: bounds the sparse matrix of a large file
 MODEL_KEYS = ("practitioner", "client", "practitioner_turn", "client_turn")
 TURN_CLASSES = ("question", "reflection", "therapist_input", "other")
 
@@ -76,16 +77,25 @@ class Coder:
             if not len(idx):
                 continue
             model = self.models[role]
-            X = self.features.transform([texts[i] for i in idx], [prev_texts[i] for i in idx],
-                                        [positions[i] for i in idx], [n_in_turn[i] for i in idx],
-                                        [next_texts[i] for i in idx])
-            p = model.predict_proba(X)
+            p = self._proba(model, idx, texts, prev_texts, positions, n_in_turn, next_texts)
             best = p.argmax(axis=1)
             codes[idx] = model.classes[best]
             conf[idx] = p[np.arange(len(idx)), best]
             cols = [labels.index(c) for c in model.classes]
             probs[np.ix_(idx, cols)] = p
         return codes, conf, probs
+
+    def _proba(self, model: LinearModel, idx: np.ndarray, texts: Sequence[str], prev_texts: Sequence[str],
+               positions: Sequence[int], n_in_turn: Sequence[int], next_texts: Sequence[str]) -> np.ndarray:
+        """``model``'s probabilities for rows ``idx``, featurized in chunks so memory stays flat on large files."""
+        out = np.empty((len(idx), len(model.classes)))
+        for start in range(0, len(idx), CHUNK_ROWS):
+            part = idx[start:start + CHUNK_ROWS]
+            X = self.features.transform([texts[i] for i in part], [prev_texts[i] for i in part],
+                                        [positions[i] for i in part], [n_in_turn[i] for i in part],
+                                        [next_texts[i] for i in part])
+            out[start:start + len(part)] = model.predict_proba(X)
+        return out
 
     def predict_frame(self, frame):  # type: ignore[no-untyped-def]
         """Codes, confidences and a probability DataFrame for a DataFrame of utterance rows."""
@@ -148,9 +158,7 @@ class Coder:
             if not len(idx):
                 continue
             model = self.models[key]
-            X = self.features.transform([texts[i] for i in idx], [prevs[i] for i in idx], [0] * len(idx),
-                                        [1] * len(idx), [nexts[i] for i in idx])
-            turn_probs = model.predict_proba(X)
+            turn_probs = self._proba(model, idx, texts, prevs, [0] * len(texts), [1] * len(texts), nexts)
             classes = list(model.classes)
             if role == PRACTITIONER:
                 codes = list(PRACTITIONER_CODES)

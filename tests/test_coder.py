@@ -150,3 +150,14 @@ def test_next_turn_block_changes_features_and_survives_saving():
                                                nexts).toarray())
     # No next turns in the training data (a corpus of single utterances): no next-turn block.
     assert FeatureSpace.fit(texts, [""] * len(texts), [""] * len(texts)).following is None
+
+
+def test_featurizing_in_chunks_gives_the_same_probabilities(small_coder, monkeypatch):
+    import mi_coder.coder as coder_module
+
+    session = read_transcript(EXAMPLES / "health_session.txt")[0]
+    whole = small_coder.code_segmented(small_coder.code(session))
+    monkeypatch.setattr(coder_module, "CHUNK_ROWS", 3)
+    chunked = small_coder.code_segmented([session])
+    assert len(whole) > 3
+    np.testing.assert_allclose(whole, chunked)
