@@ -211,8 +211,8 @@ def _next_other_turns(session: Session) -> list[str]:
     following = {PRACTITIONER: "", CLIENT: ""}
     out = []
     for turn in reversed(session.turns):
-        out.append(following[CLIENT] if turn.role == PRACTITIONER else following[PRACTITIONER]
-                   if turn.role == CLIENT else "")
+        other = {PRACTITIONER: CLIENT, CLIENT: PRACTITIONER}.get(turn.role)
+        out.append(following[other] if other else "")
         if turn.role in following:
             following[turn.role] = turn.text
     return out[::-1]

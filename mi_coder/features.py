@@ -1,6 +1,6 @@
 """Features of an utterance for the coder: its words, its shape, its place in the turn, and the turn it answers.
 
-``FeatureSpace`` turns rows of (text, prev_text, position, n_in_turn) into a sparse matrix:
+``FeatureSpace`` turns rows of (text, prev_text, position, n_in_turn, next_text) into a sparse matrix:
 
 * TF-IDF of word 1-3-grams and of character 2-5-grams (inside word boundaries) of the utterance;
 * TF-IDF of the words of the other speaker's preceding turn (what a reflection answers) and of their next
@@ -220,7 +220,7 @@ class TfidfBlock:
 
 
 class FeatureSpace:
-    """The coder's feature map: utterance words and characters, preceding-turn words, shape features."""
+    """The coder's feature map: utterance words, characters and head/tail, preceding- and next-turn words, shape."""
 
     def __init__(self, words: TfidfBlock, chars: TfidfBlock, context: TfidfBlock, char_weight: float = 0.7,
                  context_weight: float = 0.5, shape_weight: float = 1.0, head: TfidfBlock | None = None,

@@ -149,7 +149,8 @@ def train_from_files(paths: Sequence[str | Path], out_dir: str | Path, *, name: 
         "name": name or Path(out_dir).name,
         "version": version,
         "description": "MITI 4.2.1 practitioner codes and MISC client codes for utterances of counselling and "
-                       "supervision sessions: word/character n-grams, the preceding turn, and position features; "
+                       "supervision sessions: word/character n-grams, head and tail words, the other speaker's "
+                       "preceding and next turns, and position features; "
                        "multinomial logistic regression with temperature-scaled confidences; turn models choose "
                        "each turn's main code.",
         "labels": {"practitioner": list(PRACTITIONER_CODES), "client": list(CLIENT_CODES)},
