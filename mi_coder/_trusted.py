@@ -5,5 +5,5 @@ meta.json hash is listed here may be unpickled without --trust-model.
 """
 
 PINNED_META_SHA256: frozenset[str] = frozenset({
-    "38b2f9cdfda3246882628639466016775894e864cf041e3849ae6eaa62ef3bbd",
+    "e098bef22466d15c241f72bf526af6449af7c0e9cf5e07cac11365b5d31a0459",
 })
