@@ -105,8 +105,9 @@ def test_ctrl_c_during_a_run_exits_130_and_the_next_run_resumes(corpus, tmp_path
     import sys
     import time
 
-    for k in range(30):
-        shutil.copy(EXAMPLES / "probation_session.txt", corpus / f"z_{k:02d}.txt")
+    copies = 150  # enough work (several seconds) that the interrupt lands mid-run even on a fast machine
+    for k in range(copies):
+        shutil.copy(EXAMPLES / "probation_session.txt", corpus / f"z_{k:03d}.txt")
     out = tmp_path / "out"
     cmd = [sys.executable, "-m", "mi_coder", "batch", str(corpus), "--out", str(out), "--jobs", "2", "--quiet"]
     proc = subprocess.Popen(cmd, stderr=subprocess.PIPE, text=True, start_new_session=True)
@@ -121,4 +122,4 @@ def test_ctrl_c_during_a_run_exits_130_and_the_next_run_resumes(corpus, tmp_path
     assert not (out / "utterances.csv").exists()  # nothing half-written is visible as a result
     done = len(list(parts.glob("*.json")))
     summary = run_batch([str(corpus)], out, jobs=1, progress=False)
-    assert summary.skipped == done and summary.coded == 33 - done
+    assert summary.skipped == done and summary.coded == 3 + copies - done
