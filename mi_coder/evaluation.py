@@ -530,14 +530,50 @@ def index_validation(human: Sequence[Session], machine: Sequence[Session], quali
     for score in VALIDATED_SCORES:
         hv = np.array([np.nan if h[i][score] is None else float(h[i][score]) for i in ids])
         mv = np.array([np.nan if m[i][score] is None else float(m[i][score]) for i in ids])
-        row = {"score": score}
+        row: dict[str, Any] = {"score": score}
         for name, v in (("human", hv), ("machine", mv)):
             ok = ~np.isnan(v)
-            row[f"auc_{name}"] = (round(float(roc_auc_score(y[ok], v[ok])), 3)
-                                  if ok.sum() > 2 and len(set(y[ok])) == 2 else None)
+            defined = ok.sum() > 2 and len(set(y[ok])) == 2
+            row[f"auc_{name}"] = round(float(roc_auc_score(y[ok], v[ok])), 3) if defined else None
+            if name == "machine":
+                row["auc_machine_95ci"] = _interval(bootstrap(_auc, y[ok], v[ok], strata=y[ok])) if defined else None
         ok = ~(np.isnan(hv) | np.isnan(mv))
-        row["r_machine_human"] = (round(float(np.corrcoef(hv[ok], mv[ok])[0, 1]), 3)
-                                  if ok.sum() > 2 and hv[ok].std() > 0 and mv[ok].std() > 0 else None)
+        defined = ok.sum() > 2 and hv[ok].std() > 0 and mv[ok].std() > 0
+        row["r_machine_human"] = round(float(np.corrcoef(hv[ok], mv[ok])[0, 1]), 3) if defined else None
+        row["r_95ci"] = _interval(bootstrap(_pearson, hv[ok], mv[ok])) if defined else None
         row["n_sessions"] = int(ok.sum())
         rows.append(row)
     return pd.DataFrame(rows)
+
+
+def _auc(y: np.ndarray, v: np.ndarray) -> float:
+    from sklearn.metrics import roc_auc_score
+
+    return float(roc_auc_score(y, v))
+
+
+def _pearson(a: np.ndarray, b: np.ndarray) -> float:
+    with np.errstate(all="ignore"):  # a resample with no spread has no correlation: nan, dropped
+        return float(np.corrcoef(a, b)[0, 1])
+
+
+def bootstrap(stat: Callable[[np.ndarray, np.ndarray], float], a: np.ndarray, b: np.ndarray,
+              strata: np.ndarray | None = None, n: int = 2000, level: float = 0.95,
+              seed: int = 0) -> tuple[float, float]:
+    """Percentile bootstrap interval of ``stat(a, b)``, resampling sessions (within ``strata`` if given,
+    so every resample keeps the number of high- and low-quality sessions). Seeded: the same data give the
+    same interval."""
+    rng = np.random.default_rng(seed)
+    groups = [np.flatnonzero(strata == g) for g in np.unique(strata)] if strata is not None else [np.arange(len(a))]
+    values = []
+    for _ in range(n):
+        idx = np.concatenate([rng.choice(g, size=len(g), replace=True) for g in groups])
+        value = stat(a[idx], b[idx])
+        if np.isfinite(value):
+            values.append(value)
+    lo, hi = np.quantile(values, [(1 - level) / 2, (1 + level) / 2])
+    return float(lo), float(hi)
+
+
+def _interval(bounds: tuple[float, float]) -> str:
+    return f"{bounds[0]:.2f}-{bounds[1]:.2f}"

@@ -137,3 +137,23 @@ def test_role_inference_finds_the_practitioner_in_diarized_annomi_sessions():
         total += 1
         right += roles[name["therapist"]] == "practitioner"
     assert right / total >= 0.95, (right, total)
+
+
+def test_bootstrap_interval_brackets_the_estimate_and_narrows_with_more_sessions():
+    from mi_coder.evaluation import _auc, bootstrap
+
+    rng = np.random.default_rng(1)
+
+    def sample(n_high, n_low):
+        y = np.array([True] * n_high + [False] * n_low)
+        return y, rng.normal(loc=y.astype(float), scale=1.0)
+
+    y, v = sample(88, 18)
+    lo, hi = bootstrap(_auc, y, v, strata=y)
+    assert lo < _auc(y, v) < hi
+    assert bootstrap(_auc, y, v, strata=y) == (lo, hi)  # seeded: reproducible
+    y_big, v_big = sample(880, 180)
+    lo_big, hi_big = bootstrap(_auc, y_big, v_big, strata=y_big)
+    assert hi_big - lo_big < (hi - lo) / 2
+    # A score that separates perfectly has no uncertainty left.
+    assert bootstrap(_auc, y, y.astype(float), strata=y) == (1.0, 1.0)
