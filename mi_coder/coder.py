@@ -22,7 +22,7 @@ import numpy as np
 
 from .features import FeatureSpace, strip_punctuation
 from .linear import LinearModel
-from .records import CLIENT, PRACTITIONER, Session
+from .records import CLIENT, PRACTITIONER, Session, other_role_context
 from .codes import CLIENT_CODES, FOUR_CLASS, PRACTITIONER_CODES
 
 CHUNK_ROWS = 8192  # rows featurized at once: bounds the sparse matrix of a large file
@@ -206,24 +206,10 @@ def fit_temperature(probs: np.ndarray, truth: np.ndarray) -> float:
     return best_t
 
 
-def _next_other_turns(session: Session) -> list[str]:
-    """For each turn of the session, the text of the other role's next turn ("" if none)."""
-    following = {PRACTITIONER: "", CLIENT: ""}
-    out = []
-    for turn in reversed(session.turns):
-        other = {PRACTITIONER: CLIENT, CLIENT: PRACTITIONER}.get(turn.role)
-        out.append(following[other] if other else "")
-        if turn.role in following:
-            following[turn.role] = turn.text
-    return out[::-1]
-
-
 def utterance_rows(sessions: Sequence[Session]) -> tuple[tuple[list, list, list, list, list, list], list]:
     """(roles, texts, prev_texts, positions, n_in_turn, next_texts) of practitioner and client utterances, and
-    the Utterances.
-
-    ``prev_text`` is the other role's most recent turn (the client turn a reflection answers); ``next_text``
-    the other role's next turn (how the utterance was taken).
+    the Utterances. ``prev_text`` and ``next_text`` are the other role's turns around the utterance's turn
+    (``records.other_role_context``).
     """
     roles: list[str] = []
     texts: list[str] = []
@@ -233,21 +219,19 @@ def utterance_rows(sessions: Sequence[Session]) -> tuple[tuple[list, list, list,
     nexts: list[str] = []
     refs = []
     for s in sessions:
-        prev = {PRACTITIONER: "", CLIENT: ""}
-        for turn, following in zip(s.turns, _next_other_turns(s)):
-            if turn.role not in prev:
+        before, after = other_role_context([t.role for t in s.turns], [t.text for t in s.turns])
+        for turn, prev, following in zip(s.turns, before, after):
+            if turn.role not in (PRACTITIONER, CLIENT):
                 continue
-            other = prev[CLIENT] if turn.role == PRACTITIONER else prev[PRACTITIONER]
             n = len(turn.utterances)
             for k, u in enumerate(turn.utterances):
                 roles.append(turn.role)
                 texts.append(u.text)
-                prevs.append(other)
+                prevs.append(prev)
                 positions.append(k)
                 counts.append(n)
                 nexts.append(following)
                 refs.append(u)
-            prev[turn.role] = turn.text
     return (roles, texts, prevs, positions, counts, nexts), refs
 
 
@@ -256,17 +240,14 @@ def turn_rows(sessions: Sequence[Session]) -> tuple[list[str], list[str], list[s
     and the Turns."""
     roles, texts, prevs, nexts, refs = [], [], [], [], []
     for s in sessions:
-        prev = {PRACTITIONER: "", CLIENT: ""}
-        for turn, following in zip(s.turns, _next_other_turns(s)):
-            if turn.role not in prev:
-                continue
-            if turn.utterances:
+        before, after = other_role_context([t.role for t in s.turns], [t.text for t in s.turns])
+        for turn, prev, following in zip(s.turns, before, after):
+            if turn.role in (PRACTITIONER, CLIENT) and turn.utterances:
                 roles.append(turn.role)
                 texts.append(turn.text)
-                prevs.append(prev[CLIENT] if turn.role == PRACTITIONER else prev[PRACTITIONER])
+                prevs.append(prev)
                 nexts.append(following)
                 refs.append(turn)
-            prev[turn.role] = turn.text
     return roles, texts, prevs, nexts, refs
 
 
@@ -328,8 +309,7 @@ def train_coder(examples, turn_examples=None, *, augment: bool = True, C: float 
             raise UsageError(f"training data has fewer than two labels for the {key} model; cannot train it")
         parts.append((key, part, folds))
     every = pd.concat([data, turns]) if turns is not None else data
-    features = FeatureSpace.fit(every["text"].tolist(), every["prev_text"].tolist(),
-                                every["next_text"].tolist() if "next_text" in every else None)
+    features = FeatureSpace.fit(every["text"].tolist(), every["prev_text"].tolist(), every["next_text"].tolist())
     models: dict[str, LinearModel] = {}
     for key, part, folds in parts:
         X = features.transform_frame(part)

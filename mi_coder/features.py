@@ -167,6 +167,14 @@ def _shape(text: str, low: str, prev_words: frozenset[str] | set[str], no_prev: 
     ]
 
 
+def _distinct(texts: Sequence[str]) -> tuple[list[int], list[str]]:
+    """Each text's row among the distinct texts, and the distinct texts (a turn is the context of all its
+    utterances, so it is featurized once)."""
+    index: dict[str, int] = {}
+    rows = [index.setdefault(t, len(index)) for t in texts]
+    return rows, list(index)
+
+
 class TfidfBlock:
     """One TF-IDF block (sublinear tf, IDF, l2 norm) over a fixed term list; transforms without scikit-learn.
 
@@ -280,9 +288,7 @@ class FeatureSpace:
                   n_in_turn: Sequence[int], next_texts: Sequence[str] | None = None) -> sp.csr_matrix:
         """Sparse feature rows; each distinct preceding (and next) turn is featurized once."""
         docs = [normalize(t) for t in texts]
-        unique_prev: dict[str, int] = {}
-        prev_row = [unique_prev.setdefault(p, len(unique_prev)) for p in prev_texts]
-        prev_list = list(unique_prev)
+        prev_row, prev_list = _distinct(prev_texts)
         prev_docs = [normalize(p) for p in prev_list]
         prev_words = [frozenset(w for w in d.split() if w not in _STOP and w != "qmark" and len(w) > 2)
                       for d in prev_docs]
@@ -295,10 +301,8 @@ class FeatureSpace:
         if self.head is not None:
             blocks.append(self.head.transform([head_tokens(d) for d in docs]) * self.head_weight)
         if self.following is not None:
-            nexts = next_texts if next_texts is not None else [""] * len(docs)
-            unique_next: dict[str, int] = {}
-            next_row = [unique_next.setdefault(t, len(unique_next)) for t in nexts]
-            following = self.following.transform([normalize(t) for t in unique_next])[next_row]
+            next_row, next_list = _distinct(next_texts if next_texts is not None else [""] * len(docs))
+            following = self.following.transform([normalize(t) for t in next_list])[next_row]
             blocks.append(following * self.next_weight)
         return sp.hstack(blocks, format="csr")
 

@@ -8,12 +8,34 @@ an utterance read from a coded table, or the AnnoMI label of a turn).
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any, Iterator
+from typing import Any, Iterator, Sequence
 
 PRACTITIONER = "practitioner"
 CLIENT = "client"
 OTHER = "other"
 ROLES = (PRACTITIONER, CLIENT, OTHER)
+_COUNTERPART = {PRACTITIONER: CLIENT, CLIENT: PRACTITIONER}
+
+
+def other_role_context(roles: Sequence[str], texts: Sequence[str]) -> tuple[list[str], list[str]]:
+    """For each turn of one session (in order): the other role's previous turn and next turn, "" if none.
+
+    What a practitioner utterance answers is the client's previous turn, and how it was taken shows in the
+    client's next turn (and the other way round for client turns). Turns of a third role get "" and are
+    never anyone's context.
+    """
+    def scan(order: Sequence[int]) -> list[str]:
+        latest = {PRACTITIONER: "", CLIENT: ""}
+        out = [""] * len(roles)
+        for i in order:
+            other = _COUNTERPART.get(roles[i])
+            if other:
+                out[i] = latest[other]
+                latest[roles[i]] = texts[i]
+        return out
+
+    indices = range(len(roles))
+    return scan(indices), scan(indices[::-1])
 
 
 @dataclass

@@ -25,7 +25,7 @@ import pandas as pd
 from .codes import ALL_CODES, CLIENT_CODES, FOUR_CLASS, PRACTITIONER_CODES  # noqa: F401 (re-exported)
 from .errors import InputError
 from .readers import ReadOptions, read_transcript
-from .records import CLIENT, PRACTITIONER
+from .records import CLIENT, PRACTITIONER, other_role_context
 
 # Codes AnnoMI never labels: AnnoMI cannot tell us an utterance is *not* one of these.
 ANNOMI_GAPS = ("AF", "SEEK", "EA", "PER", "CON", "PWP")
@@ -229,8 +229,8 @@ def coded_table_examples(path: str | Path, options: ReadOptions | None = None) -
     sessions = read_transcript(path, read_options=opts)
     rows = []
     for s in sessions:
-        prev = {PRACTITIONER: "", CLIENT: ""}
-        for turn in s.turns:
+        before, after = other_role_context([t.role for t in s.turns], [t.text for t in s.turns])
+        for turn, prev, following in zip(s.turns, before, after):
             for k, u in enumerate(turn.utterances):
                 code = next((str(u.meta[c]).strip().upper() for c in u.meta if c.lower() in CODE_ALIASES), "")
                 if turn.role not in (PRACTITIONER, CLIENT):
@@ -239,13 +239,10 @@ def coded_table_examples(path: str | Path, options: ReadOptions | None = None) -
                     raise InputError(path, f"turn {turn.id}: unknown code {code!r} (expected one of {' '.join(ALL_CODES)})")
                 rows.append({
                     "source": "coded", "group": f"{path}:{s.id}", "session_id": s.id, "turn_id": turn.id,
-                    "role": turn.role, "text": u.text,
-                    "prev_text": prev[CLIENT] if turn.role == PRACTITIONER else prev[PRACTITIONER],
+                    "role": turn.role, "text": u.text, "prev_text": prev, "next_text": following,
                     "position": k, "n_in_turn": len(turn.utterances), "code": code or None, "weight": 1.0,
                 })
-            if turn.role in prev:
-                prev[turn.role] = turn.text
-    frame = with_next_text(pd.DataFrame(rows, columns=EXAMPLE_COLUMNS))
+    frame = pd.DataFrame(rows, columns=EXAMPLE_COLUMNS)
     if frame["code"].isna().all():
         raise InputError(path, f"no code column found (looked for {', '.join(CODE_ALIASES)})")
     return frame
@@ -279,21 +276,19 @@ def annomi_turn_examples(turns: pd.DataFrame) -> pd.DataFrame:
 
 
 def with_next_text(examples: pd.DataFrame) -> pd.DataFrame:
-    """Fill ``next_text``: the other role's next turn in the session (a turn's rows together, in session order).
+    """Fill ``next_text``: the other role's next turn in the session (``records.other_role_context``).
 
-    A turn's text is its rows' texts joined. Rows with no such later turn get "".
+    Rows are utterances or whole turns, a turn's rows together and in session order; a turn's text is its
+    rows' texts joined.
     """
     out = examples.copy()
     out["next_text"] = ""
     for _, session in examples.groupby("session_id", sort=False):
         turns = [(role, " ".join(g["text"]), g.index) for (_, role), g in
                  session.groupby([session["turn_id"], session["role"]], sort=False)]
-        following = {PRACTITIONER: "", CLIENT: ""}  # the next turn of each role, scanning backwards
-        for role, text, index in reversed(turns):
-            other = CLIENT if role == PRACTITIONER else PRACTITIONER
-            out.loc[index, "next_text"] = following.get(other, "")
-            if role in following:
-                following[role] = text
+        _, after = other_role_context([r for r, _, _ in turns], [t for _, t, _ in turns])
+        for (_, _, index), following in zip(turns, after):
+            out.loc[index, "next_text"] = following
     return out
 
 
