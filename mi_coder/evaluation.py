@@ -518,8 +518,6 @@ def index_validation(human: Sequence[Session], machine: Sequence[Session], quali
 
     ``machine`` must be coded out of fold (by models that never saw the session) for this to mean anything.
     """
-    from sklearn.metrics import roc_auc_score
-
     from .scoring import session_scores
 
     h = {s.id: session_scores(s) for s in human}
@@ -534,12 +532,12 @@ def index_validation(human: Sequence[Session], machine: Sequence[Session], quali
         for name, v in (("human", hv), ("machine", mv)):
             ok = ~np.isnan(v)
             defined = ok.sum() > 2 and len(set(y[ok])) == 2
-            row[f"auc_{name}"] = round(float(roc_auc_score(y[ok], v[ok])), 3) if defined else None
+            row[f"auc_{name}"] = round(_auc(y[ok], v[ok]), 3) if defined else None
             if name == "machine":
                 row["auc_machine_95ci"] = _interval(bootstrap(_auc, y[ok], v[ok], strata=y[ok])) if defined else None
         ok = ~(np.isnan(hv) | np.isnan(mv))
         defined = ok.sum() > 2 and hv[ok].std() > 0 and mv[ok].std() > 0
-        row["r_machine_human"] = round(float(np.corrcoef(hv[ok], mv[ok])[0, 1]), 3) if defined else None
+        row["r_machine_human"] = round(_pearson(hv[ok], mv[ok]), 3) if defined else None
         row["r_95ci"] = _interval(bootstrap(_pearson, hv[ok], mv[ok])) if defined else None
         row["n_sessions"] = int(ok.sum())
         rows.append(row)
