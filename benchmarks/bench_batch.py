@@ -23,7 +23,7 @@ sys.path.insert(0, str(ROOT))
 
 
 def make_corpus(folder: Path, n: int) -> None:
-    from mi_coder.readers import read_transcript
+    from mi_coder.io.reader import read_transcript
 
     examples = [read_transcript(p)[0] for p in sorted((ROOT / "data" / "examples").glob("*.txt"))]
     folder.mkdir(parents=True, exist_ok=True)

@@ -29,7 +29,7 @@ ONE_CORE = {**os.environ, "OMP_NUM_THREADS": "1", "OPENBLAS_NUM_THREADS": "1", "
 
 def build_corpus(path: Path, n_sessions: int) -> int:
     """Write a multi-session CSV of ``n_sessions`` sessions; returns the number of turns."""
-    from mi_coder.readers import read_transcript
+    from mi_coder.io.reader import read_transcript
 
     examples = [read_transcript(p)[0] for p in sorted((ROOT / "data" / "examples").glob("*.txt"))]
     n = 0
@@ -47,11 +47,11 @@ def build_corpus(path: Path, n_sessions: int) -> int:
 
 def stages(corpus: Path, model: str | None, trust: bool, out: Path) -> dict:
     """Time each stage in this process (after imports and model loading)."""
-    from mi_coder.model_store import load_coder
-    from mi_coder.readers import read_transcript
+    from mi_coder.io.reader import read_transcript
+    from mi_coder.io.writer import to_frames, write_tables
+    from mi_coder.model.store import load_coder
     from mi_coder.scoring import session_scores
     from mi_coder.segment import build_pipeline, segment
-    from mi_coder.tables import to_frames, write_tables
 
     coder = load_coder(model, trust=trust)
     build_pipeline()

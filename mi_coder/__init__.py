@@ -23,10 +23,9 @@ from __future__ import annotations
 
 from typing import Any
 
+from ._version import __version__
 from .errors import InputError, MiCoderError, ModelError, RoleError, UsageError
 from .records import CLIENT, OTHER, PRACTITIONER, Session, Turn, Utterance
-
-__version__ = "0.1.0"
 
 __all__ = [
     "CLIENT", "OTHER", "PRACTITIONER", "InputError", "MiCoderError", "ModelError", "RoleError", "Session",
@@ -37,7 +36,7 @@ __all__ = [
 
 def read_transcript(path: Any, **options: Any) -> Session:
     """Read a single-session transcript file into a Session (see ``read_sessions`` for multi-session tables)."""
-    from .readers import read_transcript as _read
+    from .io.reader import read_transcript as _read
 
     sessions = _read(path, **options)
     if len(sessions) != 1:
@@ -47,7 +46,7 @@ def read_transcript(path: Any, **options: Any) -> Session:
 
 def read_sessions(path: Any, **options: Any) -> list[Session]:
     """Read a transcript file into one Session per session it holds."""
-    from .readers import read_transcript as _read
+    from .io.reader import read_transcript as _read
 
     return _read(path, **options)
 
@@ -63,7 +62,7 @@ def segment(sessions: Any, **kwargs: Any) -> list[Session]:
 
 def to_frames(sessions: Any, **kwargs: Any) -> dict:
     """The utterances / turns / sessions tables as pandas DataFrames; accepts one Session or many."""
-    from .tables import to_frames as _to_frames
+    from .io.writer import to_frames as _to_frames
 
     if isinstance(sessions, Session):
         sessions = [sessions]
@@ -72,7 +71,7 @@ def to_frames(sessions: Any, **kwargs: Any) -> dict:
 
 def load_coder(path: Any = None, *, trust: bool = False) -> Any:
     """Load a coder model folder (the shipped default when ``path`` is None), hashes verified first."""
-    from .model_store import load_coder as _load
+    from .model.store import load_coder as _load
 
     return _load(path, trust=trust)
 

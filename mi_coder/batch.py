@@ -20,7 +20,7 @@ from pathlib import Path
 from typing import Any, Callable, Iterable, Sequence
 
 from .errors import MiCoderError, UsageError
-from .readers import ReadOptions
+from .io.base import ReadOptions
 
 PARTS = ".mi-coder-parts"
 PART_FORMAT = 1
@@ -67,7 +67,7 @@ def expand_inputs(inputs: Sequence[str]) -> list[Path]:
 
 def part_key(path: Path, options: ReadOptions, model_id: str) -> str:
     """Content hash of a file plus everything that changes its result."""
-    from . import __version__
+    from ._version import __version__
 
     h = hashlib.sha256()
     with open(path, "rb") as f:
@@ -81,7 +81,7 @@ def part_key(path: Path, options: ReadOptions, model_id: str) -> str:
 def _coder(model: str | None, trust: bool):  # type: ignore[no-untyped-def]
     key = (model, trust)
     if _WORKER.get("key") != key:
-        from .model_store import load_coder
+        from .model.store import load_coder
         from .segment import build_pipeline
 
         _WORKER["coder"] = load_coder(model, trust=trust)
@@ -95,9 +95,9 @@ def code_file(path: str, options: ReadOptions, model: str | None, trust: bool,
     """Read, code and score one file; returns its table rows, or ``{"error": ...}`` for a bad file."""
     import warnings
 
-    from .readers import read_transcript
+    from .io.reader import read_transcript
+    from .io.writer import session_rows, turn_rows, utterance_rows
     from .scoring import session_scores
-    from .tables import session_rows, turn_rows, utterance_rows
 
     try:
         with warnings.catch_warnings(record=True) as caught:
@@ -192,8 +192,8 @@ def run_batch(inputs: Sequence[str], out_dir: str | Path, *, options: ReadOption
               dask_local: int | None = None, output_format: str = "csv", thresholds: dict | None = None,
               progress: bool = True) -> BatchSummary:
     """Code and score every transcript in ``inputs``; write the tables and ``errors.csv`` to ``out_dir``."""
-    from .model_store import default_model_dir, sha256, verify
-    from .tables import write_tables
+    from .io.writer import write_tables
+    from .model.store import default_model_dir, sha256, verify
 
     started = time.time()
     options = options or ReadOptions()
@@ -257,7 +257,7 @@ def assemble(paths: Sequence[Path], keys: Sequence[str | None], parts: Path, err
     """The final tables from the parts, in input order; session ids made unique across files."""
     import pandas as pd
 
-    from .tables import SESSION_COLUMNS, TURN_COLUMNS, UTTERANCE_COLUMNS, _frame
+    from .io.writer import SESSION_COLUMNS, TURN_COLUMNS, UTTERANCE_COLUMNS, _frame
 
     rows: dict[str, list] = {"utterances": [], "turns": [], "sessions": []}
     seen: set[str] = set()

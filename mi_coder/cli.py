@@ -51,7 +51,7 @@ def _add_output_options(p: argparse.ArgumentParser) -> None:
 
 
 def _read_options(args: argparse.Namespace):  # type: ignore[no-untyped-def]
-    from .readers import ReadOptions
+    from .io.base import ReadOptions
 
     columns = {role: getattr(args, f"{role}_col") for role in ("text", "speaker", "session", "turn", "role")
                if getattr(args, f"{role}_col", None)}
@@ -77,7 +77,7 @@ def _check_out(out: str) -> None:
 
 
 def _finish(args: argparse.Namespace, frames: dict, errors: list[tuple[str, str]]) -> int:
-    from .tables import write_tables
+    from .io.writer import write_tables
 
     if errors:
         import pandas as pd
@@ -100,8 +100,8 @@ def _finish(args: argparse.Namespace, frames: dict, errors: list[tuple[str, str]
 
 def cmd_segment(args: argparse.Namespace) -> int:
     """Read transcripts and split them into utterances; writes the tables with empty codes."""
+    from .io.writer import to_frames
     from .segment import segment
-    from .tables import to_frames
 
     _check_out(args.out)
     result = _read_inputs(args)
@@ -110,15 +110,15 @@ def cmd_segment(args: argparse.Namespace) -> int:
 
 
 def _load_coder(args: argparse.Namespace):  # type: ignore[no-untyped-def]
-    from .model_store import load_coder
+    from .model.store import load_coder
 
     return load_coder(args.model, trust=args.trust_model)
 
 
 def cmd_code(args: argparse.Namespace) -> int:
     """Read, segment and code transcripts with MITI 4.2.1 / MISC codes; writes the tables with codes and scores."""
+    from .io.writer import to_frames
     from .scoring import load_thresholds, session_scores
-    from .tables import to_frames
 
     _check_out(args.out)
     thresholds = load_thresholds(args.thresholds)
@@ -150,10 +150,10 @@ def cmd_report(args: argparse.Namespace) -> int:
 def cmd_score(args: argparse.Namespace) -> int:
     """Score already coded tables (one row per utterance with a code column, e.g. a human-coded file or
     mi-coder's utterances.csv): writes the three tables with every session score."""
-    from .evaluation import read_coded
+    from .evaluate.agreement import read_coded
+    from .io.writer import to_frames
     from .pipeline import ReadResult
     from .scoring import load_thresholds, session_scores
-    from .tables import to_frames
 
     thresholds = load_thresholds(args.thresholds)
     result = ReadResult()
@@ -192,11 +192,14 @@ def cmd_batch(args: argparse.Namespace) -> int:
 
 def cmd_train(args: argparse.Namespace) -> int:
     """Train a coder on AnnoMI-layout files, the team corpus and/or your own coded tables; saves a model folder."""
-    from .training import train_from_files
+    from .evaluate.crossval import training_metrics
+    from .train.fit import load_training_data, train_from_files
 
-    out = train_from_files(args.data, args.out, name=args.name, version=args.version, folds=args.folds,
-                           options=_read_options(args), C=args.C,
-                           progress=lambda m: print(f"{PROG}: {m}", file=sys.stderr))
+    say = lambda m: print(f"{PROG}: {m}", file=sys.stderr)  # noqa: E731
+    data = load_training_data(args.data, _read_options(args))
+    metrics = training_metrics(data, args.folds, C=args.C, progress=say) if args.folds and args.folds > 1 else None
+    out = train_from_files(args.data, args.out, name=args.name, version=args.version, metrics=metrics,
+                           options=_read_options(args), C=args.C, progress=say, data=data)
     print(f"{PROG}: saved model to {out} (see {out / 'MODEL_CARD.md'})", file=sys.stderr)
     return 0
 
@@ -205,8 +208,10 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
     """Measure a coder against human codes: held-out files, grouped cross-validation, or agreement of two tables."""
     import json
 
-    from .evaluation import agreement_report, format_report, heldout_report
-    from .training import annomi_cross_validation, load_training_data
+    from .evaluate.agreement import agreement_report
+    from .evaluate.crossval import annomi_cross_validation
+    from .evaluate.heldout import format_report, heldout_report
+    from .train.fit import load_training_data
 
     if args.agreement:
         report = agreement_report(args.data[0], args.data[1]) if len(args.data) == 2 else None
@@ -234,7 +239,7 @@ def build_parser() -> argparse.ArgumentParser:
                "Run 'mi-coder COMMAND --help' for a command's options.",
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
-    from . import __version__
+    from ._version import __version__
 
     parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")

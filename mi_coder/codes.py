@@ -17,3 +17,8 @@ CODE_NAMES = {
 FOUR_CLASS = {"OQ": "question", "CQ": "question", "SR": "reflection", "CR": "reflection", "AF": "reflection",
               "GI": "therapist_input", "PWP": "therapist_input", "PER": "therapist_input",
               "SEEK": "therapist_input", "EA": "therapist_input", "CON": "therapist_input", "NC": "other"}
+
+# The 4-class turn task (AnnoMI's main therapist behaviour) and AnnoMI's labels as turn-model classes.
+TURN_CLASSES = ("question", "reflection", "therapist_input", "other")
+ANNOMI_TURN_LABELS = {"question": "question", "reflection": "reflection", "therapist_input": "therapist_input",
+                      "other": "other", "change": "CT", "sustain": "ST", "neutral": "FN"}

@@ -8,7 +8,8 @@ from pathlib import Path
 from typing import Iterable, Sequence
 
 from .errors import InputError, MiCoderError
-from .readers import _EXTENSIONS, ReadOptions, read_transcript
+from .io.base import _EXTENSIONS, ReadOptions
+from .io.reader import read_transcript
 from .records import Session
 
 

@@ -316,7 +316,7 @@ def engagement_indicators(turns: Sequence[Turn]) -> dict[str, Any]:
 
 
 def empathy_indicators(turns: Sequence[Turn]) -> dict[str, Any]:
-    from .tables import main_code
+    from .model.coder import main_code
 
     practitioner = [t for t in turns if t.role == PRACTITIONER]
     counts = utterance_counts(turns)

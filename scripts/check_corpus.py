@@ -5,7 +5,6 @@ Exits 1 and lists every problem found; prints a per-file summary when the file i
 """
 from __future__ import annotations
 
-import re
 import sys
 from pathlib import Path
 

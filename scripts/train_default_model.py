@@ -22,9 +22,10 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from mi_coder.model_card import render_model_card  # noqa: E402
-from mi_coder.model_store import DEFAULT_MODEL, sha256  # noqa: E402
-from mi_coder.training import train_from_files  # noqa: E402
+from mi_coder.evaluate.crossval import training_metrics  # noqa: E402
+from mi_coder.model.card import render_model_card  # noqa: E402
+from mi_coder.model.store import DEFAULT_MODEL, sha256  # noqa: E402
+from mi_coder.train.fit import load_training_data, train_from_files  # noqa: E402
 
 
 def main() -> int:
@@ -36,8 +37,11 @@ def main() -> int:
     args = parser.parse_args()
     corpus = sorted(glob.glob(str(ROOT / "data" / "corpus" / "team_*.csv")))
     out = Path(args.out)
-    train_from_files([args.annomi, *corpus], out, name=DEFAULT_MODEL, version="1.1", folds=args.folds,
-                     progress=lambda m: print(m, file=sys.stderr, flush=True))
+    paths = [args.annomi, *corpus]
+    say = lambda m: print(m, file=sys.stderr, flush=True)  # noqa: E731
+    data = load_training_data(paths)
+    metrics = training_metrics(data, args.folds, progress=say)
+    train_from_files(paths, out, name=DEFAULT_MODEL, version="1.1", metrics=metrics, progress=say, data=data)
     meta_path = out / "meta.json"
     meta = json.loads(meta_path.read_text())
     meta["metrics"]["command"] = "python scripts/train_default_model.py"

@@ -9,11 +9,12 @@ import numpy as np
 import pytest
 
 from mi_coder import ModelError
-from mi_coder.coder import train_coder
-from mi_coder.features import FeatureSpace, char_wb_ngrams, normalize, word_ngrams
-from mi_coder.model_store import load_coder, save_coder
-from mi_coder.readers import read_transcript
-from mi_coder.training_data import CLIENT_CODES, PRACTITIONER_CODES, load_team_corpus, single_utterance_turns
+from mi_coder.codes import CLIENT_CODES, PRACTITIONER_CODES
+from mi_coder.io.reader import read_transcript
+from mi_coder.model.features import FeatureSpace, char_wb_ngrams, normalize, word_ngrams
+from mi_coder.model.store import load_coder, save_coder
+from mi_coder.train.examples import load_team_corpus, single_utterance_turns
+from mi_coder.train.fit import train_coder
 
 from .conftest import EXAMPLES, ROOT
 
@@ -72,7 +73,7 @@ def test_coder_codes_every_practitioner_and_client_utterance_and_skips_others(sm
 
 
 def test_model_folder_round_trip_gives_identical_codes(small_coder, tmp_path, home):
-    from mi_coder.model_store import remember_trusted
+    from mi_coder.model.store import remember_trusted
 
     folder = save_coder(small_coder, tmp_path / "m", {"name": "t", "version": "0", "labels": {}, "training": {}})
     remember_trusted(folder / "meta.json")
@@ -125,7 +126,7 @@ def test_training_needs_two_labels_per_model():
 
 
 def test_head_tokens_find_the_question_form_behind_discourse_markers_with_or_without_punctuation():
-    from mi_coder.features import head_tokens, strip_punctuation
+    from mi_coder.model.features import head_tokens, strip_punctuation
 
     punctuated = "So, um, what do you make of that?"
     assert head_tokens(normalize(punctuated)).split()[0] == "h1_what"
@@ -153,7 +154,7 @@ def test_next_turn_block_changes_features_and_survives_saving():
 
 
 def test_featurizing_in_chunks_gives_the_same_probabilities(small_coder, monkeypatch):
-    import mi_coder.coder as coder_module
+    import mi_coder.model.coder as coder_module
 
     session = read_transcript(EXAMPLES / "health_session.txt")[0]
     whole = small_coder.code_segmented(small_coder.code(session))

@@ -9,8 +9,8 @@ import pytest
 
 from mi_coder import load_coder
 from mi_coder.cli import main
-from mi_coder.model_card import render_model_card
-from mi_coder.model_store import default_model_dir, sha256
+from mi_coder.model.card import render_model_card
+from mi_coder.model.store import default_model_dir, sha256
 from mi_coder.records import CLIENT, PRACTITIONER, Session, Turn
 
 from .conftest import EXAMPLES
@@ -22,7 +22,7 @@ def coder():
 
 
 def test_default_model_is_pinned_and_its_card_matches_its_metadata():
-    from mi_coder._trusted import PINNED_META_SHA256
+    from mi_coder.model._trusted import PINNED_META_SHA256
 
     folder = default_model_dir()
     assert sha256(folder / "meta.json") in PINNED_META_SHA256

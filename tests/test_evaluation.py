@@ -9,7 +9,7 @@ import pandas as pd
 import pytest
 
 from mi_coder.cli import main
-from mi_coder.evaluation import icc_2_1, reliability, utterance_report
+from mi_coder.evaluate.metrics import icc_2_1, reliability, utterance_report
 
 from .conftest import ANNOMI_FULL, needs_annomi
 
@@ -76,9 +76,9 @@ def test_agreement_needs_two_tables(tmp_path, capsys):
 @needs_annomi
 @pytest.mark.slow
 def test_grouped_cross_validation_on_annomi_never_tests_on_training_videos():
-    from mi_coder.evaluation import cross_validate_annomi
-    from mi_coder.training import splitter
-    from mi_coder.training_data import annomi_examples, load_annomi_turns
+    from mi_coder.evaluate.crossval import cross_validate_annomi
+    from mi_coder.train.annomi import annomi_examples, load_annomi_turns
+    from mi_coder.train.fit import splitter
 
     turns = load_annomi_turns(ANNOMI_FULL)
     keep = sorted(turns["transcript_id"].unique(), key=int)[:24]
@@ -89,7 +89,7 @@ def test_grouped_cross_validation_on_annomi_never_tests_on_training_videos():
     def make(t):
         return annomi_examples(t, split)
 
-    import mi_coder.evaluation as ev
+    import mi_coder.evaluate.crossval as ev
 
     original_train, original_code = ev.train_coder, ev.code_with_probs
     tested: list[set] = []
@@ -120,7 +120,7 @@ def test_role_inference_finds_the_practitioner_in_diarized_annomi_sessions():
     import warnings
 
     from mi_coder.roles import assign_roles
-    from mi_coder.training_data import load_annomi_turns
+    from mi_coder.train.annomi import load_annomi_turns
 
     turns = load_annomi_turns(ANNOMI_FULL)
     right = total = 0
@@ -140,7 +140,7 @@ def test_role_inference_finds_the_practitioner_in_diarized_annomi_sessions():
 
 
 def test_bootstrap_interval_brackets_the_estimate_and_narrows_with_more_sessions():
-    from mi_coder.evaluation import _auc, bootstrap
+    from mi_coder.evaluate.metrics import _auc, bootstrap
 
     rng = np.random.default_rng(1)
 

@@ -8,7 +8,8 @@ from pathlib import Path
 import pytest
 
 from mi_coder import InputError, RoleError
-from mi_coder.readers import detect_format, parse_time, read_transcript
+from mi_coder.io.base import parse_time
+from mi_coder.io.reader import detect_format, read_transcript
 
 from .conftest import FIXTURES
 

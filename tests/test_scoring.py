@@ -8,10 +8,17 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from mi_coder.io.writer import session_rows
 from mi_coder.records import Utterance
-from mi_coder.scoring import (COLUMNS, band, load_thresholds, session_scores, summary_scores, volley_counts,
-                              volleys)
-from mi_coder.tables import session_rows
+from mi_coder.scoring import (
+    COLUMNS,
+    band,
+    load_thresholds,
+    session_scores,
+    summary_scores,
+    volley_counts,
+    volleys,
+)
 
 from .helpers import C, P, coded_session
 

@@ -5,8 +5,12 @@ from __future__ import annotations
 import pandas as pd
 import pytest
 
-from mi_coder.training_data import (annomi_utterance_label, coded_table_examples, is_interrogative,
-                                    load_team_corpus, with_next_text)
+from mi_coder.train.annomi import annomi_utterance_label, is_interrogative
+from mi_coder.train.examples import (
+    coded_table_examples,
+    load_team_corpus,
+    with_next_text,
+)
 
 from .conftest import FIXTURES, ROOT
 

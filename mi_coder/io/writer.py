@@ -12,48 +12,25 @@ import tempfile
 from pathlib import Path
 from typing import TYPE_CHECKING, Callable, Iterable, Sequence
 
-from .errors import UsageError
-from .records import CLIENT, Session, Turn
+from ..errors import UsageError
 
 if TYPE_CHECKING:  # pandas is imported lazily to keep `mi-coder --help` fast
     import pandas as pd
 
+from ..model.coder import main_code
+from ..records import Session
+
 UTTERANCE_COLUMNS = ["session_id", "turn_id", "utterance_id", "speaker", "role", "start", "end", "text",
                      "code", "confidence"]
+
+
 TURN_COLUMNS = ["session_id", "turn_id", "speaker", "role", "start", "end", "text", "codes", "main_code"]
+
+
 SESSION_COLUMNS = ["session_id", "source", "n_turns", "n_utterances"]
+
+
 OUTPUT_FORMATS = ("csv", "jsonl", "parquet")
-
-# Which code stands for a practitioner turn when it holds several: the rarer, more informative
-# behaviours first (MI-inconsistent, then MI-adherent, reflections, questions, information, not coded).
-PRACTITIONER_PRIORITY = ["CON", "PER", "PWP", "CR", "SR", "AF", "EA", "SEEK", "OQ", "CQ", "GI", "NC"]
-
-
-def main_code(turn: Turn) -> str:
-    """The one code that stands for a turn ('' when uncoded).
-
-    A coder with turn models sets ``turn.meta['main_code']`` and that is used. Otherwise: client turns,
-    change or sustain talk wins over neutral (when both occur, the higher summed confidence wins);
-    practitioner turns, the highest-priority code of PRACTITIONER_PRIORITY.
-    """
-    codes = [u for u in turn.utterances if u.code]
-    if not codes:
-        return ""
-    if turn.meta.get("main_code"):
-        return turn.meta["main_code"]
-    if turn.role == CLIENT:
-        weight = {"CT": 0.0, "ST": 0.0}
-        for u in codes:
-            if u.code in weight:
-                weight[u.code] += u.confidence if u.confidence is not None else 1.0
-        if weight["CT"] == weight["ST"] == 0.0:
-            return "FN"
-        return "CT" if weight["CT"] >= weight["ST"] else "ST"
-    present = {u.code for u in codes}
-    for code in PRACTITIONER_PRIORITY:
-        if code in present:
-            return code
-    return codes[0].code or ""
 
 
 def utterance_rows(sessions: Iterable[Session]) -> list[dict]:

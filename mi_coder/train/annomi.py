@@ -1,16 +1,8 @@
-"""Training examples for the coder: utterance rows with a code, a context and a group for grouped CV.
+"""AnnoMI-layout data: reading it, turning its turn labels into utterance examples, and its sessions.
 
-Three sources, one schema (``EXAMPLE_COLUMNS``):
-
-* **AnnoMI-layout tables** (turn-level labels by MI experts). Turn labels become utterance labels by the
-  rules in ``annomi_utterance_label`` (see the data card, ``data/corpus/DATA_CARD.md``): single-utterance
-  turns are exact; in a turn flagged reflection + question, the interrogative utterances are the question
-  and the others the reflection; utterances whose code the turn labels cannot tell are left out rather
-  than guessed. AnnoMI has no AF/SEEK/EA/PER/CON labels, so an utterance that a model trained on the team
-  corpus alone finds likely to be one of those is left out too: AnnoMI cannot teach that it is *not* one.
-* **The team corpus** (``data/corpus/team_*.csv``): one utterance with the turn it answers.
-* **Any coded table** (session, speaker/role, text, code; one row per utterance), for researchers who
-  train on their own coded sessions.
+AnnoMI labels turns, not utterances, and has no AF/SEEK/EA/PER/CON labels. ``annomi_utterance_label``
+gives an utterance the code its turn's labels imply, or None where they cannot tell (data card:
+``data/corpus/DATA_CARD.md``).
 """
 
 from __future__ import annotations
@@ -18,23 +10,21 @@ from __future__ import annotations
 import re
 from collections import Counter
 from pathlib import Path
-from typing import Callable, Iterable, Sequence
+from typing import Callable, Iterable
 
 import pandas as pd
 
-from .codes import ALL_CODES, CLIENT_CODES, FOUR_CLASS, PRACTITIONER_CODES  # noqa: F401 (re-exported)
-from .errors import InputError
-from .readers import ReadOptions, read_transcript
-from .records import CLIENT, PRACTITIONER, other_role_context
+from ..codes import ANNOMI_TURN_LABELS
+from ..errors import InputError
+from ..records import CLIENT, PRACTITIONER, Session, Turn
+from .examples import EXAMPLE_COLUMNS, with_next_text
 
 # Codes AnnoMI never labels: AnnoMI cannot tell us an utterance is *not* one of these.
 ANNOMI_GAPS = ("AF", "SEEK", "EA", "PER", "CON", "PWP")
 
-EXAMPLE_COLUMNS = ["source", "group", "session_id", "turn_id", "role", "text", "prev_text", "next_text", "position",
-                   "n_in_turn", "code", "weight"]
 
 ANNOMI_COLUMNS = {"transcript_id", "interlocutor", "utterance_text", "main_therapist_behaviour", "client_talk_type"}
-CODE_ALIASES = ("code", "label", "miti_code", "behavior_code", "behaviour_code", "misc_code", "gold")
+
 
 _INTERROGATIVE = re.compile(
     r"^(?:(?:so|and|but|okay|well|now|um|uh)[, ]+)*(?:what|how|why|when|where|who|which|whose|do|does|did|are|is|"
@@ -55,10 +45,6 @@ def is_interrogative(text: str) -> bool:
 
 def is_annomi_layout(columns: Iterable[str]) -> bool:
     return ANNOMI_COLUMNS <= set(columns)
-
-
-# ---------------------------------------------------------------------------------------------------
-# AnnoMI
 
 
 def load_annomi_turns(path: str | Path) -> pd.DataFrame:
@@ -109,6 +95,8 @@ _AUTONOMY = re.compile(
     r"you decide|whatever you|you know (?:best|yourself))\b",
     re.I,
 )
+
+
 _GRANT = re.compile(r"^\W*(?:yes|yeah|yep|sure|okay|ok|go ahead|please|alright|all right|mm-hmm|uh-huh|definitely|"
                     r"of course|that would be|i'd like|tell me)\b", re.I)
 
@@ -194,63 +182,6 @@ def annomi_examples(turns: pd.DataFrame, split: Callable[[str], list[tuple[int, 
     return with_next_text(pd.DataFrame(rows, columns=EXAMPLE_COLUMNS))
 
 
-# ---------------------------------------------------------------------------------------------------
-# Team corpus and coded tables
-
-
-def load_team_corpus(paths: Sequence[str | Path]) -> pd.DataFrame:
-    """The team-written corpus files (``id, setting, code, prev_turn, text, note``) as examples."""
-    frames = []
-    for path in paths:
-        df = pd.read_csv(path, keep_default_na=False, dtype=str)
-        missing = {"id", "code", "prev_turn", "text"} - set(df.columns)
-        if missing:
-            raise InputError(path, f"not a team-corpus file (missing {', '.join(sorted(missing))})")
-        bad = sorted(set(df["code"]) - set(ALL_CODES))
-        if bad:
-            raise InputError(path, f"unknown code(s) {', '.join(bad)}")
-        frames.append(pd.DataFrame({
-            "source": "team", "group": "team:" + df["id"], "session_id": "team:" + df["id"], "turn_id": df["id"],
-            "role": [CLIENT if c in CLIENT_CODES else PRACTITIONER for c in df["code"]],
-            "text": df["text"].str.strip(), "prev_text": df["prev_turn"].str.strip(), "next_text": "", "position": 0,
-            "n_in_turn": 1, "code": df["code"], "weight": 1.0,
-        }))
-    return pd.concat(frames, ignore_index=True)[EXAMPLE_COLUMNS] if frames else pd.DataFrame(columns=EXAMPLE_COLUMNS)
-
-
-def is_team_corpus(columns: Iterable[str]) -> bool:
-    return {"id", "code", "prev_turn", "text"} <= set(columns)
-
-
-def coded_table_examples(path: str | Path, options: ReadOptions | None = None) -> pd.DataFrame:
-    """A coded table (session, speaker/role, text, code; one row per utterance) as examples."""
-    opts = options or ReadOptions()
-    opts = ReadOptions(**{**opts.__dict__, "utterances": "given"})
-    sessions = read_transcript(path, read_options=opts)
-    rows = []
-    for s in sessions:
-        before, after = other_role_context([t.role for t in s.turns], [t.text for t in s.turns])
-        for turn, prev, following in zip(s.turns, before, after):
-            for k, u in enumerate(turn.utterances):
-                code = next((str(u.meta[c]).strip().upper() for c in u.meta if c.lower() in CODE_ALIASES), "")
-                if turn.role not in (PRACTITIONER, CLIENT):
-                    continue
-                if code and code not in ALL_CODES:
-                    raise InputError(path, f"turn {turn.id}: unknown code {code!r} (expected one of {' '.join(ALL_CODES)})")
-                rows.append({
-                    "source": "coded", "group": f"{path}:{s.id}", "session_id": s.id, "turn_id": turn.id,
-                    "role": turn.role, "text": u.text, "prev_text": prev, "next_text": following,
-                    "position": k, "n_in_turn": len(turn.utterances), "code": code or None, "weight": 1.0,
-                })
-    frame = pd.DataFrame(rows, columns=EXAMPLE_COLUMNS)
-    if frame["code"].isna().all():
-        raise InputError(path, f"no code column found (looked for {', '.join(CODE_ALIASES)})")
-    return frame
-
-
-TURN_CLASSES = {"question": "question", "reflection": "reflection", "therapist_input": "therapist_input",
-                "other": "other", "change": "CT", "sustain": "ST", "neutral": "FN"}
-
 
 def annomi_turn_examples(turns: pd.DataFrame) -> pd.DataFrame:
     """Whole AnnoMI turns with their main behaviour (practitioner) or talk type (client, as CT/ST/FN)."""
@@ -268,31 +199,72 @@ def annomi_turn_examples(turns: pd.DataFrame) -> pd.DataFrame:
             "source": "annomi", "group": turn.get("video_url") or turn["transcript_id"],
             "session_id": str(turn["transcript_id"]), "turn_id": str(turn["utterance_id"]),
             "role": PRACTITIONER if who == "therapist" else CLIENT, "text": turn["utterance_text"],
-            "prev_text": prev[other], "position": 0, "n_in_turn": 1, "code": TURN_CLASSES.get(label),
+            "prev_text": prev[other], "position": 0, "n_in_turn": 1, "code": ANNOMI_TURN_LABELS.get(label),
             "weight": 1.0,
         })
         prev[who] = turn["utterance_text"]
     return with_next_text(pd.DataFrame(rows, columns=EXAMPLE_COLUMNS))
 
 
-def with_next_text(examples: pd.DataFrame) -> pd.DataFrame:
-    """Fill ``next_text``: the other role's next turn in the session (``records.other_role_context``).
+CLIENT_CLASS = {"CT": "change", "ST": "sustain", "FN": "neutral"}
 
-    Rows are utterances or whole turns, a turn's rows together and in session order; a turn's text is its
-    rows' texts joined.
+
+def annomi_sessions(turns: pd.DataFrame) -> list[Session]:
+    """AnnoMI turns (``training_data.load_annomi_turns``) as Sessions; human labels kept in ``turn.meta``."""
+    from ..io.base import parse_time
+
+    sessions: dict[str, Session] = {}
+    for row in turns.to_dict("records"):
+        sid = str(row["transcript_id"])
+        s = sessions.get(sid)
+        if s is None:
+            s = sessions[sid] = Session(id=sid, source="annomi", meta={
+                "mi_quality": row.get("mi_quality"), "video_url": row.get("video_url"), "topic": row.get("topic")})
+        role = PRACTITIONER if row["interlocutor"] == "therapist" else CLIENT
+        meta = {k: row.get(k) for k in ("main", "client_talk", "reflection", "reflection_subtype", "question",
+                                        "question_subtype", "therapist_input", "therapist_input_subtype")}
+        s.turns.append(Turn(id=str(row["utterance_id"]), speaker=row["interlocutor"], role=role,
+                            text=row["utterance_text"], start=parse_time(row.get("timestamp")), meta=meta))
+    return list(sessions.values())
+
+
+def caption_copy(session: Session) -> Session:
+    """A copy of a session as an automatic caption would give it: lower case, no punctuation, re-segmented."""
+    from ..model.features import strip_punctuation
+
+    turns = [Turn(id=t.id, speaker=t.speaker, role=t.role, text=strip_punctuation(t.text), start=t.start,
+                  end=t.end, meta=dict(t.meta)) for t in session.turns]
+    return Session(id=session.id, source=session.source, turns=[t for t in turns if t.text], meta=dict(session.meta))
+
+
+def annomi_human_sessions(turns: pd.DataFrame) -> list[Session]:
+    """AnnoMI sessions coded from the human turn labels: one pseudo-utterance per flagged behaviour.
+
+    A therapist turn gets SR or CR if a reflection is flagged, OQ or CQ if a question is, GI if information
+    is given, PER/PWP for advice (as in training), NC otherwise; a client turn gets CT, ST or FN.
     """
-    out = examples.copy()
-    out["next_text"] = ""
-    for _, session in examples.groupby("session_id", sort=False):
-        turns = [(role, " ".join(g["text"]), g.index) for (_, role), g in
-                 session.groupby([session["turn_id"], session["role"]], sort=False)]
-        _, after = other_role_context([r for r, _, _ in turns], [t for _, t, _ in turns])
-        for (_, _, index), following in zip(turns, after):
-            out.loc[index, "next_text"] = following
-    return out
+    from ..records import Utterance
 
-
-def single_utterance_turns(examples: pd.DataFrame) -> pd.DataFrame:
-    """Utterance examples that are whole turns (the team corpus), labelled with their class for the turn models."""
-    part = examples[(examples["n_in_turn"] == 1) & examples["code"].notna()]
-    return part.assign(code=[FOUR_CLASS.get(c, c) for c in part["code"]])
+    sessions = annomi_sessions(turns)
+    for s in sessions:
+        prev_client = ""
+        for t in s.turns:
+            if t.role == CLIENT:
+                code = {"change": "CT", "sustain": "ST", "neutral": "FN"}.get(t.meta.get("client_talk"))
+                t.utterances = [Utterance(f"{t.id}.1", t.text, 0, len(t.text), code=code)]
+                prev_client = t.text
+                continue
+            m = t.meta
+            codes = []
+            if m.get("reflection"):
+                codes.append({"simple": "SR", "complex": "CR"}.get(m.get("reflection_subtype"), "SR"))
+            if m.get("question"):
+                codes.append({"open": "OQ", "closed": "CQ"}.get(m.get("question_subtype"), "CQ"))
+            if m.get("therapist_input"):
+                only_input = {**m, "main": m.get("main"), "reflection": False, "question": False, "prev_client": prev_client}
+                codes.append(annomi_utterance_label(only_input, t.text, 1) or "GI")
+            if "reflection" not in m or m.get("reflection") is None:  # AnnoMI-simple: main behaviour only
+                codes = [{"question": "OQ", "reflection": "SR", "therapist_input": "GI"}.get(m.get("main"), "NC")]
+            t.utterances = [Utterance(f"{t.id}.{k}", t.text, 0, len(t.text), code=c)
+                            for k, c in enumerate(codes or ["NC"], start=1)]
+    return sessions

@@ -12,9 +12,9 @@ import io
 from pathlib import Path
 from typing import Any, Sequence
 
-from .codes import CODE_NAMES
-from .records import CLIENT, PRACTITIONER, Session, Turn
-from .scoring import DEFAULT_THRESHOLDS, MIN_PRACTITIONER_UTTERANCES, question_runs
+from ..codes import CODE_NAMES
+from ..records import CLIENT, PRACTITIONER, Session, Turn
+from ..scoring import DEFAULT_THRESHOLDS, MIN_PRACTITIONER_UTTERANCES, question_runs
 
 # Okabe-Ito colour-blind-safe palette.
 CODE_COLOURS = {
@@ -122,7 +122,7 @@ def scores_chart(scores: dict, thresholds: dict) -> str:
 
 def timeline_chart(session: Session) -> str:
     """Turns over time (or turn index), practitioner above, client below, coloured by main code."""
-    from .tables import main_code
+    from ..model.coder import main_code
 
     plt = _plt()
     turns = [t for t in session.turns if t.role in (PRACTITIONER, CLIENT)]
@@ -167,7 +167,7 @@ def coaching_examples(session: Session) -> dict[str, list[tuple[Turn, Any]]]:
 
 def render_session(session: Session, scores: dict, model_name: str = "", thresholds: dict | None = None) -> str:
     """The self-contained HTML report of one coded, scored session."""
-    from .tables import main_code
+    from ..model.coder import main_code
 
     thresholds = thresholds or DEFAULT_THRESHOLDS
     starts = [t.start for t in session.turns if t.start is not None]
@@ -320,7 +320,7 @@ def write_reports(sessions: Sequence[Session], out_dir: str | Path, model_name: 
     """Write ``<session>.html`` for each coded session, and ``index.html`` when there are several."""
     import re
 
-    from .scoring import session_scores
+    from ..scoring import session_scores
 
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)

@@ -24,7 +24,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
-from .errors import ModelError
+from ..errors import ModelError
 
 DEFAULT_MODEL = "mi-coder-default"
 FEATURES = "features.json"
@@ -43,8 +43,8 @@ def sha256(path: Path) -> str:
 
 def default_model_dir() -> Path:
     """The shipped default model: inside the installed package, or ``models/`` of a source checkout."""
-    here = Path(__file__).resolve().parent
-    for candidate in (here / "models" / DEFAULT_MODEL, here.parent / "models" / DEFAULT_MODEL):
+    package = Path(__file__).resolve().parents[1]  # mi_coder/
+    for candidate in (package / "models" / DEFAULT_MODEL, package.parent / "models" / DEFAULT_MODEL):
         if (candidate / "meta.json").exists():
             return candidate
     raise ModelError(f"the default model ({DEFAULT_MODEL}) is not installed; reinstall mi-coder or pass --model")
@@ -93,7 +93,7 @@ def versions() -> dict[str, str]:
     import sklearn
     import spacy
 
-    from . import __version__
+    from .._version import __version__
 
     return {"mi_coder": __version__, "spacy": spacy.__version__, "scikit_learn": sklearn.__version__,
             "numpy": numpy.__version__, "python": platform.python_version()}
@@ -106,7 +106,7 @@ def save_coder(coder: Any, out_dir: str | Path, meta: dict) -> Path:
     """
     import numpy as np
 
-    from .model_card import render_model_card
+    from .card import render_model_card
 
     out = Path(out_dir)
     if out.exists() and any(out.iterdir()) and not (out / "meta.json").exists():
@@ -172,7 +172,7 @@ def verify(model_dir: str | Path, trust: bool = False) -> dict:
     if not trust and sha256(model_dir / "meta.json") not in trusted_hashes():
         raise ModelError(f"{model_dir}: model was not shipped with mi-coder or trained on this machine; "
                          "pass --trust-model if you trust its source")
-    from . import __version__
+    from .._version import __version__
 
     trained = meta["versions"].get("mi_coder", "")
     if trained.split(".")[:2] != __version__.split(".")[:2]:

@@ -1,4 +1,4 @@
-"""The coder: calibrated linear classifiers over one shared feature space.
+"""The coder: calibrated linear classifiers over one shared feature space, and the rule for a turn's main code.
 
 Four models share the ``FeatureSpace``:
 
@@ -8,10 +8,10 @@ Four models share the ``FeatureSpace``:
   other), which picks the turn's main code;
 * ``client_turn``: CT, ST or FN for a whole client turn (its main code).
 
-Each is trained as an ``estimator.LinearClassifier`` (a scikit-learn estimator: multinomial logistic regression
-plus a temperature fitted on held-out folds, so that confidences mean what they say). After training only its
-arrays are kept (``linear.LinearModel``), so coding needs NumPy and SciPy but not scikit-learn, and a saved
-model holds no pickle.
+Each is trained (``mi_coder.train.fit``) as an ``estimator.LinearClassifier`` (multinomial logistic
+regression plus a temperature fitted on held-out folds, so that confidences mean what they say). After
+training only its arrays are kept (``linear.LinearModel``), so coding needs NumPy and SciPy but not
+scikit-learn, and a saved model holds no pickle.
 """
 
 from __future__ import annotations
@@ -20,28 +20,15 @@ from typing import Sequence
 
 import numpy as np
 
-from .features import FeatureSpace, strip_punctuation
+from ..codes import CLIENT_CODES, FOUR_CLASS, PRACTITIONER_CODES
+from ..records import CLIENT, PRACTITIONER, Session, Turn, other_role_context
+from .features import FeatureSpace
 from .linear import LinearModel
-from .records import CLIENT, PRACTITIONER, Session, other_role_context
-from .codes import CLIENT_CODES, FOUR_CLASS, PRACTITIONER_CODES
 
 CHUNK_ROWS = 8192  # rows featurized at once: bounds the sparse matrix of a large file
+
+
 MODEL_KEYS = ("practitioner", "client", "practitioner_turn", "client_turn")
-TURN_CLASSES = ("question", "reflection", "therapist_input", "other")
-
-
-def augment_unpunctuated(examples, weight: float = 0.5):  # type: ignore[no-untyped-def]
-    """Add a lower-case, unpunctuated copy of every example (automatic captions look like this)."""
-    import pandas as pd
-
-    copy = examples.copy()
-    copy["text"] = copy["text"].map(strip_punctuation)
-    copy["prev_text"] = copy["prev_text"].map(strip_punctuation)
-    if "next_text" in copy:
-        copy["next_text"] = copy["next_text"].map(strip_punctuation)
-    copy["weight"] = copy["weight"] * weight
-    copy = copy[copy["text"].str.len() > 0]
-    return pd.concat([examples, copy], ignore_index=True)
 
 
 class Coder:
@@ -114,7 +101,7 @@ class Coder:
         sessions = list(sessions)
         need = [s for s in sessions if any(not t.utterances and t.text for t in s.turns)]
         if need:
-            from .segment import segment
+            from ..segment import segment
 
             segment(need)
         self.code_segmented(sessions)
@@ -251,69 +238,33 @@ def turn_rows(sessions: Sequence[Session]) -> tuple[list[str], list[str], list[s
     return roles, texts, prevs, nexts, refs
 
 
-GAP_CODES = ("AF", "SEEK", "EA", "CON")
+# Which code stands for a practitioner turn when it holds several: the rarer, more informative
+# behaviours first (MI-inconsistent, then MI-adherent, reflections, questions, information, not coded).
+PRACTITIONER_PRIORITY = ["CON", "PER", "PWP", "CR", "SR", "AF", "EA", "SEEK", "OQ", "CQ", "GI", "NC"]
 
 
-def drop_gap_examples(examples, threshold: float = 0.5, C: float = 1.0):  # type: ignore[no-untyped-def]
-    """Leave out AnnoMI practitioner examples that are probably a code AnnoMI does not label.
+def main_code(turn: Turn) -> str:
+    """The one code that stands for a turn ('' when uncoded).
 
-    AnnoMI has no AF, SEEK, EA or CON labels, so an affirmation inside a turn it labels "reflection" would
-    teach that affirmations are reflections. A model trained on the team corpus alone (which has those
-    codes) reads every AnnoMI practitioner example; those it gives a gap code with probability of at least
-    ``threshold`` are left out. Returns the examples unchanged when there is no AnnoMI or no team data.
+    A coder with turn models sets ``turn.meta['main_code']`` and that is used. Otherwise: client turns,
+    change or sustain talk wins over neutral (when both occur, the higher summed confidence wins);
+    practitioner turns, the highest-priority code of PRACTITIONER_PRIORITY.
     """
-    from .estimator import LinearClassifier
-
-    team = examples[(examples["source"] == "team") & (examples["role"] == PRACTITIONER)]
-    annomi = (examples["source"] == "annomi") & (examples["role"] == PRACTITIONER) & examples["code"].notna()
-    if not len(team) or not annomi.any() or not team["code"].isin(GAP_CODES).any():
-        return examples
-    features = FeatureSpace.fit(team["text"].tolist(), team["prev_text"].tolist())
-    model = LinearClassifier(C=C, calibration_folds=0).fit(features.transform_frame(team), team["code"].to_numpy())
-    p = model.predict_proba(features.transform_frame(examples[annomi]))
-    gap = p[:, [list(model.classes_).index(c) for c in GAP_CODES if c in model.classes_]].sum(axis=1)
-    drop = examples.index[annomi][gap >= threshold]
-    return examples.drop(index=drop)
-
-
-def train_coder(examples, turn_examples=None, *, augment: bool = True, C: float = 1.0,  # type: ignore[no-untyped-def]
-                calibration_folds: int = 3, meta: dict | None = None, turn_weight: float = 1.0,
-                output_temperature: float = 1.0) -> Coder:
-    """Fit a Coder on utterance examples (``training_data.EXAMPLE_COLUMNS``) with a known code.
-
-    ``turn_examples`` (whole turns labelled question/reflection/therapist_input/other or CT/ST/FN) add
-    the turn models that choose each turn's main code; without them the main code follows a fixed priority.
-    """
-    import pandas as pd
-
-    from .errors import UsageError
-    from .estimator import LinearClassifier
-
-    def usable(frame: pd.DataFrame) -> pd.DataFrame:
-        frame = frame[frame["code"].notna() & (frame["code"] != "")]
-        frame = frame.assign(next_text=frame["next_text"].fillna("") if "next_text" in frame else "")
-        return augment_unpunctuated(frame) if augment else frame
-
-    data = usable(drop_gap_examples(examples, C=C))
-    turns = usable(turn_examples) if turn_examples is not None and len(turn_examples) else None
-    plan = [(PRACTITIONER, data, PRACTITIONER_CODES, calibration_folds),
-            (CLIENT, data, CLIENT_CODES, calibration_folds)]
-    if turns is not None:
-        # Turn models choose classes; their confidences are not shown, so no calibration folds.
-        plan += [("practitioner_turn", turns, TURN_CLASSES, 0), ("client_turn", turns, CLIENT_CODES, 0)]
-    parts = []
-    for key, frame, labels, folds in plan:
-        role = PRACTITIONER if key.startswith(PRACTITIONER) else CLIENT
-        part = frame[(frame["role"] == role) & frame["code"].isin(labels)]
-        if part["code"].nunique() < 2:
-            raise UsageError(f"training data has fewer than two labels for the {key} model; cannot train it")
-        parts.append((key, part, folds))
-    every = pd.concat([data, turns]) if turns is not None else data
-    features = FeatureSpace.fit(every["text"].tolist(), every["prev_text"].tolist(), every["next_text"].tolist())
-    models: dict[str, LinearModel] = {}
-    for key, part, folds in parts:
-        X = features.transform_frame(part)
-        estimator = LinearClassifier(C=C, calibration_folds=folds)
-        estimator.fit(X, part["code"].to_numpy(), part["weight"].to_numpy(), groups=part["group"].to_numpy())
-        models[key] = estimator.to_linear_model()
-    return Coder(features, models, meta=meta, turn_weight=turn_weight, output_temperature=output_temperature)
+    codes = [u for u in turn.utterances if u.code]
+    if not codes:
+        return ""
+    if turn.meta.get("main_code"):
+        return turn.meta["main_code"]
+    if turn.role == CLIENT:
+        weight = {"CT": 0.0, "ST": 0.0}
+        for u in codes:
+            if u.code in weight:
+                weight[u.code] += u.confidence if u.confidence is not None else 1.0
+        if weight["CT"] == weight["ST"] == 0.0:
+            return "FN"
+        return "CT" if weight["CT"] >= weight["ST"] else "ST"
+    present = {u.code for u in codes}
+    for code in PRACTITIONER_PRIORITY:
+        if code in present:
+            return code
+    return codes[0].code or ""

@@ -1,0 +1,1 @@
+"""Evaluation: metrics, cross-validation, agreement between codings, and validation of indices."""

@@ -1,0 +1,80 @@
+"""Agreement between two codings of the same sessions (machine vs reviewer, coder vs coder), and held-out reports."""
+
+from __future__ import annotations
+
+from typing import Sequence
+
+import numpy as np
+from sklearn.metrics import cohen_kappa_score
+
+from ..records import Session
+from .metrics import icc_2_1, utterance_report
+
+
+def read_coded(path, options=None) -> list[Session]:  # type: ignore[no-untyped-def]
+    """A coded table (one row per utterance, with a code column) as Sessions whose utterances carry the code."""
+    from ..io.base import ReadOptions
+    from ..io.reader import read_transcript
+    from ..train.examples import CODE_ALIASES
+
+    opts = options or ReadOptions()
+    opts = ReadOptions(**{**opts.__dict__, "utterances": "given"})
+    sessions = read_transcript(path, read_options=opts)
+    for s in sessions:
+        for _, u in s.utterances():
+            key = next((c for c in u.meta if c.lower() in CODE_ALIASES), None)
+            value = str(u.meta.get(key, "") or "").strip().upper() if key else ""
+            u.code = value if value and value != "NAN" else None
+    return sessions
+
+
+AGREEMENT_SCORES = ("r_q", "pct_cr", "pct_oq", "mi_adherent", "mi_nonadherent", "change_talk_pct",
+                    "engagement_index", "empathy_index", "fidelity_index")
+
+
+def session_score_agreement(first: Sequence[Session], second: Sequence[Session]) -> dict:
+    """ICC(2,1) and Pearson r of each session summary score between two codings of the same sessions."""
+    from ..scoring import session_scores
+
+    a = {s.id: session_scores(s) for s in first}
+    b = {s.id: session_scores(s) for s in second}
+    ids = [i for i in a if i in b]
+    out = {}
+    for score in AGREEMENT_SCORES:
+        xa = np.array([np.nan if a[i][score] is None else float(a[i][score]) for i in ids])
+        xb = np.array([np.nan if b[i][score] is None else float(b[i][score]) for i in ids])
+        ok = ~(np.isnan(xa) | np.isnan(xb))
+        r = float(np.corrcoef(xa[ok], xb[ok])[0, 1]) if ok.sum() >= 3 and xa[ok].std() > 0 and xb[ok].std() > 0 else None
+        icc = icc_2_1(xa, xb)
+        out[score] = {"n_sessions": int(ok.sum()), "icc": None if icc is None else round(icc, 3),
+                      "pearson_r": None if r is None else round(r, 3)}
+    return out
+
+
+def agreement_report(path_a, path_b, options=None) -> dict:  # type: ignore[no-untyped-def]
+    """Agreement of two coded tables of the same sessions: overall and per-code kappa, ICC of session scores."""
+    from ..errors import InputError
+
+    first = read_coded(path_a, options)
+    second = read_coded(path_b, options)
+    ua = {(s.id, u.id): u.code for s in first for _, u in s.utterances()}
+    ub = {(s.id, u.id): u.code for s in second for _, u in s.utterances()}
+    keys = [k for k in ua if k in ub and ua[k] and ub[k]]
+    if not keys:
+        raise InputError(path_b, f"shares no coded utterances (session_id, utterance_id) with {path_a}")
+    ya = [ua[k] for k in keys]
+    yb = [ub[k] for k in keys]
+    codes = sorted(set(ya) | set(yb))
+    per_code = {}
+    for code in codes:
+        xa = [c == code for c in ya]
+        xb = [c == code for c in yb]
+        kappa = cohen_kappa_score(xa, xb) if len(set(xa) | set(xb)) > 1 else None
+        per_code[code] = {"kappa": None if kappa is None or np.isnan(kappa) else round(float(kappa), 3),
+                          "n_first": int(sum(xa)), "n_second": int(sum(xb))}
+    return {"agreement": {
+        "first": str(path_a), "second": str(path_b), "n_utterances": len(keys),
+        "only_in_first": len([k for k in ua if k not in ub]), "only_in_second": len([k for k in ub if k not in ua]),
+        "overall": utterance_report(ya, yb, codes), "per_code_kappa": per_code,
+        "session_scores": session_score_agreement(first, second),
+    }}

@@ -1,0 +1,271 @@
+"""Cross-validation grouped by source video (AnnoMI) or by session (coded examples).
+
+* ``cross_validate_annomi``: the AnnoMI turn-level tasks (therapist 4-class, client change/neutral/sustain,
+  open vs closed on question turns, simple vs complex on reflection turns) from out-of-fold machine codes.
+  Extra training examples (the team corpus) join every training fold; they are never evaluated here.
+* ``cross_validate_examples``: grouped k-fold on utterance examples (the team corpus, a coded table).
+"""
+
+from __future__ import annotations
+
+from typing import Any, Callable, Sequence
+
+import numpy as np
+import pandas as pd
+from sklearn.model_selection import GroupKFold
+
+from ..codes import CLIENT_CODES, FOUR_CLASS, PRACTITIONER_CODES
+from ..errors import UsageError
+from ..model.coder import Coder, main_code, utterance_rows
+from ..records import CLIENT, PRACTITIONER, Session, Turn
+from ..train.annomi import (
+    CLIENT_CLASS,
+    annomi_examples,
+    annomi_sessions,
+    annomi_turn_examples,
+    caption_copy,
+)
+from ..train.examples import single_utterance_turns
+from ..train.fit import TrainingData, splitter, train_coder
+from .metrics import reliability, utterance_report
+
+
+def _subtype(turn: Turn, probs: pd.DataFrame | None, pair: tuple[str, str]) -> str | None:
+    """Which of a pair of codes (OQ/CQ, SR/CR) the machine gives a turn: present codes, then probabilities."""
+    a, b = pair
+    if turn.meta.get("main_code") in pair:
+        return turn.meta["main_code"]
+    codes = [u.code for u in turn.utterances]
+    if a in codes and b not in codes:
+        return a
+    if b in codes and a not in codes:
+        return b
+    if probs is None:
+        return None
+    rows = [u.meta.get("_row") for u in turn.utterances if u.meta.get("_row") is not None]
+    if not rows:
+        return None
+    sub = probs.loc[rows, [a, b]].sum()
+    return a if sub[a] >= sub[b] else b
+
+
+def annomi_turn_tasks(sessions: Sequence[Session], probs: pd.DataFrame | None = None) -> dict:
+    """The AnnoMI turn-level tasks from coded sessions that carry AnnoMI labels in ``turn.meta``."""
+    t_true, t_pred, c_true, c_pred = [], [], [], []
+    q_true, q_pred, r_true, r_pred = [], [], [], []
+    for s in sessions:
+        for turn in s.turns:
+            mc = main_code(turn)
+            if turn.role == PRACTITIONER and turn.meta.get("main") not in (None, "n/a"):
+                t_true.append(turn.meta["main"])
+                t_pred.append(FOUR_CLASS.get(mc, "other"))
+                if turn.meta["main"] == "question" and turn.meta.get("question_subtype"):
+                    q_true.append({"open": "OQ", "closed": "CQ"}[turn.meta["question_subtype"]])
+                    q_pred.append(_subtype(turn, probs, ("OQ", "CQ")))
+                if turn.meta["main"] == "reflection" and turn.meta.get("reflection_subtype"):
+                    r_true.append({"simple": "SR", "complex": "CR"}[turn.meta["reflection_subtype"]])
+                    r_pred.append(_subtype(turn, probs, ("SR", "CR")))
+            elif turn.role == CLIENT and turn.meta.get("client_talk") not in (None, "n/a"):
+                c_true.append(turn.meta["client_talk"])
+                c_pred.append(CLIENT_CLASS.get(mc, "neutral"))
+    out: dict[str, Any] = {
+        "therapist_4class": utterance_report(t_true, t_pred, ["question", "reflection", "therapist_input", "other"]),
+        "client_3class": utterance_report(c_true, c_pred, ["change", "neutral", "sustain"]),
+    }
+    if q_true:
+        out["open_vs_closed_accuracy"] = round(float(np.mean([a == b for a, b in zip(q_true, q_pred)])), 3)
+        out["open_vs_closed_n"] = len(q_true)
+    if r_true:
+        out["simple_vs_complex_accuracy"] = round(float(np.mean([a == b for a, b in zip(r_true, r_pred)])), 3)
+        out["simple_vs_complex_n"] = len(r_true)
+    return out
+
+
+def code_with_probs(coder: Coder, sessions: Sequence[Session]) -> pd.DataFrame:
+    """Code sessions in place and return the probability table (rows referenced by ``utt.meta['_row']``)."""
+    from ..segment import segment
+
+    segment([s for s in sessions if any(not t.utterances for t in s.turns)])
+    probs = coder.code_segmented(sessions)
+    _, refs = utterance_rows(sessions)
+    for k, u in enumerate(refs):
+        u.meta["_row"] = k
+    return pd.DataFrame(probs, columns=list(PRACTITIONER_CODES + CLIENT_CODES))
+
+
+def _shift_rows(sessions: Sequence[Session], probs: pd.DataFrame, offset: int) -> int:
+    """Move one fold's probability rows (and the utterances' references to them) after ``offset``."""
+    for u in (u for s in sessions for _, u in s.utterances()):
+        if "_row" in u.meta:
+            u.meta["_row"] += offset
+    probs.index = probs.index + offset
+    return offset + len(probs)
+
+
+def cross_validate_annomi(
+    turns: pd.DataFrame,
+    make_examples: Callable[[pd.DataFrame], pd.DataFrame],
+    extra_examples: pd.DataFrame | None = None,
+    folds: int = 5,
+    train_kwargs: dict | None = None,
+    progress: Callable[[str], None] | None = None,
+    use_turn_models: bool = True,
+    unpunctuated: bool = False,
+) -> tuple[dict, list[Session], pd.DataFrame]:
+    """Grouped (by video) k-fold CV on AnnoMI turns; returns (report, out-of-fold coded sessions, probs).
+
+    ``make_examples`` turns the training fold's turns into utterance examples. Every session in the
+    returned list was coded by a model that never saw its video.
+    """
+    sessions = annomi_sessions(turns)
+    groups = np.array([s.meta.get("video_url") or s.id for s in sessions])
+    coded: list[Session] = []
+    prob_tables = []
+    cal_rows: list[tuple[int, int, str]] = []  # (fold, probability row, human code) for calibration
+    bare_coded: list[Session] = []
+    bare_tables = []
+    bare_offset = 0
+    offset = 0
+    utt_true, utt_pred, utt_conf = [], [], []
+    for k, (train_idx, test_idx) in enumerate(GroupKFold(n_splits=folds).split(sessions, groups=groups)):
+        train_ids = {sessions[i].id for i in train_idx}
+        train_turns = turns[turns["transcript_id"].astype(str).isin(train_ids)]
+        examples = make_examples(train_turns)
+        turn_examples = annomi_turn_examples(train_turns) if use_turn_models else None
+        if extra_examples is not None and len(extra_examples):
+            examples = pd.concat([examples, extra_examples], ignore_index=True)
+            if turn_examples is not None:
+                turn_examples = pd.concat([turn_examples, single_utterance_turns(extra_examples)], ignore_index=True)
+        coder = train_coder(examples, turn_examples, **(train_kwargs or {}))
+        test = [sessions[i] for i in test_idx]
+        probs = code_with_probs(coder, test)
+        if unpunctuated:
+            bare = [caption_copy(s) for s in test]
+            bare_probs = code_with_probs(coder, bare)
+            bare_coded.extend(bare)
+            bare_offset = _shift_rows(bare, bare_probs, bare_offset)
+            bare_tables.append(bare_probs)
+        # Utterance-level agreement where AnnoMI's turn labels give an utterance a code.
+        test_turns = turns[turns["transcript_id"].astype(str).isin({s.id for s in test})]
+        gold = make_examples(test_turns)
+        pred_lookup = {(s.id, t.id, j): u for s in test for t in s.turns for j, u in enumerate(t.utterances)}
+        for row in gold.itertuples():
+            u = pred_lookup.get((row.session_id, row.turn_id, row.position))
+            if u is not None and row.code and isinstance(row.code, str) and u.code:
+                utt_true.append(row.code)
+                utt_pred.append(u.code)
+                utt_conf.append(u.confidence)
+                cal_rows.append((k, u.meta["_row"] + offset, row.code))
+        offset = _shift_rows(test, probs, offset)
+        prob_tables.append(probs)
+        coded.extend(test)
+        if progress:
+            progress(f"fold {k + 1}/{folds}: trained on {len(examples)} examples, coded {len(test)} sessions")
+    probs = pd.concat(prob_tables) if prob_tables else pd.DataFrame()
+    order = {s.id: i for i, s in enumerate(sessions)}
+    coded.sort(key=lambda s: order[s.id])
+    report = annomi_turn_tasks(coded, probs)
+    report["utterance_level"] = utterance_report(utt_true, utt_pred)
+    report["reliability_before_temperature"] = reliability(utt_conf, [a == b for a, b in zip(utt_true, utt_pred)])
+    report.update(_calibrate(probs, cal_rows, folds))
+    if unpunctuated:
+        report["unpunctuated"] = annomi_turn_tasks(bare_coded, pd.concat(bare_tables))
+    report["folds"] = folds
+    report["n_sessions"] = len(sessions)
+    report["n_groups"] = len(set(groups))
+    return report, coded, probs
+
+
+def _calibrate(probs: pd.DataFrame, cal_rows: list[tuple[int, int, str]], folds: int) -> dict:
+    """Output temperature from out-of-fold codes, and an honest reliability figure for it.
+
+    Each fold's confidences are re-scaled with a temperature fitted on the other folds only, so the
+    reported ECE never sees the data its temperature was fitted on; ``output_temperature`` (fitted on all
+    folds) is what the shipped model uses.
+    """
+    from ..model.coder import fit_temperature, temper
+
+    if not cal_rows:
+        return {}
+    labels = list(PRACTITIONER_CODES + CLIENT_CODES)
+    table = probs.to_numpy()
+    groups = {"practitioner": [labels.index(c) for c in PRACTITIONER_CODES],
+              "client": [labels.index(c) for c in CLIENT_CODES]}
+    fold = np.array([f for f, _, _ in cal_rows])
+    rows = np.array([r for _, r, _ in cal_rows])
+    gold = [c for _, _, c in cal_rows]
+    blocks, truth = [], []
+    for r, code in zip(rows, gold):
+        cols = groups["client"] if code in CLIENT_CODES else groups["practitioner"]
+        block = table[r, cols]
+        blocks.append(block / block.sum())
+        truth.append(cols.index(labels.index(code)))
+    width = max(len(b) for b in blocks)
+    P = np.full((len(blocks), width), 1e-12)
+    for i, b in enumerate(blocks):
+        P[i, : len(b)] = b
+    T = np.array(truth)
+    conf, correct = [], []
+    for k in range(folds):
+        test = fold == k
+        if not test.any() or test.all():
+            continue
+        t = fit_temperature(P[~test], T[~test])
+        q = temper(P[test], t)
+        conf.extend(q.max(axis=1))
+        correct.extend(q.argmax(axis=1) == T[test])
+    return {"output_temperature": fit_temperature(P, T), "reliability": reliability(conf, correct)}
+
+
+def cross_validate_examples(examples: pd.DataFrame, folds: int = 5, extra_examples: pd.DataFrame | None = None,
+                            train_kwargs: dict | None = None) -> dict:
+    """Grouped k-fold CV on utterance examples; per-code report of out-of-fold predictions."""
+    data = examples[examples["code"].notna() & (examples["code"] != "")].reset_index(drop=True)
+    groups = data["group"].to_numpy()
+    pred = np.empty(len(data), dtype=object)
+    conf = np.zeros(len(data))
+    for train_idx, test_idx in GroupKFold(n_splits=folds).split(data, groups=groups):
+        train = data.iloc[train_idx]
+        if extra_examples is not None and len(extra_examples):
+            train = pd.concat([train, extra_examples], ignore_index=True)
+        coder = train_coder(train, **(train_kwargs or {}))
+        codes, c, _ = coder.predict_frame(data.iloc[test_idx])
+        pred[test_idx] = codes
+        conf[test_idx] = c
+    report = utterance_report(data["code"], pred)
+    report["reliability"] = reliability(conf, data["code"].to_numpy() == pred)
+    report["folds"] = folds
+    return report
+
+
+def annomi_cross_validation(data: TrainingData, folds: int = 5, unpunctuated: bool = True,
+                            train_kwargs: dict | None = None,
+                            progress: Callable[[str], None] | None = None) -> dict:
+    """The AnnoMI turn-level tasks by grouped CV; non-AnnoMI examples join every training fold."""
+    if data.annomi_turns is None:
+        raise UsageError("AnnoMI-layout data is needed for the AnnoMI turn-level tasks")
+    split = splitter()
+    extra = data.examples[data.examples["source"] != "annomi"]
+    report, _, _ = cross_validate_annomi(data.annomi_turns, lambda t: annomi_examples(t, split), extra,
+                                         folds=folds, train_kwargs=train_kwargs, progress=progress,
+                                         unpunctuated=unpunctuated)
+    return report
+
+
+def training_metrics(data: TrainingData, folds: int, C: float = 1.0,
+                     progress: Callable[[str], None] | None = None) -> dict:
+    """Cross-validated figures for a model card: AnnoMI turn tasks (when AnnoMI is in the data) and the
+    held-out folds of the other examples (team corpus or coded tables), both grouped."""
+    say = progress or (lambda msg: None)
+    metrics: dict = {"folds": folds}
+    if data.annomi_turns is not None:
+        metrics["annomi_cv"] = annomi_cross_validation(data, folds, train_kwargs={"C": C}, progress=say)
+        say(f"AnnoMI CV: therapist 4-class macro-F1 {metrics['annomi_cv']['therapist_4class']['macro_f1']}, "
+            f"client macro-F1 {metrics['annomi_cv']['client_3class']['macro_f1']}")
+    others = data.examples[data.examples["source"] != "annomi"]
+    if len(others):
+        annomi_part = data.examples[data.examples["source"] == "annomi"]
+        metrics["team_corpus_cv"] = cross_validate_examples(others, folds=folds, extra_examples=annomi_part,
+                                                            train_kwargs={"C": C})
+        say(f"held-out {others['source'].iloc[0]} examples: macro-F1 {metrics['team_corpus_cv']['macro_f1']}")
+    return metrics

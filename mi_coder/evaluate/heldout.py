@@ -1,0 +1,85 @@
+"""Coding held-out files and comparing with their human codes; a plain-text summary of any evaluation report."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any, Sequence
+
+from ..io.delimited import _header
+from ..model.coder import Coder
+from ..train.annomi import annomi_sessions, is_annomi_layout, load_annomi_turns
+from .agreement import read_coded, session_score_agreement
+from .crossval import annomi_turn_tasks, code_with_probs
+from .metrics import reliability, utterance_report
+
+
+def heldout_report(coder: Coder, paths: Sequence, options=None) -> dict:  # type: ignore[no-untyped-def]
+    """Code held-out files and compare with their human codes (AnnoMI layout or coded tables)."""
+    report: dict[str, Any] = {}
+    for path in paths:
+        if is_annomi_layout(_header(Path(path))):
+            turns = load_annomi_turns(path)
+            sessions = annomi_sessions(turns)
+            probs = code_with_probs(coder, sessions)
+            report[str(path)] = annomi_turn_tasks(sessions, probs)
+        else:
+            human = read_coded(path, options)
+            machine = read_coded(path, options)
+            coder.code(machine)
+            pairs = [(h.code, m.code) for hs, ms in zip(human, machine)
+                     for (_, h), (_, m) in zip(hs.utterances(), ms.utterances()) if h.code and m.code]
+            rep = utterance_report([p[0] for p in pairs], [p[1] for p in pairs])
+            conf = [m.confidence or 0.0 for hs, ms in zip(human, machine)
+                    for (_, h), (_, m) in zip(hs.utterances(), ms.utterances()) if h.code and m.code]
+            rep["reliability"] = reliability(conf, [a == b for a, b in pairs])
+            rep["session_scores"] = session_score_agreement(human, machine)
+            report[str(path)] = rep
+    return {"heldout": report}
+
+
+def format_report(report: dict) -> str:
+    """A plain-text summary of an evaluation report (the JSON holds everything)."""
+    lines: list[str] = []
+
+    def per_code(rep: dict, indent: str = "  ") -> None:
+        lines.append(f"{indent}{'code':<16}{'prec':>6}{'rec':>6}{'F1':>6}{'n':>7}")
+        for code, m in rep["per_code"].items():
+            if m["support"]:
+                lines.append(f"{indent}{code:<16}{m['precision']:>6.2f}{m['recall']:>6.2f}{m['f1']:>6.2f}{m['support']:>7}")
+        lines.append(f"{indent}macro-F1 {rep['macro_f1']}  accuracy {rep['accuracy']}  kappa {rep['kappa']}  (n={rep['n']})")
+
+    def tasks(rep: dict) -> None:
+        lines.append("therapist 4-class turn task:")
+        per_code(rep["therapist_4class"])
+        lines.append("client change/neutral/sustain turn task:")
+        per_code(rep["client_3class"])
+        if "open_vs_closed_accuracy" in rep:
+            lines.append(f"open vs closed on question turns: accuracy {rep['open_vs_closed_accuracy']} "
+                         f"(n={rep['open_vs_closed_n']})")
+        if "simple_vs_complex_accuracy" in rep:
+            lines.append(f"simple vs complex on reflection turns: accuracy {rep['simple_vs_complex_accuracy']} "
+                         f"(n={rep['simple_vs_complex_n']})")
+
+    if "annomi_cv" in report:
+        r = report["annomi_cv"]
+        lines.append(f"AnnoMI {r['folds']}-fold cross-validation grouped by video ({r['n_sessions']} sessions, "
+                     f"{r['n_groups']} videos)")
+        tasks(r)
+        lines.append("utterance level (labels derived from turn labels):")
+        per_code(r["utterance_level"])
+        lines.append(f"confidence calibration: ECE {r['reliability']['ece']}")
+    for path, rep in report.get("heldout", {}).items():
+        lines.append(f"held-out {path}:")
+        if "therapist_4class" in rep:
+            tasks(rep)
+        else:
+            per_code(rep)
+    if "agreement" in report:
+        a = report["agreement"]
+        lines.append(f"agreement of {a['first']} and {a['second']} on {a['n_utterances']} utterances:")
+        per_code(a["overall"])
+        lines.append("  per-code kappa: " + ", ".join(f"{c} {v['kappa']}" for c, v in a["per_code_kappa"].items()))
+        lines.append("  session scores (ICC(2,1), Pearson r):")
+        for score, v in a["session_scores"].items():
+            lines.append(f"    {score:<18} ICC {v['icc']}  r {v['pearson_r']}  (n={v['n_sessions']})")
+    return "\n".join(lines)

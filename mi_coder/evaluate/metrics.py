@@ -1,0 +1,98 @@
+"""Agreement and accuracy measures: per-code P/R/F1 with kappa and confusion, calibration, ICC, AUC, bootstrap intervals."""
+
+from __future__ import annotations
+
+from typing import Callable, Sequence
+
+import numpy as np
+from sklearn.metrics import (
+    cohen_kappa_score,
+    confusion_matrix,
+    precision_recall_fscore_support,
+)
+
+
+def utterance_report(y_true: Sequence[str], y_pred: Sequence[str], labels: Sequence[str] | None = None) -> dict:
+    """Per-code precision, recall, F1 and support; macro-F1; Cohen's kappa; confusion matrix."""
+    y_true = list(y_true)
+    y_pred = list(y_pred)
+    labels = list(labels) if labels is not None else sorted(set(y_true) | set(y_pred))
+    p, r, f, s = precision_recall_fscore_support(y_true, y_pred, labels=labels, zero_division=0)
+    present = [k for k, lab in enumerate(labels) if s[k] > 0]
+    return {
+        "n": len(y_true),
+        "per_code": {lab: {"precision": round(float(p[k]), 3), "recall": round(float(r[k]), 3),
+                           "f1": round(float(f[k]), 3), "support": int(s[k])} for k, lab in enumerate(labels)},
+        "macro_f1": round(float(np.mean([f[k] for k in present])), 3) if present else None,
+        "accuracy": round(float(np.mean(np.array(y_true) == np.array(y_pred))), 3) if y_true else None,
+        "kappa": round(float(cohen_kappa_score(y_true, y_pred)), 3) if len(set(y_true) | set(y_pred)) > 1 else None,
+        "labels": labels,
+        "confusion": confusion_matrix(y_true, y_pred, labels=labels).tolist(),
+    }
+
+
+def reliability(confidence: Sequence[float], correct: Sequence[bool], bins: int = 10) -> dict:
+    """Expected calibration error and accuracy by confidence bin (a reliability diagram as numbers)."""
+    conf = np.asarray(confidence, dtype=float)
+    ok = np.asarray(correct, dtype=float)
+    edges = np.linspace(0, 1, bins + 1)
+    table = []
+    ece = 0.0
+    for lo, hi in zip(edges[:-1], edges[1:]):
+        m = (conf > lo) & (conf <= hi) if lo > 0 else (conf >= lo) & (conf <= hi)
+        if m.sum() == 0:
+            continue
+        gap = abs(conf[m].mean() - ok[m].mean())
+        ece += m.mean() * gap
+        table.append({"bin": f"{lo:.1f}-{hi:.1f}", "n": int(m.sum()), "mean_confidence": round(float(conf[m].mean()), 3),
+                      "accuracy": round(float(ok[m].mean()), 3)})
+    return {"ece": round(float(ece), 4), "bins": table}
+
+
+def icc_2_1(a: Sequence[float], b: Sequence[float]) -> float | None:
+    """ICC(2,1): two-way random effects, absolute agreement, single rater (Shrout & Fleiss)."""
+    x = np.column_stack([np.asarray(a, float), np.asarray(b, float)])
+    x = x[~np.isnan(x).any(axis=1)]
+    n, k = x.shape
+    if n < 3:
+        return None
+    grand = x.mean()
+    msr = k * ((x.mean(axis=1) - grand) ** 2).sum() / (n - 1)
+    msc = n * ((x.mean(axis=0) - grand) ** 2).sum() / (k - 1)
+    sse = ((x - x.mean(axis=1, keepdims=True) - x.mean(axis=0, keepdims=True) + grand) ** 2).sum()
+    mse = sse / ((n - 1) * (k - 1))
+    den = msr + (k - 1) * mse + k * (msc - mse) / n
+    return None if den == 0 else float((msr - mse) / den)
+
+
+def _auc(y: np.ndarray, v: np.ndarray) -> float:
+    from sklearn.metrics import roc_auc_score
+
+    return float(roc_auc_score(y, v))
+
+
+def _pearson(a: np.ndarray, b: np.ndarray) -> float:
+    with np.errstate(all="ignore"):  # a resample with no spread has no correlation: nan, dropped
+        return float(np.corrcoef(a, b)[0, 1])
+
+
+def bootstrap(stat: Callable[[np.ndarray, np.ndarray], float], a: np.ndarray, b: np.ndarray,
+              strata: np.ndarray | None = None, n: int = 2000, level: float = 0.95,
+              seed: int = 0) -> tuple[float, float]:
+    """Percentile bootstrap interval of ``stat(a, b)``, resampling sessions (within ``strata`` if given,
+    so every resample keeps the number of high- and low-quality sessions). Seeded: the same data give the
+    same interval."""
+    rng = np.random.default_rng(seed)
+    groups = [np.flatnonzero(strata == g) for g in np.unique(strata)] if strata is not None else [np.arange(len(a))]
+    values = []
+    for _ in range(n):
+        idx = np.concatenate([rng.choice(g, size=len(g), replace=True) for g in groups])
+        value = stat(a[idx], b[idx])
+        if np.isfinite(value):
+            values.append(value)
+    lo, hi = np.quantile(values, [(1 - level) / 2, (1 + level) / 2])
+    return float(lo), float(hi)
+
+
+def _interval(bounds: tuple[float, float]) -> str:
+    return f"{bounds[0]:.2f}-{bounds[1]:.2f}"

@@ -1,0 +1,129 @@
+"""Tables of turns or utterances: CSV/TSV, one or many sessions, column names by alias."""
+
+from __future__ import annotations
+
+import csv
+import io
+import re
+import warnings
+from pathlib import Path
+from typing import Any, Iterable, Sequence
+
+from ..errors import InputError
+from .base import COLUMN_ALIASES, Piece, ReadOptions, decode_bytes, parse_time
+
+
+def _norm(name: str) -> str:
+    return re.sub(r"[\s\-.]+", "_", str(name).strip().lower())
+
+
+def resolve_columns(columns: Sequence[str], overrides: dict[str, str], path: str) -> dict[str, str]:
+    """Map roles (session, speaker, role, text, turn, utterance, start, end) to the table's column names."""
+    by_norm = {_norm(c): c for c in columns}
+    out: dict[str, str] = {}
+    for role, name in overrides.items():
+        if name not in columns:
+            raise InputError(path, f"no column {name!r} (columns: {', '.join(map(str, columns))})")
+        out[role] = name
+    for role, aliases in COLUMN_ALIASES.items():
+        if role in out:
+            continue
+        taken = set(out.values())
+        for alias in aliases:
+            if alias in by_norm and by_norm[alias] not in taken:
+                out[role] = by_norm[alias]
+                break
+    # utterance_id is a turn id alias (AnnoMI numbers its turns so); it is an utterance id only
+    # when a separate turn id column exists.
+    if out.get("utterance") and out.get("turn") == out.get("utterance"):
+        del out["utterance"]
+    if "role" in out and out["role"] == out.get("speaker"):
+        del out["role"]
+    if "text" not in out:
+        raise InputError(
+            path,
+            f"no text column (looked for {', '.join(COLUMN_ALIASES['text'])}); name it with --text-col",
+        )
+    if "speaker" not in out:
+        raise InputError(
+            path,
+            f"no speaker column (looked for {', '.join(COLUMN_ALIASES['speaker'][:4])}, ...); "
+            "name it with --speaker-col",
+        )
+    return out
+
+
+def pieces_from_records(records: Iterable[dict[str, Any]], cols: dict[str, str], path: str) -> list[Piece]:
+    """Rows of a table (dicts) to pieces, keeping every other column in ``meta``."""
+    pieces: list[Piece] = []
+    used = set(cols.values())
+    n_empty = 0
+    for row in records:
+        text = _cell(row.get(cols["text"]))
+        if not text:
+            n_empty += 1
+            continue
+        speaker = _cell(row.get(cols["speaker"])) or "unknown"
+        meta = {c: v for c, v in row.items() if c not in used}
+        if "role" in cols:
+            meta["_role"] = _cell(row.get(cols["role"]))
+        pieces.append(
+            Piece(
+                speaker=speaker,
+                text=text,
+                start=parse_time(row.get(cols["start"])) if "start" in cols else None,
+                end=parse_time(row.get(cols["end"])) if "end" in cols else None,
+                turn_key=_cell(row.get(cols["turn"])) if "turn" in cols else None,
+                utt_id=_cell(row.get(cols["utterance"])) if "utterance" in cols else None,
+                session=_cell(row.get(cols["session"])) if "session" in cols else None,
+                meta=meta,
+            )
+        )
+    if n_empty:
+        warnings.warn(f"{path}: skipped {n_empty} row(s) with empty text", stacklevel=3)
+    if not pieces:
+        raise InputError(path, "the table has no rows with text")
+    return pieces
+
+
+def _cell(value: Any) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, float) and value != value:  # NaN
+        return ""
+    text = str(value).strip()
+    if isinstance(value, float) and value.is_integer():
+        text = str(int(value))
+    return text
+
+
+def parse_table(text: str, path: str, fmt: str, options: ReadOptions) -> list[Piece]:
+    """CSV or TSV with one row per turn or per utterance; delimiter sniffed for .csv."""
+    if fmt == "tsv":
+        delimiter = "\t"
+    else:
+        try:
+            delimiter = csv.Sniffer().sniff(text[:20000], delimiters=",;\t|").delimiter
+        except csv.Error:
+            delimiter = ","
+    try:
+        reader = csv.DictReader(io.StringIO(text), delimiter=delimiter, strict=True)
+        rows = list(reader)
+        columns = reader.fieldnames or []
+    except csv.Error as exc:
+        raise InputError(path, f"malformed {fmt.upper()} ({exc})") from exc
+    if not columns:
+        raise InputError(path, "the table has no header row")
+    bad = next((k for k, r in enumerate(rows) if None in r), None)
+    if bad is not None:
+        raise InputError(path, f"row {bad + 2} has more fields than the header")
+    cols = resolve_columns(columns, options.columns, path)
+    return pieces_from_records(rows, cols, path)
+
+
+def _header(path: Path) -> list[str]:
+    raw = path.read_bytes()[:65536]
+    text = decode_bytes(raw, str(path)) if raw.strip() else ""
+    first = text.split("\n", 1)[0]
+    delimiter = "\t" if "\t" in first else ","
+    return next(csv.reader(io.StringIO(first), delimiter=delimiter), [])

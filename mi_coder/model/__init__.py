@@ -1,0 +1,1 @@
+"""The coder model: features, linear models, the coder itself, model folders (store) and model cards."""

@@ -1,0 +1,115 @@
+"""Training examples: one schema (``EXAMPLE_COLUMNS``) for utterance rows with a code, a context and a group.
+
+Sources: AnnoMI-layout tables (``train.annomi``), the team corpus (``data/corpus``) and any coded table
+(session, speaker/role, text, code; one row per utterance), for researchers who train on their own codes.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Iterable, Sequence
+
+import pandas as pd
+
+from ..codes import ALL_CODES, CLIENT_CODES, FOUR_CLASS
+from ..errors import InputError
+from ..io.base import ReadOptions
+from ..io.reader import read_transcript
+from ..model.coder import main_code
+from ..records import CLIENT, PRACTITIONER, Turn, Utterance, other_role_context
+
+EXAMPLE_COLUMNS = ["source", "group", "session_id", "turn_id", "role", "text", "prev_text", "next_text", "position",
+                   "n_in_turn", "code", "weight"]
+
+
+CODE_ALIASES = ("code", "label", "miti_code", "behavior_code", "behaviour_code", "misc_code", "gold")
+
+
+def load_team_corpus(paths: Sequence[str | Path]) -> pd.DataFrame:
+    """The team-written corpus files (``id, setting, code, prev_turn, text, note``) as examples."""
+    frames = []
+    for path in paths:
+        df = pd.read_csv(path, keep_default_na=False, dtype=str)
+        missing = {"id", "code", "prev_turn", "text"} - set(df.columns)
+        if missing:
+            raise InputError(path, f"not a team-corpus file (missing {', '.join(sorted(missing))})")
+        bad = sorted(set(df["code"]) - set(ALL_CODES))
+        if bad:
+            raise InputError(path, f"unknown code(s) {', '.join(bad)}")
+        frames.append(pd.DataFrame({
+            "source": "team", "group": "team:" + df["id"], "session_id": "team:" + df["id"], "turn_id": df["id"],
+            "role": [CLIENT if c in CLIENT_CODES else PRACTITIONER for c in df["code"]],
+            "text": df["text"].str.strip(), "prev_text": df["prev_turn"].str.strip(), "next_text": "", "position": 0,
+            "n_in_turn": 1, "code": df["code"], "weight": 1.0,
+        }))
+    return pd.concat(frames, ignore_index=True)[EXAMPLE_COLUMNS] if frames else pd.DataFrame(columns=EXAMPLE_COLUMNS)
+
+
+def is_team_corpus(columns: Iterable[str]) -> bool:
+    return {"id", "code", "prev_turn", "text"} <= set(columns)
+
+
+def coded_table_examples(path: str | Path, options: ReadOptions | None = None) -> pd.DataFrame:
+    """A coded table (session, speaker/role, text, code; one row per utterance) as examples."""
+    opts = options or ReadOptions()
+    opts = ReadOptions(**{**opts.__dict__, "utterances": "given"})
+    sessions = read_transcript(path, read_options=opts)
+    rows = []
+    for s in sessions:
+        before, after = other_role_context([t.role for t in s.turns], [t.text for t in s.turns])
+        for turn, prev, following in zip(s.turns, before, after):
+            for k, u in enumerate(turn.utterances):
+                code = next((str(u.meta[c]).strip().upper() for c in u.meta if c.lower() in CODE_ALIASES), "")
+                if turn.role not in (PRACTITIONER, CLIENT):
+                    continue
+                if code and code not in ALL_CODES:
+                    raise InputError(path, f"turn {turn.id}: unknown code {code!r} (expected one of {' '.join(ALL_CODES)})")
+                rows.append({
+                    "source": "coded", "group": f"{path}:{s.id}", "session_id": s.id, "turn_id": turn.id,
+                    "role": turn.role, "text": u.text, "prev_text": prev, "next_text": following,
+                    "position": k, "n_in_turn": len(turn.utterances), "code": code or None, "weight": 1.0,
+                })
+    frame = pd.DataFrame(rows, columns=EXAMPLE_COLUMNS)
+    if frame["code"].isna().all():
+        raise InputError(path, f"no code column found (looked for {', '.join(CODE_ALIASES)})")
+    return frame
+
+
+def with_next_text(examples: pd.DataFrame) -> pd.DataFrame:
+    """Fill ``next_text``: the other role's next turn in the session (``records.other_role_context``).
+
+    Rows are utterances or whole turns, a turn's rows together and in session order; a turn's text is its
+    rows' texts joined.
+    """
+    out = examples.copy()
+    out["next_text"] = ""
+    for _, session in examples.groupby("session_id", sort=False):
+        turns = [(role, " ".join(g["text"]), g.index) for (_, role), g in
+                 session.groupby([session["turn_id"], session["role"]], sort=False)]
+        _, after = other_role_context([r for r, _, _ in turns], [t for _, t, _ in turns])
+        for (_, _, index), following in zip(turns, after):
+            out.loc[index, "next_text"] = following
+    return out
+
+
+def single_utterance_turns(examples: pd.DataFrame) -> pd.DataFrame:
+    """Utterance examples that are whole turns (the team corpus), labelled with their class for the turn models."""
+    part = examples[(examples["n_in_turn"] == 1) & examples["code"].notna()]
+    return part.assign(code=[FOUR_CLASS.get(c, c) for c in part["code"]])
+
+
+def coded_turn_examples(examples: pd.DataFrame) -> pd.DataFrame:
+    """Turn examples from utterance-coded sessions: the turn's main code by the fixed priority rule."""
+
+    rows = []
+    for (_, tid), g in examples.groupby(["session_id", "turn_id"], sort=False):
+        first = g.iloc[0]
+        turn = Turn(id=str(tid), speaker="", role=first["role"], text=" ".join(g["text"]),
+                    utterances=[Utterance(str(k), t, 0, 0, code=c) for k, (t, c) in enumerate(zip(g["text"], g["code"]))
+                                if isinstance(c, str) and c])
+        code = main_code(turn)
+        if not code:
+            continue
+        rows.append({**first.to_dict(), "text": turn.text, "position": 0, "n_in_turn": 1,
+                     "code": FOUR_CLASS.get(code, code)})
+    return pd.DataFrame(rows, columns=EXAMPLE_COLUMNS)

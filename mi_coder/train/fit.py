@@ -1,0 +1,222 @@
+"""Fitting a Coder: training data from files, the linear models, and a saved model folder."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Callable, Sequence
+
+import pandas as pd
+
+from ..codes import (
+    ALL_CODES,
+    CLIENT_CODES,
+    PRACTITIONER_CODES,
+    TURN_CLASSES,
+)
+from ..errors import InputError, UsageError
+from ..io.base import ReadOptions
+from ..io.delimited import _header
+from ..model.coder import Coder
+from ..model.features import FeatureSpace, strip_punctuation
+from ..model.linear import LinearModel
+from ..records import CLIENT, PRACTITIONER
+from .annomi import (
+    annomi_examples,
+    annomi_turn_examples,
+    is_annomi_layout,
+    load_annomi_turns,
+)
+from .examples import (
+    coded_table_examples,
+    coded_turn_examples,
+    is_team_corpus,
+    load_team_corpus,
+    single_utterance_turns,
+)
+
+
+def augment_unpunctuated(examples, weight: float = 0.5):  # type: ignore[no-untyped-def]
+    """Add a lower-case, unpunctuated copy of every example (automatic captions look like this)."""
+    import pandas as pd
+
+    copy = examples.copy()
+    copy["text"] = copy["text"].map(strip_punctuation)
+    copy["prev_text"] = copy["prev_text"].map(strip_punctuation)
+    if "next_text" in copy:
+        copy["next_text"] = copy["next_text"].map(strip_punctuation)
+    copy["weight"] = copy["weight"] * weight
+    copy = copy[copy["text"].str.len() > 0]
+    return pd.concat([examples, copy], ignore_index=True)
+
+
+GAP_CODES = ("AF", "SEEK", "EA", "CON")
+
+
+def drop_gap_examples(examples, threshold: float = 0.5, C: float = 1.0):  # type: ignore[no-untyped-def]
+    """Leave out AnnoMI practitioner examples that are probably a code AnnoMI does not label.
+
+    AnnoMI has no AF, SEEK, EA or CON labels, so an affirmation inside a turn it labels "reflection" would
+    teach that affirmations are reflections. A model trained on the team corpus alone (which has those
+    codes) reads every AnnoMI practitioner example; those it gives a gap code with probability of at least
+    ``threshold`` are left out. Returns the examples unchanged when there is no AnnoMI or no team data.
+    """
+    from ..model.estimator import LinearClassifier
+
+    team = examples[(examples["source"] == "team") & (examples["role"] == PRACTITIONER)]
+    annomi = (examples["source"] == "annomi") & (examples["role"] == PRACTITIONER) & examples["code"].notna()
+    if not len(team) or not annomi.any() or not team["code"].isin(GAP_CODES).any():
+        return examples
+    features = FeatureSpace.fit(team["text"].tolist(), team["prev_text"].tolist())
+    model = LinearClassifier(C=C, calibration_folds=0).fit(features.transform_frame(team), team["code"].to_numpy())
+    p = model.predict_proba(features.transform_frame(examples[annomi]))
+    gap = p[:, [list(model.classes_).index(c) for c in GAP_CODES if c in model.classes_]].sum(axis=1)
+    drop = examples.index[annomi][gap >= threshold]
+    return examples.drop(index=drop)
+
+
+def train_coder(examples, turn_examples=None, *, augment: bool = True, C: float = 1.0,  # type: ignore[no-untyped-def]
+                calibration_folds: int = 3, meta: dict | None = None, turn_weight: float = 1.0,
+                output_temperature: float = 1.0) -> Coder:
+    """Fit a Coder on utterance examples (``training_data.EXAMPLE_COLUMNS``) with a known code.
+
+    ``turn_examples`` (whole turns labelled question/reflection/therapist_input/other or CT/ST/FN) add
+    the turn models that choose each turn's main code; without them the main code follows a fixed priority.
+    """
+    import pandas as pd
+
+    from ..errors import UsageError
+    from ..model.estimator import LinearClassifier
+
+    def usable(frame: pd.DataFrame) -> pd.DataFrame:
+        frame = frame[frame["code"].notna() & (frame["code"] != "")]
+        frame = frame.assign(next_text=frame["next_text"].fillna("") if "next_text" in frame else "")
+        return augment_unpunctuated(frame) if augment else frame
+
+    data = usable(drop_gap_examples(examples, C=C))
+    turns = usable(turn_examples) if turn_examples is not None and len(turn_examples) else None
+    plan = [(PRACTITIONER, data, PRACTITIONER_CODES, calibration_folds),
+            (CLIENT, data, CLIENT_CODES, calibration_folds)]
+    if turns is not None:
+        # Turn models choose classes; their confidences are not shown, so no calibration folds.
+        plan += [("practitioner_turn", turns, TURN_CLASSES, 0), ("client_turn", turns, CLIENT_CODES, 0)]
+    parts = []
+    for key, frame, labels, folds in plan:
+        role = PRACTITIONER if key.startswith(PRACTITIONER) else CLIENT
+        part = frame[(frame["role"] == role) & frame["code"].isin(labels)]
+        if part["code"].nunique() < 2:
+            raise UsageError(f"training data has fewer than two labels for the {key} model; cannot train it")
+        parts.append((key, part, folds))
+    every = pd.concat([data, turns]) if turns is not None else data
+    features = FeatureSpace.fit(every["text"].tolist(), every["prev_text"].tolist(), every["next_text"].tolist())
+    models: dict[str, LinearModel] = {}
+    for key, part, folds in parts:
+        X = features.transform_frame(part)
+        estimator = LinearClassifier(C=C, calibration_folds=folds)
+        estimator.fit(X, part["code"].to_numpy(), part["weight"].to_numpy(), groups=part["group"].to_numpy())
+        models[key] = estimator.to_linear_model()
+    return Coder(features, models, meta=meta, turn_weight=turn_weight, output_temperature=output_temperature)
+
+
+@dataclass
+class TrainingData:
+    """Utterance examples, turn examples, AnnoMI turns (for the turn-level tasks) and where each came from."""
+
+    examples: pd.DataFrame
+    turn_examples: pd.DataFrame
+    annomi_turns: pd.DataFrame | None = None
+    sources: list[dict] = field(default_factory=list)
+
+
+def splitter() -> Callable[[str], list[tuple[int, int]]]:
+    from ..segment import build_pipeline, split_text
+
+    nlp = build_pipeline()
+    return lambda text: split_text(text, nlp)
+
+
+def load_training_data(paths: Sequence[str | Path], options: ReadOptions | None = None) -> TrainingData:
+    """Read training files by layout: AnnoMI (turn labels), team corpus, or coded table (utterance codes)."""
+    split = splitter()
+    utt, turns, sources = [], [], []
+    annomi_parts = []
+    for path in map(Path, paths):
+        if not path.exists():
+            raise InputError(path, "no such file")
+        columns = _header(path)
+        if is_annomi_layout(columns):
+            t = load_annomi_turns(path)
+            t["transcript_id"] = t["transcript_id"].astype(str)
+            annomi_parts.append(t)
+            utt.append(annomi_examples(t, split))
+            turns.append(annomi_turn_examples(t))
+            sources.append({"file": path.name, "layout": "AnnoMI", "transcripts": int(t["transcript_id"].nunique()),
+                            "turns": len(t)})
+        elif is_team_corpus(columns):
+            ex = load_team_corpus([path])
+            utt.append(ex)
+            turns.append(single_utterance_turns(ex))
+            sources.append({"file": path.name, "layout": "team corpus", "utterances": len(ex)})
+        else:
+            ex = coded_table_examples(path, options)
+            utt.append(ex)
+            turns.append(coded_turn_examples(ex))
+            sources.append({"file": path.name, "layout": "coded table", "utterances": len(ex),
+                            "sessions": int(ex["session_id"].nunique())})
+    if not utt:
+        raise UsageError("no training files given")
+    annomi = pd.concat(annomi_parts, ignore_index=True) if annomi_parts else None
+    return TrainingData(pd.concat(utt, ignore_index=True), pd.concat(turns, ignore_index=True), annomi, sources)
+
+
+def train_from_files(paths: Sequence[str | Path], out_dir: str | Path, *, name: str | None = None,
+                     version: str = "1.0", metrics: dict | None = None, options: ReadOptions | None = None,
+                     progress: Callable[[str], None] | None = None, C: float = 1.0,
+                     data: TrainingData | None = None) -> Path:
+    """Train a coder on files and save it as a model folder.
+
+    ``metrics`` (for example ``evaluate.crossval.training_metrics``) go into ``meta.json`` and the model
+    card; ``data`` is the already loaded ``load_training_data(paths)``, to avoid reading it twice.
+    """
+    from ..model.store import remember_trusted, save_coder
+
+    say = progress or (lambda msg: None)
+    if data is None:
+        data = load_training_data(paths, options)
+    say(f"training data: {len(data.examples)} utterance examples, {len(data.turn_examples)} turn examples")
+    metrics = dict(metrics or {})
+    temperature = metrics.get("annomi_cv", {}).get("output_temperature", 1.0)
+    coder = train_coder(data.examples, data.turn_examples, C=C, output_temperature=temperature)
+    labelled = data.examples[data.examples["code"].notna()]
+    meta = {
+        "name": name or Path(out_dir).name,
+        "version": version,
+        "description": "MITI 4.2.1 practitioner codes and MISC client codes for utterances of counselling and "
+                       "supervision sessions: word/character n-grams, head and tail words, the other speaker's "
+                       "preceding and next turns, and position features; "
+                       "multinomial logistic regression with temperature-scaled confidences; turn models choose "
+                       "each turn's main code.",
+        "labels": {"practitioner": list(PRACTITIONER_CODES), "client": list(CLIENT_CODES)},
+        "training": {
+            "files": data.sources,
+            "utterance_examples": int(len(labelled)),
+            "examples_per_code": {c: int((labelled["code"] == c).sum()) for c in ALL_CODES},
+            "turn_examples": int(len(data.turn_examples)),
+            "protocol": "AnnoMI turn labels become utterance labels by the rules in mi_coder.training_data "
+                        "(see data/corpus/DATA_CARD.md); every example also trains as a lower-cased, "
+                        "unpunctuated copy at half weight (automatic-caption robustness); classes balanced; "
+                        "confidences temperature-scaled on 3 grouped folds; AnnoMI utterances that a team-corpus "
+                        "model reads as AF/SEEK/EA/CON are left out (AnnoMI does not label those codes); utterance "
+                        "and turn probabilities decoded jointly, then re-scaled by an output temperature fitted "
+                        "on the out-of-fold codes of the AnnoMI cross-validation.",
+            "output_temperature": round(temperature, 3),
+            "C": C,
+        },
+        "metrics": metrics,
+    }
+    if metrics and "command" not in metrics:
+        meta["metrics"]["command"] = ("mi-coder train " + " ".join(Path(p).name for p in paths)
+                                      + f" --out {Path(out_dir).name} --folds {metrics.get('folds', '')}")
+    saved = save_coder(coder, out_dir, meta)
+    remember_trusted(saved / "meta.json")
+    return saved
