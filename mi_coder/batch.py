@@ -40,6 +40,7 @@ class BatchSummary:
     utterances: int = 0
     seconds: float = 0.0
     errors: list[tuple[str, str]] = field(default_factory=list)
+    warnings: list[tuple[str, str]] = field(default_factory=list)  # (file, message), also in warnings.csv
 
 
 def expand_inputs(inputs: Sequence[str]) -> list[Path]:
@@ -65,8 +66,9 @@ def expand_inputs(inputs: Sequence[str]) -> list[Path]:
     return unique
 
 
-def part_key(path: Path, options: ReadOptions, model_id: str) -> str:
-    """Content hash of a file plus everything that changes its result."""
+def part_key(path: Path, options: ReadOptions, model_id: str, thresholds: dict | None = None) -> str:
+    """Content hash of a file plus everything that changes its result: reading options, model, score
+    thresholds (they set the bands), mi-coder version and part format."""
     from ._version import __version__
 
     h = hashlib.sha256()
@@ -74,7 +76,7 @@ def part_key(path: Path, options: ReadOptions, model_id: str) -> str:
         for block in iter(lambda: f.read(1 << 20), b""):
             h.update(block)
     h.update(json.dumps({"options": asdict(options), "model": model_id, "version": __version__,
-                         "format": PART_FORMAT}, sort_keys=True).encode())
+                         "thresholds": thresholds, "format": PART_FORMAT}, sort_keys=True).encode())
     return h.hexdigest()
 
 
@@ -154,18 +156,17 @@ def _run_local(todo: list[tuple[Path, str]], jobs: int, args: tuple, on_result: 
         for path, key in todo:
             on_result(key, code_file(str(path), *args))
         return
-    from concurrent.futures import ProcessPoolExecutor, as_completed
+    from joblib import Parallel, delayed
 
-    pool = ProcessPoolExecutor(max_workers=jobs)
-    try:
-        futures = {pool.submit(code_file, str(path), *args): key for path, key in todo}
-        for future in as_completed(futures):
-            on_result(futures[future], future.result())
-    except BaseException:
-        # Ctrl-C or a crash: drop queued files at once; finished parts stay for the next run.
-        pool.shutdown(wait=False, cancel_futures=True)
-        raise
-    pool.shutdown()
+    # joblib's loky workers are reused across files (each loads the model once, ``_coder``); results come
+    # back as they finish. Ctrl-C or a crash stops the workers; finished parts stay for the next run.
+    with Parallel(n_jobs=jobs, return_as="generator_unordered") as parallel:
+        for key, result in parallel(delayed(_keyed_code_file)(key, str(path), *args) for path, key in todo):
+            on_result(key, result)
+
+
+def _keyed_code_file(key: str, path: str, *args: Any) -> tuple[str, dict]:
+    return key, code_file(path, *args)
 
 
 def _run_dask(todo: list[tuple[Path, str]], args: tuple, on_result: Callable[[str, dict], None],
@@ -194,9 +195,11 @@ def run_batch(inputs: Sequence[str], out_dir: str | Path, *, options: ReadOption
     """Code and score every transcript in ``inputs``; write the tables and ``errors.csv`` to ``out_dir``."""
     from .io.writer import write_tables
     from .model.store import default_model_dir, sha256, verify
+    from .scoring import load_thresholds
 
     started = time.time()
     options = options or ReadOptions()
+    thresholds = thresholds or load_thresholds()  # the defaults, spelled out, so both key the same parts
     paths = expand_inputs(inputs)
     if not paths:
         raise UsageError(f"no transcript files found in {' '.join(inputs)}")
@@ -212,7 +215,7 @@ def run_batch(inputs: Sequence[str], out_dir: str | Path, *, options: ReadOption
     errors: dict[str, str] = {}
     for path in paths:
         try:
-            key = part_key(path, options, model_id)
+            key = part_key(path, options, model_id, thresholds)
         except OSError as exc:
             errors[str(path)] = f"cannot be read ({exc.strerror or exc})"
             keys.append(None)
@@ -247,6 +250,9 @@ def run_batch(inputs: Sequence[str], out_dir: str | Path, *, options: ReadOption
     summary.failed = len(summary.errors)
     summary.sessions = len(frames["sessions"])
     summary.utterances = len(frames["utterances"])
+    summary.warnings = list(frames["warnings"].itertuples(index=False, name=None))
+    if not summary.warnings:
+        del frames["warnings"]
     write_tables(frames, out, output_format)
     summary.seconds = time.time() - started
     return summary
@@ -260,6 +266,7 @@ def assemble(paths: Sequence[Path], keys: Sequence[str | None], parts: Path, err
     from .io.writer import SESSION_COLUMNS, TURN_COLUMNS, UTTERANCE_COLUMNS, _frame
 
     rows: dict[str, list] = {"utterances": [], "turns": [], "sessions": []}
+    warned: list[tuple[str, str]] = []
     seen: set[str] = set()
     for path, key in zip(paths, keys):
         if key is None:
@@ -272,6 +279,7 @@ def assemble(paths: Sequence[Path], keys: Sequence[str | None], parts: Path, err
             errors[str(path)] = "not coded (the run was interrupted); run the same command again"
             continue
         data = json.loads(part.read_text())
+        warned.extend((str(path), w) for w in data.get("warnings", []))
         rename = {}
         for s in data["sessions"]:
             sid = s["session_id"]
@@ -292,6 +300,7 @@ def assemble(paths: Sequence[Path], keys: Sequence[str | None], parts: Path, err
         "utterances": pd.DataFrame(rows["utterances"], columns=UTTERANCE_COLUMNS),
         "turns": pd.DataFrame(rows["turns"], columns=TURN_COLUMNS),
         "sessions": _frame(rows["sessions"], SESSION_COLUMNS),
+        "warnings": pd.DataFrame(warned, columns=["file", "warning"]),
         "errors": pd.DataFrame(sorted(errors.items(), key=lambda e: [str(p) for p in paths].index(e[0])
                                       if e[0] in [str(p) for p in paths] else 0), columns=["file", "error"]),
     }
@@ -299,5 +308,6 @@ def assemble(paths: Sequence[Path], keys: Sequence[str | None], parts: Path, err
 
 def iter_lines(summary: BatchSummary) -> Iterable[str]:
     yield (f"{summary.files} file(s): {summary.coded} coded, {summary.skipped} already done, "
-           f"{summary.failed} failed; {summary.sessions} session(s), {summary.utterances} utterance(s) "
+           f"{summary.failed} failed, {len({f for f, _ in summary.warnings})} with warnings "
+           f"(warnings.csv); {summary.sessions} session(s), {summary.utterances} utterance(s) "
            f"in {summary.seconds:.1f}s")

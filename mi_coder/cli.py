@@ -183,6 +183,9 @@ def cmd_batch(args: argparse.Namespace) -> int:
                         trust=args.trust_model, jobs=args.jobs, scheduler=args.scheduler,
                         dask_local=args.dask_local, output_format=args.output_format,
                         thresholds=load_thresholds(args.thresholds), progress=not args.quiet)
+    for path, message in summary.warnings:
+        where = "" if message.startswith(path) else f"{path}: "
+        print(f"{PROG}: warning: {where}{message}", file=sys.stderr)
     for path, problem in summary.errors:
         print(f"{PROG}: error: {path}: {problem}", file=sys.stderr)
     for line in iter_lines(summary):

@@ -123,3 +123,34 @@ def test_ctrl_c_during_a_run_exits_130_and_the_next_run_resumes(corpus, tmp_path
     done = len(list(parts.glob("*.json")))
     summary = run_batch([str(corpus)], out, jobs=1, progress=False)
     assert summary.skipped == done and summary.coded == 3 + copies - done
+
+
+def test_rerunning_with_new_thresholds_recodes_and_matches_code(corpus, tmp_path):
+    import json
+
+    from mi_coder.scoring import load_thresholds
+
+    out = tmp_path / "out"
+    run_batch([str(corpus)], out, jobs=1, progress=False, thresholds=load_thresholds())
+    strict = tmp_path / "strict.json"
+    strict.write_text(json.dumps({"r_q": {"fair": 50.0, "good": 60.0}}))
+    again = run_batch([str(corpus)], out, jobs=1, progress=False, thresholds=load_thresholds(strict))
+    assert again.coded == 3 and again.skipped == 0  # the thresholds are part of every file's key
+    bands = set(tables(out)["sessions"]["r_q_band"]) - {""}
+    assert bands == {"below"}, bands
+
+
+def test_batch_reports_guessed_roles_per_file_on_stderr_and_in_a_warnings_table(tmp_path, capsys):
+    folder = tmp_path / "in"
+    folder.mkdir()
+    (folder / "anon.txt").write_text(
+        "A: Hi, thanks for coming in. What would you like to talk about today?\n"
+        "B: I guess my drinking. My wife is on me about it.\nA: She's worried, and you're not sure she's right.\n"
+        "B: Yeah. I mean I could cut down, I just don't see the point.\n")
+    shutil.copy(EXAMPLES / "health_session.txt", folder / "labelled.txt")
+    rc = main(["batch", str(folder), "--out", str(tmp_path / "out"), "--quiet"])
+    err = capsys.readouterr().err
+    assert rc == 0
+    assert "warning:" in err and "anon.txt" in err and "1 with warnings" in err
+    warned = pd.read_csv(tmp_path / "out" / "warnings.csv")
+    assert [Path(f).name for f in warned["file"]] == ["anon.txt"]

@@ -24,7 +24,9 @@ TEXTS = ["So you're worried about the test?", "what brings you in today", "I don
 
 @pytest.fixture(scope="module")
 def small_coder():
+    """A coder trained in seconds on 25 team-corpus rows per code: enough to exercise every code path."""
     corpus = load_team_corpus(sorted(glob.glob(str(ROOT / "data" / "corpus" / "team_*.csv"))))
+    corpus = corpus.groupby("code", group_keys=False).head(25).reset_index(drop=True)
     return train_coder(corpus, single_utterance_turns(corpus), calibration_folds=2)
 
 
@@ -133,7 +135,9 @@ def test_head_tokens_find_the_question_form_behind_discourse_markers_with_or_wit
     assert head_tokens(normalize(punctuated)) == head_tokens(normalize(strip_punctuation(punctuated)))
     inverted = head_tokens(normalize("Okay. Outside your mom, is there anyone else who can help?"))
     assert "ax_is_there" in inverted.split()
-    assert "hq_what" not in head_tokens(normalize("You know what you want.")).split()[:1]
+    statement = head_tokens(normalize("You know what you want.")).split()
+    assert statement[0] == "h1_you" and not any(t.startswith("ax_") for t in statement)
+    assert statement == head_tokens(normalize("you know what you want")).split()
 
 
 def test_next_turn_block_changes_features_and_survives_saving():
@@ -162,3 +166,44 @@ def test_featurizing_in_chunks_gives_the_same_probabilities(small_coder, monkeyp
     chunked = small_coder.code_segmented([session])
     assert len(whole) > 3
     np.testing.assert_allclose(whole, chunked)
+
+
+def _saved(small_coder, tmp_path):
+    return save_coder(small_coder, tmp_path / "m", {"name": "t", "version": "0", "labels": {}, "training": {}})
+
+
+def test_trust_skips_the_provenance_check_but_never_the_file_hashes(small_coder, tmp_path, home):
+    folder = _saved(small_coder, tmp_path)
+    meta = json.loads((folder / "meta.json").read_text())
+    meta["artifacts"] = {}
+    (folder / "meta.json").write_text(json.dumps(meta))
+    with np.load(folder / "weights.npz") as npz:
+        arrays = {k: npz[k] for k in npz.files}
+    arrays["practitioner__intercept"] = arrays["practitioner__intercept"] + 5.0  # rewritten weights
+    np.savez(folder / "weights.npz", **arrays)
+    with pytest.raises(ModelError, match="lists no SHA-256 for features.json, weights.npz"):
+        load_coder(folder, trust=True)
+
+
+def test_weights_of_the_wrong_shape_are_a_model_error_on_load(small_coder, tmp_path, home):
+    from mi_coder.model.store import sha256
+
+    folder = _saved(small_coder, tmp_path)
+    with np.load(folder / "weights.npz") as npz:
+        arrays = {k: npz[k] for k in npz.files}
+    arrays["client__coef"] = arrays["client__coef"][:, :-7]
+    np.savez(folder / "weights.npz", **arrays)
+    meta = json.loads((folder / "meta.json").read_text())
+    meta["artifacts"]["weights.npz"] = sha256(folder / "weights.npz")
+    (folder / "meta.json").write_text(json.dumps(meta))
+    with pytest.raises(ModelError, match=r"client weights have shape .* expected"):
+        load_coder(folder, trust=True)
+
+
+def test_the_same_training_gives_the_same_meta_hash(small_coder, tmp_path, home):
+    from mi_coder.model.store import sha256
+
+    first = save_coder(small_coder, tmp_path / "a", {"name": "t", "version": "0", "labels": {}, "training": {}})
+    second = save_coder(small_coder, tmp_path / "b", {"name": "t", "version": "0", "labels": {}, "training": {}})
+    assert sha256(first / "meta.json") == sha256(second / "meta.json")
+    assert (first / "run.json").exists()  # when it was trained is kept, outside the hashed file

@@ -29,6 +29,8 @@ from ..errors import ModelError
 DEFAULT_MODEL = "mi-coder-default"
 FEATURES = "features.json"
 WEIGHTS = "weights.npz"
+RUN_FILE = "run.json"  # informational, never loaded: when and where the model was trained
+LOADED_FILES = (FEATURES, WEIGHTS)
 REQUIRED_META = ("name", "version", "format", "labels", "versions", "artifacts", "training", "models")
 META_FORMAT = 1
 
@@ -124,7 +126,6 @@ def save_coder(coder: Any, out_dir: str | Path, meta: dict) -> Path:
     os.replace(tmp, out / WEIGHTS)
     full = {
         "format": META_FORMAT,
-        "created": datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ"),
         "versions": versions(),
         **meta,
         "models": models,
@@ -136,6 +137,9 @@ def save_coder(coder: Any, out_dir: str | Path, meta: dict) -> Path:
         raise ModelError(f"model metadata lacks {', '.join(missing)}")
     _atomic_write(out / "meta.json", (json.dumps(full, indent=2) + "\n").encode("utf-8"))
     _atomic_write(out / "MODEL_CARD.md", render_model_card(full).encode("utf-8"))
+    # When and where it was trained is kept out of the hashed meta.json: the same training, the same hash.
+    run = {"created": datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ"), "host": platform.node()}
+    _atomic_write(out / RUN_FILE, (json.dumps(run, indent=2) + "\n").encode("utf-8"))
     return out
 
 
@@ -163,6 +167,11 @@ def verify(model_dir: str | Path, trust: bool = False) -> dict:
     """Check a model folder's integrity and provenance; returns its meta. Raises ModelError."""
     model_dir = Path(model_dir)
     meta = read_meta(model_dir)
+    # Trust may skip the provenance check below, never this one: every file the model loads has a hash.
+    unlisted = [name for name in LOADED_FILES if name not in meta["artifacts"]]
+    if unlisted:
+        raise ModelError(f"{model_dir}: meta.json lists no SHA-256 for {', '.join(unlisted)}; "
+                         "every file a model loads must be listed under 'artifacts'")
     for name, expected in meta["artifacts"].items():
         path = model_dir / name
         if not path.exists():
@@ -179,6 +188,19 @@ def verify(model_dir: str | Path, trust: bool = False) -> dict:
         warnings.warn(f"{model_dir}: trained with mi-coder {trained}, running {__version__}; "
                       "features may differ, retrain if codes look wrong", stacklevel=2)
     return meta
+
+
+def check_shapes(features: Any, models: dict) -> None:
+    """Raise ValueError unless every IDF vector matches its term list and every model matches the feature space."""
+    for block in (features.words, features.chars, features.context, features.head, features.following):
+        if block is not None and block.idf.shape != (len(block.terms),):
+            raise ValueError(f"{block.analyzer} IDF has shape {block.idf.shape}, expected ({len(block.terms)},)")
+    n = features.n_features
+    for key, model in models.items():
+        k = len(model.classes)
+        if model.coef.shape != (k, n) or model.intercept.shape != (k,):
+            raise ValueError(f"{key} weights have shape {model.coef.shape} + {model.intercept.shape}, "
+                             f"expected ({k}, {n}) + ({k},) from features.json")
 
 
 def load_coder(model_dir: str | Path | None = None, *, trust: bool = False) -> Any:
@@ -198,7 +220,8 @@ def load_coder(model_dir: str | Path | None = None, *, trust: bool = False) -> A
         models = {key: LinearModel(np.array(spec["classes"]), arrays[f"{key}__coef"], arrays[f"{key}__intercept"],
                                    float(spec["temperature"])) for key, spec in meta["models"].items()}
         features = FeatureSpace.from_parts(terms, arrays)
-    except (KeyError, ValueError, OSError) as exc:
+        check_shapes(features, models)
+    except (KeyError, ValueError, OSError, TypeError) as exc:
         raise ModelError(f"{model_dir}: model files are incomplete or malformed ({type(exc).__name__}: {exc})") from exc
     decoding = meta.get("decoding", {})
     return Coder(features, models, meta=meta, turn_weight=float(decoding.get("turn_weight", 1.0)),
