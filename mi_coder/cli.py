@@ -28,7 +28,8 @@ EXAMPLES = {
     "report": "example:\n  mi-coder report data/examples/*.txt --out reports/",
     "score": "example:\n  mi-coder score human_coded.csv --out scores/ --thresholds thresholds.json",
     "evaluate": "examples:\n  mi-coder evaluate ../shared/data/annomi/AnnoMI-full.dev.csv --folds 5\n"
-                "  mi-coder evaluate --agreement machine/utterances.csv human.csv",
+                "  mi-coder evaluate --agreement machine/utterances.csv human.csv\n"
+                "  mi-coder evaluate --scheme misc misc_coded_sessions.csv --utterances given",
 }
 
 
@@ -225,7 +226,7 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
         report = {"annomi_cv": annomi_cross_validation(data, args.folds,
                                                        progress=lambda m: print(f"{PROG}: {m}", file=sys.stderr))}
     else:
-        report = heldout_report(_load_coder(args), args.data, _read_options(args))
+        report = heldout_report(_load_coder(args), args.data, _read_options(args), scheme=args.scheme)
     print(format_report(report))
     if args.report:
         Path(args.report).write_text(json.dumps(report, indent=2) + "\n")
@@ -300,6 +301,9 @@ def build_parser() -> argparse.ArgumentParser:
                            help="grouped K-fold cross-validation (trains a model per fold) instead of a held-out test")
             p.add_argument("--agreement", action="store_true",
                            help="compare two coded tables of the same sessions (per-code kappa, ICC of scores)")
+            p.add_argument("--scheme", choices=("miti", "misc"), default="miti",
+                           help="coding scheme of the human codes: miti (MITI 4.2.1 / MISC client codes, default) or "
+                                "misc (MISC 2.5, mapped to MITI 4.2.1 as documented in mi_coder.schemes)")
             p.add_argument("--report", metavar="FILE", help="also write the full report as JSON")
             _add_read_options(p)
     return parser

@@ -11,20 +11,36 @@ from ..records import Session
 from .metrics import icc_2_1, utterance_report
 
 
-def read_coded(path, options=None) -> list[Session]:  # type: ignore[no-untyped-def]
-    """A coded table (one row per utterance, with a code column) as Sessions whose utterances carry the code."""
+def read_coded(path, options=None, scheme: str = "miti") -> list[Session]:  # type: ignore[no-untyped-def]
+    """A coded table (one row per utterance, with a code column) as Sessions whose utterances carry the code.
+
+    ``scheme="misc"``: the codes are MISC 2.5 and are mapped to MITI 4.2.1 (``mi_coder.schemes``); a code
+    the mapping does not know is an InputError naming the file and the code.
+    """
+    from ..errors import InputError
+    from ..schemes import SCHEMES, to_miti
+
     from ..io.base import ReadOptions
     from ..io.reader import read_transcript
     from ..train.examples import CODE_ALIASES
 
+    if scheme not in SCHEMES:
+        raise InputError(path, f"unknown coding scheme {scheme!r} (choose from {', '.join(SCHEMES)})")
     opts = options or ReadOptions()
     opts = ReadOptions(**{**opts.__dict__, "utterances": "given"})
     sessions = read_transcript(path, read_options=opts)
     for s in sessions:
-        for _, u in s.utterances():
+        for turn, u in s.utterances():
             key = next((c for c in u.meta if c.lower() in CODE_ALIASES), None)
             value = str(u.meta.get(key, "") or "").strip().upper() if key else ""
-            u.code = value if value and value != "NAN" else None
+            value = value if value and value != "NAN" else ""
+            if value and scheme != "miti":
+                mapped = to_miti(value, turn.role, scheme)
+                if mapped is None:
+                    raise InputError(path, f"session {s.id}: {value!r} is not a {scheme.upper()} code")
+                u.meta["original_code"] = value
+                value = mapped
+            u.code = value or None
     return sessions
 
 

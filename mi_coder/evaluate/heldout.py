@@ -10,10 +10,11 @@ from ..model.coder import Coder
 from ..train.annomi import annomi_sessions, is_annomi_layout, load_annomi_turns
 from .agreement import read_coded, session_score_agreement
 from .crossval import annomi_turn_tasks, code_with_probs
+from ..schemes import group
 from .metrics import reliability, utterance_report
 
 
-def heldout_report(coder: Coder, paths: Sequence, options=None) -> dict:  # type: ignore[no-untyped-def]
+def heldout_report(coder: Coder, paths: Sequence, options=None, scheme: str = "miti") -> dict:  # type: ignore[no-untyped-def]
     """Code held-out files and compare with their human codes (AnnoMI layout or coded tables)."""
     report: dict[str, Any] = {}
     for path in paths:
@@ -23,18 +24,39 @@ def heldout_report(coder: Coder, paths: Sequence, options=None) -> dict:  # type
             probs = code_with_probs(coder, sessions)
             report[str(path)] = annomi_turn_tasks(sessions, probs)
         else:
-            human = read_coded(path, options)
-            machine = read_coded(path, options)
+            human = read_coded(path, options, scheme)
+            machine = read_coded(path, options, scheme)
             coder.code(machine)
             pairs = [(h.code, m.code) for hs, ms in zip(human, machine)
                      for (_, h), (_, m) in zip(hs.utterances(), ms.utterances()) if h.code and m.code]
             rep = utterance_report([p[0] for p in pairs], [p[1] for p in pairs])
+            rep.update(group_report(pairs))
             conf = [m.confidence or 0.0 for hs, ms in zip(human, machine)
                     for (_, h), (_, m) in zip(hs.utterances(), ms.utterances()) if h.code and m.code]
             rep["reliability"] = reliability(conf, [a == b for a, b in pairs])
             rep["session_scores"] = session_score_agreement(human, machine)
             report[str(path)] = rep
     return {"heldout": report}
+
+
+def group_report(pairs: Sequence[tuple[str, str]]) -> dict:
+    """Group-level agreement (``schemes.GROUPS``) of (human, machine) code pairs, practitioner and client apart,
+    plus the one-vs-rest F1 of the composite targets: any reflection, any question."""
+    from ..codes import CLIENT_CODES
+
+    prac = [(h, m) for h, m in pairs if h not in CLIENT_CODES]
+    client = [(h, m) for h, m in pairs if h in CLIENT_CODES]
+    out: dict[str, Any] = {}
+    if prac:
+        out["practitioner_groups"] = utterance_report([group(h) for h, _ in prac], [group(m) for _, m in prac])
+        for name, members in (("reflection", {"SR", "CR"}), ("question", {"OQ", "CQ"})):
+            tp = sum(h in members and m in members for h, m in prac)
+            fp = sum(h not in members and m in members for h, m in prac)
+            fn = sum(h in members and m not in members for h, m in prac)
+            out[f"{name}_f1"] = round(2 * tp / (2 * tp + fp + fn), 3) if tp + fp + fn else None
+    if client:
+        out["client"] = utterance_report([h for h, _ in client], [m for _, m in client], list(CLIENT_CODES))
+    return out
 
 
 def format_report(report: dict) -> str:
@@ -74,6 +96,12 @@ def format_report(report: dict) -> str:
             tasks(rep)
         else:
             per_code(rep)
+            if "practitioner_groups" in rep:
+                g = rep["practitioner_groups"]
+                lines.append(f"  practitioner code groups: kappa {g['kappa']}, accuracy {g['accuracy']}; "
+                             f"reflection F1 {rep['reflection_f1']}, question F1 {rep['question_f1']}")
+            if "client" in rep:
+                lines.append(f"  client CT/ST/FN: macro-F1 {rep['client']['macro_f1']}, kappa {rep['client']['kappa']}")
     if "agreement" in report:
         a = report["agreement"]
         lines.append(f"agreement of {a['first']} and {a['second']} on {a['n_utterances']} utterances:")

@@ -1,0 +1,64 @@
+"""Other coding schemes mapped onto mi-coder's codes (MITI 4.2.1 practitioner, MISC client), and code groups.
+
+MISC 2.5 is finer than MITI 4.2.1 in some places and draws some boundaries elsewhere. The mapping goes one
+way, **MISC 2.5 -> MITI 4.2.1**, so that MISC-coded data can evaluate (and train) a MITI coder:
+
+=========================  =====  ====================================================================
+MISC 2.5                   MITI   why
+=========================  =====  ====================================================================
+OQ, CQ, SR, CR             same
+RF reframe                 CR     MITI codes a reframe as a complex reflection
+AF affirm                  AF     MISC's AF is broader ("I'm glad you're here" is AF in MISC, not in
+                                  MITI): such items count against a MITI-faithful coder's AF recall
+EC emphasize control       EA
+GI giving information      GI
+ADP / RCP (with perm.)     PWP    advice / raising concern with permission
+ADW / RCW (without)        PER
+DI direct                  PER    commands aim to change the client without permission
+WA warn, CO confront       CON    MITI's Confront includes warnings and threats
+SU support, FA facilitate  NC     generic support, sympathy and backchannels are not coded in MITI
+FI filler, ST structure    NC     MITI leaves greetings, fillers and session structuring uncoded
+C / S / N (client)         CT / ST / FN
+=========================  =====  ====================================================================
+
+MISC 2.5 has no seeking-collaboration code (a permission request is a question there), so MITI SEEK has no
+MISC source; a machine SEEK on such an item is compared as the question it also is (see ``GROUPS``).
+"""
+
+from __future__ import annotations
+
+MISC_TO_MITI: dict[str, str] = {
+    "OQ": "OQ", "CQ": "CQ", "SR": "SR", "CR": "CR", "RF": "CR", "AF": "AF", "EC": "EA", "GI": "GI",
+    "ADP": "PWP", "RCP": "PWP", "ADW": "PER", "RCW": "PER", "DI": "PER", "WA": "CON", "CO": "CON",
+    "SU": "NC", "FA": "NC", "FI": "NC", "ST": "NC",
+    "C": "CT", "S": "ST", "N": "FN", "CT": "CT", "FN": "FN",
+}
+# "ST" is MISC's structure for practitioners but sustain talk for clients: ``to_miti`` takes the role.
+CLIENT_MISC = {"C": "CT", "S": "ST", "N": "FN", "CT": "CT", "ST": "ST", "FN": "FN"}
+
+SCHEMES = ("miti", "misc")
+
+# Code groups for group-level agreement (one group per utterance).
+GROUPS: dict[str, str] = {
+    "OQ": "question", "CQ": "question", "SR": "reflection", "CR": "reflection", "AF": "affirm",
+    "SEEK": "mi_adherent", "EA": "mi_adherent", "GI": "information", "PWP": "information",
+    "PER": "mi_nonadherent", "CON": "mi_nonadherent", "NC": "other",
+    "CT": "change", "ST": "sustain", "FN": "neutral",
+}
+
+
+def to_miti(code: str, role: str, scheme: str = "misc") -> str | None:
+    """The MITI 4.2.1 (practitioner) or MISC client code for ``code`` of ``scheme``; None when unknown."""
+    code = (code or "").strip().upper()
+    if not code:
+        return None
+    if scheme == "miti":
+        return code
+    if role == "client":
+        return CLIENT_MISC.get(code)
+    return MISC_TO_MITI.get(code)
+
+
+def group(code: str | None) -> str | None:
+    """The code group of a MITI/MISC-client code (``GROUPS``)."""
+    return GROUPS.get(code or "")
