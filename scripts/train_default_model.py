@@ -1,13 +1,16 @@
 """Retrain the shipped default model, evaluate it, and pin its hash.
 
-    python scripts/train_default_model.py            # needs ../shared/data/annomi (the AnnoMI dev split)
+    python scripts/train_default_model.py        # needs ../shared/data (AnnoMI dev split, external dev set)
 
-1. ``mi-coder train`` on AnnoMI-full (dev split) + the team corpus, with 5-fold cross-validation grouped by
-   source video (AnnoMI turn-level tasks, punctuated and unpunctuated) and grouped 5-fold CV on the team
-   corpus; the figures go into meta.json and the model card.
-2. The speed benchmark (benchmarks/bench_code.py) on the new model; its figures join meta.json.
-3. The SHA-256 of the final meta.json is pinned in mi_coder/_trusted.py, so the shipped model loads without
-   --trust-model.
+1. Training data: the AnnoMI dev split **minus the fixed hold-out** (``data/annomi_holdout.json``), the team
+   corpus of coded sessions (``data/corpus/sessions``) and, unless ``--no-line-corpus``, the older corpus of
+   single lines (``data/corpus/team_*.csv``).
+2. Cross-validation, 5 folds: AnnoMI grouped by source video (turn tasks, punctuated and unpunctuated,
+   session level: R:Q Spearman, reflections in low-quality sessions, fidelity AUC), and the team sessions
+   grouped by session (per-code figures).
+3. The final model on all of it; then, once, the AnnoMI hold-out and the external dev set (MISC 2.5 codes
+   mapped to MITI; evaluation only, never trained or tuned on).
+4. The speed benchmark; the SHA-256 of the final meta.json is pinned in mi_coder/model/_trusted.py.
 """
 
 from __future__ import annotations
@@ -23,27 +26,50 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from mi_coder.evaluate.crossval import training_metrics  # noqa: E402
+from mi_coder.evaluate.heldout import annomi_holdout_report, heldout_report  # noqa: E402
 from mi_coder.model.card import render_model_card  # noqa: E402
-from mi_coder.model.store import DEFAULT_MODEL, sha256  # noqa: E402
+from mi_coder.model.store import DEFAULT_MODEL, load_coder, sha256  # noqa: E402
+from mi_coder.train.annomi import holdout_ids, load_annomi_turns  # noqa: E402
 from mi_coder.train.fit import load_training_data, train_from_files  # noqa: E402
+
+SHARED = ROOT.parent / "shared" / "data"
 
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--annomi", default=str(ROOT.parent / "shared" / "data" / "annomi" / "AnnoMI-full.dev.csv"))
+    parser.add_argument("--annomi", default=str(SHARED / "annomi" / "AnnoMI-full.dev.csv"))
+    parser.add_argument("--external", default=str(SHARED / "external_dev" / "mibot_misc_gold.csv"))
     parser.add_argument("--folds", type=int, default=5)
     parser.add_argument("--out", default=str(ROOT / "models" / DEFAULT_MODEL))
+    parser.add_argument("--version", default="2.0")
+    parser.add_argument("--no-line-corpus", action="store_true", help="leave out data/corpus/team_*.csv")
     parser.add_argument("--skip-benchmark", action="store_true")
+    parser.add_argument("--no-pin", action="store_true", help="do not pin the hash (experiments)")
     args = parser.parse_args()
-    corpus = sorted(glob.glob(str(ROOT / "data" / "corpus" / "team_*.csv")))
-    out = Path(args.out)
-    paths = [args.annomi, *corpus]
     say = lambda m: print(m, file=sys.stderr, flush=True)  # noqa: E731
-    data = load_training_data(paths)
-    metrics = training_metrics(data, args.folds, progress=say)
-    train_from_files(paths, out, name=DEFAULT_MODEL, version="1.1", metrics=metrics, progress=say, data=data)
+    corpus = sorted(glob.glob(str(ROOT / "data" / "corpus" / "sessions" / "*_utterances.csv")))
+    if not args.no_line_corpus:
+        corpus += sorted(glob.glob(str(ROOT / "data" / "corpus" / "team_*.csv")))
+    paths = [args.annomi, *corpus]
+    held = holdout_ids()
+    data = load_training_data(paths, exclude_annomi=held)
+    metrics = training_metrics(data, args.folds, progress=say) if args.folds > 1 else {}
+    out = Path(args.out)
+    train_from_files(paths, out, name=DEFAULT_MODEL, version=args.version, metrics=metrics, progress=say, data=data)
     meta_path = out / "meta.json"
     meta = json.loads(meta_path.read_text())
+    meta["training"]["annomi_holdout_excluded"] = sorted(held, key=int)
+    coder = load_coder(out, trust=True)
+    turns = load_annomi_turns(args.annomi)
+    turns = turns[turns["transcript_id"].astype(str).isin(held)].reset_index(drop=True)
+    meta["metrics"]["annomi_holdout"] = annomi_holdout_report(coder, turns)
+    say(f"AnnoMI hold-out: therapist 4-class macro-F1 {meta['metrics']['annomi_holdout']['therapist_4class']['macro_f1']}")
+    if Path(args.external).exists():
+        ext = heldout_report(coder, [args.external], scheme="misc")["heldout"][args.external]
+        meta["metrics"]["external_dev"] = {"file": Path(args.external).name, "scheme": "misc", **ext}
+        say(f"external dev: group kappa {ext['practitioner_groups']['kappa']}, AF F1 {ext['per_code']['AF']['f1']}, "
+            f"reflection F1 {ext['reflection_f1']}, question F1 {ext['question_f1']}, "
+            f"client macro-F1 {ext['client']['macro_f1']}")
     meta["metrics"]["command"] = "python scripts/train_default_model.py"
     if not args.skip_benchmark:
         result = subprocess.run([sys.executable, str(ROOT / "benchmarks" / "bench_code.py"), "--model", str(out),
@@ -51,8 +77,10 @@ def main() -> int:
         meta["metrics"]["speed"] = json.loads(result.stdout)
     meta_path.write_text(json.dumps(meta, indent=2) + "\n")
     (out / "MODEL_CARD.md").write_text(render_model_card(meta))
+    if args.no_pin:
+        return 0
     digest = sha256(meta_path)
-    trusted = ROOT / "mi_coder" / "_trusted.py"
+    trusted = ROOT / "mi_coder" / "model" / "_trusted.py"
     text = trusted.read_text()
     start = text.index("PINNED_META_SHA256")
     trusted.write_text(text[:start] + f'PINNED_META_SHA256: frozenset[str] = frozenset({{\n    "{digest}",\n}})\n')

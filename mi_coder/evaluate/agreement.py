@@ -18,10 +18,9 @@ def read_coded(path, options=None, scheme: str = "miti") -> list[Session]:  # ty
     the mapping does not know is an InputError naming the file and the code.
     """
     from ..errors import InputError
-    from ..schemes import SCHEMES, to_miti
-
     from ..io.base import ReadOptions
     from ..io.reader import read_transcript
+    from ..schemes import SCHEMES, to_miti
     from ..train.examples import CODE_ALIASES
 
     if scheme not in SCHEMES:

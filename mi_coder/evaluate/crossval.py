@@ -21,6 +21,7 @@ from ..records import CLIENT, PRACTITIONER, Session, Turn
 from ..train.annomi import (
     CLIENT_CLASS,
     annomi_examples,
+    annomi_human_sessions,
     annomi_sessions,
     annomi_turn_examples,
     caption_copy,
@@ -28,6 +29,7 @@ from ..train.annomi import (
 from ..train.examples import single_utterance_turns
 from ..train.fit import TrainingData, splitter, train_coder
 from .metrics import reliability, utterance_report
+from .validation import session_level
 
 
 def _subtype(turn: Turn, probs: pd.DataFrame | None, pair: tuple[str, str]) -> str | None:
@@ -246,9 +248,11 @@ def annomi_cross_validation(data: TrainingData, folds: int = 5, unpunctuated: bo
         raise UsageError("AnnoMI-layout data is needed for the AnnoMI turn-level tasks")
     split = splitter()
     extra = data.examples[data.examples["source"] != "annomi"]
-    report, _, _ = cross_validate_annomi(data.annomi_turns, lambda t: annomi_examples(t, split), extra,
-                                         folds=folds, train_kwargs=train_kwargs, progress=progress,
-                                         unpunctuated=unpunctuated)
+    report, coded, _ = cross_validate_annomi(data.annomi_turns, lambda t: annomi_examples(t, split), extra,
+                                             folds=folds, train_kwargs=train_kwargs, progress=progress,
+                                             unpunctuated=unpunctuated)
+    quality = {s.id: s.meta.get("mi_quality", "") for s in coded}
+    report["session_level"] = session_level(annomi_human_sessions(data.annomi_turns), coded, quality)
     return report
 
 

@@ -7,10 +7,10 @@ from typing import Any, Sequence
 
 from ..io.delimited import _header
 from ..model.coder import Coder
+from ..schemes import group
 from ..train.annomi import annomi_sessions, is_annomi_layout, load_annomi_turns
 from .agreement import read_coded, session_score_agreement
 from .crossval import annomi_turn_tasks, code_with_probs
-from ..schemes import group
 from .metrics import reliability, utterance_report
 
 
@@ -111,3 +111,17 @@ def format_report(report: dict) -> str:
         for score, v in a["session_scores"].items():
             lines.append(f"    {score:<18} ICC {v['icc']}  r {v['pearson_r']}  (n={v['n_sessions']})")
     return "\n".join(lines)
+
+
+def annomi_holdout_report(coder: Coder, turns: Any) -> dict:
+    """The AnnoMI turn tasks and session-level agreement on held-out AnnoMI turns (``load_annomi_turns``)."""
+    from ..train.annomi import annomi_human_sessions
+    from .validation import session_level
+
+    sessions = annomi_sessions(turns)
+    probs = code_with_probs(coder, sessions)
+    report = annomi_turn_tasks(sessions, probs)
+    quality = {s.id: s.meta.get("mi_quality", "") for s in sessions}
+    report["session_level"] = session_level(annomi_human_sessions(turns), sessions, quality)
+    report["n_sessions"] = len(sessions)
+    return report

@@ -268,3 +268,16 @@ def annomi_human_sessions(turns: pd.DataFrame) -> list[Session]:
             t.utterances = [Utterance(f"{t.id}.{k}", t.text, 0, len(t.text), code=c)
                             for k, c in enumerate(codes or ["NC"], start=1)]
     return sessions
+
+
+HOLDOUT_FILE = Path(__file__).resolve().parents[2] / "data" / "annomi_holdout.json"
+
+
+def holdout_ids(path: str | Path | None = None) -> set[str]:
+    """The fixed AnnoMI hold-out (``data/annomi_holdout.json``): transcript ids no choice may look at."""
+    import json
+
+    file = Path(path) if path else HOLDOUT_FILE
+    if not file.exists():
+        raise InputError(file, "the AnnoMI hold-out list is missing (it ships in the source tree, data/)")
+    return {str(i) for i in json.loads(file.read_text())["transcript_ids"]}

@@ -45,6 +45,56 @@ def load_team_corpus(paths: Sequence[str | Path]) -> pd.DataFrame:
     return pd.concat(frames, ignore_index=True)[EXAMPLE_COLUMNS] if frames else pd.DataFrame(columns=EXAMPLE_COLUMNS)
 
 
+SESSION_CORPUS_COLUMNS = ("session_id", "turn", "utterance", "speaker", "text", "code", "code2", "role")
+
+
+def is_session_corpus(columns: Iterable[str]) -> bool:
+    """The team corpus of whole coded sessions (``data/corpus/sessions/*_utterances.csv``)."""
+    return set(SESSION_CORPUS_COLUMNS) <= set(columns)
+
+
+def load_session_corpus(paths: Sequence[str | Path]) -> pd.DataFrame:
+    """Whole coded sessions (``data/corpus/sessions``) as examples, with the other role's turns around each.
+
+    Extra columns: ``code2`` (a second MITI code: SEEK/EA on a question or reflection, CQ as a tag check),
+    ``role_elements`` (role-clarification labels of practitioner utterances), ``quality`` (the session's
+    MI quality from ``*_sessions.csv``) and ``setting``.
+    """
+    frames = []
+    for path in map(Path, paths):
+        df = pd.read_csv(path, keep_default_na=False, dtype=str)
+        missing = set(SESSION_CORPUS_COLUMNS) - set(df.columns)
+        if missing:
+            raise InputError(path, f"not a coded-session corpus file (missing {', '.join(sorted(missing))})")
+        bad = sorted(set(df["code"]) - set(ALL_CODES))
+        if bad:
+            raise InputError(path, f"unknown code(s) {', '.join(bad)}")
+        meta_path = path.with_name(path.name.replace("_utterances.csv", "_sessions.csv"))
+        meta = (pd.read_csv(meta_path, keep_default_na=False, dtype=str).set_index("session_id")
+                if meta_path.exists() and meta_path != path else None)
+        for sid, g in df.groupby("session_id", sort=False):
+            turns = [(t, gg) for t, gg in g.groupby(g["turn"].astype(int), sort=True)]
+            roles = [gg["speaker"].iloc[0] for _, gg in turns]
+            texts = [" ".join(gg["text"]) for _, gg in turns]
+            before, after = other_role_context(roles, texts)
+            rows = []
+            for (tid, gg), prev, following in zip(turns, before, after):
+                n = len(gg)
+                for k, r in enumerate(gg.itertuples(index=False)):
+                    rows.append({
+                        "source": "team_sessions", "group": f"team:{sid}", "session_id": f"team:{sid}",
+                        "turn_id": str(tid), "role": r.speaker, "text": r.text.strip(), "prev_text": prev,
+                        "next_text": following, "position": k, "n_in_turn": n, "code": r.code, "weight": 1.0,
+                        "code2": r.code2, "role_elements": r.role,
+                        "quality": meta.at[sid, "quality"] if meta is not None and sid in meta.index else "",
+                        "setting": meta.at[sid, "setting"] if meta is not None and sid in meta.index else "",
+                    })
+            frames.append(pd.DataFrame(rows))
+    if not frames:
+        return pd.DataFrame(columns=EXAMPLE_COLUMNS)
+    return pd.concat(frames, ignore_index=True)
+
+
 def is_team_corpus(columns: Iterable[str]) -> bool:
     return {"id", "code", "prev_turn", "text"} <= set(columns)
 

@@ -30,7 +30,9 @@ from .annomi import (
 from .examples import (
     coded_table_examples,
     coded_turn_examples,
+    is_session_corpus,
     is_team_corpus,
+    load_session_corpus,
     load_team_corpus,
     single_utterance_turns,
 )
@@ -50,6 +52,7 @@ def augment_unpunctuated(examples, weight: float = 0.5):  # type: ignore[no-unty
     return pd.concat([examples, copy], ignore_index=True)
 
 
+TEAM_SOURCES = ("team", "team_sessions")  # sources written with every MITI code (AnnoMI lacks AF/SEEK/EA/CON)
 GAP_CODES = ("AF", "SEEK", "EA", "CON")
 
 
@@ -63,7 +66,7 @@ def drop_gap_examples(examples, threshold: float = 0.5, C: float = 1.0):  # type
     """
     from ..model.estimator import LinearClassifier
 
-    team = examples[(examples["source"] == "team") & (examples["role"] == PRACTITIONER)]
+    team = examples[examples["source"].isin(TEAM_SOURCES) & (examples["role"] == PRACTITIONER)]
     annomi = (examples["source"] == "annomi") & (examples["role"] == PRACTITIONER) & examples["code"].notna()
     if not len(team) or not annomi.any() or not team["code"].isin(GAP_CODES).any():
         return examples
@@ -135,7 +138,8 @@ def splitter() -> Callable[[str], list[tuple[int, int]]]:
     return lambda text: split_text(text, nlp)
 
 
-def load_training_data(paths: Sequence[str | Path], options: ReadOptions | None = None) -> TrainingData:
+def load_training_data(paths: Sequence[str | Path], options: ReadOptions | None = None,
+                       exclude_annomi: set[str] | None = None) -> TrainingData:
     """Read training files by layout: AnnoMI (turn labels), team corpus, or coded table (utterance codes)."""
     split = splitter()
     utt, turns, sources = [], [], []
@@ -147,11 +151,19 @@ def load_training_data(paths: Sequence[str | Path], options: ReadOptions | None 
         if is_annomi_layout(columns):
             t = load_annomi_turns(path)
             t["transcript_id"] = t["transcript_id"].astype(str)
+            if exclude_annomi:
+                t = t[~t["transcript_id"].isin(exclude_annomi)].reset_index(drop=True)
             annomi_parts.append(t)
             utt.append(annomi_examples(t, split))
             turns.append(annomi_turn_examples(t))
             sources.append({"file": path.name, "layout": "AnnoMI", "transcripts": int(t["transcript_id"].nunique()),
                             "turns": len(t)})
+        elif is_session_corpus(columns):
+            ex = load_session_corpus([path])
+            utt.append(ex)
+            turns.append(coded_turn_examples(ex))
+            sources.append({"file": path.name, "layout": "team coded sessions", "utterances": len(ex),
+                            "sessions": int(ex["session_id"].nunique())})
         elif is_team_corpus(columns):
             ex = load_team_corpus([path])
             utt.append(ex)
