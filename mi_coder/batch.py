@@ -43,8 +43,10 @@ class BatchSummary:
     warnings: list[tuple[str, str]] = field(default_factory=list)  # (file, message), also in warnings.csv
 
 
-def expand_inputs(inputs: Sequence[str]) -> list[Path]:
-    """Files from directories (recursively, transcript extensions only), globs and plain paths; sorted, unique."""
+def expand_inputs(inputs: Sequence[str], skipped: list[tuple[str, str]] | None = None) -> list[Path]:
+    """Files from directories (recursively, transcript extensions only), globs and plain paths; sorted, unique.
+
+    Files in a directory that are not transcripts go to ``skipped`` as (path, reason)."""
     import glob
 
     from .pipeline import expand_paths
@@ -53,9 +55,9 @@ def expand_inputs(inputs: Sequence[str]) -> list[Path]:
     for item in inputs:
         if any(ch in item for ch in "*?[") and not Path(item).exists():
             matches = sorted(glob.glob(item, recursive=True))
-            out.extend(expand_paths(matches))
+            out.extend(expand_paths(matches, skipped))
         else:
-            out.extend(expand_paths([item]))
+            out.extend(expand_paths([item], skipped))
     seen: set[str] = set()
     unique = []
     for p in out:
@@ -98,21 +100,14 @@ def code_file(path: str, options: ReadOptions, model: str | None, trust: bool,
     import warnings
 
     from .io.reader import read_transcript
-    from .io.writer import session_rows, turn_rows, utterance_rows
-    from .scoring import session_scores
+    from .pipeline import code_rows
 
     try:
         with warnings.catch_warnings(record=True) as caught:
             warnings.simplefilter("always")
             sessions = read_transcript(path, read_options=options)
-            _coder(model, trust).code(sessions)
-        return {
-            "source": str(path),
-            "utterances": utterance_rows(sessions),
-            "turns": turn_rows(sessions),
-            "sessions": session_rows(sessions, lambda s: session_scores(s, thresholds)),
-            "warnings": [str(w.message) for w in caught],
-        }
+            rows = code_rows(sessions, _coder(model, trust), thresholds)
+        return {"source": str(path), **rows, "warnings": [str(w.message) for w in caught]}
     except MiCoderError as exc:
         from .pipeline import problem_in
 
@@ -193,14 +188,15 @@ def run_batch(inputs: Sequence[str], out_dir: str | Path, *, options: ReadOption
               dask_local: int | None = None, output_format: str = "csv", thresholds: dict | None = None,
               progress: bool = True) -> BatchSummary:
     """Code and score every transcript in ``inputs``; write the tables and ``errors.csv`` to ``out_dir``."""
-    from .io.writer import write_tables
+    from .io.writer import remove_stale, write_tables
     from .model.store import default_model_dir, sha256, verify
     from .scoring import load_thresholds
 
     started = time.time()
     options = options or ReadOptions()
     thresholds = thresholds or load_thresholds()  # the defaults, spelled out, so both key the same parts
-    paths = expand_inputs(inputs)
+    skipped: list[tuple[str, str]] = []
+    paths = expand_inputs(inputs, skipped)
     if not paths:
         raise UsageError(f"no transcript files found in {' '.join(inputs)}")
     model_dir = Path(model) if model else default_model_dir()
@@ -209,10 +205,10 @@ def run_batch(inputs: Sequence[str], out_dir: str | Path, *, options: ReadOption
     out = Path(out_dir)
     parts = out / PARTS
     parts.mkdir(parents=True, exist_ok=True)
-    summary = BatchSummary(files=len(paths))
+    summary = BatchSummary(files=len(paths) + len(skipped))
     keys: list[str | None] = []
     todo: list[tuple[Path, str]] = []
-    errors: dict[str, str] = {}
+    errors: dict[str, str] = dict(skipped)
     for path in paths:
         try:
             key = part_key(path, options, model_id, thresholds)
@@ -253,6 +249,11 @@ def run_batch(inputs: Sequence[str], out_dir: str | Path, *, options: ReadOption
     summary.warnings = list(frames["warnings"].itertuples(index=False, name=None))
     if not summary.warnings:
         del frames["warnings"]
+    if not summary.errors:
+        del frames["errors"]
+        remove_stale(out, [f"errors.{output_format}"])
+    else:
+        remove_stale(out, [f"warnings.{output_format}"] if not summary.warnings else [])
     write_tables(frames, out, output_format)
     summary.seconds = time.time() - started
     return summary

@@ -8,6 +8,7 @@ that ``mi-coder --help`` stays fast.
 from __future__ import annotations
 
 import argparse
+import inspect
 import os
 import sys
 import warnings
@@ -33,9 +34,15 @@ EXAMPLES = {
 }
 
 
-def _add_read_options(p: argparse.ArgumentParser) -> None:
-    g = p.add_argument_group("reading transcripts")
-    g.add_argument("--format", dest="fmt", choices=["text", "vtt", "srt", "otter", "csv", "tsv", "json", "docx"],
+TRANSCRIPT_FORMATS = ["text", "vtt", "srt", "otter", "csv", "tsv", "json", "docx"]
+TABLE_FORMATS = ["csv", "tsv", "json"]
+SCANNED = ".txt .text .md .vtt .srt .csv .tsv .tab .json .jsonl .docx"  # pipeline.READ_EXTENSIONS, kept light
+
+
+def _add_read_options(p: argparse.ArgumentParser, formats: list[str] = TRANSCRIPT_FORMATS,
+                      what: str = "transcripts") -> None:
+    g = p.add_argument_group(f"reading {what}")
+    g.add_argument("--format", dest="fmt", choices=formats,
                    help="input format (default: detected from content and extension)")
     g.add_argument("--practitioner", metavar="NAME", help="speaker label of the practitioner")
     g.add_argument("--client", metavar="NAME", help="speaker label of the client")
@@ -78,16 +85,14 @@ def _check_out(out: str) -> None:
 
 
 def _finish(args: argparse.Namespace, frames: dict, errors: list[tuple[str, str]]) -> int:
-    from .io.writer import write_tables
+    from .io.writer import remove_stale, write_tables
 
     if errors:
         import pandas as pd
 
         frames = {**frames, "errors": pd.DataFrame(errors, columns=["file", "error"])}
-    else:  # an errors table from an earlier run into the same folder would now be wrong
-        stale = Path(args.out) / f"errors.{args.output_format}"
-        if stale.exists():
-            stale.unlink()
+    else:  # an errors table an earlier run wrote here would now be wrong; a user's own file stays
+        remove_stale(args.out, [f"errors.{args.output_format}"])
     written = write_tables(frames, args.out, args.output_format)
     n_sessions = len(frames["sessions"])
     n_utts = len(frames["utterances"])
@@ -118,15 +123,15 @@ def _load_coder(args: argparse.Namespace):  # type: ignore[no-untyped-def]
 
 def cmd_code(args: argparse.Namespace) -> int:
     """Read, segment and code transcripts with MITI 4.2.1 / MISC codes; writes the tables with codes and scores."""
-    from .io.writer import to_frames
-    from .scoring import load_thresholds, session_scores
+    from .io.writer import frames_from_rows
+    from .pipeline import code_rows
+    from .scoring import load_thresholds
 
     _check_out(args.out)
     thresholds = load_thresholds(args.thresholds)
     coder = _load_coder(args)
     result = _read_inputs(args)
-    coder.code(result.sessions)
-    frames = to_frames(result.sessions, scores=lambda s: session_scores(s, thresholds))
+    frames = frames_from_rows(code_rows(result.sessions, coder, thresholds))
     if args.report:
         from .report import write_reports
 
@@ -136,16 +141,26 @@ def cmd_code(args: argparse.Namespace) -> int:
 
 def cmd_report(args: argparse.Namespace) -> int:
     """Code transcripts and write a self-contained HTML coaching report per session (plus index.html)."""
+    from .io.writer import remove_stale, write_tables
     from .report import write_reports
     from .scoring import load_thresholds
 
+    _check_out(args.out)
     thresholds = load_thresholds(args.thresholds)
     coder = _load_coder(args)
     result = _read_inputs(args)
     coder.code(result.sessions)
     written = write_reports(result.sessions, args.out, coder.name, thresholds)
     print(f"{PROG}: wrote {len(written)} report file(s) to {args.out}", file=sys.stderr)
-    return 2 if result.errors else 0
+    if result.errors:
+        import pandas as pd
+
+        write_tables({"errors": pd.DataFrame(result.errors, columns=["file", "error"])}, args.out)
+        print(f"{PROG}: {len(result.errors)} file(s) could not be read; see {Path(args.out) / 'errors.csv'}",
+              file=sys.stderr)
+        return 2
+    remove_stale(args.out, ["errors.csv"])
+    return 0
 
 
 def cmd_score(args: argparse.Namespace) -> int:
@@ -257,12 +272,19 @@ def build_parser() -> argparse.ArgumentParser:
         "evaluate": ("measure a coder against human codes", cmd_evaluate),
     }
     for name, (help_text, func) in commands.items():
-        p = sub.add_parser(name, help=help_text, description=func.__doc__, epilog=EXAMPLES.get(name),
-                           formatter_class=argparse.RawDescriptionHelpFormatter)
+        p = sub.add_parser(name, help=help_text, description=inspect.cleandoc(func.__doc__ or ""),
+                           epilog=EXAMPLES.get(name), formatter_class=argparse.RawDescriptionHelpFormatter)
         p.set_defaults(func=func)
-        if name in ("segment", "code", "score", "report"):
-            p.add_argument("paths", nargs="+", metavar="PATH", help="transcript files or directories")
+        if name == "score":
+            p.add_argument("paths", nargs="+", metavar="TABLE",
+                           help="coded tables: one row per utterance with a code column (CSV, TSV or JSON)")
+            _add_read_options(p, TABLE_FORMATS, "coded tables")
+        elif name in ("segment", "code", "report"):
+            p.add_argument("paths", nargs="+", metavar="PATH",
+                           help=f"transcript files, or directories (a folder scan reads {SCANNED}; every other "
+                                "file is listed as skipped in errors.csv)")
             _add_read_options(p)
+        if name in ("segment", "code", "score", "report"):
             if name == "report":
                 p.add_argument("--out", required=True, metavar="DIR", help="directory for the HTML reports")
             else:
@@ -270,7 +292,9 @@ def build_parser() -> argparse.ArgumentParser:
         if name == "code":
             p.add_argument("--report", action="store_true", help="also write HTML reports to DIR/reports/")
         if name == "batch":
-            p.add_argument("inputs", nargs="+", metavar="INPUT", help="directories, globs or files")
+            p.add_argument("inputs", nargs="+", metavar="INPUT",
+                           help=f"directories, globs or files (a folder scan reads {SCANNED}; every other file is "
+                                "listed as skipped in errors.csv)")
             _add_read_options(p)
             _add_output_options(p)
             p.add_argument("--jobs", type=int, default=os.cpu_count() or 1,
@@ -317,9 +341,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the ``mi-coder`` console script."""
     parser = build_parser()
     args = parser.parse_args(argv)
-    if not getattr(args, "command", None):
+    if not getattr(args, "command", None):  # bare `mi-coder`: show what it can do, which is not an error
         parser.print_help()
-        return 2
+        return 0
     warnings.showwarning = _show_warning
     try:
         return int(args.func(args) or 0)

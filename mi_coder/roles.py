@@ -94,10 +94,15 @@ def assign_roles(
             known = ", ".join(repr(s) for s in speakers)
             raise RoleError(source, f"{flag} {name!r} is not a speaker here (speakers: {known})")
     if len(speakers) == 1:
+        if practitioner == speakers[0]:  # a practitioner's monologue (a recorded talk, a voicemail): code it
+            warnings.warn(f"{source}: only the practitioner {practitioner!r} speaks; client measures are empty",
+                          stacklevel=2)
+            return {practitioner: PRACTITIONER}
         raise RoleError(
             source,
             f"only one speaker ({speakers[0]!r}) found; coding needs a practitioner and a client "
-            "(is the transcript diarized?)",
+            "(is the transcript diarized?), or name the speaker as the practitioner to code a monologue "
+            "(practitioner=NAME; --practitioner NAME on the command line)",
         )
     roles: dict[str, str] = {}
     for s in speakers:
@@ -116,12 +121,13 @@ def assign_roles(
     inferred: list[str] = []
     if not has_p:
         if not undecided:
-            raise RoleError(source, "no practitioner found among speakers; name one with --practitioner")
+            raise RoleError(source, "no practitioner found among speakers; name one with practitioner=NAME "
+                                    "(--practitioner NAME)")
         if len(undecided) > 2 and not has_c:
             raise RoleError(
                 source,
                 f"{len(undecided)} speakers with no role labels ({', '.join(undecided)}); "
-                "name them with --practitioner NAME [--client NAME]",
+                "name them with practitioner=NAME [client=NAME] (--practitioner NAME [--client NAME])",
             )
         best = max(undecided, key=lambda s: (practitioner_score(speaker_texts[s]), words[s]))
         roles[best] = PRACTITIONER
@@ -130,7 +136,7 @@ def assign_roles(
         undecided.remove(best)
     if not has_c:
         if not undecided:
-            raise RoleError(source, "no client found among speakers; name one with --client")
+            raise RoleError(source, "no client found among speakers; name one with client=NAME (--client NAME)")
         best = max(undecided, key=lambda s: words[s])  # the most talkative of the rest
         roles[best] = CLIENT
         if len(undecided) > 1 or practitioner is None:
@@ -141,7 +147,8 @@ def assign_roles(
     if inferred:
         warnings.warn(
             f"{source}: roles inferred from the text ({', '.join(inferred)}); "
-            "check them, or set them with --practitioner NAME",
+            "check them, or set them with practitioner=NAME / client=NAME (--practitioner / --client on the "
+            "command line)",
             stacklevel=2,
         )
     return roles

@@ -73,12 +73,18 @@ def session_rows(sessions: Iterable[Session], scores: Callable[[Session], dict] 
 
 def to_frames(sessions: Sequence[Session], scores: Callable[[Session], dict] | None = None) -> dict[str, "pd.DataFrame"]:
     """The three output tables as pandas DataFrames: ``{"utterances": ..., "turns": ..., "sessions": ...}``."""
+    return frames_from_rows({"utterances": utterance_rows(sessions), "turns": turn_rows(sessions),
+                             "sessions": session_rows(sessions, scores)})
+
+
+def frames_from_rows(rows: dict[str, list[dict]]) -> dict[str, "pd.DataFrame"]:
+    """DataFrames of the utterances / turns / sessions rows (``pipeline.score_rows``), columns in contract order."""
     import pandas as pd
 
     return {
-        "utterances": pd.DataFrame(utterance_rows(sessions), columns=UTTERANCE_COLUMNS),
-        "turns": pd.DataFrame(turn_rows(sessions), columns=TURN_COLUMNS),
-        "sessions": _frame(session_rows(sessions, scores), SESSION_COLUMNS),
+        "utterances": pd.DataFrame(rows["utterances"], columns=UTTERANCE_COLUMNS),
+        "turns": pd.DataFrame(rows["turns"], columns=TURN_COLUMNS),
+        "sessions": _frame(rows["sessions"], SESSION_COLUMNS),
     }
 
 
@@ -93,8 +99,59 @@ def _frame(rows: list[dict], first: list[str]) -> "pd.DataFrame":
     return pd.DataFrame(rows, columns=columns)
 
 
+MANIFEST = ".mi-coder-written.json"  # the files mi-coder wrote into an output folder (only those are ever removed)
+
+
+def file_mode() -> int:
+    """The permission bits a new file gets under the user's umask (temporary files are created 0600)."""
+    mask = os.umask(0)
+    os.umask(mask)
+    return 0o666 & ~mask
+
+
+def written_before(out_dir: str | Path) -> set[str]:
+    """Names of files an earlier mi-coder run wrote into ``out_dir`` (its manifest)."""
+    import json
+
+    path = Path(out_dir) / MANIFEST
+    try:
+        return set(json.loads(path.read_text()).get("files", []))
+    except (OSError, ValueError):
+        return set()
+
+
+def record_written(out_dir: str | Path, names: Iterable[str], replace: Iterable[str] = ()) -> None:
+    """Add ``names`` to the folder's manifest (dropping ``replace``)."""
+    import json
+
+    out = Path(out_dir)
+    files = (written_before(out) - set(replace)) | set(names)
+    tmp = out / f".{MANIFEST}.part"
+    tmp.write_text(json.dumps({"files": sorted(files)}, indent=1) + "\n")
+    os.chmod(tmp, file_mode())
+    os.replace(tmp, out / MANIFEST)
+
+
+def remove_stale(out_dir: str | Path, names: Iterable[str]) -> list[str]:
+    """Remove the named files from ``out_dir`` only where mi-coder's manifest says mi-coder wrote them.
+
+    A file of the same name that the user put there is never touched.
+    """
+    out = Path(out_dir)
+    ours = written_before(out)
+    removed = [n for n in names if n in ours and (out / n).is_file()]
+    for name in removed:
+        (out / name).unlink()
+    if removed:
+        record_written(out, [], replace=removed)
+    return removed
+
+
 def write_tables(frames: dict[str, "pd.DataFrame"], out_dir: str | Path, fmt: str = "csv") -> list[Path]:
-    """Write each frame to ``out_dir/<name>.<ext>`` atomically; returns the paths written."""
+    """Write each frame to ``out_dir/<name>.<ext>`` atomically, with the user's umask; returns the paths written.
+
+    The names written join the folder's manifest (``MANIFEST``), so a later run removes only its own files.
+    """
     if fmt not in OUTPUT_FORMATS:
         raise UsageError(f"--output-format must be one of {', '.join(OUTPUT_FORMATS)}, not {fmt!r}")
     out = Path(out_dir)
@@ -102,6 +159,11 @@ def write_tables(frames: dict[str, "pd.DataFrame"], out_dir: str | Path, fmt: st
         raise UsageError(f"{out}: --out must be a directory, and this is a file")
     out.mkdir(parents=True, exist_ok=True)
     ext = {"csv": "csv", "jsonl": "jsonl", "parquet": "parquet"}[fmt]
+    ours = written_before(out)
+    theirs = [f"{name}.{ext}" for name in frames if (out / f"{name}.{ext}").exists() and f"{name}.{ext}" not in ours]
+    if theirs:
+        raise UsageError(f"{out}: {', '.join(theirs)} already exist and were not written by mi-coder; "
+                         "move them or choose another --out (mi-coder never overwrites a file it did not write)")
     staged: list[tuple[Path, Path]] = []
     try:
         for name, frame in frames.items():
@@ -116,8 +178,11 @@ def write_tables(frames: dict[str, "pd.DataFrame"], out_dir: str | Path, fmt: st
                 frame.to_json(tmp_path, orient="records", lines=True, force_ascii=False)
             else:
                 frame.to_parquet(tmp_path, index=False)
+        mode = file_mode()
         for tmp_path, final in staged:
+            os.chmod(tmp_path, mode)
             os.replace(tmp_path, final)
+        record_written(out, [final.name for _, final in staged])
     finally:
         for tmp_path, _ in staged:
             if tmp_path.exists():
