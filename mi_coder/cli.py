@@ -48,6 +48,9 @@ def _add_read_options(p: argparse.ArgumentParser, formats: list[str] = TRANSCRIP
     g.add_argument("--client", metavar="NAME", help="speaker label of the client")
     g.add_argument("--utterances", choices=["auto", "given"], default="auto",
                    help="'auto': split turns with the segmenter; 'given': one input row/line is one utterance")
+    g.add_argument("--captions", choices=["auto", "on", "off"], default="auto",
+                   help="the trained boundary model for unpunctuated speech (automatic captions, ASR): 'auto' "
+                        "uses it for turns without sentence punctuation (default), 'on' for every turn, 'off' never")
     for role in ("text", "speaker", "session", "turn", "role"):
         g.add_argument(f"--{role}-col", metavar="COLUMN", help=f"table column holding the {role} (default: detected)")
 
@@ -64,7 +67,7 @@ def _read_options(args: argparse.Namespace):  # type: ignore[no-untyped-def]
     columns = {role: getattr(args, f"{role}_col") for role in ("text", "speaker", "session", "turn", "role")
                if getattr(args, f"{role}_col", None)}
     return ReadOptions(fmt=args.fmt, practitioner=args.practitioner, client=args.client,
-                       utterances=args.utterances, columns=columns)
+                       utterances=args.utterances, columns=columns, captions=getattr(args, "captions", "auto"))
 
 
 def _read_inputs(args: argparse.Namespace):  # type: ignore[no-untyped-def]
@@ -232,7 +235,13 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
     from .evaluate.heldout import format_report, heldout_report
     from .train.fit import load_training_data
 
-    if args.agreement:
+    if args.segmentation:
+        from .evaluate.segmentation import segmentation_report
+
+        reports = [segmentation_report(path, _read_options(args), strip=not args.keep_punctuation,
+                                       captions=args.captions)["segmentation"] for path in args.data]
+        report = {"segmentation": reports}
+    elif args.agreement:
         report = agreement_report(args.data[0], args.data[1]) if len(args.data) == 2 else None
         if report is None:
             raise UsageError("--agreement needs exactly two coded tables (for example machine.csv human.csv)")
@@ -325,6 +334,12 @@ def build_parser() -> argparse.ArgumentParser:
                            help="grouped K-fold cross-validation (trains a model per fold) instead of a held-out test")
             p.add_argument("--agreement", action="store_true",
                            help="compare two coded tables of the same sessions (per-code kappa, ICC of scores)")
+            p.add_argument("--segmentation", action="store_true",
+                           help="measure utterance segmentation against the files' own utterances (boundary "
+                                "precision/recall/F1, whole questions kept); turns are stripped of punctuation and "
+                                "casing first, as automatic captions are, unless --keep-punctuation")
+            p.add_argument("--keep-punctuation", action="store_true",
+                           help="with --segmentation: segment the turns as written")
             p.add_argument("--scheme", choices=("miti", "misc"), default="miti",
                            help="coding scheme of the human codes: miti (MITI 4.2.1 / MISC client codes, default) or "
                                 "misc (MISC 2.5, mapped to MITI 4.2.1 as documented in mi_coder.schemes)")

@@ -22,3 +22,8 @@ FOUR_CLASS = {"OQ": "question", "CQ": "question", "SR": "reflection", "CR": "ref
 TURN_CLASSES = ("question", "reflection", "therapist_input", "other")
 ANNOMI_TURN_LABELS = {"question": "question", "reflection": "reflection", "therapist_input": "therapist_input",
                       "other": "other", "change": "CT", "sustain": "ST", "neutral": "FN"}
+
+# Role clarification (supervision practice model), in the order the model expects them.
+ROLE_ELEMENTS = ("purpose", "practitioner_role", "client_role", "participation")
+ROLE_ELEMENT_NAMES = {"purpose": "purpose of the meetings", "practitioner_role": "the practitioner's role",
+                      "client_role": "the client's role", "participation": "how the client wants to take part"}

@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Iterable, Sequence
 
-from .codes import CLIENT_CODES, PRACTITIONER_CODES
+from .codes import CLIENT_CODES, PRACTITIONER_CODES, ROLE_ELEMENTS
 from .records import CLIENT, PRACTITIONER, Session, Turn
 
 REFLECTIONS = ("SR", "CR")
@@ -101,13 +101,38 @@ COLUMNS: list[Column] = [
            "question and reflect nothing / practitioner turns", "0-1", "the question-answer trap; lower is better"),
     Column("longest_practitioner_monologue", "most words in one practitioner volley", "0..",
            "long monologues leave little room for the client"),
-    Column("role_clarification", "all three found in the first third of the session: purpose of meeting, both "
-           "roles, asking how the client wants to take part (phrase cues in practitioner turns)", "true/false",
-           "whether roles were clarified early"),
-    Column("role_clarification_elements", "how many of the three elements were found early", "0-3",
+    Column("client_new_content_pct", "client turns that bring new content unprompted (3+ content words the "
+           "practitioner's turn before did not use, after a turn with no closed question) / client turns", "0-1",
+           "clients feel safe to say more"),
+    Column("change_talk_after_reflection", "share of client turns with main code CT among those right after a "
+           "practitioner turn holding a reflection", "0-1", "reflections that draw change talk"),
+    Column("change_talk_after_question", "the same after a practitioner turn holding a question (and no "
+           "reflection)", "0-1", "compare with change_talk_after_reflection"),
+    Column("disclosure_after_first_reflection", "mean words per client turn after the practitioner's first "
+           "reflection or affirmation minus before it; empty when either side has no client turn", "words",
+           "whether the client opens up once heard"),
+    Column("interruptions", "turns cut off by the other speaker (text ending in a dash) plus, where the transcript "
+           "has times, turns that start before the previous turn ends", "0..", "mutual listening"),
+    Column("opening_client_talk_share", "client_talk_share in the opening (the first 20% of turns, or the "
+           "first ten minutes where the transcript has times, whichever is shorter)", "0-1",
+           "a good start: the client talks early"),
+    Column("opening_reflection_rate", "reflection_rate in the opening", "0..", "listening from the start"),
+    Column("opening_question_run_pct", "question_run_pct in the opening", "0-1",
+           "an opening interrogation; lower is better"),
+    Column("role_clarification", "all four elements found in the opening (the first third of the turns): the "
+           "purpose of the meetings, the practitioner's role (including a dual helping/enforcing role), the "
+           "client's role, asking how the client wants to take part; found by the model's role-clarification "
+           "detectors (utterances' role_elements), or by phrase cues with models that have none",
+           "true/false", "whether roles were clarified early"),
+    Column("role_clarification_elements", "how many of the four elements were found in the opening", "0-4",
            "partial clarification"),
-    Column("role_clarification_turns", "turn ids where the elements were found (evidence)", "text",
-           "where to listen"),
+    Column("role_clarification_turns", "element:turn id of the first utterance carrying each element found in the "
+           "opening (evidence)", "text", "where to listen"),
+    Column("role_clarification_in_order", "the elements found came in the practice model's order (purpose, "
+           "practitioner's role, client's role, participation); empty when fewer than two were found",
+           "true/false", "whether the explanation followed the model"),
+    Column("role_clarification_at", "where the first element came: share of the session's turns before it", "0-1",
+           "how early roles were clarified"),
     Column("reflection_rate", "(SR + CR utterances) / practitioner turns", "0..", "how often the practitioner reflects"),
     Column("responsive_reflection_pct", "client turns whose main code is CT or ST that the next practitioner "
            "turn answers with a reflection / such client turns", "0-1", "listening at the moments that matter"),
@@ -266,24 +291,42 @@ def _cap(value: float | None, scale: float) -> float | None:
     return None if value is None else min(value / scale, 1.0)
 
 
+def _role_elements(turn: Turn) -> list[str] | None:
+    """The role-clarification elements a practitioner turn carries: the model's detections when its utterances
+    have them, None when the model had no detectors."""
+    if not any("role_elements" in u.meta for u in turn.utterances):
+        return None
+    out: list[str] = []
+    for u in turn.utterances:
+        out.extend(e for e in u.meta.get("role_elements", []) if e not in out)
+    return out
+
+
+def _role_cues(text: str) -> list[str]:
+    """Phrase cues for the four elements (the fallback for models without role-clarification detectors)."""
+    cues = (("purpose", _PURPOSE), ("practitioner_role", _MY_ROLE), ("client_role", _YOUR_ROLE),
+            ("participation", _HOW_PARTICIPATE))
+    return [name for name, pattern in cues if pattern.search(text)]
+
+
 def role_clarification(turns: Sequence[Turn], first_fraction: float = 1 / 3) -> dict[str, Any]:
-    """Whether and when, early in the session, the practitioner clarified purpose, roles and participation."""
-    early = turns[: max(1, math.ceil(len(turns) * first_fraction))]
-    found: dict[str, str] = {}
-    for turn in early:
+    """Whether, where and in what order the practitioner clarified the purpose of the meetings, both roles
+    and how the client wants to take part, in the opening of the session (the first third of the turns)."""
+    early = max(1, math.ceil(len(turns) * first_fraction))
+    found: dict[str, tuple[int, str]] = {}
+    for k, turn in enumerate(turns[:early]):
         if turn.role != PRACTITIONER:
             continue
-        text = turn.text
-        if "purpose" not in found and _PURPOSE.search(text):
-            found["purpose"] = turn.id
-        if "roles" not in found and _MY_ROLE.search(text) and (_YOUR_ROLE.search(text) or "purpose" in found):
-            found["roles"] = turn.id
-        if "participation" not in found and _HOW_PARTICIPATE.search(text):
-            found["participation"] = turn.id
+        elements = _role_elements(turn)
+        for element in (elements if elements is not None else _role_cues(turn.text)):
+            found.setdefault(element, (k, turn.id))
+    order = [found[e][0] for e in ROLE_ELEMENTS if e in found]
     return {
-        "role_clarification": len(found) == 3,
+        "role_clarification": len(found) == len(ROLE_ELEMENTS),
         "role_clarification_elements": len(found),
-        "role_clarification_turns": " ".join(f"{k}:{v}" for k, v in found.items()),
+        "role_clarification_turns": " ".join(f"{e}:{found[e][1]}" for e in ROLE_ELEMENTS if e in found),
+        "role_clarification_in_order": (order == sorted(order)) if len(order) >= 2 else None,
+        "role_clarification_at": round(min(order) / len(turns), 3) if order else None,
     }
 
 
@@ -291,7 +334,7 @@ def role_clarification(turns: Sequence[Turn], first_fraction: float = 1 / 3) -> 
 # Indicators and indices
 
 
-def engagement_indicators(turns: Sequence[Turn]) -> dict[str, Any]:
+def engagement_indicators(turns: Sequence[Turn], with_roles: bool = True) -> dict[str, Any]:
     practitioner = [t for t in turns if t.role == PRACTITIONER]
     client = [t for t in turns if t.role == CLIENT]
     p_words = sum(words(t.text) for t in practitioner)
@@ -311,8 +354,77 @@ def engagement_indicators(turns: Sequence[Turn]) -> dict[str, Any]:
         "change_talk_pct": ratio(counts["CT"], counts["CT"] + counts["ST"]),
         "question_run_pct": ratio(in_run, len(practitioner)),
         "longest_practitioner_monologue": longest,
-        **role_clarification(turns),
+        **(role_clarification(turns) if with_roles else {}),
     }
+
+
+def _client_turn_main(turn: Turn) -> str:
+    from .model.coder import main_code
+
+    return main_code(turn)
+
+
+def safety_indicators(turns: Sequence[Turn]) -> dict[str, Any]:
+    """"Clients feel safe to say more": new content unprompted, change talk after reflections vs questions,
+    disclosure after the first reflection or affirmation, interruptions (see ``COLUMNS``)."""
+    client_turns = new_content = 0
+    after = {"reflection": [0, 0], "question": [0, 0]}
+    prev_prac: Turn | None = None
+    first_heard: int | None = None
+    before_words: list[int] = []
+    after_words: list[int] = []
+    interruptions = 0
+    previous: Turn | None = None
+    for k, t in enumerate(turns):
+        if previous is not None and t.start is not None and previous.end is not None and t.start < previous.end:
+            interruptions += 1
+        if t.text.rstrip().endswith(("--", "-", "\u2014")):
+            interruptions += 1
+        previous = t
+        if t.role == PRACTITIONER:
+            prev_prac = t
+            if first_heard is None and set(_codes(t)) & {"SR", "CR", "AF"}:
+                first_heard = k
+            continue
+        if t.role != CLIENT:
+            continue
+        (after_words if first_heard is not None else before_words).append(words(t.text))
+        client_turns += 1
+        prev_codes = set(_codes(prev_prac)) if prev_prac is not None else set()
+        new = {w for w in _WORD.findall(t.text.lower()) if len(w) > 3} - (
+            {w for w in _WORD.findall(prev_prac.text.lower())} if prev_prac is not None else set())
+        if len(new) >= 3 and "CQ" not in prev_codes:
+            new_content += 1
+        kind = "reflection" if prev_codes & set(REFLECTIONS) else "question" if prev_codes & set(QUESTIONS) else None
+        if kind:
+            after[kind][1] += 1
+            after[kind][0] += _client_turn_main(t) == "CT"
+    return {
+        "client_new_content_pct": ratio(new_content, client_turns),
+        "change_talk_after_reflection": ratio(*after["reflection"]),
+        "change_talk_after_question": ratio(*after["question"]),
+        "disclosure_after_first_reflection": (sum(after_words) / len(after_words) - sum(before_words) / len(before_words))
+        if before_words and after_words else None,
+        "interruptions": interruptions,
+    }
+
+
+def opening(turns: Sequence[Turn], fraction: float = 0.2, seconds: float = 600.0) -> list[Turn]:
+    """The opening of a session: the first 20% of turns, or the first ten minutes where there are times,
+    whichever is shorter (at least one turn)."""
+    n = max(1, math.ceil(len(turns) * fraction))
+    if turns and turns[0].start is not None:
+        timed = [t for t in turns if t.start is not None and t.start - turns[0].start < seconds]
+        n = min(n, max(1, len(timed)))
+    return list(turns[:n])
+
+
+def opening_indicators(turns: Sequence[Turn]) -> dict[str, Any]:
+    first = opening(turns)
+    engagement = engagement_indicators(first, with_roles=False)
+    return {"opening_client_talk_share": engagement["client_talk_share"],
+            "opening_reflection_rate": empathy_indicators(first)["reflection_rate"],
+            "opening_question_run_pct": engagement["question_run_pct"]}
 
 
 def empathy_indicators(turns: Sequence[Turn]) -> dict[str, Any]:
@@ -353,6 +465,8 @@ def session_scores(session: Session, thresholds: dict[str, dict[str, float]] | N
     engagement = engagement_indicators(turns)
     empathy = empathy_indicators(turns)
     out.update(engagement)
+    out.update(safety_indicators(turns))
+    out.update(opening_indicators(turns))
     out.update(empathy)
     n_turns = len(practitioner_turns)
     adherent_rate = ratio(u["SEEK"] + u["EA"] + u["AF"], n_turns)

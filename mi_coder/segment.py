@@ -7,8 +7,10 @@ The ``mi_utterance_splitter`` component sets sentence starts for spoken transcri
   ("It looks like you put-- You drink four times a week"), but not a false start ("I was-- I was");
 * a stretch that is only fillers or backchannels ("Okay.", "Mm-hmm.", "So, um,") joins the utterance
   that follows it in the same turn, and a trailing fragment ("and-") joins the one before;
-* long stretches with no punctuation (automatic captions) are split before clause openers ("so", "but",
-  "what", "do you"...), so an 80-word unpunctuated turn does not come out as one utterance.
+* a turn with no sentence punctuation (automatic captions, ASR) is split by the trained boundary model of
+  ``mi_coder.boundary`` (shipped in the default model folder) when one is loaded: ``captions="auto"``
+  (default) uses it exactly then, ``"on"`` for every turn, ``"off"`` never; without a model, long
+  unpunctuated stretches are split before clause openers ("so", "but", "what", "do you"...).
 
 Utterance texts are exact slices of the turn text: segmentation never loses or reorders characters.
 """
@@ -48,7 +50,8 @@ NO_SPLIT_AFTER = frozenset(
 )
 WEAK_OPENERS = frozenset("and i you it then because cause my we they he she well".split())
 
-DEFAULT_CONFIG = {"max_words": 22, "min_words": 4, "punctuated_max_words": 45}
+DEFAULT_CONFIG = {"max_words": 22, "min_words": 4, "punctuated_max_words": 45, "captions": "auto"}
+CAPTION_MODES = ("auto", "on", "off")
 
 
 _ALNUM = re.compile(r"[^\W_]")
@@ -61,10 +64,13 @@ def _word_like(text: str) -> bool:
 class UtteranceSplitter:
     """spaCy component: marks utterance starts (``token.is_sent_start``) for spoken transcripts."""
 
-    def __init__(self, max_words: int = 22, min_words: int = 4, punctuated_max_words: int = 45) -> None:
+    def __init__(self, max_words: int = 22, min_words: int = 4, punctuated_max_words: int = 45,
+                 captions: str = "auto") -> None:
         self.max_words = max_words
         self.min_words = min_words
         self.punctuated_max_words = punctuated_max_words
+        self.captions = captions
+        self.boundary = None  # a mi_coder.boundary.BoundaryModel, set by build_pipeline
 
     def __call__(self, doc):  # type: ignore[no-untyped-def]
         n = len(doc)
@@ -96,12 +102,29 @@ class UtteranceSplitter:
             elif text == ",":
                 punctuated = True
         punctuated = punctuated or texts[-1] in SENT_END
+        sentence_marks = any(t in SENT_END or t in ELLIPSES or t.endswith(("?", "!")) for t in texts)
+        if self.boundary is not None and (self.captions == "on" or (self.captions == "auto" and not sentence_marks)):
+            self._model_starts(lows, wordy, starts)
+            self._merge_fillers(lows, wordy, texts, starts)
+            doc.from_array([SENT_START], numpy.array([1 if st else -1 for st in starts], dtype="int64")
+                           .astype("uint64").reshape(-1, 1))
+            return doc
         self._merge_fillers(lows, wordy, texts, starts)
         limit = self.punctuated_max_words if punctuated else self.max_words
         self._split_long(lows, wordy, starts, limit, punctuated)
         # One vectorised write (setting token.is_sent_start one by one re-checks the whole doc each time).
         doc.from_array([SENT_START], numpy.array([1 if st else -1 for st in starts], dtype="int64").astype("uint64").reshape(-1, 1))
         return doc
+
+    def _model_starts(self, lows: list[str], wordy: list[bool], starts: list[bool]) -> None:
+        """Utterance starts from the boundary model, over the word tokens (punctuation is ignored)."""
+        index = [i for i, w in enumerate(wordy) if w]
+        decided = self.boundary.starts([lows[i] for i in index])
+        for i in range(1, len(starts)):
+            starts[i] = False
+        for i, start in zip(index, decided):
+            starts[i] = start
+        starts[0] = True
 
     def _merge_fillers(self, lows: list[str], wordy: list[bool], texts: list[str], starts: list[bool]) -> None:
         segs = _segments(starts)
@@ -150,9 +173,10 @@ def _segments(starts: list[bool]) -> list[tuple[int, int]]:
 
 
 def make_utterance_splitter(nlp, name: str, max_words: int, min_words: int,  # type: ignore[no-untyped-def]
-                            punctuated_max_words: int) -> UtteranceSplitter:
+                            punctuated_max_words: int, captions: str) -> UtteranceSplitter:
     """Factory for the ``mi_utterance_splitter`` component (registered on import of this module)."""
-    return UtteranceSplitter(max_words=max_words, min_words=min_words, punctuated_max_words=punctuated_max_words)
+    return UtteranceSplitter(max_words=max_words, min_words=min_words, punctuated_max_words=punctuated_max_words,
+                             captions=captions)
 
 
 def _register() -> None:
@@ -162,18 +186,35 @@ def _register() -> None:
         Language.factory("mi_utterance_splitter", default_config=DEFAULT_CONFIG)(make_utterance_splitter)
 
 
-@lru_cache(maxsize=4)
-def build_pipeline(max_words: int = 22, min_words: int = 4):  # type: ignore[no-untyped-def]
+@lru_cache(maxsize=8)
+def build_pipeline(max_words: int = 22, min_words: int = 4, captions: str = "auto",  # type: ignore[no-untyped-def]
+                   boundary=None):
     """The default segmentation pipeline: ``spacy.blank("en")`` plus ``mi_utterance_splitter``.
 
-    Needs no model download. Cached: building it once per process is enough.
+    ``captions``: when to use the boundary model for unpunctuated speech (``CAPTION_MODES``). ``boundary``:
+    a ``BoundaryModel``; by default the one in the shipped model folder (hash-checked), if it has one.
+    Needs no download. Cached: building it once per process is enough.
     """
     import spacy
 
+    from .errors import UsageError
+
+    if captions not in CAPTION_MODES:
+        raise UsageError(f"--captions must be one of {', '.join(CAPTION_MODES)}, not {captions!r}")
     _register()
     nlp = spacy.blank("en")
-    nlp.add_pipe("mi_utterance_splitter", config={"max_words": max_words, "min_words": min_words})
+    splitter = nlp.add_pipe("mi_utterance_splitter",
+                            config={"max_words": max_words, "min_words": min_words, "captions": captions})
+    if captions != "off":
+        splitter.boundary = boundary if boundary is not None else _default_boundary()
     return nlp
+
+
+@lru_cache(maxsize=1)
+def _default_boundary():  # type: ignore[no-untyped-def]
+    from .model.store import load_boundary
+
+    return load_boundary()
 
 
 def split_text(text: str, nlp=None) -> list[tuple[int, int]]:  # type: ignore[no-untyped-def]
@@ -195,18 +236,24 @@ def _spans(doc, text: str) -> list[tuple[int, int]]:  # type: ignore[no-untyped-
     return spans
 
 
-def segment(sessions: Iterable[Session], nlp=None, batch_size: int = 512) -> list[Session]:  # type: ignore[no-untyped-def]
+def segment(sessions: Iterable[Session], nlp=None, batch_size: int = 512,  # type: ignore[no-untyped-def]
+            boundary=None) -> list[Session]:
     """Split every turn of every session into utterances, in place; returns the sessions.
 
-    Turns whose utterances were given by the input (``--utterances given``) are left as they are.
+    Turns whose utterances were given by the input (``--utterances given``) are left as they are. Without
+    ``nlp``, each session's ``meta["captions"]`` (``CAPTION_MODES``, default "auto") picks the pipeline,
+    with ``boundary`` (default: the shipped boundary model) for unpunctuated turns.
     """
     sessions = list(sessions)
-    nlp = nlp or build_pipeline()
-    todo = [t for s in sessions for t in s.turns if not t.meta.get("utterances_given")]
-    docs = nlp.pipe((t.text for t in todo), batch_size=batch_size)
-    for turn, doc in zip(todo, docs):
-        turn.utterances = [
-            Utterance(id=f"{turn.id}.{k}", text=turn.text[a:b], start_char=a, end_char=b)
-            for k, (a, b) in enumerate(_spans(doc, turn.text), start=1)
-        ]
+    by_mode: dict[str, list] = {}
+    for s in sessions:
+        mode = "auto" if nlp is not None else s.meta.get("captions") or "auto"
+        by_mode.setdefault(mode, []).extend(t for t in s.turns if not t.meta.get("utterances_given"))
+    for mode, todo in by_mode.items():
+        pipe = nlp or build_pipeline(captions=mode, boundary=boundary)
+        for turn, doc in zip(todo, pipe.pipe((t.text for t in todo), batch_size=batch_size)):
+            turn.utterances = [
+                Utterance(id=f"{turn.id}.{k}", text=turn.text[a:b], start_char=a, end_char=b)
+                for k, (a, b) in enumerate(_spans(doc, turn.text), start=1)
+            ]
     return sessions

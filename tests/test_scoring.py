@@ -117,7 +117,27 @@ def test_role_clarification_found_early_with_evidence_turns():
     ] + [(P, "Tell me more.", ["OQ"]), (C, "Fine.", ["FN"])] * 6)
     scores = session_scores(s)
     assert scores["role_clarification"] is True
-    assert scores["role_clarification_turns"] == "purpose:1 roles:3 participation:5"
+    assert scores["role_clarification_turns"] == "purpose:1 practitioner_role:3 client_role:3 participation:5"
+    assert scores["role_clarification_in_order"] is True and scores["role_clarification_at"] == 0.0
+
+
+def test_role_clarification_uses_the_detectors_labels_and_checks_the_order():
+    s = coded_session([(P, "So, let's get going.", ["NC"]), (C, "Okay.", ["FN"]),
+                       (P, "How do you want to use these?", ["OQ"]), (C, "Dunno.", ["FN"]),
+                       (P, "I write the reports and I back you up.", ["GI"]), (C, "Right.", ["FN"])]
+                      + [(P, "Tell me more.", ["OQ"]), (C, "Fine.", ["FN"])] * 6)
+    for turn in s.turns:
+        for u in turn.utterances:
+            if turn.role == P:
+                u.meta["role_elements"] = []
+    s.turns[2].utterances[0].meta["role_elements"] = ["participation"]
+    s.turns[4].utterances[0].meta["role_elements"] = ["practitioner_role"]
+    scores = session_scores(s)
+    # The phrase cues would find nothing in "I write the reports and I back you up": the labels decide.
+    assert scores["role_clarification_turns"] == "practitioner_role:5 participation:3"
+    assert scores["role_clarification_elements"] == 2 and scores["role_clarification"] is False
+    assert scores["role_clarification_in_order"] is False
+    assert scores["role_clarification_at"] == round(2 / len(s.turns), 3)
 
 
 def test_short_sessions_are_flagged_unreliable():

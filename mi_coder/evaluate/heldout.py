@@ -102,6 +102,11 @@ def format_report(report: dict) -> str:
                              f"reflection F1 {rep['reflection_f1']}, question F1 {rep['question_f1']}")
             if "client" in rep:
                 lines.append(f"  client CT/ST/FN: macro-F1 {rep['client']['macro_f1']}, kappa {rep['client']['kappa']}")
+    for seg in report.get("segmentation", []):
+        lines.append(f"segmentation of {seg['file']} ({'stripped of punctuation' if seg['stripped'] else 'as written'}, "
+                     f"captions {seg['captions']}, {seg['turns']} turns): boundary precision {seg['precision']}, "
+                     f"recall {seg['recall']}, F1 {seg['f1']} ({seg['boundaries']} boundaries); "
+                     f"whole questions kept {seg['question_recall']}")
     if "agreement" in report:
         a = report["agreement"]
         lines.append(f"agreement of {a['first']} and {a['second']} on {a['n_utterances']} utterances:")

@@ -63,6 +63,7 @@ class ReadOptions:
     practitioner: str | None = None
     client: str | None = None
     utterances: str = "auto"  # "auto": segment turns; "given": one input row/piece = one utterance
+    captions: str = "auto"  # boundary model for unpunctuated turns: "auto" (when no sentence marks), "on", "off"
     columns: dict[str, str] = field(default_factory=dict)  # role -> column name overrides
 
 

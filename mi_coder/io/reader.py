@@ -80,7 +80,7 @@ def build_sessions(pieces: list[Piece], path: str, options: ReadOptions, default
             )
         for t in turns:
             t.role = roles[t.speaker]
-        meta: dict[str, Any] = {"format": options.fmt}
+        meta: dict[str, Any] = {"format": options.fmt, "captions": options.captions}
         if group[0].meta.get("header"):
             meta["header"] = group[0].meta.pop("header")
         sessions.append(Session(id=sid, source=path, turns=turns, meta=meta))
@@ -161,9 +161,18 @@ def _merge_turns(pieces: list[Piece], options: ReadOptions) -> list[Turn]:
 def read_transcript(path: str | Path, **options: Any) -> list[Session]:
     """Read one transcript file into Sessions (one for most files; one per session id for tables).
 
-    Keyword options are those of ReadOptions: ``fmt``, ``practitioner``, ``client``, ``utterances``
-    (``"auto"`` or ``"given"``) and ``columns`` (e.g. ``{"text": "utt"}``). Raises InputError with the
-    file and the problem when it cannot be read.
+    Keyword options (those of ``ReadOptions``; or pass ``read_options=ReadOptions(...)``):
+
+    * ``fmt``: ``"text"``, ``"vtt"``, ``"srt"``, ``"otter"``, ``"csv"``, ``"tsv"``, ``"json"`` or ``"docx"``
+      (default: detected from the content, then the extension);
+    * ``practitioner`` / ``client``: the speaker label of each role (default: from the label vocabulary,
+      else inferred from the text with a warning); ``practitioner`` alone codes a monologue;
+    * ``utterances``: ``"auto"`` (split turns with the segmenter) or ``"given"`` (one row/piece = one utterance);
+    * ``captions``: ``"auto"``, ``"on"`` or ``"off"``: when the boundary model for unpunctuated speech splits
+      turns (see ``mi_coder.segment``);
+    * ``columns``: table column overrides by role, e.g. ``{"text": "utt", "speaker": "who"}``.
+
+    Raises InputError (or RoleError) naming the file and the problem when it cannot be read.
     """
     opts = options.pop("read_options", None) or ReadOptions(**options)
     path = Path(path)
@@ -172,6 +181,8 @@ def read_transcript(path: str | Path, **options: Any) -> list[Session]:
         raise InputError(where, f"unknown format {opts.fmt!r} (choose from {', '.join(FORMATS)})")
     if opts.utterances not in ("auto", "given"):
         raise InputError(where, f"--utterances must be 'auto' or 'given', not {opts.utterances!r}")
+    if opts.captions not in ("auto", "on", "off"):
+        raise InputError(where, f"--captions must be 'auto', 'on' or 'off', not {opts.captions!r}")
     if not path.exists():
         raise InputError(where, "no such file")
     if path.is_dir():

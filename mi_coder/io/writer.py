@@ -21,7 +21,7 @@ from ..model.coder import main_code
 from ..records import Session
 
 UTTERANCE_COLUMNS = ["session_id", "turn_id", "utterance_id", "speaker", "role", "start", "end", "text",
-                     "code", "confidence"]
+                     "code", "confidence", "role_elements"]
 
 
 TURN_COLUMNS = ["session_id", "turn_id", "speaker", "role", "start", "end", "text", "codes", "main_code"]
@@ -42,6 +42,7 @@ def utterance_rows(sessions: Iterable[Session]) -> list[dict]:
                 "session_id": s.id, "turn_id": turn.id, "utterance_id": u.id, "speaker": turn.speaker,
                 "role": turn.role, "start": turn.start, "end": turn.end, "text": u.text,
                 "code": u.code or "", "confidence": None if u.confidence is None else round(u.confidence, 4),
+                "role_elements": ";".join(u.meta.get("role_elements", [])),
             })
     return rows
 

@@ -42,6 +42,7 @@ class Coder:
         self.turn_weight = turn_weight  # exponent of the turn model's class probabilities in joint decoding
         # Temperature of the jointly decoded probabilities, fitted on out-of-fold codes (``calibrate``).
         self.output_temperature = output_temperature
+        self.boundary = None  # the boundary model for unpunctuated speech shipped with this model, if any
 
     @property
     def name(self) -> str:
@@ -103,7 +104,7 @@ class Coder:
         if need:
             from ..segment import segment
 
-            segment(need)
+            segment(need, boundary=self.boundary)
         self.code_segmented(sessions)
         return sessions
 
@@ -126,7 +127,26 @@ class Coder:
         for utt, code, c in zip(refs, codes, conf):
             utt.code = code or None
             utt.confidence = None if np.isnan(c) else float(c)
+        self._detect_roles(rows, refs)
         return probs
+
+    def _detect_roles(self, rows: tuple, refs: list) -> None:
+        """Role-clarification elements of practitioner utterances (``utterance.meta['role_elements']``), when the
+        model has the detectors (``role_<element>``: yes/no models)."""
+        keys = [k for k in self.models if k.startswith("role_")]
+        if not keys:
+            return
+        roles, texts, prevs, positions, counts, nexts = rows
+        idx = np.flatnonzero(np.asarray(roles, dtype=object) == PRACTITIONER)
+        found: dict[int, list[str]] = {int(i): [] for i in idx}
+        for key in keys:
+            model = self.models[key]
+            p = self._proba(model, idx, texts, prevs, positions, counts, nexts)[:, list(model.classes).index("yes")]
+            for i, yes in zip(idx, p >= 0.5):
+                if yes:
+                    found[int(i)].append(key[len("role_"):])
+        for i, elements in found.items():
+            refs[i].meta["role_elements"] = elements
 
     def _decode_jointly(self, sessions: Sequence[Session], probs: np.ndarray, row_of: dict[int, int]) -> np.ndarray:
         """Combine each utterance's code probabilities with its turn's class probabilities; set main codes.

@@ -56,6 +56,57 @@ _MARKERS = frozenset(
 WORD_NGRAMS = (1, 3)
 CHAR_NGRAMS = (2, 5)
 N_SHAPE = 14
+# Shape features, version 2: what the utterance *does*, in words any setting uses (``behaviour_features``).
+N_BEHAVIOUR = 10
+_DIRECTIVE = re.compile(
+    r"\b(?:you|ya|u)(?: really| just| still)? (?:need to|needs to|have to|has to|got to|gotta|must|should|"
+    r"ought to|better|had better|can't keep|cannot keep)\b|\bmake sure\b|\bi (?:need|want) you to\b|"
+    r"\byou(?:'re| are) (?:going to|gonna) (?:have to|need to)\b|\bit's time (?:for you )?to\b|\blet's get you\b")
+_IMPERATIVE = re.compile(
+    r"^(?:(?:so|and|okay|ok|well|now|look|listen|just|then)[ ,]+)*(?:try|stop|go|call|take|get|quit|start|keep|"
+    r"don't|do not|avoid|cut|put|make|think about|remember|bring|show up|stay|tell|write|use|pick|set)\b")
+_WARN = re.compile(
+    r"\b(?:or else|otherwise you|if you don't|if you do(?:n't| not)?|if you miss|if you keep|if it happens again|"
+    r"one more|last chance|going back (?:to|in)|violat|revok|lock(?:ed)? up|jail|prison|warrant|consequences?|"
+    r"you'll (?:end up|lose|be back|regret))\b")
+_EVALUATIVE = re.compile(
+    r"\b(?:courage|courageous|brave|strength|strong|commit(?:ted|ment)|dedicat\w*|determin\w*|effort|hard work|"
+    r"worked (?:really |so )?hard|persever\w*|resourceful|smart|creative|honest(?:y|ly)?|guts|impressive|"
+    r"admire|credit|progress|proud|grit|resilien\w*|initiative|took (?:a lot|some|real)|stuck with|kept (?:at|up|going)|"
+    r"managed to|figured out|pulled (?:it )?off|good (?:job|work|call|for you)|great (?:job|work)|well done|"
+    r"nice (?:job|work)|awesome|amazing|fantastic|wonderful|terrific|excellent|glad|appreciate|thank(?:s| you))\b")
+_SECOND = re.compile(r"\b(?:you|your|you're|you've|you'd|you'll|yourself|ya)\b")
+_FIRST = re.compile(r"\b(?:i|i'm|i've|i'd|i'll|me|my|myself|mine)\b")
+_THIRD = re.compile(r"\b(?:he|she|they|it|people|folks|most|research|studies|program|court|judge|clinic|doctor|"
+                    r"the \w+ (?:is|are|says|shows))\b")
+_DIGITS = re.compile(r"\d|\b(?:one|two|three|four|five|six|seven|eight|nine|ten|twenty|thirty|percent|hours?|"
+                     r"days?|weeks?|months?)\b")
+_AUTONOMY = re.compile(
+    r"\b(?:your (?:call|choice|decision|life|body|business|pace|terms)|up to you|you decide|you get to|only you|"
+    r"you know (?:yourself|your|best|better)|whatever you (?:decide|choose|pick|land)|it's yours|you're the (?:one|expert|boss)|"
+    r"nobody (?:can|else)|no one (?:can|else)|you choose|you pick|on your (?:own )?terms|(?:if|when) you(?:'re)? ready)\b")
+
+
+def behaviour_features(low: str) -> list[float]:
+    """What an utterance does, by how it is said: directives and commands, warnings, evaluative words aimed at
+    the client (affirmation) or not (generic praise), autonomy language, and who it is about (you / I / a third
+    party with numbers: information). Normalized text in (``normalize``)."""
+    toks = low.split()
+    n = max(len(toks), 1)
+    second = len(_SECOND.findall(low))
+    evaluative = bool(_EVALUATIVE.search(low))
+    return [
+        float(bool(_DIRECTIVE.search(low))),
+        float(bool(_IMPERATIVE.match(low))),
+        float(bool(_WARN.search(low))),
+        float(evaluative and second > 0),
+        float(evaluative and second == 0),
+        float(bool(_AUTONOMY.search(low))),
+        min(second / n * 4, 1.0),
+        min(len(_FIRST.findall(low)) / n * 4, 1.0),
+        min(len(_THIRD.findall(low)) / n * 4, 1.0),
+        float(bool(_DIGITS.search(low))),
+    ]
 
 
 def normalize(text: str) -> str:
@@ -232,7 +283,8 @@ class FeatureSpace:
 
     def __init__(self, words: TfidfBlock, chars: TfidfBlock, context: TfidfBlock, char_weight: float = 0.7,
                  context_weight: float = 0.5, shape_weight: float = 1.0, head: TfidfBlock | None = None,
-                 head_weight: float = 0.5, following: TfidfBlock | None = None, next_weight: float = 0.5) -> None:
+                 head_weight: float = 0.5, following: TfidfBlock | None = None, next_weight: float = 0.5,
+                 behaviour: bool = False) -> None:
         self.words = words
         self.chars = chars
         self.context = context
@@ -243,17 +295,22 @@ class FeatureSpace:
         self.char_weight = char_weight
         self.context_weight = context_weight
         self.shape_weight = shape_weight
+        self.behaviour = behaviour  # the behaviour_features block (models from 2.0 on)
+
+    @property
+    def n_shape(self) -> int:
+        return N_SHAPE + (N_BEHAVIOUR if self.behaviour else 0)
 
     @property
     def n_features(self) -> int:
-        return (len(self.words) + len(self.chars) + len(self.context) + N_SHAPE + (len(self.head) if self.head else 0)
-                + (len(self.following) if self.following else 0))
+        return (len(self.words) + len(self.chars) + len(self.context) + self.n_shape
+                + (len(self.head) if self.head else 0) + (len(self.following) if self.following else 0))
 
     @classmethod
     def fit(cls, texts: Sequence[str], prev_texts: Sequence[str], next_texts: Sequence[str] | None = None,
             max_word_features: int = 40000,
             max_char_features: int = 40000, max_context_features: int = 8000, head: bool = True,
-            **weights: float) -> "FeatureSpace":
+            behaviour: bool = False, **weights: float) -> "FeatureSpace":
         """Learn vocabularies and IDF weights with scikit-learn's TfidfVectorizer (training only)."""
         from sklearn.feature_extraction.text import TfidfVectorizer
 
@@ -282,7 +339,7 @@ class FeatureSpace:
             terms = vec.get_feature_names_out().tolist()
             blocks.append(TfidfBlock(terms, vec.idf_, analyzer))
         named = {b.analyzer: b for b in blocks}
-        return cls(*blocks[:3], head=named.get("head"), following=named.get("next"), **weights)
+        return cls(*blocks[:3], head=named.get("head"), following=named.get("next"), behaviour=behaviour, **weights)
 
     def transform(self, texts: Sequence[str], prev_texts: Sequence[str], positions: Sequence[int],
                   n_in_turn: Sequence[int], next_texts: Sequence[str] | None = None) -> sp.csr_matrix:
@@ -294,8 +351,9 @@ class FeatureSpace:
                       for d in prev_docs]
         context = self.context.transform(prev_docs)[prev_row]
         shapes = np.array([_shape(t, d, prev_words[r], not prev_list[r], int(pos), int(n))
+                           + (behaviour_features(d) if self.behaviour else [])
                            for t, d, r, pos, n in zip(texts, docs, prev_row, positions, n_in_turn)],
-                          dtype=np.float64).reshape(len(docs), N_SHAPE)
+                          dtype=np.float64).reshape(len(docs), self.n_shape)
         blocks = [self.words.transform(docs), self.chars.transform(docs) * self.char_weight,
                   context * self.context_weight, sp.csr_matrix(shapes * self.shape_weight)]
         if self.head is not None:
@@ -313,6 +371,8 @@ class FeatureSpace:
 
     def to_parts(self) -> tuple[dict, dict[str, np.ndarray]]:
         terms = {"words": self.words.terms, "chars": self.chars.terms, "context": self.context.terms}
+        if self.behaviour:
+            terms["shape_blocks"] = ["shape", "behaviour"]
         arrays = {"idf_words": self.words.idf, "idf_chars": self.chars.idf, "idf_context": self.context.idf,
                   "feature_weights": np.array([self.char_weight, self.context_weight, self.shape_weight])}
         if self.head is not None:
@@ -338,4 +398,5 @@ class FeatureSpace:
                    TfidfBlock(terms["chars"], arrays["idf_chars"], "char_wb"),
                    TfidfBlock(terms["context"], arrays["idf_context"], "context"),
                    char_weight=float(w[0]), context_weight=float(w[1]), shape_weight=float(w[2]),
-                   head=head, head_weight=head_weight, following=following, next_weight=next_weight)
+                   head=head, head_weight=head_weight, following=following, next_weight=next_weight,
+                   behaviour="behaviour" in terms.get("shape_blocks", []))

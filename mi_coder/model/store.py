@@ -29,6 +29,7 @@ from ..errors import ModelError
 DEFAULT_MODEL = "mi-coder-default"
 FEATURES = "features.json"
 WEIGHTS = "weights.npz"
+BOUNDARY = "boundary.npz"  # optional: the boundary model for unpunctuated speech (mi_coder.boundary)
 RUN_FILE = "run.json"  # informational, never loaded: when and where the model was trained
 LOADED_FILES = (FEATURES, WEIGHTS)
 REQUIRED_META = ("name", "version", "format", "labels", "versions", "artifacts", "training", "models")
@@ -124,13 +125,19 @@ def save_coder(coder: Any, out_dir: str | Path, meta: dict) -> Path:
     tmp = out / f".{WEIGHTS}.part.npz"
     np.savez_compressed(tmp, **arrays)
     os.replace(tmp, out / WEIGHTS)
+    files = [FEATURES, WEIGHTS]
+    if getattr(coder, "boundary", None) is not None:
+        tmp = out / f".{BOUNDARY}.part.npz"
+        np.savez_compressed(tmp, **coder.boundary.to_arrays())
+        os.replace(tmp, out / BOUNDARY)
+        files.append(BOUNDARY)
     full = {
         "format": META_FORMAT,
         "versions": versions(),
         **meta,
         "models": models,
         "decoding": {"turn_weight": coder.turn_weight, "output_temperature": coder.output_temperature},
-        "artifacts": {name: sha256(out / name) for name in (FEATURES, WEIGHTS)},
+        "artifacts": {name: sha256(out / name) for name in files},
     }
     missing = [k for k in REQUIRED_META if k not in full]
     if missing:
@@ -221,8 +228,33 @@ def load_coder(model_dir: str | Path | None = None, *, trust: bool = False) -> A
                                    float(spec["temperature"])) for key, spec in meta["models"].items()}
         features = FeatureSpace.from_parts(terms, arrays)
         check_shapes(features, models)
+        boundary = _read_boundary(model_dir) if BOUNDARY in meta["artifacts"] else None
     except (KeyError, ValueError, OSError, TypeError) as exc:
         raise ModelError(f"{model_dir}: model files are incomplete or malformed ({type(exc).__name__}: {exc})") from exc
     decoding = meta.get("decoding", {})
-    return Coder(features, models, meta=meta, turn_weight=float(decoding.get("turn_weight", 1.0)),
-                 output_temperature=float(decoding.get("output_temperature", 1.0)))
+    coder = Coder(features, models, meta=meta, turn_weight=float(decoding.get("turn_weight", 1.0)),
+                  output_temperature=float(decoding.get("output_temperature", 1.0)))
+    coder.boundary = boundary
+    return coder
+
+
+def _read_boundary(model_dir: Path):  # type: ignore[no-untyped-def]
+    import numpy as np
+
+    from ..boundary import BoundaryModel
+
+    with np.load(model_dir / BOUNDARY, allow_pickle=False) as npz:
+        return BoundaryModel.from_arrays({k: npz[k] for k in npz.files})
+
+
+def load_boundary(model_dir: str | Path | None = None, *, trust: bool = False):  # type: ignore[no-untyped-def]
+    """The boundary model of a model folder (default: the shipped model), hashes verified first; None when
+    the folder has none (models before 2.0)."""
+    model_dir = Path(model_dir) if model_dir is not None else default_model_dir()
+    meta = verify(model_dir, trust=trust)
+    if BOUNDARY not in meta["artifacts"]:
+        return None
+    try:
+        return _read_boundary(model_dir)
+    except (KeyError, ValueError, OSError) as exc:
+        raise ModelError(f"{model_dir / BOUNDARY}: malformed boundary model ({exc})") from exc

@@ -163,3 +163,27 @@ def coded_turn_examples(examples: pd.DataFrame) -> pd.DataFrame:
         rows.append({**first.to_dict(), "text": turn.text, "position": 0, "n_in_turn": 1,
                      "code": FOUR_CLASS.get(code, code)})
     return pd.DataFrame(rows, columns=EXAMPLE_COLUMNS)
+
+
+def sessions_from_examples(examples: pd.DataFrame) -> list:
+    """Sessions rebuilt from utterance examples of whole coded sessions (the session corpus, coded tables):
+    one Turn per (session, turn), one Utterance per row, the human code in ``utterance.meta['human_code']``.
+    Uncoded here: ``code`` is left empty for a coder to fill."""
+    from ..records import Session
+
+    sessions = []
+    for sid, g in examples.groupby("session_id", sort=False):
+        turns = []
+        for tid, gg in g.groupby("turn_id", sort=False):
+            text, utts = "", []
+            for k, r in enumerate(gg.itertuples(index=False), start=1):
+                start = len(text) + (1 if text else 0)
+                text = f"{text} {r.text}" if text else r.text
+                utts.append(Utterance(f"{tid}.{k}", r.text, start, len(text),
+                                      meta={"human_code": r.code, "code2": getattr(r, "code2", ""),
+                                            "human_roles": str(getattr(r, "role_elements", "") or "")}))
+            turns.append(Turn(id=str(tid), speaker=gg["role"].iloc[0], role=gg["role"].iloc[0], text=text,
+                              utterances=utts, meta={"utterances_given": True}))
+        sessions.append(Session(id=str(sid), source="examples", turns=turns,
+                                meta={"quality": g["quality"].iloc[0] if "quality" in g else ""}))
+    return sessions

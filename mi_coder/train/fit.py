@@ -6,12 +6,14 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable, Sequence
 
+import numpy as np
 import pandas as pd
 
 from ..codes import (
     ALL_CODES,
     CLIENT_CODES,
     PRACTITIONER_CODES,
+    ROLE_ELEMENTS,
     TURN_CLASSES,
 )
 from ..errors import InputError, UsageError
@@ -52,6 +54,7 @@ def augment_unpunctuated(examples, weight: float = 0.5):  # type: ignore[no-unty
     return pd.concat([examples, copy], ignore_index=True)
 
 
+ROLE_SOURCES = ("team_sessions", "coded")  # sources whose practitioner rows carry role-clarification labels
 TEAM_SOURCES = ("team", "team_sessions")  # sources written with every MITI code (AnnoMI lacks AF/SEEK/EA/CON)
 GAP_CODES = ("AF", "SEEK", "EA", "CON")
 
@@ -80,11 +83,16 @@ def drop_gap_examples(examples, threshold: float = 0.5, C: float = 1.0):  # type
 
 def train_coder(examples, turn_examples=None, *, augment: bool = True, C: float = 1.0,  # type: ignore[no-untyped-def]
                 calibration_folds: int = 3, meta: dict | None = None, turn_weight: float = 1.0,
-                output_temperature: float = 1.0) -> Coder:
-    """Fit a Coder on utterance examples (``training_data.EXAMPLE_COLUMNS``) with a known code.
+                output_temperature: float = 1.0, behaviour: bool = False,
+                source_weights: dict[str, float] | None = None, balance: float = 1.0,
+                drop_gaps: bool = True, role_models: bool = True) -> Coder:
+    """Fit a Coder on utterance examples (``train.examples.EXAMPLE_COLUMNS``) with a known code.
 
     ``turn_examples`` (whole turns labelled question/reflection/therapist_input/other or CT/ST/FN) add
     the turn models that choose each turn's main code; without them the main code follows a fixed priority.
+    ``behaviour`` adds the behaviour feature block (``model.features.behaviour_features``);
+    ``source_weights`` multiplies example weights by source ("annomi", "team_sessions", "team", "coded");
+    ``balance`` is the power of the inverse class frequency in the weights (1: balanced, 0: as found).
     """
     import pandas as pd
 
@@ -96,8 +104,14 @@ def train_coder(examples, turn_examples=None, *, augment: bool = True, C: float 
         frame = frame.assign(next_text=frame["next_text"].fillna("") if "next_text" in frame else "")
         return augment_unpunctuated(frame) if augment else frame
 
-    data = usable(drop_gap_examples(examples, C=C))
-    turns = usable(turn_examples) if turn_examples is not None and len(turn_examples) else None
+    def weighted(frame: pd.DataFrame) -> pd.DataFrame:
+        if not source_weights:
+            return frame
+        factor = frame["source"].map(lambda s: source_weights.get(s, 1.0)).astype(float)
+        return frame.assign(weight=frame["weight"].astype(float) * factor)
+
+    data = usable(weighted(drop_gap_examples(examples, C=C) if drop_gaps else examples))
+    turns = usable(weighted(turn_examples)) if turn_examples is not None and len(turn_examples) else None
     plan = [(PRACTITIONER, data, PRACTITIONER_CODES, calibration_folds),
             (CLIENT, data, CLIENT_CODES, calibration_folds)]
     if turns is not None:
@@ -111,12 +125,28 @@ def train_coder(examples, turn_examples=None, *, augment: bool = True, C: float 
             raise UsageError(f"training data has fewer than two labels for the {key} model; cannot train it")
         parts.append((key, part, folds))
     every = pd.concat([data, turns]) if turns is not None else data
-    features = FeatureSpace.fit(every["text"].tolist(), every["prev_text"].tolist(), every["next_text"].tolist())
+    features = FeatureSpace.fit(every["text"].tolist(), every["prev_text"].tolist(), every["next_text"].tolist(),
+                                behaviour=behaviour)
+    if role_models and "role_elements" in data:
+        # Role-clarification detectors: one yes/no model per element, on the practitioner utterances of
+        # sources that label the elements (the team sessions); other sources cannot say "no".
+        labelled = data[(data["role"] == PRACTITIONER) & data["role_elements"].notna()
+                        & data["source"].isin(ROLE_SOURCES)]
+        for element in ROLE_ELEMENTS:
+            has = labelled["role_elements"].fillna("").str.split(";").map(lambda xs, e=element: e in xs)
+            if has.sum() >= 5:
+                parts.append((f"role_{element}", labelled.assign(code=np.where(has, "yes", "no")), 0))
     models: dict[str, LinearModel] = {}
     for key, part, folds in parts:
         X = features.transform_frame(part)
-        estimator = LinearClassifier(C=C, calibration_folds=folds)
-        estimator.fit(X, part["code"].to_numpy(), part["weight"].to_numpy(), groups=part["group"].to_numpy())
+        y = part["code"].to_numpy()
+        w = part["weight"].to_numpy(dtype=float)
+        # Class weights: inverse class frequency (by weight) to the power ``balance``, mean weight kept at 1.
+        totals = pd.Series(w).groupby(y).sum()
+        factor = (totals.sum() / (len(totals) * totals)) ** balance
+        w = w * factor.reindex(y).to_numpy()
+        estimator = LinearClassifier(C=C, calibration_folds=folds, class_weight=None)
+        estimator.fit(X, y, w / w.mean(), groups=part["group"].to_numpy())
         models[key] = estimator.to_linear_model()
     return Coder(features, models, meta=meta, turn_weight=turn_weight, output_temperature=output_temperature)
 

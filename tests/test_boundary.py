@@ -1,0 +1,87 @@
+"""Utterance boundaries in unpunctuated speech: the boundary model, its measures, and the shipped component
+on the cases a new user hit with automatic captions (issue 11)."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from mi_coder.boundary import DIM, BoundaryModel, boundary_scores, question_recall, train_boundary_model
+from mi_coder.segment import build_pipeline, split_text
+
+
+def test_boundary_scores_count_only_starts_inside_turns():
+    ref = [[True, False, True, False], [True, True]]
+    pred = [[True, True, True, False], [True, False]]
+    s = boundary_scores(ref, pred)
+    assert (s["precision"], s["recall"], s["boundaries"]) == (0.5, 0.5, 2)
+
+
+def test_a_question_counts_as_kept_only_when_both_its_edges_are_found():
+    ref = [[True, False, True, False, True, False]]  # three utterances; the middle one is a question
+    questions = [[False, True, False]]
+    assert question_recall(ref, [[True, False, True, False, True, False]], questions) == 1.0
+    assert question_recall(ref, [[True, False, True, False, False, False]], questions) == 0.0  # run into the next
+    assert question_recall(ref, [[True, False, False, False, True, False]], questions) == 0.0  # swallowed
+
+
+def test_a_trained_model_learns_where_questions_start():
+    seqs = []
+    for lead in (["yeah", "that", "sounds", "hard"], ["okay", "you", "tried", "twice"], ["so", "it", "was", "a", "lot"]):
+        for q in (["what", "would", "help"], ["how", "did", "that", "go"], ["do", "you", "want", "that"]):
+            seqs.append((lead + q, [True] + [False] * (len(lead) - 1) + [True] + [False] * (len(q) - 1)))
+    model = train_boundary_model(seqs * 4, C=10.0)
+    words = ["okay", "that", "sounds", "hard", "what", "would", "help"]
+    assert model.starts(words) == [True, False, False, False, True, False, False]
+
+
+def test_boundary_weights_round_trip_and_a_wrong_shape_is_refused():
+    model = BoundaryModel(np.linspace(-1, 1, DIM), intercept=-2.0, threshold=0.6)
+    again = BoundaryModel.from_arrays(model.to_arrays())
+    words = "so um what do you think about it".split()
+    assert again.starts(words) == model.starts(words) and again.threshold == pytest.approx(0.6)
+    bad = model.to_arrays()
+    bad["boundary__coef"] = bad["boundary__coef"][:100]
+    with pytest.raises(ValueError, match="shape"):
+        BoundaryModel.from_arrays(bad)
+
+
+def _utterances(text: str, captions: str = "auto") -> list[str]:
+    nlp = build_pipeline(captions=captions)
+    return [text[a:b] for a, b in split_text(text, nlp)]
+
+
+shipped = pytest.mark.skipif(build_pipeline().get_pipe("mi_utterance_splitter").boundary is None,
+                             reason="the installed default model has no boundary model")
+
+
+@shipped
+def test_an_open_question_after_a_greeting_is_its_own_utterance():
+    utts = _utterances("hi alice thanks for coming in so what brings you here today")
+    assert any(u.endswith("what brings you here today") and "thanks" not in u for u in utts), utts
+
+
+@shipped
+def test_a_checking_question_after_a_reflection_is_its_own_utterance():
+    utts = _utterances("so you want to get back to work and you need a way to track your sugar did i get that right")
+    assert utts[-1] == "did i get that right", utts
+
+
+@shipped
+@pytest.mark.parametrize("text, inside", [
+    ("i mean everyone i know smokes it", "smokes it"),
+    ("i can share some information with you about alcohol use um if that's okay", "with you"),
+    ("but i don't tell anyone what to do", "don't tell"),
+])
+def test_cuts_never_fall_inside_a_phrase(text, inside):
+    utts = _utterances(text)
+    assert any(inside in u for u in utts), utts
+
+
+@shipped
+def test_punctuated_text_keeps_the_punctuation_rules_and_captions_off_keeps_the_old_splitter():
+    text = "You've been clean for a month. What made the difference?"
+    assert _utterances(text) == ["You've been clean for a month.", "What made the difference?"]
+    caption = "hi alice thanks for coming in so what brings you here today"
+    assert len(_utterances(caption, "off")) == 1  # the 1.x rules keep it whole: the switch really switches
+    assert len(_utterances(caption, "on")) >= 2
