@@ -121,29 +121,24 @@ def _write_part(parts: Path, key: str, result: dict) -> None:
 
 
 class Progress:
-    """A one-line progress report on stderr (files, utterances per second, ETA); silent when not a terminal."""
+    """A tqdm progress bar on stderr (files, utterances per second, ETA); silent when not a terminal."""
 
     def __init__(self, total: int, enabled: bool) -> None:
-        self.total = total
-        self.enabled = enabled and sys.stderr.isatty()
-        self.done = 0
+        from tqdm import tqdm
+
+        self.bar = tqdm(total=total, unit="file", disable=not (enabled and sys.stderr.isatty()), file=sys.stderr,
+                        dynamic_ncols=True)
         self.utterances = 0
         self.start = time.time()
 
     def update(self, utterances: int) -> None:
-        self.done += 1
         self.utterances += utterances
-        if not self.enabled:
-            return
-        elapsed = max(time.time() - self.start, 1e-9)
-        rate = self.utterances / elapsed
-        eta = (self.total - self.done) * elapsed / self.done
-        sys.stderr.write(f"\r{self.done}/{self.total} files  {rate:,.0f} utt/s  ETA {eta:,.0f}s   ")
-        sys.stderr.flush()
+        rate = self.utterances / max(time.time() - self.start, 1e-9)
+        self.bar.set_postfix_str(f"{rate:,.0f} utt/s", refresh=False)
+        self.bar.update(1)
 
     def close(self) -> None:
-        if self.enabled:
-            sys.stderr.write("\n")
+        self.bar.close()
 
 
 def _run_local(todo: list[tuple[Path, str]], jobs: int, args: tuple, on_result: Callable[[str, dict], None]) -> None:

@@ -242,9 +242,12 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
                                        captions=args.captions)["segmentation"] for path in args.data]
         report = {"segmentation": reports}
     elif args.agreement:
-        report = agreement_report(args.data[0], args.data[1]) if len(args.data) == 2 else None
-        if report is None:
-            raise UsageError("--agreement needs exactly two coded tables (for example machine.csv human.csv)")
+        from .evaluate.agreement import multi_coder_agreement
+
+        if len(args.data) < 2:
+            raise UsageError("--agreement needs two or more coded tables (for example machine.csv human.csv)")
+        report = (agreement_report(args.data[0], args.data[1], _read_options(args)) if len(args.data) == 2
+                  else multi_coder_agreement(args.data, _read_options(args)))
     elif args.folds:
         data = load_training_data(args.data, _read_options(args))
         report = {"annomi_cv": annomi_cross_validation(data, args.folds,

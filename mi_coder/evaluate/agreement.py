@@ -8,7 +8,7 @@ import numpy as np
 from sklearn.metrics import cohen_kappa_score
 
 from ..records import Session
-from .metrics import icc_2_1, utterance_report
+from .metrics import icc_2_1, krippendorff_alpha, utterance_report
 
 
 def read_coded(path, options=None, scheme: str = "miti") -> list[Session]:  # type: ignore[no-untyped-def]
@@ -91,5 +91,25 @@ def agreement_report(path_a, path_b, options=None) -> dict:  # type: ignore[no-u
         "first": str(path_a), "second": str(path_b), "n_utterances": len(keys),
         "only_in_first": len([k for k in ua if k not in ub]), "only_in_second": len([k for k in ub if k not in ua]),
         "overall": utterance_report(ya, yb, codes), "per_code_kappa": per_code,
+        "krippendorff_alpha": round(krippendorff_alpha([ya, yb]) or 0.0, 3),
         "session_scores": session_score_agreement(first, second),
     }}
+
+
+def multi_coder_agreement(paths: Sequence, options=None) -> dict:  # type: ignore[no-untyped-def]
+    """Krippendorff's alpha (nominal) of three or more coded tables of the same sessions, over the utterances
+    (session_id, utterance_id) any of them coded, and the pairwise Cohen's kappa."""
+    tables = [read_coded(p, options) for p in paths]
+    codes = [{(s.id, u.id): u.code for s in t for _, u in s.utterances()} for t in tables]
+    units = sorted(set().union(*codes))
+    alpha = krippendorff_alpha([[c.get(k) for k in units] for c in codes])
+    pairs = {}
+    for i in range(len(paths)):
+        for j in range(i + 1, len(paths)):
+            keys = [k for k in units if codes[i].get(k) and codes[j].get(k)]
+            pairs[f"{paths[i]} | {paths[j]}"] = (round(float(cohen_kappa_score([codes[i][k] for k in keys],
+                                                                                [codes[j][k] for k in keys])), 3)
+                                                   if keys else None)
+    return {"agreement_multi": {"files": [str(p) for p in paths], "units": len(units),
+                                "krippendorff_alpha": None if alpha is None else round(alpha, 3),
+                                "pairwise_kappa": pairs}}

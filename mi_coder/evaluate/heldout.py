@@ -102,6 +102,12 @@ def format_report(report: dict) -> str:
                              f"reflection F1 {rep['reflection_f1']}, question F1 {rep['question_f1']}")
             if "client" in rep:
                 lines.append(f"  client CT/ST/FN: macro-F1 {rep['client']['macro_f1']}, kappa {rep['client']['kappa']}")
+    if "agreement_multi" in report:
+        m = report["agreement_multi"]
+        lines.append(f"agreement of {len(m['files'])} coders on {m['units']} utterances: Krippendorff's alpha "
+                     f"(nominal) {m['krippendorff_alpha']}")
+        for pair, kappa in m["pairwise_kappa"].items():
+            lines.append(f"  kappa {kappa}: {pair}")
     for seg in report.get("segmentation", []):
         lines.append(f"segmentation of {seg['file']} ({'stripped of punctuation' if seg['stripped'] else 'as written'}, "
                      f"captions {seg['captions']}, {seg['turns']} turns): boundary precision {seg['precision']}, "
@@ -112,6 +118,7 @@ def format_report(report: dict) -> str:
         lines.append(f"agreement of {a['first']} and {a['second']} on {a['n_utterances']} utterances:")
         per_code(a["overall"])
         lines.append("  per-code kappa: " + ", ".join(f"{c} {v['kappa']}" for c, v in a["per_code_kappa"].items()))
+        lines.append(f"  Krippendorff's alpha (nominal): {a.get('krippendorff_alpha')}")
         lines.append("  session scores (ICC(2,1), Pearson r):")
         for score, v in a["session_scores"].items():
             lines.append(f"    {score:<18} ICC {v['icc']}  r {v['pearson_r']}  (n={v['n_sessions']})")

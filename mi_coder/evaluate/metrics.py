@@ -81,7 +81,20 @@ def bootstrap(stat: Callable[[np.ndarray, np.ndarray], float], a: np.ndarray, b:
               seed: int = 0) -> tuple[float, float]:
     """Percentile bootstrap interval of ``stat(a, b)``, resampling sessions (within ``strata`` if given,
     so every resample keeps the number of high- and low-quality sessions). Seeded: the same data give the
-    same interval."""
+    same interval.
+
+    Without strata this is ``scipy.stats.bootstrap`` (paired, percentile). With strata it is the loop below:
+    scipy has no stratified resampling, and an AUC needs both classes in every resample.
+    """
+    if strata is None:
+        from scipy.stats import bootstrap as scipy_bootstrap
+
+        def paired(x: np.ndarray, y: np.ndarray) -> float:
+            return stat(x, y)
+
+        res = scipy_bootstrap((a, b), paired, paired=True, vectorized=False, n_resamples=n, confidence_level=level,
+                              method="percentile", random_state=np.random.default_rng(seed))
+        return float(res.confidence_interval.low), float(res.confidence_interval.high)
     rng = np.random.default_rng(seed)
     groups = [np.flatnonzero(strata == g) for g in np.unique(strata)] if strata is not None else [np.arange(len(a))]
     values = []
@@ -96,3 +109,16 @@ def bootstrap(stat: Callable[[np.ndarray, np.ndarray], float], a: np.ndarray, b:
 
 def _interval(bounds: tuple[float, float]) -> str:
     return f"{bounds[0]:.2f}-{bounds[1]:.2f}"
+
+
+def krippendorff_alpha(codings: Sequence[Sequence[str | None]]) -> float | None:
+    """Krippendorff's alpha (nominal) of several coders' codes for the same units (one sequence per coder;
+    None where a coder did not code a unit), from the ``krippendorff`` package."""
+    import krippendorff
+
+    labels = sorted({c for coder in codings for c in coder if c})
+    if len(labels) < 2:
+        return None
+    index = {c: k for k, c in enumerate(labels)}
+    data = np.array([[index[c] if c else np.nan for c in coder] for coder in codings], dtype=float)
+    return float(krippendorff.alpha(reliability_data=data, level_of_measurement="nominal"))

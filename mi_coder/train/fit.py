@@ -85,7 +85,7 @@ def train_coder(examples, turn_examples=None, *, augment: bool = True, C: float 
                 calibration_folds: int = 3, meta: dict | None = None, turn_weight: float = 1.0,
                 output_temperature: float = 1.0, behaviour: bool = False,
                 source_weights: dict[str, float] | None = None, balance: float = 1.0,
-                drop_gaps: bool = True, role_models: bool = True) -> Coder:
+                drop_gaps: bool = True, role_models: bool = True, max_iter: int = 3000) -> Coder:
     """Fit a Coder on utterance examples (``train.examples.EXAMPLE_COLUMNS``) with a known code.
 
     ``turn_examples`` (whole turns labelled question/reflection/therapist_input/other or CT/ST/FN) add
@@ -145,7 +145,7 @@ def train_coder(examples, turn_examples=None, *, augment: bool = True, C: float 
         totals = pd.Series(w).groupby(y).sum()
         factor = (totals.sum() / (len(totals) * totals)) ** balance
         w = w * factor.reindex(y).to_numpy()
-        estimator = LinearClassifier(C=C, calibration_folds=folds, class_weight=None)
+        estimator = LinearClassifier(C=C, calibration_folds=folds, class_weight=None, max_iter=max_iter)
         estimator.fit(X, y, w / w.mean(), groups=part["group"].to_numpy())
         models[key] = estimator.to_linear_model()
     return Coder(features, models, meta=meta, turn_weight=turn_weight, output_temperature=output_temperature)
