@@ -50,14 +50,70 @@ def test_low_confidence_codes_are_marked_for_review():
     assert "review</span>" in render_session(s, session_scores(s))
 
 
-def test_index_links_every_session_and_draws_trends_for_a_practitioner_series(tmp_path):
-    sessions = [_session("visit-1"), _session("visit-2"), _session("visit-3", n=4)]
-    written = write_reports(sessions, tmp_path)
+def _named(session, name):
+    for t in session.turns:
+        if t.role == P:
+            t.speaker = name
+    return session
+
+
+def test_index_links_every_session_and_draws_trends_only_for_a_named_practitioner(tmp_path):
+    sessions = [_named(_session("visit-1"), "Dana Ruiz"), _named(_session("visit-2"), "Dana Ruiz"),
+                _named(_session("visit-3", n=4), "Dana Ruiz")]
+    written = write_reports(sessions, tmp_path / "named")
     assert sorted(p.name for p in written) == ["index.html", "visit-1.html", "visit-2.html", "visit-3.html"]
-    index = (tmp_path / "index.html").read_text()
+    index = (tmp_path / "named" / "index.html").read_text()
     for s in sessions:
         assert f"href='{s.id}.html'" in index
-    assert "Trends by practitioner" in index  # same practitioner ("PO") in all three
+    assert "Trends by practitioner" in index and "Dana Ruiz" in index
+    for label in ("PO", "Counselor", "Speaker 1", "SPEAKER_00"):
+        unnamed = [_named(_session(f"{label}-{k}"), label) for k in range(3)]
+        write_reports(unnamed, tmp_path / label)
+        page = (tmp_path / label / "index.html").read_text()
+        assert "Trends by practitioner" not in page, label  # a role label is not a person
+
+
+def test_coaching_examples_skip_mi_consistent_closed_questions_and_fragments_and_suggest_rewordings():
+    spec = []
+    for _ in range(3):
+        spec += [(P, [("On a scale of one to ten, how confident are you?", "CQ")]), (C, [("A six.", "FN")]),
+                 (P, [("Would it be okay if I shared something?", "CQ")]), (C, [("Sure.", "FN")]),
+                 (P, [("you", "CQ")]), (C, [("Yes.", "FN")]),
+                 (P, [("Did you go to the group on Tuesday?", "CQ")]), (C, [("No.", "FN")]),
+                 (P, [("You need to stop seeing those guys.", "PER")]), (C, [("Whatever.", "FN")])]
+    s = coded_session(spec)
+    page = render_session(s, session_scores(s))
+    section = page[page.index("Closed questions that could have been open"):page.index("Runs of questions")]
+    assert "Did you go to the group on Tuesday?" in section
+    assert "scale of one to ten" not in section and "Would it be okay" not in section
+    assert "&ldquo;you&rdquo;" not in section  # fragments never appear
+    assert "What happened when you go to the group on tuesday?" in section  # a template rewording, said to be one
+    assert "Would it be okay if I shared a thought" in page  # the permission line for persuading
+    assert "at least 60% confidence" in page
+
+
+def test_header_shows_the_file_name_and_no_unknown_fields_and_the_legend_colours_are_distinct():
+    s = _session()
+    s.source = "/home/user/transcripts/visit-1.txt"
+    page = render_session(s, session_scores(s))
+    assert "Source: visit-1.txt" in page and "unknown" not in page and "/home/user" not in page
+    from mi_coder.report.html import CODE_COLOURS
+
+    assert len(set(CODE_COLOURS.values())) == len(CODE_COLOURS)
+    assert "(turn: " not in page
+
+
+def test_engagement_section_lists_the_role_clarification_checklist_with_links():
+    s = _session()
+    s.turns[0].utterances[0].meta["role_elements"] = ["purpose"]
+    for t in s.turns[1:]:
+        for u in t.utterances:
+            u.meta.setdefault("role_elements", [])
+    page = render_session(s, session_scores(s))
+    assert "Engagement and relationship building" in page
+    assert "purpose of the meetings: <a href='#turn-1'>turn 1</a>" in page
+    assert "the client&#x27;s role: not found in the opening" in page
+    assert "id='elaboration-chart'" in page
 
 
 def _chromium() -> str | None:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import html
 import io
+import re
 from pathlib import Path
 from typing import Any, Sequence
 
@@ -16,13 +17,23 @@ from ..codes import CODE_NAMES
 from ..records import CLIENT, PRACTITIONER, Session, Turn
 from ..scoring import DEFAULT_THRESHOLDS, MIN_PRACTITIONER_UTTERANCES, question_runs
 
-# Okabe-Ito colour-blind-safe palette.
+# One distinct colour per code, from the colour-blind-safe Okabe-Ito and Paul Tol palettes; every colour is
+# also shown with its code label, and text on a dark colour is white (TEXT_ON).
 CODE_COLOURS = {
-    "OQ": "#0072B2", "CQ": "#56B4E9", "SR": "#009E73", "CR": "#00704F", "AF": "#E69F00", "SEEK": "#CC79A7",
-    "EA": "#A6618C", "GI": "#999999", "PWP": "#F0E442", "PER": "#D55E00", "CON": "#8B2E00", "NC": "#DDDDDD",
-    "CT": "#009E73", "ST": "#D55E00", "FN": "#BBBBBB",
+    "OQ": "#0072B2", "CQ": "#56B4E9", "SR": "#44AA99", "CR": "#117733", "AF": "#E69F00", "SEEK": "#CC79A7",
+    "EA": "#AA4499", "GI": "#999933", "PWP": "#F0E442", "PER": "#D55E00", "CON": "#882255", "NC": "#BBBBBB",
+    "CT": "#332288", "ST": "#CC6677", "FN": "#F2F2F2",
 }
+DARK = {"OQ", "CR", "EA", "CON", "CT", "PER"}
+TEXT_ON = {code: ("#fff" if code in DARK else "#000") for code in CODE_COLOURS}
 LOW_CONFIDENCE = 0.5
+COACHING_CONFIDENCE = 0.6  # coaching examples only from codes at least this confident (stated on the page)
+_MI_CLOSED = re.compile(
+    r"\b(?:scale|one to ten|1 to 10|zero to ten|0 to 10|how (?:important|confident|ready)|"
+    r"(?:can|could|may) i (?:ask|share|tell|give|offer|suggest|mention)|would it be (?:ok|okay|alright|all right)|"
+    r"do you mind|is it (?:ok|okay|alright) if|would you like (?:me to|some|to hear)|did i (?:get|miss)|"
+    r"is that (?:right|fair|about right)|am i (?:right|close|getting)|does that (?:sound|fit|seem) right|"
+    r"have i got|what did i miss|did i leave)\b", re.I)
 
 CSS = """
 body{font-family:system-ui,-apple-system,Segoe UI,Roboto,sans-serif;margin:0 auto;max-width:1100px;padding:1.5rem;
@@ -109,8 +120,9 @@ def scores_chart(scores: dict, thresholds: dict) -> str:
         ax.axvspan(good, max(top, good * 1.2), color="#d5efe3")
         if value is not None:
             ax.barh([0], [min(value, top)], color="#0072B2", height=0.45)
-            ax.text(min(value, top), 0, f" {value:.2f}" if key == "r_q" else f" {100 * value:.0f}%", va="center",
-                    ha="left" if value < 0.8 * top else "right", color="#000")
+            inside = value >= 0.8 * top  # a label inside the dark bar is white, outside it is black
+            ax.text(min(value, top), 0, (f" {value:.2f} " if key == "r_q" else f" {100 * value:.0f}% "), va="center",
+                    ha="right" if inside else "left", color="#fff" if inside else "#000", fontweight="bold")
         else:
             ax.text(0.02, 0, "undefined", va="center")
         ax.set_xlim(0, max(top, good * 1.2))
@@ -145,44 +157,164 @@ def timeline_chart(session: Session) -> str:
     return _svg(fig)
 
 
-def coaching_examples(session: Session) -> dict[str, list[tuple[Turn, Any]]]:
-    """Moments worth discussing: best complex reflections, affirmations, closed questions that could have been
-    open, runs of questions without reflection, persuading without permission."""
-    practitioner = [t for t in session.turns if t.role == PRACTITIONER]
-    utts = [(t, u) for t in practitioner for u in t.utterances if u.code]
+def _open_rewording(text: str) -> str:
+    """A template open rewording of a closed question (a suggestion, shown as one)."""
+    low = text.strip().rstrip("?").lower()
+    for pattern, template in ((r"^(?:so |and |okay |um |uh )*(?:did|have|has) you (.+)", "What happened when you {}?"),
+                              (r"^(?:so |and |okay |um |uh )*(?:are|were) you (.+)", "How are you feeling about {}?"),
+                              (r"^(?:so |and |okay |um |uh )*(?:do|does|would|will|can|could) you (.+)",
+                               "What would it look like to {}?"),
+                              (r"^(?:so |and |okay |um |uh )*(?:is|was) (?:it|that|there) (.+)", "What's {} like for you?")):
+        m = re.match(pattern, low)
+        if m:
+            return template.format(m.group(1))
+    return "Tell me more about that. / What's that been like for you?"
 
-    def top(code: str, n: int = 3) -> list:
-        chosen = [(t, u) for t, u in utts if u.code == code]
+
+def coaching_examples(session: Session, confidence: float = COACHING_CONFIDENCE) -> dict[str, list[tuple[Turn, str, str]]]:
+    """Moments worth discussing, as (turn, text, suggestion): strongest complex reflections, affirmations,
+    closed questions that could have been open (never scaling rulers, permission requests or summaries with a
+    check), runs of questions without a reflection, persuading without permission. Only codes at least
+    ``confidence`` confident, and never fragments (under four words)."""
+    practitioner = [t for t in session.turns if t.role == PRACTITIONER]
+    utts = [(t, u) for t in practitioner for u in t.utterances
+            if u.code and (u.confidence is None or u.confidence >= confidence) and len(u.text.split()) >= 4]
+
+    def top(code: str, n: int = 3, keep=lambda u: True) -> list:  # type: ignore[no-untyped-def]
+        chosen = [(t, u) for t, u in utts if u.code == code and keep(u)]
         return sorted(chosen, key=lambda tu: -(tu[1].confidence or 0))[:n]
 
-    runs = [(run[0], f"{len(run)} questions in a row without a reflection") for run in question_runs(session.turns)]
+    closed = [(t, u.text, f"Suggestion (a template): \u201c{_open_rewording(u.text)}\u201d")
+              for t, u in top("CQ", 4, lambda u: not _MI_CLOSED.search(u.text) and u.meta.get("code2") != "SEEK")]
+    runs = []
+    for run in question_runs(session.turns)[:4]:
+        last = run[-1]
+        runs.append((run[0], f"{len(run)} questions in a row without a reflection (turns {run[0].id}-{last.id})",
+                     f"Suggestion: after the client's answer to turn {run[0].id}, reflect what you heard before "
+                     "asking the next question."))
+    persuade = [(t, u.text, "Suggestion (a template): ask first, \u201cWould it be okay if I shared a thought about "
+                 "that?\u201d, and leave the decision with the client, \u201c...but you know best what fits.\u201d")
+                for t, u in top("PER", 4)]
     return {
-        "Strongest complex reflections": top("CR"),
-        "Affirmations": top("AF"),
-        "Closed questions that could have been open": top("CQ", 4),
-        "Runs of questions without reflection": runs[:4],
-        "Persuading without permission": top("PER", 4),
+        "Strongest complex reflections": [(t, u.text, "") for t, u in top("CR")],
+        "Affirmations": [(t, u.text, "") for t, u in top("AF")],
+        "Closed questions that could have been open": closed,
+        "Runs of questions without reflection": runs,
+        "Persuading without permission": persuade,
     }
+
+
+def is_person_name(label: str) -> bool:
+    """Whether a speaker label names a person (trends are drawn per person, never per role label)."""
+    from ..roles import role_from_label
+
+    text = (label or "").strip()
+    if not text or role_from_label(text) or re.fullmatch(r"(?i)(speaker|spk|person|participant|voice)[ _-]?\w{0,3}", text):
+        return False
+    return bool(re.search(r"[A-Za-z]{2,}", text))
+
+
+def elaboration_chart(session: Session) -> str:
+    """"Safe to say more": words per client turn across the session (a moving mean over five client turns)."""
+    plt = _plt()
+    client = [(k, len(t.text.split())) for k, t in enumerate(session.turns) if t.role == CLIENT]
+    fig, ax = plt.subplots(figsize=(8, 1.8))
+    if client:
+        xs = [k for k, _ in client]
+        ys = [w for _, w in client]
+        smooth = [sum(ys[max(0, i - 4):i + 1]) / len(ys[max(0, i - 4):i + 1]) for i in range(len(ys))]
+        ax.bar(xs, ys, color="#BBBBBB", width=0.8, label="words in each client turn")
+        ax.plot(xs, smooth, color="#0072B2", linewidth=2, label="moving mean (5 client turns)")
+        ax.legend(fontsize=7, loc="upper left")
+    ax.set_xlabel("turn")
+    ax.set_ylabel("client words")
+    ax.spines[["top", "right"]].set_visible(False)
+    fig.tight_layout()
+    return _svg(fig)
+
+
+def _reading(value: Any, good: str, poor: str, threshold: float, higher_is_better: bool = True) -> str:
+    if value is None:
+        return "not measurable in this session"
+    ok = value >= threshold if higher_is_better else value <= threshold
+    return good if ok else poor
+
+
+def engagement_section(session: Session, scores: dict) -> list[str]:
+    """The "Engagement and relationship building" section: role-clarification checklist with links, the
+    elaboration curve, and one-line readings of the listening and "safe to say more" indicators."""
+    from ..codes import ROLE_ELEMENT_NAMES, ROLE_ELEMENTS
+
+    found = dict(item.split(":", 1) for item in (scores.get("role_clarification_turns") or "").split())
+    parts = ["<h2 id='engagement'>Engagement and relationship building</h2>",
+             "<h3>Role clarification in the opening</h3><ul class='checklist'>"]
+    for element in ROLE_ELEMENTS:
+        if element in found:
+            parts.append(f"<li>&#10003; {_e(ROLE_ELEMENT_NAMES[element])}: "
+                         f"<a href='#turn-{_e(found[element])}'>turn {_e(found[element])}</a></li>")
+        else:
+            parts.append(f"<li>&#10007; {_e(ROLE_ELEMENT_NAMES[element])}: not found in the opening</li>")
+    parts.append("</ul>")
+    order = scores.get("role_clarification_in_order")
+    if order is not None:
+        parts.append("<p>" + ("The elements came in the practice model's order." if order else
+                              "The elements did not come in the practice model's order (purpose, then both roles, "
+                              "then how the client wants to take part).") + "</p>")
+    parts.append("<h3>Does the client feel safe to say more?</h3>")
+    parts.append(f"<div class='chart' id='elaboration-chart'>{elaboration_chart(session)}</div>")
+    change = scores.get("client_words_per_turn_change")
+    readings = [
+        ("Client elaboration over the session", change,
+         _reading(change, "the client says more as the session goes on", "the client says less as the session goes on",
+                  0.0), "words/turn"),
+        ("Client turns bringing new content unprompted", scores.get("client_new_content_pct"),
+         _reading(scores.get("client_new_content_pct"), "the client often brings things up without being asked",
+                  "the client mostly answers what is asked", 0.3), "%"),
+        ("Change talk after reflections / after questions",
+         f"{_fmt(scores.get('change_talk_after_reflection'), True)} / {_fmt(scores.get('change_talk_after_question'), True)}",
+         "reflections draw more change talk than questions" if (scores.get("change_talk_after_reflection") or 0)
+         > (scores.get("change_talk_after_question") or 0) else "questions draw as much change talk as reflections",
+         ""),
+        ("Client words per turn after the first reflection or affirmation (change)",
+         scores.get("disclosure_after_first_reflection"),
+         _reading(scores.get("disclosure_after_first_reflection"), "the client opened up once heard",
+                  "no opening up after the first reflection or affirmation", 0.0), "words/turn"),
+        ("Client share of words in the opening", scores.get("opening_client_talk_share"),
+         _reading(scores.get("opening_client_talk_share"), "the client talks from the start",
+                  "the practitioner does most of the talking in the opening", 0.4), "%"),
+        ("Interruptions", scores.get("interruptions"),
+         _reading(scores.get("interruptions"), "few interruptions", "frequent interruptions", 5, False), ""),
+        ("Longest practitioner stretch without the client (words)", scores.get("longest_practitioner_monologue"),
+         _reading(scores.get("longest_practitioner_monologue"), "no long monologues",
+                  "a long monologue left little room for the client", 150, False), ""),
+    ]
+    parts.append("<table id='engagement-readings'><tbody>")
+    for label, value, reading, unit in readings:
+        shown = value if isinstance(value, str) else _fmt(value, unit == "%")
+        parts.append(f"<tr><th>{_e(label)}</th><td>{_e(shown)}</td><td>{_e(reading)}</td></tr>")
+    parts.append("</tbody></table>")
+    return parts
 
 
 def render_session(session: Session, scores: dict, model_name: str = "", thresholds: dict | None = None) -> str:
     """The self-contained HTML report of one coded, scored session."""
-    from ..model.coder import main_code
-
     thresholds = thresholds or DEFAULT_THRESHOLDS
     starts = [t.start for t in session.turns if t.start is not None]
     ends = [t.end or t.start for t in session.turns if (t.end or t.start) is not None]
-    duration = f"{(max(ends) - min(starts)) / 60:.0f} min" if starts and ends else "unknown"
-    practitioner = next((t.speaker for t in session.turns if t.role == PRACTITIONER), "")
+    duration = f"{(max(ends) - min(starts)) / 60:.0f} min" if starts and ends else ""
+    practitioner = session.meta.get("practitioner_id") or next(
+        (t.speaker for t in session.turns if t.role == PRACTITIONER), "")
+    facts = [f"Practitioner: <b>{_e(practitioner)}</b>" if practitioner else "",
+             f"Date: {_e(session.meta['date'])}" if session.meta.get("date") else "",
+             f"Duration: {duration}" if duration else "", f"{len(session.turns)} turns",
+             f"Source: {_e(Path(session.source).name)}", f"Coded by {_e(model_name or 'mi-coder')}"]
     parts = [
         "<!DOCTYPE html><html lang='en'><head><meta charset='utf-8'>",
         "<meta name='viewport' content='width=device-width, initial-scale=1'>",
         f"<title>MI coaching report: {_e(session.id)}</title><style>{CSS}</style><script>{FILTER_JS}</script>",
         "</head><body>",
         f"<h1>MI coaching report: {_e(session.id)}</h1>",
-        f"<p class='meta'>Practitioner: <b>{_e(practitioner)}</b> &middot; Date: {_e(session.meta.get('date', 'unknown'))}"
-        f" &middot; Duration: {duration} &middot; {len(session.turns)} turns &middot; Source: {_e(session.source)}"
-        f" &middot; Coded by {_e(model_name or 'mi-coder')}</p>",
+        f"<p class='meta'>{' &middot; '.join(f for f in facts if f)}</p>",
         "<div class='guide'><b>How to read this report.</b> Each practitioner utterance was coded by a machine "
         "with a MITI 4.2.1 behaviour code, and each client utterance as change talk, sustain talk or neutral. "
         "The scores summarise those codes; bars are shaded red (below), yellow (fair) and green (good) at the "
@@ -216,20 +348,22 @@ def render_session(session: Session, scores: dict, model_name: str = "", thresho
                             ("Change talk among change + sustain talk", "change_talk_pct", True),
                             ("Practitioner turns in question runs", "question_run_pct", True),
                             ("Reflections answering change/sustain talk", "responsive_reflection_pct", True),
-                            ("Longest practitioner monologue (words)", "longest_practitioner_monologue", False),
-                            ("Roles clarified early", "role_clarification", False),
-                            ("Role clarification evidence (element:turn)", "role_clarification_turns", False)):
+                            ("Longest practitioner monologue (words)", "longest_practitioner_monologue", False)):
         parts.append(f"<tr><th>{label}</th><td>{_e(_fmt(scores.get(key), pct))}</td></tr>")
     parts.append("</tbody></table>")
+    parts += engagement_section(session, scores)
     parts += ["<h2 id='timeline'>Timeline</h2>", f"<div class='chart'>{timeline_chart(session)}</div>", _legend()]
     parts.append("<h2 id='examples'>Coaching examples</h2>")
+    parts.append(f"<p class='meta'>Examples are taken only from codes the machine gave with at least "
+                 f"{COACHING_CONFIDENCE:.0%} confidence; suggested rewordings are templates to start a conversation.</p>")
     for title, items in coaching_examples(session).items():
         parts.append(f"<h3>{_e(title)}</h3>")
         if not items:
-            parts.append("<p class='meta'>None in this session.</p>")
-        for turn, item in items:
-            text = item if isinstance(item, str) else item.text
-            parts.append(f"<p class='example'>&ldquo;{_e(text)}&rdquo; <a href='#turn-{_e(turn.id)}'>turn {_e(turn.id)}</a></p>")
+            parts.append("<p class='meta'>None found with enough confidence in this session.</p>")
+        for turn, text, suggestion in items:
+            tip = f"<br><small>{_e(suggestion)}</small>" if suggestion else ""
+            parts.append(f"<p class='example'>&ldquo;{_e(text)}&rdquo; <a href='#turn-{_e(turn.id)}'>turn {_e(turn.id)}</a>"
+                         f"{tip}</p>")
     parts += ["<h2 id='transcript-heading'>Transcript</h2>", "<div class='filters noprint'>Show: "]
     present = sorted({u.code for _, u in session.utterances() if u.code}, key=list(CODE_COLOURS).index)
     for code in present:
@@ -237,11 +371,11 @@ def render_session(session: Session, scores: dict, model_name: str = "", thresho
     parts.append("</div><table id='transcript'><thead><tr><th>turn</th><th>speaker</th><th>code</th><th>conf.</th>"
                  "<th>utterance</th></tr></thead><tbody>")
     for turn in session.turns:
-        mc = main_code(turn)
         for k, u in enumerate(turn.utterances or []):
             low = u.confidence is not None and u.confidence < LOW_CONFIDENCE
             code = u.code or ""
-            badge = (f"<span class='code{' lowconf' if low else ''}' style='background:{CODE_COLOURS.get(code, '#eee')}' "
+            badge = (f"<span class='code{' lowconf' if low else ''}' style='background:{CODE_COLOURS.get(code, '#eee')};"
+                     f"color:{TEXT_ON.get(code, '#000')}' "
                      f"title='{_e(CODE_NAMES.get(code, ''))}'>{_e(code or '-')}</span>")
             review = " <span class='review'>review</span>" if low else ""
             cls = ("turn-start " if k == 0 else "") + ("client" if turn.role == CLIENT else "")
@@ -249,14 +383,14 @@ def render_session(session: Session, scores: dict, model_name: str = "", thresho
             parts.append(f"<tr class='{cls}' data-code='{_e(code)}'{anchor}><td>{_e(turn.id) if k == 0 else ''}</td>"
                          f"<td>{_e(turn.speaker) if k == 0 else ''}</td><td>{badge}{review}</td>"
                          f"<td>{_fmt(u.confidence, True) if u.confidence is not None else ''}</td><td>{_e(u.text)}"
-                         f"{f' <small>(turn: {_e(mc)})</small>' if k == 0 and mc and len(turn.utterances) > 1 else ''}</td></tr>")
+                         "</td></tr>")
     parts += ["</tbody></table>", _legend(), "</body></html>"]
     return "\n".join(parts)
 
 
 def _legend() -> str:
-    spans = "".join(f"<span><span class='code' style='background:{c}'>{k}</span> {CODE_NAMES[k]}</span>"
-                    for k, c in CODE_COLOURS.items())
+    spans = "".join(f"<span><span class='code' style='background:{c};color:{TEXT_ON[k]}'>{k}</span> "
+                    f"{CODE_NAMES[k]}</span>" for k, c in CODE_COLOURS.items())
     return f"<p class='legend'>{spans}</p>"
 
 
@@ -294,9 +428,9 @@ def render_index(rows: Sequence[dict], links: dict[str, str]) -> str:
         parts.append("<tr>" + "".join(cells) + "</tr>")
     parts += ["</tbody></table>", "<h2>Distributions</h2>", f"<div class='chart'>{_svg(fig)}</div>"]
     by_practitioner: dict[str, list[dict]] = {}
-    for r in rows:
+    for r in rows:  # trends only for a named person (or --practitioner-id), never across a role label
         by_practitioner.setdefault(r.get("practitioner") or "", []).append(r)
-    series = {p: rs for p, rs in by_practitioner.items() if p and len(rs) >= 2}
+    series = {p: rs for p, rs in by_practitioner.items() if p and is_person_name(p) and len(rs) >= 2}
     if series:
         parts.append("<h2>Trends by practitioner</h2>")
         for practitioner, rs in series.items():
@@ -335,7 +469,8 @@ def write_reports(sessions: Sequence[Session], out_dir: str | Path, model_name: 
         tmp.replace(out / name)
         written.append(out / name)
         links[s.id] = name
-        practitioner = next((t.speaker for t in s.turns if t.role == PRACTITIONER), "")
+        practitioner = s.meta.get("practitioner_id") or next((t.speaker for t in s.turns if t.role == PRACTITIONER), "")
+        practitioner = practitioner if is_person_name(practitioner) else ""
         rows.append({"session_id": s.id, "practitioner": practitioner, "date": s.meta.get("date"), **scores})
     if len(sessions) > 1:
         tmp = out / ".index.html.part"
