@@ -211,3 +211,33 @@ def test_scores_documentation_is_current():
 
     assert (ROOT / "docs" / "SCORES.md").read_text() == columns_markdown(), \
         "regenerate with: python -c 'from mi_coder.scoring import columns_markdown; print(columns_markdown(), end=\"\")' > docs/SCORES.md"
+
+
+def test_safe_to_say_more_indicators_follow_their_definitions():
+    s = coded_session([
+        (P, "Did you go to the meeting?", ["CQ"]),
+        (C, "Yes I went to the meeting.", ["FN"]),  # answers a closed question: not unprompted
+        (P, "You went, and it was hard.", ["CR"]),
+        (C, "Honestly my sister drove me there and stayed the whole evening with me.", ["CT"]),
+        (P, "What else happened?", ["OQ"]),
+        (C, "Nothing.", ["ST"]),
+        (P, "Mm-hmm.", ["NC"]),
+        (C, "I keep thinking about calling my sponsor tomorrow morning early --", ["CT"]),
+    ])
+    scores = session_scores(s)
+    assert scores["client_new_content_pct"] == 0.5  # turns 4 and 8 bring 3+ new words without a closed question
+    assert scores["change_talk_after_reflection"] == 1.0
+    assert scores["change_talk_after_question"] == 0.0  # the CQ turn is answered FN, the OQ turn ST
+    before, after = 6, (13 + 1 + 10) / 3  # client words before and after the first reflection (turn 3)
+    assert scores["disclosure_after_first_reflection"] == pytest.approx(after - before)
+    assert scores["interruptions"] == 1
+
+
+def test_the_opening_is_the_first_fifth_of_turns_or_ten_minutes():
+    from mi_coder.scoring import opening
+
+    s = coded_session([(P, "How are things?", ["OQ"]), (C, "Fine.", ["FN"])] * 10)
+    assert len(opening(s.turns)) == 4
+    for k, t in enumerate(s.turns):
+        t.start = k * 200.0  # a turn every 200 s: ten minutes hold three turns
+    assert len(opening(s.turns)) == 3
