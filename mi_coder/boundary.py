@@ -87,7 +87,7 @@ class BoundaryModel:
         out[0] = True
         coef = self.coef
         for i in range(1, len(words)):
-            out[i] = self.intercept + sum(coef[_hash(f)] for f in gap_features(words, i)) > self._margin
+            out[i] = bool(self.intercept + sum(coef[_hash(f)] for f in gap_features(words, i)) > self._margin)
         return out
 
     def to_arrays(self) -> dict[str, np.ndarray]:
@@ -176,7 +176,8 @@ def boundary_scores(reference: Sequence[Sequence[bool]], predicted: Sequence[Seq
     precision = tp / (tp + fp) if tp + fp else 0.0
     recall = tp / (tp + fn) if tp + fn else 0.0
     f1 = 2 * precision * recall / (precision + recall) if precision + recall else 0.0
-    return {"precision": round(precision, 3), "recall": round(recall, 3), "f1": round(f1, 3), "boundaries": tp + fn}
+    return {"precision": round(float(precision), 3), "recall": round(float(recall), 3), "f1": round(float(f1), 3),
+            "boundaries": int(tp + fn)}
 
 
 def question_recall(reference: Sequence[Sequence[bool]], predicted: Sequence[Sequence[bool]],
@@ -190,5 +191,5 @@ def question_recall(reference: Sequence[Sequence[bool]], predicted: Sequence[Seq
             if not questions[k]:
                 continue
             total += 1
-            kept += pred[a] and (b == len(ref) or pred[b])
+            kept += bool(pred[a] and (b == len(ref) or pred[b]))
     return round(kept / total, 3) if total else None

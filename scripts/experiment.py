@@ -152,9 +152,9 @@ def main() -> int:
         "team_per_code_f1": {c: v["f1"] for c, v in team["per_code"].items()},
         "seconds": round(time.time() - t0),
     }
-    print(json.dumps(summary))
+    print(json.dumps(summary, default=str))
     with open(ROOT / "scripts" / "experiments.jsonl", "a") as f:
-        f.write(json.dumps(summary) + "\n")
+        f.write(json.dumps(summary, default=str) + "\n")
     return 0
 
 

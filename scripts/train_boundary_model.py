@@ -164,9 +164,9 @@ def main() -> int:
     report = cross_validate(annomi, corpus, args.folds, args.C) if args.folds > 1 else {}
     report["seconds"] = round(time.time() - t)
     report["command"] = f"python scripts/train_boundary_model.py --folds {args.folds} --C {args.C}"
-    print(json.dumps(report, indent=1))
+    print(json.dumps(report, indent=1, default=str))
     if args.report:
-        Path(args.report).write_text(json.dumps(report, indent=1) + "\n")
+        Path(args.report).write_text(json.dumps(report, indent=1, default=str) + "\n")
     if args.out:
         model = train_boundary_model(with_variants(annomi + corpus), C=args.C)
         np.savez_compressed(args.out, **model.to_arrays())

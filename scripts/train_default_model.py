@@ -28,11 +28,14 @@ sys.path.insert(0, str(ROOT))
 from mi_coder.evaluate.crossval import training_metrics  # noqa: E402
 from mi_coder.evaluate.heldout import annomi_holdout_report, heldout_report  # noqa: E402
 from mi_coder.model.card import render_model_card  # noqa: E402
-from mi_coder.model.store import DEFAULT_MODEL, load_coder, sha256  # noqa: E402
+from mi_coder.model.store import DEFAULT_MODEL, json_default, load_coder, sha256  # noqa: E402
 from mi_coder.train.annomi import holdout_ids, load_annomi_turns  # noqa: E402
 from mi_coder.train.fit import load_training_data, train_from_files  # noqa: E402
 
 SHARED = ROOT.parent / "shared" / "data"
+# The shipped model's training settings (chosen with scripts/experiment.py on grouped CV; never on the hold-out
+# or the external dev set).
+SETTINGS = {"behaviour": True}
 
 
 def main() -> int:
@@ -45,6 +48,10 @@ def main() -> int:
     parser.add_argument("--no-line-corpus", action="store_true", help="leave out data/corpus/team_*.csv")
     parser.add_argument("--skip-benchmark", action="store_true")
     parser.add_argument("--no-pin", action="store_true", help="do not pin the hash (experiments)")
+    parser.add_argument("--jobs", type=int, default=2, help="cross-validation folds run in this many processes")
+    parser.add_argument("--boundary-report", default=str(ROOT / "models" / "boundary_cv.json"),
+                        help="cross-validation figures of the boundary model (scripts/train_boundary_model.py "
+                             "--report), copied into the model card")
     args = parser.parse_args()
     say = lambda m: print(m, file=sys.stderr, flush=True)  # noqa: E731
     corpus = sorted(glob.glob(str(ROOT / "data" / "corpus" / "sessions" / "*_utterances.csv")))
@@ -53,12 +60,25 @@ def main() -> int:
     paths = [args.annomi, *corpus]
     held = holdout_ids()
     data = load_training_data(paths, exclude_annomi=held)
-    metrics = training_metrics(data, args.folds, progress=say) if args.folds > 1 else {}
+    settings = dict(SETTINGS)
+    metrics = (training_metrics(data, args.folds, progress=say, jobs=args.jobs, train_kwargs={**settings, "max_iter": 1000})
+               if args.folds > 1 else {})
+    say("training the boundary model for unpunctuated speech")
+    from train_boundary_model import train_final  # noqa: E402 (scripts/ is on the path: this script's folder)
+
+    boundary = train_final(args.annomi)
     out = Path(args.out)
-    train_from_files(paths, out, name=DEFAULT_MODEL, version=args.version, metrics=metrics, progress=say, data=data)
+    train_from_files(paths, out, name=DEFAULT_MODEL, version=args.version, metrics=metrics, progress=say, data=data,
+                     train_kwargs=settings, boundary=boundary)
+    if Path(args.boundary_report).exists():
+        meta_b = json.loads(Path(args.boundary_report).read_text())
+    else:
+        meta_b = None
     meta_path = out / "meta.json"
     meta = json.loads(meta_path.read_text())
     meta["training"]["annomi_holdout_excluded"] = sorted(held, key=int)
+    if meta_b:
+        meta["metrics"]["boundary_cv"] = meta_b
     coder = load_coder(out, trust=True)
     turns = load_annomi_turns(args.annomi)
     turns = turns[turns["transcript_id"].astype(str).isin(held)].reset_index(drop=True)
@@ -75,7 +95,7 @@ def main() -> int:
         result = subprocess.run([sys.executable, str(ROOT / "benchmarks" / "bench_code.py"), "--model", str(out),
                                  "--trust-model", "--json"], capture_output=True, text=True, check=True)
         meta["metrics"]["speed"] = json.loads(result.stdout)
-    meta_path.write_text(json.dumps(meta, indent=2) + "\n")
+    meta_path.write_text(json.dumps(meta, indent=2, default=json_default) + "\n")
     (out / "MODEL_CARD.md").write_text(render_model_card(meta))
     if args.no_pin:
         return 0

@@ -257,19 +257,152 @@ def annomi_cross_validation(data: TrainingData, folds: int = 5, unpunctuated: bo
 
 
 def training_metrics(data: TrainingData, folds: int, C: float = 1.0,
-                     progress: Callable[[str], None] | None = None) -> dict:
-    """Cross-validated figures for a model card: AnnoMI turn tasks (when AnnoMI is in the data) and the
-    held-out folds of the other examples (team corpus or coded tables), both grouped."""
+                     progress: Callable[[str], None] | None = None, jobs: int = 1,
+                     train_kwargs: dict | None = None) -> dict:
+    """Cross-validated figures for a model card. With AnnoMI in the data: ``cross_validate`` (AnnoMI by video
+    and coded sessions by session, at once); otherwise grouped CV on the examples."""
     say = progress or (lambda msg: None)
+    kwargs = {"C": C, **(train_kwargs or {})}
     metrics: dict = {"folds": folds}
     if data.annomi_turns is not None:
-        metrics["annomi_cv"] = annomi_cross_validation(data, folds, train_kwargs={"C": C}, progress=say)
-        say(f"AnnoMI CV: therapist 4-class macro-F1 {metrics['annomi_cv']['therapist_4class']['macro_f1']}, "
-            f"client macro-F1 {metrics['annomi_cv']['client_3class']['macro_f1']}")
-    others = data.examples[data.examples["source"] != "annomi"]
-    if len(others):
-        annomi_part = data.examples[data.examples["source"] == "annomi"]
-        metrics["team_corpus_cv"] = cross_validate_examples(others, folds=folds, extra_examples=annomi_part,
-                                                            train_kwargs={"C": C})
-        say(f"held-out {others['source'].iloc[0]} examples: macro-F1 {metrics['team_corpus_cv']['macro_f1']}")
+        metrics.update(cross_validate(data, folds, kwargs, jobs=jobs, progress=say))
+        cv = metrics["annomi_cv"]
+        say(f"AnnoMI CV: therapist 4-class macro-F1 {cv['therapist_4class']['macro_f1']}, "
+            f"client macro-F1 {cv['client_3class']['macro_f1']}")
+    else:
+        metrics["team_corpus_cv"] = cross_validate_examples(data.examples, folds=folds, train_kwargs=kwargs)
+        say(f"held-out examples: macro-F1 {metrics['team_corpus_cv']['macro_f1']}")
     return metrics
+
+
+SESSION_SOURCES = ("team_sessions", "coded")  # whole coded sessions: held out by session in ``cross_validate``
+
+
+def _cv_fold(k: int, data: TrainingData, folds: int, train_kwargs: dict, unpunctuated: bool) -> dict:
+    """One fold of ``cross_validate``: train without fold k's AnnoMI videos and coded sessions, code them."""
+    from ..records import PRACTITIONER as P
+    from ..train.examples import sessions_from_examples
+
+    split = splitter()
+    turns = data.annomi_turns
+    ids = turns["transcript_id"].astype(str)
+    tids = ids.unique()
+    videos = turns.groupby(ids, sort=False)["video_url"].first().reindex(tids).to_numpy()
+    train_v, test_v = list(GroupKFold(n_splits=folds).split(tids, groups=videos))[k]
+    train_t, test_t = set(tids[train_v]), set(tids[test_v])
+    ex = data.examples
+    sess = ex[ex["source"].isin(SESSION_SOURCES)]
+    other = ex[~ex["source"].isin(SESSION_SOURCES + ("annomi",))]
+    s_ids = sess["session_id"].unique()
+    if len(s_ids) >= folds:
+        train_s, test_s = list(GroupKFold(n_splits=folds).split(s_ids, groups=s_ids))[k]
+        train_sessions, test_sessions = set(s_ids[train_s]), set(s_ids[test_s])
+    else:
+        train_sessions, test_sessions = set(s_ids), set()
+    train_turns = turns[ids.isin(train_t)]
+    examples = pd.concat([annomi_examples(train_turns, split), sess[sess["session_id"].isin(train_sessions)], other],
+                         ignore_index=True)
+    tex = data.turn_examples
+    turn_examples = pd.concat([annomi_turn_examples(train_turns), tex[tex["source"] != "annomi"]
+                               [~tex["session_id"].isin(test_sessions)]], ignore_index=True)
+    coder = train_coder(examples, turn_examples, **train_kwargs)
+    test = annomi_sessions(turns[ids.isin(test_t)])
+    probs = code_with_probs(coder, test)
+    gold = annomi_examples(turns[ids.isin(test_t)], split)
+    lookup = {(s.id, t.id, j): u for s in test for t in s.turns for j, u in enumerate(t.utterances)}
+    utt = []
+    for row in gold.itertuples():
+        u = lookup.get((row.session_id, row.turn_id, row.position))
+        if u is not None and isinstance(row.code, str) and row.code and u.code:
+            utt.append((row.code, u.code, u.confidence, u.meta["_row"]))
+    bare = [caption_copy(s) for s in test] if unpunctuated else []
+    bare_probs = code_with_probs(coder, bare) if unpunctuated else None
+    team = sessions_from_examples(sess[sess["session_id"].isin(test_sessions)])
+    if team:
+        coder.code_segmented(team)
+    pairs = [(u.meta["human_code"], u.code) for s in team for _, u in s.utterances() if u.code]
+    roles = [(u.meta.get("human_roles", ""), ";".join(u.meta.get("role_elements", []))) for s in team
+             for t, u in s.utterances() if t.role == P]
+    return {"test": test, "probs": probs, "utt": utt, "bare": bare, "bare_probs": bare_probs, "pairs": pairs,
+            "roles": roles, "n_examples": len(examples)}
+
+
+def _reindex(sessions: Sequence[Session], probs: pd.DataFrame, offset: int) -> pd.DataFrame:
+    for s in sessions:
+        for _, u in s.utterances():
+            if "_row" in u.meta:
+                u.meta["_row"] += offset
+    probs = probs.copy()
+    probs.index = probs.index + offset
+    return probs
+
+
+def role_report(pairs: Sequence[tuple[str, str]]) -> dict:
+    """Precision, recall and F1 of each role-clarification element over (human, machine) label strings."""
+    from ..codes import ROLE_ELEMENTS
+
+    out = {}
+    for element in ROLE_ELEMENTS:
+        h = [element in a.split(";") for a, _ in pairs]
+        m = [element in b.split(";") for _, b in pairs]
+        tp = sum(x and y for x, y in zip(h, m))
+        fp = sum(y and not x for x, y in zip(h, m))
+        fn = sum(x and not y for x, y in zip(h, m))
+        out[element] = {"precision": round(tp / (tp + fp), 3) if tp + fp else None,
+                        "recall": round(tp / (tp + fn), 3) if tp + fn else None,
+                        "f1": round(2 * tp / (2 * tp + fp + fn), 3) if tp + fp + fn else None, "support": tp + fn}
+    return out
+
+
+def cross_validate(data: TrainingData, folds: int = 5, train_kwargs: dict | None = None, jobs: int = 1,
+                   unpunctuated: bool = True, progress: Callable[[str], None] | None = None) -> dict:
+    """Grouped k-fold CV over AnnoMI (by video) and the coded sessions (by session) at once.
+
+    Fold k trains on everything but fold k's AnnoMI videos and coded sessions and codes both; other examples
+    (single lines) join every fold. Reports the AnnoMI turn tasks (punctuated and unpunctuated), utterance
+    agreement, the output temperature and honest calibration, session-level agreement, and per-code,
+    code-group, client and role-clarification figures on the held-out coded sessions. Folds run in
+    ``jobs`` processes.
+    """
+    from joblib import Parallel, delayed
+
+    from ..schemes import GROUPS
+    from .heldout import group_report
+
+    kwargs = {"calibration_folds": 0, **(train_kwargs or {})}
+    results = Parallel(n_jobs=jobs)(delayed(_cv_fold)(k, data, folds, kwargs, unpunctuated) for k in range(folds))
+    coded, tables, bare, bare_tables, cal_rows, utt = [], [], [], [], [], []
+    offset = bare_offset = 0
+    for k, r in enumerate(results):
+        tables.append(_reindex(r["test"], r["probs"], offset))
+        utt.extend((h, m, c) for h, m, c, _ in r["utt"])
+        cal_rows.extend((k, row + offset, h) for h, _, _, row in r["utt"])
+        offset += len(r["probs"])
+        coded.extend(r["test"])
+        if unpunctuated:
+            bare_tables.append(_reindex(r["bare"], r["bare_probs"], bare_offset))
+            bare_offset += len(r["bare_probs"])
+            bare.extend(r["bare"])
+        if progress:
+            progress(f"fold {k + 1}/{folds}: trained on {r['n_examples']} examples")
+    order = {s: i for i, s in enumerate(data.annomi_turns["transcript_id"].astype(str).unique())}
+    coded.sort(key=lambda s: order[s.id])
+    probs = pd.concat(tables)
+    report = annomi_turn_tasks(coded, probs)
+    report["utterance_level"] = utterance_report([h for h, _, _ in utt], [m for _, m, _ in utt])
+    report["reliability_before_temperature"] = reliability([c for _, _, c in utt], [h == m for h, m, _ in utt])
+    report.update(_calibrate(probs, cal_rows, folds))
+    if unpunctuated:
+        report["unpunctuated"] = annomi_turn_tasks(bare, pd.concat(bare_tables))
+    quality = {s.id: s.meta.get("mi_quality", "") for s in coded}
+    report["session_level"] = session_level(annomi_human_sessions(data.annomi_turns), coded, quality)
+    report.update({"folds": folds, "n_sessions": len(coded),
+                   "n_groups": int(data.annomi_turns["video_url"].nunique())})
+    pairs = [p for r in results for p in r["pairs"]]
+    team: dict[str, Any] = {}
+    if pairs:
+        team = utterance_report([h for h, _ in pairs], [m for _, m in pairs], sorted(GROUPS))
+        team.update(group_report(pairs))
+        team["role_clarification"] = role_report([p for r in results for p in r["roles"]])
+        team["folds"] = folds
+    return {"annomi_cv": report, **({"team_sessions_cv": team} if team else {})}

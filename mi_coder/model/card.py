@@ -101,6 +101,76 @@ def render_model_card(meta: dict) -> str:
                               f"{annomi.get('output_temperature')}).", "",
                           _table(["confidence", "n", "mean confidence", "accuracy"],
                                  [[b["bin"], b["n"], b["mean_confidence"], b["accuracy"]] for b in rel["bins"]])]
+        level = (annomi or {}).get("session_level")
+        if level:
+            lines += ["", "Session level, out of fold (AnnoMI human codes from the turn labels):", "",
+                      _table(["measure", "value", "target"], [
+                          ["R:Q, Spearman machine vs human", level.get("r_q_spearman"), ">= 0.85"],
+                          ["reflection turns in low-quality sessions, machine / human",
+                           f"{level.get('low_quality_reflection_ratio')} ({level['low_quality_reflection_turns']['machine']}"
+                           f" / {level['low_quality_reflection_turns']['human']})", "<= 1.3"],
+                          ["fidelity_index AUC, high vs low quality, machine codes", level.get("fidelity_auc_machine"),
+                           ">= 0.85"],
+                          ["fidelity_index AUC, human codes (reference)", level.get("fidelity_auc_human"), ""],
+                      ])]
+        hold = metrics.get("annomi_holdout")
+        if hold:
+            hl = hold.get("session_level", {})
+            lines += ["", "### AnnoMI fixed hold-out (reported once per model version)", "",
+                      f"{hold.get('n_sessions')} transcripts (`data/annomi_holdout.json`, whole videos, both quality "
+                      "levels) that no training run, feature or setting choice has seen.", "",
+                      _table(["task", "value"], [
+                          ["therapist 4-class macro-F1", hold["therapist_4class"]["macro_f1"]],
+                          ["client 3-class macro-F1", hold["client_3class"]["macro_f1"]],
+                          ["open vs closed accuracy", hold.get("open_vs_closed_accuracy")],
+                          ["simple vs complex accuracy", hold.get("simple_vs_complex_accuracy")],
+                          ["R:Q Spearman machine vs human", hl.get("r_q_spearman")],
+                          ["low-quality reflection turns, machine / human", hl.get("low_quality_reflection_ratio")],
+                          ["fidelity_index AUC (machine codes)", hl.get("fidelity_auc_machine")],
+                      ])]
+        ext = metrics.get("external_dev")
+        if ext:
+            groups = ext.get("practitioner_groups", {})
+            lines += ["", "### External dev set (outside AnnoMI; evaluation only)", "",
+                      f"`{ext.get('file')}`: 10 smoking-cessation sessions, human MISC 2.5 codes mapped to MITI 4.2.1 "
+                      "(`mi_coder.schemes`). Never trained or tuned on. Reproduce: `mi-coder evaluate --scheme misc "
+                      "../shared/data/external_dev/mibot_misc_gold.csv`.", "",
+                      _table(["measure", "value", "target", "GPT-4o (AutoMISC)"], [
+                          ["AF F1", ext["per_code"].get("AF", {}).get("f1"), ">= 0.60", 0.44],
+                          ["reflection (SR or CR) F1", ext.get("reflection_f1"), ">= 0.70", 0.61],
+                          ["question (OQ or CQ) F1", ext.get("question_f1"), ">= 0.93", 0.93],
+                          ["code-group kappa (practitioner)", groups.get("kappa"), ">= 0.55", 0.52],
+                          ["client CT/ST/FN macro-F1", ext.get("client", {}).get("macro_f1"), ">= 0.70", 0.77],
+                      ]), "", "Per code:", "", _per_code(ext)]
+        team_s = metrics.get("team_sessions_cv")
+        if team_s:
+            roles = team_s.get("role_clarification", {})
+            lines += ["", "### Team coded sessions (held out by session)", "",
+                      "Written by the mi-coder team (data/corpus/DATA_CARD.md): these show how well the codes *as "
+                      "defined* are learned, **not** real-world accuracy.", "",
+                      f"Macro-F1 {team_s['macro_f1']}, kappa {team_s['kappa']}; code-group kappa "
+                      f"{team_s.get('practitioner_groups', {}).get('kappa')}; client macro-F1 "
+                      f"{team_s.get('client', {}).get('macro_f1')}.", "", _per_code(team_s)]
+            if roles:
+                lines += ["", "Role-clarification detectors (practitioner utterances of held-out sessions; target "
+                              "F1 >= 0.80):", "",
+                          _table(["element", "precision", "recall", "F1", "support"],
+                                 [[e, m["precision"], m["recall"], m["f1"], m["support"]] for e, m in roles.items()])]
+        boundary = metrics.get("boundary_cv")
+        if boundary:
+            mr, ms = boundary["model_vs_reference"], boundary["model_vs_sentence_ends"]
+            rr = boundary["rules_1x_vs_reference"]
+            lines += ["", "### Utterance boundaries in unpunctuated speech (boundary.npz)", "",
+                      f"AnnoMI turns stripped of punctuation and casing, {boundary['folds']}-fold CV grouped by video "
+                      f"({boundary['turns']} turns; `{boundary['command']}`):", "",
+                      _table(["splitter", "reference", "precision", "recall", "F1", "whole questions kept"], [
+                          ["boundary model", "mi-coder's segmentation of the punctuated text", mr["precision"],
+                           mr["recall"], mr["f1"], boundary.get("model_question_recall")],
+                          ["boundary model", "sentence ends of the punctuated text", ms["precision"], ms["recall"],
+                           ms["f1"], ""],
+                          ["rules of mi-coder 1.x", "mi-coder's segmentation of the punctuated text", rr["precision"],
+                           rr["recall"], rr["f1"], boundary.get("rules_1x_question_recall")],
+                      ])]
         team = metrics.get("team_corpus_cv")
         if team:
             lines += ["", "### Team corpus (held-out folds)", "",
@@ -117,7 +187,9 @@ def render_model_card(meta: dict) -> str:
               "- AnnoMI holds demonstration videos of MI (mostly high quality), professionally transcribed; real "
               "sessions, other settings (probation, child welfare) and automatic transcripts will score lower.",
               "- AnnoMI has no affirmation, seeking-collaboration, autonomy, persuade or confront labels: those codes "
-              "are learned from the team corpus alone and are the least certain.",
+              "are learned from the team corpus alone; the external dev set is the only outside check on them.",
+              "- SEEK is mostly a second code on questions in the training data; the model gives one code per "
+              "utterance, so SEEK on a question is counted as the question.",
               "- Codes are suggestions for a human coder's review, not a substitute for MITI coding by trained coders.",
               "", "## Files", "",
               _table(["file", "SHA-256"], [[k, f"`{h}`"] for k, h in meta.get("artifacts", {}).items()]), ""]

@@ -36,6 +36,17 @@ REQUIRED_META = ("name", "version", "format", "labels", "versions", "artifacts",
 META_FORMAT = 1
 
 
+def json_default(value: Any) -> Any:
+    """NumPy scalars and arrays in metrics, as plain JSON numbers and lists."""
+    import numpy as np
+
+    if isinstance(value, np.generic):
+        return value.item()
+    if isinstance(value, np.ndarray):
+        return value.tolist()
+    raise TypeError(f"{type(value).__name__} is not JSON serializable")
+
+
 def sha256(path: Path) -> str:
     h = hashlib.sha256()
     with open(path, "rb") as f:
@@ -142,7 +153,7 @@ def save_coder(coder: Any, out_dir: str | Path, meta: dict) -> Path:
     missing = [k for k in REQUIRED_META if k not in full]
     if missing:
         raise ModelError(f"model metadata lacks {', '.join(missing)}")
-    _atomic_write(out / "meta.json", (json.dumps(full, indent=2) + "\n").encode("utf-8"))
+    _atomic_write(out / "meta.json", (json.dumps(full, indent=2, default=json_default) + "\n").encode("utf-8"))
     _atomic_write(out / "MODEL_CARD.md", render_model_card(full).encode("utf-8"))
     # When and where it was trained is kept out of the hashed meta.json: the same training, the same hash.
     run = {"created": datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ"), "host": platform.node()}

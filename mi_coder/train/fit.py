@@ -214,11 +214,13 @@ def load_training_data(paths: Sequence[str | Path], options: ReadOptions | None 
 def train_from_files(paths: Sequence[str | Path], out_dir: str | Path, *, name: str | None = None,
                      version: str = "1.0", metrics: dict | None = None, options: ReadOptions | None = None,
                      progress: Callable[[str], None] | None = None, C: float = 1.0,
-                     data: TrainingData | None = None) -> Path:
+                     data: TrainingData | None = None, train_kwargs: dict | None = None,
+                     boundary: object | None = None) -> Path:
     """Train a coder on files and save it as a model folder.
 
     ``metrics`` (for example ``evaluate.crossval.training_metrics``) go into ``meta.json`` and the model
-    card; ``data`` is the already loaded ``load_training_data(paths)``, to avoid reading it twice.
+    card; ``data`` is the already loaded ``load_training_data(paths)``, to avoid reading it twice;
+    ``train_kwargs`` go to ``train_coder``; ``boundary`` (a ``boundary.BoundaryModel``) ships in the folder.
     """
     from ..model.store import remember_trusted, save_coder
 
@@ -228,7 +230,8 @@ def train_from_files(paths: Sequence[str | Path], out_dir: str | Path, *, name: 
     say(f"training data: {len(data.examples)} utterance examples, {len(data.turn_examples)} turn examples")
     metrics = dict(metrics or {})
     temperature = metrics.get("annomi_cv", {}).get("output_temperature", 1.0)
-    coder = train_coder(data.examples, data.turn_examples, C=C, output_temperature=temperature)
+    coder = train_coder(data.examples, data.turn_examples, C=C, output_temperature=temperature, **(train_kwargs or {}))
+    coder.boundary = boundary
     labelled = data.examples[data.examples["code"].notna()]
     meta = {
         "name": name or Path(out_dir).name,
@@ -253,6 +256,7 @@ def train_from_files(paths: Sequence[str | Path], out_dir: str | Path, *, name: 
                         "on the out-of-fold codes of the AnnoMI cross-validation.",
             "output_temperature": round(temperature, 3),
             "C": C,
+            "settings": dict(train_kwargs or {}),
         },
         "metrics": metrics,
     }
