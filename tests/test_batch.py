@@ -98,6 +98,7 @@ def test_batch_with_no_matching_files_is_a_usage_error(tmp_path, capsys):
     assert "no transcript files found" in capsys.readouterr().err
 
 
+@pytest.mark.slow
 def test_ctrl_c_during_a_run_exits_130_and_the_next_run_resumes(corpus, tmp_path):
     import os
     import signal

@@ -139,6 +139,7 @@ def test_role_inference_finds_the_practitioner_in_diarized_annomi_sessions():
     assert right / total >= 0.95, (right, total)
 
 
+@pytest.mark.slow
 def test_bootstrap_interval_brackets_the_estimate_and_narrows_with_more_sessions():
     from mi_coder.evaluate.metrics import _auc, bootstrap
 

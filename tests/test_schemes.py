@@ -1,0 +1,52 @@
+"""MISC 2.5 codes mapped onto MITI 4.2.1 for evaluation and training (mi_coder.schemes, evaluate --scheme misc)."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+
+import pytest
+
+from mi_coder.schemes import GROUPS, MISC_TO_MITI, to_miti
+
+from .conftest import FIXTURES
+
+
+@pytest.mark.parametrize("misc, role, miti", [
+    ("OQ", "counsellor", "OQ"), ("RF", "counsellor", "CR"), ("AF", "counsellor", "AF"), ("EC", "counsellor", "EA"),
+    ("ADP", "counsellor", "PWP"), ("RCP", "counsellor", "PWP"), ("ADW", "counsellor", "PER"), ("DI", "counsellor", "PER"),
+    ("WA", "counsellor", "CON"), ("CO", "counsellor", "CON"), ("SU", "counsellor", "NC"), ("FA", "counsellor", "NC"),
+    ("FI", "counsellor", "NC"), ("ST", "practitioner", "NC"), ("ST", "client", "ST"), ("C", "client", "CT"),
+    ("S", "client", "ST"), ("N", "client", "FN"),
+])
+def test_misc_codes_map_to_miti_by_role(misc, role, miti):
+    assert to_miti(misc, role, "misc") == miti
+
+
+def test_every_mapped_code_has_a_group_and_unknown_codes_are_none():
+    assert all(GROUPS[code] for code in MISC_TO_MITI.values())
+    assert to_miti("XYZ", "practitioner", "misc") is None
+
+
+def test_evaluate_with_the_misc_scheme_reports_per_code_and_group_agreement(tmp_path):
+    report = tmp_path / "r.json"
+    result = subprocess.run([sys.executable, "-m", "mi_coder", "evaluate", "--scheme", "misc",
+                             str(FIXTURES / "misc_coded.csv"), "--report", str(report)], capture_output=True, text=True)
+    assert result.returncode == 0, result.stderr
+    assert "practitioner code groups: kappa" in result.stdout
+    rep = json.loads(report.read_text())["heldout"][str(FIXTURES / "misc_coded.csv")]
+    assert rep["n"] == 13
+    assert {"AF", "PWP", "EA", "PER", "NC", "CT", "ST", "FN"} <= {c for c, m in rep["per_code"].items() if m["support"]}
+    assert rep["client"]["n"] == 4 and 0.0 <= rep["question_f1"] <= 1.0
+
+
+def test_an_unknown_misc_code_is_a_one_line_error_naming_the_file(tmp_path):
+    bad = tmp_path / "bad.csv"
+    bad.write_text("session_id,turn_id,utterance_id,speaker,text,misc_code\nm,0,0,counsellor,Hi.,ZZ\n"
+                   "m,1,1,client,Hi.,N\n")
+    result = subprocess.run([sys.executable, "-m", "mi_coder", "evaluate", "--scheme", "misc", str(bad)],
+                            capture_output=True, text=True)
+    assert result.returncode == 2
+    assert result.stderr.strip().endswith("'ZZ' is not a MISC code")
+    assert str(bad) in result.stderr and "Traceback" not in result.stderr
