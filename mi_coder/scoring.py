@@ -24,6 +24,11 @@ from .records import CLIENT, PRACTITIONER, Session, Turn
 
 REFLECTIONS = ("SR", "CR")
 QUESTIONS = ("OQ", "CQ")
+QUESTION_RUN_MINIMUM = 3
+# The scales of the indices' parts (a part is min(value / scale, 1)); shared with the report's review mode.
+INDEX_CAPS: dict[str, float] = {"reflection_rate": 0.5, "pct_cr": 0.5, "r_q": 2.0, "pct_oq": 0.7,
+                                "adherent_rate": 0.15, "nonadherent_rate": 0.15, "client_talk_share": 0.5,
+                                "client_words_per_turn": 15.0, "nonadherent_share": 0.1}
 
 DEFAULT_THRESHOLDS: dict[str, dict[str, float]] = {
     # score: {"fair": x, "good": y}; MITI 4.2.1 expert-opinion defaults (%OQ from MITI 3.1.1 / MISC).
@@ -228,7 +233,7 @@ def volleys(turns: Sequence[Turn]) -> list[list[Turn]]:
     return out
 
 
-def question_runs(turns: Sequence[Turn], minimum: int = 3) -> list[list[Turn]]:
+def question_runs(turns: Sequence[Turn], minimum: int = QUESTION_RUN_MINIMUM) -> list[list[Turn]]:
     """Runs of ``minimum`` or more consecutive practitioner turns that ask a question and reflect nothing."""
     runs: list[list[Turn]] = []
     run: list[Turn] = []
@@ -471,25 +476,37 @@ def session_scores(session: Session, thresholds: dict[str, dict[str, float]] | N
     n_turns = len(practitioner_turns)
     adherent_rate = ratio(u["SEEK"] + u["EA"] + u["AF"], n_turns)
     nonadherent_rate = ratio(u["PER"] + u["CON"], n_turns)
-    empathy_core = _mean_defined([_cap(empathy["reflection_rate"], 0.5), _cap(summary["pct_cr"], 0.5),
-                                  empathy["responsive_reflection_pct"]])
-    partnership_core = _mean_defined([_cap(summary["r_q"], 2.0), _cap(adherent_rate, 0.15),
-                                      None if nonadherent_rate is None else 1 - min(nonadherent_rate / 0.15, 1.0)])
+    caps = INDEX_CAPS
+    empathy_core = _mean_defined([_cap(empathy["reflection_rate"], caps["reflection_rate"]),
+                                  _cap(summary["pct_cr"], caps["pct_cr"]), empathy["responsive_reflection_pct"]])
+    partnership_core = _mean_defined([_cap(summary["r_q"], caps["r_q"]), _cap(adherent_rate, caps["adherent_rate"]),
+                                      None if nonadherent_rate is None
+                                      else 1 - min(nonadherent_rate / caps["nonadherent_rate"], 1.0)])
     out["empathy_global"] = None if empathy_core is None else 1 + 4 * empathy_core
     out["partnership_global"] = None if partnership_core is None else 1 + 4 * partnership_core
-    engagement_core = _mean_defined([_cap(engagement["client_talk_share"], 0.5), engagement["change_talk_pct"],
+    engagement_core = _mean_defined([_cap(engagement["client_talk_share"], caps["client_talk_share"]),
+                                     engagement["change_talk_pct"],
                                      None if engagement["question_run_pct"] is None
                                      else 1 - engagement["question_run_pct"],
-                                     _cap(engagement["client_words_per_turn"], 15.0)])
+                                     _cap(engagement["client_words_per_turn"], caps["client_words_per_turn"])])
     nonadherent_share = ratio(u["PER"] + u["CON"], n_prac)
-    fidelity_core = _mean_defined([_cap(summary["r_q"], 2.0), _cap(summary["pct_cr"], 0.5),
-                                   _cap(summary["pct_oq"], 0.7),
-                                   None if nonadherent_share is None else 1 - min(nonadherent_share / 0.1, 1.0)])
+    fidelity_core = _mean_defined([_cap(summary["r_q"], caps["r_q"]), _cap(summary["pct_cr"], caps["pct_cr"]),
+                                   _cap(summary["pct_oq"], caps["pct_oq"]),
+                                   None if nonadherent_share is None
+                                   else 1 - min(nonadherent_share / caps["nonadherent_share"], 1.0)])
     out["engagement_index"] = None if engagement_core is None else 100 * engagement_core
     out["empathy_index"] = None if empathy_core is None else 100 * empathy_core
     out["fidelity_index"] = None if fidelity_core is None else 100 * fidelity_core
     out["scores_reliable"] = n_prac >= MIN_PRACTITIONER_UTTERANCES
     return out
+
+
+def review_rules() -> dict[str, Any]:
+    """What the report's review mode needs to score codes as this module does (serialised into the page)."""
+    return {"practitioner_codes": list(PRACTITIONER_CODES), "client_codes": list(CLIENT_CODES),
+            "reflections": list(REFLECTIONS), "questions": list(QUESTIONS),
+            "backchannel_words": sorted(BACKCHANNEL_WORDS), "question_run_minimum": QUESTION_RUN_MINIMUM,
+            "caps": dict(INDEX_CAPS)}
 
 
 def columns_markdown() -> str:

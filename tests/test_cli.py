@@ -140,8 +140,16 @@ def test_notebook_validation_runs_where_annomi_exists():
     nb = nbformat.read(ROOT / "notebooks" / "validation.ipynb", as_version=4)
     nbclient.NotebookClient(nb, timeout=3600, kernel_name="python3",
                             resources={"metadata": {"path": str(ROOT / "notebooks")}}).execute()
+    import json
+    import re
+
     text = "".join(o.get("text", "") for c in nb.cells if c.cell_type == "code" for o in c.get("outputs", []))
-    assert "fidelity_index AUC from machine codes" in text
+    figures = json.loads(re.search(r"^FIGURES (.+)$", text, re.M).group(1))
+    readme = (ROOT / "README.md").read_text()
+    stated = {key: float(value) for key, value in re.findall(r"<!-- validation:(\w+) -->\s*\**([0-9.]+)", readme)}
+    assert set(stated) == set(figures), "the README's validation table names every figure the notebook checks"
+    for key, value in figures.items():
+        assert abs(value - stated[key]) <= 0.03, (key, value, stated[key])
 
 
 def test_score_command_scores_a_human_coded_table(tmp_path):

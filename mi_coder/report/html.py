@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import html
 import io
+import json
 import re
 from pathlib import Path
 from typing import Any, Sequence
@@ -51,7 +52,10 @@ font-weight:600;color:#000}.lowconf{outline:2px dashed #D55E00}.review{color:#D5
 .legend span{margin-right:.8rem;white-space:nowrap}.client td{background:#fcfcfc}
 tr.turn-start td{border-top:2px solid #ddd}.example{margin:.4rem 0}.example a{font-size:.85em}
 .filters label{margin-right:.6rem;white-space:nowrap}svg{max-width:100%;height:auto}
-@media print{.filters,.noprint{display:none}body{max-width:none;padding:0}a{color:#000;text-decoration:none}
+.rv-bar{position:sticky;top:0;background:#fff;border-bottom:2px solid #0072B2;padding:.4rem 0;z-index:2}
+.rv-bar button{margin-right:.5rem}.rv-changed td{background:#fff8e1}.rv-reviewed td:nth-child(3){box-shadow:inset 3px 0 #117733}
+tr.rv-current td{outline:2px solid #0072B2}select.rv-code{font-size:.8em;margin-left:.3em}
+@media print{.rv-bar,select.rv-code,input.rv-done{display:none}.filters,.noprint{display:none}body{max-width:none;padding:0}a{color:#000;text-decoration:none}
 h2{page-break-after:avoid}tr{page-break-inside:avoid}}
 """
 
@@ -364,28 +368,92 @@ def render_session(session: Session, scores: dict, model_name: str = "", thresho
             tip = f"<br><small>{_e(suggestion)}</small>" if suggestion else ""
             parts.append(f"<p class='example'>&ldquo;{_e(text)}&rdquo; <a href='#turn-{_e(turn.id)}'>turn {_e(turn.id)}</a>"
                          f"{tip}</p>")
+    data, page_rows = review_data(session, model_name)
+    parts += review_section(data)
     parts += ["<h2 id='transcript-heading'>Transcript</h2>", "<div class='filters noprint'>Show: "]
     present = sorted({u.code for _, u in session.utterances() if u.code}, key=list(CODE_COLOURS).index)
     for code in present:
         parts.append(f"<label><input type='checkbox' value='{code}' checked> {code}</label>")
     parts.append("</div><table id='transcript'><thead><tr><th>turn</th><th>speaker</th><th>code</th><th>conf.</th>"
                  "<th>utterance</th></tr></thead><tbody>")
-    for turn in session.turns:
-        for k, u in enumerate(turn.utterances or []):
-            low = u.confidence is not None and u.confidence < LOW_CONFIDENCE
-            code = u.code or ""
-            badge = (f"<span class='code{' lowconf' if low else ''}' style='background:{CODE_COLOURS.get(code, '#eee')};"
-                     f"color:{TEXT_ON.get(code, '#000')}' "
-                     f"title='{_e(CODE_NAMES.get(code, ''))}'>{_e(code or '-')}</span>")
-            review = " <span class='review'>review</span>" if low else ""
-            cls = ("turn-start " if k == 0 else "") + ("client" if turn.role == CLIENT else "")
-            anchor = f" id='turn-{_e(turn.id)}'" if k == 0 else ""
-            parts.append(f"<tr class='{cls}' data-code='{_e(code)}'{anchor}><td>{_e(turn.id) if k == 0 else ''}</td>"
-                         f"<td>{_e(turn.speaker) if k == 0 else ''}</td><td>{badge}{review}</td>"
-                         f"<td>{_fmt(u.confidence, True) if u.confidence is not None else ''}</td><td>{_e(u.text)}"
-                         "</td></tr>")
-    parts += ["</tbody></table>", _legend(), "</body></html>"]
+    from ..codes import CLIENT_CODES, PRACTITIONER_CODES
+
+    first = {}
+    for turn, u, uid in page_rows:
+        first.setdefault(turn.id, uid)
+    for turn, u, uid in page_rows:
+        k = 0 if first[turn.id] == uid else 1
+        low = u.confidence is not None and u.confidence < LOW_CONFIDENCE
+        code = u.code or ""
+        badge = (f"<span class='code{' lowconf' if low else ''}' style='background:{CODE_COLOURS.get(code, '#eee')};"
+                 f"color:{TEXT_ON.get(code, '#000')}' title='{_e(CODE_NAMES.get(code, ''))}'>{_e(code or '-')}</span>")
+        review = " <span class='review'>review</span>" if low else ""
+        valid = PRACTITIONER_CODES if turn.role == PRACTITIONER else CLIENT_CODES if turn.role == CLIENT else ()
+        editor = ""
+        if code and valid:
+            options = "".join(f"<option value='{c}'{' selected' if c == code else ''}>{c}</option>" for c in valid)
+            editor = (f"<select class='rv-code noprint' aria-label='code'>{options}</select>"
+                      "<label class='noprint'><input type='checkbox' class='rv-done'> reviewed</label>")
+        cls = ("turn-start " if k == 0 else "") + ("client" if turn.role == CLIENT else "")
+        anchor = f" data-turn='{_e(turn.id)}'" + (f" id='utt-{uid}'" if code and valid else "")
+        turn_anchor = f"<a id='turn-{_e(turn.id)}'></a>" if k == 0 else ""
+        parts.append(f"<tr class='{cls}' data-code='{_e(code)}'{anchor}><td>{turn_anchor}{_e(turn.id) if k == 0 else ''}</td>"
+                     f"<td>{_e(turn.speaker) if k == 0 else ''}</td><td>{badge}{review}{editor}</td>"
+                     f"<td>{_fmt(u.confidence, True) if u.confidence is not None else ''}</td><td>{_e(u.text)}"
+                     "</td></tr>")
+    parts += ["</tbody></table>", _legend(), f"<script>{_review_js()}</script>", "</body></html>"]
     return "\n".join(parts)
+
+
+def _review_js() -> str:
+    return Path(__file__).with_name("review.js").read_text(encoding="utf-8")
+
+
+def review_data(session: Session, model_name: str) -> tuple[dict, list[tuple[Turn, Any, int]]]:
+    """The JSON the review mode works on, and (turn, utterance, uid) of every utterance in page order."""
+    import hashlib
+
+    from ..scoring import review_rules
+
+    turns, utterances, rows = [], [], []
+    for turn in session.turns:
+        ids = []
+        for u in turn.utterances:
+            uid = len(utterances)
+            ids.append(uid)
+            rows.append((turn, u, uid))
+            utterances.append({"uid": uid, "turn_id": turn.id, "utterance_id": u.id, "speaker": turn.speaker,
+                               "role": turn.role, "text": u.text, "code": u.code or "",
+                               "confidence": None if u.confidence is None else round(u.confidence, 4)})
+        turns.append({"id": turn.id, "role": turn.role, "text": turn.text, "utterances": ids})
+    digest = hashlib.sha256(json.dumps([model_name, utterances], sort_keys=True).encode()).hexdigest()[:16]
+    return {"session_id": session.id, "digest": digest, "rules": review_rules(), "turns": turns,
+            "utterances": utterances}, rows
+
+
+def review_section(data: dict) -> list[str]:
+    """The review toolbar and the live scores (computed in the page from the codes shown)."""
+    from ..scoring import DEFAULT_THRESHOLDS  # noqa: F401 (thresholds live in the static cards above)
+
+    blob = json.dumps(data, ensure_ascii=False).replace("</", "<\\/")
+    live = "".join(f"<th>{_e(label)}</th><td data-live='{key}'></td>" for label, key in (
+        ("R:Q", "r_q"), ("%CR", "pct_cr"), ("%OQ", "pct_oq"), ("MI-adherent", "mi_adherent"),
+        ("MI-non-adherent", "mi_nonadherent"), ("engagement", "engagement_index"), ("empathy", "empathy_index"),
+        ("fidelity", "fidelity_index")))
+    return [
+        "<h2 id='review'>Review and correct</h2>",
+        "<p class='meta noprint'>Change any code from the list of valid codes for its speaker and tick it as reviewed. "
+        "<b>Review next</b> walks you through the least certain codes first. Your work is kept in this browser "
+        "(it survives a reload); <b>Download reviewed codes</b> saves a CSV that <code>mi-coder score</code>, "
+        "<code>mi-coder evaluate --agreement</code> and <code>mi-coder train --add</code> read. The scores below are "
+        "recomputed from the codes on this page, as <code>mi-coder score</code> computes them from that CSV.</p>",
+        f"<script type='application/json' id='mi-review-data'>{blob}</script>",
+        "<div class='rv-bar noprint'><label>Reviewer: <input id='rv-reviewer' size='14'></label> "
+        "<button id='rv-next' type='button'>Review next</button> <span><span id='rv-left'></span> left</span> "
+        "<button id='rv-download' type='button'>Download reviewed codes</button> "
+        "<button id='rv-reset' type='button'>Reset</button></div>",
+        f"<table id='live-scores'><tbody><tr>{live}</tr></tbody></table>",
+    ]
 
 
 def _legend() -> str:

@@ -1,0 +1,213 @@
+/* mi-coder review mode: change codes, mark them reviewed, walk the least certain first, see the scores move,
+   keep the work across reloads (localStorage), and download the reviewed codes as CSV. Self-contained.
+
+   The scores here are computed exactly as `mi-coder score REVIEWED.csv` computes them from the downloaded file
+   (mi_coder/scoring.py: MITI 4.2.1 volleys, summary scores, indices); the constants come from Python through
+   the page's data block (RULES), so the two cannot drift apart on them, and a browser test checks the numbers. */
+(function () {
+  "use strict";
+  var data = JSON.parse(document.getElementById("mi-review-data").textContent);
+  var RULES = data.rules;
+  var KEY = "mi-coder-review:" + data.session_id + ":" + data.digest;
+  var state = load();
+
+  function load() {
+    try { return JSON.parse(localStorage.getItem(KEY)) || {codes: {}, reviewer: ""}; }
+    catch (e) { return {codes: {}, reviewer: ""}; }
+  }
+  function save() { localStorage.setItem(KEY, JSON.stringify(state)); }
+
+  function codeOf(u) { var s = state.codes[u.uid]; return s && s.code ? s.code : u.code; }
+  function reviewed(u) { var s = state.codes[u.uid]; return !!(s && s.reviewed); }
+
+  // ---- scoring (mirrors mi_coder/scoring.py) ----
+  var WORD = /[\p{L}\p{N}_']+/gu;
+  function words(text) { var m = text.match(WORD); return m ? m.length : 0; }
+  function ratio(num, den) { return den === 0 ? null : num / den; }
+  function cap(v, scale) { return v === null ? null : Math.min(v / scale, 1); }
+  function meanDefined(xs) { var d = xs.filter(function (x) { return x !== null; });
+    return d.length ? d.reduce(function (a, b) { return a + b; }, 0) / d.length : null; }
+  function has(codes, set) { return codes.some(function (c) { return set.indexOf(c) >= 0; }); }
+
+  function turnsNow() {
+    return data.turns.filter(function (t) { return t.utterances.length; }).map(function (t) {
+      return {role: t.role, text: t.text, codes: t.utterances.map(function (i) { return codeOf(data.utterances[i]); })
+        .filter(function (c) { return c; })};
+    });
+  }
+  function isBackchannel(t) {
+    var toks = (t.text.match(WORD) || []).map(function (w) { return w.toLowerCase(); });
+    return toks.length > 0 && toks.length <= 4 && toks.every(function (w) { return RULES.backchannel_words.indexOf(w) >= 0; });
+  }
+  function volleys(turns) {
+    var out = [], cur = [];
+    turns.forEach(function (t) {
+      if (t.role === "practitioner") { cur.push(t); return; }
+      if (t.role !== "client") { return; }
+      if (cur.length && isBackchannel(t) && !has(cur[cur.length - 1].codes, RULES.questions)) { return; }
+      if (cur.length) { out.push(cur); }
+      cur = [];
+    });
+    if (cur.length) { out.push(cur); }
+    return out;
+  }
+  function volleyCounts(turns) {
+    var counts = {};
+    RULES.practitioner_codes.forEach(function (c) { if (c !== "NC") { counts[c] = 0; } });
+    volleys(turns).forEach(function (v) {
+      var present = [];
+      v.forEach(function (t) { t.codes.forEach(function (c) { if (present.indexOf(c) < 0) { present.push(c); } }); });
+      if (has(present, RULES.reflections)) { counts[present.indexOf("CR") >= 0 ? "CR" : "SR"] += 1; }
+      if (has(present, RULES.questions)) { counts[present.indexOf("OQ") >= 0 ? "OQ" : "CQ"] += 1; }
+      present.forEach(function (c) {
+        if (RULES.reflections.indexOf(c) < 0 && RULES.questions.indexOf(c) < 0 && c !== "NC" && c in counts) { counts[c] += 1; }
+      });
+    });
+    return counts;
+  }
+  function utteranceCounts(turns) {
+    var counts = {};
+    RULES.practitioner_codes.concat(RULES.client_codes).forEach(function (c) { counts[c] = 0; });
+    turns.forEach(function (t) {
+      if (t.role !== "practitioner" && t.role !== "client") { return; }
+      t.codes.forEach(function (c) { if (c in counts) { counts[c] += 1; } });
+    });
+    return counts;
+  }
+  function clientMain(t) {  // as scoring's main_code for a client turn without a turn model
+    var ct = 0, st = 0;
+    t.codes.forEach(function (c) { if (c === "CT") { ct += 1; } if (c === "ST") { st += 1; } });
+    if (ct === 0 && st === 0) { return "FN"; }
+    return ct >= st ? "CT" : "ST";
+  }
+  function questionRunTurns(turns) {
+    var prac = turns.filter(function (t) { return t.role === "practitioner"; }), run = 0, inRuns = 0;
+    prac.concat([null]).forEach(function (t) {
+      if (t && has(t.codes, RULES.questions) && !has(t.codes, RULES.reflections)) { run += 1; return; }
+      if (run >= RULES.question_run_minimum) { inRuns += run; }
+      run = 0;
+    });
+    return inRuns;
+  }
+  function scores() {
+    var turns = turnsNow(), v = volleyCounts(turns), u = utteranceCounts(turns), C = RULES.caps;
+    var prac = turns.filter(function (t) { return t.role === "practitioner"; });
+    var client = turns.filter(function (t) { return t.role === "client"; });
+    var r = v.SR + v.CR, q = v.OQ + v.CQ;
+    var out = {r_q: ratio(r, q), pct_cr: ratio(v.CR, r), pct_oq: ratio(v.OQ, q),
+               mi_adherent: v.SEEK + v.AF + v.EA, mi_nonadherent: v.PER + v.CON};
+    var pw = 0, cw = 0;
+    prac.forEach(function (t) { pw += words(t.text); });
+    client.forEach(function (t) { cw += words(t.text); });
+    var nPrac = RULES.practitioner_codes.filter(function (c) { return c !== "NC"; })
+      .reduce(function (a, c) { return a + u[c]; }, 0);
+    var talk = 0, answered = 0;
+    turns.forEach(function (t, k) {
+      if (t.role === "client" && (clientMain(t) === "CT" || clientMain(t) === "ST")) {
+        talk += 1;
+        for (var j = k + 1; j < turns.length; j++) {
+          if (turns[j].role === "practitioner") { if (has(turns[j].codes, RULES.reflections)) { answered += 1; } break; }
+        }
+      }
+    });
+    var reflectionRate = ratio(u.SR + u.CR, prac.length);
+    var clientShare = ratio(cw, cw + pw), changePct = ratio(u.CT, u.CT + u.ST);
+    var runPct = ratio(questionRunTurns(turns), prac.length), wordsPerTurn = ratio(cw, client.length);
+    var empathy = meanDefined([cap(reflectionRate, C.reflection_rate), cap(out.pct_cr, C.pct_cr), ratio(answered, talk)]);
+    var engagement = meanDefined([cap(clientShare, C.client_talk_share), changePct,
+                                  runPct === null ? null : 1 - runPct, cap(wordsPerTurn, C.client_words_per_turn)]);
+    var nonShare = ratio(u.PER + u.CON, nPrac);
+    var fidelity = meanDefined([cap(out.r_q, C.r_q), cap(out.pct_cr, C.pct_cr), cap(out.pct_oq, C.pct_oq),
+                                nonShare === null ? null : 1 - Math.min(nonShare / C.nonadherent_share, 1)]);
+    out.engagement_index = engagement === null ? null : 100 * engagement;
+    out.empathy_index = empathy === null ? null : 100 * empathy;
+    out.fidelity_index = fidelity === null ? null : 100 * fidelity;
+    return out;
+  }
+
+  // ---- page ----
+  function fmt(key, v) {
+    if (v === null || v === undefined) { return "n/a"; }
+    if (key === "pct_cr" || key === "pct_oq") { return Math.round(100 * v) + "%"; }
+    if (key.indexOf("index") >= 0) { return String(Math.round(v)); }
+    if (key === "r_q") { return v.toFixed(2); }
+    return String(v);
+  }
+  function showScores() {
+    var s = scores();
+    Object.keys(s).forEach(function (k) {
+      var el = document.querySelector("[data-live='" + k + "']");
+      if (el) { el.textContent = fmt(k, s[k]); el.setAttribute("data-value", s[k] === null ? "" : String(s[k])); }
+    });
+    var left = data.utterances.filter(function (u) { return u.code && !reviewed(u); }).length;
+    document.getElementById("rv-left").textContent = left;
+  }
+  function paint(u) {
+    var row = document.getElementById("utt-" + u.uid);
+    if (!row) { return; }
+    var sel = row.querySelector("select.rv-code"), box = row.querySelector("input.rv-done");
+    sel.value = codeOf(u);
+    box.checked = reviewed(u);
+    row.classList.toggle("rv-changed", codeOf(u) !== u.code);
+    row.classList.toggle("rv-reviewed", reviewed(u));
+    row.setAttribute("data-code", codeOf(u));
+  }
+  function record(u, code, done) {
+    state.codes[u.uid] = {code: code, reviewed: done, at: new Date().toISOString(),
+                          by: document.getElementById("rv-reviewer").value};
+    save(); paint(u); showScores();
+  }
+  function next() {
+    var todo = data.utterances.filter(function (u) { return u.code && !reviewed(u); })
+      .sort(function (a, b) { return (a.confidence === null ? 1 : a.confidence) - (b.confidence === null ? 1 : b.confidence); });
+    document.querySelectorAll("tr.rv-current").forEach(function (r) { r.classList.remove("rv-current"); });
+    if (!todo.length) { return null; }
+    var row = document.getElementById("utt-" + todo[0].uid);
+    row.classList.add("rv-current");
+    row.scrollIntoView({block: "center"});
+    row.querySelector("select.rv-code").focus();
+    return todo[0].uid;
+  }
+  function csvCell(v) { v = v === null || v === undefined ? "" : String(v);
+    return /[",\n\r]/.test(v) ? '"' + v.replace(/"/g, '""') + '"' : v; }
+  function csv() {
+    var head = ["session_id", "turn_id", "utterance_id", "speaker", "role", "text", "machine_code", "confidence",
+                "reviewed_code", "code", "reviewer", "reviewed_at"];
+    var lines = [head.join(",")];
+    data.utterances.forEach(function (u) {
+      var s = state.codes[u.uid] || {};
+      lines.push([data.session_id, u.turn_id, u.utterance_id, u.speaker, u.role, u.text, u.code, u.confidence,
+                  s.reviewed || (s.code && s.code !== u.code) ? codeOf(u) : "", codeOf(u), s.by || "", s.at || ""]
+        .map(csvCell).join(","));
+    });
+    return lines.join("\n") + "\n";
+  }
+  function download() {
+    var blob = new Blob([csv()], {type: "text/csv"});
+    var a = document.createElement("a");
+    a.href = URL.createObjectURL(blob);
+    a.download = data.session_id + ".reviewed.csv";
+    document.body.appendChild(a); a.click(); a.remove();
+  }
+
+  document.addEventListener("DOMContentLoaded", function () {
+    var name = document.getElementById("rv-reviewer");
+    name.value = state.reviewer || "";
+    name.addEventListener("change", function () { state.reviewer = name.value; save(); });
+    data.utterances.forEach(function (u) {
+      var row = document.getElementById("utt-" + u.uid);
+      if (!row) { return; }
+      row.querySelector("select.rv-code").addEventListener("change", function (e) { record(u, e.target.value, true); });
+      row.querySelector("input.rv-done").addEventListener("change", function (e) { record(u, codeOf(u), e.target.checked); });
+      paint(u);
+    });
+    document.getElementById("rv-next").addEventListener("click", next);
+    document.getElementById("rv-download").addEventListener("click", download);
+    document.getElementById("rv-reset").addEventListener("click", function () {
+      if (window.confirm("Forget every change and review mark on this page?")) { state = {codes: {}, reviewer: name.value};
+        save(); data.utterances.forEach(paint); showScores(); }
+    });
+    showScores();
+  });
+  window.miReview = {scores: scores, csv: csv, next: next, key: KEY};
+})();

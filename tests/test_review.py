@@ -1,0 +1,116 @@
+"""Review and correct in the browser (issue 12): change codes, walk the least certain first, reload, download,
+and the page's scores equal `mi-coder score` on the downloaded CSV. Driven in headless Chromium (Selenium)."""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from mi_coder.io.reader import read_transcript
+from mi_coder.report import write_reports
+
+from .conftest import EXAMPLES
+
+SCORES = ("r_q", "pct_cr", "pct_oq", "mi_adherent", "mi_nonadherent", "engagement_index", "empathy_index",
+          "fidelity_index")
+
+
+def _driver(download: Path):  # type: ignore[no-untyped-def]
+    webdriver = pytest.importorskip("selenium.webdriver")
+    from selenium.webdriver.chrome.service import Service
+
+    browser = shutil.which("chromium") or shutil.which("chromium-browser")
+    driver_path = shutil.which("chromedriver")
+    if not browser or not driver_path:
+        pytest.skip("no Chromium and ChromeDriver on this machine (.ci/run installs Debian's chromium, chromium-driver)")
+    options = webdriver.ChromeOptions()
+    options.binary_location = browser
+    for flag in ("--headless=new", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+                 "--disable-background-networking", "--disable-component-update", "--disable-sync",
+                 f"--user-data-dir={download.parent / 'profile'}"):
+        options.add_argument(flag)
+    driver = webdriver.Chrome(service=Service(driver_path), options=options)
+    driver.execute_cdp_cmd("Page.setDownloadBehavior", {"behavior": "allow", "downloadPath": str(download)})
+    return driver
+
+
+@pytest.fixture(scope="module")
+def coded_reports(tmp_path_factory):
+    from mi_coder import load_coder
+
+    out = tmp_path_factory.mktemp("reports")
+    sessions = [read_transcript(p)[0] for p in sorted(EXAMPLES.glob("*.txt"))]
+    load_coder().code(sessions)
+    write_reports(sessions, out, "default")
+    return out, sessions
+
+
+def _page_scores(driver) -> dict:  # type: ignore[no-untyped-def]
+    out = {}
+    for key in SCORES:
+        value = driver.find_element("css selector", f"[data-live='{key}']").get_attribute("data-value")
+        out[key] = float(value) if value not in ("", None) else None
+    return out
+
+
+@pytest.mark.parametrize("example", ["probation_session", "low_quality_session"])
+def test_review_changes_survive_a_reload_and_the_page_scores_equal_mi_coder_score(coded_reports, tmp_path, example):
+    out, _ = coded_reports
+    downloads = tmp_path / "downloads"
+    downloads.mkdir()
+    driver = _driver(downloads)
+    try:
+        driver.get((out / f"{example}.html").as_uri())
+        left = int(driver.find_element("id", "rv-left").text)
+        driver.find_element("id", "rv-reviewer").send_keys("Sam Reviewer\n")
+        # "Review next" goes to the least certain code first.
+        uid = driver.execute_script("return miReview.next();")
+        data = driver.execute_script("return JSON.parse(document.getElementById('mi-review-data').textContent);")
+        coded = [u for u in data["utterances"] if u["code"]]
+        assert uid == min(coded, key=lambda u: u["confidence"])["uid"]
+        # Change three practitioner codes and one client code through the page's own controls.
+        from selenium.webdriver.support.ui import Select
+
+        changes = {}
+        practitioner = [u for u in coded if u["role"] == "practitioner"]
+        client = [u for u in coded if u["role"] == "client"]
+        for u, new in ((practitioner[0], "CR"), (practitioner[1], "PER"), (practitioner[2], "SR"), (client[0], "CT")):
+            new = new if new != u["code"] else ("GI" if u["role"] == "practitioner" else "ST")
+            Select(driver.find_element("css selector", f"#utt-{u['uid']} select.rv-code")).select_by_value(new)
+            changes[u["uid"]] = new
+        assert int(driver.find_element("id", "rv-left").text) == left - len(changes)
+        before_reload = _page_scores(driver)
+        driver.refresh()  # the review survives a reload
+        for uid, new in changes.items():
+            assert Select(driver.find_element("css selector", f"#utt-{uid} select.rv-code")).first_selected_option \
+                .get_attribute("value") == new
+        assert _page_scores(driver) == before_reload
+        driver.find_element("id", "rv-download").click()
+        target = downloads / f"{example}.reviewed.csv"
+        for _ in range(50):
+            if target.exists():
+                break
+            time.sleep(0.1)
+        assert target.exists(), "the download did not arrive"
+    finally:
+        driver.quit()
+    reviewed = pd.read_csv(target, dtype=str, keep_default_na=False)
+    assert list(reviewed.columns) == ["session_id", "turn_id", "utterance_id", "speaker", "role", "text",
+                                      "machine_code", "confidence", "reviewed_code", "code", "reviewer", "reviewed_at"]
+    changed = reviewed[reviewed["reviewed_code"] != ""]
+    assert len(changed) == len(changes) and set(changed["reviewer"]) == {"Sam Reviewer"}
+    assert all(changed["reviewed_at"].str.len() > 10)
+    scored = tmp_path / "scored"
+    result = subprocess.run([sys.executable, "-m", "mi_coder", "score", str(target), "--out", str(scored)],
+                            capture_output=True, text=True)
+    assert result.returncode == 0, result.stderr
+    row = pd.read_csv(scored / "sessions.csv").iloc[0]
+    for key, value in before_reload.items():
+        python = None if pd.isna(row[key]) else float(row[key])
+        assert (python is None and value is None) or python == pytest.approx(value, abs=1e-9), key
