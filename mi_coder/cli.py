@@ -23,7 +23,7 @@ EXAMPLES = {
     "segment": "example:\n  mi-coder segment data/examples/probation_session.txt --out out/",
     "code": "example:\n  mi-coder code data/examples/probation_session.txt --out out/\n"
             "  mi-coder code sessions.csv --utterances given --out out/ --output-format parquet",
-    "train": "example:\n  mi-coder train ../shared/data/annomi/AnnoMI-full.dev.csv data/corpus/*.csv --out models/my-model",
+    "train": "examples:\n  mi-coder train --base models/mi-coder-default --add reviewed/*.csv --out models/my-model\n  mi-coder train ../shared/data/annomi/AnnoMI-full.dev.csv data/corpus/*.csv --out models/my-model",
     "batch": "examples:\n  mi-coder batch transcripts/ --out results/ --jobs 4\n"
              "  mi-coder batch 'recordings/**/*.vtt' --out results/ --dask-local 2 --output-format parquet",
     "report": "example:\n  mi-coder report data/examples/*.txt --out reports/",
@@ -217,11 +217,23 @@ def cmd_train(args: argparse.Namespace) -> int:
     from .evaluate.crossval import training_metrics
     from .train.fit import load_training_data, train_from_files
 
+    from .train.fit import add_reviewed, base_settings
+
     say = lambda m: print(f"{PROG}: {m}", file=sys.stderr)  # noqa: E731
-    data = load_training_data(args.data, _read_options(args))
-    metrics = training_metrics(data, args.folds, C=args.C, progress=say) if args.folds and args.folds > 1 else None
-    out = train_from_files(args.data, args.out, name=args.name, version=args.version, metrics=metrics,
-                           options=_read_options(args), C=args.C, progress=say, data=data)
+    paths, settings, C = list(args.data), {}, args.C
+    if args.base:
+        paths, settings, base_C = base_settings(args.base, paths, trust=args.trust_model)
+        C = args.C if args.C is not None else base_C
+    if not paths:
+        raise UsageError("name the training data (DATA...), or a --base model whose training files are on this machine")
+    C = 1.0 if C is None else C
+    data = load_training_data(paths, _read_options(args))
+    added = add_reviewed(data, args.add, weight=args.add_weight, options=_read_options(args)) if args.add else []
+    metrics = (training_metrics(data, args.folds, C=C, progress=say, train_kwargs=settings)
+               if args.folds and args.folds > 1 else None)
+    out = train_from_files(paths, args.out, name=args.name, version=args.version, metrics=metrics,
+                           options=_read_options(args), C=C, progress=say, data=data, train_kwargs=settings,
+                           added=added, base=args.base)
     print(f"{PROG}: saved model to {out} (see {out / 'MODEL_CARD.md'})", file=sys.stderr)
     return 0
 
@@ -231,7 +243,6 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
     import json
 
     from .evaluate.agreement import agreement_report
-    from .evaluate.crossval import annomi_cross_validation
     from .evaluate.heldout import format_report, heldout_report
     from .train.fit import load_training_data
 
@@ -244,14 +255,16 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
     elif args.agreement:
         from .evaluate.agreement import multi_coder_agreement
 
-        if len(args.data) < 2:
-            raise UsageError("--agreement needs two or more coded tables (for example machine.csv human.csv)")
-        report = (agreement_report(args.data[0], args.data[1], _read_options(args)) if len(args.data) == 2
-                  else multi_coder_agreement(args.data, _read_options(args)))
+        if len(args.data) == 1:  # a reviewed-codes CSV: machine against reviewer
+            report = agreement_report(args.data[0], None, _read_options(args))
+        else:
+            report = (agreement_report(args.data[0], args.data[1], _read_options(args)) if len(args.data) == 2
+                      else multi_coder_agreement(args.data, _read_options(args)))
     elif args.folds:
+        from .evaluate.crossval import training_metrics
+
         data = load_training_data(args.data, _read_options(args))
-        report = {"annomi_cv": annomi_cross_validation(data, args.folds,
-                                                       progress=lambda m: print(f"{PROG}: {m}", file=sys.stderr))}
+        report = training_metrics(data, args.folds, progress=lambda m: print(f"{PROG}: {m}", file=sys.stderr))
     else:
         report = heldout_report(_load_coder(args), args.data, _read_options(args), scheme=args.scheme)
     print(format_report(report))
@@ -322,14 +335,24 @@ def build_parser() -> argparse.ArgumentParser:
             p.add_argument("--trust-model", action="store_true",
                            help="load a model folder that was neither shipped nor trained on this machine")
         if name == "train":
-            p.add_argument("data", nargs="+", metavar="DATA",
+            p.add_argument("data", nargs="*", metavar="DATA",
                            help="AnnoMI-layout CSVs, team-corpus CSVs, or coded tables (session, speaker, text, code)")
             p.add_argument("--out", required=True, metavar="DIR", help="model folder to write")
             p.add_argument("--name", help="model name (default: the folder name)")
             p.add_argument("--version", default="1.0", help="model version (default: 1.0)")
             p.add_argument("--folds", type=int, default=0,
                            help="cross-validate with K folds grouped by source before training (default: no)")
-            p.add_argument("--C", type=float, default=1.0, help="inverse regularisation strength (default: 1)")
+            p.add_argument("--C", type=float, default=None, help="inverse regularisation strength (default: 1, or the "
+                                                                   "base model's)")
+            p.add_argument("--base", metavar="MODEL", help="start from this model folder: its settings, and its training "
+                                                           "files when no DATA is given")
+            p.add_argument("--add", nargs="+", metavar="REVIEWED", default=[],
+                           help="reviewed-codes CSVs (the report's 'Download reviewed codes'): their reviewed "
+                                "utterances join the training data, up-weighted")
+            p.add_argument("--add-weight", type=float, default=3.0,
+                           help="weight of each reviewed utterance against one ordinary example (default: 3)")
+            p.add_argument("--trust-model", action="store_true",
+                           help="use a --base model that was neither shipped nor trained on this machine")
             _add_read_options(p)
         if name == "evaluate":
             p.add_argument("data", nargs="+", metavar="DATA", help="coded files (AnnoMI layout or coded tables)")

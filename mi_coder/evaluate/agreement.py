@@ -11,7 +11,8 @@ from ..records import Session
 from .metrics import icc_2_1, krippendorff_alpha, utterance_report
 
 
-def read_coded(path, options=None, scheme: str = "miti") -> list[Session]:  # type: ignore[no-untyped-def]
+def read_coded(path, options=None, scheme: str = "miti",  # type: ignore[no-untyped-def]
+               code_column: str | None = None) -> list[Session]:
     """A coded table (one row per utterance, with a code column) as Sessions whose utterances carry the code.
 
     ``scheme="misc"``: the codes are MISC 2.5 and are mapped to MITI 4.2.1 (``mi_coder.schemes``); a code
@@ -30,7 +31,8 @@ def read_coded(path, options=None, scheme: str = "miti") -> list[Session]:  # ty
     sessions = read_transcript(path, read_options=opts)
     for s in sessions:
         for turn, u in s.utterances():
-            key = next((c for c in u.meta if c.lower() in CODE_ALIASES), None)
+            key = code_column if code_column is not None else next((c for c in u.meta if c.lower() in CODE_ALIASES),
+                                                                      None)
             value = str(u.meta.get(key, "") or "").strip().upper() if key else ""
             value = value if value and value != "NAN" else ""
             if value and scheme != "miti":
@@ -66,15 +68,28 @@ def session_score_agreement(first: Sequence[Session], second: Sequence[Session])
     return out
 
 
-def agreement_report(path_a, path_b, options=None) -> dict:  # type: ignore[no-untyped-def]
-    """Agreement of two coded tables of the same sessions: overall and per-code kappa, ICC of session scores."""
+def agreement_report(path_a, path_b=None, options=None) -> dict:  # type: ignore[no-untyped-def]
+    """Agreement of two coded tables of the same sessions: overall and per-code kappa, Krippendorff's alpha,
+    ICC of session scores. With one reviewed-codes CSV (``machine_code``, ``reviewed_code``, ``code``
+    columns): machine against reviewer, kappa over the utterances the reviewer confirmed or changed."""
     from ..errors import InputError
 
-    first = read_coded(path_a, options)
-    second = read_coded(path_b, options)
+    if path_b is None:
+        first = read_coded(path_a, options, code_column="machine_code")
+        second = read_coded(path_a, options, code_column="code")
+        reviewed = {(s.id, u.id) for s in read_coded(path_a, options, code_column="reviewed_code")
+                    for _, u in s.utterances() if u.code}
+        if not reviewed:
+            raise InputError(path_a, "no reviewed utterances (an empty reviewed_code column)")
+        path_b = f"{path_a} (reviewer)"
+        path_a = f"{path_a} (machine)"
+    else:
+        first = read_coded(path_a, options)
+        second = read_coded(path_b, options)
+        reviewed = None
     ua = {(s.id, u.id): u.code for s in first for _, u in s.utterances()}
     ub = {(s.id, u.id): u.code for s in second for _, u in s.utterances()}
-    keys = [k for k in ua if k in ub and ua[k] and ub[k]]
+    keys = [k for k in ua if k in ub and ua[k] and ub[k] and (reviewed is None or k in reviewed)]
     if not keys:
         raise InputError(path_b, f"shares no coded utterances (session_id, utterance_id) with {path_a}")
     ya = [ua[k] for k in keys]

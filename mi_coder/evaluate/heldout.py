@@ -90,6 +90,14 @@ def format_report(report: dict) -> str:
         lines.append("utterance level (labels derived from turn labels):")
         per_code(r["utterance_level"])
         lines.append(f"confidence calibration: ECE {r['reliability']['ece']}")
+    for key, title in (("team_sessions_cv", "held-out coded sessions"), ("team_corpus_cv", "held-out examples")):
+        if key in report:
+            rep = report[key]
+            lines.append(f"{title} ({rep.get('folds')}-fold, grouped):")
+            per_code(rep)
+            for element, m in rep.get("role_clarification", {}).items():
+                lines.append(f"  role clarification {element}: F1 {m['f1']} (precision {m['precision']}, recall "
+                             f"{m['recall']}, n={m['support']})")
     for path, rep in report.get("heldout", {}).items():
         lines.append(f"held-out {path}:")
         if "therapist_4class" in rep:

@@ -113,7 +113,7 @@ def versions() -> dict[str, str]:
             "numpy": numpy.__version__, "python": platform.python_version()}
 
 
-def save_coder(coder: Any, out_dir: str | Path, meta: dict) -> Path:
+def save_coder(coder: Any, out_dir: str | Path, meta: dict, run: dict | None = None) -> Path:
     """Write a model folder: artifacts, ``meta.json`` with their hashes, and the model card.
 
     Each file is written to a temporary name and renamed into place.
@@ -156,7 +156,7 @@ def save_coder(coder: Any, out_dir: str | Path, meta: dict) -> Path:
     _atomic_write(out / "meta.json", (json.dumps(full, indent=2, default=json_default) + "\n").encode("utf-8"))
     _atomic_write(out / "MODEL_CARD.md", render_model_card(full).encode("utf-8"))
     # When and where it was trained is kept out of the hashed meta.json: the same training, the same hash.
-    run = {"created": datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ"), "host": platform.node()}
+    run = {"created": datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ"), "host": platform.node(), **(run or {})}
     _atomic_write(out / RUN_FILE, (json.dumps(run, indent=2) + "\n").encode("utf-8"))
     return out
 

@@ -215,7 +215,8 @@ def train_from_files(paths: Sequence[str | Path], out_dir: str | Path, *, name: 
                      version: str = "1.0", metrics: dict | None = None, options: ReadOptions | None = None,
                      progress: Callable[[str], None] | None = None, C: float = 1.0,
                      data: TrainingData | None = None, train_kwargs: dict | None = None,
-                     boundary: object | None = None) -> Path:
+                     boundary: object | None = None, added: list[dict] | None = None,
+                     base: str | Path | None = None) -> Path:
     """Train a coder on files and save it as a model folder.
 
     ``metrics`` (for example ``evaluate.crossval.training_metrics``) go into ``meta.json`` and the model
@@ -257,12 +258,64 @@ def train_from_files(paths: Sequence[str | Path], out_dir: str | Path, *, name: 
             "output_temperature": round(temperature, 3),
             "C": C,
             "settings": dict(train_kwargs or {}),
+            **({"base_model": Path(base).name} if base else {}),
+            **({"added_reviewed": added} if added else {}),
         },
         "metrics": metrics,
     }
     if metrics and "command" not in metrics:
         meta["metrics"]["command"] = ("mi-coder train " + " ".join(Path(p).name for p in paths)
                                       + f" --out {Path(out_dir).name} --folds {metrics.get('folds', '')}")
-    saved = save_coder(coder, out_dir, meta)
+    saved = save_coder(coder, out_dir, meta, run={"training_paths": [str(Path(p).resolve()) for p in paths]})
     remember_trusted(saved / "meta.json")
     return saved
+
+
+def base_settings(base: str | Path, paths: Sequence[str | Path], trust: bool = False) -> tuple[list, dict, float]:
+    """A base model's training settings and C, and its training files (from its ``run.json``) unless ``paths``
+    are given. Raises UsageError when no data is given and a base file is not on this machine."""
+    import json
+
+    from ..model.store import RUN_FILE, verify
+
+    meta = verify(base, trust=trust)
+    training = meta.get("training", {})
+    settings = dict(training.get("settings", {}))
+    if paths:
+        return list(paths), settings, training.get("C")
+    run = Path(base) / RUN_FILE
+    recorded = json.loads(run.read_text()).get("training_paths", []) if run.exists() else []
+    missing = [p for p in recorded if not Path(p).exists()]
+    if not recorded or missing:
+        raise UsageError(f"{base}: its training files are not on this machine ({', '.join(missing) or 'none recorded'}); "
+                         "name the training data as DATA")
+    return recorded, settings, training.get("C")
+
+
+def add_reviewed(data: TrainingData, paths: Sequence[str | Path], weight: float = 3.0,
+                 options: ReadOptions | None = None) -> list[dict]:
+    """Add reviewed codes (the report's "Download reviewed codes" CSV, or any coded table) to ``data`` in place.
+
+    Only utterances a reviewer confirmed or changed (a non-empty ``reviewed_code``) are added, each with
+    ``weight``; where the file has no ``reviewed_code`` column every coded utterance is. The whole session
+    still gives each utterance its context. Returns what was added, per file, for the model card.
+    """
+    import pandas as pd
+
+    from ..io.delimited import _header
+
+    out = []
+    for path in map(Path, paths):
+        examples = coded_table_examples(path, options)
+        if "reviewed_code" in _header(path):
+            table = pd.read_csv(path, dtype=str, keep_default_na=False)
+            keep = table["reviewed_code"].str.strip() != ""
+            examples = examples[keep.to_numpy()[: len(examples)]] if len(table) == len(examples) else examples
+        examples = examples[examples["code"].notna()].assign(source="reviewed", weight=weight)
+        if not len(examples):
+            raise UsageError(f"{path}: holds no reviewed utterances to add")
+        data.examples = pd.concat([data.examples, examples], ignore_index=True)
+        data.turn_examples = pd.concat([data.turn_examples, coded_turn_examples(examples)], ignore_index=True)
+        out.append({"file": path.name, "utterances": int(len(examples)), "sessions": int(examples["session_id"].nunique()),
+                    "weight": weight})
+    return out

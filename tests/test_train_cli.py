@@ -1,0 +1,95 @@
+"""Training, evaluating and retraining with reviewed codes, as real subprocess runs of the CLI."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+
+import pandas as pd
+import pytest
+
+from .conftest import ROOT
+
+pytestmark = pytest.mark.slow  # trains three models (about two minutes); run with -m slow, as .ci/run does
+
+
+def run(*args: str) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-m", "mi_coder", *args], capture_output=True, text=True)
+
+
+@pytest.fixture(scope="module")
+def coded(tmp_path_factory):
+    """Two small coded tables cut from the team corpus: eight sessions to train on, two to test on."""
+    folder = tmp_path_factory.mktemp("coded")
+    u = pd.read_csv(ROOT / "data" / "corpus" / "sessions" / "a_utterances.csv", dtype=str, keep_default_na=False)
+    table = u.rename(columns={"turn": "turn_id"})[["session_id", "turn_id", "speaker", "text", "code"]]
+    ids = table["session_id"].unique()
+    table[table["session_id"].isin(ids[:8])].to_csv(folder / "train.csv", index=False)
+    table[table["session_id"].isin(ids[8:10])].to_csv(folder / "test.csv", index=False)
+    return folder
+
+
+@pytest.fixture(scope="module")
+def model(coded, tmp_path_factory):
+    home = tmp_path_factory.mktemp("home")
+    out = coded / "model"
+    result = subprocess.run([sys.executable, "-m", "mi_coder", "train", str(coded / "train.csv"), "--out", str(out),
+                             "--utterances", "given"], capture_output=True, text=True,
+                            env={**__import__("os").environ, "MI_CODER_HOME": str(home)})
+    assert result.returncode == 0, result.stderr
+    return out, home
+
+
+def test_train_writes_a_model_folder_with_a_card(model):
+    out, _ = model
+    meta = json.loads((out / "meta.json").read_text())
+    assert set(meta["artifacts"]) == {"features.json", "weights.npz"}
+    assert "## Training data and protocol" in (out / "MODEL_CARD.md").read_text()
+    assert json.loads((out / "run.json").read_text())["training_paths"][0].endswith("train.csv")
+
+
+def test_evaluate_held_out_and_folds_and_agreement_of_reviewed_codes(model, coded, tmp_path):
+    out, home = model
+    env = {**__import__("os").environ, "MI_CODER_HOME": str(home)}
+    held = subprocess.run([sys.executable, "-m", "mi_coder", "evaluate", str(coded / "test.csv"), "--model", str(out),
+                           "--utterances", "given", "--report", str(tmp_path / "h.json")],
+                          capture_output=True, text=True, env=env)
+    assert held.returncode == 0, held.stderr
+    rep = json.loads((tmp_path / "h.json").read_text())["heldout"][str(coded / "test.csv")]
+    assert rep["n"] > 100 and 0.2 < rep["accuracy"] <= 1.0
+    folds = run("evaluate", str(coded / "train.csv"), "--folds", "2", "--utterances", "given")
+    assert folds.returncode == 0, folds.stderr
+    assert "held-out examples (2-fold, grouped)" in folds.stdout
+    # A reviewed-codes CSV, as the report's review mode downloads it: machine against reviewer.
+    test = pd.read_csv(coded / "test.csv", dtype=str, keep_default_na=False)
+    reviewed = test.rename(columns={"code": "machine_code"}).assign(reviewed_code="", reviewer="", reviewed_at="")
+    reviewed["code"] = reviewed["machine_code"]
+    reviewed.loc[:19, "reviewed_code"] = reviewed.loc[:19, "machine_code"]
+    reviewed.loc[3, ["reviewed_code", "code"]] = "NC" if reviewed.loc[3, "machine_code"] != "NC" else "GI"
+    reviewed.to_csv(tmp_path / "reviewed.csv", index=False)
+    agree = run("evaluate", "--agreement", str(tmp_path / "reviewed.csv"), "--utterances", "given")
+    assert agree.returncode == 0, agree.stderr
+    assert "on 20 utterances" in agree.stdout and "Krippendorff's alpha" in agree.stdout
+
+
+def test_train_from_a_base_model_adds_reviewed_utterances_up_weighted(model, coded, tmp_path):
+    out, home = model
+    env = {**__import__("os").environ, "MI_CODER_HOME": str(home)}
+    test = pd.read_csv(coded / "test.csv", dtype=str, keep_default_na=False)
+    reviewed = test.rename(columns={"code": "machine_code"}).assign(reviewed_code="", reviewer="r", reviewed_at="t")
+    reviewed["code"] = reviewed["machine_code"]
+    reviewed.loc[:29, "reviewed_code"] = reviewed.loc[:29, "machine_code"]
+    reviewed.to_csv(tmp_path / "reviewed.csv", index=False)
+    result = subprocess.run([sys.executable, "-m", "mi_coder", "train", "--base", str(out), "--add",
+                             str(tmp_path / "reviewed.csv"), "--add-weight", "4", "--utterances", "given",
+                             "--out", str(tmp_path / "m2")], capture_output=True, text=True, env=env)
+    assert result.returncode == 0, result.stderr
+    meta = json.loads((tmp_path / "m2" / "meta.json").read_text())
+    assert meta["training"]["added_reviewed"] == [{"file": "reviewed.csv", "utterances": 30, "sessions": 1,
+                                                   "weight": 4.0}]
+    assert meta["training"]["base_model"] == "model"
+    assert "added_reviewed" in (tmp_path / "m2" / "MODEL_CARD.md").read_text()
+    missing = subprocess.run([sys.executable, "-m", "mi_coder", "train", "--base", str(tmp_path / "nowhere"),
+                              "--out", str(tmp_path / "m3")], capture_output=True, text=True, env=env)
+    assert missing.returncode == 2 and "Traceback" not in missing.stderr
