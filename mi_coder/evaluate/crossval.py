@@ -303,8 +303,8 @@ def _cv_fold(k: int, data: TrainingData, folds: int, train_kwargs: dict, unpunct
     examples = pd.concat([annomi_examples(train_turns, split), sess[sess["session_id"].isin(train_sessions)], other],
                          ignore_index=True)
     tex = data.turn_examples
-    turn_examples = pd.concat([annomi_turn_examples(train_turns), tex[tex["source"] != "annomi"]
-                               [~tex["session_id"].isin(test_sessions)]], ignore_index=True)
+    keep = (tex["source"] != "annomi") & ~tex["session_id"].isin(test_sessions)
+    turn_examples = pd.concat([annomi_turn_examples(train_turns), tex[keep]], ignore_index=True)
     coder = train_coder(examples, turn_examples, **train_kwargs)
     test = annomi_sessions(turns[ids.isin(test_t)])
     probs = code_with_probs(coder, test)
