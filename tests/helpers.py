@@ -26,3 +26,15 @@ def coded_session(spec, sid: str = "s") -> Session:
 
 
 P, C = PRACTITIONER, CLIENT
+
+
+BROKEN_VTT = "WEBVTT\n\n1\n00:00:01 -> 00:00:02\nA: hi\n"  # a cue timing with "->": unreadable
+
+
+def error_files(out) -> list[str]:  # type: ignore[no-untyped-def]
+    """The file names listed in ``out/errors.csv``."""
+    import os
+
+    import pandas as pd
+
+    return [os.path.basename(f) for f in pd.read_csv(out / "errors.csv")["file"]]

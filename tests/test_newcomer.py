@@ -12,6 +12,7 @@ import sys
 import pandas as pd
 
 from .conftest import EXAMPLES
+from .helpers import BROKEN_VTT, error_files
 
 
 def run(*args: str, umask: int | None = None) -> subprocess.CompletedProcess:
@@ -77,14 +78,11 @@ def test_a_users_own_errors_csv_is_never_removed_or_overwritten(tmp_path):
 
 
 def test_report_writes_an_errors_table_for_unreadable_files(tmp_path):
-    bad = tmp_path / "broken.vtt"
-    bad.write_text("WEBVTT\n\n1\n00:00:01 -> 00:00:02\nA: hi\n")
-    out = tmp_path / "reports"
-    result = run("report", str(EXAMPLES / "health_session.txt"), str(bad), "--out", str(out))
-    assert result.returncode == 2
-    errors = pd.read_csv(out / "errors.csv")
-    assert [os.path.basename(f) for f in errors["file"]] == ["broken.vtt"]
-    assert (out / "health_session.html").exists()
+    (tmp_path / "broken.vtt").write_text(BROKEN_VTT)
+    result = run("report", str(EXAMPLES / "health_session.txt"), str(tmp_path / "broken.vtt"), "--out",
+                 str(tmp_path / "reports"))
+    assert result.returncode == 2 and error_files(tmp_path / "reports") == ["broken.vtt"]
+    assert (tmp_path / "reports" / "health_session.html").exists()
 
 
 def test_a_practitioners_monologue_is_coded_when_the_practitioner_is_named(tmp_path):
