@@ -97,7 +97,7 @@ def test_header_shows_the_file_name_and_no_unknown_fields_and_the_legend_colours
     s.source = "/home/user/transcripts/visit-1.txt"
     page = render_session(s, session_scores(s))
     assert "Source: visit-1.txt" in page and "unknown" not in page and "/home/user" not in page
-    from mi_coder.report.html import CODE_COLOURS
+    from mi_coder.report.style import CODE_COLOURS
 
     assert len(set(CODE_COLOURS.values())) == len(CODE_COLOURS)
     assert "(turn: " not in page

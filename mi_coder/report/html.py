@@ -7,234 +7,25 @@ stays distinguishable with the common colour-vision deficiencies; every colour a
 
 from __future__ import annotations
 
-import html
-import io
-import json
-import re
 from pathlib import Path
 from typing import Any, Sequence
 
 from ..codes import CODE_NAMES
-from ..records import CLIENT, PRACTITIONER, Session, Turn
-from ..scoring import DEFAULT_THRESHOLDS, MIN_PRACTITIONER_UTTERANCES, question_runs
-
-# One distinct colour per code, from the colour-blind-safe Okabe-Ito and Paul Tol palettes; every colour is
-# also shown with its code label, and text on a dark colour is white (TEXT_ON).
-CODE_COLOURS = {
-    "OQ": "#0072B2", "CQ": "#56B4E9", "SR": "#44AA99", "CR": "#117733", "AF": "#E69F00", "SEEK": "#CC79A7",
-    "EA": "#AA4499", "GI": "#999933", "PWP": "#F0E442", "PER": "#D55E00", "CON": "#882255", "NC": "#BBBBBB",
-    "CT": "#332288", "ST": "#CC6677", "FN": "#F2F2F2",
-}
-DARK = {"OQ", "CR", "EA", "CON", "CT", "PER"}
-TEXT_ON = {code: ("#fff" if code in DARK else "#000") for code in CODE_COLOURS}
-LOW_CONFIDENCE = 0.5
-COACHING_CONFIDENCE = 0.6  # coaching examples only from codes at least this confident (stated on the page)
-_MI_CLOSED = re.compile(
-    r"\b(?:scale|one to ten|1 to 10|zero to ten|0 to 10|how (?:important|confident|ready)|"
-    r"(?:can|could|may) i (?:ask|share|tell|give|offer|suggest|mention)|would it be (?:ok|okay|alright|all right)|"
-    r"do you mind|is it (?:ok|okay|alright) if|would you like (?:me to|some|to hear)|did i (?:get|miss)|"
-    r"is that (?:right|fair|about right)|am i (?:right|close|getting)|does that (?:sound|fit|seem) right|"
-    r"have i got|what did i miss|did i leave)\b", re.I)
-
-CSS = """
-body{font-family:system-ui,-apple-system,Segoe UI,Roboto,sans-serif;margin:0 auto;max-width:1100px;padding:1.5rem;
-color:#222;line-height:1.45}
-h1{font-size:1.6rem;margin-bottom:.2rem}h2{border-bottom:2px solid #eee;padding-bottom:.2rem;margin-top:2rem}
-.meta{color:#555}.guide{background:#f6f8fa;border-left:4px solid #0072B2;padding:.6rem 1rem}
-.warning{background:#fff4e5;border-left:4px solid #D55E00;padding:.6rem 1rem;font-weight:600}
-.cards{display:flex;flex-wrap:wrap;gap:1rem}.card{border:1px solid #ddd;border-radius:6px;padding:.6rem 1rem;
-min-width:180px;flex:1}.card .v{font-size:1.6rem;font-weight:700}.band-good{color:#00704F}
-.band-fair{color:#8a6d00}.band-below{color:#D55E00}
-table{border-collapse:collapse;width:100%}th,td{border-bottom:1px solid #eee;padding:.3rem .4rem;
-text-align:left;vertical-align:top}th{background:#fafafa;cursor:pointer}
-.code{display:inline-block;min-width:3.2em;text-align:center;border-radius:3px;padding:0 .3em;font-size:.85em;
-font-weight:600;color:#000}.lowconf{outline:2px dashed #D55E00}.review{color:#D55E00;font-size:.8em}
-.legend span{margin-right:.8rem;white-space:nowrap}.client td{background:#fcfcfc}
-tr.turn-start td{border-top:2px solid #ddd}.example{margin:.4rem 0}.example a{font-size:.85em}
-.filters label{margin-right:.6rem;white-space:nowrap}svg{max-width:100%;height:auto}
-.rv-bar{position:sticky;top:0;background:#fff;border-bottom:2px solid #0072B2;padding:.4rem 0;z-index:2}
-.rv-bar button{margin-right:.5rem}.rv-changed td{background:#fff8e1}.rv-reviewed td:nth-child(3){box-shadow:inset 3px 0 #117733}
-tr.rv-current td{outline:2px solid #0072B2}select.rv-code{font-size:.8em;margin-left:.3em}
-@media print{.rv-bar,select.rv-code,input.rv-done{display:none}.filters,.noprint{display:none}body{max-width:none;padding:0}a{color:#000;text-decoration:none}
-h2{page-break-after:avoid}tr{page-break-inside:avoid}}
-"""
-
-FILTER_JS = """
-function applyFilter(){var on={};document.querySelectorAll('.filters input').forEach(function(c){on[c.value]=c.checked;});
-document.querySelectorAll('#transcript tbody tr').forEach(function(r){var c=r.getAttribute('data-code');
-r.style.display=(!c||on[c]!==false)?'':'none';});}
-document.addEventListener('DOMContentLoaded',function(){document.querySelectorAll('.filters input').forEach(function(c){
-c.addEventListener('change',applyFilter);});});
-"""
-
-SORT_JS = """
-function sortTable(t,col){var tb=t.tBodies[0],rows=Array.prototype.slice.call(tb.rows),asc=t.getAttribute('data-col')!=col||t.getAttribute('data-dir')=='desc';
-rows.sort(function(a,b){var x=a.cells[col].getAttribute('data-v')||a.cells[col].textContent,y=b.cells[col].getAttribute('data-v')||b.cells[col].textContent;
-var nx=parseFloat(x),ny=parseFloat(y);if(!isNaN(nx)&&!isNaN(ny)){return asc?nx-ny:ny-nx;}return asc?x.localeCompare(y):y.localeCompare(x);});
-rows.forEach(function(r){tb.appendChild(r);});t.setAttribute('data-col',col);t.setAttribute('data-dir',asc?'asc':'desc');}
-document.addEventListener('DOMContentLoaded',function(){document.querySelectorAll('table.sortable th').forEach(function(th,i){
-th.addEventListener('click',function(){sortTable(th.closest('table'),i);});});});
-"""
-
-
-def _e(value: Any) -> str:
-    return html.escape("" if value is None else str(value))
-
-
-def _fmt(value: Any, pct: bool = False) -> str:
-    if value is None or (isinstance(value, float) and value != value):
-        return "n/a"
-    if isinstance(value, bool):
-        return "yes" if value else "no"
-    if isinstance(value, float):
-        return f"{100 * value:.0f}%" if pct else f"{value:.2f}"
-    return str(value)
-
-
-def _svg(fig) -> str:  # type: ignore[no-untyped-def]
-    buf = io.StringIO()
-    fig.savefig(buf, format="svg", bbox_inches="tight")
-    import matplotlib.pyplot as plt
-
-    plt.close(fig)
-    text = buf.getvalue()
-    return text[text.index("<svg"):]
-
-
-def _plt():  # type: ignore[no-untyped-def]
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    plt.rcParams.update({"font.size": 9, "svg.fonttype": "none"})
-    return plt
-
-
-def scores_chart(scores: dict, thresholds: dict) -> str:
-    """Bars for R:Q, %CR and %OQ against their fair and good thresholds."""
-    plt = _plt()
-    items = [("R:Q", "r_q", 3.0), ("%CR", "pct_cr", 1.0), ("%OQ", "pct_oq", 1.0)]
-    fig, axes = plt.subplots(1, 3, figsize=(8, 1.9))
-    for ax, (label, key, top) in zip(axes, items):
-        value = scores.get(key)
-        fair, good = thresholds[key]["fair"], thresholds[key]["good"]
-        ax.axvspan(0, fair, color="#fbe3d6")
-        ax.axvspan(fair, good, color="#fdf3c4")
-        ax.axvspan(good, max(top, good * 1.2), color="#d5efe3")
-        if value is not None:
-            ax.barh([0], [min(value, top)], color="#0072B2", height=0.45)
-            inside = value >= 0.8 * top  # a label inside the dark bar is white, outside it is black
-            ax.text(min(value, top), 0, (f" {value:.2f} " if key == "r_q" else f" {100 * value:.0f}% "), va="center",
-                    ha="right" if inside else "left", color="#fff" if inside else "#000", fontweight="bold")
-        else:
-            ax.text(0.02, 0, "undefined", va="center")
-        ax.set_xlim(0, max(top, good * 1.2))
-        ax.set_yticks([])
-        ax.set_title(f"{label} (fair {fair:g}, good {good:g})", fontsize=9)
-    fig.tight_layout()
-    return _svg(fig)
-
-
-def timeline_chart(session: Session) -> str:
-    """Turns over time (or turn index), practitioner above, client below, coloured by main code."""
-    from ..model.coder import main_code
-
-    plt = _plt()
-    turns = [t for t in session.turns if t.role in (PRACTITIONER, CLIENT)]
-    use_time = all(t.start is not None for t in turns) and turns
-    fig, ax = plt.subplots(figsize=(10, 2.2))
-    for k, t in enumerate(turns):
-        x = (t.start / 60.0) if use_time else k
-        code = main_code(t) or "NC"
-        y = 1 if t.role == PRACTITIONER else 0
-        height = 0.8 if code in ("CT", "ST") else 0.6
-        width = max(len(t.text.split()) / 150.0, 0.08) if use_time else 0.9
-        ax.bar(x, height, bottom=y - height / 2, width=width, color=CODE_COLOURS.get(code, "#999"), align="edge")
-        if code in ("CT", "ST"):
-            ax.text(x, y + 0.45, code, fontsize=6, color=CODE_COLOURS[code])
-    ax.set_yticks([0, 1])
-    ax.set_yticklabels(["client", "practitioner"])
-    ax.set_xlabel("minutes" if use_time else "turn")
-    ax.spines[["top", "right"]].set_visible(False)
-    fig.tight_layout()
-    return _svg(fig)
-
-
-def _open_rewording(text: str) -> str:
-    """A template open rewording of a closed question (a suggestion, shown as one)."""
-    low = text.strip().rstrip("?").lower()
-    for pattern, template in ((r"^(?:so |and |okay |um |uh )*(?:did|have|has) you (.+)", "What happened when you {}?"),
-                              (r"^(?:so |and |okay |um |uh )*(?:are|were) you (.+)", "How are you feeling about {}?"),
-                              (r"^(?:so |and |okay |um |uh )*(?:do|does|would|will|can|could) you (.+)",
-                               "What would it look like to {}?"),
-                              (r"^(?:so |and |okay |um |uh )*(?:is|was) (?:it|that|there) (.+)", "What's {} like for you?")):
-        m = re.match(pattern, low)
-        if m:
-            return template.format(m.group(1))
-    return "Tell me more about that. / What's that been like for you?"
-
-
-def coaching_examples(session: Session, confidence: float = COACHING_CONFIDENCE) -> dict[str, list[tuple[Turn, str, str]]]:
-    """Moments worth discussing, as (turn, text, suggestion): strongest complex reflections, affirmations,
-    closed questions that could have been open (never scaling rulers, permission requests or summaries with a
-    check), runs of questions without a reflection, persuading without permission. Only codes at least
-    ``confidence`` confident, and never fragments (under four words)."""
-    practitioner = [t for t in session.turns if t.role == PRACTITIONER]
-    utts = [(t, u) for t in practitioner for u in t.utterances
-            if u.code and (u.confidence is None or u.confidence >= confidence) and len(u.text.split()) >= 4]
-
-    def top(code: str, n: int = 3, keep=lambda u: True) -> list:  # type: ignore[no-untyped-def]
-        chosen = [(t, u) for t, u in utts if u.code == code and keep(u)]
-        return sorted(chosen, key=lambda tu: -(tu[1].confidence or 0))[:n]
-
-    closed = [(t, u.text, f"Suggestion (a template): \u201c{_open_rewording(u.text)}\u201d")
-              for t, u in top("CQ", 4, lambda u: not _MI_CLOSED.search(u.text) and u.meta.get("code2") != "SEEK")]
-    runs = []
-    for run in question_runs(session.turns)[:4]:
-        last = run[-1]
-        runs.append((run[0], f"{len(run)} questions in a row without a reflection (turns {run[0].id}-{last.id})",
-                     f"Suggestion: after the client's answer to turn {run[0].id}, reflect what you heard before "
-                     "asking the next question."))
-    persuade = [(t, u.text, "Suggestion (a template): ask first, \u201cWould it be okay if I shared a thought about "
-                 "that?\u201d, and leave the decision with the client, \u201c...but you know best what fits.\u201d")
-                for t, u in top("PER", 4)]
-    return {
-        "Strongest complex reflections": [(t, u.text, "") for t, u in top("CR")],
-        "Affirmations": [(t, u.text, "") for t, u in top("AF")],
-        "Closed questions that could have been open": closed,
-        "Runs of questions without reflection": runs,
-        "Persuading without permission": persuade,
-    }
-
-
-def is_person_name(label: str) -> bool:
-    """Whether a speaker label names a person (trends are drawn per person, never per role label)."""
-    from ..roles import role_from_label
-
-    text = (label or "").strip()
-    if not text or role_from_label(text) or re.fullmatch(r"(?i)(speaker|spk|person|participant|voice)[ _-]?\w{0,3}", text):
-        return False
-    return bool(re.search(r"[A-Za-z]{2,}", text))
-
-
-def elaboration_chart(session: Session) -> str:
-    """"Safe to say more": words per client turn across the session (a moving mean over five client turns)."""
-    plt = _plt()
-    client = [(k, len(t.text.split())) for k, t in enumerate(session.turns) if t.role == CLIENT]
-    fig, ax = plt.subplots(figsize=(8, 1.8))
-    if client:
-        xs = [k for k, _ in client]
-        ys = [w for _, w in client]
-        smooth = [sum(ys[max(0, i - 4):i + 1]) / len(ys[max(0, i - 4):i + 1]) for i in range(len(ys))]
-        ax.bar(xs, ys, color="#BBBBBB", width=0.8, label="words in each client turn")
-        ax.plot(xs, smooth, color="#0072B2", linewidth=2, label="moving mean (5 client turns)")
-        ax.legend(fontsize=7, loc="upper left")
-    ax.set_xlabel("turn")
-    ax.set_ylabel("client words")
-    ax.spines[["top", "right"]].set_visible(False)
-    fig.tight_layout()
-    return _svg(fig)
+from ..records import CLIENT, PRACTITIONER, Session
+from ..scoring import DEFAULT_THRESHOLDS, MIN_PRACTITIONER_UTTERANCES
+from .charts import _plt, _svg, elaboration_chart, scores_chart, timeline_chart
+from .coaching import COACHING_CONFIDENCE, coaching_examples, is_person_name
+from .review import _review_js, review_data, review_section
+from .style import (
+    CODE_COLOURS,
+    CSS,
+    FILTER_JS,
+    LOW_CONFIDENCE,
+    SORT_JS,
+    TEXT_ON,
+    _e,
+    _fmt,
+)
 
 
 def _reading(value: Any, good: str, poor: str, threshold: float, higher_is_better: bool = True) -> str:
@@ -403,57 +194,6 @@ def render_session(session: Session, scores: dict, model_name: str = "", thresho
                      "</td></tr>")
     parts += ["</tbody></table>", _legend(), f"<script>{_review_js()}</script>", "</body></html>"]
     return "\n".join(parts)
-
-
-def _review_js() -> str:
-    return Path(__file__).with_name("review.js").read_text(encoding="utf-8")
-
-
-def review_data(session: Session, model_name: str) -> tuple[dict, list[tuple[Turn, Any, int]]]:
-    """The JSON the review mode works on, and (turn, utterance, uid) of every utterance in page order."""
-    import hashlib
-
-    from ..scoring import review_rules
-
-    turns, utterances, rows = [], [], []
-    for turn in session.turns:
-        ids = []
-        for u in turn.utterances:
-            uid = len(utterances)
-            ids.append(uid)
-            rows.append((turn, u, uid))
-            utterances.append({"uid": uid, "turn_id": turn.id, "utterance_id": u.id, "speaker": turn.speaker,
-                               "role": turn.role, "text": u.text, "code": u.code or "",
-                               "confidence": None if u.confidence is None else round(u.confidence, 4)})
-        turns.append({"id": turn.id, "role": turn.role, "text": turn.text, "utterances": ids})
-    digest = hashlib.sha256(json.dumps([model_name, utterances], sort_keys=True).encode()).hexdigest()[:16]
-    return {"session_id": session.id, "digest": digest, "rules": review_rules(), "turns": turns,
-            "utterances": utterances}, rows
-
-
-def review_section(data: dict) -> list[str]:
-    """The review toolbar and the live scores (computed in the page from the codes shown)."""
-    from ..scoring import DEFAULT_THRESHOLDS  # noqa: F401 (thresholds live in the static cards above)
-
-    blob = json.dumps(data, ensure_ascii=False).replace("</", "<\\/")
-    live = "".join(f"<th>{_e(label)}</th><td data-live='{key}'></td>" for label, key in (
-        ("R:Q", "r_q"), ("%CR", "pct_cr"), ("%OQ", "pct_oq"), ("MI-adherent", "mi_adherent"),
-        ("MI-non-adherent", "mi_nonadherent"), ("engagement", "engagement_index"), ("empathy", "empathy_index"),
-        ("fidelity", "fidelity_index")))
-    return [
-        "<h2 id='review'>Review and correct</h2>",
-        "<p class='meta noprint'>Change any code from the list of valid codes for its speaker and tick it as reviewed. "
-        "<b>Review next</b> walks you through the least certain codes first. Your work is kept in this browser "
-        "(it survives a reload); <b>Download reviewed codes</b> saves a CSV that <code>mi-coder score</code>, "
-        "<code>mi-coder evaluate --agreement</code> and <code>mi-coder train --add</code> read. The scores below are "
-        "recomputed from the codes on this page, as <code>mi-coder score</code> computes them from that CSV.</p>",
-        f"<script type='application/json' id='mi-review-data'>{blob}</script>",
-        "<div class='rv-bar noprint'><label>Reviewer: <input id='rv-reviewer' size='14'></label> "
-        "<button id='rv-next' type='button'>Review next</button> <span><span id='rv-left'></span> left</span> "
-        "<button id='rv-download' type='button'>Download reviewed codes</button> "
-        "<button id='rv-reset' type='button'>Reset</button></div>",
-        f"<table id='live-scores'><tbody><tr>{live}</tr></tbody></table>",
-    ]
 
 
 def _legend() -> str:

@@ -1,0 +1,97 @@
+"""The report's charts: matplotlib figures as inline SVG."""
+
+from __future__ import annotations
+
+import io
+
+from ..records import CLIENT, PRACTITIONER, Session
+from .style import CODE_COLOURS
+
+
+def _svg(fig) -> str:  # type: ignore[no-untyped-def]
+    buf = io.StringIO()
+    fig.savefig(buf, format="svg", bbox_inches="tight")
+    import matplotlib.pyplot as plt
+
+    plt.close(fig)
+    text = buf.getvalue()
+    return text[text.index("<svg"):]
+
+
+def _plt():  # type: ignore[no-untyped-def]
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    plt.rcParams.update({"font.size": 9, "svg.fonttype": "none"})
+    return plt
+
+
+def scores_chart(scores: dict, thresholds: dict) -> str:
+    """Bars for R:Q, %CR and %OQ against their fair and good thresholds."""
+    plt = _plt()
+    items = [("R:Q", "r_q", 3.0), ("%CR", "pct_cr", 1.0), ("%OQ", "pct_oq", 1.0)]
+    fig, axes = plt.subplots(1, 3, figsize=(8, 1.9))
+    for ax, (label, key, top) in zip(axes, items):
+        value = scores.get(key)
+        fair, good = thresholds[key]["fair"], thresholds[key]["good"]
+        ax.axvspan(0, fair, color="#fbe3d6")
+        ax.axvspan(fair, good, color="#fdf3c4")
+        ax.axvspan(good, max(top, good * 1.2), color="#d5efe3")
+        if value is not None:
+            ax.barh([0], [min(value, top)], color="#0072B2", height=0.45)
+            inside = value >= 0.8 * top  # a label inside the dark bar is white, outside it is black
+            ax.text(min(value, top), 0, (f" {value:.2f} " if key == "r_q" else f" {100 * value:.0f}% "), va="center",
+                    ha="right" if inside else "left", color="#fff" if inside else "#000", fontweight="bold")
+        else:
+            ax.text(0.02, 0, "undefined", va="center")
+        ax.set_xlim(0, max(top, good * 1.2))
+        ax.set_yticks([])
+        ax.set_title(f"{label} (fair {fair:g}, good {good:g})", fontsize=9)
+    fig.tight_layout()
+    return _svg(fig)
+
+
+def timeline_chart(session: Session) -> str:
+    """Turns over time (or turn index), practitioner above, client below, coloured by main code."""
+    from ..model.coder import main_code
+
+    plt = _plt()
+    turns = [t for t in session.turns if t.role in (PRACTITIONER, CLIENT)]
+    use_time = all(t.start is not None for t in turns) and turns
+    fig, ax = plt.subplots(figsize=(10, 2.2))
+    for k, t in enumerate(turns):
+        x = (t.start / 60.0) if use_time else k
+        code = main_code(t) or "NC"
+        y = 1 if t.role == PRACTITIONER else 0
+        height = 0.8 if code in ("CT", "ST") else 0.6
+        width = max(len(t.text.split()) / 150.0, 0.08) if use_time else 0.9
+        ax.bar(x, height, bottom=y - height / 2, width=width, color=CODE_COLOURS.get(code, "#999"), align="edge")
+        if code in ("CT", "ST"):
+            ax.text(x, y + 0.45, code, fontsize=6, color=CODE_COLOURS[code])
+    ax.set_yticks([0, 1])
+    ax.set_yticklabels(["client", "practitioner"])
+    ax.set_xlabel("minutes" if use_time else "turn")
+    ax.spines[["top", "right"]].set_visible(False)
+    fig.tight_layout()
+    return _svg(fig)
+
+
+def elaboration_chart(session: Session) -> str:
+    """"Safe to say more": words per client turn across the session (a moving mean over five client turns)."""
+    plt = _plt()
+    client = [(k, len(t.text.split())) for k, t in enumerate(session.turns) if t.role == CLIENT]
+    fig, ax = plt.subplots(figsize=(8, 1.8))
+    if client:
+        xs = [k for k, _ in client]
+        ys = [w for _, w in client]
+        smooth = [sum(ys[max(0, i - 4):i + 1]) / len(ys[max(0, i - 4):i + 1]) for i in range(len(ys))]
+        ax.bar(xs, ys, color="#BBBBBB", width=0.8, label="words in each client turn")
+        ax.plot(xs, smooth, color="#0072B2", linewidth=2, label="moving mean (5 client turns)")
+        ax.legend(fontsize=7, loc="upper left")
+    ax.set_xlabel("turn")
+    ax.set_ylabel("client words")
+    ax.spines[["top", "right"]].set_visible(False)
+    fig.tight_layout()
+    return _svg(fig)
