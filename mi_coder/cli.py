@@ -256,6 +256,11 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
         from .evaluate.agreement import multi_coder_agreement
 
         if len(args.data) == 1:  # a reviewed-codes CSV: machine against reviewer
+            from .io.delimited import _header
+
+            if not {"machine_code", "reviewed_code"} <= set(_header(Path(args.data[0]))):
+                raise UsageError("--agreement needs two or more coded tables, or one reviewed-codes CSV (with "
+                                 "machine_code and reviewed_code columns, as the report's review mode downloads it)")
             report = agreement_report(args.data[0], None, _read_options(args))
         else:
             report = (agreement_report(args.data[0], args.data[1], _read_options(args)) if len(args.data) == 2

@@ -52,8 +52,12 @@ def main() -> int:
     parser.add_argument("--boundary-report", default=str(ROOT / "models" / "boundary_cv.json"),
                         help="cross-validation figures of the boundary model (scripts/train_boundary_model.py "
                              "--report), copied into the model card")
+    parser.add_argument("--refresh-speed", action="store_true",
+                        help="only re-run the speed benchmark on the existing model, update its card and re-pin")
     args = parser.parse_args()
     say = lambda m: print(m, file=sys.stderr, flush=True)  # noqa: E731
+    if args.refresh_speed:
+        return finish(Path(args.out), args, benchmark=True)
     corpus = sorted(glob.glob(str(ROOT / "data" / "corpus" / "sessions" / "*_utterances.csv")))
     if not args.no_line_corpus:
         corpus += sorted(glob.glob(str(ROOT / "data" / "corpus" / "team_*.csv")))
@@ -91,7 +95,15 @@ def main() -> int:
             f"reflection F1 {ext['reflection_f1']}, question F1 {ext['question_f1']}, "
             f"client macro-F1 {ext['client']['macro_f1']}")
     meta["metrics"]["command"] = "python scripts/train_default_model.py"
-    if not args.skip_benchmark:
+    meta_path.write_text(json.dumps(meta, indent=2, default=json_default) + "\n")
+    return finish(out, args, benchmark=not args.skip_benchmark)
+
+
+def finish(out: Path, args: argparse.Namespace, benchmark: bool) -> int:
+    """Benchmark (optional), regenerate the model card from meta.json, and pin the meta hash."""
+    meta_path = out / "meta.json"
+    meta = json.loads(meta_path.read_text())
+    if benchmark:
         result = subprocess.run([sys.executable, str(ROOT / "benchmarks" / "bench_code.py"), "--model", str(out),
                                  "--trust-model", "--json"], capture_output=True, text=True, check=True)
         meta["metrics"]["speed"] = json.loads(result.stdout)

@@ -5,5 +5,5 @@ meta.json hash is listed here may be unpickled without --trust-model.
 """
 
 PINNED_META_SHA256: frozenset[str] = frozenset({
-    "e098bef22466d15c241f72bf526af6449af7c0e9cf5e07cac11365b5d31a0459",
+    "1b870625599eee5e31269fd56a5610aac72af6628aaf7ed4b7d24b3c6fe053b8",
 })

@@ -52,6 +52,14 @@ class Coder:
                      positions: Sequence[int], n_in_turn: Sequence[int], next_texts: Sequence[str] | None = None,
                      ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """Codes, confidences and probabilities (columns ``PRACTITIONER_CODES + CLIENT_CODES``) of utterance rows."""
+        codes, conf, probs, _ = self._predict(roles, texts, prev_texts, positions, n_in_turn, next_texts)
+        return codes, conf, probs
+
+    def _predict(self, roles: Sequence[str], texts: Sequence[str], prev_texts: Sequence[str],
+                 positions: Sequence[int], n_in_turn: Sequence[int], next_texts: Sequence[str] | None = None,
+                 ) -> tuple[np.ndarray, np.ndarray, np.ndarray, dict[int, list[str]]]:
+        """``predict_rows`` plus the role-clarification elements detected on practitioner rows (row -> elements);
+        each row is featurized once for the code model and every role detector."""
         if next_texts is None:
             next_texts = [""] * len(texts)
         labels = list(PRACTITIONER_CODES + CLIENT_CODES)
@@ -60,30 +68,47 @@ class Coder:
         conf = np.full(n, np.nan)
         probs = np.zeros((n, len(labels)))
         roles_arr = np.asarray(roles, dtype=object)
+        role_keys = [k for k in self.models if k.startswith("role_")]
+        found: dict[int, list[str]] = {}
         for role in (PRACTITIONER, CLIENT):
             idx = np.flatnonzero(roles_arr == role)
             if not len(idx):
                 continue
             model = self.models[role]
-            p = self._proba(model, idx, texts, prev_texts, positions, n_in_turn, next_texts)
+            extra = role_keys if role == PRACTITIONER else []
+            p, *detected = self._proba_many([model] + [self.models[k] for k in extra], idx, texts, prev_texts,
+                                            positions, n_in_turn, next_texts)
             best = p.argmax(axis=1)
             codes[idx] = model.classes[best]
             conf[idx] = p[np.arange(len(idx)), best]
             cols = [labels.index(c) for c in model.classes]
             probs[np.ix_(idx, cols)] = p
-        return codes, conf, probs
+            if extra:
+                found = {int(i): [] for i in idx}
+                for key, q in zip(extra, detected):
+                    yes = q[:, list(self.models[key].classes).index("yes")] >= 0.5
+                    for i in idx[yes]:
+                        found[int(i)].append(key[len("role_"):])
+        return codes, conf, probs, found
 
     def _proba(self, model: LinearModel, idx: np.ndarray, texts: Sequence[str], prev_texts: Sequence[str],
                positions: Sequence[int], n_in_turn: Sequence[int], next_texts: Sequence[str]) -> np.ndarray:
         """``model``'s probabilities for rows ``idx``, featurized in chunks so memory stays flat on large files."""
-        out = np.empty((len(idx), len(model.classes)))
+        return self._proba_many([model], idx, texts, prev_texts, positions, n_in_turn, next_texts)[0]
+
+    def _proba_many(self, models: Sequence[LinearModel], idx: np.ndarray, texts: Sequence[str],
+                    prev_texts: Sequence[str], positions: Sequence[int], n_in_turn: Sequence[int],
+                    next_texts: Sequence[str]) -> list[np.ndarray]:
+        """Each model's probabilities for rows ``idx``; every chunk of rows is featurized once for all of them."""
+        outs = [np.empty((len(idx), len(m.classes))) for m in models]
         for start in range(0, len(idx), CHUNK_ROWS):
             part = idx[start:start + CHUNK_ROWS]
             X = self.features.transform([texts[i] for i in part], [prev_texts[i] for i in part],
                                         [positions[i] for i in part], [n_in_turn[i] for i in part],
                                         [next_texts[i] for i in part])
-            out[start:start + len(part)] = model.predict_proba(X)
-        return out
+            for out, model in zip(outs, models):
+                out[start:start + len(part)] = model.predict_proba(X)
+        return outs
 
     def predict_frame(self, frame):  # type: ignore[no-untyped-def]
         """Codes, confidences and a probability DataFrame for a DataFrame of utterance rows."""
@@ -116,7 +141,7 @@ class Coder:
         rows, refs = utterance_rows(sessions)
         if not refs:
             return np.zeros((0, len(PRACTITIONER_CODES + CLIENT_CODES)))
-        codes, conf, probs = self.predict_rows(*rows)
+        codes, conf, probs, found = self._predict(*rows)
         turn_of = {id(u): k for k, u in enumerate(refs)}
         if "practitioner_turn" in self.models and "client_turn" in self.models:
             probs = self._decode_jointly(sessions, probs, turn_of)
@@ -127,26 +152,9 @@ class Coder:
         for utt, code, c in zip(refs, codes, conf):
             utt.code = code or None
             utt.confidence = None if np.isnan(c) else float(c)
-        self._detect_roles(rows, refs)
-        return probs
-
-    def _detect_roles(self, rows: tuple, refs: list) -> None:
-        """Role-clarification elements of practitioner utterances (``utterance.meta['role_elements']``), when the
-        model has the detectors (``role_<element>``: yes/no models)."""
-        keys = [k for k in self.models if k.startswith("role_")]
-        if not keys:
-            return
-        roles, texts, prevs, positions, counts, nexts = rows
-        idx = np.flatnonzero(np.asarray(roles, dtype=object) == PRACTITIONER)
-        found: dict[int, list[str]] = {int(i): [] for i in idx}
-        for key in keys:
-            model = self.models[key]
-            p = self._proba(model, idx, texts, prevs, positions, counts, nexts)[:, list(model.classes).index("yes")]
-            for i, yes in zip(idx, p >= 0.5):
-                if yes:
-                    found[int(i)].append(key[len("role_"):])
-        for i, elements in found.items():
+        for i, elements in found.items():  # role-clarification detections (models with role_<element> detectors)
             refs[i].meta["role_elements"] = elements
+        return probs
 
     def _decode_jointly(self, sessions: Sequence[Session], probs: np.ndarray, row_of: dict[int, int]) -> np.ndarray:
         """Combine each utterance's code probabilities with its turn's class probabilities; set main codes.
