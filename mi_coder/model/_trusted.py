@@ -5,5 +5,5 @@ meta.json hash is listed here may be unpickled without --trust-model.
 """
 
 PINNED_META_SHA256: frozenset[str] = frozenset({
-    "1b870625599eee5e31269fd56a5610aac72af6628aaf7ed4b7d24b3c6fe053b8",
+    "b0ef717163b2406e1781ca64dc38a3f82861056e09a6a88c89b32879f3e7aa97",
 })
