@@ -29,7 +29,28 @@ def test_default_model_is_pinned_and_its_card_matches_its_metadata():
     meta = json.loads((folder / "meta.json").read_text())
     assert (folder / "MODEL_CARD.md").read_text() == render_model_card(meta)
     assert meta["labels"]["practitioner"] == ["OQ", "CQ", "SR", "CR", "AF", "SEEK", "EA", "GI", "PWP", "PER", "CON", "NC"]
-    assert set(meta["artifacts"]) == {"features.json", "weights.npz"}
+    assert set(meta["artifacts"]) == {"features.json", "weights.npz", "boundary.npz"}
+    # What the card promises is in the metadata it was generated from.
+    for section in ("AnnoMI fixed hold-out", "External dev set", "Team coded sessions", "Role-clarification detectors",
+                    "Utterance boundaries in unpunctuated speech"):
+        assert section in (folder / "MODEL_CARD.md").read_text(), section
+    assert {"role_purpose", "role_practitioner_role", "role_client_role", "role_participation"} <= set(meta["models"])
+
+
+def test_the_shipped_model_detects_a_dual_role_explanation_and_an_affirmation(coder):
+    session = Session(id="r", source="test", turns=[
+        Turn(id="1", speaker="PO", role=PRACTITIONER,
+             text="So part of my job is reporting to the court on your conditions, and the other part is helping "
+                  "you get through probation."),
+        Turn(id="2", speaker="Client", role=CLIENT, text="Okay."),
+        Turn(id="3", speaker="PO", role=PRACTITIONER, text="You kept every appointment this month, even with the bus "
+                                                           "strike. That took real commitment."),
+        Turn(id="4", speaker="Client", role=CLIENT, text="Yeah, it wasn't easy."),
+    ])
+    coder.code(session)
+    first = session.turns[0].utterances
+    assert any("practitioner_role" in u.meta.get("role_elements", []) for u in first)
+    assert "AF" in session.turns[2].codes
 
 
 def _code(coder, pairs):
