@@ -48,6 +48,9 @@ def _add_read_options(p: argparse.ArgumentParser, formats: list[str] = TRANSCRIP
     g.add_argument("--client", metavar="NAME", help="speaker label of the client")
     g.add_argument("--utterances", choices=["auto", "given"], default="auto",
                    help="'auto': split turns with the segmenter; 'given': one input row/line is one utterance")
+    g.add_argument("--practitioner-id", metavar="ID",
+                   help="who the practitioner is (a name or staff id): reports draw trends per practitioner, never "
+                        "per role label")
     g.add_argument("--captions", choices=["auto", "on", "off"], default="auto",
                    help="the trained boundary model for unpunctuated speech (automatic captions, ASR): 'auto' "
                         "uses it for turns without sentence punctuation (default), 'on' for every turn, 'off' never")
@@ -67,7 +70,8 @@ def _read_options(args: argparse.Namespace):  # type: ignore[no-untyped-def]
     columns = {role: getattr(args, f"{role}_col") for role in ("text", "speaker", "session", "turn", "role")
                if getattr(args, f"{role}_col", None)}
     return ReadOptions(fmt=args.fmt, practitioner=args.practitioner, client=args.client,
-                       utterances=args.utterances, columns=columns, captions=getattr(args, "captions", "auto"))
+                       utterances=args.utterances, columns=columns, captions=getattr(args, "captions", "auto"),
+                       practitioner_id=getattr(args, "practitioner_id", None))
 
 
 def _read_inputs(args: argparse.Namespace):  # type: ignore[no-untyped-def]

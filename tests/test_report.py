@@ -71,6 +71,10 @@ def test_index_links_every_session_and_draws_trends_only_for_a_named_practitione
         write_reports(unnamed, tmp_path / label)
         page = (tmp_path / label / "index.html").read_text()
         assert "Trends by practitioner" not in page, label  # a role label is not a person
+    for s in unnamed:
+        s.meta["practitioner_id"] = "officer-117"  # --practitioner-id names who it is
+    write_reports(unnamed, tmp_path / "with-id")
+    assert "officer-117" in (tmp_path / "with-id" / "index.html").read_text()
 
 
 def test_coaching_examples_skip_mi_consistent_closed_questions_and_fragments_and_suggest_rewordings():

@@ -64,6 +64,7 @@ class ReadOptions:
     client: str | None = None
     utterances: str = "auto"  # "auto": segment turns; "given": one input row/piece = one utterance
     captions: str = "auto"  # boundary model for unpunctuated turns: "auto" (when no sentence marks), "on", "off"
+    practitioner_id: str | None = None  # who the practitioner is (for trends), when the transcript does not name them
     columns: dict[str, str] = field(default_factory=dict)  # role -> column name overrides
 
 

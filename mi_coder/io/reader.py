@@ -81,6 +81,8 @@ def build_sessions(pieces: list[Piece], path: str, options: ReadOptions, default
         for t in turns:
             t.role = roles[t.speaker]
         meta: dict[str, Any] = {"format": options.fmt, "captions": options.captions}
+        if options.practitioner_id:
+            meta["practitioner_id"] = options.practitioner_id
         if group[0].meta.get("header"):
             meta["header"] = group[0].meta.pop("header")
         sessions.append(Session(id=sid, source=path, turns=turns, meta=meta))
@@ -170,6 +172,7 @@ def read_transcript(path: str | Path, **options: Any) -> list[Session]:
     * ``utterances``: ``"auto"`` (split turns with the segmenter) or ``"given"`` (one row/piece = one utterance);
     * ``captions``: ``"auto"``, ``"on"`` or ``"off"``: when the boundary model for unpunctuated speech splits
       turns (see ``mi_coder.segment``);
+    * ``practitioner_id``: who the practitioner is, for per-practitioner trends in reports;
     * ``columns``: table column overrides by role, e.g. ``{"text": "utt", "speaker": "who"}``.
 
     Raises InputError (or RoleError) naming the file and the problem when it cannot be read.

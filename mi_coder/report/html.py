@@ -238,7 +238,7 @@ def render_index(rows: Sequence[dict], links: dict[str, str]) -> str:
     by_practitioner: dict[str, list[dict]] = {}
     for r in rows:  # trends only for a named person (or --practitioner-id), never across a role label
         by_practitioner.setdefault(r.get("practitioner") or "", []).append(r)
-    series = {p: rs for p, rs in by_practitioner.items() if p and is_person_name(p) and len(rs) >= 2}
+    series = {p: rs for p, rs in by_practitioner.items() if p and len(rs) >= 2}  # rows name a person or ""
     if series:
         parts.append("<h2>Trends by practitioner</h2>")
         for practitioner, rs in series.items():
@@ -277,8 +277,9 @@ def write_reports(sessions: Sequence[Session], out_dir: str | Path, model_name: 
         tmp.replace(out / name)
         written.append(out / name)
         links[s.id] = name
-        practitioner = s.meta.get("practitioner_id") or next((t.speaker for t in s.turns if t.role == PRACTITIONER), "")
-        practitioner = practitioner if is_person_name(practitioner) else ""
+        # An explicit id (--practitioner-id) names the practitioner; a speaker label does only if it is a name.
+        speaker = next((t.speaker for t in s.turns if t.role == PRACTITIONER), "")
+        practitioner = s.meta.get("practitioner_id") or (speaker if is_person_name(speaker) else "")
         rows.append({"session_id": s.id, "practitioner": practitioner, "date": s.meta.get("date"), **scores})
     if len(sessions) > 1:
         tmp = out / ".index.html.part"
