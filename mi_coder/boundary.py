@@ -19,6 +19,7 @@ from __future__ import annotations
 import random
 import re
 import zlib
+from functools import lru_cache
 from typing import Iterable, Sequence
 
 import numpy as np
@@ -43,6 +44,7 @@ def _bucket(n: int) -> int:
     return 99
 
 
+@lru_cache(maxsize=1 << 17)  # feature strings repeat a lot across gaps and turns
 def _hash(feature: str) -> int:
     return zlib.crc32(feature.encode("utf-8")) & (DIM - 1)
 

@@ -219,9 +219,12 @@ def cmd_batch(args: argparse.Namespace) -> int:
 def cmd_train(args: argparse.Namespace) -> int:
     """Train a coder on AnnoMI-layout files, the team corpus and/or your own coded tables; saves a model folder."""
     from .evaluate.crossval import training_metrics
-    from .train.fit import load_training_data, train_from_files
-
-    from .train.fit import add_reviewed, base_settings
+    from .train.fit import (
+        add_reviewed,
+        base_settings,
+        load_training_data,
+        train_from_files,
+    )
 
     say = lambda m: print(f"{PROG}: {m}", file=sys.stderr)  # noqa: E731
     paths, settings, C = list(args.data), {}, args.C

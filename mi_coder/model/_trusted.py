@@ -5,5 +5,5 @@ meta.json hash is listed here may be unpickled without --trust-model.
 """
 
 PINNED_META_SHA256: frozenset[str] = frozenset({
-    "b0ef717163b2406e1781ca64dc38a3f82861056e09a6a88c89b32879f3e7aa97",
+    "fb8ed4a7061747802494b4f9ff0886738c4f199fa5be6eebcdbed2b32eb4893c",
 })

@@ -142,6 +142,22 @@ def render_model_card(meta: dict) -> str:
                           ["code-group kappa (practitioner)", groups.get("kappa"), ">= 0.55", 0.52],
                           ["client CT/ST/FN macro-F1", ext.get("client", {}).get("macro_f1"), ">= 0.70", 0.77],
                       ]), "", "Per code:", "", _per_code(ext)]
+        prev = metrics.get("previous_model")
+        if ext and prev:
+            pe, pc = prev["external_dev"], prev["annomi_cv"]
+            codes = [c for c, m in ext["per_code"].items() if m["support"]]
+            lines += ["", f"### Against the previous model ({prev['name']})", "",
+                      f"External dev set, per code (F1; `{prev['command']}`):", "",
+                      _table(["code", "support", prev["name"], f"{meta['name']} {meta['version']}"],
+                             [[c, ext["per_code"][c]["support"], pe["per_code"].get(c, {}).get("f1"),
+                               ext["per_code"][c]["f1"]] for c in codes]
+                             + [["code-group kappa", "", pe["practitioner_group_kappa"], groups.get("kappa")],
+                                ["reflection F1", "", pe["reflection_f1"], ext.get("reflection_f1")],
+                                ["question F1", "", pe["question_f1"], ext.get("question_f1")],
+                                ["client macro-F1", "", pe["client_macro_f1"], ext.get("client", {}).get("macro_f1")]]),
+                      "", f"AnnoMI, {pc['note']}: therapist 4-class {pc['therapist_4class_macro_f1']}, client "
+                      f"{pc['client_3class_macro_f1']}, open/closed {pc['open_vs_closed_accuracy']}, simple/complex "
+                      f"{pc['simple_vs_complex_accuracy']}."]
         team_s = metrics.get("team_sessions_cv")
         if team_s:
             roles = team_s.get("role_clarification", {})

@@ -38,8 +38,6 @@ def review_data(session: Session, model_name: str) -> tuple[dict, list[tuple[Tur
 
 def review_section(data: dict) -> list[str]:
     """The review toolbar and the live scores (computed in the page from the codes shown)."""
-    from ..scoring import DEFAULT_THRESHOLDS  # noqa: F401 (thresholds live in the static cards above)
-
     blob = json.dumps(data, ensure_ascii=False).replace("</", "<\\/")
     live = "".join(f"<th>{_e(label)}</th><td data-live='{key}'></td>" for label, key in (
         ("R:Q", "r_q"), ("%CR", "pct_cr"), ("%OQ", "pct_oq"), ("MI-adherent", "mi_adherent"),

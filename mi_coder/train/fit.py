@@ -309,8 +309,11 @@ def add_reviewed(data: TrainingData, paths: Sequence[str | Path], weight: float 
         examples = coded_table_examples(path, options)
         if "reviewed_code" in _header(path):
             table = pd.read_csv(path, dtype=str, keep_default_na=False)
-            keep = table["reviewed_code"].str.strip() != ""
-            examples = examples[keep.to_numpy()[: len(examples)]] if len(table) == len(examples) else examples
+            table = table[table["text"].str.strip() != ""]  # the reader skips rows without text too
+            if len(table) != len(examples):
+                raise InputError(path, f"{len(table)} rows with text but {len(examples)} utterances read; "
+                                       "is it a reviewed-codes CSV as the report downloads it?")
+            examples = examples[(table["reviewed_code"].str.strip() != "").to_numpy()]
         examples = examples[examples["code"].notna()].assign(source="reviewed", weight=weight)
         if not len(examples):
             raise UsageError(f"{path}: holds no reviewed utterances to add")
