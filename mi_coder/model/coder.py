@@ -6,7 +6,9 @@ Four models share the ``FeatureSpace``:
 * ``client``: MISC code of each client utterance (CT ST FN);
 * ``practitioner_turn``: the class of a whole practitioner turn (question, reflection, therapist_input,
   other), which picks the turn's main code;
-* ``client_turn``: CT, ST or FN for a whole client turn (its main code).
+* ``client_turn``: CT, ST or FN for a whole client turn (its main code);
+* ``role_<element>`` (models from 2.0 on): yes/no role-clarification detectors on practitioner utterances
+  (``codes.ROLE_ELEMENTS``), applied to the same features as the practitioner model.
 
 Each is trained (``mi_coder.train.fit``) as an ``estimator.LinearClassifier`` (multinomial logistic
 regression plus a temperature fitted on held-out folds, so that confidences mean what they say). After
@@ -28,7 +30,6 @@ from .linear import LinearModel
 CHUNK_ROWS = 8192  # rows featurized at once: bounds the sparse matrix of a large file
 
 
-MODEL_KEYS = ("practitioner", "client", "practitioner_turn", "client_turn")
 
 
 class Coder:
