@@ -1,9 +1,11 @@
 """Speed of `mi-coder code`: throughput of each stage, end to end, cold start, and peak memory, on one core.
 
-    python benchmarks/bench_code.py [--sessions 300] [--model DIR] [--json]
+    python benchmarks/bench_code.py [--sessions 300] [--model DIR] [--json] [--unpunctuated]
 
 The corpus is synthetic: the bundled example sessions (data/examples) repeated as a multi-session CSV, each
-copy's turns made unique (so no cache sees the same text twice). No shared data is used.
+copy's turns made unique (so no cache sees the same text twice). No shared data is used. ``--unpunctuated``
+lower-cases the text and strips its punctuation, as automatic captions are: the boundary model then splits
+every turn.
 """
 
 from __future__ import annotations
@@ -27,8 +29,9 @@ sys.path.insert(0, str(ROOT))
 ONE_CORE = {**os.environ, "OMP_NUM_THREADS": "1", "OPENBLAS_NUM_THREADS": "1", "MKL_NUM_THREADS": "1"}
 
 
-def build_corpus(path: Path, n_sessions: int) -> int:
+def build_corpus(path: Path, n_sessions: int, unpunctuated: bool = False) -> int:
     """Write a multi-session CSV of ``n_sessions`` sessions; returns the number of turns."""
+    from mi_coder.evaluate.segmentation import strip_text
     from mi_coder.io.reader import read_transcript
 
     examples = [read_transcript(p)[0] for p in sorted((ROOT / "data" / "examples").glob("*.txt"))]
@@ -39,8 +42,9 @@ def build_corpus(path: Path, n_sessions: int) -> int:
         for i in range(n_sessions):
             s = examples[i % len(examples)]
             for t in s.turns:
+                text = f"{t.text} ({i})"
                 w.writerow([f"{s.id}-{i}", t.id, "therapist" if t.role == "practitioner" else "client",
-                            f"{t.text} ({i})"])
+                            strip_text(text) if unpunctuated else text])
                 n += 1
     return n
 
@@ -97,12 +101,13 @@ def main() -> int:
     parser.add_argument("--model", help="model folder (default: the shipped model)")
     parser.add_argument("--trust-model", action="store_true")
     parser.add_argument("--json", action="store_true", help="print the figures as JSON")
+    parser.add_argument("--unpunctuated", action="store_true", help="caption-style corpus (no punctuation or casing)")
     args = parser.parse_args()
     model_args = (["--model", args.model] if args.model else []) + (["--trust-model"] if args.trust_model else [])
     with tempfile.TemporaryDirectory() as tmp:
         tmp = Path(tmp)
         corpus = tmp / "corpus.csv"
-        n_turns = build_corpus(corpus, args.sessions)
+        n_turns = build_corpus(corpus, args.sessions, args.unpunctuated)
         result = stages(corpus, args.model, args.trust_model, tmp / "stages")
         wall, peak = child_peak_mb(["code", str(corpus), "--out", str(tmp / "e2e"), *model_args])
         cold = min(child_peak_mb(["code", str(ROOT / "data" / "examples" / "health_session.txt"), "--out",
@@ -114,7 +119,8 @@ def main() -> int:
         "peak_memory_mb": round(peak),
         "cold_start_seconds": round(cold, 2),
         "cores": 1,
-        "command": f"python benchmarks/bench_code.py --sessions {args.sessions}",
+        "command": f"python benchmarks/bench_code.py --sessions {args.sessions}"
+                   + (" --unpunctuated" if args.unpunctuated else ""),
     })
     if args.json:
         print(json.dumps(result))

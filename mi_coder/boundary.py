@@ -87,9 +87,17 @@ class BoundaryModel:
         if not words:
             return out
         out[0] = True
-        coef = self.coef
+        if len(words) < 2:
+            return out
+        # All gaps' feature ids at once, then one gather and one segmented sum (the hot path on captions).
+        ids: list[int] = []
+        starts: list[int] = []
         for i in range(1, len(words)):
-            out[i] = bool(self.intercept + sum(coef[_hash(f)] for f in gap_features(words, i)) > self._margin)
+            starts.append(len(ids))
+            ids.extend(map(_hash, gap_features(words, i)))
+        scores = np.add.reduceat(self.coef[np.asarray(ids)], np.asarray(starts)) + self.intercept
+        for i, score in enumerate(scores, start=1):
+            out[i] = bool(score > self._margin)
         return out
 
     def to_arrays(self) -> dict[str, np.ndarray]:
