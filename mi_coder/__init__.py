@@ -1,12 +1,14 @@
 """mi-coder: code counselling and supervision sessions with Motivational Interviewing behaviour codes.
 
-The pipeline, one module a stage::
+The pipeline, one room a stage::
 
-    readers   files -> Session / Turn records (roles assigned)
-    segment   turns -> utterances (spaCy, blank English + our splitter)
-    coder     utterances -> MITI 4.2.1 / MISC codes with confidences
-    scoring   codes -> MITI summary scores, engagement and empathy indicators
-    tables    sessions -> utterances / turns / sessions tables (pandas, CSV, JSONL, Parquet)
+    io.reader      files -> Session / Turn records (roles assigned; one io module per format)
+    segment        turns -> utterances (spaCy blank English + our splitter; boundary model for captions)
+    model.coder    utterances -> MITI 4.2.1 / MISC codes with confidences, role-clarification elements
+    scoring        codes -> MITI summary scores, engagement and empathy indicators
+    io.writer      sessions -> utterances / turns / sessions tables (pandas, CSV, JSONL, Parquet)
+    report         HTML coaching reports with a review mode
+    pipeline       code_rows / run: read -> segment -> code -> score, as every command does
 
 Quick start::
 
