@@ -5,5 +5,5 @@ meta.json hash is listed here may be unpickled without --trust-model.
 """
 
 PINNED_META_SHA256: frozenset[str] = frozenset({
-    "fb8ed4a7061747802494b4f9ff0886738c4f199fa5be6eebcdbed2b32eb4893c",
+    "4d04b2409b17e0533ed6a24dfc541fd2d1add2d5ca0ae03f2453cdc03146a04a",
 })

@@ -158,6 +158,13 @@ def render_model_card(meta: dict) -> str:
                       "", f"AnnoMI, {pc['note']}: therapist 4-class {pc['therapist_4class_macro_f1']}, client "
                       f"{pc['client_3class_macro_f1']}, open/closed {pc['open_vs_closed_accuracy']}, simple/complex "
                       f"{pc['simple_vs_complex_accuracy']}."]
+            if pc.get("per_class") and annomi and hold:
+                rows = []
+                for task in ("therapist_4class", "client_3class"):
+                    for cls, f1 in pc["per_class"][task].items():
+                        rows.append([task, cls, f1, annomi[task]["per_code"][cls]["f1"], hold[task]["per_code"][cls]["f1"]])
+                lines += ["", "AnnoMI per class (F1):", "",
+                          _table(["task", "class", f"{prev['name']} CV (106)", "2.0 CV (86)", "2.0 hold-out (20)"], rows)]
         team_s = metrics.get("team_sessions_cv")
         if team_s:
             roles = team_s.get("role_clarification", {})
