@@ -1,9 +1,11 @@
-"""Caption formats: WebVTT (Zoom ``Name:``, Teams ``<v Name>``) and SRT (``Name:`` or ``[SPEAKER_00]:``)."""
+"""Caption formats: WebVTT (Zoom ``Name:``, Teams ``<v Name>``, YouTube auto-captions) and SRT (``Name:`` or
+``[SPEAKER_00]:``)."""
 
 from __future__ import annotations
 
+import html
 import re
-from typing import Sequence
+from collections.abc import Sequence
 
 from ..errors import InputError
 from ..roles import role_from_label
@@ -14,15 +16,23 @@ _CUE_TIMING = re.compile(
 )
 
 
-_VOICE = re.compile(r"<v(?:\.[\w.]+)?\s+([^>]+)>(.*?)(?:</v>|$)", re.S)
+_VOICE = re.compile(r"<v(?:\.[\w.]+)?\s+([^>]+)>(.*?)(?:</v>|$)", re.DOTALL)
 
 
 _TAG = re.compile(r"</?[a-zA-Z][^>]*>")
 
 
+# Word timings inside a cue (``so<00:00:01.140><c> what</c>``): YouTube auto-captions carry one per word.
+_INLINE_TIME = re.compile(r"<\d{1,3}:\d{2}(?::\d{2})?\.\d{3}>")
+
+
+# ">>" opens a new speaker's talk in broadcast and YouTube captions ("&gt;&gt;" in WebVTT; ">>>" a new topic).
+_CHANGE = re.compile(r"\s*(?<!\d)>>>?\s*")  # not the end of a word timing followed by ">>"
+
+
 _PREFIX = re.compile(
     r"^\s*(?:-\s*)?(?:\[(?P<b>[^\]\n]{1,40})\]\s*:?|\((?P<p>[^)\n]{1,40})\)\s*:|(?P<n>[^\W\d][^:\n]{0,40}?)\s*:)\s*(?P<t>.*)$",
-    re.S,
+    re.DOTALL,
 )
 
 
@@ -37,24 +47,70 @@ def _split_speaker(text: str) -> tuple[str | None, str]:
     return name, m.group("t").strip()
 
 
-def _cue_speakers(lines: Sequence[str]) -> set[str]:
+def _untag(line: str, fmt: str) -> str:
+    """A cue line without style tags (word timings are kept) and, in WebVTT, with ``&gt;`` etc. decoded."""
+    line = _TAG.sub("", line)
+    return html.unescape(line) if fmt == "vtt" else line
+
+
+def _words(text: str) -> str:
+    """Cue text without word timings, spaces collapsed."""
+    return " ".join(_INLINE_TIME.sub("", text).split())
+
+
+def _last_time(text: str, default: float | None) -> float | None:
+    """The last word timing in ``text`` (seconds), else ``default``."""
+    times = _INLINE_TIME.findall(text)
+    return parse_time(times[-1][1:-1]) if times else default
+
+
+def _repeated(previous: Sequence[str], lines: Sequence[str]) -> int:
+    """How many leading lines of a rolling-caption cue repeat the last lines of the previous cue.
+
+    YouTube auto-captions show two lines that roll up: each cue repeats the line before its new words, and
+    a 10 ms cue between two re-shows the finished line alone.
+    """
+    for k in range(min(len(previous), len(lines)), 0, -1):
+        if list(previous[-k:]) == list(lines[:k]):
+            return k
+    return 0
+
+
+def _opens_with_space_line(lines: Sequence[str], i: int) -> bool:
+    """Whether ``lines[i]``, right after a cue timing, is the one-space line YouTube auto-captions open a cue
+    with (the cue text follows), rather than a blank line ending an empty cue (the next cue follows)."""
+    if i >= len(lines) or not lines[i] or lines[i].strip():
+        return False
+    after = lines[i + 1:i + 3]
+    return bool(after) and bool(after[0].strip()) and not any("-->" in ln for ln in after)
+
+
+def _cue_speakers(lines: Sequence[str], fmt: str) -> set[str]:
     """Names in ``Name:`` cue prefixes that are speakers: used twice or more, or a role word."""
     counts: dict[str, int] = {}
     for line in lines:
-        name, _ = _split_speaker(_TAG.sub("", line))
-        if name:
-            counts[name] = counts.get(name, 0) + 1
+        for part in _CHANGE.split(_words(_untag(line, fmt))):
+            name, _ = _split_speaker(part)
+            if name:
+                counts[name] = counts.get(name, 0) + 1
     return {n for n, c in counts.items() if c >= 2 or role_from_label(n) or re.match(r"(?i)speaker[ _]?\d+$", n)}
 
 
 def parse_cues(text: str, path: str, fmt: str) -> list[Piece]:
     """WebVTT or SRT cues; the speaker comes from ``<v Name>``, ``Name:`` or ``[SPEAKER_00]:``.
 
-    A cue without a speaker continues the previous speaker (captions split long speech into cues).
+    A cue without a speaker continues the previous speaker (captions split long speech into cues). In
+    captions that name no one, ``>>`` marks a speaker change and the speakers alternate as "Speaker 1" and
+    "Speaker 2" (two-person talk, as in YouTube auto-captions); where cues do name speakers, ``>>`` is
+    dropped. Rolling captions with word timings (YouTube) are read once: repeated lines are left out.
     """
     pieces: list[Piece] = []
     lines = text.split("\n")
-    speakers = _cue_speakers(lines)
+    speakers = _cue_speakers(lines, fmt)
+    alternate = not speakers and _CHANGE.search(html.unescape(text) if fmt == "vtt" else text) is not None
+    rolling = fmt == "vtt" and _INLINE_TIME.search(text) is not None
+    shown: list[str] = []  # the lines of the previous cue, for rolling captions
+    change = False  # a ">>" was read and no piece has started since
     i = 0
     n = len(lines)
     if fmt == "vtt":
@@ -72,6 +128,8 @@ def parse_cues(text: str, path: str, fmt: str) -> list[Piece]:
         while i < n and lines[i].strip():
             block.append(lines[i])
             i += 1
+            if fmt == "vtt" and "-->" in block[-1] and _opens_with_space_line(lines, i):
+                i += 1
         first = block[0].strip()
         if fmt == "vtt" and (first.startswith("NOTE") or first in ("STYLE", "REGION")):
             continue
@@ -95,27 +153,44 @@ def parse_cues(text: str, path: str, fmt: str) -> list[Piece]:
         voices = _VOICE.findall(body)
         if voices:
             for name, said in voices:
-                said = " ".join(_TAG.sub("", said).split())
+                said = _words(_untag(said, fmt))
                 if said:
                     pieces.append(Piece(name.strip(), said, start, end))
             continue
-        body = " ".join(_TAG.sub("", body).split())
-        speaker, said = _split_speaker(body)
-        if speaker is not None and speaker not in speakers:
-            speaker, said = None, body
-        if speaker is None:
-            if not pieces:
-                pieces.append(Piece("", body, start, end))
-            else:
-                pieces[-1].text = f"{pieces[-1].text} {body}".strip()
-                pieces[-1].end = end
-            continue
-        if said:
-            pieces.append(Piece(speaker, said, start, end))
+        cue = [ln for ln in (_untag(b, fmt) for b in block[timing_at + 1:]) if _words(ln)]
+        if rolling:
+            seen, shown = shown, [" >> ".join(_CHANGE.split(_words(ln))) for ln in cue]  # spacing at ">>" varies
+            cue = cue[_repeated(seen, shown):]
+        parts = _CHANGE.split(" ".join(cue))
+        # A speaker change inside a cue happens at the word timing before its ">>" (the cue start without one).
+        times = [start] + [_last_time(" ".join(parts[:k]), start) for k in range(1, len(parts))] + [end]
+        for k, part in enumerate(parts):
+            change = change or (k > 0 and bool(pieces))
+            part = _words(part)
+            if not part:
+                continue
+            speaker, said = _split_speaker(part)
+            if speaker is not None and speaker not in speakers:
+                speaker, said = None, part
+            if speaker is None and alternate and (change or not pieces):
+                speaker = "Speaker 2" if pieces and pieces[-1].speaker == "Speaker 1" else "Speaker 1"
+            if speaker is None:
+                if not pieces:
+                    pieces.append(Piece("", part, times[k], times[k + 1]))
+                else:
+                    pieces[-1].text = f"{pieces[-1].text} {part}".strip()
+                    pieces[-1].end = times[k + 1]
+                continue
+            if said:
+                pieces.append(Piece(speaker, said, times[k], times[k + 1]))
+                change = False
     if not pieces:
         raise InputError(path, "no cues with text found")
     if all(not p.speaker for p in pieces):
-        raise InputError(path, "cues carry no speaker names ('Name: ...' or '<v Name>'); diarize the transcript first")
+        raise InputError(
+            path, "cues carry no speaker names ('Name: ...' or '<v Name>') and no '>>' speaker changes; "
+            "diarize the transcript first"
+        )
     if not pieces[0].speaker:
         raise InputError(path, "the first cue has no speaker name, so its speaker is unknown")
     return pieces

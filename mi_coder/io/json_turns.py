@@ -1,16 +1,81 @@
-"""JSON transcripts: a list of turns, ``{"turns"|"utterances": [...]}``, Whisper/WhisperX segments, JSON Lines."""
+"""JSON transcripts: a list of turns, ``{"turns"|"utterances": [...]}``, Whisper/WhisperX segments, Deepgram
+responses, JSON Lines."""
 
 from __future__ import annotations
 
 import json
+from typing import Any
 
 from ..errors import InputError
 from .base import COLUMN_ALIASES, Piece, ReadOptions
 from .delimited import _norm, pieces_from_records, resolve_columns
 
 
+def _word_runs(words: list[Any], speaker: Any = None) -> list[dict[str, Any]]:
+    """Consecutive words of one speaker joined into segments (``speaker``, ``text``, ``start``, ``end``).
+
+    A word without a speaker continues the speaker before it (``speaker`` at the start).
+    """
+    runs: list[dict[str, Any]] = []
+    for w in words:
+        if not isinstance(w, dict):
+            continue
+        said = str(w.get("punctuated_word") or w.get("word") or w.get("text") or "").strip()
+        if not said:
+            continue
+        if w.get("speaker") not in (None, ""):
+            speaker = w["speaker"]
+        if not runs or runs[-1]["speaker"] != speaker:
+            runs.append({"speaker": speaker, "text": said, "start": w.get("start"), "end": w.get("end")})
+            continue
+        run = runs[-1]
+        run["text"] += " " + said
+        if run["start"] is None:  # WhisperX leaves times out on words it cannot align (digits)
+            run["start"] = w.get("start")
+        if w.get("end") is not None:
+            run["end"] = w["end"]
+    return runs
+
+
+def _split_by_word_speaker(segments: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """WhisperX segments cut where their words change speaker.
+
+    WhisperX gives each segment the speaker of most of its words; without punctuation its segments are
+    whole pause-to-pause stretches and often hold the end of one speaker's turn and the next one's start.
+    """
+    out = []
+    for seg in segments:
+        words = seg.get("words")
+        said = {w.get("speaker") for w in words if isinstance(w, dict)} - {None, ""} if isinstance(words, list) else set()
+        if len(said) < 2 and (not said or seg.get("speaker") not in (None, "")):
+            out.append(seg)
+            continue
+        rest = {k: v for k, v in seg.items() if k not in ("words", "text", "start", "end", "speaker")}
+        for run in _word_runs(words, seg.get("speaker")):
+            out.append({**rest, **run})
+    return out
+
+
+def _deepgram_turns(results: dict[str, Any], path: str) -> list[dict[str, Any]]:
+    """A Deepgram response (``results.channels[0].alternatives[0].words``) as segments of one speaker each."""
+    try:
+        words = results["channels"][0]["alternatives"][0]["words"]
+    except (KeyError, IndexError, TypeError) as exc:
+        raise InputError(path, "Deepgram response without results.channels[0].alternatives[0].words") from exc
+    if not isinstance(words, list) or not words:
+        raise InputError(path, "Deepgram response holds no words")
+    if all(not isinstance(w, dict) or w.get("speaker") is None for w in words):
+        raise InputError(path, "Deepgram words carry no speaker (transcribe with diarize=true)")
+    runs = _word_runs(words)
+    for run in runs:
+        run["speaker"] = f"Speaker {run['speaker']}" if run["speaker"] is not None else None
+    return runs
+
+
 def parse_json(text: str, path: str, options: ReadOptions) -> list[Piece]:
-    """A JSON list of turns, ``{"turns"|"utterances": [...]}``, Whisper/WhisperX ``{"segments": [...]}``, or JSON Lines."""
+    """A JSON list of turns, ``{"turns"|"utterances": [...]}``, Whisper/WhisperX ``{"segments": [...]}`` (cut
+    where the words change speaker), a Deepgram response (its diarized words, as "Speaker 0", "Speaker 1"...),
+    or JSON Lines."""
     try:
         data = json.loads(text)
     except ValueError:
@@ -18,6 +83,8 @@ def parse_json(text: str, path: str, options: ReadOptions) -> list[Piece]:
             data = [json.loads(ln) for ln in text.split("\n") if ln.strip()]
         except ValueError as exc:
             raise InputError(path, f"invalid JSON ({exc})") from exc
+    if isinstance(data, dict) and isinstance(data.get("results"), dict) and "channels" in data["results"]:
+        data = _deepgram_turns(data["results"], path)
     if isinstance(data, dict):
         for key in ("segments", "turns", "utterances", "transcript", "results"):
             if isinstance(data.get(key), list):
@@ -27,6 +94,7 @@ def parse_json(text: str, path: str, options: ReadOptions) -> list[Piece]:
             raise InputError(path, "JSON object has no 'segments', 'turns' or 'utterances' list")
     if not isinstance(data, list) or not data or not all(isinstance(d, dict) for d in data):
         raise InputError(path, "JSON must be a non-empty list of objects (turns or segments)")
+    data = _split_by_word_speaker(data)
     columns = sorted({k for d in data for k in d})
     if not any(_norm(c) in COLUMN_ALIASES["speaker"] for c in columns) and "speaker" not in options.columns:
         raise InputError(path, "JSON segments carry no speaker (diarize first, e.g. with WhisperX)")

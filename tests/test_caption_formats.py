@@ -1,0 +1,193 @@
+"""Automatic captions and diarized ASR as their tools export them: a Zoom transcript, YouTube auto-captions
+(yt-dlp), a WhisperX JSON and a Deepgram JSON of one invented probation check-in, all lower case and
+unpunctuated. Each must read as the same 34 turns of two speakers, with no caption markup in the text, and
+``mi-coder code`` must split the long unpunctuated turns with the boundary model and code the questions."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+
+import pandas as pd
+import pytest
+
+from mi_coder import InputError
+from mi_coder.io.reader import read_transcript
+from mi_coder.segment import build_pipeline, segment
+
+from .conftest import FIXTURES
+
+CAPTIONS = FIXTURES / "captions"
+# fixture -> (practitioner label, client label), as each tool names the two people
+EXPORTS = {
+    "zoom_auto_transcript.vtt": ("Dana Whitfield", "Marcus Bell"),
+    "youtube_auto.en.vtt": ("Speaker 1", "Speaker 2"),
+    "whisperx_diarized.json": ("SPEAKER_01", "SPEAKER_00"),
+    "deepgram_diarized.json": ("Speaker 0", "Speaker 1"),
+}
+N_TURNS = 34  # the check-in alternates practitioner and client, practitioner first
+OPEN_QUESTION = "so what brings you here today like what's been going on since we last talked"  # end of turn 1
+CLOSED_QUESTION = "how many beers are we talking about on a night like that"  # end of turn 5, after a reflection
+
+
+def read(name: str, **options):
+    sessions = read_transcript(CAPTIONS / name, practitioner=EXPORTS[name][0], **options)
+    assert len(sessions) == 1
+    return sessions[0]
+
+
+def deepgram_transcript() -> str:
+    """What Deepgram heard, as one string: every turn's words, in order, once."""
+    data = json.loads((CAPTIONS / "deepgram_diarized.json").read_text())
+    return data["results"]["channels"][0]["alternatives"][0]["transcript"]
+
+
+@pytest.mark.parametrize("name", EXPORTS)
+def test_each_export_reads_as_alternating_turns_of_the_two_named_speakers(name):
+    s = read(name)
+    practitioner, client = EXPORTS[name]
+    assert len(s.turns) == N_TURNS
+    assert s.speakers == {practitioner: "practitioner", client: "client"}
+    assert [t.role for t in s.turns] == ["practitioner", "client"] * (N_TURNS // 2)
+
+
+@pytest.mark.parametrize("name", EXPORTS)
+def test_each_export_keeps_every_word_once_and_no_caption_markup(name):
+    s = read(name)
+    text = " ".join(t.text for t in s.turns)
+    assert text == deepgram_transcript()  # no rolling repeats, timing tags, "&gt;&gt;" or ">>" left over
+    assert s.turns[0].text.endswith(OPEN_QUESTION)
+
+
+def test_youtube_rolling_captions_give_each_caption_line_once():
+    s = read("youtube_auto.en.vtt")
+    text = " ".join(t.text for t in s.turns)
+    for markup in ("<", ">", "&gt;", "align:", "00:0"):
+        assert markup not in text
+    # this caption line is on three cues of the file: its new words, a 10 ms re-show, rolled up above the next
+    assert text.count("it's early for you so what brings you") == 1
+    assert len(text.split()) == len(deepgram_transcript().split())
+
+
+def test_youtube_speaker_change_inside_a_caption_line_starts_the_turn_at_that_word():
+    s = read("youtube_auto.en.vtt")
+    # "... since we last talked >> yeah no problem" is one caption line; "yeah" is timed 00:00:12.128
+    assert s.turns[0].text.endswith("since we last talked")
+    assert s.turns[1].text.startswith("yeah no problem")
+    assert s.turns[0].end == s.turns[1].start == pytest.approx(12.128)
+    # cue-level times would make every mid-line change look like an interruption
+    assert all(b.start >= a.end for a, b in zip(s.turns, s.turns[1:]))
+
+
+def test_whisperx_segment_holding_two_speakers_is_cut_where_its_words_change_speaker():
+    s = read("whisperx_diarized.json")
+    # one WhisperX segment (majority speaker SPEAKER_01) holds the reflection and the client's reply
+    reflection, reply = s.turns[10], s.turns[11]
+    assert (reflection.speaker, reflection.text) == ("SPEAKER_01", "she's noticing and that matters a lot to you")
+    assert (reply.speaker, reply.text) == ("SPEAKER_00", "yeah it does")
+    assert reply.start == pytest.approx(105.192)  # from the word times, not the segment's
+
+
+def test_deepgram_words_give_speaker_numbered_turns_with_word_times():
+    s = read("deepgram_diarized.json")
+    assert s.turns[1].speaker == "Speaker 1"
+    assert (s.turns[1].start, s.turns[1].end) == (pytest.approx(12.128), pytest.approx(25.899))
+
+
+def test_deepgram_response_without_diarization_is_a_one_line_error(tmp_path):
+    data = json.loads((CAPTIONS / "deepgram_diarized.json").read_text())
+    for w in data["results"]["channels"][0]["alternatives"][0]["words"]:
+        del w["speaker"], w["speaker_confidence"]
+    path = tmp_path / "no_diarize.json"
+    path.write_text(json.dumps(data))
+    with pytest.raises(InputError) as info:
+        read_transcript(path)
+    assert str(info.value) == f"{path}: Deepgram words carry no speaker (transcribe with diarize=true)"
+
+
+def test_youtube_captions_without_speaker_changes_are_a_one_line_error(tmp_path):
+    text = (CAPTIONS / "youtube_auto.en.vtt").read_text().replace("&gt;&gt; ", "")
+    path = tmp_path / "no_changes.en.vtt"
+    path.write_text(text)
+    with pytest.raises(InputError) as info:
+        read_transcript(path)
+    assert str(info.value).startswith(f"{path}: cues carry no speaker names")
+    assert "'>>' speaker changes" in str(info.value) and "\n" not in str(info.value)
+
+
+@pytest.mark.parametrize("marker", ["&gt;&gt; ", "&gt;&gt;"])
+def test_speaker_change_marks_next_to_a_word_timing_are_read(tmp_path, marker):
+    path = tmp_path / "tight.vtt"
+    path.write_text(
+        "WEBVTT\nKind: captions\nLanguage: en\n\n"
+        "00:00:01.000 --> 00:00:03.000 align:start position:0%\n \n"
+        f"so<00:00:01.400><c> how</c><00:00:01.800><c> are</c><00:00:02.000><c> you</c><00:00:02.400><c>{marker}good</c>\n\n"
+        "00:00:03.000 --> 00:00:03.010 align:start position:0%\n"
+        f"so how are you {marker}good\n \n"
+    )
+    with pytest.warns(UserWarning, match="inferred"):
+        s = read_transcript(path)[0]
+    assert [(t.speaker, t.text, t.start) for t in s.turns] == [("Speaker 1", "so how are you", 1.0),
+                                                               ("Speaker 2", "good", 2.4)]
+
+
+def test_speaker_change_marks_in_captions_with_names_are_dropped(tmp_path):
+    path = tmp_path / "named.vtt"
+    path.write_text("WEBVTT\n\n1\n00:00:01.000 --> 00:00:03.000\n&gt;&gt; Officer Ruiz: how was the week\n\n"
+                    "2\n00:00:03.500 --> 00:00:05.000\n&gt;&gt; Client: fine\n\n"
+                    "3\n00:00:05.000 --> 00:00:06.000\nmostly fine\n")
+    s = read_transcript(path)[0]
+    assert [(t.speaker, t.text) for t in s.turns] == [("Officer Ruiz", "how was the week"),
+                                                      ("Client", "fine mostly fine")]
+
+
+def test_the_boundary_model_not_the_old_rules_isolates_the_questions_in_long_runs():
+    # in-process, to compare with --captions off: the 1.x rules cut these turns by length, mid-question
+    for mode, isolated in (("auto", True), ("off", False)):
+        s = read("youtube_auto.en.vtt", captions=mode)
+        segment([s], nlp=build_pipeline(captions=mode))
+        texts = [u.text for t in s.turns for u in t.utterances]
+        assert (OPEN_QUESTION in texts and CLOSED_QUESTION in texts) is isolated, (mode, texts[:12])
+
+
+@pytest.fixture(scope="module", params=list(EXPORTS))
+def coded(request, tmp_path_factory):
+    """``mi-coder code FILE --practitioner NAME`` run as a user runs it; its tables and its stderr."""
+    name = request.param
+    out = tmp_path_factory.mktemp("coded") / "out"
+    result = subprocess.run([sys.executable, "-m", "mi_coder", "code", str(CAPTIONS / name), "--out", str(out),
+                             "--practitioner", EXPORTS[name][0]], check=False, capture_output=True, text=True)
+    assert result.returncode == 0, result.stderr
+    return name, out, result
+
+
+def test_code_writes_the_tables_with_every_turn_and_no_role_warning(coded):
+    name, out, result = coded
+    for table in ("utterances.csv", "turns.csv", "sessions.csv"):
+        assert (out / table).is_file(), table
+    turns = pd.read_csv(out / "turns.csv")
+    assert len(turns) == N_TURNS
+    assert set(turns["speaker"]) == set(EXPORTS[name])
+    assert pd.read_csv(out / "sessions.csv").loc[0, "n_turns"] == N_TURNS
+    assert "inferred" not in result.stderr  # --practitioner named the practitioner
+
+
+def test_code_cuts_long_unpunctuated_turns_and_codes_the_questions_inside_them_as_questions(coded):
+    _, out, _ = coded
+    utts = pd.read_csv(out / "utterances.csv", dtype={"turn_id": str})
+    per_turn = utts.groupby("turn_id", sort=False).size()
+    assert per_turn.loc["1"] >= 2 and per_turn.loc["5"] >= 2  # the boundary model cut them
+    for question in (OPEN_QUESTION, CLOSED_QUESTION):
+        row = utts[utts["text"] == question]  # its own utterance: nothing of the run before it
+        assert len(row) == 1, (question, utts["text"].head(12).tolist())
+        assert row.iloc[0]["role"] == "practitioner"
+        assert row.iloc[0]["code"] in ("OQ", "CQ"), (question, row.iloc[0]["code"])
+
+
+@pytest.mark.parametrize("name", EXPORTS)
+def test_without_practitioner_the_roles_are_inferred_right_with_a_warning(name):
+    with pytest.warns(UserWarning, match="roles inferred from the text"):
+        sessions = read_transcript(CAPTIONS / name)
+    practitioner, client = EXPORTS[name]
+    assert sessions[0].speakers == {practitioner: "practitioner", client: "client"}
