@@ -17,7 +17,7 @@ from pathlib import Path
 import pandas as pd
 
 ROOT = Path(__file__).resolve().parents[1]
-CHAT_BATCHES = ("i",)  # text-chat counselling: a written register by design
+CHAT_BATCHES = ("i", "k")  # text-chat and online counselling: a written register by design
 
 MEASURES = {
     "multi-sentence": lambda t: t.str.count(r"[.!?](?:\s|$)") >= 2,

@@ -34,6 +34,7 @@ from sklearn.tree import DecisionTreeClassifier
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+from corpus_register import CHAT_BATCHES  # noqa: E402 (scripts/ is on the path: this script's folder)
 from mi_coder.model.features import content_words  # noqa: E402
 from mi_coder.records import other_role_context  # noqa: E402
 
@@ -59,7 +60,7 @@ def corpus_frames() -> tuple[pd.DataFrame, pd.DataFrame]:
     """Practitioner and client rows of the spoken coded sessions, with the other role's previous turn."""
     rows = []
     for path in sorted(glob.glob(str(ROOT / "data" / "corpus" / "sessions" / "*_utterances.csv"))):
-        if Path(path).name.startswith("i_"):  # text-chat batch: written register
+        if Path(path).name.split("_")[0] in CHAT_BATCHES:  # text-chat batches: written register
             continue
         u = pd.read_csv(path, dtype=str, keep_default_na=False)
         for sid, g in u.groupby("session_id", sort=False):
