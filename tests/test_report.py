@@ -120,6 +120,70 @@ def test_engagement_section_lists_the_role_clarification_checklist_with_links():
     assert "id='elaboration-chart'" in page
 
 
+HOSTILE = "<script>alert(1)</script> \"quotes\" & ampersands"
+HOSTILE_ESCAPED = "&lt;script&gt;alert(1)&lt;/script&gt; &quot;quotes&quot; &amp; ampersands"
+
+
+def _hostile_session(sid="s1"):
+    s = _session(sid)
+    for t in s.turns:
+        t.speaker = HOSTILE if t.role == P else "Client"
+    s.turns[1].utterances[0].text = HOSTILE
+    return s
+
+
+def test_speaker_names_and_utterance_text_are_escaped_in_the_session_report():
+    s = _hostile_session()
+    page = render_session(s, session_scores(s))
+    assert "<script>alert(1)</script>" not in page and "alert(1)</script>" not in page
+    assert f"Practitioner: <b>{HOSTILE_ESCAPED}</b>" in page  # the header
+    assert f"<td>{HOSTILE_ESCAPED}</td><td>" in page  # speaker column of the transcript
+    assert f"<td>{HOSTILE_ESCAPED}</td></tr>" in page  # utterance column of the transcript
+    assert "&#x27;" in page and "&#39;" not in page  # apostrophes keep html.escape's entity, as before the templates
+
+
+def test_practitioner_names_are_escaped_on_the_index_page(tmp_path):
+    sessions = [_named(_session(f"visit-{k}"), HOSTILE) for k in range(2)]
+    write_reports(sessions, tmp_path)
+    index = (tmp_path / "index.html").read_text()
+    assert "<script>alert(1)" not in index
+    assert f"<td>{HOSTILE_ESCAPED}</td>" in index
+    assert "Trends by practitioner" in index and "&lt;script&gt;alert(1)&lt;/script&gt;" in index.split("Trends")[1]
+
+
+def test_a_missing_template_variable_raises_instead_of_rendering_empty():
+    import jinja2
+
+    from mi_coder.report.templating import environment, render
+
+    assert environment().undefined is jinja2.StrictUndefined
+    with pytest.raises(jinja2.UndefinedError, match="distributions_chart"):
+        render("index.html.j2", rows=[], trend_charts=[])
+    with pytest.raises(jinja2.UndefinedError):
+        environment().from_string("{{ name }}").render()
+
+
+def test_templates_are_package_resources_listed_in_the_package_data():
+    import ast
+    import fnmatch
+    from importlib.resources import files
+
+    from mi_coder.report.templating import environment
+
+    folder = files("mi_coder.report") / "templates"
+    names = sorted(p.name for p in folder.iterdir() if p.is_file())
+    assert {"session.html.j2", "index.html.j2", "_review.html.j2", "_report.css"} <= set(names)
+    assert sorted(environment().list_templates()) == names
+    root = Path(__file__).resolve().parents[1]
+    # The package-data line, read without tomllib (Python 3.10 has none).
+    line = re.search(r'^"mi_coder.report.templates" = (\[.*\])$', (root / "pyproject.toml").read_text(),
+                     re.MULTILINE)
+    assert line, "mi_coder.report.templates needs a [tool.setuptools.package-data] line in pyproject.toml"
+    globs = ast.literal_eval(line.group(1))
+    unshipped = [n for n in names if not any(fnmatch.fnmatch(n, g) for g in globs)]
+    assert not unshipped, f"add these to [tool.setuptools.package-data] in pyproject.toml: {unshipped}"
+
+
 def _chromium() -> str | None:
     for name in ("chromium", "chromium-browser", "google-chrome"):
         found = shutil.which(name)
@@ -140,7 +204,7 @@ def test_report_renders_in_headless_chromium(tmp_path):
              "--disable-background-networking", "--disable-component-update", "--disable-sync",
              f"--user-data-dir={tmp_path / 'profile'}"]
     dom = subprocess.run([browser, *flags, "--enable-logging=stderr", "--v=0", "--dump-dom", page.as_uri()],
-                         capture_output=True, text=True, timeout=120)
+                         capture_output=True, text=True, timeout=120, check=False)
     assert dom.returncode == 0, dom.stderr[-2000:]
     assert "id=\"transcript\"" in dom.stdout and "<svg" in dom.stdout
     console_errors = [line for line in dom.stderr.splitlines() if "CONSOLE" in line and "ERROR" in line.upper()]

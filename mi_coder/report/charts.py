@@ -1,8 +1,13 @@
-"""The report's charts: matplotlib figures as inline SVG."""
+"""The report's charts: matplotlib figures as inline SVG.
+
+Matplotlib's SVG writer escapes every text it draws (``&``, ``<``, ``>``), so the pages can insert these
+strings as they are.
+"""
 
 from __future__ import annotations
 
 import io
+from collections.abc import Sequence
 
 from ..records import CLIENT, PRACTITIONER, Session
 from .style import CODE_COLOURS
@@ -93,5 +98,42 @@ def elaboration_chart(session: Session) -> str:
     ax.set_xlabel("turn")
     ax.set_ylabel("client words")
     ax.spines[["top", "right"]].set_visible(False)
+    fig.tight_layout()
+    return _svg(fig)
+
+
+INDEX_KEYS = [("r_q", "R:Q"), ("pct_cr", "%CR"), ("engagement_index", "engagement"), ("empathy_index", "empathy"),
+              ("fidelity_index", "fidelity")]
+
+
+def distributions_chart(rows: Sequence[dict]) -> str:
+    """Histograms of R:Q, %CR and the three indices over many sessions, with the MITI thresholds dashed."""
+    from ..scoring import DEFAULT_THRESHOLDS
+
+    plt = _plt()
+    fig, axes = plt.subplots(1, len(INDEX_KEYS), figsize=(11, 2))
+    for ax, (key, label) in zip(axes, INDEX_KEYS):
+        values = [r[key] for r in rows if r.get(key) is not None]
+        ax.hist(values, bins=10, color="#0072B2")
+        if key in DEFAULT_THRESHOLDS:
+            for t in DEFAULT_THRESHOLDS[key].values():
+                ax.axvline(t, color="#D55E00", linestyle="--")
+        ax.set_title(label)
+    fig.tight_layout()
+    return _svg(fig)
+
+
+def trend_chart(practitioner: str, rows: Sequence[dict]) -> str:
+    """One practitioner's three indices across their sessions, by date then session id."""
+    plt = _plt()
+    rows = sorted(rows, key=lambda r: (str(r.get("date") or ""), r["session_id"]))
+    fig, ax = plt.subplots(figsize=(8, 2.2))
+    for key, label in INDEX_KEYS[2:]:
+        ax.plot(range(len(rows)), [r.get(key) for r in rows], marker="o", label=label)
+    ax.set_xticks(range(len(rows)))
+    ax.set_xticklabels([r["session_id"] for r in rows], rotation=30, ha="right", fontsize=7)
+    ax.set_ylim(0, 100)
+    ax.legend(fontsize=7)
+    ax.set_title(practitioner)
     fig.tight_layout()
     return _svg(fig)

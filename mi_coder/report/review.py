@@ -1,4 +1,5 @@
-"""Review mode: the data block, toolbar and live scores of a session page (the logic is review.js)."""
+"""Review mode: the data block and live scores of a session page (markup in templates/_review.html.j2, logic in
+review.js)."""
 
 from __future__ import annotations
 
@@ -6,12 +7,20 @@ import json
 from pathlib import Path
 from typing import Any
 
+from markupsafe import Markup
+
 from ..records import Session, Turn
-from .style import _e
+
+# The live scores above the transcript: (label, score key); review.js fills in the values.
+LIVE_SCORES = (("R:Q", "r_q"), ("%CR", "pct_cr"), ("%OQ", "pct_oq"), ("MI-adherent", "mi_adherent"),
+               ("MI-non-adherent", "mi_nonadherent"), ("engagement", "engagement_index"),
+               ("empathy", "empathy_index"), ("fidelity", "fidelity_index"))
 
 
-def _review_js() -> str:
-    return Path(__file__).with_name("review.js").read_text(encoding="utf-8")
+def review_js() -> Markup:
+    """The review mode's script (``review.js``, shipped with the package), for a ``<script>`` element."""
+    # Safe: a static file of the package, holding no data of any session.
+    return Markup(Path(__file__).with_name("review.js").read_text(encoding="utf-8"))
 
 
 def review_data(session: Session, model_name: str) -> tuple[dict, list[tuple[Turn, Any, int]]]:
@@ -36,24 +45,9 @@ def review_data(session: Session, model_name: str) -> tuple[dict, list[tuple[Tur
             "utterances": utterances}, rows
 
 
-def review_section(data: dict) -> list[str]:
-    """The review toolbar and the live scores (computed in the page from the codes shown)."""
-    blob = json.dumps(data, ensure_ascii=False).replace("</", "<\\/")
-    live = "".join(f"<th>{_e(label)}</th><td data-live='{key}'></td>" for label, key in (
-        ("R:Q", "r_q"), ("%CR", "pct_cr"), ("%OQ", "pct_oq"), ("MI-adherent", "mi_adherent"),
-        ("MI-non-adherent", "mi_nonadherent"), ("engagement", "engagement_index"), ("empathy", "empathy_index"),
-        ("fidelity", "fidelity_index")))
-    return [
-        "<h2 id='review'>Review and correct</h2>",
-        "<p class='meta noprint'>Change any code from the list of valid codes for its speaker and tick it as reviewed. "
-        "<b>Review next</b> walks you through the least certain codes first. Your work is kept in this browser "
-        "(it survives a reload); <b>Download reviewed codes</b> saves a CSV that <code>mi-coder score</code>, "
-        "<code>mi-coder evaluate --agreement</code> and <code>mi-coder train --add</code> read. The scores below are "
-        "recomputed from the codes on this page, as <code>mi-coder score</code> computes them from that CSV.</p>",
-        f"<script type='application/json' id='mi-review-data'>{blob}</script>",
-        "<div class='rv-bar noprint'><label>Reviewer: <input id='rv-reviewer' size='14'></label> "
-        "<button id='rv-next' type='button'>Review next</button> <span><span id='rv-left'></span> left</span> "
-        "<button id='rv-download' type='button'>Download reviewed codes</button> "
-        "<button id='rv-reset' type='button'>Reset</button></div>",
-        f"<table id='live-scores'><tbody><tr>{live}</tr></tbody></table>",
-    ]
+def review_context(data: dict) -> dict:
+    """The values of the review section (``templates/_review.html.j2``): the data block and the live scores."""
+    blob = json.dumps(data, ensure_ascii=False).replace("<", "\\u003c")
+    # Safe: JSON in a <script type='application/json'> element with every "<" written "\u003c" (the same
+    # string to a JSON parser), so no "</script" or "<!--" in a transcript can close or swallow the element.
+    return {"data_json": Markup(blob), "live_scores": LIVE_SCORES}
