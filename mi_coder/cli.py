@@ -130,13 +130,15 @@ def _load_coder(args: argparse.Namespace):  # type: ignore[no-untyped-def]
 
 def cmd_code(args: argparse.Namespace) -> int:
     """Read, segment and code transcripts with MITI 4.2.1 / MISC codes; writes the tables with codes and scores."""
-    from .io.writer import frames_from_rows
+    from .io.writer import STREAMED_FORMATS, frames_from_rows
     from .pipeline import code_rows
     from .scoring import load_thresholds
 
     _check_out(args.out)
     thresholds = load_thresholds(args.thresholds)
     coder = _load_coder(args)
+    if not args.report and args.output_format in STREAMED_FORMATS:
+        return _stream_code(args, coder, thresholds)
     result = _read_inputs(args)
     frames = frames_from_rows(code_rows(result.sessions, coder, thresholds))
     if args.report:
@@ -144,6 +146,29 @@ def cmd_code(args: argparse.Namespace) -> int:
 
         write_reports(result.sessions, Path(args.out) / "reports", coder.name, thresholds)
     return _finish(args, frames, result.errors)
+
+
+def _stream_code(args: argparse.Namespace, coder, thresholds: dict) -> int:  # type: ignore[no-untyped-def]
+    """``code`` without reports: one session, a chunk of turns at a time, tables appended as they are coded,
+    with a progress bar (utterances, utterances/s) on a terminal."""
+    from tqdm import tqdm
+
+    from .pipeline import stream_code
+
+    with tqdm(unit=" utt", disable=not sys.stderr.isatty(), file=sys.stderr, dynamic_ncols=True,
+              desc=PROG) as bar:
+        result = stream_code(args.paths, coder, args.out, options=_read_options(args), thresholds=thresholds,
+                             fmt=args.output_format, progress=bar.update)
+    for path, problem in result.errors:
+        print(f"{PROG}: error: {path}: {problem}", file=sys.stderr)
+    if not result.sessions:
+        return 2
+    print(f"{PROG}: wrote {', '.join(p.name for p in result.written)} to {args.out} "
+          f"({result.sessions} session(s), {result.utterances} utterance(s))", file=sys.stderr)
+    if result.errors:
+        print(f"{PROG}: {len(result.errors)} file(s) could not be read; see errors in {args.out}", file=sys.stderr)
+        return 2
+    return 0
 
 
 def cmd_report(args: argparse.Namespace) -> int:

@@ -5,12 +5,12 @@ from __future__ import annotations
 import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Iterable, Sequence
+from typing import Any, Callable, Iterable, Iterator, Sequence
 
 from .errors import InputError, MiCoderError
 from .io.base import _EXTENSIONS, ReadOptions
 from .io.reader import read_transcript
-from .records import Session
+from .records import CLIENT, PRACTITIONER, Session, Turn
 
 
 @dataclass
@@ -62,25 +62,34 @@ def read_many(paths: Sequence[str | Path], options: ReadOptions | None = None) -
 
     Session ids are made unique across files (a repeated file stem gets ``-2``, ``-3``...).
     """
-    options = options or ReadOptions()
     result = ReadResult()
+    result.sessions.extend(iter_sessions(paths, options, result.errors))
+    return result
+
+
+def iter_sessions(paths: Sequence[str | Path], options: ReadOptions | None = None,
+                  errors: list[tuple[str, str]] | None = None) -> Iterator[Session]:
+    """``read_many`` one file at a time: yields each file's sessions as it is read, so that only one file's
+    sessions are held at once; files that fail go to ``errors`` as (path, one-line problem)."""
+    options = options or ReadOptions()
+    errors = errors if errors is not None else []
     seen: set[str] = set()
-    for path in expand_paths(paths, result.errors):
+    for path in expand_paths(paths, errors):
         try:
             sessions = read_transcript(path, read_options=options)
         except MiCoderError as exc:
-            result.errors.append((str(path), problem_in(exc, str(path))))
+            errors.append((str(path), problem_in(exc, str(path))))
             continue
         for s in sessions:
             if s.id in seen:
                 k = 2
                 while f"{s.id}-{k}" in seen:
                     k += 1
-                warnings.warn(f"{path}: session id {s.id!r} already used; this one is {s.id}-{k}", stacklevel=2)
+                warnings.warn(f"{path}: session id {s.id!r} already used; this one is {s.id}-{k}", stacklevel=3)
                 s.id = f"{s.id}-{k}"
             seen.add(s.id)
-            result.sessions.append(s)
-    return result
+        while sessions:  # hand each session over, so that a coded one is not kept alive here
+            yield sessions.pop(0)
 
 
 def score_rows(sessions: Sequence[Session], thresholds: dict | None = None) -> dict[str, list[dict]]:
@@ -116,3 +125,108 @@ def run(paths: Sequence[str | Path], coder: Any, options: ReadOptions | None = N
     result = read_many(paths, options)
     rows = code_rows(result.sessions, coder, thresholds)
     return CodedResult(result.sessions, frames_from_rows(rows), result.errors)
+
+
+STREAM_TURNS = 2000  # turns segmented, coded and written at once on the streaming path
+
+
+def coded_chunks(session: Session, coder: Any, chunk_turns: int = STREAM_TURNS) -> Iterator[list[Turn]]:
+    """Segment and code one session ``chunk_turns`` turns at a time; yields each coded chunk, in order.
+
+    Codes are those of ``coder.code(session)``: the context a turn's utterances are coded with (the other
+    role's turn before and after, ``records.other_role_context``) is carried across chunk edges by handing
+    the coder, around each chunk, the last practitioner and client turns before it and the first after it
+    (without utterances, so they are context only). The session's turns are consumed: ``session.turns`` is
+    emptied at the start, and a chunk's turns are let go once the caller has moved on, so memory holds one
+    chunk of utterances, however long the session.
+    """
+    from .segment import segment
+
+    turns: list[Turn | None] = list(session.turns)
+    session.turns = []
+    n = len(turns)
+    edges = list(range(0, n, max(1, chunk_turns)))
+    # the first practitioner and client turn at or after each chunk edge (one backward pass)
+    following: dict[int, list[Turn]] = {}
+    upcoming: dict[str, tuple[int, Turn]] = {}
+    wanted = set(edges[1:])
+    for i in range(n - 1, -1, -1):
+        t = turns[i]
+        if t.role in (PRACTITIONER, CLIENT):  # type: ignore[union-attr]
+            upcoming[t.role] = (i, t)  # type: ignore[union-attr,assignment]
+        if i in wanted:
+            following[i] = [t for _, t in sorted(upcoming.values(), key=lambda it: it[0])]
+    latest: dict[str, tuple[int, Turn]] = {}
+    for a in edges:
+        b = min(a + chunk_turns, n)
+        chunk: list[Turn] = turns[a:b]  # type: ignore[assignment]
+        before = [_context_turn(t) for _, t in sorted(latest.values(), key=lambda it: it[0])]
+        after = [_context_turn(t) for t in following.get(b, [])]
+        part = Session(id=session.id, source=session.source, turns=chunk, meta=session.meta)
+        if any(not t.utterances and t.text for t in chunk):
+            segment([part], boundary=getattr(coder, "boundary", None))
+        coder.code_segmented([Session(id=session.id, source=session.source, turns=before + chunk + after,
+                                      meta=session.meta)])
+        for k, t in enumerate(chunk, start=a):
+            if t.role in (PRACTITIONER, CLIENT):
+                latest[t.role] = (k, t)
+        yield chunk
+        turns[a:b] = [None] * (b - a)
+
+
+def _context_turn(turn: Turn) -> Turn:
+    """A stand-in for a turn outside the chunk: its role and text, no utterances (context, never coded)."""
+    return Turn(id=turn.id, speaker=turn.speaker, role=turn.role, text=turn.text)
+
+
+def stream_code(paths: Sequence[str | Path], coder: Any, out_dir: str | Path, *, options: ReadOptions | None = None,
+                thresholds: dict | None = None, fmt: str = "csv", chunk_turns: int = STREAM_TURNS,
+                progress: Callable[[int], None] | None = None) -> "StreamResult":
+    """``run`` for inputs of any size, written as it goes: read one file, segment, code and score one session
+    ``chunk_turns`` turns at a time, and append each chunk's utterance and turn rows to the output tables.
+
+    Memory holds one file's turns and one chunk of utterances, never a whole table. The tables (and
+    ``errors`` when a file could not be read) are identical to ``run`` + ``io.writer.write_tables``, and
+    written with its guarantees: temporary files renamed into place only when all are complete, the
+    folder's manifest, the user's umask. ``progress(n)`` is called with each chunk's number of utterances.
+    """
+    from .io.writer import TableWriter, session_rows, turn_rows, utterance_rows
+    from .scoring import SessionScorer
+
+    result = StreamResult()
+    with TableWriter(out_dir, fmt) as writer:
+        for session in iter_sessions(paths, options, result.errors):
+            scorer = SessionScorer(thresholds)
+            n_turns = n_utts = 0
+            source, sid = session.source, session.id
+            for chunk in coded_chunks(session, coder, chunk_turns):
+                part = Session(id=sid, source=source, turns=chunk)
+                rows = utterance_rows([part])
+                writer.append("utterances", rows)
+                writer.append("turns", turn_rows([part]))
+                for t in chunk:
+                    scorer.add(t)
+                n_turns += len(chunk)
+                n_utts += len(rows)
+                if progress is not None:
+                    progress(len(rows))
+            row = session_rows([Session(id=sid, source=source)])[0]
+            row.update({"n_turns": n_turns, "n_utterances": n_utts, **scorer.scores()})
+            writer.append_session(row)
+            result.sessions += 1
+            result.utterances += n_utts
+        if result.sessions:  # nothing is written when no file could be read
+            if result.errors:
+                writer.extra("errors", result.errors, ["file", "error"])
+            result.written = writer.commit(remove_if_absent=["errors"])
+    return result
+
+
+@dataclass
+class StreamResult:
+    """What ``stream_code`` wrote: counts, the files that could not be read, and the paths written."""
+
+    sessions: int = 0
+    utterances: int = 0
+    errors: list[tuple[str, str]] = field(default_factory=list)
+    written: list[Path] = field(default_factory=list)

@@ -438,9 +438,15 @@ def empathy_indicators(turns: Sequence[Turn]) -> dict[str, Any]:
     practitioner = [t for t in turns if t.role == PRACTITIONER]
     counts = utterance_counts(turns)
     talk = answered = 0
+    next_practitioner: list[Turn | None] = [None] * len(turns)  # one backward pass, not a scan per client turn
+    following: Turn | None = None
+    for k in range(len(turns) - 1, -1, -1):
+        next_practitioner[k] = following
+        if turns[k].role == PRACTITIONER:
+            following = turns[k]
     for k, t in enumerate(turns):
         if t.role == CLIENT and main_code(t) in ("CT", "ST"):
-            nxt = next((u for u in turns[k + 1:] if u.role == PRACTITIONER), None)
+            nxt = next_practitioner[k]
             talk += 1
             if nxt is not None and set(_codes(nxt)) & set(REFLECTIONS):
                 answered += 1
@@ -473,7 +479,14 @@ def session_scores(session: Session, thresholds: dict[str, dict[str, float]] | N
     out.update(safety_indicators(turns))
     out.update(opening_indicators(turns))
     out.update(empathy)
-    n_turns = len(practitioner_turns)
+    out.update(_indices(u, summary, engagement, empathy, n_prac, len(practitioner_turns)))
+    return out
+
+
+def _indices(u: dict[str, int], summary: dict, engagement: dict, empathy: dict, n_prac: int,
+             n_turns: int) -> dict[str, Any]:
+    """The global estimates and the 0-100 indices from counts and indicators (shared by both scorers)."""
+    out: dict[str, Any] = {}
     adherent_rate = ratio(u["SEEK"] + u["EA"] + u["AF"], n_turns)
     nonadherent_rate = ratio(u["PER"] + u["CON"], n_turns)
     caps = INDEX_CAPS
@@ -499,6 +512,227 @@ def session_scores(session: Session, thresholds: dict[str, dict[str, float]] | N
     out["fidelity_index"] = None if fidelity_core is None else 100 * fidelity_core
     out["scores_reliable"] = n_prac >= MIN_PRACTITIONER_UTTERANCES
     return out
+
+
+class SessionScorer:
+    """``session_scores`` one turn at a time, for sessions too large to hold coded: feed every turn of a
+    session in order (``add``), then ``scores()`` equals ``session_scores(session)``.
+
+    Each turn is read once, when it is added, and only counts are kept, plus five small numbers per turn
+    (role, words, reflections, question flag) and per client turn for the parts measured on a share of the
+    session's turns (opening, halves, the first third), whose length is known only at the end.
+    """
+
+    def __init__(self, thresholds: dict[str, dict[str, float]] | None = None) -> None:
+        from array import array
+
+        self.thresholds = thresholds or DEFAULT_THRESHOLDS
+        self.n = 0
+        self.utt = {c: 0 for c in PRACTITIONER_CODES + CLIENT_CODES}
+        self.volley_counts = {c: 0 for c in PRACTITIONER_CODES if c != "NC"}
+        self.n_volleys = 0
+        self._volley: set[str] | None = None  # codes of the open volley (None: no volley open)
+        self._volley_words = 0
+        self._last_prac_codes: list[str] = []
+        self.longest = 0
+        self.p_words = self.c_words = self.p_turns = self.c_turns = 0
+        self._run = 0
+        self.in_run = 0
+        self.roles: dict[str, tuple[int, str]] = {}  # element -> first (turn index, turn id)
+        self.client_at = array("q")  # turn index of each client turn
+        self.client_words = array("q")
+        self.turn_role = array("b")  # per turn: 1 practitioner, 2 client, 0 other
+        self.turn_words = array("q")
+        self.turn_reflections = array("q")
+        self.turn_question = array("b")  # practitioner turn asking a question and reflecting nothing
+        self.first_start: float | None = None
+        self.timed = 0
+        self.new_content = 0
+        self.after = {"reflection": [0, 0], "question": [0, 0]}
+        self._prev_prac: Turn | None = None
+        self._prev_prac_words: set[str] = set()
+        self._prev_end: float | None = None
+        self.first_heard: int | None = None
+        self.before_words = [0, 0]  # sum, count
+        self.after_words = [0, 0]
+        self.interruptions = 0
+        self.talk = self.answered = 0
+        self._pending_talk = 0
+
+    def add(self, turn: Turn) -> None:
+        """Count one coded turn (turns must come in session order)."""
+        from .model.coder import main_code
+
+        k = self.n
+        self.n += 1
+        codes = _codes(turn)
+        code_set = set(codes)
+        n_words = words(turn.text)
+        if k == 0:
+            self.first_start = turn.start
+        if self.first_start is not None and turn.start is not None and turn.start - self.first_start < 600.0:
+            self.timed += 1
+        # interruptions (safety_indicators)
+        if self._prev_end is not None and turn.start is not None and turn.start < self._prev_end:
+            self.interruptions += 1
+        if turn.text.rstrip().endswith(("--", "-", "\u2014")):
+            self.interruptions += 1
+        self._prev_end = turn.end
+        reflections = 0
+        question = 0
+        if turn.role in (PRACTITIONER, CLIENT):
+            for c in codes:
+                if c in self.utt:
+                    self.utt[c] += 1
+                if c in REFLECTIONS:
+                    reflections += 1
+        if turn.role == PRACTITIONER:
+            self.p_turns += 1
+            self.p_words += n_words
+            if self._volley is None:
+                self._volley, self._volley_words = set(), 0
+            self._volley |= code_set
+            self._volley_words += n_words
+            self._last_prac_codes = codes
+            question = int(bool(code_set & set(QUESTIONS)) and not code_set & set(REFLECTIONS))
+            if question:
+                self._run += 1
+            else:
+                self._end_run()
+            elements = _role_elements(turn)
+            for element in (elements if elements is not None else _role_cues(turn.text)):
+                self.roles.setdefault(element, (k, turn.id))
+            if self.first_heard is None and code_set & {"SR", "CR", "AF"}:
+                self.first_heard = k
+            if code_set & set(REFLECTIONS):
+                self.answered += self._pending_talk
+            self._pending_talk = 0
+            self._prev_prac = turn
+            self._prev_prac_words = set(_WORD.findall(turn.text.lower()))
+        elif turn.role == CLIENT:
+            self.c_turns += 1
+            self.c_words += n_words
+            if self._volley is not None and not (is_backchannel(turn) and not any(c in QUESTIONS for c in self._last_prac_codes)):
+                self._close_volley()
+            self.client_at.append(k)
+            self.client_words.append(n_words)
+            side = self.after_words if self.first_heard is not None else self.before_words
+            side[0] += n_words
+            side[1] += 1
+            prev_codes = set(_codes(self._prev_prac)) if self._prev_prac is not None else set()
+            new = {w for w in _WORD.findall(turn.text.lower()) if len(w) > 3} - self._prev_prac_words
+            if len(new) >= 3 and "CQ" not in prev_codes:
+                self.new_content += 1
+            main = main_code(turn)
+            kind = "reflection" if prev_codes & set(REFLECTIONS) else "question" if prev_codes & set(QUESTIONS) else None
+            if kind:
+                self.after[kind][1] += 1
+                self.after[kind][0] += main == "CT"
+            if main in ("CT", "ST"):
+                self.talk += 1
+                self._pending_talk += 1
+        self.turn_role.append(1 if turn.role == PRACTITIONER else 2 if turn.role == CLIENT else 0)
+        self.turn_words.append(n_words)
+        self.turn_reflections.append(reflections)
+        self.turn_question.append(question)
+
+    def _close_volley(self) -> None:
+        present = self._volley or set()
+        self.n_volleys += 1
+        if present & set(REFLECTIONS):
+            self.volley_counts["CR" if "CR" in present else "SR"] += 1
+        if present & set(QUESTIONS):
+            self.volley_counts["OQ" if "OQ" in present else "CQ"] += 1
+        for code in present - set(REFLECTIONS) - set(QUESTIONS) - {"NC"}:
+            if code in self.volley_counts:
+                self.volley_counts[code] += 1
+        self.longest = max(self.longest, self._volley_words)
+        self._volley = None
+
+    def _end_run(self) -> None:
+        if self._run >= QUESTION_RUN_MINIMUM:
+            self.in_run += self._run
+        self._run = 0
+
+    def _opening(self) -> dict[str, Any]:
+        """``opening_indicators`` from the per-turn numbers of the opening (``opening``)."""
+        n = max(1, math.ceil(self.n * 0.2))
+        if self.n and self.first_start is not None:
+            n = min(n, max(1, self.timed))
+        p_words = c_words = p_turns = refl = in_run = run = 0
+        for k in range(min(n, self.n)):
+            role = self.turn_role[k]
+            if role == 1:
+                p_words += self.turn_words[k]
+                p_turns += 1
+                refl += self.turn_reflections[k]
+                if self.turn_question[k]:
+                    run += 1
+                    continue
+                if run >= QUESTION_RUN_MINIMUM:
+                    in_run += run
+                run = 0
+            elif role == 2:
+                c_words += self.turn_words[k]
+                refl += self.turn_reflections[k]
+        if run >= QUESTION_RUN_MINIMUM:
+            in_run += run
+        return {"opening_client_talk_share": ratio(c_words, c_words + p_words),
+                "opening_reflection_rate": ratio(refl, p_turns),
+                "opening_question_run_pct": ratio(in_run, p_turns)}
+
+    def scores(self) -> dict[str, Any]:
+        """Every sessions.csv score column of the turns added so far (as ``session_scores``)."""
+        if self._volley is not None:
+            self._close_volley()
+        self._end_run()
+        u, v = self.utt, self.volley_counts
+        n_prac = sum(u[c] for c in PRACTITIONER_CODES if c != "NC")
+        out: dict[str, Any] = {"n_practitioner_utterances": n_prac, "n_volleys": self.n_volleys}
+        out.update(v)
+        out.update({f"utt_{c}": u[c] for c in u})
+        summary = summary_scores(v)
+        out.update(summary)
+        out.update({k: val for k, val in summary_scores(u, "utt_").items() if k.endswith(("r_q", "pct_cr", "pct_oq"))})
+        for key in ("r_q", "pct_cr", "pct_oq"):
+            out[f"{key}_band"] = band(summary[key], self.thresholds[key])
+        half = self.n / 2
+        first = [w for k, w in zip(self.client_at, self.client_words) if k < half]
+        second = [w for k, w in zip(self.client_at, self.client_words) if k >= half]
+        early = max(1, math.ceil(self.n / 3))
+        found = {e: at for e, at in self.roles.items() if at[0] < early}
+        order = [found[e][0] for e in ROLE_ELEMENTS if e in found]
+        engagement = {
+            "client_talk_share": ratio(self.c_words, self.c_words + self.p_words),
+            "client_turn_share": ratio(self.c_turns, self.c_turns + self.p_turns),
+            "client_words_per_turn": ratio(self.c_words, self.c_turns),
+            "client_words_per_turn_change": (sum(second) / len(second) - sum(first) / len(first))
+            if first and second else None,
+            "change_talk_pct": ratio(u["CT"], u["CT"] + u["ST"]),
+            "question_run_pct": ratio(self.in_run, self.p_turns),
+            "longest_practitioner_monologue": self.longest,
+            "role_clarification": len(found) == len(ROLE_ELEMENTS),
+            "role_clarification_elements": len(found),
+            "role_clarification_turns": " ".join(f"{e}:{found[e][1]}" for e in ROLE_ELEMENTS if e in found),
+            "role_clarification_in_order": (order == sorted(order)) if len(order) >= 2 else None,
+            "role_clarification_at": round(min(order) / self.n, 3) if order else None,
+        }
+        out.update(engagement)
+        (bsum, bn), (asum, an) = self.before_words, self.after_words
+        out.update({
+            "client_new_content_pct": ratio(self.new_content, self.c_turns),
+            "change_talk_after_reflection": ratio(*self.after["reflection"]),
+            "change_talk_after_question": ratio(*self.after["question"]),
+            "disclosure_after_first_reflection": (asum / an - bsum / bn) if bn and an else None,
+            "interruptions": self.interruptions,
+        })
+        out.update(self._opening())
+        empathy = {"reflection_rate": ratio(u["SR"] + u["CR"], self.p_turns),
+                   "responsive_reflection_pct": ratio(self.answered, self.talk),
+                   "affirmation_rate": ratio(u["AF"], self.p_turns)}
+        out.update(empathy)
+        out.update(_indices(u, summary, engagement, empathy, n_prac, self.p_turns))
+        return out
 
 
 def review_rules() -> dict[str, Any]:

@@ -209,6 +209,7 @@ def read_transcript(path: str | Path, **options: Any) -> list[Session]:
         text = decode_bytes(raw, where)
         inner = fmt or detect_format(path, text)
         fmt_used = inner
+    del raw  # a large file is not held three times over (bytes, text, pieces)
     opts = ReadOptions(**{**opts.__dict__, "fmt": fmt_used})
     if inner == "text":
         pieces = parse_text(text, where)
@@ -222,4 +223,5 @@ def read_transcript(path: str | Path, **options: Any) -> list[Session]:
         pieces = parse_json(text, where, opts)
     else:  # pragma: no cover - FORMATS is checked above
         raise InputError(where, f"unsupported format {inner!r}")
+    del text
     return build_sessions(pieces, where, opts, default_id=path.stem)

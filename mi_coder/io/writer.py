@@ -148,11 +148,10 @@ def remove_stale(out_dir: str | Path, names: Iterable[str]) -> list[str]:
     return removed
 
 
-def write_tables(frames: dict[str, "pd.DataFrame"], out_dir: str | Path, fmt: str = "csv") -> list[Path]:
-    """Write each frame to ``out_dir/<name>.<ext>`` atomically, with the user's umask; returns the paths written.
+def _prepare_out(out_dir: str | Path, fmt: str, names: Iterable[str]) -> tuple[Path, str]:
+    """Check the format and the folder (creating it) before anything is written; returns (folder, extension).
 
-    The names written join the folder's manifest (``MANIFEST``), so a later run removes only its own files.
-    """
+    A file of one of ``names`` that mi-coder did not write (it is not in the manifest) stops the run."""
     if fmt not in OUTPUT_FORMATS:
         raise UsageError(f"--output-format must be one of {', '.join(OUTPUT_FORMATS)}, not {fmt!r}")
     out = Path(out_dir)
@@ -161,10 +160,28 @@ def write_tables(frames: dict[str, "pd.DataFrame"], out_dir: str | Path, fmt: st
     out.mkdir(parents=True, exist_ok=True)
     ext = {"csv": "csv", "jsonl": "jsonl", "parquet": "parquet"}[fmt]
     ours = written_before(out)
-    theirs = [f"{name}.{ext}" for name in frames if (out / f"{name}.{ext}").exists() and f"{name}.{ext}" not in ours]
+    theirs = [f"{name}.{ext}" for name in names if (out / f"{name}.{ext}").exists() and f"{name}.{ext}" not in ours]
     if theirs:
         raise UsageError(f"{out}: {', '.join(theirs)} already exist and were not written by mi-coder; "
                          "move them or choose another --out (mi-coder never overwrites a file it did not write)")
+    return out, ext
+
+
+def _publish(out: Path, staged: list[tuple[Path, Path]]) -> None:
+    """Move complete temporary files into place with the user's umask, and add them to the manifest."""
+    mode = file_mode()
+    for tmp_path, final in staged:
+        os.chmod(tmp_path, mode)
+        os.replace(tmp_path, final)
+    record_written(out, [final.name for _, final in staged])
+
+
+def write_tables(frames: dict[str, "pd.DataFrame"], out_dir: str | Path, fmt: str = "csv") -> list[Path]:
+    """Write each frame to ``out_dir/<name>.<ext>`` atomically, with the user's umask; returns the paths written.
+
+    The names written join the folder's manifest (``MANIFEST``), so a later run removes only its own files.
+    """
+    out, ext = _prepare_out(out_dir, fmt, frames)
     staged: list[tuple[Path, Path]] = []
     try:
         for name, frame in frames.items():
@@ -179,13 +196,107 @@ def write_tables(frames: dict[str, "pd.DataFrame"], out_dir: str | Path, fmt: st
                 frame.to_json(tmp_path, orient="records", lines=True, force_ascii=False)
             else:
                 frame.to_parquet(tmp_path, index=False)
-        mode = file_mode()
-        for tmp_path, final in staged:
-            os.chmod(tmp_path, mode)
-            os.replace(tmp_path, final)
-        record_written(out, [final.name for _, final in staged])
+        _publish(out, staged)
     finally:
         for tmp_path, _ in staged:
             if tmp_path.exists():
                 tmp_path.unlink()
     return [final for _, final in staged]
+
+
+STREAMED_FORMATS = ("csv", "jsonl")  # formats a TableWriter appends to chunk by chunk
+
+
+class TableWriter:
+    """The three output tables written a chunk of rows at a time (``pipeline.stream_code``), with the
+    guarantees of ``write_tables``: rows go to temporary files, which are renamed into place only by
+    ``commit`` (so a failed run leaves nothing half-written), with the user's umask, into the manifest.
+
+    ``append`` writes utterance or turn rows as they come; session rows (one per session) are kept and
+    written at ``commit``. The files are byte for byte those ``write_tables`` writes from the whole frames.
+    Use as a context manager: leaving it without ``commit`` removes the temporary files.
+    """
+
+    COLUMNS = {"utterances": UTTERANCE_COLUMNS, "turns": TURN_COLUMNS}
+
+    def __init__(self, out_dir: str | Path, fmt: str = "csv") -> None:
+        if fmt not in STREAMED_FORMATS:
+            raise UsageError(f"tables are written chunk by chunk only as {' or '.join(STREAMED_FORMATS)}, not {fmt!r}")
+        self.fmt = fmt
+        self.out, self.ext = _prepare_out(out_dir, fmt, ["utterances", "turns", "sessions"])
+        self.staged: dict[str, tuple[Path, Path]] = {}
+        self.files: dict[str, object] = {}
+        self.sessions: list[dict] = []
+        self.extras: dict[str, "pd.DataFrame"] = {}
+
+    def __enter__(self) -> "TableWriter":
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def _file(self, name: str):  # type: ignore[no-untyped-def]
+        if name not in self.files:
+            fd, tmp = tempfile.mkstemp(prefix=f".{name}.", suffix=".part", dir=self.out)
+            self.staged[name] = (Path(tmp), self.out / f"{name}.{self.ext}")
+            self.files[name] = os.fdopen(fd, "w", encoding="utf-8", newline="")
+        return self.files[name]
+
+    def append(self, name: str, rows: list[dict]) -> None:
+        """Append rows to the ``utterances`` or ``turns`` table."""
+        import pandas as pd
+
+        if not rows:
+            return
+        first = name not in self.files
+        self._write(self._file(name), pd.DataFrame(rows, columns=self.COLUMNS[name]), header=first)
+
+    def _write(self, f, frame: "pd.DataFrame", header: bool = True) -> None:  # type: ignore[no-untyped-def]
+        if self.fmt == "csv":
+            frame.to_csv(f, index=False, header=header)
+        else:
+            f.write(frame.to_json(None, orient="records", lines=True, force_ascii=False))
+
+    def append_session(self, row: dict) -> None:
+        """Add one session's row (written at ``commit``)."""
+        self.sessions.append(row)
+
+    def extra(self, name: str, rows: Sequence, columns: list[str]) -> None:
+        """A small table written whole at ``commit`` (``errors``)."""
+        import pandas as pd
+
+        self.extras[name] = pd.DataFrame(rows, columns=columns)
+
+    def commit(self, remove_if_absent: Sequence[str] = ()) -> list[Path]:
+        """Finish every table and move them all into place; returns the paths written, in table order.
+
+        A table of ``remove_if_absent`` that this run did not write, but an earlier run did, is removed
+        (``remove_stale``): it would describe other inputs."""
+        import pandas as pd
+
+        for name in ("utterances", "turns"):
+            if name not in self.files:  # no rows at all: the header only, as write_tables writes it
+                self._write(self._file(name), pd.DataFrame([], columns=self.COLUMNS[name]))
+        self._write(self._file("sessions"), _frame(self.sessions, SESSION_COLUMNS))
+        if self.extras:
+            _prepare_out(self.out, self.fmt, self.extras)
+        for name, frame in self.extras.items():
+            self._write(self._file(name), frame)
+        remove_stale(self.out, [f"{name}.{self.ext}" for name in remove_if_absent if name not in self.extras])
+        for f in self.files.values():
+            f.close()  # type: ignore[attr-defined]
+        order = [n for n in ("utterances", "turns", "sessions", *self.extras) if n in self.staged]
+        staged = [self.staged[n] for n in order]
+        _publish(self.out, staged)
+        self.staged = {}
+        return [final for _, final in staged]
+
+    def close(self) -> None:
+        """Close and remove whatever was not committed."""
+        for f in self.files.values():
+            if not f.closed:  # type: ignore[attr-defined]
+                f.close()  # type: ignore[attr-defined]
+        for tmp_path, _ in self.staged.values():
+            if tmp_path.exists():
+                tmp_path.unlink()
+        self.staged = {}
