@@ -84,7 +84,7 @@ def drop_gap_examples(examples, threshold: float = 0.5, C: float = 1.0):  # type
 def train_coder(examples, turn_examples=None, *, augment: bool = True, C: float = 1.0,  # type: ignore[no-untyped-def]
                 calibration_folds: int = 3, meta: dict | None = None, turn_weight: float = 1.0,
                 output_temperature: float = 1.0, behaviour: bool = False,
-                source_weights: dict[str, float] | None = None, balance: float = 1.0,
+                source_weights: dict[str, float] | None = None, balance: float = 1.0, role_balance: float = 1.0,
                 drop_gaps: bool = True, role_models: bool = True, max_iter: int = 3000) -> Coder:
     """Fit a Coder on utterance examples (``train.examples.EXAMPLE_COLUMNS``) with a known code.
 
@@ -92,7 +92,9 @@ def train_coder(examples, turn_examples=None, *, augment: bool = True, C: float 
     the turn models that choose each turn's main code; without them the main code follows a fixed priority.
     ``behaviour`` adds the behaviour feature block (``model.features.behaviour_features``);
     ``source_weights`` multiplies example weights by source ("annomi", "team_sessions", "team", "coded");
-    ``balance`` is the power of the inverse class frequency in the weights (1: balanced, 0: as found).
+    ``balance`` is the power of the inverse class frequency in the weights of the code and turn models (1:
+    balanced, 0: as found); ``role_balance`` the same for the yes/no role-clarification detectors, whose
+    "yes" is rare (about one practitioner utterance in sixty) and whose misses a supervisor's checklist pays for.
     """
     import pandas as pd
 
@@ -143,7 +145,8 @@ def train_coder(examples, turn_examples=None, *, augment: bool = True, C: float 
         w = part["weight"].to_numpy(dtype=float)
         # Class weights: inverse class frequency (by weight) to the power ``balance``, mean weight kept at 1.
         totals = pd.Series(w).groupby(y).sum()
-        factor = (totals.sum() / (len(totals) * totals)) ** balance
+        power = role_balance if key.startswith("role_") else balance
+        factor = (totals.sum() / (len(totals) * totals)) ** power
         w = w * factor.reindex(y).to_numpy()
         estimator = LinearClassifier(C=C, calibration_folds=folds, class_weight=None, max_iter=max_iter)
         estimator.fit(X, y, w / w.mean(), groups=part["group"].to_numpy())
@@ -234,6 +237,9 @@ def train_from_files(paths: Sequence[str | Path], out_dir: str | Path, *, name: 
     coder = train_coder(data.examples, data.turn_examples, C=C, output_temperature=temperature, **(train_kwargs or {}))
     coder.boundary = boundary
     labelled = data.examples[data.examples["code"].notna()]
+    power = (train_kwargs or {}).get("balance", 1.0)
+    balanced = ("classes balanced" if power == 1.0 else "classes as found" if power == 0.0 else
+                f"class weights the inverse class frequency to the power {power} (role detectors balanced)")
     meta = {
         "name": name or Path(out_dir).name,
         "version": version,
@@ -248,9 +254,9 @@ def train_from_files(paths: Sequence[str | Path], out_dir: str | Path, *, name: 
             "utterance_examples": int(len(labelled)),
             "examples_per_code": {c: int((labelled["code"] == c).sum()) for c in ALL_CODES},
             "turn_examples": int(len(data.turn_examples)),
-            "protocol": "AnnoMI turn labels become utterance labels by the rules in mi_coder.training_data "
+            "protocol": "AnnoMI turn labels become utterance labels by the rules in mi_coder.train.annomi "
                         "(see data/corpus/DATA_CARD.md); every example also trains as a lower-cased, "
-                        "unpunctuated copy at half weight (automatic-caption robustness); classes balanced; "
+                        f"unpunctuated copy at half weight (automatic-caption robustness); {balanced}; "
                         "confidences temperature-scaled on 3 grouped folds; AnnoMI utterances that a team-corpus "
                         "model reads as AF/SEEK/EA/CON are left out (AnnoMI does not label those codes); utterance "
                         "and turn probabilities decoded jointly, then re-scaled by an output temperature fitted "
