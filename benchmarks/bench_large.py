@@ -8,7 +8,9 @@ single session (``Counselor: ...`` / ``Client: ...`` lines) and/or a multi-sessi
 session). Turns are 1-3 sentences drawn at random from the examples' practitioner or client sentences, so
 no two stretches of the file repeat. Each file is coded by ``mi-coder code FILE --out DIR`` in a child
 process; its wall time and peak resident memory (``os.wait4``: the child's own ``ru_maxrss``) are measured
-from outside. Files go to a temporary folder (or ``--dir``), never into the repository.
+from outside, with the load average at the end of the run (other jobs on the machine slow the times, not the
+memory). Files go to a temporary folder (or ``--dir``), never into the repository. Files of 8 MB or more
+are read lazily (``io.reader.stream_transcript``); smaller ones whole.
 """
 
 from __future__ import annotations
@@ -153,12 +155,14 @@ def main() -> int:
                 n_turns = (write_text if kind == "text" else write_csv)(path, size)
                 out = folder / f"out-{path.stem}-{kind}"
                 r = run_code(path, out, model_args, args.timeout)
+                r["load"] = [round(x, 2) for x in os.getloadavg()]  # others' jobs slow the times, not the memory
                 r.update({"input": kind if kind == "text" else f"csv ({SESSION_TURNS} turns/session)",
                           "mb": round(path.stat().st_size / 1e6, 1), "turns": n_turns,
                           "utt_per_s": round(r["utterances"] / r["seconds"]) if r["utterances"] else None})
                 results.append(r)
                 print(f"{r['input']:<22} {r['mb']:>6} {n_turns:>9,} {r['utterances'] or 0:>11,} {r['seconds']:>8} "
-                      f"{r['utt_per_s'] or 0:>7,} {r['peak_mb']:>8}  {r['exit']}", flush=True)
+                      f"{r['utt_per_s'] or 0:>7,} {r['peak_mb']:>8}  {r['exit']}  (load {r['load'][0]:.1f} "
+                      f"{r['load'][1]:.1f} {r['load'][2]:.1f})", flush=True)
                 if r["exit"] not in (0, "timeout"):
                     print("  " + " | ".join(r["stderr_tail"]), flush=True)
                 if not args.keep:

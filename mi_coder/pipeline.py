@@ -3,13 +3,16 @@
 from __future__ import annotations
 
 import warnings
+from collections import deque
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
+from itertools import chain, islice
 from pathlib import Path
-from typing import Any, Callable, Iterable, Iterator, Sequence
+from typing import Any
 
 from .errors import InputError, MiCoderError
 from .io.base import _EXTENSIONS, ReadOptions
-from .io.reader import read_transcript
+from .io.reader import STREAM_BYTES, read_transcript, stream_transcript
 from .records import CLIENT, PRACTITIONER, Session, Turn
 
 
@@ -42,8 +45,8 @@ def expand_paths(paths: Iterable[str | Path], skipped: list[tuple[str, str]] | N
                     out.append(f)
                 elif skipped is not None:
                     kind = f.suffix.lower() or "no extension"
-                    skipped.append((str(f), f"skipped: not a transcript ({kind}); a folder scan reads "
-                                            f"{' '.join(READ_EXTENSIONS)}"))
+                    skipped.append((str(f), (f"skipped: not a transcript ({kind}); a folder scan reads "
+                                             f"{' '.join(READ_EXTENSIONS)}")))
         else:
             out.append(p)
     return out
@@ -68,18 +71,31 @@ def read_many(paths: Sequence[str | Path], options: ReadOptions | None = None) -
 
 
 def iter_sessions(paths: Sequence[str | Path], options: ReadOptions | None = None,
-                  errors: list[tuple[str, str]] | None = None) -> Iterator[Session]:
+                  errors: list[tuple[str, str]] | None = None, *,
+                  stream_bytes: int | None = None) -> Iterator[Session]:
     """``read_many`` one file at a time: yields each file's sessions as it is read, so that only one file's
-    sessions are held at once; files that fail go to ``errors`` as (path, one-line problem)."""
+    sessions are held at once; files that fail go to ``errors`` as (path, one-line problem).
+
+    With ``stream_bytes``, text and table files of that many bytes or more are read lazily
+    (``io.reader.stream_transcript``): a table's sessions one at a time, and a text file's session with
+    turns that are read as they are iterated, once (for ``coded_chunks``, not for ``code_rows``).
+    """
     options = options or ReadOptions()
     errors = errors if errors is not None else []
     seen: set[str] = set()
     for path in expand_paths(paths, errors):
         try:
-            sessions = read_transcript(path, read_options=options)
+            if stream_bytes is None:
+                sessions = _handed_over(read_transcript(path, read_options=options))
+            else:
+                sessions = stream_transcript(path, options, min_bytes=stream_bytes)
+            first = next(sessions, None)  # every reading error is raised before the first session
         except MiCoderError as exc:
             errors.append((str(path), problem_in(exc, str(path))))
             continue
+        if first is None:
+            continue
+        sessions, first = chain((first,), sessions), None
         for s in sessions:
             if s.id in seen:
                 k = 2
@@ -88,8 +104,13 @@ def iter_sessions(paths: Sequence[str | Path], options: ReadOptions | None = Non
                 warnings.warn(f"{path}: session id {s.id!r} already used; this one is {s.id}-{k}", stacklevel=3)
                 s.id = f"{s.id}-{k}"
             seen.add(s.id)
-        while sessions:  # hand each session over, so that a coded one is not kept alive here
-            yield sessions.pop(0)
+            yield s
+            del s  # hand the session over, so that a coded one is not kept alive here
+
+
+def _handed_over(sessions: list[Session]) -> Iterator[Session]:
+    while sessions:
+        yield sessions.pop(0)
 
 
 def score_rows(sessions: Sequence[Session], thresholds: dict | None = None) -> dict[str, list[dict]]:
@@ -136,32 +157,46 @@ def coded_chunks(session: Session, coder: Any, chunk_turns: int = STREAM_TURNS) 
     Codes are those of ``coder.code(session)``: the context a turn's utterances are coded with (the other
     role's turn before and after, ``records.other_role_context``) is carried across chunk edges by handing
     the coder, around each chunk, the last practitioner and client turns before it and the first after it
-    (without utterances, so they are context only). The session's turns are consumed: ``session.turns`` is
-    emptied at the start, and a chunk's turns are let go once the caller has moved on, so memory holds one
-    chunk of utterances, however long the session.
+    (without utterances, so they are context only). The session's turns (a list, or an ``io.reader.TurnStream``
+    that reads them from the file) are consumed once, in order: ``session.turns`` is emptied at the start,
+    turns are read one chunk ahead (further only to find the next turn of a role that speaks again), and
+    a chunk's turns are let go once the caller has moved on, so memory holds about two chunks, however long
+    the session.
     """
     from .segment import segment
 
-    turns: list[Turn | None] = list(session.turns)
+    size = max(1, chunk_turns)
+    source = session.turns
     session.turns = []
-    n = len(turns)
-    edges = list(range(0, n, max(1, chunk_turns)))
-    # the first practitioner and client turn at or after each chunk edge (one backward pass)
-    following: dict[int, list[Turn]] = {}
-    upcoming: dict[str, tuple[int, Turn]] = {}
-    wanted = set(edges[1:])
-    for i in range(n - 1, -1, -1):
-        t = turns[i]
-        if t.role in (PRACTITIONER, CLIENT):  # type: ignore[union-attr]
-            upcoming[t.role] = (i, t)  # type: ignore[union-attr,assignment]
-        if i in wanted:
-            following[i] = [t for _, t in sorted(upcoming.values(), key=lambda it: it[0])]
-    latest: dict[str, tuple[int, Turn]] = {}
-    for a in edges:
-        b = min(a + chunk_turns, n)
-        chunk: list[Turn] = turns[a:b]  # type: ignore[assignment]
+    last = getattr(source, "last_index", None)  # role -> index of its last turn
+    if last is None:
+        last = {t.role: i for i, t in enumerate(source) if t.role in (PRACTITIONER, CLIENT)}
+    if isinstance(source, list):
+        source = _drained(source)
+    upcoming = enumerate(source)
+    ahead: deque[tuple[int, Turn]] = deque()  # read, not yet coded
+    latest: dict[str, tuple[int, Turn]] = {}  # the last practitioner and client turns coded
+    a = 0
+    while True:
+        ahead.extend(islice(upcoming, max(0, size - len(ahead))))
+        if not ahead:
+            return
+        chunk = [ahead.popleft()[1] for _ in range(min(size, len(ahead)))]
+        b = a + len(chunk)
+        following = []  # the first practitioner and client turns after the chunk
+        for role in (PRACTITIONER, CLIENT):
+            if last.get(role, -1) < b:
+                continue
+            found = next((it for it in ahead if it[1].role == role), None)
+            while found is None:
+                nxt = next(upcoming, None)
+                if nxt is None:  # a lazily read file lost turns between its passes
+                    raise InputError(session.source, "the file changed while it was being read")
+                ahead.append(nxt)
+                found = nxt if nxt[1].role == role else None
+            following.append(found)
         before = [_context_turn(t) for _, t in sorted(latest.values(), key=lambda it: it[0])]
-        after = [_context_turn(t) for t in following.get(b, [])]
+        after = [_context_turn(t) for _, t in sorted(following, key=lambda it: it[0])]
         part = Session(id=session.id, source=session.source, turns=chunk, meta=session.meta)
         if any(not t.utterances and t.text for t in chunk):
             segment([part], boundary=getattr(coder, "boundary", None))
@@ -170,8 +205,17 @@ def coded_chunks(session: Session, coder: Any, chunk_turns: int = STREAM_TURNS) 
         for k, t in enumerate(chunk, start=a):
             if t.role in (PRACTITIONER, CLIENT):
                 latest[t.role] = (k, t)
+        a = b
         yield chunk
-        turns[a:b] = [None] * (b - a)
+        del chunk, part
+
+
+def _drained(turns: list[Turn]) -> Iterator[Turn]:
+    """A list's turns, in order, each let go of once it is handed on (the caller's list is left as it is)."""
+    rest = turns[::-1]
+    del turns
+    while rest:
+        yield rest.pop()
 
 
 def _context_turn(turn: Turn) -> Turn:
@@ -181,11 +225,14 @@ def _context_turn(turn: Turn) -> Turn:
 
 def stream_code(paths: Sequence[str | Path], coder: Any, out_dir: str | Path, *, options: ReadOptions | None = None,
                 thresholds: dict | None = None, fmt: str = "csv", chunk_turns: int = STREAM_TURNS,
-                progress: Callable[[int], None] | None = None) -> "StreamResult":
+                progress: Callable[[int], None] | None = None,
+                stream_bytes: int = STREAM_BYTES) -> StreamResult:
     """``run`` for inputs of any size, written as it goes: read one file, segment, code and score one session
     ``chunk_turns`` turns at a time, and append each chunk's utterance and turn rows to the output tables.
 
-    Memory holds one file's turns and one chunk of utterances, never a whole table. The tables (and
+    Text and table files of ``stream_bytes`` or more are read lazily (``io.reader.stream_transcript``), so
+    memory holds about two chunks of turns (a table: one session) and one chunk of utterances, never a whole
+    file or table; smaller files are read whole. The tables (and
     ``errors`` when a file could not be read) are identical to ``run`` + ``io.writer.write_tables``, and
     written with its guarantees: temporary files renamed into place only when all are complete, the
     folder's manifest, the user's umask. ``progress(n)`` is called with each chunk's number of utterances.
@@ -195,7 +242,7 @@ def stream_code(paths: Sequence[str | Path], coder: Any, out_dir: str | Path, *,
 
     result = StreamResult()
     with TableWriter(out_dir, fmt) as writer:
-        for session in iter_sessions(paths, options, result.errors):
+        for session in iter_sessions(paths, options, result.errors, stream_bytes=stream_bytes):
             scorer = SessionScorer(thresholds)
             n_turns = n_utts = 0
             source, sid = session.source, session.id

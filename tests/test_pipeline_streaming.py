@@ -3,19 +3,23 @@
 from __future__ import annotations
 
 import copy
+import csv
+import io
 import math
 import random
+import warnings
 
 import pytest
 
 from mi_coder import pipeline
 from mi_coder.codes import CLIENT_CODES, PRACTITIONER_CODES
+from mi_coder.io.base import ReadOptions
 from mi_coder.io.reader import read_transcript
 from mi_coder.io.writer import MANIFEST, TableWriter, frames_from_rows, write_tables
 from mi_coder.records import Session, Turn
 from mi_coder.scoring import SessionScorer, session_scores
 
-from .conftest import EXAMPLES
+from .conftest import EXAMPLES, FIXTURES
 
 
 @pytest.fixture(scope="module")
@@ -132,3 +136,188 @@ def test_table_writer_commits_atomically_into_the_manifest(tmp_path):
     assert [p.name for p in written] == ["utterances.csv", "turns.csv", "sessions.csv"]
     assert sorted(p.name for p in out.iterdir()) == sorted([MANIFEST, "utterances.csv", "turns.csv", "sessions.csv"])
     assert (out / "utterances.csv").read_text().startswith("session_id,turn_id,utterance_id")
+
+
+# Large files are read lazily (io.reader.stream_transcript); stream_bytes=0 takes that path on small files.
+
+
+def _memory_and_streamed(tmp_path, coder, paths, options=None, chunk_turns=7, fmt="csv"):  # type: ignore[no-untyped-def]
+    """Write the in-memory pipeline's tables (as `mi-coder code --report` does) and the lazily read streamed
+    ones; returns the warnings of each."""
+    import pandas as pd
+
+    with warnings.catch_warnings(record=True) as memory_warnings:
+        warnings.simplefilter("always")
+        result = pipeline.run(paths, coder, options)
+    frames = dict(result.frames)
+    if result.errors:
+        frames["errors"] = pd.DataFrame(result.errors, columns=["file", "error"])
+    write_tables(frames, tmp_path / "memory", fmt)
+    with warnings.catch_warnings(record=True) as streamed_warnings:
+        warnings.simplefilter("always")
+        pipeline.stream_code(paths, coder, tmp_path / "streamed", options=options, chunk_turns=chunk_turns,
+                             fmt=fmt, stream_bytes=0)
+    return [str(w.message) for w in memory_warnings], [str(w.message) for w in streamed_warnings]
+
+
+def _assert_same_tables(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    names = sorted(p.name for p in (tmp_path / "memory").iterdir())
+    assert names == sorted(p.name for p in (tmp_path / "streamed").iterdir())
+    for name in names:
+        if name != MANIFEST:
+            assert (tmp_path / "streamed" / name).read_bytes() == (tmp_path / "memory" / name).read_bytes(), name
+
+
+def _text_lines(n_turns: int, labels=("Counselor", "Client"), notes: bool = True,  # type: ignore[no-untyped-def]
+                seed: int = 0) -> list[str]:
+    """A long transcript's lines with what the text reader handles: a header, timestamps, continuation
+    lines, blank lines, runs of lines by one speaker, and 'Note:' lines (a one-off label continues the
+    turn; with ``notes``, 'Note' is a third speaker)."""
+    rng = random.Random(seed)
+    turns = [t for p in sorted(EXAMPLES.glob("*.txt")) for t in read_transcript(p)[0].turns]
+    pools = {r: [t.text for t in turns if t.role == r] for r in ("practitioner", "client")}
+    lines = ["Session 12 - follow-up", "recorded with consent", ""]
+    for k in range(n_turns):
+        role = ("practitioner", "client")[k % 2]
+        label = labels[k % 2]
+        stamp = f"[00:{k // 60 % 60:02d}:{k % 60:02d}] " if k % 5 == 0 else ""
+        lines.append(f"{stamp}{label}: {rng.choice(pools[role])}")
+        if k % 7 == 3:
+            lines.append(f"{label}: {rng.choice(pools[role])}")  # the same speaker again: one turn
+        if k % 11 == 5:
+            lines.append("and then, um, the rest of it")  # a continuation line
+        if k == 50 or (notes and k % 97 == 50):
+            lines += ["", "Note: the client laughs"]
+    return lines
+
+
+@pytest.mark.parametrize("encoding", ["utf-8", "utf-8-bom-crlf", "cp1252-mixed", "utf-16"])
+def test_lazily_read_text_is_coded_byte_identical_to_the_in_memory_pipeline(tmp_path, coder, monkeypatch,
+                                                                            encoding):
+    monkeypatch.setattr("mi_coder.io.base.READ_BLOCK", 4096)  # many block edges, inside lines and characters
+    lines = _text_lines(500)
+    lines[40] = "Client: It costs too much \u2013 \u00a3200 a month, caf\u00e9 prices."
+    if encoding == "utf-8":
+        raw = "\n".join(lines).encode()
+    elif encoding == "utf-8-bom-crlf":
+        raw = b"\xef\xbb\xbf" + "\r\n".join(lines).encode()
+    elif encoding == "cp1252-mixed":  # a UTF-8 file with one pasted cp1252 line
+        raw = "\n".join(lines[:40]).encode() + b"\n" + lines[40].encode("cp1252") + b"\n" + \
+            "\n".join(lines[41:]).encode() + b"\n"
+    else:
+        raw = "\n".join(lines).encode("utf-16")
+    src = tmp_path / "long.txt"
+    src.write_bytes(raw)
+    memory_warnings, streamed_warnings = _memory_and_streamed(tmp_path, coder, [src], chunk_turns=37)
+    _assert_same_tables(tmp_path)
+    assert streamed_warnings == memory_warnings
+
+
+def test_lazily_read_text_infers_the_same_roles_with_the_same_warning(tmp_path, coder):
+    src = tmp_path / "diarized.txt"
+    src.write_text("\n".join(_text_lines(300, labels=("SPEAKER_01", "SPEAKER_00"), notes=False)) + "\n", encoding="utf-8")
+    memory_warnings, streamed_warnings = _memory_and_streamed(tmp_path, coder, [src], chunk_turns=50)
+    _assert_same_tables(tmp_path)
+    inferred = [w for w in streamed_warnings if "roles inferred from the text" in w]
+    assert inferred == [w for w in memory_warnings if "roles inferred from the text" in w]
+    assert inferred and "'SPEAKER_01' as practitioner" in inferred[0]
+
+
+def _write_table(path, n_sessions: int, seed: int = 0, contiguous: bool = True) -> None:  # type: ignore[no-untyped-def]
+    """A multi-session CSV (BOM, CRLF, a quoted text with a line break, an empty-text row, one cp1252 row)."""
+    rng = random.Random(seed)
+    turns = [t for p in sorted(EXAMPLES.glob("*.txt")) for t in read_transcript(p)[0].turns]
+    pools = {r: [t.text for t in turns if t.role == r] for r in ("practitioner", "client")}
+    rows = []
+    for s in range(n_sessions):
+        for k in range(rng.randint(5, 60)):
+            role = ("practitioner", "client")[k % 2]
+            speaker = "therapist" if role == "practitioner" else "client"
+            rows.append((f"s{s}", str(k), speaker, f"00:{k // 60:02d}:{k % 60:02d}", rng.choice(pools[role])))
+    rows[3] = rows[3][:4] + ("So you want\nto try again.",)
+    rows[8] = rows[8][:4] + ("",)
+    if not contiguous:
+        rows.append(("s0", "999", "client", "", "One more thing."))
+    out = io.StringIO()
+    csv.writer(out, lineterminator="\r\n").writerows(rows)
+    body = out.getvalue().encode()
+    cp1252 = f's{n_sessions - 1},998,client,,"It was '.encode() + b'\x93fine\x94, I suppose."\r\n'
+    path.write_bytes(b"\xef\xbb\xbftranscript_id,utterance_id,interlocutor,timestamp,utterance_text\r\n" + body + cp1252)
+
+
+@pytest.mark.parametrize(("contiguous", "utterances"), [(True, "auto"), (True, "given"), (False, "auto")])
+def test_lazily_read_table_is_coded_byte_identical_to_the_in_memory_pipeline(tmp_path, coder, monkeypatch,
+                                                                             contiguous, utterances):
+    monkeypatch.setattr("mi_coder.io.base.READ_BLOCK", 4096)
+    src = tmp_path / "many.csv"
+    _write_table(src, 25, contiguous=contiguous)
+    if contiguous:  # read lazily, never whole
+        monkeypatch.setattr("mi_coder.io.reader.read_transcript", None)
+    options = ReadOptions(utterances=utterances)
+    memory_warnings, streamed_warnings = _memory_and_streamed(tmp_path, coder, [src], options, chunk_turns=9,
+                                                              fmt="jsonl")
+    _assert_same_tables(tmp_path)
+    assert streamed_warnings == memory_warnings
+    assert any("skipped 1 row(s) with empty text" in w for w in streamed_warnings)
+
+
+def test_lazily_read_table_with_a_session_that_has_no_client_fails_as_a_whole(tmp_path, coder):
+    bad = tmp_path / "bad.csv"
+    bad.write_text("session_id,speaker,text\na,therapist,How are you?\na,client,Fine.\n"
+                   "b,therapist,Hello?\nb,therapist,Anyone there?\n", encoding="utf-8")
+    good = tmp_path / "good.txt"
+    good.write_text("\n".join(_text_lines(30)) + "\n", encoding="utf-8")
+    _memory_and_streamed(tmp_path, coder, [bad, good])
+    _assert_same_tables(tmp_path)
+    errors = (tmp_path / "streamed" / "errors.csv").read_text()
+    assert "bad.csv" in errors and "[session b]" in errors
+
+
+@pytest.mark.parametrize("block", [4096, 4099, 1 << 20])
+@pytest.mark.parametrize("raw", [
+    "T: caf\u00e9\r\nC: ok\rT: fine\n\nC: last".encode(),
+    b"\xef\xbb\xbfT: one\r\nC: two\xe9\r\n",
+    "T: w\u00f6rd\nC: \u20ac\n".encode() + b"T: caf\xe9\r\n" * 3000 + b"C: end\r",
+    "T: hi\r\nC: \u00e9t\u00e9\r\n".encode("utf-16") * 2000,
+    ("T: hi\nC: \u00e9t\u00e9\n" * 2000).encode("utf-16-le"),
+], ids=["utf-8", "bom", "mixed-cp1252", "utf-16-bom", "utf-16-le"])
+def test_lines_read_in_blocks_equal_the_lines_of_the_decoded_file(tmp_path, raw, block):
+    from mi_coder.io.base import decode_bytes, iter_lines
+
+    src = tmp_path / "t.txt"
+    src.write_bytes(raw)
+    assert list(iter_lines(src, str(src), block)) == io.StringIO(decode_bytes(raw, str(src))).readlines()
+
+
+def test_coded_chunks_read_a_lazily_read_session_about_one_chunk_ahead(tmp_path, coder):
+    from mi_coder.io.reader import TurnStream, stream_transcript
+
+    src = tmp_path / "long.txt"
+    src.write_text("\n".join(_text_lines(400)) + "\n", encoding="utf-8")
+    session = next(stream_transcript(src, min_bytes=0))
+    assert isinstance(session.turns, TurnStream)
+    stream, made = session.turns, []
+
+    def counted():  # type: ignore[no-untyped-def]
+        for t in iter(stream):
+            made.append(t.id)
+            yield t
+
+    session.turns = TurnStream(counted, len(stream), stream.last_index)
+    coded = 0
+    for chunk in pipeline.coded_chunks(session, coder, chunk_turns=25):
+        coded += len(chunk)
+        assert len(made) <= coded + 25 + 2  # the next chunk, and the context turns after it
+    assert coded == len(made) == len(stream) == len(read_transcript(src)[0].turns)
+
+
+def test_small_files_and_other_formats_are_read_whole(tmp_path):
+    from mi_coder.io.reader import stream_transcript
+
+    src = tmp_path / "short.txt"
+    src.write_text("\n".join(_text_lines(20)) + "\n", encoding="utf-8")
+    assert isinstance(next(stream_transcript(src)).turns, list)  # below the size threshold
+    with pytest.warns(UserWarning, match="roles inferred"):
+        assert isinstance(next(stream_transcript(FIXTURES / "zoom.vtt", min_bytes=0)).turns, list)
+    assert [s.id for s in stream_transcript(FIXTURES / "multi_session.csv", min_bytes=0)] == \
+        [s.id for s in read_transcript(FIXTURES / "multi_session.csv")]

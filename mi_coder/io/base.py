@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import codecs
 import re
+from collections.abc import Iterator
 from dataclasses import dataclass, field
-from typing import Any
+from pathlib import Path
+from typing import Any, BinaryIO
 
 from ..errors import InputError
 
@@ -76,20 +79,38 @@ def decode_bytes(raw: bytes, path: str) -> str:
     """
     if not raw.strip():
         raise InputError(path, "file is empty")
-    if raw.startswith(b"\xef\xbb\xbf"):
+    encoding = _encoding(raw, path)
+    if encoding == "utf-8-sig":
         return _check_text(raw[3:].decode("utf-8", errors="replace"), path)
-    if raw.startswith((b"\xff\xfe", b"\xfe\xff")):
+    if encoding == "utf-16":
         return _check_text(raw.decode("utf-16"), path)
+    if encoding != "mixed":
+        return _check_text(raw.decode(encoding, errors="replace"), path)
+    return _check_text(_decode_mixed(raw), path)
+
+
+def _encoding(raw: bytes, path: str) -> str:
+    """How ``decode_bytes`` decodes a file, from its first 4,000 bytes: ``utf-8-sig``, ``utf-16`` (BOM),
+    ``utf-16-le``, ``utf-16-be`` or ``mixed`` (UTF-8, else cp1252, line by line)."""
+    if raw.startswith(b"\xef\xbb\xbf"):
+        return "utf-8-sig"
+    if raw.startswith((b"\xff\xfe", b"\xfe\xff")):
+        return "utf-16"
     head = raw[:4000]
     if b"\x00" in head:
         even, odd = head[0::2], head[1::2]
         if odd.count(0) > 0.3 * len(odd) and even.count(0) < 0.05 * len(even):
-            return _check_text(raw.decode("utf-16-le", errors="replace"), path)
+            return "utf-16-le"
         if even.count(0) > 0.3 * len(even) and odd.count(0) < 0.05 * len(odd):
-            return _check_text(raw.decode("utf-16-be", errors="replace"), path)
+            return "utf-16-be"
         raise InputError(path, "looks like a binary file, not a transcript")
+    return "mixed"
+
+
+def _decode_mixed(raw: bytes) -> str:
+    """Lines of UTF-8, or else cp1252 (a line of a valid UTF-8 file decodes as the whole file does)."""
     try:
-        return _check_text(raw.decode("utf-8"), path)
+        return raw.decode("utf-8")
     except UnicodeDecodeError:
         pass
     lines = []
@@ -98,17 +119,90 @@ def decode_bytes(raw: bytes, path: str) -> str:
             lines.append(line.decode("utf-8"))
         except UnicodeDecodeError:
             lines.append(line.decode("cp1252", errors="replace"))
-    return _check_text("".join(lines), path)
+    return "".join(lines)
+
+
+READ_BLOCK = 1 << 20  # bytes read at a time by ``iter_lines``
+
+
+def iter_lines(path: str | Path, where: str, block: int | None = None) -> Iterator[str]:
+    """The lines of ``decode_bytes(file)``, each with its ``"\\n"`` (the last may have none), read and decoded
+    a block at a time: the lines of ``io.StringIO(decode_bytes(raw))``, without holding the file.
+
+    Raises InputError as ``decode_bytes`` does (binary data, no text); the caller checks first that the
+    file is not empty.
+    """
+    block = block or READ_BLOCK
+    with open(path, "rb") as f:
+        head = f.read(max(block, 4096))  # _encoding looks at the first 4,000 bytes
+        encoding = _encoding(head, where)
+        sample = ""  # the first 4,000 characters, which _check_text looks at
+        has_text = False
+        carry = ""
+        for chunk in _decoded_blocks(f, head, encoding, block):
+            if len(sample) < 4000:
+                sample += chunk[:4000 - len(sample)]
+                if len(sample) == 4000 and sample.strip():  # else "no text" may be the error
+                    _check_controls(sample, where)
+            has_text = has_text or bool(chunk.strip())
+            text = carry + chunk
+            held = ""
+            if text.endswith("\r"):  # it may begin a \r\n that the next block ends
+                text, held = text[:-1], "\r"
+            lines = text.replace("\r\n", "\n").replace("\r", "\n").split("\n")
+            carry = lines.pop() + held
+            for line in lines:
+                yield line + "\n"
+        if not has_text:
+            raise InputError(where, "file holds no text")
+        _check_controls(sample, where)
+        lines = carry.replace("\r\n", "\n").replace("\r", "\n").split("\n")
+        last = lines.pop()
+        for line in lines:
+            yield line + "\n"
+        if last:
+            yield last
+
+
+def _decoded_blocks(f: BinaryIO, head: bytes, encoding: str, block: int) -> Iterator[str]:
+    """The text of an open file (``head`` already read from it) a block at a time, as ``decode_bytes``
+    decodes it."""
+    if encoding != "mixed":
+        if encoding == "utf-8-sig":
+            head, encoding, errors = head[3:], "utf-8", "replace"
+        else:
+            errors = "strict" if encoding == "utf-16" else "replace"
+        decoder = codecs.getincrementaldecoder(encoding)(errors)
+        data = head
+        while data:
+            yield decoder.decode(data)
+            data = f.read(block)
+        yield decoder.decode(b"", final=True)
+        return
+    pending = b""
+    data = head
+    while data:
+        pending += data
+        cut = pending.rfind(b"\n") + 1  # whole lines only: the encoding is chosen line by line
+        if cut:
+            yield _decode_mixed(pending[:cut])
+            pending = pending[cut:]
+        data = f.read(block)
+    if pending:
+        yield _decode_mixed(pending)
 
 
 def _check_text(text: str, path: str) -> str:
     if not text.strip():
         raise InputError(path, "file holds no text")
-    sample = text[:4000]
+    _check_controls(text[:4000], path)
+    return text.replace("\r\n", "\n").replace("\r", "\n")
+
+
+def _check_controls(sample: str, path: str) -> None:
     controls = sum(1 for ch in sample if ord(ch) < 32 and ch not in "\t\n\r\f")
     if controls > 0.01 * len(sample) + 2:
         raise InputError(path, "looks like a binary file, not a transcript")
-    return text.replace("\r\n", "\n").replace("\r", "\n")
 
 
 _TIME = re.compile(r"^\s*(?:(\d{1,3}):)?(\d{1,2}):(\d{1,2}(?:[.,]\d+)?)\s*$")

@@ -4,10 +4,13 @@ from __future__ import annotations
 
 import csv
 import io
+import math
 import re
 import warnings
+from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Iterable, Sequence
+from typing import Any
 
 from ..errors import InputError
 from .base import COLUMN_ALIASES, Piece, ReadOptions, decode_bytes, parse_time
@@ -59,26 +62,11 @@ def pieces_from_records(records: Iterable[dict[str, Any]], cols: dict[str, str],
     used = set(cols.values())
     n_empty = 0
     for row in records:
-        text = _cell(row.get(cols["text"]))
-        if not text:
+        piece = _piece(row, cols, used)
+        if piece is None:
             n_empty += 1
-            continue
-        speaker = _cell(row.get(cols["speaker"])) or "unknown"
-        meta = {c: v for c, v in row.items() if c not in used}
-        if "role" in cols:
-            meta["_role"] = _cell(row.get(cols["role"]))
-        pieces.append(
-            Piece(
-                speaker=speaker,
-                text=text,
-                start=parse_time(row.get(cols["start"])) if "start" in cols else None,
-                end=parse_time(row.get(cols["end"])) if "end" in cols else None,
-                turn_key=_cell(row.get(cols["turn"])) if "turn" in cols else None,
-                utt_id=_cell(row.get(cols["utterance"])) if "utterance" in cols else None,
-                session=_cell(row.get(cols["session"])) if "session" in cols else None,
-                meta=meta,
-            )
-        )
+        else:
+            pieces.append(piece)
     if n_empty:
         warnings.warn(f"{path}: skipped {n_empty} row(s) with empty text", stacklevel=3)
     if not pieces:
@@ -86,10 +74,31 @@ def pieces_from_records(records: Iterable[dict[str, Any]], cols: dict[str, str],
     return pieces
 
 
+def _piece(row: dict[str, Any], cols: dict[str, str], used: set[str]) -> Piece | None:
+    """One row as a piece, or None when its text is empty."""
+    text = _cell(row.get(cols["text"]))
+    if not text:
+        return None
+    speaker = _cell(row.get(cols["speaker"])) or "unknown"
+    meta = {c: v for c, v in row.items() if c not in used}
+    if "role" in cols:
+        meta["_role"] = _cell(row.get(cols["role"]))
+    return Piece(
+        speaker=speaker,
+        text=text,
+        start=parse_time(row.get(cols["start"])) if "start" in cols else None,
+        end=parse_time(row.get(cols["end"])) if "end" in cols else None,
+        turn_key=_cell(row.get(cols["turn"])) if "turn" in cols else None,
+        utt_id=_cell(row.get(cols["utterance"])) if "utterance" in cols else None,
+        session=_cell(row.get(cols["session"])) if "session" in cols else None,
+        meta=meta,
+    )
+
+
 def _cell(value: Any) -> str:
     if value is None:
         return ""
-    if isinstance(value, float) and value != value:  # NaN
+    if isinstance(value, float) and math.isnan(value):
         return ""
     text = str(value).strip()
     if isinstance(value, float) and value.is_integer():
@@ -97,15 +106,19 @@ def _cell(value: Any) -> str:
     return text
 
 
+def sniff_delimiter(sample: str, fmt: str) -> str:
+    """The delimiter of a table from its first 20,000 characters: a tab for TSV, sniffed for CSV."""
+    if fmt == "tsv":
+        return "\t"
+    try:
+        return csv.Sniffer().sniff(sample[:20000], delimiters=",;\t|").delimiter
+    except csv.Error:
+        return ","
+
+
 def parse_table(text: str, path: str, fmt: str, options: ReadOptions) -> list[Piece]:
     """CSV or TSV with one row per turn or per utterance; delimiter sniffed for .csv."""
-    if fmt == "tsv":
-        delimiter = "\t"
-    else:
-        try:
-            delimiter = csv.Sniffer().sniff(text[:20000], delimiters=",;\t|").delimiter
-        except csv.Error:
-            delimiter = ","
+    delimiter = sniff_delimiter(text, fmt)
     try:
         reader = csv.DictReader(io.StringIO(text), delimiter=delimiter, strict=True)
         rows = list(reader)
@@ -119,6 +132,78 @@ def parse_table(text: str, path: str, fmt: str, options: ReadOptions) -> list[Pi
         raise InputError(path, f"row {bad + 2} has more fields than the header")
     cols = resolve_columns(columns, options.columns, path)
     return pieces_from_records(rows, cols, path)
+
+
+@dataclass
+class TableScan:
+    """What a first pass over a large table found: its columns by role, and its sessions' order."""
+
+    cols: dict[str, str]
+    sessions: list[str]  # session ids (blank: the file's default id) in order of first appearance
+    contiguous: bool  # every session's rows are together
+    n_empty: int  # rows with empty text (skipped)
+
+
+def scan_table(lines: Iterable[str], path: str, fmt: str, options: ReadOptions, delimiter: str,
+               default_id: str) -> TableScan:
+    """``parse_table``'s checks on a table read a line at a time, keeping no rows: raises the InputError
+    that ``parse_table`` would raise first; warns of rows with empty text only when the sessions are
+    contiguous (otherwise the file is read whole, which warns)."""
+    cols: dict[str, str] | None = None
+    problem: InputError | None = None
+    bad = None
+    sessions: list[str] = []
+    seen: set[str] = set()
+    contiguous = True
+    n_empty = n_pieces = 0
+    try:
+        reader = csv.DictReader(lines, delimiter=delimiter, strict=True)
+        for k, row in enumerate(reader):
+            if bad is None and None in row:
+                bad = k
+            if cols is None and problem is None:
+                try:
+                    cols = resolve_columns(reader.fieldnames or [], options.columns, path)
+                except InputError as exc:
+                    problem = exc
+            if cols is None:
+                continue
+            if not _cell(row.get(cols["text"])):
+                n_empty += 1
+                continue
+            n_pieces += 1
+            sid = (_cell(row.get(cols["session"])) if "session" in cols else "") or default_id
+            if not sessions or sessions[-1] != sid:
+                contiguous = contiguous and sid not in seen
+                seen.add(sid)
+                sessions.append(sid)
+        columns = reader.fieldnames or []
+    except csv.Error as exc:
+        raise InputError(path, f"malformed {fmt.upper()} ({exc})") from exc
+    if not columns:
+        raise InputError(path, "the table has no header row")
+    if bad is not None:
+        raise InputError(path, f"row {bad + 2} has more fields than the header")
+    if problem is not None:
+        raise problem
+    if cols is None:  # a header and no rows
+        cols = resolve_columns(columns, options.columns, path)
+    if contiguous:
+        if n_empty:
+            warnings.warn(f"{path}: skipped {n_empty} row(s) with empty text", stacklevel=3)
+        if not n_pieces:
+            raise InputError(path, "the table has no rows with text")
+    return TableScan(cols, sessions if contiguous else [], contiguous, n_empty)
+
+
+def iter_table_pieces(lines: Iterable[str], cols: dict[str, str], delimiter: str) -> Iterator[Piece]:
+    """The pieces of ``parse_table``, one row at a time (rows with empty text skipped), of a table that
+    ``scan_table`` has checked."""
+    used = set(cols.values())
+    for row in csv.DictReader(lines, delimiter=delimiter, strict=True):
+        piece = _piece(row, cols, used)
+        if piece is not None:
+            yield piece
 
 
 def _header(path: Path) -> list[str]:

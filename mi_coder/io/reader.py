@@ -4,24 +4,27 @@ Every format is read in two steps: a format module (``text``, ``captions``, ``ot
 ``delimited``, ``json_turns``) turns the file into ``Piece`` records (one speaker's stretch of text, with
 times and ids where the source gives them), and ``build_sessions`` merges pieces into turns, assigns roles
 and fills in ids. Formats are detected from content first and extension second; ``fmt=`` overrides both.
+``stream_transcript`` yields the same sessions one at a time, reading large text and table files lazily.
 """
 
 from __future__ import annotations
 
 import json
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from itertools import groupby
 from pathlib import Path
 from typing import Any
 
 from ..errors import InputError
 from ..records import Session, Turn, Utterance
 from ..roles import assign_roles, role_from_label
-from .base import _EXTENSIONS, FORMATS, Piece, ReadOptions, decode_bytes
+from .base import _EXTENSIONS, FORMATS, Piece, ReadOptions, decode_bytes, iter_lines
 from .captions import parse_cues
-from .delimited import parse_table
+from .delimited import iter_table_pieces, parse_table, scan_table, sniff_delimiter
 from .docx import read_docx_text
 from .json_turns import parse_json
 from .otter import _looks_like_otter, parse_otter
-from .text import parse_text
+from .text import NO_SPEAKERS, iter_text_pieces, parse_text, speaker_labels
 
 
 def detect_format(path: Path, text: str | None) -> str:
@@ -64,29 +67,39 @@ def build_sessions(pieces: list[Piece], path: str, options: ReadOptions, default
     by_session: dict[str, list[Piece]] = {}
     for p in pieces:
         by_session.setdefault(p.session or default_id, []).append(p)
-    sessions = []
-    for sid, group in by_session.items():
-        where = path if len(by_session) == 1 else f"{path} [session {sid}]"
-        turns = _merge_turns(group, options)
+    return [build_session(sid, group, path if len(by_session) == 1 else f"{path} [session {sid}]", path, options)
+            for sid, group in by_session.items()]
+
+
+def build_session(sid: str, group: list[Piece], where: str, path: str, options: ReadOptions,
+                  roles: dict[str, str] | None = None) -> Session:
+    """One session's pieces merged into turns with roles (``roles``, else assigned: a warning when inferred)."""
+    turns = _merge_turns(group, options)
+    if roles is None:
         speaker_texts: dict[str, list[str]] = {}
         for t in turns:
             speaker_texts.setdefault(t.speaker, []).append(t.text)
-        labelled = _roles_from_column(group)
-        if labelled and options.practitioner is None and options.client is None:
-            roles = _complete_roles(labelled, speaker_texts, where)
-        else:
-            roles = assign_roles(
-                speaker_texts, source=where, practitioner=options.practitioner, client=options.client
-            )
-        for t in turns:
-            t.role = roles[t.speaker]
-        meta: dict[str, Any] = {"format": options.fmt, "captions": options.captions}
-        if options.practitioner_id:
-            meta["practitioner_id"] = options.practitioner_id
-        if group[0].meta.get("header"):
-            meta["header"] = group[0].meta.pop("header")
-        sessions.append(Session(id=sid, source=path, turns=turns, meta=meta))
-    return sessions
+        roles = _session_roles(_roles_from_column(group), speaker_texts, where, options)
+    for t in turns:
+        t.role = roles[t.speaker]
+    header = group[0].meta.pop("header") if group[0].meta.get("header") else None
+    return Session(id=sid, source=path, turns=turns, meta=_session_meta(options, header))
+
+
+def _session_roles(labelled: dict[str, str], speaker_texts: Mapping[str, Sequence[str]], where: str,
+                   options: ReadOptions) -> dict[str, str]:
+    if labelled and options.practitioner is None and options.client is None:
+        return _complete_roles(labelled, speaker_texts, where)
+    return assign_roles(speaker_texts, source=where, practitioner=options.practitioner, client=options.client)
+
+
+def _session_meta(options: ReadOptions, header: list[str] | None) -> dict[str, Any]:
+    meta: dict[str, Any] = {"format": options.fmt, "captions": options.captions}
+    if options.practitioner_id:
+        meta["practitioner_id"] = options.practitioner_id
+    if header:
+        meta["header"] = header
+    return meta
 
 
 def _roles_from_column(group: list[Piece]) -> dict[str, str]:
@@ -98,7 +111,7 @@ def _roles_from_column(group: list[Piece]) -> dict[str, str]:
     return out
 
 
-def _complete_roles(labelled: dict[str, str], speaker_texts: dict[str, list[str]], where: str) -> dict[str, str]:
+def _complete_roles(labelled: dict[str, str], speaker_texts: Mapping[str, Sequence[str]], where: str) -> dict[str, str]:
     """Roles given by a role column; values are read with the label vocabulary."""
     roles = {}
     for speaker in speaker_texts:
@@ -124,40 +137,44 @@ def _merge_turns(pieces: list[Piece], options: ReadOptions) -> list[Turn]:
             groups[-1].append(p)
         else:
             groups.append([p])
-    turns = []
     seen_ids: set[str] = set()
-    for k, group in enumerate(groups, start=1):
-        tid = group[0].turn_key or str(k)
+    return [_turn(k, group, options, seen_ids) for k, group in enumerate(groups, start=1)]
+
+
+def _turn(k: int, group: list[Piece], options: ReadOptions, seen_ids: set[str] | None) -> Turn:
+    """The ``k``-th turn (from 1), of a group of pieces; ``seen_ids`` (None: no piece has a turn id, so
+    the ids, ``k``, are unique) makes repeated turn ids unique."""
+    tid = group[0].turn_key or str(k)
+    if seen_ids is not None:
         if tid in seen_ids:
             tid = f"{tid}_{k}"
         seen_ids.add(tid)
-        text = ""
-        utterances = []
-        for j, p in enumerate(group, start=1):
-            if text:
-                text += " "
-            begin = len(text)
-            text += p.text
-            if options.utterances == "given":
-                meta = {c: v for c, v in p.meta.items() if c != "_role"}
-                utterances.append(Utterance(p.utt_id or f"{tid}.{j}", p.text, begin, len(text), meta=meta))
-        starts = [p.start for p in group if p.start is not None]
-        ends = [p.end for p in group if p.end is not None]
-        meta = {c: v for c, v in group[0].meta.items() if c not in ("_role", "header")}
-        turn = Turn(
-            id=tid,
-            speaker=group[0].speaker,
-            role="",
-            text=text,
-            start=min(starts) if starts else None,
-            end=max(ends) if ends else None,
-            utterances=utterances,
-            meta=meta,
-        )
+    text = ""
+    utterances = []
+    for j, p in enumerate(group, start=1):
+        if text:
+            text += " "
+        begin = len(text)
+        text += p.text
         if options.utterances == "given":
-            turn.meta["utterances_given"] = True
-        turns.append(turn)
-    return turns
+            meta = {c: v for c, v in p.meta.items() if c != "_role"}
+            utterances.append(Utterance(p.utt_id or f"{tid}.{j}", p.text, begin, len(text), meta=meta))
+    starts = [p.start for p in group if p.start is not None]
+    ends = [p.end for p in group if p.end is not None]
+    meta = {c: v for c, v in group[0].meta.items() if c not in ("_role", "header")}
+    turn = Turn(
+        id=tid,
+        speaker=group[0].speaker,
+        role="",
+        text=text,
+        start=min(starts) if starts else None,
+        end=max(ends) if ends else None,
+        utterances=utterances,
+        meta=meta,
+    )
+    if options.utterances == "given":
+        turn.meta["utterances_given"] = True
+    return turn
 
 
 def read_transcript(path: str | Path, **options: Any) -> list[Session]:
@@ -180,12 +197,7 @@ def read_transcript(path: str | Path, **options: Any) -> list[Session]:
     opts = options.pop("read_options", None) or ReadOptions(**options)
     path = Path(path)
     where = str(path)
-    if opts.fmt is not None and opts.fmt not in FORMATS:
-        raise InputError(where, f"unknown format {opts.fmt!r} (choose from {', '.join(FORMATS)})")
-    if opts.utterances not in ("auto", "given"):
-        raise InputError(where, f"--utterances must be 'auto' or 'given', not {opts.utterances!r}")
-    if opts.captions not in ("auto", "on", "off"):
-        raise InputError(where, f"--captions must be 'auto', 'on' or 'off', not {opts.captions!r}")
+    _check_options(opts, where)
     if not path.exists():
         raise InputError(where, "no such file")
     if path.is_dir():
@@ -225,3 +237,187 @@ def read_transcript(path: str | Path, **options: Any) -> list[Session]:
         raise InputError(where, f"unsupported format {inner!r}")
     del text
     return build_sessions(pieces, where, opts, default_id=path.stem)
+
+
+def _check_options(opts: ReadOptions, where: str) -> None:
+    if opts.fmt is not None and opts.fmt not in FORMATS:
+        raise InputError(where, f"unknown format {opts.fmt!r} (choose from {', '.join(FORMATS)})")
+    if opts.utterances not in ("auto", "given"):
+        raise InputError(where, f"--utterances must be 'auto' or 'given', not {opts.utterances!r}")
+    if opts.captions not in ("auto", "on", "off"):
+        raise InputError(where, f"--captions must be 'auto', 'on' or 'off', not {opts.captions!r}")
+
+
+STREAM_BYTES = 8_000_000  # text and table files this large or larger are read lazily by stream_transcript
+
+
+def stream_transcript(path: str | Path, read_options: ReadOptions | None = None, *,
+                      min_bytes: int = STREAM_BYTES) -> Iterator[Session]:
+    """The sessions of ``read_transcript``, one at a time, reading large files lazily.
+
+    Plain text and CSV/TSV files of ``min_bytes`` or more are read a block at a time, in a few passes (each
+    decodes the file again, as ``decode_bytes`` does): a first one finds the speakers (text) or checks the
+    table, then roles are assigned as ``read_transcript`` assigns them (same roles, same warnings; role
+    inference reads each speaker's turns again instead of holding them), then sessions are yielded. A
+    table's sessions are yielded one at a time, each with its turns (when a session's rows are not
+    together, the table is read whole); a text file's single session has a ``TurnStream`` as its turns,
+    which reads the file as it is iterated, so only ``pipeline.coded_chunks`` should consume it. Every
+    error (InputError, RoleError) is raised before the first session is yielded. Other formats and smaller
+    files are read whole by ``read_transcript``.
+    """
+    opts = read_options or ReadOptions()
+    path = Path(path)
+    where = str(path)
+    inner = _lazy_format(path, opts, min_bytes)
+    if inner is None:
+        sessions = read_transcript(path, read_options=opts)
+        while sessions:  # hand each session over, so that a coded one is not kept alive here
+            yield sessions.pop(0)
+        return
+    opts = ReadOptions(**{**opts.__dict__, "fmt": inner})
+    if inner == "text":
+        yield _stream_text(path, where, opts)
+    else:
+        yield from _stream_table(path, where, opts)
+
+
+def _lazy_format(path: Path, opts: ReadOptions, min_bytes: int) -> str | None:
+    """``text``, ``csv`` or ``tsv`` when the file is read lazily; None when ``read_transcript`` reads it."""
+    where = str(path)
+    _check_options(opts, where)
+    if opts.fmt not in (None, "text", "csv", "tsv") or path.suffix.lower() == ".docx":
+        return None
+    try:
+        if not path.is_file() or path.stat().st_size < min_bytes:
+            return None
+        with open(path, "rb") as f:
+            head = f.read(4096)
+    except OSError:
+        return None  # read_transcript says what is wrong
+    if not head.strip() or head[:4] == b"PK\x03\x04":
+        return None
+    if opts.fmt is not None:
+        return opts.fmt
+    lines: list[str] = []  # detect_format looks at the first 40 lines after leading blank ones
+    n_lines = n_chars = 0
+    for line in iter_lines(path, where):
+        lines.append(line)
+        n_chars += len(line)
+        n_lines += bool(n_lines or line.strip(" \n\t\ufeff"))
+        if n_lines > 40 and n_chars > 20000:
+            break
+    start = "".join(lines)
+    if start.lstrip("\ufeff \n\t")[:1] in ("[", "{"):  # JSON is told from the whole text
+        return None
+    inner = detect_format(path, start)
+    return inner if inner in ("text", "csv", "tsv") else None
+
+
+class TurnStream:
+    """A session's turns, made as they are iterated (each iteration reads the file again from the start).
+
+    ``len()`` is the number of turns; ``last_index`` maps each role to the index of its last turn, which
+    is what ``pipeline.coded_chunks`` needs to look ahead for context without holding the rest.
+    """
+
+    def __init__(self, make: Callable[[], Iterator[Turn]], n: int, last_index: dict[str, int]) -> None:
+        self._make = make
+        self._n = n
+        self.last_index = last_index
+
+    def __iter__(self) -> Iterator[Turn]:
+        return self._make()
+
+    def __len__(self) -> int:
+        return self._n
+
+
+class _SpeakerTexts:
+    """One speaker's turn texts, for ``assign_roles``, read from the file again each time they are iterated."""
+
+    def __init__(self, turns: Callable[[], Iterator[Turn]], speaker: str, n: int) -> None:
+        self._turns, self._speaker, self._n = turns, speaker, n
+
+    def __iter__(self) -> Iterator[str]:
+        return (t.text for t in self._turns() if t.speaker == self._speaker)
+
+    def __len__(self) -> int:
+        return self._n
+
+
+def _stream_text(path: Path, where: str, opts: ReadOptions) -> Session:
+    """A plain-text transcript's session, its turns a ``TurnStream``: the passes of ``parse_text`` and
+    ``build_sessions`` over lines read from the file."""
+
+    def lines() -> Iterator[str]:
+        return (ln.removesuffix("\n") for ln in iter_lines(path, where))
+
+    speakers = speaker_labels(lines())
+
+    def turns() -> Iterator[Turn]:
+        runs = _runs(iter_text_pieces(lines(), speakers))
+        return (_turn(k, group, opts, None) for k, group in enumerate(runs, start=1))
+
+    counts: dict[str, int] = {}  # speaker -> number of turns, in order of first appearance
+    last: dict[str, int] = {}  # speaker -> index of their last turn
+    header = None
+    for i, group in enumerate(_runs(iter_text_pieces(lines(), speakers))):
+        if i == 0:
+            header = group[0].meta.get("header")
+        speaker = group[0].speaker
+        counts[speaker] = counts.get(speaker, 0) + 1
+        last[speaker] = i
+    if not counts:
+        raise InputError(where, NO_SPEAKERS)
+    texts = {s: _SpeakerTexts(turns, s, n) for s, n in counts.items()}
+    roles = _session_roles({}, texts, where, opts)  # type: ignore[arg-type]
+    last_index: dict[str, int] = {}
+    for speaker, i in last.items():
+        last_index[roles[speaker]] = max(i, last_index.get(roles[speaker], -1))
+
+    def roled() -> Iterator[Turn]:
+        for t in turns():
+            t.role = roles[t.speaker]
+            yield t
+
+    return Session(id=path.stem, source=where, turns=TurnStream(roled, sum(counts.values()), last_index),  # type: ignore[arg-type]
+                   meta=_session_meta(opts, header))
+
+
+def _runs(pieces: Iterable[Piece]) -> Iterator[list[Piece]]:
+    """Consecutive pieces of one speaker, as ``_merge_turns`` groups pieces that have no turn ids."""
+    group: list[Piece] = []
+    for p in pieces:
+        if group and group[-1].speaker != p.speaker:
+            yield group
+            group = []
+        group.append(p)
+    if group:
+        yield group
+
+
+def _stream_table(path: Path, where: str, opts: ReadOptions) -> Iterator[Session]:
+    """A table's sessions, one at a time, each with its turns; read whole when its sessions' rows are not
+    together."""
+    fmt = opts.fmt or "csv"
+    start = ""
+    for line in iter_lines(path, where):  # the delimiter is sniffed from the first 20,000 characters
+        start += line
+        if len(start) >= 20000:
+            break
+    delimiter = sniff_delimiter(start, fmt)
+    scan = scan_table(iter_lines(path, where), where, fmt, opts, delimiter, path.stem)
+    if not scan.contiguous:
+        sessions = read_transcript(path, read_options=opts)
+        while sessions:
+            yield sessions.pop(0)
+        return
+
+    def sessions() -> Iterator[tuple[str, str, list[Piece]]]:
+        pieces = iter_table_pieces(iter_lines(path, where), scan.cols, delimiter)
+        for sid, group in groupby(pieces, key=lambda p: p.session or path.stem):
+            yield sid, where if len(scan.sessions) == 1 else f"{where} [session {sid}]", list(group)
+
+    roles = [build_session(sid, group, at, where, opts).speakers for sid, at, group in sessions()]
+    for (sid, at, group), known in zip(sessions(), roles):
+        yield build_session(sid, group, at, where, opts, roles=known)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable, Iterator
 
 from ..errors import InputError
 from ..roles import role_from_label
@@ -21,6 +22,9 @@ _TEXT_LINE = re.compile(
 _BARE_TS = re.compile(rf"^\s*[\[(]?(?P<ts>{_TS})[\])]?\s*(?P<text>.*)$")
 
 
+NO_SPEAKERS = "no speaker-labelled lines found (expected lines like 'T: ...' or 'Client: ...')"
+
+
 def parse_text(text: str, path: str) -> list[Piece]:
     """Speaker-labelled text: ``T: ...``, ``[00:01:23] PO: ...``, ``Jane Smith: ...``.
 
@@ -29,28 +33,45 @@ def parse_text(text: str, path: str) -> list[Piece]:
     speaker line are kept in the session's ``meta['header']``.
     """
     lines = text.split("\n")
-    matches = [_TEXT_LINE.match(ln) for ln in lines]
+    pieces = list(iter_text_pieces(lines, speaker_labels(lines)))
+    if not pieces:
+        raise InputError(path, NO_SPEAKERS)
+    return pieces
+
+
+def speaker_labels(lines: Iterable[str]) -> set[str]:
+    """The labels that count as speakers: named by the role vocabulary, or labelling two or more lines."""
     counts: dict[str, int] = {}
-    for m in matches:
+    for line in lines:
+        m = _TEXT_LINE.match(line)
         if m and len(m.group("label").split()) <= 4:
-            counts[m.group("label").strip()] = counts.get(m.group("label").strip(), 0) + 1
-    speakers = {lab for lab, n in counts.items() if n >= 2 or role_from_label(lab)}
-    pieces: list[Piece] = []
+            label = m.group("label").strip()
+            counts[label] = counts.get(label, 0) + 1
+    return {lab for lab, n in counts.items() if n >= 2 or role_from_label(lab)}
+
+
+def iter_text_pieces(lines: Iterable[str], speakers: set[str]) -> Iterator[Piece]:
+    """The pieces of ``parse_text``, one at a time, each once its continuation lines are read (lines
+    without their ``\\n``); the first carries the header lines in ``meta['header']``."""
+    piece: Piece | None = None
     header: list[str] = []
-    for line, m in zip(lines, matches):
+    for line in lines:
         if not line.strip():
             continue
+        m = _TEXT_LINE.match(line)
         if m and m.group("label").strip() in speakers:
+            if piece is not None:
+                yield piece
             ts = m.group("ts") or m.group("ts2")
-            pieces.append(Piece(m.group("label").strip(), m.group("text").strip(), start=parse_time(ts)))
-        elif pieces:
+            first = piece is None
+            piece = Piece(m.group("label").strip(), m.group("text").strip(), start=parse_time(ts))
+            if first and header:
+                piece.meta["header"] = header
+        elif piece is not None:
             bare = _BARE_TS.match(line)
             body = bare.group("text") if bare and bare.group("text") else line
-            pieces[-1].text = f"{pieces[-1].text} {body.strip()}".strip()
+            piece.text = f"{piece.text} {body.strip()}".strip()
         else:
             header.append(line.strip())
-    if not pieces:
-        raise InputError(path, "no speaker-labelled lines found (expected lines like 'T: ...' or 'Client: ...')")
-    if header:
-        pieces[0].meta["header"] = header
-    return pieces
+    if piece is not None:
+        yield piece
