@@ -5,5 +5,5 @@ meta.json hash is listed here may be unpickled without --trust-model.
 """
 
 PINNED_META_SHA256: frozenset[str] = frozenset({
-    "4d04b2409b17e0533ed6a24dfc541fd2d1add2d5ca0ae03f2453cdc03146a04a",
+    "2e7e78eeadda149094bd44554acf272b72c9fcc4e8a28e9c4e64ec48328a96fa",
 })

@@ -164,7 +164,9 @@ def render_model_card(meta: dict) -> str:
                     for cls, f1 in pc["per_class"][task].items():
                         rows.append([task, cls, f1, annomi[task]["per_code"][cls]["f1"], hold[task]["per_code"][cls]["f1"]])
                 lines += ["", "AnnoMI per class (F1):", "",
-                          _table(["task", "class", f"{prev['name']} CV (106)", "2.0 CV (86)", "2.0 hold-out (20)"], rows)]
+                          _table(["task", "class", f"{prev['name']} CV ({pc.get('n_sessions', 106)})",
+                                  f"{meta['version']} CV ({annomi.get('n_sessions', '')})",
+                                  f"{meta['version']} hold-out ({hold.get('n_sessions', 20)})"], rows)]
         team_s = metrics.get("team_sessions_cv")
         if team_s:
             roles = team_s.get("role_clarification", {})
