@@ -321,3 +321,15 @@ def test_small_files_and_other_formats_are_read_whole(tmp_path):
         assert isinstance(next(stream_transcript(FIXTURES / "zoom.vtt", min_bytes=0)).turns, list)
     assert [s.id for s in stream_transcript(FIXTURES / "multi_session.csv", min_bytes=0)] == \
         [s.id for s in read_transcript(FIXTURES / "multi_session.csv")]
+
+
+@pytest.mark.parametrize("chunk_turns", [60, 150, 10_000])
+def test_short_sessions_coded_together_give_the_in_memory_tables(tmp_path, coder, chunk_turns):
+    # Sessions shorter than a chunk are batched for the coder (one featurization per batch, not per session).
+    paths = sorted(EXAMPLES.glob("*.txt"))
+    sessions = [s for p in paths for s in read_transcript(p)]
+    assert min(len(s.turns) for s in sessions) < chunk_turns  # the batched path runs
+    write_tables(frames_from_rows(pipeline.code_rows(sessions, coder)), tmp_path / "memory")
+    pipeline.stream_code(paths, coder, tmp_path / "streamed", chunk_turns=chunk_turns)
+    for name in ("utterances.csv", "turns.csv", "sessions.csv"):
+        assert (tmp_path / "streamed" / name).read_bytes() == (tmp_path / "memory" / name).read_bytes(), name

@@ -5,5 +5,5 @@ meta.json hash is listed here may be unpickled without --trust-model.
 """
 
 PINNED_META_SHA256: frozenset[str] = frozenset({
-    "2e7e78eeadda149094bd44554acf272b72c9fcc4e8a28e9c4e64ec48328a96fa",
+    "0deaa65c6e08435c08ad9f5b704db5a26d6980cb9a42f000557b683cca04ffa0",
 })
