@@ -278,18 +278,13 @@ def _small_sessions_coded_together(sessions: Iterable[Session], coder: Any, chun
     featurization and model call per session, which on a table of many short sessions took a quarter of the
     time. Their codes are the same (each utterance's context is its own session's). Longer or lazily read
     sessions come through uncoded (``coded`` False) for ``coded_chunks``."""
-    from .segment import segment
-
     buffer: list[Session] = []
     size = 0
 
     def flush() -> Iterator[tuple[Session, bool]]:
         nonlocal size
         if buffer:
-            need = [s for s in buffer if any(not t.utterances and t.text for t in s.turns)]
-            if need:
-                segment(need, boundary=getattr(coder, "boundary", None))
-            coder.code_segmented(buffer)
+            coder.code(buffer)  # segments the sessions that need it, then codes them together
             yield from ((s, True) for s in buffer)
             buffer.clear()
             size = 0
