@@ -47,6 +47,44 @@ def test_advice_is_pwp_after_permission_and_per_without():
     assert annomi_utterance_label(t, "Some people try the patch, but it's up to you.", 1) == "PWP"
 
 
+def test_advice_is_pwp_when_leave_was_asked_earlier_or_the_client_asked_for_it():
+    t = turn(main="therapist_input", therapist_input=True, therapist_input_subtype="advice")
+    assert annomi_utterance_label({**t, "asked_permission": True}, "You should try the patch.", 1) == "PWP"
+    asked = {**t, "prev_client": "What should I do about the cravings?"}
+    assert annomi_utterance_label(asked, "You could try the patch.", 1) == "PWP"
+
+
+def test_only_the_advice_in_a_multi_utterance_advice_turn_is_advice():
+    t = turn(main="therapist_input", therapist_input=True, therapist_input_subtype="advice")
+    assert annomi_utterance_label(t, "Okay, thanks.", 3) is None
+    assert annomi_utterance_label(t, "It's not permanent.", 3) is None
+    assert annomi_utterance_label(t, "I'd recommend that you cut down to two drinks.", 3) == "PER"
+
+
+def test_options_without_leave_are_left_out_not_persuasion():
+    t = turn(main="therapist_input", therapist_input=True, therapist_input_subtype="options")
+    assert annomi_utterance_label(t, "There's the patch, or nicotine gum.", 1) is None
+    assert annomi_utterance_label({**t, "asked_permission": True}, "There's the patch, or nicotine gum.", 1) == "PWP"
+
+
+def test_permission_asked_in_an_earlier_turn_carries_to_the_advice(tmp_path):
+    import pandas as pd
+
+    from mi_coder.train.annomi import annomi_examples
+
+    rows = [("therapist", "Would it be okay if I shared a few ideas?", {}),
+            ("client", "The car is the hardest part.", {}),
+            ("therapist", "You should keep gum in the car.", {"therapist_input": True,
+                                                                      "therapist_input_subtype": "advice"})]
+    turns = pd.DataFrame([{**turn(main="therapist_input" if f else "other", **f), "transcript_id": "1",
+                           "utterance_id": str(k), "interlocutor": who, "utterance_text": text, "client_talk": "neutral"}
+                          for k, (who, text, f) in enumerate(rows)])
+    examples = annomi_examples(turns, lambda text: [(0, len(text))])
+    assert examples["code"].tolist()[-1] == "PWP"
+    without = annomi_examples(turns.iloc[1:], lambda text: [(0, len(text))])
+    assert without["code"].tolist()[-1] == "PER"
+
+
 def test_negotiation_is_left_out_and_unflagged_turns_are_nc():
     t = turn(main="therapist_input", therapist_input=True, therapist_input_subtype="negotiation")
     assert annomi_utterance_label(t, "Let's set a goal.", 1) is None

@@ -101,10 +101,38 @@ _GRANT = re.compile(r"^\W*(?:yes|yeah|yep|sure|okay|ok|go ahead|please|alright|a
                     r"of course|that would be|i'd like|tell me)\b", re.I)
 
 
-def _permitted(utt_text: str, prev_client: str) -> bool:
-    """Advice with permission: the client just granted it, or the utterance itself supports autonomy."""
-    return bool(_AUTONOMY.search(utt_text) or (prev_client and _GRANT.match(prev_client)
-                                                  and len(prev_client.split()) <= 12))
+# The practitioner asks leave to give information or advice (MITI 4.2.1: permission may be sought earlier
+# in the conversation and still covers the advice that follows).
+_ASK_PERMISSION = re.compile(
+    r"\b(?:would it be (?:ok|okay|alright|all right|helpful|useful)|is it (?:ok|okay|alright|all right) (?:if|with you)|"
+    r"(?:can|could|may|might) i (?:share|tell|give|offer|suggest|make a suggestion|mention|add|run)|do you mind if|"
+    r"would you (?:like|be interested in|want) (?:me to|some|to hear|to know|more|a few|any)|"
+    r"(?:want|like) (?:to hear|some) (?:information|ideas|suggestions|advice|tips|options)|if you(?:'re| are) interested|"
+    r"if it's (?:ok|okay|alright|all right) with you|with your permission|if you(?:'d| would) like,? i)\b",
+    re.I,
+)
+# The client asks for information or advice: "what should I do?", "do you think I should...?".
+_CLIENT_ASKS = re.compile(
+    r"\b(?:what (?:should|can|could|do|would) (?:i|we)|how (?:do|can|should|could) (?:i|we)|"
+    r"do you (?:think|have|know|recommend)|is there (?:anything|something|a way)|any (?:ideas|suggestions|advice|tips)|"
+    r"what (?:would|do) you (?:suggest|recommend|do))\b",
+    re.I,
+)
+# An utterance of an advice turn that is itself advice: a suggestion, a directive or a recommendation.
+_ADVICE_FORM = re.compile(
+    r"\b(?:you (?:should|need to|have to|must|could|might|may|can|would|will) |you'd |try|recommend|suggest|"
+    r"i'd like you to|i want you to|why don't you|what if you|how about|(?:it|that) (?:would|might|could|will) "
+    r"(?:be|help)|maybe you|make sure|the best (?:thing|way)|it's (?:important|a good idea)|consider|options?|"
+    r"ideas?|some people|a lot of people|others have|go (?:and|to|for)|start (?:by|with)|stop|cut (?:down|back))\b",
+    re.I,
+)
+
+
+def _permitted(utt_text: str, prev_client: str, asked: bool = False) -> bool:
+    """Advice with permission: the practitioner asked leave in one of their last turns (``asked``), the client
+    just granted it or asked for advice, or the utterance itself supports autonomy."""
+    granted = bool(prev_client and _GRANT.match(prev_client) and len(prev_client.split()) <= 12)
+    return bool(asked or _AUTONOMY.search(utt_text) or granted or (prev_client and _CLIENT_ASKS.search(prev_client)))
 
 
 def annomi_utterance_label(turn: pd.Series, utt_text: str, n_in_turn: int) -> str | None:
@@ -114,8 +142,10 @@ def annomi_utterance_label(turn: pd.Series, utt_text: str, n_in_turn: int) -> st
     * no flag set (AnnoMI "other") -> NC;
     * a single flag: reflection -> SR/CR by subtype; question -> OQ/CQ for interrogative utterances (the
       declaratives in a question turn are unknown: set-ups, affirmations...); information -> GI (advice,
-      options -> PWP when the client had just granted permission or the utterance supports autonomy,
-      else PER; negotiation is left out: it may be SEEK, GI or advice);
+      options -> PWP when the practitioner asked leave in one of their last three turns, the client had
+      just granted permission or asked for advice, or the utterance supports autonomy; else advice -> PER
+      and options are left out; in a turn of several utterances only those in advice form are advice, the
+      rest are left out; negotiation is left out: it may be SEEK, GI or advice);
     * reflection + question: interrogatives are the question, declaratives the reflection;
     * other combinations: interrogatives are the question if flagged, the rest unknown.
     A subtype that is missing (AnnoMI-simple) leaves the utterance unknown.
@@ -129,7 +159,13 @@ def annomi_utterance_label(turn: pd.Series, utt_text: str, n_in_turn: int) -> st
     qsub = {"open": "OQ", "closed": "CQ"}.get(turn["question_subtype"])
     isub = {"information": "GI"}.get(turn["therapist_input_subtype"])
     if turn["therapist_input_subtype"] in ("advice", "options"):
-        isub = "PWP" if _permitted(utt_text, turn.get("prev_client", "")) else "PER"
+        if n_in_turn > 1 and not _ADVICE_FORM.search(utt_text):
+            isub = None  # the turn advises, this utterance (a set-up, a thanks, a fact) may not
+        elif _permitted(utt_text, turn.get("prev_client", ""), bool(turn.get("asked_permission"))):
+            isub = "PWP"
+        else:
+            # Options without leave are a menu, not an overt attempt to persuade: left out.
+            isub = "PER" if turn["therapist_input_subtype"] == "advice" else None
     interrogative = is_interrogative(utt_text)
     if not (r or q or i):
         return "NC"
@@ -154,17 +190,21 @@ def annomi_examples(turns: pd.DataFrame, split: Callable[[str], list[tuple[int, 
     prev_client = ""
     prev_therapist = ""
     current = None
+    asks: list[bool] = []  # did each of the practitioner's turns so far ask leave to advise
     for _, turn in turns.iterrows():
         if turn["transcript_id"] != current:
             current = turn["transcript_id"]
             prev_client = prev_therapist = ""
+            asks = []
         text = turn["utterance_text"]
         spans = split(text) or [(0, len(text))]
         role = PRACTITIONER if turn["interlocutor"] == "therapist" else CLIENT
         for k, (a, b) in enumerate(spans):
             utt = text[a:b]
             if role == PRACTITIONER:
-                code = annomi_utterance_label({**turn, "prev_client": prev_client}, utt, len(spans))
+                asked = any(asks[-3:]) or bool(_ASK_PERMISSION.search(text[:a]))
+                code = annomi_utterance_label({**turn, "prev_client": prev_client, "asked_permission": asked},
+                                              utt, len(spans))
             else:
                 code = {"change": "CT", "sustain": "ST", "neutral": "FN"}.get(turn["client_talk"])
             rows.append({
@@ -177,6 +217,7 @@ def annomi_examples(turns: pd.DataFrame, split: Callable[[str], list[tuple[int, 
             })
         if role == PRACTITIONER:
             prev_therapist = text
+            asks.append(bool(_ASK_PERMISSION.search(text)))
         else:
             prev_client = text
     return with_next_text(pd.DataFrame(rows, columns=EXAMPLE_COLUMNS))
