@@ -211,6 +211,16 @@ def is_backchannel(turn: Turn) -> bool:
     return 0 < len(toks) <= 4 and all(t in BACKCHANNEL_WORDS for t in toks)
 
 
+def _ends_volley(client_turn: Turn, last_practitioner_codes: Sequence[str]) -> bool:
+    """A client turn ends the practitioner's volley unless it is a backchannel that answers no question."""
+    return not (is_backchannel(client_turn) and not any(c in QUESTIONS for c in last_practitioner_codes))
+
+
+def _asks_only(codes: set[str]) -> bool:
+    """A practitioner turn that asks a question and reflects nothing (part of a question run)."""
+    return bool(codes & set(QUESTIONS)) and not codes & set(REFLECTIONS)
+
+
 def volleys(turns: Sequence[Turn]) -> list[list[Turn]]:
     """Practitioner turns grouped into volleys.
 
@@ -223,7 +233,7 @@ def volleys(turns: Sequence[Turn]) -> list[list[Turn]]:
         if turn.role == PRACTITIONER:
             current.append(turn)
         elif turn.role == CLIENT:
-            if current and is_backchannel(turn) and not any(c in QUESTIONS for c in _codes(current[-1])):
+            if current and not _ends_volley(turn, _codes(current[-1])):
                 continue
             if current:
                 out.append(current)
@@ -238,8 +248,7 @@ def question_runs(turns: Sequence[Turn], minimum: int = QUESTION_RUN_MINIMUM) ->
     runs: list[list[Turn]] = []
     run: list[Turn] = []
     for t in [t for t in turns if t.role == PRACTITIONER] + [None]:  # type: ignore[list-item]
-        codes = set(_codes(t)) if t is not None else set()
-        if t is not None and codes & set(QUESTIONS) and not codes & set(REFLECTIONS):
+        if t is not None and _asks_only(set(_codes(t))):
             run.append(t)
             continue
         if len(run) >= minimum:
@@ -250,28 +259,11 @@ def question_runs(turns: Sequence[Turn], minimum: int = QUESTION_RUN_MINIMUM) ->
 
 def volley_counts(turns: Sequence[Turn]) -> dict[str, int]:
     """MITI 4.2.1 behaviour counts: each code at most once per volley; reflections and questions once."""
-    counts = {c: 0 for c in PRACTITIONER_CODES if c != "NC"}
-    for volley in volleys(turns):
-        present = {c for t in volley for c in _codes(t)}
-        if present & set(REFLECTIONS):
-            counts["CR" if "CR" in present else "SR"] += 1
-        if present & set(QUESTIONS):
-            counts["OQ" if "OQ" in present else "CQ"] += 1
-        for code in present - set(REFLECTIONS) - set(QUESTIONS) - {"NC"}:
-            if code in counts:
-                counts[code] += 1
-    return counts
-
-
-def utterance_counts(turns: Sequence[Turn]) -> dict[str, int]:
-    counts = {c: 0 for c in PRACTITIONER_CODES + CLIENT_CODES}
-    for t in turns:
-        if t.role not in (PRACTITIONER, CLIENT):
-            continue
-        for c in _codes(t):
-            if c in counts:
-                counts[c] += 1
-    return counts
+    scorer = SessionScorer()
+    for turn in turns:
+        scorer.add(turn)
+    scorer.scores()
+    return dict(scorer.volley_counts)
 
 
 def summary_scores(counts: dict[str, int], prefix: str = "") -> dict[str, float | None]:
@@ -314,173 +306,37 @@ def _role_cues(text: str) -> list[str]:
     return [name for name, pattern in cues if pattern.search(text)]
 
 
-def role_clarification(turns: Sequence[Turn], first_fraction: float = 1 / 3) -> dict[str, Any]:
-    """Whether, where and in what order the practitioner clarified the purpose of the meetings, both roles
-    and how the client wants to take part, in the opening of the session (the first third of the turns)."""
-    early = max(1, math.ceil(len(turns) * first_fraction))
-    found: dict[str, tuple[int, str]] = {}
-    for k, turn in enumerate(turns[:early]):
-        if turn.role != PRACTITIONER:
-            continue
-        elements = _role_elements(turn)
-        for element in (elements if elements is not None else _role_cues(turn.text)):
-            found.setdefault(element, (k, turn.id))
-    order = [found[e][0] for e in ROLE_ELEMENTS if e in found]
-    return {
-        "role_clarification": len(found) == len(ROLE_ELEMENTS),
-        "role_clarification_elements": len(found),
-        "role_clarification_turns": " ".join(f"{e}:{found[e][1]}" for e in ROLE_ELEMENTS if e in found),
-        "role_clarification_in_order": (order == sorted(order)) if len(order) >= 2 else None,
-        "role_clarification_at": round(min(order) / len(turns), 3) if order else None,
-    }
-
-
 # ---------------------------------------------------------------------------------------------------
 # Indicators and indices
 
 
-def engagement_indicators(turns: Sequence[Turn], with_roles: bool = True) -> dict[str, Any]:
-    practitioner = [t for t in turns if t.role == PRACTITIONER]
-    client = [t for t in turns if t.role == CLIENT]
-    p_words = sum(words(t.text) for t in practitioner)
-    c_words = sum(words(t.text) for t in client)
-    half = len(turns) / 2
-    first = [words(t.text) for k, t in enumerate(turns) if t.role == CLIENT and k < half]
-    second = [words(t.text) for k, t in enumerate(turns) if t.role == CLIENT and k >= half]
-    counts = utterance_counts(turns)
-    in_run = sum(len(run) for run in question_runs(turns))
-    longest = max((sum(words(t.text) for t in v) for v in volleys(turns)), default=0)
-    return {
-        "client_talk_share": ratio(c_words, c_words + p_words),
-        "client_turn_share": ratio(len(client), len(client) + len(practitioner)),
-        "client_words_per_turn": ratio(c_words, len(client)),
-        "client_words_per_turn_change": (sum(second) / len(second) - sum(first) / len(first))
-        if first and second else None,
-        "change_talk_pct": ratio(counts["CT"], counts["CT"] + counts["ST"]),
-        "question_run_pct": ratio(in_run, len(practitioner)),
-        "longest_practitioner_monologue": longest,
-        **(role_clarification(turns) if with_roles else {}),
-    }
+OPENING_SHARE = 0.2  # the opening: the first 20% of turns ...
+OPENING_SECONDS = 600.0  # ... or the first ten minutes where there are times, whichever is shorter
 
 
-def _client_turn_main(turn: Turn) -> str:
-    from .model.coder import main_code
-
-    return main_code(turn)
-
-
-def safety_indicators(turns: Sequence[Turn]) -> dict[str, Any]:
-    """"Clients feel safe to say more": new content unprompted, change talk after reflections vs questions,
-    disclosure after the first reflection or affirmation, interruptions (see ``COLUMNS``)."""
-    client_turns = new_content = 0
-    after = {"reflection": [0, 0], "question": [0, 0]}
-    prev_prac: Turn | None = None
-    first_heard: int | None = None
-    before_words: list[int] = []
-    after_words: list[int] = []
-    interruptions = 0
-    previous: Turn | None = None
-    for k, t in enumerate(turns):
-        if previous is not None and t.start is not None and previous.end is not None and t.start < previous.end:
-            interruptions += 1
-        if t.text.rstrip().endswith(("--", "-", "\u2014")):
-            interruptions += 1
-        previous = t
-        if t.role == PRACTITIONER:
-            prev_prac = t
-            if first_heard is None and set(_codes(t)) & {"SR", "CR", "AF"}:
-                first_heard = k
-            continue
-        if t.role != CLIENT:
-            continue
-        (after_words if first_heard is not None else before_words).append(words(t.text))
-        client_turns += 1
-        prev_codes = set(_codes(prev_prac)) if prev_prac is not None else set()
-        new = {w for w in _WORD.findall(t.text.lower()) if len(w) > 3} - (
-            {w for w in _WORD.findall(prev_prac.text.lower())} if prev_prac is not None else set())
-        if len(new) >= 3 and "CQ" not in prev_codes:
-            new_content += 1
-        kind = "reflection" if prev_codes & set(REFLECTIONS) else "question" if prev_codes & set(QUESTIONS) else None
-        if kind:
-            after[kind][1] += 1
-            after[kind][0] += _client_turn_main(t) == "CT"
-    return {
-        "client_new_content_pct": ratio(new_content, client_turns),
-        "change_talk_after_reflection": ratio(*after["reflection"]),
-        "change_talk_after_question": ratio(*after["question"]),
-        "disclosure_after_first_reflection": (sum(after_words) / len(after_words) - sum(before_words) / len(before_words))
-        if before_words and after_words else None,
-        "interruptions": interruptions,
-    }
+def _opening_length(n_turns: int, n_timed: int | None) -> int:
+    """Turns in the opening of a session of ``n_turns``, ``n_timed`` of them in its first ten minutes (None:
+    no times); at least one turn."""
+    n = max(1, math.ceil(n_turns * OPENING_SHARE))
+    return n if n_timed is None else min(n, max(1, n_timed))
 
 
-def opening(turns: Sequence[Turn], fraction: float = 0.2, seconds: float = 600.0) -> list[Turn]:
+def opening(turns: Sequence[Turn]) -> list[Turn]:
     """The opening of a session: the first 20% of turns, or the first ten minutes where there are times,
     whichever is shorter (at least one turn)."""
-    n = max(1, math.ceil(len(turns) * fraction))
+    timed = None
     if turns and turns[0].start is not None:
-        timed = [t for t in turns if t.start is not None and t.start - turns[0].start < seconds]
-        n = min(n, max(1, len(timed)))
-    return list(turns[:n])
-
-
-def opening_indicators(turns: Sequence[Turn]) -> dict[str, Any]:
-    first = opening(turns)
-    engagement = engagement_indicators(first, with_roles=False)
-    return {"opening_client_talk_share": engagement["client_talk_share"],
-            "opening_reflection_rate": empathy_indicators(first)["reflection_rate"],
-            "opening_question_run_pct": engagement["question_run_pct"]}
-
-
-def empathy_indicators(turns: Sequence[Turn]) -> dict[str, Any]:
-    from .model.coder import main_code
-
-    practitioner = [t for t in turns if t.role == PRACTITIONER]
-    counts = utterance_counts(turns)
-    talk = answered = 0
-    next_practitioner: list[Turn | None] = [None] * len(turns)  # one backward pass, not a scan per client turn
-    following: Turn | None = None
-    for k in range(len(turns) - 1, -1, -1):
-        next_practitioner[k] = following
-        if turns[k].role == PRACTITIONER:
-            following = turns[k]
-    for k, t in enumerate(turns):
-        if t.role == CLIENT and main_code(t) in ("CT", "ST"):
-            nxt = next_practitioner[k]
-            talk += 1
-            if nxt is not None and set(_codes(nxt)) & set(REFLECTIONS):
-                answered += 1
-    return {
-        "reflection_rate": ratio(counts["SR"] + counts["CR"], len(practitioner)),
-        "responsive_reflection_pct": ratio(answered, talk),
-        "affirmation_rate": ratio(counts["AF"], len(practitioner)),
-    }
+        timed = sum(1 for t in turns if t.start is not None and t.start - turns[0].start < OPENING_SECONDS)
+    return list(turns[:_opening_length(len(turns), timed)])
 
 
 def session_scores(session: Session, thresholds: dict[str, dict[str, float]] | None = None) -> dict[str, Any]:
-    """Every sessions.csv score column for one coded session (see ``COLUMNS``)."""
-    thresholds = thresholds or DEFAULT_THRESHOLDS
-    turns = session.turns
-    practitioner_turns = [t for t in turns if t.role == PRACTITIONER]
-    v = volley_counts(turns)
-    u = utterance_counts(turns)
-    n_prac = sum(u[c] for c in PRACTITIONER_CODES if c != "NC")
-    out: dict[str, Any] = {"n_practitioner_utterances": n_prac, "n_volleys": len(volleys(turns))}
-    out.update({c: v[c] for c in v})
-    out.update({f"utt_{c}": u[c] for c in u})
-    summary = summary_scores(v)
-    out.update(summary)
-    out.update({k: val for k, val in summary_scores(u, "utt_").items() if k.endswith(("r_q", "pct_cr", "pct_oq"))})
-    for key in ("r_q", "pct_cr", "pct_oq"):
-        out[f"{key}_band"] = band(summary[key], thresholds[key])
-    engagement = engagement_indicators(turns)
-    empathy = empathy_indicators(turns)
-    out.update(engagement)
-    out.update(safety_indicators(turns))
-    out.update(opening_indicators(turns))
-    out.update(empathy)
-    out.update(_indices(u, summary, engagement, empathy, n_prac, len(practitioner_turns)))
-    return out
+    """Every sessions.csv score column for one coded session (see ``COLUMNS``): the session's turns fed in
+    order to a ``SessionScorer``, the one implementation of every score."""
+    scorer = SessionScorer(thresholds)
+    for turn in session.turns:
+        scorer.add(turn)
+    return scorer.scores()
 
 
 def _indices(u: dict[str, int], summary: dict, engagement: dict, empathy: dict, n_prac: int,
@@ -515,8 +371,9 @@ def _indices(u: dict[str, int], summary: dict, engagement: dict, empathy: dict, 
 
 
 class SessionScorer:
-    """``session_scores`` one turn at a time, for sessions too large to hold coded: feed every turn of a
-    session in order (``add``), then ``scores()`` equals ``session_scores(session)``.
+    """Every session score, one turn at a time: feed every turn of a session in order (``add``), then read
+    ``scores()``. ``session_scores`` feeds a whole session; streamed coding feeds sessions too large to hold
+    coded, chunk by chunk.
 
     Each turn is read once, when it is added, and only counts are kept, plus five small numbers per turn
     (role, words, reflections, question flag) and per client turn for the parts measured on a share of the
@@ -570,9 +427,9 @@ class SessionScorer:
         n_words = words(turn.text)
         if k == 0:
             self.first_start = turn.start
-        if self.first_start is not None and turn.start is not None and turn.start - self.first_start < 600.0:
+        if self.first_start is not None and turn.start is not None and turn.start - self.first_start < OPENING_SECONDS:
             self.timed += 1
-        # interruptions (safety_indicators)
+        # interruptions: a turn that starts before the previous one ended, or that breaks off ("--")
         if self._prev_end is not None and turn.start is not None and turn.start < self._prev_end:
             self.interruptions += 1
         if turn.text.rstrip().endswith(("--", "-", "\u2014")):
@@ -594,7 +451,7 @@ class SessionScorer:
             self._volley |= code_set
             self._volley_words += n_words
             self._last_prac_codes = codes
-            question = int(bool(code_set & set(QUESTIONS)) and not code_set & set(REFLECTIONS))
+            question = int(_asks_only(code_set))
             if question:
                 self._run += 1
             else:
@@ -612,7 +469,7 @@ class SessionScorer:
         elif turn.role == CLIENT:
             self.c_turns += 1
             self.c_words += n_words
-            if self._volley is not None and not (is_backchannel(turn) and not any(c in QUESTIONS for c in self._last_prac_codes)):
+            if self._volley is not None and _ends_volley(turn, self._last_prac_codes):
                 self._close_volley()
             self.client_at.append(k)
             self.client_words.append(n_words)
@@ -655,10 +512,9 @@ class SessionScorer:
         self._run = 0
 
     def _opening(self) -> dict[str, Any]:
-        """``opening_indicators`` from the per-turn numbers of the opening (``opening``)."""
-        n = max(1, math.ceil(self.n * 0.2))
-        if self.n and self.first_start is not None:
-            n = min(n, max(1, self.timed))
+        """Client talk share, reflections per practitioner turn and question-run share in the opening
+        (``opening``: the first 20% of turns, or the first ten minutes where there are times)."""
+        n = _opening_length(self.n, self.timed if self.n and self.first_start is not None else None)
         p_words = c_words = p_turns = refl = in_run = run = 0
         for k in range(min(n, self.n)):
             role = self.turn_role[k]

@@ -69,7 +69,11 @@ def test_chunk_edges_change_no_code_or_score(tmp_path, coder, chunk_turns):
         assert (tmp_path / "streamed" / name).read_bytes() == (tmp_path / "memory" / name).read_bytes(), name
 
 
-def test_incremental_scorer_equals_session_scores_on_varied_sessions(coder):
+def test_the_scorer_agrees_with_the_volleys_and_question_runs_the_report_shows(coder):
+    # The coaching report lists volleys and question runs as turns (scoring.volleys, question_runs); the
+    # scorer counts them one turn at a time. Both must describe the same session.
+    from mi_coder.scoring import question_runs, volleys
+
     sessions = [s for p in sorted(EXAMPLES.glob("*.txt")) for s in read_transcript(p)]
     coder.code(sessions)
     rng = random.Random(3)
@@ -83,18 +87,21 @@ def test_incremental_scorer_equals_session_scores_on_varied_sessions(coder):
             for u in t.utterances:
                 if rng.random() < 0.3:
                     u.code = rng.choice(PRACTITIONER_CODES if t.role == "practitioner" else CLIENT_CODES)
-            if rng.random() < 0.1:
-                t.meta.pop("main_code", None)
-            if rng.random() < 0.05:
-                t.text += " --"
         scorer = SessionScorer()
         for t in s.turns:
             scorer.add(t)
-        assert _same(scorer.scores(), session_scores(s)), trial
+        scores = scorer.scores()
+        assert scores["n_volleys"] == len(volleys(s.turns)), trial
+        n_prac = sum(t.role == "practitioner" for t in s.turns)
+        in_runs = sum(len(run) for run in question_runs(s.turns))
+        assert scores["question_run_pct"] == (in_runs / n_prac if n_prac else None), trial
+        assert _same(scores, session_scores(s)), trial
 
 
-def test_incremental_scorer_of_no_turns_equals_session_scores():
-    assert _same(SessionScorer().scores(), session_scores(Session("s", "x")))
+def test_scores_of_a_session_without_turns_are_undefined_not_zero():
+    scores = SessionScorer().scores()
+    assert _same(scores, session_scores(Session("s", "x")))
+    assert scores["r_q"] is None and scores["client_talk_share"] is None and scores["fidelity_index"] is None
 
 
 def test_coded_chunks_respect_the_chunk_size_and_let_go_of_the_session(coder):
