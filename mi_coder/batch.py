@@ -17,7 +17,7 @@ import sys
 import time
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import Any, Callable, Iterable, Sequence
+from typing import Any, Callable, Iterable, Iterator, Sequence
 
 from .errors import MiCoderError, UsageError
 from .io.base import ReadOptions
@@ -183,7 +183,7 @@ def run_batch(inputs: Sequence[str], out_dir: str | Path, *, options: ReadOption
               dask_local: int | None = None, output_format: str = "csv", thresholds: dict | None = None,
               progress: bool = True) -> BatchSummary:
     """Code and score every transcript in ``inputs``; write the tables and ``errors.csv`` to ``out_dir``."""
-    from .io.writer import remove_stale, write_tables
+    from .io.writer import STREAMED_FORMATS, remove_stale, write_tables
     from .model.store import default_model_dir, sha256, verify
     from .scoring import load_thresholds
 
@@ -236,33 +236,59 @@ def run_batch(inputs: Sequence[str], out_dir: str | Path, *, options: ReadOption
             _run_local(todo, jobs, args, on_result)
     finally:
         bar.close()
-    frames = assemble(paths, keys, parts, errors, failed)
-    summary.errors = list(errors.items())
-    summary.failed = len(summary.errors)
-    summary.sessions = len(frames["sessions"])
-    summary.utterances = len(frames["utterances"])
-    summary.warnings = list(frames["warnings"].itertuples(index=False, name=None))
-    if not summary.warnings:
-        del frames["warnings"]
-    if not summary.errors:
-        del frames["errors"]
-        remove_stale(out, [f"errors.{output_format}"])
-    else:
-        remove_stale(out, [f"warnings.{output_format}"] if not summary.warnings else [])
-    write_tables(frames, out, output_format)
+    if output_format in STREAMED_FORMATS:
+        _write_streamed(paths, keys, parts, errors, failed, out, output_format, summary)
+    else:  # parquet is written from whole tables
+        frames = assemble(paths, keys, parts, errors, failed)
+        summary.errors = list(errors.items())
+        summary.failed = len(summary.errors)
+        summary.sessions = len(frames["sessions"])
+        summary.utterances = len(frames["utterances"])
+        summary.warnings = list(frames["warnings"].itertuples(index=False, name=None))
+        for name in ("warnings", "errors"):  # written only when there are some; an old one would mislead
+            if not len(frames[name]):
+                del frames[name]
+                remove_stale(out, [f"{name}.{output_format}"])
+        write_tables(frames, out, output_format)
     summary.seconds = time.time() - started
     return summary
 
 
-def assemble(paths: Sequence[Path], keys: Sequence[str | None], parts: Path, errors: dict[str, str],
-             failed: dict[str, str]):  # type: ignore[no-untyped-def]
-    """The final tables from the parts, in input order; session ids made unique across files."""
-    import pandas as pd
+def _write_streamed(paths: Sequence[Path], keys: Sequence[str | None], parts: Path, errors: dict[str, str],
+                    failed: dict[str, str], out: Path, fmt: str, summary: BatchSummary) -> None:
+    """The final tables appended one coded file at a time (``TableWriter``), so memory holds one file's rows,
+    however many files the batch has; the same bytes as ``assemble`` + ``write_tables``."""
+    from .io.writer import TableWriter
 
-    from .io.writer import SESSION_COLUMNS, TURN_COLUMNS, UTTERANCE_COLUMNS, _frame
-
-    rows: dict[str, list] = {"utterances": [], "turns": [], "sessions": []}
     warned: list[tuple[str, str]] = []
+    with TableWriter(out, fmt) as writer:
+        for path, data in _coded_parts(paths, keys, parts, errors, failed):
+            warned.extend((str(path), w) for w in data.get("warnings", []))
+            writer.append("utterances", data["utterances"])
+            writer.append("turns", data["turns"])
+            for row in data["sessions"]:
+                writer.append_session(row)
+            summary.sessions += len(data["sessions"])
+            summary.utterances += len(data["utterances"])
+        summary.errors = _in_input_order(errors, paths)
+        summary.failed = len(summary.errors)
+        summary.warnings = warned
+        if warned:
+            writer.extra("warnings", warned, ["file", "warning"])
+        if summary.errors:
+            writer.extra("errors", summary.errors, ["file", "error"])
+        writer.commit(remove_if_absent=["errors", "warnings"])
+
+
+def _in_input_order(errors: dict[str, str], paths: Sequence[Path]) -> list[tuple[str, str]]:
+    order = [str(p) for p in paths]
+    return sorted(errors.items(), key=lambda e: order.index(e[0]) if e[0] in order else 0)
+
+
+def _coded_parts(paths: Sequence[Path], keys: Sequence[str | None], parts: Path, errors: dict[str, str],
+                 failed: dict[str, str]) -> Iterator[tuple[Path, dict]]:
+    """Each coded file's rows, in input order, session ids made unique across files; files that failed or
+    were not coded are added to ``errors``."""
     seen: set[str] = set()
     for path, key in zip(paths, keys):
         if key is None:
@@ -275,7 +301,6 @@ def assemble(paths: Sequence[Path], keys: Sequence[str | None], parts: Path, err
             errors[str(path)] = "not coded (the run was interrupted); run the same command again"
             continue
         data = json.loads(part.read_text())
-        warned.extend((str(path), w) for w in data.get("warnings", []))
         rename = {}
         for s in data["sessions"]:
             sid = s["session_id"]
@@ -286,19 +311,33 @@ def assemble(paths: Sequence[Path], keys: Sequence[str | None], parts: Path, err
                 k += 1
             seen.add(new)
             rename[sid] = new
-        for table in rows:
+        for table in ("utterances", "turns", "sessions"):
             for r in data[table]:
                 r["session_id"] = rename.get(r["session_id"], r["session_id"])
                 if table == "sessions":
                     r["source"] = str(path)
-                rows[table].append(r)
+        yield path, data
+
+
+def assemble(paths: Sequence[Path], keys: Sequence[str | None], parts: Path, errors: dict[str, str],
+             failed: dict[str, str]):  # type: ignore[no-untyped-def]
+    """The final tables from the parts as whole frames, in input order (for parquet)."""
+    import pandas as pd
+
+    from .io.writer import SESSION_COLUMNS, TURN_COLUMNS, UTTERANCE_COLUMNS, _frame
+
+    rows: dict[str, list] = {"utterances": [], "turns": [], "sessions": []}
+    warned: list[tuple[str, str]] = []
+    for path, data in _coded_parts(paths, keys, parts, errors, failed):
+        warned.extend((str(path), w) for w in data.get("warnings", []))
+        for table in rows:
+            rows[table].extend(data[table])
     return {
         "utterances": pd.DataFrame(rows["utterances"], columns=UTTERANCE_COLUMNS),
         "turns": pd.DataFrame(rows["turns"], columns=TURN_COLUMNS),
         "sessions": _frame(rows["sessions"], SESSION_COLUMNS),
         "warnings": pd.DataFrame(warned, columns=["file", "warning"]),
-        "errors": pd.DataFrame(sorted(errors.items(), key=lambda e: [str(p) for p in paths].index(e[0])
-                                      if e[0] in [str(p) for p in paths] else 0), columns=["file", "error"]),
+        "errors": pd.DataFrame(_in_input_order(errors, paths), columns=["file", "error"]),
     }
 
 

@@ -155,3 +155,48 @@ def test_batch_reports_guessed_roles_per_file_on_stderr_and_in_a_warnings_table(
     assert "warning:" in err and "anon.txt" in err and "1 with warnings" in err
     warned = pd.read_csv(tmp_path / "out" / "warnings.csv")
     assert [Path(f).name for f in warned["file"]] == ["anon.txt"]
+
+
+def test_tables_appended_file_by_file_are_the_whole_tables(corpus, tmp_path):
+    # CSV and JSONL tables are written one coded file at a time (memory holds one file's rows); they must be
+    # the bytes the whole-table writer gives from the same parts, session ids made unique across files.
+    from mi_coder.batch import assemble
+    from mi_coder.io.writer import write_tables
+
+    shutil.copy(corpus / "a_health.txt", corpus / "nested" / "a_health.txt")  # the same session id twice
+    for fmt in ("csv", "jsonl"):
+        out = tmp_path / f"out-{fmt}"
+        summary = run_batch([str(corpus)], out, jobs=1, progress=False, output_format=fmt)
+        assert (summary.coded, summary.failed) == (4, 2)
+        paths, keys = _paths_and_keys(corpus)
+        frames = assemble(paths, keys, out / PARTS, {}, {})
+        write_tables({k: frames[k] for k in ("utterances", "turns", "sessions")}, tmp_path / f"whole-{fmt}", fmt)
+        for name in ("utterances", "turns", "sessions"):
+            streamed = (out / f"{name}.{fmt}").read_bytes()
+            assert streamed == (tmp_path / f"whole-{fmt}" / f"{name}.{fmt}").read_bytes(), (fmt, name)
+        assert b"a_health-2" in (out / f"sessions.{fmt}").read_bytes()
+        assert b"broken cue timing" in (out / f"errors.{fmt}").read_bytes()
+
+
+def _paths_and_keys(corpus: Path):  # type: ignore[no-untyped-def]
+    from mi_coder.batch import expand_inputs, part_key
+    from mi_coder.io.base import ReadOptions
+    from mi_coder.model.store import default_model_dir, sha256
+    from mi_coder.scoring import load_thresholds
+
+    model_id = sha256(default_model_dir() / "meta.json")
+    paths = [p for p in expand_inputs([str(corpus)]) if p.name not in ("d_empty.txt", "e_broken.vtt")]
+    return paths, [part_key(p, ReadOptions(), model_id, load_thresholds()) for p in paths]
+
+
+def test_a_stale_warnings_table_from_an_earlier_run_is_removed(tmp_path):
+    folder = tmp_path / "in"
+    folder.mkdir()
+    shutil.copy(EXAMPLES / "health_session.txt", folder / "a.txt")
+    (folder / "roles.txt").write_text("Sam: I drink a bit.\nAlex: How much?\nSam: Most nights.\nAlex: Okay.\n")
+    out = tmp_path / "out"
+    first = run_batch([str(folder)], out, jobs=1, progress=False)
+    assert first.warnings and (out / "warnings.csv").exists()
+    (folder / "roles.txt").unlink()
+    second = run_batch([str(folder)], out, jobs=1, progress=False)
+    assert not second.warnings and not (out / "warnings.csv").exists()
