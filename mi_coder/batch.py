@@ -183,7 +183,6 @@ def run_batch(inputs: Sequence[str], out_dir: str | Path, *, options: ReadOption
               dask_local: int | None = None, output_format: str = "csv", thresholds: dict | None = None,
               progress: bool = True) -> BatchSummary:
     """Code and score every transcript in ``inputs``; write the tables and ``errors.csv`` to ``out_dir``."""
-    from .io.writer import STREAMED_FORMATS, remove_stale, write_tables
     from .model.store import default_model_dir, sha256, verify
     from .scoring import load_thresholds
 
@@ -236,20 +235,7 @@ def run_batch(inputs: Sequence[str], out_dir: str | Path, *, options: ReadOption
             _run_local(todo, jobs, args, on_result)
     finally:
         bar.close()
-    if output_format in STREAMED_FORMATS:
-        _write_streamed(paths, keys, parts, errors, failed, out, output_format, summary)
-    else:  # parquet is written from whole tables
-        frames = assemble(paths, keys, parts, errors, failed)
-        summary.errors = list(errors.items())
-        summary.failed = len(summary.errors)
-        summary.sessions = len(frames["sessions"])
-        summary.utterances = len(frames["utterances"])
-        summary.warnings = list(frames["warnings"].itertuples(index=False, name=None))
-        for name in ("warnings", "errors"):  # written only when there are some; an old one would mislead
-            if not len(frames[name]):
-                del frames[name]
-                remove_stale(out, [f"{name}.{output_format}"])
-        write_tables(frames, out, output_format)
+    _write_streamed(paths, keys, parts, errors, failed, out, output_format, summary)
     summary.seconds = time.time() - started
     return summary
 
@@ -257,7 +243,7 @@ def run_batch(inputs: Sequence[str], out_dir: str | Path, *, options: ReadOption
 def _write_streamed(paths: Sequence[Path], keys: Sequence[str | None], parts: Path, errors: dict[str, str],
                     failed: dict[str, str], out: Path, fmt: str, summary: BatchSummary) -> None:
     """The final tables appended one coded file at a time (``TableWriter``), so memory holds one file's rows,
-    however many files the batch has; the same bytes as ``assemble`` + ``write_tables``."""
+    however many files the batch has; CSV and JSONL are the same bytes as ``assemble`` + ``write_tables``."""
     from .io.writer import TableWriter
 
     warned: list[tuple[str, str]] = []
@@ -321,7 +307,8 @@ def _coded_parts(paths: Sequence[Path], keys: Sequence[str | None], parts: Path,
 
 def assemble(paths: Sequence[Path], keys: Sequence[str | None], parts: Path, errors: dict[str, str],
              failed: dict[str, str]):  # type: ignore[no-untyped-def]
-    """The final tables from the parts as whole frames, in input order (for parquet)."""
+    """The final tables from the parts as whole frames, in input order: the in-memory counterpart of what
+    ``run_batch`` writes file by file (for callers that want DataFrames of a finished batch folder)."""
     import pandas as pd
 
     from .io.writer import SESSION_COLUMNS, TURN_COLUMNS, UTTERANCE_COLUMNS, _frame

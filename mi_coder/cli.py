@@ -130,41 +130,43 @@ def _load_coder(args: argparse.Namespace):  # type: ignore[no-untyped-def]
 
 def cmd_code(args: argparse.Namespace) -> int:
     """Read, segment and code transcripts with MITI 4.2.1 / MISC codes; writes the tables with codes and scores."""
-    from .io.writer import STREAMED_FORMATS, frames_from_rows
-    from .pipeline import code_rows
     from .scoring import load_thresholds
 
     _check_out(args.out)
     thresholds = load_thresholds(args.thresholds)
     coder = _load_coder(args)
-    if not args.report and args.output_format in STREAMED_FORMATS:
-        return _stream_code(args, coder, thresholds)
-    result = _read_inputs(args)
-    frames = frames_from_rows(code_rows(result.sessions, coder, thresholds))
+    reports = None
     if args.report:
-        from .report import write_reports
+        from .report.html import ReportWriter
 
-        write_reports(result.sessions, Path(args.out) / "reports", coder.name, thresholds)
-    return _finish(args, frames, result.errors)
+        reports = ReportWriter(Path(args.out) / "reports", coder.name, thresholds)
+    return _stream_code(args, coder, thresholds, reports)
 
 
-def _stream_code(args: argparse.Namespace, coder, thresholds: dict) -> int:  # type: ignore[no-untyped-def]
-    """``code`` without reports: one session, a chunk of turns at a time, tables appended as they are coded,
-    with a progress bar (utterances, utterances/s) on a terminal."""
+def _stream_code(args: argparse.Namespace, coder, thresholds: dict, reports=None) -> int:  # type: ignore[no-untyped-def]
+    """One session, a chunk of turns at a time, tables appended as they are coded (and each session's report
+    written as it is coded), with a progress bar (utterances, utterances/s) on a terminal."""
     from tqdm import tqdm
 
-    from .pipeline import stream_code
+    from .pipeline import REPORT_MAX_TURNS, stream_code
 
     with tqdm(unit=" utt", disable=not sys.stderr.isatty(), file=sys.stderr, dynamic_ncols=True,
               desc=PROG) as bar:
         result = stream_code(args.paths, coder, args.out, options=_read_options(args), thresholds=thresholds,
-                             fmt=args.output_format, progress=bar.update)
+                             fmt=args.output_format, progress=bar.update,
+                             on_session=reports.add if reports is not None else None)
     for path, problem in result.errors:
         print(f"{PROG}: error: {path}: {problem}", file=sys.stderr)
     if not result.sessions:
         return 2
     print(f"{PROG}: wrote {', '.join(p.name for p in result.written)} to {args.out} "
           f"({result.sessions} session(s), {result.utterances} utterance(s))", file=sys.stderr)
+    if reports is not None:
+        written = reports.finish()
+        for sid, n_turns in result.unreported:
+            print(f"{PROG}: warning: session {sid} has {n_turns:,} turns, too long for an HTML report "
+                  f"(limit {REPORT_MAX_TURNS:,}); its codes and scores are in the tables", file=sys.stderr)
+        print(f"{PROG}: wrote {len(written)} report file(s) to {reports.out}", file=sys.stderr)
     if result.errors:
         print(f"{PROG}: {len(result.errors)} file(s) could not be read; see errors in {args.out}", file=sys.stderr)
         return 2
@@ -174,21 +176,38 @@ def _stream_code(args: argparse.Namespace, coder, thresholds: dict) -> int:  # t
 def cmd_report(args: argparse.Namespace) -> int:
     """Code transcripts and write a self-contained HTML coaching report per session (plus index.html)."""
     from .io.writer import remove_stale, write_tables
-    from .report import write_reports
+    from .pipeline import REPORT_MAX_TURNS, STREAM_TURNS, iter_sessions, sessions_coded_together
+    from .report.html import ReportWriter
     from .scoring import load_thresholds
 
     _check_out(args.out)
     thresholds = load_thresholds(args.thresholds)
     coder = _load_coder(args)
-    result = _read_inputs(args)
-    coder.code(result.sessions)
-    written = write_reports(result.sessions, args.out, coder.name, thresholds)
+    errors: list[tuple[str, str]] = []
+    reports = ReportWriter(args.out, coder.name, thresholds)
+    # One file read at a time; short sessions coded together (one model call for many), each report written
+    # as soon as its session is coded, so memory holds one file's sessions.
+    for session, coded in sessions_coded_together(iter_sessions(args.paths, _read_options(args), errors),
+                                                         coder, STREAM_TURNS):
+        if len(session.turns) > REPORT_MAX_TURNS:
+            print(f"{PROG}: warning: {session.source}: session {session.id} has {len(session.turns):,} turns, too "
+                  f"long for an HTML report (limit {REPORT_MAX_TURNS:,}); code it with mi-coder code for tables",
+                  file=sys.stderr)
+            continue
+        if not coded:
+            coder.code(session)
+        reports.add(session)
+    for path, problem in errors:
+        print(f"{PROG}: error: {path}: {problem}", file=sys.stderr)
+    if not reports.rows:
+        return 2
+    written = reports.finish()
     print(f"{PROG}: wrote {len(written)} report file(s) to {args.out}", file=sys.stderr)
-    if result.errors:
+    if errors:
         import pandas as pd
 
-        write_tables({"errors": pd.DataFrame(result.errors, columns=["file", "error"])}, args.out)
-        print(f"{PROG}: {len(result.errors)} file(s) could not be read; see {Path(args.out) / 'errors.csv'}",
+        write_tables({"errors": pd.DataFrame(errors, columns=["file", "error"])}, args.out)
+        print(f"{PROG}: {len(errors)} file(s) could not be read; see {Path(args.out) / 'errors.csv'}",
               file=sys.stderr)
         return 2
     remove_stale(args.out, ["errors.csv"])

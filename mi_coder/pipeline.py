@@ -149,6 +149,7 @@ def run(paths: Sequence[str | Path], coder: Any, options: ReadOptions | None = N
 
 
 STREAM_TURNS = 2000  # turns segmented, coded and written at once on the streaming path
+REPORT_MAX_TURNS = 20_000  # longer sessions get tables but no HTML report (a page nobody could read)
 
 
 def coded_chunks(session: Session, coder: Any, chunk_turns: int = STREAM_TURNS) -> Iterator[list[Turn]]:
@@ -226,7 +227,8 @@ def _context_turn(turn: Turn) -> Turn:
 def stream_code(paths: Sequence[str | Path], coder: Any, out_dir: str | Path, *, options: ReadOptions | None = None,
                 thresholds: dict | None = None, fmt: str = "csv", chunk_turns: int = STREAM_TURNS,
                 progress: Callable[[int], None] | None = None,
-                stream_bytes: int = STREAM_BYTES) -> StreamResult:
+                stream_bytes: int = STREAM_BYTES, on_session: Callable[[Session], None] | None = None,
+                report_max_turns: int = REPORT_MAX_TURNS) -> StreamResult:
     """``run`` for inputs of any size, written as it goes: read one file, segment, code and score one session
     ``chunk_turns`` turns at a time, and append each chunk's utterance and turn rows to the output tables.
 
@@ -236,6 +238,9 @@ def stream_code(paths: Sequence[str | Path], coder: Any, out_dir: str | Path, *,
     ``errors`` when a file could not be read) are identical to ``run`` + ``io.writer.write_tables``, and
     written with its guarantees: temporary files renamed into place only when all are complete, the
     folder's manifest, the user's umask. ``progress(n)`` is called with each chunk's number of utterances.
+
+    ``on_session(session)`` (the HTML reports) is called with each whole coded session of at most
+    ``report_max_turns`` turns, one at a time; longer sessions are listed in ``StreamResult.unreported``.
     """
     from .io.writer import TableWriter, session_rows, turn_rows, utterance_rows
     from .scoring import SessionScorer
@@ -243,10 +248,12 @@ def stream_code(paths: Sequence[str | Path], coder: Any, out_dir: str | Path, *,
     result = StreamResult()
     with TableWriter(out_dir, fmt) as writer:
         sessions = iter_sessions(paths, options, result.errors, stream_bytes=stream_bytes)
-        for session, coded in _small_sessions_coded_together(sessions, coder, chunk_turns):
+        for session, coded in sessions_coded_together(sessions, coder, chunk_turns):
             scorer = SessionScorer(thresholds)
             n_turns = n_utts = 0
             source, sid = session.source, session.id
+            meta = session.meta
+            kept: list[Turn] | None = [] if on_session is not None else None  # the whole session, for its report
             chunks = [session.turns] if coded else coded_chunks(session, coder, chunk_turns)
             for chunk in chunks:
                 part = Session(id=sid, source=source, turns=chunk)
@@ -257,8 +264,18 @@ def stream_code(paths: Sequence[str | Path], coder: Any, out_dir: str | Path, *,
                     scorer.add(t)
                 n_turns += len(chunk)
                 n_utts += len(rows)
+                if kept is not None:
+                    kept.extend(chunk)
+                    if n_turns > report_max_turns:
+                        kept = None
                 if progress is not None:
                     progress(len(rows))
+            if on_session is not None:
+                if kept is None:
+                    result.unreported.append((sid, n_turns))
+                else:
+                    on_session(Session(id=sid, source=source, turns=kept, meta=meta))
+                    kept = None
             row = session_rows([Session(id=sid, source=source)])[0]
             row.update({"n_turns": n_turns, "n_utterances": n_utts, **scorer.scores()})
             writer.append_session(row)
@@ -271,7 +288,7 @@ def stream_code(paths: Sequence[str | Path], coder: Any, out_dir: str | Path, *,
     return result
 
 
-def _small_sessions_coded_together(sessions: Iterable[Session], coder: Any, chunk_turns: int,
+def sessions_coded_together(sessions: Iterable[Session], coder: Any, chunk_turns: int,
                                    ) -> Iterator[tuple[Session, bool]]:
     """``(session, coded)`` in input order. Sessions shorter than ``chunk_turns`` turns (held as lists) are
     segmented and coded together, about ``chunk_turns`` turns at a time: coding them one by one costs a
@@ -309,3 +326,4 @@ class StreamResult:
     utterances: int = 0
     errors: list[tuple[str, str]] = field(default_factory=list)
     written: list[Path] = field(default_factory=list)
+    unreported: list[tuple[str, int]] = field(default_factory=list)  # (session id, turns): too long for a report

@@ -340,3 +340,67 @@ def test_short_sessions_coded_together_give_the_in_memory_tables(tmp_path, coder
     pipeline.stream_code(paths, coder, tmp_path / "streamed", chunk_turns=chunk_turns)
     for name in ("utterances.csv", "turns.csv", "sessions.csv"):
         assert (tmp_path / "streamed" / name).read_bytes() == (tmp_path / "memory" / name).read_bytes(), name
+
+
+def test_parquet_tables_stream_with_the_rows_of_the_csv_tables(tmp_path, coder):
+    pd = pytest.importorskip("pandas")
+    pytest.importorskip("pyarrow")
+    paths = [*sorted(EXAMPLES.glob("*.txt")), FIXTURES / "teams.vtt"]  # with and without times
+    pipeline.stream_code(paths, coder, tmp_path / "csv", chunk_turns=7)
+    pipeline.stream_code(paths, coder, tmp_path / "parquet", chunk_turns=7, fmt="parquet")
+    for name in ("utterances", "turns", "sessions"):
+        want = pd.read_csv(tmp_path / "csv" / f"{name}.csv", dtype=str, keep_default_na=False)
+        got = pd.read_parquet(tmp_path / "parquet" / f"{name}.parquet")
+        assert list(got.columns) == list(want.columns), name
+        assert len(got) == len(want), name
+        for column in want.columns:
+            as_csv = io.StringIO()
+            got[[column]].to_csv(as_csv, index=False)
+            back = pd.read_csv(io.StringIO(as_csv.getvalue()), dtype=str, keep_default_na=False)[column]
+            assert back.tolist() == want[column].tolist(), (name, column)
+    utterances = pd.read_parquet(tmp_path / "parquet" / "utterances.parquet")
+    assert str(utterances["start"].dtype) == "float64" and utterances["start"].notna().any()
+
+
+def test_parquet_output_without_pyarrow_is_a_clear_error(tmp_path, monkeypatch, capsys):
+    import importlib.util
+
+    from mi_coder.cli import main
+
+    real = importlib.util.find_spec
+    monkeypatch.setattr(importlib.util, "find_spec", lambda name, *a: None if name == "pyarrow" else real(name, *a))
+    rc = main(["code", str(EXAMPLES / "health_session.txt"), "--out", str(tmp_path / "out"),
+               "--output-format", "parquet"])
+    err = capsys.readouterr().err
+    assert rc == 2 and "needs pyarrow" in err and "Traceback" not in err
+    assert not list((tmp_path / "out").glob("*.parquet"))
+
+
+def test_reports_are_written_session_by_session_and_a_session_too_long_for_one_is_listed(tmp_path, coder):
+    long, short = tmp_path / "long.txt", tmp_path / "short.txt"
+    _long_transcript(long, 60)
+    _long_transcript(short, 12, seed=1)
+    reported: list[Session] = []
+    result = pipeline.stream_code([short, long], coder, tmp_path / "out",
+                                  chunk_turns=16, on_session=reported.append, report_max_turns=50)
+    assert [s.id for s in reported] == ["short"]
+    assert all(u.code for t in reported[0].turns for u in t.utterances)
+    assert result.unreported == [("long", 60)]
+    reported.clear()
+    result = pipeline.stream_code([long], coder, tmp_path / "out2", chunk_turns=16, on_session=reported.append,
+                                  report_max_turns=60)
+    assert [len(s.turns) for s in reported] == [60] and not result.unreported
+
+
+def test_code_with_reports_writes_the_reports_of_the_report_command(tmp_path):
+    from mi_coder.cli import main
+
+    inputs = [str(p) for p in sorted(EXAMPLES.glob("*.txt"))]
+    assert main(["code", *inputs, "--out", str(tmp_path / "code"), "--report"]) == 0
+    assert main(["report", *inputs, "--out", str(tmp_path / "report")]) == 0
+    names = sorted(p.name for p in (tmp_path / "report").glob("*.html"))
+    assert names == sorted(p.name for p in (tmp_path / "code" / "reports").glob("*.html"))
+    assert "index.html" in names and len(names) == len(inputs) + 1
+    for name in names:
+        if name != "index.html":
+            assert name[:-5] in (tmp_path / "code" / "reports" / name).read_text()

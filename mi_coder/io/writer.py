@@ -159,6 +159,12 @@ def _prepare_out(out_dir: str | Path, fmt: str, names: Iterable[str]) -> tuple[P
         raise UsageError(f"{out}: --out must be a directory, and this is a file")
     out.mkdir(parents=True, exist_ok=True)
     ext = {"csv": "csv", "jsonl": "jsonl", "parquet": "parquet"}[fmt]
+    if fmt == "parquet":
+        import importlib.util
+
+        if importlib.util.find_spec("pyarrow") is None:
+            raise UsageError("--output-format parquet needs pyarrow, which is not installed: "
+                             "pip install 'mi-coder[parquet]' (or choose csv or jsonl)")
     ours = written_before(out)
     theirs = [f"{name}.{ext}" for name in names if (out / f"{name}.{ext}").exists() and f"{name}.{ext}" not in ours]
     if theirs:
@@ -194,6 +200,12 @@ def write_tables(frames: dict[str, "pd.DataFrame"], out_dir: str | Path, fmt: st
                 frame.to_csv(tmp_path, index=False)
             elif fmt == "jsonl":
                 frame.to_json(tmp_path, orient="records", lines=True, force_ascii=False)
+            elif name in TableWriter.COLUMNS:  # the same column types as the streamed tables
+                import pyarrow as pa
+                import pyarrow.parquet as pq
+
+                pq.write_table(pa.Table.from_pandas(_as_schema(frame), schema=_arrow_schema(frame.columns),
+                                                    preserve_index=False), tmp_path)
             else:
                 frame.to_parquet(tmp_path, index=False)
         _publish(out, staged)
@@ -204,7 +216,16 @@ def write_tables(frames: dict[str, "pd.DataFrame"], out_dir: str | Path, fmt: st
     return [final for _, final in staged]
 
 
-STREAMED_FORMATS = ("csv", "jsonl")  # formats a TableWriter appends to chunk by chunk
+STREAMED_FORMATS = ("csv", "jsonl", "parquet")  # formats a TableWriter appends to chunk by chunk
+# Parquet column types of the tables written chunk by chunk (every other column is a string): fixed, so
+# that every chunk (and every run) gives the same schema, whatever values the first chunk happens to hold.
+FLOAT_COLUMNS = frozenset({"start", "end", "confidence"})
+
+
+def _arrow_schema(columns: Sequence[str]):  # type: ignore[no-untyped-def]
+    import pyarrow as pa
+
+    return pa.schema([(c, pa.float64() if c in FLOAT_COLUMNS else pa.string()) for c in columns])
 
 
 class TableWriter:
@@ -213,8 +234,10 @@ class TableWriter:
     ``commit`` (so a failed run leaves nothing half-written), with the user's umask, into the manifest.
 
     ``append`` writes utterance or turn rows as they come; session rows (one per session) are kept and
-    written at ``commit``. The files are byte for byte those ``write_tables`` writes from the whole frames.
-    Use as a context manager: leaving it without ``commit`` removes the temporary files.
+    written at ``commit``. CSV and JSONL files are byte for byte those ``write_tables`` writes from the
+    whole frames; Parquet files hold the same rows, one row group per chunk, with fixed column types
+    (``FLOAT_COLUMNS``; strings otherwise). Use as a context manager: leaving it without ``commit`` removes
+    the temporary files.
     """
 
     COLUMNS = {"utterances": UTTERANCE_COLUMNS, "turns": TURN_COLUMNS}
@@ -239,7 +262,14 @@ class TableWriter:
         if name not in self.files:
             fd, tmp = tempfile.mkstemp(prefix=f".{name}.", suffix=".part", dir=self.out)
             self.staged[name] = (Path(tmp), self.out / f"{name}.{self.ext}")
-            self.files[name] = os.fdopen(fd, "w", encoding="utf-8", newline="")
+            if self.fmt == "parquet":
+                import pyarrow.parquet as pq
+
+                os.close(fd)
+                columns = self.COLUMNS.get(name)
+                self.files[name] = pq.ParquetWriter(tmp, _arrow_schema(columns)) if columns else _WholeParquet(tmp)
+            else:
+                self.files[name] = os.fdopen(fd, "w", encoding="utf-8", newline="")
         return self.files[name]
 
     def append(self, name: str, rows: list[dict]) -> None:
@@ -254,8 +284,14 @@ class TableWriter:
     def _write(self, f, frame: "pd.DataFrame", header: bool = True) -> None:  # type: ignore[no-untyped-def]
         if self.fmt == "csv":
             frame.to_csv(f, index=False, header=header)
-        else:
+        elif self.fmt == "jsonl":
             f.write(frame.to_json(None, orient="records", lines=True, force_ascii=False))
+        elif isinstance(f, _WholeParquet):
+            f.frame = frame
+        else:
+            import pyarrow as pa
+
+            f.write_table(pa.Table.from_pandas(_as_schema(frame), schema=f.schema, preserve_index=False))
 
     def append_session(self, row: dict) -> None:
         """Add one session's row (written at ``commit``)."""
@@ -285,6 +321,7 @@ class TableWriter:
         remove_stale(self.out, [f"{name}.{self.ext}" for name in remove_if_absent if name not in self.extras])
         for f in self.files.values():
             f.close()  # type: ignore[attr-defined]
+        self.files = {}
         order = [n for n in ("utterances", "turns", "sessions", *self.extras) if n in self.staged]
         staged = [self.staged[n] for n in order]
         _publish(self.out, staged)
@@ -294,9 +331,41 @@ class TableWriter:
     def close(self) -> None:
         """Close and remove whatever was not committed."""
         for f in self.files.values():
-            if not f.closed:  # type: ignore[attr-defined]
+            if isinstance(f, _WholeParquet):
+                f.frame = None  # nothing to write: the run did not finish
+            if not getattr(f, "closed", False):
                 f.close()  # type: ignore[attr-defined]
+        self.files = {}
         for tmp_path, _ in self.staged.values():
             if tmp_path.exists():
                 tmp_path.unlink()
         self.staged = {}
+
+
+class _WholeParquet:
+    """A Parquet table written whole when closed (the sessions table and the small extra tables)."""
+
+    def __init__(self, path: str) -> None:
+        self.path = path
+        self.frame: "pd.DataFrame | None" = None
+        self.closed = False
+
+    def close(self) -> None:
+        if not self.closed and self.frame is not None:
+            self.frame.to_parquet(self.path, index=False)
+        self.closed = True
+
+
+def _as_schema(frame: "pd.DataFrame") -> "pd.DataFrame":
+    """Values as the fixed Parquet types: numbers in ``FLOAT_COLUMNS`` (None -> null), strings elsewhere."""
+    import pandas as pd
+
+    out = {}
+    for column in frame.columns:
+        values = frame[column]
+        if column in FLOAT_COLUMNS:
+            out[column] = pd.to_numeric(values, errors="coerce").astype("float64")
+        else:
+            out[column] = values.map(lambda v: None if v is None or (isinstance(v, float) and v != v) else str(v),
+                                     na_action=None).astype(object)
+    return pd.DataFrame(out, columns=frame.columns)

@@ -189,33 +189,53 @@ def render_index(rows: Sequence[dict], links: dict[str, str]) -> str:
     )
 
 
+class ReportWriter:
+    """Coaching reports written one coded session at a time (``add``), and ``index.html`` when there were
+    several (``finish``): memory holds the session being written and one row of scores per session."""
+
+    def __init__(self, out_dir: str | Path, model_name: str = "", thresholds: dict | None = None) -> None:
+        self.out = Path(out_dir)
+        self.out.mkdir(parents=True, exist_ok=True)
+        self.model_name = model_name
+        self.thresholds = thresholds
+        self.written: list[Path] = []
+        self.rows: list[dict] = []
+        self.links: dict[str, str] = {}
+
+    def add(self, session: Session) -> Path:
+        """Write ``<session>.html`` for one coded session."""
+        import re
+
+        from ..scoring import session_scores
+
+        scores = session_scores(session, self.thresholds)
+        name = re.sub(r"[^\w.-]+", "_", session.id) + ".html"
+        tmp = self.out / f".{name}.part"
+        tmp.write_text(render_session(session, scores, self.model_name, self.thresholds), encoding="utf-8")
+        tmp.replace(self.out / name)
+        self.written.append(self.out / name)
+        self.links[session.id] = name
+        # An explicit id (--practitioner-id) names the practitioner; a speaker label does only if it is a name.
+        speaker = next((t.speaker for t in session.turns if t.role == PRACTITIONER), "")
+        practitioner = session.meta.get("practitioner_id") or (speaker if is_person_name(speaker) else "")
+        self.rows.append({"session_id": session.id, "practitioner": practitioner, "date": session.meta.get("date"),
+                          **scores})
+        return self.out / name
+
+    def finish(self) -> list[Path]:
+        """Write ``index.html`` when there were several sessions; returns every file written."""
+        if len(self.rows) > 1:
+            tmp = self.out / ".index.html.part"
+            tmp.write_text(render_index(self.rows, self.links), encoding="utf-8")
+            tmp.replace(self.out / "index.html")
+            self.written.append(self.out / "index.html")
+        return self.written
+
+
 def write_reports(sessions: Sequence[Session], out_dir: str | Path, model_name: str = "",
                   thresholds: dict | None = None) -> list[Path]:
     """Write ``<session>.html`` for each coded session, and ``index.html`` when there are several."""
-    import re
-
-    from ..scoring import session_scores
-
-    out = Path(out_dir)
-    out.mkdir(parents=True, exist_ok=True)
-    written = []
-    rows = []
-    links = {}
+    writer = ReportWriter(out_dir, model_name, thresholds)
     for s in sessions:
-        scores = session_scores(s, thresholds)
-        name = re.sub(r"[^\w.-]+", "_", s.id) + ".html"
-        tmp = out / f".{name}.part"
-        tmp.write_text(render_session(s, scores, model_name, thresholds), encoding="utf-8")
-        tmp.replace(out / name)
-        written.append(out / name)
-        links[s.id] = name
-        # An explicit id (--practitioner-id) names the practitioner; a speaker label does only if it is a name.
-        speaker = next((t.speaker for t in s.turns if t.role == PRACTITIONER), "")
-        practitioner = s.meta.get("practitioner_id") or (speaker if is_person_name(speaker) else "")
-        rows.append({"session_id": s.id, "practitioner": practitioner, "date": s.meta.get("date"), **scores})
-    if len(sessions) > 1:
-        tmp = out / ".index.html.part"
-        tmp.write_text(render_index(rows, links), encoding="utf-8")
-        tmp.replace(out / "index.html")
-        written.append(out / "index.html")
-    return written
+        writer.add(s)
+    return writer.finish()
