@@ -38,6 +38,7 @@ SHARED = ROOT.parent / "shared" / "data"
 # AnnoMI therapist 0.747 -> 0.750, simple/complex 0.591 -> 0.603, fidelity AUC 0.799 -> 0.818, low-quality
 # reflection ratio 1.76 -> 1.72, team sessions macro-F1 0.693 -> 0.687 (scripts/experiments.jsonl, E2 vs E3).
 # The role-clarification detectors stay fully balanced (their F1 fell with 0.5: purpose 0.82 -> 0.70).
+# 2.2 keeps these settings; what changed is how AnnoMI advice turns become PER/PWP (mi_coder.train.annomi).
 SETTINGS = {"behaviour": True, "balance": 0.5}
 
 
@@ -47,7 +48,7 @@ def main() -> int:
     parser.add_argument("--external", default=str(SHARED / "external_dev" / "mibot_misc_gold.csv"))
     parser.add_argument("--folds", type=int, default=5)
     parser.add_argument("--out", default=str(ROOT / "models" / DEFAULT_MODEL))
-    parser.add_argument("--version", default="2.0")
+    parser.add_argument("--version", default="2.2")
     parser.add_argument("--no-line-corpus", action="store_true", help="leave out data/corpus/team_*.csv")
     parser.add_argument("--skip-benchmark", action="store_true")
     parser.add_argument("--no-pin", action="store_true", help="do not pin the hash (experiments)")

@@ -5,5 +5,5 @@ meta.json hash is listed here may be unpickled without --trust-model.
 """
 
 PINNED_META_SHA256: frozenset[str] = frozenset({
-    "0deaa65c6e08435c08ad9f5b704db5a26d6980cb9a42f000557b683cca04ffa0",
+    "2a778e84a19e83ad8d67eb2c74b697acbd3589e6ef0f4032ab97ac7bc5b9e72c",
 })

@@ -157,7 +157,7 @@ def render_model_card(meta: dict) -> str:
                                 ["client macro-F1", "", pe["client_macro_f1"], ext.get("client", {}).get("macro_f1")]]),
                       "", f"AnnoMI, {pc['note']}: therapist 4-class {pc['therapist_4class_macro_f1']}, client "
                       f"{pc['client_3class_macro_f1']}, open/closed {pc['open_vs_closed_accuracy']}, simple/complex "
-                      f"{pc['simple_vs_complex_accuracy']}."]
+                      f"{pc['simple_vs_complex_accuracy']}" + _previous_sessions(pc.get("session_level")) + "."]
             if pc.get("per_class") and annomi and hold:
                 rows = []
                 for task in ("therapist_4class", "client_3class"):
@@ -219,3 +219,11 @@ def render_model_card(meta: dict) -> str:
               "", "## Files", "",
               _table(["file", "SHA-256"], [[k, f"`{h}`"] for k, h in meta.get("artifacts", {}).items()]), ""]
     return "\n".join(lines)
+
+
+def _previous_sessions(level: dict | None) -> str:
+    """The previous model's session-level CV figures, when its entry has them."""
+    if not level:
+        return ""
+    return (f"; session level R:Q Spearman {level.get('r_q_spearman')}, reflections in low-quality sessions "
+            f"{level.get('low_quality_reflection_ratio')}x the human count, fidelity AUC {level.get('fidelity_auc_machine')}")
