@@ -207,3 +207,21 @@ def test_the_same_training_gives_the_same_meta_hash(small_coder, tmp_path, home)
     second = save_coder(small_coder, tmp_path / "b", {"name": "t", "version": "0", "labels": {}, "training": {}})
     assert sha256(first / "meta.json") == sha256(second / "meta.json")
     assert (first / "run.json").exists()  # when it was trained is kept, outside the hashed file
+
+
+def test_an_utterance_carries_at_most_the_likeliest_role_element():
+    from mi_coder.model.coder import role_decisions
+
+    p = np.array([[0.7, 0.6, 0.1, 0.2],   # two over 0.5: only the likelier
+                  [0.4, 0.3, 0.49, 0.1],  # none reaches 0.5
+                  [0.1, 0.2, 0.55, 0.9]])
+    assert role_decisions(p).tolist() == [[True, False, False, False], [False] * 4, [False, False, False, True]]
+    assert role_decisions(np.zeros((0, 4))).shape == (0, 4)
+
+
+def test_the_shipped_detectors_give_no_utterance_two_role_elements():
+    coder = load_coder()
+    sessions = [s for p in sorted(EXAMPLES.glob("*.txt")) for s in read_transcript(p)]
+    coder.code(sessions)
+    elements = [u.meta.get("role_elements", []) for s in sessions for t in s.turns for u in t.utterances]
+    assert any(elements) and all(len(e) <= 1 for e in elements)

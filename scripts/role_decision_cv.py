@@ -1,0 +1,71 @@
+"""Role-clarification detectors: exclusive against independent decisions, grouped CV on the team sessions.
+
+    python scripts/role_decision_cv.py [--out models/role_decisions.json]
+
+The team's coded sessions (data/corpus/sessions) label practitioner utterances with the four elements
+(purpose, practitioner's role, client's role, participation). For each of 5 folds grouped by session, the
+coder's feature space is fitted on the training sessions' practitioner utterances and one balanced logistic
+regression per element is trained (as ``train.fit.train_coder`` does for the shipped detectors); the
+held-out utterances get each element's yes-probability. The same probabilities are then decided two ways:
+independently (each element from 0.5) and exclusively (``model.coder.role_decisions``: at most the likeliest
+element). Reports precision, recall and F1 per element for both. A quick check of the decision rule, not
+the shipped model's figures (those come from ``scripts/train_default_model.py``, with AnnoMI in the
+feature space and the unpunctuated copies).
+"""
+
+from __future__ import annotations
+
+import argparse
+import glob
+import json
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+
+def main() -> int:
+    import numpy as np
+    from sklearn.linear_model import LogisticRegression
+    from sklearn.metrics import f1_score, precision_score, recall_score
+    from sklearn.model_selection import GroupKFold
+
+    from mi_coder.codes import ROLE_ELEMENTS
+    from mi_coder.model.coder import role_decisions
+    from mi_coder.model.features import FeatureSpace
+    from mi_coder.train.examples import load_session_corpus
+
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--out", default=str(ROOT / "models" / "role_decisions.json"))
+    args = parser.parse_args()
+    ex = load_session_corpus(sorted(glob.glob(str(ROOT / "data" / "corpus" / "sessions" / "*_utterances.csv"))))
+    ex = ex[ex["role"] == "practitioner"].reset_index(drop=True)
+    labels = np.column_stack([ex["role_elements"].fillna("").str.split(";").map(lambda xs, e=e: e in xs)
+                              for e in ROLE_ELEMENTS]).astype(bool)
+    p_yes = np.zeros(labels.shape)
+    for train, test in GroupKFold(5).split(ex, groups=ex["session_id"]):
+        a, b = ex.iloc[train], ex.iloc[test]
+        space = FeatureSpace.fit(a["text"].tolist(), a["prev_text"].tolist(), a["next_text"].tolist(), behaviour=True)
+        Xa, Xb = space.transform_frame(a), space.transform_frame(b)
+        for j in range(len(ROLE_ELEMENTS)):
+            model = LogisticRegression(C=1.0, class_weight="balanced", max_iter=2000).fit(Xa, labels[train, j])
+            p_yes[test, j] = model.predict_proba(Xb)[:, 1]
+
+    def scores(decided: np.ndarray) -> dict:
+        return {e: {"precision": round(float(precision_score(labels[:, j], decided[:, j])), 3),
+                    "recall": round(float(recall_score(labels[:, j], decided[:, j])), 3),
+                    "f1": round(float(f1_score(labels[:, j], decided[:, j])), 3), "support": int(labels[:, j].sum())}
+                for j, e in enumerate(ROLE_ELEMENTS)}
+
+    report = {"command": "python scripts/role_decision_cv.py", "folds": 5, "utterances": len(ex),
+              "sessions": int(ex["session_id"].nunique()),
+              "utterances_with_two_elements": int((labels.sum(axis=1) > 1).sum()),
+              "independent": scores(p_yes >= 0.5), "exclusive": scores(role_decisions(p_yes))}
+    Path(args.out).write_text(json.dumps(report, indent=2) + "\n")
+    print(json.dumps(report, indent=2))
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
