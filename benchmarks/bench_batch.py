@@ -13,6 +13,7 @@ from __future__ import annotations
 import argparse
 import json
 import resource
+import subprocess
 import sys
 import tempfile
 import time
@@ -53,7 +54,17 @@ def main() -> int:
     parser.add_argument("--sessions", type=int, default=2000)
     parser.add_argument("--sizes", default="500,1000", help="smaller corpus sizes run serially, for scaling")
     parser.add_argument("--json", action="store_true")
+    parser.add_argument("--run", nargs=3, metavar=("FOLDER", "OUT", "JOBS"), help=argparse.SUPPRESS)
     args = parser.parse_args()
+    if args.run:  # one run, in this fresh process
+        print(json.dumps(run(Path(args.run[0]), Path(args.run[1]), int(args.run[2]))))
+        return 0
+
+    def fresh(folder: Path, out: Path, jobs: int) -> dict:
+        done = subprocess.run([sys.executable, __file__, "--run", str(folder), str(out), str(jobs)],
+                              capture_output=True, text=True, check=True)
+        return json.loads(done.stdout.strip().splitlines()[-1])
+
     results = []
     with tempfile.TemporaryDirectory() as tmp:
         tmp = Path(tmp)
@@ -64,8 +75,8 @@ def main() -> int:
             folder.mkdir()
             for f in sorted((tmp / "corpus").glob("*.txt"))[:n]:
                 (folder / f.name).symlink_to(f)
-            results.append({"corpus": n, **run(folder, tmp / f"out{n}-1", 1)})
-        results.append({"corpus": args.sessions, **run(tmp / f"c{args.sessions}", tmp / "out-2", 2)})
+            results.append({"corpus": n, **fresh(folder, tmp / f"out{n}-1", 1)})
+        results.append({"corpus": args.sessions, **fresh(tmp / f"c{args.sessions}", tmp / "out-2", 2)})
     if args.json:
         print(json.dumps(results))
     else:
