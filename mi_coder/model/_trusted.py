@@ -5,5 +5,5 @@ meta.json hash is listed here may be unpickled without --trust-model.
 """
 
 PINNED_META_SHA256: frozenset[str] = frozenset({
-    "2a778e84a19e83ad8d67eb2c74b697acbd3589e6ef0f4032ab97ac7bc5b9e72c",
+    "f9c412fb8e6763d0fb5d0427ab7c68b97d06abb965c9316d1aa0cdf2567a559e",
 })
