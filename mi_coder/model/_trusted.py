@@ -5,5 +5,5 @@ meta.json hash is listed here may be unpickled without --trust-model.
 """
 
 PINNED_META_SHA256: frozenset[str] = frozenset({
-    "f9c412fb8e6763d0fb5d0427ab7c68b97d06abb965c9316d1aa0cdf2567a559e",
+    "a29c9c4bd78ed96e0fb561e7cb5b6ce36ea6a367dca0ec80e4826ddfd5ca25e8",
 })

@@ -181,6 +181,15 @@ def render_model_card(meta: dict) -> str:
                               "F1 >= 0.80):", "",
                           _table(["element", "precision", "recall", "F1", "support"],
                                  [[e, m["precision"], m["recall"], m["f1"], m["support"]] for e, m in roles.items()])]
+            decisions = metrics.get("role_decisions")
+            if decisions:
+                lines += ["", "These figures decide each element on its own. The coder gives an utterance at most one "
+                              "element, the likeliest reaching 0.5 (`model.coder.role_decisions`); a grouped CV of "
+                              f"the detectors alone on the team sessions (`{decisions['command']}`; features fitted "
+                              "on the team sessions only) decided the same probabilities both ways:", "",
+                          _table(["element", "F1 independent", "F1 at most one (shipped)", "support"],
+                                 [[e, m["f1"], decisions["exclusive"][e]["f1"], m["support"]]
+                                  for e, m in decisions["independent"].items()])]
         boundary = metrics.get("boundary_cv")
         if boundary:
             mr, ms = boundary["model_vs_reference"], boundary["model_vs_sentence_ends"]
