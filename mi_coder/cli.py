@@ -187,8 +187,8 @@ def cmd_report(args: argparse.Namespace) -> int:
     reports = ReportWriter(args.out, coder.name, thresholds)
     # One file read at a time; short sessions coded together (one model call for many), each report written
     # as soon as its session is coded, so memory holds one file's sessions.
-    for session, coded in sessions_coded_together(iter_sessions(args.paths, _read_options(args), errors),
-                                                         coder, STREAM_TURNS):
+    sessions = iter_sessions(args.paths, _read_options(args), errors)
+    for session, coded in sessions_coded_together(sessions, coder, STREAM_TURNS):
         if len(session.turns) > REPORT_MAX_TURNS:
             print(f"{PROG}: warning: {session.source}: session {session.id} has {len(session.turns):,} turns, too "
                   f"long for an HTML report (limit {REPORT_MAX_TURNS:,}); code it with mi-coder code for tables",

@@ -289,7 +289,7 @@ def stream_code(paths: Sequence[str | Path], coder: Any, out_dir: str | Path, *,
 
 
 def sessions_coded_together(sessions: Iterable[Session], coder: Any, chunk_turns: int,
-                                   ) -> Iterator[tuple[Session, bool]]:
+                            ) -> Iterator[tuple[Session, bool]]:
     """``(session, coded)`` in input order. Sessions shorter than ``chunk_turns`` turns (held as lists) are
     segmented and coded together, about ``chunk_turns`` turns at a time: coding them one by one costs a
     featurization and model call per session, which on a table of many short sessions took a quarter of the

@@ -194,8 +194,7 @@ class ReportWriter:
     several (``finish``): memory holds the session being written and one row of scores per session."""
 
     def __init__(self, out_dir: str | Path, model_name: str = "", thresholds: dict | None = None) -> None:
-        self.out = Path(out_dir)
-        self.out.mkdir(parents=True, exist_ok=True)
+        self.out = Path(out_dir)  # created with the first page
         self.model_name = model_name
         self.thresholds = thresholds
         self.written: list[Path] = []
@@ -209,6 +208,7 @@ class ReportWriter:
         from ..scoring import session_scores
 
         scores = session_scores(session, self.thresholds)
+        self.out.mkdir(parents=True, exist_ok=True)
         name = re.sub(r"[^\w.-]+", "_", session.id) + ".html"
         tmp = self.out / f".{name}.part"
         tmp.write_text(render_session(session, scores, self.model_name, self.thresholds), encoding="utf-8")
