@@ -56,8 +56,8 @@ def test_advice_is_pwp_when_leave_was_asked_earlier_or_the_client_asked_for_it()
 
 def test_only_the_advice_in_a_multi_utterance_advice_turn_is_advice():
     t = turn(main="therapist_input", therapist_input=True, therapist_input_subtype="advice")
-    assert annomi_utterance_label(t, "Okay, thanks.", 3) is None
-    assert annomi_utterance_label(t, "It's not permanent.", 3) is None
+    assert annomi_utterance_label(t, "Alright, thank you.", 3) is None
+    assert annomi_utterance_label(t, "That side effect wears off.", 3) is None
     assert annomi_utterance_label(t, "I'd recommend that you cut down to two drinks.", 3) == "PER"
 
 
