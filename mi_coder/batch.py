@@ -267,8 +267,8 @@ def _write_streamed(paths: Sequence[Path], keys: Sequence[str | None], parts: Pa
 
 
 def _in_input_order(errors: dict[str, str], paths: Sequence[Path]) -> list[tuple[str, str]]:
-    order = [str(p) for p in paths]
-    return sorted(errors.items(), key=lambda e: order.index(e[0]) if e[0] in order else 0)
+    order = {str(p): k for k, p in enumerate(paths)}
+    return sorted(errors.items(), key=lambda e: order.get(e[0], 0))
 
 
 def _coded_parts(paths: Sequence[Path], keys: Sequence[str | None], parts: Path, errors: dict[str, str],
