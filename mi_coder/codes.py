@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 PRACTITIONER_CODES = ("OQ", "CQ", "SR", "CR", "AF", "SEEK", "EA", "GI", "PWP", "PER", "CON", "NC")
 CLIENT_CODES = ("CT", "ST", "FN")
 ALL_CODES = PRACTITIONER_CODES + CLIENT_CODES
@@ -27,3 +29,17 @@ ANNOMI_TURN_LABELS = {"question": "question", "reflection": "reflection", "thera
 ROLE_ELEMENTS = ("purpose", "practitioner_role", "client_role", "participation")
 ROLE_ELEMENT_NAMES = {"purpose": "purpose of the meetings", "practitioner_role": "the practitioner's role",
                       "client_role": "the client's role", "participation": "how the client wants to take part"}
+
+
+# The practitioner asks leave to give information or advice: MITI 4.2.1's permission for Persuade with
+# Permission, which may be sought earlier in the conversation and still cover the advice that follows. Used
+# to label AnnoMI advice (train.annomi) and to keep permission requests out of the report's "closed
+# questions that could have been open" (report.coaching).
+ASK_PERMISSION = re.compile(
+    r"\b(?:would it be (?:ok|okay|alright|all right|helpful|useful)|is it (?:ok|okay|alright|all right) (?:if|with you)|"
+    r"(?:can|could|may|might) i (?:share|tell|give|offer|suggest|make a suggestion|mention|add|run)|do you mind if|"
+    r"would you (?:like|be interested in|want) (?:me to|some|to hear|to know|more|a few|any)|"
+    r"(?:want|like) (?:to hear|some) (?:information|ideas|suggestions|advice|tips|options)|if you(?:'re| are) interested|"
+    r"if it's (?:ok|okay|alright|all right) with you|with your permission|if you(?:'d| would) like,? i)\b",
+    re.I,
+)

@@ -4,18 +4,20 @@ from __future__ import annotations
 
 import re
 
+from ..codes import ASK_PERMISSION
 from ..records import PRACTITIONER, Session, Turn
 from ..scoring import question_runs
 
 COACHING_CONFIDENCE = 0.6  # coaching examples only from codes at least this confident (stated on the page)
 
 
+# Closed questions MI uses on purpose: scaling rulers, permission requests (``codes.ASK_PERMISSION``, plus
+# asking leave to ask), and checks on a reflection or summary.
 _MI_CLOSED = re.compile(
     r"\b(?:scale|one to ten|1 to 10|zero to ten|0 to 10|how (?:important|confident|ready)|"
-    r"(?:can|could|may) i (?:ask|share|tell|give|offer|suggest|mention)|would it be (?:ok|okay|alright|all right)|"
-    r"do you mind|is it (?:ok|okay|alright) if|would you like (?:me to|some|to hear)|did i (?:get|miss)|"
+    r"(?:can|could|may) i ask|do you mind|did i (?:get|miss)|"
     r"is that (?:right|fair|about right)|am i (?:right|close|getting)|does that (?:sound|fit|seem) right|"
-    r"have i got|what did i miss|did i leave)\b", re.I)
+    r"have i got|what did i miss|did i leave)\b|" + ASK_PERMISSION.pattern, re.I)
 
 
 def _open_rewording(text: str) -> str:

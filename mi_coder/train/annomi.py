@@ -14,7 +14,7 @@ from typing import Callable, Iterable
 
 import pandas as pd
 
-from ..codes import ANNOMI_TURN_LABELS
+from ..codes import ANNOMI_TURN_LABELS, ASK_PERMISSION
 from ..errors import InputError
 from ..records import CLIENT, PRACTITIONER, Session, Turn
 from .examples import EXAMPLE_COLUMNS, with_next_text
@@ -101,16 +101,6 @@ _GRANT = re.compile(r"^\W*(?:yes|yeah|yep|sure|okay|ok|go ahead|please|alright|a
                     r"of course|that would be|i'd like|tell me)\b", re.I)
 
 
-# The practitioner asks leave to give information or advice (MITI 4.2.1: permission may be sought earlier
-# in the conversation and still covers the advice that follows).
-_ASK_PERMISSION = re.compile(
-    r"\b(?:would it be (?:ok|okay|alright|all right|helpful|useful)|is it (?:ok|okay|alright|all right) (?:if|with you)|"
-    r"(?:can|could|may|might) i (?:share|tell|give|offer|suggest|make a suggestion|mention|add|run)|do you mind if|"
-    r"would you (?:like|be interested in|want) (?:me to|some|to hear|to know|more|a few|any)|"
-    r"(?:want|like) (?:to hear|some) (?:information|ideas|suggestions|advice|tips|options)|if you(?:'re| are) interested|"
-    r"if it's (?:ok|okay|alright|all right) with you|with your permission|if you(?:'d| would) like,? i)\b",
-    re.I,
-)
 # The client asks for information or advice: "what should I do?", "do you think I should...?".
 _CLIENT_ASKS = re.compile(
     r"\b(?:what (?:should|can|could|do|would) (?:i|we)|how (?:do|can|should|could) (?:i|we)|"
@@ -202,7 +192,7 @@ def annomi_examples(turns: pd.DataFrame, split: Callable[[str], list[tuple[int, 
         for k, (a, b) in enumerate(spans):
             utt = text[a:b]
             if role == PRACTITIONER:
-                asked = any(asks[-3:]) or bool(_ASK_PERMISSION.search(text[:a]))
+                asked = any(asks[-3:]) or bool(ASK_PERMISSION.search(text[:a]))
                 code = annomi_utterance_label({**turn, "prev_client": prev_client, "asked_permission": asked},
                                               utt, len(spans))
             else:
@@ -217,7 +207,7 @@ def annomi_examples(turns: pd.DataFrame, split: Callable[[str], list[tuple[int, 
             })
         if role == PRACTITIONER:
             prev_therapist = text
-            asks.append(bool(_ASK_PERMISSION.search(text)))
+            asks.append(bool(ASK_PERMISSION.search(text)))
         else:
             prev_client = text
     return with_next_text(pd.DataFrame(rows, columns=EXAMPLE_COLUMNS))
