@@ -4,6 +4,7 @@ features and settings; never reads the AnnoMI hold-out or the external dev set. 
 scripts/experiments.jsonl.
 
     python scripts/experiment.py --name NAME [--no-line-corpus] [--set KEY=VALUE ...]   # train_coder keywords
+        [--decode '[{}, {"unsure": {"CR": 0.5}}]']   # decoding settings measured on the same fold models
 """
 
 from __future__ import annotations
@@ -29,20 +30,37 @@ def main() -> int:
     parser.add_argument("--no-line-corpus", action="store_true")
     parser.add_argument("--folds", type=int, default=5)
     parser.add_argument("--jobs", type=int, default=2)
+    parser.add_argument("--batches", default="", help="coded-session batches to use (letters; default: all)")
+    parser.add_argument("--decode", default=None,
+                        help="JSON list of decoding settings (Coder attributes, e.g. unsure, client_turn_weight): "
+                             "each fold's model is trained once and measured once per setting")
     parser.add_argument("--set", nargs="*", default=[], help="train_coder keyword=value (JSON values)")
     args = parser.parse_args()
     kwargs = {k: json.loads(v) for k, v in (s.split("=", 1) for s in args.set)}
     started = time.time()
     paths = [str(ROOT.parent / "shared" / "data" / "annomi" / "AnnoMI-full.dev.csv"),
-             *sorted(glob.glob(str(ROOT / "data" / "corpus" / "sessions" / "*_utterances.csv")))]
+             *sorted(p for p in glob.glob(str(ROOT / "data" / "corpus" / "sessions" / "*_utterances.csv"))
+                     if not args.batches or Path(p).name.split("_")[0] in args.batches)]
     if not args.no_line_corpus:
         paths += sorted(glob.glob(str(ROOT / "data" / "corpus" / "team_*.csv")))
     data = load_training_data(paths, exclude_annomi=holdout_ids())
-    report = cross_validate(data, args.folds, kwargs, jobs=args.jobs, unpunctuated=False)
+    decodes = json.loads(args.decode) if args.decode else None
+    reports = cross_validate(data, args.folds, kwargs, jobs=args.jobs, unpunctuated=False, decodes=decodes)
+    for decode, report in zip(decodes or [None], reports if decodes else [reports]):
+        summary = summarize(args, kwargs, report, decode, started)
+        print(json.dumps(summary, default=str))
+        with open(ROOT / "scripts" / "experiments.jsonl", "a") as f:
+            f.write(json.dumps(summary, default=str) + "\n")
+    return 0
+
+
+def summarize(args: argparse.Namespace, kwargs: dict, report: dict, decode: dict | None, started: float) -> dict:
     cv, team = report["annomi_cv"], report.get("team_sessions_cv", {})
     level = cv["session_level"]
     summary = {
-        "name": args.name, "settings": kwargs, "line_corpus": not args.no_line_corpus,
+        "name": args.name + (f" decode={json.dumps(decode)}" if decode is not None else ""), "settings": kwargs,
+        **({"decode": decode} if decode is not None else {}), "line_corpus": not args.no_line_corpus,
+        **({"batches": args.batches} if args.batches else {}),
         "annomi_therapist_f1": cv["therapist_4class"]["macro_f1"], "annomi_client_f1": cv["client_3class"]["macro_f1"],
         "annomi_oq_cq": cv.get("open_vs_closed_accuracy"), "annomi_sr_cr": cv.get("simple_vs_complex_accuracy"),
         "session_r_q_spearman": level["r_q_spearman"], "session_low_quality_reflection_ratio":
@@ -51,12 +69,12 @@ def main() -> int:
         "team_client_f1": team.get("client", {}).get("macro_f1"),
         "role_element_f1": {e: m["f1"] for e, m in team.get("role_clarification", {}).items()},
         "team_per_code_f1": {c: m["f1"] for c, m in team.get("per_code", {}).items() if m["support"]},
+        "annomi_utterance_f1": {c: m["f1"] for c, m in cv.get("utterance_level", {}).get("per_code", {}).items()
+                                if m.get("support")},
+        "team_client_per_code_f1": {c: team.get("per_code", {}).get(c, {}).get("f1") for c in ("CT", "ST", "FN")},
         "seconds": round(time.time() - started),
     }
-    print(json.dumps(summary, default=str))
-    with open(ROOT / "scripts" / "experiments.jsonl", "a") as f:
-        f.write(json.dumps(summary, default=str) + "\n")
-    return 0
+    return summary
 
 
 if __name__ == "__main__":

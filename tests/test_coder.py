@@ -225,3 +225,36 @@ def test_the_shipped_detectors_give_no_utterance_two_role_elements():
     coder.code(sessions)
     elements = [u.meta.get("role_elements", []) for s in sessions for t in s.turns for u in t.utterances]
     assert any(elements) and all(len(e) <= 1 for e in elements)
+
+
+def test_unsure_rule_gives_simple_reflection_unless_complex_is_twice_as_likely():
+    from mi_coder.model.coder import apply_unsure
+
+    codes = ["SR", "CR", "GI"]
+    probs = np.array([[0.35, 0.55, 0.10],   # CR ahead, but not at odds of 2:1: SR (MITI: unsure, code SR)
+                      [0.20, 0.70, 0.10]])  # CR at 3.5:1: stays CR
+    out = apply_unsure(probs, codes, {"CR": 0.5})
+    assert [codes[i] for i in out.argmax(axis=1)] == ["SR", "CR"]
+    assert np.allclose(out.sum(axis=1), 1.0)
+    assert apply_unsure(probs, codes, {}) is probs
+
+
+def test_unsure_rules_change_the_codes_and_survive_saving(small_coder, tmp_path, home):
+    from mi_coder.model.coder import Coder
+    from mi_coder.model.store import remember_trusted
+
+    ruled = Coder(small_coder.features, small_coder.models, meta=small_coder.meta,
+                  turn_weight=small_coder.turn_weight, unsure={"CR": 1e-6, "PER": 1e-6})
+    plain = read_transcript(EXAMPLES / "probation_session.txt")[0]
+    strict = read_transcript(EXAMPLES / "probation_session.txt")[0]
+    small_coder.code(plain)
+    ruled.code(strict)
+    assert {u.code for _, u in plain.utterances()} & {"CR", "PER"}, "the example should hold CR or PER"
+    assert not {u.code for _, u in strict.utterances()} & {"CR", "PER"}
+    folder = save_coder(ruled, tmp_path / "m", {"name": "t", "version": "0", "labels": {}, "training": {}})
+    remember_trusted(folder / "meta.json")
+    loaded = load_coder(folder)
+    assert loaded.unsure == {"CR": 1e-6, "PER": 1e-6}
+    again = read_transcript(EXAMPLES / "probation_session.txt")[0]
+    loaded.code(again)
+    assert [u.code for _, u in again.utterances()] == [u.code for _, u in strict.utterances()]

@@ -158,3 +158,36 @@ def test_bootstrap_interval_brackets_the_estimate_and_narrows_with_more_sessions
     assert hi_big - lo_big < (hi - lo) / 2
     # A score that separates perfectly has no uncertainty left.
     assert bootstrap(_auc, y, y.astype(float), strata=y) == (1.0, 1.0)
+
+
+@needs_annomi
+@pytest.mark.slow
+def test_decoding_variants_are_measured_on_the_same_fold_models(tmp_path):
+    """cross_validate(decodes=...) trains each fold once and codes its held-out data once per setting."""
+    from mi_coder.evaluate import crossval as ev
+    from mi_coder.train.fit import load_training_data
+
+    full = pd.read_csv(ANNOMI_FULL, dtype=str, keep_default_na=False)
+    keep = sorted(full["transcript_id"].unique(), key=int)[:18]
+    subset = tmp_path / "annomi_subset.csv"
+    full[full["transcript_id"].isin(keep)].to_csv(subset, index=False)
+    from .conftest import ROOT
+
+    data = load_training_data([subset, ROOT / "data" / "corpus" / "sessions" / "h_utterances.csv"])
+    trained = []
+    original = ev.train_coder
+
+    def spy(*args, **kwargs):
+        trained.append(kwargs.get("unsure"))
+        return original(*args, **kwargs)
+
+    ev.train_coder = spy
+    try:
+        plain, strict = ev.cross_validate(data, folds=3, train_kwargs={"max_iter": 200}, unpunctuated=False,
+                                          decodes=[{}, {"unsure": {"CR": 1e-9}}])
+    finally:
+        ev.train_coder = original
+    assert trained == [None, None, None]  # one model per fold, not one per setting
+    assert plain["team_sessions_cv"]["per_code"]["CR"]["precision"] > 0  # the model does predict CR ...
+    assert strict["team_sessions_cv"]["per_code"]["CR"]["precision"] == 0.0  # ... and the rule removes it
+    assert plain["annomi_cv"]["n_sessions"] == strict["annomi_cv"]["n_sessions"] == 18

@@ -278,11 +278,10 @@ def training_metrics(data: TrainingData, folds: int, C: float = 1.0,
 SESSION_SOURCES = ("team_sessions", "coded")  # whole coded sessions: held out by session in ``cross_validate``
 
 
-def _cv_fold(k: int, data: TrainingData, folds: int, train_kwargs: dict, unpunctuated: bool) -> dict:
-    """One fold of ``cross_validate``: train without fold k's AnnoMI videos and coded sessions, code them."""
-    from ..records import PRACTITIONER as P
-    from ..train.examples import sessions_from_examples
-
+def _cv_fold(k: int, data: TrainingData, folds: int, train_kwargs: dict, unpunctuated: bool,
+             decodes: Sequence[dict] = ({},)) -> list[dict]:
+    """One fold of ``cross_validate``: train without fold k's AnnoMI videos and coded sessions, code them once
+    per decoding variant (``decodes``: Coder attributes to set, such as ``unsure``; ``{}`` as trained)."""
     split = splitter()
     turns = data.annomi_turns
     ids = turns["transcript_id"].astype(str)
@@ -306,9 +305,26 @@ def _cv_fold(k: int, data: TrainingData, folds: int, train_kwargs: dict, unpunct
     keep = (tex["source"] != "annomi") & ~tex["session_id"].isin(test_sessions)
     turn_examples = pd.concat([annomi_turn_examples(train_turns), tex[keep]], ignore_index=True)
     coder = train_coder(examples, turn_examples, **train_kwargs)
-    test = annomi_sessions(turns[ids.isin(test_t)])
-    probs = code_with_probs(coder, test)
     gold = annomi_examples(turns[ids.isin(test_t)], split)
+    trained = {attr: getattr(coder, attr) for d in decodes for attr in d}
+    out = []
+    for decode in decodes:
+        for attr, value in {**trained, **decode}.items():
+            setattr(coder, attr, value)
+        out.append(_code_fold(coder, turns[ids.isin(test_t)], gold, sess[sess["session_id"].isin(test_sessions)],
+                              unpunctuated, len(examples)))
+    return out
+
+
+def _code_fold(coder: Coder, test_turns: pd.DataFrame, gold: pd.DataFrame, team_examples: pd.DataFrame,
+               unpunctuated: bool, n_examples: int) -> dict:
+    """Code one fold's held-out AnnoMI transcripts and coded sessions; the pairs and tables ``cross_validate``
+    aggregates."""
+    from ..records import PRACTITIONER as P
+    from ..train.examples import sessions_from_examples
+
+    test = annomi_sessions(test_turns)
+    probs = code_with_probs(coder, test)
     lookup = {(s.id, t.id, j): u for s in test for t in s.turns for j, u in enumerate(t.utterances)}
     utt = []
     for row in gold.itertuples():
@@ -317,14 +333,14 @@ def _cv_fold(k: int, data: TrainingData, folds: int, train_kwargs: dict, unpunct
             utt.append((row.code, u.code, u.confidence, u.meta["_row"]))
     bare = [caption_copy(s) for s in test] if unpunctuated else []
     bare_probs = code_with_probs(coder, bare) if unpunctuated else None
-    team = sessions_from_examples(sess[sess["session_id"].isin(test_sessions)])
+    team = sessions_from_examples(team_examples)
     if team:
         coder.code_segmented(team)
     pairs = [(u.meta["human_code"], u.code) for s in team for _, u in s.utterances() if u.code]
     roles = [(u.meta.get("human_roles", ""), ";".join(u.meta.get("role_elements", []))) for s in team
              for t, u in s.utterances() if t.role == P]
     return {"test": test, "probs": probs, "utt": utt, "bare": bare, "bare_probs": bare_probs, "pairs": pairs,
-            "roles": roles, "n_examples": len(examples)}
+            "roles": roles, "n_examples": n_examples}
 
 
 def _reindex(sessions: Sequence[Session], probs: pd.DataFrame, offset: int) -> pd.DataFrame:
@@ -355,22 +371,35 @@ def role_report(pairs: Sequence[tuple[str, str]]) -> dict:
 
 
 def cross_validate(data: TrainingData, folds: int = 5, train_kwargs: dict | None = None, jobs: int = 1,
-                   unpunctuated: bool = True, progress: Callable[[str], None] | None = None) -> dict:
+                   unpunctuated: bool = True, progress: Callable[[str], None] | None = None,
+                   decodes: Sequence[dict] | None = None) -> Any:
     """Grouped k-fold CV over AnnoMI (by video) and the coded sessions (by session) at once.
 
     Fold k trains on everything but fold k's AnnoMI videos and coded sessions and codes both; other examples
     (single lines) join every fold. Reports the AnnoMI turn tasks (punctuated and unpunctuated), utterance
     agreement, the output temperature and honest calibration, session-level agreement, and per-code,
     code-group, client and role-clarification figures on the held-out coded sessions. Folds run in
-    ``jobs`` processes.
+    ``jobs`` processes. With ``decodes`` (a list of Coder attribute settings, for example MITI's unsure rules),
+    each fold's model is trained once and its held-out data coded once per setting: a list of reports, one
+    per setting, in order.
     """
     from joblib import Parallel, delayed
 
+    kwargs = {"calibration_folds": 0, **(train_kwargs or {})}
+    variants = list(decodes) if decodes is not None else [{}]
+    results = Parallel(n_jobs=jobs)(delayed(_cv_fold)(k, data, folds, kwargs, unpunctuated, variants)
+                                    for k in range(folds))
+    reports = [_aggregate([r[i] for r in results], data, folds, unpunctuated, progress if i == 0 else None)
+               for i in range(len(variants))]
+    return reports if decodes is not None else reports[0]
+
+
+def _aggregate(results: list[dict], data: TrainingData, folds: int, unpunctuated: bool,
+               progress: Callable[[str], None] | None) -> dict:
+    """``cross_validate``'s report from its folds' results."""
     from ..schemes import GROUPS
     from .heldout import group_report
 
-    kwargs = {"calibration_folds": 0, **(train_kwargs or {})}
-    results = Parallel(n_jobs=jobs)(delayed(_cv_fold)(k, data, folds, kwargs, unpunctuated) for k in range(folds))
     coded, tables, bare, bare_tables, cal_rows, utt = [], [], [], [], [], []
     offset = bare_offset = 0
     for k, r in enumerate(results):

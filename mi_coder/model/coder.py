@@ -51,13 +51,19 @@ class Coder:
     """Codes utterances: practitioner utterances with MITI codes, client utterances with CT/ST/FN."""
 
     def __init__(self, features: FeatureSpace, models: dict[str, LinearModel], meta: dict | None = None,
-                 turn_weight: float = 1.0, output_temperature: float = 1.0) -> None:
+                 turn_weight: float = 1.0, output_temperature: float = 1.0,
+                 unsure: dict[str, float] | None = None, client_turn_weight: float | None = None) -> None:
         self.features = features
         self.models = models
         self.meta = meta or {}
         self.turn_weight = turn_weight  # exponent of the turn model's class probabilities in joint decoding
+        # The same for client turns (None: ``turn_weight``). A client turn's label says what the turn as a whole
+        # is; MISC codes each utterance, and a change-talk turn often holds neutral utterances.
+        self.client_turn_weight = client_turn_weight
         # Temperature of the jointly decoded probabilities, fitted on out-of-fold codes (``calibrate``).
         self.output_temperature = output_temperature
+        # MITI's "when unsure" rules (``apply_unsure``): practitioner code -> factor on its probability.
+        self.unsure = dict(unsure or {})
         self.boundary = None  # the boundary model for unpunctuated speech shipped with this model, if any
 
     @property
@@ -69,6 +75,16 @@ class Coder:
                      ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """Codes, confidences and probabilities (columns ``PRACTITIONER_CODES + CLIENT_CODES``) of utterance rows."""
         codes, conf, probs, _ = self._predict(roles, texts, prev_texts, positions, n_in_turn, next_texts)
+        if self.unsure:
+            labels = list(PRACTITIONER_CODES + CLIENT_CODES)
+            cols = [labels.index(c) for c in PRACTITIONER_CODES]
+            rows = np.flatnonzero(np.asarray(roles, dtype=object) == PRACTITIONER)
+            block = apply_unsure(probs[np.ix_(rows, cols)], PRACTITIONER_CODES, self.unsure)
+            probs[np.ix_(rows, cols)] = block
+            if len(rows):
+                best = block.argmax(axis=1)
+                codes[rows] = np.asarray(PRACTITIONER_CODES, dtype=object)[best]
+                conf[rows] = block[np.arange(len(rows)), best]
         return codes, conf, probs
 
     def _predict(self, roles: Sequence[str], texts: Sequence[str], prev_texts: Sequence[str],
@@ -160,8 +176,16 @@ class Coder:
             return np.zeros((0, len(PRACTITIONER_CODES + CLIENT_CODES)))
         codes, conf, probs, found = self._predict(*rows)
         turn_of = {id(u): k for k, u in enumerate(refs)}
-        if "practitioner_turn" in self.models and "client_turn" in self.models:
+        joint = "practitioner_turn" in self.models and "client_turn" in self.models
+        if joint:
             probs = self._decode_jointly(sessions, probs, turn_of)
+        elif self.unsure:
+            labels = list(PRACTITIONER_CODES + CLIENT_CODES)
+            cols = [labels.index(c) for c in PRACTITIONER_CODES]
+            practitioner = np.flatnonzero(np.asarray(rows[0], dtype=object) == PRACTITIONER)
+            probs[np.ix_(practitioner, cols)] = apply_unsure(probs[np.ix_(practitioner, cols)], PRACTITIONER_CODES,
+                                                             self.unsure)
+        if joint or self.unsure:
             best = probs.argmax(axis=1)
             labels = np.array(PRACTITIONER_CODES + CLIENT_CODES, dtype=object)
             codes = labels[best]
@@ -204,11 +228,15 @@ class Coder:
                 rows = [row_of[id(u)] for u in turn.utterances if id(u) in row_of]
                 if not rows:
                     continue
-                prior = turn_probs[k, code_class] ** self.turn_weight
+                weight = self.turn_weight if role == PRACTITIONER or self.client_turn_weight is None \
+                    else self.client_turn_weight
+                prior = turn_probs[k, code_class] ** weight
                 block = out[np.ix_(rows, cols)] * prior
                 block /= block.sum(axis=1, keepdims=True)
                 if self.output_temperature != 1.0:
                     block = temper(block, self.output_temperature)
+                if role == PRACTITIONER and self.unsure:
+                    block = apply_unsure(block, codes, self.unsure)
                 out[np.ix_(rows, cols)] = block
                 if role == CLIENT:
                     turn.meta["main_code"] = classes[int(turn_probs[k].argmax())]
@@ -217,6 +245,20 @@ class Coder:
                     members = [j for j, c in enumerate(codes) if FOUR_CLASS[c] == cls]
                     turn.meta["main_code"] = codes[members[int(block[:, members].max(axis=0).argmax())]]
         return out
+
+
+def apply_unsure(probs: np.ndarray, codes: Sequence[str], unsure: dict[str, float]) -> np.ndarray:
+    """MITI 4.2.1's decision rules for an unsure coder, on probability rows (columns ``codes``; rows re-normalized).
+
+    The manual: unsure between SR and CR, code SR; between Persuade and GI, GI; whether MI-adherent or another
+    code, the other code. Each rule is a factor below one on the probability of the code that needs certainty
+    (``{"CR": 0.5}``: CR wins over SR only at odds of at least 2:1). Returns ``probs`` unchanged without rules.
+    """
+    if not unsure:
+        return probs
+    factor = np.array([unsure.get(c, 1.0) for c in codes])
+    out = probs * factor
+    return out / out.sum(axis=1, keepdims=True)
 
 
 def temper(probs: np.ndarray, temperature: float) -> np.ndarray:

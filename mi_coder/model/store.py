@@ -147,7 +147,10 @@ def save_coder(coder: Any, out_dir: str | Path, meta: dict, run: dict | None = N
         "versions": versions(),
         **meta,
         "models": models,
-        "decoding": {"turn_weight": coder.turn_weight, "output_temperature": coder.output_temperature},
+        "decoding": {"turn_weight": coder.turn_weight, "output_temperature": coder.output_temperature,
+                     **({"unsure": coder.unsure} if getattr(coder, "unsure", None) else {}),
+                     **({"client_turn_weight": coder.client_turn_weight}
+                        if getattr(coder, "client_turn_weight", None) is not None else {})},
         "artifacts": {name: sha256(out / name) for name in files},
     }
     missing = [k for k in REQUIRED_META if k not in full]
@@ -244,7 +247,10 @@ def load_coder(model_dir: str | Path | None = None, *, trust: bool = False) -> A
         raise ModelError(f"{model_dir}: model files are incomplete or malformed ({type(exc).__name__}: {exc})") from exc
     decoding = meta.get("decoding", {})
     coder = Coder(features, models, meta=meta, turn_weight=float(decoding.get("turn_weight", 1.0)),
-                  output_temperature=float(decoding.get("output_temperature", 1.0)))
+                  output_temperature=float(decoding.get("output_temperature", 1.0)),
+                  unsure={str(k): float(v) for k, v in decoding.get("unsure", {}).items()},
+                  client_turn_weight=(float(decoding["client_turn_weight"]) if "client_turn_weight" in decoding
+                                      else None))
     coder.boundary = boundary
     return coder
 

@@ -85,7 +85,8 @@ def train_coder(examples, turn_examples=None, *, augment: bool = True, C: float 
                 calibration_folds: int = 3, meta: dict | None = None, turn_weight: float = 1.0,
                 output_temperature: float = 1.0, behaviour: bool = False,
                 source_weights: dict[str, float] | None = None, balance: float = 1.0, role_balance: float = 1.0,
-                drop_gaps: bool = True, role_models: bool = True, max_iter: int = 3000) -> Coder:
+                drop_gaps: bool = True, role_models: bool = True, max_iter: int = 3000,
+                unsure: dict[str, float] | None = None, client_turn_weight: float | None = None) -> Coder:
     """Fit a Coder on utterance examples (``train.examples.EXAMPLE_COLUMNS``) with a known code.
 
     ``turn_examples`` (whole turns labelled question/reflection/therapist_input/other or CT/ST/FN) add
@@ -95,6 +96,8 @@ def train_coder(examples, turn_examples=None, *, augment: bool = True, C: float 
     ``balance`` is the power of the inverse class frequency in the weights of the code and turn models (1:
     balanced, 0: as found); ``role_balance`` the same for the yes/no role-clarification detectors, whose
     "yes" is rare (about one practitioner utterance in sixty) and whose misses a supervisor's checklist pays for.
+    ``unsure`` are MITI's decision rules for an unsure coder, applied when coding (``model.coder.apply_unsure``);
+    ``client_turn_weight`` the weight of the client turn model in decoding client utterances (None: as practitioner).
     """
     import pandas as pd
 
@@ -151,7 +154,8 @@ def train_coder(examples, turn_examples=None, *, augment: bool = True, C: float 
         estimator = LinearClassifier(C=C, calibration_folds=folds, class_weight=None, max_iter=max_iter)
         estimator.fit(X, y, w / w.mean(), groups=part["group"].to_numpy())
         models[key] = estimator.to_linear_model()
-    return Coder(features, models, meta=meta, turn_weight=turn_weight, output_temperature=output_temperature)
+    return Coder(features, models, meta=meta, turn_weight=turn_weight, output_temperature=output_temperature,
+                 unsure=unsure, client_turn_weight=client_turn_weight)
 
 
 @dataclass
@@ -260,7 +264,7 @@ def train_from_files(paths: Sequence[str | Path], out_dir: str | Path, *, name: 
                         "confidences temperature-scaled on 3 grouped folds; AnnoMI utterances that a team-corpus "
                         "model reads as AF/SEEK/EA/CON are left out (AnnoMI does not label those codes); utterance "
                         "and turn probabilities decoded jointly, then re-scaled by an output temperature fitted "
-                        "on the out-of-fold codes of the AnnoMI cross-validation.",
+                        "on the out-of-fold codes of the AnnoMI cross-validation." + _decoding_protocol(train_kwargs),
             "output_temperature": round(temperature, 3),
             "C": C,
             "settings": dict(train_kwargs or {}),
@@ -275,6 +279,20 @@ def train_from_files(paths: Sequence[str | Path], out_dir: str | Path, *, name: 
     saved = save_coder(coder, out_dir, meta, run={"training_paths": [str(Path(p).resolve()) for p in paths]})
     remember_trusted(saved / "meta.json")
     return saved
+
+
+def _decoding_protocol(train_kwargs: dict | None) -> str:
+    """The protocol's sentence on decoding settings (MITI unsure rules, client turn weight), if any."""
+    kw = train_kwargs or {}
+    out = ""
+    if kw.get("unsure"):
+        rules = ", ".join(f"{code} x{factor}" for code, factor in kw["unsure"].items())
+        out += (f" MITI's rule for an unsure coder (unsure between SR and CR: SR; between PER and GI: GI) as factors "
+                f"on the decoded probabilities: {rules}.")
+    if kw.get("client_turn_weight") is not None:
+        out += (f" Client utterances are decoded with their turn's label at weight {kw['client_turn_weight']} "
+                "(MISC codes each utterance; the turn model still gives the turn's main code).")
+    return out
 
 
 def base_settings(base: str | Path, paths: Sequence[str | Path], trust: bool = False) -> tuple[list, dict, float]:
