@@ -255,6 +255,10 @@ def test_unsure_rules_change_the_codes_and_survive_saving(small_coder, tmp_path,
     remember_trusted(folder / "meta.json")
     loaded = load_coder(folder)
     assert loaded.unsure == {"CR": 1e-6, "PER": 1e-6}
+    rows = [u for t in plain.turns if t.role == "practitioner" for u in t.utterances]
+    codes, _, probs = ruled.predict_rows(["practitioner"] * len(rows), [u.text for u in rows], [""] * len(rows),
+                                         [0] * len(rows), [1] * len(rows))
+    assert not set(codes) & {"CR", "PER"} and np.allclose(probs.sum(axis=1), 1.0)
     again = read_transcript(EXAMPLES / "probation_session.txt")[0]
     loaded.code(again)
     assert [u.code for _, u in again.utterances()] == [u.code for _, u in strict.utterances()]

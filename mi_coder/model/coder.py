@@ -76,16 +76,20 @@ class Coder:
         """Codes, confidences and probabilities (columns ``PRACTITIONER_CODES + CLIENT_CODES``) of utterance rows."""
         codes, conf, probs, _ = self._predict(roles, texts, prev_texts, positions, n_in_turn, next_texts)
         if self.unsure:
-            labels = list(PRACTITIONER_CODES + CLIENT_CODES)
-            cols = [labels.index(c) for c in PRACTITIONER_CODES]
-            rows = np.flatnonzero(np.asarray(roles, dtype=object) == PRACTITIONER)
-            block = apply_unsure(probs[np.ix_(rows, cols)], PRACTITIONER_CODES, self.unsure)
-            probs[np.ix_(rows, cols)] = block
-            if len(rows):
-                best = block.argmax(axis=1)
-                codes[rows] = np.asarray(PRACTITIONER_CODES, dtype=object)[best]
-                conf[rows] = block[np.arange(len(rows)), best]
+            rows = self._apply_unsure_rows(probs, roles)
+            labels = np.array(PRACTITIONER_CODES + CLIENT_CODES, dtype=object)
+            best = probs[rows].argmax(axis=1)
+            codes[rows] = labels[best]
+            conf[rows] = probs[rows, best]
         return codes, conf, probs
+
+    def _apply_unsure_rows(self, probs: np.ndarray, roles: Sequence[str]) -> np.ndarray:
+        """Apply the unsure rules to the practitioner rows of a probability matrix in place; returns those rows."""
+        labels = list(PRACTITIONER_CODES + CLIENT_CODES)
+        cols = [labels.index(c) for c in PRACTITIONER_CODES]
+        rows = np.flatnonzero(np.asarray(roles, dtype=object) == PRACTITIONER)
+        probs[np.ix_(rows, cols)] = apply_unsure(probs[np.ix_(rows, cols)], PRACTITIONER_CODES, self.unsure)
+        return rows
 
     def _predict(self, roles: Sequence[str], texts: Sequence[str], prev_texts: Sequence[str],
                  positions: Sequence[int], n_in_turn: Sequence[int], next_texts: Sequence[str] | None = None,
@@ -180,11 +184,7 @@ class Coder:
         if joint:
             probs = self._decode_jointly(sessions, probs, turn_of)
         elif self.unsure:
-            labels = list(PRACTITIONER_CODES + CLIENT_CODES)
-            cols = [labels.index(c) for c in PRACTITIONER_CODES]
-            practitioner = np.flatnonzero(np.asarray(rows[0], dtype=object) == PRACTITIONER)
-            probs[np.ix_(practitioner, cols)] = apply_unsure(probs[np.ix_(practitioner, cols)], PRACTITIONER_CODES,
-                                                             self.unsure)
+            self._apply_unsure_rows(probs, rows[0])
         if joint or self.unsure:
             best = probs.argmax(axis=1)
             labels = np.array(PRACTITIONER_CODES + CLIENT_CODES, dtype=object)
