@@ -1,6 +1,6 @@
 """Role-clarification detectors: exclusive against independent decisions, grouped CV on the team sessions.
 
-    python scripts/role_decision_cv.py [--out models/role_decisions.json]
+    python scripts/role_decision_cv.py [--out models/role_decisions.json] [--train-only l] [--without l]
 
 The team's coded sessions (data/corpus/sessions) label practitioner utterances with the four elements
 (purpose, practitioner's role, client's role, participation). For each of 5 folds grouped by session, the
@@ -27,6 +27,7 @@ sys.path.insert(0, str(ROOT))
 
 def main() -> int:
     import numpy as np
+    import pandas as pd
     from sklearn.linear_model import LogisticRegression
     from sklearn.metrics import f1_score, precision_score, recall_score
     from sklearn.model_selection import GroupKFold
@@ -38,18 +39,28 @@ def main() -> int:
 
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--out", default=str(ROOT / "models" / "role_decisions.json"))
+    parser.add_argument("--train-only", default="",
+                        help="batches (letters) that join every training fold and are never tested: measures what "
+                             "a batch adds on the same held-out sessions as a run without it")
+    parser.add_argument("--without", default="", help="batches (letters) left out altogether")
     args = parser.parse_args()
-    ex = load_session_corpus(sorted(glob.glob(str(ROOT / "data" / "corpus" / "sessions" / "*_utterances.csv"))))
-    ex = ex[ex["role"] == "practitioner"].reset_index(drop=True)
+    every = load_session_corpus(sorted(p for p in glob.glob(str(ROOT / "data" / "corpus" / "sessions" / "*_utterances.csv"))
+                                       if Path(p).name.split("_")[0] not in args.without))
+    every = every[every["role"] == "practitioner"]
+    extra_rows = every["session_id"].str.split("-").str[0].isin(list(args.train_only))
+    ex, extra = every[~extra_rows].reset_index(drop=True), every[extra_rows]
     labels = np.column_stack([ex["role_elements"].fillna("").str.split(";").map(lambda xs, e=e: e in xs)
                               for e in ROLE_ELEMENTS]).astype(bool)
+    extra_labels = np.column_stack([extra["role_elements"].fillna("").str.split(";").map(lambda xs, e=e: e in xs)
+                                    for e in ROLE_ELEMENTS]).astype(bool).reshape(len(extra), len(ROLE_ELEMENTS))
     p_yes = np.zeros(labels.shape)
     for train, test in GroupKFold(5).split(ex, groups=ex["session_id"]):
-        a, b = ex.iloc[train], ex.iloc[test]
+        a, b = pd.concat([ex.iloc[train], extra]), ex.iloc[test]
+        y_a = np.vstack([labels[train], extra_labels])
         space = FeatureSpace.fit(a["text"].tolist(), a["prev_text"].tolist(), a["next_text"].tolist(), behaviour=True)
         Xa, Xb = space.transform_frame(a), space.transform_frame(b)
         for j in range(len(ROLE_ELEMENTS)):
-            model = LogisticRegression(C=1.0, class_weight="balanced", max_iter=2000).fit(Xa, labels[train, j])
+            model = LogisticRegression(C=1.0, class_weight="balanced", max_iter=2000).fit(Xa, y_a[:, j])
             p_yes[test, j] = model.predict_proba(Xb)[:, 1]
 
     def scores(decided: np.ndarray) -> dict:
@@ -58,7 +69,9 @@ def main() -> int:
                     "f1": round(float(f1_score(labels[:, j], decided[:, j])), 3), "support": int(labels[:, j].sum())}
                 for j, e in enumerate(ROLE_ELEMENTS)}
 
-    report = {"command": "python scripts/role_decision_cv.py", "folds": 5, "utterances": len(ex),
+    command = "python scripts/role_decision_cv.py" + (f" --train-only {args.train_only}" if args.train_only else "") \
+        + (f" --without {args.without}" if args.without else "")
+    report = {"command": command, "folds": 5, "utterances": len(ex), "train_only_utterances": len(extra),
               "sessions": int(ex["session_id"].nunique()),
               "utterances_with_two_elements": int((labels.sum(axis=1) > 1).sum()),
               "independent": scores(p_yes >= 0.5), "exclusive": scores(role_decisions(p_yes))}

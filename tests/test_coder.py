@@ -235,7 +235,8 @@ def test_unsure_rule_gives_simple_reflection_unless_complex_is_twice_as_likely()
                       [0.20, 0.70, 0.10]])  # CR at 3.5:1: stays CR
     out = apply_unsure(probs, codes, {"CR": 0.5})
     assert [codes[i] for i in out.argmax(axis=1)] == ["SR", "CR"]
-    assert np.allclose(out.sum(axis=1), 1.0)
+    assert out[0].tolist() == [0.55, 0.35, 0.10]  # exchanged with SR: the other codes keep their probability
+    assert out[1].tolist() == probs[1].tolist()
     assert apply_unsure(probs, codes, {}) is probs
 
 

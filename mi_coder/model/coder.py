@@ -247,18 +247,39 @@ class Coder:
         return out
 
 
+# MITI 4.2.1's decision rules for an unsure coder: the code to give instead. Codes not listed (AF, SEEK, EA:
+# "unsure whether MI-adherent or another code: the other code") fall back to the likeliest other code.
+UNSURE_FALLBACK = {"CR": ("SR",), "PER": ("GI",)}
+
+
 def apply_unsure(probs: np.ndarray, codes: Sequence[str], unsure: dict[str, float]) -> np.ndarray:
-    """MITI 4.2.1's decision rules for an unsure coder, on probability rows (columns ``codes``; rows re-normalized).
+    """MITI 4.2.1's decision rules for an unsure coder, on probability rows (columns ``codes``).
 
     The manual: unsure between SR and CR, code SR; between Persuade and GI, GI; whether MI-adherent or another
-    code, the other code. Each rule is a factor below one on the probability of the code that needs certainty
-    (``{"CR": 0.5}``: CR wins over SR only at odds of at least 2:1). Returns ``probs`` unchanged without rules.
+    code, the other code. ``unsure`` maps a code that needs certainty to a factor f below one: where that code
+    is the likeliest but f times its probability does not beat its fallback (``UNSURE_FALLBACK``), the two
+    probabilities are exchanged, so the fallback is coded and every other code keeps its probability (a
+    reflection stays a reflection). ``{"CR": 0.7}``: CR only at odds of 1/0.7 = 1.43 or more against SR.
+    Returns ``probs`` unchanged without rules.
     """
     if not unsure:
         return probs
-    factor = np.array([unsure.get(c, 1.0) for c in codes])
-    out = probs * factor
-    return out / out.sum(axis=1, keepdims=True)
+    out = probs.copy()
+    index = {c: i for i, c in enumerate(codes)}
+    best = out.argmax(axis=1)
+    for code, factor in unsure.items():
+        if code not in index:
+            continue
+        c = index[code]
+        fallback = [index[f] for f in UNSURE_FALLBACK.get(code, [x for x in codes if x != code]) if f in index]
+        if not fallback:
+            continue
+        rows = np.flatnonzero(best == c)
+        alt = np.asarray(fallback)[out[np.ix_(rows, fallback)].argmax(axis=1)]
+        fire = out[rows, c] * factor <= out[rows, alt]
+        rows, alt = rows[fire], alt[fire]
+        out[rows, c], out[rows, alt] = out[rows, alt], out[rows, c].copy()
+    return out
 
 
 def temper(probs: np.ndarray, temperature: float) -> np.ndarray:
