@@ -47,7 +47,7 @@ def main() -> int:
     every = load_session_corpus(sorted(p for p in glob.glob(str(ROOT / "data" / "corpus" / "sessions" / "*_utterances.csv"))
                                        if Path(p).name.split("_")[0] not in args.without))
     every = every[every["role"] == "practitioner"]
-    extra_rows = every["session_id"].str.split("-").str[0].isin(list(args.train_only))
+    extra_rows = every["session_id"].str.split(":").str[-1].str.split("-").str[0].isin(list(args.train_only))
     ex, extra = every[~extra_rows].reset_index(drop=True), every[extra_rows]
     labels = np.column_stack([ex["role_elements"].fillna("").str.split(";").map(lambda xs, e=e: e in xs)
                               for e in ROLE_ELEMENTS]).astype(bool)

@@ -30,6 +30,7 @@ from mi_coder.evaluate.heldout import annomi_holdout_report, heldout_report  # n
 from mi_coder.model.card import render_model_card  # noqa: E402
 from mi_coder.model.store import DEFAULT_MODEL, json_default, load_coder, remember_trusted, sha256  # noqa: E402
 from mi_coder.train.annomi import holdout_ids, load_annomi_turns  # noqa: E402
+from mi_coder.train.examples import corpus_session_files  # noqa: E402
 from mi_coder.train.fit import load_training_data, train_from_files  # noqa: E402
 
 SHARED = ROOT.parent / "shared" / "data"
@@ -39,17 +40,17 @@ SHARED = ROOT.parent / "shared" / "data"
 # reflection ratio 1.76 -> 1.72, team sessions macro-F1 0.693 -> 0.687 (scripts/experiments.jsonl, E2 vs E3).
 # The role-clarification detectors stay fully balanced (their F1 fell with 0.5: purpose 0.82 -> 0.70).
 # 2.2 keeps these settings; what changed is how AnnoMI advice turns become PER/PWP (mi_coder.train.annomi).
-# 2.3 adds corpus batch l and MITI's "unsure between SR and CR: SR" when decoding (model.coder.apply_unsure:
-# CR only at odds of 1/0.7 against SR, else the two are exchanged). Measured on the same grouped-CV fold models
-# (E6 in scripts/experiments.jsonl, ``experiment.py --decode``, as a factor 0.7 on CR): fidelity AUC 0.830 ->
-# 0.867, low-quality reflection ratio 1.88 -> 1.76, R:Q Spearman 0.556 -> 0.572, AnnoMI simple/complex 0.600
+# 2.3 adds MITI's "unsure between SR and CR: SR" when decoding (model.coder.apply_unsure: CR only at odds of
+# 1/0.7 against SR, else the two are exchanged). Measured on the same grouped-CV fold models (E6 in
+# scripts/experiments.jsonl, ``experiment.py --decode``, as a factor 0.7 on CR, with batch l in the data):
+# fidelity AUC 0.830 -> 0.867, low-quality reflection ratio 1.88 -> 1.76, R:Q Spearman 0.556 -> 0.572, AnnoMI simple/complex 0.600
 # -> 0.595, team SR 0.502 -> 0.530, CR 0.667 -> 0.652. The shipped form exchanges CR with SR only, so no
 # reflection becomes another code (the factor form also moved some to GI/AF). A factor 0.5 cost simple/complex
 # (0.568); "unsure between PER and GI: GI" at 0.5 raised the low-quality reflection ratio to 1.96. Decoding
 # client utterances without their turn's label (client_turn_weight 0) raised team-session client macro-F1
 # 0.640 -> 0.651 but lowered AnnoMI's utterance-level CT 0.496 -> 0.450 and ST 0.383 -> 0.326 in the same
 # experiment, and the first 2.3 build with it read the external dev set's client talk at 0.565 (2.2: 0.61): it
-# is left at the default.
+# is left at the default. Corpus batch l is held back (train.examples.HELD_BACK_BATCHES).
 SETTINGS = {"behaviour": True, "balance": 0.5, "unsure": {"CR": 0.7}}
 
 
@@ -73,7 +74,7 @@ def main() -> int:
     say = lambda m: print(m, file=sys.stderr, flush=True)  # noqa: E731
     if args.refresh_speed:
         return finish(Path(args.out), args, benchmark=True)
-    corpus = sorted(glob.glob(str(ROOT / "data" / "corpus" / "sessions" / "*_utterances.csv")))
+    corpus = corpus_session_files(ROOT / "data" / "corpus" / "sessions")  # held-back batches left out
     if not args.no_line_corpus:
         corpus += sorted(glob.glob(str(ROOT / "data" / "corpus" / "team_*.csv")))
     paths = [args.annomi, *corpus]

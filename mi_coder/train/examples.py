@@ -48,6 +48,20 @@ def load_team_corpus(paths: Sequence[str | Path]) -> pd.DataFrame:
 SESSION_CORPUS_COLUMNS = ("session_id", "turn", "utterance", "speaker", "text", "code", "code2", "role")
 
 
+# Batches of data/corpus/sessions that the shipped model does not train on, and why (data card).
+HELD_BACK_BATCHES = {
+    "l": "its role-clarification labels lowered held-out role F1 on the other batches' sessions "
+         "(scripts/role_decision_cv.py --train-only l: client's role 0.714 -> 0.663, participation 0.739 -> 0.652)",
+}
+
+
+def corpus_session_files(folder: str | Path) -> list[str]:
+    """The coded-session files (``<batch>_utterances.csv``) of a corpus folder that training uses, sorted:
+    every batch but ``HELD_BACK_BATCHES``."""
+    files = sorted(Path(folder).glob("*_utterances.csv"))
+    return [str(f) for f in files if f.name.split("_")[0] not in HELD_BACK_BATCHES]
+
+
 def is_session_corpus(columns: Iterable[str]) -> bool:
     """The team corpus of whole coded sessions (``data/corpus/sessions/*_utterances.csv``)."""
     return set(SESSION_CORPUS_COLUMNS) <= set(columns)
