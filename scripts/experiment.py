@@ -23,6 +23,7 @@ sys.path.insert(0, str(ROOT))
 def main() -> int:
     from mi_coder.evaluate.crossval import cross_validate
     from mi_coder.train.annomi import holdout_ids
+    from mi_coder.train.examples import corpus_session_files
     from mi_coder.train.fit import load_training_data
 
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
@@ -30,7 +31,8 @@ def main() -> int:
     parser.add_argument("--no-line-corpus", action="store_true")
     parser.add_argument("--folds", type=int, default=5)
     parser.add_argument("--jobs", type=int, default=2)
-    parser.add_argument("--batches", default="", help="coded-session batches to use (letters; default: all)")
+    parser.add_argument("--batches", default="", help="coded-session batches to use (letters; default: those the "
+                        "shipped model trains on, train.examples.corpus_session_files)")
     parser.add_argument("--decode", default=None,
                         help="JSON list of decoding settings (Coder attributes, e.g. unsure, client_turn_weight): "
                              "each fold's model is trained once and measured once per setting")
@@ -39,8 +41,9 @@ def main() -> int:
     kwargs = {k: json.loads(v) for k, v in (s.split("=", 1) for s in args.set)}
     started = time.time()
     paths = [str(ROOT.parent / "shared" / "data" / "annomi" / "AnnoMI-full.dev.csv"),
-             *sorted(p for p in glob.glob(str(ROOT / "data" / "corpus" / "sessions" / "*_utterances.csv"))
-                     if not args.batches or Path(p).name.split("_")[0] in args.batches)]
+             *(sorted(p for p in glob.glob(str(ROOT / "data" / "corpus" / "sessions" / "*_utterances.csv"))
+                      if Path(p).name.split("_")[0] in args.batches) if args.batches
+               else corpus_session_files(ROOT / "data" / "corpus" / "sessions"))]
     if not args.no_line_corpus:
         paths += sorted(glob.glob(str(ROOT / "data" / "corpus" / "team_*.csv")))
     data = load_training_data(paths, exclude_annomi=holdout_ids())
