@@ -129,3 +129,14 @@ def test_next_text_is_the_other_roles_next_turn_joined_from_its_rows():
     })
     out = with_next_text(rows)
     assert list(out["next_text"]) == ["Bad. I slipped.", "You slipped.", "You slipped.", "", "", ""]
+
+
+def test_training_uses_every_corpus_batch_but_the_held_back_ones(tmp_path):
+    from mi_coder.train.examples import HELD_BACK_BATCHES, corpus_session_files
+
+    for batch in ("a", "b", *HELD_BACK_BATCHES):
+        (tmp_path / f"{batch}_utterances.csv").write_text("session_id\n")
+        (tmp_path / f"{batch}_sessions.csv").write_text("session_id\n")
+    names = [p.rsplit("/", 1)[-1] for p in corpus_session_files(tmp_path)]
+    assert names == ["a_utterances.csv", "b_utterances.csv"]
+    assert all(reason for reason in HELD_BACK_BATCHES.values())  # each held-back batch says why
