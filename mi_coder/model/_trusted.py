@@ -5,5 +5,5 @@ meta.json hash is listed here may be unpickled without --trust-model.
 """
 
 PINNED_META_SHA256: frozenset[str] = frozenset({
-    "a29c9c4bd78ed96e0fb561e7cb5b6ce36ea6a367dca0ec80e4826ddfd5ca25e8",
+    "55a5e117e4555cb9de3f8380418d31a0fd9f4bf1c93466e4984317fa4207f2d2",
 })
