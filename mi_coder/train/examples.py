@@ -48,7 +48,9 @@ def load_team_corpus(paths: Sequence[str | Path]) -> pd.DataFrame:
 SESSION_CORPUS_COLUMNS = ("session_id", "turn", "utterance", "speaker", "text", "code", "code2", "role")
 
 
-# Batches of data/corpus/sessions that the shipped model does not train on, and why (data card).
+# Batches of data/corpus/sessions that the code and role-clarification models do not train on, and why (data
+# card). The boundary model (scripts/train_boundary_model.py) uses every batch: it learns only where utterances
+# start, which these batches mark as the others do.
 HELD_BACK_BATCHES = {
     "l": "its role-clarification labels lowered held-out role F1 on the other batches' sessions "
          "(scripts/role_decision_cv.py --train-only l: client's role 0.714 -> 0.663, participation 0.739 -> 0.652)",
