@@ -5,5 +5,5 @@ meta.json hash is listed here may be unpickled without --trust-model.
 """
 
 PINNED_META_SHA256: frozenset[str] = frozenset({
-    "55a5e117e4555cb9de3f8380418d31a0fd9f4bf1c93466e4984317fa4207f2d2",
+    "f9942cee74604c53fede48346b7f83afce3d9b99d60097e6773a45b209da3131",
 })
