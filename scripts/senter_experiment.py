@@ -53,6 +53,17 @@ from train_boundary_model import (  # noqa: E402
     with_variants,
 )
 
+# One corpus reader block per split (train, dev), the same settings for both.
+CORPUS = """
+[corpora.{name}]
+@readers = "spacy.Corpus.v1"
+path = ${{paths.{name}}}
+max_length = 0
+gold_preproc = false
+limit = 0
+augmenter = null
+"""
+
 CONFIG = """
 [paths]
 train = null
@@ -99,22 +110,7 @@ maxout_pieces = 3
 subword_features = true
 
 [corpora]
-
-[corpora.train]
-@readers = "spacy.Corpus.v1"
-path = ${{paths.train}}
-max_length = 0
-gold_preproc = false
-limit = 0
-augmenter = null
-
-[corpora.dev]
-@readers = "spacy.Corpus.v1"
-path = ${{paths.dev}}
-max_length = 0
-gold_preproc = false
-limit = 0
-augmenter = null
+{corpora}
 
 [training]
 dev_corpus = "corpora.dev"
@@ -364,7 +360,7 @@ def main() -> int:
     vocab = spacy.blank("en").vocab
     write_docbin(work / "train.spacy", vocab, train_pairs)
     write_docbin(work / "dev.spacy", vocab, [(s["words"], s["starts"]) for s in senter_dev])
-    config_text = CONFIG.format(seed=args.seed, width=args.width, depth=args.depth, embed_size=args.embed_size,
+    config_text = CONFIG.format(corpora="".join(CORPUS.format(name=n) for n in ("train", "dev")), seed=args.seed, width=args.width, depth=args.depth, embed_size=args.embed_size,
                                 patience=args.patience, max_epochs=args.max_epochs, max_steps=args.max_steps,
                                 eval_frequency=args.eval_frequency, minutes=args.minutes)
     (work / "config.cfg").write_text(config_text)
