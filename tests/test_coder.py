@@ -240,6 +240,27 @@ def test_unsure_rule_gives_simple_reflection_unless_complex_is_twice_as_likely()
     assert apply_unsure(probs, codes, {}) is probs
 
 
+def test_unsure_client_rule_codes_follow_neutral_unless_change_talk_is_clearly_ahead(small_coder):
+    from mi_coder.model.coder import Coder, apply_unsure
+
+    codes = ["CT", "ST", "FN"]
+    probs = np.array([[0.50, 0.10, 0.40],   # CT ahead, but not at odds of 1/0.7 against FN: FN
+                      [0.80, 0.05, 0.15]])  # clearly change talk: stays CT
+    out = apply_unsure(probs, codes, {"CT": 0.7, "CR": 0.7})  # a practitioner rule leaves client columns alone
+    assert [codes[i] for i in out.argmax(axis=1)] == ["FN", "CT"]
+    ruled = Coder(small_coder.features, small_coder.models, meta=small_coder.meta,
+                  turn_weight=small_coder.turn_weight, unsure={"CT": 1e-6, "ST": 1e-6})
+    session = read_transcript(EXAMPLES / "probation_session.txt")[0]
+    plain = read_transcript(EXAMPLES / "probation_session.txt")[0]
+    small_coder.code(plain)
+    ruled.code(session)
+    assert {u.code for t in plain.turns if t.role == "client" for u in t.utterances} & {"CT", "ST"}
+    client = [u.code for t in session.turns if t.role == "client" for u in t.utterances]
+    assert client and set(client) == {"FN"}
+    practitioner = [u.code for t in session.turns if t.role == "practitioner" for u in t.utterances]
+    assert practitioner == [u.code for t in plain.turns if t.role == "practitioner" for u in t.utterances]
+
+
 def test_unsure_rules_change_the_codes_and_survive_saving(small_coder, tmp_path, home):
     from mi_coder.model.coder import Coder
     from mi_coder.model.store import remember_trusted

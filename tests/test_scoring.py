@@ -8,8 +8,6 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from mi_coder.io.writer import session_rows
-from mi_coder.records import Utterance
 from mi_coder.scoring import (
     COLUMNS,
     band,

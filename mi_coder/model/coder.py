@@ -84,12 +84,14 @@ class Coder:
         return codes, conf, probs
 
     def _apply_unsure_rows(self, probs: np.ndarray, roles: Sequence[str]) -> np.ndarray:
-        """Apply the unsure rules to the practitioner rows of a probability matrix in place; returns those rows."""
+        """Apply the unsure rules to each role's rows of a probability matrix in place; returns the coded rows."""
         labels = list(PRACTITIONER_CODES + CLIENT_CODES)
-        cols = [labels.index(c) for c in PRACTITIONER_CODES]
-        rows = np.flatnonzero(np.asarray(roles, dtype=object) == PRACTITIONER)
-        probs[np.ix_(rows, cols)] = apply_unsure(probs[np.ix_(rows, cols)], PRACTITIONER_CODES, self.unsure)
-        return rows
+        roles_arr = np.asarray(roles, dtype=object)
+        for role, codes in ((PRACTITIONER, PRACTITIONER_CODES), (CLIENT, CLIENT_CODES)):
+            cols = [labels.index(c) for c in codes]
+            rows = np.flatnonzero(roles_arr == role)
+            probs[np.ix_(rows, cols)] = apply_unsure(probs[np.ix_(rows, cols)], codes, self.unsure)
+        return np.flatnonzero(np.isin(roles_arr, [PRACTITIONER, CLIENT]))
 
     def _predict(self, roles: Sequence[str], texts: Sequence[str], prev_texts: Sequence[str],
                  positions: Sequence[int], n_in_turn: Sequence[int], next_texts: Sequence[str] | None = None,
@@ -235,7 +237,7 @@ class Coder:
                 block /= block.sum(axis=1, keepdims=True)
                 if self.output_temperature != 1.0:
                     block = temper(block, self.output_temperature)
-                if role == PRACTITIONER and self.unsure:
+                if self.unsure:
                     block = apply_unsure(block, codes, self.unsure)
                 out[np.ix_(rows, cols)] = block
                 if role == CLIENT:
@@ -249,14 +251,16 @@ class Coder:
 
 # MITI 4.2.1's decision rules for an unsure coder: the code to give instead. Codes not listed (AF, SEEK, EA:
 # "unsure whether MI-adherent or another code: the other code") fall back to the likeliest other code.
-UNSURE_FALLBACK = {"CR": ("SR",), "PER": ("GI",)}
+# Client language follows the same logic: change or sustain talk only when the coder is sure it leans toward
+# or away from the change, otherwise follow/neutral (MISC's FN is "everything else").
+UNSURE_FALLBACK = {"CR": ("SR",), "PER": ("GI",), "CT": ("FN",), "ST": ("FN",)}
 
 
 def apply_unsure(probs: np.ndarray, codes: Sequence[str], unsure: dict[str, float]) -> np.ndarray:
     """MITI 4.2.1's decision rules for an unsure coder, on probability rows (columns ``codes``).
 
     The manual: unsure between SR and CR, code SR; between Persuade and GI, GI; whether MI-adherent or another
-    code, the other code. ``unsure`` maps a code that needs certainty to a factor f below one: where that code
+    code, the other code; for client language, change or sustain talk fall back to FN. ``unsure`` maps a code that needs certainty to a factor f below one: where that code
     is the likeliest but f times its probability does not beat its fallback (``UNSURE_FALLBACK``), the two
     probabilities are exchanged, so the fallback is coded and every other code keeps its probability (a
     reflection stays a reflection). ``{"CR": 0.7}``: CR only at odds of 1/0.7 = 1.43 or more against SR.

@@ -287,7 +287,8 @@ def _decoding_protocol(train_kwargs: dict | None) -> str:
     out = ""
     if kw.get("unsure"):
         rules = ", ".join(f"{code} x{factor}" for code, factor in kw["unsure"].items())
-        out += (f" MITI's rule for an unsure coder (unsure between SR and CR: SR; between PER and GI: GI): where the "
+        out += (f" MITI's rule for an unsure coder (unsure between SR and CR: SR; between PER and GI: GI; client change or "
+                f"sustain talk: FN): where the "
                 f"code wins but not at odds of 1/factor against its fallback, the two are exchanged ({rules}).")
     if kw.get("client_turn_weight") is not None:
         out += (f" Client utterances are decoded with their turn's label at weight {kw['client_turn_weight']} "
