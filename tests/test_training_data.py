@@ -40,6 +40,16 @@ def test_declaratives_in_a_question_turn_are_left_unknown():
     assert annomi_utterance_label(t, "Anything else", 1) == "CQ"
 
 
+def test_yes_no_questions_in_a_turn_labelled_open_are_left_unknown():
+    t = turn(main="question", question=True, question_subtype="open")
+    assert annomi_utterance_label(t, "What happened that night?", 2) == "OQ"
+    assert annomi_utterance_label(t, "Was it at work?", 2) is None  # the turn opens; this question does not
+    assert annomi_utterance_label(t, "Um, is there anything else?", 2) is None
+    assert annomi_utterance_label(t, "Is there anything else?", 1) == "OQ"  # a one-question turn keeps its label
+    closed = turn(main="question", question=True, question_subtype="closed")
+    assert annomi_utterance_label(closed, "Was it at work?", 2) == "CQ"
+
+
 def test_advice_is_pwp_after_permission_and_per_without():
     t = turn(main="therapist_input", therapist_input=True, therapist_input_subtype="advice")
     assert annomi_utterance_label(t, "You should try the patch.", 1) == "PER"

@@ -33,6 +33,18 @@ _INTERROGATIVE = re.compile(
 )
 
 
+_YES_NO_FORM = re.compile(
+    r"^(?:(?:so|and|but|okay|ok|well|now|um|uh|yeah|right|alright)[, ]+)*(?:do|does|did|are|is|was|were|can|could|"
+    r"would|will|have|has|had|should|may|might|shall|any|anything)\b",
+    re.I,
+)
+
+
+def is_yes_no_question(text: str) -> bool:
+    """A question in yes/no form ("Do you ...?", "Is it ...?", "Anything else?"): closed by form."""
+    return is_interrogative(text) and bool(_YES_NO_FORM.match(text.strip()))
+
+
 def is_interrogative(text: str) -> bool:
     """A question by form: ends in '?' or, unpunctuated, opens with a question word or auxiliary."""
     stripped = text.strip()
@@ -137,7 +149,9 @@ def annomi_utterance_label(turn: pd.Series, utt_text: str, n_in_turn: int) -> st
       and options are left out; in a turn of several utterances only those in advice form are advice, the
       rest are left out; negotiation is left out: it may be SEEK, GI or advice);
     * reflection + question: interrogatives are the question, declaratives the reflection;
-    * other combinations: interrogatives are the question if flagged, the rest unknown.
+    * other combinations: interrogatives are the question if flagged, the rest unknown;
+    * in a turn of several utterances labelled an open question, questions in yes/no form are unknown (the
+      turn's label is for the turn: "What happened? Was it at work?").
     A subtype that is missing (AnnoMI-simple) leaves the utterance unknown.
     """
     if "reflection" not in turn:  # AnnoMI-simple: main behaviour only
@@ -157,6 +171,10 @@ def annomi_utterance_label(turn: pd.Series, utt_text: str, n_in_turn: int) -> st
             # Options without leave are a menu, not an overt attempt to persuade: left out.
             isub = "PER" if turn["therapist_input_subtype"] == "advice" else None
     interrogative = is_interrogative(utt_text)
+    if qsub == "OQ" and n_in_turn > 1 and is_yes_no_question(utt_text):
+        # A turn of several questions labelled open ("What happened? Was it at work?"): the label says the turn
+        # opens, not that each of its questions does; a yes/no question in it is left out.
+        qsub = None
     if not (r or q or i):
         return "NC"
     if r and not q and not i:
