@@ -149,8 +149,10 @@ def _run_local(todo: list[tuple[Path, str]], jobs: int, args: tuple, on_result: 
     from joblib import Parallel, delayed
 
     # joblib's loky workers are reused across files (each loads the model once, ``_coder``); results come
-    # back as they finish. Ctrl-C or a crash stops the workers; finished parts stay for the next run.
-    with Parallel(n_jobs=jobs, return_as="generator_unordered") as parallel:
+    # back as they finish. Ctrl-C or a crash stops the workers; finished parts stay for the next run. One file
+    # per task: joblib's automatic batching would hold back finished files until their whole batch is done
+    # (lost on Ctrl-C, late in the progress bar); a file takes far longer than a task's dispatch.
+    with Parallel(n_jobs=jobs, return_as="generator_unordered", batch_size=1) as parallel:
         for key, result in parallel(delayed(_keyed_code_file)(key, str(path), *args) for path, key in todo):
             on_result(key, result)
 

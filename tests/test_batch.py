@@ -116,6 +116,7 @@ def test_ctrl_c_during_a_run_exits_130_and_the_next_run_resumes(corpus, tmp_path
     deadline = time.time() + 120
     while time.time() < deadline and len(list(parts.glob("*.json")) if parts.exists() else []) < 2:
         time.sleep(0.05)
+    assert proc.poll() is None, "the run ended before two files were reported done: parts are not written as files finish"
     os.killpg(proc.pid, signal.SIGINT)
     _, err = proc.communicate(timeout=120)
     assert proc.returncode == 130, err
