@@ -73,9 +73,51 @@ class UtteranceSplitter:
         self.boundary = None  # a mi_coder.boundary.BoundaryModel, set by build_pipeline
 
     def __call__(self, doc):  # type: ignore[no-untyped-def]
+        return next(iter(self.pipe([doc])))
+
+    def pipe(self, stream, batch_size: int = 256):  # type: ignore[no-untyped-def]
+        """spaCy's batch hook: the boundary model scores the unpunctuated turns of a batch together."""
+        batch = []
+        for doc in stream:
+            batch.append(doc)
+            if len(batch) >= batch_size:
+                yield from self._split_batch(batch)
+                batch = []
+        if batch:
+            yield from self._split_batch(batch)
+
+    def _split_batch(self, docs: list):  # type: ignore[no-untyped-def]
+        states = [self._punctuation_starts(doc) for doc in docs]
+        need = [k for k, st in enumerate(states) if st is not None and st[4]]
+        if need:
+            decided = self.boundary.starts_many([[states[k][0][i] for i in states[k][5]] for k in need])
+            for k, words in zip(need, decided):
+                starts, index = states[k][3], states[k][5]
+                for i in range(1, len(starts)):
+                    starts[i] = False
+                for i, start in zip(index, words):
+                    starts[i] = start
+                starts[0] = True
+        for doc, state in zip(docs, states):
+            if state is None:
+                yield doc
+                continue
+            lows, wordy, texts, starts, use_model, _, punctuated = state
+            self._merge_fillers(lows, wordy, texts, starts)
+            if not use_model:
+                limit = self.punctuated_max_words if punctuated else self.max_words
+                self._split_long(lows, wordy, starts, limit, punctuated)
+            # One vectorised write (setting token.is_sent_start one by one re-checks the whole doc each time).
+            doc.from_array([SENT_START], numpy.array([1 if st else -1 for st in starts], dtype="int64")
+                           .astype("uint64").reshape(-1, 1))
+            yield doc
+
+    def _punctuation_starts(self, doc):  # type: ignore[no-untyped-def]
+        """Starts from punctuation, and whether the boundary model decides this turn instead (with the indices
+        of its word tokens); None for an empty doc."""
         n = len(doc)
         if n == 0:
-            return doc
+            return None
         texts = [t.text for t in doc]
         lows = [t.lower() for t in texts]
         wordy = [_word_like(t) for t in texts]
@@ -103,28 +145,10 @@ class UtteranceSplitter:
                 punctuated = True
         punctuated = punctuated or texts[-1] in SENT_END
         sentence_marks = any(t in SENT_END or t in ELLIPSES or t.endswith(("?", "!")) for t in texts)
-        if self.boundary is not None and (self.captions == "on" or (self.captions == "auto" and not sentence_marks)):
-            self._model_starts(lows, wordy, starts)
-            self._merge_fillers(lows, wordy, texts, starts)
-            doc.from_array([SENT_START], numpy.array([1 if st else -1 for st in starts], dtype="int64")
-                           .astype("uint64").reshape(-1, 1))
-            return doc
-        self._merge_fillers(lows, wordy, texts, starts)
-        limit = self.punctuated_max_words if punctuated else self.max_words
-        self._split_long(lows, wordy, starts, limit, punctuated)
-        # One vectorised write (setting token.is_sent_start one by one re-checks the whole doc each time).
-        doc.from_array([SENT_START], numpy.array([1 if st else -1 for st in starts], dtype="int64").astype("uint64").reshape(-1, 1))
-        return doc
-
-    def _model_starts(self, lows: list[str], wordy: list[bool], starts: list[bool]) -> None:
-        """Utterance starts from the boundary model, over the word tokens (punctuation is ignored)."""
-        index = [i for i, w in enumerate(wordy) if w]
-        decided = self.boundary.starts([lows[i] for i in index])
-        for i in range(1, len(starts)):
-            starts[i] = False
-        for i, start in zip(index, decided):
-            starts[i] = start
-        starts[0] = True
+        use_model = self.boundary is not None and (self.captions == "on"
+                                                   or (self.captions == "auto" and not sentence_marks))
+        index = [i for i, w in enumerate(wordy) if w] if use_model else []
+        return lows, wordy, texts, starts, use_model, index, punctuated
 
     def _merge_fillers(self, lows: list[str], wordy: list[bool], texts: list[str], starts: list[bool]) -> None:
         segs = _segments(starts)

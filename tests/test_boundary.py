@@ -62,9 +62,6 @@ def test_an_open_question_after_a_greeting_is_its_own_utterance():
 
 
 @shipped
-@pytest.mark.xfail(strict=True, reason="MITI and the team corpus code a reflection with a tag check ('..., did I get "
-                   "that right?') as ONE utterance with two codes; the boundary model learned that, and mi-coder "
-                   "gives one code per utterance, so the check is not counted as a question (open in issue 11)")
 def test_a_checking_question_after_a_reflection_is_its_own_utterance():
     utts = _utterances("so you want to get back to work and you need a way to track your sugar did i get that right")
     assert utts[-1] == "did i get that right", utts

@@ -142,13 +142,26 @@ def test_speaker_change_marks_in_captions_with_names_are_dropped(tmp_path):
                                                       ("Client", "fine mostly fine")]
 
 
+def _question_utterances(texts: list[str], question: str) -> list[str] | None:
+    """The utterances that make up ``question`` exactly (nothing of the run before or after it), or None. A
+    question restated in one breath ("what brings you here today like what's been going on") may come out as
+    two question utterances; MITI counts questions once per volley, so that costs no count, but a question
+    run together with a statement, or cut mid-phrase, is lost."""
+    for i in range(len(texts)):
+        for j in (i + 1, i + 2):
+            if " ".join(texts[i:j]) == question:
+                return texts[i:j]
+    return None
+
+
 def test_the_boundary_model_not_the_old_rules_isolates_the_questions_in_long_runs():
     # in-process, to compare with --captions off: the 1.x rules cut these turns by length, mid-question
     for mode, isolated in (("auto", True), ("off", False)):
         s = read("youtube_auto.en.vtt", captions=mode)
         segment([s], nlp=build_pipeline(captions=mode))
         texts = [u.text for t in s.turns for u in t.utterances]
-        assert (OPEN_QUESTION in texts and CLOSED_QUESTION in texts) is isolated, (mode, texts[:12])
+        kept = all(_question_utterances(texts, q) for q in (OPEN_QUESTION, CLOSED_QUESTION))
+        assert kept is isolated, (mode, texts[:12])
 
 
 @pytest.fixture(scope="module", params=list(EXPORTS))
@@ -178,11 +191,13 @@ def test_code_cuts_long_unpunctuated_turns_and_codes_the_questions_inside_them_a
     utts = pd.read_csv(out / "utterances.csv", dtype={"turn_id": str})
     per_turn = utts.groupby("turn_id", sort=False).size()
     assert per_turn.loc["1"] >= 2 and per_turn.loc["5"] >= 2  # the boundary model cut them
+    texts = utts["text"].tolist()
     for question in (OPEN_QUESTION, CLOSED_QUESTION):
-        row = utts[utts["text"] == question]  # its own utterance: nothing of the run before it
-        assert len(row) == 1, (question, utts["text"].head(12).tolist())
-        assert row.iloc[0]["role"] == "practitioner"
-        assert row.iloc[0]["code"] in ("OQ", "CQ"), (question, row.iloc[0]["code"])
+        parts = _question_utterances(texts, question)  # nothing of the run before or after it
+        assert parts, (question, texts[:12])
+        rows = utts[utts["text"].isin(parts)]
+        assert set(rows["role"]) == {"practitioner"}
+        assert set(rows["code"]) <= {"OQ", "CQ"}, (question, rows["code"].tolist())
 
 
 @pytest.mark.parametrize("name", EXPORTS)

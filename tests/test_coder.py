@@ -157,6 +157,26 @@ def test_next_turn_block_changes_features_and_survives_saving():
     assert FeatureSpace.fit(texts, [""] * len(texts), [""] * len(texts)).following is None
 
 
+def test_turn_length_block_tells_a_one_word_answer_from_a_long_one_and_survives_saving():
+    from mi_coder.model.features import N_LENGTHS, N_SHAPE, length_features
+
+    texts = ["Do you drink?", "What happened that night?"] * 4
+    prevs = ["I went out.", "It was a mess, honestly, I don't even know where to start with all of it."] * 4
+    nexts = ["No.", "Well, we got into it at the bar and then it kept going until the police came and all."] * 4
+    space = FeatureSpace.fit(texts, prevs, nexts, max_word_features=100, max_char_features=100, lengths=True)
+    plain = FeatureSpace.fit(texts, prevs, nexts, max_word_features=100, max_char_features=100)
+    assert space.n_shape == plain.n_shape + N_LENGTHS and space.n_features == plain.n_features + N_LENGTHS
+    short, long = (space.transform([texts[0]], [prevs[0]], [0], [1], [n]).toarray() for n in nexts[:2])
+    assert not np.allclose(short, long)
+    assert length_features(3, 1)[4] == 1.0 and length_features(3, 20)[4] == 0.0  # a one-word answer
+    assert length_features(0, 0)[-1] == 1.0  # no next turn at all
+    again = FeatureSpace.from_parts(*space.to_parts())
+    assert again.lengths and not FeatureSpace.from_parts(*plain.to_parts()).lengths
+    rows = (texts, prevs, [0] * len(texts), [1] * len(texts), nexts)
+    np.testing.assert_allclose(again.transform(*rows).toarray(), space.transform(*rows).toarray())
+    assert N_SHAPE < space.n_shape
+
+
 def test_featurizing_in_chunks_gives_the_same_probabilities(small_coder, monkeypatch):
     import mi_coder.model.coder as coder_module
 

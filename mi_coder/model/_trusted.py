@@ -5,5 +5,5 @@ meta.json hash is listed here may be unpickled without --trust-model.
 """
 
 PINNED_META_SHA256: frozenset[str] = frozenset({
-    "f9942cee74604c53fede48346b7f83afce3d9b99d60097e6773a45b209da3131",
+    "6a28a37cb83d7ec6279e72e378ce79d29e23851a879bba41569db036274a98e5",
 })

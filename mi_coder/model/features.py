@@ -8,7 +8,9 @@
   acknowledged); coding works on whole recorded sessions, so the next turn is known;
 * the utterance's head and tail (``head_tokens``): its first words after discourse markers ("so", "okay",
   "um") and its last words, which carry the question form ("what ...", "do you ...", "... is that right");
-* a few shape features: word overlap with the preceding turn, question form, length, place in the turn.
+* a few shape features: word overlap with the preceding turn, question form, length, place in the turn;
+  what the utterance does (``behaviour_features``) and how long the other speaker's turns around it are
+  (``length_features``).
 
 Punctuation and casing are folded away from the n-grams (``normalize``) and kept only as explicit flags,
 so the same features exist for unpunctuated automatic captions (training adds unpunctuated copies).
@@ -58,6 +60,10 @@ CHAR_NGRAMS = (2, 5)
 N_SHAPE = 14
 # Shape features, version 2: what the utterance *does*, in words any setting uses (``behaviour_features``).
 N_BEHAVIOUR = 10
+# Lengths of the turns around the utterance (``length_features``, models from 2.4 on): the TF-IDF blocks are
+# length-normalized, and how much the other speaker said matters (a reflection follows a long client turn
+# more often; a closed question gets a short answer, an open one a longer one).
+N_LENGTHS = 7
 _DIRECTIVE = re.compile(
     r"\b(?:you|ya|u)(?: really| just| still)? (?:need to|needs to|have to|has to|got to|gotta|must|should|"
     r"ought to|better|had better|can't keep|cannot keep)\b|\bmake sure\b|\bi (?:need|want) you to\b|"
@@ -106,6 +112,19 @@ def behaviour_features(low: str) -> list[float]:
         min(len(_FIRST.findall(low)) / n * 4, 1.0),
         min(len(_THIRD.findall(low)) / n * 4, 1.0),
         float(bool(_DIGITS.search(low))),
+    ]
+
+
+def length_features(prev_words: int, next_words: int) -> list[float]:
+    """The preceding and next turn of the other speaker, by length in words (0: none)."""
+    return [
+        math.log1p(prev_words) / 4.0,
+        float(0 < prev_words <= 2),
+        float(prev_words > 20),
+        math.log1p(next_words) / 4.0,
+        float(0 < next_words <= 2),
+        float(next_words > 20),
+        float(next_words == 0),
     ]
 
 
@@ -284,7 +303,7 @@ class FeatureSpace:
     def __init__(self, words: TfidfBlock, chars: TfidfBlock, context: TfidfBlock, char_weight: float = 0.7,
                  context_weight: float = 0.5, shape_weight: float = 1.0, head: TfidfBlock | None = None,
                  head_weight: float = 0.5, following: TfidfBlock | None = None, next_weight: float = 0.5,
-                 behaviour: bool = False) -> None:
+                 behaviour: bool = False, lengths: bool = False) -> None:
         self.words = words
         self.chars = chars
         self.context = context
@@ -296,10 +315,11 @@ class FeatureSpace:
         self.context_weight = context_weight
         self.shape_weight = shape_weight
         self.behaviour = behaviour  # the behaviour_features block (models from 2.0 on)
+        self.lengths = lengths  # the length_features block (models from 2.4 on)
 
     @property
     def n_shape(self) -> int:
-        return N_SHAPE + (N_BEHAVIOUR if self.behaviour else 0)
+        return N_SHAPE + (N_BEHAVIOUR if self.behaviour else 0) + (N_LENGTHS if self.lengths else 0)
 
     @property
     def n_features(self) -> int:
@@ -310,7 +330,7 @@ class FeatureSpace:
     def fit(cls, texts: Sequence[str], prev_texts: Sequence[str], next_texts: Sequence[str] | None = None,
             max_word_features: int = 40000,
             max_char_features: int = 40000, max_context_features: int = 8000, head: bool = True,
-            behaviour: bool = False, **weights: float) -> "FeatureSpace":
+            behaviour: bool = False, lengths: bool = False, **weights: float) -> "FeatureSpace":
         """Learn vocabularies and IDF weights with scikit-learn's TfidfVectorizer (training only)."""
         from sklearn.feature_extraction.text import TfidfVectorizer
 
@@ -339,7 +359,8 @@ class FeatureSpace:
             terms = vec.get_feature_names_out().tolist()
             blocks.append(TfidfBlock(terms, vec.idf_, analyzer))
         named = {b.analyzer: b for b in blocks}
-        return cls(*blocks[:3], head=named.get("head"), following=named.get("next"), behaviour=behaviour, **weights)
+        return cls(*blocks[:3], head=named.get("head"), following=named.get("next"), behaviour=behaviour,
+                   lengths=lengths, **weights)
 
     def transform(self, texts: Sequence[str], prev_texts: Sequence[str], positions: Sequence[int],
                   n_in_turn: Sequence[int], next_texts: Sequence[str] | None = None) -> sp.csr_matrix:
@@ -350,17 +371,22 @@ class FeatureSpace:
         prev_words = [frozenset(w for w in d.split() if w not in _STOP and w != "qmark" and len(w) > 2)
                       for d in prev_docs]
         context = self.context.transform(prev_docs)[prev_row]
+        next_row, next_list = _distinct(next_texts if next_texts is not None else [""] * len(docs))
+        next_docs = [normalize(t) for t in next_list]
+        if self.lengths:
+            prev_len = [len(d.split()) - d.split().count("qmark") for d in prev_docs]
+            next_len = [len(d.split()) - d.split().count("qmark") for d in next_docs]
         shapes = np.array([_shape(t, d, prev_words[r], not prev_list[r], int(pos), int(n))
                            + (behaviour_features(d) if self.behaviour else [])
-                           for t, d, r, pos, n in zip(texts, docs, prev_row, positions, n_in_turn)],
+                           + (length_features(prev_len[r], next_len[q]) if self.lengths else [])
+                           for t, d, r, q, pos, n in zip(texts, docs, prev_row, next_row, positions, n_in_turn)],
                           dtype=np.float64).reshape(len(docs), self.n_shape)
         blocks = [self.words.transform(docs), self.chars.transform(docs) * self.char_weight,
                   context * self.context_weight, sp.csr_matrix(shapes * self.shape_weight)]
         if self.head is not None:
             blocks.append(self.head.transform([head_tokens(d) for d in docs]) * self.head_weight)
         if self.following is not None:
-            next_row, next_list = _distinct(next_texts if next_texts is not None else [""] * len(docs))
-            following = self.following.transform([normalize(t) for t in next_list])[next_row]
+            following = self.following.transform(next_docs)[next_row]
             blocks.append(following * self.next_weight)
         return sp.hstack(blocks, format="csr")
 
@@ -371,8 +397,9 @@ class FeatureSpace:
 
     def to_parts(self) -> tuple[dict, dict[str, np.ndarray]]:
         terms = {"words": self.words.terms, "chars": self.chars.terms, "context": self.context.terms}
-        if self.behaviour:
-            terms["shape_blocks"] = ["shape", "behaviour"]
+        if self.behaviour or self.lengths:
+            terms["shape_blocks"] = ["shape"] + (["behaviour"] if self.behaviour else []) \
+                + (["lengths"] if self.lengths else [])
         arrays = {"idf_words": self.words.idf, "idf_chars": self.chars.idf, "idf_context": self.context.idf,
                   "feature_weights": np.array([self.char_weight, self.context_weight, self.shape_weight])}
         if self.head is not None:
@@ -399,4 +426,5 @@ class FeatureSpace:
                    TfidfBlock(terms["context"], arrays["idf_context"], "context"),
                    char_weight=float(w[0]), context_weight=float(w[1]), shape_weight=float(w[2]),
                    head=head, head_weight=head_weight, following=following, next_weight=next_weight,
-                   behaviour="behaviour" in terms.get("shape_blocks", []))
+                   behaviour="behaviour" in terms.get("shape_blocks", []),
+                   lengths="lengths" in terms.get("shape_blocks", []))

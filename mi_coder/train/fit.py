@@ -83,7 +83,7 @@ def drop_gap_examples(examples, threshold: float = 0.5, C: float = 1.0):  # type
 
 def train_coder(examples, turn_examples=None, *, augment: bool = True, C: float = 1.0,  # type: ignore[no-untyped-def]
                 calibration_folds: int = 3, meta: dict | None = None, turn_weight: float = 1.0,
-                output_temperature: float = 1.0, behaviour: bool = False,
+                output_temperature: float = 1.0, behaviour: bool = False, lengths: bool = False,
                 source_weights: dict[str, float] | None = None, balance: float = 1.0, role_balance: float = 1.0,
                 drop_gaps: bool = True, role_models: bool = True, max_iter: int = 3000,
                 unsure: dict[str, float] | None = None, client_turn_weight: float | None = None) -> Coder:
@@ -91,7 +91,8 @@ def train_coder(examples, turn_examples=None, *, augment: bool = True, C: float 
 
     ``turn_examples`` (whole turns labelled question/reflection/therapist_input/other or CT/ST/FN) add
     the turn models that choose each turn's main code; without them the main code follows a fixed priority.
-    ``behaviour`` adds the behaviour feature block (``model.features.behaviour_features``);
+    ``behaviour`` adds the behaviour feature block (``model.features.behaviour_features``), ``lengths`` the
+    lengths of the other speaker's turns around the utterance (``model.features.length_features``);
     ``source_weights`` multiplies example weights by source ("annomi", "team_sessions", "team", "coded");
     ``balance`` is the power of the inverse class frequency in the weights of the code and turn models (1:
     balanced, 0: as found); ``role_balance`` the same for the yes/no role-clarification detectors, whose
@@ -131,7 +132,7 @@ def train_coder(examples, turn_examples=None, *, augment: bool = True, C: float 
         parts.append((key, part, folds))
     every = pd.concat([data, turns]) if turns is not None else data
     features = FeatureSpace.fit(every["text"].tolist(), every["prev_text"].tolist(), every["next_text"].tolist(),
-                                behaviour=behaviour)
+                                behaviour=behaviour, lengths=lengths)
     if role_models and "role_elements" in data:
         # Role-clarification detectors: one yes/no model per element, on the practitioner utterances of
         # sources that label the elements (the team sessions); other sources cannot say "no".
