@@ -46,6 +46,26 @@ def test_boundary_weights_round_trip_and_a_wrong_shape_is_refused():
         BoundaryModel.from_arrays(bad)
 
 
+def test_scoring_turns_together_decides_every_gap_as_one_at_a_time():
+    from mi_coder.boundary import gap_ids, gap_ids_many
+
+    rng = np.random.default_rng(3)
+    vocab = "so um what do you think about it i was there yeah right and then like".split()
+    turns = [[vocab[k] for k in rng.integers(0, len(vocab), n)] for n in (0, 1, 2, 7, 30, 3)]
+    ids, mask = gap_ids_many(turns)
+    assert len(ids) == sum(max(len(t) - 1, 0) for t in turns)
+    k = 0
+    for t in turns:
+        if len(t) > 1:
+            one_ids, one_mask = gap_ids(t)
+            np.testing.assert_array_equal(ids[k:k + len(t) - 1], one_ids)
+            np.testing.assert_array_equal(mask[k:k + len(t) - 1], one_mask)
+        k += max(len(t) - 1, 0)
+    model = BoundaryModel(rng.normal(size=DIM), intercept=-1.0)
+    assert model.starts_many(turns) == [model.starts(t) for t in turns]
+    assert model.starts_many([[]]) == [[]] and model.starts(["hi"]) == [True]
+
+
 def _utterances(text: str, captions: str = "auto") -> list[str]:
     nlp = build_pipeline(captions=captions)
     return [text[a:b] for a, b in split_text(text, nlp)]
@@ -85,3 +105,14 @@ def test_punctuated_text_keeps_the_punctuation_rules_and_captions_off_keeps_the_
     caption = "hi alice thanks for coming in so what brings you here today"
     assert len(_utterances(caption, "off")) == 1  # the 1.x rules keep it whole: the switch really switches
     assert len(_utterances(caption, "on")) >= 2
+
+
+@shipped
+def test_the_splitter_segments_a_batch_of_caption_turns_as_it_segments_each_alone():
+    nlp = build_pipeline()
+    texts = ["hi alice thanks for coming in so what brings you here today", "", "Yes. I did. Did you?",
+             "i mean everyone i know smokes it but i don't tell anyone what to do", "okay"] * 3
+    together = [[(s.start_char, s.end_char) for s in doc.sents] for doc in nlp.pipe(texts, batch_size=4)]
+    alone = [[(s.start_char, s.end_char) for s in nlp(t).sents] for t in texts]
+    assert together == alone
+    assert len(together[0]) >= 2  # the caption turn was cut by the boundary model, in a batch too
