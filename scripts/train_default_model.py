@@ -51,6 +51,11 @@ SHARED = ROOT.parent / "shared" / "data"
 # 0.640 -> 0.651 but lowered AnnoMI's utterance-level CT 0.496 -> 0.450 and ST 0.383 -> 0.326 in the same
 # experiment, and the first 2.3 build with it read the external dev set's client talk at 0.565 (2.2: 0.61): it
 # is left at the default. Corpus batch l is held back (train.examples.HELD_BACK_BATCHES).
+# 2.4 keeps 2.3's settings; its data changed: yes/no questions inside multi-question AnnoMI turns labelled open
+# are left out instead of OQ (mi_coder.train.annomi), and the role labels were reconciled across batches (data
+# card). Measured and not taken (E7/E8): turn-length features (FeatureSpace lengths: R:Q Spearman 0.56 -> 0.61
+# but fidelity AUC 0.862 -> 0.764, low-quality reflection ratio 1.92 -> 2.16) and client unsure rules CT/ST
+# x0.7 (team client F1 unchanged, AnnoMI utterance-level client macro 0.537 -> 0.533).
 SETTINGS = {"behaviour": True, "balance": 0.5, "unsure": {"CR": 0.7}}
 
 
