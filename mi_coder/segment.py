@@ -18,6 +18,7 @@ Utterance texts are exact slices of the turn text: segmentation never loses or r
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass
 from functools import lru_cache
 from typing import Iterable
 
@@ -61,6 +62,19 @@ def _word_like(text: str) -> bool:
     return _ALNUM.search(text) is not None
 
 
+@dataclass
+class _TurnStarts:
+    """One turn's tokens while the splitter decides its utterance starts."""
+
+    lows: list[str]
+    wordy: list[bool]  # tokens that are words (not punctuation)
+    texts: list[str]
+    starts: list[bool]
+    use_model: bool  # no sentence punctuation: the boundary model decides
+    word_index: list[int]  # token indices of the words the boundary model reads
+    punctuated: bool
+
+
 class UtteranceSplitter:
     """spaCy component: marks utterance starts (``token.is_sent_start``) for spoken transcripts."""
 
@@ -88,31 +102,28 @@ class UtteranceSplitter:
 
     def _split_batch(self, docs: list):  # type: ignore[no-untyped-def]
         states = [self._punctuation_starts(doc) for doc in docs]
-        need = [k for k, st in enumerate(states) if st is not None and st[4]]
-        if need:
-            decided = self.boundary.starts_many([[states[k][0][i] for i in states[k][5]] for k in need])
-            for k, words in zip(need, decided):
-                starts, index = states[k][3], states[k][5]
-                for i in range(1, len(starts)):
-                    starts[i] = False
-                for i, start in zip(index, words):
-                    starts[i] = start
-                starts[0] = True
-        for doc, state in zip(docs, states):
-            if state is None:
+        need = [st for st in states if st is not None and st.use_model]
+        if need:  # the unpunctuated turns: the boundary model decides their starts, all in one call
+            decided = self.boundary.starts_many([[st.lows[i] for i in st.word_index] for st in need])
+            for st, words in zip(need, decided):
+                st.starts[1:] = [False] * (len(st.starts) - 1)
+                for i, start in zip(st.word_index, words):
+                    st.starts[i] = start
+                st.starts[0] = True
+        for doc, st in zip(docs, states):
+            if st is None:
                 yield doc
                 continue
-            lows, wordy, texts, starts, use_model, _, punctuated = state
-            self._merge_fillers(lows, wordy, texts, starts)
-            if not use_model:
-                limit = self.punctuated_max_words if punctuated else self.max_words
-                self._split_long(lows, wordy, starts, limit, punctuated)
+            self._merge_fillers(st.lows, st.wordy, st.texts, st.starts)
+            if not st.use_model:
+                limit = self.punctuated_max_words if st.punctuated else self.max_words
+                self._split_long(st.lows, st.wordy, st.starts, limit, st.punctuated)
             # One vectorised write (setting token.is_sent_start one by one re-checks the whole doc each time).
-            doc.from_array([SENT_START], numpy.array([1 if st else -1 for st in starts], dtype="int64")
+            doc.from_array([SENT_START], numpy.array([1 if x else -1 for x in st.starts], dtype="int64")
                            .astype("uint64").reshape(-1, 1))
             yield doc
 
-    def _punctuation_starts(self, doc):  # type: ignore[no-untyped-def]
+    def _punctuation_starts(self, doc) -> "_TurnStarts | None":  # type: ignore[no-untyped-def]
         """Starts from punctuation, and whether the boundary model decides this turn instead (with the indices
         of its word tokens); None for an empty doc."""
         n = len(doc)
@@ -148,7 +159,7 @@ class UtteranceSplitter:
         use_model = self.boundary is not None and (self.captions == "on"
                                                    or (self.captions == "auto" and not sentence_marks))
         index = [i for i, w in enumerate(wordy) if w] if use_model else []
-        return lows, wordy, texts, starts, use_model, index, punctuated
+        return _TurnStarts(lows, wordy, texts, starts, use_model, index, punctuated)
 
     def _merge_fillers(self, lows: list[str], wordy: list[bool], texts: list[str], starts: list[bool]) -> None:
         segs = _segments(starts)
