@@ -5,5 +5,5 @@ meta.json hash is listed here may be unpickled without --trust-model.
 """
 
 PINNED_META_SHA256: frozenset[str] = frozenset({
-    "6a28a37cb83d7ec6279e72e378ce79d29e23851a879bba41569db036274a98e5",
+    "162e49a1eba69c1db57abe161178179c3fd440ba23547b90abd864b7e5309b6d",
 })

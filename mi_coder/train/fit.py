@@ -282,15 +282,19 @@ def train_from_files(paths: Sequence[str | Path], out_dir: str | Path, *, name: 
     return saved
 
 
+_UNSURE_WORDS = {"CR": "MITI: unsure between SR and CR, SR", "PER": "MITI: unsure between PER and GI, GI",
+                 "CT": "unsure whether change talk: FN", "ST": "unsure whether sustain talk: FN"}
+
+
 def _decoding_protocol(train_kwargs: dict | None) -> str:
     """The protocol's sentence on decoding settings (MITI unsure rules, client turn weight), if any."""
     kw = train_kwargs or {}
     out = ""
     if kw.get("unsure"):
-        rules = ", ".join(f"{code} x{factor}" for code, factor in kw["unsure"].items())
-        out += (f" MITI's rule for an unsure coder (unsure between SR and CR: SR; between PER and GI: GI; client change or "
-                f"sustain talk: FN): where the "
-                f"code wins but not at odds of 1/factor against its fallback, the two are exchanged ({rules}).")
+        rules = "; ".join(f"{_UNSURE_WORDS.get(code, f'unsure whether {code}: the likeliest other code')} "
+                          f"({code} x{factor})" for code, factor in kw["unsure"].items())
+        out += (f" Decision rules for an unsure coder ({rules}): where the code wins but not at odds of 1/factor "
+                "against its fallback, the two are exchanged.")
     if kw.get("client_turn_weight") is not None:
         out += (f" Client utterances are decoded with their turn's label at weight {kw['client_turn_weight']} "
                 "(MISC codes each utterance; the turn model still gives the turn's main code).")
