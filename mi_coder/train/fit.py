@@ -86,7 +86,8 @@ def train_coder(examples, turn_examples=None, *, augment: bool = True, C: float 
                 output_temperature: float = 1.0, behaviour: bool = False, lengths: bool = False,
                 source_weights: dict[str, float] | None = None, balance: float = 1.0, role_balance: float = 1.0,
                 drop_gaps: bool = True, role_models: bool = True, max_iter: int = 3000,
-                unsure: dict[str, float] | None = None, client_turn_weight: float | None = None) -> Coder:
+                unsure: dict[str, float] | None = None, client_turn_weight: float | None = None,
+                client_balance: float | None = None) -> Coder:
     """Fit a Coder on utterance examples (``train.examples.EXAMPLE_COLUMNS``) with a known code.
 
     ``turn_examples`` (whole turns labelled question/reflection/therapist_input/other or CT/ST/FN) add
@@ -95,7 +96,8 @@ def train_coder(examples, turn_examples=None, *, augment: bool = True, C: float 
     lengths of the other speaker's turns around the utterance (``model.features.length_features``);
     ``source_weights`` multiplies example weights by source ("annomi", "team_sessions", "team", "coded");
     ``balance`` is the power of the inverse class frequency in the weights of the code and turn models (1:
-    balanced, 0: as found); ``role_balance`` the same for the yes/no role-clarification detectors, whose
+    balanced, 0: as found), ``client_balance`` the same for the client utterance and turn models if set;
+    ``role_balance`` the same for the yes/no role-clarification detectors, whose
     "yes" is rare (about one practitioner utterance in sixty) and whose misses a supervisor's checklist pays for.
     ``unsure`` are MITI's decision rules for an unsure coder, applied when coding (``model.coder.apply_unsure``);
     ``client_turn_weight`` the weight of the client turn model in decoding client utterances (None: as practitioner).
@@ -149,7 +151,8 @@ def train_coder(examples, turn_examples=None, *, augment: bool = True, C: float 
         w = part["weight"].to_numpy(dtype=float)
         # Class weights: inverse class frequency (by weight) to the power ``balance``, mean weight kept at 1.
         totals = pd.Series(w).groupby(y).sum()
-        power = role_balance if key.startswith("role_") else balance
+        power = role_balance if key.startswith("role_") else (
+            client_balance if client_balance is not None and key in (CLIENT, "client_turn") else balance)
         factor = (totals.sum() / (len(totals) * totals)) ** power
         w = w * factor.reindex(y).to_numpy()
         estimator = LinearClassifier(C=C, calibration_folds=folds, class_weight=None, max_iter=max_iter)
