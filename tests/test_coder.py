@@ -177,6 +177,17 @@ def test_turn_length_block_tells_a_one_word_answer_from_a_long_one_and_survives_
     assert N_SHAPE < space.n_shape
 
 
+def test_client_balance_reweights_only_the_client_models():
+    corpus = load_team_corpus(sorted(glob.glob(str(ROOT / "data" / "corpus" / "team_*.csv"))))
+    corpus = corpus.groupby("code", group_keys=False).head(25).reset_index(drop=True)
+    corpus = corpus[~((corpus["code"] == "ST") & (corpus.index % 5 != 0))]  # sustain talk made rare
+    kwargs = dict(calibration_folds=0, role_models=False, augment=False)
+    same = train_coder(corpus, single_utterance_turns(corpus), balance=0.5, **kwargs)
+    own = train_coder(corpus, single_utterance_turns(corpus), balance=0.5, client_balance=0.0, **kwargs)
+    np.testing.assert_allclose(own.models["practitioner"].coef, same.models["practitioner"].coef)
+    assert not np.allclose(own.models["client"].coef, same.models["client"].coef)
+
+
 def test_featurizing_in_chunks_gives_the_same_probabilities(small_coder, monkeypatch):
     import mi_coder.model.coder as coder_module
 
