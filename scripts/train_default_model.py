@@ -55,7 +55,8 @@ SHARED = ROOT.parent / "shared" / "data"
 # are left out instead of OQ (mi_coder.train.annomi), and the role labels were reconciled across batches (data
 # card). Measured and not taken (E7/E8): turn-length features (FeatureSpace lengths: R:Q Spearman 0.56 -> 0.61
 # but fidelity AUC 0.862 -> 0.764, low-quality reflection ratio 1.92 -> 2.16) and client unsure rules CT/ST
-# x0.7 (team client F1 unchanged, AnnoMI utterance-level client macro 0.537 -> 0.533).
+# x0.7 (team client F1 unchanged, AnnoMI utterance-level client macro 0.537 -> 0.533); client_balance 0.25 and
+# 1.0 (E9: AnnoMI client 0.540 and 0.538 against 0.546 at the shared 0.5).
 SETTINGS = {"behaviour": True, "balance": 0.5, "unsure": {"CR": 0.7}}
 
 
