@@ -271,20 +271,28 @@ def test_unsure_rule_gives_simple_reflection_unless_complex_is_twice_as_likely()
     assert apply_unsure(probs, codes, {}) is probs
 
 
+def _coded_with_unsure_rules(small_coder, unsure: dict):
+    """The small coder with ``unsure`` rules, and the probation example coded without and with them."""
+    from mi_coder.model.coder import Coder
+
+    ruled = Coder(small_coder.features, small_coder.models, meta=small_coder.meta,
+                  turn_weight=small_coder.turn_weight, unsure=unsure)
+    plain = read_transcript(EXAMPLES / "probation_session.txt")[0]
+    strict = read_transcript(EXAMPLES / "probation_session.txt")[0]
+    small_coder.code(plain)
+    ruled.code(strict)
+    return ruled, plain, strict
+
+
 def test_unsure_client_rule_codes_follow_neutral_unless_change_talk_is_clearly_ahead(small_coder):
-    from mi_coder.model.coder import Coder, apply_unsure
+    from mi_coder.model.coder import apply_unsure
 
     codes = ["CT", "ST", "FN"]
     probs = np.array([[0.50, 0.10, 0.40],   # CT ahead, but not at odds of 1/0.7 against FN: FN
                       [0.80, 0.05, 0.15]])  # clearly change talk: stays CT
     out = apply_unsure(probs, codes, {"CT": 0.7, "CR": 0.7})  # a practitioner rule leaves client columns alone
     assert [codes[i] for i in out.argmax(axis=1)] == ["FN", "CT"]
-    ruled = Coder(small_coder.features, small_coder.models, meta=small_coder.meta,
-                  turn_weight=small_coder.turn_weight, unsure={"CT": 1e-6, "ST": 1e-6})
-    session = read_transcript(EXAMPLES / "probation_session.txt")[0]
-    plain = read_transcript(EXAMPLES / "probation_session.txt")[0]
-    small_coder.code(plain)
-    ruled.code(session)
+    _, plain, session = _coded_with_unsure_rules(small_coder, {"CT": 1e-6, "ST": 1e-6})
     assert {u.code for t in plain.turns if t.role == "client" for u in t.utterances} & {"CT", "ST"}
     client = [u.code for t in session.turns if t.role == "client" for u in t.utterances]
     assert client and set(client) == {"FN"}
@@ -293,15 +301,9 @@ def test_unsure_client_rule_codes_follow_neutral_unless_change_talk_is_clearly_a
 
 
 def test_unsure_rules_change_the_codes_and_survive_saving(small_coder, tmp_path, home):
-    from mi_coder.model.coder import Coder
     from mi_coder.model.store import remember_trusted
 
-    ruled = Coder(small_coder.features, small_coder.models, meta=small_coder.meta,
-                  turn_weight=small_coder.turn_weight, unsure={"CR": 1e-6, "PER": 1e-6})
-    plain = read_transcript(EXAMPLES / "probation_session.txt")[0]
-    strict = read_transcript(EXAMPLES / "probation_session.txt")[0]
-    small_coder.code(plain)
-    ruled.code(strict)
+    ruled, plain, strict = _coded_with_unsure_rules(small_coder, {"CR": 1e-6, "PER": 1e-6})
     assert {u.code for _, u in plain.utterances()} & {"CR", "PER"}, "the example should hold CR or PER"
     assert not {u.code for _, u in strict.utterances()} & {"CR", "PER"}
     folder = save_coder(ruled, tmp_path / "m", {"name": "t", "version": "0", "labels": {}, "training": {}})
