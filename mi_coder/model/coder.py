@@ -260,7 +260,8 @@ def apply_unsure(probs: np.ndarray, codes: Sequence[str], unsure: dict[str, floa
     """MITI 4.2.1's decision rules for an unsure coder, on probability rows (columns ``codes``).
 
     The manual: unsure between SR and CR, code SR; between Persuade and GI, GI; whether MI-adherent or another
-    code, the other code; for client language, change or sustain talk fall back to FN. ``unsure`` maps a code that needs certainty to a factor f below one: where that code
+    code, the other code; for client language, change or sustain talk fall back to FN (an option, off in the
+    shipped models). ``unsure`` maps a code that needs certainty to a factor f below one: where that code
     is the likeliest but f times its probability does not beat its fallback (``UNSURE_FALLBACK``), the two
     probabilities are exchanged, so the fallback is coded and every other code keeps its probability (a
     reflection stays a reflection). ``{"CR": 0.7}``: CR only at odds of 1/0.7 = 1.43 or more against SR.
