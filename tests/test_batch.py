@@ -107,16 +107,18 @@ def test_ctrl_c_during_a_run_exits_130_and_the_next_run_resumes(corpus, tmp_path
     import time
 
     copies = 150  # enough work (several seconds) that the interrupt lands mid-run even on a fast machine
-    for k in range(copies):
-        shutil.copy(EXAMPLES / "probation_session.txt", corpus / f"z_{k:03d}.txt")
+    text = (EXAMPLES / "probation_session.txt").read_text()
+    for k in range(copies):  # distinct files: identical copies would share one part (a part is keyed by content)
+        (corpus / f"z_{k:03d}.txt").write_text(text + f"\nClient: Copy {k}.\n")
     out = tmp_path / "out"
     cmd = [sys.executable, "-m", "mi_coder", "batch", str(corpus), "--out", str(out), "--jobs", "2", "--quiet"]
     proc = subprocess.Popen(cmd, stderr=subprocess.PIPE, text=True, start_new_session=True)
     parts = out / PARTS
     deadline = time.time() + 120
-    while time.time() < deadline and len(list(parts.glob("*.json")) if parts.exists() else []) < 2:
+    # Interrupt once the run is under way (five files done, workers up), not while it is still starting.
+    while time.time() < deadline and len(list(parts.glob("*.json")) if parts.exists() else []) < 5:
         time.sleep(0.05)
-    assert proc.poll() is None, "the run ended before two files were reported done: parts are not written as files finish"
+    assert proc.poll() is None, "the run ended before five files were reported done: parts are not written as files finish"
     os.killpg(proc.pid, signal.SIGINT)
     _, err = proc.communicate(timeout=120)
     assert proc.returncode == 130, err
