@@ -112,6 +112,7 @@ def test_ctrl_c_during_a_run_exits_130_and_the_next_run_resumes(corpus, tmp_path
         (corpus / f"z_{k:03d}.txt").write_text(text + f"\nClient: Copy {k}.\n")
     out = tmp_path / "out"
     cmd = [sys.executable, "-m", "mi_coder", "batch", str(corpus), "--out", str(out), "--jobs", "2", "--quiet"]
+
     def default_ctrl_c() -> None:
         # As from a terminal: Ctrl-C neither ignored nor blocked, whatever this test process inherited or set
         # (a process started with SIGINT ignored keeps ignoring it, as a shell's background job should).
