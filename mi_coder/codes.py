@@ -43,3 +43,13 @@ ASK_PERMISSION = re.compile(
     r"if it's (?:ok|okay|alright|all right) with you|with your permission|if you(?:'d| would) like,? i)\b",
     re.I,
 )
+
+# The client grants it ("Sure, go ahead.") or asks for information or advice ("What should I do?").
+GRANT = re.compile(r"^\W*(?:yes|yeah|yep|sure|okay|ok|go ahead|please|alright|all right|mm-hmm|uh-huh|definitely|"
+                   r"of course|that would be|i'd like|tell me)\b", re.I)
+CLIENT_ASKS = re.compile(
+    r"\b(?:what (?:should|can|could|do|would) (?:i|we)|how (?:do|can|should|could) (?:i|we)|"
+    r"do you (?:think|have|know|recommend)|is there (?:anything|something|a way)|any (?:ideas|suggestions|advice|tips)|"
+    r"what (?:would|do) you (?:suggest|recommend|do))\b",
+    re.I,
+)

@@ -38,6 +38,26 @@ def other_role_context(roles: Sequence[str], texts: Sequence[str]) -> tuple[list
     return scan(indices), scan(indices[::-1])
 
 
+def own_previous_turn(roles: Sequence[str], texts: Sequence[str]) -> list[str]:
+    """For each turn of one session (in order): the same role's previous turn, "" if none (a third role: "").
+
+    With the earlier utterances of the turn itself, it is what the speaker said before an utterance: where a
+    practitioner asked leave to advise (``model.features.permission_features``).
+    """
+    latest = {PRACTITIONER: "", CLIENT: ""}
+    out = [""] * len(roles)
+    for i, role in enumerate(roles):
+        if role in latest:
+            out[i] = latest[role]
+            latest[role] = texts[i]
+    return out
+
+
+def own_words_before(previous_turn: str, earlier: Sequence[str]) -> str:
+    """The speaker's words before an utterance: their previous turn and the turn's earlier utterances."""
+    return " ".join([previous_turn, *earlier]).strip() if earlier else previous_turn
+
+
 @dataclass
 class Utterance:
     """One complete thought inside a turn; ``start_char``/``end_char`` index the turn's text."""

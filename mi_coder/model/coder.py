@@ -23,7 +23,7 @@ from typing import Sequence
 import numpy as np
 
 from ..codes import CLIENT_CODES, FOUR_CLASS, PRACTITIONER_CODES
-from ..records import CLIENT, PRACTITIONER, Session, Turn, other_role_context
+from ..records import CLIENT, PRACTITIONER, Session, Turn, other_role_context, own_previous_turn, own_words_before
 from .features import FeatureSpace
 from .linear import LinearModel
 
@@ -72,9 +72,10 @@ class Coder:
 
     def predict_rows(self, roles: Sequence[str], texts: Sequence[str], prev_texts: Sequence[str],
                      positions: Sequence[int], n_in_turn: Sequence[int], next_texts: Sequence[str] | None = None,
-                     ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+                     own_prev_texts: Sequence[str] | None = None) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """Codes, confidences and probabilities (columns ``PRACTITIONER_CODES + CLIENT_CODES``) of utterance rows."""
-        codes, conf, probs, _ = self._predict(roles, texts, prev_texts, positions, n_in_turn, next_texts)
+        codes, conf, probs, _ = self._predict(roles, texts, prev_texts, positions, n_in_turn, next_texts,
+                                              own_prev_texts)
         if self.unsure:
             rows = self._apply_unsure_rows(probs, roles)
             labels = np.array(PRACTITIONER_CODES + CLIENT_CODES, dtype=object)
@@ -95,11 +96,14 @@ class Coder:
 
     def _predict(self, roles: Sequence[str], texts: Sequence[str], prev_texts: Sequence[str],
                  positions: Sequence[int], n_in_turn: Sequence[int], next_texts: Sequence[str] | None = None,
+                 own_prev_texts: Sequence[str] | None = None,
                  ) -> tuple[np.ndarray, np.ndarray, np.ndarray, dict[int, list[str]]]:
         """``predict_rows`` plus the role-clarification elements detected on practitioner rows (row -> elements);
         each row is featurized once for the code model and every role detector."""
         if next_texts is None:
             next_texts = [""] * len(texts)
+        if own_prev_texts is None:
+            own_prev_texts = [""] * len(texts)
         labels = list(PRACTITIONER_CODES + CLIENT_CODES)
         n = len(texts)
         codes = np.full(n, "", dtype=object)
@@ -115,7 +119,7 @@ class Coder:
             model = self.models[role]
             extra = role_keys if role == PRACTITIONER else []
             p, *detected = self._proba_many([model] + [self.models[k] for k in extra], idx, texts, prev_texts,
-                                            positions, n_in_turn, next_texts)
+                                            positions, n_in_turn, next_texts, own_prev_texts)
             best = p.argmax(axis=1)
             codes[idx] = model.classes[best]
             conf[idx] = p[np.arange(len(idx)), best]
@@ -131,20 +135,22 @@ class Coder:
         return codes, conf, probs, found
 
     def _proba(self, model: LinearModel, idx: np.ndarray, texts: Sequence[str], prev_texts: Sequence[str],
-               positions: Sequence[int], n_in_turn: Sequence[int], next_texts: Sequence[str]) -> np.ndarray:
+               positions: Sequence[int], n_in_turn: Sequence[int], next_texts: Sequence[str],
+               own_prev_texts: Sequence[str]) -> np.ndarray:
         """``model``'s probabilities for rows ``idx``, featurized in chunks so memory stays flat on large files."""
-        return self._proba_many([model], idx, texts, prev_texts, positions, n_in_turn, next_texts)[0]
+        return self._proba_many([model], idx, texts, prev_texts, positions, n_in_turn, next_texts,
+                                own_prev_texts)[0]
 
     def _proba_many(self, models: Sequence[LinearModel], idx: np.ndarray, texts: Sequence[str],
                     prev_texts: Sequence[str], positions: Sequence[int], n_in_turn: Sequence[int],
-                    next_texts: Sequence[str]) -> list[np.ndarray]:
+                    next_texts: Sequence[str], own_prev_texts: Sequence[str]) -> list[np.ndarray]:
         """Each model's probabilities for rows ``idx``; every chunk of rows is featurized once for all of them."""
         outs = [np.empty((len(idx), len(m.classes))) for m in models]
         for start in range(0, len(idx), CHUNK_ROWS):
             part = idx[start:start + CHUNK_ROWS]
             X = self.features.transform([texts[i] for i in part], [prev_texts[i] for i in part],
                                         [positions[i] for i in part], [n_in_turn[i] for i in part],
-                                        [next_texts[i] for i in part])
+                                        [next_texts[i] for i in part], [own_prev_texts[i] for i in part])
             for out, model in zip(outs, models):
                 out[start:start + len(part)] = model.predict_proba(X)
         return outs
@@ -156,7 +162,8 @@ class Coder:
         codes, conf, probs = self.predict_rows(frame["role"].tolist(), frame["text"].tolist(),
                                                frame["prev_text"].tolist(), frame["position"].tolist(),
                                                frame["n_in_turn"].tolist(),
-                                               frame["next_text"].tolist() if "next_text" in frame else None)
+                                               frame["next_text"].tolist() if "next_text" in frame else None,
+                                               frame["own_prev_text"].tolist() if "own_prev_text" in frame else None)
         return codes, conf, pd.DataFrame(probs, columns=list(PRACTITIONER_CODES + CLIENT_CODES))
 
     def code(self, sessions: Sequence[Session] | Session) -> list[Session]:
@@ -209,14 +216,14 @@ class Coder:
         """
         labels = list(PRACTITIONER_CODES + CLIENT_CODES)
         out = probs.copy()
-        roles, texts, prevs, nexts, turns = turn_rows(sessions)
+        roles, texts, prevs, nexts, owns, turns = turn_rows(sessions)
         roles_arr = np.asarray(roles, dtype=object)
         for role, key in ((PRACTITIONER, "practitioner_turn"), (CLIENT, "client_turn")):
             idx = np.flatnonzero(roles_arr == role)
             if not len(idx):
                 continue
             model = self.models[key]
-            turn_probs = self._proba(model, idx, texts, prevs, [0] * len(texts), [1] * len(texts), nexts)
+            turn_probs = self._proba(model, idx, texts, prevs, [0] * len(texts), [1] * len(texts), nexts, owns)
             classes = list(model.classes)
             if role == PRACTITIONER:
                 codes = list(PRACTITIONER_CODES)
@@ -306,10 +313,11 @@ def fit_temperature(probs: np.ndarray, truth: np.ndarray) -> float:
     return best_t
 
 
-def utterance_rows(sessions: Sequence[Session]) -> tuple[tuple[list, list, list, list, list, list], list]:
-    """(roles, texts, prev_texts, positions, n_in_turn, next_texts) of practitioner and client utterances, and
-    the Utterances. ``prev_text`` and ``next_text`` are the other role's turns around the utterance's turn
-    (``records.other_role_context``).
+def utterance_rows(sessions: Sequence[Session]) -> tuple[tuple[list, list, list, list, list, list, list], list]:
+    """(roles, texts, prev_texts, positions, n_in_turn, next_texts, own_prev_texts) of practitioner and client
+    utterances, and the Utterances. ``prev_text`` and ``next_text`` are the other role's turns around the
+    utterance's turn (``records.other_role_context``); ``own_prev_text`` the speaker's words before the
+    utterance (``records.own_words_before``).
     """
     roles: list[str] = []
     texts: list[str] = []
@@ -317,10 +325,13 @@ def utterance_rows(sessions: Sequence[Session]) -> tuple[tuple[list, list, list,
     positions: list[int] = []
     counts: list[int] = []
     nexts: list[str] = []
+    owns: list[str] = []
     refs = []
     for s in sessions:
-        before, after = other_role_context([t.role for t in s.turns], [t.text for t in s.turns])
-        for turn, prev, following in zip(s.turns, before, after):
+        turn_roles, turn_texts = [t.role for t in s.turns], [t.text for t in s.turns]
+        before, after = other_role_context(turn_roles, turn_texts)
+        mine = own_previous_turn(turn_roles, turn_texts)
+        for turn, prev, following, own in zip(s.turns, before, after, mine):
             if turn.role not in (PRACTITIONER, CLIENT):
                 continue
             n = len(turn.utterances)
@@ -331,24 +342,28 @@ def utterance_rows(sessions: Sequence[Session]) -> tuple[tuple[list, list, list,
                 positions.append(k)
                 counts.append(n)
                 nexts.append(following)
+                owns.append(own_words_before(own, [e.text for e in turn.utterances[:k]]))
                 refs.append(u)
-    return (roles, texts, prevs, positions, counts, nexts), refs
+    return (roles, texts, prevs, positions, counts, nexts, owns), refs
 
 
-def turn_rows(sessions: Sequence[Session]) -> tuple[list[str], list[str], list[str], list[str], list]:
-    """Roles, texts, preceding and next other-role turns of practitioner and client turns with utterances,
-    and the Turns."""
-    roles, texts, prevs, nexts, refs = [], [], [], [], []
+def turn_rows(sessions: Sequence[Session]) -> tuple[list[str], list[str], list[str], list[str], list[str], list]:
+    """Roles, texts, preceding and next other-role turns and the same role's previous turn of practitioner and
+    client turns with utterances, and the Turns."""
+    roles, texts, prevs, nexts, owns, refs = [], [], [], [], [], []
     for s in sessions:
-        before, after = other_role_context([t.role for t in s.turns], [t.text for t in s.turns])
-        for turn, prev, following in zip(s.turns, before, after):
+        turn_roles, turn_texts = [t.role for t in s.turns], [t.text for t in s.turns]
+        before, after = other_role_context(turn_roles, turn_texts)
+        mine = own_previous_turn(turn_roles, turn_texts)
+        for turn, prev, following, own in zip(s.turns, before, after, mine):
             if turn.role in (PRACTITIONER, CLIENT) and turn.utterances:
                 roles.append(turn.role)
                 texts.append(turn.text)
                 prevs.append(prev)
                 nexts.append(following)
+                owns.append(own)
                 refs.append(turn)
-    return roles, texts, prevs, nexts, refs
+    return roles, texts, prevs, nexts, owns, refs
 
 
 # Which code stands for a practitioner turn when it holds several: the rarer, more informative

@@ -31,6 +31,8 @@ from typing import Sequence
 import numpy as np
 import scipy.sparse as sp
 
+from ..codes import ASK_PERMISSION, CLIENT_ASKS, GRANT
+
 _NON_WORD = re.compile(r"[^a-z0-9' ]+")
 _SPACES = re.compile(r"\s+")
 TOKEN_PATTERN = r"(?u)\b[\w']+\b"
@@ -65,6 +67,11 @@ N_BEHAVIOUR = 10
 # length-normalized, and how much the other speaker said matters (a reflection follows a long client turn
 # more often; a closed question gets a short answer, an open one a longer one).
 N_LENGTHS = 7
+# Permission context (``permission_features``; an option): MITI 4.2.1 codes advice as Persuade with Permission
+# when the practitioner asked leave near it, which the utterance's own words seldom show. The practitioner's
+# own words before the utterance (their previous turn and the earlier utterances of this turn) and the
+# client's reply in between say whether leave was asked, granted, or advice requested.
+N_PERMISSION = 3
 _DIRECTIVE = re.compile(
     r"\b(?:you|ya|u)(?: really| just| still)? (?:need to|needs to|have to|has to|got to|gotta|must|should|"
     r"ought to|better|had better|can't keep|cannot keep)\b|\bmake sure\b|\bi (?:need|want) you to\b|"
@@ -127,6 +134,14 @@ def length_features(prev_words: int, next_words: int) -> list[float]:
         float(next_words > 20),
         float(next_words == 0),
     ]
+
+
+def permission_features(own_low: str, prev_low: str) -> list[float]:
+    """Leave to advise: asked in the practitioner's own words before the utterance (``own_low``), granted by
+    the client's short reply in between, or advice asked for by the client (``prev_low``). Normalized text in."""
+    asked = bool(own_low) and bool(ASK_PERMISSION.search(own_low))
+    granted = asked and bool(prev_low) and bool(GRANT.match(prev_low)) and len(prev_low.split()) <= 12
+    return [float(asked), float(granted), float(bool(prev_low) and bool(CLIENT_ASKS.search(prev_low)))]
 
 
 def normalize(text: str) -> str:
@@ -304,7 +319,7 @@ class FeatureSpace:
     def __init__(self, words: TfidfBlock, chars: TfidfBlock, context: TfidfBlock, char_weight: float = 0.7,
                  context_weight: float = 0.5, shape_weight: float = 1.0, head: TfidfBlock | None = None,
                  head_weight: float = 0.5, following: TfidfBlock | None = None, next_weight: float = 0.5,
-                 behaviour: bool = False, lengths: bool = False) -> None:
+                 behaviour: bool = False, lengths: bool = False, permission: bool = False) -> None:
         self.words = words
         self.chars = chars
         self.context = context
@@ -317,10 +332,12 @@ class FeatureSpace:
         self.shape_weight = shape_weight
         self.behaviour = behaviour  # the behaviour_features block (models from 2.0 on)
         self.lengths = lengths  # the length_features block (an option; off in the shipped models)
+        self.permission = permission  # the permission_features block (an option)
 
     @property
     def n_shape(self) -> int:
-        return N_SHAPE + (N_BEHAVIOUR if self.behaviour else 0) + (N_LENGTHS if self.lengths else 0)
+        return (N_SHAPE + (N_BEHAVIOUR if self.behaviour else 0) + (N_LENGTHS if self.lengths else 0)
+                + (N_PERMISSION if self.permission else 0))
 
     @property
     def n_features(self) -> int:
@@ -331,7 +348,8 @@ class FeatureSpace:
     def fit(cls, texts: Sequence[str], prev_texts: Sequence[str], next_texts: Sequence[str] | None = None,
             max_word_features: int = 40000,
             max_char_features: int = 40000, max_context_features: int = 8000, head: bool = True,
-            behaviour: bool = False, lengths: bool = False, **weights: float) -> "FeatureSpace":
+            behaviour: bool = False, lengths: bool = False, permission: bool = False,
+            **weights: float) -> "FeatureSpace":
         """Learn vocabularies and IDF weights with scikit-learn's TfidfVectorizer (training only)."""
         from sklearn.feature_extraction.text import TfidfVectorizer
 
@@ -361,11 +379,13 @@ class FeatureSpace:
             blocks.append(TfidfBlock(terms, vec.idf_, analyzer))
         named = {b.analyzer: b for b in blocks}
         return cls(*blocks[:3], head=named.get("head"), following=named.get("next"), behaviour=behaviour,
-                   lengths=lengths, **weights)
+                   lengths=lengths, permission=permission, **weights)
 
     def transform(self, texts: Sequence[str], prev_texts: Sequence[str], positions: Sequence[int],
-                  n_in_turn: Sequence[int], next_texts: Sequence[str] | None = None) -> sp.csr_matrix:
-        """Sparse feature rows; each distinct preceding (and next) turn is featurized once."""
+                  n_in_turn: Sequence[int], next_texts: Sequence[str] | None = None,
+                  own_prev_texts: Sequence[str] | None = None) -> sp.csr_matrix:
+        """Sparse feature rows; each distinct preceding (and next) turn is featurized once. ``own_prev_texts``
+        (the same speaker's words before each utterance) feed the permission block only."""
         docs = [normalize(t) for t in texts]
         prev_row, prev_list = _distinct(prev_texts)
         prev_docs = [normalize(p) for p in prev_list]
@@ -380,10 +400,16 @@ class FeatureSpace:
         if self.lengths:
             prev_len = [len(d.split()) - d.split().count("qmark") for d in prev_docs]
             next_len = [len(d.split()) - d.split().count("qmark") for d in next_docs]
+        if self.permission:
+            own_row, own_list = _distinct(own_prev_texts if own_prev_texts is not None else [""] * len(docs))
+            own_docs = [normalize(t) for t in own_list]
         shapes = np.array([_shape(t, d, prev_words[r], not prev_list[r], int(pos), int(n))
                            + (behaviour_features(d) if self.behaviour else [])
                            + (length_features(prev_len[r], next_len[q]) if self.lengths else [])
-                           for t, d, r, q, pos, n in zip(texts, docs, prev_row, next_row, positions, n_in_turn)],
+                           + (permission_features(own_docs[o], prev_docs[r]) if self.permission else [])
+                           for t, d, r, q, o, pos, n in zip(texts, docs, prev_row, next_row,
+                                                            own_row if self.permission else prev_row, positions,
+                                                            n_in_turn)],
                           dtype=np.float64).reshape(len(docs), self.n_shape)
         blocks = [self.words.transform(docs), self.chars.transform(docs) * self.char_weight,
                   context * self.context_weight, sp.csr_matrix(shapes * self.shape_weight)]
@@ -396,14 +422,15 @@ class FeatureSpace:
 
     def transform_frame(self, frame) -> sp.csr_matrix:  # type: ignore[no-untyped-def]
         nexts = frame["next_text"].tolist() if "next_text" in frame else None
+        owns = frame["own_prev_text"].tolist() if "own_prev_text" in frame else None
         return self.transform(frame["text"].tolist(), frame["prev_text"].tolist(), frame["position"].tolist(),
-                              frame["n_in_turn"].tolist(), nexts)
+                              frame["n_in_turn"].tolist(), nexts, owns)
 
     def to_parts(self) -> tuple[dict, dict[str, np.ndarray]]:
         terms = {"words": self.words.terms, "chars": self.chars.terms, "context": self.context.terms}
-        if self.behaviour or self.lengths:
+        if self.behaviour or self.lengths or self.permission:
             terms["shape_blocks"] = ["shape"] + (["behaviour"] if self.behaviour else []) \
-                + (["lengths"] if self.lengths else [])
+                + (["lengths"] if self.lengths else []) + (["permission"] if self.permission else [])
         arrays = {"idf_words": self.words.idf, "idf_chars": self.chars.idf, "idf_context": self.context.idf,
                   "feature_weights": np.array([self.char_weight, self.context_weight, self.shape_weight])}
         if self.head is not None:
@@ -431,4 +458,5 @@ class FeatureSpace:
                    char_weight=float(w[0]), context_weight=float(w[1]), shape_weight=float(w[2]),
                    head=head, head_weight=head_weight, following=following, next_weight=next_weight,
                    behaviour="behaviour" in terms.get("shape_blocks", []),
-                   lengths="lengths" in terms.get("shape_blocks", []))
+                   lengths="lengths" in terms.get("shape_blocks", []),
+                   permission="permission" in terms.get("shape_blocks", []))

@@ -14,7 +14,7 @@ from typing import Callable, Iterable
 
 import pandas as pd
 
-from ..codes import ANNOMI_TURN_LABELS, ASK_PERMISSION
+from ..codes import ANNOMI_TURN_LABELS, ASK_PERMISSION, CLIENT_ASKS, GRANT
 from ..errors import InputError
 from ..records import CLIENT, PRACTITIONER, Session, Turn
 from .examples import EXAMPLE_COLUMNS, with_next_text
@@ -109,17 +109,6 @@ _AUTONOMY = re.compile(
 )
 
 
-_GRANT = re.compile(r"^\W*(?:yes|yeah|yep|sure|okay|ok|go ahead|please|alright|all right|mm-hmm|uh-huh|definitely|"
-                    r"of course|that would be|i'd like|tell me)\b", re.I)
-
-
-# The client asks for information or advice: "what should I do?", "do you think I should...?".
-_CLIENT_ASKS = re.compile(
-    r"\b(?:what (?:should|can|could|do|would) (?:i|we)|how (?:do|can|should|could) (?:i|we)|"
-    r"do you (?:think|have|know|recommend)|is there (?:anything|something|a way)|any (?:ideas|suggestions|advice|tips)|"
-    r"what (?:would|do) you (?:suggest|recommend|do))\b",
-    re.I,
-)
 # An utterance of an advice turn that is itself advice: a suggestion, a directive or a recommendation.
 _ADVICE_FORM = re.compile(
     r"\b(?:you (?:should|need to|have to|must|could|might|may|can|would|will) |you'd |try|recommend|suggest|"
@@ -133,8 +122,8 @@ _ADVICE_FORM = re.compile(
 def _permitted(utt_text: str, prev_client: str, asked: bool = False) -> bool:
     """Advice with permission: the practitioner asked leave in one of their last turns (``asked``), the client
     just granted it or asked for advice, or the utterance itself supports autonomy."""
-    granted = bool(prev_client and _GRANT.match(prev_client) and len(prev_client.split()) <= 12)
-    return bool(asked or _AUTONOMY.search(utt_text) or granted or (prev_client and _CLIENT_ASKS.search(prev_client)))
+    granted = bool(prev_client and GRANT.match(prev_client) and len(prev_client.split()) <= 12)
+    return bool(asked or _AUTONOMY.search(utt_text) or granted or (prev_client and CLIENT_ASKS.search(prev_client)))
 
 
 def annomi_utterance_label(turn: pd.Series, utt_text: str, n_in_turn: int) -> str | None:

@@ -16,7 +16,7 @@ from ..errors import InputError
 from ..io.base import ReadOptions
 from ..io.reader import read_transcript
 from ..model.coder import main_code
-from ..records import CLIENT, PRACTITIONER, Turn, Utterance, other_role_context
+from ..records import CLIENT, PRACTITIONER, Turn, Utterance, other_role_context, own_previous_turn, own_words_before
 
 EXAMPLE_COLUMNS = ["source", "group", "session_id", "turn_id", "role", "text", "prev_text", "next_text", "position",
                    "n_in_turn", "code", "weight"]
@@ -156,6 +156,37 @@ def with_next_text(examples: pd.DataFrame) -> pd.DataFrame:
         _, after = other_role_context([r for r, _, _ in turns], [t for _, t, _ in turns])
         for (_, _, index), following in zip(turns, after):
             out.loc[index, "next_text"] = following
+    return out
+
+
+def with_own_prev_text(examples: pd.DataFrame) -> pd.DataFrame:
+    """Add ``own_prev_text``: the speaker's words before each row (their previous turn in the session and the
+    earlier rows of the same turn), as ``model.coder.utterance_rows`` gives them when coding.
+
+    Rows are utterances or whole turns, a session's rows together and in order, a turn's rows consecutive.
+    """
+    out = examples.copy()
+    own = [""] * len(out)
+    sessions = out["session_id"].to_numpy()
+    turn_ids = out["turn_id"].astype(str).to_numpy()
+    roles = out["role"].to_numpy()
+    texts = out["text"].astype(str).to_numpy()
+    start = 0
+    n = len(out)
+    while start < n:
+        end = start
+        while end < n and sessions[end] == sessions[start]:
+            end += 1
+        # the session's turns: runs of rows with the same turn id and role
+        bounds = [start] + [i for i in range(start + 1, end)
+                            if turn_ids[i] != turn_ids[i - 1] or roles[i] != roles[i - 1]] + [end]
+        spans = list(zip(bounds[:-1], bounds[1:]))
+        before = own_previous_turn([roles[a] for a, _ in spans], [" ".join(texts[a:b]) for a, b in spans])
+        for (a, b), previous in zip(spans, before):
+            for i in range(a, b):
+                own[i] = own_words_before(previous, list(texts[a:i]))
+        start = end
+    out["own_prev_text"] = own
     return out
 
 

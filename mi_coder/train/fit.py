@@ -37,6 +37,7 @@ from .examples import (
     load_session_corpus,
     load_team_corpus,
     single_utterance_turns,
+    with_own_prev_text,
 )
 
 
@@ -49,6 +50,8 @@ def augment_unpunctuated(examples, weight: float = 0.5):  # type: ignore[no-unty
     copy["prev_text"] = copy["prev_text"].map(strip_punctuation)
     if "next_text" in copy:
         copy["next_text"] = copy["next_text"].map(strip_punctuation)
+    if "own_prev_text" in copy:
+        copy["own_prev_text"] = copy["own_prev_text"].map(strip_punctuation)
     copy["weight"] = copy["weight"] * weight
     copy = copy[copy["text"].str.len() > 0]
     return pd.concat([examples, copy], ignore_index=True)
@@ -84,6 +87,7 @@ def drop_gap_examples(examples, threshold: float = 0.5, C: float = 1.0):  # type
 def train_coder(examples, turn_examples=None, *, augment: bool = True, C: float = 1.0,  # type: ignore[no-untyped-def]
                 calibration_folds: int = 3, meta: dict | None = None, turn_weight: float = 1.0,
                 output_temperature: float = 1.0, behaviour: bool = False, lengths: bool = False,
+                permission: bool = False,
                 source_weights: dict[str, float] | None = None, balance: float = 1.0, role_balance: float = 1.0,
                 drop_gaps: bool = True, role_models: bool = True, max_iter: int = 3000,
                 unsure: dict[str, float] | None = None, client_turn_weight: float | None = None,
@@ -93,7 +97,9 @@ def train_coder(examples, turn_examples=None, *, augment: bool = True, C: float 
     ``turn_examples`` (whole turns labelled question/reflection/therapist_input/other or CT/ST/FN) add
     the turn models that choose each turn's main code; without them the main code follows a fixed priority.
     ``behaviour`` adds the behaviour feature block (``model.features.behaviour_features``), ``lengths`` the
-    lengths of the other speaker's turns around the utterance (``model.features.length_features``);
+    lengths of the other speaker's turns around the utterance (``model.features.length_features``),
+    ``permission`` whether leave to advise was asked, granted or advice requested before the utterance
+    (``model.features.permission_features``);
     ``source_weights`` multiplies example weights by source ("annomi", "team_sessions", "team", "coded");
     ``balance`` is the power of the inverse class frequency in the weights of the code and turn models (1:
     balanced, 0: as found), ``client_balance`` the same for the client utterance and turn models if set;
@@ -118,6 +124,10 @@ def train_coder(examples, turn_examples=None, *, augment: bool = True, C: float 
         factor = frame["source"].map(lambda s: source_weights.get(s, 1.0)).astype(float)
         return frame.assign(weight=frame["weight"].astype(float) * factor)
 
+    if permission:  # the speaker's own words before each row, read before any row is left out
+        examples = with_own_prev_text(examples)
+        if turn_examples is not None and len(turn_examples):
+            turn_examples = with_own_prev_text(turn_examples)
     data = usable(weighted(drop_gap_examples(examples, C=C) if drop_gaps else examples))
     turns = usable(weighted(turn_examples)) if turn_examples is not None and len(turn_examples) else None
     plan = [(PRACTITIONER, data, PRACTITIONER_CODES, calibration_folds),
@@ -134,7 +144,7 @@ def train_coder(examples, turn_examples=None, *, augment: bool = True, C: float 
         parts.append((key, part, folds))
     every = pd.concat([data, turns]) if turns is not None else data
     features = FeatureSpace.fit(every["text"].tolist(), every["prev_text"].tolist(), every["next_text"].tolist(),
-                                behaviour=behaviour, lengths=lengths)
+                                behaviour=behaviour, lengths=lengths, permission=permission)
     if role_models and "role_elements" in data:
         # Role-clarification detectors: one yes/no model per element, on the practitioner utterances of
         # sources that label the elements (the team sessions); other sources cannot say "no".
