@@ -91,7 +91,7 @@ def train_coder(examples, turn_examples=None, *, augment: bool = True, C: float 
                 source_weights: dict[str, float] | None = None, balance: float = 1.0, role_balance: float = 1.0,
                 drop_gaps: bool = True, role_models: bool = True, max_iter: int = 3000,
                 unsure: dict[str, float] | None = None, client_turn_weight: float | None = None,
-                client_balance: float | None = None) -> Coder:
+                client_balance: float | None = None, split_client_turn_weight: float = 1.0) -> Coder:
     """Fit a Coder on utterance examples (``train.examples.EXAMPLE_COLUMNS``) with a known code.
 
     ``turn_examples`` (whole turns labelled question/reflection/therapist_input/other or CT/ST/FN) add
@@ -107,6 +107,9 @@ def train_coder(examples, turn_examples=None, *, augment: bool = True, C: float 
     "yes" is rare (about one practitioner utterance in sixty) and whose misses a supervisor's checklist pays for.
     ``unsure`` are MITI's decision rules for an unsure coder, applied when coding (``model.coder.apply_unsure``);
     ``client_turn_weight`` the weight of the client turn model in decoding client utterances (None: as practitioner).
+    ``split_client_turn_weight`` multiplies the weight of client utterances that carry a whole turn's label
+    (AnnoMI client turns of several utterances: a change-talk turn often holds neutral utterances, which MISC
+    codes one by one); 0 leaves them to the turn model alone.
     """
     import pandas as pd
 
@@ -119,6 +122,12 @@ def train_coder(examples, turn_examples=None, *, augment: bool = True, C: float 
         return augment_unpunctuated(frame) if augment else frame
 
     def weighted(frame: pd.DataFrame) -> pd.DataFrame:
+        if split_client_turn_weight != 1.0 and "n_in_turn" in frame:
+            split = ((frame["source"] == "annomi") & (frame["role"] == CLIENT)
+                     & (frame["n_in_turn"].astype(int) > 1)).to_numpy()
+            frame = frame.assign(weight=np.where(split, frame["weight"].astype(float) * split_client_turn_weight,
+                                                 frame["weight"].astype(float)))
+            frame = frame[frame["weight"] > 0]
         if not source_weights:
             return frame
         factor = frame["source"].map(lambda s: source_weights.get(s, 1.0)).astype(float)
