@@ -177,6 +177,52 @@ def test_turn_length_block_tells_a_one_word_answer_from_a_long_one_and_survives_
     assert N_SHAPE < space.n_shape
 
 
+def test_permission_block_sees_leave_asked_in_the_previous_turn_or_earlier_in_the_turn_and_survives_saving():
+    from mi_coder.model.features import N_PERMISSION, permission_features
+
+    texts = ["Some people find the patch takes the edge off.", "Drink less.", "Tell me more."] * 3
+    space = FeatureSpace.fit(texts, [""] * len(texts), None, max_word_features=100, max_char_features=100,
+                             permission=True)
+    plain = FeatureSpace.fit(texts, [""] * len(texts), None, max_word_features=100, max_char_features=100)
+    assert space.n_shape == plain.n_shape + N_PERMISSION
+    asked = "Would it be okay if I shared what has worked for other people?"
+    assert permission_features(normalize(asked), normalize("Sure, go ahead.")) == [1.0, 1.0, 0.0]
+    assert permission_features(normalize(asked), normalize("I'd rather not, to be honest, I've heard it all.")) \
+        == [1.0, 0.0, 0.0]
+    assert permission_features("", normalize("What should I do?")) == [0.0, 0.0, 1.0]
+    assert permission_features(normalize("How was your week?"), normalize("Sure.")) == [0.0, 0.0, 0.0]
+    row = ([texts[0]], ["Sure, go ahead."], [0], [1], [""])
+    with_leave = space.transform(*row, [asked]).toarray()
+    assert not np.allclose(with_leave, space.transform(*row, ["How was your week?"]).toarray())
+    again = FeatureSpace.from_parts(*space.to_parts())
+    assert again.permission and not FeatureSpace.from_parts(*plain.to_parts()).permission
+    np.testing.assert_allclose(again.transform(*row, [asked]).toarray(), with_leave)
+
+
+def test_training_rows_and_coding_rows_give_the_same_words_before_each_utterance():
+    """The permission block is only honest if training (``with_own_prev_text``) and coding
+    (``utterance_rows``) give an utterance the same context."""
+    import pandas as pd
+
+    from mi_coder.model.coder import utterance_rows
+    from mi_coder.records import Session, Turn, Utterance
+    from mi_coder.train.examples import with_own_prev_text
+
+    spoken = [("practitioner", ["Hi Sam.", "Would it be okay if I shared an idea?"]), ("client", ["Sure."]),
+              ("practitioner", ["Some people use the patch.", "It's your call."]), ("client", ["Hm.", "Maybe."])]
+    turns = [Turn(id=str(i), speaker=r, role=r, text=" ".join(us),
+                  utterances=[Utterance(f"{i}.{k}", u, 0, 0) for k, u in enumerate(us)])
+             for i, (r, us) in enumerate(spoken)]
+    rows, _ = utterance_rows([Session(id="s", source="x", turns=turns)])
+    frame = pd.DataFrame([{"session_id": "s", "turn_id": str(i), "role": r, "text": u}
+                          for i, (r, us) in enumerate(spoken) for u in us])
+    assert with_own_prev_text(frame)["own_prev_text"].tolist() == rows[6]
+    assert rows[6][:3] == ["", "Hi Sam.", ""]  # nothing said before; the turn's first utterance; the client's first
+    assert rows[6][3] == "Hi Sam. Would it be okay if I shared an idea?"  # the practitioner's previous turn
+    assert rows[6][4] == "Hi Sam. Would it be okay if I shared an idea? Some people use the patch."
+    assert rows[6][6] == "Sure. Hm."
+
+
 def test_client_balance_reweights_only_the_client_models():
     corpus = load_team_corpus(sorted(glob.glob(str(ROOT / "data" / "corpus" / "team_*.csv"))))
     corpus = corpus.groupby("code", group_keys=False).head(25).reset_index(drop=True)
@@ -186,6 +232,21 @@ def test_client_balance_reweights_only_the_client_models():
     own = train_coder(corpus, single_utterance_turns(corpus), balance=0.5, client_balance=0.0, **kwargs)
     np.testing.assert_allclose(own.models["practitioner"].coef, same.models["practitioner"].coef)
     assert not np.allclose(own.models["client"].coef, same.models["client"].coef)
+
+
+def test_split_client_turn_weight_reweights_only_client_utterances_that_carry_a_whole_turns_label():
+    corpus = load_team_corpus(sorted(glob.glob(str(ROOT / "data" / "corpus" / "team_*.csv"))))
+    corpus = corpus.groupby("code", group_keys=False).head(12).reset_index(drop=True)
+    client = corpus["role"] == "client"
+    # Half the client rows stand in for AnnoMI utterances of two-utterance turns labelled as a whole.
+    corpus.loc[client & (corpus.index % 2 == 0), ["source", "n_in_turn"]] = ["annomi", 2]
+    kwargs = dict(calibration_folds=0, role_models=False, augment=False, drop_gaps=False)
+    same = train_coder(corpus, **kwargs)
+    kept = train_coder(corpus, split_client_turn_weight=1.0, **kwargs)
+    left_out = train_coder(corpus, split_client_turn_weight=0.0, **kwargs)
+    np.testing.assert_allclose(kept.models["client"].coef, same.models["client"].coef)
+    np.testing.assert_allclose(left_out.models["practitioner"].coef, same.models["practitioner"].coef)
+    assert not np.allclose(left_out.models["client"].coef, same.models["client"].coef)
 
 
 def test_featurizing_in_chunks_gives_the_same_probabilities(small_coder, monkeypatch):

@@ -127,7 +127,6 @@ def train_coder(examples, turn_examples=None, *, augment: bool = True, C: float 
                      & (frame["n_in_turn"].astype(int) > 1)).to_numpy()
             frame = frame.assign(weight=np.where(split, frame["weight"].astype(float) * split_client_turn_weight,
                                                  frame["weight"].astype(float)))
-            frame = frame[frame["weight"] > 0]
         if not source_weights:
             return frame
         factor = frame["source"].map(lambda s: source_weights.get(s, 1.0)).astype(float)
@@ -147,7 +146,7 @@ def train_coder(examples, turn_examples=None, *, augment: bool = True, C: float 
     parts = []
     for key, frame, labels, folds in plan:
         role = PRACTITIONER if key.startswith(PRACTITIONER) else CLIENT
-        part = frame[(frame["role"] == role) & frame["code"].isin(labels)]
+        part = frame[(frame["role"] == role) & frame["code"].isin(labels) & (frame["weight"].astype(float) > 0)]
         if part["code"].nunique() < 2:
             raise UsageError(f"training data has fewer than two labels for the {key} model; cannot train it")
         parts.append((key, part, folds))
