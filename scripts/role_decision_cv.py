@@ -8,7 +8,8 @@ coder's feature space is fitted on the training sessions' practitioner utterance
 regression per element is trained (as ``train.fit.train_coder`` does for the shipped detectors); the
 held-out utterances get each element's yes-probability. The same probabilities are then decided two ways:
 independently (each element from 0.5) and exclusively (``model.coder.role_decisions``: at most the likeliest
-element). Reports precision, recall and F1 per element for both. A quick check of the decision rule, not
+element). Reports precision, recall and F1 per element for both, and per practitioner turn for the exclusive
+decisions (a turn carries an element when any of its utterances does: the unit the report cites as evidence). A quick check of the decision rule, not
 the shipped model's figures (those come from ``scripts/train_default_model.py``, with AnnoMI in the
 feature space and the unpunctuated copies).
 """
@@ -69,12 +70,27 @@ def main() -> int:
                     "f1": round(float(f1_score(labels[:, j], decided[:, j])), 3), "support": int(labels[:, j].sum())}
                 for j, e in enumerate(ROLE_ELEMENTS)}
 
+    # Per turn, as the report's checklist cites evidence: a turn carries an element when any of its utterances does.
+    turn_key = (ex["session_id"] + "#" + ex["turn_id"].astype(str)).to_numpy()
+    _, turn_index = np.unique(turn_key, return_inverse=True)
+
+    def per_turn(decided: np.ndarray) -> dict:
+        n_turns = turn_index.max() + 1
+        gold, got = np.zeros((n_turns, labels.shape[1]), bool), np.zeros((n_turns, labels.shape[1]), bool)
+        np.logical_or.at(gold, turn_index, labels)
+        np.logical_or.at(got, turn_index, decided)
+        return {e: {"precision": round(float(precision_score(gold[:, j], got[:, j])), 3),
+                    "recall": round(float(recall_score(gold[:, j], got[:, j])), 3),
+                    "f1": round(float(f1_score(gold[:, j], got[:, j])), 3), "support": int(gold[:, j].sum())}
+                for j, e in enumerate(ROLE_ELEMENTS)}
+
     command = "python scripts/role_decision_cv.py" + (f" --train-only {args.train_only}" if args.train_only else "") \
         + (f" --without {args.without}" if args.without else "")
     report = {"command": command, "folds": 5, "utterances": len(ex), "train_only_utterances": len(extra),
               "sessions": int(ex["session_id"].nunique()),
               "utterances_with_two_elements": int((labels.sum(axis=1) > 1).sum()),
-              "independent": scores(p_yes >= 0.5), "exclusive": scores(role_decisions(p_yes))}
+              "independent": scores(p_yes >= 0.5), "exclusive": scores(role_decisions(p_yes)),
+              "exclusive_per_turn": per_turn(role_decisions(p_yes))}
     Path(args.out).write_text(json.dumps(report, indent=2) + "\n")
     print(json.dumps(report, indent=2))
     return 0
