@@ -44,6 +44,9 @@ def main() -> int:
                         help="batches (letters) that join every training fold and are never tested: measures what "
                              "a batch adds on the same held-out sessions as a run without it")
     parser.add_argument("--without", default="", help="batches (letters) left out altogether")
+    parser.add_argument("--balance", type=float, default=1.0,
+                        help="power of the inverse class frequency in the detectors' weights (train_coder's "
+                             "role_balance; 1: balanced, as shipped)")
     args = parser.parse_args()
     every = load_session_corpus(sorted(p for p in glob.glob(str(ROOT / "data" / "corpus" / "sessions" / "*_utterances.csv"))
                                        if Path(p).name.split("_")[0] not in args.without))
@@ -61,7 +64,9 @@ def main() -> int:
         space = FeatureSpace.fit(a["text"].tolist(), a["prev_text"].tolist(), a["next_text"].tolist(), behaviour=True)
         Xa, Xb = space.transform_frame(a), space.transform_frame(b)
         for j in range(len(ROLE_ELEMENTS)):
-            model = LogisticRegression(C=1.0, class_weight="balanced", max_iter=2000).fit(Xa, y_a[:, j])
+            y = y_a[:, j]
+            weight = (len(y) / (2.0 * np.where(y, y.sum(), (~y).sum()))) ** args.balance
+            model = LogisticRegression(C=1.0, max_iter=2000).fit(Xa, y, sample_weight=weight / weight.mean())
             p_yes[test, j] = model.predict_proba(Xb)[:, 1]
 
     def scores(decided: np.ndarray) -> dict:
@@ -85,7 +90,8 @@ def main() -> int:
                 for j, e in enumerate(ROLE_ELEMENTS)}
 
     command = "python scripts/role_decision_cv.py" + (f" --train-only {args.train_only}" if args.train_only else "") \
-        + (f" --without {args.without}" if args.without else "")
+        + (f" --without {args.without}" if args.without else "") \
+        + (f" --balance {args.balance:g}" if args.balance != 1.0 else "")
     report = {"command": command, "folds": 5, "utterances": len(ex), "train_only_utterances": len(extra),
               "sessions": int(ex["session_id"].nunique()),
               "utterances_with_two_elements": int((labels.sum(axis=1) > 1).sum()),
