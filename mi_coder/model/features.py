@@ -57,6 +57,9 @@ _MARKERS = frozenset(
     hey hi great good sure cool anyway""".split()
 )
 
+_BACKCHANNEL_WORDS = _MARKERS | frozenset("""all got it i see mhm mmm hm hmm uh-huh mm-hmm gotcha totally exactly
+    absolutely true sure fair enough""".split())
+
 WORD_NGRAMS = (1, 3)
 CHAR_NGRAMS = (2, 5)
 N_SHAPE = 14
@@ -72,6 +75,14 @@ N_LENGTHS = 7
 # own words before the utterance (their previous turn and the earlier utterances of this turn) and the
 # client's reply in between say whether leave was asked, granted, or advice requested.
 N_PERMISSION = 3
+# Form (``form_features``; an option): what over-reads as a reflection in lecturing and low-quality sessions
+# (measured on the out-of-fold AnnoMI sessions: echoed backchannels "All right." after "All right.", the cut-off
+# fragments of interrupted turns, answers to the client's own question, generic "when you ..." statements).
+N_FORM = 6
+_GENERIC_YOU = re.compile(
+    r"\b(?:when|if|once|whenever|as soon as|until) you\b|\boften(?:times)?\b|\busually\b|\bgenerally\b|"
+    r"\ba lot of (?:the )?times?\b|\bmost (?:people|folks|of us)\b|\b(?:people|folks|anyone|somebody|someone) "
+    r"(?:who|that|with)\b|\btends? to\b|\bit's (?:not )?(?:easy|hard|common|normal)\b")
 _DIRECTIVE = re.compile(
     r"\b(?:you|ya|u)(?: really| just| still)? (?:need to|needs to|have to|has to|got to|gotta|must|should|"
     r"ought to|better|had better|can't keep|cannot keep)\b|\bmake sure\b|\bi (?:need|want) you to\b|"
@@ -142,6 +153,22 @@ def permission_features(own_low: str, prev_low: str) -> list[float]:
     asked = bool(own_low) and bool(ASK_PERMISSION.search(own_low))
     granted = asked and bool(prev_low) and bool(GRANT.match(prev_low)) and len(prev_low.split()) <= 12
     return [float(asked), float(granted), float(bool(prev_low) and bool(CLIENT_ASKS.search(prev_low)))]
+
+
+def form_features(text: str, low: str, prev_low: str, prev_words: frozenset[str] | set[str]) -> list[float]:
+    """Backchannel, pure echo of the client's words, cut-off start or end, an answer to the client's question,
+    generic "you" (``N_FORM``). ``low``/``prev_low``: the normalized utterance and the turn it answers."""
+    toks = low.split()
+    mine = {w for w in toks if w not in _STOP and w != "qmark" and len(w) > 2}
+    stripped = text.strip()
+    return [
+        float(0 < len(toks) <= 4 and all(w in _BACKCHANNEL_WORDS for w in toks)),
+        float(len(toks) <= 5 and bool(mine) and bool(prev_words) and mine <= prev_words),
+        float(stripped[:1] in ("-", "—", "–") or stripped.startswith("...")),
+        float(stripped.endswith(("-", "—", "–", "..."))),
+        float("qmark" in prev_low.split()[-3:]),
+        float(bool(_GENERIC_YOU.search(low))),
+    ]
 
 
 def normalize(text: str) -> str:
@@ -319,7 +346,8 @@ class FeatureSpace:
     def __init__(self, words: TfidfBlock, chars: TfidfBlock, context: TfidfBlock, char_weight: float = 0.7,
                  context_weight: float = 0.5, shape_weight: float = 1.0, head: TfidfBlock | None = None,
                  head_weight: float = 0.5, following: TfidfBlock | None = None, next_weight: float = 0.5,
-                 behaviour: bool = False, lengths: bool = False, permission: bool = False) -> None:
+                 behaviour: bool = False, lengths: bool = False, permission: bool = False,
+                 form: bool = False) -> None:
         self.words = words
         self.chars = chars
         self.context = context
@@ -333,11 +361,12 @@ class FeatureSpace:
         self.behaviour = behaviour  # the behaviour_features block (models from 2.0 on)
         self.lengths = lengths  # the length_features block (an option; off in the shipped models)
         self.permission = permission  # the permission_features block (an option)
+        self.form = form  # the form_features block (an option)
 
     @property
     def n_shape(self) -> int:
         return (N_SHAPE + (N_BEHAVIOUR if self.behaviour else 0) + (N_LENGTHS if self.lengths else 0)
-                + (N_PERMISSION if self.permission else 0))
+                + (N_PERMISSION if self.permission else 0) + (N_FORM if self.form else 0))
 
     @property
     def n_features(self) -> int:
@@ -348,7 +377,7 @@ class FeatureSpace:
     def fit(cls, texts: Sequence[str], prev_texts: Sequence[str], next_texts: Sequence[str] | None = None,
             max_word_features: int = 40000,
             max_char_features: int = 40000, max_context_features: int = 8000, head: bool = True,
-            behaviour: bool = False, lengths: bool = False, permission: bool = False,
+            behaviour: bool = False, lengths: bool = False, permission: bool = False, form: bool = False,
             **weights: float) -> "FeatureSpace":
         """Learn vocabularies and IDF weights with scikit-learn's TfidfVectorizer (training only)."""
         from sklearn.feature_extraction.text import TfidfVectorizer
@@ -379,7 +408,7 @@ class FeatureSpace:
             blocks.append(TfidfBlock(terms, vec.idf_, analyzer))
         named = {b.analyzer: b for b in blocks}
         return cls(*blocks[:3], head=named.get("head"), following=named.get("next"), behaviour=behaviour,
-                   lengths=lengths, permission=permission, **weights)
+                   lengths=lengths, permission=permission, form=form, **weights)
 
     def transform(self, texts: Sequence[str], prev_texts: Sequence[str], positions: Sequence[int],
                   n_in_turn: Sequence[int], next_texts: Sequence[str] | None = None,
@@ -407,6 +436,7 @@ class FeatureSpace:
                            + (behaviour_features(d) if self.behaviour else [])
                            + (length_features(prev_len[r], next_len[q]) if self.lengths else [])
                            + (permission_features(own_docs[o], prev_docs[r]) if self.permission else [])
+                           + (form_features(t, d, prev_docs[r], prev_words[r]) if self.form else [])
                            for t, d, r, q, o, pos, n in zip(texts, docs, prev_row, next_row,
                                                             own_row if self.permission else prev_row, positions,
                                                             n_in_turn)],
@@ -428,9 +458,10 @@ class FeatureSpace:
 
     def to_parts(self) -> tuple[dict, dict[str, np.ndarray]]:
         terms = {"words": self.words.terms, "chars": self.chars.terms, "context": self.context.terms}
-        if self.behaviour or self.lengths or self.permission:
+        if self.behaviour or self.lengths or self.permission or self.form:
             terms["shape_blocks"] = ["shape"] + (["behaviour"] if self.behaviour else []) \
-                + (["lengths"] if self.lengths else []) + (["permission"] if self.permission else [])
+                + (["lengths"] if self.lengths else []) + (["permission"] if self.permission else []) \
+                + (["form"] if self.form else [])
         arrays = {"idf_words": self.words.idf, "idf_chars": self.chars.idf, "idf_context": self.context.idf,
                   "feature_weights": np.array([self.char_weight, self.context_weight, self.shape_weight])}
         if self.head is not None:
@@ -459,4 +490,5 @@ class FeatureSpace:
                    head=head, head_weight=head_weight, following=following, next_weight=next_weight,
                    behaviour="behaviour" in terms.get("shape_blocks", []),
                    lengths="lengths" in terms.get("shape_blocks", []),
-                   permission="permission" in terms.get("shape_blocks", []))
+                   permission="permission" in terms.get("shape_blocks", []),
+                   form="form" in terms.get("shape_blocks", []))

@@ -87,7 +87,7 @@ def drop_gap_examples(examples, threshold: float = 0.5, C: float = 1.0):  # type
 def train_coder(examples, turn_examples=None, *, augment: bool = True, C: float = 1.0,  # type: ignore[no-untyped-def]
                 calibration_folds: int = 3, meta: dict | None = None, turn_weight: float = 1.0,
                 output_temperature: float = 1.0, behaviour: bool = False, lengths: bool = False,
-                permission: bool = False,
+                permission: bool = False, form: bool = False,
                 source_weights: dict[str, float] | None = None, balance: float = 1.0, role_balance: float = 1.0,
                 drop_gaps: bool = True, role_models: bool = True, max_iter: int = 3000,
                 unsure: dict[str, float] | None = None, client_turn_weight: float | None = None,
@@ -99,7 +99,8 @@ def train_coder(examples, turn_examples=None, *, augment: bool = True, C: float 
     ``behaviour`` adds the behaviour feature block (``model.features.behaviour_features``), ``lengths`` the
     lengths of the other speaker's turns around the utterance (``model.features.length_features``),
     ``permission`` whether leave to advise was asked, granted or advice requested before the utterance
-    (``model.features.permission_features``);
+    (``model.features.permission_features``), ``form`` backchannels, echoes, cut-off fragments, answers to
+    the client's question and generic "you" (``model.features.form_features``);
     ``source_weights`` multiplies example weights by source ("annomi", "team_sessions", "team", "coded");
     ``balance`` is the power of the inverse class frequency in the weights of the code and turn models (1:
     balanced, 0: as found), ``client_balance`` the same for the client utterance and turn models if set;
@@ -152,7 +153,8 @@ def train_coder(examples, turn_examples=None, *, augment: bool = True, C: float 
         parts.append((key, part, folds))
     every = pd.concat([data, turns]) if turns is not None else data
     features = FeatureSpace.fit(every["text"].tolist(), every["prev_text"].tolist(), every["next_text"].tolist(),
-                                behaviour=behaviour, lengths=lengths, permission=permission)
+                                behaviour=behaviour, lengths=lengths, permission=permission,
+                                form=form)
     if role_models and "role_elements" in data:
         # Role-clarification detectors: one yes/no model per element, on the practitioner utterances of
         # sources that label the elements (the team sessions); other sources cannot say "no".
