@@ -22,7 +22,7 @@ from typing import Sequence
 
 import numpy as np
 
-from ..codes import CLIENT_CODES, FOUR_CLASS, PRACTITIONER_CODES
+from ..codes import CLIENT_CODES, FOUR_CLASS, PRACTITIONER_CODES, TURN_CLASSES
 from ..records import CLIENT, PRACTITIONER, Session, Turn, other_role_context, own_previous_turn, own_words_before
 from .features import FeatureSpace
 from .linear import LinearModel
@@ -52,7 +52,8 @@ class Coder:
 
     def __init__(self, features: FeatureSpace, models: dict[str, LinearModel], meta: dict | None = None,
                  turn_weight: float = 1.0, output_temperature: float = 1.0,
-                 unsure: dict[str, float] | None = None, client_turn_weight: float | None = None) -> None:
+                 unsure: dict[str, float] | None = None, client_turn_weight: float | None = None,
+                 class_first: bool = False) -> None:
         self.features = features
         self.models = models
         self.meta = meta or {}
@@ -65,6 +66,9 @@ class Coder:
         # MITI's "when unsure" rules (``apply_unsure``): practitioner code -> factor on its probability.
         self.unsure = dict(unsure or {})
         self.boundary = None  # the boundary model for unpunctuated speech shipped with this model, if any
+        # Decide a practitioner utterance's behaviour class (question, reflection, information, other) first,
+        # then the code within it (``class_first_choice``), instead of the likeliest code outright.
+        self.class_first = class_first
 
     @property
     def name(self) -> str:
@@ -76,13 +80,23 @@ class Coder:
         """Codes, confidences and probabilities (columns ``PRACTITIONER_CODES + CLIENT_CODES``) of utterance rows."""
         codes, conf, probs, _ = self._predict(roles, texts, prev_texts, positions, n_in_turn, next_texts,
                                               own_prev_texts)
-        if self.unsure:
-            rows = self._apply_unsure_rows(probs, roles)
+        if self.unsure or self.class_first:
+            rows = self._apply_unsure_rows(probs, roles) if self.unsure else \
+                np.flatnonzero(np.isin(np.asarray(roles, dtype=object), [PRACTITIONER, CLIENT]))
             labels = np.array(PRACTITIONER_CODES + CLIENT_CODES, dtype=object)
-            best = probs[rows].argmax(axis=1)
+            best = self._choose(probs[rows], np.asarray(roles, dtype=object)[rows])
             codes[rows] = labels[best]
             conf[rows] = probs[rows, best]
         return codes, conf, probs
+
+    def _choose(self, probs: np.ndarray, roles: np.ndarray) -> np.ndarray:
+        """The column each row is coded with: the likeliest code, or with ``class_first`` the likeliest
+        practitioner code of the likeliest class."""
+        best = probs.argmax(axis=1)
+        if self.class_first:
+            prac = np.flatnonzero(roles == PRACTITIONER)
+            best[prac] = class_first_choice(probs[prac][:, :len(PRACTITIONER_CODES)])
+        return best
 
     def _apply_unsure_rows(self, probs: np.ndarray, roles: Sequence[str]) -> np.ndarray:
         """Apply the unsure rules to each role's rows of a probability matrix in place; returns the coded rows."""
@@ -194,8 +208,8 @@ class Coder:
             probs = self._decode_jointly(sessions, probs, turn_of)
         elif self.unsure:
             self._apply_unsure_rows(probs, rows[0])
-        if joint or self.unsure:
-            best = probs.argmax(axis=1)
+        if joint or self.unsure or self.class_first:
+            best = self._choose(probs, np.asarray(rows[0], dtype=object))
             labels = np.array(PRACTITIONER_CODES + CLIENT_CODES, dtype=object)
             codes = labels[best]
             conf = probs[np.arange(len(best)), best]
@@ -254,6 +268,28 @@ class Coder:
                     members = [j for j, c in enumerate(codes) if FOUR_CLASS[c] == cls]
                     turn.meta["main_code"] = codes[members[int(block[:, members].max(axis=0).argmax())]]
         return out
+
+
+_CLASS_OF = np.array([TURN_CLASSES.index(FOUR_CLASS[c]) for c in PRACTITIONER_CODES])
+
+
+def class_first_choice(probs: np.ndarray) -> np.ndarray:
+    """Column of the likeliest code within the likeliest behaviour class (``codes.FOUR_CLASS``), per row of
+    practitioner code probabilities (columns ``PRACTITIONER_CODES``).
+
+    The likeliest code outright favours classes whose probability sits on few codes: a lecturing "you"
+    statement at reflection 0.45 (SR 0.25, CR 0.20) and information 0.55 (GI, PER, CON, PWP 0.20 or less each)
+    comes out SR. A coder first decides what the utterance does (asks, reflects, informs or persuades, other),
+    then how.
+    """
+    if not len(probs):
+        return np.zeros(0, dtype=int)
+    mass = np.zeros((len(probs), len(TURN_CLASSES)))
+    for k in range(len(TURN_CLASSES)):
+        mass[:, k] = probs[:, _CLASS_OF == k].sum(axis=1)
+    cls = mass.argmax(axis=1)
+    within = np.where(_CLASS_OF[None, :] == cls[:, None], probs, -1.0)
+    return within.argmax(axis=1)
 
 
 # MITI 4.2.1's decision rules for an unsure coder: the code to give instead. Codes not listed (AF, SEEK, EA:

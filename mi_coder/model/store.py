@@ -150,7 +150,8 @@ def save_coder(coder: Any, out_dir: str | Path, meta: dict, run: dict | None = N
         "decoding": {"turn_weight": coder.turn_weight, "output_temperature": coder.output_temperature,
                      **({"unsure": coder.unsure} if getattr(coder, "unsure", None) else {}),
                      **({"client_turn_weight": coder.client_turn_weight}
-                        if getattr(coder, "client_turn_weight", None) is not None else {})},
+                        if getattr(coder, "client_turn_weight", None) is not None else {}),
+                     **({"class_first": True} if getattr(coder, "class_first", False) else {})},
         "artifacts": {name: sha256(out / name) for name in files},
     }
     missing = [k for k in REQUIRED_META if k not in full]
@@ -250,7 +251,8 @@ def load_coder(model_dir: str | Path | None = None, *, trust: bool = False) -> A
                   output_temperature=float(decoding.get("output_temperature", 1.0)),
                   unsure={str(k): float(v) for k, v in decoding.get("unsure", {}).items()},
                   client_turn_weight=(float(decoding["client_turn_weight"]) if "client_turn_weight" in decoding
-                                      else None))
+                                      else None),
+                  class_first=bool(decoding.get("class_first", False)))
     coder.boundary = boundary
     return coder
 
