@@ -378,3 +378,68 @@ def test_unsure_rules_change_the_codes_and_survive_saving(small_coder, tmp_path,
     again = read_transcript(EXAMPLES / "probation_session.txt")[0]
     loaded.code(again)
     assert [u.code for _, u in again.utterances()] == [u.code for _, u in strict.utterances()]
+
+
+def test_class_first_decoding_picks_the_likeliest_class_before_the_code():
+    from mi_coder.model.coder import class_first_choice
+
+    codes = list(PRACTITIONER_CODES)
+    probs = np.zeros((3, len(codes)))
+    # Reflection 0.45 on two codes against information/persuasion 0.55 on four: the code outright is SR,
+    # the class first is information/persuasion, and within it GI.
+    for row, spread in enumerate([{"SR": .25, "CR": .20, "GI": .22, "PER": .18, "CON": .10, "PWP": .05},
+                                  {"SR": .60, "CR": .10, "GI": .30},        # reflection clearly ahead: SR
+                                  {"OQ": .30, "CQ": .25, "NC": .45}]):      # question 0.55 beats NC 0.45: OQ
+        for code, p in spread.items():
+            probs[row, codes.index(code)] = p
+    assert [codes[i] for i in class_first_choice(probs)] == ["GI", "SR", "OQ"]
+    assert [codes[i] for i in probs.argmax(axis=1)] == ["SR", "SR", "NC"]
+
+
+def test_class_first_changes_codes_only_where_a_class_splits_its_probability_and_survives_saving(
+        small_coder, tmp_path, home):
+    from mi_coder.codes import FOUR_CLASS
+    from mi_coder.model.coder import Coder
+    from mi_coder.model.store import remember_trusted
+
+    first = Coder(small_coder.features, small_coder.models, meta=small_coder.meta,
+                  turn_weight=small_coder.turn_weight, class_first=True)
+    plain = read_transcript(EXAMPLES / "probation_session.txt")[0]
+    decided = read_transcript(EXAMPLES / "probation_session.txt")[0]
+    small_coder.code(plain)
+    first.code(decided)
+    pairs = [(a.code, b.code) for (_, a), (_, b) in zip(plain.utterances(), decided.utterances())]
+    changed = [(a, b) for a, b in pairs if a != b]
+    # A change moves an utterance to another class (never to a sibling code of the same class).
+    assert all(FOUR_CLASS.get(a) != FOUR_CLASS.get(b) for a, b in changed)
+    folder = save_coder(first, tmp_path / "m", {"name": "t", "version": "0", "labels": {}, "training": {}})
+    remember_trusted(folder / "meta.json")
+    loaded = load_coder(folder)
+    assert loaded.class_first and not small_coder.class_first
+    again = read_transcript(EXAMPLES / "probation_session.txt")[0]
+    loaded.code(again)
+    assert [u.code for _, u in again.utterances()] == [u.code for _, u in decided.utterances()]
+
+
+def test_form_block_marks_echoed_backchannels_cut_off_fragments_and_answers_to_the_clients_question():
+    from mi_coder.model.features import N_FORM, content_words, form_features
+
+    def form(text: str, prev: str) -> list[float]:
+        return form_features(text, normalize(text), normalize(prev), frozenset(content_words(prev)))
+
+    assert form("All right.", "All right.")[:2] == [1.0, 1.0]           # a backchannel that echoes
+    assert form("You feel let down by him.", "He let me down again.")[:2] == [0.0, 0.0]  # a reflection: neither
+    assert form("-as well as your teeth.", "Yeah.")[2] == 1.0            # the rest of an interrupted turn
+    assert form("You're-", "I wanted a change.")[3] == 1.0               # cut off
+    assert form("I do it three days a week.", "You do Tai Chi?")[4] == 1.0   # answers the client's question
+    assert form("I do it three days a week", "you do tai chi")[4] == 0.0  # captions carry no question mark
+    assert form("When you first start, you often feel wobbly.", "I could not.")[5] == 1.0
+    assert form("You're worried you'll fall.", "I could not.")[5] == 0.0
+    texts = ["All right.", "You feel let down.", "When you start, it's hard."] * 3
+    space = FeatureSpace.fit(texts, ["All right."] * len(texts), None, max_word_features=100,
+                             max_char_features=100, form=True)
+    assert space.n_shape == FeatureSpace.fit(texts, ["All right."] * len(texts)).n_shape + N_FORM
+    again = FeatureSpace.from_parts(*space.to_parts())
+    assert again.form
+    rows = (texts, ["All right."] * len(texts), [0] * len(texts), [1] * len(texts))
+    np.testing.assert_allclose(again.transform(*rows).toarray(), space.transform(*rows).toarray())
