@@ -53,7 +53,7 @@ class Coder:
     def __init__(self, features: FeatureSpace, models: dict[str, LinearModel], meta: dict | None = None,
                  turn_weight: float = 1.0, output_temperature: float = 1.0,
                  unsure: dict[str, float] | None = None, client_turn_weight: float | None = None,
-                 class_first: bool = False) -> None:
+                 class_first: bool = False, code_turn_weights: dict[str, float] | None = None) -> None:
         self.features = features
         self.models = models
         self.meta = meta or {}
@@ -69,6 +69,10 @@ class Coder:
         # Decide a practitioner utterance's behaviour class (question, reflection, information, other) first,
         # then the code within it (``class_first_choice``), instead of the likeliest code outright.
         self.class_first = class_first
+        # Per practitioner code, an exponent of the turn model's probability of the code's class that replaces
+        # ``turn_weight``: {"SR": 2, "CR": 2} codes a reflection only where the turn as a whole reads as
+        # reflective (lecturing "you" statements inside an information turn are not).
+        self.code_turn_weights = dict(code_turn_weights or {})
 
     @property
     def name(self) -> str:
@@ -242,6 +246,7 @@ class Coder:
             if role == PRACTITIONER:
                 codes = list(PRACTITIONER_CODES)
                 code_class = [classes.index(FOUR_CLASS[c]) for c in codes]
+                exponents = np.array([self.code_turn_weights.get(c, self.turn_weight) for c in codes])
             else:
                 codes = list(CLIENT_CODES)
                 code_class = [classes.index(c) for c in codes]
@@ -253,7 +258,8 @@ class Coder:
                     continue
                 weight = self.turn_weight if role == PRACTITIONER or self.client_turn_weight is None \
                     else self.client_turn_weight
-                prior = turn_probs[k, code_class] ** weight
+                prior = turn_probs[k, code_class] ** (weight if role == CLIENT or not self.code_turn_weights
+                                                      else exponents)
                 block = out[np.ix_(rows, cols)] * prior
                 block /= block.sum(axis=1, keepdims=True)
                 if self.output_temperature != 1.0:

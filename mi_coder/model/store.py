@@ -151,7 +151,9 @@ def save_coder(coder: Any, out_dir: str | Path, meta: dict, run: dict | None = N
                      **({"unsure": coder.unsure} if getattr(coder, "unsure", None) else {}),
                      **({"client_turn_weight": coder.client_turn_weight}
                         if getattr(coder, "client_turn_weight", None) is not None else {}),
-                     **({"class_first": True} if getattr(coder, "class_first", False) else {})},
+                     **({"class_first": True} if getattr(coder, "class_first", False) else {}),
+                     **({"code_turn_weights": coder.code_turn_weights}
+                        if getattr(coder, "code_turn_weights", None) else {})},
         "artifacts": {name: sha256(out / name) for name in files},
     }
     missing = [k for k in REQUIRED_META if k not in full]
@@ -252,7 +254,8 @@ def load_coder(model_dir: str | Path | None = None, *, trust: bool = False) -> A
                   unsure={str(k): float(v) for k, v in decoding.get("unsure", {}).items()},
                   client_turn_weight=(float(decoding["client_turn_weight"]) if "client_turn_weight" in decoding
                                       else None),
-                  class_first=bool(decoding.get("class_first", False)))
+                  class_first=bool(decoding.get("class_first", False)),
+                  code_turn_weights={str(k): float(v) for k, v in decoding.get("code_turn_weights", {}).items()})
     coder.boundary = boundary
     return coder
 
