@@ -443,3 +443,27 @@ def test_form_block_marks_echoed_backchannels_cut_off_fragments_and_answers_to_t
     assert again.form
     rows = (texts, ["All right."] * len(texts), [0] * len(texts), [1] * len(texts))
     np.testing.assert_allclose(again.transform(*rows).toarray(), space.transform(*rows).toarray())
+
+
+def test_reflections_that_need_a_reflective_turn_become_fewer_and_the_setting_survives_saving(
+        small_coder, tmp_path, home):
+    from mi_coder.model.coder import Coder
+    from mi_coder.model.store import remember_trusted
+
+    def coded(coder):
+        session = read_transcript(EXAMPLES / "probation_session.txt")[0]
+        coder.code(session)
+        return [u.code for _, u in session.utterances()]
+
+    strict = Coder(small_coder.features, small_coder.models, meta=small_coder.meta,
+                   turn_weight=small_coder.turn_weight, code_turn_weights={"SR": 50.0, "CR": 50.0})
+    plain, fewer = coded(small_coder), coded(strict)
+    reflections = sum(c in ("SR", "CR") for c in plain)
+    assert reflections, "the example should hold reflections"
+    assert sum(c in ("SR", "CR") for c in fewer) < reflections
+    # Only reflections move: every other code stays where it was or takes a reflection's place.
+    assert all(a == b for a, b in zip(plain, fewer) if a not in ("SR", "CR"))
+    folder = save_coder(strict, tmp_path / "m", {"name": "t", "version": "0", "labels": {}, "training": {}})
+    remember_trusted(folder / "meta.json")
+    assert load_coder(folder).code_turn_weights == {"SR": 50.0, "CR": 50.0}
+    assert coded(load_coder(folder)) == fewer

@@ -91,7 +91,8 @@ def train_coder(examples, turn_examples=None, *, augment: bool = True, C: float 
                 source_weights: dict[str, float] | None = None, balance: float = 1.0, role_balance: float = 1.0,
                 drop_gaps: bool = True, role_models: bool = True, max_iter: int = 3000,
                 unsure: dict[str, float] | None = None, client_turn_weight: float | None = None,
-                client_balance: float | None = None, split_client_turn_weight: float = 1.0) -> Coder:
+                client_balance: float | None = None, split_client_turn_weight: float = 1.0,
+                code_turn_weights: dict[str, float] | None = None, class_first: bool = False) -> Coder:
     """Fit a Coder on utterance examples (``train.examples.EXAMPLE_COLUMNS``) with a known code.
 
     ``turn_examples`` (whole turns labelled question/reflection/therapist_input/other or CT/ST/FN) add
@@ -108,6 +109,8 @@ def train_coder(examples, turn_examples=None, *, augment: bool = True, C: float 
     "yes" is rare (about one practitioner utterance in sixty) and whose misses a supervisor's checklist pays for.
     ``unsure`` are MITI's decision rules for an unsure coder, applied when coding (``model.coder.apply_unsure``);
     ``client_turn_weight`` the weight of the client turn model in decoding client utterances (None: as practitioner).
+    ``code_turn_weights`` (practitioner code -> exponent of its class's turn probability, instead of
+    ``turn_weight``) and ``class_first`` are decoding settings (``model.coder.Coder``).
     ``split_client_turn_weight`` multiplies the weight of client utterances that carry a whole turn's label
     (AnnoMI client turns of several utterances: a change-talk turn often holds neutral utterances, which MISC
     codes one by one); 0 leaves them to the turn model alone.
@@ -179,7 +182,8 @@ def train_coder(examples, turn_examples=None, *, augment: bool = True, C: float 
         estimator.fit(X, y, w / w.mean(), groups=part["group"].to_numpy())
         models[key] = estimator.to_linear_model()
     return Coder(features, models, meta=meta, turn_weight=turn_weight, output_temperature=output_temperature,
-                 unsure=unsure, client_turn_weight=client_turn_weight)
+                 unsure=unsure, client_turn_weight=client_turn_weight, code_turn_weights=code_turn_weights,
+                 class_first=class_first)
 
 
 @dataclass
@@ -318,6 +322,12 @@ def _decoding_protocol(train_kwargs: dict | None) -> str:
                           f"({code} x{factor})" for code, factor in kw["unsure"].items())
         out += (f" Decision rules for an unsure coder ({rules}): where the code wins but not at odds of 1/factor "
                 "against its fallback, the two are exchanged.")
+    if kw.get("code_turn_weights"):
+        weights = ", ".join(f"{w:g} for {code}" for code, w in kw["code_turn_weights"].items())
+        out += (f" In joint decoding the turn model's class probability has exponent {weights} (1 for the other "
+                "codes), so those codes are coded only where the turn as a whole reads as their class.")
+    if kw.get("class_first"):
+        out += " Each practitioner utterance's behaviour class is decided before its code."
     if kw.get("client_turn_weight") is not None:
         out += (f" Client utterances are decoded with their turn's label at weight {kw['client_turn_weight']} "
                 "(MISC codes each utterance; the turn model still gives the turn's main code).")
