@@ -334,10 +334,16 @@ def test_unsure_rule_gives_simple_reflection_unless_complex_is_twice_as_likely()
 
 def _coded_with_unsure_rules(small_coder, unsure: dict):
     """The small coder with ``unsure`` rules, and the probation example coded without and with them."""
+    return _coded_with_decoding(small_coder, unsure=unsure)
+
+
+def _coded_with_decoding(small_coder, **decoding):
+    """The small coder with other decoding settings (Coder keywords), and the probation example coded without
+    and with them."""
     from mi_coder.model.coder import Coder
 
     ruled = Coder(small_coder.features, small_coder.models, meta=small_coder.meta,
-                  turn_weight=small_coder.turn_weight, unsure=unsure)
+                  turn_weight=small_coder.turn_weight, **decoding)
     plain = read_transcript(EXAMPLES / "probation_session.txt")[0]
     strict = read_transcript(EXAMPLES / "probation_session.txt")[0]
     small_coder.code(plain)
@@ -399,15 +405,9 @@ def test_class_first_decoding_picks_the_likeliest_class_before_the_code():
 def test_class_first_changes_codes_only_where_a_class_splits_its_probability_and_survives_saving(
         small_coder, tmp_path, home):
     from mi_coder.codes import FOUR_CLASS
-    from mi_coder.model.coder import Coder
     from mi_coder.model.store import remember_trusted
 
-    first = Coder(small_coder.features, small_coder.models, meta=small_coder.meta,
-                  turn_weight=small_coder.turn_weight, class_first=True)
-    plain = read_transcript(EXAMPLES / "probation_session.txt")[0]
-    decided = read_transcript(EXAMPLES / "probation_session.txt")[0]
-    small_coder.code(plain)
-    first.code(decided)
+    first, plain, decided = _coded_with_decoding(small_coder, class_first=True)
     pairs = [(a.code, b.code) for (_, a), (_, b) in zip(plain.utterances(), decided.utterances())]
     changed = [(a, b) for a, b in pairs if a != b]
     # A change moves an utterance to another class (never to a sibling code of the same class).
@@ -447,7 +447,6 @@ def test_form_block_marks_echoed_backchannels_cut_off_fragments_and_answers_to_t
 
 def test_reflections_that_need_a_reflective_turn_become_fewer_and_the_setting_survives_saving(
         small_coder, tmp_path, home):
-    from mi_coder.model.coder import Coder
     from mi_coder.model.store import remember_trusted
 
     def coded(coder):
@@ -455,9 +454,10 @@ def test_reflections_that_need_a_reflective_turn_become_fewer_and_the_setting_su
         coder.code(session)
         return [u.code for _, u in session.utterances()]
 
-    strict = Coder(small_coder.features, small_coder.models, meta=small_coder.meta,
-                   turn_weight=small_coder.turn_weight, code_turn_weights={"SR": 50.0, "CR": 50.0})
-    plain, fewer = coded(small_coder), coded(strict)
+    strict, plain_session, strict_session = _coded_with_decoding(small_coder,
+                                                                 code_turn_weights={"SR": 50.0, "CR": 50.0})
+    plain = [u.code for _, u in plain_session.utterances()]
+    fewer = [u.code for _, u in strict_session.utterances()]
     reflections = sum(c in ("SR", "CR") for c in plain)
     assert reflections, "the example should hold reflections"
     assert sum(c in ("SR", "CR") for c in fewer) < reflections
