@@ -213,7 +213,7 @@ def test_training_rows_and_coding_rows_give_the_same_words_before_each_utterance
     turns = [Turn(id=str(i), speaker=r, role=r, text=" ".join(us),
                   utterances=[Utterance(f"{i}.{k}", u, 0, 0) for k, u in enumerate(us)])
              for i, (r, us) in enumerate(spoken)]
-    rows, _ = utterance_rows([Session(id="s", source="x", turns=turns)])
+    rows, _ = utterance_rows([Session(id="s", source="x", turns=turns)], own=True)
     frame = pd.DataFrame([{"session_id": "s", "turn_id": str(i), "role": r, "text": u}
                           for i, (r, us) in enumerate(spoken) for u in us])
     assert with_own_prev_text(frame)["own_prev_text"].tolist() == rows[6]

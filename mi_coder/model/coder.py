@@ -202,7 +202,7 @@ class Coder:
 
         Rows follow ``utterance_rows(sessions)``; columns are ``PRACTITIONER_CODES + CLIENT_CODES``.
         """
-        rows, refs = utterance_rows(sessions)
+        rows, refs = utterance_rows(sessions, own=self.features.permission)
         if not refs:
             return np.zeros((0, len(PRACTITIONER_CODES + CLIENT_CODES)))
         codes, conf, probs, found = self._predict(*rows)
@@ -355,11 +355,13 @@ def fit_temperature(probs: np.ndarray, truth: np.ndarray) -> float:
     return best_t
 
 
-def utterance_rows(sessions: Sequence[Session]) -> tuple[tuple[list, list, list, list, list, list, list], list]:
+def utterance_rows(sessions: Sequence[Session], own: bool = False,
+                   ) -> tuple[tuple[list, list, list, list, list, list, list], list]:
     """(roles, texts, prev_texts, positions, n_in_turn, next_texts, own_prev_texts) of practitioner and client
     utterances, and the Utterances. ``prev_text`` and ``next_text`` are the other role's turns around the
     utterance's turn (``records.other_role_context``); ``own_prev_text`` the speaker's words before the
-    utterance (``records.own_words_before``).
+    utterance (``records.own_words_before``) when ``own`` (only the permission features read it; building it
+    costs time quadratic in a turn's utterances), else "".
     """
     roles: list[str] = []
     texts: list[str] = []
@@ -372,8 +374,8 @@ def utterance_rows(sessions: Sequence[Session]) -> tuple[tuple[list, list, list,
     for s in sessions:
         turn_roles, turn_texts = [t.role for t in s.turns], [t.text for t in s.turns]
         before, after = other_role_context(turn_roles, turn_texts)
-        mine = own_previous_turn(turn_roles, turn_texts)
-        for turn, prev, following, own in zip(s.turns, before, after, mine):
+        mine = own_previous_turn(turn_roles, turn_texts) if own else [""] * len(s.turns)
+        for turn, prev, following, mine_before in zip(s.turns, before, after, mine):
             if turn.role not in (PRACTITIONER, CLIENT):
                 continue
             n = len(turn.utterances)
@@ -384,7 +386,7 @@ def utterance_rows(sessions: Sequence[Session]) -> tuple[tuple[list, list, list,
                 positions.append(k)
                 counts.append(n)
                 nexts.append(following)
-                owns.append(own_words_before(own, [e.text for e in turn.utterances[:k]]))
+                owns.append(own_words_before(mine_before, [e.text for e in turn.utterances[:k]]) if own else "")
                 refs.append(u)
     return (roles, texts, prevs, positions, counts, nexts, owns), refs
 
