@@ -47,6 +47,9 @@ def main() -> int:
     parser.add_argument("--balance", type=float, default=1.0,
                         help="power of the inverse class frequency in the detectors' weights (train_coder's "
                              "role_balance; 1: balanced, as shipped)")
+    parser.add_argument("--no-behaviour", action="store_true", help="leave the behaviour block out of the feature space")
+    parser.add_argument("--position", action="store_true",
+                        help="add the turn's place in the session (early turns) to the detectors' features")
     args = parser.parse_args()
     every = load_session_corpus(sorted(p for p in glob.glob(str(ROOT / "data" / "corpus" / "sessions" / "*_utterances.csv"))
                                        if Path(p).name.split("_")[0] not in args.without))
@@ -61,8 +64,15 @@ def main() -> int:
     for train, test in GroupKFold(5).split(ex, groups=ex["session_id"]):
         a, b = pd.concat([ex.iloc[train], extra]), ex.iloc[test]
         y_a = np.vstack([labels[train], extra_labels])
-        space = FeatureSpace.fit(a["text"].tolist(), a["prev_text"].tolist(), a["next_text"].tolist(), behaviour=True)
+        space = FeatureSpace.fit(a["text"].tolist(), a["prev_text"].tolist(), a["next_text"].tolist(), behaviour=not args.no_behaviour)
         Xa, Xb = space.transform_frame(a), space.transform_frame(b)
+        if args.position:
+            from scipy import sparse
+
+            def place(frame: pd.DataFrame) -> sparse.csr_matrix:
+                turn = frame["turn_id"].astype(float).to_numpy()
+                return sparse.csr_matrix(np.column_stack([turn <= 10, turn <= 20, turn <= 40, np.log1p(turn) / 5]))
+            Xa, Xb = sparse.hstack([Xa, place(a)]).tocsr(), sparse.hstack([Xb, place(b)]).tocsr()
         for j in range(len(ROLE_ELEMENTS)):
             y = y_a[:, j]
             weight = (len(y) / (2.0 * np.where(y, y.sum(), (~y).sum()))) ** args.balance

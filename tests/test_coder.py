@@ -467,3 +467,22 @@ def test_reflections_that_need_a_reflective_turn_become_fewer_and_the_setting_su
     remember_trusted(folder / "meta.json")
     assert load_coder(folder).code_turn_weights == {"SR": 50.0, "CR": 50.0}
     assert coded(load_coder(folder)) == fewer
+
+
+def test_role_detectors_can_be_trained_without_the_behaviour_block_while_code_models_keep_it():
+    from mi_coder.train.examples import load_session_corpus
+
+    rows = load_session_corpus([ROOT / "data" / "corpus" / "sessions" / "j_utterances.csv"])
+    kwargs = dict(behaviour=True, calibration_folds=0, augment=False, max_iter=200)
+    without = train_coder(rows, role_behaviour=False, **kwargs)
+    columns = without.features.block_columns("behaviour")
+    assert len(columns) == 10 and columns[0] == (len(without.features.words) + len(without.features.chars)
+                                                 + len(without.features.context) + 14)
+    role_keys = [k for k in without.models if k.startswith("role_")]
+    assert len(role_keys) == 4
+    for key in role_keys:
+        assert not without.models[key].coef[:, columns].any(), key
+    assert without.models["practitioner"].coef[:, columns].any()
+    with_block = train_coder(rows, **kwargs)
+    assert any(with_block.models[k].coef[:, columns].any() for k in role_keys)
+    assert len(FeatureSpace.fit(["a b"] * 3, ["c"] * 3).block_columns("behaviour")) == 0

@@ -368,6 +368,21 @@ class FeatureSpace:
         return (N_SHAPE + (N_BEHAVIOUR if self.behaviour else 0) + (N_LENGTHS if self.lengths else 0)
                 + (N_PERMISSION if self.permission else 0) + (N_FORM if self.form else 0))
 
+    def block_columns(self, name: str) -> np.ndarray:
+        """Column indices of one block of the shape features ("shape", "behaviour", "lengths", "permission",
+        "form") in ``transform``'s output; empty when the block is off."""
+        sizes = [("shape", N_SHAPE, True), ("behaviour", N_BEHAVIOUR, self.behaviour),
+                 ("lengths", N_LENGTHS, self.lengths), ("permission", N_PERMISSION, self.permission),
+                 ("form", N_FORM, self.form)]
+        start = len(self.words) + len(self.chars) + len(self.context)
+        for block, size, on in sizes:
+            if not on:
+                continue
+            if block == name:
+                return np.arange(start, start + size)
+            start += size
+        return np.arange(0)
+
     @property
     def n_features(self) -> int:
         return (len(self.words) + len(self.chars) + len(self.context) + self.n_shape

@@ -8,6 +8,7 @@ from typing import Callable, Sequence
 
 import numpy as np
 import pandas as pd
+import scipy.sparse as sp
 
 from ..codes import (
     ALL_CODES,
@@ -92,7 +93,8 @@ def train_coder(examples, turn_examples=None, *, augment: bool = True, C: float 
                 drop_gaps: bool = True, role_models: bool = True, max_iter: int = 3000,
                 unsure: dict[str, float] | None = None, client_turn_weight: float | None = None,
                 client_balance: float | None = None, split_client_turn_weight: float = 1.0,
-                code_turn_weights: dict[str, float] | None = None, class_first: bool = False) -> Coder:
+                code_turn_weights: dict[str, float] | None = None, class_first: bool = False,
+                role_behaviour: bool = True) -> Coder:
     """Fit a Coder on utterance examples (``train.examples.EXAMPLE_COLUMNS``) with a known code.
 
     ``turn_examples`` (whole turns labelled question/reflection/therapist_input/other or CT/ST/FN) add
@@ -106,7 +108,9 @@ def train_coder(examples, turn_examples=None, *, augment: bool = True, C: float 
     ``balance`` is the power of the inverse class frequency in the weights of the code and turn models (1:
     balanced, 0: as found), ``client_balance`` the same for the client utterance and turn models if set;
     ``role_balance`` the same for the yes/no role-clarification detectors, whose
-    "yes" is rare (about one practitioner utterance in sixty) and whose misses a supervisor's checklist pays for.
+    "yes" is rare (about one practitioner utterance in sixty) and whose misses a supervisor's checklist pays for;
+    ``role_behaviour`` False trains those detectors with the behaviour block's columns at zero, so that their
+    weights there are zero and they read words, context and shape only (the code models still read the block).
     ``unsure`` are MITI's decision rules for an unsure coder, applied when coding (``model.coder.apply_unsure``);
     ``client_turn_weight`` the weight of the client turn model in decoding client utterances (None: as practitioner).
     ``code_turn_weights`` (practitioner code -> exponent of its class's turn probability, instead of
@@ -168,8 +172,13 @@ def train_coder(examples, turn_examples=None, *, augment: bool = True, C: float 
             if has.sum() >= 5:
                 parts.append((f"role_{element}", labelled.assign(code=np.where(has, "yes", "no")), 0))
     models: dict[str, LinearModel] = {}
+    no_behaviour = features.block_columns("behaviour") if not role_behaviour else np.arange(0)
     for key, part, folds in parts:
         X = features.transform_frame(part)
+        if key.startswith("role_") and len(no_behaviour):
+            keep = np.ones(X.shape[1])
+            keep[no_behaviour] = 0.0
+            X = (X @ sp.diags(keep)).tocsr()
         y = part["code"].to_numpy()
         w = part["weight"].to_numpy(dtype=float)
         # Class weights: inverse class frequency (by weight) to the power ``balance``, mean weight kept at 1.
@@ -328,6 +337,9 @@ def _decoding_protocol(train_kwargs: dict | None) -> str:
                 "codes), so those codes are coded only where the turn as a whole reads as their class.")
     if kw.get("class_first"):
         out += " Each practitioner utterance's behaviour class is decided before its code."
+    if kw.get("role_behaviour") is False:
+        out += (" The role-clarification detectors are trained without the behaviour block (its weights are zero):"
+                " they read words, context and position.")
     if kw.get("client_turn_weight") is not None:
         out += (f" Client utterances are decoded with their turn's label at weight {kw['client_turn_weight']} "
                 "(MISC codes each utterance; the turn model still gives the turn's main code).")
