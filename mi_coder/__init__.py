@@ -71,11 +71,12 @@ def to_frames(sessions: Any, **kwargs: Any) -> dict:
     return _to_frames(sessions, **kwargs)
 
 
-def load_coder(path: Any = None, *, trust: bool = False) -> Any:
-    """Load a coder model folder (the shipped default when ``path`` is None), hashes verified first."""
+def load_coder(path: Any = None, *, trust: bool = False, profile: str | None = None) -> Any:
+    """Load a coder model folder (the shipped default when ``path`` is None), hashes verified first;
+    ``profile`` names one of its decoding profiles ("sessions": reflections only where the turn reflects)."""
     from .model.store import load_coder as _load
 
-    return _load(path, trust=trust)
+    return _load(path, trust=trust, profile=profile)
 
 
 def session_scores(session: Session, thresholds: Any = None) -> dict:

@@ -82,20 +82,20 @@ def part_key(path: Path, options: ReadOptions, model_id: str, thresholds: dict |
     return h.hexdigest()
 
 
-def _coder(model: str | None, trust: bool):  # type: ignore[no-untyped-def]
-    key = (model, trust)
+def _coder(model: str | None, trust: bool, profile: str | None = None):  # type: ignore[no-untyped-def]
+    key = (model, trust, profile)
     if _WORKER.get("key") != key:
         from .model.store import load_coder
         from .segment import build_pipeline
 
-        _WORKER["coder"] = load_coder(model, trust=trust)
+        _WORKER["coder"] = load_coder(model, trust=trust, profile=profile)
         build_pipeline()  # registers the spaCy component in this worker
         _WORKER["key"] = key
     return _WORKER["coder"]
 
 
 def code_file(path: str, options: ReadOptions, model: str | None, trust: bool,
-              thresholds: dict | None = None) -> dict:
+              thresholds: dict | None = None, profile: str | None = None) -> dict:
     """Read, code and score one file; returns its table rows, or ``{"error": ...}`` for a bad file."""
     import warnings
 
@@ -106,7 +106,7 @@ def code_file(path: str, options: ReadOptions, model: str | None, trust: bool,
         with warnings.catch_warnings(record=True) as caught:
             warnings.simplefilter("always")
             sessions = read_transcript(path, read_options=options)
-            rows = code_rows(sessions, _coder(model, trust), thresholds)
+            rows = code_rows(sessions, _coder(model, trust, profile), thresholds)
         return {"source": str(path), **rows, "warnings": [str(w.message) for w in caught]}
     except MiCoderError as exc:
         from .pipeline import problem_in
@@ -181,7 +181,8 @@ def _run_dask(todo: list[tuple[Path, str]], args: tuple, on_result: Callable[[st
 
 
 def run_batch(inputs: Sequence[str], out_dir: str | Path, *, options: ReadOptions | None = None,
-              model: str | None = None, trust: bool = False, jobs: int = 1, scheduler: str | None = None,
+              model: str | None = None, trust: bool = False, profile: str | None = None, jobs: int = 1,
+              scheduler: str | None = None,
               dask_local: int | None = None, output_format: str = "csv", thresholds: dict | None = None,
               progress: bool = True) -> BatchSummary:
     """Code and score every transcript in ``inputs``; write the tables and ``errors.csv`` to ``out_dir``."""
@@ -196,8 +197,13 @@ def run_batch(inputs: Sequence[str], out_dir: str | Path, *, options: ReadOption
     if not paths:
         raise UsageError(f"no transcript files found in {' '.join(inputs)}")
     model_dir = Path(model) if model else default_model_dir()
-    verify(model_dir, trust=trust)  # fail fast, before any worker starts
-    model_id = sha256(model_dir / "meta.json")
+    if profile:  # fail fast (hashes, and a profile the model has), before any worker starts
+        from .model.store import load_coder
+
+        load_coder(model_dir, trust=trust, profile=profile)
+    else:
+        verify(model_dir, trust=trust)
+    model_id = sha256(model_dir / "meta.json") + (f":{profile}" if profile else "")
     out = Path(out_dir)
     parts = out / PARTS
     parts.mkdir(parents=True, exist_ok=True)
@@ -229,7 +235,7 @@ def run_batch(inputs: Sequence[str], out_dir: str | Path, *, options: ReadOption
         summary.coded += 1
         bar.update(len(result["utterances"]))
 
-    args = (options, str(model_dir), trust, thresholds)
+    args = (options, str(model_dir), trust, thresholds, profile)
     try:
         if scheduler or dask_local:
             _run_dask(todo, args, on_result, scheduler, dask_local)

@@ -125,7 +125,7 @@ def cmd_segment(args: argparse.Namespace) -> int:
 def _load_coder(args: argparse.Namespace):  # type: ignore[no-untyped-def]
     from .model.store import load_coder
 
-    return load_coder(args.model, trust=args.trust_model)
+    return load_coder(args.model, trust=args.trust_model, profile=getattr(args, "profile", None))
 
 
 def cmd_code(args: argparse.Namespace) -> int:
@@ -247,7 +247,7 @@ def cmd_batch(args: argparse.Namespace) -> int:
     if args.jobs < 1:
         raise UsageError("--jobs must be at least 1")
     summary = run_batch(args.inputs, args.out, options=_read_options(args), model=args.model,
-                        trust=args.trust_model, jobs=args.jobs, scheduler=args.scheduler,
+                        trust=args.trust_model, profile=args.profile, jobs=args.jobs, scheduler=args.scheduler,
                         dask_local=args.dask_local, output_format=args.output_format,
                         thresholds=load_thresholds(args.thresholds), progress=not args.quiet)
     for path, message in summary.warnings:
@@ -318,6 +318,9 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
                       else multi_coder_agreement(args.data, _read_options(args)))
     elif args.folds:
         from .evaluate.crossval import training_metrics
+
+        if args.profile:
+            raise UsageError("--profile decodes a trained model; --folds trains its own models (leave one out)")
 
         data = load_training_data(args.data, _read_options(args))
         report = training_metrics(data, args.folds, progress=lambda m: print(f"{PROG}: {m}", file=sys.stderr))
@@ -390,6 +393,11 @@ def build_parser() -> argparse.ArgumentParser:
             p.add_argument("--model", metavar="DIR", help="model folder (default: the shipped model)")
             p.add_argument("--trust-model", action="store_true",
                            help="load a model folder that was neither shipped nor trained on this machine")
+            p.add_argument("--profile", metavar="NAME", default=None,
+                           help="decoding profile of the model: 'utterances' (default: the codes of each utterance) "
+                                "or 'sessions' (reflections only where the turn as a whole reflects: session "
+                                "counts and the fidelity index closer to human ones on AnnoMI, single codes less "
+                                "accurate outside it; see the README)")
         if name == "train":
             p.add_argument("data", nargs="*", metavar="DATA",
                            help="AnnoMI-layout CSVs, team-corpus CSVs, or coded tables (session, speaker, text, code)")

@@ -64,6 +64,17 @@ SHARED = ROOT.parent / "shared" / "data"
 # Spearman 0.560 -> 0.649, fidelity AUC 0.856; a full build of it read the external dev set's reflections at
 # F1 0.609 (2.4: 0.708) and group kappa 0.492 (0.548), hold-out R:Q Spearman 0.718 (0.805): not shipped).
 SETTINGS = {"behaviour": True, "balance": 0.5, "unsure": {"CR": 0.7}}
+# Decoding profiles shipped with the model (``mi-coder code --profile NAME``): the same weights decoded for another
+# purpose. "sessions": reflections only where the turn as a whole reads as reflective (code_turn_weights SR/CR 3,
+# E16 in scripts/experiments.jsonl, chosen on the grouped folds): session reflection counts and the fidelity
+# index closer to human codes on AnnoMI, single utterance codes less accurate outside AnnoMI. The build measures
+# each profile on the hold-out and the external dev set (reported, never used to choose).
+PROFILES = {
+    "sessions": {"code_turn_weights": {"SR": 3.0, "CR": 3.0},
+                 "purpose": "session indicators (reflection counts, R:Q, fidelity index) for spoken sessions; the "
+                            "default profile codes single utterances more accurately outside AnnoMI"},
+}
+PROFILE_EXPERIMENTS = {"sessions": "E16"}  # the experiments.jsonl lines that measured each profile on the folds
 
 
 def main() -> int:
@@ -82,10 +93,16 @@ def main() -> int:
                              "--report), copied into the model card")
     parser.add_argument("--refresh-speed", action="store_true",
                         help="only re-run the speed benchmark on the existing model, update its card and re-pin")
+    parser.add_argument("--profiles-only", action="store_true",
+                        help="only (re)write the decoding profiles of the existing model and measure them on the "
+                             "hold-out and the external dev set, update its card and re-pin")
     args = parser.parse_args()
     say = lambda m: print(m, file=sys.stderr, flush=True)  # noqa: E731
     if args.refresh_speed:
         return finish(Path(args.out), args, benchmark=True)
+    if args.profiles_only:
+        add_profiles(Path(args.out), args, say)
+        return finish(Path(args.out), args, benchmark=False)
     corpus = corpus_session_files(ROOT / "data" / "corpus" / "sessions")  # held-back batches left out
     if not args.no_line_corpus:
         corpus += sorted(glob.glob(str(ROOT / "data" / "corpus" / "team_*.csv")))
@@ -125,7 +142,43 @@ def main() -> int:
     meta["metrics"]["command"] = "python scripts/train_default_model.py"
     meta_path.write_text(json.dumps(meta, indent=2, default=json_default) + "\n")
     remember_trusted(meta_path)  # the benchmark loads the default folder, whose meta.json has just changed
+    add_profiles(out, args, say)
     return finish(out, args, benchmark=not args.skip_benchmark)
+
+
+def add_profiles(out: Path, args: argparse.Namespace, say) -> None:  # type: ignore[no-untyped-def]
+    """Write PROFILES into the model's meta.json and measure each on the hold-out and the external dev set,
+    next to its grouped-fold figures from scripts/experiments.jsonl."""
+    meta_path = out / "meta.json"
+    meta = json.loads(meta_path.read_text())
+    meta["decoding_profiles"] = PROFILES
+    meta_path.write_text(json.dumps(meta, indent=2, default=json_default) + "\n")
+    remember_trusted(meta_path)
+    held = sorted(meta["training"].get("annomi_holdout_excluded") or holdout_ids(), key=int)
+    turns = load_annomi_turns(args.annomi)
+    turns = turns[turns["transcript_id"].astype(str).isin(held)].reset_index(drop=True)
+    lines = [json.loads(line) for line in (ROOT / "scripts" / "experiments.jsonl").read_text().splitlines() if line]
+    measured = {}
+    for name, settings in PROFILES.items():
+        coder = load_coder(out, trust=True, profile=name)
+        report = {"annomi_holdout": annomi_holdout_report(coder, turns)}
+        if Path(args.external).exists():
+            ext = heldout_report(coder, [args.external], scheme="misc")["heldout"][args.external]
+            report["external_dev"] = {"file": Path(args.external).name, "scheme": "misc", **ext}
+        wanted = {k: v for k, v in settings.items() if k != "purpose"}
+        folds = [line for line in lines if line["name"].startswith(PROFILE_EXPERIMENTS.get(name, "?") + " ")
+                 and all(line.get("decode", {}).get(k) == v for k, v in wanted.items())]
+        if folds:
+            report["annomi_cv"] = {"experiment": folds[-1]["name"], **{k: folds[-1].get(k) for k in (
+                "annomi_therapist_f1", "annomi_client_f1", "annomi_oq_cq", "annomi_sr_cr", "session_r_q_spearman",
+                "session_low_quality_reflection_ratio", "session_fidelity_auc_machine", "team_group_kappa")}}
+        measured[name] = report
+        hl = report["annomi_holdout"]["session_level"]
+        say(f"profile {name}: hold-out R:Q Spearman {hl.get('r_q_spearman')}, low-quality reflection ratio "
+            f"{hl.get('low_quality_reflection_ratio')}, fidelity AUC {hl.get('fidelity_auc_machine')}")
+    meta["metrics"]["profiles"] = measured
+    meta_path.write_text(json.dumps(meta, indent=2, default=json_default) + "\n")
+    remember_trusted(meta_path)
 
 
 def finish(out: Path, args: argparse.Namespace, benchmark: bool) -> int:

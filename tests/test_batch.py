@@ -210,3 +210,18 @@ def test_a_stale_warnings_table_from_an_earlier_run_is_removed(tmp_path):
     (folder / "roles.txt").unlink()
     second = run_batch([str(folder)], out, jobs=1, progress=False)
     assert not second.warnings and not (out / "warnings.csv").exists()
+
+
+def test_batch_with_a_profile_codes_anew_rather_than_reusing_the_default_profiles_parts(tmp_path):
+    inputs = tmp_path / "in"
+    inputs.mkdir()
+    shutil.copy(EXAMPLES / "probation_session.txt", inputs / "a.txt")
+    out = tmp_path / "out"
+    first = run_batch([str(inputs)], out, progress=False)
+    again = run_batch([str(inputs)], out, profile="sessions", progress=False)
+    assert (first.coded, again.coded, again.skipped) == (1, 1, 0)
+    def reflections(folder: Path) -> int:
+        return int(pd.read_csv(folder / "utterances.csv", dtype=str)["code"].isin(["SR", "CR"]).sum())
+
+    run_batch([str(inputs)], tmp_path / "plain", progress=False)
+    assert reflections(out) < reflections(tmp_path / "plain")

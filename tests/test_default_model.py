@@ -108,3 +108,35 @@ def test_code_with_given_utterances_keeps_one_output_row_per_input_row(tmp_path)
     assert main(["code", str(FIXTURES / "per_utterance.tsv"), "--utterances", "given", "--out", str(out)]) == 0
     utts = pd.read_csv(out / "utterances.csv", dtype=str)
     assert list(utts["utterance_id"]) == ["1a", "2a", "2b", "3a", "3b"]
+
+
+def test_the_sessions_profile_codes_fewer_reflections_with_the_same_weights_and_says_so(tmp_path, capsys):
+    profiled = load_coder(profile="sessions")
+    assert profiled.name.endswith("sessions profile")
+    assert profiled.code_turn_weights == {"SR": 3.0, "CR": 3.0}
+    assert load_coder(profile="utterances").code_turn_weights == {}
+
+    def counts(out):
+        utts = pd.read_csv(out / "utterances.csv", keep_default_na=False)
+        return utts["code"].tolist()
+
+    plain, sessions = tmp_path / "plain", tmp_path / "sessions"
+    example = str(EXAMPLES / "probation_session.txt")
+    assert main(["code", example, "--out", str(plain)]) == 0
+    assert main(["code", example, "--out", str(sessions), "--profile", "sessions", "--report"]) == 0
+    a, b = counts(plain), counts(sessions)
+    assert len(a) == len(b)
+    assert sum(c in ("SR", "CR") for c in b) < sum(c in ("SR", "CR") for c in a)
+    assert all(x == y for x, y in zip(a, b) if x not in ("SR", "CR"))  # only reflections move
+    assert "sessions profile" in (sessions / "reports" / "probation_session.html").read_text()
+    # The card reports the profile against the default decoding.
+    assert "Decoding profile `sessions`" in (default_model_dir() / "MODEL_CARD.md").read_text()
+
+
+def test_an_unknown_profile_is_a_one_line_usage_error_naming_the_known_ones(tmp_path, capsys):
+    code = main(["code", str(EXAMPLES / "probation_session.txt"), "--out", str(tmp_path / "o"), "--profile", "fast"])
+    assert code == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and "'fast'" in err[0] and "utterances, sessions" in err[0]
+    assert not (tmp_path / "o" / "utterances.csv").exists()
+    assert main(["evaluate", str(EXAMPLES / "probation_session.txt"), "--folds", "2", "--profile", "sessions"]) == 2

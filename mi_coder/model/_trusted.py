@@ -5,5 +5,5 @@ meta.json hash is listed here may be unpickled without --trust-model.
 """
 
 PINNED_META_SHA256: frozenset[str] = frozenset({
-    "162e49a1eba69c1db57abe161178179c3fd440ba23547b90abd864b7e5309b6d",
+    "237ab1e42293a07286e19c824bae74a210f3938ca21bedf3520d6a66a43917ab",
 })

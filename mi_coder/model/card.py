@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 
@@ -142,6 +143,7 @@ def render_model_card(meta: dict) -> str:
                           ["code-group kappa (practitioner)", groups.get("kappa"), ">= 0.55", 0.52],
                           ["client CT/ST/FN macro-F1", ext.get("client", {}).get("macro_f1"), ">= 0.70", 0.77],
                       ]), "", "Per code:", "", _per_code(ext)]
+        lines += _profiles(meta)
         prev = metrics.get("previous_model")
         if ext and prev:
             pe, pc = prev["external_dev"], prev["annomi_cv"]
@@ -236,3 +238,47 @@ def _previous_sessions(level: dict | None) -> str:
         return ""
     return (f"; session level R:Q Spearman {level.get('r_q_spearman')}, reflections in low-quality sessions "
             f"{level.get('low_quality_reflection_ratio')}x the human count, fidelity AUC {level.get('fidelity_auc_machine')}")
+
+
+def _profiles(meta: dict) -> list[str]:
+    """The decoding profiles' figures next to the default decoding's (hold-out, external set, grouped folds)."""
+    metrics = meta.get("metrics", {})
+    profiles = metrics.get("profiles") or {}
+    hold, ext = metrics.get("annomi_holdout") or {}, metrics.get("external_dev") or {}
+    lines: list[str] = []
+    for name, got in profiles.items():
+        settings = (meta.get("decoding_profiles") or {}).get(name, {})
+        ph, pe, cv = got.get("annomi_holdout") or {}, got.get("external_dev") or {}, got.get("annomi_cv") or {}
+        hl, phl = hold.get("session_level", {}), ph.get("session_level", {})
+        cv_default = metrics.get("annomi_cv", {}).get("session_level", {})
+        rows = [
+            ["AnnoMI hold-out: R:Q Spearman", hl.get("r_q_spearman"), phl.get("r_q_spearman"), ">= 0.85"],
+            ["AnnoMI hold-out: low-quality reflection ratio", hl.get("low_quality_reflection_ratio"),
+             phl.get("low_quality_reflection_ratio"), "<= 1.3"],
+            ["AnnoMI hold-out: fidelity_index AUC", hl.get("fidelity_auc_machine"), phl.get("fidelity_auc_machine"),
+             ">= 0.85"],
+            ["AnnoMI hold-out: therapist 4-class macro-F1", hold.get("therapist_4class", {}).get("macro_f1"),
+             ph.get("therapist_4class", {}).get("macro_f1"), ""],
+        ]
+        if cv:
+            rows += [[f"grouped folds ({cv['experiment'].split()[0]}): R:Q Spearman", cv_default.get("r_q_spearman"),
+                      cv.get("session_r_q_spearman"), ">= 0.85"],
+                     ["grouped folds: low-quality reflection ratio", cv_default.get("low_quality_reflection_ratio"),
+                      cv.get("session_low_quality_reflection_ratio"), "<= 1.3"],
+                     ["grouped folds: fidelity_index AUC", cv_default.get("fidelity_auc_machine"),
+                      cv.get("session_fidelity_auc_machine"), ">= 0.85"]]
+        if pe and ext:
+            rows += [["external dev: reflection F1", ext.get("reflection_f1"), pe.get("reflection_f1"), ">= 0.70"],
+                     ["external dev: code-group kappa", ext.get("practitioner_groups", {}).get("kappa"),
+                      pe.get("practitioner_groups", {}).get("kappa"), ">= 0.55"],
+                     ["external dev: AF F1", ext["per_code"].get("AF", {}).get("f1"),
+                      pe["per_code"].get("AF", {}).get("f1"), ">= 0.60"],
+                     ["external dev: question F1", ext.get("question_f1"), pe.get("question_f1"), ">= 0.93"]]
+        shown = {k: v for k, v in settings.items() if k != "purpose"}
+        lines += ["", f"### Decoding profile `{name}` (`mi-coder code --profile {name}`)", "",
+                  f"The same weights, decoded with {json.dumps(shown)}: {settings.get('purpose', '')}. The grouped-fold "
+                  "row of the default decoding is this model's own cross-validation above; the profile's is the "
+                  "experiment named (same settings, 300 iterations).", "",
+                  _table(["measure", "default (utterances)", f"profile {name}", "target"], rows)]
+    return lines
+

@@ -73,10 +73,35 @@ class Coder:
         # ``turn_weight``: {"SR": 2, "CR": 2} codes a reflection only where the turn as a whole reads as
         # reflective (lecturing "you" statements inside an information turn are not).
         self.code_turn_weights = dict(code_turn_weights or {})
+        self.profile: str | None = None  # a named decoding profile in use (``use_profile``), if any
+
+    # Decoding settings a profile may set (``use_profile``); the weights never change.
+    PROFILE_KEYS = ("turn_weight", "unsure", "client_turn_weight", "class_first", "code_turn_weights")
 
     @property
     def name(self) -> str:
-        return f"{self.meta.get('name', 'mi-coder')} {self.meta.get('version', '')}".strip()
+        base = f"{self.meta.get('name', 'mi-coder')} {self.meta.get('version', '')}".strip()
+        return f"{base}, {self.profile} profile" if self.profile else base
+
+    def use_profile(self, name: str, settings: dict) -> None:
+        """Decode with a named profile's settings (a model's ``decoding_profiles``), in place of its own: for
+        example ``{"code_turn_weights": {"SR": 3, "CR": 3}}`` for session indicators. Settings not named keep
+        the model's values; unknown ones are an error."""
+        unknown = set(settings) - set(self.PROFILE_KEYS) - {"purpose"}
+        if unknown:
+            raise ValueError(f"decoding profile {name!r} sets unknown settings: {', '.join(sorted(unknown))}")
+        if "turn_weight" in settings:
+            self.turn_weight = float(settings["turn_weight"])
+        if "unsure" in settings:
+            self.unsure = {str(k): float(v) for k, v in settings["unsure"].items()}
+        if "client_turn_weight" in settings:
+            value = settings["client_turn_weight"]
+            self.client_turn_weight = None if value is None else float(value)
+        if "class_first" in settings:
+            self.class_first = bool(settings["class_first"])
+        if "code_turn_weights" in settings:
+            self.code_turn_weights = {str(k): float(v) for k, v in settings["code_turn_weights"].items()}
+        self.profile = name
 
     def predict_rows(self, roles: Sequence[str], texts: Sequence[str], prev_texts: Sequence[str],
                      positions: Sequence[int], n_in_turn: Sequence[int], next_texts: Sequence[str] | None = None,

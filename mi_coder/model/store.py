@@ -24,7 +24,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
-from ..errors import ModelError
+from ..errors import ModelError, UsageError
 
 DEFAULT_MODEL = "mi-coder-default"
 FEATURES = "features.json"
@@ -34,6 +34,8 @@ RUN_FILE = "run.json"  # informational, never loaded: when and where the model w
 LOADED_FILES = (FEATURES, WEIGHTS)
 REQUIRED_META = ("name", "version", "format", "labels", "versions", "artifacts", "training", "models")
 META_FORMAT = 1
+# The decoding a model folder's meta.json "decoding" describes; other profiles live in "decoding_profiles".
+DEFAULT_PROFILE = "utterances"
 
 
 def json_default(value: Any) -> Any:
@@ -227,8 +229,11 @@ def check_shapes(features: Any, models: dict) -> None:
                              f"expected ({k}, {n}) + ({k},) from features.json")
 
 
-def load_coder(model_dir: str | Path | None = None, *, trust: bool = False) -> Any:
-    """Load a Coder from a model folder (default: the shipped model) after ``verify``."""
+def load_coder(model_dir: str | Path | None = None, *, trust: bool = False, profile: str | None = None) -> Any:
+    """Load a Coder from a model folder (default: the shipped model) after ``verify``.
+
+    ``profile`` names one of the model's decoding profiles (``meta["decoding_profiles"]``; None or
+    ``"utterances"``: the model's own decoding): the same weights, decoded for another purpose."""
     import numpy as np
 
     from .coder import Coder
@@ -257,6 +262,15 @@ def load_coder(model_dir: str | Path | None = None, *, trust: bool = False) -> A
                   class_first=bool(decoding.get("class_first", False)),
                   code_turn_weights={str(k): float(v) for k, v in decoding.get("code_turn_weights", {}).items()})
     coder.boundary = boundary
+    if profile not in (None, DEFAULT_PROFILE):
+        profiles = meta.get("decoding_profiles", {})
+        if profile not in profiles:
+            known = ", ".join([DEFAULT_PROFILE, *sorted(profiles)])
+            raise UsageError(f"{model_dir}: model has no decoding profile {profile!r} (it has: {known})")
+        try:
+            coder.use_profile(profile, profiles[profile])
+        except (ValueError, TypeError, AttributeError) as exc:
+            raise ModelError(f"{model_dir}: decoding profile {profile!r} is malformed ({exc})") from exc
     return coder
 
 
