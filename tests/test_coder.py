@@ -486,3 +486,24 @@ def test_role_detectors_can_be_trained_without_the_behaviour_block_while_code_mo
     with_block = train_coder(rows, **kwargs)
     assert any(with_block.models[k].coef[:, columns].any() for k in role_keys)
     assert len(FeatureSpace.fit(["a b"] * 3, ["c"] * 3).block_columns("behaviour")) == 0
+
+
+def test_latent_semantic_block_projects_utterance_and_preceding_turn_and_survives_saving():
+    texts = ["you feel let down by him", "he let me down again", "what would help you quit",
+             "you want to quit smoking", "i smoke when i am stressed", "how do you feel about drinking",
+             "you are worried about your health", "it is your choice", "you have worked hard on this"] * 3
+    prev = ["i feel let down", "so what now", "i want to stop", "smoking helps me", "why do you smoke",
+            "i drink on weekends", "my doctor said so", "what should i do", "i went every day"] * 3
+    plain = FeatureSpace.fit(texts, prev, None, max_word_features=200, max_char_features=100)
+    space = FeatureSpace.fit(texts, prev, None, max_word_features=200, max_char_features=100, lsa=4)
+    rows = (texts, prev, [0] * len(texts), [1] * len(texts))
+    X = space.transform(*rows).toarray()
+    assert X.shape[1] == space.n_features == plain.n_features + 8
+    np.testing.assert_allclose(X[:, :plain.n_features], plain.transform(*rows).toarray())
+    np.testing.assert_allclose(np.linalg.norm(X[:, -8:-4], axis=1), 1.0, atol=1e-6)  # the utterance, unit length
+    prev_norms = np.linalg.norm(X[:, -4:], axis=1)  # the preceding turn, x context weight; zero when none of
+    assert np.isclose(prev_norms, 0.5).sum() >= 18     # its words is in the utterance vocabulary
+    assert (np.isclose(prev_norms, 0.5) | np.isclose(prev_norms, 0.0)).all()
+    again = FeatureSpace.from_parts(*space.to_parts())
+    np.testing.assert_allclose(again.transform(*rows).toarray(), X, atol=1e-6)
+    assert FeatureSpace.from_parts(*plain.to_parts()).lsa is None

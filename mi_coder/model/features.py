@@ -347,7 +347,7 @@ class FeatureSpace:
                  context_weight: float = 0.5, shape_weight: float = 1.0, head: TfidfBlock | None = None,
                  head_weight: float = 0.5, following: TfidfBlock | None = None, next_weight: float = 0.5,
                  behaviour: bool = False, lengths: bool = False, permission: bool = False,
-                 form: bool = False) -> None:
+                 form: bool = False, lsa: np.ndarray | None = None, lsa_weight: float = 1.0) -> None:
         self.words = words
         self.chars = chars
         self.context = context
@@ -362,6 +362,11 @@ class FeatureSpace:
         self.lengths = lengths  # the length_features block (an option; off in the shipped models)
         self.permission = permission  # the permission_features block (an option)
         self.form = form  # the form_features block (an option)
+        # Latent semantic components of the word block (an option): K x len(words), fitted by truncated SVD on the
+        # training utterances. The utterance and its preceding turn are projected onto them, so that wordings
+        # the training data never used still land near the ones it did.
+        self.lsa = None if lsa is None or not len(lsa) else np.asarray(lsa, dtype=np.float32)
+        self.lsa_weight = lsa_weight
 
     @property
     def n_shape(self) -> int:
@@ -386,14 +391,15 @@ class FeatureSpace:
     @property
     def n_features(self) -> int:
         return (len(self.words) + len(self.chars) + len(self.context) + self.n_shape
-                + (len(self.head) if self.head else 0) + (len(self.following) if self.following else 0))
+                + (len(self.head) if self.head else 0) + (len(self.following) if self.following else 0)
+                + (2 * len(self.lsa) if self.lsa is not None else 0))
 
     @classmethod
     def fit(cls, texts: Sequence[str], prev_texts: Sequence[str], next_texts: Sequence[str] | None = None,
             max_word_features: int = 40000,
             max_char_features: int = 40000, max_context_features: int = 8000, head: bool = True,
             behaviour: bool = False, lengths: bool = False, permission: bool = False, form: bool = False,
-            **weights: float) -> "FeatureSpace":
+            lsa: int = 0, **weights: float) -> "FeatureSpace":
         """Learn vocabularies and IDF weights with scikit-learn's TfidfVectorizer (training only)."""
         from sklearn.feature_extraction.text import TfidfVectorizer
 
@@ -422,7 +428,13 @@ class FeatureSpace:
             terms = vec.get_feature_names_out().tolist()
             blocks.append(TfidfBlock(terms, vec.idf_, analyzer))
         named = {b.analyzer: b for b in blocks}
-        return cls(*blocks[:3], head=named.get("head"), following=named.get("next"), behaviour=behaviour,
+        components = None
+        if lsa and len(blocks[0]) > lsa:
+            from sklearn.decomposition import TruncatedSVD
+
+            X = blocks[0].transform(sorted(set(norm_texts)))
+            components = TruncatedSVD(n_components=lsa, random_state=0).fit(X).components_
+        return cls(*blocks[:3], head=named.get("head"), following=named.get("next"), behaviour=behaviour, lsa=components,
                    lengths=lengths, permission=permission, form=form, **weights)
 
     def transform(self, texts: Sequence[str], prev_texts: Sequence[str], positions: Sequence[int],
@@ -463,7 +475,17 @@ class FeatureSpace:
         if self.following is not None:
             following = self.following.transform(next_docs)[next_row]
             blocks.append(following * self.next_weight)
+        if self.lsa is not None:
+            blocks.append(sp.csr_matrix(self._project(blocks[0]) * self.lsa_weight))
+            prev_lsa = self._project(self.words.transform(prev_docs))[prev_row]
+            blocks.append(sp.csr_matrix(prev_lsa * (self.lsa_weight * self.context_weight)))
         return sp.hstack(blocks, format="csr")
+
+    def _project(self, X: sp.csr_matrix) -> np.ndarray:
+        """Rows of the word block onto the latent components, unit length (zero rows stay zero)."""
+        dense = np.asarray(X @ self.lsa.T, dtype=np.float64).reshape(X.shape[0], len(self.lsa))
+        norms = np.linalg.norm(dense, axis=1, keepdims=True)
+        return dense / np.where(norms == 0, 1.0, norms)
 
     def transform_frame(self, frame) -> sp.csr_matrix:  # type: ignore[no-untyped-def]
         nexts = frame["next_text"].tolist() if "next_text" in frame else None
@@ -488,6 +510,9 @@ class FeatureSpace:
         extra = [self.head_weight] if self.head is not None else []
         extra += [self.next_weight] if self.following is not None else []
         arrays["feature_weights"] = np.append(arrays["feature_weights"], extra)
+        if self.lsa is not None:
+            arrays["lsa_components"] = self.lsa
+            arrays["lsa_weight"] = np.array([self.lsa_weight])
         return terms, arrays
 
     @classmethod
@@ -506,4 +531,6 @@ class FeatureSpace:
                    behaviour="behaviour" in terms.get("shape_blocks", []),
                    lengths="lengths" in terms.get("shape_blocks", []),
                    permission="permission" in terms.get("shape_blocks", []),
-                   form="form" in terms.get("shape_blocks", []))
+                   form="form" in terms.get("shape_blocks", []),
+                   lsa=arrays.get("lsa_components"),
+                   lsa_weight=float(arrays["lsa_weight"][0]) if "lsa_weight" in arrays else 1.0)

@@ -94,7 +94,7 @@ def train_coder(examples, turn_examples=None, *, augment: bool = True, C: float 
                 unsure: dict[str, float] | None = None, client_turn_weight: float | None = None,
                 client_balance: float | None = None, split_client_turn_weight: float = 1.0,
                 code_turn_weights: dict[str, float] | None = None, class_first: bool = False,
-                role_behaviour: bool = True) -> Coder:
+                role_behaviour: bool = True, lsa: int = 0) -> Coder:
     """Fit a Coder on utterance examples (``train.examples.EXAMPLE_COLUMNS``) with a known code.
 
     ``turn_examples`` (whole turns labelled question/reflection/therapist_input/other or CT/ST/FN) add
@@ -109,7 +109,8 @@ def train_coder(examples, turn_examples=None, *, augment: bool = True, C: float 
     balanced, 0: as found), ``client_balance`` the same for the client utterance and turn models if set;
     ``role_balance`` the same for the yes/no role-clarification detectors, whose
     "yes" is rare (about one practitioner utterance in sixty) and whose misses a supervisor's checklist pays for;
-    ``role_behaviour`` False trains those detectors with the behaviour block's columns at zero, so that their
+    ``lsa`` K > 0 adds K latent semantic components of the word block, for the utterance and its preceding turn
+    (``model.features.FeatureSpace``); ``role_behaviour`` False trains those detectors with the behaviour block's columns at zero, so that their
     weights there are zero and they read words, context and shape only (the code models still read the block).
     ``unsure`` are MITI's decision rules for an unsure coder, applied when coding (``model.coder.apply_unsure``);
     ``client_turn_weight`` the weight of the client turn model in decoding client utterances (None: as practitioner).
@@ -161,7 +162,7 @@ def train_coder(examples, turn_examples=None, *, augment: bool = True, C: float 
     every = pd.concat([data, turns]) if turns is not None else data
     features = FeatureSpace.fit(every["text"].tolist(), every["prev_text"].tolist(), every["next_text"].tolist(),
                                 behaviour=behaviour, lengths=lengths, permission=permission,
-                                form=form)
+                                form=form, lsa=lsa)
     if role_models and "role_elements" in data:
         # Role-clarification detectors: one yes/no model per element, on the practitioner utterances of
         # sources that label the elements (the team sessions); other sources cannot say "no".
