@@ -55,6 +55,10 @@ HELD_BACK_BATCHES = {
     "l": "its role-clarification labels lower held-out participation F1 on the other batches' sessions "
          "(scripts/role_decision_cv.py --train-only l against --without l, labels reconciled: participation "
          "0.739 -> 0.667, client's role 0.652 -> 0.650)",
+    "m": "written (ninth session) for the client's role and participation with j's conventions, it lowers held-out "
+         "participation F1 on the other batches' sessions as l does (scripts/role_decision_cv.py --without l "
+         "--train-only m against --without lm: participation 0.739 -> 0.667, client's role 0.652 -> 0.645, purpose "
+         "0.800 -> 0.844)",
 }
 
 
