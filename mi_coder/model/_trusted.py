@@ -5,5 +5,5 @@ meta.json hash is listed here may be unpickled without --trust-model.
 """
 
 PINNED_META_SHA256: frozenset[str] = frozenset({
-    "237ab1e42293a07286e19c824bae74a210f3938ca21bedf3520d6a66a43917ab",
+    "abcd853a6d38bce586493ea1be3216f4bf46341c08fc91dc10be65800d5420e1",
 })
