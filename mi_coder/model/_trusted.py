@@ -5,5 +5,5 @@ meta.json hash is listed here may be unpickled without --trust-model.
 """
 
 PINNED_META_SHA256: frozenset[str] = frozenset({
-    "abcd853a6d38bce586493ea1be3216f4bf46341c08fc91dc10be65800d5420e1",
+    "b0481c421a8c118e8eb8e81cb8bf79193f0df594a6a1481f0c61ec2b6bcd0212",
 })
