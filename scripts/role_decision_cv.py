@@ -50,9 +50,16 @@ def main() -> int:
     parser.add_argument("--no-behaviour", action="store_true", help="leave the behaviour block out of the feature space")
     parser.add_argument("--position", action="store_true",
                         help="add the turn's place in the session (early turns) to the detectors' features")
+    parser.add_argument("--own-context", action="store_true",
+                        help="add the words of the practitioner's own previous turn and earlier utterances of the "
+                             "same turn (TF-IDF, weight 0.5) to the detectors' features")
     args = parser.parse_args()
     every = load_session_corpus(sorted(p for p in glob.glob(str(ROOT / "data" / "corpus" / "sessions" / "*_utterances.csv"))
                                        if Path(p).name.split("_")[0] not in args.without))
+    if args.own_context:
+        from mi_coder.train.examples import with_own_prev_text
+
+        every = with_own_prev_text(every.reset_index(drop=True))
     every = every[every["role"] == "practitioner"]
     extra_rows = every["session_id"].str.split(":").str[-1].str.split("-").str[0].isin(list(args.train_only))
     ex, extra = every[~extra_rows].reset_index(drop=True), every[extra_rows]
@@ -66,6 +73,13 @@ def main() -> int:
         y_a = np.vstack([labels[train], extra_labels])
         space = FeatureSpace.fit(a["text"].tolist(), a["prev_text"].tolist(), a["next_text"].tolist(), behaviour=not args.no_behaviour)
         Xa, Xb = space.transform_frame(a), space.transform_frame(b)
+        if args.own_context:
+            from scipy import sparse
+            from sklearn.feature_extraction.text import TfidfVectorizer
+
+            own = TfidfVectorizer(ngram_range=(1, 2), min_df=2, sublinear_tf=True).fit(a["own_prev_text"])
+            Xa = sparse.hstack([Xa, own.transform(a["own_prev_text"]) * 0.5]).tocsr()
+            Xb = sparse.hstack([Xb, own.transform(b["own_prev_text"]) * 0.5]).tocsr()
         if args.position:
             from scipy import sparse
 

@@ -507,3 +507,26 @@ def test_latent_semantic_block_projects_utterance_and_preceding_turn_and_survive
     again = FeatureSpace.from_parts(*space.to_parts())
     np.testing.assert_allclose(again.transform(*rows).toarray(), X, atol=1e-6)
     assert FeatureSpace.from_parts(*plain.to_parts()).lsa is None
+
+
+def test_role_detectors_can_read_the_practitioners_own_words_before_while_code_models_do_not(tmp_path, home):
+    from mi_coder.model.store import remember_trusted
+    from mi_coder.train.examples import load_session_corpus
+
+    rows = load_session_corpus([ROOT / "data" / "corpus" / "sessions" / "j_utterances.csv"])
+    coder = train_coder(rows, behaviour=True, calibration_folds=0, augment=False, max_iter=200,
+                        role_own_words=True, role_behaviour=False)
+    own = coder.features.block_columns("own")
+    assert len(own) > 50 and own[-1] == coder.features.n_features - 1
+    assert not coder.models["practitioner"].coef[:, own].any() and not coder.models["client"].coef[:, own].any()
+    assert any(coder.models[k].coef[:, own].any() for k in coder.models if k.startswith("role_"))
+    folder = save_coder(coder, tmp_path / "m", {"name": "t", "version": "0", "labels": {}, "training": {}})
+    remember_trusted(folder / "meta.json")
+    loaded = load_coder(folder)
+    assert loaded.features.own is not None and loaded.features.own.terms == coder.features.own.terms
+    a, b = (read_transcript(EXAMPLES / "probation_session.txt")[0] for _ in range(2))
+    coder.code(a)
+    loaded.code(b)
+    assert [u.meta.get("role_elements") for _, u in a.utterances()] == \
+        [u.meta.get("role_elements") for _, u in b.utterances()]
+    assert any(u.meta.get("role_elements") for _, u in a.utterances())

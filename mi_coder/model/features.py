@@ -347,7 +347,8 @@ class FeatureSpace:
                  context_weight: float = 0.5, shape_weight: float = 1.0, head: TfidfBlock | None = None,
                  head_weight: float = 0.5, following: TfidfBlock | None = None, next_weight: float = 0.5,
                  behaviour: bool = False, lengths: bool = False, permission: bool = False,
-                 form: bool = False, lsa: np.ndarray | None = None, lsa_weight: float = 1.0) -> None:
+                 form: bool = False, lsa: np.ndarray | None = None, lsa_weight: float = 1.0,
+                 own: TfidfBlock | None = None, own_weight: float = 0.5) -> None:
         self.words = words
         self.chars = chars
         self.context = context
@@ -367,6 +368,10 @@ class FeatureSpace:
         # the training data never used still land near the ones it did.
         self.lsa = None if lsa is None or not len(lsa) else np.asarray(lsa, dtype=np.float32)
         self.lsa_weight = lsa_weight
+        # The speaker's own words before the utterance (their previous turn and the earlier utterances of the
+        # turn), as words (an option): "So, your end of it." before "I'm gonna lean on you to tell me ...".
+        self.own = own
+        self.own_weight = own_weight
 
     @property
     def n_shape(self) -> int:
@@ -379,6 +384,9 @@ class FeatureSpace:
         sizes = [("shape", N_SHAPE, True), ("behaviour", N_BEHAVIOUR, self.behaviour),
                  ("lengths", N_LENGTHS, self.lengths), ("permission", N_PERMISSION, self.permission),
                  ("form", N_FORM, self.form)]
+        if name == "own":
+            n = len(self.own) if self.own else 0
+            return np.arange(self.n_features - n, self.n_features)
         start = len(self.words) + len(self.chars) + len(self.context)
         for block, size, on in sizes:
             if not on:
@@ -392,14 +400,14 @@ class FeatureSpace:
     def n_features(self) -> int:
         return (len(self.words) + len(self.chars) + len(self.context) + self.n_shape
                 + (len(self.head) if self.head else 0) + (len(self.following) if self.following else 0)
-                + (2 * len(self.lsa) if self.lsa is not None else 0))
+                + (2 * len(self.lsa) if self.lsa is not None else 0) + (len(self.own) if self.own else 0))
 
     @classmethod
     def fit(cls, texts: Sequence[str], prev_texts: Sequence[str], next_texts: Sequence[str] | None = None,
             max_word_features: int = 40000,
             max_char_features: int = 40000, max_context_features: int = 8000, head: bool = True,
             behaviour: bool = False, lengths: bool = False, permission: bool = False, form: bool = False,
-            lsa: int = 0, **weights: float) -> "FeatureSpace":
+            lsa: int = 0, own_texts: Sequence[str] | None = None, **weights: float) -> "FeatureSpace":
         """Learn vocabularies and IDF weights with scikit-learn's TfidfVectorizer (training only)."""
         from sklearn.feature_extraction.text import TfidfVectorizer
 
@@ -434,14 +442,24 @@ class FeatureSpace:
 
             X = blocks[0].transform(sorted(set(norm_texts)))
             components = TruncatedSVD(n_components=lsa, random_state=0).fit(X).components_
+        own = None
+        if own_texts is not None:
+            vec = TfidfVectorizer(min_df=2, max_features=max_context_features, sublinear_tf=True, lowercase=False,
+                                  token_pattern=TOKEN_PATTERN)
+            try:
+                vec.fit([normalize(t) for t in own_texts])
+                own = TfidfBlock(vec.get_feature_names_out().tolist(), vec.idf_, "own")
+            except ValueError:
+                own = TfidfBlock([], np.zeros(0), "own")
         return cls(*blocks[:3], head=named.get("head"), following=named.get("next"), behaviour=behaviour, lsa=components,
+                   own=own,
                    lengths=lengths, permission=permission, form=form, **weights)
 
     def transform(self, texts: Sequence[str], prev_texts: Sequence[str], positions: Sequence[int],
                   n_in_turn: Sequence[int], next_texts: Sequence[str] | None = None,
                   own_prev_texts: Sequence[str] | None = None) -> sp.csr_matrix:
         """Sparse feature rows; each distinct preceding (and next) turn is featurized once. ``own_prev_texts``
-        (the same speaker's words before each utterance) feed the permission block only."""
+        (the same speaker's words before each utterance) feed the permission and own-words blocks only."""
         docs = [normalize(t) for t in texts]
         prev_row, prev_list = _distinct(prev_texts)
         prev_docs = [normalize(p) for p in prev_list]
@@ -456,7 +474,7 @@ class FeatureSpace:
         if self.lengths:
             prev_len = [len(d.split()) - d.split().count("qmark") for d in prev_docs]
             next_len = [len(d.split()) - d.split().count("qmark") for d in next_docs]
-        if self.permission:
+        if self.permission or self.own is not None:
             own_row, own_list = _distinct(own_prev_texts if own_prev_texts is not None else [""] * len(docs))
             own_docs = [normalize(t) for t in own_list]
         shapes = np.array([_shape(t, d, prev_words[r], not prev_list[r], int(pos), int(n))
@@ -479,6 +497,8 @@ class FeatureSpace:
             blocks.append(sp.csr_matrix(self._project(blocks[0]) * self.lsa_weight))
             prev_lsa = self._project(self.words.transform(prev_docs))[prev_row]
             blocks.append(sp.csr_matrix(prev_lsa * (self.lsa_weight * self.context_weight)))
+        if self.own is not None:
+            blocks.append(self.own.transform(own_docs)[own_row] * self.own_weight)
         return sp.hstack(blocks, format="csr")
 
     def _project(self, X: sp.csr_matrix) -> np.ndarray:
@@ -510,6 +530,10 @@ class FeatureSpace:
         extra = [self.head_weight] if self.head is not None else []
         extra += [self.next_weight] if self.following is not None else []
         arrays["feature_weights"] = np.append(arrays["feature_weights"], extra)
+        if self.own is not None:
+            terms["own"] = self.own.terms
+            arrays["idf_own"] = self.own.idf
+            arrays["own_weight"] = np.array([self.own_weight])
         if self.lsa is not None:
             arrays["lsa_components"] = self.lsa
             arrays["lsa_weight"] = np.array([self.lsa_weight])
@@ -533,4 +557,6 @@ class FeatureSpace:
                    permission="permission" in terms.get("shape_blocks", []),
                    form="form" in terms.get("shape_blocks", []),
                    lsa=arrays.get("lsa_components"),
-                   lsa_weight=float(arrays["lsa_weight"][0]) if "lsa_weight" in arrays else 1.0)
+                   lsa_weight=float(arrays["lsa_weight"][0]) if "lsa_weight" in arrays else 1.0,
+                   own=TfidfBlock(terms["own"], arrays["idf_own"], "own") if "own" in terms else None,
+                   own_weight=float(arrays["own_weight"][0]) if "own_weight" in arrays else 0.5)

@@ -94,7 +94,7 @@ def train_coder(examples, turn_examples=None, *, augment: bool = True, C: float 
                 unsure: dict[str, float] | None = None, client_turn_weight: float | None = None,
                 client_balance: float | None = None, split_client_turn_weight: float = 1.0,
                 code_turn_weights: dict[str, float] | None = None, class_first: bool = False,
-                role_behaviour: bool = True, lsa: int = 0) -> Coder:
+                role_behaviour: bool = True, lsa: int = 0, role_own_words: bool = False) -> Coder:
     """Fit a Coder on utterance examples (``train.examples.EXAMPLE_COLUMNS``) with a known code.
 
     ``turn_examples`` (whole turns labelled question/reflection/therapist_input/other or CT/ST/FN) add
@@ -110,7 +110,9 @@ def train_coder(examples, turn_examples=None, *, augment: bool = True, C: float 
     ``role_balance`` the same for the yes/no role-clarification detectors, whose
     "yes" is rare (about one practitioner utterance in sixty) and whose misses a supervisor's checklist pays for;
     ``lsa`` K > 0 adds K latent semantic components of the word block, for the utterance and its preceding turn
-    (``model.features.FeatureSpace``); ``role_behaviour`` False trains those detectors with the behaviour block's columns at zero, so that their
+    (``model.features.FeatureSpace``); ``role_own_words`` adds the speaker's own words before each utterance (their
+    previous turn and the turn's earlier utterances) as a word block that only the role detectors read (the
+    code and turn models are trained with it at zero); ``role_behaviour`` False trains those detectors with the behaviour block's columns at zero, so that their
     weights there are zero and they read words, context and shape only (the code models still read the block).
     ``unsure`` are MITI's decision rules for an unsure coder, applied when coding (``model.coder.apply_unsure``);
     ``client_turn_weight`` the weight of the client turn model in decoding client utterances (None: as practitioner).
@@ -141,7 +143,7 @@ def train_coder(examples, turn_examples=None, *, augment: bool = True, C: float 
         factor = frame["source"].map(lambda s: source_weights.get(s, 1.0)).astype(float)
         return frame.assign(weight=frame["weight"].astype(float) * factor)
 
-    if permission:  # the speaker's own words before each row, read before any row is left out
+    if permission or role_own_words:  # the speaker's own words before each row, read before any row is left out
         examples = with_own_prev_text(examples)
         if turn_examples is not None and len(turn_examples):
             turn_examples = with_own_prev_text(turn_examples)
@@ -162,7 +164,8 @@ def train_coder(examples, turn_examples=None, *, augment: bool = True, C: float 
     every = pd.concat([data, turns]) if turns is not None else data
     features = FeatureSpace.fit(every["text"].tolist(), every["prev_text"].tolist(), every["next_text"].tolist(),
                                 behaviour=behaviour, lengths=lengths, permission=permission,
-                                form=form, lsa=lsa)
+                                form=form, lsa=lsa,
+                                own_texts=every["own_prev_text"].tolist() if role_own_words else None)
     if role_models and "role_elements" in data:
         # Role-clarification detectors: one yes/no model per element, on the practitioner utterances of
         # sources that label the elements (the team sessions); other sources cannot say "no".
@@ -174,11 +177,13 @@ def train_coder(examples, turn_examples=None, *, augment: bool = True, C: float 
                 parts.append((f"role_{element}", labelled.assign(code=np.where(has, "yes", "no")), 0))
     models: dict[str, LinearModel] = {}
     no_behaviour = features.block_columns("behaviour") if not role_behaviour else np.arange(0)
+    own_words = features.block_columns("own")
     for key, part, folds in parts:
         X = features.transform_frame(part)
-        if key.startswith("role_") and len(no_behaviour):
+        hidden = no_behaviour if key.startswith("role_") else own_words
+        if len(hidden):
             keep = np.ones(X.shape[1])
-            keep[no_behaviour] = 0.0
+            keep[hidden] = 0.0
             X = (X @ sp.diags(keep)).tocsr()
         y = part["code"].to_numpy()
         w = part["weight"].to_numpy(dtype=float)
@@ -338,6 +343,9 @@ def _decoding_protocol(train_kwargs: dict | None) -> str:
                 "codes), so those codes are coded only where the turn as a whole reads as their class.")
     if kw.get("class_first"):
         out += " Each practitioner utterance's behaviour class is decided before its code."
+    if kw.get("role_own_words"):
+        out += (" The role-clarification detectors also read the practitioner's own words before each utterance "
+                "(their previous turn and the turn's earlier utterances); the code models do not.")
     if kw.get("role_behaviour") is False:
         out += (" The role-clarification detectors are trained without the behaviour block (its weights are zero):"
                 " they read words, context and position.")
