@@ -281,4 +281,3 @@ def _profiles(meta: dict) -> list[str]:
                   "experiment named (same settings, 300 iterations).", "",
                   _table(["measure", "default (utterances)", f"profile {name}", "target"], rows)]
     return lines
-

@@ -379,8 +379,8 @@ class FeatureSpace:
                 + (N_PERMISSION if self.permission else 0) + (N_FORM if self.form else 0))
 
     def block_columns(self, name: str) -> np.ndarray:
-        """Column indices of one block of the shape features ("shape", "behaviour", "lengths", "permission",
-        "form") in ``transform``'s output; empty when the block is off."""
+        """Column indices of one block in ``transform``'s output: a block of the shape features ("shape",
+        "behaviour", "lengths", "permission", "form") or the own-words block ("own"); empty when it is off."""
         sizes = [("shape", N_SHAPE, True), ("behaviour", N_BEHAVIOUR, self.behaviour),
                  ("lengths", N_LENGTHS, self.lengths), ("permission", N_PERMISSION, self.permission),
                  ("form", N_FORM, self.form)]
