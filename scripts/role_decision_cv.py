@@ -115,7 +115,9 @@ def main() -> int:
 
     command = "python scripts/role_decision_cv.py" + (f" --train-only {args.train_only}" if args.train_only else "") \
         + (f" --without {args.without}" if args.without else "") \
-        + (f" --balance {args.balance:g}" if args.balance != 1.0 else "")
+        + (f" --balance {args.balance:g}" if args.balance != 1.0 else "") \
+        + (" --no-behaviour" if args.no_behaviour else "") + (" --position" if args.position else "") \
+        + (" --own-context" if args.own_context else "")
     report = {"command": command, "folds": 5, "utterances": len(ex), "train_only_utterances": len(extra),
               "sessions": int(ex["session_id"].nunique()),
               "utterances_with_two_elements": int((labels.sum(axis=1) > 1).sum()),

@@ -68,7 +68,9 @@ SHARED = ROOT.parent / "shared" / "data"
 # practitioner's role 0.838 -> 0.861, client's role 0.720 -> 0.779, participation 0.795 -> 0.806, purpose 0.862 ->
 # 0.855, every code task unchanged (the code models do not see the detectors). Its data: the role labels of
 # batches e, f, g, k reviewed against the written conventions (10 labels; data card); batch m written and held
-# back like l. Measured and not taken: the latent semantic block (lsa 100, E18).
+# back like l. Measured and not taken: the latent semantic block (lsa 100, E18) and detectors that also read the
+# practitioner's own words before each utterance (role_own_words, E19: client's role 0.752 -> 0.772, purpose
+# 0.908 -> 0.852, participation 0.800 -> 0.791).
 SETTINGS = {"behaviour": True, "balance": 0.5, "unsure": {"CR": 0.7}, "role_behaviour": False}
 # Decoding profiles shipped with the model (``mi-coder code --profile NAME``): the same weights decoded for another
 # purpose. "sessions": reflections only where the turn as a whole reads as reflective (code_turn_weights SR/CR 3,

@@ -109,11 +109,12 @@ def train_coder(examples, turn_examples=None, *, augment: bool = True, C: float 
     balanced, 0: as found), ``client_balance`` the same for the client utterance and turn models if set;
     ``role_balance`` the same for the yes/no role-clarification detectors, whose
     "yes" is rare (about one practitioner utterance in sixty) and whose misses a supervisor's checklist pays for;
-    ``lsa`` K > 0 adds K latent semantic components of the word block, for the utterance and its preceding turn
-    (``model.features.FeatureSpace``); ``role_own_words`` adds the speaker's own words before each utterance (their
-    previous turn and the turn's earlier utterances) as a word block that only the role detectors read (the
-    code and turn models are trained with it at zero); ``role_behaviour`` False trains those detectors with the behaviour block's columns at zero, so that their
-    weights there are zero and they read words, context and shape only (the code models still read the block).
+    ``lsa`` K > 0 adds K latent semantic components of the word block, for the utterance and its preceding
+    turn (``model.features.FeatureSpace``); ``role_own_words`` adds the speaker's own words before each
+    utterance (their previous turn and the turn's earlier utterances) as a word block that only the role
+    detectors read (the code and turn models are trained with it at zero); ``role_behaviour`` False trains
+    those detectors with the behaviour block's columns at zero, so that their weights there are zero and they
+    read words, context and shape only (the code models still read the block).
     ``unsure`` are MITI's decision rules for an unsure coder, applied when coding (``model.coder.apply_unsure``);
     ``client_turn_weight`` the weight of the client turn model in decoding client utterances (None: as practitioner).
     ``code_turn_weights`` (practitioner code -> exponent of its class's turn probability, instead of
@@ -329,7 +330,8 @@ _UNSURE_WORDS = {"CR": "MITI: unsure between SR and CR, SR", "PER": "MITI: unsur
 
 
 def _decoding_protocol(train_kwargs: dict | None) -> str:
-    """The protocol's sentence on decoding settings (MITI unsure rules, client turn weight), if any."""
+    """The protocol's sentences on decoding settings (MITI unsure rules, turn weights, client turn weight) and on
+    what the role-clarification detectors read, if any."""
     kw = train_kwargs or {}
     out = ""
     if kw.get("unsure"):
