@@ -50,3 +50,12 @@ def test_an_unknown_misc_code_is_a_one_line_error_naming_the_file(tmp_path):
     assert result.returncode == 2
     assert result.stderr.strip().endswith("'ZZ' is not a MISC code")
     assert str(bad) in result.stderr and "Traceback" not in result.stderr
+
+
+def test_an_evaluation_names_the_model_and_profile_it_measured(tmp_path):
+    report = tmp_path / "r.json"
+    result = subprocess.run([sys.executable, "-m", "mi_coder", "evaluate", "--scheme", "misc", "--profile", "sessions",
+                             str(FIXTURES / "misc_coded.csv"), "--report", str(report)], capture_output=True, text=True)
+    assert result.returncode == 0, result.stderr
+    assert "sessions profile" in result.stdout.splitlines()[0]
+    assert json.loads(report.read_text())["model"].endswith("sessions profile")

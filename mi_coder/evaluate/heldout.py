@@ -36,7 +36,7 @@ def heldout_report(coder: Coder, paths: Sequence, options=None, scheme: str = "m
             rep["reliability"] = reliability(conf, [a == b for a, b in pairs])
             rep["session_scores"] = session_score_agreement(human, machine)
             report[str(path)] = rep
-    return {"heldout": report}
+    return {"model": coder.name, "heldout": report}
 
 
 def group_report(pairs: Sequence[tuple[str, str]]) -> dict:
@@ -99,7 +99,7 @@ def format_report(report: dict) -> str:
                 lines.append(f"  role clarification {element}: F1 {m['f1']} (precision {m['precision']}, recall "
                              f"{m['recall']}, n={m['support']})")
     for path, rep in report.get("heldout", {}).items():
-        lines.append(f"held-out {path}:")
+        lines.append(f"held-out {path}" + (f" (model {report['model']})" if report.get("model") else "") + ":")
         if "therapist_4class" in rep:
             tasks(rep)
         else:
