@@ -31,6 +31,7 @@ def main() -> int:
     import pandas as pd
     from sklearn.linear_model import LogisticRegression
     from sklearn.metrics import f1_score, precision_score, recall_score
+    from scipy import sparse
     from sklearn.model_selection import GroupKFold
 
     from mi_coder.codes import ROLE_ELEMENTS
@@ -74,15 +75,12 @@ def main() -> int:
         space = FeatureSpace.fit(a["text"].tolist(), a["prev_text"].tolist(), a["next_text"].tolist(), behaviour=not args.no_behaviour)
         Xa, Xb = space.transform_frame(a), space.transform_frame(b)
         if args.own_context:
-            from scipy import sparse
             from sklearn.feature_extraction.text import TfidfVectorizer
 
             own = TfidfVectorizer(ngram_range=(1, 2), min_df=2, sublinear_tf=True).fit(a["own_prev_text"])
             Xa = sparse.hstack([Xa, own.transform(a["own_prev_text"]) * 0.5]).tocsr()
             Xb = sparse.hstack([Xb, own.transform(b["own_prev_text"]) * 0.5]).tocsr()
         if args.position:
-            from scipy import sparse
-
             def place(frame: pd.DataFrame) -> sparse.csr_matrix:
                 turn = frame["turn_id"].astype(float).to_numpy()
                 return sparse.csr_matrix(np.column_stack([turn <= 10, turn <= 20, turn <= 40, np.log1p(turn) / 5]))

@@ -227,7 +227,7 @@ class Coder:
 
         Rows follow ``utterance_rows(sessions)``; columns are ``PRACTITIONER_CODES + CLIENT_CODES``.
         """
-        rows, refs = utterance_rows(sessions, own=self.features.permission or self.features.own is not None)
+        rows, refs = utterance_rows(sessions, own=self.features.reads_own_words)
         if not refs:
             return np.zeros((0, len(PRACTITIONER_CODES + CLIENT_CODES)))
         codes, conf, probs, found = self._predict(*rows)
@@ -385,8 +385,8 @@ def utterance_rows(sessions: Sequence[Session], own: bool = False,
     """(roles, texts, prev_texts, positions, n_in_turn, next_texts, own_prev_texts) of practitioner and client
     utterances, and the Utterances. ``prev_text`` and ``next_text`` are the other role's turns around the
     utterance's turn (``records.other_role_context``); ``own_prev_text`` the speaker's words before the
-    utterance (``records.own_words_before``) when ``own`` (only the permission and own-words features read it; building it
-    costs time quadratic in a turn's utterances), else "".
+    utterance (``records.own_words_before``) when ``own`` (``FeatureSpace.reads_own_words``: building it costs
+    time quadratic in a turn's utterances), else "".
     """
     roles: list[str] = []
     texts: list[str] = []

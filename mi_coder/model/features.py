@@ -374,6 +374,12 @@ class FeatureSpace:
         self.own_weight = own_weight
 
     @property
+    def reads_own_words(self) -> bool:
+        """Whether ``transform`` reads the speaker's own words before each utterance (permission or own-words
+        block): only then must the caller build them."""
+        return self.permission or self.own is not None
+
+    @property
     def n_shape(self) -> int:
         return (N_SHAPE + (N_BEHAVIOUR if self.behaviour else 0) + (N_LENGTHS if self.lengths else 0)
                 + (N_PERMISSION if self.permission else 0) + (N_FORM if self.form else 0))
@@ -474,7 +480,7 @@ class FeatureSpace:
         if self.lengths:
             prev_len = [len(d.split()) - d.split().count("qmark") for d in prev_docs]
             next_len = [len(d.split()) - d.split().count("qmark") for d in next_docs]
-        if self.permission or self.own is not None:
+        if self.reads_own_words:
             own_row, own_list = _distinct(own_prev_texts if own_prev_texts is not None else [""] * len(docs))
             own_docs = [normalize(t) for t in own_list]
         shapes = np.array([_shape(t, d, prev_words[r], not prev_list[r], int(pos), int(n))
