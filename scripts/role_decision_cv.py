@@ -36,8 +36,9 @@ def main() -> int:
 
     from mi_coder.codes import ROLE_ELEMENTS
     from mi_coder.model.coder import role_decisions
-    from mi_coder.model.features import FeatureSpace
-    from mi_coder.train.examples import load_session_corpus
+    from mi_coder.model.features import FeatureSpace, normalize, role_cue_features
+    from mi_coder.model.role_sequence import SequenceStage, sequence_features
+    from mi_coder.train.examples import HELD_BACK_BATCHES, load_session_corpus
 
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--out", default=str(ROOT / "models" / "role_decisions.json"))
@@ -54,25 +55,43 @@ def main() -> int:
     parser.add_argument("--own-context", action="store_true",
                         help="add the words of the practitioner's own previous turn and earlier utterances of the "
                              "same turn (TF-IDF, weight 0.5) to the detectors' features")
+    parser.add_argument("--holdout", default="",
+                        help="batches (letters) never trained on or used in the folds: one model trained on every "
+                             "other session is tested on them (a fixed hold-out)")
+    parser.add_argument("--cues", action="store_true",
+                        help="add the role-cue phrases (model.features.role_cue_features) to the detectors' features")
+    parser.add_argument("--sequence", action="store_true",
+                        help="decide each element again from the detector scores of the utterance and its neighbours "
+                             "and its place in the session, trained on out-of-fold scores (nested folds)")
+    parser.add_argument("--dump", default="",
+                        help="also write each held-out utterance's text, labels and yes-probabilities to this CSV "
+                             "(error analysis)")
     args = parser.parse_args()
-    every = load_session_corpus(sorted(p for p in glob.glob(str(ROOT / "data" / "corpus" / "sessions" / "*_utterances.csv"))
-                                       if Path(p).name.split("_")[0] not in args.without))
+    # Held-back batches (train.examples.HELD_BACK_BATCHES) join only when named: --train-only or --holdout.
+    named = set(args.train_only) | set(args.holdout)
+    every = load_session_corpus(sorted(
+        p for p in glob.glob(str(ROOT / "data" / "corpus" / "sessions" / "*_utterances.csv"))
+        if (b := Path(p).name.split("_")[0]) not in args.without and (b not in HELD_BACK_BATCHES or b in named)))
     if args.own_context:
         from mi_coder.train.examples import with_own_prev_text
 
         every = with_own_prev_text(every.reset_index(drop=True))
     every = every[every["role"] == "practitioner"]
-    extra_rows = every["session_id"].str.split(":").str[-1].str.split("-").str[0].isin(list(args.train_only))
-    ex, extra = every[~extra_rows].reset_index(drop=True), every[extra_rows]
-    labels = np.column_stack([ex["role_elements"].fillna("").str.split(";").map(lambda xs, e=e: e in xs)
-                              for e in ROLE_ELEMENTS]).astype(bool)
-    extra_labels = np.column_stack([extra["role_elements"].fillna("").str.split(";").map(lambda xs, e=e: e in xs)
-                                    for e in ROLE_ELEMENTS]).astype(bool).reshape(len(extra), len(ROLE_ELEMENTS))
-    p_yes = np.zeros(labels.shape)
-    for train, test in GroupKFold(5).split(ex, groups=ex["session_id"]):
-        a, b = pd.concat([ex.iloc[train], extra]), ex.iloc[test]
-        y_a = np.vstack([labels[train], extra_labels])
-        space = FeatureSpace.fit(a["text"].tolist(), a["prev_text"].tolist(), a["next_text"].tolist(), behaviour=not args.no_behaviour)
+    batch = every["session_id"].str.split(":").str[-1].str.split("-").str[0]
+    extra_rows, held_rows = batch.isin(list(args.train_only)), batch.isin(list(args.holdout))
+    ex = every[~extra_rows & ~held_rows].reset_index(drop=True)
+    extra, held = every[extra_rows].reset_index(drop=True), every[held_rows].reset_index(drop=True)
+
+    def element_labels(frame: pd.DataFrame) -> np.ndarray:
+        return np.column_stack([frame["role_elements"].fillna("").str.split(";").map(lambda xs, e=e: e in xs)
+                                for e in ROLE_ELEMENTS]).astype(bool).reshape(len(frame), len(ROLE_ELEMENTS))
+
+    labels, extra_labels, held_labels = element_labels(ex), element_labels(extra), element_labels(held)
+
+    def fit_predict(a: pd.DataFrame, y_a: np.ndarray, b: pd.DataFrame) -> np.ndarray:
+        """Each element's yes-probability on b from detectors trained on a (features fitted on a)."""
+        space = FeatureSpace.fit(a["text"].tolist(), a["prev_text"].tolist(), a["next_text"].tolist(),
+                                 behaviour=not args.no_behaviour)
         Xa, Xb = space.transform_frame(a), space.transform_frame(b)
         if args.own_context:
             from sklearn.feature_extraction.text import TfidfVectorizer
@@ -85,43 +104,92 @@ def main() -> int:
                 turn = frame["turn_id"].astype(float).to_numpy()
                 return sparse.csr_matrix(np.column_stack([turn <= 10, turn <= 20, turn <= 40, np.log1p(turn) / 5]))
             Xa, Xb = sparse.hstack([Xa, place(a)]).tocsr(), sparse.hstack([Xb, place(b)]).tocsr()
+        if args.cues:
+            def cues(frame: pd.DataFrame) -> sparse.csr_matrix:
+                return sparse.csr_matrix(np.array([role_cue_features(normalize(t)) for t in frame["text"]]))
+            Xa, Xb = sparse.hstack([Xa, cues(a)]).tocsr(), sparse.hstack([Xb, cues(b)]).tocsr()
+        p = np.zeros((len(b), len(ROLE_ELEMENTS)))
         for j in range(len(ROLE_ELEMENTS)):
             y = y_a[:, j]
             weight = (len(y) / (2.0 * np.where(y, y.sum(), (~y).sum()))) ** args.balance
             model = LogisticRegression(C=1.0, max_iter=2000).fit(Xa, y, sample_weight=weight / weight.mean())
-            p_yes[test, j] = model.predict_proba(Xb)[:, 1]
+            p[:, j] = model.predict_proba(Xb)[:, 1]
+        return p
 
-    def scores(decided: np.ndarray) -> dict:
-        return {e: {"precision": round(float(precision_score(labels[:, j], decided[:, j])), 3),
-                    "recall": round(float(recall_score(labels[:, j], decided[:, j])), 3),
-                    "f1": round(float(f1_score(labels[:, j], decided[:, j])), 3), "support": int(labels[:, j].sum())}
+    def out_of_fold(frame: pd.DataFrame, y: np.ndarray, folds: int = 5) -> np.ndarray:
+        """Yes-probabilities of every row of frame from detectors that never saw its session (extra rows join
+        every training fold)."""
+        p = np.zeros(y.shape)
+        for train, test in GroupKFold(folds).split(frame, groups=frame["session_id"]):
+            p[test] = fit_predict(pd.concat([frame.iloc[train], extra]), np.vstack([y[train], extra_labels]),
+                                  frame.iloc[test])
+        return p
+
+    def sequence_decide(p_train: np.ndarray, frame_train: pd.DataFrame, y_train: np.ndarray,
+                        p_test: np.ndarray, frame_test: pd.DataFrame) -> np.ndarray:
+        """Second stage: each element's probability again from the utterance's and its neighbours' detector
+        scores and its place in the session (``model.roles_sequence``), trained on out-of-fold scores."""
+        stage = SequenceStage.fit(sequence_features(p_train, frame_train["session_id"].to_numpy(),
+                                                    frame_train["turn_id"].astype(int).to_numpy()), y_train)
+        return stage.predict_proba(sequence_features(p_test, frame_test["session_id"].to_numpy(),
+                                                     frame_test["turn_id"].astype(int).to_numpy()))
+
+    p_yes = np.zeros(labels.shape)
+    for train, test in GroupKFold(5).split(ex, groups=ex["session_id"]):
+        a, b = pd.concat([ex.iloc[train], extra]), ex.iloc[test]
+        p_yes[test] = fit_predict(a, np.vstack([labels[train], extra_labels]), b)
+        if args.sequence:  # stage two from the training sessions' own out-of-fold scores (nested folds)
+            inner = out_of_fold(ex.iloc[train].reset_index(drop=True), labels[train])
+            p_yes[test] = sequence_decide(inner, ex.iloc[train], labels[train], p_yes[test], b)
+    p_held = None
+    if len(held):
+        train_all = pd.concat([ex, extra])
+        p_held = fit_predict(train_all, np.vstack([labels, extra_labels]), held)
+        if args.sequence:
+            p_held = sequence_decide(out_of_fold(ex, labels), ex, labels, p_held, held)
+
+    def scores(gold: np.ndarray, decided: np.ndarray) -> dict:
+        return {e: {"precision": round(float(precision_score(gold[:, j], decided[:, j], zero_division=0)), 3),
+                    "recall": round(float(recall_score(gold[:, j], decided[:, j], zero_division=0)), 3),
+                    "f1": round(float(f1_score(gold[:, j], decided[:, j], zero_division=0)), 3),
+                    "support": int(gold[:, j].sum())}
                 for j, e in enumerate(ROLE_ELEMENTS)}
 
-    # Per turn, as the report's checklist cites evidence: a turn carries an element when any of its utterances does.
-    turn_key = (ex["session_id"] + "#" + ex["turn_id"].astype(str)).to_numpy()
-    _, turn_index = np.unique(turn_key, return_inverse=True)
-
-    def per_turn(decided: np.ndarray) -> dict:
+    def per_turn(frame: pd.DataFrame, gold_rows: np.ndarray, decided: np.ndarray) -> dict:
+        """Per practitioner turn, as the report's checklist cites evidence: a turn carries an element when any
+        of its utterances does."""
+        _, turn_index = np.unique((frame["session_id"] + "#" + frame["turn_id"].astype(str)).to_numpy(),
+                                  return_inverse=True)
         n_turns = turn_index.max() + 1
-        gold, got = np.zeros((n_turns, labels.shape[1]), bool), np.zeros((n_turns, labels.shape[1]), bool)
-        np.logical_or.at(gold, turn_index, labels)
+        gold, got = np.zeros((n_turns, gold_rows.shape[1]), bool), np.zeros((n_turns, gold_rows.shape[1]), bool)
+        np.logical_or.at(gold, turn_index, gold_rows)
         np.logical_or.at(got, turn_index, decided)
-        return {e: {"precision": round(float(precision_score(gold[:, j], got[:, j])), 3),
-                    "recall": round(float(recall_score(gold[:, j], got[:, j])), 3),
-                    "f1": round(float(f1_score(gold[:, j], got[:, j])), 3), "support": int(gold[:, j].sum())}
-                for j, e in enumerate(ROLE_ELEMENTS)}
+        return scores(gold, got)
 
     command = "python scripts/role_decision_cv.py" + (f" --train-only {args.train_only}" if args.train_only else "") \
         + (f" --without {args.without}" if args.without else "") \
+        + (f" --holdout {args.holdout}" if args.holdout else "") \
         + (f" --balance {args.balance:g}" if args.balance != 1.0 else "") \
         + (" --no-behaviour" if args.no_behaviour else "") + (" --position" if args.position else "") \
-        + (" --own-context" if args.own_context else "")
+        + (" --own-context" if args.own_context else "") + (" --cues" if args.cues else "") \
+        + (" --sequence" if args.sequence else "")
     report = {"command": command, "folds": 5, "utterances": len(ex), "train_only_utterances": len(extra),
               "sessions": int(ex["session_id"].nunique()),
               "utterances_with_two_elements": int((labels.sum(axis=1) > 1).sum()),
-              "independent": scores(p_yes >= 0.5), "exclusive": scores(role_decisions(p_yes)),
-              "exclusive_per_turn": per_turn(role_decisions(p_yes))}
+              "independent": scores(labels, p_yes >= 0.5), "exclusive": scores(labels, role_decisions(p_yes)),
+              "exclusive_per_turn": per_turn(ex, labels, role_decisions(p_yes))}
+    if p_held is not None:
+        report["holdout"] = {"batches": args.holdout, "sessions": int(held["session_id"].nunique()),
+                             "utterances": len(held), "exclusive": scores(held_labels, role_decisions(p_held)),
+                             "exclusive_per_turn": per_turn(held, held_labels, role_decisions(p_held))}
     Path(args.out).write_text(json.dumps(report, indent=2) + "\n")
+    if args.dump:
+        frame, p = (pd.concat([ex, held], ignore_index=True), np.vstack([p_yes, p_held])) if p_held is not None \
+            else (ex, p_yes)
+        frame[["session_id", "turn_id", "text", "role_elements"]].assign(
+            **{f"p_{e}": p[:, j].round(3) for j, e in enumerate(ROLE_ELEMENTS)},
+            decided=[";".join(e for j, e in enumerate(ROLE_ELEMENTS) if row[j]) for row in role_decisions(p)],
+        ).to_csv(args.dump, index=False)
     print(json.dumps(report, indent=2))
     return 0
 

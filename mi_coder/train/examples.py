@@ -50,15 +50,14 @@ SESSION_CORPUS_COLUMNS = ("session_id", "turn", "utterance", "speaker", "text", 
 
 # Batches of data/corpus/sessions that the code and role-clarification models do not train on, and why (data
 # card). The boundary model (scripts/train_boundary_model.py) uses every batch: it learns only where utterances
-# start, which these batches mark as the others do.
+# start, which these batches mark as the others do. Batches l and m were held back until the tenth session (they
+# lowered participation F1 on the held-out sessions of a-k); tested batch by batch (each of j, l, m held out of
+# training, scripts/role_decision_cv.py --holdout), training on the other batches' wording is what carries the
+# detectors to a batch written apart, so they now train like the rest (data card).
 HELD_BACK_BATCHES = {
-    "l": "its role-clarification labels lower held-out participation F1 on the other batches' sessions "
-         "(scripts/role_decision_cv.py --train-only l against --without l, labels reconciled: participation "
-         "0.739 -> 0.667, client's role 0.652 -> 0.650)",
-    "m": "written (ninth session) for the client's role and participation with j's conventions, it lowers held-out "
-         "participation F1 on the other batches' sessions as l does (scripts/role_decision_cv.py --without l "
-         "--train-only m against --without lm: participation 0.739 -> 0.667, client's role 0.652 -> 0.645, purpose "
-         "0.800 -> 0.844)",
+    "n": "the fixed hold-out of the role-clarification detectors: 24 openings written (tenth session) by a helper "
+         "who saw none of the other batches' wording, tested once (scripts/role_decision_cv.py --holdout n), "
+         "never trained on",
 }
 
 
