@@ -191,3 +191,43 @@ def test_decoding_variants_are_measured_on_the_same_fold_models(tmp_path):
     assert plain["team_sessions_cv"]["per_code"]["CR"]["precision"] > 0  # the model does predict CR ...
     assert strict["team_sessions_cv"]["per_code"]["CR"]["precision"] == 0.0  # ... and the rule removes it
     assert plain["annomi_cv"]["n_sessions"] == strict["annomi_cv"]["n_sessions"] == 18
+
+
+def _role_session(path, roles, column="role_elements"):
+    """A three-turn coded session whose first practitioner turn explains the meetings' purpose."""
+    rows = [("s1", "1", "1", "practitioner", "The point of these meetings is to help you get through probation.",
+             "GI", roles[0]),
+            ("s1", "2", "1", "client", "Okay.", "FN", ""),
+            ("s1", "3", "1", "practitioner", "How was the drive in?", "OQ", roles[1])]
+    if column == "role":  # the team corpus layout: speaker holds the role, role the elements
+        cols = ["session_id", "turn", "utterance", "speaker", "text", "code", "code2", "role"]
+        pd.DataFrame([r[:6] + ("", r[6]) for r in rows], columns=cols).to_csv(path, index=False)
+    else:
+        cols = ["session_id", "turn_id", "utterance_id", "speaker", "text", "code", "role_elements"]
+        pd.DataFrame(rows, columns=cols).to_csv(path, index=False)
+
+
+@pytest.mark.parametrize("column", ["role_elements", "role"])
+def test_evaluate_reports_role_clarification_agreement_when_the_table_labels_it(tmp_path, capsys, column):
+    _role_session(tmp_path / "coded.csv", ["purpose", ""], column)
+    assert main(["evaluate", str(tmp_path / "coded.csv"), "--utterances", "given",
+                 "--report", str(tmp_path / "r.json")]) == 0
+    rep = json.loads((tmp_path / "r.json").read_text())["heldout"][str(tmp_path / "coded.csv")]
+    assert rep["role_clarification"]["purpose"]["support"] == 1  # the one labelled utterance, found or missed
+    assert rep["role_clarification"]["client_role"]["support"] == 0
+    assert "role clarification purpose: F1" in capsys.readouterr().out
+
+
+def test_evaluate_rejects_an_unknown_role_element_naming_the_file(tmp_path, capsys):
+    _role_session(tmp_path / "coded.csv", ["purpose;rapport", ""])
+    assert main(["evaluate", str(tmp_path / "coded.csv"), "--utterances", "given"]) != 0
+    err = capsys.readouterr().err
+    assert "coded.csv" in err and "rapport" in err and "Traceback" not in err
+
+
+def test_evaluate_without_role_labels_reports_no_role_clarification(tmp_path):
+    _coded_table(tmp_path / "plain.csv", ["OQ", "FN", "SR"])
+    assert main(["evaluate", str(tmp_path / "plain.csv"), "--utterances", "given",
+                 "--report", str(tmp_path / "r.json")]) == 0
+    rep = json.loads((tmp_path / "r.json").read_text())["heldout"][str(tmp_path / "plain.csv")]
+    assert "role_clarification" not in rep

@@ -42,7 +42,47 @@ def read_coded(path, options=None, scheme: str = "miti",  # type: ignore[no-unty
                 u.meta["original_code"] = value
                 value = mapped
             u.code = value or None
+    _read_role_labels(path, sessions)
     return sessions
+
+
+def _read_role_labels(path, sessions: Sequence[Session]) -> None:  # type: ignore[no-untyped-def]
+    """Put a coded table's role-clarification labels, where it has them, in each utterance's
+    ``meta["human_roles"]`` (elements joined by ';'): a ``role_elements`` column (as mi-coder writes its codes),
+    or the ``role`` column of the team corpus layout (``speaker`` holds the role there, ``role`` the elements;
+    the reader takes ``role`` for the speaker's role, so the labels are read again by session, turn and
+    utterance). An element name outside ``codes.ROLE_ELEMENTS`` is an InputError naming the file."""
+    import pandas as pd
+
+    from ..codes import ROLE_ELEMENTS
+    from ..errors import InputError
+    from ..train.examples import is_session_corpus
+
+    def checked(value: object, where: str) -> str:
+        parts = [x.strip() for x in str(value or "").replace(",", ";").split(";") if x.strip() and x.strip() != "nan"]
+        bad = sorted(set(parts) - set(ROLE_ELEMENTS))
+        if bad:
+            raise InputError(path, f"{where}: unknown role-clarification element(s) {', '.join(bad)} "
+                                   f"(choose from {', '.join(ROLE_ELEMENTS)})")
+        return ";".join(parts)
+
+    corpus = None
+    if str(path).lower().endswith(".csv"):
+        try:
+            header = pd.read_csv(path, nrows=0).columns
+        except (OSError, ValueError):
+            header = []
+        if is_session_corpus(header):
+            table = pd.read_csv(path, keep_default_na=False, dtype=str)
+            corpus = {(r.session_id, r.turn, r.utterance): r.role for r in table.itertuples(index=False)}
+    for s in sessions:
+        for turn, u in s.utterances():
+            if "role_elements" in u.meta:
+                u.meta["human_roles"] = checked(u.meta["role_elements"], f"session {s.id}, turn {turn.id}")
+            elif corpus is not None:
+                key = (s.id, str(turn.id), str(u.meta.get("utterance", "")))
+                if key in corpus:
+                    u.meta["human_roles"] = checked(corpus[key], f"session {s.id}, turn {turn.id}")
 
 
 AGREEMENT_SCORES = ("r_q", "pct_cr", "pct_oq", "mi_adherent", "mi_nonadherent", "change_talk_pct",

@@ -7,10 +7,11 @@ from typing import Any, Sequence
 
 from ..io.delimited import _header
 from ..model.coder import Coder
+from ..records import PRACTITIONER
 from ..schemes import group
 from ..train.annomi import annomi_sessions, is_annomi_layout, load_annomi_turns
 from .agreement import read_coded, session_score_agreement
-from .crossval import annomi_turn_tasks, code_with_probs
+from .crossval import annomi_turn_tasks, code_with_probs, role_report
 from .metrics import reliability, utterance_report
 
 
@@ -35,6 +36,11 @@ def heldout_report(coder: Coder, paths: Sequence, options=None, scheme: str = "m
                     for (_, h), (_, m) in zip(hs.utterances(), ms.utterances()) if h.code and m.code]
             rep["reliability"] = reliability(conf, [a == b for a, b in pairs])
             rep["session_scores"] = session_score_agreement(human, machine)
+            roles = [(h.meta["human_roles"], ";".join(m.meta.get("role_elements", [])))
+                     for hs, ms in zip(human, machine) for (t, h), (_, m) in zip(hs.utterances(), ms.utterances())
+                     if t.role == PRACTITIONER and "human_roles" in h.meta]
+            if roles:  # the table labels role clarification: per-element agreement on practitioner utterances
+                rep["role_clarification"] = role_report(roles)
             report[str(path)] = rep
     return {"model": coder.name, "heldout": report}
 
@@ -110,6 +116,9 @@ def format_report(report: dict) -> str:
                              f"reflection F1 {rep['reflection_f1']}, question F1 {rep['question_f1']}")
             if "client" in rep:
                 lines.append(f"  client CT/ST/FN: macro-F1 {rep['client']['macro_f1']}, kappa {rep['client']['kappa']}")
+            for element, m in rep.get("role_clarification", {}).items():
+                lines.append(f"  role clarification {element}: F1 {m['f1']} (precision {m['precision']}, recall "
+                             f"{m['recall']}, n={m['support']})")
     if "agreement_multi" in report:
         m = report["agreement_multi"]
         lines.append(f"agreement of {len(m['files'])} coders on {m['units']} utterances: Krippendorff's alpha "
