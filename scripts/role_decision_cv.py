@@ -1,6 +1,7 @@
 """Role-clarification detectors: exclusive against independent decisions, grouped CV on the team sessions.
 
     python scripts/role_decision_cv.py [--out models/role_decisions.json] [--train-only l] [--without l]
+                                       [--holdout n] [--dump oof.csv]
 
 The team's coded sessions (data/corpus/sessions) label practitioner utterances with the four elements
 (purpose, practitioner's role, client's role, participation). For each of 5 folds grouped by session, the
@@ -9,7 +10,9 @@ regression per element is trained (as ``train.fit.train_coder`` does for the shi
 held-out utterances get each element's yes-probability. The same probabilities are then decided two ways:
 independently (each element from 0.5) and exclusively (``model.coder.role_decisions``: at most the likeliest
 element). Reports precision, recall and F1 per element for both, and per practitioner turn for the exclusive
-decisions (a turn carries an element when any of its utterances does: the unit the report cites as evidence). A quick check of the decision rule, not
+decisions (a turn carries an element when any of its utterances does: the unit the report cites as evidence).
+``--holdout`` batches stay out of the folds; one set of detectors trained on every other session is tested on
+them (batch ``n`` is the fixed hold-out: ``train.examples.HELD_BACK_BATCHES``). A quick check, not
 the shipped model's figures (those come from ``scripts/train_default_model.py``, with AnnoMI in the
 feature space and the unpunctuated copies).
 """
@@ -36,8 +39,7 @@ def main() -> int:
 
     from mi_coder.codes import ROLE_ELEMENTS
     from mi_coder.model.coder import role_decisions
-    from mi_coder.model.features import FeatureSpace, normalize, role_cue_features
-    from mi_coder.model.role_sequence import SequenceStage, sequence_features
+    from mi_coder.model.features import FeatureSpace
     from mi_coder.train.examples import HELD_BACK_BATCHES, load_session_corpus
 
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
@@ -58,11 +60,6 @@ def main() -> int:
     parser.add_argument("--holdout", default="",
                         help="batches (letters) never trained on or used in the folds: one model trained on every "
                              "other session is tested on them (a fixed hold-out)")
-    parser.add_argument("--cues", action="store_true",
-                        help="add the role-cue phrases (model.features.role_cue_features) to the detectors' features")
-    parser.add_argument("--sequence", action="store_true",
-                        help="decide each element again from the detector scores of the utterance and its neighbours "
-                             "and its place in the session, trained on out-of-fold scores (nested folds)")
     parser.add_argument("--dump", default="",
                         help="also write each held-out utterance's text, labels and yes-probabilities to this CSV "
                              "(error analysis)")
@@ -104,10 +101,6 @@ def main() -> int:
                 turn = frame["turn_id"].astype(float).to_numpy()
                 return sparse.csr_matrix(np.column_stack([turn <= 10, turn <= 20, turn <= 40, np.log1p(turn) / 5]))
             Xa, Xb = sparse.hstack([Xa, place(a)]).tocsr(), sparse.hstack([Xb, place(b)]).tocsr()
-        if args.cues:
-            def cues(frame: pd.DataFrame) -> sparse.csr_matrix:
-                return sparse.csr_matrix(np.array([role_cue_features(normalize(t)) for t in frame["text"]]))
-            Xa, Xb = sparse.hstack([Xa, cues(a)]).tocsr(), sparse.hstack([Xb, cues(b)]).tocsr()
         p = np.zeros((len(b), len(ROLE_ELEMENTS)))
         for j in range(len(ROLE_ELEMENTS)):
             y = y_a[:, j]
@@ -116,37 +109,14 @@ def main() -> int:
             p[:, j] = model.predict_proba(Xb)[:, 1]
         return p
 
-    def out_of_fold(frame: pd.DataFrame, y: np.ndarray, folds: int = 5) -> np.ndarray:
-        """Yes-probabilities of every row of frame from detectors that never saw its session (extra rows join
-        every training fold)."""
-        p = np.zeros(y.shape)
-        for train, test in GroupKFold(folds).split(frame, groups=frame["session_id"]):
-            p[test] = fit_predict(pd.concat([frame.iloc[train], extra]), np.vstack([y[train], extra_labels]),
-                                  frame.iloc[test])
-        return p
-
-    def sequence_decide(p_train: np.ndarray, frame_train: pd.DataFrame, y_train: np.ndarray,
-                        p_test: np.ndarray, frame_test: pd.DataFrame) -> np.ndarray:
-        """Second stage: each element's probability again from the utterance's and its neighbours' detector
-        scores and its place in the session (``model.roles_sequence``), trained on out-of-fold scores."""
-        stage = SequenceStage.fit(sequence_features(p_train, frame_train["session_id"].to_numpy(),
-                                                    frame_train["turn_id"].astype(int).to_numpy()), y_train)
-        return stage.predict_proba(sequence_features(p_test, frame_test["session_id"].to_numpy(),
-                                                     frame_test["turn_id"].astype(int).to_numpy()))
-
     p_yes = np.zeros(labels.shape)
     for train, test in GroupKFold(5).split(ex, groups=ex["session_id"]):
         a, b = pd.concat([ex.iloc[train], extra]), ex.iloc[test]
         p_yes[test] = fit_predict(a, np.vstack([labels[train], extra_labels]), b)
-        if args.sequence:  # stage two from the training sessions' own out-of-fold scores (nested folds)
-            inner = out_of_fold(ex.iloc[train].reset_index(drop=True), labels[train])
-            p_yes[test] = sequence_decide(inner, ex.iloc[train], labels[train], p_yes[test], b)
     p_held = None
     if len(held):
         train_all = pd.concat([ex, extra])
         p_held = fit_predict(train_all, np.vstack([labels, extra_labels]), held)
-        if args.sequence:
-            p_held = sequence_decide(out_of_fold(ex, labels), ex, labels, p_held, held)
 
     def scores(gold: np.ndarray, decided: np.ndarray) -> dict:
         return {e: {"precision": round(float(precision_score(gold[:, j], decided[:, j], zero_division=0)), 3),
@@ -171,8 +141,7 @@ def main() -> int:
         + (f" --holdout {args.holdout}" if args.holdout else "") \
         + (f" --balance {args.balance:g}" if args.balance != 1.0 else "") \
         + (" --no-behaviour" if args.no_behaviour else "") + (" --position" if args.position else "") \
-        + (" --own-context" if args.own_context else "") + (" --cues" if args.cues else "") \
-        + (" --sequence" if args.sequence else "")
+        + (" --own-context" if args.own_context else "")
     report = {"command": command, "folds": 5, "utterances": len(ex), "train_only_utterances": len(extra),
               "sessions": int(ex["session_id"].nunique()),
               "utterances_with_two_elements": int((labels.sum(axis=1) > 1).sum()),

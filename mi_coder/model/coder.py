@@ -35,12 +35,12 @@ CHUNK_ROWS = 8192  # rows featurized at once: bounds the sparse matrix of a larg
 def role_decisions(p_yes: np.ndarray) -> np.ndarray:
     """Which role-clarification elements each utterance carries, from the detectors' yes-probabilities (rows:
     utterances, columns: elements): at most one, the likeliest, when it reaches 0.5. An utterance states one
-    thought; in the team sessions 3 of 269 labelled utterances carry two elements, and deciding each element
-    on its own also read descriptions of the practitioner's part or of the purpose as the client's part. A
-    quick grouped 5-fold CV of the detectors alone on the team sessions (features fitted on the training
-    folds' sessions; ``models/role_decisions.json``), exclusive against independent decisions: client's
-    role F1 0.658 -> 0.714, purpose 0.781 -> 0.800, practitioner's role 0.780 -> 0.792, participation 0.739
-    either way."""
+    thought; in the team training sessions 2 of 488 labelled utterances carry two elements, and deciding each
+    element on its own also reads descriptions of the practitioner's part or of the purpose as the client's
+    part. A quick grouped 5-fold CV of the detectors alone on the team sessions (features fitted on the
+    training folds' sessions; ``python scripts/role_decision_cv.py --no-behaviour``, ``models/role_decisions.json``),
+    exclusive against independent decisions: client's role F1 0.696 -> 0.760, purpose 0.884 -> 0.912,
+    practitioner's role 0.800 -> 0.831, participation 0.709 either way."""
     if not p_yes.size:
         return np.zeros(p_yes.shape, dtype=bool)
     best = p_yes.argmax(axis=1)

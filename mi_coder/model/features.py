@@ -134,45 +134,6 @@ def behaviour_features(low: str) -> list[float]:
     ]
 
 
-# Role-clarification cues (``role_cue_features``; an option of the role detectors): the phrases supervision
-# practice models and orientation scripts use to explain the meetings, in any setting. Normalized text.
-_ROLE_CUES = tuple(re.compile(p) for p in (
-    # the purpose of the meetings
-    r"\b(?:(?:purpose|point|idea|goal|aim) of (?:these|this|our|the|us) \w*|(?:these|our) (?:meetings?|visits?|"
-    r"sessions?|check-?ins?|appointments?) (?:are|is) (?:about|for|to|really)|what (?:these|this|we do) \w* ?(?:is|are) "
-    r"(?:about|for)|why we (?:meet|get together|do this))",
-    # the practitioner's part, the dual role
-    r"\b(?:my (?:part|role|job|end|side|responsibility|half)|part of my (?:job|role)|what i do (?:here|is|in)|"
-    r"i'm (?:here|the one|the person|the guy|the woman) (?:to|who|that)|two hats|both sides of|"
-    r"i (?:also |do )?(?:have|need) to (?:report|write|let the)|i (?:also )?report to)\b",
-    # the client's part
-    r"\b(?:your (?:part|role|job|end|side|responsibility|half)|what i (?:need|expect|ask|want|count on) (?:from|of) you|"
-    r"i(?:'ll| will|'d)? (?:need|count on|rely on|lean on|ask) (?:of )?you (?:to|for)|(?:on|from) your (?:side|end))\b",
-    # the client as the expert on their life
-    r"\b(?:you(?:'re| are) the (?:expert|one who|one that|person who)|you know (?:your \w+|yourself|it|this|that) "
-    r"(?:better|best)|you know (?:better|best)|better than (?:i|me) (?:do|can|could|would))\b",
-    # telling the practitioner what goes on
-    r"\b(?:(?:be|being|stay|staying|keep being) (?:honest|straight|upfront|open|real) with me|keep me (?:posted|informed|"
-    r"updated|in the loop)|let me know (?:when|if|what|early)|bring (?:it|that|things|them|stuff|whatever) (?:in|to me|up)|"
-    r"tell me (?:when|if|early|straight))\b",
-    # asking how the client wants to take part
-    r"\b(?:how (?:would|do|'d) you (?:like|want) (?:to|us to) (?:use|spend|do|run|go about|work|start)|what would make "
-    r"(?:this|these|it) (?:useful|helpful|worth)|(?:would|do) you (?:like|want|rather) to (?:lead|start|pick|decide|"
-    r"choose|steer)|what do you want (?:out of|from) (?:these|this|our|us))\b",
-    # the meetings as a whole
-    r"\b(?:(?:these|our|each|every) (?:meetings?|visits?|sessions?|check-?ins?|appointments?)|when we meet|"
-    r"each time (?:we|you come)|in here)\b",
-))
-N_ROLE_CUES = len(_ROLE_CUES)
-
-
-def role_cue_features(low: str) -> list[float]:
-    """Which role-clarification cue phrases (purpose, the practitioner's part, the client's part, the client as
-    expert, keeping the practitioner informed, how the client wants to take part, the meetings as a whole) an
-    utterance uses. Normalized text in (``normalize``)."""
-    return [float(bool(p.search(low))) for p in _ROLE_CUES]
-
-
 def length_features(prev_words: int, next_words: int) -> list[float]:
     """The preceding and next turn of the other speaker, by length in words (0: none)."""
     return [
