@@ -16,6 +16,7 @@
 from __future__ import annotations
 
 import argparse
+import csv
 import glob
 import json
 import subprocess
@@ -30,7 +31,7 @@ from mi_coder.evaluate.heldout import annomi_holdout_report, heldout_report  # n
 from mi_coder.model.card import render_model_card  # noqa: E402
 from mi_coder.model.store import DEFAULT_MODEL, json_default, load_coder, remember_trusted, sha256  # noqa: E402
 from mi_coder.train.annomi import holdout_ids, load_annomi_turns  # noqa: E402
-from mi_coder.train.examples import corpus_session_files  # noqa: E402
+from mi_coder.train.examples import HELD_BACK_BATCHES, corpus_session_files  # noqa: E402
 from mi_coder.train.fit import load_training_data, train_from_files  # noqa: E402
 
 SHARED = ROOT.parent / "shared" / "data"
@@ -50,7 +51,11 @@ SHARED = ROOT.parent / "shared" / "data"
 # client utterances without their turn's label (client_turn_weight 0) raised team-session client macro-F1
 # 0.640 -> 0.651 but lowered AnnoMI's utterance-level CT 0.496 -> 0.450 and ST 0.383 -> 0.326 in the same
 # experiment, and the first 2.3 build with it read the external dev set's client talk at 0.565 (2.2: 0.61): it
-# is left at the default. Corpus batch l is held back (train.examples.HELD_BACK_BATCHES).
+# is left at the default. Corpus batches l and m train since 2.6; n and o are the role detectors' fixed hold-outs
+# (train.examples.HELD_BACK_BATCHES; measured by add_team_holdout). They train the role-clarification detectors
+# and the feature space only (role_only_batches): a first 2.6 build with them in the code models too lowered AnnoMI
+# client macro-F1 on the grouped folds 0.545 -> 0.528 (fidelity AUC 0.862 -> 0.838; therapist 0.748 either way)
+# and the external set's client talk 0.603 -> 0.563; they are openings, mostly neutral client talk.
 # 2.4 keeps 2.3's settings; its data changed: yes/no questions inside multi-question AnnoMI turns labelled open
 # are left out instead of OQ (mi_coder.train.annomi), and the role labels were reconciled across batches (data
 # card). Measured and not taken (E7/E8): turn-length features (FeatureSpace lengths: R:Q Spearman 0.56 -> 0.61
@@ -71,7 +76,7 @@ SHARED = ROOT.parent / "shared" / "data"
 # back like l. Measured and not taken: the latent semantic block (lsa 100, E18) and detectors that also read the
 # practitioner's own words before each utterance (role_own_words, E19: client's role 0.752 -> 0.772, purpose
 # 0.908 -> 0.852, participation 0.800 -> 0.791).
-SETTINGS = {"behaviour": True, "balance": 0.5, "unsure": {"CR": 0.7}, "role_behaviour": False}
+SETTINGS = {"behaviour": True, "balance": 0.5, "unsure": {"CR": 0.7}, "role_behaviour": False, "role_only_batches": ["l", "m"]}
 # Decoding profiles shipped with the model (``mi-coder code --profile NAME``): the same weights decoded for another
 # purpose. "sessions": reflections only where the turn as a whole reads as reflective (code_turn_weights SR/CR 3,
 # E16 in scripts/experiments.jsonl, chosen on the grouped folds): session reflection counts and the fidelity
@@ -91,7 +96,7 @@ def main() -> int:
     parser.add_argument("--external", default=str(SHARED / "external_dev" / "mibot_misc_gold.csv"))
     parser.add_argument("--folds", type=int, default=5)
     parser.add_argument("--out", default=str(ROOT / "models" / DEFAULT_MODEL))
-    parser.add_argument("--version", default="2.5")
+    parser.add_argument("--version", default="2.6")
     parser.add_argument("--no-line-corpus", action="store_true", help="leave out data/corpus/team_*.csv")
     parser.add_argument("--skip-benchmark", action="store_true")
     parser.add_argument("--no-pin", action="store_true", help="do not pin the hash (experiments)")
@@ -101,6 +106,9 @@ def main() -> int:
                              "--report), copied into the model card")
     parser.add_argument("--refresh-speed", action="store_true",
                         help="only re-run the speed benchmark on the existing model, update its card and re-pin")
+    parser.add_argument("--team-holdout-only", action="store_true",
+                        help="only (re)measure the existing model on the team corpus's fixed hold-out batches "
+                             "(train.examples.HELD_BACK_BATCHES), update its card and re-pin")
     parser.add_argument("--profiles-only", action="store_true",
                         help="only (re)write the decoding profiles of the existing model and measure them on the "
                              "hold-out and the external dev set, update its card and re-pin")
@@ -110,6 +118,9 @@ def main() -> int:
         return finish(Path(args.out), args, benchmark=True)
     if args.profiles_only:
         add_profiles(Path(args.out), args, say)
+        return finish(Path(args.out), args, benchmark=False)
+    if args.team_holdout_only:
+        add_team_holdout(Path(args.out), say)
         return finish(Path(args.out), args, benchmark=False)
     corpus = corpus_session_files(ROOT / "data" / "corpus" / "sessions")  # held-back batches left out
     if not args.no_line_corpus:
@@ -151,7 +162,32 @@ def main() -> int:
     meta_path.write_text(json.dumps(meta, indent=2, default=json_default) + "\n")
     remember_trusted(meta_path)  # the benchmark loads the default folder, whose meta.json has just changed
     add_profiles(out, args, say)
+    add_team_holdout(out, say)
     return finish(out, args, benchmark=not args.skip_benchmark)
+
+
+def add_team_holdout(out: Path, say) -> None:  # type: ignore[no-untyped-def]
+    """Code the team corpus's fixed hold-out batches (``HELD_BACK_BATCHES`` with files: written apart, never
+    trained on) with the model and put its agreement with their codes and role labels in meta.json."""
+    meta_path = out / "meta.json"
+    meta = json.loads(meta_path.read_text())
+    folder = ROOT / "data" / "corpus" / "sessions"
+    files = {b: folder / f"{b}_utterances.csv" for b in sorted(HELD_BACK_BATCHES)
+             if (folder / f"{b}_utterances.csv").exists()}
+    coder = load_coder(out, trust=True)
+    reports = {}
+    for batch, path in files.items():
+        rep = heldout_report(coder, [str(path)])["heldout"][str(path)]
+        with open(path, newline="", encoding="utf-8") as fh:
+            rep["n_sessions"] = len({row["session_id"] for row in csv.DictReader(fh)})
+        reports[path.name] = {k: v for k, v in rep.items() if k not in ("confusion", "session_scores", "reliability")}
+        roles = rep.get("role_clarification", {})
+        say(f"team hold-out {path.name}: role clarification F1 " + ", ".join(f"{e} {m['f1']}" for e, m in roles.items()))
+    meta["metrics"]["team_holdout"] = {
+        "command": "python scripts/train_default_model.py --team-holdout-only",
+        "why": {f"{b}_utterances.csv": HELD_BACK_BATCHES[b] for b in files}, "files": reports}
+    meta_path.write_text(json.dumps(meta, indent=2, default=json_default) + "\n")
+    remember_trusted(meta_path)
 
 
 def add_profiles(out: Path, args: argparse.Namespace, say) -> None:  # type: ignore[no-untyped-def]

@@ -530,3 +530,20 @@ def test_role_detectors_can_read_the_practitioners_own_words_before_while_code_m
     assert [u.meta.get("role_elements") for _, u in a.utterances()] == \
         [u.meta.get("role_elements") for _, u in b.utterances()]
     assert any(u.meta.get("role_elements") for _, u in a.utterances())
+
+
+def test_role_only_batches_train_the_role_detectors_but_not_the_code_models():
+    from mi_coder.train.examples import load_session_corpus
+
+    folder = ROOT / "data" / "corpus" / "sessions"
+    rows = load_session_corpus([folder / "j_utterances.csv", folder / "m_utterances.csv"])
+    kwargs = dict(behaviour=True, calibration_folds=0, augment=False, max_iter=200)
+    both = train_coder(rows, **kwargs)
+    role_only = train_coder(rows, role_only_batches=["m"], **kwargs)
+    j_only = train_coder(rows[rows["group"].str.startswith("team:j-")], **kwargs)
+    # The code models learn from j alone (same classes, different weights than with m)...
+    assert not np.allclose(both.models["practitioner"].coef, role_only.models["practitioner"].coef)
+    # ...while the role detectors still learn from m: they differ from detectors trained on j alone, whose
+    # feature space lacks m's words.
+    assert role_only.features.n_features == both.features.n_features > j_only.features.n_features
+    assert np.allclose(both.models["role_client_role"].coef, role_only.models["role_client_role"].coef)

@@ -183,6 +183,15 @@ def render_model_card(meta: dict) -> str:
                               "F1 >= 0.80):", "",
                           _table(["element", "precision", "recall", "F1", "support"],
                                  [[e, m["precision"], m["recall"], m["f1"], m["support"]] for e, m in roles.items()])]
+            team_h = metrics.get("team_holdout") or {}
+            for name, rep in team_h.get("files", {}).items():
+                hr = rep.get("role_clarification", {})
+                lines += ["", f"Fixed hold-out `{name}` ({team_h['why'].get(name, '')}; `{team_h['command']}`): "
+                              f"{rep.get('n_sessions')} sessions, never trained on; code macro-F1 {rep.get('macro_f1')}, "
+                              f"code-group kappa {rep.get('practitioner_groups', {}).get('kappa')}, client macro-F1 "
+                              f"{rep.get('client', {}).get('macro_f1')}. Role clarification:", "",
+                          _table(["element", "precision", "recall", "F1", "support"],
+                                 [[e, m["precision"], m["recall"], m["f1"], m["support"]] for e, m in hr.items()])]
             decisions = metrics.get("role_decisions")
             if decisions:
                 lines += ["", "These figures decide each element on its own. The coder gives an utterance at most one "

@@ -58,6 +58,8 @@ HELD_BACK_BATCHES = {
     "n": "the fixed hold-out of the role-clarification detectors: 24 openings written (tenth session) by a helper "
          "who saw none of the other batches' wording, tested once (scripts/role_decision_cv.py --holdout n), "
          "never trained on",
+    "o": "a second fixed hold-out of the role-clarification detectors, written like n by another helper blind to "
+         "every other batch (tenth session); never trained on",
 }
 
 

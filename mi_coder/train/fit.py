@@ -94,7 +94,8 @@ def train_coder(examples, turn_examples=None, *, augment: bool = True, C: float 
                 unsure: dict[str, float] | None = None, client_turn_weight: float | None = None,
                 client_balance: float | None = None, split_client_turn_weight: float = 1.0,
                 code_turn_weights: dict[str, float] | None = None, class_first: bool = False,
-                role_behaviour: bool = True, lsa: int = 0, role_own_words: bool = False) -> Coder:
+                role_behaviour: bool = True, lsa: int = 0, role_own_words: bool = False,
+                role_only_batches: Sequence[str] = ()) -> Coder:
     """Fit a Coder on utterance examples (``train.examples.EXAMPLE_COLUMNS``) with a known code.
 
     ``turn_examples`` (whole turns labelled question/reflection/therapist_input/other or CT/ST/FN) add
@@ -114,7 +115,9 @@ def train_coder(examples, turn_examples=None, *, augment: bool = True, C: float 
     utterance (their previous turn and the turn's earlier utterances) as a word block that only the role
     detectors read (the code and turn models are trained with it at zero); ``role_behaviour`` False trains
     those detectors with the behaviour block's columns at zero, so that their weights there are zero and they
-    read words, context and shape only (the code models still read the block).
+    read words, context and shape only (the code models still read the block). ``role_only_batches`` (letters
+    of team corpus batches, ``data/corpus/sessions/<batch>_utterances.csv``) train the role detectors and the
+    feature space only: their rows (groups ``team:<batch>-...``) are left out of the code and turn models.
     ``unsure`` are MITI's decision rules for an unsure coder, applied when coding (``model.coder.apply_unsure``);
     ``client_turn_weight`` the weight of the client turn model in decoding client utterances (None: as practitioner).
     ``code_turn_weights`` (practitioner code -> exponent of its class's turn probability, instead of
@@ -156,9 +159,12 @@ def train_coder(examples, turn_examples=None, *, augment: bool = True, C: float 
         # Turn models choose classes; their confidences are not shown, so no calibration folds.
         plan += [("practitioner_turn", turns, TURN_CLASSES, 0), ("client_turn", turns, CLIENT_CODES, 0)]
     parts = []
+    role_only = tuple(f"team:{b}-" for b in role_only_batches)
     for key, frame, labels, folds in plan:
         role = PRACTITIONER if key.startswith(PRACTITIONER) else CLIENT
         part = frame[(frame["role"] == role) & frame["code"].isin(labels) & (frame["weight"].astype(float) > 0)]
+        if role_only:
+            part = part[~part["group"].astype(str).str.startswith(role_only)]
         if part["code"].nunique() < 2:
             raise UsageError(f"training data has fewer than two labels for the {key} model; cannot train it")
         parts.append((key, part, folds))
@@ -351,6 +357,9 @@ def _decoding_protocol(train_kwargs: dict | None) -> str:
     if kw.get("role_behaviour") is False:
         out += (" The role-clarification detectors are trained without the behaviour block (its weights are zero):"
                 " they read words, context and position.")
+    if kw.get("role_only_batches"):
+        out += (f" Team corpus batches {', '.join(kw['role_only_batches'])} (openings written for role clarification) "
+                "train the role-clarification detectors and the feature space only, not the code and turn models.")
     if kw.get("client_turn_weight") is not None:
         out += (f" Client utterances are decoded with their turn's label at weight {kw['client_turn_weight']} "
                 "(MISC codes each utterance; the turn model still gives the turn's main code).")
