@@ -37,6 +37,17 @@ def test_default_model_is_pinned_and_its_card_matches_its_metadata():
     assert {"role_purpose", "role_practitioner_role", "role_client_role", "role_participation"} <= set(meta["models"])
 
 
+def test_the_shipped_model_never_trained_on_the_team_hold_out_batches():
+    from mi_coder.train.examples import HELD_BACK_BATCHES
+
+    folder = default_model_dir()
+    trained = [p.rsplit("/", 1)[-1] for p in json.loads((folder / "run.json").read_text())["training_paths"]]
+    assert any(name.endswith("_utterances.csv") for name in trained)  # the team sessions are there
+    assert not {f"{b}_utterances.csv" for b in HELD_BACK_BATCHES} & set(trained)
+    measured = json.loads((folder / "meta.json").read_text())["metrics"]["team_holdout"]["files"]
+    assert set(measured) == {f"{b}_utterances.csv" for b in HELD_BACK_BATCHES}  # and the card reports each
+
+
 def test_the_shipped_model_detects_a_dual_role_explanation_and_an_affirmation(coder):
     session = Session(id="r", source="test", turns=[
         Turn(id="1", speaker="PO", role=PRACTITIONER,

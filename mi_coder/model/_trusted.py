@@ -5,5 +5,5 @@ meta.json hash is listed here may be unpickled without --trust-model.
 """
 
 PINNED_META_SHA256: frozenset[str] = frozenset({
-    "b0481c421a8c118e8eb8e81cb8bf79193f0df594a6a1481f0c61ec2b6bcd0212",
+    "0b978c6c57668a64430ecc761aafae50a78abed0f978b8cb312108bfc884cfcc",
 })

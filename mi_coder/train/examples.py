@@ -55,11 +55,10 @@ SESSION_CORPUS_COLUMNS = ("session_id", "turn", "utterance", "speaker", "text", 
 # training, scripts/role_decision_cv.py --holdout), training on the other batches' wording is what carries the
 # detectors to a batch written apart, so they now train like the rest (data card).
 HELD_BACK_BATCHES = {
-    "n": "the fixed hold-out of the role-clarification detectors: 24 openings written (tenth session) by a helper "
-         "who saw none of the other batches' wording, tested once (scripts/role_decision_cv.py --holdout n), "
-         "never trained on",
-    "o": "a second fixed hold-out of the role-clarification detectors, written like n by another helper blind to "
-         "every other batch (tenth session); never trained on",
+    "n": "a fixed hold-out of the role-clarification detectors: 24 openings written (tenth session) by a helper "
+         "who saw none of the other batches' wording; never trained on, no setting chosen on it",
+    "o": "a second fixed hold-out, 24 openings written like n by another helper blind to every other batch (tenth "
+         "session), harder wording; never trained on, no setting chosen on it",
 }
 
 
