@@ -215,7 +215,12 @@ def test_evaluate_reports_role_clarification_agreement_when_the_table_labels_it(
     rep = json.loads((tmp_path / "r.json").read_text())["heldout"][str(tmp_path / "coded.csv")]
     assert rep["role_clarification"]["purpose"]["support"] == 1  # the one labelled utterance, found or missed
     assert rep["role_clarification"]["client_role"]["support"] == 0
-    assert "role clarification purpose: F1" in capsys.readouterr().out
+    checklist = rep["role_checklist"]  # per session, as the report's checklist reads it
+    assert checklist["purpose"]["sessions"] == 1 and checklist["purpose"]["present"] == 1
+    assert checklist["client_role"]["present"] == 0
+    assert checklist["purpose"]["sessions_agree"] == checklist["purpose"]["found"]  # found = agree when labelled
+    out = capsys.readouterr().out
+    assert "role clarification purpose: F1" in out and "checklist purpose:" in out
 
 
 def test_evaluate_rejects_an_unknown_role_element_naming_the_file(tmp_path, capsys):

@@ -41,8 +41,26 @@ def heldout_report(coder: Coder, paths: Sequence, options=None, scheme: str = "m
                      if t.role == PRACTITIONER and "human_roles" in h.meta]
             if roles:  # the table labels role clarification: per-element agreement on practitioner utterances
                 rep["role_clarification"] = role_report(roles)
+                rep["role_checklist"] = role_checklist_report(human, machine)
             report[str(path)] = rep
     return {"model": coder.name, "heldout": report}
+
+
+def role_checklist_report(human: Sequence, machine: Sequence) -> dict:
+    """The report's role-clarification checklist against the human labels, per session: for each element, in
+    how many sessions the human labels have it, how many of those the coder found it in (anywhere in the
+    session), in how many it found it where the labels have none, and how many sessions agree."""
+    from ..codes import ROLE_ELEMENTS
+
+    out = {}
+    for element in ROLE_ELEMENTS:
+        pairs = [(any(element in h.meta.get("human_roles", "").split(";") for _, h in hs.utterances()),
+                  any(element in m.meta.get("role_elements", []) for _, m in ms.utterances()))
+                 for hs, ms in zip(human, machine)]
+        out[element] = {"sessions": len(pairs), "present": sum(h for h, _ in pairs),
+                        "found": sum(h and m for h, m in pairs), "found_where_absent": sum(m and not h for h, m in pairs),
+                        "sessions_agree": sum(h == m for h, m in pairs)}
+    return out
 
 
 def group_report(pairs: Sequence[tuple[str, str]]) -> dict:
@@ -119,6 +137,10 @@ def format_report(report: dict) -> str:
             for element, m in rep.get("role_clarification", {}).items():
                 lines.append(f"  role clarification {element}: F1 {m['f1']} (precision {m['precision']}, recall "
                              f"{m['recall']}, n={m['support']})")
+            for element, m in rep.get("role_checklist", {}).items():
+                lines.append(f"  checklist {element}: {m['sessions_agree']} of {m['sessions']} sessions agree (labelled "
+                             f"in {m['present']}, found in {m['found']} of them; found where not labelled: "
+                             f"{m['found_where_absent']})")
     if "agreement_multi" in report:
         m = report["agreement_multi"]
         lines.append(f"agreement of {len(m['files'])} coders on {m['units']} utterances: Krippendorff's alpha "

@@ -5,5 +5,5 @@ meta.json hash is listed here may be unpickled without --trust-model.
 """
 
 PINNED_META_SHA256: frozenset[str] = frozenset({
-    "0b978c6c57668a64430ecc761aafae50a78abed0f978b8cb312108bfc884cfcc",
+    "da06d5b6aaa6871f2497da02722f9c1c8ba2846624c49aeb29237fb807a0caf6",
 })

@@ -192,6 +192,12 @@ def render_model_card(meta: dict) -> str:
                               f"{rep.get('client', {}).get('macro_f1')}. Role clarification:", "",
                           _table(["element", "precision", "recall", "F1", "support"],
                                  [[e, m["precision"], m["recall"], m["f1"], m["support"]] for e, m in hr.items()])]
+                checklist = rep.get("role_checklist", {})
+                if checklist:
+                    lines += ["", "The report's checklist (element found anywhere in the session):", "",
+                              _table(["element", "sessions agreeing", "labelled", "found of those", "found, not labelled"],
+                                     [[e, f"{m['sessions_agree']} of {m['sessions']}", m["present"], m["found"],
+                                       m["found_where_absent"]] for e, m in checklist.items()])]
             decisions = metrics.get("role_decisions")
             if decisions:
                 lines += ["", "These figures decide each element on its own. The coder gives an utterance at most one "
