@@ -12,7 +12,7 @@ independently (each element from 0.5) and exclusively (``model.coder.role_decisi
 element). Reports precision, recall and F1 per element for both, and per practitioner turn for the exclusive
 decisions (a turn carries an element when any of its utterances does: the unit the report cites as evidence).
 ``--holdout`` batches stay out of the folds; one set of detectors trained on every other session is tested on
-them (batch ``n`` is the fixed hold-out: ``train.examples.HELD_BACK_BATCHES``). A quick check, not
+them (batches ``n`` and ``o`` are the fixed hold-outs: ``train.examples.HELD_BACK_BATCHES``). A quick check, not
 the shipped model's figures (those come from ``scripts/train_default_model.py``, with AnnoMI in the
 feature space and the unpunctuated copies).
 """

@@ -53,7 +53,8 @@ SESSION_CORPUS_COLUMNS = ("session_id", "turn", "utterance", "speaker", "text", 
 # start, which these batches mark as the others do. Batches l and m were held back until the tenth session (they
 # lowered participation F1 on the held-out sessions of a-k); tested batch by batch (each of j, l, m held out of
 # training, scripts/role_decision_cv.py --holdout), training on the other batches' wording is what carries the
-# detectors to a batch written apart, so they now train like the rest (data card).
+# detectors to a batch written apart, so they now train the detectors (and the feature space); the shipped
+# code models leave them out (scripts/train_default_model.py: role_only_batches; data card).
 HELD_BACK_BATCHES = {
     "n": "a fixed hold-out of the role-clarification detectors: 24 openings written (tenth session) by a helper "
          "who saw none of the other batches' wording; never trained on, no setting chosen on it",
