@@ -215,6 +215,7 @@ def test_evaluate_reports_role_clarification_agreement_when_the_table_labels_it(
     rep = json.loads((tmp_path / "r.json").read_text())["heldout"][str(tmp_path / "coded.csv")]
     assert rep["role_clarification"]["purpose"]["support"] == 1  # the one labelled utterance, found or missed
     assert rep["role_clarification"]["client_role"]["support"] == 0
+    assert rep["role_clarification_per_turn"]["purpose"]["support"] == 1  # the one labelled turn
     checklist = rep["role_checklist"]  # per session, as the report's checklist reads it
     assert checklist["purpose"]["sessions"] == 1 and checklist["purpose"]["present"] == 1
     assert checklist["client_role"]["present"] == 0

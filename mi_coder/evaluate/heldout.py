@@ -41,9 +41,24 @@ def heldout_report(coder: Coder, paths: Sequence, options=None, scheme: str = "m
                      if t.role == PRACTITIONER and "human_roles" in h.meta]
             if roles:  # the table labels role clarification: per-element agreement on practitioner utterances
                 rep["role_clarification"] = role_report(roles)
+                rep["role_clarification_per_turn"] = role_report(role_turn_pairs(human, machine))
                 rep["role_checklist"] = role_checklist_report(human, machine)
             report[str(path)] = rep
     return {"model": coder.name, "heldout": report}
+
+
+def role_turn_pairs(human: Sequence, machine: Sequence) -> list[tuple[str, str]]:
+    """(human, machine) role-element strings per practitioner turn: a turn carries an element when any of its
+    utterances does (the unit the report cites as evidence)."""
+    pairs = []
+    for hs, ms in zip(human, machine):
+        for ht, mt in zip(hs.turns, ms.turns):
+            if ht.role != PRACTITIONER or not any("human_roles" in u.meta for u in ht.utterances):
+                continue
+            h = {e for u in ht.utterances for e in u.meta.get("human_roles", "").split(";") if e}
+            m = {e for u in mt.utterances for e in u.meta.get("role_elements", [])}
+            pairs.append((";".join(sorted(h)), ";".join(sorted(m))))
+    return pairs
 
 
 def role_checklist_report(human: Sequence, machine: Sequence) -> dict:
@@ -137,6 +152,9 @@ def format_report(report: dict) -> str:
             for element, m in rep.get("role_clarification", {}).items():
                 lines.append(f"  role clarification {element}: F1 {m['f1']} (precision {m['precision']}, recall "
                              f"{m['recall']}, n={m['support']})")
+            for element, m in rep.get("role_clarification_per_turn", {}).items():
+                lines.append(f"  role clarification {element}, per practitioner turn: F1 {m['f1']} (precision "
+                             f"{m['precision']}, recall {m['recall']}, n={m['support']})")
             for element, m in rep.get("role_checklist", {}).items():
                 lines.append(f"  checklist {element}: {m['sessions_agree']} of {m['sessions']} sessions agree (labelled "
                              f"in {m['present']}, found in {m['found']} of them; found where not labelled: "

@@ -5,5 +5,5 @@ meta.json hash is listed here may be unpickled without --trust-model.
 """
 
 PINNED_META_SHA256: frozenset[str] = frozenset({
-    "da06d5b6aaa6871f2497da02722f9c1c8ba2846624c49aeb29237fb807a0caf6",
+    "81d7348f70159ce20435cc3340d8c6553fc1fecb94cbeea978b7f46fdaec0a92",
 })

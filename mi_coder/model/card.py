@@ -190,8 +190,10 @@ def render_model_card(meta: dict) -> str:
                               f"{rep.get('n_sessions')} sessions, never trained on; code macro-F1 {rep.get('macro_f1')}, "
                               f"code-group kappa {rep.get('practitioner_groups', {}).get('kappa')}, client macro-F1 "
                               f"{rep.get('client', {}).get('macro_f1')}. Role clarification:", "",
-                          _table(["element", "precision", "recall", "F1", "support"],
-                                 [[e, m["precision"], m["recall"], m["f1"], m["support"]] for e, m in hr.items()])]
+                          _table(["element", "precision", "recall", "F1", "support", "F1 per practitioner turn"],
+                                 [[e, m["precision"], m["recall"], m["f1"], m["support"],
+                                   rep.get("role_clarification_per_turn", {}).get(e, {}).get("f1")]
+                                  for e, m in hr.items()])]
                 checklist = rep.get("role_checklist", {})
                 if checklist:
                     lines += ["", "The report's checklist (element found anywhere in the session):", "",
