@@ -109,6 +109,13 @@ def format_report(report: dict) -> str:
                 lines.append(f"{indent}{code:<16}{m['precision']:>6.2f}{m['recall']:>6.2f}{m['f1']:>6.2f}{m['support']:>7}")
         lines.append(f"{indent}macro-F1 {rep['macro_f1']}  accuracy {rep['accuracy']}  kappa {rep['kappa']}  (n={rep['n']})")
 
+    def role_lines(rep: dict) -> None:
+        """Role-clarification agreement per element: per utterance and, where measured, per practitioner turn."""
+        for key, unit in (("role_clarification", ""), ("role_clarification_per_turn", ", per practitioner turn")):
+            for element, m in rep.get(key, {}).items():
+                lines.append(f"  role clarification {element}{unit}: F1 {m['f1']} (precision {m['precision']}, "
+                             f"recall {m['recall']}, n={m['support']})")
+
     def tasks(rep: dict) -> None:
         lines.append("therapist 4-class turn task:")
         per_code(rep["therapist_4class"])
@@ -134,9 +141,7 @@ def format_report(report: dict) -> str:
             rep = report[key]
             lines.append(f"{title} ({rep.get('folds')}-fold, grouped):")
             per_code(rep)
-            for element, m in rep.get("role_clarification", {}).items():
-                lines.append(f"  role clarification {element}: F1 {m['f1']} (precision {m['precision']}, recall "
-                             f"{m['recall']}, n={m['support']})")
+            role_lines(rep)
     for path, rep in report.get("heldout", {}).items():
         lines.append(f"held-out {path}" + (f" (model {report['model']})" if report.get("model") else "") + ":")
         if "therapist_4class" in rep:
@@ -149,12 +154,7 @@ def format_report(report: dict) -> str:
                              f"reflection F1 {rep['reflection_f1']}, question F1 {rep['question_f1']}")
             if "client" in rep:
                 lines.append(f"  client CT/ST/FN: macro-F1 {rep['client']['macro_f1']}, kappa {rep['client']['kappa']}")
-            for element, m in rep.get("role_clarification", {}).items():
-                lines.append(f"  role clarification {element}: F1 {m['f1']} (precision {m['precision']}, recall "
-                             f"{m['recall']}, n={m['support']})")
-            for element, m in rep.get("role_clarification_per_turn", {}).items():
-                lines.append(f"  role clarification {element}, per practitioner turn: F1 {m['f1']} (precision "
-                             f"{m['precision']}, recall {m['recall']}, n={m['support']})")
+            role_lines(rep)
             for element, m in rep.get("role_checklist", {}).items():
                 lines.append(f"  checklist {element}: {m['sessions_agree']} of {m['sessions']} sessions agree (labelled "
                              f"in {m['present']}, found in {m['found']} of them; found where not labelled: "
