@@ -60,6 +60,10 @@ HELD_BACK_BATCHES = {
          "who saw none of the other batches' wording; never trained on, no setting chosen on it",
     "o": "a second fixed hold-out, 24 openings written like n by another helper blind to every other batch (tenth "
          "session), harder wording; never trained on, no setting chosen on it",
+    "s": "a third fixed hold-out (eleventh session): 12 openings by a helper blind to every other batch, written "
+         "as real first meetings go; tested once, with t, on the detector configuration fixed beforehand",
+    "t": "a fourth fixed hold-out (eleventh session), written like s by another helper blind to every other "
+         "batch and to s",
 }
 
 
