@@ -57,6 +57,14 @@ def main() -> int:
     parser.add_argument("--own-context", action="store_true",
                         help="add the words of the practitioner's own previous turn and earlier utterances of the "
                              "same turn (TF-IDF, weight 0.5) to the detectors' features")
+    parser.add_argument("--turn-stage", action="store_true",
+                        help="second stage over the detectors' scores of the other utterances of the same practitioner "
+                             "turn (model.role_turns), trained on out-of-fold scores (nested folds)")
+    parser.add_argument("--stage-balance", action="store_true",
+                        help="weight the turn stage's classes as the detectors do (balanced)")
+    parser.add_argument("--turn-words", type=float, default=0.0,
+                        help="add the words of the turn's other utterances (TF-IDF) at this weight to the detectors' "
+                             "features (0: off)")
     parser.add_argument("--holdout", default="",
                         help="batches (letters) never trained on or used in the folds: one model trained on every "
                              "other session is tested on them (a fixed hold-out)")
@@ -85,6 +93,18 @@ def main() -> int:
 
     labels, extra_labels, held_labels = element_labels(ex), element_labels(extra), element_labels(held)
 
+    def turn_keys(frame: pd.DataFrame) -> np.ndarray:
+        return (frame["session_id"] + "#" + frame["turn_id"].astype(str)).to_numpy()
+
+    def rest_of_turn(frame: pd.DataFrame) -> list[str]:
+        """The words of the other utterances of each row's turn (practitioner rows only are in the frame)."""
+        keys = turn_keys(frame)
+        texts = frame["text"].tolist()
+        by_turn: dict[str, list[int]] = {}
+        for i, k in enumerate(keys):
+            by_turn.setdefault(k, []).append(i)
+        return [" ".join(texts[j] for j in by_turn[k] if j != i) for i, k in enumerate(keys)]
+
     def fit_predict(a: pd.DataFrame, y_a: np.ndarray, b: pd.DataFrame) -> np.ndarray:
         """Each element's yes-probability on b from detectors trained on a (features fitted on a)."""
         space = FeatureSpace.fit(a["text"].tolist(), a["prev_text"].tolist(), a["next_text"].tolist(),
@@ -96,6 +116,13 @@ def main() -> int:
             own = TfidfVectorizer(ngram_range=(1, 2), min_df=2, sublinear_tf=True).fit(a["own_prev_text"])
             Xa = sparse.hstack([Xa, own.transform(a["own_prev_text"]) * 0.5]).tocsr()
             Xb = sparse.hstack([Xb, own.transform(b["own_prev_text"]) * 0.5]).tocsr()
+        if args.turn_words:
+            from sklearn.feature_extraction.text import TfidfVectorizer
+
+            rest_a, rest_b = rest_of_turn(a), rest_of_turn(b)
+            vec = TfidfVectorizer(ngram_range=(1, 2), min_df=2, sublinear_tf=True).fit(rest_a)
+            Xa = sparse.hstack([Xa, vec.transform(rest_a) * args.turn_words]).tocsr()
+            Xb = sparse.hstack([Xb, vec.transform(rest_b) * args.turn_words]).tocsr()
         if args.position:
             def place(frame: pd.DataFrame) -> sparse.csr_matrix:
                 turn = frame["turn_id"].astype(float).to_numpy()
@@ -109,14 +136,37 @@ def main() -> int:
             p[:, j] = model.predict_proba(Xb)[:, 1]
         return p
 
+    def out_of_fold(frame: pd.DataFrame, y: np.ndarray, folds: int = 5) -> np.ndarray:
+        """Yes-probabilities of every row of frame from detectors that never saw its session (extra rows join
+        every training fold)."""
+        p = np.zeros(y.shape)
+        for train, test in GroupKFold(folds).split(frame, groups=frame["session_id"]):
+            p[test] = fit_predict(pd.concat([frame.iloc[train], extra]), np.vstack([y[train], extra_labels]),
+                                  frame.iloc[test])
+        return p
+
+    def stage_decide(p_train: np.ndarray, frame_train: pd.DataFrame, y_train: np.ndarray,
+                     p_test: np.ndarray, frame_test: pd.DataFrame) -> np.ndarray:
+        """Second stage over the turn (``model.role_turns``), trained on out-of-fold scores."""
+        from mi_coder.model.role_turns import TurnStage, turn_features
+
+        stage = TurnStage.fit(turn_features(p_train, turn_keys(frame_train)), y_train,
+                              balanced=args.stage_balance)
+        return stage.predict_proba(turn_features(p_test, turn_keys(frame_test)))
+
     p_yes = np.zeros(labels.shape)
     for train, test in GroupKFold(5).split(ex, groups=ex["session_id"]):
         a, b = pd.concat([ex.iloc[train], extra]), ex.iloc[test]
         p_yes[test] = fit_predict(a, np.vstack([labels[train], extra_labels]), b)
+        if args.turn_stage:  # stage two from the training sessions' own out-of-fold scores (nested folds)
+            inner = out_of_fold(ex.iloc[train].reset_index(drop=True), labels[train])
+            p_yes[test] = stage_decide(inner, ex.iloc[train], labels[train], p_yes[test], b)
     p_held = None
     if len(held):
         train_all = pd.concat([ex, extra])
         p_held = fit_predict(train_all, np.vstack([labels, extra_labels]), held)
+        if args.turn_stage:
+            p_held = stage_decide(out_of_fold(ex, labels), ex, labels, p_held, held)
 
     def scores(gold: np.ndarray, decided: np.ndarray) -> dict:
         return {e: {"precision": round(float(precision_score(gold[:, j], decided[:, j], zero_division=0)), 3),
@@ -141,7 +191,9 @@ def main() -> int:
         + (f" --holdout {args.holdout}" if args.holdout else "") \
         + (f" --balance {args.balance:g}" if args.balance != 1.0 else "") \
         + (" --no-behaviour" if args.no_behaviour else "") + (" --position" if args.position else "") \
-        + (" --own-context" if args.own_context else "")
+        + (" --own-context" if args.own_context else "") + (" --turn-stage" if args.turn_stage else "") \
+        + (" --stage-balance" if args.stage_balance else "") \
+        + (f" --turn-words {args.turn_words:g}" if args.turn_words else "")
     report = {"command": command, "folds": 5, "utterances": len(ex), "train_only_utterances": len(extra),
               "sessions": int(ex["session_id"].nunique()),
               "utterances_with_two_elements": int((labels.sum(axis=1) > 1).sum()),

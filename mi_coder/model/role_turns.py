@@ -1,0 +1,75 @@
+"""Role clarification over a turn: a second stage that decides each element of an utterance from the detectors'
+scores of that utterance and of the other utterances of the same practitioner turn.
+
+Practitioners seldom explain an element in one tidy sentence. "The point of these meetings is to get you
+through the year without a violation." may be followed, in the same turn, by "That's the whole reason you're
+sitting in that chair." and "Say you lose your job, I'd want to hear it from you first.": the later utterances
+carry the element only because of the first. The first-stage detectors read one utterance at a time (with the
+other speaker's turns around it); ``TurnStage`` is a logistic regression per element over ``turn_features``,
+trained on out-of-fold detector scores, so it learns how far a neighbour's score in the same turn should
+carry.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+EDGE = 1e-3  # probabilities are clipped to [EDGE, 1 - EDGE] before the logit; a missing neighbour reads as EDGE
+
+
+def _logit(p: np.ndarray) -> np.ndarray:
+    p = np.clip(p, EDGE, 1 - EDGE)
+    return np.log(p / (1 - p))
+
+
+def turn_features(p_yes: np.ndarray, turn_keys: np.ndarray) -> np.ndarray:
+    """Rows: practitioner utterances in transcript order, ``turn_keys`` naming each one's turn (equal keys are
+    one turn and must be adjacent); columns, per element: the logit of the utterance's own score, of the
+    previous and the next utterance's in the same turn, of the highest score among the turn's other utterances;
+    then whether the turn holds more than one utterance."""
+    n, k = p_yes.shape
+    before, after, others = np.full((n, k), EDGE), np.full((n, k), EDGE), np.full((n, k), EDGE)
+    multi = np.zeros((n, 1))
+    keys = np.asarray(turn_keys)
+    starts = np.flatnonzero(np.r_[True, keys[1:] != keys[:-1]]) if n else np.arange(0)
+    for lo, hi in zip(starts, np.r_[starts[1:], n].astype(int)):
+        if hi - lo < 2:
+            continue
+        block = p_yes[lo:hi]
+        before[lo + 1:hi], after[lo:hi - 1] = block[:-1], block[1:]
+        for i in range(lo, hi):
+            others[i] = np.delete(block, i - lo, axis=0).max(axis=0)
+        multi[lo:hi] = 1.0
+    return np.hstack([_logit(p_yes), _logit(before), _logit(after), _logit(others), multi])
+
+
+@dataclass
+class TurnStage:
+    """One logistic regression per element (rows of ``coef``) over ``turn_features``."""
+
+    coef: np.ndarray
+    intercept: np.ndarray
+
+    @classmethod
+    def fit(cls, X: np.ndarray, y: np.ndarray, C: float = 1.0, balanced: bool = False) -> "TurnStage":
+        """Fit on out-of-fold features ``X`` and yes/no labels ``y`` (one column per element); ``balanced``
+        weights each element's yes and no rows equally, as the first-stage detectors are weighted."""
+        from sklearn.linear_model import LogisticRegression
+
+        weight = "balanced" if balanced else None
+        models = [LogisticRegression(C=C, max_iter=2000, class_weight=weight).fit(X, y[:, j])
+                  for j in range(y.shape[1])]
+        return cls(np.vstack([m.coef_[0] for m in models]), np.array([m.intercept_[0] for m in models]))
+
+    def predict_proba(self, X: np.ndarray) -> np.ndarray:
+        """Each element's yes-probability (rows of X, one column per element)."""
+        return 1.0 / (1.0 + np.exp(-(X @ self.coef.T + self.intercept)))
+
+    def to_dict(self) -> dict:
+        return {"coef": self.coef.round(6).tolist(), "intercept": self.intercept.round(6).tolist()}
+
+    @classmethod
+    def from_dict(cls, data: dict) -> "TurnStage":
+        return cls(np.asarray(data["coef"], dtype=float), np.asarray(data["intercept"], dtype=float))
