@@ -1,7 +1,8 @@
 """Role-clarification detectors: exclusive against independent decisions, grouped CV on the team sessions.
 
     python scripts/role_decision_cv.py [--out models/role_decisions.json] [--train-only l] [--without l]
-                                       [--holdout n] [--dump oof.csv]
+                                       [--holdout n] [--dump oof.csv] [--turn-stage] [--stage-across]
+                                       [--turn-words W]
 
 The team's coded sessions (data/corpus/sessions) label practitioner utterances with the four elements
 (purpose, practitioner's role, client's role, participation). For each of 5 folds grouped by session, the
@@ -12,7 +13,9 @@ independently (each element from 0.5) and exclusively (``model.coder.role_decisi
 element). Reports precision, recall and F1 per element for both, and per practitioner turn for the exclusive
 decisions (a turn carries an element when any of its utterances does: the unit the report cites as evidence).
 ``--holdout`` batches stay out of the folds; one set of detectors trained on every other session is tested on
-them (batches ``n`` and ``o`` are the fixed hold-outs: ``train.examples.HELD_BACK_BATCHES``). A quick check, not
+them (batches ``s`` and ``t`` are the fixed hold-outs: ``train.examples.HELD_BACK_BATCHES``; name them only to
+measure a shipped configuration). ``--turn-stage`` adds the second stage the shipped detectors have since 2.7
+(``model.role_turns``). A quick check, not
 the shipped model's figures (those come from ``scripts/train_default_model.py``, with AnnoMI in the
 feature space and the unpunctuated copies).
 """
@@ -60,6 +63,8 @@ def main() -> int:
     parser.add_argument("--turn-stage", action="store_true",
                         help="second stage over the detectors' scores of the other utterances of the same practitioner "
                              "turn (model.role_turns), trained on out-of-fold scores (nested folds)")
+    parser.add_argument("--stage-across", action="store_true",
+                        help="the turn stage also reads the previous and next practitioner utterance across turns")
     parser.add_argument("--stage-balance", action="store_true",
                         help="weight the turn stage's classes as the detectors do (balanced)")
     parser.add_argument("--turn-words", type=float, default=0.0,
@@ -150,9 +155,11 @@ def main() -> int:
         """Second stage over the turn (``model.role_turns``), trained on out-of-fold scores."""
         from mi_coder.model.role_turns import TurnStage, turn_features
 
-        stage = TurnStage.fit(turn_features(p_train, turn_keys(frame_train)), y_train,
-                              balanced=args.stage_balance)
-        return stage.predict_proba(turn_features(p_test, turn_keys(frame_test)))
+        def feats(p: np.ndarray, frame: pd.DataFrame) -> np.ndarray:
+            return turn_features(p, turn_keys(frame), frame["session_id"].to_numpy() if args.stage_across else None)
+
+        stage = TurnStage.fit(feats(p_train, frame_train), y_train, balanced=args.stage_balance)
+        return stage.predict_proba(feats(p_test, frame_test))
 
     p_yes = np.zeros(labels.shape)
     for train, test in GroupKFold(5).split(ex, groups=ex["session_id"]):
@@ -192,7 +199,7 @@ def main() -> int:
         + (f" --balance {args.balance:g}" if args.balance != 1.0 else "") \
         + (" --no-behaviour" if args.no_behaviour else "") + (" --position" if args.position else "") \
         + (" --own-context" if args.own_context else "") + (" --turn-stage" if args.turn_stage else "") \
-        + (" --stage-balance" if args.stage_balance else "") \
+        + (" --stage-balance" if args.stage_balance else "") + (" --stage-across" if args.stage_across else "") \
         + (f" --turn-words {args.turn_words:g}" if args.turn_words else "")
     report = {"command": command, "folds": 5, "utterances": len(ex), "train_only_utterances": len(extra),
               "sessions": int(ex["session_id"].nunique()),
@@ -203,6 +210,11 @@ def main() -> int:
         report["holdout"] = {"batches": args.holdout, "sessions": int(held["session_id"].nunique()),
                              "utterances": len(held), "exclusive": scores(held_labels, role_decisions(p_held)),
                              "exclusive_per_turn": per_turn(held, held_labels, role_decisions(p_held))}
+        if len(args.holdout) > 1:  # each held-out batch on its own too
+            held_batch = held["session_id"].str.split(":").str[-1].str.split("-").str[0].to_numpy()
+            report["holdout"]["per_batch"] = {
+                b: scores(held_labels[held_batch == b], role_decisions(p_held[held_batch == b]))
+                for b in args.holdout}
     Path(args.out).write_text(json.dumps(report, indent=2) + "\n")
     if args.dump:
         frame, p = (pd.concat([ex, held], ignore_index=True), np.vstack([p_yes, p_held])) if p_held is not None \

@@ -547,3 +547,67 @@ def test_role_only_batches_train_the_role_detectors_but_not_the_code_models():
     # feature space lacks m's words.
     assert role_only.features.n_features == both.features.n_features > j_only.features.n_features
     assert np.allclose(both.models["role_client_role"].coef, role_only.models["role_client_role"].coef)
+
+
+def test_turn_features_read_the_other_utterances_of_the_same_turn_only():
+    from mi_coder.model.role_turns import EDGE, TurnStage, turn_features
+
+    p = np.array([[0.9, 0.1], [0.2, 0.3], [0.6, 0.7]])
+    X = turn_features(p, np.array(["s#1", "s#1", "s#3"]))
+    assert X.shape == (3, TurnStage.n_features(2))
+    logit = lambda q: np.log(q / (1 - q))  # noqa: E731
+    np.testing.assert_allclose(X[1, 2:4], logit(p[0]))        # the previous utterance of the turn
+    np.testing.assert_allclose(X[0, 4:6], logit(p[1]))        # the next one
+    np.testing.assert_allclose(X[0, 6:8], logit(p[1]))        # the best of the turn's others
+    np.testing.assert_allclose(X[2, 2:8], logit(EDGE))        # a one-utterance turn sees no neighbour
+    assert X[:, -1].tolist() == [1.0, 1.0, 0.0]
+
+
+def test_turn_stage_carries_an_element_from_an_explanation_to_its_continuation():
+    from mi_coder.model.role_turns import TurnStage, turn_features
+
+    rng = np.random.default_rng(0)
+    p, keys, y = [], [], []
+    for t in range(300):  # turns of two: a clear explanation then a line that carries it only through it
+        explained = t % 3 == 0
+        first = 0.85 + 0.1 * rng.random() if explained else 0.05 + 0.1 * rng.random()
+        second = 0.15 + 0.1 * rng.random()
+        p += [[first], [second]]
+        keys += [f"s#{t}", f"s#{t}"]
+        y += [[explained], [explained]]
+    for t in range(300, 500):  # the same weak score alone in its turn: no element
+        p.append([0.15 + 0.1 * rng.random()])
+        keys.append(f"s#{t}")
+        y.append([False])
+    stage = TurnStage.fit(turn_features(np.array(p), np.array(keys)), np.array(y))
+    out = stage.predict_proba(turn_features(np.array([[0.9], [0.2], [0.2], [0.05], [0.2]]),
+                                            np.array(["a", "a", "b", "c", "c"])))[:, 0]
+    assert out[1] > 0.5                      # the continuation of an explanation carries the element
+    assert out[2] < 0.5 and out[4] < 0.5     # the same line alone, or after unrelated talk, does not
+    assert out[0] > 0.5
+    assert TurnStage.from_dict(stage.to_dict()).predict_proba(np.zeros((1, 5))).shape == (1, 1)
+
+
+def test_a_role_turn_stage_survives_saving_and_a_malformed_one_is_refused(tmp_path, home):
+    from mi_coder.model.store import remember_trusted
+    from mi_coder.train.examples import load_session_corpus
+
+    rows = load_session_corpus([ROOT / "data" / "corpus" / "sessions" / "j_utterances.csv"])
+    coder = train_coder(rows, behaviour=True, calibration_folds=0, augment=False, max_iter=200,
+                        role_behaviour=False, role_turn_stage=True)
+    assert coder.role_stage.coef.shape == (4, 17)
+    folder = save_coder(coder, tmp_path / "m", {"name": "t", "version": "0", "labels": {}, "training": {}})
+    remember_trusted(folder / "meta.json")
+    loaded = load_coder(folder)
+    np.testing.assert_allclose(loaded.role_stage.coef, coder.role_stage.coef, atol=1e-6)
+    a, b = (read_transcript(EXAMPLES / "probation_session.txt")[0] for _ in range(2))
+    coder.code(a)
+    loaded.code(b)
+    assert [u.meta.get("role_elements") for _, u in a.utterances()] == \
+        [u.meta.get("role_elements") for _, u in b.utterances()]
+    meta = json.loads((folder / "meta.json").read_text())
+    meta["decoding"]["role_stage"]["coef"] = [[0.0] * 3] * 4
+    (folder / "meta.json").write_text(json.dumps(meta))
+    remember_trusted(folder / "meta.json")
+    with pytest.raises(ModelError, match="role-clarification stage is malformed"):
+        load_coder(folder)

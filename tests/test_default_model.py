@@ -64,6 +64,21 @@ def test_the_shipped_model_detects_a_dual_role_explanation_and_an_affirmation(co
     assert "AF" in session.turns[2].codes
 
 
+def test_the_shipped_model_finds_an_explanation_carried_over_several_utterances_of_a_turn(coder):
+    session = Session(id="p", source="test", turns=[
+        Turn(id="1", speaker="PO", role=PRACTITIONER,
+             text="Okay, so before we get into anything, the purpose of these meetings is to help you get through "
+                  "your probation without a violation and come out the other side in better shape. That's honestly "
+                  "the whole reason we sit down every couple of weeks. Does that make sense?"),
+        Turn(id="2", speaker="Client", role=CLIENT, text="Yeah, I guess."),
+    ])
+    coder.code(session)
+    found = [u.meta.get("role_elements", []) for u in session.turns[0].utterances]
+    assert len(found) == 3
+    assert found[0] == ["purpose"] and found[1] == ["purpose"]  # the line that carries it on, too
+    assert found[2] == []  # a check that the client followed is no explanation
+
+
 def _code(coder, pairs):
     """pairs: (client turn, practitioner turn) -> the practitioner turn's main code."""
     turns = []

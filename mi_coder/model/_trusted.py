@@ -5,5 +5,5 @@ meta.json hash is listed here may be unpickled without --trust-model.
 """
 
 PINNED_META_SHA256: frozenset[str] = frozenset({
-    "81d7348f70159ce20435cc3340d8c6553fc1fecb94cbeea978b7f46fdaec0a92",
+    "eacc0ae2b4ed8fee424eb903a778a72b051d438328bacd6d99e4e596468aec24",
 })

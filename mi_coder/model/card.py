@@ -184,15 +184,19 @@ def render_model_card(meta: dict) -> str:
                           _table(["element", "precision", "recall", "F1", "support"],
                                  [[e, m["precision"], m["recall"], m["f1"], m["support"]] for e, m in roles.items()])]
             team_h = metrics.get("team_holdout") or {}
+            before = (metrics.get("previous_model") or {}).get("team_holdout", {})
             for name, rep in team_h.get("files", {}).items():
                 hr = rep.get("role_clarification", {})
+                old = before.get(name)  # the previous model's F1 on the same batch, when recorded
                 lines += ["", f"Fixed hold-out `{name}` ({team_h['why'].get(name, '')}; `{team_h['command']}`): "
                               f"{rep.get('n_sessions')} sessions, never trained on; code macro-F1 {rep.get('macro_f1')}, "
                               f"code-group kappa {rep.get('practitioner_groups', {}).get('kappa')}, client macro-F1 "
                               f"{rep.get('client', {}).get('macro_f1')}. Role clarification:", "",
-                          _table(["element", "precision", "recall", "F1", "support", "F1 per practitioner turn"],
+                          _table(["element", "precision", "recall", "F1", "support", "F1 per practitioner turn"]
+                                 + ([f"F1 of {metrics['previous_model']['name']}"] if old else []),
                                  [[e, m["precision"], m["recall"], m["f1"], m["support"],
                                    rep.get("role_clarification_per_turn", {}).get(e, {}).get("f1")]
+                                  + ([old.get(e)] if old else [])
                                   for e, m in hr.items()])]
                 checklist = rep.get("role_checklist", {})
                 if checklist:

@@ -26,6 +26,7 @@ from ..codes import CLIENT_CODES, FOUR_CLASS, PRACTITIONER_CODES, TURN_CLASSES
 from ..records import CLIENT, PRACTITIONER, Session, Turn, other_role_context, own_previous_turn, own_words_before
 from .features import FeatureSpace
 from .linear import LinearModel
+from .role_turns import turn_features
 
 CHUNK_ROWS = 8192  # rows featurized at once: bounds the sparse matrix of a large file
 
@@ -74,6 +75,9 @@ class Coder:
         # reflective (lecturing "you" statements inside an information turn are not).
         self.code_turn_weights = dict(code_turn_weights or {})
         self.profile: str | None = None  # a named decoding profile in use (``use_profile``), if any
+        # Second stage of the role-clarification detectors over the scores of a turn's utterances
+        # (``model.role_turns.TurnStage``), if the model has one.
+        self.role_stage = None
 
     # Decoding settings a profile may set (``use_profile``); the weights never change.
     PROFILE_KEYS = ("turn_weight", "unsure", "client_turn_weight", "class_first", "code_turn_weights")
@@ -170,8 +174,13 @@ class Coder:
             probs[np.ix_(idx, cols)] = p
             if extra:
                 found = {int(i): [] for i in idx}
-                yes = role_decisions(np.column_stack([q[:, list(self.models[k].classes).index("yes")]
-                                                      for k, q in zip(extra, detected)]))
+                p_yes = np.column_stack([q[:, list(self.models[k].classes).index("yes")]
+                                         for k, q in zip(extra, detected)])
+                if self.role_stage is not None:
+                    # a practitioner turn's utterances are consecutive rows; each turn starts at position 0
+                    turn_index = np.cumsum(np.asarray(positions)[idx] == 0)
+                    p_yes = self.role_stage.predict_proba(turn_features(p_yes, turn_index))
+                yes = role_decisions(p_yes)
                 for j, key in enumerate(extra):
                     for i in idx[yes[:, j]]:
                         found[int(i)].append(key[len("role_"):])

@@ -24,11 +24,13 @@ def _logit(p: np.ndarray) -> np.ndarray:
     return np.log(p / (1 - p))
 
 
-def turn_features(p_yes: np.ndarray, turn_keys: np.ndarray) -> np.ndarray:
+def turn_features(p_yes: np.ndarray, turn_keys: np.ndarray, sessions: np.ndarray | None = None) -> np.ndarray:
     """Rows: practitioner utterances in transcript order, ``turn_keys`` naming each one's turn (equal keys are
     one turn and must be adjacent); columns, per element: the logit of the utterance's own score, of the
     previous and the next utterance's in the same turn, of the highest score among the turn's other utterances;
-    then whether the turn holds more than one utterance."""
+    then whether the turn holds more than one utterance. With ``sessions`` (each row's session), also the logits
+    of the previous and the next practitioner utterance in the session, across turns (an explanation the
+    client cut into goes on in the practitioner's next turn)."""
     n, k = p_yes.shape
     before, after, others = np.full((n, k), EDGE), np.full((n, k), EDGE), np.full((n, k), EDGE)
     multi = np.zeros((n, 1))
@@ -42,7 +44,14 @@ def turn_features(p_yes: np.ndarray, turn_keys: np.ndarray) -> np.ndarray:
         for i in range(lo, hi):
             others[i] = np.delete(block, i - lo, axis=0).max(axis=0)
         multi[lo:hi] = 1.0
-    return np.hstack([_logit(p_yes), _logit(before), _logit(after), _logit(others), multi])
+    parts = [_logit(p_yes), _logit(before), _logit(after), _logit(others), multi]
+    if sessions is not None:
+        sess = np.asarray(sessions)
+        prev_any, next_any = np.full((n, k), EDGE), np.full((n, k), EDGE)
+        same = sess[1:] == sess[:-1]
+        prev_any[1:][same], next_any[:-1][same] = p_yes[:-1][same], p_yes[1:][same]
+        parts += [_logit(prev_any), _logit(next_any)]
+    return np.hstack(parts)
 
 
 @dataclass
@@ -66,6 +75,11 @@ class TurnStage:
     def predict_proba(self, X: np.ndarray) -> np.ndarray:
         """Each element's yes-probability (rows of X, one column per element)."""
         return 1.0 / (1.0 + np.exp(-(X @ self.coef.T + self.intercept)))
+
+    @staticmethod
+    def n_features(n_elements: int) -> int:
+        """Columns of ``turn_features`` (within the turn) for this many elements."""
+        return 4 * n_elements + 1
 
     def to_dict(self) -> dict:
         return {"coef": self.coef.round(6).tolist(), "intercept": self.intercept.round(6).tolist()}

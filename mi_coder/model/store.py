@@ -155,7 +155,9 @@ def save_coder(coder: Any, out_dir: str | Path, meta: dict, run: dict | None = N
                         if getattr(coder, "client_turn_weight", None) is not None else {}),
                      **({"class_first": True} if getattr(coder, "class_first", False) else {}),
                      **({"code_turn_weights": coder.code_turn_weights}
-                        if getattr(coder, "code_turn_weights", None) else {})},
+                        if getattr(coder, "code_turn_weights", None) else {}),
+                     **({"role_stage": coder.role_stage.to_dict()}
+                        if getattr(coder, "role_stage", None) is not None else {})},
         "artifacts": {name: sha256(out / name) for name in files},
     }
     missing = [k for k in REQUIRED_META if k not in full]
@@ -262,6 +264,17 @@ def load_coder(model_dir: str | Path | None = None, *, trust: bool = False, prof
                   class_first=bool(decoding.get("class_first", False)),
                   code_turn_weights={str(k): float(v) for k, v in decoding.get("code_turn_weights", {}).items()})
     coder.boundary = boundary
+    if "role_stage" in decoding:
+        from .role_turns import TurnStage
+
+        try:
+            stage = TurnStage.from_dict(decoding["role_stage"])
+            n_roles = sum(k.startswith("role_") for k in models)
+            if stage.coef.shape != (n_roles, TurnStage.n_features(n_roles)) or stage.intercept.shape != (n_roles,):
+                raise ValueError(f"role stage of shape {stage.coef.shape} for {n_roles} role detectors")
+        except (KeyError, ValueError, TypeError) as exc:
+            raise ModelError(f"{model_dir}: the role-clarification stage is malformed ({exc})") from exc
+        coder.role_stage = stage
     if profile not in (None, DEFAULT_PROFILE):
         profiles = meta.get("decoding_profiles", {})
         if profile not in profiles:

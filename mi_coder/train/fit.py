@@ -95,7 +95,7 @@ def train_coder(examples, turn_examples=None, *, augment: bool = True, C: float 
                 client_balance: float | None = None, split_client_turn_weight: float = 1.0,
                 code_turn_weights: dict[str, float] | None = None, class_first: bool = False,
                 role_behaviour: bool = True, lsa: int = 0, role_own_words: bool = False,
-                role_only_batches: Sequence[str] = ()) -> Coder:
+                role_only_batches: Sequence[str] = (), role_turn_stage: bool = False) -> Coder:
     """Fit a Coder on utterance examples (``train.examples.EXAMPLE_COLUMNS``) with a known code.
 
     ``turn_examples`` (whole turns labelled question/reflection/therapist_input/other or CT/ST/FN) add
@@ -118,6 +118,9 @@ def train_coder(examples, turn_examples=None, *, augment: bool = True, C: float 
     read words, context and shape only (the code models still read the block). ``role_only_batches`` (letters
     of team corpus batches, ``data/corpus/sessions/<batch>_utterances.csv``) train the role detectors and the
     feature space only: their rows (groups ``team:<batch>-...``) are left out of the code and turn models.
+    ``role_turn_stage`` adds a second stage that decides each element of an utterance from the detectors'
+    scores of it and of the other utterances of its turn (``model.role_turns``), fitted on the detectors'
+    out-of-fold scores (5 folds grouped by session) on the labelled rows.
     ``unsure`` are MITI's decision rules for an unsure coder, applied when coding (``model.coder.apply_unsure``);
     ``client_turn_weight`` the weight of the client turn model in decoding client utterances (None: as practitioner).
     ``code_turn_weights`` (practitioner code -> exponent of its class's turn probability, instead of
@@ -185,7 +188,9 @@ def train_coder(examples, turn_examples=None, *, augment: bool = True, C: float 
     models: dict[str, LinearModel] = {}
     no_behaviour = features.block_columns("behaviour") if not role_behaviour else np.arange(0)
     own_words = features.block_columns("own")
-    for key, part, folds in parts:
+
+    def design(key: str, part: pd.DataFrame) -> tuple:
+        """Feature rows (the columns this model must not read at zero), labels and class-balanced weights."""
         X = features.transform_frame(part)
         hidden = no_behaviour if key.startswith("role_") else own_words
         if len(hidden):
@@ -200,12 +205,49 @@ def train_coder(examples, turn_examples=None, *, augment: bool = True, C: float 
             client_balance if client_balance is not None and key in (CLIENT, "client_turn") else balance)
         factor = (totals.sum() / (len(totals) * totals)) ** power
         w = w * factor.reindex(y).to_numpy()
+        return X, y, w / w.mean()
+
+    role_rows: dict[str, tuple] = {}
+    for key, part, folds in parts:
+        X, y, w = design(key, part)
         estimator = LinearClassifier(C=C, calibration_folds=folds, class_weight=None, max_iter=max_iter)
-        estimator.fit(X, y, w / w.mean(), groups=part["group"].to_numpy())
+        estimator.fit(X, y, w, groups=part["group"].to_numpy())
         models[key] = estimator.to_linear_model()
-    return Coder(features, models, meta=meta, turn_weight=turn_weight, output_temperature=output_temperature,
-                 unsure=unsure, client_turn_weight=client_turn_weight, code_turn_weights=code_turn_weights,
-                 class_first=class_first)
+        if key.startswith("role_"):
+            role_rows[key] = (X, y, w, part)
+    coder = Coder(features, models, meta=meta, turn_weight=turn_weight, output_temperature=output_temperature,
+                  unsure=unsure, client_turn_weight=client_turn_weight, code_turn_weights=code_turn_weights,
+                  class_first=class_first)
+    if role_turn_stage and role_rows:
+        coder.role_stage = fit_role_turn_stage(role_rows, C=C, max_iter=max_iter)
+    return coder
+
+
+def fit_role_turn_stage(role_rows: dict, *, C: float = 1.0, max_iter: int = 3000, folds: int = 5):  # type: ignore[no-untyped-def]
+    """The second stage of the role-clarification detectors (``model.role_turns.TurnStage``), fitted on their
+    out-of-fold yes-probabilities: ``role_rows`` maps each detector (``role_<element>``, in the coder's order)
+    to its training rows (X, yes/no labels, weights, frame). Every detector trains on the same labelled rows,
+    a session's rows together and in order (unpunctuated copies follow as rows of their own)."""
+    from sklearn.model_selection import GroupKFold
+
+    from ..model.estimator import LinearClassifier
+    from ..model.role_turns import TurnStage, turn_features
+
+    keys = list(role_rows)
+    frame = role_rows[keys[0]][3]
+    groups = frame["group"].to_numpy()
+    oof = np.zeros((len(frame), len(keys)))
+    for train, test in GroupKFold(folds).split(frame, groups=groups):
+        for j, key in enumerate(keys):
+            X, y, w, _ = role_rows[key]
+            if len(np.unique(y[train])) < 2:
+                continue
+            est = LinearClassifier(C=C, calibration_folds=0, class_weight=None, max_iter=max_iter)
+            est.fit(X[train], y[train], w[train])
+            oof[test, j] = est.predict_proba(X[test])[:, list(est.classes_).index("yes")]
+    yes = np.column_stack([role_rows[k][1] == "yes" for k in keys])
+    turn_keys = (frame["session_id"].astype(str) + "#" + frame["turn_id"].astype(str)).to_numpy()
+    return TurnStage.fit(turn_features(oof, turn_keys), yes, C=C)
 
 
 @dataclass
@@ -360,6 +402,10 @@ def _decoding_protocol(train_kwargs: dict | None) -> str:
     if kw.get("role_only_batches"):
         out += (f" Team corpus batches {', '.join(kw['role_only_batches'])} (openings written for role clarification) "
                 "train the role-clarification detectors and the feature space only, not the code and turn models.")
+    if kw.get("role_turn_stage"):
+        out += (" A second stage decides each role-clarification element of an utterance from the detectors' scores "
+                "of it and of the other utterances of its turn (fitted on the detectors' out-of-fold scores, 5 folds "
+                "grouped by session), so that an explanation carried over several utterances is found in each.")
     if kw.get("client_turn_weight") is not None:
         out += (f" Client utterances are decoded with their turn's label at weight {kw['client_turn_weight']} "
                 "(MISC codes each utterance; the turn model still gives the turn's main code).")
