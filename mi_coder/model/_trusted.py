@@ -5,5 +5,5 @@ meta.json hash is listed here may be unpickled without --trust-model.
 """
 
 PINNED_META_SHA256: frozenset[str] = frozenset({
-    "eacc0ae2b4ed8fee424eb903a778a72b051d438328bacd6d99e4e596468aec24",
+    "5fb5d39227162634df47c846d00dbec2c940fefd70ddcf531c94ef0479e426d9",
 })
