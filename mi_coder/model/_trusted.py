@@ -5,5 +5,5 @@ meta.json hash is listed here may be unpickled without --trust-model.
 """
 
 PINNED_META_SHA256: frozenset[str] = frozenset({
-    "5fb5d39227162634df47c846d00dbec2c940fefd70ddcf531c94ef0479e426d9",
+    "763756d6e4960fb3bf49e19dc4c139ad334ce44523c323b526fe72d10a57017b",
 })

@@ -34,16 +34,23 @@ def turn_features(p_yes: np.ndarray, turn_keys: np.ndarray, sessions: np.ndarray
     n, k = p_yes.shape
     before, after, others = np.full((n, k), EDGE), np.full((n, k), EDGE), np.full((n, k), EDGE)
     multi = np.zeros((n, 1))
-    keys = np.asarray(turn_keys)
-    starts = np.flatnonzero(np.r_[True, keys[1:] != keys[:-1]]) if n else np.arange(0)
-    for lo, hi in zip(starts, np.r_[starts[1:], n].astype(int)):
-        if hi - lo < 2:
-            continue
-        block = p_yes[lo:hi]
-        before[lo + 1:hi], after[lo:hi - 1] = block[:-1], block[1:]
-        for i in range(lo, hi):
-            others[i] = np.delete(block, i - lo, axis=0).max(axis=0)
-        multi[lo:hi] = 1.0
+    if n:
+        keys = np.asarray(turn_keys)
+        new_turn = np.r_[True, keys[1:] != keys[:-1]]
+        same = ~new_turn[1:]  # row i + 1 is in row i's turn
+        before[1:][same], after[:-1][same] = p_yes[:-1][same], p_yes[1:][same]
+        starts = np.flatnonzero(new_turn)
+        block = np.cumsum(new_turn) - 1
+        size = np.diff(np.r_[starts, n])[block]
+        # the best of the turn's other utterances: the turn's best, or its second best for the row that holds it
+        # (unless another row ties with it)
+        top = np.maximum.reduceat(p_yes, starts, axis=0)[block]
+        at_top = p_yes >= top
+        n_top = np.add.reduceat(at_top.astype(int), starts, axis=0)[block]
+        second = np.maximum.reduceat(np.where(at_top, -np.inf, p_yes), starts, axis=0)[block]
+        multi_rows = size > 1
+        others[multi_rows] = np.where(at_top & (n_top == 1), second, top)[multi_rows]
+        multi[multi_rows] = 1.0
     parts = [_logit(p_yes), _logit(before), _logit(after), _logit(others), multi]
     if sessions is not None:
         sess = np.asarray(sessions)
