@@ -5,6 +5,11 @@ scripts/experiments.jsonl.
 
     python scripts/experiment.py --name NAME [--no-line-corpus] [--set KEY=VALUE ...]   # train_coder keywords
         [--decode '[{}, {"unsure": {"CR": 0.5}}]']   # decoding settings measured on the same fold models
+
+The shipped model's settings are ``SETTINGS`` in scripts/train_default_model.py; pass them with --set to measure
+against it (2.7: --set behaviour=true balance=0.5 'unsure={"CR": 0.7}' role_behaviour=false
+'role_only_batches=["l","m","n","o","p","q","r"]' role_turn_stage=true). Without role_only_batches every batch
+but the held-back ones (train.examples.HELD_BACK_BATCHES) trains the code models too.
 """
 
 from __future__ import annotations
