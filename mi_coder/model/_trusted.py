@@ -5,5 +5,5 @@ meta.json hash is listed here may be unpickled without --trust-model.
 """
 
 PINNED_META_SHA256: frozenset[str] = frozenset({
-    "763756d6e4960fb3bf49e19dc4c139ad334ce44523c323b526fe72d10a57017b",
+    "d9968e82bb32ab8e0c8b755fff506ab7d615790161feb1316561c42d699dbf13",
 })

@@ -62,6 +62,9 @@ HELD_BACK_BATCHES = {
          "every other batch, written as real first meetings go; never trained on, no setting chosen on it",
     "t": "a second fixed hold-out (eleventh session), written like s by another helper blind to every other batch "
          "and to s; never trained on, no setting chosen on it",
+    "u": "a third fixed hold-out (eleventh session), 12 openings written after model 2.7 was fixed, by a helper blind "
+         "to every other batch: a check of 2.7 on openings nobody here had seen, nothing chosen on it",
+    "v": "a fourth fixed hold-out, written like u by another helper blind to every other batch and to u",
 }
 
 
