@@ -190,7 +190,8 @@ def train_coder(examples, turn_examples=None, *, augment: bool = True, C: float 
     own_words = features.block_columns("own")
 
     def design(key: str, part: pd.DataFrame) -> tuple:
-        """Feature rows (the columns this model must not read at zero), labels and class-balanced weights."""
+        """Feature rows (with the columns this model must not read set to zero), labels and class-balanced
+        weights (mean 1)."""
         X = features.transform_frame(part)
         hidden = no_behaviour if key.startswith("role_") else own_words
         if len(hidden):
@@ -213,7 +214,7 @@ def train_coder(examples, turn_examples=None, *, augment: bool = True, C: float 
         estimator = LinearClassifier(C=C, calibration_folds=folds, class_weight=None, max_iter=max_iter)
         estimator.fit(X, y, w, groups=part["group"].to_numpy())
         models[key] = estimator.to_linear_model()
-        if key.startswith("role_"):
+        if role_turn_stage and key.startswith("role_"):  # kept for the stage's out-of-fold scores
             role_rows[key] = (X, y, w, part)
     coder = Coder(features, models, meta=meta, turn_weight=turn_weight, output_temperature=output_temperature,
                   unsure=unsure, client_turn_weight=client_turn_weight, code_turn_weights=code_turn_weights,
