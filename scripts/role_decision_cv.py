@@ -65,8 +65,6 @@ def main() -> int:
                              "turn (model.role_turns), trained on out-of-fold scores (nested folds)")
     parser.add_argument("--stage-across", action="store_true",
                         help="the turn stage also reads the previous and next practitioner utterance across turns")
-    parser.add_argument("--stage-balance", action="store_true",
-                        help="weight the turn stage's classes as the detectors do (balanced)")
     parser.add_argument("--turn-words", type=float, default=0.0,
                         help="add the words of the turn's other utterances (TF-IDF) at this weight to the detectors' "
                              "features (0: off)")
@@ -158,7 +156,7 @@ def main() -> int:
         def feats(p: np.ndarray, frame: pd.DataFrame) -> np.ndarray:
             return turn_features(p, turn_keys(frame), frame["session_id"].to_numpy() if args.stage_across else None)
 
-        stage = TurnStage.fit(feats(p_train, frame_train), y_train, balanced=args.stage_balance)
+        stage = TurnStage.fit(feats(p_train, frame_train), y_train)
         return stage.predict_proba(feats(p_test, frame_test))
 
     p_yes = np.zeros(labels.shape)
@@ -199,7 +197,7 @@ def main() -> int:
         + (f" --balance {args.balance:g}" if args.balance != 1.0 else "") \
         + (" --no-behaviour" if args.no_behaviour else "") + (" --position" if args.position else "") \
         + (" --own-context" if args.own_context else "") + (" --turn-stage" if args.turn_stage else "") \
-        + (" --stage-balance" if args.stage_balance else "") + (" --stage-across" if args.stage_across else "") \
+        + (" --stage-across" if args.stage_across else "") \
         + (f" --turn-words {args.turn_words:g}" if args.turn_words else "")
     report = {"command": command, "folds": 5, "utterances": len(ex), "train_only_utterances": len(extra),
               "sessions": int(ex["session_id"].nunique()),

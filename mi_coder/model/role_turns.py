@@ -69,14 +69,13 @@ class TurnStage:
     intercept: np.ndarray
 
     @classmethod
-    def fit(cls, X: np.ndarray, y: np.ndarray, C: float = 1.0, balanced: bool = False) -> "TurnStage":
-        """Fit on out-of-fold features ``X`` and yes/no labels ``y`` (one column per element); ``balanced``
-        weights each element's yes and no rows equally, as the first-stage detectors are weighted."""
+    def fit(cls, X: np.ndarray, y: np.ndarray, C: float = 1.0) -> "TurnStage":
+        """Fit on out-of-fold features ``X`` and yes/no labels ``y`` (one column per element). The classes keep
+        their frequencies, so the probabilities can be decided at 0.5 (``model.coder.role_decisions``): a stage
+        weighted as balanced as the first-stage detectors said yes far too often in a first quick check."""
         from sklearn.linear_model import LogisticRegression
 
-        weight = "balanced" if balanced else None
-        models = [LogisticRegression(C=C, max_iter=2000, class_weight=weight).fit(X, y[:, j])
-                  for j in range(y.shape[1])]
+        models = [LogisticRegression(C=C, max_iter=2000).fit(X, y[:, j]) for j in range(y.shape[1])]
         return cls(np.vstack([m.coef_[0] for m in models]), np.array([m.intercept_[0] for m in models]))
 
     def predict_proba(self, X: np.ndarray) -> np.ndarray:
