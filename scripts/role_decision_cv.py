@@ -183,8 +183,7 @@ def main() -> int:
     def per_turn(frame: pd.DataFrame, gold_rows: np.ndarray, decided: np.ndarray) -> dict:
         """Per practitioner turn, as the report's checklist cites evidence: a turn carries an element when any
         of its utterances does."""
-        _, turn_index = np.unique((frame["session_id"] + "#" + frame["turn_id"].astype(str)).to_numpy(),
-                                  return_inverse=True)
+        _, turn_index = np.unique(turn_keys(frame), return_inverse=True)
         n_turns = turn_index.max() + 1
         gold, got = np.zeros((n_turns, gold_rows.shape[1]), bool), np.zeros((n_turns, gold_rows.shape[1]), bool)
         np.logical_or.at(gold, turn_index, gold_rows)
