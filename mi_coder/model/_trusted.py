@@ -5,5 +5,5 @@ meta.json hash is listed here may be unpickled without --trust-model.
 """
 
 PINNED_META_SHA256: frozenset[str] = frozenset({
-    "d9968e82bb32ab8e0c8b755fff506ab7d615790161feb1316561c42d699dbf13",
+    "29832cfc247429bddc0dba81b032874c800ba7cb1efa0450160a2121b66c9a00",
 })

@@ -162,13 +162,17 @@ def render_model_card(meta: dict) -> str:
                       f"{pc['simple_vs_complex_accuracy']}" + _previous_sessions(pc.get("session_level")) + "."]
             if pc.get("per_class") and annomi and hold:
                 rows = []
+                old_hold = pc.get("holdout_per_class")  # the previous model's hold-out, when recorded
                 for task in ("therapist_4class", "client_3class"):
                     for cls, f1 in pc["per_class"][task].items():
-                        rows.append([task, cls, f1, annomi[task]["per_code"][cls]["f1"], hold[task]["per_code"][cls]["f1"]])
+                        rows.append([task, cls, f1, annomi[task]["per_code"][cls]["f1"]]
+                                    + ([old_hold[task].get(cls)] if old_hold else [])
+                                    + [hold[task]["per_code"][cls]["f1"]])
                 lines += ["", "AnnoMI per class (F1):", "",
                           _table(["task", "class", f"{prev['name']} CV ({pc.get('n_sessions', 106)})",
-                                  f"{meta['version']} CV ({annomi.get('n_sessions', '')})",
-                                  f"{meta['version']} hold-out ({hold.get('n_sessions', 20)})"], rows)]
+                                  f"{meta['version']} CV ({annomi.get('n_sessions', '')})"]
+                                 + ([f"{prev['name']} hold-out ({hold.get('n_sessions', 20)})"] if old_hold else [])
+                                 + [f"{meta['version']} hold-out ({hold.get('n_sessions', 20)})"], rows)]
         team_s = metrics.get("team_sessions_cv")
         if team_s:
             roles = team_s.get("role_clarification", {})
