@@ -65,6 +65,11 @@ HELD_BACK_BATCHES = {
     "u": "a third fixed hold-out (eleventh session), 12 openings written after model 2.7 was fixed, by a helper blind "
          "to every other batch: a check of 2.7 on openings nobody here had seen, nothing chosen on it",
     "v": "a fourth fixed hold-out, written like u by another helper blind to every other batch and to u",
+    "w": "being written (twelfth session): training openings for the detectors, held back until finished",
+    "x": "being written (twelfth session): training openings for the detectors, held back until finished",
+    "y": "a fifth fixed hold-out (twelfth session): 12 openings by a helper blind to every other batch, written as "
+         "real first meetings go; the judge of the next detectors by a rule fixed before it existed",
+    "z": "a sixth fixed hold-out, written like y by another helper blind to every other batch and to y",
 }
 
 
