@@ -1,12 +1,13 @@
 """Apply a reviewer's role-label decisions to the coded-session files (the ``role`` column only).
 
-    python scripts/apply_role_review.py data/corpus/sessions/participation_review.csv [--check]
+    python scripts/apply_role_review.py data/corpus/sessions/participation_review.csv [--check] [--sessions DIR]
 
 The decisions file has one row per reviewed utterance: ``session_id,turn,utterance,old_role,new_role,decision,
 reason``. Every row's ``old_role`` must match the batch file as it is now (or already equal ``new_role``, so the
 script can run twice); a row that matches neither stops the script before anything is written, naming it. With
 ``--check`` nothing is written: the script only says what would change. Only the ``role`` column of the batch
-files changes; every other byte of a row stays as it was.
+files changes; a changed file is written back with csv's minimal quoting and its own line ends, as every batch
+file is written, so every other byte stays as it was.
 """
 
 from __future__ import annotations
@@ -29,6 +30,7 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("decisions")
     parser.add_argument("--check", action="store_true", help="report what would change, write nothing")
+    parser.add_argument("--sessions", default=str(SESSIONS), help="folder of the batch files (default: the corpus)")
     args = parser.parse_args()
     with open(args.decisions, newline="", encoding="utf-8") as f:
         decisions = list(csv.DictReader(f))
@@ -39,7 +41,7 @@ def main() -> int:
     planned: dict[Path, tuple[list[str], list[list[str]]]] = {}
     terminators: dict[Path, str] = {}
     for batch, rows_by_key in sorted(by_batch.items()):
-        path = SESSIONS / f"{batch}_utterances.csv"
+        path = Path(args.sessions) / f"{batch}_utterances.csv"
         if not path.exists():
             print(f"error: {args.decisions}: batch file {path.name} not found", file=sys.stderr)
             return 2

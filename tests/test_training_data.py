@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import subprocess
+import sys
+
 import pandas as pd
 import pytest
 
@@ -150,3 +153,38 @@ def test_training_uses_every_corpus_batch_but_the_held_back_ones(tmp_path):
     names = [p.rsplit("/", 1)[-1] for p in corpus_session_files(tmp_path)]
     assert names == ["a_utterances.csv", "b_utterances.csv"]
     assert all(reason for reason in HELD_BACK_BATCHES.values())  # each held-back batch says why
+
+
+def _run_review(tmp_path, decisions: str) -> subprocess.CompletedProcess:
+
+    (tmp_path / "decisions.csv").write_text(decisions)
+    script = ROOT / "scripts" / "apply_role_review.py"
+    return subprocess.run([sys.executable, str(script), str(tmp_path / "decisions.csv"), "--sessions", str(tmp_path)],
+                          capture_output=True, text=True)
+
+
+_BATCH = ('session_id,turn,utterance,speaker,text,code,code2,role\r\n'
+          'x-01,1,1,practitioner,How would you like to use these meetings?,OQ,SEEK,participation\r\n'
+          'x-01,2,1,client,"Straight, no tiptoeing.",FN,,\r\n'
+          'x-01,3,1,practitioner,"Okay, no tiptoeing.",SR,,participation\r\n')
+_HEADER = "session_id,turn,utterance,old_role,new_role,decision,reason\n"
+
+
+def test_role_review_changes_only_the_decided_role_fields_and_keeps_the_files_bytes(tmp_path):
+    (tmp_path / "x_utterances.csv").write_bytes(_BATCH.encode())
+    done = _run_review(tmp_path, _HEADER + "x-01,1,1,participation,participation,keep,asks\n"
+                                           "x-01,3,1,participation,,remove,acknowledges the answer\n")
+    assert done.returncode == 0, done.stderr
+    assert (tmp_path / "x_utterances.csv").read_bytes() == _BATCH.replace(
+        '"Okay, no tiptoeing.",SR,,participation', '"Okay, no tiptoeing.",SR,,').encode()
+    again = _run_review(tmp_path, _HEADER + "x-01,3,1,participation,,remove,acknowledges the answer\n")
+    assert again.returncode == 0 and "0 role field(s) changed" in again.stdout
+
+
+def test_role_review_refuses_a_decision_that_does_not_match_the_file_and_writes_nothing(tmp_path):
+    (tmp_path / "x_utterances.csv").write_bytes(_BATCH.encode())
+    done = _run_review(tmp_path, _HEADER + "x-01,3,1,participation,,remove,ok\n"
+                                           "x-01,1,1,client_role,,remove,stale\n")
+    assert done.returncode == 2
+    assert done.stderr.count("\n") == 1 and "x-01/1/1" in done.stderr and "decisions.csv" in done.stderr
+    assert (tmp_path / "x_utterances.csv").read_bytes() == _BATCH.encode()
