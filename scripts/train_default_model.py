@@ -83,8 +83,12 @@ SHARED = ROOT.parent / "shared" / "data"
 # [--turn-stage]: folds mean F1 0.784 -> 0.822, n and o 0.846 -> 0.902; each of p, q, r held out of training in turn
 # 0.798 / 0.725 / 0.823 -> 0.826 / 0.749 / 0.842; the words of the turn's other utterances as features gave 0.800 and
 # 0.864, the stage also reading across turns 0.824 and 0.906: not taken, for the simpler stage; data card).
+# 2.8 keeps 2.7's settings; its detectors' data changed only (no setting chosen, rule fixed before y and z existed:
+# data card): the participation labels reviewed under the settled convention, and batches u, v (2.7's checks) and
+# w, x (openings written for indirect client's-role statements and participation) train the detectors.
 SETTINGS = {"behaviour": True, "balance": 0.5, "unsure": {"CR": 0.7}, "role_behaviour": False,
-            "role_only_batches": ["l", "m", "n", "o", "p", "q", "r"], "role_turn_stage": True}
+            "role_only_batches": ["l", "m", "n", "o", "p", "q", "r", "u", "v", "w", "x"],
+            "role_turn_stage": True}
 # Decoding profiles shipped with the model (``mi-coder code --profile NAME``): the same weights decoded for another
 # purpose. "sessions": reflections only where the turn as a whole reads as reflective (code_turn_weights SR/CR 3,
 # E16 in scripts/experiments.jsonl, chosen on the grouped folds): session reflection counts and the fidelity
@@ -104,7 +108,7 @@ def main() -> int:
     parser.add_argument("--external", default=str(SHARED / "external_dev" / "mibot_misc_gold.csv"))
     parser.add_argument("--folds", type=int, default=5)
     parser.add_argument("--out", default=str(ROOT / "models" / DEFAULT_MODEL))
-    parser.add_argument("--version", default="2.7")
+    parser.add_argument("--version", default="2.8")
     parser.add_argument("--no-line-corpus", action="store_true", help="leave out data/corpus/team_*.csv")
     parser.add_argument("--skip-benchmark", action="store_true")
     parser.add_argument("--no-pin", action="store_true", help="do not pin the hash (experiments)")

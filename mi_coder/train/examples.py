@@ -56,19 +56,16 @@ SESSION_CORPUS_COLUMNS = ("session_id", "turn", "utterance", "speaker", "text", 
 # detectors to a batch written apart, so they now train the detectors (and the feature space); the shipped
 # code models leave them out (scripts/train_default_model.py: role_only_batches; data card). n and o were the
 # detectors' fixed hold-outs of model 2.6; since 2.7 they train the detectors, with p, q and r (openings whose role
-# statements run over several utterances and turns), and s and t are the hold-outs.
+# statements run over several utterances and turns). u and v (the checks of 2.7) and w and x (openings written for
+# indirect client's-role statements and participation) train the detectors since 2.8; s, t, y and z are the
+# hold-outs.
 HELD_BACK_BATCHES = {
     "s": "a fixed hold-out of the role-clarification detectors (eleventh session): 12 openings by a helper blind to "
          "every other batch, written as real first meetings go; never trained on, no setting chosen on it",
     "t": "a second fixed hold-out (eleventh session), written like s by another helper blind to every other batch "
          "and to s; never trained on, no setting chosen on it",
-    "u": "a third fixed hold-out (eleventh session), 12 openings written after model 2.7 was fixed, by a helper blind "
-         "to every other batch: a check of 2.7 on openings nobody here had seen, nothing chosen on it",
-    "v": "a fourth fixed hold-out, written like u by another helper blind to every other batch and to u",
-    "w": "being written (twelfth session): training openings for the detectors, held back until finished",
-    "x": "being written (twelfth session): training openings for the detectors, held back until finished",
     "y": "a fifth fixed hold-out (twelfth session): 12 openings by a helper blind to every other batch, written as "
-         "real first meetings go; the judge of the next detectors by a rule fixed before it existed",
+         "real first meetings go; the judge of model 2.8's detectors by a rule fixed before it existed",
     "z": "a sixth fixed hold-out, written like y by another helper blind to every other batch and to y",
 }
 
