@@ -5,5 +5,5 @@ meta.json hash is listed here may be unpickled without --trust-model.
 """
 
 PINNED_META_SHA256: frozenset[str] = frozenset({
-    "29832cfc247429bddc0dba81b032874c800ba7cb1efa0450160a2121b66c9a00",
+    "126bd25bb35efecf90defa7cbe050acbed693441d20321a5d7b7fd046799d2d1",
 })
