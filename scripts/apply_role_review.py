@@ -20,6 +20,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 SESSIONS = ROOT / "data" / "corpus" / "sessions"
+DECISION_COLUMNS = {"session_id", "turn", "utterance", "old_role", "new_role", "decision"}
 
 
 def _norm(role: str) -> str:
@@ -32,8 +33,18 @@ def main() -> int:
     parser.add_argument("--check", action="store_true", help="report what would change, write nothing")
     parser.add_argument("--sessions", default=str(SESSIONS), help="folder of the batch files (default: the corpus)")
     args = parser.parse_args()
-    with open(args.decisions, newline="", encoding="utf-8") as f:
-        decisions = list(csv.DictReader(f))
+    try:
+        with open(args.decisions, newline="", encoding="utf-8") as f:
+            reader = csv.DictReader(f)
+            decisions = list(reader)
+            fields = set(reader.fieldnames or [])
+    except (OSError, UnicodeDecodeError, csv.Error) as exc:
+        print(f"error: {args.decisions}: cannot read it ({exc})", file=sys.stderr)
+        return 2
+    if not DECISION_COLUMNS <= fields:
+        print(f"error: {args.decisions}: missing column(s) {', '.join(sorted(DECISION_COLUMNS - fields))}",
+              file=sys.stderr)
+        return 2
     by_batch: dict[str, dict[tuple[str, str, str], dict]] = defaultdict(dict)
     for d in decisions:
         by_batch[d["session_id"].split("-")[0]][(d["session_id"], d["turn"], d["utterance"])] = d
@@ -52,6 +63,9 @@ def main() -> int:
         rows = list(reader)
         terminators[path] = "\r\n" if "\r\n" in raw else "\n"
         col = {name: i for i, name in enumerate(header)}
+        if not {"session_id", "turn", "utterance", "role"} <= set(col):
+            print(f"error: {path}: not a coded-session file (needs session_id, turn, utterance, role)", file=sys.stderr)
+            return 2
         seen = set()
         for row in rows:
             key = (row[col["session_id"]], row[col["turn"]], row[col["utterance"]])

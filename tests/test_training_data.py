@@ -156,7 +156,6 @@ def test_training_uses_every_corpus_batch_but_the_held_back_ones(tmp_path):
 
 
 def _run_review(tmp_path, decisions: str) -> subprocess.CompletedProcess:
-
     (tmp_path / "decisions.csv").write_text(decisions)
     script = ROOT / "scripts" / "apply_role_review.py"
     return subprocess.run([sys.executable, str(script), str(tmp_path / "decisions.csv"), "--sessions", str(tmp_path)],
@@ -188,3 +187,5 @@ def test_role_review_refuses_a_decision_that_does_not_match_the_file_and_writes_
     assert done.returncode == 2
     assert done.stderr.count("\n") == 1 and "x-01/1/1" in done.stderr and "decisions.csv" in done.stderr
     assert (tmp_path / "x_utterances.csv").read_bytes() == _BATCH.encode()
+    no_column = _run_review(tmp_path, "session_id,turn,utterance,new_role\nx-01,3,1,\n")
+    assert no_column.returncode == 2 and "old_role" in no_column.stderr and "Traceback" not in no_column.stderr
