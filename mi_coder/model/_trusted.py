@@ -5,5 +5,5 @@ meta.json hash is listed here may be unpickled without --trust-model.
 """
 
 PINNED_META_SHA256: frozenset[str] = frozenset({
-    "126bd25bb35efecf90defa7cbe050acbed693441d20321a5d7b7fd046799d2d1",
+    "eb127a5dfbed716d22ad6bbdebea93b76c0c7ffde3b8f2fe651dd3d19de7d6bf",
 })
