@@ -189,13 +189,13 @@ def train_coder(examples, turn_examples=None, *, augment: bool = True, C: float 
     no_behaviour = features.block_columns("behaviour") if not role_behaviour else np.arange(0)
     own_words = features.block_columns("own")
 
-    role_X: list = []  # every role detector trains on the same labelled rows: featurized once
+    role_X: list = []  # (rows, matrix): the role detectors train on the same labelled rows, featurized once
 
     def design(key: str, part: pd.DataFrame) -> tuple:
         """Feature rows (with the columns this model must not read set to zero), labels and class-balanced
         weights (mean 1)."""
-        if key.startswith("role_") and role_X:
-            X = role_X[0]
+        if key.startswith("role_") and role_X and role_X[0][0].equals(part.index):
+            X = role_X[0][1]
         else:
             X = features.transform_frame(part)
             hidden = no_behaviour if key.startswith("role_") else own_words
@@ -203,8 +203,8 @@ def train_coder(examples, turn_examples=None, *, augment: bool = True, C: float 
                 keep = np.ones(X.shape[1])
                 keep[hidden] = 0.0
                 X = (X @ sp.diags(keep)).tocsr()
-            if key.startswith("role_"):
-                role_X.append(X)
+            if key.startswith("role_") and not role_X:
+                role_X.append((part.index, X))
         y = part["code"].to_numpy()
         w = part["weight"].to_numpy(dtype=float)
         # Class weights: inverse class frequency (by weight) to the power ``balance``, mean weight kept at 1.
