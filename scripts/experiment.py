@@ -41,6 +41,8 @@ def main() -> int:
     parser.add_argument("--decode", default=None,
                         help="JSON list of decoding settings (Coder attributes, e.g. unsure, client_turn_weight): "
                              "each fold's model is trained once and measured once per setting")
+    parser.add_argument("--unpunctuated", action="store_true",
+                        help="also code each fold's AnnoMI sessions stripped of punctuation and casing (captions)")
     parser.add_argument("--set", nargs="*", default=[], help="train_coder keyword=value (JSON values)")
     args = parser.parse_args()
     kwargs = {k: json.loads(v) for k, v in (s.split("=", 1) for s in args.set)}
@@ -53,7 +55,7 @@ def main() -> int:
         paths += sorted(glob.glob(str(ROOT / "data" / "corpus" / "team_*.csv")))
     data = load_training_data(paths, exclude_annomi=holdout_ids())
     decodes = json.loads(args.decode) if args.decode else None
-    reports = cross_validate(data, args.folds, kwargs, jobs=args.jobs, unpunctuated=False, decodes=decodes)
+    reports = cross_validate(data, args.folds, kwargs, jobs=args.jobs, unpunctuated=args.unpunctuated, decodes=decodes)
     for decode, report in zip(decodes or [None], reports if decodes else [reports]):
         summary = summarize(args, kwargs, report, decode, started)
         print(json.dumps(summary, default=str))
@@ -70,6 +72,7 @@ def summarize(args: argparse.Namespace, kwargs: dict, report: dict, decode: dict
         **({"decode": decode} if decode is not None else {}), "line_corpus": not args.no_line_corpus,
         **({"batches": args.batches} if args.batches else {}),
         "annomi_therapist_f1": cv["therapist_4class"]["macro_f1"], "annomi_client_f1": cv["client_3class"]["macro_f1"],
+        "annomi_therapist_per_class_f1": {c: m["f1"] for c, m in cv["therapist_4class"].get("per_code", {}).items()},
         "annomi_oq_cq": cv.get("open_vs_closed_accuracy"), "annomi_sr_cr": cv.get("simple_vs_complex_accuracy"),
         "session_r_q_spearman": level["r_q_spearman"], "session_low_quality_reflection_ratio":
             level["low_quality_reflection_ratio"], "session_fidelity_auc_machine": level["fidelity_auc_machine"],
@@ -82,6 +85,13 @@ def summarize(args: argparse.Namespace, kwargs: dict, report: dict, decode: dict
         "team_client_per_code_f1": {c: team.get("per_code", {}).get(c, {}).get("f1") for c in ("CT", "ST", "FN")},
         "seconds": round(time.time() - started),
     }
+    bare = cv.get("unpunctuated")
+    if bare:
+        summary["unpunctuated"] = {
+            "annomi_therapist_f1": bare["therapist_4class"]["macro_f1"],
+            "annomi_client_f1": bare["client_3class"]["macro_f1"],
+            "annomi_oq_cq": bare.get("open_vs_closed_accuracy"), "annomi_sr_cr": bare.get("simple_vs_complex_accuracy"),
+            "therapist_per_class_f1": {c: m["f1"] for c, m in bare["therapist_4class"].get("per_code", {}).items()}}
     return summary
 
 

@@ -11,7 +11,7 @@ import pytest
 from mi_coder import ModelError
 from mi_coder.codes import CLIENT_CODES, PRACTITIONER_CODES
 from mi_coder.io.reader import read_transcript
-from mi_coder.model.features import FeatureSpace, char_wb_ngrams, normalize, word_ngrams
+from mi_coder.model.features import FeatureSpace, char_wb_ngrams, negated_tokens, normalize, word_ngrams
 from mi_coder.model.store import load_coder, save_coder
 from mi_coder.train.examples import load_team_corpus, single_utterance_turns
 from mi_coder.train.fit import train_coder
@@ -507,6 +507,27 @@ def test_latent_semantic_block_projects_utterance_and_preceding_turn_and_survive
     again = FeatureSpace.from_parts(*space.to_parts())
     np.testing.assert_allclose(again.transform(*rows).toarray(), X, atol=1e-6)
     assert FeatureSpace.from_parts(*plain.to_parts()).lsa is None
+
+
+def test_negation_scope_marks_the_negated_words_until_a_clause_word_and_survives_saving():
+    assert negated_tokens(normalize("I don't really want to quit, but I should.")) == \
+        "neg_really neg_want neg_to neg_quit"
+    assert negated_tokens(normalize("I want to quit.")) == ""
+    assert negated_tokens(normalize("i never said it was easy so whatever")) == "neg_said neg_it neg_was neg_easy"
+    texts = ["i want to quit", "i don't want to quit", "i can't stop now", "i will not stop",
+             "i never want to drink", "i want to drink"] * 3
+    plain = FeatureSpace.fit(texts, [""] * len(texts), None, max_word_features=200, max_char_features=100)
+    space = FeatureSpace.fit(texts, [""] * len(texts), None, max_word_features=200, max_char_features=100,
+                             negation=True)
+    rows = (texts, [""] * len(texts), [0] * len(texts), [1] * len(texts))
+    X = space.transform(*rows).toarray()
+    extra = space.n_features - plain.n_features
+    assert extra == len(space.negation) and "neg_want" in space.negation.terms
+    np.testing.assert_allclose(X[:, :plain.n_features], plain.transform(*rows).toarray())
+    assert not X[0, plain.n_features:].any() and X[1, plain.n_features:].any()  # only negated words fill it
+    again = FeatureSpace.from_parts(*space.to_parts())
+    np.testing.assert_allclose(again.transform(*rows).toarray(), X)
+    assert FeatureSpace.from_parts(*plain.to_parts()).negation is None
 
 
 def test_role_detectors_can_read_the_practitioners_own_words_before_while_code_models_do_not(tmp_path, home):

@@ -244,6 +244,32 @@ def head_tokens(doc: str) -> str:
     return " ".join(out)
 
 
+_NEGATORS = frozenset("not no never nothing nobody none neither nor cannot without".split())
+_SCOPE_ENDS = frozenset("qmark but and because cause so though although however or if when then".split())
+NEGATION_SCOPE = 4
+
+
+def negated_tokens(doc: str) -> str:
+    """The words of a normalized utterance that fall in a negation's scope, marked: ``"i don't really want to
+    quit"`` gives ``neg_really neg_want neg_to neg_quit``. A scope opens at a negator ("not", "never", "no",
+    any "...n't") and closes after ``NEGATION_SCOPE`` words or at a clause word ("but", "because", "so", a
+    question mark); "want to quit" and "don't want to quit" then differ in more than one bigram, which is what
+    separates change talk from sustain talk."""
+    out: list[str] = []
+    left = 0
+    for w in doc.split():
+        if w in _NEGATORS or w.endswith("n't") or w in ("dont", "cant", "wont", "didnt", "isnt", "aint"):
+            left = NEGATION_SCOPE
+            continue
+        if w in _SCOPE_ENDS:
+            left = 0
+            continue
+        if left:
+            out.append("neg_" + w)
+            left -= 1
+    return " ".join(out)
+
+
 _QUESTION_WORDS = frozenset("what how why when where who which whether".split())
 _AUX = frozenset("do does did are is was were can could would will have has had should shall may might".split())
 _PRONOUNS = frozenset("you i we they he she it there that this anyone anything someone something".split())
@@ -348,7 +374,8 @@ class FeatureSpace:
                  head_weight: float = 0.5, following: TfidfBlock | None = None, next_weight: float = 0.5,
                  behaviour: bool = False, lengths: bool = False, permission: bool = False,
                  form: bool = False, lsa: np.ndarray | None = None, lsa_weight: float = 1.0,
-                 own: TfidfBlock | None = None, own_weight: float = 0.5) -> None:
+                 own: TfidfBlock | None = None, own_weight: float = 0.5, negation: TfidfBlock | None = None,
+                 negation_weight: float = 0.5) -> None:
         self.words = words
         self.chars = chars
         self.context = context
@@ -372,6 +399,9 @@ class FeatureSpace:
         # turn), as words (an option): "So, your end of it." before "I'm gonna lean on you to tell me ...".
         self.own = own
         self.own_weight = own_weight
+        # The words in a negation's scope (``negated_tokens``), as a block of their own (an option).
+        self.negation = negation
+        self.negation_weight = negation_weight
 
     @property
     def reads_own_words(self) -> bool:
@@ -406,14 +436,16 @@ class FeatureSpace:
     def n_features(self) -> int:
         return (len(self.words) + len(self.chars) + len(self.context) + self.n_shape
                 + (len(self.head) if self.head else 0) + (len(self.following) if self.following else 0)
-                + (2 * len(self.lsa) if self.lsa is not None else 0) + (len(self.own) if self.own else 0))
+                + (2 * len(self.lsa) if self.lsa is not None else 0) + (len(self.own) if self.own else 0)
+                + (len(self.negation) if self.negation else 0))
 
     @classmethod
     def fit(cls, texts: Sequence[str], prev_texts: Sequence[str], next_texts: Sequence[str] | None = None,
             max_word_features: int = 40000,
             max_char_features: int = 40000, max_context_features: int = 8000, head: bool = True,
             behaviour: bool = False, lengths: bool = False, permission: bool = False, form: bool = False,
-            lsa: int = 0, own_texts: Sequence[str] | None = None, **weights: float) -> "FeatureSpace":
+            lsa: int = 0, own_texts: Sequence[str] | None = None, negation: bool = False,
+            **weights: float) -> "FeatureSpace":
         """Learn vocabularies and IDF weights with scikit-learn's TfidfVectorizer (training only)."""
         from sklearn.feature_extraction.text import TfidfVectorizer
 
@@ -428,6 +460,8 @@ class FeatureSpace:
             (norm_prev, "context", (1, 1), 2, max_context_features),
             ([head_tokens(d) for d in norm_texts] if head else None, "head", (1, 1), 3, max_context_features),
             (norm_next, "next", (1, 1), 2, max_context_features),
+            ([negated_tokens(d) for d in norm_texts] if negation else None, "negation", (1, 1), 3,
+             max_context_features),
         ):
             if docs is None:
                 continue
@@ -458,6 +492,7 @@ class FeatureSpace:
             except ValueError:
                 own = TfidfBlock([], np.zeros(0), "own")
         return cls(*blocks[:3], head=named.get("head"), following=named.get("next"), behaviour=behaviour, lsa=components,
+                   negation=named.get("negation"),
                    own=own,
                    lengths=lengths, permission=permission, form=form, **weights)
 
@@ -499,6 +534,8 @@ class FeatureSpace:
         if self.following is not None:
             following = self.following.transform(next_docs)[next_row]
             blocks.append(following * self.next_weight)
+        if self.negation is not None:
+            blocks.append(self.negation.transform([negated_tokens(d) for d in docs]) * self.negation_weight)
         if self.lsa is not None:
             blocks.append(sp.csr_matrix(self._project(blocks[0]) * self.lsa_weight))
             prev_lsa = self._project(self.words.transform(prev_docs))[prev_row]
@@ -536,6 +573,10 @@ class FeatureSpace:
         extra = [self.head_weight] if self.head is not None else []
         extra += [self.next_weight] if self.following is not None else []
         arrays["feature_weights"] = np.append(arrays["feature_weights"], extra)
+        if self.negation is not None:
+            terms["negation"] = self.negation.terms
+            arrays["idf_negation"] = self.negation.idf
+            arrays["negation_weight"] = np.array([self.negation_weight])
         if self.own is not None:
             terms["own"] = self.own.terms
             arrays["idf_own"] = self.own.idf
@@ -565,4 +606,7 @@ class FeatureSpace:
                    lsa=arrays.get("lsa_components"),
                    lsa_weight=float(arrays["lsa_weight"][0]) if "lsa_weight" in arrays else 1.0,
                    own=TfidfBlock(terms["own"], arrays["idf_own"], "own") if "own" in terms else None,
-                   own_weight=float(arrays["own_weight"][0]) if "own_weight" in arrays else 0.5)
+                   own_weight=float(arrays["own_weight"][0]) if "own_weight" in arrays else 0.5,
+                   negation=(TfidfBlock(terms["negation"], arrays["idf_negation"], "negation")
+                             if "negation" in terms else None),
+                   negation_weight=float(arrays["negation_weight"][0]) if "negation_weight" in arrays else 0.5)

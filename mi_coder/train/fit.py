@@ -95,7 +95,8 @@ def train_coder(examples, turn_examples=None, *, augment: bool = True, C: float 
                 client_balance: float | None = None, split_client_turn_weight: float = 1.0,
                 code_turn_weights: dict[str, float] | None = None, class_first: bool = False,
                 role_behaviour: bool = True, lsa: int = 0, role_own_words: bool = False,
-                role_only_batches: Sequence[str] = (), role_turn_stage: bool = False) -> Coder:
+                role_only_batches: Sequence[str] = (), role_turn_stage: bool = False,
+                negation: bool = False, augment_weight: float = 0.5) -> Coder:
     """Fit a Coder on utterance examples (``train.examples.EXAMPLE_COLUMNS``) with a known code.
 
     ``turn_examples`` (whole turns labelled question/reflection/therapist_input/other or CT/ST/FN) add
@@ -120,7 +121,9 @@ def train_coder(examples, turn_examples=None, *, augment: bool = True, C: float 
     feature space only: their rows (groups ``team:<batch>-...``) are left out of the code and turn models.
     ``role_turn_stage`` adds a second stage that decides each element of an utterance from the detectors'
     scores of it and of the other utterances of its turn (``model.role_turns``), fitted on the detectors'
-    out-of-fold scores (5 folds grouped by session) on the labelled rows.
+    out-of-fold scores (5 folds grouped by session) on the labelled rows. ``negation`` adds the words in a
+    negation's scope as a block of their own (``model.features.negated_tokens``). ``augment_weight`` is the
+    weight of each example's unpunctuated copy (``augment_unpunctuated``) relative to the example.
     ``unsure`` are MITI's decision rules for an unsure coder, applied when coding (``model.coder.apply_unsure``);
     ``client_turn_weight`` the weight of the client turn model in decoding client utterances (None: as practitioner).
     ``code_turn_weights`` (practitioner code -> exponent of its class's turn probability, instead of
@@ -137,7 +140,7 @@ def train_coder(examples, turn_examples=None, *, augment: bool = True, C: float 
     def usable(frame: pd.DataFrame) -> pd.DataFrame:
         frame = frame[frame["code"].notna() & (frame["code"] != "")]
         frame = frame.assign(next_text=frame["next_text"].fillna("") if "next_text" in frame else "")
-        return augment_unpunctuated(frame) if augment else frame
+        return augment_unpunctuated(frame, augment_weight) if augment else frame
 
     def weighted(frame: pd.DataFrame) -> pd.DataFrame:
         if split_client_turn_weight != 1.0 and "n_in_turn" in frame:
@@ -174,7 +177,7 @@ def train_coder(examples, turn_examples=None, *, augment: bool = True, C: float 
     every = pd.concat([data, turns]) if turns is not None else data
     features = FeatureSpace.fit(every["text"].tolist(), every["prev_text"].tolist(), every["next_text"].tolist(),
                                 behaviour=behaviour, lengths=lengths, permission=permission,
-                                form=form, lsa=lsa,
+                                form=form, lsa=lsa, negation=negation,
                                 own_texts=every["own_prev_text"].tolist() if role_own_words else None)
     if role_models and "role_elements" in data:
         # Role-clarification detectors: one yes/no model per element, on the practitioner utterances of
