@@ -45,13 +45,8 @@ sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "scripts"))
 
 from mi_coder.boundary import THRESHOLD, boundary_scores, question_recall, train_boundary_model  # noqa: E402
-from train_boundary_model import (  # noqa: E402
-    SHARED,
-    annomi_sequences,
-    corpus_sequences,
-    measured,
-    with_variants,
-)
+from mi_coder.train.boundary_data import measured, with_variants  # noqa: E402
+from train_boundary_model import SHARED, annomi_sequences, corpus_sequences  # noqa: E402
 
 # One corpus reader block per split (train, dev), the same settings for both.
 CORPUS = """

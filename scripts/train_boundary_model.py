@@ -18,7 +18,6 @@ from __future__ import annotations
 import argparse
 import glob
 import json
-import random
 import sys
 import time
 from pathlib import Path
@@ -28,107 +27,37 @@ import numpy as np
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from mi_coder.boundary import (  # noqa: E402
-    boundary_scores,
-    caption_variant,
-    is_word,
-    labelled_words,
-    question_recall,
-    train_boundary_model,
+from mi_coder.boundary import boundary_scores, question_recall, train_boundary_model  # noqa: E402
+from mi_coder.train.boundary_data import (  # noqa: E402
+    annomi_boundary_sequences,
+    coded_boundary_sequences,
+    with_variants,
 )
 
 SHARED = ROOT.parent / "shared" / "data"
-SENT_END = {".", "?", "!", "...", "…"}
-# Training on turns run together (``joined_turns``) was measured and left off: on the first AnnoMI fold it
-# gave boundary F1 0.411 against the reference (0.474 without) and 0.456 against sentence ends (0.439), the
-# junctions teaching starts ("yeah", "okay") that inside a turn join the next utterance. --join measures it.
+# Training on turns run together (``train.boundary_data.joined_turns``) was measured and left off: on the first
+# AnnoMI fold it gave boundary F1 0.411 against the reference (0.474 without) and 0.456 against sentence ends
+# (0.439), the junctions teaching starts ("yeah", "okay") that inside a turn join the next utterance. --join
+# measures it.
 JOIN = False
 
 
 def annomi_sequences(path: str) -> list[dict]:
     """Per AnnoMI turn (hold-out excluded): words, reference starts, sentence-end starts, question flags, group."""
-    from mi_coder.segment import build_pipeline
     from mi_coder.train.annomi import holdout_ids, load_annomi_turns
 
     turns = load_annomi_turns(path)
-    turns = turns[~turns["transcript_id"].astype(str).isin(holdout_ids())]
-    nlp = build_pipeline(captions="off")
-    out = []
-    texts = turns["utterance_text"].tolist()
-    for doc, (_, row) in zip(nlp.pipe(texts, batch_size=256), turns.iterrows()):
-        words, starts = labelled_words(doc)
-        if not words:
-            continue
-        sentence, after_end = [], True
-        for tok in doc:
-            if is_word(tok.text):
-                sentence.append(after_end)
-                after_end = False
-            elif tok.text in SENT_END or tok.text.endswith(("?", ".", "!")):
-                after_end = True
-        sentence[0] = True
-        questions = [sent.text.strip().endswith("?") for sent in doc.sents if any(is_word(t.text) for t in sent)]
-        out.append({"words": words, "starts": starts, "sentences": sentence, "questions": questions,
-                    "group": row.get("video_url") or row["transcript_id"], "session": str(row["transcript_id"]),
-                    "role": row["interlocutor"]})
-    return out
-
-
-def measured(seqs: list[dict]) -> list[dict]:
-    """The turns a boundary can fall inside (two words or more): what cross-validation scores."""
-    return [s for s in seqs if len(s["words"]) >= 2]
-
-
-def joined_turns(seqs: list[dict]) -> list[tuple[list[str], list[bool]]]:
-    """Training sequences made of a speaker's turn and their next turn of the same session run together.
-
-    A new turn always opens a new utterance, so the junction is a true boundary, in the words people use
-    at such places ("... that's hard | so what did you do"). Automatic captions often merge a speaker's
-    turns like this when the other speaker's short reply is lost. Training data only: never scored.
-    """
-    out, last = [], {}
-    for s in seqs:
-        key = (s.get("session"), s.get("role"))
-        if key in last:
-            prev = last[key]
-            out.append((prev["words"] + s["words"], prev["starts"] + [True] + s["starts"][1:]))
-        last[key] = s
-    return out
+    return annomi_boundary_sequences(turns[~turns["transcript_id"].astype(str).isin(holdout_ids())])
 
 
 def corpus_sequences() -> list[dict]:
     """Per team-corpus turn: words and utterance starts (each utterance is one coded unit)."""
     import pandas as pd
 
-    from mi_coder.segment import build_pipeline
-
-    tokenizer = build_pipeline(captions="off").tokenizer
     out = []
     for path in sorted(glob.glob(str(ROOT / "data" / "corpus" / "sessions" / "*_utterances.csv"))):
-        u = pd.read_csv(path, dtype=str, keep_default_na=False)
-        for (session, _), g in u.groupby(["session_id", "turn"], sort=False):
-            words, starts, questions = [], [], []
-            for text, code in zip(g["text"], g["code"]):
-                toks = [t.lower_ for t in tokenizer(text) if is_word(t.text)]
-                if not toks:
-                    continue
-                words.extend(toks)
-                starts.extend([True] + [False] * (len(toks) - 1))
-                questions.append(code in ("OQ", "CQ") or text.strip().endswith("?"))
-            if words:
-                out.append({"words": words, "starts": starts, "questions": questions, "group": "corpus",
-                            "session": f"{Path(path).name}:{session}", "role": g["speaker"].iloc[0]})
+        out += coded_boundary_sequences(pd.read_csv(path, dtype=str, keep_default_na=False), Path(path).name)
     return out
-
-
-def with_variants(seqs: list[dict], seed: int = 0, join: bool = JOIN) -> list[tuple[list[str], list[bool]]]:
-    """Training sequences: the turns of two words or more, turns run together (``joined_turns``) when
-    ``join``, and a caption-style copy of each (``caption_variant``)."""
-    rng = random.Random(seed)
-    pairs = [(s["words"], s["starts"]) for s in measured(seqs)]
-    if join:
-        pairs += joined_turns(seqs)
-    return pairs + [caption_variant(w, st, rng) for w, st in pairs]
 
 
 def rule_starts(words: list[str]) -> list[bool]:

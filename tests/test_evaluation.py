@@ -237,3 +237,55 @@ def test_evaluate_without_role_labels_reports_no_role_clarification(tmp_path):
                  "--report", str(tmp_path / "r.json")]) == 0
     rep = json.loads((tmp_path / "r.json").read_text())["heldout"][str(tmp_path / "plain.csv")]
     assert "role_clarification" not in rep
+
+
+def test_cross_validation_segments_unpunctuated_text_with_the_coders_own_boundary_model():
+    """code_with_probs splits unpunctuated turns with the coder's boundary model (a fold's own, in
+    cross-validation), not the shipped one, which has read the AnnoMI turns it would be scored on."""
+    from mi_coder.boundary import DIM, BoundaryModel
+    from mi_coder.evaluate.crossval import code_with_probs
+    from mi_coder.model.store import load_coder
+    from mi_coder.records import Session, Turn
+
+    coder = load_coder()
+    words = "so what brings you in today you said your week was hard"
+    session = Session(id="s", source="test", turns=[Turn(id="1", speaker="A", role="practitioner", text=words)])
+    code_with_probs(coder, [session])
+    shipped = len(session.turns[0].utterances)
+    coder.boundary = BoundaryModel(np.zeros(DIM), intercept=10.0)  # a start at every gap
+    session = Session(id="s", source="test", turns=[Turn(id="1", speaker="A", role="practitioner", text=words)])
+    code_with_probs(coder, [session])
+    cut = [u.text for u in session.turns[0].utterances]
+    assert len(cut) >= len(words.split()) - 3 > shipped  # nearly a word each (fillers join the next word)
+    assert " ".join(cut) == words
+
+
+@needs_annomi
+@pytest.mark.slow
+def test_unpunctuated_cross_validation_trains_a_boundary_model_per_fold_without_the_folds_turns(tmp_path):
+    from mi_coder.evaluate import crossval as ev
+    from mi_coder.train.fit import load_training_data
+
+    from .conftest import ROOT
+
+    full = pd.read_csv(ANNOMI_FULL, dtype=str, keep_default_na=False)
+    keep = sorted(full["transcript_id"].unique(), key=int)[:12]
+    subset = tmp_path / "annomi_subset.csv"
+    full[full["transcript_id"].isin(keep)].to_csv(subset, index=False)
+    data = load_training_data([subset, ROOT / "data" / "corpus" / "sessions" / "h_utterances.csv"])
+    seen = []
+    original = ev.fold_boundary
+
+    def spy(annomi_turns, team_examples, seed=0):
+        seen.append(set(annomi_turns["transcript_id"].astype(str)))
+        return original(annomi_turns, team_examples, seed=seed)
+
+    ev.fold_boundary = spy
+    try:
+        report = ev.cross_validate(data, folds=3, train_kwargs={"max_iter": 200}, unpunctuated=True)
+    finally:
+        ev.fold_boundary = original
+    assert len(seen) == 3
+    every = set().union(*seen)
+    assert all(sum(t not in s for s in seen) == 1 for t in every)  # each transcript left out of one fold's model
+    assert report["annomi_cv"]["unpunctuated"]["therapist_4class"]["macro_f1"] > 0
