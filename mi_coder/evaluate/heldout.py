@@ -182,14 +182,19 @@ def format_report(report: dict) -> str:
     return "\n".join(lines)
 
 
-def annomi_holdout_report(coder: Coder, turns: Any) -> dict:
-    """The AnnoMI turn tasks and session-level agreement on held-out AnnoMI turns (``load_annomi_turns``)."""
-    from ..train.annomi import annomi_human_sessions
+def annomi_holdout_report(coder: Coder, turns: Any, unpunctuated: bool = True) -> dict:
+    """The AnnoMI turn tasks and session-level agreement on held-out AnnoMI turns (``load_annomi_turns``);
+    ``unpunctuated`` also the turn tasks on the same transcripts lower-cased and stripped of punctuation,
+    segmented by the coder's boundary model (which never read the hold-out)."""
+    from ..train.annomi import annomi_human_sessions, caption_copy
     from .validation import session_level
 
     sessions = annomi_sessions(turns)
     probs = code_with_probs(coder, sessions)
     report = annomi_turn_tasks(sessions, probs)
+    if unpunctuated:
+        bare = [caption_copy(s) for s in sessions]
+        report["unpunctuated"] = annomi_turn_tasks(bare, code_with_probs(coder, bare))
     quality = {s.id: s.meta.get("mi_quality", "") for s in sessions}
     report["session_level"] = session_level(annomi_human_sessions(turns), sessions, quality)
     report["n_sessions"] = len(sessions)

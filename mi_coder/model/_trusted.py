@@ -5,5 +5,5 @@ meta.json hash is listed here may be unpickled without --trust-model.
 """
 
 PINNED_META_SHA256: frozenset[str] = frozenset({
-    "eb127a5dfbed716d22ad6bbdebea93b76c0c7ffde3b8f2fe651dd3d19de7d6bf",
+    "e919d3665308168db5ceadfe3d6c8bb7ac99a7a7490fd695a62764d418360fcc",
 })
