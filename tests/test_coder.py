@@ -632,3 +632,28 @@ def test_a_role_turn_stage_survives_saving_and_a_malformed_one_is_refused(tmp_pa
     remember_trusted(folder / "meta.json")
     with pytest.raises(ModelError, match="role-clarification stage is malformed"):
         load_coder(folder)
+
+
+def test_turns_without_punctuation_are_decided_by_the_turn_models_trained_on_unpunctuated_copies():
+    from mi_coder.codes import FOUR_CLASS
+    from mi_coder.model.coder import main_code
+    from mi_coder.records import Session, Turn
+    from mi_coder.train.fit import load_training_data
+
+    data = load_training_data([ROOT / "data" / "corpus" / "sessions" / "j_utterances.csv"])
+    coder = train_coder(data.examples, data.turn_examples, calibration_folds=0, max_iter=200, bare_turn_models=True)
+    assert {"practitioner_turn_bare", "client_turn_bare"} <= set(coder.models)
+    bare = coder.models["practitioner_turn_bare"]
+    bare.intercept = bare.intercept.copy()
+    bare.intercept[list(bare.classes).index("question")] += 50.0  # this model now reads every turn as a question
+
+    def turn_class(text: str) -> str:
+        session = Session(id="s", source="test", turns=[
+            Turn(id="1", speaker="C", role="client", text="I went to every meeting this month"),
+            Turn(id="2", speaker="P", role="practitioner", text=text)])
+        coder.code(session)
+        return FOUR_CLASS.get(main_code(session.turns[1]), "other")
+
+    punctuated = "You went to every one of them. That took real effort."
+    assert turn_class(punctuated.lower().replace(".", "")) == "question"
+    assert turn_class(punctuated) != "question"  # punctuated turns keep the models trained on both

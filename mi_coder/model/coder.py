@@ -18,6 +18,8 @@ scikit-learn, and a saved model holds no pickle.
 
 from __future__ import annotations
 
+import re
+
 from typing import Sequence
 
 import numpy as np
@@ -276,6 +278,13 @@ class Coder:
                 continue
             model = self.models[key]
             turn_probs = self._proba(model, idx, texts, prevs, [0] * len(texts), [1] * len(texts), nexts, owns)
+            bare_model = self.models.get(UNPUNCTUATED_TURN_MODELS[key])
+            if bare_model is not None:
+                bare = np.flatnonzero([not _PUNCTUATION.search(texts[i]) for i in idx])
+                if len(bare):
+                    turn_probs[bare] = self._proba(bare_model, idx[bare], texts, prevs, [0] * len(texts),
+                                                   [1] * len(texts), nexts, owns)[:, [
+                                                       list(bare_model.classes).index(c) for c in model.classes]]
             classes = list(model.classes)
             if role == PRACTITIONER:
                 codes = list(PRACTITIONER_CODES)
@@ -309,6 +318,12 @@ class Coder:
                     turn.meta["main_code"] = codes[members[int(block[:, members].max(axis=0).argmax())]]
         return out
 
+
+# Turn models trained on unpunctuated copies alone (``train_coder(bare_turn_models=True)``; an option): used for
+# turns whose text has no punctuation at all (automatic captions, ASR), where a model that learned punctuated
+# text leans on question marks that are not there.
+UNPUNCTUATED_TURN_MODELS = {"practitioner_turn": "practitioner_turn_bare", "client_turn": "client_turn_bare"}
+_PUNCTUATION = re.compile(r"[.?!,;:]")
 
 _CLASS_OF = np.array([TURN_CLASSES.index(FOUR_CLASS[c]) for c in PRACTITIONER_CODES])
 

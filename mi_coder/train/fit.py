@@ -54,8 +54,9 @@ def augment_unpunctuated(examples, weight: float = 0.5):  # type: ignore[no-unty
     if "own_prev_text" in copy:
         copy["own_prev_text"] = copy["own_prev_text"].map(strip_punctuation)
     copy["weight"] = copy["weight"] * weight
+    copy["unpunctuated"] = True
     copy = copy[copy["text"].str.len() > 0]
-    return pd.concat([examples, copy], ignore_index=True)
+    return pd.concat([examples.assign(unpunctuated=False), copy], ignore_index=True)
 
 
 ROLE_SOURCES = ("team_sessions", "coded")  # sources whose practitioner rows carry role-clarification labels
@@ -96,7 +97,8 @@ def train_coder(examples, turn_examples=None, *, augment: bool = True, C: float 
                 code_turn_weights: dict[str, float] | None = None, class_first: bool = False,
                 role_behaviour: bool = True, lsa: int = 0, role_own_words: bool = False,
                 role_only_batches: Sequence[str] = (), role_turn_stage: bool = False,
-                negation: bool = False, augment_weight: float = 0.5) -> Coder:
+                negation: bool = False, augment_weight: float = 0.5, nb_mix: float = 0.0,
+                bare_turn_models: bool = False) -> Coder:
     """Fit a Coder on utterance examples (``train.examples.EXAMPLE_COLUMNS``) with a known code.
 
     ``turn_examples`` (whole turns labelled question/reflection/therapist_input/other or CT/ST/FN) add
@@ -123,7 +125,10 @@ def train_coder(examples, turn_examples=None, *, augment: bool = True, C: float 
     scores of it and of the other utterances of its turn (``model.role_turns``), fitted on the detectors'
     out-of-fold scores (5 folds grouped by session) on the labelled rows. ``negation`` adds the words in a
     negation's scope as a block of their own (``model.features.negated_tokens``). ``augment_weight`` is the
-    weight of each example's unpunctuated copy (``augment_unpunctuated``) relative to the example.
+    weight of each example's unpunctuated copy (``augment_unpunctuated``) relative to the example. ``nb_mix``
+    blends complement naive Bayes weights into the code and turn models (``model.estimator``; 0: off).
+    ``bare_turn_models`` adds turn models trained on the unpunctuated copies alone, which the coder uses for
+    turns without punctuation (``model.coder.UNPUNCTUATED_TURN_MODELS``).
     ``unsure`` are MITI's decision rules for an unsure coder, applied when coding (``model.coder.apply_unsure``);
     ``client_turn_weight`` the weight of the client turn model in decoding client utterances (None: as practitioner).
     ``code_turn_weights`` (practitioner code -> exponent of its class's turn probability, instead of
@@ -164,6 +169,9 @@ def train_coder(examples, turn_examples=None, *, augment: bool = True, C: float 
     if turns is not None:
         # Turn models choose classes; their confidences are not shown, so no calibration folds.
         plan += [("practitioner_turn", turns, TURN_CLASSES, 0), ("client_turn", turns, CLIENT_CODES, 0)]
+        if bare_turn_models and augment:
+            bare = turns[turns["unpunctuated"]]
+            plan += [("practitioner_turn_bare", bare, TURN_CLASSES, 0), ("client_turn_bare", bare, CLIENT_CODES, 0)]
     parts = []
     role_only = tuple(f"team:{b}-" for b in role_only_batches)
     for key, frame, labels, folds in plan:
@@ -221,7 +229,8 @@ def train_coder(examples, turn_examples=None, *, augment: bool = True, C: float 
     role_rows: dict[str, tuple] = {}
     for key, part, folds in parts:
         X, y, w = design(key, part)
-        estimator = LinearClassifier(C=C, calibration_folds=folds, class_weight=None, max_iter=max_iter)
+        estimator = LinearClassifier(C=C, calibration_folds=folds, class_weight=None, max_iter=max_iter,
+                                     nb_mix=0.0 if key.startswith("role_") else nb_mix)
         estimator.fit(X, y, w, groups=part["group"].to_numpy())
         models[key] = estimator.to_linear_model()
         if role_turn_stage and key.startswith("role_"):  # kept for the stage's out-of-fold scores
