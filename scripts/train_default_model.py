@@ -5,11 +5,13 @@
 1. Training data: the AnnoMI dev split **minus the fixed hold-out** (``data/annomi_holdout.json``), the team
    corpus of coded sessions (``data/corpus/sessions``) and, unless ``--no-line-corpus``, the older corpus of
    single lines (``data/corpus/team_*.csv``).
-2. Cross-validation, 5 folds: AnnoMI grouped by source video (turn tasks, punctuated and unpunctuated,
+2. Cross-validation, 5 folds: AnnoMI grouped by source video (turn tasks, punctuated and unpunctuated, the
+   unpunctuated text of each fold split by a boundary model trained on that fold's training data only;
    session level: R:Q Spearman, reflections in low-quality sessions, fidelity AUC), and the team sessions
    grouped by session (per-code figures).
-3. The final model on all of it; then, once, the AnnoMI hold-out and the external dev set (MISC 2.5 codes
-   mapped to MITI; evaluation only, never trained or tuned on).
+3. The final model on all of it; then, once, the AnnoMI hold-out (punctuated, and stripped of punctuation
+   and split by the shipped boundary model) and the external dev set (MISC 2.5 codes mapped to MITI;
+   evaluation only, never trained or tuned on).
 4. The speed benchmark; the SHA-256 of the final meta.json is pinned in mi_coder/model/_trusted.py.
 """
 
