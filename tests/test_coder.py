@@ -657,3 +657,26 @@ def test_turns_without_punctuation_are_decided_by_the_turn_models_trained_on_unp
     punctuated = "You went to every one of them. That took real effort."
     assert turn_class(punctuated.lower().replace(".", "")) == "question"
     assert turn_class(punctuated) != "question"  # punctuated turns keep the models trained on both
+
+
+def test_naive_bayes_blend_stays_one_linear_model_between_the_two():
+    import scipy.sparse as sp
+    from sklearn.naive_bayes import ComplementNB
+
+    from mi_coder.model.estimator import LinearClassifier
+
+    rng = np.random.default_rng(0)
+    y = np.array(["CT", "FN", "ST"])[rng.integers(0, 3, 300)]
+    dense = rng.random((300, 12)) * (rng.random((300, 12)) < 0.4)
+    dense[np.arange(300), np.searchsorted(["CT", "FN", "ST"], y)] += 1.0  # one informative column per class
+    X = sp.csr_matrix(dense)
+    plain = LinearClassifier(C=1.0, class_weight=None, calibration_folds=0).fit(X, y)
+    nb_only = LinearClassifier(C=1.0, class_weight=None, calibration_folds=0, nb_mix=1.0).fit(X, y)
+    half = LinearClassifier(C=1.0, class_weight=None, calibration_folds=0, nb_mix=0.5).fit(X, y)
+    lr = plain.coef_ - plain.coef_.mean(axis=0)
+    nb = ComplementNB().fit(X, y).feature_log_prob_
+    nb = nb - nb.mean(axis=0)
+    np.testing.assert_allclose(nb_only.coef_, nb * np.linalg.norm(lr) / np.linalg.norm(nb), rtol=1e-6)
+    np.testing.assert_allclose(half.coef_, 0.5 * lr + 0.5 * nb_only.coef_, rtol=1e-6)
+    assert (half.predict(X) == y).mean() > 0.9  # still a working classifier
+    np.testing.assert_allclose(half.to_linear_model().predict_proba(X), half.predict_proba(X))

@@ -19,7 +19,6 @@ scikit-learn, and a saved model holds no pickle.
 from __future__ import annotations
 
 import re
-
 from typing import Sequence
 
 import numpy as np
