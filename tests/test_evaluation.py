@@ -160,20 +160,26 @@ def test_bootstrap_interval_brackets_the_estimate_and_narrows_with_more_sessions
     assert bootstrap(_auc, y, y.astype(float), strata=y) == (1.0, 1.0)
 
 
+def _small_training_data(tmp_path, transcripts: int):
+    """The first ``transcripts`` AnnoMI dev transcripts and one team corpus batch, as training data."""
+    from mi_coder.train.fit import load_training_data
+
+    from .conftest import ROOT
+
+    full = pd.read_csv(ANNOMI_FULL, dtype=str, keep_default_na=False)
+    keep = sorted(full["transcript_id"].unique(), key=int)[:transcripts]
+    subset = tmp_path / "annomi_subset.csv"
+    full[full["transcript_id"].isin(keep)].to_csv(subset, index=False)
+    return load_training_data([subset, ROOT / "data" / "corpus" / "sessions" / "h_utterances.csv"])
+
+
 @needs_annomi
 @pytest.mark.slow
 def test_decoding_variants_are_measured_on_the_same_fold_models(tmp_path):
     """cross_validate(decodes=...) trains each fold once and codes its held-out data once per setting."""
     from mi_coder.evaluate import crossval as ev
-    from mi_coder.train.fit import load_training_data
 
-    full = pd.read_csv(ANNOMI_FULL, dtype=str, keep_default_na=False)
-    keep = sorted(full["transcript_id"].unique(), key=int)[:18]
-    subset = tmp_path / "annomi_subset.csv"
-    full[full["transcript_id"].isin(keep)].to_csv(subset, index=False)
-    from .conftest import ROOT
-
-    data = load_training_data([subset, ROOT / "data" / "corpus" / "sessions" / "h_utterances.csv"])
+    data = _small_training_data(tmp_path, 18)
     trained = []
     original = ev.train_coder
 
@@ -264,15 +270,8 @@ def test_cross_validation_segments_unpunctuated_text_with_the_coders_own_boundar
 @pytest.mark.slow
 def test_unpunctuated_cross_validation_trains_a_boundary_model_per_fold_without_the_folds_turns(tmp_path):
     from mi_coder.evaluate import crossval as ev
-    from mi_coder.train.fit import load_training_data
 
-    from .conftest import ROOT
-
-    full = pd.read_csv(ANNOMI_FULL, dtype=str, keep_default_na=False)
-    keep = sorted(full["transcript_id"].unique(), key=int)[:12]
-    subset = tmp_path / "annomi_subset.csv"
-    full[full["transcript_id"].isin(keep)].to_csv(subset, index=False)
-    data = load_training_data([subset, ROOT / "data" / "corpus" / "sessions" / "h_utterances.csv"])
+    data = _small_training_data(tmp_path, 12)
     seen = []
     original = ev.fold_boundary
 
