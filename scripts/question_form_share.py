@@ -2,7 +2,7 @@
 
 Without punctuation (automatic captions, ASR), a question has to show its form in its words: a question word,
 an inverted auxiliary ("do you", "is it"), or a tag ("..., right?"). A declarative or elliptical question
-("You've been drinking?", "Friends?") is a question only by intonation, which captions drop. This counts, among
+("You've been drinking?", "Every night?") is a question only by intonation, which captions drop. This counts, among
 the practitioner turns of the AnnoMI dev split (hold-out excluded) whose main behaviour is a question, those
 whose every question sentence lacks such a form, and those with no question mark at all.
 
