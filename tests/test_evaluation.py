@@ -175,24 +175,15 @@ def _small_training_data(tmp_path, transcripts: int):
 
 @needs_annomi
 @pytest.mark.slow
-def test_decoding_variants_are_measured_on_the_same_fold_models(tmp_path):
+def test_decoding_variants_are_measured_on_the_same_fold_models(tmp_path, monkeypatch):
     """cross_validate(decodes=...) trains each fold once and codes its held-out data once per setting."""
     from mi_coder.evaluate import crossval as ev
 
-    data = _small_training_data(tmp_path, 18)
     trained = []
     original = ev.train_coder
-
-    def spy(*args, **kwargs):
-        trained.append(kwargs.get("unsure"))
-        return original(*args, **kwargs)
-
-    ev.train_coder = spy
-    try:
-        plain, strict = ev.cross_validate(data, folds=3, train_kwargs={"max_iter": 200}, unpunctuated=False,
-                                          decodes=[{}, {"unsure": {"CR": 1e-9}}])
-    finally:
-        ev.train_coder = original
+    monkeypatch.setattr(ev, "train_coder", lambda *a, **kw: trained.append(kw.get("unsure")) or original(*a, **kw))
+    plain, strict = ev.cross_validate(_small_training_data(tmp_path, 18), folds=3, train_kwargs={"max_iter": 200},
+                                      unpunctuated=False, decodes=[{}, {"unsure": {"CR": 1e-9}}])
     assert trained == [None, None, None]  # one model per fold, not one per setting
     assert plain["team_sessions_cv"]["per_code"]["CR"]["precision"] > 0  # the model does predict CR ...
     assert strict["team_sessions_cv"]["per_code"]["CR"]["precision"] == 0.0  # ... and the rule removes it
@@ -268,22 +259,16 @@ def test_cross_validation_segments_unpunctuated_text_with_the_coders_own_boundar
 
 @needs_annomi
 @pytest.mark.slow
-def test_unpunctuated_cross_validation_trains_a_boundary_model_per_fold_without_the_folds_turns(tmp_path):
+def test_unpunctuated_cross_validation_trains_a_boundary_model_per_fold_without_the_folds_turns(tmp_path,
+                                                                                               monkeypatch):
     from mi_coder.evaluate import crossval as ev
 
-    data = _small_training_data(tmp_path, 12)
     seen = []
     original = ev.fold_boundary
-
-    def spy(annomi_turns, team_examples, seed=0):
-        seen.append(set(annomi_turns["transcript_id"].astype(str)))
-        return original(annomi_turns, team_examples, seed=seed)
-
-    ev.fold_boundary = spy
-    try:
-        report = ev.cross_validate(data, folds=3, train_kwargs={"max_iter": 200}, unpunctuated=True)
-    finally:
-        ev.fold_boundary = original
+    monkeypatch.setattr(ev, "fold_boundary", lambda turns, team, seed=0: seen.append(
+        set(turns["transcript_id"].astype(str))) or original(turns, team, seed=seed))
+    report = ev.cross_validate(_small_training_data(tmp_path, 12), folds=3, train_kwargs={"max_iter": 200},
+                               unpunctuated=True)
     assert len(seen) == 3
     every = set().union(*seen)
     assert all(sum(t not in s for s in seen) == 1 for t in every)  # each transcript left out of one fold's model

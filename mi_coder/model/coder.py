@@ -276,14 +276,14 @@ class Coder:
             if not len(idx):
                 continue
             model = self.models[key]
-            turn_probs = self._proba(model, idx, texts, prevs, [0] * len(texts), [1] * len(texts), nexts, owns)
             bare_model = self.models.get(UNPUNCTUATED_TURN_MODELS[key])
-            if bare_model is not None:
-                bare = np.flatnonzero([not _PUNCTUATION.search(texts[i]) for i in idx])
-                if len(bare):
-                    turn_probs[bare] = self._proba(bare_model, idx[bare], texts, prevs, [0] * len(texts),
-                                                   [1] * len(texts), nexts, owns)[:, [
-                                                       list(bare_model.classes).index(c) for c in model.classes]]
+            bare = (np.array([not _PUNCTUATION.search(texts[i]) for i in idx], dtype=bool) if bare_model is not None
+                    else np.zeros(len(idx), dtype=bool))
+            turn_probs = np.empty((len(idx), len(model.classes)))
+            for rows, which in ((~bare, model), (bare, bare_model)):
+                if rows.any():
+                    p = self._proba(which, idx[rows], texts, prevs, [0] * len(texts), [1] * len(texts), nexts, owns)
+                    turn_probs[rows] = p[:, [list(which.classes).index(c) for c in model.classes]]
             classes = list(model.classes)
             if role == PRACTITIONER:
                 codes = list(PRACTITIONER_CODES)
