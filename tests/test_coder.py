@@ -11,7 +11,7 @@ import pytest
 from mi_coder import ModelError
 from mi_coder.codes import CLIENT_CODES, PRACTITIONER_CODES
 from mi_coder.io.reader import read_transcript
-from mi_coder.model.features import FeatureSpace, char_wb_ngrams, negated_tokens, normalize, word_ngrams
+from mi_coder.model.features import FeatureSpace, answer_tokens, char_wb_ngrams, negated_tokens, normalize, word_ngrams
 from mi_coder.model.store import load_coder, save_coder
 from mi_coder.train.examples import load_team_corpus, single_utterance_turns
 from mi_coder.train.fit import train_coder
@@ -528,6 +528,30 @@ def test_negation_scope_marks_the_negated_words_until_a_clause_word_and_survives
     again = FeatureSpace.from_parts(*space.to_parts())
     np.testing.assert_allclose(again.transform(*rows).toarray(), X)
     assert FeatureSpace.from_parts(*plain.to_parts()).negation is None
+
+
+def test_answer_block_reads_how_the_next_turn_opens_for_the_last_utterance_of_a_turn_only():
+    assert answer_tokens(normalize("Well, um, I think it's the money.")) == "a1_well alen_6_12 a2_well_um"
+    assert answer_tokens(normalize("No.")) == "a1_no alen_1"
+    assert answer_tokens(normalize("What do you mean?")) == "a1_what alen_4_5 a2_what_do aqmark"
+    assert answer_tokens("") == ""
+    texts = ["did you drink", "what happened then", "you want to stop", "so you felt bad"] * 3
+    nexts = ["no", "well um it started when i got home from work", "yeah", "yeah exactly"] * 3
+    plain = FeatureSpace.fit(texts, [""] * len(texts), nexts, max_word_features=200, max_char_features=100)
+    space = FeatureSpace.fit(texts, [""] * len(texts), nexts, max_word_features=200, max_char_features=100,
+                             answer=True)
+    assert {"a1_no", "a1_well", "a1_yeah", "alen_1"} <= set(space.answer.terms)
+    last = (texts, [""] * len(texts), [0] * len(texts), [1] * len(texts), nexts)
+    first = (texts, [""] * len(texts), [0] * len(texts), [2] * len(texts), nexts)  # not the turn's last utterance
+    X = space.transform(*last).toarray()
+    extra = space.n_features - plain.n_features
+    assert extra == len(space.answer)
+    np.testing.assert_allclose(X[:, :plain.n_features], plain.transform(*last).toarray())
+    assert X[:, plain.n_features:].any(axis=1).all()
+    assert not space.transform(*first).toarray()[:, plain.n_features:].any()
+    again = FeatureSpace.from_parts(*space.to_parts())
+    np.testing.assert_allclose(again.transform(*last).toarray(), X)
+    assert FeatureSpace.from_parts(*plain.to_parts()).answer is None
 
 
 def test_role_detectors_can_read_the_practitioners_own_words_before_while_code_models_do_not(tmp_path, home):

@@ -244,6 +244,25 @@ def head_tokens(doc: str) -> str:
     return " ".join(out)
 
 
+def answer_tokens(next_doc: str) -> str:
+    """How the other speaker's next turn opens and how long it is, as position-anchored tokens of a normalized
+    turn: ``"well um i think it's the money"`` gives ``a1_well a2_well_um alen_6_12``. How a turn is taken says
+    what it was, in any wording: a closed question is answered "no" or "yeah" in a few words, an open one with
+    "well" or "um" and a story, a reflection is confirmed ("yeah", "exactly"). Empty for no next turn."""
+    toks = [t for t in next_doc.split() if t != "qmark"]
+    if not toks:
+        return ""
+    n = len(toks)
+    size = "1" if n == 1 else "2_3" if n <= 3 else "4_5" if n <= 5 else "6_12" if n <= 12 else "13_30" if n <= 30 \
+        else "31"
+    out = [f"a1_{toks[0]}", f"alen_{size}"]
+    if n > 1:
+        out.append(f"a2_{toks[0]}_{toks[1]}")
+    if "qmark" in next_doc.split():
+        out.append("aqmark")
+    return " ".join(out)
+
+
 _NEGATORS = frozenset("not no never nothing nobody none neither nor cannot without".split())
 _SCOPE_ENDS = frozenset("qmark but and because cause so though although however or if when then".split())
 NEGATION_SCOPE = 4
@@ -375,7 +394,7 @@ class FeatureSpace:
                  behaviour: bool = False, lengths: bool = False, permission: bool = False,
                  form: bool = False, lsa: np.ndarray | None = None, lsa_weight: float = 1.0,
                  own: TfidfBlock | None = None, own_weight: float = 0.5, negation: TfidfBlock | None = None,
-                 negation_weight: float = 0.5) -> None:
+                 negation_weight: float = 0.5, answer: TfidfBlock | None = None, answer_weight: float = 0.5) -> None:
         self.words = words
         self.chars = chars
         self.context = context
@@ -402,6 +421,10 @@ class FeatureSpace:
         # The words in a negation's scope (``negated_tokens``), as a block of their own (an option).
         self.negation = negation
         self.negation_weight = negation_weight
+        # How the other speaker's next turn opens and its length (``answer_tokens``), for the last utterance of
+        # a turn only (the one the next turn answers; an option).
+        self.answer = answer
+        self.answer_weight = answer_weight
 
     @property
     def reads_own_words(self) -> bool:
@@ -437,14 +460,14 @@ class FeatureSpace:
         return (len(self.words) + len(self.chars) + len(self.context) + self.n_shape
                 + (len(self.head) if self.head else 0) + (len(self.following) if self.following else 0)
                 + (2 * len(self.lsa) if self.lsa is not None else 0) + (len(self.own) if self.own else 0)
-                + (len(self.negation) if self.negation else 0))
+                + (len(self.negation) if self.negation else 0) + (len(self.answer) if self.answer else 0))
 
     @classmethod
     def fit(cls, texts: Sequence[str], prev_texts: Sequence[str], next_texts: Sequence[str] | None = None,
             max_word_features: int = 40000,
             max_char_features: int = 40000, max_context_features: int = 8000, head: bool = True,
             behaviour: bool = False, lengths: bool = False, permission: bool = False, form: bool = False,
-            lsa: int = 0, own_texts: Sequence[str] | None = None, negation: bool = False,
+            lsa: int = 0, own_texts: Sequence[str] | None = None, negation: bool = False, answer: bool = False,
             **weights: float) -> "FeatureSpace":
         """Learn vocabularies and IDF weights with scikit-learn's TfidfVectorizer (training only)."""
         from sklearn.feature_extraction.text import TfidfVectorizer
@@ -462,6 +485,8 @@ class FeatureSpace:
             (norm_next, "next", (1, 1), 2, max_context_features),
             ([negated_tokens(d) for d in norm_texts] if negation else None, "negation", (1, 1), 3,
              max_context_features),
+            ([answer_tokens(d) for d in norm_next] if answer and norm_next is not None else None, "answer", (1, 1),
+             3, max_context_features),
         ):
             if docs is None:
                 continue
@@ -492,7 +517,7 @@ class FeatureSpace:
             except ValueError:
                 own = TfidfBlock([], np.zeros(0), "own")
         return cls(*blocks[:3], head=named.get("head"), following=named.get("next"), behaviour=behaviour, lsa=components,
-                   negation=named.get("negation"),
+                   negation=named.get("negation"), answer=named.get("answer"),
                    own=own,
                    lengths=lengths, permission=permission, form=form, **weights)
 
@@ -507,7 +532,7 @@ class FeatureSpace:
         prev_words = [frozenset(w for w in d.split() if w not in _STOP and w != "qmark" and len(w) > 2)
                       for d in prev_docs]
         context = self.context.transform(prev_docs)[prev_row]
-        if self.following is not None or self.lengths:
+        if self.following is not None or self.lengths or self.answer is not None:
             next_row, next_list = _distinct(next_texts if next_texts is not None else [""] * len(docs))
             next_docs = [normalize(t) for t in next_list]
         else:
@@ -536,6 +561,10 @@ class FeatureSpace:
             blocks.append(following * self.next_weight)
         if self.negation is not None:
             blocks.append(self.negation.transform([negated_tokens(d) for d in docs]) * self.negation_weight)
+        if self.answer is not None:
+            answers = self.answer.transform([answer_tokens(d) for d in next_docs])[next_row]
+            last = np.array([int(p) == int(n) - 1 for p, n in zip(positions, n_in_turn)], dtype=np.float64)
+            blocks.append(sp.diags(last * self.answer_weight) @ answers)
         if self.lsa is not None:
             blocks.append(sp.csr_matrix(self._project(blocks[0]) * self.lsa_weight))
             prev_lsa = self._project(self.words.transform(prev_docs))[prev_row]
@@ -577,6 +606,10 @@ class FeatureSpace:
             terms["negation"] = self.negation.terms
             arrays["idf_negation"] = self.negation.idf
             arrays["negation_weight"] = np.array([self.negation_weight])
+        if self.answer is not None:
+            terms["answer"] = self.answer.terms
+            arrays["idf_answer"] = self.answer.idf
+            arrays["answer_weight"] = np.array([self.answer_weight])
         if self.own is not None:
             terms["own"] = self.own.terms
             arrays["idf_own"] = self.own.idf
@@ -609,4 +642,6 @@ class FeatureSpace:
                    own_weight=float(arrays["own_weight"][0]) if "own_weight" in arrays else 0.5,
                    negation=(TfidfBlock(terms["negation"], arrays["idf_negation"], "negation")
                              if "negation" in terms else None),
-                   negation_weight=float(arrays["negation_weight"][0]) if "negation_weight" in arrays else 0.5)
+                   negation_weight=float(arrays["negation_weight"][0]) if "negation_weight" in arrays else 0.5,
+                   answer=TfidfBlock(terms["answer"], arrays["idf_answer"], "answer") if "answer" in terms else None,
+                   answer_weight=float(arrays["answer_weight"][0]) if "answer_weight" in arrays else 0.5)

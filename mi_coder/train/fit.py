@@ -98,7 +98,7 @@ def train_coder(examples, turn_examples=None, *, augment: bool = True, C: float 
                 role_behaviour: bool = True, lsa: int = 0, role_own_words: bool = False,
                 role_only_batches: Sequence[str] = (), role_turn_stage: bool = False,
                 negation: bool = False, augment_weight: float = 0.5, nb_mix: float = 0.0,
-                bare_turn_models: bool = False) -> Coder:
+                bare_turn_models: bool = False, answer: bool = False) -> Coder:
     """Fit a Coder on utterance examples (``train.examples.EXAMPLE_COLUMNS``) with a known code.
 
     ``turn_examples`` (whole turns labelled question/reflection/therapist_input/other or CT/ST/FN) add
@@ -128,7 +128,8 @@ def train_coder(examples, turn_examples=None, *, augment: bool = True, C: float 
     weight of each example's unpunctuated copy (``augment_unpunctuated``) relative to the example. ``nb_mix``
     blends complement naive Bayes weights into the code and turn models (``model.estimator``; 0: off).
     ``bare_turn_models`` adds turn models trained on the unpunctuated copies alone, which the coder uses for
-    turns without punctuation (``model.coder.UNPUNCTUATED_TURN_MODELS``).
+    turns without punctuation (``model.coder.UNPUNCTUATED_TURN_MODELS``). ``answer`` adds how the other speaker's
+    next turn opens and how long it is, for the last utterance of each turn (``model.features.answer_tokens``).
     ``unsure`` are MITI's decision rules for an unsure coder, applied when coding (``model.coder.apply_unsure``);
     ``client_turn_weight`` the weight of the client turn model in decoding client utterances (None: as practitioner).
     ``code_turn_weights`` (practitioner code -> exponent of its class's turn probability, instead of
@@ -185,7 +186,7 @@ def train_coder(examples, turn_examples=None, *, augment: bool = True, C: float 
     every = pd.concat([data, turns]) if turns is not None else data
     features = FeatureSpace.fit(every["text"].tolist(), every["prev_text"].tolist(), every["next_text"].tolist(),
                                 behaviour=behaviour, lengths=lengths, permission=permission,
-                                form=form, lsa=lsa, negation=negation,
+                                form=form, lsa=lsa, negation=negation, answer=answer,
                                 own_texts=every["own_prev_text"].tolist() if role_own_words else None)
     if role_models and "role_elements" in data:
         # Role-clarification detectors: one yes/no model per element, on the practitioner utterances of
