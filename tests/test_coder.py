@@ -704,3 +704,22 @@ def test_naive_bayes_blend_stays_one_linear_model_between_the_two():
     np.testing.assert_allclose(half.coef_, 0.5 * lr + 0.5 * nb_only.coef_, rtol=1e-6)
     assert (half.predict(X) == y).mean() > 0.9  # still a working classifier
     np.testing.assert_allclose(half.to_linear_model().predict_proba(X), half.predict_proba(X))
+
+
+def test_session_adaptation_follows_the_sessions_base_rates_and_leaves_short_sessions_near_the_model():
+    from mi_coder.model.coder import adapt_to_session
+
+    # a classifier fitted to equal shares, unsure about most rows, in a session where class 0 dominates
+    sure = np.tile([[0.9, 0.1]], (40, 1))
+    unsure = np.tile([[0.45, 0.55]], (20, 1))
+    p = np.vstack([sure, unsure])
+    adapted = adapt_to_session(p, np.array([0.5, 0.5]), strength=10)
+    np.testing.assert_allclose(adapted.sum(axis=1), 1.0)
+    assert (adapted[40:, 0] > 0.5).all()  # the ambiguous rows follow the session's majority
+    assert (adapted[:40, 0] > 0.9).all()
+    weak = adapt_to_session(p, np.array([0.5, 0.5]), strength=10_000)  # a strong prior: almost no change
+    np.testing.assert_allclose(weak, p, atol=0.01)
+    np.testing.assert_allclose(adapt_to_session(p, np.array([0.5, 0.5]), strength=0), p)
+    # a session at the training shares is left where it was
+    balanced = np.vstack([np.tile([[0.8, 0.2]], (30, 1)), np.tile([[0.2, 0.8]], (30, 1))])
+    np.testing.assert_allclose(adapt_to_session(balanced, np.array([0.5, 0.5]), strength=10), balanced, atol=1e-6)

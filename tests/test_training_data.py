@@ -104,6 +104,42 @@ def test_negotiation_is_left_out_and_unflagged_turns_are_nc():
     assert annomi_utterance_label(turn(), "Hi there.", 1) == "NC"
 
 
+def test_recoded_annomi_utterances_carry_their_own_code_and_survive_the_gap_filter(tmp_path):
+    from mi_coder.errors import InputError, UsageError
+    from mi_coder.train.annomi import annomi_examples, apply_utterance_codes, read_utterance_codes
+    from mi_coder.train.fit import drop_gap_examples
+
+    rows = [("therapist", "Hi, thanks for coming in.", {}), ("client", "Sure.", {}),
+            ("therapist", "Coming back after that week took real guts. Where would you like to start?", {})]
+    turns = pd.DataFrame([{**turn(**f), "transcript_id": "7", "utterance_id": str(k), "interlocutor": who,
+                           "utterance_text": text, "client_talk": "neutral", "video_url": "v7"}
+                          for k, (who, text, f) in enumerate(rows)])
+    halves = lambda text: [(0, text.index(".") + 1), (text.index(".") + 2, len(text))] if "guts" in text \
+        else [(0, len(text))]  # noqa: E731
+    examples = annomi_examples(turns, halves)
+    assert examples[examples["role"] == "practitioner"]["code"].tolist() == ["NC", "NC", "NC"]
+    (tmp_path / "codes.csv").write_text("transcript_id,utterance_id,k,code\n7,2,0,AF\n7,2,1,SEEK\n")
+    codes = read_utterance_codes(tmp_path / "codes.csv")
+    recoded = apply_utterance_codes(examples, codes, strict=True)
+    practitioner = recoded[recoded["role"] == "practitioner"]
+    assert practitioner["code"].tolist() == ["NC", "AF", "SEEK"]
+    assert practitioner["recoded"].tolist() == [False, True, True]
+    # the gap filter drops AnnoMI rows a team-only model reads as AF/SEEK/EA/CON, never re-coded ones
+    team = pd.DataFrame([{"source": "team_sessions", "group": f"team:a-{i}", "session_id": f"a{i}", "turn_id": "1",
+                          "role": "practitioner", "text": t, "prev_text": "", "next_text": "", "position": 0,
+                          "n_in_turn": 1, "code": c, "weight": 1.0}
+                         for i, (t, c) in enumerate([("That took real guts.", "AF"), ("You showed guts there.", "AF"),
+                                                     ("Hi there.", "NC"), ("Thanks for coming.", "NC")] * 5)])
+    kept = drop_gap_examples(pd.concat([recoded, team], ignore_index=True), threshold=0.0)
+    assert kept["recoded"].fillna(False).sum() == 2
+    (tmp_path / "other.csv").write_text("transcript_id,utterance_id,k,code\n9,2,0,AF\n")
+    with pytest.raises(UsageError, match="1 of 1 re-coded"):
+        apply_utterance_codes(examples, read_utterance_codes(tmp_path / "other.csv"), strict=True)
+    (tmp_path / "bad.csv").write_text("transcript_id,utterance_id,k,code\n7,2,0,XX\n")
+    with pytest.raises(InputError, match="XX"):
+        read_utterance_codes(tmp_path / "bad.csv")
+
+
 @pytest.mark.parametrize("text, expected", [("What brings you in?", True), ("what brings you in today", True),
                                             ("do you want to stop", True), ("You want to stop.", False),
                                             ("you want to stop", False), ("So, how was it?", True)])

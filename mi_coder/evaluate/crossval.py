@@ -21,6 +21,7 @@ from ..records import CLIENT, PRACTITIONER, Session, Turn
 from ..train.annomi import (
     CLIENT_CLASS,
     annomi_examples,
+    apply_utterance_codes,
     annomi_human_sessions,
     annomi_sessions,
     annomi_turn_examples,
@@ -301,15 +302,17 @@ def _cv_fold(k: int, data: TrainingData, folds: int, train_kwargs: dict, unpunct
     else:
         train_sessions, test_sessions = set(s_ids), set()
     train_turns = turns[ids.isin(train_t)]
-    examples = pd.concat([annomi_examples(train_turns, split), sess[sess["session_id"].isin(train_sessions)], other],
-                         ignore_index=True)
+    recode = (lambda e: apply_utterance_codes(e, data.annomi_codes)) if data.annomi_codes is not None else (lambda e: e)
+    recode_train = recode if data.annomi_codes_train else (lambda e: e)
+    examples = pd.concat([recode_train(annomi_examples(train_turns, split)),
+                          sess[sess["session_id"].isin(train_sessions)], other], ignore_index=True)
     tex = data.turn_examples
     keep = (tex["source"] != "annomi") & ~tex["session_id"].isin(test_sessions)
     turn_examples = pd.concat([annomi_turn_examples(train_turns), tex[keep]], ignore_index=True)
     coder = train_coder(examples, turn_examples, **train_kwargs)
     if unpunctuated:  # the fold's own boundary model: the shipped one has read the fold's turns
         coder.boundary = fold_boundary(train_turns, sess[sess["session_id"].isin(train_sessions)], seed=k)
-    gold = annomi_examples(turns[ids.isin(test_t)], split)
+    gold = recode(annomi_examples(turns[ids.isin(test_t)], split))
     trained = {attr: getattr(coder, attr) for d in decodes for attr in d}
     out = []
     for decode in decodes:

@@ -79,9 +79,16 @@ class Coder:
         # Second stage of the role-clarification detectors over the scores of a turn's utterances
         # (``model.role_turns.TurnStage``), if the model has one.
         self.role_stage = None
+        # Each session's own base rates (``adapt_to_session``): the strength, in utterances, of the training
+        # prior against the session's own evidence; 0 leaves the probabilities as the model gives them.
+        self.prior_adaptation = 0.0
+        # Class shares the code models were fitted to (role -> code -> share, with the class weights), which the
+        # adaptation needs; recorded by training.
+        self.class_priors: dict[str, dict[str, float]] = dict((self.meta or {}).get("class_priors", {}))
 
     # Decoding settings a profile may set (``use_profile``); the weights never change.
-    PROFILE_KEYS = ("turn_weight", "unsure", "client_turn_weight", "class_first", "code_turn_weights")
+    PROFILE_KEYS = ("turn_weight", "unsure", "client_turn_weight", "class_first", "code_turn_weights",
+                    "prior_adaptation")
 
     @property
     def name(self) -> str:
@@ -106,6 +113,8 @@ class Coder:
             self.class_first = bool(settings["class_first"])
         if "code_turn_weights" in settings:
             self.code_turn_weights = {str(k): float(v) for k, v in settings["code_turn_weights"].items()}
+        if "prior_adaptation" in settings:
+            self.prior_adaptation = float(settings["prior_adaptation"])
         self.profile = name
 
     def predict_rows(self, roles: Sequence[str], texts: Sequence[str], prev_texts: Sequence[str],
@@ -242,6 +251,13 @@ class Coder:
             return np.zeros((0, len(PRACTITIONER_CODES + CLIENT_CODES)))
         codes, conf, probs, found = self._predict(*rows)
         turn_of = {id(u): k for k, u in enumerate(refs)}
+        if self.prior_adaptation > 0 and self.class_priors:
+            probs = self._adapt_sessions(sessions, probs, rows[0], turn_of)
+            labels = np.array(PRACTITIONER_CODES + CLIENT_CODES, dtype=object)
+            coded = np.flatnonzero(np.isin(np.asarray(rows[0], dtype=object), [PRACTITIONER, CLIENT]))
+            best = probs[coded].argmax(axis=1)
+            codes[coded] = labels[best]
+            conf[coded] = probs[coded, best]
         joint = "practitioner_turn" in self.models and "client_turn" in self.models
         if joint:
             probs = self._decode_jointly(sessions, probs, turn_of)
@@ -258,6 +274,24 @@ class Coder:
         for i, elements in found.items():  # role-clarification detections (models with role_<element> detectors)
             refs[i].meta["role_elements"] = elements
         return probs
+
+    def _adapt_sessions(self, sessions: Sequence[Session], probs: np.ndarray, roles: Sequence[str],
+                        row_of: dict[int, int]) -> np.ndarray:
+        """Each session's practitioner and client code probabilities adapted to the session's own base rates
+        (``adapt_to_session``, strength ``prior_adaptation``)."""
+        labels = list(PRACTITIONER_CODES + CLIENT_CODES)
+        out = probs.copy()
+        for session in sessions:
+            rows = np.array([row_of[id(u)] for _, u in session.utterances() if id(u) in row_of], dtype=int)
+            for role, shares in self.class_priors.items():
+                mine = rows[np.asarray([roles[i] for i in rows], dtype=object) == role] if len(rows) else rows
+                codes = [c for c in shares if c in labels]
+                if not len(mine) or len(codes) < 2:
+                    continue
+                cols = [labels.index(c) for c in codes]
+                prior = np.array([shares[c] for c in codes], dtype=float)
+                out[np.ix_(mine, cols)] = adapt_to_session(out[np.ix_(mine, cols)], prior, self.prior_adaptation)
+        return out
 
     def _decode_jointly(self, sessions: Sequence[Session], probs: np.ndarray, row_of: dict[int, int]) -> np.ndarray:
         """Combine each utterance's code probabilities with its turn's class probabilities; set main codes.
@@ -325,6 +359,34 @@ UNPUNCTUATED_TURN_MODELS = {"practitioner_turn": "practitioner_turn_bare", "clie
 _PUNCTUATION = re.compile(r"[.?!,;:]")
 
 _CLASS_OF = np.array([TURN_CLASSES.index(FOUR_CLASS[c]) for c in PRACTITIONER_CODES])
+
+
+def adapt_to_session(probs: np.ndarray, train_prior: np.ndarray, strength: float, iterations: int = 100,
+                     tol: float = 1e-6) -> np.ndarray:
+    """Posteriors re-weighted to a session's own class base rates, estimated from the session itself.
+
+    The expectation-maximization of Saerens, Latinne and Decaestecker (2002, "Adjusting the outputs of a
+    classifier to new a priori probabilities"): the session's prior ``q`` and the posteriors
+    ``p(y|x) q(y) / train_prior(y)`` (renormalized) are re-estimated in turn, here with a Dirichlet prior that
+    pulls ``q`` towards ``train_prior`` with the weight of ``strength`` utterances, so that a short session
+    moves little. A lecturing session's many information utterances then make an ambiguous "you ..." statement
+    in it likelier information than reflection. Rows of ``probs`` sum to 1; returns the adapted rows."""
+    p = np.asarray(probs, dtype=float)
+    base = np.clip(np.asarray(train_prior, dtype=float), 1e-9, None)
+    base = base / base.sum()
+    if not len(p) or strength <= 0:
+        return p
+    q = base.copy()
+    adapted = p
+    for _ in range(iterations):
+        adapted = p * (q / base)
+        adapted /= np.clip(adapted.sum(axis=1, keepdims=True), 1e-300, None)
+        new = (adapted.sum(axis=0) + strength * base) / (len(p) + strength)
+        done = np.abs(new - q).max() < tol
+        q = new
+        if done:
+            break
+    return adapted
 
 
 def class_first_choice(probs: np.ndarray) -> np.ndarray:

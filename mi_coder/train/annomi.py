@@ -308,6 +308,46 @@ def annomi_human_sessions(turns: pd.DataFrame) -> list[Session]:
     return sessions
 
 
+RECODE_CODES = frozenset({"AF", "SEEK", "EA", "NC", "GI", "PER", "PWP", "CON", "OQ", "CQ", "SR", "CR"})
+
+
+def read_utterance_codes(path: str | Path) -> pd.DataFrame:
+    """AnnoMI practitioner utterances re-coded one by one with MITI 4.2.1 codes: a CSV of ``transcript_id,
+    utterance_id, k, code`` (the turn and the utterance's index in it as ``annomi_examples`` splits it; keys and
+    codes only, no text). AnnoMI has no AF, SEEK or EA labels, so its "other" turns (no behaviour flagged) become
+    NC, affirmations and permission requests included; ``apply_utterance_codes`` gives such utterances their code."""
+    if not Path(path).exists():
+        raise InputError(path, "no such file")
+    codes = pd.read_csv(path, dtype=str, keep_default_na=False)
+    missing = {"transcript_id", "utterance_id", "k", "code"} - set(codes.columns)
+    if missing:
+        raise InputError(path, f"missing columns: {', '.join(sorted(missing))}")
+    bad = sorted(set(codes["code"]) - RECODE_CODES)
+    if bad:
+        raise InputError(path, f"codes outside the MITI 4.2.1 practitioner codes: {', '.join(bad)}")
+    return codes[["transcript_id", "utterance_id", "k", "code"]]
+
+
+def apply_utterance_codes(examples: pd.DataFrame, codes: pd.DataFrame, strict: bool = False) -> pd.DataFrame:
+    """``examples`` with the re-coded AnnoMI practitioner utterances (``read_utterance_codes``) carrying their
+    code and ``recoded`` True, which ``train.fit.drop_gap_examples`` leaves alone. ``strict``: every re-coded
+    utterance must be among the examples (else the codes belong to another segmentation or split)."""
+    from ..errors import UsageError
+
+    out = examples.copy()
+    out["recoded"] = out["recoded"].fillna(False).astype(bool) if "recoded" in out else False
+    target = (out["source"] == "annomi") & (out["role"] == PRACTITIONER)
+    key = out["session_id"].astype(str) + "|" + out["turn_id"].astype(str) + "|" + out["position"].astype(str)
+    lookup = dict(zip(codes["transcript_id"] + "|" + codes["utterance_id"] + "|" + codes["k"], codes["code"]))
+    hit = target & key.isin(lookup)
+    if strict and hit.sum() < len(lookup):
+        raise UsageError(f"{len(lookup) - int(hit.sum())} of {len(lookup)} re-coded AnnoMI utterances match no "
+                         "practitioner utterance of the training data (another segmentation or split?)")
+    out.loc[hit, "code"] = key[hit].map(lookup)
+    out.loc[hit, "recoded"] = True
+    return out
+
+
 HOLDOUT_FILE = Path(__file__).resolve().parents[2] / "data" / "annomi_holdout.json"
 
 

@@ -76,6 +76,8 @@ def drop_gap_examples(examples, threshold: float = 0.5, C: float = 1.0):  # type
 
     team = examples[examples["source"].isin(TEAM_SOURCES) & (examples["role"] == PRACTITIONER)]
     annomi = (examples["source"] == "annomi") & (examples["role"] == PRACTITIONER) & examples["code"].notna()
+    if "recoded" in examples:  # re-coded one by one (``train.annomi.apply_utterance_codes``): their code stands
+        annomi &= ~examples["recoded"].fillna(False).astype(bool)
     if not len(team) or not annomi.any() or not team["code"].isin(GAP_CODES).any():
         return examples
     features = FeatureSpace.fit(team["text"].tolist(), team["prev_text"].tolist())
@@ -228,8 +230,12 @@ def train_coder(examples, turn_examples=None, *, augment: bool = True, C: float 
         return X, y, w / w.mean()
 
     role_rows: dict[str, tuple] = {}
+    class_priors: dict[str, dict[str, float]] = {}
     for key, part, folds in parts:
         X, y, w = design(key, part)
+        if key in (PRACTITIONER, CLIENT):  # the class shares the model is fitted to (``Coder.prior_adaptation``)
+            shares = pd.Series(w).groupby(y).sum()
+            class_priors[key] = {str(c): round(float(v / shares.sum()), 6) for c, v in shares.items()}
         estimator = LinearClassifier(C=C, calibration_folds=folds, class_weight=None, max_iter=max_iter,
                                      nb_mix=0.0 if key.startswith("role_") else nb_mix)
         estimator.fit(X, y, w, groups=part["group"].to_numpy())
@@ -239,6 +245,7 @@ def train_coder(examples, turn_examples=None, *, augment: bool = True, C: float 
     coder = Coder(features, models, meta=meta, turn_weight=turn_weight, output_temperature=output_temperature,
                   unsure=unsure, client_turn_weight=client_turn_weight, code_turn_weights=code_turn_weights,
                   class_first=class_first)
+    coder.class_priors = class_priors
     if role_turn_stage and role_rows:
         coder.role_stage = fit_role_turn_stage(role_rows, C=C, max_iter=max_iter)
     return coder
@@ -279,6 +286,16 @@ class TrainingData:
     turn_examples: pd.DataFrame
     annomi_turns: pd.DataFrame | None = None
     sources: list[dict] = field(default_factory=list)
+    # AnnoMI practitioner utterances re-coded with MITI codes (``train.annomi.read_utterance_codes``), applied to
+    # every set of AnnoMI examples built from ``annomi_turns`` (cross-validation folds rebuild them).
+    annomi_codes: pd.DataFrame | None = None
+    annomi_codes_train: bool = True  # False: the codes are the reference of the folds only, not training labels
+
+    def with_annomi_codes(self, codes: pd.DataFrame, train: bool = True) -> "TrainingData":
+        from .annomi import apply_utterance_codes
+
+        examples = apply_utterance_codes(self.examples, codes, strict=True) if train else self.examples
+        return TrainingData(examples, self.turn_examples, self.annomi_turns, self.sources, codes, train)
 
 
 def splitter() -> Callable[[str], list[tuple[int, int]]]:
