@@ -43,8 +43,8 @@ def main() -> int:
                              "each fold's model is trained once and measured once per setting")
     parser.add_argument("--unpunctuated", action="store_true",
                         help="also code each fold's AnnoMI sessions stripped of punctuation and casing (captions)")
-    parser.add_argument("--annomi-codes", default=None,
-                        help="CSV of AnnoMI practitioner utterances re-coded with MITI codes (transcript_id, "
+    parser.add_argument("--annomi-codes", nargs="*", default=[],
+                        help="CSVs of AnnoMI practitioner utterances re-coded with MITI codes (transcript_id, "
                              "utterance_id, k, code; train.annomi.apply_utterance_codes)")
     parser.add_argument("--annomi-codes-reference-only", action="store_true",
                         help="with --annomi-codes: use the re-coded utterances as the folds' reference only, not "
@@ -61,10 +61,12 @@ def main() -> int:
         paths += sorted(glob.glob(str(ROOT / "data" / "corpus" / "team_*.csv")))
     data = load_training_data(paths, exclude_annomi=holdout_ids())
     if args.annomi_codes:
+        import pandas as pd
+
         from mi_coder.train.annomi import read_utterance_codes
 
-        data = data.with_annomi_codes(read_utterance_codes(args.annomi_codes),
-                                      train=not args.annomi_codes_reference_only)
+        codes = pd.concat([read_utterance_codes(p) for p in args.annomi_codes], ignore_index=True)
+        data = data.with_annomi_codes(codes, train=not args.annomi_codes_reference_only)
     decodes = json.loads(args.decode) if args.decode else None
     reports = cross_validate(data, args.folds, kwargs, jobs=args.jobs, unpunctuated=args.unpunctuated, decodes=decodes)
     for decode, report in zip(decodes or [None], reports if decodes else [reports]):
@@ -82,8 +84,8 @@ def summarize(args: argparse.Namespace, kwargs: dict, report: dict, decode: dict
         "name": args.name + (f" decode={json.dumps(decode)}" if decode is not None else ""), "settings": kwargs,
         **({"decode": decode} if decode is not None else {}), "line_corpus": not args.no_line_corpus,
         **({"batches": args.batches} if args.batches else {}),
-        **({"annomi_codes": Path(args.annomi_codes).name + (" (reference only)" if args.annomi_codes_reference_only
-                                                             else "")} if args.annomi_codes else {}),
+        **({"annomi_codes": " ".join(Path(p).name for p in args.annomi_codes)
+            + (" (reference only)" if args.annomi_codes_reference_only else "")} if args.annomi_codes else {}),
         "annomi_therapist_f1": cv["therapist_4class"]["macro_f1"], "annomi_client_f1": cv["client_3class"]["macro_f1"],
         "annomi_therapist_per_class_f1": {c: m["f1"] for c, m in cv["therapist_4class"].get("per_code", {}).items()},
         "annomi_oq_cq": cv.get("open_vs_closed_accuracy"), "annomi_sr_cr": cv.get("simple_vs_complex_accuracy"),
