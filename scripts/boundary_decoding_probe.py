@@ -12,6 +12,11 @@ keeps the measurement reproducible (thirteenth session, README "Unpunctuated spe
    (their differences, whether the gap is the local maximum, position in the turn), so that a start just
    before or after a likelier one can give way; fitted on the out-of-fold scores of four folds and measured
    on the fifth.
+3. Answer-conditioned question starts (fourteenth session): the same stacking over the gap's log-odds, whether the
+   word after the gap starts a question (a question word, or an auxiliary before a pronoun), whether that is the
+   turn's last such gap, and those two crossed with how the other speaker's next turn opens ("um", "uh",
+   "well", "no", "yes", "yeah", "i", other, no next turn): an answer that opens with "um" or "well" follows a
+   question far more often than a reflection, so the turn's last question start should be a boundary.
 
     python scripts/boundary_decoding_probe.py   # about 5 minutes
 """
@@ -43,6 +48,9 @@ def out_of_fold(folds: int = 5) -> list[dict]:
     from train_boundary_model import SHARED, annomi_sequences, corpus_sequences
 
     annomi = annomi_sequences(str(SHARED / "annomi" / "AnnoMI-full.dev.csv"))
+    for s, after in zip(annomi, annomi[1:] + [None]):  # the other speaker's next turn, for the answer probe
+        same = after is not None and after["session"] == s["session"] and after["role"] != s["role"]
+        s["next_words"] = after["words"] if same else []
     corpus = corpus_sequences()
     groups = np.array([s["group"] for s in annomi])
     out = []
@@ -101,9 +109,45 @@ def stack_features(lg: np.ndarray) -> np.ndarray:
                             np.log1p(pos), np.log1p(n + 1 - pos), np.full(n, np.log1p(n))])
 
 
-def main() -> int:
+_WH = frozenset("what how why when where who which whether".split())
+_AUX = frozenset("do does did are is was were can could would will have has had should shall may might".split())
+_PRONOUNS = frozenset("you i we they he she it there that this anyone anything someone something".split())
+OPENERS = ("um", "uh", "well", "no", "yes", "yeah", "i", "other", "none")
+
+
+def opener(words: list[str]) -> str:
+    if not words:
+        return "none"
+    w = {"umm": "um", "hmm": "um", "nope": "no", "nah": "no", "yep": "yes", "yup": "yes"}.get(words[0], words[0])
+    return w if w in OPENERS else "other"
+
+
+def answer_features(turn: dict, lg: np.ndarray) -> np.ndarray:
+    w, n = turn["words"], len(turn["words"])
+    q = np.array([(w[j] in _WH) or (w[j] in _AUX and j + 1 < n and w[j + 1] in _PRONOUNS) for j in range(1, n)],
+                 dtype=float)
+    last = np.zeros(n - 1)
+    if q.any():
+        last[np.flatnonzero(q)[-1]] = 1.0
+    op = np.array([opener(turn.get("next_words", [])) == o for o in OPENERS], dtype=float)
+    return np.column_stack([lg, q, last, last[:, None] * op[None, :], q[:, None] * op[None, :]])
+
+
+def stacked_probs(folds: list[dict], X: list[list[np.ndarray]]) -> dict:
+    """Each turn's gap probabilities from a logistic regression fitted on the other folds' feature rows."""
     from sklearn.linear_model import LogisticRegression
 
+    y = [[np.array(s["starts"][1:], dtype=int) for s in f["turns"]] for f in folds]
+    probs = {}
+    for k in range(len(folds)):
+        rest = [j for j in range(len(folds)) if j != k]
+        m = LogisticRegression(max_iter=2000).fit(np.vstack([x for j in rest for x in X[j]]),
+                                                  np.concatenate([v for j in rest for v in y[j]]))
+        probs.update({id(lg): m.predict_proba(x)[:, 1] for lg, x in zip(folds[k]["logits"], X[k])})
+    return probs
+
+
+def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.parse_args()
     folds = out_of_fold()
@@ -126,17 +170,15 @@ def main() -> int:
     report["length_prior_chosen"] = chosen
     report["length_prior_other_folds"] = score(folds[1:], grid[(t, b)])
     report["threshold_0.10_other_folds"] = score(folds[1:], plain(0.10))
-    X = [[stack_features(lg) for lg in f["logits"]] for f in folds]
-    y = [[np.array(s["starts"][1:], dtype=int) for s in f["turns"]] for f in folds]
-    probs = {}
-    for k in range(len(folds)):
-        rest = [j for j in range(len(folds)) if j != k]
-        m = LogisticRegression(max_iter=2000).fit(np.vstack([x for j in rest for x in X[j]]),
-                                                  np.concatenate([v for j in rest for v in y[j]]))
-        probs.update({id(lg): m.predict_proba(x)[:, 1] for lg, x in zip(folds[k]["logits"], X[k])})
+    probs = stacked_probs(folds, [[stack_features(lg) for lg in f["logits"]] for f in folds])
     stacked = {f"p>={th}": score(folds, lambda f, lg, th=th: [True] + list(probs[id(lg)] >= th))
                for th in (0.20, 0.25, 0.30)}
     report["neighbour_stacking_all_folds"] = stacked
+    answers = stacked_probs(folds, [[answer_features(s, lg) for s, lg in zip(f["turns"], f["logits"])]
+                                    for f in folds])
+    report["answer_stacking_all_folds"] = {
+        f"p>={th}": score(folds, lambda f, lg, th=th: [True] + list(answers[id(lg)] >= th))
+        for th in (0.05, 0.10, 0.15, 0.20, 0.25)}
     print(json.dumps(report, indent=1))
     return 0
 
