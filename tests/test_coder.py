@@ -723,3 +723,30 @@ def test_session_adaptation_follows_the_sessions_base_rates_and_leaves_short_ses
     # a session at the training shares is left where it was
     balanced = np.vstack([np.tile([[0.8, 0.2]], (30, 1)), np.tile([[0.2, 0.8]], (30, 1))])
     np.testing.assert_allclose(adapt_to_session(balanced, np.array([0.5, 0.5]), strength=10), balanced, atol=1e-6)
+
+
+def test_a_saved_model_keeps_its_class_shares_and_adapts_to_a_session_only_when_asked(tmp_path, home):
+    import pandas as pd
+
+    from mi_coder.model.store import remember_trusted
+
+    rows = []
+    for k in range(12):
+        rows += [("practitioner", "What brings you in today?", "OQ"), ("client", "I want to quit drinking.", "CT"),
+                 ("practitioner", "You want to quit.", "SR"), ("client", "I like drinking though.", "ST"),
+                 ("practitioner", "The group meets on Tuesdays.", "GI"), ("client", "Okay.", "FN")]
+    frame = pd.DataFrame([{"source": "coded", "group": f"s{i // 6}", "session_id": f"s{i // 6}", "turn_id": str(i),
+                           "role": r, "text": t, "prev_text": "", "next_text": "", "position": 0, "n_in_turn": 1,
+                           "code": c, "weight": 1.0} for i, (r, t, c) in enumerate(rows)])
+    coder = train_coder(frame, calibration_folds=0, max_iter=300)
+    assert set(coder.class_priors) == {"practitioner", "client"}
+    assert abs(sum(coder.class_priors["practitioner"].values()) - 1) < 1e-5
+    out = save_coder(coder, tmp_path / "m", {"name": "t", "version": "0", "labels": {}, "training": {}})
+    remember_trusted(out / "meta.json")
+    again = load_coder(out)
+    assert again.class_priors == coder.class_priors and again.prior_adaptation == 0.0
+    again.use_profile("adapt", {"prior_adaptation": 30})
+    assert again.prior_adaptation == 30.0
+    coder.class_priors = {}
+    with pytest.raises(ValueError, match="class shares"):
+        coder.use_profile("adapt", {"prior_adaptation": 30})

@@ -21,10 +21,10 @@ from ..records import CLIENT, PRACTITIONER, Session, Turn
 from ..train.annomi import (
     CLIENT_CLASS,
     annomi_examples,
-    apply_utterance_codes,
     annomi_human_sessions,
     annomi_sessions,
     annomi_turn_examples,
+    apply_utterance_codes,
     caption_copy,
 )
 from ..train.examples import single_utterance_turns

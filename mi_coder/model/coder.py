@@ -115,6 +115,9 @@ class Coder:
             self.code_turn_weights = {str(k): float(v) for k, v in settings["code_turn_weights"].items()}
         if "prior_adaptation" in settings:
             self.prior_adaptation = float(settings["prior_adaptation"])
+            if self.prior_adaptation > 0 and not self.class_priors:
+                raise ValueError(f"decoding profile {name!r} adapts to each session's base rates, but the model "
+                                 "does not record the class shares it was fitted to (retrain it)")
         self.profile = name
 
     def predict_rows(self, roles: Sequence[str], texts: Sequence[str], prev_texts: Sequence[str],

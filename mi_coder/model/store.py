@@ -157,7 +157,11 @@ def save_coder(coder: Any, out_dir: str | Path, meta: dict, run: dict | None = N
                      **({"code_turn_weights": coder.code_turn_weights}
                         if getattr(coder, "code_turn_weights", None) else {}),
                      **({"role_stage": coder.role_stage.to_dict()}
-                        if getattr(coder, "role_stage", None) is not None else {})},
+                        if getattr(coder, "role_stage", None) is not None else {}),
+                     **({"prior_adaptation": coder.prior_adaptation}
+                        if getattr(coder, "prior_adaptation", 0.0) else {})},
+        # the class shares the code models were fitted to, which per-session prior adaptation needs
+        **({"class_priors": coder.class_priors} if getattr(coder, "class_priors", None) else {}),
         "artifacts": {name: sha256(out / name) for name in files},
     }
     missing = [k for k in REQUIRED_META if k not in full]
@@ -264,6 +268,7 @@ def load_coder(model_dir: str | Path | None = None, *, trust: bool = False, prof
                   class_first=bool(decoding.get("class_first", False)),
                   code_turn_weights={str(k): float(v) for k, v in decoding.get("code_turn_weights", {}).items()})
     coder.boundary = boundary
+    coder.prior_adaptation = float(decoding.get("prior_adaptation", 0.0))
     if "role_stage" in decoding:
         from .role_turns import TurnStage
 
