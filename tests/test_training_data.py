@@ -131,7 +131,8 @@ def test_recoded_annomi_utterances_carry_their_own_code_and_survive_the_gap_filt
                          for i, (t, c) in enumerate([("That took real guts.", "AF"), ("You showed guts there.", "AF"),
                                                      ("Hi there.", "NC"), ("Thanks for coming.", "NC")] * 5)])
     kept = drop_gap_examples(pd.concat([recoded, team], ignore_index=True), threshold=0.0)
-    assert kept["recoded"].fillna(False).sum() == 2
+    annomi_left = kept[(kept["source"] == "annomi") & (kept["role"] == "practitioner")]
+    assert annomi_left["recoded"].tolist() == [True, True]  # the unrecoded NC row went, the re-coded ones stayed
     (tmp_path / "other.csv").write_text("transcript_id,utterance_id,k,code\n9,2,0,AF\n")
     with pytest.raises(UsageError, match="1 of 1 re-coded"):
         apply_utterance_codes(examples, read_utterance_codes(tmp_path / "other.csv"), strict=True)
