@@ -35,6 +35,9 @@ def main() -> int:
     parser.add_argument("--name", required=True)
     parser.add_argument("--no-line-corpus", action="store_true")
     parser.add_argument("--folds", type=int, default=5)
+    parser.add_argument("--fold-seed", type=int, default=None,
+                        help="shuffle videos and sessions into folds with this seed (a fresh split; default: the "
+                             "deterministic grouping every recorded figure comes from)")
     parser.add_argument("--jobs", type=int, default=2)
     parser.add_argument("--batches", default="", help="coded-session batches to use (letters; default: those the "
                         "shipped model trains on, train.examples.corpus_session_files)")
@@ -49,6 +52,9 @@ def main() -> int:
     parser.add_argument("--annomi-codes-reference-only", action="store_true",
                         help="with --annomi-codes: use the re-coded utterances as the folds' reference only, not "
                              "as training labels (the same reference for a model trained without them)")
+    parser.add_argument("--annomi-reference-codes", nargs="*", default=[],
+                        help="with --annomi-codes: more re-code CSVs that are the folds' reference only (to compare "
+                             "a model trained on some re-codes with one trained on more, on the same reference)")
     parser.add_argument("--set", nargs="*", default=[], help="train_coder keyword=value (JSON values)")
     args = parser.parse_args()
     kwargs = {k: json.loads(v) for k, v in (s.split("=", 1) for s in args.set)}
@@ -66,9 +72,12 @@ def main() -> int:
         from mi_coder.train.annomi import read_utterance_codes
 
         codes = pd.concat([read_utterance_codes(p) for p in args.annomi_codes], ignore_index=True)
-        data = data.with_annomi_codes(codes, train=not args.annomi_codes_reference_only)
+        reference = (pd.concat([read_utterance_codes(p) for p in args.annomi_reference_codes], ignore_index=True)
+                     if args.annomi_reference_codes else None)
+        data = data.with_annomi_codes(codes, train=not args.annomi_codes_reference_only, reference=reference)
     decodes = json.loads(args.decode) if args.decode else None
-    reports = cross_validate(data, args.folds, kwargs, jobs=args.jobs, unpunctuated=args.unpunctuated, decodes=decodes)
+    reports = cross_validate(data, args.folds, kwargs, jobs=args.jobs, unpunctuated=args.unpunctuated, decodes=decodes,
+                             fold_seed=args.fold_seed)
     for decode, report in zip(decodes or [None], reports if decodes else [reports]):
         summary = summarize(args, kwargs, report, decode, started)
         print(json.dumps(summary, default=str))
@@ -84,8 +93,11 @@ def summarize(args: argparse.Namespace, kwargs: dict, report: dict, decode: dict
         "name": args.name + (f" decode={json.dumps(decode)}" if decode is not None else ""), "settings": kwargs,
         **({"decode": decode} if decode is not None else {}), "line_corpus": not args.no_line_corpus,
         **({"batches": args.batches} if args.batches else {}),
+        **({"fold_seed": args.fold_seed} if args.fold_seed is not None else {}),
         **({"annomi_codes": " ".join(Path(p).name for p in args.annomi_codes)
-            + (" (reference only)" if args.annomi_codes_reference_only else "")} if args.annomi_codes else {}),
+            + (" (reference only)" if args.annomi_codes_reference_only else "")
+            + "".join(f" + {Path(p).name} (reference only)" for p in args.annomi_reference_codes or [])}
+           if args.annomi_codes else {}),
         "annomi_therapist_f1": cv["therapist_4class"]["macro_f1"], "annomi_client_f1": cv["client_3class"]["macro_f1"],
         "annomi_therapist_per_class_f1": {c: m["f1"] for c, m in cv["therapist_4class"].get("per_code", {}).items()},
         "annomi_oq_cq": cv.get("open_vs_closed_accuracy"), "annomi_sr_cr": cv.get("simple_vs_complex_accuracy"),
@@ -98,6 +110,7 @@ def summarize(args: argparse.Namespace, kwargs: dict, report: dict, decode: dict
         "annomi_utterance_f1": {c: m["f1"] for c, m in cv.get("utterance_level", {}).get("per_code", {}).items()
                                 if m.get("support")},
         "team_client_per_code_f1": {c: team.get("per_code", {}).get(c, {}).get("f1") for c in ("CT", "ST", "FN")},
+        "per_fold": cv.get("per_fold"),
         "seconds": round(time.time() - started),
     }
     bare = cv.get("unpunctuated")

@@ -115,6 +115,27 @@ def test_grouped_cross_validation_on_annomi_never_tests_on_training_videos():
 
 
 @needs_annomi
+def test_a_fold_seed_gives_a_fresh_grouped_split_and_none_keeps_the_recorded_one():
+    """experiment.py --fold-seed: every group is tested exactly once, never split across folds, and a seed moves
+    groups to other folds; without a seed the split is sklearn's deterministic grouping (the recorded figures')."""
+    from sklearn.model_selection import GroupKFold
+
+    from mi_coder.evaluate.crossval import _group_folds
+
+    groups = np.repeat([f"video{i}" for i in range(20)], [1 + i % 4 for i in range(20)])
+    items = np.arange(len(groups))
+
+    def test_folds(splitter):
+        return [frozenset(groups[test]) for _, test in splitter.split(items, groups=groups)]
+
+    recorded = test_folds(GroupKFold(n_splits=5))
+    assert test_folds(_group_folds(5, None)) == recorded
+    fresh = test_folds(_group_folds(5, 1))
+    assert sorted(g for fold in fresh for g in fold) == sorted(set(groups))  # each group tested once
+    assert fresh != recorded
+    assert test_folds(_group_folds(5, 1)) == fresh  # the same seed, the same split
+
+
 def test_role_inference_finds_the_practitioner_in_diarized_annomi_sessions():
     """With labels replaced by SPEAKER_00/SPEAKER_01, the practitioner is still found (README figure)."""
     import warnings
@@ -188,6 +209,9 @@ def test_decoding_variants_are_measured_on_the_same_fold_models(tmp_path, monkey
     assert plain["team_sessions_cv"]["per_code"]["CR"]["precision"] > 0  # the model does predict CR ...
     assert strict["team_sessions_cv"]["per_code"]["CR"]["precision"] == 0.0  # ... and the rule removes it
     assert plain["annomi_cv"]["n_sessions"] == strict["annomi_cv"]["n_sessions"] == 18
+    per_fold = plain["annomi_cv"]["per_fold"]  # each fold's turn tasks, for paired comparisons of two settings
+    assert len(per_fold) == 3
+    assert all(0 < f["punctuated"]["therapist"] <= 1 for f in per_fold)
 
 
 def _role_session(path, roles, column="role_elements"):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import subprocess
 import sys
 
@@ -139,6 +140,45 @@ def test_recoded_annomi_utterances_carry_their_own_code_and_survive_the_gap_filt
     (tmp_path / "bad.csv").write_text("transcript_id,utterance_id,k,code\n7,2,0,XX\n")
     with pytest.raises(InputError, match="XX"):
         read_utterance_codes(tmp_path / "bad.csv")
+
+
+def test_recoded_client_utterances_carry_their_own_talk_code_at_full_weight(tmp_path):
+    """AnnoMI labels a client turn as a whole: each of a "change" turn's n utterances is CT at weight 1/n. A
+    client re-code gives an utterance its own code (a filler FN, a status-quo clause ST) at weight 1; a client
+    code never lands on a practitioner utterance."""
+    from mi_coder.errors import UsageError
+    from mi_coder.train.annomi import annomi_examples, apply_utterance_codes, read_utterance_codes
+
+    rows = [("therapist", "What would be different if you cut down?", "n/a"),
+            ("client", "Yeah. I'd sleep better. But I like it too much.", "change")]
+    turns = pd.DataFrame([{**turn(), "transcript_id": "8", "utterance_id": str(k), "interlocutor": who,
+                           "utterance_text": text, "client_talk": talk, "video_url": "v8"}
+                          for k, (who, text, talk) in enumerate(rows)])
+    sentences = lambda text: [(m.start(), m.end()) for m in re.finditer(r"[^.?]+[.?]", text)]  # noqa: E731
+    examples = annomi_examples(turns, lambda text: [(a + (text[a] == " "), b) for a, b in sentences(text)])
+    client = examples[examples["role"] == "client"]
+    assert client["code"].tolist() == ["CT", "CT", "CT"] and client["weight"].round(3).tolist() == [0.333] * 3
+    (tmp_path / "client.csv").write_text("transcript_id,utterance_id,k,code\n8,1,0,FN\n8,1,1,CT\n8,1,2,ST\n")
+    recoded = apply_utterance_codes(examples, read_utterance_codes(tmp_path / "client.csv"), strict=True)
+    client = recoded[recoded["role"] == "client"]
+    assert client["code"].tolist() == ["FN", "CT", "ST"]
+    assert client["weight"].tolist() == [1.0, 1.0, 1.0] and client["recoded"].all()
+    assert recoded[recoded["role"] == "practitioner"]["code"].tolist() == examples[examples["role"] == "practitioner"][
+        "code"].tolist()
+    # experiment.py --annomi-reference-codes: some re-codes train, all of them are the folds' reference
+    from mi_coder.train.fit import TrainingData
+
+    practitioner_codes = pd.DataFrame([{"transcript_id": "8", "utterance_id": "0", "k": "0", "code": "OQ"}])
+    data = TrainingData(examples, pd.DataFrame()).with_annomi_codes(
+        read_utterance_codes(tmp_path / "client.csv"), reference=practitioner_codes)
+    assert data.examples[data.examples["role"] == "client"]["code"].tolist() == ["FN", "CT", "ST"]
+    assert not data.examples[data.examples["role"] == "practitioner"]["recoded"].any()
+    assert len(data.annomi_codes) == 4 and len(data.annomi_train_codes) == 3
+    assert TrainingData(examples, pd.DataFrame()).with_annomi_codes(practitioner_codes, train=False).annomi_train_codes \
+        is None
+    (tmp_path / "wrong_role.csv").write_text("transcript_id,utterance_id,k,code\n8,0,0,CT\n")
+    with pytest.raises(UsageError, match="same role"):
+        apply_utterance_codes(examples, read_utterance_codes(tmp_path / "wrong_role.csv"), strict=True)
 
 
 @pytest.mark.parametrize("text, expected", [("What brings you in?", True), ("what brings you in today", True),

@@ -281,8 +281,16 @@ def training_metrics(data: TrainingData, folds: int, C: float = 1.0,
 SESSION_SOURCES = ("team_sessions", "coded")  # whole coded sessions: held out by session in ``cross_validate``
 
 
+def _group_folds(folds: int, fold_seed: int | None) -> GroupKFold:
+    """Grouped k-fold: sklearn's size-balanced assignment, or with ``fold_seed`` groups shuffled into folds (a fresh
+    split, for judging a change on data its first measurement did not come from)."""
+    if fold_seed is None:
+        return GroupKFold(n_splits=folds)
+    return GroupKFold(n_splits=folds, shuffle=True, random_state=fold_seed)
+
+
 def _cv_fold(k: int, data: TrainingData, folds: int, train_kwargs: dict, unpunctuated: bool,
-             decodes: Sequence[dict] = ({},)) -> list[dict]:
+             decodes: Sequence[dict] = ({},), fold_seed: int | None = None) -> list[dict]:
     """One fold of ``cross_validate``: train without fold k's AnnoMI videos and coded sessions, code them once
     per decoding variant (``decodes``: Coder attributes to set, such as ``unsure``; ``{}`` as trained)."""
     split = splitter()
@@ -290,20 +298,21 @@ def _cv_fold(k: int, data: TrainingData, folds: int, train_kwargs: dict, unpunct
     ids = turns["transcript_id"].astype(str)
     tids = ids.unique()
     videos = turns.groupby(ids, sort=False)["video_url"].first().reindex(tids).to_numpy()
-    train_v, test_v = list(GroupKFold(n_splits=folds).split(tids, groups=videos))[k]
+    train_v, test_v = list(_group_folds(folds, fold_seed).split(tids, groups=videos))[k]
     train_t, test_t = set(tids[train_v]), set(tids[test_v])
     ex = data.examples
     sess = ex[ex["source"].isin(SESSION_SOURCES)]
     other = ex[~ex["source"].isin(SESSION_SOURCES + ("annomi",))]
     s_ids = sess["session_id"].unique()
     if len(s_ids) >= folds:
-        train_s, test_s = list(GroupKFold(n_splits=folds).split(s_ids, groups=s_ids))[k]
+        train_s, test_s = list(_group_folds(folds, fold_seed).split(s_ids, groups=s_ids))[k]
         train_sessions, test_sessions = set(s_ids[train_s]), set(s_ids[test_s])
     else:
         train_sessions, test_sessions = set(s_ids), set()
     train_turns = turns[ids.isin(train_t)]
     recode = (lambda e: apply_utterance_codes(e, data.annomi_codes)) if data.annomi_codes is not None else (lambda e: e)
-    recode_train = recode if data.annomi_codes_train else (lambda e: e)
+    recode_train = ((lambda e: apply_utterance_codes(e, data.annomi_train_codes))
+                    if data.annomi_train_codes is not None else (lambda e: e))
     examples = pd.concat([recode_train(annomi_examples(train_turns, split)),
                           sess[sess["session_id"].isin(train_sessions)], other], ignore_index=True)
     tex = data.turn_examples
@@ -394,7 +403,7 @@ def role_report(pairs: Sequence[tuple[str, str]]) -> dict:
 
 def cross_validate(data: TrainingData, folds: int = 5, train_kwargs: dict | None = None, jobs: int = 1,
                    unpunctuated: bool = True, progress: Callable[[str], None] | None = None,
-                   decodes: Sequence[dict] | None = None) -> Any:
+                   decodes: Sequence[dict] | None = None, fold_seed: int | None = None) -> Any:
     """Grouped k-fold CV over AnnoMI (by video) and the coded sessions (by session) at once.
 
     Fold k trains on everything but fold k's AnnoMI videos and coded sessions and codes both; other examples
@@ -403,25 +412,41 @@ def cross_validate(data: TrainingData, folds: int = 5, train_kwargs: dict | None
     code-group, client and role-clarification figures on the held-out coded sessions. Folds run in
     ``jobs`` processes. With ``decodes`` (a list of Coder attribute settings, for example MITI's unsure rules),
     each fold's model is trained once and its held-out data coded once per setting: a list of reports, one
-    per setting, in order.
+    per setting, in order. ``fold_seed`` shuffles videos and sessions into folds (default: sklearn's
+    deterministic size-balanced grouping, the split every recorded figure comes from). The report's ``per_fold``
+    lists each fold's turn tasks, for paired comparisons of two settings on the same split.
     """
     from joblib import Parallel, delayed
 
     kwargs = {"calibration_folds": 0, **(train_kwargs or {})}
     variants = list(decodes) if decodes is not None else [{}]
-    results = Parallel(n_jobs=jobs)(delayed(_cv_fold)(k, data, folds, kwargs, unpunctuated, variants)
+    results = Parallel(n_jobs=jobs)(delayed(_cv_fold)(k, data, folds, kwargs, unpunctuated, variants, fold_seed)
                                     for k in range(folds))
-    reports = [_aggregate([r[i] for r in results], data, folds, unpunctuated, progress if i == 0 else None)
+    reports = [_aggregate([r[i] for r in results], data, folds, unpunctuated, progress if i == 0 else None, fold_seed)
                for i in range(len(variants))]
     return reports if decodes is not None else reports[0]
 
 
+def _fold_tasks(r: dict, unpunctuated: bool) -> dict:
+    """One fold's AnnoMI turn tasks (therapist, client, open/closed, simple/complex), punctuated and stripped."""
+    def tasks(sessions: list, probs: pd.DataFrame) -> dict:
+        t = annomi_turn_tasks(sessions, probs)
+        return {"therapist": t["therapist_4class"]["macro_f1"], "client": t["client_3class"]["macro_f1"],
+                "oq_cq": t.get("open_vs_closed_accuracy"), "sr_cr": t.get("simple_vs_complex_accuracy")}
+
+    out = {"punctuated": tasks(r["test"], r["probs"])}
+    if unpunctuated:
+        out["unpunctuated"] = tasks(r["bare"], r["bare_probs"])
+    return out
+
+
 def _aggregate(results: list[dict], data: TrainingData, folds: int, unpunctuated: bool,
-               progress: Callable[[str], None] | None) -> dict:
+               progress: Callable[[str], None] | None, fold_seed: int | None = None) -> dict:
     """``cross_validate``'s report from its folds' results."""
     from ..schemes import GROUPS
     from .heldout import group_report
 
+    per_fold = [_fold_tasks(r, unpunctuated) for r in results]  # before the rows are renumbered
     coded, tables, bare, bare_tables, cal_rows, utt = [], [], [], [], [], []
     offset = bare_offset = 0
     for k, r in enumerate(results):
@@ -449,6 +474,9 @@ def _aggregate(results: list[dict], data: TrainingData, folds: int, unpunctuated
     report["session_level"] = session_level(annomi_human_sessions(data.annomi_turns), coded, quality)
     report.update({"folds": folds, "n_sessions": len(coded),
                    "n_groups": int(data.annomi_turns["video_url"].nunique())})
+    report["per_fold"] = per_fold
+    if fold_seed is not None:
+        report["fold_seed"] = fold_seed
     pairs = [p for r in results for p in r["pairs"]]
     team: dict[str, Any] = {}
     if pairs:

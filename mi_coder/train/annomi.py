@@ -309,42 +309,49 @@ def annomi_human_sessions(turns: pd.DataFrame) -> list[Session]:
 
 
 RECODE_CODES = frozenset({"AF", "SEEK", "EA", "NC", "GI", "PER", "PWP", "CON", "OQ", "CQ", "SR", "CR"})
+RECODE_CLIENT_CODES = frozenset({"CT", "ST", "FN"})
 
 
 def read_utterance_codes(path: str | Path) -> pd.DataFrame:
-    """AnnoMI practitioner utterances re-coded one by one with MITI 4.2.1 codes: a CSV of ``transcript_id,
-    utterance_id, k, code`` (the turn and the utterance's index in it as ``annomi_examples`` splits it; keys and
-    codes only, no text). AnnoMI has no AF, SEEK or EA labels, so its "other" turns (no behaviour flagged) become
-    NC, affirmations and permission requests included; ``apply_utterance_codes`` gives such utterances their code."""
+    """AnnoMI utterances re-coded one by one: a CSV of ``transcript_id, utterance_id, k, code`` (the turn and the
+    utterance's index in it as ``annomi_examples`` splits it; keys and codes only, no text), with MITI 4.2.1
+    practitioner codes or the client codes CT/ST/FN. AnnoMI has no AF, SEEK or EA labels, so its "other" turns
+    (no behaviour flagged) become NC, affirmations and permission requests included; and it labels a client turn
+    as a whole, so each utterance of a "change" turn is CT, fillers and background included.
+    ``apply_utterance_codes`` gives such utterances their own code."""
     if not Path(path).exists():
         raise InputError(path, "no such file")
     codes = pd.read_csv(path, dtype=str, keep_default_na=False)
     missing = {"transcript_id", "utterance_id", "k", "code"} - set(codes.columns)
     if missing:
         raise InputError(path, f"missing columns: {', '.join(sorted(missing))}")
-    bad = sorted(set(codes["code"]) - RECODE_CODES)
+    bad = sorted(set(codes["code"]) - RECODE_CODES - RECODE_CLIENT_CODES)
     if bad:
-        raise InputError(path, f"codes outside the MITI 4.2.1 practitioner codes: {', '.join(bad)}")
+        raise InputError(path, f"codes outside the MITI 4.2.1 practitioner codes and CT/ST/FN: {', '.join(bad)}")
     return codes[["transcript_id", "utterance_id", "k", "code"]]
 
 
 def apply_utterance_codes(examples: pd.DataFrame, codes: pd.DataFrame, strict: bool = False) -> pd.DataFrame:
-    """``examples`` with the re-coded AnnoMI practitioner utterances (``read_utterance_codes``) carrying their
-    code and ``recoded`` True, which ``train.fit.drop_gap_examples`` leaves alone. ``strict``: every re-coded
-    utterance must be among the examples (else the codes belong to another segmentation or split)."""
+    """``examples`` with the re-coded AnnoMI utterances (``read_utterance_codes``) carrying their code and
+    ``recoded`` True, which ``train.fit.drop_gap_examples`` leaves alone. A practitioner code applies to a
+    practitioner utterance, a client code to a client utterance, which then carries its own label at full weight
+    instead of 1/n of its turn's. ``strict``: every re-coded utterance must be among the examples (else the codes
+    belong to another segmentation or split)."""
     from ..errors import UsageError
 
     out = examples.copy()
     out["recoded"] = out["recoded"].fillna(False).astype(bool) if "recoded" in out else False
-    target = (out["source"] == "annomi") & (out["role"] == PRACTITIONER)
     key = out["session_id"].astype(str) + "|" + out["turn_id"].astype(str) + "|" + out["position"].astype(str)
     lookup = dict(zip(codes["transcript_id"] + "|" + codes["utterance_id"] + "|" + codes["k"], codes["code"]))
-    hit = target & key.isin(lookup)
+    new = key.map(lookup)
+    client_code = new.isin(RECODE_CLIENT_CODES)
+    hit = (out["source"] == "annomi") & new.notna() & (client_code == (out["role"] == CLIENT))
     if strict and hit.sum() < len(lookup):
         raise UsageError(f"{len(lookup) - int(hit.sum())} of {len(lookup)} re-coded AnnoMI utterances match no "
-                         "practitioner utterance of the training data (another segmentation or split?)")
-    out.loc[hit, "code"] = key[hit].map(lookup)
+                         "utterance of the same role in the training data (another segmentation or split?)")
+    out.loc[hit, "code"] = new[hit]
     out.loc[hit, "recoded"] = True
+    out.loc[hit & client_code, "weight"] = 1.0
     return out
 
 

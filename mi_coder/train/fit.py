@@ -286,16 +286,21 @@ class TrainingData:
     turn_examples: pd.DataFrame
     annomi_turns: pd.DataFrame | None = None
     sources: list[dict] = field(default_factory=list)
-    # AnnoMI practitioner utterances re-coded with MITI codes (``train.annomi.read_utterance_codes``), applied to
-    # every set of AnnoMI examples built from ``annomi_turns`` (cross-validation folds rebuild them).
+    # AnnoMI utterances re-coded one by one (``train.annomi.read_utterance_codes``): ``annomi_codes`` are the
+    # cross-validation folds' reference, ``annomi_train_codes`` those of them that are also training labels; both
+    # are applied to every set of AnnoMI examples built from ``annomi_turns`` (the folds rebuild them).
     annomi_codes: pd.DataFrame | None = None
-    annomi_codes_train: bool = True  # False: the codes are the reference of the folds only, not training labels
+    annomi_train_codes: pd.DataFrame | None = None
 
-    def with_annomi_codes(self, codes: pd.DataFrame, train: bool = True) -> "TrainingData":
+    def with_annomi_codes(self, codes: pd.DataFrame, train: bool = True,
+                          reference: pd.DataFrame | None = None) -> "TrainingData":
+        """``codes`` as training labels (``train``) and reference; ``reference``: more codes, reference only."""
         from .annomi import apply_utterance_codes
 
         examples = apply_utterance_codes(self.examples, codes, strict=True) if train else self.examples
-        return TrainingData(examples, self.turn_examples, self.annomi_turns, self.sources, codes, train)
+        every = codes if reference is None else pd.concat([codes, reference], ignore_index=True)
+        return TrainingData(examples, self.turn_examples, self.annomi_turns, self.sources, every,
+                            codes if train else None)
 
 
 def splitter() -> Callable[[str], list[tuple[int, int]]]:

@@ -1,0 +1,68 @@
+"""Compare two runs recorded in scripts/experiments.jsonl: pooled differences (B - A) on every figure, and for the
+AnnoMI turn tasks the paired per-fold differences with their standard error over folds (both runs must share a
+split: the same --folds and --fold-seed).
+
+    python scripts/compare_experiments.py "E29b-ref" "E29b"     # names, or unique name prefixes (last match wins)
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import math
+import sys
+from pathlib import Path
+
+LOG = Path(__file__).resolve().parent / "experiments.jsonl"
+POOLED = ["annomi_therapist_f1", "annomi_client_f1", "annomi_oq_cq", "annomi_sr_cr", "session_r_q_spearman",
+          "session_low_quality_reflection_ratio", "session_fidelity_auc_machine", "team_macro_f1", "team_group_kappa",
+          "team_client_f1"]
+TASKS = ["therapist", "client", "oq_cq", "sr_cr"]
+
+
+def find(runs: list[dict], name: str) -> dict:
+    hits = [r for r in runs if r["name"] == name] or [r for r in runs if r["name"].startswith(name + " ")]
+    if not hits:
+        sys.exit(f"compare_experiments: no run named {name!r} in {LOG}")
+    return hits[-1]
+
+
+def paired(a: list[dict], b: list[dict], kind: str, task: str) -> tuple[float, float]:
+    """Mean and standard error of the per-fold differences b - a."""
+    d = [fb[kind][task] - fa[kind][task] for fa, fb in zip(a, b)]
+    mean = sum(d) / len(d)
+    sd = math.sqrt(sum((x - mean) ** 2 for x in d) / (len(d) - 1)) if len(d) > 1 else float("nan")
+    return mean, sd / math.sqrt(len(d))
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("a")
+    parser.add_argument("b")
+    args = parser.parse_args(argv)
+    runs = [json.loads(line) for line in LOG.read_text().splitlines() if line.strip()]
+    a, b = find(runs, args.a), find(runs, args.b)
+    if a.get("fold_seed") != b.get("fold_seed"):
+        sys.exit("compare_experiments: the two runs used different splits (fold_seed); paired figures need one split")
+    print(f"A: {a['name']}\nB: {b['name']}\n")
+    print(f"{'figure':42s} {'A':>7s} {'B':>7s} {'B-A':>7s}")
+    rows = [(k, a.get(k), b.get(k)) for k in POOLED]
+    rows += [(f"unpunctuated {k}", a.get("unpunctuated", {}).get(k), b.get("unpunctuated", {}).get(k))
+             for k in ("annomi_therapist_f1", "annomi_client_f1", "annomi_oq_cq", "annomi_sr_cr")]
+    rows += [(f"AnnoMI utterance F1 {c}", a.get("annomi_utterance_f1", {}).get(c), v)
+             for c, v in b.get("annomi_utterance_f1", {}).items()]
+    for name, x, y in rows:
+        if x is not None and y is not None:
+            print(f"{name:42s} {x:7.3f} {y:7.3f} {y - x:+7.3f}")
+    if a.get("per_fold") and b.get("per_fold"):
+        print(f"\n{'paired per-fold difference (B-A)':42s} {'mean':>7s} {'SE':>7s}")
+        for kind in ("punctuated", "unpunctuated"):
+            if kind in a["per_fold"][0] and kind in b["per_fold"][0]:
+                for task in TASKS:
+                    mean, se = paired(a["per_fold"], b["per_fold"], kind, task)
+                    print(f"{kind + ' ' + task:42s} {mean:+7.3f} {se:7.3f}")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
