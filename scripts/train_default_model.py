@@ -4,7 +4,8 @@
 
 1. Training data: the AnnoMI dev split **minus the fixed hold-out** (``data/annomi_holdout.json``), the team
    corpus of coded sessions (``data/corpus/sessions``) and, unless ``--no-line-corpus``, the older corpus of
-   single lines (``data/corpus/team_*.csv``).
+   single lines (``data/corpus/team_*.csv``); the AnnoMI utterances re-coded one by one (``ANNOMI_CODES``, keys
+   and codes only) replace the labels the turn rules give them, in training and in the folds' reference.
 2. Cross-validation, 5 folds: AnnoMI grouped by source video (turn tasks, punctuated and unpunctuated, the
    unpunctuated text of each fold split by a boundary model trained on that fold's training data only;
    session level: R:Q Spearman, reflections in low-quality sessions, fidelity AUC), and the team sessions
@@ -101,7 +102,11 @@ PROFILES = {
                  "purpose": "session indicators (reflection counts, R:Q, fidelity index) for spoken sessions; the "
                             "default profile codes single utterances more accurately outside AnnoMI"},
 }
-PROFILE_EXPERIMENTS = {"sessions": "E16"}  # the experiments.jsonl lines that measured each profile on the folds
+PROFILE_EXPERIMENTS = {"sessions": "E16"}
+# 2.9: AnnoMI training-transcript utterances re-coded one by one by helper coders (data card) are training labels,
+# each file taken by a rule written before its result on a fresh split (E29b, E30, E31 in scripts/experiments.jsonl;
+# docs/ACCURACY_HISTORY.md, fifteenth session).
+ANNOMI_CODES = ["data/annomi_other_codes.csv", "data/annomi_unknown_codes.csv"]  # the experiments.jsonl lines that measured each profile on the folds
 
 
 def main() -> int:
@@ -110,7 +115,7 @@ def main() -> int:
     parser.add_argument("--external", default=str(SHARED / "external_dev" / "mibot_misc_gold.csv"))
     parser.add_argument("--folds", type=int, default=5)
     parser.add_argument("--out", default=str(ROOT / "models" / DEFAULT_MODEL))
-    parser.add_argument("--version", default="2.8")
+    parser.add_argument("--version", default="2.9")
     parser.add_argument("--no-line-corpus", action="store_true", help="leave out data/corpus/team_*.csv")
     parser.add_argument("--skip-benchmark", action="store_true")
     parser.add_argument("--no-pin", action="store_true", help="do not pin the hash (experiments)")
@@ -141,7 +146,7 @@ def main() -> int:
         corpus += sorted(glob.glob(str(ROOT / "data" / "corpus" / "team_*.csv")))
     paths = [args.annomi, *corpus]
     held = holdout_ids()
-    data = load_training_data(paths, exclude_annomi=held)
+    data = with_recodes(load_training_data(paths, exclude_annomi=held))
     settings = dict(SETTINGS)
     metrics = (training_metrics(data, args.folds, progress=say, jobs=args.jobs, train_kwargs={**settings, "max_iter": 1000})
                if args.folds > 1 else {})
@@ -178,6 +183,21 @@ def main() -> int:
     add_profiles(out, args, say)
     add_team_holdout(out, say)
     return finish(out, args, benchmark=not args.skip_benchmark)
+
+
+def with_recodes(data):  # type: ignore[no-untyped-def]
+    """``data`` with the ``ANNOMI_CODES`` re-codes as training labels and reference, listed among its sources."""
+    import pandas as pd
+
+    from mi_coder.train.annomi import read_utterance_codes
+
+    if not ANNOMI_CODES:
+        return data
+    parts = [read_utterance_codes(ROOT / p) for p in ANNOMI_CODES]
+    data = data.with_annomi_codes(pd.concat(parts, ignore_index=True))
+    data.sources.extend({"file": Path(p).name, "layout": "AnnoMI utterance re-codes (keys and codes)",
+                         "utterances": len(part), "sha256": sha256(ROOT / p)} for p, part in zip(ANNOMI_CODES, parts))
+    return data
 
 
 def add_team_holdout(out: Path, say) -> None:  # type: ignore[no-untyped-def]

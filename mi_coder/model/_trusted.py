@@ -5,5 +5,5 @@ meta.json hash is listed here may be unpickled without --trust-model.
 """
 
 PINNED_META_SHA256: frozenset[str] = frozenset({
-    "e919d3665308168db5ceadfe3d6c8bb7ac99a7a7490fd695a62764d418360fcc",
+    "00e9e1f0995d06788f299c621805f50f8cc76134c9c76ebba038991d42e083d0",
 })

@@ -260,7 +260,12 @@ def render_model_card(meta: dict) -> str:
               "- AnnoMI holds demonstration videos of MI (mostly high quality), professionally transcribed; real "
               "sessions, other settings (probation, child welfare) and automatic transcripts will score lower.",
               "- AnnoMI has no affirmation, seeking-collaboration, autonomy, persuade or confront labels: those codes "
-              "are learned from the team corpus alone; the external dev set is the only outside check on them.",
+              + ("are learned from the team corpus and from the AnnoMI utterances re-coded one by one by LLM helper "
+                 "coders (the re-code files above; a developer's sample read about nine in ten right, no human "
+                 "second coder)" if any("re-codes" in str(f.get("layout", "")) for f in
+                                        meta.get("training", {}).get("files", []) if isinstance(f, dict))
+                 else "are learned from the team corpus alone")
+              + "; the external dev set is the only outside check on them.",
               "- SEEK is mostly a second code on questions in the training data; the model gives one code per "
               "utterance, so SEEK on a question is counted as the question.",
               "- Codes are suggestions for a human coder's review, not a substitute for MITI coding by trained coders.",

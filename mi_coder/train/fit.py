@@ -397,7 +397,9 @@ def train_from_files(paths: Sequence[str | Path], out_dir: str | Path, *, name: 
                         "(see data/corpus/DATA_CARD.md); every example also trains as a lower-cased, "
                         f"unpunctuated copy at half weight (automatic-caption robustness); {balanced}; "
                         "confidences temperature-scaled on 3 grouped folds; AnnoMI utterances that a team-corpus "
-                        "model reads as AF/SEEK/EA/CON are left out (AnnoMI does not label those codes); utterance "
+                        "model reads as AF/SEEK/EA/CON are left out (AnnoMI does not label those codes)"
+                        + (", except AnnoMI utterances re-coded one by one (the re-code files among the files), "
+                           "which carry their own code" if _recoded(data.examples) else "") + "; utterance "
                         "and turn probabilities decoded jointly, then re-scaled by an output temperature fitted "
                         "on the out-of-fold codes of the AnnoMI cross-validation." + _decoding_protocol(train_kwargs),
             "output_temperature": round(temperature, 3),
@@ -414,6 +416,10 @@ def train_from_files(paths: Sequence[str | Path], out_dir: str | Path, *, name: 
     saved = save_coder(coder, out_dir, meta, run={"training_paths": [str(Path(p).resolve()) for p in paths]})
     remember_trusted(saved / "meta.json")
     return saved
+
+
+def _recoded(examples: pd.DataFrame) -> bool:
+    return "recoded" in examples and bool(examples["recoded"].fillna(False).astype(bool).any())
 
 
 _UNSURE_WORDS = {"CR": "MITI: unsure between SR and CR, SR", "PER": "MITI: unsure between PER and GI, GI",
