@@ -20,10 +20,10 @@ POOLED = ["annomi_therapist_f1", "annomi_client_f1", "annomi_oq_cq", "annomi_sr_
 TASKS = ["therapist", "client", "oq_cq", "sr_cr"]
 
 
-def find(runs: list[dict], name: str) -> dict:
+def find(runs: list[dict], name: str, log: Path) -> dict:
     hits = [r for r in runs if r["name"] == name] or [r for r in runs if r["name"].startswith(name + " ")]
     if not hits:
-        sys.exit(f"compare_experiments: no run named {name!r} in {LOG}")
+        sys.exit(f"compare_experiments: no run named {name!r} in {log}")
     return hits[-1]
 
 
@@ -39,9 +39,10 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("a")
     parser.add_argument("b")
+    parser.add_argument("--log", type=Path, default=LOG, help="the experiments file (default: %(default)s)")
     args = parser.parse_args(argv)
-    runs = [json.loads(line) for line in LOG.read_text().splitlines() if line.strip()]
-    a, b = find(runs, args.a), find(runs, args.b)
+    runs = [json.loads(line) for line in args.log.read_text().splitlines() if line.strip()]
+    a, b = find(runs, args.a, args.log), find(runs, args.b, args.log)
     if a.get("fold_seed") != b.get("fold_seed"):
         sys.exit("compare_experiments: the two runs used different splits (fold_seed); paired figures need one split")
     print(f"A: {a['name']}\nB: {b['name']}\n")

@@ -136,6 +136,31 @@ def test_a_fold_seed_gives_a_fresh_grouped_split_and_none_keeps_the_recorded_one
     assert test_folds(_group_folds(5, 1)) == fresh  # the same seed, the same split
 
 
+def test_compare_experiments_pairs_the_folds_of_two_runs_and_refuses_different_splits(tmp_path):
+    """scripts/compare_experiments.py: the mean per-fold difference and its standard error over folds."""
+    import subprocess
+    import sys
+
+    from .conftest import ROOT
+
+    def run(name, seed, therapist):
+        folds = [{"punctuated": {"therapist": t, "client": 0.5, "oq_cq": 0.7, "sr_cr": 0.6}} for t in therapist]
+        return {"name": name, "fold_seed": seed, "annomi_therapist_f1": sum(therapist) / len(therapist),
+                "per_fold": folds}
+
+    log = tmp_path / "experiments.jsonl"
+    log.write_text("\n".join(json.dumps(r) for r in [run("A base", 1, [0.70, 0.72, 0.74]),
+                                                       run("B change", 1, [0.71, 0.74, 0.77]),
+                                                       run("C other split", None, [0.70, 0.70, 0.70])]) + "\n")
+    script = [sys.executable, str(ROOT / "scripts" / "compare_experiments.py"), "--log", str(log)]
+    done = subprocess.run([*script, "A", "B"], capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr
+    line = next(x for x in done.stdout.splitlines() if x.startswith("punctuated therapist"))
+    assert line.split()[-2:] == ["+0.020", "0.006"]  # differences 0.01, 0.02, 0.03: mean 0.02, SE 0.01 / sqrt(3)
+    refused = subprocess.run([*script, "A", "C"], capture_output=True, text=True)
+    assert refused.returncode != 0 and "different splits" in refused.stderr
+
+
 def test_role_inference_finds_the_practitioner_in_diarized_annomi_sessions():
     """With labels replaced by SPEAKER_00/SPEAKER_01, the practitioner is still found (README figure)."""
     import warnings
