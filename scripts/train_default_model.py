@@ -102,11 +102,11 @@ PROFILES = {
                  "purpose": "session indicators (reflection counts, R:Q, fidelity index) for spoken sessions; the "
                             "default profile codes single utterances more accurately outside AnnoMI"},
 }
-PROFILE_EXPERIMENTS = {"sessions": "E16"}
+PROFILE_EXPERIMENTS = {"sessions": "E32"}  # the experiments.jsonl lines that measured each profile on the folds
 # 2.9: AnnoMI training-transcript utterances re-coded one by one by helper coders (data card) are training labels,
 # each file taken by a rule written before its result on a fresh split (E29b, E30, E31 in scripts/experiments.jsonl;
 # docs/ACCURACY_HISTORY.md, fifteenth session).
-ANNOMI_CODES = ["data/annomi_other_codes.csv", "data/annomi_unknown_codes.csv"]  # the experiments.jsonl lines that measured each profile on the folds
+ANNOMI_CODES = ["data/annomi_other_codes.csv", "data/annomi_unknown_codes.csv"]
 
 
 def main() -> int:

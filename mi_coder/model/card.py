@@ -320,6 +320,6 @@ def _profiles(meta: dict) -> list[str]:
         lines += ["", f"### Decoding profile `{name}` (`mi-coder code --profile {name}`)", "",
                   f"The same weights, decoded with {json.dumps(shown)}: {settings.get('purpose', '')}. The grouped-fold "
                   "row of the default decoding is this model's own cross-validation above; the profile's is the "
-                  "experiment named (same settings, 300 iterations).", "",
+                  "experiment named, on the same folds (its settings are its line in scripts/experiments.jsonl).", "",
                   _table(["measure", "default (utterances)", f"profile {name}", "target"], rows)]
     return lines
