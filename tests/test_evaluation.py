@@ -114,7 +114,6 @@ def test_grouped_cross_validation_on_annomi_never_tests_on_training_videos():
     assert report["therapist_4class"]["macro_f1"] > 0.5
 
 
-@needs_annomi
 def test_a_fold_seed_gives_a_fresh_grouped_split_and_none_keeps_the_recorded_one():
     """experiment.py --fold-seed: every group is tested exactly once, never split across folds, and a seed moves
     groups to other folds; without a seed the split is sklearn's deterministic grouping (the recorded figures')."""
@@ -161,6 +160,7 @@ def test_compare_experiments_pairs_the_folds_of_two_runs_and_refuses_different_s
     assert refused.returncode != 0 and "different splits" in refused.stderr
 
 
+@needs_annomi
 def test_role_inference_finds_the_practitioner_in_diarized_annomi_sessions():
     """With labels replaced by SPEAKER_00/SPEAKER_01, the practitioner is still found (README figure)."""
     import warnings
