@@ -67,13 +67,10 @@ def main() -> int:
         paths += sorted(glob.glob(str(ROOT / "data" / "corpus" / "team_*.csv")))
     data = load_training_data(paths, exclude_annomi=holdout_ids())
     if args.annomi_codes:
-        import pandas as pd
+        from mi_coder.train.annomi import read_utterance_code_files
 
-        from mi_coder.train.annomi import read_utterance_codes
-
-        codes = pd.concat([read_utterance_codes(p) for p in args.annomi_codes], ignore_index=True)
-        reference = (pd.concat([read_utterance_codes(p) for p in args.annomi_reference_codes], ignore_index=True)
-                     if args.annomi_reference_codes else None)
+        codes = read_utterance_code_files(args.annomi_codes)
+        reference = read_utterance_code_files(args.annomi_reference_codes) if args.annomi_reference_codes else None
         data = data.with_annomi_codes(codes, train=not args.annomi_codes_reference_only, reference=reference)
     decodes = json.loads(args.decode) if args.decode else None
     reports = cross_validate(data, args.folds, kwargs, jobs=args.jobs, unpunctuated=args.unpunctuated, decodes=decodes,

@@ -187,16 +187,14 @@ def main() -> int:
 
 def with_recodes(data):  # type: ignore[no-untyped-def]
     """``data`` with the ``ANNOMI_CODES`` re-codes as training labels and reference, listed among its sources."""
-    import pandas as pd
-
-    from mi_coder.train.annomi import read_utterance_codes
+    from mi_coder.train.annomi import read_utterance_code_files, read_utterance_codes
 
     if not ANNOMI_CODES:
         return data
-    parts = [read_utterance_codes(ROOT / p) for p in ANNOMI_CODES]
-    data = data.with_annomi_codes(pd.concat(parts, ignore_index=True))
+    data = data.with_annomi_codes(read_utterance_code_files(ROOT / p for p in ANNOMI_CODES))
     data.sources.extend({"file": Path(p).name, "layout": "AnnoMI utterance re-codes (keys and codes)",
-                         "utterances": len(part), "sha256": sha256(ROOT / p)} for p, part in zip(ANNOMI_CODES, parts))
+                         "utterances": len(read_utterance_codes(ROOT / p)), "sha256": sha256(ROOT / p)}
+                        for p in ANNOMI_CODES)
     return data
 
 

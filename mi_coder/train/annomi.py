@@ -331,6 +331,11 @@ def read_utterance_codes(path: str | Path) -> pd.DataFrame:
     return codes[["transcript_id", "utterance_id", "k", "code"]]
 
 
+def read_utterance_code_files(paths: Iterable[str | Path]) -> pd.DataFrame:
+    """Several ``read_utterance_codes`` files as one table."""
+    return pd.concat([read_utterance_codes(p) for p in paths], ignore_index=True)
+
+
 def apply_utterance_codes(examples: pd.DataFrame, codes: pd.DataFrame, strict: bool = False) -> pd.DataFrame:
     """``examples`` with the re-coded AnnoMI utterances (``read_utterance_codes``) carrying their code and
     ``recoded`` True, which ``train.fit.drop_gap_examples`` leaves alone. A practitioner code applies to a
