@@ -9,6 +9,8 @@ import pytest
 from mi_coder.boundary import DIM, BoundaryModel, boundary_scores, question_recall, train_boundary_model
 from mi_coder.segment import build_pipeline, split_text
 
+from .conftest import ANNOMI_FULL, needs_annomi
+
 
 def test_boundary_scores_count_only_starts_inside_turns():
     ref = [[True, False, True, False], [True, True]]
@@ -116,3 +118,47 @@ def test_the_splitter_segments_a_batch_of_caption_turns_as_it_segments_each_alon
     alone = [[(s.start_char, s.end_char) for s in nlp(t).sents] for t in texts]
     assert together == alone
     assert len(together[0]) >= 2  # the caption turn was cut by the boundary model, in a batch too
+
+
+def _reader_script():
+    import importlib.util
+    from pathlib import Path
+
+    path = Path(__file__).resolve().parents[1] / "scripts" / "boundary_reader_agreement.py"
+    spec = importlib.util.spec_from_file_location("boundary_reader_agreement", path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_reader_agreement_scores_each_reader_against_the_reference_and_the_readers_against_each_other():
+    agreement = _reader_script().agreement
+    sample = [{"key": "1:1", "words": ["a", "b", "c", "d"], "starts": [True, False, True, False],
+               "sentences": [True, False, True, False], "questions": [True, False]},
+              {"key": "1:2", "words": ["e", "f", "g"], "starts": [True, False, False],
+               "sentences": [True, False, False], "questions": [False]}]
+    same = {"1:1": [True, False, True, False], "1:2": [True, False, False]}
+    extra = {"1:1": [True, True, True, False], "1:2": [True, False, True]}
+    late = {"1:1": [True, False, False, True], "1:2": [True, False, False]}
+    report = agreement(sample, {"reader_a": same, "reader_b": extra, "reader_c": late})
+    assert report["reader_a"]["vs_reference"]["f1"] == 1.0 and report["reader_a"]["whole_questions"] == 1.0
+    assert report["reader_b"]["vs_reference"]["precision"] == pytest.approx(1 / 3, abs=0.001)
+    assert report["reader_b"]["vs_reference"]["recall"] == 1.0
+    assert report["reader_c"]["whole_questions"] == 0.0  # "a b c": the question ran into what follows it
+    assert report["reader_a_vs_reader_b"]["f1"] == pytest.approx(0.5)
+    assert report["reader_a_vs_reader_c"]["f1"] == 0.0
+
+
+@needs_annomi
+def test_the_committed_reader_boundaries_align_with_the_annomi_turns_they_were_drawn_from():
+    """data/annomi_reader_boundaries.csv holds word indices only; a tokenizer or sampling change would silently
+    move them, so the word counts must still match and the figures quoted in the README must still come out."""
+    script = _reader_script()
+    from train_boundary_model import annomi_sequences
+
+    sample = script.sample_turns(annomi_sequences(str(ANNOMI_FULL)))
+    readers = script.read_readers(script.READERS, sample)
+    report = script.agreement(sample, {f"reader_{k}": v for k, v in readers.items()})
+    assert report["turns"] == 400 and report["reference_boundaries"] == 287
+    assert report["reader_A"]["vs_reference"]["f1"] == 0.601 and report["reader_B"]["vs_reference"]["f1"] == 0.627
+    assert report["reader_A_vs_reader_B"]["f1"] == 0.878

@@ -22,7 +22,7 @@ SENT_END = {".", "?", "!", "...", "…"}
 
 def annomi_boundary_sequences(turns: pd.DataFrame) -> list[dict]:
     """Per AnnoMI turn (``train.annomi.load_annomi_turns`` rows): words, reference starts, sentence-end starts,
-    question flags and group (the video)."""
+    question flags, group (the video) and key (``transcript_id:utterance_id``)."""
     from ..segment import build_pipeline
 
     nlp = build_pipeline(captions="off")
@@ -43,7 +43,7 @@ def annomi_boundary_sequences(turns: pd.DataFrame) -> list[dict]:
         questions = [sent.text.strip().endswith("?") for sent in doc.sents if any(is_word(t.text) for t in sent)]
         out.append({"words": words, "starts": starts, "sentences": sentence, "questions": questions,
                     "group": row.get("video_url") or row["transcript_id"], "session": str(row["transcript_id"]),
-                    "role": row["interlocutor"]})
+                    "key": f"{row['transcript_id']}:{row['utterance_id']}", "role": row["interlocutor"]})
     return out
 
 
