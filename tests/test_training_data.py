@@ -266,3 +266,33 @@ def test_role_review_refuses_a_decision_that_does_not_match_the_file_and_writes_
     assert (tmp_path / "x_utterances.csv").read_bytes() == _BATCH.encode()
     no_column = _run_review(tmp_path, "session_id,turn,utterance,new_role\nx-01,3,1,\n")
     assert no_column.returncode == 2 and "old_role" in no_column.stderr and "Traceback" not in no_column.stderr
+
+
+def _script(name: str):
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location(name, ROOT / "scripts" / f"{name}.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_second_coder_agreement_counts_per_code_kappa_and_the_code_groups():
+    agreement = _script("recode_agreement").agreement
+    first = pd.Series(["SR", "CR", "OQ", "NC", "SR", "CQ"])
+    second = pd.Series(["CR", "CR", "OQ", "NC", "SR", "OQ"])
+    report = agreement(first, second)
+    assert report["agreement"] == pytest.approx(4 / 6, abs=0.001)
+    assert report["group_kappa"] == 1.0  # SR/CR and OQ/CQ fall in the same groups
+    assert report["per_code"]["NC"]["kappa"] == 1.0 and report["per_code"]["CQ"] == {"first": 1, "second": 0,
+                                                                                   "kappa": 0.0}
+
+
+def test_every_second_code_pairs_with_a_first_code_and_gives_the_data_cards_figures():
+    script = _script("recode_agreement")
+    both = script.paired(pd.read_csv(ROOT / "data" / "annomi_second_coder_codes.csv"))
+    assert both.groupby("source").size().to_dict() == {"client": 150, "flagged": 100, "other": 100, "unknown": 100}
+    practitioner = both[both["source"] != "client"]
+    assert script.agreement(practitioner["first"], practitioner["code"])["kappa"] == 0.869
+    client = both[both["source"] == "client"]
+    assert script.agreement(client["first"], client["code"])["kappa"] == 0.888
