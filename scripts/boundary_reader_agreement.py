@@ -108,6 +108,11 @@ def agreement(sample: list[dict], systems: dict[str, dict[str, list[bool]]]) -> 
         for b in readers[i + 1:]:
             report[f"{a}_vs_{b}"] = boundary_scores([systems[a][s["key"]] for s in sample],
                                                     [systems[b][s["key"]] for s in sample])
+    if len(readers) >= 2:  # the starts every reader marks: a reference of where a thought ends, read from words
+        consensus = [[all(c) for c in zip(*(systems[r][s["key"]] for r in readers))] for s in sample]
+        report["reader_consensus_boundaries"] = boundary_scores(consensus, consensus)["boundaries"]
+        for name in (n for n in systems if n not in readers):
+            report[name]["vs_reader_consensus"] = boundary_scores(consensus, [systems[name][s["key"]] for s in sample])
     return report
 
 
