@@ -1,6 +1,9 @@
 """Compare two runs recorded in scripts/experiments.jsonl: pooled differences (B - A) on every figure, and for the
 AnnoMI turn tasks the paired per-fold differences with their standard error over folds (both runs must share a
-split: the same --folds and --fold-seed).
+split: the same --folds and --fold-seed). Runs that kept their sessions' figures (``session_values``, recorded
+since the sixteenth session) also get the session figures' differences with a paired bootstrap over sessions
+(``mi_coder.evaluate.validation.paired_session_bootstrap``: the same resampled sessions for both runs, within
+quality; 2,000 resamples, seeded).
 
     python scripts/compare_experiments.py "E29b-ref" "E29b"     # names, or unique name prefixes (last match wins)
 """
@@ -62,6 +65,15 @@ def main(argv: list[str] | None = None) -> int:
                 for task in TASKS:
                     mean, se = paired(a["per_fold"], b["per_fold"], kind, task)
                     print(f"{kind + ' ' + task:42s} {mean:+7.3f} {se:7.3f}")
+    if a.get("session_values") and b.get("session_values"):
+        sys.path.insert(0, str(LOG.parents[1]))
+        from mi_coder.evaluate.validation import paired_session_bootstrap
+
+        print(f"\n{'session figures, paired bootstrap (B-A)':42s} {'diff':>7s} {'SE':>7s}  95% interval")
+        for figure, d in paired_session_bootstrap(a["session_values"], b["session_values"]).items():
+            if d["difference"] is not None and d["se"] is not None:
+                low, high = d["interval"]
+                print(f"{figure:42s} {d['difference']:+7.3f} {d['se']:7.3f}  [{low:+.3f}, {high:+.3f}]")
     return 0
 
 

@@ -108,6 +108,7 @@ def summarize(args: argparse.Namespace, kwargs: dict, report: dict, decode: dict
                                 if m.get("support")},
         "team_client_per_code_f1": {c: team.get("per_code", {}).get(c, {}).get("f1") for c in ("CT", "ST", "FN")},
         "per_fold": cv.get("per_fold"),
+        "session_values": cv.get("session_values"),
         "seconds": round(time.time() - started),
     }
     bare = cv.get("unpunctuated")

@@ -144,8 +144,11 @@ def test_compare_experiments_pairs_the_folds_of_two_runs_and_refuses_different_s
 
     def run(name, seed, therapist):
         folds = [{"punctuated": {"therapist": t, "client": 0.5, "oq_cq": 0.7, "sr_cr": 0.6}} for t in therapist]
+        rows = [{"session": str(k), "quality": "high" if k % 2 else "low", "human_r_q": float(k),
+                 "machine_r_q": float(k if seed else -k), "human_fidelity": k / 10, "machine_fidelity": (k % 2) / 2,
+                 "human_reflection_turns": 2, "machine_reflection_turns": 2} for k in range(6)]
         return {"name": name, "fold_seed": seed, "annomi_therapist_f1": sum(therapist) / len(therapist),
-                "per_fold": folds}
+                "per_fold": folds, "session_values": rows}
 
     log = tmp_path / "experiments.jsonl"
     log.write_text("\n".join(json.dumps(r) for r in [run("A base", 1, [0.70, 0.72, 0.74]),
@@ -156,8 +159,49 @@ def test_compare_experiments_pairs_the_folds_of_two_runs_and_refuses_different_s
     assert done.returncode == 0, done.stderr
     line = next(x for x in done.stdout.splitlines() if x.startswith("punctuated therapist"))
     assert line.split()[-2:] == ["+0.020", "0.006"]  # differences 0.01, 0.02, 0.03: mean 0.02, SE 0.01 / sqrt(3)
+    line = next(x for x in done.stdout.splitlines() if x.startswith("r_q_spearman"))
+    assert line.split()[1:3] == ["+0.000", "0.000"]  # the same sessions' figures in both runs
     refused = subprocess.run([*script, "A", "C"], capture_output=True, text=True)
     assert refused.returncode != 0 and "different splits" in refused.stderr
+
+
+def _session_rows(machine_r_q, machine_fidelity, machine_reflections):
+    """session_values rows: four high- and four low-quality sessions with fixed human figures."""
+    human_r_q = [2.0, 1.5, 1.0, 0.8, 0.6, 0.4, 0.2, 0.1]
+    human_fid = [0.9, 0.8, 0.7, 0.6, 0.5, 0.4, 0.3, 0.2]
+    return [{"session": str(k), "quality": "high" if k < 4 else "low", "human_r_q": human_r_q[k],
+             "machine_r_q": machine_r_q[k], "human_fidelity": human_fid[k], "machine_fidelity": machine_fidelity[k],
+             "human_reflection_turns": 4, "machine_reflection_turns": machine_reflections[k]} for k in range(8)]
+
+
+def test_session_figures_are_the_spearman_the_low_quality_reflection_ratio_and_the_fidelity_auc():
+    from mi_coder.evaluate.validation import session_figures
+
+    rows = _session_rows([2.1, 1.4, 1.2, 0.7, 0.5, 0.45, 0.1, 0.3], [0.9, 0.6, 0.7, 0.5, 0.55, 0.3, 0.2, 0.1],
+                         [4, 4, 4, 4, 6, 6, 4, 4])
+    fig = session_figures(rows)
+    assert fig["r_q_spearman"] == round(1 - 6 * 2 / (8 * 63), 3)  # the last two sessions swapped
+    assert fig["low_quality_reflection_ratio"] == 1.25 and fig["low_quality_reflection_turns"] == {"machine": 20,
+                                                                                                  "human": 16}
+    assert fig["fidelity_auc_machine"] == round(15 / 16, 3) and fig["fidelity_auc_human"] == 1.0
+
+
+def test_paired_session_bootstrap_sees_no_difference_between_a_run_and_itself_and_a_clear_one_otherwise():
+    from mi_coder.evaluate.validation import paired_session_bootstrap
+
+    noisy = _session_rows([0.3, 1.4, 0.2, 0.7, 2.0, 0.45, 1.0, 0.3], [0.9, 0.6, 0.7, 0.5, 0.55, 0.3, 0.2, 0.1],
+                          [8, 8, 8, 8, 8, 8, 8, 8])
+    exact = _session_rows([2.0, 1.5, 1.0, 0.8, 0.6, 0.4, 0.2, 0.1], [0.9, 0.8, 0.7, 0.6, 0.5, 0.4, 0.3, 0.2],
+                          [4, 4, 4, 4, 4, 4, 4, 4])
+    same = paired_session_bootstrap(noisy, noisy, n=200)
+    assert all(d["difference"] == 0 and d["se"] == 0 for d in same.values())
+    better = paired_session_bootstrap(noisy, exact, n=200)
+    assert better["low_quality_reflection_ratio"]["difference"] == -1.0  # 2.0 -> 1.0, in every resample
+    assert better["low_quality_reflection_ratio"]["se"] == 0
+    low, high = better["r_q_spearman"]["interval"]
+    assert better["r_q_spearman"]["difference"] > 0 and low <= better["r_q_spearman"]["difference"] <= high
+    with pytest.raises(ValueError, match="different sessions"):
+        paired_session_bootstrap(noisy, exact[:-1])
 
 
 @needs_annomi

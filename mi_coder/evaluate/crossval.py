@@ -30,7 +30,7 @@ from ..train.annomi import (
 from ..train.examples import single_utterance_turns
 from ..train.fit import TrainingData, splitter, train_coder
 from .metrics import reliability, utterance_report
-from .validation import session_level
+from .validation import session_figures, session_level, session_values
 
 
 def _subtype(turn: Turn, probs: pd.DataFrame | None, pair: tuple[str, str]) -> str | None:
@@ -270,6 +270,7 @@ def training_metrics(data: TrainingData, folds: int, C: float = 1.0,
     if data.annomi_turns is not None:
         metrics.update(cross_validate(data, folds, kwargs, jobs=jobs, progress=say))
         cv = metrics["annomi_cv"]
+        cv.pop("session_values", None)  # for comparing experiments; the card keeps the figures
         say(f"AnnoMI CV: therapist 4-class macro-F1 {cv['therapist_4class']['macro_f1']}, "
             f"client macro-F1 {cv['client_3class']['macro_f1']}")
     else:
@@ -471,7 +472,10 @@ def _aggregate(results: list[dict], data: TrainingData, folds: int, unpunctuated
     if unpunctuated:
         report["unpunctuated"] = annomi_turn_tasks(bare, pd.concat(bare_tables))
     quality = {s.id: s.meta.get("mi_quality", "") for s in coded}
-    report["session_level"] = session_level(annomi_human_sessions(data.annomi_turns), coded, quality)
+    # per session too, so that two runs on the same split can be compared by resampling sessions
+    # (validation.paired_session_bootstrap; scripts/compare_experiments.py)
+    report["session_values"] = session_values(annomi_human_sessions(data.annomi_turns), coded, quality)
+    report["session_level"] = session_figures(report["session_values"])
     report.update({"folds": folds, "n_sessions": len(coded),
                    "n_groups": int(data.annomi_turns["video_url"].nunique())})
     report["per_fold"] = per_fold
