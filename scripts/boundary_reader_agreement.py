@@ -30,7 +30,6 @@ import random
 import sys
 from pathlib import Path
 
-import numpy as np
 import pandas as pd
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -65,28 +64,25 @@ def read_readers(path: Path, sample: list[dict]) -> dict[str, dict[str, list[boo
     out: dict[str, dict[str, list[bool]]] = {}
     for row in frame.itertuples(index=False):
         n = int(row.words)
-        if words.get(row.key) != n:
-            raise SystemExit(f"{path}: turn {row.key} has {words.get(row.key)} words in AnnoMI, {n} in the file")
+        if row.key not in words:
+            raise SystemExit(f"{path}: turn {row.key} is not among the sampled turns")
+        if words[row.key] != n:
+            raise SystemExit(f"{path}: turn {row.key} has {words[row.key]} words in AnnoMI, {n} in the file")
         starts = [i == 0 for i in range(n)]
-        for i in row.starts.split():
-            starts[int(i)] = True
+        for i in map(int, row.starts.split()):
+            if not 0 < i < n:
+                raise SystemExit(f"{path}: turn {row.key} has a start at word {i}, outside 1..{n - 1}")
+            starts[i] = True
         out.setdefault(row.reader, {})[row.key] = starts
     return out
 
 
 def model_oof(annomi: list[dict], keys: set[str]) -> dict[str, list[bool]]:
     """The shipped boundary recipe's out-of-fold starts on the sampled turns (train_boundary_model's folds)."""
-    from sklearn.model_selection import GroupKFold
-    from train_boundary_model import corpus_sequences
+    from train_boundary_model import corpus_sequences, fold_models
 
-    from mi_coder.boundary import train_boundary_model
-    from mi_coder.train.boundary_data import with_variants
-
-    corpus = corpus_sequences()
-    groups = np.array([s["group"] for s in annomi])
     out = {}
-    for k, (train, test) in enumerate(GroupKFold(5).split(annomi, groups=groups)):
-        model = train_boundary_model(with_variants([annomi[i] for i in train] + corpus, seed=k))
+    for k, test, model in fold_models(annomi, corpus_sequences()):
         for i in test:
             if annomi[i]["key"] in keys:
                 out[annomi[i]["key"]] = model.starts(annomi[i]["words"])

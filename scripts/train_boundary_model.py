@@ -80,17 +80,24 @@ def rule_starts(words: list[str]) -> list[bool]:
     return starts
 
 
-def cross_validate(annomi: list[dict], corpus: list[dict], folds: int, C: float, join: bool = JOIN,
-                   first: int | None = None) -> dict:
-    """Grouped CV; ``first``: measure only the first so many folds (a quicker like-for-like check)."""
+def fold_models(annomi: list[dict], corpus: list[dict], folds: int = 5, C: float = 1.0, join: bool = JOIN,
+                first: int | None = None):  # type: ignore[no-untyped-def]
+    """The grouped folds (AnnoMI by video): for each, its number, its test turns' indices and a boundary model
+    trained on the other folds' turns and the team corpus (``first``: only the first so many folds)."""
     from sklearn.model_selection import GroupKFold
 
     groups = np.array([s["group"] for s in annomi])
-    ref, sent, pred, rules, qs = [], [], [], [], []
     for k, (train, test) in enumerate(GroupKFold(folds).split(annomi, groups=groups)):
         if first is not None and k >= first:
-            break
-        model = train_boundary_model(with_variants([annomi[i] for i in train] + corpus, seed=k, join=join), C=C)
+            return
+        yield k, test, train_boundary_model(with_variants([annomi[i] for i in train] + corpus, seed=k, join=join), C=C)
+
+
+def cross_validate(annomi: list[dict], corpus: list[dict], folds: int, C: float, join: bool = JOIN,
+                   first: int | None = None) -> dict:
+    """Grouped CV; ``first``: measure only the first so many folds (a quicker like-for-like check)."""
+    ref, sent, pred, rules, qs = [], [], [], [], []
+    for k, test, model in fold_models(annomi, corpus, folds, C, join, first):
         for i in test:
             s = annomi[i]
             if len(s["words"]) < 2:
