@@ -131,6 +131,12 @@ class BoundaryModel:
         self.threshold = float(threshold)
         self._margin = float(np.log(threshold / (1 - threshold)))
 
+    def with_threshold(self, threshold: float) -> "BoundaryModel":
+        """The same weights deciding at another P(start)."""
+        if not 0 < threshold < 1:
+            raise ValueError(f"a boundary threshold is a probability strictly between 0 and 1, not {threshold}")
+        return BoundaryModel(self.coef, self.intercept, threshold)
+
     def starts(self, words: Sequence[str]) -> list[bool]:
         return self.starts_many([words])[0]
 

@@ -92,6 +92,13 @@ COLUMNS: list[Column] = [
     Column("mi_nonadherent", "PER + CON (volley counts)", "0..", "persuading and confronting; lower is better"),
     Column("utt_r_q / utt_pct_cr / utt_pct_oq", "the same ratios from utterance counts", "as above",
            "for comparison with MISC-style research"),
+    Column("r_q_expected", "expected reflection volleys / expected question volleys from the coder's probabilities "
+           "(each volley adds the largest P(SR or CR) and the largest P(OQ or CQ) among its utterances); empty for "
+           "codes without probabilities (human or imported codes)", "0..",
+           "R:Q without committing each utterance to one code: ranks sessions closer to human coders than r_q "
+           "(README, Accuracy); read r_q for the counts the report lists"),
+    Column("expected_reflections / expected_questions", "the two expected volley counts behind r_q_expected",
+           "0..", "for quantification research"),
     Column("r_q_band / pct_cr_band / pct_oq_band", "below | fair | good against the threshold file; empty when "
            "the score is undefined", "text", "a trainer's traffic light"),
     Column("client_talk_share", "client words / (client + practitioner words)", "0-1",
@@ -389,6 +396,11 @@ class SessionScorer:
         self.volley_counts = {c: 0 for c in PRACTITIONER_CODES if c != "NC"}
         self.n_volleys = 0
         self._volley: set[str] | None = None  # codes of the open volley (None: no volley open)
+        # Expected reflection and question volleys (``r_q_expected``): the open volley's largest P(reflection) and
+        # P(question), the running sums, and whether every coded practitioner utterance carried them.
+        self._volley_p = [0.0, 0.0]
+        self.expected = [0.0, 0.0]
+        self._expected_ok = True
         self._volley_words = 0
         self._last_prac_codes: list[str] = []
         self.longest = 0
@@ -449,6 +461,14 @@ class SessionScorer:
             if self._volley is None:
                 self._volley, self._volley_words = set(), 0
             self._volley |= code_set
+            for u in turn.utterances:
+                if not u.code:
+                    continue
+                pr, pq = u.meta.get("p_reflection"), u.meta.get("p_question")
+                if pr is None or pq is None:
+                    self._expected_ok = False
+                else:
+                    self._volley_p = [max(self._volley_p[0], pr), max(self._volley_p[1], pq)]
             self._volley_words += n_words
             self._last_prac_codes = codes
             question = int(_asks_only(code_set))
@@ -503,6 +523,8 @@ class SessionScorer:
         for code in present - set(REFLECTIONS) - set(QUESTIONS) - {"NC"}:
             if code in self.volley_counts:
                 self.volley_counts[code] += 1
+        self.expected = [self.expected[0] + self._volley_p[0], self.expected[1] + self._volley_p[1]]
+        self._volley_p = [0.0, 0.0]
         self.longest = max(self.longest, self._volley_words)
         self._volley = None
 
@@ -550,6 +572,10 @@ class SessionScorer:
         summary = summary_scores(v)
         out.update(summary)
         out.update({k: val for k, val in summary_scores(u, "utt_").items() if k.endswith(("r_q", "pct_cr", "pct_oq"))})
+        known = self._expected_ok and self.n_volleys > 0
+        out["expected_reflections"] = self.expected[0] if known else None
+        out["expected_questions"] = self.expected[1] if known else None
+        out["r_q_expected"] = ratio(self.expected[0], self.expected[1]) if known and self.expected[1] > 0 else None
         for key in ("r_q", "pct_cr", "pct_oq"):
             out[f"{key}_band"] = band(summary[key], self.thresholds[key])
         half = self.n / 2

@@ -6,6 +6,10 @@ since the sixteenth session) also get the session figures' differences with a pa
 quality; 2,000 resamples, seeded).
 
     python scripts/compare_experiments.py "E29b-ref" "E29b"     # names, or unique name prefixes (last match wins)
+    python scripts/compare_experiments.py --expected "E36"       # one run: counted codes (A) vs expected counts (B)
+
+``--expected``: the session figures of one run from its counted codes against the same from the coder's expected
+counts (``r_q_expected``; ``validation.as_expected``), with the same paired bootstrap.
 """
 
 from __future__ import annotations
@@ -41,10 +45,16 @@ def paired(a: list[dict], b: list[dict], kind: str, task: str) -> tuple[float, f
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("a")
-    parser.add_argument("b")
+    parser.add_argument("b", nargs="?")
+    parser.add_argument("--expected", action="store_true",
+                        help="one run: its counted session figures (A) against its expected counts (B)")
     parser.add_argument("--log", type=Path, default=LOG, help="the experiments file (default: %(default)s)")
     args = parser.parse_args(argv)
     runs = [json.loads(line) for line in args.log.read_text().splitlines() if line.strip()]
+    if args.expected:
+        return expected(find(runs, args.a, args.log))
+    if args.b is None:
+        parser.error("two runs to compare, or --expected and one run")
     a, b = find(runs, args.a, args.log), find(runs, args.b, args.log)
     if a.get("fold_seed") != b.get("fold_seed"):
         sys.exit("compare_experiments: the two runs used different splits (fold_seed); paired figures need one split")
@@ -74,6 +84,24 @@ def main(argv: list[str] | None = None) -> int:
             if d["difference"] is not None and d["se"] is not None:
                 low, high = d["interval"]
                 print(f"{figure:42s} {d['difference']:+7.3f} {d['se']:7.3f}  [{low:+.3f}, {high:+.3f}]")
+    return 0
+
+
+def expected(run: dict) -> int:
+    """Counted codes against expected counts within one run (paired bootstrap over its sessions)."""
+    sys.path.insert(0, str(LOG.parents[1]))
+    from mi_coder.evaluate.validation import as_expected, paired_session_bootstrap
+
+    values = run.get("session_values") or []
+    if not values or "machine_r_q_expected" not in values[0]:
+        sys.exit(f"compare_experiments: {run['name']!r} kept no expected counts (runs since the seventeenth session do)")
+    print(f"run: {run['name']}\nA: counted codes, B: expected counts\n")
+    print(f"{'session figure, paired bootstrap (B-A)':42s} {'diff':>7s} {'SE':>7s}  95% interval")
+    boot = paired_session_bootstrap(values, as_expected(values))
+    for figure in ("r_q_spearman", "low_quality_reflection_volley_ratio"):
+        d = boot[figure]
+        low, high = d["interval"]
+        print(f"{figure:42s} {d['difference']:+7.3f} {d['se']:7.3f}  [{low:+.3f}, {high:+.3f}]")
     return 0
 
 

@@ -98,6 +98,8 @@ def summarize(args: argparse.Namespace, kwargs: dict, report: dict, decode: dict
         "annomi_therapist_f1": cv["therapist_4class"]["macro_f1"], "annomi_client_f1": cv["client_3class"]["macro_f1"],
         "annomi_therapist_per_class_f1": {c: m["f1"] for c, m in cv["therapist_4class"].get("per_code", {}).items()},
         "annomi_oq_cq": cv.get("open_vs_closed_accuracy"), "annomi_sr_cr": cv.get("simple_vs_complex_accuracy"),
+        **{f"session_{k}": level[k] for k in ("r_q_spearman_expected", "low_quality_reflection_volley_ratio",
+                                              "low_quality_reflection_volley_ratio_expected") if k in level},
         "session_r_q_spearman": level["r_q_spearman"], "session_low_quality_reflection_ratio":
             level["low_quality_reflection_ratio"], "session_fidelity_auc_machine": level["fidelity_auc_machine"],
         "team_macro_f1": team.get("macro_f1"), "team_group_kappa": team.get("practitioner_groups", {}).get("kappa"),

@@ -48,6 +48,23 @@ def test_boundary_weights_round_trip_and_a_wrong_shape_is_refused():
         BoundaryModel.from_arrays(bad)
 
 
+def test_a_lower_threshold_opens_every_utterance_a_higher_one_does_and_a_coder_can_set_it():
+    from mi_coder.model.coder import Coder
+
+    rng = np.random.default_rng(5)
+    model = BoundaryModel(rng.normal(0, 1, DIM).astype(np.float32), intercept=-1.0, threshold=0.3)
+    words = "so um what do you think about it i was there yeah right and then like".split()
+    low, high = model.with_threshold(0.05).starts(words), model.with_threshold(0.6).starts(words)
+    assert all(h <= lo for lo, h in zip(low, high)) and sum(low) > sum(high)
+    assert model.threshold == 0.3  # a copy: the model itself is unchanged
+    with pytest.raises(ValueError, match="between 0 and 1"):
+        model.with_threshold(1.0)
+    coder = Coder.__new__(Coder)
+    coder.boundary = model
+    coder.boundary_threshold = 0.05
+    assert coder.boundary_threshold == 0.05 and coder.boundary.starts(words) == low
+
+
 def test_scoring_turns_together_decides_every_gap_as_one_at_a_time():
     from mi_coder.boundary import gap_ids, gap_ids_many
 

@@ -125,6 +125,10 @@ def test_code_command_fills_codes_main_codes_and_scores(tmp_path):
     assert client["main_code"].isin(["CT", "ST", "FN"]).all()
     assert {"r_q", "pct_cr", "pct_oq", "engagement_index", "fidelity_index"} <= set(sessions.columns)
     assert (out / "reports" / "probation_session.html").exists()
+    # expected counts from the model's probabilities: at most one per volley, and never more than the volleys
+    row = sessions.iloc[0]
+    assert 0 < row["expected_reflections"] <= row["n_volleys"] and 0 < row["expected_questions"] <= row["n_volleys"]
+    assert row["r_q_expected"] == pytest.approx(row["expected_reflections"] / row["expected_questions"])
 
 
 def test_code_with_given_utterances_keeps_one_output_row_per_input_row(tmp_path):

@@ -194,7 +194,9 @@ def test_paired_session_bootstrap_sees_no_difference_between_a_run_and_itself_an
     exact = _session_rows([2.0, 1.5, 1.0, 0.8, 0.6, 0.4, 0.2, 0.1], [0.9, 0.8, 0.7, 0.6, 0.5, 0.4, 0.3, 0.2],
                           [4, 4, 4, 4, 4, 4, 4, 4])
     same = paired_session_bootstrap(noisy, noisy, n=200)
-    assert all(d["difference"] == 0 and d["se"] == 0 for d in same.values())
+    assert {"r_q_spearman", "low_quality_reflection_ratio", "fidelity_auc_machine"} <= {
+        f for f, d in same.items() if d["difference"] is not None}  # runs without expected counts: those three
+    assert all(d["difference"] == 0 and d["se"] == 0 for d in same.values() if d["difference"] is not None)
     better = paired_session_bootstrap(noisy, exact, n=200)
     assert better["low_quality_reflection_ratio"]["difference"] == -1.0  # 2.0 -> 1.0, in every resample
     assert better["low_quality_reflection_ratio"]["se"] == 0
@@ -202,6 +204,24 @@ def test_paired_session_bootstrap_sees_no_difference_between_a_run_and_itself_an
     assert better["r_q_spearman"]["difference"] > 0 and low <= better["r_q_spearman"]["difference"] <= high
     with pytest.raises(ValueError, match="different sessions"):
         paired_session_bootstrap(noisy, exact[:-1])
+
+
+def test_expected_counts_are_ranked_and_compared_with_the_counted_codes_on_the_same_sessions():
+    from mi_coder.evaluate.validation import as_expected, paired_session_bootstrap, session_figures
+
+    rows = _session_rows([0.3, 1.4, 0.2, 0.7, 2.0, 0.45, 1.0, 0.3], [0.9, 0.6, 0.7, 0.5, 0.55, 0.3, 0.2, 0.1],
+                         [8, 8, 8, 8, 8, 8, 8, 8])
+    for k, v in enumerate(rows):  # expected R:Q in the human order; low-quality volleys: human 3, counted 6, expected 4
+        v.update({"machine_r_q_expected": 2.0 - 0.25 * k, "human_reflection_volleys": 3,
+                  "machine_reflection_volleys": 6, "machine_expected_reflections": 4.0})
+    fig = session_figures(rows)
+    assert fig["r_q_spearman_expected"] == 1.0 and fig["r_q_spearman"] < 0.5
+    assert fig["low_quality_reflection_volley_ratio"] == 2.0 and fig["low_quality_reflection_volley_ratio_expected"] == 1.33
+    d = paired_session_bootstrap(rows, as_expected(rows), n=200)
+    assert d["r_q_spearman"]["difference"] == pytest.approx(1.0 - fig["r_q_spearman"], abs=1e-3)
+    assert d["low_quality_reflection_volley_ratio"]["difference"] == pytest.approx(4 / 3 - 2.0, abs=1e-3)
+    rows[0]["machine_expected_reflections"] = None  # codes without probabilities: no expected figures at all
+    assert "r_q_spearman_expected" not in session_figures(rows)
 
 
 @needs_annomi

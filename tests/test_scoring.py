@@ -50,6 +50,26 @@ def test_questions_count_once_per_volley_open_if_any_is_open():
     assert (counts["OQ"], counts["CQ"]) == (1, 0)
 
 
+def test_expected_r_q_adds_each_volleys_likeliest_reflection_and_question_and_needs_probabilities_everywhere():
+    s = coded_session([(P, [("You're tired.", "SR"), ("What would help?", "OQ")]),
+                       (C, "Sleep, maybe.", ["FN"]),
+                       (P, [("So sleep.", "SR")]),
+                       (C, "Mm-hmm.", ["FN"]),
+                       (P, [("Tell me about the job.", "OQ")])])
+    assert session_scores(s)["r_q_expected"] is None  # human or imported codes: nothing to expect from
+    probs = iter([(0.9, 0.1), (0.2, 0.7), (0.6, 0.3), (0.1, 0.5)])
+    for t in s.turns:
+        for u in t.utterances if t.role == P else []:
+            u.meta["p_reflection"], u.meta["p_question"] = next(probs)
+    scores = session_scores(s)
+    # volley 1: max P(R) 0.9, max P(Q) 0.7; volley 2 ("So sleep.", a backchannel, the question): 0.6 and 0.5
+    assert scores["n_volleys"] == 2
+    assert scores["expected_reflections"] == pytest.approx(1.5) and scores["expected_questions"] == pytest.approx(1.2)
+    assert scores["r_q_expected"] == pytest.approx(1.5 / 1.2)
+    del s.turns[-1].utterances[0].meta["p_question"]
+    assert session_scores(s)["r_q_expected"] is None
+
+
 def test_summary_scores_follow_the_manual():
     counts = {c: 0 for c in ("OQ", "CQ", "SR", "CR", "AF", "SEEK", "EA", "GI", "PWP", "PER", "CON")}
     counts.update({"OQ": 3, "CQ": 1, "SR": 2, "CR": 6, "AF": 1, "SEEK": 2, "EA": 1, "PER": 1, "CON": 1})

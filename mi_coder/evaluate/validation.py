@@ -68,7 +68,12 @@ def session_values(human: Sequence[Session], machine: Sequence[Session], quality
                     "human_r_q": hs["r_q"], "machine_r_q": ms["r_q"],
                     "human_fidelity": hs["fidelity_index"], "machine_fidelity": ms["fidelity_index"],
                     "human_reflection_turns": _reflection_turns(h[s.id]),
-                    "machine_reflection_turns": _reflection_turns(s)})
+                    "machine_reflection_turns": _reflection_turns(s),
+                    # expected counts from the coder's probabilities (``scoring``: r_q_expected) and the volley
+                    # counts they stand beside
+                    "machine_r_q_expected": ms.get("r_q_expected"),
+                    "human_reflection_volleys": hs["SR"] + hs["CR"], "machine_reflection_volleys": ms["SR"] + ms["CR"],
+                    "machine_expected_reflections": ms.get("expected_reflections")})
     return out
 
 
@@ -79,21 +84,33 @@ def session_figures(values: Sequence[dict], rounded: bool = True) -> dict[str, A
     def r(x: float, digits: int) -> float:
         return round(x, digits) if rounded else x
 
-    both = [v for v in values if v["human_r_q"] is not None and v["machine_r_q"] is not None]
-    rho = None
-    if len(both) > 2:  # Spearman: Pearson of the average ranks (as scipy.stats.spearmanr; this is the bootstrap's loop)
-        with np.errstate(all="ignore"):
-            rho = float(np.corrcoef(rankdata([v["human_r_q"] for v in both]),
-                                    rankdata([v["machine_r_q"] for v in both]))[0, 1])
+    def spearman(key: str) -> float | None:
+        both = [v for v in values if v["human_r_q"] is not None and v.get(key) is not None]
+        if len(both) <= 2:
+            return None
+        with np.errstate(all="ignore"):  # Pearson of the average ranks (scipy.stats.spearmanr; the bootstrap's loop)
+            rho = float(np.corrcoef(rankdata([v["human_r_q"] for v in both]), rankdata([v[key] for v in both]))[0, 1])
+        return None if np.isnan(rho) else r(rho, 3)
+
     low = [v for v in values if v["quality"] == "low"]
     human_low = sum(v["human_reflection_turns"] for v in low)
     machine_low = sum(v["machine_reflection_turns"] for v in low)
     out: dict[str, Any] = {
         "n_sessions": len(values), "n_low_quality": len(low),
-        "r_q_spearman": None if rho is None or np.isnan(rho) else r(float(rho), 3),
+        "r_q_spearman": spearman("machine_r_q"),
         "low_quality_reflection_turns": {"machine": machine_low, "human": human_low},
         "low_quality_reflection_ratio": r(machine_low / human_low, 2) if human_low else None,
     }
+    if values and all(v.get("machine_r_q_expected") is not None or v["machine_r_q"] is None for v in values) \
+            and all(v.get("machine_expected_reflections") is not None for v in values):
+        # The expected counts (scoring: r_q_expected): R:Q ranked against the human codes, and reflection volleys in
+        # the low-quality sessions, expected and counted, against the human volleys.
+        human_volleys = sum(v["human_reflection_volleys"] for v in low)
+        out["r_q_spearman_expected"] = spearman("machine_r_q_expected")
+        out["low_quality_reflection_volley_ratio"] = (
+            r(sum(v["machine_reflection_volleys"] for v in low) / human_volleys, 2) if human_volleys else None)
+        out["low_quality_reflection_volley_ratio_expected"] = (
+            r(sum(v["machine_expected_reflections"] for v in low) / human_volleys, 2) if human_volleys else None)
     y = np.array([v["quality"] == "high" for v in values])
     for name in ("machine", "human"):
         f = np.array([np.nan if v[f"{name}_fidelity"] is None else v[f"{name}_fidelity"] for v in values], dtype=float)
@@ -125,7 +142,15 @@ def session_level(human: Sequence[Session], machine: Sequence[Session], quality:
     return session_figures(session_values(human, machine, quality))
 
 
-SESSION_FIGURES = ("r_q_spearman", "low_quality_reflection_ratio", "fidelity_auc_machine")
+def as_expected(values: Sequence[dict]) -> list[dict]:
+    """``session_values`` rows with the machine's R:Q and reflection volleys replaced by the expected ones, so that
+    ``paired_session_bootstrap(values, as_expected(values))`` compares counting codes with expected counts."""
+    return [{**v, "machine_r_q": v.get("machine_r_q_expected"),
+             "machine_reflection_volleys": v.get("machine_expected_reflections")} for v in values]
+
+
+SESSION_FIGURES = ("r_q_spearman", "low_quality_reflection_ratio", "fidelity_auc_machine", "r_q_spearman_expected",
+                   "low_quality_reflection_volley_ratio", "low_quality_reflection_volley_ratio_expected")
 
 
 def paired_session_bootstrap(a: Sequence[dict], b: Sequence[dict], n: int = 2000, seed: int = 0) -> dict:
@@ -147,13 +172,13 @@ def paired_session_bootstrap(a: Sequence[dict], b: Sequence[dict], n: int = 2000
         fa = session_figures([va[k] for k in idx], rounded=False)
         fb = session_figures([vb[k] for k in idx], rounded=False)
         for f in SESSION_FIGURES:
-            if fa[f] is not None and fb[f] is not None:
+            if fa.get(f) is not None and fb.get(f) is not None:
                 diffs[f].append(fb[f] - fa[f])
     full_a, full_b = session_figures(va, rounded=False), session_figures(vb, rounded=False)
     out = {}
     for f in SESSION_FIGURES:
         d = np.array(diffs[f])
-        point = None if full_a[f] is None or full_b[f] is None else full_b[f] - full_a[f]
+        point = None if full_a.get(f) is None or full_b.get(f) is None else full_b[f] - full_a[f]
         out[f] = {"difference": None if point is None else round(point, 4),
                   "se": round(float(d.std(ddof=1)), 4) if len(d) > 1 else None,
                   "interval": [round(float(x), 4) for x in np.percentile(d, [2.5, 97.5])] if len(d) else None}

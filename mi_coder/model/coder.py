@@ -86,6 +86,16 @@ class Coder:
         # adaptation needs; recorded by training.
         self.class_priors: dict[str, dict[str, float]] = dict((self.meta or {}).get("class_priors", {}))
 
+    @property
+    def boundary_threshold(self) -> float | None:
+        """P(start) at which the boundary model opens an utterance in unpunctuated speech (None: no model)."""
+        return None if self.boundary is None else self.boundary.threshold
+
+    @boundary_threshold.setter
+    def boundary_threshold(self, value: float | None) -> None:
+        if value is not None and self.boundary is not None:
+            self.boundary = self.boundary.with_threshold(value)
+
     # Decoding settings a profile may set (``use_profile``); the weights never change.
     PROFILE_KEYS = ("turn_weight", "unsure", "client_turn_weight", "class_first", "code_turn_weights",
                     "prior_adaptation")
@@ -274,6 +284,15 @@ class Coder:
         for utt, code, c in zip(refs, codes, conf):
             utt.code = code or None
             utt.confidence = None if np.isnan(c) else float(c)
+        # How likely each practitioner utterance reflects and asks: the session scorer's expected counts
+        # (``scoring.SessionScorer``: ``r_q_expected``), a steadier session R:Q than counting the chosen codes.
+        labels = list(PRACTITIONER_CODES + CLIENT_CODES)
+        p_reflection = probs[:, labels.index("SR")] + probs[:, labels.index("CR")]
+        p_question = probs[:, labels.index("OQ")] + probs[:, labels.index("CQ")]
+        for k in np.flatnonzero(np.asarray(rows[0], dtype=object) == PRACTITIONER):
+            if not np.isnan(p_reflection[k]) and not np.isnan(p_question[k]):
+                refs[k].meta["p_reflection"] = float(p_reflection[k])
+                refs[k].meta["p_question"] = float(p_question[k])
         for i, elements in found.items():  # role-clarification detections (models with role_<element> detectors)
             refs[i].meta["role_elements"] = elements
         return probs
