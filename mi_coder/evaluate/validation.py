@@ -101,8 +101,7 @@ def session_figures(values: Sequence[dict], rounded: bool = True) -> dict[str, A
         "low_quality_reflection_turns": {"machine": machine_low, "human": human_low},
         "low_quality_reflection_ratio": r(machine_low / human_low, 2) if human_low else None,
     }
-    if values and all(v.get("machine_r_q_expected") is not None or v["machine_r_q"] is None for v in values) \
-            and all(v.get("machine_expected_reflections") is not None for v in values):
+    if values and all(v.get("machine_expected_reflections") is not None for v in values):
         # The expected counts (scoring: r_q_expected): R:Q ranked against the human codes, and reflection volleys in
         # the low-quality sessions, expected and counted, against the human volleys.
         human_volleys = sum(v["human_reflection_volleys"] for v in low)
