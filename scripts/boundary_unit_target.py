@@ -28,15 +28,13 @@ import sys
 import time
 from pathlib import Path
 
-import numpy as np
 import pandas as pd
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "scripts"))
 
-from mi_coder.boundary import boundary_scores, is_word, question_recall, train_boundary_model  # noqa: E402
-from mi_coder.train.boundary_data import with_variants  # noqa: E402
+from mi_coder.boundary import boundary_scores, is_word, question_recall  # noqa: E402
 
 QUESTIONS = {"OQ", "CQ"}
 THRESHOLDS = (0.03, 0.05, 0.07, 0.10, 0.15, 0.20, 0.25, 0.30, 0.40, 0.50)
@@ -120,9 +118,7 @@ def corpus_units() -> list[dict]:
 
 
 def main() -> int:
-    from sklearn.model_selection import GroupKFold
-
-    from train_boundary_model import SHARED, corpus_sequences
+    from train_boundary_model import SHARED, corpus_sequences, fold_models
 
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--annomi", default=str(SHARED / "annomi" / "AnnoMI-full.dev.csv"))
@@ -134,13 +130,9 @@ def main() -> int:
     inner = sum(sum(s["starts"]) - 1 for s in seqs)
     report: dict = {"turns": len(seqs), "turns_not_aligned": sum(not s["aligned"] for s in seqs),
                     "sentence_boundaries": inner, "unit_boundaries": sum(sum(s["units"]) - 1 for s in seqs)}
-    groups = np.array([s["group"] for s in seqs])
-    folds = list(GroupKFold(5).split(seqs, groups=groups))
     for arm, target, corpus in (("A_sentences", "starts", sentences_corpus), ("B_units", "units", units_corpus)):
         preds: dict[float, list[tuple[int, dict, list[bool]]]] = {th: [] for th in THRESHOLDS}
-        for k, (train, test) in enumerate(folds):
-            model = train_boundary_model(with_variants(
-                [dict(seqs[i], starts=seqs[i][target]) for i in train] + corpus, seed=k))
+        for k, test, model in fold_models([dict(s, starts=s[target]) for s in seqs], corpus):
             scored = [seqs[i] for i in test if len(seqs[i]["words"]) >= 2]
             for th in THRESHOLDS:
                 for s, p in zip(scored, model.with_threshold(th).starts_many([s["words"] for s in scored])):
