@@ -385,6 +385,60 @@ class TfidfBlock:
         return len(self.terms)
 
 
+class StaticVectors:
+    """Word vectors distilled from a sentence encoder (``scripts/build_static_vectors.py``: each word encoded on
+    its own by all-MiniLM-L6-v2, reduced by PCA), read without the encoder: a text's vector is the weighted mean
+    of its words' vectors, at unit length (zero for a text with no known word). The weights are IDF weights
+    fitted on the training utterances (``fit_weights``; words the training data never used weigh the most), so
+    "that's commendable" and "you've worked hard" land near each other without sharing a word."""
+
+    def __init__(self, terms: Sequence[str], table: np.ndarray, weights: np.ndarray | None = None) -> None:
+        self.terms = [str(t) for t in terms]
+        self.index = {t: i for i, t in enumerate(self.terms)}
+        self.table = np.asarray(table, dtype=np.float32)
+        self.weights = (np.ones(len(self.terms), dtype=np.float32) if weights is None
+                        else np.asarray(weights, dtype=np.float32))
+
+    @classmethod
+    def load(cls, path: str) -> "StaticVectors":
+        """A table written by ``scripts/build_static_vectors.py`` (``terms``, ``table``; no pickles)."""
+        with np.load(path, allow_pickle=False) as npz:
+            return cls(npz["terms"].tolist(), npz["table"])
+
+    @property
+    def dims(self) -> int:
+        return int(self.table.shape[1])
+
+    def fit_weights(self, docs: Sequence[str]) -> "StaticVectors":
+        """IDF weights (smooth, as scikit-learn's) of the vocabulary over normalized documents."""
+        df = np.zeros(len(self.terms), dtype=np.float64)
+        get = self.index.get
+        for doc in docs:
+            ids = {i for i in map(get, doc.split()) if i is not None}
+            if ids:
+                df[list(ids)] += 1
+        n = len(docs)
+        return StaticVectors(self.terms, self.table, (np.log((1.0 + n) / (1.0 + df)) + 1.0).astype(np.float32))
+
+    def transform(self, docs: Sequence[str]) -> np.ndarray:
+        """Unit-length weighted mean vectors of normalized documents (n x dims)."""
+        get = self.index.get
+        indptr = [0]
+        indices: list[int] = []
+        for doc in docs:
+            indices.extend(i for i in map(get, doc.split()) if i is not None)
+            indptr.append(len(indices))
+        ids = np.asarray(indices, dtype=np.int64)
+        X = sp.csr_matrix((self.weights[ids].astype(np.float64), ids, np.asarray(indptr, dtype=np.int64)),
+                          shape=(len(docs), len(self.terms)))
+        dense = np.asarray(X @ self.table, dtype=np.float64).reshape(len(docs), self.dims)
+        norms = np.linalg.norm(dense, axis=1, keepdims=True)
+        return dense / np.where(norms == 0, 1.0, norms)
+
+    def __len__(self) -> int:
+        return len(self.terms)
+
+
 class FeatureSpace:
     """The coder's feature map: utterance words, characters and head/tail, preceding- and next-turn words, shape."""
 
@@ -394,7 +448,8 @@ class FeatureSpace:
                  behaviour: bool = False, lengths: bool = False, permission: bool = False,
                  form: bool = False, lsa: np.ndarray | None = None, lsa_weight: float = 1.0,
                  own: TfidfBlock | None = None, own_weight: float = 0.5, negation: TfidfBlock | None = None,
-                 negation_weight: float = 0.5, answer: TfidfBlock | None = None, answer_weight: float = 0.5) -> None:
+                 negation_weight: float = 0.5, answer: TfidfBlock | None = None, answer_weight: float = 0.5,
+                 vectors: StaticVectors | None = None, vector_weight: float = 1.0) -> None:
         self.words = words
         self.chars = chars
         self.context = context
@@ -425,6 +480,10 @@ class FeatureSpace:
         # a turn only (the one the next turn answers; an option).
         self.answer = answer
         self.answer_weight = answer_weight
+        # Static word vectors (an option, ``StaticVectors``): the utterance's and the preceding turn's mean
+        # vectors, and their cosine (a paraphrase shares meaning with the client's words, not always words).
+        self.vectors = vectors
+        self.vector_weight = vector_weight
 
     @property
     def reads_own_words(self) -> bool:
@@ -460,7 +519,8 @@ class FeatureSpace:
         return (len(self.words) + len(self.chars) + len(self.context) + self.n_shape
                 + (len(self.head) if self.head else 0) + (len(self.following) if self.following else 0)
                 + (2 * len(self.lsa) if self.lsa is not None else 0) + (len(self.own) if self.own else 0)
-                + (len(self.negation) if self.negation else 0) + (len(self.answer) if self.answer else 0))
+                + (len(self.negation) if self.negation else 0) + (len(self.answer) if self.answer else 0)
+                + (2 * self.vectors.dims + 1 if self.vectors is not None else 0))
 
     @classmethod
     def fit(cls, texts: Sequence[str], prev_texts: Sequence[str], next_texts: Sequence[str] | None = None,
@@ -468,7 +528,7 @@ class FeatureSpace:
             max_char_features: int = 40000, max_context_features: int = 8000, head: bool = True,
             behaviour: bool = False, lengths: bool = False, permission: bool = False, form: bool = False,
             lsa: int = 0, own_texts: Sequence[str] | None = None, negation: bool = False, answer: bool = False,
-            **weights: float) -> "FeatureSpace":
+            vectors: StaticVectors | None = None, **weights: float) -> "FeatureSpace":
         """Learn vocabularies and IDF weights with scikit-learn's TfidfVectorizer (training only)."""
         from sklearn.feature_extraction.text import TfidfVectorizer
 
@@ -518,7 +578,7 @@ class FeatureSpace:
                 own = TfidfBlock([], np.zeros(0), "own")
         return cls(*blocks[:3], head=named.get("head"), following=named.get("next"), behaviour=behaviour, lsa=components,
                    negation=named.get("negation"), answer=named.get("answer"),
-                   own=own,
+                   own=own, vectors=vectors.fit_weights(sorted(set(norm_texts))) if vectors is not None else None,
                    lengths=lengths, permission=permission, form=form, **weights)
 
     def transform(self, texts: Sequence[str], prev_texts: Sequence[str], positions: Sequence[int],
@@ -569,6 +629,13 @@ class FeatureSpace:
             blocks.append(sp.csr_matrix(self._project(blocks[0]) * self.lsa_weight))
             prev_lsa = self._project(self.words.transform(prev_docs))[prev_row]
             blocks.append(sp.csr_matrix(prev_lsa * (self.lsa_weight * self.context_weight)))
+        if self.vectors is not None:  # before the own-words block, which stays last (``block_columns``)
+            mine = self.vectors.transform(docs)
+            theirs = self.vectors.transform(prev_docs)[prev_row]
+            cosine = np.einsum("ij,ij->i", mine, theirs)[:, None]
+            blocks.append(sp.csr_matrix(np.hstack([mine * self.vector_weight,
+                                                   theirs * (self.vector_weight * self.context_weight),
+                                                   cosine * self.shape_weight])))
         if self.own is not None:
             blocks.append(self.own.transform(own_docs)[own_row] * self.own_weight)
         return sp.hstack(blocks, format="csr")
@@ -617,6 +684,11 @@ class FeatureSpace:
         if self.lsa is not None:
             arrays["lsa_components"] = self.lsa
             arrays["lsa_weight"] = np.array([self.lsa_weight])
+        if self.vectors is not None:
+            terms["vector_terms"] = self.vectors.terms
+            arrays["vector_table"] = self.vectors.table.astype(np.float16)
+            arrays["vector_idf"] = self.vectors.weights
+            arrays["vector_weight"] = np.array([self.vector_weight])
         return terms, arrays
 
     @classmethod
@@ -644,4 +716,7 @@ class FeatureSpace:
                              if "negation" in terms else None),
                    negation_weight=float(arrays["negation_weight"][0]) if "negation_weight" in arrays else 0.5,
                    answer=TfidfBlock(terms["answer"], arrays["idf_answer"], "answer") if "answer" in terms else None,
-                   answer_weight=float(arrays["answer_weight"][0]) if "answer_weight" in arrays else 0.5)
+                   answer_weight=float(arrays["answer_weight"][0]) if "answer_weight" in arrays else 0.5,
+                   vectors=(StaticVectors(terms["vector_terms"], arrays["vector_table"], arrays["vector_idf"])
+                            if "vector_terms" in terms else None),
+                   vector_weight=float(arrays["vector_weight"][0]) if "vector_weight" in arrays else 1.0)

@@ -21,7 +21,7 @@ from ..errors import InputError, UsageError
 from ..io.base import ReadOptions
 from ..io.delimited import _header
 from ..model.coder import Coder
-from ..model.features import FeatureSpace, strip_punctuation
+from ..model.features import FeatureSpace, StaticVectors, strip_punctuation
 from ..model.linear import LinearModel
 from ..records import CLIENT, PRACTITIONER
 from .annomi import (
@@ -100,7 +100,7 @@ def train_coder(examples, turn_examples=None, *, augment: bool = True, C: float 
                 role_behaviour: bool = True, lsa: int = 0, role_own_words: bool = False,
                 role_only_batches: Sequence[str] = (), role_turn_stage: bool = False,
                 negation: bool = False, augment_weight: float = 0.5, nb_mix: float = 0.0,
-                bare_turn_models: bool = False, answer: bool = False) -> Coder:
+                bare_turn_models: bool = False, answer: bool = False, vectors: str | None = None) -> Coder:
     """Fit a Coder on utterance examples (``train.examples.EXAMPLE_COLUMNS``) with a known code.
 
     ``turn_examples`` (whole turns labelled question/reflection/therapist_input/other or CT/ST/FN) add
@@ -132,6 +132,8 @@ def train_coder(examples, turn_examples=None, *, augment: bool = True, C: float 
     ``bare_turn_models`` adds turn models trained on the unpunctuated copies alone, which the coder uses for
     turns without punctuation (``model.coder.UNPUNCTUATED_TURN_MODELS``). ``answer`` adds how the other speaker's
     next turn opens and how long it is, for the last utterance of each turn (``model.features.answer_tokens``).
+    ``vectors`` (a table written by ``scripts/build_static_vectors.py``) adds static word vectors of the utterance
+    and its preceding turn, and their cosine (``model.features.StaticVectors``); the table goes into the model.
     ``unsure`` are MITI's decision rules for an unsure coder, applied when coding (``model.coder.apply_unsure``);
     ``client_turn_weight`` the weight of the client turn model in decoding client utterances (None: as practitioner).
     ``code_turn_weights`` (practitioner code -> exponent of its class's turn probability, instead of
@@ -189,6 +191,7 @@ def train_coder(examples, turn_examples=None, *, augment: bool = True, C: float 
     features = FeatureSpace.fit(every["text"].tolist(), every["prev_text"].tolist(), every["next_text"].tolist(),
                                 behaviour=behaviour, lengths=lengths, permission=permission,
                                 form=form, lsa=lsa, negation=negation, answer=answer,
+                                vectors=StaticVectors.load(vectors) if vectors else None,
                                 own_texts=every["own_prev_text"].tolist() if role_own_words else None)
     if role_models and "role_elements" in data:
         # Role-clarification detectors: one yes/no model per element, on the practitioner utterances of
