@@ -11,7 +11,7 @@ import pytest
 from mi_coder import ModelError
 from mi_coder.codes import CLIENT_CODES, PRACTITIONER_CODES
 from mi_coder.io.reader import read_transcript
-from mi_coder.model.features import FeatureSpace, answer_tokens, char_wb_ngrams, negated_tokens, normalize, word_ngrams
+from mi_coder.model.features import FeatureSpace, StaticVectors, answer_tokens, char_wb_ngrams, negated_tokens, normalize, word_ngrams
 from mi_coder.model.store import load_coder, save_coder
 from mi_coder.train.examples import load_team_corpus, single_utterance_turns
 from mi_coder.train.fit import train_coder
@@ -507,6 +507,48 @@ def test_latent_semantic_block_projects_utterance_and_preceding_turn_and_survive
     again = FeatureSpace.from_parts(*space.to_parts())
     np.testing.assert_allclose(again.transform(*rows).toarray(), X, atol=1e-6)
     assert FeatureSpace.from_parts(*plain.to_parts()).lsa is None
+
+
+def test_static_vectors_average_known_words_by_weight_and_ignore_unknown_ones():
+    table = np.array([[1.0, 0.0], [0.0, 1.0], [1.0, 1.0]]) / np.array([[1.0], [1.0], [np.sqrt(2)]])
+    vectors = StaticVectors(["proud", "smoke", "effort"], table)
+    got = vectors.transform(["proud", "proud smoke", "zzz unknown", ""])
+    np.testing.assert_allclose(got[0], [1.0, 0.0])
+    np.testing.assert_allclose(got[1], [np.sqrt(0.5), np.sqrt(0.5)])
+    np.testing.assert_allclose(got[2:], 0.0)  # no known word: zero, not a division by zero
+    weighted = vectors.fit_weights(["smoke", "smoke", "smoke proud"])  # "proud" is rarer: it weighs more
+    assert weighted.weights[0] > weighted.weights[1]
+    mixed = weighted.transform(["proud smoke"])[0]
+    assert mixed[0] > mixed[1]
+
+
+def test_shipped_static_vectors_place_paraphrases_nearer_than_unrelated_words():
+    vectors = StaticVectors.load(str(ROOT / "data" / "vectors" / "minilm-l6-v2-static.npz"))
+    praise, effort, schedule = vectors.transform(["you worked so hard and i am proud of you",
+                                                  "you put a lot of effort into this",
+                                                  "what time is your next appointment"])
+    assert praise @ effort > praise @ schedule + 0.1
+    assert vectors.transform(["probation"])[0] @ vectors.transform(["parole"])[0] > 0.5
+
+
+def test_static_vector_block_adds_utterance_turn_and_cosine_columns_and_survives_saving():
+    texts = ["you feel let down by him", "what would help you quit", "you have worked hard on this"] * 3
+    prev = ["i feel let down", "i want to stop", "i went every day"] * 3
+    table = np.random.default_rng(0).normal(size=(6, 4))
+    vectors = StaticVectors(["let", "down", "quit", "stop", "worked", "hard"], table)
+    plain = FeatureSpace.fit(texts, prev, None, max_word_features=200, max_char_features=100)
+    space = FeatureSpace.fit(texts, prev, None, max_word_features=200, max_char_features=100, vectors=vectors)
+    rows = (texts, prev, [0] * len(texts), [1] * len(texts))
+    X = space.transform(*rows).toarray()
+    assert X.shape[1] == space.n_features == plain.n_features + 9
+    np.testing.assert_allclose(X[:, :plain.n_features], plain.transform(*rows).toarray())
+    mine, theirs, cosine = X[:, -9:-5], X[:, -5:-1] / 0.5, X[:, -1]  # the turn's vector x context weight
+    np.testing.assert_allclose(np.linalg.norm(mine, axis=1), 1.0, atol=1e-6)
+    np.testing.assert_allclose(cosine, np.einsum("ij,ij->i", mine, theirs), atol=1e-6)
+    np.testing.assert_allclose(cosine[0], 1.0, atol=1e-3)  # "let down" in both
+    again = FeatureSpace.from_parts(*space.to_parts())
+    np.testing.assert_allclose(again.transform(*rows).toarray(), X, atol=1e-2)  # the table is kept as float16
+    assert FeatureSpace.from_parts(*plain.to_parts()).vectors is None
 
 
 def test_negation_scope_marks_the_negated_words_until_a_clause_word_and_survives_saving():
