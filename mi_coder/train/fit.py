@@ -191,7 +191,7 @@ def train_coder(examples, turn_examples=None, *, augment: bool = True, C: float 
     features = FeatureSpace.fit(every["text"].tolist(), every["prev_text"].tolist(), every["next_text"].tolist(),
                                 behaviour=behaviour, lengths=lengths, permission=permission,
                                 form=form, lsa=lsa, negation=negation, answer=answer,
-                                vectors=StaticVectors.load(vectors) if vectors else None,
+                                vectors=vector_table(vectors) if vectors else None,
                                 own_texts=every["own_prev_text"].tolist() if role_own_words else None)
     if role_models and "role_elements" in data:
         # Role-clarification detectors: one yes/no model per element, on the practitioner utterances of
@@ -252,6 +252,17 @@ def train_coder(examples, turn_examples=None, *, augment: bool = True, C: float 
     if role_turn_stage and role_rows:
         coder.role_stage = fit_role_turn_stage(role_rows, C=C, max_iter=max_iter)
     return coder
+
+
+def vector_table(path: str) -> StaticVectors:
+    """A static vector table (``scripts/build_static_vectors.py``) by path: as given, else relative to the
+    project's root (``data/vectors/...`` from any working directory of a checkout)."""
+    found = Path(path)
+    if not found.is_absolute() and not found.exists():
+        found = Path(__file__).resolve().parents[2] / path
+    if not found.is_file():
+        raise UsageError(f"{path}: no static vector table there")
+    return StaticVectors.load(str(found))
 
 
 def fit_role_turn_stage(role_rows: dict, *, C: float = 1.0, max_iter: int = 3000, folds: int = 5):  # type: ignore[no-untyped-def]
