@@ -63,6 +63,7 @@ _BACKCHANNEL_WORDS = _MARKERS | frozenset("""all got it i see mhm mmm hm hmm uh-
 WORD_NGRAMS = (1, 3)
 CHAR_NGRAMS = (2, 5)
 N_SHAPE = 14
+ENCODER_DIMS = 384  # model.encoder.DIMS (all-MiniLM-L6-v2), kept here so that coding never imports it
 # Shape features, version 2: what the utterance *does*, in words any setting uses (``behaviour_features``).
 N_BEHAVIOUR = 10
 # Lengths of the turns around the utterance (``length_features``; an option, off in the shipped models: on
@@ -449,7 +450,7 @@ class FeatureSpace:
                  form: bool = False, lsa: np.ndarray | None = None, lsa_weight: float = 1.0,
                  own: TfidfBlock | None = None, own_weight: float = 0.5, negation: TfidfBlock | None = None,
                  negation_weight: float = 0.5, answer: TfidfBlock | None = None, answer_weight: float = 0.5,
-                 vectors: StaticVectors | None = None, vector_weight: float = 1.0) -> None:
+                 vectors: StaticVectors | None = None, vector_weight: float = 1.0, encoder: bool = False) -> None:
         self.words = words
         self.chars = chars
         self.context = context
@@ -484,6 +485,8 @@ class FeatureSpace:
         # vectors, and their cosine (a paraphrase shares meaning with the client's words, not always words).
         self.vectors = vectors
         self.vector_weight = vector_weight
+        # A sentence encoder read at coding time (``model.encoder``): a measurement only, never saved.
+        self.encoder = encoder
 
     @property
     def reads_own_words(self) -> bool:
@@ -520,7 +523,8 @@ class FeatureSpace:
                 + (len(self.head) if self.head else 0) + (len(self.following) if self.following else 0)
                 + (2 * len(self.lsa) if self.lsa is not None else 0) + (len(self.own) if self.own else 0)
                 + (len(self.negation) if self.negation else 0) + (len(self.answer) if self.answer else 0)
-                + (2 * self.vectors.dims + 1 if self.vectors is not None else 0))
+                + (2 * self.vectors.dims + 1 if self.vectors is not None else 0)
+                + (2 * ENCODER_DIMS + 1 if self.encoder else 0))
 
     @classmethod
     def fit(cls, texts: Sequence[str], prev_texts: Sequence[str], next_texts: Sequence[str] | None = None,
@@ -528,7 +532,7 @@ class FeatureSpace:
             max_char_features: int = 40000, max_context_features: int = 8000, head: bool = True,
             behaviour: bool = False, lengths: bool = False, permission: bool = False, form: bool = False,
             lsa: int = 0, own_texts: Sequence[str] | None = None, negation: bool = False, answer: bool = False,
-            vectors: StaticVectors | None = None, **weights: float) -> "FeatureSpace":
+            vectors: StaticVectors | None = None, encoder: bool = False, **weights: float) -> "FeatureSpace":
         """Learn vocabularies and IDF weights with scikit-learn's TfidfVectorizer (training only)."""
         from sklearn.feature_extraction.text import TfidfVectorizer
 
@@ -579,6 +583,7 @@ class FeatureSpace:
         return cls(*blocks[:3], head=named.get("head"), following=named.get("next"), behaviour=behaviour, lsa=components,
                    negation=named.get("negation"), answer=named.get("answer"),
                    own=own, vectors=vectors.fit_weights(sorted(set(norm_texts))) if vectors is not None else None,
+                   encoder=encoder,
                    lengths=lengths, permission=permission, form=form, **weights)
 
     def transform(self, texts: Sequence[str], prev_texts: Sequence[str], positions: Sequence[int],
@@ -636,6 +641,15 @@ class FeatureSpace:
             blocks.append(sp.csr_matrix(np.hstack([mine * self.vector_weight,
                                                    theirs * (self.vector_weight * self.context_weight),
                                                    cosine * self.shape_weight])))
+        if self.encoder:
+            from .encoder import encode
+
+            mine = encode(list(texts)).astype(np.float64)
+            theirs = encode(prev_list).astype(np.float64)[prev_row]
+            cosine = np.einsum("ij,ij->i", mine, theirs)[:, None]
+            blocks.append(sp.csr_matrix(np.hstack([mine * self.vector_weight,
+                                                   theirs * (self.vector_weight * self.context_weight),
+                                                   cosine * self.shape_weight])))
         if self.own is not None:
             blocks.append(self.own.transform(own_docs)[own_row] * self.own_weight)
         return sp.hstack(blocks, format="csr")
@@ -653,6 +667,10 @@ class FeatureSpace:
                               frame["n_in_turn"].tolist(), nexts, owns)
 
     def to_parts(self) -> tuple[dict, dict[str, np.ndarray]]:
+        if self.encoder:
+            from ..errors import ModelError
+
+            raise ModelError("a coder with the run-time sentence encoder block is a measurement and cannot be saved")
         terms = {"words": self.words.terms, "chars": self.chars.terms, "context": self.context.terms}
         if self.behaviour or self.lengths or self.permission or self.form:
             terms["shape_blocks"] = ["shape"] + (["behaviour"] if self.behaviour else []) \

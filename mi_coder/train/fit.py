@@ -100,7 +100,8 @@ def train_coder(examples, turn_examples=None, *, augment: bool = True, C: float 
                 role_behaviour: bool = True, lsa: int = 0, role_own_words: bool = False,
                 role_only_batches: Sequence[str] = (), role_turn_stage: bool = False,
                 negation: bool = False, augment_weight: float = 0.5, nb_mix: float = 0.0,
-                bare_turn_models: bool = False, answer: bool = False, vectors: str | None = None) -> Coder:
+                bare_turn_models: bool = False, answer: bool = False, vectors: str | None = None,
+                encoder: bool = False) -> Coder:
     """Fit a Coder on utterance examples (``train.examples.EXAMPLE_COLUMNS``) with a known code.
 
     ``turn_examples`` (whole turns labelled question/reflection/therapist_input/other or CT/ST/FN) add
@@ -134,6 +135,7 @@ def train_coder(examples, turn_examples=None, *, augment: bool = True, C: float 
     next turn opens and how long it is, for the last utterance of each turn (``model.features.answer_tokens``).
     ``vectors`` (a table written by ``scripts/build_static_vectors.py``) adds static word vectors of the utterance
     and its preceding turn, and their cosine (``model.features.StaticVectors``); the table goes into the model.
+    ``encoder`` adds the same from a sentence encoder run at coding time (``model.encoder``; a measurement only).
     ``unsure`` are MITI's decision rules for an unsure coder, applied when coding (``model.coder.apply_unsure``);
     ``client_turn_weight`` the weight of the client turn model in decoding client utterances (None: as practitioner).
     ``code_turn_weights`` (practitioner code -> exponent of its class's turn probability, instead of
@@ -191,7 +193,7 @@ def train_coder(examples, turn_examples=None, *, augment: bool = True, C: float 
     features = FeatureSpace.fit(every["text"].tolist(), every["prev_text"].tolist(), every["next_text"].tolist(),
                                 behaviour=behaviour, lengths=lengths, permission=permission,
                                 form=form, lsa=lsa, negation=negation, answer=answer,
-                                vectors=vector_table(vectors) if vectors else None,
+                                vectors=vector_table(vectors) if vectors else None, encoder=encoder,
                                 own_texts=every["own_prev_text"].tolist() if role_own_words else None)
     if role_models and "role_elements" in data:
         # Role-clarification detectors: one yes/no model per element, on the practitioner utterances of
