@@ -367,6 +367,7 @@ class Coder:
                 out[np.ix_(rows, cols)] = block
                 if role == CLIENT:
                     turn.meta["main_code"] = classes[int(turn_probs[k].argmax())]
+                    turn.meta["_turn_probs"] = dict(zip(classes, turn_probs[k].tolist()))
                 else:
                     cls = classes[int(turn_probs[k].argmax())]
                     members = [j for j, c in enumerate(codes) if FOUR_CLASS[c] == cls]
