@@ -65,7 +65,7 @@ def main() -> int:
     gaps = sum(len(s) - 1 for _, s in train)
     weights = torch.tensor([(gaps / (2 * (gaps - positives))) ** 0.5, (gaps / (2 * positives)) ** 0.5])
 
-    st = load_encoder()
+    st = load_encoder(fresh=True)
     tokenizer, encoder = st.tokenizer, st[0].auto_model
     torch.set_num_threads(args.threads)
     head = torch.nn.Linear(encoder.config.hidden_size, 2)

@@ -72,7 +72,7 @@ def fine_tune(train: list[tuple], labels: list[str], epochs: int, lr: float, thr
     y_train = np.array([labels.index(r[-1]) for r in train])
     counts = np.bincount(y_train, minlength=len(labels)).astype(float)
     weights = torch.tensor((counts.sum() / (len(labels) * counts)) ** 0.5, dtype=torch.float32)
-    st = load_encoder()
+    st = load_encoder(fresh=True)  # fine-tuning changes the weights in place: never the cached copy
     tokenizer, encoder = st.tokenizer, st[0].auto_model
     torch.set_num_threads(threads)
     head = torch.nn.Linear(encoder.config.hidden_size, len(labels))
@@ -132,6 +132,7 @@ def main() -> int:
     parser.add_argument("--threads", type=int, default=2)
     parser.add_argument("--against-coder", action="store_true",
                         help="client task, every fold: the coder, the fine-tuned encoder and their mean")
+    parser.add_argument("--from-fold", type=int, default=0, help="with --against-coder: start at this fold")
     args = parser.parse_args()
     if args.against_coder:
         return against_coder(args)
@@ -180,6 +181,8 @@ def against_coder(args: argparse.Namespace) -> int:
     tids, folds = split(data.annomi_turns, args.fold_seed)
     rows = turn_rows(data.annomi_turns, "client")
     for k, (train_v, test_v) in enumerate(folds):
+        if k < args.from_fold:
+            continue
         started = time.time()
         coded = _cv_fold(k, data, 5, {"calibration_folds": 0, **CODER_SETTINGS}, True, [{}], args.fold_seed)[0]
         result: dict = {"fold": k, "fold_seed": args.fold_seed, "coder_seconds": round(time.time() - started)}

