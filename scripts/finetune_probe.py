@@ -43,6 +43,7 @@ LABELS = {"therapist": ["question", "reflection", "therapist_input", "other"],
 # The shipped model's settings (scripts/train_default_model.py SETTINGS, as E39-ref passed them).
 CODER_SETTINGS = {"behaviour": True, "balance": 0.5, "unsure": {"CR": 0.7}, "role_behaviour": False,
                   "role_only_batches": list("lmnopqruvwx"), "role_turn_stage": True, "max_iter": 1000, "C": 1.0}
+CLIENT_CODE = {"change": "CT", "neutral": "FN", "sustain": "ST"}  # the coder's client turn classes
 ANNOMI_DEV = ROOT.parent / "shared" / "data" / "annomi" / "AnnoMI-full.dev.csv"
 
 
@@ -132,6 +133,7 @@ def main() -> int:
     parser.add_argument("--threads", type=int, default=2)
     parser.add_argument("--against-coder", action="store_true",
                         help="client task, every fold: the coder, the fine-tuned encoder and their mean")
+    parser.add_argument("--save-probs", help="with --against-coder: write each fold's probabilities to PREFIX.*.npz")
     parser.add_argument("--from-fold", type=int, default=0, help="with --against-coder: start at this fold")
     args = parser.parse_args()
     if args.against_coder:
@@ -199,7 +201,7 @@ def against_coder(args: argparse.Namespace) -> int:
                 kept = [(r[0], r[1], strip_punctuation(r[2]), strip_punctuation(r[3] or ""), r[4]) for r in kept]
             torch.set_num_threads(args.threads)
             p_f = predict(kept)
-            p_c = np.array([[coder_p[(r[0], r[1])][c] for c in labels] for r in kept])
+            p_c = np.array([[coder_p[(r[0], r[1])][CLIENT_CODE[c]] for c in labels] for r in kept])
             truth = [labels.index(r[-1]) for r in kept]
             for name, p in (("coder", p_c), ("encoder", p_f), ("mean", (p_c + p_f) / 2)):
                 pred = p.argmax(1)
@@ -208,6 +210,9 @@ def against_coder(args: argparse.Namespace) -> int:
                 result[f"{arm}_{name}_per_class_f1"] = np.round(f1_score(truth, pred, average=None,
                                                                           labels=range(len(labels))), 3).tolist()
             result[f"{arm}_n"] = len(kept)
+            if args.save_probs:
+                np.savez(f"{args.save_probs}.fold{k}.{arm}.npz", keys=np.array([f"{r[0]}:{r[1]}" for r in kept]),
+                         coder=p_c, encoder=p_f, truth=np.array(truth))
         result["seconds"] = round(time.time() - started)
         print(json.dumps(result), flush=True)
     return 0
