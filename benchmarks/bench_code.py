@@ -1,7 +1,6 @@
 """Speed of `mi-coder code`: throughput of each stage, end to end, cold start, and peak memory, on one core.
 
     python benchmarks/bench_code.py [--sessions 300] [--model DIR] [--json] [--unpunctuated]
-    python benchmarks/bench_code.py --sessions 20 --client-encoder DIR     # the accurate mode for client talk
 
 The corpus is synthetic: the bundled example sessions (data/examples) repeated as a multi-session CSV, each
 copy's turns made unique (so no cache sees the same text twice). No shared data is used. ``--unpunctuated``
@@ -50,7 +49,7 @@ def build_corpus(path: Path, n_sessions: int, unpunctuated: bool = False) -> int
     return n
 
 
-def stages(corpus: Path, model: str | None, trust: bool, out: Path, client_encoder: str | None = None) -> dict:
+def stages(corpus: Path, model: str | None, trust: bool, out: Path) -> dict:
     """Time each stage in this process (after imports and model loading)."""
     from mi_coder.io.reader import read_transcript
     from mi_coder.io.writer import to_frames, write_tables
@@ -58,7 +57,7 @@ def stages(corpus: Path, model: str | None, trust: bool, out: Path, client_encod
     from mi_coder.scoring import session_scores
     from mi_coder.segment import build_pipeline, segment
 
-    coder = load_coder(model, trust=trust, client_encoder=client_encoder)
+    coder = load_coder(model, trust=trust)
     build_pipeline()
     times = {}
     t = time.perf_counter()
@@ -101,17 +100,15 @@ def main() -> int:
     parser.add_argument("--sessions", type=int, default=300)
     parser.add_argument("--model", help="model folder (default: the shipped model)")
     parser.add_argument("--trust-model", action="store_true")
-    parser.add_argument("--client-encoder", metavar="DIR", help="the accurate mode for client talk (needs PyTorch)")
     parser.add_argument("--json", action="store_true", help="print the figures as JSON")
     parser.add_argument("--unpunctuated", action="store_true", help="caption-style corpus (no punctuation or casing)")
     args = parser.parse_args()
-    model_args = ((["--model", args.model] if args.model else []) + (["--trust-model"] if args.trust_model else [])
-                  + (["--client-encoder", args.client_encoder] if args.client_encoder else []))
+    model_args = (["--model", args.model] if args.model else []) + (["--trust-model"] if args.trust_model else [])
     with tempfile.TemporaryDirectory() as tmp:
         tmp = Path(tmp)
         corpus = tmp / "corpus.csv"
         n_turns = build_corpus(corpus, args.sessions, args.unpunctuated)
-        result = stages(corpus, args.model, args.trust_model, tmp / "stages", args.client_encoder)
+        result = stages(corpus, args.model, args.trust_model, tmp / "stages")
         wall, peak = child_peak_mb(["code", str(corpus), "--out", str(tmp / "e2e"), *model_args])
         cold = min(child_peak_mb(["code", str(ROOT / "data" / "examples" / "health_session.txt"), "--out",
                                   str(tmp / f"cold{k}"), *model_args])[0] for k in range(3))
@@ -123,8 +120,7 @@ def main() -> int:
         "cold_start_seconds": round(cold, 2),
         "cores": 1,
         "command": f"python benchmarks/bench_code.py --sessions {args.sessions}"
-                   + (" --unpunctuated" if args.unpunctuated else "")
-                   + (" --client-encoder DIR" if args.client_encoder else ""),
+                   + (" --unpunctuated" if args.unpunctuated else ""),
     })
     if args.json:
         print(json.dumps(result))
