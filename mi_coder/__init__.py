@@ -71,14 +71,12 @@ def to_frames(sessions: Any, **kwargs: Any) -> dict:
     return _to_frames(sessions, **kwargs)
 
 
-def load_coder(path: Any = None, *, trust: bool = False, profile: str | None = None,
-               client_encoder: Any = None) -> Any:
+def load_coder(path: Any = None, *, trust: bool = False, profile: str | None = None) -> Any:
     """Load a coder model folder (the shipped default when ``path`` is None), hashes verified first;
-    ``profile`` names one of its decoding profiles ("sessions": reflections only where the turn reflects);
-    ``client_encoder`` a fine-tuned client-talk encoder folder (the accurate mode for client talk)."""
+    ``profile`` names one of its decoding profiles ("sessions": reflections only where the turn reflects)."""
     from .model.store import load_coder as _load
 
-    return _load(path, trust=trust, profile=profile, client_encoder=client_encoder)
+    return _load(path, trust=trust, profile=profile)
 
 
 def session_scores(session: Session, thresholds: Any = None) -> dict:

@@ -82,21 +82,20 @@ def part_key(path: Path, options: ReadOptions, model_id: str, thresholds: dict |
     return h.hexdigest()
 
 
-def _coder(model: str | None, trust: bool, profile: str | None = None,  # type: ignore[no-untyped-def]
-           client_encoder: str | None = None):
-    key = (model, trust, profile, client_encoder)
+def _coder(model: str | None, trust: bool, profile: str | None = None):  # type: ignore[no-untyped-def]
+    key = (model, trust, profile)
     if _WORKER.get("key") != key:
         from .model.store import load_coder
         from .segment import build_pipeline
 
-        _WORKER["coder"] = load_coder(model, trust=trust, profile=profile, client_encoder=client_encoder)
+        _WORKER["coder"] = load_coder(model, trust=trust, profile=profile)
         build_pipeline()  # registers the spaCy component in this worker
         _WORKER["key"] = key
     return _WORKER["coder"]
 
 
 def code_file(path: str, options: ReadOptions, model: str | None, trust: bool,
-              thresholds: dict | None = None, profile: str | None = None, client_encoder: str | None = None) -> dict:
+              thresholds: dict | None = None, profile: str | None = None) -> dict:
     """Read, code and score one file; returns its table rows, or ``{"error": ...}`` for a bad file."""
     import warnings
 
@@ -107,7 +106,7 @@ def code_file(path: str, options: ReadOptions, model: str | None, trust: bool,
         with warnings.catch_warnings(record=True) as caught:
             warnings.simplefilter("always")
             sessions = read_transcript(path, read_options=options)
-            rows = code_rows(sessions, _coder(model, trust, profile, client_encoder), thresholds)
+            rows = code_rows(sessions, _coder(model, trust, profile), thresholds)
         return {"source": str(path), **rows, "warnings": [str(w.message) for w in caught]}
     except MiCoderError as exc:
         from .pipeline import problem_in
@@ -182,8 +181,7 @@ def _run_dask(todo: list[tuple[Path, str]], args: tuple, on_result: Callable[[st
 
 
 def run_batch(inputs: Sequence[str], out_dir: str | Path, *, options: ReadOptions | None = None,
-              model: str | None = None, trust: bool = False, profile: str | None = None,
-              client_encoder: str | None = None, jobs: int = 1,
+              model: str | None = None, trust: bool = False, profile: str | None = None, jobs: int = 1,
               scheduler: str | None = None,
               dask_local: int | None = None, output_format: str = "csv", thresholds: dict | None = None,
               progress: bool = True) -> BatchSummary:
@@ -206,12 +204,6 @@ def run_batch(inputs: Sequence[str], out_dir: str | Path, *, options: ReadOption
     else:
         verify(model_dir, trust=trust)
     model_id = sha256(model_dir / "meta.json") + (f":{profile}" if profile else "")
-    if client_encoder is not None:
-        from .model.turn_encoder import META, load_turn_encoder
-
-        load_turn_encoder(client_encoder)  # fail fast: hashes, and PyTorch installed
-        model_id += f"+{sha256(Path(client_encoder) / META)}"
-        client_encoder = str(client_encoder)
     out = Path(out_dir)
     parts = out / PARTS
     parts.mkdir(parents=True, exist_ok=True)
@@ -243,7 +235,7 @@ def run_batch(inputs: Sequence[str], out_dir: str | Path, *, options: ReadOption
         summary.coded += 1
         bar.update(len(result["utterances"]))
 
-    args = (options, str(model_dir), trust, thresholds, profile, client_encoder)
+    args = (options, str(model_dir), trust, thresholds, profile)
     try:
         if scheduler or dask_local:
             _run_dask(todo, args, on_result, scheduler, dask_local)

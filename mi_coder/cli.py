@@ -125,8 +125,7 @@ def cmd_segment(args: argparse.Namespace) -> int:
 def _load_coder(args: argparse.Namespace):  # type: ignore[no-untyped-def]
     from .model.store import load_coder
 
-    return load_coder(args.model, trust=args.trust_model, profile=getattr(args, "profile", None),
-                      client_encoder=getattr(args, "client_encoder", None))
+    return load_coder(args.model, trust=args.trust_model, profile=getattr(args, "profile", None))
 
 
 def cmd_code(args: argparse.Namespace) -> int:
@@ -248,8 +247,7 @@ def cmd_batch(args: argparse.Namespace) -> int:
     if args.jobs < 1:
         raise UsageError("--jobs must be at least 1")
     summary = run_batch(args.inputs, args.out, options=_read_options(args), model=args.model,
-                        trust=args.trust_model, profile=args.profile, client_encoder=args.client_encoder,
-                        jobs=args.jobs, scheduler=args.scheduler,
+                        trust=args.trust_model, profile=args.profile, jobs=args.jobs, scheduler=args.scheduler,
                         dask_local=args.dask_local, output_format=args.output_format,
                         thresholds=load_thresholds(args.thresholds), progress=not args.quiet)
     for path, message in summary.warnings:
@@ -321,9 +319,8 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
     elif args.folds:
         from .evaluate.crossval import training_metrics
 
-        if args.profile or args.client_encoder:
-            option = "--profile" if args.profile else "--client-encoder"
-            raise UsageError(f"{option} decodes a trained model; --folds trains its own models (leave one out)")
+        if args.profile:
+            raise UsageError("--profile decodes a trained model; --folds trains its own models (leave one out)")
 
         data = load_training_data(args.data, _read_options(args))
         report = training_metrics(data, args.folds, progress=lambda m: print(f"{PROG}: {m}", file=sys.stderr))
@@ -401,10 +398,6 @@ def build_parser() -> argparse.ArgumentParser:
                                 "or 'sessions' (reflections only where the turn as a whole reflects: session "
                                 "counts and the fidelity index closer to human ones on AnnoMI, single codes less "
                                 "accurate outside it; see the README)")
-            p.add_argument("--client-encoder", metavar="DIR", default=None,
-                           help="accurate mode for client talk: a fine-tuned encoder folder "
-                                "(scripts/train_client_encoder.py; needs PyTorch and the 'encoder' extra; about "
-                                "30 client turns a second on one core)")
         if name == "train":
             p.add_argument("data", nargs="*", metavar="DATA",
                            help="AnnoMI-layout CSVs, team-corpus CSVs, or coded tables (session, speaker, text, code)")

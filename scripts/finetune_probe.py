@@ -32,13 +32,14 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from mi_coder.evaluate.crossval import _cv_fold, _group_folds  # noqa: E402
-from mi_coder.model import turn_encoder  # noqa: E402  (loads the encoder only after its hash checks out)
+from mi_coder.model.encoder import load_encoder  # noqa: E402  (loads the encoder only after its hash checks out)
 from mi_coder.model.features import strip_punctuation  # noqa: E402
-from mi_coder.train.annomi import TURN_PAIR_LABELS, annomi_turn_pairs, holdout_ids, read_utterance_code_files  # noqa: E402
+from mi_coder.train.annomi import holdout_ids, read_utterance_code_files  # noqa: E402
 from mi_coder.train.examples import corpus_session_files  # noqa: E402
 from mi_coder.train.fit import load_training_data  # noqa: E402
 
-LABELS = {who: list(labels) for who, labels in TURN_PAIR_LABELS.items()}
+LABELS = {"therapist": ["question", "reflection", "therapist_input", "other"],
+          "client": ["change", "neutral", "sustain"]}
 # The shipped model's settings (scripts/train_default_model.py SETTINGS, as E39-ref passed them).
 CODER_SETTINGS = {"behaviour": True, "balance": 0.5, "unsure": {"CR": 0.7}, "role_behaviour": False,
                   "role_only_batches": list("lmnopqruvwx"), "role_turn_stage": True, "max_iter": 1000, "C": 1.0}
@@ -46,11 +47,72 @@ CLIENT_CODE = {"change": "CT", "neutral": "FN", "sustain": "ST"}  # the coder's 
 ANNOMI_DEV = ROOT.parent / "shared" / "data" / "annomi" / "AnnoMI-full.dev.csv"
 
 
+def turn_rows(turns, task: str) -> list[tuple]:  # type: ignore[no-untyped-def]
+    """(transcript id, turn id, text, the other speaker's preceding turn, label) for the task's labelled turns."""
+    who, column = ("therapist", "main") if task == "therapist" else ("client", "client_talk")
+    rows = []
+    prev = {"therapist": "", "client": ""}
+    current = None
+    for t in turns.to_dict("records"):
+        if t["transcript_id"] != current:
+            current, prev = t["transcript_id"], {"therapist": "", "client": ""}
+        other = "client" if t["interlocutor"] == "therapist" else "therapist"
+        if t["interlocutor"] == who and t[column] in LABELS[task]:
+            rows.append((str(t["transcript_id"]), str(t["utterance_id"]), t["utterance_text"], prev[other], t[column]))
+        prev[t["interlocutor"]] = t["utterance_text"]
+    return rows
+
+
 def fine_tune(train: list[tuple], labels: list[str], epochs: int, lr: float, threads: int):  # type: ignore[no-untyped-def]
-    """``model.turn_encoder.fine_tune`` on ``annomi_turn_pairs`` rows; returns rows -> class probabilities."""
-    model = turn_encoder.fine_tune([r[2] for r in train], [r[3] for r in train], [r[4] for r in train], labels,
-                                   epochs=epochs, lr=lr, threads=threads)
-    return lambda rows: model.predict_proba([r[2] for r in rows], [r[3] for r in rows])
+    """all-MiniLM-L6-v2 with a linear head over mean pooling, fine-tuned on ``turn_rows`` rows; returns a function
+    from rows to class probabilities."""
+    import torch
+
+    torch.manual_seed(0)
+    torch.set_num_threads(threads)
+    y_train = np.array([labels.index(r[-1]) for r in train])
+    counts = np.bincount(y_train, minlength=len(labels)).astype(float)
+    weights = torch.tensor((counts.sum() / (len(labels) * counts)) ** 0.5, dtype=torch.float32)
+    st = load_encoder(fresh=True)  # fine-tuning changes the weights in place: never the cached copy
+    tokenizer, encoder = st.tokenizer, st[0].auto_model
+    torch.set_num_threads(threads)
+    head = torch.nn.Linear(encoder.config.hidden_size, len(labels))
+    params = list(encoder.parameters()) + list(head.parameters())
+    optim = torch.optim.AdamW(params, lr=lr, weight_decay=0.01)
+    steps = epochs * ((len(train) + 15) // 16)
+    sched = torch.optim.lr_scheduler.LambdaLR(optim, lambda s: min(1.0, (s + 1) / (0.1 * steps)) * max(0.0, 1 - s / steps))
+    loss_fn = torch.nn.CrossEntropyLoss(weight=weights)
+
+    def forward(batch: list) -> torch.Tensor:
+        enc = tokenizer([r[2] for r in batch], [r[3] or "" for r in batch], truncation="longest_first",
+                        max_length=128, padding=True, return_tensors="pt")
+        out = encoder(**enc).last_hidden_state
+        mask = enc["attention_mask"].unsqueeze(-1).float()
+        return head((out * mask).sum(1) / mask.sum(1))
+
+    started = time.time()
+    rng = np.random.default_rng(0)
+    encoder.train()
+    for epoch in range(epochs):
+        order = rng.permutation(len(train))
+        for i in range(0, len(order), 16):
+            batch = [train[j] for j in order[i:i + 16]]
+            loss = loss_fn(forward(batch), torch.tensor(y_train[order[i:i + 16]]))
+            optim.zero_grad()
+            loss.backward()
+            optim.step()
+            sched.step()
+        print(f"epoch {epoch + 1}: {time.time() - started:.0f} s", file=sys.stderr)
+    encoder.eval()
+
+    def predict(rows: list[tuple]) -> np.ndarray:
+        out = []
+        with torch.no_grad():
+            for i in range(0, len(rows), 32):
+                out.append(torch.softmax(forward(rows[i:i + 32]), dim=1).numpy())
+        return np.concatenate(out) if out else np.zeros((0, len(labels)))
+
+    return predict
 
 
 def split(turns, fold_seed: int) -> tuple[np.ndarray, list]:  # type: ignore[no-untyped-def]
@@ -83,7 +145,7 @@ def main() -> int:
     data = load_training_data([str(ANNOMI_DEV)], exclude_annomi=holdout_ids())
     tids, folds = split(data.annomi_turns, args.fold_seed)
     train_v, test_v = folds[args.fold]
-    rows = annomi_turn_pairs(data.annomi_turns, args.task)
+    rows = turn_rows(data.annomi_turns, args.task)
     train_ids, test_ids = set(tids[train_v]), set(tids[test_v])
     train = [r for r in rows if r[0] in train_ids]
     test = [r for r in rows if r[0] in test_ids]
@@ -119,7 +181,7 @@ def against_coder(args: argparse.Namespace) -> int:
                                        str(ROOT / "data" / "annomi_unknown_codes.csv")])
     data = data.with_annomi_codes(codes, train=True)
     tids, folds = split(data.annomi_turns, args.fold_seed)
-    rows = annomi_turn_pairs(data.annomi_turns, "client")
+    rows = turn_rows(data.annomi_turns, "client")
     for k, (train_v, test_v) in enumerate(folds):
         if k < args.from_fold:
             continue

@@ -85,9 +85,6 @@ class Coder:
         # Class shares the code models were fitted to (role -> code -> share, with the class weights), which the
         # adaptation needs; recorded by training.
         self.class_priors: dict[str, dict[str, float]] = dict((self.meta or {}).get("class_priors", {}))
-        # The accurate mode for client talk (``model.turn_encoder``; not saved with the coder): each client turn's
-        # class probabilities become the mean of the client turn model's and the fine-tuned encoder's.
-        self.client_encoder = None
 
     @property
     def boundary_threshold(self) -> float | None:
@@ -344,8 +341,6 @@ class Coder:
                     p = self._proba(which, idx[rows], texts, prevs, [0] * len(texts), [1] * len(texts), nexts, owns)
                     turn_probs[rows] = p[:, [list(which.classes).index(c) for c in model.classes]]
             classes = list(model.classes)
-            if role == CLIENT and self.client_encoder is not None:
-                turn_probs = (turn_probs + self._client_encoder_probs(idx, texts, prevs, classes)) / 2
             if role == PRACTITIONER:
                 codes = list(PRACTITIONER_CODES)
                 code_class = [classes.index(FOUR_CLASS[c]) for c in codes]
@@ -379,16 +374,6 @@ class Coder:
                     turn.meta["main_code"] = codes[members[int(block[:, members].max(axis=0).argmax())]]
         return out
 
-    def _client_encoder_probs(self, idx: np.ndarray, texts: Sequence[str], prevs: Sequence[str],
-                              classes: Sequence[str]) -> np.ndarray:
-        """The client-talk encoder's probabilities of the client turns ``idx``, in the turn model's class order."""
-        encoder = self.client_encoder
-        cols = [encoder.labels.index(ENCODER_CLIENT_LABELS[c]) for c in classes]
-        return encoder.predict_proba([texts[i] for i in idx], [prevs[i] for i in idx])[:, cols]
-
-
-# The client-talk encoder's labels (AnnoMI's) for the coder's client classes.
-ENCODER_CLIENT_LABELS = {"CT": "change", "FN": "neutral", "ST": "sustain"}
 
 # Turn models trained on unpunctuated copies alone (``train_coder(bare_turn_models=True)``; an option): used for
 # turns whose text has no punctuation at all (automatic captions, ASR), where a model that learned punctuated

@@ -235,14 +235,11 @@ def check_shapes(features: Any, models: dict) -> None:
                              f"expected ({k}, {n}) + ({k},) from features.json")
 
 
-def load_coder(model_dir: str | Path | None = None, *, trust: bool = False, profile: str | None = None,
-               client_encoder: str | Path | None = None) -> Any:
+def load_coder(model_dir: str | Path | None = None, *, trust: bool = False, profile: str | None = None) -> Any:
     """Load a Coder from a model folder (default: the shipped model) after ``verify``.
 
     ``profile`` names one of the model's decoding profiles (``meta["decoding_profiles"]``; None or
-    ``"utterances"``: the model's own decoding): the same weights, decoded for another purpose.
-    ``client_encoder``: a fine-tuned client-talk encoder folder (``model.turn_encoder``; the accurate mode for
-    client talk, needs the ``encoder`` extra), loaded after its own hashes check out."""
+    ``"utterances"``: the model's own decoding): the same weights, decoded for another purpose."""
     import numpy as np
 
     from .coder import Coder
@@ -292,10 +289,6 @@ def load_coder(model_dir: str | Path | None = None, *, trust: bool = False, prof
             coder.use_profile(profile, profiles[profile])
         except (ValueError, TypeError, AttributeError) as exc:
             raise ModelError(f"{model_dir}: decoding profile {profile!r} is malformed ({exc})") from exc
-    if client_encoder is not None:
-        from .turn_encoder import load_turn_encoder
-
-        coder.client_encoder = load_turn_encoder(client_encoder)
     return coder
 
 

@@ -266,28 +266,6 @@ def annomi_sessions(turns: pd.DataFrame) -> list[Session]:
     return list(sessions.values())
 
 
-TURN_PAIR_LABELS = {"therapist": ("question", "reflection", "therapist_input", "other"),
-                    "client": ("change", "neutral", "sustain")}
-
-
-def annomi_turn_pairs(turns: pd.DataFrame, who: str = "client") -> list[tuple[str, str, str, str, str]]:
-    """(transcript id, turn id, text, the other speaker's preceding turn in the transcript, label) for each AnnoMI
-    turn of ``who`` ("client": change/neutral/sustain; "therapist": the 4-class label) that has a label: the
-    pairs a fine-tuned turn encoder (``model.turn_encoder``) trains and is measured on."""
-    column = "main" if who == "therapist" else "client_talk"
-    rows = []
-    prev = {"therapist": "", "client": ""}
-    current = None
-    for t in turns.to_dict("records"):
-        if t["transcript_id"] != current:
-            current, prev = t["transcript_id"], {"therapist": "", "client": ""}
-        other = "client" if t["interlocutor"] == "therapist" else "therapist"
-        if t["interlocutor"] == who and t[column] in TURN_PAIR_LABELS[who]:
-            rows.append((str(t["transcript_id"]), str(t["utterance_id"]), t["utterance_text"], prev[other], t[column]))
-        prev[t["interlocutor"]] = t["utterance_text"]
-    return rows
-
-
 def caption_copy(session: Session) -> Session:
     """A copy of a session as an automatic caption would give it: lower case, no punctuation, re-segmented."""
     from ..model.features import strip_punctuation
