@@ -367,6 +367,7 @@ class Coder:
                 out[np.ix_(rows, cols)] = block
                 if role == CLIENT:
                     turn.meta["main_code"] = classes[int(turn_probs[k].argmax())]
+                    # kept for measurements that combine them with another model (scripts/finetune_probe.py)
                     turn.meta["_turn_probs"] = dict(zip(classes, turn_probs[k].tolist()))
                 else:
                     cls = classes[int(turn_probs[k].argmax())]
