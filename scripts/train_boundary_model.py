@@ -81,23 +81,24 @@ def rule_starts(words: list[str]) -> list[bool]:
 
 
 def fold_models(annomi: list[dict], corpus: list[dict], folds: int = 5, C: float = 1.0, join: bool = JOIN,
-                first: int | None = None):  # type: ignore[no-untyped-def]
+                first: int | None = None, fold_seed: int | None = None):  # type: ignore[no-untyped-def]
     """The grouped folds (AnnoMI by video): for each, its number, its test turns' indices and a boundary model
-    trained on the other folds' turns and the team corpus (``first``: only the first so many folds)."""
-    from sklearn.model_selection import GroupKFold
+    trained on the other folds' turns and the team corpus (``first``: only the first so many folds; ``fold_seed``:
+    videos shuffled into folds, a fresh split, as ``scripts/experiment.py --fold-seed``)."""
+    from mi_coder.evaluate.crossval import _group_folds
 
     groups = np.array([s["group"] for s in annomi])
-    for k, (train, test) in enumerate(GroupKFold(folds).split(annomi, groups=groups)):
+    for k, (train, test) in enumerate(_group_folds(folds, fold_seed).split(annomi, groups=groups)):
         if first is not None and k >= first:
             return
         yield k, test, train_boundary_model(with_variants([annomi[i] for i in train] + corpus, seed=k, join=join), C=C)
 
 
 def cross_validate(annomi: list[dict], corpus: list[dict], folds: int, C: float, join: bool = JOIN,
-                   first: int | None = None) -> dict:
+                   first: int | None = None, fold_seed: int | None = None) -> dict:
     """Grouped CV; ``first``: measure only the first so many folds (a quicker like-for-like check)."""
     ref, sent, pred, rules, qs = [], [], [], [], []
-    for k, test, model in fold_models(annomi, corpus, folds, C, join, first):
+    for k, test, model in fold_models(annomi, corpus, folds, C, join, first, fold_seed):
         for i in test:
             s = annomi[i]
             if len(s["words"]) < 2:
@@ -109,7 +110,8 @@ def cross_validate(annomi: list[dict], corpus: list[dict], folds: int, C: float,
             qs.append(s["questions"])
         print(f"fold {k + 1}/{folds} done", file=sys.stderr, flush=True)
     return {
-        "folds": folds, **({"measured_folds": first} if first else {}), "turns": len(ref), "C": C, "joined_turns": join,
+        "folds": folds, **({"measured_folds": first} if first else {}), "fold_seed": fold_seed,
+        "team_corpus": bool(corpus), "turns": len(ref), "C": C, "joined_turns": join,
         "model_vs_reference": boundary_scores(ref, pred),
         "model_vs_sentence_ends": boundary_scores(sent, pred),
         "model_question_recall": question_recall(ref, pred, qs),
@@ -133,16 +135,21 @@ def main() -> int:
     parser.add_argument("--report", help="write the cross-validation figures to this JSON file")
     parser.add_argument("--join", action="store_true", help="also train on turns run together (joined_turns)")
     parser.add_argument("--first-folds", type=int, help="measure only the first N folds")
+    parser.add_argument("--fold-seed", type=int, help="shuffle videos into folds with this seed (a fresh split)")
+    parser.add_argument("--no-corpus", action="store_true", help="train without the team corpus sessions")
     args = parser.parse_args()
     t = time.time()
     annomi = annomi_sequences(args.annomi)
-    corpus = corpus_sequences()
-    report = (cross_validate(annomi, corpus, args.folds, args.C, join=args.join, first=args.first_folds)
+    corpus = [] if args.no_corpus else corpus_sequences()
+    report = (cross_validate(annomi, corpus, args.folds, args.C, join=args.join, first=args.first_folds,
+                             fold_seed=args.fold_seed)
               if args.folds > 1 else {})
     report["seconds"] = round(time.time() - t)
     report["command"] = (f"python scripts/train_boundary_model.py --folds {args.folds} --C {args.C}"
                          + (" --join" if args.join else "")
-                         + (f" --first-folds {args.first_folds}" if args.first_folds else ""))
+                         + (f" --first-folds {args.first_folds}" if args.first_folds else "")
+                         + (f" --fold-seed {args.fold_seed}" if args.fold_seed is not None else "")
+                         + (" --no-corpus" if args.no_corpus else ""))
     print(json.dumps(report, indent=1, default=str))
     if args.report:
         Path(args.report).write_text(json.dumps(report, indent=1, default=str) + "\n")
