@@ -300,8 +300,14 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
     if args.segmentation:
         from .evaluate.segmentation import segmentation_report
 
+        boundary = None  # the shipped model's, unless --model names a folder: measure that folder's own
+        if args.model:
+            from .model.store import load_boundary
+
+            boundary = load_boundary(args.model, trust=args.trust_model)
         reports = [segmentation_report(path, _read_options(args), strip=not args.keep_punctuation,
-                                       captions=args.captions)["segmentation"] for path in args.data]
+                                       captions=args.captions, boundary=boundary)["segmentation"]
+                   for path in args.data]
         report = {"segmentation": reports}
     elif args.agreement:
         from .evaluate.agreement import multi_coder_agreement

@@ -179,3 +179,76 @@ def test_the_committed_reader_boundaries_align_with_the_annomi_turns_they_were_d
     assert report["turns"] == 400 and report["reference_boundaries"] == 287
     assert report["reader_A"]["vs_reference"]["f1"] == 0.601 and report["reader_B"]["vs_reference"]["f1"] == 0.627
     assert report["reader_A_vs_reader_B"]["f1"] == 0.878
+
+
+_REFERENCE = [  # one row per reference utterance, as MISC-coded files are laid out
+    ("s1", 0, 0, "counsellor", "Thanks for coming in today."),
+    ("s1", 0, 1, "counsellor", "What brings you here?"),
+    ("s1", 1, 0, "client", "My doctor sent me."),
+    ("s1", 1, 1, "client", "She says I smoke too much."),
+    ("s1", 2, 0, "counsellor", "So she is worried about your health."),
+    ("s1", 2, 1, "counsellor", "How do you feel about that?"),
+]
+
+
+def _reference_file(tmp_path):
+    import pandas as pd
+
+    path = tmp_path / "reference.csv"
+    pd.DataFrame(_REFERENCE, columns=["session_id", "turn_id", "utterance_id", "speaker", "text"]).to_csv(path,
+                                                                                                       index=False)
+    return path
+
+
+def _model_with_boundary(tmp_path, boundary: BoundaryModel):
+    """A copy of the shipped model folder whose boundary model is ``boundary`` (meta's hash updated)."""
+    import hashlib
+    import json
+    import shutil
+
+    from mi_coder.model.store import default_model_dir
+
+    folder = tmp_path / "model"
+    shutil.copytree(default_model_dir(), folder)
+    np.savez_compressed(folder / "boundary.npz", **boundary.to_arrays())
+    meta = json.loads((folder / "meta.json").read_text())
+    meta["artifacts"]["boundary.npz"] = hashlib.sha256((folder / "boundary.npz").read_bytes()).hexdigest()
+    (folder / "meta.json").write_text(json.dumps(meta))
+    return folder
+
+
+def test_evaluate_segmentation_scores_the_files_own_utterances_with_and_without_punctuation(tmp_path, capsys):
+    import json
+
+    from mi_coder.cli import main
+
+    path = _reference_file(tmp_path)
+    assert main(["evaluate", "--segmentation", "--keep-punctuation", str(path), "--report",
+                 str(tmp_path / "kept.json")]) == 0
+    kept = json.loads((tmp_path / "kept.json").read_text())["segmentation"][0]
+    assert (kept["turns"], kept["precision"], kept["recall"], kept["question_recall"]) == (3, 1.0, 1.0, 1.0)
+    assert main(["evaluate", "--segmentation", "--captions", "off", str(path), "--report",
+                 str(tmp_path / "stripped.json")]) == 0
+    stripped = json.loads((tmp_path / "stripped.json").read_text())["segmentation"][0]
+    assert stripped["stripped"] and stripped["boundaries"] == 3 and stripped["recall"] < 1.0
+    assert "boundary precision" in capsys.readouterr().out
+
+
+@shipped
+def test_evaluate_segmentation_measures_the_boundary_model_of_the_model_folder_given(tmp_path):
+    import json
+
+    from mi_coder.cli import main
+
+    from mi_coder.model.store import load_boundary
+
+    every_gap = load_boundary().with_threshold(1e-9)  # the shipped weights, opening an utterance at every word
+    folder = _model_with_boundary(tmp_path, every_gap)
+    path = _reference_file(tmp_path)
+    reports = {}
+    for name, extra in (("shipped", []), ("given", ["--model", str(folder), "--trust-model"])):
+        assert main(["evaluate", "--segmentation", "--captions", "on", str(path), *extra, "--report",
+                     str(tmp_path / f"{name}.json")]) == 0
+        reports[name] = json.loads((tmp_path / f"{name}.json").read_text())["segmentation"][0]
+    assert reports["given"]["recall"] == 1.0 > reports["shipped"]["recall"]  # every gap opened: all 3 found
+    assert reports["given"]["precision"] < 0.5  # ... among many false starts

@@ -378,8 +378,8 @@ def test_unpunctuated_cross_validation_trains_a_boundary_model_per_fold_without_
 
     seen = []
     original = ev.fold_boundary
-    monkeypatch.setattr(ev, "fold_boundary", lambda turns, seed=0: seen.append(
-        set(turns["transcript_id"].astype(str))) or original(turns, seed=seed))
+    monkeypatch.setattr(ev, "fold_boundary", lambda turns, team, seed=0: seen.append(
+        set(turns["transcript_id"].astype(str))) or original(turns, team, seed=seed))
     report = ev.cross_validate(_small_training_data(tmp_path, 12), folds=3, train_kwargs={"max_iter": 200},
                                unpunctuated=True)
     assert len(seen) == 3

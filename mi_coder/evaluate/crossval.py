@@ -141,7 +141,7 @@ def cross_validate_annomi(
                 turn_examples = pd.concat([turn_examples, single_utterance_turns(extra_examples)], ignore_index=True)
         coder = train_coder(examples, turn_examples, **(train_kwargs or {}))
         if unpunctuated:
-            coder.boundary = fold_boundary(train_turns, seed=k)
+            coder.boundary = fold_boundary(train_turns, pd.DataFrame(), seed=k)
         test = [sessions[i] for i in test_idx]
         probs = code_with_probs(coder, test)
         if unpunctuated:
@@ -321,7 +321,7 @@ def _cv_fold(k: int, data: TrainingData, folds: int, train_kwargs: dict, unpunct
     turn_examples = pd.concat([annomi_turn_examples(train_turns), tex[keep]], ignore_index=True)
     coder = train_coder(examples, turn_examples, **train_kwargs)
     if unpunctuated:  # the fold's own boundary model: the shipped one has read the fold's turns
-        coder.boundary = fold_boundary(train_turns, seed=k)
+        coder.boundary = fold_boundary(train_turns, sess[sess["session_id"].isin(train_sessions)], seed=k)
     gold = recode(annomi_examples(turns[ids.isin(test_t)], split))
     trained = {attr: getattr(coder, attr) for d in decodes for attr in d}
     out = []
@@ -333,17 +333,19 @@ def _cv_fold(k: int, data: TrainingData, folds: int, train_kwargs: dict, unpunct
     return out
 
 
-def fold_boundary(annomi_turns: pd.DataFrame, seed: int = 0):  # type: ignore[no-untyped-def]
+def fold_boundary(annomi_turns: pd.DataFrame, team_examples: pd.DataFrame, seed: int = 0):  # type: ignore[no-untyped-def]
     """A boundary model for unpunctuated speech trained as the shipped one is (``scripts/train_boundary_model.py``),
-    on one fold's training data only: its AnnoMI turns with caption-style copies (since 2.10 without the team
-    sessions' utterances, which cost boundary F1 on every fold of a fresh split: E44).
+    on one fold's training data only: its AnnoMI turns and team-session utterances, with caption-style copies.
     Trained on every turn it is later scored on, the shipped model finds the reference starts of those turns
     almost perfectly (boundary F1 0.83 on the AnnoMI dev split against 0.45 out of fold), so cross-validated
     figures on unpunctuated text must not use it."""
     from ..boundary import train_boundary_model
-    from ..train.boundary_data import annomi_boundary_sequences, with_variants
+    from ..train.boundary_data import annomi_boundary_sequences, examples_boundary_sequences, with_variants
 
-    return train_boundary_model(with_variants(annomi_boundary_sequences(annomi_turns), seed=seed))
+    seqs = annomi_boundary_sequences(annomi_turns)
+    if len(team_examples):
+        seqs += examples_boundary_sequences(team_examples)
+    return train_boundary_model(with_variants(seqs, seed=seed))
 
 
 def _code_fold(coder: Coder, test_turns: pd.DataFrame, gold: pd.DataFrame, team_examples: pd.DataFrame,

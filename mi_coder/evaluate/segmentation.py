@@ -30,16 +30,18 @@ def _word_starts(pieces: Sequence[str]) -> tuple[list[str], list[bool]]:
     return words, starts
 
 
-def segmentation_report(path: Any, options: Any = None, strip: bool = True, captions: str = "auto") -> dict:
+def segmentation_report(path: Any, options: Any = None, strip: bool = True, captions: str = "auto",
+                        boundary: Any = None) -> dict:
     """Boundary P/R/F1 (and recall of whole question utterances) of mi-coder's segmentation of ``path``'s
-    turns against the file's own utterances."""
+    turns against the file's own utterances. ``boundary``: the boundary model to measure (a ``BoundaryModel``;
+    default: the shipped model's)."""
     from ..io.base import ReadOptions
     from ..io.reader import read_transcript
     from ..segment import build_pipeline, split_text
 
     opts = options or ReadOptions()
     opts = ReadOptions(**{**opts.__dict__, "utterances": "given"})
-    nlp = build_pipeline(captions=captions)
+    nlp = build_pipeline(captions=captions, boundary=boundary)
     ref, pred, questions = [], [], []
     skipped = 0
     for session in read_transcript(path, read_options=opts):
