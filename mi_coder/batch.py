@@ -15,6 +15,7 @@ import json
 import os
 import sys
 import time
+from contextlib import contextmanager, nullcontext
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any, Callable, Iterable, Iterator, Sequence
@@ -161,23 +162,34 @@ def _keyed_code_file(key: str, path: str, *args: Any) -> tuple[str, dict]:
     return key, code_file(path, *args)
 
 
-def _run_dask(todo: list[tuple[Path, str]], args: tuple, on_result: Callable[[str, dict], None],
-              scheduler: str | None, local_workers: int | None) -> None:
+@contextmanager
+def _dask_client(scheduler: str | None, local_workers: int | None) -> Iterator[Any]:
+    """A Dask client of a new local cluster of ``local_workers`` workers, or of the scheduler at ``scheduler``;
+    a scheduler address that is malformed or cannot be reached is a UsageError naming it."""
     try:
-        from distributed import Client, LocalCluster, as_completed
+        from distributed import Client, LocalCluster
     except ImportError as exc:
         raise UsageError("Dask is not installed: pip install 'mi-coder[dask]'") from exc
-    cluster = LocalCluster(n_workers=local_workers, threads_per_worker=1, processes=True,
-                           dashboard_address=None) if local_workers else None
+    if local_workers:
+        with LocalCluster(n_workers=local_workers, threads_per_worker=1, processes=True,
+                          dashboard_address=None) as cluster, Client(cluster) as client:
+            yield client
+        return
     try:
-        with Client(cluster if cluster is not None else scheduler) as client:
-            futures = {client.submit(code_file, str(path), *args, key=f"mi-coder-{key}", pure=False): key
-                       for path, key in todo}
-            for future in as_completed(futures):
-                on_result(futures[future], future.result())
-    finally:
-        if cluster is not None:
-            cluster.close()
+        client = Client(scheduler)
+    except (OSError, ValueError) as exc:  # a malformed address, or nothing answering there (timeouts included)
+        raise UsageError(f"cannot connect to the Dask scheduler {scheduler} ({exc})") from exc
+    with client:
+        yield client
+
+
+def _run_dask(todo: list[tuple[Path, str]], args: tuple, on_result: Callable[[str, dict], None], client: Any) -> None:
+    from distributed import as_completed
+
+    futures = {client.submit(code_file, str(path), *args, key=f"mi-coder-{key}", pure=False): key
+               for path, key in todo}
+    for future in as_completed(futures):
+        on_result(futures[future], future.result())
 
 
 def run_batch(inputs: Sequence[str], out_dir: str | Path, *, options: ReadOptions | None = None,
@@ -189,6 +201,10 @@ def run_batch(inputs: Sequence[str], out_dir: str | Path, *, options: ReadOption
     from .model.store import default_model_dir, sha256, verify
     from .scoring import load_thresholds
 
+    if dask_local is not None and dask_local < 1:
+        raise UsageError(f"--dask-local {dask_local}: a local Dask cluster needs at least 1 worker")
+    if scheduler and dask_local is not None:
+        raise UsageError(f"--scheduler {scheduler} and --dask-local both say where to run; give one of them")
     started = time.time()
     options = options or ReadOptions()
     thresholds = thresholds or load_thresholds()  # the defaults, spelled out, so both key the same parts
@@ -206,43 +222,46 @@ def run_batch(inputs: Sequence[str], out_dir: str | Path, *, options: ReadOption
     model_id = sha256(model_dir / "meta.json") + (f":{profile}" if profile else "")
     out = Path(out_dir)
     parts = out / PARTS
-    parts.mkdir(parents=True, exist_ok=True)
-    summary = BatchSummary(files=len(paths) + len(skipped))
-    keys: list[str | None] = []
-    todo: list[tuple[Path, str]] = []
-    errors: dict[str, str] = dict(skipped)
-    for path in paths:
+    # Connected (or the local cluster started) before anything is hashed or written: a scheduler that cannot be
+    # reached fails first and leaves no output folder.
+    with _dask_client(scheduler, dask_local) if scheduler or dask_local else nullcontext() as client:
+        parts.mkdir(parents=True, exist_ok=True)
+        summary = BatchSummary(files=len(paths) + len(skipped))
+        keys: list[str | None] = []
+        todo: list[tuple[Path, str]] = []
+        errors: dict[str, str] = dict(skipped)
+        for path in paths:
+            try:
+                key = part_key(path, options, model_id, thresholds)
+            except OSError as exc:
+                errors[str(path)] = f"cannot be read ({exc.strerror or exc})"
+                keys.append(None)
+                continue
+            keys.append(key)
+            if (parts / f"{key}.json").exists():
+                summary.skipped += 1
+            else:
+                todo.append((path, key))
+        bar = Progress(len(todo), progress)
+        failed: dict[str, str] = {}
+
+        def on_result(key: str, result: dict) -> None:
+            if "error" in result:
+                failed[key] = result["error"]
+                bar.update(0)
+                return
+            _write_part(parts, key, result)
+            summary.coded += 1
+            bar.update(len(result["utterances"]))
+
+        args = (options, str(model_dir), trust, thresholds, profile)
         try:
-            key = part_key(path, options, model_id, thresholds)
-        except OSError as exc:
-            errors[str(path)] = f"cannot be read ({exc.strerror or exc})"
-            keys.append(None)
-            continue
-        keys.append(key)
-        if (parts / f"{key}.json").exists():
-            summary.skipped += 1
-        else:
-            todo.append((path, key))
-    bar = Progress(len(todo), progress)
-    failed: dict[str, str] = {}
-
-    def on_result(key: str, result: dict) -> None:
-        if "error" in result:
-            failed[key] = result["error"]
-            bar.update(0)
-            return
-        _write_part(parts, key, result)
-        summary.coded += 1
-        bar.update(len(result["utterances"]))
-
-    args = (options, str(model_dir), trust, thresholds, profile)
-    try:
-        if scheduler or dask_local:
-            _run_dask(todo, args, on_result, scheduler, dask_local)
-        else:
-            _run_local(todo, jobs, args, on_result)
-    finally:
-        bar.close()
+            if client is not None:
+                _run_dask(todo, args, on_result, client)
+            else:
+                _run_local(todo, jobs, args, on_result)
+        finally:
+            bar.close()
     _write_streamed(paths, keys, parts, errors, failed, out, output_format, summary)
     summary.seconds = time.time() - started
     return summary

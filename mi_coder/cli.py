@@ -15,7 +15,7 @@ import warnings
 from pathlib import Path
 from typing import Callable, Sequence
 
-from .errors import MiCoderError, UsageError
+from .errors import InputError, MiCoderError, ModelError, UsageError
 
 PROG = "mi-coder"
 
@@ -86,9 +86,49 @@ def _read_inputs(args: argparse.Namespace):  # type: ignore[no-untyped-def]
 
 
 def _check_out(out: str) -> None:
-    """Fail before any work when --out cannot be a directory."""
-    if Path(out).exists() and not Path(out).is_dir():
-        raise UsageError(f"{out}: --out must be a directory, and this is a file")
+    """Fail before any work when --out cannot be a directory: it, or a folder above it, is a file."""
+    for path in (Path(out), *Path(out).parents):
+        if path.exists():
+            if not path.is_dir():
+                where = "this" if path == Path(out) else str(path)
+                raise UsageError(f"{out}: --out must be a directory, and {where} is a file")
+            return
+
+
+def _check_files(paths: Sequence[str]) -> None:
+    """Fail before any work when a named data file is missing or is a folder (evaluate and train read the coded
+    files named, not the files in a folder, where transcripts without codes may sit)."""
+    for path in map(Path, paths):
+        if not path.exists():
+            raise InputError(path, "no such file")
+        if path.is_dir():
+            raise InputError(path, "is a directory; name the coded files in it (e.g. DIR/*.csv)")
+
+
+def _check_report(report: str | None) -> None:
+    """Fail before any work when the --report file cannot be written where asked."""
+    if report is None:
+        return
+    folder = Path(report).parent
+    if Path(report).is_dir():
+        raise UsageError(f"{report}: --report names a file to write, and this is a directory")
+    if not folder.is_dir():
+        raise UsageError(f"{report}: --report's folder {folder} does not exist")
+
+
+def _check_fold_groups(data, folds: int) -> None:  # type: ignore[no-untyped-def]
+    """Fail before cross-validating when there are fewer groups (AnnoMI videos, or sessions and sources of coded
+    examples) than folds: grouped K-fold needs a group for every fold."""
+    if data.annomi_turns is not None:
+        turns = data.annomi_turns
+        videos = turns.groupby(turns["transcript_id"].astype(str))["video_url"].first()
+        groups, what = videos.nunique(), "AnnoMI videos"
+    else:
+        coded = data.examples[data.examples["code"].notna() & (data.examples["code"] != "")]
+        groups, what = coded["group"].nunique(), "sessions or sources"
+    if groups < folds:
+        advice = f"use --folds {groups} or fewer" if groups >= 2 else "cross-validation needs at least 2"
+        raise UsageError(f"--folds {folds}: the data has only {groups} group(s) ({what}) to hold out; {advice}")
 
 
 def _finish(args: argparse.Namespace, frames: dict, errors: list[tuple[str, str]]) -> int:
@@ -244,6 +284,7 @@ def cmd_batch(args: argparse.Namespace) -> int:
     from .batch import iter_lines, run_batch
     from .scoring import load_thresholds
 
+    _check_out(args.out)
     if args.jobs < 1:
         raise UsageError("--jobs must be at least 1")
     summary = run_batch(args.inputs, args.out, options=_read_options(args), model=args.model,
@@ -260,6 +301,14 @@ def cmd_batch(args: argparse.Namespace) -> int:
     return 2 if summary.errors else 0
 
 
+def _check_model_out(out: str) -> None:
+    """Fail before training when --out cannot take the model folder: a file, or a folder of other things."""
+    _check_out(out)
+    folder = Path(out)
+    if folder.is_dir() and any(folder.iterdir()) and not (folder / "meta.json").exists():
+        raise ModelError(f"{out}: exists and is not a model folder; choose another --out")
+
+
 def cmd_train(args: argparse.Namespace) -> int:
     """Train a coder on AnnoMI-layout files, the team corpus and/or your own coded tables; saves a model folder."""
     from .evaluate.crossval import training_metrics
@@ -271,22 +320,52 @@ def cmd_train(args: argparse.Namespace) -> int:
     )
 
     say = lambda m: print(f"{PROG}: {m}", file=sys.stderr)  # noqa: E731
+    if args.folds < 0 or args.folds == 1:
+        raise UsageError(f"--folds must be 0 (no cross-validation) or at least 2, not {args.folds}")
+    _check_model_out(args.out)
     paths, settings, C = list(args.data), {}, args.C
     if args.base:
         paths, settings, base_C = base_settings(args.base, paths, trust=args.trust_model)
         C = args.C if args.C is not None else base_C
     if not paths:
         raise UsageError("name the training data (DATA...), or a --base model whose training files are on this machine")
+    _check_files([*paths, *args.add])
     C = 1.0 if C is None else C
     data = load_training_data(paths, _read_options(args))
     added = add_reviewed(data, args.add, weight=args.add_weight, options=_read_options(args)) if args.add else []
-    metrics = (training_metrics(data, args.folds, C=C, progress=say, train_kwargs=settings)
-               if args.folds and args.folds > 1 else None)
+    if args.folds:
+        _check_fold_groups(data, args.folds)
+    metrics = training_metrics(data, args.folds, C=C, progress=say, train_kwargs=settings) if args.folds else None
     out = train_from_files(paths, args.out, name=args.name, version=args.version, metrics=metrics,
                            options=_read_options(args), C=C, progress=say, data=data, train_kwargs=settings,
                            added=added, base=args.base)
     print(f"{PROG}: saved model to {out} (see {out / 'MODEL_CARD.md'})", file=sys.stderr)
     return 0
+
+
+_UNUSED_BY_MODE = {  # evaluate's options that each mode has no use for: refused, never silently ignored
+    "--segmentation": ("--scheme", "--profile"),
+    "--agreement": ("--scheme", "--model", "--trust-model", "--profile", "--keep-punctuation"),
+    "--folds": ("--scheme", "--model", "--trust-model", "--profile", "--keep-punctuation"),
+    "held-out": ("--keep-punctuation",),
+}
+
+
+def _evaluate_mode(args: argparse.Namespace) -> str:
+    """The one evaluation asked for (--segmentation, --agreement, --folds, or held-out), checked before any work
+    against the other modes and against options it would not use."""
+    modes = [flag for flag, on in (("--segmentation", args.segmentation), ("--agreement", args.agreement),
+                                   ("--folds", args.folds is not None)) if on]
+    if len(modes) > 1:
+        raise UsageError(f"{' and '.join(modes)} are different evaluations; give one of them")
+    mode = modes[0] if modes else "held-out"
+    given = {"--scheme": args.scheme is not None, "--model": args.model is not None, "--trust-model": args.trust_model,
+             "--profile": args.profile is not None, "--keep-punctuation": args.keep_punctuation}
+    for option in _UNUSED_BY_MODE[mode]:
+        if given[option]:
+            where = "a held-out evaluation" if mode == "held-out" else f"evaluate {mode}"
+            raise UsageError(f"{option} has no effect in {where}; leave it out")
+    return mode
 
 
 def cmd_evaluate(args: argparse.Namespace) -> int:
@@ -297,19 +376,25 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
     from .evaluate.heldout import format_report, heldout_report
     from .train.fit import load_training_data
 
-    if args.segmentation:
+    mode = _evaluate_mode(args)
+    if args.folds is not None and args.folds < 2:
+        raise UsageError(f"--folds must be at least 2 (grouped K-fold cross-validation), not {args.folds}")
+    _check_files(args.data)
+    _check_report(args.report)
+    if mode == "--segmentation":
         from .evaluate.segmentation import segmentation_report
 
-        boundary = None  # the shipped model's, unless --model names a folder: measure that folder's own
+        boundary = None  # the shipped model's, unless --model names a folder with its own: measure that one
         if args.model:
             from .model.store import load_boundary
 
             boundary = load_boundary(args.model, trust=args.trust_model)
+        which = args.model if boundary is not None else "shipped"  # a folder without one segments with the shipped
         reports = [segmentation_report(path, _read_options(args), strip=not args.keep_punctuation,
-                                       captions=args.captions, boundary=boundary)["segmentation"]
+                                       captions=args.captions, boundary=boundary, boundary_model=which)["segmentation"]
                    for path in args.data]
         report = {"segmentation": reports}
-    elif args.agreement:
+    elif mode == "--agreement":
         from .evaluate.agreement import multi_coder_agreement
 
         if len(args.data) == 1:  # a reviewed-codes CSV: machine against reviewer
@@ -322,16 +407,14 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
         else:
             report = (agreement_report(args.data[0], args.data[1], _read_options(args)) if len(args.data) == 2
                       else multi_coder_agreement(args.data, _read_options(args)))
-    elif args.folds:
+    elif mode == "--folds":
         from .evaluate.crossval import training_metrics
 
-        if args.profile:
-            raise UsageError("--profile decodes a trained model; --folds trains its own models (leave one out)")
-
         data = load_training_data(args.data, _read_options(args))
+        _check_fold_groups(data, args.folds)
         report = training_metrics(data, args.folds, progress=lambda m: print(f"{PROG}: {m}", file=sys.stderr))
     else:
-        report = heldout_report(_load_coder(args), args.data, _read_options(args), scheme=args.scheme)
+        report = heldout_report(_load_coder(args), args.data, _read_options(args), scheme=args.scheme or "miti")
     print(format_report(report))
     if args.report:
         Path(args.report).write_text(json.dumps(report, indent=2) + "\n")
@@ -390,7 +473,8 @@ def build_parser() -> argparse.ArgumentParser:
             p.add_argument("--jobs", type=int, default=os.cpu_count() or 1,
                            help="worker processes on this machine (default: all cores)")
             p.add_argument("--scheduler", metavar="tcp://HOST:PORT", help="run on this Dask distributed scheduler")
-            p.add_argument("--dask-local", type=int, metavar="N", help="start a local Dask cluster of N workers")
+            p.add_argument("--dask-local", type=int, metavar="N",
+                           help="start a local Dask cluster of N (1 or more) workers; not with --scheduler")
             p.add_argument("--quiet", action="store_true", help="no progress bar")
         if name in ("code", "score", "batch", "report"):
             p.add_argument("--thresholds", metavar="FILE",
@@ -411,7 +495,8 @@ def build_parser() -> argparse.ArgumentParser:
             p.add_argument("--name", help="model name (default: the folder name)")
             p.add_argument("--version", default="1.0", help="model version (default: 1.0)")
             p.add_argument("--folds", type=int, default=0,
-                           help="cross-validate with K folds grouped by source before training (default: no)")
+                           help="cross-validate with K (2 or more) folds grouped by source before training "
+                                "(default: 0, no cross-validation)")
             p.add_argument("--C", type=float, default=None, help="inverse regularisation strength (default: 1, or the "
                                                                    "base model's)")
             p.add_argument("--base", metavar="MODEL", help="start from this model folder: its settings, and its training "
@@ -426,8 +511,9 @@ def build_parser() -> argparse.ArgumentParser:
             _add_read_options(p)
         if name == "evaluate":
             p.add_argument("data", nargs="+", metavar="DATA", help="coded files (AnnoMI layout or coded tables)")
-            p.add_argument("--folds", type=int, default=0,
-                           help="grouped K-fold cross-validation (trains a model per fold) instead of a held-out test")
+            p.add_argument("--folds", type=int, default=None, metavar="K",
+                           help="grouped K-fold cross-validation, K of 2 or more (trains a model per fold) instead "
+                                "of a held-out test")
             p.add_argument("--agreement", action="store_true",
                            help="compare two coded tables of the same sessions (per-code kappa, ICC of scores)")
             p.add_argument("--segmentation", action="store_true",
@@ -436,7 +522,7 @@ def build_parser() -> argparse.ArgumentParser:
                                 "casing first, as automatic captions are, unless --keep-punctuation")
             p.add_argument("--keep-punctuation", action="store_true",
                            help="with --segmentation: segment the turns as written")
-            p.add_argument("--scheme", choices=("miti", "misc"), default="miti",
+            p.add_argument("--scheme", choices=("miti", "misc"), default=None,
                            help="coding scheme of the human codes: miti (MITI 4.2.1 / MISC client codes, default) or "
                                 "misc (MISC 2.5, mapped to MITI 4.2.1 as documented in mi_coder.schemes)")
             p.add_argument("--report", metavar="FILE", help="also write the full report as JSON")

@@ -197,11 +197,26 @@ def load_thresholds(path: str | Path | None = None) -> dict[str, dict[str, float
         data = json.loads(Path(path).read_text())
     except (OSError, ValueError) as exc:
         raise InputError(path, f"cannot read thresholds ({exc})") from exc
+    if not isinstance(data, dict):
+        raise InputError(path, 'thresholds must be a JSON object, e.g. {"r_q": {"fair": 1, "good": 2}}')
     for key, value in data.items():
         if key not in out or not isinstance(value, dict) or not {"fair", "good"} <= set(value):
             raise InputError(path, f"threshold {key!r} must be one of {', '.join(out)} with 'fair' and 'good'")
-        out[key] = {"fair": float(value["fair"]), "good": float(value["good"])}
+        out[key] = _fair_good(path, key, value)
     return out
+
+
+def _fair_good(path: str | Path, key: str, value: dict) -> dict[str, float]:
+    """One score's thresholds from a thresholds file: two finite numbers, 'fair' not above 'good'."""
+    from .errors import InputError
+
+    for level in ("fair", "good"):
+        number = value[level]
+        if isinstance(number, bool) or not isinstance(number, (int, float)) or not math.isfinite(number):
+            raise InputError(path, f"threshold {key!r}: {level!r} must be a number, not {number!r}")
+    if value["fair"] > value["good"]:
+        raise InputError(path, f"threshold {key!r}: 'fair' ({value['fair']}) is above 'good' ({value['good']})")
+    return {"fair": float(value["fair"]), "good": float(value["good"])}
 
 
 def words(text: str) -> int:

@@ -38,3 +38,28 @@ def error_files(out) -> list[str]:  # type: ignore[no-untyped-def]
     import pandas as pd
 
     return [os.path.basename(f) for f in pd.read_csv(out / "errors.csv")["file"]]
+
+
+def shipped_model_copy(tmp_path, boundary=None):  # type: ignore[no-untyped-def]
+    """A copy of the shipped model folder under ``tmp_path`` whose boundary model is ``boundary`` (a
+    ``BoundaryModel``), or which has none when ``boundary`` is None (as ``mi-coder train`` writes them); meta.json's
+    hashes follow. Loading it needs ``--trust-model``."""
+    import hashlib
+    import json
+    import shutil
+
+    import numpy as np
+
+    from mi_coder.model.store import default_model_dir
+
+    folder = tmp_path / "model"
+    shutil.copytree(default_model_dir(), folder)
+    meta = json.loads((folder / "meta.json").read_text())
+    if boundary is None:
+        (folder / "boundary.npz").unlink(missing_ok=True)
+        meta["artifacts"].pop("boundary.npz", None)
+    else:
+        np.savez_compressed(folder / "boundary.npz", **boundary.to_arrays())
+        meta["artifacts"]["boundary.npz"] = hashlib.sha256((folder / "boundary.npz").read_bytes()).hexdigest()
+    (folder / "meta.json").write_text(json.dumps(meta))
+    return folder

@@ -10,6 +10,7 @@ from mi_coder.boundary import DIM, BoundaryModel, boundary_scores, question_reca
 from mi_coder.segment import build_pipeline, split_text
 
 from .conftest import ANNOMI_FULL, needs_annomi
+from .helpers import shipped_model_copy
 
 
 def test_boundary_scores_count_only_starts_inside_turns():
@@ -200,23 +201,6 @@ def _reference_file(tmp_path):
     return path
 
 
-def _model_with_boundary(tmp_path, boundary: BoundaryModel):
-    """A copy of the shipped model folder whose boundary model is ``boundary`` (meta's hash updated)."""
-    import hashlib
-    import json
-    import shutil
-
-    from mi_coder.model.store import default_model_dir
-
-    folder = tmp_path / "model"
-    shutil.copytree(default_model_dir(), folder)
-    np.savez_compressed(folder / "boundary.npz", **boundary.to_arrays())
-    meta = json.loads((folder / "meta.json").read_text())
-    meta["artifacts"]["boundary.npz"] = hashlib.sha256((folder / "boundary.npz").read_bytes()).hexdigest()
-    (folder / "meta.json").write_text(json.dumps(meta))
-    return folder
-
-
 def test_evaluate_segmentation_scores_the_files_own_utterances_with_and_without_punctuation(tmp_path, capsys):
     import json
 
@@ -243,7 +227,7 @@ def test_evaluate_segmentation_measures_the_boundary_model_of_the_model_folder_g
     from mi_coder.model.store import load_boundary
 
     every_gap = load_boundary().with_threshold(1e-9)  # the shipped weights, opening an utterance at every word
-    folder = _model_with_boundary(tmp_path, every_gap)
+    folder = shipped_model_copy(tmp_path, every_gap)
     path = _reference_file(tmp_path)
     reports = {}
     for name, extra in (("shipped", []), ("given", ["--model", str(folder), "--trust-model"])):

@@ -4,13 +4,16 @@ from __future__ import annotations
 
 import subprocess
 import sys
+from pathlib import Path
 
 import pandas as pd
 import pytest
 
 from mi_coder.cli import build_parser, main
+from mi_coder.model.store import default_model_dir
 
 from .conftest import EXAMPLES, FIXTURES
+from .helpers import shipped_model_copy
 
 
 def run(*args: str) -> subprocess.CompletedProcess:
@@ -200,3 +203,164 @@ def test_a_bad_session_in_a_multi_session_table_is_named(tmp_path):
     assert result.returncode == 2
     line = result.stderr.strip().splitlines()[0]
     assert line.startswith(f"mi-coder: error: {path}: [session solo] only one speaker")
+
+
+# ---------------------------------------------------------------------------------------------------
+# User mistakes in evaluate, train and batch: one line naming the file or option, exit 2, nothing written.
+
+
+def assert_one_line_error(code: int, err: str, *names: str) -> None:
+    """Exit 2; stderr is one ``mi-coder: error:`` line that names each of ``names``; no traceback."""
+    assert code == 2, err
+    assert "Traceback" not in err
+    lines = err.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("mi-coder: error:"), err
+    for name in names:
+        assert name in lines[0], (name, lines[0])
+
+
+def fails(capsys, *argv: str) -> tuple[int, str]:
+    """Exit code and stderr of ``main(argv)``, run in this process."""
+    code = main(list(argv))
+    return code, capsys.readouterr().err
+
+
+@pytest.mark.parametrize("argv", [
+    ["evaluate", "{missing}"],
+    ["evaluate", "{folder}"],
+    ["evaluate", str(FIXTURES / "per_utterance.tsv"), "{missing}"],
+    ["evaluate", "--agreement", "{missing}"],
+    ["evaluate", "--agreement", "{folder}"],
+    ["evaluate", "--folds", "2", "{folder}"],
+    ["train", "{folder}", "--out", "{out}"],
+    ["train", "{missing}", "--out", "{out}"],
+])
+def test_evaluate_and_train_name_a_missing_file_or_a_folder_in_one_line(tmp_path, capsys, argv):
+    (tmp_path / "folder").mkdir()
+    names = {"missing": str(tmp_path / "nofile.csv"), "folder": str(tmp_path / "folder"), "out": str(tmp_path / "o")}
+    argv = [a.format(**names) for a in argv]
+    named = next(names[k] for k in ("missing", "folder") if names[k] in argv)
+    code, err = fails(capsys, *argv)
+    assert_one_line_error(code, err, named, "no such file" if "nofile" in named else "is a directory")
+    assert not (tmp_path / "o").exists()
+
+
+def test_evaluate_refuses_a_report_in_a_missing_folder_before_any_work(tmp_path, capsys):
+    report = tmp_path / "nowhere" / "r.json"
+    code = main(["evaluate", "--segmentation", str(FIXTURES / "per_utterance.tsv"), "--report", str(report)])
+    out, err = capsys.readouterr()
+    assert_one_line_error(code, err, str(report.parent), "--report")
+    assert out == ""  # nothing measured
+
+
+@pytest.mark.parametrize("argv", [
+    ["batch", str(FIXTURES / "teams.vtt"), "--quiet", "--jobs", "1", "--out", "{out}"],
+    ["batch", str(FIXTURES / "teams.vtt"), "--quiet", "--jobs", "1", "--out", "{out}/sub"],
+    ["train", str(FIXTURES / "per_utterance.tsv"), "--utterances", "given", "--out", "{out}"],
+])
+def test_batch_and_train_refuse_an_out_that_is_a_file_before_any_work(tmp_path, capsys, argv):
+    target = tmp_path / "file.txt"
+    target.write_text("x")
+    code, err = fails(capsys, *[a.format(out=target) for a in argv])
+    assert_one_line_error(code, err, str(target), "--out must be a directory")
+    assert target.read_text() == "x"
+
+
+def test_train_refuses_an_out_folder_that_is_not_a_model_before_training(tmp_path, capsys):
+    (tmp_path / "o").mkdir()
+    (tmp_path / "o" / "notes.txt").write_text("mine")
+    code, err = fails(capsys, "train", str(FIXTURES / "per_utterance.tsv"), "--utterances", "given",
+                      "--out", str(tmp_path / "o"))
+    assert_one_line_error(code, err, str(tmp_path / "o"), "not a model folder")
+    assert "training" not in err  # no progress line: refused before any work
+
+
+@pytest.mark.parametrize("content, named", [
+    ("[1]", "JSON object"),
+    ('{"r_q": {"fair": "x", "good": 2}}', "'r_q'"),
+    ('{"r_q": {"fair": 1, "good": null}}', "'r_q'"),
+    ('{"r_q": {"fair": 3, "good": 2}}', "'r_q'"),
+    ('{"r_q": 2}', "'r_q'"),
+])
+def test_a_malformed_thresholds_file_is_named_in_one_line(tmp_path, capsys, content, named):
+    path = tmp_path / "t.json"
+    path.write_text(content)
+    code, err = fails(capsys, "score", str(FIXTURES / "per_utterance.tsv"), "--out", str(tmp_path / "o"),
+                      "--thresholds", str(path))
+    assert_one_line_error(code, err, str(path), named)
+    assert not (tmp_path / "o").exists()
+
+
+@pytest.mark.parametrize("argv, message", [
+    (["evaluate", "--folds", "1"], "--folds must be at least 2"),
+    (["evaluate", "--folds", "-2"], "--folds must be at least 2"),
+    (["evaluate", "--folds", "0"], "--folds must be at least 2"),
+    (["evaluate", "--folds", "50"], "only 1 group"),
+    (["train", "--folds", "1", "--out", "{out}"], "--folds must be 0 (no cross-validation) or at least 2"),
+    (["train", "--folds", "-1", "--out", "{out}"], "--folds must be 0 (no cross-validation) or at least 2"),
+    (["train", "--folds", "3", "--out", "{out}"], "only 1 group"),
+])
+def test_folds_below_two_or_above_the_number_of_groups_are_refused_in_one_line(tmp_path, capsys, argv, message):
+    data = str(FIXTURES / "per_utterance.tsv")
+    code, err = fails(capsys, *[a.format(out=tmp_path / "o") for a in argv], data, "--utterances", "given")
+    assert_one_line_error(code, err, message)
+    assert not (tmp_path / "o").exists()
+
+
+@pytest.mark.parametrize("extra, named", [
+    (["--scheduler", "notaurl"], "notaurl"),
+    (["--scheduler", "tcp://127.0.0.1:1"], "tcp://127.0.0.1:1"),
+    (["--dask-local", "-1"], "--dask-local"),
+    (["--dask-local", "0"], "--dask-local"),
+    (["--dask-local", "2", "--scheduler", "tcp://127.0.0.1:1"], "--scheduler"),
+])
+def test_batch_names_a_bad_scheduler_or_worker_count_in_one_line_and_writes_nothing(tmp_path, extra, named):
+    import os
+
+    out = tmp_path / "o"
+    env = {**os.environ, "DASK_DISTRIBUTED__COMM__TIMEOUTS__CONNECT": "2s"}  # an unreachable scheduler: fail fast
+    result = subprocess.run([sys.executable, "-m", "mi_coder", "batch", str(FIXTURES / "teams.vtt"), "--out",
+                             str(out), "--quiet", *extra], capture_output=True, text=True, env=env, timeout=60)
+    assert_one_line_error(result.returncode, result.stderr, named)
+    assert not out.exists()
+
+
+@pytest.mark.parametrize("argv, named", [
+    (["--segmentation", "--agreement"], "--segmentation"),
+    (["--segmentation", "--folds", "2"], "--folds"),
+    (["--agreement", "--folds", "2"], "--agreement"),
+    (["--agreement", "--scheme", "misc"], "--scheme"),
+    (["--folds", "2", "--scheme", "misc"], "--scheme"),
+    (["--agreement", "--model", "{model}"], "--model"),
+    (["--agreement", "--trust-model"], "--trust-model"),
+    (["--agreement", "--profile", "sessions"], "--profile"),
+    (["--folds", "2", "--model", "{model}"], "--model"),
+    (["--folds", "2", "--profile", "sessions"], "--profile"),
+    (["--segmentation", "--profile", "sessions"], "--profile"),
+    (["--segmentation", "--scheme", "misc"], "--scheme"),
+    (["--keep-punctuation"], "--keep-punctuation"),
+])
+def test_evaluate_refuses_modes_together_and_options_its_mode_does_not_use(tmp_path, capsys, argv, named):
+    data = str(FIXTURES / "per_utterance.tsv")
+    argv = [a.format(model=tmp_path) for a in argv]
+    code, err = fails(capsys, "evaluate", data, data, *argv, "--report", str(tmp_path / "r.json"))
+    assert_one_line_error(code, err, named)
+    assert not (tmp_path / "r.json").exists()
+
+
+def test_evaluate_segmentation_says_which_boundary_model_it_measured(tmp_path, capsys):
+    import json
+
+    data = str(FIXTURES / "per_utterance.tsv")
+    folder = shipped_model_copy(tmp_path)  # without a boundary model
+    shipped = ["--report", str(tmp_path / "shipped.json")]
+    fallback = ["--model", str(folder), "--trust-model", "--report", str(tmp_path / "fallback.json")]
+    for extra in (shipped, fallback):
+        assert main(["evaluate", "--segmentation", data, *extra]) == 0
+        assert "boundary model shipped" in capsys.readouterr().out
+        report = json.loads(Path(extra[-1]).read_text())["segmentation"][0]
+        assert report["boundary_model"] == "shipped"
+    own = ["--model", str(default_model_dir()), "--report", str(tmp_path / "own.json")]
+    assert main(["evaluate", "--segmentation", data, *own]) == 0
+    assert f"boundary model {default_model_dir()}" in capsys.readouterr().out
+    assert json.loads((tmp_path / "own.json").read_text())["segmentation"][0]["boundary_model"] == str(default_model_dir())

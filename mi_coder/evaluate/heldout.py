@@ -165,11 +165,10 @@ def format_report(report: dict) -> str:
                      f"(nominal) {m['krippendorff_alpha']}")
         for pair, kappa in m["pairwise_kappa"].items():
             lines.append(f"  kappa {kappa}: {pair}")
-    for seg in report.get("segmentation", []):
-        lines.append(f"segmentation of {seg['file']} ({'stripped of punctuation' if seg['stripped'] else 'as written'}, "
-                     f"captions {seg['captions']}, {seg['turns']} turns): boundary precision {seg['precision']}, "
-                     f"recall {seg['recall']}, F1 {seg['f1']} ({seg['boundaries']} boundaries); "
-                     f"whole questions kept {seg['question_recall']}")
+    if report.get("segmentation"):
+        from .segmentation import format_segmentation
+
+        lines.append(format_segmentation(report["segmentation"]))
     if "agreement" in report:
         a = report["agreement"]
         lines.append(f"agreement of {a['first']} and {a['second']} on {a['n_utterances']} utterances:")

@@ -31,10 +31,11 @@ def _word_starts(pieces: Sequence[str]) -> tuple[list[str], list[bool]]:
 
 
 def segmentation_report(path: Any, options: Any = None, strip: bool = True, captions: str = "auto",
-                        boundary: Any = None) -> dict:
+                        boundary: Any = None, boundary_model: str = "shipped") -> dict:
     """Boundary P/R/F1 (and recall of whole question utterances) of mi-coder's segmentation of ``path``'s
     turns against the file's own utterances. ``boundary``: the boundary model to measure (a ``BoundaryModel``;
-    default: the shipped model's)."""
+    default: the shipped model's); ``boundary_model``: which one it is, for the report (its model folder, or
+    "shipped")."""
     from ..io.base import ReadOptions
     from ..io.reader import read_transcript
     from ..segment import build_pipeline, split_text
@@ -59,6 +60,17 @@ def segmentation_report(path: Any, options: Any = None, strip: bool = True, capt
             ref.append(starts)
             pred.append(mine)
             questions.append([p.strip().endswith("?") for p in pieces])
-    return {"segmentation": {"file": str(path), "stripped": strip, "captions": captions, "turns": len(ref),
+    return {"segmentation": {"file": str(path), "stripped": strip, "captions": captions,
+                             "boundary_model": boundary_model, "turns": len(ref),
                              "turns_not_comparable": skipped,
                              **boundary_scores(ref, pred), "question_recall": question_recall(ref, pred, questions)}}
+
+
+def format_segmentation(reports: Sequence[dict]) -> str:
+    """One line per file's segmentation report, naming the boundary model measured."""
+    return "\n".join(
+        f"segmentation of {seg['file']} ({'stripped of punctuation' if seg['stripped'] else 'as written'}, "
+        f"captions {seg['captions']}, {seg['turns']} turns): boundary precision {seg['precision']}, "
+        f"recall {seg['recall']}, F1 {seg['f1']} ({seg['boundaries']} boundaries); "
+        f"whole questions kept {seg['question_recall']}; boundary model {seg.get('boundary_model', 'shipped')}"
+        for seg in reports)
