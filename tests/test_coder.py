@@ -801,3 +801,15 @@ def test_a_saved_model_keeps_its_class_shares_and_adapts_to_a_session_only_when_
     coder.class_priors = {}
     with pytest.raises(ValueError, match="class shares"):
         coder.use_profile("adapt", {"prior_adaptation": 30})
+
+
+def test_a_coder_trained_without_any_sustain_talk_still_codes_client_turns():
+    corpus = load_team_corpus(sorted(glob.glob(str(ROOT / "data" / "corpus" / "team_*.csv"))))
+    corpus = corpus.groupby("code", group_keys=False).head(12).reset_index(drop=True)
+    corpus = corpus[corpus["code"] != "ST"].reset_index(drop=True)  # small data: no sustain talk at all
+    coder = train_coder(corpus, single_utterance_turns(corpus), calibration_folds=0, role_models=False,
+                        augment=False)
+    assert "ST" not in list(coder.models["client_turn"].classes)
+    session = coder.code(read_transcript(EXAMPLES / "health_session.txt")[0])[0]
+    client = [u.code for t in session.turns if t.role == "client" for u in t.utterances]
+    assert client and set(client) <= set(CLIENT_CODES) - {"ST"}

@@ -341,13 +341,17 @@ class Coder:
                     p = self._proba(which, idx[rows], texts, prevs, [0] * len(texts), [1] * len(texts), nexts, owns)
                     turn_probs[rows] = p[:, [list(which.classes).index(c) for c in model.classes]]
             classes = list(model.classes)
+            # A class the turn model never saw in training (small training data) has turn probability 0: the
+            # extra zero column at the end of ``padded``.
+            padded = np.hstack([turn_probs, np.zeros((len(idx), 1))])
+            column = lambda c: classes.index(c) if c in classes else len(classes)  # noqa: E731
             if role == PRACTITIONER:
                 codes = list(PRACTITIONER_CODES)
-                code_class = [classes.index(FOUR_CLASS[c]) for c in codes]
+                code_class = [column(FOUR_CLASS[c]) for c in codes]
                 exponents = np.array([self.code_turn_weights.get(c, self.turn_weight) for c in codes])
             else:
                 codes = list(CLIENT_CODES)
-                code_class = [classes.index(c) for c in codes]
+                code_class = [column(c) for c in codes]
             cols = [labels.index(c) for c in codes]
             for k, turn_index in enumerate(idx):
                 turn = turns[turn_index]
@@ -356,10 +360,12 @@ class Coder:
                     continue
                 weight = self.turn_weight if role == PRACTITIONER or self.client_turn_weight is None \
                     else self.client_turn_weight
-                prior = turn_probs[k, code_class] ** (weight if role == CLIENT or not self.code_turn_weights
-                                                      else exponents)
-                block = out[np.ix_(rows, cols)] * prior
-                block /= block.sum(axis=1, keepdims=True)
+                prior = padded[k, code_class] ** (weight if role == CLIENT or not self.code_turn_weights
+                                                  else exponents)
+                alone = out[np.ix_(rows, cols)]
+                block = alone * prior
+                total = block.sum(axis=1, keepdims=True)
+                block = np.where(total > 0, block / np.where(total > 0, total, 1.0), alone)  # no mass left: as alone
                 if self.output_temperature != 1.0:
                     block = temper(block, self.output_temperature)
                 if self.unsure:
