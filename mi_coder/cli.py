@@ -15,7 +15,7 @@ import warnings
 from pathlib import Path
 from typing import Callable, Sequence
 
-from .errors import InputError, MiCoderError, ModelError, UsageError
+from .errors import MiCoderError, ModelError, UsageError
 
 PROG = "mi-coder"
 
@@ -98,11 +98,10 @@ def _check_out(out: str) -> None:
 def _check_files(paths: Sequence[str]) -> None:
     """Fail before any work when a named data file is missing or is a folder (evaluate and train read the coded
     files named, not the files in a folder, where transcripts without codes may sit)."""
-    for path in map(Path, paths):
-        if not path.exists():
-            raise InputError(path, "no such file")
-        if path.is_dir():
-            raise InputError(path, "is a directory; name the coded files in it (e.g. DIR/*.csv)")
+    from .io.base import require_file
+
+    for path in paths:
+        require_file(path, "a coded file: name the coded files in it (e.g. DIR/*.csv)")
 
 
 def _check_report(report: str | None) -> None:
@@ -114,21 +113,6 @@ def _check_report(report: str | None) -> None:
         raise UsageError(f"{report}: --report names a file to write, and this is a directory")
     if not folder.is_dir():
         raise UsageError(f"{report}: --report's folder {folder} does not exist")
-
-
-def _check_fold_groups(data, folds: int) -> None:  # type: ignore[no-untyped-def]
-    """Fail before cross-validating when there are fewer groups (AnnoMI videos, or sessions and sources of coded
-    examples) than folds: grouped K-fold needs a group for every fold."""
-    if data.annomi_turns is not None:
-        turns = data.annomi_turns
-        videos = turns.groupby(turns["transcript_id"].astype(str))["video_url"].first()
-        groups, what = videos.nunique(), "AnnoMI videos"
-    else:
-        coded = data.examples[data.examples["code"].notna() & (data.examples["code"] != "")]
-        groups, what = coded["group"].nunique(), "sessions or sources"
-    if groups < folds:
-        advice = f"use --folds {groups} or fewer" if groups >= 2 else "cross-validation needs at least 2"
-        raise UsageError(f"--folds {folds}: the data has only {groups} group(s) ({what}) to hold out; {advice}")
 
 
 def _finish(args: argparse.Namespace, frames: dict, errors: list[tuple[str, str]]) -> int:
@@ -333,8 +317,6 @@ def cmd_train(args: argparse.Namespace) -> int:
     C = 1.0 if C is None else C
     data = load_training_data(paths, _read_options(args))
     added = add_reviewed(data, args.add, weight=args.add_weight, options=_read_options(args)) if args.add else []
-    if args.folds:
-        _check_fold_groups(data, args.folds)
     metrics = training_metrics(data, args.folds, C=C, progress=say, train_kwargs=settings) if args.folds else None
     out = train_from_files(paths, args.out, name=args.name, version=args.version, metrics=metrics,
                            options=_read_options(args), C=C, progress=say, data=data, train_kwargs=settings,
@@ -411,7 +393,6 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
         from .evaluate.crossval import training_metrics
 
         data = load_training_data(args.data, _read_options(args))
-        _check_fold_groups(data, args.folds)
         report = training_metrics(data, args.folds, progress=lambda m: print(f"{PROG}: {m}", file=sys.stderr))
     else:
         report = heldout_report(_load_coder(args), args.data, _read_options(args), scheme=args.scheme or "miti")

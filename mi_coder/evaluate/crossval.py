@@ -259,11 +259,27 @@ def annomi_cross_validation(data: TrainingData, folds: int = 5, unpunctuated: bo
     return report
 
 
+def _check_fold_groups(data, folds: int) -> None:  # type: ignore[no-untyped-def]
+    """Fail before cross-validating when there are fewer groups (AnnoMI videos, or sessions and sources of coded
+    examples) than folds: grouped K-fold needs a group for every fold."""
+    if data.annomi_turns is not None:
+        turns = data.annomi_turns
+        videos = turns.groupby(turns["transcript_id"].astype(str))["video_url"].first()
+        groups, what = videos.nunique(), "AnnoMI videos"
+    else:
+        coded = data.examples[data.examples["code"].notna() & (data.examples["code"] != "")]
+        groups, what = coded["group"].nunique(), "sessions or sources"
+    if groups < folds:
+        advice = f"use --folds {groups} or fewer" if groups >= 2 else "cross-validation needs at least 2"
+        raise UsageError(f"--folds {folds}: the data has only {groups} group(s) ({what}) to hold out; {advice}")
+
+
 def training_metrics(data: TrainingData, folds: int, C: float = 1.0,
                      progress: Callable[[str], None] | None = None, jobs: int = 1,
                      train_kwargs: dict | None = None) -> dict:
     """Cross-validated figures for a model card. With AnnoMI in the data: ``cross_validate`` (AnnoMI by video
     and coded sessions by session, at once); otherwise grouped CV on the examples."""
+    _check_fold_groups(data, folds)
     say = progress or (lambda msg: None)
     kwargs = {"C": C, **(train_kwargs or {})}
     metrics: dict = {"folds": folds}

@@ -14,6 +14,17 @@ from ..errors import InputError
 FORMATS = ("text", "vtt", "srt", "otter", "csv", "tsv", "json", "docx")
 
 
+def require_file(path: str | Path, what: str = "a file") -> Path:
+    """``path`` as a Path, or InputError when there is no such file or it is a directory (``what``: what was
+    expected there, for the message)."""
+    path = Path(path)
+    if not path.exists():
+        raise InputError(path, "no such file")
+    if path.is_dir():
+        raise InputError(path, f"is a directory, not {what}")
+    return path
+
+
 _EXTENSIONS = {
     ".txt": "text",
     ".text": "text",

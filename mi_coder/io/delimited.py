@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from ..errors import InputError
-from .base import COLUMN_ALIASES, Piece, ReadOptions, decode_bytes, parse_time
+from .base import COLUMN_ALIASES, Piece, ReadOptions, decode_bytes, parse_time, require_file
 
 
 def _norm(name: str) -> str:
@@ -207,7 +207,7 @@ def iter_table_pieces(lines: Iterable[str], cols: dict[str, str], delimiter: str
 
 
 def _header(path: Path) -> list[str]:
-    raw = path.read_bytes()[:65536]
+    raw = require_file(path, "a coded table").read_bytes()[:65536]
     text = decode_bytes(raw, str(path)) if raw.strip() else ""
     first = text.split("\n", 1)[0]
     delimiter = "\t" if "\t" in first else ","

@@ -18,7 +18,7 @@ from typing import Any
 from ..errors import InputError
 from ..records import Session, Turn, Utterance
 from ..roles import assign_roles, role_from_label
-from .base import _EXTENSIONS, FORMATS, Piece, ReadOptions, decode_bytes, iter_lines
+from .base import _EXTENSIONS, FORMATS, Piece, ReadOptions, decode_bytes, iter_lines, require_file
 from .captions import parse_cues
 from .delimited import iter_table_pieces, parse_table, scan_table, sniff_delimiter
 from .docx import read_docx_text
@@ -198,10 +198,7 @@ def read_transcript(path: str | Path, **options: Any) -> list[Session]:
     path = Path(path)
     where = str(path)
     _check_options(opts, where)
-    if not path.exists():
-        raise InputError(where, "no such file")
-    if path.is_dir():
-        raise InputError(where, "is a directory, not a transcript file")
+    require_file(path, "a transcript file")
     try:
         raw = path.read_bytes()
     except OSError as exc:
