@@ -336,14 +336,20 @@ def _cv_fold(k: int, data: TrainingData, folds: int, train_kwargs: dict, unpunct
     keep = (tex["source"] != "annomi") & ~tex["session_id"].isin(test_sessions)
     turn_examples = pd.concat([annomi_turn_examples(train_turns), tex[keep]], ignore_index=True)
     coder = train_coder(examples, turn_examples, **train_kwargs)
-    if unpunctuated:  # the fold's own boundary model: the shipped one has read the fold's turns
-        coder.boundary = fold_boundary(train_turns, sess[sess["session_id"].isin(train_sessions)], seed=k)
+    boundaries = {}  # the fold's own boundary models (the shipped one has read the fold's turns), with and
+    if unpunctuated:  # without its team sessions (a decode's "boundary_corpus": False)
+        for with_corpus in sorted({bool(d.get("boundary_corpus", True)) for d in decodes}, reverse=True):
+            team = sess[sess["session_id"].isin(train_sessions)] if with_corpus else sess.iloc[:0]
+            boundaries[with_corpus] = fold_boundary(train_turns, team, seed=k)
     gold = recode(annomi_examples(turns[ids.isin(test_t)], split))
-    trained = {attr: getattr(coder, attr) for d in decodes for attr in d}
+    trained = {attr: getattr(coder, attr) for d in decodes for attr in d if attr != "boundary_corpus"}
     out = []
     for decode in decodes:
         for attr, value in {**trained, **decode}.items():
-            setattr(coder, attr, value)
+            if attr != "boundary_corpus":
+                setattr(coder, attr, value)
+        if unpunctuated:
+            coder.boundary = boundaries[bool(decode.get("boundary_corpus", True))]
         out.append(_code_fold(coder, turns[ids.isin(test_t)], gold, sess[sess["session_id"].isin(test_sessions)],
                               unpunctuated, len(examples)))
     return out
@@ -429,7 +435,8 @@ def cross_validate(data: TrainingData, folds: int = 5, train_kwargs: dict | None
     code-group, client and role-clarification figures on the held-out coded sessions. Folds run in
     ``jobs`` processes. With ``decodes`` (a list of Coder attribute settings, for example MITI's unsure rules),
     each fold's model is trained once and its held-out data coded once per setting: a list of reports, one
-    per setting, in order. ``fold_seed`` shuffles videos and sessions into folds (default: sklearn's
+    per setting, in order; a setting's ``"boundary_corpus": False`` codes the unpunctuated copies with the fold's
+    boundary model trained without its team sessions. ``fold_seed`` shuffles videos and sessions into folds (default: sklearn's
     deterministic size-balanced grouping, the split every recorded figure comes from). The report's ``per_fold``
     lists each fold's turn tasks, for paired comparisons of two settings on the same split.
     """
