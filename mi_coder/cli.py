@@ -298,9 +298,10 @@ def cmd_train(args: argparse.Namespace) -> int:
     from .evaluate.crossval import training_metrics
     from .train.fit import (
         add_reviewed,
-        base_settings,
         load_training_data,
+        read_base,
         train_from_files,
+        with_annomi_code_files,
     )
 
     say = lambda m: print(f"{PROG}: {m}", file=sys.stderr)  # noqa: E731
@@ -308,19 +309,29 @@ def cmd_train(args: argparse.Namespace) -> int:
         raise UsageError(f"--folds must be 0 (no cross-validation) or at least 2, not {args.folds}")
     _check_model_out(args.out)
     paths, settings, C = list(args.data), {}, args.C
-    if args.base:
-        paths, settings, base_C = base_settings(args.base, paths, trust=args.trust_model)
-        C = args.C if args.C is not None else base_C
+    base = read_base(args.base, paths, trust=args.trust_model) if args.base else None
+    if base is not None:
+        paths, settings = base.paths, base.settings
+        C = args.C if args.C is not None else base.C
+        if base.carried():
+            say(f"from {args.base}: its settings, " + ", ".join(f"{k} ({v})" for k, v in base.carried().items()))
     if not paths:
         raise UsageError("name the training data (DATA...), or a --base model whose training files are on this machine")
     _check_files([*paths, *args.add])
     C = 1.0 if C is None else C
-    data = load_training_data(paths, _read_options(args))
+    codes = base.annomi_codes if base is not None and base.own_files else []
+    data = load_training_data(paths, _read_options(args),
+                              exclude_annomi=base.exclude_annomi if base is not None and base.own_files else None)
+    data = with_annomi_code_files(data, codes)
     added = add_reviewed(data, args.add, weight=args.add_weight, options=_read_options(args)) if args.add else []
     metrics = training_metrics(data, args.folds, C=C, progress=say, train_kwargs=settings) if args.folds else None
     out = train_from_files(paths, args.out, name=args.name, version=args.version, metrics=metrics,
                            options=_read_options(args), C=C, progress=say, data=data, train_kwargs=settings,
-                           added=added, base=args.base)
+                           added=added, base=args.base, annomi_codes=codes,
+                           boundary=base.boundary if base is not None else None,
+                           decoding_profiles=base.profiles if base is not None else None,
+                           output_temperature=base.output_temperature if base is not None else None,
+                           carried=base.carried() if base is not None else None)
     print(f"{PROG}: saved model to {out} (see {out / 'MODEL_CARD.md'})", file=sys.stderr)
     return 0
 
@@ -480,8 +491,10 @@ def build_parser() -> argparse.ArgumentParser:
                                 "(default: 0, no cross-validation)")
             p.add_argument("--C", type=float, default=None, help="inverse regularisation strength (default: 1, or the "
                                                                    "base model's)")
-            p.add_argument("--base", metavar="MODEL", help="start from this model folder: its settings, and its training "
-                                                           "files when no DATA is given")
+            p.add_argument("--base", metavar="MODEL", help="start from this model folder: its settings, boundary model, "
+                                                           "decoding profiles and output temperature, and its "
+                                                           "training files (with its hold-out left out and its AnnoMI "
+                                                           "re-codes) when no DATA is given")
             p.add_argument("--add", nargs="+", metavar="REVIEWED", default=[],
                            help="reviewed-codes CSVs (the report's 'Download reviewed codes'): their reviewed "
                                 "utterances join the training data, up-weighted")

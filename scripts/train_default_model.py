@@ -35,7 +35,7 @@ from mi_coder.model.card import render_model_card  # noqa: E402
 from mi_coder.model.store import DEFAULT_MODEL, json_default, load_coder, remember_trusted, sha256  # noqa: E402
 from mi_coder.train.annomi import holdout_ids, load_annomi_turns  # noqa: E402
 from mi_coder.train.examples import HELD_BACK_BATCHES, corpus_session_files  # noqa: E402
-from mi_coder.train.fit import load_training_data, train_from_files  # noqa: E402
+from mi_coder.train.fit import load_training_data, train_from_files, with_annomi_code_files  # noqa: E402
 
 SHARED = ROOT.parent / "shared" / "data"
 # The shipped model's training settings (chosen with scripts/experiment.py on grouped CV; never on the hold-out
@@ -146,7 +146,7 @@ def main() -> int:
         corpus += sorted(glob.glob(str(ROOT / "data" / "corpus" / "team_*.csv")))
     paths = [args.annomi, *corpus]
     held = holdout_ids()
-    data = with_recodes(load_training_data(paths, exclude_annomi=held))
+    data = with_annomi_code_files(load_training_data(paths, exclude_annomi=held), [ROOT / p for p in ANNOMI_CODES])
     settings = dict(SETTINGS)
     metrics = (training_metrics(data, args.folds, progress=say, jobs=args.jobs, train_kwargs={**settings, "max_iter": 1000})
                if args.folds > 1 else {})
@@ -156,7 +156,7 @@ def main() -> int:
     boundary = train_final(args.annomi)
     out = Path(args.out)
     train_from_files(paths, out, name=DEFAULT_MODEL, version=args.version, metrics=metrics, progress=say, data=data,
-                     train_kwargs=settings, boundary=boundary)
+                     train_kwargs=settings, boundary=boundary, annomi_codes=[ROOT / p for p in ANNOMI_CODES])
     if Path(args.boundary_report).exists():
         meta_b = json.loads(Path(args.boundary_report).read_text())
     else:
@@ -183,19 +183,6 @@ def main() -> int:
     add_profiles(out, args, say)
     add_team_holdout(out, say)
     return finish(out, args, benchmark=not args.skip_benchmark)
-
-
-def with_recodes(data):  # type: ignore[no-untyped-def]
-    """``data`` with the ``ANNOMI_CODES`` re-codes as training labels and reference, listed among its sources."""
-    from mi_coder.train.annomi import read_utterance_code_files, read_utterance_codes
-
-    if not ANNOMI_CODES:
-        return data
-    data = data.with_annomi_codes(read_utterance_code_files(ROOT / p for p in ANNOMI_CODES))
-    data.sources.extend({"file": Path(p).name, "layout": "AnnoMI utterance re-codes (keys and codes)",
-                         "utterances": len(read_utterance_codes(ROOT / p)), "sha256": sha256(ROOT / p)}
-                        for p in ANNOMI_CODES)
-    return data
 
 
 def add_team_holdout(out: Path, say) -> None:  # type: ignore[no-untyped-def]

@@ -372,12 +372,18 @@ def train_from_files(paths: Sequence[str | Path], out_dir: str | Path, *, name: 
                      progress: Callable[[str], None] | None = None, C: float = 1.0,
                      data: TrainingData | None = None, train_kwargs: dict | None = None,
                      boundary: object | None = None, added: list[dict] | None = None,
-                     base: str | Path | None = None) -> Path:
+                     base: str | Path | None = None, annomi_codes: Sequence[str | Path] = (),
+                     decoding_profiles: dict | None = None, output_temperature: float | None = None,
+                     carried: dict | None = None) -> Path:
     """Train a coder on files and save it as a model folder.
 
     ``metrics`` (for example ``evaluate.crossval.training_metrics``) go into ``meta.json`` and the model
     card; ``data`` is the already loaded ``load_training_data(paths)``, to avoid reading it twice;
     ``train_kwargs`` go to ``train_coder``; ``boundary`` (a ``boundary.BoundaryModel``) ships in the folder.
+    ``annomi_codes``: the AnnoMI re-code files in ``data``, recorded in ``run.json`` with the training files (each
+    also relative to the model folder) so that ``train --base`` can repeat the recipe. ``decoding_profiles``
+    go into meta.json; ``output_temperature`` is used when ``metrics`` fit none (a base model's); ``carried``
+    says in the card what came from a ``base`` model.
     """
     from ..model.store import remember_trusted, save_coder
 
@@ -386,7 +392,7 @@ def train_from_files(paths: Sequence[str | Path], out_dir: str | Path, *, name: 
         data = load_training_data(paths, options)
     say(f"training data: {len(data.examples)} utterance examples, {len(data.turn_examples)} turn examples")
     metrics = dict(metrics or {})
-    temperature = metrics.get("annomi_cv", {}).get("output_temperature", 1.0)
+    temperature = metrics.get("annomi_cv", {}).get("output_temperature", output_temperature or 1.0)
     coder = train_coder(data.examples, data.turn_examples, C=C, output_temperature=temperature, **(train_kwargs or {}))
     coder.boundary = boundary
     labelled = data.examples[data.examples["code"].notna()]
@@ -420,16 +426,39 @@ def train_from_files(paths: Sequence[str | Path], out_dir: str | Path, *, name: 
             "C": C,
             "settings": dict(train_kwargs or {}),
             **({"base_model": Path(base).name} if base else {}),
+            **({"carried_from_base": carried} if base and carried else {}),
             **({"added_reviewed": added} if added else {}),
         },
         "metrics": metrics,
+        **({"decoding_profiles": decoding_profiles} if decoding_profiles else {}),
     }
     if metrics and "command" not in metrics:
         meta["metrics"]["command"] = ("mi-coder train " + " ".join(Path(p).name for p in paths)
                                       + f" --out {Path(out_dir).name} --folds {metrics.get('folds', '')}")
-    saved = save_coder(coder, out_dir, meta, run={"training_paths": [str(Path(p).resolve()) for p in paths]})
+    saved = save_coder(coder, out_dir, meta, run=run_record(out_dir, paths, annomi_codes))
     remember_trusted(saved / "meta.json")
     return saved
+
+
+def run_record(out_dir: str | Path, paths: Sequence[str | Path], annomi_codes: Sequence[str | Path] = ()) -> dict:
+    """run.json's record of the training files: absolute, and relative to the model folder."""
+    folder = Path(out_dir).resolve()
+    out: dict = {}
+    for key, files in (("training_paths", paths), ("annomi_code_paths", annomi_codes)):
+        if files or key == "training_paths":
+            resolved = [Path(p).resolve() for p in files]
+            out[key] = [str(p) for p in resolved]
+            out[f"{key}_from_model"] = [_relative(p, folder) for p in resolved]
+    return out
+
+
+def _relative(path: Path, folder: Path) -> str | None:
+    import os
+
+    try:
+        return os.path.relpath(path, folder)
+    except ValueError:  # another drive (Windows): no relative path
+        return None
 
 
 def _recoded(examples: pd.DataFrame) -> bool:
@@ -475,25 +504,92 @@ def _decoding_protocol(train_kwargs: dict | None) -> str:
     return out
 
 
-def base_settings(base: str | Path, paths: Sequence[str | Path], trust: bool = False) -> tuple[list, dict, float]:
-    """A base model's training settings and C, and its training files (from its ``run.json``) unless ``paths``
-    are given. Raises UsageError when no data is given and a base file is not on this machine."""
+@dataclass
+class BaseRecipe:
+    """What ``mi-coder train --base MODEL`` carries from a model folder into the new one."""
+
+    paths: list[str]  # training files: the ones named, else the base's own (run.json), found on this machine
+    own_files: bool  # True when ``paths`` are the base's own training files
+    settings: dict  # train_coder settings
+    C: float | None
+    boundary: object | None = None  # the base's boundary model for unpunctuated speech (hash-checked)
+    profiles: dict = field(default_factory=dict)  # its decoding profiles (meta.json "decoding_profiles")
+    output_temperature: float | None = None  # its fitted output temperature (used when training runs no CV)
+    exclude_annomi: set[str] = field(default_factory=set)  # AnnoMI transcripts it left out (own files only)
+    annomi_codes: list[str] = field(default_factory=list)  # its AnnoMI re-code files (own files only)
+
+    def carried(self) -> dict:
+        """For the new model's meta.json: what came from the base besides its settings."""
+        out: dict = {}
+        if self.boundary is not None:
+            out["boundary model"] = "the base model's boundary.npz"
+        if self.profiles:
+            out["decoding profiles"] = ", ".join(sorted(self.profiles))
+        if self.own_files and self.exclude_annomi:
+            out["AnnoMI transcripts left out"] = len(self.exclude_annomi)
+        if self.own_files and self.annomi_codes:
+            out["AnnoMI re-code files"] = ", ".join(Path(p).name for p in self.annomi_codes)
+        return out
+
+
+def _recorded_paths(base: Path, run: dict, key: str) -> tuple[list[str], list[str]]:
+    """A run.json list of training files as found on this machine: each at its absolute path, else at its path
+    relative to the model folder (``<key>_from_model``, so a source checkout elsewhere finds them). Returns
+    (found, missing)."""
+    absolute = run.get(key, [])
+    relative = run.get(f"{key}_from_model", [None] * len(absolute))
+    found, missing = [], []
+    for path, rel in zip(absolute, relative):
+        for candidate in (Path(path), (base / rel).resolve() if rel else None):
+            if candidate is not None and candidate.exists():
+                found.append(str(candidate))
+                break
+        else:
+            missing.append(path)
+    return found, missing
+
+
+def read_base(base: str | Path, paths: Sequence[str | Path], trust: bool = False) -> BaseRecipe:
+    """A base model's recipe (``BaseRecipe``): its settings, C, boundary model, decoding profiles and output
+    temperature, and its training files (from its ``run.json``, with the AnnoMI transcripts it left out and its
+    AnnoMI re-code files) unless ``paths`` are given. Raises UsageError when no data is given and a base file is
+    not on this machine."""
     import json
 
-    from ..model.store import RUN_FILE, verify
+    from ..model.store import RUN_FILE, load_boundary, verify
 
+    base = Path(base)
     meta = verify(base, trust=trust)
     training = meta.get("training", {})
-    settings = dict(training.get("settings", {}))
+    recipe = BaseRecipe(paths=[str(p) for p in paths], own_files=not paths, settings=dict(training.get("settings", {})),
+                        C=training.get("C"), boundary=load_boundary(base, trust=True),  # verified just above
+                        profiles=dict(meta.get("decoding_profiles") or {}),
+                        output_temperature=training.get("output_temperature"))
     if paths:
-        return list(paths), settings, training.get("C")
-    run = Path(base) / RUN_FILE
-    recorded = json.loads(run.read_text()).get("training_paths", []) if run.exists() else []
-    missing = [p for p in recorded if not Path(p).exists()]
-    if not recorded or missing:
-        raise UsageError(f"{base}: its training files are not on this machine ({', '.join(missing) or 'none recorded'}); "
-                         "name the training data as DATA")
-    return recorded, settings, training.get("C")
+        return recipe
+    run = json.loads((base / RUN_FILE).read_text()) if (base / RUN_FILE).exists() else {}
+    recorded, missing = _recorded_paths(base, run, "training_paths")
+    codes, missing_codes = _recorded_paths(base, run, "annomi_code_paths")
+    if not recorded or missing or missing_codes:
+        raise UsageError(f"{base}: its training files are not on this machine "
+                         f"({', '.join(missing + missing_codes) or 'none recorded'}); name the training data as DATA")
+    recipe.paths, recipe.annomi_codes = recorded, codes
+    recipe.exclude_annomi = {str(t) for t in training.get("annomi_holdout_excluded", [])}
+    return recipe
+
+
+def with_annomi_code_files(data: TrainingData, paths: Sequence[str | Path]) -> TrainingData:
+    """``data`` with AnnoMI re-code files (``train.annomi.read_utterance_codes``) as training labels and
+    reference, each listed among its sources with its SHA-256."""
+    from ..model.store import sha256
+    from .annomi import read_utterance_code_files, read_utterance_codes
+
+    if not paths:
+        return data
+    data = data.with_annomi_codes(read_utterance_code_files(paths))
+    data.sources.extend({"file": Path(p).name, "layout": "AnnoMI utterance re-codes (keys and codes)",
+                         "utterances": len(read_utterance_codes(p)), "sha256": sha256(Path(p))} for p in paths)
+    return data
 
 
 def add_reviewed(data: TrainingData, paths: Sequence[str | Path], weight: float = 3.0,

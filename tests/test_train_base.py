@@ -1,0 +1,99 @@
+"""`mi-coder train --base MODEL`: the new model repeats the base's recipe, not only its settings."""
+
+from __future__ import annotations
+
+import json
+import shutil
+
+import pandas as pd
+import pytest
+
+from mi_coder.cli import main
+from mi_coder.errors import UsageError
+from mi_coder.model.store import default_model_dir, load_boundary, load_coder, sha256
+from mi_coder.train.fit import load_training_data, read_base, train_from_files
+
+from .conftest import ANNOMI_FULL, ROOT, needs_annomi
+
+PROFILES = {"sessions": {"code_turn_weights": {"SR": 3.0, "CR": 3.0}, "purpose": "session indicators"}}
+
+
+@pytest.fixture(scope="module")
+def base(tmp_path_factory):
+    """A small base model as the default build writes one: a boundary model, a decoding profile, a fitted output
+    temperature, its training file recorded in run.json. The data sit in tmp/checkout/data, the model in
+    tmp/checkout/models/base; models trained here are trusted in tmp/home."""
+    tmp_path = tmp_path_factory.mktemp("base")
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setenv("MI_CODER_HOME", str(tmp_path / "home"))
+        yield _base(tmp_path)
+
+
+def _base(tmp_path):
+    data = tmp_path / "checkout" / "data"
+    data.mkdir(parents=True)
+    table = pd.read_csv(ROOT / "data" / "corpus" / "sessions" / "a_utterances.csv", dtype=str, keep_default_na=False)
+    table = table[table["session_id"].isin(table["session_id"].unique()[:2])]
+    table.rename(columns={"turn": "turn_id"})[["session_id", "turn_id", "speaker", "text", "code"]].to_csv(
+        data / "coded.csv", index=False)
+    folder = tmp_path / "checkout" / "models" / "base"
+    train_from_files([data / "coded.csv"], folder, data=load_training_data([data / "coded.csv"]),
+                     train_kwargs={"calibration_folds": 2}, boundary=load_boundary(),
+                     output_temperature=1.37, decoding_profiles=PROFILES)
+    return folder
+
+
+def reviewed(tmp_path):
+    table = pd.read_csv(ROOT / "data" / "corpus" / "sessions" / "b_utterances.csv", dtype=str, keep_default_na=False)
+    table = table[table["session_id"] == table["session_id"].iloc[0]].rename(columns={"turn": "turn_id"})
+    table = table[["session_id", "turn_id", "speaker", "text", "code"]].assign(reviewed_code=lambda t: t["code"])
+    table.to_csv(tmp_path / "reviewed.csv", index=False)
+    return tmp_path / "reviewed.csv"
+
+
+def test_a_model_trained_from_a_base_keeps_its_boundary_model_profiles_and_temperature(base, tmp_path):
+    out = tmp_path / "new"
+    assert main(["train", "--base", str(base), "--add", str(reviewed(tmp_path)), "--utterances", "given",
+                 "--out", str(out)]) == 0
+    meta = json.loads((out / "meta.json").read_text())
+    assert sha256(out / "boundary.npz") == sha256(base / "boundary.npz")
+    assert meta["decoding_profiles"] == PROFILES
+    assert meta["training"]["output_temperature"] == 1.37
+    assert meta["training"]["carried_from_base"] == {"boundary model": "the base model's boundary.npz",
+                                                     "decoding profiles": "sessions"}
+    assert meta["training"]["added_reviewed"][0]["utterances"] > 50
+    assert load_coder(out, profile="sessions").code_turn_weights == {"SR": 3.0, "CR": 3.0}
+    assert "carried_from_base" in (out / "MODEL_CARD.md").read_text()
+
+
+def test_a_base_finds_its_training_files_relative_to_its_folder_when_the_checkout_moved(base, tmp_path):
+    moved = tmp_path / "elsewhere"
+    shutil.copytree(base.parents[1], moved)
+    original = base.parents[1] / "data" / "coded.csv"
+    original.rename(original.with_suffix(".away"))  # the recorded absolute path no longer exists
+    try:
+        recipe = read_base(moved / "models" / "base", [], trust=True)
+        assert recipe.paths == [str((moved / "data" / "coded.csv").resolve())] and recipe.own_files
+        (moved / "data" / "coded.csv").unlink()
+        with pytest.raises(UsageError, match="training files are not on this machine"):
+            read_base(moved / "models" / "base", [], trust=True)
+    finally:
+        original.with_suffix(".away").rename(original)
+
+
+def test_named_data_replace_the_base_files_its_hold_out_and_its_re_codes(base, tmp_path):
+    recipe = read_base(base, [str(tmp_path / "mine.csv")], trust=True)
+    assert recipe.paths == [str(tmp_path / "mine.csv")] and not recipe.own_files
+    assert recipe.boundary is not None and recipe.profiles == PROFILES
+    assert recipe.carried() == {"boundary model": "the base model's boundary.npz", "decoding profiles": "sessions"}
+
+
+@needs_annomi
+def test_the_shipped_model_as_base_repeats_its_hold_out_and_its_annomi_re_codes():
+    recipe = read_base(default_model_dir(), [])
+    meta = json.loads((default_model_dir() / "meta.json").read_text())
+    assert str(ANNOMI_FULL.resolve()) in recipe.paths
+    assert recipe.exclude_annomi == set(meta["training"]["annomi_holdout_excluded"]) and len(recipe.exclude_annomi) >= 20
+    assert [p.rsplit("/", 1)[-1] for p in recipe.annomi_codes] == ["annomi_other_codes.csv",
+                                                                    "annomi_unknown_codes.csv"]
+    assert recipe.settings == meta["training"]["settings"] and recipe.profiles == meta["decoding_profiles"]
