@@ -49,8 +49,8 @@ def _add_read_options(p: argparse.ArgumentParser, formats: list[str] = TRANSCRIP
     g.add_argument("--utterances", choices=["auto", "given"], default="auto",
                    help="'auto': split turns with the segmenter; 'given': one input row/line is one utterance")
     g.add_argument("--practitioner-id", metavar="ID",
-                   help="who the practitioner is (a name or staff id): reports draw trends per practitioner, never "
-                        "per role label")
+                   help="who the practitioner is (a name or staff id): the sessions table's practitioner_id column; "
+                        "reports draw trends per practitioner, never per role label")
     g.add_argument("--captions", choices=["auto", "on", "off"], default="auto",
                    help="the trained boundary model for unpunctuated speech (automatic captions, ASR): 'auto' "
                         "uses it for turns without sentence punctuation (default), 'on' for every turn, 'off' never")

@@ -276,7 +276,7 @@ def stream_code(paths: Sequence[str | Path], coder: Any, out_dir: str | Path, *,
                 else:
                     on_session(Session(id=sid, source=source, turns=kept, meta=meta))
                     kept = None
-            row = session_rows([Session(id=sid, source=source)])[0]
+            row = session_rows([Session(id=sid, source=source, meta=meta)])[0]
             row.update({"n_turns": n_turns, "n_utterances": n_utts, **scorer.scores()})
             writer.append_session(row)
             result.sessions += 1

@@ -225,3 +225,18 @@ def test_batch_with_a_profile_codes_anew_rather_than_reusing_the_default_profile
 
     run_batch([str(inputs)], tmp_path / "plain", progress=False)
     assert reflections(out) < reflections(tmp_path / "plain")
+
+
+def test_the_practitioner_id_names_every_session_and_a_new_id_recodes(corpus, tmp_path):
+    from mi_coder.io.base import ReadOptions
+
+    out = tmp_path / "out"
+    run_batch([str(corpus)], out, jobs=1, progress=False)
+    assert tables(out)["sessions"]["practitioner_id"].eq("").all()  # the column is there, empty, when not given
+    again = run_batch([str(corpus)], out, jobs=1, progress=False, options=ReadOptions(practitioner_id="po-117"))
+    assert again.coded == 3 and again.skipped == 0  # the id is in the tables, so in every file's key
+    assert tables(out)["sessions"]["practitioner_id"].eq("po-117").all()
+    single = tmp_path / "single"
+    assert main(["code", str(corpus / "a_health.txt"), "--practitioner-id", "po-117", "--out", str(single)]) == 0
+    assert tables(out)["sessions"].iloc[:1].equals(
+        pd.read_csv(single / "sessions.csv", dtype=str, keep_default_na=False))

@@ -27,7 +27,8 @@ UTTERANCE_COLUMNS = ["session_id", "turn_id", "utterance_id", "speaker", "role",
 TURN_COLUMNS = ["session_id", "turn_id", "speaker", "role", "start", "end", "text", "codes", "main_code"]
 
 
-SESSION_COLUMNS = ["session_id", "source", "n_turns", "n_utterances"]
+# practitioner_id: who the practitioner is (--practitioner-id), empty when not given; for per-practitioner analysis
+SESSION_COLUMNS = ["session_id", "source", "n_turns", "n_utterances", "practitioner_id"]
 
 
 OUTPUT_FORMATS = ("csv", "jsonl", "parquet")
@@ -65,7 +66,8 @@ def session_rows(sessions: Iterable[Session], scores: Callable[[Session], dict] 
     rows = []
     for s in sessions:
         row = {"session_id": s.id, "source": s.source, "n_turns": len(s.turns),
-               "n_utterances": sum(len(t.utterances) for t in s.turns)}
+               "n_utterances": sum(len(t.utterances) for t in s.turns),
+               "practitioner_id": s.meta.get("practitioner_id") or ""}
         if scores is not None:
             row.update(scores(s))
         rows.append(row)
