@@ -40,7 +40,9 @@ SCANNED = ".txt .text .md .vtt .srt .csv .tsv .tab .json .jsonl .docx"  # pipeli
 
 
 def _add_read_options(p: argparse.ArgumentParser, formats: list[str] = TRANSCRIPT_FORMATS,
-                      what: str = "transcripts") -> None:
+                      what: str = "transcripts", segments: bool = True) -> None:
+    """The reading options; ``segments``: the command splits turns into utterances, so --captions applies (score and
+    train read one utterance per coded row and have no --captions)."""
     g = p.add_argument_group(f"reading {what}")
     g.add_argument("--format", dest="fmt", choices=formats,
                    help="input format (default: detected from content and extension)")
@@ -51,9 +53,11 @@ def _add_read_options(p: argparse.ArgumentParser, formats: list[str] = TRANSCRIP
     g.add_argument("--practitioner-id", metavar="ID",
                    help="who the practitioner is (a name or staff id): the sessions table's practitioner_id column; "
                         "reports draw trends per practitioner, never per role label")
-    g.add_argument("--captions", choices=["auto", "on", "off"], default="auto",
-                   help="the trained boundary model for unpunctuated speech (automatic captions, ASR): 'auto' "
-                        "uses it for turns without sentence punctuation (default), 'on' for every turn, 'off' never")
+    if segments:
+        g.add_argument("--captions", choices=["auto", "on", "off"], default=None,
+                       help="the trained boundary model for unpunctuated speech (automatic captions, ASR): 'auto' "
+                            "uses it for turns without sentence punctuation (default), 'on' for every turn, 'off' "
+                            "never")
     for role in ("text", "speaker", "session", "turn", "role"):
         g.add_argument(f"--{role}-col", metavar="COLUMN", help=f"table column holding the {role} (default: detected)")
 
@@ -70,7 +74,7 @@ def _read_options(args: argparse.Namespace):  # type: ignore[no-untyped-def]
     columns = {role: getattr(args, f"{role}_col") for role in ("text", "speaker", "session", "turn", "role")
                if getattr(args, f"{role}_col", None)}
     return ReadOptions(fmt=args.fmt, practitioner=args.practitioner, client=args.client,
-                       utterances=args.utterances, columns=columns, captions=getattr(args, "captions", "auto"),
+                       utterances=args.utterances, columns=columns, captions=getattr(args, "captions", None) or "auto",
                        practitioner_id=getattr(args, "practitioner_id", None))
 
 
@@ -338,9 +342,9 @@ def cmd_train(args: argparse.Namespace) -> int:
 
 _UNUSED_BY_MODE = {  # evaluate's options that each mode has no use for: refused, never silently ignored
     "--segmentation": ("--scheme", "--profile"),
-    "--agreement": ("--scheme", "--model", "--trust-model", "--profile", "--keep-punctuation"),
-    "--folds": ("--scheme", "--model", "--trust-model", "--profile", "--keep-punctuation"),
-    "held-out": ("--keep-punctuation",),
+    "--agreement": ("--scheme", "--model", "--trust-model", "--profile", "--keep-punctuation", "--captions"),
+    "--folds": ("--scheme", "--model", "--trust-model", "--profile", "--keep-punctuation", "--captions"),
+    "held-out": ("--keep-punctuation", "--captions"),  # coded rows are the utterances; AnnoMI turns are punctuated
 }
 
 
@@ -353,7 +357,8 @@ def _evaluate_mode(args: argparse.Namespace) -> str:
         raise UsageError(f"{' and '.join(modes)} are different evaluations; give one of them")
     mode = modes[0] if modes else "held-out"
     given = {"--scheme": args.scheme is not None, "--model": args.model is not None, "--trust-model": args.trust_model,
-             "--profile": args.profile is not None, "--keep-punctuation": args.keep_punctuation}
+             "--profile": args.profile is not None, "--keep-punctuation": args.keep_punctuation,
+             "--captions": args.captions is not None}
     for option in _UNUSED_BY_MODE[mode]:
         if given[option]:
             where = "a held-out evaluation" if mode == "held-out" else f"evaluate {mode}"
@@ -384,7 +389,7 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
             boundary = load_boundary(args.model, trust=args.trust_model)
         which = args.model if boundary is not None else "shipped"  # a folder without one segments with the shipped
         reports = [segmentation_report(path, _read_options(args), strip=not args.keep_punctuation,
-                                       captions=args.captions, boundary=boundary, boundary_model=which)["segmentation"]
+                                       captions=args.captions or "auto", boundary=boundary, boundary_model=which)["segmentation"]
                    for path in args.data]
         report = {"segmentation": reports}
     elif mode == "--agreement":
@@ -443,7 +448,7 @@ def build_parser() -> argparse.ArgumentParser:
         if name == "score":
             p.add_argument("paths", nargs="+", metavar="TABLE",
                            help="coded tables: one row per utterance with a code column (CSV, TSV or JSON)")
-            _add_read_options(p, TABLE_FORMATS, "coded tables")
+            _add_read_options(p, TABLE_FORMATS, "coded tables", segments=False)
         elif name in ("segment", "code", "report"):
             p.add_argument("paths", nargs="+", metavar="PATH",
                            help=f"transcript files, or directories (a folder scan reads {SCANNED}; every other "
@@ -502,7 +507,7 @@ def build_parser() -> argparse.ArgumentParser:
                            help="weight of each reviewed utterance against one ordinary example (default: 3)")
             p.add_argument("--trust-model", action="store_true",
                            help="use a --base model that was neither shipped nor trained on this machine")
-            _add_read_options(p)
+            _add_read_options(p, segments=False)
         if name == "evaluate":
             p.add_argument("data", nargs="+", metavar="DATA", help="coded files (AnnoMI layout or coded tables)")
             p.add_argument("--folds", type=int, default=None, metavar="K",

@@ -339,6 +339,9 @@ def test_batch_names_a_bad_scheduler_or_worker_count_in_one_line_and_writes_noth
     (["--segmentation", "--profile", "sessions"], "--profile"),
     (["--segmentation", "--scheme", "misc"], "--scheme"),
     (["--keep-punctuation"], "--keep-punctuation"),
+    (["--captions", "on"], "--captions"),  # held-out: coded rows are the utterances
+    (["--agreement", "--captions", "off"], "--captions"),
+    (["--folds", "2", "--captions", "on"], "--captions"),
 ])
 def test_evaluate_refuses_modes_together_and_options_its_mode_does_not_use(tmp_path, capsys, argv, named):
     data = str(FIXTURES / "per_utterance.tsv")
@@ -364,3 +367,12 @@ def test_evaluate_segmentation_says_which_boundary_model_it_measured(tmp_path, c
     assert main(["evaluate", "--segmentation", data, *own]) == 0
     assert f"boundary model {default_model_dir()}" in capsys.readouterr().out
     assert json.loads((tmp_path / "own.json").read_text())["segmentation"][0]["boundary_model"] == str(default_model_dir())
+
+
+@pytest.mark.parametrize("command", ["score", "train"])
+def test_commands_that_read_one_utterance_per_coded_row_have_no_captions_option(tmp_path, capsys, command):
+    data = str(FIXTURES / "per_utterance.tsv")
+    with pytest.raises(SystemExit) as exit_:
+        main([command, data, "--captions", "on", "--out", str(tmp_path / "o")])
+    assert exit_.value.code == 2 and "unrecognized arguments: --captions on" in capsys.readouterr().err
+    assert not (tmp_path / "o").exists()
