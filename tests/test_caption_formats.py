@@ -206,3 +206,42 @@ def test_without_practitioner_the_roles_are_inferred_right_with_a_warning(name):
         sessions = read_transcript(CAPTIONS / name)
     practitioner, client = EXPORTS[name]
     assert sessions[0].speakers == {practitioner: "practitioner", client: "client"}
+
+
+@pytest.mark.parametrize("ext, lines", [
+    ("vtt", ["Therapist: How has the week been?", "Client: Not bad, actually."]),
+    ("srt", ["- Nurse: How has the week been?", "- Patient: Not bad, actually."]),  # SRT dialogue dashes
+])
+def test_two_speakers_in_one_cue_are_two_turns(tmp_path, ext, lines):
+    sep = "." if ext == "vtt" else ","
+    head = "WEBVTT\n\n" if ext == "vtt" else ""
+    path = tmp_path / f"two.{ext}"
+    path.write_text(f"{head}1\n00:00:01{sep}000 --> 00:00:05{sep}000\n" + "\n".join(lines) + "\n\n"
+                    f"2\n00:00:05{sep}500 --> 00:00:09{sep}000\n{lines[0].lstrip('- ').split(':')[0]}: Not bad?\n")
+    s = read_transcript(path)[0]
+    assert [t.text for t in s.turns] == ["How has the week been?", "Not bad, actually.", "Not bad?"]
+    assert [t.role for t in s.turns] == ["practitioner", "client", "practitioner"]
+
+
+def test_a_third_person_who_speaks_once_is_a_speaker_not_text_of_the_turn_before(tmp_path):
+    path = tmp_path / "three.vtt"
+    cues = [("Maria Lopez", "and how has that gone"), ("Dan Whitaker", "i applied to two places"),
+            ("Interpreter Ana", "sorry the audio cut out"), ("Dan Whitaker", "nobody called me back"),
+            ("Maria Lopez", "so you took the first step"), ("Dan Whitaker", "yeah")]
+    path.write_text("WEBVTT\n\n" + "\n".join(f"{k + 1}\n00:00:{k:02d}.000 --> 00:00:{k:02d}.900\n{n}: {t}\n"
+                                              for k, (n, t) in enumerate(cues)))
+    s = read_transcript(path, practitioner="Maria Lopez", client="Dan Whitaker")[0]
+    assert [(t.speaker, t.role) for t in s.turns][2:4] == [("Interpreter Ana", "other"), ("Dan Whitaker", "client")]
+    assert len(s.turns) == 6
+    note = tmp_path / "note.vtt"  # a capitalised word that names no one stays text
+    note.write_text(path.read_text().replace("Interpreter Ana: sorry", "Note: sorry"))
+    turns = read_transcript(note, practitioner="Maria Lopez", client="Dan Whitaker")[0].turns
+    assert len(turns) == 4 and "Note: sorry the audio cut out" in turns[1].text
+
+
+def test_a_webvtt_header_without_a_blank_line_before_the_first_cue_keeps_that_cue(tmp_path):
+    path = tmp_path / "tight.vtt"
+    path.write_text("WEBVTT\n00:00:01.000 --> 00:00:04.000\nCounselor: What brings you in today?\n\n"
+                    "00:00:04.500 --> 00:00:08.000\nClient: My blood pressure.\n")
+    s = read_transcript(path)[0]
+    assert [t.text for t in s.turns] == ["What brings you in today?", "My blood pressure."]

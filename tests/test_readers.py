@@ -96,6 +96,22 @@ def test_otter_export_heads_times_and_multiline_text():
     assert s.turns[3].start == 62.0
 
 
+def test_otter_speech_ending_in_a_clock_time_stays_speech_and_the_footer_is_not_coded(tmp_path):
+    path = tmp_path / "otter_export.txt"
+    path.write_text("Lena Fischer  0:02\nWhat time is your appointment?\n\n"
+                    "Tom Becker  0:07\nIt's tomorrow at 3:30\nand I'm dreading it.\n\n"
+                    "Lena Fischer  0:12\nYou're expecting a hard talk.\n\n"
+                    "Tom Becker  0:18\nYeah.\nI have a doctor appointment at 3:30\n\n"
+                    "Lena Fischer  0:26\nWhat would help?\n\nTranscribed by https://otter.ai\n")
+    s = read_transcript(path, practitioner="Lena Fischer")[0]
+    assert s.meta["format"] == "otter"
+    assert [t.speaker for t in s.turns] == ["Lena Fischer", "Tom Becker"] * 2 + ["Lena Fischer"]
+    assert s.turns[1].text == "It's tomorrow at 3:30 and I'm dreading it."
+    assert s.turns[3].text == "Yeah. I have a doctor appointment at 3:30"
+    assert s.turns[-1].text == "What would help?"
+    assert "Transcribed by https://otter.ai" in s.meta["header"]
+
+
 def test_json_list_of_turns():
     s = one(FIXTURES / "turns.json")
     assert summary(s)[0] == ("Officer", "practitioner")

@@ -85,15 +85,40 @@ def _opens_with_space_line(lines: Sequence[str], i: int) -> bool:
     return bool(after) and bool(after[0].strip()) and not any("-->" in ln for ln in after)
 
 
+# A person's name as a cue prefix: one to four capitalised words ("Interpreter Ana", "Dr. Lee", "Mary-Jo O'Neil").
+_NAME = re.compile(r"^(?:[A-Z][\w.'’-]*)(?:\s+[A-Z][\w.'’-]*){0,3}$")
+
+
+# Capitalised words that open caption lines without naming anyone ("Note: ...", "[Music]", "Okay: ...").
+_NOT_NAMES = {"note", "notes", "music", "applause", "laughter", "laughs", "inaudible", "crosstalk", "silence", "pause",
+              "summary", "question", "answer", "okay", "ok", "so", "well", "yes", "no", "yeah", "also", "example",
+              "reminder", "warning", "update", "translation", "transcript", "caption", "captions", "subtitle"}
+
+
 def _cue_speakers(lines: Sequence[str], fmt: str) -> set[str]:
-    """Names in ``Name:`` cue prefixes that are speakers: used twice or more, or a role word."""
+    """Names in ``Name:`` cue prefixes that are speakers: used twice or more, a role word, ``Speaker N``, or, once
+    other cues name speakers, a capitalised name opening a cue line (a third person who speaks once: an
+    interpreter, a relative), which ordinary caption text does not look like."""
     counts: dict[str, int] = {}
     for line in lines:
         for part in _CHANGE.split(_words(_untag(line, fmt))):
             name, _ = _split_speaker(part)
             if name:
                 counts[name] = counts.get(name, 0) + 1
-    return {n for n, c in counts.items() if c >= 2 or role_from_label(n) or re.match(r"(?i)speaker[ _]?\d+$", n)}
+    speakers = {n for n, c in counts.items() if c >= 2 or role_from_label(n) or re.match(r"(?i)speaker[ _]?\d+$", n)}
+    if speakers:
+        speakers |= {n for n in counts if _NAME.match(n) and n.split()[0].lower().rstrip(".") not in _NOT_NAMES}
+    return speakers
+
+
+def _joined(cue: Sequence[str], speakers: set[str]) -> str:
+    """A cue's lines as one text; a line that opens with a speaker's name starts a new part (``>>``), so two
+    speakers in one cue ("Therapist: ..." / "Client: ...", or SRT's "- Nurse: ..." / "- Patient: ...") stay apart."""
+    out = ""
+    for line in cue:
+        name, _ = _split_speaker(_words(line))
+        out = f"{out} >> {line}" if out and name in speakers else f"{out} {line}" if out else line
+    return out
 
 
 def parse_cues(text: str, path: str, fmt: str) -> list[Piece]:
@@ -116,8 +141,8 @@ def parse_cues(text: str, path: str, fmt: str) -> list[Piece]:
     if fmt == "vtt":
         if not lines[0].lstrip("\ufeff").startswith("WEBVTT"):
             raise InputError(path, "not a WebVTT file (first line must be 'WEBVTT')")
-        while i < n and lines[i].strip():
-            i += 1  # header block
+        while i < n and lines[i].strip() and "-->" not in lines[i]:
+            i += 1  # header block (ended by a blank line, or by a first cue's timing written without one)
     while i < n:
         while i < n and not lines[i].strip():
             i += 1
@@ -161,7 +186,7 @@ def parse_cues(text: str, path: str, fmt: str) -> list[Piece]:
         if rolling:
             seen, shown = shown, [" >> ".join(_CHANGE.split(_words(ln))) for ln in cue]  # spacing at ">>" varies
             cue = cue[_repeated(seen, shown):]
-        parts = _CHANGE.split(" ".join(cue))
+        parts = _CHANGE.split(_joined(cue, speakers) if speakers else " ".join(cue))
         # A speaker change inside a cue happens at the word timing before its ">>" (the cue start without one).
         times = [start] + [_last_time(" ".join(parts[:k]), start) for k in range(1, len(parts))] + [end]
         for k, part in enumerate(parts):
