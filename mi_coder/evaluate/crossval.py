@@ -141,7 +141,7 @@ def cross_validate_annomi(
                 turn_examples = pd.concat([turn_examples, single_utterance_turns(extra_examples)], ignore_index=True)
         coder = train_coder(examples, turn_examples, **(train_kwargs or {}))
         if unpunctuated:
-            coder.boundary = fold_boundary(train_turns, pd.DataFrame(), seed=k)
+            coder.boundary = fold_boundary(train_turns, seed=k)
         test = [sessions[i] for i in test_idx]
         probs = code_with_probs(coder, test)
         if unpunctuated:
@@ -336,9 +336,9 @@ def _cv_fold(k: int, data: TrainingData, folds: int, train_kwargs: dict, unpunct
     keep = (tex["source"] != "annomi") & ~tex["session_id"].isin(test_sessions)
     turn_examples = pd.concat([annomi_turn_examples(train_turns), tex[keep]], ignore_index=True)
     coder = train_coder(examples, turn_examples, **train_kwargs)
-    boundaries = {}  # the fold's own boundary models (the shipped one has read the fold's turns), with and
-    if unpunctuated:  # without its team sessions (a decode's "boundary_corpus": False)
-        for with_corpus in sorted({bool(d.get("boundary_corpus", True)) for d in decodes}, reverse=True):
+    boundaries = {}  # the fold's own boundary models (the shipped one has read the fold's turns): with its team
+    if unpunctuated:  # sessions as the shipped recipe, or without them (a decode's "boundary_corpus": False)
+        for with_corpus in sorted({bool(d.get("boundary_corpus", BOUNDARY_CORPUS)) for d in decodes}, reverse=True):
             team = sess[sess["session_id"].isin(train_sessions)] if with_corpus else sess.iloc[:0]
             boundaries[with_corpus] = fold_boundary(train_turns, team, seed=k)
     gold = recode(annomi_examples(turns[ids.isin(test_t)], split))
@@ -349,15 +349,24 @@ def _cv_fold(k: int, data: TrainingData, folds: int, train_kwargs: dict, unpunct
             if attr != "boundary_corpus":
                 setattr(coder, attr, value)
         if unpunctuated:
-            coder.boundary = boundaries[bool(decode.get("boundary_corpus", True))]
+            coder.boundary = boundaries[bool(decode.get("boundary_corpus", BOUNDARY_CORPUS))]
         out.append(_code_fold(coder, turns[ids.isin(test_t)], gold, sess[sess["session_id"].isin(test_sessions)],
                               unpunctuated, len(examples)))
     return out
 
 
-def fold_boundary(annomi_turns: pd.DataFrame, team_examples: pd.DataFrame, seed: int = 0):  # type: ignore[no-untyped-def]
+# The boundary model trains on the team sessions' utterances too (2.9's recipe). Without them (E44: boundary F1
+# 0.444 -> 0.477 on every fold of a fresh split; E46: the coder's stripped-text turn tasks within one per-fold SE on
+# another) a 2.10 was built, and not shipped: it swallows a closed question of the caption fixtures
+# (tests/test_caption_formats.py). A decode's "boundary_corpus": False measures that recipe.
+BOUNDARY_CORPUS = True
+
+
+def fold_boundary(annomi_turns: pd.DataFrame, team_examples: pd.DataFrame | None = None,
+                  seed: int = 0):  # type: ignore[no-untyped-def]
     """A boundary model for unpunctuated speech trained as the shipped one is (``scripts/train_boundary_model.py``),
-    on one fold's training data only: its AnnoMI turns and team-session utterances, with caption-style copies.
+    on one fold's training data only: its AnnoMI turns and ``team_examples``' utterances (the shipped recipe; None or
+    empty: without them), with caption-style copies.
     Trained on every turn it is later scored on, the shipped model finds the reference starts of those turns
     almost perfectly (boundary F1 0.83 on the AnnoMI dev split against 0.45 out of fold), so cross-validated
     figures on unpunctuated text must not use it."""
@@ -365,7 +374,7 @@ def fold_boundary(annomi_turns: pd.DataFrame, team_examples: pd.DataFrame, seed:
     from ..train.boundary_data import annomi_boundary_sequences, examples_boundary_sequences, with_variants
 
     seqs = annomi_boundary_sequences(annomi_turns)
-    if len(team_examples):
+    if team_examples is not None and len(team_examples):
         seqs += examples_boundary_sequences(team_examples)
     return train_boundary_model(with_variants(seqs, seed=seed))
 
@@ -436,9 +445,9 @@ def cross_validate(data: TrainingData, folds: int = 5, train_kwargs: dict | None
     ``jobs`` processes. With ``decodes`` (a list of Coder attribute settings, for example MITI's unsure rules),
     each fold's model is trained once and its held-out data coded once per setting: a list of reports, one
     per setting, in order; a setting's ``"boundary_corpus": False`` codes the unpunctuated copies with the fold's
-    boundary model trained without its team sessions. ``fold_seed`` shuffles videos and sessions into folds (default: sklearn's
-    deterministic size-balanced grouping, the split every recorded figure comes from). The report's ``per_fold``
-    lists each fold's turn tasks, for paired comparisons of two settings on the same split.
+    boundary model trained without its team sessions (E44, E46). ``fold_seed`` shuffles videos and sessions into
+    folds (default: sklearn's deterministic size-balanced grouping, the split every recorded figure comes from).
+    The report's ``per_fold`` lists each fold's turn tasks, for paired comparisons of two settings on the same split.
     """
     from joblib import Parallel, delayed
 
