@@ -84,8 +84,6 @@ def _read_inputs(args: argparse.Namespace):  # type: ignore[no-untyped-def]
     result = read_many(args.paths, _read_options(args))
     for path, problem in result.errors:
         print(f"{PROG}: error: {path}: {problem}", file=sys.stderr)
-    if not result.sessions:
-        raise SystemExit(2)
     return result
 
 
@@ -146,6 +144,8 @@ def cmd_segment(args: argparse.Namespace) -> int:
 
     _check_out(args.out)
     result = _read_inputs(args)
+    if not result.sessions:  # every input failed, each said why above
+        return 2
     segment(result.sessions)
     return _finish(args, to_frames(result.sessions), result.errors)
 

@@ -38,6 +38,7 @@ def expand_paths(paths: Iterable[str | Path], skipped: list[tuple[str, str]] | N
     for p in paths:
         p = Path(p)
         if p.is_dir():
+            before = len(out)
             for f in sorted(p.rglob("*")):
                 if not f.is_file() or any(part in OWN_FOLDERS for part in f.relative_to(p).parts):
                     continue
@@ -47,6 +48,9 @@ def expand_paths(paths: Iterable[str | Path], skipped: list[tuple[str, str]] | N
                     kind = f.suffix.lower() or "no extension"
                     skipped.append((str(f), (f"skipped: not a transcript ({kind}); a folder scan reads "
                                              f"{' '.join(READ_EXTENSIONS)}")))
+            if len(out) == before and skipped is not None:
+                skipped.append((str(p), f"a folder with no transcript files (a folder scan reads "
+                                        f"{' '.join(READ_EXTENSIONS)})"))
         else:
             out.append(p)
     return out

@@ -376,3 +376,18 @@ def test_commands_that_read_one_utterance_per_coded_row_have_no_captions_option(
         main([command, data, "--captions", "on", "--out", str(tmp_path / "o")])
     assert exit_.value.code == 2 and "unrecognized arguments: --captions on" in capsys.readouterr().err
     assert not (tmp_path / "o").exists()
+
+
+@pytest.mark.parametrize("command", ["code", "segment", "report"])
+def test_an_empty_folder_or_an_unreadable_file_is_one_error_line_and_leaves_no_output_folder(tmp_path, capsys,
+                                                                                             command):
+    empty = tmp_path / "inbox"
+    empty.mkdir()
+    out = tmp_path / "results" / "today"
+    code, err = fails(capsys, command, str(empty), "--out", str(out))
+    assert_one_line_error(code, err, str(empty), "no transcript files")
+    assert not (tmp_path / "results").exists()
+    (tmp_path / "garbage.txt").write_bytes(bytes(range(256)) * 4)
+    code, err = fails(capsys, command, str(tmp_path / "garbage.txt"), "--out", str(out))
+    assert_one_line_error(code, err, "garbage.txt")
+    assert not (tmp_path / "results").exists()

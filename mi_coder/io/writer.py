@@ -248,6 +248,8 @@ class TableWriter:
         if fmt not in STREAMED_FORMATS:
             raise UsageError(f"tables are written chunk by chunk only as {' or '.join(STREAMED_FORMATS)}, not {fmt!r}")
         self.fmt = fmt
+        # folders this run creates: removed again if it ends without writing anything (no empty --out left behind)
+        self._created = [d for d in (Path(out_dir), *Path(out_dir).parents) if not d.exists()]
         self.out, self.ext = _prepare_out(out_dir, fmt, ["utterances", "turns", "sessions"])
         self.staged: dict[str, tuple[Path, Path]] = {}
         self.files: dict[str, object] = {}
@@ -342,6 +344,9 @@ class TableWriter:
             if tmp_path.exists():
                 tmp_path.unlink()
         self.staged = {}
+        for folder in self._created:  # deepest first
+            if folder.is_dir() and not any(folder.iterdir()):
+                folder.rmdir()
 
 
 class _WholeParquet:
