@@ -252,3 +252,57 @@ def test_bundled_examples_read_with_labelled_roles(name):
     s = one(path)
     assert set(s.speakers.values()) == {"practitioner", "client"}
     assert len(s.turns) >= 40
+
+
+def test_decimal_comma_times_are_read_and_times_that_cannot_be_read_are_warned_about(tmp_path):
+    path = tmp_path / "excel_de.csv"
+    path.write_text("speaker;start;text\nBerater;0,5;Was führt Sie her?\nKlient;4,25;Mein Arzt.\n"
+                    "Berater;1,234;Ihr Arzt hat Sie geschickt.\nKlient;9;Ja.\n", encoding="utf-8")
+    with pytest.warns(UserWarning, match=r"1 start/end value\(s\) are not times .*'1,234'"):
+        s = read_transcript(path, practitioner="Berater")[0]
+    assert [t.start for t in s.turns] == [0.5, 4.25, None, 9.0]
+    assert parse_time("4,2") == 4.2 and parse_time("00:00:01,500") == 1.5 and parse_time("1,234") is None
+
+
+def test_assemblyai_millisecond_times_become_seconds(tmp_path):
+    import json
+
+    path = tmp_path / "assemblyai.json"
+    path.write_text(json.dumps({"status": "completed", "audio_duration": 12, "utterances": [
+        {"speaker": "A", "start": 520, "end": 3900, "text": "How have things been?"},
+        {"speaker": "B", "start": 4300, "end": 11000, "text": "Honestly, hard."}]}))
+    s = read_transcript(path, practitioner="A")[0]
+    assert [(t.start, t.end) for t in s.turns] == [(0.52, 3.9), (4.3, 11.0)]
+
+
+def test_broken_json_lines_name_the_line(tmp_path):
+    path = tmp_path / "turns.jsonl"
+    path.write_text('{"speaker": "A", "text": "hi"}\n{"speaker": "B", "text": "hello"}\n{"speaker": "A" "text": "x"}\n')
+    with pytest.raises(InputError, match=r"invalid JSON Lines \(line 3, column 17: Expecting ',' delimiter\)"):
+        read_transcript(path)
+
+
+def test_a_word_table_of_speaker_time_and_text_keeps_the_times(tmp_path):
+    import docx
+
+    document = docx.Document()
+    table = document.add_table(rows=0, cols=3)
+    for name, time, said in [("Counselor", "00:00:02", "What brings you in?"), ("Client", "00:00:06", "My doctor."),
+                             ("Counselor", "00:00:12", "Your doctor sent you.")]:
+        cells = table.add_row().cells
+        cells[0].text, cells[1].text, cells[2].text = name, time, said
+    document.save(tmp_path / "rev.docx")
+    s = read_transcript(tmp_path / "rev.docx")[0]
+    assert [(t.speaker, t.start, t.text) for t in s.turns] == [
+        ("Counselor", 2.0, "What brings you in?"), ("Client", 6.0, "My doctor."),
+        ("Counselor", 12.0, "Your doctor sent you.")]
+
+
+def test_an_excel_workbook_named_csv_is_called_what_it_is(tmp_path):
+    import zipfile
+
+    path = tmp_path / "session.csv"
+    with zipfile.ZipFile(path, "w") as archive:
+        archive.writestr("xl/workbook.xml", "<workbook/>")
+    with pytest.raises(InputError, match="an Excel workbook, not a transcript file: save the sheet as CSV"):
+        read_transcript(path)

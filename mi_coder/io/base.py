@@ -216,11 +216,13 @@ def _check_controls(sample: str, path: str) -> None:
         raise InputError(path, "looks like a binary file, not a transcript")
 
 
+_DECIMAL_COMMA = re.compile(r"^\d+,(?:\d{1,2}|\d{4,})$")
 _TIME = re.compile(r"^\s*(?:(\d{1,3}):)?(\d{1,2}):(\d{1,2}(?:[.,]\d+)?)\s*$")
 
 
 def parse_time(value: Any) -> float | None:
-    """Seconds from '01:02:03', '1:02:03.5', '02:03', '0:0:5.230', '00:00:01,000' or a number."""
+    """Seconds from '01:02:03', '1:02:03.5', '02:03', '0:0:5.230', '00:00:01,000', a number or a decimal-comma
+    number ('4,25'); None for anything else."""
     if value is None:
         return None
     if isinstance(value, (int, float)):
@@ -232,6 +234,8 @@ def parse_time(value: Any) -> float | None:
     if m:
         h = int(m.group(1) or 0)
         return h * 3600 + int(m.group(2)) * 60 + float(m.group(3).replace(",", "."))
+    if _DECIMAL_COMMA.match(text):  # "4,2" from a European spreadsheet ("1,234" stays unread: a thousands mark?)
+        text = text.replace(",", ".")
     try:
         return float(text)
     except ValueError:

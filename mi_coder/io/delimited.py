@@ -61,14 +61,20 @@ def pieces_from_records(records: Iterable[dict[str, Any]], cols: dict[str, str],
     pieces: list[Piece] = []
     used = set(cols.values())
     n_empty = 0
+    unread: list[str] = []  # time cells with a value that is not a time
     for row in records:
         piece = _piece(row, cols, used)
         if piece is None:
             n_empty += 1
         else:
             pieces.append(piece)
+            unread += [_cell(row.get(cols[c])) for c, got in (("start", piece.start), ("end", piece.end))
+                       if c in cols and got is None and _cell(row.get(cols[c]))]
     if n_empty:
         warnings.warn(f"{path}: skipped {n_empty} row(s) with empty text", stacklevel=3)
+    if unread:
+        warnings.warn(f"{path}: {len(unread)} start/end value(s) are not times and were left empty (e.g. "
+                      f"{unread[0]!r}; times read: seconds, 4.25 or 4,25, mm:ss, hh:mm:ss)", stacklevel=3)
     if not pieces:
         raise InputError(path, "the table has no rows with text")
     return pieces

@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from ..errors import InputError
+from .base import _TIME
 
 
 def read_docx_text(path: Path) -> str:
@@ -16,7 +17,7 @@ def read_docx_text(path: Path) -> str:
     try:
         document = docx.Document(str(path))
     except Exception as exc:  # python-docx raises zipfile/KeyError/ValueError subclasses
-        raise InputError(path, f"not a readable .docx file ({type(exc).__name__})") from exc
+        raise InputError(path, _not_docx(path, exc)) from exc
     lines: list[str] = []
     for para in document.paragraphs:
         lines.extend(para.text.split("\n"))
@@ -24,5 +25,22 @@ def read_docx_text(path: Path) -> str:
         for row in table.rows:
             cells = [c.text.strip() for c in row.cells]
             if len(cells) >= 2 and cells[-1]:
-                lines.append(f"{cells[0]}: {cells[-1]}")
+                time = next((c for c in cells[1:-1] if _TIME.match(c)), None)  # speaker | time | text
+                lines.append(f"{cells[0]} ({time}): {cells[-1]}" if time else f"{cells[0]}: {cells[-1]}")
     return "\n".join(lines)
+
+
+def _not_docx(path: Path, exc: Exception) -> str:
+    """Why a zip-based file is not a readable .docx: an Excel workbook or another archive, or a broken .docx."""
+    import zipfile
+
+    try:
+        with zipfile.ZipFile(path) as archive:
+            names = set(archive.namelist())
+    except (zipfile.BadZipFile, OSError):
+        return f"not a readable .docx file ({type(exc).__name__})"
+    if "xl/workbook.xml" in names:
+        return "an Excel workbook, not a transcript file: save the sheet as CSV and read that"
+    if "word/document.xml" not in names:
+        return "a zip archive, not a transcript (.docx, text, captions, CSV or JSON)"
+    return f"not a readable .docx file ({type(exc).__name__})"

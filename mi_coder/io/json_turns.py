@@ -72,20 +72,45 @@ def _deepgram_turns(results: dict[str, Any], path: str) -> list[dict[str, Any]]:
     return runs
 
 
+def _seconds(data: dict[str, Any]) -> dict[str, Any]:
+    """A response that gives its audio's length in seconds (``audio_duration``, as AssemblyAI does) and times in
+    milliseconds (AssemblyAI's ``utterances``): its times in seconds, as every other reader gives them."""
+    duration = data.get("audio_duration")
+    items = data.get("utterances") or data.get("segments")
+    if not isinstance(duration, (int, float)) or duration <= 0 or not isinstance(items, list):
+        return data
+    ends = [d.get("end") for d in items if isinstance(d, dict) and isinstance(d.get("end"), (int, float))]
+    if not ends or max(ends) <= duration * 2:
+        return data
+    key = "utterances" if data.get("utterances") else "segments"
+    scaled = [{**d, **{k: d[k] / 1000 for k in ("start", "end") if isinstance(d.get(k), (int, float))}}
+              if isinstance(d, dict) else d for d in items]
+    return {**data, key: scaled}
+
+
 def parse_json(text: str, path: str, options: ReadOptions) -> list[Piece]:
     """A JSON list of turns, ``{"turns"|"utterances": [...]}``, Whisper/WhisperX ``{"segments": [...]}`` (cut
     where the words change speaker), a Deepgram response (its diarized words, as "Speaker 0", "Speaker 1"...),
     or JSON Lines."""
     try:
         data = json.loads(text)
-    except ValueError:
-        try:
-            data = [json.loads(ln) for ln in text.split("\n") if ln.strip()]
-        except ValueError as exc:
-            raise InputError(path, f"invalid JSON ({exc})") from exc
+    except ValueError as whole:
+        data = []
+        for number, line in enumerate(text.split("\n"), 1):  # JSON Lines
+            if not line.strip():
+                continue
+            try:
+                data.append(json.loads(line))
+            except ValueError as exc:
+                if not data and number == 1:  # not JSON Lines either: the whole document's error
+                    raise InputError(path, f"invalid JSON ({whole})") from exc
+                column = f", column {exc.colno}" if isinstance(exc, json.JSONDecodeError) else ""
+                message = exc.msg if isinstance(exc, json.JSONDecodeError) else str(exc)
+                raise InputError(path, f"invalid JSON Lines (line {number}{column}: {message})") from exc
     if isinstance(data, dict) and isinstance(data.get("results"), dict) and "channels" in data["results"]:
         data = _deepgram_turns(data["results"], path)
     if isinstance(data, dict):
+        data = _seconds(data)
         for key in ("segments", "turns", "utterances", "transcript", "results"):
             if isinstance(data.get(key), list):
                 data = data[key]
