@@ -128,10 +128,14 @@ def test_sessions_are_read_one_file_at_a_time(tmp_path, monkeypatch):
 
 
 def test_table_writer_leaves_nothing_when_not_committed(tmp_path):
-    out = tmp_path / "out"
+    out = tmp_path / "new" / "out"
     with TableWriter(out) as writer:
         writer.append("utterances", [{"session_id": "s", "text": "hi"}])
-    assert list(out.iterdir()) == []
+    assert not (tmp_path / "new").exists()  # the folders it created go too
+    (tmp_path / "mine").mkdir()  # a folder the user made stays, empty
+    with TableWriter(tmp_path / "mine") as writer:
+        writer.append("utterances", [{"session_id": "s", "text": "hi"}])
+    assert list((tmp_path / "mine").iterdir()) == []
 
 
 def test_table_writer_commits_atomically_into_the_manifest(tmp_path):

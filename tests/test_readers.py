@@ -306,3 +306,15 @@ def test_an_excel_workbook_named_csv_is_called_what_it_is(tmp_path):
         archive.writestr("xl/workbook.xml", "<workbook/>")
     with pytest.raises(InputError, match="an Excel workbook, not a transcript file: save the sheet as CSV"):
         read_transcript(path)
+
+
+def test_a_third_person_who_speaks_once_in_labelled_text_is_a_speaker_but_a_header_or_note_is_not(tmp_path):
+    path = tmp_path / "three.txt"
+    path.write_text("Date: 3 March\nMaria Lopez: How has that gone?\nDan Whitaker: I applied to two places.\n"
+                    "Ana Ruiz: Sorry, the audio cut out.\nDan Whitaker: Nobody called back.\n"
+                    "Note: the client looked tired.\nMaria Lopez: That sounds discouraging.\n")
+    s = one(path, practitioner="Maria Lopez", client="Dan Whitaker")
+    assert summary(s) == [("Maria Lopez", "practitioner"), ("Dan Whitaker", "client"), ("Ana Ruiz", "other"),
+                          ("Dan Whitaker", "client"), ("Maria Lopez", "practitioner")]
+    assert s.turns[3].text == "Nobody called back. Note: the client looked tired."
+    assert s.meta["header"] == ["Date: 3 March"]

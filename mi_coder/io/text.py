@@ -40,14 +40,25 @@ def parse_text(text: str, path: str) -> list[Piece]:
 
 
 def speaker_labels(lines: Iterable[str]) -> set[str]:
-    """The labels that count as speakers: named by the role vocabulary, or labelling two or more lines."""
+    """The labels that count as speakers: named by the role vocabulary, or labelling two or more lines, or a
+    capitalised name labelling one line after the first speaker's (a third person who speaks once: an interpreter,
+    a relative), which a header line ("Date: ...", above the talk) or a note ("Note: ...") is not."""
+    from .captions import _NAME, _NOT_NAMES
+
     counts: dict[str, int] = {}
-    for line in lines:
+    first_at: dict[str, int] = {}
+    for k, line in enumerate(lines):
         m = _TEXT_LINE.match(line)
         if m and len(m.group("label").split()) <= 4:
             label = m.group("label").strip()
             counts[label] = counts.get(label, 0) + 1
-    return {lab for lab, n in counts.items() if n >= 2 or role_from_label(lab)}
+            first_at.setdefault(label, k)
+    speakers = {lab for lab, n in counts.items() if n >= 2 or role_from_label(lab)}
+    if speakers:
+        talk_starts = min(first_at[lab] for lab in speakers)
+        speakers |= {lab for lab in counts if first_at[lab] > talk_starts and _NAME.match(lab)
+                     and lab.split()[0].lower().rstrip(".") not in _NOT_NAMES}
+    return speakers
 
 
 def iter_text_pieces(lines: Iterable[str], speakers: set[str]) -> Iterator[Piece]:
