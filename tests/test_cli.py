@@ -391,3 +391,25 @@ def test_an_empty_folder_or_an_unreadable_file_is_one_error_line_and_leaves_no_o
     code, err = fails(capsys, command, str(tmp_path / "garbage.txt"), "--out", str(out))
     assert_one_line_error(code, err, "garbage.txt")
     assert not (tmp_path / "results").exists()
+
+
+def test_score_reproduces_the_role_clarification_of_its_own_utterances_table(tmp_path):
+    out = tmp_path / "coded"
+    assert main(["code", str(EXAMPLES / "probation_session.txt"), "--out", str(out)]) == 0
+    assert main(["score", str(out / "utterances.csv"), "--out", str(tmp_path / "rescored")]) == 0
+    first, again = (pd.read_csv(d / "sessions.csv", dtype=str, keep_default_na=False).iloc[0]
+                    for d in (out, tmp_path / "rescored"))
+    for key in ("role_clarification_elements", "role_clarification_turns", "role_clarification_in_order"):
+        assert again[key] == first[key], key
+    assert 0 <= int(first["role_clarification_elements"]) <= 4
+
+
+@pytest.mark.parametrize("change, problem", [("XX", "unknown code 'XX'"), ("SR", "'SR' is not a code for a client")])
+def test_score_refuses_a_code_it_would_drop_or_count_for_the_wrong_speaker(tmp_path, capsys, change, problem):
+    table = tmp_path / "coded.csv"
+    table.write_text("session_id,speaker,role,text,code\ns,Ann,practitioner,What brings you in?,OQ\n"
+                     f"s,Bo,client,My doctor.,{change if change == 'SR' else 'FN'}\n"
+                     f"s,Ann,practitioner,Your doctor sent you.,{change if change == 'XX' else 'SR'}\n")
+    code, err = fails(capsys, "score", str(table), "--out", str(tmp_path / "o"))
+    assert_one_line_error(code, err, str(table), problem)
+    assert not (tmp_path / "o").exists()

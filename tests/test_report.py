@@ -214,3 +214,33 @@ def test_report_renders_in_headless_chromium(tmp_path):
     assert shot.exists() and shot.stat().st_size > 10_000
     Path(__file__).resolve().parent.joinpath("artifacts").mkdir(exist_ok=True)
     shutil.copy(shot, Path(__file__).resolve().parent / "artifacts" / "report.png")
+
+
+def test_sessions_whose_ids_clean_to_one_name_or_are_too_long_each_get_their_own_report(tmp_path):
+    spec = [(P, "What brings you in?", ["OQ"]), (C, "My doctor.", ["FN"]), (P, "Your doctor sent you.", ["SR"])]
+    ids = ["visit 1", "visit_1", "probation-visit-" + "x" * 300]
+    written = write_reports([coded_session(spec, sid) for sid in ids], tmp_path)
+    pages = sorted(p.name for p in written if p.name != "index.html")
+    assert len(pages) == 3 and len(set(pages)) == 3 and all(len(p) < 120 for p in pages)
+    assert {"visit_1.html", "visit_1-2.html"} <= set(pages)
+    index = (tmp_path / "index.html").read_text()
+    assert all(f"href='{p}'" in index for p in pages)
+
+
+@pytest.mark.parametrize("after_reflection, after_question, reading", [
+    (None, 0.14, "not measurable in this session (no client turn after a reflection)"),
+    (0.83, None, "not measurable in this session (no client turn after a question)"),
+    (0.38, 0.40, "reflections and questions draw about as much change talk"),
+    (0.20, 0.40, "questions draw more change talk than reflections"),
+    (0.50, 0.20, "reflections draw more change talk than questions"),
+])
+def test_the_change_talk_reading_compares_only_what_was_measured(after_reflection, after_question, reading):
+    from mi_coder.report.html import engagement_context
+
+    session = coded_session([(P, "What brings you in?", ["OQ"]), (C, "My doctor.", ["FN"])])
+    scores = {**session_scores(session), "change_talk_after_reflection": after_reflection,
+              "change_talk_after_question": after_question, "client_words_per_turn_change": 0.0}
+    readings = {r["label"]: r["reading"] for r in engagement_context(session, scores)["readings"]}
+    assert readings["Change talk after reflections / after questions"] == reading
+    assert readings["Client elaboration over the session"] == ("the client says about as much late in the session "
+                                                               "as early on")

@@ -41,9 +41,31 @@ def read_coded(path, options=None, scheme: str = "miti",  # type: ignore[no-unty
                     raise InputError(path, f"session {s.id}: {value!r} is not a {scheme.upper()} code")
                 u.meta["original_code"] = value
                 value = mapped
+            if value:
+                _check_code(path, s.id, turn, value)
             u.code = value or None
     _read_role_labels(path, sessions)
+    for _, u in (x for s in sessions for x in s.utterances()):
+        if isinstance(u.meta.get("role_elements"), str):  # as mi-coder writes them, elements joined by ';': the
+            u.meta["role_elements"] = [e for e in u.meta["role_elements"].split(";") if e.strip()]  # scorer's list
     return sessions
+
+
+def _check_code(path, session_id: str, turn, code: str) -> None:  # type: ignore[no-untyped-def]
+    """An InputError naming the file unless ``code`` is a code of the utterance's speaker role (MITI 4.2.1
+    practitioner codes, CT/ST/FN for the client): a code no one knows, or one of the other role's, would be dropped
+    from every count or counted for the wrong speaker."""
+    from ..codes import CLIENT_CODES, PRACTITIONER_CODES
+    from ..errors import InputError
+    from ..records import CLIENT, PRACTITIONER
+
+    if code not in PRACTITIONER_CODES and code not in CLIENT_CODES:
+        raise InputError(path, f"session {session_id}, turn {turn.id}: unknown code {code!r} (practitioner: "
+                               f"{' '.join(PRACTITIONER_CODES)}; client: {' '.join(CLIENT_CODES)})")
+    own = {PRACTITIONER: PRACTITIONER_CODES, CLIENT: CLIENT_CODES}.get(turn.role)
+    if own is not None and code not in own:
+        raise InputError(path, f"session {session_id}, turn {turn.id}: {code!r} is not a code for a {turn.role} "
+                               f"utterance")
 
 
 def _read_role_labels(path, sessions: Sequence[Session]) -> None:  # type: ignore[no-untyped-def]

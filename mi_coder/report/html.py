@@ -30,11 +30,26 @@ from .style import CODE_COLOURS, LOW_CONFIDENCE, TEXT_ON, _fmt
 from .templating import render
 
 
-def _reading(value: Any, good: str, poor: str, threshold: float, higher_is_better: bool = True) -> str:
+def _reading(value: Any, good: str, poor: str, threshold: float, higher_is_better: bool = True,
+             level: str | None = None) -> str:
+    """``good`` or ``poor`` against ``threshold``; ``level`` (if given) for a value exactly at it, which is neither."""
     if value is None:
         return "not measurable in this session"
+    if level is not None and value == threshold:
+        return level
     ok = value >= threshold if higher_is_better else value <= threshold
     return good if ok else poor
+
+
+def _after_reading(after_reflection: float | None, after_question: float | None) -> str:
+    """Which draws more change talk, reflections or questions; only what both sides measure."""
+    if after_reflection is None or after_question is None:
+        return "not measurable in this session (no client turn after " + (
+            "a reflection" if after_reflection is None else "a question") + ")"
+    if abs(after_reflection - after_question) < 0.05:
+        return "reflections and questions draw about as much change talk"
+    return ("reflections draw more change talk than questions" if after_reflection > after_question
+            else "questions draw more change talk than reflections")
 
 
 def engagement_context(session: Session, scores: dict) -> dict:
@@ -47,19 +62,19 @@ def engagement_context(session: Session, scores: dict) -> dict:
     readings = [
         ("Client elaboration over the session", change,
          _reading(change, "the client says more as the session goes on", "the client says less as the session goes on",
-                  0.0), "words/turn"),
+                  0.0, level="the client says about as much late in the session as early on"), "words/turn"),
         ("Client turns bringing new content unprompted", scores.get("client_new_content_pct"),
          _reading(scores.get("client_new_content_pct"), "the client often brings things up without being asked",
                   "the client mostly answers what is asked", 0.3), "%"),
         ("Change talk after reflections / after questions",
          f"{_fmt(scores.get('change_talk_after_reflection'), True)} / {_fmt(scores.get('change_talk_after_question'), True)}",
-         "reflections draw more change talk than questions" if (scores.get("change_talk_after_reflection") or 0)
-         > (scores.get("change_talk_after_question") or 0) else "questions draw as much change talk as reflections",
+         _after_reading(scores.get("change_talk_after_reflection"), scores.get("change_talk_after_question")),
          ""),
         ("Client words per turn after the first reflection or affirmation (change)",
          scores.get("disclosure_after_first_reflection"),
          _reading(scores.get("disclosure_after_first_reflection"), "the client opened up once heard",
-                  "no opening up after the first reflection or affirmation", 0.0), "words/turn"),
+                  "no opening up after the first reflection or affirmation", 0.0,
+                  level="the client says as much after the first reflection or affirmation as before"), "words/turn"),
         ("Client share of words in the opening", scores.get("opening_client_talk_share"),
          _reading(scores.get("opening_client_talk_share"), "the client talks from the start",
                   "the practitioner does most of the talking in the opening", 0.4), "%"),
@@ -201,15 +216,30 @@ class ReportWriter:
         self.rows: list[dict] = []
         self.links: dict[str, str] = {}
 
-    def add(self, session: Session) -> Path:
-        """Write ``<session>.html`` for one coded session."""
+    def _file_name(self, session_id: str) -> str:
+        """``<session>.html``, safe on every file system: other characters become ``_``, a long id is cut (with a
+        hash of the whole id), and an id that cleans to a name already written this run gets ``-2``, ``-3``..."""
+        import hashlib
         import re
+
+        stem = re.sub(r"[^\w.-]+", "_", session_id).lstrip(".") or "session"
+        if len(stem.encode("utf-8")) > 100:
+            digest = hashlib.sha256(session_id.encode("utf-8")).hexdigest()[:10]
+            stem = stem.encode("utf-8")[:80].decode("utf-8", "ignore") + "-" + digest
+        taken = {p.name for p in self.written}
+        name, k = f"{stem}.html", 2
+        while name in taken:
+            name, k = f"{stem}-{k}.html", k + 1
+        return name
+
+    def add(self, session: Session) -> Path:
+        """Write ``<session>.html`` (``_file_name``) for one coded session."""
 
         from ..scoring import session_scores
 
         scores = session_scores(session, self.thresholds)
         self.out.mkdir(parents=True, exist_ok=True)
-        name = re.sub(r"[^\w.-]+", "_", session.id) + ".html"
+        name = self._file_name(session.id)
         tmp = self.out / f".{name}.part"
         tmp.write_text(render_session(session, scores, self.model_name, self.thresholds), encoding="utf-8")
         tmp.replace(self.out / name)
