@@ -116,7 +116,8 @@ COLUMNS: list[Column] = [
     Column("client_new_content_pct", "client turns that bring new content unprompted (3+ content words the "
            "practitioner's turn before did not use, after a turn with no closed question) / client turns", "0-1",
            "clients feel safe to say more"),
-    Column("change_talk_after_reflection", "share of client turns with main code CT among those right after a "
+    Column("change_talk_after_reflection", "share of client turns with main code CT (a client turn's main code: "
+           "CT or ST, the more frequent of its utterance codes, CT on a tie; else FN) among those right after a "
            "practitioner turn holding a reflection", "0-1", "reflections that draw change talk"),
     Column("change_talk_after_question", "the same after a practitioner turn holding a question (and no "
            "reflection)", "0-1", "compare with change_talk_after_reflection"),
@@ -392,6 +393,17 @@ def _indices(u: dict[str, int], summary: dict, engagement: dict, empathy: dict, 
     return out
 
 
+def client_main_code(codes: Sequence[str]) -> str:
+    """A client turn's main code for the scores, from its utterance codes as shown and as a reviewer edits them:
+    CT or ST when either occurs (the more frequent; CT on a tie), else FN. The same rule as the review page's
+    (``report/review.js``), so ``code``, ``score`` on its own tables and the page give the same numbers; the turn
+    model's label (``turns.csv``'s ``main_code``) informs the utterance codes when decoding, not the scores."""
+    ct, st = codes.count("CT"), codes.count("ST")
+    if not ct and not st:
+        return "FN"
+    return "CT" if ct >= st else "ST"
+
+
 class SessionScorer:
     """Every session score, one turn at a time: feed every turn of a session in order (``add``), then read
     ``scores()``. ``session_scores`` feeds a whole session; streamed coding feeds sessions too large to hold
@@ -445,8 +457,6 @@ class SessionScorer:
 
     def add(self, turn: Turn) -> None:
         """Count one coded turn (turns must come in session order)."""
-        from .model.coder import main_code
-
         k = self.n
         self.n += 1
         codes = _codes(turn)
@@ -515,7 +525,7 @@ class SessionScorer:
             new = {w for w in _WORD.findall(turn.text.lower()) if len(w) > 3} - self._prev_prac_words
             if len(new) >= 3 and "CQ" not in prev_codes:
                 self.new_content += 1
-            main = main_code(turn)
+            main = client_main_code(codes)
             kind = "reflection" if prev_codes & set(REFLECTIONS) else "question" if prev_codes & set(QUESTIONS) else None
             if kind:
                 self.after[kind][1] += 1
