@@ -101,9 +101,10 @@ COLUMNS: list[Column] = [
            "0..", "for quantification research"),
     Column("r_q_band / pct_cr_band / pct_oq_band", "below | fair | good against the threshold file; empty when "
            "the score is undefined", "text", "a trainer's traffic light"),
-    Column("client_talk_share", "client words / (client + practitioner words)", "0-1",
+    Column("client_talk_share", "client words / (client + practitioner words); empty without client turns", "0-1",
            "balance of talking and listening; MI sessions usually give the client at least half"),
-    Column("client_turn_share", "client turns / (client + practitioner turns)", "0-1", "balance of turns"),
+    Column("client_turn_share", "client turns / (client + practitioner turns); empty without client turns", "0-1",
+           "balance of turns"),
     Column("client_words_per_turn", "mean words per client turn", "0..", "how much the client elaborates"),
     Column("client_words_per_turn_change", "mean words per client turn in the second half of the session minus "
            "the first half (halves by turn index)", "any", "positive: the client opened up as the session went on"),
@@ -157,7 +158,8 @@ COLUMNS: list[Column] = [
            "1 - min(utt(PER+CON) / practitioner turns / 0.15, 1))", "1-5",
            "estimate of the MITI Partnership global (not fitted to human global ratings)"),
     Column("engagement_index", "100 x mean(min(client_talk_share / 0.5, 1), change_talk_pct, 1 - question_run_pct, "
-           "min(client_words_per_turn / 15, 1)), defined parts only", "0-100", "is the client engaged and talking?"),
+           "min(client_words_per_turn / 15, 1)), defined parts only; empty without client turns", "0-100",
+           "is the client engaged and talking?"),
     Column("empathy_index", "100 x (empathy_global - 1) / 4", "0-100", "accurate empathy"),
     Column("fidelity_index", "100 x mean(min(r_q / 2, 1), min(pct_cr / 0.5, 1), min(pct_oq / 0.7, 1), "
            "1 - min(utt(PER+CON) / practitioner utterances / 0.1, 1)), defined parts only", "0-100",
@@ -376,11 +378,10 @@ def _indices(u: dict[str, int], summary: dict, engagement: dict, empathy: dict, 
                                       else 1 - min(nonadherent_rate / caps["nonadherent_rate"], 1.0)])
     out["empathy_global"] = None if empathy_core is None else 1 + 4 * empathy_core
     out["partnership_global"] = None if partnership_core is None else 1 + 4 * partnership_core
-    engagement_core = _mean_defined([_cap(engagement["client_talk_share"], caps["client_talk_share"]),
-                                     engagement["change_talk_pct"],
-                                     None if engagement["question_run_pct"] is None
-                                     else 1 - engagement["question_run_pct"],
-                                     _cap(engagement["client_words_per_turn"], caps["client_words_per_turn"])])
+    engagement_core = None if engagement["client_turn_share"] is None else _mean_defined([  # no client: undefined
+        _cap(engagement["client_talk_share"], caps["client_talk_share"]), engagement["change_talk_pct"],
+        None if engagement["question_run_pct"] is None else 1 - engagement["question_run_pct"],
+        _cap(engagement["client_words_per_turn"], caps["client_words_per_turn"])])
     nonadherent_share = ratio(u["PER"] + u["CON"], n_prac)
     fidelity_core = _mean_defined([_cap(summary["r_q"], caps["r_q"]), _cap(summary["pct_cr"], caps["pct_cr"]),
                                    _cap(summary["pct_oq"], caps["pct_oq"]),
@@ -610,8 +611,9 @@ class SessionScorer:
         found = {e: at for e, at in self.roles.items() if at[0] < early}
         order = [found[e][0] for e in ROLE_ELEMENTS if e in found]
         engagement = {
-            "client_talk_share": ratio(self.c_words, self.c_words + self.p_words),
-            "client_turn_share": ratio(self.c_turns, self.c_turns + self.p_turns),
+            # a practitioner-only recording has no client measures (not a client who never spoke: 0)
+            "client_talk_share": ratio(self.c_words, self.c_words + self.p_words) if self.c_turns else None,
+            "client_turn_share": ratio(self.c_turns, self.c_turns + self.p_turns) if self.c_turns else None,
             "client_words_per_turn": ratio(self.c_words, self.c_turns),
             "client_words_per_turn_change": (sum(second) / len(second) - sum(first) / len(first))
             if first and second else None,
@@ -634,6 +636,8 @@ class SessionScorer:
             "interruptions": self.interruptions,
         })
         out.update(self._opening())
+        if not self.c_turns:
+            out["opening_client_talk_share"] = None
         empathy = {"reflection_rate": ratio(u["SR"] + u["CR"], self.p_turns),
                    "responsive_reflection_pct": ratio(self.answered, self.talk),
                    "affirmation_rate": ratio(u["AF"], self.p_turns)}

@@ -82,6 +82,8 @@ def test_coaching_examples_skip_mi_consistent_closed_questions_and_fragments_and
     for _ in range(3):
         spec += [(P, [("On a scale of one to ten, how confident are you?", "CQ")]), (C, [("A six.", "FN")]),
                  (P, [("Would it be okay if I shared something?", "CQ")]), (C, [("Sure.", "FN")]),
+                 (P, [("I'd like to let Dr. Patel know.", "GI"), ("Is that alright with you?", "CQ")]),
+                 (C, [("Okay.", "FN")]),
                  (P, [("you", "CQ")]), (C, [("Yes.", "FN")]),
                  (P, [("Did you go to the group on Tuesday?", "CQ")]), (C, [("No.", "FN")]),
                  (P, [("You need to stop seeing those guys.", "PER")]), (C, [("Whatever.", "FN")])]
@@ -90,6 +92,7 @@ def test_coaching_examples_skip_mi_consistent_closed_questions_and_fragments_and
     section = page[page.index("Closed questions that could have been open"):page.index("Runs of questions")]
     assert "Did you go to the group on Tuesday?" in section
     assert "scale of one to ten" not in section and "Would it be okay" not in section
+    assert "alright with you" not in section  # a permission check, not a question to open up
     assert "&ldquo;you&rdquo;" not in section  # fragments never appear
     assert "What happened when you go to the group on tuesday?" in section  # a template rewording, said to be one
     assert "Would it be okay if I shared a thought" in page  # the permission line for persuading

@@ -279,3 +279,14 @@ def test_the_opening_is_the_first_fifth_of_turns_or_ten_minutes():
     for k, t in enumerate(s.turns):
         t.start = k * 200.0  # a turn every 200 s: ten minutes hold three turns
     assert len(opening(s.turns)) == 3
+
+
+def test_a_practitioner_only_recording_has_no_client_measures_and_no_engagement_index():
+    s = coded_session([(P, "Today we go over the conditions of your order.", ["GI"]),
+                       (P, "You need to report every Monday.", ["PER"]), (P, "What questions do you have?", ["OQ"])])
+    scores = session_scores(s)
+    for key in ("client_talk_share", "client_turn_share", "opening_client_talk_share", "client_words_per_turn",
+                "engagement_index"):
+        assert scores[key] is None, key
+    with_client = coded_session([(P, "What questions do you have?", ["OQ"]), (C, "None.", ["FN"])])
+    assert session_scores(with_client)["client_talk_share"] is not None

@@ -17,6 +17,9 @@ _MI_CLOSED = re.compile(
     r"\b(?:scale|one to ten|1 to 10|zero to ten|0 to 10|how (?:important|confident|ready)|"
     r"(?:can|could|may) i ask|do you mind|did i (?:get|miss)|"
     r"is that (?:right|fair|about right)|am i (?:right|close|getting)|does that (?:sound|fit|seem) right|"
+    r"(?:is|would) (?:that|it|this) be (?:al(?:l ?)?right|ok(?:ay)?|fine)(?: with you)?|"
+    r"(?:is|would) (?:that|it|this) (?:al(?:l ?)?right|ok(?:ay)?|fine)(?: with you)?|"
+    r"(?:are|would) you (?:be )?(?:ok(?:ay)?|al(?:l ?)?right|fine|comfortable) with (?:that|this|it)|"
     r"have i got|what did i miss|did i leave)\b|" + ASK_PERMISSION.pattern, re.I)
 
 

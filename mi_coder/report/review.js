@@ -111,11 +111,12 @@
       }
     });
     var reflectionRate = ratio(u.SR + u.CR, prac.length);
-    var clientShare = ratio(cw, cw + pw), changePct = ratio(u.CT, u.CT + u.ST);
+    var clientShare = client.length ? ratio(cw, cw + pw) : null, changePct = ratio(u.CT, u.CT + u.ST);
     var runPct = ratio(questionRunTurns(turns), prac.length), wordsPerTurn = ratio(cw, client.length);
     var empathy = meanDefined([cap(reflectionRate, C.reflection_rate), cap(out.pct_cr, C.pct_cr), ratio(answered, talk)]);
-    var engagement = meanDefined([cap(clientShare, C.client_talk_share), changePct,
-                                  runPct === null ? null : 1 - runPct, cap(wordsPerTurn, C.client_words_per_turn)]);
+    var engagement = client.length ? meanDefined([cap(clientShare, C.client_talk_share), changePct,
+                                  runPct === null ? null : 1 - runPct, cap(wordsPerTurn, C.client_words_per_turn)])
+                                   : null;  // a practitioner-only recording: no client measures
     var nonShare = ratio(u.PER + u.CON, nPrac);
     var fidelity = meanDefined([cap(out.r_q, C.r_q), cap(out.pct_cr, C.pct_cr), cap(out.pct_oq, C.pct_oq),
                                 nonShare === null ? null : 1 - Math.min(nonShare / C.nonadherent_share, 1)]);
