@@ -219,6 +219,13 @@ def _fair_good(path: str | Path, key: str, value: dict) -> dict[str, float]:
             raise InputError(path, f"threshold {key!r}: {level!r} must be a number, not {number!r}")
     if value["fair"] > value["good"]:
         raise InputError(path, f"threshold {key!r}: 'fair' ({value['fair']}) is above 'good' ({value['good']})")
+    if key.startswith("pct_") and not 0 <= value["fair"] <= value["good"] <= 1:  # 40 for 40% bands every session
+        raise InputError(path, f"threshold {key!r}: shares are fractions from 0 to 1 (0.4 for 40%), not "
+                               f"{value['fair']} / {value['good']}")
+    unknown = sorted(set(value) - {"fair", "good"})
+    if unknown:
+        raise InputError(path, f"threshold {key!r}: unknown level(s) {', '.join(map(repr, unknown))} (only 'fair' "
+                               "and 'good')")
     return {"fair": float(value["fair"]), "good": float(value["good"])}
 
 

@@ -281,6 +281,8 @@ def test_train_refuses_an_out_folder_that_is_not_a_model_before_training(tmp_pat
     ('{"r_q": {"fair": 1, "good": null}}', "'r_q'"),
     ('{"r_q": {"fair": 3, "good": 2}}', "'r_q'"),
     ('{"r_q": 2}', "'r_q'"),
+    ('{"pct_cr": {"fair": 40, "good": 50}}', "fractions from 0 to 1"),  # percent for a share: every band 'below'
+    ('{"r_q": {"fair": 1, "good": 2, "excellent": 3}}', "'excellent'"),
 ])
 def test_a_malformed_thresholds_file_is_named_in_one_line(tmp_path, capsys, content, named):
     path = tmp_path / "t.json"

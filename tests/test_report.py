@@ -247,3 +247,26 @@ def test_the_change_talk_reading_compares_only_what_was_measured(after_reflectio
     assert readings["Change talk after reflections / after questions"] == reading
     assert readings["Client elaboration over the session"] == ("the client says about as much late in the session "
                                                                "as early on")
+
+
+def test_the_index_charts_draw_the_thresholds_in_use(tmp_path):
+    from mi_coder.report.charts import distributions_chart
+    from mi_coder.scoring import DEFAULT_THRESHOLDS
+
+    spec = [(P, "What brings you in?", ["OQ"]), (C, "My doctor.", ["FN"]), (P, "Your doctor sent you.", ["SR"])]
+    sessions = [coded_session(spec, f"s{k}") for k in range(3)]
+    strict = {**DEFAULT_THRESHOLDS, "r_q": {"fair": 3.0, "good": 4.0}}
+    pages = {}
+    for name, thresholds in (("default", None), ("strict", strict)):
+        write_reports(sessions, tmp_path / name, thresholds=thresholds)
+        pages[name] = (tmp_path / name / "index.html").read_text()
+    assert pages["default"] != pages["strict"]
+    rows = [{**session_scores(s), "session_id": s.id} for s in sessions]
+    assert distributions_chart(rows) == distributions_chart(rows, DEFAULT_THRESHOLDS) != distributions_chart(rows, strict)
+
+
+def test_a_one_turn_monologue_reads_as_one_turn_and_an_undefined_index_has_no_scale():
+    s = coded_session([(P, "Today we go over the conditions of your order.", ["GI"])])
+    page = render_session(s, session_scores(s))
+    assert "1 turn &middot;" in page and "1 turns" not in page
+    assert "n/a<small>/100" not in page and "n/a</div>" in page  # the engagement index: no client

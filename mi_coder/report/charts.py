@@ -15,7 +15,7 @@ from .style import CODE_COLOURS
 
 def _svg(fig) -> str:  # type: ignore[no-untyped-def]
     buf = io.StringIO()
-    fig.savefig(buf, format="svg", bbox_inches="tight")
+    fig.savefig(buf, format="svg", bbox_inches="tight", metadata={"Date": None})  # the same codes, the same page
     import matplotlib.pyplot as plt
 
     plt.close(fig)
@@ -29,7 +29,7 @@ def _plt():  # type: ignore[no-untyped-def]
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    plt.rcParams.update({"font.size": 9, "svg.fonttype": "none"})
+    plt.rcParams.update({"font.size": 9, "svg.fonttype": "none", "svg.hashsalt": "mi-coder"})  # stable element ids
     return plt
 
 
@@ -106,17 +106,19 @@ INDEX_KEYS = [("r_q", "R:Q"), ("pct_cr", "%CR"), ("engagement_index", "engagemen
               ("fidelity_index", "fidelity")]
 
 
-def distributions_chart(rows: Sequence[dict]) -> str:
-    """Histograms of R:Q, %CR and the three indices over many sessions, with the MITI thresholds dashed."""
+def distributions_chart(rows: Sequence[dict], thresholds: dict | None = None) -> str:
+    """Histograms of R:Q, %CR and the three indices over many sessions, with the thresholds in use (default: the
+    MITI ones) dashed."""
     from ..scoring import DEFAULT_THRESHOLDS
 
+    thresholds = thresholds or DEFAULT_THRESHOLDS
     plt = _plt()
     fig, axes = plt.subplots(1, len(INDEX_KEYS), figsize=(11, 2))
     for ax, (key, label) in zip(axes, INDEX_KEYS):
         values = [r[key] for r in rows if r.get(key) is not None]
         ax.hist(values, bins=10, color="#0072B2")
-        if key in DEFAULT_THRESHOLDS:
-            for t in DEFAULT_THRESHOLDS[key].values():
+        if key in thresholds:
+            for t in thresholds[key].values():
                 ax.axvline(t, color="#D55E00", linestyle="--")
         ax.set_title(label)
     fig.tight_layout()

@@ -177,7 +177,7 @@ def render_session(session: Session, scores: dict, model_name: str = "", thresho
     )
 
 
-def render_index(rows: Sequence[dict], links: dict[str, str]) -> str:
+def render_index(rows: Sequence[dict], links: dict[str, str], thresholds: dict | None = None) -> str:
     """The overview page: a sortable table of sessions, score distributions, and trends per practitioner."""
     table = []
     for r in rows:
@@ -198,7 +198,7 @@ def render_index(rows: Sequence[dict], links: dict[str, str]) -> str:
         "index.html.j2",
         rows=table,
         # Safe: matplotlib's SVG writer escapes all text it draws (titles and tick labels are numbers and names).
-        distributions_chart=Markup(distributions_chart(rows)),
+        distributions_chart=Markup(distributions_chart(rows, thresholds)),
         # Safe: as above; practitioner names and session ids in these charts are escaped by matplotlib.
         trend_charts=[Markup(trend_chart(practitioner, rs)) for practitioner, rs in series.items()],
     )
@@ -256,7 +256,7 @@ class ReportWriter:
         """Write ``index.html`` when there were several sessions; returns every file written."""
         if len(self.rows) > 1:
             tmp = self.out / ".index.html.part"
-            tmp.write_text(render_index(self.rows, self.links), encoding="utf-8")
+            tmp.write_text(render_index(self.rows, self.links, self.thresholds), encoding="utf-8")
             tmp.replace(self.out / "index.html")
             self.written.append(self.out / "index.html")
         return self.written
