@@ -389,7 +389,8 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
             boundary = load_boundary(args.model, trust=args.trust_model)
         which = args.model if boundary is not None else "shipped"  # a folder without one segments with the shipped
         reports = [segmentation_report(path, _read_options(args), strip=not args.keep_punctuation,
-                                       captions=args.captions or "auto", boundary=boundary, boundary_model=which)["segmentation"]
+                                       captions=args.captions or "auto", boundary=boundary,
+                                       boundary_model=which)["segmentation"]
                    for path in args.data]
         report = {"segmentation": reports}
     elif mode == "--agreement":

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from collections import Counter
 from typing import Sequence
 
 from ..errors import InputError
@@ -28,9 +29,9 @@ def _heads(lines: Sequence[str]) -> dict[int, tuple[str, str]]:
         if m and line.strip() and ":" not in line.split()[0]:
             two = m.group("name") is not None
             found[i] = ((m.group("name") or m.group("name2")).strip(), m.group("ts") or m.group("ts2"), two)
-    names = [name for name, _, _ in found.values()]
+    names = Counter(name for name, _, _ in found.values())
     return {i: (name, ts) for i, (name, ts, two) in found.items()
-            if two or names.count(name) >= 2 or (len(name.split()) <= 3 and role_from_label(name))}
+            if two or names[name] >= 2 or (len(name.split()) <= 3 and role_from_label(name))}
 
 
 def parse_otter(text: str, path: str) -> list[Piece]:
