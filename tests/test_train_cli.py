@@ -66,7 +66,9 @@ def test_evaluate_held_out_and_folds_and_agreement_of_reviewed_codes(model, code
     reviewed = test.rename(columns={"code": "machine_code"}).assign(reviewed_code="", reviewer="", reviewed_at="")
     reviewed["code"] = reviewed["machine_code"]
     reviewed.loc[:19, "reviewed_code"] = reviewed.loc[:19, "machine_code"]
-    reviewed.loc[3, ["reviewed_code", "code"]] = "NC" if reviewed.loc[3, "machine_code"] != "NC" else "GI"
+    other = ({"CT": "FN"} if reviewed.loc[3, "speaker"] == "client" else {"NC": "GI"}).get(  # a code of its role
+        reviewed.loc[3, "machine_code"], "CT" if reviewed.loc[3, "speaker"] == "client" else "NC")
+    reviewed.loc[3, ["reviewed_code", "code"]] = other
     reviewed.to_csv(tmp_path / "reviewed.csv", index=False)
     agree = run("evaluate", "--agreement", str(tmp_path / "reviewed.csv"), "--utterances", "given")
     assert agree.returncode == 0, agree.stderr
