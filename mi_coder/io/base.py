@@ -217,6 +217,23 @@ def _check_controls(sample: str, path: str) -> None:
 
 
 _DECIMAL_COMMA = re.compile(r"^\d+,(?:\d{1,2}|\d{4,})$")
+# A person's name as a speaker label: one to four capitalised words ("Interpreter Ana", "Dr. Lee", "Mary-Jo O'Neil").
+_NAME = re.compile(r"^(?:[A-Z][\w.'’-]*)(?:\s+[A-Z][\w.'’-]*){0,3}$")
+
+
+# Capitalised words that open a line of a transcript without naming anyone ("Note: ...", "Music: ...", "Okay: ...").
+_NOT_NAMES = {"note", "notes", "music", "applause", "laughter", "laughs", "inaudible", "crosstalk", "silence", "pause",
+              "summary", "question", "answer", "okay", "ok", "so", "well", "yes", "no", "yeah", "also", "example",
+              "reminder", "warning", "update", "translation", "transcript", "caption", "captions", "subtitle"}
+
+
+def looks_like_name(label: str) -> bool:
+    """Whether a ``Label:`` that occurs once reads as a person who speaks once (an interpreter, a relative) rather
+    than a note: one to four capitalised words, not an annotation or discourse word. Captions and labelled text use
+    it once the talk has begun."""
+    return bool(_NAME.match(label)) and label.split()[0].lower().rstrip(".") not in _NOT_NAMES
+
+
 _TIME = re.compile(r"^\s*(?:(\d{1,3}):)?(\d{1,2}):(\d{1,2}(?:[.,]\d+)?)\s*$")
 
 

@@ -9,7 +9,7 @@ from collections.abc import Sequence
 
 from ..errors import InputError
 from ..roles import role_from_label
-from .base import _TIME, Piece, parse_time
+from .base import _TIME, Piece, looks_like_name, parse_time
 
 _CUE_TIMING = re.compile(
     r"^\s*(\d{1,3}:\d{1,2}(?::\d{1,2})?[.,]\d{1,3})\s*-->\s*(\d{1,3}:\d{1,2}(?::\d{1,2})?[.,]\d{1,3})(?:\s+.*)?$"
@@ -85,16 +85,6 @@ def _opens_with_space_line(lines: Sequence[str], i: int) -> bool:
     return bool(after) and bool(after[0].strip()) and not any("-->" in ln for ln in after)
 
 
-# A person's name as a cue prefix: one to four capitalised words ("Interpreter Ana", "Dr. Lee", "Mary-Jo O'Neil").
-_NAME = re.compile(r"^(?:[A-Z][\w.'’-]*)(?:\s+[A-Z][\w.'’-]*){0,3}$")
-
-
-# Capitalised words that open caption lines without naming anyone ("Note: ...", "[Music]", "Okay: ...").
-_NOT_NAMES = {"note", "notes", "music", "applause", "laughter", "laughs", "inaudible", "crosstalk", "silence", "pause",
-              "summary", "question", "answer", "okay", "ok", "so", "well", "yes", "no", "yeah", "also", "example",
-              "reminder", "warning", "update", "translation", "transcript", "caption", "captions", "subtitle"}
-
-
 def _cue_speakers(lines: Sequence[str], fmt: str) -> set[str]:
     """Names in ``Name:`` cue prefixes that are speakers: used twice or more, a role word, ``Speaker N``, or, once
     other cues name speakers, a capitalised name opening a cue line (a third person who speaks once: an
@@ -107,7 +97,7 @@ def _cue_speakers(lines: Sequence[str], fmt: str) -> set[str]:
                 counts[name] = counts.get(name, 0) + 1
     speakers = {n for n, c in counts.items() if c >= 2 or role_from_label(n) or re.match(r"(?i)speaker[ _]?\d+$", n)}
     if speakers:
-        speakers |= {n for n in counts if _NAME.match(n) and n.split()[0].lower().rstrip(".") not in _NOT_NAMES}
+        speakers |= {n for n in counts if looks_like_name(n)}
     return speakers
 
 

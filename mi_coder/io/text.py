@@ -7,7 +7,7 @@ from collections.abc import Iterable, Iterator
 
 from ..errors import InputError
 from ..roles import role_from_label
-from .base import Piece, parse_time
+from .base import Piece, looks_like_name, parse_time
 
 _TS = r"\d{1,2}:\d{2}(?::\d{2})?(?:[.,]\d+)?"
 
@@ -43,8 +43,6 @@ def speaker_labels(lines: Iterable[str]) -> set[str]:
     """The labels that count as speakers: named by the role vocabulary, or labelling two or more lines, or a
     capitalised name labelling one line after the first speaker's (a third person who speaks once: an interpreter,
     a relative), which a header line ("Date: ...", above the talk) or a note ("Note: ...") is not."""
-    from .captions import _NAME, _NOT_NAMES
-
     counts: dict[str, int] = {}
     first_at: dict[str, int] = {}
     for k, line in enumerate(lines):
@@ -56,8 +54,7 @@ def speaker_labels(lines: Iterable[str]) -> set[str]:
     speakers = {lab for lab, n in counts.items() if n >= 2 or role_from_label(lab)}
     if speakers:
         talk_starts = min(first_at[lab] for lab in speakers)
-        speakers |= {lab for lab in counts if first_at[lab] > talk_starts and _NAME.match(lab)
-                     and lab.split()[0].lower().rstrip(".") not in _NOT_NAMES}
+        speakers |= {lab for lab in counts if first_at[lab] > talk_starts and looks_like_name(lab)}
     return speakers
 
 
