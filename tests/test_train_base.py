@@ -66,9 +66,11 @@ def test_a_model_trained_from_a_base_keeps_its_boundary_model_profiles_and_tempe
     assert "carried_from_base" in (out / "MODEL_CARD.md").read_text()
 
 
-def test_a_base_finds_its_training_files_relative_to_its_folder_when_the_checkout_moved(base, tmp_path):
+def test_a_base_reads_its_training_files_relative_to_its_folder_first_so_a_moved_checkout_reads_its_own(base, tmp_path):
     moved = tmp_path / "elsewhere"
     shutil.copytree(base.parents[1], moved)
+    # both copies exist: the model reads the files of its own checkout, not those at the recorded absolute path
+    assert read_base(moved / "models" / "base", [], trust=True).paths == [str((moved / "data" / "coded.csv").resolve())]
     original = base.parents[1] / "data" / "coded.csv"
     original.rename(original.with_suffix(".away"))  # the recorded absolute path no longer exists
     try:

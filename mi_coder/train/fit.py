@@ -533,14 +533,15 @@ class BaseRecipe:
 
 
 def _recorded_paths(base: Path, run: dict, key: str) -> tuple[list[str], list[str]]:
-    """A run.json list of training files as found on this machine: each at its absolute path, else at its path
-    relative to the model folder (``<key>_from_model``, so a source checkout elsewhere finds them). Returns
-    (found, missing)."""
+    """A run.json list of training files as found on this machine: each at its path relative to the model folder
+    (``<key>_from_model``) when that exists, else at its recorded absolute path. The relative path comes first so
+    that a model inside a source checkout reads that checkout's files, not those of another checkout of the same
+    project that happens to sit at the recorded absolute path. Returns (found, missing)."""
     absolute = run.get(key, [])
     relative = run.get(f"{key}_from_model", [None] * len(absolute))
     found, missing = [], []
     for path, rel in zip(absolute, relative):
-        for candidate in (Path(path), (base / rel).resolve() if rel else None):
+        for candidate in ((base / rel).resolve() if rel else None, Path(path)):
             if candidate is not None and candidate.exists():
                 found.append(str(candidate))
                 break
