@@ -386,3 +386,51 @@ def test_unpunctuated_cross_validation_trains_a_boundary_model_per_fold_without_
     every = set().union(*seen)
     assert all(sum(t not in s for s in seen) == 1 for t in every)  # each transcript left out of one fold's model
     assert report["annomi_cv"]["unpunctuated"]["therapist_4class"]["macro_f1"] > 0
+
+
+@needs_annomi
+def test_reviewed_codes_of_a_session_never_train_the_fold_that_tests_that_session(tmp_path, monkeypatch):
+    """train --add R --folds K: a reviewed session that is also in the data (an AnnoMI transcript, a coded table)
+    trains only in the folds that do not test it, and keeps its group in grouped folds."""
+    from mi_coder.evaluate import crossval as ev
+    from mi_coder.train.fit import add_reviewed, load_training_data
+
+    from .conftest import ROOT
+
+    full = pd.read_csv(ANNOMI_FULL, dtype=str, keep_default_na=False)
+    keep = sorted(full["transcript_id"].unique(), key=int)[:9]
+    full[full["transcript_id"].isin(keep)].to_csv(tmp_path / "annomi.csv", index=False)
+    corpus = pd.read_csv(ROOT / "data" / "corpus" / "sessions" / "h_utterances.csv", dtype=str, keep_default_na=False)
+    coded = corpus.rename(columns={"turn": "turn_id"})[["session_id", "turn_id", "speaker", "text", "code"]]
+    coded = coded[coded["session_id"].isin(coded["session_id"].unique()[:6])]
+    coded.to_csv(tmp_path / "coded.csv", index=False)
+    data = load_training_data([tmp_path / "annomi.csv", tmp_path / "coded.csv"])
+    annomi_one = full[full["transcript_id"] == keep[0]]
+    reviewed = pd.concat([coded[coded["session_id"] == coded["session_id"].iloc[0]],
+                          pd.DataFrame({"session_id": annomi_one["transcript_id"], "turn_id": annomi_one["utterance_id"],
+                                        "speaker": annomi_one["interlocutor"], "text": annomi_one["utterance_text"],
+                                        "code": np.where(annomi_one["interlocutor"] == "client", "FN", "NC")})])
+    reviewed.to_csv(tmp_path / "reviewed.csv", index=False)
+    add_reviewed(data, [tmp_path / "reviewed.csv"])
+    added = data.examples[data.examples["source"] == "reviewed"]
+    for sid, group in added.groupby("session_id")["group"].first().items():
+        assert group == data.examples[(data.examples["source"] != "reviewed")
+                                      & (data.examples["session_id"] == sid)]["group"].iloc[0]
+
+    class Trained(Exception):
+        pass
+
+    def capture(examples, turn_examples, **kw):
+        raise Trained(examples, turn_examples)
+
+    monkeypatch.setattr(ev, "train_coder", capture)
+    seen = 0
+    for k in range(3):
+        with pytest.raises(Trained) as caught:
+            ev._cv_fold(k, data, 3, {}, unpunctuated=False)
+        for table in caught.value.args:  # the utterance examples, then the turn examples
+            reviewed_ids = set(table.loc[table["source"] == "reviewed", "session_id"].astype(str))
+            originals = set(table.loc[table["source"] != "reviewed", "session_id"].astype(str))
+            assert reviewed_ids == originals & set(added["session_id"].astype(str))
+            seen += len(reviewed_ids)
+    assert seen  # the reviewed sessions did train, in the folds that do not test them

@@ -270,3 +270,19 @@ def test_a_one_turn_monologue_reads_as_one_turn_and_an_undefined_index_has_no_sc
     page = render_session(s, session_scores(s))
     assert "1 turn &middot;" in page and "1 turns" not in page
     assert "n/a<small>/100" not in page and "n/a</div>" in page  # the engagement index: no client
+
+
+def test_a_score_just_below_a_threshold_is_shown_with_the_decimals_that_keep_it_below():
+    from mi_coder.report.style import _fmt_banded
+    from mi_coder.scoring import DEFAULT_THRESHOLDS, band
+
+    s = _session()
+    scores = session_scores(s)
+    scores.update(pct_oq=0.696, pct_oq_band=band(0.696, DEFAULT_THRESHOLDS["pct_oq"]),
+                  r_q=0.9996, r_q_band=band(0.9996, DEFAULT_THRESHOLDS["r_q"]))
+    page = render_session(s, scores)
+    assert ">69.6%</div><div>fair</div>" in page and ">70%</div><div>fair" not in page
+    assert ">1.000</div><div>below" not in page and ">0.9996</div><div>below</div>" in page
+    assert _fmt_banded(0.55, True, DEFAULT_THRESHOLDS["pct_oq"]) == "55%"  # clear of a threshold: as before
+    assert _fmt_banded(1.5, False, DEFAULT_THRESHOLDS["r_q"]) == "1.50"
+    assert _fmt_banded(None, True, DEFAULT_THRESHOLDS["pct_oq"]) == "n/a"

@@ -326,6 +326,10 @@ def _cv_fold(k: int, data: TrainingData, folds: int, train_kwargs: dict, unpunct
         train_sessions, test_sessions = set(s_ids[train_s]), set(s_ids[test_s])
     else:
         train_sessions, test_sessions = set(s_ids), set()
+    # Reviewed codes (``train --add``) train in every fold, except those of a session this fold tests: the same
+    # session's AnnoMI transcript or coded table would otherwise be tested on a model that read its reviewed codes.
+    tested = test_t | {str(sid) for sid in test_sessions}
+    other = other[~((other["source"] == "reviewed") & other["session_id"].astype(str).isin(tested))]
     train_turns = turns[ids.isin(train_t)]
     recode = (lambda e: apply_utterance_codes(e, data.annomi_codes)) if data.annomi_codes is not None else (lambda e: e)
     recode_train = ((lambda e: apply_utterance_codes(e, data.annomi_train_codes))
@@ -333,7 +337,8 @@ def _cv_fold(k: int, data: TrainingData, folds: int, train_kwargs: dict, unpunct
     examples = pd.concat([recode_train(annomi_examples(train_turns, split)),
                           sess[sess["session_id"].isin(train_sessions)], other], ignore_index=True)
     tex = data.turn_examples
-    keep = (tex["source"] != "annomi") & ~tex["session_id"].isin(test_sessions)
+    keep = ((tex["source"] != "annomi") & ~tex["session_id"].isin(test_sessions)
+            & ~((tex["source"] == "reviewed") & tex["session_id"].astype(str).isin(tested)))
     turn_examples = pd.concat([annomi_turn_examples(train_turns), tex[keep]], ignore_index=True)
     coder = train_coder(examples, turn_examples, **train_kwargs)
     boundaries = {}  # the fold's own boundary models (the shipped one has read the fold's turns): with its team

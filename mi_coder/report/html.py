@@ -26,7 +26,7 @@ from .charts import (
 )
 from .coaching import COACHING_CONFIDENCE, coaching_examples, is_person_name
 from .review import review_context, review_data, review_js
-from .style import CODE_COLOURS, LOW_CONFIDENCE, TEXT_ON, _fmt
+from .style import CODE_COLOURS, LOW_CONFIDENCE, TEXT_ON, _fmt, _fmt_banded
 from .templating import render
 
 
@@ -147,7 +147,8 @@ def render_session(session: Session, scores: dict, model_name: str = "", thresho
         model_name=model_name,
         scores_reliable=scores.get("scores_reliable", True),
         min_practitioner_utterances=MIN_PRACTITIONER_UTTERANCES,
-        score_cards=[{"label": label, "band": scores.get(f"{key}_band") or "", "value": _fmt(scores.get(key), pct)}
+        score_cards=[{"label": label, "band": scores.get(f"{key}_band") or "",
+                      "value": _fmt_banded(scores.get(key), pct, thresholds.get(key))}
                      for label, key, pct in (("Reflections per question (R:Q)", "r_q", False),
                                              ("Complex reflections (%CR)", "pct_cr", True),
                                              ("Open questions (%OQ)", "pct_oq", True))],
@@ -184,7 +185,8 @@ def render_index(rows: Sequence[dict], links: dict[str, str], thresholds: dict |
         table.append({
             "session_id": r["session_id"], "link": links.get(r["session_id"], "#"),
             "practitioner": r.get("practitioner", ""),
-            "scores": [{"value": r.get(key), "band": r.get(f"{key}_band") or "", "shown": _fmt(r.get(key), pct)}
+            "scores": [{"value": r.get(key), "band": r.get(f"{key}_band") or "",
+                        "shown": _fmt_banded(r.get(key), pct, (thresholds or DEFAULT_THRESHOLDS).get(key))}
                        for key, pct in (("r_q", False), ("pct_cr", True), ("pct_oq", True))],
             "indices": [{"value": r.get(key), "shown": "n/a" if r.get(key) is None else round(r[key])}
                         for key in ("engagement_index", "empathy_index", "fidelity_index")],

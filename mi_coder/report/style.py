@@ -31,3 +31,21 @@ def _fmt(value: Any, pct: bool = False) -> str:
     if isinstance(value, float):
         return f"{100 * value:.0f}%" if pct else f"{value:.2f}"
     return str(value)
+
+
+def _fmt_banded(value: Any, pct: bool, thresholds: dict[str, float] | None) -> str:
+    """A score as ``_fmt`` shows it, with as many more decimals (up to three) as it takes for the number shown to
+    sit on the same side of every threshold as the value itself: 0.696 against a 0.70 threshold is "69.6%", not
+    "70%" next to the band "below"."""
+    shown = _fmt(value, pct)
+    if not thresholds or not isinstance(value, float) or math.isnan(value):
+        return shown
+    scale = 100 if pct else 1
+    base = 0 if pct else 2
+    for decimals in range(base, base + 4):
+        rounded = round(scale * value, decimals) / scale
+        if all((rounded >= t) == (value >= t) for t in thresholds.values()):
+            text = f"{scale * value:.{decimals}f}"
+            return text + "%" if pct else text
+    return shown
+

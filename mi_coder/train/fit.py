@@ -618,6 +618,10 @@ def add_reviewed(data: TrainingData, paths: Sequence[str | Path], weight: float 
         examples = examples[examples["code"].notna()].assign(source="reviewed", weight=weight)
         if not len(examples):
             raise UsageError(f"{path}: holds no reviewed utterances to add")
+        # A session already in the training data keeps its group, so grouped folds never split it between
+        # training (its reviewed codes) and testing (its original codes).
+        known = data.examples.drop_duplicates("session_id").set_index("session_id")["group"]
+        examples["group"] = examples["session_id"].map(known).fillna(examples["group"])
         data.examples = pd.concat([data.examples, examples], ignore_index=True)
         data.turn_examples = pd.concat([data.turn_examples, coded_turn_examples(examples)], ignore_index=True)
         out.append({"file": path.name, "utterances": int(len(examples)), "sessions": int(examples["session_id"].nunique()),
