@@ -94,7 +94,7 @@ def test_coaching_examples_skip_mi_consistent_closed_questions_and_fragments_and
     assert "scale of one to ten" not in section and "Would it be okay" not in section
     assert "alright with you" not in section  # a permission check, not a question to open up
     assert "&ldquo;you&rdquo;" not in section  # fragments never appear
-    assert "What happened when you go to the group on tuesday?" in section  # a template rewording, said to be one
+    assert "What was it like to go to the group on Tuesday?" in section  # a template rewording, said to be one
     assert "Would it be okay if I shared a thought" in page  # the permission line for persuading
     assert "at least 60% confidence" in page
 
@@ -286,3 +286,37 @@ def test_a_score_just_below_a_threshold_is_shown_with_the_decimals_that_keep_it_
     assert _fmt_banded(0.55, True, DEFAULT_THRESHOLDS["pct_oq"]) == "55%"  # clear of a threshold: as before
     assert _fmt_banded(1.5, False, DEFAULT_THRESHOLDS["r_q"]) == "1.50"
     assert _fmt_banded(None, True, DEFAULT_THRESHOLDS["pct_oq"]) == "n/a"
+
+
+@pytest.mark.parametrize("closed, suggestion", [
+    ("Did you go to the group on Tuesday?", "What was it like to go to the group on Tuesday?"),
+    ("Um, so have you talked to your PO about it?", "What happened when you talked to your PO about it?"),
+    ("Have you been here before?", "What happened when you were here before?"),
+    ("Do you want to quit smoking?", "How important is it to you to quit smoking?"),
+    ("Are you going to quit?", "What would it take for you to quit?"),
+    ("Do you have any concerns at all about your drinking?", "What concerns, if any, do you have about your drinking?"),
+    ("Do you think that would work for you?", "What are your thoughts on whether that would work for you?"),
+    ("Have you ever heard of Tai Chi?", "What have you heard about Tai Chi?"),
+    ("Are you worried about your job?", "What worries you about your job?"),
+    ("Are you familiar with that program?", "How familiar are you with that program?"),
+    ("Is it hard to say no to your friends?", "How hard is it to say no to your friends?"),
+    ("Does that make sense?", "What do you make of that?"),
+    # no template fits: a general open prompt, never a broken sentence
+    ("Did you know that juice has as much sugar as cola?", "Tell me more about that. / What's that been like for you?"),
+    ("Have you got a date in mind?", "Tell me more about that. / What's that been like for you?"),
+    ("Are you going to the meeting?", "Tell me more about that. / What's that been like for you?"),
+    ("Do you smoke every day?", "Tell me more about that. / What's that been like for you?"),
+])
+def test_closed_questions_get_a_grammatical_open_rewording_in_their_own_words_or_a_general_prompt(closed, suggestion):
+    from mi_coder.report.coaching import _open_rewording
+
+    assert _open_rewording(closed) == suggestion
+
+
+@pytest.mark.parametrize("question", ["Would you be open to looking at the guidelines together?",
+                                      "Can we talk about how you could use it?",
+                                      "Is that something you'd be willing to try?"])
+def test_offers_to_look_at_something_together_are_not_listed_as_closed_questions_to_open(question):
+    from mi_coder.report.coaching import _MI_CLOSED
+
+    assert _MI_CLOSED.search(question)

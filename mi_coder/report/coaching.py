@@ -20,21 +20,86 @@ _MI_CLOSED = re.compile(
     r"(?:is|would) (?:that|it|this) be (?:al(?:l ?)?right|ok(?:ay)?|fine)(?: with you)?|"
     r"(?:is|would) (?:that|it|this) (?:al(?:l ?)?right|ok(?:ay)?|fine)(?: with you)?|"
     r"(?:are|would) you (?:be )?(?:ok(?:ay)?|al(?:l ?)?right|fine|comfortable) with (?:that|this|it)|"
-    r"have i got|what did i miss|did i leave)\b|" + ASK_PERMISSION.pattern, re.I)
+    r"have i got|what did i miss|did i leave|"
+    r"(?:would|are) you (?:be )?(?:open|willing|interested) (?:to|in)|(?:can|could|may|shall) we (?:talk|look|go over)|"
+    r"is (?:that|this) something (?:you|we)|does that sound (?:ok|okay|alright|all right|fair))\b|"
+    + ASK_PERMISSION.pattern, re.I)
+
+
+_LEAD = re.compile(r"^(?:(?:so|and|but|okay|ok|um+|uh+|well|now|right|alright|mm-hmm|yeah|oh)\b[\s,.-]*)+", re.I)
+# Past participles that are not "-ed" forms, mapped to the simple past ("Have you been..." -> "when you were...").
+_PARTICIPLE_PAST = {
+    "been": "were", "gone": "went", "done": "did", "seen": "saw", "taken": "took", "given": "gave",
+    "spoken": "spoke", "written": "wrote", "eaten": "ate", "driven": "drove", "known": "knew", "had": "had",
+    "heard": "heard", "told": "told", "felt": "felt", "made": "made", "kept": "kept",
+    "left": "left", "met": "met", "found": "found", "quit": "quit", "cut": "cut", "put": "put", "set": "set",
+    "hit": "hit", "hurt": "hurt", "let": "let", "sent": "sent", "spent": "spent", "brought": "brought",
+    "bought": "bought", "come": "came", "become": "became", "run": "ran", "slept": "slept", "lost": "lost",
+    "paid": "paid", "said": "said", "shown": "showed", "chosen": "chose", "begun": "began", "stopped": "stopped",
+}
+_GRADABLE = ("worried|concerned|happy|unhappy|satisfied|ready|willing|sure|comfortable|confident|interested|aware|"
+             "able|serious|committed|motivated|scared|afraid|nervous|stressed|anxious|upset|angry|frustrated|"
+             "hopeful|excited|tired|determined|close|familiar|involved")
+_HARD = "hard|difficult|easy|tough|important|helpful|stressful|scary|frustrating|hard work|a struggle"
+_DETERMINER = r"(?!(?:the|a|an|your|my|his|her|their|our|this|that|church|work|school|court|bed)\b)"
+# Verbs of knowing and liking: "Did you know ...?" gives information and "Did you like ...?" asks an opinion, so
+# "What was it like to know/like ...?" is no rewording of them.
+_STATIVE = r"(?!(?:know|like|think|realize|realise|want|need|understand|mean|feel|remember|expect|see)\b)"
+# (pattern on the question without its leading fillers and "?", template) in order; a template's {rest} keeps the
+# practitioner's own words and casing. Every template is a full open question that keeps the closed question's
+# topic; where none fits, a general open prompt is suggested instead of a forced rewrite.
+_REWORDINGS = [
+    (r"does (?:that|this|it) make sense(?: to you)?", "What do you make of that?"),
+    (r"do you (?:really )?(?:want|wanna) to (?P<rest>.+)", "How important is it to you to {rest}?"),
+    (r"would you (?:like|want) to (?P<rest>.+)", "What are your thoughts about whether to {rest}?"),
+    (rf"are you (?:going|planning|hoping|trying) to {_DETERMINER}(?P<rest>.+)", "What would it take for you to {rest}?"),
+    (r"are you (?:thinking|considering) (?:about|of) (?P<rest>.+)", "What are your thoughts about {rest}?"),
+    (r"are you (?:at all |really )?worried about (?P<rest>.+)", "What worries you about {rest}?"),
+    (r"are you (?:at all |really )?concerned about (?P<rest>.+)", "What concerns you about {rest}?"),
+    (r"are you (?:at all |really )?(?:worried|concerned) that (?P<rest>.+)", "What worries you about the idea that {rest}?"),
+    (r"(?:do|did) you (?:think|believe|suppose|reckon|feel like|feel that) "
+     r"(?:that (?=(?:you|i|we|he|she|they|it|there|your|my|his|her|their|the|a|an)\b))?(?P<rest>.+)",
+     "What are your thoughts on whether {rest}?"),
+    (r"do you (?P<v>have|get|see|notice|find) (?:any|some) (?P<noun>\w+s)(?: at all)?(?P<rest>.*)",
+     "What {noun}, if any, do you {v}{rest}?"),
+    (r"(?:have|did) you (?:ever )?(?:thought|think) (?:about|of) (?P<rest>.+)", "What thoughts have you had about {rest}?"),
+    (r"have you (?:ever )?given (?:it )?(?:any|much|some)? ?thought (?:to|about),? (?P<rest>.+)",
+     "What thoughts have you had about {rest}?"),
+    (r"(?:have|did) you (?:ever )?(?:heard|hear) (?:about|of) (?P<rest>.+)", "What have you heard about {rest}?"),
+    (r"(?:have|did) you (?:ever )?tr(?:ied|y) (?P<rest>.+)", "What was it like when you tried {rest}?"),
+    (r"have you (?:ever )?(?P<verb>\w+) (?P<rest>.+)", "What happened when you {verb} {rest}?"),
+    (rf"did you (?:ever )?{_STATIVE}(?P<rest>.+)", "What was it like to {rest}?"),
+    (rf"(?:are|were) you (?:really |feeling |at all )?(?P<adj>{_GRADABLE})(?P<rest>(?: .+)?)", "How {adj} are you{rest}?"),
+    (rf"(?:is|was) (?P<pron>it|that|this) (?:really |very |too )?(?P<adj>{_HARD})(?P<rest>(?: .+)?)",
+     "How {adj} is {pron}{rest}?"),
+]
+_GENERAL = "Tell me more about that. / What's that been like for you?"
 
 
 def _open_rewording(text: str) -> str:
-    """A template open rewording of a closed question (a suggestion, shown as one)."""
-    low = text.strip().rstrip("?").lower()
-    for pattern, template in ((r"^(?:so |and |okay |um |uh )*(?:did|have|has) you (.+)", "What happened when you {}?"),
-                              (r"^(?:so |and |okay |um |uh )*(?:are|were) you (.+)", "How are you feeling about {}?"),
-                              (r"^(?:so |and |okay |um |uh )*(?:do|does|would|will|can|could) you (.+)",
-                               "What would it look like to {}?"),
-                              (r"^(?:so |and |okay |um |uh )*(?:is|was) (?:it|that|there) (.+)", "What's {} like for you?")):
-        m = re.match(pattern, low)
-        if m:
-            return template.format(m.group(1))
-    return "Tell me more about that. / What's that been like for you?"
+    """A template open rewording of a closed question (a suggestion, shown as one): the closed question's own
+    words in an open frame where a template fits its form, else a general open prompt. Never a rewrite that
+    breaks the grammar: a "have you ..." whose participle has no known simple past falls back to the general
+    prompt."""
+    core = _LEAD.sub("", text.strip()).strip().rstrip("?.!").strip()
+    core = core.split("--")[-1].strip()  # a restart ("Does she-- Have you talked ...") keeps the last attempt
+    for pattern, template in _REWORDINGS:
+        m = re.fullmatch(pattern, core, flags=re.I | re.S)
+        if not m:
+            continue
+        # {rest} right after a word ("are you{rest}") keeps its own leading space; elsewhere the template has one
+        parts = {k: (v.rstrip(" ,") if k == "rest" and " {rest}" not in template else v.strip(" ,"))
+                 for k, v in m.groupdict().items() if v is not None}
+        if "verb" in parts:
+            verb = parts["verb"].lower()
+            past = verb if verb.endswith("ed") else _PARTICIPLE_PAST.get(verb)
+            if past is None:
+                continue
+            parts["verb"] = past
+        if "about {rest}" in template and parts.get("rest", "").lower().startswith("if "):
+            parts["rest"] = "whether " + parts["rest"][3:]  # "thought to, if you'll ..." -> "about whether you'll ..."
+        return template.format(**{k: v.lower() if k in ("adj", "noun", "pron", "v") else v for k, v in parts.items()})
+    return _GENERAL
 
 
 def coaching_examples(session: Session, confidence: float = COACHING_CONFIDENCE) -> dict[str, list[tuple[Turn, str, str]]]:
