@@ -320,3 +320,64 @@ def test_offers_to_look_at_something_together_are_not_listed_as_closed_questions
     from mi_coder.report.coaching import _MI_CLOSED
 
     assert _MI_CLOSED.search(question)
+
+
+_NODE_HARNESS = r"""
+const fs = require('fs'), vm = require('vm');
+const html = fs.readFileSync(process.argv[2], 'utf8');
+const blob = html.match(/<script type='application\/json' id='mi-review-data'>([\s\S]*?)<\/script>/)[1];
+const store = {}, window = {};
+const document = {getElementById: id => id === 'mi-review-data' ? {textContent: blob} : null,
+                  addEventListener: () => {}, querySelector: () => null, querySelectorAll: () => []};
+const localStorage = {getItem: k => (k in store ? store[k] : null), setItem: (k, v) => { store[k] = v; }};
+vm.runInNewContext(fs.readFileSync(process.argv[3], 'utf8'), {window, document, localStorage, JSON, Math, String,
+                                                              Date, Object, parseFloat, console});
+const s = window.miReview.scores(), out = {};
+Object.keys(s).forEach(k => { out[k] = window.miReview.fmt(k, s[k]); });
+const probe = JSON.parse(process.argv[4]);
+out.probe = probe.map(([k, v]) => window.miReview.fmt(k, v));
+process.stdout.write(JSON.stringify(out));
+"""
+
+
+def test_the_review_page_shows_each_score_as_the_report_cards_do_halves_and_thresholds_included(tmp_path):
+    """Before any edit the review page's live scores read as the cards above them: halves rounded up on both
+    sides (Python's own formatting rounds 0.125 to "0.12", JavaScript's to "0.13") and a score just below a
+    threshold with the decimals that keep it below."""
+    import json as _json
+
+    from mi_coder.report.review import LIVE_SCORES
+    from mi_coder.report.style import _fmt, _fmt_banded, display_number
+    from mi_coder.scoring import DEFAULT_THRESHOLDS
+
+    node = shutil.which("node")
+    if not node:
+        pytest.skip("no Node.js on this machine to run review.js outside a browser (the Chromium test covers CI)")
+    script = tmp_path / "harness.js"
+    script.write_text(_NODE_HARNESS)
+    # R:Q 0.125 (1 reflection, 8 questions): a half-way case at two decimals
+    spec = [(P, [("What brings you in today?", "OQ")]), (C, [("My doctor.", "FN")])] * 7 + [
+        (P, [("You want your health back.", "CR")]), (C, [("Yes.", "FN")]),
+        (P, [("Did you drink yesterday?", "CQ")]), (C, [("No.", "FN")])]
+    s = coded_session(spec)
+    page = tmp_path / "s.html"
+    page.write_text(render_session(s, session_scores(s)))
+    probes = [("pct_oq", 0.696), ("pct_cr", 0.125), ("r_q", 0.125), ("r_q", 0.9996), ("r_q", 1.995), ("r_q", 1.994),
+              ("pct_oq", 0.4999), ("empathy_index", 62.5), ("fidelity_index", 72.5)]
+    result = subprocess.run([node, str(script), str(page), str(Path(__file__).parents[1] / "mi_coder" / "report" /
+                                                                 "review.js"), _json.dumps(probes)],
+                            capture_output=True, text=True, check=True)
+    shown = _json.loads(result.stdout)
+    scores = session_scores(s)
+    cards = {key: _fmt_banded(scores[key], key != "r_q", DEFAULT_THRESHOLDS[key]) for key in ("r_q", "pct_cr", "pct_oq")}
+    cards.update({key: display_number(scores[key], 0) for key in ("engagement_index", "empathy_index", "fidelity_index")
+                  if scores[key] is not None})
+    cards.update({key: _fmt(scores[key]) for key in ("mi_adherent", "mi_nonadherent")})
+    assert {key for _, key in LIVE_SCORES} <= set(shown)
+    for key, text in cards.items():
+        assert shown[key] == text, key
+        assert f">{text}<" in page.read_text() or key in ("mi_adherent", "mi_nonadherent"), key
+    python = [_fmt_banded(v, k.startswith("pct"), DEFAULT_THRESHOLDS[k]) if k in DEFAULT_THRESHOLDS
+              else display_number(v, 0) for k, v in probes]
+    assert shown["probe"] == python == ["69.6%", "13%", "0.13", "0.9996", "1.995", "1.99", "49.99%",
+                                               "63", "73"]

@@ -26,7 +26,7 @@ from .charts import (
 )
 from .coaching import COACHING_CONFIDENCE, coaching_examples, is_person_name
 from .review import review_context, review_data, review_js
-from .style import CODE_COLOURS, LOW_CONFIDENCE, TEXT_ON, _fmt, _fmt_banded
+from .style import CODE_COLOURS, LOW_CONFIDENCE, TEXT_ON, _fmt, _fmt_banded, display_number
 from .templating import render
 
 
@@ -127,7 +127,7 @@ def render_session(session: Session, scores: dict, model_name: str = "", thresho
     ends = [t.end or t.start for t in session.turns if (t.end or t.start) is not None]
     practitioner = session.meta.get("practitioner_id") or next(
         (t.speaker for t in session.turns if t.role == PRACTITIONER), "")
-    data, page_rows = review_data(session, model_name)
+    data, page_rows = review_data(session, model_name, thresholds)
     index_cards = []
     for label, key, text in (
         ("Engagement", "engagement_index", "Is the client talking, elaborating and voicing change?"),
@@ -135,7 +135,7 @@ def render_session(session: Session, scores: dict, model_name: str = "", thresho
         ("MI fidelity", "fidelity_index", "Overall MI consistency: R:Q, %CR, %OQ, little persuading."),
     ):
         value = scores.get(key)
-        index_cards.append({"label": label, "value": _fmt(round(value) if value is not None else None), "text": text})
+        index_cards.append({"label": label, "value": "n/a" if value is None else display_number(value, 0), "text": text})
     return render(
         "session.html.j2",
         session_id=session.id,
@@ -188,7 +188,7 @@ def render_index(rows: Sequence[dict], links: dict[str, str], thresholds: dict |
             "scores": [{"value": r.get(key), "band": r.get(f"{key}_band") or "",
                         "shown": _fmt_banded(r.get(key), pct, (thresholds or DEFAULT_THRESHOLDS).get(key))}
                        for key, pct in (("r_q", False), ("pct_cr", True), ("pct_oq", True))],
-            "indices": [{"value": r.get(key), "shown": "n/a" if r.get(key) is None else round(r[key])}
+            "indices": [{"value": r.get(key), "shown": "n/a" if r.get(key) is None else display_number(r[key], 0)}
                         for key in ("engagement_index", "empathy_index", "fidelity_index")],
             "reliable": _fmt(r.get("scores_reliable")),
         })

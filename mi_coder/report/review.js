@@ -127,11 +127,23 @@
   }
 
   // ---- page ----
+  // As the report's cards (mi_coder/report/style.py: display_number, _fmt_banded): halves rounded up on the
+  // exact value (toFixed), and a score near a threshold with the decimals that keep it on its own side.
+  function fmtScore(v, pct, th) {
+    var scale = pct ? 100 : 1, base = pct ? 0 : 2;
+    for (var d = base; d < base + 4; d++) {
+      var text = (scale * v).toFixed(d), shown = parseFloat(text) / scale;
+      var same = !th || Object.keys(th).every(function (k) { return (shown >= th[k]) === (v >= th[k]); });
+      if (same) { return text + (pct ? "%" : ""); }
+    }
+    return (scale * v).toFixed(base) + (pct ? "%" : "");
+  }
   function fmt(key, v) {
     if (v === null || v === undefined) { return "n/a"; }
-    if (key === "pct_cr" || key === "pct_oq") { return Math.round(100 * v) + "%"; }
-    if (key.indexOf("index") >= 0) { return String(Math.round(v)); }
-    if (key === "r_q") { return v.toFixed(2); }
+    var th = data.thresholds ? data.thresholds[key] : null;
+    if (key === "pct_cr" || key === "pct_oq") { return fmtScore(v, true, th); }
+    if (key.indexOf("index") >= 0) { return v.toFixed(0); }
+    if (key === "r_q") { return fmtScore(v, false, th); }
     return String(v);
   }
   function showScores() {
@@ -210,5 +222,5 @@
     });
     showScores();
   });
-  window.miReview = {scores: scores, csv: csv, next: next, key: KEY};
+  window.miReview = {scores: scores, csv: csv, next: next, key: KEY, fmt: fmt};
 })();

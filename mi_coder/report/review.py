@@ -23,11 +23,14 @@ def review_js() -> Markup:
     return Markup(Path(__file__).with_name("review.js").read_text(encoding="utf-8"))
 
 
-def review_data(session: Session, model_name: str) -> tuple[dict, list[tuple[Turn, Any, int]]]:
-    """The JSON the review mode works on, and (turn, utterance, uid) of every utterance in page order."""
+def review_data(session: Session, model_name: str,
+                thresholds: dict | None = None) -> tuple[dict, list[tuple[Turn, Any, int]]]:
+    """The JSON the review mode works on, and (turn, utterance, uid) of every utterance in page order.
+    ``thresholds`` (the report's, default ``scoring.DEFAULT_THRESHOLDS``) let the page show a score near a
+    threshold with the decimals the report's cards use."""
     import hashlib
 
-    from ..scoring import review_rules
+    from ..scoring import DEFAULT_THRESHOLDS, review_rules
 
     turns, utterances, rows = [], [], []
     for turn in session.turns:
@@ -41,7 +44,8 @@ def review_data(session: Session, model_name: str) -> tuple[dict, list[tuple[Tur
                                "confidence": None if u.confidence is None else round(u.confidence, 4)})
         turns.append({"id": turn.id, "role": turn.role, "text": turn.text, "utterances": ids})
     digest = hashlib.sha256(json.dumps([model_name, utterances], sort_keys=True).encode()).hexdigest()[:16]
-    return {"session_id": session.id, "digest": digest, "rules": review_rules(), "turns": turns,
+    return {"session_id": session.id, "digest": digest, "rules": review_rules(),
+            "thresholds": thresholds or DEFAULT_THRESHOLDS, "turns": turns,
             "utterances": utterances}, rows
 
 
