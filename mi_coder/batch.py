@@ -74,7 +74,7 @@ def part_key(path: Path, options: ReadOptions, model_id: str, thresholds: dict |
     thresholds (they set the bands), mi-coder version and part format."""
     from ._version import __version__
 
-    h = hashlib.sha256()
+    h = hashlib.sha256(path.name.encode())  # the file's name gives its session ids
     with open(path, "rb") as f:
         for block in iter(lambda: f.read(1 << 20), b""):
             h.update(block)
@@ -113,12 +113,18 @@ def code_file(path: str, options: ReadOptions, model: str | None, trust: bool,
         from .pipeline import problem_in
 
         return {"source": str(path), "error": problem_in(exc, str(path))}
+    except Exception as exc:  # noqa: BLE001 - one file's failure, whatever it is, must not end the batch
+        return {"source": str(path), "error": f"could not be coded ({type(exc).__name__}: {exc}); "
+                                              "please report this with the file's format"}
 
 
 def _write_part(parts: Path, key: str, result: dict) -> None:
     tmp = parts / f".{key}.{os.getpid()}.tmp"
-    tmp.write_text(json.dumps(result, ensure_ascii=False, allow_nan=True))
-    os.replace(tmp, parts / f"{key}.json")
+    try:
+        tmp.write_text(json.dumps(result, ensure_ascii=False, allow_nan=True))
+        os.replace(tmp, parts / f"{key}.json")
+    finally:
+        tmp.unlink(missing_ok=True)  # written and moved, or failed (a full disk): no stray temporary file
 
 
 class Progress:
@@ -208,8 +214,16 @@ def run_batch(inputs: Sequence[str], out_dir: str | Path, *, options: ReadOption
     started = time.time()
     options = options or ReadOptions()
     thresholds = thresholds or load_thresholds()  # the defaults, spelled out, so both key the same parts
+    from .io.writer import check_out
+
+    out = Path(out_dir)
+    check_out(out, output_format)  # a table in --out that mi-coder did not write stops the run before any coding
     skipped: list[tuple[str, str]] = []
     paths = expand_inputs(inputs, skipped)
+    # --out inside an input folder: the tables and files this tool wrote there are never read as transcripts
+    inside = out.resolve()
+    paths = [p for p in paths if inside not in p.resolve().parents]
+    skipped = [(f, why) for f, why in skipped if inside not in Path(f).resolve().parents]
     if not paths:
         raise UsageError(f"no transcript files found in {' '.join(inputs)}")
     model_dir = Path(model) if model else default_model_dir()
@@ -220,7 +234,6 @@ def run_batch(inputs: Sequence[str], out_dir: str | Path, *, options: ReadOption
     else:
         verify(model_dir, trust=trust)
     model_id = sha256(model_dir / "meta.json") + (f":{profile}" if profile else "")
-    out = Path(out_dir)
     parts = out / PARTS
     # Connected (or the local cluster started) before anything is hashed or written: a scheduler that cannot be
     # reached fails first and leaves no output folder.
@@ -313,7 +326,12 @@ def _coded_parts(paths: Sequence[Path], keys: Sequence[str | None], parts: Path,
         if not part.exists():
             errors[str(path)] = "not coded (the run was interrupted); run the same command again"
             continue
-        data = json.loads(part.read_text())
+        try:
+            data = json.loads(part.read_text())
+        except (ValueError, OSError):  # a part cut short (a full disk, a killed writer): coded again next run
+            part.unlink(missing_ok=True)
+            errors[str(path)] = "its saved result was damaged and has been removed; run the same command again"
+            continue
         rename = {}
         for s in data["sessions"]:
             sid = s["session_id"]

@@ -10,6 +10,7 @@ from __future__ import annotations
 import argparse
 import inspect
 import os
+import signal
 import sys
 import warnings
 from pathlib import Path
@@ -542,6 +543,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         parser.print_help()
         return 0
     warnings.showwarning = _show_warning
+    previous = _terminate_as_interrupt()
     try:
         return int(args.func(args) or 0)
     except MiCoderError as exc:
@@ -551,6 +553,25 @@ def main(argv: Sequence[str] | None = None) -> int:
         hint = "; run the same command again to resume" if args.command == "batch" else ""
         print(f"{PROG}: interrupted{hint}", file=sys.stderr)
         return 130
+    except OSError as exc:  # the machine, not the input: a full disk, a folder without write permission
+        where = f"{exc.filename}: " if exc.filename else ""
+        print(f"{PROG}: error: {where}{exc.strerror or exc}; nothing was left half-written", file=sys.stderr)
+        return 1
+    finally:
+        if previous is not None:
+            signal.signal(signal.SIGTERM, previous)
+
+
+def _terminate_as_interrupt():  # type: ignore[no-untyped-def]
+    """SIGTERM (``kill``, ``timeout``, a batch scheduler's time limit) ends a run as Ctrl-C does: the half-written
+    tables are removed and a batch can resume. Returns the previous handler (None where it cannot be set)."""
+    def stop(signum, frame):  # type: ignore[no-untyped-def]
+        raise KeyboardInterrupt
+
+    try:
+        return signal.signal(signal.SIGTERM, stop)
+    except ValueError:  # not the main thread (mi-coder called from a thread of another program)
+        return None
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -238,6 +238,10 @@ def build_pipeline(max_words: int = 22, min_words: int = 4, captions: str = "aut
         raise UsageError(f"--captions must be one of {', '.join(CAPTION_MODES)}, not {captions!r}")
     _register()
     nlp = spacy.blank("en")
+    # spaCy refuses texts over 1,000,000 characters by default (a guard for parsers and NER, which this pipeline
+    # has not: a tokenizer and our splitter, linear in the text). One turn of an unsegmented recording can be
+    # longer; memory per character is small here, so the limit is lifted.
+    nlp.max_length = 10 ** 9
     splitter = nlp.add_pipe("mi_utterance_splitter",
                             config={"max_words": max_words, "min_words": min_words, "captions": captions})
     if captions != "off":

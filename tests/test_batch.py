@@ -240,3 +240,67 @@ def test_the_practitioner_id_names_every_session_and_a_new_id_recodes(corpus, tm
     assert main(["code", str(corpus / "a_health.txt"), "--practitioner-id", "po-117", "--out", str(single)]) == 0
     assert tables(out)["sessions"].iloc[:1].equals(
         pd.read_csv(single / "sessions.csv", dtype=str, keep_default_na=False))
+
+
+def test_an_unexpected_failure_in_one_file_is_reported_and_the_rest_are_coded(corpus, tmp_path, monkeypatch):
+    import mi_coder.pipeline as pipeline
+
+    original = pipeline.code_rows
+
+    def flaky(sessions, *a, **kw):  # a bug of ours on one file (not a MiCoderError) must not end the batch
+        if any(s.id == "b_teams" for s in sessions):
+            raise RuntimeError("something we did not foresee")
+        return original(sessions, *a, **kw)
+
+    monkeypatch.setattr(pipeline, "code_rows", flaky)
+    summary = run_batch([str(corpus)], tmp_path / "out", jobs=1, progress=False)
+    errors = tables(tmp_path / "out")["errors"]
+    assert summary.coded == 2 and summary.failed == 3
+    assert "RuntimeError: something we did not foresee" in errors.set_index(
+        errors["file"].map(lambda f: Path(f).name))["error"]["b_teams.vtt"]
+
+
+def test_a_utf16_file_cut_short_is_coded_with_a_warning_instead_of_ending_the_batch(corpus, tmp_path):
+    text = "Therapist: Hi, how are you doing today?\nClient: Not great, honestly.\n"
+    (corpus / "f_cut.txt").write_bytes(text.encode("utf-16") + b"A")
+    summary = run_batch([str(corpus)], tmp_path / "out", jobs=1, progress=False)
+    assert summary.coded == 4
+    assert any("not valid UTF-16" in w for f, w in summary.warnings if f.endswith("f_cut.txt"))
+
+
+def test_a_second_run_with_out_inside_the_input_folder_does_not_code_its_own_tables(corpus, tmp_path):
+    out = corpus / "results"
+    first = run_batch([str(corpus)], out, jobs=1, progress=False)
+    again = run_batch([str(corpus)], out, jobs=1, progress=False)
+    assert (again.files, again.failed, again.sessions) == (first.files, first.failed, first.sessions)
+
+
+def test_a_renamed_file_is_coded_again_under_its_new_name(corpus, tmp_path):
+    out = tmp_path / "out"
+    run_batch([str(corpus)], out, jobs=1, progress=False)
+    (corpus / "a_health.txt").rename(corpus / "z_health.txt")
+    again = run_batch([str(corpus)], out, jobs=1, progress=False)
+    assert again.coded == 1
+    assert "z_health" in set(tables(out)["sessions"]["session_id"])
+
+
+def test_a_table_in_out_that_mi_coder_did_not_write_stops_the_batch_before_any_coding(corpus, tmp_path, monkeypatch):
+    import mi_coder.batch as batch
+    from mi_coder.errors import UsageError
+
+    (tmp_path / "out").mkdir()
+    (tmp_path / "out" / "turns.csv").write_text("mine\n")
+    monkeypatch.setattr(batch, "code_file", lambda *a, **kw: pytest.fail("coded before the check"))
+    with pytest.raises(UsageError, match="turns.csv already exist"):
+        run_batch([str(corpus)], tmp_path / "out", jobs=1, progress=False)
+
+
+def test_a_damaged_saved_result_is_reported_removed_and_coded_on_the_next_run(corpus, tmp_path):
+    out = tmp_path / "out"
+    run_batch([str(corpus)], out, jobs=1, progress=False)
+    part = sorted((out / PARTS).glob("*.json"))[0]
+    part.write_text(part.read_text()[:100])  # cut short, as a full disk or a killed writer leaves it
+    damaged = run_batch([str(corpus)], out, jobs=1, progress=False)
+    assert any("damaged" in e for _, e in damaged.errors) and not part.exists()
+    healed = run_batch([str(corpus)], out, jobs=1, progress=False)
+    assert healed.coded == 1 and healed.failed == 2  # the two bad files of the corpus

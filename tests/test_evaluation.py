@@ -434,3 +434,15 @@ def test_reviewed_codes_of_a_session_never_train_the_fold_that_tests_that_sessio
             assert reviewed_ids == originals & set(added["session_id"].astype(str))
             seen += len(reviewed_ids)
     assert seen  # the reviewed sessions did train, in the folds that do not test them
+
+
+@pytest.mark.parametrize("command", ["score", "evaluate"])
+def test_score_and_evaluate_refuse_a_transcript_without_codes_naming_the_file(command, tmp_path, capsys):
+    from .conftest import EXAMPLES
+
+    path = EXAMPLES / "probation_session.txt"
+    extra = ["--out", str(tmp_path / "o")] if command == "score" else []
+    assert main([command, str(path), *extra]) == 2
+    err = capsys.readouterr().err
+    assert f"{path}: holds no coded utterance" in err and err.count("\n") == 1
+    assert not (tmp_path / "o").exists()

@@ -408,3 +408,28 @@ def test_code_with_reports_writes_the_reports_of_the_report_command(tmp_path):
     for name in names:
         if name != "index.html":
             assert name[:-5] in (tmp_path / "code" / "reports" / name).read_text()
+
+
+def test_a_terminated_run_removes_its_half_written_tables_as_ctrl_c_does(tmp_path):
+    """kill, timeout and batch schedulers stop a run with SIGTERM: no hidden partial table (with transcript text)
+    may stay behind in --out."""
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    text = (EXAMPLES / "probation_session.txt").read_text()
+    big = tmp_path / "big.txt"
+    big.write_text("\n".join(text for _ in range(60)))
+    out = tmp_path / "out"
+    proc = subprocess.Popen([sys.executable, "-m", "mi_coder", "code", str(big), "--out", str(out)],
+                            stderr=subprocess.PIPE, text=True)
+    deadline = time.time() + 120
+    while time.time() < deadline and not (out.exists() and any(out.glob(".*.part"))):
+        time.sleep(0.02)
+    assert proc.poll() is None, "the run ended before it started writing"
+    proc.send_signal(signal.SIGTERM)
+    _, err = proc.communicate(timeout=60)
+    assert proc.returncode == 130, err
+    assert "interrupted" in err and "Traceback" not in err
+    assert not out.exists() or not [p.name for p in out.iterdir() if p.name != ".mi-coder-written.json"]

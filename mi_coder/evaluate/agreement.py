@@ -44,6 +44,10 @@ def read_coded(path, options=None, scheme: str = "miti",  # type: ignore[no-unty
             if value:
                 _check_code(path, s.id, turn, value)
             u.code = value or None
+    if not any(u.code for s in sessions for _, u in s.utterances()):
+        column = f"column {code_column!r}" if code_column else f"code column ({', '.join(sorted(CODE_ALIASES))})"
+        raise InputError(path, f"holds no coded utterance: no {column} with a code in it; "
+                               "give a coded table (mi-coder code writes one: utterances.csv)")
     _read_role_labels(path, sessions)
     for _, u in (x for s in sessions for x in s.utterances()):
         if isinstance(u.meta.get("role_elements"), str):  # as mi-coder writes them, elements joined by ';': the

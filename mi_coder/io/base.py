@@ -91,13 +91,22 @@ def decode_bytes(raw: bytes, path: str) -> str:
     if not raw.strip():
         raise InputError(path, "file is empty")
     encoding = _encoding(raw, path)
-    if encoding == "utf-8-sig":
-        return _check_text(raw[3:].decode("utf-8", errors="replace"), path)
-    if encoding == "utf-16":
-        return _check_text(raw.decode("utf-16"), path)
+    if encoding == "utf-8-sig":  # a UTF-8 mark does not make every line UTF-8: cp1252 lines decode as such
+        return _check_text(_decode_mixed(raw[3:]), path)
     if encoding != "mixed":
-        return _check_text(raw.decode(encoding, errors="replace"), path)
+        text = raw.decode(encoding, errors="replace")
+        _warn_replaced(text, encoding, path)
+        return _check_text(text, path)
     return _check_text(_decode_mixed(raw), path)
+
+
+def _warn_replaced(text: str, encoding: str, path: str) -> None:
+    """A UTF-16 file cut short or damaged: its bad bytes are shown as U+FFFD and said so, not a crash."""
+    import warnings
+
+    if encoding.startswith("utf-16") and "\ufffd" in text:
+        warnings.warn(f"{path}: {text.count(chr(0xFFFD))} place(s) are not valid UTF-16 (the file may be cut short "
+                      "or damaged); shown as \ufffd", stacklevel=3)
 
 
 def _encoding(raw: bytes, path: str) -> str:
@@ -178,17 +187,19 @@ def iter_lines(path: str | Path, where: str, block: int | None = None) -> Iterat
 def _decoded_blocks(f: BinaryIO, head: bytes, encoding: str, block: int) -> Iterator[str]:
     """The text of an open file (``head`` already read from it) a block at a time, as ``decode_bytes``
     decodes it."""
+    if encoding == "utf-8-sig":
+        head, encoding = head[3:], "mixed"
     if encoding != "mixed":
-        if encoding == "utf-8-sig":
-            head, encoding, errors = head[3:], "utf-8", "replace"
-        else:
-            errors = "strict" if encoding == "utf-16" else "replace"
-        decoder = codecs.getincrementaldecoder(encoding)(errors)
-        data = head
+        decoder = codecs.getincrementaldecoder(encoding)("replace")
+        data, bad = head, 0
         while data:
-            yield decoder.decode(data)
+            text = decoder.decode(data)
+            bad += text.count("\ufffd")
+            yield text
             data = f.read(block)
-        yield decoder.decode(b"", final=True)
+        text = decoder.decode(b"", final=True)
+        _warn_replaced(text + "\ufffd" * bad, encoding, getattr(f, "name", "file"))
+        yield text
         return
     pending = b""
     data = head

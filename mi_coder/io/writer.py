@@ -150,6 +150,15 @@ def remove_stale(out_dir: str | Path, names: Iterable[str]) -> list[str]:
     return removed
 
 
+def check_out(out_dir: str | Path, fmt: str, names: Iterable[str] = ("utterances", "turns", "sessions")) -> None:
+    """``_prepare_out``'s checks without creating anything: for a run to fail on its --out before it codes."""
+    out = Path(out_dir)
+    if out.exists():
+        _prepare_out(out, fmt, names)
+    elif fmt not in OUTPUT_FORMATS:
+        raise UsageError(f"--output-format must be one of {', '.join(OUTPUT_FORMATS)}, not {fmt!r}")
+
+
 def _prepare_out(out_dir: str | Path, fmt: str, names: Iterable[str]) -> tuple[Path, str]:
     """Check the format and the folder (creating it) before anything is written; returns (folder, extension).
 
