@@ -318,3 +318,29 @@ def test_a_third_person_who_speaks_once_in_labelled_text_is_a_speaker_but_a_head
                           ("Dan Whitaker", "client"), ("Maria Lopez", "practitioner")]
     assert s.turns[3].text == "Nobody called back. Note: the client looked tired."
     assert s.meta["header"] == ["Date: 3 March"]
+
+
+def test_a_turn_id_that_comes_back_later_is_a_turn_of_its_own_in_file_order_with_a_warning(tmp_path):
+    path = tmp_path / "pasted.csv"
+    path.write_text("turn_id,speaker,text\n1,Therapist,Hello how are you?\n2,Client,Fine.\n"
+                    "1,Therapist,Welcome back.\n2,Client,It got worse.\n")
+    with pytest.warns(UserWarning, match=r"turn id\(s\) 1, 2 come back after other turns"):
+        (session,) = read_transcript(path)
+    assert [t.text for t in session.turns] == ["Hello how are you?", "Fine.", "Welcome back.", "It got worse."]
+    assert len({t.id for t in session.turns}) == 4
+
+
+def test_speech_above_the_first_speaker_label_is_said_to_be_left_out_and_a_title_is_not(tmp_path):
+    path = tmp_path / "h.txt"
+    path.write_text("Session 4, 12 March 2026\nDate: 2026-03-12\nI have been drinking a lot and my wife is upset.\n"
+                    "Therapist: That sounds hard. What worries you most?\nClient: My kids.\n"
+                    "Therapist: Your kids.\nClient: Yes.\n")
+    with pytest.warns(UserWarning, match=r"1 line\(s\) before the first speaker label are not coded.*'I have been"):
+        (session,) = read_transcript(path)
+    assert session.meta["header"][0] == "Session 4, 12 March 2026"
+    titled = tmp_path / "t.txt"
+    titled.write_text("Session 4, 12 March 2026\nDate: 2026-03-12\nTherapist: What worries you most?\n"
+                      "Client: My kids.\nTherapist: Your kids.\nClient: Yes.\n")
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        read_transcript(titled)

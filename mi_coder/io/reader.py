@@ -10,6 +10,7 @@ and fills in ids. Formats are detected from content first and extension second; 
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from itertools import groupby
 from pathlib import Path
@@ -74,7 +75,7 @@ def build_sessions(pieces: list[Piece], path: str, options: ReadOptions, default
 def build_session(sid: str, group: list[Piece], where: str, path: str, options: ReadOptions,
                   roles: dict[str, str] | None = None) -> Session:
     """One session's pieces merged into turns with roles (``roles``, else assigned: a warning when inferred)."""
-    turns = _merge_turns(group, options)
+    turns = _merge_turns(group, options, where)
     if roles is None:
         speaker_texts: dict[str, list[str]] = {}
         for t in turns:
@@ -83,7 +84,26 @@ def build_session(sid: str, group: list[Piece], where: str, path: str, options: 
     for t in turns:
         t.role = roles[t.speaker]
     header = group[0].meta.pop("header") if group[0].meta.get("header") else None
+    _warn_unlabelled_speech(header, where)
     return Session(id=sid, source=path, turns=turns, meta=_session_meta(options, header))
+
+
+_KEY_VALUE = re.compile(r"^[\w .#/()-]{1,40}:\s")
+_SPOKEN = re.compile(r"\b(?:i|i'm|i've|you|we|he|she|they|my|your|is|was|have|has|been|did|don't|it's|just)\b", re.I)
+
+
+def _warn_unlabelled_speech(header: list[str] | None, where: str) -> None:
+    """Lines above the first speaker label are the session's header (a title, "Date: ..."), not coded. One that
+    reads as speech (five words or more with a pronoun or an auxiliary, not "Key: value") is said to be left
+    out, never dropped silently."""
+    import warnings
+
+    speech = [line for line in header or [] if len(line.split()) >= 5 and not _KEY_VALUE.match(line)
+              and _SPOKEN.search(line)]
+    if speech:
+        first = speech[0] if len(speech[0]) <= 60 else speech[0][:57] + "..."
+        warnings.warn(f"{where}: {len(speech)} line(s) before the first speaker label are not coded (no speaker "
+                      f"named), the first: {first!r}; label them ('Client: ...') to code them", stacklevel=3)
 
 
 def _session_roles(labelled: dict[str, str], speaker_texts: Mapping[str, Sequence[str]], where: str,
@@ -122,21 +142,34 @@ def _complete_roles(labelled: dict[str, str], speaker_texts: Mapping[str, Sequen
     return {s: r or "other" for s, r in roles.items()}
 
 
-def _merge_turns(pieces: list[Piece], options: ReadOptions) -> list[Turn]:
-    """Consecutive pieces of one speaker (or, where ids are given, pieces sharing a turn id) form a turn."""
+def _merge_turns(pieces: list[Piece], options: ReadOptions, where: str = "the file") -> list[Turn]:
+    """Consecutive pieces of one speaker (or, where ids are given, consecutive pieces sharing a turn id and
+    speaker) form a turn. A turn id that comes back after other turns starts a turn of its own, in file order,
+    with a warning: merging it into the earlier turn would move speech across the conversation (two sessions
+    pasted into one table without a session column look like this)."""
+    import warnings
+
     groups: list[list[Piece]] = []
     index: dict[str, int] = {}
+    repeated: list[str] = []
     for p in pieces:
         if p.turn_key is not None and p.turn_key != "":
-            if p.turn_key in index and groups[index[p.turn_key]][0].speaker == p.speaker:
-                groups[index[p.turn_key]].append(p)
+            last = groups[-1] if groups else None
+            if last is not None and last[0].turn_key == p.turn_key and last[0].speaker == p.speaker:
+                last.append(p)
             else:
+                if p.turn_key in index and len(repeated) < 3:
+                    repeated.append(p.turn_key)
                 index[p.turn_key] = len(groups)
                 groups.append([p])
         elif groups and groups[-1][-1].speaker == p.speaker and not groups[-1][-1].turn_key:
             groups[-1].append(p)
         else:
             groups.append([p])
+    if repeated:
+        warnings.warn(f"{where}: turn id(s) {', '.join(repeated)} come back after other turns; each is kept as a "
+                      "turn of its own in file order (if the file holds several sessions, add a session_id column)",
+                      stacklevel=2)
     seen_ids: set[str] = set()
     return [_turn(k, group, options, seen_ids) for k, group in enumerate(groups, start=1)]
 
@@ -361,6 +394,7 @@ def _stream_text(path: Path, where: str, opts: ReadOptions) -> Session:
     for i, group in enumerate(_runs(iter_text_pieces(lines(), speakers))):
         if i == 0:
             header = group[0].meta.get("header")
+            _warn_unlabelled_speech(header, where)
         speaker = group[0].speaker
         counts[speaker] = counts.get(speaker, 0) + 1
         last[speaker] = i
