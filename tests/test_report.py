@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 
 from mi_coder.report import render_session, write_reports
+from mi_coder.report.coaching import coaching_examples
 from mi_coder.scoring import session_scores
 
 from .helpers import C, P, coded_session
@@ -381,3 +382,19 @@ def test_the_review_page_shows_each_score_as_the_report_cards_do_halves_and_thre
               else display_number(v, 0) for k, v in probes]
     assert shown["probe"] == python == ["69.6%", "13%", "0.13", "0.9996", "1.995", "1.99", "49.99%",
                                                "63", "73"]
+
+
+def test_greetings_arrangements_safety_questions_lead_ins_and_cut_off_speech_are_not_coaching_examples():
+    spec = []
+    for _ in range(2):
+        spec += [(P, [("Hi, are you Katie?", "CQ")]), (C, [("Yes.", "FN")]),
+                 (P, [("Does a Tuesday afternoon still work?", "CQ")]), (C, [("Sure.", "FN")]),
+                 (P, [("Have you had thoughts of killing yourself?", "CQ")]), (C, [("No.", "FN")]),
+                 (P, [("So would that be something--", "CQ")]), (C, [("Maybe.", "FN")]),
+                 (P, [("Did you go to the group on Tuesday?", "CQ")]), (C, [("No.", "FN")]),
+                 (P, [("Let me see if I've got it.", "CR"), ("You want your kids to see you sober.", "CR")]),
+                 (C, [("Yes.", "FN")]),
+                 (P, [("So, being a good friend and-", "CR")]), (C, [("Right.", "FN")])]
+    examples = {title: [text for _, text, _ in items] for title, items in coaching_examples(coded_session(spec)).items()}
+    assert set(examples["Closed questions that could have been open"]) == {"Did you go to the group on Tuesday?"}
+    assert set(examples["Strongest complex reflections"]) == {"You want your kids to see you sober."}

@@ -114,6 +114,7 @@ def test_review_changes_survive_a_reload_and_the_page_scores_equal_mi_coder_scor
         for uid, new in changes.items():
             assert Select(driver.find_element("css selector", f"#utt-{uid} select.rv-code")).first_selected_option \
                 .get_attribute("value") == new
+            assert driver.find_element("css selector", f"#utt-{uid} span.code").text == new  # the badge, as printed
         assert _page_scores(driver) == before_reload
         driver.find_element("id", "rv-download").click()
         target = downloads / f"{example}.reviewed.csv"

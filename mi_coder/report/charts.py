@@ -10,7 +10,7 @@ import io
 from collections.abc import Sequence
 
 from ..records import CLIENT, PRACTITIONER, Session
-from .style import CODE_COLOURS
+from .style import CODE_COLOURS, _fmt_banded
 
 
 def _svg(fig) -> str:  # type: ignore[no-untyped-def]
@@ -47,13 +47,20 @@ def scores_chart(scores: dict, thresholds: dict) -> str:
         if value is not None:
             ax.barh([0], [min(value, top)], color="#0072B2", height=0.45)
             inside = value >= 0.8 * top  # a label inside the dark bar is white, outside it is black
-            ax.text(min(value, top), 0, (f" {value:.2f} " if key == "r_q" else f" {100 * value:.0f}% "), va="center",
+            shown = _fmt_banded(value, key != "r_q", thresholds[key])  # as the card above the chart
+            ax.text(min(value, top), 0, f" {shown} ", va="center",
                     ha="right" if inside else "left", color="#fff" if inside else "#000", fontweight="bold")
         else:
             ax.text(0.02, 0, "undefined", va="center")
         ax.set_xlim(0, max(top, good * 1.2))
         ax.set_yticks([])
-        ax.set_title(f"{label} (fair {fair:g}, good {good:g})", fontsize=9)
+        if key == "r_q":
+            ax.set_title(f"{label} (fair {fair:g}, good {good:g})", fontsize=9)
+        else:  # shares read as percentages, as on the cards
+            from matplotlib.ticker import PercentFormatter
+
+            ax.xaxis.set_major_formatter(PercentFormatter(xmax=1, decimals=0))
+            ax.set_title(f"{label} (fair {100 * fair:g}%, good {100 * good:g}%)", fontsize=9)
     fig.tight_layout()
     return _svg(fig)
 
@@ -102,24 +109,28 @@ def elaboration_chart(session: Session) -> str:
     return _svg(fig)
 
 
-INDEX_KEYS = [("r_q", "R:Q"), ("pct_cr", "%CR"), ("engagement_index", "engagement"), ("empathy_index", "empathy"),
-              ("fidelity_index", "fidelity")]
+INDEX_KEYS = [("r_q", "R:Q"), ("pct_cr", "%CR"), ("pct_oq", "%OQ"), ("engagement_index", "engagement"),
+              ("empathy_index", "empathy"), ("fidelity_index", "fidelity")]
 
 
 def distributions_chart(rows: Sequence[dict], thresholds: dict | None = None) -> str:
-    """Histograms of R:Q, %CR and the three indices over many sessions, with the thresholds in use (default: the
+    """Histograms of R:Q, %CR, %OQ and the three indices over many sessions, with the thresholds in use (default: the
     MITI ones) dashed."""
     from ..scoring import DEFAULT_THRESHOLDS
 
     thresholds = thresholds or DEFAULT_THRESHOLDS
     plt = _plt()
-    fig, axes = plt.subplots(1, len(INDEX_KEYS), figsize=(11, 2))
+    fig, axes = plt.subplots(1, len(INDEX_KEYS), figsize=(13, 2))
     for ax, (key, label) in zip(axes, INDEX_KEYS):
         values = [r[key] for r in rows if r.get(key) is not None]
         ax.hist(values, bins=10, color="#0072B2")
         if key in thresholds:
             for t in thresholds[key].values():
                 ax.axvline(t, color="#D55E00", linestyle="--")
+        if key.startswith("pct_"):
+            from matplotlib.ticker import PercentFormatter
+
+            ax.xaxis.set_major_formatter(PercentFormatter(xmax=1, decimals=0))
         ax.set_title(label)
     fig.tight_layout()
     return _svg(fig)
@@ -130,7 +141,7 @@ def trend_chart(practitioner: str, rows: Sequence[dict]) -> str:
     plt = _plt()
     rows = sorted(rows, key=lambda r: (str(r.get("date") or ""), r["session_id"]))
     fig, ax = plt.subplots(figsize=(8, 2.2))
-    for key, label in INDEX_KEYS[2:]:
+    for key, label in [(k, lab) for k, lab in INDEX_KEYS if k.endswith("_index")]:
         ax.plot(range(len(rows)), [r.get(key) for r in rows], marker="o", label=label)
     ax.set_xticks(range(len(rows)))
     ax.set_xticklabels([r["session_id"] for r in rows], rotation=30, ha="right", fontsize=7)

@@ -102,21 +102,41 @@ def _open_rewording(text: str) -> str:
     return _GENERAL
 
 
+# Closed questions that are right as they are, though not MI techniques: greetings and identity checks, arranging
+# the next meeting, and safety questions (risk of harm is asked plainly, never opened up).
+_NOT_TO_OPEN = re.compile(
+    r"^\W*(?:hi|hello|hey|good (?:morning|afternoon|evening))\b|\bare you (?-i:[A-Z][a-z]+(?: [A-Z][a-z]+)?)\W*$|"
+    r"\b(?:still work|work (?:out )?for you|a good time|(?:have|got) a (?:minute|moment|second|few minutes))\b|"
+    r"\b(?:kill(?:ing)? yourself|suicid\w*|(?:hurt|harm)(?:ing)? (?:yourself|someone|anyone|others)|end your life|"
+    r"safe (?:at home|to go home|tonight)|feel safe)\b", re.I)
+# Lead-ins to a summary or a reflection, not the reflection ("Let me see if I've got it.").
+_LEAD_IN = re.compile(r"^\W*(?:so,? )?(?:let me (?:see|make sure|check|summari[sz]e|just)|i want to make sure|"
+                      r"i(?:'m| am) going to (?:summari[sz]e|pull)|let's see if)\b", re.I)
+
+
+def _fragment(text: str) -> bool:
+    """Too short to discuss (under four words), or cut off ("So, being a good friend and-")."""
+    return len(text.split()) < 4 or bool(re.search(r"(?:-|--|\u2014|\u2013|\.\.\.)\W{0,2}$", text.strip()))
+
+
 def coaching_examples(session: Session, confidence: float = COACHING_CONFIDENCE) -> dict[str, list[tuple[Turn, str, str]]]:
     """Moments worth discussing, as (turn, text, suggestion): strongest complex reflections, affirmations,
     closed questions that could have been open (never scaling rulers, permission requests or summaries with a
     check), runs of questions without a reflection, persuading without permission. Only codes at least
-    ``confidence`` confident, and never fragments (under four words)."""
+    ``confidence`` confident, and never fragments (under four words, or cut off); no greetings, arrangements or
+    safety questions among the closed questions, no lead-in ("Let me see if I've got it") among the
+    reflections."""
     practitioner = [t for t in session.turns if t.role == PRACTITIONER]
     utts = [(t, u) for t in practitioner for u in t.utterances
-            if u.code and (u.confidence is None or u.confidence >= confidence) and len(u.text.split()) >= 4]
+            if u.code and (u.confidence is None or u.confidence >= confidence) and not _fragment(u.text)]
 
     def top(code: str, n: int = 3, keep=lambda u: True) -> list:  # type: ignore[no-untyped-def]
         chosen = [(t, u) for t, u in utts if u.code == code and keep(u)]
         return sorted(chosen, key=lambda tu: -(tu[1].confidence or 0))[:n]
 
     closed = [(t, u.text, f"Suggestion (a template): \u201c{_open_rewording(u.text)}\u201d")
-              for t, u in top("CQ", 4, lambda u: not _MI_CLOSED.search(u.text) and u.meta.get("code2") != "SEEK")]
+              for t, u in top("CQ", 4, lambda u: not _MI_CLOSED.search(u.text) and not _NOT_TO_OPEN.search(u.text)
+                              and u.meta.get("code2") != "SEEK")]
     runs = []
     for run in question_runs(session.turns)[:4]:
         last = run[-1]
@@ -127,7 +147,7 @@ def coaching_examples(session: Session, confidence: float = COACHING_CONFIDENCE)
                  "that?\u201d, and leave the decision with the client, \u201c...but you know best what fits.\u201d")
                 for t, u in top("PER", 4)]
     return {
-        "Strongest complex reflections": [(t, u.text, "") for t, u in top("CR")],
+        "Strongest complex reflections": [(t, u.text, "") for t, u in top("CR", keep=lambda u: not _LEAD_IN.search(u.text))],
         "Affirmations": [(t, u.text, "") for t, u in top("AF")],
         "Closed questions that could have been open": closed,
         "Runs of questions without reflection": runs,

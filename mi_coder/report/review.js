@@ -164,6 +164,16 @@
     row.classList.toggle("rv-changed", codeOf(u) !== u.code);
     row.classList.toggle("rv-reviewed", reviewed(u));
     row.setAttribute("data-code", codeOf(u));
+    // the coloured badge shows the code as it stands (it is what a printed page shows), the machine's in its title
+    var badge = row.querySelector("span.code"), colours = data.colours && data.colours[codeOf(u)];
+    if (badge && colours) {
+      badge.textContent = codeOf(u);
+      badge.style.background = colours[0];
+      badge.style.color = colours[1];
+      badge.title = codeOf(u) !== u.code ? "changed by a reviewer from " + u.code : badge.title;
+    }
+    var tag = row.querySelector("span.review");
+    if (tag) { tag.style.display = reviewed(u) ? "none" : ""; }
   }
   function record(u, code, done) {
     state.codes[u.uid] = {code: code, reviewed: done, at: new Date().toISOString(),

@@ -31,6 +31,7 @@ def review_data(session: Session, model_name: str,
     import hashlib
 
     from ..scoring import DEFAULT_THRESHOLDS, review_rules
+    from .style import CODE_COLOURS, TEXT_ON
 
     turns, utterances, rows = [], [], []
     for turn in session.turns:
@@ -45,7 +46,8 @@ def review_data(session: Session, model_name: str,
         turns.append({"id": turn.id, "role": turn.role, "text": turn.text, "utterances": ids})
     digest = hashlib.sha256(json.dumps([model_name, utterances], sort_keys=True).encode()).hexdigest()[:16]
     return {"session_id": session.id, "digest": digest, "rules": review_rules(),
-            "thresholds": thresholds or DEFAULT_THRESHOLDS, "turns": turns,
+            "thresholds": thresholds or DEFAULT_THRESHOLDS,
+            "colours": {code: [CODE_COLOURS[code], TEXT_ON[code]] for code in CODE_COLOURS}, "turns": turns,
             "utterances": utterances}, rows
 
 
