@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import glob
 import json
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -113,6 +114,35 @@ def test_meta_without_required_keys_is_refused(tmp_path, home):
     (folder / "meta.json").write_text(json.dumps({"name": "x"}))
     with pytest.raises(ModelError, match="missing"):
         load_coder(folder, trust=True)
+
+
+@pytest.mark.parametrize("edit, message", [
+    (lambda meta: None, "a JSON object is expected"),
+    (lambda meta: {**meta, "artifacts": {**meta["artifacts"], "/dev/zero": "0" * 64}}, "not a file name inside"),
+    (lambda meta: {**meta, "artifacts": {**meta["artifacts"], "../weights.npz": "0" * 64}}, "not a file name inside"),
+    (lambda meta: {**meta, "artifacts": list(meta["artifacts"])}, "must map file names"),
+    (lambda meta: {**meta, "versions": "x"}, "'versions' must be a JSON object"),
+    (lambda meta: {**meta, "decoding": {"unsure": ["CR"]}}, "decoding settings are malformed"),
+])
+def test_a_malformed_meta_json_is_one_model_error_and_never_opens_a_file_outside_the_folder(
+        small_coder, tmp_path, home, edit, message):
+    folder = save_coder(small_coder, tmp_path / "m", {"name": "t", "version": "0", "labels": {}, "training": {}})
+    meta = json.loads((folder / "meta.json").read_text())
+    (folder / "meta.json").write_text(json.dumps(edit(meta)))
+    with pytest.raises(ModelError, match=message):
+        load_coder(folder, trust=True)
+
+
+def test_an_untrusted_model_is_refused_before_its_artifact_list_is_followed(small_coder, tmp_path, home, monkeypatch):
+    import mi_coder.model.store as store
+
+    folder = save_coder(small_coder, tmp_path / "m", {"name": "t", "version": "0", "labels": {}, "training": {}})
+    hashed = []
+    original = store.sha256
+    monkeypatch.setattr(store, "sha256", lambda p: hashed.append(Path(p).name) or original(p))
+    with pytest.raises(ModelError, match="--trust-model"):
+        load_coder(folder)
+    assert hashed == ["meta.json"]
 
 
 def test_training_needs_two_labels_per_model():

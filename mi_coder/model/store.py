@@ -185,13 +185,27 @@ def read_meta(model_dir: str | Path) -> dict:
     path = Path(model_dir) / "meta.json"
     if not path.exists():
         raise ModelError(f"{model_dir}: not a model folder (no meta.json)")
+    if not path.is_file():
+        raise ModelError(f"{path}: not a regular file")
     try:
         meta = json.loads(path.read_text())
-    except ValueError as exc:
-        raise ModelError(f"{path}: not valid JSON ({exc})") from exc
+    except (ValueError, RecursionError) as exc:
+        raise ModelError(f"{path}: not valid JSON ({type(exc).__name__})") from exc
+    if not isinstance(meta, dict):
+        raise ModelError(f"{path}: not a model's meta.json (a JSON object is expected)")
     missing = [k for k in REQUIRED_META if k not in meta]
     if missing:
         raise ModelError(f"{path}: missing {', '.join(missing)}")
+    artifacts = meta["artifacts"]
+    if not isinstance(artifacts, dict) or not all(isinstance(v, str) for v in artifacts.values()):
+        raise ModelError(f"{path}: 'artifacts' must map file names to SHA-256 hashes")
+    # An artifact is a file of the model folder itself: no path elsewhere ("/dev/zero", "../x") is ever opened.
+    strays = [name for name in artifacts if Path(name).name != name or name in ("", ".", "..")]
+    if strays:
+        raise ModelError(f"{path}: artifact {strays[0]!r} is not a file name inside the model folder")
+    for key in ("versions", "decoding", "decoding_profiles", "models"):
+        if key in meta and not isinstance(meta[key], dict):
+            raise ModelError(f"{path}: {key!r} must be a JSON object, not {type(meta[key]).__name__}")
     return meta
 
 
@@ -204,15 +218,18 @@ def verify(model_dir: str | Path, trust: bool = False) -> dict:
     if unlisted:
         raise ModelError(f"{model_dir}: meta.json lists no SHA-256 for {', '.join(unlisted)}; "
                          "every file a model loads must be listed under 'artifacts'")
+    # Provenance first: the artifact list of a meta.json nobody vouched for is not followed at all.
+    if not trust and sha256(model_dir / "meta.json") not in trusted_hashes():
+        raise ModelError(f"{model_dir}: model was not shipped with mi-coder or trained on this machine; "
+                         "pass --trust-model if you trust its source")
     for name, expected in meta["artifacts"].items():
         path = model_dir / name
         if not path.exists():
             raise ModelError(f"{model_dir}: artifact {name} is missing")
+        if not path.is_file():
+            raise ModelError(f"{path}: artifact is not a regular file")
         if sha256(path) != expected:
             raise ModelError(f"{path}: SHA-256 does not match meta.json; the model is corrupt or was altered")
-    if not trust and sha256(model_dir / "meta.json") not in trusted_hashes():
-        raise ModelError(f"{model_dir}: model was not shipped with mi-coder or trained on this machine; "
-                         "pass --trust-model if you trust its source")
     from .._version import __version__
 
     trained = meta["versions"].get("mi_coder", "")
@@ -260,15 +277,19 @@ def load_coder(model_dir: str | Path | None = None, *, trust: bool = False, prof
     except (KeyError, ValueError, OSError, TypeError) as exc:
         raise ModelError(f"{model_dir}: model files are incomplete or malformed ({type(exc).__name__}: {exc})") from exc
     decoding = meta.get("decoding", {})
-    coder = Coder(features, models, meta=meta, turn_weight=float(decoding.get("turn_weight", 1.0)),
-                  output_temperature=float(decoding.get("output_temperature", 1.0)),
-                  unsure={str(k): float(v) for k, v in decoding.get("unsure", {}).items()},
-                  client_turn_weight=(float(decoding["client_turn_weight"]) if "client_turn_weight" in decoding
-                                      else None),
-                  class_first=bool(decoding.get("class_first", False)),
-                  code_turn_weights={str(k): float(v) for k, v in decoding.get("code_turn_weights", {}).items()})
+    try:
+        coder = Coder(features, models, meta=meta, turn_weight=float(decoding.get("turn_weight", 1.0)),
+                      output_temperature=float(decoding.get("output_temperature", 1.0)),
+                      unsure={str(k): float(v) for k, v in decoding.get("unsure", {}).items()},
+                      client_turn_weight=(float(decoding["client_turn_weight"]) if "client_turn_weight" in decoding
+                                          else None),
+                      class_first=bool(decoding.get("class_first", False)),
+                      code_turn_weights={str(k): float(v) for k, v in decoding.get("code_turn_weights", {}).items()})
+        coder.prior_adaptation = float(decoding.get("prior_adaptation", 0.0))
+    except (AttributeError, KeyError, ValueError, TypeError) as exc:
+        raise ModelError(f"{model_dir}: meta.json's decoding settings are malformed ({type(exc).__name__}: {exc})") \
+            from exc
     coder.boundary = boundary
-    coder.prior_adaptation = float(decoding.get("prior_adaptation", 0.0))
     if "role_stage" in decoding:
         from .role_turns import TurnStage
 
