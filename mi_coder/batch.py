@@ -244,6 +244,10 @@ def run_batch(inputs: Sequence[str], out_dir: str | Path, *, options: ReadOption
         todo: list[tuple[Path, str]] = []
         errors: dict[str, str] = dict(skipped)
         for path in paths:
+            if path.exists() and not path.is_file():  # a pipe or a device named directly: reading it twice hangs
+                errors[str(path)] = "not a regular file (a folder, pipe or device); batch reads files"
+                keys.append(None)
+                continue
             try:
                 key = part_key(path, options, model_id, thresholds)
             except OSError as exc:

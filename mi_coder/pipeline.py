@@ -39,8 +39,13 @@ def expand_paths(paths: Iterable[str | Path], skipped: list[tuple[str, str]] | N
         p = Path(p)
         if p.is_dir():
             before = len(out)
-            for f in sorted(p.rglob("*")):
-                if not f.is_file() or any(part in OWN_FOLDERS for part in f.relative_to(p).parts):
+            for f in _walk(p):
+                if any(part in OWN_FOLDERS for part in f.relative_to(p).parts):
+                    continue
+                if not f.is_file():  # a link to nothing, a pipe, a socket: said, never silently passed over
+                    if skipped is not None:
+                        what = "a link to a missing file" if f.is_symlink() and not f.exists() else "not a regular file"
+                        skipped.append((str(f), f"skipped: {what}"))
                     continue
                 if f.suffix.lower() in _EXTENSIONS:
                     out.append(f)
@@ -54,6 +59,24 @@ def expand_paths(paths: Iterable[str | Path], skipped: list[tuple[str, str]] | N
         else:
             out.append(p)
     return out
+
+
+def _walk(folder: Path) -> list[Path]:
+    """Every entry below ``folder`` but folders, sorted, following linked folders (each real folder once, so a
+    link back up does not loop)."""
+    import os
+
+    seen: set[str] = set()
+    found: list[Path] = []
+    for root, dirs, files in os.walk(folder, followlinks=True):
+        real = os.path.realpath(root)
+        if real in seen:
+            dirs[:] = []
+            continue
+        seen.add(real)
+        found.extend(Path(root) / name for name in files)
+        found.extend(Path(root) / name for name in dirs if not os.path.isdir(os.path.join(root, name)))
+    return sorted(found)
 
 
 def problem_in(exc: MiCoderError, path: str) -> str:

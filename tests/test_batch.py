@@ -304,3 +304,25 @@ def test_a_damaged_saved_result_is_reported_removed_and_coded_on_the_next_run(co
     assert any("damaged" in e for _, e in damaged.errors) and not part.exists()
     healed = run_batch([str(corpus)], out, jobs=1, progress=False)
     assert healed.coded == 1 and healed.failed == 2  # the two bad files of the corpus
+
+
+def test_linked_folders_are_scanned_and_dangling_links_and_pipes_are_reported_not_hung_on(tmp_path):
+    import os
+
+    elsewhere, folder = tmp_path / "elsewhere", tmp_path / "in"
+    elsewhere.mkdir()
+    folder.mkdir()
+    shutil.copy(EXAMPLES / "health_session.txt", elsewhere / "a_health.txt")
+    shutil.copy(EXAMPLES / "probation_session.txt", folder / "b_probation.txt")
+    (folder / "linked").symlink_to(elsewhere, target_is_directory=True)
+    (folder / "loop").symlink_to(folder, target_is_directory=True)  # a link back up is scanned once, not forever
+    (folder / "c_gone.txt").symlink_to(tmp_path / "missing.txt")
+    os.mkfifo(folder / "d_pipe.txt")
+    summary = run_batch([str(folder)], tmp_path / "out", jobs=1, progress=False)
+    t = tables(tmp_path / "out")
+    assert sorted(t["sessions"]["session_id"]) == ["a_health", "b_probation"] and summary.coded == 2
+    reasons = dict(zip(t["errors"]["file"].map(lambda f: Path(f).name), t["errors"]["error"]))
+    assert reasons == {"c_gone.txt": "skipped: a link to a missing file", "d_pipe.txt": "skipped: not a regular file"}
+    named = run_batch([str(folder / "d_pipe.txt"), str(folder / "b_probation.txt")], tmp_path / "out2", jobs=1,
+                      progress=False)
+    assert named.coded == 1 and "not a regular file" in named.errors[0][1]
