@@ -232,8 +232,9 @@ def test_sessions_whose_ids_clean_to_one_name_or_are_too_long_each_get_their_own
 
 
 @pytest.mark.parametrize("after_reflection, after_question, reading", [
-    (None, 0.14, "not measurable in this session (no client turn after a reflection)"),
-    (0.83, None, "not measurable in this session (no client turn after a question)"),
+    (None, 0.14, "not measurable in this session (no client turn right after a turn with a reflection)"),
+    (0.83, None, "not measurable in this session (no client turn right after a turn that asked a question without "
+                 "reflecting)"),
     (0.38, 0.40, "reflections and questions draw about as much change talk"),
     (0.20, 0.40, "questions draw more change talk than reflections"),
     (0.50, 0.20, "reflections draw more change talk than questions"),
@@ -398,3 +399,24 @@ def test_greetings_arrangements_safety_questions_lead_ins_and_cut_off_speech_are
     examples = {title: [text for _, text, _ in items] for title, items in coaching_examples(coded_session(spec)).items()}
     assert set(examples["Closed questions that could have been open"]) == {"Did you go to the group on Tuesday?"}
     assert set(examples["Strongest complex reflections"]) == {"You want your kids to see you sober."}
+
+
+def test_engagement_readings_call_a_fraction_of_a_word_no_change_show_units_and_rate_cut_off_turns():
+    from mi_coder.report.html import engagement_context
+
+    session = coded_session([(P, "What brings you in?", ["OQ"]), (C, "My doctor.", ["FN"])] * 50)  # 100 turns
+    base = session_scores(session)
+
+    def readings(**changes):  # type: ignore[no-untyped-def]
+        context = engagement_context(session, {**base, **changes})
+        return {r["label"]: (r["value"], r["reading"]) for r in context["readings"]}
+
+    small = readings(client_words_per_turn_change=0.23, disclosure_after_first_reflection=-1.5, interruptions=4)
+    assert small["Client elaboration over the session"] == (
+        "0.23 words/turn", "the client says about as much late in the session as early on")
+    assert small["Client words per turn after the first reflection or affirmation (change)"][1].startswith(
+        "the client says about as much")
+    assert small["Cut-off turns (either speaker; overlaps where timed)"][1] == "few cut-off turns"
+    big = readings(client_words_per_turn_change=6.0, interruptions=14)
+    assert big["Client elaboration over the session"][1] == "the client says more as the session goes on"
+    assert big["Cut-off turns (either speaker; overlaps where timed)"][1].startswith("frequent cut-off turns")

@@ -30,12 +30,16 @@ from .style import CODE_COLOURS, LOW_CONFIDENCE, TEXT_ON, _fmt, _fmt_banded, dis
 from .templating import render
 
 
+WORDS_PER_TURN_MARGIN = 2.0  # a change in words per client turn smaller than this reads as no change
+
+
 def _reading(value: Any, good: str, poor: str, threshold: float, higher_is_better: bool = True,
-             level: str | None = None) -> str:
-    """``good`` or ``poor`` against ``threshold``; ``level`` (if given) for a value exactly at it, which is neither."""
+             level: str | None = None, margin: float = 0.0) -> str:
+    """``good`` or ``poor`` against ``threshold``; ``level`` (if given) for a value within ``margin`` of it (a
+    change of a fraction of a word per turn is no change), which is neither."""
     if value is None:
         return "not measurable in this session"
-    if level is not None and value == threshold:
+    if level is not None and abs(value - threshold) <= margin:
         return level
     ok = value >= threshold if higher_is_better else value <= threshold
     return good if ok else poor
@@ -44,8 +48,9 @@ def _reading(value: Any, good: str, poor: str, threshold: float, higher_is_bette
 def _after_reading(after_reflection: float | None, after_question: float | None) -> str:
     """Which draws more change talk, reflections or questions; only what both sides measure."""
     if after_reflection is None or after_question is None:
-        return "not measurable in this session (no client turn after " + (
-            "a reflection" if after_reflection is None else "a question") + ")"
+        return "not measurable in this session (no client turn right after " + (
+            "a turn with a reflection" if after_reflection is None
+            else "a turn that asked a question without reflecting") + ")"
     if abs(after_reflection - after_question) < 0.05:
         return "reflections and questions draw about as much change talk"
     return ("reflections draw more change talk than questions" if after_reflection > after_question
@@ -62,7 +67,8 @@ def engagement_context(session: Session, scores: dict) -> dict:
     readings = [
         ("Client elaboration over the session", change,
          _reading(change, "the client says more as the session goes on", "the client says less as the session goes on",
-                  0.0, level="the client says about as much late in the session as early on"), "words/turn"),
+                  0.0, level="the client says about as much late in the session as early on",
+                  margin=WORDS_PER_TURN_MARGIN), "words/turn"),
         ("Client turns bringing new content unprompted", scores.get("client_new_content_pct"),
          _reading(scores.get("client_new_content_pct"), "the client often brings things up without being asked",
                   "the client mostly answers what is asked", 0.3), "%"),
@@ -74,12 +80,16 @@ def engagement_context(session: Session, scores: dict) -> dict:
          scores.get("disclosure_after_first_reflection"),
          _reading(scores.get("disclosure_after_first_reflection"), "the client opened up once heard",
                   "no opening up after the first reflection or affirmation", 0.0,
-                  level="the client says as much after the first reflection or affirmation as before"), "words/turn"),
+                  level="the client says about as much after the first reflection or affirmation as before",
+                  margin=WORDS_PER_TURN_MARGIN), "words/turn"),
         ("Client share of words in the opening", scores.get("opening_client_talk_share"),
          _reading(scores.get("opening_client_talk_share"), "the client talks from the start",
                   "the practitioner does most of the talking in the opening", 0.4), "%"),
-        ("Interruptions", scores.get("interruptions"),
-         _reading(scores.get("interruptions"), "few interruptions", "frequent interruptions", 5, False), ""),
+        ("Cut-off turns (either speaker; overlaps where timed)", scores.get("interruptions"),
+         _reading(None if scores.get("interruptions") is None or not session.turns
+                  else 100 * scores["interruptions"] / len(session.turns),
+                  "few cut-off turns", "frequent cut-off turns (more than 5 in 100 turns): check who cuts in", 5, False),
+         ""),
         ("Longest practitioner stretch without the client (words)", scores.get("longest_practitioner_monologue"),
          _reading(scores.get("longest_practitioner_monologue"), "no long monologues",
                   "a long monologue left little room for the client", 150, False), ""),
@@ -89,7 +99,8 @@ def engagement_context(session: Session, scores: dict) -> dict:
         "in_order": scores.get("role_clarification_in_order"),
         # Safe: matplotlib's SVG writer escapes all text it draws, and the chart draws no text from the session.
         "chart": Markup(elaboration_chart(session)),
-        "readings": [{"label": label, "value": value if isinstance(value, str) else _fmt(value, unit == "%"),
+        "readings": [{"label": label, "value": value if isinstance(value, str) else _fmt(value, unit == "%")
+                      + (f" {unit}" if unit not in ("", "%") and value is not None else ""),
                       "reading": reading} for label, value, reading, unit in readings],
     }
 
