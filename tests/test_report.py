@@ -420,3 +420,13 @@ def test_engagement_readings_call_a_fraction_of_a_word_no_change_show_units_and_
     big = readings(client_words_per_turn_change=6.0, interruptions=14)
     assert big["Client elaboration over the session"][1] == "the client says more as the session goes on"
     assert big["Cut-off turns (either speaker; overlaps where timed)"][1].startswith("frequent cut-off turns")
+
+
+def test_chart_turn_axes_are_labelled_with_the_transcripts_own_turn_ids():
+    from mi_coder.report.charts import elaboration_chart, timeline_chart
+
+    s = _session(n=6)
+    for k, turn in enumerate(s.turns):
+        turn.id = str(101 + k)  # a transcript whose turns are numbered from 101
+    for svg in (timeline_chart(s), elaboration_chart(s)):
+        assert "101" in re.sub(r"<[^>]+>", " ", svg).split()  # a tick label (text outside the SVG's tags)

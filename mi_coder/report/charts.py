@@ -85,9 +85,21 @@ def timeline_chart(session: Session) -> str:
     ax.set_yticks([0, 1])
     ax.set_yticklabels(["client", "practitioner"])
     ax.set_xlabel("minutes" if use_time else "turn")
+    if not use_time:
+        _label_turns(ax, [t.id for t in turns])
     ax.spines[["top", "right"]].set_visible(False)
     fig.tight_layout()
     return _svg(fig)
+
+
+def _label_turns(ax, ids: Sequence[str]) -> None:  # type: ignore[no-untyped-def]
+    """Tick labels are the transcript's own turn ids (as the report's links and examples name turns), not the
+    chart's 0-based positions."""
+    from matplotlib.ticker import FuncFormatter, MaxNLocator
+
+    ax.xaxis.set_major_locator(MaxNLocator(nbins=10, integer=True))
+    ax.xaxis.set_major_formatter(FuncFormatter(
+        lambda x, _: ids[int(x)] if float(x).is_integer() and 0 <= int(x) < len(ids) else ""))
 
 
 def elaboration_chart(session: Session) -> str:
@@ -103,6 +115,7 @@ def elaboration_chart(session: Session) -> str:
         ax.plot(xs, smooth, color="#0072B2", linewidth=2, label="moving mean (5 client turns)")
         ax.legend(fontsize=7, loc="upper left")
     ax.set_xlabel("turn")
+    _label_turns(ax, [t.id for t in session.turns])
     ax.set_ylabel("client words")
     ax.spines[["top", "right"]].set_visible(False)
     fig.tight_layout()
