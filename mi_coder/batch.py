@@ -24,7 +24,7 @@ from .errors import MiCoderError, UsageError
 from .io.base import ReadOptions
 
 PARTS = ".mi-coder-parts"
-PART_FORMAT = 1
+PART_FORMAT = 2  # 2: utterances carry code2
 
 _WORKER: dict[str, Any] = {}  # per-process cache: the model is loaded once per worker, not per file
 

@@ -88,7 +88,7 @@ COLUMNS: list[Column] = [
            "depth of listening: fair >= 0.40, good >= 0.50"),
     Column("pct_oq", "OQ / (OQ + CQ), volley counts; empty when no question", "0-1",
            "openness of questions: fair >= 0.50, good >= 0.70 (MITI 3.1.1 / MISC)"),
-    Column("mi_adherent", "SEEK + AF + EA (volley counts)", "0..", "partnership-building behaviours; no threshold"),
+    Column("mi_adherent", "SEEK + AF + EA (volley counts; second codes, `code2`, count too)", "0..", "partnership-building behaviours; no threshold"),
     Column("mi_nonadherent", "PER + CON (volley counts)", "0..", "persuading and confronting; lower is better"),
     Column("utt_r_q / utt_pct_cr / utt_pct_oq", "the same ratios from utterance counts", "as above",
            "for comparison with MISC-style research"),
@@ -233,8 +233,26 @@ def words(text: str) -> int:
     return len(_WORD.findall(text))
 
 
+def second_code(turn: Turn, u) -> str:  # type: ignore[no-untyped-def]
+    """An utterance's second MITI code (``meta['code2']``: SEEK or EA on a question or a reflection, EA on PWP, a
+    checking question on a reflection), counted as MITI counts both; only on a coded practitioner utterance,
+    and only a practitioner code other than its first."""
+    code2 = str(u.meta.get("code2") or "").strip().upper()
+    if turn.role != PRACTITIONER or not u.code or code2 == u.code or code2 not in PRACTITIONER_CODES:
+        return ""
+    return code2
+
+
 def _codes(turn: Turn) -> list[str]:
-    return [u.code for u in turn.utterances if u.code]
+    """Every code of the turn's utterances, second codes included (guide: such an utterance "gets both codes")."""
+    out = []
+    for u in turn.utterances:
+        if u.code:
+            out.append(u.code)
+            code2 = second_code(turn, u)
+            if code2:
+                out.append(code2)
+    return out
 
 
 def is_backchannel(turn: Turn) -> bool:

@@ -43,7 +43,7 @@ def test_segment_writes_the_three_tables_in_the_contracted_columns(tmp_path):
     turns = pd.read_csv(out / "turns.csv")
     sessions = pd.read_csv(out / "sessions.csv")
     assert list(utts.columns) == ["session_id", "turn_id", "utterance_id", "speaker", "role", "start", "end",
-                                  "text", "code", "confidence", "role_elements"]
+                                  "text", "code", "confidence", "role_elements", "code2"]
     assert list(turns.columns) == ["session_id", "turn_id", "speaker", "role", "start", "end", "text", "codes",
                                    "main_code"]
     assert list(sessions.columns[:4]) == ["session_id", "source", "n_turns", "n_utterances"]

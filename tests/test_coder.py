@@ -843,3 +843,27 @@ def test_a_coder_trained_without_any_sustain_talk_still_codes_client_turns():
     session = coder.code(read_transcript(EXAMPLES / "health_session.txt")[0])[0]
     client = [u.code for t in session.turns if t.role == "client" for u in t.utterances]
     assert client and set(client) <= set(CLIENT_CODES) - {"ST"}
+
+
+def test_the_coder_double_codes_a_permission_request_as_a_question_and_seek_and_nothing_else():
+    from mi_coder.model.coder import second_code_for
+
+    assert second_code_for("CQ", "Would it be okay if I mentioned a few things other people have tried?") == "SEEK"
+    assert second_code_for("OQ", "Can I tell you how that gets handled on my end?") == "SEEK"
+    assert second_code_for("GI", "Would it be okay if I mentioned a few things?") == ""  # not a question
+    assert second_code_for("CQ", "Did you go to the group?") == ""
+    from mi_coder import load_coder
+    from mi_coder.io.reader import read_transcript
+
+    from .conftest import EXAMPLES
+
+    (session,) = read_transcript(EXAMPLES / "probation_session.txt")
+    coder = load_coder()
+    coder.code(session)  # segmented and coded by the shipped model
+    for turn in session.turns:
+        for u in turn.utterances:
+            u.meta["code2"] = "EA"  # a second code the source carried is replaced by the machine's
+    coder.code_segmented([session])
+    seconds = {u.text: u.meta.get("code2") for t in session.turns if t.role == "practitioner" for u in t.utterances}
+    assert seconds["Would it be okay if I mentioned a few things other people have tried for the sleep piece?"] == "SEEK"
+    assert set(seconds.values()) == {"", "SEEK"}

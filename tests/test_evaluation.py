@@ -446,3 +446,18 @@ def test_score_and_evaluate_refuse_a_transcript_without_codes_naming_the_file(co
     err = capsys.readouterr().err
     assert f"{path}: holds no coded utterance" in err and err.count("\n") == 1
     assert not (tmp_path / "o").exists()
+
+
+def test_score_reads_second_codes_and_refuses_one_of_the_wrong_role_naming_the_file(tmp_path, capsys):
+    table = pd.DataFrame({
+        "session_id": ["s"] * 4, "turn_id": ["1", "2", "3", "4"],
+        "speaker": ["PO", "Client", "PO", "Client"],
+        "text": ["Would it be okay if I shared what others have tried?", "Sure.", "You want your job back.", "Yes."],
+        "code": ["CQ", "FN", "CR", "CT"], "code2": ["SEEK", "", "", ""]})
+    table.to_csv(tmp_path / "coded.csv", index=False)
+    assert main(["score", str(tmp_path / "coded.csv"), "--out", str(tmp_path / "o")]) == 0
+    assert pd.read_csv(tmp_path / "o" / "sessions.csv").loc[0, "mi_adherent"] == 1
+    table.loc[1, "code2"] = "SEEK"  # a second code on a client utterance
+    table.to_csv(tmp_path / "bad.csv", index=False)
+    assert main(["score", str(tmp_path / "bad.csv"), "--out", str(tmp_path / "o2")]) == 2
+    assert "bad.csv: session s, turn 2: 'SEEK' is not a code for a client utterance" in capsys.readouterr().err

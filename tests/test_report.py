@@ -357,11 +357,13 @@ def test_the_review_page_shows_each_score_as_the_report_cards_do_halves_and_thre
         pytest.skip("no Node.js on this machine to run review.js outside a browser (the Chromium test covers CI)")
     script = tmp_path / "harness.js"
     script.write_text(_NODE_HARNESS)
-    # R:Q 0.125 (1 reflection, 8 questions): a half-way case at two decimals
+    # one question with a second code (SEEK), counted by both; half-way cases are probed below
     spec = [(P, [("What brings you in today?", "OQ")]), (C, [("My doctor.", "FN")])] * 7 + [
         (P, [("You want your health back.", "CR")]), (C, [("Yes.", "FN")]),
-        (P, [("Did you drink yesterday?", "CQ")]), (C, [("No.", "FN")])]
+        (P, [("Did you drink yesterday?", "CQ")]), (C, [("No.", "FN")]),
+        (P, [("Would it be okay if I shared what others have tried?", "CQ")]), (C, [("Sure.", "FN")])]
     s = coded_session(spec)
+    s.turns[-2].utterances[0].meta["code2"] = "SEEK"  # a second code counts on both sides (MI-adherent 1)
     page = tmp_path / "s.html"
     page.write_text(render_session(s, session_scores(s)))
     probes = [("pct_oq", 0.696), ("pct_cr", 0.125), ("r_q", 0.125), ("r_q", 0.9996), ("r_q", 1.995), ("r_q", 1.994),
@@ -375,7 +377,7 @@ def test_the_review_page_shows_each_score_as_the_report_cards_do_halves_and_thre
     cards.update({key: display_number(scores[key], 0) for key in ("engagement_index", "empathy_index", "fidelity_index")
                   if scores[key] is not None})
     cards.update({key: _fmt(scores[key]) for key in ("mi_adherent", "mi_nonadherent")})
-    assert {key for _, key in LIVE_SCORES} <= set(shown)
+    assert {key for _, key in LIVE_SCORES} <= set(shown) and scores["mi_adherent"] == 1
     for key, text in cards.items():
         assert shown[key] == text, key
         assert f">{text}<" in page.read_text() or key in ("mi_adherent", "mi_nonadherent"), key

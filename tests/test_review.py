@@ -127,7 +127,8 @@ def test_review_changes_survive_a_reload_and_the_page_scores_equal_mi_coder_scor
         driver.quit()
     reviewed = pd.read_csv(target, dtype=str, keep_default_na=False)
     assert list(reviewed.columns) == ["session_id", "turn_id", "utterance_id", "speaker", "role", "text",
-                                      "machine_code", "confidence", "reviewed_code", "code", "reviewer", "reviewed_at"]
+                                      "machine_code", "confidence", "reviewed_code", "code", "reviewer", "reviewed_at",
+                                      "code2"]
     changed = reviewed[reviewed["reviewed_code"] != ""]
     assert len(changed) == len(changes) and set(changed["reviewer"]) == {"Sam Reviewer"}
     assert all(changed["reviewed_at"].str.len() > 10)

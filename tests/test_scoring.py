@@ -290,3 +290,19 @@ def test_a_practitioner_only_recording_has_no_client_measures_and_no_engagement_
         assert scores[key] is None, key
     with_client = coded_session([(P, "What questions do you have?", ["OQ"]), (C, "None.", ["FN"])])
     assert session_scores(with_client)["client_talk_share"] is not None
+
+
+def test_a_second_code_counts_as_miti_counts_both_and_only_on_a_coded_practitioner_utterance():
+    spec = [(P, [("Would it be okay if I shared what others have tried?", "CQ")]), (C, [("Sure.", "FN")]),
+            (P, [("It's your call, but I'd think about the group.", "PWP")]), (C, [("Maybe.", "FN")]),
+            (P, [("You're worried about your kids, is that right?", "CR")]), (C, [("Yes.", "CT")]),
+            (P, [("Where would you like to start?", "OQ")]), (C, [("The job.", "FN")])]
+    plain = session_scores(coded_session(spec))
+    s = coded_session(spec)
+    for turn, code2 in zip([t for t in s.turns if t.role == P], ["SEEK", "EA", "CQ", "OQ"]):
+        turn.utterances[0].meta["code2"] = code2  # the last equals its first code: not counted twice
+    s.turns[1].utterances[0].meta["code2"] = "SEEK"  # on a client utterance: not a practitioner code to count
+    both = session_scores(s)
+    assert plain["mi_adherent"] == 0 and both["mi_adherent"] == 2  # SEEK and EA, one volley each
+    assert plain["r_q"] == 1 / 2 and both["r_q"] == 1 / 3  # the reflection's checking question is a question too
+    assert both["SEEK"] == 1 and both["EA"] == 1 and both["OQ"] == plain["OQ"]

@@ -44,6 +44,16 @@ def read_coded(path, options=None, scheme: str = "miti",  # type: ignore[no-unty
             if value:
                 _check_code(path, s.id, turn, value)
             u.code = value or None
+            code2 = str(u.meta.get("code2", "") or "").strip().upper()
+            code2 = "" if code2 == "NAN" else code2
+            if code2 and scheme == "miti":  # a second MITI code (SEEK/EA on a question...), counted with the first
+                if not value:
+                    raise InputError(path, f"session {s.id}, turn {turn.id}: a second code ({code2!r}) without a "
+                                           "first code")
+                _check_code(path, s.id, turn, code2)
+                u.meta["code2"] = code2
+            else:
+                u.meta.pop("code2", None)  # MISC has no second codes; a mapped table's column is not read
     if not any(u.code for s in sessions for _, u in s.utterances()):
         column = f"column {code_column!r}" if code_column else f"code column ({', '.join(sorted(CODE_ALIASES))})"
         raise InputError(path, f"holds no coded utterance: no {column} with a code in it; "

@@ -19,9 +19,10 @@ if TYPE_CHECKING:  # pandas is imported lazily to keep `mi-coder --help` fast
 
 from ..model.coder import main_code
 from ..records import Session
+from ..scoring import second_code
 
 UTTERANCE_COLUMNS = ["session_id", "turn_id", "utterance_id", "speaker", "role", "start", "end", "text",
-                     "code", "confidence", "role_elements"]
+                     "code", "confidence", "role_elements", "code2"]
 
 
 TURN_COLUMNS = ["session_id", "turn_id", "speaker", "role", "start", "end", "text", "codes", "main_code"]
@@ -44,6 +45,7 @@ def utterance_rows(sessions: Iterable[Session]) -> list[dict]:
                 "role": turn.role, "start": turn.start, "end": turn.end, "text": u.text,
                 "code": u.code or "", "confidence": None if u.confidence is None else round(u.confidence, 4),
                 "role_elements": ";".join(u.meta.get("role_elements", [])),
+                "code2": second_code(turn, u),
             })
     return rows
 

@@ -49,6 +49,16 @@ def role_decisions(p_yes: np.ndarray) -> np.ndarray:
     return (p_yes >= 0.5) & (np.arange(p_yes.shape[1])[None, :] == best[:, None])
 
 
+def second_code_for(code: str | None, text: str) -> str:
+    """The machine's second code of a practitioner utterance: SEEK on a question that asks permission ("Would it
+    be okay if I shared...?", ``codes.ASK_PERMISSION``), as the coding guide double-codes it; "" otherwise. A rule,
+    not a model: on the team corpus's 2,512 questions it fires on 178, 176 of them coded SEEK as second code by
+    the writers (recall 176 of 795: questions that seek collaboration in other words are not found)."""
+    from ..codes import ASK_PERMISSION
+
+    return "SEEK" if code in ("OQ", "CQ") and ASK_PERMISSION.search(text) else ""
+
+
 class Coder:
     """Codes utterances: practitioner utterances with MITI codes, client utterances with CT/ST/FN."""
 
@@ -281,9 +291,11 @@ class Coder:
             labels = np.array(PRACTITIONER_CODES + CLIENT_CODES, dtype=object)
             codes = labels[best]
             conf = probs[np.arange(len(best)), best]
-        for utt, code, c in zip(refs, codes, conf):
+        for utt, code, c, role in zip(refs, codes, conf, rows[0]):
             utt.code = code or None
             utt.confidence = None if np.isnan(c) else float(c)
+            if role == PRACTITIONER:  # the machine's second code replaces any a source file carried
+                utt.meta["code2"] = second_code_for(utt.code, utt.text)
         # How likely each practitioner utterance reflects and asks: the session scorer's expected counts
         # (``scoring.SessionScorer``: ``r_q_expected``), a steadier session R:Q than counting the chosen codes.
         labels = list(PRACTITIONER_CODES + CLIENT_CODES)

@@ -31,8 +31,15 @@
 
   function turnsNow() {
     return data.turns.filter(function (t) { return t.utterances.length; }).map(function (t) {
-      return {role: t.role, text: t.text, codes: t.utterances.map(function (i) { return codeOf(data.utterances[i]); })
-        .filter(function (c) { return c; })};
+      // every code, second codes included (kept as coded: the page edits the first code), as scoring._codes
+      var codes = [];
+      t.utterances.forEach(function (i) {
+        var u = data.utterances[i], c = codeOf(u);
+        if (!c) { return; }
+        codes.push(c);
+        if (u.code2 && u.code2 !== c && t.role === "practitioner") { codes.push(u.code2); }
+      });
+      return {role: t.role, text: t.text, codes: codes};
     });
   }
   function isBackchannel(t) {
@@ -195,12 +202,13 @@
     return /[",\n\r]/.test(v) ? '"' + v.replace(/"/g, '""') + '"' : v; }
   function csv() {
     var head = ["session_id", "turn_id", "utterance_id", "speaker", "role", "text", "machine_code", "confidence",
-                "reviewed_code", "code", "reviewer", "reviewed_at"];
+                "reviewed_code", "code", "reviewer", "reviewed_at", "code2"];
     var lines = [head.join(",")];
     data.utterances.forEach(function (u) {
       var s = state.codes[u.uid] || {};
       lines.push([data.session_id, u.turn_id, u.utterance_id, u.speaker, u.role, u.text, u.code, u.confidence,
-                  s.reviewed || (s.code && s.code !== u.code) ? codeOf(u) : "", codeOf(u), s.by || "", s.at || ""]
+                  s.reviewed || (s.code && s.code !== u.code) ? codeOf(u) : "", codeOf(u), s.by || "", s.at || "",
+                  u.code2 || ""]
         .map(csvCell).join(","));
     });
     return lines.join("\n") + "\n";

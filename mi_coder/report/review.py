@@ -30,7 +30,7 @@ def review_data(session: Session, model_name: str,
     threshold with the decimals the report's cards use."""
     import hashlib
 
-    from ..scoring import DEFAULT_THRESHOLDS, review_rules
+    from ..scoring import DEFAULT_THRESHOLDS, review_rules, second_code
     from .style import CODE_COLOURS, TEXT_ON
 
     turns, utterances, rows = [], [], []
@@ -42,6 +42,7 @@ def review_data(session: Session, model_name: str,
             rows.append((turn, u, uid))
             utterances.append({"uid": uid, "turn_id": turn.id, "utterance_id": u.id, "speaker": turn.speaker,
                                "role": turn.role, "text": u.text, "code": u.code or "",
+                               "code2": second_code(turn, u),
                                "confidence": None if u.confidence is None else round(u.confidence, 4)})
         turns.append({"id": turn.id, "role": turn.role, "text": turn.text, "utterances": ids})
     digest = hashlib.sha256(json.dumps([model_name, utterances], sort_keys=True).encode()).hexdigest()[:16]
