@@ -99,3 +99,13 @@ def test_the_shipped_model_as_base_repeats_its_hold_out_and_its_annomi_re_codes(
     assert [p.rsplit("/", 1)[-1] for p in recipe.annomi_codes] == ["annomi_other_codes.csv",
                                                                     "annomi_unknown_codes.csv"]
     assert recipe.settings == meta["training"]["settings"] and recipe.profiles == meta["decoding_profiles"]
+
+
+def test_a_training_file_changed_since_the_base_read_it_is_said_to_be_read_as_it_is_now(base, tmp_path):
+    moved = tmp_path / "copy"
+    shutil.copytree(base.parents[1], moved)
+    recipe = read_base(moved / "models" / "base", [], trust=True)  # unchanged: no warning
+    coded = moved / "data" / "coded.csv"
+    coded.write_text(coded.read_text().replace(",CQ", ",OQ", 1))
+    with pytest.warns(UserWarning, match="coded.csv changed since the base model read them"):
+        assert read_base(moved / "models" / "base", [], trust=True).paths == recipe.paths

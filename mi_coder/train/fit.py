@@ -363,6 +363,10 @@ def load_training_data(paths: Sequence[str | Path], options: ReadOptions | None 
                             "sessions": int(ex["session_id"].nunique())})
     if not utt:
         raise UsageError("no training files given")
+    from ..model.store import sha256
+
+    for source, path in zip(sources, map(Path, paths)):  # what exactly was read: `train --base` checks it again
+        source["sha256"] = sha256(path)
     annomi = pd.concat(annomi_parts, ignore_index=True) if annomi_parts else None
     return TrainingData(pd.concat(utt, ignore_index=True), pd.concat(turns, ignore_index=True), annomi, sources)
 
@@ -576,7 +580,23 @@ def read_base(base: str | Path, paths: Sequence[str | Path], trust: bool = False
                          f"({', '.join(missing + missing_codes) or 'none recorded'}); name the training data as DATA")
     recipe.paths, recipe.annomi_codes = recorded, codes
     recipe.exclude_annomi = {str(t) for t in training.get("annomi_holdout_excluded", [])}
+    _warn_changed(base, recorded, training.get("files", []))
     return recipe
+
+
+def _warn_changed(base: Path, paths: Sequence[str], files: Sequence[dict]) -> None:
+    """A warning for each training file whose SHA-256 differs from the one the base model's meta.json (itself
+    hash-checked) recorded: the new model trains on the file as it is now, not as the base read it. Models
+    trained before mi-coder recorded these hashes (the shipped 2.9 among them) are not checked."""
+    import warnings
+
+    from ..model.store import sha256
+
+    changed = [Path(p).name for p, f in zip(paths, files)
+               if isinstance(f, dict) and f.get("sha256") and f.get("file") == Path(p).name and sha256(Path(p)) != f["sha256"]]
+    if changed:
+        warnings.warn(f"{base}: {', '.join(changed)} changed since the base model read them (SHA-256 differs); "
+                      "the new model trains on them as they are now", stacklevel=3)
 
 
 def with_annomi_code_files(data: TrainingData, paths: Sequence[str | Path]) -> TrainingData:
