@@ -555,7 +555,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 130
     except OSError as exc:  # the machine, not the input: a full disk, a folder without write permission
         where = f"{exc.filename}: " if exc.filename else ""
-        print(f"{PROG}: error: {where}{exc.strerror or exc}; nothing was left half-written", file=sys.stderr)
+        hint = ("; files already coded are kept: run the same command again to resume" if args.command == "batch"
+                else "")
+        print(f"{PROG}: error: {where}{exc.strerror or exc}; nothing was left half-written{hint}", file=sys.stderr)
         return 1
     finally:
         if previous is not None:

@@ -433,3 +433,34 @@ def test_a_terminated_run_removes_its_half_written_tables_as_ctrl_c_does(tmp_pat
     assert proc.returncode == 130, err
     assert "interrupted" in err and "Traceback" not in err
     assert not out.exists() or not [p.name for p in out.iterdir() if p.name != ".mi-coder-written.json"]
+
+
+def test_a_write_that_fails_half_way_leaves_no_partial_table_and_no_empty_folder(tmp_path, monkeypatch):
+    """A full disk fails the writes and the last flush alike: the run ends with one error line, and neither a
+    hidden partial table nor the --out folder it created is left."""
+    import errno
+
+    from mi_coder.cli import main
+
+    real_open = TableWriter._file
+
+    def full_disk(self, name):  # type: ignore[no-untyped-def]
+        f = real_open(self, name)
+
+        class Full:
+            closed = False
+
+            def write(self, data):  # type: ignore[no-untyped-def]
+                raise OSError(errno.ENOSPC, "No space left on device")
+
+            def close(self):  # type: ignore[no-untyped-def]
+                f.close()
+                raise OSError(errno.ENOSPC, "No space left on device")
+
+        self.files[name] = Full()  # what the writer closes at the end is the failing file too
+        return self.files[name]
+
+    monkeypatch.setattr(TableWriter, "_file", full_disk)
+    out = tmp_path / "new" / "out"
+    assert main(["code", str(EXAMPLES / "probation_session.txt"), "--out", str(out)]) == 1
+    assert not (tmp_path / "new").exists()

@@ -349,7 +349,10 @@ class TableWriter:
             if isinstance(f, _WholeParquet):
                 f.frame = None  # nothing to write: the run did not finish
             if not getattr(f, "closed", False):
-                f.close()  # type: ignore[attr-defined]
+                try:
+                    f.close()  # type: ignore[attr-defined]
+                except OSError:  # a full disk fails the last flush too: the file is discarded below all the same
+                    pass
         self.files = {}
         for tmp_path, _ in self.staged.values():
             if tmp_path.exists():
