@@ -867,3 +867,26 @@ def test_the_coder_double_codes_a_permission_request_as_a_question_and_seek_and_
     seconds = {u.text: u.meta.get("code2") for t in session.turns if t.role == "practitioner" for u in t.utterances}
     assert seconds["Would it be okay if I mentioned a few things other people have tried for the sleep piece?"] == "SEEK"
     assert set(seconds.values()) == {"", "SEEK"}
+
+
+def test_held_out_evaluation_never_compares_a_human_label_with_itself(small_coder, tmp_path):
+    """The machine's copy of a coded table starts uncoded: a model without role detectors labels no role
+    elements (it scored F1 1.0 on the human ones), and a third speaker's rows it does not code are not matches."""
+    import pandas as pd
+
+    from mi_coder.evaluate.heldout import heldout_report
+
+    u = pd.read_csv(ROOT / "data" / "corpus" / "sessions" / "s_utterances.csv", dtype=str, keep_default_na=False)
+    first = u[u["session_id"] == u["session_id"].iloc[0]]
+    table = first.rename(columns={"turn": "turn_id", "role": "role_elements"})[
+        ["session_id", "turn_id", "speaker", "text", "code", "role_elements"]]
+    observer = pd.DataFrame([{"session_id": table["session_id"].iloc[0], "turn_id": "999", "speaker": "observer",
+                              "text": "I'm just here to observe today, carry on.", "code": "NC", "role_elements": ""}])
+    table = pd.concat([table.iloc[:3], observer, table.iloc[3:]], ignore_index=True)
+    table.to_csv(tmp_path / "coded.csv", index=False)
+    assert not any(k.startswith("role_") for k in small_coder.models)
+    rep = heldout_report(small_coder, [tmp_path / "coded.csv"])["heldout"][str(tmp_path / "coded.csv")]
+    assert rep["n"] == int((table["speaker"] != "observer").sum())
+    roles = rep["role_clarification"]  # the table labels elements; this model labels none
+    labelled = [e for e, r in roles.items() if r["support"]]
+    assert labelled and all(roles[e]["f1"] == 0.0 for e in labelled)

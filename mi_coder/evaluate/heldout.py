@@ -26,7 +26,7 @@ def heldout_report(coder: Coder, paths: Sequence, options=None, scheme: str = "m
             report[str(path)] = annomi_turn_tasks(sessions, probs)
         else:
             human = read_coded(path, options, scheme)
-            machine = read_coded(path, options, scheme)
+            machine = _uncoded(read_coded(path, options, scheme))
             coder.code(machine)
             pairs = [(h.code, m.code) for hs, ms in zip(human, machine)
                      for (_, h), (_, m) in zip(hs.utterances(), ms.utterances()) if h.code and m.code]
@@ -45,6 +45,18 @@ def heldout_report(coder: Coder, paths: Sequence, options=None, scheme: str = "m
                 rep["role_checklist"] = role_checklist_report(human, machine)
             report[str(path)] = rep
     return {"model": coder.name, "heldout": report}
+
+
+def _uncoded(sessions: Sequence) -> Sequence:
+    """The machine's copy of a coded table, its human codes and labels removed before the coder sees it: whatever
+    the coder does not code (an utterance of a third speaker, role elements a model without detectors does not
+    label) would otherwise reach the comparison as the machine's and agree with itself."""
+    for s in sessions:
+        for _, u in s.utterances():
+            u.code, u.confidence = None, None
+            for key in ("role_elements", "human_roles", "code2", "original_code"):
+                u.meta.pop(key, None)
+    return sessions
 
 
 def role_turn_pairs(human: Sequence, machine: Sequence) -> list[tuple[str, str]]:

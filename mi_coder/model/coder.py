@@ -307,6 +307,9 @@ class Coder:
                 refs[k].meta["p_question"] = float(p_question[k])
         for i, elements in found.items():  # role-clarification detections (models with role_<element> detectors)
             refs[i].meta["role_elements"] = elements
+        for k in np.flatnonzero(np.asarray(rows[0], dtype=object) == PRACTITIONER):
+            if int(k) not in found:  # no detectors: no machine labels, and none a source file carried either
+                refs[k].meta.pop("role_elements", None)
         return probs
 
     def _adapt_sessions(self, sessions: Sequence[Session], probs: np.ndarray, roles: Sequence[str],
