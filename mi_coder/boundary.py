@@ -246,9 +246,10 @@ def boundary_scores(reference: Sequence[Sequence[bool]], predicted: Sequence[Seq
 
 
 def question_recall(reference: Sequence[Sequence[bool]], predicted: Sequence[Sequence[bool]],
-                    is_question: Sequence[Sequence[bool]]) -> float | None:
-    """Share of reference question utterances that come out whole: a predicted boundary at both their edges
-    (the turn's edges count), so the question is neither swallowed by nor split from its neighbours."""
+                    is_question: Sequence[Sequence[bool]], whole: bool = False) -> float | None:
+    """Share of reference question utterances not swallowed: a predicted boundary at both their edges (the
+    turn's edges count), so the question is not merged with a neighbour (the issue's "no question swallowed").
+    ``whole=True``: and no predicted boundary inside it either (the question is not cut into pieces)."""
     kept = total = 0
     for ref, pred, questions in zip(reference, predicted, is_question):
         starts = [i for i, r in enumerate(ref) if r] + [len(ref)]
@@ -256,5 +257,6 @@ def question_recall(reference: Sequence[Sequence[bool]], predicted: Sequence[Seq
             if not questions[k]:
                 continue
             total += 1
-            kept += bool(pred[a] and (b == len(ref) or pred[b]))
+            edges = bool(pred[a] and (b == len(ref) or pred[b]))
+            kept += edges and not (whole and any(pred[a + 1:b]))
     return round(kept / total, 3) if total else None

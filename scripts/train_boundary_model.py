@@ -116,7 +116,8 @@ def cross_validate(annomi: list[dict], corpus: list[dict], folds: int, C: float,
             rules.append(rule_starts(s["words"]))
             qs.append(s["questions"])
         per_fold.append({"fold": k + 1, **boundary_scores(ref[n0:], pred[n0:]),
-                         "question_recall": question_recall(ref[n0:], pred[n0:], qs[n0:])})
+                         "question_recall": question_recall(ref[n0:], pred[n0:], qs[n0:]),
+                         "question_whole": question_recall(ref[n0:], pred[n0:], qs[n0:], whole=True)})
         print(f"fold {k + 1}/{folds} done", file=sys.stderr, flush=True)
     return {
         "folds": folds, **({"measured_folds": first} if first else {}), "fold_seed": fold_seed,
@@ -124,6 +125,7 @@ def cross_validate(annomi: list[dict], corpus: list[dict], folds: int, C: float,
         "model_vs_reference": boundary_scores(ref, pred),
         "model_vs_sentence_ends": boundary_scores(sent, pred),
         "model_question_recall": question_recall(ref, pred, qs),
+        "model_question_whole": question_recall(ref, pred, qs, whole=True),
         "rules_1x_vs_reference": boundary_scores(ref, rules),
         "rules_1x_vs_sentence_ends": boundary_scores(sent, rules),
         "rules_1x_question_recall": question_recall(ref, rules, qs),

@@ -236,3 +236,17 @@ def test_evaluate_segmentation_measures_the_boundary_model_of_the_model_folder_g
         reports[name] = json.loads((tmp_path / f"{name}.json").read_text())["segmentation"][0]
     assert reports["given"]["recall"] == 1.0 > reports["shipped"]["recall"]  # every gap opened: all 3 found
     assert reports["given"]["precision"] < 0.5  # ... among many false starts
+
+
+def test_a_question_cut_into_pieces_is_not_swallowed_but_is_not_whole_either():
+    from mi_coder.boundary import question_recall
+
+    reference = [[True, False, False, False, True, False, False]]  # a question (words 0-3), then a statement
+    questions = [[True, False]]
+    every_word = [[True] * 7]
+    exact = [[True, False, False, False, True, False, False]]
+    merged = [[True, False, False, False, False, False, False]]
+    assert question_recall(reference, every_word, questions) == 1.0  # both edges found
+    assert question_recall(reference, every_word, questions, whole=True) == 0.0  # but cut into four
+    assert question_recall(reference, exact, questions, whole=True) == 1.0
+    assert question_recall(reference, merged, questions) == 0.0  # swallowed into the statement

@@ -63,7 +63,8 @@ def segmentation_report(path: Any, options: Any = None, strip: bool = True, capt
     return {"segmentation": {"file": str(path), "stripped": strip, "captions": captions,
                              "boundary_model": boundary_model, "turns": len(ref),
                              "turns_not_comparable": skipped,
-                             **boundary_scores(ref, pred), "question_recall": question_recall(ref, pred, questions)}}
+                             **boundary_scores(ref, pred), "question_recall": question_recall(ref, pred, questions),
+                             "question_whole": question_recall(ref, pred, questions, whole=True)}}
 
 
 def format_segmentation(reports: Sequence[dict]) -> str:
@@ -72,5 +73,8 @@ def format_segmentation(reports: Sequence[dict]) -> str:
         f"segmentation of {seg['file']} ({'stripped of punctuation' if seg['stripped'] else 'as written'}, "
         f"captions {seg['captions']}, {seg['turns']} turns): boundary precision {seg['precision']}, "
         f"recall {seg['recall']}, F1 {seg['f1']} ({seg['boundaries']} boundaries); "
-        f"whole questions kept {seg['question_recall']}; boundary model {seg.get('boundary_model', 'shipped')}"
+        f"questions not swallowed {seg['question_recall']} (and not cut either {seg.get('question_whole')}); "
+        f"boundary model {seg.get('boundary_model', 'shipped')}"
+        + (f"; {seg['turns_not_comparable']} turn(s) not comparable (their words differ from the reference's), "
+           "left out" if seg.get("turns_not_comparable") else "")
         for seg in reports)
