@@ -296,3 +296,23 @@ def test_every_second_code_pairs_with_a_first_code_and_gives_the_data_cards_figu
     assert script.agreement(practitioner["first"], practitioner["code"])["kappa"] == 0.869
     client = both[both["source"] == "client"]
     assert script.agreement(client["first"], client["code"])["kappa"] == 0.888
+
+
+def test_training_refuses_a_code_of_the_other_role_and_says_what_it_leaves_out(tmp_path):
+    import pandas as pd
+
+    from mi_coder.errors import InputError
+    from mi_coder.train.examples import coded_table_examples
+
+    rows = [("1", "Therapist", "What brings you in?", "OQ"), ("2", "Client", "My doctor sent me.", "FN"),
+            ("3", "Interpreter", "She says her doctor sent her.", "NC"), ("4", "Therapist", "Your doctor.", "SR"),
+            ("5", "Client", "Yes, and I want to cut down.", "CT")]
+    table = pd.DataFrame(rows, columns=["turn_id", "speaker", "text", "code"]).assign(session_id="s")
+    table.assign(role=["practitioner", "client", "other", "practitioner", "client"]).to_csv(tmp_path / "ok.csv",
+                                                                                           index=False)
+    with pytest.warns(UserWarning, match="1 utterance\\(s\\) of speakers who are neither practitioner nor client"):
+        assert len(coded_table_examples(tmp_path / "ok.csv")) == 4
+    table.loc[1, "code"] = "GI"  # a practitioner code on a client utterance: it trained no model, silently
+    table.to_csv(tmp_path / "bad.csv", index=False)
+    with pytest.raises(InputError, match="'GI' is not a code for a client utterance"):
+        coded_table_examples(tmp_path / "bad.csv")

@@ -134,15 +134,20 @@ def coded_table_examples(path: str | Path, options: ReadOptions | None = None) -
     opts = ReadOptions(**{**opts.__dict__, "utterances": "given"})
     sessions = read_transcript(path, read_options=opts)
     rows = []
+    others = 0
     for s in sessions:
         before, after = other_role_context([t.role for t in s.turns], [t.text for t in s.turns])
         for turn, prev, following in zip(s.turns, before, after):
             for k, u in enumerate(turn.utterances):
                 code = next((str(u.meta[c]).strip().upper() for c in u.meta if c.lower() in CODE_ALIASES), "")
+                code = "" if code == "NAN" else code
                 if turn.role not in (PRACTITIONER, CLIENT):
+                    others += 1
                     continue
-                if code and code not in ALL_CODES:
-                    raise InputError(path, f"turn {turn.id}: unknown code {code!r} (expected one of {' '.join(ALL_CODES)})")
+                if code:  # as evaluate and score check it: a code no one knows, or one of the other role's
+                    from ..evaluate.agreement import _check_code
+
+                    _check_code(path, s.id, turn, code)
                 rows.append({
                     "source": "coded", "group": f"{path}:{s.id}", "session_id": s.id, "turn_id": turn.id,
                     "role": turn.role, "text": u.text, "prev_text": prev, "next_text": following,
@@ -151,6 +156,11 @@ def coded_table_examples(path: str | Path, options: ReadOptions | None = None) -
     frame = pd.DataFrame(rows, columns=EXAMPLE_COLUMNS)
     if frame["code"].isna().all():
         raise InputError(path, f"no code column found (looked for {', '.join(CODE_ALIASES)})")
+    if others:
+        import warnings
+
+        warnings.warn(f"{path}: {others} utterance(s) of speakers who are neither practitioner nor client are not "
+                      "trained on", stacklevel=2)
     return frame
 
 
