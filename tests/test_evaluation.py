@@ -461,3 +461,29 @@ def test_score_reads_second_codes_and_refuses_one_of_the_wrong_role_naming_the_f
     table.to_csv(tmp_path / "bad.csv", index=False)
     assert main(["score", str(tmp_path / "bad.csv"), "--out", str(tmp_path / "o2")]) == 2
     assert "bad.csv: session s, turn 2: 'SEEK' is not a code for a client utterance" in capsys.readouterr().err
+
+
+def test_agreement_pairs_utterances_numbered_per_turn_and_is_symmetric_with_per_role_kappa(tmp_path, capsys):
+    """Utterance ids that restart in every turn ("1", "2") are paired within their turn (they collapsed to one
+    utterance per id); the macro-F1 over every code either coder used does not depend on which file is first."""
+    rows = []
+    for turn in range(1, 21):
+        speaker = "practitioner" if turn % 2 else "client"
+        for k in (1, 2):
+            code = (["OQ", "SR", "CR", "GI"][turn % 4] if speaker == "practitioner" else ["FN", "CT"][k - 1])
+            rows.append({"session_id": "s", "turn_id": str(turn), "utterance_id": str(k), "speaker": speaker,
+                         "text": f"Utterance {k} of turn {turn}.", "code": code})
+    first = pd.DataFrame(rows)
+    second = first.copy()
+    second.loc[[0, 4], "code"] = "PWP"  # the second coder uses a code the first never does
+    first.to_csv(tmp_path / "a.csv", index=False)
+    second.to_csv(tmp_path / "b.csv", index=False)
+    from mi_coder.evaluate.agreement import agreement_report
+
+    ab = agreement_report(tmp_path / "a.csv", tmp_path / "b.csv")["agreement"]
+    ba = agreement_report(tmp_path / "b.csv", tmp_path / "a.csv")["agreement"]
+    assert ab["n_utterances"] == 40
+    assert ab["overall"]["macro_f1_all_codes"] == ba["overall"]["macro_f1_all_codes"] < ab["overall"]["macro_f1"]
+    assert ab["kappa_by_role"]["client"] == {"n": 20, "kappa": 1.0} and ab["kappa_by_role"]["practitioner"]["n"] == 20
+    assert main(["evaluate", "--agreement", str(tmp_path / "a.csv"), str(tmp_path / "b.csv")]) == 0
+    assert "given but never in the reference: PWP x2" in capsys.readouterr().out

@@ -153,8 +153,8 @@ def agreement_report(path_a, path_b=None, options=None) -> dict:  # type: ignore
     if path_b is None:
         first = read_coded(path_a, options, code_column="machine_code")
         second = read_coded(path_a, options, code_column="code")
-        reviewed = {(s.id, u.id) for s in read_coded(path_a, options, code_column="reviewed_code")
-                    for _, u in s.utterances() if u.code}
+        marked = read_coded(path_a, options, code_column="reviewed_code")
+        reviewed = {k for k, code in _units(marked, marked)[0].items() if code}
         if not reviewed:
             raise InputError(path_a, "no reviewed utterances (an empty reviewed_code column)")
         path_b = f"{path_a} (reviewer)"
@@ -163,14 +163,21 @@ def agreement_report(path_a, path_b=None, options=None) -> dict:  # type: ignore
         first = read_coded(path_a, options)
         second = read_coded(path_b, options)
         reviewed = None
-    ua = {(s.id, u.id): u.code for s in first for _, u in s.utterances()}
-    ub = {(s.id, u.id): u.code for s in second for _, u in s.utterances()}
+    ua, ub = _units(first, second)
     keys = [k for k in ua if k in ub and ua[k] and ub[k] and (reviewed is None or k in reviewed)]
     if not keys:
         raise InputError(path_b, f"shares no coded utterances (session_id, utterance_id) with {path_a}")
     ya = [ua[k] for k in keys]
     yb = [ub[k] for k in keys]
     codes = sorted(set(ya) | set(yb))
+    from ..codes import CLIENT_CODES
+
+    by_role = {}  # pooled kappa mixes two label sets that never meet; each role's own is the one to cite
+    for role, is_client in (("practitioner", False), ("client", True)):
+        pick = [k for k, code in enumerate(ya) if (code in CLIENT_CODES) == is_client]
+        xa, xb = [ya[k] for k in pick], [yb[k] for k in pick]
+        kappa = cohen_kappa_score(xa, xb) if len(set(xa) | set(xb)) > 1 else None
+        by_role[role] = {"n": len(pick), "kappa": None if kappa is None or np.isnan(kappa) else round(float(kappa), 3)}
     per_code = {}
     for code in codes:
         xa = [c == code for c in ya]
@@ -181,17 +188,33 @@ def agreement_report(path_a, path_b=None, options=None) -> dict:  # type: ignore
     return {"agreement": {
         "first": str(path_a), "second": str(path_b), "n_utterances": len(keys),
         "only_in_first": len([k for k in ua if k not in ub]), "only_in_second": len([k for k in ub if k not in ua]),
-        "overall": utterance_report(ya, yb, codes), "per_code_kappa": per_code,
-        "krippendorff_alpha": round(krippendorff_alpha([ya, yb]) or 0.0, 3),
+        "overall": utterance_report(ya, yb, codes), "per_code_kappa": per_code, "kappa_by_role": by_role,
+        "krippendorff_alpha": _rounded(krippendorff_alpha([ya, yb])),
         "session_scores": session_score_agreement(first, second),
     }}
+
+
+def _units(*tables: Sequence[Session]) -> tuple[dict, ...]:
+    """Each table's codes keyed by utterance: (session, utterance id), or (session, turn, utterance id) for all
+    tables when any table repeats an utterance id within a session (ids numbered per turn: "1", "2" in every
+    turn), which would otherwise pair utterances of different turns, or drop all but one of them."""
+    def keyed(table, with_turn):  # type: ignore[no-untyped-def]
+        return [((s.id, t.id, u.id) if with_turn else (s.id, u.id), u.code) for s in table for t, u in s.utterances()]
+
+    plain = [keyed(t, False) for t in tables]
+    repeats = any(len({k for k, _ in units}) < len(units) for units in plain)
+    return tuple(dict(keyed(t, True) if repeats else units) for t, units in zip(tables, plain))
+
+
+def _rounded(value: float | None) -> float | None:
+    return None if value is None or np.isnan(value) else round(float(value), 3)
 
 
 def multi_coder_agreement(paths: Sequence, options=None) -> dict:  # type: ignore[no-untyped-def]
     """Krippendorff's alpha (nominal) of three or more coded tables of the same sessions, over the utterances
     (session_id, utterance_id) any of them coded, and the pairwise Cohen's kappa."""
     tables = [read_coded(p, options) for p in paths]
-    codes = [{(s.id, u.id): u.code for s in t for _, u in s.utterances()} for t in tables]
+    codes = list(_units(*tables))
     units = sorted(set().union(*codes))
     alpha = krippendorff_alpha([[c.get(k) for k in units] for c in codes])
     pairs = {}

@@ -119,7 +119,13 @@ def format_report(report: dict) -> str:
         for code, m in rep["per_code"].items():
             if m["support"]:
                 lines.append(f"{indent}{code:<16}{m['precision']:>6.2f}{m['recall']:>6.2f}{m['f1']:>6.2f}{m['support']:>7}")
-        lines.append(f"{indent}macro-F1 {rep['macro_f1']}  accuracy {rep['accuracy']}  kappa {rep['kappa']}  (n={rep['n']})")
+        extra = rep.get("predicted_only") or {}
+        if extra:  # codes given where the reference never uses them: all false positives
+            lines.append(f"{indent}given but never in the reference: "
+                         + ", ".join(f"{code} x{n}" for code, n in extra.items()))
+        lines.append(f"{indent}macro-F1 {rep['macro_f1']}"
+                     + (f" (over every code either side used: {rep['macro_f1_all_codes']})" if extra else "")
+                     + f"  accuracy {rep['accuracy']}  kappa {rep['kappa']}  (n={rep['n']})")
 
     def role_lines(rep: dict) -> None:
         """Role-clarification agreement per element: per utterance and, where measured, per practitioner turn."""
@@ -184,7 +190,13 @@ def format_report(report: dict) -> str:
     if "agreement" in report:
         a = report["agreement"]
         lines.append(f"agreement of {a['first']} and {a['second']} on {a['n_utterances']} utterances:")
+        if a.get("only_in_first") or a.get("only_in_second"):
+            lines.append(f"  not compared: {a['only_in_first']} utterance(s) only in the first, "
+                         f"{a['only_in_second']} only in the second")
         per_code(a["overall"])
+        roles = a.get("kappa_by_role", {})
+        if roles:
+            lines.append("  kappa by role: " + ", ".join(f"{r} {v['kappa']} (n={v['n']})" for r, v in roles.items()))
         lines.append("  per-code kappa: " + ", ".join(f"{c} {v['kappa']}" for c, v in a["per_code_kappa"].items()))
         lines.append(f"  Krippendorff's alpha (nominal): {a.get('krippendorff_alpha')}")
         lines.append("  session scores (ICC(2,1), Pearson r):")
