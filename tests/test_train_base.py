@@ -109,3 +109,18 @@ def test_a_training_file_changed_since_the_base_read_it_is_said_to_be_read_as_it
     coded.write_text(coded.read_text().replace(",CQ", ",OQ", 1))
     with pytest.warns(UserWarning, match="coded.csv changed since the base model read them"):
         assert read_base(moved / "models" / "base", [], trust=True).paths == recipe.paths
+
+
+def test_the_card_of_a_model_trained_on_ones_own_tables_describes_those_tables_not_the_team_corpus():
+    from mi_coder.model.card import render_model_card
+
+    folds = {"macro_f1": 0.5, "kappa": 0.4, "reliability": {"ece": 0.05},
+             "per_code": {"OQ": {"precision": 1.0, "recall": 1.0, "f1": 1.0, "support": 3}}}
+    meta = {"name": "mine", "version": "1.0", "description": "d", "labels": {"practitioner": ["OQ"], "client": ["FN"]},
+            "training": {"files": [{"file": "mine.csv", "layout": "coded table", "utterances": 10, "sessions": 2}],
+                         "protocol": "p"},
+            "metrics": {"folds": 2, "team_corpus_cv": folds}, "artifacts": {}}
+    card = render_model_card(meta)
+    assert "### The training data (held-out folds)" in card and "on mine.csv, 2-fold cross-validation" in card
+    assert "Team corpus" not in card and "team-written" not in card and "AnnoMI holds" not in card
+    assert "Trained on the files listed above only" in card

@@ -46,6 +46,9 @@ def test_train_writes_a_model_folder_with_a_card(model):
     meta = json.loads((out / "meta.json").read_text())
     assert set(meta["artifacts"]) == {"features.json", "weights.npz"}
     assert "## Training data and protocol" in (out / "MODEL_CARD.md").read_text()
+    protocol = meta["training"]["protocol"]  # what was done with these tables, not the shipped model's recipe
+    assert protocol.startswith("the coded tables' utterance codes train") and "not re-scaled" in protocol
+    assert "AnnoMI" not in protocol.split("(no AnnoMI")[0]
     assert json.loads((out / "run.json").read_text())["training_paths"][0].endswith("train.csv")
 
 

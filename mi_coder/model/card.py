@@ -245,18 +245,36 @@ def render_model_card(meta: dict) -> str:
                            rr["recall"], rr["f1"], boundary.get("rules_1x_question_recall")],
                       ])]
         team = metrics.get("team_corpus_cv")
-        if team:
+        files = [f for f in meta.get("training", {}).get("files", []) if isinstance(f, dict)]
+        team_written = any(str(f.get("layout", "")).startswith("team") for f in files)
+        if team and team_written:
             lines += ["", "### Team corpus (held-out folds)", "",
-                      "Per-code F1 on the team-written corpus, 5-fold cross-validation (AnnoMI joins every training "
-                      "fold). The corpus was written by the mi-coder team to cover codes AnnoMI lacks; it is cleaner "
+                      f"Per-code F1 on the team-written corpus, {metrics.get('folds', 5)}-fold cross-validation"
+                      + (" (AnnoMI joins every training fold)" if metrics.get("annomi_cv") else "")
+                      + ". The corpus was written by the mi-coder team to cover codes AnnoMI lacks; it is cleaner "
                       "than real speech and shares its writers' habits, so **these figures are not evidence of "
                       "real-world accuracy**.", "",
+                      f"Macro-F1 {team['macro_f1']}, kappa {team['kappa']}, ECE {team['reliability']['ece']}.", "",
+                      _per_code(team)]
+        elif team:
+            lines += ["", "### The training data (held-out folds)", "",
+                      f"Per-code F1 on {', '.join(str(f.get('file')) for f in files)}, "
+                      f"{metrics.get('folds', 5)}-fold cross-validation grouped by session. Each fold trains the "
+                      "utterance models alone (no turn models or joint decoding, which the saved model uses), so "
+                      "the saved model may differ from these figures by a few points either way.", "",
                       f"Macro-F1 {team['macro_f1']}, kappa {team['kappa']}, ECE {team['reliability']['ece']}.", "",
                       _per_code(team)]
         speed = metrics.get("speed")
         if speed:
             lines += ["", "### Speed", "", _table(["measure", "value"], [[k, val] for k, val in speed.items()])]
-    lines += ["", "## Limitations", "",
+    trained_on_annomi = any(f.get("layout") == "AnnoMI" for f in meta.get("training", {}).get("files", [])
+                            if isinstance(f, dict))
+    lines += ["", "## Limitations", ""]
+    if not trained_on_annomi:
+        lines += ["- Trained on the files listed above only: its codes are as good as those files' coding and as "
+                  "general as their sessions; measure it on sessions it did not read (`mi-coder evaluate`)."]
+    else:
+        lines += [
               "- AnnoMI holds demonstration videos of MI (mostly high quality), professionally transcribed; real "
               "sessions, other settings (probation, child welfare) and automatic transcripts will score lower.",
               "- AnnoMI has no affirmation, seeking-collaboration, autonomy, persuade or confront labels: those codes "
@@ -265,9 +283,9 @@ def render_model_card(meta: dict) -> str:
                  "second coder)" if any("re-codes" in str(f.get("layout", "")) for f in
                                         meta.get("training", {}).get("files", []) if isinstance(f, dict))
                  else "are learned from the team corpus alone")
-              + "; the external dev set is the only outside check on them.",
-              "- SEEK is mostly a second code on questions in the training data; the model gives one code per "
-              "utterance, so SEEK on a question is counted as the question.",
+              + "; the external dev set is the only outside check on them."]
+    lines += ["- The model gives one code per utterance; a rule adds SEEK as second code (`code2`) to a question "
+              "that asks permission, so other collaboration-seeking questions count as questions alone.",
               "- Codes are suggestions for a human coder's review, not a substitute for MITI coding by trained coders.",
               "", "## Files", "",
               _table(["file", "SHA-256"], [[k, f"`{h}`"] for k, h in meta.get("artifacts", {}).items()]), ""]

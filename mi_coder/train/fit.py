@@ -417,15 +417,25 @@ def train_from_files(paths: Sequence[str | Path], out_dir: str | Path, *, name: 
             "utterance_examples": int(len(labelled)),
             "examples_per_code": {c: int((labelled["code"] == c).sum()) for c in ALL_CODES},
             "turn_examples": int(len(data.turn_examples)),
-            "protocol": "AnnoMI turn labels become utterance labels by the rules in mi_coder.train.annomi "
-                        "(see data/corpus/DATA_CARD.md); every example also trains as a lower-cased, "
+            "protocol": (("AnnoMI turn labels become utterance labels by the rules in mi_coder.train.annomi "
+                          "(see data/corpus/DATA_CARD.md); " if data.annomi_turns is not None else
+                          "the coded tables' utterance codes train the utterance models, each turn's main code "
+                          "the turn models; ")
+                         + "every example also trains as a lower-cased, "
                         f"unpunctuated copy at half weight (automatic-caption robustness); {balanced}; "
-                        "confidences temperature-scaled on 3 grouped folds; AnnoMI utterances that a team-corpus "
-                        "model reads as AF/SEEK/EA/CON are left out (AnnoMI does not label those codes)"
-                        + (", except AnnoMI utterances re-coded one by one (the re-code files among the files), "
-                           "which carry their own code" if _recoded(data.examples) else "") + "; utterance "
-                        "and turn probabilities decoded jointly, then re-scaled by an output temperature fitted "
-                        "on the out-of-fold codes of the AnnoMI cross-validation." + _decoding_protocol(train_kwargs),
+                        "confidences temperature-scaled on 3 grouped folds"
+                        + ("; AnnoMI utterances that a team-corpus "
+                           "model reads as AF/SEEK/EA/CON are left out (AnnoMI does not label those codes)"
+                           + (", except AnnoMI utterances re-coded one by one (the re-code files among the files), "
+                              "which carry their own code" if _recoded(data.examples) else "")
+                           if data.annomi_turns is not None else "")
+                        + "; utterance and turn probabilities decoded jointly, then "
+                        + ("re-scaled by an output temperature fitted on the out-of-fold codes "
+                           "of the AnnoMI cross-validation" if "output_temperature" in metrics.get("annomi_cv", {})
+                           else f"re-scaled by the base model's output temperature ({temperature:.3g}), fitted on "
+                           "its own AnnoMI cross-validation, not on this data" if temperature != 1.0
+                           else "not re-scaled (no AnnoMI cross-validation to fit an output temperature on)")
+                        + "." + _decoding_protocol(train_kwargs)),
             "output_temperature": round(temperature, 3),
             "C": C,
             "settings": dict(train_kwargs or {}),
