@@ -326,7 +326,8 @@ def cmd_train(args: argparse.Namespace) -> int:
     C = 1.0 if C is None else C
     codes = base.annomi_codes if base is not None and base.own_files else []
     data = load_training_data(paths, _read_options(args),
-                              exclude_annomi=base.exclude_annomi if base is not None and base.own_files else None)
+                              exclude_annomi=base.exclude_annomi if base is not None and base.own_files else None,
+                              scheme=args.scheme)
     data = with_annomi_code_files(data, codes)
     added = add_reviewed(data, args.add, weight=args.add_weight, options=_read_options(args)) if args.add else []
     metrics = training_metrics(data, args.folds, C=C, progress=say, train_kwargs=settings) if args.folds else None
@@ -343,8 +344,8 @@ def cmd_train(args: argparse.Namespace) -> int:
 
 _UNUSED_BY_MODE = {  # evaluate's options that each mode has no use for: refused, never silently ignored
     "--segmentation": ("--scheme", "--profile"),
-    "--agreement": ("--scheme", "--model", "--trust-model", "--profile", "--keep-punctuation", "--captions"),
-    "--folds": ("--scheme", "--model", "--trust-model", "--profile", "--keep-punctuation", "--captions"),
+    "--agreement": ("--model", "--trust-model", "--profile", "--keep-punctuation", "--captions"),
+    "--folds": ("--model", "--trust-model", "--profile", "--keep-punctuation", "--captions"),
     "held-out": ("--keep-punctuation", "--captions"),  # coded rows are the utterances; AnnoMI turns are punctuated
 }
 
@@ -400,17 +401,22 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
         if len(args.data) == 1:  # a reviewed-codes CSV: machine against reviewer
             from .io.delimited import _header
 
+            if args.scheme not in (None, "miti"):
+                raise UsageError("--scheme has no effect on a reviewed-codes CSV (its codes are mi-coder's, MITI "
+                                 "4.2.1); leave it out")
+
             if not {"machine_code", "reviewed_code"} <= set(_header(Path(args.data[0]))):
                 raise UsageError("--agreement needs two or more coded tables, or one reviewed-codes CSV (with "
                                  "machine_code and reviewed_code columns, as the report's review mode downloads it)")
             report = agreement_report(args.data[0], None, _read_options(args))
         else:
-            report = (agreement_report(args.data[0], args.data[1], _read_options(args)) if len(args.data) == 2
-                      else multi_coder_agreement(args.data, _read_options(args)))
+            scheme = args.scheme or "miti"
+            report = (agreement_report(args.data[0], args.data[1], _read_options(args), scheme) if len(args.data) == 2
+                      else multi_coder_agreement(args.data, _read_options(args), scheme))
     elif mode == "--folds":
         from .evaluate.crossval import training_metrics
 
-        data = load_training_data(args.data, _read_options(args))
+        data = load_training_data(args.data, _read_options(args), scheme=args.scheme or "miti")
         report = training_metrics(data, args.folds, progress=lambda m: print(f"{PROG}: {m}", file=sys.stderr))
     else:
         report = heldout_report(_load_coder(args), args.data, _read_options(args), scheme=args.scheme or "miti")
@@ -509,6 +515,10 @@ def build_parser() -> argparse.ArgumentParser:
                            help="weight of each reviewed utterance against one ordinary example (default: 3)")
             p.add_argument("--trust-model", action="store_true",
                            help="use a --base model that was neither shipped nor trained on this machine")
+            p.add_argument("--scheme", choices=("miti", "misc"), default="miti",
+                           help="coding scheme of the coded tables among DATA: miti (default) or misc (MISC 2.5, "
+                                "mapped to MITI 4.2.1 as documented in mi_coder.schemes); AnnoMI and team-corpus "
+                                "files are read as they are")
             _add_read_options(p, segments=False)
         if name == "evaluate":
             p.add_argument("data", nargs="+", metavar="DATA", help="coded files (AnnoMI layout or coded tables)")

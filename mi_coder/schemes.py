@@ -18,8 +18,16 @@ DI direct                  PER    commands aim to change the client without perm
 WA warn, CO confront       CON    MITI's Confront includes warnings and threats
 SU support, FA facilitate  NC     generic support, sympathy and backchannels are not coded in MITI
 FI filler, ST structure    NC     MITI leaves greetings, fillers and session structuring uncoded
-C / S / N (client)         CT / ST / FN
+C / S / N (client)         CT / ST / FN   the three-way client codes of MISC-derived sets (AutoMISC, MIBot)
+QUO, QUC, RES, REC         OQ, CQ, SR, CR   MISC 2.5's own abbreviations of the four above
+R+ D+ A+ N+ C+ TS+ O+      CT     MISC 2.5 client change talk (reason, desire, ability, need, commitment,
+                                  taking steps, other; "+": toward change)
+R- D- A- N- C- TS- O-      ST     the same toward the status quo (sustain talk)
+FN, ASK (client)           FN     follow/neutral, and a client's question
 =========================  =====  ====================================================================
+
+A bare ``N`` is read as the three-way sets use it (neutral), not as MISC 2.5's *need* (which carries a valence,
+``N+`` or ``N-``, in a MISC 2.5 table).
 
 MISC 2.5 has no seeking-collaboration code (a permission request is a question there), so MITI SEEK has no
 MISC source; a machine SEEK on such an item is compared as the question it also is (see ``GROUPS``).
@@ -32,9 +40,12 @@ MISC_TO_MITI: dict[str, str] = {
     "ADP": "PWP", "RCP": "PWP", "ADW": "PER", "RCW": "PER", "DI": "PER", "WA": "CON", "CO": "CON",
     "SU": "NC", "FA": "NC", "FI": "NC", "ST": "NC",
     "C": "CT", "S": "ST", "N": "FN", "CT": "CT", "FN": "FN",
+    "QUO": "OQ", "QUC": "CQ", "RES": "SR", "REC": "CR",
 }
 # "ST" is MISC's structure for practitioners but sustain talk for clients: ``to_miti`` takes the role.
-CLIENT_MISC = {"C": "CT", "S": "ST", "N": "FN", "CT": "CT", "ST": "ST", "FN": "FN"}
+CLIENT_MISC = {"C": "CT", "S": "ST", "N": "FN", "CT": "CT", "ST": "ST", "FN": "FN", "ASK": "FN",
+               **{f"{kind}{sign}": ("CT" if sign == "+" else "ST")
+                  for kind in ("R", "D", "A", "N", "C", "TS", "O") for sign in "+-"}}
 
 SCHEMES = ("miti", "misc")
 

@@ -59,3 +59,35 @@ def test_an_evaluation_names_the_model_and_profile_it_measured(tmp_path):
     assert result.returncode == 0, result.stderr
     assert "sessions profile" in result.stdout.splitlines()[0]
     assert json.loads(report.read_text())["model"].endswith("sessions profile")
+
+
+def test_misc_2_5_abbreviations_and_valenced_client_codes_map_to_miti():
+    from mi_coder.schemes import to_miti
+
+    assert [to_miti(c, "practitioner") for c in ("QUO", "QUC", "RES", "REC")] == ["OQ", "CQ", "SR", "CR"]
+    assert [to_miti(c, "client") for c in ("R+", "D+", "TS+", "N-", "C-", "ASK", "FN")] == \
+        ["CT", "CT", "CT", "ST", "ST", "FN", "FN"]
+    assert to_miti("N", "client") == "FN"  # the three-way sets' neutral, as the external set uses it
+
+
+def test_misc_coded_tables_train_and_compare_with_scheme_misc(tmp_path, capsys):
+    import pandas as pd
+
+    from mi_coder.cli import main
+    from mi_coder.train.fit import load_training_data
+
+    rows = [("1", "practitioner", "What brings you in today?", "QUO"), ("2", "client", "My drinking, I guess.", "N"),
+            ("3", "practitioner", "You're worried about it.", "RES"), ("4", "client", "I want to cut down.", "D+"),
+            ("5", "practitioner", "Did you drink last night?", "QUC"), ("6", "client", "I don't see a problem.", "R-")]
+    table = pd.DataFrame(rows, columns=["turn_id", "speaker", "text", "code"]).assign(session_id="s")
+    table.to_csv(tmp_path / "misc.csv", index=False)
+    data = load_training_data([tmp_path / "misc.csv"], scheme="misc")
+    assert list(data.examples["code"]) == ["OQ", "FN", "SR", "CT", "CQ", "ST"]
+    assert data.sources[0]["layout"] == "coded table (MISC codes mapped to MITI 4.2.1)"
+    assert main(["evaluate", "--agreement", "--scheme", "misc", str(tmp_path / "misc.csv"),
+                 str(tmp_path / "misc.csv")]) == 0
+    assert "kappa 1.0" in capsys.readouterr().out
+    from mi_coder.errors import InputError
+
+    with pytest.raises(InputError, match="unknown code 'QUO'"):
+        load_training_data([tmp_path / "misc.csv"])  # read as MITI, "QUO" is no code

@@ -144,7 +144,7 @@ def session_score_agreement(first: Sequence[Session], second: Sequence[Session])
     return out
 
 
-def agreement_report(path_a, path_b=None, options=None) -> dict:  # type: ignore[no-untyped-def]
+def agreement_report(path_a, path_b=None, options=None, scheme: str = "miti") -> dict:  # type: ignore[no-untyped-def]
     """Agreement of two coded tables of the same sessions: overall and per-code kappa, Krippendorff's alpha,
     ICC of session scores. With one reviewed-codes CSV (``machine_code``, ``reviewed_code``, ``code``
     columns): machine against reviewer, kappa over the utterances the reviewer confirmed or changed."""
@@ -160,8 +160,8 @@ def agreement_report(path_a, path_b=None, options=None) -> dict:  # type: ignore
         path_b = f"{path_a} (reviewer)"
         path_a = f"{path_a} (machine)"
     else:
-        first = read_coded(path_a, options)
-        second = read_coded(path_b, options)
+        first = read_coded(path_a, options, scheme)
+        second = read_coded(path_b, options, scheme)
         reviewed = None
     ua, ub = _units(first, second)
     keys = [k for k in ua if k in ub and ua[k] and ub[k] and (reviewed is None or k in reviewed)]
@@ -210,10 +210,10 @@ def _rounded(value: float | None) -> float | None:
     return None if value is None or np.isnan(value) else round(float(value), 3)
 
 
-def multi_coder_agreement(paths: Sequence, options=None) -> dict:  # type: ignore[no-untyped-def]
+def multi_coder_agreement(paths: Sequence, options=None, scheme: str = "miti") -> dict:  # type: ignore[no-untyped-def]
     """Krippendorff's alpha (nominal) of three or more coded tables of the same sessions, over the utterances
     (session_id, utterance_id) any of them coded, and the pairwise Cohen's kappa."""
-    tables = [read_coded(p, options) for p in paths]
+    tables = [read_coded(p, options, scheme) for p in paths]
     codes = list(_units(*tables))
     units = sorted(set().union(*codes))
     alpha = krippendorff_alpha([[c.get(k) for k in units] for c in codes])

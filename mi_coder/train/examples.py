@@ -128,8 +128,11 @@ def is_team_corpus(columns: Iterable[str]) -> bool:
     return {"id", "code", "prev_turn", "text"} <= set(columns)
 
 
-def coded_table_examples(path: str | Path, options: ReadOptions | None = None) -> pd.DataFrame:
-    """A coded table (session, speaker/role, text, code; one row per utterance) as examples."""
+def coded_table_examples(path: str | Path, options: ReadOptions | None = None, scheme: str = "miti") -> pd.DataFrame:
+    """A coded table (session, speaker/role, text, code; one row per utterance) as examples; ``scheme="misc"``:
+    its codes are MISC 2.5, mapped to MITI 4.2.1 (``mi_coder.schemes``)."""
+    from ..schemes import to_miti
+
     opts = options or ReadOptions()
     opts = ReadOptions(**{**opts.__dict__, "utterances": "given"})
     sessions = read_transcript(path, read_options=opts)
@@ -144,6 +147,12 @@ def coded_table_examples(path: str | Path, options: ReadOptions | None = None) -
                 if turn.role not in (PRACTITIONER, CLIENT):
                     others += 1
                     continue
+                if code and scheme != "miti":
+                    mapped = to_miti(code, turn.role, scheme)
+                    if mapped is None:
+                        raise InputError(path, f"session {s.id}, turn {turn.id}: {code!r} is not a "
+                                               f"{scheme.upper()} code")
+                    code = mapped
                 if code:  # as evaluate and score check it: a code no one knows, or one of the other role's
                     from ..evaluate.agreement import _check_code
 

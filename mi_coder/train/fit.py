@@ -327,8 +327,9 @@ def splitter() -> Callable[[str], list[tuple[int, int]]]:
 
 
 def load_training_data(paths: Sequence[str | Path], options: ReadOptions | None = None,
-                       exclude_annomi: set[str] | None = None) -> TrainingData:
-    """Read training files by layout: AnnoMI (turn labels), team corpus, or coded table (utterance codes)."""
+                       exclude_annomi: set[str] | None = None, scheme: str = "miti") -> TrainingData:
+    """Read training files by layout: AnnoMI (turn labels), team corpus, or coded table (utterance codes; with
+    ``scheme="misc"`` MISC 2.5 codes, mapped to MITI 4.2.1)."""
     split = splitter()
     utt, turns, sources = [], [], []
     annomi_parts = []
@@ -356,10 +357,11 @@ def load_training_data(paths: Sequence[str | Path], options: ReadOptions | None 
             turns.append(single_utterance_turns(ex))
             sources.append({"file": path.name, "layout": "team corpus", "utterances": len(ex)})
         else:
-            ex = coded_table_examples(path, options)
+            ex = coded_table_examples(path, options, scheme)
             utt.append(ex)
             turns.append(coded_turn_examples(ex))
-            sources.append({"file": path.name, "layout": "coded table", "utterances": len(ex),
+            layout = "coded table" if scheme == "miti" else f"coded table ({scheme.upper()} codes mapped to MITI 4.2.1)"
+            sources.append({"file": path.name, "layout": layout, "utterances": len(ex),
                             "sessions": int(ex["session_id"].nunique())})
     if not utt:
         raise UsageError("no training files given")
