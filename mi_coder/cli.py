@@ -41,7 +41,7 @@ SCANNED = ".txt .text .md .vtt .srt .csv .tsv .tab .json .jsonl .docx"  # pipeli
 
 
 def _add_read_options(p: argparse.ArgumentParser, formats: list[str] = TRANSCRIPT_FORMATS,
-                      what: str = "transcripts", segments: bool = True) -> None:
+                      what: str = "transcripts", segments: bool = True, coded: bool = False) -> None:
     """The reading options; ``segments``: the command splits turns into utterances, so --captions applies (score and
     train read one utterance per coded row and have no --captions)."""
     g = p.add_argument_group(f"reading {what}")
@@ -49,8 +49,9 @@ def _add_read_options(p: argparse.ArgumentParser, formats: list[str] = TRANSCRIP
                    help="input format (default: detected from content and extension)")
     g.add_argument("--practitioner", metavar="NAME", help="speaker label of the practitioner")
     g.add_argument("--client", metavar="NAME", help="speaker label of the client")
-    g.add_argument("--utterances", choices=["auto", "given"], default="auto",
-                   help="'auto': split turns with the segmenter; 'given': one input row/line is one utterance")
+    g.add_argument("--utterances", choices=["auto", "given"], default=None if coded else "auto",
+                   help=("coded rows are always the utterances ('given'); 'auto' is refused" if coded else
+                         "'auto': split turns with the segmenter; 'given': one input row/line is one utterance"))
     g.add_argument("--practitioner-id", metavar="ID",
                    help="who the practitioner is (a name or staff id): the sessions table's practitioner_id column; "
                         "reports draw trends per practitioner, never per role label")
@@ -69,13 +70,23 @@ def _add_output_options(p: argparse.ArgumentParser) -> None:
                    help="format of the output tables (default: csv)")
 
 
+def _check_coded_reading(args: argparse.Namespace, uses_practitioner_id: bool) -> None:
+    """Commands that read coded tables read each row as one utterance: --utterances auto, which would re-split
+    them, and --practitioner-id where no sessions table is written are refused, never silently ignored."""
+    if getattr(args, "utterances", None) == "auto":
+        raise UsageError("--utterances auto has no effect here: a coded table's rows are its utterances; leave it out")
+    if not uses_practitioner_id and getattr(args, "practitioner_id", None):
+        raise UsageError(f"--practitioner-id has no effect in {args.command} (it names sessions in the tables that "
+                         "code, score and batch write); leave it out")
+
+
 def _read_options(args: argparse.Namespace):  # type: ignore[no-untyped-def]
     from .io.base import ReadOptions
 
     columns = {role: getattr(args, f"{role}_col") for role in ("text", "speaker", "session", "turn", "role")
                if getattr(args, f"{role}_col", None)}
     return ReadOptions(fmt=args.fmt, practitioner=args.practitioner, client=args.client,
-                       utterances=args.utterances, columns=columns, captions=getattr(args, "captions", None) or "auto",
+                       utterances=args.utterances or "auto", columns=columns, captions=getattr(args, "captions", None) or "auto",
                        practitioner_id=getattr(args, "practitioner_id", None))
 
 
@@ -251,6 +262,7 @@ def cmd_score(args: argparse.Namespace) -> int:
     from .pipeline import ReadResult
     from .scoring import load_thresholds, session_scores
 
+    _check_coded_reading(args, uses_practitioner_id=True)
     thresholds = load_thresholds(args.thresholds)
     result = ReadResult()
     for path in args.paths:
@@ -310,6 +322,7 @@ def cmd_train(args: argparse.Namespace) -> int:
     )
 
     say = lambda m: print(f"{PROG}: {m}", file=sys.stderr)  # noqa: E731
+    _check_coded_reading(args, uses_practitioner_id=False)
     if args.folds < 0 or args.folds == 1:
         raise UsageError(f"--folds must be 0 (no cross-validation) or at least 2, not {args.folds}")
     _check_model_out(args.out)
@@ -377,6 +390,7 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
     from .train.fit import load_training_data
 
     mode = _evaluate_mode(args)
+    _check_coded_reading(args, uses_practitioner_id=False)
     if args.folds is not None and args.folds < 2:
         raise UsageError(f"--folds must be at least 2 (grouped K-fold cross-validation), not {args.folds}")
     _check_files(args.data)
@@ -456,7 +470,7 @@ def build_parser() -> argparse.ArgumentParser:
         if name == "score":
             p.add_argument("paths", nargs="+", metavar="TABLE",
                            help="coded tables: one row per utterance with a code column (CSV, TSV or JSON)")
-            _add_read_options(p, TABLE_FORMATS, "coded tables", segments=False)
+            _add_read_options(p, TABLE_FORMATS, "coded tables", segments=False, coded=True)
         elif name in ("segment", "code", "report"):
             p.add_argument("paths", nargs="+", metavar="PATH",
                            help=f"transcript files, or directories (a folder scan reads {SCANNED}; every other "
@@ -519,7 +533,7 @@ def build_parser() -> argparse.ArgumentParser:
                            help="coding scheme of the coded tables among DATA: miti (default) or misc (MISC 2.5, "
                                 "mapped to MITI 4.2.1 as documented in mi_coder.schemes); AnnoMI and team-corpus "
                                 "files are read as they are")
-            _add_read_options(p, segments=False)
+            _add_read_options(p, segments=False, coded=True)
         if name == "evaluate":
             p.add_argument("data", nargs="+", metavar="DATA", help="coded files (AnnoMI layout or coded tables)")
             p.add_argument("--folds", type=int, default=None, metavar="K",
@@ -537,7 +551,7 @@ def build_parser() -> argparse.ArgumentParser:
                            help="coding scheme of the human codes: miti (MITI 4.2.1 / MISC client codes, default) or "
                                 "misc (MISC 2.5, mapped to MITI 4.2.1 as documented in mi_coder.schemes)")
             p.add_argument("--report", metavar="FILE", help="also write the full report as JSON")
-            _add_read_options(p)
+            _add_read_options(p, coded=True)
     return parser
 
 

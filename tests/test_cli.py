@@ -331,8 +331,8 @@ def test_batch_names_a_bad_scheduler_or_worker_count_in_one_line_and_writes_noth
     (["--segmentation", "--agreement"], "--segmentation"),
     (["--segmentation", "--folds", "2"], "--folds"),
     (["--agreement", "--folds", "2"], "--agreement"),
-    (["--agreement", "--scheme", "misc"], "--scheme"),
-    (["--folds", "2", "--scheme", "misc"], "--scheme"),
+    (["--agreement", "--utterances", "auto"], "--utterances auto"),  # coded rows are always the utterances
+    (["--folds", "2", "--practitioner-id", "PO-7"], "--practitioner-id"),
     (["--agreement", "--model", "{model}"], "--model"),
     (["--agreement", "--trust-model"], "--trust-model"),
     (["--agreement", "--profile", "sessions"], "--profile"),
