@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import warnings
 
 import numpy as np
 import pandas as pd
@@ -487,3 +488,27 @@ def test_agreement_pairs_utterances_numbered_per_turn_and_is_symmetric_with_per_
     assert ab["kappa_by_role"]["client"] == {"n": 20, "kappa": 1.0} and ab["kappa_by_role"]["practitioner"]["n"] == 20
     assert main(["evaluate", "--agreement", str(tmp_path / "a.csv"), str(tmp_path / "b.csv")]) == 0
     assert "given but never in the reference: PWP x2" in capsys.readouterr().out
+
+
+@needs_annomi
+def test_evaluating_the_models_own_training_data_is_said_to_overstate_accuracy(tmp_path):
+    from mi_coder import load_coder
+    from mi_coder.evaluate.heldout import heldout_report
+    from mi_coder.model.store import default_model_dir
+
+    from .conftest import ROOT
+
+    meta = json.loads((default_model_dir() / "meta.json").read_text())
+    held_out = sorted(meta["training"]["annomi_holdout_excluded"], key=int)[0]
+    full = pd.read_csv(ANNOMI_FULL, dtype=str, keep_default_na=False)
+    trained = next(t for t in full["transcript_id"].unique() if t not in meta["training"]["annomi_holdout_excluded"])
+    full[full["transcript_id"].isin([held_out, trained])].to_csv(tmp_path / "two.csv", index=False)
+    coder = load_coder()
+    with pytest.warns(UserWarning, match="1 of 2 transcripts were in mi-coder-default .* training data"):
+        heldout_report(coder, [tmp_path / "two.csv"])
+    full[full["transcript_id"] == held_out].to_csv(tmp_path / "held_out.csv", index=False)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # the hold-out alone: nothing to say
+        heldout_report(coder, [tmp_path / "held_out.csv"])
+    with pytest.warns(UserWarning, match="was trained on this file"):
+        heldout_report(coder, [ROOT / "data" / "corpus" / "sessions" / "a_utterances.csv"])

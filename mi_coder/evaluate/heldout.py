@@ -19,8 +19,10 @@ def heldout_report(coder: Coder, paths: Sequence, options=None, scheme: str = "m
     """Code held-out files and compare with their human codes (AnnoMI layout or coded tables)."""
     report: dict[str, Any] = {}
     for path in paths:
+        _warn_if_trained_on(coder, Path(path))
         if is_annomi_layout(_header(Path(path))):
             turns = load_annomi_turns(path)
+            _warn_if_trained_on_transcripts(coder, path, turns)
             sessions = annomi_sessions(turns)
             probs = code_with_probs(coder, sessions)
             report[str(path)] = annomi_turn_tasks(sessions, probs)
@@ -45,6 +47,46 @@ def heldout_report(coder: Coder, paths: Sequence, options=None, scheme: str = "m
                 rep["role_checklist"] = role_checklist_report(human, machine)
             report[str(path)] = rep
     return {"model": coder.name, "heldout": report}
+
+
+def _training(coder: Coder) -> dict:
+    meta = getattr(coder, "meta", None) or {}
+    training = meta.get("training", {}) if isinstance(meta, dict) else {}
+    return training if isinstance(training, dict) else {}
+
+
+def _warn_if_trained_on(coder: Coder, path: Path) -> None:
+    """A warning when ``path`` is one of the model's own training files (its SHA-256 where the model recorded it,
+    else its name): figures on training data overstate accuracy."""
+    import warnings
+
+    from ..model.store import sha256
+
+    for f in _training(coder).get("files", []):
+        if not isinstance(f, dict) or f.get("file") != path.name or f.get("layout") == "AnnoMI":
+            continue  # an AnnoMI file is checked transcript by transcript (its hold-out was left out)
+        if f.get("sha256") and f["sha256"] != sha256(path):
+            continue
+        warnings.warn(f"{path}: {coder.name} was trained on this file"
+                      + ("" if f.get("sha256") else " (by its name)")
+                      + "; figures on it overstate accuracy: evaluate on sessions the model never read", stacklevel=3)
+        return
+
+
+def _warn_if_trained_on_transcripts(coder: Coder, path: Any, turns: Any) -> None:
+    """A warning when AnnoMI transcripts the model trained on are among those evaluated (a model trained on an
+    AnnoMI file read all its transcripts but its recorded hold-out)."""
+    import warnings
+
+    training = _training(coder)
+    if not any(isinstance(f, dict) and f.get("layout") == "AnnoMI" for f in training.get("files", [])):
+        return
+    held_out = {str(t) for t in training.get("annomi_holdout_excluded", [])}
+    ids = {str(t) for t in turns["transcript_id"].unique()}
+    seen = sorted(ids - held_out, key=lambda t: (len(t), t))
+    if seen:
+        warnings.warn(f"{path}: {len(seen)} of {len(ids)} transcripts were in {coder.name}'s training data (it left "
+                      f"out {len(held_out)} as its hold-out); figures on them overstate accuracy", stacklevel=3)
 
 
 def _uncoded(sessions: Sequence) -> Sequence:
