@@ -512,3 +512,22 @@ def test_evaluating_the_models_own_training_data_is_said_to_overstate_accuracy(t
         heldout_report(coder, [tmp_path / "held_out.csv"])
     with pytest.warns(UserWarning, match="was trained on this file"):
         heldout_report(coder, [ROOT / "data" / "corpus" / "sessions" / "a_utterances.csv"])
+
+
+def test_several_coded_tables_get_a_pooled_figure_beside_each_files_own(tmp_path):
+    from mi_coder import load_coder
+    from mi_coder.evaluate.heldout import heldout_report
+
+    from .conftest import ROOT
+
+    u = pd.read_csv(ROOT / "data" / "corpus" / "sessions" / "t_utterances.csv", dtype=str, keep_default_na=False)
+    u = u.rename(columns={"turn": "turn_id", "utterance": "utterance_id"})
+    paths = []
+    for k, sid in enumerate(u["session_id"].unique()[:2]):  # one session per file, as many projects keep them
+        paths.append(tmp_path / f"session_{k}.csv")
+        u[u["session_id"] == sid][["session_id", "turn_id", "utterance_id", "speaker", "text", "code"]].to_csv(
+            paths[-1], index=False)
+    report = heldout_report(load_coder(), paths)["heldout"]
+    pooled = report["all 2 coded tables together"]
+    assert pooled["n"] == sum(report[str(p)]["n"] for p in paths)
+    assert pooled["session_scores"]["r_q"]["n_sessions"] == 2

@@ -18,6 +18,7 @@ from .metrics import reliability, utterance_report
 def heldout_report(coder: Coder, paths: Sequence, options=None, scheme: str = "miti") -> dict:  # type: ignore[no-untyped-def]
     """Code held-out files and compare with their human codes (AnnoMI layout or coded tables)."""
     report: dict[str, Any] = {}
+    pooled: dict[str, list] = {"pairs": [], "conf": [], "human": [], "machine": []}
     for path in paths:
         _warn_if_trained_on(coder, Path(path))
         if is_annomi_layout(_header(Path(path))):
@@ -32,10 +33,11 @@ def heldout_report(coder: Coder, paths: Sequence, options=None, scheme: str = "m
             coder.code(machine)
             pairs = [(h.code, m.code) for hs, ms in zip(human, machine)
                      for (_, h), (_, m) in zip(hs.utterances(), ms.utterances()) if h.code and m.code]
-            rep = utterance_report([p[0] for p in pairs], [p[1] for p in pairs])
-            rep.update(group_report(pairs))
+            rep = _compared(pairs)
             conf = [m.confidence or 0.0 for hs, ms in zip(human, machine)
                     for (_, h), (_, m) in zip(hs.utterances(), ms.utterances()) if h.code and m.code]
+            for key, values in (("pairs", pairs), ("conf", conf), ("human", human), ("machine", machine)):
+                pooled[key].extend(values)
             rep["reliability"] = reliability(conf, [a == b for a, b in pairs])
             rep["session_scores"] = session_score_agreement(human, machine)
             roles = [(h.meta["human_roles"], ";".join(m.meta.get("role_elements", [])))
@@ -46,7 +48,20 @@ def heldout_report(coder: Coder, paths: Sequence, options=None, scheme: str = "m
                 rep["role_clarification_per_turn"] = role_report(role_turn_pairs(human, machine))
                 rep["role_checklist"] = role_checklist_report(human, machine)
             report[str(path)] = rep
+    coded_tables = [p for p in paths if str(p) in report and "therapist_4class" not in report[str(p)]]
+    if len(coded_tables) > 1 and pooled["pairs"]:  # one session per file is common: the figure over all of them
+        rep = _compared(pooled["pairs"])
+        rep["reliability"] = reliability(pooled["conf"], [a == b for a, b in pooled["pairs"]])
+        rep["session_scores"] = session_score_agreement(pooled["human"], pooled["machine"])
+        report[f"all {len(coded_tables)} coded tables together"] = rep
     return {"model": coder.name, "heldout": report}
+
+
+def _compared(pairs: Sequence[tuple[str, str]]) -> dict:
+    """Utterance-level and code-group agreement of (human, machine) code pairs."""
+    rep = utterance_report([p[0] for p in pairs], [p[1] for p in pairs])
+    rep.update(group_report(pairs))
+    return rep
 
 
 def _training(coder: Coder) -> dict:
