@@ -531,3 +531,25 @@ def test_several_coded_tables_get_a_pooled_figure_beside_each_files_own(tmp_path
     pooled = report["all 2 coded tables together"]
     assert pooled["n"] == sum(report[str(p)]["n"] for p in paths)
     assert pooled["session_scores"]["r_q"]["n_sessions"] == 2
+
+
+def test_cross_validation_on_ones_own_tables_codes_held_out_sessions_as_the_saved_model_does(monkeypatch):
+    """--folds without AnnoMI: each fold trains turn models too and codes its held-out sessions whole (it trained
+    utterance models alone and predicted rows one by one: a different coder from the one saved)."""
+    from mi_coder.evaluate import crossval as ev
+    from mi_coder.train.fit import load_training_data
+
+    from .conftest import ROOT
+
+    data = load_training_data([ROOT / "data" / "corpus" / "sessions" / "h_utterances.csv"])
+    data.examples = data.examples.assign(source="coded")  # as a coded table's rows are
+    trained, coded = [], []
+    original_train, original_code = ev.train_coder, ev.Coder.code_segmented
+    monkeypatch.setattr(ev, "train_coder", lambda ex, turns=None, **kw: trained.append(turns is not None and len(turns))
+                        or original_train(ex, turns, **kw))
+    monkeypatch.setattr(ev.Coder, "code_segmented", lambda self, s: coded.append(len(s)) or original_code(self, s))
+    report = ev.cross_validate_examples(data.examples, folds=2, train_kwargs={"max_iter": 200},
+                                        turn_examples=data.turn_examples)
+    assert len(trained) == 2 and all(trained)  # turn models in every fold
+    assert sum(coded) == data.examples["session_id"].nunique()  # every session coded once, whole
+    assert report["n"] == int(data.examples["code"].notna().sum())

@@ -223,8 +223,12 @@ def _calibrate(probs: pd.DataFrame, cal_rows: list[tuple[int, int, str]], folds:
 
 
 def cross_validate_examples(examples: pd.DataFrame, folds: int = 5, extra_examples: pd.DataFrame | None = None,
-                            train_kwargs: dict | None = None) -> dict:
-    """Grouped k-fold CV on utterance examples; per-code report of out-of-fold predictions."""
+                            train_kwargs: dict | None = None, turn_examples: pd.DataFrame | None = None) -> dict:
+    """Grouped k-fold CV on utterance examples; per-code report of out-of-fold predictions. With
+    ``turn_examples`` each fold also trains the turn models on its training groups' turns, and held-out whole
+    sessions (coded tables) are coded as sessions, decoded jointly as the saved model codes them."""
+    from ..train.examples import sessions_from_examples
+
     data = examples[examples["code"].notna() & (examples["code"] != "")].reset_index(drop=True)
     groups = data["group"].to_numpy()
     pred = np.empty(len(data), dtype=object)
@@ -233,10 +237,26 @@ def cross_validate_examples(examples: pd.DataFrame, folds: int = 5, extra_exampl
         train = data.iloc[train_idx]
         if extra_examples is not None and len(extra_examples):
             train = pd.concat([train, extra_examples], ignore_index=True)
-        coder = train_coder(train, **(train_kwargs or {}))
-        codes, c, _ = coder.predict_frame(data.iloc[test_idx])
-        pred[test_idx] = codes
-        conf[test_idx] = c
+        turns = None
+        if turn_examples is not None and len(turn_examples):
+            turns = turn_examples[turn_examples["group"].isin(set(train["group"]))]
+        coder = train_coder(train, turns, **(train_kwargs or {})) if turns is not None else \
+            train_coder(train, **(train_kwargs or {}))
+        test = data.iloc[test_idx]
+        whole = test["source"].isin(SESSION_SOURCES).to_numpy() if turns is not None else np.zeros(len(test), bool)
+        if (~whole).any():
+            codes, c, _ = coder.predict_frame(test[~whole])
+            pred[test_idx[~whole]] = codes
+            conf[test_idx[~whole]] = c
+        if whole.any():  # rows in the order sessions_from_examples builds the sessions' utterances
+            part = test[whole]
+            order = [i for _, g in part.groupby("session_id", sort=False)
+                     for _, gg in g.groupby("turn_id", sort=False) for i in gg.index]
+            sessions = sessions_from_examples(part)
+            coder.code_segmented(sessions)
+            utts = [u for s in sessions for _, u in s.utterances()]
+            pred[order] = [u.code for u in utts]
+            conf[order] = [u.confidence or 0.0 for u in utts]
     report = utterance_report(data["code"], pred)
     report["reliability"] = reliability(conf, data["code"].to_numpy() == pred)
     report["folds"] = folds
@@ -290,7 +310,8 @@ def training_metrics(data: TrainingData, folds: int, C: float = 1.0,
         say(f"AnnoMI CV: therapist 4-class macro-F1 {cv['therapist_4class']['macro_f1']}, "
             f"client macro-F1 {cv['client_3class']['macro_f1']}")
     else:
-        metrics["team_corpus_cv"] = cross_validate_examples(data.examples, folds=folds, train_kwargs=kwargs)
+        metrics["team_corpus_cv"] = cross_validate_examples(data.examples, folds=folds, train_kwargs=kwargs,
+                                                            turn_examples=data.turn_examples)
         say(f"held-out examples: macro-F1 {metrics['team_corpus_cv']['macro_f1']}")
     return metrics
 

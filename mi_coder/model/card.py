@@ -259,9 +259,9 @@ def render_model_card(meta: dict) -> str:
         elif team:
             lines += ["", "### The training data (held-out folds)", "",
                       f"Per-code F1 on {', '.join(str(f.get('file')) for f in files)}, "
-                      f"{metrics.get('folds', 5)}-fold cross-validation grouped by session. Each fold trains the "
-                      "utterance models alone (no turn models or joint decoding, which the saved model uses), so "
-                      "the saved model may differ from these figures by a few points either way.", "",
+                      f"{metrics.get('folds', 5)}-fold cross-validation grouped by session. Each fold trains as "
+                      "the saved model is trained (utterance and turn models) and codes its held-out sessions as "
+                      "whole sessions, as the saved model codes them.", "",
                       f"Macro-F1 {team['macro_f1']}, kappa {team['kappa']}, ECE {team['reliability']['ece']}.", "",
                       _per_code(team)]
         speed = metrics.get("speed")
