@@ -59,8 +59,10 @@ def test_a_model_trained_from_a_base_keeps_its_boundary_model_profiles_and_tempe
     assert sha256(out / "boundary.npz") == sha256(base / "boundary.npz")
     assert meta["decoding_profiles"] == PROFILES
     assert meta["training"]["output_temperature"] == 1.37
-    assert meta["training"]["carried_from_base"] == {"boundary model": "the base model's boundary.npz",
-                                                     "decoding profiles": "sessions"}
+    assert meta["training"]["carried_from_base"] == {
+        "boundary model": "the base model's boundary.npz", "decoding profiles": "sessions",
+        "output temperature": "1.37, fitted on the base's own AnnoMI cross-validation (used unless this training "
+                              "fits one: --folds with AnnoMI)"}
     assert meta["training"]["added_reviewed"][0]["utterances"] > 50
     assert load_coder(out, profile="sessions").code_turn_weights == {"SR": 3.0, "CR": 3.0}
     assert "carried_from_base" in (out / "MODEL_CARD.md").read_text()
@@ -87,7 +89,7 @@ def test_named_data_replace_the_base_files_its_hold_out_and_its_re_codes(base, t
     recipe = read_base(base, [str(tmp_path / "mine.csv")], trust=True)
     assert recipe.paths == [str(tmp_path / "mine.csv")] and not recipe.own_files
     assert recipe.boundary is not None and recipe.profiles == PROFILES
-    assert recipe.carried() == {"boundary model": "the base model's boundary.npz", "decoding profiles": "sessions"}
+    assert set(recipe.carried()) == {"boundary model", "decoding profiles", "output temperature"}
 
 
 @needs_annomi

@@ -541,6 +541,9 @@ class BaseRecipe:
             out["boundary model"] = "the base model's boundary.npz"
         if self.profiles:
             out["decoding profiles"] = ", ".join(sorted(self.profiles))
+        if self.output_temperature not in (None, 1.0):
+            out["output temperature"] = (f"{self.output_temperature:g}, fitted on the base's own AnnoMI "
+                                         "cross-validation (used unless this training fits one: --folds with AnnoMI)")
         if self.own_files and self.exclude_annomi:
             out["AnnoMI transcripts left out"] = len(self.exclude_annomi)
         if self.own_files and self.annomi_codes:
