@@ -543,7 +543,7 @@ def build_parser() -> argparse.ArgumentParser:
                            help="compare two coded tables of the same sessions (per-code kappa, ICC of scores)")
             p.add_argument("--segmentation", action="store_true",
                            help="measure utterance segmentation against the files' own utterances (boundary "
-                                "precision/recall/F1, whole questions kept); turns are stripped of punctuation and "
+                                "precision/recall/F1, questions not swallowed and whole); turns are stripped of punctuation and "
                                 "casing first, as automatic captions are, unless --keep-punctuation")
             p.add_argument("--keep-punctuation", action="store_true",
                            help="with --segmentation: segment the turns as written")

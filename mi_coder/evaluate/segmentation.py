@@ -1,4 +1,5 @@
-"""Utterance segmentation against a reference: boundary precision, recall and F1, and whole questions kept.
+"""Utterance segmentation against a reference: boundary precision, recall and F1, and questions kept (not swallowed;
+and whole, not cut inside either).
 
 The reference is a table with one row per utterance (session, speaker, turn, text; for example a coded
 table, or AnnoMI-style data with utterances given). Each turn's utterances are joined into the turn text
