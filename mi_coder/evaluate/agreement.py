@@ -42,7 +42,7 @@ def read_coded(path, options=None, scheme: str = "miti",  # type: ignore[no-unty
                 u.meta["original_code"] = value
                 value = mapped
             if value:
-                _check_code(path, s.id, turn, value)
+                check_code(path, s.id, turn, value)
             u.code = value or None
             code2 = str(u.meta.get("code2", "") or "").strip().upper()
             code2 = "" if code2 == "NAN" else code2
@@ -50,7 +50,7 @@ def read_coded(path, options=None, scheme: str = "miti",  # type: ignore[no-unty
                 if not value:
                     raise InputError(path, f"session {s.id}, turn {turn.id}: a second code ({code2!r}) without a "
                                            "first code")
-                _check_code(path, s.id, turn, code2)
+                check_code(path, s.id, turn, code2)
                 u.meta["code2"] = code2
             else:
                 u.meta.pop("code2", None)  # MISC has no second codes; a mapped table's column is not read
@@ -65,7 +65,7 @@ def read_coded(path, options=None, scheme: str = "miti",  # type: ignore[no-unty
     return sessions
 
 
-def _check_code(path, session_id: str, turn, code: str) -> None:  # type: ignore[no-untyped-def]
+def check_code(path, session_id: str, turn, code: str) -> None:  # type: ignore[no-untyped-def]
     """An InputError naming the file unless ``code`` is a code of the utterance's speaker role (MITI 4.2.1
     practitioner codes, CT/ST/FN for the client): a code no one knows, or one of the other role's, would be dropped
     from every count or counted for the wrong speaker."""
@@ -175,15 +175,12 @@ def agreement_report(path_a, path_b=None, options=None, scheme: str = "miti") ->
     by_role = {}  # pooled kappa mixes two label sets that never meet; each role's own is the one to cite
     for role, is_client in (("practitioner", False), ("client", True)):
         pick = [k for k, code in enumerate(ya) if (code in CLIENT_CODES) == is_client]
-        xa, xb = [ya[k] for k in pick], [yb[k] for k in pick]
-        kappa = cohen_kappa_score(xa, xb) if len(set(xa) | set(xb)) > 1 else None
-        by_role[role] = {"n": len(pick), "kappa": None if kappa is None or np.isnan(kappa) else round(float(kappa), 3)}
+        by_role[role] = {"n": len(pick), "kappa": _kappa([ya[k] for k in pick], [yb[k] for k in pick])}
     per_code = {}
     for code in codes:
         xa = [c == code for c in ya]
         xb = [c == code for c in yb]
-        kappa = cohen_kappa_score(xa, xb) if len(set(xa) | set(xb)) > 1 else None
-        per_code[code] = {"kappa": None if kappa is None or np.isnan(kappa) else round(float(kappa), 3),
+        per_code[code] = {"kappa": _kappa(xa, xb),
                           "n_first": int(sum(xa)), "n_second": int(sum(xb))}
     return {"agreement": {
         "first": str(path_a), "second": str(path_b), "n_utterances": len(keys),
@@ -208,6 +205,11 @@ def _units(*tables: Sequence[Session]) -> tuple[dict, ...]:
 
 def _rounded(value: float | None) -> float | None:
     return None if value is None or np.isnan(value) else round(float(value), 3)
+
+
+def _kappa(a: Sequence, b: Sequence) -> float | None:
+    """Cohen's kappa, rounded; None where it is undefined (one label on both sides)."""
+    return _rounded(cohen_kappa_score(a, b)) if len(set(a) | set(b)) > 1 else None
 
 
 def multi_coder_agreement(paths: Sequence, options=None, scheme: str = "miti") -> dict:  # type: ignore[no-untyped-def]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections import Counter
 from typing import Callable, Sequence
 
 import numpy as np
@@ -19,7 +20,8 @@ def utterance_report(y_true: Sequence[str], y_pred: Sequence[str], labels: Seque
     labels = list(labels) if labels is not None else sorted(set(y_true) | set(y_pred))
     p, r, f, s = precision_recall_fscore_support(y_true, y_pred, labels=labels, zero_division=0)
     present = [k for k, lab in enumerate(labels) if s[k] > 0]
-    used = [k for k, lab in enumerate(labels) if s[k] > 0 or lab in set(y_pred)]
+    given = Counter(y_pred)  # how often each code was given
+    used = [k for k, lab in enumerate(labels) if s[k] > 0 or lab in given]
     return {
         "n": len(y_true),
         "per_code": {lab: {"precision": round(float(p[k]), 3), "recall": round(float(r[k]), 3),
@@ -28,8 +30,7 @@ def utterance_report(y_true: Sequence[str], y_pred: Sequence[str], labels: Seque
         # used (scikit-learn's macro average: a code only the machine or the second coder gives counts, F1 0)
         "macro_f1": round(float(np.mean([f[k] for k in present])), 3) if present else None,
         "macro_f1_all_codes": round(float(np.mean([f[k] for k in used])), 3) if used else None,
-        "predicted_only": {lab: int(np.sum(np.array(y_pred) == lab)) for k, lab in enumerate(labels)
-                           if s[k] == 0 and lab in set(y_pred)},
+        "predicted_only": {lab: int(given[lab]) for k, lab in enumerate(labels) if s[k] == 0 and lab in given},
         "accuracy": round(float(np.mean(np.array(y_true) == np.array(y_pred))), 3) if y_true else None,
         "kappa": round(float(cohen_kappa_score(y_true, y_pred)), 3) if len(set(y_true) | set(y_pred)) > 1 else None,
         "labels": labels,

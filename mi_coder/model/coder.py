@@ -23,7 +23,7 @@ from typing import Sequence
 
 import numpy as np
 
-from ..codes import CLIENT_CODES, FOUR_CLASS, PRACTITIONER_CODES, TURN_CLASSES
+from ..codes import ASK_PERMISSION, CLIENT_CODES, FOUR_CLASS, PRACTITIONER_CODES, TURN_CLASSES
 from ..records import CLIENT, PRACTITIONER, Session, Turn, other_role_context, own_previous_turn, own_words_before
 from .features import FeatureSpace
 from .linear import LinearModel
@@ -54,8 +54,6 @@ def second_code_for(code: str | None, text: str) -> str:
     be okay if I shared...?", ``codes.ASK_PERMISSION``), as the coding guide double-codes it; "" otherwise. A rule,
     not a model: on the team corpus's 2,512 questions it fires on 178, 176 of them coded SEEK as second code by
     the writers (recall 176 of 795: questions that seek collaboration in other words are not found)."""
-    from ..codes import ASK_PERMISSION
-
     return "SEEK" if code in ("OQ", "CQ") and ASK_PERMISSION.search(text) else ""
 
 

@@ -131,6 +131,7 @@ def is_team_corpus(columns: Iterable[str]) -> bool:
 def coded_table_examples(path: str | Path, options: ReadOptions | None = None, scheme: str = "miti") -> pd.DataFrame:
     """A coded table (session, speaker/role, text, code; one row per utterance) as examples; ``scheme="misc"``:
     its codes are MISC 2.5, mapped to MITI 4.2.1 (``mi_coder.schemes``)."""
+    from ..evaluate.agreement import check_code
     from ..schemes import to_miti
 
     opts = options or ReadOptions()
@@ -154,9 +155,7 @@ def coded_table_examples(path: str | Path, options: ReadOptions | None = None, s
                                                f"{scheme.upper()} code")
                     code = mapped
                 if code:  # as evaluate and score check it: a code no one knows, or one of the other role's
-                    from ..evaluate.agreement import _check_code
-
-                    _check_code(path, s.id, turn, code)
+                    check_code(path, s.id, turn, code)
                 rows.append({
                     "source": "coded", "group": f"{path}:{s.id}", "session_id": s.id, "turn_id": turn.id,
                     "role": turn.role, "text": u.text, "prev_text": prev, "next_text": following,
