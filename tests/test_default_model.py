@@ -131,6 +131,27 @@ def test_code_command_fills_codes_main_codes_and_scores(tmp_path):
     assert row["r_q_expected"] == pytest.approx(row["expected_reflections"] / row["expected_questions"])
 
 
+def test_turn_table_main_code_is_one_of_the_turns_own_codes_and_matches_score(tmp_path):
+    # the turn models' label could name a code no utterance of the turn had ("NC NC CON" shown as GI), and a client
+    # turn "ST CT ST ST" as CT while the scores counted ST: the table, the timeline and the cards disagreed
+    coded, scored = tmp_path / "coded", tmp_path / "scored"
+    assert main(["code", *[str(p) for p in sorted(EXAMPLES.glob("*.txt"))], "--out", str(coded)]) == 0
+    assert main(["score", str(coded / "utterances.csv"), "--out", str(scored)]) == 0
+    turns = pd.read_csv(coded / "turns.csv", keep_default_na=False)
+    again = pd.read_csv(scored / "turns.csv", keep_default_na=False)
+    spoken = turns[turns["role"].isin(["practitioner", "client"]) & turns["codes"].ne("")]
+    assert len(spoken) > 100
+    for _, t in spoken.iterrows():
+        codes = t["codes"].split()
+        assert t["main_code"] in codes
+        if t["role"] == "client" and ("CT" in codes or "ST" in codes):
+            assert t["main_code"] == ("CT" if codes.count("CT") >= codes.count("ST") else "ST")
+    key = ["session_id", "turn_id"]
+    merged = turns.merge(again, on=key, suffixes=("", "_score"))
+    assert len(merged) == len(turns)
+    assert (merged["main_code"] == merged["main_code_score"]).all()
+
+
 def test_code_with_given_utterances_keeps_one_output_row_per_input_row(tmp_path):
     from .conftest import FIXTURES
 

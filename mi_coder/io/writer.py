@@ -17,7 +17,7 @@ from ..errors import UsageError
 if TYPE_CHECKING:  # pandas is imported lazily to keep `mi-coder --help` fast
     import pandas as pd
 
-from ..model.coder import main_code
+from ..model.coder import shown_code
 from ..records import Session
 from ..scoring import second_code
 
@@ -58,7 +58,7 @@ def turn_rows(sessions: Iterable[Session]) -> list[dict]:
             rows.append({
                 "session_id": s.id, "turn_id": t.id, "speaker": t.speaker, "role": t.role,
                 "start": t.start, "end": t.end, "text": t.text, "codes": " ".join(t.codes),
-                "main_code": main_code(t),
+                "main_code": shown_code(t),
             })
     return rows
 

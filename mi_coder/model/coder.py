@@ -25,6 +25,7 @@ import numpy as np
 
 from ..codes import ASK_PERMISSION, CLIENT_CODES, FOUR_CLASS, PRACTITIONER_CODES, TURN_CLASSES
 from ..records import CLIENT, PRACTITIONER, Session, Turn, other_role_context, own_previous_turn, own_words_before
+from ..scoring import client_main_code
 from .features import FeatureSpace
 from .linear import LinearModel
 from .role_turns import turn_features
@@ -569,11 +570,12 @@ PRACTITIONER_PRIORITY = ["CON", "PER", "PWP", "CR", "SR", "AF", "EA", "SEEK", "O
 
 
 def main_code(turn: Turn) -> str:
-    """The one code that stands for a turn ('' when uncoded).
+    """The one code that stands for a turn ('' when uncoded), as the turn tasks measure it.
 
     A coder with turn models sets ``turn.meta['main_code']`` and that is used. Otherwise: client turns,
     change or sustain talk wins over neutral (when both occur, the higher summed confidence wins);
-    practitioner turns, the highest-priority code of PRACTITIONER_PRIORITY.
+    practitioner turns, the highest-priority code of PRACTITIONER_PRIORITY. Tables and reports show
+    ``shown_code`` instead: the turn model's label need not be a code any of the turn's utterances has.
     """
     codes = [u for u in turn.utterances if u.code]
     if not codes:
@@ -593,3 +595,18 @@ def main_code(turn: Turn) -> str:
         if code in present:
             return code
     return codes[0].code or ""
+
+
+def shown_code(turn: Turn) -> str:
+    """The code that stands for a turn in ``turns.csv`` and a report's timeline, read from the utterance codes
+    as shown ('' when uncoded): a client turn by the scores' rule (``scoring.client_main_code``: CT or ST when
+    either occurs, the more frequent, else FN), a practitioner turn by PRACTITIONER_PRIORITY. So the turn table,
+    the timeline and the score cards agree, and ``score`` on ``code``'s own tables gives the same column; the
+    turn models' label (``main_code``) shaped the utterance codes but is not shown, since it can name a code no
+    utterance of the turn has."""
+    codes = [u.code for u in turn.utterances if u.code]
+    if not codes:
+        return ""
+    if turn.role == CLIENT:
+        return client_main_code(codes)
+    return next((c for c in PRACTITIONER_PRIORITY if c in codes), codes[0])

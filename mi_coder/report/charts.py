@@ -67,7 +67,7 @@ def scores_chart(scores: dict, thresholds: dict) -> str:
 
 def timeline_chart(session: Session) -> str:
     """Turns over time (or turn index), practitioner above, client below, coloured by main code."""
-    from ..model.coder import main_code
+    from ..model.coder import shown_code
 
     plt = _plt()
     turns = [t for t in session.turns if t.role in (PRACTITIONER, CLIENT)]
@@ -75,7 +75,7 @@ def timeline_chart(session: Session) -> str:
     fig, ax = plt.subplots(figsize=(10, 2.2))
     for k, t in enumerate(turns):
         x = (t.start / 60.0) if use_time else k
-        code = main_code(t) or "NC"
+        code = shown_code(t) or "NC"
         y = 1 if t.role == PRACTITIONER else 0
         height = 0.8 if code in ("CT", "ST") else 0.6
         width = max(len(t.text.split()) / 150.0, 0.08) if use_time else 0.9
