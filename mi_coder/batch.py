@@ -20,7 +20,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any, Callable, Iterable, Iterator, Sequence
 
-from .errors import MiCoderError, UsageError
+from .errors import MiCoderError, SessionSkipped, UsageError
 from .io.base import ReadOptions
 
 PARTS = ".mi-coder-parts"
@@ -37,6 +37,7 @@ class BatchSummary:
     coded: int = 0
     skipped: int = 0
     failed: int = 0
+    sessions_failed: int = 0  # sessions left out of files whose other sessions were coded (in ``errors``)
     sessions: int = 0
     utterances: int = 0
     seconds: float = 0.0
@@ -108,7 +109,12 @@ def code_file(path: str, options: ReadOptions, model: str | None, trust: bool,
             warnings.simplefilter("always")
             sessions = read_transcript(path, read_options=options)
             rows = code_rows(sessions, _coder(model, trust, profile), thresholds)
-        return {"source": str(path), **rows, "warnings": [str(w.message) for w in caught]}
+        from .pipeline import skipped_session
+
+        return {"source": str(path), **rows,
+                "warnings": [str(w.message) for w in caught if not issubclass(w.category, SessionSkipped)],
+                "skipped": [skipped_session(w.message, str(path)) for w in caught
+                            if issubclass(w.category, SessionSkipped)]}
     except MiCoderError as exc:
         from .pipeline import problem_in
 
@@ -291,9 +297,11 @@ def _write_streamed(paths: Sequence[Path], keys: Sequence[str | None], parts: Pa
     from .io.writer import TableWriter
 
     warned: list[tuple[str, str]] = []
+    sessions_left_out: list[tuple[str, str]] = []
     with TableWriter(out, fmt) as writer:
         for path, data in _coded_parts(paths, keys, parts, errors, failed):
             warned.extend((str(path), w) for w in data.get("warnings", []))
+            sessions_left_out.extend((str(path), problem) for problem in data.get("skipped", []))
             writer.append("utterances", data["utterances"])
             writer.append("turns", data["turns"])
             for row in data["sessions"]:
@@ -302,6 +310,8 @@ def _write_streamed(paths: Sequence[Path], keys: Sequence[str | None], parts: Pa
             summary.utterances += len(data["utterances"])
         summary.errors = _in_input_order(errors, paths)
         summary.failed = len(summary.errors)
+        summary.errors += sessions_left_out  # sessions of coded files that could not be coded: errors too
+        summary.sessions_failed = len(sessions_left_out)
         summary.warnings = warned
         if warned:
             writer.extra("warnings", warned, ["file", "warning"])
@@ -364,8 +374,10 @@ def assemble(paths: Sequence[Path], keys: Sequence[str | None], parts: Path, err
 
     rows: dict[str, list] = {"utterances": [], "turns": [], "sessions": []}
     warned: list[tuple[str, str]] = []
+    left_out: list[tuple[str, str]] = []
     for path, data in _coded_parts(paths, keys, parts, errors, failed):
         warned.extend((str(path), w) for w in data.get("warnings", []))
+        left_out.extend((str(path), problem) for problem in data.get("skipped", []))
         for table in rows:
             rows[table].extend(data[table])
     return {
@@ -373,12 +385,14 @@ def assemble(paths: Sequence[Path], keys: Sequence[str | None], parts: Path, err
         "turns": pd.DataFrame(rows["turns"], columns=TURN_COLUMNS),
         "sessions": _frame(rows["sessions"], SESSION_COLUMNS),
         "warnings": pd.DataFrame(warned, columns=["file", "warning"]),
-        "errors": pd.DataFrame(_in_input_order(errors, paths), columns=["file", "error"]),
+        "errors": pd.DataFrame(_in_input_order(errors, paths) + left_out, columns=["file", "error"]),
     }
 
 
 def iter_lines(summary: BatchSummary) -> Iterable[str]:
-    yield (f"{summary.files} file(s): {summary.coded} coded, {summary.skipped} already done, "
+    left_out = (f" ({summary.sessions_failed} session(s) of coded files could not be coded, errors.csv)"
+                if summary.sessions_failed else "")
+    yield (f"{summary.files} file(s): {summary.coded} coded{left_out}, {summary.skipped} already done, "
            f"{summary.failed} failed, {len({f for f, _ in summary.warnings})} with warnings "
            f"(warnings.csv); {summary.sessions} session(s), {summary.utterances} utterance(s) "
            f"in {summary.seconds:.1f}s")

@@ -144,7 +144,8 @@ def _finish(args: argparse.Namespace, frames: dict, errors: list[tuple[str, str]
     print(f"{PROG}: wrote {', '.join(p.name for p in written)} to {args.out} "
           f"({n_sessions} session(s), {n_utts} utterance(s))", file=sys.stderr)
     if errors:
-        print(f"{PROG}: {len(errors)} file(s) could not be read; see errors in {args.out}", file=sys.stderr)
+        print(f"{PROG}: {len(errors)} file(s) or session(s) could not be read; see errors in {args.out}",
+              file=sys.stderr)
         return 2
     return 0
 
@@ -208,7 +209,8 @@ def _stream_code(args: argparse.Namespace, coder, thresholds: dict, reports=None
                   f"(limit {REPORT_MAX_TURNS:,}); its codes and scores are in the tables", file=sys.stderr)
         print(f"{PROG}: wrote {len(written)} report file(s) to {reports.out}", file=sys.stderr)
     if result.errors:
-        print(f"{PROG}: {len(result.errors)} file(s) could not be read; see errors in {args.out}", file=sys.stderr)
+        print(f"{PROG}: {len(result.errors)} file(s) or session(s) could not be read; see errors in {args.out}",
+              file=sys.stderr)
         return 2
     return 0
 

@@ -34,3 +34,13 @@ class ModelError(MiCoderError):
 
 class UsageError(MiCoderError):
     """Arguments that do not fit together."""
+
+
+class SessionSkipped(UserWarning):
+    """One session of a file that holds several cannot be coded (one speaker, no practitioner...): the file's
+    other sessions are, and the batch and ``code`` list this one with the unreadable files (errors.csv)."""
+
+    def __init__(self, path: str | None, problem: str) -> None:
+        self.path = path
+        self.problem = problem
+        super().__init__(f"{path}: {problem}; the file's other sessions are coded")

@@ -10,7 +10,7 @@ from itertools import chain, islice
 from pathlib import Path
 from typing import Any
 
-from .errors import InputError, MiCoderError
+from .errors import InputError, MiCoderError, SessionSkipped
 from .io.base import _EXTENSIONS, ReadOptions
 from .io.reader import STREAM_BYTES, read_transcript, stream_transcript
 from .records import CLIENT, PRACTITIONER, Session, Turn
@@ -112,14 +112,18 @@ def iter_sessions(paths: Sequence[str | Path], options: ReadOptions | None = Non
     seen: set[str] = set()
     for path in expand_paths(paths, errors):
         try:
-            if stream_bytes is None:
-                sessions = _handed_over(read_transcript(path, read_options=options))
-            else:
-                sessions = stream_transcript(path, options, min_bytes=stream_bytes)
-            first = next(sessions, None)  # every reading error is raised before the first session
+            with warnings.catch_warnings(record=True) as caught:
+                warnings.simplefilter("always")
+                if stream_bytes is None:
+                    sessions = _handed_over(read_transcript(path, read_options=options))
+                else:
+                    sessions = stream_transcript(path, options, min_bytes=stream_bytes)
+                first = next(sessions, None)  # every reading error is raised before the first session
         except MiCoderError as exc:
             errors.append((str(path), problem_in(exc, str(path))))
             continue
+        finally:
+            _pass_on(caught, path, errors)
         if first is None:
             continue
         sessions, first = chain((first,), sessions), None
@@ -133,6 +137,22 @@ def iter_sessions(paths: Sequence[str | Path], options: ReadOptions | None = Non
             seen.add(s.id)
             yield s
             del s  # hand the session over, so that a coded one is not kept alive here
+
+
+def _pass_on(caught: list, path: Path, errors: list[tuple[str, str]]) -> None:
+    """Warnings raised while a file was read: a session left out of a file that holds several
+    (``SessionSkipped``) joins the file errors, as ``[session X] problem``; the others are warned again."""
+    for w in caught:
+        if issubclass(w.category, SessionSkipped):
+            errors.append((str(path), skipped_session(w.message, str(path))))
+        else:
+            warnings.warn_explicit(w.message, w.category, w.filename, w.lineno)
+
+
+def skipped_session(warning: SessionSkipped, path: str) -> str:
+    """A left-out session's line for errors.csv, as ``problem_in`` gives a file's: ``[session X] problem``."""
+    where = warning.path or path
+    return f"{where[len(path):].strip()} {warning.problem}".strip() if where.startswith(path) else warning.problem
 
 
 def _handed_over(sessions: list[Session]) -> Iterator[Session]:

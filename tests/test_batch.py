@@ -326,3 +326,27 @@ def test_linked_folders_are_scanned_and_dangling_links_and_pipes_are_reported_no
     named = run_batch([str(folder / "d_pipe.txt"), str(folder / "b_probation.txt")], tmp_path / "out2", jobs=1,
                       progress=False)
     assert named.coded == 1 and "not a regular file" in named.errors[0][1]
+
+
+def test_a_session_that_cannot_be_coded_is_an_error_and_the_files_other_sessions_are_coded(tmp_path, capsys):
+    # one single-speaker session used to throw away the whole multi-session table, in code and in batch
+    folder = tmp_path / "in"
+    folder.mkdir()
+    (folder / "sessions.csv").write_text(
+        "session_id,speaker,text\ns1,Therapist,What brings you in?\ns1,Client,My wife.\n"
+        "s2,Therapist,Hello? Are you there?\ns3,Therapist,How are you?\ns3,Client,Fine.\n", encoding="utf-8")
+    (folder / "nobody.csv").write_text(
+        "session_id,speaker,text\nx,Therapist,Hello?\ny,Therapist,Hi?\n", encoding="utf-8")
+    for command, out in (("batch", tmp_path / "b"), ("code", tmp_path / "c")):
+        assert main([command, str(folder), "--out", str(out)]) == 2
+        sessions = pd.read_csv(out / "sessions.csv", keep_default_na=False)
+        assert sorted(sessions["session_id"]) == ["s1", "s3"]
+        errors = pd.read_csv(out / "errors.csv", keep_default_na=False)
+        by_file = {Path(f).name: e for f, e in zip(errors["file"], errors["error"])}
+        assert by_file["sessions.csv"].startswith("[session s2] only one speaker")
+        assert by_file["nobody.csv"].startswith("[session x] only one speaker")  # none codable: the file fails
+        assert len(errors) == 2
+    assert "1 session(s) of coded files could not be coded" in capsys.readouterr().err
+    # a rerun of the batch reads the saved results and reports the left-out session again
+    assert main(["batch", str(folder), "--out", str(tmp_path / "b")]) == 2
+    assert "[session s2]" in (tmp_path / "b" / "errors.csv").read_text()

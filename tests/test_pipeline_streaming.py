@@ -272,7 +272,7 @@ def test_lazily_read_table_is_coded_byte_identical_to_the_in_memory_pipeline(tmp
     assert any("skipped 1 row(s) with empty text" in w for w in streamed_warnings)
 
 
-def test_lazily_read_table_with_a_session_that_has_no_client_fails_as_a_whole(tmp_path, coder):
+def test_lazily_read_table_with_a_session_that_has_no_client_codes_the_others_and_reports_it(tmp_path, coder):
     bad = tmp_path / "bad.csv"
     bad.write_text("session_id,speaker,text\na,therapist,How are you?\na,client,Fine.\n"
                    "b,therapist,Hello?\nb,therapist,Anyone there?\n", encoding="utf-8")
@@ -281,7 +281,11 @@ def test_lazily_read_table_with_a_session_that_has_no_client_fails_as_a_whole(tm
     _memory_and_streamed(tmp_path, coder, [bad, good])
     _assert_same_tables(tmp_path)
     errors = (tmp_path / "streamed" / "errors.csv").read_text()
-    assert "bad.csv" in errors and "[session b]" in errors
+    assert "bad.csv" in errors and "[session b]" in errors and "[session a]" not in errors
+    import pandas as pd
+
+    sessions = pd.read_csv(tmp_path / "streamed" / "sessions.csv", keep_default_na=False)
+    assert "a" in set(sessions["session_id"]) and "b" not in set(sessions["session_id"])
 
 
 @pytest.mark.parametrize("block", [4096, 4099, 1 << 20])

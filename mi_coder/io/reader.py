@@ -16,7 +16,7 @@ from itertools import groupby
 from pathlib import Path
 from typing import Any
 
-from ..errors import InputError
+from ..errors import InputError, MiCoderError, SessionSkipped
 from ..records import Session, Turn, Utterance
 from ..roles import assign_roles, role_from_label
 from .base import _EXTENSIONS, FORMATS, Piece, ReadOptions, decode_bytes, iter_lines, require_file
@@ -68,8 +68,30 @@ def build_sessions(pieces: list[Piece], path: str, options: ReadOptions, default
     by_session: dict[str, list[Piece]] = {}
     for p in pieces:
         by_session.setdefault(p.session or default_id, []).append(p)
-    return [build_session(sid, group, path if len(by_session) == 1 else f"{path} [session {sid}]", path, options)
-            for sid, group in by_session.items()]
+    if len(by_session) == 1:
+        return [build_session(sid, group, path, path, options) for sid, group in by_session.items()]
+    return _each_built([(sid, lambda sid=sid, group=group: build_session(sid, group, f"{path} [session {sid}]", path,
+                                                                        options))
+                        for sid, group in by_session.items()])
+
+
+def _each_built(builds: list[tuple[str, Callable[[], Any]]]) -> list:
+    """The results of a file's per-session builds, one session that cannot be coded (one speaker, no client) left
+    out with a ``SessionSkipped`` warning that names it, so the others are coded; when none can be, the first
+    session's error is raised as the file's."""
+    import warnings
+
+    built, failed = [], []
+    for _, build in builds:
+        try:
+            built.append(build())
+        except MiCoderError as exc:
+            failed.append(exc)
+    if not built and failed:
+        raise failed[0]
+    for exc in failed:
+        warnings.warn(SessionSkipped(getattr(exc, "path", None), getattr(exc, "problem", str(exc))), stacklevel=3)
+    return built
 
 
 def build_session(sid: str, group: list[Piece], where: str, path: str, options: ReadOptions,
@@ -449,6 +471,9 @@ def _stream_table(path: Path, where: str, opts: ReadOptions) -> Iterator[Session
         for sid, group in groupby(pieces, key=lambda p: p.session or path.stem):
             yield sid, where if len(scan.sessions) == 1 else f"{where} [session {sid}]", list(group)
 
-    roles = [build_session(sid, group, at, where, opts).speakers for sid, at, group in sessions()]
-    for (sid, at, group), known in zip(sessions(), roles):
-        yield build_session(sid, group, at, where, opts, roles=known)
+    roles = dict(_each_built([(sid, lambda sid=sid, at=at, group=group: (sid, build_session(sid, group, at, where,
+                                                                                            opts).speakers))
+                              for sid, at, group in sessions()]))
+    for sid, at, group in sessions():
+        if sid in roles:  # a session left out above (SessionSkipped) is not built again
+            yield build_session(sid, group, at, where, opts, roles=roles[sid])
