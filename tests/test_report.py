@@ -231,6 +231,23 @@ def test_sessions_whose_ids_clean_to_one_name_or_are_too_long_each_get_their_own
     assert all(f"href='{p}'" in index for p in pages)
 
 
+def test_report_pages_never_overwrite_a_users_file_or_the_overview_and_old_pages_go(tmp_path):
+    spec = [(P, "What brings you in?", ["OQ"]), (C, "My doctor.", ["FN"]), (P, "Your doctor sent you.", ["SR"])]
+    (tmp_path / "visit.html").write_text("my notes")
+    with pytest.warns(UserWarning, match="visit.html exists and was not written by mi-coder"):
+        written = write_reports([coded_session(spec, sid) for sid in ("visit", "index", "other")], tmp_path)
+    assert (tmp_path / "visit.html").read_text() == "my notes"
+    names = {p.name for p in written}
+    assert names == {"visit-2.html", "index-2.html", "other.html", "index.html"}
+    index = (tmp_path / "index.html").read_text()
+    assert "href='index-2.html'" in index and "href='visit-2.html'" in index
+    # a second run with one session: the pages and the overview of the first run go, the user's file stays
+    written = write_reports([coded_session(spec, "other")], tmp_path)
+    assert [p.name for p in written] == ["other.html"]
+    assert sorted(p.name for p in tmp_path.glob("*.html")) == ["other.html", "visit.html"]
+    assert (tmp_path / "visit.html").read_text() == "my notes"
+
+
 @pytest.mark.parametrize("after_reflection, after_question, reading", [
     (None, 0.14, "not measurable in this session (no client turn right after a turn with a reflection)"),
     (0.83, None, "not measurable in this session (no client turn right after a turn that asked a question without "

@@ -219,19 +219,46 @@ def render_index(rows: Sequence[dict], links: dict[str, str], thresholds: dict |
 
 class ReportWriter:
     """Coaching reports written one coded session at a time (``add``), and ``index.html`` when there were
-    several (``finish``): memory holds the session being written and one row of scores per session."""
+    several (``finish``): memory holds the session being written and one row of scores per session.
+
+    Pages join the folder's manifest (``io.writer.MANIFEST``) as the tables do: a file of the same name that
+    mi-coder did not write is never overwritten (the page takes the next free name, with a warning), and pages an
+    earlier run wrote that this run did not (sessions no longer coded, an overview of a run that now has one
+    session) are removed when the run finishes."""
+
+    RECORD_EVERY = 100  # pages between manifest updates (a run stopped midway leaves at most this many unlisted)
 
     def __init__(self, out_dir: str | Path, model_name: str = "", thresholds: dict | None = None) -> None:
+        from ..io.writer import written_before
+
         self.out = Path(out_dir)  # created with the first page
         self.model_name = model_name
         self.thresholds = thresholds
         self.written: list[Path] = []
         self.rows: list[dict] = []
         self.links: dict[str, str] = {}
+        self._ours = written_before(self.out)
+
+    def _free_name(self, stem: str, reserved: set[str]) -> str:
+        """``<stem>.html``, or ``<stem>-2.html``... when the name is taken this run (``reserved``) or by a file
+        mi-coder did not write."""
+        import warnings
+
+        name, k = f"{stem}.html", 2
+        theirs = []
+        while name in reserved or ((self.out / name).exists() and name not in self._ours):
+            if name not in reserved:
+                theirs.append(name)
+            name, k = f"{stem}-{k}.html", k + 1
+        if theirs:
+            warnings.warn(f"{self.out / theirs[0]} exists and was not written by mi-coder; it is left as it is and "
+                          f"this report is {name}", stacklevel=3)
+        return name
 
     def _file_name(self, session_id: str) -> str:
         """``<session>.html``, safe on every file system: other characters become ``_``, a long id is cut (with a
-        hash of the whole id), and an id that cleans to a name already written this run gets ``-2``, ``-3``..."""
+        hash of the whole id), and an id that cleans to a name already written this run gets ``-2``, ``-3``...;
+        ``index.html`` is kept for the overview."""
         import hashlib
         import re
 
@@ -239,15 +266,11 @@ class ReportWriter:
         if len(stem.encode("utf-8")) > 100:
             digest = hashlib.sha256(session_id.encode("utf-8")).hexdigest()[:10]
             stem = stem.encode("utf-8")[:80].decode("utf-8", "ignore") + "-" + digest
-        taken = {p.name for p in self.written}
-        name, k = f"{stem}.html", 2
-        while name in taken:
-            name, k = f"{stem}-{k}.html", k + 1
-        return name
+        return self._free_name(stem, {p.name for p in self.written} | {"index.html"})
 
     def add(self, session: Session) -> Path:
         """Write ``<session>.html`` (``_file_name``) for one coded session."""
-
+        from ..io.writer import record_written
         from ..scoring import session_scores
 
         scores = session_scores(session, self.thresholds)
@@ -257,6 +280,8 @@ class ReportWriter:
         tmp.write_text(render_session(session, scores, self.model_name, self.thresholds), encoding="utf-8")
         tmp.replace(self.out / name)
         self.written.append(self.out / name)
+        if len(self.written) % self.RECORD_EVERY == 0:
+            record_written(self.out, [p.name for p in self.written[-self.RECORD_EVERY:]])
         self.links[session.id] = name
         # An explicit id (--practitioner-id) names the practitioner; a speaker label does only if it is a name.
         speaker = next((t.speaker for t in session.turns if t.role == PRACTITIONER), "")
@@ -266,12 +291,20 @@ class ReportWriter:
         return self.out / name
 
     def finish(self) -> list[Path]:
-        """Write ``index.html`` when there were several sessions; returns every file written."""
+        """Write ``index.html`` when there were several sessions, remove the pages of earlier runs that this one
+        did not write, and list the pages in the manifest; returns every file written."""
+        from ..io.writer import record_written, remove_stale
+
         if len(self.rows) > 1:
-            tmp = self.out / ".index.html.part"
+            name = self._free_name("index", {p.name for p in self.written})
+            tmp = self.out / f".{name}.part"
             tmp.write_text(render_index(self.rows, self.links, self.thresholds), encoding="utf-8")
-            tmp.replace(self.out / "index.html")
-            self.written.append(self.out / "index.html")
+            tmp.replace(self.out / name)
+            self.written.append(self.out / name)
+        if self.out.is_dir():
+            names = {p.name for p in self.written}
+            remove_stale(self.out, sorted(n for n in self._ours if n.endswith(".html") and n not in names))
+            record_written(self.out, names)
         return self.written
 
 
