@@ -125,8 +125,9 @@ COLUMNS: list[Column] = [
     Column("disclosure_after_first_reflection", "mean words per client turn after the practitioner's first "
            "reflection or affirmation minus before it; empty when either side has no client turn", "words",
            "whether the client opens up once heard"),
-    Column("interruptions", "turns cut off by the other speaker (text ending in a dash) plus, where the transcript "
-           "has times, turns that start before the previous turn ends", "0..", "mutual listening"),
+    Column("interruptions", "turns cut off by the other speaker (text ending in a dash) or, where the transcript "
+           "has times, that start more than half a second before the previous turn ends (caption cues overlap by "
+           "less in ordinary turn-taking); each turn counts once", "0..", "mutual listening"),
     Column("opening_client_talk_share", "client_talk_share in the opening (the first 20% of turns, or the "
            "first ten minutes where the transcript has times, whichever is shorter)", "0-1",
            "a good start: the client talks early"),
@@ -362,6 +363,7 @@ def _role_cues(text: str) -> list[str]:
 
 OPENING_SHARE = 0.2  # the opening: the first 20% of turns ...
 OPENING_SECONDS = 600.0  # ... or the first ten minutes where there are times, whichever is shorter
+OVERLAP_SECONDS = 0.5  # a timed turn interrupts when it starts more than this before the previous one ends
 
 
 def _opening_length(n_turns: int, n_timed: int | None) -> int:
@@ -492,10 +494,11 @@ class SessionScorer:
             self.first_start = turn.start
         if self.first_start is not None and turn.start is not None and turn.start - self.first_start < OPENING_SECONDS:
             self.timed += 1
-        # interruptions: a turn that starts before the previous one ended, or that breaks off ("--")
-        if self._prev_end is not None and turn.start is not None and turn.start < self._prev_end:
-            self.interruptions += 1
-        if turn.text.rstrip().endswith(("--", "-", "\u2014")):
+        # interruptions: a turn that starts well before the previous one ended (caption cues of polite turn-taking
+        # overlap by a fraction of a second), or that breaks off ("--"); a turn counts once
+        overlaps = (self._prev_end is not None and turn.start is not None
+                    and turn.start < self._prev_end - OVERLAP_SECONDS)
+        if overlaps or turn.text.rstrip().endswith(("--", "-", "\u2014")):
             self.interruptions += 1
         self._prev_end = turn.end
         reflections = 0

@@ -271,6 +271,18 @@ def test_safe_to_say_more_indicators_follow_their_definitions():
     assert scores["interruptions"] == 1
 
 
+def test_timed_turns_interrupt_only_when_they_overlap_by_more_than_half_a_second_and_count_once():
+    # caption cues of polite turn-taking overlap by a fraction of a second (a helper's Zoom file: 5 of 6 counted)
+    s = coded_session([(P, "How was the week?", ["OQ"]), (C, "Not bad at all.", ["FN"]),
+                       (P, "What made it good?", ["OQ"]), (C, "Work, mostly, and --", ["FN"]),
+                       (P, "You got the shifts you wanted.", ["SR"])])
+    times = [(1.0, 4.2), (4.0, 9.2), (9.0, 12.2), (12.0, 16.0), (14.5, 18.0)]  # 0.2 s overlaps, then 1.5 s
+    for turn, (start, end) in zip(s.turns, times):
+        turn.start, turn.end = start, end
+    # turn 4 breaks off ("--"), turn 5 starts 1.5 s early: two turns; turn 4's slight overlap does not add one
+    assert session_scores(s)["interruptions"] == 2
+
+
 def test_the_opening_is_the_first_fifth_of_turns_or_ten_minutes():
     from mi_coder.scoring import opening
 
