@@ -179,6 +179,7 @@ def test_mixed_utf8_and_cp1252_lines_both_decode(tmp_path):
         (b"   \n\n", "file is empty"),
         (bytes(range(256)) * 20, "binary file"),
         (b"T: I am the only one talking.\nT: Still me.\n", "only one speaker ('T')"),
+        (b"Counselor:\nClient:\n", "speakers are named but nothing is said"),
     ],
 )
 def test_bad_input_gives_a_one_line_error_naming_the_file(tmp_path, content, message):
@@ -189,6 +190,15 @@ def test_bad_input_gives_a_one_line_error_naming_the_file(tmp_path, content, mes
     assert message in str(info.value)
     assert str(info.value).startswith(str(path))
     assert "\n" not in str(info.value)
+
+
+def test_labels_without_speech_are_an_error_when_the_file_is_read_lazily_too(tmp_path):
+    from mi_coder.io.reader import stream_transcript
+
+    path = tmp_path / "labels.txt"
+    path.write_text("Counselor:\nClient:\nCounselor:\n", encoding="utf-8")
+    with pytest.raises(InputError, match="nothing is said"):
+        next(stream_transcript(path, min_bytes=0))
 
 
 def test_missing_file_is_an_input_error(tmp_path):

@@ -98,6 +98,8 @@ def build_session(sid: str, group: list[Piece], where: str, path: str, options: 
                   roles: dict[str, str] | None = None) -> Session:
     """One session's pieces merged into turns with roles (``roles``, else assigned: a warning when inferred)."""
     turns = _merge_turns(group, options, where)
+    if not any(t.text.strip() for t in turns):
+        raise InputError(where, NOTHING_SAID)
     if roles is None:
         speaker_texts: dict[str, list[str]] = {}
         for t in turns:
@@ -110,6 +112,7 @@ def build_session(sid: str, group: list[Piece], where: str, path: str, options: 
     return Session(id=sid, source=path, turns=turns, meta=_session_meta(options, header))
 
 
+NOTHING_SAID = "speakers are named but nothing is said (every turn is empty)"
 _KEY_VALUE = re.compile(r"^[\w .#/()-]{1,40}:\s")
 _SPOKEN = re.compile(r"\b(?:i|i'm|i've|you|we|he|she|they|my|your|is|was|have|has|been|did|don't|it's|just)\b", re.I)
 
@@ -413,15 +416,19 @@ def _stream_text(path: Path, where: str, opts: ReadOptions) -> Session:
     counts: dict[str, int] = {}  # speaker -> number of turns, in order of first appearance
     last: dict[str, int] = {}  # speaker -> index of their last turn
     header = None
+    said = False
     for i, group in enumerate(_runs(iter_text_pieces(lines(), speakers))):
         if i == 0:
             header = group[0].meta.get("header")
             _warn_unlabelled_speech(header, where)
+        said = said or any(p.text.strip() for p in group)
         speaker = group[0].speaker
         counts[speaker] = counts.get(speaker, 0) + 1
         last[speaker] = i
     if not counts:
         raise InputError(where, NO_SPEAKERS)
+    if not said:
+        raise InputError(where, NOTHING_SAID)
     texts = {s: _SpeakerTexts(turns, s, n) for s, n in counts.items()}
     roles = _session_roles({}, texts, where, opts)  # type: ignore[arg-type]
     last_index: dict[str, int] = {}
