@@ -24,7 +24,7 @@ from .errors import MiCoderError, SessionSkipped, UsageError
 from .io.base import ReadOptions
 
 PARTS = ".mi-coder-parts"
-PART_FORMAT = 2  # 2: utterances carry code2
+PART_FORMAT = 3  # 2: utterances carry code2; 3: sessions carry roles_inferred
 
 _WORKER: dict[str, Any] = {}  # per-process cache: the model is loaded once per worker, not per file
 

@@ -80,10 +80,13 @@ def assign_roles(
     source: str,
     practitioner: str | None = None,
     client: str | None = None,
+    inferred: list[str] | None = None,
 ) -> dict[str, str]:
     """Map every speaker to ``practitioner``, ``client`` or ``other``.
 
-    ``speaker_texts`` maps each speaker (in order of appearance) to the texts of their turns.
+    ``speaker_texts`` maps each speaker (in order of appearance) to the texts of their turns. Roles taken from
+    the text rather than from labels or names given are warned about and, when ``inferred`` is a list, added to
+    it ("'SPEAKER_00' as practitioner"), for the tables and the report to say.
     Raises RoleError when the transcript cannot hold a practitioner and a client.
     """
     speakers = list(speaker_texts)
@@ -118,7 +121,8 @@ def assign_roles(
     undecided = [s for s in speakers if not roles[s]]
     has_p = PRACTITIONER in roles.values()
     has_c = CLIENT in roles.values()
-    inferred: list[str] = []
+    inferred = inferred if inferred is not None else []
+    inferred.clear()
     if not has_p:
         if not undecided:
             raise RoleError(source, "no practitioner found among speakers; name one with practitioner=NAME "

@@ -165,6 +165,10 @@ def test_batch_reports_guessed_roles_per_file_on_stderr_and_in_a_warnings_table(
     assert "warning:" in err and "anon.txt" in err and "1 with warnings" in err
     warned = pd.read_csv(tmp_path / "out" / "warnings.csv")
     assert [Path(f).name for f in warned["file"]] == ["anon.txt"]
+    # the sessions table says which sessions' roles were guessed, for whoever reads it without the warnings
+    sessions = pd.read_csv(tmp_path / "out" / "sessions.csv", keep_default_na=False)
+    inferred = dict(zip(sessions["session_id"], sessions["roles_inferred"]))
+    assert inferred["labelled"] == "" and inferred["anon"] == "'A' as practitioner, 'B' as client"
 
 
 def test_tables_appended_file_by_file_are_the_whole_tables(corpus, tmp_path):

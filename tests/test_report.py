@@ -231,6 +231,21 @@ def test_sessions_whose_ids_clean_to_one_name_or_are_too_long_each_get_their_own
     assert all(f"href='{p}'" in index for p in pages)
 
 
+def test_a_report_whose_roles_were_inferred_says_so_at_the_top(tmp_path):
+    from mi_coder.cli import main
+
+    path = tmp_path / "anon.txt"
+    path.write_text("A: Hi, thanks for coming in. What would you like to talk about today?\n"
+                    "B: I guess my drinking. My wife is on me about it.\n"
+                    "A: She's worried, and you're not sure she's right.\n")
+    labelled = tmp_path / "labelled.txt"
+    labelled.write_text(path.read_text().replace("A:", "Counselor:").replace("B:", "Client:"))
+    assert main(["report", str(path), str(labelled), "--out", str(tmp_path / "r")]) == 0
+    page = (tmp_path / "r" / "anon.html").read_text()
+    assert "id='roles-warning'" in page and "&#x27;A&#x27; as practitioner" in page
+    assert "id='roles-warning'" not in (tmp_path / "r" / "labelled.html").read_text()
+
+
 def test_report_pages_never_overwrite_a_users_file_or_the_overview_and_old_pages_go(tmp_path):
     spec = [(P, "What brings you in?", ["OQ"]), (C, "My doctor.", ["FN"]), (P, "Your doctor sent you.", ["SR"])]
     (tmp_path / "visit.html").write_text("my notes")

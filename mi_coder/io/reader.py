@@ -95,8 +95,9 @@ def _each_built(builds: list[tuple[str, Callable[[], Any]]]) -> list:
 
 
 def build_session(sid: str, group: list[Piece], where: str, path: str, options: ReadOptions,
-                  roles: dict[str, str] | None = None) -> Session:
-    """One session's pieces merged into turns with roles (``roles``, else assigned: a warning when inferred)."""
+                  roles: dict[str, str] | None = None, inferred: list[str] | None = None) -> Session:
+    """One session's pieces merged into turns with roles (``roles``, with the ones among them ``inferred`` from
+    the text; else assigned: a warning when inferred). ``meta["roles_inferred"]`` lists inferred roles."""
     turns = _merge_turns(group, options, where)
     if not any(t.text.strip() for t in turns):
         raise InputError(where, NOTHING_SAID)
@@ -104,12 +105,15 @@ def build_session(sid: str, group: list[Piece], where: str, path: str, options: 
         speaker_texts: dict[str, list[str]] = {}
         for t in turns:
             speaker_texts.setdefault(t.speaker, []).append(t.text)
-        roles = _session_roles(_roles_from_column(group), speaker_texts, where, options)
+        inferred: list[str] = []
+        roles = _session_roles(_roles_from_column(group), speaker_texts, where, options, inferred)
+    else:  # the roles of a first pass (a lazily read table), and what it inferred
+        inferred = list(inferred or [])
     for t in turns:
         t.role = roles[t.speaker]
     header = group[0].meta.pop("header") if group[0].meta.get("header") else None
     _warn_unlabelled_speech(header, where)
-    return Session(id=sid, source=path, turns=turns, meta=_session_meta(options, header))
+    return Session(id=sid, source=path, turns=turns, meta=_session_meta(options, header, inferred))
 
 
 NOTHING_SAID = "speakers are named but nothing is said (every turn is empty)"
@@ -132,16 +136,19 @@ def _warn_unlabelled_speech(header: list[str] | None, where: str) -> None:
 
 
 def _session_roles(labelled: dict[str, str], speaker_texts: Mapping[str, Sequence[str]], where: str,
-                   options: ReadOptions) -> dict[str, str]:
+                   options: ReadOptions, inferred: list[str] | None = None) -> dict[str, str]:
     if labelled and options.practitioner is None and options.client is None:
-        return _complete_roles(labelled, speaker_texts, where)
-    return assign_roles(speaker_texts, source=where, practitioner=options.practitioner, client=options.client)
+        return _complete_roles(labelled, speaker_texts, where, inferred)
+    return assign_roles(speaker_texts, source=where, practitioner=options.practitioner, client=options.client,
+                        inferred=inferred)
 
 
-def _session_meta(options: ReadOptions, header: list[str] | None) -> dict[str, Any]:
+def _session_meta(options: ReadOptions, header: list[str] | None, inferred: list[str] | None = None) -> dict[str, Any]:
     meta: dict[str, Any] = {"format": options.fmt, "captions": options.captions}
     if options.practitioner_id:
         meta["practitioner_id"] = options.practitioner_id
+    if inferred:
+        meta["roles_inferred"] = ", ".join(inferred)
     if header:
         meta["header"] = header
     return meta
@@ -156,14 +163,15 @@ def _roles_from_column(group: list[Piece]) -> dict[str, str]:
     return out
 
 
-def _complete_roles(labelled: dict[str, str], speaker_texts: Mapping[str, Sequence[str]], where: str) -> dict[str, str]:
+def _complete_roles(labelled: dict[str, str], speaker_texts: Mapping[str, Sequence[str]], where: str,
+                    inferred: list[str] | None = None) -> dict[str, str]:
     """Roles given by a role column; values are read with the label vocabulary."""
     roles = {}
     for speaker in speaker_texts:
         value = labelled.get(speaker, "")
         roles[speaker] = role_from_label(value) or ("other" if value else "")
     if "practitioner" not in roles.values() or "client" not in roles.values():
-        return assign_roles(speaker_texts, source=where)
+        return assign_roles(speaker_texts, source=where, inferred=inferred)
     return {s: r or "other" for s, r in roles.items()}
 
 
@@ -430,7 +438,8 @@ def _stream_text(path: Path, where: str, opts: ReadOptions) -> Session:
     if not said:
         raise InputError(where, NOTHING_SAID)
     texts = {s: _SpeakerTexts(turns, s, n) for s, n in counts.items()}
-    roles = _session_roles({}, texts, where, opts)  # type: ignore[arg-type]
+    inferred: list[str] = []
+    roles = _session_roles({}, texts, where, opts, inferred)  # type: ignore[arg-type]
     last_index: dict[str, int] = {}
     for speaker, i in last.items():
         last_index[roles[speaker]] = max(i, last_index.get(roles[speaker], -1))
@@ -441,7 +450,7 @@ def _stream_text(path: Path, where: str, opts: ReadOptions) -> Session:
             yield t
 
     return Session(id=path.stem, source=where, turns=TurnStream(roled, sum(counts.values()), last_index),  # type: ignore[arg-type]
-                   meta=_session_meta(opts, header))
+                   meta=_session_meta(opts, header, inferred))
 
 
 def _runs(pieces: Iterable[Piece]) -> Iterator[list[Piece]]:
@@ -478,9 +487,13 @@ def _stream_table(path: Path, where: str, opts: ReadOptions) -> Iterator[Session
         for sid, group in groupby(pieces, key=lambda p: p.session or path.stem):
             yield sid, where if len(scan.sessions) == 1 else f"{where} [session {sid}]", list(group)
 
-    roles = dict(_each_built([(sid, lambda sid=sid, at=at, group=group: (sid, build_session(sid, group, at, where,
-                                                                                            opts).speakers))
+    def first_pass(sid: str, at: str, group: list[Piece]) -> tuple[str, tuple[dict[str, str], list[str]]]:
+        session = build_session(sid, group, at, where, opts)
+        inferred = session.meta.get("roles_inferred")
+        return sid, (session.speakers, [inferred] if inferred else [])
+
+    roles = dict(_each_built([(sid, lambda sid=sid, at=at, group=group: first_pass(sid, at, group))
                               for sid, at, group in sessions()]))
     for sid, at, group in sessions():
         if sid in roles:  # a session left out above (SessionSkipped) is not built again
-            yield build_session(sid, group, at, where, opts, roles=roles[sid])
+            yield build_session(sid, group, at, where, opts, roles=roles[sid][0], inferred=roles[sid][1])

@@ -29,7 +29,7 @@ TURN_COLUMNS = ["session_id", "turn_id", "speaker", "role", "start", "end", "tex
 
 
 # practitioner_id: who the practitioner is (--practitioner-id), empty when not given; for per-practitioner analysis
-SESSION_COLUMNS = ["session_id", "source", "n_turns", "n_utterances", "practitioner_id"]
+SESSION_COLUMNS = ["session_id", "source", "n_turns", "n_utterances", "practitioner_id", "roles_inferred"]
 
 
 OUTPUT_FORMATS = ("csv", "jsonl", "parquet")
@@ -69,7 +69,8 @@ def session_rows(sessions: Iterable[Session], scores: Callable[[Session], dict] 
     for s in sessions:
         row = {"session_id": s.id, "source": s.source, "n_turns": len(s.turns),
                "n_utterances": sum(len(t.utterances) for t in s.turns),
-               "practitioner_id": s.meta.get("practitioner_id") or ""}
+               "practitioner_id": s.meta.get("practitioner_id") or "",
+               "roles_inferred": s.meta.get("roles_inferred") or ""}
         if scores is not None:
             row.update(scores(s))
         rows.append(row)

@@ -151,6 +151,7 @@ def render_session(session: Session, scores: dict, model_name: str = "", thresho
         "session.html.j2",
         session_id=session.id,
         practitioner=practitioner,
+        roles_inferred=session.meta.get("roles_inferred") or "",
         date=session.meta.get("date"),
         duration=f"{(max(ends) - min(starts)) / 60:.0f} min" if starts and ends else "",
         n_turns=len(session.turns),
