@@ -205,6 +205,16 @@ def test_a_bad_session_in_a_multi_session_table_is_named(tmp_path):
     assert line.startswith(f"mi-coder: error: {path}: [session solo] only one speaker")
 
 
+def test_coding_a_table_that_holds_codes_says_they_are_not_read_and_score_reads_them_silently(tmp_path, capsys):
+    path = tmp_path / "coded.csv"
+    path.write_text("session_id,speaker,text,code\ns1,Therapist,What brings you in?,CQ\ns1,Client,My wife.,FN\n")
+    assert main(["code", str(path), "--out", str(tmp_path / "c")]) == 0
+    err = capsys.readouterr().err
+    assert f"{path}: its 'code' column is not read: the text is coded anew" in err and "mi-coder evaluate" in err
+    assert main(["score", str(path), "--out", str(tmp_path / "s")]) == 0
+    assert "not read" not in capsys.readouterr().err
+
+
 # ---------------------------------------------------------------------------------------------------
 # User mistakes in evaluate, train and batch: one line naming the file or option, exit 2, nothing written.
 

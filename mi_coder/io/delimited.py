@@ -137,7 +137,23 @@ def parse_table(text: str, path: str, fmt: str, options: ReadOptions) -> list[Pi
     if bad is not None:
         raise InputError(path, f"row {bad + 2} has more fields than the header")
     cols = resolve_columns(columns, options.columns, path)
+    warn_codes_not_read(columns, path, options)
     return pieces_from_records(rows, cols, path)
+
+
+CODED_COLUMNS = ("code", "miti_code", "misc_code", "behavior_code", "behaviour_code")  # as train.examples reads
+
+
+def warn_codes_not_read(columns: Sequence[str], path: str, options: ReadOptions) -> None:
+    """A table with a code column read to be coded (turns split by the segmenter): its codes are not read and
+    the text is coded anew; say so, and which commands read them (``evaluate``, ``score``, ``train``)."""
+    if options.utterances != "auto":  # coded tables are read with given utterances (evaluate, score, train)
+        return
+    coded = [c for c in columns if _norm(c) in CODED_COLUMNS]
+    if coded:
+        warnings.warn(f"{path}: its {coded[0]!r} column is not read: the text is coded anew. To compare the "
+                      f"coder with those codes run 'mi-coder evaluate {path}'; to score them as they are, "
+                      f"'mi-coder score {path}'", stacklevel=4)
 
 
 @dataclass
@@ -195,6 +211,7 @@ def scan_table(lines: Iterable[str], path: str, fmt: str, options: ReadOptions, 
     if cols is None:  # a header and no rows
         cols = resolve_columns(columns, options.columns, path)
     if contiguous:
+        warn_codes_not_read(columns, path, options)
         if n_empty:
             warnings.warn(f"{path}: skipped {n_empty} row(s) with empty text", stacklevel=3)
         if not n_pieces:
