@@ -85,6 +85,8 @@ def _read_options(args: argparse.Namespace):  # type: ignore[no-untyped-def]
 
     columns = {role: getattr(args, f"{role}_col") for role in ("text", "speaker", "session", "turn", "role")
                if getattr(args, f"{role}_col", None)}
+    if args.practitioner is not None and args.practitioner == args.client:
+        raise UsageError(f"--practitioner and --client both name {args.practitioner!r}; name two speakers")
     return ReadOptions(fmt=args.fmt, practitioner=args.practitioner, client=args.client,
                        utterances=args.utterances or "auto", columns=columns, captions=getattr(args, "captions", None) or "auto",
                        practitioner_id=getattr(args, "practitioner_id", None))

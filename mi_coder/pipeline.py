@@ -32,7 +32,8 @@ def expand_paths(paths: Iterable[str | Path], skipped: list[tuple[str, str]] | N
     """Files named directly, plus transcript files (by extension) inside named directories, sorted.
 
     Every other file found in a named directory is appended to ``skipped`` as (path, reason), so that no
-    file is dropped silently; mi-coder's own working folders are not scanned.
+    file is dropped silently; mi-coder's own working folders are not scanned, nor hidden files and folders (a
+    name starting with a dot: .DS_Store, macOS's ._name.txt copies, .git), which no one means as a transcript.
     """
     out: list[Path] = []
     for p in paths:
@@ -40,7 +41,7 @@ def expand_paths(paths: Iterable[str | Path], skipped: list[tuple[str, str]] | N
         if p.is_dir():
             before = len(out)
             for f in _walk(p):
-                if any(part in OWN_FOLDERS for part in f.relative_to(p).parts):
+                if any(part in OWN_FOLDERS or part.startswith(".") for part in f.relative_to(p).parts):
                     continue
                 if not f.is_file():  # a link to nothing, a pipe, a socket: said, never silently passed over
                     if skipped is not None:

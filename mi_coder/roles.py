@@ -92,6 +92,8 @@ def assign_roles(
     speakers = list(speaker_texts)
     if not speakers:
         raise RoleError(source, "no speaker turns found")
+    if practitioner is not None and practitioner == client:
+        raise RoleError(source, f"--practitioner and --client both name {practitioner!r}; name two speakers")
     for name, flag in ((practitioner, "--practitioner"), (client, "--client")):
         if name is not None and name not in speaker_texts:
             known = ", ".join(repr(s) for s in speakers)

@@ -354,3 +354,18 @@ def test_a_session_that_cannot_be_coded_is_an_error_and_the_files_other_sessions
     # a rerun of the batch reads the saved results and reports the left-out session again
     assert main(["batch", str(folder), "--out", str(tmp_path / "b")]) == 2
     assert "[session s2]" in (tmp_path / "b" / "errors.csv").read_text()
+
+
+def test_hidden_files_and_folders_in_a_scanned_folder_are_not_read_or_reported(tmp_path):
+    # .DS_Store and macOS's ._name.txt copies made a folder of good transcripts exit 2
+    folder = tmp_path / "in"
+    (folder / ".git").mkdir(parents=True)
+    shutil.copy(EXAMPLES / "health_session.txt", folder / "health.txt")
+    (folder / ".DS_Store").write_bytes(b"\x00\x00\x00\x01Bud1")
+    (folder / "._health.txt").write_bytes(b"\x00\x05\x16\x07\x00\x02")
+    (folder / ".git" / "notes.txt").write_text("T: hi\nC: hi\n")
+    (folder / "README").write_text("notes")  # not hidden: still listed as skipped, never dropped silently
+    assert main(["batch", str(folder), "--out", str(tmp_path / "b"), "--quiet"]) == 2
+    errors = pd.read_csv(tmp_path / "b" / "errors.csv")
+    assert [Path(f).name for f in errors["file"]] == ["README"]
+    assert list(pd.read_csv(tmp_path / "b" / "sessions.csv")["session_id"]) == ["health"]

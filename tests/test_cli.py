@@ -205,6 +205,13 @@ def test_a_bad_session_in_a_multi_session_table_is_named(tmp_path):
     assert line.startswith(f"mi-coder: error: {path}: [session solo] only one speaker")
 
 
+def test_one_speaker_named_as_both_practitioner_and_client_is_refused_before_any_work(tmp_path, capsys):
+    code = main(["code", str(EXAMPLES / "health_session.txt"), "--practitioner", "Counselor", "--client",
+                 "Counselor", "--out", str(tmp_path / "o")])
+    assert_one_line_error(code, capsys.readouterr().err, "--practitioner", "--client", "'Counselor'")
+    assert not (tmp_path / "o").exists()
+
+
 def test_coding_a_table_that_holds_codes_says_they_are_not_read_and_score_reads_them_silently(tmp_path, capsys):
     path = tmp_path / "coded.csv"
     path.write_text("session_id,speaker,text,code\ns1,Therapist,What brings you in?,CQ\ns1,Client,My wife.,FN\n")
