@@ -33,6 +33,7 @@ FILLERS = frozenset(
 )
 SENT_END = frozenset({".", "?", "!", ";", "?!", "!?", "…"})
 ELLIPSES = frozenset({"...", "…", "....", ". . ."})
+QUOTES = frozenset({"\"", "'", "\u201c", "\u201d", "\u2018", "\u2019", "``", "''"})  # a spaced one after an end mark opens a quotation
 # Words that often open a new clause in unpunctuated speech.
 STRONG_OPENERS = frozenset(
     "so but okay ok alright now anyway what how why tell sounds seems".split()
@@ -130,6 +131,7 @@ class UtteranceSplitter:
         if n == 0:
             return None
         texts = [t.text for t in doc]
+        spaced = [bool(t.whitespace_) for t in doc]  # a quote after a space opens, one right after a mark closes
         lows = [t.lower() for t in texts]
         wordy = [_word_like(t) for t in texts]
         starts = [False] * n
@@ -144,13 +146,14 @@ class UtteranceSplitter:
                     starts[i + 1] = True
             elif text in SENT_END or (text.endswith((".", "?", "!")) and len(text) > 1 and text[-2] in "?!"):
                 punctuated = True
-                if not wordy[i + 1] and nxt not in ("(", "[", "-"):
+                if not wordy[i + 1] and nxt not in ("(", "[", "-") and not (nxt in QUOTES and spaced[i]):
                     continue  # closing quote or bracket: the boundary comes after it
                 starts[i + 1] = True
             elif text.endswith(("--", "\u2014")) or (text.endswith("-") and len(text) > 1 and text[-2].isalpha()):
                 if nxt[:1].isupper() and nxt != "I" and _words_since(starts, wordy, i) >= 4:
                     starts[i + 1] = True
-            elif not wordy[i] and wordy[i + 1] and i > 0 and texts[i - 1] in SENT_END:
+            elif (not wordy[i] and wordy[i + 1] and i > 0 and texts[i - 1] in SENT_END
+                  and not (text in QUOTES and spaced[i - 1])):
                 starts[i + 1] = True  # after a closing quote that followed an end mark
             elif text == ",":
                 punctuated = True

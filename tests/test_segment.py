@@ -18,6 +18,15 @@ def test_sentences_split_at_end_punctuation_but_not_abbreviations_or_decimals():
         "Dr. Smith said 2.5 mg.", "Did you take it?", "Yes!"]
 
 
+def test_an_opening_quote_after_a_sentence_starts_the_next_utterance_and_a_closing_one_ends_its_own():
+    # the opening quote was left on the previous utterance: 'You told me you were done. "' | 'Couple times...'
+    assert pieces('You told me you were done. "Couple times a week" is hard to square with that.') == [
+        "You told me you were done.", '"Couple times a week" is hard to square with that.']
+    assert pieces("It stops right there. \u201cI'm sorry, I can't do much for you.\u201d That's what he said.") == [
+        "It stops right there.", "\u201cI'm sorry, I can't do much for you.\u201d", "That's what he said."]
+    assert pieces('She said "no way." Then she left for good.') == ['She said "no way."', "Then she left for good."]
+
+
 def test_semicolon_separates_a_reflection_from_a_question():
     assert pieces("You're worried about your license; what would help?") == [
         "You're worried about your license;", "what would help?"]
