@@ -53,8 +53,8 @@ def _add_read_options(p: argparse.ArgumentParser, formats: list[str] = TRANSCRIP
                    help=("coded rows are always the utterances ('given'); 'auto' is refused" if coded else
                          "'auto': split turns with the segmenter; 'given': one input row/line is one utterance"))
     g.add_argument("--practitioner-id", metavar="ID",
-                   help="who the practitioner is (a name or staff id): the sessions table's practitioner_id column; "
-                        "reports draw trends per practitioner, never per role label")
+                   help="who the practitioner is (a name or staff id): the sessions table's practitioner_id column"
+                        + ("" if coded else "; reports draw trends per practitioner, never per role label"))
     if segments:
         g.add_argument("--captions", choices=["auto", "on", "off"], default=None,
                        help="the trained boundary model for unpunctuated speech (automatic captions, ASR): 'auto' "
@@ -271,7 +271,7 @@ def cmd_score(args: argparse.Namespace) -> int:
     result = ReadResult()
     for path in args.paths:
         try:
-            result.sessions.extend(read_coded(path, _read_options(args)))
+            result.sessions.extend(read_coded(path, _read_options(args), args.scheme))
         except MiCoderError as exc:
             from .pipeline import problem_in
 
@@ -475,6 +475,9 @@ def build_parser() -> argparse.ArgumentParser:
             p.add_argument("paths", nargs="+", metavar="TABLE",
                            help="coded tables: one row per utterance with a code column (CSV, TSV or JSON)")
             _add_read_options(p, TABLE_FORMATS, "coded tables", segments=False, coded=True)
+            p.add_argument("--scheme", choices=("miti", "misc"), default="miti",
+                           help="coding scheme of the tables: miti (MITI 4.2.1 / MISC client codes, default) or "
+                                "misc (MISC 2.5, mapped to MITI 4.2.1 as documented in mi_coder.schemes)")
         elif name in ("segment", "code", "report"):
             p.add_argument("paths", nargs="+", metavar="PATH",
                            help=f"transcript files, or directories (a folder scan reads {SCANNED}; every other "

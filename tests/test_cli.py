@@ -212,6 +212,19 @@ def test_one_speaker_named_as_both_practitioner_and_client_is_refused_before_any
     assert not (tmp_path / "o").exists()
 
 
+def test_score_reads_misc_codes_with_scheme_misc_and_names_the_option_when_it_is_missing(tmp_path, capsys):
+    path = tmp_path / "misc.csv"
+    path.write_text("session_id,turn_id,speaker,text,code\ns1,1,Therapist,What brings you in?,QUO\n"
+                    "s1,2,Client,My wife wants me to quit.,R+\ns1,3,Therapist,She is worried about you.,REC\n")
+    assert main(["score", str(path), "--out", str(tmp_path / "a")]) == 2
+    err = capsys.readouterr().err
+    assert "unknown code 'QUO'" in err and "it is a MISC 2.5 code: read the table with --scheme misc" in err
+    assert main(["score", str(path), "--out", str(tmp_path / "b"), "--scheme", "misc"]) == 0
+    utts = pd.read_csv(tmp_path / "b" / "utterances.csv", keep_default_na=False)
+    assert list(utts["code"]) == ["OQ", "CT", "CR"]
+    assert pd.read_csv(tmp_path / "b" / "sessions.csv")["r_q"].iloc[0] == 1.0
+
+
 def test_coding_a_table_that_holds_codes_says_they_are_not_read_and_score_reads_them_silently(tmp_path, capsys):
     path = tmp_path / "coded.csv"
     path.write_text("session_id,speaker,text,code\ns1,Therapist,What brings you in?,CQ\ns1,Client,My wife.,FN\n")

@@ -74,8 +74,12 @@ def check_code(path, session_id: str, turn, code: str) -> None:  # type: ignore[
     from ..records import CLIENT, PRACTITIONER
 
     if code not in PRACTITIONER_CODES and code not in CLIENT_CODES:
+        from ..schemes import to_miti
+
+        hint = ("; it is a MISC 2.5 code: read the table with --scheme misc" if to_miti(code, turn.role, "misc")
+                else "")
         raise InputError(path, f"session {session_id}, turn {turn.id}: unknown code {code!r} (practitioner: "
-                               f"{' '.join(PRACTITIONER_CODES)}; client: {' '.join(CLIENT_CODES)})")
+                               f"{' '.join(PRACTITIONER_CODES)}; client: {' '.join(CLIENT_CODES)}){hint}")
     own = {PRACTITIONER: PRACTITIONER_CODES, CLIENT: CLIENT_CODES}.get(turn.role)
     if own is not None and code not in own:
         raise InputError(path, f"session {session_id}, turn {turn.id}: {code!r} is not a code for a {turn.role} "
