@@ -117,8 +117,10 @@ def assign_roles(
             roles[s] = CLIENT
         elif practitioner is None and client is None:
             roles[s] = role_from_label(s) or ""
-        else:
-            roles[s] = ""
+        else:  # one role named: the other still comes from a label that says it ("PO:" with --client Youth)
+            label = role_from_label(s)
+            roles[s] = label if (label == PRACTITIONER and practitioner is None) or (
+                label == CLIENT and client is None) else ""
     words = {s: sum(len(t.split()) for t in speaker_texts[s]) for s in speakers}
     undecided = [s for s in speakers if not roles[s]]
     has_p = PRACTITIONER in roles.values()
@@ -157,4 +159,13 @@ def assign_roles(
             "command line)",
             stacklevel=2,
         )
+    for role, given, flag in ((CLIENT, client, "--client"), (PRACTITIONER, practitioner, "--practitioner")):
+        several = [s for s in speakers if roles[s] == role]
+        if len(several) > 1 and given is None:  # labels alone made them so ("Youth:" and "Mom:")
+            warnings.warn(
+                f"{source}: {len(several)} speakers are coded as the {role} ({', '.join(map(repr, several))}) and "
+                f"counted together in every {role} measure; to count one of them only, name it with {flag} NAME "
+                "(the others are then kept as other speakers, not coded)",
+                stacklevel=2,
+            )
     return roles

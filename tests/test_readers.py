@@ -206,13 +206,18 @@ def test_missing_file_is_an_input_error(tmp_path):
         read_transcript(tmp_path / "nope.txt")
 
 
-def test_three_labelled_speakers_keep_the_extra_one_as_other(tmp_path):
+def test_two_speakers_labelled_as_clients_are_both_coded_with_a_warning_and_client_picks_one(tmp_path):
     path = tmp_path / "family.txt"
     path.write_text("Counselor: What brings you both in?\nClient: My mom made me come.\n"
                     "Mother: He's been skipping school.\nClient: Whatever.\n")
-    s = one(path)
-    assert s.speakers == {"Counselor": "practitioner", "Client": "client", "Mother": "client"} or \
-        s.speakers == {"Counselor": "practitioner", "Client": "client", "Mother": "other"}
+    with pytest.warns(UserWarning, match=r"2 speakers are coded as the client \('Client', 'Mother'\)"):
+        s = one(path)
+    assert s.speakers == {"Counselor": "practitioner", "Client": "client", "Mother": "client"}
+    # naming the client keeps the mother as another speaker, and the counsellor's label still says who they are
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        (s,) = read_transcript(path, client="Client")
+    assert s.speakers == {"Counselor": "practitioner", "Client": "client", "Mother": "other"}
 
 
 def test_three_unlabelled_speakers_is_an_error_asking_for_names(tmp_path):
