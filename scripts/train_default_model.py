@@ -105,8 +105,10 @@ PROFILES = {
 PROFILE_EXPERIMENTS = {"sessions": "E32"}  # the experiments.jsonl lines that measured each profile on the folds
 # 2.9: AnnoMI training-transcript utterances re-coded one by one by helper coders (data card) are training labels,
 # each file taken by a rule written before its result on a fresh split (E29b, E30, E31 in scripts/experiments.jsonl;
-# docs/ACCURACY_HISTORY.md, fifteenth session).
-ANNOMI_CODES = ["data/annomi_other_codes.csv", "data/annomi_unknown_codes.csv"]
+# docs/ACCURACY_HISTORY.md, fifteenth session). 2.11 adds the flagged-turn re-codes, taken by E48 (a third fresh
+# split, fold seed 13, bounds in SE units written before; seeds 1 and 2 in E31/E33): fidelity AUC +0.067 and
+# reflections in low-quality sessions -0.31 over the three splits, R:Q Spearman -0.005 (SE 0.046).
+ANNOMI_CODES = ["data/annomi_other_codes.csv", "data/annomi_unknown_codes.csv", "data/annomi_flagged_codes.csv"]
 
 
 def main() -> int:
@@ -115,7 +117,7 @@ def main() -> int:
     parser.add_argument("--external", default=str(SHARED / "external_dev" / "mibot_misc_gold.csv"))
     parser.add_argument("--folds", type=int, default=5)
     parser.add_argument("--out", default=str(ROOT / "models" / DEFAULT_MODEL))
-    parser.add_argument("--version", default="2.9")
+    parser.add_argument("--version", default="2.11")
     parser.add_argument("--no-line-corpus", action="store_true", help="leave out data/corpus/team_*.csv")
     parser.add_argument("--skip-benchmark", action="store_true")
     parser.add_argument("--no-pin", action="store_true", help="do not pin the hash (experiments)")
