@@ -5,5 +5,5 @@ meta.json hash is listed here may be unpickled without --trust-model.
 """
 
 PINNED_META_SHA256: frozenset[str] = frozenset({
-    "a64024e76791114ae15d17f4ba81d46e91711025d41675bf930e9003b3e69857",
+    "0f07619b5a7ca7cfdd60977b546dc8fb3d56a1cfb71dfde26e418dbd49da7bbf",
 })
