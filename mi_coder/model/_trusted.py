@@ -5,5 +5,5 @@ meta.json hash is listed here may be unpickled without --trust-model.
 """
 
 PINNED_META_SHA256: frozenset[str] = frozenset({
-    "0f07619b5a7ca7cfdd60977b546dc8fb3d56a1cfb71dfde26e418dbd49da7bbf",
+    "6baec2132a782e24898843e7d9b74b7befcc879393ca8c84d2fc5f7fbbe1ce4f",
 })
