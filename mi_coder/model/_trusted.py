@@ -5,5 +5,5 @@ meta.json hash is listed here may be unpickled without --trust-model.
 """
 
 PINNED_META_SHA256: frozenset[str] = frozenset({
-    "6baec2132a782e24898843e7d9b74b7befcc879393ca8c84d2fc5f7fbbe1ce4f",
+    "b39d315cf5650d574d71cf008628372d0e1a2666786f6546a48983b1a42e6bd9",
 })
