@@ -70,19 +70,18 @@ def build_sessions(pieces: list[Piece], path: str, options: ReadOptions, default
         by_session.setdefault(p.session or default_id, []).append(p)
     if len(by_session) == 1:
         return [build_session(sid, group, path, path, options) for sid, group in by_session.items()]
-    return _each_built([(sid, lambda sid=sid, group=group: build_session(sid, group, f"{path} [session {sid}]", path,
-                                                                        options))
+    return _each_built([lambda sid=sid, group=group: build_session(sid, group, f"{path} [session {sid}]", path, options)
                         for sid, group in by_session.items()])
 
 
-def _each_built(builds: list[tuple[str, Callable[[], Any]]]) -> list:
+def _each_built(builds: list[Callable[[], Any]]) -> list:
     """The results of a file's per-session builds, one session that cannot be coded (one speaker, no client) left
     out with a ``SessionSkipped`` warning that names it, so the others are coded; when none can be, the first
     session's error is raised as the file's."""
     import warnings
 
     built, failed = [], []
-    for _, build in builds:
+    for build in builds:
         try:
             built.append(build())
         except MiCoderError as exc:
@@ -492,7 +491,7 @@ def _stream_table(path: Path, where: str, opts: ReadOptions) -> Iterator[Session
         inferred = session.meta.get("roles_inferred")
         return sid, (session.speakers, [inferred] if inferred else [])
 
-    roles = dict(_each_built([(sid, lambda sid=sid, at=at, group=group: first_pass(sid, at, group))
+    roles = dict(_each_built([lambda sid=sid, at=at, group=group: first_pass(sid, at, group)
                               for sid, at, group in sessions()]))
     for sid, at, group in sessions():
         if sid in roles:  # a session left out above (SessionSkipped) is not built again
