@@ -5,5 +5,5 @@ meta.json hash is listed here may be unpickled without --trust-model.
 """
 
 PINNED_META_SHA256: frozenset[str] = frozenset({
-    "b39d315cf5650d574d71cf008628372d0e1a2666786f6546a48983b1a42e6bd9",
+    "8975326cba71a2c7d3649942a72719cc7d79f57b211757fd0f257566a4fd7781",
 })
