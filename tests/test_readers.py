@@ -172,6 +172,28 @@ def test_mixed_utf8_and_cp1252_lines_both_decode(tmp_path):
     assert s.turns[1].text == "I’m not sure."
 
 
+def test_utf8_and_cp1252_mixed_within_one_line_keep_both_characters(tmp_path):
+    # "Café" pasted from a UTF-8 source beside a cp1252 curly apostrophe in the same line
+    path = tmp_path / "mixed_line.txt"
+    path.write_bytes(b"T: See you at the " + "Café".encode("utf-8") + b" at 5.\n"
+                     + b"C: I" + "’".encode("cp1252") + b"ll be at the " + "Café".encode("utf-8") + b".\n")
+    s = one(path)
+    assert s.turns[0].text == "See you at the Café at 5."
+    assert s.turns[1].text == "I’ll be at the Café."
+
+
+def test_mixed_line_decodes_the_same_when_the_file_is_read_in_blocks(tmp_path):
+    from mi_coder.io.base import decode_bytes, iter_lines
+
+    raw = ("T: Caf\u00e9 one.\n".encode("utf-8") + b"C: It\x92s fine \xe2\x80\x94 " + "na\u00efve".encode("utf-8")
+           + b".\n") * 50
+    path = tmp_path / "blocks.txt"
+    path.write_bytes(raw)
+    whole = decode_bytes(raw, str(path))
+    assert "It’s fine — naïve." in whole
+    assert "".join(iter_lines(path, str(path), block=37)) == whole
+
+
 @pytest.mark.parametrize(
     "content, message",
     [

@@ -85,8 +85,8 @@ class ReadOptions:
 def decode_bytes(raw: bytes, path: str) -> str:
     """Decode a transcript file: UTF-8 (with or without BOM), UTF-16 (BOM or not), cp1252, or a mix.
 
-    Mixed files (mostly UTF-8 with some cp1252 lines, as happens when transcripts are pasted together)
-    are decoded line by line. Binary data raises InputError.
+    Mixed files (mostly UTF-8 with some cp1252 text, as happens when transcripts are pasted together)
+    keep every UTF-8 character and read the other bytes as cp1252. Binary data raises InputError.
     """
     if not raw.strip():
         raise InputError(path, "file is empty")
@@ -111,7 +111,7 @@ def _warn_replaced(text: str, encoding: str, path: str) -> None:
 
 def _encoding(raw: bytes, path: str) -> str:
     """How ``decode_bytes`` decodes a file, from its first 4,000 bytes: ``utf-8-sig``, ``utf-16`` (BOM),
-    ``utf-16-le``, ``utf-16-be`` or ``mixed`` (UTF-8, else cp1252, line by line)."""
+    ``utf-16-le``, ``utf-16-be`` or ``mixed`` (UTF-8, the bytes that are not UTF-8 as cp1252)."""
     if raw.startswith(b"\xef\xbb\xbf"):
         return "utf-8-sig"
     if raw.startswith((b"\xff\xfe", b"\xfe\xff")):
@@ -127,19 +127,23 @@ def _encoding(raw: bytes, path: str) -> str:
     return "mixed"
 
 
+def _cp1252_fallback(error: UnicodeError) -> tuple[str, int]:
+    """The codec error handler of ``_decode_mixed``: bytes that are not UTF-8 read as cp1252."""
+    if not isinstance(error, UnicodeDecodeError):
+        raise error
+    return error.object[error.start:error.end].decode("cp1252", errors="replace"), error.end
+
+
+codecs.register_error("mi_coder.cp1252", _cp1252_fallback)
+
+
 def _decode_mixed(raw: bytes) -> str:
-    """Lines of UTF-8, or else cp1252 (a line of a valid UTF-8 file decodes as the whole file does)."""
-    try:
-        return raw.decode("utf-8")
-    except UnicodeDecodeError:
-        pass
-    lines = []
-    for line in raw.splitlines(keepends=True):
-        try:
-            lines.append(line.decode("utf-8"))
-        except UnicodeDecodeError:
-            lines.append(line.decode("cp1252", errors="replace"))
-    return "".join(lines)
+    """UTF-8, with the bytes that are not UTF-8 read as cp1252 (a valid UTF-8 file decodes as such).
+
+    Pasted-together transcripts mix the two even within a line ("café" from one source beside a cp1252
+    curly quote from another): each UTF-8 sequence keeps its character, and only the bytes that cannot be
+    UTF-8 are read as cp1252, so neither half turns into mojibake ("cafÃ©")."""
+    return raw.decode("utf-8", errors="mi_coder.cp1252")
 
 
 READ_BLOCK = 1 << 20  # bytes read at a time by ``iter_lines``
@@ -205,7 +209,7 @@ def _decoded_blocks(f: BinaryIO, head: bytes, encoding: str, block: int) -> Iter
     data = head
     while data:
         pending += data
-        cut = pending.rfind(b"\n") + 1  # whole lines only: the encoding is chosen line by line
+        cut = pending.rfind(b"\n") + 1  # whole lines only: no UTF-8 sequence is cut between two blocks
         if cut:
             yield _decode_mixed(pending[:cut])
             pending = pending[cut:]
