@@ -184,6 +184,17 @@ def format_report(report: dict) -> str:
                      + (f" (over every code either side used: {rep['macro_f1_all_codes']})" if extra else "")
                      + f"  accuracy {rep['accuracy']}  kappa {rep['kappa']}  (n={rep['n']})")
 
+    def confusion(rep: dict) -> None:
+        """The confusion matrix: one row per reference code, one column per code given."""
+        from .metrics import confusion_rows
+
+        columns, rows = confusion_rows(rep)
+        if not rows:
+            return
+        lines.append("  confusion (rows: reference codes; columns: codes given):")
+        lines.append("  " + " " * 6 + "".join(f"{c:>6}" for c in columns))
+        lines.extend("  " + f"{code:<6}" + "".join(f"{n:>6}" for n in counts) for code, counts in rows)
+
     def role_lines(rep: dict) -> None:
         """Role-clarification agreement per element: per utterance and, where measured, per practitioner turn."""
         for key, unit in (("role_clarification", ""), ("role_clarification_per_turn", ", per practitioner turn")):
@@ -229,6 +240,7 @@ def format_report(report: dict) -> str:
                              f"reflection F1 {rep['reflection_f1']}, question F1 {rep['question_f1']}")
             if "client" in rep:
                 lines.append(f"  client CT/ST/FN: macro-F1 {rep['client']['macro_f1']}, kappa {rep['client']['kappa']}")
+            confusion(rep)
             role_lines(rep)
             for element, m in rep.get("role_checklist", {}).items():
                 lines.append(f"  checklist {element}: {m['sessions_agree']} of {m['sessions']} sessions agree (labelled "

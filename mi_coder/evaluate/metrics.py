@@ -38,6 +38,14 @@ def utterance_report(y_true: Sequence[str], y_pred: Sequence[str], labels: Seque
     }
 
 
+def confusion_rows(report: dict) -> tuple[list[str], list[tuple[str, list[int]]]]:
+    """The confusion matrix of an ``utterance_report`` as (column codes, [(row code, counts)]): rows are the
+    reference's codes, columns the codes given, and codes neither side used are left out."""
+    labels, matrix = report.get("labels") or [], report.get("confusion") or []
+    used = [k for k in range(len(labels)) if any(matrix[k]) or any(row[k] for row in matrix)]
+    return [labels[k] for k in used], [(labels[i], [matrix[i][k] for k in used]) for i in used]
+
+
 def reliability(confidence: Sequence[float], correct: Sequence[bool], bins: int = 10) -> dict:
     """Expected calibration error and accuracy by confidence bin (a reliability diagram as numbers)."""
     conf = np.asarray(confidence, dtype=float)

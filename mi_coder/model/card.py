@@ -18,6 +18,13 @@ def _per_code(report: dict) -> str:
     return _table(["code", "precision", "recall", "F1", "support"], rows)
 
 
+def _confusion(report: dict) -> str:
+    from ..evaluate.metrics import confusion_rows
+
+    columns, rows = confusion_rows(report)
+    return _table(["reference \\ given", *columns], [[code, *counts] for code, counts in rows])
+
+
 def render_model_card(meta: dict) -> str:
     """Markdown model card from model metadata (sections appear only for what the metadata holds)."""
     v = meta.get("versions", {})
@@ -155,6 +162,9 @@ def render_model_card(meta: dict) -> str:
                           ["code-group kappa (practitioner)", groups.get("kappa"), ">= 0.55", 0.52],
                           ["client CT/ST/FN macro-F1", ext.get("client", {}).get("macro_f1"), ">= 0.70", 0.77],
                       ]), "", "Per code:", "", _per_code(ext)]
+            if ext.get("confusion"):
+                lines += ["", "Confusion matrix (rows: the human codes; columns: the codes the model gave):", "",
+                          _confusion(ext)]
         lines += _profiles(meta)
         prev = metrics.get("previous_model")
         if ext and prev:

@@ -50,6 +50,24 @@ def role_decisions(p_yes: np.ndarray) -> np.ndarray:
     return (p_yes >= 0.5) & (np.arange(p_yes.shape[1])[None, :] == best[:, None])
 
 
+# MI-adherent codes that the coding guide gives beside a question's own code ("Where would you like to start?" =
+# OQ + SEEK): with ``question_second_codes``, a question the model codes as one of these is coded as the question it
+# is, the adherent code second, as the permission rule (``second_code_for``) and the team corpus's writers code it.
+QUESTION_SECOND_CODES = ("SEEK", "EA")
+_QUESTION_FORM = re.compile(
+    r"^(?:(?:so|and|but|okay|ok|um|uh|well|now|then)[ ,]+)*(?:what|how|why|when|where|who|which|tell me|in what|do|"
+    r"does|did|are|is|was|were|can|could|would|will|have|has|had|should|shall|may|might)\b")
+
+
+def is_question_form(text: str) -> bool:
+    """A question by its form: it ends with a question mark, or, in speech without sentence punctuation
+    (captions), it opens as a question does ("would you like to start with the cravings")."""
+    stripped = text.strip()
+    if stripped.endswith("?"):
+        return True
+    return not re.search(r"[.!?]", stripped) and bool(_QUESTION_FORM.match(stripped.lower()))
+
+
 def second_code_for(code: str | None, text: str) -> str:
     """The machine's second code of a practitioner utterance: SEEK on a question that asks permission ("Would it
     be okay if I shared...?", ``codes.ASK_PERMISSION``), as the coding guide double-codes it; "" otherwise. A rule,
@@ -84,6 +102,9 @@ class Coder:
         # ``turn_weight``: {"SR": 2, "CR": 2} codes a reflection only where the turn as a whole reads as
         # reflective (lecturing "you" statements inside an information turn are not).
         self.code_turn_weights = dict(code_turn_weights or {})
+        # A question coded SEEK or EA keeps its question code first and the adherent code as ``code2``
+        # (``QUESTION_SECOND_CODES``), so that the question counts as one, as the guide double-codes it.
+        self.question_second_codes = False
         self.profile: str | None = None  # a named decoding profile in use (``use_profile``), if any
         # Second stage of the role-clarification detectors over the scores of a turn's utterances
         # (``model.role_turns.TurnStage``), if the model has one.
@@ -107,7 +128,7 @@ class Coder:
 
     # Decoding settings a profile may set (``use_profile``); the weights never change.
     PROFILE_KEYS = ("turn_weight", "unsure", "client_turn_weight", "class_first", "code_turn_weights",
-                    "prior_adaptation")
+                    "prior_adaptation", "question_second_codes")
 
     @property
     def name(self) -> str:
@@ -132,6 +153,8 @@ class Coder:
             self.class_first = bool(settings["class_first"])
         if "code_turn_weights" in settings:
             self.code_turn_weights = {str(k): float(v) for k, v in settings["code_turn_weights"].items()}
+        if "question_second_codes" in settings:
+            self.question_second_codes = bool(settings["question_second_codes"])
         if "prior_adaptation" in settings:
             self.prior_adaptation = float(settings["prior_adaptation"])
             if self.prior_adaptation > 0 and not self.class_priors:
@@ -290,11 +313,17 @@ class Coder:
             labels = np.array(PRACTITIONER_CODES + CLIENT_CODES, dtype=object)
             codes = labels[best]
             conf = probs[np.arange(len(best)), best]
-        for utt, code, c, role in zip(refs, codes, conf, rows[0]):
+        labels = list(PRACTITIONER_CODES + CLIENT_CODES)
+        oq, cq = labels.index("OQ"), labels.index("CQ")
+        for k, (utt, code, c, role) in enumerate(zip(refs, codes, conf, rows[0])):
+            code2 = ""
+            if (role == PRACTITIONER and self.question_second_codes and code in QUESTION_SECOND_CODES
+                    and is_question_form(utt.text)):  # the confidence stays that of the adherent code
+                code, code2 = ("OQ" if probs[k, oq] >= probs[k, cq] else "CQ"), code
             utt.code = code or None
             utt.confidence = None if np.isnan(c) else float(c)
             if role == PRACTITIONER:  # the machine's second code replaces any a source file carried
-                utt.meta["code2"] = second_code_for(utt.code, utt.text)
+                utt.meta["code2"] = code2 or second_code_for(utt.code, utt.text)
         # How likely each practitioner utterance reflects and asks: the session scorer's expected counts
         # (``scoring.SessionScorer``: ``r_q_expected``), a steadier session R:Q than counting the chosen codes.
         labels = list(PRACTITIONER_CODES + CLIENT_CODES)
