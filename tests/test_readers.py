@@ -381,3 +381,61 @@ def test_speech_above_the_first_speaker_label_is_said_to_be_left_out_and_a_title
     with warnings.catch_warnings():
         warnings.simplefilter("error")
         read_transcript(titled)
+
+
+def test_labels_with_qualifiers_in_brackets_are_speakers_not_words_of_the_turn_before(tmp_path):
+    path = tmp_path / "family.txt"
+    path.write_text("PO: How has the week been?\nProbationer: Not great. I missed group.\n"
+                    "Mother [family]: He was sick all week, I can vouch for that.\nPO: So you were unwell.\n"
+                    "Probationer: Yeah. I want to go next week.\nInterpreter (Spanish): His mother says she will drive him.\n"
+                    "PO: Your family is backing you.\nProbationer: They are.\n")
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        s = one(path)
+    speakers = [t.speaker for t in s.turns]
+    assert "Mother [family]" in speakers and "Interpreter (Spanish)" in speakers
+    assert not any(":" in t.text for t in s.turns)  # no label left inside another speaker's words
+    assert {t.role for t in s.turns if t.speaker == "Interpreter (Spanish)"} == {"other"}
+
+
+@pytest.mark.parametrize("first, second", [("[SPEAKER_00]", "[SPEAKER_01]"), ("Doe, Jane (DOC)", "Lee, Marcus"),
+                                           ("Dr. Jane Doe (PO)", "Client [M.L.]")])
+def test_bracketed_diarization_labels_and_last_first_names_are_read_in_plain_text(tmp_path, first, second):
+    path = tmp_path / "t.txt"
+    path.write_text(f"{first}: How have the last two weeks been?\n{second}: Pretty rough, honestly.\n"
+                    f"{first}: Rough in what way?\n{second}: I lost the job.\n")
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        s = one(path)
+    bare = {"[SPEAKER_00]": "SPEAKER_00", "[SPEAKER_01]": "SPEAKER_01"}
+    assert [t.speaker for t in s.turns] == [bare.get(first, first), bare.get(second, second)] * 2
+    assert s.turns[1].text == "Pretty rough, honestly."
+
+
+def test_a_time_after_the_label_is_the_turn_start_not_words(tmp_path):
+    path = tmp_path / "sonix.txt"
+    path.write_text("Counselor: [00:00:01] Hi Marcus, how are things?\nClient: [00:00:07] Rough, honestly.\n")
+    s = one(path)
+    assert [(t.start, t.text) for t in s.turns] == [(1.0, "Hi Marcus, how are things?"), (7.0, "Rough, honestly.")]
+
+
+def test_google_meet_time_lines_and_closing_line_are_not_speech_but_a_spoken_time_is(tmp_path):
+    path = tmp_path / "meet.txt"
+    path.write_text("Transcript\n00:00:00\n\nCounselor: What would a good week look like?\n"
+                    "Client: Work, then the group. The one that starts at\n10:30 is too late for me though.\n"
+                    "00:00:49\n\nCounselor: The early one suits you better.\nClient: Yeah.\n\n"
+                    "Meeting ended after 00:01:19 👋\n")
+    s = one(path)
+    text = " ".join(t.text for t in s.turns)
+    assert "The one that starts at 10:30 is too late for me though." in text
+    assert "00:00:49" not in text and "Meeting ended" not in text
+    assert s.turns[-1].text == "Yeah."
+
+
+def test_a_capitalised_one_off_label_inside_a_turn_is_said_in_a_warning(tmp_path):
+    path = tmp_path / "rule.txt"
+    path.write_text("Counselor: What did your sponsor say?\nClient: One thing I keep thinking about.\n"
+                    "Rule One: don't go home the long way past the bar.\nCounselor: What do you make of it?\n"
+                    "Client: It works.\n")
+    with pytest.warns(UserWarning, match="'Rule One'.*not coded"):
+        one(path)

@@ -246,7 +246,8 @@ def looks_like_name(label: str) -> bool:
     """Whether a ``Label:`` that occurs once reads as a person who speaks once (an interpreter, a relative) rather
     than a note: one to four capitalised words, not an annotation or discourse word. Captions and labelled text use
     it once the talk has begun."""
-    return bool(_NAME.match(label)) and label.split()[0].lower().rstrip(".") not in _NOT_NAMES
+    label = re.sub(r"\s*[\[(][^\[\]()]*[\])]", "", label).strip()  # "Interpreter (Spanish)", "Mother [family]"
+    return bool(label) and bool(_NAME.match(label)) and label.split()[0].lower().rstrip(".") not in _NOT_NAMES
 
 
 _TIME = re.compile(r"^\s*(?:(\d{1,3}):)?(\d{1,2}):(\d{1,2}(?:[.,]\d+)?)\s*$")

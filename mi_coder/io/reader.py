@@ -414,7 +414,7 @@ def _stream_text(path: Path, where: str, opts: ReadOptions) -> Session:
     def lines() -> Iterator[str]:
         return (ln.removesuffix("\n") for ln in iter_lines(path, where))
 
-    speakers = speaker_labels(lines())
+    speakers = speaker_labels(lines(), where)
 
     def turns() -> Iterator[Turn]:
         runs = _runs(iter_text_pieces(lines(), speakers))

@@ -12,14 +12,32 @@ from .base import Piece, looks_like_name, parse_time
 _TS = r"\d{1,2}:\d{2}(?::\d{2})?(?:[.,]\d+)?"
 
 
+# A speaker label: a name ("Jane Smith", "Dr. Jane Doe", "SPEAKER_00", "Doe, Jane" as meeting tools write "Last,
+# First"), in square brackets or not ("[SPEAKER_00]"), with qualifiers in brackets ("Mother [family]", "Interpreter
+# (Spanish)", "Dr. Jane Doe (PO)") that are not a time.
+_QUALIFIER = rf"\s*[\[(](?!{_TS}[\])])[^\[\]()\n]{{1,30}}[\])]"
+_NAME_PART = r"[^\W\d][\w.'’ -]{0,40}?"
+_LABEL = (rf"(?P<label>\[{_NAME_PART}\]|{_NAME_PART}(?:,\s[A-Z][\w.'’-]*(?:\s[A-Z][\w.'’-]*)?)?"
+          rf"(?:{_QUALIFIER}){{0,2}})")
 _TEXT_LINE = re.compile(
     rf"^\s*(?:[\[(]?(?P<ts>{_TS})[\])]?\s*[-–]?\s*)?"
-    r"(?:\*\*)?(?P<label>[^\W\d][\w.'’() -]{0,40}?)(?:\*\*)?"
+    rf"(?:\*\*)?{_LABEL}(?:\*\*)?"
     rf"\s*(?:[\[(](?P<ts2>{_TS})[\])])?\s*(?:\*\*)?:(?:\*\*)?(?:\s+|$)(?P<text>.*)$"
 )
+# A time in brackets that opens a turn's text ("Jane: [00:00:01] Hi ...", as some services write it).
+_TEXT_TS = re.compile(rf"^[\[(](?P<ts>{_TS})[\])]\s*(?P<text>.*)$")
+# A line that is only a time (Google Meet writes one every so often between the turns), or a time in brackets or
+# with seconds before text that continues a turn. "10:30 is too late" is speech and keeps its time.
+_BARE_TS = re.compile(rf"^\s*(?:[\[(](?P<ts>{_TS})[\])]|(?P<tss>\d{{1,2}}:\d{{2}}:\d{{2}}(?:[.,]\d+)?)|(?P<only>{_TS})\s*$)"
+                      r"\s*(?P<text>.*)$")
+# The closing line of a Google Meet transcript ("Meeting ended after 01:02:03"): not speech.
+_FOOTER = re.compile(r"^\s*Meeting ended after \d")
 
 
-_BARE_TS = re.compile(rf"^\s*[\[(]?(?P<ts>{_TS})[\])]?\s*(?P<text>.*)$")
+def _label(match: re.Match) -> str:
+    """The speaker label of a ``_TEXT_LINE`` match, without the brackets around a whole label ("[SPEAKER_00]")."""
+    label = match.group("label").strip()
+    return label[1:-1].strip() if label.startswith("[") and label.endswith("]") else label
 
 
 NO_SPEAKERS = "no speaker-labelled lines found (expected lines like 'T: ...' or 'Client: ...')"
@@ -33,28 +51,36 @@ def parse_text(text: str, path: str) -> list[Piece]:
     speaker line are kept in the session's ``meta['header']``.
     """
     lines = text.split("\n")
-    pieces = list(iter_text_pieces(lines, speaker_labels(lines)))
+    pieces = list(iter_text_pieces(lines, speaker_labels(lines, path)))
     if not pieces:
         raise InputError(path, NO_SPEAKERS)
     return pieces
 
 
-def speaker_labels(lines: Iterable[str]) -> set[str]:
+def speaker_labels(lines: Iterable[str], path: str = "") -> set[str]:
     """The labels that count as speakers: named by the role vocabulary, or labelling two or more lines, or a
     capitalised name labelling one line after the first speaker's (a third person who speaks once: an interpreter,
-    a relative), which a header line ("Date: ...", above the talk) or a note ("Note: ...") is not."""
+    a relative), which a header line ("Date: ...", above the talk) or a note ("Note: ...") is not. Such a one-off
+    speaker is said in a warning (its words are kept but not coded: "Rule One: ..." may be speech)."""
     counts: dict[str, int] = {}
     first_at: dict[str, int] = {}
     for k, line in enumerate(lines):
         m = _TEXT_LINE.match(line)
-        if m and len(m.group("label").split()) <= 4:
-            label = m.group("label").strip()
+        if m and len(re.sub(_QUALIFIER, "", _label(m)).split()) <= 4:
+            label = _label(m)
             counts[label] = counts.get(label, 0) + 1
             first_at.setdefault(label, k)
     speakers = {lab for lab, n in counts.items() if n >= 2 or role_from_label(lab)}
     if speakers:
         talk_starts = min(first_at[lab] for lab in speakers)
-        speakers |= {lab for lab in counts if first_at[lab] > talk_starts and looks_like_name(lab)}
+        once = {lab for lab in counts if lab not in speakers and first_at[lab] > talk_starts and looks_like_name(lab)}
+        if once:
+            import warnings
+
+            warnings.warn(f"{path}: {', '.join(repr(lab) for lab in sorted(once))} label(s) one line each and are "
+                          "read as other speakers (kept, not coded); if a line is speech ('Rule One: ...'), the words "
+                          "belong to the speaker before it: remove the colon", stacklevel=2)
+        speakers |= once
     return speakers
 
 
@@ -67,17 +93,24 @@ def iter_text_pieces(lines: Iterable[str], speakers: set[str]) -> Iterator[Piece
         if not line.strip():
             continue
         m = _TEXT_LINE.match(line)
-        if m and m.group("label").strip() in speakers:
+        if m and _label(m) in speakers:
             if piece is not None:
                 yield piece
             ts = m.group("ts") or m.group("ts2")
+            text = m.group("text").strip()
+            after = _TEXT_TS.match(text)
+            if after:  # "Jane: [00:00:01] Hi": the time is the turn's start, not words
+                ts, text = ts or after.group("ts"), after.group("text")
             first = piece is None
-            piece = Piece(m.group("label").strip(), m.group("text").strip(), start=parse_time(ts))
+            piece = Piece(_label(m), text, start=parse_time(ts))
             if first and header:
                 piece.meta["header"] = header
         elif piece is not None:
+            if _FOOTER.match(line):
+                piece.meta.setdefault("footer", []).append(line.strip())
+                continue
             bare = _BARE_TS.match(line)
-            body = bare.group("text") if bare and bare.group("text") else line
+            body = bare.group("text") if bare else line
             piece.text = f"{piece.text} {body.strip()}".strip()
         else:
             header.append(line.strip())
