@@ -447,7 +447,8 @@ class SessionScorer:
 
         self.thresholds = thresholds or DEFAULT_THRESHOLDS
         self.n = 0
-        self.utt = {c: 0 for c in PRACTITIONER_CODES + CLIENT_CODES}
+        self.utt = {c: 0 for c in PRACTITIONER_CODES + CLIENT_CODES}  # codes, second codes included
+        self.n_prac_utterances = 0  # coded practitioner utterances, NC excluded (an utterance of two codes is one)
         self.volley_counts = {c: 0 for c in PRACTITIONER_CODES if c != "NC"}
         self.n_volleys = 0
         self._volley: set[str] | None = None  # codes of the open volley (None: no volley open)
@@ -510,6 +511,7 @@ class SessionScorer:
                 if c in REFLECTIONS:
                     reflections += 1
         if turn.role == PRACTITIONER:
+            self.n_prac_utterances += sum(1 for u in turn.utterances if u.code and u.code != "NC")
             self.p_turns += 1
             self.p_words += n_words
             if self._volley is None:
@@ -619,7 +621,7 @@ class SessionScorer:
             self._close_volley()
         self._end_run()
         u, v = self.utt, self.volley_counts
-        n_prac = sum(u[c] for c in PRACTITIONER_CODES if c != "NC")
+        n_prac = self.n_prac_utterances
         out: dict[str, Any] = {"n_practitioner_utterances": n_prac, "n_volleys": self.n_volleys}
         out.update(v)
         out.update({f"utt_{c}": u[c] for c in u})

@@ -553,3 +553,53 @@ def test_cross_validation_on_ones_own_tables_codes_held_out_sessions_as_the_save
     assert len(trained) == 2 and all(trained)  # turn models in every fold
     assert sum(coded) == data.examples["session_id"].nunique()  # every session coded once, whole
     assert report["n"] == int(data.examples["code"].notna().sum())
+
+
+def _review_download(path, rows):
+    """A review download as the report's review mode writes it (machine_code, reviewed_code, code, code2)."""
+    head = "session_id,turn_id,utterance_id,speaker,role,text,machine_code,confidence,reviewed_code,code,reviewer," \
+           "reviewed_at,code2\n"
+    path.write_text(head + "".join(
+        f"s1,{t},{t}.1,{'PO' if role == 'practitioner' else 'Client'},{role},\"{text}\",{machine},0.7,{reviewed},"
+        f"{code},{'Sam' if reviewed else ''},{'2026-12-04T10:00' if reviewed else ''},{code2}\n"
+        for t, (role, text, machine, reviewed, code, code2) in enumerate(rows, 1)))
+
+
+REVIEWED = [("practitioner", "Would it be okay if I shared some ideas?", "CQ", "", "CQ", "SEEK"),
+            ("client", "Sure.", "FN", "", "FN", ""),
+            ("practitioner", "You kept going even when it was hard.", "SR", "AF", "AF", ""),
+            ("client", "I did.", "FN", "CT", "CT", ""),
+            ("practitioner", "What would help this week?", "OQ", "OQ", "OQ", ""),
+            ("client", "Calling my sponsor.", "CT", "", "CT", "")]
+
+
+def test_agreement_of_a_review_download_reads_the_reviewed_rows_even_beside_a_second_code(tmp_path, capsys):
+    path = tmp_path / "s1.reviewed.csv"
+    _review_download(path, REVIEWED)
+    report_path = tmp_path / "r.json"
+    assert main(["evaluate", "--agreement", str(path), "--report", str(report_path)]) == 0
+    report = json.loads(report_path.read_text())["agreement"]
+    assert report["n_utterances"] == 3  # the three the reviewer confirmed or changed
+    assert report["overall"]["accuracy"] == pytest.approx(1 / 3, abs=1e-3)
+
+
+def test_score_refuses_a_review_download_whose_reviewed_code_was_edited_without_its_code(tmp_path, capsys):
+    rows = [list(r) for r in REVIEWED]
+    rows[2][3] = "CR"  # edited in a spreadsheet: reviewed_code says CR, code still says AF
+    path = tmp_path / "s1.reviewed.csv"
+    _review_download(path, [tuple(r) for r in rows])
+    assert main(["score", str(path), "--out", str(tmp_path / "out")]) == 2
+    err = capsys.readouterr().err
+    assert "reviewed_code 'CR' but code 'AF'" in err and str(path) in err
+    assert not (tmp_path / "out" / "sessions.csv").exists()
+
+
+def test_score_warns_about_utterances_left_without_a_code(tmp_path, capsys):
+    rows = [list(r) for r in REVIEWED]
+    rows[4][4] = ""  # the code of "What would help this week?" left empty
+    rows[4][3] = ""
+    path = tmp_path / "s1.reviewed.csv"
+    _review_download(path, [tuple(r) for r in rows])
+    assert main(["score", str(path), "--out", str(tmp_path / "out")]) == 0
+    err = capsys.readouterr().err
+    assert "1 practitioner or client utterance(s) have no code and are not counted (the first: session s1, turn 5)" in err

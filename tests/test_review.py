@@ -128,7 +128,7 @@ def test_review_changes_survive_a_reload_and_the_page_scores_equal_mi_coder_scor
     reviewed = pd.read_csv(target, dtype=str, keep_default_na=False)
     assert list(reviewed.columns) == ["session_id", "turn_id", "utterance_id", "speaker", "role", "text",
                                       "machine_code", "confidence", "reviewed_code", "code", "reviewer", "reviewed_at",
-                                      "code2"]
+                                      "code2", "role_elements"]
     changed = reviewed[reviewed["reviewed_code"] != ""]
     assert len(changed) == len(changes) and set(changed["reviewer"]) == {"Sam Reviewer"}
     assert all(changed["reviewed_at"].str.len() > 10)
@@ -137,6 +137,15 @@ def test_review_changes_survive_a_reload_and_the_page_scores_equal_mi_coder_scor
                             capture_output=True, text=True, check=False)
     assert result.returncode == 0, result.stderr
     row = pd.read_csv(scored / "sessions.csv").iloc[0]
+    # The role-clarification checklist the page showed comes back from the download (the coder's elements are in
+    # it), not re-guessed from phrase cues.
+    from mi_coder.scoring import session_scores
+
+    session = next(s for s in coded_reports[1] if s.id == example)
+    own = session_scores(session)
+    for key in ("role_clarification_turns", "role_clarification_at"):
+        mine = "" if pd.isna(row[key]) else row[key]
+        assert str(mine) == str("" if own[key] is None else own[key]), key
     for key, value in before_reload.items():
         python = None if pd.isna(row[key]) else float(row[key])
         assert (python is None and value is None) or python == pytest.approx(value, abs=1e-9), key

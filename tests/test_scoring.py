@@ -318,3 +318,19 @@ def test_a_second_code_counts_as_miti_counts_both_and_only_on_a_coded_practition
     assert plain["mi_adherent"] == 0 and both["mi_adherent"] == 2  # SEEK and EA, one volley each
     assert plain["r_q"] == 1 / 2 and both["r_q"] == 1 / 3  # the reflection's checking question is a question too
     assert both["SEEK"] == 1 and both["EA"] == 1 and both["OQ"] == plain["OQ"]
+
+
+def test_an_utterance_with_a_second_code_counts_once_as_a_practitioner_utterance():
+    # nine coded practitioner utterances, one of them a permission question coded CQ + SEEK: still nine, so the
+    # session stays below the ten that make its scores reliable, and the non-adherent share divides by nine
+    spec = []
+    for k in range(4):
+        spec += [(P, "How was the week?", ["OQ"]), (C, "Fine.", ["FN"]), (P, "You had a good week.", ["SR"]),
+                 (C, "Yes.", ["FN"])]
+    spec += [(P, "You need to stop.", ["PER"]), (C, "Okay.", ["FN"])]
+    s = coded_session(spec)
+    s.turns[0].utterances[0].meta["code2"] = "SEEK"
+    scores = session_scores(s)
+    assert scores["n_practitioner_utterances"] == 9
+    assert scores["scores_reliable"] is False
+    assert scores["utt_SEEK"] == 1 and scores["mi_adherent"] == 1  # the second code still counts as a behaviour

@@ -46,7 +46,10 @@ def read_coded(path, options=None, scheme: str = "miti",  # type: ignore[no-unty
             u.code = value or None
             code2 = str(u.meta.get("code2", "") or "").strip().upper()
             code2 = "" if code2 == "NAN" else code2
-            if code2 and scheme == "miti":  # a second MITI code (SEEK/EA on a question...), counted with the first
+            # A second MITI code (SEEK/EA on a question...), counted with the first. Where the first code is read
+            # from a named column that codes only some rows (a review download's reviewed_code) or the table has no
+            # code column at all (said below), a second code without a first is not read.
+            if code2 and scheme == "miti" and (value or (key is not None and code_column is None)):
                 if not value:
                     raise InputError(path, f"session {s.id}, turn {turn.id}: a second code ({code2!r}) without a "
                                            "first code")
@@ -54,6 +57,7 @@ def read_coded(path, options=None, scheme: str = "miti",  # type: ignore[no-unty
                 u.meta["code2"] = code2
             else:
                 u.meta.pop("code2", None)  # MISC has no second codes; a mapped table's column is not read
+    _check_rows(path, sessions, code_column)
     if not any(u.code for s in sessions for _, u in s.utterances()):
         column = f"column {code_column!r}" if code_column else f"code column ({', '.join(sorted(CODE_ALIASES))})"
         raise InputError(path, f"holds no coded utterance: no {column} with a code in it; "
@@ -63,6 +67,38 @@ def read_coded(path, options=None, scheme: str = "miti",  # type: ignore[no-unty
         if isinstance(u.meta.get("role_elements"), str):  # as mi-coder writes them, elements joined by ';': the
             u.meta["role_elements"] = [e for e in u.meta["role_elements"].split(";") if e.strip()]  # scorer's list
     return sessions
+
+
+def _check_rows(path, sessions: Sequence[Session], code_column: str | None) -> None:  # type: ignore[no-untyped-def]
+    """What would silently change the counts of a coded table: an utterance listed twice (an InputError naming it),
+    a review download whose ``reviewed_code`` was edited without its ``code`` (an InputError: ``code`` is what is
+    read), and utterances without a code (a warning: they are not counted)."""
+    import warnings
+
+    from ..errors import InputError
+
+    uncoded = []
+    for s in sessions:
+        seen = set()
+        for turn, u in s.utterances():
+            if u.id is not None and str(u.id) != "":
+                key = (str(turn.id), str(u.id))
+                if key in seen:
+                    raise InputError(path, f"session {s.id}, turn {turn.id}: utterance {u.id} is listed twice "
+                                           "(it would be counted twice)")
+                seen.add(key)
+            if code_column is None:
+                reviewed = str(u.meta.get("reviewed_code", "") or "").strip().upper()
+                if reviewed and reviewed != "NAN" and reviewed != (u.code or ""):
+                    raise InputError(path, f"session {s.id}, turn {turn.id}, utterance {u.id}: reviewed_code "
+                                           f"{reviewed!r} but code {u.code or ''!r}; the code column is the one "
+                                           "read, so make the two agree")
+            if not u.code and turn.role in ("practitioner", "client"):
+                uncoded.append((s.id, turn.id))
+    if uncoded and code_column is None and any(u.code for s in sessions for _, u in s.utterances()):
+        sid, tid = uncoded[0]
+        warnings.warn(f"{path}: {len(uncoded)} practitioner or client utterance(s) have no code and are not counted "
+                      f"(the first: session {sid}, turn {tid})", stacklevel=3)
 
 
 def check_code(path, session_id: str, turn, code: str) -> None:  # type: ignore[no-untyped-def]

@@ -32,14 +32,15 @@
   function turnsNow() {
     return data.turns.filter(function (t) { return t.utterances.length; }).map(function (t) {
       // every code, second codes included (kept as coded: the page edits the first code), as scoring._codes
-      var codes = [];
+      var codes = [], firsts = [];
       t.utterances.forEach(function (i) {
         var u = data.utterances[i], c = codeOf(u);
         if (!c) { return; }
         codes.push(c);
+        firsts.push(c);
         if (u.code2 && u.code2 !== c && t.role === "practitioner") { codes.push(u.code2); }
       });
-      return {role: t.role, text: t.text, codes: codes};
+      return {role: t.role, text: t.text, codes: codes, firsts: firsts};
     });
   }
   function isBackchannel(t) {
@@ -106,8 +107,8 @@
     var pw = 0, cw = 0;
     prac.forEach(function (t) { pw += words(t.text); });
     client.forEach(function (t) { cw += words(t.text); });
-    var nPrac = RULES.practitioner_codes.filter(function (c) { return c !== "NC"; })
-      .reduce(function (a, c) { return a + u[c]; }, 0);
+    var nPrac = 0;  // coded practitioner utterances, NC excluded: an utterance of two codes is one
+    prac.forEach(function (t) { t.firsts.forEach(function (c) { if (c !== "NC") { nPrac += 1; } }); });
     var talk = 0, answered = 0;
     turns.forEach(function (t, k) {
       if (t.role === "client" && (clientMain(t) === "CT" || clientMain(t) === "ST")) {
@@ -202,13 +203,13 @@
     return /[",\n\r]/.test(v) ? '"' + v.replace(/"/g, '""') + '"' : v; }
   function csv() {
     var head = ["session_id", "turn_id", "utterance_id", "speaker", "role", "text", "machine_code", "confidence",
-                "reviewed_code", "code", "reviewer", "reviewed_at", "code2"];
+                "reviewed_code", "code", "reviewer", "reviewed_at", "code2", "role_elements"];
     var lines = [head.join(",")];
     data.utterances.forEach(function (u) {
       var s = state.codes[u.uid] || {};
       lines.push([data.session_id, u.turn_id, u.utterance_id, u.speaker, u.role, u.text, u.code, u.confidence,
                   s.reviewed || (s.code && s.code !== u.code) ? codeOf(u) : "", codeOf(u), s.by || "", s.at || "",
-                  u.code2 || ""]
+                  u.code2 || "", u.role_elements || ""]
         .map(csvCell).join(","));
     });
     return lines.join("\n") + "\n";

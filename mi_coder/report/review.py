@@ -43,6 +43,8 @@ def review_data(session: Session, model_name: str,
             utterances.append({"uid": uid, "turn_id": turn.id, "utterance_id": u.id, "speaker": turn.speaker,
                                "role": turn.role, "text": u.text, "code": u.code or "",
                                "code2": second_code(turn, u),
+                               # the coder's role-clarification elements, so that the download re-scores as the page
+                               "role_elements": ";".join(u.meta.get("role_elements") or []),
                                "confidence": None if u.confidence is None else round(u.confidence, 4)})
         turns.append({"id": turn.id, "role": turn.role, "text": turn.text, "utterances": ids})
     digest = hashlib.sha256(json.dumps([model_name, utterances], sort_keys=True).encode()).hexdigest()[:16]
