@@ -603,3 +603,21 @@ def test_score_warns_about_utterances_left_without_a_code(tmp_path, capsys):
     assert main(["score", str(path), "--out", str(tmp_path / "out")]) == 0
     err = capsys.readouterr().err
     assert "1 practitioner or client utterance(s) have no code and are not counted (the first: session s1, turn 5)" in err
+
+
+def test_agreement_pairs_by_text_when_a_table_without_utterance_ids_left_one_out(tmp_path, capsys):
+    # Two coders, the same codes; the second left out the first utterance of a two-utterance turn. Paired by
+    # position, every later utterance of that turn would meet another's text and lower kappa.
+    rows = [("1", "PO", "How was the week?", "OQ"), ("2", "Client", "Rough. I slipped twice.", "ST"),
+            ("3", "PO", "You slipped twice.", "SR"), ("3", "PO", "What happened the second time?", "OQ"),
+            ("4", "Client", "I want to stop though.", "CT"), ("5", "PO", "It matters to you.", "CR"),
+            ("5", "PO", "Would it be okay if I shared an idea?", "CQ"), ("6", "Client", "Sure.", "FN")]
+    first, second = tmp_path / "a.csv", tmp_path / "b.csv"
+    pd.DataFrame(rows, columns=["turn_id", "speaker", "text", "code"]).assign(session_id="s1").to_csv(first, index=False)
+    pd.DataFrame([r for k, r in enumerate(rows) if k != 2], columns=["turn_id", "speaker", "text", "code"]) \
+        .assign(session_id="s1").to_csv(second, index=False)
+    report_path = tmp_path / "r.json"
+    assert main(["evaluate", "--agreement", str(first), str(second), "--report", str(report_path)]) == 0
+    report = json.loads(report_path.read_text())["agreement"]
+    assert report["n_utterances"] == 7 and report["overall"]["kappa"] == 1.0
+    assert "paired by their text instead" in capsys.readouterr().err

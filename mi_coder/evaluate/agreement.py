@@ -234,13 +234,50 @@ def agreement_report(path_a, path_b=None, options=None, scheme: str = "miti") ->
 def _units(*tables: Sequence[Session]) -> tuple[dict, ...]:
     """Each table's codes keyed by utterance: (session, utterance id), or (session, turn, utterance id) for all
     tables when any table repeats an utterance id within a session (ids numbered per turn: "1", "2" in every
-    turn), which would otherwise pair utterances of different turns, or drop all but one of them."""
+    turn), which would otherwise pair utterances of different turns, or drop all but one of them.
+
+    A table without utterance ids is numbered by position in the turn, so a coder who left out, merged or re-sorted
+    one utterance would pair every later one with the wrong text. Where utterances paired so differ in text, every
+    table is paired by text instead (session, the text, its occurrence in the session), with a warning.
+    """
+    import re
+    import warnings
+
     def keyed(table, with_turn):  # type: ignore[no-untyped-def]
         return [((s.id, t.id, u.id) if with_turn else (s.id, u.id), u.code) for s in table for t, u in s.utterances()]
 
+    def norm(text: str) -> str:
+        return " ".join(re.sub(r"[^\w' ]+", " ", str(text or "").lower()).split())
+
+    def texts(table, with_turn):  # type: ignore[no-untyped-def]
+        return {((s.id, t.id, u.id) if with_turn else (s.id, u.id)): norm(u.text)
+                for s in table for t, u in s.utterances()}
+
     plain = [keyed(t, False) for t in tables]
     repeats = any(len({k for k, _ in units}) < len(units) for units in plain)
-    return tuple(dict(keyed(t, True) if repeats else units) for t, units in zip(tables, plain))
+    out = tuple(dict(keyed(t, True) if repeats else units) for t, units in zip(tables, plain))
+    said = [texts(t, repeats) for t in tables]
+    shared = set(said[0]).intersection(*said[1:]) if len(said) > 1 else set()
+    differ = sorted((k for k in shared if len({x[k] for x in said}) > 1), key=str)
+    if not differ or not any(t for x in said for t in x.values()):
+        return out
+    first = differ[0]
+    warnings.warn(f"{len(differ)} of {len(shared)} utterances paired by id differ in text (the first: session "
+                  f"{first[0]}, utterance {first[-1]}: {said[0][first][:40]!r} against {said[1][first][:40]!r}); "
+                  "utterances are paired by their text instead (give every table an utterance_id column to pair by "
+                  "id)", stacklevel=3)
+
+    def by_text(table):  # type: ignore[no-untyped-def]
+        seen: dict = {}
+        units = {}
+        for s in table:
+            for _, u in s.utterances():
+                key = (s.id, norm(u.text))
+                seen[key] = seen.get(key, 0) + 1
+                units[(*key, seen[key])] = u.code
+        return units
+
+    return tuple(by_text(t) for t in tables)
 
 
 def _rounded(value: float | None) -> float | None:
