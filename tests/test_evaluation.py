@@ -621,3 +621,21 @@ def test_agreement_pairs_by_text_when_a_table_without_utterance_ids_left_one_out
     report = json.loads(report_path.read_text())["agreement"]
     assert report["n_utterances"] == 7 and report["overall"]["kappa"] == 1.0
     assert "paired by their text instead" in capsys.readouterr().err
+
+
+def test_a_training_file_under_another_name_is_still_recognised_as_training_data(tmp_path):
+    import shutil
+
+    from mi_coder import load_coder
+    from mi_coder.evaluate.heldout import _warn_if_trained_on
+
+    from .conftest import ROOT
+
+    copy = tmp_path / "my_heldout_sessions.csv"
+    shutil.copy(ROOT / "data" / "corpus" / "sessions" / "a_utterances.csv", copy)
+    with pytest.warns(UserWarning, match="was trained on this file"):
+        _warn_if_trained_on(load_coder(), copy)
+    copy.write_text(copy.read_text() + "\n")  # another file: no longer the training file's bytes
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        _warn_if_trained_on(load_coder(), copy)

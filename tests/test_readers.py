@@ -439,3 +439,27 @@ def test_a_capitalised_one_off_label_inside_a_turn_is_said_in_a_warning(tmp_path
                     "Client: It works.\n")
     with pytest.warns(UserWarning, match="'Rule One'.*not coded"):
         one(path)
+
+
+def test_srt_positioning_tags_are_not_words_and_do_not_hide_the_speaker(tmp_path):
+    path = tmp_path / "tagged.srt"
+    path.write_text("1\n00:00:01,000 --> 00:00:04,000\nJane Doe: How have the last two weeks been?\n\n"
+                    "2\n00:00:05,000 --> 00:00:08,000\n{\\an8}Marcus Lee: Pretty rough, honestly.\n\n"
+                    "3\n00:00:09,000 --> 00:00:12,000\n{\\an8}Jane Doe: Rough in what way?\n\n"
+                    "4\n00:00:13,000 --> 00:00:16,000\nMarcus Lee: I lost the job.\n", encoding="utf-8")
+    s = one(path, practitioner="Jane Doe")
+    assert [(t.speaker, t.text) for t in s.turns] == [
+        ("Jane Doe", "How have the last two weeks been?"), ("Marcus Lee", "Pretty rough, honestly."),
+        ("Jane Doe", "Rough in what way?"), ("Marcus Lee", "I lost the job.")]
+
+
+def test_assemblyai_milliseconds_become_seconds_without_audio_duration(tmp_path):
+    import json
+
+    path = tmp_path / "aai.json"
+    path.write_text(json.dumps({"utterances": [
+        {"speaker": "A", "start": 1350, "end": 6720, "text": "How have the last two weeks been for you?"},
+        {"speaker": "B", "start": 7100, "end": 15400, "text": "Honestly, pretty rough."},
+        {"speaker": "A", "start": 16000, "end": 22300, "text": "Rough in what way?"}]}))
+    s = one(path, practitioner="A")
+    assert [(t.start, t.end) for t in s.turns] == [(1.35, 6.72), (7.1, 15.4), (16.0, 22.3)]

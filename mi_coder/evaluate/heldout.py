@@ -72,15 +72,20 @@ def _training(coder: Coder) -> dict:
 
 def _warn_if_trained_on(coder: Coder, path: Path) -> None:
     """A warning when ``path`` is one of the model's own training files (its SHA-256 where the model recorded it,
-    else its name): figures on training data overstate accuracy."""
+    whatever the file is called now, else its name): figures on training data overstate accuracy."""
     import warnings
 
     from ..model.store import sha256
 
+    digest = None
     for f in _training(coder).get("files", []):
-        if not isinstance(f, dict) or f.get("file") != path.name or f.get("layout") == "AnnoMI":
+        if not isinstance(f, dict) or f.get("layout") == "AnnoMI":
             continue  # an AnnoMI file is checked transcript by transcript (its hold-out was left out)
-        if f.get("sha256") and f["sha256"] != sha256(path):
+        if f.get("sha256"):
+            digest = digest or sha256(path)
+            if f["sha256"] != digest:
+                continue
+        elif f.get("file") != path.name:
             continue
         warnings.warn(f"{path}: {coder.name} was trained on this file"
                       + ("" if f.get("sha256") else " (by its name)")

@@ -19,7 +19,7 @@ _CUE_TIMING = re.compile(
 _VOICE = re.compile(r"<v(?:\.[\w.]+)?\s+([^>]+)>(.*?)(?:</v>|$)", re.DOTALL)
 
 
-_TAG = re.compile(r"</?[a-zA-Z][^>]*>")
+_TAG = re.compile(r"</?[a-zA-Z][^>]*>|\{\\[^{}]*\}")  # <i>, <v Name>...; SRT positioning such as {\an8}
 
 
 # Word timings inside a cue (``so<00:00:01.140><c> what</c>``): YouTube auto-captions carry one per word.

@@ -74,14 +74,26 @@ def _deepgram_turns(results: dict[str, Any], path: str) -> list[dict[str, Any]]:
 
 def _seconds(data: dict[str, Any]) -> dict[str, Any]:
     """A response that gives its audio's length in seconds (``audio_duration``, as AssemblyAI does) and times in
-    milliseconds (AssemblyAI's ``utterances``): its times in seconds, as every other reader gives them."""
+    milliseconds (AssemblyAI's ``utterances``), or without the length whole-number times whose typical turn would
+    last over a minute: its times in seconds, as every other reader gives them."""
     duration = data.get("audio_duration")
     items = data.get("utterances") or data.get("segments")
-    if not isinstance(duration, (int, float)) or duration <= 0 or not isinstance(items, list):
+    if not isinstance(items, list):
         return data
     ends = [d.get("end") for d in items if isinstance(d, dict) and isinstance(d.get("end"), (int, float))]
-    if not ends or max(ends) <= duration * 2:
+    if not ends:
         return data
+    if isinstance(duration, (int, float)) and duration > 0:
+        if max(ends) <= duration * 2:
+            return data
+    else:  # no audio length given (a trimmed response): whole numbers and a typical turn over a minute long are
+        # milliseconds, as AssemblyAI gives them; a minute per turn is not how conversations go
+        spans = sorted(d["end"] - d["start"] for d in items if isinstance(d, dict)
+                       and isinstance(d.get("start"), (int, float)) and isinstance(d.get("end"), (int, float)))
+        whole = all(isinstance(d.get(k), int) for d in items if isinstance(d, dict) for k in ("start", "end")
+                    if d.get(k) is not None)
+        if not spans or not whole or spans[len(spans) // 2] <= 60:
+            return data
     key = "utterances" if data.get("utterances") else "segments"
     scaled = [{**d, **{k: d[k] / 1000 for k in ("start", "end") if isinstance(d.get(k), (int, float))}}
               if isinstance(d, dict) else d for d in items]
