@@ -463,3 +463,24 @@ def test_assemblyai_milliseconds_become_seconds_without_audio_duration(tmp_path)
         {"speaker": "A", "start": 16000, "end": 22300, "text": "Rough in what way?"}]}))
     s = one(path, practitioner="A")
     assert [(t.start, t.end) for t in s.turns] == [(1.35, 6.72), (7.1, 15.4), (16.0, 22.3)]
+
+
+def test_a_zoom_participant_who_dialled_in_by_phone_is_a_speaker(tmp_path):
+    path = tmp_path / "phone.vtt"
+    path.write_text("WEBVTT\n\n1\n00:00:01.000 --> 00:00:04.000\nJane Doe (she/her): How have the two weeks been?\n\n"
+                    "2\n00:00:05.000 --> 00:00:08.000\n+1 (555) 201-3344: Pretty rough, honestly.\n\n"
+                    "3\n00:00:09.000 --> 00:00:12.000\nJane Doe (she/her): Rough in what way?\n\n"
+                    "4\n00:00:13.000 --> 00:00:16.000\n+1 (555) 201-3344: I lost the job.\n")
+    s = one(path, practitioner="Jane Doe (she/her)")
+    assert [t.speaker for t in s.turns] == ["Jane Doe (she/her)", "+1 (555) 201-3344"] * 2
+    assert [t.role for t in s.turns] == ["practitioner", "client"] * 2
+    assert s.turns[1].text == "Pretty rough, honestly."
+
+
+def test_zoom_saved_transcript_names_lose_their_brackets(tmp_path):
+    path = tmp_path / "zoom_saved.txt"
+    path.write_text("[Jane Doe] 10:00:01\nHow have the two weeks been?\n\n[Marcus Lee] 10:00:07\nPretty rough.\n\n"
+                    "[Jane Doe] 10:00:12\nRough in what way?\n\n[Marcus Lee] 10:00:15\nI lost the job.\n")
+    s = one(path, practitioner="Jane Doe")
+    assert [t.speaker for t in s.turns] == ["Jane Doe", "Marcus Lee"] * 2
+    assert s.turns[3].text == "I lost the job."

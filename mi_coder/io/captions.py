@@ -31,7 +31,9 @@ _CHANGE = re.compile(r"\s*(?<!\d)>>>?\s*")  # not the end of a word timing follo
 
 
 _PREFIX = re.compile(
-    r"^\s*(?:-\s*)?(?:\[(?P<b>[^\]\n]{1,40})\]\s*:?|\((?P<p>[^)\n]{1,40})\)\s*:|(?P<n>[^\W\d][^:\n]{0,40}?)\s*:)\s*(?P<t>.*)$",
+    r"^\s*(?:-\s*)?(?:\[(?P<b>[^\]\n]{1,40})\]\s*:?|\((?P<p>[^)\n]{1,40})\)\s*:|(?P<n>[^\W\d][^:\n]{0,40}?)\s*:"
+    # a phone number, as Zoom names a participant who dialled in ("+1 (555) 201-3344: ...")
+    r"|(?P<ph>\+\d[\d ()\-.]{5,20}\d|\(?\d{3}\)?[ .-]\d{3}[ .-]\d{4})\s*:)\s*(?P<t>.*)$",
     re.DOTALL,
 )
 
@@ -41,7 +43,7 @@ def _split_speaker(text: str) -> tuple[str | None, str]:
     m = _PREFIX.match(text)
     if not m:
         return None, text
-    name = (m.group("b") or m.group("p") or m.group("n") or "").strip()
+    name = (m.group("b") or m.group("p") or m.group("n") or m.group("ph") or "").strip()
     if not name or len(name.split()) > 5 or _TIME.match(name):
         return None, text
     return name, m.group("t").strip()

@@ -28,7 +28,10 @@ def _heads(lines: Sequence[str]) -> dict[int, tuple[str, str]]:
         m = _OTTER_HEAD.match(line.rstrip())
         if m and line.strip() and ":" not in line.split()[0]:
             two = m.group("name") is not None
-            found[i] = ((m.group("name") or m.group("name2")).strip(), m.group("ts") or m.group("ts2"), two)
+            name = (m.group("name") or m.group("name2")).strip()
+            if name.startswith("[") and name.endswith("]"):  # Zoom's saved transcript: "[Jane Doe] 10:00:01"
+                name = name[1:-1].strip()
+            found[i] = (name, m.group("ts") or m.group("ts2"), two)
     names = Counter(name for name, _, _ in found.values())
     return {i: (name, ts) for i, (name, ts, two) in found.items()
             if two or names[name] >= 2 or (len(name.split()) <= 3 and role_from_label(name))}
