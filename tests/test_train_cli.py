@@ -98,3 +98,21 @@ def test_train_from_a_base_model_adds_reviewed_utterances_up_weighted(model, cod
     missing = subprocess.run([sys.executable, "-m", "mi_coder", "train", "--base", str(tmp_path / "nowhere"),
                               "--out", str(tmp_path / "m3")], capture_output=True, text=True, env=env)
     assert missing.returncode == 2 and "Traceback" not in missing.stderr
+
+
+def test_training_without_a_code_says_the_model_never_gives_it(coded, tmp_path):
+    table = pd.read_csv(coded / "train.csv", dtype=str, keep_default_na=False)
+    ids = table["session_id"].unique()[:3]
+    table = table[table["session_id"].isin(ids)]
+    table.loc[table["code"] == "CT", "code"] = "FN"  # a coder who never marked change talk
+    table.to_csv(tmp_path / "no_ct.csv", index=False)
+    out = tmp_path / "no_ct_model"
+    result = run("train", str(tmp_path / "no_ct.csv"), "--out", str(out), "--utterances", "given")
+    assert result.returncode == 0, result.stderr
+    import re
+
+    said = re.search(r"no utterance is coded ([A-Z, ]+), so the model will never give", result.stderr)
+    assert said and "CT" in said.group(1).split(", ")
+    meta = json.loads((out / "meta.json").read_text())
+    assert "CT" in meta["training"]["codes_never_given"]
+    assert "**Never given**: " in (out / "MODEL_CARD.md").read_text()

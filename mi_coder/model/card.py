@@ -41,6 +41,8 @@ def render_model_card(meta: dict) -> str:
         "",
         f"Practitioner utterances: {' '.join(meta['labels'].get('practitioner', []))}  ",
         f"Client utterances: {' '.join(meta['labels'].get('client', []))}",
+        *(["", f"**Never given**: {' '.join(meta['training']['codes_never_given'])} (no training utterance has "
+           "the code, so this model never gives it)"] if meta.get("training", {}).get("codes_never_given") else []),
         "",
         "## Training data and protocol",
         "",

@@ -402,6 +402,14 @@ def train_from_files(paths: Sequence[str | Path], out_dir: str | Path, *, name: 
     coder = train_coder(data.examples, data.turn_examples, C=C, output_temperature=temperature, **(train_kwargs or {}))
     coder.boundary = boundary
     labelled = data.examples[data.examples["code"].notna()]
+    missing = [c for c in ALL_CODES if not (labelled["code"] == c).any()]
+    if missing:  # a code never seen is a code the model never gives: its counts would read as a finding
+        import warnings
+
+        warnings.warn(f"{', '.join(str(p) for p in paths)}: no utterance is coded {', '.join(missing)}, so the model "
+                      "will never give " + ("it" if len(missing) == 1 else "them") + " (a session score built on "
+                      "such a code, e.g. change talk on CT, would always read 0)", stacklevel=2)
+    fitted = any(abs(float(getattr(m, "temperature", 1.0)) - 1.0) > 1e-9 for m in coder.models.values())
     power = (train_kwargs or {}).get("balance", 1.0)
     balanced = ("classes balanced" if power == 1.0 else "classes as found" if power == 0.0 else
                 f"class weights the inverse class frequency to the power {power} (role detectors balanced)")
@@ -415,6 +423,7 @@ def train_from_files(paths: Sequence[str | Path], out_dir: str | Path, *, name: 
                        "each turn's main code.",
         "labels": {"practitioner": list(PRACTITIONER_CODES), "client": list(CLIENT_CODES)},
         "training": {
+            **({"codes_never_given": missing} if missing else {}),
             "files": data.sources,
             "utterance_examples": int(len(labelled)),
             "examples_per_code": {c: int((labelled["code"] == c).sum()) for c in ALL_CODES},
@@ -425,7 +434,9 @@ def train_from_files(paths: Sequence[str | Path], out_dir: str | Path, *, name: 
                           "the turn models; ")
                          + "every example also trains as a lower-cased, "
                         f"unpunctuated copy at half weight (automatic-caption robustness); {balanced}; "
-                        "confidences temperature-scaled on 3 grouped folds"
+                        + ("confidences temperature-scaled on 3 grouped folds" if fitted else
+                           "confidences not temperature-scaled (too few sessions for held-out folds to fit a "
+                           "temperature on)")
                         + ("; AnnoMI utterances that a team-corpus "
                            "model reads as AF/SEEK/EA/CON are left out (AnnoMI does not label those codes)"
                            + (", except AnnoMI utterances re-coded one by one (the re-code files among the files), "
@@ -450,7 +461,7 @@ def train_from_files(paths: Sequence[str | Path], out_dir: str | Path, *, name: 
     }
     if metrics and "command" not in metrics:
         meta["metrics"]["command"] = ("mi-coder train " + " ".join(Path(p).name for p in paths)
-                                      + f" --out {Path(out_dir).name} --folds {metrics.get('folds', '')}")
+                                      + f" --out {out_dir} --folds {metrics.get('folds', '')}")
     saved = save_coder(coder, out_dir, meta, run=run_record(out_dir, paths, annomi_codes))
     remember_trusted(saved / "meta.json")
     return saved
