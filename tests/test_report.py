@@ -464,3 +464,18 @@ def test_chart_turn_axes_are_labelled_with_the_transcripts_own_turn_ids():
         turn.id = str(101 + k)  # a transcript whose turns are numbered from 101
     for svg in (timeline_chart(s), elaboration_chart(s)):
         assert "101" in re.sub(r"<[^>]+>", " ", svg).split()  # a tick label (text outside the SVG's tags)
+
+
+def test_a_second_code_is_shown_beside_the_first_and_stands_for_its_turn():
+    from mi_coder.model.coder import shown_code
+
+    s = _session(n=3)
+    turn = next(t for t in s.turns if t.role == P)
+    turn.utterances[0].text = "Would it be okay if I shared what others have tried?"
+    turn.utterances[0].code = "CQ"
+    turn.utterances[0].meta["code2"] = "SEEK"
+    page = render_session(s, session_scores(s))
+    row = re.search(r"<tr [^>]*data-code='CQ' data-code2='SEEK'[^>]*>.*?</tr>", page, re.DOTALL)
+    assert row and "+SEEK</span>" in row.group(0)  # seen, and the "Show:" filter knows it
+    assert "<input type='checkbox' value='SEEK' checked>" in page
+    assert shown_code(turn) == "SEEK"  # the timeline colours the turn by the MI-adherent code it counts

@@ -25,7 +25,7 @@ import numpy as np
 
 from ..codes import ASK_PERMISSION, CLIENT_CODES, FOUR_CLASS, PRACTITIONER_CODES, TURN_CLASSES
 from ..records import CLIENT, PRACTITIONER, Session, Turn, other_role_context, own_previous_turn, own_words_before
-from ..scoring import client_main_code
+from ..scoring import client_main_code, second_code
 from .features import FeatureSpace
 from .linear import LinearModel
 from .role_turns import turn_features
@@ -629,7 +629,8 @@ def main_code(turn: Turn) -> str:
 def shown_code(turn: Turn) -> str:
     """The code that stands for a turn in ``turns.csv`` and a report's timeline, read from the utterance codes
     as shown ('' when uncoded): a client turn by the scores' rule (``scoring.client_main_code``: CT or ST when
-    either occurs, the more frequent, else FN), a practitioner turn by PRACTITIONER_PRIORITY. So the turn table,
+    either occurs, the more frequent, else FN), a practitioner turn by PRACTITIONER_PRIORITY over its codes and
+    second codes (a permission question, CQ + SEEK, stands as SEEK, as it counts). So the turn table,
     the timeline and the score cards agree, and ``score`` on ``code``'s own tables gives the same column; the
     turn models' label (``main_code``) shaped the utterance codes but is not shown, since it can name a code no
     utterance of the turn has."""
@@ -638,4 +639,5 @@ def shown_code(turn: Turn) -> str:
         return ""
     if turn.role == CLIENT:
         return client_main_code(codes)
+    codes += [c for c in (second_code(turn, u) for u in turn.utterances) if c]  # counted as MITI counts both
     return next((c for c in PRACTITIONER_PRIORITY if c in codes), codes[0])

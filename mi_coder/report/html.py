@@ -16,7 +16,7 @@ from markupsafe import Markup
 
 from ..codes import CODE_NAMES
 from ..records import CLIENT, PRACTITIONER, Session, Turn
-from ..scoring import DEFAULT_THRESHOLDS, MIN_PRACTITIONER_UTTERANCES
+from ..scoring import DEFAULT_THRESHOLDS, MIN_PRACTITIONER_UTTERANCES, second_code
 from .charts import (
     distributions_chart,
     elaboration_chart,
@@ -115,12 +115,16 @@ def _transcript_rows(page_rows: list[tuple[Turn, Any, int]]) -> list[dict]:
     rows = []
     for turn, u, uid in page_rows:
         code = u.code or ""
+        code2 = second_code(turn, u)
         valid = PRACTITIONER_CODES if turn.role == PRACTITIONER else CLIENT_CODES if turn.role == CLIENT else ()
         rows.append({
             "uid": uid, "turn_id": turn.id, "speaker": turn.speaker, "first": first[turn.id] == uid,
             "client": turn.role == CLIENT, "code": code, "code_name": CODE_NAMES.get(code, ""),
             "colour": CODE_COLOURS.get(code, "#eee"), "text_colour": TEXT_ON.get(code, "#000"),
             "low_confidence": u.confidence is not None and u.confidence < LOW_CONFIDENCE,
+            # the second code MITI gives the utterance (SEEK on a permission question...): counted, so shown
+            "code2": code2, "code2_name": CODE_NAMES.get(code2, ""), "code2_colour": CODE_COLOURS.get(code2, "#eee"),
+            "code2_text_colour": TEXT_ON.get(code2, "#000"),
             "valid_codes": list(valid) if code else [],  # a code editor only where there is a code to correct
             "confidence": _fmt(u.confidence, True) if u.confidence is not None else "", "text": u.text,
         })
@@ -184,7 +188,8 @@ def render_session(session: Session, scores: dict, model_name: str = "", thresho
                            for turn, text, suggestion in items])
                   for title, items in coaching_examples(session).items()],
         review=review_context(data),
-        codes_present=sorted({u.code for _, u in session.utterances() if u.code}, key=list(CODE_COLOURS).index),
+        codes_present=sorted({c for t, u in session.utterances() for c in (u.code, second_code(t, u)) if c},
+                             key=list(CODE_COLOURS).index),
         rows=_transcript_rows(page_rows),
         review_js=review_js(),
     )
