@@ -89,9 +89,13 @@ SHARED = ROOT.parent / "shared" / "data"
 # 2.8 keeps 2.7's settings; its detectors' data changed only (no setting chosen, rule fixed before y and z existed:
 # data card): the participation labels reviewed under the settled convention, and batches u, v (2.7's checks) and
 # w, x (openings written for indirect client's-role statements and participation) train the detectors.
+# 2.12 is 2.11 (weights unchanged) decoded with question_second_codes: a question the code model codes SEEK or EA
+# is coded OQ/CQ with SEEK/EA second, as the coding guide double-codes it (E50, fold seed 14, rule in
+# docs/PREREGISTRATIONS.md: every turn task unchanged, R:Q Spearman +0.001, fidelity AUC -0.004 within one SE,
+# team code-group kappa +0.005).
 SETTINGS = {"behaviour": True, "balance": 0.5, "unsure": {"CR": 0.7}, "role_behaviour": False,
             "role_only_batches": ["l", "m", "n", "o", "p", "q", "r", "u", "v", "w", "x"],
-            "role_turn_stage": True}
+            "role_turn_stage": True, "question_second_codes": True}
 # Decoding profiles shipped with the model (``mi-coder code --profile NAME``): the same weights decoded for another
 # purpose. "sessions": reflections only where the turn as a whole reads as reflective (code_turn_weights SR/CR 3,
 # E16 in scripts/experiments.jsonl, chosen on the grouped folds): session reflection counts and the fidelity
@@ -117,7 +121,7 @@ def main() -> int:
     parser.add_argument("--external", default=str(SHARED / "external_dev" / "mibot_misc_gold.csv"))
     parser.add_argument("--folds", type=int, default=5)
     parser.add_argument("--out", default=str(ROOT / "models" / DEFAULT_MODEL))
-    parser.add_argument("--version", default="2.11")
+    parser.add_argument("--version", default="2.12")
     parser.add_argument("--no-line-corpus", action="store_true", help="leave out data/corpus/team_*.csv")
     parser.add_argument("--skip-benchmark", action="store_true")
     parser.add_argument("--no-pin", action="store_true", help="do not pin the hash (experiments)")
@@ -133,6 +137,12 @@ def main() -> int:
     parser.add_argument("--profiles-only", action="store_true",
                         help="only (re)write the decoding profiles of the existing model and measure them on the "
                              "hold-out and the external dev set, update its card and re-pin")
+    parser.add_argument("--previous-meta", default=None,
+                        help="the previous shipped model's meta.json (e.g. from git show HEAD:models/mi-coder-default/"
+                             "meta.json): its external, AnnoMI and team hold-out figures go beside the new model's "
+                             "in the card")
+    parser.add_argument("--previous-command", default="",
+                        help="how to reproduce the previous model's external figures (shown in the card)")
     args = parser.parse_args()
     say = lambda m: print(m, file=sys.stderr, flush=True)  # noqa: E731
     if args.refresh_speed:
@@ -184,7 +194,49 @@ def main() -> int:
     remember_trusted(meta_path)  # the benchmark loads the default folder, whose meta.json has just changed
     add_profiles(out, args, say)
     add_team_holdout(out, say)
+    if args.previous_meta:
+        meta = json.loads(meta_path.read_text())
+        meta["metrics"]["previous_model"] = previous_model(json.loads(Path(args.previous_meta).read_text()),
+                                                           args.previous_command)
+        meta_path.write_text(json.dumps(meta, indent=2, default=json_default) + "\n")
+        remember_trusted(meta_path)
     return finish(out, args, benchmark=not args.skip_benchmark)
+
+
+def previous_model(old: dict, command: str) -> dict:
+    """The previous model's figures the card sets beside the new model's (``card.render_model_card``: "Against
+    the previous model"), from its meta.json."""
+    m = old["metrics"]
+    ext, cv, hold = m["external_dev"], m["annomi_cv"], m["annomi_holdout"]
+    name = f"{old['name']} {old['version']}"
+    hs = hold.get("session_level", {})
+    per_class = lambda rep: {t: {c: v["f1"] for c, v in rep[t]["per_code"].items()}  # noqa: E731
+                             for t in ("therapist_4class", "client_3class")}
+    return {
+        "name": name,
+        "command": command or f"mi-coder evaluate --scheme misc ../shared/data/external_dev/mibot_misc_gold.csv "
+                              f"--model <{old['version']} folder>",
+        "external_dev": {"per_code": ext["per_code"], "practitioner_group_kappa": ext["practitioner_groups"]["kappa"],
+                         "reflection_f1": ext["reflection_f1"], "question_f1": ext["question_f1"],
+                         "client_macro_f1": ext["client"]["macro_f1"]},
+        "annomi_cv": {
+            "note": (f"{old['version']}'s {cv.get('folds', 5)}-fold grouped CV over the same {cv.get('n_sessions')} "
+                     f"transcripts (its hold-out: therapist {hold['therapist_4class']['macro_f1']}, client "
+                     f"{hold['client_3class']['macro_f1']}, open/closed {hold['open_vs_closed_accuracy']}, "
+                     f"simple/complex {hold['simple_vs_complex_accuracy']}, R:Q Spearman {hs.get('r_q_spearman')}, "
+                     f"low-quality reflection ratio {hs.get('low_quality_reflection_ratio')}, fidelity AUC "
+                     f"{hs.get('fidelity_auc_machine')})"),
+            "n_sessions": cv.get("n_sessions"),
+            "therapist_4class_macro_f1": cv["therapist_4class"]["macro_f1"],
+            "client_3class_macro_f1": cv["client_3class"]["macro_f1"],
+            "open_vs_closed_accuracy": cv["open_vs_closed_accuracy"],
+            "simple_vs_complex_accuracy": cv["simple_vs_complex_accuracy"],
+            "session_level": {k: cv["session_level"][k] for k in ("r_q_spearman", "low_quality_reflection_ratio",
+                                                                  "fidelity_auc_machine")},
+            "per_class": per_class(cv), "holdout_per_class": per_class(hold)},
+        "team_holdout": {f: {e: r["f1"] for e, r in rep.get("role_clarification", {}).items()}
+                         for f, rep in m.get("team_holdout", {}).get("files", {}).items()},
+    }
 
 
 def add_team_holdout(out: Path, say) -> None:  # type: ignore[no-untyped-def]

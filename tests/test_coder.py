@@ -890,3 +890,41 @@ def test_held_out_evaluation_never_compares_a_human_label_with_itself(small_code
     roles = rep["role_clarification"]  # the table labels elements; this model labels none
     labelled = [e for e, r in roles.items() if r["support"]]
     assert labelled and all(roles[e]["f1"] == 0.0 for e in labelled)
+
+
+COLLABORATIVE_QUESTIONS = """Counselor: How would you like us to work on this together?
+Client: Maybe step by step.
+Counselor: Could we work out a plan together that feels right for you?
+Client: Yes.
+Counselor: Is it okay with you if we set an agenda together for today?
+Client: Sure.
+Counselor: It's your call whether you go to the group.
+Client: I'll think about it.
+"""
+
+
+def test_a_question_coded_seek_keeps_its_question_code_with_seek_second(tmp_path):
+    from mi_coder.model.coder import is_question_form
+    from mi_coder.scoring import session_scores
+
+    path = tmp_path / "collab.txt"
+    path.write_text(COLLABORATIVE_QUESTIONS)
+    coder = load_coder()
+    coded = {}
+    for flag in (False, True):
+        coder.question_second_codes = flag
+        session = read_transcript(path)[0]
+        coder.code(session)
+        coded[flag] = (session, [(u.code, u.meta.get("code2", ""), u.text) for t in session.turns
+                                 if t.role == "practitioner" for u in t.utterances])
+    swapped = [(a, b) for a, b in zip(coded[False][1], coded[True][1]) if a[0] in ("SEEK", "EA") and is_question_form(a[2])]
+    assert swapped, "the fixture should hold a question the model codes SEEK"
+    for (code, _, _), (code_on, second_on, _) in swapped:
+        assert code_on in ("OQ", "CQ") and second_on == code  # the question counted, the adherent code kept
+    assert not any(c in ("SEEK", "EA") and is_question_form(t) for c, _, t in coded[True][1])
+    statement = [x for x in coded[True][1] if x[2].startswith("It's your call")]
+    assert statement and statement[0][0] == coded[False][1][3][0]  # a statement is left as coded
+    off, on = session_scores(coded[False][0]), session_scores(coded[True][0])
+    # the questions count as questions, and every SEEK is still counted (a client's "Yes." now answers a question,
+    # so volleys can split: per-utterance counts are the ones to compare)
+    assert on["utt_OQ"] + on["utt_CQ"] > off["utt_OQ"] + off["utt_CQ"] and on["utt_SEEK"] == off["utt_SEEK"]

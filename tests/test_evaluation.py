@@ -639,3 +639,19 @@ def test_a_training_file_under_another_name_is_still_recognised_as_training_data
     with warnings.catch_warnings():
         warnings.simplefilter("error")
         _warn_if_trained_on(load_coder(), copy)
+
+
+def test_held_out_evaluation_prints_the_confusion_matrix(tmp_path, capsys):
+    path = tmp_path / "coded.csv"
+    _coded_table(path, ["OQ", "FN", "SR", "OQ", "ST", "CR", "CQ", "FN"])
+    report_path = tmp_path / "r.json"
+    assert main(["evaluate", str(path), "--report", str(report_path)]) == 0
+    out = capsys.readouterr().out
+    assert "confusion (rows: reference codes; columns: codes given):" in out
+    rep = json.loads(report_path.read_text())["heldout"][str(path)]
+    from mi_coder.evaluate.metrics import confusion_rows
+
+    columns, rows = confusion_rows(rep)
+    assert sum(sum(counts) for _, counts in rows) == rep["n"] == 24
+    header = next(line for line in out.splitlines() if line.strip().startswith(columns[0]) and columns[-1] in line)
+    assert header.split() == columns  # the printed columns are the codes either side used

@@ -296,8 +296,12 @@ def render_model_card(meta: dict) -> str:
                                         meta.get("training", {}).get("files", []) if isinstance(f, dict))
                  else "are learned from the team corpus alone")
               + "; the external dev set is the only outside check on them."]
-    lines += ["- The model gives one code per utterance; a rule adds SEEK as second code (`code2`) to a question "
-              "that asks permission, so other collaboration-seeking questions count as questions alone.",
+    lines += [("- The model gives one code per utterance; a rule adds SEEK as second code (`code2`) to a question "
+               "that asks permission, and a question the model codes SEEK or EA keeps its question code with SEEK or "
+               "EA second; other collaboration-seeking questions count as questions alone."
+               if meta.get("decoding", {}).get("question_second_codes") else
+               "- The model gives one code per utterance; a rule adds SEEK as second code (`code2`) to a question "
+               "that asks permission, so other collaboration-seeking questions count as questions alone."),
               "- Codes are suggestions for a human coder's review, not a substitute for MITI coding by trained coders.",
               "", "## Files", "",
               _table(["file", "SHA-256"], [[k, f"`{h}`"] for k, h in meta.get("artifacts", {}).items()]), ""]
