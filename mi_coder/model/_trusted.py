@@ -5,5 +5,5 @@ meta.json hash is listed here may be unpickled without --trust-model.
 """
 
 PINNED_META_SHA256: frozenset[str] = frozenset({
-    "8975326cba71a2c7d3649942a72719cc7d79f57b211757fd0f257566a4fd7781",
+    "860fd16673e431b3e4c65266e0d456f0aef4040a29733c07f87fcd7ff2c6b396",
 })
