@@ -484,3 +484,22 @@ def test_zoom_saved_transcript_names_lose_their_brackets(tmp_path):
     s = one(path, practitioner="Jane Doe")
     assert [t.speaker for t in s.turns] == ["Jane Doe", "Marcus Lee"] * 2
     assert s.turns[3].text == "I lost the job."
+
+
+def test_docx_paragraphs_and_tables_are_read_in_the_order_of_the_document(tmp_path):
+    import docx
+
+    document = docx.Document()
+    document.add_paragraph("Counselor: How was the week?")
+    document.add_paragraph("Client: Rough.")
+    table = document.add_table(rows=2, cols=3)
+    for row, (who, time, text) in zip(table.rows, [("Counselor", "0:10", "Rough in what way?"),
+                                                   ("Client", "0:14", "I lost the job.")]):
+        row.cells[0].text, row.cells[1].text, row.cells[2].text = who, time, text
+    document.add_paragraph("Counselor: That sounds hard.")
+    document.add_paragraph("Client: It is.")
+    path = tmp_path / "mixed.docx"
+    document.save(path)
+    s = one(path)
+    assert [t.text for t in s.turns] == ["How was the week?", "Rough.", "Rough in what way?", "I lost the job.",
+                                         "That sounds hard.", "It is."]

@@ -9,7 +9,7 @@ from .base import _TIME
 
 
 def read_docx_text(path: Path) -> str:
-    """The paragraphs of a .docx file as lines of text."""
+    """The paragraphs and table rows of a .docx file as lines of text, in the document's order."""
     try:
         import docx  # python-docx
     except ImportError as exc:  # pragma: no cover - a core dependency
@@ -18,15 +18,20 @@ def read_docx_text(path: Path) -> str:
         document = docx.Document(str(path))
     except Exception as exc:  # python-docx raises zipfile/KeyError/ValueError subclasses
         raise InputError(path, _not_docx(path, exc)) from exc
+    from docx.table import Table
+    from docx.text.paragraph import Paragraph
+
     lines: list[str] = []
-    for para in document.paragraphs:
-        lines.extend(para.text.split("\n"))
-    for table in document.tables:  # some exports put speaker/time/text in a table
-        for row in table.rows:
-            cells = [c.text.strip() for c in row.cells]
-            if len(cells) >= 2 and cells[-1]:
-                time = next((c for c in cells[1:-1] if _TIME.match(c)), None)  # speaker | time | text
-                lines.append(f"{cells[0]} ({time}): {cells[-1]}" if time else f"{cells[0]}: {cells[-1]}")
+    for child in document.element.body.iterchildren():  # paragraphs and tables in the order of the document
+        kind = child.tag.rsplit("}", 1)[-1]
+        if kind == "p":
+            lines.extend(Paragraph(child, document).text.split("\n"))
+        elif kind == "tbl":  # some exports put speaker/time/text in a table
+            for row in Table(child, document).rows:
+                cells = [c.text.strip() for c in row.cells]
+                if len(cells) >= 2 and cells[-1]:
+                    time = next((c for c in cells[1:-1] if _TIME.match(c)), None)  # speaker | time | text
+                    lines.append(f"{cells[0]} ({time}): {cells[-1]}" if time else f"{cells[0]}: {cells[-1]}")
     return "\n".join(lines)
 
 
