@@ -503,3 +503,13 @@ def test_docx_paragraphs_and_tables_are_read_in_the_order_of_the_document(tmp_pa
     s = one(path)
     assert [t.text for t in s.turns] == ["How was the week?", "Rough.", "Rough in what way?", "I lost the job.",
                                          "That sounds hard.", "It is."]
+
+
+def test_two_speakers_in_one_srt_cue_share_its_time_by_their_words(tmp_path):
+    path = tmp_path / "dashes.srt"
+    path.write_text("1\n00:00:01,000 --> 00:00:11,000\n- Nurse: How have the last two weeks been?\n"
+                    "- Patient: Rough, honestly, really rough.\n\n"
+                    "2\n00:00:12,000 --> 00:00:16,000\n- Nurse: Rough in what way?\n- Patient: I lost it.\n")
+    s = one(path)
+    assert [(t.speaker, t.start, t.end) for t in s.turns] == [
+        ("Nurse", 1.0, 7.364), ("Patient", 7.364, 11.0), ("Nurse", 12.0, 14.286), ("Patient", 14.286, 16.0)]  # 7:4, 4:3

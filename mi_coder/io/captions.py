@@ -179,8 +179,17 @@ def parse_cues(text: str, path: str, fmt: str) -> list[Piece]:
             seen, shown = shown, [" >> ".join(_CHANGE.split(_words(ln))) for ln in cue]  # spacing at ">>" varies
             cue = cue[_repeated(seen, shown):]
         parts = _CHANGE.split(_joined(cue, speakers) if speakers else " ".join(cue))
-        # A speaker change inside a cue happens at the word timing before its ">>" (the cue start without one).
-        times = [start] + [_last_time(" ".join(parts[:k]), start) for k in range(1, len(parts))] + [end]
+        # A speaker change inside a cue happens at the word timing before its ">>"; without word timings, the cue's
+        # time is shared by the parts' words ("- Nurse: ... - Patient: ..." in one SRT cue).
+        spoken = [len(_split_speaker(_words(p))[1].split()) for p in parts]  # words said, not the names
+        total = sum(spoken) or 1
+        times = [start]
+        for k in range(1, len(parts)):
+            at = _last_time(" ".join(parts[:k]), None)
+            if at is None and start is not None and end is not None:
+                at = round(start + (end - start) * sum(spoken[:k]) / total, 3)
+            times.append(at if at is not None else start)
+        times.append(end)
         for k, part in enumerate(parts):
             change = change or (k > 0 and bool(pieces))
             part = _words(part)
