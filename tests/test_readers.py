@@ -513,3 +513,45 @@ def test_two_speakers_in_one_srt_cue_share_its_time_by_their_words(tmp_path):
     s = one(path)
     assert [(t.speaker, t.start, t.end) for t in s.turns] == [
         ("Nurse", 1.0, 7.364), ("Patient", 7.364, 11.0), ("Nurse", 12.0, 14.286), ("Patient", 14.286, 16.0)]  # 7:4, 4:3
+
+
+def test_amazon_transcribe_and_google_speech_responses_are_read_by_speaker(tmp_path):
+    import json
+
+    said = [("spk_0", 1.0, "How", "have", "you", "been?"), ("spk_1", 3.0, "Rough,", "honestly", "rough."),
+            ("spk_0", 5.0, "Rough", "in", "what", "way?")]
+    items, google = [], []
+    for speaker, start, *words in said:
+        for k, word in enumerate(words):
+            t0, t1 = start + 0.4 * k, start + 0.4 * (k + 1)
+            core, mark = (word[:-1], word[-1]) if word[-1] in "?,." else (word, "")
+            items.append({"start_time": f"{t0:.3f}", "end_time": f"{t1:.3f}", "type": "pronunciation",
+                          "alternatives": [{"content": core}], "speaker_label": speaker})
+            if mark:
+                items.append({"type": "punctuation", "alternatives": [{"content": mark}]})
+            google.append({"startTime": f"{t0:.1f}s", "endTime": f"{t1:.1f}s", "word": word,
+                           "speakerTag": int(speaker[-1]) + 1})
+    aws = tmp_path / "aws.json"
+    aws.write_text(json.dumps({"jobName": "x", "results": {"transcripts": [{"transcript": "..."}], "items": items}}))
+    gcp = tmp_path / "google.json"
+    gcp.write_text(json.dumps({"results": [{"alternatives": [{"transcript": "How have you been?"}]},
+                                           {"alternatives": [{"transcript": "...", "words": google}]}]}))
+    for path, names in ((aws, ("spk_0", "spk_1")), (gcp, ("Speaker 1", "Speaker 2"))):
+        s = one(path, practitioner=names[0])
+        assert [(t.speaker, t.text) for t in s.turns] == [
+            (names[0], "How have you been?"), (names[1], "Rough, honestly rough."), (names[0], "Rough in what way?")]
+        assert s.turns[1].start == pytest.approx(3.0)
+
+
+def test_a_first_whisperx_segment_without_a_speaker_goes_to_the_next_speaker_with_a_warning(tmp_path):
+    import json
+
+    path = tmp_path / "wx.json"
+    path.write_text(json.dumps({"segments": [
+        {"start": 0.5, "end": 1.0, "text": "Okay."},
+        {"start": 1.0, "end": 3.0, "text": "How have you been?", "speaker": "SPEAKER_00"},
+        {"start": 3.5, "end": 5.0, "text": "Rough, honestly.", "speaker": "SPEAKER_01"},
+        {"start": 5.5, "end": 7.0, "text": "Rough in what way?", "speaker": "SPEAKER_00"}]}))
+    with pytest.warns(UserWarning, match="first 1 segment.*given to 'SPEAKER_00'"):
+        s = one(path, practitioner="SPEAKER_00")
+    assert s.turns[0].speaker == "SPEAKER_00" and s.turns[0].text == "Okay. How have you been?"

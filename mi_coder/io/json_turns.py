@@ -72,6 +72,55 @@ def _deepgram_turns(results: dict[str, Any], path: str) -> list[dict[str, Any]]:
     return runs
 
 
+def _number(value: Any) -> float | None:
+    """Seconds from 1.5, "1.500" (Amazon Transcribe) or "1.5s" (Google Speech-to-Text); None otherwise."""
+    try:
+        return float(str(value).rstrip("s")) if value not in (None, "") else None
+    except ValueError:
+        return None
+
+
+def _amazon_turns(results: dict[str, Any], path: str) -> list[dict[str, Any]]:
+    """An Amazon Transcribe response (``results.items``, speakers in ``results.speaker_labels`` or on each item)
+    as segments of one speaker each; punctuation items join the word before them."""
+    items = results.get("items")
+    if not isinstance(items, list) or not items:
+        raise InputError(path, "Amazon Transcribe response holds no items")
+    label_at = {seg_item.get("start_time"): seg_item.get("speaker_label")
+                for seg in (results.get("speaker_labels") or {}).get("segments", []) if isinstance(seg, dict)
+                for seg_item in seg.get("items", []) if isinstance(seg_item, dict)}
+    words: list[dict[str, Any]] = []
+    for item in items:
+        if not isinstance(item, dict) or not item.get("alternatives"):
+            continue
+        content = str(item["alternatives"][0].get("content", ""))
+        if item.get("type") == "punctuation":
+            if words:
+                words[-1]["word"] += content
+            continue
+        words.append({"word": content, "start": _number(item.get("start_time")), "end": _number(item.get("end_time")),
+                      "speaker": item.get("speaker_label") or label_at.get(item.get("start_time"))})
+    if all(w["speaker"] in (None, "") for w in words):
+        raise InputError(path, "Amazon Transcribe items carry no speaker (transcribe with speaker partitioning: "
+                               "ShowSpeakerLabels)")
+    return _word_runs(words)
+
+
+def _google_turns(results: list[Any], path: str) -> list[dict[str, Any]]:
+    """A Google Speech-to-Text response with diarization: the words of its last result carry every word's
+    ``speakerTag`` (the earlier results repeat the text without speakers), as segments of one speaker each."""
+    tagged = [w for r in results if isinstance(r, dict) for a in r.get("alternatives", [])[:1]
+              if isinstance(a, dict) for w in a.get("words", []) if isinstance(w, dict) and w.get("speakerTag")]
+    if not tagged:
+        raise InputError(path, "Google Speech-to-Text response without speaker tags (transcribe with diarization: "
+                               "diarizationConfig.enableSpeakerDiarization)")
+    last = [w for w in (results[-1].get("alternatives") or [{}])[0].get("words", []) if isinstance(w, dict)]
+    words = last if last and all(w.get("speakerTag") for w in last) else tagged
+    return _word_runs([{"word": w.get("word"), "start": _number(w.get("startTime") or w.get("startOffset")),
+                        "end": _number(w.get("endTime") or w.get("endOffset")),
+                        "speaker": f"Speaker {w['speakerTag']}"} for w in words])
+
+
 def _seconds(data: dict[str, Any]) -> dict[str, Any]:
     """A response that gives its audio's length in seconds (``audio_duration``, as AssemblyAI does) and times in
     milliseconds (AssemblyAI's ``utterances``), or without the length whole-number times whose typical turn would
@@ -103,7 +152,8 @@ def _seconds(data: dict[str, Any]) -> dict[str, Any]:
 def parse_json(text: str, path: str, options: ReadOptions) -> list[Piece]:
     """A JSON list of turns, ``{"turns"|"utterances": [...]}``, Whisper/WhisperX ``{"segments": [...]}`` (cut
     where the words change speaker), a Deepgram response (its diarized words, as "Speaker 0", "Speaker 1"...),
-    or JSON Lines."""
+    an Amazon Transcribe response (speaker partitioning: "spk_0", "spk_1"...), a Google Speech-to-Text response
+    with diarization ("Speaker 1", "Speaker 2"...), or JSON Lines."""
     try:
         data = json.loads(text)
     except ValueError as whole:
@@ -121,6 +171,11 @@ def parse_json(text: str, path: str, options: ReadOptions) -> list[Piece]:
                 raise InputError(path, f"invalid JSON Lines (line {number}{column}: {message})") from exc
     if isinstance(data, dict) and isinstance(data.get("results"), dict) and "channels" in data["results"]:
         data = _deepgram_turns(data["results"], path)
+    elif isinstance(data, dict) and isinstance(data.get("results"), dict) and "items" in data["results"]:
+        data = _amazon_turns(data["results"], path)
+    elif (isinstance(data, dict) and isinstance(data.get("results"), list) and data["results"]
+          and all(isinstance(r, dict) and "alternatives" in r for r in data["results"])):
+        data = _google_turns(data["results"], path)
     if isinstance(data, dict):
         data = _seconds(data)
         for key in ("segments", "turns", "utterances", "transcript", "results"):
@@ -128,7 +183,9 @@ def parse_json(text: str, path: str, options: ReadOptions) -> list[Piece]:
                 data = data[key]
                 break
         else:
-            raise InputError(path, "JSON object has no 'segments', 'turns' or 'utterances' list")
+            raise InputError(path, "JSON object has no 'segments', 'turns' or 'utterances' list (read are: a list "
+                                   "of turns, Whisper/WhisperX, Deepgram, AssemblyAI, Amazon Transcribe and Google "
+                                   "Speech-to-Text responses; save others as CSV with speaker and text columns)")
     if not isinstance(data, list) or not data or not all(isinstance(d, dict) for d in data):
         raise InputError(path, "JSON must be a non-empty list of objects (turns or segments)")
     data = _split_by_word_speaker(data)
@@ -147,5 +204,17 @@ def parse_json(text: str, path: str, options: ReadOptions) -> list[Piece]:
         last = d.get(cols["speaker"])
         records.append(d)
     if records and records[0].get(cols["speaker"]) in (None, ""):
-        raise InputError(path, "the first segment has no speaker, so its speaker is unknown")
+        first = next((d.get(cols["speaker"]) for d in records if d.get(cols["speaker"]) not in (None, "")), None)
+        if first is None:
+            raise InputError(path, "the JSON segments carry no speaker (diarize first, e.g. with WhisperX)")
+        import warnings
+
+        opening = [d for d in records if d.get(cols["speaker"]) in (None, "")]
+        warnings.warn(f"{path}: the first {len(opening)} segment(s) have no speaker "
+                      f"(diarization could not attribute them) and are given to {first!r}, who speaks next; check them",
+                      stacklevel=2)
+        for d in records:
+            if d.get(cols["speaker"]) not in (None, ""):
+                break
+            d[cols["speaker"]] = first
     return pieces_from_records(records, cols, path)
