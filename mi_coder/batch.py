@@ -43,6 +43,7 @@ class BatchSummary:
     seconds: float = 0.0
     errors: list[tuple[str, str]] = field(default_factory=list)
     warnings: list[tuple[str, str]] = field(default_factory=list)  # (file, message), also in warnings.csv
+    output_format: str = "csv"  # the tables' format, which names errors.<ext> and warnings.<ext>
 
 
 def expand_inputs(inputs: Sequence[str], skipped: list[tuple[str, str]] | None = None) -> list[Path]:
@@ -245,7 +246,7 @@ def run_batch(inputs: Sequence[str], out_dir: str | Path, *, options: ReadOption
     # reached fails first and leaves no output folder.
     with _dask_client(scheduler, dask_local) if scheduler or dask_local else nullcontext() as client:
         parts.mkdir(parents=True, exist_ok=True)
-        summary = BatchSummary(files=len(paths) + len(skipped))
+        summary = BatchSummary(files=len(paths) + len(skipped), output_format=output_format)
         keys: list[str | None] = []
         todo: list[tuple[Path, str]] = []
         errors: dict[str, str] = dict(skipped)
@@ -298,8 +299,9 @@ def _write_streamed(paths: Sequence[Path], keys: Sequence[str | None], parts: Pa
 
     warned: list[tuple[str, str]] = []
     sessions_left_out: list[tuple[str, str]] = []
+    damaged: list[Path] = []
     with TableWriter(out, fmt) as writer:
-        for path, data in _coded_parts(paths, keys, parts, errors, failed):
+        for path, data in _coded_parts(paths, keys, parts, errors, failed, damaged):
             warned.extend((str(path), w) for w in data.get("warnings", []))
             sessions_left_out.extend((str(path), problem) for problem in data.get("skipped", []))
             writer.append("utterances", data["utterances"])
@@ -310,6 +312,7 @@ def _write_streamed(paths: Sequence[Path], keys: Sequence[str | None], parts: Pa
             summary.utterances += len(data["utterances"])
         summary.errors = _in_input_order(errors, paths)
         summary.failed = len(summary.errors)
+        summary.skipped -= len(damaged)  # counted as done when found, then failed: one or the other
         summary.errors += sessions_left_out  # sessions of coded files that could not be coded: errors too
         summary.sessions_failed = len(sessions_left_out)
         summary.warnings = warned
@@ -326,9 +329,9 @@ def _in_input_order(errors: dict[str, str], paths: Sequence[Path]) -> list[tuple
 
 
 def _coded_parts(paths: Sequence[Path], keys: Sequence[str | None], parts: Path, errors: dict[str, str],
-                 failed: dict[str, str]) -> Iterator[tuple[Path, dict]]:
+                 failed: dict[str, str], damaged: list[Path] | None = None) -> Iterator[tuple[Path, dict]]:
     """Each coded file's rows, in input order, session ids made unique across files; files that failed or
-    were not coded are added to ``errors``."""
+    were not coded are added to ``errors`` (and to ``damaged`` those whose saved result could not be read)."""
     seen: set[str] = set()
     for path, key in zip(paths, keys):
         if key is None:
@@ -345,6 +348,8 @@ def _coded_parts(paths: Sequence[Path], keys: Sequence[str | None], parts: Path,
         except (ValueError, OSError):  # a part cut short (a full disk, a killed writer): coded again next run
             part.unlink(missing_ok=True)
             errors[str(path)] = "its saved result was damaged and has been removed; run the same command again"
+            if damaged is not None:
+                damaged.append(path)
             continue
         rename = {}
         for s in data["sessions"]:
@@ -390,9 +395,10 @@ def assemble(paths: Sequence[Path], keys: Sequence[str | None], parts: Path, err
 
 
 def iter_lines(summary: BatchSummary) -> Iterable[str]:
-    left_out = (f" ({summary.sessions_failed} session(s) of coded files could not be coded, errors.csv)"
+    ext = summary.output_format
+    left_out = (f" ({summary.sessions_failed} session(s) of coded files could not be coded, errors.{ext})"
                 if summary.sessions_failed else "")
     yield (f"{summary.files} file(s): {summary.coded} coded{left_out}, {summary.skipped} already done, "
            f"{summary.failed} failed, {len({f for f, _ in summary.warnings})} with warnings "
-           f"(warnings.csv); {summary.sessions} session(s), {summary.utterances} utterance(s) "
+           f"(warnings.{ext}); {summary.sessions} session(s), {summary.utterances} utterance(s) "
            f"in {summary.seconds:.1f}s")

@@ -306,6 +306,8 @@ def test_a_damaged_saved_result_is_reported_removed_and_coded_on_the_next_run(co
     part.write_text(part.read_text()[:100])  # cut short, as a full disk or a killed writer leaves it
     damaged = run_batch([str(corpus)], out, jobs=1, progress=False)
     assert any("damaged" in e for _, e in damaged.errors) and not part.exists()
+    # each file is counted once: the damaged one as failed, not also as already done
+    assert damaged.coded + damaged.skipped + damaged.failed == damaged.files
     healed = run_batch([str(corpus)], out, jobs=1, progress=False)
     assert healed.coded == 1 and healed.failed == 2  # the two bad files of the corpus
 

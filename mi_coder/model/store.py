@@ -222,7 +222,7 @@ def verify(model_dir: str | Path, trust: bool = False) -> dict:
     # Provenance first: the artifact list of a meta.json nobody vouched for is not followed at all.
     if not trust and sha256(model_dir / "meta.json") not in trusted_hashes():
         raise ModelError(f"{model_dir}: model was not shipped with mi-coder or trained on this machine; "
-                         "pass --trust-model if you trust its source")
+                         "pass --trust-model (in Python, trust=True) if you trust its source")
     for name, expected in meta["artifacts"].items():
         path = model_dir / name
         if not path.exists():

@@ -187,7 +187,9 @@ def train_coder(examples, turn_examples=None, *, augment: bool = True, C: float 
         if role_only:
             part = part[~part["group"].astype(str).str.startswith(role_only)]
         if part["code"].nunique() < 2:
-            raise UsageError(f"training data has fewer than two labels for the {key} model; cannot train it")
+            found = ", ".join(sorted(map(str, part["code"].unique()))) or "none"
+            raise UsageError(f"training data has fewer than two {role} codes for the {key} model (found: {found}); "
+                             f"the coded tables need at least two different {role} codes to train it")
         parts.append((key, part, folds))
     every = pd.concat([data, turns]) if turns is not None else data
     features = FeatureSpace.fit(every["text"].tolist(), every["prev_text"].tolist(), every["next_text"].tolist(),
