@@ -275,7 +275,10 @@ def format_report(report: dict) -> str:
         lines.append(f"  Krippendorff's alpha (nominal): {a.get('krippendorff_alpha')}")
         lines.append("  session scores (ICC(2,1), Pearson r):")
         for score, v in a["session_scores"].items():
-            lines.append(f"    {score:<18} ICC {v['icc']}  r {v['pearson_r']}  (n={v['n_sessions']})")
+            why = ("" if v["icc"] is not None and v["pearson_r"] is not None else
+                   "; too few sessions with the score (3 needed)" if v["n_sessions"] < 3 else
+                   "; the score does not vary across sessions")
+            lines.append(f"    {score:<18} ICC {v['icc']}  r {v['pearson_r']}  (n={v['n_sessions']}{why})")
     return "\n".join(lines)
 
 
