@@ -30,7 +30,9 @@ A bare ``N`` is read as the three-way sets use it (neutral), not as MISC 2.5's *
 ``N+`` or ``N-``, in a MISC 2.5 table).
 
 MISC 2.5 has no seeking-collaboration code (a permission request is a question there), so MITI SEEK has no
-MISC source; a machine SEEK on such an item is compared as the question it also is (see ``GROUPS``).
+MISC source. A question the machine reads as seeking collaboration is coded as the question it is, with SEEK as its
+second code (models decoded with ``question_second_codes``, since 2.12), so it is compared as a question; a SEEK given
+as a first code (a statement) falls in the MI-adherent group (``GROUPS``), which no MISC code maps to.
 """
 
 from __future__ import annotations
