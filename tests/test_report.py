@@ -479,3 +479,15 @@ def test_a_second_code_is_shown_beside_the_first_and_stands_for_its_turn():
     assert row and "+SEEK</span>" in row.group(0)  # seen, and the "Show:" filter knows it
     assert "<input type='checkbox' value='SEEK' checked>" in page
     assert shown_code(turn) == "SEEK"  # the timeline colours the turn by the MI-adherent code it counts
+
+
+def test_confrontations_are_among_the_coaching_examples():
+    spec = []
+    for _ in range(3):
+        spec += [(P, [("How was the week?", "OQ")]), (C, [("I missed the test.", "ST")]),
+                 (P, [("Come on, you know that's not true.", "CON")]), (C, [("Whatever.", "FN")])]
+    s = coded_session(spec)
+    examples = {title: [text for _, text, _ in items] for title, items in coaching_examples(s).items()}
+    assert "Come on, you know that's not true." in examples["Confronting"]
+    page = render_session(s, session_scores(s))
+    assert "Confronting" in page and "roll with it" in page

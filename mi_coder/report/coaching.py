@@ -122,7 +122,7 @@ def _fragment(text: str) -> bool:
 def coaching_examples(session: Session, confidence: float = COACHING_CONFIDENCE) -> dict[str, list[tuple[Turn, str, str]]]:
     """Moments worth discussing, as (turn, text, suggestion): strongest complex reflections, affirmations,
     closed questions that could have been open (never scaling rulers, permission requests or summaries with a
-    check), runs of questions without a reflection, persuading without permission. Only codes at least
+    check), runs of questions without a reflection, persuading without permission, confronting. Only codes at least
     ``confidence`` confident, and never fragments (under four words, or cut off); no greetings, arrangements or
     safety questions among the closed questions, no lead-in ("Let me see if I've got it") among the
     reflections."""
@@ -152,6 +152,9 @@ def coaching_examples(session: Session, confidence: float = COACHING_CONFIDENCE)
         "Closed questions that could have been open": closed,
         "Runs of questions without reflection": runs,
         "Persuading without permission": persuade,
+        "Confronting": [(t, u.text, "Suggestion (a template): reflect the client's side before any disagreement, "
+                                    "“From where you stand, ...”, and roll with it rather than argue.")
+                        for t, u in top("CON", 4)],
     }
 
 
