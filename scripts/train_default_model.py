@@ -106,7 +106,7 @@ PROFILES = {
                  "purpose": "session indicators (reflection counts, R:Q, fidelity index) for spoken sessions; the "
                             "default profile codes single utterances more accurately outside AnnoMI"},
 }
-PROFILE_EXPERIMENTS = {"sessions": "E49"}  # the experiments.jsonl lines that measured each profile on the folds (E32: 2.9)
+PROFILE_EXPERIMENTS = {"sessions": "E51"}  # the experiments.jsonl lines that measured each profile on the folds (E49: 2.11; E32: 2.9)
 # 2.9: AnnoMI training-transcript utterances re-coded one by one by helper coders (data card) are training labels,
 # each file taken by a rule written before its result on a fresh split (E29b, E30, E31 in scripts/experiments.jsonl;
 # docs/ACCURACY_HISTORY.md, fifteenth session). 2.11 adds the flagged-turn re-codes, taken by E48 (a third fresh

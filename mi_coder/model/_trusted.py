@@ -5,5 +5,5 @@ meta.json hash is listed here may be unpickled without --trust-model.
 """
 
 PINNED_META_SHA256: frozenset[str] = frozenset({
-    "860fd16673e431b3e4c65266e0d456f0aef4040a29733c07f87fcd7ff2c6b396",
+    "6e6f2021fdb5cd3c983c28085e35968de9f05838c598209c8a241e40e18f5536",
 })
