@@ -655,3 +655,17 @@ def test_held_out_evaluation_prints_the_confusion_matrix(tmp_path, capsys):
     assert sum(sum(counts) for _, counts in rows) == rep["n"] == 24
     header = next(line for line in out.splitlines() if line.strip().startswith(columns[0]) and columns[-1] in line)
     assert header.split() == columns  # the printed columns are the codes either side used
+
+
+def test_agreement_pairs_by_text_when_only_one_table_has_utterance_ids(tmp_path, capsys):
+    rows = [("1", "1.1", "PO", "How was the week?", "OQ"), ("2", "2.1", "Client", "Rough. I slipped twice.", "ST"),
+            ("3", "3.1", "PO", "You slipped twice.", "SR"), ("4", "4.1", "Client", "I want to stop though.", "CT")]
+    first, second = tmp_path / "a.csv", tmp_path / "b.csv"
+    frame = pd.DataFrame(rows, columns=["turn_id", "utterance_id", "speaker", "text", "code"]).assign(session_id="s1")
+    frame.to_csv(first, index=False)
+    frame.drop(columns=["utterance_id"]).assign(turn_id=["a", "b", "c", "d"]).to_csv(second, index=False)
+    report_path = tmp_path / "r.json"
+    assert main(["evaluate", "--agreement", str(first), str(second), "--report", str(report_path)]) == 0
+    report = json.loads(report_path.read_text())["agreement"]
+    assert report["n_utterances"] == 4 and report["overall"]["kappa"] == 1.0
+    assert "share no utterance ids" in capsys.readouterr().err

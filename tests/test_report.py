@@ -295,6 +295,9 @@ def test_the_index_charts_draw_the_thresholds_in_use(tmp_path):
         write_reports(sessions, tmp_path / name, thresholds=thresholds)
         pages[name] = (tmp_path / name / "index.html").read_text()
     assert pages["default"] != pages["strict"]
+    session_pages = {name: (tmp_path / name / "s0.html").read_text() for name in pages}
+    assert "at the MITI thresholds" in session_pages["default"]  # the reading guide says which thresholds shade
+    assert "at the thresholds given for this report (not MITI" in session_pages["strict"]
     rows = [{**session_scores(s), "session_id": s.id} for s in sessions]
     assert distributions_chart(rows) == distributions_chart(rows, DEFAULT_THRESHOLDS) != distributions_chart(rows, strict)
 

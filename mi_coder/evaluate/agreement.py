@@ -259,13 +259,17 @@ def _units(*tables: Sequence[Session]) -> tuple[dict, ...]:
     said = [texts(t, repeats) for t in tables]
     shared = set(said[0]).intersection(*said[1:]) if len(said) > 1 else set()
     differ = sorted((k for k in shared if len({x[k] for x in said}) > 1), key=str)
-    if not differ or not any(t for x in said for t in x.values()):
+    if not any(t for x in said for t in x.values()) or (not differ and (shared or len(said) < 2)):
         return out
-    first = differ[0]
-    warnings.warn(f"{len(differ)} of {len(shared)} utterances paired by id differ in text (the first: session "
-                  f"{first[0]}, utterance {first[-1]}: {said[0][first][:40]!r} against {said[1][first][:40]!r}); "
-                  "utterances are paired by their text instead (give every table an utterance_id column to pair by "
-                  "id)", stacklevel=3)
+    if differ:
+        first = differ[0]
+        warnings.warn(f"{len(differ)} of {len(shared)} utterances paired by id differ in text (the first: session "
+                      f"{first[0]}, utterance {first[-1]}: {said[0][first][:40]!r} against {said[1][first][:40]!r}); "
+                      "utterances are paired by their text instead (give every table an utterance_id column to pair "
+                      "by id)", stacklevel=3)
+    else:  # no utterance id in common (one table numbers its own, the other has none): paired by text, said so
+        warnings.warn("the tables share no utterance ids; utterances are paired by their text instead (give every "
+                      "table the same utterance_id column to pair by id)", stacklevel=3)
 
     def by_text(table):  # type: ignore[no-untyped-def]
         seen: dict = {}

@@ -184,6 +184,8 @@ def render_session(session: Session, scores: dict, model_name: str = "", thresho
         timeline_chart=Markup(timeline_chart(session)),
         legend=_legend(),
         coaching_confidence=f"{COACHING_CONFIDENCE:.0%}",
+        threshold_source=("the MITI thresholds" if thresholds == DEFAULT_THRESHOLDS
+                          else "the thresholds given for this report (not MITI's own)"),
         examples=[(title, [{"turn": turn.id, "text": text, "suggestion": suggestion}
                            for turn, text, suggestion in items])
                   for title, items in coaching_examples(session).items()],
