@@ -669,3 +669,13 @@ def test_agreement_pairs_by_text_when_only_one_table_has_utterance_ids(tmp_path,
     report = json.loads(report_path.read_text())["agreement"]
     assert report["n_utterances"] == 4 and report["overall"]["kappa"] == 1.0
     assert "share no utterance ids" in capsys.readouterr().err
+
+
+def test_a_report_on_the_models_training_data_is_not_headed_held_out():
+    from mi_coder.evaluate.heldout import format_report
+
+    rep = utterance_report(["OQ", "SR"], ["OQ", "CR"])
+    text = format_report({"model": "m 1.0", "heldout": {"train.csv": {**rep, "model_trained_on_this_file": True},
+                                                        "new.csv": rep}})
+    assert "not held out, the model's own training data: train.csv (model m 1.0):" in text
+    assert "held-out new.csv (model m 1.0):" in text and "held-out train.csv" not in text

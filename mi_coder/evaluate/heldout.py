@@ -20,7 +20,7 @@ def heldout_report(coder: Coder, paths: Sequence, options=None, scheme: str = "m
     report: dict[str, Any] = {}
     pooled: dict[str, list] = {"pairs": [], "conf": [], "human": [], "machine": []}
     for path in paths:
-        _warn_if_trained_on(coder, Path(path))
+        trained_on = _warn_if_trained_on(coder, Path(path))
         if is_annomi_layout(_header(Path(path))):
             turns = load_annomi_turns(path)
             _warn_if_trained_on_transcripts(coder, path, turns)
@@ -47,6 +47,8 @@ def heldout_report(coder: Coder, paths: Sequence, options=None, scheme: str = "m
                 rep["role_clarification"] = role_report(roles)
                 rep["role_clarification_per_turn"] = role_report(role_turn_pairs(human, machine))
                 rep["role_checklist"] = role_checklist_report(human, machine)
+            if trained_on:
+                rep["model_trained_on_this_file"] = True
             report[str(path)] = rep
     coded_tables = [p for p in paths if str(p) in report and "therapist_4class" not in report[str(p)]]
     if len(coded_tables) > 1 and pooled["pairs"]:  # one session per file is common: the figure over all of them
@@ -70,7 +72,7 @@ def _training(coder: Coder) -> dict:
     return training if isinstance(training, dict) else {}
 
 
-def _warn_if_trained_on(coder: Coder, path: Path) -> None:
+def _warn_if_trained_on(coder: Coder, path: Path) -> bool:
     """A warning when ``path`` is one of the model's own training files (its SHA-256 where the model recorded it,
     whatever the file is called now, else its name): figures on training data overstate accuracy."""
     import warnings
@@ -90,7 +92,8 @@ def _warn_if_trained_on(coder: Coder, path: Path) -> None:
         warnings.warn(f"{path}: {coder.name} was trained on this file"
                       + ("" if f.get("sha256") else " (by its name)")
                       + "; figures on it overstate accuracy: evaluate on sessions the model never read", stacklevel=3)
-        return
+        return True
+    return False
 
 
 def _warn_if_trained_on_transcripts(coder: Coder, path: Any, turns: Any) -> None:
@@ -234,7 +237,9 @@ def format_report(report: dict) -> str:
             per_code(rep)
             role_lines(rep)
     for path, rep in report.get("heldout", {}).items():
-        lines.append(f"held-out {path}" + (f" (model {report['model']})" if report.get("model") else "") + ":")
+        lines.append(("not held out, the model's own training data: " if rep.get("model_trained_on_this_file")
+                      else "held-out ") + str(path)
+                     + (f" (model {report['model']})" if report.get("model") else "") + ":")
         if "therapist_4class" in rep:
             tasks(rep)
         else:
