@@ -350,7 +350,9 @@ def test_a_third_person_who_speaks_once_in_labelled_text_is_a_speaker_but_a_head
     path.write_text("Date: 3 March\nMaria Lopez: How has that gone?\nDan Whitaker: I applied to two places.\n"
                     "Ana Ruiz: Sorry, the audio cut out.\nDan Whitaker: Nobody called back.\n"
                     "Note: the client looked tired.\nMaria Lopez: That sounds discouraging.\n")
-    s = one(path, practitioner="Maria Lopez", client="Dan Whitaker")
+    # said in a warning: "Rule One: don't go home the long way past the bar." inside a turn reads the same
+    with pytest.warns(UserWarning, match="'Ana Ruiz' label.* one line each and are read as other speakers"):
+        s = one(path, practitioner="Maria Lopez", client="Dan Whitaker")
     assert summary(s) == [("Maria Lopez", "practitioner"), ("Dan Whitaker", "client"), ("Ana Ruiz", "other"),
                           ("Dan Whitaker", "client"), ("Maria Lopez", "practitioner")]
     assert s.turns[3].text == "Nobody called back. Note: the client looked tired."
@@ -430,15 +432,6 @@ def test_google_meet_time_lines_and_closing_line_are_not_speech_but_a_spoken_tim
     assert "The one that starts at 10:30 is too late for me though." in text
     assert "00:00:49" not in text and "Meeting ended" not in text
     assert s.turns[-1].text == "Yeah."
-
-
-def test_a_capitalised_one_off_label_inside_a_turn_is_said_in_a_warning(tmp_path):
-    path = tmp_path / "rule.txt"
-    path.write_text("Counselor: What did your sponsor say?\nClient: One thing I keep thinking about.\n"
-                    "Rule One: don't go home the long way past the bar.\nCounselor: What do you make of it?\n"
-                    "Client: It works.\n")
-    with pytest.warns(UserWarning, match="'Rule One'.*not coded"):
-        one(path)
 
 
 def test_srt_positioning_tags_are_not_words_and_do_not_hide_the_speaker(tmp_path):
