@@ -75,7 +75,7 @@ class Column:
 
 
 COLUMNS: list[Column] = [
-    Column("n_practitioner_utterances", "coded practitioner utterances (NC excluded)", "0..", "how much was coded"),
+    Column("n_practitioner_utterances", "coded practitioner utterances (NC excluded; an utterance with a second code counts once)", "0..", "how much was coded"),
     Column("n_volleys", "practitioner volleys (client backchannels that answer nothing do not end one)", "0..",
            "units of MITI counting"),
     *[Column(code, f"{code} counted once per volley (MITI 4.2.1 rules)", "0..", "MITI behaviour count")
