@@ -240,17 +240,15 @@ def _units(*tables: Sequence[Session]) -> tuple[dict, ...]:
     one utterance would pair every later one with the wrong text. Where utterances paired so differ in text, every
     table is paired by text instead (session, the text, its occurrence in the session), with a warning.
     """
-    import re
     import warnings
+
+    from ..model.features import normalize as norm  # lower case, punctuation folded: what a coder may retype
 
     def keyed(table, with_turn):  # type: ignore[no-untyped-def]
         return [((s.id, t.id, u.id) if with_turn else (s.id, u.id), u.code) for s in table for t, u in s.utterances()]
 
-    def norm(text: str) -> str:
-        return " ".join(re.sub(r"[^\w' ]+", " ", str(text or "").lower()).split())
-
     def texts(table, with_turn):  # type: ignore[no-untyped-def]
-        return {((s.id, t.id, u.id) if with_turn else (s.id, u.id)): norm(u.text)
+        return {((s.id, t.id, u.id) if with_turn else (s.id, u.id)): norm(str(u.text or ""))
                 for s in table for t, u in s.utterances()}
 
     plain = [keyed(t, False) for t in tables]
@@ -276,7 +274,7 @@ def _units(*tables: Sequence[Session]) -> tuple[dict, ...]:
         units = {}
         for s in table:
             for _, u in s.utterances():
-                key = (s.id, norm(u.text))
+                key = (s.id, norm(str(u.text or "")))
                 seen[key] = seen.get(key, 0) + 1
                 units[(*key, seen[key])] = u.code
         return units

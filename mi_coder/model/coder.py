@@ -54,6 +54,8 @@ def role_decisions(p_yes: np.ndarray) -> np.ndarray:
 # OQ + SEEK): with ``question_second_codes``, a question the model codes as one of these is coded as the question it
 # is, the adherent code second, as the permission rule (``second_code_for``) and the team corpus's writers code it.
 QUESTION_SECOND_CODES = ("SEEK", "EA")
+# A question's opening in unpunctuated speech. Not the feature space's _WH_START/_AUX_START: those are model inputs
+# (changing them changes every trained model), and a decision rule needs when/where/who and not "any".
 _QUESTION_FORM = re.compile(
     r"^(?:(?:so|and|but|okay|ok|um|uh|well|now|then)[ ,]+)*(?:what|how|why|when|where|who|which|tell me|in what|do|"
     r"does|did|are|is|was|were|can|could|would|will|have|has|had|should|shall|may|might)\b")
