@@ -44,6 +44,24 @@ ASK_PERMISSION = re.compile(
     re.I,
 )
 
+# Advice by its form: a suggestion ("What I'd suggest is...", "You might want to...", "It might be worth...") or what
+# other people do offered as a model ("Some people find it helps to...", "A lot of people pick a day..."). With the
+# permission context (``ASK_PERMISSION`` before it in the practitioner's own words, or the client asking for advice),
+# it is what MITI 4.2.1 codes Persuade with Permission rather than information (``model.coder.permission_advice``).
+# Written from the team corpus's advice after permission (coded PWP 25 and GI 8 where it fires, PWP 20 and GI 116
+# where it does not); the writers themselves split "some people do X" between GI and PWP.
+ADVICE = re.compile(
+    r"\b(?:(?:some|many|a lot of|lots of|most|other) (?:people|folks|guys|patients|clients|students|smokers|parents|"
+    r"women|men)(?: \w+)? (?:find|found|use|try|tried|start|pick|set|keep|decide|like|make|choose|take|do best|swear)|"
+    r"what (?:a lot of |some |many |other )?(?:people|folks) (?:find|do)|i'd (?:really )?(?:suggest|recommend)|"
+    r"my (?:suggestion|advice|recommendation)|"
+    r"(?:you|u) (?:might|could|may|can) (?:also )?(?:want to|try|consider|think about|look (?:at|into))|"
+    r"(?:might|could|would) be worth|it (?:might|may|can|could) help to|"
+    r"one (?:option|idea|suggestion|thing (?:that|you could|people|some))|another (?:option|idea|thing you could)|"
+    r"(?:works|worked|helps|helped) for (?:some|a lot|many|other)|(?:find|finds|found) it (?:helps|helpful|easier|useful))\b",
+    re.I,
+)
+
 # The client grants it ("Sure, go ahead.") or asks for information or advice ("What should I do?").
 GRANT = re.compile(r"^\W*(?:yes|yeah|yep|sure|okay|ok|go ahead|please|alright|all right|mm-hmm|uh-huh|definitely|"
                    r"of course|that would be|i'd like|tell me)\b", re.I)

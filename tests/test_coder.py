@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 
 from mi_coder import ModelError
-from mi_coder.codes import CLIENT_CODES, PRACTITIONER_CODES
+from mi_coder.codes import ADVICE, CLIENT_CODES, PRACTITIONER_CODES
 from mi_coder.io.reader import read_transcript
 from mi_coder.model.features import FeatureSpace, StaticVectors, answer_tokens, char_wb_ngrams, negated_tokens, normalize, word_ngrams
 from mi_coder.model.store import load_coder, save_coder
@@ -928,3 +928,43 @@ def test_a_question_coded_seek_keeps_its_question_code_with_seek_second(tmp_path
     # the questions count as questions, and every SEEK is still counted (a client's "Yes." now answers a question,
     # so volleys can split: per-utterance counts are the ones to compare)
     assert on["utt_OQ"] + on["utt_CQ"] > off["utt_OQ"] + off["utt_CQ"] and on["utt_SEEK"] == off["utt_SEEK"]
+
+
+ADVICE_AFTER_PERMISSION = """Counselor: Would it be okay if I shared some ideas?
+Client: Sure.
+Counselor: A lot of people find it easier to drop the evening cigarette first. Many smokers use the patch together with the gum for the cravings. One option is the nicotine spray, which works faster than the patch. You could try chewing gum after meals instead of the cigarette. The patch gives a steady level of nicotine through the day.
+Client: Hm.
+Counselor: You need to stop smoking before the surgery.
+"""
+
+
+def test_advice_after_leave_was_asked_is_persuade_with_permission_and_information_stays_information(tmp_path):
+    from mi_coder.model.coder import permission_context
+
+    path = tmp_path / "advice.txt"
+    path.write_text(ADVICE_AFTER_PERMISSION)
+    session = read_transcript(path)[0]
+    coder = load_coder()
+    coder.code(session)  # segments it
+    rows = [(t.role, u.text) for t in session.turns if t.role in ("practitioner", "client") for u in t.utterances]
+    leave = dict(zip([text for _, text in rows], permission_context([session])))
+    assert not leave[rows[0][1]]  # the request itself
+    assert leave["A lot of people find it easier to drop the evening cigarette first."]
+    assert leave["The patch gives a steady level of nicotine through the day."]
+    assert not leave["You need to stop smoking before the surgery."]  # the next turn asked nothing
+
+    coded = {}
+    for flag in (False, True):
+        coder.permission_advice = flag
+        session = read_transcript(path)[0]
+        coder.code(session)
+        coded[flag] = {u.text: u.code for t in session.turns if t.role == "practitioner" for u in t.utterances}
+    for text, before in coded[False].items():
+        after = coded[True][text]
+        if leave[text] and (before == "PER" or (before == "GI" and ADVICE.search(text))):
+            assert after == "PWP", text
+        else:
+            assert after == before, text  # information, questions and advice without leave keep their codes
+    assert coded[True]["The patch gives a steady level of nicotine through the day."] != "PWP"
+    n_pwp = {flag: list(codes.values()).count("PWP") for flag, codes in coded.items()}
+    assert n_pwp[True] >= n_pwp[False] + 2  # the fixture holds advice the model alone codes GI

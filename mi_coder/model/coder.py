@@ -23,7 +23,7 @@ from typing import Sequence
 
 import numpy as np
 
-from ..codes import ASK_PERMISSION, CLIENT_CODES, FOUR_CLASS, PRACTITIONER_CODES, TURN_CLASSES
+from ..codes import ADVICE, ASK_PERMISSION, CLIENT_ASKS, CLIENT_CODES, FOUR_CLASS, PRACTITIONER_CODES, TURN_CLASSES
 from ..records import CLIENT, PRACTITIONER, Session, Turn, other_role_context, own_previous_turn, own_words_before
 from ..scoring import client_main_code, second_code
 from .features import FeatureSpace
@@ -70,6 +70,27 @@ def is_question_form(text: str) -> bool:
     return not re.search(r"[.!?]", stripped) and bool(_QUESTION_FORM.match(stripped.lower()))
 
 
+def permission_context(sessions: Sequence[Session]) -> list[bool]:
+    """For each row of ``utterance_rows(sessions)``: whether a practitioner utterance has leave to advise, that is
+    the practitioner asked for it (``codes.ASK_PERMISSION``) in their previous turn or earlier in this turn, or the
+    client's turn before it asks for advice (``codes.CLIENT_ASKS``). Client rows: False."""
+    out: list[bool] = []
+    for s in sessions:
+        asked_before = False  # the practitioner's previous turn asked leave
+        client_asks = False  # the client's latest turn asks for advice
+        for turn in s.turns:
+            if turn.role == CLIENT:
+                client_asks = bool(CLIENT_ASKS.search(turn.text))
+                out.extend(False for _ in turn.utterances)
+            elif turn.role == PRACTITIONER:
+                asked = asked_before or client_asks
+                for u in turn.utterances:
+                    out.append(asked)
+                    asked = asked or bool(ASK_PERMISSION.search(u.text))
+                asked_before = bool(ASK_PERMISSION.search(turn.text))
+    return out
+
+
 def second_code_for(code: str | None, text: str) -> str:
     """The machine's second code of a practitioner utterance: SEEK on a question that asks permission ("Would it
     be okay if I shared...?", ``codes.ASK_PERMISSION``), as the coding guide double-codes it; "" otherwise. A rule,
@@ -107,6 +128,10 @@ class Coder:
         # A question coded SEEK or EA keeps its question code first and the adherent code as ``code2``
         # (``QUESTION_SECOND_CODES``), so that the question counts as one, as the guide double-codes it.
         self.question_second_codes = False
+        # Advice given with leave to give it is Persuade with Permission (MITI 4.2.1), which the utterance's own
+        # words seldom show: a practitioner utterance coded PER, or GI that is advice by its form
+        # (``codes.ADVICE``), after the practitioner asked leave (``permission_context``) is coded PWP.
+        self.permission_advice = False
         self.profile: str | None = None  # a named decoding profile in use (``use_profile``), if any
         # Second stage of the role-clarification detectors over the scores of a turn's utterances
         # (``model.role_turns.TurnStage``), if the model has one.
@@ -130,7 +155,7 @@ class Coder:
 
     # Decoding settings a profile may set (``use_profile``); the weights never change.
     PROFILE_KEYS = ("turn_weight", "unsure", "client_turn_weight", "class_first", "code_turn_weights",
-                    "prior_adaptation", "question_second_codes")
+                    "prior_adaptation", "question_second_codes", "permission_advice")
 
     @property
     def name(self) -> str:
@@ -157,6 +182,8 @@ class Coder:
             self.code_turn_weights = {str(k): float(v) for k, v in settings["code_turn_weights"].items()}
         if "question_second_codes" in settings:
             self.question_second_codes = bool(settings["question_second_codes"])
+        if "permission_advice" in settings:
+            self.permission_advice = bool(settings["permission_advice"])
         if "prior_adaptation" in settings:
             self.prior_adaptation = float(settings["prior_adaptation"])
             if self.prior_adaptation > 0 and not self.class_priors:
@@ -317,11 +344,14 @@ class Coder:
             conf = probs[np.arange(len(best)), best]
         labels = list(PRACTITIONER_CODES + CLIENT_CODES)
         oq, cq = labels.index("OQ"), labels.index("CQ")
+        leave = permission_context(sessions) if self.permission_advice else [False] * len(refs)
         for k, (utt, code, c, role) in enumerate(zip(refs, codes, conf, rows[0])):
             code2 = ""
             if (role == PRACTITIONER and self.question_second_codes and code in QUESTION_SECOND_CODES
                     and is_question_form(utt.text)):  # the confidence stays that of the adherent code
                 code, code2 = ("OQ" if probs[k, oq] >= probs[k, cq] else "CQ"), code
+            if leave[k] and (code == "PER" or (code == "GI" and ADVICE.search(utt.text))):
+                code = "PWP"  # the confidence stays that of the code the model gave
             utt.code = code or None
             utt.confidence = None if np.isnan(c) else float(c)
             if role == PRACTITIONER:  # the machine's second code replaces any a source file carried

@@ -97,7 +97,7 @@ def train_coder(examples, turn_examples=None, *, augment: bool = True, C: float 
                 unsure: dict[str, float] | None = None, client_turn_weight: float | None = None,
                 client_balance: float | None = None, split_client_turn_weight: float = 1.0,
                 code_turn_weights: dict[str, float] | None = None, class_first: bool = False,
-                question_second_codes: bool = False, role_behaviour: bool = True, lsa: int = 0, role_own_words: bool = False,
+                question_second_codes: bool = False, permission_advice: bool = False, role_behaviour: bool = True, lsa: int = 0, role_own_words: bool = False,
                 role_only_batches: Sequence[str] = (), role_turn_stage: bool = False,
                 negation: bool = False, augment_weight: float = 0.5, nb_mix: float = 0.0,
                 bare_turn_models: bool = False, answer: bool = False, vectors: str | None = None,
@@ -139,7 +139,8 @@ def train_coder(examples, turn_examples=None, *, augment: bool = True, C: float 
     ``unsure`` are MITI's decision rules for an unsure coder, applied when coding (``model.coder.apply_unsure``);
     ``client_turn_weight`` the weight of the client turn model in decoding client utterances (None: as practitioner).
     ``code_turn_weights`` (practitioner code -> exponent of its class's turn probability, instead of
-    ``turn_weight``), ``class_first`` and ``question_second_codes`` are decoding settings (``model.coder.Coder``).
+    ``turn_weight``), ``class_first``, ``question_second_codes`` and ``permission_advice`` are decoding settings
+    (``model.coder.Coder``).
     ``split_client_turn_weight`` multiplies the weight of client utterances that carry a whole turn's label
     (AnnoMI client turns of several utterances: a change-talk turn often holds neutral utterances, which MISC
     codes one by one); 0 leaves them to the turn model alone.
@@ -254,6 +255,7 @@ def train_coder(examples, turn_examples=None, *, augment: bool = True, C: float 
                   class_first=class_first)
     coder.class_priors = class_priors
     coder.question_second_codes = question_second_codes
+    coder.permission_advice = permission_advice
     if role_turn_stage and role_rows:
         coder.role_stage = fit_role_turn_stage(role_rows, C=C, max_iter=max_iter)
     return coder
@@ -518,6 +520,9 @@ def _decoding_protocol(train_kwargs: dict | None) -> str:
     if kw.get("question_second_codes"):
         out += (" A question the code model codes SEEK or EA is coded as the question it is (OQ or CQ, the likelier), "
                 "with SEEK or EA as its second code, as the coding guide double-codes it.")
+    if kw.get("permission_advice"):
+        out += (" Advice after the practitioner asked leave to give it (or the client asked for it) is coded Persuade "
+                "with Permission: an utterance the model codes PER, or GI that is advice by its form.")
     if kw.get("role_own_words"):
         out += (" The role-clarification detectors also read the practitioner's own words before each utterance "
                 "(their previous turn and the turn's earlier utterances); the code models do not.")
