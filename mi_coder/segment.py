@@ -23,7 +23,7 @@ from functools import lru_cache
 from typing import Iterable
 
 import numpy
-from spacy.attrs import SENT_START
+from spacy.attrs import ORTH, SENT_START
 
 from .records import Session, Utterance
 
@@ -224,6 +224,10 @@ def _register() -> None:
         Language.factory("mi_utterance_splitter", default_config=DEFAULT_CONFIG)(make_utterance_splitter)
 
 
+LOWER_ABBREVIATIONS = ("dr.", "mr.", "mrs.", "ms.", "st.", "jr.", "sr.", "prof.", "mt.", "ft.", "vs.", "lt.", "sgt.",
+                       "det.", "capt.", "rev.", "gov.", "ave.", "blvd.", "rd.")
+
+
 @lru_cache(maxsize=8)
 def build_pipeline(max_words: int = 22, min_words: int = 4, captions: str = "auto",  # type: ignore[no-untyped-def]
                    boundary=None):
@@ -245,6 +249,11 @@ def build_pipeline(max_words: int = 22, min_words: int = 4, captions: str = "aut
     # has not: a tokenizer and our splitter, linear in the text). One turn of an unsegmented recording can be
     # longer; memory per character is small here, so the limit is lifted.
     nlp.max_length = 10 ** 9
+    # Title and place abbreviations in lower case, as captions write them ("dr. patel", "st. louis"): spaCy knows
+    # "Dr." and "St." but cuts "dr." into "dr" and a full stop, which reads as the end of a sentence and, in a turn
+    # without other punctuation, keeps the boundary model for unpunctuated speech away from the whole turn.
+    for abbreviation in LOWER_ABBREVIATIONS:
+        nlp.tokenizer.add_special_case(abbreviation, [{ORTH: abbreviation}])
     splitter = nlp.add_pipe("mi_utterance_splitter",
                             config={"max_words": max_words, "min_words": min_words, "captions": captions})
     if captions != "off":

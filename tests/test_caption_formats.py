@@ -245,3 +245,107 @@ def test_a_webvtt_header_without_a_blank_line_before_the_first_cue_keeps_that_cu
                     "00:00:04.500 --> 00:00:08.000\nClient: My blood pressure.\n")
     s = read_transcript(path)[0]
     assert [t.text for t in s.turns] == ["What brings you in today?", "My blood pressure."]
+
+
+def _without_word_timings(vtt: str) -> str:
+    """The YouTube file as ``yt-dlp --convert-subs`` leaves it: the rolling cues kept, their word timings gone."""
+    import re
+
+    return re.sub(r"<\d\d:\d\d:\d\d\.\d{3}>|</?c>", "", vtt)
+
+
+def _as_srt(vtt: str) -> str:
+    """The same cues as SRT, as ffmpeg writes them (numbered, comma decimals, entities decoded: "&gt;&gt;" -> ">>")."""
+    import html
+
+    blocks = [html.unescape(b) for b in vtt.split("\n\n")[1:] if "-->" in b]
+    out = []
+    for k, block in enumerate(blocks, 1):
+        lines = [ln for ln in block.split("\n") if ln.strip()]
+        timing = lines[0].split(" align")[0].replace(".", ",")
+        out.append(f"{k}\n{timing}\n" + "\n".join(lines[1:]))
+    return "\n\n".join(out) + "\n"
+
+
+@pytest.mark.parametrize("ext", ["vtt", "srt"])
+def test_rolling_captions_without_word_timings_give_each_line_once_and_the_right_speakers(tmp_path, ext):
+    vtt = _without_word_timings((CAPTIONS / "youtube_auto.en.vtt").read_text())
+    path = tmp_path / f"rolling.en.{ext}"
+    path.write_text(vtt if ext == "vtt" else _as_srt(vtt))
+    s = read_transcript(path, practitioner="Speaker 1")[0]
+    assert " ".join(t.text for t in s.turns) == deepgram_transcript()  # every word once, none tripled
+    assert len(s.turns) == N_TURNS
+    assert [t.role for t in s.turns] == ["practitioner", "client"] * (N_TURNS // 2)
+
+
+def test_sound_tags_in_captions_are_neither_speakers_nor_words(tmp_path):
+    vtt = (CAPTIONS / "youtube_auto.en.vtt").read_text()
+    music = ("00:00:00.000 --> 00:00:01.230 align:start position:0%\n \n[Music]\n\n"
+             "00:00:01.230 --> 00:00:01.240 align:start position:0%\n[Music]\n \n\n")
+    head, body = vtt.split("\n\n", 1)
+    path = tmp_path / "music.en.vtt"
+    path.write_text(f"{head}\n\n{music}{body.rstrip()}\n\n99:00:00.000 --> 99:00:02.000\n[Music]\n\n"
+                    "99:00:02.000 --> 99:00:03.000\n[Applause] [Laughter]\n")
+    s = read_transcript(path, practitioner="Speaker 1")[0]  # "[Music]" twice used to be read as a speaker
+    assert " ".join(t.text for t in s.turns) == deepgram_transcript()
+    assert s.turns[0].start == pytest.approx(1.24)  # the jingle before the talk is not the first turn's start
+
+
+def test_transcribers_notes_are_left_out_of_the_words_and_a_turn_that_is_only_a_note_is_no_turn(tmp_path):
+    path = tmp_path / "rev.txt"
+    path.write_text("Counselor: How often do you drink in a usual week?\n"
+                    "Client: Maybe three or four [inaudible 00:01:31] beers. (laughs)\n"
+                    "Counselor: [crosstalk 00:01:40]\n"
+                    "Client: On a Friday, anyway.\n"
+                    "Counselor: ♪ So Fridays are the big night. ♪\n")
+    s = read_transcript(path)[0]
+    assert [t.text for t in s.turns] == ["How often do you drink in a usual week?",
+                                         "Maybe three or four beers. On a Friday, anyway.",
+                                         "So Fridays are the big night."]
+
+
+def test_a_lower_case_title_abbreviation_does_not_make_an_unpunctuated_turn_punctuated():
+    nlp = build_pipeline()
+    doc = nlp("dr. patel said i had to come because i keep missing my insulin and so you moved back to st. louis "
+              "and you want to find work what kind of job are you looking for")
+    sentences = [s.text for s in doc.sents]
+    assert not any(s.endswith(("dr.", "st.")) for s in sentences)  # the boundary model decided, not the full stops
+    assert any(s.startswith("what kind of job") for s in sentences)
+
+
+def test_an_impossible_cue_time_is_an_error_and_a_backwards_cue_a_warning(tmp_path):
+    bad = tmp_path / "bad.vtt"
+    bad.write_text("WEBVTT\n\n00:00:01.000 --> 00:00:04.000\nJane: hi there\n\n"
+                   "00:00:75.240 --> 00:00:79.390\nAli: hello\n")
+    with pytest.raises(InputError, match=r"bad\.vtt: line 6: impossible cue time '00:00:75\.240'"):
+        read_transcript(bad)
+    backwards = tmp_path / "backwards.vtt"
+    backwards.write_text("WEBVTT\n\n00:00:01.000 --> 00:00:04.000\nJane: hi there\n\n"
+                         "00:00:19.390 --> 00:00:15.240\nAli: hello\n\n00:00:20.000 --> 00:00:22.000\nJane: so\n")
+    with pytest.warns(UserWarning, match=r"1 cue\(s\) end before they start \(first at line 6\)"):
+        s = read_transcript(backwards)[0]
+    assert s.turns[1].start == s.turns[1].end == pytest.approx(19.39)
+
+
+def test_cue_times_carry_no_floating_point_noise():
+    from mi_coder.io.base import parse_time
+
+    assert repr(parse_time("00:01:33.240")) == "93.24" and repr(parse_time("00:01:48,990")) == "108.99"
+
+
+def test_a_caption_file_cut_off_inside_a_tag_is_read_with_a_warning_and_no_markup(tmp_path):
+    path = tmp_path / "cut.vtt"
+    path.write_text("WEBVTT\n\n00:00:01.000 --> 00:00:04.000\n<v Jane Doe>so how was the week</v>\n\n"
+                    "00:00:04.000 --> 00:00:07.000\n<v Ali Khan>not bad everyone\n<v Ali")
+    with pytest.warns(UserWarning, match=r"cut\.vtt: the last cue ends inside a tag"):
+        s = read_transcript(path, practitioner="Jane Doe")[0]
+    assert [t.text for t in s.turns] == ["so how was the week", "not bad everyone"]
+
+
+def test_an_assemblyai_response_without_speaker_labels_says_how_to_get_them(tmp_path):
+    path = tmp_path / "aai.json"
+    path.write_text(json.dumps({"id": "x", "status": "completed", "audio_url": "https://example.org/a.mp3",
+                                "text": "hi there", "utterances": None,
+                                "words": [{"text": "hi", "start": 0, "end": 300}]}))
+    with pytest.raises(InputError, match="aai.json: AssemblyAI response without speaker labels .*speaker_labels=true"):
+        read_transcript(path)

@@ -242,6 +242,25 @@ _NOT_NAMES = {"note", "notes", "music", "applause", "laughter", "laughs", "inaud
               "reminder", "warning", "update", "translation", "transcript", "caption", "captions", "subtitle"}
 
 
+# Transcribers' and captioners' notes that are not speech: "[Music]", "[Laughter]", "(laughs)", "[inaudible 00:01:31]",
+# "[crosstalk 00:01:40]", "[BLANK_AUDIO]", and the music notes of captions. Read as words they would be coded; as
+# labels, "[Music]" twice would be a speaker.
+NON_SPEECH = re.compile(
+    r"\s*(?:[\[(]\s*(?:music|applause|laugh(?:s|ing|ter)?|chuckl\w*|inaudible|unintelligible|indiscernible|crosstalk|"
+    r"cross-talk|overlapping(?: speech)?|over ?talk|silence|pause|long pause|noise|background noise|static|foreign|"
+    r"cough(?:s|ing)?|sigh(?:s|ing)?|sniff(?:s|ing|les)?|cr(?:ies|ying)|clears throat|blank_audio|no audio|beep|"
+    r"phone rings?|door \w+|sound|video|audio|sil)\b[^\[\]()\n]{0,40}[\])]|[♪♫]+)\s*",
+    re.I,
+)
+
+
+def strip_non_speech(text: str) -> str:
+    """``text`` without transcribers' non-speech notes (``NON_SPEECH``), spaces collapsed where one was cut out."""
+    if "[" not in text and "(" not in text and "♪" not in text and "♫" not in text:
+        return text
+    return " ".join(NON_SPEECH.sub(" ", text).split())
+
+
 def looks_like_name(label: str) -> bool:
     """Whether a ``Label:`` that occurs once reads as a person who speaks once (an interpreter, a relative) rather
     than a note: one to four capitalised words, not an annotation or discourse word. Captions and labelled text use
@@ -266,7 +285,8 @@ def parse_time(value: Any) -> float | None:
     m = _TIME.match(text)
     if m:
         h = int(m.group(1) or 0)
-        return h * 3600 + int(m.group(2)) * 60 + float(m.group(3).replace(",", "."))
+        # rounded to the microsecond: 1 * 60 + 33.24 is 93.24000000000001 in binary floating point
+        return round(h * 3600 + int(m.group(2)) * 60 + float(m.group(3).replace(",", ".")), 6)
     if _DECIMAL_COMMA.match(text):  # "4,2" from a European spreadsheet ("1,234" stays unread: a thousands mark?)
         text = text.replace(",", ".")
     try:

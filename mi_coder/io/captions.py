@@ -9,7 +9,7 @@ from collections.abc import Sequence
 
 from ..errors import InputError
 from ..roles import role_from_label
-from .base import _TIME, Piece, looks_like_name, parse_time
+from .base import _TIME, Piece, looks_like_name, parse_time, strip_non_speech
 
 _CUE_TIMING = re.compile(
     r"^\s*(\d{1,3}:\d{1,2}(?::\d{1,2})?[.,]\d{1,3})\s*-->\s*(\d{1,3}:\d{1,2}(?::\d{1,2})?[.,]\d{1,3})(?:\s+.*)?$"
@@ -24,6 +24,9 @@ _TAG = re.compile(r"</?[a-zA-Z][^>]*>|\{\\[^{}]*\}")  # <i>, <v Name>...; SRT po
 
 # Word timings inside a cue (``so<00:00:01.140><c> what</c>``): YouTube auto-captions carry one per word.
 _INLINE_TIME = re.compile(r"<\d{1,3}:\d{2}(?::\d{2})?\.\d{3}>")
+# A damaged word timing ("<00:00:1.59>") or a tag cut off at the end of a line ("after a<00:0", "<v Ali"): markup, not
+# words, even when it cannot be read.
+_BROKEN_MARKUP = re.compile(r"<\d[\d:.,]*>|<[\d/a-zA-Z][^<>]*$")
 
 
 # ">>" opens a new speaker's talk in broadcast and YouTube captions ("&gt;&gt;" in WebVTT; ">>>" a new topic).
@@ -56,8 +59,8 @@ def _untag(line: str, fmt: str) -> str:
 
 
 def _words(text: str) -> str:
-    """Cue text without word timings, spaces collapsed."""
-    return " ".join(_INLINE_TIME.sub("", text).split())
+    """Cue text without word timings (or damaged markup) and non-speech notes ("[Music]"), spaces collapsed."""
+    return strip_non_speech(" ".join(_BROKEN_MARKUP.sub("", _INLINE_TIME.sub("", text)).split()))
 
 
 def _last_time(text: str, default: float | None) -> float | None:
@@ -76,6 +79,33 @@ def _repeated(previous: Sequence[str], lines: Sequence[str]) -> int:
         if list(previous[-k:]) == list(lines[:k]):
             return k
     return 0
+
+
+def _rolls(lines: Sequence[str], fmt: str) -> bool:
+    """Whether the captions roll up: most cues open with the last line of the cue before (YouTube auto-captions
+    converted without their word timings, as ``yt-dlp --convert-subs srt`` writes them, and the 10 ms cues that
+    re-show a finished line). Then repeated lines are read once, as with word timings."""
+    cues: list[list[str]] = []
+    for line in lines:
+        if "-->" in line:
+            cues.append([])
+        elif cues and line.strip() and not line.strip().isdigit():
+            words = " >> ".join(_CHANGE.split(_words(_untag(line, fmt))))
+            if words:
+                cues[-1].append(words)
+    cues = [c for c in cues if c]
+    if len(cues) < 4:
+        return False
+    repeats = sum(1 for a, b in zip(cues, cues[1:]) if _repeated(a, b))
+    return repeats >= 0.5 * (len(cues) - 1)
+
+
+def _check_timing(start_text: str, end_text: str, path: str, line_no: int) -> None:
+    """A cue time whose minutes or seconds reach 60 is not a time ("00:00:75.240"): the file is damaged."""
+    for value in (start_text, end_text):
+        fields = re.split(r"[:]", value.replace(",", "."))
+        if any(float(f) >= 60 for f in fields[1:]):
+            raise InputError(path, f"line {line_no}: impossible cue time '{value}' (minutes and seconds run to 59)")
 
 
 def _opens_with_space_line(lines: Sequence[str], i: int) -> bool:
@@ -125,7 +155,8 @@ def parse_cues(text: str, path: str, fmt: str) -> list[Piece]:
     lines = text.split("\n")
     speakers = _cue_speakers(lines, fmt)
     alternate = not speakers and _CHANGE.search(html.unescape(text) if fmt == "vtt" else text) is not None
-    rolling = fmt == "vtt" and _INLINE_TIME.search(text) is not None
+    rolling = (fmt == "vtt" and _INLINE_TIME.search(text) is not None) or _rolls(lines, fmt)
+    backwards: list[int] = []  # lines of cues that end before they start
     shown: list[str] = []  # the lines of the previous cue, for rolling captions
     change = False  # a ">>" was read and no piece has started since
     i = 0
@@ -163,7 +194,11 @@ def parse_cues(text: str, path: str, fmt: str) -> list[Piece]:
             raise InputError(
                 path, f"line {block_start + timing_at + 1}: broken cue timing '{block[timing_at].strip()[:60]}'"
             )
+        _check_timing(m.group(1), m.group(2), path, block_start + timing_at + 1)
         start, end = parse_time(m.group(1)), parse_time(m.group(2))
+        if start is not None and end is not None and end < start:
+            backwards.append(block_start + timing_at + 1)
+            end = start
         body = "\n".join(block[timing_at + 1:]).strip()
         if not body:
             continue
@@ -210,6 +245,17 @@ def parse_cues(text: str, path: str, fmt: str) -> list[Piece]:
             if said:
                 pieces.append(Piece(speaker, said, times[k], times[k + 1]))
                 change = False
+    if backwards:
+        import warnings
+
+        warnings.warn(f"{path}: {len(backwards)} cue(s) end before they start (first at line {backwards[0]}); each "
+                      "is read as ending where it starts", stacklevel=2)
+    last = next((ln for ln in reversed(lines) if ln.strip()), "")
+    if re.search(r"<[\d/a-zA-Z][^<>]*$", last):
+        import warnings
+
+        warnings.warn(f"{path}: the last cue ends inside a tag ('{last.strip()[-30:]}'): is the file cut off? The "
+                      "unfinished tag is left out", stacklevel=2)
     if not pieces:
         raise InputError(path, "no cues with text found")
     if all(not p.speaker for p in pieces):

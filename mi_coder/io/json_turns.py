@@ -183,6 +183,9 @@ def parse_json(text: str, path: str, options: ReadOptions) -> list[Piece]:
                 data = data[key]
                 break
         else:
+            if "utterances" in data and isinstance(data.get("words"), list) and "audio_url" in data:
+                raise InputError(path, "AssemblyAI response without speaker labels ('utterances' is empty): "
+                                       "transcribe with speaker_labels=true")
             raise InputError(path, "JSON object has no 'segments', 'turns' or 'utterances' list (read are: a list "
                                    "of turns, Whisper/WhisperX, Deepgram, AssemblyAI, Amazon Transcribe and Google "
                                    "Speech-to-Text responses; save others as CSV with speaker and text columns)")

@@ -7,7 +7,7 @@ from collections.abc import Iterable, Iterator
 
 from ..errors import InputError
 from ..roles import role_from_label
-from .base import Piece, looks_like_name, parse_time
+from .base import Piece, looks_like_name, parse_time, strip_non_speech
 
 _TS = r"\d{1,2}:\d{2}(?::\d{2})?(?:[.,]\d+)?"
 
@@ -89,30 +89,39 @@ def iter_text_pieces(lines: Iterable[str], speakers: set[str]) -> Iterator[Piece
     without their ``\\n``); the first carries the header lines in ``meta['header']``."""
     piece: Piece | None = None
     header: list[str] = []
+    carried: dict = {}  # the meta of a labelled line that held only a non-speech note ("Client: [crosstalk]")
+    noted = False  # the current piece's words were all such notes: it is left out, not read as a silent turn
     for line in lines:
         if not line.strip():
             continue
         m = _TEXT_LINE.match(line)
         if m and _label(m) in speakers:
             if piece is not None:
-                yield piece
+                if piece.text or not noted:
+                    yield piece
+                else:
+                    carried = {**piece.meta, **carried}
             ts = m.group("ts") or m.group("ts2")
             text = m.group("text").strip()
             after = _TEXT_TS.match(text)
             if after:  # "Jane: [00:00:01] Hi": the time is the turn's start, not words
                 ts, text = ts or after.group("ts"), after.group("text")
             first = piece is None
-            piece = Piece(_label(m), text, start=parse_time(ts))
+            piece = Piece(_label(m), strip_non_speech(text), start=parse_time(ts))
+            noted = bool(text.strip()) and not piece.text
             if first and header:
                 piece.meta["header"] = header
+            if carried:
+                piece.meta.update(carried)
+                carried = {}
         elif piece is not None:
             if _FOOTER.match(line):
                 piece.meta.setdefault("footer", []).append(line.strip())
                 continue
             bare = _BARE_TS.match(line)
             body = bare.group("text") if bare else line
-            piece.text = f"{piece.text} {body.strip()}".strip()
+            piece.text = f"{piece.text} {strip_non_speech(body.strip())}".strip()
         else:
             header.append(line.strip())
-    if piece is not None:
+    if piece is not None and (piece.text or not noted):
         yield piece
