@@ -968,3 +968,30 @@ def test_advice_after_leave_was_asked_is_persuade_with_permission_and_informatio
     assert coded[True]["The patch gives a steady level of nicotine through the day."] != "PWP"
     n_pwp = {flag: list(codes.values()).count("PWP") for flag, codes in coded.items()}
     assert n_pwp[True] >= n_pwp[False] + 2  # the fixture holds advice the model alone codes GI
+
+
+def test_in_captions_a_question_by_inversion_is_coded_a_question_not_part_of_a_reflection(tmp_path):
+    from mi_coder.model.coder import caption_question_rows, utterance_rows
+
+    path = tmp_path / "captions.txt"
+    path.write_text("PO: hi alice thanks for coming in so what brings you here today\n"
+                    "Client: um well my doctor said i should come because my sugar has been all over the place\n"
+                    "PO: so your doctor is worried about your blood sugar and you work nights and you're tired when you "
+                    "get home and you'd like an easier way to track your sugar did i get that right\n"
+                    "Client: yeah pretty much\n"
+                    "PO: So your doctor is worried. Did I get that right.\n")
+    coder = load_coder()
+    coded = {}
+    for flag in (False, True):
+        coder.caption_questions = flag
+        session = read_transcript(path, practitioner="PO")[0]
+        coder.code(session)
+        (roles, texts, *_), _ = utterance_rows([session])
+        flagged = dict(zip(texts, caption_question_rows([session])))
+        coded[flag] = [(u.code, u.text) for t in session.turns if t.role == "practitioner" for u in t.utterances]
+    assert flagged["did i get that right"] and not flagged["Did I get that right."]  # punctuated: the writer's call
+    assert not any(flagged[text] for text in texts if text.startswith(("so your doctor", "so what brings")))
+    assert dict((text, code) for code, text in coded[True])["did i get that right"] in ("OQ", "CQ")
+    for (before, text), (after, _) in zip(coded[False], coded[True]):
+        if not flagged[text] or before not in ("SR", "CR", "GI", "NC"):
+            assert after == before, text  # everything else keeps its code

@@ -70,6 +70,30 @@ def is_question_form(text: str) -> bool:
     return not re.search(r"[.!?]", stripped) and bool(_QUESTION_FORM.match(stripped.lower()))
 
 
+# A question by its opening in speech without punctuation (captions): an auxiliary before its subject ("did i get that
+# right", "are you still at your mom's") or a question word, an auxiliary and a subject ("where do the drug tests fit
+# in"). A reflection opens with neither ("what you're saying is", "when you drink", "how hard that is").
+_INVERTED_QUESTION = re.compile(
+    r"^(?:(?:so|and|but|okay|ok|um|uh|well|now|then|yeah|right|alright|all right)[ ,]+)*"
+    r"(?:(?:do|does|did|are|is|was|were|can|could|would|will|have|has|had|should)\s+(?:i|you|we|they|he|she|it|that|"
+    r"this|there|your|my)\b|(?:what|how|where|when|why|who|which)\s+(?:do|does|did|would|could|can|will|should|have|"
+    r"has|are|were)\s+(?:i|you|we|they|he|she|it|that|this|there|the|your|my|people)\b)")
+_SENTENCE_MARK = re.compile(r"[.?!]")
+
+
+def caption_question_rows(sessions: Sequence[Session]) -> list[bool]:
+    """For each row of ``utterance_rows(sessions)``: a practitioner utterance of a turn without sentence punctuation
+    that opens as a question by inversion (``_INVERTED_QUESTION``). Client rows: False."""
+    out: list[bool] = []
+    for s in sessions:
+        for turn in s.turns:
+            if turn.role not in (PRACTITIONER, CLIENT):
+                continue
+            bare = turn.role == PRACTITIONER and not _SENTENCE_MARK.search(turn.text)
+            out.extend(bare and bool(_INVERTED_QUESTION.match(u.text.strip().lower())) for u in turn.utterances)
+    return out
+
+
 def permission_context(sessions: Sequence[Session]) -> list[bool]:
     """For each row of ``utterance_rows(sessions)``: whether a practitioner utterance has leave to advise, that is
     the practitioner asked for it (``codes.ASK_PERMISSION``) in their previous turn or earlier in this turn, or the
@@ -132,6 +156,10 @@ class Coder:
         # words seldom show: a practitioner utterance coded PER, or GI that is advice by its form
         # (``codes.ADVICE``), after the practitioner asked leave (``permission_context``) is coded PWP.
         self.permission_advice = False
+        # In a turn without sentence punctuation (captions), an utterance that opens as a question by inversion
+        # (``caption_question_rows``) and that the model codes as a statement (SR, CR, GI, NC) is coded OQ or CQ,
+        # whichever is likelier: without its "?" the code model reads "did i get that right" as part of a reflection.
+        self.caption_questions = False
         self.profile: str | None = None  # a named decoding profile in use (``use_profile``), if any
         # Second stage of the role-clarification detectors over the scores of a turn's utterances
         # (``model.role_turns.TurnStage``), if the model has one.
@@ -155,7 +183,7 @@ class Coder:
 
     # Decoding settings a profile may set (``use_profile``); the weights never change.
     PROFILE_KEYS = ("turn_weight", "unsure", "client_turn_weight", "class_first", "code_turn_weights",
-                    "prior_adaptation", "question_second_codes", "permission_advice")
+                    "prior_adaptation", "question_second_codes", "permission_advice", "caption_questions")
 
     @property
     def name(self) -> str:
@@ -182,6 +210,8 @@ class Coder:
             self.code_turn_weights = {str(k): float(v) for k, v in settings["code_turn_weights"].items()}
         if "question_second_codes" in settings:
             self.question_second_codes = bool(settings["question_second_codes"])
+        if "caption_questions" in settings:
+            self.caption_questions = bool(settings["caption_questions"])
         if "permission_advice" in settings:
             self.permission_advice = bool(settings["permission_advice"])
         if "prior_adaptation" in settings:
@@ -345,6 +375,7 @@ class Coder:
         labels = list(PRACTITIONER_CODES + CLIENT_CODES)
         oq, cq = labels.index("OQ"), labels.index("CQ")
         leave = permission_context(sessions) if self.permission_advice else [False] * len(refs)
+        asks = caption_question_rows(sessions) if self.caption_questions else [False] * len(refs)
         for k, (utt, code, c, role) in enumerate(zip(refs, codes, conf, rows[0])):
             code2 = ""
             if (role == PRACTITIONER and self.question_second_codes and code in QUESTION_SECOND_CODES
@@ -352,6 +383,8 @@ class Coder:
                 code, code2 = ("OQ" if probs[k, oq] >= probs[k, cq] else "CQ"), code
             if leave[k] and (code == "PER" or (code == "GI" and ADVICE.search(utt.text))):
                 code = "PWP"  # the confidence stays that of the code the model gave
+            if asks[k] and code in ("SR", "CR", "GI", "NC"):
+                code = "OQ" if probs[k, oq] >= probs[k, cq] else "CQ"
             utt.code = code or None
             utt.confidence = None if np.isnan(c) else float(c)
             if role == PRACTITIONER:  # the machine's second code replaces any a source file carried
