@@ -349,3 +349,14 @@ def test_an_assemblyai_response_without_speaker_labels_says_how_to_get_them(tmp_
                                 "words": [{"text": "hi", "start": 0, "end": 300}]}))
     with pytest.raises(InputError, match="aai.json: AssemblyAI response without speaker labels .*speaker_labels=true"):
         read_transcript(path)
+
+
+def test_speakers_read_from_alternating_change_marks_come_with_a_warning_that_a_missed_mark_swaps_them(tmp_path):
+    path = tmp_path / "marks.vtt"
+    path.write_text("WEBVTT\n\n00:00:01.000 --> 00:00:04.000\n&gt;&gt; so how was the week\n\n"
+                    "00:00:04.000 --> 00:00:07.000\n&gt;&gt; not bad i guess\n\n"
+                    "00:00:07.000 --> 00:00:09.000\n&gt;&gt; okay tell me more\n")
+    with pytest.warns(UserWarning, match=r"marks\.vtt: the captions name no one, so the speakers alternate at each "
+                                         r"'>>' mark .* one missed or extra mark swaps every later turn"):
+        s = read_transcript(path, practitioner="Speaker 1")[0]
+    assert [t.speaker for t in s.turns] == ["Speaker 1", "Speaker 2", "Speaker 1"]

@@ -265,4 +265,10 @@ def parse_cues(text: str, path: str, fmt: str) -> list[Piece]:
         )
     if not pieces[0].speaker:
         raise InputError(path, "the first cue has no speaker name, so its speaker is unknown")
+    if alternate and len({p.speaker for p in pieces}) > 1:
+        import warnings
+
+        warnings.warn(f"{path}: the captions name no one, so the speakers alternate at each '>>' mark (Speaker 1, "
+                      "Speaker 2); one missed or extra mark swaps every later turn: check the roles through the "
+                      "session, or diarize the recording", stacklevel=2)
     return pieces
