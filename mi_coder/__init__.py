@@ -23,6 +23,8 @@ Quick start::
 
 from __future__ import annotations
 
+import sys
+import types
 from typing import Any
 
 from ._version import __version__
@@ -84,3 +86,18 @@ def session_scores(session: Session, thresholds: Any = None) -> dict:
     from .scoring import session_scores as _scores
 
     return _scores(session, thresholds)
+
+
+class _Package(types.ModuleType):
+    """The package module, which keeps its public ``segment`` function when the ``mi_coder.segment`` submodule is
+    imported: Python's import system sets a package's attribute to each submodule it loads, so the first
+    ``coder.code(...)`` or ``mi_coder.segment(...)`` replaced the function with the module ("'module' object is not
+    callable" on the next call)."""
+
+    def __setattr__(self, name: str, value: Any) -> None:
+        if name == "segment" and isinstance(value, types.ModuleType):
+            return
+        super().__setattr__(name, value)
+
+
+sys.modules[__name__].__class__ = _Package

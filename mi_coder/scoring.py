@@ -190,6 +190,27 @@ def band(value: float | None, thresholds: dict[str, float]) -> str:
     return "below"
 
 
+def checked_thresholds(thresholds: Any) -> dict[str, dict[str, float]]:
+    """Thresholds given in code (not a file): the defaults, with the scores given replaced; UsageError for anything
+    that is not {score: {"fair": number, "good": number}} with a known score, 'fair' not above 'good'."""
+    from .errors import InputError, UsageError
+
+    out = {k: dict(v) for k, v in DEFAULT_THRESHOLDS.items()}
+    if thresholds is None:
+        return out
+    if not isinstance(thresholds, dict):
+        raise UsageError(f'thresholds must be a dict such as {{"r_q": {{"fair": 1, "good": 2}}}}, not '
+                         f"{type(thresholds).__name__}")
+    for key, value in thresholds.items():
+        if key not in out or not isinstance(value, dict) or not {"fair", "good"} <= set(value):
+            raise UsageError(f"threshold {key!r} must be one of {', '.join(out)} with 'fair' and 'good'")
+        try:
+            out[key] = _fair_good("thresholds", key, value)
+        except InputError as exc:
+            raise UsageError(exc.problem) from exc
+    return out
+
+
 def load_thresholds(path: str | Path | None = None) -> dict[str, dict[str, float]]:
     """Default thresholds, overridden by a JSON file ``{"r_q": {"fair": 1, "good": 2}, ...}``."""
     from .errors import InputError
@@ -384,8 +405,14 @@ def opening(turns: Sequence[Turn]) -> list[Turn]:
 
 def session_scores(session: Session, thresholds: dict[str, dict[str, float]] | None = None) -> dict[str, Any]:
     """Every sessions.csv score column for one coded session (see ``COLUMNS``): the session's turns fed in
-    order to a ``SessionScorer``, the one implementation of every score."""
-    scorer = SessionScorer(thresholds)
+    order to a ``SessionScorer``, the one implementation of every score. ``thresholds``: some or all of
+    ``DEFAULT_THRESHOLDS``' scores with their "fair" and "good" values; the others keep the defaults."""
+    from .errors import UsageError
+
+    if not isinstance(session, Session):
+        raise UsageError(f"session_scores expects a coded Session (mi_coder.read_transcript, then coder.code), "
+                         f"not {type(session).__name__}")
+    scorer = SessionScorer(checked_thresholds(thresholds))
     for turn in session.turns:
         scorer.add(turn)
     return scorer.scores()

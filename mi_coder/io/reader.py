@@ -9,14 +9,16 @@ and fills in ids. Formats are detected from content first and extension second; 
 
 from __future__ import annotations
 
+import dataclasses
 import json
+import os
 import re
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from itertools import groupby
 from pathlib import Path
 from typing import Any
 
-from ..errors import InputError, MiCoderError, SessionSkipped
+from ..errors import InputError, MiCoderError, SessionSkipped, UsageError
 from ..records import Session, Turn, Utterance
 from ..roles import assign_roles, role_from_label
 from .base import _EXTENSIONS, FORMATS, Piece, ReadOptions, decode_bytes, iter_lines, require_file
@@ -259,7 +261,17 @@ def read_transcript(path: str | Path, **options: Any) -> list[Session]:
 
     Raises InputError (or RoleError) naming the file and the problem when it cannot be read.
     """
-    opts = options.pop("read_options", None) or ReadOptions(**options)
+    if not isinstance(path, (str, os.PathLike)):
+        raise UsageError(f"read_transcript expects a file path (str or pathlib.Path), not {type(path).__name__}; "
+                         "to code text held in memory, write it to a .txt file first")
+    opts = options.pop("read_options", None)
+    if opts is None:
+        known = {f.name for f in dataclasses.fields(ReadOptions)}
+        unknown = sorted(set(options) - known)
+        if unknown:
+            raise UsageError(f"read_transcript: unknown option(s) {', '.join(unknown)}; the options are "
+                             f"{', '.join(sorted(known))} (the format is fmt=...)")
+        opts = ReadOptions(**options)
     path = Path(path)
     where = str(path)
     _check_options(opts, where)

@@ -78,7 +78,12 @@ def session_rows(sessions: Iterable[Session], scores: Callable[[Session], dict] 
 
 
 def to_frames(sessions: Sequence[Session], scores: Callable[[Session], dict] | None = None) -> dict[str, "pd.DataFrame"]:
-    """The three output tables as pandas DataFrames: ``{"utterances": ..., "turns": ..., "sessions": ...}``."""
+    """The three output tables as pandas DataFrames: ``{"utterances": ..., "turns": ..., "sessions": ...}``.
+    ``scores``: a function of a Session (``mi_coder.session_scores``) that fills the sessions table's scores."""
+    if scores is not None and not callable(scores):
+        raise UsageError(f"to_frames(scores=...) takes a function such as mi_coder.session_scores, not {scores!r}")
+    if isinstance(sessions, (str, bytes)) or not all(isinstance(s, Session) for s in sessions):
+        raise UsageError(f"to_frames expects Sessions, not {type(sessions).__name__}")
     return frames_from_rows({"utterances": utterance_rows(sessions), "turns": turn_rows(sessions),
                              "sessions": session_rows(sessions, scores)})
 

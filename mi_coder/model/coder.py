@@ -336,6 +336,11 @@ class Coder:
         """Segment (where needed) and code every practitioner and client utterance, in place."""
         if isinstance(sessions, Session):
             sessions = [sessions]
+        if isinstance(sessions, (str, bytes)) or not all(isinstance(s, Session) for s in sessions):
+            from ..errors import UsageError
+
+            raise UsageError("Coder.code expects a Session or a list of Sessions (mi_coder.read_transcript(path)), "
+                             f"not {type(sessions).__name__}")
         sessions = list(sessions)
         need = [s for s in sessions if any(not t.utterances and t.text for t in s.turns)]
         if need:

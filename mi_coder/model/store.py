@@ -266,6 +266,8 @@ def load_coder(model_dir: str | Path | None = None, *, trust: bool = False, prof
     from .features import FeatureSpace
     from .linear import LinearModel
 
+    if model_dir is not None and not isinstance(model_dir, (str, os.PathLike)):
+        raise ModelError(f"load_coder expects a model folder's path (str or pathlib.Path), not {type(model_dir).__name__}")
     model_dir = Path(model_dir) if model_dir is not None else default_model_dir()
     meta = verify(model_dir, trust=trust)
     try:

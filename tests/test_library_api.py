@@ -1,0 +1,66 @@
+"""The package as a researcher uses it from Python: the README's records and calls, and mistakes that get the
+package's own errors (``mi_coder.MiCoderError``) with a message that says what to pass, not a raw TypeError."""
+
+from __future__ import annotations
+
+import dataclasses
+import io
+import re
+from pathlib import Path
+
+import pytest
+
+import mi_coder
+from mi_coder import ModelError, Session, Turn, UsageError, Utterance
+
+EXAMPLE = Path(__file__).resolve().parents[1] / "data" / "examples" / "probation_session.txt"
+README = Path(__file__).resolve().parents[1] / "README.md"
+
+
+def test_segment_stays_callable_after_the_segment_module_is_imported_by_coding():
+    session = mi_coder.read_transcript(EXAMPLE)
+    mi_coder.segment(session)
+    mi_coder.load_coder().code(session)  # imports mi_coder.segment, the module
+    mi_coder.segment(session)  # used to fail: 'module' object is not callable
+    assert callable(mi_coder.segment)
+
+
+def test_the_readmes_record_fields_are_the_records_fields_in_order():
+    text = " ".join(README.read_text().split())
+    for record in (Session, Turn, Utterance):
+        fields = ", ".join(f.name for f in dataclasses.fields(record))
+        assert f"`{record.__name__}({fields})`" in text
+
+
+@pytest.mark.parametrize("call, message", [
+    (lambda: mi_coder.read_transcript(None), "expects a file path .* not NoneType"),
+    (lambda: mi_coder.read_transcript(io.StringIO("T: hi")), "expects a file path .* not StringIO"),
+    (lambda: mi_coder.read_transcript(EXAMPLE, format="text"), r"unknown option\(s\) format; .*fmt=\.\.\."),
+    (lambda: mi_coder.session_scores(None), "expects a coded Session"),
+    (lambda: mi_coder.session_scores(mi_coder.read_transcript(EXAMPLE), thresholds={"r_q": "x"}),
+     "threshold 'r_q' must be one of"),
+    (lambda: mi_coder.session_scores(mi_coder.read_transcript(EXAMPLE), thresholds={"r_q": {"fair": 3, "good": 2}}),
+     "'fair' .* is above 'good'"),
+    (lambda: mi_coder.to_frames(mi_coder.read_transcript(EXAMPLE), scores=True), "takes a function"),
+    (lambda: mi_coder.load_coder().code("T: hi"), "expects a Session or a list of Sessions"),
+])
+def test_library_mistakes_are_usage_errors_that_say_what_to_pass(call, message):
+    with pytest.raises(UsageError, match=message):
+        call()
+
+
+def test_a_model_path_that_is_not_a_path_is_a_model_error():
+    with pytest.raises(ModelError, match="expects a model folder's path"):
+        mi_coder.load_coder(["models"])
+
+
+def test_thresholds_given_in_code_may_name_one_score_and_keep_the_others():
+    session = mi_coder.read_transcript(EXAMPLE)
+    mi_coder.load_coder().code(session)
+    default = mi_coder.session_scores(session)
+    lenient = mi_coder.session_scores(session, thresholds={"r_q": {"fair": 0.01, "good": 0.02}})
+    bands = [k for k in default if "band" in k]
+    r_q = [k for k in bands if "r_q" in k]
+    assert r_q and default["r_q"] == lenient["r_q"] and 0.02 <= lenient["r_q"] < 1.0
+    assert all(default[k] == "below" and lenient[k] == "good" for k in r_q)
+    assert all(default[k] == lenient[k] for k in bands if k not in r_q)  # the scores not named keep the defaults
