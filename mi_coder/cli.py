@@ -127,8 +127,26 @@ def _check_report(report: str | None) -> None:
     folder = Path(report).parent
     if Path(report).is_dir():
         raise UsageError(f"{report}: --report names a file to write, and this is a directory")
+    if folder.exists() and not folder.is_dir():
+        raise UsageError(f"{report}: --report's folder {folder} is a file, not a folder")
     if not folder.is_dir():
         raise UsageError(f"{report}: --report's folder {folder} does not exist")
+    if Path(report).exists() and not _written_by_evaluate(Path(report)):
+        raise UsageError(f"{report}: exists and is not a report mi-coder evaluate wrote; mi-coder only replaces files "
+                         "it wrote itself: choose another name, or remove the file")
+
+
+REPORT_MARK = "mi-coder evaluate"  # the "written_by" of every --report file, so a re-run may replace its own
+
+
+def _written_by_evaluate(path: Path) -> bool:
+    import json
+
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return False
+    return isinstance(data, dict) and str(data.get("written_by", "")).startswith(REPORT_MARK)
 
 
 def _finish(args: argparse.Namespace, frames: dict, errors: list[tuple[str, str]]) -> int:
@@ -306,12 +324,25 @@ def cmd_batch(args: argparse.Namespace) -> int:
     return 2 if summary.errors else 0
 
 
-def _check_model_out(out: str) -> None:
-    """Fail before training when --out cannot take the model folder: a file, or a folder of other things."""
+def _check_model_out(out: str, overwrite: bool = False) -> None:
+    """Fail before training when --out cannot take the model folder: a file, a folder of other things, the shipped
+    default model (every later ``code`` would use the new model without a word), or, without --overwrite, another
+    model."""
+    from .model.store import default_model_dir
+
     _check_out(out)
     folder = Path(out)
     if folder.is_dir() and any(folder.iterdir()) and not (folder / "meta.json").exists():
         raise ModelError(f"{out}: exists and is not a model folder; choose another --out")
+    try:
+        shipped = default_model_dir().resolve()
+    except ModelError:
+        shipped = None
+    if folder.resolve() == shipped:
+        raise ModelError(f"{out}: is the shipped default model, which every command uses when no --model is given; "
+                         "write your model to another folder and pass it with --model")
+    if (folder / "meta.json").exists() and not overwrite:
+        raise ModelError(f"{out}: already holds a model; choose another --out, or pass --overwrite to replace it")
 
 
 def cmd_train(args: argparse.Namespace) -> int:
@@ -329,7 +360,7 @@ def cmd_train(args: argparse.Namespace) -> int:
     _check_coded_reading(args, uses_practitioner_id=False)
     if args.folds < 0 or args.folds == 1:
         raise UsageError(f"--folds must be 0 (no cross-validation) or at least 2, not {args.folds}")
-    _check_model_out(args.out)
+    _check_model_out(args.out, overwrite=args.overwrite)
     paths, settings, C = list(args.data), {}, args.C
     base = read_base(args.base, paths, trust=args.trust_model) if args.base else None
     if base is not None:
@@ -440,7 +471,13 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
         report = heldout_report(_load_coder(args), args.data, _read_options(args), scheme=args.scheme or "miti")
     print(format_report(report))
     if args.report:
-        Path(args.report).write_text(json.dumps(report, indent=2) + "\n")
+        from ._version import __version__
+
+        marked = {"written_by": f"{REPORT_MARK} {__version__}", **report} if isinstance(report, dict) else report
+        target = Path(args.report)
+        tmp = target.with_name(f".{target.name}.part")
+        tmp.write_text(json.dumps(marked, indent=2) + "\n")
+        os.replace(tmp, target)  # never half-written
         print(f"{PROG}: wrote {args.report}", file=sys.stderr)
     return 0
 
@@ -518,6 +555,8 @@ def build_parser() -> argparse.ArgumentParser:
             p.add_argument("data", nargs="*", metavar="DATA",
                            help="AnnoMI-layout CSVs, team-corpus CSVs, or coded tables (session, speaker, text, code)")
             p.add_argument("--out", required=True, metavar="DIR", help="model folder to write")
+            p.add_argument("--overwrite", action="store_true",
+                           help="replace the model already in --out (never the shipped default model)")
             p.add_argument("--name", help="model name (default: the folder name)")
             p.add_argument("--version", default="1.0", help="model version (default: 1.0)")
             p.add_argument("--folds", type=int, default=0,

@@ -448,3 +448,33 @@ def test_score_refuses_a_code_it_would_drop_or_count_for_the_wrong_speaker(tmp_p
     code, err = fails(capsys, "score", str(table), "--out", str(tmp_path / "o"))
     assert_one_line_error(code, err, str(table), problem)
     assert not (tmp_path / "o").exists()
+
+
+def test_train_refuses_to_write_over_the_shipped_model_or_another_model_without_overwrite(tmp_path, capsys):
+    shipped = default_model_dir()
+    before = (shipped / "meta.json").read_bytes()
+    data = str(EXAMPLES / "probation_session.txt")
+    assert main(["train", data, "--out", str(shipped)]) == 2
+    assert "is the shipped default model" in capsys.readouterr().err
+    other = tmp_path / "ours"
+    other.mkdir()
+    (other / "meta.json").write_text("{}")
+    assert main(["train", data, "--out", str(other)]) == 2
+    assert "already holds a model; choose another --out, or pass --overwrite" in capsys.readouterr().err
+    assert (shipped / "meta.json").read_bytes() == before and (other / "meta.json").read_text() == "{}"
+
+
+def test_evaluate_report_replaces_only_a_report_it_wrote_itself(tmp_path, capsys):
+    coded = tmp_path / "coded.csv"
+    coded.write_text("session_id,speaker,text,code\ns1,T,How are you?,OQ\ns1,C,Fine.,FN\ns1,T,So you are fine.,SR\n")
+    before = coded.read_bytes()
+    assert main(["evaluate", "--agreement", str(coded), str(coded), "--report", str(coded)]) == 2
+    assert "exists and is not a report mi-coder evaluate wrote" in capsys.readouterr().err
+    assert coded.read_bytes() == before  # the human codes are still there
+    report = tmp_path / "agreement.json"
+    for _ in range(2):  # a re-run replaces its own report
+        assert main(["evaluate", "--agreement", str(coded), str(coded), "--report", str(report)]) == 0
+    import json
+
+    assert json.loads(report.read_text())["written_by"].startswith("mi-coder evaluate")
+    assert not list(tmp_path.glob(".*.part"))

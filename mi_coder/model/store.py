@@ -170,8 +170,17 @@ def save_coder(coder: Any, out_dir: str | Path, meta: dict, run: dict | None = N
     missing = [k for k in REQUIRED_META if k not in full]
     if missing:
         raise ModelError(f"model metadata lacks {', '.join(missing)}")
+    old_files: list[str] = []
+    if (out / "meta.json").exists():  # a model folder written over: its artifacts the new model has not are removed
+        try:
+            old_files = list(json.loads((out / "meta.json").read_text(encoding="utf-8")).get("artifacts", {}))
+        except (OSError, ValueError, AttributeError):
+            old_files = []
     _atomic_write(out / "meta.json", (json.dumps(full, indent=2, default=json_default) + "\n").encode("utf-8"))
     _atomic_write(out / "MODEL_CARD.md", render_model_card(full).encode("utf-8"))
+    for name in old_files:
+        if name not in files and "/" not in name and (out / name).is_file():
+            (out / name).unlink()
     # When and where it was trained is kept out of the hashed meta.json: the same training, the same hash.
     run = {"created": datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ"), "host": platform.node(), **(run or {})}
     _atomic_write(out / RUN_FILE, (json.dumps(run, indent=2) + "\n").encode("utf-8"))
