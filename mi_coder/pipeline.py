@@ -32,10 +32,14 @@ def expand_paths(paths: Iterable[str | Path], skipped: list[tuple[str, str]] | N
     """Files named directly, plus transcript files (by extension) inside named directories, sorted.
 
     Every other file found in a named directory is appended to ``skipped`` as (path, reason), so that no
-    file is dropped silently; mi-coder's own working folders are not scanned, nor hidden files and folders (a
+    file is dropped silently; the tables and pages mi-coder wrote itself (named in their folder's manifest, as
+    when --out is inside an input folder) and its own working folders are not scanned, nor hidden files and folders (a
     name starting with a dot: .DS_Store, macOS's ._name.txt copies, .git), which no one means as a transcript.
     """
+    from .io.writer import written_before
+
     out: list[Path] = []
+    own: dict[Path, set[str]] = {}  # folder -> the files mi-coder wrote there (its manifest)
     for p in paths:
         p = Path(p)
         if p.is_dir():
@@ -43,6 +47,8 @@ def expand_paths(paths: Iterable[str | Path], skipped: list[tuple[str, str]] | N
             for f in _walk(p):
                 if any(part in OWN_FOLDERS or part.startswith(".") for part in f.relative_to(p).parts):
                     continue
+                if f.name in own.setdefault(f.parent, written_before(f.parent)):
+                    continue  # a table mi-coder wrote (an --out inside the input folder) is output, not a transcript
                 if not f.is_file():  # a link to nothing, a pipe, a socket: said, never silently passed over
                     if skipped is not None:
                         what = "a link to a missing file" if f.is_symlink() and not f.exists() else "not a regular file"

@@ -478,3 +478,17 @@ def test_evaluate_report_replaces_only_a_report_it_wrote_itself(tmp_path, capsys
 
     assert json.loads(report.read_text())["written_by"].startswith("mi-coder evaluate")
     assert not list(tmp_path.glob(".*.part"))
+
+
+def test_an_out_folder_inside_the_input_folder_is_not_read_back_as_transcripts_on_a_rerun(tmp_path, capsys):
+    folder = tmp_path / "sessions"
+    folder.mkdir()
+    (folder / "probation_session.txt").write_bytes((EXAMPLES / "probation_session.txt").read_bytes())
+    for _ in range(2):
+        assert main(["code", str(folder), "--out", str(folder / "out")]) == 0
+        sessions = pd.read_csv(folder / "out" / "sessions.csv")
+        assert list(sessions["session_id"]) == ["probation_session"]  # not its own tables as new sessions
+    for _ in range(2):
+        assert main(["report", str(folder), "--out", str(folder / "pages")]) == 0
+    assert sorted(p.name for p in (folder / "pages").glob("*.html")) == ["probation_session.html"]
+    assert "already used" not in capsys.readouterr().err
