@@ -44,6 +44,7 @@ class BatchSummary:
     errors: list[tuple[str, str]] = field(default_factory=list)
     warnings: list[tuple[str, str]] = field(default_factory=list)  # (file, message), also in warnings.csv
     output_format: str = "csv"  # the tables' format, which names errors.<ext> and warnings.<ext>
+    nothing_written: bool = False  # every file failed: the tables of an earlier run were left as they were
 
 
 def expand_inputs(inputs: Sequence[str], skipped: list[tuple[str, str]] | None = None) -> list[Path]:
@@ -156,6 +157,7 @@ class Progress:
 
 
 def _run_local(todo: list[tuple[Path, str]], jobs: int, args: tuple, on_result: Callable[[str, dict], None]) -> None:
+    jobs = min(jobs, len(todo))  # a worker per file at most: each loads the model (several hundred MB)
     if jobs <= 1:
         for path, key in todo:
             on_result(key, code_file(str(path), *args))
@@ -224,7 +226,8 @@ def run_batch(inputs: Sequence[str], out_dir: str | Path, *, options: ReadOption
     from .io.writer import check_out
 
     out = Path(out_dir)
-    check_out(out, output_format)  # a table in --out that mi-coder did not write stops the run before any coding
+    # a table in --out that mi-coder did not write stops the run before any coding (errors and warnings too)
+    check_out(out, output_format, ("utterances", "turns", "sessions", "errors", "warnings"))
     skipped: list[tuple[str, str]] = []
     paths = expand_inputs(inputs, skipped)
     # --out inside an input folder: the tables and files this tool wrote there are never read as transcripts
@@ -258,7 +261,8 @@ def run_batch(inputs: Sequence[str], out_dir: str | Path, *, options: ReadOption
             try:
                 key = part_key(path, options, model_id, thresholds)
             except OSError as exc:
-                errors[str(path)] = f"cannot be read ({exc.strerror or exc})"
+                errors[str(path)] = ("no such file" if isinstance(exc, FileNotFoundError)
+                                     else f"cannot be read ({exc.strerror or exc})")
                 keys.append(None)
                 continue
             keys.append(key)
@@ -286,7 +290,17 @@ def run_batch(inputs: Sequence[str], out_dir: str | Path, *, options: ReadOption
                 _run_local(todo, jobs, args, on_result)
         finally:
             bar.close()
-    _write_streamed(paths, keys, parts, errors, failed, out, output_format, summary)
+    if not any(key is not None and key not in failed for key in keys):
+        # Nothing could be coded (a mistyped path, every file unreadable): the tables an earlier run wrote in --out
+        # stay as they were rather than being replaced by empty ones.
+        for path, key in zip(paths, keys):
+            if key in failed:
+                errors[str(path)] = failed[key]
+        summary.errors = _in_input_order(errors, paths)
+        summary.failed = len(summary.errors)
+        summary.nothing_written = True
+    else:
+        _write_streamed(paths, keys, parts, errors, failed, out, output_format, summary)
     summary.seconds = time.time() - started
     return summary
 
@@ -328,6 +342,14 @@ def _in_input_order(errors: dict[str, str], paths: Sequence[Path]) -> list[tuple
     return sorted(errors.items(), key=lambda e: order.get(e[0], 0))
 
 
+def _well_formed(data: object) -> bool:
+    """A saved result as ``_write_part`` writes it: the three tables' rows, each sessions row with its id."""
+    return (isinstance(data, dict)
+            and all(isinstance(data.get(t), list) and all(isinstance(r, dict) and "session_id" in r
+                                                          for r in data[t])
+                    for t in ("utterances", "turns", "sessions")))
+
+
 def _coded_parts(paths: Sequence[Path], keys: Sequence[str | None], parts: Path, errors: dict[str, str],
                  failed: dict[str, str], damaged: list[Path] | None = None) -> Iterator[tuple[Path, dict]]:
     """Each coded file's rows, in input order, session ids made unique across files; files that failed or
@@ -345,6 +367,8 @@ def _coded_parts(paths: Sequence[Path], keys: Sequence[str | None], parts: Path,
             continue
         try:
             data = json.loads(part.read_text())
+            if not _well_formed(data):
+                raise ValueError("not a saved result")
         except (ValueError, OSError):  # a part cut short (a full disk, a killed writer): coded again next run
             part.unlink(missing_ok=True)
             errors[str(path)] = "its saved result was damaged and has been removed; run the same command again"
@@ -402,3 +426,5 @@ def iter_lines(summary: BatchSummary) -> Iterable[str]:
            f"{summary.failed} failed, {len({f for f, _ in summary.warnings})} with warnings "
            f"(warnings.{ext}); {summary.sessions} session(s), {summary.utterances} utterance(s) "
            f"in {summary.seconds:.1f}s")
+    if summary.nothing_written:
+        yield "no file could be coded, so no table was written (tables of an earlier run are left as they were)"

@@ -310,6 +310,11 @@ def cmd_batch(args: argparse.Namespace) -> int:
     _check_out(args.out)
     if args.jobs < 1:
         raise UsageError("--jobs must be at least 1")
+    cores = os.cpu_count() or 1
+    if args.jobs > cores:
+        print(f"{PROG}: warning: --jobs {args.jobs} is more than this machine's {cores} core(s); each worker holds "
+              "the model in memory (several hundred MB), so more workers than cores only cost memory",
+              file=sys.stderr)
     summary = run_batch(args.inputs, args.out, options=_read_options(args), model=args.model,
                         trust=args.trust_model, profile=args.profile, jobs=args.jobs, scheduler=args.scheduler,
                         dask_local=args.dask_local, output_format=args.output_format,

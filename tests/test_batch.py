@@ -371,3 +371,42 @@ def test_hidden_files_and_folders_in_a_scanned_folder_are_not_read_or_reported(t
     errors = pd.read_csv(tmp_path / "b" / "errors.csv")
     assert [Path(f).name for f in errors["file"]] == ["README"]
     assert list(pd.read_csv(tmp_path / "b" / "sessions.csv")["session_id"]) == ["health"]
+
+
+def test_a_mistyped_path_leaves_the_tables_of_an_earlier_run_as_they_were(corpus, tmp_path, capsys):
+    out = tmp_path / "out"
+    run_batch([str(corpus)], out, jobs=1, progress=False)
+    before = {name: (out / f"{name}.csv").read_bytes() for name in ("utterances", "turns", "sessions")}
+    assert main(["batch", str(corpus / "typo.txt"), "--out", str(out), "--quiet"]) == 2
+    err = capsys.readouterr().err
+    assert "typo.txt: no such file" in err and "no table was written" in err
+    assert {name: (out / f"{name}.csv").read_bytes() for name in before} == before
+
+
+def test_a_users_errors_table_in_out_stops_the_batch_before_any_coding(corpus, tmp_path, monkeypatch):
+    import mi_coder.batch as batch
+    from mi_coder.errors import UsageError
+
+    (tmp_path / "out").mkdir()
+    (tmp_path / "out" / "errors.csv").write_text("mine\n")
+    monkeypatch.setattr(batch, "code_file", lambda *a, **kw: pytest.fail("coded before the check"))
+    with pytest.raises(UsageError, match="errors.csv already exist"):
+        run_batch([str(corpus)], tmp_path / "out", jobs=1, progress=False)
+
+
+@pytest.mark.parametrize("content", ['{"x": 1}', "[1, 2]", "null", '{"utterances": [], "turns": [], "sessions": [1]}'])
+def test_a_saved_result_of_the_wrong_shape_is_treated_as_damaged_not_a_crash(corpus, tmp_path, content):
+    out = tmp_path / "out"
+    run_batch([str(corpus)], out, jobs=1, progress=False)
+    part = sorted((out / PARTS).glob("*.json"))[0]
+    part.write_text(content)
+    damaged = run_batch([str(corpus)], out, jobs=1, progress=False)
+    assert any("damaged" in e for _, e in damaged.errors) and not part.exists()
+
+
+def test_more_jobs_than_files_or_cores_codes_with_a_warning(corpus, tmp_path, capsys):
+    out = tmp_path / "out"
+    jobs = str((__import__("os").cpu_count() or 1) + 1)
+    assert main(["batch", str(corpus / "a_health.txt"), "--out", str(out), "--quiet", "--jobs", jobs]) == 0
+    assert "is more than this machine's" in capsys.readouterr().err
+    assert len(pd.read_csv(out / "sessions.csv")) == 1
