@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import warnings
 from pathlib import Path
 
@@ -548,3 +549,16 @@ def test_a_first_whisperx_segment_without_a_speaker_goes_to_the_next_speaker_wit
     with pytest.warns(UserWarning, match="first 1 segment.*given to 'SPEAKER_00'"):
         s = one(path, practitioner="SPEAKER_00")
     assert s.turns[0].speaker == "SPEAKER_00" and s.turns[0].text == "Okay. How have you been?"
+
+
+@pytest.mark.parametrize("header, said", [
+    ("session_id,speaker,text,Text", "'text' and 'Text'"),
+    ("session_id,speaker,text,text", "'text' (2 times)"),
+    ("session_id,speaker,text,code,code", "'code' (2 times)"),
+])
+def test_a_header_that_names_a_column_twice_is_an_error_not_a_silent_choice(tmp_path, header, said):
+    path = tmp_path / "twice.csv"
+    path.write_text(header + "\n" + "\n".join(f"s1,{who},{line},{line}" + (",X" if header.endswith("code,code") else "")
+                                              for who, line in (("T", "How are you?"), ("C", "Fine.")) ) + "\n")
+    with pytest.raises(InputError, match=f"twice.csv: the header names one column twice, {re.escape(said)}"):
+        read_transcript(path)

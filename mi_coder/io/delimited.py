@@ -20,8 +20,22 @@ def _norm(name: str) -> str:
     return re.sub(r"[\s\-.]+", "_", str(name).strip().lower())
 
 
+_CODE_COLUMNS = {"code", "code2", "machine_code", "reviewed_code", "misc_code", "miti_code", "label"}
+
+
 def resolve_columns(columns: Sequence[str], overrides: dict[str, str], path: str) -> dict[str, str]:
-    """Map roles (session, speaker, role, text, turn, utterance, start, end) to the table's column names."""
+    """Map roles (session, speaker, role, text, turn, utterance, start, end) to the table's column names.
+
+    Two columns that name the same thing ("text" twice, or "text" and "Text") are an error: which one holds the
+    words cannot be told, and reading one would silently drop the other."""
+    meaningful = {a for aliases in COLUMN_ALIASES.values() for a in aliases} | _CODE_COLUMNS
+    groups: dict[str, list[str]] = {}
+    for c in columns:
+        groups.setdefault(_norm(c), []).append(str(c))
+    for norm, names in groups.items():
+        if len(names) > 1 and norm in meaningful:
+            both = " and ".join(repr(n) for n in names) if len(set(names)) > 1 else f"{names[0]!r} ({len(names)} times)"
+            raise InputError(path, f"the header names one column twice, {both}: rename or remove all but one")
     by_norm = {_norm(c): c for c in columns}
     out: dict[str, str] = {}
     for role, name in overrides.items():
