@@ -102,12 +102,19 @@ def _read_inputs(args: argparse.Namespace):  # type: ignore[no-untyped-def]
 
 
 def _check_out(out: str) -> None:
-    """Fail before any work when --out cannot be a directory: it, or a folder above it, is a file."""
+    """Fail before any work when --out cannot be a directory: it, or a folder above it, is a file, or it is empty
+    (""). A folder that exists loses the temporary files a killed earlier run left (``remove_stale_parts``)."""
+    from .io.writer import remove_stale_parts
+
+    if not str(out).strip():
+        raise UsageError("--out is empty; name the folder to write to (. for this one)")
     for path in (Path(out), *Path(out).parents):
         if path.exists():
             if not path.is_dir():
                 where = "this" if path == Path(out) else str(path)
                 raise UsageError(f"{out}: --out must be a directory, and {where} is a file")
+            if path == Path(out):
+                remove_stale_parts(path)
             return
 
 

@@ -492,3 +492,20 @@ def test_an_out_folder_inside_the_input_folder_is_not_read_back_as_transcripts_o
         assert main(["report", str(folder), "--out", str(folder / "pages")]) == 0
     assert sorted(p.name for p in (folder / "pages").glob("*.html")) == ["probation_session.html"]
     assert "already used" not in capsys.readouterr().err
+
+
+def test_temporary_tables_left_by_a_killed_run_are_removed_by_the_next_run(tmp_path):
+    out = tmp_path / "out"
+    out.mkdir()
+    left = [out / ".turns.4lya6w2u.part", out / ".utterances.eqml19r6.part"]
+    for f in left:
+        f.write_text("half a table")
+    mine = out / ".notes.part"  # not a name mi-coder writes: left alone
+    mine.write_text("mine")
+    assert main(["segment", str(EXAMPLES / "probation_session.txt"), "--out", str(out)]) == 0
+    assert not any(f.exists() for f in left) and mine.exists()
+
+
+def test_an_empty_out_is_a_usage_error(capsys):
+    assert main(["segment", str(EXAMPLES / "probation_session.txt"), "--out", ""]) == 2
+    assert "--out is empty" in capsys.readouterr().err

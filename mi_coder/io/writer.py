@@ -113,6 +113,30 @@ def _frame(rows: list[dict], first: list[str]) -> "pd.DataFrame":
 MANIFEST = ".mi-coder-written.json"  # the files mi-coder wrote into an output folder (only those are ever removed)
 
 
+_PART_NAMES = ("utterances", "turns", "sessions", "errors", "warnings")
+
+
+def remove_stale_parts(out_dir: str | Path) -> list[Path]:
+    """Remove the temporary tables a run killed while writing left in ``out_dir`` (``.turns.<random>.part``: a run
+    that ends normally, or on Ctrl-C, removes its own); returns them. Only mi-coder's own temporary names."""
+    import re
+
+    pattern = re.compile(r"^\.(?:%s)\.[\w-]{6,}\.part$" % "|".join(_PART_NAMES))
+    removed = []
+    try:
+        entries = list(Path(out_dir).iterdir())
+    except OSError:
+        return removed
+    for f in entries:
+        if pattern.match(f.name) and f.is_file():
+            try:
+                f.unlink()
+                removed.append(f)
+            except OSError:
+                pass
+    return removed
+
+
 def file_mode() -> int:
     """The permission bits a new file gets under the user's umask (temporary files are created 0600)."""
     mask = os.umask(0)
