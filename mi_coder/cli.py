@@ -373,6 +373,13 @@ def cmd_train(args: argparse.Namespace) -> int:
     if args.folds < 0 or args.folds == 1:
         raise UsageError(f"--folds must be 0 (no cross-validation) or at least 2, not {args.folds}")
     _check_model_out(args.out, overwrite=args.overwrite)
+    import math
+
+    if args.C is not None and not (math.isfinite(args.C) and args.C > 0):
+        raise UsageError(f"--C must be a positive number, not {args.C}")
+    if not (math.isfinite(args.add_weight) and args.add_weight > 0):
+        raise UsageError(f"--add-weight must be a positive number (how many times a reviewed utterance counts), "
+                         f"not {args.add_weight}")
     paths, settings, C = list(args.data), {}, args.C
     base = read_base(args.base, paths, trust=args.trust_model) if args.base else None
     if base is not None:

@@ -509,3 +509,11 @@ def test_temporary_tables_left_by_a_killed_run_are_removed_by_the_next_run(tmp_p
 def test_an_empty_out_is_a_usage_error(capsys):
     assert main(["segment", str(EXAMPLES / "probation_session.txt"), "--out", ""]) == 2
     assert "--out is empty" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("option", [["--C", "-1"], ["--C", "0"], ["--C", "nan"], ["--add-weight", "-1"],
+                                    ["--add-weight", "nan"]])
+def test_train_refuses_a_nonpositive_or_nan_number_before_training(tmp_path, capsys, option):
+    code = main(["train", str(EXAMPLES / "probation_session.txt"), "--out", str(tmp_path / "m"), *option])
+    assert code == 2 and "must be a positive number" in capsys.readouterr().err
+    assert not (tmp_path / "m").exists()

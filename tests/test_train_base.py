@@ -127,3 +127,17 @@ def test_the_card_of_a_model_trained_on_ones_own_tables_describes_those_tables_n
     assert "### The training data (held-out folds)" in card and "on mine.csv, 2-fold cross-validation" in card
     assert "Team corpus" not in card and "team-written" not in card and "AnnoMI holds" not in card
     assert "Trained on the files listed above only" in card
+
+
+def test_calibration_folds_left_with_one_code_fall_back_to_no_temperature_instead_of_failing():
+    import numpy as np
+    from scipy.sparse import csr_matrix
+
+    from mi_coder.model.estimator import LinearClassifier
+
+    # six utterances in three groups; every group but the last is all one code, so two of the three calibration
+    # folds train on one code only (a tiny reviewed table added to a small one)
+    X = csr_matrix(np.eye(6))
+    y = np.array(["OQ", "OQ", "OQ", "OQ", "SR", "SR"])
+    model = LinearClassifier(calibration_folds=3).fit(X, y, groups=np.array([0, 0, 1, 1, 2, 2]))
+    assert model.temperature_ == 1.0 and list(model.classes_) == ["OQ", "SR"]
