@@ -517,3 +517,11 @@ def test_train_refuses_a_nonpositive_or_nan_number_before_training(tmp_path, cap
     code = main(["train", str(EXAMPLES / "probation_session.txt"), "--out", str(tmp_path / "m"), *option])
     assert code == 2 and "must be a positive number" in capsys.readouterr().err
     assert not (tmp_path / "m").exists()
+
+
+def test_segmentation_evaluation_of_a_file_without_reference_utterances_is_refused(tmp_path, capsys):
+    path = tmp_path / "plain.csv"
+    path.write_text("session_id,speaker,text\ns1,T,How are you?\ns1,C,I want to quit.\ns1,T,So quitting matters.\n")
+    assert main(["evaluate", "--segmentation", str(path)]) == 2
+    err = capsys.readouterr().err
+    assert "plain.csv: no turn holds two or more utterances" in err and "F1 0.0" not in err

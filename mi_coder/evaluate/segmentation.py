@@ -61,6 +61,12 @@ def segmentation_report(path: Any, options: Any = None, strip: bool = True, capt
             ref.append(starts)
             pred.append(mine)
             questions.append([p.strip().endswith("?") for p in pieces])
+    if not any(any(starts[1:]) for starts in ref):
+        from ..errors import InputError
+
+        raise InputError(path, "no turn holds two or more utterances, so there is no segmentation to measure against; "
+                               "--segmentation needs a table with one row per utterance and a turn id column (rows of "
+                               "one turn share it), as mi-coder's utterances.csv has")
     return {"segmentation": {"file": str(path), "stripped": strip, "captions": captions,
                              "boundary_model": boundary_model, "turns": len(ref),
                              "turns_not_comparable": skipped,
