@@ -221,6 +221,10 @@ def _decoded_blocks(f: BinaryIO, head: bytes, encoding: str, block: int) -> Iter
 def _check_text(text: str, path: str) -> str:
     if not text.strip():
         raise InputError(path, "file holds no text")
+    if text.lstrip("\ufeff \t\r\n").startswith("{\\rtf"):  # markup would be coded as speech ("...today?\\par")
+        raise InputError(path, "a Rich Text (RTF) file: save it as plain text (.txt) or .docx and read that")
+    if text.startswith("%PDF-"):
+        raise InputError(path, "a PDF file: export its text (plain .txt) and read that")
     _check_controls(text[:4000], path)
     return text.replace("\r\n", "\n").replace("\r", "\n")
 

@@ -16,6 +16,11 @@ from ..errors import InputError
 from .base import COLUMN_ALIASES, Piece, ReadOptions, decode_bytes, parse_time, require_file
 
 
+# The csv module refuses a cell over 128 KB by default; one cell can hold a whole session's words (an unsegmented
+# recording's turn), which is valid CSV. 256 MB per cell, still a bound against a file that is not CSV at all.
+csv.field_size_limit(256 * 1024 * 1024)
+
+
 def _norm(name: str) -> str:
     return re.sub(r"[\s\-.]+", "_", str(name).strip().lower())
 

@@ -244,7 +244,8 @@ def verify(model_dir: str | Path, trust: bool = False) -> dict:
             raise ModelError(f"{path}: SHA-256 does not match meta.json; the model is corrupt or was altered")
     from .._version import __version__
 
-    trained = meta["versions"].get("mi_coder", "")
+    versions = meta.get("versions") if isinstance(meta.get("versions"), dict) else {}
+    trained = str(versions.get("mi_coder", ""))
     if trained.split(".")[:2] != __version__.split(".")[:2]:
         warnings.warn(f"{model_dir}: trained with mi-coder {trained}, running {__version__}; "
                       "features may differ, retrain if codes look wrong", stacklevel=2)
