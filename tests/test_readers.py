@@ -562,3 +562,23 @@ def test_a_header_that_names_a_column_twice_is_an_error_not_a_silent_choice(tmp_
                                               for who, line in (("T", "How are you?"), ("C", "Fine.")) ) + "\n")
     with pytest.raises(InputError, match=f"twice.csv: the header names one column twice, {re.escape(said)}"):
         read_transcript(path)
+
+
+@pytest.mark.parametrize("name, content, said", [
+    ("notes.rtf", "{\\rtf1\\ansi\\deff0 {\\fonttbl {\\f0 Times;}}\nT: How are you doing today?\\par\nC: Fine.\\par\n}",
+     "a Rich Text (RTF) file"),
+    ("session.txt", "%PDF-1.4\n1 0 obj\n<< /Type /Catalog >>\nendobj\n", "a PDF file"),
+])
+def test_rtf_and_pdf_files_are_refused_with_how_to_export_them(tmp_path, name, content, said):
+    path = tmp_path / name
+    path.write_text(content)
+    with pytest.raises(InputError, match=f"{name}: {re.escape(said)}"):
+        read_transcript(path)
+
+
+def test_a_csv_cell_longer_than_the_csv_modules_default_limit_is_read(tmp_path):
+    path = tmp_path / "long.csv"
+    words = " ".join(["so you want to quit."] * 8000)  # about 160 KB in one cell: one unsegmented turn
+    path.write_text(f"session_id,speaker,text\ns1,T,{words}\ns1,C,Yes.\n")
+    session = read_transcript(path, practitioner="T")[0]
+    assert session.turns[0].text == words
