@@ -293,15 +293,34 @@ def cmd_score(args: argparse.Namespace) -> int:
 
     _check_coded_reading(args, uses_practitioner_id=True)
     thresholds = load_thresholds(args.thresholds)
-    result = ReadResult()
-    for path in args.paths:
-        try:
-            result.sessions.extend(read_coded(path, _read_options(args), args.scheme))
-        except MiCoderError as exc:
-            from .pipeline import problem_in
+    from .pipeline import _pass_on, problem_in
 
-            result.errors.append((str(path), problem_in(exc, str(path))))
-            print(f"{PROG}: error: {exc}", file=sys.stderr)
+    result = ReadResult()
+    seen: set[str] = set()
+    for path in args.paths:
+        # as code does: a session left out of a file (one speaker...) is an error (errors.csv, exit 2), and a session
+        # id another file already used is made unique with a warning, so the tables' rows can be told apart
+        before = len(result.errors)
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            try:
+                sessions = read_coded(path, _read_options(args), args.scheme)
+            except MiCoderError as exc:
+                sessions = []
+                result.errors.append((str(path), problem_in(exc, str(path))))
+        _pass_on(caught, Path(path), result.errors)
+        for where, problem in result.errors[before:]:
+            print(f"{PROG}: error: {where}: {problem}", file=sys.stderr)
+        for s in sessions:
+            if s.id in seen:
+                k = 2
+                while f"{s.id}-{k}" in seen:
+                    k += 1
+                print(f"{PROG}: warning: {path}: session id {s.id!r} already used; this one is {s.id}-{k}",
+                      file=sys.stderr)
+                s.id = f"{s.id}-{k}"
+            seen.add(s.id)
+            result.sessions.append(s)
     if not result.sessions:
         return 2
     frames = to_frames(result.sessions, scores=lambda s: session_scores(s, thresholds))

@@ -525,3 +525,17 @@ def test_segmentation_evaluation_of_a_file_without_reference_utterances_is_refus
     assert main(["evaluate", "--segmentation", str(path)]) == 2
     err = capsys.readouterr().err
     assert "plain.csv: no turn holds two or more utterances" in err and "F1 0.0" not in err
+
+
+def test_score_treats_sessions_as_code_does_unique_ids_across_files_and_left_out_sessions_as_errors(tmp_path, capsys):
+    a, b = tmp_path / "a.csv", tmp_path / "b.csv"
+    a.write_text("session_id,speaker,text,code\ns1,T,How are you?,OQ\ns1,C,Fine.,FN\n")
+    b.write_text("session_id,speaker,text,code\ns1,T,What brings you in?,OQ\ns1,C,My doctor.,FN\n"
+                 "s2,T,Hello?,CQ\ns2,T,Anyone there?,CQ\n")
+    out = tmp_path / "out"
+    assert main(["score", str(a), str(b), "--out", str(out)]) == 2
+    err = capsys.readouterr().err
+    assert "session id 's1' already used; this one is s1-2" in err
+    assert list(pd.read_csv(out / "sessions.csv")["session_id"]) == ["s1", "s1-2"]
+    errors = pd.read_csv(out / "errors.csv")
+    assert errors["error"].str.contains(r"\[session s2\] only one speaker").all() and len(errors) == 1
