@@ -679,3 +679,27 @@ def test_a_report_on_the_models_training_data_is_not_headed_held_out():
                                                         "new.csv": rep}})
     assert "not held out, the model's own training data: train.csv (model m 1.0):" in text
     assert "held-out new.csv (model m 1.0):" in text and "held-out train.csv" not in text
+
+
+def test_agreement_warning_quotes_the_texts_as_written_not_the_feature_tokens(tmp_path, capsys):
+    rows = [("PO", "How was the week?", "OQ"), ("Client", "Rough.", "ST"), ("PO", "Rough, huh.", "SR"),
+            ("PO", "Tell me more?", "OQ")]
+    first, second = tmp_path / "a.csv", tmp_path / "b.csv"
+    pd.DataFrame(rows, columns=["speaker", "text", "code"]).assign(session_id="s1").to_csv(first, index=False)
+    moved = [rows[0], rows[1], rows[3], rows[2]]  # two utterances of a turn re-sorted: paired by position they differ
+    pd.DataFrame(moved, columns=["speaker", "text", "code"]).assign(session_id="s1").to_csv(second, index=False)
+    assert main(["evaluate", "--agreement", str(first), str(second)]) == 0
+    err = capsys.readouterr().err
+    assert "differ in text" in err and "'Tell me more?'" in err and "qmark" not in err
+
+
+def test_agreement_of_three_tables_refuses_one_that_shares_nothing_with_the_others(tmp_path, capsys):
+    rows = [("1", "PO", "How was the week?", "OQ"), ("2", "Client", "Rough.", "ST"), ("3", "PO", "Rough, huh.", "SR")]
+    paths = [tmp_path / f"{name}.csv" for name in "abc"]
+    for path, session in zip(paths, ("s1", "s1", "s9")):
+        texts = rows if session == "s1" else [(t, s, f"{x} (other session)", c) for t, s, x, c in rows]
+        pd.DataFrame(texts, columns=["turn_id", "speaker", "text", "code"]).assign(session_id=session).to_csv(
+            path, index=False)
+    assert main(["evaluate", "--agreement", *map(str, paths)]) == 2
+    err = capsys.readouterr().err
+    assert "c.csv: shares no coded utterance with the other tables" in err and "alpha" not in err

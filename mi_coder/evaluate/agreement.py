@@ -248,21 +248,24 @@ def _units(*tables: Sequence[Session]) -> tuple[dict, ...]:
         return [((s.id, t.id, u.id) if with_turn else (s.id, u.id), u.code) for s in table for t, u in s.utterances()]
 
     def texts(table, with_turn):  # type: ignore[no-untyped-def]
-        return {((s.id, t.id, u.id) if with_turn else (s.id, u.id)): norm(str(u.text or ""))
+        return {((s.id, t.id, u.id) if with_turn else (s.id, u.id)): str(u.text or "")
                 for s in table for t, u in s.utterances()}
 
     plain = [keyed(t, False) for t in tables]
     repeats = any(len({k for k, _ in units}) < len(units) for units in plain)
     out = tuple(dict(keyed(t, True) if repeats else units) for t, units in zip(tables, plain))
-    said = [texts(t, repeats) for t in tables]
-    shared = set(said[0]).intersection(*said[1:]) if len(said) > 1 else set()
-    differ = sorted((k for k in shared if len({x[k] for x in said}) > 1), key=str)
+    raw = [texts(t, repeats) for t in tables]
+    said = [{k: norm(v) for k, v in x.items()} for x in raw]
+    # utterances that two or more tables have (with three tables, one may cover other sessions than the rest)
+    shared = {k for k in set().union(*said) if sum(k in x for x in said) >= 2} if len(said) > 1 else set()
+    differ = sorted((k for k in shared if len({x[k] for x in said if k in x}) > 1), key=str)
     if not any(t for x in said for t in x.values()) or (not differ and (shared or len(said) < 2)):
         return out
     if differ:
         first = differ[0]
+        one, other = [x[first] for x in raw if first in x][:2]
         warnings.warn(f"{len(differ)} of {len(shared)} utterances paired by id differ in text (the first: session "
-                      f"{first[0]}, utterance {first[-1]}: {said[0][first][:40]!r} against {said[1][first][:40]!r}); "
+                      f"{first[0]}, utterance {first[-1]}: {one[:40]!r} against {other[:40]!r}); "
                       "utterances are paired by their text instead (give every table an utterance_id column to pair "
                       "by id)", stacklevel=3)
     else:  # no utterance id in common (one table numbers its own, the other has none): paired by text, said so
@@ -294,8 +297,15 @@ def _kappa(a: Sequence, b: Sequence) -> float | None:
 def multi_coder_agreement(paths: Sequence, options=None, scheme: str = "miti") -> dict:  # type: ignore[no-untyped-def]
     """Krippendorff's alpha (nominal) of three or more coded tables of the same sessions, over the utterances
     (session_id, utterance_id) any of them coded, and the pairwise Cohen's kappa."""
+    from ..errors import InputError
+
     tables = [read_coded(p, options, scheme) for p in paths]
     codes = list(_units(*tables))
+    for k, (path, mine) in enumerate(zip(paths, codes)):
+        others = set().union(*(c for j, c in enumerate(codes) if j != k))
+        if not any(key in others for key, code in mine.items() if code):
+            raise InputError(path, "shares no coded utterance with the other tables (other sessions, or other texts); "
+                                   "agreement needs the same sessions coded by each coder")
     units = sorted(set().union(*codes))
     alpha = krippendorff_alpha([[c.get(k) for k in units] for c in codes])
     pairs = {}
