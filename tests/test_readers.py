@@ -582,3 +582,12 @@ def test_a_csv_cell_longer_than_the_csv_modules_default_limit_is_read(tmp_path):
     path.write_text(f"session_id,speaker,text\ns1,T,{words}\ns1,C,Yes.\n")
     session = read_transcript(path, practitioner="T")[0]
     assert session.turns[0].text == words
+
+
+def test_negative_times_and_ends_before_starts_are_warned_about(tmp_path):
+    path = tmp_path / "times.csv"
+    path.write_text("session_id,speaker,text,start,end\ns1,T,How are you?,0,-5\ns1,C,I want to quit.,10,5\n"
+                    "s1,T,Tell me more.,12,14\n")
+    with pytest.warns(UserWarning, match=r"times.csv: 2 row\(s\) or piece\(s\) have a negative time or end before "
+                                         r"they start \(the first: number 1\)"):
+        read_transcript(path, practitioner="T")

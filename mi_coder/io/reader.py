@@ -99,6 +99,7 @@ def build_session(sid: str, group: list[Piece], where: str, path: str, options: 
                   roles: dict[str, str] | None = None, inferred: list[str] | None = None) -> Session:
     """One session's pieces merged into turns with roles (``roles``, with the ones among them ``inferred`` from
     the text; else assigned: a warning when inferred). ``meta["roles_inferred"]`` lists inferred roles."""
+    _warn_bad_times(group, where)
     turns = _merge_turns(group, options, where)
     if not any(t.text.strip() for t in turns):
         raise InputError(where, NOTHING_SAID)
@@ -115,6 +116,19 @@ def build_session(sid: str, group: list[Piece], where: str, path: str, options: 
     header = group[0].meta.pop("header") if group[0].meta.get("header") else None
     _warn_unlabelled_speech(header, where)
     return Session(id=sid, source=path, turns=turns, meta=_session_meta(options, header, inferred))
+
+
+def _warn_bad_times(group: list[Piece], where: str) -> None:
+    """A warning for times that cannot be: negative, or an end before its start (kept as given: the reports'
+    timeline and the tables show them, so the user is told which)."""
+    import warnings
+
+    bad = [k for k, p in enumerate(group, 1)
+           if (p.start is not None and p.start < 0) or (p.end is not None and p.end < 0)
+           or (p.start is not None and p.end is not None and p.end < p.start)]
+    if bad:
+        warnings.warn(f"{where}: {len(bad)} row(s) or piece(s) have a negative time or end before they start (the "
+                      f"first: number {bad[0]}); their times are kept as given", stacklevel=3)
 
 
 NOTHING_SAID = "speakers are named but nothing is said (every turn is empty)"
