@@ -62,7 +62,8 @@ def main(argv: list[str] | None = None) -> int:
     print(f"{'figure':42s} {'A':>7s} {'B':>7s} {'B-A':>7s}")
     rows = [(k, a.get(k), b.get(k)) for k in POOLED]
     rows += [(f"unpunctuated {k}", a.get("unpunctuated", {}).get(k), b.get("unpunctuated", {}).get(k))
-             for k in ("annomi_therapist_f1", "annomi_client_f1", "annomi_oq_cq", "annomi_sr_cr")]
+             for k in ("annomi_therapist_f1", "annomi_client_f1", "annomi_oq_cq", "annomi_sr_cr", "session_r_q_spearman",
+                       "session_low_quality_reflection_ratio", "session_fidelity_auc_machine")]
     rows += [(f"AnnoMI utterance F1 {c}", a.get("annomi_utterance_f1", {}).get(c), v)
              for c, v in b.get("annomi_utterance_f1", {}).items()]
     for name, x, y in rows:
@@ -80,10 +81,15 @@ def main(argv: list[str] | None = None) -> int:
         from mi_coder.evaluate.validation import paired_session_bootstrap
 
         print(f"\n{'session figures, paired bootstrap (B-A)':42s} {'diff':>7s} {'SE':>7s}  95% interval")
-        for figure, d in paired_session_bootstrap(a["session_values"], b["session_values"]).items():
-            if d["difference"] is not None and d["se"] is not None:
-                low, high = d["interval"]
-                print(f"{figure:42s} {d['difference']:+7.3f} {d['se']:7.3f}  [{low:+.3f}, {high:+.3f}]")
+        sets = [("", a["session_values"], b["session_values"])]
+        bare_a, bare_b = (r.get("unpunctuated", {}).get("session_values") for r in (a, b))
+        if bare_a and bare_b:  # the same figures from the stripped copies (runs since the twenty-fifth session)
+            sets.append(("unpunctuated ", bare_a, bare_b))
+        for prefix, values_a, values_b in sets:
+            for figure, d in paired_session_bootstrap(values_a, values_b).items():
+                if d["difference"] is not None and d["se"] is not None:
+                    low, high = d["interval"]
+                    print(f"{prefix + figure:42s} {d['difference']:+7.3f} {d['se']:7.3f}  [{low:+.3f}, {high:+.3f}]")
     return 0
 
 

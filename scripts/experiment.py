@@ -120,6 +120,13 @@ def summarize(args: argparse.Namespace, kwargs: dict, report: dict, decode: dict
             "annomi_client_f1": bare["client_3class"]["macro_f1"],
             "annomi_oq_cq": bare.get("open_vs_closed_accuracy"), "annomi_sr_cr": bare.get("simple_vs_complex_accuracy"),
             "therapist_per_class_f1": {c: m["f1"] for c, m in bare["therapist_4class"].get("per_code", {}).items()}}
+        bare_level = cv.get("unpunctuated_session_level")
+        if bare_level:  # session figures from the stripped copies (captions), against the same human codes
+            summary["unpunctuated"].update({
+                "session_r_q_spearman": bare_level["r_q_spearman"],
+                "session_low_quality_reflection_ratio": bare_level["low_quality_reflection_ratio"],
+                "session_fidelity_auc_machine": bare_level["fidelity_auc_machine"],
+                "session_values": cv.get("unpunctuated_session_values")})
     return summary
 
 

@@ -387,6 +387,11 @@ def test_unpunctuated_cross_validation_trains_a_boundary_model_per_fold_without_
     every = set().union(*seen)
     assert all(sum(t not in s for s in seen) == 1 for t in every)  # each transcript left out of one fold's model
     assert report["annomi_cv"]["unpunctuated"]["therapist_4class"]["macro_f1"] > 0
+    # the session figures from the stripped copies, session by session against the same human codes
+    bare, punctuated = report["annomi_cv"]["unpunctuated_session_values"], report["annomi_cv"]["session_values"]
+    assert [v["session"] for v in bare] == [v["session"] for v in punctuated]
+    assert [v["human_r_q"] for v in bare] == [v["human_r_q"] for v in punctuated]
+    assert "r_q_spearman" in report["annomi_cv"]["unpunctuated_session_level"]
 
 
 @needs_annomi

@@ -532,8 +532,13 @@ def _aggregate(results: list[dict], data: TrainingData, folds: int, unpunctuated
     quality = {s.id: s.meta.get("mi_quality", "") for s in coded}
     # per session too, so that two runs on the same split can be compared by resampling sessions
     # (validation.paired_session_bootstrap; scripts/compare_experiments.py)
-    report["session_values"] = session_values(annomi_human_sessions(data.annomi_turns), coded, quality)
+    human = annomi_human_sessions(data.annomi_turns)
+    report["session_values"] = session_values(human, coded, quality)
     report["session_level"] = session_figures(report["session_values"])
+    if unpunctuated:  # the same session figures from the stripped copies (captions) against the same human codes
+        bare.sort(key=lambda s: order[s.id])
+        report["unpunctuated_session_values"] = session_values(human, bare, quality)
+        report["unpunctuated_session_level"] = session_figures(report["unpunctuated_session_values"])
     report.update({"folds": folds, "n_sessions": len(coded),
                    "n_groups": int(data.annomi_turns["video_url"].nunique())})
     report["per_fold"] = per_fold
