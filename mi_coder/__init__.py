@@ -28,12 +28,12 @@ import types
 from typing import Any
 
 from ._version import __version__
-from .errors import InputError, MiCoderError, ModelError, RoleError, UsageError
+from .errors import InputError, MiCoderError, ModelError, RoleError, SessionSkipped, UsageError
 from .records import CLIENT, OTHER, PRACTITIONER, Session, Turn, Utterance
 
 __all__ = [
     "CLIENT", "OTHER", "PRACTITIONER", "InputError", "MiCoderError", "ModelError", "RoleError", "Session",
-    "Turn", "UsageError", "Utterance", "__version__", "read_transcript", "read_sessions", "segment",
+    "Turn", "UsageError", "Utterance", "__version__", "read_transcript", "read_sessions", "read_text", "segment",
     "to_frames", "load_coder", "session_scores",
 ]
 
@@ -46,6 +46,42 @@ def read_transcript(path: Any, **options: Any) -> Session:
     if len(sessions) != 1:
         raise InputError(str(path), f"holds {len(sessions)} sessions; use mi_coder.read_sessions() for it")
     return sessions[0]
+
+
+def read_text(text: str, name: str = "transcript.txt", **options: Any) -> list[Session]:
+    """Read a transcript held in memory (a database field, a web form) as if it were the file ``name``: its
+    extension picks the format where the content does not (``.vtt``, ``.srt``, ``.csv``, ``.json``...), its stem is
+    the session id, and the sessions' ``source`` is ``name``. Options as ``read_transcript``'s."""
+    import tempfile
+    from pathlib import Path
+
+    if not isinstance(text, str):
+        raise UsageError(f"read_text expects the transcript as a str, not {type(text).__name__}")
+    if not name or Path(name).name != name:
+        raise UsageError(f"read_text: name must be a file name without folders ('session.txt'), not {name!r}")
+    from .io.reader import read_transcript as _read
+
+    import warnings
+
+    with tempfile.TemporaryDirectory(prefix="mi-coder-") as folder:
+        path = Path(folder) / name
+        path.write_text(text, encoding="utf-8")
+        # messages name the transcript as the caller knows it, not the temporary file
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            try:
+                sessions = _read(path, **options)
+            except InputError as exc:
+                raise type(exc)(name, exc.problem.replace(str(path), name)) from None
+        for w in caught:
+            if isinstance(w.message, SessionSkipped):
+                where = (w.message.path or "").replace(str(path), name) or None
+                warnings.warn(SessionSkipped(where, w.message.problem), stacklevel=2)
+            else:
+                warnings.warn(str(w.message).replace(str(path), name), w.category, stacklevel=2)
+    for s in sessions:
+        s.source = name
+    return sessions
 
 
 def read_sessions(path: Any, **options: Any) -> list[Session]:

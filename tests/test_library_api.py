@@ -63,3 +63,19 @@ def test_thresholds_given_in_code_may_name_one_score_and_keep_the_others():
     assert r_q and default["r_q"] == lenient["r_q"] and 0.02 <= lenient["r_q"] < 1.0
     assert all(default[k] == "below" and lenient[k] == "good" for k in r_q)
     assert all(default[k] == lenient[k] for k in bands if k not in r_q)  # the scores not named keep the defaults
+
+
+def test_a_transcript_held_in_memory_is_read_as_the_file_it_is_named(recwarn):
+    text = "Dana: How was the week?\nMarcus: Rough. I slipped twice.\nDana: You slipped twice.\n"
+    sessions = mi_coder.read_text(text, name="s12.txt")
+    assert [(s.id, s.source) for s in sessions] == [("s12", "s12.txt")]
+    assert [t.speaker for t in sessions[0].turns] == ["Dana", "Marcus", "Dana"]
+    assert any("s12.txt" in str(w.message) for w in recwarn) and not any("mi-coder-" in str(w.message)
+                                                                         for w in recwarn)  # roles inferred, said so
+    vtt = ("WEBVTT\n\n00:00:01.000 --> 00:00:03.000\nDana: hi\n\n00:00:03.000 --> 00:00:05.000\nMarcus: hey\n\n"
+           "00:00:05.000 --> 00:00:07.000\nDana: how are you\n\n00:00:07.000 --> 00:00:09.000\nMarcus: fine\n")
+    assert mi_coder.read_text(vtt, name="call.vtt", practitioner="Dana")[0].turns[1].start == 3.0
+    with pytest.raises(mi_coder.InputError, match=r"^empty.txt: file is empty$"):
+        mi_coder.read_text("", name="empty.txt")
+    with pytest.raises(UsageError, match="without folders"):
+        mi_coder.read_text(text, name="../x.txt")
