@@ -539,3 +539,13 @@ def test_score_treats_sessions_as_code_does_unique_ids_across_files_and_left_out
     assert list(pd.read_csv(out / "sessions.csv")["session_id"]) == ["s1", "s1-2"]
     errors = pd.read_csv(out / "errors.csv")
     assert errors["error"].str.contains(r"\[session s2\] only one speaker").all() and len(errors) == 1
+
+
+def test_tables_written_in_another_format_replace_the_earlier_runs_tables_but_not_a_users_file(tmp_path):
+    out = tmp_path / "out"
+    example = str(EXAMPLES / "probation_session.txt")
+    assert main(["segment", example, "--out", str(out)]) == 0
+    (out / "errors.jsonl").write_text("mine\n")  # the user's own file of a table's name: never touched
+    assert main(["segment", example, "--out", str(out), "--output-format", "jsonl"]) == 0
+    assert sorted(p.name for p in out.iterdir() if not p.name.startswith(".")) == [
+        "errors.jsonl", "sessions.jsonl", "turns.jsonl", "utterances.jsonl"]

@@ -217,12 +217,17 @@ def _prepare_out(out_dir: str | Path, fmt: str, names: Iterable[str]) -> tuple[P
 
 
 def _publish(out: Path, staged: list[tuple[Path, Path]]) -> None:
-    """Move complete temporary files into place with the user's umask, and add them to the manifest."""
+    """Move complete temporary files into place with the user's umask, and add them to the manifest. A table this
+    run writes removes the same table in another format that an earlier run wrote here (utterances.csv beside a new
+    utterances.parquet would describe other inputs); a user's own files are never touched (``remove_stale``)."""
     mode = file_mode()
     for tmp_path, final in staged:
         os.chmod(tmp_path, mode)
         os.replace(tmp_path, final)
     record_written(out, [final.name for _, final in staged])
+    other = [f"{final.stem}.{ext}" for _, final in staged if final.stem in _PART_NAMES
+             for ext in ("csv", "jsonl", "parquet") if f".{ext}" != final.suffix]
+    remove_stale(out, other)
 
 
 def write_tables(frames: dict[str, "pd.DataFrame"], out_dir: str | Path, fmt: str = "csv") -> list[Path]:
