@@ -53,16 +53,15 @@ def read_text(text: str, name: str = "transcript.txt", **options: Any) -> list[S
     extension picks the format where the content does not (``.vtt``, ``.srt``, ``.csv``, ``.json``...), its stem is
     the session id, and the sessions' ``source`` is ``name``. Options as ``read_transcript``'s."""
     import tempfile
+    import warnings
     from pathlib import Path
+
+    from .io.reader import read_transcript as _read
 
     if not isinstance(text, str):
         raise UsageError(f"read_text expects the transcript as a str, not {type(text).__name__}")
     if not name or Path(name).name != name:
         raise UsageError(f"read_text: name must be a file name without folders ('session.txt'), not {name!r}")
-    from .io.reader import read_transcript as _read
-
-    import warnings
-
     with tempfile.TemporaryDirectory(prefix="mi-coder-") as folder:
         path = Path(folder) / name
         path.write_text(text, encoding="utf-8")
