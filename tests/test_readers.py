@@ -591,3 +591,11 @@ def test_negative_times_and_ends_before_starts_are_warned_about(tmp_path):
     with pytest.warns(UserWarning, match=r"times.csv: 2 row\(s\) or piece\(s\) have a negative time or end before "
                                          r"they start \(the first: number 1\)"):
         read_transcript(path, practitioner="T")
+
+
+def test_table_column_options_on_a_file_that_is_not_a_table_are_said_to_be_ignored(tmp_path):
+    path = tmp_path / "talk.txt"
+    path.write_text("PO: How was the week?\nClient: Rough.\n")
+    with pytest.warns(UserWarning, match=r"talk.txt: --text-col name\(s\) table columns, and this file is read as "
+                                         r"text \(not a table\): ignored"):
+        read_transcript(path, columns={"text": "utt"})

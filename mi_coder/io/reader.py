@@ -311,6 +311,12 @@ def read_transcript(path: str | Path, **options: Any) -> list[Session]:
         fmt_used = inner
     del raw  # a large file is not held three times over (bytes, text, pieces)
     opts = ReadOptions(**{**opts.__dict__, "fmt": fmt_used})
+    if opts.columns and inner not in ("csv", "tsv", "json"):
+        import warnings
+
+        options = ", ".join(f"--{role}-col" for role in sorted(opts.columns))
+        warnings.warn(f"{where}: {options} name(s) table columns, and this file is read as {inner} (not a table): "
+                      "ignored", stacklevel=2)
     if inner == "text":
         pieces = parse_text(text, where)
     elif inner in ("vtt", "srt"):
