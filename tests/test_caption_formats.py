@@ -360,3 +360,24 @@ def test_speakers_read_from_alternating_change_marks_come_with_a_warning_that_a_
                                          r"'>>' mark .* one missed or extra mark swaps every later turn"):
         s = read_transcript(path, practitioner="Speaker 1")[0]
     assert [t.speaker for t in s.turns] == ["Speaker 1", "Speaker 2", "Speaker 1"]
+
+
+def test_an_utterance_gets_times_from_its_own_cues_not_the_whole_turns(tmp_path):
+    from mi_coder.io.writer import to_frames
+
+    path = tmp_path / "zoom.vtt"
+    path.write_text("WEBVTT\n\n00:00:01.000 --> 00:00:04.000\nJane Doe: hi alice thanks for coming in\n\n"
+                    "00:00:04.000 --> 00:00:07.000\nJane Doe: so what brings you here today\n\n"
+                    "00:00:07.500 --> 00:00:09.000\nAli Khan: my doctor sent me\n\n"
+                    "00:00:09.000 --> 00:00:12.000\nJane Doe: your doctor sent you. what did she say\n\n"
+                    "00:00:12.500 --> 00:00:14.000\nAli Khan: that my sugar is high\n")
+    session = read_transcript(path, practitioner="Jane Doe")[0]
+    segment([session])
+    rows = to_frames([session])["utterances"].set_index("text")
+    assert (rows.loc["hi alice thanks for coming in", ["start", "end"]].tolist() == [1.0, 4.0])
+    assert (rows.loc["so what brings you here today", ["start", "end"]].tolist() == [4.0, 7.0])
+    # one cue of two sentences: its span shared among its words by count (4 words of 8, then 4)
+    assert rows.loc["your doctor sent you.", "start"] == 9.0 and rows.loc["what did she say", "end"] == 12.0
+    assert rows.loc["your doctor sent you.", "end"] == pytest.approx(9.0 + 4 * 3 / 8, abs=1e-3)
+    turns = to_frames([session])["turns"]
+    assert turns.loc[0, ["start", "end"]].tolist() == [1.0, 7.0]  # the turn keeps its own span

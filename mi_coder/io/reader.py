@@ -222,6 +222,24 @@ def _merge_turns(pieces: list[Piece], options: ReadOptions, where: str = "the fi
     return [_turn(k, group, options, seen_ids) for k, group in enumerate(groups, start=1)]
 
 
+def _word_times(group: list[Piece]) -> list[tuple[float, float] | None] | None:
+    """Each word of a turn's text (its pieces' words in order) with a time estimated within its piece: a timed cue,
+    segment or row shares its span among its words by count. What ``io.writer`` gives an utterance as its start and
+    end (closer than the turn's, when a turn is a long run of cues or one long segment); None when no piece has both
+    times, or the turn is one word."""
+    if sum(len(p.text.split()) for p in group) < 2 or not any(p.start is not None and p.end is not None for p in group):
+        return None
+    out: list[tuple[float, float] | None] = []
+    for p in group:
+        n = len(p.text.split())
+        if p.start is None or p.end is None or p.end < p.start:
+            out.extend([None] * n)
+            continue
+        step = (p.end - p.start) / max(n, 1)
+        out.extend((round(p.start + step * i, 3), round(p.start + step * (i + 1), 3)) for i in range(n))
+    return out
+
+
 def _turn(k: int, group: list[Piece], options: ReadOptions, seen_ids: set[str] | None) -> Turn:
     """The ``k``-th turn (from 1), of a group of pieces; ``seen_ids`` (None: no piece has a turn id, so
     the ids, ``k``, are unique) makes repeated turn ids unique."""
@@ -243,6 +261,9 @@ def _turn(k: int, group: list[Piece], options: ReadOptions, seen_ids: set[str] |
     starts = [p.start for p in group if p.start is not None]
     ends = [p.end for p in group if p.end is not None]
     meta = {c: v for c, v in group[0].meta.items() if c not in ("_role", "header")}
+    word_times = _word_times(group)
+    if word_times is not None:
+        meta["_word_times"] = word_times
     turn = Turn(
         id=tid,
         speaker=group[0].speaker,

@@ -39,15 +39,41 @@ def utterance_rows(sessions: Iterable[Session]) -> list[dict]:
     """One dict per utterance, in transcript order."""
     rows = []
     for s in sessions:
+        spans: dict[int, list[tuple[int, int]]] = {}  # turn -> its words' character spans
         for turn, u in s.utterances():
+            start, end = utterance_times(turn, u, spans)
             rows.append({
                 "session_id": s.id, "turn_id": turn.id, "utterance_id": u.id, "speaker": turn.speaker,
-                "role": turn.role, "start": turn.start, "end": turn.end, "text": u.text,
+                "role": turn.role, "start": start, "end": end, "text": u.text,
                 "code": u.code or "", "confidence": None if u.confidence is None else round(u.confidence, 4),
                 "role_elements": ";".join(u.meta.get("role_elements", [])),
                 "code2": second_code(turn, u),
             })
     return rows
+
+
+def utterance_times(turn, u, spans: dict | None = None) -> tuple[float | None, float | None]:  # type: ignore[no-untyped-def]
+    """An utterance's start and end: from its words' times where the reader estimated them within the turn's timed
+    pieces (``turn.meta["_word_times"]``: cues, segments, rows), else the turn's own. ``spans`` caches each turn's
+    word character spans."""
+    import re
+
+    times = turn.meta.get("_word_times")
+    if not times:
+        return turn.start, turn.end
+    key = id(turn)
+    if spans is None or key not in spans:
+        found = [(m.start(), m.end()) for m in re.finditer(r"\S+", turn.text)]
+        if spans is not None:
+            spans[key] = found
+    else:
+        found = spans[key]
+    if len(found) != len(times):  # the words were not read as the times were given: the turn's times
+        return turn.start, turn.end
+    inside = [k for k, (a, b) in enumerate(found) if a < u.end_char and b > u.start_char]
+    if not inside or times[inside[0]] is None or times[inside[-1]] is None:
+        return turn.start, turn.end
+    return times[inside[0]][0], times[inside[-1]][1]
 
 
 def turn_rows(sessions: Iterable[Session]) -> list[dict]:
