@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pytest
 
+from mi_coder.records import Session, Turn, Utterance
 from mi_coder.report import render_session, write_reports
 from mi_coder.report.coaching import coaching_examples
 from mi_coder.scoring import session_scores
@@ -95,7 +96,8 @@ def test_coaching_examples_skip_mi_consistent_closed_questions_and_fragments_and
     assert "scale of one to ten" not in section and "Would it be okay" not in section
     assert "alright with you" not in section  # a permission check, not a question to open up
     assert "&ldquo;you&rdquo;" not in section  # fragments never appear
-    assert "What was it like to go to the group on Tuesday?" in section  # a template rewording, said to be one
+    assert "What was it like to go" not in section  # the client said no: no rewording that presumes they went
+    assert "ask about the same thing with what or how" in section
     assert "Would it be okay if I shared a thought" in page  # the permission line for persuading
     assert "at least 60% confidence" in page
 
@@ -326,11 +328,6 @@ def test_a_score_just_below_a_threshold_is_shown_with_the_decimals_that_keep_it_
 
 
 @pytest.mark.parametrize("closed, suggestion", [
-    ("Did you go to the group on Tuesday?", "What was it like to go to the group on Tuesday?"),
-    ("Um, so have you talked to your PO about it?", "What happened when you talked to your PO about it?"),
-    ("Have you been here before?", "What happened when you were here before?"),
-    ("Do you want to quit smoking?", "How important is it to you to quit smoking?"),
-    ("Are you going to quit?", "What would it take for you to quit?"),
     ("Do you have any concerns at all about your drinking?", "What concerns, if any, do you have about your drinking?"),
     ("Do you think that would work for you?", "What are your thoughts on whether that would work for you?"),
     ("Have you ever heard of Tai Chi?", "What have you heard about Tai Chi?"),
@@ -338,16 +335,35 @@ def test_a_score_just_below_a_threshold_is_shown_with_the_decimals_that_keep_it_
     ("Are you familiar with that program?", "How familiar are you with that program?"),
     ("Is it hard to say no to your friends?", "How hard is it to say no to your friends?"),
     ("Does that make sense?", "What do you make of that?"),
-    # no template fits: a general open prompt, never a broken sentence
-    ("Did you know that juice has as much sugar as cola?", "Tell me more about that. / What's that been like for you?"),
-    ("Have you got a date in mind?", "Tell me more about that. / What's that been like for you?"),
-    ("Are you going to the meeting?", "Tell me more about that. / What's that been like for you?"),
-    ("Do you smoke every day?", "Tell me more about that. / What's that been like for you?"),
+    ("Would you like to look at a few options?", "What are your thoughts about whether to look at a few options?"),
+    # questions about what the client did or will do: no open frame that presumes the answer or makes a warning a
+    # goal (a trainer's audit: "Did you go to your NA meeting?" had become "What was it like to go...?"); the hint
+    ("Did you go to your NA meeting this week?", ""),
+    ("Have you missed any doses of your medication?", ""),
+    ("Did you use over the weekend?", ""),
+    ("Do you want to go back to jail?", ""),
+    ("Are you going to keep using?", ""),
+    ("Are you sure you want to keep using?", ""),
+    ("Have you been to the group?", ""),
+    ("Did you know that juice has as much sugar as cola?", ""),
+    ("Do you smoke every day?", ""),
 ])
-def test_closed_questions_get_a_grammatical_open_rewording_in_their_own_words_or_a_general_prompt(closed, suggestion):
+def test_closed_questions_get_an_open_rewording_of_their_own_words_only_where_it_presumes_nothing(closed, suggestion):
     from mi_coder.report.coaching import _open_rewording
 
     assert _open_rewording(closed) == suggestion
+
+
+def test_a_closed_question_without_a_safe_rewording_gets_the_general_hint_on_the_page():
+    from mi_coder.report.coaching import GENERAL_HINT, coaching_examples
+
+    turns = [Turn("1", "PO", "practitioner", "Did you go to your NA meeting this week?"),
+             Turn("2", "C", "client", "No.")]
+    turns[0].utterances = [Utterance("1.1", turns[0].text, 0, len(turns[0].text), code="CQ", confidence=0.9)]
+    turns[1].utterances = [Utterance("2.1", "No.", 0, 3, code="FN", confidence=0.9)]
+    closed = coaching_examples(Session("s", "x", turns))["Closed questions that could have been open"]
+    assert [suggestion for _, _, suggestion in closed] == [GENERAL_HINT]
+    assert "What was it like" not in GENERAL_HINT and "yes or no" in GENERAL_HINT
 
 
 @pytest.mark.parametrize("question", ["Would you be open to looking at the guidelines together?",
@@ -493,4 +509,4 @@ def test_confrontations_are_among_the_coaching_examples():
     examples = {title: [text for _, text, _ in items] for title, items in coaching_examples(s).items()}
     assert "Come on, you know that's not true." in examples["Confronting"]
     page = render_session(s, session_scores(s))
-    assert "Confronting" in page and "roll with it" in page
+    assert "Confronting" in page and "give any consequence as plain information" in page

@@ -27,32 +27,20 @@ _MI_CLOSED = re.compile(
 
 
 _LEAD = re.compile(r"^(?:(?:so|and|but|okay|ok|um+|uh+|well|now|right|alright|mm-hmm|yeah|oh)\b[\s,.-]*)+", re.I)
-# Past participles that are not "-ed" forms, mapped to the simple past ("Have you been..." -> "when you were...").
-_PARTICIPLE_PAST = {
-    "been": "were", "gone": "went", "done": "did", "seen": "saw", "taken": "took", "given": "gave",
-    "spoken": "spoke", "written": "wrote", "eaten": "ate", "driven": "drove", "known": "knew", "had": "had",
-    "heard": "heard", "told": "told", "felt": "felt", "made": "made", "kept": "kept",
-    "left": "left", "met": "met", "found": "found", "quit": "quit", "cut": "cut", "put": "put", "set": "set",
-    "hit": "hit", "hurt": "hurt", "let": "let", "sent": "sent", "spent": "spent", "brought": "brought",
-    "bought": "bought", "come": "came", "become": "became", "run": "ran", "slept": "slept", "lost": "lost",
-    "paid": "paid", "said": "said", "shown": "showed", "chosen": "chose", "begun": "began", "stopped": "stopped",
-}
-_GRADABLE = ("worried|concerned|happy|unhappy|satisfied|ready|willing|sure|comfortable|confident|interested|aware|"
+_GRADABLE = ("worried|concerned|happy|unhappy|satisfied|ready|willing|comfortable|confident|interested|aware|"
              "able|serious|committed|motivated|scared|afraid|nervous|stressed|anxious|upset|angry|frustrated|"
              "hopeful|excited|tired|determined|close|familiar|involved")
 _HARD = "hard|difficult|easy|tough|important|helpful|stressful|scary|frustrating|hard work|a struggle"
-_DETERMINER = r"(?!(?:the|a|an|your|my|his|her|their|our|this|that|church|work|school|court|bed)\b)"
-# Verbs of knowing and liking: "Did you know ...?" gives information and "Did you like ...?" asks an opinion, so
-# "What was it like to know/like ...?" is no rewording of them.
-_STATIVE = r"(?!(?:know|like|think|realize|realise|want|need|understand|mean|feel|remember|expect|see)\b)"
 # (pattern on the question without its leading fillers and "?", template) in order; a template's {rest} keeps the
 # practitioner's own words and casing. Every template is a full open question that keeps the closed question's
-# topic; where none fits, a general open prompt is suggested instead of a forced rewrite.
+# topic and asks for the client's view of it; where none fits, a general hint is given instead of a forced rewrite.
+# Questions about what the client did or will do ("Did you go to NA?", "Have you missed doses?", "Are you going to
+# keep using?", "Do you want to go back to jail?") get the hint: an open frame around them ("What was it like to go
+# to NA?") presumes an answer the client may just have denied, or turns a rhetorical warning into a goal (trainers'
+# audit, twenty-fifth session).
 _REWORDINGS = [
     (r"does (?:that|this|it) make sense(?: to you)?", "What do you make of that?"),
-    (r"do you (?:really )?(?:want|wanna) to (?P<rest>.+)", "How important is it to you to {rest}?"),
     (r"would you (?:like|want) to (?P<rest>.+)", "What are your thoughts about whether to {rest}?"),
-    (rf"are you (?:going|planning|hoping|trying) to {_DETERMINER}(?P<rest>.+)", "What would it take for you to {rest}?"),
     (r"are you (?:thinking|considering) (?:about|of) (?P<rest>.+)", "What are your thoughts about {rest}?"),
     (r"are you (?:at all |really )?worried about (?P<rest>.+)", "What worries you about {rest}?"),
     (r"are you (?:at all |really )?concerned about (?P<rest>.+)", "What concerns you about {rest}?"),
@@ -66,21 +54,19 @@ _REWORDINGS = [
     (r"have you (?:ever )?given (?:it )?(?:any|much|some)? ?thought (?:to|about),? (?P<rest>.+)",
      "What thoughts have you had about {rest}?"),
     (r"(?:have|did) you (?:ever )?(?:heard|hear) (?:about|of) (?P<rest>.+)", "What have you heard about {rest}?"),
-    (r"(?:have|did) you (?:ever )?tr(?:ied|y) (?P<rest>.+)", "What was it like when you tried {rest}?"),
-    (r"have you (?:ever )?(?P<verb>\w+) (?P<rest>.+)", "What happened when you {verb} {rest}?"),
-    (rf"did you (?:ever )?{_STATIVE}(?P<rest>.+)", "What was it like to {rest}?"),
     (rf"(?:are|were) you (?:really |feeling |at all )?(?P<adj>{_GRADABLE})(?P<rest>(?: .+)?)", "How {adj} are you{rest}?"),
     (rf"(?:is|was) (?P<pron>it|that|this) (?:really |very |too )?(?P<adj>{_HARD})(?P<rest>(?: .+)?)",
      "How {adj} is {pron}{rest}?"),
 ]
-_GENERAL = "Tell me more about that. / What's that been like for you?"
+_GENERAL = ""  # no template fits: the page gives ``GENERAL_HINT`` instead of a rewording
+GENERAL_HINT = ("Suggestion: ask about the same thing with what or how, so the client answers in their own words "
+                "rather than yes or no (\u201cHow has that been going?\u201d, \u201cWhat do you make of it?\u201d).")
 
 
 def _open_rewording(text: str) -> str:
     """A template open rewording of a closed question (a suggestion, shown as one): the closed question's own
-    words in an open frame where a template fits its form, else a general open prompt. Never a rewrite that
-    breaks the grammar: a "have you ..." whose participle has no known simple past falls back to the general
-    prompt."""
+    words in an open frame where a template fits its form (questions of opinion, worry, degree), else "" (the page
+    gives ``GENERAL_HINT``). Never a rewrite that breaks the grammar or presumes what the client did."""
     core = _LEAD.sub("", text.strip()).strip().rstrip("?.!").strip()
     core = core.split("--")[-1].strip()  # a restart ("Does she-- Have you talked ...") keeps the last attempt
     for pattern, template in _REWORDINGS:
@@ -90,12 +76,6 @@ def _open_rewording(text: str) -> str:
         # {rest} right after a word ("are you{rest}") keeps its own leading space; elsewhere the template has one
         parts = {k: (v.rstrip(" ,") if k == "rest" and " {rest}" not in template else v.strip(" ,"))
                  for k, v in m.groupdict().items() if v is not None}
-        if "verb" in parts:
-            verb = parts["verb"].lower()
-            past = verb if verb.endswith("ed") else _PARTICIPLE_PAST.get(verb)
-            if past is None:
-                continue
-            parts["verb"] = past
         if "about {rest}" in template and parts.get("rest", "").lower().startswith("if "):
             parts["rest"] = "whether " + parts["rest"][3:]  # "thought to, if you'll ..." -> "about whether you'll ..."
         return template.format(**{k: v.lower() if k in ("adj", "noun", "pron", "v") else v for k, v in parts.items()})
@@ -134,7 +114,11 @@ def coaching_examples(session: Session, confidence: float = COACHING_CONFIDENCE)
         chosen = [(t, u) for t, u in utts if u.code == code and keep(u)]
         return sorted(chosen, key=lambda tu: -(tu[1].confidence or 0))[:n]
 
-    closed = [(t, u.text, f"Suggestion (a template): \u201c{_open_rewording(u.text)}\u201d")
+    def open_suggestion(text: str) -> str:
+        rewording = _open_rewording(text)
+        return f"Suggestion (a template): \u201c{rewording}\u201d" if rewording else GENERAL_HINT
+
+    closed = [(t, u.text, open_suggestion(u.text))
               for t, u in top("CQ", 4, lambda u: not _MI_CLOSED.search(u.text) and not _NOT_TO_OPEN.search(u.text)
                               and u.meta.get("code2") != "SEEK")]
     runs = []
@@ -152,8 +136,10 @@ def coaching_examples(session: Session, confidence: float = COACHING_CONFIDENCE)
         "Closed questions that could have been open": closed,
         "Runs of questions without reflection": runs,
         "Persuading without permission": persuade,
-        "Confronting": [(t, u.text, "Suggestion (a template): reflect the client's side before any disagreement, "
-                                    "“From where you stand, ...”, and roll with it rather than argue.")
+        "Confronting": [(t, u.text, "Suggestion (a template): say what concerns you without labelling or blaming, "
+                                    "give any consequence as plain information, and leave the choice with the client "
+                                    "(\u201cIf the test is positive, the judge will see it. What you do about that is "
+                                    "up to you.\u201d); reflect their side before disagreeing.")
                         for t, u in top("CON", 4)],
     }
 
