@@ -510,3 +510,17 @@ def test_confrontations_are_among_the_coaching_examples():
     assert "Come on, you know that's not true." in examples["Confronting"]
     page = render_session(s, session_scores(s))
     assert "Confronting" in page and "give any consequence as plain information" in page
+
+
+def test_a_ratio_over_one_or_two_codes_is_shown_with_its_count_and_not_banded():
+    spec = [(P, [("What brings you in?", "OQ")]), (C, [("Court.", "FN")]),
+            (P, [("Life is unfair.", "SR")]), (C, [("Yeah.", "FN")])]
+    for k in range(6):
+        spec += [(P, [(f"What else happened on day {k}?", "OQ")]), (C, [("Stuff.", "FN")])]
+    s = coded_session(spec)
+    page = render_session(s, session_scores(s))
+    cards = page[page.index("MITI summary scores"):page.index("score-chart")]
+    assert "of 1 reflections" in cards and "too few to judge (under 3)" in cards  # %CR from one reflection
+    assert "of 7 questions" in cards and "band-below" in cards  # R:Q over 7 questions keeps its band
+    assert "not a 4.2.1 summary score" in cards
+    assert "not the MITI global ratings" in page

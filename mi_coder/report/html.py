@@ -163,11 +163,7 @@ def render_session(session: Session, scores: dict, model_name: str = "", thresho
         model_name=model_name,
         scores_reliable=scores.get("scores_reliable", True),
         min_practitioner_utterances=MIN_PRACTITIONER_UTTERANCES,
-        score_cards=[{"label": label, "band": scores.get(f"{key}_band") or "",
-                      "value": _fmt_banded(scores.get(key), pct, thresholds.get(key))}
-                     for label, key, pct in (("Reflections per question (R:Q)", "r_q", False),
-                                             ("Complex reflections (%CR)", "pct_cr", True),
-                                             ("Open questions (%OQ)", "pct_oq", True))],
+        score_cards=_score_cards(scores, thresholds),
         mi_adherent=_fmt(scores.get("mi_adherent")),
         mi_nonadherent=_fmt(scores.get("mi_nonadherent")),
         # Safe: matplotlib's SVG writer escapes all text it draws; this chart's text is labels and numbers.
@@ -195,6 +191,29 @@ def render_session(session: Session, scores: dict, model_name: str = "", thresho
         rows=_transcript_rows(page_rows),
         review_js=review_js(),
     )
+
+
+MIN_FOR_BAND = 3  # a ratio over fewer reflections or questions than this is shown, counted, and not banded
+
+
+def _score_cards(scores: dict, thresholds: dict) -> list[dict]:
+    """The three MITI summary score cards: value, band, and what the ratio is over; a ratio over fewer than
+    ``MIN_FOR_BAND`` reflections or questions keeps its value but no band (one miscoded utterance is 0% or 100%)."""
+    reflections = (scores.get("SR") or 0) + (scores.get("CR") or 0)
+    questions = (scores.get("OQ") or 0) + (scores.get("CQ") or 0)
+    cards = []
+    for label, key, pct, n, over in (("Reflections per question (R:Q)", "r_q", False, questions,
+                                      f"{reflections} reflections / {questions} questions"),
+                                     ("Complex reflections (%CR)", "pct_cr", True, reflections,
+                                      f"of {reflections} reflections"),
+                                     ("Open questions (%OQ; MITI 3.1.1, not a 4.2.1 summary score)", "pct_oq", True,
+                                      questions, f"of {questions} questions")):
+        band = scores.get(f"{key}_band") or ""
+        few = scores.get(key) is not None and n < MIN_FOR_BAND
+        cards.append({"label": label, "band": "" if few else band, "over": over,
+                      "value": _fmt_banded(scores.get(key), pct, thresholds.get(key)),
+                      "note": f"too few to judge (under {MIN_FOR_BAND})" if few else band or "undefined"})
+    return cards
 
 
 def render_index(rows: Sequence[dict], links: dict[str, str], thresholds: dict | None = None) -> str:
