@@ -149,3 +149,31 @@ def test_review_changes_survive_a_reload_and_the_page_scores_equal_mi_coder_scor
     for key, value in before_reload.items():
         python = None if pd.isna(row[key]) else float(row[key])
         assert (python is None and value is None) or python == pytest.approx(value, abs=1e-9), key
+
+
+def test_the_download_guards_formula_text_from_spreadsheets_and_the_readers_read_it_as_said(tmp_path):
+    from mi_coder.io.reader import read_transcript as read
+    from mi_coder.report import render_session
+    from mi_coder.scoring import session_scores
+
+    from .helpers import C, P, coded_session
+
+    formula = '=HYPERLINK("http://evil.example","click")'
+    s = coded_session([(P, [(formula, "OQ")]), (C, [("@SUM(A1) is what I said", "FN")]),
+                       (P, [("-5 points, you said?", "CQ")]), (C, [("Yes.", "FN")])] * 3)
+    page = tmp_path / "s.html"
+    page.write_text(render_session(s, session_scores(s)))
+    downloads = tmp_path / "downloads"
+    downloads.mkdir()
+    driver = _driver(downloads)
+    try:
+        driver.get(page.as_uri())
+        text = driver.execute_script("return miReview.csv();")
+    finally:
+        driver.quit()
+    target = tmp_path / "s.reviewed.csv"
+    target.write_text(text)
+    cells = pd.read_csv(target, dtype=str, keep_default_na=False)["text"].tolist()
+    assert cells[:3] == ["'" + formula, "'@SUM(A1) is what I said", "'-5 points, you said?"]  # no cell runs as a formula
+    said = [u.text for _, u in read(target, utterances="given")[0].utterances()]
+    assert said[:3] == [formula, "@SUM(A1) is what I said", "-5 points, you said?"]  # read back as said

@@ -101,10 +101,10 @@ def pieces_from_records(records: Iterable[dict[str, Any]], cols: dict[str, str],
 
 def _piece(row: dict[str, Any], cols: dict[str, str], used: set[str]) -> Piece | None:
     """One row as a piece, or None when its text is empty."""
-    text = _cell(row.get(cols["text"]))
+    text = _unguarded(_cell(row.get(cols["text"])))
     if not text:
         return None
-    speaker = _cell(row.get(cols["speaker"])) or "unknown"
+    speaker = _unguarded(_cell(row.get(cols["speaker"]))) or "unknown"
     meta = {c: v for c, v in row.items() if c not in used}
     if "role" in cols:
         meta["_role"] = _cell(row.get(cols["role"]))
@@ -118,6 +118,12 @@ def _piece(row: dict[str, Any], cols: dict[str, str], used: set[str]) -> Piece |
         session=_cell(row.get(cols["session"])) if "session" in cols else None,
         meta=meta,
     )
+
+
+def _unguarded(text: str) -> str:
+    """A cell without the apostrophe that keeps a spreadsheet from reading it as a formula ("'=HYPERLINK(...)", as
+    the report's review download writes such text): the apostrophe is not part of what was said."""
+    return text[1:] if len(text) > 1 and text[0] == "'" and text[1] in "=+-@" else text
 
 
 def _cell(value: Any) -> str:

@@ -199,7 +199,10 @@
     row.querySelector("select.rv-code").focus();
     return todo[0].uid;
   }
+  // Text a spreadsheet would run as a formula ("=HYPERLINK(...)", "@SUM(A1)") gets a leading apostrophe, as
+  // spreadsheets themselves write it; mi-coder's readers drop it again (io/delimited.py: _unguarded).
   function csvCell(v) { v = v === null || v === undefined ? "" : String(v);
+    if (/^[=+\-@\t\r]/.test(v) && isNaN(Number(v))) { v = "'" + v; }
     return /[",\n\r]/.test(v) ? '"' + v.replace(/"/g, '""') + '"' : v; }
   function csv() {
     var head = ["session_id", "turn_id", "utterance_id", "speaker", "role", "text", "machine_code", "confidence",
