@@ -146,7 +146,7 @@ class UtteranceSplitter:
                     starts[i + 1] = True
             elif text in SENT_END or (text.endswith((".", "?", "!")) and len(text) > 1 and text[-2] in "?!"):
                 punctuated = True
-                if not wordy[i + 1] and nxt not in ("(", "[", "-") and not (nxt in QUOTES and spaced[i]):
+                if not wordy[i + 1] and nxt not in ("(", "[", "{", "<", "-") and not (nxt in QUOTES and spaced[i]):
                     continue  # closing quote or bracket: the boundary comes after it
                 starts[i + 1] = True
             elif text.endswith(("--", "\u2014")) or (text.endswith("-") and len(text) > 1 and text[-2].isalpha()):

@@ -106,3 +106,12 @@ def test_utterance_ids_number_within_the_turn():
     session = Session(id="s", source="mem", turns=[_turn("How are you? What brings you in?")])
     segment([session])
     assert [u.id for u in session.turns[0].utterances] == ["1.1", "1.2"]
+
+
+def test_an_angle_or_curly_bracket_after_a_full_stop_opens_the_next_utterance_not_closes_this_one():
+    from mi_coder.segment import build_pipeline
+
+    nlp = build_pipeline()
+    first, second = [s.text for s in nlp("Man, this is so unfair. <script>alert(1)</script> I hate it.").sents][:2]
+    assert first == "Man, this is so unfair." and second.startswith("<script>")  # was "...unfair. <" | "script>..."
+    assert [s.text for s in nlp("It was fine. {laughs} Really, it was.").sents][0] == "It was fine."
