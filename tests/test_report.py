@@ -524,3 +524,14 @@ def test_a_ratio_over_one_or_two_codes_is_shown_with_its_count_and_not_banded():
     assert "of 7 questions" in cards and "band-below" in cards  # R:Q over 7 questions keeps its band
     assert "not a 4.2.1 summary score" in cards
     assert "not the MITI global ratings" in page
+
+
+def test_timeline_bars_name_their_turn_and_codes_in_a_tooltip_not_by_colour_alone():
+    import re
+
+    from mi_coder.report.charts import timeline_chart
+
+    s = coded_session([(P, [("So you want to stop.", "CR"), ("What next?", "OQ")]), (C, [("I want to stop.", "CT")])])
+    s.turns[0].id = "1<x>"  # turn ids come from the transcript
+    titles = re.findall(r"<title>([^<]*)</title>", timeline_chart(s))
+    assert titles == ["turn 1&lt;x&gt;, practitioner: CR OQ", "turn 2, client: CT"]

@@ -6,6 +6,7 @@ strings as they are.
 
 from __future__ import annotations
 
+import html
 import io
 from collections.abc import Sequence
 
@@ -73,13 +74,16 @@ def timeline_chart(session: Session) -> str:
     turns = [t for t in session.turns if t.role in (PRACTITIONER, CLIENT)]
     use_time = all(t.start is not None for t in turns) and turns
     fig, ax = plt.subplots(figsize=(10, 2.2))
+    titles: dict[str, str] = {}  # each bar's tooltip, so that a code is told by its name and not by colour alone
     for k, t in enumerate(turns):
         x = (t.start / 60.0) if use_time else k
         code = shown_code(t) or "NC"
         y = 1 if t.role == PRACTITIONER else 0
         height = 0.8 if code in ("CT", "ST") else 0.6
         width = max(len(t.text.split()) / 150.0, 0.08) if use_time else 0.9
-        ax.bar(x, height, bottom=y - height / 2, width=width, color=CODE_COLOURS.get(code, "#999"), align="edge")
+        bars = ax.bar(x, height, bottom=y - height / 2, width=width, color=CODE_COLOURS.get(code, "#999"), align="edge")
+        bars[0].set_gid(f"mi-turn-{k}")
+        titles[f"mi-turn-{k}"] = f"turn {t.id}, {t.role}: {' '.join(t.codes) or code}"
         if code in ("CT", "ST"):
             ax.text(x, y + 0.45, code, fontsize=6, color=CODE_COLOURS[code])
     ax.set_yticks([0, 1])
@@ -89,7 +93,10 @@ def timeline_chart(session: Session) -> str:
         _label_turns(ax, [t.id for t in turns])
     ax.spines[["top", "right"]].set_visible(False)
     fig.tight_layout()
-    return _svg(fig)
+    svg = _svg(fig)
+    for gid, title in titles.items():  # turn ids come from the transcript: escaped
+        svg = svg.replace(f'<g id="{gid}">', f'<g id="{gid}"><title>{html.escape(title)}</title>', 1)
+    return svg
 
 
 def _label_turns(ax, ids: Sequence[str]) -> None:  # type: ignore[no-untyped-def]
@@ -137,6 +144,9 @@ def distributions_chart(rows: Sequence[dict], thresholds: dict | None = None) ->
     for ax, (key, label) in zip(axes, INDEX_KEYS):
         values = [r[key] for r in rows if r.get(key) is not None]
         ax.hist(values, bins=10, color="#0072B2")
+        from matplotlib.ticker import MaxNLocator
+
+        ax.yaxis.set_major_locator(MaxNLocator(integer=True))  # sessions are counted whole
         if key in thresholds:
             for t in thresholds[key].values():
                 ax.axvline(t, color="#D55E00", linestyle="--")
