@@ -211,7 +211,8 @@
     data.utterances.forEach(function (u) {
       var s = state.codes[u.uid] || {};
       lines.push([data.session_id, u.turn_id, u.utterance_id, u.speaker, u.role, u.text, u.code, u.confidence,
-                  s.reviewed || (s.code && s.code !== u.code) ? codeOf(u) : "", codeOf(u), s.by || "", s.at || "",
+                  s.reviewed || (s.code && s.code !== u.code) ? codeOf(u) : "", codeOf(u),
+                  s.at ? (s.by || state.reviewer || "") : "", s.at || "",
                   u.code2 || "", u.role_elements || ""]
         .map(csvCell).join(","));
     });
