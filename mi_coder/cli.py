@@ -624,7 +624,9 @@ def build_parser() -> argparse.ArgumentParser:
                            help="grouped K-fold cross-validation, K of 2 or more (trains a model per fold) instead "
                                 "of a held-out test")
             p.add_argument("--agreement", action="store_true",
-                           help="compare two coded tables of the same sessions (per-code kappa, ICC of scores)")
+                           help="agreement of coders: two coded tables of the same sessions (per-code kappa, ICC of "
+                                "scores), three or more (Krippendorff's alpha, pairwise kappa), or one reviewed-codes "
+                                "download (machine against reviewer)")
             p.add_argument("--segmentation", action="store_true",
                            help="measure utterance segmentation against the files' own utterances (boundary "
                                 "precision/recall/F1, questions not swallowed and whole); turns are stripped of punctuation and "

@@ -32,7 +32,7 @@ def test_the_readmes_record_fields_are_the_records_fields_in_order():
 
 
 @pytest.mark.parametrize("call, message", [
-    (lambda: mi_coder.read_transcript(None), "expects a file path .* not NoneType"),
+    (lambda: mi_coder.read_transcript(None), "expects a file path .* not NoneType; .*mi_coder.read_text"),
     (lambda: mi_coder.read_transcript(io.StringIO("T: hi")), "expects a file path .* not StringIO"),
     (lambda: mi_coder.read_transcript(EXAMPLE, format="text"), r"unknown option\(s\) format; .*fmt=\.\.\."),
     (lambda: mi_coder.session_scores(None), "expects a coded Session"),

@@ -298,7 +298,7 @@ def read_transcript(path: str | Path, **options: Any) -> list[Session]:
     """
     if not isinstance(path, (str, os.PathLike)):
         raise UsageError(f"read_transcript expects a file path (str or pathlib.Path), not {type(path).__name__}; "
-                         "to code text held in memory, write it to a .txt file first")
+                         "for text held in memory, use mi_coder.read_text(text, name=...)")
     opts = options.pop("read_options", None)
     if opts is None:
         known = {f.name for f in dataclasses.fields(ReadOptions)}

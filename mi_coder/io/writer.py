@@ -233,7 +233,8 @@ def _prepare_out(out_dir: str | Path, fmt: str, names: Iterable[str]) -> tuple[P
 
         if importlib.util.find_spec("pyarrow") is None:
             raise UsageError("--output-format parquet needs pyarrow, which is not installed: "
-                             "pip install 'mi-coder[parquet]' (or choose csv or jsonl)")
+                             "pip install 'mi-coder[parquet]', or pip install '.[parquet]' in a source checkout (or choose csv "
+                             "or jsonl)")
     ours = written_before(out)
     theirs = [f"{name}.{ext}" for name in names if (out / f"{name}.{ext}").exists() and f"{name}.{ext}" not in ours]
     if theirs:
