@@ -288,14 +288,16 @@ def test_a_renamed_file_is_coded_again_under_its_new_name(corpus, tmp_path):
     assert "z_health" in set(tables(out)["sessions"]["session_id"])
 
 
-def test_a_table_in_out_that_mi_coder_did_not_write_stops_the_batch_before_any_coding(corpus, tmp_path, monkeypatch):
+@pytest.mark.parametrize("name", ["turns.csv", "errors.csv"])  # errors and warnings were found only after coding
+def test_a_table_in_out_that_mi_coder_did_not_write_stops_the_batch_before_any_coding(corpus, tmp_path, monkeypatch,
+                                                                                       name):
     import mi_coder.batch as batch
     from mi_coder.errors import UsageError
 
     (tmp_path / "out").mkdir()
-    (tmp_path / "out" / "turns.csv").write_text("mine\n")
+    (tmp_path / "out" / name).write_text("mine\n")
     monkeypatch.setattr(batch, "code_file", lambda *a, **kw: pytest.fail("coded before the check"))
-    with pytest.raises(UsageError, match="turns.csv already exist"):
+    with pytest.raises(UsageError, match=f"{name} already exist"):
         run_batch([str(corpus)], tmp_path / "out", jobs=1, progress=False)
 
 
@@ -381,17 +383,6 @@ def test_a_mistyped_path_leaves_the_tables_of_an_earlier_run_as_they_were(corpus
     err = capsys.readouterr().err
     assert "typo.txt: no such file" in err and "no table was written" in err
     assert {name: (out / f"{name}.csv").read_bytes() for name in before} == before
-
-
-def test_a_users_errors_table_in_out_stops_the_batch_before_any_coding(corpus, tmp_path, monkeypatch):
-    import mi_coder.batch as batch
-    from mi_coder.errors import UsageError
-
-    (tmp_path / "out").mkdir()
-    (tmp_path / "out" / "errors.csv").write_text("mine\n")
-    monkeypatch.setattr(batch, "code_file", lambda *a, **kw: pytest.fail("coded before the check"))
-    with pytest.raises(UsageError, match="errors.csv already exist"):
-        run_batch([str(corpus)], tmp_path / "out", jobs=1, progress=False)
 
 
 @pytest.mark.parametrize("content", ['{"x": 1}', "[1, 2]", "null", '{"utterances": [], "turns": [], "sessions": [1]}'])
