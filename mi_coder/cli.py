@@ -293,7 +293,7 @@ def cmd_score(args: argparse.Namespace) -> int:
 
     _check_coded_reading(args, uses_practitioner_id=True)
     thresholds = load_thresholds(args.thresholds)
-    from .pipeline import _pass_on, problem_in
+    from .pipeline import _pass_on, make_id_unique, problem_in
 
     result = ReadResult()
     seen: set[str] = set()
@@ -312,14 +312,7 @@ def cmd_score(args: argparse.Namespace) -> int:
         for where, problem in result.errors[before:]:
             print(f"{PROG}: error: {where}: {problem}", file=sys.stderr)
         for s in sessions:
-            if s.id in seen:
-                k = 2
-                while f"{s.id}-{k}" in seen:
-                    k += 1
-                print(f"{PROG}: warning: {path}: session id {s.id!r} already used; this one is {s.id}-{k}",
-                      file=sys.stderr)
-                s.id = f"{s.id}-{k}"
-            seen.add(s.id)
+            make_id_unique(s, seen, path)
             result.sessions.append(s)
     if not result.sessions:
         return 2

@@ -135,15 +135,21 @@ def iter_sessions(paths: Sequence[str | Path], options: ReadOptions | None = Non
             continue
         sessions, first = chain((first,), sessions), None
         for s in sessions:
-            if s.id in seen:
-                k = 2
-                while f"{s.id}-{k}" in seen:
-                    k += 1
-                warnings.warn(f"{path}: session id {s.id!r} already used; this one is {s.id}-{k}", stacklevel=3)
-                s.id = f"{s.id}-{k}"
-            seen.add(s.id)
+            make_id_unique(s, seen, path)
             yield s
             del s  # hand the session over, so that a coded one is not kept alive here
+
+
+def make_id_unique(session: Session, seen: set[str], path: str | Path) -> None:
+    """Give ``session`` an id no earlier session of the run has (``id-2``, ``id-3``...), with a warning, and add it
+    to ``seen``: two files that both call their session "s1" must not share rows in the tables."""
+    if session.id in seen:
+        k = 2
+        while f"{session.id}-{k}" in seen:
+            k += 1
+        warnings.warn(f"{path}: session id {session.id!r} already used; this one is {session.id}-{k}", stacklevel=4)
+        session.id = f"{session.id}-{k}"
+    seen.add(session.id)
 
 
 def _pass_on(caught: list, path: Path, errors: list[tuple[str, str]]) -> None:
