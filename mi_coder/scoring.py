@@ -110,8 +110,9 @@ COLUMNS: list[Column] = [
            "the first half (halves by turn index)", "any", "positive: the client opened up as the session went on"),
     Column("change_talk_pct", "CT / (CT + ST), client utterances; empty when neither", "0-1",
            "share of change talk among change and sustain talk"),
-    Column("question_run_pct", "practitioner turns inside runs of 3+ consecutive practitioner turns that ask a "
-           "question and reflect nothing / practitioner turns", "0-1", "the question-answer trap; lower is better"),
+    Column("question_run_pct", "practitioner turns that ask and reflect nothing, inside runs of 3+ such turns with no "
+           "reflection between them (a turn with neither, such as information or advice, does not end a run) / "
+           "practitioner turns", "0-1", "the question-answer trap; lower is better"),
     Column("longest_practitioner_monologue", "most words in one practitioner volley", "0..",
            "long monologues leave little room for the client"),
     Column("client_new_content_pct", "client turns that bring new content unprompted (3+ content words the "
@@ -153,17 +154,20 @@ COLUMNS: list[Column] = [
            "turn answers with a reflection / such client turns", "0-1", "listening at the moments that matter"),
     Column("affirmation_rate", "AF utterances / practitioner turns", "0..", "how often strengths are affirmed"),
     Column("empathy_global", "1 + 4 x mean(min(reflection_rate / 0.5, 1), min(pct_cr / 0.5, 1), "
-           "responsive_reflection_pct), defined parts only", "1-5",
+           "responsive_reflection_pct), defined parts only; without reflections the %CR part is 0", "1-5",
            "estimate of the MITI Empathy global (not fitted to human global ratings: none were available)"),
     Column("partnership_global", "1 + 4 x mean(min(r_q / 2, 1), min(utt(SEEK+EA+AF) / practitioner turns / 0.15, 1), "
-           "1 - min(utt(PER+CON) / practitioner turns / 0.15, 1))", "1-5",
+           "1 - min(utt(PER+CON) / practitioner turns / 0.15, 1)), defined parts only; reflections without any "
+           "question give the R:Q part 1", "1-5",
            "estimate of the MITI Partnership global (not fitted to human global ratings)"),
     Column("engagement_index", "100 x mean(min(client_talk_share / 0.5, 1), change_talk_pct, 1 - question_run_pct, "
            "min(client_words_per_turn / 15, 1)), defined parts only; empty without client turns", "0-100",
            "is the client engaged and talking?"),
     Column("empathy_index", "100 x (empathy_global - 1) / 4", "0-100", "accurate empathy"),
     Column("fidelity_index", "100 x mean(min(r_q / 2, 1), min(pct_cr / 0.5, 1), min(pct_oq / 0.7, 1), "
-           "1 - min(utt(PER+CON) / practitioner utterances / 0.1, 1)), defined parts only", "0-100",
+           "1 - min(utt(PER+CON) / practitioner utterances / 0.1, 1)), defined parts only; without reflections the %CR part "
+           "is 0, and reflections without any question give the R:Q part 1 (so a reflection added never makes a "
+           "part appear that lowers the index)", "0-100",
            "overall MI consistency"),
     Column("scores_reliable", f"at least {MIN_PRACTITIONER_UTTERANCES} coded practitioner utterances", "true/false",
            "false: too short to score; read the numbers as anecdotes"),
@@ -288,9 +292,32 @@ def _ends_volley(client_turn: Turn, last_practitioner_codes: Sequence[str]) -> b
     return not (is_backchannel(client_turn) and not any(c in QUESTIONS for c in last_practitioner_codes))
 
 
-def _asks_only(codes: set[str]) -> bool:
-    """A practitioner turn that asks a question and reflects nothing (part of a question run)."""
-    return bool(codes & set(QUESTIONS)) and not codes & set(REFLECTIONS)
+# A practitioner turn's part in a question run (the guide: runs of three or more questions without a
+# reflection): a turn that asks and reflects nothing extends the run, a turn with a reflection ends it, and a turn
+# with neither (information, advice, an affirmation, a greeting) leaves it open; client turns leave it open too.
+NEITHER, ASKS, REFLECTS = 0, 1, 2
+
+
+def _run_kind(codes: set[str]) -> int:
+    """A practitioner turn's part in question runs: ``REFLECTS``, ``ASKS`` or ``NEITHER``."""
+    if codes & set(REFLECTIONS):
+        return REFLECTS
+    return ASKS if codes & set(QUESTIONS) else NEITHER
+
+
+def _question_run_spans(kinds: Sequence[int], minimum: int = QUESTION_RUN_MINIMUM) -> list[list[int]]:
+    """The positions of the asking turns of each run of ``minimum`` or more (``kinds``: one ``_run_kind`` per turn,
+    ``NEITHER`` for turns that are not the practitioner's)."""
+    runs: list[list[int]] = []
+    run: list[int] = []
+    for k, kind in enumerate(list(kinds) + [REFLECTS]):
+        if kind == ASKS:
+            run.append(k)
+        elif kind == REFLECTS:
+            if len(run) >= minimum:
+                runs.append(run)
+            run = []
+    return runs
 
 
 def volleys(turns: Sequence[Turn]) -> list[list[Turn]]:
@@ -316,17 +343,12 @@ def volleys(turns: Sequence[Turn]) -> list[list[Turn]]:
 
 
 def question_runs(turns: Sequence[Turn], minimum: int = QUESTION_RUN_MINIMUM) -> list[list[Turn]]:
-    """Runs of ``minimum`` or more consecutive practitioner turns that ask a question and reflect nothing."""
-    runs: list[list[Turn]] = []
-    run: list[Turn] = []
-    for t in [t for t in turns if t.role == PRACTITIONER] + [None]:  # type: ignore[list-item]
-        if t is not None and _asks_only(set(_codes(t))):
-            run.append(t)
-            continue
-        if len(run) >= minimum:
-            runs.append(run)
-        run = []
-    return runs
+    """Runs of ``minimum`` or more practitioner questions with no reflection between them, as the asking turns
+    (practitioner turns that ask and reflect nothing); turns with neither, such as information or advice, do not
+    end a run."""
+    practitioner = [t for t in turns if t.role == PRACTITIONER]
+    spans = _question_run_spans([_run_kind(set(_codes(t))) for t in practitioner], minimum)
+    return [[practitioner[k] for k in span] for span in spans]
 
 
 def volley_counts(turns: Sequence[Turn]) -> dict[str, int]:
@@ -418,6 +440,18 @@ def session_scores(session: Session, thresholds: dict[str, dict[str, float]] | N
     return scorer.scores()
 
 
+def _reflection_parts(summary: dict, n_prac: int) -> tuple[float | None, float | None]:
+    """The R:Q and %CR parts of the indices. Where the ratio is undefined the part follows the behaviour, so that
+    a reflection added to a session never lowers an index by making a part defined: no reflections give a %CR part
+    of 0 (no complex reflection was given; undefined only when nothing was coded), and reflections without any
+    question give an R:Q part of 1 (the ratio is above any cap)."""
+    pct_cr = summary["pct_cr"]
+    pct_cr_part = _cap(pct_cr, INDEX_CAPS["pct_cr"]) if pct_cr is not None else (0.0 if n_prac else None)
+    r_q = summary["r_q"]
+    r_q_part = _cap(r_q, INDEX_CAPS["r_q"]) if r_q is not None else (1.0 if pct_cr is not None else None)
+    return r_q_part, pct_cr_part
+
+
 def _indices(u: dict[str, int], summary: dict, engagement: dict, empathy: dict, n_prac: int,
              n_turns: int) -> dict[str, Any]:
     """The global estimates and the 0-100 indices from counts and indicators (shared by both scorers)."""
@@ -425,9 +459,10 @@ def _indices(u: dict[str, int], summary: dict, engagement: dict, empathy: dict, 
     adherent_rate = ratio(u["SEEK"] + u["EA"] + u["AF"], n_turns)
     nonadherent_rate = ratio(u["PER"] + u["CON"], n_turns)
     caps = INDEX_CAPS
+    r_q_part, pct_cr_part = _reflection_parts(summary, n_prac)
     empathy_core = _mean_defined([_cap(empathy["reflection_rate"], caps["reflection_rate"]),
-                                  _cap(summary["pct_cr"], caps["pct_cr"]), empathy["responsive_reflection_pct"]])
-    partnership_core = _mean_defined([_cap(summary["r_q"], caps["r_q"]), _cap(adherent_rate, caps["adherent_rate"]),
+                                  pct_cr_part, empathy["responsive_reflection_pct"]])
+    partnership_core = _mean_defined([r_q_part, _cap(adherent_rate, caps["adherent_rate"]),
                                       None if nonadherent_rate is None
                                       else 1 - min(nonadherent_rate / caps["nonadherent_rate"], 1.0)])
     out["empathy_global"] = None if empathy_core is None else 1 + 4 * empathy_core
@@ -437,8 +472,7 @@ def _indices(u: dict[str, int], summary: dict, engagement: dict, empathy: dict, 
         None if engagement["question_run_pct"] is None else 1 - engagement["question_run_pct"],
         _cap(engagement["client_words_per_turn"], caps["client_words_per_turn"])])
     nonadherent_share = ratio(u["PER"] + u["CON"], n_prac)
-    fidelity_core = _mean_defined([_cap(summary["r_q"], caps["r_q"]), _cap(summary["pct_cr"], caps["pct_cr"]),
-                                   _cap(summary["pct_oq"], caps["pct_oq"]),
+    fidelity_core = _mean_defined([r_q_part, pct_cr_part, _cap(summary["pct_oq"], caps["pct_oq"]),
                                    None if nonadherent_share is None
                                    else 1 - min(nonadherent_share / caps["nonadherent_share"], 1.0)])
     out["engagement_index"] = None if engagement_core is None else 100 * engagement_core
@@ -488,15 +522,13 @@ class SessionScorer:
         self._last_prac_codes: list[str] = []
         self.longest = 0
         self.p_words = self.c_words = self.p_turns = self.c_turns = 0
-        self._run = 0
-        self.in_run = 0
         self.roles: dict[str, tuple[int, str]] = {}  # element -> first (turn index, turn id)
         self.client_at = array("q")  # turn index of each client turn
         self.client_words = array("q")
         self.turn_role = array("b")  # per turn: 1 practitioner, 2 client, 0 other
         self.turn_words = array("q")
         self.turn_reflections = array("q")
-        self.turn_question = array("b")  # practitioner turn asking a question and reflecting nothing
+        self.turn_run_kind = array("b")  # per turn: its part in question runs (_run_kind; NEITHER for a client)
         self.first_start: float | None = None
         self.timed = 0
         self.new_content = 0
@@ -530,7 +562,7 @@ class SessionScorer:
             self.interruptions += 1
         self._prev_end = turn.end
         reflections = 0
-        question = 0
+        run_kind = NEITHER
         if turn.role in (PRACTITIONER, CLIENT):
             for c in codes:
                 if c in self.utt:
@@ -554,11 +586,7 @@ class SessionScorer:
                     self._volley_p = [max(self._volley_p[0], pr), max(self._volley_p[1], pq)]
             self._volley_words += n_words
             self._last_prac_codes = codes
-            question = int(_asks_only(code_set))
-            if question:
-                self._run += 1
-            else:
-                self._end_run()
+            run_kind = _run_kind(code_set)
             elements = _role_elements(turn)
             for element in (elements if elements is not None else _role_cues(turn.text)):
                 self.roles.setdefault(element, (k, turn.id))
@@ -594,7 +622,7 @@ class SessionScorer:
         self.turn_role.append(1 if turn.role == PRACTITIONER else 2 if turn.role == CLIENT else 0)
         self.turn_words.append(n_words)
         self.turn_reflections.append(reflections)
-        self.turn_question.append(question)
+        self.turn_run_kind.append(run_kind)
 
     def _close_volley(self) -> None:
         present = self._volley or set()
@@ -611,33 +639,25 @@ class SessionScorer:
         self.longest = max(self.longest, self._volley_words)
         self._volley = None
 
-    def _end_run(self) -> None:
-        if self._run >= QUESTION_RUN_MINIMUM:
-            self.in_run += self._run
-        self._run = 0
+    def _in_runs(self, n: int) -> int:
+        """Asking turns inside question runs among the first ``n`` turns."""
+        return sum(len(span) for span in _question_run_spans(self.turn_run_kind[:n]))
 
     def _opening(self) -> dict[str, Any]:
         """Client talk share, reflections per practitioner turn and question-run share in the opening
         (``opening``: the first 20% of turns, or the first ten minutes where there are times)."""
         n = _opening_length(self.n, self.timed if self.n and self.first_start is not None else None)
-        p_words = c_words = p_turns = refl = in_run = run = 0
+        p_words = c_words = p_turns = refl = 0
         for k in range(min(n, self.n)):
             role = self.turn_role[k]
             if role == 1:
                 p_words += self.turn_words[k]
                 p_turns += 1
                 refl += self.turn_reflections[k]
-                if self.turn_question[k]:
-                    run += 1
-                    continue
-                if run >= QUESTION_RUN_MINIMUM:
-                    in_run += run
-                run = 0
             elif role == 2:
                 c_words += self.turn_words[k]
                 refl += self.turn_reflections[k]
-        if run >= QUESTION_RUN_MINIMUM:
-            in_run += run
+        in_run = self._in_runs(min(n, self.n))
         return {"opening_client_talk_share": ratio(c_words, c_words + p_words),
                 "opening_reflection_rate": ratio(refl, p_turns),
                 "opening_question_run_pct": ratio(in_run, p_turns)}
@@ -646,7 +666,6 @@ class SessionScorer:
         """Every sessions.csv score column of the turns added so far (as ``session_scores``)."""
         if self._volley is not None:
             self._close_volley()
-        self._end_run()
         u, v = self.utt, self.volley_counts
         n_prac = self.n_prac_utterances
         out: dict[str, Any] = {"n_practitioner_utterances": n_prac, "n_volleys": self.n_volleys}
@@ -675,7 +694,7 @@ class SessionScorer:
             "client_words_per_turn_change": (sum(second) / len(second) - sum(first) / len(first))
             if first and second else None,
             "change_talk_pct": ratio(u["CT"], u["CT"] + u["ST"]),
-            "question_run_pct": ratio(self.in_run, self.p_turns),
+            "question_run_pct": ratio(self._in_runs(self.n), self.p_turns),
             "longest_practitioner_monologue": self.longest,
             "role_clarification": len(found) == len(ROLE_ELEMENTS),
             "role_clarification_elements": len(found),

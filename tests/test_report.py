@@ -393,6 +393,39 @@ process.stdout.write(JSON.stringify(out));
 """
 
 
+@pytest.mark.parametrize("spec", [
+    # questions broken only by information (one run of three) and no reflection at all (%CR part 0)
+    [(P, [("How often do you drink?", "CQ")]), (C, [("Weekends, maybe more.", "FN")]),
+     (P, [("Heavy drinking is more than four drinks a day.", "GI")]), (C, [("Okay.", "FN")]),
+     (P, [("What do you drink?", "OQ")]), (C, [("Beer, mostly with my brother.", "CT")]),
+     (P, [("How much?", "CQ")]), (C, [("Six or so.", "ST")])] * 2,
+    # reflections and no question (R:Q part 1)
+    [(P, [("You want your licence back.", "CR")]), (C, [("I do, I need it for work.", "CT")]),
+     (P, [("Work matters.", "SR")]), (C, [("It pays the rent.", "FN")]), (P, [("You need it.", "SR")]),
+     (C, [("Every day.", "FN")])] * 2,
+], ids=["questions-and-information", "reflections-only"])
+def test_the_review_page_computes_question_runs_and_index_parts_as_the_scorer_does(tmp_path, spec):
+    import json as _json
+
+    from mi_coder.report.style import display_number
+
+    node = shutil.which("node")
+    if not node:
+        pytest.skip("no Node.js on this machine to run review.js outside a browser (the Chromium test covers CI)")
+    script = tmp_path / "harness.js"
+    script.write_text(_NODE_HARNESS)
+    s = coded_session(spec)
+    page = tmp_path / "s.html"
+    page.write_text(render_session(s, session_scores(s)))
+    result = subprocess.run([node, str(script), str(page), str(Path(__file__).parents[1] / "mi_coder" / "report" /
+                                                                 "review.js"), "[]"],
+                            capture_output=True, text=True, check=True)
+    shown = _json.loads(result.stdout)
+    scores = session_scores(s)
+    for key in ("engagement_index", "empathy_index", "fidelity_index"):
+        assert scores[key] is not None and shown[key] == display_number(scores[key], 0), key
+
+
 def test_the_review_page_shows_each_score_as_the_report_cards_do_halves_and_thresholds_included(tmp_path):
     """Before any edit the review page's live scores read as the cards above them: halves rounded up on both
     sides (Python's own formatting rounds 0.125 to "0.12", JavaScript's to "0.13") and a score just below a

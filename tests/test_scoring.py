@@ -5,13 +5,14 @@ from __future__ import annotations
 import json
 
 import pytest
-from hypothesis import given, settings
+from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
 from mi_coder.scoring import (
     COLUMNS,
     band,
     load_thresholds,
+    question_runs,
     session_scores,
     summary_scores,
     volley_counts,
@@ -114,6 +115,18 @@ def test_question_runs_without_reflection_are_measured():
     r = (P, "You're frustrated.", ["SR"])
     s = coded_session([q, a, q, a, q, a, r, a, q, a])
     assert session_scores(s)["question_run_pct"] == 3 / 5
+
+
+def test_information_or_advice_between_questions_does_not_end_a_question_run():
+    # the guide's question-answer trap is three or more questions without a reflection: giving information or
+    # advice in between leaves the client just as interrogated; only a reflection ends the run
+    q = (P, "How often do you drink?", ["CQ"])
+    a = (C, "Weekends.", ["FN"])
+    info = (P, "Heavy drinking is more than four drinks a day.", ["GI"])
+    r = (P, "It helps you unwind.", ["CR"])
+    s = coded_session([q, a, info, a, q, a, q, a, r, a, q, a])
+    assert session_scores(s)["question_run_pct"] == 3 / 6
+    assert [[t.id for t in run] for run in question_runs(s.turns)] == [[s.turns[0].id, s.turns[4].id, s.turns[6].id]]
 
 
 def test_responsive_reflection_counts_reflections_after_change_or_sustain_talk():
@@ -334,3 +347,34 @@ def test_an_utterance_with_a_second_code_counts_once_as_a_practitioner_utterance
     assert scores["n_practitioner_utterances"] == 9
     assert scores["scores_reliable"] is False
     assert scores["utt_SEEK"] == 1 and scores["mi_adherent"] == 1  # the second code still counts as a behaviour
+
+
+@settings(max_examples=150, deadline=None)
+@given(st.lists(turn_strategy, min_size=1, max_size=25), st.sampled_from(["SR", "CR"]))
+def test_a_first_reflection_or_a_complex_one_never_lowers_the_fidelity_or_empathy_index(spec, code):
+    # an undefined %CR (no reflections yet) used to leave the average, so a first reflection could lower the index;
+    # a later simple reflection may lower %CR, as MITI means it to
+    assume(code == "CR" or not any(c in ("SR", "CR") for _, codes in spec for c in codes))
+    before = session_scores(_session(spec))
+    after = session_scores(_session(spec + [(P, [code])]))
+    for key in ("fidelity_index", "empathy_index"):
+        if before[key] is not None:
+            assert after[key] >= before[key] - 1e-9, key
+
+
+def test_a_first_simple_reflection_in_a_session_of_questions_raises_the_fidelity_index():
+    # the trainer audit's case: open questions only, then one simple reflection (the index fell 67 -> 56)
+    q = (P, "What brings you in?", ["OQ"])
+    a = (C, "My wife.", ["FN"])
+    only_questions = session_scores(coded_session([q, a] * 3))
+    with_reflection = session_scores(coded_session([q, a] * 3 + [(P, "She wants you here.", ["SR"]), a]))
+    assert only_questions["pct_cr"] is None and only_questions["fidelity_index"] == pytest.approx(50.0)
+    assert with_reflection["fidelity_index"] > only_questions["fidelity_index"]
+
+
+def test_reflections_without_any_question_give_the_ratio_part_its_full_value():
+    r = (P, "You want to keep your job.", ["CR"])
+    a = (C, "I do.", ["CT"])
+    scores = session_scores(coded_session([r, a] * 3))
+    assert scores["r_q"] is None  # the ratio itself stays undefined (the guide)
+    assert scores["fidelity_index"] == pytest.approx(100.0)  # R:Q part 1, %CR part 1, no persuading

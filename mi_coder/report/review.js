@@ -88,10 +88,12 @@
     if (ct === 0 && st === 0) { return "FN"; }
     return ct >= st ? "CT" : "ST";
   }
-  function questionRunTurns(turns) {
+  function questionRunTurns(turns) {  // as scoring's question runs: only a reflection ends a run
     var prac = turns.filter(function (t) { return t.role === "practitioner"; }), run = 0, inRuns = 0;
     prac.concat([null]).forEach(function (t) {
-      if (t && has(t.codes, RULES.questions) && !has(t.codes, RULES.reflections)) { run += 1; return; }
+      if (t && has(t.codes, RULES.reflections)) { t = null; }
+      if (t && has(t.codes, RULES.questions)) { run += 1; return; }
+      if (t) { return; }  // neither a question nor a reflection: the run goes on
       if (run >= RULES.question_run_minimum) { inRuns += run; }
       run = 0;
     });
@@ -121,12 +123,15 @@
     var reflectionRate = ratio(u.SR + u.CR, prac.length);
     var clientShare = client.length ? ratio(cw, cw + pw) : null, changePct = ratio(u.CT, u.CT + u.ST);
     var runPct = ratio(questionRunTurns(turns), prac.length), wordsPerTurn = ratio(cw, client.length);
-    var empathy = meanDefined([cap(reflectionRate, C.reflection_rate), cap(out.pct_cr, C.pct_cr), ratio(answered, talk)]);
+    // as scoring's _reflection_parts: no reflections give a %CR part of 0, reflections without questions an R:Q part of 1
+    var crPart = out.pct_cr !== null ? cap(out.pct_cr, C.pct_cr) : (nPrac ? 0 : null);
+    var rqPart = out.r_q !== null ? cap(out.r_q, C.r_q) : (out.pct_cr !== null ? 1 : null);
+    var empathy = meanDefined([cap(reflectionRate, C.reflection_rate), crPart, ratio(answered, talk)]);
     var engagement = client.length ? meanDefined([cap(clientShare, C.client_talk_share), changePct,
                                   runPct === null ? null : 1 - runPct, cap(wordsPerTurn, C.client_words_per_turn)])
                                    : null;  // a practitioner-only recording: no client measures
     var nonShare = ratio(u.PER + u.CON, nPrac);
-    var fidelity = meanDefined([cap(out.r_q, C.r_q), cap(out.pct_cr, C.pct_cr), cap(out.pct_oq, C.pct_oq),
+    var fidelity = meanDefined([rqPart, crPart, cap(out.pct_oq, C.pct_oq),
                                 nonShare === null ? null : 1 - Math.min(nonShare / C.nonadherent_share, 1)]);
     out.engagement_index = engagement === null ? null : 100 * engagement;
     out.empathy_index = empathy === null ? null : 100 * empathy;
