@@ -31,6 +31,10 @@ PRACTITIONER_ABBREV = frozenset({"t", "th", "ther", "p.o.", "po", "c.m.", "cm", 
 CLIENT_ABBREV = frozenset({"c", "cl", "pt", "p", "r", "s", "ie"})
 
 _WORD = re.compile(r"[a-z']+")
+# Labels a transcription service gives a block it could not assign ("Unknown Speaker"): never inferred to be the
+# practitioner or the client while a named speaker is left.
+_UNKNOWN = re.compile(r"(?i)^\s*(?:unknown|unidentified|unassigned|unlabell?ed)(?:\s+speaker)?\b")
+OTHER_WORDS_WARN = 0.05  # other speakers holding this share of the words or more are named in a warning
 _QUESTION_START = re.compile(
     r"^(?:so,? )?(?:what|how|why|when|where|who|which|do|does|did|are|is|was|were|can|could|would|will|have|has|tell me)\b"
 )
@@ -137,7 +141,7 @@ def assign_roles(
                 f"{len(undecided)} speakers with no role labels ({', '.join(undecided)}); "
                 "name them with practitioner=NAME [client=NAME] (--practitioner NAME [--client NAME])",
             )
-        best = max(undecided, key=lambda s: (practitioner_score(speaker_texts[s]), words[s]))
+        best = max(undecided, key=lambda s: (not _UNKNOWN.match(s), practitioner_score(speaker_texts[s]), words[s]))
         roles[best] = PRACTITIONER
         if len(undecided) > 1 or client is None:
             inferred.append(f"{best!r} as practitioner")
@@ -145,7 +149,7 @@ def assign_roles(
     if not has_c:
         if not undecided:
             raise RoleError(source, "no client found among speakers; name one with client=NAME (--client NAME)")
-        best = max(undecided, key=lambda s: words[s])  # the most talkative of the rest
+        best = max(undecided, key=lambda s: (not _UNKNOWN.match(s), words[s]))  # the most talkative named one
         roles[best] = CLIENT
         if len(undecided) > 1 or practitioner is None:
             inferred.append(f"{best!r} as client")
@@ -159,6 +163,17 @@ def assign_roles(
             "command line)",
             stacklevel=2,
         )
+    others = [s for s in speakers if roles[s] == OTHER]
+    total = sum(words.values()) or 1
+    left = sum(words[s] for s in others)
+    named = practitioner is not None or client is not None  # the user chose who is coded: the rest is their choice
+    if left >= OTHER_WORDS_WARN * total and (not named or any(_UNKNOWN.match(s) for s in others)):
+        # an "Unknown Speaker" block is often the practitioner's or the client's
+        described = ", ".join(f"{s!r} ({len(speaker_texts[s])} turns, {words[s]} words)" for s in others)
+        warnings.warn(f"{source}: {described}: {left / total:.0%} of the words are kept as other speakers and not "
+                      "coded; if some of those turns are the practitioner's or the client's (an unassigned "
+                      "'Unknown Speaker' block, a name spelled two ways), relabel them in the transcript",
+                      stacklevel=2)
     for role, given, flag in ((CLIENT, client, "--client"), (PRACTITIONER, practitioner, "--practitioner")):
         several = [s for s in speakers if roles[s] == role]
         if len(several) > 1 and given is None:  # labels alone made them so ("Youth:" and "Mom:")

@@ -37,6 +37,8 @@ DEFAULT_THRESHOLDS: dict[str, dict[str, float]] = {
     "pct_oq": {"fair": 0.50, "good": 0.70},
 }
 MIN_PRACTITIONER_UTTERANCES = 10
+MIN_FOR_BAND = 3  # a ratio over fewer reflections or questions than this keeps its value and gets no band
+MIN_SIDE = 3  # client turns each side of a before/after comparison needs (one greeting turn is not a "before")
 
 BACKCHANNEL_WORDS = frozenset(
     "yeah yes yep yup mm mhm mm-hmm mmhmm uh-huh uh huh hmm right okay ok sure true exactly and so oh ah um uh "
@@ -100,7 +102,8 @@ COLUMNS: list[Column] = [
     Column("expected_reflections / expected_questions", "the two expected volley counts behind r_q_expected",
            "0..", "for quantification research"),
     Column("r_q_band / pct_cr_band / pct_oq_band", "below | fair | good against the threshold file; empty when "
-           "the score is undefined", "text", "a trainer's traffic light"),
+           f"the score is undefined or rests on fewer than {MIN_FOR_BAND} questions (R:Q, %OQ) or reflections (%CR)",
+           "text", "a trainer's traffic light (one miscoded utterance in a handful moves a ratio across every band)"),
     Column("client_talk_share", "client words / (client + practitioner words); empty without client turns", "0-1",
            "balance of talking and listening; MI sessions usually give the client at least half"),
     Column("client_turn_share", "client turns / (client + practitioner turns); empty without client turns", "0-1",
@@ -120,11 +123,14 @@ COLUMNS: list[Column] = [
            "clients feel safe to say more"),
     Column("change_talk_after_reflection", "share of client turns with main code CT (a client turn's main code: "
            "CT or ST, the more frequent of its utterance codes, CT on a tie; else FN) among those right after a "
-           "practitioner turn holding a reflection", "0-1", "reflections that draw change talk"),
+           f"practitioner turn holding a reflection; empty with fewer than {MIN_SIDE} such client turns", "0-1",
+           "reflections that draw change talk"),
     Column("change_talk_after_question", "the same after a practitioner turn holding a question (and no "
-           "reflection)", "0-1", "compare with change_talk_after_reflection"),
+           f"reflection); empty with fewer than {MIN_SIDE} such client turns", "0-1",
+           "compare with change_talk_after_reflection"),
     Column("disclosure_after_first_reflection", "mean words per client turn after the practitioner's first "
-           "reflection or affirmation minus before it; empty when either side has no client turn", "words",
+           f"reflection or affirmation minus before it; empty when either side has fewer than {MIN_SIDE} client turns",
+           "words",
            "whether the client opens up once heard"),
     Column("interruptions", "turns cut off by the other speaker (text ending in a dash) or, where the transcript "
            "has times, that start more than half a second before the previous turn ends (caption cues overlap by "
@@ -144,6 +150,8 @@ COLUMNS: list[Column] = [
            "partial clarification"),
     Column("role_clarification_turns", "element:turn id of the first utterance carrying each element found in the "
            "opening (evidence)", "text", "where to listen"),
+    Column("role_clarification_later", "element:turn id of the first utterance carrying each element not found in "
+           "the opening but later in the session", "text", "roles explained late: still explained, not at the start"),
     Column("role_clarification_in_order", "the elements found came in the practice model's order (purpose, "
            "practitioner's role, client's role, participation); empty when fewer than two were found",
            "true/false", "whether the explanation followed the model"),
@@ -678,8 +686,9 @@ class SessionScorer:
         out["expected_reflections"] = self.expected[0] if known else None
         out["expected_questions"] = self.expected[1] if known else None
         out["r_q_expected"] = ratio(self.expected[0], self.expected[1]) if known and self.expected[1] > 0 else None
+        over = {"r_q": v["OQ"] + v["CQ"], "pct_cr": v["SR"] + v["CR"], "pct_oq": v["OQ"] + v["CQ"]}
         for key in ("r_q", "pct_cr", "pct_oq"):
-            out[f"{key}_band"] = band(summary[key], self.thresholds[key])
+            out[f"{key}_band"] = band(summary[key], self.thresholds[key]) if over[key] >= MIN_FOR_BAND else ""
         half = self.n / 2
         first = [w for k, w in zip(self.client_at, self.client_words) if k < half]
         second = [w for k, w in zip(self.client_at, self.client_words) if k >= half]
@@ -699,6 +708,8 @@ class SessionScorer:
             "role_clarification": len(found) == len(ROLE_ELEMENTS),
             "role_clarification_elements": len(found),
             "role_clarification_turns": " ".join(f"{e}:{found[e][1]}" for e in ROLE_ELEMENTS if e in found),
+            "role_clarification_later": " ".join(f"{e}:{self.roles[e][1]}" for e in ROLE_ELEMENTS
+                                                 if e in self.roles and e not in found),
             "role_clarification_in_order": (order == sorted(order)) if len(order) >= 2 else None,
             "role_clarification_at": round(min(order) / self.n, 3) if order else None,
         }
@@ -706,9 +717,11 @@ class SessionScorer:
         (bsum, bn), (asum, an) = self.before_words, self.after_words
         out.update({
             "client_new_content_pct": ratio(self.new_content, self.c_turns),
-            "change_talk_after_reflection": ratio(*self.after["reflection"]),
-            "change_talk_after_question": ratio(*self.after["question"]),
-            "disclosure_after_first_reflection": (asum / an - bsum / bn) if bn and an else None,
+            "change_talk_after_reflection": ratio(*self.after["reflection"]) if self.after["reflection"][1] >= MIN_SIDE
+            else None,
+            "change_talk_after_question": ratio(*self.after["question"]) if self.after["question"][1] >= MIN_SIDE
+            else None,
+            "disclosure_after_first_reflection": (asum / an - bsum / bn) if bn >= MIN_SIDE and an >= MIN_SIDE else None,
             "interruptions": self.interruptions,
         })
         out.update(self._opening())

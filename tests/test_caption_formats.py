@@ -381,3 +381,24 @@ def test_an_utterance_gets_times_from_its_own_cues_not_the_whole_turns(tmp_path)
     assert rows.loc["your doctor sent you.", "end"] == pytest.approx(9.0 + 4 * 3 / 8, abs=1e-3)
     turns = to_frames([session])["turns"]
     assert turns.loc[0, ["start", "end"]].tolist() == [1.0, 7.0]  # the turn keeps its own span
+
+
+def test_teams_unpadded_cue_times_read_the_digits_after_the_dot_as_milliseconds(tmp_path, recwarn):
+    # older Teams downloads and the Graph transcript API: "0:0:6.90" is 6.090 s (an export audit read 6.9 s, and
+    # warned that "0:0:40.60 --> 0:0:40.500" ends before it starts)
+    path = tmp_path / "teams.vtt"
+    path.write_text("WEBVTT\n\n0:0:0.0 --> 0:0:5.320\n<v Officer Diaz>How have things been?</v>\n\n"
+                    "0:0:6.90 --> 0:0:13.560\n<v Marcus Reed>Rough. I missed group.</v>\n\n"
+                    "0:0:19.7 --> 0:0:27.900\n<v Officer Diaz>Work got in the way.</v>\n\n"
+                    "0:0:40.60 --> 0:0:40.500\n<v Marcus Reed>Mm-hmm.</v>\n")
+    s = read_transcript(path, practitioner="Officer Diaz")[0]
+    assert [(t.start, t.end) for t in s.turns] == [(0.0, 5.32), (6.09, 13.56), (19.007, 27.9), (40.06, 40.5)]
+    assert not any("end before they start" in str(w.message) for w in recwarn)
+
+
+def test_padded_webvtt_times_keep_their_decimal_fraction(tmp_path):
+    path = tmp_path / "zoom.vtt"
+    path.write_text("WEBVTT\n\n00:00:06.9 --> 00:00:13.560\n<v Officer Diaz>How have things been?</v>\n\n"
+                    "00:00:14.5 --> 00:00:15.000\n<v Marcus Reed>Rough.</v>\n")
+    s = read_transcript(path, practitioner="Officer Diaz")[0]
+    assert [t.start for t in s.turns] == [6.9, 14.5]

@@ -162,19 +162,26 @@ def test_score_command_scores_a_human_coded_table(tmp_path):
     row = sessions.iloc[0]
     assert row["session_id"] == "A"
     assert (row["OQ"], row["SR"]) == (2, 1)
-    assert row["r_q"] == 0.5 and row["r_q_band"] == "below"
+    assert row["r_q"] == 0.5 and pd.isna(row["r_q_band"])  # over 2 questions: a value, too few for a band
     assert row["pct_oq"] == 1.0
     assert row["change_talk_pct"] == 0.0
     assert bool(row["scores_reliable"]) is False
 
 
 def test_score_with_a_threshold_file_changes_bands(tmp_path):
+    table = tmp_path / "coded.csv"  # 4 question volleys, 2 reflection volleys: R:Q 0.5
+    table.write_text("session_id,speaker,text,code\n" + "".join(
+        f"A,T,{q},{c}\nA,C,Some answer about it.,FN\n" for q, c in (
+            ("How was your week?", "OQ"), ("You had a hard week.", "SR"), ("Did you go to group?", "CQ"),
+            ("Missing it worried you.", "CR"), ("What got in the way?", "OQ"), ("Was it the bus?", "CQ"))))
     thresholds = tmp_path / "t.json"
     thresholds.write_text('{"r_q": {"fair": 0.4, "good": 0.8}}')
     out = tmp_path / "out"
-    assert main(["score", str(FIXTURES / "per_utterance.tsv"), "--out", str(out), "--thresholds",
-                 str(thresholds)]) == 0
+    assert main(["score", str(table), "--out", str(out)]) == 0
+    assert pd.read_csv(out / "sessions.csv").loc[0, "r_q_band"] == "below"
+    assert main(["score", str(table), "--out", str(out), "--thresholds", str(thresholds)]) == 0
     assert pd.read_csv(out / "sessions.csv").loc[0, "r_q_band"] == "fair"
+
 
 
 def test_a_clean_rerun_removes_the_errors_table_of_an_earlier_run(tmp_path):

@@ -435,6 +435,18 @@ def test_google_meet_time_lines_and_closing_line_are_not_speech_but_a_spoken_tim
     assert s.turns[-1].text == "Yeah."
 
 
+@pytest.mark.parametrize("closing", ["Meeting ended after 00:01:19 \U0001F44B", "Transcription ended after 00:01:19"])
+def test_google_meets_closing_lines_and_the_disclaimer_after_them_are_not_the_last_speakers_words(tmp_path, closing):
+    # an export audit: Meet's 2025 ending and its disclaimer were coded as the practitioner's last two utterances
+    path = tmp_path / "meet.txt"
+    path.write_text("Transcript\n00:00:00\n\nCounselor: See you next Monday.\nClient: See you then.\n\n"
+                    f"{closing}\n\n\nThis editable transcript was computer generated and might contain errors. "
+                    "People can also change the text after it was created.\n")
+    s = one(path)
+    assert s.turns[-1].text == "See you then."
+    assert "computer generated" not in " ".join(t.text for t in s.turns)
+
+
 def test_srt_positioning_tags_are_not_words_and_do_not_hide_the_speaker(tmp_path):
     path = tmp_path / "tagged.srt"
     path.write_text("1\n00:00:01,000 --> 00:00:04,000\nJane Doe: How have the last two weeks been?\n\n"
@@ -599,3 +611,36 @@ def test_table_column_options_on_a_file_that_is_not_a_table_are_said_to_be_ignor
     with pytest.warns(UserWarning, match=r"talk.txt: --text-col name\(s\) table columns, and this file is read as "
                                          r"text \(not a table\): ignored"):
         read_transcript(path, columns={"text": "utt"})
+
+
+def test_turns_left_to_an_unassigned_speaker_are_named_in_a_warning_with_their_share(tmp_path):
+    # an export audit: Otter's "Unknown Speaker" blocks (three of them the officer's) went uncoded without a word
+    path = tmp_path / "otter.txt"
+    path.write_text("Officer Diaz  0:00\nHow did the week go with the new job?\n\n"
+                    "Marcus Reed  0:05\nIt went okay, I showed up every day on time.\n\n"
+                    "Unknown Speaker  0:12\nThat took some effort, with the bus schedule the way it is.\n\n"
+                    "Marcus Reed  0:18\nYeah, I had to leave at six every morning.\n\n"
+                    "Officer Diaz  0:25\nWhat kept you going?\n\n"
+                    "Unknown Speaker  0:30\nAnd did you get to the group on Thursday, or did work get in the way?\n")
+    with pytest.warns(UserWarning, match=r"'Unknown Speaker' \(2 turns, 28 words\): \d+% of the words are kept as "
+                                         r"other speakers and not coded"):
+        s = one(path)
+    assert [t.role for t in s.turns].count("other") == 2
+
+
+def test_a_name_alone_on_its_line_heads_a_turn_as_otter_without_timestamps_and_old_teams_documents_write_it(tmp_path):
+    # an export audit: both layouts were refused with "no speaker-labelled lines found"
+    plain = tmp_path / "otter.txt"
+    plain.write_text("Officer Diaz\nHow have things been?\n\nMarcus Reed\nRough. I missed group.\n\n"
+                     "Officer Diaz\nWork got in the way.\n\nMarcus Reed\nYeah, the shift moved.\n")
+    s = one(plain)
+    assert [(t.speaker, t.text) for t in s.turns][:2] == [("Officer Diaz", "How have things been?"),
+                                                          ("Marcus Reed", "Rough. I missed group.")]
+    teams = tmp_path / "teams.txt"
+    teams.write_text("0:0:0.0 --> 0:0:5.320\nOfficer Diaz\nHow have things been?\n\n"
+                     "0:0:6.90 --> 0:0:13.560\nMarcus Reed\nRough. I missed group.\n\n"
+                     "0:0:14.0 --> 0:0:18.0\nOfficer Diaz\nWork got in the way.\n\n"
+                     "0:0:19.7 --> 0:0:27.900\nMarcus Reed\nYeah, the shift moved.\n")
+    s = one(teams)
+    assert [(t.start, t.end) for t in s.turns] == [(0.0, 5.32), (6.09, 13.56), (14.0, 18.0), (19.007, 27.9)]
+    assert all("-->" not in t.text for t in s.turns)

@@ -122,8 +122,33 @@ def test_engagement_section_lists_the_role_clarification_checklist_with_links():
     page = render_session(s, session_scores(s))
     assert "Engagement and relationship building" in page
     assert "purpose of the meetings: <a href='#turn-1'>turn 1</a>" in page
-    assert "the client&#x27;s role: not found in the opening" in page
+    assert "the client&#x27;s role: not found" in page
     assert "id='elaboration-chart'" in page
+
+
+def test_a_role_element_explained_after_the_opening_is_shown_with_its_turn_not_as_missing():
+    # the audit's late-roles session: the client's role at turn 19 of 52 read "not found in the opening"
+    spec = [(P, [("How was the drive?", "OQ")]), (C, [("Long, but fine.", "FN")])] * 8 + [
+        (P, [("Your part is to tell me honestly how things are going.", "GI")]), (C, [("Okay.", "FN")])]
+    s = coded_session(spec)
+    for t in s.turns:
+        for u in t.utterances:
+            u.meta["role_elements"] = ["client_role"] if t is s.turns[16] else []
+    scores = session_scores(s)
+    assert scores["role_clarification_turns"] == "" and scores["role_clarification_later"] == f"client_role:{s.turns[16].id}"
+    page = render_session(s, scores)
+    assert f"the client&#x27;s role: not in the opening; first at <a href='#turn-{s.turns[16].id}'>" in page
+
+
+def test_a_session_too_short_to_score_gets_values_without_readings():
+    s = coded_session([(P, "What brings you in?", ["OQ"]), (C, "My doctor sent me in today.", ["FN"])] * 3)
+    from mi_coder.report.html import engagement_context
+
+    scores = session_scores(s)
+    assert scores["scores_reliable"] is False
+    readings = engagement_context(s, scores)["readings"]
+    assert all(r["reading"].startswith("not read: fewer than 10 coded practitioner utterances") for r in readings)
+    assert "Not judged: the session is too short" in render_session(s, scores)
 
 
 HOSTILE = "<script>alert(1)</script> \"quotes\" & ampersands"
@@ -266,9 +291,10 @@ def test_report_pages_never_overwrite_a_users_file_or_the_overview_and_old_pages
 
 
 @pytest.mark.parametrize("after_reflection, after_question, reading", [
-    (None, 0.14, "not measurable in this session (no client turn right after a turn with a reflection)"),
-    (0.83, None, "not measurable in this session (no client turn right after a turn that asked a question without "
-                 "reflecting)"),
+    (None, 0.14, "not measurable in this session (fewer than 3 client turns right after a turn with a reflection)"),
+    (0.83, None, "not measurable in this session (fewer than 3 client turns right after a turn that asked a question "
+                 "without reflecting)"),
+    (0.0, 0.0, "no change talk followed either: nothing to compare"),
     (0.38, 0.40, "reflections and questions draw about as much change talk"),
     (0.20, 0.40, "questions draw more change talk than reflections"),
     (0.50, 0.20, "reflections draw more change talk than questions"),
@@ -276,7 +302,7 @@ def test_report_pages_never_overwrite_a_users_file_or_the_overview_and_old_pages
 def test_the_change_talk_reading_compares_only_what_was_measured(after_reflection, after_question, reading):
     from mi_coder.report.html import engagement_context
 
-    session = coded_session([(P, "What brings you in?", ["OQ"]), (C, "My doctor.", ["FN"])])
+    session = coded_session([(P, "What brings you in?", ["OQ"]), (C, "My doctor.", ["FN"])] * 10)
     scores = {**session_scores(session), "change_talk_after_reflection": after_reflection,
               "change_talk_after_question": after_question, "client_words_per_turn_change": 0.0}
     readings = {r["label"]: r["reading"] for r in engagement_context(session, scores)["readings"]}
@@ -373,6 +399,26 @@ def test_offers_to_look_at_something_together_are_not_listed_as_closed_questions
     from mi_coder.report.coaching import _MI_CLOSED
 
     assert _MI_CLOSED.search(question)
+
+
+@pytest.mark.parametrize("question", ["Would Thursday evenings work better for you?", "Same time in two weeks?",
+                                      "Can we reschedule the home visit?", "Does ten o'clock suit you?"])
+def test_scheduling_questions_are_not_listed_as_closed_questions_to_open(question):
+    from mi_coder.report.coaching import _NOT_TO_OPEN
+
+    assert _NOT_TO_OPEN.search(question)
+    assert not _NOT_TO_OPEN.search("Did you go to group on Thursday?")
+
+
+def test_a_question_run_is_described_not_quoted_and_persuading_advice_names_conditions():
+    spec = [(P, [("How often do you drink?", "CQ")]), (C, [("Weekends, maybe more.", "FN")])] * 4
+    s = coded_session(spec + [(P, [("You need to stop going to that bar.", "PER")]), (C, [("Maybe.", "FN")])])
+    for t, u in s.utterances():
+        u.confidence = 0.9
+    page = render_session(s, session_scores(s))
+    assert "4 questions in a row without a reflection" in page
+    assert "&ldquo;4 questions in a row" not in page and "\u201c4 questions in a row" not in page
+    assert "where it is a condition of the order or the program, say so plainly" in page
 
 
 _NODE_HARNESS = r"""
@@ -568,3 +614,27 @@ def test_timeline_bars_name_their_turn_and_codes_in_a_tooltip_not_by_colour_alon
     s.turns[0].id = "1<x>"  # turn ids come from the transcript
     titles = re.findall(r"<title>([^<]*)</title>", timeline_chart(s))
     assert titles == ["turn 1&lt;x&gt;, practitioner: CR OQ", "turn 2, client: CT"]
+
+
+def test_the_readings_say_which_indicators_separated_good_from_poor_sessions_as_the_readme_table_does():
+    from mi_coder.report.html import INDICATOR_SEPARATES
+
+    from .conftest import ROOT
+
+    rows = [line.split("|") for line in (ROOT / "README.md").read_text().splitlines()
+            if line.startswith("| ") and "(0." in line or line.startswith("| longest_practitioner_monologue")]
+    for key, separates in INDICATOR_SEPARATES.items():
+        row = next(r for r in rows if key in [name.strip() for name in r[1].split(",")])
+        assert row[-2].strip().startswith("separates") == separates, key
+
+
+@pytest.mark.parametrize("label, person", [
+    ("Officer Daniels", True), ("Dr. Patel", True), ("PO Smith", True), ("Nurse Kim", True), ("Marcus Reed", True),
+    ("Probation Officer", False), ("Case Manager", False), ("Therapist 1", False), ("PO", False),
+    ("SPEAKER_00", False), ("Client", False),
+])
+def test_a_title_before_a_name_names_a_person_for_the_overview_trends_and_a_role_word_alone_does_not(label, person):
+    # the audit's "Officer Daniels" sessions lost their practitioner column and trend: "Officer" is a role word
+    from mi_coder.report.coaching import is_person_name
+
+    assert is_person_name(label) is person

@@ -277,11 +277,22 @@ def test_safe_to_say_more_indicators_follow_their_definitions():
     ])
     scores = session_scores(s)
     assert scores["client_new_content_pct"] == 0.5  # turns 4 and 8 bring 3+ new words without a closed question
-    assert scores["change_talk_after_reflection"] == 1.0
-    assert scores["change_talk_after_question"] == 0.0  # the CQ turn is answered FN, the OQ turn ST
-    before, after = 6, (13 + 1 + 10) / 3  # client words before and after the first reflection (turn 3)
-    assert scores["disclosure_after_first_reflection"] == pytest.approx(after - before)
     assert scores["interruptions"] == 1
+    # one client turn after a reflection, one before it: too few to compare (a greeting is not a "before")
+    assert scores["change_talk_after_reflection"] is None and scores["disclosure_after_first_reflection"] is None
+    s = coded_session([
+        (P, "Did you go?", ["CQ"]), (C, "Yes.", ["FN"]),
+        (P, "What happened?", ["OQ"]), (C, "Nothing much happened there.", ["ST"]),
+        (P, "Was it long?", ["CQ"]), (C, "Two hours or so.", ["FN"]),
+        (P, "You stuck it out.", ["CR"]), (C, "I want to keep going every week.", ["CT"]),
+        (P, "Every week.", ["SR"]), (C, "Yes every single week from now on.", ["CT"]),
+        (P, "It matters.", ["CR"]), (C, "It does matter to me.", ["FN"]),
+    ])
+    scores = session_scores(s)
+    assert scores["change_talk_after_reflection"] == pytest.approx(2 / 3)
+    assert scores["change_talk_after_question"] == 0.0  # the CQ turns are answered FN, the OQ turn ST
+    before, after = (1 + 4 + 4) / 3, (7 + 7 + 5) / 3  # client words per turn before and after the first reflection
+    assert scores["disclosure_after_first_reflection"] == pytest.approx(after - before)
 
 
 def test_timed_turns_interrupt_only_when_they_overlap_by_more_than_half_a_second_and_count_once():
@@ -378,3 +389,13 @@ def test_reflections_without_any_question_give_the_ratio_part_its_full_value():
     scores = session_scores(coded_session([r, a] * 3))
     assert scores["r_q"] is None  # the ratio itself stays undefined (the guide)
     assert scores["fidelity_index"] == pytest.approx(100.0)  # R:Q part 1, %CR part 1, no persuading
+
+
+def test_a_ratio_over_fewer_than_three_questions_or_reflections_gets_no_band():
+    q = (P, "What brings you in?", ["OQ"])
+    a = (C, "My wife sent me.", ["FN"])
+    r = (P, "She is worried.", ["SR"])
+    two = session_scores(coded_session([q, a, q, a, r, a]))
+    three = session_scores(coded_session([q, a, q, a, q, a, r, a]))
+    assert two["r_q"] == 0.5 and two["r_q_band"] == "" and two["pct_cr_band"] == ""
+    assert three["r_q_band"] == "below" and three["pct_oq_band"] == "good" and three["pct_cr_band"] == ""

@@ -100,6 +100,24 @@ def _rolls(lines: Sequence[str], fmt: str) -> bool:
     return repeats >= 0.5 * (len(cues) - 1)
 
 
+# Microsoft Teams (older downloads and the Graph transcript API) writes cue times unpadded, "0:0:6.90 --> 0:0:13.320",
+# where the digits after the dot are whole milliseconds: 6.90 is 6.090 s. A file whose cue times leave minutes or
+# seconds unpadded is read that way; padded WebVTT times ("00:00:06.900") are always three digits.
+
+
+def _unpadded_ms(text: str) -> bool:
+    """Whether the cue times are Teams' unpadded ones (some timing with a one-digit minute or second field)."""
+    return bool(re.search(r"^\s*\d{1,3}:(?:\d:\d{1,2}|\d{1,2}:\d)[.,]\d{1,3}\s*-->", text, re.M))
+
+
+def _cue_time(value: str, unpadded: bool) -> float | None:
+    if not unpadded:
+        return parse_time(value)
+    whole, _, ms = value.replace(",", ".").partition(".")
+    seconds = parse_time(whole)
+    return None if seconds is None else round(seconds + int(ms or 0) / 1000, 6)
+
+
 def _check_timing(start_text: str, end_text: str, path: str, line_no: int) -> None:
     """A cue time whose minutes or seconds reach 60 is not a time ("00:00:75.240"): the file is damaged."""
     for value in (start_text, end_text):
@@ -156,6 +174,7 @@ def parse_cues(text: str, path: str, fmt: str) -> list[Piece]:
     speakers = _cue_speakers(lines, fmt)
     alternate = not speakers and _CHANGE.search(html.unescape(text) if fmt == "vtt" else text) is not None
     rolling = (fmt == "vtt" and _INLINE_TIME.search(text) is not None) or _rolls(lines, fmt)
+    unpadded = fmt == "vtt" and _unpadded_ms(text)  # Teams' "0:0:6.90": milliseconds after the dot
     backwards: list[int] = []  # lines of cues that end before they start
     shown: list[str] = []  # the lines of the previous cue, for rolling captions
     change = False  # a ">>" was read and no piece has started since
@@ -195,7 +214,7 @@ def parse_cues(text: str, path: str, fmt: str) -> list[Piece]:
                 path, f"line {block_start + timing_at + 1}: broken cue timing '{block[timing_at].strip()[:60]}'"
             )
         _check_timing(m.group(1), m.group(2), path, block_start + timing_at + 1)
-        start, end = parse_time(m.group(1)), parse_time(m.group(2))
+        start, end = _cue_time(m.group(1), unpadded), _cue_time(m.group(2), unpadded)
         if start is not None and end is not None and end < start:
             backwards.append(block_start + timing_at + 1)
             end = start

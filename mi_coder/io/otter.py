@@ -8,7 +8,8 @@ from typing import Sequence
 
 from ..errors import InputError
 from ..roles import role_from_label
-from .base import Piece, parse_time
+from .base import Piece, looks_like_name, parse_time
+from .captions import _cue_time, _unpadded_ms
 from .text import _TEXT_LINE
 
 _OTTER_HEAD = re.compile(r"^(?P<name>\S.{0,60}?)\s{2,}(?P<ts>\d{1,2}:\d{2}(?::\d{2})?)\s*$|"
@@ -19,7 +20,34 @@ _OTTER_HEAD = re.compile(r"^(?P<name>\S.{0,60}?)\s{2,}(?P<ts>\d{1,2}:\d{2}(?::\d
 _FOOTER = re.compile(r"(?i)^\s*transcribed by https?://(?:www\.)?otter\.ai\S*\s*$")
 
 
-def _heads(lines: Sequence[str]) -> dict[int, tuple[str, str]]:
+# A cue timing above a name (the older Teams .docx layout: "0:0:0.0 --> 0:0:5.320", then the name, then the words).
+_TIMING = re.compile(r"^\s*(?P<start>\d{1,3}:\d{1,2}(?::\d{1,2})?(?:[.,]\d{1,3})?)\s*-->\s*"
+                     r"(?P<end>\d{1,3}:\d{1,2}(?::\d{1,2})?(?:[.,]\d{1,3})?)\s*$")
+
+
+def _name_heads(lines: Sequence[str]) -> dict[int, tuple[str, str | None]]:
+    """Heads that are a name alone on its line (Otter exported without timestamps; older Teams .docx exports, with
+    the cue timing on the line above): at least two names, each heading two or more blocks, each followed by words."""
+    filled = [i for i, line in enumerate(lines) if line.strip()]
+    found: dict[int, str] = {}
+    for k, i in enumerate(filled):
+        name = lines[i].strip()
+        if (len(name.split()) <= 4 and ":" not in name and name[-1] not in ".?!,;-" and looks_like_name(name)
+                and k + 1 < len(filled) and not _TIMING.match(lines[filled[k + 1]])):
+            found[i] = name
+    counts = Counter(found.values())
+    names = {name for name, n in counts.items() if n >= 2}
+    if len(names) < 2:
+        return {}
+    heads: dict[int, tuple[str, str | None]] = {}
+    for k, i in enumerate(filled):
+        if found.get(i) in names and (k + 1 < len(filled) and filled[k + 1] not in found):
+            above = _TIMING.match(lines[filled[k - 1]]) if k else None
+            heads[i] = (found[i], above.group("start") if above else None)
+    return heads
+
+
+def _heads(lines: Sequence[str]) -> dict[int, tuple[str, str | None]]:
     """The head lines (index -> (name, time)). ``Name  0:01`` (two spaces, as Otter writes it) is always a head;
     ``Name 0:01`` (one space) only for a name that heads another line too or is a role ("Doctor"), so that a line of
     speech ending in a time ("It's tomorrow at 3:30") stays speech."""
@@ -33,8 +61,9 @@ def _heads(lines: Sequence[str]) -> dict[int, tuple[str, str]]:
                 name = name[1:-1].strip()
             found[i] = (name, m.group("ts") or m.group("ts2"), two)
     names = Counter(name for name, _, _ in found.values())
-    return {i: (name, ts) for i, (name, ts, two) in found.items()
-            if two or names[name] >= 2 or (len(name.split()) <= 3 and role_from_label(name))}
+    heads = {i: (name, ts) for i, (name, ts, two) in found.items()
+             if two or names[name] >= 2 or (len(name.split()) <= 3 and role_from_label(name))}
+    return heads if len(heads) >= 2 else _name_heads(lines) or heads
 
 
 def parse_otter(text: str, path: str) -> list[Piece]:
@@ -44,12 +73,22 @@ def parse_otter(text: str, path: str) -> list[Piece]:
     lines = text.split("\n")
     footer = [ln.strip() for ln in lines if _FOOTER.match(ln)]
     heads = _heads(lines)
+    unpadded = _unpadded_ms(text.replace("-->", " -->"))
+    end: str | None = None
     for i, line in enumerate(lines):
         if not line.strip() or _FOOTER.match(line):
             continue
+        timing = _TIMING.match(line)
+        if timing and next((j for j in range(i + 1, len(lines)) if lines[j].strip()), None) in heads:
+            end = timing.group("end")  # the cue timing above a name: the head's start and end
+            continue
         if i in heads:
             name, ts = heads[i]
-            pieces.append(Piece(name, "", start=parse_time(ts)))
+            if end is not None:  # under a cue timing: Teams' unpadded "0:0:6.90" is 6.090 s, as in its .vtt files
+                pieces.append(Piece(name, "", start=_cue_time(ts, unpadded), end=_cue_time(end, unpadded)))
+            else:
+                pieces.append(Piece(name, "", start=parse_time(ts)))
+            end = None
         elif pieces:
             pieces[-1].text = f"{pieces[-1].text} {line.strip()}".strip()
         else:

@@ -30,8 +30,10 @@ _TEXT_TS = re.compile(rf"^[\[(](?P<ts>{_TS})[\])]\s*(?P<text>.*)$")
 # with seconds before text that continues a turn. "10:30 is too late" is speech and keeps its time.
 _BARE_TS = re.compile(rf"^\s*(?:[\[(](?P<ts>{_TS})[\])]|(?P<tss>\d{{1,2}}:\d{{2}}:\d{{2}}(?:[.,]\d+)?)|(?P<only>{_TS})\s*$)"
                       r"\s*(?P<text>.*)$")
-# The closing line of a Google Meet transcript ("Meeting ended after 01:02:03"): not speech.
-_FOOTER = re.compile(r"^\s*Meeting ended after \d")
+# The closing line of a Google Meet transcript ("Meeting ended after 01:02:03", since 2025 "Transcription ended
+# after 00:01:41"): not speech, and nor is anything after it that no speaker says (Meet's "This editable transcript
+# was computer generated and might contain errors...").
+_FOOTER = re.compile(r"^\s*(?:Meeting|Transcription) ended after \d")
 
 
 def _label(match: re.Match) -> str:
@@ -91,6 +93,7 @@ def iter_text_pieces(lines: Iterable[str], speakers: set[str]) -> Iterator[Piece
     header: list[str] = []
     carried: dict = {}  # the meta of a labelled line that held only a non-speech note ("Client: [crosstalk]")
     noted = False  # the current piece's words were all such notes: it is left out, not read as a silent turn
+    footer = False  # past a closing line: unlabelled lines are the footer's, not the last speaker's
     for line in lines:
         if not line.strip():
             continue
@@ -107,6 +110,7 @@ def iter_text_pieces(lines: Iterable[str], speakers: set[str]) -> Iterator[Piece
             if after:  # "Jane: [00:00:01] Hi": the time is the turn's start, not words
                 ts, text = ts or after.group("ts"), after.group("text")
             first = piece is None
+            footer = False
             piece = Piece(_label(m), strip_non_speech(text), start=parse_time(ts))
             noted = bool(text.strip()) and not piece.text
             if first and header:
@@ -115,7 +119,8 @@ def iter_text_pieces(lines: Iterable[str], speakers: set[str]) -> Iterator[Piece
                 piece.meta.update(carried)
                 carried = {}
         elif piece is not None:
-            if _FOOTER.match(line):
+            if footer or _FOOTER.match(line):
+                footer = True
                 piece.meta.setdefault("footer", []).append(line.strip())
                 continue
             bare = _BARE_TS.match(line)

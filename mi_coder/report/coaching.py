@@ -86,7 +86,8 @@ def _open_rewording(text: str) -> str:
 # the next meeting, and safety questions (risk of harm is asked plainly, never opened up).
 _NOT_TO_OPEN = re.compile(
     r"^\W*(?:hi|hello|hey|good (?:morning|afternoon|evening))\b|\bare you (?-i:[A-Z][a-z]+(?: [A-Z][a-z]+)?)\W*$|"
-    r"\b(?:still work|work (?:out )?for you|a good time|(?:have|got) a (?:minute|moment|second|few minutes))\b|"
+    r"\b(?:still work|work (?:out |better |best )?for you|suits? you|same time|(?:re)?schedul\w*|book (?:you|it) in|"
+    r"a good time|(?:have|got) a (?:minute|moment|second|few minutes))\b|"
     r"\b(?:kill(?:ing)? yourself|suicid\w*|(?:hurt|harm)(?:ing)? (?:yourself|someone|anyone|others)|end your life|"
     r"safe (?:at home|to go home|tonight)|feel safe)\b", re.I)
 # Lead-ins to a summary or a reflection, not the reflection ("Let me see if I've got it.").
@@ -128,7 +129,9 @@ def coaching_examples(session: Session, confidence: float = COACHING_CONFIDENCE)
                      f"Suggestion: after the client's answer to turn {run[0].id}, reflect what you heard before "
                      "asking the next question."))
     persuade = [(t, u.text, "Suggestion (a template): ask first, \u201cWould it be okay if I shared a thought about "
-                 "that?\u201d, and leave the decision with the client, \u201c...but you know best what fits.\u201d")
+                 "that?\u201d; where the choice is the client's, leave it with them (\u201c...but you know best what "
+                 "fits\u201d); where it is a condition of the order or the program, say so plainly, with its reason, "
+                 "as information, not as the client's choice.")
                 for t, u in top("PER", 4)]
     return {
         "Strongest complex reflections": [(t, u.text, "") for t, u in top("CR", keep=lambda u: not _LEAD_IN.search(u.text))],
@@ -145,10 +148,16 @@ def coaching_examples(session: Session, confidence: float = COACHING_CONFIDENCE)
 
 
 def is_person_name(label: str) -> bool:
-    """Whether a speaker label names a person (trends are drawn per person, never per role label)."""
-    from ..roles import role_from_label
+    """Whether a speaker label names a person (trends are drawn per person, never per role label): a role word
+    alone ("Probation Officer", "Therapist 1") is not one; a title before a name ("Officer Daniels", "Dr. Patel",
+    "PO Smith") is."""
+    from ..roles import CLIENT_WORDS, PRACTITIONER_WORDS, role_from_label
 
     text = (label or "").strip()
-    if not text or role_from_label(text) or re.fullmatch(r"(?i)(speaker|spk|person|participant|voice)[ _-]?\w{0,3}", text):
+    if not text or re.fullmatch(r"(?i)(speaker|spk|person|participant|voice)[ _-]?\w{0,3}", text):
         return False
+    if role_from_label(text):
+        titles = PRACTITIONER_WORDS | CLIENT_WORDS | {"mr", "mrs", "ms", "mx", "miss", "case", "probation", "parole"}
+        return any(word[0].isupper() and word.lower() not in titles
+                   for word in re.findall(r"[A-Za-z][A-Za-z'-]+", text))
     return bool(re.search(r"[A-Za-z]{2,}", text))

@@ -16,7 +16,7 @@ from markupsafe import Markup
 
 from ..codes import CODE_NAMES
 from ..records import CLIENT, PRACTITIONER, Session, Turn
-from ..scoring import DEFAULT_THRESHOLDS, MIN_PRACTITIONER_UTTERANCES, second_code
+from ..scoring import DEFAULT_THRESHOLDS, MIN_FOR_BAND, MIN_PRACTITIONER_UTTERANCES, MIN_SIDE, second_code
 from .charts import (
     distributions_chart,
     elaboration_chart,
@@ -48,61 +48,96 @@ def _reading(value: Any, good: str, poor: str, threshold: float, higher_is_bette
 def _after_reading(after_reflection: float | None, after_question: float | None) -> str:
     """Which draws more change talk, reflections or questions; only what both sides measure."""
     if after_reflection is None or after_question is None:
-        return "not measurable in this session (no client turn right after " + (
+        return (f"not measurable in this session (fewer than {MIN_SIDE} client turns right after " + (
             "a turn with a reflection" if after_reflection is None
-            else "a turn that asked a question without reflecting") + ")"
+            else "a turn that asked a question without reflecting") + ")")
+    if after_reflection == 0 and after_question == 0:
+        return "no change talk followed either: nothing to compare"
     if abs(after_reflection - after_question) < 0.05:
         return "reflections and questions draw about as much change talk"
     return ("reflections draw more change talk than questions" if after_reflection > after_question
             else "questions draw more change talk than reflections")
 
 
+# What each reading's indicator showed when computed from AnnoMI's human codes against the transcripts' high/low
+# MI-quality label (python scripts/validate_indicators.py; the README's table under "Engagement and relationship
+# building"): True, it separated them (95% interval above chance); False, it did not (a description of this
+# session, not a verdict on the practitioner).
+INDICATOR_SEPARATES: dict[str, bool] = {
+    "client_words_per_turn_change": False, "client_new_content_pct": False, "change_talk_after_question": True,
+    "change_talk_after_reflection": False, "disclosure_after_first_reflection": False,
+    "opening_client_talk_share": False, "interruptions": False, "longest_practitioner_monologue": False,
+}
+
+
+def _evidence(*keys: str) -> str:
+    if all(INDICATOR_SEPARATES[k] for k in keys):
+        return "separated good from poor MI sessions in validation"
+    if any(INDICATOR_SEPARATES[k] for k in keys):
+        return "partly validated: " + ", ".join(k for k in keys if INDICATOR_SEPARATES[k]) + " separated good from poor MI sessions"
+    return "a description of this session: did not separate good from poor MI sessions in validation"
+
+
 def engagement_context(session: Session, scores: dict) -> dict:
     """The values of the "Engagement and relationship building" section: role-clarification checklist with
-    links, the elaboration curve, and one-line readings of the listening and "safe to say more" indicators."""
+    links, the elaboration curve, and one-line readings of the listening and "safe to say more" indicators, each
+    with how it is computed and whether it separated good from poor MI sessions in validation. A session too
+    short to score (``scores_reliable`` false) keeps its values and gets no readings."""
     from ..codes import ROLE_ELEMENT_NAMES, ROLE_ELEMENTS
+    from ..scoring import COLUMNS
 
+    formulas = {name: col.formula for col in COLUMNS for name in col.name.split(" / ")}
     found = dict(item.split(":", 1) for item in (scores.get("role_clarification_turns") or "").split())
+    later = dict(item.split(":", 1) for item in (scores.get("role_clarification_later") or "").split())
+    reliable = scores.get("scores_reliable", True)
     change = scores.get("client_words_per_turn_change")
+    opening_talk = ("the practitioner does most of the talking in the opening"
+                    + (" (expected in part while roles are explained)"
+                       if (scores.get("role_clarification_elements") or 0) >= 2 else ""))
     readings = [
         ("Client elaboration over the session", change,
          _reading(change, "the client says more as the session goes on", "the client says less as the session goes on",
                   0.0, level="the client says about as much late in the session as early on",
-                  margin=WORDS_PER_TURN_MARGIN), "words/turn"),
+                  margin=WORDS_PER_TURN_MARGIN), "words/turn", ("client_words_per_turn_change",)),
         ("Client turns bringing new content unprompted", scores.get("client_new_content_pct"),
          _reading(scores.get("client_new_content_pct"), "the client often brings things up without being asked",
-                  "the client mostly answers what is asked", 0.3), "%"),
+                  "the client mostly answers what is asked", 0.3), "%", ("client_new_content_pct",)),
         ("Change talk after reflections / after questions",
          f"{_fmt(scores.get('change_talk_after_reflection'), True)} / {_fmt(scores.get('change_talk_after_question'), True)}",
          _after_reading(scores.get("change_talk_after_reflection"), scores.get("change_talk_after_question")),
-         ""),
+         "", ("change_talk_after_reflection", "change_talk_after_question")),
         ("Client words per turn after the first reflection or affirmation (change)",
          scores.get("disclosure_after_first_reflection"),
          _reading(scores.get("disclosure_after_first_reflection"), "the client opened up once heard",
                   "no opening up after the first reflection or affirmation", 0.0,
                   level="the client says about as much after the first reflection or affirmation as before",
-                  margin=WORDS_PER_TURN_MARGIN), "words/turn"),
+                  margin=WORDS_PER_TURN_MARGIN), "words/turn", ("disclosure_after_first_reflection",)),
         ("Client share of words in the opening (its first 20% of turns, or ten minutes)",
          scores.get("opening_client_talk_share"),
-         _reading(scores.get("opening_client_talk_share"), "the client talks from the start",
-                  "the practitioner does most of the talking in the opening", 0.4), "%"),
+         _reading(scores.get("opening_client_talk_share"), "the client talks from the start", opening_talk, 0.4), "%",
+         ("opening_client_talk_share",)),
         ("Cut-off turns (either speaker; overlaps where timed)", scores.get("interruptions"),
          _reading(None if scores.get("interruptions") is None or not session.turns
                   else 100 * scores["interruptions"] / len(session.turns),
                   "few cut-off turns", "frequent cut-off turns (more than 5 in 100 turns): check who cuts in", 5, False),
-         ""),
+         "", ("interruptions",)),
         ("Longest practitioner stretch without the client (words)", scores.get("longest_practitioner_monologue"),
          _reading(scores.get("longest_practitioner_monologue"), "no long monologues",
-                  "a long monologue left little room for the client", 150, False), ""),
+                  "a long monologue left little room for the client", 150, False), "", ("longest_practitioner_monologue",)),
     ]
+    too_short = f"not read: fewer than {MIN_PRACTITIONER_UTTERANCES} coded practitioner utterances"
     return {
-        "role_elements": [{"name": ROLE_ELEMENT_NAMES[element], "turn": found.get(element)} for element in ROLE_ELEMENTS],
+        "role_elements": [{"name": ROLE_ELEMENT_NAMES[element], "turn": found.get(element), "later": later.get(element)}
+                          for element in ROLE_ELEMENTS],
+        "reliable": reliable,
         "in_order": scores.get("role_clarification_in_order"),
         # Safe: matplotlib's SVG writer escapes all text it draws, and the chart draws no text from the session.
         "chart": Markup(elaboration_chart(session)),
         "readings": [{"label": label, "value": value if isinstance(value, str) else _fmt(value, unit == "%")
                       + (f" {unit}" if unit not in ("", "%") and value is not None else ""),
-                      "reading": reading} for label, value, reading, unit in readings],
+                      "reading": reading if reliable else too_short,
+                      "how": " / ".join(formulas[k] for k in keys), "evidence": _evidence(*keys)}
+                     for label, value, reading, unit, keys in readings],
     }
 
 
@@ -182,7 +217,8 @@ def render_session(session: Session, scores: dict, model_name: str = "", thresho
         coaching_confidence=f"{COACHING_CONFIDENCE:.0%}",
         threshold_source=("the MITI thresholds" if thresholds == DEFAULT_THRESHOLDS
                           else "the thresholds given for this report (not MITI's own)"),
-        examples=[(title, [{"turn": turn.id, "text": text, "suggestion": suggestion}
+        examples=[(title, [{"turn": turn.id, "text": text, "suggestion": suggestion,
+                            "quote": title != "Runs of questions without reflection"}  # a run is described, not quoted
                            for turn, text, suggestion in items])
                   for title, items in coaching_examples(session).items()],
         review=review_context(data),
@@ -191,9 +227,6 @@ def render_session(session: Session, scores: dict, model_name: str = "", thresho
         rows=_transcript_rows(page_rows),
         review_js=review_js(),
     )
-
-
-MIN_FOR_BAND = 3  # a ratio over fewer reflections or questions than this is shown, counted, and not banded
 
 
 def _score_cards(scores: dict, thresholds: dict) -> list[dict]:
