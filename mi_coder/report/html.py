@@ -64,8 +64,8 @@ def _after_reading(after_reflection: float | None, after_question: float | None)
 # building"): True, it separated them (95% interval above chance); False, it did not (a description of this
 # session, not a verdict on the practitioner).
 INDICATOR_SEPARATES: dict[str, bool] = {
-    "client_words_per_turn_change": False, "client_new_content_pct": False, "change_talk_after_question": True,
-    "change_talk_after_reflection": False, "disclosure_after_first_reflection": False,
+    "client_words_per_turn_change": False, "client_new_content_pct": False, "change_talk_after_question": False,
+    "change_talk_after_reflection": False, "disclosure_after_first_reflection": True,
     "opening_client_talk_share": False, "interruptions": False, "longest_practitioner_monologue": False,
 }
 
