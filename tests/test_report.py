@@ -638,3 +638,21 @@ def test_a_title_before_a_name_names_a_person_for_the_overview_trends_and_a_role
     from mi_coder.report.coaching import is_person_name
 
     assert is_person_name(label) is person
+
+
+def test_the_report_shows_autonomy_support_and_collaboration_examples_and_the_partnership_estimate():
+    # a supervisor's audit: "Whether you go is completely your call" appeared only in the transcript
+    spec = [(P, [("Whether you go to the reentry program is completely your call.", "EA")]), (C, [("Okay.", "FN")]),
+            (P, [("Where would you like to start today?", "OQ")]), (C, [("The job.", "FN")])]
+    s = coded_session(spec)
+    for t, u in s.utterances():
+        u.confidence = 0.9
+    s.turns[2].utterances[0].meta["code2"] = "SEEK"
+    from mi_coder.report.coaching import coaching_examples
+
+    shown = [text for _, text, _ in coaching_examples(s)["Autonomy support and seeking collaboration"]]
+    assert shown == ["Whether you go to the reentry program is completely your call.",
+                     "Where would you like to start today?"]
+    scores = session_scores(s)
+    page = render_session(s, scores)
+    assert "Partnership (estimate of the MITI global)" in page and "<small>/5</small>" in page

@@ -102,7 +102,7 @@ def _fragment(text: str) -> bool:
 
 def coaching_examples(session: Session, confidence: float = COACHING_CONFIDENCE) -> dict[str, list[tuple[Turn, str, str]]]:
     """Moments worth discussing, as (turn, text, suggestion): strongest complex reflections, affirmations,
-    closed questions that could have been open (never scaling rulers, permission requests or summaries with a
+    autonomy support and seeking collaboration (EA or SEEK, first or second code), closed questions that could have been open (never scaling rulers, permission requests or summaries with a
     check), runs of questions without a reflection, persuading without permission, confronting. Only codes at least
     ``confidence`` confident, and never fragments (under four words, or cut off); no greetings, arrangements or
     safety questions among the closed questions, no lead-in ("Let me see if I've got it") among the
@@ -136,6 +136,9 @@ def coaching_examples(session: Session, confidence: float = COACHING_CONFIDENCE)
     return {
         "Strongest complex reflections": [(t, u.text, "") for t, u in top("CR", keep=lambda u: not _LEAD_IN.search(u.text))],
         "Affirmations": [(t, u.text, "") for t, u in top("AF")],
+        "Autonomy support and seeking collaboration": [
+            (t, u.text, "") for t, u in sorted([(t, u) for t, u in utts if {u.code, u.meta.get("code2")} & {"EA", "SEEK"}],
+                                               key=lambda tu: -(tu[1].confidence or 0))[:3]],
         "Closed questions that could have been open": closed,
         "Runs of questions without reflection": runs,
         "Persuading without permission": persuade,

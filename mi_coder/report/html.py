@@ -186,7 +186,13 @@ def render_session(session: Session, scores: dict, model_name: str = "", thresho
         ("MI fidelity", "fidelity_index", "Overall MI consistency: R:Q, %CR, %OQ, little persuading."),
     ):
         value = scores.get(key)
-        index_cards.append({"label": label, "value": "n/a" if value is None else display_number(value, 0), "text": text})
+        index_cards.append({"label": f"{label} index", "value": "n/a" if value is None else display_number(value, 0),
+                            "scale": "100", "text": text})
+    partnership = scores.get("partnership_global")
+    index_cards.append({"label": "Partnership (estimate of the MITI global)", "scale": "5",
+                        "value": "n/a" if partnership is None else display_number(partnership, 1),
+                        "text": "R:Q, affirming, seeking collaboration and autonomy support, against persuading "
+                                "and confronting."})
     return render(
         "session.html.j2",
         session_id=session.id,
