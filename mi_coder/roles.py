@@ -33,7 +33,7 @@ CLIENT_ABBREV = frozenset({"c", "cl", "pt", "p", "r", "s", "ie"})
 _WORD = re.compile(r"[a-z']+")
 # Labels a transcription service gives a block it could not assign ("Unknown Speaker"): never inferred to be the
 # practitioner or the client while a named speaker is left.
-_UNKNOWN = re.compile(r"(?i)^\s*(?:unknown|unidentified|unassigned|unlabell?ed)(?:\s+speaker)?\b")
+_UNKNOWN = re.compile(r"(?i)^\s*(?:unknown|unidentified|unassigned|unlabell?ed|unnamed)(?:\s+speaker)?\b")
 OTHER_WORDS_WARN = 0.05  # other speakers holding this share of the words or more are named in a warning
 _QUESTION_START = re.compile(
     r"^(?:so,? )?(?:what|how|why|when|where|who|which|do|does|did|are|is|was|were|can|could|would|will|have|has|tell me)\b"

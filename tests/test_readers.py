@@ -644,3 +644,33 @@ def test_a_name_alone_on_its_line_heads_a_turn_as_otter_without_timestamps_and_o
     s = one(teams)
     assert [(t.start, t.end) for t in s.turns] == [(0.0, 5.32), (6.09, 13.56), (14.0, 18.0), (19.007, 27.9)]
     assert all("-->" not in t.text for t in s.turns)
+
+
+@pytest.mark.parametrize("name, text", [
+    ("plain.txt", "Officer Diaz: How is the job?\nMarcus Reed: The job. I've got my daughter every other weekend,\n"
+                  ": Mm-hmm.\nMarcus Reed: and I need to pay for stuff.\nOfficer Diaz: She matters to you.\n"),
+    ("otter.txt", "Officer Diaz  0:00\nHow is the job?\n\nMarcus Reed  0:06\nThe job. I've got my daughter every "
+                  "other weekend,\n\n  0:40\nMm-hmm.\n\nMarcus Reed  0:41\nand I need to pay for stuff.\n\n"
+                  "Officer Diaz  0:44\nShe matters to you.\n"),
+])
+def test_a_line_or_head_that_lost_its_speaker_name_is_an_unnamed_speakers_not_the_previous_speakers(tmp_path, name,
+                                                                                                      text):
+    # an export audit: "0:40 Mm-hmm." and ": Mm-hmm." became the client's words, time and colon included
+    path = tmp_path / name
+    path.write_text(text)
+    with pytest.warns(UserWarning, match="no speaker name: read as 'Unnamed speaker'"):
+        s = one(path)
+    assert [(t.speaker, t.role, t.text) for t in s.turns if t.text == "Mm-hmm."] == [
+        ("Unnamed speaker", "other", "Mm-hmm.")]
+    assert not any("0:40" in t.text or t.text.startswith(":") for t in s.turns)
+
+
+def test_a_wrapped_caption_line_that_opens_with_a_name_is_named_in_a_warning(tmp_path):
+    path = tmp_path / "wrapped.srt"
+    path.write_text("1\n00:00:00,000 --> 00:00:06,000\nOfficer Diaz: How is the job?\n\n"
+                    "2\n00:00:06,000 --> 00:00:14,000\nMarcus Reed: My boss told me straight up,\n"
+                    "Marcus: one more late and you're done.\n\n"
+                    "3\n00:00:14,000 --> 00:00:19,000\nOfficer Diaz: That's a lot of pressure.\n\n"
+                    "4\n00:00:19,000 --> 00:00:24,000\nMarcus Reed: It is.\n")
+    with pytest.warns(UserWarning, match="'Marcus' label\\(s\\) one caption line each"):
+        one(path)

@@ -151,6 +151,17 @@ def _cue_speakers(lines: Sequence[str], fmt: str) -> set[str]:
     return speakers
 
 
+def _once_named(lines: Sequence[str], fmt: str, speakers: set[str]) -> list[str]:
+    """Speakers named in a single cue line only (a third person, or a wrapped line of speech that begins "Name:")."""
+    counts: dict[str, int] = {}
+    for line in lines:
+        for part in _CHANGE.split(_words(_untag(line, fmt))):
+            name, _ = _split_speaker(part)
+            if name in speakers:
+                counts[name] = counts.get(name, 0) + 1
+    return sorted(n for n, c in counts.items() if c == 1 and not role_from_label(n))
+
+
 def _joined(cue: Sequence[str], speakers: set[str]) -> str:
     """A cue's lines as one text; a line that opens with a speaker's name starts a new part (``>>``), so two
     speakers in one cue ("Therapist: ..." / "Client: ...", or SRT's "- Nurse: ..." / "- Patient: ...") stay apart."""
@@ -172,6 +183,13 @@ def parse_cues(text: str, path: str, fmt: str) -> list[Piece]:
     pieces: list[Piece] = []
     lines = text.split("\n")
     speakers = _cue_speakers(lines, fmt)
+    once = _once_named(lines, fmt, speakers)
+    if once:
+        import warnings
+
+        warnings.warn(f"{path}: {', '.join(repr(n) for n in once)} label(s) one caption line each and are read as "
+                      "other speakers (kept, not coded); if a line is speech that wrapped after a name ('Marcus: one "
+                      "more late...'), the words belong to the speaker before it: remove the colon", stacklevel=2)
     alternate = not speakers and _CHANGE.search(html.unescape(text) if fmt == "vtt" else text) is not None
     rolling = (fmt == "vtt" and _INLINE_TIME.search(text) is not None) or _rolls(lines, fmt)
     unpadded = fmt == "vtt" and _unpadded_ms(text)  # Teams' "0:0:6.90": milliseconds after the dot

@@ -10,7 +10,7 @@ from ..errors import InputError
 from ..roles import role_from_label
 from .base import Piece, looks_like_name, parse_time
 from .captions import _cue_time, _unpadded_ms
-from .text import _TEXT_LINE
+from .text import _TEXT_LINE, UNNAMED
 
 _OTTER_HEAD = re.compile(r"^(?P<name>\S.{0,60}?)\s{2,}(?P<ts>\d{1,2}:\d{2}(?::\d{2})?)\s*$|"
                          r"^(?P<name2>\S.{0,60}?)\s+(?P<ts2>\d{1,2}:\d{2}(?::\d{2})?)\s*$")
@@ -23,6 +23,9 @@ _FOOTER = re.compile(r"(?i)^\s*transcribed by https?://(?:www\.)?otter\.ai\S*\s*
 # A cue timing above a name (the older Teams .docx layout: "0:0:0.0 --> 0:0:5.320", then the name, then the words).
 _TIMING = re.compile(r"^\s*(?P<start>\d{1,3}:\d{1,2}(?::\d{1,2})?(?:[.,]\d{1,3})?)\s*-->\s*"
                      r"(?P<end>\d{1,3}:\d{1,2}(?::\d{1,2})?(?:[.,]\d{1,3})?)\s*$")
+
+
+_BARE_HEAD = re.compile(r"^\s*(?P<ts>\d{1,2}:\d{2}(?::\d{2})?)\s*$")
 
 
 def _name_heads(lines: Sequence[str]) -> dict[int, tuple[str, str | None]]:
@@ -63,7 +66,13 @@ def _heads(lines: Sequence[str]) -> dict[int, tuple[str, str | None]]:
     names = Counter(name for name, _, _ in found.values())
     heads = {i: (name, ts) for i, (name, ts, two) in found.items()
              if two or names[name] >= 2 or (len(name.split()) <= 3 and role_from_label(name))}
-    return heads if len(heads) >= 2 else _name_heads(lines) or heads
+    if len(heads) < 2:
+        return _name_heads(lines) or heads
+    for i, line in enumerate(lines):  # a head that lost its name ("  0:40"): an unnamed speaker's, not the last one's
+        bare = _BARE_HEAD.match(line)
+        if bare and i not in heads:
+            heads[i] = (UNNAMED, bare.group("ts"))
+    return heads
 
 
 def parse_otter(text: str, path: str) -> list[Piece]:
@@ -94,6 +103,12 @@ def parse_otter(text: str, path: str) -> list[Piece]:
         else:
             header.append(line.strip())
     pieces = [p for p in pieces if p.text]  # a head with no words under it: nothing said
+    unnamed = [i + 1 for i, (name, _) in heads.items() if name == UNNAMED]
+    if unnamed:
+        import warnings
+
+        warnings.warn(f"{path}: line(s) {', '.join(map(str, sorted(unnamed)[:5]))} head a block with a time and no "
+                      f"speaker name: read as {UNNAMED!r} (kept, not coded); put the name back to code it", stacklevel=2)
     if not pieces:
         raise InputError(path, "no 'Speaker  0:00' heads with text found")
     if header or footer:

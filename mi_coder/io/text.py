@@ -36,9 +36,15 @@ _BARE_TS = re.compile(rf"^\s*(?:[\[(](?P<ts>{_TS})[\])]|(?P<tss>\d{{1,2}}:\d{{2}
 _FOOTER = re.compile(r"^\s*(?:Meeting|Transcription) ended after \d")
 
 
+# A line whose label is empty (": Mm-hmm.", a hand edit that lost the name): an unnamed speaker's words, kept and not
+# coded, never the previous speaker's.
+UNNAMED = "Unnamed speaker"
+_UNNAMED_LINE = re.compile(r"^\s*(?P<label>):\s*(?P<ts>)(?P<ts2>)(?P<text>\S.*)$")
+
+
 def _label(match: re.Match) -> str:
     """The speaker label of a ``_TEXT_LINE`` match, without the brackets around a whole label ("[SPEAKER_00]")."""
-    label = match.group("label").strip()
+    label = match.group("label").strip() or UNNAMED
     return label[1:-1].strip() if label.startswith("[") and label.endswith("]") else label
 
 
@@ -53,6 +59,13 @@ def parse_text(text: str, path: str) -> list[Piece]:
     speaker line are kept in the session's ``meta['header']``.
     """
     lines = text.split("\n")
+    unnamed = [k + 1 for k, line in enumerate(lines) if _UNNAMED_LINE.match(line)]
+    if unnamed:
+        import warnings
+
+        warnings.warn(f"{path}: line(s) {', '.join(map(str, unnamed[:5]))}{' ...' if len(unnamed) > 5 else ''} "
+                      f"open with ':' and no speaker name: read as {UNNAMED!r} (kept, not coded); put the name back "
+                      "to code them", stacklevel=2)
     pieces = list(iter_text_pieces(lines, speaker_labels(lines, path)))
     if not pieces:
         raise InputError(path, NO_SPEAKERS)
@@ -97,8 +110,8 @@ def iter_text_pieces(lines: Iterable[str], speakers: set[str]) -> Iterator[Piece
     for line in lines:
         if not line.strip():
             continue
-        m = _TEXT_LINE.match(line)
-        if m and _label(m) in speakers:
+        m = _TEXT_LINE.match(line) or _UNNAMED_LINE.match(line)
+        if m and (_label(m) in speakers or _label(m) == UNNAMED):
             if piece is not None:
                 if piece.text or not noted:
                     yield piece
