@@ -89,7 +89,8 @@ def _read_options(args: argparse.Namespace):  # type: ignore[no-untyped-def]
         raise UsageError(f"--practitioner and --client both name {args.practitioner!r}; name two speakers")
     return ReadOptions(fmt=args.fmt, practitioner=args.practitioner, client=args.client,
                        utterances=args.utterances or "auto", columns=columns, captions=getattr(args, "captions", None) or "auto",
-                       practitioner_id=getattr(args, "practitioner_id", None))
+                       practitioner_id=getattr(args, "practitioner_id", None),
+                       role_check=not getattr(args, "no_role_check", False))
 
 
 def _read_inputs(args: argparse.Namespace):  # type: ignore[no-untyped-def]
@@ -573,6 +574,10 @@ def build_parser() -> argparse.ArgumentParser:
         if name in ("code", "score", "batch", "report"):
             p.add_argument("--thresholds", metavar="FILE",
                            help='JSON file of fair/good thresholds, e.g. {"r_q": {"fair": 1, "good": 2}}')
+            p.add_argument("--no-role-check", action="store_true",
+                           help="the supervision practice model's role-clarification checklist does not apply to "
+                                "these sessions (a health visit, a meeting after roles were settled): its columns are "
+                                "left empty and the report says it was not assessed")
         if name in ("code", "evaluate", "batch", "report"):
             p.add_argument("--model", metavar="DIR", help="model folder (default: the shipped model)")
             p.add_argument("--trust-model", action="store_true",

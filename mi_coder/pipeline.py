@@ -309,7 +309,7 @@ def stream_code(paths: Sequence[str | Path], coder: Any, out_dir: str | Path, *,
     with TableWriter(out_dir, fmt) as writer:
         sessions = iter_sessions(paths, options, result.errors, stream_bytes=stream_bytes)
         for session, coded in sessions_coded_together(sessions, coder, chunk_turns):
-            scorer = SessionScorer(thresholds)
+            scorer = SessionScorer(thresholds, role_check=session.meta.get("role_check") != "off")
             n_turns = n_utts = 0
             source, sid = session.source, session.id
             meta = session.meta

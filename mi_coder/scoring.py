@@ -145,7 +145,8 @@ COLUMNS: list[Column] = [
            "purpose of the meetings, the practitioner's role (including a dual helping/enforcing role), the "
            "client's role, asking how the client wants to take part; found by the model's role-clarification "
            "detectors (utterances' role_elements), or by phrase cues with models that have none",
-           "true/false", "whether roles were clarified early"),
+           "true/false", "whether roles were clarified early; every role_clarification column is empty when coded "
+           "with --no-role-check (a health visit, a meeting after roles were settled)"),
     Column("role_clarification_elements", "how many of the four elements were found in the opening", "0-4",
            "partial clarification"),
     Column("role_clarification_turns", "element:turn id of the first utterance carrying each element found in the "
@@ -442,7 +443,7 @@ def session_scores(session: Session, thresholds: dict[str, dict[str, float]] | N
     if not isinstance(session, Session):
         raise UsageError(f"session_scores expects a coded Session (mi_coder.read_transcript, then coder.code), "
                          f"not {type(session).__name__}")
-    scorer = SessionScorer(checked_thresholds(thresholds))
+    scorer = SessionScorer(checked_thresholds(thresholds), role_check=session.meta.get("role_check") != "off")
     for turn in session.turns:
         scorer.add(turn)
     return scorer.scores()
@@ -511,10 +512,11 @@ class SessionScorer:
     session's turns (opening, halves, the first third), whose length is known only at the end.
     """
 
-    def __init__(self, thresholds: dict[str, dict[str, float]] | None = None) -> None:
+    def __init__(self, thresholds: dict[str, dict[str, float]] | None = None, role_check: bool = True) -> None:
         from array import array
 
         self.thresholds = thresholds or DEFAULT_THRESHOLDS
+        self.role_check = role_check  # False: the role-clarification columns are empty (not assessed)
         self.n = 0
         self.utt = {c: 0 for c in PRACTITIONER_CODES + CLIENT_CODES}  # codes, second codes included
         self.n_prac_utterances = 0  # coded practitioner utterances, NC excluded (an utterance of two codes is one)
@@ -713,6 +715,8 @@ class SessionScorer:
             "role_clarification_in_order": (order == sorted(order)) if len(order) >= 2 else None,
             "role_clarification_at": round(min(order) / self.n, 3) if order else None,
         }
+        if not self.role_check:  # a setting the practice model's checklist does not fit: not assessed, not "absent"
+            engagement.update({key: None for key in engagement if key.startswith("role_clarification")})
         out.update(engagement)
         (bsum, bn), (asum, an) = self.before_words, self.after_words
         out.update({

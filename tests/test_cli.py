@@ -556,3 +556,16 @@ def test_tables_written_in_another_format_replace_the_earlier_runs_tables_but_no
     assert main(["segment", example, "--out", str(out), "--output-format", "jsonl"]) == 0
     assert sorted(p.name for p in out.iterdir() if not p.name.startswith(".")) == [
         "errors.jsonl", "sessions.jsonl", "turns.jsonl", "utterances.jsonl"]
+
+
+def test_no_role_check_leaves_the_role_columns_empty_and_the_report_says_it_was_not_assessed(tmp_path):
+    # a nurse's supervisor: a good home visit showed four red crosses and role_clarification=False
+    out = tmp_path / "out"
+    assert main(["code", str(EXAMPLES / "health_session.txt"), "--out", str(out), "--report", "--no-role-check"]) == 0
+    row = pd.read_csv(out / "sessions.csv").iloc[0]
+    assert all(pd.isna(row[c]) for c in row.index if c.startswith("role_clarification"))
+    page = next((out / "reports").glob("*.html")).read_text()
+    assert "id='roles-not-assessed'" in page and "not found in the session" not in page
+    plain = tmp_path / "plain"
+    assert main(["code", str(EXAMPLES / "health_session.txt"), "--out", str(plain)]) == 0
+    assert pd.read_csv(plain / "sessions.csv").iloc[0]["role_clarification_elements"] >= 0

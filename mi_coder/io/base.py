@@ -80,6 +80,7 @@ class ReadOptions:
     captions: str = "auto"  # boundary model for unpunctuated turns: "auto" (when no sentence marks), "on", "off"
     practitioner_id: str | None = None  # who the practitioner is (for trends), when the transcript does not name them
     columns: dict[str, str] = field(default_factory=dict)  # role -> column name overrides
+    role_check: bool = True  # False: the role-clarification checklist does not apply (session.meta["role_check"])
 
 
 def decode_bytes(raw: bytes, path: str) -> str:

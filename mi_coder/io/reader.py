@@ -162,6 +162,8 @@ def _session_meta(options: ReadOptions, header: list[str] | None, inferred: list
     meta: dict[str, Any] = {"format": options.fmt, "captions": options.captions}
     if options.practitioner_id:
         meta["practitioner_id"] = options.practitioner_id
+    if not options.role_check:
+        meta["role_check"] = "off"
     if inferred:
         meta["roles_inferred"] = ", ".join(inferred)
     if header:

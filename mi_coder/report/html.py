@@ -130,6 +130,7 @@ def engagement_context(session: Session, scores: dict) -> dict:
         "role_elements": [{"name": ROLE_ELEMENT_NAMES[element], "turn": found.get(element), "later": later.get(element)}
                           for element in ROLE_ELEMENTS],
         "reliable": reliable,
+        "roles_assessed": "role_clarification" not in scores or scores.get("role_clarification") is not None,
         "in_order": scores.get("role_clarification_in_order"),
         # Safe: matplotlib's SVG writer escapes all text it draws, and the chart draws no text from the session.
         "chart": Markup(elaboration_chart(session)),
