@@ -674,3 +674,12 @@ def test_a_wrapped_caption_line_that_opens_with_a_name_is_named_in_a_warning(tmp
                     "4\n00:00:19,000 --> 00:00:24,000\nMarcus Reed: It is.\n")
     with pytest.warns(UserWarning, match="'Marcus' label\\(s\\) one caption line each"):
         one(path)
+
+
+def test_an_otter_file_cut_off_inside_a_speakers_head_is_said_to_be_cut_off(tmp_path):
+    path = tmp_path / "otter.txt"
+    path.write_text("Officer Diaz  0:00\nHow is the job?\n\nMarcus Reed  0:06\nIt's fine.\n\n"
+                    "Officer Diaz  0:10\nYour daughter's a big reason you're doing all this.\n\nMarcus Re")
+    with pytest.warns(UserWarning, match="ends with 'Marcus Re', the start of a speaker's head: it looks cut off"):
+        s = one(path)
+    assert s.turns[-1].text == "Your daughter's a big reason you're doing all this."

@@ -102,6 +102,14 @@ def parse_otter(text: str, path: str) -> list[Piece]:
             pieces[-1].text = f"{pieces[-1].text} {line.strip()}".strip()
         else:
             header.append(line.strip())
+    last = next((ln.strip() for ln in reversed(lines) if ln.strip()), "")
+    names = {name for name, _ in heads.values()}
+    if pieces and last and last not in names and len(last) >= 2 and any(n.startswith(last) for n in names):
+        import warnings  # "Marcus Re": a head cut off mid-name; the file ends inside it
+
+        warnings.warn(f"{path}: the file ends with {last!r}, the start of a speaker's head: it looks cut off (left "
+                      "out of the words); check that the whole transcript was exported", stacklevel=2)
+        pieces[-1].text = pieces[-1].text[: len(pieces[-1].text) - len(last)].rstrip()
     pieces = [p for p in pieces if p.text]  # a head with no words under it: nothing said
     unnamed = [i + 1 for i, (name, _) in heads.items() if name == UNNAMED]
     if unnamed:
