@@ -683,3 +683,12 @@ def test_an_otter_file_cut_off_inside_a_speakers_head_is_said_to_be_cut_off(tmp_
     with pytest.warns(UserWarning, match="ends with 'Marcus Re', the start of a speaker's head: it looks cut off"):
         s = one(path)
     assert s.turns[-1].text == "Your daughter's a big reason you're doing all this."
+
+
+def test_a_label_on_its_own_line_takes_the_time_that_opens_the_next_line(tmp_path):
+    path = tmp_path / "sonix.txt"
+    path.write_text("Officer Diaz:\n[00:00:00] Morning, Marcus. How have things been?\n\n"
+                    "Marcus Reed:\n[00:00:06] Honestly? Kind of rough.\n")
+    s = one(path)
+    assert [(t.start, t.text) for t in s.turns] == [(0.0, "Morning, Marcus. How have things been?"),
+                                                    (6.0, "Honestly? Kind of rough.")]

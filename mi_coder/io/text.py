@@ -138,6 +138,8 @@ def iter_text_pieces(lines: Iterable[str], speakers: set[str]) -> Iterator[Piece
                 continue
             bare = _BARE_TS.match(line)
             body = bare.group("text") if bare else line
+            if bare and not piece.text and piece.start is None:  # "Name:" alone, then "[00:00:00] Morning..."
+                piece.start = parse_time(bare.group("ts") or bare.group("tss") or bare.group("only"))
             piece.text = f"{piece.text} {strip_non_speech(body.strip())}".strip()
         else:
             header.append(line.strip())
