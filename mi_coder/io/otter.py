@@ -116,7 +116,8 @@ def parse_otter(text: str, path: str) -> list[Piece]:
         import warnings
 
         warnings.warn(f"{path}: line(s) {', '.join(map(str, sorted(unnamed)[:5]))} head a block with a time and no "
-                      f"speaker name: read as {UNNAMED!r} (kept, not coded); put the name back to code it", stacklevel=2)
+                      f"speaker name: read as {UNNAMED!r} (kept, not coded); put the name back to code it",
+                      stacklevel=2)
     if not pieces:
         raise InputError(path, "no 'Speaker  0:00' heads with text found")
     if header or footer:

@@ -122,6 +122,8 @@ def coaching_examples(session: Session, confidence: float = COACHING_CONFIDENCE)
     closed = [(t, u.text, open_suggestion(u.text))
               for t, u in top("CQ", 4, lambda u: not _MI_CLOSED.search(u.text) and not _NOT_TO_OPEN.search(u.text)
                               and u.meta.get("code2") != "SEEK")]
+    adherent = sorted([(t, u) for t, u in utts if {u.code, u.meta.get("code2")} & {"EA", "SEEK"}],
+                      key=lambda tu: -(tu[1].confidence or 0))[:3]
     runs = []
     for run in question_runs(session.turns)[:4]:
         last = run[-1]
@@ -136,9 +138,7 @@ def coaching_examples(session: Session, confidence: float = COACHING_CONFIDENCE)
     return {
         "Strongest complex reflections": [(t, u.text, "") for t, u in top("CR", keep=lambda u: not _LEAD_IN.search(u.text))],
         "Affirmations": [(t, u.text, "") for t, u in top("AF")],
-        "Autonomy support and seeking collaboration": [
-            (t, u.text, "") for t, u in sorted([(t, u) for t, u in utts if {u.code, u.meta.get("code2")} & {"EA", "SEEK"}],
-                                               key=lambda tu: -(tu[1].confidence or 0))[:3]],
+        "Autonomy support and seeking collaboration": [(t, u.text, "") for t, u in adherent],
         "Closed questions that could have been open": closed,
         "Runs of questions without reflection": runs,
         "Persuading without permission": persuade,

@@ -74,7 +74,8 @@ def _evidence(*keys: str) -> str:
     if all(INDICATOR_SEPARATES[k] for k in keys):
         return "separated good from poor MI sessions in validation"
     if any(INDICATOR_SEPARATES[k] for k in keys):
-        return "partly validated: " + ", ".join(k for k in keys if INDICATOR_SEPARATES[k]) + " separated good from poor MI sessions"
+        validated = ", ".join(k for k in keys if INDICATOR_SEPARATES[k])
+        return f"partly validated: {validated} separated good from poor MI sessions"
     return "a description of this session: did not separate good from poor MI sessions in validation"
 
 
@@ -123,7 +124,8 @@ def engagement_context(session: Session, scores: dict) -> dict:
          "", ("interruptions",)),
         ("Longest practitioner stretch without the client (words)", scores.get("longest_practitioner_monologue"),
          _reading(scores.get("longest_practitioner_monologue"), "no long monologues",
-                  "a long monologue left little room for the client", 150, False), "", ("longest_practitioner_monologue",)),
+                  "a long monologue left little room for the client", 150, False), "",
+         ("longest_practitioner_monologue",)),
     ]
     too_short = f"not read: fewer than {MIN_PRACTITIONER_UTTERANCES} coded practitioner utterances"
     return {
