@@ -708,3 +708,25 @@ def test_agreement_of_three_tables_refuses_one_that_shares_nothing_with_the_othe
     assert main(["evaluate", "--agreement", *map(str, paths)]) == 2
     err = capsys.readouterr().err
     assert "c.csv: shares no coded utterance with the other tables" in err and "alpha" not in err
+
+
+def test_sessions_a_model_trained_on_are_recognised_in_any_file_that_holds_them(tmp_path):
+    # a researcher's audit: two sessions split out of the training table were evaluated as "held-out" (kappa 0.846
+    # against 0.484 out of fold), since only the training file's exact bytes were recognised
+    from mi_coder.evaluate.heldout import heldout_report
+    from mi_coder.model.store import load_coder
+    from mi_coder.train.fit import train_from_files
+
+    lines = ["session_id,speaker,text,code"]
+    for sid in ("s1", "s2", "s3", "s4"):
+        for k in range(4):
+            lines += [f"{sid},T,How did week {k} go for you in {sid}?,OQ", f"{sid},C,It went okay I think.,FN",
+                      f"{sid},T,It went okay for you.,SR", f"{sid},C,I want to keep going to group.,CT"]
+    table = tmp_path / "all.csv"
+    table.write_text("\n".join(lines) + "\n")
+    model = train_from_files([table], tmp_path / "model", name="mine")
+    part = tmp_path / "two_sessions.tsv"  # re-saved in another layout, two of the sessions only
+    part.write_text("\n".join(line.replace(",", "\t", 3) for line in lines[:1] + lines[1:33]) + "\n")
+    with pytest.warns(UserWarning, match=r"2 of 2 session\(s\) \(s1, s2\) are word for word in mine 1.0's training data"):
+        report = heldout_report(load_coder(model, trust=True), [part])
+    assert report["heldout"][str(part)]["sessions_in_training_data"] == ["s1", "s2"]

@@ -316,3 +316,23 @@ def test_training_refuses_a_code_of_the_other_role_and_says_what_it_leaves_out(t
     table.to_csv(tmp_path / "bad.csv", index=False)
     with pytest.raises(InputError, match="'GI' is not a code for a client utterance"):
         coded_table_examples(tmp_path / "bad.csv")
+
+
+def test_a_session_coded_in_two_files_is_one_cross_validation_group(tmp_path):
+    # a researcher's audit: a copy of the same table, or a second coder's codes of the same sessions, made each copy
+    # its own group, so 3-fold CV tested sessions the model had trained on (macro-F1 0.374 -> 0.673)
+    from mi_coder.train.fit import load_training_data
+
+    rows = "session_id,speaker,text,code\n" + "".join(
+        f"{sid},T,How was week {k} for you {sid}?,OQ\n{sid},C,It was fine I guess.,FN\n{sid},T,It was fine.,SR\n"
+        for sid in ("a", "b", "c") for k in range(2))
+    first, copy, other = tmp_path / "coder_a.csv", tmp_path / "coder_b.csv", tmp_path / "other.csv"
+    first.write_text(rows)
+    copy.write_text(rows.replace(",SR\n", ",CR\n"))  # a second coder: same words, other codes
+    other.write_text(rows.replace("a,T", "z,T").replace("a,C", "z,C").replace("week", "month"))
+    with pytest.warns(UserWarning, match="appear in more than one file"):
+        data = load_training_data([first, copy, other])
+    groups = data.examples.groupby("session_id")["group"].nunique()
+    assert groups["a"] == groups["b"] == groups["c"] == 1  # by words (a) and by id (b, c in all three files)
+    assert data.examples["group"].nunique() == 4  # a, b, c and other.csv's z, whose words and id are its own
+    assert data.turn_examples.groupby("session_id")["group"].nunique().max() == 1

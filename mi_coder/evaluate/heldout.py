@@ -7,7 +7,7 @@ from typing import Any, Sequence
 
 from ..io.delimited import _header
 from ..model.coder import Coder
-from ..records import PRACTITIONER
+from ..records import CLIENT, PRACTITIONER
 from ..schemes import group
 from ..train.annomi import annomi_sessions, is_annomi_layout, load_annomi_turns
 from .agreement import read_coded, session_score_agreement
@@ -34,6 +34,15 @@ def heldout_report(coder: Coder, paths: Sequence, options=None, scheme: str = "m
             pairs = [(h.code, m.code) for hs, ms in zip(human, machine)
                      for (_, h), (_, m) in zip(hs.utterances(), ms.utterances()) if h.code and m.code]
             rep = _compared(pairs)
+            seen = [] if trained_on else _sessions_trained_on(coder, human)
+            if seen:
+                import warnings
+
+                warnings.warn(f"{path}: {len(seen)} of {len(human)} session(s) ({', '.join(seen[:5])}"
+                              f"{' ...' if len(seen) > 5 else ''}) are word for word in {coder.name}'s training data; "
+                              "figures on them overstate accuracy: evaluate on sessions the model never read",
+                              stacklevel=2)
+                rep["sessions_in_training_data"] = seen
             conf = [m.confidence or 0.0 for hs, ms in zip(human, machine)
                     for (_, h), (_, m) in zip(hs.utterances(), ms.utterances()) if h.code and m.code]
             for key, values in (("pairs", pairs), ("conf", conf), ("human", human), ("machine", machine)):
@@ -94,6 +103,16 @@ def _warn_if_trained_on(coder: Coder, path: Path) -> bool:
                       + "; figures on it overstate accuracy: evaluate on sessions the model never read", stacklevel=3)
         return True
     return False
+
+
+def _sessions_trained_on(coder: Coder, sessions: Sequence) -> list[str]:
+    """The ids of ``sessions`` whose words are those of a session the model trained on (any file, layout or codes:
+    ``training.session_fingerprints``, recorded since the twenty-sixth session)."""
+    from ..train.examples import session_fingerprint
+
+    known = set(_training(coder).get("session_fingerprints") or [])
+    return [s.id for s in sessions if known and session_fingerprint(
+        [u.text for t, u in s.utterances() if t.role in (PRACTITIONER, CLIENT)]) in known]
 
 
 def _warn_if_trained_on_transcripts(coder: Coder, path: Any, turns: Any) -> None:

@@ -172,6 +172,23 @@ def coded_table_examples(path: str | Path, options: ReadOptions | None = None, s
     return frame
 
 
+def session_fingerprint(texts: Sequence[str]) -> str:
+    """A session's words (lower-cased, punctuation and spacing dropped, in order) hashed: the same session whatever
+    file, layout, segmentation or codes it comes in (``meta.json``'s ``training.session_fingerprints``)."""
+    import hashlib
+    import re
+
+    words = " ".join(re.findall(r"[a-z0-9']+", " ".join(map(str, texts)).lower()))
+    return hashlib.sha256(words.encode()).hexdigest()[:16]
+
+
+def training_fingerprints(examples: pd.DataFrame) -> list[str]:
+    """The fingerprints of every whole session among training examples (coded tables and coded-session corpora;
+    AnnoMI is checked by transcript id, and the line corpus holds no sessions)."""
+    whole = examples[examples["source"].isin(["coded", "team_sessions"])]
+    return sorted({session_fingerprint(g["text"]) for _, g in whole.groupby(["group", "session_id"], sort=False)})
+
+
 def with_next_text(examples: pd.DataFrame) -> pd.DataFrame:
     """Fill ``next_text``: the other role's next turn in the session (``records.other_role_context``).
 

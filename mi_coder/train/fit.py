@@ -38,6 +38,7 @@ from .examples import (
     load_session_corpus,
     load_team_corpus,
     single_utterance_turns,
+    training_fingerprints,
     with_own_prev_text,
 )
 
@@ -378,7 +379,47 @@ def load_training_data(paths: Sequence[str | Path], options: ReadOptions | None 
     for source, path in zip(sources, map(Path, paths)):  # what exactly was read: `train --base` checks it again
         source["sha256"] = sha256(path)
     annomi = pd.concat(annomi_parts, ignore_index=True) if annomi_parts else None
-    return TrainingData(pd.concat(utt, ignore_index=True), pd.concat(turns, ignore_index=True), annomi, sources)
+    examples, turn_examples = _one_group_per_session(pd.concat(utt, ignore_index=True),
+                                                     pd.concat(turns, ignore_index=True))
+    return TrainingData(examples, turn_examples, annomi, sources)
+
+
+def _one_group_per_session(examples: pd.DataFrame, turn_examples: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Coded tables' sessions that appear in more than one file (a copy, or a second coder's codes of the same
+    session: the same session id or the same words) share one cross-validation group, so that no fold tests a
+    session whose copy it trained on. Groups are per file and session until then."""
+    coded = examples[examples["source"] == "coded"]
+    if coded.empty:
+        return examples, turn_examples
+    import hashlib
+    import re
+    import warnings
+
+    parent: dict[str, str] = {}
+
+    def find(g: str) -> str:
+        while parent.setdefault(g, g) != g:
+            g = parent[g]
+        return g
+
+    first: dict[tuple[str, str], str] = {}
+    for group, rows in coded.groupby("group", sort=False):
+        words = " ".join(re.findall(r"[a-z0-9']+", " ".join(rows["text"].astype(str)).lower()))
+        for key in (("id", str(rows["session_id"].iloc[0])), ("words", hashlib.sha256(words.encode()).hexdigest())):
+            if key in first:
+                parent[find(group)] = find(first[key])
+            else:
+                first[key] = group
+    merged = {g: find(g) for g in coded["group"].unique()}
+    shared = len(merged) - len(set(merged.values()))
+    if not shared:
+        return examples, turn_examples
+    warnings.warn(f"{shared} coded session(s) appear in more than one file (the same session id or the same words): "
+                  "each is kept in one cross-validation group with its copies, so no fold tests a session it "
+                  "trained on; the model trains on every copy", stacklevel=3)
+    examples = examples.assign(group=examples["group"].map(lambda g: merged.get(g, g)))
+    turn_examples = turn_examples.assign(group=turn_examples["group"].map(lambda g: merged.get(g, g)))
+    return examples, turn_examples
 
 
 def train_from_files(paths: Sequence[str | Path], out_dir: str | Path, *, name: str | None = None,
@@ -433,6 +474,8 @@ def train_from_files(paths: Sequence[str | Path], out_dir: str | Path, *, name: 
         "training": {
             **({"codes_never_given": missing} if missing else {}),
             "files": data.sources,
+            # whole training sessions by their words: `evaluate` warns about any it is given, whatever the file
+            "session_fingerprints": training_fingerprints(data.examples),
             "utterance_examples": int(len(labelled)),
             "examples_per_code": {c: int((labelled["code"] == c).sum()) for c in ALL_CODES},
             "turn_examples": int(len(data.turn_examples)),
