@@ -730,3 +730,22 @@ def test_sessions_a_model_trained_on_are_recognised_in_any_file_that_holds_them(
     with pytest.warns(UserWarning, match=r"2 of 2 session\(s\) \(s1, s2\) are word for word in mine 1.0's training data"):
         report = heldout_report(load_coder(model, trust=True), [part])
     assert report["heldout"][str(part)]["sessions_in_training_data"] == ["s1", "s2"]
+
+
+def test_a_double_code_agrees_with_itself_whichever_column_holds_the_question(tmp_path):
+    # a researcher's audit: "SEEK"+"CQ" against "CQ"+"SEEK" read kappa 0.974, SEEK 0.392; the machine's SEEK, a
+    # question's second code, never reached the SEEK figures
+    rows = [("1", "T", "Would it be okay if I shared some ideas?", "CQ", "SEEK"), ("2", "C", "Sure.", "FN", ""),
+            ("3", "T", "Where would you like to start?", "OQ", "SEEK"), ("4", "C", "The job.", "FN", ""),
+            ("5", "T", "You want the job back.", "SR", ""), ("6", "C", "I do.", "CT", "")]
+    a, b = tmp_path / "a.csv", tmp_path / "b.csv"
+    pd.DataFrame([("s", *r) for r in rows], columns=["session_id", "utterance_id", "speaker", "text", "code", "code2"]
+                 ).to_csv(a, index=False)
+    swapped = [(i, sp, t, c2 or c, c if c2 else "") for i, sp, t, c, c2 in rows]  # SEEK in the first column
+    pd.DataFrame([("s", *r) for r in swapped], columns=["session_id", "utterance_id", "speaker", "text", "code",
+                                                         "code2"]).to_csv(b, index=False)
+    from mi_coder.evaluate.agreement import agreement_report
+
+    report = agreement_report(a, b)["agreement"]
+    assert report["overall"]["kappa"] == 1.0
+    assert report["either_slot"]["SEEK"]["f1"] == 1.0

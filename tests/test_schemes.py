@@ -91,3 +91,24 @@ def test_misc_coded_tables_train_and_compare_with_scheme_misc(tmp_path, capsys):
 
     with pytest.raises(InputError, match="unknown code 'QUO'"):
         load_training_data([tmp_path / "misc.csv"])  # read as MITI, "QUO" is no code
+
+
+def test_misc_agreement_says_it_compares_mapped_codes_and_gives_the_misc_codes_own_kappa(tmp_path):
+    # a researcher's audit: ADW against DI and FA against FI counted as agreement (both map to one MITI code), and
+    # the output did not say so: "MISC inter-rater reliability" read 0.886 where the MISC codes give 0.735
+    import pandas as pd
+
+    from mi_coder.evaluate.agreement import agreement_report
+
+    rows = [("1", "T", "You should go to group.", "ADW", "DI"), ("2", "C", "Maybe.", "N", "N"),
+            ("3", "T", "Mm-hmm.", "FA", "FI"), ("4", "C", "I want to stop.", "C", "C"),
+            ("5", "T", "What would help?", "OQ", "OQ"), ("6", "C", "My sister.", "N", "N")]
+    a, b = tmp_path / "a.csv", tmp_path / "b.csv"
+    for path, pick in ((a, 3), (b, 4)):
+        pd.DataFrame([("s", r[0], r[1], r[2], r[pick]) for r in rows],
+                     columns=["session_id", "utterance_id", "speaker", "text", "code"]).to_csv(path, index=False)
+    report = agreement_report(a, b, scheme="misc")["agreement"]
+    assert report["overall"]["kappa"] == 1.0  # PER/PER, NC/NC after the mapping
+    original = report["original_codes"]
+    assert original["scheme"] == "misc" and original["n"] == 6 and original["kappa"] < 0.8
+    assert "mapped from MISC to MITI 4.2.1" in original["note"]

@@ -2,13 +2,41 @@
 
 from __future__ import annotations
 
-from typing import Sequence
+from typing import Any, Sequence
 
 import numpy as np
 from sklearn.metrics import cohen_kappa_score
 
 from ..records import Session
 from .metrics import icc_2_1, krippendorff_alpha, utterance_report
+
+
+# The codes MITI puts beside another on one utterance (SEEK or EA on a question, a reflection or advice): compared
+# as the second code, whichever column a table wrote them in.
+ADHERENT_SECOND = ("SEEK", "EA")
+
+
+def code_set(u) -> frozenset:  # type: ignore[no-untyped-def]
+    """An utterance's codes, first and second."""
+    return frozenset(c for c in (u.code, u.meta.get("code2")) if c)
+
+
+def either_slot_report(pairs: Sequence[tuple[frozenset, frozenset]]) -> dict:
+    """Per code given as a second code on either side: precision, recall and F1 of the code being among an
+    utterance's codes (first or second), over (reference, compared) code sets; empty when no second code occurs."""
+    seconds = sorted({c for a, b in pairs for c in a | b if len(a) > 1 or len(b) > 1} - {None})
+    out = {}
+    for code in seconds:
+        tp = sum(code in a and code in b for a, b in pairs)
+        fp = sum(code not in a and code in b for a, b in pairs)
+        fn = sum(code in a and code not in b for a, b in pairs)
+        if not (tp or fp or fn):
+            continue
+        p = tp / (tp + fp) if tp + fp else 0.0
+        r = tp / (tp + fn) if tp + fn else 0.0
+        out[code] = {"precision": round(p, 3), "recall": round(r, 3),
+                     "f1": round(2 * p * r / (p + r), 3) if p + r else 0.0, "support": tp + fn}
+    return out
 
 
 def read_coded(path, options=None, scheme: str = "miti",  # type: ignore[no-untyped-def]
@@ -54,6 +82,8 @@ def read_coded(path, options=None, scheme: str = "miti",  # type: ignore[no-unty
                     raise InputError(path, f"session {s.id}, turn {turn.id}: a second code ({code2!r}) without a "
                                            "first code")
                 check_code(path, s.id, turn, code2)
+                if value in ADHERENT_SECOND and code2 not in ADHERENT_SECOND:  # "SEEK" + "CQ" is "CQ" + "SEEK": a
+                    u.code, code2 = code2, value  # double code has no order, and mi-coder writes the question first
                 u.meta["code2"] = code2
             else:
                 u.meta.pop("code2", None)  # MISC has no second codes; a mapped table's column is not read
@@ -222,7 +252,24 @@ def agreement_report(path_a, path_b=None, options=None, scheme: str = "miti") ->
         xb = [c == code for c in yb]
         per_code[code] = {"kappa": _kappa(xa, xb),
                           "n_first": int(sum(xa)), "n_second": int(sum(xb))}
+    import warnings
+
+    with warnings.catch_warnings():  # the pairing was said above
+        warnings.simplefilter("ignore")
+        sa, sb = _units(first, second, value=code_set)
+        if scheme != "miti":  # the comparison is of the mapped codes: say so, and give the original scheme's own
+            ra, rb = _units(first, second, value=lambda u: u.meta.get("original_code"))
+    slots = either_slot_report([(sa[k], sb[k]) for k in keys if k in sa and k in sb])
+    original = {}
+    if scheme != "miti":
+        both = [k for k in keys if ra.get(k) and rb.get(k)]
+        original = {"scheme": scheme, "n": len(both), "kappa": _kappa([ra[k] for k in both], [rb[k] for k in both]),
+                    "note": f"the figures above compare the codes mapped from {scheme.upper()} to MITI 4.2.1 (a "
+                            f"disagreement inside one MITI code, such as two {scheme.upper()} codes mapped to GI, "
+                            "counts as agreement); this kappa is over the original codes"}
     return {"agreement": {
+        **({"either_slot": slots} if slots else {}),
+        **({"original_codes": original} if original else {}),
         "first": str(path_a), "second": str(path_b), "n_utterances": len(keys),
         "only_in_first": len([k for k in ua if k not in ub]), "only_in_second": len([k for k in ub if k not in ua]),
         "overall": utterance_report(ya, yb, codes), "per_code_kappa": per_code, "kappa_by_role": by_role,
@@ -231,7 +278,7 @@ def agreement_report(path_a, path_b=None, options=None, scheme: str = "miti") ->
     }}
 
 
-def _units(*tables: Sequence[Session]) -> tuple[dict, ...]:
+def _units(*tables: Sequence[Session], value: Any = None) -> tuple[dict, ...]:
     """Each table's codes keyed by utterance: (session, utterance id), or (session, turn, utterance id) for all
     tables when any table repeats an utterance id within a session (ids numbered per turn: "1", "2" in every
     turn), which would otherwise pair utterances of different turns, or drop all but one of them.
@@ -244,8 +291,10 @@ def _units(*tables: Sequence[Session]) -> tuple[dict, ...]:
 
     from ..model.features import normalize as norm  # lower case, punctuation folded: what a coder may retype
 
+    get = value or (lambda u: u.code)  # what each utterance contributes (its code; ``code_set``: both codes)
+
     def keyed(table, with_turn):  # type: ignore[no-untyped-def]
-        return [((s.id, t.id, u.id) if with_turn else (s.id, u.id), u.code) for s in table for t, u in s.utterances()]
+        return [((s.id, t.id, u.id) if with_turn else (s.id, u.id), get(u)) for s in table for t, u in s.utterances()]
 
     def texts(table, with_turn):  # type: ignore[no-untyped-def]
         return {((s.id, t.id, u.id) if with_turn else (s.id, u.id)): str(u.text or "")
@@ -279,7 +328,7 @@ def _units(*tables: Sequence[Session]) -> tuple[dict, ...]:
             for _, u in s.utterances():
                 key = (s.id, norm(str(u.text or "")))
                 seen[key] = seen.get(key, 0) + 1
-                units[(*key, seen[key])] = u.code
+                units[(*key, seen[key])] = get(u)
         return units
 
     return tuple(by_text(t) for t in tables)

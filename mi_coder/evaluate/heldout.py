@@ -10,7 +10,7 @@ from ..model.coder import Coder
 from ..records import CLIENT, PRACTITIONER
 from ..schemes import group
 from ..train.annomi import annomi_sessions, is_annomi_layout, load_annomi_turns
-from .agreement import read_coded, session_score_agreement
+from .agreement import code_set, either_slot_report, read_coded, session_score_agreement
 from .crossval import annomi_turn_tasks, code_with_probs, role_report
 from .metrics import reliability, utterance_report
 
@@ -34,6 +34,10 @@ def heldout_report(coder: Coder, paths: Sequence, options=None, scheme: str = "m
             pairs = [(h.code, m.code) for hs, ms in zip(human, machine)
                      for (_, h), (_, m) in zip(hs.utterances(), ms.utterances()) if h.code and m.code]
             rep = _compared(pairs)
+            slots = either_slot_report([(code_set(h), code_set(m)) for hs, ms in zip(human, machine)
+                                        for (_, h), (_, m) in zip(hs.utterances(), ms.utterances()) if h.code and m.code])
+            if slots:  # SEEK the machine gives as a question's second code, against the reference's either column
+                rep["either_slot"] = slots
             seen = [] if trained_on else _sessions_trained_on(coder, human)
             if seen:
                 import warnings
@@ -69,9 +73,19 @@ def heldout_report(coder: Coder, paths: Sequence, options=None, scheme: str = "m
 
 
 def _compared(pairs: Sequence[tuple[str, str]]) -> dict:
-    """Utterance-level and code-group agreement of (human, machine) code pairs."""
+    """Utterance-level and code-group agreement of (human, machine) code pairs, with kappa per role (the pooled
+    kappa mixes two label sets that never meet)."""
+    from ..codes import CLIENT_CODES
+    from .agreement import _kappa
+
     rep = utterance_report([p[0] for p in pairs], [p[1] for p in pairs])
     rep.update(group_report(pairs))
+    by_role = {}
+    for role, is_client in (("practitioner", False), ("client", True)):
+        pick = [(a, b) for a, b in pairs if (a in CLIENT_CODES) == is_client]
+        if pick:
+            by_role[role] = {"n": len(pick), "kappa": _kappa([a for a, _ in pick], [b for _, b in pick])}
+    rep["kappa_by_role"] = by_role
     return rep
 
 
@@ -207,9 +221,19 @@ def format_report(report: dict) -> str:
         if extra:  # codes given where the reference never uses them: all false positives
             lines.append(f"{indent}given but never in the reference: "
                          + ", ".join(f"{code} x{n}" for code, n in extra.items()))
+        roles = {r: v for r, v in (rep.get("kappa_by_role") or {}).items() if v.get("n")}
+        pooled = " (practitioner and client codes pooled)" if len(roles) > 1 else ""
         lines.append(f"{indent}macro-F1 {rep['macro_f1']}"
                      + (f" (over every code either side used: {rep['macro_f1_all_codes']})" if extra else "")
-                     + f"  accuracy {rep['accuracy']}  kappa {rep['kappa']}  (n={rep['n']})")
+                     + f"  accuracy {rep['accuracy']}  kappa {rep['kappa']}{pooled}  (n={rep['n']})")
+        if roles:
+            lines.append(f"{indent}kappa by role (the figures to cite): "
+                         + ", ".join(f"{r} {v['kappa']} (n={v['n']})" for r, v in roles.items()))
+        slots = rep.get("either_slot") or {}
+        if slots:
+            lines.append(f"{indent}a code in either slot (first or second code): "
+                         + ", ".join(f"{c} F1 {m['f1']} (precision {m['precision']}, recall {m['recall']}, "
+                                     f"n={m['support']})" for c, m in slots.items()))
 
     def confusion(rep: dict) -> None:
         """The confusion matrix: one row per reference code, one column per code given."""
@@ -291,10 +315,11 @@ def format_report(report: dict) -> str:
         if a.get("only_in_first") or a.get("only_in_second"):
             lines.append(f"  not compared: {a['only_in_first']} utterance(s) only in the first, "
                          f"{a['only_in_second']} only in the second")
-        per_code(a["overall"])
-        roles = a.get("kappa_by_role", {})
-        if roles:
-            lines.append("  kappa by role: " + ", ".join(f"{r} {v['kappa']} (n={v['n']})" for r, v in roles.items()))
+        per_code({**a["overall"], "kappa_by_role": a.get("kappa_by_role", {}), "either_slot": a.get("either_slot")})
+        if a.get("original_codes"):
+            o = a["original_codes"]
+            lines.append(f"  codes compared after mapping {o['scheme'].upper()} to MITI 4.2.1; on the {o['scheme'].upper()} "
+                         f"codes themselves: kappa {o['kappa']} (n={o['n']})")
         lines.append("  per-code kappa: " + ", ".join(f"{c} {v['kappa']}" for c, v in a["per_code_kappa"].items()))
         lines.append(f"  Krippendorff's alpha (nominal): {a.get('krippendorff_alpha')}")
         lines.append("  session scores (ICC(2,1), Pearson r):")
