@@ -385,6 +385,10 @@ def _coded_parts(paths: Sequence[Path], keys: Sequence[str | None], parts: Path,
                 k += 1
             seen.add(new)
             rename[sid] = new
+            if new != sid:  # said in warnings.csv and on screen, as `code` says it: ids join tables to metadata
+                data.setdefault("warnings", []).append(
+                    f"session id {sid!r} already used by a file earlier in the input order; this one is {new} (ids "
+                    "follow the input order: a file added before it renames it; give files distinct names)")
         for table in ("utterances", "turns", "sessions"):
             for r in data[table]:
                 r["session_id"] = rename.get(r["session_id"], r["session_id"])

@@ -401,3 +401,17 @@ def test_more_jobs_than_files_or_cores_codes_with_a_warning(corpus, tmp_path, ca
     assert main(["batch", str(corpus / "a_health.txt"), "--out", str(out), "--quiet", "--jobs", jobs]) == 0
     assert "is more than this machine's" in capsys.readouterr().err
     assert len(pd.read_csv(out / "sessions.csv")) == 1
+
+
+def test_a_session_id_two_files_share_is_renamed_with_a_warning_in_the_warnings_table(tmp_path):
+    # a researcher's audit: raw/s000.txt and raw/sub/s000.vtt became s000 and s000-2 without a word
+    corpus = tmp_path / "raw"
+    (corpus / "sub").mkdir(parents=True)
+    shutil.copy(EXAMPLES / "probation_session.txt", corpus / "s000.txt")
+    shutil.copy(EXAMPLES / "health_session.txt", corpus / "sub" / "s000.txt")
+    out = tmp_path / "out"
+    run_batch([str(corpus)], out, jobs=1, progress=False)
+    assert sorted(pd.read_csv(out / "sessions.csv")["session_id"]) == ["s000", "s000-2"]
+    warned = pd.read_csv(out / "warnings.csv")
+    assert warned["warning"].str.contains("session id 's000' already used by a file earlier in the input order; "
+                                          "this one is s000-2").any()

@@ -112,3 +112,16 @@ def test_misc_agreement_says_it_compares_mapped_codes_and_gives_the_misc_codes_o
     original = report["original_codes"]
     assert original["scheme"] == "misc" and original["n"] == 6 and original["kappa"] < 0.8
     assert "mapped from MISC to MITI 4.2.1" in original["note"]
+
+
+def test_a_miti_table_read_as_misc_is_refused_with_what_to_do(tmp_path):
+    import pandas as pd
+
+    from mi_coder.errors import InputError
+    from mi_coder.evaluate.agreement import read_coded
+
+    path = tmp_path / "utterances.csv"
+    pd.DataFrame([("s", "1", "T", "Hello there.", "NC"), ("s", "2", "C", "Hi.", "FN")],
+                 columns=["session_id", "utterance_id", "speaker", "text", "code"]).to_csv(path, index=False)
+    with pytest.raises(InputError, match="'NC' is not a MISC code .*it is a MITI code.*applies to every table given"):
+        read_coded(path, scheme="misc")

@@ -66,7 +66,11 @@ def read_coded(path, options=None, scheme: str = "miti",  # type: ignore[no-unty
             if value and scheme != "miti":
                 mapped = to_miti(value, turn.role, scheme)
                 if mapped is None:
-                    raise InputError(path, f"session {s.id}: {value!r} is not a {scheme.upper()} code")
+                    from ..codes import ALL_CODES
+
+                    hint = (f" (it is a MITI code: is this table MITI-coded, such as mi-coder's own utterances.csv? "
+                            f"--scheme {scheme} applies to every table given)" if value in ALL_CODES else "")
+                    raise InputError(path, f"session {s.id}: {value!r} is not a {scheme.upper()} code{hint}")
                 u.meta["original_code"] = value
                 value = mapped
             if value:
@@ -209,7 +213,7 @@ def session_score_agreement(first: Sequence[Session], second: Sequence[Session])
         ok = ~(np.isnan(xa) | np.isnan(xb))
         r = float(np.corrcoef(xa[ok], xb[ok])[0, 1]) if ok.sum() >= 3 and xa[ok].std() > 0 and xb[ok].std() > 0 else None
         icc = icc_2_1(xa, xb)
-        out[score] = {"n_sessions": int(ok.sum()), "icc": None if icc is None else round(icc, 3),
+        out[score] = {"n_sessions": int(ok.sum()), "icc": None if icc is None else round(icc, 3) + 0.0,
                       "pearson_r": None if r is None else round(r, 3)}
     return out
 

@@ -53,6 +53,10 @@ def heldout_report(coder: Coder, paths: Sequence, options=None, scheme: str = "m
                 pooled[key].extend(values)
             rep["reliability"] = reliability(conf, [a == b for a, b in pairs])
             rep["session_scores"] = session_score_agreement(human, machine)
+            if scheme != "miti":
+                rep["scheme_note"] = (f"the reference's {scheme.upper()} codes are mapped to MITI 4.2.1; MISC has no "
+                                      "seeking-collaboration code, so SEEK the machine gives (often as a question's "
+                                      "second code) counts in its mi_adherent and never in the reference's")
             roles = [(h.meta["human_roles"], ";".join(m.meta.get("role_elements", [])))
                      for hs, ms in zip(human, machine) for (t, h), (_, m) in zip(hs.utterances(), ms.utterances())
                      if t.role == PRACTITIONER and "human_roles" in h.meta]
@@ -294,6 +298,8 @@ def format_report(report: dict) -> str:
             if "client" in rep:
                 lines.append(f"  client CT/ST/FN: macro-F1 {rep['client']['macro_f1']}, kappa {rep['client']['kappa']}")
             confusion(rep)
+            if rep.get("scheme_note"):
+                lines.append(f"  note: {rep['scheme_note']}")
             role_lines(rep)
             for element, m in rep.get("role_checklist", {}).items():
                 lines.append(f"  checklist {element}: {m['sessions_agree']} of {m['sessions']} sessions agree (labelled "

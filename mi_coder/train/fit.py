@@ -511,7 +511,7 @@ def train_from_files(paths: Sequence[str | Path], out_dir: str | Path, *, name: 
         **({"decoding_profiles": decoding_profiles} if decoding_profiles else {}),
     }
     if metrics and "command" not in metrics:
-        meta["metrics"]["command"] = ("mi-coder train " + " ".join(Path(p).name for p in paths)
+        meta["metrics"]["command"] = ("mi-coder train " + " ".join(str(p) for p in paths)  # as given: folders kept
                                       + f" --out {out_dir} --folds {metrics.get('folds', '')}")
     saved = save_coder(coder, out_dir, meta, run=run_record(out_dir, paths, annomi_codes))
     remember_trusted(saved / "meta.json")
