@@ -112,7 +112,11 @@ PROFILE_EXPERIMENTS = {"sessions": "E51"}  # the experiments.jsonl lines that me
 # docs/ACCURACY_HISTORY.md, fifteenth session). 2.11 adds the flagged-turn re-codes, taken by E48 (a third fresh
 # split, fold seed 13, bounds in SE units written before; seeds 1 and 2 in E31/E33): fidelity AUC +0.067 and
 # reflections in low-quality sessions -0.31 over the three splits, R:Q Spearman -0.005 (SE 0.046).
-ANNOMI_CODES = ["data/annomi_other_codes.csv", "data/annomi_unknown_codes.csv", "data/annomi_flagged_codes.csv"]
+# 2.13 adds the single-utterance turns re-coded one by one, with a reflection said as a question kept a reflection as
+# AnnoMI's annotators coded it (data/annomi_single_codes_reflective.csv), taken by E56 (fold seed 19); E55 (fold seed 18,
+# the helpers' codes as written, those 52 coded as questions) had failed on fidelity AUC.
+ANNOMI_CODES = ["data/annomi_other_codes.csv", "data/annomi_unknown_codes.csv", "data/annomi_flagged_codes.csv",
+                "data/annomi_single_codes_reflective.csv"]
 
 
 def main() -> int:
@@ -121,7 +125,7 @@ def main() -> int:
     parser.add_argument("--external", default=str(SHARED / "external_dev" / "mibot_misc_gold.csv"))
     parser.add_argument("--folds", type=int, default=5)
     parser.add_argument("--out", default=str(ROOT / "models" / DEFAULT_MODEL))
-    parser.add_argument("--version", default="2.12")
+    parser.add_argument("--version", default="2.13")
     parser.add_argument("--no-line-corpus", action="store_true", help="leave out data/corpus/team_*.csv")
     parser.add_argument("--skip-benchmark", action="store_true")
     parser.add_argument("--no-pin", action="store_true", help="do not pin the hash (experiments)")
