@@ -39,7 +39,7 @@ _FOOTER = re.compile(r"^\s*(?:Meeting|Transcription) ended after \d")
 # A line whose label is empty (": Mm-hmm.", a hand edit that lost the name): an unnamed speaker's words, kept and not
 # coded, never the previous speaker's.
 UNNAMED = "Unnamed speaker"
-_UNNAMED_LINE = re.compile(r"^\s*(?P<label>):\s*(?P<ts>)(?P<ts2>)(?P<text>\S.*)$")
+_UNNAMED_LINE = re.compile(r"^\s*(?P<label>):\s*(?P<ts>)(?P<ts2>)(?P<text>[^\W\d_\s].*)$")  # not ":)" or ":30"
 
 
 def _label(match: re.Match) -> str:
