@@ -5,5 +5,5 @@ meta.json hash is listed here may be unpickled without --trust-model.
 """
 
 PINNED_META_SHA256: frozenset[str] = frozenset({
-    "6e6f2021fdb5cd3c983c28085e35968de9f05838c598209c8a241e40e18f5536",
+    "6a0f24e45884a03e31fdcd1babb367cc840eb60e42ff7c627ff80428afef4697",
 })
