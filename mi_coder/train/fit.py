@@ -37,6 +37,7 @@ from .examples import (
     is_team_corpus,
     load_session_corpus,
     load_team_corpus,
+    session_fingerprint,
     single_utterance_turns,
     training_fingerprints,
     with_own_prev_text,
@@ -391,8 +392,6 @@ def _one_group_per_session(examples: pd.DataFrame, turn_examples: pd.DataFrame) 
     coded = examples[examples["source"] == "coded"]
     if coded.empty:
         return examples, turn_examples
-    import hashlib
-    import re
     import warnings
 
     parent: dict[str, str] = {}
@@ -404,8 +403,7 @@ def _one_group_per_session(examples: pd.DataFrame, turn_examples: pd.DataFrame) 
 
     first: dict[tuple[str, str], str] = {}
     for group, rows in coded.groupby("group", sort=False):
-        words = " ".join(re.findall(r"[a-z0-9']+", " ".join(rows["text"].astype(str)).lower()))
-        for key in (("id", str(rows["session_id"].iloc[0])), ("words", hashlib.sha256(words.encode()).hexdigest())):
+        for key in (("id", str(rows["session_id"].iloc[0])), ("words", session_fingerprint(rows["text"]))):
             if key in first:
                 parent[find(group)] = find(first[key])
             else:
