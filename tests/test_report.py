@@ -656,3 +656,76 @@ def test_the_report_shows_autonomy_support_and_collaboration_examples_and_the_pa
     scores = session_scores(s)
     page = render_session(s, scores)
     assert "Partnership (estimate of the MITI global)" in page and "<small>/5</small>" in page
+
+
+_FILTER_HARNESS = r"""
+const fs = require('fs'), vm = require('vm');
+const html = fs.readFileSync(process.argv[2], 'utf8');
+const hide = JSON.parse(process.argv[3]);
+const rows = [...html.matchAll(/<tr class='([^']*)' data-code='([^']*)'(?: data-code2='([^']*)')? data-turn='([^']*)'/g)]
+  .map(m => { const cls = new Set(m[1].split(' ').filter(Boolean)), a = {'data-code': m[2], 'data-turn': m[4]};
+              if (m[3]) a['data-code2'] = m[3];
+              return {style: {display: ''}, getAttribute: k => (k in a ? a[k] : null),
+                      classList: {contains: c => cls.has(c), toggle: (c, on) => { on ? cls.add(c) : cls.delete(c); }},
+                      cls}; });
+const boxes = [...new Set(rows.map(r => r.getAttribute('data-code')))].map(v => ({value: v, checked: !hide.includes(v)}));
+const document = {querySelectorAll: q => (q === '.filters input' ? boxes : rows), addEventListener: () => {}};
+vm.runInNewContext(fs.readFileSync(process.argv[4], 'utf8') + ';applyFilter();', {document});
+process.stdout.write(JSON.stringify(rows.map(r => [r.getAttribute('data-turn'), r.style.display !== 'none',
+                                                   r.cls.has('turn-start') || r.cls.has('show-head')])));
+"""
+
+
+def test_continued_rows_carry_their_speaker_for_print_and_for_a_filter_that_hides_the_turns_first_row(tmp_path):
+    """A turn's number and speaker sit on its first row; a printed page that starts mid-turn, or a filter that hides
+    the first row, would leave the rest without them."""
+    import json as _json
+
+    s = coded_session([(P, [("Thanks for coming in.", "NC"), ("You sound worn out.", "CR"),
+                            ("What's been happening?", "OQ")]), (C, [("Work, mostly.", "FN")])])
+    s.turns[0].speaker = "Officer Daniels"
+    html_text = render_session(s, session_scores(s))
+    assert html_text.count("Officer Daniels") >= 3 and "<span class='cont'>Officer Daniels</span>" in html_text
+    css = (Path(__file__).parents[1] / "mi_coder" / "report" / "templates" / "_report.css").read_text()
+    assert re.search(r"@media print\{[^}]*\.cont\{display:inline", css) and ".cont{display:none}" in css
+    node = shutil.which("node")
+    if not node:
+        pytest.skip("no Node.js on this machine to run the transcript filter outside a browser")
+    page = tmp_path / "s.html"
+    page.write_text(html_text)
+    script = tmp_path / "harness.js"
+    script.write_text(_FILTER_HARNESS)
+    filter_js = Path(__file__).parents[1] / "mi_coder" / "report" / "templates" / "_filter.js"
+
+    def heads(hidden):
+        out = subprocess.run([node, str(script), str(page), _json.dumps(hidden), str(filter_js)],
+                             capture_output=True, text=True, check=True)
+        return [(turn, head) for turn, shown, head in _json.loads(out.stdout) if shown]
+
+    first, second = s.turns[0].id, s.turns[1].id
+    assert heads([]) == [(str(first), True), (str(first), False), (str(first), False), (str(second), True)]
+    # NC hidden: the reflection row now heads turn 1; OQ hidden too: the question row does not head it twice
+    assert heads(["NC"]) == [(str(first), True), (str(first), False), (str(second), True)]
+    assert heads(["NC", "CR"]) == [(str(first), True), (str(second), True)]
+
+
+def test_change_and_sustain_labels_of_close_turns_do_not_print_over_each_other(monkeypatch):
+    import matplotlib.axes
+
+    from mi_coder.report.charts import timeline_chart
+
+    placed = []
+    text = matplotlib.axes.Axes.text
+    monkeypatch.setattr(matplotlib.axes.Axes, "text",
+                        lambda self, x, y, s, **kw: placed.append((x, y, s)) or text(self, x, y, s, **kw))
+    spec = [(P, [("What would help?", "OQ")]), (C, [("Quitting, I guess.", "CT")]),
+            (P, [("Quitting.", "SR")]), (C, [("But not now.", "ST")])] * 6
+    s = coded_session(spec)
+    for k, t in enumerate(s.turns):
+        t.start = 180.0 * (k // 4) + 6.0 * (k % 4)  # every three minutes, a change and a sustain turn 12 s apart
+    timeline_chart(s)
+    assert [label for _, _, label in placed] == ["CT", "ST"] * 6
+    lines = {y for _, y, _ in placed}
+    assert len(lines) == 2  # each sustain label 0.2 min after a change label: the second line
+    for (x1, y1, _), (x2, y2, _) in zip(placed, placed[1:]):
+        assert y1 != y2 or x2 - x1 >= 1.0, (x1, y1, x2, y2)

@@ -75,6 +75,9 @@ def timeline_chart(session: Session) -> str:
     use_time = all(t.start is not None for t in turns) and turns
     fig, ax = plt.subplots(figsize=(10, 2.2))
     titles: dict[str, str] = {}  # each bar's tooltip, so that a code is told by its name and not by colour alone
+    span = max(((t.start / 60.0) if use_time else k) for k, t in enumerate(turns)) if turns else 1.0
+    label_gap = 0.02 * max(span, 1.0)  # a two-letter label at 6 pt with a little space, on the 10-inch chart
+    label_ends = [float("-inf"), float("-inf")]  # the last label's x on each of two label lines
     for k, t in enumerate(turns):
         x = (t.start / 60.0) if use_time else k
         code = shown_code(t) or "NC"
@@ -85,7 +88,10 @@ def timeline_chart(session: Session) -> str:
         bars[0].set_gid(f"mi-turn-{k}")
         titles[f"mi-turn-{k}"] = f"turn {t.id}, {t.role}: {' '.join(t.codes) or code}"
         if code in ("CT", "ST"):
-            ax.text(x, y + 0.45, code, fontsize=6, color=CODE_COLOURS[code])
+            # labels of close turns go on a second line instead of printing over each other ("CTST")
+            line = 0 if x - label_ends[0] >= label_gap else (1 if x - label_ends[1] >= label_gap else 0)
+            label_ends[line] = x
+            ax.text(x, y + 0.45 + 0.13 * line, code, fontsize=6, color=CODE_COLOURS[code])
     ax.set_yticks([0, 1])
     ax.set_yticklabels(["client", "practitioner"])
     ax.set_xlabel("minutes" if use_time else "turn")
