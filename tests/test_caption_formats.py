@@ -103,7 +103,8 @@ def test_deepgram_response_without_diarization_is_a_one_line_error(tmp_path):
     path.write_text(json.dumps(data))
     with pytest.raises(InputError) as info:
         read_transcript(path)
-    assert str(info.value) == f"{path}: Deepgram words carry no speaker (transcribe with diarize=true)"
+    assert str(info.value) == (f"{path}: Deepgram words carry no speaker (transcribe with diarize=true, or with "
+                               "multichannel=true when each speaker has a channel)")
 
 
 def test_youtube_captions_without_speaker_changes_are_a_one_line_error(tmp_path):

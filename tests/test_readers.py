@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import re
 import warnings
 from pathlib import Path
@@ -467,8 +468,110 @@ def test_assemblyai_milliseconds_become_seconds_without_audio_duration(tmp_path)
         {"speaker": "A", "start": 1350, "end": 6720, "text": "How have the last two weeks been for you?"},
         {"speaker": "B", "start": 7100, "end": 15400, "text": "Honestly, pretty rough."},
         {"speaker": "A", "start": 16000, "end": 22300, "text": "Rough in what way?"}]}))
-    s = one(path, practitioner="A")
+    with pytest.warns(UserWarning, match="times read as milliseconds"):
+        s = one(path, practitioner="A")
     assert [(t.start, t.end) for t in s.turns] == [(1.35, 6.72), (7.1, 15.4), (16.0, 22.3)]
+    # the same utterances saved alone, as a bare list (an ASR audit: their times had stayed milliseconds)
+    bare = tmp_path / "aai_list.json"
+    bare.write_text(json.dumps(json.loads(path.read_text())["utterances"]))
+    with pytest.warns(UserWarning, match="times read as milliseconds"):
+        s = one(bare, practitioner="A")
+    assert [(t.start, t.end) for t in s.turns] == [(1.35, 6.72), (7.1, 15.4), (16.0, 22.3)]
+    # a list of turns timed in seconds is left as it is, without a warning
+    seconds = tmp_path / "seconds.json"
+    seconds.write_text(json.dumps([{"speaker": "A", "start": 1, "end": 6, "text": "How have you been?"},
+                                   {"speaker": "B", "start": 7, "end": 15, "text": "Rough."}]))
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        assert [(t.start, t.end) for t in one(seconds, practitioner="A").turns] == [(1, 6), (7, 15)]
+
+
+def _asr_words(spec):
+    """(speaker, start, words) runs -> one (speaker, start, end, word) per word, 0.3 s each, 0.05 s apart."""
+    out = []
+    for speaker, start, said in spec:
+        for k, word in enumerate(said.split()):
+            out.append((speaker, round(start + 0.35 * k, 2), round(start + 0.35 * k + 0.3, 2), word))
+    return out
+
+
+_ASR_TALK = [("po", 0.5, "hi marcus how have things been"), ("cl", 3.0, "not great i lost my job"),
+             ("po", 6.0, "that sounds hard what happened"), ("cl", 9.0, "they said i was late too often")]
+_ASR_EXPECTED = [("hi marcus how have things been", 0.5), ("not great i lost my job", 3.0),
+                 ("that sounds hard what happened", 6.0), ("they said i was late too often", 9.0)]
+
+
+def _read_asr(tmp_path, name, data, **kw):
+    import json
+
+    path = tmp_path / name
+    path.write_text(json.dumps(data))
+    s = one(path, **kw)
+    return [(t.text, t.start) for t in s.turns], s
+
+
+def test_speechmatics_json_is_read_with_its_speakers_and_punctuation(tmp_path):
+    """An ASR audit: Speechmatics json-v2 was taken for a Google response and refused as not diarized."""
+    results = []
+    for speaker, start, end, word in _asr_words(_ASR_TALK):
+        results.append({"type": "word", "start_time": start, "end_time": end,
+                        "alternatives": [{"content": word, "confidence": 0.9, "speaker": speaker.upper()}]})
+    results.insert(6, {"type": "punctuation", "attaches_to": "previous", "start_time": 2.0, "end_time": 2.0,
+                       "alternatives": [{"content": "?", "speaker": "PO"}]})
+    turns, s = _read_asr(tmp_path, "sm.json", {"format": "2.9", "results": results}, practitioner="PO")
+    assert turns[0] == ("hi marcus how have things been?", 0.5)
+    assert turns[1:] == _ASR_EXPECTED[1:] and [t.speaker for t in s.turns] == ["PO", "CL", "PO", "CL"]
+
+
+@pytest.mark.parametrize("layout", ["v2-results", "v1-operation"])
+def test_google_speech_v2_speaker_labels_and_v1_operations_are_read(tmp_path, layout):
+    """An ASR audit: Google v2 words carry speakerLabel (no speakerTag) and each result only its own words; a v1
+    long-running operation wraps its results in "response". Both were refused."""
+    words = [{"word": w, "startOffset": f"{a:.3f}s", "endOffset": f"{b:.3f}s", "speakerLabel": "1" if sp == "po" else "2"}
+             for sp, a, b, w in _asr_words(_ASR_TALK)]
+    if layout == "v2-results":
+        data = {"results": [{"alternatives": [{"transcript": "...", "words": words[:11]}]},
+                            {"alternatives": [{"transcript": "...", "words": words[11:]}]}]}
+    else:  # v1: every word again, with its speaker, in the last result
+        v1 = [{**{k: v for k, v in w.items() if k != "speakerLabel"}, "speakerTag": int(w["speakerLabel"])}
+              for w in words]
+        plain = [{k: v for k, v in w.items() if k != "speakerTag"} for w in v1]
+        data = {"name": "1", "done": True, "response": {"results": [
+            {"alternatives": [{"transcript": "...", "words": plain[:11]}]},
+            {"alternatives": [{"transcript": "...", "words": plain[11:]}]},
+            {"alternatives": [{"words": v1}]}]}}
+    turns, s = _read_asr(tmp_path, "g.json", data, practitioner="Speaker 1")
+    assert turns == _ASR_EXPECTED
+
+
+@pytest.mark.parametrize("diarized", [False, True])
+def test_a_deepgram_multichannel_response_reads_every_channel(tmp_path, diarized):
+    """An ASR audit: only channel 0 was read, so the client on channel 1 was dropped (or refused as undiarized)."""
+    channels = [[], []]
+    for speaker, start, end, word in _asr_words(_ASR_TALK):
+        w = {"word": word, "start": start, "end": end, "confidence": 0.9, "punctuated_word": word}
+        channels[0 if speaker == "po" else 1].append({**w, "speaker": 0} if diarized else w)
+    data = {"metadata": {"channels": 2}, "results": {"channels": [
+        {"alternatives": [{"transcript": "...", "words": words}]} for words in channels]}}
+    turns, s = _read_asr(tmp_path, "dg.json", data, practitioner="Channel 0")
+    assert turns == _ASR_EXPECTED
+    assert [t.speaker for t in s.turns] == ["Channel 0", "Channel 1"] * 2
+
+
+def test_whisperx_segments_without_a_speaker_inside_the_talk_are_warned_about(tmp_path):
+    """An ASR audit: a client's short answer that diarization left unattributed joined the officer's turn silently."""
+    import json
+
+    path = tmp_path / "wx.json"
+    path.write_text(json.dumps({"segments": [
+        {"start": 0.5, "end": 2.0, "text": " Would it help to look at some job programs?", "speaker": "SPEAKER_00"},
+        {"start": 2.4, "end": 3.1, "text": " Sure."},
+        {"start": 3.5, "end": 6.0, "text": " Okay, there's one at the library.", "speaker": "SPEAKER_00"},
+        {"start": 6.5, "end": 8.0, "text": " I could go Tuesday.", "speaker": "SPEAKER_01"}]}))
+    with pytest.warns(UserWarning, match=r"1 segment\(s\) have no speaker .* continue the speaker before them "
+                                         r"\(at 2.4 s\); check them"):
+        s = one(path, practitioner="SPEAKER_00")
+    assert [t.speaker for t in s.turns] == ["SPEAKER_00", "SPEAKER_01"]
 
 
 def test_a_zoom_participant_who_dialled_in_by_phone_is_a_speaker(tmp_path):
@@ -692,3 +795,49 @@ def test_a_label_on_its_own_line_takes_the_time_that_opens_the_next_line(tmp_pat
     s = one(path)
     assert [(t.start, t.text) for t in s.turns] == [(0.0, "Morning, Marcus. How have things been?"),
                                                     (6.0, "Honestly? Kind of rough.")]
+
+
+def test_rev_ai_monologues_are_read_with_their_punctuation_and_times(tmp_path):
+    monologues = []
+    for speaker, start, said in _ASR_TALK:
+        elements = []
+        for _, a, b, word in _asr_words([(speaker, start, said)]):
+            elements += [{"type": "text", "value": word, "ts": a, "end_ts": b, "confidence": 0.9},
+                         {"type": "punct", "value": " "}]
+        elements[-1] = {"type": "punct", "value": "."}
+        monologues.append({"speaker": 0 if speaker == "po" else 1, "elements": elements})
+    turns, s = _read_asr(tmp_path, "rev.json", {"monologues": monologues}, practitioner="Speaker 0")
+    assert turns == [(text + ".", start) for text, start in _ASR_EXPECTED]
+    assert s.turns[0].end == pytest.approx(0.5 + 0.35 * 5 + 0.3)
+
+
+@pytest.mark.parametrize("layout", ["batch", "fast", "batch-channels"])
+def test_azure_speech_batch_and_fast_transcriptions_are_read(tmp_path, layout):
+    phrases = []
+    for k, (speaker, start, said) in enumerate(_ASR_TALK):
+        n = 0 if speaker == "po" else 1
+        length = 0.35 * len(said.split())
+        if layout == "fast":
+            phrases.append({"speaker": n, "offsetMilliseconds": int(start * 1000),
+                            "durationMilliseconds": int(length * 1000), "text": said})
+        else:
+            phrase = {"recognitionStatus": "Success", "channel": n if layout == "batch-channels" else 0,
+                      "offsetInTicks": start * 1e7, "durationInTicks": length * 1e7,
+                      "nBest": [{"lexical": said, "display": said}]}
+            if layout == "batch":
+                phrase["speaker"] = n + 1
+            phrases.append(phrase)
+    if layout == "batch-channels":  # Azure lists each channel's phrases together: put in order of time
+        phrases.sort(key=lambda p: p["channel"])
+    data = ({"durationMilliseconds": 12000, "combinedPhrases": [{"text": "..."}], "phrases": phrases}
+            if layout == "fast" else {"combinedRecognizedPhrases": [], "recognizedPhrases": phrases})
+    first = {"batch": "Speaker 1", "fast": "Speaker 0", "batch-channels": "Channel 0"}[layout]
+    turns, s = _read_asr(tmp_path, "az.json", data, practitioner=first)
+    assert turns == _ASR_EXPECTED and s.turns[0].speaker == first
+    if layout == "batch":
+        undiarized = json.loads((tmp_path / "az.json").read_text())
+        for phrase in undiarized["recognizedPhrases"]:
+            del phrase["speaker"]
+        (tmp_path / "az.json").write_text(json.dumps(undiarized))
+        with pytest.raises(InputError, match="az.json: Azure phrases carry no speaker"):
+            read_transcript(tmp_path / "az.json")

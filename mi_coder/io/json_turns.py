@@ -57,19 +57,39 @@ def _split_by_word_speaker(segments: list[dict[str, Any]]) -> list[dict[str, Any
 
 
 def _deepgram_turns(results: dict[str, Any], path: str) -> list[dict[str, Any]]:
-    """A Deepgram response (``results.channels[0].alternatives[0].words``) as segments of one speaker each."""
+    """A Deepgram response (``results.channels[i].alternatives[0].words``) as segments of one speaker each.
+
+    With one channel the speakers are the diarized ones ("Speaker 0", ...). A multichannel response (one
+    channel per microphone or phone leg) reads every channel: a channel is a speaker ("Channel 0", ...), or,
+    where diarization found several speakers on one channel, "Channel 0 Speaker 1"; the words of all channels
+    are put in order of time."""
+    channels = results.get("channels")
     try:
-        words = results["channels"][0]["alternatives"][0]["words"]
+        per_channel = [c["alternatives"][0]["words"] for c in channels]
     except (KeyError, IndexError, TypeError) as exc:
         raise InputError(path, "Deepgram response without results.channels[0].alternatives[0].words") from exc
-    if not isinstance(words, list) or not words:
+    if not all(isinstance(words, list) for words in per_channel) or not any(per_channel):
         raise InputError(path, "Deepgram response holds no words")
-    if all(not isinstance(w, dict) or w.get("speaker") is None for w in words):
-        raise InputError(path, "Deepgram words carry no speaker (transcribe with diarize=true)")
-    runs = _word_runs(words)
-    for run in runs:
-        run["speaker"] = f"Speaker {run['speaker']}" if run["speaker"] is not None else None
-    return runs
+    if len(per_channel) == 1:
+        words = per_channel[0]
+        if all(not isinstance(w, dict) or w.get("speaker") is None for w in words):
+            raise InputError(path, "Deepgram words carry no speaker (transcribe with diarize=true, or with "
+                                   "multichannel=true when each speaker has a channel)")
+        runs = _word_runs(words)
+        for run in runs:
+            run["speaker"] = f"Speaker {run['speaker']}" if run["speaker"] is not None else None
+        return runs
+    merged: list[tuple[float, int, int, dict[str, Any]]] = []
+    for c, words in enumerate(per_channel):
+        said = {w.get("speaker") for w in words if isinstance(w, dict)} - {None}
+        for k, w in enumerate(words):
+            if not isinstance(w, dict):
+                continue
+            who = f"Channel {c}" if len(said) < 2 or w.get("speaker") is None else f"Channel {c} Speaker {w['speaker']}"
+            start = _number(w.get("start"))
+            merged.append((start if start is not None else float("inf"), c, k, {**w, "speaker": who}))
+    merged.sort(key=lambda item: item[:3])
+    return _word_runs([w for *_, w in merged])
 
 
 def _number(value: Any) -> float | None:
@@ -106,22 +126,73 @@ def _amazon_turns(results: dict[str, Any], path: str) -> list[dict[str, Any]]:
     return _word_runs(words)
 
 
+def _google_speaker(word: dict[str, Any]) -> Any:
+    """A Google word's speaker: ``speakerTag`` (v1, a number) or ``speakerLabel`` (v1p1 and v2, a string)."""
+    return word.get("speakerTag") or word.get("speakerLabel") or None
+
+
 def _google_turns(results: list[Any], path: str) -> list[dict[str, Any]]:
     """A Google Speech-to-Text response with diarization: the words of its last result carry every word's
-    ``speakerTag`` (the earlier results repeat the text without speakers), as segments of one speaker each."""
+    speaker (``speakerTag`` in v1, ``speakerLabel`` in v2; the earlier results of v1 repeat the text without
+    speakers), as segments of one speaker each."""
     tagged = [w for r in results if isinstance(r, dict) for a in r.get("alternatives", [])[:1]
-              if isinstance(a, dict) for w in a.get("words", []) if isinstance(w, dict) and w.get("speakerTag")]
+              if isinstance(a, dict) for w in a.get("words", []) if isinstance(w, dict) and _google_speaker(w)]
     if not tagged:
         raise InputError(path, "Google Speech-to-Text response without speaker tags (transcribe with diarization: "
                                "diarizationConfig.enableSpeakerDiarization)")
     last = [w for w in (results[-1].get("alternatives") or [{}])[0].get("words", []) if isinstance(w, dict)]
-    words = last if last and all(w.get("speakerTag") for w in last) else tagged
+    earlier = [w for r in results[:-1] if isinstance(r, dict) for a in r.get("alternatives", [])[:1]
+               if isinstance(a, dict) for w in a.get("words", []) if isinstance(w, dict)]
+    # v1 repeats every word, with its speaker, in the last result; v2 gives each result its own words only
+    def start(w: dict[str, Any]) -> float:
+        value = _number(w.get("startTime") or w.get("startOffset"))
+        return value if value is not None else 0.0
+
+    repeats = (bool(last) and len(last) >= len(earlier) and all(_google_speaker(w) for w in last)
+               and (not earlier or start(last[0]) <= start(earlier[0])))
+    words = last if repeats else tagged
     return _word_runs([{"word": w.get("word"), "start": _number(w.get("startTime") or w.get("startOffset")),
                         "end": _number(w.get("endTime") or w.get("endOffset")),
-                        "speaker": f"Speaker {w['speakerTag']}"} for w in words])
+                        "speaker": f"Speaker {_google_speaker(w)}"} for w in words])
 
 
-def _seconds(data: dict[str, Any]) -> dict[str, Any]:
+def _is_speechmatics(results: list[Any]) -> bool:
+    """Speechmatics json-v2: ``results`` is a list of items typed word / punctuation / entity with times."""
+    return all(isinstance(r, dict) and r.get("type") in ("word", "punctuation", "entity", "speaker_change")
+               and "start_time" in r for r in results)
+
+
+def _speechmatics_turns(results: list[Any], path: str) -> list[dict[str, Any]]:
+    """A Speechmatics json-v2 transcript made with speaker diarization (speakers "S1", "S2"...; "UU" is
+    Speechmatics' unknown speaker, which continues the speaker before it) as segments of one speaker each;
+    punctuation joins the word before it (or the next one, ``attaches_to: next``)."""
+    words: list[dict[str, Any]] = []
+    pending = ""
+    for item in results:
+        alt = (item.get("alternatives") or [{}])[0]
+        if not isinstance(alt, dict):
+            continue
+        content = str(alt.get("content", ""))
+        if item["type"] == "punctuation":
+            if item.get("attaches_to") == "next" or not words:
+                pending += content
+            else:
+                words[-1]["word"] += content
+            continue
+        if item["type"] not in ("word", "entity") or not content:
+            continue
+        speaker = alt.get("speaker")
+        words.append({"word": pending + content, "start": _number(item.get("start_time")),
+                      "end": _number(item.get("end_time")), "speaker": None if speaker == "UU" else speaker})
+        pending = ""
+    if not words:
+        raise InputError(path, "Speechmatics transcript holds no words")
+    if all(w["speaker"] in (None, "") for w in words):
+        raise InputError(path, "Speechmatics words carry no speaker (transcribe with diarization: \"speaker\")")
+    return _word_runs(words)
+
+
+def _seconds(data: dict[str, Any], path: str = "") -> dict[str, Any]:
     """A response that gives its audio's length in seconds (``audio_duration``, as AssemblyAI does) and times in
     milliseconds (AssemblyAI's ``utterances``), or without the length whole-number times whose typical turn would
     last over a minute: its times in seconds, as every other reader gives them."""
@@ -143,10 +214,85 @@ def _seconds(data: dict[str, Any]) -> dict[str, Any]:
                     if d.get(k) is not None)
         if not spans or not whole or spans[len(spans) // 2] <= 60:
             return data
+        import warnings
+
+        warnings.warn(f"{path}: times read as milliseconds (whole numbers, and a typical turn would otherwise last "
+                      f"{spans[len(spans) // 2]:g} s, as AssemblyAI gives them); check the tables' times",
+                      stacklevel=3)
     key = "utterances" if data.get("utterances") else "segments"
     scaled = [{**d, **{k: d[k] / 1000 for k in ("start", "end") if isinstance(d.get(k), (int, float))}}
               if isinstance(d, dict) else d for d in items]
     return {**data, key: scaled}
+
+
+def _revai_turns(monologues: list[Any], path: str) -> list[dict[str, Any]]:
+    """A Rev.ai transcript (``monologues``, each a speaker's elements: words with ``ts``/``end_ts`` in seconds and
+    punctuation, spaces included) as segments: ``speaker_name`` where Rev gives one, else "Speaker N"."""
+    out = []
+    for m in monologues:
+        if not isinstance(m, dict) or not isinstance(m.get("elements"), list):
+            continue
+        elements = [e for e in m["elements"] if isinstance(e, dict)]
+        timed = [e for e in elements if e.get("type") == "text"]
+        text = "".join(str(e.get("value", "")) for e in elements).strip()
+        if not text:
+            continue
+        speaker = m.get("speaker_name") or (f"Speaker {m['speaker']}" if m.get("speaker") is not None else None)
+        out.append({"speaker": speaker, "text": text, "start": _number(timed[0].get("ts")) if timed else None,
+                    "end": _number(timed[-1].get("end_ts")) if timed else None})
+    if not out:
+        raise InputError(path, "Rev.ai transcript holds no words")
+    return out
+
+
+def _azure_turns(data: dict[str, Any], path: str) -> list[dict[str, Any]]:
+    """An Azure Speech transcription: batch (``recognizedPhrases``, times in ticks of 100 ns, text in
+    ``nBest[0].display``) or fast transcription (``phrases``, milliseconds). Speakers come from diarization
+    ("Speaker N"), else from the channels of a multichannel recording ("Channel N")."""
+    batch = isinstance(data.get("recognizedPhrases"), list)
+    phrases = [p for p in (data["recognizedPhrases"] if batch else data["phrases"]) if isinstance(p, dict)]
+    channels = {p.get("channel") for p in phrases} - {None}
+    out = []
+    for p in phrases:
+        if batch:
+            if p.get("recognitionStatus", "Success") != "Success":
+                continue
+            best = (p.get("nBest") or [{}])[0]
+            text = best.get("display") or best.get("lexical") or ""
+            start = _number(p.get("offsetInTicks"))
+            length = _number(p.get("durationInTicks"))
+            start, length = (None if start is None else start / 1e7), (None if length is None else length / 1e7)
+        else:
+            text = p.get("text") or ""
+            start = _number(p.get("offsetMilliseconds"))
+            length = _number(p.get("durationMilliseconds"))
+            start, length = (None if start is None else start / 1e3), (None if length is None else length / 1e3)
+        if p.get("speaker") is not None:
+            speaker = f"Speaker {p['speaker']}"
+        elif len(channels) > 1:
+            speaker = f"Channel {p.get('channel')}"
+        else:
+            speaker = None
+        out.append({"speaker": speaker, "text": str(text), "start": start,
+                    "end": None if start is None or length is None else round(start + length, 3)})
+    if not out:
+        raise InputError(path, "Azure transcription holds no recognized phrases")
+    if all(d["speaker"] is None for d in out):
+        raise InputError(path, "Azure phrases carry no speaker (transcribe with diarization: diarizationEnabled / "
+                               "diarization.enabled, or record each speaker on a channel)")
+    out.sort(key=lambda d: d["start"] if d["start"] is not None else float("inf"))
+    return out
+
+
+def _google_results(data: dict[str, Any]) -> list[Any] | None:
+    """The ``results`` of a Google Speech-to-Text response, also inside a long-running operation
+    (``{"done": true, "response": {"results": [...]}}``); None for anything else."""
+    if isinstance(data.get("response"), dict) and "results" in data["response"]:
+        data = data["response"]
+    results = data.get("results")
+    if isinstance(results, list) and results and all(isinstance(r, dict) and "alternatives" in r for r in results):
+        return results
+    return None
 
 
 def parse_json(text: str, path: str, options: ReadOptions) -> list[Piece]:
@@ -173,11 +319,20 @@ def parse_json(text: str, path: str, options: ReadOptions) -> list[Piece]:
         data = _deepgram_turns(data["results"], path)
     elif isinstance(data, dict) and isinstance(data.get("results"), dict) and "items" in data["results"]:
         data = _amazon_turns(data["results"], path)
-    elif (isinstance(data, dict) and isinstance(data.get("results"), list) and data["results"]
-          and all(isinstance(r, dict) and "alternatives" in r for r in data["results"])):
-        data = _google_turns(data["results"], path)
+    elif isinstance(data, dict) and isinstance(data.get("results"), list) and data["results"] \
+            and _is_speechmatics(data["results"]):
+        data = _speechmatics_turns(data["results"], path)
+    elif isinstance(data, dict) and _google_results(data) is not None:
+        data = _google_turns(_google_results(data), path)
+    elif isinstance(data, dict) and isinstance(data.get("monologues"), list):
+        data = _revai_turns(data["monologues"], path)
+    elif isinstance(data, dict) and (isinstance(data.get("recognizedPhrases"), list)
+                                     or (isinstance(data.get("phrases"), list) and "combinedPhrases" in data)):
+        data = _azure_turns(data, path)
+    if isinstance(data, list):  # a bare list of turns, such as AssemblyAI's or Deepgram's utterances saved alone
+        data = _seconds({"utterances": data}, path)["utterances"]
     if isinstance(data, dict):
-        data = _seconds(data)
+        data = _seconds(data, path)
         for key in ("segments", "turns", "utterances", "transcript", "results"):
             if isinstance(data.get(key), list):
                 data = data[key]
@@ -187,8 +342,9 @@ def parse_json(text: str, path: str, options: ReadOptions) -> list[Piece]:
                 raise InputError(path, "AssemblyAI response without speaker labels ('utterances' is empty): "
                                        "transcribe with speaker_labels=true")
             raise InputError(path, "JSON object has no 'segments', 'turns' or 'utterances' list (read are: a list "
-                                   "of turns, Whisper/WhisperX, Deepgram, AssemblyAI, Amazon Transcribe and Google "
-                                   "Speech-to-Text responses; save others as CSV with speaker and text columns)")
+                                   "of turns, Whisper/WhisperX, Deepgram, AssemblyAI, Amazon Transcribe, Google "
+                                   "Speech-to-Text, Speechmatics, Rev.ai and Azure Speech responses; save others as "
+                                   "CSV with speaker and text columns)")
     if not isinstance(data, list) or not data or not all(isinstance(d, dict) for d in data):
         raise InputError(path, "JSON must be a non-empty list of objects (turns or segments)")
     data = _split_by_word_speaker(data)
@@ -196,16 +352,28 @@ def parse_json(text: str, path: str, options: ReadOptions) -> list[Piece]:
     if not any(_norm(c) in COLUMN_ALIASES["speaker"] for c in columns) and "speaker" not in options.columns:
         raise InputError(path, "JSON segments carry no speaker (diarize first, e.g. with WhisperX)")
     cols = resolve_columns(columns, options.columns, path)
-    # WhisperX leaves out "speaker" on segments it could not attribute: they continue the previous one.
+    # WhisperX leaves out "speaker" on segments it could not attribute: they continue the previous one, most often
+    # rightly (the end of a sentence after a pause), sometimes not (a short answer no diarization turn overlaps).
     last = None
     records = []
+    continued = []
     for d in data:
         d = dict(d)
         d.pop("words", None)
         if d.get(cols["speaker"]) in (None, ""):
             d[cols["speaker"]] = last
+            if last not in (None, ""):
+                continued.append(d)
         last = d.get(cols["speaker"])
         records.append(d)
+    if continued:
+        import warnings
+
+        where = ", ".join(f"{_number(d.get('start')):g} s" if _number(d.get("start")) is not None
+                          else repr(str(d.get(cols["text"], ""))[:30]) for d in continued[:3])
+        more = f" and {len(continued) - 3} more" if len(continued) > 3 else ""
+        warnings.warn(f"{path}: {len(continued)} segment(s) have no speaker (diarization could not attribute them) "
+                      f"and continue the speaker before them (at {where}{more}); check them", stacklevel=2)
     if records and records[0].get(cols["speaker"]) in (None, ""):
         first = next((d.get(cols["speaker"]) for d in records if d.get(cols["speaker"]) not in (None, "")), None)
         if first is None:
