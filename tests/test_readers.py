@@ -841,3 +841,47 @@ def test_azure_speech_batch_and_fast_transcriptions_are_read(tmp_path, layout):
         (tmp_path / "az.json").write_text(json.dumps(undiarized))
         with pytest.raises(InputError, match="az.json: Azure phrases carry no speaker"):
             read_transcript(tmp_path / "az.json")
+
+
+@pytest.mark.parametrize("service", ["deepgram", "assemblyai", "whisperx"])
+def test_utterance_times_come_from_the_asr_words_not_from_sharing_the_turns_span(tmp_path, service):
+    """An ASR audit: an utterance's start and end were estimated by sharing its turn's span among the words, up to
+    0.56 s off, although the file gives every word's time. A pause before the second sentence shows it."""
+    from mi_coder.io.writer import utterance_times
+    from mi_coder.segment import segment
+
+    said = [("Thanks for coming in.", 0.5, 1.9), ("What brings you here today?", 4.0, 5.6)]  # 2.1 s pause between
+    words = []
+    for sentence, a, b in said:
+        parts = sentence.split()
+        step = (b - a) / len(parts)
+        words += [(w, round(a + step * i, 3), round(a + step * (i + 1) - 0.05, 3)) for i, w in enumerate(parts)]
+    answer = {"text": "My doctor sent me.", "start": 6.5, "end": 7.7}
+    if service == "deepgram":
+        data = {"results": {"channels": [{"alternatives": [{"words": [
+            {"word": w.strip(".?").lower(), "punctuated_word": w, "start": a, "end": b, "speaker": 0} for w, a, b in words]
+            + [{"word": w, "punctuated_word": w, "start": 6.5 + 0.3 * i, "end": 6.8 + 0.3 * i, "speaker": 1}
+               for i, w in enumerate(answer["text"].split())]}]}]}}
+        practitioner = "Speaker 0"
+    elif service == "assemblyai":  # milliseconds, words included
+        data = {"utterances": [
+            {"speaker": "A", "start": 500, "end": 5600, "text": " ".join(w for w, _, _ in words),
+             "words": [{"text": w, "start": int(a * 1000), "end": int(b * 1000)} for w, a, b in words]},
+            {"speaker": "B", "start": 6500, "end": 7700, "text": answer["text"]}]}
+        practitioner = "A"
+    else:
+        data = {"segments": [
+            {"start": 0.5, "end": 5.6, "speaker": "SPEAKER_00", "text": " " + " ".join(w for w, _, _ in words),
+             "words": [{"word": w, "start": a, "end": b, "speaker": "SPEAKER_00"} for w, a, b in words]},
+            {**answer, "speaker": "SPEAKER_01"}]}
+        practitioner = "SPEAKER_00"
+    path = tmp_path / f"{service}.json"
+    path.write_text(json.dumps(data))
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # AssemblyAI without its audio length: the milliseconds warning
+        s = segment([one(path, practitioner=practitioner)])[0]
+    first = s.turns[0]
+    assert [u.text for u in first.utterances] == [sentence for sentence, _, _ in said]
+    times = [utterance_times(first, u) for u in first.utterances]
+    assert times[0][0] == pytest.approx(0.5) and times[1][0] == pytest.approx(4.0)  # sharing the span gave 2.3 s
+    assert times[0][1] == pytest.approx(words[3][2]) and times[1][1] == pytest.approx(words[-1][2])

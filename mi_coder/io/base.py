@@ -55,6 +55,11 @@ COLUMN_ALIASES: dict[str, tuple[str, ...]] = {
 }
 
 
+# A piece's meta key for the times of its words as the source gives them (ASR word lists): one (start, end) or None
+# per whitespace-separated word of its text. ``reader._word_times`` uses them instead of sharing the piece's span.
+WORD_TIMES = "_word_times"
+
+
 @dataclass
 class Piece:
     """A stretch of one speaker's text as the source gives it (a line, a cue, a row, a segment)."""

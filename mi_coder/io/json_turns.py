@@ -7,8 +7,25 @@ import json
 from typing import Any
 
 from ..errors import InputError
-from .base import COLUMN_ALIASES, Piece, ReadOptions
+from .base import COLUMN_ALIASES, WORD_TIMES, Piece, ReadOptions
 from .delimited import _norm, pieces_from_records, resolve_columns
+
+
+def _segment_word_times(segment: dict[str, Any]) -> list[tuple[float, float] | None] | None:
+    """A Whisper/WhisperX segment's word times, one per word of its text, where its ``words`` match that text word
+    for word (WhisperX leaves digits it cannot align without times: None there); else None."""
+    words = segment.get("words")
+    if not isinstance(words, list) or not words:
+        return None
+    out: list[tuple[float, float] | None] = []
+    for w in words:
+        if not isinstance(w, dict):
+            return None
+        said = str(w.get("punctuated_word") or w.get("word") or w.get("text") or "").split()
+        a, b = _number(w.get("start")), _number(w.get("end"))
+        out += [(a, b) if a is not None and b is not None and b >= a else None] * len(said)
+    text = segment.get("text") or segment.get("transcript") or ""  # Deepgram's utterances say "transcript"
+    return out if len(out) == len(str(text).split()) else None
 
 
 def _word_runs(words: list[Any], speaker: Any = None) -> list[dict[str, Any]]:
@@ -25,11 +42,15 @@ def _word_runs(words: list[Any], speaker: Any = None) -> list[dict[str, Any]]:
             continue
         if w.get("speaker") not in (None, ""):
             speaker = w["speaker"]
+        a, b = _number(w.get("start")), _number(w.get("end"))
+        timed = [(a, b) if a is not None and b is not None and b >= a else None] * len(said.split())
         if not runs or runs[-1]["speaker"] != speaker:
-            runs.append({"speaker": speaker, "text": said, "start": w.get("start"), "end": w.get("end")})
+            runs.append({"speaker": speaker, "text": said, "start": w.get("start"), "end": w.get("end"),
+                         WORD_TIMES: timed})
             continue
         run = runs[-1]
         run["text"] += " " + said
+        run[WORD_TIMES] += timed
         if run["start"] is None:  # WhisperX leaves times out on words it cannot align (digits)
             run["start"] = w.get("start")
         if w.get("end") is not None:
@@ -220,9 +241,33 @@ def _seconds(data: dict[str, Any], path: str = "") -> dict[str, Any]:
                       f"{spans[len(spans) // 2]:g} s, as AssemblyAI gives them); check the tables' times",
                       stacklevel=3)
     key = "utterances" if data.get("utterances") else "segments"
-    scaled = [{**d, **{k: d[k] / 1000 for k in ("start", "end") if isinstance(d.get(k), (int, float))}}
+    def ms(d: dict[str, Any]) -> dict[str, Any]:
+        return {**d, **{k: d[k] / 1000 for k in ("start", "end") if isinstance(d.get(k), (int, float))}}
+
+    scaled = [{**ms(d), **({"words": [ms(w) if isinstance(w, dict) else w for w in d["words"]]}
+                          if isinstance(d.get("words"), list) else {})}
               if isinstance(d, dict) else d for d in items]
     return {**data, key: scaled}
+
+
+def _span(word: dict[str, Any], scale: float) -> tuple[float | None, float | None]:
+    """An Azure word's start and end in seconds (``offsetInTicks``/``durationInTicks`` over 1e7, or
+    ``offsetMilliseconds``/``durationMilliseconds`` over 1e3)."""
+    unit = "InTicks" if scale == 1e7 else "Milliseconds"
+    a, n = _number(word.get("offset" + unit)), _number(word.get("duration" + unit))
+    if a is None or n is None:
+        return None, None
+    return round(a / scale, 3), round((a + n) / scale, 3)
+
+
+def _matching_times(text: str, words: list[tuple[Any, Any, Any]]) -> dict[str, Any]:
+    """``{WORD_TIMES: [...]}`` when the timed words (word, start, end) are the text's words one for one (Azure's
+    lexical words are not its display text: "fifth" for "5th"), else nothing."""
+    times: list[tuple[float, float] | None] = []
+    for said, a, b in words:
+        a, b = _number(a), _number(b)
+        times += [(a, b) if a is not None and b is not None and b >= a else None] * len(str(said or "").split())
+    return {WORD_TIMES: times} if times and len(times) == len(text.split()) else {}
 
 
 def _revai_turns(monologues: list[Any], path: str) -> list[dict[str, Any]]:
@@ -239,7 +284,8 @@ def _revai_turns(monologues: list[Any], path: str) -> list[dict[str, Any]]:
             continue
         speaker = m.get("speaker_name") or (f"Speaker {m['speaker']}" if m.get("speaker") is not None else None)
         out.append({"speaker": speaker, "text": text, "start": _number(timed[0].get("ts")) if timed else None,
-                    "end": _number(timed[-1].get("end_ts")) if timed else None})
+                    "end": _number(timed[-1].get("end_ts")) if timed else None,
+                    **_matching_times(text, [(e.get("value"), e.get("ts"), e.get("end_ts")) for e in timed])})
     if not out:
         raise InputError(path, "Rev.ai transcript holds no words")
     return out
@@ -267,6 +313,10 @@ def _azure_turns(data: dict[str, Any], path: str) -> list[dict[str, Any]]:
             start = _number(p.get("offsetMilliseconds"))
             length = _number(p.get("durationMilliseconds"))
             start, length = (None if start is None else start / 1e3), (None if length is None else length / 1e3)
+        words = (best if batch else p).get("words")
+        scale = 1e7 if batch else 1e3
+        timed = [(w.get("word") or w.get("text"), *_span(w, scale)) for w in words if isinstance(w, dict)] \
+            if isinstance(words, list) else []
         if p.get("speaker") is not None:
             speaker = f"Speaker {p['speaker']}"
         elif len(channels) > 1:
@@ -274,7 +324,8 @@ def _azure_turns(data: dict[str, Any], path: str) -> list[dict[str, Any]]:
         else:
             speaker = None
         out.append({"speaker": speaker, "text": str(text), "start": start,
-                    "end": None if start is None or length is None else round(start + length, 3)})
+                    "end": None if start is None or length is None else round(start + length, 3),
+                    **_matching_times(str(text), timed)})
     if not out:
         raise InputError(path, "Azure transcription holds no recognized phrases")
     if all(d["speaker"] is None for d in out):
@@ -359,6 +410,8 @@ def parse_json(text: str, path: str, options: ReadOptions) -> list[Piece]:
     continued = []
     for d in data:
         d = dict(d)
+        if WORD_TIMES not in d and _segment_word_times(d) is not None:
+            d[WORD_TIMES] = _segment_word_times(d)
         d.pop("words", None)
         if d.get(cols["speaker"]) in (None, ""):
             d[cols["speaker"]] = last

@@ -21,7 +21,7 @@ from typing import Any
 from ..errors import InputError, MiCoderError, SessionSkipped, UsageError
 from ..records import Session, Turn, Utterance
 from ..roles import assign_roles, role_from_label
-from .base import _EXTENSIONS, FORMATS, Piece, ReadOptions, decode_bytes, iter_lines, require_file
+from .base import _EXTENSIONS, FORMATS, WORD_TIMES, Piece, ReadOptions, decode_bytes, iter_lines, require_file
 from .captions import parse_cues
 from .delimited import iter_table_pieces, parse_table, scan_table, sniff_delimiter
 from .docx import read_docx_text
@@ -234,11 +234,14 @@ def _word_times(group: list[Piece]) -> list[tuple[float, float] | None] | None:
     out: list[tuple[float, float] | None] = []
     for p in group:
         n = len(p.text.split())
+        given = p.meta.get(WORD_TIMES)
+        given = given if isinstance(given, list) and len(given) == n else [None] * n
         if p.start is None or p.end is None or p.end < p.start:
-            out.extend([None] * n)
+            out.extend(given)
             continue
         step = (p.end - p.start) / max(n, 1)
-        out.extend((round(p.start + step * i, 3), round(p.start + step * (i + 1), 3)) for i in range(n))
+        out.extend(given[i] if given[i] is not None else (round(p.start + step * i, 3), round(p.start + step * (i + 1), 3))
+                   for i in range(n))
     return out
 
 
@@ -258,11 +261,11 @@ def _turn(k: int, group: list[Piece], options: ReadOptions, seen_ids: set[str] |
         begin = len(text)
         text += p.text
         if options.utterances == "given":
-            meta = {c: v for c, v in p.meta.items() if c != "_role"}
+            meta = {c: v for c, v in p.meta.items() if c not in ("_role", WORD_TIMES)}
             utterances.append(Utterance(p.utt_id or f"{tid}.{j}", p.text, begin, len(text), meta=meta))
     starts = [p.start for p in group if p.start is not None]
     ends = [p.end for p in group if p.end is not None]
-    meta = {c: v for c, v in group[0].meta.items() if c not in ("_role", "header")}
+    meta = {c: v for c, v in group[0].meta.items() if c not in ("_role", "header", WORD_TIMES)}
     word_times = _word_times(group)
     if word_times is not None:
         meta["_word_times"] = word_times
