@@ -35,7 +35,7 @@ EXAMPLES = {
 }
 
 
-TRANSCRIPT_FORMATS = ["text", "vtt", "srt", "otter", "csv", "tsv", "json", "docx"]
+TRANSCRIPT_FORMATS = ["text", "vtt", "srt", "sbv", "otter", "csv", "tsv", "json", "docx"]
 TABLE_FORMATS = ["csv", "tsv", "json"]
 SCANNED = ".txt .text .md .vtt .srt .csv .tsv .tab .json .jsonl .docx"  # pipeline.READ_EXTENSIONS, kept light
 

@@ -885,3 +885,86 @@ def test_utterance_times_come_from_the_asr_words_not_from_sharing_the_turns_span
     times = [utterance_times(first, u) for u in first.utterances]
     assert times[0][0] == pytest.approx(0.5) and times[1][0] == pytest.approx(4.0)  # sharing the span gave 2.3 s
     assert times[0][1] == pytest.approx(words[3][2]) and times[1][1] == pytest.approx(words[-1][2])
+
+
+# An export audit (twenty-seventh session): each layout below as the tool writes it, the same four turns.
+_TALK = [("Dana Whitfield", 3, "Good morning, Marcus. How have things been?"),
+         ("Marcus Reyes", 9, "Honestly? Not great. Work cut my hours again."),
+         ("Dana Whitfield", 16, "Money's tight. What got in the way of the group?"),
+         ("Marcus Reyes", 22, "The bus. If I take the 6:30 bus I'm late.")]
+
+
+def _clock(seconds, hours=True):
+    return f"{seconds // 3600:02d}:{seconds // 60 % 60:02d}:{seconds % 60:02d}" if hours else \
+        f"{seconds // 60}:{seconds % 60:02d}"
+
+
+@pytest.mark.parametrize("layout", ["rev", "sonix", "teams", "fireflies", "trint", "grain", "fathom", "happyscribe",
+                                    "descript-interval", "sbv"])
+def test_export_layouts_read_every_word_once_with_no_header_footer_or_timecode_in_the_words(tmp_path, layout):
+    name = {"sbv": "talk.sbv"}.get(layout, "talk.txt")
+    if layout == "rev":  # a footer after the last turn had become the client's words
+        body = "Whitfield_Reyes.mp3 (Completed 04/12/24)\nTranscript by Rev.com\n\n" + "".join(
+            f"{who} ({_clock(t, False)}):\n{said}\n\n" for who, t, said in _TALK) + \
+            "This transcript was exported on Apr 12, 2024 - view latest version here.\n"
+    elif layout == "sonix":  # so had Sonix's promotional closing paragraph
+        body = ("Whitfield_Reyes.mp3 transcript powered by Sonix—easily convert your audio to text with Sonix.\n\n"
+                + "".join(f"{who}: [{_clock(t)}] {said}\n\n" for who, t, said in _TALK)
+                + "Sonix has many features that you'd love including world-class support. Try Sonix for free today.\n")
+    elif layout == "teams":  # and Teams' closing "... stopped transcription"
+        body = ("Check-in\n\nDana Whitfield started transcription\n\n"
+                + "".join(f"{who}   {_clock(t, False)}\n{said}\n\n" for who, t, said in _TALK)
+                + "Dana Whitfield stopped transcription\n")
+    elif layout == "fireflies":  # "Name - 00:03" kept the dash in the speaker's name
+        body = "Check-in with Marcus Reyes\nTranscript\n\n" + "".join(
+            f"{who} - {_clock(t, False).zfill(5)}\n{said}\n\n" for who, t, said in _TALK)
+    elif layout == "trint":  # "Name [00:00:03] words": refused
+        body = "".join(f"{who} [{_clock(t)}] {said}\n\n" for who, t, said in _TALK)
+    elif layout == "grain":  # a time, then the name, then the words below: refused
+        body = "".join(f"{_clock(t)} {who}\n{said}\n\n" for who, t, said in _TALK)
+    elif layout == "fathom":
+        body = "Check-in - April 12\nVIEW RECORDING: https://fathom.video/share/x\n\n---\n\n" + "".join(
+            f"{_clock(t, False)} - {who}\n  {said}\n\n" for who, t, said in _TALK)
+    elif layout == "happyscribe":
+        body = "".join(f"[{_clock(t)}.12] - {who}\n{said}\n\n" for who, t, said in _TALK)
+    elif layout == "descript-interval":  # a timecode every few seconds inside the words stayed in the words
+        body = "".join(f"[{_clock(t)}] {who}: {said.replace('. ', f'. [{_clock(t + 2)}] ', 1)}\n\n"
+                       for who, t, said in _TALK)
+    else:  # YouTube's SubViewer captions with >> speaker changes: refused
+        body = "".join(f"{_clock(t, True)[1:]}.000,{_clock(t + 5, True)[1:]}.000\n>> {said}\n\n"
+                       for who, t, said in _TALK)
+    path = tmp_path / name
+    path.write_text(body, encoding="utf-8")
+    practitioner = "Speaker 1" if layout == "sbv" else "Dana Whitfield"
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # "speakers alternate" for >> marks
+        s = one(path, practitioner=practitioner)
+    assert [t.text for t in s.turns] == [said for _, _, said in _TALK]
+    if layout != "sbv":
+        assert [t.speaker for t in s.turns] == [who for who, _, _ in _TALK]
+    assert [t.role for t in s.turns] == ["practitioner", "client"] * 2
+    assert [round(t.start) for t in s.turns] == [t for _, t, _ in _TALK]
+
+
+def test_a_numbered_research_transcript_with_a_header_reads_its_turns_without_numbers_or_header(tmp_path):
+    """An export audit: with a line number on every line the whole interview was one turn with the numbers and labels
+    as words; the header's "Interviewer: DW" and "Participant ID: P07" were turns of two more speakers."""
+    lines = ["Participant ID: P07", "Interviewer: DW", "Date of interview: 12 April 2024", "",
+             "INTERVIEWER: Good morning. Thanks for coming in on time", "today. How have things been?", "",
+             "PARTICIPANT: Honestly? Not great. Work cut my hours", "again.", "",
+             "INTERVIEWER: Money's tight. What got in the way?", "",
+             "PARTICIPANT: The bus. I'm late if I take the 6:30."]
+    for numbered in (False, True):
+        text = "\n".join(f"{k}\t{line}" if numbered else line for k, line in enumerate(lines[4:], 1))
+        path = tmp_path / f"interview_{numbered}.txt"
+        path.write_text("\n".join(lines[:4]) + "\n" + text + "\n", encoding="utf-8")
+        s = one(path)
+        assert [t.speaker for t in s.turns] == ["INTERVIEWER", "PARTICIPANT"] * 2, numbered
+        assert s.turns[0].text == "Good morning. Thanks for coming in on time today. How have things been?"
+        assert s.turns[3].text == "The bus. I'm late if I take the 6:30."
+        assert "Interviewer: DW" in s.meta["header"]
+    # a count that is not a line numbering (a list of reasons someone dictated) stays words
+    path = tmp_path / "list.txt"
+    path.write_text("Counselor: What are your reasons?\nClient: Three reasons.\n1 my kids\n2 my job\n"
+                    "Counselor: Those matter.\n", encoding="utf-8")
+    assert one(path).turns[1].text == "Three reasons. 1 my kids 2 my job"

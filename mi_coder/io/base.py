@@ -11,7 +11,7 @@ from typing import Any, BinaryIO
 
 from ..errors import InputError
 
-FORMATS = ("text", "vtt", "srt", "otter", "csv", "tsv", "json", "docx")
+FORMATS = ("text", "vtt", "srt", "sbv", "otter", "csv", "tsv", "json", "docx")
 
 
 def require_file(path: str | Path, what: str = "a file") -> Path:
@@ -31,6 +31,7 @@ _EXTENSIONS = {
     ".md": "text",
     ".vtt": "vtt",
     ".srt": "srt",
+    ".sbv": "sbv",
     ".csv": "csv",
     ".tsv": "tsv",
     ".tab": "tsv",
@@ -259,9 +260,19 @@ NON_SPEECH = re.compile(
     r"\s*(?:[\[(]\s*(?:music|applause|laugh(?:s|ing|ter)?|chuckl\w*|inaudible|unintelligible|indiscernible|crosstalk|"
     r"cross-talk|overlapping(?: speech)?|over ?talk|silence|pause|long pause|noise|background noise|static|foreign|"
     r"cough(?:s|ing)?|sigh(?:s|ing)?|sniff(?:s|ing|les)?|cr(?:ies|ying)|clears throat|blank_audio|no audio|beep|"
-    r"phone rings?|door \w+|sound|video|audio|sil)\b[^\[\]()\n]{0,40}[\])]|[♪♫]+)\s*",
+    r"phone rings?|door \w+|sound|video|audio|sil)\b[^\[\]()\n]{0,40}[\])]|[♪♫]+|"
+    r"\[\d{1,2}:\d{2}(?::\d{2})?(?:[.,]\d+)?\])\s*",  # a timecode inside the words (Descript's every few seconds)
     re.I,
 )
+
+# Lines export tools add before or after the talk, never said by anyone: Google Meet's closing ("Meeting ended
+# after 01:02:03", "Transcription ended after ..."), Otter's "Transcribed by https://otter.ai", Rev's "This
+# transcript was exported on ...", Teams' "Jane Doe stopped transcription", Sonix's promotional lines.
+EXPORT_FOOTER = re.compile(
+    r"(?i)^\s*(?:(?:meeting|transcription) ended after \d|transcribed by https?://(?:www\.)?otter\.ai"
+    r"|this transcript was exported on\b|.{1,80}\b(?:stopped|started) transcription\s*$"
+    r"|sonix has many features\b|try sonix\b|.{0,200}\bwas automatically transcribed by sonix\b"
+    r"|.{0,120}\btranscript powered by sonix\b)")
 
 
 def strip_non_speech(text: str) -> str:

@@ -41,6 +41,30 @@ _PREFIX = re.compile(
 )
 
 
+# YouTube's SubViewer captions (.sbv): "0:00:03.120,0:00:06.958" above each cue's lines, a blank line between cues.
+_SBV_TIMING = re.compile(r"^\s*(\d{1,2}:\d{2}:\d{2}\.\d{1,3}),(\d{1,2}:\d{2}:\d{2}\.\d{1,3})\s*$")
+
+
+def is_sbv(text: str) -> bool:
+    """Whether ``text`` is SubViewer captions: its first non-empty line is an SBV cue timing."""
+    first = next((line for line in text.lstrip("\ufeff").split("\n") if line.strip()), "")
+    return bool(_SBV_TIMING.match(first))
+
+
+def sbv_to_srt(text: str) -> str:
+    """SubViewer captions as SRT (numbered cues, ``-->`` timings), which ``parse_cues`` reads. A line number in an
+    error counts the cue numbers added, one line per cue above it."""
+    out, k = [], 0
+    for line in text.lstrip("\ufeff").split("\n"):
+        m = _SBV_TIMING.match(line)
+        if m:
+            k += 1
+            out += [str(k), f"{m.group(1)} --> {m.group(2)}"]
+        else:
+            out.append(line)
+    return "\n".join(out)
+
+
 def _split_speaker(text: str) -> tuple[str | None, str]:
     """``'Jane: hi'`` -> ('Jane', 'hi'); ``'[SPEAKER_00]: hi'`` -> ('SPEAKER_00', 'hi'); else (None, text)."""
     m = _PREFIX.match(text)

@@ -8,21 +8,27 @@ from typing import Sequence
 
 from ..errors import InputError
 from ..roles import role_from_label
-from .base import Piece, looks_like_name, parse_time
+from .base import EXPORT_FOOTER, Piece, looks_like_name, parse_time
 from .captions import _cue_time, _unpadded_ms
 from .text import _TEXT_LINE, UNNAMED
 
-_OTTER_HEAD = re.compile(r"^(?P<name>\S.{0,60}?)\s{2,}(?P<ts>\d{1,2}:\d{2}(?::\d{2})?)\s*$|"
-                         r"^(?P<name2>\S.{0,60}?)\s+(?P<ts2>\d{1,2}:\d{2}(?::\d{2})?)\s*$")
+_OTTER_HEAD = re.compile(r"^(?P<name>\S.{0,60}?)(?:\s+[-–])?\s{2,}(?P<ts>\d{1,2}:\d{2}(?::\d{2})?)\s*$|"
+                         r"^(?P<name2>\S.{0,60}?)(?:\s+[-–])?\s+(?P<ts2>\d{1,2}:\d{2}(?::\d{2})?)\s*$")
 
 
 # The line Otter appends to its exports; kept in the session's metadata, never coded as speech.
-_FOOTER = re.compile(r"(?i)^\s*transcribed by https?://(?:www\.)?otter\.ai\S*\s*$")
+_FOOTER = EXPORT_FOOTER
 
 
 # A cue timing above a name (the older Teams .docx layout: "0:0:0.0 --> 0:0:5.320", then the name, then the words).
 _TIMING = re.compile(r"^\s*(?P<start>\d{1,3}:\d{1,2}(?::\d{1,2})?(?:[.,]\d{1,3})?)\s*-->\s*"
                      r"(?P<end>\d{1,3}:\d{1,2}(?::\d{1,2})?(?:[.,]\d{1,3})?)\s*$")
+
+
+# A head with the time first ("00:00:03 Jane Doe", "0:03 - Jane Doe", "[00:00:03.12] - Jane Doe", as Grain, Fathom and
+# Happy Scribe write them), the words on the lines below.
+_TIME_FIRST_HEAD = re.compile(r"^\s*\[?(?P<ts>\d{1,2}:\d{2}(?::\d{2})?(?:[.,]\d+)?)\]?\s*(?:[-–]\s*)?"
+                              r"(?P<name>[A-Z][\w.'’-]*(?:\s[A-Z][\w.'’-]*){0,3})\s*$")
 
 
 _BARE_HEAD = re.compile(r"^\s*(?P<ts>\d{1,2}:\d{2}(?::\d{2})?)\s*$")
@@ -63,6 +69,10 @@ def _heads(lines: Sequence[str]) -> dict[int, tuple[str, str | None]]:
             if name.startswith("[") and name.endswith("]"):  # Zoom's saved transcript: "[Jane Doe] 10:00:01"
                 name = name[1:-1].strip()
             found[i] = (name, m.group("ts") or m.group("ts2"), two)
+            continue
+        first = _TIME_FIRST_HEAD.match(line)
+        if first and looks_like_name(first.group("name")):
+            found[i] = (first.group("name"), first.group("ts"), False)
     names = Counter(name for name, _, _ in found.values())
     heads = {i: (name, ts) for i, (name, ts, two) in found.items()
              if two or names[name] >= 2 or (len(name.split()) <= 3 and role_from_label(name))}

@@ -22,12 +22,12 @@ from ..errors import InputError, MiCoderError, SessionSkipped, UsageError
 from ..records import Session, Turn, Utterance
 from ..roles import assign_roles, role_from_label
 from .base import _EXTENSIONS, FORMATS, WORD_TIMES, Piece, ReadOptions, decode_bytes, iter_lines, require_file
-from .captions import parse_cues
+from .captions import is_sbv, parse_cues, sbv_to_srt
 from .delimited import iter_table_pieces, parse_table, scan_table, sniff_delimiter
 from .docx import read_docx_text
 from .json_turns import parse_json
 from .otter import _looks_like_otter, parse_otter
-from .text import NO_SPEAKERS, iter_text_pieces, parse_text, speaker_labels
+from .text import NO_SPEAKERS, iter_text_pieces, numbered_lines, parse_text, speaker_labels, unnumbered
 
 
 def detect_format(path: Path, text: str | None) -> str:
@@ -50,7 +50,9 @@ def detect_format(path: Path, text: str | None) -> str:
                 return "json"
     if len(first_lines) >= 2 and first_lines[0].strip().isdigit() and "-->" in first_lines[1]:
         return "srt"
-    if ext in ("csv", "tsv", "json", "vtt", "srt"):
+    if is_sbv(stripped):
+        return "sbv"
+    if ext in ("csv", "tsv", "json", "vtt", "srt", "sbv"):
         return ext
     if _looks_like_otter(first_lines):
         return "otter"
@@ -289,7 +291,7 @@ def read_transcript(path: str | Path, **options: Any) -> list[Session]:
 
     Keyword options (those of ``ReadOptions``; or pass ``read_options=ReadOptions(...)``):
 
-    * ``fmt``: ``"text"``, ``"vtt"``, ``"srt"``, ``"otter"``, ``"csv"``, ``"tsv"``, ``"json"`` or ``"docx"``
+    * ``fmt``: ``"text"``, ``"vtt"``, ``"srt"``, ``"sbv"``, ``"otter"``, ``"csv"``, ``"tsv"``, ``"json"`` or ``"docx"``
       (default: detected from the content, then the extension);
     * ``practitioner`` / ``client``: the speaker label of each role (default: from the label vocabulary,
       else inferred from the text with a warning); ``practitioner`` alone codes a monologue;
@@ -347,6 +349,8 @@ def read_transcript(path: str | Path, **options: Any) -> list[Session]:
         pieces = parse_text(text, where)
     elif inner in ("vtt", "srt"):
         pieces = parse_cues(text, where, inner)
+    elif inner == "sbv":
+        pieces = parse_cues(sbv_to_srt(text), where, "srt")
     elif inner == "otter":
         pieces = parse_otter(text, where)
     elif inner in ("csv", "tsv"):
@@ -469,8 +473,11 @@ def _stream_text(path: Path, where: str, opts: ReadOptions) -> Session:
     """A plain-text transcript's session, its turns a ``TurnStream``: the passes of ``parse_text`` and
     ``build_sessions`` over lines read from the file."""
 
+    numbered = numbered_lines(ln.removesuffix("\n") for ln in iter_lines(path, where))
+
     def lines() -> Iterator[str]:
-        return (ln.removesuffix("\n") for ln in iter_lines(path, where))
+        read = (ln.removesuffix("\n") for ln in iter_lines(path, where))
+        return (unnumbered(ln) for ln in read) if numbered else read
 
     speakers = speaker_labels(lines(), where)
 

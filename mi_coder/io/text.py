@@ -7,7 +7,7 @@ from collections.abc import Iterable, Iterator
 
 from ..errors import InputError
 from ..roles import role_from_label
-from .base import Piece, looks_like_name, parse_time, strip_non_speech
+from .base import EXPORT_FOOTER, Piece, looks_like_name, parse_time, strip_non_speech
 
 _TS = r"\d{1,2}:\d{2}(?::\d{2})?(?:[.,]\d+)?"
 
@@ -24,6 +24,9 @@ _TEXT_LINE = re.compile(
     rf"(?:\*\*)?{_LABEL}(?:\*\*)?"
     rf"\s*(?:[\[(](?P<ts2>{_TS})[\])])?\s*(?:\*\*)?:(?:\*\*)?(?:\s+|$)(?P<text>.*)$"
 )
+# A name, a time in brackets and the words, without a colon ("Jane Doe [00:00:03] Good morning", as Trint writes it).
+_NAME_TIME_LINE = re.compile(
+    rf"^\s*(?P<ts>)(?P<label>[A-Z][\w.'’-]*(?:\s[A-Z][\w.'’-]*){{0,3}})\s+\[(?P<ts2>{_TS})\]\s+(?P<text>\S.*)$")
 # A time in brackets that opens a turn's text ("Jane: [00:00:01] Hi ...", as some services write it).
 _TEXT_TS = re.compile(rf"^[\[(](?P<ts>{_TS})[\])]\s*(?P<text>.*)$")
 # A line that is only a time (Google Meet writes one every so often between the turns), or a time in brackets or
@@ -33,7 +36,7 @@ _BARE_TS = re.compile(rf"^\s*(?:[\[(](?P<ts>{_TS})[\])]|(?P<tss>\d{{1,2}}:\d{{2}
 # The closing line of a Google Meet transcript ("Meeting ended after 01:02:03", since 2025 "Transcription ended
 # after 00:01:41"): not speech, and nor is anything after it that no speaker says (Meet's "This editable transcript
 # was computer generated and might contain errors...").
-_FOOTER = re.compile(r"^\s*(?:Meeting|Transcription) ended after \d")
+_FOOTER = EXPORT_FOOTER
 
 
 # A line whose label is empty (": Mm-hmm.", a hand edit that lost the name): an unnamed speaker's words, kept and not
@@ -66,10 +69,42 @@ def parse_text(text: str, path: str) -> list[Piece]:
         warnings.warn(f"{path}: line(s) {', '.join(map(str, unnamed[:5]))}{' ...' if len(unnamed) > 5 else ''} "
                       f"open with ':' and no speaker name: read as {UNNAMED!r} (kept, not coded); put the name back "
                       "to code them", stacklevel=2)
+    if numbered_lines(lines):
+        lines = [unnumbered(line) for line in lines]
     pieces = list(iter_text_pieces(lines, speaker_labels(lines, path)))
     if not pieces:
         raise InputError(path, NO_SPEAKERS)
     return pieces
+
+
+_NUMBERED = re.compile(r"^\s*(?P<n>\d{1,5})(?:\t|\s{1,4}(?=\S)|\s*$)")
+
+
+def numbered_lines(lines: Iterable[str], sample: int = 80) -> bool:
+    """Whether a transcript numbers its lines, as research transcripts do ("1\tINTERVIEWER: Good morning..."):
+    from the first numbered line on (a header above it may not be numbered), at least five of the next lines, four
+    in five of them, counting up by one."""
+    numbers = []
+    filled = 0
+    for line in lines:
+        if not line.strip():
+            continue
+        m = _NUMBERED.match(line)
+        if not numbers and not m:
+            continue
+        filled += 1
+        if m:
+            numbers.append(int(m.group("n")))
+        if filled >= sample:
+            break
+    steps = sum(b == a + 1 for a, b in zip(numbers, numbers[1:]))
+    return len(numbers) >= 5 and len(numbers) >= 0.8 * filled and steps >= 0.8 * (len(numbers) - 1)
+
+
+def unnumbered(line: str) -> str:
+    """A line without its line number (``numbered_lines``); a line that is only a number is empty."""
+    m = _NUMBERED.match(line)
+    return line[m.end():] if m else line
 
 
 def speaker_labels(lines: Iterable[str], path: str = "") -> set[str]:
@@ -79,13 +114,22 @@ def speaker_labels(lines: Iterable[str], path: str = "") -> set[str]:
     speaker is said in a warning (its words are kept but not coded: "Rule One: ..." may be speech)."""
     counts: dict[str, int] = {}
     first_at: dict[str, int] = {}
+    first_text: dict[str, str] = {}
     for k, line in enumerate(lines):
-        m = _TEXT_LINE.match(line)
+        m = _TEXT_LINE.match(line) or _NAME_TIME_LINE.match(line)
         if m and len(re.sub(_QUALIFIER, "", _label(m)).split()) <= 4:
             label = _label(m)
             counts[label] = counts.get(label, 0) + 1
             first_at.setdefault(label, k)
+            first_text.setdefault(label, m.group("text").strip())
     speakers = {lab for lab, n in counts.items() if n >= 2 or role_from_label(lab)}
+    talking = [first_at[lab] for lab, n in counts.items() if n >= 2]
+    if talking:
+        # A research transcript's header names the people before the talk ("Interviewer: DW", "Participant ID: P07"):
+        # a role label used once, above the first line of anyone who speaks twice, with a few words and no sentence
+        # end, is a header line, not a speaker.
+        speakers -= {lab for lab in speakers if counts[lab] == 1 and first_at[lab] < min(talking)
+                     and len(first_text[lab].split()) <= 4 and not first_text[lab].endswith((".", "?", "!"))}
     if speakers:
         talk_starts = min(first_at[lab] for lab in speakers)
         once = {lab for lab in counts if lab not in speakers and first_at[lab] > talk_starts and looks_like_name(lab)}
@@ -110,7 +154,7 @@ def iter_text_pieces(lines: Iterable[str], speakers: set[str]) -> Iterator[Piece
     for line in lines:
         if not line.strip():
             continue
-        m = _TEXT_LINE.match(line) or _UNNAMED_LINE.match(line)
+        m = _TEXT_LINE.match(line) or _NAME_TIME_LINE.match(line) or _UNNAMED_LINE.match(line)
         if m and (_label(m) in speakers or _label(m) == UNNAMED):
             if piece is not None:
                 if piece.text or not noted:
