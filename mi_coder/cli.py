@@ -60,8 +60,9 @@ def _add_read_options(p: argparse.ArgumentParser, formats: list[str] = TRANSCRIP
                        help="the trained boundary model for unpunctuated speech (automatic captions, ASR): 'auto' "
                             "uses it for turns without sentence punctuation (default), 'on' for every turn, 'off' "
                             "never")
-    for role in ("text", "speaker", "session", "turn", "role"):
-        g.add_argument(f"--{role}-col", metavar="COLUMN", help=f"table column holding the {role} (default: detected)")
+    for role in ("text", "speaker", "session", "turn", "role", "start", "end") + (("code",) if coded else ()):
+        g.add_argument(f"--{role}-col", metavar="COLUMN", help=f"table column holding the {role}"
+                       + (" time" if role in ("start", "end") else "") + " (default: detected)")
 
 
 def _add_output_options(p: argparse.ArgumentParser) -> None:
@@ -83,8 +84,8 @@ def _check_coded_reading(args: argparse.Namespace, uses_practitioner_id: bool) -
 def _read_options(args: argparse.Namespace):  # type: ignore[no-untyped-def]
     from .io.base import ReadOptions
 
-    columns = {role: getattr(args, f"{role}_col") for role in ("text", "speaker", "session", "turn", "role")
-               if getattr(args, f"{role}_col", None)}
+    columns = {role: getattr(args, f"{role}_col") for role in ("text", "speaker", "session", "turn", "role", "start",
+                                                             "end", "code") if getattr(args, f"{role}_col", None)}
     if args.practitioner is not None and args.practitioner == args.client:
         raise UsageError(f"--practitioner and --client both name {args.practitioner!r}; name two speakers")
     return ReadOptions(fmt=args.fmt, practitioner=args.practitioner, client=args.client,

@@ -536,6 +536,14 @@ def test_several_coded_tables_get_a_pooled_figure_beside_each_files_own(tmp_path
     pooled = report["all 2 coded tables together"]
     assert pooled["n"] == sum(report[str(p)]["n"] for p in paths)
     assert pooled["session_scores"]["r_q"]["n_sessions"] == 2
+    # a file the model trained on is reported on its own, flagged, and kept out of the pooled held-out figure (a
+    # researcher's audit: the pooled figure had mixed a training file in, 0.855 against 0.692 held out)
+    trained = ROOT / "data" / "corpus" / "sessions" / "a_utterances.csv"
+    with pytest.warns(UserWarning, match="was trained on this file"):
+        report = heldout_report(load_coder(), [*paths, trained])["heldout"]
+    pooled = report["all 2 coded tables together"]
+    assert pooled["n"] == sum(report[str(p)]["n"] for p in paths)
+    assert pooled["left_out_as_training_data"] == [str(trained)]
 
 
 def test_cross_validation_on_ones_own_tables_codes_held_out_sessions_as_the_saved_model_does(monkeypatch):
@@ -749,3 +757,89 @@ def test_a_double_code_agrees_with_itself_whichever_column_holds_the_question(tm
     report = agreement_report(a, b)["agreement"]
     assert report["overall"]["kappa"] == 1.0
     assert report["either_slot"]["SEEK"]["f1"] == 1.0
+
+
+def _researcher_table(path, rows, header="utterance_id,speaker,text,code"):
+    path.write_text(header + "\n" + "\n".join(rows) + "\n", encoding="utf-8")
+    return path
+
+
+_RESEARCH_ROWS = ['1,Officer,"Hey Luis, come on in.",NC', "2,Probationer,Hey.,FN",
+                  "3,Officer,How have the two weeks been?,OQ", "4,Officer,You look tired.,CR",
+                  "5,Probationer,Work is killing me.,FN", "6,Officer,Work has been hard.,SR",
+                  "7,Officer,What would help?,OQ", "8,Probationer,A day off.,CT"]
+
+
+def test_utterance_ids_without_turn_ids_are_utterances_of_one_turn_not_turns(tmp_path):
+    """A researcher's audit: a per-utterance table with an utterance_id column and no turn ids had each row read as a
+    turn (27 turns for 23), which moved every per-turn score (reflections per turn, client turn share)."""
+    from mi_coder.evaluate.agreement import read_coded
+    from mi_coder.scoring import session_scores
+
+    with_ids = read_coded(_researcher_table(tmp_path / "ids.csv", _RESEARCH_ROWS))[0]
+    without = read_coded(_researcher_table(tmp_path / "noids.csv", [r.split(",", 1)[1] for r in _RESEARCH_ROWS],
+                                           "speaker,text,code"))[0]
+    assert len(with_ids.turns) == len(without.turns) == 6
+    assert [u.id for u in with_ids.turns[2].utterances] == ["3", "4"]
+    a, b = session_scores(with_ids), session_scores(without)
+    assert a["reflection_rate"] == b["reflection_rate"] == 2 / 3 and a["r_q"] == b["r_q"]
+    # AnnoMI's layout numbers its turns utterance_id, and keeps them as turns
+    from mi_coder.io.delimited import resolve_columns
+
+    assert resolve_columns(["transcript_id", "utterance_id", "interlocutor", "utterance_text"], {}, "x")["turn"] \
+        == "utterance_id"
+
+
+def test_two_coders_files_of_one_session_named_differently_are_compared_and_blank_codes_are_counted(tmp_path, capsys):
+    """A researcher's audit: s01.csv against s01_coderB.csv shared no session (ids come from file names) and failed;
+    utterances one coder left blank vanished from the figures without a count."""
+    first = _researcher_table(tmp_path / "s01.csv", _RESEARCH_ROWS)
+    second = _researcher_table(tmp_path / "s01_coderB.csv",
+                               [r.rsplit(",", 1)[0] + "," for r in _RESEARCH_ROWS[:2]] + _RESEARCH_ROWS[2:])
+    with pytest.warns(UserWarning, match="one session each, named by their files"):
+        from mi_coder.evaluate.agreement import agreement_report
+
+        a = agreement_report(first, second)["agreement"]
+    assert a["n_utterances"] == 6 and a["coded_only_in_first"] == 2 and a["coded_only_in_second"] == 0
+    assert a["overall"]["kappa"] == 1.0
+    assert main(["evaluate", "--agreement", str(first), str(second)]) == 0
+    assert "2 utterance(s) coded only in the first" in capsys.readouterr().out
+
+
+def test_code_columns_are_found_by_their_normalised_name_or_named_and_elan_exports_are_read(tmp_path, capsys):
+    """A researcher's audit: "MITI Code" was not a code column, there was no --code-col, and an ELAN tab-delimited
+    export (.txt) was read as speaker-labelled text and refused; its times and file names were not read."""
+    from mi_coder.evaluate.agreement import read_coded
+    from mi_coder.io.base import ReadOptions
+
+    spaced = _researcher_table(tmp_path / "excel.csv", _RESEARCH_ROWS, "Utterance ID,Speaker,Text,MITI Code")
+    assert [u.code for _, u in read_coded(spaced)[0].utterances()][:3] == ["NC", "FN", "OQ"]
+    named = _researcher_table(tmp_path / "named.csv", _RESEARCH_ROWS, "utterance_id,speaker,text,coder_1")
+    sessions = read_coded(named, ReadOptions(columns={"code": "coder_1"}))
+    assert [u.code for _, u in sessions[0].utterances()][-1] == "CT"
+    assert main(["score", str(named), "--code-col", "coder_1", "--out", str(tmp_path / "sc")]) == 0
+    assert main(["score", str(named), "--code-col", "coder_9", "--out", str(tmp_path / "sc9")]) == 2
+    assert "no column 'coder_9'" in capsys.readouterr().err
+    elan = tmp_path / "elan.txt"
+    lines = ["Tier\tBegin Time - hh:mm:ss.ms\tEnd Time - hh:mm:ss.ms\tDuration - ss.msec\tAnnotation\tMITI\tFile Name"]
+    for k, row in enumerate(_RESEARCH_ROWS):
+        _, speaker, rest = row.split(",", 2)
+        text, code = rest.rsplit(",", 1)
+        lines.append(f"{speaker}\t00:00:{2 * k:02d}.500\t00:00:{2 * k + 1:02d}.900\t1.400\t{text.strip(chr(34))}\t{code}"
+                     f"\t{'s1.eaf' if k < 4 else 's2.eaf'}")
+    elan.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    sessions = read_coded(elan)
+    assert [s.id for s in sessions] == ["s1.eaf", "s2.eaf"]
+    assert sessions[0].turns[0].start == 0.5 and sessions[0].turns[0].end == 1.9
+    assert [u.code for _, u in sessions[1].utterances()] == ["FN", "SR", "OQ", "CT"]
+
+
+def test_a_misc_practitioner_code_on_a_clients_row_is_named_as_such_with_its_place(tmp_path):
+    from mi_coder import InputError
+    from mi_coder.evaluate.agreement import read_coded
+
+    rows = [r.replace(",NC", ",FA").replace(",FN", ",N").replace(",CT", ",C") for r in _RESEARCH_ROWS]
+    rows[4] = "5,Probationer,Work is killing me.,CR"
+    with pytest.raises(InputError, match=r"session \w+, turn 4 \(Probationer\): 'CR' is a MISC practitioner code on "
+                                         r"a client's row"):
+        read_coded(_researcher_table(tmp_path / "misc.csv", rows), scheme="misc")

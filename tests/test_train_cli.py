@@ -111,8 +111,10 @@ def test_training_without_a_code_says_the_model_never_gives_it(coded, tmp_path):
     assert result.returncode == 0, result.stderr
     import re
 
-    said = re.search(r"no utterance is coded ([A-Z, ]+), so the model will never give", result.stderr)
+    said = re.search(r"no utterance is coded ([A-Z, ]+) as its first code, so the model will never give", result.stderr)
     assert said and "CT" in said.group(1).split(", ")
+    # three sessions are little to learn from, and a coder's blank rows are said, not silently dropped
+    assert "little to learn from" in result.stderr and "measure the model with --folds" in result.stderr
     meta = json.loads((out / "meta.json").read_text())
     assert "CT" in meta["training"]["codes_never_given"]
     assert "**Never given**: " in (out / "MODEL_CARD.md").read_text()

@@ -51,6 +51,7 @@ def read_coded(path, options=None, scheme: str = "miti",  # type: ignore[no-unty
     from ..io.reader import read_transcript
     from ..schemes import SCHEMES, to_miti
     from ..train.examples import CODE_ALIASES
+    from ..train.examples import code_column as find_code_column
 
     if scheme not in SCHEMES:
         raise InputError(path, f"unknown coding scheme {scheme!r} (choose from {', '.join(SCHEMES)})")
@@ -59,8 +60,7 @@ def read_coded(path, options=None, scheme: str = "miti",  # type: ignore[no-unty
     sessions = read_transcript(path, read_options=opts)
     for s in sessions:
         for turn, u in s.utterances():
-            key = code_column if code_column is not None else next((c for c in u.meta if c.lower() in CODE_ALIASES),
-                                                                      None)
+            key = code_column if code_column is not None else find_code_column(u.meta, opts)
             value = str(u.meta.get(key, "") or "").strip().upper() if key else ""
             value = value if value and value != "NAN" else ""
             if value and scheme != "miti":
@@ -68,9 +68,15 @@ def read_coded(path, options=None, scheme: str = "miti",  # type: ignore[no-unty
                 if mapped is None:
                     from ..codes import ALL_CODES
 
+                    where = f"session {s.id}, turn {turn.id} ({turn.speaker})"
+                    other = "client" if turn.role != "client" else "practitioner"
+                    if to_miti(value, other, scheme) is not None:  # "CR" on a client's row: a practitioner code
+                        raise InputError(path, f"{where}: {value!r} is a {scheme.upper()} {other} code on a "
+                                               f"{turn.role}'s row (a code in the wrong row, or the roles swapped: "
+                                               "--practitioner / --client)")
                     hint = (f" (it is a MITI code: is this table MITI-coded, such as mi-coder's own utterances.csv? "
                             f"--scheme {scheme} applies to every table given)" if value in ALL_CODES else "")
-                    raise InputError(path, f"session {s.id}: {value!r} is not a {scheme.upper()} code{hint}")
+                    raise InputError(path, f"{where}: {value!r} is not a {scheme.upper()} code{hint}")
                 u.meta["original_code"] = value
                 value = mapped
             if value:
@@ -237,6 +243,7 @@ def agreement_report(path_a, path_b=None, options=None, scheme: str = "miti") ->
         first = read_coded(path_a, options, scheme)
         second = read_coded(path_b, options, scheme)
         reviewed = None
+        _pair_sessions_named_by_file([first, second], [path_a, path_b])
     ua, ub = _units(first, second)
     keys = [k for k in ua if k in ub and ua[k] and ub[k] and (reviewed is None or k in reviewed)]
     if not keys:
@@ -276,10 +283,32 @@ def agreement_report(path_a, path_b=None, options=None, scheme: str = "miti") ->
         **({"original_codes": original} if original else {}),
         "first": str(path_a), "second": str(path_b), "n_utterances": len(keys),
         "only_in_first": len([k for k in ua if k not in ub]), "only_in_second": len([k for k in ub if k not in ua]),
+        # utterances both tables hold that only one coder coded (a blank code): not in the figures, counted here
+        "coded_only_in_first": len([k for k in ua if k in ub and ua[k] and not ub[k]]),
+        "coded_only_in_second": len([k for k in ub if k in ua and ub[k] and not ua[k]]),
         "overall": utterance_report(ya, yb, codes), "per_code_kappa": per_code, "kappa_by_role": by_role,
         "krippendorff_alpha": _rounded(krippendorff_alpha([ya, yb])),
         "session_scores": session_score_agreement(first, second),
     }}
+
+
+def _pair_sessions_named_by_file(tables: Sequence[Sequence[Session]], paths: Sequence) -> None:
+    """Tables of one session each, named by their files (no session column: ``s01.csv`` and ``s01_coderB.csv``),
+    are the same session coded twice: the later tables take the first one's session id, with a warning. Without
+    this, two coders' files with different names shared no session and agreement failed."""
+    from pathlib import Path
+
+    if len(tables) < 2 or any(len(t) != 1 for t in tables):
+        return
+    ids = [t[0].id for t in tables]
+    if len(set(ids)) == 1 or any(sid != Path(str(p)).stem for sid, p in zip(ids, paths)):
+        return
+    import warnings
+
+    warnings.warn(f"the tables hold one session each, named by their files ({', '.join(repr(i) for i in ids)}): "
+                  "compared as one session (give them a session_id column to pair sessions by id)", stacklevel=3)
+    for t in tables[1:]:
+        t[0].id = ids[0]
 
 
 def _units(*tables: Sequence[Session], value: Any = None) -> tuple[dict, ...]:
@@ -353,6 +382,7 @@ def multi_coder_agreement(paths: Sequence, options=None, scheme: str = "miti") -
     from ..errors import InputError
 
     tables = [read_coded(p, options, scheme) for p in paths]
+    _pair_sessions_named_by_file(tables, paths)
     codes = list(_units(*tables))
     for k, (path, mine) in enumerate(zip(paths, codes)):
         others = set().union(*(c for j, c in enumerate(codes) if j != k))

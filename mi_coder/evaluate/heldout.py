@@ -18,7 +18,7 @@ from .metrics import reliability, utterance_report
 def heldout_report(coder: Coder, paths: Sequence, options=None, scheme: str = "miti") -> dict:  # type: ignore[no-untyped-def]
     """Code held-out files and compare with their human codes (AnnoMI layout or coded tables)."""
     report: dict[str, Any] = {}
-    pooled: dict[str, list] = {"pairs": [], "conf": [], "human": [], "machine": []}
+    pooled: dict[str, list] = {"pairs": [], "conf": [], "human": [], "machine": [], "tables": [], "left_out": []}
     for path in paths:
         trained_on = _warn_if_trained_on(coder, Path(path))
         if is_annomi_layout(_header(Path(path))):
@@ -49,8 +49,18 @@ def heldout_report(coder: Coder, paths: Sequence, options=None, scheme: str = "m
                 rep["sessions_in_training_data"] = seen
             conf = [m.confidence or 0.0 for hs, ms in zip(human, machine)
                     for (_, h), (_, m) in zip(hs.utterances(), ms.utterances()) if h.code and m.code]
-            for key, values in (("pairs", pairs), ("conf", conf), ("human", human), ("machine", machine)):
-                pooled[key].extend(values)
+            # the pooled figure is a held-out figure: it leaves out what the model trained on, file or session
+            held = [(hs, ms) for hs, ms in zip(human, machine) if not trained_on and hs.id not in seen]
+            if len(held) < len(human):
+                pooled["left_out"].append(str(path) if not held else f"{path} ({len(human) - len(held)} session(s))")
+            if held:
+                pooled["tables"].append(str(path))
+            pooled["pairs"].extend((h.code, m.code) for hs, ms in held
+                                   for (_, h), (_, m) in zip(hs.utterances(), ms.utterances()) if h.code and m.code)
+            pooled["conf"].extend(m.confidence or 0.0 for hs, ms in held
+                                  for (_, h), (_, m) in zip(hs.utterances(), ms.utterances()) if h.code and m.code)
+            pooled["human"].extend(hs for hs, _ in held)
+            pooled["machine"].extend(ms for _, ms in held)
             rep["reliability"] = reliability(conf, [a == b for a, b in pairs])
             rep["session_scores"] = session_score_agreement(human, machine)
             if scheme != "miti":
@@ -67,11 +77,13 @@ def heldout_report(coder: Coder, paths: Sequence, options=None, scheme: str = "m
             if trained_on:
                 rep["model_trained_on_this_file"] = True
             report[str(path)] = rep
-    coded_tables = [p for p in paths if str(p) in report and "therapist_4class" not in report[str(p)]]
+    coded_tables = pooled["tables"]
     if len(coded_tables) > 1 and pooled["pairs"]:  # one session per file is common: the figure over all of them
         rep = _compared(pooled["pairs"])
         rep["reliability"] = reliability(pooled["conf"], [a == b for a, b in pooled["pairs"]])
         rep["session_scores"] = session_score_agreement(pooled["human"], pooled["machine"])
+        if pooled["left_out"]:
+            rep["left_out_as_training_data"] = pooled["left_out"]
         report[f"all {len(coded_tables)} coded tables together"] = rep
     return {"model": coder.name, "heldout": report}
 
@@ -300,6 +312,8 @@ def format_report(report: dict) -> str:
             confusion(rep)
             if rep.get("scheme_note"):
                 lines.append(f"  note: {rep['scheme_note']}")
+            if rep.get("left_out_as_training_data"):
+                lines.append("  left out, the model's training data: " + ", ".join(rep["left_out_as_training_data"]))
             role_lines(rep)
             for element, m in rep.get("role_checklist", {}).items():
                 lines.append(f"  checklist {element}: {m['sessions_agree']} of {m['sessions']} sessions agree (labelled "
@@ -321,6 +335,9 @@ def format_report(report: dict) -> str:
         if a.get("only_in_first") or a.get("only_in_second"):
             lines.append(f"  not compared: {a['only_in_first']} utterance(s) only in the first, "
                          f"{a['only_in_second']} only in the second")
+        if a.get("coded_only_in_first") or a.get("coded_only_in_second"):
+            lines.append(f"  not compared: {a['coded_only_in_first']} utterance(s) coded only in the first (no code "
+                         f"in the second), {a['coded_only_in_second']} coded only in the second")
         per_code({**a["overall"], "kappa_by_role": a.get("kappa_by_role", {}), "either_slot": a.get("either_slot")})
         if a.get("original_codes"):
             o = a["original_codes"]

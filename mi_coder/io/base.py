@@ -44,15 +44,19 @@ _EXTENSIONS = {
 # Column aliases for tables (normalised: lower case, spaces and dashes as underscores).
 COLUMN_ALIASES: dict[str, tuple[str, ...]] = {
     "session": ("session_id", "transcript_id", "conv_id", "conversation_id", "session", "dialog_id",
-                "dialogue_id", "interview_id", "file_id"),
+                "dialogue_id", "interview_id", "file_id", "file_name", "filename"),
     "speaker": ("speaker", "interlocutor", "speaker_name", "speaker_label", "participant", "author", "name",
-                "role", "speaker_role"),
+                "role", "speaker_role", "tier"),
     "role": ("role", "speaker_role", "interlocutor"),
-    "text": ("text", "utterance_text", "utt_text", "utterance", "content", "transcript", "sentence", "line"),
+    "text": ("text", "utterance_text", "utt_text", "utterance", "content", "transcript", "sentence", "line",
+             "annotation", "dialogue"),
     "turn": ("turn_id", "utterance_id", "turn", "turn_index", "turn_number", "turn_no"),
     "utterance": ("utt_id", "utterance_id", "segment_id"),
-    "start": ("start", "start_time", "begin", "timestamp", "time", "start_s", "start_sec", "start_seconds"),
-    "end": ("end", "end_time", "stop", "end_s", "end_sec", "end_seconds"),
+    # ELAN's tab-delimited export names its time columns "Begin Time - hh:mm:ss.ms" and "Begin Time - ss.msec"
+    "start": ("start", "start_time", "begin", "timestamp", "time", "start_s", "start_sec", "start_seconds",
+              "begin_time", "begin_time_hh:mm:ss_ms", "begin_time_ss_msec"),
+    "end": ("end", "end_time", "stop", "end_s", "end_sec", "end_seconds", "end_time_hh:mm:ss_ms",
+            "end_time_ss_msec"),
 }
 
 

@@ -55,10 +55,14 @@ def resolve_columns(columns: Sequence[str], overrides: dict[str, str], path: str
             if alias in by_norm and by_norm[alias] not in taken:
                 out[role] = by_norm[alias]
                 break
-    # utterance_id is a turn id alias (AnnoMI numbers its turns so); it is an utterance id only
-    # when a separate turn id column exists.
-    if out.get("utterance") and out.get("turn") == out.get("utterance"):
-        del out["utterance"]
+    # utterance_id names AnnoMI's turns (one row per turn, the speaker in "interlocutor"); in any other table it names
+    # utterances, so rows of one speaker in a row are utterances of one turn (a researcher's per-utterance table with
+    # utterance ids and no turn ids had each row counted as a turn: 27 turns for 23, reflections per turn wrong).
+    if "turn" in out and "turn" not in overrides and _norm(out["turn"]) == "utterance_id" \
+            and "interlocutor" not in by_norm:
+        turn_column = out.pop("turn")
+        if "utterance" not in out:
+            out["utterance"] = turn_column
     if "role" in out and out["role"] == out.get("speaker"):
         del out["role"]
     if "text" not in out:
@@ -78,7 +82,7 @@ def resolve_columns(columns: Sequence[str], overrides: dict[str, str], path: str
 def pieces_from_records(records: Iterable[dict[str, Any]], cols: dict[str, str], path: str) -> list[Piece]:
     """Rows of a table (dicts) to pieces, keeping every other column in ``meta``."""
     pieces: list[Piece] = []
-    used = set(cols.values())
+    used = {column for role, column in cols.items() if role != "code"}  # a named code column stays in the meta
     n_empty = 0
     unread: list[str] = []  # time cells with a value that is not a time
     for row in records:

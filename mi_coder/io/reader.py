@@ -21,7 +21,7 @@ from typing import Any
 from ..errors import InputError, MiCoderError, SessionSkipped, UsageError
 from ..records import Session, Turn, Utterance
 from ..roles import assign_roles, role_from_label
-from .base import _EXTENSIONS, FORMATS, WORD_TIMES, Piece, ReadOptions, decode_bytes, iter_lines, require_file
+from .base import _EXTENSIONS, COLUMN_ALIASES, FORMATS, WORD_TIMES, Piece, ReadOptions, decode_bytes, iter_lines, require_file
 from .captions import is_sbv, parse_cues, sbv_to_srt
 from .delimited import iter_table_pieces, parse_table, scan_table, sniff_delimiter
 from .docx import read_docx_text
@@ -54,9 +54,24 @@ def detect_format(path: Path, text: str | None) -> str:
         return "sbv"
     if ext in ("csv", "tsv", "json", "vtt", "srt", "sbv"):
         return ext
+    if _looks_like_tsv(first_lines):
+        return "tsv"
     if _looks_like_otter(first_lines):
         return "otter"
     return "text"
+
+
+def _looks_like_tsv(lines: list[str]) -> bool:
+    """A tab-delimited table saved as .txt (ELAN's and spreadsheets' exports): a header that names a text column
+    (``COLUMN_ALIASES``), and its number of tabs (two or more) on four in five of the first lines."""
+    from .delimited import _norm
+
+    if len(lines) < 3 or lines[0].count("\t") < 2:
+        return False
+    tabs = lines[0].count("\t")
+    header = {_norm(c) for c in lines[0].split("\t")}
+    same = sum(line.count("\t") == tabs for line in lines[:20])
+    return bool(header & set(COLUMN_ALIASES["text"])) and same >= 0.8 * min(len(lines), 20)
 
 
 def _is_jsonl(text: str) -> bool:

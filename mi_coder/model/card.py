@@ -42,7 +42,10 @@ def render_model_card(meta: dict) -> str:
         f"Practitioner utterances: {' '.join(meta['labels'].get('practitioner', []))}  ",
         f"Client utterances: {' '.join(meta['labels'].get('client', []))}",
         *(["", f"**Never given**: {' '.join(meta['training']['codes_never_given'])} (no training utterance has "
-           "the code, so this model never gives it)"] if meta.get("training", {}).get("codes_never_given") else []),
+           "the code first, so this model never gives it as a first code"
+           + ("; SEEK still comes as a second code on a question that asks leave, by rule"
+              if "SEEK" in meta["training"]["codes_never_given"] else "") + ")"]
+          if meta.get("training", {}).get("codes_never_given") else []),
         "",
         "## Training data and protocol",
         "",

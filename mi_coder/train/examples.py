@@ -22,7 +22,18 @@ EXAMPLE_COLUMNS = ["source", "group", "session_id", "turn_id", "role", "text", "
                    "n_in_turn", "code", "weight"]
 
 
-CODE_ALIASES = ("code", "label", "miti_code", "behavior_code", "behaviour_code", "misc_code", "gold")
+CODE_ALIASES = ("code", "label", "miti_code", "behavior_code", "behaviour_code", "misc_code", "gold", "miti", "misc")
+
+
+def code_column(keys: Iterable[str], options: ReadOptions | None = None) -> str | None:
+    """The column of a coded table that holds the codes: the one ``--code-col`` named (``options.columns["code"]``),
+    else the first whose name, in lower case with spaces and dashes as underscores ("MITI Code"), is a
+    ``CODE_ALIASES`` name."""
+    import re
+
+    if options is not None and options.columns.get("code"):
+        return options.columns["code"]
+    return next((k for k in keys if re.sub(r"[\s\-.]+", "_", str(k).strip().lower()) in CODE_ALIASES), None)
 
 
 def load_team_corpus(paths: Sequence[str | Path]) -> pd.DataFrame:
@@ -143,7 +154,8 @@ def coded_table_examples(path: str | Path, options: ReadOptions | None = None, s
         before, after = other_role_context([t.role for t in s.turns], [t.text for t in s.turns])
         for turn, prev, following in zip(s.turns, before, after):
             for k, u in enumerate(turn.utterances):
-                code = next((str(u.meta[c]).strip().upper() for c in u.meta if c.lower() in CODE_ALIASES), "")
+                key = code_column(u.meta, opts)
+                code = str(u.meta.get(key, "") or "").strip().upper() if key else ""
                 code = "" if code == "NAN" else code
                 if turn.role not in (PRACTITIONER, CLIENT):
                     others += 1

@@ -443,7 +443,15 @@ def train_from_files(paths: Sequence[str | Path], out_dir: str | Path, *, name: 
     say = progress or (lambda msg: None)
     if data is None:
         data = load_training_data(paths, options)
-    say(f"training data: {len(data.examples)} utterance examples, {len(data.turn_examples)} turn examples")
+    coded_rows = data.examples[data.examples["source"] == "coded"] if "source" in data.examples else data.examples[:0]
+    uncoded = int(coded_rows["code"].isna().sum())
+    say(f"training data: {int(data.examples['code'].notna().sum())} coded utterance examples, "
+        f"{len(data.turn_examples)} turn examples")
+    if uncoded:  # as evaluate and score say it: rows without a code do not count
+        import warnings
+
+        warnings.warn(f"{', '.join(str(p) for p in paths)}: {uncoded} utterance(s) without a code are not trained on",
+                      stacklevel=2)
     metrics = dict(metrics or {})
     temperature = metrics.get("annomi_cv", {}).get("output_temperature", output_temperature or 1.0)
     coder = train_coder(data.examples, data.turn_examples, C=C, output_temperature=temperature, **(train_kwargs or {}))
@@ -453,9 +461,22 @@ def train_from_files(paths: Sequence[str | Path], out_dir: str | Path, *, name: 
     if missing:  # a code never seen is a code the model never gives: its counts would read as a finding
         import warnings
 
-        warnings.warn(f"{', '.join(str(p) for p in paths)}: no utterance is coded {', '.join(missing)}, so the model "
-                      "will never give " + ("it" if len(missing) == 1 else "them") + " (a session score built on "
-                      "such a code, e.g. change talk on CT, would always read 0)", stacklevel=2)
+        seek = " (SEEK still comes as a second code on a question that asks leave, by rule)" if "SEEK" in missing \
+            else ""
+        warnings.warn(f"{', '.join(str(p) for p in paths)}: no utterance is coded {', '.join(missing)} as its first "
+                      "code, so the model will never give " + ("it" if len(missing) == 1 else "them") + " as one (a "
+                      "session score built on such a code, e.g. change talk on CT, would always read 0)" + seek,
+                      stacklevel=2)
+    rare = {c: int((labelled["code"] == c).sum()) for c in ALL_CODES if 0 < (labelled["code"] == c).sum() < 10}
+    sessions = labelled["group"].nunique() if "group" in labelled else 0
+    if data.annomi_turns is None and (len(labelled) < 1000 or rare):
+        import warnings
+
+        warnings.warn(f"{', '.join(str(p) for p in paths)}: little to learn from ({len(labelled)} coded utterances in "
+                      f"{sessions} session(s)" + (f"; under 10 examples of {', '.join(f'{c} ({n})' for c, n in rare.items())}"
+                                                  if rare else "") + "): expect such codes to be given rarely and "
+                      "wrongly; measure the model with --folds before using it, or train from the default model "
+                      "(--base)", stacklevel=2)
     fitted = any(abs(float(getattr(m, "temperature", 1.0)) - 1.0) > 1e-9 for m in coder.models.values())
     power = (train_kwargs or {}).get("balance", 1.0)
     balanced = ("classes balanced" if power == 1.0 else "classes as found" if power == 0.0 else
