@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 from pathlib import Path
 from typing import Any, Sequence
 
@@ -29,7 +30,7 @@ def heldout_report(coder: Coder, paths: Sequence, options=None, scheme: str = "m
             report[str(path)] = annomi_turn_tasks(sessions, probs)
         else:
             human = read_coded(path, options, scheme)
-            machine = _uncoded(read_coded(path, options, scheme))
+            machine = _uncoded(copy.deepcopy(human))  # not read twice: each warning about the file once
             coder.code(machine)
             pairs = [(h.code, m.code) for hs, ms in zip(human, machine)
                      for (_, h), (_, m) in zip(hs.utterances(), ms.utterances()) if h.code and m.code]
