@@ -968,3 +968,20 @@ def test_a_numbered_research_transcript_with_a_header_reads_its_turns_without_nu
     path.write_text("Counselor: What are your reasons?\nClient: Three reasons.\n1 my kids\n2 my job\n"
                     "Counselor: Those matter.\n", encoding="utf-8")
     assert one(path).turns[1].text == "Three reasons. 1 my kids 2 my job"
+
+
+def test_an_amazon_transcribe_response_made_with_channel_identification_reads_each_channel_as_a_speaker(tmp_path):
+    """A batch over the ASR audit's files: channel identification (a speaker per channel, no speaker labels) was
+    refused as undiarized."""
+    channels = {"ch_0": [], "ch_1": []}
+    for speaker, start, end, word in _asr_words(_ASR_TALK):
+        label = "ch_0" if speaker == "po" else "ch_1"
+        channels[label].append({"type": "pronunciation", "start_time": str(start), "end_time": str(end),
+                                "alternatives": [{"confidence": "0.9", "content": word}], "channel_label": label})
+    channels["ch_0"].insert(6, {"type": "punctuation", "alternatives": [{"content": "?"}], "channel_label": "ch_0"})
+    items = sorted((i for c in channels.values() for i in c if "start_time" in i), key=lambda i: float(i["start_time"]))
+    data = {"results": {"transcripts": [{"transcript": "..."}], "items": items, "channel_labels": {
+        "number_of_channels": 2, "channels": [{"channel_label": k, "items": v} for k, v in channels.items()]}}}
+    turns, s = _read_asr(tmp_path, "aws.json", data, practitioner="ch_0")
+    assert turns == [("hi marcus how have things been?", 0.5)] + _ASR_EXPECTED[1:]
+    assert [t.speaker for t in s.turns] == ["ch_0", "ch_1"] * 2

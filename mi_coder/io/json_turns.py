@@ -142,9 +142,36 @@ def _amazon_turns(results: dict[str, Any], path: str) -> list[dict[str, Any]]:
         words.append({"word": content, "start": _number(item.get("start_time")), "end": _number(item.get("end_time")),
                       "speaker": item.get("speaker_label") or label_at.get(item.get("start_time"))})
     if all(w["speaker"] in (None, "") for w in words):
+        channels = (results.get("channel_labels") or {}).get("channels")
+        if isinstance(channels, list) and len(channels) > 1:  # channel identification: a channel is a speaker
+            return _amazon_channels(channels)
         raise InputError(path, "Amazon Transcribe items carry no speaker (transcribe with speaker partitioning: "
-                               "ShowSpeakerLabels)")
+                               "ShowSpeakerLabels, or with ChannelIdentification when each speaker has a channel)")
     return _word_runs(words)
+
+
+def _amazon_channels(channels: list[Any]) -> list[dict[str, Any]]:
+    """An Amazon Transcribe response made with channel identification (``results.channel_labels.channels``): each
+    channel's words ("ch_0", "ch_1"...) as its speaker's, put in order of time."""
+    merged: list[tuple[float, int, int, dict[str, Any]]] = []
+    for c, channel in enumerate(channels):
+        if not isinstance(channel, dict):
+            continue
+        label = str(channel.get("channel_label") or f"ch_{c}")
+        words: list[dict[str, Any]] = []
+        for item in channel.get("items") or []:
+            if not isinstance(item, dict) or not item.get("alternatives"):
+                continue
+            content = str(item["alternatives"][0].get("content", ""))
+            if item.get("type") == "punctuation":
+                if words:
+                    words[-1]["word"] += content
+                continue
+            words.append({"word": content, "start": _number(item.get("start_time")),
+                          "end": _number(item.get("end_time")), "speaker": label})
+        merged += [(w["start"] if w["start"] is not None else float("inf"), c, k, w) for k, w in enumerate(words)]
+    merged.sort(key=lambda item: item[:3])
+    return _word_runs([w for *_, w in merged])
 
 
 def _google_speaker(word: dict[str, Any]) -> Any:
