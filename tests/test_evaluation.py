@@ -492,7 +492,7 @@ def test_agreement_pairs_utterances_numbered_per_turn_and_is_symmetric_with_per_
     assert ab["overall"]["macro_f1_all_codes"] == ba["overall"]["macro_f1_all_codes"] < ab["overall"]["macro_f1"]
     assert ab["kappa_by_role"]["client"] == {"n": 20, "kappa": 1.0} and ab["kappa_by_role"]["practitioner"]["n"] == 20
     assert main(["evaluate", "--agreement", str(tmp_path / "a.csv"), str(tmp_path / "b.csv")]) == 0
-    assert "given but never in the reference: PWP x2" in capsys.readouterr().out
+    assert "in the second table but never in the first: PWP x2" in capsys.readouterr().out
 
 
 @needs_annomi

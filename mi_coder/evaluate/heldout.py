@@ -229,14 +229,15 @@ def format_report(report: dict) -> str:
     """A plain-text summary of an evaluation report (the JSON holds everything)."""
     lines: list[str] = []
 
-    def per_code(rep: dict, indent: str = "  ") -> None:
+    def per_code(rep: dict, indent: str = "  ", agreement: bool = False) -> None:
         lines.append(f"{indent}{'code':<16}{'prec':>6}{'rec':>6}{'F1':>6}{'n':>7}")
         for code, m in rep["per_code"].items():
             if m["support"]:
                 lines.append(f"{indent}{code:<16}{m['precision']:>6.2f}{m['recall']:>6.2f}{m['f1']:>6.2f}{m['support']:>7}")
         extra = rep.get("predicted_only") or {}
         if extra:  # codes given where the reference never uses them: all false positives
-            lines.append(f"{indent}given but never in the reference: "
+            lines.append(f"{indent}" + ("in the second table but never in the first: " if agreement
+                                        else "given but never in the reference: ")
                          + ", ".join(f"{code} x{n}" for code, n in extra.items()))
         roles = {r: v for r, v in (rep.get("kappa_by_role") or {}).items() if v.get("n")}
         pooled = " (practitioner and client codes pooled)" if len(roles) > 1 else ""
@@ -246,8 +247,8 @@ def format_report(report: dict) -> str:
         if roles:
             lines.append(f"{indent}kappa by role (the figures to cite): "
                          + ", ".join(f"{r} {v['kappa']} (n={v['n']})" for r, v in roles.items()))
-        slots = rep.get("either_slot") or {}
-        if slots:
+        slots = {c: m for c, m in (rep.get("either_slot") or {}).items() if m.get("support")}  # none in the reference
+        if slots:  # (MISC has no SEEK): an F1 of 0 over nothing means nothing
             lines.append(f"{indent}a code in either slot (first or second code): "
                          + ", ".join(f"{c} F1 {m['f1']} (precision {m['precision']}, recall {m['recall']}, "
                                      f"n={m['support']})" for c, m in slots.items()))
@@ -339,7 +340,8 @@ def format_report(report: dict) -> str:
         if a.get("coded_only_in_first") or a.get("coded_only_in_second"):
             lines.append(f"  not compared: {a['coded_only_in_first']} utterance(s) coded only in the first (no code "
                          f"in the second), {a['coded_only_in_second']} coded only in the second")
-        per_code({**a["overall"], "kappa_by_role": a.get("kappa_by_role", {}), "either_slot": a.get("either_slot")})
+        per_code({**a["overall"], "kappa_by_role": a.get("kappa_by_role", {}), "either_slot": a.get("either_slot")},
+                 agreement=True)
         if a.get("original_codes"):
             o = a["original_codes"]
             lines.append(f"  codes compared after mapping {o['scheme'].upper()} to MITI 4.2.1; on the {o['scheme'].upper()} "
