@@ -21,7 +21,8 @@ from typing import Any
 from ..errors import InputError, MiCoderError, SessionSkipped, UsageError
 from ..records import Session, Turn, Utterance
 from ..roles import assign_roles, role_from_label
-from .base import _EXTENSIONS, COLUMN_ALIASES, FORMATS, WORD_TIMES, Piece, ReadOptions, decode_bytes, iter_lines, require_file
+from .base import (_EXTENSIONS, COLUMN_ALIASES, FORMATS, WORD_TIMES, Piece, ReadOptions, decode_bytes, iter_lines,
+                   require_file)
 from .captions import is_sbv, parse_cues, sbv_to_srt
 from .delimited import iter_table_pieces, parse_table, scan_table, sniff_delimiter
 from .docx import read_docx_text
@@ -257,8 +258,8 @@ def _word_times(group: list[Piece]) -> list[tuple[float, float] | None] | None:
             out.extend(given)
             continue
         step = (p.end - p.start) / max(n, 1)
-        out.extend(given[i] if given[i] is not None else (round(p.start + step * i, 3), round(p.start + step * (i + 1), 3))
-                   for i in range(n))
+        out.extend(given[i] if given[i] is not None
+                   else (round(p.start + step * i, 3), round(p.start + step * (i + 1), 3)) for i in range(n))
     return out
 
 

@@ -472,9 +472,9 @@ def train_from_files(paths: Sequence[str | Path], out_dir: str | Path, *, name: 
     if data.annomi_turns is None and (len(labelled) < 1000 or rare):
         import warnings
 
+        few = f"; under 10 examples of {', '.join(f'{c} ({n})' for c, n in rare.items())}" if rare else ""
         warnings.warn(f"{', '.join(str(p) for p in paths)}: little to learn from ({len(labelled)} coded utterances in "
-                      f"{sessions} session(s)" + (f"; under 10 examples of {', '.join(f'{c} ({n})' for c, n in rare.items())}"
-                                                  if rare else "") + "): expect such codes to be given rarely and "
+                      f"{sessions} session(s)" + few + "): expect such codes to be given rarely and "
                       "wrongly; measure the model with --folds before using it, or train from the default model "
                       "(--base)", stacklevel=2)
     fitted = any(abs(float(getattr(m, "temperature", 1.0)) - 1.0) > 1e-9 for m in coder.models.values())
