@@ -593,6 +593,8 @@ def test_zoom_saved_transcript_names_lose_their_brackets(tmp_path):
     s = one(path, practitioner="Jane Doe")
     assert [t.speaker for t in s.turns] == ["Jane Doe", "Marcus Lee"] * 2
     assert s.turns[3].text == "I lost the job."
+    # its heads are clock times: seconds from the session's start, not since midnight (an export audit: 36,001 s)
+    assert [t.start for t in s.turns] == [0.0, 6.0, 11.0, 14.0] and s.turns[0].meta["clock_start"] == "10:00:01"
 
 
 def test_docx_paragraphs_and_tables_are_read_in_the_order_of_the_document(tmp_path):

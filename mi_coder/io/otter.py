@@ -121,6 +121,15 @@ def parse_otter(text: str, path: str) -> list[Piece]:
                       "out of the words); check that the whole transcript was exported", stacklevel=2)
         pieces[-1].text = pieces[-1].text[: len(pieces[-1].text) - len(last)].rstrip()
     pieces = [p for p in pieces if p.text]  # a head with no words under it: nothing said
+    clock = [i for i, line in enumerate(lines) if i in heads and line.lstrip().startswith("[")]
+    if pieces and clock and len(clock) == len(heads) and (pieces[0].start or 0) >= 3600:
+        # Zoom's saved transcript times its heads by the clock ("[Jane Doe] 14:00:03"): seconds from the session's
+        # start, as every other reader gives them, are counted from the first head (its clock time kept in meta)
+        first = pieces[0].start
+        pieces[0].meta["clock_start"] = lines[clock[0]].split("]", 1)[1].strip()
+        for p in pieces:
+            p.start = None if p.start is None else round(p.start - first, 3)
+            p.end = None if p.end is None else round(p.end - first, 3)
     unnamed = [i + 1 for i, (name, _) in heads.items() if name == UNNAMED]
     if unnamed:
         import warnings
