@@ -130,6 +130,19 @@ def _amazon_turns(results: dict[str, Any], path: str) -> list[dict[str, Any]]:
     label_at = {seg_item.get("start_time"): seg_item.get("speaker_label")
                 for seg in (results.get("speaker_labels") or {}).get("segments", []) if isinstance(seg, dict)
                 for seg_item in seg.get("items", []) if isinstance(seg_item, dict)}
+    words = _amazon_words(items, lambda item: item.get("speaker_label") or label_at.get(item.get("start_time")))
+    if all(w["speaker"] in (None, "") for w in words):
+        channels = (results.get("channel_labels") or {}).get("channels")
+        if isinstance(channels, list) and len(channels) > 1:  # channel identification: a channel is a speaker
+            return _amazon_channels(channels)
+        raise InputError(path, "Amazon Transcribe items carry no speaker (transcribe with speaker partitioning: "
+                               "ShowSpeakerLabels, or with ChannelIdentification when each speaker has a channel)")
+    return _word_runs(words)
+
+
+def _amazon_words(items: list[Any], speaker_of: Any) -> list[dict[str, Any]]:
+    """Amazon Transcribe items as words (``word``, ``start``, ``end``, ``speaker``: ``speaker_of(item)``);
+    punctuation items join the word before them."""
     words: list[dict[str, Any]] = []
     for item in items:
         if not isinstance(item, dict) or not item.get("alternatives"):
@@ -140,14 +153,8 @@ def _amazon_turns(results: dict[str, Any], path: str) -> list[dict[str, Any]]:
                 words[-1]["word"] += content
             continue
         words.append({"word": content, "start": _number(item.get("start_time")), "end": _number(item.get("end_time")),
-                      "speaker": item.get("speaker_label") or label_at.get(item.get("start_time"))})
-    if all(w["speaker"] in (None, "") for w in words):
-        channels = (results.get("channel_labels") or {}).get("channels")
-        if isinstance(channels, list) and len(channels) > 1:  # channel identification: a channel is a speaker
-            return _amazon_channels(channels)
-        raise InputError(path, "Amazon Transcribe items carry no speaker (transcribe with speaker partitioning: "
-                               "ShowSpeakerLabels, or with ChannelIdentification when each speaker has a channel)")
-    return _word_runs(words)
+                      "speaker": speaker_of(item)})
+    return words
 
 
 def _amazon_channels(channels: list[Any]) -> list[dict[str, Any]]:
@@ -158,17 +165,7 @@ def _amazon_channels(channels: list[Any]) -> list[dict[str, Any]]:
         if not isinstance(channel, dict):
             continue
         label = str(channel.get("channel_label") or f"ch_{c}")
-        words: list[dict[str, Any]] = []
-        for item in channel.get("items") or []:
-            if not isinstance(item, dict) or not item.get("alternatives"):
-                continue
-            content = str(item["alternatives"][0].get("content", ""))
-            if item.get("type") == "punctuation":
-                if words:
-                    words[-1]["word"] += content
-                continue
-            words.append({"word": content, "start": _number(item.get("start_time")),
-                          "end": _number(item.get("end_time")), "speaker": label})
+        words = _amazon_words(channel.get("items") or [], lambda item, label=label: label)
         merged += [(w["start"] if w["start"] is not None else float("inf"), c, k, w) for k, w in enumerate(words)]
     merged.sort(key=lambda item: item[:3])
     return _word_runs([w for *_, w in merged])
