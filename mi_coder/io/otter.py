@@ -31,6 +31,10 @@ _TIME_FIRST_HEAD = re.compile(r"^\s*\[?(?P<ts>\d{1,2}:\d{2}(?::\d{2})?(?:[.,]\d+
                               r"(?P<name>[A-Z][\w.'’-]*(?:\s[A-Z][\w.'’-]*){0,3})\s*$")
 
 
+# Zoom's saved transcript: a name in brackets, then the clock time ("[Jane Doe] 14:00:03").
+_ZOOM_HEAD = re.compile(r"^\s*\[[^\]\d][^\]]*\]\s+\d{1,2}:\d{2}:\d{2}\s*$")
+
+
 _BARE_HEAD = re.compile(r"^\s*(?P<ts>\d{1,2}:\d{2}(?::\d{2})?)\s*$")
 
 
@@ -121,7 +125,7 @@ def parse_otter(text: str, path: str) -> list[Piece]:
                       "out of the words); check that the whole transcript was exported", stacklevel=2)
         pieces[-1].text = pieces[-1].text[: len(pieces[-1].text) - len(last)].rstrip()
     pieces = [p for p in pieces if p.text]  # a head with no words under it: nothing said
-    clock = [i for i, line in enumerate(lines) if i in heads and line.lstrip().startswith("[")]
+    clock = [i for i, line in enumerate(lines) if i in heads and _ZOOM_HEAD.match(line)]
     if pieces and clock and len(clock) == len(heads) and (pieces[0].start or 0) >= 3600:
         # Zoom's saved transcript times its heads by the clock ("[Jane Doe] 14:00:03"): seconds from the session's
         # start, as every other reader gives them, are counted from the first head (its clock time kept in meta)
