@@ -274,7 +274,8 @@ NON_SPEECH = re.compile(
 # transcript was exported on ...", Teams' "Jane Doe stopped transcription", Sonix's promotional lines.
 EXPORT_FOOTER = re.compile(
     r"(?i)^\s*(?:(?:meeting|transcription) ended after \d|transcribed by https?://(?:www\.)?otter\.ai"
-    r"|this transcript was exported on\b|[A-Z][\w.'’-]+(?:\s[A-Z][\w.'’-]+){1,3}\s(?:stopped|started) transcription\s*$"
+    r"|this transcript was exported on\b"
+    r"|[A-Z][\w.'’-]+(?:\s[A-Z][\w.'’-]+){1,3}\s(?:stopped|started) transcription\s*$"
     r"|sonix has many features\b|try sonix\b|.{0,200}\bwas automatically transcribed by sonix\b"
     r"|.{0,120}\btranscript powered by sonix\b)")
 
