@@ -37,7 +37,7 @@ EXAMPLES = {
 
 TRANSCRIPT_FORMATS = ["text", "vtt", "srt", "sbv", "otter", "csv", "tsv", "json", "docx"]
 TABLE_FORMATS = ["csv", "tsv", "json"]
-SCANNED = ".txt .text .md .vtt .srt .csv .tsv .tab .json .jsonl .docx"  # pipeline.READ_EXTENSIONS, kept light
+SCANNED = ".txt .text .md .vtt .srt .sbv .csv .tsv .tab .json .jsonl .docx"  # pipeline.READ_EXTENSIONS, kept light
 
 
 def _add_read_options(p: argparse.ArgumentParser, formats: list[str] = TRANSCRIPT_FORMATS,

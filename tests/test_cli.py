@@ -569,3 +569,12 @@ def test_no_role_check_leaves_the_role_columns_empty_and_the_report_says_it_was_
     plain = tmp_path / "plain"
     assert main(["code", str(EXAMPLES / "health_session.txt"), "--out", str(plain)]) == 0
     assert pd.read_csv(plain / "sessions.csv").iloc[0]["role_clarification_elements"] >= 0
+
+
+def test_the_help_names_every_extension_a_folder_scan_reads():
+    """The help's list is kept by hand (importing the pipeline would slow --help); a new reader's extension (.sbv) had
+    to be added to both."""
+    from mi_coder.cli import SCANNED
+    from mi_coder.pipeline import READ_EXTENSIONS
+
+    assert set(SCANNED.split()) == set(READ_EXTENSIONS)
