@@ -11,6 +11,13 @@ from .base import COLUMN_ALIASES, WORD_TIMES, Piece, ReadOptions
 from .delimited import _norm, pieces_from_records, resolve_columns
 
 
+def _times_of(said: Any, start: Any, end: Any) -> list[tuple[float, float] | None]:
+    """A timed word's (start, end) once per whitespace-separated word of it (an entity such as "25th of July" is
+    several), or None each where its times are missing or backwards."""
+    a, b = _number(start), _number(end)
+    return [(a, b) if a is not None and b is not None and b >= a else None] * len(str(said or "").split())
+
+
 def _segment_word_times(segment: dict[str, Any]) -> list[tuple[float, float] | None] | None:
     """A Whisper/WhisperX segment's word times, one per word of its text, where its ``words`` match that text word
     for word (WhisperX leaves digits it cannot align without times: None there); else None."""
@@ -21,9 +28,7 @@ def _segment_word_times(segment: dict[str, Any]) -> list[tuple[float, float] | N
     for w in words:
         if not isinstance(w, dict):
             return None
-        said = str(w.get("punctuated_word") or w.get("word") or w.get("text") or "").split()
-        a, b = _number(w.get("start")), _number(w.get("end"))
-        out += [(a, b) if a is not None and b is not None and b >= a else None] * len(said)
+        out += _times_of(w.get("punctuated_word") or w.get("word") or w.get("text"), w.get("start"), w.get("end"))
     text = segment.get("text") or segment.get("transcript") or ""  # Deepgram's utterances say "transcript"
     return out if len(out) == len(str(text).split()) else None
 
@@ -42,8 +47,7 @@ def _word_runs(words: list[Any], speaker: Any = None) -> list[dict[str, Any]]:
             continue
         if w.get("speaker") not in (None, ""):
             speaker = w["speaker"]
-        a, b = _number(w.get("start")), _number(w.get("end"))
-        timed = [(a, b) if a is not None and b is not None and b >= a else None] * len(said.split())
+        timed = _times_of(said, w.get("start"), w.get("end"))
         if not runs or runs[-1]["speaker"] != speaker:
             runs.append({"speaker": speaker, "text": said, "start": w.get("start"), "end": w.get("end"),
                          WORD_TIMES: timed})
@@ -100,17 +104,24 @@ def _deepgram_turns(results: dict[str, Any], path: str) -> list[dict[str, Any]]:
         for run in runs:
             run["speaker"] = f"Speaker {run['speaker']}" if run["speaker"] is not None else None
         return runs
-    merged: list[tuple[float, int, int, dict[str, Any]]] = []
+    channels = []
     for c, words in enumerate(per_channel):
         said = {w.get("speaker") for w in words if isinstance(w, dict)} - {None}
+        channels.append([{**w, "speaker": f"Channel {c}" if len(said) < 2 or w.get("speaker") is None
+                          else f"Channel {c} Speaker {w['speaker']}"} for w in words if isinstance(w, dict)])
+    return _word_runs(_in_time_order(channels))
+
+
+def _in_time_order(channels: list[list[dict[str, Any]]]) -> list[dict[str, Any]]:
+    """The words of every channel (each word with its ``start``) in one list, in order of time; a word without a
+    time keeps its place after its channel's timed words, and a tie keeps channel order."""
+    keyed = []
+    for c, words in enumerate(channels):
         for k, w in enumerate(words):
-            if not isinstance(w, dict):
-                continue
-            who = f"Channel {c}" if len(said) < 2 or w.get("speaker") is None else f"Channel {c} Speaker {w['speaker']}"
             start = _number(w.get("start"))
-            merged.append((start if start is not None else float("inf"), c, k, {**w, "speaker": who}))
-    merged.sort(key=lambda item: item[:3])
-    return _word_runs([w for *_, w in merged])
+            keyed.append((start if start is not None else float("inf"), c, k, w))
+    keyed.sort(key=lambda item: item[:3])
+    return [w for *_, w in keyed]
 
 
 def _number(value: Any) -> float | None:
@@ -160,15 +171,12 @@ def _amazon_words(items: list[Any], speaker_of: Any) -> list[dict[str, Any]]:
 def _amazon_channels(channels: list[Any]) -> list[dict[str, Any]]:
     """An Amazon Transcribe response made with channel identification (``results.channel_labels.channels``): each
     channel's words ("ch_0", "ch_1"...) as its speaker's, put in order of time."""
-    merged: list[tuple[float, int, int, dict[str, Any]]] = []
+    words = []
     for c, channel in enumerate(channels):
-        if not isinstance(channel, dict):
-            continue
-        label = str(channel.get("channel_label") or f"ch_{c}")
-        words = _amazon_words(channel.get("items") or [], lambda item, label=label: label)
-        merged += [(w["start"] if w["start"] is not None else float("inf"), c, k, w) for k, w in enumerate(words)]
-    merged.sort(key=lambda item: item[:3])
-    return _word_runs([w for *_, w in merged])
+        if isinstance(channel, dict):
+            label = str(channel.get("channel_label") or f"ch_{c}")
+            words.append(_amazon_words(channel.get("items") or [], lambda item, label=label: label))
+    return _word_runs(_in_time_order(words))
 
 
 def _google_speaker(word: dict[str, Any]) -> Any:
@@ -289,8 +297,7 @@ def _matching_times(text: str, words: list[tuple[Any, Any, Any]]) -> dict[str, A
     lexical words are not its display text: "fifth" for "5th"), else nothing."""
     times: list[tuple[float, float] | None] = []
     for said, a, b in words:
-        a, b = _number(a), _number(b)
-        times += [(a, b) if a is not None and b is not None and b >= a else None] * len(str(said or "").split())
+        times += _times_of(said, a, b)
     return {WORD_TIMES: times} if times and len(times) == len(text.split()) else {}
 
 
@@ -434,8 +441,10 @@ def parse_json(text: str, path: str, options: ReadOptions) -> list[Piece]:
     continued = []
     for d in data:
         d = dict(d)
-        if WORD_TIMES not in d and _segment_word_times(d) is not None:
-            d[WORD_TIMES] = _segment_word_times(d)
+        if WORD_TIMES not in d:
+            times = _segment_word_times(d)
+            if times is not None:
+                d[WORD_TIMES] = times
         d.pop("words", None)
         if d.get(cols["speaker"]) in (None, ""):
             d[cols["speaker"]] = last
