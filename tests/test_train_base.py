@@ -11,7 +11,7 @@ import pytest
 from mi_coder.cli import main
 from mi_coder.errors import UsageError
 from mi_coder.model.store import default_model_dir, load_boundary, load_coder, sha256
-from mi_coder.train.fit import load_training_data, read_base, train_from_files
+from mi_coder.train.fit import _recorded_paths, load_training_data, read_base, run_record, train_from_files
 
 from .conftest import ANNOMI_FULL, ROOT, needs_annomi
 
@@ -83,6 +83,25 @@ def test_a_base_reads_its_training_files_relative_to_its_folder_first_so_a_moved
             read_base(moved / "models" / "base", [], trust=True)
     finally:
         original.with_suffix(".away").rename(original)
+
+
+def test_data_reached_through_a_linked_folder_next_to_the_checkout_is_found_next_to_another_checkout(tmp_path):
+    # the training machine links ../shared to a folder elsewhere; another machine has a real ../shared
+    target = tmp_path / "elsewhere" / "shared"
+    target.mkdir(parents=True)
+    (target / "coded.csv").write_text("x\n")
+    trained = tmp_path / "a" / "checkout"
+    (trained / "models").mkdir(parents=True)
+    (tmp_path / "a" / "shared").symlink_to(target)
+    run = run_record(trained / "models" / "m", [trained / ".." / "shared" / "coded.csv"])
+    assert run["training_paths"] == [str((target / "coded.csv").resolve())]
+    assert run["training_paths_from_model"] == ["../../../shared/coded.csv"]
+    other = tmp_path / "b" / "checkout" / "models" / "m"
+    other.mkdir(parents=True)
+    (tmp_path / "b" / "shared").mkdir()
+    (tmp_path / "b" / "shared" / "coded.csv").write_text("x\n")
+    found, missing = _recorded_paths(other, run, "training_paths")
+    assert found == [str((tmp_path / "b" / "shared" / "coded.csv").resolve())] and not missing
 
 
 def test_named_data_replace_the_base_files_its_hold_out_and_its_re_codes(base, tmp_path):

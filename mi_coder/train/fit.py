@@ -538,14 +538,17 @@ def train_from_files(paths: Sequence[str | Path], out_dir: str | Path, *, name: 
 
 
 def run_record(out_dir: str | Path, paths: Sequence[str | Path], annomi_codes: Sequence[str | Path] = ()) -> dict:
-    """run.json's record of the training files: absolute, and relative to the model folder."""
-    folder = Path(out_dir).resolve()
+    """run.json's record of the training files: absolute (links resolved), and relative to the model folder as
+    the paths were given (links kept), so that data reached through a linked folder next to the checkout
+    (``../shared``) is found next to another checkout too, not at the link's target on the training machine."""
+    import os
+
+    folder = os.path.abspath(out_dir)
     out: dict = {}
     for key, files in (("training_paths", paths), ("annomi_code_paths", annomi_codes)):
         if files or key == "training_paths":
-            resolved = [Path(p).resolve() for p in files]
-            out[key] = [str(p) for p in resolved]
-            out[f"{key}_from_model"] = [_relative(p, folder) for p in resolved]
+            out[key] = [str(Path(p).resolve()) for p in files]
+            out[f"{key}_from_model"] = [_relative(Path(os.path.abspath(p)), Path(folder)) for p in files]
     return out
 
 
