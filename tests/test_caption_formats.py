@@ -384,6 +384,39 @@ def test_an_utterance_gets_times_from_its_own_cues_not_the_whole_turns(tmp_path)
     assert turns.loc[0, ["start", "end"]].tolist() == [1.0, 7.0]  # the turn keeps its own span
 
 
+def test_youtube_utterances_start_at_their_first_words_own_timing_not_a_share_of_the_turn():
+    from mi_coder.io.writer import to_frames
+
+    path = CAPTIONS / "youtube_auto.en.vtt"
+    session = read_transcript(path)[0]
+    segment([session])
+    rows = to_frames([session])["utterances"].set_index("text")
+    # the words' own timings in the file ("<00:00:04.130><c> i</c>", "<00:00:52.376><c> how</c>"); sharing the
+    # turn's span by word count gave 4.643 and 53.178
+    assert rows.loc["i know it's it's early for you", "start"] == 4.13
+    assert rows.loc["how many beers", "start"] == 52.376
+    assert rows.loc["hi marcus um thanks for getting on the call today", "end"] == 4.13
+
+
+def test_unnamed_cues_joined_into_one_turn_keep_each_cues_own_times(tmp_path):
+    from mi_coder.io.writer import to_frames
+
+    path = tmp_path / "run.srt"
+    path.write_text("1\n00:00:01,000 --> 00:00:03,000\nJane: how have things been at home\n\n"
+                    "2\n00:00:03,000 --> 00:00:10,000\nsince the move\n\n"
+                    "3\n00:00:20,000 --> 00:00:22,000\nwhat made it hard\n\n"
+                    "4\n00:00:23,000 --> 00:00:25,000\nAli: the noise mostly\n\n"
+                    "5\n00:00:25,000 --> 00:00:27,000\nJane: the noise\n\n"
+                    "6\n00:00:27,000 --> 00:00:29,000\nAli: yeah\n")
+    session = read_transcript(path, practitioner="Jane")[0]
+    segment([session])
+    rows = to_frames([session])["utterances"]
+    question = rows[rows["text"].str.startswith("what made")].iloc[0]
+    # the third cue's words keep its 20-22 s, not a word-count share of the whole 1-22 s turn (about 15.5 s)
+    assert (question["start"], question["end"]) == (20.0, 22.0)
+    assert rows.iloc[0]["start"] == 1.0
+
+
 def test_teams_unpadded_cue_times_read_the_digits_after_the_dot_as_milliseconds(tmp_path, recwarn):
     # older Teams downloads and the Graph transcript API: "0:0:6.90" is 6.090 s (an export audit read 6.9 s, and
     # warned that "0:0:40.60 --> 0:0:40.500" ends before it starts)

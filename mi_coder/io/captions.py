@@ -9,7 +9,7 @@ from collections.abc import Sequence
 
 from ..errors import InputError
 from ..roles import role_from_label
-from .base import _TIME, Piece, looks_like_name, parse_time, strip_non_speech
+from .base import _TIME, WORD_TIMES, Piece, looks_like_name, parse_time, strip_non_speech
 
 _CUE_TIMING = re.compile(
     r"^\s*(\d{1,3}:\d{1,2}(?::\d{1,2})?[.,]\d{1,3})\s*-->\s*(\d{1,3}:\d{1,2}(?::\d{1,2})?[.,]\d{1,3})(?:\s+.*)?$"
@@ -91,6 +91,40 @@ def _last_time(text: str, default: float | None) -> float | None:
     """The last word timing in ``text`` (seconds), else ``default``."""
     times = _INLINE_TIME.findall(text)
     return parse_time(times[-1][1:-1]) if times else default
+
+
+def _timed_words(raw: str, start: float | None, end: float | None) -> list[tuple[float, float] | None] | None:
+    """A start and end for each word of ``_words(raw)``: a word timing (YouTube's ``<00:00:01.140>``) starts the
+    words after it and ends those before it; words between two times (or the cue's start and end) share that span
+    by count. So each cue's words keep the cue's own times when cues without a speaker name join one turn, and
+    YouTube's words their own. None when the words cannot be matched one for one (the reader then shares the
+    piece's span), or when nothing is timed."""
+    stamps = [parse_time(t[1:-1]) for t in _INLINE_TIME.findall(raw)]
+    bounds = [start, *stamps, end]
+    out: list[tuple[float, float] | None] = []
+    for j, segment in enumerate(_INLINE_TIME.split(raw)):
+        words = _words(segment).split()
+        a, b = bounds[j], bounds[j + 1]
+        if a is None or b is None or b < a:
+            out.extend([None] * len(words))
+            continue
+        step = (b - a) / max(len(words), 1)
+        out.extend((round(a + step * i, 3), round(a + step * (i + 1), 3)) for i in range(len(words)))
+    if len(out) != len(_words(raw).split()) or all(t is None for t in out):
+        return None
+    return out
+
+
+def _add_words(piece: Piece, text: str, times: list[tuple[float, float] | None] | None) -> None:
+    """``text`` said after ``piece``'s text by the same speaker, with its words' times (``_timed_words``)."""
+    before = len(piece.text.split())
+    kept = piece.meta.get(WORD_TIMES)
+    piece.text = f"{piece.text} {text}".strip()
+    if times is None and kept is None:
+        return
+    kept = kept if kept is not None and len(kept) == before else [None] * before
+    times = times if times is not None and len(times) == len(text.split()) else [None] * len(text.split())
+    piece.meta[WORD_TIMES] = kept + times
 
 
 def _repeated(previous: Sequence[str], lines: Sequence[str]) -> int:
@@ -266,9 +300,11 @@ def parse_cues(text: str, path: str, fmt: str) -> list[Piece]:
         voices = _VOICE.findall(body)
         if voices:
             for name, said in voices:
-                said = _words(_untag(said, fmt))
+                raw = _untag(said, fmt)
+                said = _words(raw)
                 if said:
-                    pieces.append(Piece(name.strip(), said, start, end))
+                    timed = _timed_words(raw, start, end)
+                    pieces.append(Piece(name.strip(), said, start, end, meta={WORD_TIMES: timed} if timed else {}))
             continue
         cue = [ln for ln in (_untag(b, fmt) for b in block[timing_at + 1:]) if _words(ln)]
         if rolling:
@@ -286,11 +322,12 @@ def parse_cues(text: str, path: str, fmt: str) -> list[Piece]:
                 at = round(start + (end - start) * sum(spoken[:k]) / total, 3)
             times.append(at if at is not None else start)
         times.append(end)
-        for k, part in enumerate(parts):
+        for k, raw in enumerate(parts):
             change = change or (k > 0 and bool(pieces))
-            part = _words(part)
+            part = _words(raw)
             if not part:
                 continue
+            timed = _timed_words(raw, times[k], times[k + 1])
             speaker, said = _split_speaker(part)
             if speaker is not None and speaker not in speakers:
                 speaker, said = None, part
@@ -298,13 +335,16 @@ def parse_cues(text: str, path: str, fmt: str) -> list[Piece]:
                 speaker = "Speaker 2" if pieces and pieces[-1].speaker == "Speaker 1" else "Speaker 1"
             if speaker is None:
                 if not pieces:
-                    pieces.append(Piece("", part, times[k], times[k + 1]))
+                    pieces.append(Piece("", part, times[k], times[k + 1], meta={WORD_TIMES: timed} if timed else {}))
                 else:
-                    pieces[-1].text = f"{pieces[-1].text} {part}".strip()
+                    _add_words(pieces[-1], part, timed)
                     pieces[-1].end = times[k + 1]
                 continue
             if said:
-                pieces.append(Piece(speaker, said, times[k], times[k + 1]))
+                if said != part:  # the name takes no share of the cue's time
+                    timed = _timed_words(_split_speaker(raw.strip())[1], times[k], times[k + 1])
+                    timed = timed if timed is not None and len(timed) == len(said.split()) else None
+                pieces.append(Piece(speaker, said, times[k], times[k + 1], meta={WORD_TIMES: timed} if timed else {}))
                 change = False
     if backwards:
         import warnings
