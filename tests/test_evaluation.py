@@ -509,8 +509,23 @@ def test_evaluating_the_models_own_training_data_is_said_to_overstate_accuracy(t
     trained = next(t for t in full["transcript_id"].unique() if t not in meta["training"]["annomi_holdout_excluded"])
     full[full["transcript_id"].isin([held_out, trained])].to_csv(tmp_path / "two.csv", index=False)
     coder = load_coder()
-    with pytest.warns(UserWarning, match="1 of 2 transcripts were in mi-coder-default .* training data"):
+    with pytest.warns(UserWarning, match=f"1 of 2 transcripts \\({trained}\\) are word for word in mi-coder-default .*"
+                                         "training data"):
         heldout_report(coder, [tmp_path / "two.csv"])
+    # known by its words, not its id: a trained transcript numbered anew is warned about; a transcript the model never
+    # read, numbered as a trained one (AnnoMI's test split numbers its own transcripts), is not (a researcher's audit:
+    # every transcript but the hold-out's ids was called training data)
+    renamed = full[full["transcript_id"].isin([held_out, trained])].copy()
+    renamed["transcript_id"] = renamed["transcript_id"].map({trained: "9001", held_out: trained})
+    renamed.to_csv(tmp_path / "renumbered.csv", index=False)
+    with pytest.warns(UserWarning, match="1 of 2 transcripts \\(9001\\) are word for word"):
+        heldout_report(coder, [tmp_path / "renumbered.csv"])
+    one = full[full["transcript_id"] == trained].drop_duplicates("utterance_id")
+    pd.DataFrame({"session_id": "s1", "speaker": one["interlocutor"].map({"therapist": "T", "client": "C"}),
+                  "text": one["utterance_text"], "code": one["interlocutor"].map({"therapist": "GI", "client": "FN"})}
+                 ).to_csv(tmp_path / "generic.csv", index=False)  # the same transcript as a coded table
+    with pytest.warns(UserWarning, match=r"1 of 1 session\(s\) \(s1\) are word for word"):
+        heldout_report(coder, [tmp_path / "generic.csv"])
     full[full["transcript_id"] == held_out].to_csv(tmp_path / "held_out.csv", index=False)
     with warnings.catch_warnings():
         warnings.simplefilter("error")  # the hold-out alone: nothing to say

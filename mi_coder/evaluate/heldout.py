@@ -138,10 +138,12 @@ def _warn_if_trained_on(coder: Coder, path: Path) -> bool:
 
 def _sessions_trained_on(coder: Coder, sessions: Sequence) -> list[str]:
     """The ids of ``sessions`` whose words are those of a session the model trained on (any file, layout or codes:
-    ``training.session_fingerprints``, recorded since the twenty-sixth session)."""
+    ``training.session_fingerprints``, recorded since the twenty-sixth session, and ``annomi_fingerprints``, the
+    AnnoMI transcripts it trained on, since the twenty-eighth)."""
     from ..train.examples import session_fingerprint
 
-    known = set(_training(coder).get("session_fingerprints") or [])
+    training = _training(coder)
+    known = set(training.get("session_fingerprints") or []) | set(training.get("annomi_fingerprints") or [])
     return [s.id for s in sessions if known and session_fingerprint(
         [u.text for t, u in s.utterances() if t.role in (PRACTITIONER, CLIENT)]) in known]
 
@@ -151,15 +153,22 @@ def _warn_if_trained_on_transcripts(coder: Coder, path: Any, turns: Any) -> None
     AnnoMI file read all its transcripts but its recorded hold-out)."""
     import warnings
 
+    from ..train.annomi import transcript_fingerprints
+
     training = _training(coder)
-    if not any(isinstance(f, dict) and f.get("layout") == "AnnoMI" for f in training.get("files", [])):
-        return
-    held_out = {str(t) for t in training.get("annomi_holdout_excluded", [])}
+    known = set(training.get("annomi_fingerprints") or []) | set(training.get("session_fingerprints") or [])
     ids = {str(t) for t in turns["transcript_id"].unique()}
-    seen = sorted(ids - held_out, key=lambda t: (len(t), t))
+    if "annomi_fingerprints" in training:  # the transcripts it trained on, by their words
+        seen = sorted((t for t, f in transcript_fingerprints(turns).items() if f in known), key=lambda t: (len(t), t))
+    elif any(isinstance(f, dict) and f.get("layout") == "AnnoMI" for f in training.get("files", [])):
+        # a model from before the words were recorded: every transcript but its hold-out, by id
+        seen = sorted(ids - {str(t) for t in training.get("annomi_holdout_excluded", [])}, key=lambda t: (len(t), t))
+    else:
+        return
     if seen:
-        warnings.warn(f"{path}: {len(seen)} of {len(ids)} transcripts were in {coder.name}'s training data (it left "
-                      f"out {len(held_out)} as its hold-out); figures on them overstate accuracy", stacklevel=3)
+        warnings.warn(f"{path}: {len(seen)} of {len(ids)} transcripts ({', '.join(seen[:5])}"
+                      f"{' ...' if len(seen) > 5 else ''}) are word for word in {coder.name}'s training data; "
+                      "figures on them overstate accuracy: evaluate on transcripts the model never read", stacklevel=3)
 
 
 def _uncoded(sessions: Sequence) -> Sequence:

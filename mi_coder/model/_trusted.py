@@ -5,5 +5,5 @@ meta.json hash is listed here may be unpickled without --trust-model.
 """
 
 PINNED_META_SHA256: frozenset[str] = frozenset({
-    "6a0f24e45884a03e31fdcd1babb367cc840eb60e42ff7c627ff80428afef4697",
+    "96f0903e5dc3cea31f1fb02a07bd6a191c4f2e948a50d2fd59ae32cf857f0b2c",
 })

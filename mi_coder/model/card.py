@@ -52,7 +52,10 @@ def render_model_card(meta: dict) -> str:
     ]
     training = meta.get("training", {})
     for key, value in training.items():
-        if isinstance(value, (list, tuple)):
+        if key.endswith("fingerprints") and isinstance(value, (list, tuple)):
+            value = (f"{len(value)} {'AnnoMI transcripts' if key.startswith('annomi') else 'whole sessions'}, each as "
+                     "its words' SHA-256 (in meta.json): `evaluate` warns about any of them it is given")
+        elif isinstance(value, (list, tuple)):
             value = "; ".join(" ".join(f"{k}: {v}" for k, v in item.items()) if isinstance(item, dict) else str(item)
                               for item in value)
         elif isinstance(value, dict):

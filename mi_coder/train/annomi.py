@@ -17,7 +17,7 @@ import pandas as pd
 from ..codes import ANNOMI_TURN_LABELS, ASK_PERMISSION, CLIENT_ASKS, GRANT
 from ..errors import InputError
 from ..records import CLIENT, PRACTITIONER, Session, Turn
-from .examples import EXAMPLE_COLUMNS, with_next_text
+from .examples import EXAMPLE_COLUMNS, session_fingerprint, with_next_text
 
 # Codes AnnoMI never labels: AnnoMI cannot tell us an utterance is *not* one of these.
 ANNOMI_GAPS = ("AF", "SEEK", "EA", "PER", "CON", "PWP")
@@ -57,6 +57,14 @@ def is_interrogative(text: str) -> bool:
 
 def is_annomi_layout(columns: Iterable[str]) -> bool:
     return ANNOMI_COLUMNS <= set(columns)
+
+
+def transcript_fingerprints(turns: pd.DataFrame) -> dict[str, str]:
+    """Each AnnoMI transcript's words hashed (``examples.session_fingerprint``), by transcript id: how a model
+    records the AnnoMI transcripts it trained on (``training.annomi_fingerprints``) and how ``evaluate`` knows them
+    again, whatever their ids (AnnoMI's test split numbers its own transcripts) or layout."""
+    return {str(tid): session_fingerprint(g["utterance_text"].tolist())
+            for tid, g in turns.groupby("transcript_id", sort=False)}
 
 
 def load_annomi_turns(path: str | Path) -> pd.DataFrame:

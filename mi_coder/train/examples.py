@@ -196,7 +196,7 @@ def session_fingerprint(texts: Sequence[str]) -> str:
 
 def training_fingerprints(examples: pd.DataFrame) -> list[str]:
     """The fingerprints of every whole session among training examples (coded tables and coded-session corpora;
-    AnnoMI is checked by transcript id, and the line corpus holds no sessions)."""
+    AnnoMI transcripts are recorded apart, ``annomi.transcript_fingerprints``; the line corpus holds no sessions)."""
     whole = examples[examples["source"].isin(["coded", "team_sessions"])]
     return sorted({session_fingerprint(g["text"]) for _, g in whole.groupby(["group", "session_id"], sort=False)})
 

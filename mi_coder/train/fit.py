@@ -25,6 +25,7 @@ from ..model.features import FeatureSpace, StaticVectors, strip_punctuation
 from ..model.linear import LinearModel
 from ..records import CLIENT, PRACTITIONER
 from .annomi import (
+    transcript_fingerprints,
     annomi_examples,
     annomi_turn_examples,
     is_annomi_layout,
@@ -495,6 +496,9 @@ def train_from_files(paths: Sequence[str | Path], out_dir: str | Path, *, name: 
             "files": data.sources,
             # whole training sessions by their words: `evaluate` warns about any it is given, whatever the file
             "session_fingerprints": training_fingerprints(data.examples),
+            # the AnnoMI transcripts trained on (the hold-out left out), by their words: only these are warned about
+            **({"annomi_fingerprints": sorted(set(transcript_fingerprints(data.annomi_turns).values()))}
+               if data.annomi_turns is not None else {}),
             "utterance_examples": int(len(labelled)),
             "examples_per_code": {c: int((labelled["code"] == c).sum()) for c in ALL_CODES},
             "turn_examples": int(len(data.turn_examples)),
