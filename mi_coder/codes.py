@@ -7,18 +7,24 @@ import re
 PRACTITIONER_CODES = ("OQ", "CQ", "SR", "CR", "AF", "SEEK", "EA", "GI", "PWP", "PER", "CON", "NC")
 CLIENT_CODES = ("CT", "ST", "FN")
 ALL_CODES = PRACTITIONER_CODES + CLIENT_CODES
+# MITI 4.2.1's own Question code, whose form (open or closed) the manual does not code: read in coded tables and
+# scored as a question (R:Q), never given by the coder; against such a table the coder's OQ and CQ are compared as Q.
+QUESTION = "Q"
+SCORED_PRACTITIONER_CODES = PRACTITIONER_CODES + (QUESTION,)
 
 CODE_NAMES = {
     "OQ": "open question", "CQ": "closed question", "SR": "simple reflection", "CR": "complex reflection",
     "AF": "affirm", "SEEK": "seeking collaboration", "EA": "emphasizing autonomy", "GI": "giving information",
     "PWP": "persuade with permission", "PER": "persuade", "CON": "confront", "NC": "not coded",
     "CT": "change talk", "ST": "sustain talk", "FN": "follow/neutral",
+    "Q": "question (form not coded, MITI 4.2.1)",
 }
 
 # How a practitioner code maps to AnnoMI's main therapist behaviour (the 4-class turn task).
 FOUR_CLASS = {"OQ": "question", "CQ": "question", "SR": "reflection", "CR": "reflection", "AF": "reflection",
               "GI": "therapist_input", "PWP": "therapist_input", "PER": "therapist_input",
-              "SEEK": "therapist_input", "EA": "therapist_input", "CON": "therapist_input", "NC": "other"}
+              "SEEK": "therapist_input", "EA": "therapist_input", "CON": "therapist_input", "NC": "other",
+              "Q": "question"}
 
 # The 4-class turn task (AnnoMI's main therapist behaviour) and AnnoMI's labels as turn-model classes.
 TURN_CLASSES = ("question", "reflection", "therapist_input", "other")

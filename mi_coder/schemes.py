@@ -37,6 +37,10 @@ as a first code (a statement) falls in the MI-adherent group (``GROUPS``), which
 
 from __future__ import annotations
 
+import re
+
+from .codes import ALL_CODES, QUESTION
+
 MISC_TO_MITI: dict[str, str] = {
     "OQ": "OQ", "CQ": "CQ", "SR": "SR", "CR": "CR", "RF": "CR", "AF": "AF", "EC": "EA", "GI": "GI",
     "ADP": "PWP", "RCP": "PWP", "ADW": "PER", "RCW": "PER", "DI": "PER", "WA": "CON", "CO": "CON",
@@ -53,11 +57,64 @@ SCHEMES = ("miti", "misc")
 
 # Code groups for group-level agreement (one group per utterance).
 GROUPS: dict[str, str] = {
-    "OQ": "question", "CQ": "question", "SR": "reflection", "CR": "reflection", "AF": "affirm",
+    "OQ": "question", "CQ": "question", "Q": "question", "SR": "reflection", "CR": "reflection", "AF": "affirm",
     "SEEK": "mi_adherent", "EA": "mi_adherent", "GI": "information", "PWP": "information",
     "PER": "mi_nonadherent", "CON": "mi_nonadherent", "NC": "other",
     "CT": "change", "ST": "sustain", "FN": "neutral",
 }
+
+
+# Codes written out as coding sheets and spreadsheets spell them (MITI 4.2.1's sheet: "Seek", "Emphasize",
+# "Persuade with"), read by their letters alone ("Complex Reflection", "complex-reflection", "COMPLEX_REFLECTION").
+SPELLED_MITI: dict[str, str] = {
+    **dict.fromkeys(("QUESTION", "QUEST", "QU"), "Q"),  # MITI 4.2.1's sheet: the form is not coded
+    **dict.fromkeys(("OPENQUESTION", "QUESTIONOPEN", "OPEN"), "OQ"),
+    **dict.fromkeys(("CLOSEDQUESTION", "CLOSEQUESTION", "QUESTIONCLOSED", "CLOSED"), "CQ"),
+    **dict.fromkeys(("SIMPLEREFLECTION", "REFLECTIONSIMPLE", "SIMPLE"), "SR"),
+    **dict.fromkeys(("COMPLEXREFLECTION", "REFLECTIONCOMPLEX", "COMPLEX"), "CR"),
+    **dict.fromkeys(("AFFIRM", "AFFIRMATION", "AFFIRMING"), "AF"),
+    **dict.fromkeys(("SEEKINGCOLLABORATION", "SEEKCOLLABORATION", "SEEKINGCOLLAB", "COLLABORATION"), "SEEK"),
+    **dict.fromkeys(("EMPHASIZE", "EMPHASISE", "EMPHASIZEAUTONOMY", "EMPHASISEAUTONOMY", "EMPHASIZINGAUTONOMY",
+                     "EMPHASISINGAUTONOMY", "AUTONOMY"), "EA"),
+    **dict.fromkeys(("GIVINGINFORMATION", "GIVEINFORMATION", "INFORMATION", "INFO"), "GI"),
+    **dict.fromkeys(("PERSUADEWITHPERMISSION", "PERSUADEWITH", "PERSUASIONWITHPERMISSION"), "PWP"),
+    **dict.fromkeys(("PERSUADE", "PERSUASION", "PERSUADEWITHOUTPERMISSION"), "PER"),
+    **dict.fromkeys(("CONFRONT", "CONFRONTATION", "CONFRONTING"), "CON"),
+    **dict.fromkeys(("NOTCODED", "NOCODE", "UNCODED", "NOTCODABLE"), "NC"),
+    **dict.fromkeys(("CHANGETALK", "CHANGE"), "CT"),
+    **dict.fromkeys(("SUSTAINTALK", "SUSTAIN"), "ST"),
+    **dict.fromkeys(("FOLLOWNEUTRAL", "FOLLOW", "NEUTRAL"), "FN"),
+}
+# Two codes written in one cell ("CR; AF", "CQ/SEEK", "SR + CQ"); a "+" only between letters, as MISC 2.5's
+# client codes carry a valence ("R+", "TS-").
+_TWO_CODES = re.compile(r"\s*[;/,&|]\s*|\s*\+\s*(?=[A-Z])")
+
+
+def _known(code: str, scheme: str) -> bool:
+    if scheme == "miti":
+        return code in ALL_CODES or code == QUESTION
+    return code in MISC_TO_MITI or code in CLIENT_MISC
+
+
+def read_code_cell(value: object, scheme: str = "miti") -> tuple[str, str]:
+    """A coded table's code cell as (code, second code): the code as written ("cr " is "CR"), spelled out in a MITI
+    table ("Complex Reflection" is "CR"), or two codes in one cell ("CR; AF", "CQ/SEEK"). A cell neither reads
+    is returned as written, upper-cased, for the caller to refuse by name."""
+    text = str(value or "").strip().upper()
+    if text in ("", "NAN"):
+        return "", ""
+    if _known(text, scheme):
+        return text, ""
+    if scheme == "miti" and re.sub(r"[^A-Z]", "", text) in SPELLED_MITI:
+        return SPELLED_MITI[re.sub(r"[^A-Z]", "", text)], ""
+    parts = [part for part in _TWO_CODES.split(text) if part]
+    parts = parts if len(parts) > 1 else text.split()  # "SR CQ"
+    if len(parts) == 2:
+        read = [part if _known(part, scheme) else
+                SPELLED_MITI.get(re.sub(r"[^A-Z]", "", part), "") if scheme == "miti" else "" for part in parts]
+        if all(read):
+            return read[0], read[1]
+    return text, ""
 
 
 def to_miti(code: str, role: str, scheme: str = "misc") -> str | None:

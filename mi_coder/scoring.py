@@ -19,11 +19,11 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Iterable, Sequence
 
-from .codes import CLIENT_CODES, PRACTITIONER_CODES, ROLE_ELEMENTS
+from .codes import CLIENT_CODES, PRACTITIONER_CODES, QUESTION, ROLE_ELEMENTS, SCORED_PRACTITIONER_CODES
 from .records import CLIENT, PRACTITIONER, Session, Turn
 
 REFLECTIONS = ("SR", "CR")
-QUESTIONS = ("OQ", "CQ")
+QUESTIONS = ("OQ", "CQ", QUESTION)  # QUESTION: MITI 4.2.1's Question, its form not coded (coded tables)
 QUESTION_RUN_MINIMUM = 3
 # The scales of the indices' parts (a part is min(value / scale, 1)); shared with the report's review mode.
 INDEX_CAPS: dict[str, float] = {"reflection_rate": 0.5, "pct_cr": 0.5, "r_q": 2.0, "pct_oq": 0.7,
@@ -80,15 +80,23 @@ COLUMNS: list[Column] = [
     Column("n_practitioner_utterances", "coded practitioner utterances (NC excluded; an utterance with a second code counts once)", "0..", "how much was coded"),
     Column("n_volleys", "practitioner volleys (client backchannels that answer nothing do not end one)", "0..",
            "units of MITI counting"),
-    *[Column(code, f"{code} counted once per volley (MITI 4.2.1 rules)", "0..", "MITI behaviour count")
+    *[Column(code, {"SR": "reflection volleys whose reflections are all simple (a volley counts one reflection: CR if "
+                          "any is complex, else SR; MITI 4.2.1 rules)",
+                    "CR": "reflection volleys with a complex reflection (one per volley; MITI 4.2.1 rules)",
+                    "OQ": "question volleys with an open question (a volley counts one question: OQ if any is open, "
+                          "else CQ; MITI 4.2.1 rules)",
+                    "CQ": "question volleys whose questions are all closed (one per volley; MITI 4.2.1 rules)"}.get(
+                        code, f"{code} counted once per volley (MITI 4.2.1 rules)"), "0..", "MITI behaviour count")
       for code in PRACTITIONER_CODES if code != "NC"],
+    Column(QUESTION, "questions coded Q, MITI 4.2.1's Question without its form (a coded table's), counted once per "
+           "volley where the volley holds no OQ or CQ; always 0 in mi-coder's own codes", "0..", "MITI behaviour count"),
     *[Column(f"utt_{code}", f"{code} utterances (MISC style, no volley rule)", "0..", "utterance count")
-      for code in PRACTITIONER_CODES + CLIENT_CODES],
-    Column("r_q", "(SR + CR) / (OQ + CQ), volley counts; empty when no question", "0..",
+      for code in SCORED_PRACTITIONER_CODES + CLIENT_CODES],
+    Column("r_q", "(SR + CR) / (OQ + CQ + Q), volley counts; empty when no question", "0..",
            "reflections per question: fair >= 1, good >= 2; below 1 means questioning more than listening"),
     Column("pct_cr", "CR / (SR + CR), volley counts; empty when no reflection", "0-1",
            "depth of listening: fair >= 0.40, good >= 0.50"),
-    Column("pct_oq", "OQ / (OQ + CQ), volley counts; empty when no question", "0-1",
+    Column("pct_oq", "OQ / (OQ + CQ), volley counts; empty when no question with its form coded (Q)", "0-1",
            "openness of questions: fair >= 0.50, good >= 0.70 (MITI 3.1.1 / MISC)"),
     Column("mi_adherent", "SEEK + AF + EA (volley counts; second codes, `code2`, count too)", "0..", "partnership-building behaviours; no threshold"),
     Column("mi_nonadherent", "PER + CON (volley counts)", "0..", "persuading and confronting; lower is better"),
@@ -175,7 +183,7 @@ COLUMNS: list[Column] = [
     Column("empathy_index", "100 x (empathy_global - 1) / 4", "0-100", "accurate empathy"),
     Column("fidelity_index", "100 x mean(min(r_q / 2, 1), min(pct_cr / 0.5, 1), min(pct_oq / 0.7, 1), "
            "1 - min(utt(PER+CON) / practitioner utterances / 0.1, 1)), defined parts only; without reflections the %CR part "
-           "is 0, and reflections without any question give the R:Q part 1 (so a reflection added never makes a "
+           "is 0 (empty when nothing but NC was coded), and reflections without any question give the R:Q part 1 (so a reflection added never makes a "
            "part appear that lowers the index)", "0-100",
            "overall MI consistency"),
     Column("scores_reliable", f"at least {MIN_PRACTITIONER_UTTERANCES} coded practitioner utterances", "true/false",
@@ -269,11 +277,12 @@ def words(text: str) -> int:
 
 
 def second_code(turn: Turn, u) -> str:  # type: ignore[no-untyped-def]
-    """An utterance's second MITI code (``meta['code2']``: SEEK or EA on a question or a reflection, EA on PWP, a
-    checking question on a reflection), counted as MITI counts both; only on a coded practitioner utterance,
-    and only a practitioner code other than its first."""
+    """An utterance's second code (``meta['code2']``: SEEK or EA on a question or a reflection, EA on PWP, a
+    checking question on a reflection; a client's CT and ST in one utterance the coder did not split), counted as
+    MITI counts both; only on a coded utterance, and only a code of its speaker's role other than its first."""
     code2 = str(u.meta.get("code2") or "").strip().upper()
-    if turn.role != PRACTITIONER or not u.code or code2 == u.code or code2 not in PRACTITIONER_CODES:
+    own = {PRACTITIONER: SCORED_PRACTITIONER_CODES, CLIENT: CLIENT_CODES}.get(turn.role, ())
+    if not u.code or code2 == u.code or code2 not in own:
         return ""
     return code2
 
@@ -374,7 +383,7 @@ def summary_scores(counts: dict[str, int], prefix: str = "") -> dict[str, float 
     r = counts["SR"] + counts["CR"]
     q = counts["OQ"] + counts["CQ"]
     return {
-        f"{prefix}r_q": ratio(r, q),
+        f"{prefix}r_q": ratio(r, q + counts.get(QUESTION, 0)),
         f"{prefix}pct_cr": ratio(counts["CR"], r),
         f"{prefix}pct_oq": ratio(counts["OQ"], q),
         f"{prefix}mi_adherent": counts["SEEK"] + counts["AF"] + counts["EA"],
@@ -518,9 +527,9 @@ class SessionScorer:
         self.thresholds = thresholds or DEFAULT_THRESHOLDS
         self.role_check = role_check  # False: the role-clarification columns are empty (not assessed)
         self.n = 0
-        self.utt = {c: 0 for c in PRACTITIONER_CODES + CLIENT_CODES}  # codes, second codes included
+        self.utt = {c: 0 for c in SCORED_PRACTITIONER_CODES + CLIENT_CODES}  # codes, second codes included
         self.n_prac_utterances = 0  # coded practitioner utterances, NC excluded (an utterance of two codes is one)
-        self.volley_counts = {c: 0 for c in PRACTITIONER_CODES if c != "NC"}
+        self.volley_counts = {c: 0 for c in SCORED_PRACTITIONER_CODES if c != "NC"}
         self.n_volleys = 0
         self._volley: set[str] | None = None  # codes of the open volley (None: no volley open)
         # Expected reflection and question volleys (``r_q_expected``): the open volley's largest P(reflection) and
@@ -640,7 +649,7 @@ class SessionScorer:
         if present & set(REFLECTIONS):
             self.volley_counts["CR" if "CR" in present else "SR"] += 1
         if present & set(QUESTIONS):
-            self.volley_counts["OQ" if "OQ" in present else "CQ"] += 1
+            self.volley_counts["OQ" if "OQ" in present else "CQ" if "CQ" in present else QUESTION] += 1
         for code in present - set(REFLECTIONS) - set(QUESTIONS) - {"NC"}:
             if code in self.volley_counts:
                 self.volley_counts[code] += 1
@@ -688,7 +697,7 @@ class SessionScorer:
         out["expected_reflections"] = self.expected[0] if known else None
         out["expected_questions"] = self.expected[1] if known else None
         out["r_q_expected"] = ratio(self.expected[0], self.expected[1]) if known and self.expected[1] > 0 else None
-        over = {"r_q": v["OQ"] + v["CQ"], "pct_cr": v["SR"] + v["CR"], "pct_oq": v["OQ"] + v["CQ"]}
+        over = {"r_q": v["OQ"] + v["CQ"] + v[QUESTION], "pct_cr": v["SR"] + v["CR"], "pct_oq": v["OQ"] + v["CQ"]}
         for key in ("r_q", "pct_cr", "pct_oq"):
             out[f"{key}_band"] = band(summary[key], self.thresholds[key]) if over[key] >= MIN_FOR_BAND else ""
         half = self.n / 2

@@ -858,3 +858,142 @@ def test_a_misc_practitioner_code_on_a_clients_row_is_named_as_such_with_its_pla
     with pytest.raises(InputError, match=r"session \w+, turn 4 \(Probationer\): 'CR' is a MISC practitioner code on "
                                          r"a client's row"):
         read_coded(_researcher_table(tmp_path / "misc.csv", rows), scheme="misc")
+
+
+def _coded(path, rows, header="session_id,speaker,text,code"):
+    path.write_text(header + "\n" + "\n".join(rows) + "\n")
+    return path
+
+
+_TWO_SESSIONS = ["{s},T,How was the week?,OQ", "{s},C,Long. I missed a shift.,FN", "{s},T,You're worn out.,CR",
+                 "{s},C,I want to keep this job.,CT"]
+
+
+@pytest.mark.parametrize("column", ["SessionID", "sessionId", "Session #", "TranscriptID"])
+def test_session_columns_written_as_one_word_or_with_a_number_sign_tell_sessions_apart(tmp_path, column):
+    # a dataset audit: "SessionID", "Session #"... were not session columns, so every session was read as one
+    from mi_coder.evaluate.agreement import read_coded
+
+    rows = [r.format(s=s) for s in ("A1", "B2") for r in _TWO_SESSIONS]
+    sessions = read_coded(_coded(tmp_path / "t.csv", rows, f"{column},speaker,text,code"))
+    assert [s.id for s in sessions] == ["A1", "B2"] and all(len(s.turns) == 4 for s in sessions)
+
+
+def test_sessions_numbered_per_participant_are_told_apart_and_a_participant_alone_is_a_session(tmp_path):
+    from mi_coder.evaluate.agreement import read_coded
+
+    rows = [f"{p},1," + r.format(s="x").split(",", 1)[1] for p in ("P07", "P08") for r in _TWO_SESSIONS]
+    both = read_coded(_coded(tmp_path / "trial.csv", rows, "participant_id,session,speaker,text,code"))
+    assert [s.id for s in both] == ["P07/1", "P08/1"]  # session 1 of each participant: two sessions, not one
+    alone = read_coded(_coded(tmp_path / "mibot.csv", [r.replace(",1,", ",", 1) for r in rows],
+                              "ParticipantID,speaker,text,code"))
+    assert [s.id for s in alone] == ["P07", "P08"]
+
+
+def test_a_table_read_as_one_session_names_the_column_that_seems_to_tell_sessions_apart(tmp_path):
+    from mi_coder.evaluate.agreement import read_coded
+
+    rows = [f"{s}," + r.format(s="x").split(",", 1)[1] for s in ("v1", "v2") for r in _TWO_SESSIONS * 3]
+    with pytest.warns(UserWarning, match="read as one session, but column 'video' seems to tell sessions apart .* "
+                                         "--session-col 'video'"):
+        assert len(read_coded(_coded(tmp_path / "t.csv", rows, "video,speaker,text,code"))) == 1
+
+
+def test_two_coders_rows_of_one_session_stacked_in_one_table_are_refused_but_one_coder_per_session_is_read(
+        tmp_path, capsys):
+    # a dataset audit: a long table of two coders was read as one coding with every count doubled
+    rows = [f"{c},s1," + r.format(s="x").split(",", 1)[1] for c in ("ann", "bob") for r in _TWO_SESSIONS]
+    stacked = _coded(tmp_path / "long.csv", rows, "coder,session_id,speaker,text,code")
+    assert main(["score", str(stacked), "--out", str(tmp_path / "o")]) == 2
+    err = capsys.readouterr().err
+    assert "long.csv: rows of 2 coders (ann, bob; column 'coder') code session 's1'" in err
+    assert "--agreement" in err and "Traceback" not in err and not (tmp_path / "o" / "sessions.csv").exists()
+    rows = [f"{c},{s}," + r.format(s="x").split(",", 1)[1] for c, s in (("ann", "s1"), ("bob", "s2"))
+            for r in _TWO_SESSIONS]
+    per_session = _coded(tmp_path / "split.csv", rows, "coder,session_id,speaker,text,code")
+    assert main(["score", str(per_session), "--out", str(tmp_path / "o2")]) == 0
+    assert len(pd.read_csv(tmp_path / "o2" / "sessions.csv")) == 2
+
+
+def test_a_text_column_of_utterance_numbers_is_refused_naming_the_column_that_holds_the_words(tmp_path, capsys):
+    rows = [f"s1,{k},{r.format(s='x').split(',', 1)[1].split(',')[0]},"
+            f"{r.format(s='x').split(',', 2)[2].rsplit(',', 1)[0]},{r.rsplit(',', 1)[1]}"
+            for k, r in enumerate(_TWO_SESSIONS, start=1)]
+    table = _coded(tmp_path / "numbers.csv", rows, "session_id,Utterance,speaker,Remark,code")
+    assert main(["evaluate", str(table)]) == 2
+    err = capsys.readouterr().err
+    assert "the text column 'Utterance' holds only numbers (1, 2, 3, ...); the words seem to be in 'Remark'" in err
+
+
+def test_codes_spelled_out_or_two_in_one_cell_are_read_and_double_codes_follow_the_guide(tmp_path):
+    from mi_coder.evaluate.agreement import read_coded
+    from mi_coder.scoring import session_scores
+
+    rows = ["s,T,Is it okay if we talk about the drinking?,Closed Question; Seek", "s,C,Sure.,neutral",
+            "s,T,You're worried about your kids.,complex reflection", "s,C,I could quit but I don't want to.,CT/ST",
+            "s,T,You should stop - if you'd like my view.,PER+PWP", "s,C,Maybe.,FN",
+            "s,T,You came back and that took courage.,CR; AF", "s,C,Thanks.,FN"]
+    with pytest.warns(UserWarning) as caught:
+        session = read_coded(_coded(tmp_path / "t.csv", rows))[0]
+    said = " ".join(str(w.message) for w in caught)
+    assert "1 utterance(s) coded both PER and PWP are read as PWP" in said
+    # the guide gives a reflection a checking question, SEEK/EA on a question or reflection, PWP with EA; not these
+    assert "2 utterance(s) carry two codes the coding guide does not give one utterance (" in said
+    assert "CT+ST x1" in said and "CR+AF x1" in said
+    codes = [(u.code, u.meta.get("code2", "")) for _, u in session.utterances()]
+    assert codes == [("CQ", "SEEK"), ("FN", ""), ("CR", ""), ("CT", "ST"), ("PWP", ""), ("FN", ""), ("CR", "AF"),
+                     ("FN", "")]
+    scores = session_scores(session)
+    # a client's change and sustain talk in one unsplit utterance both count (guide: CT + ST, two utterances)
+    assert scores["utt_CT"] == 1 and scores["utt_ST"] == 1 and scores["change_talk_pct"] == 0.5
+    assert scores["mi_nonadherent"] == 0 and scores["utt_PWP"] == 1
+
+
+def test_a_misc_code_on_a_practitioner_row_in_a_miti_read_points_to_the_misc_scheme(tmp_path, capsys):
+    table = _coded(tmp_path / "misc.csv", ["s,T,Let's look at the plan for today.,ST", "s,C,Okay.,FN"])
+    assert main(["score", str(table), "--out", str(tmp_path / "o")]) == 2
+    assert "'ST' is not a code for a practitioner utterance (in MISC 2.5 it is a practitioner code, NC: if the " \
+           "table is MISC-coded, read it with --scheme misc" in capsys.readouterr().err
+
+
+def test_rows_sorted_otherwise_are_read_in_the_order_of_their_utterance_numbers(tmp_path):
+    # a dataset audit: a table sorted by speaker gave 2 turns for 4, so volleys and R:Q were wrong, without a word
+    from mi_coder.evaluate.agreement import read_coded
+
+    rows = [f"s,{k}," + r.format(s="x").split(",", 1)[1] for k, r in enumerate(_TWO_SESSIONS, start=1)]
+    by_speaker = [rows[1], rows[3], rows[0], rows[2]]  # C, C, T, T
+    with pytest.warns(UserWarning, match="not in the order of their 'utterance_id' numbers"):
+        session = read_coded(_coded(tmp_path / "t.csv", by_speaker, "session_id,utterance_id,speaker,text,code"))[0]
+    assert [t.speaker for t in session.turns] == ["T", "C", "T", "C"]
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # in order: nothing to say
+        read_coded(_coded(tmp_path / "ok.csv", rows, "session_id,utterance_id,speaker,text,code"))
+
+
+def test_a_table_with_misc_and_miti_code_columns_reads_the_one_of_the_scheme_asked_for(tmp_path):
+    from mi_coder.evaluate.agreement import read_coded
+
+    table = _coded(tmp_path / "dual.csv", ["s,T,Let's look at today.,ST,NC", "s,C,Okay.,N,FN",
+                                           "s,T,What would help?,QUO,OQ", "s,C,Sleep.,N,FN"],
+                   "session_id,speaker,text,misc_code,miti_code")
+    assert [u.code for _, u in read_coded(table)[0].utterances()] == ["NC", "FN", "OQ", "FN"]
+    assert [u.code for _, u in read_coded(table, scheme="misc")[0].utterances()] == ["NC", "FN", "OQ", "FN"]
+
+
+def test_a_miti_421_table_that_codes_questions_q_is_scored_and_evaluated_as_questions(tmp_path, capsys):
+    # a dataset audit: MITI 4.2.1's own Question code (no open/closed) was refused as an unknown code
+    from mi_coder import load_coder
+    from mi_coder.evaluate.heldout import heldout_report
+
+    rows = ["s,T,How was the week?,Q", "s,C,Long.,FN", "s,T,You're worn out.,CR", "s,C,Yes.,FN",
+            "s,T,Did you go to group?,Question", "s,C,No.,FN", "s,T,Group felt pointless.,SR", "s,C,It did.,ST",
+            "s,T,What got in the way?,Q", "s,C,Work.,FN", "s,T,Work comes first right now.,CR", "s,C,Yeah.,FN"]
+    table = _coded(tmp_path / "miti4.csv", rows)
+    assert main(["score", str(table), "--out", str(tmp_path / "o")]) == 0
+    row = pd.read_csv(tmp_path / "o" / "sessions.csv").iloc[0]
+    assert row["Q"] == 3 and row["OQ"] + row["CQ"] == 0 and row["r_q"] == 1.0 and pd.isna(row["pct_oq"])
+    assert main(["evaluate", str(table)]) == 0
+    out = capsys.readouterr().out
+    assert "questions compared as Q" in out
+    report = heldout_report(load_coder(), [table])["heldout"][str(table)]
+    assert report["per_code"]["Q"]["support"] == 3 and "OQ" not in report["per_code"] and "CQ" not in report["per_code"]

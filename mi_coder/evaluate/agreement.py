@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import warnings
+from collections import Counter
 from typing import Any, Sequence
 
 import numpy as np
@@ -49,7 +51,7 @@ def read_coded(path, options=None, scheme: str = "miti",  # type: ignore[no-unty
     from ..errors import InputError
     from ..io.base import ReadOptions
     from ..io.reader import read_transcript
-    from ..schemes import SCHEMES, to_miti
+    from ..schemes import SCHEMES, read_code_cell
     from ..train.examples import CODE_ALIASES
     from ..train.examples import code_column as find_code_column
 
@@ -58,45 +60,52 @@ def read_coded(path, options=None, scheme: str = "miti",  # type: ignore[no-unty
     opts = options or ReadOptions()
     opts = ReadOptions(**{**opts.__dict__, "utterances": "given"})
     sessions = read_transcript(path, read_options=opts)
+    resolved = 0  # PER and PWP on one utterance: PWP (guide)
+    unusual: Counter = Counter()  # double codes the guide does not give one utterance: both counted, said
     for s in sessions:
         for turn, u in s.utterances():
-            key = code_column if code_column is not None else find_code_column(u.meta, opts)
-            value = str(u.meta.get(key, "") or "").strip().upper() if key else ""
-            value = value if value and value != "NAN" else ""
+            key = code_column if code_column is not None else find_code_column(u.meta, opts, scheme)
+            value, in_cell = read_code_cell(u.meta.get(key, "") if key else "", scheme)
+            code2, extra = read_code_cell(u.meta.get("code2", ""), scheme)
+            if in_cell and (code2 or extra):
+                raise InputError(path, f"session {s.id}, turn {turn.id}: two codes in the code cell "
+                                       f"({value}, {in_cell}) and another in code2 ({code2}): at most two codes")
+            code2 = code2 or in_cell
             if value and scheme != "miti":
-                mapped = to_miti(value, turn.role, scheme)
-                if mapped is None:
-                    from ..codes import ALL_CODES
-
-                    where = f"session {s.id}, turn {turn.id} ({turn.speaker})"
-                    other = "client" if turn.role != "client" else "practitioner"
-                    if to_miti(value, other, scheme) is not None:  # "CR" on a client's row: a practitioner code
-                        raise InputError(path, f"{where}: {value!r} is a {scheme.upper()} {other} code on a "
-                                               f"{turn.role}'s row (a code in the wrong row, or the roles swapped: "
-                                               "--practitioner / --client)")
-                    hint = (f" (it is a MITI code: is this table MITI-coded, such as mi-coder's own utterances.csv? "
-                            f"--scheme {scheme} applies to every table given)" if value in ALL_CODES else "")
-                    raise InputError(path, f"{where}: {value!r} is not a {scheme.upper()} code{hint}")
-                u.meta["original_code"] = value
-                value = mapped
+                u.meta["original_code"] = value  # the MISC code itself: agreement gives its own kappa too
+                value = _mapped(path, s.id, turn, value, scheme)
             if value:
                 check_code(path, s.id, turn, value)
             u.code = value or None
-            code2 = str(u.meta.get("code2", "") or "").strip().upper()
-            code2 = "" if code2 == "NAN" else code2
-            # A second MITI code (SEEK/EA on a question...), counted with the first. Where the first code is read
-            # from a named column that codes only some rows (a review download's reviewed_code) or the table has no
-            # code column at all (said below), a second code without a first is not read.
-            if code2 and scheme == "miti" and (value or (key is not None and code_column is None)):
+            # A second code (SEEK/EA on a question...), counted with the first. Where the first code is read from a
+            # named column that codes only some rows (a review download's reviewed_code) or the table has no code
+            # column at all (said below), a second code without a first is not read.
+            if code2 and (value or (key is not None and code_column is None)):
                 if not value:
                     raise InputError(path, f"session {s.id}, turn {turn.id}: a second code ({code2!r}) without a "
                                            "first code")
+                if scheme != "miti":
+                    code2 = _mapped(path, s.id, turn, code2, scheme)
                 check_code(path, s.id, turn, code2)
                 if value in ADHERENT_SECOND and code2 not in ADHERENT_SECOND:  # "SEEK" + "CQ" is "CQ" + "SEEK": a
                     u.code, code2 = code2, value  # double code has no order, and mi-coder writes the question first
+                if {u.code, code2} == {"PER", "PWP"}:
+                    u.code, code2, resolved = "PWP", "", resolved + 1
+                elif code2 == u.code:
+                    code2 = ""
+                elif not paired(u.code, code2):
+                    unusual[f"{u.code}+{code2}"] += 1
+            if code2:
                 u.meta["code2"] = code2
             else:
-                u.meta.pop("code2", None)  # MISC has no second codes; a mapped table's column is not read
+                u.meta.pop("code2", None)
+    if resolved:
+        warnings.warn(f"{path}: {resolved} utterance(s) coded both PER and PWP are read as PWP, as the coding guide "
+                      "says", stacklevel=2)
+    if unusual:
+        warnings.warn(f"{path}: {sum(unusual.values())} utterance(s) carry two codes the coding guide does not give "
+                      f"one utterance ({', '.join(f'{k} x{n}' for k, n in unusual.most_common())}): both are counted; "
+                      "code such an utterance once, or split it into two utterances", stacklevel=2)
     _check_rows(path, sessions, code_column)
     if not any(u.code for s in sessions for _, u in s.utterances()):
         column = f"column {code_column!r}" if code_column else f"code column ({', '.join(sorted(CODE_ALIASES))})"
@@ -107,6 +116,52 @@ def read_coded(path, options=None, scheme: str = "miti",  # type: ignore[no-unty
         if isinstance(u.meta.get("role_elements"), str):  # as mi-coder writes them, elements joined by ';': the
             u.meta["role_elements"] = [e for e in u.meta["role_elements"].split(";") if e.strip()]  # scorer's list
     return sessions
+
+
+def question_form_uncoded(*tables: Sequence[Session]) -> bool:
+    """Where any of ``tables`` codes questions as MITI 4.2.1's Q (open or closed not coded), every table's OQ and CQ
+    become Q, in place, so that a question is compared as a question (not as a Q the coder never gives). Returns
+    whether it did."""
+    from ..codes import QUESTION
+
+    if not any(u.code == QUESTION for sessions in tables for s in sessions for _, u in s.utterances()):
+        return False
+    for sessions in tables:
+        for s in sessions:
+            for _, u in s.utterances():
+                if u.code in ("OQ", "CQ"):
+                    u.code = QUESTION
+                if u.meta.get("code2") in ("OQ", "CQ"):
+                    u.meta["code2"] = QUESTION
+    return True
+
+
+def paired(code: str, code2: str) -> bool:
+    """Whether the coding guide gives ``code`` and ``code2`` to one utterance: a reflection with a checking question,
+    SEEK or EA on a question or a reflection, PWP with EA."""
+    pair = {code, code2}
+    reflections, questions = {"SR", "CR"}, {"OQ", "CQ", "Q"}
+    return (bool(pair & reflections and pair & questions) or pair == {"PWP", "EA"}
+            or bool(pair & set(ADHERENT_SECOND) and pair & (reflections | questions)))
+
+
+def _mapped(path, session_id: str, turn, value: str, scheme: str) -> str:  # type: ignore[no-untyped-def]
+    """A code of ``scheme`` mapped to MITI 4.2.1 / MISC client codes; an InputError naming it when it is not one."""
+    from ..codes import ALL_CODES
+    from ..errors import InputError
+    from ..schemes import to_miti
+
+    mapped = to_miti(value, turn.role, scheme)
+    if mapped is not None:
+        return mapped
+    where = f"session {session_id}, turn {turn.id} ({turn.speaker})"
+    other = "client" if turn.role != "client" else "practitioner"
+    if to_miti(value, other, scheme) is not None:  # "CR" on a client's row: a practitioner code
+        raise InputError(path, f"{where}: {value!r} is a {scheme.upper()} {other} code on a {turn.role}'s row (a "
+                               "code in the wrong row, or the roles swapped: --practitioner / --client)")
+    hint = (f" (it is a MITI code: is this table MITI-coded, such as mi-coder's own utterances.csv? --scheme {scheme} "
+            "applies to every table given)" if value in ALL_CODES else "")
+    raise InputError(path, f"{where}: {value!r} is not a {scheme.upper()} code{hint}")
 
 
 def _check_rows(path, sessions: Sequence[Session], code_column: str | None) -> None:  # type: ignore[no-untyped-def]
@@ -145,7 +200,7 @@ def check_code(path, session_id: str, turn, code: str) -> None:  # type: ignore[
     """An InputError naming the file unless ``code`` is a code of the utterance's speaker role (MITI 4.2.1
     practitioner codes, CT/ST/FN for the client): a code no one knows, or one of the other role's, would be dropped
     from every count or counted for the wrong speaker."""
-    from ..codes import CLIENT_CODES, PRACTITIONER_CODES
+    from ..codes import CLIENT_CODES, SCORED_PRACTITIONER_CODES as PRACTITIONER_CODES
     from ..errors import InputError
     from ..records import CLIENT, PRACTITIONER
 
@@ -158,8 +213,14 @@ def check_code(path, session_id: str, turn, code: str) -> None:  # type: ignore[
                                f"{' '.join(PRACTITIONER_CODES)}; client: {' '.join(CLIENT_CODES)}){hint}")
     own = {PRACTITIONER: PRACTITIONER_CODES, CLIENT: CLIENT_CODES}.get(turn.role)
     if own is not None and code not in own:
+        from ..schemes import to_miti
+
+        misc = to_miti(code, turn.role, "misc")
+        hint = (f" (in MISC 2.5 it is a {turn.role} code, {misc}: if the table is MISC-coded, read it with --scheme misc;"
+                " else check the roles: --practitioner / --client)" if misc else
+                " (a code in the wrong row, or the roles swapped: --practitioner / --client)")
         raise InputError(path, f"session {session_id}, turn {turn.id}: {code!r} is not a code for a {turn.role} "
-                               f"utterance")
+                               f"utterance" + hint)
 
 
 def _read_role_labels(path, sessions: Sequence[Session]) -> None:  # type: ignore[no-untyped-def]
@@ -242,6 +303,7 @@ def agreement_report(path_a, path_b=None, options=None, scheme: str = "miti") ->
     else:
         first = read_coded(path_a, options, scheme)
         second = read_coded(path_b, options, scheme)
+        question_form_uncoded(first, second)
         reviewed = None
         _pair_sessions_named_by_file([first, second], [path_a, path_b])
     ua, ub = _units(first, second)
@@ -382,6 +444,7 @@ def multi_coder_agreement(paths: Sequence, options=None, scheme: str = "miti") -
     from ..errors import InputError
 
     tables = [read_coded(p, options, scheme) for p in paths]
+    question_form_uncoded(*tables)
     _pair_sessions_named_by_file(tables, paths)
     codes = list(_units(*tables))
     for k, (path, mine) in enumerate(zip(paths, codes)):

@@ -11,7 +11,7 @@ from ..model.coder import Coder
 from ..records import CLIENT, PRACTITIONER
 from ..schemes import group
 from ..train.annomi import annomi_sessions, is_annomi_layout, load_annomi_turns
-from .agreement import code_set, either_slot_report, read_coded, session_score_agreement
+from .agreement import code_set, either_slot_report, question_form_uncoded, read_coded, session_score_agreement
 from .crossval import annomi_turn_tasks, code_with_probs, role_report
 from .metrics import reliability, utterance_report
 
@@ -32,9 +32,15 @@ def heldout_report(coder: Coder, paths: Sequence, options=None, scheme: str = "m
             human = read_coded(path, options, scheme)
             machine = _uncoded(copy.deepcopy(human))  # not read twice: each warning about the file once
             coder.code(machine)
+            if question_form_uncoded(human, machine):  # a MITI 4.2.1 table's Q: the coder's OQ and CQ compared as Q
+                rep_note = "questions compared as Q (the table codes MITI 4.2.1's Question without its form)"
+            else:
+                rep_note = ""
             pairs = [(h.code, m.code) for hs, ms in zip(human, machine)
                      for (_, h), (_, m) in zip(hs.utterances(), ms.utterances()) if h.code and m.code]
             rep = _compared(pairs)
+            if rep_note:
+                rep["note"] = rep_note
             slots = either_slot_report([(code_set(h), code_set(m)) for hs, ms in zip(human, machine)
                                         for (_, h), (_, m) in zip(hs.utterances(), ms.utterances()) if h.code and m.code])
             if slots:  # SEEK the machine gives as a question's second code, against the reference's either column
@@ -323,6 +329,8 @@ def format_report(report: dict) -> str:
             confusion(rep)
             if rep.get("scheme_note"):
                 lines.append(f"  note: {rep['scheme_note']}")
+            if rep.get("note"):
+                lines.append(f"  note: {rep['note']}")
             if rep.get("left_out_as_training_data"):
                 lines.append("  left out, the model's training data: " + ", ".join(rep["left_out_as_training_data"]))
             role_lines(rep)

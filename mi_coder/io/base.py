@@ -42,14 +42,26 @@ _EXTENSIONS = {
 
 
 # Column aliases for tables (normalised: lower case, spaces and dashes as underscores).
+def normalize_column(name: object) -> str:
+    """A column name as the aliases spell them: lower case, words joined by "_" ("Session ID", "session-id",
+    "SessionID" and "sessionId" are all "session_id"; "MITI Code" is "miti_code"), "#" as "number" ("Turn #")."""
+    text = re.sub(r"(?<=[a-z0-9])(?=[A-Z])|(?<=[A-Z])(?=[A-Z][a-z])", "_", str(name).strip())
+    text = re.sub(r"[\s\-.]+", "_", text.lower().replace("#", " number"))
+    return re.sub(r"_+", "_", text).strip("_")
+
+
 COLUMN_ALIASES: dict[str, tuple[str, ...]] = {
     "session": ("session_id", "transcript_id", "conv_id", "conversation_id", "session", "dialog_id",
-                "dialogue_id", "interview_id", "file_id", "file_name", "filename"),
+                "dialogue_id", "interview_id", "file_id", "file_name", "filename", "session_number", "session_no",
+                "transcript_number", "recording_id", "call_id", "video_id"),
+    # who the session is with, where sessions are numbered per person (participant 7's session 1): with a session
+    # column, the two together name the session; without one, the person's rows are the session (MIBot)
+    "participant": ("participant_id", "subject_id", "client_id", "patient_id", "person_id", "user_id", "pid"),
     "speaker": ("speaker", "interlocutor", "speaker_name", "speaker_label", "participant", "author", "name",
                 "role", "speaker_role", "tier"),
     "role": ("role", "speaker_role", "interlocutor"),
     "text": ("text", "utterance_text", "utt_text", "utterance", "content", "transcript", "sentence", "line",
-             "annotation", "dialogue"),
+             "annotation", "dialogue", "statement", "words", "verbatim"),
     "turn": ("turn_id", "utterance_id", "turn", "turn_index", "turn_number", "turn_no"),
     "utterance": ("utt_id", "utterance_id", "segment_id"),
     # ELAN's tab-delimited export names its time columns "Begin Time - hh:mm:ss.ms" and "Begin Time - ss.msec"

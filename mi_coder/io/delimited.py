@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from ..errors import InputError
-from .base import COLUMN_ALIASES, Piece, ReadOptions, decode_bytes, parse_time, require_file
+from .base import COLUMN_ALIASES, Piece, ReadOptions, decode_bytes, normalize_column, parse_time, require_file
 
 
 # The csv module refuses a cell over 128 KB by default; one cell can hold a whole session's words (an unsegmented
@@ -21,8 +21,7 @@ from .base import COLUMN_ALIASES, Piece, ReadOptions, decode_bytes, parse_time, 
 csv.field_size_limit(256 * 1024 * 1024)
 
 
-def _norm(name: str) -> str:
-    return re.sub(r"[\s\-.]+", "_", str(name).strip().lower())
+_norm = normalize_column
 
 
 _CODE_COLUMNS = {"code", "code2", "machine_code", "reviewed_code", "misc_code", "miti_code", "label"}
@@ -81,6 +80,8 @@ def resolve_columns(columns: Sequence[str], overrides: dict[str, str], path: str
 
 def pieces_from_records(records: Iterable[dict[str, Any]], cols: dict[str, str], path: str) -> list[Piece]:
     """Rows of a table (dicts) to pieces, keeping every other column in ``meta``."""
+    records = in_id_order(list(records), cols, path)
+    check_rows(records, cols, path)
     pieces: list[Piece] = []
     used = {column for role, column in cols.items() if role != "code"}  # a named code column stays in the meta
     n_empty = 0
@@ -103,6 +104,92 @@ def pieces_from_records(records: Iterable[dict[str, Any]], cols: dict[str, str],
     return pieces
 
 
+def in_id_order(records: list[dict[str, Any]], cols: dict[str, str], path: str) -> list[dict[str, Any]]:
+    """``records`` in the order of their utterance (else turn) numbers within each session, with a warning, where
+    the file lists them otherwise (a spreadsheet sorted by speaker): volleys, turns and every ratio depend on the
+    order. Unchanged where the ids are not all numbers, or utterance numbers repeat in a session (numbered per
+    turn: the turn numbers order the rows, a turn's utterances keep their order)."""
+    def numbers(column: str) -> list[int] | None:  # whole numbers only: "3.10" is turn 3's tenth utterance, not 3.1
+        try:
+            return [int(_cell(r.get(column))) for r in records]
+        except ValueError:
+            return None
+
+    sessions = [session_of(r, cols) or "" for r in records]
+    first = {sid: k for k, sid in reversed(list(enumerate(sessions)))}
+    for role in ("utterance", "turn"):
+        if role not in cols:
+            continue
+        values = numbers(cols[role])
+        if values is None:
+            continue
+        keys = list(zip(sessions, values))
+        blocks = [key for k, key in enumerate(keys) if k == 0 or key != keys[k - 1]]
+        if len(set(blocks)) < len(blocks if role == "turn" else keys):
+            continue  # utterance numbers repeat (numbered per turn), or a turn number comes back (numbering restarts)
+        order = sorted(range(len(records)), key=lambda k: (first[sessions[k]], values[k]))
+        if order == sorted(order, key=lambda k: (first[sessions[k]], k)):
+            return records  # every session's rows already in id order
+        late = next((k for k in range(1, len(records))
+                     if sessions[k] == sessions[k - 1] and values[k] < values[k - 1]), None)
+        where = f" (row {late + 2} comes after a higher one)" if late is not None else ""
+        warnings.warn(f"{path}: the rows are not in the order of their {cols[role]!r} numbers{where}; read in that "
+                      "order, as turns and volleys depend on it", stacklevel=4)
+        return [records[k] for k in order]
+    return records
+
+
+# A column naming who coded each row: several coders' rows of one session stacked in one table (a long layout)
+_CODER_COLUMNS = ("coder", "coder_id", "coder_name", "annotator", "annotator_id", "annotator_name", "rater",
+                  "rater_id", "rater_name", "coded_by", "annotated_by")
+_NUMBER = re.compile(r"[\d\s.,:;/+-]+")
+
+
+def check_rows(records: Sequence[dict[str, Any]], cols: dict[str, str], path: str) -> None:
+    """What would make a table read silently wrong: a text column of numbers (an utterance-number column read as
+    the words), several coders' rows of one session stacked (each utterance read twice, every count doubled) - both
+    InputErrors - and, in a table read as one session, a column that seems to tell sessions apart (a warning)."""
+    if not records:
+        return
+    columns = list(records[0])
+    texts = [_cell(r.get(cols["text"])) for r in records]
+    said = [t for t in texts if t]
+    if said and all(_NUMBER.fullmatch(t) for t in said):
+        wordy = max((c for c in columns if c not in cols.values()),
+                    key=lambda c: sum(len(_cell(r.get(c)).split()) for r in records[:200]), default=None)
+        hint = (f"; the words seem to be in {wordy!r}: --text-col {wordy!r}" if wordy and any(
+            len(_cell(r.get(wordy)).split()) > 2 for r in records[:200]) else "; name the words' column with --text-col")
+        raise InputError(path, f"the text column {cols['text']!r} holds only numbers ({', '.join(said[:3])}, ...)"
+                         + hint)
+    if "interlocutor" not in {_norm(c) for c in columns}:  # AnnoMI's annotators are resolved by its own reader
+        coder = next((c for c in columns if _norm(c) in _CODER_COLUMNS and c not in cols.values()), None)
+        if coder is not None:
+            by_session: dict[str, set[str]] = {}
+            for r in records:
+                by_session.setdefault(session_of(r, cols) or "", set()).add(_cell(r.get(coder)))
+            stacked = next(((sid, names - {""}) for sid, names in by_session.items() if len(names - {""}) > 1), None)
+            if stacked is not None:
+                sid, names = stacked
+                raise InputError(path, f"rows of {len(names)} coders ({', '.join(sorted(names)[:4])}; column {coder!r})"
+                                       f" code {'session ' + repr(sid) if sid else 'the same session'}: each utterance "
+                                       "would be read once per coder; split the table into one file per coder and "
+                                       "compare them with mi-coder evaluate --agreement A.csv B.csv")
+    if "session" not in cols and "participant" not in cols:
+        for c in columns:
+            norm = _norm(c)
+            if c in cols.values() or not (norm == "id" or norm.endswith(("_id", "_number", "_no")) or any(
+                    w in norm for w in ("session", "transcript", "conversation", "dialog", "interview", "participant",
+                                        "subject", "video", "recording", "file", "call"))):
+                continue
+            values = [_cell(r.get(c)) for r in records]
+            runs = [v for k, v in enumerate(values) if k == 0 or v != values[k - 1]]
+            if 1 < len(set(runs)) == len(runs) and len(runs) * 5 <= len(values):
+                warnings.warn(f"{path}: read as one session, but column {c!r} seems to tell sessions apart "
+                              f"({len(runs)} values, each in one block of rows): with --session-col {c!r} each value "
+                              "is a session", stacklevel=4)
+                break
+
+
 def _piece(row: dict[str, Any], cols: dict[str, str], used: set[str]) -> Piece | None:
     """One row as a piece, or None when its text is empty."""
     text = _unguarded(_cell(row.get(cols["text"])))
@@ -119,9 +206,19 @@ def _piece(row: dict[str, Any], cols: dict[str, str], used: set[str]) -> Piece |
         end=parse_time(row.get(cols["end"])) if "end" in cols else None,
         turn_key=_cell(row.get(cols["turn"])) if "turn" in cols else None,
         utt_id=_cell(row.get(cols["utterance"])) if "utterance" in cols else None,
-        session=_cell(row.get(cols["session"])) if "session" in cols else None,
+        session=session_of(row, cols),
         meta=meta,
     )
+
+
+def session_of(row: dict[str, Any], cols: dict[str, str]) -> str | None:
+    """A row's session id: its session column's, joined to its participant column's where the table has both
+    (sessions numbered per person: "P07/1"), or the participant's alone (one session per person, as MIBot's)."""
+    session = _cell(row.get(cols["session"])) if "session" in cols else None
+    person = _cell(row.get(cols["participant"])) if "participant" in cols else None
+    if person and session:
+        return f"{person}/{session}"
+    return person or session
 
 
 def _unguarded(text: str) -> str:
@@ -223,7 +320,7 @@ def scan_table(lines: Iterable[str], path: str, fmt: str, options: ReadOptions, 
                 n_empty += 1
                 continue
             n_pieces += 1
-            sid = (_cell(row.get(cols["session"])) if "session" in cols else "") or default_id
+            sid = session_of(row, cols) or default_id
             if not sessions or sessions[-1] != sid:
                 contiguous = contiguous and sid not in seen
                 seen.add(sid)

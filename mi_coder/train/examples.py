@@ -25,15 +25,16 @@ EXAMPLE_COLUMNS = ["source", "group", "session_id", "turn_id", "role", "text", "
 CODE_ALIASES = ("code", "label", "miti_code", "behavior_code", "behaviour_code", "misc_code", "gold", "miti", "misc")
 
 
-def code_column(keys: Iterable[str], options: ReadOptions | None = None) -> str | None:
+def code_column(keys: Iterable[str], options: ReadOptions | None = None, scheme: str = "miti") -> str | None:
     """The column of a coded table that holds the codes: the one ``--code-col`` named (``options.columns["code"]``),
     else the first whose name, in lower case with spaces and dashes as underscores ("MITI Code"), is a
-    ``CODE_ALIASES`` name."""
-    import re
+    ``CODE_ALIASES`` name, one named for the scheme read first (``miti_code`` before ``misc_code`` for MITI)."""
+    from ..io.base import normalize_column
 
     if options is not None and options.columns.get("code"):
         return options.columns["code"]
-    return next((k for k in keys if re.sub(r"[\s\-.]+", "_", str(k).strip().lower()) in CODE_ALIASES), None)
+    found = [k for k in keys if normalize_column(k) in CODE_ALIASES]
+    return next((k for k in found if normalize_column(k).startswith(scheme)), found[0] if found else None)
 
 
 def load_team_corpus(paths: Sequence[str | Path]) -> pd.DataFrame:
@@ -143,7 +144,7 @@ def coded_table_examples(path: str | Path, options: ReadOptions | None = None, s
     """A coded table (session, speaker/role, text, code; one row per utterance) as examples; ``scheme="misc"``:
     its codes are MISC 2.5, mapped to MITI 4.2.1 (``mi_coder.schemes``)."""
     from ..evaluate.agreement import check_code
-    from ..schemes import to_miti
+    from ..schemes import read_code_cell, to_miti
 
     opts = options or ReadOptions()
     opts = ReadOptions(**{**opts.__dict__, "utterances": "given"})
@@ -154,9 +155,8 @@ def coded_table_examples(path: str | Path, options: ReadOptions | None = None, s
         before, after = other_role_context([t.role for t in s.turns], [t.text for t in s.turns])
         for turn, prev, following in zip(s.turns, before, after):
             for k, u in enumerate(turn.utterances):
-                key = code_column(u.meta, opts)
-                code = str(u.meta.get(key, "") or "").strip().upper() if key else ""
-                code = "" if code == "NAN" else code
+                key = code_column(u.meta, opts, scheme)
+                code = read_code_cell(u.meta.get(key, "") if key else "", scheme)[0]  # "cr ", "Complex Reflection"
                 if turn.role not in (PRACTITIONER, CLIENT):
                     others += 1
                     continue
