@@ -997,3 +997,29 @@ def test_a_miti_421_table_that_codes_questions_q_is_scored_and_evaluated_as_ques
     assert "questions compared as Q" in out
     report = heldout_report(load_coder(), [table])["heldout"][str(table)]
     assert report["per_code"]["Q"]["support"] == 3 and "OQ" not in report["per_code"] and "CQ" not in report["per_code"]
+
+
+@pytest.mark.parametrize("header", ["session_id,speaker,text,therapist_code,client_code",
+                                    "session_id,speaker,text,code,client_code"])
+def test_codes_kept_in_a_column_per_speaker_role_are_each_read_for_their_role(tmp_path, header):
+    # a dataset audit: therapist_code/client_code were refused, and a client_code beside code silently dropped
+    from mi_coder.evaluate.agreement import read_coded
+
+    rows = ["s,T,How was the week?,OQ,", "s,C,I want to keep this job.,,CT", "s,T,You're worried.,CR,",
+            "s,C,Yes.,,FN"]
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # nothing uncoded to warn about
+        session = read_coded(_coded(tmp_path / "t.csv", rows, header))[0]
+    assert [u.code for _, u in session.utterances()] == ["OQ", "CT", "CR", "FN"]
+
+
+def test_json_with_one_object_per_session_holding_its_utterances_is_read_session_by_session(tmp_path):
+    from mi_coder.evaluate.agreement import read_coded
+
+    sessions = [{"id": sid, "dialog": [{"speaker": "therapist", "text": "How was the week?", "label": "OQ"},
+                                       {"speaker": "client", "text": "Hard.", "label": "FN"}]} for sid in ("a", "b")]
+    (tmp_path / "d.json").write_text(json.dumps(sessions))
+    (tmp_path / "d.jsonl").write_text("\n".join(json.dumps(s) for s in sessions) + "\n")
+    for name in ("d.json", "d.jsonl"):
+        read = read_coded(tmp_path / name)
+        assert [s.id for s in read] == ["a", "b"] and [u.code for _, u in read[1].utterances()] == ["OQ", "FN"]

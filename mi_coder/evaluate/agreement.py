@@ -53,7 +53,7 @@ def read_coded(path, options=None, scheme: str = "miti",  # type: ignore[no-unty
     from ..io.reader import read_transcript
     from ..schemes import SCHEMES, read_code_cell
     from ..train.examples import CODE_ALIASES
-    from ..train.examples import code_column as find_code_column
+    from ..train.examples import row_code_column
 
     if scheme not in SCHEMES:
         raise InputError(path, f"unknown coding scheme {scheme!r} (choose from {', '.join(SCHEMES)})")
@@ -64,7 +64,7 @@ def read_coded(path, options=None, scheme: str = "miti",  # type: ignore[no-unty
     unusual: Counter = Counter()  # double codes the guide does not give one utterance: both counted, said
     for s in sessions:
         for turn, u in s.utterances():
-            key = code_column if code_column is not None else find_code_column(u.meta, opts, scheme)
+            key = code_column if code_column is not None else row_code_column(u.meta, turn.role, opts, scheme)
             value, in_cell = read_code_cell(u.meta.get(key, "") if key else "", scheme)
             code2, extra = read_code_cell(u.meta.get("code2", ""), scheme)
             if in_cell and (code2 or extra):

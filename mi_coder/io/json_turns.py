@@ -62,6 +62,29 @@ def _word_runs(words: list[Any], speaker: Any = None) -> list[dict[str, Any]]:
     return runs
 
 
+# Dialogue datasets keep one object per session holding its utterances ({"id": "s01", "dialog": [{...}, ...]}).
+_SESSION_LISTS = ("utterances", "turns", "dialog", "dialogue", "messages", "conversation", "segments", "lines")
+_SESSION_IDS = ("session_id", "id", "conversation_id", "conv_id", "dialog_id", "dialogue_id", "transcript_id",
+                "participant_id", "session")
+
+
+def _flattened_sessions(data: list[Any]) -> list[Any]:
+    """A list of session objects, each holding its utterances in a list (``_SESSION_LISTS``), as one list of
+    utterances, each with its session's id (``_SESSION_IDS``, else its place in the list); other lists as given."""
+    if not data or not all(isinstance(d, dict) for d in data):
+        return data
+    text_keys = set(COLUMN_ALIASES["text"])
+    out: list[Any] = []
+    for k, d in enumerate(data, start=1):
+        inner = next((d[key] for key in _SESSION_LISTS if isinstance(d.get(key), list) and d[key]
+                      and all(isinstance(x, dict) for x in d[key])), None)
+        if inner is None or any(_norm(key) in text_keys for key in d):
+            return data
+        sid = next((str(d[key]) for key in _SESSION_IDS if d.get(key) not in (None, "", [])), str(k))
+        out += [{**x, "session_id": x.get("session_id", sid)} for x in inner]
+    return out
+
+
 def _split_by_word_speaker(segments: list[dict[str, Any]]) -> list[dict[str, Any]]:
     """WhisperX segments cut where their words change speaker.
 
@@ -411,6 +434,8 @@ def parse_json(text: str, path: str, options: ReadOptions) -> list[Piece]:
     elif isinstance(data, dict) and (isinstance(data.get("recognizedPhrases"), list)
                                      or (isinstance(data.get("phrases"), list) and "combinedPhrases" in data)):
         data = _azure_turns(data, path)
+    if isinstance(data, list):
+        data = _flattened_sessions(data)
     if isinstance(data, list):  # a bare list of turns, such as AssemblyAI's or Deepgram's utterances saved alone
         data = _seconds({"utterances": data}, path)["utterances"]
     if isinstance(data, dict):

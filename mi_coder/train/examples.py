@@ -6,6 +6,8 @@ Sources: AnnoMI-layout tables (``train.annomi``), the team corpus (``data/corpus
 
 from __future__ import annotations
 
+import re
+
 from pathlib import Path
 from typing import Iterable, Sequence
 
@@ -35,6 +37,35 @@ def code_column(keys: Iterable[str], options: ReadOptions | None = None, scheme:
         return options.columns["code"]
     found = [k for k in keys if normalize_column(k) in CODE_ALIASES]
     return next((k for k in found if normalize_column(k).startswith(scheme)), found[0] if found else None)
+
+
+_ROLE_CODE_COLUMN = re.compile(
+    r"^(?:(?P<p>therapist|counsel+or|practitioner|clinician|interviewer|provider|officer|staff|th|t)"
+    r"|(?P<c>client|patient|participant|interviewee|cl|c))_(?:code|label|miti|misc|miti_code|misc_code|behaviou?r)$")
+
+
+def role_code_columns(keys: Iterable[str]) -> dict[str, str]:
+    """Code columns kept per speaker role ("therapist_code" and "client_code"), by role: a row's code is read from
+    its speaker's column where that holds one, else from the table's code column."""
+    from ..io.base import normalize_column
+
+    out: dict[str, str] = {}
+    for key in keys:
+        m = _ROLE_CODE_COLUMN.match(normalize_column(key))
+        if m:
+            out.setdefault(PRACTITIONER if m.group("p") else CLIENT, key)
+    return out
+
+
+def row_code_column(meta: dict, role: str, options: ReadOptions | None = None, scheme: str = "miti") -> str | None:
+    """The column a coded row's code is read from: ``--code-col``'s, else its role's own code column where that holds a
+    code (``role_code_columns``), else the table's code column (``code_column``)."""
+    if options is None or not options.columns.get("code"):
+        own = role_code_columns(meta).get(role)
+        if own is not None and str(meta.get(own) or "").strip() not in ("", "nan", "NaN"):
+            return own
+    return code_column(meta, options, scheme) or (role_code_columns(meta).get(role) if options is None
+                                                  or not options.columns.get("code") else None)
 
 
 def load_team_corpus(paths: Sequence[str | Path]) -> pd.DataFrame:
@@ -155,7 +186,7 @@ def coded_table_examples(path: str | Path, options: ReadOptions | None = None, s
         before, after = other_role_context([t.role for t in s.turns], [t.text for t in s.turns])
         for turn, prev, following in zip(s.turns, before, after):
             for k, u in enumerate(turn.utterances):
-                key = code_column(u.meta, opts, scheme)
+                key = row_code_column(u.meta, turn.role, opts, scheme)
                 code = read_code_cell(u.meta.get(key, "") if key else "", scheme)[0]  # "cr ", "Complex Reflection"
                 if turn.role not in (PRACTITIONER, CLIENT):
                     others += 1
