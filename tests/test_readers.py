@@ -345,6 +345,10 @@ def test_an_excel_workbook_named_csv_is_called_what_it_is(tmp_path):
         archive.writestr("xl/workbook.xml", "<workbook/>")
     with pytest.raises(InputError, match="an Excel workbook, not a transcript file: save the sheet as CSV"):
         read_transcript(path)
+    damaged = tmp_path / "codes.xlsx"  # a workbook that does not open is still named one (a scoring audit: "not a
+    damaged.write_bytes(b"PK\x03\x04 cut off")  # readable .docx file")
+    with pytest.raises(InputError, match="codes.xlsx: a spreadsheet workbook, not a transcript file: save the sheet"):
+        read_transcript(damaged)
 
 
 def test_a_third_person_who_speaks_once_in_labelled_text_is_a_speaker_but_a_header_or_note_is_not(tmp_path):

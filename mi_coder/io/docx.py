@@ -39,6 +39,8 @@ def _not_docx(path: Path, exc: Exception) -> str:
     """Why a zip-based file is not a readable .docx: an Excel workbook or another archive, or a broken .docx."""
     import zipfile
 
+    if Path(path).suffix.lower() in (".xlsx", ".xlsm", ".xls", ".ods"):
+        return "a spreadsheet workbook, not a transcript file: save the sheet as CSV and read that"
     try:
         with zipfile.ZipFile(path) as archive:
             names = set(archive.namelist())
