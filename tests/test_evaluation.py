@@ -1023,3 +1023,20 @@ def test_json_with_one_object_per_session_holding_its_utterances_is_read_session
     for name in ("d.json", "d.jsonl"):
         read = read_coded(tmp_path / name)
         assert [s.id for s in read] == ["a", "b"] and [u.code for _, u in read[1].utterances()] == ["OQ", "FN"]
+
+
+def test_an_elan_export_with_codes_on_their_own_tiers_gives_each_utterance_its_code(tmp_path):
+    # a dataset audit: codes on child tiers ("T_MITI" beside "T") became extra speakers and the file was refused
+    from mi_coder.evaluate.agreement import read_coded
+
+    head = "Tier\tBegin Time - ss.msec\tEnd Time - ss.msec\tAnnotation\tFile Name\n"
+    rows = []
+    for f in ("a.eaf", "b.eaf"):
+        for k, (tier, said, code) in enumerate([("T", "How was the week?", "OQ"), ("C", "Hard. I want to stop.", "CT"),
+                                                 ("T", "You want to stop.", "SR"), ("C", "Yes.", "FN")]):
+            rows += [f"{tier}\t{2 * k}.0\t{2 * k + 1.5}\t{said}\t{f}", f"{tier}_MITI\t{2 * k}.0\t{2 * k + 1.5}\t{code}\t{f}"]
+    (tmp_path / "coded.txt").write_text(head + "\n".join(rows) + "\n")
+    sessions = read_coded(tmp_path / "coded.txt")
+    assert [s.id for s in sessions] == ["a.eaf", "b.eaf"]
+    assert all([u.code for _, u in s.utterances()] == ["OQ", "CT", "SR", "FN"] for s in sessions)
+    assert {t.speaker for s in sessions for t in s.turns} == {"T", "C"}

@@ -80,7 +80,7 @@ def resolve_columns(columns: Sequence[str], overrides: dict[str, str], path: str
 
 def pieces_from_records(records: Iterable[dict[str, Any]], cols: dict[str, str], path: str) -> list[Piece]:
     """Rows of a table (dicts) to pieces, keeping every other column in ``meta``."""
-    records = in_id_order(list(records), cols, path)
+    records = in_id_order(folded_code_tiers(list(records), cols, path), cols, path)
     check_rows(records, cols, path)
     pieces: list[Piece] = []
     used = {column for role, column in cols.items() if role != "code"}  # a named code column stays in the meta
@@ -102,6 +102,51 @@ def pieces_from_records(records: Iterable[dict[str, Any]], cols: dict[str, str],
     if not pieces:
         raise InputError(path, "the table has no rows with text")
     return pieces
+
+
+def folded_code_tiers(records: list[dict[str, Any]], cols: dict[str, str], path: str) -> list[dict[str, Any]]:
+    """An ELAN export whose codes sit on their own tiers ("T" speech, "T_MITI" its codes, each code annotation
+    spanning its utterance) as one row per utterance with its ``code``: a code tier is one named for a speech tier
+    ("T_MITI", "T codes", "MITI-T") whose annotations are all a few letters; a code goes to the utterance of that
+    tier that starts where it starts, else the one it starts inside. A code that finds no utterance is said."""
+    if not records or "code" in {_norm(c) for c in records[0]} or "start" not in cols:
+        return records
+    speaker, text = cols["speaker"], cols["text"]
+    tiers: dict[str, list[dict[str, Any]]] = {}
+    for r in records:
+        tiers.setdefault(_cell(r.get(speaker)), []).append(r)
+    sessions = {id(r): session_of(r, cols) for r in records}  # a code meets an utterance of its own file
+
+    def speech_tier(name: str) -> str | None:
+        for other in tiers:
+            if other != name and other and re.fullmatch(
+                    rf"{re.escape(other)}[\s_-]+\w+|\w+[\s_-]+{re.escape(other)}", name, flags=re.I):
+                return other
+        return None
+
+    coding = {name: speech_tier(name) for name in tiers}
+    coding = {name: of for name, of in coding.items() if of is not None and all(
+        len(_cell(r.get(text))) <= 20 and len(_cell(r.get(text)).split()) <= 3 for r in tiers[name])}
+    if not coding:
+        return records
+    lost = 0
+    for name, of in coding.items():
+        spans = [(parse_time(r.get(cols["start"])), parse_time(r.get(cols.get("end", ""))), r) for r in tiers[of]]
+        for r in tiers[name]:
+            at, own = parse_time(r.get(cols["start"])), sessions[id(r)]
+            mine = [(s0, s1, u) for s0, s1, u in spans if sessions[id(u)] == own and at is not None and s0 is not None]
+            match = next((u for s0, _, u in mine if abs(s0 - at) < 1e-3), None)
+            match = match or next((u for s0, s1, u in mine if s1 is not None and s0 <= at < s1), None)
+            if match is None or match.get("code"):
+                lost += 1
+                continue
+            match["code"] = _cell(r.get(text))
+    if lost:
+        warnings.warn(f"{path}: {lost} annotation(s) of the code tier(s) {', '.join(map(repr, coding))} start in no "
+                      "utterance of their speech tier (or a second code for one) and are not read", stacklevel=4)
+    for r in records:
+        r.setdefault("code", "")
+    return [r for r in records if _cell(r.get(speaker)) not in coding]
 
 
 def in_id_order(records: list[dict[str, Any]], cols: dict[str, str], path: str) -> list[dict[str, Any]]:
