@@ -983,6 +983,7 @@ def test_a_table_with_misc_and_miti_code_columns_reads_the_one_of_the_scheme_ask
 def test_a_miti_421_table_that_codes_questions_q_is_scored_and_evaluated_as_questions(tmp_path, capsys):
     # a dataset audit: MITI 4.2.1's own Question code (no open/closed) was refused as an unknown code
     from mi_coder import load_coder
+    from mi_coder.evaluate.agreement import agreement_report
     from mi_coder.evaluate.heldout import heldout_report
 
     rows = ["s,T,How was the week?,Q", "s,C,Long.,FN", "s,T,You're worn out.,CR", "s,C,Yes.,FN",
@@ -997,6 +998,10 @@ def test_a_miti_421_table_that_codes_questions_q_is_scored_and_evaluated_as_ques
     assert "questions compared as Q" in out
     report = heldout_report(load_coder(), [table])["heldout"][str(table)]
     assert report["per_code"]["Q"]["support"] == 3 and "OQ" not in report["per_code"] and "CQ" not in report["per_code"]
+    # a second coder who coded the form: the two agree on every question, compared as Q
+    other = _coded(tmp_path / "miti3.csv", [r.replace(",Question", ",CQ").replace("?,Q", "?,OQ") for r in rows])
+    agreement = agreement_report(table, other)["agreement"]
+    assert agreement["overall"]["kappa"] == 1.0
 
 
 @pytest.mark.parametrize("header", ["session_id,speaker,text,therapist_code,client_code",
