@@ -104,10 +104,13 @@ def pieces_from_records(records: Iterable[dict[str, Any]], cols: dict[str, str],
     return pieces
 
 
+_CODE_LIKE = re.compile(r"[A-Z][A-Z+-]{0,5}(?:\s*[;/,+&]\s*[A-Z][A-Z+-]{0,5})?")
+
+
 def folded_code_tiers(records: list[dict[str, Any]], cols: dict[str, str], path: str) -> list[dict[str, Any]]:
     """An ELAN export whose codes sit on their own tiers ("T" speech, "T_MITI" its codes, each code annotation
     spanning its utterance) as one row per utterance with its ``code``: a code tier is one named for a speech tier
-    ("T_MITI", "T codes", "MITI-T") whose annotations are all a few letters; a code goes to the utterance of that
+    ("T_MITI", "T codes", "MITI-T") whose annotations are all codes in capitals ("OQ", "R+", "CR; AF"); a code goes to the utterance of that
     tier that starts where it starts, else the one it starts inside. A code that finds no utterance is said."""
     if not records or "code" in {_norm(c) for c in records[0]} or "start" not in cols:
         return records
@@ -125,8 +128,8 @@ def folded_code_tiers(records: list[dict[str, Any]], cols: dict[str, str], path:
         return None
 
     coding = {name: speech_tier(name) for name in tiers}
-    coding = {name: of for name, of in coding.items() if of is not None and all(
-        len(_cell(r.get(text))) <= 20 and len(_cell(r.get(text)).split()) <= 3 for r in tiers[name])}
+    coding = {name: of for name, of in coding.items()  # codes: capitals, one or two ("OQ", "R+", "CR; AF")
+              if of is not None and all(_CODE_LIKE.fullmatch(_cell(r.get(text))) for r in tiers[name])}
     if not coding:
         return records
     lost = 0
