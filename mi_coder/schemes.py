@@ -117,6 +117,24 @@ def read_code_cell(value: object, scheme: str = "miti") -> tuple[str, str]:
     return text, ""
 
 
+_VALENCE_COLUMNS = ("valence", "polarity", "direction", "sign")
+_SIGNS = {"+": "+", "-": "-", "\u2212": "-", "pos": "+", "positive": "+", "neg": "-", "negative": "-",
+          "change": "+", "toward change": "+", "sustain": "-", "toward status quo": "-", "status quo": "-"}
+
+
+def with_valence(code: str, meta: dict) -> str:
+    """A MISC 2.5 client code whose valence sits in a column of its own (``valence``, ``polarity``; "+"/"-",
+    "positive"/"negative", "change"/"sustain") joined to it: "C" with "-" is "C-", sustain talk, not the three-way
+    sets' "C" (change talk). Other codes, and codes with no valence given, as they are."""
+    from .io.base import normalize_column
+
+    if code not in {"R", "D", "A", "N", "C", "TS", "O"}:
+        return code
+    key = next((k for k in meta if normalize_column(k) in _VALENCE_COLUMNS), None)
+    sign = _SIGNS.get(str(meta.get(key) or "").strip().lower()) if key else None
+    return code + sign if sign else code
+
+
 def to_miti(code: str, role: str, scheme: str = "misc") -> str | None:
     """The MITI 4.2.1 (practitioner) or MISC client code for ``code`` of ``scheme``; None when unknown."""
     code = (code or "").strip().upper()

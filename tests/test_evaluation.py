@@ -1045,3 +1045,21 @@ def test_an_elan_export_with_codes_on_their_own_tiers_gives_each_utterance_its_c
     assert [s.id for s in sessions] == ["a.eaf", "b.eaf"]
     assert all([u.code for _, u in s.utterances()] == ["OQ", "CT", "SR", "FN"] for s in sessions)
     assert {t.speaker for s in sessions for t in s.turns} == {"T", "C"}
+
+
+def test_an_annomi_layout_table_saved_with_semicolons_is_still_read_as_annomi(tmp_path):
+    # a dataset audit: AnnoMI re-saved by a European Excel was not recognised and refused as having no code column
+    from mi_coder.train.annomi import load_annomi_turns
+
+    head = ("transcript_id;mi_quality;video_title;video_url;topic;utterance_id;interlocutor;timestamp;"
+            "utterance_text;main_therapist_behaviour;client_talk_type")
+    rows = ["7;high;v;u;alcohol;0;therapist;00:00:01;What brings you in, today?;question;n/a",
+            "7;high;v;u;alcohol;1;client;00:00:04;My wife; she worries.;n/a;neutral",
+            "7;high;v;u;alcohol;2;therapist;00:00:07;She worries about you.;reflection;n/a"]
+    path = tmp_path / "annomi.csv"
+    path.write_text(head + "\n" + "\n".join(r.replace("My wife; she worries.", '"My wife; she worries."')
+                                            for r in rows) + "\n")
+    turns = load_annomi_turns(path)
+    assert turns["utterance_text"].tolist() == ["What brings you in, today?", "My wife; she worries.",
+                                                "She worries about you."]
+    assert main(["evaluate", str(path)]) == 0

@@ -125,3 +125,18 @@ def test_a_miti_table_read_as_misc_is_refused_with_what_to_do(tmp_path):
                  columns=["session_id", "utterance_id", "speaker", "text", "code"]).to_csv(path, index=False)
     with pytest.raises(InputError, match="'NC' is not a MISC code .*it is a MITI code.*applies to every table given"):
         read_coded(path, scheme="misc")
+
+
+def test_a_misc_valence_kept_in_its_own_column_gives_change_or_sustain_talk(tmp_path):
+    # a dataset audit: "C" with valence "-" was counted as change talk, and "R" with a valence refused
+    import pandas as pd
+
+    from mi_coder.evaluate.agreement import read_coded
+
+    path = tmp_path / "misc.csv"
+    pd.DataFrame([("s", "T", "What would help?", "QUO", ""), ("s", "C", "I'll never manage it.", "C", "-"),
+                  ("s", "T", "It feels out of reach.", "REC", ""), ("s", "C", "My kids need me sober.", "R", "+"),
+                  ("s", "T", "Your kids.", "RES", ""), ("s", "C", "Yeah.", "FN", "")],
+                 columns=["session_id", "speaker", "text", "misc_code", "valence"]).to_csv(path, index=False)
+    codes = [u.code for _, u in read_coded(path, scheme="misc")[0].utterances()]
+    assert codes == ["OQ", "ST", "CR", "CT", "SR", "FN"]

@@ -51,7 +51,7 @@ def read_coded(path, options=None, scheme: str = "miti",  # type: ignore[no-unty
     from ..errors import InputError
     from ..io.base import ReadOptions
     from ..io.reader import read_transcript
-    from ..schemes import SCHEMES, read_code_cell
+    from ..schemes import SCHEMES, read_code_cell, with_valence
     from ..train.examples import CODE_ALIASES
     from ..train.examples import row_code_column
 
@@ -72,6 +72,7 @@ def read_coded(path, options=None, scheme: str = "miti",  # type: ignore[no-unty
                                        f"({value}, {in_cell}) and another in code2 ({code2}): at most two codes")
             code2 = code2 or in_cell
             if value and scheme != "miti":
+                value = with_valence(value, u.meta) if turn.role == "client" else value
                 u.meta["original_code"] = value  # the MISC code itself: agreement gives its own kappa too
                 value = _mapped(path, s.id, turn, value, scheme)
             if value:

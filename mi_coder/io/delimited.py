@@ -407,5 +407,12 @@ def _header(path: Path) -> list[str]:
     raw = require_file(path, "a coded table").read_bytes()[:65536]
     text = decode_bytes(raw, str(path)) if raw.strip() else ""
     first = text.split("\n", 1)[0]
-    delimiter = "\t" if "\t" in first else ","
-    return next(csv.reader(io.StringIO(first), delimiter=delimiter), [])
+    return next(csv.reader(io.StringIO(first), delimiter=header_delimiter(first)), [])
+
+
+def header_delimiter(first_line: str) -> str:
+    """A table's delimiter told from its header line: a tab, else a semicolon where the header has more of them
+    than commas (European Excel's CSV), else a comma."""
+    if "\t" in first_line:
+        return "\t"
+    return ";" if first_line.count(";") > first_line.count(",") else ","

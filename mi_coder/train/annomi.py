@@ -76,7 +76,11 @@ def load_annomi_turns(path: str | Path) -> pd.DataFrame:
     path = Path(path)
     if not path.exists():
         raise InputError(path, "no such file")
-    df = pd.read_csv(path, keep_default_na=False, dtype=str)
+    from ..io.delimited import header_delimiter
+
+    with path.open(encoding="utf-8-sig", errors="replace") as f:
+        sep = header_delimiter(f.readline())  # AnnoMI re-saved by a European Excel: semicolons
+    df = pd.read_csv(path, keep_default_na=False, dtype=str, sep=sep)
     if not is_annomi_layout(df.columns):
         raise InputError(path, "not an AnnoMI-layout table (needs transcript_id, interlocutor, utterance_text, "
                                "main_therapist_behaviour, client_talk_type)")

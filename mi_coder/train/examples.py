@@ -175,7 +175,7 @@ def coded_table_examples(path: str | Path, options: ReadOptions | None = None, s
     """A coded table (session, speaker/role, text, code; one row per utterance) as examples; ``scheme="misc"``:
     its codes are MISC 2.5, mapped to MITI 4.2.1 (``mi_coder.schemes``)."""
     from ..evaluate.agreement import check_code
-    from ..schemes import read_code_cell, to_miti
+    from ..schemes import read_code_cell, to_miti, with_valence
 
     opts = options or ReadOptions()
     opts = ReadOptions(**{**opts.__dict__, "utterances": "given"})
@@ -192,6 +192,7 @@ def coded_table_examples(path: str | Path, options: ReadOptions | None = None, s
                     others += 1
                     continue
                 if code and scheme != "miti":
+                    code = with_valence(code, u.meta) if turn.role == CLIENT else code
                     mapped = to_miti(code, turn.role, scheme)
                     if mapped is None:
                         raise InputError(path, f"session {s.id}, turn {turn.id}: {code!r} is not a "
