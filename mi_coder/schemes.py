@@ -23,8 +23,13 @@ QUO, QUC, RES, REC         OQ, CQ, SR, CR   MISC 2.5's own abbreviations of the 
 R+ D+ A+ N+ C+ TS+ O+      CT     MISC 2.5 client change talk (reason, desire, ability, need, commitment,
                                   taking steps, other; "+": toward change)
 R- D- A- N- C- TS- O-      ST     the same toward the status quo (sustain talk)
+POS / NEG (client)         CT/ST  the collapsed client codes of MISC-based NLP sets (Tanana 2016, Cao 2019)
 FN, ASK (client)           FN     follow/neutral, and a client's question
 =========================  =====  ====================================================================
+
+The same sets' collapsed practitioner codes MIA and MIN (and MITI 3.1.1's MIA and MINA) name groups, not
+behaviours (MIA holds AF, EC, support, advice with permission and more): they have no MITI 4.2.1 code and are
+refused with that said, rather than compared as if they were one.
 
 A bare ``N`` is read as the three-way sets use it (neutral), not as MISC 2.5's *need* (which carries a valence,
 ``N+`` or ``N-``, in a MISC 2.5 table).
@@ -50,6 +55,7 @@ MISC_TO_MITI: dict[str, str] = {
 }
 # "ST" is MISC's structure for practitioners but sustain talk for clients: ``to_miti`` takes the role.
 CLIENT_MISC = {"C": "CT", "S": "ST", "N": "FN", "CT": "CT", "ST": "ST", "FN": "FN", "ASK": "FN",
+               "POS": "CT", "NEG": "ST",  # the collapsed client codes of Tanana et al. 2016 and Cao et al. 2019
                **{f"{kind}{sign}": ("CT" if sign == "+" else "ST")
                   for kind in ("R", "D", "A", "N", "C", "TS", "O") for sign in "+-"}}
 

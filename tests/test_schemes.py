@@ -140,3 +140,20 @@ def test_a_misc_valence_kept_in_its_own_column_gives_change_or_sustain_talk(tmp_
                  columns=["session_id", "speaker", "text", "misc_code", "valence"]).to_csv(path, index=False)
     codes = [u.code for _, u in read_coded(path, scheme="misc")[0].utterances()]
     assert codes == ["OQ", "ST", "CR", "CT", "SR", "FN"]
+
+
+def test_collapsed_client_codes_are_read_and_collapsed_practitioner_group_codes_refused_saying_why(tmp_path):
+    import pandas as pd
+
+    from mi_coder.errors import InputError
+    from mi_coder.evaluate.agreement import read_coded
+
+    path = tmp_path / "cao.csv"
+    rows = [("s", "T", "What would help?", "QUO"), ("s", "C", "I want to quit.", "POS"),
+            ("s", "T", "You want to quit.", "RES"), ("s", "C", "But I like it.", "NEG")]
+    pd.DataFrame(rows, columns=["session_id", "speaker", "text", "code"]).to_csv(path, index=False)
+    assert [u.code for _, u in read_coded(path, scheme="misc")[0].utterances()] == ["OQ", "CT", "SR", "ST"]
+    rows[2] = ("s", "T", "Good for you.", "MIA")
+    pd.DataFrame(rows, columns=["session_id", "speaker", "text", "code"]).to_csv(path, index=False)
+    with pytest.raises(InputError, match="'MIA' is not a MISC code .*collapsed group codes"):
+        read_coded(path, scheme="misc")

@@ -161,7 +161,10 @@ def _mapped(path, session_id: str, turn, value: str, scheme: str) -> str:  # typ
         raise InputError(path, f"{where}: {value!r} is a {scheme.upper()} {other} code on a {turn.role}'s row (a "
                                "code in the wrong row, or the roles swapped: --practitioner / --client)")
     hint = (f" (it is a MITI code: is this table MITI-coded, such as mi-coder's own utterances.csv? --scheme {scheme} "
-            "applies to every table given)" if value in ALL_CODES else "")
+            "applies to every table given)" if value in ALL_CODES else
+            " (MIA, MIN and MINA are collapsed group codes, MI-adherent and non-adherent, with no one MITI 4.2.1 code "
+            "to compare with: recode them, or compare code groups outside mi-coder)" if value in ("MIA", "MIN", "MINA")
+            else "")
     raise InputError(path, f"{where}: {value!r} is not a {scheme.upper()} code{hint}")
 
 
@@ -209,7 +212,9 @@ def check_code(path, session_id: str, turn, code: str) -> None:  # type: ignore[
         from ..schemes import to_miti
 
         hint = ("; it is a MISC 2.5 code: read the table with --scheme misc" if to_miti(code, turn.role, "misc")
-                else "")
+                else "; MIA, MIN and MINA are collapsed group codes (MI-adherent, non-adherent) with no one MITI 4.2.1 "
+                "code to compare with: recode them, or compare code groups outside mi-coder"
+                if code in ("MIA", "MIN", "MINA") else "")
         raise InputError(path, f"session {session_id}, turn {turn.id}: unknown code {code!r} (practitioner: "
                                f"{' '.join(PRACTITIONER_CODES)}; client: {' '.join(CLIENT_CODES)}){hint}")
     own = {PRACTITIONER: PRACTITIONER_CODES, CLIENT: CLIENT_CODES}.get(turn.role)
