@@ -50,6 +50,12 @@ def normalize_column(name: object) -> str:
     return re.sub(r"_+", "_", text).strip("_")
 
 
+def shared_span(start: float, end: float, n: int) -> list[tuple[float, float]]:
+    """``n`` words' (start, end) when a span of speech is shared among them by count (no word times given)."""
+    step = (end - start) / max(n, 1)
+    return [(round(start + step * i, 3), round(start + step * (i + 1), 3)) for i in range(n)]
+
+
 COLUMN_ALIASES: dict[str, tuple[str, ...]] = {
     "session": ("session_id", "transcript_id", "conv_id", "conversation_id", "session", "dialog_id",
                 "dialogue_id", "interview_id", "file_id", "file_name", "filename", "session_number", "session_no",

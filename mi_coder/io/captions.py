@@ -9,7 +9,7 @@ from collections.abc import Sequence
 
 from ..errors import InputError
 from ..roles import role_from_label
-from .base import _TIME, WORD_TIMES, Piece, looks_like_name, parse_time, strip_non_speech
+from .base import _TIME, WORD_TIMES, Piece, looks_like_name, parse_time, shared_span, strip_non_speech
 
 _CUE_TIMING = re.compile(
     r"^\s*(\d{1,3}:\d{1,2}(?::\d{1,2})?[.,]\d{1,3})\s*-->\s*(\d{1,3}:\d{1,2}(?::\d{1,2})?[.,]\d{1,3})(?:\s+.*)?$"
@@ -108,8 +108,7 @@ def _timed_words(raw: str, start: float | None, end: float | None) -> list[tuple
         if a is None or b is None or b < a:
             out.extend([None] * len(words))
             continue
-        step = (b - a) / max(len(words), 1)
-        out.extend((round(a + step * i, 3), round(a + step * (i + 1), 3)) for i in range(len(words)))
+        out.extend(shared_span(a, b, len(words)))
     if len(out) != len(_words(raw).split()) or all(t is None for t in out):
         return None
     return out

@@ -22,7 +22,7 @@ from ..errors import InputError, MiCoderError, SessionSkipped, UsageError
 from ..records import Session, Turn, Utterance
 from ..roles import assign_roles, role_from_label
 from .base import (_EXTENSIONS, COLUMN_ALIASES, FORMATS, WORD_TIMES, Piece, ReadOptions, decode_bytes, iter_lines,
-                   require_file)
+                   require_file, shared_span)
 from .captions import is_sbv, parse_cues, sbv_to_srt
 from .delimited import iter_table_pieces, parse_table, scan_table, sniff_delimiter
 from .docx import read_docx_text
@@ -257,9 +257,7 @@ def _word_times(group: list[Piece]) -> list[tuple[float, float] | None] | None:
         if p.start is None or p.end is None or p.end < p.start:
             out.extend(given)
             continue
-        step = (p.end - p.start) / max(n, 1)
-        out.extend(given[i] if given[i] is not None
-                   else (round(p.start + step * i, 3), round(p.start + step * (i + 1), 3)) for i in range(n))
+        out.extend(g if g is not None else even for g, even in zip(given, shared_span(p.start, p.end, n)))
     return out
 
 
