@@ -5,5 +5,5 @@ meta.json hash is listed here may be unpickled without --trust-model.
 """
 
 PINNED_META_SHA256: frozenset[str] = frozenset({
-    "96f0903e5dc3cea31f1fb02a07bd6a191c4f2e948a50d2fd59ae32cf857f0b2c",
+    "932b4defeca22361c3a33be9c5764ee7bbb916a2053ed6027da2eb8ee0c6b25a",
 })

@@ -309,6 +309,8 @@ def render_model_card(meta: dict) -> str:
                "- The model gives one code per utterance; a rule adds SEEK as second code (`code2`) to a question "
                "that asks permission, so other collaboration-seeking questions count as questions alone."),
               "- Codes are suggestions for a human coder's review, not a substitute for MITI coding by trained coders.",
+              *(["", "## Changes since the model was built", "", *(f"- {note}" for note in meta["revisions"])]
+                if meta.get("revisions") else []),
               "", "## Files", "",
               _table(["file", "SHA-256"], [[k, f"`{h}`"] for k, h in meta.get("artifacts", {}).items()]), ""]
     return "\n".join(lines)
