@@ -47,8 +47,11 @@ def _add_read_options(p: argparse.ArgumentParser, formats: list[str] = TRANSCRIP
     g = p.add_argument_group(f"reading {what}")
     g.add_argument("--format", dest="fmt", choices=formats,
                    help="input format (default: detected from content and extension)")
-    g.add_argument("--practitioner", metavar="NAME", help="speaker label of the practitioner")
-    g.add_argument("--client", metavar="NAME", help="speaker label of the client")
+    g.add_argument("--practitioner", metavar="NAME", action="append",
+                   help="speaker label of the practitioner; repeat it for co-facilitators")
+    g.add_argument("--client", metavar="NAME", action="append",
+                   help="speaker label of the client; repeat it for several clients (a family or couple session: "
+                        "counted together in every client measure)")
     g.add_argument("--utterances", choices=["auto", "given"], default=None if coded else "auto",
                    help=("coded rows are always the utterances ('given'); 'auto' is refused" if coded else
                          "'auto': split turns with the segmenter; 'given': one input row/line is one utterance"))
@@ -81,14 +84,26 @@ def _check_coded_reading(args: argparse.Namespace, uses_practitioner_id: bool) -
                          "code, score and batch write); leave it out")
 
 
+def _role_names(given: list[str] | None) -> str | tuple[str, ...] | None:
+    """A role's names as ReadOptions holds them: one name as a string (as before the flag could be repeated, so
+    batch's resume keys stay), several as a tuple, each once."""
+    if not given:
+        return None
+    names = tuple(dict.fromkeys(given))
+    return names[0] if len(names) == 1 else names
+
+
 def _read_options(args: argparse.Namespace):  # type: ignore[no-untyped-def]
     from .io.base import ReadOptions
+    from .roles import role_names
 
     columns = {role: getattr(args, f"{role}_col") for role in ("text", "speaker", "session", "turn", "role", "start",
                                                              "end", "code") if getattr(args, f"{role}_col", None)}
-    if args.practitioner is not None and args.practitioner == args.client:
-        raise UsageError(f"--practitioner and --client both name {args.practitioner!r}; name two speakers")
-    return ReadOptions(fmt=args.fmt, practitioner=args.practitioner, client=args.client,
+    practitioners, clients = _role_names(args.practitioner), _role_names(args.client)
+    both = [n for n in role_names(practitioners) if n in role_names(clients)]
+    if both:
+        raise UsageError(f"--practitioner and --client both name {both[0]!r}; name two speakers")
+    return ReadOptions(fmt=args.fmt, practitioner=practitioners, client=clients,
                        utterances=args.utterances or "auto", columns=columns, captions=getattr(args, "captions", None) or "auto",
                        practitioner_id=getattr(args, "practitioner_id", None),
                        role_check=not getattr(args, "no_role_check", False))

@@ -82,13 +82,16 @@ def assign_roles(
     speaker_texts: Mapping[str, Sequence[str]],
     *,
     source: str,
-    practitioner: str | None = None,
-    client: str | None = None,
+    practitioner: str | Sequence[str] | None = None,
+    client: str | Sequence[str] | None = None,
     inferred: list[str] | None = None,
 ) -> dict[str, str]:
     """Map every speaker to ``practitioner``, ``client`` or ``other``.
 
-    ``speaker_texts`` maps each speaker (in order of appearance) to the texts of their turns. Roles taken from
+    ``speaker_texts`` maps each speaker (in order of appearance) to the texts of their turns. ``practitioner`` and
+    ``client`` name the speaker of each role, or several (co-facilitators; a family or couple session's clients,
+    counted together in every client measure); a speaker named in neither keeps the role its label says only
+    for a role nobody was named for, else is an other speaker, not coded. Roles taken from
     the text rather than from labels or names given are warned about and, when ``inferred`` is a list, added to
     it ("'SPEAKER_00' as practitioner"), for the tables and the report to say.
     Raises RoleError when the transcript cannot hold a practitioner and a client.
@@ -96,17 +99,19 @@ def assign_roles(
     speakers = list(speaker_texts)
     if not speakers:
         raise RoleError(source, "no speaker turns found")
-    if practitioner is not None and practitioner == client:
-        raise RoleError(source, f"--practitioner and --client both name {practitioner!r}; name two speakers")
-    for name, flag in ((practitioner, "--practitioner"), (client, "--client")):
-        if name is not None and name not in speaker_texts:
-            known = ", ".join(repr(s) for s in speakers)
-            raise RoleError(source, f"{flag} {name!r} is not a speaker here (speakers: {known})")
+    practitioners, clients = role_names(practitioner), role_names(client)
+    both = [n for n in practitioners if n in clients]
+    if both:
+        raise RoleError(source, f"--practitioner and --client both name {both[0]!r}; name two speakers")
+    for names, flag in ((practitioners, "--practitioner"), (clients, "--client")):
+        for name in names:
+            if name not in speaker_texts:
+                raise RoleError(source, _not_a_speaker(name, flag, speakers))
     if len(speakers) == 1:
-        if practitioner == speakers[0]:  # a practitioner's monologue (a recorded talk, a voicemail): code it
-            warnings.warn(f"{source}: only the practitioner {practitioner!r} speaks; client measures are empty",
+        if speakers[0] in practitioners:  # a practitioner's monologue (a recorded talk, a voicemail): code it
+            warnings.warn(f"{source}: only the practitioner {speakers[0]!r} speaks; client measures are empty",
                           stacklevel=2)
-            return {practitioner: PRACTITIONER}
+            return {speakers[0]: PRACTITIONER}
         raise RoleError(
             source,
             f"only one speaker ({speakers[0]!r}) found; coding needs a practitioner and a client "
@@ -115,16 +120,16 @@ def assign_roles(
         )
     roles: dict[str, str] = {}
     for s in speakers:
-        if s == practitioner:
+        if s in practitioners:
             roles[s] = PRACTITIONER
-        elif s == client:
+        elif s in clients:
             roles[s] = CLIENT
-        elif practitioner is None and client is None:
+        elif not practitioners and not clients:
             roles[s] = role_from_label(s) or ""
         else:  # one role named: the other still comes from a label that says it ("PO:" with --client Youth)
             label = role_from_label(s)
-            roles[s] = label if (label == PRACTITIONER and practitioner is None) or (
-                label == CLIENT and client is None) else ""
+            roles[s] = label if (label == PRACTITIONER and not practitioners) or (
+                label == CLIENT and not clients) else ""
     words = {s: sum(len(t.split()) for t in speaker_texts[s]) for s in speakers}
     undecided = [s for s in speakers if not roles[s]]
     has_p = PRACTITIONER in roles.values()
@@ -139,11 +144,12 @@ def assign_roles(
             raise RoleError(
                 source,
                 f"{len(undecided)} speakers with no role labels ({', '.join(undecided)}); "
-                "name them with practitioner=NAME [client=NAME] (--practitioner NAME [--client NAME])",
+                "name them with practitioner=NAME [client=NAME] (--practitioner NAME [--client NAME]; repeat "
+                "--client for each client of a family or group session)",
             )
         best = max(undecided, key=lambda s: (not _UNKNOWN.match(s), practitioner_score(speaker_texts[s]), words[s]))
         roles[best] = PRACTITIONER
-        if len(undecided) > 1 or client is None:
+        if len(undecided) > 1 or not clients:
             inferred.append(f"{best!r} as practitioner")
         undecided.remove(best)
     if not has_c:
@@ -151,7 +157,7 @@ def assign_roles(
             raise RoleError(source, "no client found among speakers; name one with client=NAME (--client NAME)")
         best = max(undecided, key=lambda s: (not _UNKNOWN.match(s), words[s]))  # the most talkative named one
         roles[best] = CLIENT
-        if len(undecided) > 1 or practitioner is None:
+        if len(undecided) > 1 or not practitioners:
             inferred.append(f"{best!r} as client")
         undecided.remove(best)
     for s in undecided:
@@ -166,17 +172,19 @@ def assign_roles(
     others = [s for s in speakers if roles[s] == OTHER]
     total = sum(words.values()) or 1
     left = sum(words[s] for s in others)
-    named = practitioner is not None or client is not None  # the user chose who is coded: the rest is their choice
+    named = bool(practitioners or clients)  # the user chose who is coded: the rest is their choice
     if left >= OTHER_WORDS_WARN * total and (not named or any(_UNKNOWN.match(s) for s in others)):
         # an "Unknown Speaker" block is often the practitioner's or the client's
         described = ", ".join(f"{s!r} ({len(speaker_texts[s])} turns, {words[s]} words)" for s in others)
         warnings.warn(f"{source}: {described}: {left / total:.0%} of the words are kept as other speakers and not "
                       "coded; if some of those turns are the practitioner's or the client's (an unassigned "
-                      "'Unknown Speaker' block, a name spelled two ways), relabel them in the transcript",
+                      "'Unknown Speaker' block, a name spelled two ways), relabel them in the transcript; if a "
+                      "speaker is a second client or practitioner (a family session), name each speaker of the "
+                      "role with --client NAME / --practitioner NAME, once for each",
                       stacklevel=2)
-    for role, given, flag in ((CLIENT, client, "--client"), (PRACTITIONER, practitioner, "--practitioner")):
+    for role, given, flag in ((CLIENT, clients, "--client"), (PRACTITIONER, practitioners, "--practitioner")):
         several = [s for s in speakers if roles[s] == role]
-        if len(several) > 1 and given is None:  # labels alone made them so ("Youth:" and "Mom:")
+        if len(several) > 1 and not given:  # labels alone made them so ("Youth:" and "Mom:")
             warnings.warn(
                 f"{source}: {len(several)} speakers are coded as the {role} ({', '.join(map(repr, several))}) and "
                 f"counted together in every {role} measure; to count one of them only, name it with {flag} NAME "
@@ -184,3 +192,20 @@ def assign_roles(
                 stacklevel=2,
             )
     return roles
+
+
+def role_names(given: str | Sequence[str] | None) -> tuple[str, ...]:
+    """The speaker names given for one role: none, one (a string) or several."""
+    if given is None:
+        return ()
+    return (given,) if isinstance(given, str) else tuple(given)
+
+
+def _not_a_speaker(name: str, flag: str, speakers: Sequence[str]) -> str:
+    """The error for a role name that is no speaker; names joined by commas point to naming each one."""
+    known = ", ".join(repr(s) for s in speakers)
+    parts = [p.strip() for p in re.split(r"[,;]", name)]
+    if len(parts) > 1 and all(p in speakers for p in parts):
+        return (f"{flag} {name!r} is not a speaker here; to name several, give {flag} once for each "
+                f"({' '.join(f'{flag} {p!r}' for p in parts)})")
+    return f"{flag} {name!r} is not a speaker here (speakers: {known})"

@@ -219,6 +219,27 @@ def test_one_speaker_named_as_both_practitioner_and_client_is_refused_before_any
     assert not (tmp_path / "o").exists()
 
 
+def test_client_given_twice_codes_both_clients_and_the_report_names_them_and_who_was_not_coded(tmp_path, capsys):
+    path = tmp_path / "family.txt"
+    path.write_text("Counselor: Thanks for coming in, both of you. What brings you here?\n"
+                    "Mom: Jake got caught drinking at school again.\nJake: It was one time. Everyone does it.\n"
+                    "Counselor: You feel it's being blown out of proportion.\n"
+                    "Jake: I guess I could cut back. I don't want to get kicked off the team.\n"
+                    "Counselor: Staying on the team matters to you.\n")
+    # each --client counts (the last one alone used to be kept, and Jake, named first, went uncoded)
+    assert main(["report", str(path), "--client", "Jake", "--client", "Mom", "--out", str(tmp_path / "r")]) == 0
+    page = (tmp_path / "r" / "family.html").read_text()
+    assert "Clients (counted together): <b>Mom, Jake</b>" in page and "Not coded" not in page
+    assert main(["code", str(path), "--client", "Jake", "--client", "Mom", "--out", str(tmp_path / "c")]) == 0
+    utts = pd.read_csv(tmp_path / "c" / "utterances.csv", keep_default_na=False)
+    roles = dict(zip(utts["speaker"], utts["role"]))
+    assert roles == {"Counselor": "practitioner", "Mom": "client", "Jake": "client"}
+    assert (utts.loc[utts["role"] == "client", "code"] != "").all()
+    # one client named: the other is said not to be coded, on the page as well as in a warning
+    assert main(["report", str(path), "--client", "Jake", "--out", str(tmp_path / "one")]) == 0
+    assert "Not coded (neither role): Mom" in (tmp_path / "one" / "family.html").read_text()
+
+
 def test_score_reads_misc_codes_with_scheme_misc_and_names_the_option_when_it_is_missing(tmp_path, capsys):
     path = tmp_path / "misc.csv"
     path.write_text("session_id,turn_id,speaker,text,code\ns1,1,Therapist,What brings you in?,QUO\n"

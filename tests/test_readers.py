@@ -244,6 +244,26 @@ def test_two_speakers_labelled_as_clients_are_both_coded_with_a_warning_and_clie
     assert s.speakers == {"Counselor": "practitioner", "Client": "client", "Mother": "other"}
 
 
+def test_several_named_clients_are_all_coded_and_names_joined_by_a_comma_point_to_naming_each(tmp_path):
+    path = tmp_path / "family.txt"
+    path.write_text("Counselor: What brings you both in?\nMom: He got caught drinking again.\n"
+                    "Receptionist: Sorry to interrupt.\nJake: It was one time.\n"
+                    "Counselor: You feel it's blown out of proportion.\nJake: Kind of.\n"
+                    "Receptionist: Your ride is here.\n")
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # the user named who is coded: no role is inferred, nothing to warn about
+        (s,) = read_transcript(path, client=("Jake", "Mom"))
+    assert s.speakers == {"Counselor": "practitioner", "Mom": "client", "Jake": "client", "Receptionist": "other"}
+    (s,) = read_transcript(path, client=("Jake", "Mom"), practitioner=("Counselor", "Receptionist"))
+    assert s.speakers == {"Counselor": "practitioner", "Mom": "client", "Jake": "client",
+                          "Receptionist": "practitioner"}
+    with pytest.raises(RoleError, match=r"--client 'Jake,Mom' is not a speaker here; to name several, give --client "
+                                        r"once for each \(--client 'Jake' --client 'Mom'\)"):
+        read_transcript(path, client="Jake,Mom")
+    with pytest.raises(RoleError, match=r"--practitioner and --client both name 'Jake'"):
+        read_transcript(path, client=("Mom", "Jake"), practitioner="Jake")
+
+
 def test_three_unlabelled_speakers_is_an_error_asking_for_names(tmp_path):
     path = tmp_path / "three.txt"
     path.write_text("Ann: Hi there, what brings you in?\nBob: Not much.\nCid: I came along.\n"

@@ -102,8 +102,8 @@ class ReadOptions:
     """How to read: format, role overrides, table column overrides and segmentation mode."""
 
     fmt: str | None = None
-    practitioner: str | None = None
-    client: str | None = None
+    practitioner: str | tuple[str, ...] | None = None  # the practitioner's speaker label, or several (co-facilitators)
+    client: str | tuple[str, ...] | None = None  # the client's, or several (a family or couple session)
     utterances: str = "auto"  # "auto": segment turns; "given": one input row/piece = one utterance
     captions: str = "auto"  # boundary model for unpunctuated turns: "auto" (when no sentence marks), "on", "off"
     practitioner_id: str | None = None  # who the practitioner is (for trends), when the transcript does not name them

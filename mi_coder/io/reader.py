@@ -307,8 +307,9 @@ def read_transcript(path: str | Path, **options: Any) -> list[Session]:
 
     * ``fmt``: ``"text"``, ``"vtt"``, ``"srt"``, ``"sbv"``, ``"otter"``, ``"csv"``, ``"tsv"``, ``"json"`` or ``"docx"``
       (default: detected from the content, then the extension);
-    * ``practitioner`` / ``client``: the speaker label of each role (default: from the label vocabulary,
-      else inferred from the text with a warning); ``practitioner`` alone codes a monologue;
+    * ``practitioner`` / ``client``: the speaker label of each role, or a tuple of labels (co-facilitators; a
+      family or couple session's clients, counted together) (default: from the label vocabulary, else inferred
+      from the text with a warning); ``practitioner`` alone codes a monologue;
     * ``utterances``: ``"auto"`` (split turns with the segmenter) or ``"given"`` (one row/piece = one utterance);
     * ``captions``: ``"auto"``, ``"on"`` or ``"off"``: when the boundary model for unpunctuated speech splits
       turns (see ``mi_coder.segment``);

@@ -15,7 +15,7 @@ from typing import Any
 from markupsafe import Markup
 
 from ..codes import CODE_NAMES
-from ..records import CLIENT, PRACTITIONER, Session, Turn
+from ..records import CLIENT, OTHER, PRACTITIONER, Session, Turn
 from ..scoring import DEFAULT_THRESHOLDS, MIN_FOR_BAND, MIN_PRACTITIONER_UTTERANCES, MIN_SIDE, second_code
 from .charts import (
     distributions_chart,
@@ -181,6 +181,8 @@ def render_session(session: Session, scores: dict, model_name: str = "", thresho
     ends = [t.end or t.start for t in session.turns if (t.end or t.start) is not None]
     practitioner = session.meta.get("practitioner_id") or next(
         (t.speaker for t in session.turns if t.role == PRACTITIONER), "")
+    speakers = {role: list(dict.fromkeys(t.speaker for t in session.turns if t.role == role))
+                for role in (PRACTITIONER, CLIENT, OTHER)}
     data, page_rows = review_data(session, model_name, thresholds)
     index_cards = []
     for label, key, text in (
@@ -200,6 +202,10 @@ def render_session(session: Session, scores: dict, model_name: str = "", thresho
         "session.html.j2",
         session_id=session.id,
         practitioner=practitioner,
+        # several practitioners or clients are counted together; speakers of neither role are not coded: both said
+        practitioners=speakers[PRACTITIONER] if len(speakers[PRACTITIONER]) > 1 else [],
+        clients=speakers[CLIENT] if len(speakers[CLIENT]) > 1 else [],
+        others=speakers[OTHER],
         roles_inferred=session.meta.get("roles_inferred") or "",
         date=session.meta.get("date"),
         duration=f"{(max(ends) - min(starts)) / 60:.0f} min" if starts and ends else "",
