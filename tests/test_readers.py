@@ -167,6 +167,21 @@ def test_encodings_read_correctly(tmp_path, encoding):
     assert s.turns[1].text == "Sí — I’ll be there."
 
 
+def test_a_classic_mac_csv_with_lines_ended_by_cr_reads_mac_roman_and_a_utf8_one_stays_utf8(tmp_path):
+    # Excel for Mac's "CSV (Macintosh)": Mac Roman, lines ended by CR alone ("María" was read as cp1252 "Mar’a")
+    rows = "session_id,speaker,text\rs1,nurse,\"Hi María, how’s the week been?\"\rs1,patient,Not great.\r"
+    path = tmp_path / "mac.csv"
+    path.write_bytes(rows.encode("mac_roman"))
+    s = one(path)
+    assert s.turns[0].text == "Hi María, how’s the week been?"
+    path.write_bytes(rows.encode("utf-8"))
+    assert one(path).turns[0].text == "Hi María, how’s the week been?"
+    from mi_coder.io.base import iter_lines
+
+    path.write_bytes(rows.encode("mac_roman") * 40)  # read in blocks, as large files are
+    assert "Hi María, how’s the week been?" in "".join(iter_lines(path, str(path), block=37))
+
+
 def test_mixed_utf8_and_cp1252_lines_both_decode(tmp_path):
     path = tmp_path / "mixed.txt"
     path.write_bytes("T: It’s okay.\n".encode("utf-8") + "C: I’m not sure.\n".encode("cp1252"))

@@ -112,7 +112,8 @@ class ReadOptions:
 
 
 def decode_bytes(raw: bytes, path: str) -> str:
-    """Decode a transcript file: UTF-8 (with or without BOM), UTF-16 (BOM or not), cp1252, or a mix.
+    """Decode a transcript file: UTF-8 (with or without BOM), UTF-16 (BOM or not), cp1252, or a mix; Mac Roman
+    where lines end with CR alone (classic Mac and Excel for Mac's "CSV (Macintosh)") and the bytes are not UTF-8.
 
     Mixed files (mostly UTF-8 with some cp1252 text, as happens when transcripts are pasted together)
     keep every UTF-8 character and read the other bytes as cp1252. Binary data raises InputError.
@@ -140,7 +141,8 @@ def _warn_replaced(text: str, encoding: str, path: str) -> None:
 
 def _encoding(raw: bytes, path: str) -> str:
     """How ``decode_bytes`` decodes a file, from its first 4,000 bytes: ``utf-8-sig``, ``utf-16`` (BOM),
-    ``utf-16-le``, ``utf-16-be`` or ``mixed`` (UTF-8, the bytes that are not UTF-8 as cp1252)."""
+    ``utf-16-le``, ``utf-16-be``, ``mac_roman`` (lines ended by CR alone, not UTF-8) or ``mixed`` (UTF-8, the
+    bytes that are not UTF-8 as cp1252)."""
     if raw.startswith(b"\xef\xbb\xbf"):
         return "utf-8-sig"
     if raw.startswith((b"\xff\xfe", b"\xfe\xff")):
@@ -153,7 +155,20 @@ def _encoding(raw: bytes, path: str) -> str:
         if even.count(0) > 0.3 * len(even) and odd.count(0) < 0.05 * len(odd):
             return "utf-16-be"
         raise InputError(path, "looks like a binary file, not a transcript")
+    if b"\r" in head and b"\n" not in head and not _is_utf8(head):
+        # Lines ended by CR alone are the classic Mac's, which Excel for Mac still writes ("CSV (Macintosh)"), in
+        # Mac Roman: read as cp1252 its accents turn into other letters and quotes ("María" as "Mar'a").
+        return "mac_roman"
     return "mixed"
+
+
+def _is_utf8(head: bytes) -> bool:
+    """Whether the first bytes of a file are UTF-8 (a character cut by the end of the sample allowed)."""
+    try:
+        head.decode("utf-8")
+    except UnicodeDecodeError as e:
+        return e.start >= len(head) - 3 and e.reason == "unexpected end of data"
+    return True
 
 
 def _cp1252_fallback(error: UnicodeError) -> tuple[str, int]:
