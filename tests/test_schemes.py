@@ -157,3 +157,25 @@ def test_collapsed_client_codes_are_read_and_collapsed_practitioner_group_codes_
     pd.DataFrame(rows, columns=["session_id", "speaker", "text", "code"]).to_csv(path, index=False)
     with pytest.raises(InputError, match="'MIA' is not a MISC code .*collapsed group codes"):
         read_coded(path, scheme="misc")
+
+
+def test_a_table_whose_codes_sit_under_a_name_of_their_own_is_pointed_to_it_and_automisc_labels_are_refused_saying_why(
+        tmp_path, capsys):
+    import pandas as pd
+
+    from mi_coder.cli import main
+
+    # the layout of MIBot's conversations.csv: AutoMISC's coarse labels in 'AutoMISCLabel'
+    path = tmp_path / "conversations.csv"
+    pd.DataFrame([("P01", "counsellor", 1, "Thanks for coming.", "Other"),
+                  ("P01", "counsellor", 1, "What brings you here?", "Q"),
+                  ("P01", "client", 2, "My drinking.", "N"), ("P01", "counsellor", 3, "You're worried.", "R")],
+                 columns=["ParticipantID", "Speaker", "Volley#", "Utterance", "AutoMISCLabel"]).to_csv(path, index=False)
+    for command in (["evaluate", str(path)], ["score", str(path), "--out", str(tmp_path / "s")],
+                    ["train", str(path), "--out", str(tmp_path / "t")]):
+        assert main(command) == 2
+        err = capsys.readouterr().err
+        assert "the column 'AutoMISCLabel' may hold them: name it with --code-col 'AutoMISCLabel'" in err, command
+    assert main(["evaluate", str(path), "--code-col", "AutoMISCLabel"]) == 2
+    err = capsys.readouterr().err
+    assert "unknown code 'OTHER'" in err and "AutoMISC's coarse labels" in err and "no one MITI 4.2.1 code" in err

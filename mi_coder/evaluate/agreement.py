@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import warnings
 from collections import Counter
 from typing import Any, Sequence
@@ -39,6 +40,19 @@ def either_slot_report(pairs: Sequence[tuple[frozenset, frozenset]]) -> dict:
         out[code] = {"precision": round(p, 3), "recall": round(r, 3),
                      "f1": round(2 * p * r / (p + r), 3) if p + r else 0.0, "support": tp + fn}
     return out
+
+
+_CODE_NAME = re.compile(r"(?i)label|code|behaviou?r|tag|categor|class")
+
+
+def code_like_columns(sessions: list[Session]) -> list[str]:
+    """Columns of a table's rows whose name says they may hold codes ("AutoMISCLabel") and that hold a value."""
+    seen: dict[str, bool] = {}
+    for _, u in (x for s in sessions for x in s.utterances()):
+        for key, value in u.meta.items():
+            if not key.startswith("_") and _CODE_NAME.search(key) and key not in ("code2", "role_elements"):
+                seen[key] = seen.get(key, False) or bool(str(value).strip())
+    return [k for k, filled in seen.items() if filled]
 
 
 def read_coded(path, options=None, scheme: str = "miti",  # type: ignore[no-untyped-def]
@@ -110,8 +124,12 @@ def read_coded(path, options=None, scheme: str = "miti",  # type: ignore[no-unty
     _check_rows(path, sessions, code_column)
     if not any(u.code for s in sessions for _, u in s.utterances()):
         column = f"column {code_column!r}" if code_column else f"code column ({', '.join(sorted(CODE_ALIASES))})"
-        raise InputError(path, f"holds no coded utterance: no {column} with a code in it; "
-                               "give a coded table (mi-coder code writes one: utterances.csv)")
+        hint = "give a coded table (mi-coder code writes one: utterances.csv)"
+        named = [] if code_column else code_like_columns(sessions)
+        if named:  # "AutoMISCLabel", "therapist_behavior": the codes may be there under a name of their own
+            hint = (f"the column {named[0]!r} may hold them: name it with --code-col {named[0]!r} (code_column= in "
+                    "Python)")
+        raise InputError(path, f"holds no coded utterance: no {column} with a code in it; {hint}")
     _read_role_labels(path, sessions)
     for _, u in (x for s in sessions for x in s.utterances()):
         if isinstance(u.meta.get("role_elements"), str):  # as mi-coder writes them, elements joined by ';': the
@@ -160,12 +178,23 @@ def _mapped(path, session_id: str, turn, value: str, scheme: str) -> str:  # typ
     if to_miti(value, other, scheme) is not None:  # "CR" on a client's row: a practitioner code
         raise InputError(path, f"{where}: {value!r} is a {scheme.upper()} {other} code on a {turn.role}'s row (a "
                                "code in the wrong row, or the roles swapped: --practitioner / --client)")
+    group = _group_code_hint(value)
     hint = (f" (it is a MITI code: is this table MITI-coded, such as mi-coder's own utterances.csv? --scheme {scheme} "
-            "applies to every table given)" if value in ALL_CODES else
-            " (MIA, MIN and MINA are collapsed group codes, MI-adherent and non-adherent, with no one MITI 4.2.1 code "
-            "to compare with: recode them, or compare code groups outside mi-coder)" if value in ("MIA", "MIN", "MINA")
-            else "")
+            "applies to every table given)" if value in ALL_CODES else f" ({group})" if group else "")
     raise InputError(path, f"{where}: {value!r} is not a {scheme.upper()} code{hint}")
+
+
+def _group_code_hint(code: str) -> str:
+    """Why a group label that no one MITI 4.2.1 code matches is refused (collapsed codes of MISC-based NLP sets,
+    AutoMISC's coarse labels), or "" for any other code."""
+    if code in ("MIA", "MIN", "MINA"):
+        return ("MIA, MIN and MINA are collapsed group codes, MI-adherent and non-adherent, with no one MITI 4.2.1 "
+                "code to compare with: recode them, or compare code groups outside mi-coder")
+    if code in ("R", "OTHER"):
+        return ("R, Q and Other, with C, S and N for the client, are AutoMISC's coarse labels: a reflection not told "
+                "simple or complex, and every other behaviour as Other, have no one MITI 4.2.1 code to compare "
+                "with: recode them, or compare code groups outside mi-coder")
+    return ""
 
 
 def _check_rows(path, sessions: Sequence[Session], code_column: str | None) -> None:  # type: ignore[no-untyped-def]
@@ -211,10 +240,9 @@ def check_code(path, session_id: str, turn, code: str) -> None:  # type: ignore[
     if code not in PRACTITIONER_CODES and code not in CLIENT_CODES:
         from ..schemes import to_miti
 
+        group = _group_code_hint(code)
         hint = ("; it is a MISC 2.5 code: read the table with --scheme misc" if to_miti(code, turn.role, "misc")
-                else "; MIA, MIN and MINA are collapsed group codes (MI-adherent, non-adherent) with no one MITI 4.2.1 "
-                "code to compare with: recode them, or compare code groups outside mi-coder"
-                if code in ("MIA", "MIN", "MINA") else "")
+                else f"; {group}" if group else "")
         raise InputError(path, f"session {session_id}, turn {turn.id}: unknown code {code!r} (practitioner: "
                                f"{' '.join(PRACTITIONER_CODES)}; client: {' '.join(CLIENT_CODES)}){hint}")
     own = {PRACTITIONER: PRACTITIONER_CODES, CLIENT: CLIENT_CODES}.get(turn.role)

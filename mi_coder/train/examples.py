@@ -174,7 +174,7 @@ def is_team_corpus(columns: Iterable[str]) -> bool:
 def coded_table_examples(path: str | Path, options: ReadOptions | None = None, scheme: str = "miti") -> pd.DataFrame:
     """A coded table (session, speaker/role, text, code; one row per utterance) as examples; ``scheme="misc"``:
     its codes are MISC 2.5, mapped to MITI 4.2.1 (``mi_coder.schemes``)."""
-    from ..evaluate.agreement import check_code
+    from ..evaluate.agreement import check_code, code_like_columns
     from ..schemes import read_code_cell, to_miti, with_valence
 
     opts = options or ReadOptions()
@@ -207,7 +207,9 @@ def coded_table_examples(path: str | Path, options: ReadOptions | None = None, s
                 })
     frame = pd.DataFrame(rows, columns=EXAMPLE_COLUMNS)
     if frame["code"].isna().all():
-        raise InputError(path, f"no code column found (looked for {', '.join(CODE_ALIASES)})")
+        named = code_like_columns(sessions)
+        hint = f"; the column {named[0]!r} may hold them: name it with --code-col {named[0]!r}" if named else ""
+        raise InputError(path, f"no code column found (looked for {', '.join(CODE_ALIASES)}){hint}")
     if others:
         import warnings
 
