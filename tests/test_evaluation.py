@@ -1047,6 +1047,32 @@ def test_an_elan_export_with_codes_on_their_own_tiers_gives_each_utterance_its_c
     assert {t.speaker for s in sessions for t in s.turns} == {"T", "C"}
 
 
+def test_an_elan_export_with_a_column_for_each_tier_is_read_as_its_annotations_with_their_codes(tmp_path, capsys):
+    # ELAN's "separate columns for each tier": it was read as plain text and refused ("no speaker-labelled lines")
+    from mi_coder.evaluate.agreement import read_coded
+    from mi_coder.io.reader import read_transcript
+
+    head = "Begin Time - ss.msec\tEnd Time - ss.msec\tTherapist\tTherapist_MITI\tClient\tClient_MITI\tFile Name\n"
+    rows = []
+    for f in ("a.eaf", "b.eaf"):
+        for k, (tier, said, code) in enumerate([("T", "How was the week?", "OQ"), ("C", "Hard. I want to stop.", "CT"),
+                                                 ("T", "You want to stop.", "SR"), ("C", "Yes.", "FN")]):
+            cells = [said, code, "", ""] if tier == "T" else ["", "", said, code]
+            rows.append("\t".join([f"{2 * k}.0", f"{2 * k + 1.5}"] + cells + [f]))
+    path = tmp_path / "tiers.txt"
+    path.write_text(head + "\n".join(rows) + "\n")
+    sessions = read_coded(path)
+    assert [s.id for s in sessions] == ["a.eaf", "b.eaf"]
+    assert all([u.code for _, u in s.utterances()] == ["OQ", "CT", "SR", "FN"] for s in sessions)
+    assert sessions[0].speakers == {"Therapist": "practitioner", "Client": "client"}
+    (s,) = read_transcript(path, utterances="given")[1:]
+    assert [(t.speaker, t.text, t.start, t.end) for t in s.turns][:2] == [
+        ("Therapist", "How was the week?", 0.0, 1.5), ("Client", "Hard. I want to stop.", 2.0, 3.5)]
+    assert main(["code", str(path), "--out", str(tmp_path / "o")]) == 0
+    assert "tiers.txt: its ELAN code tiers are not read: the text is coded anew" in capsys.readouterr().err
+    assert (tmp_path / "o" / "utterances.csv").read_text().count("Therapist") == 4
+
+
 def test_an_annomi_layout_table_saved_with_semicolons_is_still_read_as_annomi(tmp_path):
     # a dataset audit: AnnoMI re-saved by a European Excel was not recognised and refused as having no code column
     from mi_coder.train.annomi import load_annomi_turns

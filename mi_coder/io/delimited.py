@@ -27,6 +27,39 @@ _norm = normalize_column
 _CODE_COLUMNS = {"code", "code2", "machine_code", "reviewed_code", "misc_code", "miti_code", "label"}
 
 
+_ELAN_TIME = re.compile(r"(?:begin|end)_time(?:_.*)?|duration(?:_.*)?")
+ELAN_TIER, ELAN_TEXT = "Tier", "Annotation"  # the columns of ELAN's own one-annotation-a-row export
+
+
+def elan_tier_columns(columns: Sequence[str]) -> list[str] | None:
+    """The tier columns of ELAN's tab-delimited export with "separate columns for each tier" (a row per time
+    span: "Begin Time - ss.msec", "End Time - ss.msec", then one column per tier, "Therapist", "Therapist_MITI"),
+    or None for any other header: one with a column that names the words or the speaker is a table of its own."""
+    norms = [_norm(c) for c in columns]
+    if not any(_ELAN_TIME.fullmatch(n) and n.startswith("begin") for n in norms):
+        return None
+    if any(n in COLUMN_ALIASES["text"] or n in COLUMN_ALIASES["speaker"] for n in norms):
+        return None
+    tiers = [c for c, n in zip(columns, norms) if not _ELAN_TIME.fullmatch(n) and n not in COLUMN_ALIASES["session"]]
+    return tiers if len(tiers) >= 2 else None
+
+
+def elan_rows(rows: list[dict[str, Any]], columns: Sequence[str], tiers: Sequence[str]
+              ) -> tuple[list[dict[str, Any]], list[str]]:
+    """ELAN's tier-per-column rows as its annotation-per-row rows (``Tier``, ``Annotation``, the same time and
+    file columns): each filled tier cell of a row is an annotation spanning that row's times, in row order and,
+    within a row, in column order. Code tiers ("Therapist_MITI") then go to their utterances as in the long
+    export (``folded_code_tiers``)."""
+    kept = [c for c in columns if c not in tiers]
+    out = []
+    for row in rows:
+        for tier in tiers:
+            value = _cell(row.get(tier))
+            if value:
+                out.append({**{c: row.get(c) for c in kept}, ELAN_TIER: tier, ELAN_TEXT: value})
+    return out, kept + [ELAN_TIER, ELAN_TEXT]
+
+
 def resolve_columns(columns: Sequence[str], overrides: dict[str, str], path: str) -> dict[str, str]:
     """Map roles (session, speaker, role, text, turn, utterance, start, end) to the table's column names.
 
@@ -310,22 +343,28 @@ def parse_table(text: str, path: str, fmt: str, options: ReadOptions) -> list[Pi
     bad = next((k for k, r in enumerate(rows) if None in r), None)
     if bad is not None:
         raise InputError(path, f"row {bad + 2} has more fields than the header")
+    tiers = None if {"text", "speaker"} & set(options.columns) else elan_tier_columns(columns)
+    if tiers:
+        rows, columns = elan_rows(rows, columns, tiers)
     cols = resolve_columns(columns, options.columns, path)
-    warn_codes_not_read(columns, path, options)
-    return pieces_from_records(rows, cols, path)
+    pieces = pieces_from_records(rows, cols, path)
+    folded = "code" not in {_norm(c) for c in columns} and any(p.meta.get("code") for p in pieces)
+    warn_codes_not_read(list(columns) + ["code"] * folded, path, options, "ELAN code tiers" if folded else None)
+    return pieces
 
 
 CODED_COLUMNS = ("code", "miti_code", "misc_code", "behavior_code", "behaviour_code")  # as train.examples reads
 
 
-def warn_codes_not_read(columns: Sequence[str], path: str, options: ReadOptions) -> None:
+def warn_codes_not_read(columns: Sequence[str], path: str, options: ReadOptions, what: str | None = None) -> None:
     """A table with a code column read to be coded (turns split by the segmenter): its codes are not read and
     the text is coded anew; say so, and which commands read them (``evaluate``, ``score``, ``train``)."""
     if options.utterances != "auto":  # coded tables are read with given utterances (evaluate, score, train)
         return
     coded = [c for c in columns if _norm(c) in CODED_COLUMNS]
     if coded:
-        warnings.warn(f"{path}: its {coded[0]!r} column is not read: the text is coded anew. To compare the "
+        said = f"{what} are" if what else f"{coded[0]!r} column is"
+        warnings.warn(f"{path}: its {said} not read: the text is coded anew. To compare the "
                       f"coder with those codes run 'mi-coder evaluate {path}'; to score them as they are, "
                       f"'mi-coder score {path}'", stacklevel=4)
 

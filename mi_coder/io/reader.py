@@ -9,6 +9,7 @@ and fills in ids. Formats are detected from content first and extension second; 
 
 from __future__ import annotations
 
+import csv
 import dataclasses
 import json
 import os
@@ -24,7 +25,7 @@ from ..roles import assign_roles, role_from_label
 from .base import (_EXTENSIONS, COLUMN_ALIASES, FORMATS, WORD_TIMES, Piece, ReadOptions, decode_bytes, iter_lines,
                    require_file, shared_span)
 from .captions import is_sbv, parse_cues, sbv_to_srt
-from .delimited import iter_table_pieces, parse_table, scan_table, sniff_delimiter
+from .delimited import elan_tier_columns, iter_table_pieces, parse_table, scan_table, sniff_delimiter
 from .docx import read_docx_text
 from .json_turns import parse_json
 from .otter import _looks_like_otter, parse_otter
@@ -65,14 +66,16 @@ def detect_format(path: Path, text: str | None) -> str:
 def _looks_like_tsv(lines: list[str]) -> bool:
     """A tab-delimited table saved as .txt (ELAN's and spreadsheets' exports): a header that names a text column
     (``COLUMN_ALIASES``), and its number of tabs (two or more) on four in five of the first lines."""
-    from .delimited import _norm
+    from .delimited import _norm, elan_tier_columns
 
     if len(lines) < 3 or lines[0].count("\t") < 2:
         return False
     tabs = lines[0].count("\t")
-    header = {_norm(c) for c in lines[0].split("\t")}
+    names = lines[0].rstrip("\r\n").split("\t")
+    header = {_norm(c) for c in names}
     same = sum(line.count("\t") == tabs for line in lines[:20])
-    return bool(header & set(COLUMN_ALIASES["text"])) and same >= 0.8 * min(len(lines), 20)
+    named = bool(header & set(COLUMN_ALIASES["text"])) or elan_tier_columns(names) is not None  # ELAN, tier columns
+    return named and same >= 0.8 * min(len(lines), 20)
 
 
 def _is_jsonl(text: str) -> bool:
@@ -554,8 +557,10 @@ def _stream_table(path: Path, where: str, opts: ReadOptions) -> Iterator[Session
         if len(start) >= 20000:
             break
     delimiter = sniff_delimiter(start, fmt)
-    scan = scan_table(iter_lines(path, where), where, fmt, opts, delimiter, path.stem)
-    if not scan.contiguous:
+    header = next(csv.reader([start.split("\n", 1)[0]], delimiter=delimiter), [])
+    wide = not {"text", "speaker"} & set(opts.columns) and elan_tier_columns(header) is not None
+    scan = None if wide else scan_table(iter_lines(path, where), where, fmt, opts, delimiter, path.stem)
+    if scan is None or not scan.contiguous:  # ELAN's tier columns are made rows when the file is read whole
         sessions = read_transcript(path, read_options=opts)
         while sessions:
             yield sessions.pop(0)
