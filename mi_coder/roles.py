@@ -24,11 +24,17 @@ PRACTITIONER_WORDS = frozenset(
 CLIENT_WORDS = frozenset(
     """client patient probationer participant parolee interviewee offender resident student youth
     parent caller member supervisee defendant consumer customer respondent mother father mom dad
-    guardian teen adolescent pt cl""".split()
+    guardian teen adolescent pt cl mum husband wife spouse son daughter""".split()
 )
+PRACTITIONER_PHRASES = ("case manager", "social worker", "probation officer", "parole officer", "youth worker",
+                        "support worker", "key worker", "peer worker", "peer support", "youth counsel")
+CLIENT_PHRASES = ("young person", "service user")
+# Speakers who are neither: an interpreter's renderings are not the client's own words unless the user says so
+# (--client Interpreter), and an observer's remarks are not the practitioner's.
+OTHER_WORDS = frozenset({"interpreter", "translator", "observer", "interpreting", "notetaker"})
 # Single-letter and short abbreviations only count when they are the whole label.
 PRACTITIONER_ABBREV = frozenset({"t", "th", "ther", "p.o.", "po", "c.m.", "cm", "i", "int", "mi", "dr", "n"})
-CLIENT_ABBREV = frozenset({"c", "cl", "pt", "p", "r", "s", "ie"})
+CLIENT_ABBREV = frozenset({"c", "cl", "pt", "p", "r", "s", "ie", "yp"})
 
 _WORD = re.compile(r"[a-z']+")
 # Labels a transcription service gives a block it could not assign ("Unknown Speaker"): never inferred to be the
@@ -41,7 +47,8 @@ _QUESTION_START = re.compile(
 
 
 def role_from_label(label: str) -> str | None:
-    """The role a speaker label names, or None when the label alone does not decide."""
+    """The role a speaker label names (OTHER for an interpreter or an observer, who is neither), or None when the
+    label alone does not decide."""
     low = label.strip().lower()
     compact = low.replace(" ", "")
     if compact in PRACTITIONER_ABBREV:
@@ -49,8 +56,12 @@ def role_from_label(label: str) -> str | None:
     if compact in CLIENT_ABBREV:
         return CLIENT
     words = set(_WORD.findall(low))
-    if low in ("case manager", "social worker", "probation officer", "parole officer"):
+    if words & OTHER_WORDS:  # "Interpreter (Arabic)": neither role, whatever else the label says
+        return OTHER
+    if any(phrase in low for phrase in PRACTITIONER_PHRASES):  # "Youth Worker" holds a client word too
         return PRACTITIONER
+    if any(phrase in low for phrase in CLIENT_PHRASES):
+        return CLIENT
     is_p = bool(words & PRACTITIONER_WORDS)
     is_c = bool(words & CLIENT_WORDS)
     if is_p and not is_c:
@@ -85,6 +96,7 @@ def assign_roles(
     practitioner: str | Sequence[str] | None = None,
     client: str | Sequence[str] | None = None,
     inferred: list[str] | None = None,
+    labels: Mapping[str, str] | None = None,
 ) -> dict[str, str]:
     """Map every speaker to ``practitioner``, ``client`` or ``other``.
 
@@ -93,7 +105,9 @@ def assign_roles(
     counted together in every client measure); a speaker named in neither keeps the role its label says only
     for a role nobody was named for, else is an other speaker, not coded. Roles taken from
     the text rather than from labels or names given are warned about and, when ``inferred`` is a list, added to
-    it ("'SPEAKER_00' as practitioner"), for the tables and the report to say.
+    it ("'SPEAKER_00' as practitioner"), for the tables and the report to say. ``labels``: a role column's value
+    for each speaker, read instead of the speaker's label where given ("parent", "probation officer"; a value that
+    names neither role, "interpreter", makes an other speaker).
     Raises RoleError when the transcript cannot hold a practitioner and a client.
     """
     speakers = list(speaker_texts)
@@ -119,49 +133,58 @@ def assign_roles(
             "(practitioner=NAME; --practitioner NAME on the command line)",
         )
     roles: dict[str, str] = {}
+    said = {s: _role_said(s, labels) for s in speakers}  # what each label (or role-column value) says, if anything
     for s in speakers:
         if s in practitioners:
             roles[s] = PRACTITIONER
         elif s in clients:
             roles[s] = CLIENT
         elif not practitioners and not clients:
-            roles[s] = role_from_label(s) or ""
+            roles[s] = said[s] or ""
         else:  # one role named: the other still comes from a label that says it ("PO:" with --client Youth)
-            label = role_from_label(s)
-            roles[s] = label if (label == PRACTITIONER and not practitioners) or (
-                label == CLIENT and not clients) else ""
+            roles[s] = said[s] if (said[s] == PRACTITIONER and not practitioners) or (
+                said[s] == CLIENT and not clients) else ""
+        if not roles[s] and said[s] == OTHER:  # "Interpreter", a role column's "observer"
+            roles[s] = OTHER
     words = {s: sum(len(t.split()) for t in speaker_texts[s]) for s in speakers}
-    undecided = [s for s in speakers if not roles[s]]
+    # Inference never gives a speaker the role opposite to its label: a "Counselor Lee" beside a named practitioner
+    # is kept as another speaker, not made the client for talking most.
+    undecided = {role: [s for s in speakers if not roles[s] and said[s] != opposite]
+                 for role, opposite in ((PRACTITIONER, CLIENT), (CLIENT, PRACTITIONER))}
     has_p = PRACTITIONER in roles.values()
     has_c = CLIENT in roles.values()
     inferred = inferred if inferred is not None else []
     inferred.clear()
     if not has_p:
-        if not undecided:
+        candidates = undecided[PRACTITIONER]
+        if not candidates:
             raise RoleError(source, "no practitioner found among speakers; name one with practitioner=NAME "
                                     "(--practitioner NAME)")
-        if len(undecided) > 2 and not has_c:
+        if len(candidates) > 2 and not has_c:
             raise RoleError(
                 source,
-                f"{len(undecided)} speakers with no role labels ({', '.join(undecided)}); "
+                f"{len(candidates)} speakers with no role labels ({', '.join(candidates)}); "
                 "name them with practitioner=NAME [client=NAME] (--practitioner NAME [--client NAME]; repeat "
                 "--client for each client of a family or group session)",
             )
-        best = max(undecided, key=lambda s: (not _UNKNOWN.match(s), practitioner_score(speaker_texts[s]), words[s]))
+        best = max(candidates, key=lambda s: (not _UNKNOWN.match(s), practitioner_score(speaker_texts[s]), words[s]))
         roles[best] = PRACTITIONER
-        if len(undecided) > 1 or not clients:
+        if len(candidates) > 1 or not clients:
             inferred.append(f"{best!r} as practitioner")
-        undecided.remove(best)
     if not has_c:
-        if not undecided:
-            raise RoleError(source, "no client found among speakers; name one with client=NAME (--client NAME)")
-        best = max(undecided, key=lambda s: (not _UNKNOWN.match(s), words[s]))  # the most talkative named one
+        candidates = [s for s in undecided[CLIENT] if not roles[s]]
+        if not candidates:
+            interpreted = [s for s in speakers if said[s] == OTHER
+                           and re.search(r"(?i)interpret|translat", (labels or {}).get(s) or s)]
+            raise RoleError(source, "no client found among speakers; name one with client=NAME (--client NAME)" + (
+                f"; {interpreted[0]!r} is not taken for the client by its label: to code its renderings as the "
+                f"client's talk, name it with --client {interpreted[0]!r}" if interpreted else ""))
+        best = max(candidates, key=lambda s: (not _UNKNOWN.match(s), words[s]))  # the most talkative named one
         roles[best] = CLIENT
-        if len(undecided) > 1 or not practitioners:
+        if len(candidates) > 1 or not practitioners:
             inferred.append(f"{best!r} as client")
-        undecided.remove(best)
-    for s in undecided:
-        roles[s] = OTHER
+    for s in speakers:
+        roles[s] = roles[s] or OTHER
     if inferred:
         warnings.warn(
             f"{source}: roles inferred from the text ({', '.join(inferred)}); "
@@ -169,12 +192,12 @@ def assign_roles(
             "command line)",
             stacklevel=2,
         )
+    if not practitioners and not clients:
+        _warn_swapped(roles, speaker_texts, source)
     others = [s for s in speakers if roles[s] == OTHER]
     total = sum(words.values()) or 1
     left = sum(words[s] for s in others)
-    named = bool(practitioners or clients)  # the user chose who is coded: the rest is their choice
-    if left >= OTHER_WORDS_WARN * total and (not named or any(_UNKNOWN.match(s) for s in others)):
-        # an "Unknown Speaker" block is often the practitioner's or the client's
+    if left >= OTHER_WORDS_WARN * total:  # said even where roles were named: a second label for the practitioner
         described = ", ".join(f"{s!r} ({len(speaker_texts[s])} turns, {words[s]} words)" for s in others)
         warnings.warn(f"{source}: {described}: {left / total:.0%} of the words are kept as other speakers and not "
                       "coded; if some of those turns are the practitioner's or the client's (an unassigned "
@@ -182,16 +205,54 @@ def assign_roles(
                       "speaker is a second client or practitioner (a family session), name each speaker of the "
                       "role with --client NAME / --practitioner NAME, once for each",
                       stacklevel=2)
-    for role, given, flag in ((CLIENT, clients, "--client"), (PRACTITIONER, practitioners, "--practitioner")):
+    warn_pooled(roles, source, given=(practitioners, clients))
+    return roles
+
+
+def _role_said(speaker: str, labels: Mapping[str, str] | None) -> str | None:
+    """The role a speaker's label names; where a role column gives the speaker a value (``labels``), the role that
+    value names, or OTHER for a value that names neither ("interpreter")."""
+    value = (labels or {}).get(speaker, "")
+    if value:
+        return role_from_label(value) or OTHER
+    return role_from_label(speaker)
+
+
+# Labels decide both roles, and the talk says the opposite by this much (``practitioner_score``, practitioner's
+# minus client's): on AnnoMI's 106 dev sessions, labelled therapist and client, the difference is -0.20 at its
+# lowest (a session of four therapist turns) and 0.57 at the 5th percentile; a client labelled "Dr. Evans" in a
+# physician health programme gave -1.59.
+SWAPPED_MARGIN = -0.75
+SWAPPED_MIN_TURNS = 5
+
+
+def _warn_swapped(roles: Mapping[str, str], speaker_texts: Mapping[str, Sequence[str]], source: str) -> None:
+    """A warning where a label made one speaker the practitioner or the client and the two speakers' talk reads the
+    other way round (a client labelled with a title, "Dr. Evans", "Officer Reyes"): every score would be of the wrong
+    person."""
+    p = [s for s, r in roles.items() if r == PRACTITIONER]
+    c = [s for s, r in roles.items() if r == CLIENT]
+    if len(p) != 1 or len(c) != 1 or min(len(speaker_texts[p[0]]), len(speaker_texts[c[0]])) < SWAPPED_MIN_TURNS:
+        return
+    if practitioner_score(speaker_texts[p[0]]) - practitioner_score(speaker_texts[c[0]]) < SWAPPED_MARGIN:
+        warnings.warn(f"{source}: {p[0]!r} is taken as the practitioner and {c[0]!r} as the client (labels, else the "
+                      "text), but their talk reads the other way round (questions and 'you' against 'I'); if the roles "
+                      f"are swapped, name them: --practitioner {c[0]!r} --client {p[0]!r}", stacklevel=3)
+
+
+def warn_pooled(roles: Mapping[str, str], source: str, given: tuple[Sequence[str], Sequence[str]] = ((), ())) -> None:
+    """A warning where labels or a role column, not the user, made several speakers the practitioner or the client
+    ("Youth:" and "Mom:"): their words are counted together."""
+    speakers = list(roles)
+    for role, named, flag in ((CLIENT, given[1], "--client"), (PRACTITIONER, given[0], "--practitioner")):
         several = [s for s in speakers if roles[s] == role]
-        if len(several) > 1 and not given:  # labels alone made them so ("Youth:" and "Mom:")
+        if len(several) > 1 and not named:
             warnings.warn(
                 f"{source}: {len(several)} speakers are coded as the {role} ({', '.join(map(repr, several))}) and "
                 f"counted together in every {role} measure; to count one of them only, name it with {flag} NAME "
                 "(the others are then kept as other speakers, not coded)",
-                stacklevel=2,
+                stacklevel=3,
             )
-    return roles
 
 
 def role_names(given: str | Sequence[str] | None) -> tuple[str, ...]:

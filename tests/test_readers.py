@@ -252,9 +252,9 @@ def test_two_speakers_labelled_as_clients_are_both_coded_with_a_warning_and_clie
     with pytest.warns(UserWarning, match=r"2 speakers are coded as the client \('Client', 'Mother'\)"):
         s = one(path)
     assert s.speakers == {"Counselor": "practitioner", "Client": "client", "Mother": "client"}
-    # naming the client keeps the mother as another speaker, and the counsellor's label still says who they are
-    with warnings.catch_warnings():
-        warnings.simplefilter("error")
+    # naming the client keeps the mother as another speaker, said (her words are not coded), and the counsellor's
+    # label still says who they are
+    with pytest.warns(UserWarning, match=r"'Mother' \(1 turns, 4 words\): 27% of the words are kept as other speakers"):
         (s,) = read_transcript(path, client="Client")
     assert s.speakers == {"Counselor": "practitioner", "Client": "client", "Mother": "other"}
 
@@ -265,10 +265,11 @@ def test_several_named_clients_are_all_coded_and_names_joined_by_a_comma_point_t
                     "Receptionist: Sorry to interrupt.\nJake: It was one time.\n"
                     "Counselor: You feel it's blown out of proportion.\nJake: Kind of.\n"
                     "Receptionist: Your ride is here.\n")
-    with warnings.catch_warnings():
-        warnings.simplefilter("error")  # the user named who is coded: no role is inferred, nothing to warn about
+    with pytest.warns(UserWarning) as said:
         (s,) = read_transcript(path, client=("Jake", "Mom"))
     assert s.speakers == {"Counselor": "practitioner", "Mom": "client", "Jake": "client", "Receptionist": "other"}
+    # no role inferred, no "counted together" (the user named both clients); only the receptionist's words, said
+    assert [str(w.message).split(": ", 1)[1][:15] for w in said] == ["'Receptionist' "]
     (s,) = read_transcript(path, client=("Jake", "Mom"), practitioner=("Counselor", "Receptionist"))
     assert s.speakers == {"Counselor": "practitioner", "Mom": "client", "Jake": "client",
                           "Receptionist": "practitioner"}
@@ -277,6 +278,60 @@ def test_several_named_clients_are_all_coded_and_names_joined_by_a_comma_point_t
         read_transcript(path, client="Jake,Mom")
     with pytest.raises(RoleError, match=r"--practitioner and --client both name 'Jake'"):
         read_transcript(path, client=("Mom", "Jake"), practitioner="Jake")
+
+
+def test_a_second_practitioner_by_label_is_never_inferred_to_be_the_client(tmp_path):
+    # an audit: with --practitioner "PO Smith", "Counselor Lee" (who talks most) was made the client, Tyrone other
+    path = tmp_path / "cofac.txt"
+    path.write_text("PO Smith: Morning Tyrone. This is Counselor Lee from the treatment program.\n"
+                    "Counselor Lee: Good to meet you. I hear things have been rough since the job ended, and I want to "
+                    "understand what has been going on for you in your own words before we talk about any plan.\n"
+                    "Tyrone: Yeah. It's been bad.\nPO Smith: What's been hardest?\nTyrone: Money. And my kid.\n"
+                    "Counselor Lee: Your kid is a big part of why this matters so much to you right now, and it sounds "
+                    "like the money worries are weighing on you every single day.\nTyrone: Yeah.\n")
+    with pytest.warns(UserWarning, match=r"'Counselor Lee' \(2 turns, \d+ words\): \d+% of the words are kept as "
+                                         r"other speakers"):
+        (s,) = read_transcript(path, practitioner="PO Smith")
+    assert s.speakers == {"PO Smith": "practitioner", "Counselor Lee": "other", "Tyrone": "client"}
+
+
+def test_a_role_column_speaks_for_the_speakers_not_named_and_its_pooled_roles_are_said(tmp_path):
+    path = tmp_path / "roles.csv"
+    path.write_text("speaker,role,text\nDana,counselor,What brings you both in?\nRiley,client,My mom made me.\n"
+                    "Karen,parent,He's been skipping school and I am worried sick about him.\n"
+                    "Dana,counselor,You're both here for different reasons.\nRiley,client,I guess.\n"
+                    "Jo,interpreter,She says she is worried.\n")
+    with pytest.warns(UserWarning, match=r"2 speakers are coded as the client \('Riley', 'Karen'\) and counted "
+                                         "together"):
+        (s,) = read_transcript(path)
+    assert s.speakers == {"Dana": "practitioner", "Riley": "client", "Karen": "client", "Jo": "other"}
+    # naming the practitioner used to drop the role column: Karen, who talks most, became the only client
+    with pytest.warns(UserWarning, match="counted together"):
+        (s,) = read_transcript(path, practitioner="Dana")
+    assert s.speakers == {"Dana": "practitioner", "Riley": "client", "Karen": "client", "Jo": "other"}
+    (s,) = read_transcript(path, client="Riley")
+    assert s.speakers == {"Dana": "practitioner", "Riley": "client", "Karen": "other", "Jo": "other"}
+
+
+def test_labels_that_make_the_client_the_practitioner_are_warned_about_when_the_talk_reads_the_other_way(tmp_path):
+    # a physician health programme: the client is "Dr. Evans", the counsellor has no role word in her label
+    counsellor = ["How have the past few weeks been?", "What do you make of that?", "You've noticed the pull.",
+                  "What would help you on the nights?", "How did your sponsor react?", "You want to keep your license."]
+    client = ["Honestly, I'm exhausted and I've thought about the pills.", "I'm not sure what I make of it.",
+              "I have, yes. I noticed it at work.", "I don't know. Maybe I call my sponsor.", "I didn't tell him yet.",
+              "I worked too hard for it. I'm not throwing it away."]
+    path = tmp_path / "php.txt"
+    path.write_text("".join(f"Sarah Cole: {a}\nDr. Evans: {b}\n" for a, b in zip(counsellor, client)))
+    with pytest.warns(UserWarning) as said:
+        (s,) = read_transcript(path)
+    assert s.speakers == {"Sarah Cole": "client", "Dr. Evans": "practitioner"}  # the label decides, as before
+    assert any("'Dr. Evans' is taken as the practitioner and 'Sarah Cole' as the client" in str(w.message)
+               and "--practitioner 'Sarah Cole' --client 'Dr. Evans'" in str(w.message) for w in said)
+    path.write_text("".join(f"Dr. Evans: {a}\nPatient: {b}\n" for a, b in zip(counsellor, client)))
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # labels and talk agree: nothing to say
+        (s,) = read_transcript(path)
+    assert s.speakers == {"Dr. Evans": "practitioner", "Patient": "client"}
 
 
 def test_three_unlabelled_speakers_is_an_error_asking_for_names(tmp_path):

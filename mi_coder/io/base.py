@@ -297,7 +297,9 @@ NON_SPEECH = re.compile(
     r"\s*(?:[\[(]\s*(?:music|applause|laugh(?:s|ing|ter)?|chuckl\w*|inaudible|unintelligible|indiscernible|crosstalk|"
     r"cross-talk|overlapping(?: speech)?|over ?talk|silence|pause|long pause|noise|background noise|static|foreign|"
     r"cough(?:s|ing)?|sigh(?:s|ing)?|sniff(?:s|ing|les)?|cr(?:ies|ying)|clears throat|blank_audio|no audio|beep|"
-    r"phone rings?|door \w+|sound|video|audio|sil)\b[^\[\]()\n]{0,40}[\])]|[♪♫]+|"
+    r"phone rings?|door \w+|sound|video|audio|sil|speak(?:s|ing) (?:in )?[A-Z]\w+|in (?:spanish|arabic|french|"
+    r"portuguese|mandarin|cantonese|russian|vietnamese|somali|haitian creole|creole|polish|tagalog|korean|farsi|"
+    r"hindi|urdu|punjabi)|foreign language|non-english)\b[^\[\]()\n]{0,40}[\])]|[♪♫]+|"
     r"\[\d{1,2}:\d{2}(?::\d{2})?(?:[.,]\d+)?\])\s*",  # a timecode inside the words (Descript's every few seconds)
     re.I,
 )
