@@ -293,6 +293,11 @@ def test_a_second_practitioner_by_label_is_never_inferred_to_be_the_client(tmp_p
                                          r"other speakers"):
         (s,) = read_transcript(path, practitioner="PO Smith")
     assert s.speakers == {"PO Smith": "practitioner", "Counselor Lee": "other", "Tyrone": "client"}
+    # by their labels both are practitioners, counted together; a practitioner id would take both, which is said
+    with pytest.warns(UserWarning, match=r"--practitioner-id 'jsmith' names the practitioner, and 2 speakers are the "
+                                         r"practitioner \('PO Smith', 'Counselor Lee'\)"):
+        (s,) = read_transcript(path, practitioner_id="jsmith")
+    assert s.speakers["Counselor Lee"] == "practitioner"
 
 
 def test_a_role_column_speaks_for_the_speakers_not_named_and_its_pooled_roles_are_said(tmp_path):
@@ -332,6 +337,35 @@ def test_labels_that_make_the_client_the_practitioner_are_warned_about_when_the_
         warnings.simplefilter("error")  # labels and talk agree: nothing to say
         (s,) = read_transcript(path)
     assert s.speakers == {"Dr. Evans": "practitioner", "Patient": "client"}
+
+
+def test_an_interpreter_is_neither_role_and_speech_that_is_not_english_is_said(tmp_path):
+    # an audit: the interpreter talked most and was made the client, its Spanish renderings of the officer coded CT/ST
+    path = tmp_path / "interpreted.txt"
+    turns = [("Officer Brennan", "Good morning. How are things going with the job search this week?"),
+             ("Interpreter", "Buenos días. ¿Cómo va la búsqueda de trabajo esta semana?"),
+             ("Mr. Garcia", "Pues, la verdad, no muy bien. No he encontrado nada todavía."),
+             ("Interpreter", "Honestly, not very well. I haven't found anything yet."),
+             ("Officer Brennan", "It's been discouraging not finding work yet."),
+             ("Interpreter", "Ha sido desalentador no encontrar trabajo todavía, señor."),
+             ("Mr. Garcia", "Sí. Y cuando estoy en casa sin hacer nada, me dan ganas de tomar. [speaks quietly]"),
+             ("Interpreter", "Yes. And when I'm at home doing nothing, I feel like drinking.")]
+    path.write_text("".join(f"{who}: {said}\n" for who, said in turns))
+    with pytest.warns(UserWarning) as said:
+        (s,) = read_transcript(path)
+    assert s.speakers == {"Officer Brennan": "practitioner", "Interpreter": "other", "Mr. Garcia": "client"}
+    messages = " ".join(str(w.message) for w in said)
+    assert "4 of 8 turns do not read as English (the first: 'Buenos días." in messages
+    assert s.turns[6].text.endswith("me dan ganas de tomar.")  # the transcriber's note is not speech
+    # the interpreter's renderings can be coded as the client's talk when asked; with only the interpreter speaking
+    # for the client, the error says so
+    (s,) = read_transcript(path, client="Interpreter")
+    assert s.speakers["Interpreter"] == "client"
+    path.write_text("PO: How has the week been?\nInterpreter (Arabic): He says the week was hard.\n"
+                    "PO: It was a hard week.\nInterpreter (Arabic): He says yes, very hard.\n")
+    with pytest.raises(RoleError, match=r"no client found among speakers.*'Interpreter \(Arabic\)' is not taken for "
+                                        r"the client by its label: .* --client 'Interpreter \(Arabic\)'"):
+        read_transcript(path)
 
 
 def test_three_unlabelled_speakers_is_an_error_asking_for_names(tmp_path):

@@ -169,14 +169,27 @@ on at for with and or but not no is are was were be been am do does did have has
 how why when where who which if so just there here up out about all get got go going know like think want yes yeah
 okay ok um uh mm hmm oh well right really very too i'm it's i've he's she's that's don't can't you're gonna gotta
 wanna we're they're there's what's i'd i'll you've didn't doesn't isn't won't""".split())
+# Function words of Spanish, French, German and Portuguese that English does not have: Spanish shares "no", "he" and
+# "me" with English, so "No he encontrado nada" needs these to be told apart.
+_FOREIGN = frozenset("""de la que el en y los se las por un para con una su al lo como más pero sus le ya este sí
+porque esta entre cuando muy sin sobre también hasta hay donde desde todo nos durante todos les ni otros ese eso ante
+ellos esto mí antes algunos qué unos yo otro otras otra él tanto esa estos mucho nada muchos cual poco ella estar estas
+algo nosotros pues tengo tiene quiero estoy es son está mi tu bien señor gracias des du une et est je il elle nous vous
+ils pas ne qui dans pour sur avec ce cette mais ou mon ma mes suis der die das und ist ich nicht ein eine zu mit sich
+auf für es wir sie wie auch ja nein não com os você eu ele isso muito""".split()) - _ENGLISH
 _LETTERS = re.compile(r"[^\W\d_]+(?:'[^\W\d_]+)?")
 NOT_ENGLISH_SHARE = 0.15
 
 
 def not_english(text: str) -> bool:
-    """Whether a turn of five words or more has too few English function words to be English speech."""
+    """Whether a turn of five words or more is not English speech: too few English function words, or more
+    Spanish, French, German or Portuguese ones (a fifth of the words or more). On AnnoMI's 7,127 dev turns of five
+    words or more, 2 ("Kia ora, Ricky, welcome back.")."""
     words = _LETTERS.findall(text.lower())
-    return len(words) >= 5 and sum(w in _ENGLISH for w in words) < NOT_ENGLISH_SHARE * len(words)
+    if len(words) < 5:
+        return False
+    english, foreign = sum(w in _ENGLISH for w in words), sum(w in _FOREIGN for w in words)
+    return english < NOT_ENGLISH_SHARE * len(words) or (foreign > english and foreign >= 0.2 * len(words))
 
 
 def _warn_not_english(turns: list[Turn], where: str) -> None:
