@@ -1089,3 +1089,58 @@ def test_an_annomi_layout_table_saved_with_semicolons_is_still_read_as_annomi(tm
     assert turns["utterance_text"].tolist() == ["What brings you in, today?", "My wife; she worries.",
                                                 "She worries about you."]
     assert main(["evaluate", str(path)]) == 0
+
+
+def test_session_bootstrap_intervals_hold_the_reported_figures_and_are_left_out_for_few_sessions():
+    import random
+
+    from mi_coder.evaluate.heldout import _compared
+    from mi_coder.evaluate.metrics import session_intervals
+
+    rng = random.Random(3)
+    practitioner = ["OQ", "CQ", "SR", "CR", "AF", "GI", "NC", "PER"]
+    sessions = []
+    for _ in range(12):
+        pairs = []
+        for _ in range(rng.randint(15, 40)):
+            codes = ["CT", "ST", "FN"] if rng.random() < 0.3 else practitioner
+            truth = rng.choice(codes)
+            pairs.append((truth, truth if rng.random() < 0.6 else rng.choice(codes)))
+        sessions.append(pairs)
+    report = _compared([p for s in sessions for p in s])
+    iv = session_intervals(sessions)
+    assert iv["sessions"] == 12 and iv == session_intervals(sessions)  # seeded: the same every time
+    expected = {"kappa_practitioner": report["kappa_by_role"]["practitioner"]["kappa"],
+                "kappa_client": report["kappa_by_role"]["client"]["kappa"],
+                "group_kappa": report["practitioner_groups"]["kappa"], "reflection_f1": report["reflection_f1"],
+                "question_f1": report["question_f1"], "client_macro_f1": report["client"]["macro_f1"],
+                "macro_f1": report["macro_f1"]}
+    for key, value in expected.items():
+        assert iv[key]["point"] == pytest.approx(value, abs=1e-3), key
+        low, high = iv[key]["interval"]
+        assert low <= iv[key]["point"] <= high and high - low > 0.01, key  # sessions differ: an interval, not a point
+    for code, m in report["per_code"].items():
+        if m["support"]:
+            assert iv["per_code_f1"][code]["point"] == pytest.approx(m["f1"], abs=1e-3)
+    # one session copied ten times varies no more than the one: resampling sessions, not utterances
+    same = session_intervals([sessions[0]] * 10)
+    assert same["kappa_practitioner"]["interval"][0] == same["kappa_practitioner"]["interval"][1]
+    assert session_intervals(sessions[:4]) is None
+
+
+def test_evaluate_prints_session_intervals_beside_the_figures_of_a_table_of_several_sessions(tmp_path, capsys):
+    rows = ["session_id,speaker,text,code"]
+    for k in range(6):
+        rows += [f"s{k},Therapist,What brings you in today?,OQ", f"s{k},Client,My drinking has got out of hand.,CT",
+                 f"s{k},Therapist,You're worried about how much you drink.,CR", f"s{k},Client,I don't know.,FN",
+                 f"s{k},Therapist,Did you drink yesterday?,CQ", f"s{k},Client,I like drinking though.,ST"]
+    (tmp_path / "coded.csv").write_text("\n".join(rows) + "\n")
+    assert main(["evaluate", str(tmp_path / "coded.csv"), "--report", str(tmp_path / "r.json")]) == 0
+    out = capsys.readouterr().out
+    assert "95% intervals, the 6 sessions resampled (2000 times): practitioner kappa" in out
+    assert "F1 95% interval" in out.splitlines()[1]
+    (rep,) = json.loads((tmp_path / "r.json").read_text())["heldout"].values()
+    assert rep["intervals"]["sessions"] == 6 and "OQ" in rep["intervals"]["per_code_f1"]
+    (tmp_path / "two.csv").write_text("\n".join(rows[:13]) + "\n")  # two sessions: no interval worth printing
+    assert main(["evaluate", str(tmp_path / "two.csv")]) == 0
+    assert "intervals" not in capsys.readouterr().out

@@ -13,13 +13,14 @@ from ..schemes import group
 from ..train.annomi import annomi_sessions, is_annomi_layout, load_annomi_turns
 from .agreement import code_set, either_slot_report, question_form_uncoded, read_coded, session_score_agreement
 from .crossval import annomi_turn_tasks, code_with_probs, role_report
-from .metrics import reliability, utterance_report
+from .metrics import reliability, session_intervals, utterance_report
 
 
 def heldout_report(coder: Coder, paths: Sequence, options=None, scheme: str = "miti") -> dict:  # type: ignore[no-untyped-def]
     """Code held-out files and compare with their human codes (AnnoMI layout or coded tables)."""
     report: dict[str, Any] = {}
-    pooled: dict[str, list] = {"pairs": [], "conf": [], "human": [], "machine": [], "tables": [], "left_out": []}
+    pooled: dict[str, list] = {"pairs": [], "conf": [], "human": [], "machine": [], "tables": [], "left_out": [],
+                               "sessions": []}
     for path in paths:
         trained_on = _warn_if_trained_on(coder, Path(path))
         if is_annomi_layout(_header(Path(path))):
@@ -39,6 +40,11 @@ def heldout_report(coder: Coder, paths: Sequence, options=None, scheme: str = "m
             pairs = [(h.code, m.code) for hs, ms in zip(human, machine)
                      for (_, h), (_, m) in zip(hs.utterances(), ms.utterances()) if h.code and m.code]
             rep = _compared(pairs)
+            by_session = [[(h.code, m.code) for (_, h), (_, m) in zip(hs.utterances(), ms.utterances())
+                           if h.code and m.code] for hs, ms in zip(human, machine)]
+            intervals = session_intervals(by_session)
+            if intervals:
+                rep["intervals"] = intervals
             if rep_note:
                 rep["note"] = rep_note
             slots = either_slot_report([(code_set(h), code_set(m)) for hs, ms in zip(human, machine)
@@ -64,6 +70,8 @@ def heldout_report(coder: Coder, paths: Sequence, options=None, scheme: str = "m
                 pooled["tables"].append(str(path))
             pooled["pairs"].extend((h.code, m.code) for hs, ms in held
                                    for (_, h), (_, m) in zip(hs.utterances(), ms.utterances()) if h.code and m.code)
+            pooled["sessions"].extend(pairs for (hs, _), pairs in zip(zip(human, machine), by_session)
+                                      if not trained_on and hs.id not in seen)
             pooled["conf"].extend(m.confidence or 0.0 for hs, ms in held
                                   for (_, h), (_, m) in zip(hs.utterances(), ms.utterances()) if h.code and m.code)
             pooled["human"].extend(hs for hs, _ in held)
@@ -87,6 +95,9 @@ def heldout_report(coder: Coder, paths: Sequence, options=None, scheme: str = "m
     coded_tables = pooled["tables"]
     if len(coded_tables) > 1 and pooled["pairs"]:  # one session per file is common: the figure over all of them
         rep = _compared(pooled["pairs"])
+        intervals = session_intervals(pooled["sessions"])
+        if intervals:
+            rep["intervals"] = intervals
         rep["reliability"] = reliability(pooled["conf"], [a == b for a, b in pooled["pairs"]])
         rep["session_scores"] = session_score_agreement(pooled["human"], pooled["machine"])
         if pooled["left_out"]:
@@ -245,10 +256,13 @@ def format_report(report: dict) -> str:
     lines: list[str] = []
 
     def per_code(rep: dict, indent: str = "  ", agreement: bool = False) -> None:
-        lines.append(f"{indent}{'code':<16}{'prec':>6}{'rec':>6}{'F1':>6}{'n':>7}")
+        spans = (rep.get("intervals") or {}).get("per_code_f1", {})
+        lines.append(f"{indent}{'code':<16}{'prec':>6}{'rec':>6}{'F1':>6}{'n':>7}" + ("   F1 95% interval" if spans else ""))
         for code, m in rep["per_code"].items():
             if m["support"]:
-                lines.append(f"{indent}{code:<16}{m['precision']:>6.2f}{m['recall']:>6.2f}{m['f1']:>6.2f}{m['support']:>7}")
+                span = (spans.get(code) or {}).get("interval")
+                lines.append(f"{indent}{code:<16}{m['precision']:>6.2f}{m['recall']:>6.2f}{m['f1']:>6.2f}{m['support']:>7}"
+                             + (f"   {span[0]:.2f}-{span[1]:.2f}" if span else ""))
         extra = rep.get("predicted_only") or {}
         if extra:  # codes given where the reference never uses them: all false positives
             lines.append(f"{indent}" + ("in the second table but never in the first: " if agreement
@@ -326,6 +340,16 @@ def format_report(report: dict) -> str:
                              f"reflection F1 {rep['reflection_f1']}, question F1 {rep['question_f1']}")
             if "client" in rep:
                 lines.append(f"  client CT/ST/FN: macro-F1 {rep['client']['macro_f1']}, kappa {rep['client']['kappa']}")
+            if rep.get("intervals"):
+                iv = rep["intervals"]
+                named = (("kappa_practitioner", "practitioner kappa"), ("kappa_client", "client kappa"),
+                         ("group_kappa", "code-group kappa"), ("reflection_f1", "reflection F1"),
+                         ("question_f1", "question F1"), ("client_macro_f1", "client macro-F1"),
+                         ("macro_f1", "macro-F1"))
+                lines.append(f"  {iv['level']:.0%} intervals, the {iv['sessions']} sessions resampled "
+                             f"({iv['resamples']} times): " + ", ".join(
+                                 f"{label} {iv[key]['point']} ({iv[key]['interval'][0]}-{iv[key]['interval'][1]})"
+                                 for key, label in named if iv.get(key) and iv[key].get("interval")))
             confusion(rep)
             if rep.get("scheme_note"):
                 lines.append(f"  note: {rep['scheme_note']}")

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections import Counter
-from typing import Callable, Sequence
+from typing import Any, Callable, Sequence
 
 import numpy as np
 from sklearn.metrics import (
@@ -137,3 +137,105 @@ def krippendorff_alpha(codings: Sequence[Sequence[str | None]]) -> float | None:
     index = {c: k for k, c in enumerate(labels)}
     data = np.array([[index[c] if c else np.nan for c in coder] for coder in codings], dtype=float)
     return float(krippendorff.alpha(reliability_data=data, level_of_measurement="nominal"))
+
+
+INTERVAL_MIN_SESSIONS = 5  # fewer sessions than this give no interval worth printing
+INTERVAL_FIGURES = ("kappa_practitioner", "kappa_client", "group_kappa", "reflection_f1", "question_f1",
+                    "client_macro_f1", "macro_f1")
+
+
+def session_intervals(sessions: Sequence[Sequence[tuple[str, str]]], n: int = 2000, seed: int = 0,
+                      level: float = 0.95) -> dict | None:
+    """Percentile bootstrap intervals of a held-out comparison's headline figures, resampling sessions: the
+    sessions are what was sampled, and utterances of one session are not independent (one coder's habit, one
+    client), so intervals over utterances would be too narrow. ``sessions``: each session's (reference, given) code
+    pairs. Gives, for ``INTERVAL_FIGURES`` and each code's F1 (``per_code_f1``), the figure on all sessions
+    (``point``, equal to ``utterance_report``/``group_report``'s) and its interval; None under
+    ``INTERVAL_MIN_SESSIONS`` sessions. Seeded: the same data give the same intervals. Figures undefined in a
+    resample (no client utterance drawn) are left out of that figure's interval."""
+    sessions = [list(s) for s in sessions if s]
+    if len(sessions) < INTERVAL_MIN_SESSIONS:
+        return None
+    labels = sorted({c for s in sessions for p in s for c in p})
+    index = {c: k for k, c in enumerate(labels)}
+    counts = np.zeros((len(sessions), len(labels), len(labels)))
+    for i, s in enumerate(sessions):
+        for h, m in s:
+            counts[i, index[h], index[m]] += 1
+    rng = np.random.default_rng(seed)
+    draws = rng.multinomial(len(sessions), np.full(len(sessions), 1 / len(sessions)), size=n).astype(float)
+    boot = confusion_figures(np.einsum("ns,skl->nkl", draws, counts), labels)
+    point = confusion_figures(counts.sum(axis=0)[None], labels)
+    tail = (1 - level) / 2 * 100
+
+    def interval(values: np.ndarray) -> list[float] | None:
+        values = values[~np.isnan(values)]
+        return [round(float(x), 3) for x in np.percentile(values, [tail, 100 - tail])] if len(values) else None
+
+    out: dict[str, Any] = {"sessions": len(sessions), "resamples": n, "level": level}
+    for name, values in boot.items():
+        if name == "per_code_f1":
+            continue
+        if not np.isnan(point[name][0]):
+            out[name] = {"point": round(float(point[name][0]), 3), "interval": interval(values)}
+    out["per_code_f1"] = {c: {"point": round(float(point["per_code_f1"][c][0]), 3),
+                              "interval": interval(boot["per_code_f1"][c])}
+                          for c in labels if not np.isnan(point["per_code_f1"][c][0])}
+    return out
+
+
+def confusion_figures(confusion: np.ndarray, labels: Sequence[str]) -> dict[str, Any]:
+    """The headline figures of stacked confusion matrices (``confusion[n]``: rows the reference's codes, columns
+    the codes given, both over ``labels``), each an array over the stack (nan where undefined): kappa per role (the
+    reference code's role, as ``heldout._compared``), practitioner code-group kappa, reflection and question F1
+    (``heldout.group_report``), client CT/ST/FN macro-F1, macro-F1 over the codes the reference uses, and each
+    code's F1 (``per_code_f1``)."""
+    from ..codes import CLIENT_CODES
+    from ..schemes import group
+
+    labels = list(labels)
+    client = np.array([c in CLIENT_CODES for c in labels])
+
+    def kappa(c: np.ndarray) -> np.ndarray:
+        total = c.sum(axis=(1, 2))
+        with np.errstate(all="ignore"):
+            observed = np.trace(c, axis1=1, axis2=2) / total
+            expected = (c.sum(axis=2) * c.sum(axis=1)).sum(axis=1) / total ** 2
+            return np.where(total > 0, (observed - expected) / (1 - expected), np.nan)
+
+    def f1(tp: np.ndarray, fp: np.ndarray, fn: np.ndarray) -> np.ndarray:
+        with np.errstate(all="ignore"):
+            return np.where(tp + fp + fn > 0, 2 * tp / (2 * tp + fp + fn), np.nan)
+
+    practitioner_rows = confusion * (~client)[None, :, None]
+    client_rows = confusion * client[None, :, None]
+    out: dict[str, Any] = {"kappa_practitioner": kappa(practitioner_rows), "kappa_client": kappa(client_rows)}
+    groups = sorted({str(group(c)) for c in labels})
+    member = np.array([[str(group(c)) == g for g in groups] for c in labels], dtype=float)  # label x group
+    out["group_kappa"] = kappa(np.einsum("kg,nkl,lh->ngh", member, practitioner_rows, member))
+    for name, codes in (("reflection_f1", {"SR", "CR"}), ("question_f1", {"OQ", "CQ"})):
+        inside = np.array([c in codes for c in labels])
+        tp = practitioner_rows[:, inside][:, :, inside].sum(axis=(1, 2))
+        fp = practitioner_rows[:, ~inside][:, :, inside].sum(axis=(1, 2))
+        fn = practitioner_rows[:, inside][:, :, ~inside].sum(axis=(1, 2))
+        out[name] = f1(tp, fp, fn)
+    per_code = {}
+    for k, c in enumerate(labels):
+        tp = confusion[:, k, k]
+        per_code[c] = f1(tp, confusion[:, :, k].sum(axis=1) - tp, confusion[:, k, :].sum(axis=1) - tp)
+        per_code[c] = np.where(confusion[:, k, :].sum(axis=1) > 0, per_code[c], np.nan)  # not in the reference
+    out["per_code_f1"] = per_code
+    with np.errstate(all="ignore"):
+        out["macro_f1"] = np.nanmean(np.stack([per_code[c] for c in labels], axis=1), axis=1)
+        client_codes = [c for c in labels if c in CLIENT_CODES]
+        if client_codes:
+            k = [labels.index(c) for c in client_codes]
+            sub = client_rows[:, k][:, :, k]  # CT/ST/FN given on client rows; other codes there count as misses
+            tp = np.stack([sub[:, j, j] for j in range(len(k))], axis=1)
+            given = np.stack([client_rows[:, :, i].sum(axis=1) for i in k], axis=1)
+            support = np.stack([client_rows[:, i, :].sum(axis=1) for i in k], axis=1)
+            scores = np.where(support > 0, 2 * tp / (given + support), np.nan)
+            out["client_macro_f1"] = np.nanmean(scores, axis=1)
+        else:
+            out["client_macro_f1"] = np.full(len(confusion), np.nan)
+    return out

@@ -5,5 +5,5 @@ meta.json hash is listed here may be unpickled without --trust-model.
 """
 
 PINNED_META_SHA256: frozenset[str] = frozenset({
-    "932b4defeca22361c3a33be9c5764ee7bbb916a2053ed6027da2eb8ee0c6b25a",
+    "cd35f07fbcda363c9d509488d5f3c3614e04a4d5c3620a92f5d7570354753d8c",
 })
