@@ -1144,3 +1144,29 @@ def test_evaluate_prints_session_intervals_beside_the_figures_of_a_table_of_seve
     (tmp_path / "two.csv").write_text("\n".join(rows[:13]) + "\n")  # two sessions: no interval worth printing
     assert main(["evaluate", str(tmp_path / "two.csv")]) == 0
     assert "intervals" not in capsys.readouterr().out
+
+
+def test_an_annomi_layout_held_out_file_gets_session_intervals_for_its_turn_tasks(tmp_path, capsys):
+    head = ("transcript_id,mi_quality,video_title,video_url,topic,utterance_id,interlocutor,timestamp,"
+            "utterance_text,main_therapist_behaviour,client_talk_type,question_exists,question_subtype,"
+            "reflection_exists,reflection_subtype,therapist_input_exists,therapist_input_subtype")
+    turns = [("therapist", "What brings you in today?", "question", "n/a", "open", ""),
+             ("client", "I want to cut down on my drinking.", "n/a", "change", "", ""),
+             ("therapist", "You want to drink less.", "reflection", "n/a", "", "simple"),
+             ("client", "But I like a drink after work.", "n/a", "sustain", "", ""),
+             ("therapist", "Do you drink every day?", "question", "n/a", "closed", ""),
+             ("client", "Mostly.", "n/a", "neutral", "", ""),
+             ("therapist", "Part of you enjoys it and part of you worries where it is going.", "reflection", "n/a",
+              "", "complex")]
+    rows = [head] + [f"{t},high,v,u,alcohol,{k},{who},00:00:0{k},{said},{main},{talk},{bool(q)},{q or 'n/a'},"
+                     f"{bool(r)},{r or 'n/a'},False,n/a" for t in range(6) for k, (who, said, main, talk, q, r)
+                     in enumerate(turns)]
+    (tmp_path / "annomi.csv").write_text("\n".join(rows) + "\n")
+    assert main(["evaluate", str(tmp_path / "annomi.csv"), "--report", str(tmp_path / "r.json")]) == 0
+    assert "95% intervals, the 6 sessions resampled (2000 times): therapist macro-F1" in capsys.readouterr().out
+    (rep,) = json.loads((tmp_path / "r.json").read_text())["heldout"].values()
+    iv = rep["intervals"]
+    assert iv["therapist"]["macro_f1"]["point"] == rep["therapist_4class"]["macro_f1"]
+    assert iv["client"]["macro_f1"]["point"] == rep["client_3class"]["macro_f1"]
+    assert iv["open_closed"]["accuracy"]["point"] == rep["open_vs_closed_accuracy"]
+    assert iv["simple_complex"]["accuracy"]["point"] == rep["simple_vs_complex_accuracy"]

@@ -29,7 +29,7 @@ from ..train.annomi import (
 )
 from ..train.examples import single_utterance_turns
 from ..train.fit import TrainingData, splitter, train_coder
-from .metrics import reliability, utterance_report
+from .metrics import reliability, task_intervals, utterance_report
 from .validation import session_figures, session_level, session_values
 
 
@@ -56,7 +56,11 @@ def annomi_turn_tasks(sessions: Sequence[Session], probs: pd.DataFrame | None = 
     """The AnnoMI turn-level tasks from coded sessions that carry AnnoMI labels in ``turn.meta``."""
     t_true, t_pred, c_true, c_pred = [], [], [], []
     q_true, q_pred, r_true, r_pred = [], [], [], []
+    by_session: dict[str, list[list[tuple[str, str]]]] = {"therapist": [], "client": [], "open_closed": [],
+                                                           "simple_complex": []}
     for s in sessions:
+        marks = {task: len(pairs) for task, pairs in (("therapist", t_true), ("client", c_true),
+                                                      ("open_closed", q_true), ("simple_complex", r_true))}
         for turn in s.turns:
             mc = main_code(turn)
             if turn.role == PRACTITIONER and turn.meta.get("main") not in (None, "n/a"):
@@ -71,6 +75,9 @@ def annomi_turn_tasks(sessions: Sequence[Session], probs: pd.DataFrame | None = 
             elif turn.role == CLIENT and turn.meta.get("client_talk") not in (None, "n/a"):
                 c_true.append(turn.meta["client_talk"])
                 c_pred.append(CLIENT_CLASS.get(mc, "neutral"))
+        for task, true, pred in (("therapist", t_true, t_pred), ("client", c_true, c_pred),
+                                 ("open_closed", q_true, q_pred), ("simple_complex", r_true, r_pred)):
+            by_session[task].append(list(zip(true[marks[task]:], pred[marks[task]:])))
     out: dict[str, Any] = {
         "therapist_4class": utterance_report(t_true, t_pred, ["question", "reflection", "therapist_input", "other"]),
         "client_3class": utterance_report(c_true, c_pred, ["change", "neutral", "sustain"]),
@@ -81,6 +88,11 @@ def annomi_turn_tasks(sessions: Sequence[Session], probs: pd.DataFrame | None = 
     if r_true:
         out["simple_vs_complex_accuracy"] = round(float(np.mean([a == b for a, b in zip(r_true, r_pred)])), 3)
         out["simple_vs_complex_n"] = len(r_true)
+    intervals = {task: task_intervals(by_session[task], labels) for task, labels in (
+        ("therapist", ["question", "reflection", "therapist_input", "other"]),
+        ("client", ["change", "neutral", "sustain"]), ("open_closed", ["OQ", "CQ"]), ("simple_complex", ["SR", "CR"]))}
+    if any(intervals.values()):  # five sessions or more: how far the figures would move on other sessions
+        out["intervals"] = {task: iv for task, iv in intervals.items() if iv}
     return out
 
 

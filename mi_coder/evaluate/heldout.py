@@ -311,6 +311,19 @@ def format_report(report: dict) -> str:
         if "simple_vs_complex_accuracy" in rep:
             lines.append(f"simple vs complex on reflection turns: accuracy {rep['simple_vs_complex_accuracy']} "
                          f"(n={rep['simple_vs_complex_n']})")
+        if rep.get("intervals"):
+            iv = rep["intervals"]
+            first = next(iter(iv.values()))
+
+            def span(task: str, key: str) -> str:
+                return f"{iv[task][key]['point']} ({iv[task][key]['interval'][0]}-{iv[task][key]['interval'][1]})"
+
+            named = (("therapist", "macro_f1", "therapist macro-F1"), ("client", "macro_f1", "client macro-F1"),
+                     ("open_closed", "accuracy", "open/closed accuracy"),
+                     ("simple_complex", "accuracy", "simple/complex accuracy"))
+            lines.append(f"{first['level']:.0%} intervals, the {first['sessions']} sessions resampled "
+                         f"({first['resamples']} times): "
+                         + ", ".join(f"{label} {span(task, key)}" for task, key, label in named if task in iv))
 
     if "annomi_cv" in report:
         r = report["annomi_cv"]

@@ -239,3 +239,35 @@ def confusion_figures(confusion: np.ndarray, labels: Sequence[str]) -> dict[str,
         else:
             out["client_macro_f1"] = np.full(len(confusion), np.nan)
     return out
+
+
+def task_intervals(sessions: Sequence[Sequence[tuple[str, str]]], labels: Sequence[str], n: int = 2000,
+                   seed: int = 0, level: float = 0.95) -> dict | None:
+    """``session_intervals`` for one classification task (AnnoMI's turn tasks): macro-F1 over the classes the
+    reference uses, as ``utterance_report``, and accuracy, each with its interval from resampling sessions."""
+    sessions = [list(s) for s in sessions if s]
+    if len(sessions) < INTERVAL_MIN_SESSIONS:
+        return None
+    labels = list(labels) + sorted({c for s in sessions for p in s for c in p} - set(labels))
+    index = {c: k for k, c in enumerate(labels)}
+    counts = np.zeros((len(sessions), len(labels), len(labels)))
+    for i, s in enumerate(sessions):
+        for h, m in s:
+            counts[i, index[h], index[m]] += 1
+    draws = np.random.default_rng(seed).multinomial(len(sessions), np.full(len(sessions), 1 / len(sessions)),
+                                                    size=n).astype(float)
+    tail = (1 - level) / 2 * 100
+    out: dict[str, Any] = {"sessions": len(sessions), "resamples": n, "level": level}
+    for name, stack in (("point", counts.sum(axis=0)[None]), ("boot", np.einsum("ns,skl->nkl", draws, counts))):
+        tp = np.diagonal(stack, axis1=1, axis2=2)
+        support, given = stack.sum(axis=2), stack.sum(axis=1)
+        with np.errstate(all="ignore"):
+            f1 = np.where(support > 0, 2 * tp / (support + given), np.nan)
+            figures = {"macro_f1": np.nanmean(f1, axis=1), "accuracy": tp.sum(axis=1) / stack.sum(axis=(1, 2))}
+        for key, values in figures.items():
+            if name == "point":
+                out[key] = {"point": round(float(values[0]), 3)}
+            else:
+                values = values[~np.isnan(values)]
+                out[key]["interval"] = [round(float(x), 3) for x in np.percentile(values, [tail, 100 - tail])]
+    return out

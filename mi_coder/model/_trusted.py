@@ -5,5 +5,5 @@ meta.json hash is listed here may be unpickled without --trust-model.
 """
 
 PINNED_META_SHA256: frozenset[str] = frozenset({
-    "cd35f07fbcda363c9d509488d5f3c3614e04a4d5c3620a92f5d7570354753d8c",
+    "5adc98a71f01dfddb62c217117c561d389df3136f443e9260fab5c6bc00bdb1f",
 })
