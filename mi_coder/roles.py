@@ -12,6 +12,7 @@ import re
 import warnings
 from collections.abc import Mapping, Sequence
 
+from .codes import ALL_CODES
 from .errors import RoleError
 from .records import CLIENT, OTHER, PRACTITIONER
 
@@ -160,6 +161,9 @@ def assign_roles(
         if not candidates:
             raise RoleError(source, "no practitioner found among speakers; name one with practitioner=NAME "
                                     "(--practitioner NAME)")
+        if all(s.strip().upper() in ALL_CODES for s in speakers):
+            raise RoleError(source, f"the speakers are codes ({', '.join(speakers[:6])}): the column read as the "
+                                    "speaker holds behaviour codes; name the speaker column with --speaker-col")
         if len(candidates) > 2 and not has_c:
             raise RoleError(
                 source,

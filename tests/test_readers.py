@@ -368,6 +368,15 @@ def test_an_interpreter_is_neither_role_and_speech_that_is_not_english_is_said(t
         read_transcript(path)
 
 
+def test_a_speaker_column_that_holds_codes_is_said_to_hold_codes(tmp_path):
+    path = tmp_path / "coded.csv"
+    path.write_text("session_id,speaker,text,code\ns1,Therapist,What brings you in?,OQ\ns1,Client,My wife.,FN\n"
+                    "s1,Therapist,She wants you here.,SR\n")
+    with pytest.raises(RoleError, match=r"the speakers are codes \(OQ, FN, SR\): the column read as the speaker holds "
+                                        "behaviour codes; name the speaker column with --speaker-col"):
+        read_transcript(path, columns={"speaker": "code"})
+
+
 def test_three_unlabelled_speakers_is_an_error_asking_for_names(tmp_path):
     path = tmp_path / "three.txt"
     path.write_text("Ann: Hi there, what brings you in?\nBob: Not much.\nCid: I came along.\n"
