@@ -153,26 +153,14 @@ def session_intervals(sessions: Sequence[Sequence[tuple[str, str]]], n: int = 20
     (``point``, equal to ``utterance_report``/``group_report``'s) and its interval; None under
     ``INTERVAL_MIN_SESSIONS`` sessions. Seeded: the same data give the same intervals. Figures undefined in a
     resample (no client utterance drawn) are left out of that figure's interval."""
-    sessions = [list(s) for s in sessions if s]
-    if len(sessions) < INTERVAL_MIN_SESSIONS:
+    resampled = _resampled_confusions(sessions, [], n, seed)
+    if resampled is None:
         return None
-    labels = sorted({c for s in sessions for p in s for c in p})
-    index = {c: k for k, c in enumerate(labels)}
-    counts = np.zeros((len(sessions), len(labels), len(labels)))
-    for i, s in enumerate(sessions):
-        for h, m in s:
-            counts[i, index[h], index[m]] += 1
-    rng = np.random.default_rng(seed)
-    draws = rng.multinomial(len(sessions), np.full(len(sessions), 1 / len(sessions)), size=n).astype(float)
-    boot = confusion_figures(np.einsum("ns,skl->nkl", draws, counts), labels)
-    point = confusion_figures(counts.sum(axis=0)[None], labels)
-    tail = (1 - level) / 2 * 100
-
-    def interval(values: np.ndarray) -> list[float] | None:
-        values = values[~np.isnan(values)]
-        return [round(float(x), 3) for x in np.percentile(values, [tail, 100 - tail])] if len(values) else None
-
-    out: dict[str, Any] = {"sessions": len(sessions), "resamples": n, "level": level}
+    labels, point_matrix, boot_matrices = resampled
+    boot = confusion_figures(boot_matrices, labels)
+    point = confusion_figures(point_matrix, labels)
+    interval = _percentiles(level)
+    out: dict[str, Any] = {"sessions": sum(1 for s in sessions if s), "resamples": n, "level": level}
     for name, values in boot.items():
         if name == "per_code_f1":
             continue
@@ -245,6 +233,29 @@ def task_intervals(sessions: Sequence[Sequence[tuple[str, str]]], labels: Sequen
                    seed: int = 0, level: float = 0.95) -> dict | None:
     """``session_intervals`` for one classification task (AnnoMI's turn tasks): macro-F1 over the classes the
     reference uses, as ``utterance_report``, and accuracy, each with its interval from resampling sessions."""
+    resampled = _resampled_confusions(sessions, labels, n, seed)
+    if resampled is None:
+        return None
+    _, point_matrix, boot_matrices = resampled
+    interval = _percentiles(level)
+    out: dict[str, Any] = {"sessions": sum(1 for s in sessions if s), "resamples": n, "level": level}
+    figures = []
+    for stack in (point_matrix, boot_matrices):
+        tp = np.diagonal(stack, axis1=1, axis2=2)
+        support, given = stack.sum(axis=2), stack.sum(axis=1)
+        with np.errstate(all="ignore"):
+            f1 = np.where(support > 0, 2 * tp / (support + given), np.nan)
+            figures.append({"macro_f1": np.nanmean(f1, axis=1), "accuracy": tp.sum(axis=1) / stack.sum(axis=(1, 2))})
+    for key in ("macro_f1", "accuracy"):
+        out[key] = {"point": round(float(figures[0][key][0]), 3), "interval": interval(figures[1][key])}
+    return out
+
+
+def _resampled_confusions(sessions: Sequence[Sequence[tuple[str, str]]], labels: Sequence[str], n: int, seed: int
+                          ) -> tuple[list[str], np.ndarray, np.ndarray] | None:
+    """The labels (``labels`` first, then any other code the pairs use), the confusion matrix of all sessions
+    (a stack of one) and those of ``n`` resamples of the sessions with replacement (seeded); None for fewer than
+    ``INTERVAL_MIN_SESSIONS`` sessions with pairs."""
     sessions = [list(s) for s in sessions if s]
     if len(sessions) < INTERVAL_MIN_SESSIONS:
         return None
@@ -256,18 +267,15 @@ def task_intervals(sessions: Sequence[Sequence[tuple[str, str]]], labels: Sequen
             counts[i, index[h], index[m]] += 1
     draws = np.random.default_rng(seed).multinomial(len(sessions), np.full(len(sessions), 1 / len(sessions)),
                                                     size=n).astype(float)
+    return labels, counts.sum(axis=0)[None], np.einsum("ns,skl->nkl", draws, counts)
+
+
+def _percentiles(level: float) -> Callable[[np.ndarray], list[float] | None]:
+    """The central ``level`` interval of bootstrap values (nan left out), rounded; None when none is defined."""
     tail = (1 - level) / 2 * 100
-    out: dict[str, Any] = {"sessions": len(sessions), "resamples": n, "level": level}
-    for name, stack in (("point", counts.sum(axis=0)[None]), ("boot", np.einsum("ns,skl->nkl", draws, counts))):
-        tp = np.diagonal(stack, axis1=1, axis2=2)
-        support, given = stack.sum(axis=2), stack.sum(axis=1)
-        with np.errstate(all="ignore"):
-            f1 = np.where(support > 0, 2 * tp / (support + given), np.nan)
-            figures = {"macro_f1": np.nanmean(f1, axis=1), "accuracy": tp.sum(axis=1) / stack.sum(axis=(1, 2))}
-        for key, values in figures.items():
-            if name == "point":
-                out[key] = {"point": round(float(values[0]), 3)}
-            else:
-                values = values[~np.isnan(values)]
-                out[key]["interval"] = [round(float(x), 3) for x in np.percentile(values, [tail, 100 - tail])]
-    return out
+
+    def interval(values: np.ndarray) -> list[float] | None:
+        values = values[~np.isnan(values)]
+        return [round(float(x), 3) for x in np.percentile(values, [tail, 100 - tail])] if len(values) else None
+
+    return interval
