@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
 import sys
 import time
 from contextlib import contextmanager, nullcontext
@@ -127,12 +126,10 @@ def code_file(path: str, options: ReadOptions, model: str | None, trust: bool,
 
 
 def _write_part(parts: Path, key: str, result: dict) -> None:
-    tmp = parts / f".{key}.{os.getpid()}.tmp"
-    try:
-        tmp.write_text(json.dumps(result, ensure_ascii=False, allow_nan=True))
-        os.replace(tmp, parts / f"{key}.json")
-    finally:
-        tmp.unlink(missing_ok=True)  # written and moved, or failed (a full disk): no stray temporary file
+    from .io.writer import write_atomic
+
+    # written and moved, or, failing (a full disk), no stray temporary file
+    write_atomic(parts / f"{key}.json", json.dumps(result, ensure_ascii=False, allow_nan=True))
 
 
 class Progress:

@@ -275,10 +275,10 @@ def cmd_report(args: argparse.Namespace) -> int:
     # as soon as its session is coded, so memory holds one file's sessions.
     sessions = iter_sessions(args.paths, _read_options(args), errors)
     for session, coded in sessions_coded_together(sessions, coder, STREAM_TURNS):
-        if len(session.turns) > REPORT_MAX_TURNS:
-            print(f"{PROG}: warning: {session.source}: session {session.id} has {len(session.turns):,} turns, too "
-                  f"long for an HTML report (limit {REPORT_MAX_TURNS:,}); code it with mi-coder code for tables",
-                  file=sys.stderr)
+        if len(session.turns) > REPORT_MAX_TURNS:  # the other sessions' reports are written; this one is an error
+            errors.append((str(session.source), f"session {session.id} has {len(session.turns):,} turns, too long "
+                                                f"for an HTML report (limit {REPORT_MAX_TURNS:,}); code it with "
+                                                "mi-coder code for tables"))
             continue
         if not coded:
             coder.code(session)
@@ -522,10 +522,9 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
         from ._version import __version__
 
         marked = {"written_by": f"{REPORT_MARK} {__version__}", **report} if isinstance(report, dict) else report
-        target = Path(args.report)
-        tmp = target.with_name(f".{target.name}.part")
-        tmp.write_text(json.dumps(marked, indent=2) + "\n")
-        os.replace(tmp, target)  # never half-written
+        from .io.writer import write_atomic
+
+        write_atomic(Path(args.report), json.dumps(marked, indent=2) + "\n")  # never half-written
         print(f"{PROG}: wrote {args.report}", file=sys.stderr)
     return 0
 

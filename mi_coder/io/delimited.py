@@ -295,8 +295,8 @@ def _piece(row: dict[str, Any], cols: dict[str, str], used: set[str]) -> Piece |
 def session_of(row: dict[str, Any], cols: dict[str, str]) -> str | None:
     """A row's session id: its session column's, joined to its participant column's where the table has both
     (sessions numbered per person: "P07/1"), or the participant's alone (one session per person, as MIBot's)."""
-    session = _cell(row.get(cols["session"])) if "session" in cols else None
-    person = _cell(row.get(cols["participant"])) if "participant" in cols else None
+    session = _unguarded(_cell(row.get(cols["session"]))) if "session" in cols else None
+    person = _unguarded(_cell(row.get(cols["participant"]))) if "participant" in cols else None
     if person and session:
         return f"{person}/{session}"
     return person or session
@@ -305,7 +305,7 @@ def session_of(row: dict[str, Any], cols: dict[str, str]) -> str | None:
 def _unguarded(text: str) -> str:
     """A cell without the apostrophe that keeps a spreadsheet from reading it as a formula ("'=HYPERLINK(...)", as
     the report's review download writes such text): the apostrophe is not part of what was said."""
-    return text[1:] if len(text) > 1 and text[0] == "'" and text[1] in "=+-@" else text
+    return text[1:] if len(text) > 1 and text[0] == "'" and text[1] in "=+-@\t\r" else text
 
 
 def _cell(value: Any) -> str:

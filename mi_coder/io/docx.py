@@ -14,6 +14,7 @@ def read_docx_text(path: Path) -> str:
         import docx  # python-docx
     except ImportError as exc:  # pragma: no cover - a core dependency
         raise InputError(path, "reading .docx needs python-docx (pip install python-docx)") from exc
+    _check_inflated_size(path)
     try:
         document = docx.Document(str(path))
     except Exception as exc:  # python-docx raises zipfile/KeyError/ValueError subclasses
@@ -33,6 +34,28 @@ def read_docx_text(path: Path) -> str:
                     time = next((c for c in cells[1:-1] if _TIME.match(c)), None)  # speaker | time | text
                     lines.append(f"{cells[0]} ({time}): {cells[-1]}" if time else f"{cells[0]}: {cells[-1]}")
     return "\n".join(lines)
+
+
+# The most a .docx's parts may hold unpacked. A three-hour transcript's word/document.xml is a few MB; a small file
+# that unpacks to hundreds of MB (a zip bomb) would take gigabytes of memory as an XML tree before anything is read.
+MAX_UNPACKED_BYTES = 20_000_000
+
+
+def _check_inflated_size(path: Path) -> None:
+    """An InputError for a .docx whose parts unpack to more than ``MAX_UNPACKED_BYTES`` (by the sizes the archive
+    declares, and python-docx's zip reader stops at the declared size); an unreadable zip is left to the reader's
+    own error."""
+    import zipfile
+
+    try:
+        with zipfile.ZipFile(path) as archive:
+            size = sum(info.file_size for info in archive.infolist())
+    except (zipfile.BadZipFile, OSError, ValueError):
+        return
+    if size > MAX_UNPACKED_BYTES:
+        raise InputError(path, f"unpacks to {size / 1e6:,.0f} MB, more than a transcript's "
+                               f"{MAX_UNPACKED_BYTES / 1e6:,.0f} MB (a damaged or hostile .docx): save it as plain "
+                               "text and read that")
 
 
 def _not_docx(path: Path, exc: Exception) -> str:

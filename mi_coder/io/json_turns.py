@@ -407,6 +407,8 @@ def parse_json(text: str, path: str, options: ReadOptions) -> list[Piece]:
     with diarization ("Speaker 1", "Speaker 2"...), or JSON Lines."""
     try:
         data = json.loads(text)
+    except RecursionError:
+        raise InputError(path, "JSON nested too deeply to be a transcript (over a thousand levels)") from None
     except ValueError as whole:
         data = []
         for number, line in enumerate(text.split("\n"), 1):  # JSON Lines
@@ -414,6 +416,8 @@ def parse_json(text: str, path: str, options: ReadOptions) -> list[Piece]:
                 continue
             try:
                 data.append(json.loads(line))
+            except RecursionError:
+                raise InputError(path, f"JSON Lines line {number} nested too deeply to be a transcript") from None
             except ValueError as exc:
                 if not data and number == 1:  # not JSON Lines either: the whole document's error
                     raise InputError(path, f"invalid JSON ({whole})") from exc

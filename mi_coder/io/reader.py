@@ -47,6 +47,8 @@ def detect_format(path: Path, text: str | None) -> str:
         try:
             json.loads(stripped)
             return "json"
+        except RecursionError:  # JSON, nested too deeply: parse_json says so
+            return "json"
         except ValueError:
             if ext == "json" or _is_jsonl(stripped):
                 return "json"
@@ -82,7 +84,7 @@ def _is_jsonl(text: str) -> bool:
     lines = [ln for ln in text.split("\n") if ln.strip()][:5]
     try:
         return all(isinstance(json.loads(ln), dict) for ln in lines)
-    except ValueError:
+    except (ValueError, RecursionError):
         return False
 
 
@@ -116,6 +118,11 @@ def _each_built(builds: list[Callable[[], Any]]) -> list:
     return built
 
 
+# The longest turn read: a real turn is a few thousand characters at most; one of megabytes is a transcript whose
+# speaker changes were lost, and splitting it takes about 200 MB of memory per MB of text.
+MAX_TURN_CHARS = 1_000_000
+
+
 def build_session(sid: str, group: list[Piece], where: str, path: str, options: ReadOptions,
                   roles: dict[str, str] | None = None, inferred: list[str] | None = None) -> Session:
     """One session's pieces merged into turns with roles (``roles``, with the ones among them ``inferred`` from
@@ -124,6 +131,11 @@ def build_session(sid: str, group: list[Piece], where: str, path: str, options: 
     turns = _merge_turns(group, options, where)
     if not any(t.text.strip() for t in turns):
         raise InputError(where, NOTHING_SAID)
+    longest = max(turns, key=lambda t: len(t.text))
+    if len(longest.text) > MAX_TURN_CHARS:
+        raise InputError(where, f"turn {longest.id} ({longest.speaker!r}) holds {len(longest.text):,} characters, "
+                                f"more than {MAX_TURN_CHARS:,} (about 20 hours of speech) from one speaker without a "
+                                "break: the speaker changes are missing (is the transcript diarized, its labels read?)")
     if roles is None:
         speaker_texts: dict[str, list[str]] = {}
         for t in turns:
@@ -569,6 +581,11 @@ def _stream_text(path: Path, where: str, opts: ReadOptions) -> Session:
             _warn_unlabelled_speech(header, where)
         said = said or any(p.text.strip() for p in group)
         speaker = group[0].speaker
+        size = sum(len(p.text) + 1 for p in group)
+        if size > MAX_TURN_CHARS:  # as build_session says it of a file read whole
+            raise InputError(where, f"turn {i + 1} ({speaker!r}) holds {size:,} characters, more than "
+                                    f"{MAX_TURN_CHARS:,} (about 20 hours of speech) from one speaker without a break: "
+                                    "the speaker changes are missing (is the transcript diarized, its labels read?)")
         counts[speaker] = counts.get(speaker, 0) + 1
         last[speaker] = i
     if not counts:

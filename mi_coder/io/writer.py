@@ -7,10 +7,11 @@ when every table is ready, so a failed run never leaves half-written results.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import tempfile
 from pathlib import Path
-from typing import TYPE_CHECKING, Callable, Iterable, Sequence
+from typing import TYPE_CHECKING, BinaryIO, Callable, Iterable, Sequence
 
 from ..errors import UsageError
 
@@ -176,9 +177,13 @@ def written_before(out_dir: str | Path) -> set[str]:
 
     path = Path(out_dir) / MANIFEST
     try:
-        return set(json.loads(path.read_text()).get("files", []))
-    except (OSError, ValueError):
+        files = json.loads(path.read_text()).get("files", [])
+    except (OSError, ValueError, AttributeError):
         return set()
+    # names of files in the folder itself, nothing else: a manifest planted in a folder ("../x", "/abs/x") must not
+    # send a clean-up outside it
+    return {n for n in files if isinstance(n, str) and n not in ("", ".", "..") and "/" not in n and "\\" not in n
+            and "\x00" not in n} if isinstance(files, list) else set()
 
 
 def record_written(out_dir: str | Path, names: Iterable[str], replace: Iterable[str] = ()) -> None:
@@ -187,10 +192,28 @@ def record_written(out_dir: str | Path, names: Iterable[str], replace: Iterable[
 
     out = Path(out_dir)
     files = (written_before(out) - set(replace)) | set(names)
-    tmp = out / f".{MANIFEST}.part"
-    tmp.write_text(json.dumps({"files": sorted(files)}, indent=1) + "\n")
-    os.chmod(tmp, file_mode())
-    os.replace(tmp, out / MANIFEST)
+    write_atomic(out / MANIFEST, json.dumps({"files": sorted(files)}, indent=1) + "\n")
+
+
+def write_atomic(path: str | Path, data: str | bytes | Callable[[BinaryIO], None]) -> None:
+    """Write ``path`` whole or not at all: into a new temporary file of a random name beside it (created
+    exclusively, so a link planted under a fixed temporary name is never written through), then renamed over
+    it. ``data``: text (UTF-8), bytes, or a function that writes to the open binary file (``np.savez_compressed``).
+    The file gets the permissions the user's umask gives, not the temporary file's 0600."""
+    path = Path(path)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".part", dir=path.parent)
+    try:
+        with os.fdopen(fd, "wb") as f:
+            if callable(data):
+                data(f)
+            else:
+                f.write(data.encode("utf-8") if isinstance(data, str) else data)
+        os.chmod(tmp, file_mode())
+        os.replace(tmp, path)
+    except BaseException:
+        with contextlib.suppress(OSError):
+            os.unlink(tmp)
+        raise
 
 
 def remove_stale(out_dir: str | Path, names: Iterable[str]) -> list[str]:
@@ -200,7 +223,7 @@ def remove_stale(out_dir: str | Path, names: Iterable[str]) -> list[str]:
     """
     out = Path(out_dir)
     ours = written_before(out)
-    removed = [n for n in names if n in ours and (out / n).is_file()]
+    removed = [n for n in names if n in ours and (out / n).is_file() and not (out / n).is_symlink()]
     for name in removed:
         (out / name).unlink()
     if removed:
@@ -257,6 +280,26 @@ def _publish(out: Path, staged: list[tuple[Path, Path]]) -> None:
     remove_stale(out, other)
 
 
+FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+
+
+def formula_guarded(frame: "pd.DataFrame") -> "pd.DataFrame":
+    """``frame`` with an apostrophe before every text cell a spreadsheet would run as a formula ("=HYPERLINK(...)",
+    "+1 (555) 201-3344", "@SUM(...)"), as spreadsheets themselves write such text, for the CSV tables a supervisor
+    opens in Excel; mi-coder's table readers drop the apostrophe again. Numbers and the JSONL and parquet tables
+    are left as they are."""
+    from pandas.api.types import is_object_dtype, is_string_dtype
+
+    text = [c for c in frame.columns if is_object_dtype(frame[c]) or is_string_dtype(frame[c])]
+    risky = [c for c in text if frame[c].map(lambda v: isinstance(v, str) and v.startswith(FORMULA_START)).any()]
+    if not risky:
+        return frame
+    frame = frame.copy()
+    for c in risky:
+        frame[c] = frame[c].map(lambda v: "'" + v if isinstance(v, str) and v.startswith(FORMULA_START) else v)
+    return frame
+
+
 def write_tables(frames: dict[str, "pd.DataFrame"], out_dir: str | Path, fmt: str = "csv") -> list[Path]:
     """Write each frame to ``out_dir/<name>.<ext>`` atomically, with the user's umask; returns the paths written.
 
@@ -272,7 +315,7 @@ def write_tables(frames: dict[str, "pd.DataFrame"], out_dir: str | Path, fmt: st
             tmp_path = Path(tmp)
             staged.append((tmp_path, final))
             if fmt == "csv":
-                frame.to_csv(tmp_path, index=False)
+                formula_guarded(frame).to_csv(tmp_path, index=False)
             elif fmt == "jsonl":
                 frame.to_json(tmp_path, orient="records", lines=True, force_ascii=False)
             elif name in TableWriter.COLUMNS:  # the same column types as the streamed tables
@@ -360,7 +403,7 @@ class TableWriter:
 
     def _write(self, f, frame: "pd.DataFrame", header: bool = True) -> None:  # type: ignore[no-untyped-def]
         if self.fmt == "csv":
-            frame.to_csv(f, index=False, header=header)
+            formula_guarded(frame).to_csv(f, index=False, header=header)
         elif self.fmt == "jsonl":
             f.write(frame.to_json(None, orient="records", lines=True, force_ascii=False))
         elif isinstance(f, _WholeParquet):

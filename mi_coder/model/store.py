@@ -96,9 +96,7 @@ def remember_trusted(meta_path: Path) -> None:
         data = json.loads(store.read_text()) if store.exists() else {}
         hashes = set(data.get("meta_sha256", []))
         hashes.add(sha256(meta_path))
-        tmp = store.with_suffix(".tmp")
-        tmp.write_text(json.dumps({"meta_sha256": sorted(hashes)}, indent=1))
-        os.replace(tmp, store)
+        _atomic_write(store, json.dumps({"meta_sha256": sorted(hashes)}, indent=1).encode("utf-8"))
     except OSError as exc:
         warnings.warn(f"could not record the new model in {store} ({exc}); load it with --trust-model",
                       stacklevel=2)
@@ -122,6 +120,7 @@ def save_coder(coder: Any, out_dir: str | Path, meta: dict, run: dict | None = N
     """
     import numpy as np
 
+    from ..io.writer import write_atomic
     from .card import render_model_card
 
     out = Path(out_dir)
@@ -135,14 +134,11 @@ def save_coder(coder: Any, out_dir: str | Path, meta: dict, run: dict | None = N
         arrays[f"{key}__intercept"] = model.intercept
         models[key] = {"classes": [str(c) for c in model.classes], "temperature": model.temperature}
     _atomic_write(out / FEATURES, json.dumps({"terms": terms}, ensure_ascii=False).encode("utf-8"))
-    tmp = out / f".{WEIGHTS}.part.npz"
-    np.savez_compressed(tmp, **arrays)
-    os.replace(tmp, out / WEIGHTS)
+    write_atomic(out / WEIGHTS, lambda f: np.savez_compressed(f, **arrays))
     files = [FEATURES, WEIGHTS]
     if getattr(coder, "boundary", None) is not None:
-        tmp = out / f".{BOUNDARY}.part.npz"
-        np.savez_compressed(tmp, **coder.boundary.to_arrays())
-        os.replace(tmp, out / BOUNDARY)
+        boundary = coder.boundary.to_arrays()
+        write_atomic(out / BOUNDARY, lambda f: np.savez_compressed(f, **boundary))
         files.append(BOUNDARY)
     full = {
         "format": META_FORMAT,
@@ -188,9 +184,9 @@ def save_coder(coder: Any, out_dir: str | Path, meta: dict, run: dict | None = N
 
 
 def _atomic_write(path: Path, data: bytes) -> None:
-    tmp = path.with_name(f".{path.name}.part")
-    tmp.write_bytes(data)
-    os.replace(tmp, path)
+    from ..io.writer import write_atomic
+
+    write_atomic(path, data)
 
 
 def read_meta(model_dir: str | Path) -> dict:

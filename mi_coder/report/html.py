@@ -345,15 +345,13 @@ class ReportWriter:
 
     def add(self, session: Session) -> Path:
         """Write ``<session>.html`` (``_file_name``) for one coded session."""
-        from ..io.writer import record_written
+        from ..io.writer import record_written, write_atomic
         from ..scoring import session_scores
 
         scores = session_scores(session, self.thresholds)
         self.out.mkdir(parents=True, exist_ok=True)
         name = self._file_name(session.id)
-        tmp = self.out / f".{name}.part"
-        tmp.write_text(render_session(session, scores, self.model_name, self.thresholds), encoding="utf-8")
-        tmp.replace(self.out / name)
+        write_atomic(self.out / name, render_session(session, scores, self.model_name, self.thresholds))
         self.written.append(self.out / name)
         if len(self.written) % self.RECORD_EVERY == 0:
             record_written(self.out, [p.name for p in self.written[-self.RECORD_EVERY:]])
@@ -368,13 +366,11 @@ class ReportWriter:
     def finish(self) -> list[Path]:
         """Write ``index.html`` when there were several sessions, remove the pages of earlier runs that this one
         did not write, and list the pages in the manifest; returns every file written."""
-        from ..io.writer import record_written, remove_stale
+        from ..io.writer import record_written, remove_stale, write_atomic
 
         if len(self.rows) > 1:
             name = self._free_name("index", {p.name for p in self.written})
-            tmp = self.out / f".{name}.part"
-            tmp.write_text(render_index(self.rows, self.links, self.thresholds), encoding="utf-8")
-            tmp.replace(self.out / name)
+            write_atomic(self.out / name, render_index(self.rows, self.links, self.thresholds))
             self.written.append(self.out / name)
         if self.out.is_dir():
             names = {p.name for p in self.written}
