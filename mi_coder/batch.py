@@ -14,7 +14,7 @@ import hashlib
 import json
 import sys
 import time
-from contextlib import contextmanager, nullcontext
+from contextlib import contextmanager, nullcontext, suppress
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any, Callable, Iterable, Iterator, Sequence
@@ -245,6 +245,7 @@ def run_batch(inputs: Sequence[str], out_dir: str | Path, *, options: ReadOption
     # Connected (or the local cluster started) before anything is hashed or written: a scheduler that cannot be
     # reached fails first and leaves no output folder.
     with _dask_client(scheduler, dask_local) if scheduler or dask_local else nullcontext() as client:
+        made = [p for p in (out, parts) if not p.exists()]
         parts.mkdir(parents=True, exist_ok=True)
         summary = BatchSummary(files=len(paths) + len(skipped), output_format=output_format)
         keys: list[str | None] = []
@@ -296,6 +297,9 @@ def run_batch(inputs: Sequence[str], out_dir: str | Path, *, options: ReadOption
         summary.errors = _in_input_order(errors, paths)
         summary.failed = len(summary.errors)
         summary.nothing_written = True
+        for folder in reversed(made):  # the folders this run made, still empty: gone
+            with suppress(OSError):
+                folder.rmdir()
     else:
         _write_streamed(paths, keys, parts, errors, failed, out, output_format, summary)
     summary.seconds = time.time() - started

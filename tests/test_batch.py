@@ -383,6 +383,9 @@ def test_a_mistyped_path_leaves_the_tables_of_an_earlier_run_as_they_were(corpus
     err = capsys.readouterr().err
     assert "typo.txt: no such file" in err and "no table was written" in err
     assert {name: (out / f"{name}.csv").read_bytes() for name in before} == before
+    # into a new folder: nothing is left behind, not even the empty folders the run made
+    assert main(["batch", str(corpus / "typo.txt"), "--out", str(tmp_path / "new"), "--quiet"]) == 2
+    assert not (tmp_path / "new").exists()
 
 
 @pytest.mark.parametrize("content", ['{"x": 1}', "[1, 2]", "null", '{"utterances": [], "turns": [], "sessions": [1]}'])
