@@ -28,6 +28,11 @@ READ_EXTENSIONS = tuple(sorted(_EXTENSIONS))  # what a folder scan reads (named 
 OWN_FOLDERS = (".mi-coder-parts",)  # mi-coder's own working folders inside an output folder
 
 
+# The tables mi-coder writes: in a folder whose record says mi-coder wrote them, they and its report pages are
+# output, not transcripts (a record that names any other file, a transcript, is not believed).
+OUTPUT_TABLES = frozenset({"utterances", "turns", "sessions", "errors", "warnings"})
+
+
 def expand_paths(paths: Iterable[str | Path], skipped: list[tuple[str, str]] | None = None) -> list[Path]:
     """Files named directly, plus transcript files (by extension) inside named directories, sorted.
 
@@ -47,7 +52,8 @@ def expand_paths(paths: Iterable[str | Path], skipped: list[tuple[str, str]] | N
             for f in _walk(p):
                 if any(part in OWN_FOLDERS or part.startswith(".") for part in f.relative_to(p).parts):
                     continue
-                if f.name in own.setdefault(f.parent, written_before(f.parent)):
+                if f.name in own.setdefault(f.parent, written_before(f.parent)) and (
+                        f.suffix.lower() == ".html" or f.stem in OUTPUT_TABLES):
                     continue  # a table mi-coder wrote (an --out inside the input folder) is output, not a transcript
                 if not f.is_file():  # a link to nothing, a pipe, a socket: said, never silently passed over
                     if skipped is not None:

@@ -85,3 +85,18 @@ def test_csv_tables_guard_text_a_spreadsheet_would_run_and_read_it_back_as_said(
     back = pd.read_json(tmp_path / "s" / "utterances.jsonl", lines=True)
     assert back["session_id"].unique().tolist() == ["=1+2"]
     assert "+1 (555) 201-3344" in back["speaker"].tolist() and back["text"].iloc[-1].startswith("@SUM(A1)")
+
+
+def test_a_record_of_written_files_in_an_input_folder_does_not_hide_its_transcripts(tmp_path, capsys):
+    folder = tmp_path / "in"
+    folder.mkdir()
+    for name in ("health_session.txt", "probation_session.txt"):
+        (folder / name).write_text((EXAMPLES / name).read_text())
+    (folder / ".mi-coder-written.json").write_text(json.dumps({"files": ["probation_session.txt"]}))
+    assert main(["code", str(folder), "--out", str(tmp_path / "o")]) == 0
+    assert "(2 session(s)" in capsys.readouterr().err
+    # the tables and pages mi-coder wrote there are still passed over: an --out inside the input folder
+    assert main(["code", str(folder), "--out", str(folder)]) == 0
+    capsys.readouterr()
+    assert main(["code", str(folder), "--out", str(tmp_path / "again")]) == 0
+    assert "(2 session(s)" in capsys.readouterr().err
