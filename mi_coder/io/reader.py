@@ -28,6 +28,7 @@ from .captions import is_sbv, parse_cues, sbv_to_srt
 from .delimited import elan_tier_columns, iter_table_pieces, parse_table, scan_table, sniff_delimiter
 from .docx import read_docx_text
 from .json_turns import parse_json
+from .language import warn_not_english
 from .otter import _looks_like_otter, parse_otter
 from .text import NO_SPEAKERS, iter_text_pieces, numbered_lines, parse_text, speaker_labels, unnumbered
 
@@ -123,6 +124,13 @@ def _each_built(builds: list[Callable[[], Any]]) -> list:
 MAX_TURN_CHARS = 1_000_000
 
 
+def _check_turn_size(turn: Any, speaker: str, size: int, where: str) -> None:
+    if size > MAX_TURN_CHARS:
+        raise InputError(where, f"turn {turn} ({speaker!r}) holds {size:,} characters, more than {MAX_TURN_CHARS:,} "
+                                "(about 20 hours of speech) from one speaker without a break: the speaker changes are "
+                                "missing (is the transcript diarized, its labels read?)")
+
+
 def build_session(sid: str, group: list[Piece], where: str, path: str, options: ReadOptions,
                   roles: dict[str, str] | None = None, inferred: list[str] | None = None) -> Session:
     """One session's pieces merged into turns with roles (``roles``, with the ones among them ``inferred`` from
@@ -132,10 +140,7 @@ def build_session(sid: str, group: list[Piece], where: str, path: str, options: 
     if not any(t.text.strip() for t in turns):
         raise InputError(where, NOTHING_SAID)
     longest = max(turns, key=lambda t: len(t.text))
-    if len(longest.text) > MAX_TURN_CHARS:
-        raise InputError(where, f"turn {longest.id} ({longest.speaker!r}) holds {len(longest.text):,} characters, "
-                                f"more than {MAX_TURN_CHARS:,} (about 20 hours of speech) from one speaker without a "
-                                "break: the speaker changes are missing (is the transcript diarized, its labels read?)")
+    _check_turn_size(longest.id, longest.speaker, len(longest.text), where)
     if roles is None:
         speaker_texts: dict[str, list[str]] = {}
         for t in turns:
@@ -156,7 +161,7 @@ def build_session(sid: str, group: list[Piece], where: str, path: str, options: 
                       "out", stacklevel=3)
     header = group[0].meta.pop("header") if group[0].meta.get("header") else None
     _warn_unlabelled_speech(header, where)
-    _warn_not_english(turns, where)
+    warn_not_english(turns, where)
     return Session(id=sid, source=path, turns=turns, meta=_session_meta(options, header, inferred))
 
 
@@ -171,51 +176,6 @@ def _warn_bad_times(group: list[Piece], where: str) -> None:
     if bad:
         warnings.warn(f"{where}: {len(bad)} row(s) or piece(s) have a negative time or end before they start (the "
                       f"first: number {bad[0]}); their times are kept as given", stacklevel=3)
-
-
-# English function words and contractions: in any English turn of five words or more they make up a good share of
-# the words (on AnnoMI's dev turns under 15% in 2 of 7,127: "Kia ora, Ricky, welcome back."); in Spanish, French or
-# German speech, almost none.
-_ENGLISH = frozenset("""the a an i you he she it we they me my your his her our their this that these those to of in
-on at for with and or but not no is are was were be been am do does did have has had will would can could should what
-how why when where who which if so just there here up out about all get got go going know like think want yes yeah
-okay ok um uh mm hmm oh well right really very too i'm it's i've he's she's that's don't can't you're gonna gotta
-wanna we're they're there's what's i'd i'll you've didn't doesn't isn't won't""".split())
-# Function words of Spanish, French, German and Portuguese that English does not have: Spanish shares "no", "he" and
-# "me" with English, so "No he encontrado nada" needs these to be told apart.
-_FOREIGN = frozenset("""de la que el en y los se las por un para con una su al lo como más pero sus le ya este sí
-porque esta entre cuando muy sin sobre también hasta hay donde desde todo nos durante todos les ni otros ese eso ante
-ellos esto mí antes algunos qué unos yo otro otras otra él tanto esa estos mucho nada muchos cual poco ella estar estas
-algo nosotros pues tengo tiene quiero estoy es son está mi tu bien señor gracias des du une et est je il elle nous vous
-ils pas ne qui dans pour sur avec ce cette mais ou mon ma mes suis der die das und ist ich nicht ein eine zu mit sich
-auf für es wir sie wie auch ja nein não com os você eu ele isso muito""".split()) - _ENGLISH
-_LETTERS = re.compile(r"[^\W\d_]+(?:'[^\W\d_]+)?")
-NOT_ENGLISH_SHARE = 0.15
-
-
-def not_english(text: str) -> bool:
-    """Whether a turn of five words or more is not English speech: too few English function words, or more
-    Spanish, French, German or Portuguese ones (a fifth of the words or more). On AnnoMI's 7,127 dev turns of five
-    words or more, 2 ("Kia ora, Ricky, welcome back.")."""
-    words = _LETTERS.findall(text.lower())
-    if len(words) < 5:
-        return False
-    english, foreign = sum(w in _ENGLISH for w in words), sum(w in _FOREIGN for w in words)
-    return english < NOT_ENGLISH_SHARE * len(words) or (foreign > english and foreign >= 0.2 * len(words))
-
-
-def _warn_not_english(turns: list[Turn], where: str) -> None:
-    """A warning where three turns or more, a tenth of the turns of five words or more, are not English (an
-    interpreted session, a transcript in Spanish): the coder knows English only, so their codes mean nothing."""
-    import warnings
-
-    long = [t for t in turns if len(t.text.split()) >= 5]
-    foreign = [t for t in long if not_english(t.text)]
-    if len(foreign) >= 3 and len(foreign) >= 0.1 * len(long):
-        first = foreign[0].text if len(foreign[0].text) <= 60 else foreign[0].text[:57] + "..."
-        warnings.warn(f"{where}: {len(foreign)} of {len(long)} turns do not read as English (the first: {first!r}); "
-                      "the coder knows English only, so the codes of those turns and the scores built on them mean "
-                      "nothing: code a translated transcript", stacklevel=3)
 
 
 NOTHING_SAID = "speakers are named but nothing is said (every turn is empty)"
@@ -581,11 +541,7 @@ def _stream_text(path: Path, where: str, opts: ReadOptions) -> Session:
             _warn_unlabelled_speech(header, where)
         said = said or any(p.text.strip() for p in group)
         speaker = group[0].speaker
-        size = sum(len(p.text) + 1 for p in group)
-        if size > MAX_TURN_CHARS:  # as build_session says it of a file read whole
-            raise InputError(where, f"turn {i + 1} ({speaker!r}) holds {size:,} characters, more than "
-                                    f"{MAX_TURN_CHARS:,} (about 20 hours of speech) from one speaker without a break: "
-                                    "the speaker changes are missing (is the transcript diarized, its labels read?)")
+        _check_turn_size(i + 1, speaker, sum(len(p.text) + 1 for p in group), where)  # as build_session does
         counts[speaker] = counts.get(speaker, 0) + 1
         last[speaker] = i
     if not counts:
