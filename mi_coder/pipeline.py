@@ -28,11 +28,6 @@ READ_EXTENSIONS = tuple(sorted(_EXTENSIONS))  # what a folder scan reads (named 
 OWN_FOLDERS = (".mi-coder-parts",)  # mi-coder's own working folders inside an output folder
 
 
-# The tables mi-coder writes: in a folder whose record says mi-coder wrote them, they and its report pages are
-# output, not transcripts (a record that names any other file, a transcript, is not believed).
-OUTPUT_TABLES = frozenset({"utterances", "turns", "sessions", "errors", "warnings"})
-
-
 def expand_paths(paths: Iterable[str | Path], skipped: list[tuple[str, str]] | None = None) -> list[Path]:
     """Files named directly, plus transcript files (by extension) inside named directories, sorted.
 
@@ -41,7 +36,7 @@ def expand_paths(paths: Iterable[str | Path], skipped: list[tuple[str, str]] | N
     when --out is inside an input folder) and its own working folders are not scanned, nor hidden files and folders (a
     name starting with a dot: .DS_Store, macOS's ._name.txt copies, .git), which no one means as a transcript.
     """
-    from .io.writer import written_before
+    from .io.writer import TABLE_NAMES, written_before
 
     out: list[Path] = []
     own: dict[Path, set[str]] = {}  # folder -> the files mi-coder wrote there (its manifest)
@@ -53,8 +48,10 @@ def expand_paths(paths: Iterable[str | Path], skipped: list[tuple[str, str]] | N
                 if any(part in OWN_FOLDERS or part.startswith(".") for part in f.relative_to(p).parts):
                     continue
                 if f.name in own.setdefault(f.parent, written_before(f.parent)) and (
-                        f.suffix.lower() == ".html" or f.stem in OUTPUT_TABLES):
-                    continue  # a table mi-coder wrote (an --out inside the input folder) is output, not a transcript
+                        f.suffix.lower() == ".html" or f.stem in TABLE_NAMES):
+                    # a table or page mi-coder wrote (an --out inside the input folder) is output, not a transcript;
+                    # a record that names any other file, a transcript, is not believed
+                    continue
                 if not f.is_file():  # a link to nothing, a pipe, a socket: said, never silently passed over
                     if skipped is not None:
                         what = "a link to a missing file" if f.is_symlink() and not f.exists() else "not a regular file"

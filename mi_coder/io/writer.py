@@ -140,7 +140,8 @@ def _frame(rows: list[dict], first: list[str]) -> "pd.DataFrame":
 MANIFEST = ".mi-coder-written.json"  # the files mi-coder wrote into an output folder (only those are ever removed)
 
 
-_PART_NAMES = ("utterances", "turns", "sessions", "errors", "warnings")
+TABLE_NAMES = ("utterances", "turns", "sessions", "errors", "warnings")  # the tables mi-coder writes
+_PART_NAMES = TABLE_NAMES
 
 
 def remove_stale_parts(out_dir: str | Path) -> list[Path]:
