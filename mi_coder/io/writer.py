@@ -291,14 +291,15 @@ def formula_guarded(frame: "pd.DataFrame") -> "pd.DataFrame":
     are left as they are."""
     from pandas.api.types import is_object_dtype, is_string_dtype
 
-    text = [c for c in frame.columns if is_object_dtype(frame[c]) or is_string_dtype(frame[c])]
-    risky = [c for c in text if frame[c].map(lambda v: isinstance(v, str) and v.startswith(FORMULA_START)).any()]
-    if not risky:
-        return frame
-    frame = frame.copy()
-    for c in risky:
-        frame[c] = frame[c].map(lambda v: "'" + v if isinstance(v, str) and v.startswith(FORMULA_START) else v)
-    return frame
+    guarded = None
+    for c in frame.columns:
+        if not (is_object_dtype(frame[c]) or is_string_dtype(frame[c])):
+            continue
+        risky = frame[c].map(lambda v: isinstance(v, str) and v.startswith(FORMULA_START)).astype(bool)
+        if risky.any():  # one pass over each text column; a copy only where a cell needs the apostrophe
+            guarded = frame.copy() if guarded is None else guarded
+            guarded.loc[risky, c] = "'" + frame.loc[risky, c].astype(str)
+    return frame if guarded is None else guarded
 
 
 def write_tables(frames: dict[str, "pd.DataFrame"], out_dir: str | Path, fmt: str = "csv") -> list[Path]:
