@@ -144,7 +144,8 @@ def test_compare_experiments_pairs_the_folds_of_two_runs_and_refuses_different_s
     from .conftest import ROOT
 
     def run(name, seed, therapist):
-        folds = [{"punctuated": {"therapist": t, "client": 0.5, "oq_cq": 0.7, "sr_cr": 0.6}} for t in therapist]
+        folds = [{"punctuated": {"therapist": t, "client": 0.5, "oq_cq": 0.7, "sr_cr": 0.6, "client_utterances": 1 - t}}
+                 for t in therapist]
         rows = [{"session": str(k), "quality": "high" if k % 2 else "low", "human_r_q": float(k),
                  "machine_r_q": float(k if seed else -k), "human_fidelity": k / 10, "machine_fidelity": (k % 2) / 2,
                  "human_reflection_turns": 2, "machine_reflection_turns": 2} for k in range(6)]
@@ -160,6 +161,8 @@ def test_compare_experiments_pairs_the_folds_of_two_runs_and_refuses_different_s
     assert done.returncode == 0, done.stderr
     line = next(x for x in done.stdout.splitlines() if x.startswith("punctuated therapist"))
     assert line.split()[-2:] == ["+0.020", "0.006"]  # differences 0.01, 0.02, 0.03: mean 0.02, SE 0.01 / sqrt(3)
+    line = next(x for x in done.stdout.splitlines() if x.startswith("punctuated client_utterances"))
+    assert line.split()[-2:] == ["-0.020", "0.006"]  # client talk coded utterance by utterance, paired the same way
     line = next(x for x in done.stdout.splitlines() if x.startswith("r_q_spearman"))
     assert line.split()[1:3] == ["+0.000", "0.000"]  # the same sessions' figures in both runs
     refused = subprocess.run([*script, "A", "C"], capture_output=True, text=True)
@@ -302,6 +305,8 @@ def test_decoding_variants_are_measured_on_the_same_fold_models(tmp_path, monkey
     per_fold = plain["annomi_cv"]["per_fold"]  # each fold's turn tasks, for paired comparisons of two settings
     assert len(per_fold) == 3
     assert all(0 < f["punctuated"]["therapist"] <= 1 for f in per_fold)
+    # client talk utterance by utterance, each fold's, for the paired comparison of client re-codes
+    assert all(0 < f["punctuated"]["client_utterances"] <= 1 for f in per_fold)
 
 
 def _role_session(path, roles, column="role_elements"):

@@ -499,13 +499,19 @@ def cross_validate(data: TrainingData, folds: int = 5, train_kwargs: dict | None
 
 
 def _fold_tasks(r: dict, unpunctuated: bool) -> dict:
-    """One fold's AnnoMI turn tasks (therapist, client, open/closed, simple/complex), punctuated and stripped."""
+    """One fold's AnnoMI turn tasks (therapist, client, open/closed, simple/complex), punctuated and stripped, and
+    its client utterances' macro-F1 over CT/ST/FN (punctuated)."""
     def tasks(sessions: list, probs: pd.DataFrame) -> dict:
         t = annomi_turn_tasks(sessions, probs)
         return {"therapist": t["therapist_4class"]["macro_f1"], "client": t["client_3class"]["macro_f1"],
                 "oq_cq": t.get("open_vs_closed_accuracy"), "sr_cr": t.get("simple_vs_complex_accuracy")}
 
     out = {"punctuated": tasks(r["test"], r["probs"])}
+    # client talk coded utterance by utterance (the external set's unit), against the utterance reference
+    client = [(h, m) for h, m, _, _ in r["utt"] if h in CLIENT_CODES]
+    if client:
+        out["punctuated"]["client_utterances"] = utterance_report(
+            [h for h, _ in client], [m for _, m in client], labels=CLIENT_CODES)["macro_f1"]
     if unpunctuated:
         out["unpunctuated"] = tasks(r["bare"], r["bare_probs"])
     return out
