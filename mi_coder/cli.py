@@ -10,6 +10,7 @@ from __future__ import annotations
 import argparse
 import inspect
 import os
+import re
 import signal
 import sys
 import warnings
@@ -19,6 +20,15 @@ from typing import Callable, Sequence
 from .errors import MiCoderError, ModelError, UsageError
 
 PROG = "mi-coder"
+
+_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
+
+
+def _err(message: str) -> None:
+    """A line of mi-coder's own to standard error. Control characters in it (a file name's or a speaker label's
+    terminal escapes) are shown escaped, never sent to the terminal."""
+    print(f"{PROG}: " + _CONTROL.sub(lambda c: repr(c.group())[1:-1], message), file=sys.stderr)
+
 
 EXAMPLES = {
     "segment": "example:\n  mi-coder segment data/examples/probation_session.txt --out out/",
@@ -114,7 +124,7 @@ def _read_inputs(args: argparse.Namespace):  # type: ignore[no-untyped-def]
 
     result = read_many(args.paths, _read_options(args))
     for path, problem in result.errors:
-        print(f"{PROG}: error: {path}: {problem}", file=sys.stderr)
+        _err(f"error: {path}: {problem}")
     return result
 
 
@@ -185,11 +195,10 @@ def _finish(args: argparse.Namespace, frames: dict, errors: list[tuple[str, str]
     written = write_tables(frames, args.out, args.output_format)
     n_sessions = len(frames["sessions"])
     n_utts = len(frames["utterances"])
-    print(f"{PROG}: wrote {', '.join(p.name for p in written)} to {args.out} "
-          f"({n_sessions} session(s), {n_utts} utterance(s))", file=sys.stderr)
+    _err(f"wrote {', '.join(p.name for p in written)} to {args.out} "
+         f"({n_sessions} session(s), {n_utts} utterance(s))")
     if errors:
-        print(f"{PROG}: {len(errors)} file(s) or session(s) could not be read; see errors in {args.out}",
-              file=sys.stderr)
+        _err(f"{len(errors)} file(s) or session(s) could not be read; see errors in {args.out}")
         return 2
     return 0
 
@@ -241,20 +250,19 @@ def _stream_code(args: argparse.Namespace, coder, thresholds: dict, reports=None
                              fmt=args.output_format, progress=bar.update,
                              on_session=reports.add if reports is not None else None)
     for path, problem in result.errors:
-        print(f"{PROG}: error: {path}: {problem}", file=sys.stderr)
+        _err(f"error: {path}: {problem}")
     if not result.sessions:
         return 2
-    print(f"{PROG}: wrote {', '.join(p.name for p in result.written)} to {args.out} "
-          f"({result.sessions} session(s), {result.utterances} utterance(s))", file=sys.stderr)
+    _err(f"wrote {', '.join(p.name for p in result.written)} to {args.out} "
+         f"({result.sessions} session(s), {result.utterances} utterance(s))")
     if reports is not None:
         written = reports.finish()
         for sid, n_turns in result.unreported:
-            print(f"{PROG}: warning: session {sid} has {n_turns:,} turns, too long for an HTML report "
-                  f"(limit {REPORT_MAX_TURNS:,}); its codes and scores are in the tables", file=sys.stderr)
-        print(f"{PROG}: wrote {len(written)} report file(s) to {reports.out}", file=sys.stderr)
+            _err(f"warning: session {sid} has {n_turns:,} turns, too long for an HTML report "
+                 f"(limit {REPORT_MAX_TURNS:,}); its codes and scores are in the tables")
+        _err(f"wrote {len(written)} report file(s) to {reports.out}")
     if result.errors:
-        print(f"{PROG}: {len(result.errors)} file(s) or session(s) could not be read; see errors in {args.out}",
-              file=sys.stderr)
+        _err(f"{len(result.errors)} file(s) or session(s) could not be read; see errors in {args.out}")
         return 2
     return 0
 
@@ -284,17 +292,16 @@ def cmd_report(args: argparse.Namespace) -> int:
             coder.code(session)
         reports.add(session)
     for path, problem in errors:
-        print(f"{PROG}: error: {path}: {problem}", file=sys.stderr)
+        _err(f"error: {path}: {problem}")
     if not reports.rows:
         return 2
     written = reports.finish()
-    print(f"{PROG}: wrote {len(written)} report file(s) to {args.out}", file=sys.stderr)
+    _err(f"wrote {len(written)} report file(s) to {args.out}")
     if errors:
         import pandas as pd
 
         write_tables({"errors": pd.DataFrame(errors, columns=["file", "error"])}, args.out)
-        print(f"{PROG}: {len(errors)} file(s) could not be read; see {Path(args.out) / 'errors.csv'}",
-              file=sys.stderr)
+        _err(f"{len(errors)} file(s) could not be read; see {Path(args.out) / 'errors.csv'}")
         return 2
     remove_stale(args.out, ["errors.csv"])
     return 0
@@ -327,7 +334,7 @@ def cmd_score(args: argparse.Namespace) -> int:
                 result.errors.append((str(path), problem_in(exc, str(path))))
         _pass_on(caught, Path(path), result.errors)
         for where, problem in result.errors[before:]:
-            print(f"{PROG}: error: {where}: {problem}", file=sys.stderr)
+            _err(f"error: {where}: {problem}")
         for s in sessions:
             make_id_unique(s, seen, path)
             result.sessions.append(s)
@@ -348,20 +355,19 @@ def cmd_batch(args: argparse.Namespace) -> int:
         raise UsageError("--jobs must be at least 1")
     cores = os.cpu_count() or 1
     if args.jobs > cores:
-        print(f"{PROG}: warning: --jobs {args.jobs} is more than this machine's {cores} core(s); each worker holds "
-              "the model in memory (several hundred MB), so more workers than cores only cost memory",
-              file=sys.stderr)
+        _err(f"warning: --jobs {args.jobs} is more than this machine's {cores} core(s); each worker holds "
+             "the model in memory (several hundred MB), so more workers than cores only cost memory")
     summary = run_batch(args.inputs, args.out, options=_read_options(args), model=args.model,
                         trust=args.trust_model, profile=args.profile, jobs=args.jobs, scheduler=args.scheduler,
                         dask_local=args.dask_local, output_format=args.output_format,
                         thresholds=load_thresholds(args.thresholds), progress=not args.quiet)
     for path, message in summary.warnings:
         where = "" if message.startswith(path) else f"{path}: "
-        print(f"{PROG}: warning: {where}{message}", file=sys.stderr)
+        _err(f"warning: {where}{message}")
     for path, problem in summary.errors:
-        print(f"{PROG}: error: {path}: {problem}", file=sys.stderr)
+        _err(f"error: {path}: {problem}")
     for line in iter_lines(summary):
-        print(f"{PROG}: {line}", file=sys.stderr)
+        _err(line)
     return 2 if summary.errors else 0
 
 
@@ -397,7 +403,7 @@ def cmd_train(args: argparse.Namespace) -> int:
         with_annomi_code_files,
     )
 
-    say = lambda m: print(f"{PROG}: {m}", file=sys.stderr)  # noqa: E731
+    say = _err
     _check_coded_reading(args, uses_practitioner_id=False)
     if args.folds < 0 or args.folds == 1:
         raise UsageError(f"--folds must be 0 (no cross-validation) or at least 2, not {args.folds}")
@@ -434,7 +440,7 @@ def cmd_train(args: argparse.Namespace) -> int:
                            decoding_profiles=base.profiles if base is not None else None,
                            output_temperature=base.output_temperature if base is not None else None,
                            carried=base.carried() if base is not None else None)
-    print(f"{PROG}: saved model to {out} (see {out / 'MODEL_CARD.md'})", file=sys.stderr)
+    _err(f"saved model to {out} (see {out / 'MODEL_CARD.md'})")
     return 0
 
 
@@ -514,7 +520,7 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
         from .evaluate.crossval import training_metrics
 
         data = load_training_data(args.data, _read_options(args), scheme=args.scheme or "miti")
-        report = training_metrics(data, args.folds, progress=lambda m: print(f"{PROG}: {m}", file=sys.stderr))
+        report = training_metrics(data, args.folds, progress=_err)
     else:
         report = heldout_report(_load_coder(args), args.data, _read_options(args), scheme=args.scheme or "miti")
     print(format_report(report))
@@ -525,7 +531,7 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
         from .io.writer import write_atomic
 
         write_atomic(Path(args.report), json.dumps(marked, indent=2) + "\n")  # never half-written
-        print(f"{PROG}: wrote {args.report}", file=sys.stderr)
+        _err(f"wrote {args.report}")
     return 0
 
 
@@ -655,7 +661,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def _show_warning(message, category, filename, lineno, file=None, line=None):  # type: ignore[no-untyped-def]
-    print(f"{PROG}: warning: {message}", file=sys.stderr)
+    _err(f"warning: {message}")
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -670,17 +676,17 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         return int(args.func(args) or 0)
     except MiCoderError as exc:
-        print(f"{PROG}: error: {exc}", file=sys.stderr)
+        _err(f"error: {exc}")
         return exc.exit_code
     except KeyboardInterrupt:
         hint = "; run the same command again to resume" if args.command == "batch" else ""
-        print(f"{PROG}: interrupted{hint}", file=sys.stderr)
+        _err(f"interrupted{hint}")
         return 130
     except OSError as exc:  # the machine, not the input: a full disk, a folder without write permission
         where = f"{exc.filename}: " if exc.filename else ""
         hint = ("; files already coded are kept: run the same command again to resume" if args.command == "batch"
                 else "")
-        print(f"{PROG}: error: {where}{exc.strerror or exc}; nothing was left half-written{hint}", file=sys.stderr)
+        _err(f"error: {where}{exc.strerror or exc}; nothing was left half-written{hint}")
         return 1
     finally:
         if previous is not None:

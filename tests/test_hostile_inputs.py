@@ -100,3 +100,12 @@ def test_a_record_of_written_files_in_an_input_folder_does_not_hide_its_transcri
     capsys.readouterr()
     assert main(["code", str(folder), "--out", str(tmp_path / "again")]) == 0
     assert "(2 session(s)" in capsys.readouterr().err
+
+
+def test_terminal_escapes_in_a_file_name_are_shown_escaped_not_sent_to_the_terminal(tmp_path, capsys):
+    escape = "\x1b]0;owned\x07\x1b[2J"  # set the window title, clear the screen
+    missing = tmp_path / f"session{escape}.txt"
+    assert main(["code", str(missing), "--out", str(tmp_path / "out")]) == 2
+    err = capsys.readouterr().err
+    assert "\x1b" not in err and "\x07" not in err
+    assert "session\\x1b]0;owned\\x07\\x1b[2J.txt" in err  # the name is still there to read
