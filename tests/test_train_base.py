@@ -160,3 +160,20 @@ def test_calibration_folds_left_with_one_code_fall_back_to_no_temperature_instea
     y = np.array(["OQ", "OQ", "OQ", "OQ", "SR", "SR"])
     model = LinearClassifier(calibration_folds=3).fit(X, y, groups=np.array([0, 0, 1, 1, 2, 2]))
     assert model.temperature_ == 1.0 and list(model.classes_) == ["OQ", "SR"]
+
+
+def test_a_run_record_edited_to_train_on_files_the_base_never_listed_is_refused(base, tmp_path):
+    moved = tmp_path / "copy"
+    shutil.copytree(base.parents[1], moved)
+    folder = moved / "models" / "base"
+    run = json.loads((folder / "run.json").read_text())
+    planted = moved / "data" / "planted.csv"
+    shutil.copy(moved / "data" / "coded.csv", planted)
+    (folder / "run.json").write_text(json.dumps({**run, "training_paths": [str(planted)],
+                                                 "training_paths_from_model": ["../../data/planted.csv"]}))
+    with pytest.raises(UsageError, match="names training files that its meta.json does not list .planted.csv"):
+        read_base(folder, [], trust=True)
+    (folder / "run.json").write_text("{not json")
+    with pytest.raises(UsageError, match="run.json is not valid JSON"):
+        read_base(folder, [], trust=True)
+    assert read_base(folder, [str(planted)], trust=True).paths == [str(planted)]  # data named: run.json not read

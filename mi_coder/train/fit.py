@@ -684,7 +684,11 @@ def read_base(base: str | Path, paths: Sequence[str | Path], trust: bool = False
                         output_temperature=training.get("output_temperature"))
     if paths:
         return recipe
-    run = json.loads((base / RUN_FILE).read_text()) if (base / RUN_FILE).exists() else {}
+    try:
+        run = json.loads((base / RUN_FILE).read_text()) if (base / RUN_FILE).exists() else {}
+    except (ValueError, RecursionError):
+        raise UsageError(f"{base}: its {RUN_FILE} is not valid JSON; name the training data as DATA") from None
+    _check_run_record(base, run, training.get("files", []))
     recorded, missing = _recorded_paths(base, run, "training_paths")
     codes, missing_codes = _recorded_paths(base, run, "annomi_code_paths")
     if not recorded or missing or missing_codes:
@@ -694,6 +698,24 @@ def read_base(base: str | Path, paths: Sequence[str | Path], trust: bool = False
     recipe.exclude_annomi = {str(t) for t in training.get("annomi_holdout_excluded", [])}
     _warn_changed(base, recorded, training.get("files", []))
     return recipe
+
+
+def _check_run_record(base: Path, run: object, files: Sequence[dict]) -> None:
+    """run.json is not hash-pinned (it records where the files were, which differs from machine to machine), so
+    every training file it names must be one that the hash-checked meta.json lists; a run.json edited to train on
+    other files is refused (models that record no files, from before mi-coder listed them, are not checked)."""
+    named: list[str] = []
+    for key in ("training_paths", "annomi_code_paths"):
+        value = run.get(key, []) if isinstance(run, dict) else None
+        if not isinstance(value, list) or not all(isinstance(p, str) for p in value):
+            raise UsageError(f"{base}: its run.json is not a record mi-coder wrote ({key}); name the training data "
+                             "as DATA")
+        named += value
+    listed = {f.get("file") for f in files if isinstance(f, dict)}
+    strays = [Path(p).name for p in named if Path(p).name not in listed]
+    if listed and strays:
+        raise UsageError(f"{base}: its run.json names training files that its meta.json does not list "
+                         f"({', '.join(strays)}); name the training data as DATA")
 
 
 def _warn_changed(base: Path, paths: Sequence[str], files: Sequence[dict]) -> None:
