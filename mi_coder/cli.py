@@ -244,11 +244,15 @@ def _stream_code(args: argparse.Namespace, coder, thresholds: dict, reports=None
 
     from .pipeline import REPORT_MAX_TURNS, stream_code
 
-    with tqdm(unit=" utt", disable=not sys.stderr.isatty(), file=sys.stderr, dynamic_ncols=True,
-              desc=PROG) as bar:
-        result = stream_code(args.paths, coder, args.out, options=_read_options(args), thresholds=thresholds,
-                             fmt=args.output_format, progress=bar.update,
-                             on_session=reports.add if reports is not None else None)
+    try:
+        with tqdm(unit=" utt", disable=not sys.stderr.isatty(), file=sys.stderr, dynamic_ncols=True,
+                  desc=PROG) as bar:
+            result = stream_code(args.paths, coder, args.out, options=_read_options(args), thresholds=thresholds,
+                                 fmt=args.output_format, progress=bar.update,
+                                 on_session=reports.add if reports is not None else None)
+    finally:  # report pages written before Ctrl-C or a failure join the manifest
+        if reports is not None:
+            reports.record()
     for path, problem in result.errors:
         _err(f"error: {path}: {problem}")
     if not result.sessions:
@@ -282,15 +286,18 @@ def cmd_report(args: argparse.Namespace) -> int:
     # One file read at a time; short sessions coded together (one model call for many), each report written
     # as soon as its session is coded, so memory holds one file's sessions.
     sessions = iter_sessions(args.paths, _read_options(args), errors)
-    for session, coded in sessions_coded_together(sessions, coder, STREAM_TURNS):
-        if len(session.turns) > REPORT_MAX_TURNS:  # the other sessions' reports are written; this one is an error
-            errors.append((str(session.source), f"session {session.id} has {len(session.turns):,} turns, too long "
-                                                f"for an HTML report (limit {REPORT_MAX_TURNS:,}); code it with "
-                                                "mi-coder code for tables"))
-            continue
-        if not coded:
-            coder.code(session)
-        reports.add(session)
+    try:
+        for session, coded in sessions_coded_together(sessions, coder, STREAM_TURNS):
+            if len(session.turns) > REPORT_MAX_TURNS:  # the other sessions' reports are written; this one is an error
+                errors.append((str(session.source), f"session {session.id} has {len(session.turns):,} turns, too "
+                                                    f"long for an HTML report (limit {REPORT_MAX_TURNS:,}); code it "
+                                                    "with mi-coder code for tables"))
+                continue
+            if not coded:
+                coder.code(session)
+            reports.add(session)
+    finally:  # pages written before Ctrl-C or a failure join the manifest, so a later run can remove them
+        reports.record()
     for path, problem in errors:
         _err(f"error: {path}: {problem}")
     if not reports.rows:

@@ -14,6 +14,7 @@ from mi_coder.report import render_session, write_reports
 from mi_coder.report.coaching import coaching_examples
 from mi_coder.scoring import session_scores
 
+from .conftest import EXAMPLES
 from .helpers import C, P, coded_session
 
 
@@ -729,3 +730,26 @@ def test_change_and_sustain_labels_of_close_turns_do_not_print_over_each_other(m
     assert len(lines) == 2  # each sustain label 0.2 min after a change label: the second line
     for (x1, y1, _), (x2, y2, _) in zip(placed, placed[1:]):
         assert y1 != y2 or x2 - x1 >= 1.0, (x1, y1, x2, y2)
+
+
+def test_report_pages_written_before_a_run_is_stopped_are_removed_by_the_next_run(tmp_path, monkeypatch, capsys):
+    from mi_coder.cli import main
+    from mi_coder.report.html import ReportWriter
+
+    out = tmp_path / "out"
+    original, calls = ReportWriter.add, []
+
+    def stop_at_second(self, session):
+        calls.append(session.id)
+        if len(calls) == 2:
+            raise KeyboardInterrupt  # Ctrl-C while the second session's page is being written
+        return original(self, session)
+
+    monkeypatch.setattr(ReportWriter, "add", stop_at_second)
+    first, second = EXAMPLES / "probation_session.txt", EXAMPLES / "health_session.txt"
+    assert main(["report", str(first), str(second), "--out", str(out)]) == 130
+    assert (out / "probation_session.html").exists()
+    monkeypatch.setattr(ReportWriter, "add", original)
+    assert main(["report", str(second), "--out", str(out)]) == 0
+    assert not (out / "probation_session.html").exists()  # the stopped run's page was listed, so it is removed
+    assert (out / "health_session.html").exists()

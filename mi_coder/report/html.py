@@ -313,6 +313,7 @@ class ReportWriter:
         self.rows: list[dict] = []
         self.links: dict[str, str] = {}
         self._ours = written_before(self.out)
+        self._recorded = 0  # pages of self.written already in the manifest
 
     def _free_name(self, stem: str, reserved: set[str]) -> str:
         """``<stem>.html``, or ``<stem>-2.html``... when the name is taken this run (``reserved``) or by a file
@@ -345,7 +346,7 @@ class ReportWriter:
 
     def add(self, session: Session) -> Path:
         """Write ``<session>.html`` (``_file_name``) for one coded session."""
-        from ..io.writer import record_written, write_atomic
+        from ..io.writer import write_atomic
         from ..scoring import session_scores
 
         scores = session_scores(session, self.thresholds)
@@ -353,8 +354,8 @@ class ReportWriter:
         name = self._file_name(session.id)
         write_atomic(self.out / name, render_session(session, scores, self.model_name, self.thresholds))
         self.written.append(self.out / name)
-        if len(self.written) % self.RECORD_EVERY == 0:
-            record_written(self.out, [p.name for p in self.written[-self.RECORD_EVERY:]])
+        if len(self.written) - self._recorded >= self.RECORD_EVERY:
+            self.record()
         self.links[session.id] = name
         # An explicit id (--practitioner-id) names the practitioner; a speaker label does only if it is a name.
         speaker = next((t.speaker for t in session.turns if t.role == PRACTITIONER), "")
@@ -362,6 +363,15 @@ class ReportWriter:
         self.rows.append({"session_id": session.id, "practitioner": practitioner, "date": session.meta.get("date"),
                           **scores})
         return self.out / name
+
+    def record(self) -> None:
+        """List the pages written since the last call in the folder's manifest: every ``RECORD_EVERY`` pages, and
+        when a run is stopped midway (the CLI calls it on the way out), so that a later run can remove them."""
+        from ..io.writer import record_written
+
+        if len(self.written) > self._recorded:
+            record_written(self.out, [p.name for p in self.written[self._recorded:]])
+            self._recorded = len(self.written)
 
     def finish(self) -> list[Path]:
         """Write ``index.html`` when there were several sessions, remove the pages of earlier runs that this one
@@ -376,6 +386,7 @@ class ReportWriter:
             names = {p.name for p in self.written}
             remove_stale(self.out, sorted(n for n in self._ours if n.endswith(".html") and n not in names))
             record_written(self.out, names)
+            self._recorded = len(self.written)
         return self.written
 
 
