@@ -16,7 +16,7 @@ from mi_coder.train.examples import (
     with_next_text,
 )
 
-from .conftest import FIXTURES, ROOT
+from .conftest import FIXTURES, ROOT, needs_annomi
 
 
 def turn(**flags):
@@ -336,3 +336,32 @@ def test_a_session_coded_in_two_files_is_one_cross_validation_group(tmp_path):
     assert groups["a"] == groups["b"] == groups["c"] == 1  # by words (a) and by id (b, c in all three files)
     assert data.examples["group"].nunique() == 4  # a, b, c and other.csv's z, whose words and id are its own
     assert data.turn_examples.groupby("session_id")["group"].nunique().max() == 1
+
+
+@needs_annomi
+@pytest.mark.slow
+def test_recode_batches_hide_annomis_labels_and_check_refuses_a_key_coded_twice_or_left_out(tmp_path):
+    """scripts/recode_batches.py: blind batches (no AnnoMI label in them), keys matching the shipped client re-codes'
+    splitting, and a check that writes keys and codes only when every utterance is coded once."""
+    script = [sys.executable, str(ROOT / "scripts" / "recode_batches.py")]
+    done = subprocess.run([*script, "write", "--talk", "sustain", "--out", str(tmp_path), "--batches", "2"],
+                          capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr
+    batch = (tmp_path / "batch_1.md").read_text()
+    assert "k=1:" in batch and "neutral" not in batch.lower() and "sustain" not in batch.lower()
+    keys = pd.concat([pd.read_csv(tmp_path / f"keys_{b}.csv", dtype=str) for b in (1, 2)])
+    shipped = pd.read_csv(ROOT / "data" / "annomi_client_codes.csv", dtype=str)  # change and sustain turns
+    assert set(map(tuple, keys.values)) <= set(map(tuple, shipped[["transcript_id", "utterance_id", "k"]].values))
+    codes = keys.assign(code="FN")
+    codes.to_csv(tmp_path / "codes.csv", index=False)
+    out = tmp_path / "checked.csv"
+    done = subprocess.run([*script, "check", str(tmp_path / "codes.csv"), "--talk", "sustain", "--out", str(out)],
+                          capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr
+    assert list(pd.read_csv(out, dtype=str).columns) == ["transcript_id", "utterance_id", "k", "code"]
+    pd.concat([codes, codes.head(1)]).to_csv(tmp_path / "twice.csv", index=False)
+    codes.iloc[1:].to_csv(tmp_path / "short.csv", index=False)
+    for bad, said in (("twice.csv", "2 rows coded twice"), ("short.csv", "not every utterance is coded")):
+        done = subprocess.run([*script, "check", str(tmp_path / bad), "--talk", "sustain", "--out", str(tmp_path / "x")],
+                              capture_output=True, text=True)
+        assert done.returncode != 0 and said in done.stderr and not (tmp_path / "x").exists(), done.stderr
