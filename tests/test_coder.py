@@ -995,3 +995,19 @@ def test_in_captions_a_question_by_inversion_is_coded_a_question_not_part_of_a_r
     for (before, text), (after, _) in zip(coded[False], coded[True]):
         if not flagged[text] or before not in ("SR", "CR", "GI", "NC"):
             assert after == before, text  # everything else keeps its code
+
+
+def test_a_client_turn_holding_change_talk_reads_as_change_talk_from_its_utterances():
+    """client_turn_evidence: some utterance CT or ST, or all FN; one utterance gives its own probabilities."""
+    import numpy as np
+
+    from mi_coder.model.coder import client_turn_evidence
+
+    codes = ["CT", "ST", "FN"]
+    one = np.array([[0.2, 0.1, 0.7]])
+    assert np.allclose(client_turn_evidence(one, codes), [0.2, 0.1, 0.7])
+    filler_then_change = np.array([[0.05, 0.05, 0.9], [0.8, 0.05, 0.15]])  # "Um, yeah." + "I want to quit."
+    evidence = client_turn_evidence(filler_then_change, codes)
+    assert evidence.argmax() == 0 and np.isclose(evidence.sum(), 1.0)
+    all_neutral = np.array([[0.1, 0.1, 0.8], [0.1, 0.1, 0.8], [0.1, 0.1, 0.8]])
+    assert client_turn_evidence(all_neutral, codes).argmax() == 2

@@ -152,6 +152,10 @@ class Coder:
         # A question coded SEEK or EA keeps its question code first and the adherent code as ``code2``
         # (``QUESTION_SECOND_CODES``), so that the question counts as one, as the guide double-codes it.
         self.question_second_codes = False
+        # A client turn's main code (the turn task AnnoMI's turn labels measure) from the client turn model's
+        # probabilities times, to this power, what its utterances say: P(some utterance is CT), P(some is ST),
+        # P(all are FN), from the utterance model (``client_turn_evidence``). 0: the turn model alone.
+        self.client_turn_mix = 0.0
         # Advice given with leave to give it is Persuade with Permission (MITI 4.2.1), which the utterance's own
         # words seldom show: a practitioner utterance coded PER, or GI that is advice by its form
         # (``codes.ADVICE``), after the practitioner asked leave (``permission_context``) is coded PWP.
@@ -485,7 +489,12 @@ class Coder:
                     block = apply_unsure(block, codes, self.unsure)
                 out[np.ix_(rows, cols)] = block
                 if role == CLIENT:
-                    turn.meta["main_code"] = classes[int(turn_probs[k].argmax())]
+                    decided = turn_probs[k]
+                    if self.client_turn_mix:
+                        evidence = client_turn_evidence(alone, codes)
+                        decided = decided * np.array([evidence[codes.index(c)] if c in codes else 1.0
+                                                      for c in classes]) ** self.client_turn_mix
+                    turn.meta["main_code"] = classes[int(decided.argmax())]
                     # kept for measurements that combine them with another model (scripts/finetune_probe.py)
                     turn.meta["_turn_probs"] = dict(zip(classes, turn_probs[k].tolist()))
                 else:
@@ -666,6 +675,16 @@ def turn_rows(sessions: Sequence[Session]) -> tuple[list[str], list[str], list[s
 # Which code stands for a practitioner turn when it holds several: the rarer, more informative
 # behaviours first (MI-inconsistent, then MI-adherent, reflections, questions, information, not coded).
 PRACTITIONER_PRIORITY = ["CON", "PER", "PWP", "CR", "SR", "AF", "EA", "SEEK", "OQ", "CQ", "GI", "NC"]
+
+
+def client_turn_evidence(probs: np.ndarray, codes: Sequence[str]) -> np.ndarray:
+    """What a client turn's utterances say of the turn as a whole, from their CT/ST/FN probabilities (rows of
+    ``probs``, columns ``codes``): the chance that some utterance is change talk, that some is sustain talk, and
+    that all are neutral, normalized to sum to one. A turn of one utterance gives that utterance's probabilities."""
+    p = np.clip(probs / np.maximum(probs.sum(axis=1, keepdims=True), 1e-12), 1e-9, 1.0)
+    some = 1.0 - np.prod(1.0 - p, axis=0)
+    out = np.array([np.prod(p[:, k]) if c == "FN" else some[k] for k, c in enumerate(codes)])
+    return out / out.sum()
 
 
 def main_code(turn: Turn) -> str:
