@@ -1011,3 +1011,21 @@ def test_a_client_turn_holding_change_talk_reads_as_change_talk_from_its_utteran
     assert evidence.argmax() == 0 and np.isclose(evidence.sum(), 1.0)
     all_neutral = np.array([[0.1, 0.1, 0.8], [0.1, 0.1, 0.8], [0.1, 0.1, 0.8]])
     assert client_turn_evidence(all_neutral, codes).argmax() == 2
+
+
+def test_client_turn_mix_survives_saving_and_a_profile_can_set_it(small_coder, tmp_path, home):
+    from mi_coder.model.store import remember_trusted
+
+    small_coder.client_turn_mix = 1.0
+    try:
+        folder = save_coder(small_coder, tmp_path / "m", {"name": "t", "version": "0", "labels": {}, "training": {}})
+    finally:
+        small_coder.client_turn_mix = 0.0
+    remember_trusted(folder / "meta.json")
+    loaded = load_coder(folder)
+    assert loaded.client_turn_mix == 1.0
+    session = read_transcript(EXAMPLES / "health_session.txt")[0]
+    loaded.code(session)  # decodes with it
+    assert all(t.meta.get("main_code") in CLIENT_CODES for t in session.turns if t.role == "client")
+    loaded.use_profile("turns", {"client_turn_mix": 0.0})
+    assert loaded.client_turn_mix == 0.0

@@ -187,7 +187,8 @@ class Coder:
 
     # Decoding settings a profile may set (``use_profile``); the weights never change.
     PROFILE_KEYS = ("turn_weight", "unsure", "client_turn_weight", "class_first", "code_turn_weights",
-                    "prior_adaptation", "question_second_codes", "permission_advice", "caption_questions")
+                    "prior_adaptation", "question_second_codes", "permission_advice", "caption_questions",
+                    "client_turn_mix")
 
     @property
     def name(self) -> str:
@@ -218,6 +219,8 @@ class Coder:
             self.caption_questions = bool(settings["caption_questions"])
         if "permission_advice" in settings:
             self.permission_advice = bool(settings["permission_advice"])
+        if "client_turn_mix" in settings:
+            self.client_turn_mix = float(settings["client_turn_mix"])
         if "prior_adaptation" in settings:
             self.prior_adaptation = float(settings["prior_adaptation"])
             if self.prior_adaptation > 0 and not self.class_priors:

@@ -101,7 +101,8 @@ def train_coder(examples, turn_examples=None, *, augment: bool = True, C: float 
                 client_balance: float | None = None, split_client_turn_weight: float = 1.0,
                 code_turn_weights: dict[str, float] | None = None, class_first: bool = False,
                 question_second_codes: bool = False, permission_advice: bool = False,
-                caption_questions: bool = False, role_behaviour: bool = True, lsa: int = 0, role_own_words: bool = False,
+                caption_questions: bool = False, client_turn_mix: float = 0.0, role_behaviour: bool = True,
+                lsa: int = 0, role_own_words: bool = False,
                 role_only_batches: Sequence[str] = (), role_turn_stage: bool = False,
                 negation: bool = False, augment_weight: float = 0.5, nb_mix: float = 0.0,
                 bare_turn_models: bool = False, answer: bool = False, vectors: str | None = None,
@@ -143,8 +144,8 @@ def train_coder(examples, turn_examples=None, *, augment: bool = True, C: float 
     ``unsure`` are MITI's decision rules for an unsure coder, applied when coding (``model.coder.apply_unsure``);
     ``client_turn_weight`` the weight of the client turn model in decoding client utterances (None: as practitioner).
     ``code_turn_weights`` (practitioner code -> exponent of its class's turn probability, instead of
-    ``turn_weight``), ``class_first``, ``question_second_codes``, ``permission_advice`` and ``caption_questions``
-    are decoding settings
+    ``turn_weight``), ``class_first``, ``question_second_codes``, ``permission_advice``, ``caption_questions`` and
+    ``client_turn_mix`` are decoding settings
     (``model.coder.Coder``).
     ``split_client_turn_weight`` multiplies the weight of client utterances that carry a whole turn's label
     (AnnoMI client turns of several utterances: a change-talk turn often holds neutral utterances, which MISC
@@ -262,6 +263,7 @@ def train_coder(examples, turn_examples=None, *, augment: bool = True, C: float 
     coder.question_second_codes = question_second_codes
     coder.permission_advice = permission_advice
     coder.caption_questions = caption_questions
+    coder.client_turn_mix = float(client_turn_mix)
     if role_turn_stage and role_rows:
         coder.role_stage = fit_role_turn_stage(role_rows, C=C, max_iter=max_iter)
     return coder
@@ -595,6 +597,9 @@ def _decoding_protocol(train_kwargs: dict | None) -> str:
     if kw.get("permission_advice"):
         out += (" Advice after the practitioner asked leave to give it (or the client asked for it) is coded Persuade "
                 "with Permission: an utterance the model codes PER, or GI that is advice by its form.")
+    if kw.get("client_turn_mix"):
+        out += (" A client turn's main code (the turn task) is the client turn model's CT/ST/FN probabilities times, to "
+                f"the power {kw['client_turn_mix']:g}, what its utterances say (some utterance CT, some ST, all FN).")
     if kw.get("caption_questions"):
         out += (" In a turn without sentence punctuation, an utterance that opens as a question by inversion (\"did i "
                 "get that right\") and that the code model reads as a statement is coded OQ or CQ, the likelier.")
