@@ -362,6 +362,19 @@ def test_unsure_rule_gives_simple_reflection_unless_complex_is_twice_as_likely()
     assert apply_unsure(probs, codes, {}) is probs
 
 
+def test_unsure_mi_adherent_rule_gives_the_likeliest_code_that_is_not_mi_adherent():
+    from mi_coder.model.coder import apply_unsure
+
+    codes = ["SR", "AF", "SEEK", "EA", "GI"]
+    probs = np.array([[0.30, 0.40, 0.25, 0.00, 0.05],   # AF ahead but unsure: SR (not SEEK, also MI-adherent)
+                      [0.10, 0.70, 0.05, 0.05, 0.10],   # AF at 7:1: stays AF
+                      [0.05, 0.05, 0.05, 0.45, 0.40],   # EA unsure against information: GI
+                      [0.20, 0.40, 0.30, 0.00, 0.10]])  # unsure only between two MI-adherent codes: stays AF
+    out = apply_unsure(probs, codes, {"AF": 0.7, "SEEK": 0.7, "EA": 0.7})
+    assert [codes[i] for i in out.argmax(axis=1)] == ["SR", "AF", "GI", "AF"]
+    assert out[0].tolist() == [0.40, 0.30, 0.25, 0.00, 0.05]
+
+
 def _coded_with_unsure_rules(small_coder, unsure: dict):
     """The small coder with ``unsure`` rules, and the probation example coded without and with them."""
     return _coded_with_decoding(small_coder, unsure=unsure)

@@ -144,7 +144,8 @@ def test_compare_experiments_pairs_the_folds_of_two_runs_and_refuses_different_s
     from .conftest import ROOT
 
     def run(name, seed, therapist):
-        folds = [{"punctuated": {"therapist": t, "client": 0.5, "oq_cq": 0.7, "sr_cr": 0.6, "client_utterances": 1 - t}}
+        folds = [{"punctuated": {"therapist": t, "client": 0.5, "oq_cq": 0.7, "sr_cr": 0.6, "client_utterances": 1 - t,
+                                   "adherent_utterances": 0.3}}
                  for t in therapist]
         rows = [{"session": str(k), "quality": "high" if k % 2 else "low", "human_r_q": float(k),
                  "machine_r_q": float(k if seed else -k), "human_fidelity": k / 10, "machine_fidelity": (k % 2) / 2,
@@ -163,6 +164,8 @@ def test_compare_experiments_pairs_the_folds_of_two_runs_and_refuses_different_s
     assert line.split()[-2:] == ["+0.020", "0.006"]  # differences 0.01, 0.02, 0.03: mean 0.02, SE 0.01 / sqrt(3)
     line = next(x for x in done.stdout.splitlines() if x.startswith("punctuated client_utterances"))
     assert line.split()[-2:] == ["-0.020", "0.006"]  # client talk coded utterance by utterance, paired the same way
+    line = next(x for x in done.stdout.splitlines() if x.startswith("punctuated adherent_utterances"))
+    assert line.split()[-2:] == ["+0.000", "0.000"]  # AF and EA coded utterance by utterance
     line = next(x for x in done.stdout.splitlines() if x.startswith("r_q_spearman"))
     assert line.split()[1:3] == ["+0.000", "0.000"]  # the same sessions' figures in both runs
     refused = subprocess.run([*script, "A", "C"], capture_output=True, text=True)
@@ -307,6 +310,19 @@ def test_decoding_variants_are_measured_on_the_same_fold_models(tmp_path, monkey
     assert all(0 < f["punctuated"]["therapist"] <= 1 for f in per_fold)
     # client talk utterance by utterance, each fold's, for the paired comparison of client re-codes
     assert all(0 < f["punctuated"]["client_utterances"] <= 1 for f in per_fold)
+
+
+def test_each_folds_figures_include_affirmation_and_autonomy_f1_against_the_utterance_reference(monkeypatch):
+    import mi_coder.evaluate.crossval as ev
+
+    monkeypatch.setattr(ev, "annomi_turn_tasks", lambda sessions, probs: {
+        "therapist_4class": {"macro_f1": 0.7}, "client_3class": {"macro_f1": 0.5}})
+    utt = [("AF", "AF", 0.9, 0), ("AF", "SR", 0.5, 1), ("EA", "EA", 0.8, 2), ("GI", "EA", 0.6, 3),
+           ("CT", "AF", 0.4, 4), ("FN", "FN", 0.9, 5)]  # a client utterance coded AF is not a practitioner's
+    fold = ev._fold_tasks({"test": [], "probs": None, "utt": utt}, unpunctuated=False)["punctuated"]
+    assert fold["adherent_utterances"] == 0.667  # AF: P 1, R 0.5, F1 0.667; EA: P 0.5, R 1, F1 0.667
+    none = ev._fold_tasks({"test": [], "probs": None, "utt": utt[4:]}, unpunctuated=False)["punctuated"]
+    assert "adherent_utterances" not in none  # no AF or EA in the reference: no figure
 
 
 def _role_session(path, roles, column="role_elements"):

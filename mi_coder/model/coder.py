@@ -563,11 +563,15 @@ def class_first_choice(probs: np.ndarray) -> np.ndarray:
     return within.argmax(axis=1)
 
 
-# MITI 4.2.1's decision rules for an unsure coder: the code to give instead. Codes not listed (AF, SEEK, EA:
-# "unsure whether MI-adherent or another code: the other code") fall back to the likeliest other code.
-# Client language follows the same logic: change or sustain talk only when the coder is sure it leans toward
-# or away from the change, otherwise follow/neutral (MISC's FN is "everything else").
-UNSURE_FALLBACK = {"CR": ("SR",), "PER": ("GI",), "CT": ("FN",), "ST": ("FN",)}
+# MITI 4.2.1's decision rules for an unsure coder: the code to give instead. AF, SEEK, EA ("unsure whether
+# MI-adherent or another code: the other code") fall back to the likeliest practitioner code that is not
+# MI-adherent; codes not listed, to the likeliest other code. Client language follows the same logic: change or
+# sustain talk only when the coder is sure it leans toward or away from the change, otherwise follow/neutral
+# (MISC's FN is "everything else").
+MI_ADHERENT = ("AF", "SEEK", "EA")
+_NOT_ADHERENT = tuple(c for c in PRACTITIONER_CODES if c not in MI_ADHERENT)
+UNSURE_FALLBACK = {"CR": ("SR",), "PER": ("GI",), "CT": ("FN",), "ST": ("FN",),
+                   **{c: _NOT_ADHERENT for c in MI_ADHERENT}}
 
 
 def apply_unsure(probs: np.ndarray, codes: Sequence[str], unsure: dict[str, float]) -> np.ndarray:
