@@ -112,3 +112,30 @@ class Session:
         for turn in self.turns:
             out.setdefault(turn.speaker, turn.role)
         return out
+
+
+def as_sessions(sessions: Any, what: str) -> list[Session]:
+    """``sessions`` (one Session, or a list, tuple or generator of them) as a list, checked, for the API's entry
+    points (``what`` names the caller in the error): anything else, or a turn whose role is not one of
+    ``ROLES``, is a ``UsageError`` rather than an AttributeError later or a turn silently left uncoded."""
+    from .errors import UsageError
+
+    if isinstance(sessions, Session):
+        return [sessions]
+    if sessions is None or isinstance(sessions, (str, bytes)) or not hasattr(sessions, "__iter__"):
+        raise UsageError(f"{what} expects a Session or a list of Sessions (mi_coder.read_transcript(path)), "
+                         f"not {type(sessions).__name__}")
+    out = list(sessions)  # a generator is read once, here, not used up by the check
+    for s in out:
+        if not isinstance(s, Session):
+            raise UsageError(f"{what} expects a Session or a list of Sessions (mi_coder.read_transcript(path)), "
+                             f"not a list holding {type(s).__name__}")
+        for t in s.turns:
+            if t.role not in ROLES:
+                raise UsageError(f"{what}: session {s.id!r}, turn {t.id!r} has role {t.role!r}; a turn's role is "
+                                 f"one of {', '.join(ROLES)}")
+            if not isinstance(t.text, str):
+                raise UsageError(f"{what}: session {s.id!r}, turn {t.id!r} has text of type {type(t.text).__name__}, "
+                                 "not a string")
+    return out
+

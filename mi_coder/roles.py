@@ -13,7 +13,7 @@ import warnings
 from collections.abc import Mapping, Sequence
 
 from .codes import ALL_CODES
-from .errors import RoleError
+from .errors import RoleError, UsageError
 from .records import CLIENT, OTHER, PRACTITIONER
 
 PRACTITIONER_WORDS = frozenset(
@@ -263,7 +263,12 @@ def role_names(given: str | Sequence[str] | None) -> tuple[str, ...]:
     """The speaker names given for one role: none, one (a string) or several."""
     if given is None:
         return ()
-    return (given,) if isinstance(given, str) else tuple(given)
+    if isinstance(given, str):
+        return (given,)
+    names = tuple(given) if isinstance(given, (list, tuple, set, frozenset)) else None
+    if names is None or not all(isinstance(n, str) for n in names):
+        raise UsageError(f"a role is given by a speaker's name or a list of names, not {given!r}")
+    return names
 
 
 def _not_a_speaker(name: str, flag: str, speakers: Sequence[str]) -> str:

@@ -16,6 +16,7 @@ import json
 import math
 import re
 from dataclasses import dataclass
+from functools import lru_cache
 from pathlib import Path
 from typing import Any, Iterable, Sequence
 
@@ -46,6 +47,24 @@ BACKCHANNEL_WORDS = frozenset(
 )
 
 _WORD = re.compile(r"[\w']+")
+# Words that carry no content of their own for "new content": English function words (scikit-learn's list) and
+# the fillers and contractions of speech.
+_SPOKEN_STOP = frozenset("""yeah yep yes okay ok um uh hmm mm mhm oh ah like just really gonna wanna gotta kinda sorta
+    know mean thing things stuff whatever guess i'm i've i'll i'd it's that's don't didn't doesn't isn't wasn't can't
+    won't wouldn't couldn't you're you've he's she's they're we're there's what's let's""".split())
+
+
+@lru_cache(maxsize=1)
+def _stop_words() -> frozenset[str]:
+    from sklearn.feature_extraction.text import ENGLISH_STOP_WORDS
+
+    return frozenset(ENGLISH_STOP_WORDS) | _SPOKEN_STOP
+
+
+def _content_words(text: str) -> set[str]:
+    """A turn's content words (lower-cased): three letters or more, not a function word or filler."""
+    stop = _stop_words()
+    return {w for w in _WORD.findall(text.lower()) if len(w) > 2 and w not in stop}
 
 # Role clarification cues (MI practice model for supervision work): purpose of meeting, the roles of both
 # people, and asking how the client wants to take part.
@@ -118,7 +137,7 @@ COLUMNS: list[Column] = [
            "balance of turns"),
     Column("client_words_per_turn", "mean words per client turn", "0..", "how much the client elaborates"),
     Column("client_words_per_turn_change", "mean words per client turn in the second half of the session minus "
-           "the first half (halves by turn index)", "any", "positive: the client opened up as the session went on"),
+           "the first half (halves by turn index over all turns; of an odd number, the middle turn is in the first half)", "any", "positive: the client opened up as the session went on"),
     Column("change_talk_pct", "CT / (CT + ST), client utterances; empty when neither", "0-1",
            "share of change talk among change and sustain talk"),
     Column("question_run_pct", "practitioner turns that ask and reflect nothing, inside runs of 3+ such turns with no "
@@ -126,8 +145,9 @@ COLUMNS: list[Column] = [
            "practitioner turns", "0-1", "the question-answer trap; lower is better"),
     Column("longest_practitioner_monologue", "most words in one practitioner volley", "0..",
            "long monologues leave little room for the client"),
-    Column("client_new_content_pct", "client turns that bring new content unprompted (3+ content words the "
-           "practitioner's turn before did not use, after a turn with no closed question) / client turns", "0-1",
+    Column("client_new_content_pct", "client turns that bring new content unprompted (3+ content words, of three "
+           "letters or more and not function words or fillers, that the practitioner's turn before did not use, "
+           "after a turn with no closed question) / client turns", "0-1",
            "clients feel safe to say more"),
     Column("change_talk_after_reflection", "share of client turns with main code CT (a client turn's main code: "
            "CT or ST, the more frequent of its utterance codes, CT on a tie; else FN) among those right after a "
@@ -615,7 +635,7 @@ class SessionScorer:
                 self.answered += self._pending_talk
             self._pending_talk = 0
             self._prev_prac = turn
-            self._prev_prac_words = set(_WORD.findall(turn.text.lower()))
+            self._prev_prac_words = _content_words(turn.text)
         elif turn.role == CLIENT:
             self.c_turns += 1
             self.c_words += n_words
@@ -627,7 +647,7 @@ class SessionScorer:
             side[0] += n_words
             side[1] += 1
             prev_codes = set(_codes(self._prev_prac)) if self._prev_prac is not None else set()
-            new = {w for w in _WORD.findall(turn.text.lower()) if len(w) > 3} - self._prev_prac_words
+            new = _content_words(turn.text) - self._prev_prac_words
             if len(new) >= 3 and "CQ" not in prev_codes:
                 self.new_content += 1
             main = client_main_code(codes)

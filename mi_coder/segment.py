@@ -25,7 +25,7 @@ from typing import Iterable
 import numpy
 from spacy.attrs import ORTH, SENT_START
 
-from .records import Session, Utterance
+from .records import Session, Utterance, as_sessions
 
 FILLERS = frozenset(
     """um uh uhm erm er hmm mm mhm mm-hmm uh-huh hm ah oh okay ok alright right yeah yes yep so well
@@ -295,7 +295,7 @@ def segment(sessions: Iterable[Session], nlp=None, batch_size: int = 512,  # typ
     ``nlp``, each session's ``meta["captions"]`` (``CAPTION_MODES``, default "auto") picks the pipeline,
     with ``boundary`` (default: the shipped boundary model) for unpunctuated turns.
     """
-    sessions = list(sessions)
+    sessions = as_sessions(sessions, "segment")
     by_mode: dict[str, list] = {}
     for s in sessions:
         mode = "auto" if nlp is not None else s.meta.get("captions") or "auto"

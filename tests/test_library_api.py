@@ -42,10 +42,26 @@ def test_the_readmes_record_fields_are_the_records_fields_in_order():
      "'fair' .* is above 'good'"),
     (lambda: mi_coder.to_frames(mi_coder.read_transcript(EXAMPLE), scores=True), "takes a function"),
     (lambda: mi_coder.load_coder().code("T: hi"), "expects a Session or a list of Sessions"),
+    (lambda: mi_coder.load_coder().code(None), "expects a Session or a list of Sessions .* not NoneType"),
+    (lambda: mi_coder.load_coder().code(5), "expects a Session or a list of Sessions .* not int"),
+    (lambda: mi_coder.segment("hello"), "segment expects a Session or a list of Sessions"),
+    (lambda: mi_coder.segment(None), "segment expects a Session"),
+    (lambda: mi_coder.read_transcript(EXAMPLE, practitioner=5), "a role is given by a speaker's name"),
+    (lambda: mi_coder.load_coder().code(Session("s", "mem", [Turn("1", "T", "therapist", "Hi there.")])),
+     "turn '1' has role 'therapist'; a turn's role is one of practitioner, client, other"),
+    (lambda: mi_coder.segment(Session("s", "mem", [Turn("1", "T", "practitioner", 5)])), "text of type int"),
 ])
 def test_library_mistakes_are_usage_errors_that_say_what_to_pass(call, message):
     with pytest.raises(UsageError, match=message):
         call()
+
+
+def test_sessions_given_as_a_generator_are_all_coded_and_tabled():
+    sessions = [mi_coder.read_transcript(EXAMPLE), mi_coder.read_transcript(EXAMPLE)]
+    coded = mi_coder.load_coder().code(s for s in sessions)  # used to return [] and code nothing
+    assert len(coded) == 2 and all(u.code for s in coded for t in s.turns if t.role != "other" for u in t.utterances)
+    frames = mi_coder.to_frames(s for s in coded)
+    assert len(frames["utterances"]) == sum(len(t.utterances) for s in coded for t in s.turns) > 0
 
 
 def test_a_model_path_that_is_not_a_path_is_a_model_error():

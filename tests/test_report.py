@@ -42,9 +42,15 @@ def test_session_report_is_self_contained_and_has_the_key_sections():
 
 def test_short_session_gets_the_warning_banner():
     s = coded_session([(P, [("How are you?", "OQ")]), (C, [("Fine.", "FN")])])
-    assert "id='short-warning'" in render_session(s, session_scores(s))
+    page = render_session(s, session_scores(s))
+    assert "id='short-warning'" in page
+    # each index shown as a number says so too, not only the banner at the top
+    cards = re.findall(r"<div class='card'><div>[^<]*index</div>.*?</div></div>", page, re.DOTALL)
+    shown = [c for c in cards if ">n/a<" not in c]
+    assert shown and all("class='unstable'" in c for c in shown)
     long = _session()
-    assert "id='short-warning'" not in render_session(long, session_scores(long))
+    page = render_session(long, session_scores(long))
+    assert "id='short-warning'" not in page and "class='unstable'" not in page
 
 
 def test_low_confidence_codes_are_marked_for_review():
@@ -578,6 +584,20 @@ def test_a_second_code_is_shown_beside_the_first_and_stands_for_its_turn():
     assert row and "+SEEK</span>" in row.group(0)  # seen, and the "Show:" filter knows it
     assert "<input type='checkbox' value='SEEK' checked>" in page
     assert shown_code(turn) == "SEEK"  # the timeline colours the turn by the MI-adherent code it counts
+
+
+def test_a_turn_that_reflects_and_affirms_shows_the_affirmation():
+    from mi_coder.model.coder import main_code, shown_code
+
+    s = _session(n=3)
+    turn = next(t for t in s.turns if t.role == P)
+    turn.utterances = [
+        Utterance("1", "You've been thinking hard about this.", 0, 0, code="SR"),
+        Utterance("2", "That took real courage.", 0, 0, code="AF")]
+    assert shown_code(turn) == "AF"  # README: MI-adherent before reflections (turns.csv, the timeline)
+    assert main_code(turn) == "SR"  # the turn models' training label keeps its own order
+    turn.utterances.append(Utterance("3", "You need to stop.", 0, 0, code="CON"))
+    assert shown_code(turn) == "CON"  # MI-non-adherent first
 
 
 def test_confrontations_are_among_the_coaching_examples():

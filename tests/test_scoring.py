@@ -264,6 +264,16 @@ def test_scores_documentation_is_current():
         "regenerate with: python -c 'from mi_coder.scoring import columns_markdown; print(columns_markdown(), end=\"\")' > docs/SCORES.md"
 
 
+def test_new_content_counts_content_words_not_fillers_or_function_words():
+    s = coded_session([
+        (P, "How was the week?", ["OQ"]),
+        (C, "Whatever. I'm just saying, that's what they would have said anyway.", ["FN"]),  # no new content
+        (P, "Mm-hmm.", ["NC"]),
+        (C, "My landlord finally fixed the heating after three months.", ["FN"]),  # new content
+    ])
+    assert session_scores(s)["client_new_content_pct"] == 0.5
+
+
 def test_safe_to_say_more_indicators_follow_their_definitions():
     s = coded_session([
         (P, "Did you go to the meeting?", ["CQ"]),

@@ -365,3 +365,19 @@ def test_recode_batches_hide_annomis_labels_and_check_refuses_a_key_coded_twice_
         done = subprocess.run([*script, "check", str(tmp_path / bad), "--talk", "sustain", "--out", str(tmp_path / "x")],
                               capture_output=True, text=True)
         assert done.returncode != 0 and said in done.stderr and not (tmp_path / "x").exists(), done.stderr
+
+
+def test_training_refuses_an_utterance_listed_twice_as_evaluate_does(tmp_path):
+    import pandas as pd
+
+    from mi_coder.errors import InputError
+    from mi_coder.train.examples import coded_table_examples
+
+    rows = [("s", "1", "PO", "What brings you in?", "OQ"), ("s", "2", "Client", "My doctor sent me.", "FN"),
+            ("s", "3", "PO", "Your doctor sent you.", "SR"), ("s", "4", "Client", "Yes, and I want to cut down.", "CT")]
+    table = pd.DataFrame(rows, columns=["session_id", "utterance_id", "speaker", "text", "code"])
+    table.to_csv(tmp_path / "ok.csv", index=False)
+    assert len(coded_table_examples(tmp_path / "ok.csv")) == 4
+    table.iloc[[0, 1, 2, 2, 3]].to_csv(tmp_path / "pasted_twice.csv", index=False)  # a row pasted twice
+    with pytest.raises(InputError, match="pasted_twice.csv.*utterance 3 is listed twice \\(it would be trained on twice"):
+        coded_table_examples(tmp_path / "pasted_twice.csv")

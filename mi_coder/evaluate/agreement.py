@@ -205,16 +205,10 @@ def _check_rows(path, sessions: Sequence[Session], code_column: str | None) -> N
 
     from ..errors import InputError
 
+    check_unique_utterances(path, sessions)
     uncoded = []
     for s in sessions:
-        seen = set()
         for turn, u in s.utterances():
-            if u.id is not None and str(u.id) != "":
-                key = (str(turn.id), str(u.id))
-                if key in seen:
-                    raise InputError(path, f"session {s.id}, turn {turn.id}: utterance {u.id} is listed twice "
-                                           "(it would be counted twice)")
-                seen.add(key)
             if code_column is None:
                 reviewed = str(u.meta.get("reviewed_code", "") or "").strip().upper()
                 if reviewed and reviewed != "NAN" and reviewed != (u.code or ""):
@@ -227,6 +221,22 @@ def _check_rows(path, sessions: Sequence[Session], code_column: str | None) -> N
         sid, tid = uncoded[0]
         warnings.warn(f"{path}: {len(uncoded)} practitioner or client utterance(s) have no code and are not counted "
                       f"(the first: session {sid}, turn {tid})", stacklevel=3)
+
+
+def check_unique_utterances(path, sessions: Sequence[Session], use: str = "counted") -> None:  # type: ignore[no-untyped-def]
+    """An InputError naming the file where a turn lists one utterance id twice (a row pasted twice): it would be
+    counted, or trained on, twice. ``use`` says which."""
+    from ..errors import InputError
+
+    for s in sessions:
+        seen = set()
+        for turn, u in s.utterances():
+            if u.id is not None and str(u.id) != "":
+                key = (str(turn.id), str(u.id))
+                if key in seen:
+                    raise InputError(path, f"session {s.id}, turn {turn.id}: utterance {u.id} is listed twice "
+                                           f"(it would be {use} twice)")
+                seen.add(key)
 
 
 def check_code(path, session_id: str, turn, code: str) -> None:  # type: ignore[no-untyped-def]

@@ -19,7 +19,7 @@ if TYPE_CHECKING:  # pandas is imported lazily to keep `mi-coder --help` fast
     import pandas as pd
 
 from ..model.coder import shown_code
-from ..records import Session
+from ..records import Session, as_sessions
 from ..scoring import second_code
 
 UTTERANCE_COLUMNS = ["session_id", "turn_id", "utterance_id", "speaker", "role", "start", "end", "text",
@@ -109,8 +109,7 @@ def to_frames(sessions: Sequence[Session], scores: Callable[[Session], dict] | N
     ``scores``: a function of a Session (``mi_coder.session_scores``) that fills the sessions table's scores."""
     if scores is not None and not callable(scores):
         raise UsageError(f"to_frames(scores=...) takes a function such as mi_coder.session_scores, not {scores!r}")
-    if isinstance(sessions, (str, bytes)) or not all(isinstance(s, Session) for s in sessions):
-        raise UsageError(f"to_frames expects Sessions, not {type(sessions).__name__}")
+    sessions = as_sessions(sessions, "to_frames")
     return frames_from_rows({"utterances": utterance_rows(sessions), "turns": turn_rows(sessions),
                              "sessions": session_rows(sessions, scores)})
 

@@ -24,7 +24,8 @@ from typing import Sequence
 import numpy as np
 
 from ..codes import ADVICE, ASK_PERMISSION, CLIENT_ASKS, CLIENT_CODES, FOUR_CLASS, PRACTITIONER_CODES, TURN_CLASSES
-from ..records import CLIENT, PRACTITIONER, Session, Turn, other_role_context, own_previous_turn, own_words_before
+from ..records import (CLIENT, PRACTITIONER, Session, Turn, as_sessions, other_role_context, own_previous_turn,
+                       own_words_before)
 from ..scoring import client_main_code, second_code
 from .features import FeatureSpace
 from .linear import LinearModel
@@ -341,14 +342,7 @@ class Coder:
 
     def code(self, sessions: Sequence[Session] | Session) -> list[Session]:
         """Segment (where needed) and code every practitioner and client utterance, in place."""
-        if isinstance(sessions, Session):
-            sessions = [sessions]
-        if isinstance(sessions, (str, bytes)) or not all(isinstance(s, Session) for s in sessions):
-            from ..errors import UsageError
-
-            raise UsageError("Coder.code expects a Session or a list of Sessions (mi_coder.read_transcript(path)), "
-                             f"not {type(sessions).__name__}")
-        sessions = list(sessions)
+        sessions = as_sessions(sessions, "Coder.code")
         need = [s for s in sessions if any(not t.utterances and t.text for t in s.turns)]
         if need:
             from ..segment import segment
@@ -679,9 +673,15 @@ def turn_rows(sessions: Sequence[Session]) -> tuple[list[str], list[str], list[s
     return roles, texts, prevs, nexts, owns, refs
 
 
-# Which code stands for a practitioner turn when it holds several: the rarer, more informative
-# behaviours first (MI-inconsistent, then MI-adherent, reflections, questions, information, not coded).
+# Which code stands for a practitioner turn when it holds several, as the turn models learn it from coded
+# sessions (``train.examples.coded_turn_examples``) and the turn tasks read it without turn models: persuasion
+# and confrontation first, then reflections (AnnoMI's turn label for a reflection that also affirms), the
+# MI-adherent codes, questions, information, not coded. Part of the training recipe: changing it changes models.
 PRACTITIONER_PRIORITY = ["CON", "PER", "PWP", "CR", "SR", "AF", "EA", "SEEK", "OQ", "CQ", "GI", "NC"]
+# Which code a turn shows (``turns.csv``'s main_code, the report's timeline): the rarer, more telling behaviours
+# first, as the README says: MI-non-adherent, then MI-adherent, reflections, questions, information, not coded, so
+# that an affirmation or autonomy support inside a reflecting turn is seen on the timeline.
+SHOWN_PRIORITY = ["CON", "PER", "PWP", "AF", "EA", "SEEK", "CR", "SR", "OQ", "CQ", "GI", "NC"]
 
 
 def client_turn_evidence(probs: np.ndarray, codes: Sequence[str]) -> np.ndarray:
@@ -725,7 +725,7 @@ def main_code(turn: Turn) -> str:
 def shown_code(turn: Turn) -> str:
     """The code that stands for a turn in ``turns.csv`` and a report's timeline, read from the utterance codes
     as shown ('' when uncoded): a client turn by the scores' rule (``scoring.client_main_code``: CT or ST when
-    either occurs, the more frequent, else FN), a practitioner turn by PRACTITIONER_PRIORITY over its codes and
+    either occurs, the more frequent, else FN), a practitioner turn by SHOWN_PRIORITY over its codes and
     second codes (a permission question, CQ + SEEK, stands as SEEK, as it counts). So the turn table,
     the timeline and the score cards agree, and ``score`` on ``code``'s own tables gives the same column; the
     turn models' label (``main_code``) shaped the utterance codes but is not shown, since it can name a code no
@@ -736,4 +736,4 @@ def shown_code(turn: Turn) -> str:
     if turn.role == CLIENT:
         return client_main_code(codes)
     codes += [c for c in (second_code(turn, u) for u in turn.utterances) if c]  # counted as MITI counts both
-    return next((c for c in PRACTITIONER_PRIORITY if c in codes), codes[0])
+    return next((c for c in SHOWN_PRIORITY if c in codes), codes[0])

@@ -174,12 +174,13 @@ def is_team_corpus(columns: Iterable[str]) -> bool:
 def coded_table_examples(path: str | Path, options: ReadOptions | None = None, scheme: str = "miti") -> pd.DataFrame:
     """A coded table (session, speaker/role, text, code; one row per utterance) as examples; ``scheme="misc"``:
     its codes are MISC 2.5, mapped to MITI 4.2.1 (``mi_coder.schemes``)."""
-    from ..evaluate.agreement import check_code, code_like_columns
+    from ..evaluate.agreement import check_code, check_unique_utterances, code_like_columns
     from ..schemes import read_code_cell, to_miti, with_valence
 
     opts = options or ReadOptions()
     opts = ReadOptions(**{**opts.__dict__, "utterances": "given"})
     sessions = read_transcript(path, read_options=opts)
+    check_unique_utterances(path, sessions, "trained on")  # as evaluate and score refuse it
     rows = []
     others = 0
     for s in sessions:
