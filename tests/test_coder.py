@@ -307,6 +307,21 @@ def test_trust_skips_the_provenance_check_but_never_the_file_hashes(small_coder,
         load_coder(folder, trust=True)
 
 
+def test_pickled_weights_are_refused_without_advice_to_unpickle_them(small_coder, tmp_path, home):
+    import pickle
+
+    from mi_coder.model.store import sha256
+
+    folder = _saved(small_coder, tmp_path)
+    (folder / "weights.npz").write_bytes(pickle.dumps({"not": "arrays"}))  # a pickle posing as the weights
+    meta = json.loads((folder / "meta.json").read_text())
+    meta["artifacts"]["weights.npz"] = sha256(folder / "weights.npz")
+    (folder / "meta.json").write_text(json.dumps(meta))
+    with pytest.raises(ModelError, match="pickled Python objects, which mi-coder never loads") as caught:
+        load_coder(folder, trust=True)
+    assert "allow_pickle" not in str(caught.value)
+
+
 def test_weights_of_the_wrong_shape_are_a_model_error_on_load(small_coder, tmp_path, home):
     from mi_coder.model.store import sha256
 

@@ -46,6 +46,8 @@ def test_the_readmes_record_fields_are_the_records_fields_in_order():
     (lambda: mi_coder.load_coder().code(5), "expects a Session or a list of Sessions .* not int"),
     (lambda: mi_coder.segment("hello"), "segment expects a Session or a list of Sessions"),
     (lambda: mi_coder.segment(None), "segment expects a Session"),
+    (lambda: mi_coder.read_transcript(EXAMPLE, fmt="pdf"), r"unknown format 'pdf' \(--format; in Python, fmt=\.\.\.\)"),
+    (lambda: mi_coder.read_transcript(EXAMPLE, utterances="x"), r"utterances=\.\.\.\) must be 'auto' or 'given'"),
     (lambda: mi_coder.read_transcript(EXAMPLE, practitioner=5), "a role is given by a speaker's name"),
     (lambda: mi_coder.load_coder().code(Session("s", "mem", [Turn("1", "T", "therapist", "Hi there.")])),
      "turn '1' has role 'therapist'; a turn's role is one of practitioner, client, other"),

@@ -508,6 +508,24 @@ def test_a_turn_id_that_comes_back_later_is_a_turn_of_its_own_in_file_order_with
     assert len({t.id for t in session.turns}) == 4
 
 
+def test_a_table_without_sessions_whose_utterance_numbers_start_again_is_said_to_be_read_as_one(tmp_path):
+    rows = ["utterance_id,speaker,text"]
+    for _ in range(2):  # two sessions stacked, the session column left out
+        rows += [f"{k},{'PO' if k % 2 else 'Client'},Line {k}." for k in range(1, 7)]
+    path = tmp_path / "stacked.csv"
+    path.write_text("\n".join(rows) + "\n")
+    with pytest.warns(UserWarning, match=r"stacked.csv: no session column.*'utterance_id' numbers start again at "
+                                         r"row 8.*--session-col"):
+        (session,) = read_transcript(path)
+    assert len(session.turns) == 12
+    per_turn = tmp_path / "per_turn.csv"  # utterances numbered within each turn: no warning
+    per_turn.write_text("turn_id,utterance_id,speaker,text\n1,1,PO,Hi.\n1,2,PO,How are you?\n2,1,Client,Fine.\n"
+                        "3,1,PO,Good.\n")
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        read_transcript(per_turn)
+
+
 def test_speech_above_the_first_speaker_label_is_said_to_be_left_out_and_a_title_is_not(tmp_path):
     path = tmp_path / "h.txt"
     path.write_text("Session 4, 12 March 2026\nDate: 2026-03-12\nI have been drinking a lot and my wife is upset.\n"

@@ -198,6 +198,8 @@ def in_id_order(records: list[dict[str, Any]], cols: dict[str, str], path: str) 
 
     sessions = [session_of(r, cols) or "" for r in records]
     first = {sid: k for k, sid in reversed(list(enumerate(sessions)))}
+    if "session" not in cols:
+        _warn_if_numbering_restarts(records, cols, path, numbers)
     for role in ("utterance", "turn"):
         if role not in cols:
             continue
@@ -218,6 +220,24 @@ def in_id_order(records: list[dict[str, Any]], cols: dict[str, str], path: str) 
                       "order, as turns and volleys depend on it", stacklevel=4)
         return [records[k] for k in order]
     return records
+
+
+def _warn_if_numbering_restarts(records: list[dict[str, Any]], cols: dict[str, str], path: str,
+                                numbers: Any) -> None:
+    """A table without a session column is one session; where its turn numbers (else its utterance numbers, in
+    runs of five or more) start again from the lowest, it likely holds several, read together: warn."""
+    for role in ("turn", "utterance"):
+        values = numbers(cols[role]) if role in cols else None
+        if not values:
+            continue
+        low = min(values)
+        restarts = [k for k in range(1, len(values)) if values[k] == low and values[k - 1] > low]
+        runs = [b - a for a, b in zip([0, *restarts], [*restarts, len(values)])]
+        if restarts and (role == "turn" or min(runs) >= 5):
+            warnings.warn(f"{path}: no session column, so every row is read as one session, but the {cols[role]!r} "
+                          f"numbers start again at row {restarts[0] + 2}; if the table holds several sessions, name "
+                          "the column that tells them apart with --session-col", stacklevel=5)
+        return
 
 
 # A column naming who coded each row: several coders' rows of one session stacked in one table (a long layout)

@@ -410,12 +410,13 @@ def read_transcript(path: str | Path, **options: Any) -> list[Session]:
 
 
 def _check_options(opts: ReadOptions, where: str) -> None:
+    """Options no file can satisfy are the caller's mistake (a UsageError), not the file's (``where`` unused)."""
     if opts.fmt is not None and opts.fmt not in FORMATS:
-        raise InputError(where, f"unknown format {opts.fmt!r} (choose from {', '.join(FORMATS)})")
+        raise UsageError(f"unknown format {opts.fmt!r} (--format; in Python, fmt=...): choose from {', '.join(FORMATS)}")
     if opts.utterances not in ("auto", "given"):
-        raise InputError(where, f"--utterances must be 'auto' or 'given', not {opts.utterances!r}")
+        raise UsageError(f"--utterances (in Python, utterances=...) must be 'auto' or 'given', not {opts.utterances!r}")
     if opts.captions not in ("auto", "on", "off"):
-        raise InputError(where, f"--captions must be 'auto', 'on' or 'off', not {opts.captions!r}")
+        raise UsageError(f"--captions (in Python, captions=...) must be 'auto', 'on' or 'off', not {opts.captions!r}")
 
 
 STREAM_BYTES = 8_000_000  # text and table files this large or larger are read lazily by stream_transcript

@@ -229,7 +229,8 @@ def verify(model_dir: str | Path, trust: bool = False) -> dict:
                          "every file a model loads must be listed under 'artifacts'")
     # Provenance first: the artifact list of a meta.json nobody vouched for is not followed at all.
     if not trust and sha256(model_dir / "meta.json") not in trusted_hashes():
-        raise ModelError(f"{model_dir}: model was not shipped with mi-coder or trained on this machine; "
+        raise ModelError(f"{model_dir}: model was not shipped with mi-coder or trained on this machine, or its "
+                         "meta.json was changed since; "
                          "pass --trust-model (in Python, trust=True) if you trust its source")
     for name, expected in meta["artifacts"].items():
         path = model_dir / name
@@ -287,6 +288,9 @@ def load_coder(model_dir: str | Path | None = None, *, trust: bool = False, prof
         check_shapes(features, models)
         boundary = _read_boundary(model_dir) if BOUNDARY in meta["artifacts"] else None
     except (KeyError, ValueError, OSError, TypeError) as exc:
+        if "pickle" in str(exc):  # numpy's own message would advise allow_pickle=True, which runs the file's code
+            raise ModelError(f"{model_dir}: a weights file holds pickled Python objects, which mi-coder never loads "
+                             "(a model's weights are plain arrays); do not load this model") from None
         raise ModelError(f"{model_dir}: model files are incomplete or malformed ({type(exc).__name__}: {exc})") from exc
     decoding = meta.get("decoding", {})
     try:
