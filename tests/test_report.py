@@ -423,8 +423,8 @@ def test_a_question_run_is_described_not_quoted_and_persuading_advice_names_cond
     for t, u in s.utterances():
         u.confidence = 0.9
     page = render_session(s, session_scores(s))
-    assert "4 questions in a row without a reflection" in page
-    assert "&ldquo;4 questions in a row" not in page and "\u201c4 questions in a row" not in page
+    assert "4 questions with no reflection between them" in page
+    assert "&ldquo;4 questions with no" not in page and "\u201c4 questions with no" not in page
     assert "where it is a condition of the order or the program, say so plainly" in page
 
 
@@ -559,6 +559,27 @@ def test_engagement_readings_call_a_fraction_of_a_word_no_change_show_units_and_
     big = readings(client_words_per_turn_change=6.0, interruptions=14)
     assert big["Client elaboration over the session"][1] == "the client says more as the session goes on"
     assert big["Cut-off turns (either speaker; overlaps where timed)"][1].startswith("frequent cut-off turns")
+
+
+def test_the_listening_indicators_the_validation_found_to_separate_are_read_in_the_report():
+    # README: opening_reflection_rate and responsive_reflection_pct separate good from poor sessions; the report
+    # had left the first out and shown the second as a bare number
+    from mi_coder.report.html import engagement_context
+
+    session = coded_session([(P, "What brings you in?", ["OQ"]), (C, "My doctor wants me to cut down.", ["CT"]),
+                             (P, "You're here because of your doctor.", ["SR"]), (C, "Yes.", ["FN"])] * 10)
+    scores = session_scores(session)
+    rows = {r["label"]: r for r in engagement_context(session, scores)["readings"]}
+    opening = rows["Reflections per practitioner turn in the opening"]
+    assert opening["reading"] == "the practitioner reflects from the start"  # every other turn reflects
+    assert opening["evidence"] == "separated good from poor MI sessions in validation"
+    assert "reflection_rate in the opening" in opening["how"]
+    answered = rows["Change and sustain talk answered with a reflection"]
+    assert answered["value"] == "100%" and answered["reading"].startswith("the practitioner often reflects")
+    poor = {r["label"]: r["reading"] for r in engagement_context(
+        session, {**scores, "opening_reflection_rate": 0.0, "responsive_reflection_pct": 0.05})["readings"]}
+    assert poor["Reflections per practitioner turn in the opening"].startswith("few reflections in the opening")
+    assert poor["Change and sustain talk answered with a reflection"].startswith("the client's talk about change is")
 
 
 def test_chart_turn_axes_are_labelled_with_the_transcripts_own_turn_ids():

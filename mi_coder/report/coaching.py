@@ -127,7 +127,7 @@ def coaching_examples(session: Session, confidence: float = COACHING_CONFIDENCE)
     runs = []
     for run in question_runs(session.turns)[:4]:
         last = run[-1]
-        runs.append((run[0], f"{len(run)} questions in a row without a reflection (turns {run[0].id}-{last.id})",
+        runs.append((run[0], f"{len(run)} questions with no reflection between them (turns {run[0].id}-{last.id})",
                      f"Suggestion: after the client's answer to turn {run[0].id}, reflect what you heard before "
                      "asking the next question."))
     persuade = [(t, u.text, "Suggestion (a template): ask first, \u201cWould it be okay if I shared a thought about "

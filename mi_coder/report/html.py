@@ -67,7 +67,13 @@ INDICATOR_SEPARATES: dict[str, bool] = {
     "client_words_per_turn_change": False, "client_new_content_pct": False, "change_talk_after_question": False,
     "change_talk_after_reflection": False, "disclosure_after_first_reflection": True,
     "opening_client_talk_share": False, "interruptions": False, "longest_practitioner_monologue": False,
+    "opening_reflection_rate": True, "opening_question_run_pct": False, "responsive_reflection_pct": True,
 }
+# Where a reading of the listening indicators turns: between the medians of AnnoMI dev's high- and low-quality
+# sessions from human codes (opening reflections per practitioner turn 0.26 and 0.00; reflections answering change
+# or sustain talk 0.32 and 0.05).
+OPENING_REFLECTION_CUT = 0.2
+RESPONSIVE_REFLECTION_CUT = 0.25
 
 
 def _evidence(*keys: str) -> str:
@@ -117,6 +123,18 @@ def engagement_context(session: Session, scores: dict) -> dict:
          scores.get("opening_client_talk_share"),
          _reading(scores.get("opening_client_talk_share"), "the client talks from the start", opening_talk, 0.4), "%",
          ("opening_client_talk_share",)),
+        ("Reflections per practitioner turn in the opening", scores.get("opening_reflection_rate"),
+         _reading(scores.get("opening_reflection_rate"), "the practitioner reflects from the start",
+                  "few reflections in the opening: mostly asking or telling", OPENING_REFLECTION_CUT), "",
+         ("opening_reflection_rate",)),
+        ("Practitioner turns in question runs in the opening", scores.get("opening_question_run_pct"),
+         _reading(scores.get("opening_question_run_pct"), "no interrogation in the opening",
+                  "the opening is mostly runs of questions without reflection", 0.5, False), "%",
+         ("opening_question_run_pct",)),
+        ("Change and sustain talk answered with a reflection", scores.get("responsive_reflection_pct"),
+         _reading(scores.get("responsive_reflection_pct"), "the practitioner often reflects what the client says "
+                  "about change", "the client's talk about change is seldom reflected", RESPONSIVE_REFLECTION_CUT),
+         "%", ("responsive_reflection_pct",)),
         ("Cut-off turns (either speaker; overlaps where timed)", scores.get("interruptions"),
          _reading(None if scores.get("interruptions") is None or not session.turns
                   else 100 * scores["interruptions"] / len(session.turns),
