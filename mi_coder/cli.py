@@ -542,6 +542,30 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
     return 0
 
 
+class _Version(argparse.Action):
+    """``--version``: the package's version and the shipped default model's name and version (read from its
+    meta.json when asked, not at every start), since the accuracy figures belong to the model."""
+
+    def __init__(self, option_strings, version: str, dest=argparse.SUPPRESS, default=argparse.SUPPRESS,  # type: ignore[no-untyped-def]
+                 help: str | None = None) -> None:
+        super().__init__(option_strings=option_strings, dest=dest, default=default, nargs=0, help=help)
+        self.version = version
+
+    def __call__(self, parser, namespace, values, option_string=None):  # type: ignore[no-untyped-def]
+        text = self.version % {"prog": parser.prog}
+        import json
+
+        try:
+            from .model.store import default_model_dir
+
+            meta = json.loads((default_model_dir() / "meta.json").read_text(encoding="utf-8"))
+            text += f" (default model {meta['name']} {meta['version']})"
+        except (OSError, ValueError, KeyError, TypeError):
+            text += " (default model: not found)"
+        print(text)
+        parser.exit()
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog=PROG,
@@ -553,7 +577,8 @@ def build_parser() -> argparse.ArgumentParser:
     )
     from ._version import __version__
 
-    parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
+    parser.add_argument("--version", action=_Version, version=f"%(prog)s {__version__}",
+                        help="the package's version and the default model's (cite both)")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     commands: dict[str, tuple[str, Callable[[argparse.Namespace], int]]] = {
         "code": ("code transcripts with MITI/MISC codes and score each session", cmd_code),

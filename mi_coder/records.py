@@ -58,7 +58,7 @@ def own_words_before(previous_turn: str, earlier: Sequence[str]) -> str:
     return " ".join([previous_turn, *earlier]).strip() if earlier else previous_turn
 
 
-@dataclass
+@dataclass(slots=True)
 class Utterance:
     """One complete thought inside a turn; ``start_char``/``end_char`` index the turn's text."""
 
@@ -71,7 +71,7 @@ class Utterance:
     meta: dict[str, Any] = field(default_factory=dict)
 
 
-@dataclass
+@dataclass(slots=True)
 class Turn:
     """An uninterrupted stretch of one speaker. Times are seconds from the start, when known."""
 
@@ -90,7 +90,7 @@ class Turn:
         return [u.code for u in self.utterances if u.code]
 
 
-@dataclass
+@dataclass(slots=True)
 class Session:
     """One recorded session: its id, the file it came from, its turns and free metadata."""
 

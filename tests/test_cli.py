@@ -36,6 +36,18 @@ def test_top_level_help_exits_zero_and_lists_commands():
     assert "segment" in result.stdout
 
 
+def test_version_names_the_package_and_the_default_model_whose_figures_the_readme_gives():
+    import json
+
+    from mi_coder._version import __version__
+    from mi_coder.model.store import default_model_dir
+
+    meta = json.loads((default_model_dir() / "meta.json").read_text())
+    result = run("--version")
+    assert result.returncode == 0
+    assert result.stdout.strip() == f"mi-coder {__version__} (default model {meta['name']} {meta['version']})"
+
+
 def test_segment_writes_the_three_tables_in_the_contracted_columns(tmp_path):
     out = tmp_path / "out"
     assert main(["segment", str(EXAMPLES / "probation_session.txt"), "--out", str(out)]) == 0

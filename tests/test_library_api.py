@@ -58,6 +58,30 @@ def test_library_mistakes_are_usage_errors_that_say_what_to_pass(call, message):
         call()
 
 
+def test_probabilities_give_every_coded_utterance_a_row_whose_likeliest_code_is_its_code():
+    session = mi_coder.read_transcript(EXAMPLE)
+    frame = mi_coder.load_coder().probabilities(session)
+    utts = [(t, u) for t in session.turns if t.role in ("practitioner", "client") for u in t.utterances]
+    assert list(frame.columns[:4]) == ["session_id", "turn_id", "utterance_id", "role"] and len(frame) == len(utts)
+    codes = list(frame.columns[4:])
+    assert codes == list(mi_coder.codes.PRACTITIONER_CODES + mi_coder.codes.CLIENT_CODES)
+    assert abs(frame[codes].sum(axis=1) - 1).max() < 1e-6
+    for (t, u), (_, row) in zip(utts, frame.iterrows()):
+        assert (row["turn_id"], row["utterance_id"]) == (t.id, u.id)
+        likeliest = row[codes].astype(float).idxmax()
+        # a question the model reads as SEEK or EA is coded as the question, SEEK or EA second (MITI)
+        assert likeliest == u.code or (likeliest == u.meta.get("code2") and u.code in ("OQ", "CQ")), u.text
+        assert abs(float(row[u.code if likeliest == u.code else likeliest]) - u.confidence) < 1e-6
+
+
+def test_a_misspelled_record_field_is_an_error_not_a_new_attribute():
+    u = Utterance("1", "You made it.", 0, 12)
+    with pytest.raises(AttributeError):
+        u.cod = "AF"  # used to create u.cod silently and leave u.code unset
+    with pytest.raises(AttributeError):
+        Turn("1", "PO", "practitioner", "Hi.").utterance = []
+
+
 def test_sessions_given_as_a_generator_are_all_coded_and_tabled():
     sessions = [mi_coder.read_transcript(EXAMPLE), mi_coder.read_transcript(EXAMPLE)]
     coded = mi_coder.load_coder().code(s for s in sessions)  # used to return [] and code nothing

@@ -351,6 +351,22 @@ class Coder:
         self.code_segmented(sessions)
         return sessions
 
+    def probabilities(self, sessions: Sequence[Session] | Session):  # type: ignore[no-untyped-def]
+        """Code ``sessions`` (as ``code``) and return every practitioner and client utterance's probability of
+        each code as a pandas DataFrame: ``session_id, turn_id, utterance_id, role``, then one column per code
+        (``PRACTITIONER_CODES + CLIENT_CODES``; a practitioner row's client columns are 0 and the other way
+        round), the probabilities the chosen code and its confidence come from (where the most probable is SEEK
+        or EA on a question, the code is the question and SEEK or EA its second code, as MITI double-codes it)."""
+        import pandas as pd
+
+        sessions = as_sessions(sessions, "Coder.probabilities")
+        self.code(sessions)
+        probs = self.code_segmented(sessions)
+        keys = [(s.id, t.id, u.id, t.role) for s in sessions for t in s.turns if t.role in (PRACTITIONER, CLIENT)
+                for u in t.utterances]  # utterance_rows' order
+        frame = pd.DataFrame(keys, columns=["session_id", "turn_id", "utterance_id", "role"])
+        return pd.concat([frame, pd.DataFrame(probs, columns=list(PRACTITIONER_CODES + CLIENT_CODES))], axis=1)
+
     def code_segmented(self, sessions: Sequence[Session]) -> np.ndarray:
         """Code already segmented sessions in place; returns the (adjusted) probability matrix.
 
