@@ -73,8 +73,8 @@ def main(argv: list[str] | None = None) -> int:
         print(f"\n{'paired per-fold difference (B-A)':42s} {'mean':>7s} {'SE':>7s}")
         for kind in ("punctuated", "unpunctuated"):
             if kind in a["per_fold"][0] and kind in b["per_fold"][0]:
-                # client_utterances kept by runs since the thirtieth session, adherent_utterances since the 31st
-                for task in TASKS + ["client_utterances", "adherent_utterances"]:
+                # client_utterances kept by runs since the thirtieth session, the practitioner ones since the 31st
+                for task in TASKS + ["client_utterances", "practitioner_utterances", "adherent_utterances"]:
                     if not all(task in f[kind] for f in a["per_fold"] + b["per_fold"]):
                         continue
                     mean, se = paired(a["per_fold"], b["per_fold"], kind, task)

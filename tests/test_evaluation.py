@@ -321,6 +321,8 @@ def test_each_folds_figures_include_affirmation_and_autonomy_f1_against_the_utte
            ("CT", "AF", 0.4, 4), ("FN", "FN", 0.9, 5)]  # a client utterance coded AF is not a practitioner's
     fold = ev._fold_tasks({"test": [], "probs": None, "utt": utt}, unpunctuated=False)["punctuated"]
     assert fold["adherent_utterances"] == 0.667  # AF: P 1, R 0.5, F1 0.667; EA: P 0.5, R 1, F1 0.667
+    # over the practitioner codes the reference uses (AF, EA, GI): GI's one utterance was coded EA, F1 0
+    assert fold["practitioner_utterances"] == round((2 / 3 + 2 / 3 + 0.0) / 3, 3)
     none = ev._fold_tasks({"test": [], "probs": None, "utt": utt[4:]}, unpunctuated=False)["punctuated"]
     assert "adherent_utterances" not in none  # no AF or EA in the reference: no figure
 

@@ -500,7 +500,8 @@ def cross_validate(data: TrainingData, folds: int = 5, train_kwargs: dict | None
 
 def _fold_tasks(r: dict, unpunctuated: bool) -> dict:
     """One fold's AnnoMI turn tasks (therapist, client, open/closed, simple/complex), punctuated and stripped, its
-    client utterances' macro-F1 over CT/ST/FN and its practitioner utterances' over AF and EA (punctuated)."""
+    client utterances' macro-F1 over CT/ST/FN, its practitioner utterances' over every practitioner code and over AF
+    and EA (punctuated)."""
     def tasks(sessions: list, probs: pd.DataFrame) -> dict:
         t = annomi_turn_tasks(sessions, probs)
         return {"therapist": t["therapist_4class"]["macro_f1"], "client": t["client_3class"]["macro_f1"],
@@ -515,6 +516,9 @@ def _fold_tasks(r: dict, unpunctuated: bool) -> dict:
     # the MI-adherent codes real speech has most of (AF, EA; SEEK is mostly a question's second code), against the
     # utterance reference (the AnnoMI re-codes where given), so that a decoding aimed at them gets a per-fold SE
     prac = [(h, m) for h, m, _, _ in r["utt"] if h in PRACTITIONER_CODES]
+    if prac:  # every practitioner code the reference uses, real speech coded one by one
+        out["punctuated"]["practitioner_utterances"] = utterance_report(
+            [h for h, _ in prac], [m for _, m in prac], labels=PRACTITIONER_CODES)["macro_f1"]
     if any(h in ("AF", "EA") for h, _ in prac):
         out["punctuated"]["adherent_utterances"] = utterance_report(
             [h for h, _ in prac], [m for _, m in prac], labels=["AF", "EA"])["macro_f1"]
