@@ -63,7 +63,7 @@ def test_evaluate_held_out_and_folds_and_agreement_of_reviewed_codes(model, code
     assert rep["n"] > 100 and 0.2 < rep["accuracy"] <= 1.0
     folds = run("evaluate", str(coded / "train.csv"), "--folds", "2", "--utterances", "given")
     assert folds.returncode == 0, folds.stderr
-    assert "held-out examples (2-fold, grouped)" in folds.stdout
+    assert "cross-validation of the coded tables (2-fold, grouped)" in folds.stdout
     # A reviewed-codes CSV, as the report's review mode downloads it: machine against reviewer.
     test = pd.read_csv(coded / "test.csv", dtype=str, keep_default_na=False)
     reviewed = test.rename(columns={"code": "machine_code"}).assign(reviewed_code="", reviewer="", reviewed_at="")

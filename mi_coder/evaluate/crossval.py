@@ -324,7 +324,7 @@ def training_metrics(data: TrainingData, folds: int, C: float = 1.0,
     else:
         metrics["team_corpus_cv"] = cross_validate_examples(data.examples, folds=folds, train_kwargs=kwargs,
                                                             turn_examples=data.turn_examples)
-        say(f"held-out examples: macro-F1 {metrics['team_corpus_cv']['macro_f1']}")
+        say(f"{folds}-fold cross-validation grouped by session: macro-F1 {metrics['team_corpus_cv']['macro_f1']}")
     return metrics
 
 

@@ -333,7 +333,8 @@ def format_report(report: dict) -> str:
         lines.append("utterance level (labels derived from turn labels):")
         per_code(r["utterance_level"])
         lines.append(f"confidence calibration: ECE {r['reliability']['ece']}")
-    for key, title in (("team_sessions_cv", "held-out coded sessions"), ("team_corpus_cv", "held-out examples")):
+    for key, title in (("team_sessions_cv", "held-out coded sessions"),
+                       ("team_corpus_cv", "cross-validation of the coded tables")):
         if key in report:
             rep = report[key]
             lines.append(f"{title} ({rep.get('folds')}-fold, grouped):")
