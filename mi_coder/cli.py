@@ -552,9 +552,9 @@ class _Version(argparse.Action):
         self.version = version
 
     def __call__(self, parser, namespace, values, option_string=None):  # type: ignore[no-untyped-def]
-        text = self.version % {"prog": parser.prog}
         import json
 
+        text = self.version % {"prog": parser.prog}
         try:
             from .model.store import default_model_dir
 

@@ -66,6 +66,7 @@ def _content_words(text: str) -> set[str]:
     stop = _stop_words()
     return {w for w in _WORD.findall(text.lower()) if len(w) > 2 and w not in stop}
 
+
 # Role clarification cues (MI practice model for supervision work): purpose of meeting, the roles of both
 # people, and asking how the client wants to take part.
 _PURPOSE = re.compile(
@@ -137,7 +138,8 @@ COLUMNS: list[Column] = [
            "balance of turns"),
     Column("client_words_per_turn", "mean words per client turn", "0..", "how much the client elaborates"),
     Column("client_words_per_turn_change", "mean words per client turn in the second half of the session minus "
-           "the first half (halves by turn index over all turns; of an odd number, the middle turn is in the first half)", "any", "positive: the client opened up as the session went on"),
+           "the first half (halves by turn index over all turns; of an odd number, the middle turn is in the first "
+           "half)", "any", "positive: the client opened up as the session went on"),
     Column("change_talk_pct", "CT / (CT + ST), client utterances; empty when neither", "0-1",
            "share of change talk among change and sustain talk"),
     Column("question_run_pct", "practitioner turns that ask and reflect nothing, inside runs of 3+ such turns with no "

@@ -412,7 +412,8 @@ def read_transcript(path: str | Path, **options: Any) -> list[Session]:
 def _check_options(opts: ReadOptions, where: str) -> None:
     """Options no file can satisfy are the caller's mistake (a UsageError), not the file's (``where`` unused)."""
     if opts.fmt is not None and opts.fmt not in FORMATS:
-        raise UsageError(f"unknown format {opts.fmt!r} (--format; in Python, fmt=...): choose from {', '.join(FORMATS)}")
+        raise UsageError(f"unknown format {opts.fmt!r} (--format; in Python, fmt=...): choose from "
+                         f"{', '.join(FORMATS)}")
     if opts.utterances not in ("auto", "given"):
         raise UsageError(f"--utterances (in Python, utterances=...) must be 'auto' or 'given', not {opts.utterances!r}")
     if opts.captions not in ("auto", "on", "off"):

@@ -342,13 +342,17 @@ class Coder:
 
     def code(self, sessions: Sequence[Session] | Session) -> list[Session]:
         """Segment (where needed) and code every practitioner and client utterance, in place."""
-        sessions = as_sessions(sessions, "Coder.code")
+        sessions = self._segmented(as_sessions(sessions, "Coder.code"))
+        self.code_segmented(sessions)
+        return sessions
+
+    def _segmented(self, sessions: list[Session]) -> list[Session]:
+        """``sessions`` with every turn that has words but no utterances segmented (in place)."""
         need = [s for s in sessions if any(not t.utterances and t.text for t in s.turns)]
         if need:
             from ..segment import segment
 
             segment(need, boundary=self.boundary)
-        self.code_segmented(sessions)
         return sessions
 
     def probabilities(self, sessions: Sequence[Session] | Session):  # type: ignore[no-untyped-def]
@@ -359,8 +363,7 @@ class Coder:
         or EA on a question, the code is the question and SEEK or EA its second code, as MITI double-codes it)."""
         import pandas as pd
 
-        sessions = as_sessions(sessions, "Coder.probabilities")
-        self.code(sessions)
+        sessions = self._segmented(as_sessions(sessions, "Coder.probabilities"))
         probs = self.code_segmented(sessions)
         keys = [(s.id, t.id, u.id, t.role) for s in sessions for t in s.turns if t.role in (PRACTITIONER, CLIENT)
                 for u in t.utterances]  # utterance_rows' order
