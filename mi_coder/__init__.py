@@ -28,13 +28,13 @@ import types
 from typing import Any
 
 from ._version import __version__
-from .errors import InputError, MiCoderError, ModelError, RoleError, SessionSkipped, UsageError
+from .errors import InputError, MiCoderError, ModelError, RoleError, SessionSkipped, UsageError, WorkerError
 from .records import CLIENT, OTHER, PRACTITIONER, Session, Turn, Utterance
 
 __all__ = [
     "CLIENT", "OTHER", "PRACTITIONER", "InputError", "MiCoderError", "ModelError", "RoleError", "Session",
-    "Turn", "UsageError", "Utterance", "__version__", "read_transcript", "read_sessions", "read_text", "segment",
-    "to_frames", "load_coder", "session_scores",
+    "Turn", "UsageError", "Utterance", "WorkerError", "__version__", "read_transcript", "read_sessions", "read_text",
+    "segment", "to_frames", "load_coder", "session_scores",
 ]
 
 

@@ -19,7 +19,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any, Callable, Iterable, Iterator, Sequence
 
-from .errors import MiCoderError, SessionSkipped, UsageError
+from .errors import MiCoderError, SessionSkipped, UsageError, WorkerError
 from .io.base import ReadOptions
 
 PARTS = ".mi-coder-parts"
@@ -98,8 +98,9 @@ def _coder(model: str | None, trust: bool, profile: str | None = None):  # type:
 
 
 def code_file(path: str, options: ReadOptions, model: str | None, trust: bool,
-              thresholds: dict | None = None, profile: str | None = None) -> dict:
-    """Read, code and score one file; returns its table rows, or ``{"error": ...}`` for a bad file."""
+              thresholds: dict | None = None, profile: str | None = None, source: str | None = None) -> dict:
+    """Read, code and score one file; returns its table rows, or ``{"error": ...}`` for a bad file. ``source``:
+    the path its sessions name as their source when it is read by another name (a Dask worker's absolute path)."""
     import warnings
 
     from .io.reader import read_transcript
@@ -109,6 +110,9 @@ def code_file(path: str, options: ReadOptions, model: str | None, trust: bool,
         with warnings.catch_warnings(record=True) as caught:
             warnings.simplefilter("always")
             sessions = read_transcript(path, read_options=options)
+            if source is not None:
+                for session in sessions:
+                    session.source = source
             rows = code_rows(sessions, _coder(model, trust, profile), thresholds)
         from .pipeline import skipped_session
 
@@ -165,9 +169,21 @@ def _run_local(todo: list[tuple[Path, str]], jobs: int, args: tuple, on_result: 
     # back as they finish. Ctrl-C or a crash stops the workers; finished parts stay for the next run. One file
     # per task: joblib's automatic batching would hold back finished files until their whole batch is done
     # (lost on Ctrl-C, late in the progress bar); a file takes far longer than a task's dispatch.
-    with Parallel(n_jobs=jobs, return_as="generator_unordered", batch_size=1) as parallel:
-        for key, result in parallel(delayed(_keyed_code_file)(key, str(path), *args) for path, key in todo):
-            on_result(key, result)
+    from joblib.externals.loky.process_executor import TerminatedWorkerError
+
+    try:
+        with Parallel(n_jobs=jobs, return_as="generator_unordered", batch_size=1) as parallel:
+            for key, result in parallel(delayed(_keyed_code_file)(key, str(path), *args) for path, key in todo):
+                on_result(key, result)
+    except TerminatedWorkerError:
+        raise WorkerError(WORKER_DIED.format(jobs=f"--jobs {max(1, jobs - 1)}")) from None
+
+
+# A worker killed mid-file (the system's out-of-memory killer, most often): no file is to blame, so the run stops
+# with what it finished saved, rather than with joblib's or Dask's traceback.
+WORKER_DIED = ("a worker process was killed while coding (most often by the system, short of memory); the files "
+               "finished so far are saved: run the same command again to go on from there, with {jobs} if memory "
+               "is short")
 
 
 def _keyed_code_file(key: str, path: str, *args: Any) -> tuple[str, dict]:
@@ -198,10 +214,42 @@ def _dask_client(scheduler: str | None, local_workers: int | None) -> Iterator[A
 def _run_dask(todo: list[tuple[Path, str]], args: tuple, on_result: Callable[[str, dict], None], client: Any) -> None:
     from distributed import as_completed
 
-    futures = {client.submit(code_file, str(path), *args, key=f"mi-coder-{key}", pure=False): key
+    # A worker runs in its own folder, maybe on another machine: it gets each file's absolute path and the file's
+    # digest, and codes only the same bytes this machine hashed (else a file of the same name elsewhere would be
+    # coded and saved under this file's key).
+    futures = {client.submit(_code_same_file, str(path.resolve()), str(path), _digest(path), *args,
+                             key=f"mi-coder-{key}", pure=False): key
                for path, key in todo}
-    for future in as_completed(futures):
-        on_result(futures[future], future.result())
+    from distributed import KilledWorker
+
+    try:
+        for future in as_completed(futures):
+            on_result(futures[future], future.result())
+    except KilledWorker:
+        raise WorkerError(WORKER_DIED.format(jobs="fewer or larger workers")) from None
+
+
+def _digest(path: Path) -> str:
+    h = hashlib.sha256()
+    with open(path, "rb") as f:
+        for block in iter(lambda: f.read(1 << 20), b""):
+            h.update(block)
+    return h.hexdigest()
+
+
+def _code_same_file(absolute: str, shown: str, digest: str, *args: Any) -> dict:
+    """``code_file`` on a Dask worker: the file at ``absolute`` if its bytes are the ones hashed as ``digest``,
+    with ``shown`` (the path as the user gave it) as its source, so that the tables are those of a local run."""
+    try:
+        same = _digest(Path(absolute)) == digest
+    except OSError as exc:
+        return {"source": shown, "error": (f"a Dask worker cannot read it at {absolute} ({exc.strerror or exc}); "
+                                           "workers must see the input files at the same paths")}
+    if not same:
+        return {"source": shown, "error": (f"a Dask worker found a different file at {absolute}; workers must see "
+                                           "the same input files at the same paths")}
+    result = code_file(absolute, *args, source=shown)
+    return {**result, "source": shown}
 
 
 def run_batch(inputs: Sequence[str], out_dir: str | Path, *, options: ReadOptions | None = None,

@@ -36,6 +36,11 @@ class UsageError(MiCoderError):
     """Arguments that do not fit together."""
 
 
+class WorkerError(MiCoderError):
+    """A batch's worker process stopped before its file was done (killed: most often by the system, short of
+    memory); the files finished so far are kept for the next run."""
+
+
 class SessionSkipped(UserWarning):
     """One session of a file that holds several cannot be coded (one speaker, no practitioner...): the file's
     other sessions are, and the batch and ``code`` list this one with the unreadable files (errors.csv)."""

@@ -44,7 +44,12 @@ def expand_paths(paths: Iterable[str | Path], skipped: list[tuple[str, str]] | N
         p = Path(p)
         if p.is_dir():
             before = len(out)
-            for f in _walk(p):
+            found, unreadable = _walk(p)
+            for folder, reason in unreadable:  # a folder os.walk cannot list: its files are said to be unread
+                if skipped is None:
+                    raise InputError(str(folder), f"cannot be read ({reason}): its files were not scanned")
+                skipped.append((str(folder), f"a folder that cannot be read ({reason}): its files were not scanned"))
+            for f in found:
                 if any(part in OWN_FOLDERS or part.startswith(".") for part in f.relative_to(p).parts):
                     continue
                 if f.name in own.setdefault(f.parent, written_before(f.parent)) and (
@@ -63,7 +68,7 @@ def expand_paths(paths: Iterable[str | Path], skipped: list[tuple[str, str]] | N
                     kind = f.suffix.lower() or "no extension"
                     skipped.append((str(f), (f"skipped: not a transcript ({kind}); a folder scan reads "
                                              f"{' '.join(READ_EXTENSIONS)}")))
-            if len(out) == before and skipped is not None:
+            if len(out) == before and skipped is not None and not unreadable:
                 skipped.append((str(p), f"a folder with no transcript files (a folder scan reads "
                                         f"{' '.join(READ_EXTENSIONS)})"))
         else:
@@ -71,14 +76,19 @@ def expand_paths(paths: Iterable[str | Path], skipped: list[tuple[str, str]] | N
     return out
 
 
-def _walk(folder: Path) -> list[Path]:
+def _walk(folder: Path) -> tuple[list[Path], list[tuple[Path, str]]]:
     """Every entry below ``folder`` but folders, sorted, following linked folders (each real folder once, so a
-    link back up does not loop)."""
+    link back up does not loop); and the folders that could not be listed, with why (no permission...)."""
     import os
 
     seen: set[str] = set()
     found: list[Path] = []
-    for root, dirs, files in os.walk(folder, followlinks=True):
+    unreadable: list[tuple[Path, str]] = []
+
+    def failed(exc: OSError) -> None:
+        unreadable.append((Path(exc.filename or folder), exc.strerror or type(exc).__name__))
+
+    for root, dirs, files in os.walk(folder, followlinks=True, onerror=failed):
         real = os.path.realpath(root)
         if real in seen:
             dirs[:] = []
@@ -86,7 +96,7 @@ def _walk(folder: Path) -> list[Path]:
         seen.add(real)
         found.extend(Path(root) / name for name in files)
         found.extend(Path(root) / name for name in dirs if not os.path.isdir(os.path.join(root, name)))
-    return sorted(found)
+    return sorted(found), sorted(unreadable)
 
 
 def problem_in(exc: MiCoderError, path: str) -> str:

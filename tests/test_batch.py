@@ -418,3 +418,88 @@ def test_a_session_id_two_files_share_is_renamed_with_a_warning_in_the_warnings_
     warned = pd.read_csv(out / "warnings.csv")
     assert warned["warning"].str.contains("session id 's000' already used by a file earlier in the input order; "
                                           "this one is s000-2").any()
+
+
+def test_a_folder_that_cannot_be_listed_is_reported_not_silently_passed_over(tmp_path, monkeypatch):
+    # as root chmod 000 does not stop reading, so the failure os.walk reports is simulated
+    import errno
+    import os
+
+    from mi_coder.errors import InputError
+    from mi_coder.pipeline import expand_paths
+
+    folder = tmp_path / "visits"
+    (folder / "locked").mkdir(parents=True)
+    shutil.copy(EXAMPLES / "health_session.txt", folder / "a.txt")
+    shutil.copy(EXAMPLES / "health_session.txt", folder / "locked" / "b.txt")
+    real_walk = os.walk
+
+    def walk(top, topdown=True, onerror=None, followlinks=False):  # type: ignore[no-untyped-def]
+        for root, dirs, files in real_walk(top, topdown, onerror, followlinks):
+            if Path(root).name == "locked":
+                onerror(PermissionError(errno.EACCES, "Permission denied", root))
+                continue
+            yield root, dirs, files
+
+    monkeypatch.setattr(os, "walk", walk)
+    skipped: list = []
+    assert expand_paths([folder], skipped) == [folder / "a.txt"]
+    assert skipped == [(str(folder / "locked"), "a folder that cannot be read (Permission denied): its files were "
+                                                "not scanned")]
+    with pytest.raises(InputError, match="locked: cannot be read \\(Permission denied\\)"):
+        expand_paths([folder])
+
+
+def test_a_dask_worker_codes_only_the_file_this_machine_hashed_and_names_it_as_given(tmp_path, monkeypatch):
+    # a worker started in another folder, or on another machine, must not code another file of the same name
+    from mi_coder.batch import _code_same_file, _digest, code_file
+    from mi_coder.io.base import ReadOptions
+    from mi_coder.model.store import default_model_dir
+
+    monkeypatch.chdir(tmp_path)
+    Path("visit.txt").write_text((EXAMPLES / "health_session.txt").read_text())
+    args = (ReadOptions(), str(default_model_dir()), False, None, None)
+    here = code_file("visit.txt", *args)
+    there = _code_same_file(str(Path("visit.txt").resolve()), "visit.txt", _digest(Path("visit.txt")), *args)
+    assert there == here  # the same rows, the source named as the user gave it
+    other = tmp_path / "elsewhere.txt"
+    other.write_text((EXAMPLES / "probation_session.txt").read_text())
+    wrong = _code_same_file(str(other), "visit.txt", _digest(Path("visit.txt")), *args)
+    assert wrong == {"source": "visit.txt", "error": f"a Dask worker found a different file at {other}; workers "
+                                                      "must see the same input files at the same paths"}
+    gone = _code_same_file(str(tmp_path / "missing.txt"), "missing.txt", "0" * 64, *args)
+    assert gone["error"].startswith(f"a Dask worker cannot read it at {tmp_path / 'missing.txt'}")
+
+
+def test_a_killed_worker_stops_the_batch_with_one_line_and_keeps_finished_files(tmp_path, monkeypatch, capsys):
+    import joblib
+    from joblib.externals.loky.process_executor import TerminatedWorkerError
+
+    folder = tmp_path / "in"
+    folder.mkdir()
+    for name in ("a", "b", "c"):
+        shutil.copy(EXAMPLES / "health_session.txt", folder / f"{name}.txt")
+        (folder / f"{name}.txt").write_text((folder / f"{name}.txt").read_text() + f"\nClient: {name}.\n")
+
+    class DiesAfterOne:  # the first file comes back, then the system kills a worker
+        def __init__(self, *args, **kwargs) -> None:
+            pass
+
+        def __enter__(self):  # type: ignore[no-untyped-def]
+            return self
+
+        def __exit__(self, *exc) -> None:  # type: ignore[no-untyped-def]
+            return None
+
+        def __call__(self, tasks):  # type: ignore[no-untyped-def]
+            tasks = iter(tasks)
+            fn, args, kwargs = next(tasks)
+            yield fn(*args, **kwargs)
+            raise TerminatedWorkerError("A worker process managed by the executor was unexpectedly terminated.")
+
+    monkeypatch.setattr(joblib, "Parallel", DiesAfterOne)
+    code = main(["batch", str(folder), "--out", str(tmp_path / "out"), "--jobs", "2"])
+    err = capsys.readouterr().err
+    assert code != 0
+    assert "a worker process was killed while coding" in err and "--jobs 1" in err and "Traceback" not in err
+    assert len(list((tmp_path / "out" / PARTS).glob("*.json"))) == 1  # the finished file is kept for the next run
