@@ -30,6 +30,11 @@ def _err(message: str) -> None:
     print(f"{PROG}: " + _CONTROL.sub(lambda c: repr(c.group())[1:-1], message), file=sys.stderr)
 
 
+def _one_line(message: str) -> str:
+    """A message about one file on one line, however its name is spelled (a newline in a file name)."""
+    return message.replace("\r", "\\r").replace("\n", "\\n")
+
+
 EXAMPLES = {
     "segment": "example:\n  mi-coder segment data/examples/probation_session.txt --out out/",
     "code": "example:\n  mi-coder code data/examples/probation_session.txt --out out/\n"
@@ -370,9 +375,9 @@ def cmd_batch(args: argparse.Namespace) -> int:
                         thresholds=load_thresholds(args.thresholds), progress=not args.quiet)
     for path, message in summary.warnings:
         where = "" if message.startswith(path) else f"{path}: "
-        _err(f"warning: {where}{message}")
+        _err(_one_line(f"warning: {where}{message}"))
     for path, problem in summary.errors:
-        _err(f"error: {path}: {problem}")
+        _err(_one_line(f"error: {path}: {problem}"))
     for line in iter_lines(summary):
         _err(line)
     return 2 if summary.errors else 0

@@ -503,3 +503,14 @@ def test_a_killed_worker_stops_the_batch_with_one_line_and_keeps_finished_files(
     assert code != 0
     assert "a worker process was killed while coding" in err and "--jobs 1" in err and "Traceback" not in err
     assert len(list((tmp_path / "out" / PARTS).glob("*.json"))) == 1  # the finished file is kept for the next run
+
+
+def test_a_file_name_with_a_newline_is_reported_on_one_line(tmp_path, capsys):
+    folder = tmp_path / "in"
+    folder.mkdir()
+    shutil.copy(EXAMPLES / "health_session.txt", folder / "good.txt")
+    (folder / "bad\nname.txt").write_text("")
+    assert main(["batch", str(folder), "--out", str(tmp_path / "out")]) == 2
+    err = capsys.readouterr().err
+    line = next(x for x in err.splitlines() if "error:" in x)
+    assert "bad\\nname.txt" in line and "empty" in line.lower()
