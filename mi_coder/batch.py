@@ -230,11 +230,9 @@ def _run_dask(todo: list[tuple[Path, str]], args: tuple, on_result: Callable[[st
 
 
 def _digest(path: Path) -> str:
-    h = hashlib.sha256()
-    with open(path, "rb") as f:
-        for block in iter(lambda: f.read(1 << 20), b""):
-            h.update(block)
-    return h.hexdigest()
+    from .model.store import sha256
+
+    return sha256(path)
 
 
 def _code_same_file(absolute: str, shown: str, digest: str, *args: Any) -> dict:
