@@ -212,7 +212,7 @@ def _dask_client(scheduler: str | None, local_workers: int | None) -> Iterator[A
 
 
 def _run_dask(todo: list[tuple[Path, str]], args: tuple, on_result: Callable[[str, dict], None], client: Any) -> None:
-    from distributed import as_completed
+    from distributed import KilledWorker, as_completed
 
     # A worker runs in its own folder, maybe on another machine: it gets each file's absolute path and the file's
     # digest, and codes only the same bytes this machine hashed (else a file of the same name elsewhere would be
@@ -220,8 +220,6 @@ def _run_dask(todo: list[tuple[Path, str]], args: tuple, on_result: Callable[[st
     futures = {client.submit(_code_same_file, str(path.resolve()), str(path), _digest(path), *args,
                              key=f"mi-coder-{key}", pure=False): key
                for path, key in todo}
-    from distributed import KilledWorker
-
     try:
         for future in as_completed(futures):
             on_result(futures[future], future.result())

@@ -45,6 +45,9 @@ def expand_paths(paths: Iterable[str | Path], skipped: list[tuple[str, str]] | N
         if p.is_dir():
             before = len(out)
             found, unreadable = _walk(p)
+            unreadable = [(folder, reason) for folder, reason in unreadable  # hidden ones are not scanned anyway
+                          if not any(part in OWN_FOLDERS or part.startswith(".")
+                                     for part in folder.relative_to(p).parts)]
             for folder, reason in unreadable:  # a folder os.walk cannot list: its files are said to be unread
                 if skipped is None:
                     raise InputError(str(folder), f"cannot be read ({reason}): its files were not scanned")
