@@ -106,6 +106,8 @@ def code_file(path: str, options: ReadOptions, model: str | None, trust: bool,
     from .io.reader import read_transcript
     from .pipeline import code_rows
 
+    shown = source if source is not None else str(path)
+
     try:
         with warnings.catch_warnings(record=True) as caught:
             warnings.simplefilter("always")
@@ -116,16 +118,16 @@ def code_file(path: str, options: ReadOptions, model: str | None, trust: bool,
             rows = code_rows(sessions, _coder(model, trust, profile), thresholds)
         from .pipeline import skipped_session
 
-        return {"source": str(path), **rows,
+        return {"source": shown, **rows,
                 "warnings": [str(w.message) for w in caught if not issubclass(w.category, SessionSkipped)],
                 "skipped": [skipped_session(w.message, str(path)) for w in caught
                             if issubclass(w.category, SessionSkipped)]}
     except MiCoderError as exc:
         from .pipeline import problem_in
 
-        return {"source": str(path), "error": problem_in(exc, str(path))}
+        return {"source": shown, "error": problem_in(exc, str(path))}
     except Exception as exc:  # noqa: BLE001 - one file's failure, whatever it is, must not end the batch
-        return {"source": str(path), "error": f"could not be coded ({type(exc).__name__}: {exc}); "
+        return {"source": shown, "error": f"could not be coded ({type(exc).__name__}: {exc}); "
                                               "please report this with the file's format"}
 
 
@@ -244,8 +246,7 @@ def _code_same_file(absolute: str, shown: str, digest: str, *args: Any) -> dict:
     if not same:
         return {"source": shown, "error": (f"a Dask worker found a different file at {absolute}; workers must see "
                                            "the same input files at the same paths")}
-    result = code_file(absolute, *args, source=shown)
-    return {**result, "source": shown}
+    return code_file(absolute, *args, source=shown)
 
 
 def run_batch(inputs: Sequence[str], out_dir: str | Path, *, options: ReadOptions | None = None,
