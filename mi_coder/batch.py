@@ -12,6 +12,8 @@ from __future__ import annotations
 
 import hashlib
 import json
+import logging
+import signal
 import sys
 import time
 from contextlib import contextmanager, nullcontext, suppress
@@ -201,8 +203,15 @@ def _dask_client(scheduler: str | None, local_workers: int | None) -> Iterator[A
     except ImportError as exc:
         raise UsageError("Dask is not installed: pip install 'mi-coder[dask]'") from exc
     if local_workers:
-        with LocalCluster(n_workers=local_workers, threads_per_worker=1, processes=True,
-                          dashboard_address=None) as cluster, Client(cluster) as client:
+        # The worker processes are started with Ctrl-C ignored (they inherit it), so that an interrupt reaches
+        # this process alone, which closes the cluster: no traceback from each worker. Dask's own log is kept to
+        # errors: its warnings on a worker slow to close or a cancelled task are about its housekeeping, not
+        # the files (a worker that dies is reported by ``_run_dask``). Its HTTP server takes any free port on this
+        # machine only (its default, 8787, warned when another cluster had it).
+        with _sigint_ignored():
+            cluster = LocalCluster(n_workers=local_workers, threads_per_worker=1, processes=True,
+                                   dashboard_address="127.0.0.1:0", silence_logs=logging.ERROR)
+        with cluster, Client(cluster) as client:
             yield client
         return
     try:
@@ -211,6 +220,20 @@ def _dask_client(scheduler: str | None, local_workers: int | None) -> Iterator[A
         raise UsageError(f"cannot connect to the Dask scheduler {scheduler} ({exc})") from exc
     with client:
         yield client
+
+
+@contextmanager
+def _sigint_ignored() -> Iterator[None]:
+    """Ctrl-C ignored in this process (and so in the processes it starts) for the block; the main thread only."""
+    try:
+        previous = signal.signal(signal.SIGINT, signal.SIG_IGN)
+    except ValueError:  # not the main thread: signals are not ours to set
+        yield
+        return
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGINT, previous)
 
 
 def _run_dask(todo: list[tuple[Path, str]], args: tuple, on_result: Callable[[str, dict], None], client: Any) -> None:
