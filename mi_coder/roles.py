@@ -20,7 +20,7 @@ PRACTITIONER_WORDS = frozenset(
     """therapist counsellor counselor clinician officer po agent interviewer coach nurse doctor dr
     practitioner provider caseworker manager worker physician facilitator psychologist psychiatrist
     interventionist pharmacist consultant supervisor mi interviewer staff trainer advisor adviser
-    educator midwife gp clinic np pa rn lcsw therapist's host moderator""".split()
+    educator midwife gp clinic np pa rn lcsw therapist's host moderator ofc agt chaplain navigator mentor""".split()
 )
 CLIENT_WORDS = frozenset(
     """client patient probationer participant parolee interviewee offender resident student youth
@@ -28,7 +28,10 @@ CLIENT_WORDS = frozenset(
     guardian teen adolescent pt cl mum husband wife spouse son daughter""".split()
 )
 PRACTITIONER_PHRASES = ("case manager", "social worker", "probation officer", "parole officer", "youth worker",
-                        "support worker", "key worker", "peer worker", "peer support", "youth counsel")
+                        "support worker", "key worker", "peer worker", "peer support", "youth counsel",
+                        "offender manager", "patient navigator", "patient advocate", "client advocate", "case worker")
+# A title before a name: "P.O. Smith", "PO Reyes", "Ofc. Daniels", "Agt. Morris".
+_PRACTITIONER_TITLE = re.compile(r"^(?:p\.\s?o\.?|po|ofc\.?|agt\.?)\s+\w")
 CLIENT_PHRASES = ("young person", "service user")
 # Speakers who are neither: an interpreter's renderings are not the client's own words unless the user says so
 # (--client Interpreter), and an observer's remarks are not the practitioner's.
@@ -57,6 +60,8 @@ def role_from_label(label: str) -> str | None:
     if compact in CLIENT_ABBREV:
         return CLIENT
     words = set(_WORD.findall(low))
+    if _PRACTITIONER_TITLE.match(low) and not words & OTHER_WORDS:
+        return PRACTITIONER
     if words & OTHER_WORDS:  # "Interpreter (Arabic)": neither role, whatever else the label says
         return OTHER
     if any(phrase in low for phrase in PRACTITIONER_PHRASES):  # "Youth Worker" holds a client word too
@@ -183,7 +188,14 @@ def assign_roles(
             raise RoleError(source, "no client found among speakers; name one with client=NAME (--client NAME)" + (
                 f"; {interpreted[0]!r} is not taken for the client by its label: to code its renderings as the "
                 f"client's talk, name it with --client {interpreted[0]!r}" if interpreted else ""))
-        best = max(candidates, key=lambda s: (not _UNKNOWN.match(s), words[s]))  # the most talkative named one
+        # Of the named speakers who talk a fair share (a third of the most talkative one's words or turns, or
+        # more), the one whose talk reads least like a practitioner's: a second label of a lecturing officer
+        # ("Daniels" beside "Officer Daniels") says more words than the client but asks and says "you" as the
+        # officer does.
+        named = [s for s in candidates if not _UNKNOWN.match(s)] or candidates
+        most, most_turns = max(words[s] for s in named), max(len(speaker_texts[s]) for s in named)
+        fair = [s for s in named if words[s] * 3 >= most or len(speaker_texts[s]) * 3 >= most_turns]
+        best = min(fair, key=lambda s: (practitioner_score(speaker_texts[s]), -words[s]))
         roles[best] = CLIENT
         if len(candidates) > 1 or not practitioners:
             inferred.append(f"{best!r} as client")
@@ -197,7 +209,7 @@ def assign_roles(
             stacklevel=2,
         )
     if not practitioners and not clients:
-        _warn_swapped(roles, speaker_texts, source)
+        warn_swapped(roles, speaker_texts, source)
     others = [s for s in speakers if roles[s] == OTHER]
     total = sum(words.values()) or 1
     left = sum(words[s] for s in others)
@@ -230,7 +242,7 @@ SWAPPED_MARGIN = -0.75
 SWAPPED_MIN_TURNS = 5
 
 
-def _warn_swapped(roles: Mapping[str, str], speaker_texts: Mapping[str, Sequence[str]], source: str) -> None:
+def warn_swapped(roles: Mapping[str, str], speaker_texts: Mapping[str, Sequence[str]], source: str) -> None:
     """A warning where a label made one speaker the practitioner or the client and the two speakers' talk reads the
     other way round (a client labelled with a title, "Dr. Evans", "Officer Reyes"): every score would be of the wrong
     person."""
@@ -239,8 +251,8 @@ def _warn_swapped(roles: Mapping[str, str], speaker_texts: Mapping[str, Sequence
     if len(p) != 1 or len(c) != 1 or min(len(speaker_texts[p[0]]), len(speaker_texts[c[0]])) < SWAPPED_MIN_TURNS:
         return
     if practitioner_score(speaker_texts[p[0]]) - practitioner_score(speaker_texts[c[0]]) < SWAPPED_MARGIN:
-        warnings.warn(f"{source}: {p[0]!r} is taken as the practitioner and {c[0]!r} as the client (labels, else the "
-                      "text), but their talk reads the other way round (questions and 'you' against 'I'); if the roles "
+        warnings.warn(f"{source}: {p[0]!r} is taken as the practitioner and {c[0]!r} as the client (by labels or "
+                      "a role column, else the text), but their talk reads the other way round (questions and 'you' against 'I'); if the roles "
                       f"are swapped, name them: --practitioner {c[0]!r} --client {p[0]!r}", stacklevel=3)
 
 

@@ -339,6 +339,46 @@ def test_labels_that_make_the_client_the_practitioner_are_warned_about_when_the_
     assert s.speakers == {"Dr. Evans": "practitioner", "Patient": "client"}
 
 
+def test_a_role_column_filled_for_one_speaker_gives_that_role_and_a_swapped_column_is_warned_about(tmp_path):
+    counsellor = ["How have the past few weeks been?", "What do you make of that?", "You've noticed the pull.",
+                  "What would help you on the nights?", "How did your sponsor react?", "You want to keep your license."]
+    client = ["Honestly, I'm exhausted and I've thought about the pills.", "I'm not sure what I make of it.",
+              "I have, yes. I noticed it at work.", "I don't know. Maybe I call my sponsor.", "I didn't tell him yet.",
+              "I worked too hard for it. I'm not throwing it away."]
+    path = tmp_path / "partial.csv"
+    rows = "".join(f'Reyes,Probation Officer,"{a}"\nDontae,,"{b}"\n' for a, b in zip(client, counsellor))
+    path.write_text("speaker,role,text\n" + rows)  # the officer is the one who says "I"; only his rows say so
+    with pytest.warns(UserWarning) as said:
+        (s,) = read_transcript(path)
+    assert s.speakers == {"Reyes": "practitioner", "Dontae": "client"}  # the column, not the text, decides
+    assert any("talk reads the other way round" in str(w.message) for w in said)  # and the text's doubt is said
+    swapped = tmp_path / "swapped.csv"
+    swapped.write_text("speaker,role,text\n" + "".join(f'Liz,counselor,"{b}"\nRenee,client,"{a}"\n'
+                                                        for a, b in zip(counsellor, client)))
+    with pytest.warns(UserWarning, match="'Liz' is taken as the practitioner and 'Renee' as the client"):
+        (s,) = read_transcript(swapped)
+    assert s.speakers == {"Liz": "practitioner", "Renee": "client"}
+
+
+def test_titles_before_a_name_and_a_second_label_of_the_practitioner_do_not_make_the_client(tmp_path):
+    path = tmp_path / "po.txt"
+    path.write_text("P.O. Smith: Have a seat, Tyler. How has the week gone?\nTyler: Fine. I went to work.\n"
+                    "Ofc. Reyes: I'm just riding along today.\nTyler: Okay.\nP.O. Smith: What got in the way?\n")
+    with pytest.warns(UserWarning):
+        (s,) = read_transcript(path)
+    assert s.speakers == {"P.O. Smith": "practitioner", "Tyler": "client", "Ofc. Reyes": "practitioner"}
+    # "Daniels" is the officer's second label (a lecture, more words than the client): the client is Marcus
+    lecture = ("You need to understand that the court expects you to report every week, and you have missed two "
+               "appointments, so you are going to sign this plan and you will call me if anything comes up. ") * 3
+    path = tmp_path / "two_labels.txt"
+    path.write_text(f"Officer Daniels: How are you doing, Marcus?\nMarcus: I'm tired. I work nights now.\n"
+                    f"Daniels: {lecture}\nMarcus: I know. I messed up. I'll be there.\nDaniels: {lecture}\n"
+                    "Officer Daniels: What would help you get here?\nMarcus: I need a later slot, my shift ends at 9.\n")
+    with pytest.warns(UserWarning, match="'Daniels'.*kept as other speakers"):
+        (s,) = read_transcript(path)
+    assert s.speakers == {"Officer Daniels": "practitioner", "Marcus": "client", "Daniels": "other"}
+
+
 def test_an_interpreter_is_neither_role_and_speech_that_is_not_english_is_said(tmp_path):
     # an audit: the interpreter talked most and was made the client, its Spanish renderings of the officer coded CT/ST
     path = tmp_path / "interpreted.txt"

@@ -21,7 +21,7 @@ from typing import Any
 
 from ..errors import InputError, MiCoderError, SessionSkipped, UsageError
 from ..records import PRACTITIONER, Session, Turn, Utterance
-from ..roles import assign_roles, role_from_label, warn_pooled
+from ..roles import assign_roles, role_from_label, warn_pooled, warn_swapped
 from .base import (_EXTENSIONS, COLUMN_ALIASES, FORMATS, WORD_TIMES, Piece, ReadOptions, decode_bytes, iter_lines,
                    require_file, shared_span)
 from .captions import is_sbv, parse_cues, sbv_to_srt
@@ -235,8 +235,12 @@ def _complete_roles(labelled: dict[str, str], speaker_texts: Mapping[str, Sequen
         value = labelled.get(speaker, "")
         roles[speaker] = role_from_label(value) or ("other" if value else "")
     if "practitioner" not in roles.values() or "client" not in roles.values():
-        return assign_roles(speaker_texts, source=where, inferred=inferred)
+        # A column that gives some speakers' roles ("Probation Officer" on the officer's rows only) still gives
+        # theirs; values that name no role (a column of other things called "role") are left to the labels.
+        named = {s: v for s, v in labelled.items() if role_from_label(v)}
+        return assign_roles(speaker_texts, source=where, inferred=inferred, labels=named or None)
     roles = {s: r or "other" for s, r in roles.items()}
+    warn_swapped(roles, speaker_texts, where)  # a role column swapped, as labels can be
     warn_pooled(roles, where)  # "parent" beside "client", two officers: counted together, as with labels
     return roles
 
