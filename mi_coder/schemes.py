@@ -125,19 +125,27 @@ def read_code_cell(value: object, scheme: str = "miti") -> tuple[str, str]:
 
 _VALENCE_COLUMNS = ("valence", "polarity", "direction", "sign")
 _SIGNS = {"+": "+", "-": "-", "\u2212": "-", "pos": "+", "positive": "+", "neg": "-", "negative": "-",
-          "change": "+", "toward change": "+", "sustain": "-", "toward status quo": "-", "status quo": "-"}
+          "change": "+", "toward change": "+", "sustain": "-", "toward status quo": "-", "status quo": "-",
+          "1": "+", "+1": "+", "-1": "-", "\u22121": "-", "plus": "+", "minus": "-", "ct": "+", "st": "-",
+          "change talk": "+", "sustain talk": "-", "towards change": "+", "towards status quo": "-"}
+_NO_VALENCE = {"", "0", "nan", "n/a", "na", "none", "neutral", "n", "fn"}  # follow/neutral: the code alone
 
 
-def with_valence(code: str, meta: dict) -> str:
-    """A MISC 2.5 client code whose valence sits in a column of its own (``valence``, ``polarity``; "+"/"-",
+def with_valence(code: str, meta: dict, where: str = "") -> str:
+    """A MISC 2.5 client code whose valence sits in a column of its own (``valence``, ``polarity``; "+"/"-", "1"/"-1",
     "positive"/"negative", "change"/"sustain") joined to it: "C" with "-" is "C-", sustain talk, not the three-way
-    sets' "C" (change talk). Other codes, and codes with no valence given, as they are."""
+    sets' "C" (change talk). Other codes, and codes with no valence given, as they are. A valence it cannot read
+    is a ValueError (``where`` names the row): read as none, sustain talk would be counted as change talk."""
     from .io.base import normalize_column
 
     if code not in {"R", "D", "A", "N", "C", "TS", "O"}:
         return code
     key = next((k for k in meta if normalize_column(k) in _VALENCE_COLUMNS), None)
-    sign = _SIGNS.get(str(meta.get(key) or "").strip().lower()) if key else None
+    raw = str(meta.get(key) or "").strip().lower() if key else ""
+    sign = _SIGNS.get(raw)
+    if sign is None and raw not in _NO_VALENCE:
+        raise ValueError(f"{where}valence {meta.get(key)!r} of {code!r} is not one mi-coder reads (+ or -, 1 or -1, "
+                         "positive or negative, change or sustain)")
     return code + sign if sign else code
 
 

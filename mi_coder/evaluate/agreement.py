@@ -24,6 +24,19 @@ def code_set(u) -> frozenset:  # type: ignore[no-untyped-def]
     return frozenset(c for c in (u.code, u.meta.get("code2")) if c)
 
 
+def first_of_two(code: str, code2: str) -> str:
+    """Which of an utterance's two codes is its first, as evaluation reads it and training learns it: a double code
+    has no order, so an MI-adherent code given with another (SEEK on a question, EA on a reflection) is the second,
+    as mi-coder writes it, and PER with PWP is PWP (the coding guide)."""
+    if not code2:
+        return code
+    if {code, code2} == {"PER", "PWP"}:
+        return "PWP"
+    if code in ADHERENT_SECOND and code2 not in ADHERENT_SECOND:
+        return code2
+    return code
+
+
 def either_slot_report(pairs: Sequence[tuple[frozenset, frozenset]]) -> dict:
     """Per code given as a second code on either side: precision, recall and F1 of the code being among an
     utterance's codes (first or second), over (reference, compared) code sets; empty when no second code occurs."""
@@ -86,7 +99,11 @@ def read_coded(path, options=None, scheme: str = "miti",  # type: ignore[no-unty
                                        f"({value}, {in_cell}) and another in code2 ({code2}): at most two codes")
             code2 = code2 or in_cell
             if value and scheme != "miti":
-                value = with_valence(value, u.meta) if turn.role == "client" else value
+                try:
+                    value = with_valence(value, u.meta, f"session {s.id}, turn {turn.id}: ") if turn.role == "client" \
+                        else value
+                except ValueError as exc:
+                    raise InputError(path, str(exc)) from None
                 u.meta["original_code"] = value  # the MISC code itself: agreement gives its own kappa too
                 value = _mapped(path, s.id, turn, value, scheme)
             if value:
@@ -102,10 +119,11 @@ def read_coded(path, options=None, scheme: str = "miti",  # type: ignore[no-unty
                 if scheme != "miti":
                     code2 = _mapped(path, s.id, turn, code2, scheme)
                 check_code(path, s.id, turn, code2)
-                if value in ADHERENT_SECOND and code2 not in ADHERENT_SECOND:  # "SEEK" + "CQ" is "CQ" + "SEEK": a
-                    u.code, code2 = code2, value  # double code has no order, and mi-coder writes the question first
+                first = first_of_two(value, code2)
                 if {u.code, code2} == {"PER", "PWP"}:
                     u.code, code2, resolved = "PWP", "", resolved + 1
+                elif first != value:  # "SEEK" + "CQ" is "CQ" + "SEEK"
+                    u.code, code2 = code2, value
                 elif code2 == u.code:
                     code2 = ""
                 elif not paired(u.code, code2):
@@ -229,14 +247,19 @@ def check_unique_utterances(path, sessions: Sequence[Session], use: str = "count
     from ..errors import InputError
 
     for s in sessions:
-        seen = set()
+        ids = [str(u.id) for _, u in s.utterances() if u.id is not None and str(u.id) != ""]
+        # Ids numbered through the session (nearly all distinct), not per turn: one that comes back in another turn
+        # is a row pasted again further down (a new turn of its own, since its neighbours differ).
+        per_session = len(ids) >= 10 and len(set(ids)) >= 0.9 * len(ids)
+        seen: dict[tuple[str, str], str] = {}
         for turn, u in s.utterances():
             if u.id is not None and str(u.id) != "":
-                key = (str(turn.id), str(u.id))
+                key = ("", str(u.id)) if per_session else (str(turn.id), str(u.id))
                 if key in seen:
-                    raise InputError(path, f"session {s.id}, turn {turn.id}: utterance {u.id} is listed twice "
+                    where = f"turn {turn.id}" if seen[key] == str(turn.id) else f"turns {seen[key]} and {turn.id}"
+                    raise InputError(path, f"session {s.id}, {where}: utterance {u.id} is listed twice "
                                            f"(it would be {use} twice)")
-                seen.add(key)
+                seen[key] = str(turn.id)
 
 
 def check_code(path, session_id: str, turn, code: str) -> None:  # type: ignore[no-untyped-def]

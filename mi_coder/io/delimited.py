@@ -291,6 +291,11 @@ def check_rows(records: Sequence[dict[str, Any]], cols: dict[str, str], path: st
                 break
 
 
+# A second-code column however it is spelled ("Code 2", "code_2", "Second Code", "MITI Code 2"): read as ``code2``,
+# the name the scorer, evaluation and training read a second code from.
+_SECOND_CODE = re.compile(r"(?:(?:miti|misc|behaviou?r)_)?(?:code|label)_?(?:2|two)|second_(?:miti_|misc_)?(?:code|label)")
+
+
 def _piece(row: dict[str, Any], cols: dict[str, str], used: set[str]) -> Piece | None:
     """One row as a piece, or None when its text is empty."""
     text = _unguarded(_cell(row.get(cols["text"])))
@@ -298,6 +303,10 @@ def _piece(row: dict[str, Any], cols: dict[str, str], used: set[str]) -> Piece |
         return None
     speaker = _unguarded(_cell(row.get(cols["speaker"]))) or "unknown"
     meta = {c: v for c, v in row.items() if c not in used}
+    if "code2" not in meta:
+        second = next((c for c in meta if _SECOND_CODE.fullmatch(_norm(c))), None)
+        if second is not None:
+            meta["code2"] = meta.pop(second)
     if "role" in cols:
         meta["_role"] = _cell(row.get(cols["role"]))
     return Piece(

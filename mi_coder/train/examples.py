@@ -13,7 +13,7 @@ from typing import Iterable, Sequence
 
 import pandas as pd
 
-from ..codes import ALL_CODES, CLIENT_CODES, FOUR_CLASS
+from ..codes import ALL_CODES, CLIENT_CODES, FOUR_CLASS, QUESTION
 from ..errors import InputError
 from ..io.base import ReadOptions
 from ..io.reader import read_transcript
@@ -24,7 +24,8 @@ EXAMPLE_COLUMNS = ["source", "group", "session_id", "turn_id", "role", "text", "
                    "n_in_turn", "code", "weight"]
 
 
-CODE_ALIASES = ("code", "label", "miti_code", "behavior_code", "behaviour_code", "misc_code", "gold", "miti", "misc")
+CODE_ALIASES = ("code", "label", "miti_code", "behavior_code", "behaviour_code", "misc_code", "gold", "miti", "misc",
+                "code_1", "code1", "first_code", "miti_code_1", "misc_code_1")
 
 
 def code_column(keys: Iterable[str], options: ReadOptions | None = None, scheme: str = "miti") -> str | None:
@@ -171,10 +172,13 @@ def is_team_corpus(columns: Iterable[str]) -> bool:
     return {"id", "code", "prev_turn", "text"} <= set(columns)
 
 
-def coded_table_examples(path: str | Path, options: ReadOptions | None = None, scheme: str = "miti") -> pd.DataFrame:
+def coded_table_examples(path: str | Path, options: ReadOptions | None = None, scheme: str = "miti",
+                         reviewed: bool = False) -> pd.DataFrame:
     """A coded table (session, speaker/role, text, code; one row per utterance) as examples; ``scheme="misc"``:
-    its codes are MISC 2.5, mapped to MITI 4.2.1 (``mi_coder.schemes``)."""
-    from ..evaluate.agreement import check_code, check_unique_utterances, code_like_columns
+    its codes are MISC 2.5, mapped to MITI 4.2.1 (``mi_coder.schemes``). ``reviewed``: a review download, read as
+    ``score`` reads it (a ``reviewed_code`` that disagrees with its ``code`` is an InputError naming the row), with
+    a ``reviewed`` column saying which utterances a reviewer confirmed or changed (whatever the rows' order)."""
+    from ..evaluate.agreement import check_code, check_unique_utterances, code_like_columns, first_of_two
     from ..schemes import read_code_cell, to_miti, with_valence
 
     opts = options or ReadOptions()
@@ -182,40 +186,63 @@ def coded_table_examples(path: str | Path, options: ReadOptions | None = None, s
     sessions = read_transcript(path, read_options=opts)
     check_unique_utterances(path, sessions, "trained on")  # as evaluate and score refuse it
     rows = []
-    others = 0
+    others = unformed = 0
+    flags: list[bool] = []
     for s in sessions:
         before, after = other_role_context([t.role for t in s.turns], [t.text for t in s.turns])
         for turn, prev, following in zip(s.turns, before, after):
             for k, u in enumerate(turn.utterances):
                 key = row_code_column(u.meta, turn.role, opts, scheme)
-                code = read_code_cell(u.meta.get(key, "") if key else "", scheme)[0]  # "cr ", "Complex Reflection"
+                code, in_cell = read_code_cell(u.meta.get(key, "") if key else "", scheme)  # "cr ", "CQ/SEEK"
                 if turn.role not in (PRACTITIONER, CLIENT):
                     others += 1
                     continue
                 if code and scheme != "miti":
-                    code = with_valence(code, u.meta) if turn.role == CLIENT else code
+                    try:
+                        code = with_valence(code, u.meta, f"session {s.id}, turn {turn.id}: ") if turn.role == CLIENT \
+                            else code
+                    except ValueError as exc:
+                        raise InputError(path, str(exc)) from None
                     mapped = to_miti(code, turn.role, scheme)
                     if mapped is None:
                         raise InputError(path, f"session {s.id}, turn {turn.id}: {code!r} is not a "
                                                f"{scheme.upper()} code")
                     code = mapped
+                    in_cell = (to_miti(in_cell, turn.role, scheme) or in_cell) if in_cell else in_cell
+                if code and in_cell:  # two codes in one cell: the first as evaluate reads it ("SEEK/CQ" is CQ)
+                    code = first_of_two(code, in_cell)
+                if code == QUESTION:
+                    unformed += 1
                 if code:  # as evaluate and score check it: a code no one knows, or one of the other role's
                     check_code(path, s.id, turn, code)
+                if reviewed:
+                    said = str(u.meta.get("reviewed_code", "") or "").strip().upper()
+                    if said and said != "NAN" and said != (code or ""):
+                        raise InputError(path, f"session {s.id}, turn {turn.id}, utterance {u.id}: reviewed_code "
+                                               f"{said!r} but code {code or ''!r}; the code column is the one read, "
+                                               "so make the two agree")
+                    flags.append(bool(said) and said != "NAN")
                 rows.append({
                     "source": "coded", "group": f"{path}:{s.id}", "session_id": s.id, "turn_id": turn.id,
                     "role": turn.role, "text": u.text, "prev_text": prev, "next_text": following,
                     "position": k, "n_in_turn": len(turn.utterances), "code": code or None, "weight": 1.0,
                 })
     frame = pd.DataFrame(rows, columns=EXAMPLE_COLUMNS)
+    if reviewed:
+        frame["reviewed"] = flags
     if frame["code"].isna().all():
         named = code_like_columns(sessions)
         hint = f"; the column {named[0]!r} may hold them: name it with --code-col {named[0]!r}" if named else ""
         raise InputError(path, f"no code column found (looked for {', '.join(CODE_ALIASES)}){hint}")
-    if others:
-        import warnings
+    import warnings
 
+    if others:
         warnings.warn(f"{path}: {others} utterance(s) of speakers who are neither practitioner nor client are not "
                       "trained on", stacklevel=2)
+    if unformed:
+        warnings.warn(f"{path}: {unformed} utterance(s) coded {QUESTION} (a question, open or closed not said) are "
+                      "not trained on as codes: the coder learns OQ and CQ; code them OQ or CQ to train on them",
+                      stacklevel=2)
     return frame
 
 

@@ -17,7 +17,7 @@ from ..codes import (
     ROLE_ELEMENTS,
     TURN_CLASSES,
 )
-from ..errors import InputError, UsageError
+from ..errors import UsageError
 from ..io.base import ReadOptions
 from ..io.delimited import _header
 from ..model.coder import Coder
@@ -766,14 +766,11 @@ def add_reviewed(data: TrainingData, paths: Sequence[str | Path], weight: float 
 
     out = []
     for path in map(Path, paths):
-        examples = coded_table_examples(path, options)
-        if "reviewed_code" in _header(path):
-            table = pd.read_csv(path, dtype=str, keep_default_na=False)
-            table = table[table["text"].str.strip() != ""]  # the reader skips rows without text too
-            if len(table) != len(examples):
-                raise InputError(path, f"{len(table)} rows with text but {len(examples)} utterances read; "
-                                       "is it a reviewed-codes CSV as the report downloads it?")
-            examples = examples[(table["reviewed_code"].str.strip() != "").to_numpy()]
+        if "reviewed_code" in _header(path):  # each utterance's own flag, whatever the order of the rows
+            examples = coded_table_examples(path, options, reviewed=True)
+            examples = examples[examples.pop("reviewed")]
+        else:
+            examples = coded_table_examples(path, options)
         examples = examples[examples["code"].notna()].assign(source="reviewed", weight=weight)
         if not len(examples):
             raise UsageError(f"{path}: holds no reviewed utterances to add")

@@ -1,0 +1,121 @@
+"""A researcher's own coded tables: second-code columns however named, rows pasted twice, MISC valence columns,
+double codes read the same way by training as by evaluation, and review downloads added to training whatever
+their row order."""
+
+from __future__ import annotations
+
+import pandas as pd
+import pytest
+
+from mi_coder import InputError
+from mi_coder.cli import main
+from mi_coder.evaluate.agreement import read_coded
+from mi_coder.train.examples import coded_table_examples
+
+SESSION = [("Counselor", "Hi, thanks for coming in today.", "NC", ""),
+           ("Counselor", "What would you like to talk about?", "OQ", "SEEK"),
+           ("Client", "I guess my drinking. My wife is on my case.", "FN", ""),
+           ("Counselor", "Your wife is worried about you.", "SR", ""),
+           ("Client", "She is. I could cut down, I suppose.", "CT", ""),
+           ("Counselor", "How many drinks on a weekend?", "CQ", ""),
+           ("Client", "Maybe ten.", "FN", "")]
+
+
+def _table(path, header=("Session ID", "Speaker", "Utterance", "Code", "Code 2"), rows=SESSION, ids=False):
+    frame = pd.DataFrame([("S1", *r) for r in rows], columns=list(header))
+    if ids:
+        frame.insert(1, "utterance_id", range(1, len(frame) + 1))
+    frame.to_csv(path, index=False)
+    return path
+
+
+@pytest.mark.parametrize("second", ["Code 2", "Code2", "code_2", "Second Code", "MITI Code 2"])
+def test_a_second_code_column_is_read_however_its_header_is_spelled(tmp_path, second):
+    path = _table(tmp_path / "s.csv", header=("Session ID", "Speaker", "Utterance", "Code", second))
+    (s,) = read_coded(path)
+    codes = [(u.code, u.meta.get("code2", "")) for _, u in s.utterances()]
+    assert codes[1] == ("OQ", "SEEK")
+    assert main(["score", str(path), "--out", str(tmp_path / "o")]) == 0
+    row = pd.read_csv(tmp_path / "o" / "sessions.csv").iloc[0]
+    assert row["mi_adherent"] == 1  # the SEEK of the second column counts
+
+
+def test_a_row_pasted_again_further_down_is_refused_not_counted_twice(tmp_path):
+    rows = SESSION + SESSION[3:]  # more rows so the ids read as numbered through the session
+    frame = pd.DataFrame([("S1", k + 1, *r[:3]) for k, r in enumerate(rows * 2)],
+                         columns=["session_id", "utterance_id", "speaker", "text", "code"])
+    frame = pd.concat([frame, frame.iloc[[5]]])  # utterance 6 pasted again at the end
+    frame.to_csv(tmp_path / "dup.csv", index=False)
+    with pytest.raises(InputError, match="utterance 6 is listed twice"):
+        read_coded(tmp_path / "dup.csv")
+    with pytest.raises(InputError, match="utterance 6 is listed twice"):
+        coded_table_examples(tmp_path / "dup.csv")
+    # ids numbered per turn (1, 2 in each turn) come back in every turn and are not a pasted row
+    per_turn = frame.iloc[:-1].assign(turn_id=[k // 2 for k in range(len(frame) - 1)],
+                                      utterance_id=[k % 2 + 1 for k in range(len(frame) - 1)])
+    per_turn.to_csv(tmp_path / "per_turn.csv", index=False)
+    assert read_coded(tmp_path / "per_turn.csv")
+
+
+def test_misc_valence_written_as_numbers_is_read_and_an_unknown_one_is_refused(tmp_path):
+    rows = "session_id,speaker,text,misc_code,valence\nV1,Therapist,How is it going?,QUO,\n" \
+           "V1,Client,I am not going to quit.,C,-1\nV1,Therapist,You're not ready.,RES,\nV1,Client,I want to though.,R,1\n"
+    (tmp_path / "v.csv").write_text(rows)
+    (s,) = read_coded(tmp_path / "v.csv", scheme="misc")
+    assert [u.code for t, u in s.utterances() if t.role == "client"] == ["ST", "CT"]
+    (tmp_path / "bad.csv").write_text(rows.replace(",C,-1", ",C,strong"))
+    with pytest.raises(InputError, match=r"turn 2: valence 'strong' of 'C' is not one mi-coder reads"):
+        read_coded(tmp_path / "bad.csv", scheme="misc")
+    with pytest.raises(InputError, match="valence 'strong'"):
+        coded_table_examples(tmp_path / "bad.csv", scheme="misc")
+
+
+def test_training_reads_two_codes_in_a_cell_as_evaluation_does_and_says_it_leaves_q_out(tmp_path):
+    rows = [("Counselor", "Would it be okay if I shared some information?", "SEEK/CQ", ""),
+            ("Client", "Sure.", "FN", ""),
+            ("Counselor", "You should cut down; many people find a drink diary helps.", "PER; PWP", ""),
+            ("Client", "Maybe.", "FN", ""),
+            ("Counselor", "It's your call what you do with that.", "EA + CR", ""),
+            ("Client", "Okay.", "FN", ""),
+            ("Counselor", "Do you drink every day?", "Q", "")]
+    path = _table(tmp_path / "d.csv", header=("session_id", "speaker", "text", "code", "note"), rows=rows)
+    with pytest.warns(UserWarning, match=r"1 utterance\(s\) coded Q .* are not trained on"):
+        trained = coded_table_examples(path)
+    (s,) = read_coded(path)
+    evaluated = [u.code for t, u in s.utterances()]
+    assert trained["code"].tolist()[:6] == evaluated[:6] == ["CQ", "FN", "PWP", "FN", "CR", "FN"]
+
+
+def _review_download(path, rows, reviewed):
+    frame = pd.DataFrame({"session_id": "S1", "turn_id": range(1, len(rows) + 1),
+                          "utterance_id": [f"{k}.1" for k in range(1, len(rows) + 1)],
+                          "speaker": [r[0] for r in rows], "text": [r[1] for r in rows],
+                          "machine_code": [r[2] for r in rows], "confidence": [0.5 + k / 100 for k in range(len(rows))],
+                          "reviewed_code": [r[2] if k in reviewed else "" for k, r in enumerate(rows)],
+                          "code": [r[2] for r in rows]})
+    frame.to_csv(path, index=False)
+    return frame
+
+
+def test_review_downloads_add_only_reviewed_utterances_whatever_the_row_order_or_a_third_speaker(tmp_path):
+    from mi_coder.train.fit import TrainingData, add_reviewed
+
+    rows = [r[:3] for r in SESSION] + [("Observer", "Just taking notes here.", "")]
+    frame = _review_download(tmp_path / "r.csv", rows, reviewed={1, 3, 4})
+    frame.sort_values("confidence", ascending=False).to_csv(tmp_path / "sorted.csv", index=False)
+
+    def added(path):
+        data = TrainingData(examples=pd.DataFrame(columns=["session_id", "group"]), turn_examples=pd.DataFrame())
+        add_reviewed(data, [path])
+        return sorted(zip(data.examples["text"], data.examples["code"]))
+
+    with pytest.warns(UserWarning):  # the observer's utterance is not trained on
+        expected = added(tmp_path / "r.csv")
+    assert expected == sorted((rows[k][1], rows[k][2]) for k in (1, 3, 4))
+    with pytest.warns(UserWarning):
+        assert added(tmp_path / "sorted.csv") == expected  # re-sorted by confidence: the same utterances
+    edited = frame.copy()
+    edited.loc[4, "reviewed_code"] = "ST"  # changed in a spreadsheet without its code
+    edited.to_csv(tmp_path / "edited.csv", index=False)
+    with pytest.raises(InputError, match="reviewed_code 'ST' but code 'CT'"):
+        added(tmp_path / "edited.csv")
