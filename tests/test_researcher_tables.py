@@ -119,3 +119,29 @@ def test_review_downloads_add_only_reviewed_utterances_whatever_the_row_order_or
     edited.to_csv(tmp_path / "edited.csv", index=False)
     with pytest.raises(InputError, match="reviewed_code 'ST' but code 'CT'"):
         added(tmp_path / "edited.csv")
+
+
+def test_two_codes_written_in_either_order_are_one_pair_of_codes_for_agreement(tmp_path):
+    rows = [("Counselor", "Hello.", "NC", ""), ("Client", "Hi. I drink too much.", "FN", ""),
+            ("Counselor", "You drink too much, is that right?", "SR/CQ", ""), ("Client", "Yes.", "FN", "")]
+    a = _table(tmp_path / "a.csv", header=("session_id", "speaker", "text", "code", "note"), rows=rows)
+    b = _table(tmp_path / "b.csv", header=("session_id", "speaker", "text", "code", "note"),
+               rows=[r if r[2] != "SR/CQ" else (r[0], r[1], "CQ/SR", "") for r in rows])
+    (sa,), (sb,) = read_coded(a), read_coded(b)
+    pair = [(u.code, u.meta.get("code2")) for _, u in sa.utterances()][2]
+    assert pair == [(u.code, u.meta.get("code2")) for _, u in sb.utterances()][2] == ("SR", "CQ")
+
+
+def test_three_coders_with_an_undefined_pairwise_kappa_give_none_and_valid_json(tmp_path):
+    import json
+
+    rows = [("Counselor", "Hello.", "NC", ""), ("Client", "Hi.", "FN", ""),
+            ("Counselor", "What brings you in?", "OQ", ""), ("Client", "My drinking.", "FN", "")]
+    header = ("session_id", "speaker", "text", "code", "note")
+    a = _table(tmp_path / "a.csv", header=header, rows=rows)
+    b = _table(tmp_path / "b.csv", header=header, rows=rows)
+    c = _table(tmp_path / "c.csv", header=header, rows=[r if r[0] == "Client" else (r[0], r[1], "", "") for r in rows])
+    assert main(["evaluate", "--agreement", str(a), str(b), str(c), "--report", str(tmp_path / "r.json")]) == 0
+    pairs = json.loads((tmp_path / "r.json").read_text(), parse_constant=lambda x: pytest.fail(f"{x} in JSON"))
+    kappas = pairs["agreement_multi"]["pairwise_kappa"]
+    assert list(kappas.values()) == [1.0, None, None]  # c coded only FN, on the client's utterances: undefined

@@ -27,12 +27,15 @@ def code_set(u) -> frozenset:  # type: ignore[no-untyped-def]
 def first_of_two(code: str, code2: str) -> str:
     """Which of an utterance's two codes is its first, as evaluation reads it and training learns it: a double code
     has no order, so an MI-adherent code given with another (SEEK on a question, EA on a reflection) is the second,
-    as mi-coder writes it, and PER with PWP is PWP (the coding guide)."""
+    as mi-coder writes it, a checking question on a reflection is the second too (the team corpus's "CQ as a tag
+    check"), and PER with PWP is PWP (the coding guide). "CQ/SR" and "SR/CQ" are then one pair of codes."""
     if not code2:
         return code
     if {code, code2} == {"PER", "PWP"}:
         return "PWP"
     if code in ADHERENT_SECOND and code2 not in ADHERENT_SECOND:
+        return code2
+    if code in ("OQ", "CQ", "Q") and code2 in ("SR", "CR"):
         return code2
     return code
 
@@ -525,9 +528,8 @@ def multi_coder_agreement(paths: Sequence, options=None, scheme: str = "miti") -
     for i in range(len(paths)):
         for j in range(i + 1, len(paths)):
             keys = [k for k in units if codes[i].get(k) and codes[j].get(k)]
-            pairs[f"{paths[i]} | {paths[j]}"] = (round(float(cohen_kappa_score([codes[i][k] for k in keys],
-                                                                                [codes[j][k] for k in keys])), 3)
-                                                   if keys else None)
+            # None where undefined (no shared coded utterance, or one code on both sides), as for two coders
+            pairs[f"{paths[i]} | {paths[j]}"] = _kappa([codes[i][k] for k in keys], [codes[j][k] for k in keys])
     return {"agreement_multi": {"files": [str(p) for p in paths], "units": len(units),
                                 "krippendorff_alpha": None if alpha is None else round(alpha, 3),
                                 "pairwise_kappa": pairs}}
