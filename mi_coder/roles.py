@@ -202,8 +202,10 @@ def assign_roles(
     for s in speakers:
         roles[s] = roles[s] or OTHER
     if inferred:
+        fewest = min(len(speaker_texts[s]) for s in speakers if roles[s] in (PRACTITIONER, CLIENT))
+        weak = (f"; a weak guess: a speaker has only {fewest} turn(s)" if fewest < SWAPPED_MIN_TURNS else "")
         warnings.warn(
-            f"{source}: roles inferred from the text ({', '.join(inferred)}); "
+            f"{source}: roles inferred from the text ({', '.join(inferred)}){weak}; "
             "check them, or set them with practitioner=NAME / client=NAME (--practitioner / --client on the "
             "command line)",
             stacklevel=2,

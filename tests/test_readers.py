@@ -49,6 +49,22 @@ def test_full_names_get_roles_inferred_from_text_with_a_warning():
     assert s.speakers == {"Sarah Jones": "practitioner", "Mike Brown": "client"}
 
 
+def test_roles_inferred_from_a_few_turns_are_called_a_weak_guess(tmp_path):
+    path = tmp_path / "short.txt"
+    path.write_text("Tom: How did the week go?\nJess: Fine. I went to two meetings.\nTom: What helped?\n"
+                    "Jess: My sister drove me.\n")
+    with pytest.warns(UserWarning, match=r"roles inferred from the text .*a weak guess: a speaker has only 2 turn"):
+        (s,) = read_transcript(path)
+    assert s.speakers == {"Tom": "practitioner", "Jess": "client"}
+    path.write_text("".join(f"Tom: What happened on day {k}?\nJess: I went to a meeting on day {k}.\n"
+                            for k in range(6)))
+    with pytest.warns(UserWarning) as said:  # six turns each: inferred, not called weak
+        (s,) = read_transcript(path)
+    assert s.speakers == {"Tom": "practitioner", "Jess": "client"}
+    assert any("roles inferred" in str(w.message) for w in said)
+    assert not any("weak guess" in str(w.message) for w in said)
+
+
 def test_practitioner_flag_overrides_inference_without_warning():
     with warnings.catch_warnings():
         warnings.simplefilter("error")
