@@ -376,6 +376,31 @@ def test_a_role_column_filled_for_one_speaker_gives_that_role_and_a_swapped_colu
     assert s.speakers == {"Liz": "practitioner", "Renee": "client"}
 
 
+def test_labels_a_diarizer_swapped_halfway_are_warned_about_and_a_steady_session_is_not(tmp_path):
+    asks = ["How have the past few weeks been?", "What do you make of that?", "You've noticed the pull.",
+            "What would help you on the nights?", "How did your sponsor react?", "You want to keep your license.",
+            "What else would you like to change?", "How sure are you about that?", "You sound ready.",
+            "What's the next step for you?"]
+    tells = ["Honestly, I'm exhausted and I've thought about the pills.", "I'm not sure what I make of it.",
+             "I have, yes. I noticed it at work.", "I don't know. Maybe I call my sponsor.", "I didn't tell him yet.",
+             "I worked too hard for it. I'm not throwing it away.", "I want my mornings back.", "I'm pretty sure.",
+             "I think I am.", "I'll call my sponsor tonight."]
+    steady = "".join(f"Speaker 1: {a}\nSpeaker 2: {b}\n" for a, b in zip(asks, tells))
+    path = tmp_path / "steady.txt"
+    path.write_text(steady)
+    with pytest.warns(UserWarning) as said:
+        read_transcript(path)
+    assert not any("trades places" in str(w.message) for w in said)
+    swapped = "".join(f"Speaker 1: {a}\nSpeaker 2: {b}\n" if k < 5 else f"Speaker 1: {b}\nSpeaker 2: {a}\n"
+                      for k, (a, b) in enumerate(zip(asks, tells)))
+    path.write_text(swapped)
+    with pytest.warns(UserWarning, match="trades places halfway: 'Speaker 1' talks like the practitioner in the first half"):
+        read_transcript(path)
+    path.write_text(swapped.replace("Speaker 1", "Counselor").replace("Speaker 2", "Client"))  # labelled roles too
+    with pytest.warns(UserWarning, match="trades places halfway"):
+        read_transcript(path)
+
+
 def test_titles_before_a_name_and_a_second_label_of_the_practitioner_do_not_make_the_client(tmp_path):
     path = tmp_path / "po.txt"
     path.write_text("P.O. Smith: Have a seat, Tyler. How has the week gone?\nTyler: Fine. I went to work.\n"

@@ -21,7 +21,7 @@ from typing import Any
 
 from ..errors import InputError, MiCoderError, SessionSkipped, UsageError
 from ..records import PRACTITIONER, Session, Turn, Utterance
-from ..roles import assign_roles, role_from_label, warn_pooled, warn_swapped
+from ..roles import assign_roles, role_from_label, warn_pooled, warn_swapped, warn_swapped_midway
 from .base import (_EXTENSIONS, COLUMN_ALIASES, FORMATS, WORD_TIMES, Piece, ReadOptions, decode_bytes, iter_lines,
                    require_file, shared_span)
 from .captions import is_sbv, parse_cues, sbv_to_srt
@@ -241,6 +241,7 @@ def _complete_roles(labelled: dict[str, str], speaker_texts: Mapping[str, Sequen
         return assign_roles(speaker_texts, source=where, inferred=inferred, labels=named or None)
     roles = {s: r or "other" for s, r in roles.items()}
     warn_swapped(roles, speaker_texts, where)  # a role column swapped, as labels can be
+    warn_swapped_midway(roles, speaker_texts, where)
     warn_pooled(roles, where)  # "parent" beside "client", two officers: counted together, as with labels
     return roles
 
