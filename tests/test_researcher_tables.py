@@ -145,3 +145,16 @@ def test_three_coders_with_an_undefined_pairwise_kappa_give_none_and_valid_json(
     pairs = json.loads((tmp_path / "r.json").read_text(), parse_constant=lambda x: pytest.fail(f"{x} in JSON"))
     kappas = pairs["agreement_multi"]["pairwise_kappa"]
     assert list(kappas.values()) == [1.0, None, None]  # c coded only FN, on the client's utterances: undefined
+
+
+def test_a_coded_row_without_text_or_speaker_is_said_with_what_it_held(tmp_path):
+    (tmp_path / "e.csv").write_text(
+        "Session #,Speaker,Utterance,Code\n7,Counselor,What brings you in?,OQ\n7,Client,My wife.,FN\n"
+        "7,,You came because of your wife.,SR\n7,Client,,CT\n7,Client,I want to do better.,CT\n")
+    with pytest.warns(UserWarning) as said:
+        read_coded(tmp_path / "e.csv")
+    messages = [str(w.message) for w in said]
+    assert any("skipped 1 row(s) with empty text; 1 of them carry a code, not counted (the first: Client, CT)" in m
+               for m in messages)
+    assert any("1 row(s) have no speaker and are read as speaker 'unknown'" in m
+               and "'You came because of your wife.'" in m for m in messages)

@@ -118,17 +118,30 @@ def pieces_from_records(records: Iterable[dict[str, Any]], cols: dict[str, str],
     pieces: list[Piece] = []
     used = {column for role, column in cols.items() if role != "code"}  # a named code column stays in the meta
     n_empty = 0
+    empty_coded: list[str] = []  # the codes of rows skipped for empty text: a code on no words is not counted
+    no_speaker: list[str] = []  # texts of rows with an empty speaker cell, read as speaker "unknown"
     unread: list[str] = []  # time cells with a value that is not a time
     for row in records:
         piece = _piece(row, cols, used)
         if piece is None:
             n_empty += 1
+            empty_coded += [f"{_cell(row.get(cols['speaker'])) or 'no speaker'}, {_cell(row.get(c))}"
+                            for c in row if _norm(c) in _CODE_COLUMNS and _cell(row.get(c))][:1]
         else:
             pieces.append(piece)
+            if not _cell(row.get(cols["speaker"])):
+                no_speaker.append(piece.text)
             unread += [_cell(row.get(cols[c])) for c, got in (("start", piece.start), ("end", piece.end))
                        if c in cols and got is None and _cell(row.get(cols[c]))]
     if n_empty:
-        warnings.warn(f"{path}: skipped {n_empty} row(s) with empty text", stacklevel=3)
+        coded = (f"; {len(empty_coded)} of them carry a code, not counted (the first: {empty_coded[0]})"
+                 if empty_coded else "")
+        warnings.warn(f"{path}: skipped {n_empty} row(s) with empty text{coded}", stacklevel=3)
+    if no_speaker:
+        first = no_speaker[0] if len(no_speaker[0]) <= 50 else no_speaker[0][:47] + "..."
+        warnings.warn(f"{path}: {len(no_speaker)} row(s) have no speaker and are read as speaker 'unknown', not "
+                      f"coded as the practitioner's or the client's (the first: {first!r}); fill in their speaker",
+                      stacklevel=3)
     if unread:
         warnings.warn(f"{path}: {len(unread)} start/end value(s) are not times and were left empty (e.g. "
                       f"{unread[0]!r}; times read: seconds, 4.25 or 4,25, mm:ss, hh:mm:ss)", stacklevel=3)
