@@ -158,3 +158,12 @@ def test_a_coded_row_without_text_or_speaker_is_said_with_what_it_held(tmp_path)
                for m in messages)
     assert any("1 row(s) have no speaker and are read as speaker 'unknown'" in m
                and "'You came because of your wife.'" in m for m in messages)
+
+
+def test_a_wrong_role_code_in_a_misc_table_is_named_as_written_without_pointing_to_misc_again(tmp_path, capsys):
+    (tmp_path / "m.csv").write_text("session_id,speaker,utterance,misc_code\nS3,Therapist,Hi.,FI\n"
+                                    "S3,Client,Hello.,FN\nS3,Therapist,You want to stop.,C\n")
+    assert main(["score", "--scheme", "misc", str(tmp_path / "m.csv"), "--out", str(tmp_path / "o")]) == 2
+    err = capsys.readouterr().err
+    assert "turn 3: 'C' (read as CT) is not a code for a practitioner utterance (a code in the wrong row" in err
+    assert "--scheme misc" not in err

@@ -110,7 +110,7 @@ def read_coded(path, options=None, scheme: str = "miti",  # type: ignore[no-unty
                 u.meta["original_code"] = value  # the MISC code itself: agreement gives its own kappa too
                 value = _mapped(path, s.id, turn, value, scheme)
             if value:
-                check_code(path, s.id, turn, value)
+                check_code(path, s.id, turn, value, written=u.meta.get("original_code") if scheme != "miti" else None)
             u.code = value or None
             # A second code (SEEK/EA on a question...), counted with the first. Where the first code is read from a
             # named column that codes only some rows (a review download's reviewed_code) or the table has no code
@@ -265,10 +265,11 @@ def check_unique_utterances(path, sessions: Sequence[Session], use: str = "count
                 seen[key] = str(turn.id)
 
 
-def check_code(path, session_id: str, turn, code: str) -> None:  # type: ignore[no-untyped-def]
+def check_code(path, session_id: str, turn, code: str, written: str | None = None) -> None:  # type: ignore[no-untyped-def]
     """An InputError naming the file unless ``code`` is a code of the utterance's speaker role (MITI 4.2.1
     practitioner codes, CT/ST/FN for the client): a code no one knows, or one of the other role's, would be dropped
-    from every count or counted for the wrong speaker."""
+    from every count or counted for the wrong speaker. ``written``: the code as the table wrote it, where a scheme
+    (MISC 2.5) was mapped to ``code``; the error names it, and no longer suggests reading the table as MISC."""
     from ..codes import CLIENT_CODES, SCORED_PRACTITIONER_CODES as PRACTITIONER_CODES
     from ..errors import InputError
     from ..records import CLIENT, PRACTITIONER
@@ -285,11 +286,12 @@ def check_code(path, session_id: str, turn, code: str) -> None:  # type: ignore[
     if own is not None and code not in own:
         from ..schemes import to_miti
 
-        misc = to_miti(code, turn.role, "misc")
+        misc = to_miti(code, turn.role, "misc") if written is None else None
         hint = (f" (in MISC 2.5 it is a {turn.role} code, {misc}: if the table is MISC-coded, read it with --scheme misc;"
-                " else check the roles: --practitioner / --client)" if misc else
+                " else check the roles: --practitioner / --client)" if misc and misc in own else
                 " (a code in the wrong row, or the roles swapped: --practitioner / --client)")
-        raise InputError(path, f"session {session_id}, turn {turn.id}: {code!r} is not a code for a {turn.role} "
+        shown = f"{written!r} (read as {code})" if written and written != code else repr(code)
+        raise InputError(path, f"session {session_id}, turn {turn.id}: {shown} is not a code for a {turn.role} "
                                f"utterance" + hint)
 
 
