@@ -167,3 +167,13 @@ def test_a_wrong_role_code_in_a_misc_table_is_named_as_written_without_pointing_
     err = capsys.readouterr().err
     assert "turn 3: 'C' (read as CT) is not a code for a practitioner utterance (a code in the wrong row" in err
     assert "--scheme misc" not in err
+
+
+@pytest.mark.parametrize("name", ["one.json", "one.jsonl"])
+def test_a_json_file_of_one_session_object_is_read_as_a_list_of_them_is(tmp_path, name):
+    import json
+
+    session = {"id": "S1", "dialog": [{"speaker": s, "text": t, "code": c} for s, t, c, _ in SESSION]}
+    (tmp_path / name).write_text(json.dumps(session))
+    (s,) = read_coded(tmp_path / name)
+    assert s.id == "S1" and [u.code for _, u in s.utterances()] == [r[2] for r in SESSION]

@@ -58,7 +58,7 @@ def either_slot_report(pairs: Sequence[tuple[frozenset, frozenset]]) -> dict:
     return out
 
 
-_CODE_NAME = re.compile(r"(?i)label|code|behaviou?r|tag|categor|class")
+_CODE_NAME = re.compile(r"(?i)label|code(?!rs?(?:\b|_|id|name))|behaviou?r|tag|categor|class")  # not "Coder", "coder_id"
 
 
 def code_like_columns(sessions: list[Session]) -> list[str]:

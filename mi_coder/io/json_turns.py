@@ -68,6 +68,9 @@ _SESSION_IDS = ("session_id", "id", "conversation_id", "conv_id", "dialog_id", "
                 "participant_id", "session")
 
 
+_RESPONSE_LISTS = ("segments", "turns", "utterances", "transcript", "results")  # an object's list of turns
+
+
 def _flattened_sessions(data: list[Any]) -> list[Any]:
     """A list of session objects, each holding its utterances in a list (``_SESSION_LISTS``), as one list of
     utterances, each with its session's id (``_SESSION_IDS``, else its place in the list); other lists as given."""
@@ -438,13 +441,17 @@ def parse_json(text: str, path: str, options: ReadOptions) -> list[Piece]:
     elif isinstance(data, dict) and (isinstance(data.get("recognizedPhrases"), list)
                                      or (isinstance(data.get("phrases"), list) and "combinedPhrases" in data)):
         data = _azure_turns(data, path)
+    if isinstance(data, dict) and not any(isinstance(data.get(k), list) for k in _RESPONSE_LISTS):
+        one = [data]  # one session object ({"id": ..., "dialog": [...]}), as a file or a JSON Lines file of one line
+        flat = _flattened_sessions(one)
+        data = data if flat is one else flat
     if isinstance(data, list):
         data = _flattened_sessions(data)
     if isinstance(data, list):  # a bare list of turns, such as AssemblyAI's or Deepgram's utterances saved alone
         data = _seconds({"utterances": data}, path)["utterances"]
     if isinstance(data, dict):
         data = _seconds(data, path)
-        for key in ("segments", "turns", "utterances", "transcript", "results"):
+        for key in _RESPONSE_LISTS:
             if isinstance(data.get(key), list):
                 data = data[key]
                 break
@@ -452,8 +459,8 @@ def parse_json(text: str, path: str, options: ReadOptions) -> list[Piece]:
             if "utterances" in data and isinstance(data.get("words"), list) and "audio_url" in data:
                 raise InputError(path, "AssemblyAI response without speaker labels ('utterances' is empty): "
                                        "transcribe with speaker_labels=true")
-            raise InputError(path, "JSON object has no 'segments', 'turns' or 'utterances' list (read are: a list "
-                                   "of turns, Whisper/WhisperX, Deepgram, AssemblyAI, Amazon Transcribe, Google "
+            raise InputError(path, "JSON object has no 'segments', 'turns', 'utterances' or 'dialog' list (read are: "
+                                   "a list of turns, a session object or a list of them, Whisper/WhisperX, Deepgram, AssemblyAI, Amazon Transcribe, Google "
                                    "Speech-to-Text, Speechmatics, Rev.ai and Azure Speech responses; save others as "
                                    "CSV with speaker and text columns)")
     if not isinstance(data, list) or not data or not all(isinstance(d, dict) for d in data):
