@@ -177,3 +177,12 @@ def test_a_json_file_of_one_session_object_is_read_as_a_list_of_them_is(tmp_path
     (tmp_path / name).write_text(json.dumps(session))
     (s,) = read_coded(tmp_path / name)
     assert s.id == "S1" and [u.code for _, u in s.utterances()] == [r[2] for r in SESSION]
+
+
+def test_a_workbook_given_to_training_is_named_as_a_workbook(tmp_path):
+    import zipfile
+
+    with zipfile.ZipFile(tmp_path / "codes.xlsx", "w") as book:
+        book.writestr("xl/workbook.xml", "<workbook/>")
+    with pytest.raises(InputError, match="a spreadsheet workbook, not a transcript file: save the sheet as CSV"):
+        coded_table_examples(tmp_path / "codes.xlsx")

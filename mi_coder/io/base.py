@@ -154,6 +154,10 @@ def _encoding(raw: bytes, path: str) -> str:
             return "utf-16-le"
         if even.count(0) > 0.3 * len(even) and odd.count(0) < 0.05 * len(odd):
             return "utf-16-be"
+        if raw.startswith(b"PK\x03\x04"):  # a zip: a workbook or a .docx read as text (train reads tables so)
+            from .docx import _not_docx
+
+            raise InputError(path, _not_docx(Path(path), ValueError("zip")))
         raise InputError(path, "looks like a binary file, not a transcript")
     if b"\r" in head and b"\n" not in head and not _is_utf8(head):
         # Lines ended by CR alone are the classic Mac's, which Excel for Mac still writes ("CSV (Macintosh)"), in
