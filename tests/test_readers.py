@@ -401,6 +401,24 @@ def test_labels_a_diarizer_swapped_halfway_are_warned_about_and_a_steady_session
         read_transcript(path)
 
 
+def test_labels_that_differ_only_in_case_or_spacing_are_one_speaker(tmp_path):
+    path = tmp_path / "case.txt"
+    path.write_text("THERAPIST: What brings you in?\nClient: My drinking.\nTherapist: Say more.\n"
+                    "CLIENT: I drink most nights.\nclient : And on weekends.\nTherapist: How do you feel about it?\n"
+                    "Client: Not great.\n")
+    with pytest.warns(UserWarning, match=r"differ only in case or spacing are read as one speaker \('Therapist' as "
+                                         r"'THERAPIST'; 'CLIENT', 'client' as 'Client'\)"):
+        (s,) = read_transcript(path)
+    assert s.speakers == {"THERAPIST": "practitioner", "Client": "client"}
+    assert [t.speaker for t in s.turns] == ["THERAPIST", "Client", "THERAPIST", "Client", "THERAPIST", "Client"]
+    table = tmp_path / "case.csv"
+    table.write_text("speaker,text\nCounselor,What brings you in?\nclient,My drinking.\nCOUNSELOR,Say more.\n"
+                     "Client,I drink most nights.\n")
+    with pytest.warns(UserWarning, match="read as one speaker"):
+        (s,) = read_transcript(table)
+    assert s.speakers == {"Counselor": "practitioner", "client": "client"}
+
+
 def test_titles_before_a_name_and_a_second_label_of_the_practitioner_do_not_make_the_client(tmp_path):
     path = tmp_path / "po.txt"
     path.write_text("P.O. Smith: Have a seat, Tyler. How has the week gone?\nTyler: Fine. I went to work.\n"

@@ -136,6 +136,10 @@ def build_session(sid: str, group: list[Piece], where: str, path: str, options: 
     """One session's pieces merged into turns with roles (``roles``, with the ones among them ``inferred`` from
     the text; else assigned: a warning when inferred). ``meta["roles_inferred"]`` lists inferred roles."""
     _warn_bad_times(group, where)
+    merged: dict[str, set[str]] = {}
+    group = list(same_speaker_spelling(group, merged))
+    if roles is None:  # else a first pass (a lazily read table) has said it
+        _warn_spellings(merged, where)
     turns = _merge_turns(group, options, where)
     if not any(t.text.strip() for t in turns):
         raise InputError(where, NOTHING_SAID)
@@ -163,6 +167,30 @@ def build_session(sid: str, group: list[Piece], where: str, path: str, options: 
     _warn_unlabelled_speech(header, where)
     warn_not_english(turns, where)
     return Session(id=sid, source=path, turns=turns, meta=_session_meta(options, header, inferred))
+
+
+def same_speaker_spelling(pieces: Iterable[Piece], merged: dict[str, set[str]] | None = None) -> Iterator[Piece]:
+    """Pieces whose speaker labels differ only in case or spacing ("Client", "CLIENT", "client ") given the label
+    first seen: one person, not several speakers pooled (or left out) by role. ``merged``, where given, collects
+    each kept label's other spellings."""
+    first: dict[str, str] = {}
+    for p in pieces:
+        key = " ".join(p.speaker.split()).casefold()
+        kept = first.setdefault(key, p.speaker)
+        if kept != p.speaker:
+            if merged is not None:
+                merged.setdefault(kept, set()).add(p.speaker)
+            p.speaker = kept
+        yield p
+
+
+def _warn_spellings(merged: dict[str, set[str]], where: str) -> None:
+    if merged:
+        import warnings
+
+        said = "; ".join(f"{', '.join(map(repr, sorted(others)))} as {kept!r}" for kept, others in merged.items())
+        warnings.warn(f"{where}: speaker labels that differ only in case or spacing are read as one speaker ({said})",
+                      stacklevel=3)
 
 
 def _warn_bad_times(group: list[Piece], where: str) -> None:
@@ -535,14 +563,15 @@ def _stream_text(path: Path, where: str, opts: ReadOptions) -> Session:
     speakers = speaker_labels(lines(), where)
 
     def turns() -> Iterator[Turn]:
-        runs = _runs(iter_text_pieces(lines(), speakers))
+        runs = _runs(same_speaker_spelling(iter_text_pieces(lines(), speakers)))
         return (_turn(k, group, opts, None) for k, group in enumerate(runs, start=1))
 
     counts: dict[str, int] = {}  # speaker -> number of turns, in order of first appearance
     last: dict[str, int] = {}  # speaker -> index of their last turn
     header = None
     said = False
-    for i, group in enumerate(_runs(iter_text_pieces(lines(), speakers))):
+    merged: dict[str, set[str]] = {}
+    for i, group in enumerate(_runs(same_speaker_spelling(iter_text_pieces(lines(), speakers), merged))):
         if i == 0:
             header = group[0].meta.get("header")
             _warn_unlabelled_speech(header, where)
@@ -551,6 +580,7 @@ def _stream_text(path: Path, where: str, opts: ReadOptions) -> Session:
         _check_turn_size(i + 1, speaker, sum(len(p.text) + 1 for p in group), where)  # as build_session does
         counts[speaker] = counts.get(speaker, 0) + 1
         last[speaker] = i
+    _warn_spellings(merged, where)
     if not counts:
         raise InputError(where, NO_SPEAKERS)
     if not said:
