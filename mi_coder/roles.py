@@ -169,7 +169,8 @@ def assign_roles(
         if all(s.strip().upper() in ALL_CODES for s in speakers):
             raise RoleError(source, f"the speakers are codes ({', '.join(speakers[:6])}): the column read as the "
                                     "speaker holds behaviour codes; name the speaker column with --speaker-col")
-        if len(candidates) > 2 and not has_c:
+        # An "Unknown Speaker" block beside two named speakers (Otter) is no third person to choose among
+        if len([s for s in candidates if not _UNKNOWN.match(s)] or candidates) > 2 and not has_c:
             raise RoleError(
                 source,
                 f"{len(candidates)} speakers with no role labels ({', '.join(candidates)}); "

@@ -985,6 +985,12 @@ def test_turns_left_to_an_unassigned_speaker_are_named_in_a_warning_with_their_s
                                          r"other speakers and not coded"):
         s = one(path)
     assert [t.role for t in s.turns].count("other") == 2
+    # two unlabelled named speakers beside the block (Otter's "Speaker 2"): roles inferred for them, not refused as
+    # three speakers to choose among
+    path.write_text(path.read_text().replace("Officer Diaz", "Margaret Hill").replace("Marcus Reed", "Speaker 2"))
+    with pytest.warns(UserWarning, match="roles inferred from the text"):
+        s = one(path)
+    assert s.speakers == {"Margaret Hill": "practitioner", "Speaker 2": "client", "Unknown Speaker": "other"}
 
 
 def test_a_name_alone_on_its_line_heads_a_turn_as_otter_without_timestamps_and_old_teams_documents_write_it(tmp_path):
