@@ -165,7 +165,8 @@ def assign_roles(
         candidates = undecided[PRACTITIONER]
         if not candidates:
             raise RoleError(source, "no practitioner found among speakers; name one with practitioner=NAME "
-                                    "(--practitioner NAME)")
+                                    "(--practitioner NAME)"
+                            + _opposite_hint(speakers, roles, said, CLIENT, "--practitioner"))
         if all(s.strip().upper() in ALL_CODES for s in speakers):
             raise RoleError(source, f"the speakers are codes ({', '.join(speakers[:6])}): the column read as the "
                                     "speaker holds behaviour codes; name the speaker column with --speaker-col")
@@ -188,7 +189,8 @@ def assign_roles(
                            and re.search(r"(?i)interpret|translat", (labels or {}).get(s) or s)]
             raise RoleError(source, "no client found among speakers; name one with client=NAME (--client NAME)" + (
                 f"; {interpreted[0]!r} is not taken for the client by its label: to code its renderings as the "
-                f"client's talk, name it with --client {interpreted[0]!r}" if interpreted else ""))
+                f"client's talk, name it with --client {interpreted[0]!r}" if interpreted
+                else _opposite_hint(speakers, roles, said, PRACTITIONER, "--client")))
         # Of the named speakers who talk a fair share (a third of the most talkative one's words or turns, or
         # more), the one whose talk reads least like a practitioner's: a second label of a lecturing officer
         # ("Daniels" beside "Officer Daniels") says more words than the client but asks and says "you" as the
@@ -229,6 +231,17 @@ def assign_roles(
     return roles
 
 
+def _opposite_hint(speakers: Sequence[str], roles: Mapping[str, str], said: Mapping[str, str | None], label_says: str,
+                   flag: str) -> str:
+    """Why a speaker left without a role was not taken for the missing one: its label (or role column) names the
+    other role ("Therapist" when --practitioner named the speaker labelled "Client")."""
+    left = [s for s in speakers if not roles.get(s) and said.get(s) == label_says]
+    if not left:
+        return ""
+    return (f"; {left[0]!r} is not taken for it because its label names a {label_says}: if the labels are wrong, "
+            f"name it with {flag} {left[0]!r}")
+
+
 def _role_said(speaker: str, labels: Mapping[str, str] | None) -> str | None:
     """The role a speaker's label names; where a role column gives the speaker a value (``labels``), the role that
     value names, or OTHER for a value that names neither ("interpreter")."""
@@ -256,7 +269,8 @@ def warn_swapped(roles: Mapping[str, str], speaker_texts: Mapping[str, Sequence[
         return
     if practitioner_score(speaker_texts[p[0]]) - practitioner_score(speaker_texts[c[0]]) < SWAPPED_MARGIN:
         warnings.warn(f"{source}: {p[0]!r} is taken as the practitioner and {c[0]!r} as the client (by labels or "
-                      "a role column, else the text), but their talk reads the other way round (questions and 'you' against 'I'); if the roles "
+                      "a role column, else the text), but their talk reads the other way round (questions and 'you' "
+                      "against 'I'); if the roles "
                       f"are swapped, name them: --practitioner {c[0]!r} --client {p[0]!r}", stacklevel=3)
 
 

@@ -72,6 +72,17 @@ def test_practitioner_flag_overrides_inference_without_warning():
     assert s.speakers == {"Sarah Jones": "client", "Mike Brown": "practitioner"}
 
 
+def test_naming_the_speaker_labelled_client_as_practitioner_says_why_the_other_is_not_the_client(tmp_path):
+    path = tmp_path / "swapped.txt"
+    path.write_text("Client: How are you today?\nTherapist: I am fine, I guess.\nClient: What brings you in?\n")
+    with pytest.raises(RoleError, match=r"no client found among speakers; .*'Therapist' is not taken for it because "
+                                        r"its label names a practitioner: if the labels are wrong, name it with "
+                                        r"--client 'Therapist'"):
+        read_transcript(path, practitioner="Client")
+    assert read_transcript(path, practitioner="Client", client="Therapist")[0].speakers == {
+        "Client": "practitioner", "Therapist": "client"}
+
+
 def test_unknown_practitioner_name_is_an_error_naming_the_speakers():
     with pytest.raises(RoleError, match="'Nobody' is not a speaker here"):
         one(FIXTURES / "fullnames.txt", practitioner="Nobody")

@@ -58,7 +58,8 @@ def either_slot_report(pairs: Sequence[tuple[frozenset, frozenset]]) -> dict:
     return out
 
 
-_CODE_NAME = re.compile(r"(?i)label|code(?!rs?(?:\b|_|id|name))|behaviou?r|tag|categor|class")  # not "Coder", "coder_id"
+# Column names that may hold codes; not "Coder", "coder_id", "Coder Name" (who coded).
+_CODE_NAME = re.compile(r"(?i)label|code(?!rs?(?:\b|_|id|name))|behaviou?r|tag|categor|class")
 
 
 def code_like_columns(sessions: list[Session]) -> list[str]:
@@ -265,7 +266,8 @@ def check_unique_utterances(path, sessions: Sequence[Session], use: str = "count
                 seen[key] = str(turn.id)
 
 
-def check_code(path, session_id: str, turn, code: str, written: str | None = None) -> None:  # type: ignore[no-untyped-def]
+def check_code(path, session_id: str, turn, code: str,  # type: ignore[no-untyped-def]
+               written: str | None = None) -> None:
     """An InputError naming the file unless ``code`` is a code of the utterance's speaker role (MITI 4.2.1
     practitioner codes, CT/ST/FN for the client): a code no one knows, or one of the other role's, would be dropped
     from every count or counted for the wrong speaker. ``written``: the code as the table wrote it, where a scheme

@@ -306,7 +306,8 @@ def check_rows(records: Sequence[dict[str, Any]], cols: dict[str, str], path: st
 
 # A second-code column however it is spelled ("Code 2", "code_2", "Second Code", "MITI Code 2"): read as ``code2``,
 # the name the scorer, evaluation and training read a second code from.
-_SECOND_CODE = re.compile(r"(?:(?:miti|misc|behaviou?r)_)?(?:code|label)_?(?:2|two)|second_(?:miti_|misc_)?(?:code|label)")
+_SECOND_CODE = re.compile(r"(?:(?:miti|misc|behaviou?r)_)?(?:code|label)_?(?:2|two)"
+                          r"|second_(?:miti_|misc_)?(?:code|label)")
 
 
 def _piece(row: dict[str, Any], cols: dict[str, str], used: set[str]) -> Piece | None:
