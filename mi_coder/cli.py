@@ -387,7 +387,7 @@ def _check_model_out(out: str, overwrite: bool = False) -> None:
     """Fail before training when --out cannot take the model folder: a file, a folder of other things, the shipped
     default model (every later ``code`` would use the new model without a word), or, without --overwrite, another
     model."""
-    from .model.store import default_model_dir
+    from .model.store import DEFAULT_MODEL, default_model_dir
 
     _check_out(out)
     folder = Path(out)
@@ -397,7 +397,11 @@ def _check_model_out(out: str, overwrite: bool = False) -> None:
         shipped = default_model_dir().resolve()
     except ModelError:
         shipped = None
-    if folder.resolve() == shipped:
+    # The shipped default model in use, or the one of a source checkout beside an installed copy (models/ of the
+    # repository: tests and notebooks run there load it, and the next install ships it).
+    checkout = (folder.resolve().name == DEFAULT_MODEL and folder.resolve().parent.name == "models"
+                and (folder.resolve().parent.parent / "mi_coder").is_dir())
+    if folder.resolve() == shipped or checkout:
         raise ModelError(f"{out}: is the shipped default model, which every command uses when no --model is given; "
                          "write your model to another folder and pass it with --model")
     if (folder / "meta.json").exists() and not overwrite:

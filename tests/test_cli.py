@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -496,6 +497,13 @@ def test_train_refuses_to_write_over_the_shipped_model_or_another_model_without_
     data = str(EXAMPLES / "probation_session.txt")
     assert main(["train", data, "--out", str(shipped)]) == 2
     assert "is the shipped default model" in capsys.readouterr().err
+    # a source checkout's copy beside an installed one (a non-editable install run from the repository) too
+    checkout = tmp_path / "repo" / "models" / "mi-coder-default"
+    shutil.copytree(shipped, checkout)
+    (tmp_path / "repo" / "mi_coder").mkdir()
+    assert main(["train", data, "--out", str(checkout), "--overwrite"]) == 2
+    assert "is the shipped default model" in capsys.readouterr().err
+    assert (checkout / "meta.json").read_bytes() == before
     other = tmp_path / "ours"
     other.mkdir()
     (other / "meta.json").write_text("{}")

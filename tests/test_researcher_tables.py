@@ -186,3 +186,17 @@ def test_a_workbook_given_to_training_is_named_as_a_workbook(tmp_path):
         book.writestr("xl/workbook.xml", "<workbook/>")
     with pytest.raises(InputError, match="a spreadsheet workbook, not a transcript file: save the sheet as CSV"):
         coded_table_examples(tmp_path / "codes.xlsx")
+
+
+def test_annomi_full_layout_with_several_annotators_reads_each_utterance_once(tmp_path):
+    from mi_coder.io.reader import read_transcript
+
+    turns = [("therapist", "What brings you in?"), ("client", "My drinking."), ("therapist", "Say more."),
+             ("client", "I drink most nights.")]
+    rows = [(7, k, who, text, annotator) for k, (who, text) in enumerate(turns) for annotator in (3, 5)]
+    rows += [(8, k, who, text, 4) for k, (who, text) in enumerate(turns)]
+    pd.DataFrame(rows, columns=["transcript_id", "utterance_id", "interlocutor", "utterance_text", "annotator_id"]) \
+        .to_csv(tmp_path / "full.csv", index=False)
+    with pytest.warns(UserWarning, match=r"1 session\(s\) carry the rows of several annotators"):
+        sessions = read_transcript(tmp_path / "full.csv")
+    assert [[t.text for t in s.turns] for s in sessions] == [[t for _, t in turns]] * 2  # not "Say more. Say more."

@@ -111,9 +111,37 @@ def resolve_columns(columns: Sequence[str], overrides: dict[str, str], path: str
     return out
 
 
+def one_annotator(records: list[dict[str, Any]], cols: dict[str, str], path: str) -> list[dict[str, Any]]:
+    """AnnoMI's full layout repeats a transcript's rows once per annotator (``annotator_id``; the speaker in
+    ``interlocutor``), each copy holding the same words: read as they are, every turn would hold its text once per
+    annotator. The rows of each session's first annotator are kept, with a warning."""
+    if not records:
+        return records
+    columns = list(records[0])
+    if "interlocutor" not in {_norm(c) for c in columns}:
+        return records
+    coder = next((c for c in columns if _norm(c) in _CODER_COLUMNS and c not in cols.values()), None)
+    if coder is None:
+        return records
+    first: dict[str, str] = {}
+    several: set[str] = set()
+    kept = []
+    for r in records:
+        sid, who = session_of(r, cols) or "", _cell(r.get(coder))
+        if first.setdefault(sid, who) == who:
+            kept.append(r)
+        else:
+            several.add(sid)
+    if several:
+        warnings.warn(f"{path}: {len(several)} session(s) carry the rows of several annotators (column {coder!r}, "
+                      "AnnoMI's full layout); each is read once, from its first annotator's rows", stacklevel=4)
+    return kept
+
+
 def pieces_from_records(records: Iterable[dict[str, Any]], cols: dict[str, str], path: str) -> list[Piece]:
     """Rows of a table (dicts) to pieces, keeping every other column in ``meta``."""
-    records = in_id_order(folded_code_tiers(list(records), cols, path), cols, path)
+    records = one_annotator(list(records), cols, path)
+    records = in_id_order(folded_code_tiers(records, cols, path), cols, path)
     check_rows(records, cols, path)
     pieces: list[Piece] = []
     used = {column for role, column in cols.items() if role != "code"}  # a named code column stays in the meta
