@@ -315,6 +315,9 @@ def training_metrics(data: TrainingData, folds: int, C: float = 1.0,
     say = progress or (lambda msg: None)
     kwargs = {"C": C, **(train_kwargs or {})}
     metrics: dict = {"folds": folds}
+    n = int(data.examples["code"].notna().sum())
+    say(f"cross-validation: {folds} folds on {n} coded utterance examples; each fold trains a model of its own, so "
+        f"this takes about {folds} times as long as the final training (a line as each fold ends)")
     if data.annomi_turns is not None:
         metrics.update(cross_validate(data, folds, kwargs, jobs=jobs, progress=say))
         cv = metrics["annomi_cv"]
