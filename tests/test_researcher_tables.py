@@ -200,3 +200,14 @@ def test_annomi_full_layout_with_several_annotators_reads_each_utterance_once(tm
     with pytest.warns(UserWarning, match=r"1 session\(s\) carry the rows of several annotators"):
         sessions = read_transcript(tmp_path / "full.csv")
     assert [[t.text for t in s.turns] for s in sessions] == [[t for _, t in turns]] * 2  # not "Say more. Say more."
+
+
+def test_training_on_annomi_simple_says_to_use_annomi_full(tmp_path):
+    from mi_coder.train.fit import load_training_data
+
+    pd.DataFrame({"transcript_id": [0, 0], "mi_quality": "high", "video_url": "u", "utterance_id": [0, 1],
+                  "interlocutor": ["therapist", "client"], "utterance_text": ["How are you?", "Fine."],
+                  "main_therapist_behaviour": ["question", "n/a"], "client_talk_type": ["n/a", "neutral"]}) \
+        .to_csv(tmp_path / "AnnoMI-simple.csv", index=False)
+    with pytest.raises(InputError, match="AnnoMI's simple layout .* cannot train the coder; train on AnnoMI-full"):
+        load_training_data([tmp_path / "AnnoMI-simple.csv"])

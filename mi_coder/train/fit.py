@@ -17,7 +17,7 @@ from ..codes import (
     ROLE_ELEMENTS,
     TURN_CLASSES,
 )
-from ..errors import UsageError
+from ..errors import InputError, UsageError
 from ..io.base import ReadOptions
 from ..io.delimited import _header
 from ..model.coder import Coder
@@ -349,6 +349,10 @@ def load_training_data(paths: Sequence[str | Path], options: ReadOptions | None 
     for path in map(Path, paths):
         columns = _header(path)  # InputError when there is no such file
         if is_annomi_layout(columns):
+            if not {"question_subtype", "reflection_subtype"} <= set(columns):
+                raise InputError(path, "AnnoMI's simple layout (main behaviour only: no open/closed or simple/complex "
+                                       "labels) cannot train the coder; train on AnnoMI-full (AnnoMI-full.dev.csv). "
+                                       "It can be evaluated against (mi-coder evaluate)")
             t = load_annomi_turns(path)
             t["transcript_id"] = t["transcript_id"].astype(str)
             if exclude_annomi:
