@@ -332,7 +332,7 @@ def stream_code(paths: Sequence[str | Path], coder: Any, out_dir: str | Path, *,
             kept: list[Turn] | None = [] if on_session is not None else None  # the whole session, for its report
             chunks = [session.turns] if coded else coded_chunks(session, coder, chunk_turns)
             for chunk in chunks:
-                part = Session(id=sid, source=source, turns=chunk)
+                part = Session(id=sid, source=source, turns=chunk, meta=meta)
                 rows = utterance_rows([part])
                 writer.append("utterances", rows)
                 writer.append("turns", turn_rows([part]))

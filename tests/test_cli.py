@@ -605,11 +605,13 @@ def test_no_role_check_leaves_the_role_columns_empty_and_the_report_says_it_was_
     assert main(["code", str(EXAMPLES / "health_session.txt"), "--out", str(out), "--report", "--no-role-check"]) == 0
     row = pd.read_csv(out / "sessions.csv").iloc[0]
     assert all(pd.isna(row[c]) for c in row.index if c.startswith("role_clarification"))
+    assert pd.read_csv(out / "utterances.csv")["role_elements"].isna().all()  # the utterances' column too
     page = next((out / "reports").glob("*.html")).read_text()
     assert "id='roles-not-assessed'" in page and "not found in the session" not in page
     plain = tmp_path / "plain"
     assert main(["code", str(EXAMPLES / "health_session.txt"), "--out", str(plain)]) == 0
     assert pd.read_csv(plain / "sessions.csv").iloc[0]["role_clarification_elements"] >= 0
+    assert pd.read_csv(plain / "utterances.csv")["role_elements"].notna().any()
 
 
 def test_the_help_names_every_extension_a_folder_scan_reads():
