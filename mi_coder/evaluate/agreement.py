@@ -148,7 +148,10 @@ def read_coded(path, options=None, scheme: str = "miti",  # type: ignore[no-unty
         column = f"column {code_column!r}" if code_column else f"code column ({', '.join(sorted(CODE_ALIASES))})"
         hint = "give a coded table (mi-coder code writes one: utterances.csv)"
         named = [] if code_column else code_like_columns(sessions)
-        if named:  # "AutoMISCLabel", "therapist_behavior": the codes may be there under a name of their own
+        if "main_therapist_behaviour" in named:  # AnnoMI: turn labels (question, reflection...), not MITI codes
+            hint = ("AnnoMI's labels (main_therapist_behaviour, client_talk_type) are behaviours of whole turns, not "
+                    "utterance codes: 'mi-coder evaluate FILE' compares the coder with them")
+        elif named:  # "AutoMISCLabel", "therapist_behavior": the codes may be there under a name of their own
             hint = (f"the column {named[0]!r} may hold them: name it with --code-col {named[0]!r} (code_column= in "
                     "Python)")
         raise InputError(path, f"holds no coded utterance: no {column} with a code in it; {hint}")
