@@ -278,7 +278,7 @@ def run_batch(inputs: Sequence[str], out_dir: str | Path, *, options: ReadOption
               dask_local: int | None = None, output_format: str = "csv", thresholds: dict | None = None,
               progress: bool = True) -> BatchSummary:
     """Code and score every transcript in ``inputs``; write the tables and ``errors.csv`` to ``out_dir``."""
-    from .model.store import default_model_dir, sha256, verify
+    from .model.store import default_model_dir, sha256
     from .scoring import load_thresholds
 
     if dask_local is not None and dask_local < 1:
@@ -302,12 +302,9 @@ def run_batch(inputs: Sequence[str], out_dir: str | Path, *, options: ReadOption
     if not paths:
         raise UsageError(f"no transcript files found in {' '.join(inputs)}")
     model_dir = Path(model) if model else default_model_dir()
-    if profile:  # fail fast (hashes, and a profile the model has), before any worker starts
-        from .model.store import load_coder
-
-        load_coder(model_dir, trust=trust, profile=profile)
-    else:
-        verify(model_dir, trust=trust)
+    # Fail fast, before any worker starts: hashes, a model whose files load (one that does not would fail every
+    # file, blamed on the transcripts), and a profile the model has. A serial run codes with this copy.
+    _coder(model, trust, profile)
     model_id = sha256(model_dir / "meta.json") + (f":{profile}" if profile else "")
     parts = out / PARTS
     # Connected (or the local cluster started) before anything is hashed or written: a scheduler that cannot be

@@ -142,7 +142,7 @@ def test_an_untrusted_model_is_refused_before_its_artifact_list_is_followed(smal
     monkeypatch.setattr(store, "sha256", lambda p: hashed.append(Path(p).name) or original(p))
     with pytest.raises(ModelError, match="--trust-model"):
         load_coder(folder)
-    assert hashed == ["meta.json"]
+    assert not set(hashed) - {"meta.json"}  # no artifact it lists was hashed (meta.json itself is hashed first)
 
 
 def test_training_needs_two_labels_per_model():
@@ -320,6 +320,53 @@ def test_pickled_weights_are_refused_without_advice_to_unpickle_them(small_coder
     with pytest.raises(ModelError, match="pickled Python objects, which mi-coder never loads") as caught:
         load_coder(folder, trust=True)
     assert "allow_pickle" not in str(caught.value)
+
+
+def test_a_weights_file_swapped_after_its_hash_was_checked_is_never_read(small_coder, tmp_path, home, monkeypatch):
+    import mi_coder.model.store as store
+
+    folder = _saved(small_coder, tmp_path)
+    checked = store.verified
+
+    def racing(model_dir, trust=False):  # another process swaps the file between the check and the load
+        out = checked(model_dir, trust)
+        (folder / "weights.npz").write_bytes(b"swapped in after the check")
+        return out
+
+    monkeypatch.setattr(store, "verified", racing)
+    coder = load_coder(folder, trust=True)  # the bytes that were hashed are the bytes loaded
+    assert np.array_equal(coder.models["practitioner"].coef, small_coder.models["practitioner"].coef)
+
+
+def test_non_finite_weights_and_archives_that_unpack_too_large_are_model_errors(small_coder, tmp_path, home,
+                                                                                monkeypatch):
+    import mi_coder.model.store as store
+    from mi_coder.model.store import sha256
+
+    folder = _saved(small_coder, tmp_path)
+    with np.load(folder / "weights.npz") as npz:
+        arrays = {k: npz[k] for k in npz.files}
+    arrays["practitioner__coef"] = np.full_like(arrays["practitioner__coef"], np.nan)
+    np.savez(folder / "weights.npz", **arrays)
+    meta = json.loads((folder / "meta.json").read_text())
+    meta["artifacts"]["weights.npz"] = sha256(folder / "weights.npz")
+    (folder / "meta.json").write_text(json.dumps(meta))
+    with pytest.raises(ModelError, match="practitioner weights are not finite numbers"):
+        load_coder(folder, trust=True)  # it loaded, and coded every utterance OQ with no confidence
+    monkeypatch.setattr(store, "MAX_ARTIFACT_BYTES", 1000)  # as a small file declaring arrays of many GB
+    with pytest.raises(ModelError, match="too large to be a model file"):
+        load_coder(folder, trust=True)
+
+
+def test_an_altered_default_model_is_refused_even_when_trusted(small_coder, tmp_path, home, monkeypatch):
+    import mi_coder.model.store as store
+
+    folder = _saved(small_coder, tmp_path)  # not a meta.json this installation trusts
+    monkeypatch.setattr(store, "default_model_dir", lambda: folder)
+    with pytest.raises(ModelError, match="the shipped default model was changed since mi-coder was installed"):
+        load_coder(trust=True)
+    store.remember_trusted(folder / "meta.json")  # a default model retrained in a checkout is trusted here
+    assert load_coder(trust=False) is not None
 
 
 def test_weights_of_the_wrong_shape_are_a_model_error_on_load(small_coder, tmp_path, home):

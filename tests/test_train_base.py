@@ -173,6 +173,18 @@ def test_a_run_record_edited_to_train_on_files_the_base_never_listed_is_refused(
                                                  "training_paths_from_model": ["../../data/planted.csv"]}))
     with pytest.raises(UsageError, match="names training files that its meta.json does not list .planted.csv"):
         read_base(folder, [], trust=True)
+    # cut down to some of the files (here none of them): the base would train on those alone
+    (folder / "run.json").write_text(json.dumps({**run, "training_paths": [], "training_paths_from_model": []}))
+    with pytest.raises(UsageError, match="leaves out training files that its meta.json lists .coded.csv"):
+        read_base(folder, [], trust=True)
+    # another file of the same name: said, whatever the order of run.json's list
+    other = moved / "elsewhere" / "coded.csv"
+    other.parent.mkdir()
+    other.write_text((moved / "data" / "coded.csv").read_text().replace("\n", "\r\n", 1))
+    (folder / "run.json").write_text(json.dumps({**run, "training_paths": [str(other)],
+                                                 "training_paths_from_model": ["../../elsewhere/coded.csv"]}))
+    with pytest.warns(UserWarning, match="coded.csv changed since the base model read them"):
+        read_base(folder, [], trust=True)
     (folder / "run.json").write_text("{not json")
     with pytest.raises(UsageError, match="run.json is not valid JSON"):
         read_base(folder, [], trust=True)

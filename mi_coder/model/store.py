@@ -190,14 +190,27 @@ def _atomic_write(path: Path, data: bytes) -> None:
     write_atomic(path, data)
 
 
-def read_meta(model_dir: str | Path) -> dict:
+MAX_META_BYTES = 64 * 1024 * 1024  # a model's meta.json is a few hundred kB; the shipped one 0.2 MB
+MAX_ARTIFACT_BYTES = 1024 * 1024 * 1024  # a loaded file (weights, features, boundary): the shipped ones 1-16 MB
+
+
+def _meta_bytes(model_dir: str | Path) -> bytes:
     path = Path(model_dir) / "meta.json"
     if not path.exists():
         raise ModelError(f"{model_dir}: not a model folder (no meta.json)")
     if not path.is_file():
         raise ModelError(f"{path}: not a regular file")
+    if path.stat().st_size > MAX_META_BYTES:
+        raise ModelError(f"{path}: {path.stat().st_size / 1e6:,.0f} MB, too large to be a model's meta.json")
+    return path.read_bytes()
+
+
+def read_meta(model_dir: str | Path, data: bytes | None = None) -> dict:
+    """A model folder's meta.json, checked for the fields a model needs (``data``: its bytes, already read)."""
+    path = Path(model_dir) / "meta.json"
+    data = _meta_bytes(model_dir) if data is None else data
     try:
-        meta = json.loads(path.read_text())
+        meta = json.loads(data.decode("utf-8"))
     except (ValueError, RecursionError) as exc:
         raise ModelError(f"{path}: not valid JSON ({type(exc).__name__})") from exc
     if not isinstance(meta, dict):
@@ -220,25 +233,46 @@ def read_meta(model_dir: str | Path) -> dict:
 
 def verify(model_dir: str | Path, trust: bool = False) -> dict:
     """Check a model folder's integrity and provenance; returns its meta. Raises ModelError."""
+    return verified(model_dir, trust)[0]
+
+
+def verified(model_dir: str | Path, trust: bool = False) -> tuple[dict, dict[str, bytes]]:
+    """``verify``, and the bytes of the files a model loads (features, weights, boundary model), read once: the
+    bytes hashed are the bytes loaded, so a file swapped in the folder between the check and the load (a shared
+    folder) is never read. Raises ModelError."""
     model_dir = Path(model_dir)
-    meta = read_meta(model_dir)
-    # Trust may skip the provenance check below, never this one: every file the model loads has a hash.
+    raw = _meta_bytes(model_dir)
+    digest = hashlib.sha256(raw).hexdigest()
+    trusted = trusted_hashes()
+    if digest not in trusted and _is_default(model_dir):  # --trust-model is for your own models, not this one
+        raise ModelError(f"{model_dir}: the shipped default model was changed since mi-coder was installed (its "
+                         "meta.json is not the one shipped); reinstall mi-coder (pip install --force-reinstall)")
+    # Provenance first: a meta.json nobody vouched for is not even parsed, and its artifact list not followed.
+    if not trust and digest not in trusted:
+        raise ModelError(f"{model_dir}: model was not shipped with mi-coder or trained on this machine, or its "
+                         "meta.json was changed since; "
+                         "pass --trust-model (in Python, trust=True) if you trust its source")
+    meta = read_meta(model_dir, raw)
+    # Trust may skip the provenance check above, never this one: every file the model loads has a hash.
     unlisted = [name for name in LOADED_FILES if name not in meta["artifacts"]]
     if unlisted:
         raise ModelError(f"{model_dir}: meta.json lists no SHA-256 for {', '.join(unlisted)}; "
                          "every file a model loads must be listed under 'artifacts'")
-    # Provenance first: the artifact list of a meta.json nobody vouched for is not followed at all.
-    if not trust and sha256(model_dir / "meta.json") not in trusted_hashes():
-        raise ModelError(f"{model_dir}: model was not shipped with mi-coder or trained on this machine, or its "
-                         "meta.json was changed since; "
-                         "pass --trust-model (in Python, trust=True) if you trust its source")
+    contents: dict[str, bytes] = {}
     for name, expected in meta["artifacts"].items():
         path = model_dir / name
         if not path.exists():
             raise ModelError(f"{model_dir}: artifact {name} is missing")
         if not path.is_file():
             raise ModelError(f"{path}: artifact is not a regular file")
-        if sha256(path) != expected:
+        if name in (*LOADED_FILES, BOUNDARY):
+            if path.stat().st_size > MAX_ARTIFACT_BYTES:
+                raise ModelError(f"{path}: {path.stat().st_size / 1e9:,.1f} GB, too large to be a model file")
+            contents[name] = path.read_bytes()
+            actual = hashlib.sha256(contents[name]).hexdigest()
+        else:
+            actual = sha256(path)
+        if actual != expected:
             raise ModelError(f"{path}: SHA-256 does not match meta.json; the model is corrupt or was altered")
     from .._version import __version__
 
@@ -246,8 +280,36 @@ def verify(model_dir: str | Path, trust: bool = False) -> dict:
     trained = str(versions.get("mi_coder", ""))
     if trained.split(".")[:2] != __version__.split(".")[:2]:
         warnings.warn(f"{model_dir}: trained with mi-coder {trained}, running {__version__}; "
-                      "features may differ, retrain if codes look wrong", stacklevel=2)
-    return meta
+                      "features may differ, retrain if codes look wrong", stacklevel=3)
+    return meta, contents
+
+
+def _is_default(model_dir: Path) -> bool:
+    try:
+        return model_dir.resolve() == default_model_dir().resolve()
+    except (ModelError, OSError):
+        return False
+
+
+def _arrays(data: bytes, path: Path) -> dict:
+    """The arrays of an .npz file's bytes, pickles refused; its members' unpacked sizes are checked before any is
+    read (a small file can declare arrays of many GB)."""
+    import io
+    import zipfile
+
+    import numpy as np
+
+    try:
+        with zipfile.ZipFile(io.BytesIO(data)) as archive:
+            unpacked = sum(info.file_size for info in archive.infolist())
+    except zipfile.BadZipFile as exc:
+        if data[:1] == b"\x80":  # a pickle's first byte (protocol 2 and later): said as one, never unpickled
+            raise ValueError("a pickle, not an .npz archive") from None
+        raise ValueError(f"not an .npz archive ({exc})") from exc
+    if unpacked > MAX_ARTIFACT_BYTES:
+        raise ModelError(f"{path}: unpacks to {unpacked / 1e9:,.1f} GB, too large to be a model file")
+    with np.load(io.BytesIO(data), allow_pickle=False) as npz:
+        return {k: npz[k] for k in npz.files}
 
 
 def check_shapes(features: Any, models: dict) -> None:
@@ -277,17 +339,26 @@ def load_coder(model_dir: str | Path | None = None, *, trust: bool = False, prof
     if model_dir is not None and not isinstance(model_dir, (str, os.PathLike)):
         raise ModelError(f"load_coder expects a model folder's path (str or pathlib.Path), not {type(model_dir).__name__}")
     model_dir = Path(model_dir) if model_dir is not None else default_model_dir()
-    meta = verify(model_dir, trust=trust)
+    meta, contents = verified(model_dir, trust=trust)
     try:
-        terms = json.loads((model_dir / FEATURES).read_text(encoding="utf-8"))["terms"]
-        with np.load(model_dir / WEIGHTS, allow_pickle=False) as npz:
-            arrays = {k: npz[k] for k in npz.files}
+        terms = json.loads(contents[FEATURES].decode("utf-8"))["terms"]
+        arrays = _arrays(contents[WEIGHTS], model_dir / WEIGHTS)
         models = {key: LinearModel(np.array(spec["classes"]), arrays[f"{key}__coef"], arrays[f"{key}__intercept"],
                                    float(spec["temperature"])) for key, spec in meta["models"].items()}
+        for key in ("practitioner", "client"):
+            if key not in models:
+                raise KeyError(f"no {key} model")
+        for key, model in models.items():
+            if not (np.issubdtype(model.coef.dtype, np.floating) and np.isfinite(model.coef).all()
+                    and np.isfinite(model.intercept).all() and np.isfinite(model.temperature)):
+                raise ValueError(f"{key} weights are not finite numbers")
         features = FeatureSpace.from_parts(terms, arrays)
         check_shapes(features, models)
-        boundary = _read_boundary(model_dir) if BOUNDARY in meta["artifacts"] else None
-    except (KeyError, ValueError, OSError, TypeError) as exc:
+        boundary = _read_boundary(contents[BOUNDARY], model_dir) if BOUNDARY in meta["artifacts"] else None
+    except MemoryError:
+        raise ModelError(f"{model_dir}: model files declare arrays too large for memory; the model is malformed") \
+            from None
+    except (KeyError, ValueError, OSError, TypeError, IndexError, AttributeError) as exc:
         if "pickle" in str(exc):  # numpy's own message would advise allow_pickle=True, which runs the file's code
             raise ModelError(f"{model_dir}: a weights file holds pickled Python objects, which mi-coder never loads "
                              "(a model's weights are plain arrays); do not load this model") from None
@@ -333,23 +404,28 @@ def load_coder(model_dir: str | Path | None = None, *, trust: bool = False, prof
     return coder
 
 
-def _read_boundary(model_dir: Path):  # type: ignore[no-untyped-def]
-    import numpy as np
-
+def _read_boundary(data: bytes, model_dir: Path):  # type: ignore[no-untyped-def]
     from ..boundary import BoundaryModel
 
-    with np.load(model_dir / BOUNDARY, allow_pickle=False) as npz:
-        return BoundaryModel.from_arrays({k: npz[k] for k in npz.files})
+    return BoundaryModel.from_arrays(_arrays(data, model_dir / BOUNDARY))
 
 
 def load_boundary(model_dir: str | Path | None = None, *, trust: bool = False):  # type: ignore[no-untyped-def]
     """The boundary model of a model folder (default: the shipped model), hashes verified first; None when
     the folder has none (models before 2.0)."""
+    if model_dir is not None and not isinstance(model_dir, (str, os.PathLike)):
+        raise ModelError(f"load_boundary expects a model folder's path (str or pathlib.Path), not "
+                         f"{type(model_dir).__name__}")
     model_dir = Path(model_dir) if model_dir is not None else default_model_dir()
-    meta = verify(model_dir, trust=trust)
+    meta, contents = verified(model_dir, trust=trust)
     if BOUNDARY not in meta["artifacts"]:
         return None
     try:
-        return _read_boundary(model_dir)
-    except (KeyError, ValueError, OSError) as exc:
+        return _read_boundary(contents[BOUNDARY], model_dir)
+    except MemoryError:
+        raise ModelError(f"{model_dir / BOUNDARY}: declares arrays too large for memory; malformed") from None
+    except (KeyError, ValueError, OSError, TypeError, IndexError, AttributeError) as exc:
+        if "pickle" in str(exc):  # numpy's own message would advise allow_pickle=True, which runs the file's code
+            raise ModelError(f"{model_dir / BOUNDARY}: holds pickled Python objects, which mi-coder never loads (a "
+                             "boundary model is plain arrays); do not load this model") from None
         raise ModelError(f"{model_dir / BOUNDARY}: malformed boundary model ({exc})") from exc

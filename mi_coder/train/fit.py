@@ -17,7 +17,7 @@ from ..codes import (
     ROLE_ELEMENTS,
     TURN_CLASSES,
 )
-from ..errors import InputError, UsageError
+from ..errors import InputError, ModelError, UsageError
 from ..io.base import ReadOptions
 from ..io.delimited import _header
 from ..model.coder import Coder
@@ -687,6 +687,10 @@ def read_base(base: str | Path, paths: Sequence[str | Path], trust: bool = False
     base = Path(base)
     meta = verify(base, trust=trust)
     training = meta.get("training", {})
+    if not isinstance(training, dict) or not isinstance(training.get("settings", {}), dict) \
+            or not isinstance(training.get("files", []), list):
+        raise ModelError(f"{base}: meta.json's 'training' is not the record mi-coder writes (an object with its "
+                         "settings and files); it cannot be a --base")
     recipe = BaseRecipe(paths=[str(p) for p in paths], own_files=not paths, settings=dict(training.get("settings", {})),
                         C=training.get("C"), boundary=load_boundary(base, trust=True),  # verified just above
                         profiles=dict(meta.get("decoding_profiles") or {}),
@@ -725,6 +729,10 @@ def _check_run_record(base: Path, run: object, files: Sequence[dict]) -> None:
     if listed and strays:
         raise UsageError(f"{base}: its run.json names training files that its meta.json does not list "
                          f"({', '.join(strays)}); name the training data as DATA")
+    left = sorted(listed - {Path(p).name for p in named} - {None})
+    if listed and left:  # a run.json cut down to some of the files would train on those alone, without a word
+        raise UsageError(f"{base}: its run.json leaves out training files that its meta.json lists "
+                         f"({', '.join(left[:3])}{', ...' if len(left) > 3 else ''}); name the training data as DATA")
 
 
 def _warn_changed(base: Path, paths: Sequence[str], files: Sequence[dict]) -> None:
@@ -735,8 +743,9 @@ def _warn_changed(base: Path, paths: Sequence[str], files: Sequence[dict]) -> No
 
     from ..model.store import sha256
 
-    changed = [Path(p).name for p, f in zip(paths, files)
-               if isinstance(f, dict) and f.get("sha256") and f.get("file") == Path(p).name and sha256(Path(p)) != f["sha256"]]
+    recorded = {f.get("file"): f.get("sha256") for f in files if isinstance(f, dict) and f.get("sha256")}
+    changed = [Path(p).name for p in paths  # by name: run.json's order is not meta.json's
+               if Path(p).name in recorded and sha256(Path(p)) != recorded[Path(p).name]]
     if changed:
         warnings.warn(f"{base}: {', '.join(changed)} changed since the base model read them (SHA-256 differs); "
                       "the new model trains on them as they are now", stacklevel=3)
