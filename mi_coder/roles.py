@@ -30,8 +30,8 @@ CLIENT_WORDS = frozenset(
 PRACTITIONER_PHRASES = ("case manager", "social worker", "probation officer", "parole officer", "youth worker",
                         "support worker", "key worker", "peer worker", "peer support", "youth counsel",
                         "offender manager", "patient navigator", "patient advocate", "client advocate", "case worker")
-# A title before a name: "P.O. Smith", "PO Reyes", "Ofc. Daniels", "Agt. Morris".
-_PRACTITIONER_TITLE = re.compile(r"^(?:p\.\s?o\.?|po|ofc\.?|agt\.?)\s+\w")
+# A title before a name: "P.O. Smith", "PO Reyes", "Ofc. Daniels", "Agt. Morris" (as written: "Po Lin" is a name).
+_PRACTITIONER_TITLE = re.compile(r"^(?:P\.\s?O\.?|PO|[Oo]fc\.?|OFC\.?|[Aa]gt\.?|AGT\.?)\s+\w")
 CLIENT_PHRASES = ("young person", "service user")
 # Speakers who are neither: an interpreter's renderings are not the client's own words unless the user says so
 # (--client Interpreter), and an observer's remarks are not the practitioner's.
@@ -60,7 +60,7 @@ def role_from_label(label: str) -> str | None:
     if compact in CLIENT_ABBREV:
         return CLIENT
     words = set(_WORD.findall(low))
-    if _PRACTITIONER_TITLE.match(low) and not words & OTHER_WORDS:
+    if _PRACTITIONER_TITLE.match(label.strip()) and not words & OTHER_WORDS:
         return PRACTITIONER
     if words & OTHER_WORDS:  # "Interpreter (Arabic)": neither role, whatever else the label says
         return OTHER
