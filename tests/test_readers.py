@@ -405,7 +405,8 @@ def test_labels_a_diarizer_swapped_halfway_are_warned_about_and_a_steady_session
     swapped = "".join(f"Speaker 1: {a}\nSpeaker 2: {b}\n" if k < 5 else f"Speaker 1: {b}\nSpeaker 2: {a}\n"
                       for k, (a, b) in enumerate(zip(asks, tells)))
     path.write_text(swapped)
-    with pytest.warns(UserWarning, match="trades places halfway: 'Speaker 1' talks like the practitioner in the first half"):
+    with pytest.warns(UserWarning,
+                      match="trades places halfway: 'Speaker 1' talks like the practitioner in the first half"):
         read_transcript(path)
     path.write_text(swapped.replace("Speaker 1", "Counselor").replace("Speaker 2", "Client"))  # labelled roles too
     with pytest.warns(UserWarning, match="trades places halfway"):

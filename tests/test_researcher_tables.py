@@ -59,7 +59,8 @@ def test_a_row_pasted_again_further_down_is_refused_not_counted_twice(tmp_path):
 
 def test_misc_valence_written_as_numbers_is_read_and_an_unknown_one_is_refused(tmp_path):
     rows = "session_id,speaker,text,misc_code,valence\nV1,Therapist,How is it going?,QUO,\n" \
-           "V1,Client,I am not going to quit.,C,-1\nV1,Therapist,You're not ready.,RES,\nV1,Client,I want to though.,R,1\n"
+           "V1,Client,I am not going to quit.,C,-1\nV1,Therapist,You're not ready.,RES,\n" \
+           "V1,Client,I want to though.,R,1\n"
     (tmp_path / "v.csv").write_text(rows)
     (s,) = read_coded(tmp_path / "v.csv", scheme="misc")
     assert [u.code for t, u in s.utterances() if t.role == "client"] == ["ST", "CT"]

@@ -381,7 +381,8 @@ def format_report(report: dict) -> str:
         lines.append(f"agreement of {len(m['files'])} coders on {m['units']} utterances: Krippendorff's alpha "
                      f"(nominal) {m['krippendorff_alpha']}")
         for pair, kappa in m["pairwise_kappa"].items():
-            lines.append(f"  kappa {kappa if kappa is not None else 'undefined (one code only, or no utterance both coded)'}: {pair}")
+            shown = kappa if kappa is not None else "undefined (one code only, or no utterance both coded)"
+            lines.append(f"  kappa {shown}: {pair}")
     if report.get("segmentation"):
         from .segmentation import format_segmentation
 

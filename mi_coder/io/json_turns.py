@@ -460,7 +460,8 @@ def parse_json(text: str, path: str, options: ReadOptions) -> list[Piece]:
                 raise InputError(path, "AssemblyAI response without speaker labels ('utterances' is empty): "
                                        "transcribe with speaker_labels=true")
             raise InputError(path, "JSON object has no 'segments', 'turns', 'utterances' or 'dialog' list (read are: "
-                                   "a list of turns, a session object or a list of them, Whisper/WhisperX, Deepgram, AssemblyAI, Amazon Transcribe, Google "
+                                   "a list of turns, a session object or a list of them, Whisper/WhisperX, "
+                                   "Deepgram, AssemblyAI, Amazon Transcribe, Google "
                                    "Speech-to-Text, Speechmatics, Rev.ai and Azure Speech responses; save others as "
                                    "CSV with speaker and text columns)")
     if not isinstance(data, list) or not data or not all(isinstance(d, dict) for d in data):
