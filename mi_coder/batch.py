@@ -303,8 +303,11 @@ def run_batch(inputs: Sequence[str], out_dir: str | Path, *, options: ReadOption
         raise UsageError(f"no transcript files found in {' '.join(inputs)}")
     model_dir = Path(model) if model else default_model_dir()
     # Fail fast, before any worker starts: hashes, a model whose files load (one that does not would fail every
-    # file, blamed on the transcripts), and a profile the model has. A serial run codes with this copy.
+    # file, blamed on the transcripts), and a profile the model has. A serial run codes with this copy; worker
+    # processes load their own, so this one is let go.
     _coder(model, trust, profile)
+    if jobs > 1 or scheduler or dask_local:
+        _WORKER.clear()
     model_id = sha256(model_dir / "meta.json") + (f":{profile}" if profile else "")
     parts = out / PARTS
     # Connected (or the local cluster started) before anything is hashed or written: a scheduler that cannot be
