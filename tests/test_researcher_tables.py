@@ -203,22 +203,24 @@ def test_annomi_full_layout_with_several_annotators_reads_each_utterance_once(tm
     assert [[t.text for t in s.turns] for s in sessions] == [[t for _, t in turns]] * 2  # not "Say more. Say more."
 
 
-def test_training_on_annomi_simple_says_to_use_annomi_full(tmp_path):
-    from mi_coder.train.fit import load_training_data
-
+def _annomi_simple(path):
+    """A two-turn table in AnnoMI's simple layout: turn behaviours, no utterance codes."""
     pd.DataFrame({"transcript_id": [0, 0], "mi_quality": "high", "video_url": "u", "utterance_id": [0, 1],
                   "interlocutor": ["therapist", "client"], "utterance_text": ["How are you?", "Fine."],
                   "main_therapist_behaviour": ["question", "n/a"], "client_talk_type": ["n/a", "neutral"]}) \
-        .to_csv(tmp_path / "AnnoMI-simple.csv", index=False)
+        .to_csv(path, index=False)
+
+
+def test_training_on_annomi_simple_says_to_use_annomi_full(tmp_path):
+    from mi_coder.train.fit import load_training_data
+
+    _annomi_simple(tmp_path / "AnnoMI-simple.csv")
     with pytest.raises(InputError, match="AnnoMI's simple layout .* cannot train the coder; train on AnnoMI-full"):
         load_training_data([tmp_path / "AnnoMI-simple.csv"])
 
 
 def test_scoring_annomi_points_to_evaluate_not_to_its_turn_label_column(tmp_path, capsys):
-    pd.DataFrame({"transcript_id": [0, 0], "mi_quality": "high", "video_url": "u", "utterance_id": [0, 1],
-                  "interlocutor": ["therapist", "client"], "utterance_text": ["How are you?", "Fine."],
-                  "main_therapist_behaviour": ["question", "n/a"], "client_talk_type": ["n/a", "neutral"]}) \
-        .to_csv(tmp_path / "annomi.csv", index=False)
+    _annomi_simple(tmp_path / "annomi.csv")
     assert main(["score", str(tmp_path / "annomi.csv"), "--out", str(tmp_path / "o")]) == 2
     err = capsys.readouterr().err
     assert "'mi-coder evaluate FILE' compares the coder with them" in err and "--code-col" not in err
