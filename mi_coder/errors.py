@@ -49,3 +49,15 @@ class SessionSkipped(UserWarning):
         self.path = path
         self.problem = problem
         super().__init__(f"{path}: {problem}; the file's other sessions are coded")
+
+
+def run_script(main) -> int:  # type: ignore[no-untyped-def]
+    """Run a repository script's ``main`` as the CLI runs a command: a MiCoderError (a data file that is absent,
+    such as ../shared's AnnoMI on a machine without it) is one line on stderr and exit code 2, not a traceback."""
+    import sys
+
+    try:
+        return int(main() or 0)
+    except MiCoderError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return exc.exit_code

@@ -164,4 +164,6 @@ def main() -> int:
 
 
 if __name__ == "__main__":
-    raise SystemExit(main())
+    from mi_coder.errors import run_script
+
+    raise SystemExit(run_script(main))

@@ -115,4 +115,6 @@ def expected(run: dict) -> int:
 
 
 if __name__ == "__main__":
-    raise SystemExit(main())
+    from mi_coder.errors import run_script
+
+    raise SystemExit(run_script(main))

@@ -131,4 +131,6 @@ def summarize(args: argparse.Namespace, kwargs: dict, report: dict, decode: dict
 
 
 if __name__ == "__main__":
-    raise SystemExit(main())
+    from mi_coder.errors import run_script
+
+    raise SystemExit(run_script(main))

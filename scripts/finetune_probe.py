@@ -219,4 +219,6 @@ def against_coder(args: argparse.Namespace) -> int:
 
 
 if __name__ == "__main__":
-    raise SystemExit(main())
+    from mi_coder.errors import run_script
+
+    raise SystemExit(run_script(main))

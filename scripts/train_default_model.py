@@ -328,4 +328,6 @@ def finish(out: Path, args: argparse.Namespace, benchmark: bool) -> int:
 
 
 if __name__ == "__main__":
-    raise SystemExit(main())
+    from mi_coder.errors import run_script
+
+    raise SystemExit(run_script(main))

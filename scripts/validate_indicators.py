@@ -53,12 +53,12 @@ def table(sessions: list, quality: dict[str, str]) -> pd.DataFrame:
     for key in INDICATORS:
         v = np.array([np.nan if scores[i].get(key) is None else float(scores[i][key]) for i in ids])
         ok = ~np.isnan(v)
-        if ok.sum() < 5 or len(set(y[ok])) < 2:
-            rows.append({"indicator": key, "auc": None, "auc_95ci": None, "n": int(ok.sum())})
+        counts = {"n_high": int(y[ok].sum()), "n_low": int((~y[ok]).sum())}
+        if ok.sum() < 5 or len(set(y[ok])) < 2:  # undefined in too many sessions: no AUC, same columns
+            rows.append({"indicator": key, "auc": "n/a", "auc_95ci": "n/a", **counts})
             continue
         rows.append({"indicator": key, "auc": round(_auc(y[ok], v[ok]), 3),
-                     "auc_95ci": _interval(bootstrap(_auc, y[ok], v[ok], strata=y[ok])),
-                     "n_high": int(y[ok].sum()), "n_low": int((~y[ok]).sum())})
+                     "auc_95ci": _interval(bootstrap(_auc, y[ok], v[ok], strata=y[ok])), **counts})
     return pd.DataFrame(rows)
 
 
@@ -81,4 +81,6 @@ def main() -> int:
 
 
 if __name__ == "__main__":
-    raise SystemExit(main())
+    from mi_coder.errors import run_script
+
+    raise SystemExit(run_script(main))

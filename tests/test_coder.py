@@ -98,6 +98,13 @@ def test_a_model_from_elsewhere_is_refused_unless_trusted(small_coder, tmp_path,
     assert load_coder(folder, trust=True).models.keys() == small_coder.models.keys()
 
 
+@pytest.mark.parametrize("answer", ["no", "false", 0.0, None])
+def test_trust_that_is_not_a_bool_is_refused_rather_than_read_as_true_or_false(small_coder, tmp_path, home, answer):
+    folder = save_coder(small_coder, tmp_path / "m", {"name": "t", "version": "0", "labels": {}, "training": {}})
+    with pytest.raises(TypeError, match="trust must be True or False"):
+        load_coder(folder, trust=answer)
+
+
 def test_altered_weights_fail_the_hash_check_even_when_trusted(small_coder, tmp_path, home):
     folder = save_coder(small_coder, tmp_path / "m", {"name": "t", "version": "0", "labels": {}, "training": {}})
     weights = folder / "weights.npz"

@@ -609,6 +609,24 @@ def test_a_third_person_who_speaks_once_in_labelled_text_is_a_speaker_but_a_head
     assert s.meta["header"] == ["Date: 3 March"]
 
 
+@pytest.mark.parametrize("named, guessed", [("Interviewer: DW\nParticipant: P07", None),
+                                           ("Interviewer: DW (Dana Wells)", "'P07' as client"),
+                                           ("Participant ID: p07", "'DW' as practitioner")])
+def test_a_research_header_that_names_the_speakers_roles_gives_them_without_guessing(tmp_path, named, guessed):
+    path = tmp_path / "study.txt"
+    # DW says little and asks nothing: the text alone would not tell who is who
+    path.write_text(f"Study: Supervision Project\n{named}\nDate: 2024-03-01\n\n"
+                    "DW: Okay.\nP07: So you want to know how it went. What do you think? I did everything you "
+                    "asked, didn't I?\nDW: Mm-hmm. I understand.\nP07: Are you going to write that down?\n")
+    with warnings.catch_warnings(record=True) as said:
+        warnings.simplefilter("always")
+        s = one(path)
+    assert summary(s)[:2] == [("DW", "practitioner"), ("P07", "client")]
+    inferred = [str(w.message) for w in said if "roles inferred" in str(w.message)]
+    assert inferred == [] if guessed is None else guessed in inferred[0]
+    assert ("roles_inferred" in s.meta) == (guessed is not None)
+
+
 def test_a_turn_id_that_comes_back_later_is_a_turn_of_its_own_in_file_order_with_a_warning(tmp_path):
     path = tmp_path / "pasted.csv"
     path.write_text("turn_id,speaker,text\n1,Therapist,Hello how are you?\n2,Client,Fine.\n"

@@ -150,7 +150,8 @@ def build_session(sid: str, group: list[Piece], where: str, path: str, options: 
         for t in turns:
             speaker_texts.setdefault(t.speaker, []).append(t.text)
         inferred: list[str] = []
-        roles = _session_roles(_roles_from_column(group), speaker_texts, where, options, inferred)
+        labelled = _roles_from_column(group) or _roles_from_header(group[0].meta.get("header"), speaker_texts)
+        roles = _session_roles(labelled, speaker_texts, where, options, inferred)
     else:  # the roles of a first pass (a lazily read table), and what it inferred
         inferred = list(inferred or [])
     for t in turns:
@@ -252,6 +253,27 @@ def _roles_from_column(group: list[Piece]) -> dict[str, str]:
         role = p.meta.get("_role")
         if role:
             out.setdefault(p.speaker, role)
+    return out
+
+
+_HEADER_ROLE = re.compile(r"^(?P<key>[^:]{1,40}):\s*(?P<value>[^:]{1,60}?)\s*$")
+
+
+def _roles_from_header(header: list[str] | None, speakers: Iterable[str]) -> dict[str, str]:
+    """Roles a research transcript's header gives ("Interviewer: DW", "Participant: P07" above "DW: ..." and
+    "P07: ..."): a line whose key names a role and whose value is a speaker's label (or begins with it, "DW (Dana
+    Wells)"), read as a role column would be."""
+    by_label = {" ".join(s.split()).casefold(): s for s in speakers}
+    out: dict[str, str] = {}
+    for line in header or []:
+        m = _HEADER_ROLE.match(line)
+        role = role_from_label(m.group("key")) if m else None
+        if not m or not role:
+            continue
+        value = " ".join(m.group("value").split()).casefold()
+        speaker = by_label.get(value) or by_label.get(re.split(r"\s*[(,;]", value, maxsplit=1)[0])
+        if speaker:
+            out.setdefault(speaker, m.group("key").strip())
     return out
 
 

@@ -240,6 +240,8 @@ def verified(model_dir: str | Path, trust: bool = False) -> tuple[dict, dict[str
     """``verify``, and the bytes of the files a model loads (features, weights, boundary model), read once: the
     bytes hashed are the bytes loaded, so a file swapped in the folder between the check and the load (a shared
     folder) is never read. Raises ModelError."""
+    if not isinstance(trust, bool):  # trust="no" or 0.0 would pass a truthiness test: say what was meant
+        raise TypeError(f"trust must be True or False, not {trust!r}")
     model_dir = Path(model_dir)
     raw = _meta_bytes(model_dir)
     digest = hashlib.sha256(raw).hexdigest()
