@@ -70,23 +70,39 @@ def _mix(values: np.ndarray, salt: int) -> np.ndarray:
     return (h >> _SHIFT).astype(np.int64) & (DIM - 1)
 
 
+# Word classes (optional): a word's class (k-means over static word vectors, ``word_classes``) stands in for the
+# word in these templates, so that a gap between words never seen together is decided by words like them.
+CLASS_TEMPLATES: tuple[tuple[int, ...], ...] = ((-1,), (0,), (1,), (-2,), (-1, 0), (0, 1), (-2, -1), (-1, 0, 1))
+_CLASS_SALT = 300
+_NO_CLASS = "\x00none"
+
+
+def class_hashes(classes: dict[str, int] | None) -> dict[str, int] | None:
+    """Each word's class as the 64-bit hash its templates combine (``gap_ids_many``'s ``classes``)."""
+    if not classes:
+        return None
+    return {w: _word_hash(f"\x00class{c}") for w, c in classes.items()}
+
+
 _FLAG_IDS = np.array([int(_mix(np.array([[0]], dtype=np.uint64), 1000 + k)[0]) for k in range(len(_FLAGS))])
 _BUCKET_BASE = 2000
 
 
-def gap_ids(words: Sequence[str]) -> tuple[np.ndarray, np.ndarray]:
+def gap_ids(words: Sequence[str], classes: dict[str, int] | None = None) -> tuple[np.ndarray, np.ndarray]:
     """Hashed feature ids of every gap of ``words`` (lower-cased word tokens), the gap before word i for i >= 1:
     an (n - 1, F) id matrix and a same-shaped 0/1 mask (a flag feature is absent where its condition fails).
 
     Features: the three words each side of the gap, the pairs and triples across it, the position in the turn
     and the words left (bucketed), question form of the next words (a question word; an auxiliary before a
     pronoun, also paired with the word before it), fillers on either side and repeats (false starts)."""
-    return gap_ids_many([words])
+    return gap_ids_many([words], classes)
 
 
-def gap_ids_many(turns: Sequence[Sequence[str]]) -> tuple[np.ndarray, np.ndarray]:
+def gap_ids_many(turns: Sequence[Sequence[str]],
+                 classes: dict[str, int] | None = None) -> tuple[np.ndarray, np.ndarray]:
     """``gap_ids`` of several turns at once, their gaps stacked in order (a turn of n words has n - 1 gaps);
-    featurizing a batch of turns together keeps NumPy's per-call cost off every turn."""
+    featurizing a batch of turns together keeps NumPy's per-call cost off every turn. ``classes``: each word's
+    class hash (``class_hashes``), for the class templates; None: none."""
     lengths = np.fromiter((len(t) for t in turns), dtype=np.int64, count=len(turns))
     words = [w for t in turns for w in t]
     n = len(words)
@@ -105,12 +121,21 @@ def gap_ids_many(turns: Sequence[Sequence[str]]) -> tuple[np.ndarray, np.ndarray
 
     near = {o: at(o) for o in range(-_PAD, _PAD + 1)}
     cols = [_mix(np.stack([near[o] for o in offsets]), t + 1) for t, (_, offsets) in enumerate(TEMPLATES)]
+    n_class = 0
+    if classes is not None:
+        none, word_hashes = _word_hash(_NO_CLASS), hashes
+        hashes = np.fromiter((classes.get(w, none) for w in words), dtype=np.uint64, count=n)  # what at() reads
+        near = {o: at(o) for o in range(-2, 2)}
+        cols += [_mix(np.stack([near[o] for o in offsets]), _CLASS_SALT + t)
+                 for t, offsets in enumerate(CLASS_TEMPLATES)]
+        hashes = word_hashes
+        n_class = len(CLASS_TEMPLATES)
     member = lambda vocab: np.fromiter((w in vocab for w in words), dtype=bool, count=n)  # noqa: E731
     wh, aux, pron, filler = member(_QUESTION_WORDS), member(_AUX), member(_PRONOUNS), member(_FILLERS)
     has_b1 = gpos + 1 < gsize
     aux_pron = aux[g] & has_b1 & pron[np.clip(g + 1, 0, max(n - 1, 0))]
     one = np.ones(len(g), dtype=bool)
-    masks = [one] * (len(TEMPLATES) - 1) + [aux_pron]
+    masks = [one] * (len(TEMPLATES) - 1) + [aux_pron] + [one] * n_class
     flags = (one, wh[g], aux_pron, filler[g - 1], filler[g], hashes[g - 1] == hashes[g])
     for k, flag in enumerate(flags):
         cols.append(np.full(len(g), _FLAG_IDS[k]))
@@ -125,24 +150,27 @@ def gap_ids_many(turns: Sequence[Sequence[str]]) -> tuple[np.ndarray, np.ndarray
 class BoundaryModel:
     """Weights over hashed gap features; ``starts(words)`` marks the words that open an utterance."""
 
-    def __init__(self, coef: np.ndarray, intercept: float = 0.0, threshold: float = THRESHOLD) -> None:
+    def __init__(self, coef: np.ndarray, intercept: float = 0.0, threshold: float = THRESHOLD,
+                 classes: dict[str, int] | None = None) -> None:
         self.coef = np.asarray(coef, dtype=np.float32)
         self.intercept = float(intercept)
         self.threshold = float(threshold)
+        self.classes = classes or None  # word -> class (``word_classes``), read by the class templates
+        self._class_hashes = class_hashes(self.classes)
         self._margin = float(np.log(threshold / (1 - threshold)))
 
     def with_threshold(self, threshold: float) -> "BoundaryModel":
         """The same weights deciding at another P(start)."""
         if not 0 < threshold < 1:
             raise ValueError(f"a boundary threshold is a probability strictly between 0 and 1, not {threshold}")
-        return BoundaryModel(self.coef, self.intercept, threshold)
+        return BoundaryModel(self.coef, self.intercept, threshold, self.classes)
 
     def starts(self, words: Sequence[str]) -> list[bool]:
         return self.starts_many([words])[0]
 
     def starts_many(self, turns: Sequence[Sequence[str]]) -> list[list[bool]]:
         """``starts`` of several turns, featurized and scored together (the hot path on captions)."""
-        ids, mask = gap_ids_many(turns)
+        ids, mask = gap_ids_many(turns, self._class_hashes)
         decided = ((self.coef[ids] * mask).sum(axis=1) + self.intercept > self._margin).tolist()
         out, k = [], 0
         for words in turns:
@@ -152,7 +180,11 @@ class BoundaryModel:
         return out
 
     def to_arrays(self) -> dict[str, np.ndarray]:
-        return {"boundary__coef": self.coef, "boundary__intercept": np.array([self.intercept, self.threshold])}
+        out = {"boundary__coef": self.coef, "boundary__intercept": np.array([self.intercept, self.threshold])}
+        if self.classes:
+            out["boundary__class_terms"] = np.array(list(self.classes))
+            out["boundary__class_ids"] = np.array(list(self.classes.values()), dtype=np.int32)
+        return out
 
     @classmethod
     def from_arrays(cls, arrays: dict[str, np.ndarray]) -> "BoundaryModel":
@@ -160,7 +192,14 @@ class BoundaryModel:
         if coef.shape != (DIM,):
             raise ValueError(f"boundary weights have shape {coef.shape}, expected ({DIM},)")
         intercept, threshold = (float(x) for x in arrays["boundary__intercept"])
-        return cls(coef, intercept, threshold)
+        classes = None
+        if "boundary__class_terms" in arrays:
+            terms, ids = arrays["boundary__class_terms"], arrays["boundary__class_ids"]
+            if terms.dtype.kind != "U" or ids.dtype.kind not in "iu" or terms.shape != ids.shape or terms.ndim != 1:
+                raise ValueError("boundary word classes are malformed (expected a string array and an integer "
+                                 "array of the same length)")
+            classes = dict(zip(terms.tolist(), ids.tolist()))
+        return cls(coef, intercept, threshold, classes)
 
 
 def is_word(token_text: str) -> bool:
@@ -202,15 +241,17 @@ def caption_variant(words: list[str], starts: list[bool], rng: random.Random) ->
     return out_w, out_s
 
 
-def training_matrix(sequences: Iterable[tuple[list[str], list[bool]]]):  # type: ignore[no-untyped-def]
+def training_matrix(sequences: Iterable[tuple[list[str], list[bool]]],  # type: ignore[no-untyped-def]
+                    classes: dict[str, int] | None = None):
     """The hashed features (a sparse gap x ``DIM`` matrix, ``gap_ids``) and labels of every gap."""
     import scipy.sparse as sp
 
     rows, labels = [], []
+    hashed = class_hashes(classes)
     for words, starts in sequences:
         if len(words) < 2:
             continue
-        ids, mask = gap_ids(words)
+        ids, mask = gap_ids(words, hashed)
         rows.append(sp.csr_matrix((mask.ravel(), ids.ravel(), np.arange(0, ids.size + 1, ids.shape[1])),
                                   shape=(len(ids), DIM)))
         labels.extend(int(x) for x in starts[1:])
@@ -221,13 +262,26 @@ def training_matrix(sequences: Iterable[tuple[list[str], list[bool]]]):  # type:
 
 
 def train_boundary_model(sequences: Sequence[tuple[list[str], list[bool]]], C: float = 1.0,
-                         threshold: float = THRESHOLD) -> BoundaryModel:
-    """Fit logistic regression on the gaps of (words, starts) sequences."""
+                         threshold: float = THRESHOLD, classes: dict[str, int] | None = None) -> BoundaryModel:
+    """Fit logistic regression on the gaps of (words, starts) sequences (``classes``: word classes, read by the
+    class templates as well as the words)."""
     from sklearn.linear_model import LogisticRegression
 
-    X, y = training_matrix(sequences)
+    X, y = training_matrix(sequences, classes)
     model = LogisticRegression(C=C, max_iter=2000, solver="liblinear").fit(X, y)
-    return BoundaryModel(model.coef_[0], float(model.intercept_[0]), threshold)
+    return BoundaryModel(model.coef_[0], float(model.intercept_[0]), threshold, classes)
+
+
+def word_classes(vectors_path: str, k: int = 256, seed: int = 0) -> dict[str, int]:
+    """Word classes for the boundary model: k-means over a static word-vector table's unit-length rows
+    (``data/vectors``; its ``terms`` and ``table`` arrays, no pickle)."""
+    from sklearn.cluster import KMeans
+
+    with np.load(vectors_path, allow_pickle=False) as z:
+        terms, table = z["terms"].tolist(), z["table"].astype(np.float32)
+    table /= np.maximum(np.linalg.norm(table, axis=1, keepdims=True), 1e-9)
+    labels = KMeans(n_clusters=k, random_state=seed, n_init=1).fit_predict(table)
+    return dict(zip(terms, labels.tolist()))
 
 
 def boundary_scores(reference: Sequence[Sequence[bool]], predicted: Sequence[Sequence[bool]]) -> dict[str, float]:

@@ -27,7 +27,7 @@ import numpy as np
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from mi_coder.boundary import boundary_scores, question_recall, train_boundary_model  # noqa: E402
+from mi_coder.boundary import boundary_scores, question_recall, train_boundary_model, word_classes  # noqa: E402
 from mi_coder.train.boundary_data import (  # noqa: E402
     annomi_boundary_sequences,
     coded_boundary_sequences,
@@ -87,7 +87,8 @@ def rule_starts(words: list[str]) -> list[bool]:
 
 
 def fold_models(annomi: list[dict], corpus: list[dict], folds: int = 5, C: float = 1.0, join: bool = JOIN,
-                first: int | None = None, fold_seed: int | None = None):  # type: ignore[no-untyped-def]
+                first: int | None = None, fold_seed: int | None = None,
+                classes: dict[str, int] | None = None):  # type: ignore[no-untyped-def]
     """The grouped folds (AnnoMI by video): for each, its number, its test turns' indices and a boundary model
     trained on the other folds' turns and the team corpus (``first``: only the first so many folds; ``fold_seed``:
     videos shuffled into folds, a fresh split, as ``scripts/experiment.py --fold-seed``)."""
@@ -97,14 +98,16 @@ def fold_models(annomi: list[dict], corpus: list[dict], folds: int = 5, C: float
     for k, (train, test) in enumerate(_group_folds(folds, fold_seed).split(annomi, groups=groups)):
         if first is not None and k >= first:
             return
-        yield k, test, train_boundary_model(with_variants([annomi[i] for i in train] + corpus, seed=k, join=join), C=C)
+        yield k, test, train_boundary_model(with_variants([annomi[i] for i in train] + corpus, seed=k, join=join), C=C,
+                                            classes=classes)
 
 
 def cross_validate(annomi: list[dict], corpus: list[dict], folds: int, C: float, join: bool = JOIN,
-                   first: int | None = None, fold_seed: int | None = None) -> dict:
+                   first: int | None = None, fold_seed: int | None = None,
+                   classes: dict[str, int] | None = None) -> dict:
     """Grouped CV; ``first``: measure only the first so many folds (a quicker like-for-like check)."""
     ref, sent, pred, rules, qs, per_fold = [], [], [], [], [], []
-    for k, test, model in fold_models(annomi, corpus, folds, C, join, first, fold_seed):
+    for k, test, model in fold_models(annomi, corpus, folds, C, join, first, fold_seed, classes):
         n0 = len(ref)
         for i in test:
             s = annomi[i]
@@ -122,6 +125,7 @@ def cross_validate(annomi: list[dict], corpus: list[dict], folds: int, C: float,
     return {
         "folds": folds, **({"measured_folds": first} if first else {}), "fold_seed": fold_seed,
         "team_corpus": bool(corpus), "turns": len(ref), "C": C, "joined_turns": join,
+        "word_classes": len(set(classes.values())) if classes else 0,
         "model_vs_reference": boundary_scores(ref, pred),
         "model_vs_sentence_ends": boundary_scores(sent, pred),
         "model_question_recall": question_recall(ref, pred, qs),
@@ -149,24 +153,29 @@ def main() -> int:
     parser.add_argument("--first-folds", type=int, help="measure only the first N folds")
     parser.add_argument("--fold-seed", type=int, help="shuffle videos into folds with this seed (a fresh split)")
     parser.add_argument("--no-corpus", action="store_true", help="train without the team corpus sessions")
+    parser.add_argument("--classes", type=int, default=0,
+                        help="add word-class features: k-means with this many classes over data/vectors (E63)")
     args = parser.parse_args()
     t = time.time()
+    classes = (word_classes(str(ROOT / "data" / "vectors" / "minilm-l6-v2-static.npz"), args.classes)
+               if args.classes else None)
     annomi = annomi_sequences(args.annomi)
     corpus = [] if args.no_corpus else corpus_sequences()
     report = (cross_validate(annomi, corpus, args.folds, args.C, join=args.join, first=args.first_folds,
-                             fold_seed=args.fold_seed)
+                             fold_seed=args.fold_seed, classes=classes)
               if args.folds > 1 else {})
     report["seconds"] = round(time.time() - t)
     report["command"] = (f"python scripts/train_boundary_model.py --folds {args.folds} --C {args.C}"
                          + (" --join" if args.join else "")
                          + (f" --first-folds {args.first_folds}" if args.first_folds else "")
                          + (f" --fold-seed {args.fold_seed}" if args.fold_seed is not None else "")
-                         + (" --no-corpus" if args.no_corpus else ""))
+                         + (" --no-corpus" if args.no_corpus else "")
+                         + (f" --classes {args.classes}" if args.classes else ""))
     print(json.dumps(report, indent=1, default=str))
     if args.report:
         Path(args.report).write_text(json.dumps(report, indent=1, default=str) + "\n")
     if args.out:
-        model = train_boundary_model(with_variants(annomi + corpus, join=args.join), C=args.C)
+        model = train_boundary_model(with_variants(annomi + corpus, join=args.join), C=args.C, classes=classes)
         np.savez_compressed(args.out, **model.to_arrays())
     return 0
 

@@ -6,7 +6,8 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from mi_coder.boundary import DIM, BoundaryModel, boundary_scores, question_recall, train_boundary_model
+from mi_coder.boundary import (CLASS_TEMPLATES, DIM, TEMPLATES, BoundaryModel, boundary_scores, class_hashes, gap_ids,
+                               question_recall, train_boundary_model)
 from mi_coder.segment import build_pipeline, split_text
 
 from .conftest import ANNOMI_FULL, needs_annomi
@@ -46,6 +47,30 @@ def test_boundary_weights_round_trip_and_a_wrong_shape_is_refused():
     bad = model.to_arrays()
     bad["boundary__coef"] = bad["boundary__coef"][:100]
     with pytest.raises(ValueError, match="shape"):
+        BoundaryModel.from_arrays(bad)
+
+
+def test_words_of_one_class_share_the_class_features_of_a_gap_and_classes_survive_saving():
+    classes = {"fine": 1, "good": 1, "what": 2, "how": 2}
+    hashed = class_hashes(classes)
+    ids_a, _ = gap_ids("it is fine what is it".split(), hashed)
+    ids_b, _ = gap_ids("it is good how is it".split(), hashed)
+    plain, _ = gap_ids("it is fine what is it".split())
+    extra = len(CLASS_TEMPLATES)
+    assert ids_a.shape[1] == plain.shape[1] + extra
+    gap = 2  # the gap before the fourth word: "fine | what" and "good | how"
+    cls = slice(len(TEMPLATES), len(TEMPLATES) + extra)
+    assert list(ids_a[gap][cls]) == list(ids_b[gap][cls])  # the words differ, their classes do not
+    assert ids_a[gap][0] != ids_b[gap][0]  # the word features still tell them apart
+    model = train_boundary_model([("it is fine what is it".split(), [True, False, False, True, False, False])] * 4,
+                                 classes=classes)
+    words = "it is good how is it".split()
+    again = BoundaryModel.from_arrays(model.to_arrays())
+    assert again.classes == classes and again.with_threshold(0.2).classes == classes
+    assert again.starts(words) == model.starts(words)
+    bad = model.to_arrays()
+    bad["boundary__class_ids"] = bad["boundary__class_ids"][:3]
+    with pytest.raises(ValueError, match="word classes are malformed"):
         BoundaryModel.from_arrays(bad)
 
 

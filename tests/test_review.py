@@ -17,6 +17,9 @@ from mi_coder.report import write_reports
 
 from .conftest import EXAMPLES
 
+# One worker runs this module: its module-scoped model is then built once, not once on each worker.
+pytestmark = pytest.mark.xdist_group("test_review")
+
 SCORES = ("r_q", "pct_cr", "pct_oq", "mi_adherent", "mi_nonadherent", "engagement_index", "empathy_index",
           "fidelity_index")
 

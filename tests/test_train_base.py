@@ -15,6 +15,9 @@ from mi_coder.train.fit import _recorded_paths, load_training_data, read_base, r
 
 from .conftest import ANNOMI_FULL, ROOT, needs_annomi
 
+# One worker runs this module: its module-scoped model is then built once, not once on each worker.
+pytestmark = pytest.mark.xdist_group("test_train_base")
+
 PROFILES = {"sessions": {"code_turn_weights": {"SR": 3.0, "CR": 3.0}, "purpose": "session indicators"}}
 
 
