@@ -45,7 +45,7 @@ EXAMPLES = {
     "report": "example:\n  mi-coder report data/examples/*.txt --out reports/",
     "score": "example:\n  mi-coder score human_coded.csv --out scores/ --thresholds thresholds.json",
     "evaluate": "examples:\n  mi-coder evaluate ../shared/data/annomi/AnnoMI-full.dev.csv --folds 5\n"
-                "  mi-coder evaluate --agreement machine/utterances.csv human.csv\n"
+                "  mi-coder evaluate --agreement human.csv machine/utterances.csv\n"
                 "  mi-coder evaluate --scheme misc misc_coded_sessions.csv --utterances given",
 }
 
@@ -685,8 +685,9 @@ def build_parser() -> argparse.ArgumentParser:
                                 "of a held-out test")
             p.add_argument("--agreement", action="store_true",
                            help="agreement of coders: two coded tables of the same sessions (per-code kappa, ICC of "
-                                "scores), three or more (Krippendorff's alpha, pairwise kappa), or one reviewed-codes "
-                                "download (machine against reviewer)")
+                                "scores; the first table is the reference: human first, machine second), three or more "
+                                "(Krippendorff's alpha, pairwise kappa), or one reviewed-codes download (the machine "
+                                "against the reviewer as the reference)")
             p.add_argument("--segmentation", action="store_true",
                            help="measure utterance segmentation against the files' own utterances (boundary "
                                 "precision/recall/F1, questions not swallowed and whole); turns are stripped of punctuation and "

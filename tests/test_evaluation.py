@@ -797,6 +797,63 @@ def test_a_double_code_agrees_with_itself_whichever_column_holds_the_question(tm
     assert report["either_slot"]["SEEK"]["f1"] == 1.0
 
 
+def test_the_same_two_codes_written_in_either_order_agree_and_only_second_codes_are_reported_in_either_slot(
+        tmp_path):
+    # a numbers audit: "CR; AF" against "AF; CR" and "CT; ST" against "ST; CT" counted as disagreements (accuracy 0.75)
+    head = "session_id,utterance_id,speaker,text,code\n"
+    lines = ['o1,1,practitioner,What brings you in?,OQ', 'o1,2,client,"I could quit, I just don\'t want to.",{ct}',
+             'o1,3,practitioner,"You stuck with it when it was hard, that takes guts.",{cr}', "o1,4,client,I guess.,FN",
+             "o1,5,practitioner,Would you like to hear some options?,CQ; SEEK"]
+    a, b = tmp_path / "a.csv", tmp_path / "b.csv"
+    a.write_text(head + "\n".join(lines).format(ct="CT; ST", cr="CR; AF") + "\n")
+    b.write_text(head + "\n".join(lines).format(ct="ST; CT", cr="AF; CR").replace("CQ; SEEK", "CQ") + "\n")
+    from mi_coder.evaluate.agreement import agreement_report
+
+    report = agreement_report(a, b)["agreement"]
+    assert report["overall"]["accuracy"] == 1.0 and report["kappa_by_role"]["client"]["kappa"] in (1.0, None)
+    slots = report["either_slot"]
+    assert {"AF", "ST", "SEEK"} <= set(slots)
+    assert "OQ" not in slots and "CQ" not in slots  # first codes only, never a second code: not in this line
+    assert slots["SEEK"]["recall"] == 0.0 and slots["SEEK"]["support"] == 1
+
+
+def test_a_reviewed_download_measures_the_machine_against_the_reviewer(tmp_path):
+    # the reviewer is the reference: precision is the machine's, and a code only the reviewer gave is counted
+    path = tmp_path / "visit.reviewed.csv"
+    path.write_text("session_id,turn_id,utterance_id,speaker,role,text,machine_code,confidence,reviewed_code,code\n"
+                    "r1,1,1,Officer,practitioner,What brings you in?,OQ,0.9,OQ,OQ\n"
+                    "r1,2,1,Client,client,My PO sent me.,FN,0.8,FN,FN\n"
+                    "r1,3,1,Officer,practitioner,You were sent here.,SR,0.7,SR,SR\n"
+                    "r1,4,1,Client,client,Yeah and I want to get it over with.,FN,0.6,CT,CT\n"
+                    "r1,5,1,Officer,practitioner,You want it done.,SR,0.6,CR,CR\n"
+                    "r1,6,1,Client,client,I do.,FN,0.9,FN,FN\n")
+    from mi_coder.evaluate.agreement import agreement_report
+
+    report = agreement_report(path)["agreement"]
+    assert report["first"].endswith("(reviewer)") and report["second"].endswith("(machine)")
+    fn = report["overall"]["per_code"]["FN"]
+    assert (fn["precision"], fn["recall"], fn["support"]) == (0.667, 1.0, 2)  # the machine's FN, 3 given, 2 right
+    assert report["overall"]["per_code"]["CT"]["support"] == 1  # the reviewer's CT, which the machine never gave
+
+
+def test_question_f1_counts_q_when_one_table_codes_questions_without_their_form(tmp_path):
+    from mi_coder.evaluate.heldout import group_report
+
+    report = group_report([("Q", "Q"), ("Q", "Q"), ("SR", "SR"), ("SR", "Q")])
+    assert report["question_f1"] == 0.8
+
+
+def test_a_bootstrap_interval_drops_resamples_where_the_statistic_is_undefined():
+    from mi_coder.evaluate.metrics import _pearson, bootstrap
+
+    a = np.zeros(30)
+    a[25:] = [1, 2, 1, 2, 1]  # a sparse count: a few resamples hold only zeros, and have no correlation
+    b = a.copy()
+    b[0] = 1
+    low, high = bootstrap(_pearson, a, b)
+    assert np.isfinite(low) and np.isfinite(high) and 0.5 < low <= high <= 1.0
+
+
 def _researcher_table(path, rows, header="utterance_id,speaker,text,code"):
     path.write_text(header + "\n" + "\n".join(rows) + "\n", encoding="utf-8")
     return path

@@ -40,12 +40,17 @@ def first_of_two(code: str, code2: str) -> str:
     return code
 
 
-def either_slot_report(pairs: Sequence[tuple[frozenset, frozenset]]) -> dict:
-    """Per code given as a second code on either side: precision, recall and F1 of the code being among an
-    utterance's codes (first or second), over (reference, compared) code sets; empty when no second code occurs."""
-    seconds = sorted({c for a, b in pairs for c in a | b if len(a) > 1 or len(b) > 1} - {None})
+def second_codes(*tables: Sequence[Session]) -> set[str]:
+    """The codes any of the tables gives as an utterance's second code."""
+    return {c for table in tables for s in table for _, u in s.utterances() if (c := u.meta.get("code2"))}
+
+
+def either_slot_report(pairs: Sequence[tuple[frozenset, frozenset]], seconds: set[str]) -> dict:
+    """Per code given as a second code (``seconds``) on either side: precision, recall and F1 of the code being
+    among an utterance's codes (first or second), over (reference, compared) code sets, and how often it was
+    given; empty when no second code occurs."""
     out = {}
-    for code in seconds:
+    for code in sorted(seconds):
         tp = sum(code in a and code in b for a, b in pairs)
         fp = sum(code not in a and code in b for a, b in pairs)
         fn = sum(code in a and code not in b for a, b in pairs)
@@ -54,7 +59,7 @@ def either_slot_report(pairs: Sequence[tuple[frozenset, frozenset]]) -> dict:
         p = tp / (tp + fp) if tp + fp else 0.0
         r = tp / (tp + fn) if tp + fn else 0.0
         out[code] = {"precision": round(p, 3), "recall": round(r, 3),
-                     "f1": round(2 * p * r / (p + r), 3) if p + r else 0.0, "support": tp + fn}
+                     "f1": round(2 * p * r / (p + r), 3) if p + r else 0.0, "support": tp + fn, "given": tp + fp}
     return out
 
 
@@ -368,15 +373,15 @@ def agreement_report(path_a, path_b=None, options=None, scheme: str = "miti") ->
     columns): machine against reviewer, kappa over the utterances the reviewer confirmed or changed."""
     from ..errors import InputError
 
-    if path_b is None:
-        first = read_coded(path_a, options, code_column="machine_code")
-        second = read_coded(path_a, options, code_column="code")
+    if path_b is None:  # the reviewer's codes are the reference, as a human coder's are: the machine is measured
+        first = read_coded(path_a, options, code_column="code")
+        second = read_coded(path_a, options, code_column="machine_code")
         marked = read_coded(path_a, options, code_column="reviewed_code")
         reviewed = {k for k, code in _units(marked, marked)[0].items() if code}
         if not reviewed:
             raise InputError(path_a, "no reviewed utterances (an empty reviewed_code column)")
-        path_b = f"{path_a} (reviewer)"
-        path_a = f"{path_a} (machine)"
+        path_b = f"{path_a} (machine)"
+        path_a = f"{path_a} (reviewer)"
     else:
         first = read_coded(path_a, options, scheme)
         second = read_coded(path_b, options, scheme)
@@ -384,6 +389,12 @@ def agreement_report(path_a, path_b=None, options=None, scheme: str = "miti") ->
         reviewed = None
         _pair_sessions_named_by_file([first, second], [path_a, path_b])
     ua, ub = _units(first, second)
+    with warnings.catch_warnings():  # the pairing is said once, above
+        warnings.simplefilter("ignore")
+        sa, sb = _units(first, second, value=code_set)
+        if scheme != "miti":  # the comparison is of the mapped codes: say so, and give the original scheme's own
+            ra, rb = _units(first, second, value=lambda u: u.meta.get("original_code"))
+    _same_double_codes_agree([ua, ub], [sa, sb])
     keys = [k for k in ua if k in ub and ua[k] and ub[k] and (reviewed is None or k in reviewed)]
     if not keys:
         raise InputError(path_b, f"shares no coded utterances (session_id, utterance_id) with {path_a}")
@@ -402,14 +413,7 @@ def agreement_report(path_a, path_b=None, options=None, scheme: str = "miti") ->
         xb = [c == code for c in yb]
         per_code[code] = {"kappa": _kappa(xa, xb),
                           "n_first": int(sum(xa)), "n_second": int(sum(xb))}
-    import warnings
-
-    with warnings.catch_warnings():  # the pairing was said above
-        warnings.simplefilter("ignore")
-        sa, sb = _units(first, second, value=code_set)
-        if scheme != "miti":  # the comparison is of the mapped codes: say so, and give the original scheme's own
-            ra, rb = _units(first, second, value=lambda u: u.meta.get("original_code"))
-    slots = either_slot_report([(sa[k], sb[k]) for k in keys if k in sa and k in sb])
+    slots = either_slot_report([(sa[k], sb[k]) for k in keys if k in sa and k in sb], second_codes(first, second))
     original = {}
     if scheme != "miti":
         both = [k for k in keys if ra.get(k) and rb.get(k)]
@@ -429,6 +433,18 @@ def agreement_report(path_a, path_b=None, options=None, scheme: str = "miti") ->
         "krippendorff_alpha": _rounded(krippendorff_alpha([ya, yb])),
         "session_scores": session_score_agreement(first, second),
     }}
+
+
+def _same_double_codes_agree(codes: Sequence[dict], sets: Sequence[dict]) -> None:
+    """A double code has no order: where every table gives an utterance the same two codes, whichever order each
+    wrote them in ("CR; AF" and "AF; CR"), every table's first code is made the first table's, so the utterance
+    counts as agreement (in place; ``codes`` and ``sets`` as ``_units`` gives them, codes and code sets)."""
+    for key, code in codes[0].items():
+        both = sets[0].get(key)
+        if both and len(both) > 1 and all(x.get(key) == both for x in sets[1:]):
+            for other in codes[1:]:
+                if key in other:
+                    other[key] = code
 
 
 def _pair_sessions_named_by_file(tables: Sequence[Sequence[Session]], paths: Sequence) -> None:
@@ -524,6 +540,9 @@ def multi_coder_agreement(paths: Sequence, options=None, scheme: str = "miti") -
     question_form_uncoded(*tables)
     _pair_sessions_named_by_file(tables, paths)
     codes = list(_units(*tables))
+    with warnings.catch_warnings():  # the pairing is said once, above
+        warnings.simplefilter("ignore")
+        _same_double_codes_agree(codes, _units(*tables, value=code_set))
     for k, (path, mine) in enumerate(zip(paths, codes)):
         others = set().union(*(c for j, c in enumerate(codes) if j != k))
         if not any(key in others for key, code in mine.items() if code):

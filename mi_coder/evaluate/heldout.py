@@ -11,7 +11,8 @@ from ..model.coder import Coder
 from ..records import CLIENT, PRACTITIONER
 from ..schemes import group
 from ..train.annomi import annomi_sessions, is_annomi_layout, load_annomi_turns
-from .agreement import code_set, either_slot_report, question_form_uncoded, read_coded, session_score_agreement
+from .agreement import (code_set, either_slot_report, question_form_uncoded, read_coded, second_codes,
+                        session_score_agreement)
 from .crossval import annomi_turn_tasks, code_with_probs, role_report
 from .metrics import reliability, session_intervals, utterance_report
 
@@ -48,7 +49,8 @@ def heldout_report(coder: Coder, paths: Sequence, options=None, scheme: str = "m
             if rep_note:
                 rep["note"] = rep_note
             slots = either_slot_report([(code_set(h), code_set(m)) for hs, ms in zip(human, machine)
-                                        for (_, h), (_, m) in zip(hs.utterances(), ms.utterances()) if h.code and m.code])
+                                        for (_, h), (_, m) in zip(hs.utterances(), ms.utterances()) if h.code and m.code],
+                                       second_codes(human, machine))
             if slots:  # SEEK the machine gives as a question's second code, against the reference's either column
                 rep["either_slot"] = slots
             seen = [] if trained_on else _sessions_trained_on(coder, human)
@@ -241,7 +243,7 @@ def group_report(pairs: Sequence[tuple[str, str]]) -> dict:
     out: dict[str, Any] = {}
     if prac:
         out["practitioner_groups"] = utterance_report([group(h) for h, _ in prac], [group(m) for _, m in prac])
-        for name, members in (("reflection", {"SR", "CR"}), ("question", {"OQ", "CQ"})):
+        for name, members in (("reflection", {"SR", "CR"}), ("question", {"OQ", "CQ", "Q"})):  # Q: form uncoded
             tp = sum(h in members and m in members for h, m in prac)
             fp = sum(h not in members and m in members for h, m in prac)
             fn = sum(h in members and m not in members for h, m in prac)
@@ -276,11 +278,17 @@ def format_report(report: dict) -> str:
         if roles:
             lines.append(f"{indent}kappa by role (the figures to cite): "
                          + ", ".join(f"{r} {v['kappa']} (n={v['n']})" for r, v in roles.items()))
-        slots = {c: m for c, m in (rep.get("either_slot") or {}).items() if m.get("support")}  # none in the reference
-        if slots:  # (MISC has no SEEK): an F1 of 0 over nothing means nothing
+        slots = rep.get("either_slot") or {}
+        measured = {c: m for c, m in slots.items() if m.get("support")}
+        if measured:
             lines.append(f"{indent}a code in either slot (first or second code): "
                          + ", ".join(f"{c} F1 {m['f1']} (precision {m['precision']}, recall {m['recall']}, "
-                                     f"n={m['support']})" for c, m in slots.items()))
+                                     f"n={m['support']})" for c, m in measured.items()))
+        unmatched = {c: m["given"] for c, m in slots.items() if not m.get("support") and m.get("given")}
+        if unmatched:  # never in the reference (MISC has no SEEK): an F1 of 0 over nothing would mean nothing
+            lines.append(f"{indent}given in either slot but never in the " + ("first table" if agreement else
+                                                                               "reference") + ": "
+                         + ", ".join(f"{c} x{n}" for c, n in unmatched.items()))
 
     def confusion(rep: dict) -> None:
         """The confusion matrix: one row per reference code, one column per code given."""
@@ -389,7 +397,8 @@ def format_report(report: dict) -> str:
         lines.append(format_segmentation(report["segmentation"]))
     if "agreement" in report:
         a = report["agreement"]
-        lines.append(f"agreement of {a['first']} and {a['second']} on {a['n_utterances']} utterances:")
+        lines.append(f"agreement of {a['first']} and {a['second']} on {a['n_utterances']} utterances (the first is "
+                     "the reference: precision and recall are the second's against it):")
         if a.get("only_in_first") or a.get("only_in_second"):
             lines.append(f"  not compared: {a['only_in_first']} utterance(s) only in the first, "
                          f"{a['only_in_second']} only in the second")

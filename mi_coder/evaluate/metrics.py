@@ -109,7 +109,11 @@ def bootstrap(stat: Callable[[np.ndarray, np.ndarray], float], a: np.ndarray, b:
 
         res = scipy_bootstrap((a, b), paired, paired=True, vectorized=False, n_resamples=n, confidence_level=level,
                               method="percentile", random_state=np.random.default_rng(seed))
-        return float(res.confidence_interval.low), float(res.confidence_interval.high)
+        low, high = float(res.confidence_interval.low), float(res.confidence_interval.high)
+        if np.isfinite(low) and np.isfinite(high):
+            return low, high
+        # scipy keeps the resamples whose statistic is undefined (a Pearson r of sessions that all scored the
+        # same), and one of them makes the interval nan: the loop below drops them
     rng = np.random.default_rng(seed)
     groups = [np.flatnonzero(strata == g) for g in np.unique(strata)] if strata is not None else [np.arange(len(a))]
     values = []
@@ -118,6 +122,8 @@ def bootstrap(stat: Callable[[np.ndarray, np.ndarray], float], a: np.ndarray, b:
         value = stat(a[idx], b[idx])
         if np.isfinite(value):
             values.append(value)
+    if not values:  # undefined in every resample
+        return float("nan"), float("nan")
     lo, hi = np.quantile(values, [(1 - level) / 2, (1 + level) / 2])
     return float(lo), float(hi)
 
@@ -201,7 +207,7 @@ def confusion_figures(confusion: np.ndarray, labels: Sequence[str]) -> dict[str,
     groups = sorted({str(group(c)) for c in labels})
     member = np.array([[str(group(c)) == g for g in groups] for c in labels], dtype=float)  # label x group
     out["group_kappa"] = kappa(np.einsum("kg,nkl,lh->ngh", member, practitioner_rows, member))
-    for name, codes in (("reflection_f1", {"SR", "CR"}), ("question_f1", {"OQ", "CQ"})):
+    for name, codes in (("reflection_f1", {"SR", "CR"}), ("question_f1", {"OQ", "CQ", "Q"})):
         inside = np.array([c in codes for c in labels])
         tp = practitioner_rows[:, inside][:, :, inside].sum(axis=(1, 2))
         fp = practitioner_rows[:, ~inside][:, :, inside].sum(axis=(1, 2))
