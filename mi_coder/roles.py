@@ -45,6 +45,9 @@ _WORD = re.compile(r"[a-z']+")
 # practitioner or the client while a named speaker is left.
 _UNKNOWN = re.compile(r"(?i)^\s*(?:unknown|unidentified|unassigned|unlabell?ed|unnamed)(?:\s+speaker)?\b")
 OTHER_WORDS_WARN = 0.05  # other speakers holding this share of the words or more are named in a warning
+# Of three or more speakers without role labels, one holding less than this share of the words is no candidate for
+# either role when two others are left.
+MINOR_SPEAKER_WORDS = 0.03
 _QUESTION_START = re.compile(
     r"^(?:so,? )?(?:what|how|why|when|where|who|which|do|does|did|are|is|was|were|can|could|would|will|have|has|tell me)\b"
 )
@@ -119,7 +122,10 @@ def assign_roles(
     speakers = list(speaker_texts)
     if not speakers:
         raise RoleError(source, "no speaker turns found")
-    practitioners, clients = role_names(practitioner), role_names(client)
+    # "A" names "Speaker A" where a diarizer's letters or numbers were read as "Speaker A", "Speaker 0"
+    resolve = lambda n: f"Speaker {n}" if n not in speaker_texts and f"Speaker {n}" in speaker_texts else n  # noqa: E731
+    practitioners = tuple(map(resolve, role_names(practitioner)))
+    clients = tuple(map(resolve, role_names(client)))
     both = [n for n in practitioners if n in clients]
     if both:
         raise RoleError(source, f"--practitioner and --client both name {both[0]!r}; name two speakers")
@@ -170,7 +176,16 @@ def assign_roles(
         if all(s.strip().upper() in ALL_CODES for s in speakers):
             raise RoleError(source, f"the speakers are codes ({', '.join(speakers[:6])}): the column read as the "
                                     "speaker holds behaviour codes; name the speaker column with --speaker-col")
-        # An "Unknown Speaker" block beside two named speakers (Otter) is no third person to choose among
+        # An "Unknown Speaker" block beside two named speakers (Otter) is no third person to choose among, and
+        # neither is a diarized speaker with a sliver of the words (a relative's one line, a diarizer's stray
+        # label): with two speakers left, those are kept as others and said so
+        total = sum(words.values()) or 1
+        minor = [s for s in candidates if words[s] < MINOR_SPEAKER_WORDS * total]
+        if len(candidates) - len(minor) == 2 and not has_c:
+            candidates = [s for s in candidates if s not in minor]
+            for s in minor:
+                roles[s] = OTHER
+                inferred.append(f"{s!r} as another speaker ({len(speaker_texts[s])} turn(s), {words[s]} words)")
         if len([s for s in candidates if not _UNKNOWN.match(s)] or candidates) > 2 and not has_c:
             raise RoleError(
                 source,

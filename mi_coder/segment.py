@@ -18,7 +18,7 @@ Utterance texts are exact slices of the turn text: segmentation never loses or r
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import Iterable
 
@@ -52,6 +52,11 @@ NO_SPLIT_AFTER = frozenset(
 )
 WEAK_OPENERS = frozenset("and i you it then because cause my we they he she well".split())
 
+# A stretch of this many words or more without a sentence mark, comma, colon or dash, in a turn that has a
+# sentence mark, is read as unpunctuated speech (ASR text with a stray full stop: one mark in a 500-word turn had
+# switched the boundary model off for the whole turn). 7 of AnnoMI's 7,423 punctuated dev turns hold one.
+SPARSE_WORDS = 40
+_CLAUSE_MARKS = frozenset({",", ";", ":", "--", "\u2014", "\u2013"})  # and "-" with a space by it (not "sixty-three")
 DEFAULT_CONFIG = {"max_words": 22, "min_words": 4, "punctuated_max_words": 45, "captions": "auto"}
 CAPTION_MODES = ("auto", "on", "off")
 
@@ -74,6 +79,10 @@ class _TurnStarts:
     use_model: bool  # no sentence punctuation: the boundary model decides
     word_index: list[int]  # token indices of the words the boundary model reads
     punctuated: bool
+    # where the turn has sentence marks: the token indices of the words of each stretch of SPARSE_WORDS or more
+    # words without one (ASR text with a stray full stop), inside which the boundary model adds starts
+    stretches: list[list[int]] = field(default_factory=list)
+    glued: list[bool] = field(default_factory=list)  # a token right after the previous, no space
 
 
 class UtteranceSplitter:
@@ -104,13 +113,18 @@ class UtteranceSplitter:
     def _split_batch(self, docs: list):  # type: ignore[no-untyped-def]
         states = [self._punctuation_starts(doc) for doc in docs]
         need = [st for st in states if st is not None and st.use_model]
-        if need:  # the unpunctuated turns: the boundary model decides their starts, all in one call
-            decided = self.boundary.starts_many([[st.lows[i] for i in st.word_index] for st in need])
+        sparse = [(st, stretch) for st in states if st is not None for stretch in st.stretches]
+        if need or sparse:  # the unpunctuated turns and stretches: the boundary model decides, all in one call
+            decided = self.boundary.starts_many([[st.lows[i] for i in st.word_index] for st in need]
+                                                + [[st.lows[i] for i in stretch] for st, stretch in sparse])
             for st, words in zip(need, decided):
                 st.starts[1:] = [False] * (len(st.starts) - 1)
                 for i, start in zip(st.word_index, words):
-                    st.starts[i] = start
+                    st.starts[i] = start and not st.glued[i]  # never inside a word ("sixty-" | "three")
                 st.starts[0] = True
+            for (st, stretch), words in zip(sparse, decided[len(need):]):
+                for i, start in zip(stretch[1:], words[1:]):  # the stretch's own start is the punctuation's
+                    st.starts[i] = st.starts[i] or (start and not st.glued[i])
         for doc, st in zip(docs, states):
             if st is None:
                 yield doc
@@ -162,7 +176,16 @@ class UtteranceSplitter:
         use_model = self.boundary is not None and (self.captions == "on"
                                                    or (self.captions == "auto" and not sentence_marks))
         index = [i for i, w in enumerate(wordy) if w] if use_model else []
-        return _TurnStarts(lows, wordy, texts, starts, use_model, index, punctuated)
+        stretches = []
+        glued = [False] + [not spaced[i] for i in range(n - 1)]
+        if self.boundary is not None and self.captions == "auto" and sentence_marks:
+            for a, b in _segments(starts):
+                words = [i for i in range(a, b) if wordy[i]]
+                if len(words) >= SPARSE_WORDS and not any(
+                        texts[i] in _CLAUSE_MARKS or (texts[i] == "-" and (spaced[i] or not glued[i]))
+                        for i in range(a, b)):
+                    stretches.append(words)
+        return _TurnStarts(lows, wordy, texts, starts, use_model, index, punctuated, stretches, glued)
 
     def _merge_fillers(self, lows: list[str], wordy: list[bool], texts: list[str], starts: list[bool]) -> None:
         segs = _segments(starts)

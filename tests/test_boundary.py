@@ -126,6 +126,37 @@ def test_an_open_question_after_a_greeting_is_its_own_utterance():
     assert any(u.endswith("what brings you here today") and "thanks" not in u for u in utts), utts
 
 
+RUN_ON = ("man okay so where do i even start so the wedding was on a saturday right and i had been doing good i had "
+          "been going to the meetings i had like sixty-three days and i was proud of that you know and my brother "
+          "asked me to be a groomsman which honestly i did not think he would because of everything that happened "
+          "with our dad's truck and the money and all that we did not talk for like two years so when he asked me i "
+          "was like okay this is a big deal what was i supposed to say")
+
+
+@shipped
+def test_one_stray_full_stop_in_a_long_unpunctuated_turn_leaves_the_boundary_model_on():
+    # an audit of ASR files: one final full stop had made a 545-word turn punctuated text, cut only at strong
+    # openers (130-word utterances)
+    bare = _utterances(RUN_ON)
+    stray = _utterances(RUN_ON + ".")
+    assert len(bare) > 3 and abs(len(stray) - len(bare)) <= 1, (bare, stray)  # the mark's own cut may differ
+    assert max(len(u.split()) for u in stray) < 40
+
+
+def test_punctuated_sentences_with_clauses_keep_the_punctuation_rules():
+    text = ("Well, I think that, you know, when I go home after work and sit down with the kids and the dog, and my "
+            "wife asks me how the day went, and I tell her that it went fine even when it didn't, I feel bad. Okay?")
+    assert _utterances(text) == _utterances(text, captions="off")
+
+
+@shipped
+def test_no_utterance_starts_inside_a_hyphenated_word():
+    # the audit's caption turn was cut "...i already blew it sixty-" | "three days is gone"
+    for u in _utterances(RUN_ON) + _utterances("know it was like well i already blew it sixty-three days is gone so "
+                                               "what's the difference and i had"):
+        assert not u.startswith(("three", "-")), u
+
+
 @shipped
 def test_a_checking_question_after_a_reflection_is_its_own_utterance():
     utts = _utterances("so you want to get back to work and you need a way to track your sugar did i get that right")

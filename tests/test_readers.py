@@ -558,6 +558,43 @@ def test_assemblyai_millisecond_times_become_seconds(tmp_path):
     assert [(t.start, t.end) for t in s.turns] == [(0.52, 3.9), (4.3, 11.0)]
 
 
+def _assemblyai(path, turns):
+    import json
+
+    path.write_text(json.dumps({"status": "completed", "audio_duration": 600, "utterances": [
+        {"speaker": who, "start": 1000 * k, "end": 1000 * k + 900, "text": text} for k, (who, text) in enumerate(turns)]}))
+    return path
+
+
+OFFICER = ["So what brings you in today? How have things been since we last met?",
+           "You felt the job was going well. What would help you keep it?",
+           "It sounds like the hours matter to you. How do you want to handle the curfew?"]
+CLIENT = ["I got the job at the warehouse and I have been showing up every day, even the early shifts.",
+          "I need the hours to stay the same or I lose the bus, and then I am late and they fire me.",
+          "I guess I could ask my boss for the day shift. I did not want to ask for anything yet."]
+
+
+def test_assemblyai_speaker_letters_name_no_role_and_a_relative_with_one_line_is_kept_aside(tmp_path):
+    # an ASR audit: the client's mother, AssemblyAI's speaker "C", was read as "C" for client and coded as the
+    # client, and the real client was left out
+    turns = [("A", OFFICER[0]), ("B", CLIENT[0]), ("A", OFFICER[1]), ("B", CLIENT[1]), ("A", OFFICER[2]),
+             ("B", CLIENT[2])] * 3
+    path = _assemblyai(tmp_path / "intake.json", turns[:2] + [("C", "He really has been trying.")] + turns[2:])
+    with pytest.warns(UserWarning, match=r"'Speaker C' as another speaker \(1 turn\(s\), 5 words\)"):
+        s = read_transcript(path)[0]
+    assert {t.speaker: t.role for t in s.turns} == {"Speaker A": "practitioner", "Speaker B": "client",
+                                                     "Speaker C": "other"}
+    named = read_transcript(path, practitioner="A", client="B")[0]  # the letters the service gave still name them
+    assert {t.speaker: t.role for t in named.turns}["Speaker B"] == "client"
+
+
+def test_letters_written_by_hand_that_do_not_run_from_a_keep_their_meaning(tmp_path):
+    path = _assemblyai(tmp_path / "hand.json", [("T", OFFICER[0]), ("C", CLIENT[0]), ("T", OFFICER[1]),
+                                                ("C", CLIENT[1])])
+    s = read_transcript(path)[0]
+    assert [(t.speaker, t.role) for t in s.turns[:2]] == [("T", "practitioner"), ("C", "client")]
+
+
 def test_broken_json_lines_name_the_line(tmp_path):
     path = tmp_path / "turns.jsonl"
     path.write_text('{"speaker": "A", "text": "hi"}\n{"speaker": "B", "text": "hello"}\n{"speaker": "A" "text": "x"}\n')

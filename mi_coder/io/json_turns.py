@@ -511,4 +511,18 @@ def parse_json(text: str, path: str, options: ReadOptions) -> list[Piece]:
             if d.get(cols["speaker"]) not in (None, ""):
                 break
             d[cols["speaker"]] = first
+    _name_diarizer_letters(records, cols["speaker"])
     return pieces_from_records(records, cols, path)
+
+
+def _name_diarizer_letters(records: list[dict], column: str) -> None:
+    """Speakers labelled A, B, C... from A on (AssemblyAI's diarization) are "Speaker A"...: a letter a service
+    gave names no role, and a bare "C" or "P" reads as the client's abbreviation (a client's mother, "C", was made
+    the client). Letters that do not run from A ("T" and "C" in a file written by hand) are kept as written."""
+    labels = {str(d.get(column)) for d in records if d.get(column) not in (None, "")}
+    letters = sorted(labels)
+    if len(letters) >= 2 and all(len(x) == 1 and x.isupper() for x in letters) and \
+            letters == [chr(ord("A") + k) for k in range(len(letters))]:
+        for d in records:
+            if d.get(column) not in (None, ""):
+                d[column] = f"Speaker {d[column]}"
