@@ -164,7 +164,8 @@ COLUMNS: list[Column] = [
            "whether the client opens up once heard"),
     Column("interruptions", "turns cut off by the other speaker (text ending in a dash) or, where the transcript "
            "has times, that start more than half a second before the previous turn ends (caption cues overlap by "
-           "less in ordinary turn-taking); each turn counts once", "0..", "mutual listening"),
+           "less in ordinary turn-taking), unless the turn is a backchannel ('mm-hmm' said while the other talks); "
+           "each turn counts once", "0..", "mutual listening"),
     Column("opening_client_talk_share", "client_talk_share in the opening (the first 20% of turns, or the "
            "first ten minutes where the transcript has times, whichever is shorter)", "0-1",
            "a good start: the client talks early"),
@@ -598,7 +599,8 @@ class SessionScorer:
         # interruptions: a turn that starts well before the previous one ended (caption cues of polite turn-taking
         # overlap by a fraction of a second), or that breaks off ("--"); a turn counts once
         overlaps = (self._prev_end is not None and turn.start is not None
-                    and turn.start < self._prev_end - OVERLAP_SECONDS)
+                    and turn.start < self._prev_end - OVERLAP_SECONDS
+                    and not is_backchannel(turn))  # "mm-hmm" said over the speaker listens; it does not cut in
         if overlaps or turn.text.rstrip().endswith(("--", "-", "\u2014")):
             self.interruptions += 1
         self._prev_end = turn.end

@@ -436,3 +436,21 @@ def test_padded_webvtt_times_keep_their_decimal_fraction(tmp_path):
                     "00:00:14.5 --> 00:00:15.000\n<v Marcus Reed>Rough.</v>\n")
     s = read_transcript(path, practitioner="Officer Diaz")[0]
     assert [t.start for t in s.turns] == [6.9, 14.5]
+
+
+def test_a_backchannel_inside_the_speakers_cue_leaves_the_speakers_sentence_one_turn(tmp_path):
+    # an ASR audit: Zoom broke the nurse's question where the client said "mm-hmm", and the question became two
+    # turns, coded twice, and the "mm-hmm" an interruption
+    path = tmp_path / "zoom.vtt"
+    path.write_text("WEBVTT\n\n1\n00:00:01.000 --> 00:00:06.000\nNurse Patel: how have things been going with\n\n"
+                    "2\n00:00:03.500 --> 00:00:04.000\nLinda: mm-hmm\n\n"
+                    "3\n00:00:06.100 --> 00:00:08.000\nNurse Patel: the diabetes since we last met\n\n"
+                    "4\n00:00:09.000 --> 00:00:13.000\nLinda: oh you know up and down mostly down i guess\n\n"
+                    "5\n00:00:14.000 --> 00:00:15.000\nLinda: mm-hmm\n\n"
+                    "6\n00:00:16.000 --> 00:00:17.000\nNurse Patel: a rough stretch\n")
+    with pytest.warns(UserWarning, match="1 backchannel"):
+        s = read_transcript(path, practitioner="Nurse Patel")[0]
+    assert [(t.speaker, t.text, t.start) for t in s.turns[:3]] == [
+        ("Nurse Patel", "how have things been going with the diabetes since we last met", 1.0),
+        ("Linda", "mm-hmm", 3.5), ("Linda", "oh you know up and down mostly down i guess mm-hmm", 9.0)]
+    # the "mm-hmm" said over nobody joins its speaker's turn, as before

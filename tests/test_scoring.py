@@ -317,6 +317,16 @@ def test_timed_turns_interrupt_only_when_they_overlap_by_more_than_half_a_second
     assert session_scores(s)["interruptions"] == 2
 
 
+def test_a_backchannel_said_over_the_other_speaker_is_not_an_interruption():
+    s = coded_session([(P, "How have things been going with the diabetes?", ["OQ"]), (C, "Mm-hmm.", ["FN"]),
+                       (C, "Up and down, mostly down.", ["ST"]), (P, "A rough stretch.", ["CR"]),
+                       (C, "It has been. I --", ["FN"]), (P, "Since the surgery.", ["CR"])])
+    times = [(1.0, 8.0), (3.5, 4.0), (9.0, 13.0), (14.0, 17.0), (18.0, 21.0), (19.0, 22.0)]
+    for turn, (start, end) in zip(s.turns, times):
+        turn.start, turn.end = start, end
+    assert session_scores(s)["interruptions"] == 2  # turn 5 breaks off, turn 6 cuts in; the "mm-hmm" neither
+
+
 def test_the_opening_is_the_first_fifth_of_turns_or_ten_minutes():
     from mi_coder.scoring import opening
 

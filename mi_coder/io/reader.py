@@ -306,6 +306,7 @@ def _merge_turns(pieces: list[Piece], options: ReadOptions, where: str = "the fi
     groups: list[list[Piece]] = []
     index: dict[str, int] = {}
     repeated: list[str] = []
+    pieces, alone = _backchannels_after(pieces, where)
     for p in pieces:
         if p.turn_key is not None and p.turn_key != "":
             last = groups[-1] if groups else None
@@ -316,7 +317,8 @@ def _merge_turns(pieces: list[Piece], options: ReadOptions, where: str = "the fi
                     repeated.append(p.turn_key)
                 index[p.turn_key] = len(groups)
                 groups.append([p])
-        elif groups and groups[-1][-1].speaker == p.speaker and not groups[-1][-1].turn_key:
+        elif (groups and groups[-1][-1].speaker == p.speaker and not groups[-1][-1].turn_key
+              and id(p) not in alone and id(groups[-1][-1]) not in alone):
             groups[-1].append(p)
         else:
             groups.append([p])
@@ -326,6 +328,33 @@ def _merge_turns(pieces: list[Piece], options: ReadOptions, where: str = "the fi
                       stacklevel=2)
     seen_ids: set[str] = set()
     return [_turn(k, group, options, seen_ids) for k, group in enumerate(groups, start=1)]
+
+
+_BACKCHANNEL = re.compile(r"(?i)^\W*(?:(?:mm+-?hmm|m-?hm|uh-?huh|hmm+|mm+|yeah|yes|yep|right|okay|ok|sure|i see|oh|"
+                          r"uh|um|wow|true|exactly|got it)\W*){1,3}$")
+
+
+def _backchannels_after(pieces: list[Piece], where: str) -> tuple[list[Piece], set[int]]:
+    """A timed backchannel ("mm-hmm") said inside another speaker's cue, whose next cue continues the same
+    sentence, is placed after that continuation: caption cues break where the listener spoke, and the speaker's
+    sentence had become two turns ("how have things been going with" | "the diabetes since we last met"), a
+    question coded twice. The backchannel is kept as a turn of its own (with its own times, so it is not taken for
+    an interruption), with a warning. Returns the pieces and the ids of those moved."""
+    out = list(pieces)
+    moved: set[int] = set()
+    for i in range(1, len(out) - 1):
+        before, said, after = out[i - 1], out[i], out[i + 1]
+        if (said.turn_key in (None, "") and before.speaker == after.speaker != said.speaker
+                and None not in (before.start, before.end, said.start) and _BACKCHANNEL.match(said.text or "")
+                and before.start <= said.start and (said.end if said.end is not None else said.start) <= before.end):
+            out[i], out[i + 1] = after, said
+            moved.add(id(said))
+    if moved:
+        import warnings
+
+        warnings.warn(f"{where}: {len(moved)} backchannel(s) ('mm-hmm') said inside the other speaker's cue are placed "
+                      "after the sentence they were said over, which continues in the next cue", stacklevel=3)
+    return out, moved
 
 
 def _word_times(group: list[Piece]) -> list[tuple[float, float] | None] | None:
