@@ -454,3 +454,17 @@ def test_a_backchannel_inside_the_speakers_cue_leaves_the_speakers_sentence_one_
         ("Nurse Patel", "how have things been going with the diabetes since we last met", 1.0),
         ("Linda", "mm-hmm", 3.5), ("Linda", "oh you know up and down mostly down i guess mm-hmm", 9.0)]
     # the "mm-hmm" said over nobody joins its speaker's turn, as before
+
+
+def test_opening_cues_without_a_name_are_an_unnamed_speakers_not_a_refused_file(tmp_path):
+    # an ASR audit: a 48-turn Zoom session was refused whole because its first cue named no one
+    path = tmp_path / "zoom.vtt"
+    path.write_text("WEBVTT\n\n1\n00:00:01.200 --> 00:00:04.900\nhey tyler come on in have a seat\n\n"
+                    "2\n00:00:06.100 --> 00:00:09.800\nTyler Brooks: i got the letter so i'm here\n\n"
+                    "3\n00:00:10.500 --> 00:00:12.900\nOfficer Reyes: so the letter is what got you in\n\n"
+                    "4\n00:00:13.000 --> 00:00:15.000\nTyler Brooks: yeah pretty much\n")
+    with pytest.warns(UserWarning, match=r"the first 1 cue\(s\) name no speaker: read as 'Unnamed speaker'"):
+        s = read_transcript(path)[0]
+    assert [(t.speaker, t.role) for t in s.turns[:3]] == [("Unnamed speaker", "other"), ("Tyler Brooks", "client"),
+                                                          ("Officer Reyes", "practitioner")]
+    assert s.turns[0].text == "hey tyler come on in have a seat"  # kept, not coded

@@ -363,8 +363,19 @@ def parse_cues(text: str, path: str, fmt: str) -> list[Piece]:
             path, "cues carry no speaker names ('Name: ...' or '<v Name>') and no '>>' speaker changes; "
             "diarize the transcript first"
         )
-    if not pieces[0].speaker:
-        raise InputError(path, "the first cue has no speaker name, so its speaker is unknown")
+    if not pieces[0].speaker:  # a recording started before the captioner knew the names: kept, not coded
+        from .text import UNNAMED
+
+        opening = 0
+        for p in pieces:
+            if p.speaker:
+                break
+            p.speaker = UNNAMED
+            opening += 1
+        import warnings
+
+        warnings.warn(f"{path}: the first {opening} cue(s) name no speaker: read as {UNNAMED!r} (kept, not coded); "
+                      "add the name ('Name: ...') to code them", stacklevel=2)
     if alternate and len({p.speaker for p in pieces}) > 1:
         import warnings
 
