@@ -31,6 +31,7 @@ FILLERS = frozenset(
     """um uh uhm erm er hmm mm mhm mm-hmm uh-huh hm ah oh okay ok alright right yeah yes yep so well
     like and but anyway now see alrighty huh""".split()
 )
+_OPENING_MARKS = frozenset({"(", "[", "{", "<", "-", "\u00bf", "\u00a1"})  # begin the next utterance: "¿Qué...?"
 SENT_END = frozenset({".", "?", "!", ";", "?!", "!?", "…"})
 ELLIPSES = frozenset({"...", "…", "....", ". . ."})
 QUOTES = frozenset({"\"", "'", "\u201c", "\u201d", "\u2018", "\u2019", "``", "''"})  # a spaced one after an end mark opens a quotation
@@ -160,7 +161,7 @@ class UtteranceSplitter:
                     starts[i + 1] = True
             elif text in SENT_END or (text.endswith((".", "?", "!")) and len(text) > 1 and text[-2] in "?!"):
                 punctuated = True
-                if not wordy[i + 1] and nxt not in ("(", "[", "{", "<", "-") and not (nxt in QUOTES and spaced[i]):
+                if not wordy[i + 1] and nxt not in _OPENING_MARKS and not (nxt in QUOTES and spaced[i]):
                     continue  # closing quote or bracket: the boundary comes after it
                 starts[i + 1] = True
             elif text.endswith(("--", "\u2014")) or (text.endswith("-") and len(text) > 1 and text[-2].isalpha()):

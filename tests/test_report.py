@@ -12,7 +12,7 @@ import pytest
 from mi_coder.records import Session, Turn, Utterance
 from mi_coder.report import render_session, write_reports
 from mi_coder.report.coaching import coaching_examples
-from mi_coder.scoring import session_scores
+from mi_coder.scoring import DEFAULT_THRESHOLDS, session_scores
 
 from .conftest import EXAMPLES
 from .helpers import C, P, coded_session
@@ -538,6 +538,40 @@ def test_greetings_arrangements_safety_questions_lead_ins_and_cut_off_speech_are
     examples = {title: [text for _, text, _ in items] for title, items in coaching_examples(coded_session(spec)).items()}
     assert set(examples["Closed questions that could have been open"]) == {"Did you go to the group on Tuesday?"}
     assert set(examples["Strongest complex reflections"]) == {"You want your kids to see you sober."}
+
+
+def test_a_question_asked_again_is_one_coaching_example_and_runs_past_the_fourth_are_said_to_exist():
+    # a trainers' audit of a 300-turn session: "Did you go to the meeting on Tuesday?" listed four times, and only
+    # four question runs shown with no word of the rest
+    spec = []
+    for _ in range(6):
+        spec += [(P, [("Did you go to the meeting on Tuesday?", "CQ")]), (C, [("No.", "FN")]),
+                 (P, [("Was anyone else there?", "CQ")]), (C, [("No.", "FN")]),
+                 (P, [("Did your sponsor call you back?", "CQ")]), (C, [("No.", "FN")]),
+                 (P, [("You felt alone with it this week.", "CR")]), (C, [("Yeah.", "FN")])]
+    examples = coaching_examples(coded_session(spec))
+    closed = [text for _, text, _ in examples["Closed questions that could have been open"]]
+    assert len(closed) == len(set(closed)) == 3
+    runs = [text for _, text, _ in examples["Runs of questions without reflection"]]
+    assert len(runs) == 5 and runs[-1].startswith("and 2 more run(s) of questions, the next at turn 33")
+
+
+def test_the_practitioner_trend_reads_numbers_in_session_ids_as_numbers():
+    from mi_coder.report.charts import trend_chart
+
+    rows = [{"session_id": sid, "engagement_index": 50.0, "empathy_index": 50.0, "fidelity_index": 50.0}
+            for sid in ("visit10", "visit2", "visit1")]
+    assert re.findall(r"visit\d+", trend_chart("Officer Daniels", rows)) == ["visit1", "visit2", "visit10"]
+
+
+def test_the_score_chart_draws_no_band_colour_for_a_ratio_too_few_to_judge():
+    from mi_coder.report.charts import scores_chart
+
+    scores = {"r_q": 2.0, "r_q_band": "good", "pct_cr": 0.5, "pct_cr_band": "", "pct_oq": 1.0, "pct_oq_band": ""}
+    svg = scores_chart(scores, DEFAULT_THRESHOLDS)
+    banded = scores_chart({**scores, "pct_cr_band": "fair", "pct_oq_band": "good"}, DEFAULT_THRESHOLDS)
+    assert svg.count("too few to judge") == 2 and "too few to judge" not in banded
+    assert 3 * svg.count("#d5efe3") == banded.count("#d5efe3")  # the good band's green, drawn for R:Q only
 
 
 def test_engagement_readings_call_a_fraction_of_a_word_no_change_show_units_and_rate_cut_off_turns():

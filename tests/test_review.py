@@ -24,7 +24,7 @@ SCORES = ("r_q", "pct_cr", "pct_oq", "mi_adherent", "mi_nonadherent", "engagemen
           "fidelity_index")
 
 
-def _driver(download: Path):  # type: ignore[no-untyped-def]
+def _driver(download: Path, keep_site_data: bool = True):  # type: ignore[no-untyped-def]
     webdriver = pytest.importorskip("selenium.webdriver")
     from selenium.webdriver.chrome.service import Service
 
@@ -38,6 +38,9 @@ def _driver(download: Path):  # type: ignore[no-untyped-def]
                  "--disable-background-networking", "--disable-component-update", "--disable-sync",
                  f"--user-data-dir={download.parent / 'profile'}"):
         options.add_argument(flag)
+    if not keep_site_data:  # as a browser whose policy blocks site data, or a sandboxed preview
+        options.add_experimental_option("prefs", {"profile.default_content_setting_values.cookies": 2})
+    options.set_capability("goog:loggingPrefs", {"browser": "ALL"})
     driver = webdriver.Chrome(service=Service(driver_path), options=options)
     driver.execute_cdp_cmd("Page.setDownloadBehavior", {"behavior": "allow", "downloadPath": str(download)})
     return driver
@@ -180,3 +183,74 @@ def test_the_download_guards_formula_text_from_spreadsheets_and_the_readers_read
     assert cells[:3] == ["'" + formula, "'@SUM(A1) is what I said", "'-5 points, you said?"]  # no cell runs as a formula
     said = [u.text for _, u in read(target, utterances="given")[0].utterances()]
     assert said[:3] == [formula, "@SUM(A1) is what I said", "-5 points, you said?"]  # read back as said
+
+
+def _small_page(tmp_path):  # type: ignore[no-untyped-def]
+    from mi_coder.report import render_session
+    from mi_coder.scoring import session_scores
+
+    from .helpers import C, P, coded_session
+
+    s = coded_session([(P, [("How has the week been?", "OQ")]), (C, [("Rough, I missed a shift.", "FN")]),
+                       (P, [("You missed a shift.", "SR")]), (C, [("I want to keep the job.", "CT")])] * 3)
+    page = tmp_path / "s.html"
+    page.write_text(render_session(s, session_scores(s)))
+    return page
+
+
+def _select(driver, uid: int, code: str) -> None:  # type: ignore[no-untyped-def]
+    from selenium.webdriver.support.ui import Select
+
+    Select(driver.find_element("css selector", f"#utt-{uid} select.rv-code")).select_by_value(code)
+
+
+def _badge(driver, uid: int) -> str:  # type: ignore[no-untyped-def]
+    return driver.find_element("css selector", f"#utt-{uid} span.code").text
+
+
+def test_two_open_copies_of_a_page_keep_each_others_review_work(tmp_path):
+    # a trainers' audit: an edit in one tab was lost when the other tab saved
+    page = _small_page(tmp_path)
+    driver = _driver(tmp_path / "downloads")
+    try:
+        driver.get(page.as_uri())
+        first = driver.current_window_handle
+        driver.switch_to.new_window("tab")
+        driver.get(page.as_uri())
+        second = driver.current_window_handle
+        driver.switch_to.window(first)
+        _select(driver, 0, "CQ")
+        driver.switch_to.window(second)
+        _select(driver, 2, "CR")
+        assert _badge(driver, 0) == "CQ"  # the first tab's edit is shown in the second at once
+        driver.switch_to.window(first)
+        driver.refresh()
+        assert (_badge(driver, 0), _badge(driver, 2)) == ("CQ", "CR")
+        csv = driver.execute_script("return miReview.csv();")
+    finally:
+        driver.quit()
+    import csv as csv_module
+    import io
+
+    rows = list(csv_module.DictReader(io.StringIO(csv)))
+    assert [r["reviewed_code"] for r in rows[:3]] == ["CQ", "", "CR"]  # both tabs' edits
+
+
+def test_review_works_and_says_so_where_the_browser_keeps_no_site_data(tmp_path):
+    page = _small_page(tmp_path)
+    driver = _driver(tmp_path / "downloads", keep_site_data=False)
+    try:
+        driver.get(page.as_uri())
+        assert driver.find_element("id", "rv-unkept").is_displayed()  # said before any work is done
+        _select(driver, 2, "CR")
+        assert _badge(driver, 2) == "CR"
+        assert driver.find_element("css selector", "#utt-2 input.rv-done").is_selected()
+        assert "changed from SR" in driver.find_element("css selector", "#utt-2 span.rv-mark").text
+        errors = [e for e in driver.get_log("browser") if e["level"] == "SEVERE"]
+        _select(driver, 2, "SR")  # back to the machine's code: no "changed" title or mark left behind
+        assert driver.find_element("css selector", "#utt-2 span.code").get_attribute("title") != \
+            "changed by a reviewer from SR"
+        assert driver.find_element("css selector", "#utt-2 span.rv-mark").text == ""
+    finally:
+        driver.quit()
+    assert errors == []

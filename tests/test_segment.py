@@ -27,6 +27,12 @@ def test_an_opening_quote_after_a_sentence_starts_the_next_utterance_and_a_closi
     assert pieces('She said "no way." Then she left for good.') == ['She said "no way."', "Then she left for good."]
 
 
+def test_spanish_opening_marks_begin_the_next_utterance():
+    # a trainers' audit: "Exactamente. ¿" | "Qué puedo hacer?"
+    assert pieces("Exactamente. \u00bfQu\u00e9 puedo hacer? \u00a1Nada! Bueno.") == [
+        "Exactamente.", "\u00bfQu\u00e9 puedo hacer?", "\u00a1Nada!", "Bueno."]
+
+
 def test_semicolon_separates_a_reflection_from_a_question():
     assert pieces("You're worried about your license; what would help?") == [
         "You're worried about your license;", "what would help?"]

@@ -35,18 +35,22 @@ def _plt():  # type: ignore[no-untyped-def]
 
 
 def scores_chart(scores: dict, thresholds: dict) -> str:
-    """Bars for R:Q, %CR and %OQ against their fair and good thresholds."""
+    """Bars for R:Q, %CR and %OQ against their fair and good thresholds; a ratio the cards call too few to judge
+    (no band in ``scores``) is drawn on grey, not in a band's colour."""
     plt = _plt()
     items = [("R:Q", "r_q", 3.0), ("%CR", "pct_cr", 1.0), ("%OQ", "pct_oq", 1.0)]
     fig, axes = plt.subplots(1, 3, figsize=(8, 1.9))
     for ax, (label, key, top) in zip(axes, items):
         value = scores.get(key)
         fair, good = thresholds[key]["fair"], thresholds[key]["good"]
-        ax.axvspan(0, fair, color="#fbe3d6")
-        ax.axvspan(fair, good, color="#fdf3c4")
-        ax.axvspan(good, max(top, good * 1.2), color="#d5efe3")
+        few = value is not None and f"{key}_band" in scores and not scores[f"{key}_band"]
+        ax.axvspan(0, fair, color="#f2f2f2" if few else "#fbe3d6")
+        ax.axvspan(fair, good, color="#ebebeb" if few else "#fdf3c4")
+        ax.axvspan(good, max(top, good * 1.2), color="#e4e4e4" if few else "#d5efe3")
+        if few:
+            ax.text(0.98, 0.9, "too few to judge", transform=ax.transAxes, ha="right", va="top", fontsize=7)
         if value is not None:
-            ax.barh([0], [min(value, top)], color="#0072B2", height=0.45)
+            ax.barh([0], [min(value, top)], color="#777777" if few else "#0072B2", height=0.45)
             inside = value >= 0.8 * top  # a label inside the dark bar is white, outside it is black
             shown = _fmt_banded(value, key != "r_q", thresholds[key])  # as the card above the chart
             ax.text(min(value, top), 0, f" {shown} ", va="center",
@@ -166,9 +170,16 @@ def distributions_chart(rows: Sequence[dict], thresholds: dict | None = None) ->
 
 
 def trend_chart(practitioner: str, rows: Sequence[dict]) -> str:
-    """One practitioner's three indices across their sessions, by date then session id."""
+    """One practitioner's three indices across their sessions, by date then session id, numbers in ids read as
+    numbers (visit2 before visit10: sorted as text, a rise had read as a fall)."""
+    import re
+
+    def natural(text: str) -> list:
+        return [(0, int(part), "") if part.isdigit() else (1, 0, part.casefold())
+                for part in re.split(r"(\d+)", text) if part]
+
     plt = _plt()
-    rows = sorted(rows, key=lambda r: (str(r.get("date") or ""), r["session_id"]))
+    rows = sorted(rows, key=lambda r: (str(r.get("date") or ""), natural(str(r["session_id"]))))
     fig, ax = plt.subplots(figsize=(8, 2.2))
     for key, label in [(k, lab) for k, lab in INDEX_KEYS if k.endswith("_index")]:
         ax.plot(range(len(rows)), [r.get(key) for r in rows], marker="o", label=label)

@@ -113,7 +113,7 @@ def coaching_examples(session: Session, confidence: float = COACHING_CONFIDENCE)
 
     def top(code: str, n: int = 3, keep=lambda u: True) -> list:  # type: ignore[no-untyped-def]
         chosen = [(t, u) for t, u in utts if u.code == code and keep(u)]
-        return sorted(chosen, key=lambda tu: -(tu[1].confidence or 0))[:n]
+        return _distinct(sorted(chosen, key=lambda tu: -(tu[1].confidence or 0)), n)
 
     def open_suggestion(text: str) -> str:
         rewording = _open_rewording(text)
@@ -122,14 +122,18 @@ def coaching_examples(session: Session, confidence: float = COACHING_CONFIDENCE)
     closed = [(t, u.text, open_suggestion(u.text))
               for t, u in top("CQ", 4, lambda u: not _MI_CLOSED.search(u.text) and not _NOT_TO_OPEN.search(u.text)
                               and u.meta.get("code2") != "SEEK")]
-    adherent = sorted([(t, u) for t, u in utts if {u.code, u.meta.get("code2")} & {"EA", "SEEK"}],
-                      key=lambda tu: -(tu[1].confidence or 0))[:3]
+    adherent = _distinct(sorted([(t, u) for t, u in utts if {u.code, u.meta.get("code2")} & {"EA", "SEEK"}],
+                                key=lambda tu: -(tu[1].confidence or 0)), 3)
     runs = []
-    for run in question_runs(session.turns)[:4]:
+    every_run = question_runs(session.turns)
+    for run in every_run[:4]:
         last = run[-1]
         runs.append((run[0], f"{len(run)} questions with no reflection between them (turns {run[0].id}-{last.id})",
                      f"Suggestion: after the client's answer to turn {run[0].id}, reflect what you heard before "
                      "asking the next question."))
+    if len(every_run) > 4:  # said, not cut silently: a long session can hold many
+        runs.append((every_run[4][0], f"and {len(every_run) - 4} more run(s) of questions, the next at turn "
+                                      f"{every_run[4][0].id} (all are counted in question_run_pct)", ""))
     persuade = [(t, u.text, "Suggestion (a template): ask first, \u201cWould it be okay if I shared a thought about "
                  "that?\u201d; where the choice is the client's, leave it with them (\u201c...but you know best what "
                  "fits\u201d); where it is a condition of the order or the program, say so plainly, with its reason, "
@@ -148,6 +152,20 @@ def coaching_examples(session: Session, confidence: float = COACHING_CONFIDENCE)
                                     "up to you.\u201d); reflect their side before disagreeing.")
                         for t, u in top("CON", 4)],
     }
+
+
+def _distinct(ranked: list, n: int) -> list:
+    """The first ``n`` of (turn, utterance) pairs whose words differ: a question asked four times in a long
+    session is one example, not four."""
+    seen, out = set(), []
+    for t, u in ranked:
+        key = " ".join(re.findall(r"[\w']+", u.text.lower()))
+        if key not in seen:
+            seen.add(key)
+            out.append((t, u))
+        if len(out) == n:
+            break
+    return out
 
 
 def is_person_name(label: str) -> bool:

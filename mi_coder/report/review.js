@@ -11,14 +11,43 @@
   var KEY = "mi-coder-review:" + data.session_id + ":" + data.digest;
   var state = load();
 
+  var kept = true;  // false where the browser keeps no site data (blocked by policy, a sandboxed preview)
+
   function load() {
     try { return JSON.parse(localStorage.getItem(KEY)) || {codes: {}, reviewer: ""}; }
     catch (e) { return {codes: {}, reviewer: ""}; }
   }
-  function save() { localStorage.setItem(KEY, JSON.stringify(state)); }
+  // Another copy of this page (a second tab, the same report saved twice) writes the same key: each edit is merged
+  // with what is stored, the later of two edits of one utterance winning, so neither tab's work overwrites the
+  // other's; a Reset forgets what was recorded before it.
+  function merged(mine, theirs) {
+    if (!theirs || !theirs.codes) { return mine; }
+    var reset = (mine.reset || "") > (theirs.reset || "") ? mine.reset || "" : theirs.reset || "";
+    var codes = {};
+    [theirs.codes, mine.codes].forEach(function (src) {
+      Object.keys(src).forEach(function (uid) {
+        var e = src[uid];
+        if ((e.at || "") >= reset && (!codes[uid] || (e.at || "") >= (codes[uid].at || ""))) { codes[uid] = e; }
+      });
+    });
+    return {codes: codes, reviewer: mine.reviewer || theirs.reviewer || "", reset: reset};
+  }
+  function save() {
+    try {
+      state = merged(state, JSON.parse(localStorage.getItem(KEY)));
+      localStorage.setItem(KEY, JSON.stringify(state));
+    } catch (e) {
+      if (kept) {
+        kept = false;
+        var note = document.getElementById("rv-unkept");
+        if (note) { note.hidden = false; }
+      }
+    }
+  }
 
   function codeOf(u) { var s = state.codes[u.uid]; return s && s.code ? s.code : u.code; }
   function reviewed(u) { var s = state.codes[u.uid]; return !!(s && s.reviewed); }
+  function changed(u) { return codeOf(u) !== u.code; }
 
   // ---- scoring (mirrors mi_coder/scoring.py) ----
   var WORD = /[\p{L}\p{N}_']+/gu;
@@ -174,8 +203,10 @@
     var sel = row.querySelector("select.rv-code"), box = row.querySelector("input.rv-done");
     sel.value = codeOf(u);
     box.checked = reviewed(u);
-    row.classList.toggle("rv-changed", codeOf(u) !== u.code);
+    row.classList.toggle("rv-changed", changed(u));
     row.classList.toggle("rv-reviewed", reviewed(u));
+    var mark = row.querySelector("span.rv-mark");  // in words, for print and for those who do not see the tint
+    if (mark) { mark.textContent = changed(u) ? " changed from " + u.code : ""; }
     row.setAttribute("data-code", codeOf(u));
     // the coloured badge shows the code as it stands (it is what a printed page shows), the machine's in its title
     var badge = row.querySelector("span.code"), colours = data.colours && data.colours[codeOf(u)];
@@ -183,7 +214,8 @@
       badge.textContent = codeOf(u);
       badge.style.background = colours[0];
       badge.style.color = colours[1];
-      badge.title = codeOf(u) !== u.code ? "changed by a reviewer from " + u.code : badge.title;
+      if (!badge.hasAttribute("data-title")) { badge.setAttribute("data-title", badge.title || ""); }
+      badge.title = changed(u) ? "changed by a reviewer from " + u.code : badge.getAttribute("data-title");
     }
     var tag = row.querySelector("span.review");
     if (tag) { tag.style.display = reviewed(u) ? "none" : ""; }
@@ -191,7 +223,7 @@
   function record(u, code, done) {
     state.codes[u.uid] = {code: code, reviewed: done, at: new Date().toISOString(),
                           by: document.getElementById("rv-reviewer").value};
-    save(); paint(u); showScores();
+    paint(u); showScores(); save();  // the page shows the edit even where the browser keeps nothing
   }
   function next() {
     var todo = data.utterances.filter(function (u) { return u.code && !reviewed(u); })
@@ -215,8 +247,10 @@
     var lines = [head.join(",")];
     data.utterances.forEach(function (u) {
       var s = state.codes[u.uid] || {};
+      // reviewed_code only where the page counts the utterance reviewed (ticked): a change unticked again is the
+      // code as it stands (code) but not reviewed, as the page's "left" count says
       lines.push([data.session_id, u.turn_id, u.utterance_id, u.speaker, u.role, u.text, u.code, u.confidence,
-                  s.reviewed || (s.code && s.code !== u.code) ? codeOf(u) : "", codeOf(u),
+                  s.reviewed ? codeOf(u) : "", codeOf(u),
                   s.at ? (s.by || state.reviewer || "") : "", s.at || "",
                   u.code2 || "", u.role_elements || ""]
         .map(csvCell).join(","));
@@ -245,9 +279,16 @@
     document.getElementById("rv-next").addEventListener("click", next);
     document.getElementById("rv-download").addEventListener("click", download);
     document.getElementById("rv-reset").addEventListener("click", function () {
-      if (window.confirm("Forget every change and review mark on this page?")) { state = {codes: {}, reviewer: name.value};
+      if (window.confirm("Forget every change and review mark on this page?")) {
+        state = {codes: {}, reviewer: name.value, reset: new Date().toISOString()};
         save(); data.utterances.forEach(paint); showScores(); }
     });
+    window.addEventListener("storage", function (e) {  // another tab's edit: shown here at once
+      if (e.key !== KEY) { return; }
+      try { state = merged(state, JSON.parse(e.newValue)); } catch (err) { return; }
+      data.utterances.forEach(paint); showScores();
+    });
+    try { localStorage.getItem(KEY); } catch (e) { kept = false; document.getElementById("rv-unkept").hidden = false; }
     showScores();
   });
   window.miReview = {scores: scores, csv: csv, next: next, key: KEY, fmt: fmt};
