@@ -431,6 +431,8 @@ def cmd_train(args: argparse.Namespace) -> int:
     if not (math.isfinite(args.add_weight) and args.add_weight > 0):
         raise UsageError(f"--add-weight must be a positive number (how many times a reviewed utterance counts), "
                          f"not {args.add_weight}")
+    _check_files(args.add)
+    _check_reviewed(args.add, given_data=bool(args.data))  # before a base is read: its data would hide the mistake
     paths, settings, C = list(args.data), {}, args.C
     base = read_base(args.base, paths, trust=args.trust_model) if args.base else None
     if base is not None:
@@ -666,9 +668,10 @@ def build_parser() -> argparse.ArgumentParser:
                                                            "decoding profiles and output temperature, and its "
                                                            "training files (with its hold-out left out and its AnnoMI "
                                                            "re-codes) when no DATA is given")
-            p.add_argument("--add", nargs="+", metavar="REVIEWED", default=[],
+            p.add_argument("--add", nargs="+", action="extend", metavar="REVIEWED", default=[],
                            help="reviewed-codes CSVs (the report's 'Download reviewed codes'): their reviewed "
-                                "utterances join the training data, up-weighted")
+                                "utterances join the training data, up-weighted; every file after --add is one, so "
+                                "give the training data before it")
             p.add_argument("--add-weight", type=float, default=3.0,
                            help="weight of each reviewed utterance against one ordinary example (default: 3)")
             p.add_argument("--trust-model", action="store_true",
@@ -733,6 +736,23 @@ def main(argv: Sequence[str] | None = None) -> int:
     finally:
         if previous is not None:
             signal.signal(signal.SIGTERM, previous)
+
+
+def _check_reviewed(paths: Sequence[str], given_data: bool) -> None:
+    """Every --add file is a reviewed-codes download (a ``reviewed_code`` column): a table of codes given after
+    --add by mistake ("--add r.csv data.csv") had its every code added as reviewed, at three times the weight."""
+    from .io.delimited import _header
+
+    for path in paths:
+        try:
+            header = _header(Path(path))
+        except (OSError, ValueError, UnicodeDecodeError):
+            header = []
+        if "reviewed_code" not in header:
+            hint = ("; training data go before --add (mi-coder train DATA... --add REVIEWED...)" if not given_data
+                    else "")
+            raise UsageError(f"{path}: given with --add but has no reviewed_code column, so it is not a reviewed-codes "
+                             f"download (the report's 'Download reviewed codes'){hint}")
 
 
 def _terminate_as_interrupt():  # type: ignore[no-untyped-def]

@@ -122,6 +122,31 @@ def test_review_downloads_add_only_reviewed_utterances_whatever_the_row_order_or
         added(tmp_path / "edited.csv")
 
 
+def test_a_page_downloaded_twice_adds_its_reviewed_utterances_once(tmp_path):
+    # a trainers' audit: "visit.reviewed.csv" and "visit.reviewed (1).csv" given together counted each edit twice
+    from mi_coder.train.fit import TrainingData, add_reviewed
+
+    rows = [r[:3] for r in SESSION]
+    frame = _review_download(tmp_path / "visit.reviewed.csv", rows, reviewed={1, 3, 4})
+    frame.to_csv(tmp_path / "visit.reviewed (1).csv", index=False)
+    data = TrainingData(examples=pd.DataFrame(columns=["session_id", "group"]), turn_examples=pd.DataFrame())
+    with pytest.warns(UserWarning, match=r"3 of its 3 reviewed utterances are also in visit.reviewed.csv"):
+        record = add_reviewed(data, [tmp_path / "visit.reviewed.csv", tmp_path / "visit.reviewed (1).csv"])
+    assert len(data.examples) == 3 and [r["utterances"] for r in record] == [3]
+
+
+def test_a_coded_table_given_after_add_by_mistake_is_refused_before_any_training(tmp_path, capsys):
+    from mi_coder.cli import main
+
+    _review_download(tmp_path / "r.csv", [r[:3] for r in SESSION], reviewed={1})
+    plain = _table(tmp_path / "data.csv", header=("session_id", "speaker", "text", "code"),
+                   rows=[r[:3] for r in SESSION])
+    assert main(["train", "--add", str(tmp_path / "r.csv"), str(plain), "--out", str(tmp_path / "m")]) == 2
+    err = capsys.readouterr().err
+    assert "data.csv: given with --add but has no reviewed_code column" in err
+    assert "training data go before --add" in err and not (tmp_path / "m").exists()
+
+
 def test_two_codes_written_in_either_order_are_one_pair_of_codes_for_agreement(tmp_path):
     rows = [("Counselor", "Hello.", "NC", ""), ("Client", "Hi. I drink too much.", "FN", ""),
             ("Counselor", "You drink too much, is that right?", "SR/CQ", ""), ("Client", "Yes.", "FN", "")]

@@ -482,8 +482,8 @@ def train_from_files(paths: Sequence[str | Path], out_dir: str | Path, *, name: 
         few = f"; under 10 examples of {', '.join(f'{c} ({n})' for c, n in rare.items())}" if rare else ""
         warnings.warn(f"{', '.join(str(p) for p in paths)}: little to learn from ({len(labelled)} coded utterances in "
                       f"{sessions} session(s)" + few + "): expect such codes to be given rarely and "
-                      "wrongly; measure the model with --folds before using it, or train from the default model "
-                      "(--base)", stacklevel=2)
+                      "wrongly; measure the model with --folds before using it"
+                      + ("" if base else ", or train from the default model (--base)"), stacklevel=2)
     fitted = any(abs(float(getattr(m, "temperature", 1.0)) - 1.0) > 1e-9 for m in coder.models.values())
     power = (train_kwargs or {}).get("balance", 1.0)
     balanced = ("classes balanced" if power == 1.0 else "classes as found" if power == 0.0 else
@@ -778,6 +778,7 @@ def add_reviewed(data: TrainingData, paths: Sequence[str | Path], weight: float 
     from ..io.delimited import _header
 
     out = []
+    added: dict[tuple, str] = {}  # each reviewed utterance (session, turn, place in the turn, words): its file
     for path in map(Path, paths):
         if "reviewed_code" in _header(path):  # each utterance's own flag, whatever the order of the rows
             examples = coded_table_examples(path, options, reviewed=True)
@@ -787,6 +788,22 @@ def add_reviewed(data: TrainingData, paths: Sequence[str | Path], weight: float 
         examples = examples[examples["code"].notna()].assign(source="reviewed", weight=weight)
         if not len(examples):
             raise UsageError(f"{path}: holds no reviewed utterances to add")
+        # A page downloaded twice ("visit.reviewed.csv", "visit.reviewed (1).csv") holds the same utterances: each
+        # is added once, as the first file given has it, not at twice the weight
+        keys = list(zip(examples["session_id"].astype(str), examples["turn_id"].astype(str),
+                        examples["position"].astype(str), examples["text"].astype(str)))
+        again = [k for k in keys if k in added]
+        if again:
+            import warnings
+
+            warnings.warn(f"{path}: {len(again)} of its {len(keys)} reviewed utterances are also in "
+                          f"{added[again[0]]} (the same page downloaded twice?); each is added once, as that file "
+                          "has it", stacklevel=2)
+            examples = examples[[k not in added for k in keys]]
+            keys = [k for k in keys if k not in added]
+            if not len(examples):
+                continue
+        added.update({k: path.name for k in keys})
         # A session already in the training data keeps its group, so grouped folds never split it between
         # training (its reviewed codes) and testing (its original codes).
         known = data.examples.drop_duplicates("session_id").set_index("session_id")["group"]
