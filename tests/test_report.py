@@ -561,7 +561,8 @@ def test_the_practitioner_trend_reads_numbers_in_session_ids_as_numbers():
 
     rows = [{"session_id": sid, "engagement_index": 50.0, "empathy_index": 50.0, "fidelity_index": 50.0}
             for sid in ("visit10", "visit2", "visit1")]
-    assert re.findall(r"visit\d+", trend_chart("Officer Daniels", rows)) == ["visit1", "visit2", "visit10"]
+    drawn = trend_chart("Officer Daniels", rows).split("</title>", 1)[1]  # the ticks, not the chart's own name
+    assert re.findall(r"visit\d+", drawn) == ["visit1", "visit2", "visit10"]
 
 
 def test_the_score_chart_draws_no_band_colour_for_a_ratio_too_few_to_judge():
@@ -570,6 +571,8 @@ def test_the_score_chart_draws_no_band_colour_for_a_ratio_too_few_to_judge():
     scores = {"r_q": 2.0, "r_q_band": "good", "pct_cr": 0.5, "pct_cr_band": "", "pct_oq": 1.0, "pct_oq_band": ""}
     svg = scores_chart(scores, DEFAULT_THRESHOLDS)
     banded = scores_chart({**scores, "pct_cr_band": "fair", "pct_oq_band": "good"}, DEFAULT_THRESHOLDS)
+    assert "%CR 50% (too few to judge); %OQ 100% (too few to judge)" in svg.split("</title>", 1)[0]  # its name
+    svg, banded = svg.split("</title>", 1)[1], banded.split("</title>", 1)[1]  # what is drawn
     assert svg.count("too few to judge") == 2 and "too few to judge" not in banded
     assert 3 * svg.count("#d5efe3") == banded.count("#d5efe3")  # the good band's green, drawn for R:Q only
 
@@ -688,8 +691,12 @@ def test_timeline_bars_name_their_turn_and_codes_in_a_tooltip_not_by_colour_alon
 
     s = coded_session([(P, [("So you want to stop.", "CR"), ("What next?", "OQ")]), (C, [("I want to stop.", "CT")])])
     s.turns[0].id = "1<x>"  # turn ids come from the transcript
-    titles = re.findall(r"<title>([^<]*)</title>", timeline_chart(s))
-    assert titles == ["turn 1&lt;x&gt;, practitioner: CR OQ", "turn 2, client: CT"]
+    svg = timeline_chart(s)
+    titles = re.findall(r"<title>([^<]*)</title>", svg)
+    assert titles[1:] == ["turn 1&lt;x&gt;, practitioner: CR OQ", "turn 2, client: CT"]
+    # the chart as a whole is an image named in words: its codes counted per role
+    assert svg.startswith('<svg role="img" aria-label="Timeline of 2 turns') and titles[0].startswith("Timeline of 2")
+    assert "Practitioner turns: 1 CR. Client turns: 1 CT." in titles[0]
 
 
 def test_the_readings_say_which_indicators_separated_good_from_poor_sessions_as_the_readme_table_does():

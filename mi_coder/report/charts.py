@@ -14,14 +14,30 @@ from ..records import CLIENT, PRACTITIONER, Session
 from .style import CODE_COLOURS, _fmt_banded
 
 
-def _svg(fig) -> str:  # type: ignore[no-untyped-def]
+def _svg(fig, label: str) -> str:  # type: ignore[no-untyped-def]
+    """The figure as inline SVG, an image whose accessible name is ``label`` (what the chart shows, in words, for
+    a screen reader and for whoever cannot tell its colours apart)."""
     buf = io.StringIO()
     fig.savefig(buf, format="svg", bbox_inches="tight", metadata={"Date": None})  # the same codes, the same page
     import matplotlib.pyplot as plt
 
     plt.close(fig)
     text = buf.getvalue()
-    return text[text.index("<svg"):]
+    text = text[text.index("<svg"):]
+    said = html.escape(label, quote=True)
+    head = text.index(">") + 1
+    return f'{text[:4]} role="img" aria-label="{said}"{text[4:head]}<title>{said}</title>{text[head:]}'
+
+
+# Timeline bars are told apart by pattern as well as colour (SR and SEEK, OQ and EA come close for colour-blind
+# readers): MI-adherent codes hatched, MI-non-adherent ones crossed; the page's legend says so.
+HATCHES = {"AF": "////", "SEEK": "////", "EA": "////", "PER": "xxxx", "CON": "xxxx"}
+
+
+def _counted(codes: Sequence[str]) -> str:
+    from collections import Counter
+
+    return ", ".join(f"{n} {c}" for c, n in Counter(codes).most_common()) or "none"
 
 
 def _plt():  # type: ignore[no-untyped-def]
@@ -67,7 +83,13 @@ def scores_chart(scores: dict, thresholds: dict) -> str:
             ax.xaxis.set_major_formatter(PercentFormatter(xmax=1, decimals=0))
             ax.set_title(f"{label} (fair {100 * fair:g}%, good {100 * good:g}%)", fontsize=9)
     fig.tight_layout()
-    return _svg(fig)
+    said = []
+    for label, key, _ in items:
+        value, band = scores.get(key), scores.get(f"{key}_band")
+        shown = "undefined" if value is None else _fmt_banded(value, key != "r_q", thresholds[key])
+        said.append(f"{label} {shown}" + (f" ({band})" if band else " (too few to judge)" if value is not None
+                                          and f"{key}_band" in scores else ""))
+    return _svg(fig, "MITI summary scores against their thresholds: " + "; ".join(said))
 
 
 def timeline_chart(session: Session) -> str:
@@ -88,7 +110,8 @@ def timeline_chart(session: Session) -> str:
         y = 1 if t.role == PRACTITIONER else 0
         height = 0.8 if code in ("CT", "ST") else 0.6
         width = max(len(t.text.split()) / 150.0, 0.08) if use_time else 0.9
-        bars = ax.bar(x, height, bottom=y - height / 2, width=width, color=CODE_COLOURS.get(code, "#999"), align="edge")
+        bars = ax.bar(x, height, bottom=y - height / 2, width=width, color=CODE_COLOURS.get(code, "#999"), align="edge",
+                      hatch=HATCHES.get(code), edgecolor="#222" if code in HATCHES else "none", linewidth=0)
         bars[0].set_gid(f"mi-turn-{k}")
         titles[f"mi-turn-{k}"] = f"turn {t.id}, {t.role}: {' '.join(t.codes) or code}"
         if code in ("CT", "ST"):
@@ -103,7 +126,10 @@ def timeline_chart(session: Session) -> str:
         _label_turns(ax, [t.id for t in turns])
     ax.spines[["top", "right"]].set_visible(False)
     fig.tight_layout()
-    svg = _svg(fig)
+    by_role = {role: [shown_code(t) or "NC" for t in turns if t.role == role] for role in (PRACTITIONER, CLIENT)}
+    svg = _svg(fig, f"Timeline of {len(turns)} turn{'' if len(turns) == 1 else 's'}, each bar a turn coloured by its main code. Practitioner turns: "
+                    f"{_counted(by_role[PRACTITIONER])}. Client turns: {_counted(by_role[CLIENT])}. Each bar's "
+                    "tooltip names its turn and codes.")
     for gid, title in titles.items():  # turn ids come from the transcript: escaped
         svg = svg.replace(f'<g id="{gid}">', f'<g id="{gid}"><title>{html.escape(title)}</title>', 1)
     return svg
@@ -130,13 +156,17 @@ def elaboration_chart(session: Session) -> str:
         smooth = [sum(ys[max(0, i - 4):i + 1]) / len(ys[max(0, i - 4):i + 1]) for i in range(len(ys))]
         ax.bar(xs, ys, color="#BBBBBB", width=0.8, label="words in each client turn")
         ax.plot(xs, smooth, color="#0072B2", linewidth=2, label="moving mean (5 client turns)")
-        ax.legend(fontsize=7, loc="upper left")
+        ax.legend(fontsize=7, loc="lower left", bbox_to_anchor=(0, 1.0), ncol=2, frameon=False)  # above, off the bars
     ax.set_xlabel("turn")
     _label_turns(ax, [t.id for t in session.turns])
     ax.set_ylabel("client words")
     ax.spines[["top", "right"]].set_visible(False)
     fig.tight_layout()
-    return _svg(fig)
+    words = [w for _, w in client]
+    half = len(words) // 2
+    mean = lambda xs: f"{sum(xs) / len(xs):.1f}" if xs else "n/a"  # noqa: E731
+    return _svg(fig, f"Words in each of {len(words)} client turns: mean {mean(words)}; first half of the client's "
+                     f"turns {mean(words[:half])}, second half {mean(words[half:])}")
 
 
 INDEX_KEYS = [("r_q", "R:Q"), ("pct_cr", "%CR"), ("pct_oq", "%OQ"), ("engagement_index", "engagement"),
@@ -166,7 +196,12 @@ def distributions_chart(rows: Sequence[dict], thresholds: dict | None = None) ->
             ax.xaxis.set_major_formatter(PercentFormatter(xmax=1, decimals=0))
         ax.set_title(label)
     fig.tight_layout()
-    return _svg(fig)
+    said = []
+    for key, label in INDEX_KEYS:
+        values = sorted(r[key] for r in rows if r.get(key) is not None)
+        said.append(f"{label}: " + (f"{len(values)} sessions, median {values[len(values) // 2]:.2f}" if values
+                                    else "no session"))
+    return _svg(fig, "Distributions over sessions, thresholds dashed. " + "; ".join(said))
 
 
 def trend_chart(practitioner: str, rows: Sequence[dict]) -> str:
@@ -189,4 +224,7 @@ def trend_chart(practitioner: str, rows: Sequence[dict]) -> str:
     ax.legend(fontsize=7)
     ax.set_title(practitioner)
     fig.tight_layout()
-    return _svg(fig)
+    points = "; ".join(f"{r['session_id']}: " + ", ".join(
+        f"{label} {r[key]:.0f}" if r.get(key) is not None else f"{label} n/a"
+        for key, label in INDEX_KEYS if key.endswith("_index")) for r in rows)
+    return _svg(fig, f"{practitioner}'s indices by session, in order: {points}")
