@@ -468,3 +468,25 @@ def test_opening_cues_without_a_name_are_an_unnamed_speakers_not_a_refused_file(
     assert [(t.speaker, t.role) for t in s.turns[:3]] == [("Unnamed speaker", "other"), ("Tyler Brooks", "client"),
                                                           ("Officer Reyes", "practitioner")]
     assert s.turns[0].text == "hey tyler come on in have a seat"  # kept, not coded
+
+
+def test_a_vtt_that_lost_its_header_is_read_from_its_cue_timings_with_a_warning(tmp_path):
+    path = tmp_path / "noheader.vtt"
+    path.write_text("00:00:01.000 --> 00:00:04.000\nOfficer Diaz: what brings you in today\n\n"
+                    "00:00:05.000 --> 00:00:08.000\nSam: my lawyer said i should come\n")
+    with pytest.warns(UserWarning, match="no 'WEBVTT' first line"):
+        s = read_transcript(path, practitioner="Officer Diaz")[0]
+    assert [t.text for t in s.turns] == ["what brings you in today", "my lawyer said i should come"]
+
+
+@pytest.mark.parametrize("name, content, said", [
+    ("captions.en.json3", '{"wireMagic": "pb3", "events": [{"tStartMs": 0, "segs": [{"utf8": "hi"}]}]}',
+     "YouTube json3 captions"),
+    ("captions.en.srv3", '<?xml version="1.0" encoding="utf-8" ?><timedtext format="3">\n<body><p t="0">hi</p>'
+                         "</body></timedtext>\n", "XML captions"),
+])
+def test_youtube_caption_formats_mi_coder_does_not_read_are_named_with_what_to_download(tmp_path, name, content, said):
+    path = tmp_path / name
+    path.write_text(content)
+    with pytest.raises(InputError, match=f"{said}.*download the captions as VTT"):
+        read_transcript(path)

@@ -257,7 +257,13 @@ def parse_cues(text: str, path: str, fmt: str) -> list[Piece]:
     n = len(lines)
     if fmt == "vtt":
         if not lines[0].lstrip("\ufeff").startswith("WEBVTT"):
-            raise InputError(path, "not a WebVTT file (first line must be 'WEBVTT')")
+            if not any("-->" in line for line in lines[:200]):
+                raise InputError(path, "not a WebVTT file (first line must be 'WEBVTT', and no cue timing "
+                                       "'00:00:01.000 --> 00:00:04.000' was found)")
+            import warnings
+
+            warnings.warn(f"{path}: no 'WEBVTT' first line (a header lost in copying?); read as captions from its "
+                          "cue timings", stacklevel=2)
         while i < n and lines[i].strip() and "-->" not in lines[i]:
             i += 1  # header block (ended by a blank line, or by a first cue's timing written without one)
     while i < n:

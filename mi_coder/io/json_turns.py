@@ -456,6 +456,9 @@ def parse_json(text: str, path: str, options: ReadOptions) -> list[Piece]:
                 data = data[key]
                 break
         else:
+            if isinstance(data.get("events"), list) and "wireMagic" in data:
+                raise InputError(path, "YouTube json3 captions (no speaker names, no sentences) are not read: "
+                                       "download the captions as VTT (yt-dlp --sub-format vtt) and read that")
             if "utterances" in data and isinstance(data.get("words"), list) and "audio_url" in data:
                 raise InputError(path, "AssemblyAI response without speaker labels ('utterances' is empty): "
                                        "transcribe with speaker_labels=true")

@@ -30,7 +30,7 @@ from .docx import read_docx_text
 from .json_turns import parse_json
 from .language import warn_not_english
 from .otter import _looks_like_otter, parse_otter
-from .text import NO_SPEAKERS, iter_text_pieces, numbered_lines, parse_text, speaker_labels, unnumbered
+from .text import iter_text_pieces, no_speakers, numbered_lines, parse_text, speaker_labels, unnumbered
 
 
 def detect_format(path: Path, text: str | None) -> str:
@@ -633,7 +633,7 @@ def _stream_text(path: Path, where: str, opts: ReadOptions) -> Session:
         last[speaker] = i
     _warn_spellings(merged, where)
     if not counts:
-        raise InputError(where, NO_SPEAKERS)
+        raise InputError(where, no_speakers(next((line for line in lines() if line.strip()), "")))
     if not said:
         raise InputError(where, NOTHING_SAID)
     texts = {s: _SpeakerTexts(turns, s, n) for s, n in counts.items()}

@@ -54,6 +54,16 @@ def _label(match: re.Match) -> str:
 NO_SPEAKERS = "no speaker-labelled lines found (expected lines like 'T: ...' or 'Client: ...')"
 
 
+def no_speakers(first_line: str) -> str:
+    """Why a text transcript gave no speaker: ``NO_SPEAKERS``, or what the file is where it is a caption format
+    mi-coder does not read (XML captions: YouTube's srv3, TTML)."""
+    head = first_line.lstrip("\ufeff").strip().lower()
+    if head.startswith(("<?xml", "<timedtext", "<tt ", "<tt>", "<transcript")):
+        return ("XML captions (YouTube srv3 or TTML) are not read: download the captions as VTT or SRT (yt-dlp "
+                "--sub-format vtt) and read those")
+    return NO_SPEAKERS
+
+
 def parse_text(text: str, path: str) -> list[Piece]:
     """Speaker-labelled text: ``T: ...``, ``[00:01:23] PO: ...``, ``Jane Smith: ...``.
 
@@ -73,7 +83,7 @@ def parse_text(text: str, path: str) -> list[Piece]:
         lines = [unnumbered(line) for line in lines]
     pieces = list(iter_text_pieces(lines, speaker_labels(lines, path)))
     if not pieces:
-        raise InputError(path, NO_SPEAKERS)
+        raise InputError(path, no_speakers(next((line for line in lines if line.strip()), "")))
     return pieces
 
 
