@@ -306,7 +306,8 @@ def _merge_turns(pieces: list[Piece], options: ReadOptions, where: str = "the fi
     groups: list[list[Piece]] = []
     index: dict[str, int] = {}
     repeated: list[str] = []
-    pieces, alone = _backchannels_after(pieces, where)
+    # caption cues only: a coded table's or a JSON transcript's rows stay in the order the file gives them
+    pieces, alone = _backchannels_after(pieces, where) if options.fmt in ("vtt", "srt", "sbv") else (pieces, set())
     for p in pieces:
         if p.turn_key is not None and p.turn_key != "":
             last = groups[-1] if groups else None
