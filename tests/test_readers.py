@@ -1314,3 +1314,28 @@ def test_an_amazon_transcribe_response_made_with_channel_identification_reads_ea
     turns, s = _read_asr(tmp_path, "aws.json", data, practitioner="ch_0")
     assert turns == [("hi marcus how have things been?", 0.5)] + _ASR_EXPECTED[1:]
     assert [t.speaker for t in s.turns] == ["ch_0", "ch_1"] * 2
+
+
+def test_timecodes_inside_a_turn_time_the_words_after_them_and_stay_out_of_the_text(tmp_path):
+    # an ASR audit: Descript writes "[00:00:16]" inside the words every few seconds; only turns whose label line
+    # carried a time got one (12 of 69 utterances)
+    path = tmp_path / "descript.txt"
+    path.write_text("Jordan Kim: [00:00:01] Okay, so we're recording. Where are you at with the application?\n\n"
+                    "Amira Hassan: I still need the [00:00:16] pay stubs. My job does them online [00:00:21] and I "
+                    "can't get into the portal.\n\n"
+                    "Jordan Kim: (laughs) [00:00:30]\n\n"
+                    "Jordan Kim: So the portal is what's holding it up.\n")
+    s = read_transcript(path, practitioner="Jordan Kim")[0]
+    assert [t.text for t in s.turns] == [
+        "Okay, so we're recording. Where are you at with the application?",
+        "I still need the pay stubs. My job does them online and I can't get into the portal.",
+        "So the portal is what's holding it up."]  # a line of a note and a timecode is no silent turn
+    assert [t.start for t in s.turns[:2]] == [1.0, 16.0]
+    from mi_coder.io.writer import to_frames
+    from mi_coder.segment import segment
+
+    segment([s])
+    rows = to_frames([s])["utterances"]
+    second = rows[rows["turn_id"].astype(str) == "2"]
+    # "My job ..." starts between the marks that frame it (16 s and 21 s), not at the turn's start
+    assert 16.0 < second["start"].tolist()[-1] < 21.0

@@ -358,7 +358,7 @@ def _backchannels_after(pieces: list[Piece], where: str) -> tuple[list[Piece], s
     return out, moved
 
 
-def _word_times(group: list[Piece]) -> list[tuple[float, float] | None] | None:
+def _word_times(group: list[Piece]) -> list[tuple[float, float | None] | None] | None:
     """Each word of a turn's text (its pieces' words in order) with a time estimated within its piece: a timed cue,
     segment or row shares its span among its words by count. What ``io.writer`` gives an utterance as its start and
     end (closer than the turn's, when a turn is a long run of cues or one long segment); None when no piece has both
@@ -370,6 +370,10 @@ def _word_times(group: list[Piece]) -> list[tuple[float, float] | None] | None:
         n = len(p.text.split())
         given = p.meta.get(WORD_TIMES)
         given = given if isinstance(given, list) and len(given) == n else [None] * n
+        if p.start is not None and p.end is None and any(g is None for g in given):
+            # a piece with a start and no end (a turn's last part after an inline timecode): its words start there
+            out.extend(g if g is not None else (p.start, None) for g in given)
+            continue
         if p.start is None or p.end is None or p.end < p.start:
             out.extend(given)
             continue

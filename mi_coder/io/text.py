@@ -153,7 +153,63 @@ def speaker_labels(lines: Iterable[str], path: str = "") -> set[str]:
     return speakers
 
 
+# A timecode inside a turn's words ("I still need the [00:00:16] pay stubs": Descript writes one every few seconds)
+# times the word after it: it is kept through the clean-up as a mark, and the turn is cut there into pieces of the
+# same speaker (one turn still), each starting at its time, so that utterances inside long turns get times.
+_INLINE_TIME = re.compile(r"\[(\d{1,2}:\d{2}(?::\d{2})?(?:[.,]\d+)?)\]")
+_TIME_MARK = re.compile(r"\s*\x00([\d.]+)\x00\s*")
+
+
+def _marked(text: str) -> str:
+    """``text`` with its inline timecodes as marks that ``strip_non_speech`` keeps (``_timed_pieces`` reads them)."""
+    if "[" not in text:
+        return text
+
+    def mark(m: re.Match) -> str:
+        seconds = parse_time(m.group(1))
+        return f" \x00{seconds}\x00 " if seconds is not None else " "
+
+    return _INLINE_TIME.sub(mark, text)
+
+
+def _timed_pieces(piece: Piece) -> Iterator[Piece]:
+    """A piece cut at its time marks: each part starts at its mark, and ends where the next begins."""
+    if "\x00" not in piece.text:
+        yield piece
+        return
+    parts = _TIME_MARK.split(piece.text)  # text, time, text, time, text...
+    texts, times = parts[0::2], [float(t) for t in parts[1::2]]
+    starts = [piece.start, *times]
+    out = []
+    for k, (text, start) in enumerate(zip(texts, starts)):
+        text = " ".join(text.split())
+        if not text:
+            continue
+        meta = piece.meta if not out else {c: v for c, v in piece.meta.items() if c == "_role"}
+        out.append(Piece(piece.speaker, text, start=start, end=None, turn_key=piece.turn_key, meta=meta))
+        later = [t for t in starts[k + 1:] if t is not None]
+        if later and (start is None or later[0] >= start):
+            out[-1].end = later[0]
+    if not out:
+        piece.text = ""
+        out = [piece]
+    if piece.end is not None:
+        out[-1].end = piece.end
+    yield from out
+
+
+def _said(piece: Piece) -> bool:
+    """Whether a piece holds words, not only time marks."""
+    return bool(_TIME_MARK.sub(" ", piece.text).strip())
+
+
 def iter_text_pieces(lines: Iterable[str], speakers: set[str]) -> Iterator[Piece]:
+    """``_text_pieces`` with each piece cut at its inline timecodes (``_timed_pieces``)."""
+    for piece in _text_pieces(lines, speakers):
+        yield from _timed_pieces(piece)
+
+
+def _text_pieces(lines: Iterable[str], speakers: set[str]) -> Iterator[Piece]:
     """The pieces of ``parse_text``, one at a time, each once its continuation lines are read (lines
     without their ``\\n``); the first carries the header lines in ``meta['header']``."""
     piece: Piece | None = None
@@ -167,7 +223,7 @@ def iter_text_pieces(lines: Iterable[str], speakers: set[str]) -> Iterator[Piece
         m = _TEXT_LINE.match(line) or _NAME_TIME_LINE.match(line) or _UNNAMED_LINE.match(line)
         if m and (_label(m) in speakers or _label(m) == UNNAMED):
             if piece is not None:
-                if piece.text or not noted:
+                if _said(piece) or not noted:
                     yield piece
                 else:
                     carried = {**piece.meta, **carried}
@@ -178,8 +234,8 @@ def iter_text_pieces(lines: Iterable[str], speakers: set[str]) -> Iterator[Piece
                 ts, text = ts or after.group("ts"), after.group("text")
             first = piece is None
             footer = False
-            piece = Piece(_label(m), strip_non_speech(text), start=parse_time(ts))
-            noted = bool(text.strip()) and not piece.text
+            piece = Piece(_label(m), strip_non_speech(_marked(text)), start=parse_time(ts))
+            noted = bool(text.strip()) and not _said(piece)
             if first and header:
                 piece.meta["header"] = header
             if carried:
@@ -194,8 +250,8 @@ def iter_text_pieces(lines: Iterable[str], speakers: set[str]) -> Iterator[Piece
             body = bare.group("text") if bare else line
             if bare and not piece.text and piece.start is None:  # "Name:" alone, then "[00:00:00] Morning..."
                 piece.start = parse_time(bare.group("ts") or bare.group("tss") or bare.group("only"))
-            piece.text = f"{piece.text} {strip_non_speech(body.strip())}".strip()
+            piece.text = f"{piece.text} {strip_non_speech(_marked(body.strip()))}".strip()
         else:
             header.append(line.strip())
-    if piece is not None and (piece.text or not noted):
+    if piece is not None and (_said(piece) or not noted):
         yield piece
