@@ -744,11 +744,7 @@ def _check_reviewed(paths: Sequence[str], given_data: bool) -> None:
     from .io.delimited import _header
 
     for path in paths:
-        try:
-            header = _header(Path(path))
-        except (OSError, ValueError, UnicodeDecodeError):
-            header = []
-        if "reviewed_code" not in header:
+        if "reviewed_code" not in _header(Path(path)):  # an unreadable file is its own error, said as such
             hint = ("; training data go before --add (mi-coder train DATA... --add REVIEWED...)" if not given_data
                     else "")
             raise UsageError(f"{path}: given with --add but has no reviewed_code column, so it is not a reviewed-codes "
