@@ -13,6 +13,8 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
+import os
+import re
 import signal
 import sys
 import time
@@ -59,18 +61,77 @@ def expand_inputs(inputs: Sequence[str], skipped: list[tuple[str, str]] | None =
     out: list[Path] = []
     for item in inputs:
         if any(ch in item for ch in "*?[") and not Path(item).exists():
-            matches = sorted(glob.glob(item, recursive=True))
+            matches = sorted(glob.glob(item)) if "**" not in item else _recursive_glob(item)
             out.extend(expand_paths(matches, skipped))
         else:
             out.extend(expand_paths([item], skipped))
-    seen: set[str] = set()
-    unique = []
+    # One file reached by two paths (a link to it in the folder) is coded once, under its own path rather than the
+    # link's, and the link is said to be skipped: the real path had appeared nowhere
+    by_file: dict[str, Path] = {}
     for p in out:
         key = str(p.resolve())
-        if key not in seen:
-            seen.add(key)
+        kept = by_file.setdefault(key, p)
+        if kept is not p and kept.is_symlink() and not p.is_symlink():
+            by_file[key] = p
+    unique = []
+    for p in out:
+        kept = by_file[str(p.resolve())]
+        if kept is p:
             unique.append(p)
+        elif skipped is not None and str(p) != str(kept) and p not in unique:
+            skipped.append((str(p), f"skipped: the same file as {kept}, which is coded"))
     return unique
+
+
+def _glob_regex(pattern: str) -> re.Pattern[str]:
+    """A glob (``**`` any number of folders, ``*`` and ``?`` within one name, ``[...]`` a class) as a regular
+    expression over '/'-separated relative paths."""
+    out, i = [], 0
+    while i < len(pattern):
+        if pattern.startswith("**/", i):
+            out.append("(?:[^/]+/)*")
+            i += 3
+        elif pattern.startswith("**", i):
+            out.append(".*")
+            i += 2
+        elif pattern[i] == "*":
+            out.append("[^/]*")
+            i += 1
+        elif pattern[i] == "?":
+            out.append("[^/]")
+            i += 1
+        elif pattern[i] == "[" and "]" in pattern[i + 2:]:
+            end = pattern.index("]", i + 2)
+            body = pattern[i + 1:end]
+            out.append("[" + ("^" + body[1:] if body.startswith("!") else body).replace("\\", "\\\\") + "]")
+            i = end + 1
+        else:
+            out.append(re.escape(pattern[i]))
+            i += 1
+    return re.compile("".join(out) + r"\Z")
+
+
+def _recursive_glob(pattern: str) -> list[str]:
+    """``glob.glob(pattern, recursive=True)`` visiting each real folder once, as a folder scan does: glob followed
+    a link back up the tree (a loop) again and again, so the README's own 'recordings/**/*.vtt' ran forever, or
+    named a file 40 folders deep. Hidden files and folders are not matched, as glob does not match them."""
+    parts = Path(pattern).parts
+    first = next(k for k, part in enumerate(parts) if any(ch in part for ch in "*?["))
+    root = Path(*parts[:first]) if first else Path(".")
+    regex = _glob_regex("/".join(parts[first:]))
+    found, seen = [], set()
+    for folder, dirs, files in os.walk(root, followlinks=True):
+        real = os.path.realpath(folder)
+        if real in seen:
+            dirs[:] = []
+            continue
+        seen.add(real)
+        dirs[:] = sorted(d for d in dirs if not d.startswith("."))
+        rel = Path(folder).relative_to(root)
+        for name in files:
+            if not name.startswith(".") and regex.match((rel / name).as_posix()):
+                found.append(str(Path(folder) / name))
+    return sorted(found)
 
 
 def part_key(path: Path, options: ReadOptions, model_id: str, thresholds: dict | None = None) -> str:
@@ -78,7 +139,7 @@ def part_key(path: Path, options: ReadOptions, model_id: str, thresholds: dict |
     thresholds (they set the bands), mi-coder version and part format."""
     from ._version import __version__
 
-    h = hashlib.sha256(path.name.encode())  # the file's name gives its session ids
+    h = hashlib.sha256(os.fsencode(path.name))  # the file's name gives its session ids (bytes: any name)
     with open(path, "rb") as f:
         for block in iter(lambda: f.read(1 << 20), b""):
             h.update(block)
@@ -242,7 +303,7 @@ def _run_dask(todo: list[tuple[Path, str]], args: tuple, on_result: Callable[[st
     # A worker runs in its own folder, maybe on another machine: it gets each file's absolute path and the file's
     # digest, and codes only the same bytes this machine hashed (else a file of the same name elsewhere would be
     # coded and saved under this file's key).
-    futures = {client.submit(_code_same_file, str(path.resolve()), str(path), _digest(path), *args,
+    futures = {client.submit(_code_same_file, str(path.absolute()), str(path), _digest(path), *args,
                              key=f"mi-coder-{key}", pure=False): key
                for path, key in todo}
     try:
@@ -315,6 +376,9 @@ def run_batch(inputs: Sequence[str], out_dir: str | Path, *, options: ReadOption
     with _dask_client(scheduler, dask_local) if scheduler or dask_local else nullcontext() as client:
         made = [p for p in (out, parts) if not p.exists()]
         parts.mkdir(parents=True, exist_ok=True)
+        for stray in parts.glob(".*.json.*.part"):  # a saved result a killed run was writing (write_atomic's name)
+            with suppress(OSError):
+                stray.unlink()
         summary = BatchSummary(files=len(paths) + len(skipped), output_format=output_format)
         keys: list[str | None] = []
         todo: list[tuple[Path, str]] = []
@@ -339,7 +403,19 @@ def run_batch(inputs: Sequence[str], out_dir: str | Path, *, options: ReadOption
         bar = Progress(len(todo), progress)
         failed: dict[str, str] = {}
 
+        path_of = {key: path for path, key in todo}
+
         def on_result(key: str, result: dict) -> None:
+            if "error" not in result:
+                # The worker read the file again: saved under the key of the bytes hashed above, a file changed
+                # meanwhile would be served from this result later, when its first bytes were back
+                try:
+                    same = part_key(path_of[key], options, model_id, thresholds) == key
+                except OSError:
+                    same = False
+                if not same:
+                    result = {"error": "changed while it was being coded (or could not be read again); run the same "
+                                       "command again"}
             if "error" in result:
                 failed[key] = result["error"]
                 bar.update(0)

@@ -76,6 +76,25 @@ def expand_paths(paths: Iterable[str | Path], skipped: list[tuple[str, str]] | N
                                         f"{' '.join(READ_EXTENSIONS)})"))
         else:
             out.append(p)
+    return _utf8_names(out, skipped)
+
+
+def _utf8_names(paths: list[Path], skipped: list[tuple[str, str]] | None) -> list[Path]:
+    """The paths whose names are text; one whose bytes are not UTF-8 (Python reads them as surrogates, which no
+    table can hold) is skipped with a reason (its name shown with escapes), or refused where nothing is skipped."""
+    out = []
+    for p in paths:
+        name = str(p)
+        try:
+            name.encode("utf-8")
+        except UnicodeEncodeError:
+            shown = name.encode("utf-8", "surrogateescape").decode("utf-8", "backslashreplace")
+            reason = "its name is not valid UTF-8 (an older system's encoding): rename the file to code it"
+            if skipped is None:
+                raise InputError(shown, reason) from None
+            skipped.append((shown, reason))
+            continue
+        out.append(p)
     return out
 
 

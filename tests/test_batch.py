@@ -526,3 +526,70 @@ def test_a_file_name_with_a_newline_is_reported_on_one_line(tmp_path, capsys):
     err = capsys.readouterr().err
     line = next(x for x in err.splitlines() if "error:" in x)
     assert "bad\\nname.txt" in line and "empty" in line.lower()
+
+
+def test_a_file_changed_while_it_is_coded_is_not_saved_under_its_earlier_contents(corpus, tmp_path, monkeypatch):
+    # a batch audit: the file was hashed, then changed before its worker read it; the result was saved under the
+    # first contents' key, and served for the file once its first contents were back
+    import mi_coder.batch as batch
+
+    target = corpus / "b_teams.vtt"
+    first = target.read_text()
+    original = batch.code_file
+
+    def changed_meanwhile(path, *args, **kwargs):  # type: ignore[no-untyped-def]
+        if Path(path).name == target.name:
+            target.write_text(first.replace("WEBVTT", "WEBVTT\n\nNOTE an export still being written", 1))
+        return original(path, *args, **kwargs)
+
+    monkeypatch.setattr(batch, "code_file", changed_meanwhile)
+    out = tmp_path / "out"
+    summary = run_batch([str(corpus)], out, jobs=1, progress=False)
+    assert "b_teams.vtt" in " ".join(Path(f).name for f, _ in summary.errors)
+    assert "changed while it was being coded" in dict((Path(f).name, e) for f, e in summary.errors)["b_teams.vtt"]
+    monkeypatch.setattr(batch, "code_file", original)
+    target.write_text(first)
+    again = run_batch([str(corpus)], out, jobs=1, progress=False)
+    assert again.coded == 1  # coded now, not served from a result of other contents
+
+
+def test_a_recursive_glob_visits_a_folder_linked_back_up_the_tree_once(tmp_path):
+    # a batch audit: the README's own 'recordings/**/*.vtt' over a folder with a link back up ran forever
+    rec = tmp_path / "recordings" / "rec"
+    rec.mkdir(parents=True)
+    shutil.copy(FIXTURES / "teams.vtt", rec / "s1.vtt")
+    (rec / "parent_link").symlink_to("..")
+    (rec / "self_link").symlink_to(".")
+    from mi_coder.batch import expand_inputs
+
+    found = expand_inputs([str(tmp_path / "recordings" / "**" / "*.vtt")])
+    assert [p.relative_to(tmp_path).as_posix() for p in found] == ["recordings/rec/s1.vtt"]
+
+
+def test_a_file_whose_name_is_not_utf8_is_listed_as_an_error_and_the_rest_are_coded(corpus, tmp_path):
+    import os
+
+    bad = os.path.join(os.fsencode(corpus), b"caf\xe9_session.txt")
+    with open(bad, "wb") as f:
+        f.write((EXAMPLES / "health_session.txt").read_bytes())
+    out = tmp_path / "out"
+    summary = run_batch([str(corpus)], out, jobs=1, progress=False)
+    errors = tables(out)["errors"]
+    row = errors[errors["file"].str.endswith("caf\\xe9_session.txt")]
+    assert len(row) == 1 and "not valid UTF-8" in row["error"].iloc[0]
+    assert summary.coded == 3  # the others, as without it
+
+
+def test_a_link_to_a_file_in_the_same_folder_is_skipped_with_a_reason_and_the_file_coded_under_its_own_name(
+        tmp_path):
+    folder = tmp_path / "in"
+    (folder / "probation").mkdir(parents=True)
+    shutil.copy(EXAMPLES / "health_session.txt", folder / "probation" / "visit1.txt")
+    (folder / "alias.txt").symlink_to(folder / "probation" / "visit1.txt")  # sorts first
+    from mi_coder.batch import expand_inputs
+
+    skipped: list = []
+    found = expand_inputs([str(folder)], skipped)
+    assert [p.name for p in found] == ["visit1.txt"]
+    assert [(Path(f).name, why) for f, why in skipped] == [
+        ("alias.txt", f"skipped: the same file as {folder / 'probation' / 'visit1.txt'}, which is coded")]

@@ -208,7 +208,8 @@ def write_atomic(path: str | Path, data: str | bytes | Callable[[BinaryIO], None
             if callable(data):
                 data(f)
             else:
-                f.write(data.encode("utf-8") if isinstance(data, str) else data)
+                # a file name that is not UTF-8 (read by Python as surrogates) is written as its escapes
+                f.write(data.encode("utf-8", "backslashreplace") if isinstance(data, str) else data)
         os.chmod(tmp, file_mode())
         os.replace(tmp, path)
     except BaseException:
@@ -319,7 +320,7 @@ def write_tables(frames: dict[str, "pd.DataFrame"], out_dir: str | Path, fmt: st
             if fmt == "csv":
                 formula_guarded(frame).to_csv(tmp_path, index=False)
             elif fmt == "jsonl":
-                frame.to_json(tmp_path, orient="records", lines=True, force_ascii=False)
+                frame.to_json(tmp_path, orient="records", lines=True, force_ascii=False, double_precision=15)
             elif name in TableWriter.COLUMNS:  # the same column types as the streamed tables
                 import pyarrow as pa
                 import pyarrow.parquet as pq
@@ -391,7 +392,7 @@ class TableWriter:
                 columns = self.COLUMNS.get(name)
                 self.files[name] = pq.ParquetWriter(tmp, _arrow_schema(columns)) if columns else _WholeParquet(tmp)
             else:
-                self.files[name] = os.fdopen(fd, "w", encoding="utf-8", newline="")
+                self.files[name] = os.fdopen(fd, "w", encoding="utf-8", errors="backslashreplace", newline="")
         return self.files[name]
 
     def append(self, name: str, rows: list[dict]) -> None:
@@ -407,7 +408,7 @@ class TableWriter:
         if self.fmt == "csv":
             formula_guarded(frame).to_csv(f, index=False, header=header)
         elif self.fmt == "jsonl":
-            f.write(frame.to_json(None, orient="records", lines=True, force_ascii=False))
+            f.write(frame.to_json(None, orient="records", lines=True, force_ascii=False, double_precision=15))
         elif isinstance(f, _WholeParquet):
             f.frame = frame
         else:

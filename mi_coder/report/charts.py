@@ -127,9 +127,9 @@ def timeline_chart(session: Session) -> str:
     ax.spines[["top", "right"]].set_visible(False)
     fig.tight_layout()
     by_role = {role: [shown_code(t) or "NC" for t in turns if t.role == role] for role in (PRACTITIONER, CLIENT)}
-    svg = _svg(fig, f"Timeline of {len(turns)} turn{'' if len(turns) == 1 else 's'}, each bar a turn coloured by its main code. Practitioner turns: "
-                    f"{_counted(by_role[PRACTITIONER])}. Client turns: {_counted(by_role[CLIENT])}. Each bar's "
-                    "tooltip names its turn and codes.")
+    svg = _svg(fig, f"Timeline of {len(turns)} turn{'' if len(turns) == 1 else 's'}, each bar a turn coloured by "
+                    f"its main code. Practitioner turns: {_counted(by_role[PRACTITIONER])}. Client turns: "
+                    f"{_counted(by_role[CLIENT])}. Each bar's tooltip names its turn and codes.")
     for gid, title in titles.items():  # turn ids come from the transcript: escaped
         svg = svg.replace(f'<g id="{gid}">', f'<g id="{gid}"><title>{html.escape(title)}</title>', 1)
     return svg
