@@ -112,26 +112,20 @@ def _glob_regex(pattern: str) -> re.Pattern[str]:
 
 
 def _recursive_glob(pattern: str) -> list[str]:
-    """``glob.glob(pattern, recursive=True)`` visiting each real folder once, as a folder scan does: glob followed
-    a link back up the tree (a loop) again and again, so the README's own 'recordings/**/*.vtt' ran forever, or
-    named a file 40 folders deep. Hidden files and folders are not matched, as glob does not match them."""
+    """``glob.glob(pattern, recursive=True)`` visiting each real folder once, as a folder scan does
+    (``pipeline._walk``): glob followed a link back up the tree (a loop) again and again, so the README's own
+    'recordings/**/*.vtt' ran forever, or named a file 40 folders deep. Hidden files and folders are not matched,
+    as glob does not match them."""
+    from .pipeline import _walk
+
     parts = Path(pattern).parts
     first = next(k for k, part in enumerate(parts) if any(ch in part for ch in "*?["))
     root = Path(*parts[:first]) if first else Path(".")
     regex = _glob_regex("/".join(parts[first:]))
-    found, seen = [], set()
-    for folder, dirs, files in os.walk(root, followlinks=True):
-        real = os.path.realpath(folder)
-        if real in seen:
-            dirs[:] = []
-            continue
-        seen.add(real)
-        dirs[:] = sorted(d for d in dirs if not d.startswith("."))
-        rel = Path(folder).relative_to(root)
-        for name in files:
-            if not name.startswith(".") and regex.match((rel / name).as_posix()):
-                found.append(str(Path(folder) / name))
-    return sorted(found)
+    found, _ = _walk(root)
+    return sorted(str(f) for f in found
+                  if not any(part.startswith(".") for part in f.relative_to(root).parts)
+                  and regex.match(f.relative_to(root).as_posix()))
 
 
 def part_key(path: Path, options: ReadOptions, model_id: str, thresholds: dict | None = None) -> str:
