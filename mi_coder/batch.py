@@ -222,20 +222,45 @@ def _run_local(todo: list[tuple[Path, str]], jobs: int, args: tuple, on_result: 
         for path, key in todo:
             on_result(key, code_file(str(path), *args))
         return
-    from joblib import Parallel, delayed
+    from joblib import delayed
 
     # joblib's loky workers are reused across files (each loads the model once, ``_coder``); results come
-    # back as they finish. Ctrl-C or a crash stops the workers; finished parts stay for the next run. One file
-    # per task: joblib's automatic batching would hold back finished files until their whole batch is done
-    # (lost on Ctrl-C, late in the progress bar); a file takes far longer than a task's dispatch.
+    # back as they finish. Ctrl-C or a crash stops the workers; finished parts stay for the next run.
     from joblib.externals.loky.process_executor import TerminatedWorkerError
 
     try:
-        with Parallel(n_jobs=jobs, return_as="generator_unordered", batch_size=1) as parallel:
-            for key, result in parallel(delayed(_keyed_code_file)(key, str(path), *args) for path, key in todo):
+        with _worker_pool(jobs) as run:
+            for key, result in run(delayed(_keyed_code_file)(key, str(path), *args) for path, key in todo):
                 on_result(key, result)
     except TerminatedWorkerError:
         raise WorkerError(WORKER_DIED.format(jobs=f"--jobs {max(1, jobs - 1)}")) from None
+
+
+@contextmanager
+def _worker_pool(jobs: int) -> Iterator[Callable[[Iterable[Any]], Iterator[Any]]]:
+    """joblib's loky workers, ``jobs`` of them, as a function from tasks to their results in the order they finish.
+
+    A Ctrl-C from a terminal reaches every process of the group: the workers ignore it (they are started with it
+    ignored, and ignore it from their first task on if started later), so that this process alone stops the run
+    and says so in one line. A worker interrupted between two files printed a traceback of loky's. One file per
+    task: joblib's automatic batching would hold back finished files until their whole batch is done (lost on
+    Ctrl-C, late in the progress bar); a file takes far longer than a task's dispatch.
+    """
+    from joblib import Parallel, parallel_config
+
+    with parallel_config(backend="loky", initializer=_ctrl_c_ignored), \
+            Parallel(n_jobs=jobs, return_as="generator_unordered", batch_size=1) as parallel:
+
+        def run(tasks: Iterable[Any]) -> Iterator[Any]:
+            with _sigint_ignored():  # the first tasks are dispatched here, which starts the workers
+                results = parallel(tasks)
+            return results
+
+        yield run
+
+
+def _ctrl_c_ignored() -> None:
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
 
 
 # A worker killed mid-file (the system's out-of-memory killer, most often): no file is to blame, so the run stops

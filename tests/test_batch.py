@@ -148,6 +148,21 @@ def test_ctrl_c_during_a_run_exits_130_with_one_line_and_the_next_run_resumes(co
     assert summary.skipped == done and summary.coded == 3 + copies - done
 
 
+def test_worker_processes_ignore_ctrl_c_so_only_the_main_process_reports_it():
+    # A terminal's Ctrl-C reaches every process of the group; a worker that took it between two files printed a
+    # traceback of loky's above mi-coder's one line (seen in CI). The main process keeps Ctrl-C.
+    import signal
+
+    from joblib import delayed
+
+    from mi_coder.batch import _worker_pool
+
+    with _worker_pool(2) as run:
+        seen = set(run(delayed(signal.getsignal)(signal.SIGINT) for _ in range(6)))
+    assert seen == {signal.SIG_IGN}
+    assert signal.getsignal(signal.SIGINT) is signal.default_int_handler
+
+
 def test_rerunning_with_new_thresholds_recodes_and_matches_code(corpus, tmp_path):
     import json
 
