@@ -499,6 +499,13 @@ def _write_streamed(paths: Sequence[Path], keys: Sequence[str | None], parts: Pa
         if summary.errors:
             writer.extra("errors", summary.errors, ["file", "error"])
         writer.commit(remove_if_absent=["errors", "warnings"])
+    # The saved results of files this run did not code or reuse (a file since changed or removed, other options)
+    # go once the tables are in place: they would only grow the folder run after run.
+    kept = {f"{key}.json" for key in keys if key is not None}
+    for stale in parts.glob("*.json"):
+        if stale.name not in kept:
+            with suppress(OSError):
+                stale.unlink()
 
 
 def _in_input_order(errors: dict[str, str], paths: Sequence[Path]) -> list[tuple[str, str]]:

@@ -57,6 +57,22 @@ def test_rerun_skips_done_files_and_recodes_a_changed_one(corpus, tmp_path):
     assert "Maybe I could set an alarm." in " ".join(tables(out)["utterances"]["text"])
 
 
+def test_saved_results_of_changed_or_removed_files_are_pruned_after_the_tables_are_written(corpus, tmp_path):
+    out = tmp_path / "out"
+    run_batch([str(corpus)], out, jobs=1, progress=False)
+    before = {p.name for p in (out / PARTS).glob("*.json")}
+    assert len(before) == 3
+    with open(corpus / "b_teams.vtt", "a") as f:
+        f.write("\nb6f1a7c3-0005/2-0\n00:00:16.000 --> 00:00:18.000\n<v Patient>Maybe I could set an alarm.</v>\n")
+    run_batch([str(corpus)], out, jobs=1, progress=False)
+    after = {p.name for p in (out / PARTS).glob("*.json")}
+    assert len(after) == 3 and len(after & before) == 2  # the changed file's old result is gone, not kept beside
+    (corpus / "b_teams.vtt").unlink()
+    again = run_batch([str(corpus)], out, jobs=1, progress=False)
+    assert (again.coded, again.skipped) == (0, 2)
+    assert len(list((out / PARTS).glob("*.json"))) == 2
+
+
 def test_an_interrupted_run_resumes_to_the_same_tables_as_a_clean_run(corpus, tmp_path):
     clean = tmp_path / "clean"
     run_batch([str(corpus)], clean, jobs=1, progress=False)
