@@ -248,7 +248,7 @@ def _worker_pool(jobs: int) -> Iterator[Callable[[Iterable[Any]], Iterator[Any]]
     """
     from joblib import Parallel, parallel_config
 
-    with parallel_config(backend="loky", initializer=_ctrl_c_ignored), \
+    with parallel_config(backend="loky", initializer=_worker_started), \
             Parallel(n_jobs=jobs, return_as="generator_unordered", batch_size=1) as parallel:
 
         def run(tasks: Iterable[Any]) -> Iterator[Any]:
@@ -259,8 +259,19 @@ def _worker_pool(jobs: int) -> Iterator[Callable[[Iterable[Any]], Iterator[Any]]
         yield run
 
 
-def _ctrl_c_ignored() -> None:
+def _worker_started() -> None:
+    """A worker's set-up: Ctrl-C ignored (see ``_worker_pool``), and on Linux the worker ends with the process that
+    started it. A batch killed outright (SIGKILL, the out-of-memory killer) left its workers running, a few hundred
+    MB each, until loky's idle timeout."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)
+    if sys.platform.startswith("linux"):
+        import ctypes
+
+        parent = os.getppid()
+        with suppress(OSError, AttributeError):
+            ctypes.CDLL(None, use_errno=True).prctl(1, signal.SIGTERM)  # PR_SET_PDEATHSIG
+        if os.getppid() != parent:  # the parent died before the request was made
+            os._exit(1)
 
 
 # A worker killed mid-file (the system's out-of-memory killer, most often): no file is to blame, so the run stops

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from contextlib import suppress
 import shutil
+import sys
 from pathlib import Path
 
 import pandas as pd
@@ -177,6 +178,44 @@ def test_worker_processes_ignore_ctrl_c_so_only_the_main_process_reports_it():
         seen = set(run(delayed(signal.getsignal)(signal.SIGINT) for _ in range(6)))
     assert seen == {signal.SIG_IGN}
     assert signal.getsignal(signal.SIGINT) is signal.default_int_handler
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="workers end with their parent through Linux's prctl")
+def test_workers_end_with_a_batch_killed_outright(corpus, tmp_path):
+    # SIGKILL (or the out-of-memory killer) gives the main process no chance to stop its workers: they held a few
+    # hundred MB each until loky's idle timeout.
+    import os
+    import signal
+    import subprocess
+    import time
+
+    text = (EXAMPLES / "probation_session.txt").read_text()
+    for k in range(150):
+        (corpus / f"z_{k:03d}.txt").write_text(text + f"\nClient: Copy {k}.\n")
+    out = tmp_path / "out"
+    proc = subprocess.Popen([sys.executable, "-m", "mi_coder", "batch", str(corpus), "--out", str(out), "--jobs", "2",
+                             "--quiet"], stderr=subprocess.DEVNULL)
+    deadline = time.time() + 120
+    while time.time() < deadline and len(list((out / PARTS).glob("*.json")) if (out / PARTS).exists() else []) < 5:
+        time.sleep(0.05)
+    children = [int(pid) for pid in Path(f"/proc/{proc.pid}/task/{proc.pid}/children").read_text().split()]
+    assert proc.poll() is None and len(children) >= 2, "the run ended, or started no workers, before the kill"
+    os.kill(proc.pid, signal.SIGKILL)
+    proc.wait()
+    def running(pid: int) -> bool:  # a zombie waiting to be reaped by whoever adopted it has ended
+        try:
+            return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0] != "Z"
+        except OSError:
+            return False
+
+    deadline = time.time() + 20
+    while time.time() < deadline and any(running(pid) for pid in children):
+        time.sleep(0.1)
+    alive = [pid for pid in children if running(pid)]
+    for pid in alive:
+        os.kill(pid, signal.SIGKILL)
+    assert not alive, "worker processes outlived the killed batch"
 
 
 def test_rerunning_with_new_thresholds_recodes_and_matches_code(corpus, tmp_path):
