@@ -314,6 +314,26 @@ def test_trust_skips_the_provenance_check_but_never_the_file_hashes(small_coder,
         load_coder(folder, trust=True)
 
 
+def test_the_shipped_model_loads_where_the_trust_store_cannot_be_read(small_coder, tmp_path, monkeypatch):
+    # A service account whose HOME is another user's (sudo -u, a container): stat() of the store raised
+    # PermissionError and every command failed, the shipped model included.
+    import warnings
+
+    import mi_coder.model.store as store
+
+    class Unreadable(type(tmp_path)):
+        def exists(self, *args, **kwargs):  # type: ignore[override]
+            raise PermissionError(13, "Permission denied", str(self))
+
+    monkeypatch.setattr(store, "_trust_store", lambda: Unreadable(tmp_path / "home" / "trusted_models.json"))
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # the pinned model needs no store: not even a warning
+        store.verify(store.default_model_dir())
+    folder = _saved(small_coder, tmp_path)
+    with pytest.warns(UserWarning, match="trust store cannot be read"), pytest.raises(ModelError, match="--trust-model"):
+        store.verify(folder)
+
+
 def test_pickled_weights_are_refused_without_advice_to_unpickle_them(small_coder, tmp_path, home):
     import pickle
 

@@ -74,17 +74,27 @@ def _trust_store() -> Path:
     return _home() / "trusted_models.json"
 
 
+def is_trusted(digest: str) -> bool:
+    """Whether this installation trusts a meta.json of this SHA-256: the pinned default, or a model trained here.
+    The trust store is read only for a model that is not pinned, so the shipped model runs where the home folder
+    cannot be read (a service account, a read-only container)."""
+    from ._trusted import PINNED_META_SHA256
+
+    return digest in PINNED_META_SHA256 or digest in trusted_hashes()
+
+
 def trusted_hashes() -> set[str]:
     """meta.json hashes this installation trusts: the pinned default plus models trained here."""
     from ._trusted import PINNED_META_SHA256
 
     out = set(PINNED_META_SHA256)
     store = _trust_store()
-    if store.exists():
-        try:
+    try:
+        if store.exists():
             out.update(json.loads(store.read_text()).get("meta_sha256", []))
-        except (OSError, ValueError):
-            warnings.warn(f"{store}: unreadable trust store ignored", stacklevel=2)
+    except (OSError, ValueError, AttributeError):
+        warnings.warn(f"{store}: trust store cannot be read, ignored (models trained on this machine need "
+                      "--trust-model)", stacklevel=2)
     return out
 
 
@@ -245,12 +255,12 @@ def verified(model_dir: str | Path, trust: bool = False) -> tuple[dict, dict[str
     model_dir = Path(model_dir)
     raw = _meta_bytes(model_dir)
     digest = hashlib.sha256(raw).hexdigest()
-    trusted = trusted_hashes()
-    if digest not in trusted and _is_default(model_dir):  # --trust-model is for your own models, not this one
+    trusted = is_trusted(digest)
+    if not trusted and _is_default(model_dir):  # --trust-model is for your own models, not this one
         raise ModelError(f"{model_dir}: the shipped default model was changed since mi-coder was installed (its "
                          "meta.json is not the one shipped); reinstall mi-coder (pip install --force-reinstall)")
     # Provenance first: a meta.json nobody vouched for is not even parsed, and its artifact list not followed.
-    if not trust and digest not in trusted:
+    if not trust and not trusted:
         raise ModelError(f"{model_dir}: model was not shipped with mi-coder or trained on this machine, or its "
                          "meta.json was changed since; "
                          "pass --trust-model (in Python, trust=True) if you trust its source")
