@@ -14,9 +14,8 @@ Quick start::
 
     import mi_coder
     session = mi_coder.read_transcript("data/examples/probation_session.txt")
-    mi_coder.segment([session])
     coder = mi_coder.load_coder()            # the shipped default model, hashes verified
-    coder.code(session)
+    coder.code(session)                      # splits turns into utterances (with its own boundary model), codes
     frames = mi_coder.to_frames(session, scores=mi_coder.session_scores)
     frames["utterances"], frames["turns"], frames["sessions"]   # pandas DataFrames
 """
@@ -40,11 +39,23 @@ __all__ = [
 
 def read_transcript(path: Any, **options: Any) -> Session:
     """Read a single-session transcript file into a Session (see ``read_sessions`` for multi-session tables)."""
+    import warnings
+
     from .io.reader import read_transcript as _read
 
-    sessions = _read(path, **options)
-    if len(sessions) != 1:
-        raise InputError(str(path), f"holds {len(sessions)} sessions; use mi_coder.read_sessions() for it")
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        sessions = _read(path, **options)
+    left_out = [w for w in caught if isinstance(w.message, SessionSkipped)]
+    if len(sessions) + len(left_out) != 1:  # a table of three sessions, one of them unreadable, holds three
+        ids = ", ".join(repr(s.id) for s in sessions)
+        raise InputError(str(path), f"holds {len(sessions) + len(left_out)} sessions ({ids}"
+                                    f"{f' and {len(left_out)} that cannot be coded' if left_out else ''}); "
+                                    "use mi_coder.read_sessions() for it")
+    for w in caught:
+        warnings.warn_explicit(w.message, w.category, w.filename, w.lineno)
+    if not sessions:
+        raise InputError(str(path), left_out[0].message.problem)
     return sessions[0]
 
 
@@ -60,6 +71,8 @@ def read_text(text: str, name: str = "transcript.txt", **options: Any) -> list[S
 
     if not isinstance(text, str):
         raise UsageError(f"read_text expects the transcript as a str, not {type(text).__name__}")
+    if not isinstance(name, str):
+        raise UsageError(f"read_text: name must be a file name as a str ('session.txt'), not {type(name).__name__}")
     if not name or Path(name).name != name:
         raise UsageError(f"read_text: name must be a file name without folders ('session.txt'), not {name!r}")
     with tempfile.TemporaryDirectory(prefix="mi-coder-") as folder:
@@ -91,7 +104,9 @@ def read_sessions(path: Any, **options: Any) -> list[Session]:
 
 
 def segment(sessions: Any, **kwargs: Any) -> list[Session]:
-    """Split every turn into utterances (in place); accepts one Session or many."""
+    """Split every turn into utterances (in place); accepts one Session or many. Unpunctuated turns are split
+    by the shipped boundary model: with a model of your own, let ``coder.code`` split them (it uses the model's
+    boundary model), or pass ``boundary=coder.boundary``."""
     from .segment import segment as _segment
 
     if isinstance(sessions, Session):
@@ -100,12 +115,22 @@ def segment(sessions: Any, **kwargs: Any) -> list[Session]:
 
 
 def to_frames(sessions: Any, **kwargs: Any) -> dict:
-    """The utterances / turns / sessions tables as pandas DataFrames; accepts one Session or many."""
+    """The utterances / turns / sessions tables as pandas DataFrames; accepts one Session or many. Times, and
+    the sessions table's figures that are missing for some session, are float columns (NaN where missing), as
+    pandas reads the tables ``mi-coder code`` writes."""
     from .io.writer import to_frames as _to_frames
 
     if isinstance(sessions, Session):
         sessions = [sessions]
-    return _to_frames(sessions, **kwargs)
+    frames = _to_frames(sessions, **kwargs)
+    for name, frame in frames.items():
+        for column in frame.columns:
+            values = frame[column].dropna()
+            if frame[column].dtype == object and (
+                    column in ("start", "end")
+                    or (len(values) and all(isinstance(v, (int, float)) and not isinstance(v, bool) for v in values))):
+                frame[column] = frame[column].astype(float)  # None in an object column: end - start was an object
+    return frames
 
 
 def load_coder(path: Any = None, *, trust: bool = False, profile: str | None = None) -> Any:

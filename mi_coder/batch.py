@@ -27,7 +27,7 @@ from .errors import MiCoderError, SessionSkipped, UsageError, WorkerError
 from .io.base import ReadOptions
 
 PARTS = ".mi-coder-parts"
-PART_FORMAT = 3  # 2: utterances carry code2; 3: sessions carry roles_inferred
+PART_FORMAT = 4  # 2: utterances carry code2; 3: sessions carry roles_inferred; 4: not_english_turns
 
 _WORKER: dict[str, Any] = {}  # per-process cache: the model is loaded once per worker, not per file
 

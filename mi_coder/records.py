@@ -121,11 +121,12 @@ def as_sessions(sessions: Any, what: str) -> list[Session]:
     from .errors import UsageError
 
     if isinstance(sessions, Session):
-        return [sessions]
-    if sessions is None or isinstance(sessions, (str, bytes)) or not hasattr(sessions, "__iter__"):
+        out = [sessions]  # checked as a list's would be: a bad role was left uncoded without a word
+    elif sessions is None or isinstance(sessions, (str, bytes)) or not hasattr(sessions, "__iter__"):
         raise UsageError(f"{what} expects a Session or a list of Sessions (mi_coder.read_transcript(path)), "
                          f"not {type(sessions).__name__}")
-    out = list(sessions)  # a generator is read once, here, not used up by the check
+    else:
+        out = list(sessions)  # a generator is read once, here, not used up by the check
     for s in out:
         if not isinstance(s, Session):
             raise UsageError(f"{what} expects a Session or a list of Sessions (mi_coder.read_transcript(path)), "
@@ -137,5 +138,8 @@ def as_sessions(sessions: Any, what: str) -> list[Session]:
             if not isinstance(t.text, str):
                 raise UsageError(f"{what}: session {s.id!r}, turn {t.id!r} has text of type {type(t.text).__name__}, "
                                  "not a string")
+            if not isinstance(t.utterances, list) or any(not isinstance(u, Utterance) for u in t.utterances):
+                raise UsageError(f"{what}: session {s.id!r}, turn {t.id!r}: utterances must be a list of "
+                                 "mi_coder.Utterance records (Utterance(id, text, start_char, end_char))")
     return out
 

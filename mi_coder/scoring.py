@@ -21,6 +21,7 @@ from pathlib import Path
 from typing import Any, Iterable, Sequence
 
 from .codes import CLIENT_CODES, PRACTITIONER_CODES, QUESTION, ROLE_ELEMENTS, SCORED_PRACTITIONER_CODES
+from .io.language import mostly_not_english, not_english
 from .records import CLIENT, PRACTITIONER, Session, Turn
 
 REFLECTIONS = ("SR", "CR")
@@ -209,8 +210,12 @@ COLUMNS: list[Column] = [
            "is 0 (empty when nothing but NC was coded), and reflections without any question give the R:Q part 1 (so a reflection added never makes a "
            "part appear that lowers the index)", "0-100",
            "overall MI consistency"),
-    Column("scores_reliable", f"at least {MIN_PRACTITIONER_UTTERANCES} coded practitioner utterances", "true/false",
-           "false: too short to score; read the numbers as anecdotes"),
+    Column("not_english_turns", "coded turns of five words or more that do not read as English (too few English "
+           "function words, or Spanish, French, German or Portuguese ones)", "count",
+           "the coder knows English only: 3 or more, and a tenth of the coded turns, make the scores unreliable"),
+    Column("scores_reliable", f"at least {MIN_PRACTITIONER_UTTERANCES} coded practitioner utterances, and the coded "
+           "turns read as English (not_english_turns under 3, or under a tenth of them)", "true/false",
+           "false: too short to score, or not English; read the numbers as anecdotes"),
 ]
 
 
@@ -475,6 +480,16 @@ def session_scores(session: Session, thresholds: dict[str, dict[str, float]] | N
     if not isinstance(session, Session):
         raise UsageError(f"session_scores expects a coded Session (mi_coder.read_transcript, then coder.code), "
                          f"not {type(session).__name__}")
+    from .records import as_sessions
+
+    as_sessions(session, "session_scores")  # roles, text and utterance records as the other entry points check them
+    own = {PRACTITIONER: SCORED_PRACTITIONER_CODES, CLIENT: CLIENT_CODES}
+    for turn in session.turns:  # a code no count knows ("sr", a typo) was dropped from every score without a word
+        for u in turn.utterances if turn.role in own else ():
+            if u.code and u.code not in own[turn.role]:
+                raise UsageError(f"session_scores: session {session.id!r}, utterance {u.id!r}: unknown "
+                                 f"{turn.role} code {u.code!r} (the {turn.role}'s codes: "
+                                 f"{' '.join(own[turn.role])}; MITI codes are upper case)")
     scorer = SessionScorer(checked_thresholds(thresholds), role_check=session.meta.get("role_check") != "off")
     for turn in session.turns:
         scorer.add(turn)
@@ -521,6 +536,13 @@ def _indices(u: dict[str, int], summary: dict, engagement: dict, empathy: dict, 
     out["fidelity_index"] = None if fidelity_core is None else 100 * fidelity_core
     out["scores_reliable"] = n_prac >= MIN_PRACTITIONER_UTTERANCES
     return out
+
+
+def _english_enough(out: dict[str, Any], not_english_turns: int, long_turns: int) -> None:
+    """``not_english_turns``, and ``scores_reliable`` false where they say the codes mean nothing (a transcript in
+    Spanish, an interpreted session's other language): a report showed confident bands for them."""
+    out["not_english_turns"] = not_english_turns
+    out["scores_reliable"] = bool(out["scores_reliable"]) and not mostly_not_english(not_english_turns, long_turns)
 
 
 def client_main_code(codes: Sequence[str]) -> str:
@@ -584,6 +606,7 @@ class SessionScorer:
         self.interruptions = 0
         self.talk = self.answered = 0
         self._pending_talk = 0
+        self.long_turns = self.not_english_turns = 0  # coded turns of five words or more; of those, not English
 
     def add(self, turn: Turn) -> None:
         """Count one coded turn (turns must come in session order)."""
@@ -592,6 +615,9 @@ class SessionScorer:
         codes = _codes(turn)
         code_set = set(codes)
         n_words = words(turn.text)
+        if turn.role in (PRACTITIONER, CLIENT) and len(turn.text.split()) >= 5:
+            self.long_turns += 1
+            self.not_english_turns += not_english(turn.text)
         if k == 0:
             self.first_start = turn.start
         if self.first_start is not None and turn.start is not None and turn.start - self.first_start < OPENING_SECONDS:
@@ -769,6 +795,7 @@ class SessionScorer:
                    "affirmation_rate": ratio(u["AF"], self.p_turns)}
         out.update(empathy)
         out.update(_indices(u, summary, engagement, empathy, n_prac, self.p_turns))
+        _english_enough(out, self.not_english_turns, self.long_turns)
         return out
 
 

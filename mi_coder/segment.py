@@ -25,6 +25,7 @@ from typing import Iterable
 import numpy
 from spacy.attrs import ORTH, SENT_START
 
+from .errors import UsageError
 from .records import Session, Utterance, as_sessions
 
 FILLERS = frozenset(
@@ -312,18 +313,22 @@ def _spans(doc, text: str) -> list[tuple[int, int]]:  # type: ignore[no-untyped-
 
 
 def segment(sessions: Iterable[Session], nlp=None, batch_size: int = 512,  # type: ignore[no-untyped-def]
-            boundary=None) -> list[Session]:
+            boundary=None, keep_split: bool = False) -> list[Session]:
     """Split every turn of every session into utterances, in place; returns the sessions.
 
-    Turns whose utterances were given by the input (``--utterances given``) are left as they are. Without
-    ``nlp``, each session's ``meta["captions"]`` (``CAPTION_MODES``, default "auto") picks the pipeline,
-    with ``boundary`` (default: the shipped boundary model) for unpunctuated turns.
+    Turns whose utterances were given by the input (``--utterances given``) are left as they are, and with
+    ``keep_split`` every turn that already has utterances. Without ``nlp``, each session's ``meta["captions"]``
+    (``CAPTION_MODES``, default "auto") picks the pipeline, with ``boundary`` (default: the shipped boundary model;
+    a coder's own is ``coder.boundary``) for unpunctuated turns.
     """
     sessions = as_sessions(sessions, "segment")
+    if nlp is not None and not hasattr(nlp, "pipe"):
+        raise UsageError(f"segment: nlp must be a spaCy pipeline (segment.build_pipeline()), not {nlp!r}")
     by_mode: dict[str, list] = {}
     for s in sessions:
         mode = "auto" if nlp is not None else s.meta.get("captions") or "auto"
-        by_mode.setdefault(mode, []).extend(t for t in s.turns if not t.meta.get("utterances_given"))
+        by_mode.setdefault(mode, []).extend(t for t in s.turns if not t.meta.get("utterances_given")
+                                            and not (keep_split and t.utterances))
     for mode, todo in by_mode.items():
         pipe = nlp or build_pipeline(captions=mode, boundary=boundary)
         for turn, doc in zip(todo, pipe.pipe((t.text for t in todo), batch_size=batch_size)):

@@ -9,7 +9,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from mi_coder import ModelError
+from mi_coder import ModelError, UsageError
 from mi_coder.codes import ADVICE, CLIENT_CODES, PRACTITIONER_CODES
 from mi_coder.io.reader import read_transcript
 from mi_coder.model.features import FeatureSpace, StaticVectors, answer_tokens, char_wb_ngrams, negated_tokens, normalize, word_ngrams
@@ -101,7 +101,7 @@ def test_a_model_from_elsewhere_is_refused_unless_trusted(small_coder, tmp_path,
 @pytest.mark.parametrize("answer", ["no", "false", 0.0, None])
 def test_trust_that_is_not_a_bool_is_refused_rather_than_read_as_true_or_false(small_coder, tmp_path, home, answer):
     folder = save_coder(small_coder, tmp_path / "m", {"name": "t", "version": "0", "labels": {}, "training": {}})
-    with pytest.raises(TypeError, match="trust must be True or False"):
+    with pytest.raises(UsageError, match="trust must be True or False"):
         load_coder(folder, trust=answer)
 
 

@@ -52,6 +52,19 @@ def test_the_readmes_record_fields_are_the_records_fields_in_order():
     (lambda: mi_coder.load_coder().code(Session("s", "mem", [Turn("1", "T", "therapist", "Hi there.")])),
      "turn '1' has role 'therapist'; a turn's role is one of practitioner, client, other"),
     (lambda: mi_coder.segment(Session("s", "mem", [Turn("1", "T", "practitioner", 5)])), "text of type int"),
+    # a single Session was not checked at all: its 'Practitioner' turn was left uncoded without a word
+    (lambda: mi_coder.load_coder().code(Session("s", "mem", [Turn("1", "T", "Practitioner", "Hi there.")])),
+     "turn '1' has role 'Practitioner'"),
+    (lambda: mi_coder.to_frames(Session("s", "mem", [Turn("1", "T", "practitioner", "Hi.", utterances=["Hi."])])),
+     "utterances must be a list of mi_coder.Utterance records"),
+    (lambda: mi_coder.read_transcript(EXAMPLE, role_check="off"), "role_check must be True or False, not 'off'"),
+    (lambda: mi_coder.read_transcript(EXAMPLE, practitioner_id=["Smith"]), "practitioner_id must be a string"),
+    (lambda: mi_coder.read_transcript(EXAMPLE, columns={"speaker_col": "Who"}),
+     "unknown column role.*'speaker_col'; the roles are session, .*speaker"),
+    (lambda: mi_coder.read_transcript(EXAMPLE, columns="text"), "columns takes a dict"),
+    (lambda: mi_coder.read_transcript(EXAMPLE, read_options={"fmt": "text"}), "read_options takes a"),
+    (lambda: mi_coder.read_text("T: hi", name=5), "name must be a file name as a str"),
+    (lambda: mi_coder.segment(mi_coder.read_transcript(EXAMPLE), nlp="en"), "nlp must be a spaCy pipeline"),
 ])
 def test_library_mistakes_are_usage_errors_that_say_what_to_pass(call, message):
     with pytest.raises(UsageError, match=message):
@@ -84,14 +97,15 @@ def test_a_misspelled_record_field_is_an_error_not_a_new_attribute():
 
 def test_sessions_given_as_a_generator_are_all_coded_and_tabled():
     sessions = [mi_coder.read_transcript(EXAMPLE), mi_coder.read_transcript(EXAMPLE)]
+    sessions[1].id = "copy"
     coded = mi_coder.load_coder().code(s for s in sessions)  # used to return [] and code nothing
     assert len(coded) == 2 and all(u.code for s in coded for t in s.turns if t.role != "other" for u in t.utterances)
     frames = mi_coder.to_frames(s for s in coded)
     assert len(frames["utterances"]) == sum(len(t.utterances) for s in coded for t in s.turns) > 0
 
 
-def test_a_model_path_that_is_not_a_path_is_a_model_error():
-    with pytest.raises(ModelError, match="expects a model folder's path"):
+def test_a_model_path_that_is_not_a_path_is_a_usage_error():
+    with pytest.raises(UsageError, match="expects a model folder's path"):
         mi_coder.load_coder(["models"])
 
 
@@ -121,3 +135,59 @@ def test_a_transcript_held_in_memory_is_read_as_the_file_it_is_named(recwarn):
         mi_coder.read_text("", name="empty.txt")
     with pytest.raises(UsageError, match="without folders"):
         mi_coder.read_text(text, name="../x.txt")
+
+
+def test_options_given_both_as_read_options_and_as_keywords_are_refused_not_half_ignored():
+    from mi_coder.io.base import ReadOptions
+
+    with pytest.raises(UsageError, match="either as read_options or as keywords.*practitioner would be ignored"):
+        mi_coder.read_transcript(EXAMPLE, read_options=ReadOptions(), practitioner="Dr X")
+
+
+def test_two_sessions_with_one_id_are_refused_by_to_frames_rather_than_pooled(tmp_path):
+    (tmp_path / "a").mkdir()
+    (tmp_path / "b").mkdir()
+    for folder in ("a", "b"):
+        (tmp_path / folder / "s01.txt").write_text("Counselor: What brings you in?\nClient: My PO sent me.\n")
+    first, second = (mi_coder.read_transcript(tmp_path / f / "s01.txt") for f in ("a", "b"))
+    with pytest.raises(UsageError, match="two sessions share the id 's01'"):
+        mi_coder.to_frames([first, second])
+    second.id = "s01-b"
+    assert set(mi_coder.to_frames([first, second])["sessions"]["session_id"]) == {"s01", "s01-b"}
+
+
+def test_coding_keeps_the_utterances_you_gave_a_turn_when_other_turns_still_need_splitting():
+    turns = [Turn("1", "T", "practitioner", "How are you? You seem tired.",
+                  utterances=[Utterance("1.1", "How are you? You seem tired.", 0, 28)]),
+             Turn("2", "C", "client", "I am. Work was long. I barely slept.")]
+    session = Session("s", "mem", turns)
+    mi_coder.load_coder().code(session)
+    assert [u.text for u in turns[0].utterances] == ["How are you? You seem tired."]  # yours, coded as one
+    assert turns[0].utterances[0].code is not None
+    assert len(turns[1].utterances) > 1  # the unsplit turn was split
+
+
+def test_session_scores_refuse_a_code_no_count_knows():
+    session = mi_coder.read_transcript(EXAMPLE)
+    mi_coder.load_coder().code(session)
+    first = next(u for t in session.turns if t.role == "practitioner" for u in t.utterances)
+    first.code = first.code.lower()  # "sr" was dropped from every count: R:Q and the indices silently wrong
+    with pytest.raises(UsageError, match=f"unknown practitioner code '{first.code}'.*upper case"):
+        mi_coder.session_scores(session)
+
+
+def test_a_table_of_several_sessions_counts_those_that_cannot_be_coded(tmp_path):
+    table = tmp_path / "multi.csv"
+    table.write_text("session_id,speaker,text\ns1,Counselor,What brings you in?\ns1,Client,My PO sent me.\n"
+                     "s2,Counselor,Hello?\ns3,Counselor,How was the week?\ns3,Client,Rough.\n")
+    with pytest.raises(mi_coder.InputError, match=r"holds 3 sessions \('s1', 's3' and 1 that cannot be coded\)"):
+        mi_coder.read_transcript(table)
+
+
+def test_frames_have_float_time_columns_where_the_transcript_has_no_times():
+    session = mi_coder.read_transcript(EXAMPLE)
+    mi_coder.load_coder().code(session)
+    frames = mi_coder.to_frames(session, scores=mi_coder.session_scores)
+    for name in ("utterances", "turns"):
+        assert frames[name]["start"].dtype == float and frames[name]["end"].dtype == float
+    assert (frames["utterances"]["end"] - frames["utterances"]["start"]).dtype == float

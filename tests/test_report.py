@@ -158,6 +158,21 @@ def test_a_session_too_short_to_score_gets_values_without_readings():
     assert "Not judged: the session is too short" in render_session(s, scores)
 
 
+def test_a_session_not_in_english_says_so_on_the_page_instead_of_judging_the_practitioner():
+    # Only stderr had said it: a supervisor saw red bands and "could have been open" rewordings of Spanish questions
+    s = coded_session([(P, "¿Qué le gustaría cambiar de su vida en este momento?", ["CQ"]),
+                       (C, "Quiero dejar de beber porque mis hijos me necesitan.", ["FN"])] * 12)
+    from mi_coder.report.html import engagement_context
+
+    scores = session_scores(s)
+    page = render_session(s, scores)
+    assert "id='language-warning'>In this session 24 coded turns do not read as English" in page
+    assert "id='short-warning'" not in page and "Not judged: the session is too short" not in page
+    readings = engagement_context(s, scores)["readings"]
+    assert all(r["reading"] == "not read: 24 coded turns do not read as English, and the coder knows English only"
+               for r in readings)
+
+
 HOSTILE = "<script>alert(1)</script> \"quotes\" & ampersands"
 HOSTILE_ESCAPED = "&lt;script&gt;alert(1)&lt;/script&gt; &quot;quotes&quot; &amp; ampersands"
 

@@ -176,6 +176,20 @@ def test_short_sessions_are_flagged_unreliable():
     assert session_scores(s)["scores_reliable"] is False
 
 
+def test_sessions_whose_coded_turns_do_not_read_as_english_are_flagged_unreliable():
+    english = [(P, "What would you like to talk about today, then?", ["OQ"]),
+               (C, "I guess I want to cut down on my drinking a bit.", ["CT"])] * 12
+    spanish = [(P, "¿Qué le gustaría cambiar de su vida en este momento?", ["OQ"]),
+               (C, "Quiero dejar de beber porque mis hijos me necesitan.", ["CT"])] * 12
+    assert session_scores(coded_session(english))["scores_reliable"] is True
+    scores = session_scores(coded_session(spanish))
+    assert scores["not_english_turns"] == 24 and scores["n_practitioner_utterances"] >= 10  # not too short
+    assert scores["scores_reliable"] is False
+    # two Spanish sentences in an English session (a greeting, a name) leave it reliable
+    mixed = session_scores(coded_session(english + spanish[:2]))
+    assert mixed["not_english_turns"] == 2 and mixed["scores_reliable"] is True
+
+
 def test_every_score_column_is_documented():
     s = coded_session([(P, "How are you?", ["OQ"]), (C, "Fine.", ["FN"])])
     documented = set()

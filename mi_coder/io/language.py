@@ -41,12 +41,18 @@ def not_english(text: str) -> bool:
     return english < NOT_ENGLISH_SHARE * len(words) or (foreign > english and foreign >= 0.2 * len(words))
 
 
+def mostly_not_english(foreign: int, long: int) -> bool:
+    """Whether ``foreign`` turns that do not read as English, of ``long`` turns of five words or more, are enough to
+    say the codes mean nothing: three or more, and a tenth of the turns or more."""
+    return foreign >= 3 and foreign >= 0.1 * long
+
+
 def warn_not_english(turns: Sequence[Turn], where: str) -> None:
     """A warning where three turns or more, a tenth of the turns of five words or more, are not English (an
     interpreted session, a transcript in Spanish): the coder knows English only, so their codes mean nothing."""
     long = [t for t in turns if len(t.text.split()) >= 5]
     foreign = [t for t in long if not_english(t.text)]
-    if len(foreign) >= 3 and len(foreign) >= 0.1 * len(long):
+    if mostly_not_english(len(foreign), len(long)):
         first = foreign[0].text if len(foreign[0].text) <= 60 else foreign[0].text[:57] + "..."
         warnings.warn(f"{where}: {len(foreign)} of {len(long)} turns do not read as English (the first: {first!r}); "
                       "the coder knows English only, so the codes of those turns and the scores built on them mean "

@@ -442,6 +442,12 @@ def read_transcript(path: str | Path, **options: Any) -> list[Session]:
         raise UsageError(f"read_transcript expects a file path (str or pathlib.Path), not {type(path).__name__}; "
                          "for text held in memory, use mi_coder.read_text(text, name=...)")
     opts = options.pop("read_options", None)
+    if opts is not None and not isinstance(opts, ReadOptions):
+        raise UsageError(f"read_options takes a mi_coder.io.base.ReadOptions, not {type(opts).__name__}; or pass the "
+                         "options as keywords (fmt=..., practitioner=...)")
+    if opts is not None and options:
+        raise UsageError(f"read_transcript: give the options either as read_options or as keywords, not both "
+                         f"({', '.join(sorted(options))} would be ignored)")
     if opts is None:
         known = {f.name for f in dataclasses.fields(ReadOptions)}
         unknown = sorted(set(options) - known)
@@ -507,6 +513,22 @@ def _check_options(opts: ReadOptions, where: str) -> None:
         raise UsageError(f"--utterances (in Python, utterances=...) must be 'auto' or 'given', not {opts.utterances!r}")
     if opts.captions not in ("auto", "on", "off"):
         raise UsageError(f"--captions (in Python, captions=...) must be 'auto', 'on' or 'off', not {opts.captions!r}")
+    if not isinstance(opts.role_check, bool):  # "off" or "no" would pass a truthiness test: say what was meant
+        raise UsageError(f"role_check must be True or False, not {opts.role_check!r}")
+    if opts.practitioner_id is not None and not isinstance(opts.practitioner_id, str):
+        raise UsageError(f"practitioner_id must be a string, not {type(opts.practitioner_id).__name__}")
+    if not isinstance(opts.columns, dict):
+        raise UsageError(f"columns takes a dict of column roles to your table's column names, e.g. "
+                         f"{{'text': 'utt', 'speaker': 'who'}}, not {type(opts.columns).__name__}")
+    roles = [*COLUMN_ALIASES, "code"]  # "code": the codes of a coded table (--code-col)
+    unknown = [key for key in opts.columns if key not in roles]
+    if unknown:  # {"speaker_col": "Who"} took the column and then said the table had no speaker column
+        raise UsageError(f"columns: unknown column role(s) {', '.join(map(repr, unknown))}; the roles are "
+                         f"{', '.join(roles)} (e.g. columns={{'text': 'utt', 'speaker': 'who'}})")
+    bad = [key for key, name in opts.columns.items() if not isinstance(name, str) or not name]
+    if bad:
+        raise UsageError(f"columns: the column name for {bad[0]!r} must be a non-empty string, "
+                         f"not {opts.columns[bad[0]]!r}")
 
 
 STREAM_BYTES = 8_000_000  # text and table files this large or larger are read lazily by stream_transcript

@@ -111,6 +111,12 @@ def to_frames(sessions: Sequence[Session], scores: Callable[[Session], dict] | N
     if scores is not None and not callable(scores):
         raise UsageError(f"to_frames(scores=...) takes a function such as mi_coder.session_scores, not {scores!r}")
     sessions = as_sessions(sessions, "to_frames")
+    seen: dict[str, Session] = {}
+    for s in sessions:  # the tables would pool two sessions' rows under one id (the CLI renames the second: id-2)
+        if s.id in seen:
+            raise UsageError(f"to_frames: two sessions share the id {s.id!r} ({seen[s.id].source or '?'} and "
+                             f"{s.source or '?'}); give one another id (session.id = ...) before making tables")
+        seen[s.id] = s
     return frames_from_rows({"utterances": utterance_rows(sessions), "turns": turn_rows(sessions),
                              "sessions": session_rows(sessions, scores)})
 

@@ -352,7 +352,7 @@ class Coder:
         if need:
             from ..segment import segment
 
-            segment(need, boundary=self.boundary)
+            segment(need, boundary=self.boundary, keep_split=True)  # utterances you gave a turn stay yours
         return sessions
 
     def probabilities(self, sessions: Sequence[Session] | Session):  # type: ignore[no-untyped-def]

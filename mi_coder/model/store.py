@@ -251,7 +251,7 @@ def verified(model_dir: str | Path, trust: bool = False) -> tuple[dict, dict[str
     bytes hashed are the bytes loaded, so a file swapped in the folder between the check and the load (a shared
     folder) is never read. Raises ModelError."""
     if not isinstance(trust, bool):  # trust="no" or 0.0 would pass a truthiness test: say what was meant
-        raise TypeError(f"trust must be True or False, not {trust!r}")
+        raise UsageError(f"trust must be True or False, not {trust!r}")
     model_dir = Path(model_dir)
     raw = _meta_bytes(model_dir)
     digest = hashlib.sha256(raw).hexdigest()
@@ -349,7 +349,7 @@ def load_coder(model_dir: str | Path | None = None, *, trust: bool = False, prof
     from .linear import LinearModel
 
     if model_dir is not None and not isinstance(model_dir, (str, os.PathLike)):
-        raise ModelError(f"load_coder expects a model folder's path (str or pathlib.Path), not {type(model_dir).__name__}")
+        raise UsageError(f"load_coder expects a model folder's path (str or pathlib.Path), not {type(model_dir).__name__}")
     model_dir = Path(model_dir) if model_dir is not None else default_model_dir()
     meta, contents = verified(model_dir, trust=trust)
     try:

@@ -85,6 +85,18 @@ def _evidence(*keys: str) -> str:
     return "a description of this session: did not separate good from poor MI sessions in validation"
 
 
+def unreliable_because(scores: dict) -> str:
+    """Why a session's scores are not to be judged (``scores_reliable`` false), as a phrase: too few coded
+    practitioner utterances, or turns that do not read as English; empty when they are reliable."""
+    if scores.get("scores_reliable", True):
+        return ""
+    n_prac = scores.get("n_practitioner_utterances")
+    if n_prac is None or n_prac < MIN_PRACTITIONER_UTTERANCES:
+        return f"fewer than {MIN_PRACTITIONER_UTTERANCES} coded practitioner utterances"
+    return (f"{scores.get('not_english_turns')} coded turns do not read as English, and the coder knows English "
+            "only")
+
+
 def engagement_context(session: Session, scores: dict) -> dict:
     """The values of the "Engagement and relationship building" section: role-clarification checklist with
     links, the elaboration curve, and one-line readings of the listening and "safe to say more" indicators, each
@@ -145,11 +157,13 @@ def engagement_context(session: Session, scores: dict) -> dict:
                   "a long monologue left little room for the client", 150, False), "",
          ("longest_practitioner_monologue",)),
     ]
-    too_short = f"not read: fewer than {MIN_PRACTITIONER_UTTERANCES} coded practitioner utterances"
+    too_short = f"not read: {unreliable_because(scores)}"
     return {
         "role_elements": [{"name": ROLE_ELEMENT_NAMES[element], "turn": found.get(element), "later": later.get(element)}
                           for element in ROLE_ELEMENTS],
         "reliable": reliable,
+        "unreliable_because": ("the session is too short to expect the roles to be explained"
+                               if unreliable_because(scores).startswith("fewer") else unreliable_because(scores)),
         "roles_assessed": "role_clarification" not in scores or scores.get("role_clarification") is not None,
         "in_order": scores.get("role_clarification_in_order"),
         # Safe: matplotlib's SVG writer escapes all text it draws, and the chart draws no text from the session.
@@ -231,6 +245,9 @@ def render_session(session: Session, scores: dict, model_name: str = "", thresho
         source=Path(session.source).name,
         model_name=model_name,
         scores_reliable=scores.get("scores_reliable", True),
+        unreliable_because=unreliable_because(scores),
+        not_english=bool(unreliable_because(scores)) and not scores.get("n_practitioner_utterances", 0)
+        < MIN_PRACTITIONER_UTTERANCES,
         min_practitioner_utterances=MIN_PRACTITIONER_UTTERANCES,
         score_cards=_score_cards(scores, thresholds),
         mi_adherent=_fmt(scores.get("mi_adherent")),
