@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 import mi_coder
-from mi_coder import ModelError, Session, Turn, UsageError, Utterance
+from mi_coder import Session, Turn, UsageError, Utterance
 
 EXAMPLE = Path(__file__).resolve().parents[1] / "data" / "examples" / "probation_session.txt"
 README = Path(__file__).resolve().parents[1] / "README.md"

@@ -744,6 +744,31 @@ def test_a_time_after_the_label_is_the_turn_start_not_words(tmp_path):
     assert [(t.start, t.text) for t in s.turns] == [(1.0, "Hi Marcus, how are things?"), (7.0, "Rough, honestly.")]
 
 
+def test_clock_times_with_am_or_pm_are_times_not_part_of_the_speakers_name(tmp_path):
+    # "AM Officer Ruiz" and "PM Officer Ruiz" were two speakers, and --practitioner "Officer Ruiz" was refused
+    path = tmp_path / "clock.txt"
+    path.write_text("11:59:50 AM Officer Ruiz: Morning. How did the week go?\n"
+                    "11:59:58 AM Jason: Okay. I worked four days.\n"
+                    "12:00:41 PM Officer Ruiz: Four days in a row. What made that work?\n"
+                    "12:01:02 P.M. Jason: My sister drove me.\n"
+                    "1:05:00 PM Officer Ruiz: So family helps.\n")
+    s = one(path, practitioner="Officer Ruiz")
+    assert [t.speaker for t in s.turns] == ["Officer Ruiz", "Jason"] * 2 + ["Officer Ruiz"]
+    assert [t.start for t in s.turns] == [43190.0, 43198.0, 43241.0, 43262.0, 47100.0]
+
+
+def test_a_time_with_seconds_between_the_label_and_the_colon_is_the_turn_start(tmp_path):
+    # "Nurse 00:00:35: What got in the way..." was appended to the patient's turn and coded as the patient's
+    path = tmp_path / "name_time.txt"
+    path.write_text("Nurse 00:00:03: Hi, thanks for calling back.\nPatient 00:00:09: Hi, sorry I missed you.\n"
+                    "Nurse 00:00:35: What got in the way of checking your sugar?\n"
+                    "Patient 00:00:41: At 10:30: the kids need me, and I forget.\n")
+    s = one(path)
+    assert [(t.speaker, t.start) for t in s.turns] == [("Nurse", 3.0), ("Patient", 9.0), ("Nurse", 35.0),
+                                                       ("Patient", 41.0)]
+    assert s.turns[3].text == "At 10:30: the kids need me, and I forget."
+
+
 def test_google_meet_time_lines_and_closing_line_are_not_speech_but_a_spoken_time_is(tmp_path):
     path = tmp_path / "meet.txt"
     path.write_text("Transcript\n00:00:00\n\nCounselor: What would a good week look like?\n"

@@ -19,10 +19,13 @@ _QUALIFIER = rf"\s*[\[(](?!{_TS}[\])])[^\[\]()\n]{{1,30}}[\])]"
 _NAME_PART = r"[^\W\d][\w.'’ -]{0,40}?"
 _LABEL = (rf"(?P<label>\[{_NAME_PART}\]|{_NAME_PART}(?:,\s[A-Z][\w.'’-]*(?:\s[A-Z][\w.'’-]*)?)?"
           rf"(?:{_QUALIFIER}){{0,2}})")
+# A clock time before the label may say AM or PM ("10:15:03 AM Officer: ..."); a time after it may go without brackets
+# when it has seconds ("Nurse 00:00:35: ..."; "At 10:30: we met" stays words).
 _TEXT_LINE = re.compile(
-    rf"^\s*(?:[\[(]?(?P<ts>{_TS})[\])]?\s*[-–]?\s*)?"
+    rf"^\s*(?:[\[(]?(?P<ts>{_TS})(?:\s?(?P<ampm>[AaPp]\.?[Mm]\.?)(?=[\s\])]))?[\])]?\s*[-–]?\s*)?"
     rf"(?:\*\*)?{_LABEL}(?:\*\*)?"
-    rf"\s*(?:[\[(](?P<ts2>{_TS})[\])])?\s*(?:\*\*)?:(?:\*\*)?(?:\s+|$)(?P<text>.*)$"
+    rf"\s*(?:[\[(](?P<ts2>{_TS})[\])]|(?P<ts3>\d{{1,2}}:\d{{2}}:\d{{2}}(?:[.,]\d+)?))?\s*(?:\*\*)?:(?:\*\*)?(?:\s+|$)"
+    rf"(?P<text>.*)$"
 )
 # A name, a time in brackets and the words, without a colon ("Jane Doe [00:00:03] Good morning", as Trint writes it).
 _NAME_TIME_LINE = re.compile(
@@ -43,6 +46,23 @@ _FOOTER = EXPORT_FOOTER
 # coded, never the previous speaker's.
 UNNAMED = "Unnamed speaker"
 _UNNAMED_LINE = re.compile(r"^\s*(?P<label>):\s*(?P<ts>)(?P<ts2>)(?P<text>[^\W\d_\s].*)$")  # not ":)" or ":30"
+
+
+def _line_time(match: re.Match) -> str | float | None:
+    """The time of a labelled line's match: before or after the label; a clock time with AM or PM in seconds
+    since midnight (12:00:41 PM after 11:59:50 AM, not 11 hours before it)."""
+    groups = match.groupdict()
+    ts = groups.get("ts") or groups.get("ts2") or groups.get("ts3")
+    ampm = (groups.get("ampm") or "").replace(".", "").lower()
+    seconds = parse_time(ts) if ampm and ts else None
+    if seconds is None:
+        return ts
+    hours = seconds // 3600
+    if ampm == "pm" and hours < 12:
+        seconds += 12 * 3600
+    elif ampm == "am" and hours == 12:
+        seconds -= 12 * 3600
+    return seconds
 
 
 def _label(match: re.Match) -> str:
@@ -227,7 +247,7 @@ def _text_pieces(lines: Iterable[str], speakers: set[str]) -> Iterator[Piece]:
                     yield piece
                 else:
                     carried = {**piece.meta, **carried}
-            ts = m.group("ts") or m.group("ts2")
+            ts = _line_time(m)
             text = m.group("text").strip()
             after = _TEXT_TS.match(text)
             if after:  # "Jane: [00:00:01] Hi": the time is the turn's start, not words
