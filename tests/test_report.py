@@ -173,6 +173,18 @@ def test_a_session_not_in_english_says_so_on_the_page_instead_of_judging_the_pra
                for r in readings)
 
 
+def test_coaching_examples_name_the_speaker_where_several_speakers_are_the_practitioner():
+    # A supervisor sitting in is pooled with the officer: the supervisor's confrontation was shown as the officer's
+    spec = [(P, "What brings you in today?", ["OQ"]), (C, "My PO sent me, I guess.", ["FN"])] * 6
+    spec += [(P, "You know missing group is a violation, right?", ["CON"]), (C, "Yeah.", ["FN"])]
+    s = coded_session(spec)
+    page = render_session(s, session_scores(s))
+    assert "PO: &ldquo;" not in page  # one practitioner: no names needed
+    s.turns[-2].speaker = "Supervisor"
+    page = render_session(s, session_scores(s))
+    assert "Supervisor: &ldquo;You know missing group is a violation, right?&rdquo;" in page
+
+
 HOSTILE = "<script>alert(1)</script> \"quotes\" & ampersands"
 HOSTILE_ESCAPED = "&lt;script&gt;alert(1)&lt;/script&gt; &quot;quotes&quot; &amp; ampersands"
 

@@ -267,8 +267,11 @@ def render_session(session: Session, scores: dict, model_name: str = "", thresho
         coaching_confidence=f"{COACHING_CONFIDENCE:.0%}",
         threshold_source=("the MITI thresholds" if thresholds == DEFAULT_THRESHOLDS
                           else "the thresholds given for this report (not MITI's own)"),
+        # Where several speakers are the practitioner (a supervisor sitting in, co-facilitators), each example names
+        # who said it: an observer's warning was shown as the officer's.
         examples=[(title, [{"turn": turn.id, "text": text, "suggestion": suggestion,
-                            "quote": title != "Runs of questions without reflection"}  # a run is described, not quoted
+                            "quote": title != "Runs of questions without reflection",  # a run is described, not quoted
+                            "speaker": turn.speaker if len(speakers[PRACTITIONER]) > 1 else ""}
                            for turn, text, suggestion in items])
                   for title, items in coaching_examples(session).items()],
         review=review_context(data),
