@@ -741,7 +741,7 @@ def test_the_readings_say_which_indicators_separated_good_from_poor_sessions_as_
 @pytest.mark.parametrize("label, person", [
     ("Officer Daniels", True), ("Dr. Patel", True), ("PO Smith", True), ("Nurse Kim", True), ("Marcus Reed", True),
     ("Probation Officer", False), ("Case Manager", False), ("Therapist 1", False), ("PO", False),
-    ("SPEAKER_00", False), ("Client", False),
+    ("SPEAKER_00", False), ("Client", False), ("Мария", True), ("李明", True), ("José", True), ("CM", False),
 ])
 def test_a_title_before_a_name_names_a_person_for_the_overview_trends_and_a_role_word_alone_does_not(label, person):
     # the audit's "Officer Daniels" sessions lost their practitioner column and trend: "Officer" is a role word

@@ -172,13 +172,15 @@ def is_person_name(label: str) -> bool:
     """Whether a speaker label names a person (trends are drawn per person, never per role label): a role word
     alone ("Probation Officer", "Therapist 1") is not one; a title before a name ("Officer Daniels", "Dr. Patel",
     "PO Smith") is."""
-    from ..roles import CLIENT_WORDS, PRACTITIONER_WORDS, role_from_label
+    from ..roles import CLIENT_ABBREV, CLIENT_WORDS, PRACTITIONER_ABBREV, PRACTITIONER_WORDS, role_from_label
 
     text = (label or "").strip()
     if not text or re.fullmatch(r"(?i)(speaker|spk|person|participant|voice)[ _-]?\w{0,3}", text):
         return False
     if role_from_label(text):
-        titles = PRACTITIONER_WORDS | CLIENT_WORDS | {"mr", "mrs", "ms", "mx", "miss", "case", "probation", "parole"}
+        titles = (PRACTITIONER_WORDS | CLIENT_WORDS | PRACTITIONER_ABBREV | CLIENT_ABBREV  # "CM" is a role, not a name
+                  | {"mr", "mrs", "ms", "mx", "miss", "case", "probation", "parole"})
         return any(word[0].isupper() and word.lower() not in titles
                    for word in re.findall(r"[A-Za-z][A-Za-z'-]+", text))
-    return bool(re.search(r"[A-Za-z]{2,}", text))
+    # letters of any script: "Мария" and "李明" are people too (only Latin letters counted, and they got no trend)
+    return bool(re.search(r"[^\W\d_]{2,}", text))
