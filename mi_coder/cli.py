@@ -262,6 +262,11 @@ def _stream_code(args: argparse.Namespace, coder, thresholds: dict, reports=None
         _err(f"error: {path}: {problem}")
     if not result.sessions:
         return 2
+    from .scoring import unreliable_because
+
+    for sid, scores in result.unreliable:  # the tables' fidelity 100 of a two-turn call was said nowhere but a column
+        _err(f"warning: session {sid}: {unreliable_because(scores)}; its scores are not to be judged "
+             "(scores_reliable false)")
     _err(f"wrote {', '.join(p.name for p in result.written)} to {args.out} "
          f"({result.sessions} session(s), {result.utterances} utterance(s))")
     if reports is not None:

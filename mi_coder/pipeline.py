@@ -373,6 +373,8 @@ def stream_code(paths: Sequence[str | Path], coder: Any, out_dir: str | Path, *,
                     kept = None
             row = session_rows([Session(id=sid, source=source, meta=meta)])[0]
             row.update({"n_turns": n_turns, "n_utterances": n_utts, **scorer.scores()})
+            if not row.get("scores_reliable", True):
+                result.unreliable.append((sid, row))
             writer.append_session(row)
             result.sessions += 1
             result.utterances += n_utts
@@ -422,3 +424,4 @@ class StreamResult:
     errors: list[tuple[str, str]] = field(default_factory=list)
     written: list[Path] = field(default_factory=list)
     unreported: list[tuple[str, int]] = field(default_factory=list)  # (session id, turns): too long for a report
+    unreliable: list[tuple[str, dict]] = field(default_factory=list)  # (session id, scores): scores_reliable false

@@ -538,6 +538,18 @@ def _indices(u: dict[str, int], summary: dict, engagement: dict, empathy: dict, 
     return out
 
 
+def unreliable_because(scores: dict[str, Any]) -> str:
+    """Why a session's scores are not to be judged (``scores_reliable`` false), as a phrase: too few coded
+    practitioner utterances, or turns that do not read as English; empty when they are reliable."""
+    if scores.get("scores_reliable", True):
+        return ""
+    n_prac = scores.get("n_practitioner_utterances")
+    if n_prac is None or n_prac < MIN_PRACTITIONER_UTTERANCES:
+        return f"fewer than {MIN_PRACTITIONER_UTTERANCES} coded practitioner utterances"
+    return (f"{scores.get('not_english_turns')} coded turns do not read as English, and the coder knows English "
+            "only")
+
+
 def _english_enough(out: dict[str, Any], not_english_turns: int, long_turns: int) -> None:
     """``not_english_turns``, and ``scores_reliable`` false where they say the codes mean nothing (a transcript in
     Spanish, an interpreted session's other language): a report showed confident bands for them."""

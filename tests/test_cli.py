@@ -181,6 +181,18 @@ def test_score_command_scores_a_human_coded_table(tmp_path):
     assert bool(row["scores_reliable"]) is False
 
 
+def test_code_says_on_stderr_which_sessions_are_too_short_to_judge(tmp_path, capsys):
+    # without --report, the tables' fidelity 100 of a two-turn call was said only by a column
+    path = tmp_path / "call.txt"
+    path.write_text("Counselor: What brings you in today?\nClient: I want to stop drinking before the baby comes.\n")
+    assert main(["code", str(path), "--out", str(tmp_path / "out")]) == 0
+    err = capsys.readouterr().err
+    assert ("warning: session call: fewer than 10 coded practitioner utterances; its scores are not to be judged "
+            "(scores_reliable false)") in err
+    assert main(["code", str(EXAMPLES / "probation_session.txt"), "--out", str(tmp_path / "out2")]) == 0
+    assert "not to be judged" not in capsys.readouterr().err
+
+
 def test_score_with_a_threshold_file_changes_bands(tmp_path):
     table = tmp_path / "coded.csv"  # 4 question volleys, 2 reflection volleys: R:Q 0.5
     table.write_text("session_id,speaker,text,code\n" + "".join(

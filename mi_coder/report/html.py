@@ -16,7 +16,8 @@ from markupsafe import Markup
 
 from ..codes import CODE_NAMES
 from ..records import CLIENT, OTHER, PRACTITIONER, Session, Turn
-from ..scoring import DEFAULT_THRESHOLDS, MIN_FOR_BAND, MIN_PRACTITIONER_UTTERANCES, MIN_SIDE, second_code
+from ..scoring import (DEFAULT_THRESHOLDS, MIN_FOR_BAND, MIN_PRACTITIONER_UTTERANCES, MIN_SIDE, second_code,
+                       unreliable_because)
 from .charts import (
     distributions_chart,
     elaboration_chart,
@@ -83,18 +84,6 @@ def _evidence(*keys: str) -> str:
         validated = ", ".join(k for k in keys if INDICATOR_SEPARATES[k])
         return f"partly validated: {validated} separated good from poor MI sessions"
     return "a description of this session: did not separate good from poor MI sessions in validation"
-
-
-def unreliable_because(scores: dict) -> str:
-    """Why a session's scores are not to be judged (``scores_reliable`` false), as a phrase: too few coded
-    practitioner utterances, or turns that do not read as English; empty when they are reliable."""
-    if scores.get("scores_reliable", True):
-        return ""
-    n_prac = scores.get("n_practitioner_utterances")
-    if n_prac is None or n_prac < MIN_PRACTITIONER_UTTERANCES:
-        return f"fewer than {MIN_PRACTITIONER_UTTERANCES} coded practitioner utterances"
-    return (f"{scores.get('not_english_turns')} coded turns do not read as English, and the coder knows English "
-            "only")
 
 
 def engagement_context(session: Session, scores: dict) -> dict:
