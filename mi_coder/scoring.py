@@ -99,7 +99,7 @@ class Column:
 
 COLUMNS: list[Column] = [
     Column("n_practitioner_utterances", "coded practitioner utterances (NC excluded; an utterance with a second code counts once)", "0..", "how much was coded"),
-    Column("n_volleys", "practitioner volleys (client backchannels that answer nothing do not end one)", "0..",
+    Column("n_volleys", "practitioner volleys (a turn of the client or another speaker ends one; backchannels that answer nothing do not)", "0..",
            "units of MITI counting"),
     *[Column(code, {"SR": "reflection volleys whose reflections are all simple (a volley counts one reflection: CR if "
                           "any is complex, else SR; MITI 4.2.1 rules)",
@@ -333,9 +333,10 @@ def is_backchannel(turn: Turn) -> bool:
     return 0 < len(toks) <= 4 and all(t in BACKCHANNEL_WORDS for t in toks)
 
 
-def _ends_volley(client_turn: Turn, last_practitioner_codes: Sequence[str]) -> bool:
-    """A client turn ends the practitioner's volley unless it is a backchannel that answers no question."""
-    return not (is_backchannel(client_turn) and not any(c in QUESTIONS for c in last_practitioner_codes))
+def _ends_volley(turn: Turn, last_practitioner_codes: Sequence[str]) -> bool:
+    """A turn of the client's, or of another speaker, ends the practitioner's volley unless it is a backchannel
+    that answers no question."""
+    return not (is_backchannel(turn) and not any(c in QUESTIONS for c in last_practitioner_codes))
 
 
 # A practitioner turn's part in a question run (the guide: runs of three or more questions without a
@@ -369,15 +370,17 @@ def _question_run_spans(kinds: Sequence[int], minimum: int = QUESTION_RUN_MINIMU
 def volleys(turns: Sequence[Turn]) -> list[list[Turn]]:
     """Practitioner turns grouped into volleys.
 
-    A client turn ends the volley unless it is a backchannel that answers nothing, i.e. the practitioner
-    turn before it asked no question. Turns of other speakers are ignored.
+    A turn of anyone else ends the volley (MITI: an uninterrupted sequence of the practitioner's utterances)
+    unless it is a backchannel that answers nothing, i.e. the practitioner turn before it asked no question. Other
+    speakers count too: in a group, a member left uncoded still breaks the practitioner's sequence (seven volleys
+    were counted for twenty facilitator turns).
     """
     out: list[list[Turn]] = []
     current: list[Turn] = []
     for turn in turns:
         if turn.role == PRACTITIONER:
             current.append(turn)
-        elif turn.role == CLIENT:
+        else:
             if current and not _ends_volley(turn, _codes(current[-1])):
                 continue
             if current:
@@ -644,6 +647,9 @@ class SessionScorer:
         self._prev_end = turn.end
         reflections = 0
         run_kind = NEITHER
+        if turn.role not in (PRACTITIONER, CLIENT) and self._volley is not None \
+                and _ends_volley(turn, self._last_prac_codes):  # another speaker breaks the sequence (``volleys``)
+            self._close_volley()
         if turn.role in (PRACTITIONER, CLIENT):
             for c in codes:
                 if c in self.utt:

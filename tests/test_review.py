@@ -254,3 +254,39 @@ def test_review_works_and_says_so_where_the_browser_keeps_no_site_data(tmp_path)
     finally:
         driver.quit()
     assert errors == []
+
+
+def test_the_page_counts_volleys_broken_by_another_speaker_as_mi_coder_does(tmp_path):
+    # A group member left uncoded ends the facilitator's volley in Python (scoring.volleys); the page must agree,
+    # or a reviewer's first edit would move R:Q and %OQ by the difference.
+    from mi_coder.report import render_session
+    from mi_coder.scoring import session_scores
+
+    from .helpers import C, P, coded_session
+
+    spec = [(P, "What brought you to group this week?", ["OQ"]), (C, "My PO made me come.", ["FN"])]
+    for k in range(6):
+        spec += [(P, "Did you go to the appointment on Tuesday?", ["CQ"]), ("other", "I did, yes, I went.", []),
+                 (P, "You showed up even though it was hard.", ["CR"]), ("other", "Mm-hmm.", []),
+                 (P, "How did it go?", ["OQ"]), (C, "Fine, I guess it helped.", ["CT"])]
+    s = coded_session(spec)
+    for t in s.turns:
+        if t.role == "other":
+            t.speaker = "Luis"
+    scores = session_scores(s)
+    assert scores["n_volleys"] == 1 + 6 * 2  # the other speaker's answer ends a volley; its "mm-hmm" does not
+    page = tmp_path / "group.html"
+    page.write_text(render_session(s, scores), encoding="utf-8")
+    downloads = tmp_path / "downloads"
+    downloads.mkdir()
+    driver = _driver(downloads)
+    try:
+        driver.get(page.as_uri())
+        shown = _page_scores(driver)
+    finally:
+        driver.quit()
+    for key in SCORES:
+        expected = scores[key]
+        assert (shown[key] is None) == (expected is None), key
+        if expected is not None:
+            assert abs(shown[key] - expected) < 1e-6, key

@@ -80,7 +80,7 @@
     var out = [], cur = [];
     turns.forEach(function (t) {
       if (t.role === "practitioner") { cur.push(t); return; }
-      if (t.role !== "client") { return; }
+      // the client's turn, or another speaker's, ends the volley (scoring.volleys)
       if (cur.length && isBackchannel(t) && !has(cur[cur.length - 1].codes, RULES.questions)) { return; }
       if (cur.length) { out.push(cur); }
       cur = [];
