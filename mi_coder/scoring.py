@@ -57,9 +57,9 @@ _SPOKEN_STOP = frozenset("""yeah yep yes okay ok um uh hmm mm mhm oh ah like jus
 
 @lru_cache(maxsize=1)
 def _stop_words() -> frozenset[str]:
-    from sklearn.feature_extraction.text import ENGLISH_STOP_WORDS
+    from .stopwords import ENGLISH_STOP_WORDS
 
-    return frozenset(ENGLISH_STOP_WORDS) | _SPOKEN_STOP
+    return ENGLISH_STOP_WORDS | _SPOKEN_STOP
 
 
 def _content_words(text: str) -> set[str]:

@@ -194,3 +194,18 @@ def test_an_unknown_profile_is_a_one_line_usage_error_naming_the_known_ones(tmp_
     assert len(err) == 1 and "'fast'" in err[0] and "utterances, sessions" in err[0]
     assert not (tmp_path / "o" / "utterances.csv").exists()
     assert main(["evaluate", str(EXAMPLES / "probation_session.txt"), "--folds", "2", "--profile", "sessions"]) == 2
+
+
+def test_coding_and_scoring_a_session_does_not_import_scikit_learn(tmp_path):
+    # Start-up time is the contract (cold start under 2 s, measured by benchmarks/bench_code.py): scikit-learn's
+    # import alone took 0.7 s, and coding needs none of it (the model is NumPy arrays).
+    import subprocess
+    import sys
+
+    script = ("import sys, mi_coder\n"
+              f"s = mi_coder.read_transcript({str(EXAMPLES / 'probation_session.txt')!r})\n"
+              "mi_coder.load_coder().code(s)\n"
+              "mi_coder.to_frames(s, scores=mi_coder.session_scores)\n"
+              "print(sorted(m for m in sys.modules if m.split('.')[0] == 'sklearn'))\n")
+    out = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, check=True).stdout
+    assert out.strip() == "[]"

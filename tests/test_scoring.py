@@ -433,3 +433,12 @@ def test_a_ratio_over_fewer_than_three_questions_or_reflections_gets_no_band():
     three = session_scores(coded_session([q, a, q, a, q, a, r, a]))
     assert two["r_q"] == 0.5 and two["r_q_band"] == "" and two["pct_cr_band"] == ""
     assert three["r_q_band"] == "below" and three["pct_oq_band"] == "good" and three["pct_cr_band"] == ""
+
+
+def test_the_scorers_stop_words_are_scikit_learns_english_list():
+    # copied so that coding does not import scikit-learn's text module (0.7 s of every command's start)
+    from sklearn.feature_extraction.text import ENGLISH_STOP_WORDS as sklearn_words
+
+    from mi_coder.stopwords import ENGLISH_STOP_WORDS
+
+    assert ENGLISH_STOP_WORDS == frozenset(sklearn_words)
