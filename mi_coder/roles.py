@@ -240,7 +240,8 @@ def assign_roles(
                       "coded; if some of those turns are the practitioner's or the client's (an unassigned "
                       "'Unknown Speaker' block, a name spelled two ways), relabel them in the transcript; if a "
                       "speaker is a second client or practitioner (a family session), name each speaker of the "
-                      "role with --client NAME / --practitioner NAME, once for each",
+                      "role with --client NAME / --practitioner NAME, once for each (in Python, "
+                      "client=(NAME, NAME) / practitioner=(NAME, NAME))",
                       stacklevel=2)
     warn_pooled(roles, source, given=(practitioners, clients))
     return roles
