@@ -157,6 +157,10 @@ class Coder:
         # probabilities times, to this power, what its utterances say: P(some utterance is CT), P(some is ST),
         # P(all are FN), from the utterance model (``client_turn_evidence``). 0: the turn model alone.
         self.client_turn_mix = 0.0
+        # The client turn model's weight on each utterance of a turn of n coded utterances divided by n to this
+        # power: the turn's label says some utterance is change or sustain talk, not each (a 44-utterance client
+        # turn came out 42 CT/ST, the same sentences on their own lines 37 FN). 0: the same weight at any length.
+        self.client_turn_length_power = 0.0
         # Advice given with leave to give it is Persuade with Permission (MITI 4.2.1), which the utterance's own
         # words seldom show: a practitioner utterance coded PER, or GI that is advice by its form
         # (``codes.ADVICE``), after the practitioner asked leave (``permission_context``) is coded PWP.
@@ -189,7 +193,7 @@ class Coder:
     # Decoding settings a profile may set (``use_profile``); the weights never change.
     PROFILE_KEYS = ("turn_weight", "unsure", "client_turn_weight", "class_first", "code_turn_weights",
                     "prior_adaptation", "question_second_codes", "permission_advice", "caption_questions",
-                    "client_turn_mix")
+                    "client_turn_mix", "client_turn_length_power")
 
     @property
     def name(self) -> str:
@@ -222,6 +226,8 @@ class Coder:
             self.permission_advice = bool(settings["permission_advice"])
         if "client_turn_mix" in settings:
             self.client_turn_mix = float(settings["client_turn_mix"])
+        if "client_turn_length_power" in settings:
+            self.client_turn_length_power = float(settings["client_turn_length_power"])
         if "prior_adaptation" in settings:
             self.prior_adaptation = float(settings["prior_adaptation"])
             if self.prior_adaptation > 0 and not self.class_priors:
@@ -493,6 +499,8 @@ class Coder:
                     continue
                 weight = self.turn_weight if role == PRACTITIONER or self.client_turn_weight is None \
                     else self.client_turn_weight
+                if role == CLIENT and self.client_turn_length_power:
+                    weight = weight / len(rows) ** self.client_turn_length_power
                 prior = padded[k, code_class] ** (weight if role == CLIENT or not self.code_turn_weights
                                                   else exponents)
                 alone = out[np.ix_(rows, cols)]

@@ -169,7 +169,9 @@ def save_coder(coder: Any, out_dir: str | Path, meta: dict, run: dict | None = N
                      **({"question_second_codes": True} if getattr(coder, "question_second_codes", False) else {}),
                      **({"permission_advice": True} if getattr(coder, "permission_advice", False) else {}),
                      **({"caption_questions": True} if getattr(coder, "caption_questions", False) else {}),
-                     **({"client_turn_mix": coder.client_turn_mix} if getattr(coder, "client_turn_mix", 0.0) else {})},
+                     **({"client_turn_mix": coder.client_turn_mix} if getattr(coder, "client_turn_mix", 0.0) else {}),
+                     **({"client_turn_length_power": coder.client_turn_length_power}
+                        if getattr(coder, "client_turn_length_power", 0.0) else {})},
         # the class shares the code models were fitted to, which per-session prior adaptation needs
         **({"class_priors": coder.class_priors} if getattr(coder, "class_priors", None) else {}),
         "artifacts": {name: sha256(out / name) for name in files},
@@ -389,6 +391,7 @@ def load_coder(model_dir: str | Path | None = None, *, trust: bool = False, prof
         coder.permission_advice = bool(decoding.get("permission_advice", False))
         coder.caption_questions = bool(decoding.get("caption_questions", False))
         coder.client_turn_mix = float(decoding.get("client_turn_mix", 0.0))
+        coder.client_turn_length_power = float(decoding.get("client_turn_length_power", 0.0))
     except (AttributeError, KeyError, ValueError, TypeError) as exc:
         raise ModelError(f"{model_dir}: meta.json's decoding settings are malformed ({type(exc).__name__}: {exc})") \
             from exc
