@@ -381,3 +381,20 @@ def test_training_refuses_an_utterance_listed_twice_as_evaluate_does(tmp_path):
     table.iloc[[0, 1, 2, 2, 3]].to_csv(tmp_path / "pasted_twice.csv", index=False)  # a row pasted twice
     with pytest.raises(InputError, match="pasted_twice.csv.*utterance 3 is listed twice \\(it would be trained on twice"):
         coded_table_examples(tmp_path / "pasted_twice.csv")
+
+
+@needs_annomi
+def test_every_annomi_re_code_names_an_utterance_of_the_current_segmentation():
+    # The re-codes are keyed by (transcript, turn, position) in the segmenter's cut of each turn: a segmenter change
+    # that cut one re-coded turn differently ("no-" | "nobody", no longer cut) broke the default model's one-command
+    # rebuild ("1 of 5767 re-coded AnnoMI utterances match no utterance of the same role").
+    from mi_coder.train.annomi import apply_utterance_codes, read_utterance_codes
+    from mi_coder.train.fit import load_training_data
+
+    from .conftest import ANNOMI_FULL
+
+    examples = load_training_data([str(ANNOMI_FULL)]).examples
+    files = sorted(ROOT.glob("data/annomi_*codes*.csv"))
+    assert len(files) >= 5
+    for path in files:
+        apply_utterance_codes(examples, read_utterance_codes(path), strict=True)  # raises, naming the count
