@@ -52,8 +52,8 @@ def read_transcript(path: Any, **options: Any) -> Session:
         raise InputError(str(path), f"holds {len(sessions) + len(left_out)} sessions ({ids}"
                                     f"{f' and {len(left_out)} that cannot be coded' if left_out else ''}); "
                                     "use mi_coder.read_sessions() for it")
-    for w in caught:
-        warnings.warn_explicit(w.message, w.category, w.filename, w.lineno)
+    for w in caught:  # said at the caller's line (a notebook cell), not at a line inside the library
+        warnings.warn(w.message, stacklevel=2)
     if not sessions:
         raise InputError(str(path), left_out[0].message.problem)
     return sessions[0]
@@ -98,9 +98,16 @@ def read_text(text: str, name: str = "transcript.txt", **options: Any) -> list[S
 
 def read_sessions(path: Any, **options: Any) -> list[Session]:
     """Read a transcript file into one Session per session it holds."""
+    import warnings
+
     from .io.reader import read_transcript as _read
 
-    return _read(path, **options)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        sessions = _read(path, **options)
+    for w in caught:  # said at the caller's line (a notebook cell), not at a line inside the library
+        warnings.warn(w.message, stacklevel=2)
+    return sessions
 
 
 def segment(sessions: Any, **kwargs: Any) -> list[Session]:

@@ -191,3 +191,16 @@ def test_frames_have_float_time_columns_where_the_transcript_has_no_times():
     for name in ("utterances", "turns"):
         assert frames[name]["start"].dtype == float and frames[name]["end"].dtype == float
     assert (frames["utterances"]["end"] - frames["utterances"]["start"]).dtype == float
+
+
+def test_reading_warnings_point_at_the_callers_line_not_inside_the_library(tmp_path):
+    # In a notebook the warning showed mi_coder/io/reader.py and a library source line, not the cell that read
+    path = tmp_path / "names.txt"
+    path.write_text("Ana: What brings you in today?\nDana: My doctor said I should cut down.\n"
+                    "Ana: What do you make of that?\nDana: I guess she has a point.\n")
+    with pytest.warns(UserWarning, match="roles inferred from the text") as caught:
+        mi_coder.read_transcript(path)
+    assert caught[0].filename == __file__
+    with pytest.warns(UserWarning, match="roles inferred from the text") as caught:
+        mi_coder.read_sessions(path)
+    assert caught[0].filename == __file__
