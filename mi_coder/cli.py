@@ -445,6 +445,9 @@ def cmd_train(args: argparse.Namespace) -> int:
         C = args.C if args.C is not None else base.C
         if base.carried():
             say(f"from {args.base}: its settings, " + ", ".join(f"{k} ({v})" for k, v in base.carried().items()))
+        if args.data:  # a researcher's reading of "start from the default model": it does not (a helper's audit)
+            say(f"note: with DATA named, the new model learns from DATA alone: {args.base} gives its recipe, not what "
+                "it learned from its own training data (name no DATA to train on its files, with --add for reviews)")
     if not paths:
         raise UsageError("name the training data (DATA...), or a --base model whose training files are on this machine")
     _check_files([*paths, *args.add])
@@ -456,6 +459,10 @@ def cmd_train(args: argparse.Namespace) -> int:
     data = with_annomi_code_files(data, codes)
     added = add_reviewed(data, args.add, weight=args.add_weight, options=_read_options(args)) if args.add else []
     metrics = training_metrics(data, args.folds, C=C, progress=say, train_kwargs=settings) if args.folds else None
+    if metrics is not None:  # the card's "Reproduce": the command as run (--scheme, --base... had been dropped)
+        import shlex
+
+        metrics["command"] = "mi-coder " + shlex.join(args.argv)
     out = train_from_files(paths, args.out, name=args.name, version=args.version, metrics=metrics,
                            options=_read_options(args), C=C, progress=say, data=data, train_kwargs=settings,
                            added=added, base=args.base, annomi_codes=codes,
@@ -718,6 +725,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the ``mi-coder`` console script."""
     parser = build_parser()
     args = parser.parse_args(argv)
+    args.argv = list(sys.argv[1:] if argv is None else argv)
     if not getattr(args, "command", None):  # bare `mi-coder`: show what it can do, which is not an error
         parser.print_help()
         return 0

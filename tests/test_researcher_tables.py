@@ -249,3 +249,23 @@ def test_scoring_annomi_points_to_evaluate_not_to_its_turn_label_column(tmp_path
     assert main(["score", str(tmp_path / "annomi.csv"), "--out", str(tmp_path / "o")]) == 2
     err = capsys.readouterr().err
     assert "'mi-coder evaluate FILE' compares the coder with them" in err and "--code-col" not in err
+
+
+def test_a_table_of_two_coders_columns_is_pointed_to_code_col_and_figures_print_as_the_report_holds_them(tmp_path,
+                                                                                                       capsys):
+    rows = []
+    for k in range(13):
+        rows.append(f"s1,Counselor,What happened on day {k}?,OQ,OQ")
+        rows.append(f"s1,Client,Something small happened on day {k}.,{'FN' if k < 8 else 'CT'},FN")
+    table = tmp_path / "two_coders.csv"
+    table.write_text("session_id,speaker,text,coder_A,coder_B\n" + "\n".join(rows) + "\n")
+    # "coder_A" was not offered: names starting "coder" are passed over (a coder_id holds names), its values are codes
+    assert main(["evaluate", str(table)]) == 2
+    assert "the column 'coder_A' may hold them: name it with --code-col 'coder_A'" in capsys.readouterr().err
+    first, second = tmp_path / "a.csv", tmp_path / "b.csv"
+    frame = pd.read_csv(table)
+    frame.drop(columns="coder_B").rename(columns={"coder_A": "code"}).to_csv(first, index=False)
+    frame.drop(columns="coder_A").rename(columns={"coder_B": "code"}).to_csv(second, index=False)
+    assert main(["evaluate", "--agreement", str(first), str(second)]) == 0
+    fn = next(line for line in capsys.readouterr().out.splitlines() if line.split()[:1] == ["FN"])
+    assert fn.split()[1:4] == ["0.615", "1.000", "0.762"]  # 8/13 printed 0.61 from the rounded 0.615

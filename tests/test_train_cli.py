@@ -118,3 +118,22 @@ def test_training_without_a_code_says_the_model_never_gives_it(coded, tmp_path):
     meta = json.loads((out / "meta.json").read_text())
     assert "CT" in meta["training"]["codes_never_given"]
     assert "**Never given**: " in (out / "MODEL_CARD.md").read_text()
+
+
+def test_a_base_with_data_says_it_gives_its_recipe_only_and_the_card_gives_the_command_as_run(coded, tmp_path):
+    # A researcher's audit: "--base" read as "start from the default model" gave a DATA-only model without a word;
+    # the card's Reproduce command dropped --base (and --scheme, --utterances...); its protocol described the
+    # default model's role-clarification detectors, which a model trained on a coded table has not got.
+    env = {**__import__("os").environ, "MI_CODER_HOME": str(tmp_path / "home")}
+    out = tmp_path / "based"
+    result = subprocess.run([sys.executable, "-m", "mi_coder", "train", "--base", str(ROOT / "models" / "mi-coder-default"),
+                             str(coded / "train.csv"), "--utterances", "given", "--folds", "2", "--out", str(out)],
+                            capture_output=True, text=True, env=env)
+    assert result.returncode == 0, result.stderr
+    assert "the new model learns from DATA alone" in result.stderr
+    meta = json.loads((out / "meta.json").read_text())
+    command = meta["metrics"]["command"]
+    assert command.startswith("mi-coder train --base ") and "--utterances given" in command and "--folds 2" in command
+    assert f"Reproduce: `{command}`" in (out / "MODEL_CARD.md").read_text()
+    assert not any(name.startswith("role_") for name in json.loads((out / "meta.json").read_text())["models"])
+    assert "role-clarification" not in meta["training"]["protocol"]

@@ -332,10 +332,19 @@ def test_a_session_coded_in_two_files_is_one_cross_validation_group(tmp_path):
     other.write_text(rows.replace("a,T", "z,T").replace("a,C", "z,C").replace("week", "month"))
     with pytest.warns(UserWarning, match="appear in more than one file"):
         data = load_training_data([first, copy, other])
-    groups = data.examples.groupby("session_id")["group"].nunique()
+    own_id = data.examples["session_id"].str.rsplit(":", n=1).str[-1]  # an id several files use is file:id
+    groups = data.examples.groupby(own_id)["group"].nunique()
     assert groups["a"] == groups["b"] == groups["c"] == 1  # by words (a) and by id (b, c in all three files)
     assert data.examples["group"].nunique() == 4  # a, b, c and other.csv's z, whose words and id are its own
     assert data.turn_examples.groupby("session_id")["group"].nunique().max() == 1
+    # ...and each file's session stays a session of its own: other.csv's "b" (other words) was rebuilt, in a
+    # held-out fold, as one session with the turns of the two other files' "b" interleaved
+    from mi_coder.train.examples import sessions_from_examples
+
+    sessions = sessions_from_examples(data.examples)
+    assert len(sessions) == 9 and all(sum(len(t.utterances) for t in s.turns) == 6 for s in sessions)
+    b_other = next(s for s in sessions if s.id == f"{other}:b")
+    assert all("month" in t.text for t in b_other.turns if t.role == "T")
 
 
 @needs_annomi

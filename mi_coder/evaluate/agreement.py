@@ -68,13 +68,28 @@ _CODE_NAME = re.compile(r"(?i)label|code(?!rs?(?:\b|_|id|name))|behaviou?r|tag|c
 
 
 def code_like_columns(sessions: list[Session]) -> list[str]:
-    """Columns of a table's rows whose name says they may hold codes ("AutoMISCLabel") and that hold a value."""
+    """Columns of a table's rows whose name says they may hold codes ("AutoMISCLabel") and that hold a value, then
+    columns whose values are mostly codes whatever their name ("coder_A", "rater1": a coder's name column, such as
+    "coder_id", holds names, not codes)."""
+    from ..codes import ALL_CODES
+    from ..schemes import CLIENT_MISC, MISC_TO_MITI
+
+    known = {c.upper() for c in (*ALL_CODES, *MISC_TO_MITI, *CLIENT_MISC)}
     seen: dict[str, bool] = {}
+    values: dict[str, list[int]] = {}  # column -> [values that are codes, values]
     for _, u in (x for s in sessions for x in s.utterances()):
         for key, value in u.meta.items():
-            if not key.startswith("_") and _CODE_NAME.search(key) and key not in ("code2", "role_elements"):
-                seen[key] = seen.get(key, False) or bool(str(value).strip())
-    return [k for k, filled in seen.items() if filled]
+            if key.startswith("_") or key in ("code2", "role_elements"):
+                continue
+            text = str(value).strip()
+            if _CODE_NAME.search(key):
+                seen[key] = seen.get(key, False) or bool(text)
+            elif text:
+                count = values.setdefault(key, [0, 0])
+                count[0] += text.upper() in known
+                count[1] += 1
+    by_value = [k for k, (codes, n) in values.items() if n >= 5 and codes >= 0.8 * n]
+    return [k for k, filled in seen.items() if filled] + by_value
 
 
 def read_coded(path, options=None, scheme: str = "miti",  # type: ignore[no-untyped-def]

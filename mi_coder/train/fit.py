@@ -422,9 +422,17 @@ def _one_group_per_session(examples: pd.DataFrame, turn_examples: pd.DataFrame) 
     warnings.warn(f"{shared} coded session(s) appear in more than one file (the same session id or the same words): "
                   "each is kept in one cross-validation group with its copies, so no fold tests a session it "
                   "trained on; the model trains on every copy", stacklevel=3)
-    examples = examples.assign(group=examples["group"].map(lambda g: merged.get(g, g)))
-    turn_examples = turn_examples.assign(group=turn_examples["group"].map(lambda g: merged.get(g, g)))
-    return examples, turn_examples
+    # Sessions of one id in several files stay apart as sessions (each file's "1" and "2", numbered per site): their
+    # rows take their file's group as id, or a held-out fold rebuilt them as one session of interleaved turns.
+    per_file = coded.groupby("session_id")["group"].nunique()
+    shared_ids = set(per_file[per_file > 1].index)
+
+    def regroup(frame: pd.DataFrame) -> pd.DataFrame:
+        own = (frame["source"] == "coded") & frame["session_id"].isin(shared_ids)
+        return frame.assign(session_id=frame["session_id"].where(~own, frame["group"]),
+                            group=frame["group"].map(lambda g: merged.get(g, g)))
+
+    return regroup(examples), regroup(turn_examples)
 
 
 def train_from_files(paths: Sequence[str | Path], out_dir: str | Path, *, name: str | None = None,
@@ -482,8 +490,8 @@ def train_from_files(paths: Sequence[str | Path], out_dir: str | Path, *, name: 
         few = f"; under 10 examples of {', '.join(f'{c} ({n})' for c, n in rare.items())}" if rare else ""
         warnings.warn(f"{', '.join(str(p) for p in paths)}: little to learn from ({len(labelled)} coded utterances in "
                       f"{sessions} session(s)" + few + "): expect such codes to be given rarely and "
-                      "wrongly; measure the model with --folds before using it"
-                      + ("" if base else ", or train from the default model (--base)"), stacklevel=2)
+                      "wrongly; measure the model with --folds before using it, and compare it with the shipped "
+                      "model on your codes (mi-coder evaluate TABLE), which may do better", stacklevel=2)
     fitted = any(abs(float(getattr(m, "temperature", 1.0)) - 1.0) > 1e-9 for m in coder.models.values())
     power = (train_kwargs or {}).get("balance", 1.0)
     balanced = ("classes balanced" if power == 1.0 else "classes as found" if power == 0.0 else
@@ -528,7 +536,7 @@ def train_from_files(paths: Sequence[str | Path], out_dir: str | Path, *, name: 
                            else f"re-scaled by the base model's output temperature ({temperature:.3g}), fitted on "
                            "its own AnnoMI cross-validation, not on this data" if temperature != 1.0
                            else "not re-scaled (no AnnoMI cross-validation to fit an output temperature on)")
-                        + "." + _decoding_protocol(train_kwargs)),
+                        + "." + _decoding_protocol(train_kwargs, roles=any(k.startswith("role_") for k in coder.models))),
             "output_temperature": round(temperature, 3),
             "C": C,
             "settings": dict(train_kwargs or {}),
@@ -579,7 +587,7 @@ _UNSURE_WORDS = {"CR": "MITI: unsure between SR and CR, SR", "PER": "MITI: unsur
                  "CT": "unsure whether change talk: FN", "ST": "unsure whether sustain talk: FN"}
 
 
-def _decoding_protocol(train_kwargs: dict | None) -> str:
+def _decoding_protocol(train_kwargs: dict | None, roles: bool = True) -> str:
     """The protocol's sentences on decoding settings (MITI unsure rules, turn weights, client turn weight) and on
     what the role-clarification detectors read, if any."""
     kw = train_kwargs or {}
@@ -607,6 +615,8 @@ def _decoding_protocol(train_kwargs: dict | None) -> str:
     if kw.get("caption_questions"):
         out += (" In a turn without sentence punctuation, an utterance that opens as a question by inversion (\"did i "
                 "get that right\") and that the code model reads as a statement is coded OQ or CQ, the likelier.")
+    if not roles:  # settings carried from a base describe detectors this model has not got (no role labels)
+        kw = {k: v for k, v in kw.items() if not k.startswith("role_")}
     if kw.get("role_own_words"):
         out += (" The role-clarification detectors also read the practitioner's own words before each utterance "
                 "(their previous turn and the turn's earlier utterances); the code models do not.")
