@@ -522,7 +522,8 @@ def train_from_files(paths: Sequence[str | Path], out_dir: str | Path, *, name: 
                           "the turn models; ")
                          + "every example also trains as a lower-cased, "
                         f"unpunctuated copy at half weight (automatic-caption robustness); {balanced}; "
-                        + ("confidences temperature-scaled on 3 grouped folds" if fitted else
+                        + (f"confidences temperature-scaled on {min(3, sessions) if sessions else 3} grouped folds"
+                           if fitted else
                            "confidences not temperature-scaled (too few sessions for held-out folds to fit a "
                            "temperature on)")
                         + ("; AnnoMI utterances that a team-corpus "
