@@ -64,6 +64,8 @@ def test_evaluate_held_out_and_folds_and_agreement_of_reviewed_codes(model, code
     folds = run("evaluate", str(coded / "train.csv"), "--folds", "2", "--utterances", "given")
     assert folds.returncode == 0, folds.stderr
     assert "cross-validation of the coded tables (2-fold, grouped)" in folds.stdout
+    # the line promised "as each fold ends" (a 5-fold run on researchers' tables printed nothing for half an hour)
+    assert "fold 1 of 2 done" in folds.stderr and "fold 2 of 2 done" in folds.stderr
     # A reviewed-codes CSV, as the report's review mode downloads it: machine against reviewer.
     test = pd.read_csv(coded / "test.csv", dtype=str, keep_default_na=False)
     reviewed = test.rename(columns={"code": "machine_code"}).assign(reviewed_code="", reviewer="", reviewed_at="")

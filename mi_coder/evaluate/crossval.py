@@ -235,17 +235,19 @@ def _calibrate(probs: pd.DataFrame, cal_rows: list[tuple[int, int, str]], folds:
 
 
 def cross_validate_examples(examples: pd.DataFrame, folds: int = 5, extra_examples: pd.DataFrame | None = None,
-                            train_kwargs: dict | None = None, turn_examples: pd.DataFrame | None = None) -> dict:
+                            train_kwargs: dict | None = None, turn_examples: pd.DataFrame | None = None,
+                            progress: Callable[[str], None] | None = None) -> dict:
     """Grouped k-fold CV on utterance examples; per-code report of out-of-fold predictions. With
     ``turn_examples`` each fold also trains the turn models on its training groups' turns, and held-out whole
-    sessions (coded tables) are coded as sessions, decoded jointly as the saved model codes them."""
+    sessions (coded tables) are coded as sessions, decoded jointly as the saved model codes them. ``progress``
+    gets a line as each fold ends."""
     from ..train.examples import sessions_from_examples
 
     data = examples[examples["code"].notna() & (examples["code"] != "")].reset_index(drop=True)
     groups = data["group"].to_numpy()
     pred = np.empty(len(data), dtype=object)
     conf = np.zeros(len(data))
-    for train_idx, test_idx in GroupKFold(n_splits=folds).split(data, groups=groups):
+    for k, (train_idx, test_idx) in enumerate(GroupKFold(n_splits=folds).split(data, groups=groups), start=1):
         train = data.iloc[train_idx]
         if extra_examples is not None and len(extra_examples):
             train = pd.concat([train, extra_examples], ignore_index=True)
@@ -269,6 +271,8 @@ def cross_validate_examples(examples: pd.DataFrame, folds: int = 5, extra_exampl
             utts = [u for s in sessions for _, u in s.utterances()]
             pred[order] = [u.code for u in utts]
             conf[order] = [u.confidence or 0.0 for u in utts]
+        if progress is not None:
+            progress(f"fold {k} of {folds} done ({len(test_idx)} held-out utterances)")
     report = utterance_report(data["code"], pred)
     report["reliability"] = reliability(conf, data["code"].to_numpy() == pred)
     report["folds"] = folds
@@ -326,7 +330,7 @@ def training_metrics(data: TrainingData, folds: int, C: float = 1.0,
             f"client macro-F1 {cv['client_3class']['macro_f1']}")
     else:
         metrics["team_corpus_cv"] = cross_validate_examples(data.examples, folds=folds, train_kwargs=kwargs,
-                                                            turn_examples=data.turn_examples)
+                                                            turn_examples=data.turn_examples, progress=say)
         say(f"{folds}-fold cross-validation grouped by session: macro-F1 {metrics['team_corpus_cv']['macro_f1']}")
     return metrics
 
