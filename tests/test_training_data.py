@@ -395,7 +395,7 @@ def test_training_refuses_an_utterance_listed_twice_as_evaluate_does(tmp_path):
 @needs_annomi
 def test_every_annomi_re_code_names_an_utterance_of_the_current_segmentation():
     # The re-codes are keyed by (transcript, turn, position) in the segmenter's cut of each turn: a segmenter change
-    # that cut one re-coded turn differently ("no-" | "nobody", no longer cut) broke the default model's one-command
+    # that cut one re-coded turn differently (a cut inside a hyphenated word, no longer made) broke the default model's one-command
     # rebuild ("1 of 5767 re-coded AnnoMI utterances match no utterance of the same role").
     from mi_coder.train.annomi import apply_utterance_codes, read_utterance_codes
     from mi_coder.train.fit import load_training_data
