@@ -23,7 +23,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any, Callable, Iterable, Iterator, Sequence
 
-from .errors import MiCoderError, SessionSkipped, UsageError, WorkerError
+from .errors import MiCoderError, SessionSkipped, UsageError, WorkerError, raise_if_stopped
 from .io.base import ReadOptions
 
 PARTS = ".mi-coder-parts"
@@ -436,6 +436,7 @@ def run_batch(inputs: Sequence[str], out_dir: str | Path, *, options: ReadOption
         path_of = {key: path for path, key in todo}
 
         def on_result(key: str, result: dict) -> None:
+            raise_if_stopped()
             if "error" not in result:
                 # The worker read the file again: saved under the key of the bytes hashed above, a file changed
                 # meanwhile would be served from this result later, when its first bytes were back
@@ -475,6 +476,7 @@ def run_batch(inputs: Sequence[str], out_dir: str | Path, *, options: ReadOption
             with suppress(OSError):
                 folder.rmdir()
     else:
+        raise_if_stopped()
         _write_streamed(paths, keys, parts, errors, failed, out, output_format, summary)
     summary.seconds = time.time() - started
     return summary

@@ -17,7 +17,7 @@ import warnings
 from pathlib import Path
 from typing import Callable, Sequence
 
-from .errors import MiCoderError, ModelError, UsageError
+from .errors import MiCoderError, ModelError, UsageError, raise_if_stopped
 
 PROG = "mi-coder"
 
@@ -298,6 +298,7 @@ def cmd_report(args: argparse.Namespace) -> int:
     sessions = iter_sessions(args.paths, _read_options(args), errors)
     try:
         for session, coded in sessions_coded_together(sessions, coder, STREAM_TURNS):
+            raise_if_stopped()
             if len(session.turns) > REPORT_MAX_TURNS:  # the other sessions' reports are written; this one is an error
                 errors.append((str(session.source), f"session {session.id} has {len(session.turns):,} turns, too "
                                                     f"long for an HTML report (limit {REPORT_MAX_TURNS:,}); code it "
@@ -747,8 +748,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         _err(f"error: {where}{exc.strerror or exc}; nothing was left half-written{hint}")
         return 1
     finally:
-        if previous is not None:
-            signal.signal(signal.SIGTERM, previous)
+        for signum, handler in previous.items():
+            signal.signal(signum, handler)
+        sys.unraisablehook = sys.__unraisablehook__
 
 
 def _check_reviewed(paths: Sequence[str], given_data: bool) -> None:
@@ -764,16 +766,34 @@ def _check_reviewed(paths: Sequence[str], given_data: bool) -> None:
                              f"download (the report's 'Download reviewed codes'){hint}")
 
 
-def _terminate_as_interrupt():  # type: ignore[no-untyped-def]
+def _terminate_as_interrupt() -> dict:
     """SIGTERM (``kill``, ``timeout``, a batch scheduler's time limit) ends a run as Ctrl-C does: the half-written
-    tables are removed and a batch can resume. Returns the previous handler (None where it cannot be set)."""
+    tables are removed and a batch can resume. Both set ``errors.STOP_REQUESTED`` as well as raising
+    KeyboardInterrupt: Python ignores an exception raised inside a callback (an import's module-lock callback), so the
+    long loops check the flag between chunks, and the "Exception ignored" report of such a lost interrupt is not
+    printed (the one line of the interrupt is). Returns the previous handlers (none where they cannot be set)."""
+    from .errors import STOP_REQUESTED
+
+    STOP_REQUESTED.clear()
+
     def stop(signum, frame):  # type: ignore[no-untyped-def]
+        STOP_REQUESTED.set()
         raise KeyboardInterrupt
 
-    try:
-        return signal.signal(signal.SIGTERM, stop)
-    except ValueError:  # not the main thread (mi-coder called from a thread of another program)
-        return None
+    def unraisable(info) -> None:  # type: ignore[no-untyped-def]
+        if not (STOP_REQUESTED.is_set() and isinstance(info.exc_value, KeyboardInterrupt)):
+            sys.__unraisablehook__(info)
+
+    previous = {}
+    for signum in (signal.SIGTERM, signal.SIGINT):
+        if signum == signal.SIGINT and signal.getsignal(signum) is signal.SIG_IGN:
+            continue  # started with Ctrl-C ignored (a shell's background job): it stays ignored
+        try:
+            previous[signum] = signal.signal(signum, stop)
+        except ValueError:  # not the main thread (mi-coder called from a thread of another program)
+            break
+    sys.unraisablehook = unraisable
+    return previous
 
 
 if __name__ == "__main__":  # pragma: no cover

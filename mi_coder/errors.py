@@ -6,7 +6,19 @@ exit code. Anything else that escapes is a bug in mi-coder, not a user mistake.
 
 from __future__ import annotations
 
+import threading
 from pathlib import Path
+
+# Set by the CLI's SIGTERM handler, which also raises KeyboardInterrupt. Python ignores an exception raised while it
+# runs a callback (an import's module-lock callback, at any import), and such a run went on to write its tables
+# and exit 0; long loops call ``raise_if_stopped`` between chunks, so the stop is never lost.
+STOP_REQUESTED = threading.Event()
+
+
+def raise_if_stopped() -> None:
+    """KeyboardInterrupt where a stop was requested (``STOP_REQUESTED``) and its own interrupt may have been lost."""
+    if STOP_REQUESTED.is_set():
+        raise KeyboardInterrupt
 
 
 class MiCoderError(Exception):

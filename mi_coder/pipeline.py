@@ -10,7 +10,7 @@ from itertools import chain, islice
 from pathlib import Path
 from typing import Any
 
-from .errors import InputError, MiCoderError, SessionSkipped
+from .errors import InputError, MiCoderError, SessionSkipped, raise_if_stopped
 from .io.base import _EXTENSIONS, ReadOptions
 from .io.reader import STREAM_BYTES, read_transcript, stream_transcript
 from .records import CLIENT, PRACTITIONER, Session, Turn
@@ -351,6 +351,7 @@ def stream_code(paths: Sequence[str | Path], coder: Any, out_dir: str | Path, *,
             kept: list[Turn] | None = [] if on_session is not None else None  # the whole session, for its report
             chunks = [session.turns] if coded else coded_chunks(session, coder, chunk_turns)
             for chunk in chunks:
+                raise_if_stopped()
                 part = Session(id=sid, source=source, turns=chunk, meta=meta)
                 rows = utterance_rows([part])
                 writer.append("utterances", rows)
@@ -381,6 +382,7 @@ def stream_code(paths: Sequence[str | Path], coder: Any, out_dir: str | Path, *,
         if result.sessions:  # nothing is written when no file could be read
             if result.errors:
                 writer.extra("errors", result.errors, ["file", "error"])
+            raise_if_stopped()
             result.written = writer.commit(remove_if_absent=["errors"])
     return result
 

@@ -472,3 +472,23 @@ def test_a_write_that_fails_half_way_leaves_no_partial_table_and_no_empty_folder
     out = tmp_path / "new" / "out"
     assert main(["code", str(EXAMPLES / "probation_session.txt"), "--out", str(out)]) == 1
     assert not (tmp_path / "new").exists()
+
+
+def test_a_stop_whose_interrupt_python_swallowed_still_stops_the_run(tmp_path, monkeypatch, capsys):
+    # SIGTERM's KeyboardInterrupt can be raised inside a callback Python runs during an import, where it is only
+    # reported ("Exception ignored in ... _get_module_lock") and the run went on to write its tables, exit 0 (CI).
+    from mi_coder.cli import main
+    from mi_coder.errors import STOP_REQUESTED
+    from mi_coder.scoring import SessionScorer
+
+    add = SessionScorer.add
+
+    def lost_interrupt(self, turn):  # the handler ran (the flag is set) but its exception never reached the run
+        STOP_REQUESTED.set()
+        return add(self, turn)
+
+    monkeypatch.setattr(SessionScorer, "add", lost_interrupt)
+    out = tmp_path / "out"
+    assert main(["code", str(EXAMPLES / "probation_session.txt"), "--out", str(out)]) == 130
+    assert capsys.readouterr().err.strip().splitlines()[-1] == "mi-coder: interrupted"
+    assert not out.exists() or not [p.name for p in out.iterdir() if p.name != ".mi-coder-written.json"]
