@@ -39,21 +39,14 @@ __all__ = [
 
 def read_transcript(path: Any, **options: Any) -> Session:
     """Read a single-session transcript file into a Session (see ``read_sessions`` for multi-session tables)."""
-    import warnings
-
-    from .io.reader import read_transcript as _read
-
-    with warnings.catch_warnings(record=True) as caught:
-        warnings.simplefilter("always")
-        sessions = _read(path, **options)
+    sessions, caught = _read_caught(path, options)
     left_out = [w for w in caught if isinstance(w.message, SessionSkipped)]
     if len(sessions) + len(left_out) != 1:  # a table of three sessions, one of them unreadable, holds three
         ids = ", ".join(repr(s.id) for s in sessions)
         raise InputError(str(path), f"holds {len(sessions) + len(left_out)} sessions ({ids}"
                                     f"{f' and {len(left_out)} that cannot be coded' if left_out else ''}); "
                                     "use mi_coder.read_sessions() for it")
-    for w in caught:  # said at the caller's line (a notebook cell), not at a line inside the library
-        warnings.warn(w.message, stacklevel=2)
+    _say_here(caught)
     if not sessions:
         raise InputError(str(path), left_out[0].message.problem)
     return sessions[0]
@@ -98,6 +91,13 @@ def read_text(text: str, name: str = "transcript.txt", **options: Any) -> list[S
 
 def read_sessions(path: Any, **options: Any) -> list[Session]:
     """Read a transcript file into one Session per session it holds."""
+    sessions, caught = _read_caught(path, options)
+    _say_here(caught)
+    return sessions
+
+
+def _read_caught(path: Any, options: dict) -> tuple[list[Session], list]:
+    """``io.reader.read_transcript``'s sessions and the warnings it gave, held back to be said again."""
     import warnings
 
     from .io.reader import read_transcript as _read
@@ -105,9 +105,15 @@ def read_sessions(path: Any, **options: Any) -> list[Session]:
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
         sessions = _read(path, **options)
-    for w in caught:  # said at the caller's line (a notebook cell), not at a line inside the library
-        warnings.warn(w.message, stacklevel=2)
-    return sessions
+    return sessions, caught
+
+
+def _say_here(caught: list) -> None:
+    """Warnings said again at the line that called the public function (a notebook cell), not inside the library."""
+    import warnings
+
+    for w in caught:
+        warnings.warn(w.message, stacklevel=3)
 
 
 def segment(sessions: Any, **kwargs: Any) -> list[Session]:

@@ -541,16 +541,24 @@ def _indices(u: dict[str, int], summary: dict, engagement: dict, empathy: dict, 
     return out
 
 
-def unreliable_because(scores: dict[str, Any]) -> str:
-    """Why a session's scores are not to be judged (``scores_reliable`` false), as a phrase: too few coded
-    practitioner utterances, or turns that do not read as English; empty when they are reliable."""
+def unreliable_reason(scores: dict[str, Any]) -> str:
+    """Why a session's scores are not to be judged (``scores_reliable`` false): "short" (too few coded practitioner
+    utterances), "not_english" (turns that do not read as English), or "" when they are reliable."""
     if scores.get("scores_reliable", True):
         return ""
     n_prac = scores.get("n_practitioner_utterances")
-    if n_prac is None or n_prac < MIN_PRACTITIONER_UTTERANCES:
+    return "short" if n_prac is None or n_prac < MIN_PRACTITIONER_UTTERANCES else "not_english"
+
+
+def unreliable_because(scores: dict[str, Any]) -> str:
+    """``unreliable_reason`` as a phrase; empty when the scores are reliable."""
+    reason = unreliable_reason(scores)
+    if reason == "short":
         return f"fewer than {MIN_PRACTITIONER_UTTERANCES} coded practitioner utterances"
-    return (f"{scores.get('not_english_turns')} coded turns do not read as English, and the coder knows English "
-            "only")
+    if reason == "not_english":
+        return (f"{scores.get('not_english_turns')} coded turns do not read as English, and the coder knows English "
+                "only")
+    return ""
 
 
 def _english_enough(out: dict[str, Any], not_english_turns: int, long_turns: int) -> None:

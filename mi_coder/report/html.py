@@ -17,7 +17,7 @@ from markupsafe import Markup
 from ..codes import CODE_NAMES
 from ..records import CLIENT, OTHER, PRACTITIONER, Session, Turn
 from ..scoring import (DEFAULT_THRESHOLDS, MIN_FOR_BAND, MIN_PRACTITIONER_UTTERANCES, MIN_SIDE, second_code,
-                       unreliable_because)
+                       unreliable_because, unreliable_reason)
 from .charts import (
     distributions_chart,
     elaboration_chart,
@@ -152,7 +152,7 @@ def engagement_context(session: Session, scores: dict) -> dict:
                           for element in ROLE_ELEMENTS],
         "reliable": reliable,
         "unreliable_because": ("the session is too short to expect the roles to be explained"
-                               if unreliable_because(scores).startswith("fewer") else unreliable_because(scores)),
+                               if unreliable_reason(scores) == "short" else unreliable_because(scores)),
         "roles_assessed": "role_clarification" not in scores or scores.get("role_clarification") is not None,
         "in_order": scores.get("role_clarification_in_order"),
         # Safe: matplotlib's SVG writer escapes all text it draws, and the chart draws no text from the session.
@@ -235,8 +235,7 @@ def render_session(session: Session, scores: dict, model_name: str = "", thresho
         model_name=model_name,
         scores_reliable=scores.get("scores_reliable", True),
         unreliable_because=unreliable_because(scores),
-        not_english=bool(unreliable_because(scores)) and not scores.get("n_practitioner_utterances", 0)
-        < MIN_PRACTITIONER_UTTERANCES,
+        not_english=unreliable_reason(scores) == "not_english",
         min_practitioner_utterances=MIN_PRACTITIONER_UTTERANCES,
         score_cards=_score_cards(scores, thresholds),
         mi_adherent=_fmt(scores.get("mi_adherent")),
