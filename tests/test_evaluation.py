@@ -604,6 +604,16 @@ def test_cross_validation_on_ones_own_tables_codes_held_out_sessions_as_the_save
     assert len(trained) == 2 and all(trained)  # turn models in every fold
     assert sum(coded) == data.examples["session_id"].nunique()  # every session coded once, whole
     assert report["n"] == int(data.examples["code"].notna().sum())
+    # the figures to cite, as evaluate reports them: kappa per role (the pooled kappa mixes two label sets that
+    # never meet), practitioner code groups, client CT/ST/FN
+    from mi_coder.codes import CLIENT_CODES
+
+    by_role = report["kappa_by_role"]
+    client_rows = int(data.examples["code"].isin(CLIENT_CODES).sum())
+    assert by_role["client"]["n"] == client_rows and by_role["practitioner"]["n"] == report["n"] - client_rows
+    assert by_role["client"]["kappa"] == report["client"]["kappa"]
+    assert report["practitioner_groups"]["n"] == report["n"] - client_rows
+    assert 0 < report["reflection_f1"] <= 1 and 0 < report["question_f1"] <= 1
 
 
 def _review_download(path, rows):

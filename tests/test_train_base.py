@@ -149,6 +149,14 @@ def test_the_card_of_a_model_trained_on_ones_own_tables_describes_those_tables_n
     assert "### The training data (held-out folds)" in card and "on mine.csv, 2-fold cross-validation" in card
     assert "Team corpus" not in card and "team-written" not in card and "AnnoMI holds" not in card
     assert "Trained on the files listed above only" in card
+    assert "By role" not in card  # a report without the per-role figures (an older model's) shows none
+
+    folds.update({"kappa_by_role": {"practitioner": {"n": 6, "kappa": 0.62}, "client": {"n": 4, "kappa": 0.31}},
+                  "practitioner_groups": {"kappa": 0.7}, "reflection_f1": 0.55, "question_f1": 0.9,
+                  "client": {"macro_f1": 0.44}})
+    card = render_model_card(meta)
+    assert ("By role: practitioner kappa 0.62, client kappa 0.31, code-group kappa 0.7, reflection F1 0.55, "
+            "question F1 0.9, client macro-F1 0.44.") in card
 
 
 def test_calibration_folds_left_with_one_code_fall_back_to_no_temperature_instead_of_failing():

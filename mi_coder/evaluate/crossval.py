@@ -273,7 +273,11 @@ def cross_validate_examples(examples: pd.DataFrame, folds: int = 5, extra_exampl
             conf[order] = [u.confidence or 0.0 for u in utts]
         if progress is not None:
             progress(f"fold {k} of {folds} done ({len(test_idx)} held-out utterances)")
-    report = utterance_report(data["code"], pred)
+    from .heldout import _compared
+
+    # kappa per role, code groups, reflection and question F1 and client macro-F1, as ``evaluate`` reports them:
+    # the pooled kappa mixes practitioner and client codes, which never meet
+    report = _compared(list(zip(data["code"].tolist(), pred.tolist())))
     report["reliability"] = reliability(conf, data["code"].to_numpy() == pred)
     report["folds"] = folds
     return report
@@ -331,7 +335,10 @@ def training_metrics(data: TrainingData, folds: int, C: float = 1.0,
     else:
         metrics["team_corpus_cv"] = cross_validate_examples(data.examples, folds=folds, train_kwargs=kwargs,
                                                             turn_examples=data.turn_examples, progress=say)
-        say(f"{folds}-fold cross-validation grouped by session: macro-F1 {metrics['team_corpus_cv']['macro_f1']}")
+        cv = metrics["team_corpus_cv"]
+        by_role = ", ".join(f"{role} kappa {m['kappa']}" for role, m in cv.get("kappa_by_role", {}).items())
+        say(f"{folds}-fold cross-validation grouped by session: macro-F1 {cv['macro_f1']}"
+            + (f"; {by_role}" if by_role else ""))
     return metrics
 
 

@@ -18,6 +18,19 @@ def _per_code(report: dict) -> str:
     return _table(["code", "precision", "recall", "F1", "support"], rows)
 
 
+def _role_figures(report: dict) -> str:
+    """The figures to cite from a held-out report, where it has them: kappa per role (the pooled kappa mixes
+    practitioner and client codes), practitioner code-group kappa, reflection and question F1, client macro-F1."""
+    parts = [f"{role} kappa {m['kappa']}" for role, m in (report.get("kappa_by_role") or {}).items() if m.get("n")]
+    if report.get("practitioner_groups"):
+        parts.append(f"code-group kappa {report['practitioner_groups']['kappa']}")
+    parts += [f"{label} {report[key]}" for key, label in (("reflection_f1", "reflection F1"),
+                                                           ("question_f1", "question F1")) if report.get(key) is not None]
+    if report.get("client"):
+        parts.append(f"client macro-F1 {report['client']['macro_f1']}")
+    return (" By role: " + ", ".join(parts) + ".") if parts else ""
+
+
 def _confusion(report: dict) -> str:
     from ..evaluate.metrics import confusion_rows
 
@@ -272,7 +285,8 @@ def render_model_card(meta: dict) -> str:
                       + ". The corpus was written by the mi-coder team to cover codes AnnoMI lacks; it is cleaner "
                       "than real speech and shares its writers' habits, so **these figures are not evidence of "
                       "real-world accuracy**.", "",
-                      f"Macro-F1 {team['macro_f1']}, kappa {team['kappa']}, ECE {team['reliability']['ece']}.", "",
+                      f"Macro-F1 {team['macro_f1']}, kappa {team['kappa']}, ECE {team['reliability']['ece']}."
+                      + _role_figures(team), "",
                       _per_code(team)]
         elif team:
             lines += ["", "### The training data (held-out folds)", "",
@@ -280,7 +294,8 @@ def render_model_card(meta: dict) -> str:
                       f"{metrics.get('folds', 5)}-fold cross-validation grouped by session. Each fold trains as "
                       "the saved model is trained (utterance and turn models) and codes its held-out sessions as "
                       "whole sessions, as the saved model codes them.", "",
-                      f"Macro-F1 {team['macro_f1']}, kappa {team['kappa']}, ECE {team['reliability']['ece']}.", "",
+                      f"Macro-F1 {team['macro_f1']}, kappa {team['kappa']}, ECE {team['reliability']['ece']}."
+                      + _role_figures(team), "",
                       _per_code(team)]
         speed = metrics.get("speed")
         if speed:
