@@ -203,7 +203,11 @@ def test_speaker_names_and_utterance_text_are_escaped_in_the_session_report():
     assert "<script>alert(1)</script>" not in page and "alert(1)</script>" not in page
     assert f"Practitioner: <b>{HOSTILE_ESCAPED}</b>" in page  # the header
     assert f"<td>{HOSTILE_ESCAPED}</td><td>" in page  # speaker column of the transcript
-    assert f"<td>{HOSTILE_ESCAPED}</td></tr>" in page  # utterance column of the transcript
+    # utterance column of the transcript (the cell names the review controls' description: id='txt-N')
+    assert re.search(r"<td(?: id='txt-\d+')?>" + re.escape(HOSTILE_ESCAPED) + "</td></tr>", page)
+    # the review controls are named by turn and speaker, escaped
+    assert f"aria-label='code, turn 2, {HOSTILE_ESCAPED}'" in page or f"aria-label='code, turn 1, {HOSTILE_ESCAPED}'" \
+        in page
     assert "&#x27;" in page and "&#39;" not in page  # apostrophes keep html.escape's entity, as before the templates
 
 
@@ -779,10 +783,13 @@ const rows = [...html.matchAll(/<tr class='([^']*)' data-code='([^']*)'(?: data-
                       classList: {contains: c => cls.has(c), toggle: (c, on) => { on ? cls.add(c) : cls.delete(c); }},
                       cls}; });
 const boxes = [...new Set(rows.map(r => r.getAttribute('data-code')))].map(v => ({value: v, checked: !hide.includes(v)}));
-const document = {querySelectorAll: q => (q === '.filters input' ? boxes : rows), addEventListener: () => {}};
+const status = {textContent: ''};
+const document = {querySelectorAll: q => (q === '.filters input' ? boxes : rows), addEventListener: () => {},
+                  getElementById: id => (id === 'filter-status' ? status : null)};
 vm.runInNewContext(fs.readFileSync(process.argv[4], 'utf8') + ';applyFilter();', {document});
 process.stdout.write(JSON.stringify(rows.map(r => [r.getAttribute('data-turn'), r.style.display !== 'none',
                                                    r.cls.has('turn-start') || r.cls.has('show-head')])));
+process.stderr.write(status.textContent);
 """
 
 
@@ -797,7 +804,10 @@ def test_continued_rows_carry_their_speaker_for_print_and_for_a_filter_that_hide
     html_text = render_session(s, session_scores(s))
     assert html_text.count("Officer Daniels") >= 3 and "<span class='cont'>Officer Daniels</span>" in html_text
     css = (Path(__file__).parents[1] / "mi_coder" / "report" / "templates" / "_report.css").read_text()
-    assert re.search(r"@media print\{[^}]*\.cont\{display:inline", css) and ".cont{display:none}" in css
+    # hidden on screen but not from screen readers (a row read alone still names its turn and speaker); printed
+    assert ".cont{position:absolute;width:1px;height:1px;overflow:hidden;clip:rect(0 0 0 0)" in css
+    assert "display:none" not in css.split(".cont{", 1)[1].split("}", 1)[0]
+    assert re.search(r"@media print\{[^}]*\.cont\{position:static", css)
     node = shutil.which("node")
     if not node:
         pytest.skip("no Node.js on this machine to run the transcript filter outside a browser")
@@ -807,9 +817,12 @@ def test_continued_rows_carry_their_speaker_for_print_and_for_a_filter_that_hide
     script.write_text(_FILTER_HARNESS)
     filter_js = Path(__file__).parents[1] / "mi_coder" / "report" / "templates" / "_filter.js"
 
+    said = []
+
     def heads(hidden):
         out = subprocess.run([node, str(script), str(page), _json.dumps(hidden), str(filter_js)],
                              capture_output=True, text=True, check=True)
+        said.append(out.stderr)  # the filter's status line, read to screen readers
         return [(turn, head) for turn, shown, head in _json.loads(out.stdout) if shown]
 
     first, second = s.turns[0].id, s.turns[1].id
@@ -817,6 +830,7 @@ def test_continued_rows_carry_their_speaker_for_print_and_for_a_filter_that_hide
     # NC hidden: the reflection row now heads turn 1; OQ hidden too: the question row does not head it twice
     assert heads(["NC"]) == [(str(first), True), (str(first), False), (str(second), True)]
     assert heads(["NC", "CR"]) == [(str(first), True), (str(second), True)]
+    assert said == ["4 of 4 utterances shown", "3 of 4 utterances shown", "2 of 4 utterances shown"]
 
 
 def test_change_and_sustain_labels_of_close_turns_do_not_print_over_each_other(monkeypatch):

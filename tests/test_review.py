@@ -85,7 +85,8 @@ def test_the_review_data_block_and_rows_carry_hostile_text_escaped_and_intact():
     assert data["utterances"][0]["text"] == hostile and data["utterances"][0]["speaker"] == hostile
     escaped = "&lt;script&gt;alert(1)&lt;/script&gt; &quot;quotes&quot; &amp; ampersands"
     row = re.search(r"<tr [^>]*id='utt-0'>.*?</tr>", page).group(0)
-    assert row.count(escaped) == 2  # speaker and utterance cells of the editable row
+    # speaker and utterance cells of the editable row, and the speaker in the names of its two review controls
+    assert row.count(escaped) == 4
     assert "<select class='rv-code noprint'" in row and "<option value='OQ' selected>OQ</option>" in row
 
 
@@ -290,3 +291,96 @@ def test_the_page_counts_volleys_broken_by_another_speaker_as_mi_coder_does(tmp_
         assert (shown[key] is None) == (expected is None), key
         if expected is not None:
             assert abs(shown[key] - expected) < 1e-6, key
+
+
+def test_the_review_controls_work_from_the_keyboard_and_say_what_they_did(tmp_path):
+    # an accessibility audit: reading a closed code list with the arrow keys ticked the utterance reviewed (and the
+    # download then carried it as a reviewed code); "Review next" chose a row the code filter hid; nothing was said
+    from selenium.webdriver.common.keys import Keys
+
+    page = _small_page(tmp_path)
+    driver = _driver(tmp_path / "downloads")
+    try:
+        driver.get(page.as_uri())
+        left = int(driver.find_element("id", "rv-left").text)
+        select = driver.find_element("css selector", "#utt-2 select.rv-code")
+        assert select.get_attribute("aria-label").startswith("code, turn 3, ")  # named by its turn and speaker
+        assert driver.find_element("id", select.get_attribute("aria-describedby")).text == "You missed a shift."
+        select.send_keys(Keys.ARROW_DOWN)  # the list read through, then back to the machine's code
+        assert select.get_attribute("value") != "SR"
+        assert "changed from SR" in driver.find_element("id", "rv-status").text
+        select.send_keys(Keys.ARROW_UP)
+        assert select.get_attribute("value") == "SR"
+        assert not driver.find_element("css selector", "#utt-2 input.rv-done").is_selected()
+        assert int(driver.find_element("id", "rv-left").text) == left
+        assert "SR, not reviewed" in driver.find_element("id", "rv-status").text
+        # a code chosen and kept is a review; a ticked box stays ticked while the list is read through
+        _select(driver, 0, "CQ")
+        assert driver.find_element("css selector", "#utt-0 input.rv-done").is_selected()
+        driver.find_element("css selector", "#utt-6 input.rv-done").send_keys(Keys.SPACE)
+        other = driver.find_element("css selector", "#utt-6 select.rv-code")
+        other.send_keys(Keys.ARROW_DOWN)
+        other.send_keys(Keys.ARROW_UP)
+        assert driver.find_element("css selector", "#utt-6 input.rv-done").is_selected()
+        assert int(driver.find_element("id", "rv-left").text) == left - 2
+        # "Review next" passes over the rows the filter hides, and says so when only those are left
+        for box in driver.find_elements("css selector", ".filters input"):
+            if box.get_attribute("value") in ("OQ", "CQ", "SR", "FN"):
+                box.send_keys(Keys.SPACE)  # only change talk shown
+        assert driver.find_element("id", "filter-status").text.endswith(" utterances shown")
+        uid = driver.execute_script("return miReview.next();")
+        assert driver.find_element("id", f"utt-{uid}").get_attribute("data-code") == "CT"
+        assert driver.switch_to.active_element == driver.find_element("css selector", f"#utt-{uid} select.rv-code")
+        for u in driver.execute_script("return JSON.parse(document.getElementById('mi-review-data').textContent)"
+                                       ".utterances"):
+            if u["code"] == "CT":
+                driver.find_element("css selector", f"#utt-{u['uid']} input.rv-done").send_keys(Keys.SPACE)
+        assert driver.execute_script("return miReview.next();") is None
+        assert "hidden by the code filter" in driver.find_element("id", "rv-status").text
+        csv = driver.execute_script("return miReview.csv();")
+    finally:
+        driver.quit()
+    import csv as csv_module
+    import io
+
+    rows = list(csv_module.DictReader(io.StringIO(csv)))
+    assert rows[2]["reviewed_code"] == "" and rows[2]["reviewer"] == "" and rows[2]["reviewed_at"] == ""
+    assert rows[0]["reviewed_code"] == "CQ" and rows[6]["reviewed_code"] == "SR"
+
+
+def test_the_sessions_table_sorts_from_the_keyboard_and_says_its_order(tmp_path):
+    from selenium.webdriver.common.keys import Keys
+
+    from mi_coder.report import write_reports
+
+    from .helpers import C, P, coded_session
+
+    sessions = []
+    for k, reflections in enumerate((1, 3, 2)):
+        s = coded_session([(P, [("How has the week been?", "OQ")]), (C, [("Rough.", "FN")])]
+                          + [(P, [("You missed a shift.", "SR")]), (C, [("I did.", "FN")])] * reflections)
+        s.id = f"visit-{k}"
+        sessions.append(s)
+    write_reports(sessions, tmp_path / "out")
+    driver = _driver(tmp_path / "downloads")
+    try:
+        driver.get((tmp_path / "out" / "index.html").as_uri())
+        button = driver.find_elements("css selector", "#sessions thead th button")[2]  # R:Q
+        assert button.text == "R:Q"
+        body = driver.find_element("tag name", "body")
+        for _ in range(20):  # reached with Tab alone
+            body.send_keys(Keys.TAB) if driver.switch_to.active_element == body else \
+                driver.switch_to.active_element.send_keys(Keys.TAB)
+            if driver.switch_to.active_element == button:
+                break
+        assert driver.switch_to.active_element == button
+        button.send_keys(Keys.ENTER)
+        order = [r.text.split()[0] for r in driver.find_elements("css selector", "#sessions tbody tr")]
+        heading = driver.find_elements("css selector", "#sessions thead th")[2]
+        assert order == ["visit-0", "visit-2", "visit-1"] and heading.get_attribute("aria-sort") == "ascending"
+        button.send_keys(Keys.ENTER)
+        order = [r.text.split()[0] for r in driver.find_elements("css selector", "#sessions tbody tr")]
+        assert order == ["visit-1", "visit-2", "visit-0"]
+        assert heading.get_attribute("aria-sort") == "descending"
+    finally:
+        driver.quit()

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import html
 import io
+import re
 from collections.abc import Sequence
 
 from ..records import CLIENT, PRACTITIONER, Session
@@ -24,6 +25,13 @@ def _svg(fig, label: str) -> str:  # type: ignore[no-untyped-def]
     plt.close(fig)
     text = buf.getvalue()
     text = text[text.index("<svg"):]
+    # matplotlib numbers its element ids from 1 in every figure ("figure_1", "patch_1"), so the charts of one page
+    # repeated each other's ids: each chart's ids (and the references to them) get a prefix of their own, stable
+    # for the same chart (the page stays byte-identical); the timeline's "mi-turn-" ids are already unique
+    import hashlib
+
+    prefix = "c" + hashlib.sha256(label.encode("utf-8")).hexdigest()[:8] + "-"
+    text = re.sub(r'(\bid="|href="#|url\(#)(?!mi-)([^")]+)', lambda m: m.group(1) + prefix + m.group(2), text)
     said = html.escape(label, quote=True)
     head = text.index(">") + 1
     return f'{text[:4]} role="img" aria-label="{said}"{text[4:head]}<title>{said}</title>{text[head:]}'
@@ -32,6 +40,10 @@ def _svg(fig, label: str) -> str:  # type: ignore[no-untyped-def]
 # Timeline bars are told apart by pattern as well as colour (SR and SEEK, OQ and EA come close for colour-blind
 # readers): MI-adherent codes hatched, MI-non-adherent ones crossed; the page's legend says so.
 HATCHES = {"AF": "////", "SEEK": "////", "EA": "////", "PER": "xxxx", "CON": "xxxx"}
+# Fills under 3:1 against the white page (WCAG 1.4.11: FN 1.1, PWP 1.3, NC 1.9, CQ 2.3, SR 2.8) get a dark edge,
+# so that the bar is seen whatever its colour; the CT/ST labels are drawn in colours that read at 4.5:1 or more.
+LIGHT = {"FN", "PWP", "NC", "CQ", "SR", "GI"}
+LABEL_COLOURS = {"ST": "#A23B52"}
 
 
 def _counted(codes: Sequence[str]) -> str:
@@ -66,7 +78,7 @@ def scores_chart(scores: dict, thresholds: dict) -> str:
         if few:
             ax.text(0.98, 0.9, "too few to judge", transform=ax.transAxes, ha="right", va="top", fontsize=7)
         if value is not None:
-            ax.barh([0], [min(value, top)], color="#777777" if few else "#0072B2", height=0.45)
+            ax.barh([0], [min(value, top)], color="#666666" if few else "#0072B2", height=0.45)
             inside = value >= 0.8 * top  # a label inside the dark bar is white, outside it is black
             shown = _fmt_banded(value, key != "r_q", thresholds[key])  # as the card above the chart
             ax.text(min(value, top), 0, f" {shown} ", va="center",
@@ -111,14 +123,15 @@ def timeline_chart(session: Session) -> str:
         height = 0.8 if code in ("CT", "ST") else 0.6
         width = max(len(t.text.split()) / 150.0, 0.08) if use_time else 0.9
         bars = ax.bar(x, height, bottom=y - height / 2, width=width, color=CODE_COLOURS.get(code, "#999"), align="edge",
-                      hatch=HATCHES.get(code), edgecolor="#222" if code in HATCHES else "none", linewidth=0)
+                      hatch=HATCHES.get(code), edgecolor="#222" if code in HATCHES or code in LIGHT else "none",
+                      linewidth=0.6 if code in LIGHT else 0)
         bars[0].set_gid(f"mi-turn-{k}")
         titles[f"mi-turn-{k}"] = f"turn {t.id}, {t.role}: {' '.join(t.codes) or code}"
         if code in ("CT", "ST"):
             # labels of close turns go on a second line instead of printing over each other ("CTST")
             line = 0 if x - label_ends[0] >= label_gap else (1 if x - label_ends[1] >= label_gap else 0)
             label_ends[line] = x
-            ax.text(x, y + 0.45 + 0.13 * line, code, fontsize=6, color=CODE_COLOURS[code])
+            ax.text(x, y + 0.45 + 0.13 * line, code, fontsize=7, color=LABEL_COLOURS.get(code, CODE_COLOURS[code]))
     ax.set_yticks([0, 1])
     ax.set_yticklabels(["client", "practitioner"])
     ax.set_xlabel("minutes" if use_time else "turn")
@@ -129,7 +142,7 @@ def timeline_chart(session: Session) -> str:
     by_role = {role: [shown_code(t) or "NC" for t in turns if t.role == role] for role in (PRACTITIONER, CLIENT)}
     svg = _svg(fig, f"Timeline of {len(turns)} turn{'' if len(turns) == 1 else 's'}, each bar a turn coloured by "
                     f"its main code. Practitioner turns: {_counted(by_role[PRACTITIONER])}. Client turns: "
-                    f"{_counted(by_role[CLIENT])}. Each bar's tooltip names its turn and codes.")
+                    f"{_counted(by_role[CLIENT])}. The transcript table gives every turn's codes in words.")
     for gid, title in titles.items():  # turn ids come from the transcript: escaped
         svg = svg.replace(f'<g id="{gid}">', f'<g id="{gid}"><title>{html.escape(title)}</title>', 1)
     return svg
@@ -154,7 +167,7 @@ def elaboration_chart(session: Session) -> str:
         xs = [k for k, _ in client]
         ys = [w for _, w in client]
         smooth = [sum(ys[max(0, i - 4):i + 1]) / len(ys[max(0, i - 4):i + 1]) for i in range(len(ys))]
-        ax.bar(xs, ys, color="#BBBBBB", width=0.8, label="words in each client turn")
+        ax.bar(xs, ys, color="#8C8C8C", width=0.8, label="words in each client turn")
         ax.plot(xs, smooth, color="#0072B2", linewidth=2, label="moving mean (5 client turns)")
         ax.legend(fontsize=7, loc="lower left", bbox_to_anchor=(0, 1.0), ncol=2, frameon=False)  # above, off the bars
     ax.set_xlabel("turn")
@@ -216,8 +229,11 @@ def trend_chart(practitioner: str, rows: Sequence[dict]) -> str:
     plt = _plt()
     rows = sorted(rows, key=lambda r: (str(r.get("date") or ""), natural(str(r["session_id"]))))
     fig, ax = plt.subplots(figsize=(8, 2.2))
+    # told apart by marker and line style as well as colour, in colours that read at 3:1 or more on white
+    styles = iter([("#0072B2", "o", "-"), ("#B34700", "s", "--"), ("#117733", "^", ":")])
     for key, label in [(k, lab) for k, lab in INDEX_KEYS if k.endswith("_index")]:
-        ax.plot(range(len(rows)), [r.get(key) for r in rows], marker="o", label=label)
+        colour, marker, line = next(styles)
+        ax.plot(range(len(rows)), [r.get(key) for r in rows], marker=marker, linestyle=line, color=colour, label=label)
     ax.set_xticks(range(len(rows)))
     ax.set_xticklabels([r["session_id"] for r in rows], rotation=30, ha="right", fontsize=7)
     ax.set_ylim(0, 100)

@@ -265,6 +265,7 @@ def render_session(session: Session, scores: dict, model_name: str = "", thresho
         review=review_context(data),
         codes_present=sorted({c for t, u in session.utterances() for c in (u.code, second_code(t, u)) if c},
                              key=list(CODE_COLOURS).index),
+        code_names=CODE_NAMES,
         rows=_transcript_rows(page_rows),
         review_js=review_js(),
     )

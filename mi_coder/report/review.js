@@ -194,8 +194,7 @@
       var el = document.querySelector("[data-live='" + k + "']");
       if (el) { el.textContent = fmt(k, s[k]); el.setAttribute("data-value", s[k] === null ? "" : String(s[k])); }
     });
-    var left = data.utterances.filter(function (u) { return u.code && !reviewed(u); }).length;
-    document.getElementById("rv-left").textContent = left;
+    document.getElementById("rv-left").textContent = left();
   }
   function paint(u) {
     var row = document.getElementById("utt-" + u.uid);
@@ -220,21 +219,45 @@
     var tag = row.querySelector("span.review");
     if (tag) { tag.style.display = reviewed(u) ? "none" : ""; }
   }
-  function record(u, code, done) {
-    state.codes[u.uid] = {code: code, reviewed: done, at: new Date().toISOString(),
+  // Said to screen readers through the bar's status line (role=status, WCAG 4.1.3): what an edit did, and where
+  // the scores stand now.
+  function say(text) { var el = document.getElementById("rv-status"); if (el) { el.textContent = text; } }
+  function left() { return data.utterances.filter(function (u) { return u.code && !reviewed(u); }).length; }
+  function record(u, code, done, ticked) {
+    state.codes[u.uid] = {code: code, reviewed: done, ticked: !!ticked, at: new Date().toISOString(),
                           by: document.getElementById("rv-reviewer").value};
     paint(u); showScores(); save();  // the page shows the edit even where the browser keeps nothing
+    var s = scores();
+    say("Turn " + u.turn_id + ": " + codeOf(u) + (changed(u) ? " (changed from " + u.code + ")" : "") +
+        (done ? ", reviewed" : ", not reviewed") + "; " + left() + " left; R:Q " + fmt("r_q", s.r_q) +
+        ", %CR " + fmt("pct_cr", s.pct_cr));
   }
+  // A new code from the list marks the utterance reviewed; going back to the machine's code leaves it as it was
+  // before (reviewed only if its box was ticked): the arrow keys on a closed list change the code at each press,
+  // so reading the list through with them must not tick anything (an accessibility audit).
+  function choose(u, code) {
+    var s = state.codes[u.uid];
+    record(u, code, code !== u.code || !!(s && s.ticked && s.reviewed), s && s.ticked && s.reviewed);
+  }
+  function shown(row) { return row && row.style.display !== "none"; }
   function next() {
     var todo = data.utterances.filter(function (u) { return u.code && !reviewed(u); })
       .sort(function (a, b) { return (a.confidence === null ? 1 : a.confidence) - (b.confidence === null ? 1 : b.confidence); });
     document.querySelectorAll("tr.rv-current").forEach(function (r) { r.classList.remove("rv-current"); });
-    if (!todo.length) { return null; }
-    var row = document.getElementById("utt-" + todo[0].uid);
+    // rows the code filter hides are passed over: focus cannot go to them, and nothing would be said
+    var visible = todo.filter(function (u) { return shown(document.getElementById("utt-" + u.uid)); });
+    if (!visible.length) {
+      say(todo.length ? todo.length + " left, all hidden by the code filter: tick the codes to show them"
+                      : "Every utterance is reviewed");
+      return null;
+    }
+    var u = visible[0], row = document.getElementById("utt-" + u.uid);
     row.classList.add("rv-current");
     row.scrollIntoView({block: "center"});
     row.querySelector("select.rv-code").focus();
-    return todo[0].uid;
+    say("Turn " + u.turn_id + ", " + u.speaker + ": " + u.text + " Coded " + codeOf(u) +
+        (u.confidence === null ? "" : ", confidence " + u.confidence) + ".");
+    return u.uid;
   }
   // Text a spreadsheet would run as a formula ("=HYPERLINK(...)", "@SUM(A1)") gets a leading apostrophe, as
   // spreadsheets themselves write it; mi-coder's readers drop it again (io/delimited.py: _unguarded).
@@ -251,7 +274,8 @@
       // code as it stands (code) but not reviewed, as the page's "left" count says
       lines.push([data.session_id, u.turn_id, u.utterance_id, u.speaker, u.role, u.text, u.code, u.confidence,
                   s.reviewed ? codeOf(u) : "", codeOf(u),
-                  s.at ? (s.by || state.reviewer || "") : "", s.at || "",
+                  s.at && (s.reviewed || changed(u)) ? (s.by || state.reviewer || "") : "",
+                  s.at && (s.reviewed || changed(u)) ? s.at : "",
                   u.code2 || "", u.role_elements || ""]
         .map(csvCell).join(","));
     });
@@ -263,6 +287,7 @@
     a.href = URL.createObjectURL(blob);
     a.download = data.session_id + ".reviewed.csv";
     document.body.appendChild(a); a.click(); a.remove();
+    say("Downloaded " + a.download);
   }
 
   document.addEventListener("DOMContentLoaded", function () {
@@ -272,8 +297,10 @@
     data.utterances.forEach(function (u) {
       var row = document.getElementById("utt-" + u.uid);
       if (!row) { return; }
-      row.querySelector("select.rv-code").addEventListener("change", function (e) { record(u, e.target.value, true); });
-      row.querySelector("input.rv-done").addEventListener("change", function (e) { record(u, codeOf(u), e.target.checked); });
+      row.querySelector("select.rv-code").addEventListener("change", function (e) { choose(u, e.target.value); });
+      row.querySelector("input.rv-done").addEventListener("change", function (e) {
+        record(u, codeOf(u), e.target.checked, e.target.checked);
+      });
       paint(u);
     });
     document.getElementById("rv-next").addEventListener("click", next);
@@ -281,7 +308,7 @@
     document.getElementById("rv-reset").addEventListener("click", function () {
       if (window.confirm("Forget every change and review mark on this page?")) {
         state = {codes: {}, reviewer: name.value, reset: new Date().toISOString()};
-        save(); data.utterances.forEach(paint); showScores(); }
+        save(); data.utterances.forEach(paint); showScores(); say("Every change and review mark forgotten"); }
     });
     window.addEventListener("storage", function (e) {  // another tab's edit: shown here at once
       if (e.key !== KEY) { return; }
