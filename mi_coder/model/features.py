@@ -440,6 +440,32 @@ class StaticVectors:
         return len(self.terms)
 
 
+def _fit_across_groups(vec, docs: Sequence[str], groups: Sequence[str], min_groups: int, cap: int | None):  # type: ignore[no-untyped-def]
+    """``vec`` (a TfidfVectorizer) fitted on ``docs`` with only the terms found in at least ``min_groups`` distinct
+    groups, the ``cap`` most frequent of those kept (as ``max_features`` keeps the most frequent), IDF over docs."""
+    from scipy import sparse
+    from sklearn.feature_extraction.text import TfidfVectorizer
+
+    if len(groups) != len(docs):
+        raise ValueError(f"{len(groups)} groups for {len(docs)} documents")
+    params = vec.get_params()
+    counter = TfidfVectorizer(**{**params, "max_features": None, "use_idf": False, "norm": None,
+                                 "sublinear_tf": False})
+    X = counter.fit_transform(docs)  # term counts, every term reaching min_df
+    names, ids = np.unique(np.asarray([str(g) for g in groups], dtype=object), return_inverse=True)
+    member = sparse.csr_matrix((np.ones(len(docs)), (ids, np.arange(len(docs)))), shape=(len(names), len(docs)))
+    spread = np.asarray(((member @ (X > 0).astype(np.float64)) > 0).sum(axis=0)).ravel()  # groups per term
+    total = np.asarray(X.sum(axis=0)).ravel()
+    keep = np.flatnonzero(spread >= min_groups)
+    if not len(keep):
+        raise ValueError("no term is found in enough groups")
+    if cap is not None and len(keep) > cap:  # the most frequent, ties by term as scikit-learn breaks them
+        terms = counter.get_feature_names_out()
+        keep = keep[np.lexsort((terms[keep], -total[keep]))[:cap]]
+    vocabulary = sorted(counter.get_feature_names_out()[keep].tolist())
+    return TfidfVectorizer(**{**params, "max_features": None, "min_df": 1, "vocabulary": vocabulary}).fit(docs)
+
+
 class FeatureSpace:
     """The coder's feature map: utterance words, characters and head/tail, preceding- and next-turn words, shape."""
 
@@ -532,8 +558,14 @@ class FeatureSpace:
             max_char_features: int = 40000, max_context_features: int = 8000, head: bool = True,
             behaviour: bool = False, lengths: bool = False, permission: bool = False, form: bool = False,
             lsa: int = 0, own_texts: Sequence[str] | None = None, negation: bool = False, answer: bool = False,
-            vectors: StaticVectors | None = None, encoder: bool = False, **weights: float) -> "FeatureSpace":
-        """Learn vocabularies and IDF weights with scikit-learn's TfidfVectorizer (training only)."""
+            vectors: StaticVectors | None = None, encoder: bool = False, groups: Sequence[str] | None = None,
+            min_groups: int = 1, **weights: float) -> "FeatureSpace":
+        """Learn vocabularies and IDF weights with scikit-learn's TfidfVectorizer (training only).
+
+        ``groups`` (one per text: the session, or the video, each row comes from) with ``min_groups`` k > 1 keeps only
+        terms found in at least k groups: a name, a place or a phrase said in one session alone never enters the
+        vocabulary, so a model trained on confidential transcripts does not carry them in ``features.json``, and
+        its words are the ones that recur across sessions."""
         from sklearn.feature_extraction.text import TfidfVectorizer
 
         norm_texts = [normalize(t) for t in texts]
@@ -558,7 +590,8 @@ class FeatureSpace:
             vec = TfidfVectorizer(ngram_range=ngram, min_df=min_df, max_features=cap, sublinear_tf=True,
                                   lowercase=False, **extra)
             try:
-                vec.fit(docs)
+                vec = _fit_across_groups(vec, docs, groups, min_groups, cap) if min_groups > 1 and groups is not None \
+                    else vec.fit(docs)
             except ValueError:  # no term reaches min_df (for example no preceding turns at all)
                 blocks.append(TfidfBlock([], np.zeros(0), analyzer))
                 continue
@@ -576,7 +609,9 @@ class FeatureSpace:
             vec = TfidfVectorizer(min_df=2, max_features=max_context_features, sublinear_tf=True, lowercase=False,
                                   token_pattern=TOKEN_PATTERN)
             try:
-                vec.fit([normalize(t) for t in own_texts])
+                own_docs = [normalize(t) for t in own_texts]
+                vec = _fit_across_groups(vec, own_docs, groups, min_groups, max_context_features) \
+                    if min_groups > 1 and groups is not None else vec.fit(own_docs)
                 own = TfidfBlock(vec.get_feature_names_out().tolist(), vec.idf_, "own")
             except ValueError:
                 own = TfidfBlock([], np.zeros(0), "own")

@@ -106,6 +106,7 @@ def train_coder(examples, turn_examples=None, *, augment: bool = True, C: float 
                 role_only_batches: Sequence[str] = (), role_turn_stage: bool = False,
                 negation: bool = False, augment_weight: float = 0.5, nb_mix: float = 0.0,
                 bare_turn_models: bool = False, answer: bool = False, vectors: str | None = None,
+                min_term_groups: int = 1,
                 encoder: bool = False) -> Coder:
     """Fit a Coder on utterance examples (``train.examples.EXAMPLE_COLUMNS``) with a known code.
 
@@ -150,6 +151,8 @@ def train_coder(examples, turn_examples=None, *, augment: bool = True, C: float 
     ``split_client_turn_weight`` multiplies the weight of client utterances that carry a whole turn's label
     (AnnoMI client turns of several utterances: a change-talk turn often holds neutral utterances, which MISC
     codes one by one); 0 leaves them to the turn model alone.
+    ``min_term_groups`` k > 1 keeps in the vocabularies only terms found in at least k groups (sessions, AnnoMI
+    videos, corpus lines): names and phrases of one session alone stay out of the model (``FeatureSpace.fit``).
     """
     import pandas as pd
 
@@ -203,7 +206,9 @@ def train_coder(examples, turn_examples=None, *, augment: bool = True, C: float 
                                 behaviour=behaviour, lengths=lengths, permission=permission,
                                 form=form, lsa=lsa, negation=negation, answer=answer,
                                 vectors=vector_table(vectors) if vectors else None, encoder=encoder,
-                                own_texts=every["own_prev_text"].tolist() if role_own_words else None)
+                                own_texts=every["own_prev_text"].tolist() if role_own_words else None,
+                                groups=every["group"].astype(str).tolist() if min_term_groups > 1 else None,
+                                min_groups=min_term_groups)
     if role_models and "role_elements" in data:
         # Role-clarification detectors: one yes/no model per element, on the practitioner utterances of
         # sources that label the elements (the team sessions); other sources cannot say "no".
