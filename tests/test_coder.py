@@ -1131,3 +1131,24 @@ def test_client_turn_mix_survives_saving_and_a_profile_can_set_it(small_coder, t
     assert all(t.meta.get("main_code") in CLIENT_CODES for t in session.turns if t.role == "client")
     loaded.use_profile("turns", {"client_turn_mix": 0.0})
     assert loaded.client_turn_mix == 0.0
+
+
+def test_a_name_said_in_one_session_alone_stays_out_of_the_vocabularies_with_min_term_groups(tmp_path):
+    # a model trained on confidential transcripts lists its vocabulary in features.json: with min_term_groups 2 a
+    # client's name said again and again in their own session is not in it, while words of every session are
+    from mi_coder.model.features import TfidfBlock
+
+    corpus = load_team_corpus(sorted(glob.glob(str(ROOT / "data" / "corpus" / "team_*.csv"))))
+    corpus = corpus.groupby("code", group_keys=False).head(12).reset_index(drop=True)
+    one = corpus.index[corpus["role"] == "practitioner"][:6]
+    corpus.loc[one, "text"] = corpus.loc[one, "text"] + " Quillonza, that matters."
+    corpus.loc[one, "group"] = "session-of-Quillonza"  # one session says the name six times
+    kwargs = dict(calibration_folds=0, role_models=False, augment=False)
+    terms = {}
+    for k in (1, 2):
+        coder = train_coder(corpus, single_utterance_turns(corpus), min_term_groups=k, **kwargs)
+        blocks = [b for b in vars(coder.features).values() if isinstance(b, TfidfBlock)]  # what features.json lists
+        terms[k] = {t.lower() for b in blocks for t in b.terms}
+    assert any("quillonza" in t for t in terms[1]) and any("illonz" in t for t in terms[1])  # as before
+    assert not any("quillonza" in t or "illonz" in t for t in terms[2])
+    assert "matters" in terms[2]  # a word said in other sessions too stays
