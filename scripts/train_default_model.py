@@ -259,7 +259,10 @@ def add_team_holdout(out: Path, say) -> None:  # type: ignore[no-untyped-def]
     for batch, path in files.items():
         rep = heldout_report(coder, [str(path)])["heldout"][str(path)]
         with open(path, newline="", encoding="utf-8") as fh:
-            rep["n_sessions"] = len({row["session_id"] for row in csv.DictReader(fh)})
+            listed = len({row["session_id"] for row in csv.DictReader(fh)})
+        if rep["n_sessions"] != listed:  # the card would say the file's count over figures from fewer sessions
+            raise SystemExit(f"train_default_model: {path.name}: {rep['n_sessions']} of its {listed} sessions "
+                             "were coded; the team hold-out figures need every session")
         reports[path.name] = {k: v for k, v in rep.items() if k not in ("confusion", "session_scores", "reliability")}
         roles = rep.get("role_clarification", {})
         say(f"team hold-out {path.name}: role clarification F1 " + ", ".join(f"{e} {m['f1']}" for e, m in roles.items()))

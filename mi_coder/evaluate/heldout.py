@@ -41,6 +41,7 @@ def heldout_report(coder: Coder, paths: Sequence, options=None, scheme: str = "m
             pairs = [(h.code, m.code) for hs, ms in zip(human, machine)
                      for (_, h), (_, m) in zip(hs.utterances(), ms.utterances()) if h.code and m.code]
             rep = _compared(pairs)
+            rep["n_sessions"] = len(human)  # the sessions coded (a session that could not be read is not)
             by_session = [[(h.code, m.code) for (_, h), (_, m) in zip(hs.utterances(), ms.utterances())
                            if h.code and m.code] for hs, ms in zip(human, machine)]
             intervals = session_intervals(by_session)

@@ -248,10 +248,16 @@ def _session_meta(options: ReadOptions, header: list[str] | None, inferred: list
 
 
 def _roles_from_column(group: list[Piece]) -> dict[str, str]:
+    """Each speaker's first value in the table's role column. Role-clarification labels ("client_role",
+    "purpose;practitioner_role": the team corpus layout's ``role`` column) say what an utterance does, not who
+    speaks: read as roles, a practitioner whose first label was "client_role" became the client, and the session
+    was refused for having no practitioner."""
+    from ..codes import ROLE_ELEMENTS
+
     out: dict[str, str] = {}
     for p in group:
         role = p.meta.get("_role")
-        if role:
+        if role and not all(part.strip() in ROLE_ELEMENTS for part in str(role).split(";")):
             out.setdefault(p.speaker, role)
     return out
 
