@@ -222,7 +222,7 @@ def previous_model(old: dict, command: str) -> dict:
     return {
         "name": name,
         "command": command or f"mi-coder evaluate --scheme misc ../shared/data/external_dev/mibot_misc_gold.csv "
-                              f"--model <{old['version']} folder>",
+                              f"--model <{old['version']} folder> --trust-model",  # an archived folder is not the pinned one
         "external_dev": {"per_code": ext["per_code"], "practitioner_group_kappa": ext["practitioner_groups"]["kappa"],
                          "reflection_f1": ext["reflection_f1"], "question_f1": ext["question_f1"],
                          "client_macro_f1": ext["client"]["macro_f1"]},

@@ -18,6 +18,11 @@ def _per_code(report: dict) -> str:
     return _table(["code", "precision", "recall", "F1", "support"], rows)
 
 
+def _rounded(value: object, digits: int = 3) -> object:
+    """A float as a card prints it (1.9500000000000002 read 1.95 elsewhere on the card); anything else as it is."""
+    return round(value, digits) if isinstance(value, float) else value
+
+
 def _role_figures(report: dict) -> str:
     """The figures to cite from a held-out report, where it has them: kappa per role (the pooled kappa mixes
     practitioner and client codes), practitioner code-group kappa, reflection and question F1, client macro-F1."""
@@ -128,7 +133,7 @@ def render_model_card(meta: dict) -> str:
                 lines += ["", "Reliability of confidences: utterances with a derived AnnoMI label, out of fold; each "
                               "fold's confidences re-scaled by an output temperature fitted on the other folds "
                               f"(ECE before re-scaling: {before}; shipped temperature "
-                              f"{annomi.get('output_temperature')}).", "",
+                              f"{_rounded(annomi.get('output_temperature'))}).", "",
                           _table(["confidence", "n", "mean confidence", "accuracy"],
                                  [[b["bin"], b["n"], b["mean_confidence"], b["accuracy"]] for b in rel["bins"]])]
         level = (annomi or {}).get("session_level")
