@@ -4,8 +4,10 @@
 
 The corpus is generated from the bundled example transcripts (data/examples), one file per session, each
 copy's turns made unique; no shared data is used. Reports sessions/s, utterances/s and peak memory
-(the largest resident set of the main process or any worker) for each run, and seconds per session at
-several corpus sizes to show how cost grows.
+(the largest resident set of the main process, or of a worker that has ended and been waited for: loky keeps its
+workers alive between runs, so with --jobs 2 the figure is in practice the main process's, as the README's table
+says; each worker holds its own model, about 290 MB) for each run, and seconds per session at several corpus sizes
+to show how cost grows.
 """
 
 from __future__ import annotations
