@@ -1146,7 +1146,7 @@ def test_a_name_said_in_one_session_alone_stays_out_of_the_vocabularies_with_min
     kwargs = dict(calibration_folds=0, role_models=False, augment=False)
     terms = {}
     for k in (1, 2):
-        coder = train_coder(corpus, single_utterance_turns(corpus), min_term_groups=k, **kwargs)
+        coder = train_coder(corpus, min_term_groups=k, **kwargs)
         blocks = [b for b in vars(coder.features).values() if isinstance(b, TfidfBlock)]  # what features.json lists
         terms[k] = {t.lower() for b in blocks for t in b.terms}
     assert any("quillonza" in t for t in terms[1]) and any("illonz" in t for t in terms[1])  # as before
