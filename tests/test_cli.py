@@ -384,6 +384,7 @@ def test_a_malformed_thresholds_file_is_named_in_one_line(tmp_path, capsys, cont
     (["train", "--folds", "1", "--out", "{out}"], "--folds must be 0 (no cross-validation) or at least 2"),
     (["train", "--folds", "-1", "--out", "{out}"], "--folds must be 0 (no cross-validation) or at least 2"),
     (["train", "--folds", "3", "--out", "{out}"], "only 1 group"),
+    (["train", "--min-term-sessions", "0", "--out", "{out}"], "--min-term-sessions must be 1 or more, not 0"),
 ])
 def test_folds_below_two_or_above_the_number_of_groups_are_refused_in_one_line(tmp_path, capsys, argv, message):
     data = str(FIXTURES / "per_utterance.tsv")

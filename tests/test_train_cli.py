@@ -139,3 +139,17 @@ def test_a_base_with_data_says_it_gives_its_recipe_only_and_the_card_gives_the_c
     assert f"Reproduce: `{command}`" in (out / "MODEL_CARD.md").read_text()
     assert not any(name.startswith("role_") for name in json.loads((out / "meta.json").read_text())["models"])
     assert "role-clarification" not in meta["training"]["protocol"]
+
+
+def test_min_term_sessions_keeps_a_name_said_in_one_session_out_of_a_shared_model(coded, tmp_path):
+    table = pd.read_csv(coded / "train.csv", dtype=str, keep_default_na=False)
+    first = table["session_id"] == table["session_id"].iloc[0]
+    table.loc[first, "text"] = table.loc[first, "text"] + " Quillonza."  # one client's name, said all session
+    table.to_csv(tmp_path / "named.csv", index=False)
+    out = tmp_path / "model"
+    result = run("train", str(tmp_path / "named.csv"), "--out", str(out), "--utterances", "given",
+                 "--min-term-sessions", "2")
+    assert result.returncode == 0, result.stderr
+    assert "illonz" not in (out / "features.json").read_text().lower()
+    meta = json.loads((out / "meta.json").read_text())
+    assert meta["training"]["settings"]["min_term_groups"] == 2  # recorded: a --base of this model keeps it
