@@ -88,6 +88,10 @@ def test_the_review_data_block_and_rows_carry_hostile_text_escaped_and_intact():
     # speaker and utterance cells of the editable row, and the speaker in the names of its two review controls
     assert row.count(escaped) == 4
     assert "<select class='rv-code noprint'" in row and "<option value='OQ' selected>OQ</option>" in row
+    # a printed page does not tell its reader to press buttons it does not print
+    intro = re.search(r"<p class='meta'>(.*?)</p>", page[page.index("id='review'"):], re.DOTALL).group(1)
+    assert re.fullmatch(r"<span class='noprint'>[^<]*<b>Review next</b>.*</span><b>The scores below.*", intro, re.DOTALL)
+    assert data["names"]["CR"] == "complex reflection"
 
 
 @pytest.mark.parametrize("example", ["probation_session", "low_quality_session"])
@@ -306,6 +310,9 @@ def test_the_review_controls_work_from_the_keyboard_and_say_what_they_did(tmp_pa
         select = driver.find_element("css selector", "#utt-2 select.rv-code")
         assert select.get_attribute("aria-label").startswith("code, turn 3, ")  # named by its turn and speaker
         assert driver.find_element("id", select.get_attribute("aria-describedby")).text == "You missed a shift."
+        # each option is named in full, not by its bare code
+        names = [o.get_attribute("aria-label") for o in select.find_elements("tag name", "option")]
+        assert "CR, complex reflection" in names and "SR, simple reflection" in names, names
         select.send_keys(Keys.ARROW_DOWN)  # the list read through, then back to the machine's code
         assert select.get_attribute("value") != "SR"
         assert "changed from SR" in driver.find_element("id", "rv-status").text

@@ -297,7 +297,11 @@
     data.utterances.forEach(function (u) {
       var row = document.getElementById("utt-" + u.uid);
       if (!row) { return; }
-      row.querySelector("select.rv-code").addEventListener("change", function (e) { choose(u, e.target.value); });
+      var sel = row.querySelector("select.rv-code");
+      Array.prototype.forEach.call(sel.options, function (o) {
+        if (data.names && data.names[o.value]) { o.setAttribute("aria-label", o.value + ", " + data.names[o.value]); }
+      });
+      sel.addEventListener("change", function (e) { choose(u, e.target.value); });
       row.querySelector("input.rv-done").addEventListener("change", function (e) {
         record(u, codeOf(u), e.target.checked, e.target.checked);
       });

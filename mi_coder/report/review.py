@@ -30,6 +30,7 @@ def review_data(session: Session, model_name: str,
     threshold with the decimals the report's cards use."""
     import hashlib
 
+    from ..codes import CODE_NAMES
     from ..scoring import DEFAULT_THRESHOLDS, review_rules, second_code
     from .style import CODE_COLOURS, TEXT_ON
 
@@ -50,7 +51,10 @@ def review_data(session: Session, model_name: str,
     digest = hashlib.sha256(json.dumps([model_name, utterances], sort_keys=True).encode()).hexdigest()[:16]
     return {"session_id": session.id, "digest": digest, "rules": review_rules(),
             "thresholds": thresholds or DEFAULT_THRESHOLDS,
-            "colours": {code: [CODE_COLOURS[code], TEXT_ON[code]] for code in CODE_COLOURS}, "turns": turns,
+            "colours": {code: [CODE_COLOURS[code], TEXT_ON[code]] for code in CODE_COLOURS},
+            # each code list's options are named in full for screen readers ("CR, complex reflection"), by review.js
+            # rather than in the markup, which repeats every option on every row
+            "names": {code: CODE_NAMES[code] for code in CODE_COLOURS if code in CODE_NAMES}, "turns": turns,
             "utterances": utterances}, rows
 
 
