@@ -20,12 +20,13 @@ PRACTITIONER_WORDS = frozenset(
     """therapist counsellor counselor clinician officer po agent interviewer coach nurse doctor dr
     practitioner provider caseworker manager worker physician facilitator psychologist psychiatrist
     interventionist pharmacist consultant supervisor mi interviewer staff trainer advisor adviser
-    educator midwife gp clinic np pa rn lcsw therapist's host moderator ofc agt chaplain navigator mentor""".split()
+    educator midwife gp clinic np pa rn lcsw therapist's host moderator ofc agt chaplain navigator mentor
+    listener""".split()  # listener: a peer-support site's helper (7 Cups; Welivita & Pu's MI dataset)
 )
 CLIENT_WORDS = frozenset(
     """client patient probationer participant parolee interviewee offender resident student youth
     parent caller member supervisee defendant consumer customer respondent mother father mom dad
-    guardian teen adolescent pt cl mum husband wife spouse son daughter""".split()
+    guardian teen adolescent pt cl mum husband wife spouse son daughter seeker""".split()
 )
 PRACTITIONER_PHRASES = ("case manager", "social worker", "probation officer", "parole officer", "youth worker",
                         "support worker", "key worker", "peer worker", "peer support", "youth counsel",

@@ -25,7 +25,17 @@ R+ D+ A+ N+ C+ TS+ O+      CT     MISC 2.5 client change talk (reason, desire, a
 R- D- A- N- C- TS- O-      ST     the same toward the status quo (sustain talk)
 POS / NEG (client)         CT/ST  the collapsed client codes of MISC-based NLP sets (Tanana 2016, Cao 2019)
 FN, ASK (client)           FN     follow/neutral, and a client's question
+NC no code                 NC     MISC 2.5's own "no code" (p.14)
 =========================  =====  ====================================================================
+
+The codes may also be spelled out, as MISC 2.5 and MITI 3.1.1 name them ("Advise with Permission", "Emphasize
+Control", "Raise Concern without Permission", "Support", "Direct", "Warn", "Structure"; ``SPELLED_MISC``), which is
+how the MITI-derived labels of Welivita & Pu's peer-support MI dataset (COLING 2022) are written. That set's own
+additions map as the coding guide says: "Give Information" is GI, "Emphasize Autonomy" EA, and "Self-Disclose" NC
+(MITI 4.2.1 codes self-disclosure only when it persuades, which needs the context). Its "Other" (greetings,
+off-topic) is NC in a table coded that finely; in a table with AutoMISC's coarse labels (a bare R or Q), where
+Other is every behaviour but a question or a reflection, it is refused (``read_coded``). A cell of "-" is a row
+the coders left without a code, as an empty cell is.
 
 The same sets' collapsed practitioner codes MIA and MIN (and MITI 3.1.1's MIA and MINA) name groups, not
 behaviours (MIA holds AF, EC, support, advice with permission and more): they have no MITI 4.2.1 code and are
@@ -51,7 +61,10 @@ MISC_TO_MITI: dict[str, str] = {
     "ADP": "PWP", "RCP": "PWP", "ADW": "PER", "RCW": "PER", "DI": "PER", "WA": "CON", "CO": "CON",
     "SU": "NC", "FA": "NC", "FI": "NC", "ST": "NC",
     "C": "CT", "S": "ST", "N": "FN", "CT": "CT", "FN": "FN",
-    "QUO": "OQ", "QUC": "CQ", "RES": "SR", "REC": "CR",
+    "QUO": "OQ", "QUC": "CQ", "RES": "SR", "REC": "CR", "NC": "NC",
+    # spelled-out names with no MISC 2.5 abbreviation (``SPELLED_MISC``): MISC 2.5's structure, kept apart from
+    # its "ST" (sustain talk on a client's row), and Welivita & Pu's self-disclosure
+    "STRUCTURE": "NC", "SELFDISCLOSE": "NC",
 }
 # "ST" is MISC's structure for practitioners but sustain talk for clients: ``to_miti`` takes the role.
 CLIENT_MISC = {"C": "CT", "S": "ST", "N": "FN", "CT": "CT", "ST": "ST", "FN": "FN", "ASK": "FN",
@@ -91,6 +104,35 @@ SPELLED_MITI: dict[str, str] = {
     **dict.fromkeys(("SUSTAINTALK", "SUSTAIN"), "ST"),
     **dict.fromkeys(("FOLLOWNEUTRAL", "FOLLOW", "NEUTRAL"), "FN"),
 }
+# MISC 2.5 and MITI 3.1.1 codes spelled out, read by their letters alone ("Advise with Permission",
+# "advise-with-permission"), as MISC codes; with the MITI-derived names of Welivita & Pu (2022).
+SPELLED_MISC: dict[str, str] = {
+    **dict.fromkeys(("ADVISEWITHPERMISSION", "ADVICEWITHPERMISSION", "ADVISINGWITHPERMISSION"), "ADP"),
+    **dict.fromkeys(("ADVISEWITHOUTPERMISSION", "ADVICEWITHOUTPERMISSION", "ADVISINGWITHOUTPERMISSION"), "ADW"),
+    **dict.fromkeys(("RAISECONCERNWITHPERMISSION", "RAISINGCONCERNWITHPERMISSION"), "RCP"),
+    **dict.fromkeys(("RAISECONCERNWITHOUTPERMISSION", "RAISINGCONCERNWITHOUTPERMISSION"), "RCW"),
+    **dict.fromkeys(("AFFIRM", "AFFIRMATION", "AFFIRMING"), "AF"),
+    **dict.fromkeys(("CONFRONT", "CONFRONTATION", "CONFRONTING"), "CO"),
+    **dict.fromkeys(("DIRECT", "DIRECTING", "DIRECTIVE"), "DI"),
+    **dict.fromkeys(("WARN", "WARNING"), "WA"),
+    **dict.fromkeys(("EMPHASIZECONTROL", "EMPHASISECONTROL", "EMPHASIZEAUTONOMY", "EMPHASISEAUTONOMY"), "EC"),
+    **dict.fromkeys(("FACILITATE", "FACILITATION"), "FA"),
+    **dict.fromkeys(("FILLER", "FILL"), "FI"),
+    **dict.fromkeys(("GIVINGINFORMATION", "GIVEINFORMATION", "INFORMATION"), "GI"),
+    **dict.fromkeys(("OPENQUESTION", "QUESTIONOPEN"), "OQ"),
+    **dict.fromkeys(("CLOSEDQUESTION", "CLOSEQUESTION", "QUESTIONCLOSED"), "CQ"),
+    **dict.fromkeys(("SIMPLEREFLECTION", "REFLECTIONSIMPLE"), "SR"),
+    **dict.fromkeys(("COMPLEXREFLECTION", "REFLECTIONCOMPLEX"), "CR"),
+    **dict.fromkeys(("REFRAME", "REFRAMING"), "RF"),
+    **dict.fromkeys(("SUPPORT", "SUPPORTING"), "SU"),
+    **dict.fromkeys(("STRUCTURE", "STRUCTURING"), "STRUCTURE"),
+    **dict.fromkeys(("SELFDISCLOSE", "SELFDISCLOSURE", "SELFDISCLOSING"), "SELFDISCLOSE"),
+    **dict.fromkeys(("NOCODE", "NOTCODED", "UNCODED"), "NC"),
+}
+# A cell coders leave without a code in some tables (Welivita & Pu's "final agreed label"): no code, as an empty cell.
+_NO_CODE = {"-", "--", "\u2013", "\u2014"}
+
+
 # Two codes written in one cell ("CR; AF", "CQ/SEEK", "SR + CQ"); a "+" only between letters, as MISC 2.5's
 # client codes carry a valence ("R+", "TS-").
 _TWO_CODES = re.compile(r"\s*[;/,&|]\s*|\s*\+\s*(?=[A-Z])")
@@ -107,20 +149,25 @@ def read_code_cell(value: object, scheme: str = "miti") -> tuple[str, str]:
     table ("Complex Reflection" is "CR"), or two codes in one cell ("CR; AF", "CQ/SEEK"). A cell neither reads
     is returned as written, upper-cased, for the caller to refuse by name."""
     text = str(value or "").strip().upper()
-    if text in ("", "NAN"):
+    if text in ("", "NAN") or text in _NO_CODE:
         return "", ""
     if _known(text, scheme):
         return text, ""
-    if scheme == "miti" and re.sub(r"[^A-Z]", "", text) in SPELLED_MITI:
-        return SPELLED_MITI[re.sub(r"[^A-Z]", "", text)], ""
+    if _spelled(text, scheme):
+        return _spelled(text, scheme), ""
     parts = [part for part in _TWO_CODES.split(text) if part]
     parts = parts if len(parts) > 1 else text.split()  # "SR CQ"
     if len(parts) == 2:
-        read = [part if _known(part, scheme) else
-                SPELLED_MITI.get(re.sub(r"[^A-Z]", "", part), "") if scheme == "miti" else "" for part in parts]
+        read = [part if _known(part, scheme) else _spelled(part, scheme) for part in parts]
         if all(read):
             return read[0], read[1]
     return text, ""
+
+
+def _spelled(text: str, scheme: str) -> str:
+    """The code a spelled-out name stands for in ``scheme`` ("Complex Reflection" is "CR"), or ""."""
+    letters = re.sub(r"[^A-Z]", "", text.upper())
+    return (SPELLED_MITI if scheme == "miti" else SPELLED_MISC).get(letters, "")
 
 
 _VALENCE_COLUMNS = ("valence", "polarity", "direction", "sign")
@@ -156,6 +203,7 @@ def to_miti(code: str, role: str, scheme: str = "misc") -> str | None:
         return None
     if scheme == "miti":
         return code
+    code = code if code in MISC_TO_MITI or code in CLIENT_MISC else _spelled(code, "misc") or code
     if role == "client":
         return CLIENT_MISC.get(code)
     return MISC_TO_MITI.get(code)

@@ -271,7 +271,7 @@ def test_score_reads_misc_codes_with_scheme_misc_and_names_the_option_when_it_is
                     "s1,2,Client,My wife wants me to quit.,R+\ns1,3,Therapist,She is worried about you.,REC\n")
     assert main(["score", str(path), "--out", str(tmp_path / "a")]) == 2
     err = capsys.readouterr().err
-    assert "unknown code 'QUO'" in err and "it is a MISC 2.5 code: read the table with --scheme misc" in err
+    assert "unknown code 'QUO'" in err and "it is a MISC 2.5 (or MITI 3.1.1) code: read the table with --scheme misc" in err
     assert main(["score", str(path), "--out", str(tmp_path / "b"), "--scheme", "misc"]) == 0
     utts = pd.read_csv(tmp_path / "b" / "utterances.csv", keep_default_na=False)
     assert list(utts["code"]) == ["OQ", "CT", "CR"]

@@ -121,9 +121,9 @@ def test_a_miti_table_read_as_misc_is_refused_with_what_to_do(tmp_path):
     from mi_coder.evaluate.agreement import read_coded
 
     path = tmp_path / "utterances.csv"
-    pd.DataFrame([("s", "1", "T", "Hello there.", "NC"), ("s", "2", "C", "Hi.", "FN")],
+    pd.DataFrame([("s", "1", "T", "You should quit now.", "PER"), ("s", "2", "C", "Hi.", "FN")],
                  columns=["session_id", "utterance_id", "speaker", "text", "code"]).to_csv(path, index=False)
-    with pytest.raises(InputError, match="'NC' is not a MISC code .*it is a MITI code.*applies to every table given"):
+    with pytest.raises(InputError, match="'PER' is not a MISC code .*it is a MITI code.*applies to every table given"):
         read_coded(path, scheme="misc")
 
 
@@ -179,3 +179,51 @@ def test_a_table_whose_codes_sit_under_a_name_of_their_own_is_pointed_to_it_and_
     assert main(["evaluate", str(path), "--code-col", "AutoMISCLabel"]) == 2
     err = capsys.readouterr().err
     assert "unknown code 'OTHER'" in err and "AutoMISC's coarse labels" in err and "no one MITI 4.2.1 code" in err
+
+
+def test_a_peer_support_table_with_spelled_out_miti_derived_labels_reads_with_scheme_misc(tmp_path, capsys):
+    """The layout of Welivita & Pu's MI dataset (COLING 2022), the issue's "counselling forum text": a seeker and a
+    listener, sentences as rows, codes spelled out in a 'final agreed label' column, '-' where the coders gave none."""
+    import pandas as pd
+
+    from mi_coder.cli import main
+    from mi_coder.evaluate.agreement import read_coded
+
+    labels = [("speaker", "I drink every night since I lost my job.", ""),
+              ("listener", "That sounds really hard.", "Support"),
+              ("listener", "What does a typical night look like?", "Open Question"),
+              ("speaker", "Six beers, maybe more.", ""),
+              ("listener", "You're worried it is getting out of hand.", "Complex Reflection"),
+              ("listener", "Have you seen a doctor?", "Closed Question"),
+              ("listener", "You should see one this week.", "Advise without Permission"),
+              ("listener", "Call the clinic tomorrow.", "Direct"),
+              ("listener", "If you keep this up you'll lose your license.", "Warn"),
+              ("listener", "It took courage to write this.", "Affirm"),
+              ("listener", "I went through the same thing.", "Self-Disclose"),
+              ("listener", "Can I share what helped me?", "-"),
+              ("speaker", "Sure.", ""),
+              ("listener", "Some people find a support group helps.", "Advise with Permission"),
+              ("listener", "Drinking alone raises the risk of dependence.", "Give Information"),
+              ("listener", "Whether you cut down is your decision.", "Emphasize Autonomy"),
+              ("listener", "You drink to forget the job.", "Simple Reflection"),
+              ("listener", "Take care!", "Other")]
+    path = tmp_path / "MI Dataset.csv"
+    pd.DataFrame([("d1", who, text, code or None) for who, text, code in labels],
+                 columns=["dialog_id", "author", "text", "final agreed label"]).to_csv(path, index=False)
+    with pytest.warns(UserWarning, match="1 utterance.s. coded 'Other' are read as not coded"):
+        sessions = read_coded(path, scheme="misc")
+    coded = [(turn.role, u.code) for turn, u in sessions[0].utterances()]
+    assert [c for _, c in coded] == [None, "NC", "OQ", None, "CR", "CQ", "PER", "PER", "CON", "AF", "NC", None, None,
+                                     "PWP", "GI", "EA", "SR", "NC"]
+    assert {role for role, c in coded if c} == {"practitioner"}  # the listener, by name
+    # read as MITI, the first label MITI 4.2.1 does not have names the option that reads it
+    assert main(["evaluate", str(path)]) == 2
+    err = capsys.readouterr().err
+    assert "unknown code 'SUPPORT'" in err and "read the table with --scheme misc" in err
+    # beside AutoMISC's coarse labels "Other" is every behaviour but a question or a reflection: still refused
+    coarse = tmp_path / "coarse.csv"
+    pd.DataFrame([("d1", "listener", "Hi there.", "Other"), ("d1", "speaker", "Hi.", "N"),
+                  ("d1", "listener", "You feel stuck.", "R")],
+                 columns=["dialog_id", "author", "text", "final agreed label"]).to_csv(coarse, index=False)
+    assert main(["evaluate", str(coarse), "--scheme", "misc"]) == 2
+    assert "'OTHER' is not a MISC code (R, Q and Other" in capsys.readouterr().err

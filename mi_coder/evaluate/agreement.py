@@ -112,6 +112,10 @@ def read_coded(path, options=None, scheme: str = "miti",  # type: ignore[no-unty
     opts = ReadOptions(**{**opts.__dict__, "utterances": "given"})
     sessions = read_transcript(path, read_options=opts)
     resolved = 0  # PER and PWP on one utterance: PWP (guide)
+    # "Other" in a finely coded MISC-style table (Welivita & Pu's labels) is a greeting or off-topic remark, NC; beside
+    # AutoMISC's coarse R and Q it is every other behaviour, and is refused (``_group_code_hint``)
+    other_as_nc = scheme == "misc" and _other_means_no_code(sessions, code_column, opts, scheme)
+    others = 0
     unusual: Counter = Counter()  # double codes the guide does not give one utterance: both counted, said
     for s in sessions:
         for turn, u in s.utterances():
@@ -129,7 +133,10 @@ def read_coded(path, options=None, scheme: str = "miti",  # type: ignore[no-unty
                 except ValueError as exc:
                     raise InputError(path, str(exc)) from None
                 u.meta["original_code"] = value  # the MISC code itself: agreement gives its own kappa too
-                value = _mapped(path, s.id, turn, value, scheme)
+                if other_as_nc and value == "OTHER" and turn.role != "client":
+                    value, others = "NC", others + 1
+                else:
+                    value = _mapped(path, s.id, turn, value, scheme)
             if value:
                 check_code(path, s.id, turn, value, written=u.meta.get("original_code") if scheme != "miti" else None)
             u.code = value or None
@@ -156,6 +163,9 @@ def read_coded(path, options=None, scheme: str = "miti",  # type: ignore[no-unty
                 u.meta["code2"] = code2
             else:
                 u.meta.pop("code2", None)
+    if others:
+        warnings.warn(f"{path}: {others} utterance(s) coded 'Other' are read as not coded (NC), as greetings and "
+                      "off-topic remarks: the table codes behaviours one by one (no coarse R or Q)", stacklevel=2)
     if resolved:
         warnings.warn(f"{path}: {resolved} utterance(s) coded both PER and PWP are read as PWP, as the coding guide "
                       "says", stacklevel=2)
@@ -180,6 +190,19 @@ def read_coded(path, options=None, scheme: str = "miti",  # type: ignore[no-unty
         if isinstance(u.meta.get("role_elements"), str):  # as mi-coder writes them, elements joined by ';': the
             u.meta["role_elements"] = [e for e in u.meta["role_elements"].split(";") if e.strip()]  # scorer's list
     return sessions
+
+
+def _other_means_no_code(sessions: Sequence[Session], code_column: str | None, options, scheme: str) -> bool:  # type: ignore[no-untyped-def]
+    """Whether a MISC-style table codes "Other" beside behaviour codes rather than beside AutoMISC's coarse R and Q."""
+    from ..schemes import read_code_cell
+    from ..train.examples import row_code_column
+
+    seen = set()
+    for s in sessions:
+        for turn, u in s.utterances():
+            key = code_column if code_column is not None else row_code_column(u.meta, turn.role, options, scheme)
+            seen.add(read_code_cell(u.meta.get(key, "") if key else "", scheme)[0])
+    return "OTHER" in seen and not seen & {"R", "Q"}
 
 
 def question_form_uncoded(*tables: Sequence[Session]) -> bool:
@@ -303,7 +326,8 @@ def check_code(path, session_id: str, turn, code: str,  # type: ignore[no-untype
         from ..schemes import to_miti
 
         group = _group_code_hint(code)
-        hint = ("; it is a MISC 2.5 code: read the table with --scheme misc" if to_miti(code, turn.role, "misc")
+        hint = ("; it is a MISC 2.5 (or MITI 3.1.1) code: read the table with --scheme misc"
+                if to_miti(code, turn.role, "misc")
                 else f"; {group}" if group else "")
         raise InputError(path, f"session {session_id}, turn {turn.id}: unknown code {code!r} (practitioner: "
                                f"{' '.join(PRACTITIONER_CODES)}; client: {' '.join(CLIENT_CODES)}){hint}")

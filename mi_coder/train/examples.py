@@ -25,7 +25,9 @@ EXAMPLE_COLUMNS = ["source", "group", "session_id", "turn_id", "role", "text", "
 
 
 CODE_ALIASES = ("code", "label", "miti_code", "behavior_code", "behaviour_code", "misc_code", "gold", "miti", "misc",
-                "code_1", "code1", "first_code", "miti_code_1", "misc_code_1")
+                "code_1", "code1", "first_code", "miti_code_1", "misc_code_1",
+                # adjudicated codes of a double-coded set (Welivita & Pu's "final agreed label")
+                "final_agreed_label", "agreed_label", "final_label", "final_code", "gold_label", "gold_code")
 
 
 def code_column(keys: Iterable[str], options: ReadOptions | None = None, scheme: str = "miti") -> str | None:
@@ -178,13 +180,15 @@ def coded_table_examples(path: str | Path, options: ReadOptions | None = None, s
     its codes are MISC 2.5, mapped to MITI 4.2.1 (``mi_coder.schemes``). ``reviewed``: a review download, read as
     ``score`` reads it (a ``reviewed_code`` that disagrees with its ``code`` is an InputError naming the row), with
     a ``reviewed`` column saying which utterances a reviewer confirmed or changed (whatever the rows' order)."""
-    from ..evaluate.agreement import check_code, check_unique_utterances, code_like_columns, first_of_two
+    from ..evaluate.agreement import (_mapped, _other_means_no_code, check_code, check_unique_utterances,
+                                      code_like_columns, first_of_two)
     from ..schemes import read_code_cell, to_miti, with_valence
 
     opts = options or ReadOptions()
     opts = ReadOptions(**{**opts.__dict__, "utterances": "given"})
     sessions = read_transcript(path, read_options=opts)
     check_unique_utterances(path, sessions, "trained on")  # as evaluate and score refuse it
+    other_as_nc = scheme == "misc" and _other_means_no_code(sessions, None, opts, scheme)  # as evaluate reads it
     rows = []
     others = unformed = 0
     flags: list[bool] = []
@@ -203,11 +207,8 @@ def coded_table_examples(path: str | Path, options: ReadOptions | None = None, s
                             else code
                     except ValueError as exc:
                         raise InputError(path, str(exc)) from None
-                    mapped = to_miti(code, turn.role, scheme)
-                    if mapped is None:
-                        raise InputError(path, f"session {s.id}, turn {turn.id}: {code!r} is not a "
-                                               f"{scheme.upper()} code")
-                    code = mapped
+                    code = "NC" if other_as_nc and code == "OTHER" and turn.role == PRACTITIONER else \
+                        _mapped(path, s.id, turn, code, scheme)
                     in_cell = (to_miti(in_cell, turn.role, scheme) or in_cell) if in_cell else in_cell
                 if code and in_cell:  # two codes in one cell: the first as evaluate reads it ("SEEK/CQ" is CQ)
                     code = first_of_two(code, in_cell)
