@@ -423,6 +423,7 @@ def cmd_train(args: argparse.Namespace) -> int:
         read_base,
         train_from_files,
         with_annomi_code_files,
+        with_client_corpus,
     )
 
     say = _err
@@ -463,6 +464,7 @@ def cmd_train(args: argparse.Namespace) -> int:
                               scheme=args.scheme)
     data = with_annomi_code_files(data, codes)
     added = add_reviewed(data, args.add, weight=args.add_weight, options=_read_options(args)) if args.add else []
+    data = with_client_corpus(data, say)  # MITI 4.2.1 tables code no client talk: the client models need examples
     metrics = training_metrics(data, args.folds, C=C, progress=say, train_kwargs=settings) if args.folds else None
     if metrics is not None:  # the card's "Reproduce": the command as run (--scheme, --base... had been dropped)
         import shlex

@@ -153,3 +153,29 @@ def test_min_term_sessions_keeps_a_name_said_in_one_session_out_of_a_shared_mode
     assert "illonz" not in (out / "features.json").read_text().lower()
     meta = json.loads((out / "meta.json").read_text())
     assert meta["training"]["settings"]["min_term_groups"] == 2  # recorded: a --base of this model keeps it
+
+
+def test_tables_that_code_no_client_talk_train_the_client_models_on_the_shipped_corpus_and_say_so(coded, tmp_path):
+    # MITI 4.2.1 codes the practitioner only: such tables stopped training with "fewer than two client codes"
+    table = pd.read_csv(coded / "train.csv", dtype=str, keep_default_na=False)
+    table.loc[table["code"].isin(["CT", "ST", "FN"]), "code"] = ""
+    table.to_csv(tmp_path / "miti.csv", index=False)
+    out = tmp_path / "model"
+    result = run("train", str(tmp_path / "miti.csv"), "--out", str(out), "--utterances", "given", "--folds", "2")
+    assert result.returncode == 0, result.stderr
+    assert "The client codes in these figures are the team corpus's" in (out / "MODEL_CARD.md").read_text()
+    assert "no client codes in the training tables (MITI 4.2.1 codes none)" in result.stderr
+    assert "without a code are not trained on" not in result.stderr  # a MITI table's client rows lack no code
+    recorded = json.loads((out / "meta.json").read_text())["training"]["client_corpus"]
+    corpus = pd.concat([pd.read_csv(ROOT / "data" / "corpus" / "sessions" / f"{b}_utterances.csv", dtype=str)
+                        for b in "abcdefghijk"])
+    assert recorded["client_utterances"] == int((corpus["speaker"] == "client").sum())
+    assert sorted(recorded["files"]) == [f"{b}_utterances.csv" for b in "abcdefghijk"]
+    assert "the client models learn from the mi-coder team corpus" in (out / "MODEL_CARD.md").read_text()
+    coded_out = tmp_path / "coded"
+    result = run("code", str(ROOT / "data" / "examples" / "probation_session.txt"), "--model", str(out),
+                 "--out", str(coded_out))
+    assert result.returncode == 0, result.stderr
+    utterances = pd.read_csv(coded_out / "utterances.csv")
+    assert set(utterances.loc[utterances["role"] == "client", "code"]) <= {"CT", "ST", "FN"}
+    assert utterances.loc[utterances["role"] == "client", "code"].nunique() >= 2

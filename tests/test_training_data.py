@@ -407,3 +407,33 @@ def test_every_annomi_re_code_names_an_utterance_of_the_current_segmentation():
     assert len(files) >= 5
     for path in files:
         apply_utterance_codes(examples, read_utterance_codes(path), strict=True)  # raises, naming the count
+
+
+def test_tables_without_client_codes_get_the_corpus_client_rows_and_tables_with_them_are_left_alone(monkeypatch):
+    import pandas as pd
+
+    from mi_coder.train import fit
+    from mi_coder.train.fit import TrainingData, with_client_corpus
+
+    files = fit.shipped_session_corpus()
+    assert [f.name[0] for f in files] == list("abcdefghijk")  # the code models' batches, no hold-out
+    monkeypatch.setattr(fit, "shipped_session_corpus", lambda: files[:1])  # one batch: the whole corpus takes 8 s
+
+    rows = [{"source": "coded", "group": "t.csv:s1", "session_id": "s1", "turn_id": str(i), "role": role,
+             "text": text, "prev_text": "", "next_text": "", "position": 0, "n_in_turn": 1, "code": code,
+             "weight": 1.0}
+            for i, (role, text, code) in enumerate([("practitioner", "What brings you in?", "OQ"),
+                                                    ("client", "My drinking.", None),
+                                                    ("practitioner", "You're worried.", "SR")])]
+    practitioner_only = TrainingData(pd.DataFrame(rows), pd.DataFrame(rows), None, [])
+    said = []
+    added = with_client_corpus(practitioner_only, said.append)
+    new = added.examples.iloc[3:]
+    assert len(new) == added.client_corpus["client_utterances"] > 300
+    assert set(new["role"]) == {"client"} and set(new["code"]) == {"CT", "ST", "FN"}
+    assert set(added.turn_examples.iloc[3:]["role"]) == {"client"}
+    assert added.examples.iloc[:3].equals(practitioner_only.examples)  # the tables' own rows as they were
+    assert said and "client models learn from mi-coder's team corpus" in said[0]
+    rows[1]["code"] = "CT"
+    with_client = TrainingData(pd.DataFrame(rows), pd.DataFrame(rows), None, [])
+    assert with_client_corpus(with_client) is with_client

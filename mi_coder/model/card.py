@@ -76,6 +76,11 @@ def render_model_card(meta: dict) -> str:
         elif isinstance(value, (list, tuple)):
             value = "; ".join(" ".join(f"{k}: {v}" for k, v in item.items()) if isinstance(item, dict) else str(item)
                               for item in value)
+        elif key == "client_corpus" and isinstance(value, dict):
+            value = (f"**the client models learn from the {value.get('source')}** ({value.get('client_utterances')} "
+                     f"client utterances of {value.get('sessions')} sessions the mi-coder team wrote), because "
+                     f"{value.get('why')}; the practitioner models learn from the tables alone. Client codes from "
+                     "this model are the team corpus's, not your coders'")
         elif isinstance(value, dict):
             value = "; ".join(f"{k}: {val}" for k, val in value.items())
         lines.append(f"- **{key}**: {value}")
@@ -300,7 +305,10 @@ def render_model_card(meta: dict) -> str:
                       "the saved model is trained (utterance and turn models) and codes its held-out sessions as "
                       "whole sessions, as the saved model codes them.", "",
                       f"Macro-F1 {team['macro_f1']}, kappa {team['kappa']}, ECE {team['reliability']['ece']}."
-                      + _role_figures(team), "",
+                      + _role_figures(team)
+                      + (" The client codes in these figures are the team corpus's (see client_corpus above), "
+                         "not your tables': cite the practitioner figures." if meta.get("training", {}).get(
+                             "client_corpus") else ""), "",
                       _per_code(team)]
         speed = metrics.get("speed")
         if speed:

@@ -325,6 +325,8 @@ class TrainingData:
     # are applied to every set of AnnoMI examples built from ``annomi_turns`` (the folds rebuild them).
     annomi_codes: pd.DataFrame | None = None
     annomi_train_codes: pd.DataFrame | None = None
+    # where the client models' examples came from when the tables had no client codes (``with_client_corpus``)
+    client_corpus: dict | None = None
 
     def with_annomi_codes(self, codes: pd.DataFrame, train: bool = True,
                           reference: pd.DataFrame | None = None) -> "TrainingData":
@@ -334,7 +336,54 @@ class TrainingData:
         examples = apply_utterance_codes(self.examples, codes, strict=True) if train else self.examples
         every = codes if reference is None else pd.concat([codes, reference], ignore_index=True)
         return TrainingData(examples, self.turn_examples, self.annomi_turns, self.sources, every,
-                            codes if train else None)
+                            codes if train else None, self.client_corpus)
+
+
+# The team corpus's whole coded sessions that the default model's code models learn from (its other batches are
+# openings written for the role-clarification detectors, or hold-outs); shipped in the package as mi_coder.corpus.
+CLIENT_CORPUS_BATCHES = tuple("abcdefghijk")
+
+
+def shipped_session_corpus() -> list[Path]:
+    """The team corpus's coded-session files of ``CLIENT_CORPUS_BATCHES``: inside the installed package
+    (``mi_coder/corpus``), or ``data/corpus/sessions`` of a source checkout."""
+    package = Path(__file__).resolve().parents[1]  # mi_coder/
+    for folder in (package / "corpus", package.parent / "data" / "corpus" / "sessions"):
+        files = [folder / f"{b}_utterances.csv" for b in CLIENT_CORPUS_BATCHES]
+        if all(f.exists() for f in files):
+            return files
+    raise ModelError("the team corpus shipped with mi-coder (mi_coder/corpus) is not installed; reinstall mi-coder")
+
+
+def with_client_corpus(data: TrainingData, progress: Callable[[str], None] | None = None) -> TrainingData:
+    """``data`` unchanged where it holds client codes; else with the client utterances and turns of the team
+    corpus's coded sessions (``shipped_session_corpus``) added, so that tables coded with MITI 4.2.1, which codes
+    no client talk, still train a whole coder: the practitioner models learn from the tables alone, the client
+    models from the corpus (recorded in ``client_corpus``; the model card says so)."""
+    examples = data.examples
+    client_codes = examples[(examples["role"] == CLIENT) & examples["code"].isin(CLIENT_CODES)]
+    if len(client_codes) or data.annomi_turns is not None:
+        return data
+    from ..model.store import sha256
+
+    files = shipped_session_corpus()
+    corpus = load_session_corpus(files)
+    turns = coded_turn_examples(corpus)
+    # the corpus's client rows, with the tables' columns only (its role-clarification labels and second codes are
+    # the practitioner's, and would read as columns the tables left empty)
+    corpus = corpus.loc[corpus["role"] == CLIENT, [c for c in corpus.columns if c in examples.columns]]
+    turns = turns.loc[turns["role"] == CLIENT, [c for c in turns.columns if c in data.turn_examples.columns]]
+    record = {"why": "the training tables hold no client code (MITI 4.2.1 codes none)",
+              "source": "mi-coder team corpus, coded sessions " + ", ".join(CLIENT_CORPUS_BATCHES),
+              "sessions": int(corpus["session_id"].nunique()), "client_utterances": int(len(corpus)),
+              "files": {f.name: sha256(f) for f in files}}
+    if progress:
+        progress(f"note: no client codes in the training tables (MITI 4.2.1 codes none): the client models learn from "
+                 f"mi-coder's team corpus ({record['client_utterances']} client utterances of {record['sessions']} "
+                 "written sessions), the practitioner models from your tables alone; the model card says so")
+    return TrainingData(pd.concat([examples, corpus], ignore_index=True),
+                        pd.concat([data.turn_examples, turns], ignore_index=True), data.annomi_turns, data.sources,
+                        data.annomi_codes, data.annomi_train_codes, record)
 
 
 def splitter() -> Callable[[str], list[tuple[int, int]]]:
@@ -463,7 +512,10 @@ def train_from_files(paths: Sequence[str | Path], out_dir: str | Path, *, name: 
     say = progress or (lambda msg: None)
     if data is None:
         data = load_training_data(paths, options)
+    data = with_client_corpus(data, say)
     coded_rows = data.examples[data.examples["source"] == "coded"] if "source" in data.examples else data.examples[:0]
+    if data.client_corpus:  # tables that code no client talk: their client rows are not "left without a code"
+        coded_rows = coded_rows[coded_rows["role"] != CLIENT]
     uncoded = int(coded_rows["code"].isna().sum())
     say(f"training data: {int(data.examples['code'].notna().sum())} coded utterance examples, "
         f"{len(data.turn_examples)} turn examples")
@@ -487,13 +539,17 @@ def train_from_files(paths: Sequence[str | Path], out_dir: str | Path, *, name: 
                       "code, so the model will never give " + ("it" if len(missing) == 1 else "them") + " as one (a "
                       "session score built on such a code, e.g. change talk on CT, would always read 0)" + seek,
                       stacklevel=2)
-    rare = {c: int((labelled["code"] == c).sum()) for c in ALL_CODES if 0 < (labelled["code"] == c).sum() < 10}
-    sessions = labelled["group"].nunique() if "group" in labelled else 0
-    if data.annomi_turns is None and (len(labelled) < 1000 or rare):
+    # how much the tables give to learn from: without the corpus's client rows where those were added
+    own = labelled[labelled["source"] != "team_sessions"] if data.client_corpus else labelled
+    rare = {c: int((own["code"] == c).sum()) for c in PRACTITIONER_CODES if 0 < (own["code"] == c).sum() < 10} \
+        if data.client_corpus else \
+        {c: int((labelled["code"] == c).sum()) for c in ALL_CODES if 0 < (labelled["code"] == c).sum() < 10}
+    sessions = own["group"].nunique() if "group" in own else 0
+    if data.annomi_turns is None and (len(own) < 1000 or rare):
         import warnings
 
         few = f"; under 10 examples of {', '.join(f'{c} ({n})' for c, n in rare.items())}" if rare else ""
-        warnings.warn(f"{', '.join(str(p) for p in paths)}: little to learn from ({len(labelled)} coded utterances in "
+        warnings.warn(f"{', '.join(str(p) for p in paths)}: little to learn from ({len(own)} coded utterances in "
                       f"{sessions} session(s)" + few + "): expect such codes to be given rarely and "
                       "wrongly; measure the model with --folds before using it, and compare it with the shipped "
                       "model on your codes (mi-coder evaluate TABLE), which may do better", stacklevel=2)
@@ -513,6 +569,7 @@ def train_from_files(paths: Sequence[str | Path], out_dir: str | Path, *, name: 
         "training": {
             **({"codes_never_given": missing} if missing else {}),
             "files": data.sources,
+            **({"client_corpus": data.client_corpus} if data.client_corpus else {}),
             # whole training sessions by their words: `evaluate` warns about any it is given, whatever the file
             "session_fingerprints": training_fingerprints(data.examples),
             # the AnnoMI transcripts trained on (the hold-out left out), by their words: only these are warned about
