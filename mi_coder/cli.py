@@ -46,7 +46,8 @@ EXAMPLES = {
     "score": "example:\n  mi-coder score human_coded.csv --out scores/ --thresholds thresholds.json",
     "evaluate": "examples:\n  mi-coder evaluate ../shared/data/annomi/AnnoMI-full.dev.csv --folds 5\n"
                 "  mi-coder evaluate --agreement human.csv machine/utterances.csv\n"
-                "  mi-coder evaluate --scheme misc misc_coded_sessions.csv --utterances given",
+                "  mi-coder evaluate --scheme misc misc_coded_sessions.csv --utterances given\n"
+                "  mi-coder evaluate --tallies miti_tallies.csv transcripts/*.txt",
 }
 
 
@@ -483,6 +484,7 @@ def cmd_train(args: argparse.Namespace) -> int:
 
 _UNUSED_BY_MODE = {  # evaluate's options that each mode has no use for: refused, never silently ignored
     "--segmentation": ("--scheme", "--profile"),
+    "--tallies": ("--scheme", "--keep-punctuation"),
     "--agreement": ("--model", "--trust-model", "--profile", "--keep-punctuation", "--captions"),
     "--folds": ("--model", "--trust-model", "--profile", "--keep-punctuation", "--captions"),
     "held-out": ("--keep-punctuation", "--captions"),  # coded rows are the utterances; AnnoMI turns are punctuated
@@ -493,7 +495,7 @@ def _evaluate_mode(args: argparse.Namespace) -> str:
     """The one evaluation asked for (--segmentation, --agreement, --folds, or held-out), checked before any work
     against the other modes and against options it would not use."""
     modes = [flag for flag, on in (("--segmentation", args.segmentation), ("--agreement", args.agreement),
-                                   ("--folds", args.folds is not None)) if on]
+                                   ("--folds", args.folds is not None), ("--tallies", args.tallies is not None)) if on]
     if len(modes) > 1:
         raise UsageError(f"{' and '.join(modes)} are different evaluations; give one of them")
     mode = modes[0] if modes else "held-out"
@@ -508,9 +510,8 @@ def _evaluate_mode(args: argparse.Namespace) -> str:
 
 
 def cmd_evaluate(args: argparse.Namespace) -> int:
-    """Measure a coder against human codes: held-out files, grouped cross-validation, or agreement of two tables."""
-    import json
-
+    """Measure a coder against human codes: held-out files, grouped cross-validation, agreement of two tables, or
+    session-level agreement with human MITI tallies (counts and global ratings per session)."""
     from .evaluate.agreement import agreement_report
     from .evaluate.heldout import format_report, heldout_report
     from .train.fit import load_training_data
@@ -519,7 +520,8 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
     _check_coded_reading(args, uses_practitioner_id=False)
     if args.folds is not None and args.folds < 2:
         raise UsageError(f"--folds must be at least 2 (grouped K-fold cross-validation), not {args.folds}")
-    _check_files(args.data)
+    if mode != "--tallies":  # transcripts to code are read as `code` reads them: folders too, a bad file said
+        _check_files(args.data)
     _check_report(args.report)
     if mode == "--segmentation":
         from .evaluate.segmentation import segmentation_report
@@ -553,6 +555,23 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
             scheme = args.scheme or "miti"
             report = (agreement_report(args.data[0], args.data[1], _read_options(args), scheme) if len(args.data) == 2
                       else multi_coder_agreement(args.data, _read_options(args), scheme))
+    elif mode == "--tallies":
+        from .evaluate.tallies import format_tallies, read_tallies, tally_report
+        from .pipeline import run
+
+        _check_files([args.tallies])
+        session_column = _read_options(args).columns.get("session")
+        tallies = read_tallies(args.tallies, session_column)  # a table that cannot be read: said before any coding
+        coder = _load_coder(args)
+        result = run(args.data, coder, _read_options(args))
+        for where, problem in result.errors:  # a transcript that cannot be read: said, and the others compared
+            _err(f"error: {where}: {problem}")
+        if not result.sessions:
+            return 2
+        report = tally_report(args.tallies, result.sessions, tallies=tallies)
+        print(format_tallies(report))
+        _write_report(args, report)
+        return 2 if result.errors else 0
     elif mode == "--folds":
         from .evaluate.crossval import training_metrics
 
@@ -561,6 +580,14 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
     else:
         report = heldout_report(_load_coder(args), args.data, _read_options(args), scheme=args.scheme or "miti")
     print(format_report(report))
+    _write_report(args, report)
+    return 0
+
+
+def _write_report(args: argparse.Namespace, report: dict) -> None:
+    """``evaluate --report FILE``: the whole report as JSON, marked as mi-coder's, never half-written."""
+    import json
+
     if args.report:
         from ._version import __version__
 
@@ -569,7 +596,6 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
 
         write_atomic(Path(args.report), json.dumps(marked, indent=2) + "\n")  # never half-written
         _err(f"wrote {args.report}")
-    return 0
 
 
 class _Version(argparse.Action):
@@ -706,7 +732,8 @@ def build_parser() -> argparse.ArgumentParser:
                                 "files are read as they are")
             _add_read_options(p, segments=False, coded=True)
         if name == "evaluate":
-            p.add_argument("data", nargs="+", metavar="DATA", help="coded files (AnnoMI layout or coded tables)")
+            p.add_argument("data", nargs="+", metavar="DATA", help="coded files (AnnoMI layout or coded tables); with --tallies, "
+                                                              "the sessions' transcripts")
             p.add_argument("--folds", type=int, default=None, metavar="K",
                            help="grouped K-fold cross-validation, K of 2 or more (trains a model per fold) instead "
                                 "of a held-out test")
@@ -721,6 +748,12 @@ def build_parser() -> argparse.ArgumentParser:
                                 "casing first, as automatic captions are, unless --keep-punctuation")
             p.add_argument("--keep-punctuation", action="store_true",
                            help="with --segmentation: segment the turns as written")
+            p.add_argument("--tallies", metavar="TALLIES",
+                           help="session-level agreement with human MITI tallies: TALLIES has one row per session "
+                                "(its id as the transcripts name it) with behaviour counts (GI, Persuade, Question, "
+                                "SR, CR, Seek, Affirm, Emphasize, Confront...) and/or global ratings (Partnership, "
+                                "Empathy...); DATA are the sessions' transcripts, coded by the model; gives ICC(2,1) "
+                                "and r per count, summary score and rating")
             p.add_argument("--scheme", choices=("miti", "misc"), default=None,
                            help="coding scheme of the human codes: miti (MITI 4.2.1 / MISC client codes, default) or "
                                 "misc (MISC 2.5, mapped to MITI 4.2.1 as documented in mi_coder.schemes)")

@@ -1,0 +1,119 @@
+"""Session-level agreement with human MITI tallies (``mi_coder.evaluate.tallies``): behaviour counts and global
+ratings per session, as MITI 4.2.1 coders most often record them, against the machine's volley counts."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from mi_coder.errors import InputError
+from mi_coder.evaluate.metrics import icc_2_1
+from mi_coder.evaluate.tallies import read_tallies, summaries, tally_report
+
+from .conftest import ROOT
+from .helpers import C, P, coded_session
+
+HEADER = ("Session ID,Coder,GI,Persuade,Persuade with Permission,Question,Simple Reflection,CR,Seek,Affirm,Emphasize,"
+          "Confront,Cultivating Change Talk,Softening Sustain Talk,Partnership,Empathy (1-5)\n")
+
+
+def test_a_coding_sheet_header_is_read_by_behaviour_and_rating_and_other_columns_are_listed(tmp_path):
+    path = tmp_path / "tallies.csv"
+    path.write_text(HEADER + "s1,JD,4,1,0,9,5,6,2,2,1,0,4,3,4,5\ns2,JD,6,,1,7,4,4,1,1,1,0,,,3,3\n")
+    tallies, read = read_tallies(path)
+    assert read["session_column"] == "Session ID" and read["not_read"] == ["Coder"]
+    assert read["columns"]["PWP"] == "Persuade with Permission" and read["columns"]["Q"] == "Question"
+    assert read["columns"]["empathy"] == "Empathy (1-5)" and read["columns"]["SR"] == "Simple Reflection"
+    assert tallies["s1"] == {"GI": 4, "PER": 1, "PWP": 0, "Q": 9, "SR": 5, "CR": 6, "SEEK": 2, "AF": 2, "EA": 1,
+                             "CON": 0, "cultivating_change_talk": 4, "softening_sustain_talk": 3, "partnership": 4,
+                             "empathy": 5}
+    assert "PER" not in tallies["s2"] and "cultivating_change_talk" not in tallies["s2"]  # a blank cell: not known
+
+
+@pytest.mark.parametrize("rows, problem", [
+    ("s1,JD,4,1,0,9,5,6,2,2,1,0,4,3,4,5\ns1,JD,4,1,0,9,5,6,2,2,1,0,4,3,4,5\n", "session s1 is listed twice"),
+    ("s1,JD,four,1,0,9,5,6,2,2,1,0,4,3,4,5\n", "session s1, column 'GI': 'four' is not a number"),
+    ("s1,JD,4,1,0,9,5,6,2,2,1,0,4,3,4,7\n", "'Empathy (1-5)': 7 is outside MITI's 1-5 rating scale"),
+    ("s1,JD,-2,1,0,9,5,6,2,2,1,0,4,3,4,5\n", "column 'GI': -2 is not a count"),
+])
+def test_a_tallies_table_that_would_be_misread_is_refused_naming_the_file_and_the_cell(tmp_path, rows, problem):
+    path = tmp_path / "tallies.csv"
+    path.write_text(HEADER + rows)
+    with pytest.raises(InputError, match="tallies.csv") as caught:
+        read_tallies(path)
+    assert problem in str(caught.value)
+    path.write_text("id,coder,date\n1,JD,2026-01-01\n")
+    with pytest.raises(InputError, match="no session column"):
+        read_tallies(path)
+    path.write_text("session_id,coder,date\n1,JD,2026-01-01\n")
+    with pytest.raises(InputError, match="no behaviour count or global rating column"):
+        read_tallies(path)
+
+
+def test_summaries_follow_the_coding_guide_and_are_undefined_without_their_parts():
+    got = summaries({"Q": 4, "SR": 2, "CR": 6, "SEEK": 1, "AF": 2, "EA": 0, "PER": 3, "CON": 1,
+                     "partnership": 4, "empathy": 3})
+    assert got == {"r_q": 2.0, "pct_cr": 0.75, "mi_adherent": 3, "mi_nonadherent": 4, "relational": 3.5,
+                   "technical": None}
+    assert summaries({"OQ": 1, "CQ": 3, "SR": 2, "CR": 2})["r_q"] == 1.0  # every question, whatever its form
+    assert summaries({"Q": 0, "SR": 2, "CR": 2})["r_q"] is None  # no question: undefined, not infinite
+    assert summaries({"Q": 4, "CR": 2})["r_q"] is None  # SR not tallied: R:Q cannot be known
+
+
+def _session(sid: str, reflections: int, questions: int, gi: int):
+    spec = []
+    for k in range(max(reflections, questions, gi)):  # one practitioner volley per k: each code counts once in it
+        parts = ([("You want to stop.", "SR")] if k < reflections else []) + \
+                ([("What would help?", "OQ")] if k < questions else []) + \
+                ([("The group meets Tuesdays.", "GI")] if k < gi else [])
+        spec += [(P, parts), (C, [("Maybe.", "FN")])]
+    return coded_session(spec, sid=sid)
+
+
+def test_machine_counts_meet_the_human_tallies_of_the_same_session_by_its_name(tmp_path):
+    path = tmp_path / "tallies.csv"
+    # ids as a coder writes them: file names with an extension, other case; one session never transcribed
+    path.write_text("file_name,Q,SR,CR,GI\nS1.txt,3,2,0,1\ns2.TXT,5,1,0,4\ns3,2,4,0,0\nlost,1,1,1,1\n")
+    machine = [_session("s1", 2, 3, 2), _session("s2", 1, 4, 4), _session("s3", 3, 2, 1), _session("extra", 1, 1, 1)]
+    report = tally_report(path, machine)["tallies"]
+    assert report["sessions_compared"] == 3
+    assert report["sessions_not_coded"] == ["lost"] and report["sessions_not_in_table"] == ["extra"]
+    gi = report["measures"]["GI"]  # human 1, 4, 0 against machine 2, 4, 1
+    assert gi["human_mean"] == round(5 / 3, 3) and gi["machine_mean"] == round(7 / 3, 3)
+    assert gi["icc"] == round(icc_2_1([1, 4, 0], [2, 4, 1]), 3)
+    q = report["measures"]["Q"]  # the table's Q against the machine's OQ + CQ + Q
+    assert (q["human_mean"], q["machine_mean"]) == (round(10 / 3, 3), 3.0)
+    assert report["measures"]["r_q"]["human_mean"] == round((2 / 3 + 1 / 5 + 4 / 2) / 3, 3)
+    assert "partnership" not in report["measures"]  # no rating in the table: nothing to compare
+    with pytest.raises(InputError, match="match no transcript's"):
+        tally_report(path, [_session("other", 1, 1, 1)])
+
+
+def test_evaluate_tallies_codes_the_transcripts_and_reports_agreement_per_count_and_rating(tmp_path, capsys):
+    from mi_coder.cli import main
+
+    path = tmp_path / "tallies.csv"
+    path.write_text(HEADER + "probation_session,JD,4,1,0,9,5,6,2,2,1,0,4,4,4,4\n"
+                    "health_session,JD,6,0,1,7,4,4,1,1,1,0,4,3,4,4\n"
+                    "low_quality_session,JD,8,6,0,14,1,0,0,0,0,3,1,2,1,2\n")
+    examples = sorted(str(p) for p in (ROOT / "data" / "examples").glob("*.txt"))
+    assert main(["evaluate", "--tallies", str(path), *examples, "--report", str(tmp_path / "r.json")]) == 0
+    out = capsys.readouterr().out
+    assert "3 sessions compared" in out and "not compared: cultivating_change_talk, softening_sustain_talk" in out
+    report = json.loads((tmp_path / "r.json").read_text())["tallies"]
+    assert set(report["measures"]) >= {"GI", "Q", "SR", "CR", "partnership", "empathy", "relational", "r_q"}
+    assert all(m["n_sessions"] == 3 for m in report["measures"].values())
+    # a folder of transcripts is read as `code` reads it; a transcript that cannot be read is said, the rest compared
+    assert main(["evaluate", "--tallies", str(path), str(ROOT / "data" / "examples")]) == 0
+    assert "3 sessions compared" in capsys.readouterr().out
+    assert main(["evaluate", "--tallies", str(path), *examples, str(tmp_path / "gone.txt")]) == 2
+    captured = capsys.readouterr()
+    assert "3 sessions compared" in captured.out and "gone.txt: no such file" in captured.err
+    assert main(["evaluate", "--tallies", str(path), *examples, "--scheme", "misc"]) == 2
+    assert "--scheme has no effect" in capsys.readouterr().err
+    (tmp_path / "bad.csv").write_text("session_id,GI\nprobation_session,many\n")
+    assert main(["evaluate", "--tallies", str(tmp_path / "bad.csv"), examples[0]]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1  # said before any transcript was coded, in one line
+    assert err[-1].startswith("mi-coder: error: ") and "bad.csv" in err[-1] and "'many' is not a number" in err[-1]
