@@ -54,11 +54,12 @@ def test_a_tallies_table_that_would_be_misread_is_refused_naming_the_file_and_th
 def test_summaries_follow_the_coding_guide_and_are_undefined_without_their_parts():
     got = summaries({"Q": 4, "SR": 2, "CR": 6, "SEEK": 1, "AF": 2, "EA": 0, "PER": 3, "CON": 1,
                      "partnership": 4, "empathy": 3})
-    assert got == {"r_q": 2.0, "pct_cr": 0.75, "mi_adherent": 3, "mi_nonadherent": 4, "relational": 3.5,
-                   "technical": None}
+    assert got == {"r_q": 2.0, "pct_cr": 0.75, "mi_adherent": 3, "mi_nonadherent": 4, "change_talk_pct": None,
+                   "relational": 3.5, "technical": None}
     assert summaries({"OQ": 1, "CQ": 3, "SR": 2, "CR": 2})["r_q"] == 1.0  # every question, whatever its form
     assert summaries({"Q": 0, "SR": 2, "CR": 2})["r_q"] is None  # no question: undefined, not infinite
     assert summaries({"Q": 4, "CR": 2})["r_q"] is None  # SR not tallied: R:Q cannot be known
+    assert summaries({"CT": 3, "ST": 1})["change_talk_pct"] == 0.75
 
 
 def _session(sid: str, reflections: int, questions: int, gi: int):
@@ -74,7 +75,8 @@ def _session(sid: str, reflections: int, questions: int, gi: int):
 def test_machine_counts_meet_the_human_tallies_of_the_same_session_by_its_name(tmp_path):
     path = tmp_path / "tallies.csv"
     # ids as a coder writes them: file names with an extension, other case; one session never transcribed
-    path.write_text("file_name,Q,SR,CR,GI\nS1.txt,3,2,0,1\ns2.TXT,5,1,0,4\ns3,2,4,0,0\nlost,1,1,1,1\n")
+    path.write_text("file_name,Q,SR,CR,GI,Change Talk\nS1.txt,3,2,0,1,2\ns2.TXT,5,1,0,4,0\ns3,2,4,0,0,1\n"
+                    "lost,1,1,1,1,1\n")
     machine = [_session("s1", 2, 3, 2), _session("s2", 1, 4, 4), _session("s3", 3, 2, 1), _session("extra", 1, 1, 1)]
     report = tally_report(path, machine)["tallies"]
     assert report["sessions_compared"] == 3
@@ -86,6 +88,8 @@ def test_machine_counts_meet_the_human_tallies_of_the_same_session_by_its_name(t
     assert (q["human_mean"], q["machine_mean"]) == (round(10 / 3, 3), 3.0)
     assert report["measures"]["r_q"]["human_mean"] == round((2 / 3 + 1 / 5 + 4 / 2) / 3, 3)
     assert "partnership" not in report["measures"]  # no rating in the table: nothing to compare
+    # change talk against the machine's utterance counts: every client utterance here is FN
+    assert (report["measures"]["CT"]["human_mean"], report["measures"]["CT"]["machine_mean"]) == (1.0, 0.0)
     with pytest.raises(InputError, match="match no transcript's"):
         tally_report(path, [_session("other", 1, 1, 1)])
 

@@ -8,8 +8,9 @@ the figures automated-coding studies report at the session level.
 
 A tallies table has one row per session: a session column (``COLUMN_ALIASES["session"]``), behaviour columns as
 MITI 4.2.1's sheet or mi-coder names them (``GI``, ``Persuade``, ``Persuade with Permission``, ``Question`` or
-``Q``, or ``OQ`` and ``CQ``, ``SR``, ``CR``, ``Seek``, ``Affirm``, ``Emphasize``, ``Confront``) and any of the
-global ratings (``Cultivating Change Talk``, ``Softening Sustain Talk``, ``Partnership``, ``Empathy``). Other
+``Q``, or ``OQ`` and ``CQ``, ``SR``, ``CR``, ``Seek``, ``Affirm``, ``Emphasize``, ``Confront``), client change and
+sustain talk counts where a MISC-based tally has them (``Change Talk`` or ``CT``, ``Sustain Talk`` or ``ST``,
+against the machine's utterance counts), and any of the global ratings (``Cultivating Change Talk``, ``Softening Sustain Talk``, ``Partnership``, ``Empathy``). Other
 columns (the coder, a date) are listed as not read.
 """
 
@@ -27,6 +28,8 @@ from .metrics import icc_2_1
 
 # mi-coder's volley counts, in MITI 4.2.1's order; Q: a question whose form was not coded
 COUNT_CODES = ("GI", "PER", "PWP", "Q", "OQ", "CQ", "SR", "CR", "SEEK", "AF", "EA", "CON")
+# client talk, which MISC-based tallies count per utterance (MITI codes none): the machine's utterance counts
+CLIENT_COUNTS = ("CT", "ST")
 # MITI 4.2.1's global ratings and mi-coder's estimate of each (None: no estimate)
 GLOBALS = {"cultivating_change_talk": None, "softening_sustain_talk": None,
            "partnership": "partnership_global", "empathy": "empathy_global"}
@@ -35,7 +38,7 @@ _GLOBAL_NAMES = {"cultivating_change_talk": "cultivating_change_talk", "cultivat
                  "softeningsustaintalk": "softening_sustain_talk", "sst": "softening_sustain_talk",
                  "partnership": "partnership", "empathy": "empathy"}
 # summary scores computed the same way from both sides' counts (MI_CODING_GUIDE section 4)
-SUMMARIES = ("r_q", "pct_cr", "mi_adherent", "mi_nonadherent", "relational", "technical")
+SUMMARIES = ("r_q", "pct_cr", "mi_adherent", "mi_nonadherent", "change_talk_pct", "relational", "technical")
 
 
 def _count_column(name: str) -> str | None:
@@ -43,10 +46,10 @@ def _count_column(name: str) -> str | None:
     from ..schemes import SPELLED_MITI
 
     letters = re.sub(r"[^A-Z]", "", str(name).upper())
-    if letters in COUNT_CODES:
+    if letters in COUNT_CODES or letters in CLIENT_COUNTS:
         return letters
     code = SPELLED_MITI.get(letters)
-    return code if code in COUNT_CODES else None
+    return code if code in COUNT_CODES or code in CLIENT_COUNTS else None
 
 
 def read_tallies(path: str | Path, session_column: str | None = None) -> tuple[dict[str, dict[str, float]], dict]:
@@ -133,6 +136,8 @@ def summaries(counts: dict[str, float]) -> dict[str, float | None]:
         "pct_cr": counts["CR"] / reflections if both_reflections and reflections else None,
         "mi_adherent": total("SEEK", "AF", "EA") if all(c in counts for c in ("SEEK", "AF", "EA")) else None,
         "mi_nonadherent": total("PER", "CON") if all(c in counts for c in ("PER", "CON")) else None,
+        "change_talk_pct": counts["CT"] / (counts["CT"] + counts["ST"])
+        if "CT" in counts and "ST" in counts and counts["CT"] + counts["ST"] else None,
     }
     pair = [counts.get("partnership"), counts.get("empathy")]
     out["relational"] = sum(pair) / 2 if None not in pair else None  # type: ignore[operator]
@@ -147,6 +152,7 @@ def machine_measures(session: Session) -> dict[str, float]:
 
     scores = session_scores(session)
     out = {code: float(scores[code]) for code in COUNT_CODES if scores.get(code) is not None}
+    out.update({code: float(scores[f"utt_{code}"]) for code in CLIENT_COUNTS if scores.get(f"utt_{code}") is not None})
     for measure, estimate in GLOBALS.items():
         if estimate is not None and scores.get(estimate) is not None:
             out[measure] = float(scores[estimate])
@@ -191,7 +197,7 @@ def tally_report(tallies_path: str | Path, sessions: Sequence[Session], session_
             side.update({k: v for k, v in summaries(side).items() if v is not None})
         rows_h.append(h)
         rows_m.append(m)
-    measures = [c for c in (*COUNT_CODES, *GLOBALS, *SUMMARIES)
+    measures = [c for c in (*COUNT_CODES, *CLIENT_COUNTS, *GLOBALS, *SUMMARIES)
                 if any(c in r for r in rows_h) and any(c in r for r in rows_m)]
     compared = {}
     for measure in measures:
