@@ -121,3 +121,17 @@ def test_evaluate_tallies_codes_the_transcripts_and_reports_agreement_per_count_
     err = capsys.readouterr().err.strip().splitlines()
     assert len(err) == 1  # said before any transcript was coded, in one line
     assert err[-1].startswith("mi-coder: error: ") and "bad.csv" in err[-1] and "'many' is not a number" in err[-1]
+
+
+def test_mi_coders_own_sessions_table_reads_as_tallies_with_client_talk_per_utterance(tmp_path):
+    from mi_coder.io.writer import to_frames
+    from mi_coder.scoring import session_scores
+
+    session = coded_session([(P, [("What would help?", "OQ"), ("You want to stop.", "SR")]),
+                             (C, [("I want to quit.", "CT"), ("I need to.", "CT"), ("But I like it.", "ST")]),
+                             (P, [("You feel torn.", "CR")])], sid="v1")
+    to_frames([session], scores=session_scores)["sessions"].to_csv(tmp_path / "sessions.csv", index=False)
+    tallies, read = read_tallies(tmp_path / "sessions.csv")
+    assert tallies["v1"]["CT"] == 2 and tallies["v1"]["ST"] == 1  # utterances, as MISC counts client talk
+    assert (tallies["v1"]["OQ"], tallies["v1"]["SR"], tallies["v1"]["CR"]) == (1, 1, 1)
+    assert "empathy_global" in read["not_read"]  # an estimate from codes is not a human rating

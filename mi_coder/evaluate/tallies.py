@@ -11,7 +11,8 @@ MITI 4.2.1's sheet or mi-coder names them (``GI``, ``Persuade``, ``Persuade with
 ``Q``, or ``OQ`` and ``CQ``, ``SR``, ``CR``, ``Seek``, ``Affirm``, ``Emphasize``, ``Confront``), client change and
 sustain talk counts where a MISC-based tally has them (``Change Talk`` or ``CT``, ``Sustain Talk`` or ``ST``,
 against the machine's utterance counts), and any of the global ratings (``Cultivating Change Talk``, ``Softening Sustain Talk``, ``Partnership``, ``Empathy``). Other
-columns (the coder, a date) are listed as not read.
+columns (the coder, a date) are listed as not read. mi-coder's own ``sessions.csv`` is such a table (its volley
+counts and ``utt_CT``/``utt_ST``), so human utterance codes scored with ``mi-coder score`` can be compared too.
 """
 
 from __future__ import annotations
@@ -46,6 +47,8 @@ def _count_column(name: str) -> str | None:
     from ..schemes import SPELLED_MITI
 
     letters = re.sub(r"[^A-Z]", "", str(name).upper())
+    if letters in ("UTTCT", "UTTST"):  # mi-coder's own sessions.csv: client talk is counted per utterance
+        return letters[3:]
     if letters in COUNT_CODES or letters in CLIENT_COUNTS:
         return letters
     code = SPELLED_MITI.get(letters)
@@ -248,5 +251,7 @@ def format_tallies(report: dict) -> str:
     if t["not_estimated"]:
         lines.append(f"  not compared: {', '.join(t['not_estimated'])} (mi-coder estimates no such global rating)")
     if t["columns_not_read"]:
-        lines.append(f"  columns not read: {', '.join(t['columns_not_read'])}")
+        shown = t["columns_not_read"][:8]
+        more = len(t["columns_not_read"]) - len(shown)
+        lines.append(f"  columns not read: {', '.join(shown)}" + (f" and {more} more" if more else ""))
     return "\n".join(lines)
