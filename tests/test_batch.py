@@ -663,3 +663,23 @@ def test_a_link_to_a_file_in_the_same_folder_is_skipped_with_a_reason_and_the_fi
     assert [p.name for p in found] == ["visit1.txt"]
     assert [(Path(f).name, why) for f, why in skipped] == [
         ("alias.txt", f"skipped: the same file as {folder / 'probation' / 'visit1.txt'}, which is coded")]
+
+
+def test_a_run_in_which_every_file_fails_writes_no_table(corpus, tmp_path, monkeypatch):
+    # mutation audit: the test above covers paths that do not exist; files that exist but cannot be coded take
+    # another way through run_batch, which wrote empty tables (over those of an earlier run)
+    monkeypatch.setattr("mi_coder.batch._coder", lambda *args: None)  # neither file gets as far as the model
+    out = tmp_path / "out"
+    summary = run_batch([str(corpus / "e_broken.vtt"), str(corpus / "d_empty.txt")], out, jobs=1, progress=False)
+    assert summary.nothing_written and summary.coded == 0
+    assert sorted(Path(f).name for f, _ in summary.errors) == ["d_empty.txt", "e_broken.vtt"]
+    assert not out.exists()  # not even the folders the run made
+
+
+def test_a_file_whose_saved_result_is_missing_is_reported_as_not_coded(tmp_path):
+    # mutation audit: a file left without a saved result (a run interrupted) must be named, not left out in silence
+    from mi_coder.batch import _coded_parts
+
+    errors: dict[str, str] = {}
+    assert list(_coded_parts([tmp_path / "a.txt"], ["key"], tmp_path, errors, {})) == []
+    assert list(errors) == [str(tmp_path / "a.txt")] and errors[str(tmp_path / "a.txt")].startswith("not coded")

@@ -306,3 +306,16 @@ def test_a_question_cut_into_pieces_is_not_swallowed_but_is_not_whole_either():
     assert question_recall(reference, every_word, questions, whole=True) == 0.0  # but cut into four
     assert question_recall(reference, exact, questions, whole=True) == 1.0
     assert question_recall(reference, merged, questions) == 0.0  # swallowed into the statement
+
+
+def test_a_question_cut_before_its_last_word_is_kept_but_not_whole():
+    # mutation audit: a boundary inside the question's last word pair was not looked at by whole=True
+    ref = [[True, False, False, False, True, False]]  # a four-word question, then a two-word statement
+    questions = [[True, False]]
+    cut = [[True, False, False, True, True, False]]  # a start at the question's last word
+    assert question_recall(ref, cut, questions) == 1.0  # both edges found
+    assert question_recall(ref, cut, questions, whole=True) == 0.0  # but cut in two
+
+
+def test_question_recall_is_undefined_without_questions():
+    assert question_recall([[True, False, True]], [[True, False, True]], [[False, False]]) is None

@@ -19,14 +19,15 @@ def test_utterance_report_counts_per_code_and_kappa():
     rep = utterance_report(["OQ", "OQ", "CQ", "SR"], ["OQ", "CQ", "CQ", "SR"])
     assert rep["per_code"]["OQ"] == {"precision": 1.0, "recall": 0.5, "f1": 0.667, "support": 2}
     assert rep["accuracy"] == 0.75
-    assert 0 < rep["kappa"] < 1
+    assert rep["kappa"] == 0.636  # (3/4 - 5/16) / (1 - 5/16): observed 3 of 4, chance (2*1 + 1*2 + 1*1) / 4^2
     assert rep["confusion"][1] == [1, 1, 0]  # labels sorted CQ, OQ, SR; row OQ: one right, one called CQ
 
 
 def test_icc_is_one_for_identical_ratings_and_lower_with_disagreement():
     a = [1.0, 2.0, 3.0, 4.0, 5.0]
     assert icc_2_1(a, a) == pytest.approx(1.0)
-    assert icc_2_1(a, [x + 1 for x in a]) < 1.0
+    # one rater a point higher throughout: MSR 5, MSC 2.5, MSE 0, so ICC(2,1) = 5 / (5 + 0 + 2 * 2.5 / 5) = 5/6
+    assert icc_2_1(a, [x + 1 for x in a]) == pytest.approx(5 / 6)
     assert icc_2_1([1, 2], [1, 2]) is None
 
 
@@ -1262,3 +1263,70 @@ def test_an_annomi_layout_held_out_file_gets_session_intervals_for_its_turn_task
     assert iv["client"]["macro_f1"]["point"] == rep["client_3class"]["macro_f1"]
     assert iv["open_closed"]["accuracy"]["point"] == rep["open_vs_closed_accuracy"]
     assert iv["simple_complex"]["accuracy"]["point"] == rep["simple_vs_complex_accuracy"]
+
+
+# Tests added by a mutation audit: the metric definitions, worked out by hand, where the tests above compare one
+# implementation with another or check only a part of a figure.
+
+
+def test_kappa_is_undefined_not_nan_when_both_sides_give_one_code():
+    rep = utterance_report(["SR", "SR", "SR"], ["SR", "SR", "SR"])
+    assert rep["kappa"] is None and rep["accuracy"] == 1.0
+
+
+def test_a_95_percent_bootstrap_interval_of_a_mean_spans_about_four_standard_errors():
+    # percentile bootstrap of a mean: the central 95% of resampled means, about mean +- 1.96 standard errors
+    # (a 90% interval would span 3.3 of them)
+    from mi_coder.evaluate.metrics import bootstrap
+
+    a = np.random.default_rng(0).normal(0, 1, 60)
+    se = a.std() / np.sqrt(len(a))
+    for strata in (None, np.zeros(len(a))):
+        low, high = bootstrap(lambda x, y: float(x.mean()), a, a, strata=strata)
+        assert 3.6 < (high - low) / se < 4.3
+        assert low < a.mean() < high
+
+
+def test_session_intervals_are_the_central_share_of_the_resampled_figures():
+    from mi_coder.evaluate.metrics import _percentiles
+
+    assert _percentiles(0.95)(np.arange(1001.0)) == [25.0, 975.0]  # 2.5th and 97.5th percentiles
+    assert _percentiles(0.9)(np.arange(1001.0)) == [50.0, 950.0]
+
+
+def test_question_f1_over_sessions_counts_q_as_a_question_and_five_sessions_get_intervals():
+    from mi_coder.evaluate.heldout import group_report
+    from mi_coder.evaluate.metrics import session_intervals
+
+    sessions = [[("Q", "OQ"), ("SR", "SR")], [("Q", "CQ"), ("CT", "CT")], [("OQ", "SR"), ("FN", "FN")],
+                [("SR", "Q")], [("CR", "CR"), ("ST", "FN")]]
+    # questions (OQ, CQ, Q) on practitioner rows: Q/OQ and Q/CQ agree, OQ/SR is missed, SR/Q is extra:
+    # F1 = 2 * 2 / (2 * 2 + 1 + 1)
+    iv = session_intervals(sessions, n=200)
+    assert iv is not None and iv["sessions"] == 5  # INTERVAL_MIN_SESSIONS: five are enough
+    assert iv["question_f1"]["point"] == round(4 / 6, 3)
+    assert group_report([p for s in sessions for p in s])["question_f1"] == round(4 / 6, 3)
+
+
+def test_turn_task_intervals_give_the_macro_f1_and_accuracy_of_all_sessions():
+    from mi_coder.evaluate.metrics import task_intervals
+
+    sessions = [[("question", "question"), ("reflection", "question")],
+                [("reflection", "reflection"), ("other", "other")],
+                [("question", "question"), ("question", "reflection")],
+                [("other", "question")], [("reflection", "reflection")]]
+    # question: tp 2, 3 in the reference, 4 given -> F1 4/7; reflection: tp 2, 3, 3 -> 4/6; other: tp 1, 2, 1 -> 2/3
+    rep = task_intervals(sessions, ["question", "reflection", "other"], n=200)
+    assert rep["macro_f1"]["point"] == round((4 / 7 + 4 / 6 + 2 / 3) / 3, 3)
+    assert rep["accuracy"]["point"] == 5 / 8
+
+
+def test_agreement_by_role_follows_the_role_of_the_reference_code():
+    from mi_coder.evaluate.heldout import _compared, group_report
+
+    # a practitioner utterance the machine coded CT is a practitioner miss, not a client utterance
+    rep = _compared([("OQ", "OQ"), ("SR", "CT"), ("CT", "CT")])
+    assert (rep["kappa_by_role"]["practitioner"]["n"], rep["kappa_by_role"]["client"]["n"]) == (2, 1)
+    # and a client utterance given a practitioner code counts against the client figures, not left out
+    client = group_report([("CT", "CT"), ("FN", "OQ"), ("ST", "ST")])["client"]
+    assert client["n"] == 3 and client["per_code"]["FN"]["recall"] == 0.0

@@ -1384,3 +1384,37 @@ def test_every_team_corpus_session_file_reads_every_session_with_its_labelled_sp
             speakers = {t.speaker: t.role for t in s.turns}
             assert all(role == speaker for speaker, role in speakers.items() if speaker in ("practitioner", "client")), \
                 (path.name, s.id, speakers)
+
+
+# Tests added by a mutation audit: damaged files are errors that name the file and the place, never read as fewer
+# (or no) turns without a word.
+
+
+@pytest.mark.parametrize("content, message", [
+    ('speaker,text\nPractitioner,How are you?\nClient,I am fine, thanks\n', "row 3 has more fields than the header"),
+    ('speaker,text\nPractitioner,"How are you?\nClient,Fine.\n', r"malformed CSV \(unexpected end of data\)"),
+])
+def test_a_damaged_table_is_an_error_naming_the_file_not_fewer_rows(tmp_path, content, message):
+    path = tmp_path / "damaged.csv"
+    path.write_text(content)
+    with pytest.raises(InputError, match=rf"damaged\.csv: {message}"):
+        read_transcript(path)
+
+
+@pytest.mark.parametrize("second_cue, message", [
+    ("00:00:05.000 --> 00:00:0x.000", r"line 6: broken cue timing '00:00:05\.000 --> 00:00:0x\.000'"),
+    ("00:00:05.000 --> 00:00:60.000", r"line 6: impossible cue time '00:00:60\.000'"),  # seconds run to 59
+])
+def test_a_cue_whose_timing_cannot_be_read_is_an_error_naming_the_line_not_a_cue_left_out(tmp_path, second_cue,
+                                                                                         message):
+    path = tmp_path / "cues.vtt"
+    path.write_text(f"WEBVTT\n\n00:00:01.000 --> 00:00:04.000\nJane: hi there\n\n{second_cue}\nAli: hello\n")
+    with pytest.raises(InputError, match=rf"cues\.vtt: {message}"):
+        read_transcript(path)
+
+
+def test_captions_whose_cues_hold_no_text_are_an_error_not_an_empty_transcript(tmp_path):
+    path = tmp_path / "silent.vtt"
+    path.write_text("WEBVTT\n\n00:00:01.000 --> 00:00:04.000\n\n00:00:05.000 --> 00:00:06.000\n\n")
+    with pytest.raises(InputError, match=r"silent\.vtt: no cues with text found"):
+        read_transcript(path)

@@ -227,3 +227,52 @@ def test_a_peer_support_table_with_spelled_out_miti_derived_labels_reads_with_sc
                  columns=["dialog_id", "author", "text", "final agreed label"]).to_csv(coarse, index=False)
     assert main(["evaluate", str(coarse), "--scheme", "misc"]) == 2
     assert "'OTHER' is not a MISC code (R, Q and Other" in capsys.readouterr().err
+
+
+# Tests added by a mutation audit: the whole mapping table of ``mi_coder.schemes`` (its docstring, after the MISC 2.5
+# and MITI 4.2.1 manuals), where the tests above check a sample of it.
+
+
+MISC_PRACTITIONER = {"OQ": "OQ", "CQ": "CQ", "SR": "SR", "CR": "CR", "RF": "CR", "AF": "AF", "EC": "EA", "GI": "GI",
+                     "ADP": "PWP", "RCP": "PWP", "ADW": "PER", "RCW": "PER", "DI": "PER", "WA": "CON", "CO": "CON",
+                     "SU": "NC", "FA": "NC", "FI": "NC", "ST": "NC",
+                     "QUO": "OQ", "QUC": "CQ", "RES": "SR", "REC": "CR"}
+
+
+def test_every_misc_practitioner_code_maps_to_the_miti_code_of_the_mapping_table():
+    assert {code: to_miti(code, "practitioner") for code in MISC_PRACTITIONER} == MISC_PRACTITIONER
+
+
+def test_every_valenced_misc_client_code_is_change_talk_toward_change_and_sustain_talk_away_from_it():
+    for kind in ("R", "D", "A", "N", "C", "TS", "O"):  # reason, desire, ability, need, commitment, steps, other
+        assert (to_miti(f"{kind}+", "client"), to_miti(f"{kind}-", "client")) == ("CT", "ST"), kind
+    assert [to_miti(c, "client") for c in ("POS", "NEG", "C", "S", "N", "CT", "ST", "FN", "ASK")] == \
+        ["CT", "ST", "CT", "ST", "FN", "CT", "ST", "FN", "FN"]
+
+
+def test_a_valence_column_is_read_either_way_and_one_it_cannot_read_is_refused():
+    from mi_coder.schemes import with_valence
+
+    assert [with_valence("C", {"valence": v}) for v in ("-1", "1", "sustain", "change", "-", "+")] == \
+        ["C-", "C+", "C-", "C+", "C-", "C+"]
+    assert with_valence("R", {"polarity": "negative"}) == "R-" and with_valence("O", {"sign": "+"}) == "O+"
+    assert with_valence("C", {"valence": ""}) == "C"  # no valence given: the code alone
+    with pytest.raises(ValueError, match="valence 'maybe'"):
+        with_valence("C", {"valence": "maybe"})  # read as none, sustain talk would count as change talk
+
+
+def test_code_groups_follow_the_guides_summary_scores():
+    # the guide: MI-adherent SEEK + AF + EA (AF kept apart as its own group), MI-non-adherent PER + CON
+    assert GROUPS["PER"] == GROUPS["CON"] == "mi_nonadherent"
+    assert GROUPS["SEEK"] == GROUPS["EA"] == "mi_adherent"
+    assert GROUPS["SR"] == GROUPS["CR"] == "reflection" and GROUPS["OQ"] == GROUPS["CQ"] == GROUPS["Q"] == "question"
+    assert (GROUPS["CT"], GROUPS["ST"], GROUPS["FN"]) == ("change", "sustain", "neutral")
+
+
+def test_codes_spelled_out_in_a_miti_table_read_as_their_codes():
+    from mi_coder.schemes import read_code_cell
+
+    cells = {"Simple Reflection": "SR", "complex-reflection": "CR", "Closed question": "CQ", "Open Question": "OQ",
+             "Sustain Talk": "ST", "Change talk": "CT", "Follow/Neutral": "FN", "Persuade with Permission": "PWP",
+             "Persuade": "PER", "Emphasize Autonomy": "EA", "Seeking Collaboration": "SEEK", "Confront": "CON"}
+    assert {cell: read_code_cell(cell) for cell in cells} == {cell: (code, "") for cell, code in cells.items()}

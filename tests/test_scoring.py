@@ -359,7 +359,7 @@ def test_a_practitioner_only_recording_has_no_client_measures_and_no_engagement_
                 "engagement_index"):
         assert scores[key] is None, key
     with_client = coded_session([(P, "What questions do you have?", ["OQ"]), (C, "None.", ["FN"])])
-    assert session_scores(with_client)["client_talk_share"] is not None
+    assert session_scores(with_client)["client_talk_share"] == pytest.approx(1 / 6)  # 1 client word, 5 practitioner words
 
 
 def test_a_second_code_counts_as_miti_counts_both_and_only_on_a_coded_practitioner_utterance():
@@ -442,3 +442,97 @@ def test_the_scorers_stop_words_are_scikit_learns_english_list():
     from mi_coder.stopwords import ENGLISH_STOP_WORDS
 
     assert ENGLISH_STOP_WORDS == frozenset(sklearn_words)
+
+
+# Tests added by a mutation audit: each fails on a plausible bug the tests above let through. Expected values are
+# worked out by hand from the coding guide (MI_CODING_GUIDE.md) and the formulas in ``COLUMNS``.
+
+
+def test_r_q_counts_questions_without_their_form_but_pct_oq_and_non_adherence_do_not():
+    counts = {c: 0 for c in ("OQ", "CQ", "Q", "SR", "CR", "AF", "SEEK", "EA", "GI", "PWP", "PER", "CON")}
+    counts.update({"OQ": 1, "CQ": 1, "Q": 2, "SR": 3, "CR": 1, "GI": 1, "PWP": 2, "PER": 1})
+    s = summary_scores(counts)
+    assert s["r_q"] == 1.0  # (3 + 1) / (1 + 1 + 2): a question is a question whether or not its form was coded
+    assert s["pct_oq"] == 0.5  # 1 / (1 + 1): Q has no form, so it is not in %OQ
+    assert s["pct_cr"] == 0.25
+    assert s["mi_nonadherent"] == 1 and s["mi_adherent"] == 0  # PER + CON; persuading with permission is neither
+
+
+def test_a_score_exactly_at_a_threshold_gets_that_band():
+    from mi_coder.scoring import DEFAULT_THRESHOLDS as T
+
+    assert band(2.0, T["r_q"]) == "good" and band(1.0, T["r_q"]) == "fair"  # the guide: fair >= 1, good >= 2
+    assert band(0.5, T["pct_cr"]) == "good" and band(0.4, T["pct_cr"]) == "fair"
+    assert band(0.7, T["pct_oq"]) == "good" and band(0.5, T["pct_oq"]) == "fair"
+
+
+def test_a_client_turn_of_as_much_change_as_sustain_talk_is_change_talk():
+    from mi_coder.scoring import client_main_code
+
+    assert client_main_code(["CT", "ST"]) == "CT"  # COLUMNS: "the more frequent ..., CT on a tie"
+    assert client_main_code(["ST", "FN", "ST", "CT"]) == "ST"
+    assert client_main_code(["FN", "FN"]) == "FN"
+
+
+def test_the_indices_follow_their_documented_formulas():
+    s = coded_session([
+        (P, "What brings you in?", ["OQ"]), (C, "My wife made me come.", ["FN"]),
+        (P, "Did you drink this week?", ["CQ"]), (C, "A few times.", ["FN"]),
+        (P, "Was it more than five?", ["CQ"]), (C, "Maybe.", ["FN"]),
+        (P, "You drank a few times.", ["SR"]), (C, "I did, and I felt awful after.", ["FN"]),
+        (P, "Part of you is worried about where this is going.", ["CR"]), (C, "I guess I am.", ["CT"]),
+        (P, "Coming in today took courage.", ["AF"]), (C, "Thanks, I suppose.", ["FN"]),
+        (P, "You need to stop drinking.", ["PER"]), (C, "That's easy for you to say.", ["ST"]),
+        (P, "The group meets on Tuesdays.", ["GI"]), (C, "I know about the group already.", ["FN"]),
+    ])
+    scores = session_scores(s)
+    # eight practitioner turns, one code each, eight volleys: OQ 1, CQ 2, SR 1, CR 1, AF 1, PER 1, GI 1
+    assert scores["n_volleys"] == 8 and (scores["OQ"], scores["CQ"], scores["SR"], scores["CR"]) == (1, 2, 1, 1)
+    assert scores["reflection_rate"] == pytest.approx(2 / 8)  # SR and CR utterances per practitioner turn
+    assert scores["responsive_reflection_pct"] == 0.0  # the CT and the ST turn are answered by AF and GI
+    # empathy: mean(min(0.25 / 0.5, 1), min(pct_cr 0.5 / 0.5, 1), 0) = 0.5
+    assert scores["empathy_global"] == pytest.approx(1 + 4 * 0.5) and scores["empathy_index"] == pytest.approx(50.0)
+    # partnership: mean(min((2/3) / 2, 1), min((1/8) / 0.15, 1), 1 - min((1/8) / 0.15, 1)) = mean(1/3, 5/6, 1/6)
+    assert scores["partnership_global"] == pytest.approx(1 + 4 * (1 / 3 + 5 / 6 + 1 / 6) / 3)
+    # fidelity: mean(1/3, 1, min((1/3) / 0.7, 1), 1 - min((1/8) / 0.1, 1)) = mean(1/3, 1, 10/21, 0)
+    assert scores["fidelity_index"] == pytest.approx(100 * (1 / 3 + 1 + 10 / 21 + 0) / 4)
+
+
+def test_a_second_code_equal_to_the_first_is_not_counted_twice():
+    s = coded_session([(P, "You're worried about it.", ["SR"]), (C, "I am, yes, quite worried.", ["FN"])])
+    s.turns[0].utterances[0].meta["code2"] = "SR"
+    scores = session_scores(s)
+    assert scores["utt_SR"] == 1 and scores["reflection_rate"] == 1.0 and scores["n_practitioner_utterances"] == 1
+
+
+def test_not_coded_utterances_do_not_count_towards_the_ten_that_make_scores_reliable():
+    spec = [(P, "How was the week?", ["OQ"]), (C, "Fine.", ["FN"])] * 9
+    spec += [(P, "Hi there.", ["NC"]), (C, "Hello.", ["FN"])] * 3
+    scores = session_scores(coded_session(spec))
+    assert scores["n_practitioner_utterances"] == 9  # twelve practitioner utterances, three of them NC
+    assert scores["scores_reliable"] is False
+
+
+def test_the_longest_monologue_adds_up_every_turn_of_one_volley():
+    s = coded_session([(P, "You have been working really hard on this.", ["CR"]),  # 8 words
+                       (C, "Mm-hmm.", ["FN"]),  # a backchannel answering no question: the volley goes on
+                       (P, "And it shows.", ["AF"])])  # 3 words
+    assert session_scores(s)["longest_practitioner_monologue"] == 11
+
+
+def test_client_words_per_turn_change_splits_an_even_session_before_its_middle_turn():
+    s = coded_session([(C, "Not much to say.", ["FN"]),  # turn 0 of 4: first half (4 words)
+                       (P, "What brings you in?", ["OQ"]),
+                       (C, "My doctor says my drinking is hurting my liver.", ["CT"]),  # turn 2 of 4: second half
+                       (P, "You're worried.", ["SR"])])
+    assert session_scores(s)["client_words_per_turn_change"] == 9 - 4
+
+
+def test_new_content_needs_three_new_content_words_and_no_closed_question_before():
+    s = coded_session([
+        (P, "What happened this week?", ["OQ"]),
+        (C, "My landlord fixed the heating.", ["FN"]),  # landlord, fixed, heating: three new content words
+        (P, "Did your landlord fix the window?", ["CQ"]),
+        (C, "He fixed the heating and the broken window finally.", ["FN"]),  # four new words, but after a CQ
+    ])
+    assert session_scores(s)["client_new_content_pct"] == 0.5

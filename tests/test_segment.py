@@ -121,3 +121,15 @@ def test_an_angle_or_curly_bracket_after_a_full_stop_opens_the_next_utterance_no
     first, second = [s.text for s in nlp("Man, this is so unfair. <script>alert(1)</script> I hate it.").sents][:2]
     assert first == "Man, this is so unfair." and second.startswith("<script>")  # was "...unfair. <" | "script>..."
     assert [s.text for s in nlp("It was fine. {laughs} Really, it was.").sents][0] == "It was fine."
+
+
+def test_keep_split_leaves_the_utterances_a_turn_already_has_and_splits_the_others():
+    # mutation audit: the coder segments with keep_split so that "utterances you gave a turn stay yours"
+    from mi_coder.records import Utterance
+
+    mine = _turn("Not great. I missed two groups.")
+    mine.utterances = [Utterance("2a", "Not great. I missed two groups.", 0, 31, code="FN")]
+    other = _turn("How are you? What brings you in?")
+    segment([Session(id="s", source="mem", turns=[mine, other])], keep_split=True)
+    assert [(u.id, u.code) for u in mine.utterances] == [("2a", "FN")]
+    assert [u.text for u in other.utterances] == ["How are you?", "What brings you in?"]

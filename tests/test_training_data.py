@@ -437,3 +437,22 @@ def test_tables_without_client_codes_get_the_corpus_client_rows_and_tables_with_
     rows[1]["code"] = "CT"
     with_client = TrainingData(pd.DataFrame(rows), pd.DataFrame(rows), None, [])
     assert with_client_corpus(with_client) is with_client
+
+
+def test_annomi_turn_labels_give_change_talk_for_change_and_sustain_talk_for_sustain():
+    # mutation audit: swapping AnnoMI's "change" and "sustain" client labels passed every test that needs no AnnoMI
+    import pandas as pd
+
+    from mi_coder.train.annomi import annomi_turn_examples
+
+    turns = pd.DataFrame([
+        ("t1", "therapist", "question", "", "How are things going?"),
+        ("t1", "client", "", "change", "I want to cut back on the drinking."),
+        ("t1", "therapist", "reflection", "", "Cutting back matters to you."),
+        ("t1", "client", "", "sustain", "But it is how I relax."),
+        ("t1", "therapist", "therapist_input", "", "The clinic runs a group on Mondays."),
+        ("t1", "client", "", "neutral", "Okay."),
+    ], columns=["transcript_id", "interlocutor", "main", "client_talk", "utterance_text"])
+    turns["utterance_id"] = range(len(turns))
+    turns["video_url"] = "v1"
+    assert list(annomi_turn_examples(turns)["code"]) == ["question", "CT", "reflection", "ST", "therapist_input", "FN"]
