@@ -752,8 +752,9 @@ def build_parser() -> argparse.ArgumentParser:
                            help="session-level agreement with human MITI tallies: TALLIES has one row per session "
                                 "(its id as the transcripts name it) with behaviour counts (GI, Persuade, Question, "
                                 "SR, CR, Seek, Affirm, Emphasize, Confront...) and/or global ratings (Partnership, "
-                                "Empathy...); DATA are the sessions' transcripts, coded by the model; gives ICC(2,1) "
-                                "and r per count, summary score and rating")
+                                "Empathy...) and/or a quality column (high or low MI quality); DATA are the "
+                                "sessions' transcripts, coded by the model; gives ICC(2,1) and r per count, summary "
+                                "score and rating, and each score's AUC for high against low quality")
             p.add_argument("--scheme", choices=("miti", "misc"), default=None,
                            help="coding scheme of the human codes: miti (MITI 4.2.1 / MISC client codes, default) or "
                                 "misc (MISC 2.5, mapped to MITI 4.2.1 as documented in mi_coder.schemes)")

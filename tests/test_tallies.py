@@ -47,7 +47,7 @@ def test_a_tallies_table_that_would_be_misread_is_refused_naming_the_file_and_th
     with pytest.raises(InputError, match="no session column"):
         read_tallies(path)
     path.write_text("session_id,coder,date\n1,JD,2026-01-01\n")
-    with pytest.raises(InputError, match="no behaviour count or global rating column"):
+    with pytest.raises(InputError, match="no behaviour count, global rating or quality column"):
         read_tallies(path)
 
 
@@ -135,3 +135,40 @@ def test_mi_coders_own_sessions_table_reads_as_tallies_with_client_talk_per_utte
     assert tallies["v1"]["CT"] == 2 and tallies["v1"]["ST"] == 1  # utterances, as MISC counts client talk
     assert (tallies["v1"]["OQ"], tallies["v1"]["SR"], tallies["v1"]["CR"]) == (1, 1, 1)
     assert "empathy_global" in read["not_read"]  # an estimate from codes is not a human rating
+
+
+def test_quality_labels_give_each_scores_auc_for_high_against_low_sessions_with_mixed_left_out(tmp_path):
+    # machine R:Q (reflection volleys / question volleys): high 3, 2, 1 against low 1, 0.5, 0.25 -> AUC 8.5 / 9
+    machine = [_session("h1", 3, 1, 0), _session("h2", 2, 1, 0), _session("h3", 2, 2, 0),
+               _session("l1", 1, 1, 1), _session("l2", 1, 2, 1), _session("l3", 1, 4, 2), _session("m1", 0, 5, 3)]
+    path = tmp_path / "tallies.csv"
+    path.write_text("session_id,MI Quality,Q,SR,CR,Partnership\nh1,High,2,1,1,4\nh2,high,2,1,1,5\nh3,HIGH,2,1,1,4\n"
+                    "l1,low,2,1,1,2\nl2,Low,2,1,1,3\nl3,low,2,1,1,4\nm1,mixed,2,1,1,3\n")
+    quality = tally_report(path, machine)["tallies"]["quality"]
+    assert (quality["n_high"], quality["n_low"], quality["n_left_out"]) == (3, 3, 1)
+    r_q = quality["machine"]["r_q"]
+    assert r_q["auc"] == round(8.5 / 9, 3) and (r_q["n_high"], r_q["n_low"]) == (3, 3)
+    low, high = map(float, r_q["auc_95ci"].split("-"))
+    assert 0 <= low <= r_q["auc"] <= high <= 1
+    assert quality["machine"]["fidelity_index"]["auc"] is not None
+    # the table's own measures: its R:Q is 1 everywhere (no separation), its partnership rating 8 / 9
+    assert quality["human"]["r_q"]["auc"] == 0.5 and quality["human"]["partnership"]["auc"] == round(8 / 9, 3)
+    # a table of quality labels alone is read; a label mi-coder cannot read is refused naming the cell
+    path.write_text("session_id,quality\nh1,high\nl1,low\n")
+    assert read_tallies(path)[0] == {"h1": {"quality": 1.0}, "l1": {"quality": 0.0}}
+    path.write_text("session_id,quality\nh1,excellent\n")
+    with pytest.raises(InputError, match="session h1, column 'quality': 'excellent' is not a quality label"):
+        read_tallies(path)
+
+
+def test_evaluate_tallies_with_quality_labels_alone_prints_the_aucs_of_the_machine_scores(tmp_path, capsys):
+    from mi_coder.cli import main
+
+    path = tmp_path / "quality.csv"
+    path.write_text("transcript_id,mi_quality\nprobation_session,high\nhealth_session,high\nlow_quality_session,low\n")
+    examples = sorted(str(p) for p in (ROOT / "data" / "examples").glob("*.txt"))
+    assert main(["evaluate", "--tallies", str(path), *examples]) == 0
+    out = capsys.readouterr().out
+    assert "high vs low MI quality (2 high, 1 low)" in out and "ICC(2,1)" not in out  # no counts: no ICC table
+    line = next(row for row in out.splitlines() if row.strip().startswith("fidelity_index"))
+    assert float(line.split()[1]) == 1.0  # the example written as a low-quality session scores lowest

@@ -81,9 +81,17 @@ def icc_2_1(a: Sequence[float], b: Sequence[float]) -> float | None:
 
 
 def _auc(y: np.ndarray, v: np.ndarray) -> float:
-    from sklearn.metrics import roc_auc_score
+    """ROC AUC of ``v`` for the positive class of ``y`` as the Mann-Whitney statistic over average ranks (equal to
+    sklearn's roc_auc_score, ties counted half; a hundred times faster, which the bootstrap needs); nan where ``y``
+    holds one class."""
+    from scipy.stats import rankdata
 
-    return float(roc_auc_score(y, v))
+    y = np.asarray(y, dtype=bool)
+    pos, neg = int(y.sum()), int((~y).sum())
+    if not pos or not neg:
+        return float("nan")
+    ranks = rankdata(v)
+    return float((ranks[y].sum() - pos * (pos + 1) / 2) / (pos * neg))
 
 
 def _pearson(a: np.ndarray, b: np.ndarray) -> float:

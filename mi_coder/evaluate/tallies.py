@@ -13,6 +13,13 @@ sustain talk counts where a MISC-based tally has them (``Change Talk`` or ``CT``
 against the machine's utterance counts), and any of the global ratings (``Cultivating Change Talk``, ``Softening Sustain Talk``, ``Partnership``, ``Empathy``). Other
 columns (the coder, a date) are listed as not read. mi-coder's own ``sessions.csv`` is such a table (its volley
 counts and ``utt_CT``/``utt_ST``), so human utterance codes scored with ``mi-coder score`` can be compared too.
+
+A quality column (``quality``, ``mi_quality``, ``session_quality``: high or low, as AnnoMI's ``mi_quality`` and
+other high/low-quality counselling sets label their sessions; mixed sessions are counted but left out) asks the other
+question a researcher has of session scores: do they separate the sessions experts judged high from low MI quality?
+The report then gives each machine score's AUC (high quality the positive class) with a 95% interval from
+resampling sessions within each quality level, and the same for the human tallies' own measures where the table
+has them. A table may hold the quality column alone.
 """
 
 from __future__ import annotations
@@ -40,6 +47,13 @@ _GLOBAL_NAMES = {"cultivating_change_talk": "cultivating_change_talk", "cultivat
                  "partnership": "partnership", "empathy": "empathy"}
 # summary scores computed the same way from both sides' counts (MI_CODING_GUIDE section 4)
 SUMMARIES = ("r_q", "pct_cr", "mi_adherent", "mi_nonadherent", "change_talk_pct", "relational", "technical")
+# a session's MI-quality label: column names (normalized) and the values read (1 high, 0 low, None counted, left out)
+# (letters only, lower case: "MI Quality", "mi_quality" and "High/Low" are "miquality" and "highlow")
+_QUALITY_COLUMNS = {"quality", "miquality", "sessionquality", "qualitylabel", "miqualitylabel", "mitiquality",
+                    "highlow"}
+_QUALITY_VALUES = {"high": 1.0, "highquality": 1.0, "hi": 1.0, "low": 0.0, "lowquality": 0.0, "lo": 0.0,
+                   "mixed": None, "medium": None, "moderate": None, "mid": None}
+QUALITY = "quality"  # the key a session's label is read under (1.0 high, 0.0 low)
 
 
 def _count_column(name: str) -> str | None:
@@ -88,15 +102,17 @@ def read_tallies(path: str | Path, session_column: str | None = None) -> tuple[d
         if column == session:
             continue
         measure = _count_column(column) or _GLOBAL_NAMES.get(normalize_column(column)) \
-            or _GLOBAL_NAMES.get(re.sub(r"[^a-z]", "", str(column).lower()))
+            or _GLOBAL_NAMES.get(re.sub(r"[^a-z]", "", str(column).lower())) \
+            or (QUALITY if re.sub(r"[^a-z]", "", str(column).lower()) in _QUALITY_COLUMNS else None)
         if measure is None or measure in measures:
             ignored.append(str(column))
         else:
             measures[measure] = str(column)
     if not measures:
-        raise InputError(path, "no behaviour count or global rating column (GI, Persuade, Persuade with Permission, "
-                               "Question, SR, CR, Seek, Affirm, Emphasize, Confront; Cultivating Change Talk, Softening "
-                               f"Sustain Talk, Partnership, Empathy); columns: {', '.join(map(str, frame.columns))}")
+        raise InputError(path, "no behaviour count, global rating or quality column (GI, Persuade, Persuade with "
+                               "Permission, Question, SR, CR, Seek, Affirm, Emphasize, Confront; Cultivating Change Talk, "
+                               "Softening Sustain Talk, Partnership, Empathy; quality: high or low); columns: "
+                               f"{', '.join(map(str, frame.columns))}")
     out: dict[str, dict[str, float]] = {}
     for _, row in frame.iterrows():
         sid = str(row[session]).strip()
@@ -108,6 +124,13 @@ def read_tallies(path: str | Path, session_column: str | None = None) -> tuple[d
         for measure, column in measures.items():
             cell = str(row[column]).strip()
             if cell == "":
+                continue
+            if measure == QUALITY:
+                label = re.sub(r"[^a-z]", "", cell.lower())
+                if label not in _QUALITY_VALUES:
+                    raise InputError(path, f"session {sid}, column {column!r}: {cell!r} is not a quality label "
+                                           "(high or low; mixed is read and left out)")
+                values[QUALITY] = np.nan if _QUALITY_VALUES[label] is None else _QUALITY_VALUES[label]
                 continue
             try:
                 value = float(cell)
@@ -149,11 +172,12 @@ def summaries(counts: dict[str, float]) -> dict[str, float | None]:
     return out
 
 
-def machine_measures(session: Session) -> dict[str, float]:
-    """A coded session's volley counts and global estimates, as ``read_tallies`` names the measures."""
+def machine_measures(session: Session, scores: dict[str, Any] | None = None) -> dict[str, float]:
+    """A coded session's volley counts and global estimates, as ``read_tallies`` names the measures (``scores``:
+    its ``session_scores`` where already computed)."""
     from ..scoring import session_scores
 
-    scores = session_scores(session)
+    scores = session_scores(session) if scores is None else scores
     out = {code: float(scores[code]) for code in COUNT_CODES if scores.get(code) is not None}
     out.update({code: float(scores[f"utt_{code}"]) for code in CLIENT_COUNTS if scores.get(f"utt_{code}") is not None})
     for measure, estimate in GLOBALS.items():
@@ -181,8 +205,11 @@ def tally_report(tallies_path: str | Path, sessions: Sequence[Session], session_
     table counts MITI 4.2.1's Q (open and closed not told apart), the machine's OQ + CQ + Q; where it counts OQ and
     CQ, each. An InputError names the tallies file when no session of it was coded. ``tallies``: the table as
     ``read_tallies`` already read it (checked before any transcript is coded)."""
+    from ..scoring import session_scores
+
     human, read = tallies if tallies is not None else read_tallies(tallies_path, session_column)
-    machine = {s.id: machine_measures(s) for s in sessions}
+    scores = {s.id: session_scores(s) for s in sessions}
+    machine = {s.id: machine_measures(s, scores[s.id]) for s in sessions}
     pairs = _match(human, machine)
     if not pairs:
         raise InputError(tallies_path, "no session of the table was coded: its session ids ("
@@ -217,6 +244,9 @@ def tally_report(tallies_path: str | Path, sessions: Sequence[Session], session_
             "machine_mean": round(float(xm[ok].mean()), 3) if ok.any() else None,
         }
     not_estimated = [g for g, est in GLOBALS.items() if est is None and g in read["columns"]]
+    labelled = {sid: human[sid][QUALITY] for sid in pairs if QUALITY in human[sid]}
+    quality = quality_report(labelled, {sid: scores[mid] for sid, mid in pairs.items()},
+                             dict(zip(pairs, rows_h))) if QUALITY in read["columns"] else None
     return {"tallies": {
         "file": str(tallies_path), "sessions_compared": len(pairs),
         "sessions_not_coded": sorted(set(human) - set(pairs)),
@@ -224,7 +254,45 @@ def tally_report(tallies_path: str | Path, sessions: Sequence[Session], session_
         "columns": read["columns"], "columns_not_read": read["not_read"],
         "questions": "Q (open and closed not told apart): the machine's OQ + CQ + Q" if questions_unformed else
                      "as the table counts them",
-        "not_estimated": not_estimated, "measures": compared}}
+        "not_estimated": not_estimated, "measures": compared,
+        **({"quality": quality} if quality is not None else {})}}
+
+
+def _auc_row(label: np.ndarray, values: np.ndarray) -> dict[str, Any]:
+    """AUC of ``values`` for high (1) against low (0) quality with its 95% interval, sessions resampled within each
+    level; None where the score is undefined in all but two sessions or one level is missing."""
+    from .metrics import _auc, _interval, bootstrap
+
+    ok = ~np.isnan(values)
+    y, v = label[ok].astype(bool), values[ok]
+    row: dict[str, Any] = {"n_high": int(y.sum()), "n_low": int((~y).sum()), "auc": None, "auc_95ci": None}
+    if ok.sum() > 2 and y.any() and (~y).any():
+        row["auc"] = round(_auc(y, v), 3) + 0.0
+        row["auc_95ci"] = _interval(bootstrap(_auc, y, v, strata=y))
+    return row
+
+
+def quality_report(labels: dict[str, float], machine_scores: dict[str, dict[str, Any]],
+                   human_measures: dict[str, dict[str, float]]) -> dict:
+    """Do the scores separate the sessions labelled high from those labelled low MI quality? ``labels``: session ->
+    1.0 (high), 0.0 (low) or nan (mixed: counted, left out); ``machine_scores``: each session's ``session_scores``
+    from the machine's codes; ``human_measures``: the table's own counts, ratings and ``SUMMARIES`` per session.
+    Gives, per score, the AUC (high quality positive: under 0.5, the score is higher in low-quality sessions) with
+    a 95% interval from resampling sessions within each quality level (``metrics.bootstrap``)."""
+    from .validation import VALIDATED_SCORES
+
+    ids = [sid for sid, value in labels.items() if not np.isnan(value)]
+    y = np.array([labels[sid] for sid in ids])
+
+    def column(values: dict[str, dict[str, Any]], key: str) -> np.ndarray:
+        return np.array([np.nan if values[sid].get(key) is None else float(values[sid][key]) for sid in ids])
+
+    human_keys = [k for k in (*COUNT_CODES, *CLIENT_COUNTS, *GLOBALS, *SUMMARIES)
+                  if any(human_measures[sid].get(k) is not None for sid in ids)]
+    return {"n_high": int((y == 1).sum()), "n_low": int((y == 0).sum()),
+            "n_left_out": len(labels) - len(ids),
+            "machine": {k: _auc_row(y, column(machine_scores, k)) for k in VALIDATED_SCORES} if ids else {},
+            "human": {k: _auc_row(y, column(human_measures, k)) for k in human_keys} if ids else {}}
 
 
 def format_tallies(report: dict) -> str:
@@ -238,18 +306,34 @@ def format_tallies(report: dict) -> str:
     if t["sessions_not_in_table"]:
         lines.append(f"  coded but not in the table: {', '.join(t['sessions_not_in_table'][:10])}"
                      f"{' ...' if len(t['sessions_not_in_table']) > 10 else ''}")
-    lines.append(f"  questions: {t['questions']}")
-    lines.append(f"  {'measure':<24}{'ICC(2,1)':>9}{'r':>8}{'human':>9}{'machine':>9}{'n':>5}")
-    for measure, m in t["measures"].items():
-        def shown(value: object) -> str:
-            return "-" if value is None else f"{value}"
+    if t["measures"]:  # a table may hold quality labels alone
+        lines.append(f"  questions: {t['questions']}")
+        lines.append(f"  {'measure':<24}{'ICC(2,1)':>9}{'r':>8}{'human':>9}{'machine':>9}{'n':>5}")
+        for measure, m in t["measures"].items():
+            def shown(value: object) -> str:
+                return "-" if value is None else f"{value}"
 
-        lines.append(f"  {measure:<24}{shown(m['icc']):>9}{shown(m['pearson_r']):>8}{shown(m['human_mean']):>9}"
-                     f"{shown(m['machine_mean']):>9}{m['n_sessions']:>5}")
-    lines.append("  (ICC: absolute agreement, single rater; '-': fewer than 3 sessions, or no spread; human and "
-                 "machine: means over the sessions compared)")
+            lines.append(f"  {measure:<24}{shown(m['icc']):>9}{shown(m['pearson_r']):>8}{shown(m['human_mean']):>9}"
+                         f"{shown(m['machine_mean']):>9}{m['n_sessions']:>5}")
+        lines.append("  (ICC: absolute agreement, single rater; '-': fewer than 3 sessions, or no spread; human and "
+                     "machine: means over the sessions compared)")
     if t["not_estimated"]:
         lines.append(f"  not compared: {', '.join(t['not_estimated'])} (mi-coder estimates no such global rating)")
+    quality = t.get("quality")
+    if quality is not None:
+        lines.append(f"  high vs low MI quality ({quality['n_high']} high, {quality['n_low']} low"
+                     + (f", {quality['n_left_out']} mixed left out" if quality["n_left_out"] else "")
+                     + "): AUC of each score, high quality the positive class")
+        if not quality["n_high"] or not quality["n_low"]:
+            lines.append("    no AUC: the coded sessions of the table are not labelled both high and low")
+        for side, title in (("machine", "machine codes"), ("human", "the table's own measures")):
+            if quality[side] and quality["n_high"] and quality["n_low"]:
+                lines.append(f"    {'from ' + title:<26}{'AUC':>7}  95% interval")
+                for score, row in quality[side].items():
+                    lines.append(f"    {score:<26}{'-' if row['auc'] is None else row['auc']:>7}  "
+                                 f"{row['auc_95ci'] or '-'}")
+        lines.append("    (AUC under 0.5: the score is higher in low-quality sessions; '-': defined in too few sessions;"
+                     " intervals from resampling sessions within each quality level)")
     if t["columns_not_read"]:
         shown = t["columns_not_read"][:8]
         more = len(t["columns_not_read"]) - len(shown)
