@@ -559,7 +559,6 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
         from .evaluate.tallies import format_tallies, read_tallies, tally_report
         from .pipeline import run
 
-        _check_files([args.tallies])
         session_column = _read_options(args).columns.get("session")
         tallies = read_tallies(args.tallies, session_column)  # a table that cannot be read: said before any coding
         coder = _load_coder(args)

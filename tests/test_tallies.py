@@ -43,7 +43,7 @@ def test_a_tallies_table_that_would_be_misread_is_refused_naming_the_file_and_th
     with pytest.raises(InputError, match="tallies.csv") as caught:
         read_tallies(path)
     assert problem in str(caught.value)
-    path.write_text("id,coder,date\n1,JD,2026-01-01\n")
+    path.write_text("who,coder,date\n1,JD,2026-01-01\n")
     with pytest.raises(InputError, match="no session column"):
         read_tallies(path)
     path.write_text("session_id,coder,date\n1,JD,2026-01-01\n")
@@ -54,8 +54,9 @@ def test_a_tallies_table_that_would_be_misread_is_refused_naming_the_file_and_th
 def test_summaries_follow_the_coding_guide_and_are_undefined_without_their_parts():
     got = summaries({"Q": 4, "SR": 2, "CR": 6, "SEEK": 1, "AF": 2, "EA": 0, "PER": 3, "CON": 1,
                      "partnership": 4, "empathy": 3})
-    assert got == {"r_q": 2.0, "pct_cr": 0.75, "mi_adherent": 3, "mi_nonadherent": 4, "change_talk_pct": None,
-                   "relational": 3.5, "technical": None}
+    assert got == {"r_q": 2.0, "pct_cr": 0.75, "pct_oq": None, "mi_adherent": 3, "mi_nonadherent": 4,
+                   "change_talk_pct": None, "relational": 3.5, "technical": None}
+    assert summaries({"OQ": 3, "CQ": 1})["pct_oq"] == 0.75
     assert summaries({"OQ": 1, "CQ": 3, "SR": 2, "CR": 2})["r_q"] == 1.0  # every question, whatever its form
     assert summaries({"Q": 0, "SR": 2, "CR": 2})["r_q"] is None  # no question: undefined, not infinite
     assert summaries({"Q": 4, "CR": 2})["r_q"] is None  # SR not tallied: R:Q cannot be known
@@ -172,3 +173,95 @@ def test_evaluate_tallies_with_quality_labels_alone_prints_the_aucs_of_the_machi
     assert "high vs low MI quality (2 high, 1 low)" in out and "ICC(2,1)" not in out  # no counts: no ICC table
     line = next(row for row in out.splitlines() if row.strip().startswith("fidelity_index"))
     assert float(line.split()[1]) == 1.0  # the example written as a low-quality session scores lowest
+
+
+def test_coding_sheets_spelled_as_labs_spell_them_are_read_as_the_behaviours_they_count(tmp_path):
+    path = tmp_path / "tallies.csv"
+    path.write_text("Session,Giving Info,Persuade w/o Permission,Persuade w/ Permission,Number of Questions,"
+                    "Simple Reflections,CRs,Affirms,Seeking Collaboration,Emphasizing Autonomy,Confront count,"
+                    "Cultivating Change Talk (CCT),SST global,Global Partnership,Empathy (1-5)\n"
+                    "s1,4,1,0,9,5,6,2,1,1,0,4,3,4,5\n")
+    tallies, read = read_tallies(path)
+    assert read["not_read"] == []
+    assert tallies["s1"] == {"GI": 4, "PER": 1, "PWP": 0, "Q": 9, "SR": 5, "CR": 6, "AF": 2, "SEEK": 1, "EA": 1,
+                             "CON": 0, "cultivating_change_talk": 4, "softening_sustain_talk": 3, "partnership": 4,
+                             "empathy": 5}
+
+
+def test_percentages_ratios_and_miti_3_globals_are_never_read_as_counts(tmp_path):
+    path = tmp_path / "tallies.csv"
+    # %CR before CR, as a sheet may order them: it was read as the CR count and pushed the real one out
+    path.write_text("session_id,R:Q,%CR,% OQ,% MI-adherent,OQ,CQ,SR,CR,Collaboration,Autonomy,Direction,Evocation\n"
+                    "s1,1.25,40,75%,80,6,2,6,4,4,4,3,4\n")
+    tallies, read = read_tallies(path)
+    assert tallies["s1"] == {"r_q": 1.25, "pct_cr": 0.4, "pct_oq": 0.75, "OQ": 6, "CQ": 2, "SR": 6, "CR": 4}
+    assert read["not_read"] == ["% MI-adherent", "Collaboration", "Autonomy", "Direction", "Evocation"]
+    # a precomputed summary alone is compared with the machine's own
+    path.write_text("session_id,R:Q,Percent Complex Reflections\ns1,2,50\ns2,1,25\ns3,0.5,10\n")
+    report = tally_report(path, [_session("s1", 2, 1, 0), _session("s2", 1, 1, 0), _session("s3", 1, 2, 0)])
+    assert report["tallies"]["measures"]["r_q"]["human_mean"] == round(3.5 / 3, 3)
+    assert report["tallies"]["measures"]["r_q"]["machine_mean"] == round(3.5 / 3, 3)
+    assert report["tallies"]["measures"]["pct_cr"]["human_mean"] == round(0.85 / 3, 3)
+
+
+def test_a_question_total_beside_open_and_closed_questions_is_not_counted_twice(tmp_path):
+    path = tmp_path / "tallies.csv"
+    path.write_text("session_id,Questions,OQ,CQ,SR,CR\ns1,8,6,2,6,4\ns2,5,1,4,2,0\n")
+    tallies, read = read_tallies(path)
+    assert "Q" not in tallies["s1"] and summaries(tallies["s1"])["r_q"] == 10 / 8
+    assert read["not_read"] == ["Questions (the sum of open and closed questions)"]
+    # mi-coder's own Q (questions whose form was not coded) is no such total: kept and added
+    path.write_text("session_id,Q,OQ,CQ,SR,CR\ns1,1,6,2,6,4\n")
+    assert summaries(read_tallies(path)[0]["s1"])["r_q"] == 10 / 9
+
+
+def test_session_ids_are_matched_by_case_extension_and_leading_zeros_and_never_taken_twice(tmp_path):
+    path = tmp_path / "tallies.csv"
+    path.write_text("session_id,SR,CR,OQ,CQ\np1.1,4,6,4,3\np1.2,3,0,1,9\nS01.txt,1,1,1,1\n")
+    report = tally_report(path, [_session("P1.1", 4, 7, 0), _session("P1.2", 3, 10, 0), _session("s1", 1, 2, 0)])
+    assert report["tallies"]["sessions_compared"] == 3 and report["tallies"]["sessions_not_in_table"] == []
+    path.write_text("session_id,SR,CR\ns01,1,1\ns02,2,2\nS01,3,3\n")
+    with pytest.raises(InputError, match=r"session S01 is listed twice \(as 's01' and 'S01'\)"):
+        read_tallies(path)
+    path.write_text("session_id,coder,SR,CR\ns01,A,1,1\ns01,B,2,2\n")
+    with pytest.raises(InputError, match="the table has a 'coder' column: give each coder's rows as a table"):
+        read_tallies(path)
+    path.write_text("session_id,SR_1,SR_2\ns01,1,2\n")  # two coders side by side: neither is taken silently
+    with pytest.raises(InputError, match="columns 'SR_1' and 'SR_2' are both read as SR"):
+        read_tallies(path)
+
+
+def test_sheet_rows_and_cells_as_spreadsheets_export_them(tmp_path):
+    path = tmp_path / "tallies.csv"
+    # semicolons with decimal commas, NA and "-" as blanks, a totals row and a mean row under the sessions
+    path.write_text("ID;SR;CR;Empathy\ns1;4;NA;4,5\ns2;-;2;3\nTotal;4;2;7,5\nMean;2;1;3,75\n", encoding="cp1252")
+    tallies, read = read_tallies(path)
+    assert tallies == {"s1": {"SR": 4, "empathy": 4.5}, "s2": {"CR": 2, "empathy": 3}}
+    assert read["session_column"] == "ID" and read["summary_rows"] == ["Total", "Mean"]
+    path.write_text("session_id,SR\ns1,4\n,5\n")  # a merged cell exported blank: the row is not dropped in silence
+    with pytest.raises(InputError, match="row 3 has values but no session id"):
+        read_tallies(path)
+    path.write_text("session_id,HQ/LQ\ns1,HQ\ns2,LQ\ns3,\n")
+    assert read_tallies(path)[0] == {"s1": {"quality": 1.0}, "s2": {"quality": 0.0}, "s3": {}}
+    path.write_text('session_id,Empathy,GI\ns1,"4,5",3\ns2,4,"1,250"\n')  # a quoted decimal comma; a thousands mark
+    with pytest.raises(InputError, match="session s2, column 'GI': '1,250' is not a number"):
+        read_tallies(path)
+
+
+@pytest.mark.parametrize("content, problem", [
+    (b"", "file is empty"),
+    (b"session_id\ns01\n", "no behaviour count, global rating or quality column"),
+    (None, "a folder: --tallies takes one table"),
+])
+def test_a_tallies_file_that_is_no_table_is_one_line_naming_it(tmp_path, capsys, content, problem):
+    from mi_coder.cli import main
+
+    path = tmp_path / "tallies.csv"
+    if content is None:
+        path.mkdir()
+    else:
+        path.write_bytes(content)
+    assert main(["evaluate", "--tallies", str(path), str(ROOT / "data" / "examples" / "health_session.txt")]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and "tallies.csv" in err[0] and problem in err[0]
+    assert "Unnamed" not in err[0]  # a one-column table is not split on a letter of its header
