@@ -203,7 +203,7 @@ def read_tallies(path: str | Path, session_column: str | None = None) -> tuple[d
     measure, a session listed twice (ids compared as ``session_key`` does), a row with values and no session id, a
     value that is not a number, a count below 0, a rating outside 1-5, a label that is not a quality, or no
     behaviour, rating or quality column at all."""
-    from ..io.base import COLUMN_ALIASES, normalize_column
+    from ..io.base import COLUMN_ALIASES
 
     path = Path(path)
     frame = _read_frame(path)
@@ -353,6 +353,11 @@ def _match(human: dict[str, Any], machine: dict[str, Any]) -> dict[str, str]:
             if sid in machine or session_key(sid) in by_key}
 
 
+def _spread(x: np.ndarray) -> bool:
+    """Whether values vary beyond floating-point noise (a share of 6/10 computed ten ways is no spread)."""
+    return bool(x.std() > 1e-9 * max(1.0, float(np.abs(x).max())))
+
+
 def tally_report(tallies_path: str | Path, sessions: Sequence[Session], session_column: str | None = None,
                  tallies: tuple[dict, dict] | None = None) -> dict:
     """Each measure of the tallies table against the coded ``sessions``: ICC(2,1), Pearson r, the human and machine
@@ -389,10 +394,7 @@ def tally_report(tallies_path: str | Path, sessions: Sequence[Session], session_
         xh = np.array([r.get(measure, np.nan) for r in rows_h], dtype=float)
         xm = np.array([r.get(measure, np.nan) for r in rows_m], dtype=float)
         ok = ~(np.isnan(xh) | np.isnan(xm))
-        def spread(x: np.ndarray) -> bool:  # floating-point noise (6/10 computed ten ways) is no spread
-            return bool(x.std() > 1e-9 * max(1.0, float(np.abs(x).max())))
-
-        varied = ok.sum() >= 3 and spread(xh[ok]) and spread(xm[ok])
+        varied = ok.sum() >= 3 and _spread(xh[ok]) and _spread(xm[ok])
         icc = icc_2_1(xh[ok], xm[ok]) if ok.sum() >= 3 else None
         compared[measure] = {
             "n_sessions": int(ok.sum()),
