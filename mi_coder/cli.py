@@ -451,8 +451,9 @@ def cmd_train(args: argparse.Namespace) -> int:
         if base.carried():
             say(f"from {args.base}: its settings, " + ", ".join(f"{k} ({v})" for k, v in base.carried().items()))
         if args.data:  # a researcher's reading of "start from the default model": it does not (a helper's audit)
-            say(f"note: with DATA named, the new model learns from DATA alone: {args.base} gives its recipe, not what "
-                "it learned from its own training data (name no DATA to train on its files, with --add for reviews)")
+            say(f"note: with DATA named, the new model learns from DATA alone (and the team corpus for client codes "
+                f"where DATA code no client talk): {args.base} gives its recipe, not what it learned from its own "
+                "training data (name no DATA to train on its files, with --add for reviews)")
     if args.min_term_sessions is not None:  # checked above, before any work
         settings = {**settings, "min_term_groups": args.min_term_sessions}
     if not paths:

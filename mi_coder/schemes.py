@@ -128,7 +128,17 @@ SPELLED_MISC: dict[str, str] = {
     **dict.fromkeys(("STRUCTURE", "STRUCTURING"), "STRUCTURE"),
     **dict.fromkeys(("SELFDISCLOSE", "SELFDISCLOSURE", "SELFDISCLOSING"), "SELFDISCLOSE"),
     **dict.fromkeys(("NOCODE", "NOTCODED", "UNCODED"), "NC"),
+    # client talk spelled out: the three-way sets' names, and MISC 2.5's kinds (their valence after them, "Reason+",
+    # or in a column of its own, ``with_valence``)
+    **dict.fromkeys(("CHANGETALK", "CHANGE"), "CT"),
+    **dict.fromkeys(("SUSTAINTALK", "SUSTAIN"), "S"),
+    **dict.fromkeys(("FOLLOWNEUTRAL", "FOLLOW", "NEUTRAL", "FOLLOWNEUTRALCLIENT"), "FN"),
+    "POSITIVE": "POS", "NEGATIVE": "NEG",
+    "REASON": "R", "DESIRE": "D", "ABILITY": "A", "NEED": "N", "COMMITMENT": "C",
+    **dict.fromkeys(("TAKINGSTEPS", "TAKINGSTEP", "TAKESTEPS"), "TS"),
 }
+_CLIENT_KINDS = frozenset({"R", "D", "A", "N", "C", "TS", "O"})  # MISC 2.5's client talk, valence apart
+_SIGNED = re.compile(r"(.*?[A-Z])\s*([+\-\u2212])")  # "Reason+", "Commitment -"
 # A cell coders leave without a code in some tables (Welivita & Pu's "final agreed label"): no code, as an empty cell.
 _NO_CODE = {"-", "--", "\u2013", "\u2014"}
 
@@ -153,6 +163,10 @@ def read_code_cell(value: object, scheme: str = "miti") -> tuple[str, str]:
         return "", ""
     if _known(text, scheme):
         return text, ""
+    signed = _SIGNED.fullmatch(text) if scheme == "misc" else None
+    if signed and (_spelled(signed.group(1), scheme) or signed.group(1).strip()) in _CLIENT_KINDS:
+        kind = _spelled(signed.group(1), scheme) or signed.group(1).strip()
+        return kind + ("+" if signed.group(2) == "+" else "-"), ""
     if _spelled(text, scheme):
         return _spelled(text, scheme), ""
     parts = [part for part in _TWO_CODES.split(text) if part]
@@ -185,7 +199,7 @@ def with_valence(code: str, meta: dict, where: str = "") -> str:
     is a ValueError (``where`` names the row): read as none, sustain talk would be counted as change talk."""
     from .io.base import normalize_column
 
-    if code not in {"R", "D", "A", "N", "C", "TS", "O"}:
+    if code not in _CLIENT_KINDS:
         return code
     key = next((k for k in meta if normalize_column(k) in _VALENCE_COLUMNS), None)
     raw = str(meta.get(key) or "").strip().lower() if key else ""

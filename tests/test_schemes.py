@@ -216,6 +216,10 @@ def test_a_peer_support_table_with_spelled_out_miti_derived_labels_reads_with_sc
     assert [c for _, c in coded] == [None, "NC", "OQ", None, "CR", "CQ", "PER", "PER", "CON", "AF", "NC", None, None,
                                      "PWP", "GI", "EA", "SR", "NC"]
     assert {role for role, c in coded if c} == {"practitioner"}  # the listener, by name
+    from mi_coder.train.fit import load_training_data
+
+    with pytest.warns(UserWarning, match="1 utterance.s. coded 'Other' are trained on as not coded"):
+        load_training_data([path], scheme="misc")  # train says it as evaluate does
     # read as MITI, the first label MITI 4.2.1 does not have names the option that reads it
     assert main(["evaluate", str(path)]) == 2
     err = capsys.readouterr().err
@@ -227,6 +231,39 @@ def test_a_peer_support_table_with_spelled_out_miti_derived_labels_reads_with_sc
                  columns=["dialog_id", "author", "text", "final agreed label"]).to_csv(coarse, index=False)
     assert main(["evaluate", str(coarse), "--scheme", "misc"]) == 2
     assert "'OTHER' is not a MISC code (R, Q and Other" in capsys.readouterr().err
+
+
+def test_client_talk_spelled_out_reads_with_scheme_misc_and_bare_labels_say_why_they_are_refused(tmp_path, capsys):
+    import pandas as pd
+
+    from mi_coder.cli import main
+    from mi_coder.evaluate.agreement import read_coded
+    from mi_coder.schemes import read_code_cell
+
+    # the three-way sets' names, MISC 2.5's kinds with their valence after them or in a column of their own
+    assert [read_code_cell(c, "misc")[0] for c in ("Change Talk", "Sustain Talk", "Follow/Neutral", "Positive",
+                                                   "Reason+", "Commitment +", "Taking Steps -", "Need\u2212")] == \
+        ["CT", "S", "FN", "POS", "R+", "C+", "TS-", "N-"]
+    rows = [("s1", "therapist", "What would you like to talk about?", "Open Question", ""),
+            ("s1", "client", "I should cut down for my kids.", "Reason", "+"),
+            ("s1", "therapist", "Your kids matter here.", "Complex Reflection", ""),
+            ("s1", "client", "But it helps me sleep.", "Reason", "-"),
+            ("s1", "therapist", "It helps you sleep.", "Simple Reflection", ""),
+            ("s1", "client", "Yeah.", "Follow/Neutral", ""),
+            ("s1", "client", "I won't quit.", "Sustain Talk", ""),
+            ("s1", "client", "I'll try Monday.", "Commitment+", "")]
+    path = tmp_path / "misc.csv"
+    pd.DataFrame(rows, columns=["session", "speaker", "text", "code", "valence"]).to_csv(path, index=False)
+    coded = [u.code for _, u in read_coded(path, scheme="misc")[0].utterances()]
+    assert coded == ["OQ", "CT", "CR", "ST", "SR", "FN", "ST", "CT"]
+    for label, why in (("Reflection", "a reflection not told simple or complex"),
+                       ("Raise Concern", "without saying whether permission was given"),
+                       ("MI Adherent", "collapsed group codes")):
+        rows[2] = ("s1", "therapist", "Your kids matter here.", label, "")
+        pd.DataFrame(rows, columns=["session", "speaker", "text", "code", "valence"]).to_csv(path, index=False)
+        assert main(["evaluate", str(path), "--scheme", "misc"]) == 2
+        err = capsys.readouterr().err.strip().splitlines()
+        assert len(err) == 1 and why in err[0] and "misc.csv" in err[0]
 
 
 # Tests added by a mutation audit: the whole mapping table of ``mi_coder.schemes`` (its docstring, after the MISC 2.5

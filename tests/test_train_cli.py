@@ -163,7 +163,11 @@ def test_tables_that_code_no_client_talk_train_the_client_models_on_the_shipped_
     out = tmp_path / "model"
     result = run("train", str(tmp_path / "miti.csv"), "--out", str(out), "--utterances", "given", "--folds", "2")
     assert result.returncode == 0, result.stderr
-    assert "The client codes in these figures are the team corpus's" in (out / "MODEL_CARD.md").read_text()
+    assert "trained every fold and were never held out" in (out / "MODEL_CARD.md").read_text()
+    # the folds' figures are the table's own sessions: no client code was held out (the table codes none)
+    cv = json.loads((out / "meta.json").read_text())["metrics"]["team_corpus_cv"]
+    assert not {c for c, m in cv["per_code"].items() if m.get("support")} & {"CT", "ST", "FN"}
+    assert "never held out" in result.stderr
     assert "no client codes in the training tables (MITI 4.2.1 codes none)" in result.stderr
     assert "without a code are not trained on" not in result.stderr  # a MITI table's client rows lack no code
     recorded = json.loads((out / "meta.json").read_text())["training"]["client_corpus"]
@@ -179,3 +183,9 @@ def test_tables_that_code_no_client_talk_train_the_client_models_on_the_shipped_
     utterances = pd.read_csv(coded_out / "utterances.csv")
     assert set(utterances.loc[utterances["role"] == "client", "code"]) <= {"CT", "ST", "FN"}
     assert utterances.loc[utterances["role"] == "client", "code"].nunique() >= 2
+    # a corpus session given to evaluate is one the model trained on (its client rows): said, as for the tables
+    corpus_a = pd.read_csv(ROOT / "data" / "corpus" / "sessions" / "a_utterances.csv", dtype=str, keep_default_na=False)
+    first = corpus_a[corpus_a["session_id"] == corpus_a["session_id"].iloc[0]]
+    first[["session_id", "turn", "speaker", "text", "code"]].to_csv(tmp_path / "seen.csv", index=False)
+    result = run("evaluate", str(tmp_path / "seen.csv"), "--model", str(out), "--utterances", "given")
+    assert "training data" in result.stderr and "seen.csv" in result.stderr

@@ -434,6 +434,17 @@ def test_tables_without_client_codes_get_the_corpus_client_rows_and_tables_with_
     assert set(added.turn_examples.iloc[3:]["role"]) == {"client"}
     assert added.examples.iloc[:3].equals(practitioner_only.examples)  # the tables' own rows as they were
     assert said and "client models learn from mi-coder's team corpus" in said[0]
+    # cross-validation holds out the tables' sessions only: one session is one group, whatever the corpus adds
+    assert fit.client_corpus_rows(added.examples).tolist() == [False] * 3 + [True] * len(new)
+    from mi_coder.errors import UsageError
+    from mi_coder.evaluate.crossval import _check_fold_groups
+
+    with pytest.raises(UsageError, match="the data has only 1 group"):
+        _check_fold_groups(added, 2)
+    # a reviewed client code (train --add) adds to the corpus instead of taking its place
+    reviewed = dict(rows[1], source="reviewed", code="ST")
+    with_review = TrainingData(pd.DataFrame([*rows, reviewed]), pd.DataFrame(rows), None, [])
+    assert with_client_corpus(with_review).client_corpus is not None
     rows[1]["code"] = "CT"
     with_client = TrainingData(pd.DataFrame(rows), pd.DataFrame(rows), None, [])
     assert with_client_corpus(with_client) is with_client

@@ -255,9 +255,20 @@ def _mapped(path, session_id: str, turn, value: str, scheme: str) -> str:  # typ
 def _group_code_hint(code: str) -> str:
     """Why a group label that no one MITI 4.2.1 code matches is refused (collapsed codes of MISC-based NLP sets,
     AutoMISC's coarse labels), or "" for any other code."""
-    if code in ("MIA", "MIN", "MINA"):
-        return ("MIA, MIN and MINA are collapsed group codes, MI-adherent and non-adherent, with no one MITI 4.2.1 "
+    letters = re.sub(r"[^A-Z]", "", code.upper())
+    if code in ("MIA", "MIN", "MINA") or letters in ("MIADHERENT", "MINONADHERENT", "MIINCONSISTENT",
+                                                     "MICONSISTENT"):
+        return ("MIA, MIN and MINA (MI-adherent, MI-non-adherent) are collapsed group codes, with no one MITI 4.2.1 "
                 "code to compare with: recode them, or compare code groups outside mi-coder")
+    if letters in ("REFLECTION", "REFLECT", "REFLECTING"):
+        return ("a reflection not told simple or complex has no one MITI 4.2.1 code (SR or CR): code each one "
+                "Simple or Complex Reflection, or compare code groups outside mi-coder")
+    if letters in ("RAISECONCERN", "RAISINGCONCERN", "ADVISE", "ADVICE", "ADVISING"):
+        return ("advice or a concern raised without saying whether permission was given has no one MITI 4.2.1 code "
+                "(Persuade with Permission or Persuade): code it with or without permission")
+    if letters in ("QUESTION", "Q"):
+        return ("a question not told open or closed: MISC 2.5 codes OQ or CQ (MITI 4.2.1's Q is read with --scheme "
+                "miti)")
     if code in ("R", "OTHER"):
         return ("R, Q and Other, with C, S and N for the client, are AutoMISC's coarse labels: a reflection not told "
                 "simple or complex, and every other behaviour as Other, have no one MITI 4.2.1 code to compare "

@@ -306,8 +306,11 @@ def _check_fold_groups(data, folds: int) -> None:  # type: ignore[no-untyped-def
         turns = data.annomi_turns
         videos = turns.groupby(turns["transcript_id"].astype(str))["video_url"].first()
         groups, what = videos.nunique(), "AnnoMI videos"
-    else:
+    else:  # the team corpus added for client codes trains every fold and is never held out
+        from ..train.fit import client_corpus_rows
+
         coded = data.examples[data.examples["code"].notna() & (data.examples["code"] != "")]
+        coded = coded[~client_corpus_rows(coded)]
         groups, what = coded["group"].nunique(), "sessions or sources"
     if groups < folds:
         advice = f"use --folds {groups} or fewer" if groups >= 2 else "cross-validation needs at least 2"
@@ -322,10 +325,16 @@ def training_metrics(data: TrainingData, folds: int, C: float = 1.0,
     _check_fold_groups(data, folds)
     say = progress or (lambda msg: None)
     kwargs = {"C": C, **(train_kwargs or {})}
+    from ..train.fit import client_corpus_rows
+
     metrics: dict = {"folds": folds}
-    n = int(data.examples["code"].notna().sum())
-    say(f"cross-validation: {folds} folds on {n} coded utterance examples; each fold trains a model of its own, so "
-        f"this takes about {folds} times as long as the final training (a line as each fold ends)")
+    corpus = client_corpus_rows(data.examples)
+    n = int(data.examples.loc[~corpus, "code"].notna().sum())
+    say(f"cross-validation: {folds} folds on {n} coded utterance examples"
+        + (f" (the team corpus's {int(corpus.sum())} client utterances train every fold and are never held out: the "
+           "figures are your sessions')" if corpus.any() else "")
+        + f"; each fold trains a model of its own, so this takes about {folds} times as long as the final training "
+        "(a line as each fold ends)")
     if data.annomi_turns is not None:
         metrics.update(cross_validate(data, folds, kwargs, jobs=jobs, progress=say))
         cv = metrics["annomi_cv"]
@@ -333,8 +342,9 @@ def training_metrics(data: TrainingData, folds: int, C: float = 1.0,
         say(f"AnnoMI CV: therapist 4-class macro-F1 {cv['therapist_4class']['macro_f1']}, "
             f"client macro-F1 {cv['client_3class']['macro_f1']}")
     else:
-        metrics["team_corpus_cv"] = cross_validate_examples(data.examples, folds=folds, train_kwargs=kwargs,
-                                                            turn_examples=data.turn_examples, progress=say)
+        metrics["team_corpus_cv"] = cross_validate_examples(
+            data.examples[~corpus], folds=folds, extra_examples=data.examples[corpus] if corpus.any() else None,
+            train_kwargs=kwargs, turn_examples=data.turn_examples, progress=say)
         cv = metrics["team_corpus_cv"]
         by_role = ", ".join(f"{role} kappa {m['kappa']}" for role, m in cv.get("kappa_by_role", {}).items())
         say(f"{folds}-fold cross-validation grouped by session: macro-F1 {cv['macro_f1']}"

@@ -306,9 +306,9 @@ def render_model_card(meta: dict) -> str:
                       "whole sessions, as the saved model codes them.", "",
                       f"Macro-F1 {team['macro_f1']}, kappa {team['kappa']}, ECE {team['reliability']['ece']}."
                       + _role_figures(team)
-                      + (" The client codes in these figures are the team corpus's (see client_corpus above), "
-                         "not your tables': cite the practitioner figures." if meta.get("training", {}).get(
-                             "client_corpus") else ""), "",
+                      + (" The team corpus's client utterances (client_corpus above) trained every fold and were "
+                         "never held out: these figures are your tables' sessions alone, which code no client talk."
+                         if meta.get("training", {}).get("client_corpus") else ""), "",
                       _per_code(team)]
         speed = metrics.get("speed")
         if speed:
@@ -317,7 +317,10 @@ def render_model_card(meta: dict) -> str:
                             if isinstance(f, dict))
     lines += ["", "## Limitations", ""]
     if not trained_on_annomi:
-        lines += ["- Trained on the files listed above only: its codes are as good as those files' coding and as "
+        lines += ["- Trained on the files listed above only"
+                  + (" (and, for client codes, on mi-coder's team corpus: client_corpus above)"
+                     if meta.get("training", {}).get("client_corpus") else "")
+                  + ": its codes are as good as those files' coding and as "
                   "general as their sessions; measure it on sessions it did not read (`mi-coder evaluate`)."]
     else:
         lines += [

@@ -190,7 +190,7 @@ def coded_table_examples(path: str | Path, options: ReadOptions | None = None, s
     check_unique_utterances(path, sessions, "trained on")  # as evaluate and score refuse it
     other_as_nc = scheme == "misc" and _other_means_no_code(sessions, None, opts, scheme)  # as evaluate reads it
     rows = []
-    others = unformed = 0
+    others = unformed = other_codes = 0
     flags: list[bool] = []
     for s in sessions:
         before, after = other_role_context([t.role for t in s.turns], [t.text for t in s.turns])
@@ -207,8 +207,9 @@ def coded_table_examples(path: str | Path, options: ReadOptions | None = None, s
                             else code
                     except ValueError as exc:
                         raise InputError(path, str(exc)) from None
-                    code = "NC" if other_as_nc and code == "OTHER" and turn.role == PRACTITIONER else \
-                        _mapped(path, s.id, turn, code, scheme)
+                    other_code = other_as_nc and code == "OTHER" and turn.role == PRACTITIONER
+                    other_codes += other_code
+                    code = "NC" if other_code else _mapped(path, s.id, turn, code, scheme)
                     in_cell = (to_miti(in_cell, turn.role, scheme) or in_cell) if in_cell else in_cell
                 if code and in_cell:  # two codes in one cell: the first as evaluate reads it ("SEEK/CQ" is CQ)
                     code = first_of_two(code, in_cell)
@@ -240,6 +241,10 @@ def coded_table_examples(path: str | Path, options: ReadOptions | None = None, s
     if others:
         warnings.warn(f"{path}: {others} utterance(s) of speakers who are neither practitioner nor client are not "
                       "trained on", stacklevel=2)
+    if other_codes:  # as evaluate says it
+        warnings.warn(f"{path}: {other_codes} utterance(s) coded 'Other' are trained on as not coded (NC), as "
+                      "greetings and off-topic remarks: the table codes behaviours one by one (no coarse R or Q)",
+                      stacklevel=2)
     if unformed:
         warnings.warn(f"{path}: {unformed} utterance(s) coded {QUESTION} (a question, open or closed not said) are "
                       "not trained on as codes: the coder learns OQ and CQ; code them OQ or CQ to train on them",

@@ -342,6 +342,16 @@ class TrainingData:
 # The team corpus's whole coded sessions that the default model's code models learn from (its other batches are
 # openings written for the role-clarification detectors, or hold-outs); shipped in the package as mi_coder.corpus.
 CLIENT_CORPUS_BATCHES = tuple("abcdefghijk")
+# the group names of the corpus's rows added by ``with_client_corpus``: cross-validation trains every fold on them
+# and never holds them out (``client_corpus_rows``)
+CLIENT_CORPUS_GROUP = "client-corpus:"
+
+
+def client_corpus_rows(frame: pd.DataFrame) -> pd.Series:
+    """Which rows of an examples or turn-examples frame ``with_client_corpus`` added."""
+    if "group" not in frame:
+        return pd.Series(False, index=frame.index)
+    return frame["group"].astype(str).str.startswith(CLIENT_CORPUS_GROUP)
 
 
 def shipped_session_corpus() -> list[Path]:
@@ -361,8 +371,11 @@ def with_client_corpus(data: TrainingData, progress: Callable[[str], None] | Non
     no client talk, still train a whole coder: the practitioner models learn from the tables alone, the client
     models from the corpus (recorded in ``client_corpus``; the model card says so)."""
     examples = data.examples
-    client_codes = examples[(examples["role"] == CLIENT) & examples["code"].isin(CLIENT_CODES)]
-    if len(client_codes) or data.annomi_turns is not None:
+    # reviewed codes (``train --add``) add to what the tables teach: a review of a few client utterances must not
+    # take the place of the corpus's thousands
+    reviewed = examples["source"] == "reviewed" if "source" in examples else pd.Series(False, index=examples.index)
+    client_codes = examples[(examples["role"] == CLIENT) & examples["code"].isin(CLIENT_CODES) & ~reviewed]
+    if len(client_codes) or data.annomi_turns is not None or data.client_corpus:
         return data
     from ..model.store import sha256
 
@@ -373,6 +386,9 @@ def with_client_corpus(data: TrainingData, progress: Callable[[str], None] | Non
     # the practitioner's, and would read as columns the tables left empty)
     corpus = corpus.loc[corpus["role"] == CLIENT, [c for c in corpus.columns if c in examples.columns]]
     turns = turns.loc[turns["role"] == CLIENT, [c for c in turns.columns if c in data.turn_examples.columns]]
+    corpus = corpus.assign(group=CLIENT_CORPUS_GROUP + corpus["group"].astype(str))
+    if "group" in turns:
+        turns = turns.assign(group=CLIENT_CORPUS_GROUP + turns["group"].astype(str))
     record = {"why": "the training tables hold no client code (MITI 4.2.1 codes none)",
               "source": "mi-coder team corpus, coded sessions " + ", ".join(CLIENT_CORPUS_BATCHES),
               "sessions": int(corpus["session_id"].nunique()), "client_utterances": int(len(corpus)),
@@ -540,7 +556,7 @@ def train_from_files(paths: Sequence[str | Path], out_dir: str | Path, *, name: 
                       "session score built on such a code, e.g. change talk on CT, would always read 0)" + seek,
                       stacklevel=2)
     # how much the tables give to learn from: without the corpus's client rows where those were added
-    own = labelled[labelled["source"] != "team_sessions"] if data.client_corpus else labelled
+    own = labelled[~client_corpus_rows(labelled)]
     rare = {c: int((own["code"] == c).sum()) for c in PRACTITIONER_CODES if 0 < (own["code"] == c).sum() < 10} \
         if data.client_corpus else \
         {c: int((labelled["code"] == c).sum()) for c in ALL_CODES if 0 < (labelled["code"] == c).sum() < 10}
@@ -571,7 +587,10 @@ def train_from_files(paths: Sequence[str | Path], out_dir: str | Path, *, name: 
             "files": data.sources,
             **({"client_corpus": data.client_corpus} if data.client_corpus else {}),
             # whole training sessions by their words: `evaluate` warns about any it is given, whatever the file
-            "session_fingerprints": training_fingerprints(data.examples),
+            # the corpus's sessions whole (its client rows alone would never match a session given to evaluate)
+            "session_fingerprints": sorted(set(training_fingerprints(data.examples))
+                                           | (set(training_fingerprints(load_session_corpus(shipped_session_corpus())))
+                                              if data.client_corpus else set())),
             # the AnnoMI transcripts trained on (the hold-out left out), by their words: only these are warned about
             **({"annomi_fingerprints": sorted(set(transcript_fingerprints(data.annomi_turns).values()))}
                if data.annomi_turns is not None else {}),
