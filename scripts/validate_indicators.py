@@ -43,7 +43,7 @@ def team_sessions() -> tuple[list, dict[str, str]]:
 
 
 def table(sessions: list, quality: dict[str, str]) -> pd.DataFrame:
-    from mi_coder.evaluate.metrics import _auc, _interval, bootstrap
+    from mi_coder.evaluate.metrics import quality_auc
     from mi_coder.scoring import session_scores
 
     scores = {s.id: session_scores(s) for s in sessions}
@@ -52,13 +52,9 @@ def table(sessions: list, quality: dict[str, str]) -> pd.DataFrame:
     rows = []
     for key in INDICATORS:
         v = np.array([np.nan if scores[i].get(key) is None else float(scores[i][key]) for i in ids])
-        ok = ~np.isnan(v)
-        counts = {"n_high": int(y[ok].sum()), "n_low": int((~y[ok]).sum())}
-        if ok.sum() < 5 or len(set(y[ok])) < 2:  # undefined in too many sessions: no AUC, same columns
-            rows.append({"indicator": key, "auc": "n/a", "auc_95ci": "n/a", **counts})
-            continue
-        rows.append({"indicator": key, "auc": round(_auc(y[ok], v[ok]), 3),
-                     "auc_95ci": _interval(bootstrap(_auc, y[ok], v[ok], strata=y[ok])), **counts})
+        row = quality_auc(y, v, min_sessions=5)  # undefined in too many sessions: no AUC, same columns
+        rows.append({"indicator": key, "auc": "n/a" if row["auc"] is None else row["auc"],
+                     "auc_95ci": row["auc_95ci"] or "n/a", "n_high": row["n_high"], "n_low": row["n_low"]})
     return pd.DataFrame(rows)
 
 

@@ -136,6 +136,19 @@ def bootstrap(stat: Callable[[np.ndarray, np.ndarray], float], a: np.ndarray, b:
     return float(lo), float(hi)
 
 
+def quality_auc(label: np.ndarray, values: np.ndarray, min_sessions: int = 3) -> dict:
+    """AUC of ``values`` for high (1) against low (0) quality with its 95% interval, sessions resampled within each
+    level, and how many sessions of each level it rests on (nan values left out); ``auc`` and ``auc_95ci`` None
+    where fewer than ``min_sessions`` sessions have a value or one level is missing."""
+    ok = ~np.isnan(values)
+    y, v = np.asarray(label)[ok].astype(bool), values[ok]
+    row: dict = {"n_high": int(y.sum()), "n_low": int((~y).sum()), "auc": None, "auc_95ci": None}
+    if ok.sum() >= min_sessions and y.any() and (~y).any():
+        row["auc"] = round(_auc(y, v), 3) + 0.0
+        row["auc_95ci"] = _interval(bootstrap(_auc, y, v, strata=y))
+    return row
+
+
 def _interval(bounds: tuple[float, float]) -> str:
     return f"{bounds[0]:.2f}-{bounds[1]:.2f}"
 

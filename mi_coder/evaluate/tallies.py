@@ -421,20 +421,6 @@ def tally_report(tallies_path: str | Path, sessions: Sequence[Session], session_
         **({"quality": quality} if quality is not None else {})}}
 
 
-def _auc_row(label: np.ndarray, values: np.ndarray) -> dict[str, Any]:
-    """AUC of ``values`` for high (1) against low (0) quality with its 95% interval, sessions resampled within each
-    level; None where the score is undefined in all but two sessions or one level is missing."""
-    from .metrics import _auc, _interval, bootstrap
-
-    ok = ~np.isnan(values)
-    y, v = label[ok].astype(bool), values[ok]
-    row: dict[str, Any] = {"n_high": int(y.sum()), "n_low": int((~y).sum()), "auc": None, "auc_95ci": None}
-    if ok.sum() > 2 and y.any() and (~y).any():
-        row["auc"] = round(_auc(y, v), 3) + 0.0
-        row["auc_95ci"] = _interval(bootstrap(_auc, y, v, strata=y))
-    return row
-
-
 def quality_report(labels: dict[str, float], machine_scores: dict[str, dict[str, Any]],
                    human_measures: dict[str, dict[str, float]]) -> dict:
     """Do the scores separate the sessions labelled high from those labelled low MI quality? ``labels``: session ->
@@ -442,6 +428,7 @@ def quality_report(labels: dict[str, float], machine_scores: dict[str, dict[str,
     from the machine's codes; ``human_measures``: the table's own counts, ratings and ``SUMMARIES`` per session.
     Gives, per score, the AUC (high quality positive: under 0.5, the score is higher in low-quality sessions) with
     a 95% interval from resampling sessions within each quality level (``metrics.bootstrap``)."""
+    from .metrics import quality_auc
     from .validation import VALIDATED_SCORES
 
     ids = [sid for sid, value in labels.items() if not np.isnan(value)]
@@ -454,8 +441,8 @@ def quality_report(labels: dict[str, float], machine_scores: dict[str, dict[str,
                   if any(human_measures[sid].get(k) is not None for sid in ids)]
     return {"n_high": int((y == 1).sum()), "n_low": int((y == 0).sum()),
             "n_left_out": len(labels) - len(ids),
-            "machine": {k: _auc_row(y, column(machine_scores, k)) for k in VALIDATED_SCORES} if ids else {},
-            "human": {k: _auc_row(y, column(human_measures, k)) for k in human_keys} if ids else {}}
+            "machine": {k: quality_auc(y, column(machine_scores, k)) for k in VALIDATED_SCORES} if ids else {},
+            "human": {k: quality_auc(y, column(human_measures, k)) for k in human_keys} if ids else {}}
 
 
 def format_tallies(report: dict) -> str:
