@@ -296,12 +296,13 @@ def _dask_client(scheduler: str | None, local_workers: int | None) -> Iterator[A
     if local_workers:
         # The worker processes are started with Ctrl-C ignored (they inherit it), so that an interrupt reaches
         # this process alone, which closes the cluster: no traceback from each worker. Dask's own log is kept to
-        # errors: its warnings on a worker slow to close or a cancelled task are about its housekeeping, not
-        # the files (a worker that dies is reported by ``_run_dask``). Its HTTP server takes any free port on this
+        # critical failures: its warnings on a worker slow to close or a cancelled task, and its errors on a
+        # worker's heartbeat to a scheduler already closing after Ctrl-C (seen in CI), are about its housekeeping,
+        # not the files (a worker that dies is reported by ``_run_dask``, a file's failure in errors.csv). Its HTTP server takes any free port on this
         # machine only (its default, 8787, warned when another cluster had it).
         with _sigint_ignored():
             cluster = LocalCluster(n_workers=local_workers, threads_per_worker=1, processes=True,
-                                   dashboard_address="127.0.0.1:0", silence_logs=logging.ERROR)
+                                   dashboard_address="127.0.0.1:0", silence_logs=logging.CRITICAL)
         with cluster, Client(cluster) as client:
             yield client
         return
