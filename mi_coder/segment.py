@@ -23,7 +23,7 @@ from functools import lru_cache
 from typing import Iterable
 
 import numpy
-from spacy.attrs import ORTH, SENT_START
+from spacy.attrs import ORTH, SENT_START, SPACY
 
 from .errors import UsageError
 from .records import Session, Utterance, as_sessions
@@ -147,7 +147,8 @@ class UtteranceSplitter:
         if n == 0:
             return None
         texts = [t.text for t in doc]
-        spaced = [bool(t.whitespace_) for t in doc]  # a quote after a space opens, one right after a mark closes
+        # a quote after a space opens, one right after a mark closes (one array read: no Token objects made again)
+        spaced = doc.to_array(SPACY).astype(bool).tolist()
         lows = [t.lower() for t in texts]
         wordy = [_word_like(t) for t in texts]
         starts = [False] * n

@@ -296,14 +296,18 @@ def formula_guarded(frame: "pd.DataFrame") -> "pd.DataFrame":
     "+1 (555) 201-3344", "@SUM(...)"), as spreadsheets themselves write such text, for the CSV tables a supervisor
     opens in Excel; mi-coder's table readers drop the apostrophe again. Numbers and the JSONL and parquet tables
     are left as they are."""
+    import pandas as pd
     from pandas.api.types import is_object_dtype, is_string_dtype
 
     guarded = None
     for c in frame.columns:
         if not (is_object_dtype(frame[c]) or is_string_dtype(frame[c])):
             continue
-        risky = frame[c].map(lambda v: isinstance(v, str) and v.startswith(FORMULA_START)).astype(bool)
-        if risky.any():  # one pass over each text column; a copy only where a cell needs the apostrophe
+        values = frame[c].to_numpy(dtype=object)
+        at = [i for i, v in enumerate(values) if isinstance(v, str) and v.startswith(FORMULA_START)]
+        if at:  # one pass over each text column; a copy only where a cell needs the apostrophe
+            risky = pd.Series(False, index=frame.index)
+            risky.iloc[at] = True
             guarded = frame.copy() if guarded is None else guarded
             guarded.loc[risky, c] = "'" + frame.loc[risky, c].astype(str)
     return frame if guarded is None else guarded

@@ -492,39 +492,52 @@ class Coder:
                 codes = list(CLIENT_CODES)
                 code_class = [column(c) for c in codes]
             cols = [labels.index(c) for c in codes]
-            for k, turn_index in enumerate(idx):
-                turn = turns[turn_index]
-                rows = [row_of[id(u)] for u in turn.utterances if id(u) in row_of]
-                if not rows:
-                    continue
-                weight = self.turn_weight if role == PRACTITIONER or self.client_turn_weight is None \
-                    else self.client_turn_weight
-                if role == CLIENT and self.client_turn_length_power:
-                    weight = weight / len(rows) ** self.client_turn_length_power
-                prior = padded[k, code_class] ** (weight if role == CLIENT or not self.code_turn_weights
-                                                  else exponents)
-                alone = out[np.ix_(rows, cols)]
-                block = alone * prior
-                total = block.sum(axis=1, keepdims=True)
-                block = np.where(total > 0, block / np.where(total > 0, total, 1.0), alone)  # no mass left: as alone
-                if self.output_temperature != 1.0:
-                    block = temper(block, self.output_temperature)
-                if self.unsure:
-                    block = apply_unsure(block, codes, self.unsure)
-                out[np.ix_(rows, cols)] = block
-                if role == CLIENT:
+            # Every turn's utterances at once: the operations below are row by row, so a turn's rows come out as
+            # they would on their own (and the shipped codes are unchanged); only the main codes need the turns.
+            utt_rows = [[row_of[id(u)] for u in turns[t].utterances if id(u) in row_of] for t in idx]
+            kept = np.array([k for k, r in enumerate(utt_rows) if r], dtype=np.int64)
+            if not len(kept):
+                continue
+            lengths = np.array([len(utt_rows[k]) for k in kept], dtype=np.int64)
+            rows = np.fromiter((r for k in kept for r in utt_rows[k]), dtype=np.int64, count=int(lengths.sum()))
+            of_turn = np.repeat(np.arange(len(kept)), lengths)
+            weight = self.turn_weight if role == PRACTITIONER or self.client_turn_weight is None \
+                else self.client_turn_weight
+            turn_class = padded[np.ix_(kept, code_class)]
+            if role == CLIENT and self.client_turn_length_power:
+                prior = np.vstack([turn_class[j] ** (weight / n ** self.client_turn_length_power)
+                                   for j, n in enumerate(lengths.tolist())])
+            else:
+                prior = turn_class ** (weight if role == CLIENT or not self.code_turn_weights else exponents)
+            alone = out[np.ix_(rows, cols)]
+            block = alone * prior[of_turn]
+            total = block.sum(axis=1, keepdims=True)
+            block = np.where(total > 0, block / np.where(total > 0, total, 1.0), alone)  # no mass left: as alone
+            if self.output_temperature != 1.0:
+                block = temper(block, self.output_temperature)
+            if self.unsure:
+                block = apply_unsure(block, codes, self.unsure)
+            out[np.ix_(rows, cols)] = block
+            starts = np.concatenate([[0], np.cumsum(lengths)[:-1]])
+            if role == CLIENT:
+                for j, k in enumerate(kept):
                     decided = turn_probs[k]
                     if self.client_turn_mix:
-                        evidence = client_turn_evidence(alone, codes)
+                        evidence = client_turn_evidence(alone[starts[j]:starts[j] + lengths[j]], codes)
                         decided = decided * np.array([evidence[codes.index(c)] if c in codes else 1.0
                                                       for c in classes]) ** self.client_turn_mix
+                    turn = turns[idx[k]]
                     turn.meta["main_code"] = classes[int(decided.argmax())]
                     # kept for measurements that combine them with another model (scripts/finetune_probe.py)
                     turn.meta["_turn_probs"] = dict(zip(classes, turn_probs[k].tolist()))
-                else:
-                    cls = classes[int(turn_probs[k].argmax())]
-                    members = [j for j, c in enumerate(codes) if FOUR_CLASS[c] == cls]
-                    turn.meta["main_code"] = codes[members[int(block[:, members].max(axis=0).argmax())]]
+            else:
+                # the most probable code, over the turn's utterances, of the turn's most probable class
+                code_cls = np.array([classes.index(FOUR_CLASS[c]) if FOUR_CLASS[c] in classes else -1 for c in codes])
+                best_cls = turn_probs[kept].argmax(axis=1)
+                peaks = np.maximum.reduceat(block, starts, axis=0)
+                peaks = np.where(code_cls[None, :] == best_cls[:, None], peaks, -np.inf)
+                for k, c in zip(kept, peaks.argmax(axis=1)):
+                    turns[idx[k]].meta["main_code"] = codes[int(c)]
         return out
 
 

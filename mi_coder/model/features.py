@@ -25,7 +25,6 @@ from __future__ import annotations
 
 import math
 import re
-from collections import Counter
 from typing import Sequence
 
 import numpy as np
@@ -191,10 +190,18 @@ def content_words(text: str) -> set[str]:
 def word_ngrams(doc: str, n_range: tuple[int, int] = WORD_NGRAMS) -> list[str]:
     """scikit-learn's ``word`` analyzer on an already lower-cased document."""
     tokens = _TOKEN.findall(doc)
-    out = []
+    out: list[str] = []
     lo, hi = n_range
     for n in range(lo, min(hi, len(tokens)) + 1):
-        out.extend(" ".join(tokens[i:i + n]) for i in range(len(tokens) - n + 1))
+        # the same n-grams in the same order; pairs and triples by zip, which is most of coding's feature time
+        if n == 1:
+            out.extend(tokens)
+        elif n == 2:
+            out.extend([f"{a} {b}" for a, b in zip(tokens, tokens[1:])])
+        elif n == 3:
+            out.extend([f"{a} {b} {c}" for a, b, c in zip(tokens, tokens[1:], tokens[2:])])
+        else:
+            out.extend(" ".join(tokens[i:i + n]) for i in range(len(tokens) - n + 1))
     return out
 
 
@@ -366,17 +373,36 @@ class TfidfBlock:
             out.extend(found)
         return out
 
-    def transform(self, docs: Sequence[str]) -> sp.csr_matrix:
-        indptr = [0]
-        indices: list[int] = []
-        data: list[int] = []
+    _COUNT_ROWS = 1024  # documents counted in one numpy pass: bounds the temporary arrays
+
+    def _count(self, docs: Sequence[str]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """Each document's distinct vocabulary ids with their counts, in the order they first occur in it (the
+        order a Counter per document gave, so that sums over a row add up in the same order), and how many each
+        document has: counted in one numpy pass instead of a Counter per document."""
+        flat: list[int] = []
+        lengths: list[int] = []
+        ids = self.ids
         for doc in docs:
-            counts = Counter(self.ids(doc))
-            indices.extend(counts.keys())
-            data.extend(counts.values())
-            indptr.append(len(indices))
-        X = sp.csr_matrix((np.asarray(data, dtype=np.float64), np.asarray(indices, dtype=np.int64),
-                           np.asarray(indptr, dtype=np.int64)), shape=(len(docs), len(self.terms)))
+            found = ids(doc)
+            flat.extend(found)
+            lengths.append(len(found))
+        rows = np.repeat(np.arange(len(docs), dtype=np.int64), lengths)
+        columns = np.fromiter(flat, dtype=np.int64, count=len(flat))
+        del flat
+        _, first, counts = np.unique(rows * max(len(self.terms), 1) + columns, return_index=True,
+                                     return_counts=True)
+        order = np.argsort(first, kind="stable")
+        first, counts = first[order], counts[order]
+        return columns[first], counts, np.bincount(rows[first], minlength=len(docs))
+
+    def transform(self, docs: Sequence[str]) -> sp.csr_matrix:
+        parts = [self._count(docs[i:i + self._COUNT_ROWS]) for i in range(0, len(docs), self._COUNT_ROWS)]
+        indptr = np.zeros(len(docs) + 1, dtype=np.int64)
+        if parts:
+            np.cumsum(np.concatenate([p[2] for p in parts]), out=indptr[1:])
+        X = sp.csr_matrix((np.concatenate([p[1] for p in parts]).astype(np.float64) if parts else np.zeros(0),
+                           np.concatenate([p[0] for p in parts]) if parts else np.zeros(0, dtype=np.int64), indptr),
+                          shape=(len(docs), len(self.terms)))
         X.data = (1.0 + np.log(X.data)) * self.idf[X.indices]
         norms = np.sqrt(np.asarray(X.multiply(X).sum(axis=1)).ravel())
         norms[norms == 0] = 1.0
