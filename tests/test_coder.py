@@ -44,8 +44,44 @@ def test_analyzers_reproduce_scikit_learn():
     words = TfidfVectorizer(ngram_range=(1, 3), token_pattern=r"(?u)\b[\w']+\b", lowercase=False).build_analyzer()
     chars = TfidfVectorizer(analyzer="char_wb", ngram_range=(2, 5), lowercase=False).build_analyzer()
     for doc in docs:
-        assert sorted(word_ngrams(doc)) == sorted(words(doc))
+        assert word_ngrams(doc) == words(doc)  # in scikit-learn's order too
         assert sorted(char_wb_ngrams(doc)) == sorted(chars(doc))
+
+
+def test_tfidf_rows_do_not_depend_on_the_documents_counted_with_them():
+    from mi_coder.model.features import TfidfBlock
+
+    docs = [normalize(t) for t in TEXTS] * 180 + ["", "qmark", "so so so so what what"]
+    assert len(docs) > TfidfBlock._COUNT_ROWS  # more than one counting pass
+    terms = sorted({g for d in docs for g in word_ngrams(d)})[::2] + ["so so"]
+    block = TfidfBlock(terms, np.linspace(1.0, 3.0, len(terms)), "word")
+    together = block.transform(docs)
+    for k in (0, 5, len(docs) - 2, len(docs) - 1):
+        alone = block.transform([docs[k]])
+        # the same ids in the same order with the same weights: sums over a row add up as before
+        row = slice(together.indptr[k], together.indptr[k + 1])
+        np.testing.assert_array_equal(together.indices[row], alone.indices)
+        np.testing.assert_array_equal(together.data[row], alone.data)
+    # a Counter per document, as coding counted before the numpy pass: the same matrix, entry order included
+    from collections import Counter
+
+    import scipy.sparse as sp
+
+    indices, data, indptr = [], [], [0]
+    for doc in docs:
+        counts = Counter(block.ids(doc))
+        indices.extend(counts)
+        data.extend(counts.values())
+        indptr.append(len(indices))
+    X = sp.csr_matrix((np.asarray(data, dtype=float), np.asarray(indices), np.asarray(indptr)),
+                      shape=(len(docs), len(terms)))
+    X.data = (1.0 + np.log(X.data)) * block.idf[X.indices]
+    norms = np.sqrt(np.asarray(X.multiply(X).sum(axis=1)).ravel())
+    norms[norms == 0] = 1.0
+    reference = sp.csr_matrix(sp.diags(1.0 / norms) @ X)
+    for part in ("indptr", "indices", "data"):
+        np.testing.assert_array_equal(getattr(together, part), getattr(reference, part))
+    assert block.transform([]).shape == (0, len(terms))
 
 
 def test_feature_space_equals_scikit_learn_tfidf_blocks():
