@@ -38,6 +38,9 @@ def main() -> int:
     parser.add_argument("--fold-seed", type=int, default=None,
                         help="shuffle videos and sessions into folds with this seed (a fresh split; default: the "
                              "deterministic grouping every recorded figure comes from)")
+    parser.add_argument("--hold-out-by", choices=("video", "topic"), default="video",
+                        help="group AnnoMI transcripts into folds by source video (default) or by topic (each fold's "
+                             "test transcripts about target behaviours no training transcript is about)")
     parser.add_argument("--jobs", type=int, default=2)
     parser.add_argument("--batches", default="", help="coded-session batches to use (letters; default: those the "
                         "shipped model trains on, train.examples.corpus_session_files)")
@@ -74,7 +77,7 @@ def main() -> int:
         data = data.with_annomi_codes(codes, train=not args.annomi_codes_reference_only, reference=reference)
     decodes = json.loads(args.decode) if args.decode else None
     reports = cross_validate(data, args.folds, kwargs, jobs=args.jobs, unpunctuated=args.unpunctuated, decodes=decodes,
-                             fold_seed=args.fold_seed)
+                             fold_seed=args.fold_seed, hold_out=args.hold_out_by)
     for decode, report in zip(decodes or [None], reports if decodes else [reports]):
         summary = summarize(args, kwargs, report, decode, started)
         print(json.dumps(summary, default=str))
@@ -91,6 +94,7 @@ def summarize(args: argparse.Namespace, kwargs: dict, report: dict, decode: dict
         **({"decode": decode} if decode is not None else {}), "line_corpus": not args.no_line_corpus,
         **({"batches": args.batches} if args.batches else {}),
         **({"fold_seed": args.fold_seed} if args.fold_seed is not None else {}),
+        **({"hold_out": args.hold_out_by} if args.hold_out_by != "video" else {}),
         **({"annomi_codes": " ".join(Path(p).name for p in args.annomi_codes)
             + (" (reference only)" if args.annomi_codes_reference_only else "")
             + "".join(f" + {Path(p).name} (reference only)" for p in args.annomi_reference_codes or [])}

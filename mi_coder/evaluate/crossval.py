@@ -21,6 +21,7 @@ from ..records import CLIENT, PRACTITIONER, Session, Turn
 from ..train.annomi import (
     CLIENT_CLASS,
     annomi_examples,
+    annomi_topic,
     annomi_human_sessions,
     annomi_sessions,
     annomi_turn_examples,
@@ -363,16 +364,30 @@ def _group_folds(folds: int, fold_seed: int | None) -> GroupKFold:
     return GroupKFold(n_splits=folds, shuffle=True, random_state=fold_seed)
 
 
+def _annomi_groups(turns: pd.DataFrame, tids: np.ndarray, hold_out: str) -> np.ndarray:
+    """Each AnnoMI transcript's group for grouped folds: its source video, or (``hold_out="topic"``) its topic, so
+    that a fold's test transcripts are about target behaviours no training transcript is about."""
+    ids = turns["transcript_id"].astype(str)
+    if hold_out == "video":
+        return turns.groupby(ids, sort=False)["video_url"].first().reindex(tids).to_numpy()
+    if hold_out != "topic":
+        raise ValueError(f"hold_out must be 'video' or 'topic', not {hold_out!r}")
+    topics = turns.groupby(ids, sort=False)["topic"].first().reindex(tids) if "topic" in turns else \
+        pd.Series([""] * len(tids))
+    return np.array([annomi_topic(t) for t in topics])
+
+
 def _cv_fold(k: int, data: TrainingData, folds: int, train_kwargs: dict, unpunctuated: bool,
-             decodes: Sequence[dict] = ({},), fold_seed: int | None = None) -> list[dict]:
-    """One fold of ``cross_validate``: train without fold k's AnnoMI videos and coded sessions, code them once
-    per decoding variant (``decodes``: Coder attributes to set, such as ``unsure``; ``{}`` as trained)."""
+             decodes: Sequence[dict] = ({},), fold_seed: int | None = None, hold_out: str = "video") -> list[dict]:
+    """One fold of ``cross_validate``: train without fold k's AnnoMI videos (or topics, ``hold_out``) and coded
+    sessions, code them once per decoding variant (``decodes``: Coder attributes to set, such as ``unsure``; ``{}``
+    as trained)."""
     split = splitter()
     turns = data.annomi_turns
     ids = turns["transcript_id"].astype(str)
     tids = ids.unique()
-    videos = turns.groupby(ids, sort=False)["video_url"].first().reindex(tids).to_numpy()
-    train_v, test_v = list(_group_folds(folds, fold_seed).split(tids, groups=videos))[k]
+    groups = _annomi_groups(turns, tids, hold_out)
+    train_v, test_v = list(_group_folds(folds, fold_seed).split(tids, groups=groups))[k]
     train_t, test_t = set(tids[train_v]), set(tids[test_v])
     ex = data.examples
     sess = ex[ex["source"].isin(SESSION_SOURCES)]
@@ -497,7 +512,8 @@ def role_report(pairs: Sequence[tuple[str, str]]) -> dict:
 
 def cross_validate(data: TrainingData, folds: int = 5, train_kwargs: dict | None = None, jobs: int = 1,
                    unpunctuated: bool = True, progress: Callable[[str], None] | None = None,
-                   decodes: Sequence[dict] | None = None, fold_seed: int | None = None) -> Any:
+                   decodes: Sequence[dict] | None = None, fold_seed: int | None = None,
+                   hold_out: str = "video") -> Any:
     """Grouped k-fold CV over AnnoMI (by video) and the coded sessions (by session) at once.
 
     Fold k trains on everything but fold k's AnnoMI videos and coded sessions and codes both; other examples
@@ -510,15 +526,18 @@ def cross_validate(data: TrainingData, folds: int = 5, train_kwargs: dict | None
     boundary model trained without its team sessions (E44, E46). ``fold_seed`` shuffles videos and sessions into
     folds (default: sklearn's deterministic size-balanced grouping, the split every recorded figure comes from).
     The report's ``per_fold`` lists each fold's turn tasks, for paired comparisons of two settings on the same split.
+    ``hold_out="topic"`` groups AnnoMI transcripts by topic instead of video (``train.annomi.annomi_topic``): each
+    fold's AnnoMI test transcripts are about target behaviours (alcohol, smoking, exercise...) that none of its
+    AnnoMI training transcripts is about, a measure of how the coder holds in settings it has not read.
     """
     from joblib import Parallel, delayed
 
     kwargs = {"calibration_folds": 0, **(train_kwargs or {})}
     variants = list(decodes) if decodes is not None else [{}]
-    results = Parallel(n_jobs=jobs)(delayed(_cv_fold)(k, data, folds, kwargs, unpunctuated, variants, fold_seed)
-                                    for k in range(folds))
-    reports = [_aggregate([r[i] for r in results], data, folds, unpunctuated, progress if i == 0 else None, fold_seed)
-               for i in range(len(variants))]
+    results = Parallel(n_jobs=jobs)(delayed(_cv_fold)(k, data, folds, kwargs, unpunctuated, variants, fold_seed,
+                                                      hold_out) for k in range(folds))
+    reports = [_aggregate([r[i] for r in results], data, folds, unpunctuated, progress if i == 0 else None, fold_seed,
+                          hold_out) for i in range(len(variants))]
     return reports if decodes is not None else reports[0]
 
 
@@ -552,7 +571,7 @@ def _fold_tasks(r: dict, unpunctuated: bool) -> dict:
 
 
 def _aggregate(results: list[dict], data: TrainingData, folds: int, unpunctuated: bool,
-               progress: Callable[[str], None] | None, fold_seed: int | None = None) -> dict:
+               progress: Callable[[str], None] | None, fold_seed: int | None = None, hold_out: str = "video") -> dict:
     """``cross_validate``'s report from its folds' results."""
     from ..schemes import GROUPS
     from .heldout import group_report
@@ -591,8 +610,9 @@ def _aggregate(results: list[dict], data: TrainingData, folds: int, unpunctuated
         bare.sort(key=lambda s: order[s.id])
         report["unpunctuated_session_values"] = session_values(human, bare, quality)
         report["unpunctuated_session_level"] = session_figures(report["unpunctuated_session_values"])
-    report.update({"folds": folds, "n_sessions": len(coded),
-                   "n_groups": int(data.annomi_turns["video_url"].nunique())})
+    tids = data.annomi_turns["transcript_id"].astype(str).unique()
+    report.update({"folds": folds, "n_sessions": len(coded), "hold_out": hold_out,
+                   "n_groups": len(set(_annomi_groups(data.annomi_turns, tids, hold_out)))})
     report["per_fold"] = per_fold
     if fold_seed is not None:
         report["fold_seed"] = fold_seed

@@ -67,6 +67,14 @@ def transcript_fingerprints(turns: pd.DataFrame) -> dict[str, str]:
             for tid, g in turns.groupby("transcript_id", sort=False)}
 
 
+def annomi_topic(raw: str) -> str:
+    """A transcript's topic for grouping: AnnoMI's ``topic`` lower-cased and trimmed ("smoking cessation " and
+    "smoking cessation" are one), the first listed where it names several ("smoking cessation; reducing alcohol
+    consumption" is about smoking first); empty is "unidentifiable", as AnnoMI writes an unknown topic."""
+    first = str(raw or "").split(";")[0].strip().lower()
+    return " ".join(first.split()) or "unidentifiable"
+
+
 def load_annomi_turns(path: str | Path) -> pd.DataFrame:
     """AnnoMI-full or AnnoMI-simple as one row per turn; several annotators are resolved by majority vote.
 
