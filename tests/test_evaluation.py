@@ -1330,3 +1330,26 @@ def test_agreement_by_role_follows_the_role_of_the_reference_code():
     # and a client utterance given a practitioner code counts against the client figures, not left out
     client = group_report([("CT", "CT"), ("FN", "OQ"), ("ST", "ST")])["client"]
     assert client["n"] == 3 and client["per_code"]["FN"]["recall"] == 0.0
+
+
+def test_topic_folds_never_test_a_topic_their_annomi_training_transcripts_are_about():
+    from mi_coder.evaluate.crossval import _annomi_groups, _group_folds
+    from mi_coder.train.annomi import annomi_topic
+
+    assert annomi_topic("Smoking cessation ") == annomi_topic("smoking  cessation") == "smoking cessation"
+    assert annomi_topic("smoking cessation; reducing alcohol consumption") == "smoking cessation"
+    assert annomi_topic("") == annomi_topic(None) == "unidentifiable"
+    topics = ["reducing alcohol consumption", "smoking cessation", "smoking cessation ", "weight loss",
+              "more exercise / increasing activity", "reducing drug use", "Weight loss", "asthma management"]
+    rows = [{"transcript_id": str(i), "video_url": f"v{i}", "topic": topics[i % len(topics)], "utterance_id": str(k)}
+            for i in range(40) for k in range(3)]
+    turns = pd.DataFrame(rows)
+    tids = turns["transcript_id"].unique()
+    by_topic = _annomi_groups(turns, tids, "topic")
+    assert len(set(by_topic)) == 6  # case and spacing do not make a topic of their own
+    assert len(set(_annomi_groups(turns, tids, "video"))) == 40
+    for seed in (None, 3):
+        for train, test in _group_folds(4, seed).split(tids, groups=by_topic):
+            assert not set(by_topic[train]) & set(by_topic[test])
+    with pytest.raises(ValueError):
+        _annomi_groups(turns, tids, "annotator")
