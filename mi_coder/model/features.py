@@ -177,6 +177,31 @@ def normalize(text: str) -> str:
     return _SPACES.sub(" ", _NON_WORD.sub(" ", low)).strip()
 
 
+# Words that name the behaviour a session is about (alcohol, smoking, other drugs, gambling, exercise and diet,
+# medication): with ``FeatureSpace(targets=...)`` (an option, E68) each is read as the one token ``tbeh``, so that
+# what the coder learns of "i like drinking" or "cut down on the cigarettes" carries over to a behaviour its
+# training sessions were not about. Fixed before E68 ran (docs/PREREGISTRATIONS.md); a model records the list it
+# was trained with (``features.json``), so a later change of this list does not change a saved model.
+TARGET_WORDS = tuple(sorted(set("""
+    alcohol alcoholic alcoholism drink drinks drinking drank drunk beer beers wine wines liquor booze vodka whiskey
+    whisky rum gin cider lager pints binge binging hangover hangovers
+    smoke smokes smoking smoked smoker smokers cigarette cigarettes cig cigs ciggies tobacco nicotine vape vapes
+    vaping vaped cigar cigars
+    drug drugs weed marijuana cannabis cocaine heroin meth methamphetamine opioids opioid opiates ecstasy
+    gamble gambles gambling gambled gambler betting casino casinos poker slots lottery
+    exercise exercises exercising exercised workout workouts gym diet diets dieting calories weight
+    medication medications medicine medicines meds insulin inhaler inhalers tablets
+""".split())))
+TARGET_TOKEN = "tbeh"
+
+
+def target_masker(words: Sequence[str]):  # type: ignore[no-untyped-def]
+    """A function that reads each of ``words`` in a normalized text as ``TARGET_TOKEN``."""
+    pattern = re.compile(r"(?<![\w'])(?:" + "|".join(map(re.escape, sorted(words, key=len, reverse=True)))
+                         + r")(?![\w'])")
+    return lambda doc: pattern.sub(TARGET_TOKEN, doc)
+
+
 def strip_punctuation(text: str) -> str:
     """What an automatic caption of ``text`` looks like: lower case, no punctuation."""
     low = text.lower().replace("’", "'")
@@ -502,8 +527,12 @@ class FeatureSpace:
                  form: bool = False, lsa: np.ndarray | None = None, lsa_weight: float = 1.0,
                  own: TfidfBlock | None = None, own_weight: float = 0.5, negation: TfidfBlock | None = None,
                  negation_weight: float = 0.5, answer: TfidfBlock | None = None, answer_weight: float = 0.5,
-                 vectors: StaticVectors | None = None, vector_weight: float = 1.0, encoder: bool = False) -> None:
+                 vectors: StaticVectors | None = None, vector_weight: float = 1.0, encoder: bool = False,
+                 targets: Sequence[str] | None = None) -> None:
         self.words = words
+        # Target-behaviour words read as one token in every block (``TARGET_WORDS``; an option, E68).
+        self.targets = tuple(targets) if targets else None
+        self._mask = target_masker(self.targets) if self.targets else None
         self.chars = chars
         self.context = context
         self.head = head
@@ -585,7 +614,7 @@ class FeatureSpace:
             behaviour: bool = False, lengths: bool = False, permission: bool = False, form: bool = False,
             lsa: int = 0, own_texts: Sequence[str] | None = None, negation: bool = False, answer: bool = False,
             vectors: StaticVectors | None = None, encoder: bool = False, groups: Sequence[str] | None = None,
-            min_groups: int = 1, **weights: float) -> "FeatureSpace":
+            min_groups: int = 1, targets: Sequence[str] | None = None, **weights: float) -> "FeatureSpace":
         """Learn vocabularies and IDF weights with scikit-learn's TfidfVectorizer (training only).
 
         ``groups`` (one per text: the session, or the video, each row comes from) with ``min_groups`` k > 1 keeps only
@@ -594,10 +623,12 @@ class FeatureSpace:
         its words are the ones that recur across sessions."""
         from sklearn.feature_extraction.text import TfidfVectorizer
 
-        norm_texts = [normalize(t) for t in texts]
-        norm_prev = [normalize(t) for t in prev_texts]
+        mask = target_masker(targets) if targets else None
+        norm = (lambda t: mask(normalize(t))) if mask else normalize  # noqa: E731
+        norm_texts = [norm(t) for t in texts]
+        norm_prev = [norm(t) for t in prev_texts]
         # No next turns at all (for example the team corpus alone): no next-turn block.
-        norm_next = [normalize(t) for t in next_texts] if next_texts is not None and any(next_texts) else None
+        norm_next = [norm(t) for t in next_texts] if next_texts is not None and any(next_texts) else None
         blocks = []
         for docs, analyzer, ngram, min_df, cap in (
             (norm_texts, "word", WORD_NGRAMS, 2, max_word_features),
@@ -635,7 +666,7 @@ class FeatureSpace:
             vec = TfidfVectorizer(min_df=2, max_features=max_context_features, sublinear_tf=True, lowercase=False,
                                   token_pattern=TOKEN_PATTERN)
             try:
-                own_docs = [normalize(t) for t in own_texts]
+                own_docs = [norm(t) for t in own_texts]
                 vec = _fit_across_groups(vec, own_docs, groups, min_groups, max_context_features) \
                     if min_groups > 1 and groups is not None else vec.fit(own_docs)
                 own = TfidfBlock(vec.get_feature_names_out().tolist(), vec.idf_, "own")
@@ -644,7 +675,7 @@ class FeatureSpace:
         return cls(*blocks[:3], head=named.get("head"), following=named.get("next"), behaviour=behaviour, lsa=components,
                    negation=named.get("negation"), answer=named.get("answer"),
                    own=own, vectors=vectors.fit_weights(sorted(set(norm_texts))) if vectors is not None else None,
-                   encoder=encoder,
+                   encoder=encoder, targets=targets,
                    lengths=lengths, permission=permission, form=form, **weights)
 
     def transform(self, texts: Sequence[str], prev_texts: Sequence[str], positions: Sequence[int],
@@ -652,15 +683,16 @@ class FeatureSpace:
                   own_prev_texts: Sequence[str] | None = None) -> sp.csr_matrix:
         """Sparse feature rows; each distinct preceding (and next) turn is featurized once. ``own_prev_texts``
         (the same speaker's words before each utterance) feed the permission and own-words blocks only."""
-        docs = [normalize(t) for t in texts]
+        norm = (lambda t: self._mask(normalize(t))) if self._mask else normalize  # noqa: E731
+        docs = [norm(t) for t in texts]
         prev_row, prev_list = _distinct(prev_texts)
-        prev_docs = [normalize(p) for p in prev_list]
+        prev_docs = [norm(p) for p in prev_list]
         prev_words = [frozenset(w for w in d.split() if w not in _STOP and w != "qmark" and len(w) > 2)
                       for d in prev_docs]
         context = self.context.transform(prev_docs)[prev_row]
         if self.following is not None or self.lengths or self.answer is not None:
             next_row, next_list = _distinct(next_texts if next_texts is not None else [""] * len(docs))
-            next_docs = [normalize(t) for t in next_list]
+            next_docs = [norm(t) for t in next_list]
         else:
             next_row = [0] * len(docs)
         if self.lengths:
@@ -668,7 +700,7 @@ class FeatureSpace:
             next_len = [len(d.split()) - d.split().count("qmark") for d in next_docs]
         if self.reads_own_words:
             own_row, own_list = _distinct(own_prev_texts if own_prev_texts is not None else [""] * len(docs))
-            own_docs = [normalize(t) for t in own_list]
+            own_docs = [norm(t) for t in own_list]
         shapes = np.array([_shape(t, d, prev_words[r], not prev_list[r], int(pos), int(n))
                            + (behaviour_features(d) if self.behaviour else [])
                            + (length_features(prev_len[r], next_len[q]) if self.lengths else [])
@@ -763,6 +795,8 @@ class FeatureSpace:
         if self.lsa is not None:
             arrays["lsa_components"] = self.lsa
             arrays["lsa_weight"] = np.array([self.lsa_weight])
+        if self.targets:
+            terms["target_words"] = list(self.targets)
         if self.vectors is not None:
             terms["vector_terms"] = self.vectors.terms
             arrays["vector_table"] = self.vectors.table.astype(np.float16)
@@ -798,4 +832,5 @@ class FeatureSpace:
                    answer_weight=float(arrays["answer_weight"][0]) if "answer_weight" in arrays else 0.5,
                    vectors=(StaticVectors(terms["vector_terms"], arrays["vector_table"], arrays["vector_idf"])
                             if "vector_terms" in terms else None),
-                   vector_weight=float(arrays["vector_weight"][0]) if "vector_weight" in arrays else 1.0)
+                   vector_weight=float(arrays["vector_weight"][0]) if "vector_weight" in arrays else 1.0,
+                   targets=terms.get("target_words"))

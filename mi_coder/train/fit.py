@@ -21,7 +21,7 @@ from ..errors import InputError, ModelError, UsageError
 from ..io.base import ReadOptions
 from ..io.delimited import _header
 from ..model.coder import Coder
-from ..model.features import FeatureSpace, StaticVectors, strip_punctuation
+from ..model.features import TARGET_WORDS, FeatureSpace, StaticVectors, strip_punctuation
 from ..model.linear import LinearModel
 from ..records import CLIENT, PRACTITIONER
 from .annomi import (
@@ -106,7 +106,7 @@ def train_coder(examples, turn_examples=None, *, augment: bool = True, C: float 
                 role_only_batches: Sequence[str] = (), role_turn_stage: bool = False,
                 negation: bool = False, augment_weight: float = 0.5, nb_mix: float = 0.0,
                 bare_turn_models: bool = False, answer: bool = False, vectors: str | None = None,
-                min_term_groups: int = 1,
+                min_term_groups: int = 1, target_words: bool = False,
                 encoder: bool = False) -> Coder:
     """Fit a Coder on utterance examples (``train.examples.EXAMPLE_COLUMNS``) with a known code.
 
@@ -133,7 +133,9 @@ def train_coder(examples, turn_examples=None, *, augment: bool = True, C: float 
     ``role_turn_stage`` adds a second stage that decides each element of an utterance from the detectors'
     scores of it and of the other utterances of its turn (``model.role_turns``), fitted on the detectors'
     out-of-fold scores (5 folds grouped by session) on the labelled rows. ``negation`` adds the words in a
-    negation's scope as a block of their own (``model.features.negated_tokens``). ``augment_weight`` is the
+    negation's scope as a block of their own (``model.features.negated_tokens``). ``target_words`` reads the words
+    that name a target behaviour (``model.features.TARGET_WORDS``: alcohol, smoking, drugs...) as one token in every
+    block (an option, E68). ``augment_weight`` is the
     weight of each example's unpunctuated copy (``augment_unpunctuated``) relative to the example. ``nb_mix``
     blends complement naive Bayes weights into the code and turn models (``model.estimator``; 0: off).
     ``bare_turn_models`` adds turn models trained on the unpunctuated copies alone, which the coder uses for
@@ -208,7 +210,7 @@ def train_coder(examples, turn_examples=None, *, augment: bool = True, C: float 
                                 vectors=vector_table(vectors) if vectors else None, encoder=encoder,
                                 own_texts=every["own_prev_text"].tolist() if role_own_words else None,
                                 groups=every["group"].astype(str).tolist() if min_term_groups > 1 else None,
-                                min_groups=min_term_groups)
+                                min_groups=min_term_groups, targets=TARGET_WORDS if target_words else None)
     if role_models and "role_elements" in data:
         # Role-clarification detectors: one yes/no model per element, on the practitioner utterances of
         # sources that label the elements (the team sessions); other sources cannot say "no".
