@@ -1191,3 +1191,23 @@ def test_a_name_said_in_one_session_alone_stays_out_of_the_vocabularies_with_min
     assert any("quillonza" in t for t in terms[1]) and any("illonz" in t for t in terms[1])  # as before
     assert not any("quillonza" in t or "illonz" in t for t in terms[2])
     assert "matters" in terms[2]  # a word said in other sessions too stays
+
+
+def test_target_behaviour_words_are_one_token_and_a_saved_space_keeps_its_own_list():
+    from mi_coder.model.features import TARGET_TOKEN, TARGET_WORDS, target_masker
+
+    mask = target_masker(TARGET_WORDS)
+    assert mask(normalize("I like drinking, but the cigarettes? My meds.")) == \
+        f"i like {TARGET_TOKEN} but the {TARGET_TOKEN} qmark my {TARGET_TOKEN}"
+    assert mask("drinkable weighty smoker's") == "drinkable weighty smoker's"  # whole words only
+    texts = ["i like drinking beer", "i want to quit smoking", "you drink a lot", "what about the cigarettes",
+             "so you want to cut down on drinking"] * 3
+    rows = ([""] * len(texts), [0] * len(texts), [1] * len(texts))
+    space = FeatureSpace.fit(texts, rows[0], max_word_features=200, max_char_features=200, targets=("drinking",))
+    assert "i like tbeh" in space.words.terms and "quit smoking" in space.words.terms  # only the listed words
+    terms, arrays = space.to_parts()
+    assert terms["target_words"] == ["drinking"]
+    again = FeatureSpace.from_parts(terms, arrays)
+    assert (space.transform(texts, *rows) != again.transform(texts, *rows)).nnz == 0
+    plain = FeatureSpace.fit(texts, rows[0], max_word_features=200, max_char_features=200)
+    assert "target_words" not in plain.to_parts()[0] and "i like drinking" in plain.words.terms
