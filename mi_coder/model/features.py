@@ -807,6 +807,9 @@ class FeatureSpace:
     @classmethod
     def from_parts(cls, terms: dict, arrays: dict[str, np.ndarray]) -> "FeatureSpace":
         w = arrays["feature_weights"]
+        targets = terms.get("target_words")
+        if targets is not None and not (isinstance(targets, list) and all(isinstance(t, str) and t for t in targets)):
+            raise ValueError("target_words must be a list of words")
         head = TfidfBlock(terms["head"], arrays["idf_head"], "head") if "head" in terms else None
         following = TfidfBlock(terms["next"], arrays["idf_next"], "next") if "next" in terms else None
         rest = [float(x) for x in w[3:]]
@@ -833,4 +836,4 @@ class FeatureSpace:
                    vectors=(StaticVectors(terms["vector_terms"], arrays["vector_table"], arrays["vector_idf"])
                             if "vector_terms" in terms else None),
                    vector_weight=float(arrays["vector_weight"][0]) if "vector_weight" in arrays else 1.0,
-                   targets=terms.get("target_words"))
+                   targets=targets)
