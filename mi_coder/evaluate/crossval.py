@@ -21,9 +21,9 @@ from ..records import CLIENT, PRACTITIONER, Session, Turn
 from ..train.annomi import (
     CLIENT_CLASS,
     annomi_examples,
-    annomi_topic,
     annomi_human_sessions,
     annomi_sessions,
+    annomi_topic,
     annomi_turn_examples,
     apply_utterance_codes,
     caption_copy,
