@@ -157,6 +157,12 @@ class Coder:
         # probabilities times, to this power, what its utterances say: P(some utterance is CT), P(some is ST),
         # P(all are FN), from the utterance model (``client_turn_evidence``). 0: the turn model alone.
         self.client_turn_mix = 0.0
+        # A practitioner turn with no punctuation at all (captions) takes its class (question, reflection, input,
+        # other) from the practitioner turn model's probabilities times, to this power, what its utterances say:
+        # P(some utterance is of the class), from the utterance model, which reads each utterance's opening words
+        # ("what", "do you") where the turn model, without a question mark, reads the turn's first and last words
+        # only (``practitioner_turn_evidence``; E69). 0: the turn model alone. Punctuated turns are never affected.
+        self.bare_turn_mix = 0.0
         # The client turn model's weight on each utterance of a turn of n coded utterances divided by n to this
         # power: the turn's label says some utterance is change or sustain talk, not each (a 44-utterance client
         # turn came out 42 CT/ST, the same sentences on their own lines 37 FN). 0: the same weight at any length.
@@ -193,7 +199,7 @@ class Coder:
     # Decoding settings a profile may set (``use_profile``); the weights never change.
     PROFILE_KEYS = ("turn_weight", "unsure", "client_turn_weight", "class_first", "code_turn_weights",
                     "prior_adaptation", "question_second_codes", "permission_advice", "caption_questions",
-                    "client_turn_mix", "client_turn_length_power")
+                    "client_turn_mix", "client_turn_length_power", "bare_turn_mix")
 
     @property
     def name(self) -> str:
@@ -228,6 +234,8 @@ class Coder:
             self.client_turn_mix = float(settings["client_turn_mix"])
         if "client_turn_length_power" in settings:
             self.client_turn_length_power = float(settings["client_turn_length_power"])
+        if "bare_turn_mix" in settings:
+            self.bare_turn_mix = float(settings["bare_turn_mix"])
         if "prior_adaptation" in settings:
             self.prior_adaptation = float(settings["prior_adaptation"])
             if self.prior_adaptation > 0 and not self.class_priors:
@@ -533,7 +541,13 @@ class Coder:
             else:
                 # the most probable code, over the turn's utterances, of the turn's most probable class
                 code_cls = np.array([classes.index(FOUR_CLASS[c]) if FOUR_CLASS[c] in classes else -1 for c in codes])
-                best_cls = turn_probs[kept].argmax(axis=1)
+                decided = turn_probs[kept]
+                if self.bare_turn_mix:
+                    unpunctuated = np.array([not _PUNCTUATION.search(texts[idx[k]]) for k in kept], dtype=bool)
+                    if unpunctuated.any():
+                        evidence = practitioner_turn_evidence(alone, starts, codes, classes)
+                        decided = np.where(unpunctuated[:, None], decided * evidence ** self.bare_turn_mix, decided)
+                best_cls = decided.argmax(axis=1)
                 peaks = np.maximum.reduceat(block, starts, axis=0)
                 peaks = np.where(code_cls[None, :] == best_cls[:, None], peaks, -np.inf)
                 for k, c in zip(kept, peaks.argmax(axis=1)):
@@ -732,6 +746,20 @@ def client_turn_evidence(probs: np.ndarray, codes: Sequence[str]) -> np.ndarray:
     some = 1.0 - np.prod(1.0 - p, axis=0)
     out = np.array([np.prod(p[:, k]) if c == "FN" else some[k] for k, c in enumerate(codes)])
     return out / out.sum()
+
+
+def practitioner_turn_evidence(probs: np.ndarray, starts: np.ndarray, codes: Sequence[str],
+                               classes: Sequence[str]) -> np.ndarray:
+    """What each practitioner turn's utterances say of the turn's class: for each turn (its rows of ``probs``, columns
+    ``codes``, begin at ``starts``) and each of ``classes`` (question, reflection, therapist_input, other), the chance
+    that some utterance is of that class, normalized over the classes. A turn of one utterance gives that
+    utterance's class probabilities."""
+    p = probs / np.maximum(probs.sum(axis=1, keepdims=True), 1e-12)
+    in_class = np.column_stack([p[:, [j for j, c in enumerate(codes) if FOUR_CLASS[c] == cls]].sum(axis=1)
+                                for cls in classes])
+    none = np.exp(np.add.reduceat(np.log(np.clip(1.0 - in_class, 1e-9, 1.0)), starts, axis=0))
+    some = np.clip(1.0 - none, 1e-9, 1.0)
+    return some / some.sum(axis=1, keepdims=True)
 
 
 def main_code(turn: Turn) -> str:

@@ -171,7 +171,8 @@ def save_coder(coder: Any, out_dir: str | Path, meta: dict, run: dict | None = N
                      **({"caption_questions": True} if getattr(coder, "caption_questions", False) else {}),
                      **({"client_turn_mix": coder.client_turn_mix} if getattr(coder, "client_turn_mix", 0.0) else {}),
                      **({"client_turn_length_power": coder.client_turn_length_power}
-                        if getattr(coder, "client_turn_length_power", 0.0) else {})},
+                        if getattr(coder, "client_turn_length_power", 0.0) else {}),
+                     **({"bare_turn_mix": coder.bare_turn_mix} if getattr(coder, "bare_turn_mix", 0.0) else {})},
         # the class shares the code models were fitted to, which per-session prior adaptation needs
         **({"class_priors": coder.class_priors} if getattr(coder, "class_priors", None) else {}),
         "artifacts": {name: sha256(out / name) for name in files},
@@ -392,6 +393,7 @@ def load_coder(model_dir: str | Path | None = None, *, trust: bool = False, prof
         coder.caption_questions = bool(decoding.get("caption_questions", False))
         coder.client_turn_mix = float(decoding.get("client_turn_mix", 0.0))
         coder.client_turn_length_power = float(decoding.get("client_turn_length_power", 0.0))
+        coder.bare_turn_mix = float(decoding.get("bare_turn_mix", 0.0))
     except (AttributeError, KeyError, ValueError, TypeError) as exc:
         raise ModelError(f"{model_dir}: meta.json's decoding settings are malformed ({type(exc).__name__}: {exc})") \
             from exc
