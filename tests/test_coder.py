@@ -1172,6 +1172,56 @@ def test_client_turn_mix_survives_saving_and_a_profile_can_set_it(small_coder, t
     assert loaded.client_turn_mix == 0.0
 
 
+def test_a_practitioner_turn_holding_a_question_reads_as_one_from_its_utterances():
+    """practitioner_turn_evidence: per turn, the chance some utterance is of each class, normalized."""
+    import numpy as np
+
+    from mi_coder.codes import PRACTITIONER_CODES
+    from mi_coder.model.coder import practitioner_turn_evidence
+
+    codes = list(PRACTITIONER_CODES)
+    classes = ["question", "reflection", "therapist_input", "other"]
+
+    def row(**p):  # an utterance's code probabilities, the rest spread evenly
+        rest = (1.0 - sum(p.values())) / (len(codes) - len(p))
+        return [p.get(c, rest) for c in codes]
+
+    # turn 1: "you've cut down a lot" + "how has that been"; turn 2: one reflection
+    probs = np.array([row(SR=0.8), row(OQ=0.7), row(CR=0.9)])
+    evidence = practitioner_turn_evidence(probs, np.array([0, 2]), codes, classes)
+    assert evidence.shape == (2, 4) and np.allclose(evidence.sum(axis=1), 1.0)
+    assert evidence[0, 0] > 0.3 and evidence[0, 1] > 0.3  # both a question and a reflection are in turn 1
+    assert evidence[1].argmax() == 1
+
+
+def test_bare_turn_mix_changes_captions_only_and_survives_saving(small_coder, tmp_path, home):
+    from mi_coder.evaluate.segmentation import strip_text
+    from mi_coder.model.store import remember_trusted
+
+    def main_codes(coder, strip):
+        session = read_transcript(EXAMPLES / "probation_session.txt")[0]
+        if strip:
+            for t in session.turns:
+                t.text = strip_text(t.text)
+        coder.code(session)
+        return [t.meta.get("main_code") for t in session.turns if t.role == "practitioner"]
+
+    before = {strip: main_codes(small_coder, strip) for strip in (False, True)}
+    small_coder.bare_turn_mix = 1.0
+    try:
+        after = {strip: main_codes(small_coder, strip) for strip in (False, True)}
+        folder = save_coder(small_coder, tmp_path / "m", {"name": "t", "version": "0", "labels": {}, "training": {}})
+    finally:
+        small_coder.bare_turn_mix = 0.0
+    assert after[False] == before[False]  # punctuated turns are never affected
+    assert after[True] != before[True]  # captions' turns read their utterances too
+    remember_trusted(folder / "meta.json")
+    loaded = load_coder(folder)
+    assert loaded.bare_turn_mix == 1.0
+    loaded.use_profile("turns", {"bare_turn_mix": 0.0})
+    assert loaded.bare_turn_mix == 0.0
+
+
 def test_a_name_said_in_one_session_alone_stays_out_of_the_vocabularies_with_min_term_groups(tmp_path):
     # a model trained on confidential transcripts lists its vocabulary in features.json: with min_term_groups 2 a
     # client's name said again and again in their own session is not in it, while words of every session are
