@@ -1213,7 +1213,7 @@ def test_bare_turn_mix_changes_captions_only_and_survives_saving(small_coder, tm
         folder = save_coder(small_coder, tmp_path / "m", {"name": "t", "version": "0", "labels": {}, "training": {}})
     finally:
         small_coder.bare_turn_mix = 0.0
-    assert after[False] == before[False]  # punctuated turns are never affected
+    assert after[False] == before[False]  # turns with punctuation marks are never affected
     assert after[True] != before[True]  # captions' turns read their utterances too
     remember_trusted(folder / "meta.json")
     loaded = load_coder(folder)

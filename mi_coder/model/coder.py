@@ -161,7 +161,8 @@ class Coder:
         # other) from the practitioner turn model's probabilities times, to this power, what its utterances say:
         # P(some utterance is of the class), from the utterance model, which reads each utterance's opening words
         # ("what", "do you") where the turn model, without a question mark, reads the turn's first and last words
-        # only (``practitioner_turn_evidence``; E69). 0: the turn model alone. Punctuated turns are never affected.
+        # only (``practitioner_turn_evidence``; E69). 0: the turn model alone. A turn with any punctuation mark is
+        # never affected; in a punctuated transcript a turn without one ("Mm-hmm") is read as a caption turn is.
         self.bare_turn_mix = 0.0
         # The client turn model's weight on each utterance of a turn of n coded utterances divided by n to this
         # power: the turn's label says some utterance is change or sustain talk, not each (a 44-utterance client
