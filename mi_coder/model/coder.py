@@ -481,8 +481,11 @@ class Coder:
                 continue
             model = self.models[key]
             bare_model = self.models.get(UNPUNCTUATED_TURN_MODELS[key])
-            bare = (np.array([not _PUNCTUATION.search(texts[i]) for i in idx], dtype=bool) if bare_model is not None
-                    else np.zeros(len(idx), dtype=bool))
+            # turns without any punctuation mark (captions): the unpunctuated turn models and ``bare_turn_mix`` read them
+            unpunctuated = (np.array([not _PUNCTUATION.search(texts[i]) for i in idx], dtype=bool)
+                            if bare_model is not None or (role == PRACTITIONER and self.bare_turn_mix)
+                            else np.zeros(len(idx), dtype=bool))
+            bare = unpunctuated if bare_model is not None else np.zeros(len(idx), dtype=bool)
             turn_probs = np.empty((len(idx), len(model.classes)))
             for rows, which in ((~bare, model), (bare, bare_model)):
                 if rows.any():
@@ -541,16 +544,14 @@ class Coder:
                     turn.meta["_turn_probs"] = dict(zip(classes, turn_probs[k].tolist()))
             else:
                 # the most probable code, over the turn's utterances, of the turn's most probable class
-                code_cls = np.array([classes.index(FOUR_CLASS[c]) if FOUR_CLASS[c] in classes else -1 for c in codes])
                 decided = turn_probs[kept]
-                if self.bare_turn_mix:
-                    unpunctuated = np.array([not _PUNCTUATION.search(texts[idx[k]]) for k in kept], dtype=bool)
-                    if unpunctuated.any():
-                        evidence = practitioner_turn_evidence(alone, starts, codes, classes)
-                        decided = np.where(unpunctuated[:, None], decided * evidence ** self.bare_turn_mix, decided)
+                if self.bare_turn_mix and unpunctuated[kept].any():
+                    evidence = practitioner_turn_evidence(alone, starts, codes, classes)
+                    decided = np.where(unpunctuated[kept][:, None], decided * evidence ** self.bare_turn_mix, decided)
                 best_cls = decided.argmax(axis=1)
                 peaks = np.maximum.reduceat(block, starts, axis=0)
-                peaks = np.where(code_cls[None, :] == best_cls[:, None], peaks, -np.inf)
+                # ``code_class`` gives a code of a class the turn model lacks the padding column, never a best class
+                peaks = np.where(np.asarray(code_class)[None, :] == best_cls[:, None], peaks, -np.inf)
                 for k, c in zip(kept, peaks.argmax(axis=1)):
                     turns[idx[k]].meta["main_code"] = codes[int(c)]
         return out
