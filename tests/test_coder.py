@@ -1222,6 +1222,34 @@ def test_bare_turn_mix_changes_captions_only_and_survives_saving(small_coder, tm
     assert loaded.bare_turn_mix == 0.0
 
 
+def test_turn_mix_changes_punctuated_turns_only_and_survives_saving(small_coder, tmp_path, home):
+    from mi_coder.evaluate.segmentation import strip_text
+    from mi_coder.model.store import remember_trusted
+
+    def main_codes(coder, strip):
+        session = read_transcript(EXAMPLES / "probation_session.txt")[0]
+        if strip:
+            for t in session.turns:
+                t.text = strip_text(t.text)
+        coder.code(session)
+        return [t.meta.get("main_code") for t in session.turns if t.role == "practitioner"]
+
+    before = {strip: main_codes(small_coder, strip) for strip in (False, True)}
+    small_coder.turn_mix = 1.0
+    try:
+        after = {strip: main_codes(small_coder, strip) for strip in (False, True)}
+        folder = save_coder(small_coder, tmp_path / "m", {"name": "t", "version": "0", "labels": {}, "training": {}})
+    finally:
+        small_coder.turn_mix = 0.0
+    assert after[True] == before[True]  # turns without any punctuation mark are bare_turn_mix's
+    assert after[False] != before[False]  # punctuated turns read their utterances too
+    remember_trusted(folder / "meta.json")
+    loaded = load_coder(folder)
+    assert loaded.turn_mix == 1.0 and loaded.bare_turn_mix == 0.0
+    loaded.use_profile("turns", {"turn_mix": 0.0})
+    assert loaded.turn_mix == 0.0
+
+
 def test_a_name_said_in_one_session_alone_stays_out_of_the_vocabularies_with_min_term_groups(tmp_path):
     # a model trained on confidential transcripts lists its vocabulary in features.json: with min_term_groups 2 a
     # client's name said again and again in their own session is not in it, while words of every session are

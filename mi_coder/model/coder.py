@@ -164,6 +164,9 @@ class Coder:
         # only (``practitioner_turn_evidence``; E69). 0: the turn model alone. A turn with any punctuation mark is
         # never affected; in a punctuated transcript a turn without one ("Mm-hmm") is read as a caption turn is.
         self.bare_turn_mix = 0.0
+        # The same for a practitioner turn with punctuation (E70): its class from the turn model's probabilities
+        # times, to this power, P(some utterance is of the class). 0: the turn model alone.
+        self.turn_mix = 0.0
         # The client turn model's weight on each utterance of a turn of n coded utterances divided by n to this
         # power: the turn's label says some utterance is change or sustain talk, not each (a 44-utterance client
         # turn came out 42 CT/ST, the same sentences on their own lines 37 FN). 0: the same weight at any length.
@@ -200,7 +203,7 @@ class Coder:
     # Decoding settings a profile may set (``use_profile``); the weights never change.
     PROFILE_KEYS = ("turn_weight", "unsure", "client_turn_weight", "class_first", "code_turn_weights",
                     "prior_adaptation", "question_second_codes", "permission_advice", "caption_questions",
-                    "client_turn_mix", "client_turn_length_power", "bare_turn_mix")
+                    "client_turn_mix", "client_turn_length_power", "bare_turn_mix", "turn_mix")
 
     @property
     def name(self) -> str:
@@ -237,6 +240,8 @@ class Coder:
             self.client_turn_length_power = float(settings["client_turn_length_power"])
         if "bare_turn_mix" in settings:
             self.bare_turn_mix = float(settings["bare_turn_mix"])
+        if "turn_mix" in settings:
+            self.turn_mix = float(settings["turn_mix"])
         if "prior_adaptation" in settings:
             self.prior_adaptation = float(settings["prior_adaptation"])
             if self.prior_adaptation > 0 and not self.class_priors:
@@ -483,7 +488,7 @@ class Coder:
             bare_model = self.models.get(UNPUNCTUATED_TURN_MODELS[key])
             # turns without any punctuation mark (captions): the unpunctuated turn models and ``bare_turn_mix`` read them
             unpunctuated = (np.array([not _PUNCTUATION.search(texts[i]) for i in idx], dtype=bool)
-                            if bare_model is not None or (role == PRACTITIONER and self.bare_turn_mix)
+                            if bare_model is not None or (role == PRACTITIONER and (self.bare_turn_mix or self.turn_mix))
                             else np.zeros(len(idx), dtype=bool))
             bare = unpunctuated if bare_model is not None else np.zeros(len(idx), dtype=bool)
             turn_probs = np.empty((len(idx), len(model.classes)))
@@ -545,9 +550,11 @@ class Coder:
             else:
                 # the most probable code, over the turn's utterances, of the turn's most probable class
                 decided = turn_probs[kept]
-                if self.bare_turn_mix and unpunctuated[kept].any():
+                bare_rows = unpunctuated[kept]
+                if (self.bare_turn_mix and bare_rows.any()) or (self.turn_mix and not bare_rows.all()):
                     evidence = practitioner_turn_evidence(alone, starts, codes, classes)
-                    decided = np.where(unpunctuated[kept][:, None], decided * evidence ** self.bare_turn_mix, decided)
+                    power = np.where(bare_rows, self.bare_turn_mix, self.turn_mix)[:, None]
+                    decided = decided * evidence ** power
                 best_cls = decided.argmax(axis=1)
                 peaks = np.maximum.reduceat(block, starts, axis=0)
                 # ``code_class`` gives a code of a class the turn model lacks the padding column, never a best class
