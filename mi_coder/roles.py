@@ -225,8 +225,8 @@ def assign_roles(
         weak = (f"; a weak guess: a speaker has only {fewest} turn(s)" if fewest < SWAPPED_MIN_TURNS else "")
         warnings.warn(
             f"{source}: roles inferred from the text ({', '.join(inferred)}){weak}; "
-            "check them, or set them with practitioner=NAME / client=NAME (--practitioner / --client on the "
-            "command line)",
+            "check them, or set them with --practitioner NAME / --client NAME (practitioner=NAME / client=NAME "
+            "in Python)",
             stacklevel=2,
         )
     if not practitioners and not clients:

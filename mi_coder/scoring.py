@@ -251,8 +251,10 @@ def checked_thresholds(thresholds: Any) -> dict[str, dict[str, float]]:
         raise UsageError(f'thresholds must be a dict such as {{"r_q": {{"fair": 1, "good": 2}}}}, not '
                          f"{type(thresholds).__name__}")
     for key, value in thresholds.items():
-        if key not in out or not isinstance(value, dict) or not {"fair", "good"} <= set(value):
-            raise UsageError(f"threshold {key!r} must be one of {', '.join(out)} with 'fair' and 'good'")
+        if key not in out:
+            raise UsageError(f"threshold {key!r} is not a score with thresholds (those are {', '.join(out)})")
+        if not isinstance(value, dict) or not {"fair", "good"} <= set(value):
+            raise UsageError(f"threshold {key!r} needs both 'fair' and 'good', " 'e.g. {"fair": 1, "good": 2}')
         try:
             out[key] = _fair_good("thresholds", key, value)
         except InputError as exc:
@@ -274,8 +276,11 @@ def load_thresholds(path: str | Path | None = None) -> dict[str, dict[str, float
     if not isinstance(data, dict):
         raise InputError(path, 'thresholds must be a JSON object, e.g. {"r_q": {"fair": 1, "good": 2}}')
     for key, value in data.items():
-        if key not in out or not isinstance(value, dict) or not {"fair", "good"} <= set(value):
-            raise InputError(path, f"threshold {key!r} must be one of {', '.join(out)} with 'fair' and 'good'")
+        if key not in out:
+            raise InputError(path, f"threshold {key!r} is not a score with thresholds (those are {', '.join(out)})")
+        if not isinstance(value, dict) or not {"fair", "good"} <= set(value):
+            raise InputError(path, f"threshold {key!r} needs both 'fair' and 'good', "
+                                   'e.g. {"fair": 1, "good": 2}')
         out[key] = _fair_good(path, key, value)
     return out
 

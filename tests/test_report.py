@@ -129,7 +129,7 @@ def test_engagement_section_lists_the_role_clarification_checklist_with_links():
     page = render_session(s, session_scores(s))
     assert "Engagement and relationship building" in page
     assert "purpose of the meetings: <a href='#turn-1'>turn 1</a>" in page
-    assert "the client&#x27;s role: not found" in page
+    assert "the client&#x27;s role: the coder found none" in page
     assert "id='elaboration-chart'" in page
 
 
@@ -155,7 +155,8 @@ def test_a_session_too_short_to_score_gets_values_without_readings():
     assert scores["scores_reliable"] is False
     readings = engagement_context(s, scores)["readings"]
     assert all(r["reading"].startswith("not read: fewer than 10 coded practitioner utterances") for r in readings)
-    assert "Not judged: the session is too short" in render_session(s, scores)
+    assert "Not judged: fewer than 10 coded practitioner utterances (a short session, or the roles the other way " \
+        "round" in render_session(s, scores)
 
 
 def test_a_session_not_in_english_says_so_on_the_page_instead_of_judging_the_practitioner():
@@ -167,7 +168,7 @@ def test_a_session_not_in_english_says_so_on_the_page_instead_of_judging_the_pra
     scores = session_scores(s)
     page = render_session(s, scores)
     assert "id='language-warning'>In this session 24 coded turns do not read as English" in page
-    assert "id='short-warning'" not in page and "Not judged: the session is too short" not in page
+    assert "id='short-warning'" not in page and "Not judged: fewer than" not in page
     readings = engagement_context(s, scores)["readings"]
     assert all(r["reading"] == "not read: 24 coded turns do not read as English, and the coder knows English only"
                for r in readings)
@@ -227,7 +228,7 @@ def test_a_missing_template_variable_raises_instead_of_rendering_empty():
 
     assert environment().undefined is jinja2.StrictUndefined
     with pytest.raises(jinja2.UndefinedError, match="distributions_chart"):
-        render("index.html.j2", rows=[], trend_charts=[])
+        render("index.html.j2", rows=[], trend_charts=[], threshold_source="the MITI thresholds")
     with pytest.raises(jinja2.UndefinedError):
         environment().from_string("{{ name }}").render()
 
@@ -364,6 +365,9 @@ def test_the_index_charts_draw_the_thresholds_in_use(tmp_path):
     session_pages = {name: (tmp_path / name / "s0.html").read_text() for name in pages}
     assert "at the MITI thresholds" in session_pages["default"]  # the reading guide says which thresholds shade
     assert "at the thresholds given for this report (not MITI" in session_pages["strict"]
+    assert "bands at the MITI thresholds" in pages["default"]  # the overview says which thresholds band it too
+    assert "bands at the thresholds given for this report (not MITI&#39;s own): r_q fair 3, good 4" in pages["strict"] \
+        or "bands at the thresholds given for this report (not MITI&#x27;s own): r_q fair 3, good 4" in pages["strict"]
     rows = [{**session_scores(s), "session_id": s.id} for s in sessions]
     assert distributions_chart(rows) == distributions_chart(rows, DEFAULT_THRESHOLDS) != distributions_chart(rows, strict)
 
@@ -660,6 +664,29 @@ def test_chart_turn_axes_are_labelled_with_the_transcripts_own_turn_ids():
         assert "101" in re.sub(r"<[^>]+>", " ", svg).split()  # a tick label (text outside the SVG's tags)
 
 
+def test_the_elaboration_charts_halves_give_the_indicator_beside_it():
+    import re as _re
+
+    from mi_coder.report.charts import elaboration_chart
+
+    spec = [(P, "What brings you in?", ["OQ"]), (C, "My twenty-six year old son, he's worried.", ["FN"]),
+            (P, "He's worried.", ["SR"]), (C, "Yes.", ["FN"]), (P, "Tell me more.", ["OQ"]),
+            (C, "Well I drink most nights, more than I'd like, and it's getting to be a problem at work.", ["CT"]),
+            (P, "It's costing you.", ["CR"])]
+    s = coded_session(spec)
+    said = _re.search(r"first half of the session ([\d.]+), second half ([\d.]+)", elaboration_chart(s))
+    change = session_scores(s)["client_words_per_turn_change"]
+    assert said and abs(float(said[2]) - float(said[1]) - change) < 0.011
+
+
+def test_the_overview_gives_the_median_of_an_even_number_of_sessions_and_shares_as_percentages():
+    from mi_coder.report.charts import distributions_chart
+
+    rows = [{"session_id": "a", "r_q": 0.82, "pct_cr": 0.5}, {"session_id": "b", "r_q": 1.80, "pct_cr": 0.75}]
+    said = distributions_chart(rows)
+    assert "R:Q: 2 sessions, median 1.31" in said and "%CR: 2 sessions, median 62%" in said
+
+
 def test_a_second_code_is_shown_beside_the_first_and_stands_for_its_turn():
     from mi_coder.model.coder import shown_code
 
@@ -709,8 +736,8 @@ def test_a_ratio_over_one_or_two_codes_is_shown_with_its_count_and_not_banded():
     s = coded_session(spec)
     page = render_session(s, session_scores(s))
     cards = page[page.index("MITI summary scores"):page.index("score-chart")]
-    assert "of 1 reflections" in cards and "too few to judge (under 3)" in cards  # %CR from one reflection
-    assert "of 7 questions" in cards and "band-below" in cards  # R:Q over 7 questions keeps its band
+    assert "of 1 reflection (volleys)" in cards and "too few to judge (under 3)" in cards  # %CR from one reflection
+    assert "of 7 questions (volleys)" in cards and "band-below" in cards  # R:Q over 7 questions keeps its band
     assert "not a 4.2.1 summary score" in cards
     assert "not the MITI global ratings" in page
 

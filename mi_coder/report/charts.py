@@ -9,6 +9,7 @@ from __future__ import annotations
 import html
 import io
 import re
+import statistics
 from collections.abc import Sequence
 
 from ..records import CLIENT, PRACTITIONER, Session
@@ -159,9 +160,13 @@ def _label_turns(ax, ids: Sequence[str]) -> None:  # type: ignore[no-untyped-def
 
 
 def elaboration_chart(session: Session) -> str:
-    """"Safe to say more": words per client turn across the session (a moving mean over five client turns)."""
+    """"Safe to say more": words per client turn across the session (a moving mean over five client turns). Words
+    and halves are counted as ``client_words_per_turn_change`` counts them (halves of the session's turns), so the
+    chart's two halves give the indicator beside it."""
+    from ..scoring import words as count_words
+
     plt = _plt()
-    client = [(k, len(t.text.split())) for k, t in enumerate(session.turns) if t.role == CLIENT]
+    client = [(k, count_words(t.text)) for k, t in enumerate(session.turns) if t.role == CLIENT]
     fig, ax = plt.subplots(figsize=(8, 1.8))
     if client:
         xs = [k for k, _ in client]
@@ -176,10 +181,11 @@ def elaboration_chart(session: Session) -> str:
     ax.spines[["top", "right"]].set_visible(False)
     fig.tight_layout()
     words = [w for _, w in client]
-    half = len(words) // 2
-    mean = lambda xs: f"{sum(xs) / len(xs):.1f}" if xs else "n/a"  # noqa: E731
-    return _svg(fig, f"Words in each of {len(words)} client turns: mean {mean(words)}; first half of the client's "
-                     f"turns {mean(words[:half])}, second half {mean(words[half:])}")
+    half = len(session.turns) / 2
+    mean = lambda xs: f"{sum(xs) / len(xs):.2f}" if xs else "n/a"  # noqa: E731
+    return _svg(fig, f"Words in each of {len(words)} client turns: mean {mean(words)}; first half of the session "
+                     f"{mean([w for k, w in client if k < half])}, second half "
+                     f"{mean([w for k, w in client if k >= half])}")
 
 
 INDEX_KEYS = [("r_q", "R:Q"), ("pct_cr", "%CR"), ("pct_oq", "%OQ"), ("engagement_index", "engagement"),
@@ -211,9 +217,13 @@ def distributions_chart(rows: Sequence[dict], thresholds: dict | None = None) ->
     fig.tight_layout()
     said = []
     for key, label in INDEX_KEYS:
-        values = sorted(r[key] for r in rows if r.get(key) is not None)
-        said.append(f"{label}: " + (f"{len(values)} sessions, median {values[len(values) // 2]:.2f}" if values
-                                    else "no session"))
+        values = [r[key] for r in rows if r.get(key) is not None]
+        if not values:
+            said.append(f"{label}: no session")
+            continue
+        middle = statistics.median(values)
+        shown = f"{middle:.0%}" if key.startswith("pct_") else f"{middle:.2f}"
+        said.append(f"{label}: {len(values)} session{'s' if len(values) != 1 else ''}, median {shown}")
     return _svg(fig, "Distributions over sessions, thresholds dashed. " + "; ".join(said))
 
 

@@ -151,7 +151,8 @@ def engagement_context(session: Session, scores: dict) -> dict:
         "role_elements": [{"name": ROLE_ELEMENT_NAMES[element], "turn": found.get(element), "later": later.get(element)}
                           for element in ROLE_ELEMENTS],
         "reliable": reliable,
-        "unreliable_because": ("the session is too short to expect the roles to be explained"
+        "unreliable_because": (f"{unreliable_because(scores)} (a short session, or the roles the other way round: "
+                               "check who is the practitioner)"
                                if unreliable_reason(scores) == "short" else unreliable_because(scores)),
         "roles_assessed": "role_clarification" not in scores or scores.get("role_clarification") is not None,
         "in_order": scores.get("role_clarification_in_order"),
@@ -278,17 +279,22 @@ def _score_cards(scores: dict, thresholds: dict) -> list[dict]:
     questions = (scores.get("OQ") or 0) + (scores.get("CQ") or 0)
     cards = []
     for label, key, pct, n, over in (("Reflections per question (R:Q)", "r_q", False, questions,
-                                      f"{reflections} reflections / {questions} questions"),
+                                      f"{_counted(reflections, 'reflection')} / {_counted(questions, 'question')} "
+                                      "(volleys: once per turn)"),
                                      ("Complex reflections (%CR)", "pct_cr", True, reflections,
-                                      f"of {reflections} reflections"),
+                                      f"of {_counted(reflections, 'reflection')} (volleys)"),
                                      ("Open questions (%OQ; MITI 3.1.1, not a 4.2.1 summary score)", "pct_oq", True,
-                                      questions, f"of {questions} questions")):
+                                      questions, f"of {_counted(questions, 'question')} (volleys)")):
         band = scores.get(f"{key}_band") or ""
         few = scores.get(key) is not None and n < MIN_FOR_BAND
         cards.append({"label": label, "band": "" if few else band, "over": over,
                       "value": _fmt_banded(scores.get(key), pct, thresholds.get(key)),
                       "note": f"too few to judge (under {MIN_FOR_BAND})" if few else band or "undefined"})
     return cards
+
+
+def _counted(n: int, noun: str) -> str:
+    return f"{n} {noun}" if n == 1 else f"{n} {noun}s"
 
 
 def render_index(rows: Sequence[dict], links: dict[str, str], thresholds: dict | None = None) -> str:
@@ -312,6 +318,9 @@ def render_index(rows: Sequence[dict], links: dict[str, str], thresholds: dict |
     return render(
         "index.html.j2",
         rows=table,
+        threshold_source=("the MITI thresholds" if thresholds in (None, DEFAULT_THRESHOLDS)
+                          else "the thresholds given for this report (not MITI's own): " + "; ".join(
+                              f"{key} fair {t['fair']:g}, good {t['good']:g}" for key, t in thresholds.items())),
         # Safe: matplotlib's SVG writer escapes all text it draws (titles and tick labels are numbers and names).
         distributions_chart=Markup(distributions_chart(rows, thresholds)),
         # Safe: as above; practitioner names and session ids in these charts are escaped by matplotlib.
