@@ -334,9 +334,9 @@ def test_report_pages_never_overwrite_a_users_file_or_the_overview_and_old_pages
     (0.83, None, "not measurable in this session (fewer than 3 client turns right after a turn that asked a question "
                  "without reflecting)"),
     (0.0, 0.0, "no change talk followed either: nothing to compare"),
-    (0.38, 0.40, "reflections and questions draw about as much change talk"),
-    (0.20, 0.40, "questions draw more change talk than reflections"),
-    (0.50, 0.20, "reflections draw more change talk than questions"),
+    (0.38, 0.40, "change talk follows reflections and questions about as often"),
+    (0.20, 0.40, "change talk follows questions more often than reflections"),
+    (0.50, 0.20, "change talk follows reflections more often than questions"),
 ])
 def test_the_change_talk_reading_compares_only_what_was_measured(after_reflection, after_question, reading):
     from mi_coder.report.html import engagement_context
@@ -589,6 +589,21 @@ def test_a_question_asked_again_is_one_coaching_example_and_runs_past_the_fourth
     assert len(closed) == len(set(closed)) == 3
     runs = [text for _, text, _ in examples["Runs of questions without reflection"]]
     assert len(runs) == 5 and runs[-1].startswith("and 2 more run(s) of questions, the next at turn 33")
+
+
+def test_a_turn_with_two_affirmations_is_one_example_so_another_turns_affirmation_is_shown():
+    spec = [(P, [("That takes a lot of strength.", "AF"), ("You've kept things together for your kids.", "AF")]),
+            (C, [("I try.", "FN")]),
+            (P, [("You came back even after a hard week.", "AF")]), (C, [("Yeah.", "FN")]),
+            (P, [("You've been honest with me today.", "AF")]), (C, [("I have.", "FN")]),
+            (P, [("You stuck with the plan for a month.", "AF")]), (C, [("True.", "FN")])]
+    confidence = {"1": [0.95, 0.94], "3": [0.90], "5": [0.89], "7": [0.88]}  # turn 1's second AF ranks second
+    for t in (s := coded_session(spec)).turns:
+        for u, c in zip(t.utterances, confidence.get(t.id, [])):
+            u.confidence = c
+    shown = [(t.id, text) for t, text, _ in coaching_examples(s)["Affirmations"]]
+    assert len(shown) == 3 and len({turn for turn, _ in shown}) == 3
+    assert ("1", "That takes a lot of strength.") in shown and ("5", "You've been honest with me today.") in shown
 
 
 def test_the_practitioner_trend_reads_numbers_in_session_ids_as_numbers():

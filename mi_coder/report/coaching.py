@@ -155,13 +155,14 @@ def coaching_examples(session: Session, confidence: float = COACHING_CONFIDENCE)
 
 
 def _distinct(ranked: list, n: int) -> list:
-    """The first ``n`` of (turn, utterance) pairs whose words differ: a question asked four times in a long
-    session is one example, not four."""
-    seen, out = set(), []
+    """The first ``n`` of (turn, utterance) pairs whose words differ, one per turn: a question asked four times in a
+    long session is one example, not four, and a turn's second affirmation does not take another turn's place."""
+    seen, turns, out = set(), set(), []
     for t, u in ranked:
         key = " ".join(re.findall(r"[\w']+", u.text.lower()))
-        if key not in seen:
+        if key not in seen and id(t) not in turns:
             seen.add(key)
+            turns.add(id(t))
             out.append((t, u))
         if len(out) == n:
             break

@@ -55,9 +55,9 @@ def _after_reading(after_reflection: float | None, after_question: float | None)
     if after_reflection == 0 and after_question == 0:
         return "no change talk followed either: nothing to compare"
     if abs(after_reflection - after_question) < 0.05:
-        return "reflections and questions draw about as much change talk"
-    return ("reflections draw more change talk than questions" if after_reflection > after_question
-            else "questions draw more change talk than reflections")
+        return "change talk follows reflections and questions about as often"
+    return ("change talk follows reflections more often than questions" if after_reflection > after_question
+            else "change talk follows questions more often than reflections")
 
 
 # What each reading's indicator showed when computed from AnnoMI's human codes against the transcripts' high/low
@@ -116,8 +116,8 @@ def engagement_context(session: Session, scores: dict) -> dict:
          "", ("change_talk_after_reflection", "change_talk_after_question")),
         ("Client words per turn after the first reflection or affirmation (change)",
          scores.get("disclosure_after_first_reflection"),
-         _reading(scores.get("disclosure_after_first_reflection"), "the client opened up once heard",
-                  "no opening up after the first reflection or affirmation", 0.0,
+         _reading(scores.get("disclosure_after_first_reflection"), "the client said more after the first reflection or affirmation",
+                  "the client said less after the first reflection or affirmation", 0.0,
                   level="the client says about as much after the first reflection or affirmation as before",
                   margin=WORDS_PER_TURN_MARGIN), "words/turn", ("disclosure_after_first_reflection",)),
         ("Client share of words in the opening (its first 20% of turns, or ten minutes)",
