@@ -606,6 +606,17 @@ def test_a_turn_with_two_affirmations_is_one_example_so_another_turns_affirmatio
     assert ("1", "That takes a lot of strength.") in shown and ("5", "You've been honest with me today.") in shown
 
 
+def test_the_transcript_table_gives_each_turns_time_in_the_recording_when_the_transcript_has_times():
+    spec = [(P, "What brings you in?", ["OQ"]), (C, "My doctor.", ["FN"]), (P, "Your doctor sent you.", ["SR"])]
+    timed, untimed = coded_session(spec), coded_session(spec)
+    for k, (turn, start) in enumerate(zip(timed.turns, (5.0, 67.5, 3725.0))):
+        turn.start = start
+    table = lambda s: render_session(s, session_scores(s)).split("id='transcript'")[1]  # noqa: E731
+    shown = re.findall(r"<small class='time'>([^<]+)</small>", table(timed))
+    assert shown == ["0:05", "1:07", "1:02:05"]
+    assert "class='time'" not in table(untimed)
+
+
 def test_the_practitioner_trend_reads_numbers_in_session_ids_as_numbers():
     from mi_coder.report.charts import trend_chart
 
