@@ -461,6 +461,10 @@ def test_a_question_run_is_described_not_quoted_and_persuading_advice_names_cond
     assert "4 questions with no reflection between them" in page
     assert "&ldquo;4 questions with no" not in page and "\u201c4 questions with no" not in page
     assert "where it is a condition of the order or the program, say so plainly" in page
+    s.meta["role_check"] = "off"  # a health or counselling session (--no-role-check): no court order in the example
+    page = render_session(s, session_scores(s))
+    assert "where it is a rule of the service or the program, say so plainly" in page and "order" not in \
+        page.split("Persuading without permission")[1].split("</ul>")[0]
 
 
 _NODE_HARNESS = r"""

@@ -134,9 +134,15 @@ def coaching_examples(session: Session, confidence: float = COACHING_CONFIDENCE)
     if len(every_run) > 4:  # said, not cut silently: a long session can hold many
         runs.append((every_run[4][0], f"and {len(every_run) - 4} more run(s) of questions, the next at turn "
                                       f"{every_run[4][0].id} (all are counted in question_run_pct)", ""))
+    # sessions coded with --no-role-check (health care, counselling) get examples without a court order in them
+    supervision = session.meta.get("role_check") != "off"
+    requirement = "a condition of the order or the program" if supervision else "a rule of the service or the program"
+    consequence = ("\u201cIf the test is positive, the judge will see it. What you do about that is up to you.\u201d"
+                   if supervision else "\u201cWith readings this high, the risk of a fall goes up. What you do about "
+                   "that is up to you.\u201d")
     persuade = [(t, u.text, "Suggestion (a template): ask first, \u201cWould it be okay if I shared a thought about "
                  "that?\u201d; where the choice is the client's, leave it with them (\u201c...but you know best what "
-                 "fits\u201d); where it is a condition of the order or the program, say so plainly, with its reason, "
+                 f"fits\u201d); where it is {requirement}, say so plainly, with its reason, "
                  "as information, not as the client's choice.")
                 for t, u in top("PER", 4)]
     return {
@@ -148,8 +154,7 @@ def coaching_examples(session: Session, confidence: float = COACHING_CONFIDENCE)
         "Persuading without permission": persuade,
         "Confronting": [(t, u.text, "Suggestion (a template): say what concerns you without labelling or blaming, "
                                     "give any consequence as plain information, and leave the choice with the client "
-                                    "(\u201cIf the test is positive, the judge will see it. What you do about that is "
-                                    "up to you.\u201d); reflect their side before disagreeing.")
+                                    f"({consequence}); reflect their side before disagreeing.")
                         for t, u in top("CON", 4)],
     }
 
