@@ -62,6 +62,8 @@ def expand_inputs(inputs: Sequence[str], skipped: list[tuple[str, str]] | None =
     for item in inputs:
         if any(ch in item for ch in "*?[") and not Path(item).exists():
             matches = sorted(glob.glob(item)) if "**" not in item else _recursive_glob(item)
+            if not matches and skipped is not None:  # a mistyped pattern among others ("*.VTT") is said, not dropped
+                skipped.append((item, "a pattern that matches no file"))
             out.extend(expand_paths(matches, skipped))
         else:
             out.extend(expand_paths([item], skipped))
@@ -364,12 +366,51 @@ def _code_same_file(absolute: str, shown: str, digest: str, *args: Any) -> dict:
     return code_file(absolute, *args, source=shown)
 
 
+@contextmanager
+def _out_lock(out: Path, parts: Path) -> Iterator[None]:
+    """One batch at a time in an output folder: a second run into a folder a run is using (its saved results,
+    its tables) is refused with one line. Two runs had removed each other's saved results, and the one that ended
+    last blamed the other's files on an interruption and replaced its tables. POSIX file locks; none elsewhere."""
+    try:
+        import fcntl
+    except ImportError:  # Windows
+        yield
+        return
+    with open(parts / ".lock", "a+") as handle:
+        try:
+            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except OSError:
+            handle.seek(0)
+            pid = handle.read().strip()
+            raise UsageError(f"{out}: another mi-coder batch is writing to this folder" + (f" (pid {pid})" if pid else "")
+                             + "; wait for it to end, or choose another --out") from None
+        handle.seek(0)
+        handle.truncate()
+        handle.write(str(os.getpid()))
+        handle.flush()
+        try:
+            yield
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)
+
+
 def run_batch(inputs: Sequence[str], out_dir: str | Path, *, options: ReadOptions | None = None,
               model: str | None = None, trust: bool = False, profile: str | None = None, jobs: int = 1,
               scheduler: str | None = None,
               dask_local: int | None = None, output_format: str = "csv", thresholds: dict | None = None,
               progress: bool = True) -> BatchSummary:
     """Code and score every transcript in ``inputs``; write the tables and ``errors.csv`` to ``out_dir``."""
+    from contextlib import ExitStack
+
+    with ExitStack() as held:  # the output folder's lock, taken once it exists, held until the tables are written
+        return _run_batch(inputs, out_dir, held, options=options, model=model, trust=trust, profile=profile, jobs=jobs,
+                          scheduler=scheduler, dask_local=dask_local, output_format=output_format,
+                          thresholds=thresholds, progress=progress)
+
+
+def _run_batch(inputs: Sequence[str], out_dir: str | Path, held: Any, *, options: ReadOptions | None,
+               model: str | None, trust: bool, profile: str | None, jobs: int, scheduler: str | None,
+               dask_local: int | None, output_format: str, thresholds: dict | None, progress: bool) -> BatchSummary:
     from .model.store import default_model_dir, sha256
     from .scoring import load_thresholds
 
@@ -386,11 +427,10 @@ def run_batch(inputs: Sequence[str], out_dir: str | Path, *, options: ReadOption
     # a table in --out that mi-coder did not write stops the run before any coding (errors and warnings too)
     check_out(out, output_format, ("utterances", "turns", "sessions", "errors", "warnings"))
     skipped: list[tuple[str, str]] = []
+    # --out inside an input folder (or the input folder itself, or a folder above it): the tables this tool wrote
+    # there (its manifest) and its working folder are never read as transcripts (``pipeline.expand_paths``); every
+    # other transcript under --out is coded as ``code`` codes it (all of them had been dropped without a word)
     paths = expand_inputs(inputs, skipped)
-    # --out inside an input folder: the tables and files this tool wrote there are never read as transcripts
-    inside = out.resolve()
-    paths = [p for p in paths if inside not in p.resolve().parents]
-    skipped = [(f, why) for f, why in skipped if inside not in Path(f).resolve().parents]
     if not paths:
         raise UsageError(f"no transcript files found in {' '.join(inputs)}")
     model_dir = Path(model) if model else default_model_dir()
@@ -407,6 +447,7 @@ def run_batch(inputs: Sequence[str], out_dir: str | Path, *, options: ReadOption
     with _dask_client(scheduler, dask_local) if scheduler or dask_local else nullcontext() as client:
         made = [p for p in (out, parts) if not p.exists()]
         parts.mkdir(parents=True, exist_ok=True)
+        held.enter_context(_out_lock(out, parts))
         for stray in parts.glob(".*.json.*.part"):  # a saved result a killed run was writing (write_atomic's name)
             with suppress(OSError):
                 stray.unlink()
@@ -473,8 +514,11 @@ def run_batch(inputs: Sequence[str], out_dir: str | Path, *, options: ReadOption
         summary.errors = _in_input_order(errors, paths)
         summary.failed = len(summary.errors)
         summary.nothing_written = True
+        held.close()  # the lock file goes with the folders this run made
         for folder in reversed(made):  # the folders this run made, still empty: gone
             with suppress(OSError):
+                if folder == parts:
+                    (parts / ".lock").unlink(missing_ok=True)
                 folder.rmdir()
     else:
         raise_if_stopped()
@@ -494,7 +538,7 @@ def _write_streamed(paths: Sequence[Path], keys: Sequence[str | None], parts: Pa
     damaged: list[Path] = []
     with TableWriter(out, fmt) as writer:
         for path, data in _coded_parts(paths, keys, parts, errors, failed, damaged):
-            warned.extend((str(path), w) for w in data.get("warnings", []))
+            warned.extend((str(path), _said_of(path, data, w)) for w in data.get("warnings", []))
             sessions_left_out.extend((str(path), problem) for problem in data.get("skipped", []))
             writer.append("utterances", data["utterances"])
             writer.append("turns", data["turns"])
@@ -520,6 +564,15 @@ def _write_streamed(paths: Sequence[Path], keys: Sequence[str | None], parts: Pa
         if stale.name not in kept:
             with suppress(OSError):
                 stale.unlink()
+
+
+def _said_of(path: Path, data: dict, warning: str) -> str:
+    """A saved result's warning as said of ``path``: a result reused for the same file moved, or for an identical
+    file of the same name in another folder, had named the path it was coded under."""
+    source = data.get("source")
+    if isinstance(source, str) and source and source != str(path) and warning.startswith(source):
+        return str(path) + warning[len(source):]
+    return warning
 
 
 def _in_input_order(errors: dict[str, str], paths: Sequence[Path]) -> list[tuple[str, str]]:
@@ -594,7 +647,7 @@ def assemble(paths: Sequence[Path], keys: Sequence[str | None], parts: Path, err
     warned: list[tuple[str, str]] = []
     left_out: list[tuple[str, str]] = []
     for path, data in _coded_parts(paths, keys, parts, errors, failed):
-        warned.extend((str(path), w) for w in data.get("warnings", []))
+        warned.extend((str(path), _said_of(path, data, w)) for w in data.get("warnings", []))
         left_out.extend((str(path), problem) for problem in data.get("skipped", []))
         for table in rows:
             rows[table].extend(data[table])

@@ -253,6 +253,27 @@ def test_batch_reports_guessed_roles_per_file_on_stderr_and_in_a_warnings_table(
     assert inferred["labelled"] == "" and inferred["anon"] == "'A' as practitioner, 'B' as client"
 
 
+def test_a_saved_results_warning_names_the_file_it_is_reused_for(tmp_path):
+    # an identical file of the same name in two folders (one result, coded once) and a file moved between runs:
+    # warnings.csv had said one folder's file's warning of the other's
+    text = ("A: Hi, thanks for coming in. What would you like to talk about today?\n"
+            "B: I guess my drinking. My wife is on me about it.\nA: She's worried, and you're not sure she's right.\n")
+    for site in ("site_a", "site_b"):
+        (tmp_path / site).mkdir()
+        (tmp_path / site / "anon.txt").write_text(text)
+    run_batch([str(tmp_path / "site_a"), str(tmp_path / "site_b")], tmp_path / "out", jobs=1, progress=False)
+    warned = pd.read_csv(tmp_path / "out" / "warnings.csv")
+    roles = warned[warned["warning"].str.contains("roles inferred")]
+    assert len(roles) == 2
+    for file, warning in zip(roles["file"], roles["warning"]):
+        assert warning.startswith(f"{file}: ")
+    (tmp_path / "site_a" / "moved").mkdir()
+    (tmp_path / "site_a" / "anon.txt").rename(tmp_path / "site_a" / "moved" / "anon.txt")
+    summary = run_batch([str(tmp_path / "site_a")], tmp_path / "out", jobs=1, progress=False)
+    moved = str(tmp_path / "site_a" / "moved" / "anon.txt")
+    assert summary.skipped == 1 and [w.startswith(f"{moved}: ") for f, w in summary.warnings if "roles" in w] == [True]
+
+
 def test_tables_appended_file_by_file_are_the_whole_tables(corpus, tmp_path):
     # CSV and JSONL tables are written one coded file at a time (memory holds one file's rows); they must be
     # the bytes the whole-table writer gives from the same parts, session ids made unique across files.
@@ -359,6 +380,58 @@ def test_a_second_run_with_out_inside_the_input_folder_does_not_code_its_own_tab
     first = run_batch([str(corpus)], out, jobs=1, progress=False)
     again = run_batch([str(corpus)], out, jobs=1, progress=False)
     assert (again.files, again.failed, again.sessions) == (first.files, first.failed, first.sessions)
+
+
+def test_transcripts_in_the_out_folder_or_below_it_are_coded_and_its_own_tables_are_not(corpus, tmp_path):
+    # an audit: `batch site_a ../site_b --out .` coded site_b alone, and `batch transcripts --out transcripts`
+    # said "no transcript files found"; both now code every transcript, as `code` does
+    other = tmp_path / "elsewhere"
+    other.mkdir()
+    shutil.copy(EXAMPLES / "probation_session.txt", other / "p.txt")
+    above = run_batch([str(corpus), str(other)], corpus.parent, jobs=1, progress=False)
+    alone = run_batch([str(corpus), str(other)], tmp_path / "apart", jobs=1, progress=False)
+    assert (above.files, above.coded, above.failed, above.sessions) == \
+        (alone.files, alone.coded, alone.failed, alone.sessions)
+    same = run_batch([str(corpus)], corpus, jobs=1, progress=False)
+    again = run_batch([str(corpus)], corpus, jobs=1, progress=False)  # its own tables are in the folder now
+    assert (same.files, same.failed, same.sessions) == (again.files, again.failed, again.sessions) != (0, 0, 0)
+    assert same.sessions == alone.sessions - 1  # every session of the folder, without the one of elsewhere/
+
+
+def test_a_pattern_that_matches_no_file_among_other_inputs_is_reported(corpus, tmp_path):
+    summary = run_batch([str(corpus / "a_health.txt"), str(corpus / "*.vttx")], tmp_path / "out", jobs=1,
+                        progress=False)
+    assert summary.coded == 1 and summary.failed == 1
+    errors = tables(tmp_path / "out")["errors"]
+    assert errors.to_dict("records") == [{"file": str(corpus / "*.vttx"), "error": "a pattern that matches no file"}]
+
+
+def test_a_second_batch_into_a_folder_another_batch_is_using_is_refused_with_one_line(corpus, tmp_path, capsys):
+    import multiprocessing
+
+    out = tmp_path / "out"
+    (out / PARTS).mkdir(parents=True)
+    started, release = multiprocessing.Event(), multiprocessing.Event()
+    holder = multiprocessing.get_context("fork").Process(target=_hold_lock, args=(out, started, release))
+    holder.start()
+    try:
+        assert started.wait(30)
+        rc = main(["batch", str(corpus), "--out", str(out)])
+        err = capsys.readouterr().err
+        assert rc == 2 and f"another mi-coder batch is writing to this folder (pid {holder.pid})" in err
+        assert err.count("\n") == 1 and not (out / "sessions.csv").exists()
+    finally:
+        release.set()
+        holder.join(30)
+    assert run_batch([str(corpus)], out, jobs=1, progress=False).coded > 0  # free again once the first run ends
+
+
+def _hold_lock(out, started, release):  # type: ignore[no-untyped-def]
+    from mi_coder.batch import _out_lock
+
+    with _out_lock(out, out / PARTS):
+        started.set()
+        release.wait(30)
 
 
 def test_a_renamed_file_is_coded_again_under_its_new_name(corpus, tmp_path):

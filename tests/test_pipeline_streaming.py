@@ -385,7 +385,14 @@ def test_parquet_output_without_pyarrow_is_a_clear_error(tmp_path, monkeypatch, 
                "--output-format", "parquet"])
     err = capsys.readouterr().err
     assert rc == 2 and "needs pyarrow" in err and "Traceback" not in err
-    assert not list((tmp_path / "out").glob("*.parquet"))
+    assert not (tmp_path / "out").exists()  # no empty --out folder left behind
+    from mi_coder import batch
+
+    coded = []
+    monkeypatch.setattr(batch, "_run_local", lambda todo, *a: coded.extend(todo))
+    rc = main(["batch", str(EXAMPLES), "--out", str(tmp_path / "bout"), "--output-format", "parquet"])
+    err = capsys.readouterr().err
+    assert rc == 2 and "needs pyarrow" in err and not coded  # said before any file is coded, not after all
 
 
 def test_reports_are_written_session_by_session_and_a_session_too_long_for_one_is_listed(tmp_path, coder):

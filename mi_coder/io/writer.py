@@ -244,21 +244,14 @@ def check_out(out_dir: str | Path, fmt: str, names: Iterable[str] = ("utterances
     out = Path(out_dir)
     if out.exists():
         _prepare_out(out, fmt, names)
-    elif fmt not in OUTPUT_FORMATS:
-        raise UsageError(f"--output-format must be one of {', '.join(OUTPUT_FORMATS)}, not {fmt!r}")
+    else:
+        _check_format(fmt)
 
 
-def _prepare_out(out_dir: str | Path, fmt: str, names: Iterable[str]) -> tuple[Path, str]:
-    """Check the format and the folder (creating it) before anything is written; returns (folder, extension).
-
-    A file of one of ``names`` that mi-coder did not write (it is not in the manifest) stops the run."""
+def _check_format(fmt: str) -> None:
+    """A known output format whose writer is installed (parquet needs pyarrow): said before anything is coded."""
     if fmt not in OUTPUT_FORMATS:
         raise UsageError(f"--output-format must be one of {', '.join(OUTPUT_FORMATS)}, not {fmt!r}")
-    out = Path(out_dir)
-    if out.exists() and not out.is_dir():
-        raise UsageError(f"{out}: --out must be a directory, and this is a file")
-    out.mkdir(parents=True, exist_ok=True)
-    ext = {"csv": "csv", "jsonl": "jsonl", "parquet": "parquet"}[fmt]
     if fmt == "parquet":
         import importlib.util
 
@@ -266,6 +259,18 @@ def _prepare_out(out_dir: str | Path, fmt: str, names: Iterable[str]) -> tuple[P
             raise UsageError("--output-format parquet needs pyarrow, which is not installed: "
                              "pip install 'mi-coder[parquet]', or pip install '.[parquet]' in a source checkout (or choose csv "
                              "or jsonl)")
+
+
+def _prepare_out(out_dir: str | Path, fmt: str, names: Iterable[str]) -> tuple[Path, str]:
+    """Check the format and the folder (creating it) before anything is written; returns (folder, extension).
+
+    A file of one of ``names`` that mi-coder did not write (it is not in the manifest) stops the run."""
+    _check_format(fmt)  # before the folder is made: a run that cannot write leaves no empty --out behind
+    out = Path(out_dir)
+    if out.exists() and not out.is_dir():
+        raise UsageError(f"{out}: --out must be a directory, and this is a file")
+    out.mkdir(parents=True, exist_ok=True)
+    ext = {"csv": "csv", "jsonl": "jsonl", "parquet": "parquet"}[fmt]
     ours = written_before(out)
     theirs = [f"{name}.{ext}" for name in names if (out / f"{name}.{ext}").exists() and f"{name}.{ext}" not in ours]
     if theirs:
