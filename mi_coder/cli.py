@@ -198,6 +198,7 @@ def _finish(args: argparse.Namespace, frames: dict, errors: list[tuple[str, str]
         frames = {**frames, "errors": pd.DataFrame(errors, columns=["file", "error"])}
     else:  # an errors table an earlier run wrote here would now be wrong; a user's own file stays
         remove_stale(args.out, [f"errors.{args.output_format}"])
+    remove_stale(args.out, [f"warnings.{args.output_format}"])  # an earlier batch's, beside tables it did not write
     written = write_tables(frames, args.out, args.output_format)
     n_sessions = len(frames["sessions"])
     n_utts = len(frames["utterances"])

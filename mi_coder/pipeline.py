@@ -383,7 +383,8 @@ def stream_code(paths: Sequence[str | Path], coder: Any, out_dir: str | Path, *,
             if result.errors:
                 writer.extra("errors", result.errors, ["file", "error"])
             raise_if_stopped()
-            result.written = writer.commit(remove_if_absent=["errors"])
+            # a warnings table is batch's: one an earlier batch wrote here would sit beside these tables, out of date
+            result.written = writer.commit(remove_if_absent=["errors", "warnings"])
     return result
 
 

@@ -274,6 +274,16 @@ def test_a_saved_results_warning_names_the_file_it_is_reused_for(tmp_path):
     assert summary.skipped == 1 and [w.startswith(f"{moved}: ") for f, w in summary.warnings if "roles" in w] == [True]
 
 
+def test_a_table_none_of_whose_sessions_can_be_coded_names_every_sessions_problem(tmp_path, capsys):
+    table = tmp_path / "all_bad.csv"
+    table.write_text("session_id,speaker,text\ns1,therapist,How are you?\ns1,therapist,Hello?\n"
+                     "s2,therapist,Hello there.\ns2,therapist,Anyone?\n")
+    rc = main(["batch", str(table), "--out", str(tmp_path / "out"), "--quiet"])
+    err = capsys.readouterr().err
+    line = next(line for line in err.splitlines() if "all_bad.csv" in line)  # one line for the file
+    assert rc == 2 and "none of its 2 sessions can be coded" in line and "[session s2]" in line
+
+
 def test_tables_appended_file_by_file_are_the_whole_tables(corpus, tmp_path):
     # CSV and JSONL tables are written one coded file at a time (memory holds one file's rows); they must be
     # the bytes the whole-table writer gives from the same parts, session ids made unique across files.
@@ -317,6 +327,10 @@ def test_a_stale_warnings_table_from_an_earlier_run_is_removed(tmp_path):
     (folder / "roles.txt").unlink()
     second = run_batch([str(folder)], out, jobs=1, progress=False)
     assert not second.warnings and not (out / "warnings.csv").exists()
+    (folder / "roles.txt").write_text("Sam: I drink a bit.\nAlex: How much?\nSam: Most nights.\nAlex: Okay.\n")
+    assert run_batch([str(folder)], out, jobs=1, progress=False).warnings and (out / "warnings.csv").exists()
+    assert main(["code", str(folder), "--out", str(out)]) == 0  # code writes no warnings table:
+    assert not (out / "warnings.csv").exists()  # batch's would sit beside tables it did not write
 
 
 def test_batch_with_a_profile_codes_anew_rather_than_reusing_the_default_profiles_parts(tmp_path):

@@ -102,8 +102,8 @@ def build_sessions(pieces: list[Piece], path: str, options: ReadOptions, default
 
 def _each_built(builds: list[Callable[[], Any]]) -> list:
     """The results of a file's per-session builds, one session that cannot be coded (one speaker, no client) left
-    out with a ``SessionSkipped`` warning that names it, so the others are coded; when none can be, the first
-    session's error is raised as the file's."""
+    out with a ``SessionSkipped`` warning that names it, so the others are coded; when none can be, the file's error
+    names every session's problem (the first alone had been said: fix it, run again, and learn of the next)."""
     import warnings
 
     built, failed = [], []
@@ -112,8 +112,16 @@ def _each_built(builds: list[Callable[[], Any]]) -> list:
             built.append(build())
         except MiCoderError as exc:
             failed.append(exc)
-    if not built and failed:
+    if not built and len(failed) == 1:
         raise failed[0]
+    if not built and failed:
+        said = []
+        for exc in failed:
+            m = re.search(r" (\[session [^\]]*\])$", str(getattr(exc, "path", "") or ""))
+            said.append(f"{m[1]} {getattr(exc, 'problem', exc)}" if m else str(getattr(exc, "problem", exc)))
+        where = re.sub(r" \[session [^\]]*\]$", "", str(getattr(failed[0], "path", "") or "")) or None
+        more = f"; and {len(said) - 5} more" if len(said) > 5 else ""
+        raise InputError(where, f"none of its {len(failed)} sessions can be coded: {'; '.join(said[:5])}{more}")
     for exc in failed:
         warnings.warn(SessionSkipped(getattr(exc, "path", None), getattr(exc, "problem", str(exc))), stacklevel=3)
     return built
