@@ -1250,6 +1250,36 @@ def test_turn_mix_changes_punctuated_turns_only_and_survives_saving(small_coder,
     assert loaded.turn_mix == 0.0
 
 
+def test_subtype_turn_models_choose_within_the_class_only_and_survive_saving(tmp_path, home):
+    import numpy as np
+
+    from mi_coder.model.coder import FOUR_CLASS
+    from mi_coder.model.store import remember_trusted
+
+    corpus = load_team_corpus(sorted(glob.glob(str(ROOT / "data" / "corpus" / "team_*.csv"))))
+    corpus = corpus.groupby("code", group_keys=False).head(25).reset_index(drop=True)
+    turns = single_utterance_turns(corpus)
+    turns["subcode"] = np.where(corpus["code"].isin(["SR", "CR", "OQ", "CQ"]), corpus["code"], None)
+    coder = train_coder(corpus, turns, calibration_folds=2, subtype_turn_models=True)
+    assert {"practitioner_turn_OQ_CQ", "practitioner_turn_SR_CR"} <= set(coder.models)
+
+    def main_codes(c):
+        session = read_transcript(EXAMPLES / "probation_session.txt")[0]
+        c.code(session)
+        return [t.meta.get("main_code") for t in session.turns if t.role == "practitioner"], \
+            [u.code for t in session.turns for u in t.utterances]
+
+    before, codes = main_codes(coder)
+    coder.subtype_turn_mix = 50.0  # the subtype turn model all but decides
+    after, codes_after = main_codes(coder)
+    assert after != before and codes_after == codes  # main codes move; utterance codes do not
+    assert all(FOUR_CLASS[a] == FOUR_CLASS[b] for a, b in zip(after, before))  # within the turn's class only
+    folder = save_coder(coder, tmp_path / "m", {"name": "t", "version": "0", "labels": {}, "training": {}})
+    remember_trusted(folder / "meta.json")
+    loaded = load_coder(folder)
+    assert loaded.subtype_turn_mix == 50.0 and main_codes(loaded)[0] == after
+
+
 def test_a_name_said_in_one_session_alone_stays_out_of_the_vocabularies_with_min_term_groups(tmp_path):
     # a model trained on confidential transcripts lists its vocabulary in features.json: with min_term_groups 2 a
     # client's name said again and again in their own session is not in it, while words of every session are

@@ -167,6 +167,10 @@ class Coder:
         # The same for a practitioner turn with punctuation (E70): its class from the turn model's probabilities
         # times, to this power, P(some utterance is of the class). 0: the turn model alone.
         self.turn_mix = 0.0
+        # A question's or reflection's main code (OQ or CQ, SR or CR: the turn tasks' subtype) from its utterances'
+        # probabilities times, to this power, the subtype turn model's (trained on whole AnnoMI turns, E71), where the
+        # model has them. 0: the utterances alone.
+        self.subtype_turn_mix = 0.0
         # The client turn model's weight on each utterance of a turn of n coded utterances divided by n to this
         # power: the turn's label says some utterance is change or sustain talk, not each (a 44-utterance client
         # turn came out 42 CT/ST, the same sentences on their own lines 37 FN). 0: the same weight at any length.
@@ -203,7 +207,8 @@ class Coder:
     # Decoding settings a profile may set (``use_profile``); the weights never change.
     PROFILE_KEYS = ("turn_weight", "unsure", "client_turn_weight", "class_first", "code_turn_weights",
                     "prior_adaptation", "question_second_codes", "permission_advice", "caption_questions",
-                    "client_turn_mix", "client_turn_length_power", "bare_turn_mix", "turn_mix")
+                    "client_turn_mix", "client_turn_length_power", "bare_turn_mix", "turn_mix",
+                    "subtype_turn_mix")
 
     @property
     def name(self) -> str:
@@ -242,6 +247,8 @@ class Coder:
             self.bare_turn_mix = float(settings["bare_turn_mix"])
         if "turn_mix" in settings:
             self.turn_mix = float(settings["turn_mix"])
+        if "subtype_turn_mix" in settings:
+            self.subtype_turn_mix = float(settings["subtype_turn_mix"])
         if "prior_adaptation" in settings:
             self.prior_adaptation = float(settings["prior_adaptation"])
             if self.prior_adaptation > 0 and not self.class_priors:
@@ -492,10 +499,16 @@ class Coder:
                             else np.zeros(len(idx), dtype=bool))
             bare = unpunctuated if bare_model is not None else np.zeros(len(idx), dtype=bool)
             turn_probs = np.empty((len(idx), len(model.classes)))
+            subtypes = {pair: self.models[subtype_model_key(pair)] for pair in SUBTYPE_PAIRS
+                        if role == PRACTITIONER and self.subtype_turn_mix and subtype_model_key(pair) in self.models}
+            sub_probs = {pair: np.empty((len(idx), 2)) for pair in subtypes}
             for rows, which in ((~bare, model), (bare, bare_model)):
                 if rows.any():
-                    p = self._proba(which, idx[rows], texts, prevs, [0] * len(texts), [1] * len(texts), nexts, owns)
+                    p, *ps = self._proba_many([which, *subtypes.values()], idx[rows], texts, prevs, [0] * len(texts),
+                                              [1] * len(texts), nexts, owns)
                     turn_probs[rows] = p[:, [list(which.classes).index(c) for c in model.classes]]
+                    for (pair, sub_model), q in zip(subtypes.items(), ps):
+                        sub_probs[pair][rows] = q[:, [list(sub_model.classes).index(c) for c in pair]]
             classes = list(model.classes)
             # A class the turn model never saw in training (small training data) has turn probability 0: the
             # extra zero column at the end of ``padded``.
@@ -557,6 +570,9 @@ class Coder:
                     decided = decided * evidence ** power
                 best_cls = decided.argmax(axis=1)
                 peaks = np.maximum.reduceat(block, starts, axis=0)
+                for pair, q in sub_probs.items():  # within the class, the subtype as the whole turn reads too
+                    cols_of = [codes.index(c) for c in pair]
+                    peaks[:, cols_of] = peaks[:, cols_of] * q[kept] ** self.subtype_turn_mix
                 # ``code_class`` gives a code of a class the turn model lacks the padding column, never a best class
                 peaks = np.where(np.asarray(code_class)[None, :] == best_cls[:, None], peaks, -np.inf)
                 for k, c in zip(kept, peaks.argmax(axis=1)):
@@ -567,6 +583,14 @@ class Coder:
 # Turn models trained on unpunctuated copies alone (``train_coder(bare_turn_models=True)``; an option): used for
 # turns whose text has no punctuation at all (automatic captions, ASR), where a model that learned punctuated
 # text leans on question marks that are not there.
+# Turn models of a question's and a reflection's subtype (``train_coder(subtype_turn_models=True)``; E71).
+SUBTYPE_PAIRS = (("OQ", "CQ"), ("SR", "CR"))
+
+
+def subtype_model_key(pair: Sequence[str]) -> str:
+    return f"practitioner_turn_{pair[0]}_{pair[1]}"
+
+
 UNPUNCTUATED_TURN_MODELS = {"practitioner_turn": "practitioner_turn_bare", "client_turn": "client_turn_bare"}
 _PUNCTUATION = re.compile(r"[.?!,;:]")
 

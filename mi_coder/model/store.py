@@ -173,7 +173,9 @@ def save_coder(coder: Any, out_dir: str | Path, meta: dict, run: dict | None = N
                      **({"client_turn_length_power": coder.client_turn_length_power}
                         if getattr(coder, "client_turn_length_power", 0.0) else {}),
                      **({"bare_turn_mix": coder.bare_turn_mix} if getattr(coder, "bare_turn_mix", 0.0) else {}),
-                     **({"turn_mix": coder.turn_mix} if getattr(coder, "turn_mix", 0.0) else {})},
+                     **({"turn_mix": coder.turn_mix} if getattr(coder, "turn_mix", 0.0) else {}),
+                     **({"subtype_turn_mix": coder.subtype_turn_mix}
+                        if getattr(coder, "subtype_turn_mix", 0.0) else {})},
         # the class shares the code models were fitted to, which per-session prior adaptation needs
         **({"class_priors": coder.class_priors} if getattr(coder, "class_priors", None) else {}),
         "artifacts": {name: sha256(out / name) for name in files},
@@ -396,6 +398,7 @@ def load_coder(model_dir: str | Path | None = None, *, trust: bool = False, prof
         coder.client_turn_length_power = float(decoding.get("client_turn_length_power", 0.0))
         coder.bare_turn_mix = float(decoding.get("bare_turn_mix", 0.0))
         coder.turn_mix = float(decoding.get("turn_mix", 0.0))
+        coder.subtype_turn_mix = float(decoding.get("subtype_turn_mix", 0.0))
     except (AttributeError, KeyError, ValueError, TypeError) as exc:
         raise ModelError(f"{model_dir}: meta.json's decoding settings are malformed ({type(exc).__name__}: {exc})") \
             from exc

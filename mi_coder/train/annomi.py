@@ -253,15 +253,19 @@ def annomi_turn_examples(turns: pd.DataFrame) -> pd.DataFrame:
         who = turn["interlocutor"]
         other = "client" if who == "therapist" else "therapist"
         label = turn["main"] if who == "therapist" else turn["client_talk"]
+        # a question's or reflection's subtype as its code (OQ/CQ, SR/CR): the subtype turn models' label
+        subcode = ({"open": "OQ", "closed": "CQ"}.get(turn.get("question_subtype") or "") if label == "question"
+                   else {"simple": "SR", "complex": "CR"}.get(turn.get("reflection_subtype") or "")
+                   if label == "reflection" else None) if who == "therapist" else None
         rows.append({
             "source": "annomi", "group": turn.get("video_url") or turn["transcript_id"],
             "session_id": str(turn["transcript_id"]), "turn_id": str(turn["utterance_id"]),
             "role": PRACTITIONER if who == "therapist" else CLIENT, "text": turn["utterance_text"],
             "prev_text": prev[other], "position": 0, "n_in_turn": 1, "code": ANNOMI_TURN_LABELS.get(label),
-            "weight": 1.0,
+            "weight": 1.0, "subcode": subcode,
         })
         prev[who] = turn["utterance_text"]
-    return with_next_text(pd.DataFrame(rows, columns=EXAMPLE_COLUMNS))
+    return with_next_text(pd.DataFrame(rows, columns=[*EXAMPLE_COLUMNS, "subcode"]))
 
 
 CLIENT_CLASS = {"CT": "change", "ST": "sustain", "FN": "neutral"}

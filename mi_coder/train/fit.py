@@ -20,7 +20,7 @@ from ..codes import (
 from ..errors import InputError, ModelError, UsageError
 from ..io.base import ReadOptions
 from ..io.delimited import _header
-from ..model.coder import Coder
+from ..model.coder import SUBTYPE_PAIRS, Coder, subtype_model_key
 from ..model.features import TARGET_WORDS, FeatureSpace, StaticVectors, strip_punctuation
 from ..model.linear import LinearModel
 from ..records import CLIENT, PRACTITIONER
@@ -101,12 +101,14 @@ def train_coder(examples, turn_examples=None, *, augment: bool = True, C: float 
                 client_balance: float | None = None, split_client_turn_weight: float = 1.0,
                 code_turn_weights: dict[str, float] | None = None, class_first: bool = False,
                 question_second_codes: bool = False, permission_advice: bool = False,
-                caption_questions: bool = False, client_turn_mix: float = 0.0, role_behaviour: bool = True,
+                caption_questions: bool = False, client_turn_mix: float = 0.0, bare_turn_mix: float = 0.0,
+                role_behaviour: bool = True,
                 lsa: int = 0, role_own_words: bool = False,
                 role_only_batches: Sequence[str] = (), role_turn_stage: bool = False,
                 negation: bool = False, augment_weight: float = 0.5, nb_mix: float = 0.0,
                 bare_turn_models: bool = False, answer: bool = False, vectors: str | None = None,
-                min_term_groups: int = 1, target_words: bool = False,
+                min_term_groups: int = 1, target_words: bool = False, subtype_turn_models: bool = False,
+                subtype_turn_mix: float = 0.0,
                 encoder: bool = False) -> Coder:
     """Fit a Coder on utterance examples (``train.examples.EXAMPLE_COLUMNS``) with a known code.
 
@@ -147,12 +149,15 @@ def train_coder(examples, turn_examples=None, *, augment: bool = True, C: float 
     ``unsure`` are MITI's decision rules for an unsure coder, applied when coding (``model.coder.apply_unsure``);
     ``client_turn_weight`` the weight of the client turn model in decoding client utterances (None: as practitioner).
     ``code_turn_weights`` (practitioner code -> exponent of its class's turn probability, instead of
-    ``turn_weight``), ``class_first``, ``question_second_codes``, ``permission_advice``, ``caption_questions`` and
-    ``client_turn_mix`` are decoding settings
+    ``turn_weight``), ``class_first``, ``question_second_codes``, ``permission_advice``, ``caption_questions``,
+    ``client_turn_mix`` and ``bare_turn_mix`` are decoding settings
     (``model.coder.Coder``).
     ``split_client_turn_weight`` multiplies the weight of client utterances that carry a whole turn's label
     (AnnoMI client turns of several utterances: a change-talk turn often holds neutral utterances, which MISC
     codes one by one); 0 leaves them to the turn model alone.
+    ``subtype_turn_models`` adds two turn models of a question's and a reflection's subtype (OQ/CQ, SR/CR), trained
+    on AnnoMI's whole therapist turns with their subtype labels (``subcode``); ``subtype_turn_mix`` is the decoding
+    setting that uses them (``model.coder.Coder``).
     ``min_term_groups`` k > 1 keeps in the vocabularies only terms found in at least k groups (sessions, AnnoMI
     videos, corpus lines): names and phrases of one session alone stay out of the model (``FeatureSpace.fit``).
     """
@@ -191,6 +196,10 @@ def train_coder(examples, turn_examples=None, *, augment: bool = True, C: float 
         if bare_turn_models and augment:
             bare = turns[turns["unpunctuated"]]
             plan += [("practitioner_turn_bare", bare, TURN_CLASSES, 0), ("client_turn_bare", bare, CLIENT_CODES, 0)]
+        if subtype_turn_models and "subcode" in turns:
+            for pair in SUBTYPE_PAIRS:
+                labelled = turns[turns["subcode"].isin(pair)]
+                plan.append((subtype_model_key(pair), labelled.assign(code=labelled["subcode"]), pair, 0))
     parts = []
     role_only = tuple(f"team:{b}-" for b in role_only_batches)
     for key, frame, labels, folds in plan:
@@ -271,6 +280,8 @@ def train_coder(examples, turn_examples=None, *, augment: bool = True, C: float 
     coder.permission_advice = permission_advice
     coder.caption_questions = caption_questions
     coder.client_turn_mix = float(client_turn_mix)
+    coder.bare_turn_mix = float(bare_turn_mix)
+    coder.subtype_turn_mix = float(subtype_turn_mix)
     if role_turn_stage and role_rows:
         coder.role_stage = fit_role_turn_stage(role_rows, C=C, max_iter=max_iter)
     return coder
@@ -696,6 +707,10 @@ def _decoding_protocol(train_kwargs: dict | None, roles: bool = True) -> str:
     if kw.get("client_turn_mix"):
         out += (" A client turn's main code (the turn task) is the client turn model's CT/ST/FN probabilities times, to "
                 f"the power {kw['client_turn_mix']:g}, what its utterances say (some utterance CT, some ST, all FN).")
+    if kw.get("bare_turn_mix"):
+        out += (" A practitioner turn without any punctuation mark (automatic captions; in a punctuated transcript a turn "
+                "such as \"Mm-hmm\") takes its main code's class from the turn model's probabilities times, to the power "
+                f"{kw['bare_turn_mix']:g}, what its utterances say; a turn with punctuation is decoded as before.")
     if kw.get("caption_questions"):
         out += (" In a turn without sentence punctuation, an utterance that opens as a question by inversion (\"did i "
                 "get that right\") and that the code model reads as a statement is coded OQ or CQ, the likelier.")
