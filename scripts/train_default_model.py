@@ -95,7 +95,8 @@ SHARED = ROOT.parent / "shared" / "data"
 # team code-group kappa +0.005).
 SETTINGS = {"behaviour": True, "balance": 0.5, "unsure": {"CR": 0.7}, "role_behaviour": False,
             "role_only_batches": ["l", "m", "n", "o", "p", "q", "r", "u", "v", "w", "x"],
-            "role_turn_stage": True, "question_second_codes": True, "bare_turn_mix": 1.0}
+            "role_turn_stage": True, "question_second_codes": True, "bare_turn_mix": 1.0,
+            "subtype_turn_models": ["OQ_CQ"], "subtype_turn_mix": 1.0}
 # Decoding profiles shipped with the model (``mi-coder code --profile NAME``): the same weights decoded for another
 # purpose. "sessions": reflections only where the turn as a whole reads as reflective (code_turn_weights SR/CR 3,
 # E16 in scripts/experiments.jsonl, chosen on the grouped folds): session reflection counts and the fidelity
@@ -121,6 +122,10 @@ PROFILE_EXPERIMENTS = {"sessions": "E51"}  # the experiments.jsonl lines that me
 # 2.15 is 2.14's weights decoded with bare_turn_mix 1.0: a practitioner turn without any punctuation mark (captions)
 # takes its main code's class from its utterances too, taken by E69 (fold seed 31, written before its run): stripped
 # therapist turn task +0.017 (SE 0.003), every fold up, every punctuated figure unchanged.
+# 2.16 adds a turn model of a question's subtype (open or closed) over AnnoMI's whole question turns, which weighs a
+# question turn's OQ/CQ main code (subtype_turn_mix 1.0), taken by E72 (fold seed 34, written before its run): open/closed
+# +0.017 per fold (SE 0.007), punctuated and stripped; the reflection subtype model of E71/E72 is left out (simple/complex
+# +0.002 and -0.016 on the two splits).
 ANNOMI_CODES = ["data/annomi_other_codes.csv", "data/annomi_unknown_codes.csv", "data/annomi_flagged_codes.csv",
                 "data/annomi_single_codes_reflective.csv", "data/annomi_client_codes.csv"]
 
@@ -131,7 +136,7 @@ def main() -> int:
     parser.add_argument("--external", default=str(SHARED / "external_dev" / "mibot_misc_gold.csv"))
     parser.add_argument("--folds", type=int, default=5)
     parser.add_argument("--out", default=str(ROOT / "models" / DEFAULT_MODEL))
-    parser.add_argument("--version", default="2.15")
+    parser.add_argument("--version", default="2.16")
     parser.add_argument("--no-line-corpus", action="store_true", help="leave out data/corpus/team_*.csv")
     parser.add_argument("--skip-benchmark", action="store_true")
     parser.add_argument("--no-pin", action="store_true", help="do not pin the hash (experiments)")

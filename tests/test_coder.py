@@ -1278,6 +1278,12 @@ def test_subtype_turn_models_choose_within_the_class_only_and_survive_saving(tmp
     remember_trusted(folder / "meta.json")
     loaded = load_coder(folder)
     assert loaded.subtype_turn_mix == 50.0 and main_codes(loaded)[0] == after
+    questions = train_coder(corpus, turns, calibration_folds=2, subtype_turn_models=["OQ_CQ"], subtype_turn_mix=50.0)
+    assert "practitioner_turn_OQ_CQ" in questions.models and "practitioner_turn_SR_CR" not in questions.models
+    moved = [(a, b) for a, b in zip(main_codes(questions)[0], before) if a != b]
+    assert moved and all(FOUR_CLASS[a] == "question" for a, _ in moved)  # only questions' subtypes are chosen by a turn model
+    with pytest.raises(UsageError, match="unknown pair"):
+        train_coder(corpus, turns, calibration_folds=2, subtype_turn_models=["OQ/CQ"])
 
 
 def test_a_name_said_in_one_session_alone_stays_out_of_the_vocabularies_with_min_term_groups(tmp_path):

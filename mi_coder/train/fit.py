@@ -107,7 +107,8 @@ def train_coder(examples, turn_examples=None, *, augment: bool = True, C: float 
                 role_only_batches: Sequence[str] = (), role_turn_stage: bool = False,
                 negation: bool = False, augment_weight: float = 0.5, nb_mix: float = 0.0,
                 bare_turn_models: bool = False, answer: bool = False, vectors: str | None = None,
-                min_term_groups: int = 1, target_words: bool = False, subtype_turn_models: bool = False,
+                min_term_groups: int = 1, target_words: bool = False,
+                subtype_turn_models: bool | Sequence[str] = False,
                 subtype_turn_mix: float = 0.0,
                 encoder: bool = False) -> Coder:
     """Fit a Coder on utterance examples (``train.examples.EXAMPLE_COLUMNS``) with a known code.
@@ -155,9 +156,10 @@ def train_coder(examples, turn_examples=None, *, augment: bool = True, C: float 
     ``split_client_turn_weight`` multiplies the weight of client utterances that carry a whole turn's label
     (AnnoMI client turns of several utterances: a change-talk turn often holds neutral utterances, which MISC
     codes one by one); 0 leaves them to the turn model alone.
-    ``subtype_turn_models`` adds two turn models of a question's and a reflection's subtype (OQ/CQ, SR/CR), trained
-    on AnnoMI's whole therapist turns with their subtype labels (``subcode``); ``subtype_turn_mix`` is the decoding
-    setting that uses them (``model.coder.Coder``).
+    ``subtype_turn_models`` adds turn models of a question's and a reflection's subtype (OQ/CQ, SR/CR), trained
+    on AnnoMI's whole therapist turns with their subtype labels (``subcode``): True for both, or the pairs to train
+    by name ("OQ_CQ", "SR_CR"; 2.16 trains "OQ_CQ", E72); ``subtype_turn_mix`` is the decoding setting that uses
+    them (``model.coder.Coder``).
     ``min_term_groups`` k > 1 keeps in the vocabularies only terms found in at least k groups (sessions, AnnoMI
     videos, corpus lines): names and phrases of one session alone stay out of the model (``FeatureSpace.fit``).
     """
@@ -197,7 +199,12 @@ def train_coder(examples, turn_examples=None, *, augment: bool = True, C: float 
             bare = turns[turns["unpunctuated"]]
             plan += [("practitioner_turn_bare", bare, TURN_CLASSES, 0), ("client_turn_bare", bare, CLIENT_CODES, 0)]
         if subtype_turn_models and "subcode" in turns:
-            for pair in SUBTYPE_PAIRS:
+            named = None if subtype_turn_models is True else {str(n) for n in subtype_turn_models}
+            unknown = (named or set()) - {"_".join(p) for p in SUBTYPE_PAIRS}
+            if unknown:
+                raise UsageError(f"subtype_turn_models: unknown pair(s) {', '.join(sorted(unknown))} "
+                                 f"(the pairs are {', '.join('_'.join(p) for p in SUBTYPE_PAIRS)})")
+            for pair in (p for p in SUBTYPE_PAIRS if named is None or "_".join(p) in named):
                 labelled = turns[turns["subcode"].isin(pair)]
                 plan.append((subtype_model_key(pair), labelled.assign(code=labelled["subcode"]), pair, 0))
     parts = []
@@ -711,6 +718,13 @@ def _decoding_protocol(train_kwargs: dict | None, roles: bool = True) -> str:
         out += (" A practitioner turn without any punctuation mark (automatic captions; in a punctuated transcript a turn "
                 "such as \"Mm-hmm\") takes its main code's class from the turn model's probabilities times, to the power "
                 f"{kw['bare_turn_mix']:g}, what its utterances say; a turn with punctuation is decoded as before.")
+    if kw.get("subtype_turn_mix") and kw.get("subtype_turn_models"):
+        pairs = kw["subtype_turn_models"]
+        which = "question" if pairs == ["OQ_CQ"] else "reflection" if pairs == ["SR_CR"] else "question and reflection"
+        out += (f" A {which} turn's main code (open or closed, simple or complex) is its utterances' likeliest code of "
+                "the class times, to the power "
+                f"{kw['subtype_turn_mix']:g}, what a turn model of the subtype reads in the whole turn (trained on AnnoMI's "
+                "therapist turns and their subtype labels); utterance codes are unchanged.")
     if kw.get("caption_questions"):
         out += (" In a turn without sentence punctuation, an utterance that opens as a question by inversion (\"did i "
                 "get that right\") and that the code model reads as a statement is coded OQ or CQ, the likelier.")
