@@ -658,6 +658,29 @@ def test_score_refuses_a_review_download_whose_reviewed_code_was_edited_without_
     assert not (tmp_path / "out" / "sessions.csv").exists()
 
 
+def test_agreement_refuses_a_review_download_whose_reviewed_code_was_edited_without_its_code(tmp_path, capsys):
+    # it had read the reviewer as confirming the machine's code, and agreement rose
+    rows = [list(r) for r in REVIEWED]
+    rows[2][3] = "CR"
+    path = tmp_path / "s1.reviewed.csv"
+    _review_download(path, [tuple(r) for r in rows])
+    assert main(["evaluate", "--agreement", str(path)]) == 2
+    err = capsys.readouterr().err
+    assert "reviewed_code 'CR' but code 'AF'" in err and str(path) in err and "Traceback" not in err
+
+
+def test_agreement_of_a_download_before_any_review_says_so(tmp_path, capsys):
+    rows = [list(r) for r in REVIEWED]
+    for r in rows:
+        r[3] = ""  # nothing reviewed yet
+        r[4] = r[2]  # the code column is the machine's
+    path = tmp_path / "s1.reviewed.csv"
+    _review_download(path, [tuple(r) for r in rows])
+    assert main(["evaluate", "--agreement", str(path)]) == 2
+    err = capsys.readouterr().err
+    assert "no reviewed utterances yet" in err and str(path) in err
+
+
 def test_score_warns_about_utterances_left_without_a_code(tmp_path, capsys):
     rows = [list(r) for r in REVIEWED]
     rows[4][4] = ""  # the code of "What would help this week?" left empty

@@ -133,6 +133,29 @@ def test_a_page_downloaded_twice_adds_its_reviewed_utterances_once(tmp_path):
     with pytest.warns(UserWarning, match=r"3 of its 3 reviewed utterances are also in visit.reviewed.csv"):
         record = add_reviewed(data, [tmp_path / "visit.reviewed.csv", tmp_path / "visit.reviewed (1).csv"])
     assert len(data.examples) == 3 and [r["utterances"] for r in record] == [3]
+    # the same page with one utterance's words edited in a copy: still added once, and said
+    edited = frame.copy()
+    edited.loc[3, "text"] = "Your wife is worried about you, and so are you."
+    edited.to_csv(tmp_path / "edited.csv", index=False)
+    data = TrainingData(examples=pd.DataFrame(columns=["session_id", "group"]), turn_examples=pd.DataFrame())
+    with pytest.warns(UserWarning, match=r"1 of them with other words"):
+        add_reviewed(data, [tmp_path / "visit.reviewed.csv", tmp_path / "edited.csv"])
+    assert len(data.examples) == 3
+
+
+def test_two_reviews_that_code_one_utterance_differently_are_refused_whatever_their_order(tmp_path):
+    # an audit: the first file given won, so a later correction (AF -> GI) given second was dropped
+    from mi_coder.errors import UsageError
+    from mi_coder.train.fit import TrainingData, add_reviewed
+
+    rows = [r[:3] for r in SESSION]
+    frame = _review_download(tmp_path / "first.csv", rows, reviewed={1, 3})
+    frame.loc[3, ["reviewed_code", "code"]] = "CR"
+    frame.to_csv(tmp_path / "later.csv", index=False)
+    for order in (["first.csv", "later.csv"], ["later.csv", "first.csv"]):
+        data = TrainingData(examples=pd.DataFrame(columns=["session_id", "group"]), turn_examples=pd.DataFrame())
+        with pytest.raises(UsageError, match=r"1 reviewed utterance\(s\) are also in .* with another code .*turn 4"):
+            add_reviewed(data, [tmp_path / name for name in order])
 
 
 def test_a_coded_table_given_after_add_by_mistake_is_refused_before_any_training(tmp_path, capsys):

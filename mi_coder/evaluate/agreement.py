@@ -282,24 +282,30 @@ def _check_rows(path, sessions: Sequence[Session], code_column: str | None) -> N
     read), and utterances without a code (a warning: they are not counted)."""
     import warnings
 
-    from ..errors import InputError
-
     check_unique_utterances(path, sessions)
     uncoded = []
     for s in sessions:
         for turn, u in s.utterances():
             if code_column is None:
-                reviewed = str(u.meta.get("reviewed_code", "") or "").strip().upper()
-                if reviewed and reviewed != "NAN" and reviewed != (u.code or ""):
-                    raise InputError(path, f"session {s.id}, turn {turn.id}, utterance {u.id}: reviewed_code "
-                                           f"{reviewed!r} but code {u.code or ''!r}; the code column is the one "
-                                           "read, so make the two agree")
+                reviewed_agrees(path, s, turn, u)
             if not u.code and turn.role in ("practitioner", "client"):
                 uncoded.append((s.id, turn.id))
     if uncoded and code_column is None and any(u.code for s in sessions for _, u in s.utterances()):
         sid, tid = uncoded[0]
         warnings.warn(f"{path}: {len(uncoded)} practitioner or client utterance(s) have no code and are not counted "
                       f"(the first: session {sid}, turn {tid})", stacklevel=3)
+
+
+def reviewed_agrees(path, session: Session, turn, u) -> None:  # type: ignore[no-untyped-def]
+    """A review download's ``reviewed_code`` edited without its ``code`` (an InputError naming the row: ``code`` is
+    what every command reads, so the two must agree)."""
+    from ..errors import InputError
+
+    reviewed = str(u.meta.get("reviewed_code", "") or "").strip().upper()
+    if reviewed and reviewed != "NAN" and reviewed != (u.code or ""):
+        raise InputError(path, f"session {session.id}, turn {turn.id}, utterance {u.id}: reviewed_code "
+                               f"{reviewed!r} but code {u.code or ''!r}; the code column is the one "
+                               "read, so make the two agree")
 
 
 def check_unique_utterances(path, sessions: Sequence[Session], use: str = "counted") -> None:  # type: ignore[no-untyped-def]
@@ -425,11 +431,15 @@ def agreement_report(path_a, path_b=None, options=None, scheme: str = "miti") ->
 
     if path_b is None:  # the reviewer's codes are the reference, as a human coder's are: the machine is measured
         first = read_coded(path_a, options, code_column="code")
+        for s in first:  # a reviewed_code typed in without its code had been read as the machine's code confirmed
+            for turn, u in s.utterances():
+                reviewed_agrees(path_a, s, turn, u)
         second = read_coded(path_a, options, code_column="machine_code")
+        if not any(str(u.meta.get("reviewed_code", "") or "").strip() for s in first for _, u in s.utterances()):
+            raise InputError(path_a, "no reviewed utterances yet (its reviewed_code column is empty): change or tick "
+                                     "codes in the report's review mode, then download them again")
         marked = read_coded(path_a, options, code_column="reviewed_code")
         reviewed = {k for k, code in _units(marked, marked)[0].items() if code}
-        if not reviewed:
-            raise InputError(path_a, "no reviewed utterances (an empty reviewed_code column)")
         path_b = f"{path_a} (machine)"
         path_a = f"{path_a} (reviewer)"
     else:

@@ -901,7 +901,7 @@ def add_reviewed(data: TrainingData, paths: Sequence[str | Path], weight: float 
     from ..io.delimited import _header
 
     out = []
-    added: dict[tuple, str] = {}  # each reviewed utterance (session, turn, place in the turn, words): its file
+    added: dict[tuple, tuple[str, str, str]] = {}  # each reviewed utterance (session, turn, place): file, code, words
     for path in map(Path, paths):
         if "reviewed_code" in _header(path):  # each utterance's own flag, whatever the order of the rows
             examples = coded_table_examples(path, options, reviewed=True)
@@ -912,21 +912,35 @@ def add_reviewed(data: TrainingData, paths: Sequence[str | Path], weight: float 
         if not len(examples):
             raise UsageError(f"{path}: holds no reviewed utterances to add")
         # A page downloaded twice ("visit.reviewed.csv", "visit.reviewed (1).csv") holds the same utterances: each
-        # is added once, as the first file given has it, not at twice the weight
+        # is added once, not at twice the weight (nor twice because its words were edited in one copy); two reviews
+        # that code one utterance differently are refused: which is right is the reviewer's call, not the order of
+        # the files (the first file's code had silently won)
         keys = list(zip(examples["session_id"].astype(str), examples["turn_id"].astype(str),
-                        examples["position"].astype(str), examples["text"].astype(str)))
+                        examples["position"].astype(str)))
+        codes = examples["code"].astype(str).tolist()
+        texts = examples["text"].astype(str).tolist()
+        clash = [(k, c) for k, c in zip(keys, codes) if k in added and added[k][1] != c]
+        if clash:
+            (sid, tid, _), code = clash[0]
+            raise UsageError(f"{path}: {len(clash)} reviewed utterance(s) are also in {added[clash[0][0]][0]} with "
+                             f"another code (the first: session {sid}, turn {tid}: {added[clash[0][0]][1]} there, "
+                             f"{code} here); give one review of each session, the one to keep")
         again = [k for k in keys if k in added]
         if again:
             import warnings
 
+            edited = sum(added[k][2] != t for k, t in zip(keys, texts) if k in added)
             warnings.warn(f"{path}: {len(again)} of its {len(keys)} reviewed utterances are also in "
-                          f"{added[again[0]]} (the same page downloaded twice?); each is added once, as that file "
-                          "has it", stacklevel=2)
+                          f"{added[again[0]][0]} with the same codes (the same page downloaded twice?)"
+                          + (f", {edited} of them with other words (edited text?)" if edited else "")
+                          + "; each is added once, as that file has it", stacklevel=2)
             examples = examples[[k not in added for k in keys]]
+            texts = [t for k, t in zip(keys, texts) if k not in added]
+            codes = [c for k, c in zip(keys, codes) if k not in added]
             keys = [k for k in keys if k not in added]
             if not len(examples):
                 continue
-        added.update({k: path.name for k in keys})
+        added.update({k: (path.name, c, t) for k, c, t in zip(keys, codes, texts)})
         # A session already in the training data keeps its group, so grouped folds never split it between
         # training (its reviewed codes) and testing (its original codes).
         known = data.examples.drop_duplicates("session_id").set_index("session_id")["group"]
