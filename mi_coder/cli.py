@@ -17,7 +17,7 @@ import warnings
 from pathlib import Path
 from typing import Callable, Sequence
 
-from .errors import MiCoderError, ModelError, UsageError, raise_if_stopped
+from .errors import InputError, MiCoderError, ModelError, UsageError, raise_if_stopped
 
 PROG = "mi-coder"
 
@@ -549,8 +549,11 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
                 raise UsageError("--scheme has no effect on a reviewed-codes CSV (its codes are mi-coder's, MITI "
                                  "4.2.1); leave it out")
 
-            if not {"machine_code", "reviewed_code"} <= set(_header(Path(args.data[0]))):
-                raise UsageError("--agreement needs two or more coded tables, or one reviewed-codes CSV (with "
+            one = Path(args.data[0])
+            if one.is_file() and one.stat().st_size == 0:
+                raise InputError(one, "file is empty")
+            if not {"machine_code", "reviewed_code"} <= set(_header(one)):
+                raise UsageError(f"{one}: --agreement needs two or more coded tables, or one reviewed-codes CSV (with "
                                  "machine_code and reviewed_code columns, as the report's review mode downloads it)")
             report = agreement_report(args.data[0], None, _read_options(args))
         else:
@@ -805,6 +808,8 @@ def _check_reviewed(paths: Sequence[str], given_data: bool) -> None:
     from .io.delimited import _header
 
     for path in paths:
+        if Path(path).is_file() and Path(path).stat().st_size == 0:
+            raise InputError(path, "file is empty")
         if "reviewed_code" not in _header(Path(path)):  # an unreadable file is its own error, said as such
             hint = ("; training data go before --add (mi-coder train DATA... --add REVIEWED...)" if not given_data
                     else "")

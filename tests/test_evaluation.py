@@ -669,6 +669,24 @@ def test_agreement_refuses_a_review_download_whose_reviewed_code_was_edited_with
     assert "reviewed_code 'CR' but code 'AF'" in err and str(path) in err and "Traceback" not in err
 
 
+def test_a_reviewed_code_spelled_out_agrees_with_its_code(tmp_path, capsys):
+    rows = [list(r) for r in REVIEWED]
+    rows[2][3] = "Affirm"  # spelled out in a spreadsheet, as the code column may be
+    path = tmp_path / "s1.reviewed.csv"
+    _review_download(path, [tuple(r) for r in rows])
+    assert main(["score", str(path), "--out", str(tmp_path / "out")]) == 0
+    assert main(["evaluate", "--agreement", str(path)]) == 0
+
+
+def test_an_empty_reviewed_file_is_said_to_be_empty_by_every_command(tmp_path, capsys):
+    path = tmp_path / "s1.reviewed.csv"
+    path.write_text("")
+    for argv in (["evaluate", "--agreement", str(path)], ["train", "--add", str(path), "--out", str(tmp_path / "m")]):
+        assert main(argv) == 2
+        assert f"{path}: file is empty" in capsys.readouterr().err
+    assert not (tmp_path / "m").exists()
+
+
 def test_agreement_of_a_download_before_any_review_says_so(tmp_path, capsys):
     rows = [list(r) for r in REVIEWED]
     for r in rows:

@@ -300,9 +300,10 @@ def reviewed_agrees(path, session: Session, turn, u) -> None:  # type: ignore[no
     """A review download's ``reviewed_code`` edited without its ``code`` (an InputError naming the row: ``code`` is
     what every command reads, so the two must agree)."""
     from ..errors import InputError
+    from ..schemes import read_code_cell
 
-    reviewed = str(u.meta.get("reviewed_code", "") or "").strip().upper()
-    if reviewed and reviewed != "NAN" and reviewed != (u.code or ""):
+    reviewed = read_code_cell(u.meta.get("reviewed_code", ""))[0]  # "Complex Reflection" is CR, as in the code column
+    if reviewed and reviewed != (u.code or ""):
         raise InputError(path, f"session {session.id}, turn {turn.id}, utterance {u.id}: reviewed_code "
                                f"{reviewed!r} but code {u.code or ''!r}; the code column is the one "
                                "read, so make the two agree")
