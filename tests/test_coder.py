@@ -1194,7 +1194,9 @@ def test_a_practitioner_turn_holding_a_question_reads_as_one_from_its_utterances
     assert evidence[1].argmax() == 1
 
 
-def test_bare_turn_mix_changes_captions_only_and_survives_saving(small_coder, tmp_path, home):
+@pytest.mark.parametrize("setting, captions", [("bare_turn_mix", True), ("turn_mix", False)])
+def test_a_turn_mix_changes_its_own_turns_only_and_survives_saving(small_coder, tmp_path, home, setting, captions):
+    """bare_turn_mix reads captions' turns (no punctuation mark) and never a punctuated one; turn_mix the reverse."""
     from mi_coder.evaluate.segmentation import strip_text
     from mi_coder.model.store import remember_trusted
 
@@ -1207,47 +1209,20 @@ def test_bare_turn_mix_changes_captions_only_and_survives_saving(small_coder, tm
         return [t.meta.get("main_code") for t in session.turns if t.role == "practitioner"]
 
     before = {strip: main_codes(small_coder, strip) for strip in (False, True)}
-    small_coder.bare_turn_mix = 1.0
+    setattr(small_coder, setting, 1.0)
     try:
         after = {strip: main_codes(small_coder, strip) for strip in (False, True)}
         folder = save_coder(small_coder, tmp_path / "m", {"name": "t", "version": "0", "labels": {}, "training": {}})
     finally:
-        small_coder.bare_turn_mix = 0.0
-    assert after[False] == before[False]  # turns with punctuation marks are never affected
-    assert after[True] != before[True]  # captions' turns read their utterances too
+        setattr(small_coder, setting, 0.0)
+    assert after[not captions] == before[not captions]  # the other kind of turn is never affected
+    assert after[captions] != before[captions]  # its own turns read their utterances too
     remember_trusted(folder / "meta.json")
     loaded = load_coder(folder)
-    assert loaded.bare_turn_mix == 1.0
-    loaded.use_profile("turns", {"bare_turn_mix": 0.0})
-    assert loaded.bare_turn_mix == 0.0
-
-
-def test_turn_mix_changes_punctuated_turns_only_and_survives_saving(small_coder, tmp_path, home):
-    from mi_coder.evaluate.segmentation import strip_text
-    from mi_coder.model.store import remember_trusted
-
-    def main_codes(coder, strip):
-        session = read_transcript(EXAMPLES / "probation_session.txt")[0]
-        if strip:
-            for t in session.turns:
-                t.text = strip_text(t.text)
-        coder.code(session)
-        return [t.meta.get("main_code") for t in session.turns if t.role == "practitioner"]
-
-    before = {strip: main_codes(small_coder, strip) for strip in (False, True)}
-    small_coder.turn_mix = 1.0
-    try:
-        after = {strip: main_codes(small_coder, strip) for strip in (False, True)}
-        folder = save_coder(small_coder, tmp_path / "m", {"name": "t", "version": "0", "labels": {}, "training": {}})
-    finally:
-        small_coder.turn_mix = 0.0
-    assert after[True] == before[True]  # turns without any punctuation mark are bare_turn_mix's
-    assert after[False] != before[False]  # punctuated turns read their utterances too
-    remember_trusted(folder / "meta.json")
-    loaded = load_coder(folder)
-    assert loaded.turn_mix == 1.0 and loaded.bare_turn_mix == 0.0
-    loaded.use_profile("turns", {"turn_mix": 0.0})
-    assert loaded.turn_mix == 0.0
+    other = "turn_mix" if setting == "bare_turn_mix" else "bare_turn_mix"
+    assert getattr(loaded, setting) == 1.0 and getattr(loaded, other) == 0.0
+    loaded.use_profile("turns", {setting: 0.0})
+    assert getattr(loaded, setting) == 0.0
 
 
 def test_subtype_turn_models_choose_within_the_class_only_and_survive_saving(tmp_path, home):
