@@ -720,9 +720,10 @@ def _decoding_protocol(train_kwargs: dict | None, roles: bool = True) -> str:
                 f"{kw['bare_turn_mix']:g}, what its utterances say; a turn with punctuation is decoded as before.")
     if kw.get("subtype_turn_mix") and kw.get("subtype_turn_models"):
         pairs = kw["subtype_turn_models"]
-        which = "question" if pairs == ["OQ_CQ"] else "reflection" if pairs == ["SR_CR"] else "question and reflection"
-        out += (f" A {which} turn's main code (open or closed, simple or complex) is its utterances' likeliest code of "
-                "the class times, to the power "
+        which = ("question turn's main code (open or closed)" if pairs == ["OQ_CQ"]
+                 else "reflection turn's main code (simple or complex)" if pairs == ["SR_CR"]
+                 else "question or reflection turn's main code (open or closed, simple or complex)")
+        out += (f" A {which} is its utterances' likeliest code of the class times, to the power "
                 f"{kw['subtype_turn_mix']:g}, what a turn model of the subtype reads in the whole turn (trained on AnnoMI's "
                 "therapist turns and their subtype labels); utterance codes are unchanged.")
     if kw.get("caption_questions"):
