@@ -521,7 +521,9 @@ def test_a_session_that_cannot_be_coded_is_an_error_and_the_files_other_sessions
         errors = pd.read_csv(out / "errors.csv", keep_default_na=False)
         by_file = {Path(f).name: e for f, e in zip(errors["file"], errors["error"])}
         assert by_file["sessions.csv"].startswith("[session s2] only one speaker")
-        assert by_file["nobody.csv"].startswith("[session x] only one speaker")  # none codable: the file fails
+        # none codable: the file fails, naming each session's problem
+        assert by_file["nobody.csv"].startswith("none of its 2 sessions can be coded: [session x] only one speaker")
+        assert "; [session y] only one speaker" in by_file["nobody.csv"]
         assert len(errors) == 2
     assert "1 session(s) of coded files could not be coded" in capsys.readouterr().err
     # a rerun of the batch reads the saved results and reports the left-out session again
