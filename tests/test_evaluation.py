@@ -687,6 +687,19 @@ def test_an_empty_reviewed_file_is_said_to_be_empty_by_every_command(tmp_path, c
     assert not (tmp_path / "m").exists()
 
 
+def test_utterance_ids_a_spreadsheet_read_as_numbers_are_named_as_the_likely_cause(tmp_path, capsys):
+    # turn 3's utterances 3.1 ... 3.10: saved as numbers, 3.10 becomes 3.1 and the file reads as a row listed twice
+    rows = "".join(f"s1,3,3.{k},PO,practitioner,\"Sentence {k}.\",GI,0.7,,GI,,,\n" for k in range(1, 10))
+    head = "session_id,turn_id,utterance_id,speaker,role,text,machine_code,confidence,reviewed_code,code,reviewer," \
+           "reviewed_at,code2\n"
+    path = tmp_path / "s1.reviewed.csv"
+    path.write_text(head + "s1,1,1.1,Client,client,Hi.,FN,0.7,FN,FN,Sam,2026-12-04T10:00,\n" + rows
+                    + "s1,3,3.1,PO,practitioner,\"Sentence 10.\",GI,0.7,,GI,,,\n")
+    assert main(["score", str(path), "--out", str(tmp_path / "out")]) == 2
+    err = capsys.readouterr().err
+    assert "utterance 3.1 is listed twice" in err and "ids like 3.10 read as numbers by a spreadsheet become 3.1" in err
+
+
 def test_agreement_of_a_download_before_any_review_says_so(tmp_path, capsys):
     rows = [list(r) for r in REVIEWED]
     for r in rows:

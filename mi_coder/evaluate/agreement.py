@@ -325,8 +325,11 @@ def check_unique_utterances(path, sessions: Sequence[Session], use: str = "count
                 key = ("", str(u.id)) if per_session else (str(turn.id), str(u.id))
                 if key in seen:
                     where = f"turn {turn.id}" if seen[key] == str(turn.id) else f"turns {seen[key]} and {turn.id}"
+                    # turn.utterance ids (3.1 ... 3.10) saved as numbers by a spreadsheet: 3.10 becomes 3.1
+                    mangled = (f"; ids like {u.id}0 read as numbers by a spreadsheet become {u.id}: save the id "
+                               "columns as text" if re.fullmatch(r"\d+\.[1-9]", str(u.id)) else "")
                     raise InputError(path, f"session {s.id}, {where}: utterance {u.id} is listed twice "
-                                           f"(it would be {use} twice)")
+                                           f"(it would be {use} twice){mangled}")
                 seen[key] = str(turn.id)
 
 
