@@ -420,6 +420,7 @@ def cmd_train(args: argparse.Namespace) -> int:
     """Train a coder on AnnoMI-layout files, the team corpus and/or your own coded tables; saves a model folder."""
     from .evaluate.crossval import training_metrics
     from .train.fit import (
+        TrainingData,
         add_reviewed,
         load_training_data,
         read_base,
@@ -444,6 +445,15 @@ def cmd_train(args: argparse.Namespace) -> int:
         raise UsageError(f"--min-term-sessions must be 1 or more, not {args.min_term_sessions}")
     _check_files(args.add)
     _check_reviewed(args.add, given_data=bool(args.data))  # before a base is read: its data would hide the mistake
+    if args.add:  # every reviewed file read and checked now, in seconds, not after the training data (minutes)
+        import warnings
+
+        import pandas as pd
+
+        with warnings.catch_warnings():  # said once, when they are added below
+            warnings.simplefilter("ignore")
+            add_reviewed(TrainingData(examples=pd.DataFrame(columns=["session_id", "group"]),
+                                      turn_examples=pd.DataFrame()), args.add, options=_read_options(args))
     paths, settings, C = list(args.data), {}, args.C
     base = read_base(args.base, paths, trust=args.trust_model) if args.base else None
     if base is not None:

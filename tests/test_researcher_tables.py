@@ -143,6 +143,21 @@ def test_a_page_downloaded_twice_adds_its_reviewed_utterances_once(tmp_path):
     assert len(data.examples) == 3
 
 
+def test_train_add_refuses_a_bad_review_before_reading_any_training_data(tmp_path, capsys, monkeypatch):
+    from mi_coder.cli import main
+    from mi_coder.train import fit
+
+    rows = [r[:3] for r in SESSION]
+    frame = _review_download(tmp_path / "first.csv", rows, reviewed={1, 3})
+    frame.loc[3, "reviewed_code"] = "CR"  # typed in a spreadsheet; code still SR
+    frame.to_csv(tmp_path / "edited.csv", index=False)
+    read = []
+    monkeypatch.setattr(fit, "load_training_data", lambda *a, **k: read.append(a))
+    data = _table(tmp_path / "data.csv", header=("session_id", "speaker", "text", "code"), rows=rows)
+    assert main(["train", str(data), "--add", str(tmp_path / "edited.csv"), "--out", str(tmp_path / "m")]) == 2
+    assert "reviewed_code 'CR' but code 'SR'" in capsys.readouterr().err and not read  # said before any data is read
+
+
 def test_two_reviews_that_code_one_utterance_differently_are_refused_whatever_their_order(tmp_path):
     # an audit: the first file given won, so a later correction (AF -> GI) given second was dropped
     from mi_coder.errors import UsageError
