@@ -25,10 +25,14 @@ TEXTS = ["So you're worried about the test?", "what brings you in today", "I don
 
 @pytest.fixture(scope="module")
 def small_coder():
-    """A coder trained in seconds on 25 team-corpus rows per code: enough to exercise every code path."""
+    """A coder trained in seconds on 25 team-corpus rows per code: enough to exercise every code path. Its turn
+    examples carry their subtypes, so it has the subtype turn models too (decoded only where a test sets
+    ``subtype_turn_mix``)."""
     corpus = load_team_corpus(sorted(glob.glob(str(ROOT / "data" / "corpus" / "team_*.csv"))))
     corpus = corpus.groupby("code", group_keys=False).head(25).reset_index(drop=True)
-    return train_coder(corpus, single_utterance_turns(corpus), calibration_folds=2)
+    turns = single_utterance_turns(corpus)
+    turns["subcode"] = np.where(corpus["code"].isin(["SR", "CR", "OQ", "CQ"]), corpus["code"], None)
+    return train_coder(corpus, turns, calibration_folds=2, subtype_turn_models=True)
 
 
 @pytest.fixture
@@ -1225,18 +1229,11 @@ def test_a_turn_mix_changes_its_own_turns_only_and_survives_saving(small_coder, 
     assert getattr(loaded, setting) == 0.0
 
 
-def test_subtype_turn_models_choose_within_the_class_only_and_survive_saving(tmp_path, home):
-    import numpy as np
-
+def test_subtype_turn_models_choose_within_the_class_only_and_survive_saving(small_coder, tmp_path, home):
     from mi_coder.model.coder import FOUR_CLASS
     from mi_coder.model.store import remember_trusted
 
-    corpus = load_team_corpus(sorted(glob.glob(str(ROOT / "data" / "corpus" / "team_*.csv"))))
-    corpus = corpus.groupby("code", group_keys=False).head(25).reset_index(drop=True)
-    turns = single_utterance_turns(corpus)
-    turns["subcode"] = np.where(corpus["code"].isin(["SR", "CR", "OQ", "CQ"]), corpus["code"], None)
-    coder = train_coder(corpus, turns, calibration_folds=2, subtype_turn_models=True)
-    assert {"practitioner_turn_OQ_CQ", "practitioner_turn_SR_CR"} <= set(coder.models)
+    assert {"practitioner_turn_OQ_CQ", "practitioner_turn_SR_CR"} <= set(small_coder.models)
 
     def main_codes(c):
         session = read_transcript(EXAMPLES / "probation_session.txt")[0]
@@ -1244,22 +1241,30 @@ def test_subtype_turn_models_choose_within_the_class_only_and_survive_saving(tmp
         return [t.meta.get("main_code") for t in session.turns if t.role == "practitioner"], \
             [u.code for t in session.turns for u in t.utterances]
 
-    before, codes = main_codes(coder)
-    coder.subtype_turn_mix = 50.0  # the subtype turn model all but decides
-    after, codes_after = main_codes(coder)
+    before, codes = main_codes(small_coder)
+    small_coder.subtype_turn_mix = 50.0  # the subtype turn model all but decides
+    try:
+        after, codes_after = main_codes(small_coder)
+        folder = save_coder(small_coder, tmp_path / "m", {"name": "t", "version": "0", "labels": {}, "training": {}})
+    finally:
+        small_coder.subtype_turn_mix = 0.0
     assert after != before and codes_after == codes  # main codes move; utterance codes do not
     assert all(FOUR_CLASS[a] == FOUR_CLASS[b] for a, b in zip(after, before))  # within the turn's class only
-    folder = save_coder(coder, tmp_path / "m", {"name": "t", "version": "0", "labels": {}, "training": {}})
     remember_trusted(folder / "meta.json")
     loaded = load_coder(folder)
     assert loaded.subtype_turn_mix == 50.0 and main_codes(loaded)[0] == after
-    questions = train_coder(corpus, turns, calibration_folds=2, subtype_turn_models=["OQ_CQ"], subtype_turn_mix=50.0)
-    assert "practitioner_turn_OQ_CQ" in questions.models and "practitioner_turn_SR_CR" not in questions.models
-    # the question model alone: question turns as with both models, reflection turns as with none
+    # the question model alone (2.16's recipe): question turns as with both models, reflection turns as with none
+    del loaded.models["practitioner_turn_SR_CR"]
     expected = [a if FOUR_CLASS[b] == "question" else b for a, b in zip(after, before)]
-    assert main_codes(questions)[0] == expected
+    assert main_codes(loaded)[0] == expected
+    corpus = load_team_corpus(sorted(glob.glob(str(ROOT / "data" / "corpus" / "team_*.csv"))))
+    few = corpus.groupby("code", group_keys=False).head(6).reset_index(drop=True)
+    few_turns = single_utterance_turns(few).assign(
+        subcode=np.where(few["code"].isin(["SR", "CR", "OQ", "CQ"]), few["code"], None))
+    questions = train_coder(few, few_turns, calibration_folds=0, subtype_turn_models=["OQ_CQ"])
+    assert "practitioner_turn_OQ_CQ" in questions.models and "practitioner_turn_SR_CR" not in questions.models
     with pytest.raises(UsageError, match="unknown pair"):
-        train_coder(corpus, turns, calibration_folds=2, subtype_turn_models=["OQ/CQ"])
+        train_coder(few, few_turns, calibration_folds=0, subtype_turn_models=["OQ/CQ"])
 
 
 def test_a_name_said_in_one_session_alone_stays_out_of_the_vocabularies_with_min_term_groups(tmp_path):
