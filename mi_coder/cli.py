@@ -560,8 +560,7 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
                                  "4.2.1); leave it out")
 
             one = Path(args.data[0])
-            if one.is_file() and one.stat().st_size == 0:
-                raise InputError(one, "file is empty")
+            _refuse_empty(one)
             if not {"machine_code", "reviewed_code"} <= set(_header(one)):
                 raise UsageError(f"{one}: --agreement needs two or more coded tables, or one reviewed-codes CSV (with "
                                  "machine_code and reviewed_code columns, as the report's review mode downloads it)")
@@ -812,14 +811,19 @@ def main(argv: Sequence[str] | None = None) -> int:
         sys.unraisablehook = sys.__unraisablehook__
 
 
+def _refuse_empty(path: Path) -> None:
+    """An empty file said as such, before a header check would call it a table of the wrong kind."""
+    if path.is_file() and path.stat().st_size == 0:
+        raise InputError(path, "file is empty")
+
+
 def _check_reviewed(paths: Sequence[str], given_data: bool) -> None:
     """Every --add file is a reviewed-codes download (a ``reviewed_code`` column): a table of codes given after
     --add by mistake ("--add r.csv data.csv") had its every code added as reviewed, at three times the weight."""
     from .io.delimited import _header
 
     for path in paths:
-        if Path(path).is_file() and Path(path).stat().st_size == 0:
-            raise InputError(path, "file is empty")
+        _refuse_empty(Path(path))
         if "reviewed_code" not in _header(Path(path)):  # an unreadable file is its own error, said as such
             hint = ("; training data go before --add (mi-coder train DATA... --add REVIEWED...)" if not given_data
                     else "")
