@@ -1407,3 +1407,24 @@ def test_topic_folds_never_test_a_topic_their_annomi_training_transcripts_are_ab
             assert not set(by_topic[train]) & set(by_topic[test])
     with pytest.raises(ValueError):
         _annomi_groups(turns, tids, "annotator")
+
+
+def test_the_confusion_matrix_is_scikit_learns_and_a_one_code_review_prints_no_library_warning():
+    # `evaluate --agreement` on a review with one reviewed utterance printed scikit-learn's "A single label was found"
+    import random
+    import warnings
+
+    from sklearn.metrics import confusion_matrix
+
+    from mi_coder.evaluate.metrics import utterance_report
+
+    rng = random.Random(3)
+    codes = ["OQ", "CQ", "SR", "CR", "AF", "NC"]
+    y_true = [rng.choice(codes) for _ in range(200)]
+    y_pred = [rng.choice(codes + ["GI"]) for _ in range(200)]
+    labels = ["CR", "SR", "OQ", "CQ", "AF", "PER"]  # GI and NC outside the labels, PER never given
+    assert utterance_report(y_true, y_pred, labels)["confusion"] == confusion_matrix(y_true, y_pred, labels=labels).tolist()
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        report = utterance_report(["CQ"], ["CQ"])
+    assert report["confusion"] == [[1]] and report["kappa"] is None

@@ -8,7 +8,6 @@ from typing import Any, Callable, Sequence
 import numpy as np
 from sklearn.metrics import (
     cohen_kappa_score,
-    confusion_matrix,
     precision_recall_fscore_support,
 )
 
@@ -34,8 +33,19 @@ def utterance_report(y_true: Sequence[str], y_pred: Sequence[str], labels: Seque
         "accuracy": round(float(np.mean(np.array(y_true) == np.array(y_pred))), 3) if y_true else None,
         "kappa": round(float(cohen_kappa_score(y_true, y_pred)), 3) if len(set(y_true) | set(y_pred)) > 1 else None,
         "labels": labels,
-        "confusion": confusion_matrix(y_true, y_pred, labels=labels).tolist(),
+        "confusion": _confusion(y_true, y_pred, labels),
     }
+
+
+def _confusion(y_true: Sequence, y_pred: Sequence, labels: Sequence) -> list[list[int]]:
+    """scikit-learn's confusion matrix (rows the reference), counted here: its function warns of one label on both
+    sides even with ``labels`` given, which a one-utterance review hit."""
+    index = {lab: k for k, lab in enumerate(labels)}
+    matrix = [[0] * len(labels) for _ in labels]
+    for t, p in zip(y_true, y_pred):
+        if t in index and p in index:
+            matrix[index[t]][index[p]] += 1
+    return matrix
 
 
 def confusion_rows(report: dict) -> tuple[list[str], list[tuple[str, list[int]]]]:
