@@ -85,8 +85,8 @@ def test_the_review_data_block_and_rows_carry_hostile_text_escaped_and_intact():
     assert data["utterances"][0]["text"] == hostile and data["utterances"][0]["speaker"] == hostile
     escaped = "&lt;script&gt;alert(1)&lt;/script&gt; &quot;quotes&quot; &amp; ampersands"
     row = re.search(r"<tr [^>]*id='utt-0'>.*?</tr>", page).group(0)
-    # speaker and utterance cells of the editable row, and the speaker in the names of its two review controls
-    assert row.count(escaped) == 4
+    # speaker and utterance cells of the editable row, and the speaker in the names of its three review controls
+    assert row.count(escaped) == 5
     assert "<select class='rv-code noprint'" in row and "<option value='OQ' selected>OQ</option>" in row
     # a printed page does not tell its reader to press buttons it does not print
     intro = re.search(r"<p class='meta'>(.*?)</p>", page[page.index("id='review'"):], re.DOTALL).group(1)
@@ -139,7 +139,8 @@ def test_review_changes_survive_a_reload_and_the_page_scores_equal_mi_coder_scor
     reviewed = pd.read_csv(target, dtype=str, keep_default_na=False)
     assert list(reviewed.columns) == ["session_id", "turn_id", "utterance_id", "speaker", "role", "text",
                                       "machine_code", "confidence", "reviewed_code", "code", "reviewer", "reviewed_at",
-                                      "code2", "role_elements"]
+                                      "code2", "role_elements", "machine_code2", "model"]
+    assert set(reviewed["model"]) == {"default"}  # the coder of the machine codes, as the report named it
     changed = reviewed[reviewed["reviewed_code"] != ""]
     assert len(changed) == len(changes) and set(changed["reviewer"]) == {"Sam Reviewer"}
     assert all(changed["reviewed_at"].str.len() > 10)
@@ -259,6 +260,82 @@ def test_review_works_and_says_so_where_the_browser_keeps_no_site_data(tmp_path)
     finally:
         driver.quit()
     assert errors == []
+
+
+def test_a_reviewer_adds_changes_and_removes_second_codes_and_every_reader_of_the_download_counts_them(tmp_path):
+    # a supervisor's audit: the page edited first codes only, so a permission question the machine left without
+    # +SEEK, or a +SEEK on a plain question, could not be corrected, and MI-adherent stayed wrong in every re-score
+    from selenium.webdriver.support.ui import Select
+
+    from mi_coder.report import render_session
+    from mi_coder.scoring import session_scores
+
+    from .helpers import C, P, coded_session
+
+    s = coded_session([(P, [("Would it be OK if I shared what others have tried?", "CQ")]), (C, [("Sure.", "FN")]),
+                       (P, [("Did you go on Tuesday?", "CQ")]), (C, [("Yes.", "FN")]),
+                       (P, [("Where would you like to start today?", "OQ")]), (C, [("The job.", "FN")]),
+                       (P, [("You want to keep it.", "SR")]), (C, [("I do, I really do.", "CT")])] * 2)
+    s.turns[2].utterances[0].meta["code2"] = "SEEK"  # the machine's mistake: +SEEK on a plain question
+    s.turns[4].utterances[0].meta["code2"] = "SEEK"
+    s.turns[12].utterances[0].meta["code2"] = "SEEK"
+    page = tmp_path / "s.html"
+    page.write_text(render_session(s, session_scores(s), "mi-coder-default 9.9"), encoding="utf-8")
+    driver = _driver(tmp_path / "downloads")
+    try:
+        driver.get(page.as_uri())
+        before = _page_scores(driver)
+        second = Select(driver.find_element("css selector", "#utt-0 select.rv-code2"))
+        assert second.first_selected_option.get_attribute("value") == ""
+        assert "EA" in [o.get_attribute("value") for o in second.options] and \
+            "NC" not in [o.get_attribute("value") for o in second.options]
+        second.select_by_value("SEEK")  # added
+        Select(driver.find_element("css selector", "#utt-2 select.rv-code2")).select_by_value("")  # removed
+        Select(driver.find_element("css selector", "#utt-4 select.rv-code2")).select_by_value("EA")  # changed
+        assert driver.find_element("css selector", "#utt-0 span.code.second").text == "+SEEK"
+        assert not driver.find_element("css selector", "#utt-2 span.code.second").is_displayed()
+        assert driver.find_element("css selector", "#utt-0 input.rv-done").is_selected()  # an edit is a review
+        assert "second code +SEEK added" in driver.find_element("css selector", "#utt-0 span.rv-mark").text
+        assert "second code +SEEK removed" in driver.find_element("css selector", "#utt-2 span.rv-mark").text
+        assert "second code +EA (was +SEEK)" in driver.find_element("id", "rv-status").text
+        edited = _page_scores(driver)
+        driver.refresh()  # kept across a reload
+        assert Select(driver.find_element("css selector", "#utt-4 select.rv-code2")).first_selected_option \
+            .get_attribute("value") == "EA"
+        assert _page_scores(driver) == edited
+        # the first code changed to the second: the utterance is SEEK alone, said as such
+        _select(driver, 12, "SEEK")
+        assert not driver.find_element("css selector", "#utt-12 span.code.second").is_displayed()
+        final = _page_scores(driver)
+        text = driver.execute_script("return miReview.csv();")
+    finally:
+        driver.quit()
+    assert before["mi_adherent"] == edited["mi_adherent"] == final["mi_adherent"] == 3  # +SEEK, -SEEK, SEEK -> EA
+    target = tmp_path / "s.reviewed.csv"
+    target.write_text(text, encoding="utf-8")
+    rows = pd.read_csv(target, dtype=str, keep_default_na=False)
+    assert rows.loc[[0, 2, 4, 12], "code2"].tolist() == ["SEEK", "", "EA", ""]
+    assert rows.loc[[0, 2, 4, 12], "machine_code2"].tolist() == ["", "SEEK", "SEEK", "SEEK"]
+    assert rows.loc[[0, 2, 4, 12], "reviewed_code"].tolist() == ["CQ", "CQ", "OQ", "SEEK"]
+    assert (rows["reviewed_code"] != "").sum() == 4
+    assert set(rows["model"]) == {"mi-coder-default 9.9"}
+    scored = tmp_path / "scored"
+    result = subprocess.run([sys.executable, "-m", "mi_coder", "score", str(target), "--out", str(scored)],
+                            capture_output=True, text=True, check=False)
+    assert result.returncode == 0, result.stderr
+    row = pd.read_csv(scored / "sessions.csv").iloc[0]
+    for key, value in final.items():  # the page's scores are mi-coder score's on the download
+        python = None if pd.isna(row[key]) else float(row[key])
+        assert (python is None and value is None) or python == pytest.approx(value, abs=1e-9), key
+    from mi_coder.evaluate.agreement import agreement_report
+
+    report = agreement_report(target)["agreement"]
+    assert report["second"].endswith("(machine: mi-coder-default 9.9)")
+    # measured against the reviewer's codes, second codes included: SEEK given by the machine on 2, 4 and 12, by
+    # the reviewer on 0 and 12; EA by the reviewer on 4 alone (a download's code2 had been read as the machine's)
+    slots = report["either_slot"]
+    assert (slots["SEEK"]["precision"], slots["SEEK"]["recall"], slots["SEEK"]["given"]) == (0.333, 0.5, 3)
+    assert (slots["EA"]["support"], slots["EA"]["given"]) == (1, 0)
 
 
 def test_the_page_counts_volleys_broken_by_another_speaker_as_mi_coder_does(tmp_path):

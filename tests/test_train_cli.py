@@ -87,6 +87,7 @@ def test_train_from_a_base_model_adds_reviewed_utterances_up_weighted(model, cod
     reviewed = test.rename(columns={"code": "machine_code"}).assign(reviewed_code="", reviewer="r", reviewed_at="t")
     reviewed["code"] = reviewed["machine_code"]
     reviewed.loc[:29, "reviewed_code"] = reviewed.loc[:29, "machine_code"]
+    reviewed["model"] = "mi-coder-default 2.16"  # the review page names the coder of the machine codes
     reviewed.to_csv(tmp_path / "reviewed.csv", index=False)
     result = subprocess.run([sys.executable, "-m", "mi_coder", "train", "--base", str(out), "--add",
                              str(tmp_path / "reviewed.csv"), "--add-weight", "4", "--utterances", "given",
@@ -94,7 +95,7 @@ def test_train_from_a_base_model_adds_reviewed_utterances_up_weighted(model, cod
     assert result.returncode == 0, result.stderr
     meta = json.loads((tmp_path / "m2" / "meta.json").read_text())
     assert meta["training"]["added_reviewed"] == [{"file": "reviewed.csv", "utterances": 30, "sessions": 1,
-                                                   "weight": 4.0}]
+                                                   "weight": 4.0, "machine_model": "mi-coder-default 2.16"}]
     assert meta["training"]["base_model"] == "model"
     assert "added_reviewed" in (tmp_path / "m2" / "MODEL_CARD.md").read_text()
     missing = subprocess.run([sys.executable, "-m", "mi_coder", "train", "--base", str(tmp_path / "nowhere"),

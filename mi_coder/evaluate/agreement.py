@@ -121,7 +121,10 @@ def read_coded(path, options=None, scheme: str = "miti",  # type: ignore[no-unty
         for turn, u in s.utterances():
             key = code_column if code_column is not None else row_code_column(u.meta, turn.role, opts, scheme)
             value, in_cell = read_code_cell(u.meta.get(key, "") if key else "", scheme)
-            code2, extra = read_code_cell(u.meta.get("code2", ""), scheme)
+            # a review download keeps the machine's second code apart (machine_code2) since the page edits second
+            # codes too; an older download's code2 is the machine's
+            second_key = "machine_code2" if code_column == "machine_code" and "machine_code2" in u.meta else "code2"
+            code2, extra = read_code_cell(u.meta.get(second_key, ""), scheme)
             if in_cell and (code2 or extra):
                 raise InputError(path, f"session {s.id}, turn {turn.id}: two codes in the code cell "
                                        f"({value}, {in_cell}) and another in code2 ({code2}): at most two codes")
@@ -444,7 +447,9 @@ def agreement_report(path_a, path_b=None, options=None, scheme: str = "miti") ->
                                      "codes in the report's review mode, then download them again")
         marked = read_coded(path_a, options, code_column="reviewed_code")
         reviewed = {k for k, code in _units(marked, marked)[0].items() if code}
-        path_b = f"{path_a} (machine)"
+        # the coder of the machine codes, as the review page writes it in its model column (older pages did not)
+        models = sorted({str(u.meta.get("model") or "").strip() for s in first for _, u in s.utterances()} - {""})
+        path_b = f"{path_a} (machine{': ' + ', '.join(models) if models else ''})"
         path_a = f"{path_a} (reviewer)"
     else:
         first = read_coded(path_a, options, scheme)

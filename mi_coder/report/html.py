@@ -189,6 +189,8 @@ def _transcript_rows(page_rows: list[tuple[Turn, Any, int]]) -> list[dict]:
             "code2": code2, "code2_name": CODE_NAMES.get(code2, ""), "code2_colour": CODE_COLOURS.get(code2, "#eee"),
             "code2_text_colour": TEXT_ON.get(code2, "#000"),
             "valid_codes": list(valid) if code else [],  # a code editor only where there is a code to correct
+            # a second code (as scoring.second_code counts one; not coded and neutral say nothing as a second code)
+            "valid_second": [c for c in valid if c not in ("NC", "FN")] if code else [],
             "confidence": _fmt(u.confidence, True) if u.confidence is not None else "", "text": u.text,
         })
     return rows

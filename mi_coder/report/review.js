@@ -46,8 +46,23 @@
   }
 
   function codeOf(u) { var s = state.codes[u.uid]; return s && s.code ? s.code : u.code; }
+  // The second code as it stands: the reviewer's where one was chosen ("" removes the machine's), else the machine's;
+  // never the first code again (scoring.second_code reads that as none).
+  function rawCode2(u) { var s = state.codes[u.uid]; return s && typeof s.code2 === "string" ? s.code2 : (u.code2 || ""); }
+  function code2Of(u) { var c = rawCode2(u); return c === codeOf(u) ? "" : c; }
   function reviewed(u) { var s = state.codes[u.uid]; return !!(s && s.reviewed); }
-  function changed(u) { return codeOf(u) !== u.code; }
+  function changed1(u) { return codeOf(u) !== u.code; }
+  function changed2(u) { return code2Of(u) !== (u.code2 || ""); }
+  function changed(u) { return changed1(u) || changed2(u); }
+  function changedText(u) {  // in words, for print, the status line and those who do not see the tint
+    var parts = [];
+    if (changed1(u)) { parts.push("changed from " + u.code); }
+    if (changed2(u)) {
+      parts.push(code2Of(u) ? "second code +" + code2Of(u) + (u.code2 ? " (was +" + u.code2 + ")" : " added")
+                            : "second code +" + u.code2 + " removed");
+    }
+    return parts.join("; ");
+  }
 
   // ---- scoring (mirrors mi_coder/scoring.py) ----
   var WORD = /[\p{L}\p{N}_']+/gu;
@@ -60,14 +75,14 @@
 
   function turnsNow() {
     return data.turns.filter(function (t) { return t.utterances.length; }).map(function (t) {
-      // every code, second codes included (kept as coded: the page edits the first code), as scoring._codes
+      // every code, second codes included (as they stand on the page), as scoring._codes
       var codes = [], firsts = [];
       t.utterances.forEach(function (i) {
-        var u = data.utterances[i], c = codeOf(u);
+        var u = data.utterances[i], c = codeOf(u), c2 = code2Of(u);
         if (!c) { return; }
         codes.push(c);
         firsts.push(c);
-        if (u.code2 && u.code2 !== c && t.role === "practitioner") { codes.push(u.code2); }
+        if (c2) { codes.push(c2); }
       });
       return {role: t.role, text: t.text, codes: codes, firsts: firsts};
     });
@@ -201,12 +216,15 @@
     if (!row) { return; }
     var sel = row.querySelector("select.rv-code"), box = row.querySelector("input.rv-done");
     sel.value = codeOf(u);
+    var sel2 = row.querySelector("select.rv-code2");
+    if (sel2) { sel2.value = code2Of(u); }
     box.checked = reviewed(u);
     row.classList.toggle("rv-changed", changed(u));
     row.classList.toggle("rv-reviewed", reviewed(u));
     var mark = row.querySelector("span.rv-mark");  // in words, for print and for those who do not see the tint
-    if (mark) { mark.textContent = changed(u) ? " changed from " + u.code : ""; }
+    if (mark) { mark.textContent = changed(u) ? " " + changedText(u) : ""; }
     row.setAttribute("data-code", codeOf(u));
+    if (code2Of(u)) { row.setAttribute("data-code2", code2Of(u)); } else { row.removeAttribute("data-code2"); }
     // the coloured badge shows the code as it stands (it is what a printed page shows), the machine's in its title
     var badge = row.querySelector("span.code"), colours = data.colours && data.colours[codeOf(u)];
     if (badge && colours) {
@@ -214,7 +232,26 @@
       badge.style.background = colours[0];
       badge.style.color = colours[1];
       if (!badge.hasAttribute("data-title")) { badge.setAttribute("data-title", badge.title || ""); }
-      badge.title = changed(u) ? "changed by a reviewer from " + u.code : badge.getAttribute("data-title");
+      badge.title = changed1(u) ? "changed by a reviewer from " + u.code : badge.getAttribute("data-title");
+    }
+    // the second code's badge likewise, made where the reviewer gives one the machine did not
+    var second = row.querySelector("span.code.second"), c2 = code2Of(u);
+    if (c2 && !second && badge) {
+      second = document.createElement("span");
+      second.className = "code second";
+      badge.parentNode.insertBefore(second, badge.nextSibling);
+      badge.parentNode.insertBefore(document.createTextNode(" "), second);
+    }
+    if (second) {
+      second.style.display = c2 ? "" : "none";
+      var colours2 = c2 && data.colours && data.colours[c2];
+      if (colours2) {
+        second.textContent = "+" + c2;
+        second.style.background = colours2[0];
+        second.style.color = colours2[1];
+        second.title = "second code: " + ((data.names && data.names[c2]) || c2) +
+          (changed2(u) ? " (" + changedText(u).split("; ").pop() + ", by a reviewer)" : "");
+      }
     }
     var tag = row.querySelector("span.review");
     if (tag) { tag.style.display = reviewed(u) ? "none" : ""; }
@@ -223,12 +260,15 @@
   // the scores stand now.
   function say(text) { var el = document.getElementById("rv-status"); if (el) { el.textContent = text; } }
   function left() { return data.utterances.filter(function (u) { return u.code && !reviewed(u); }).length; }
-  function record(u, code, done, ticked) {
-    state.codes[u.uid] = {code: code, reviewed: done, ticked: !!ticked, at: new Date().toISOString(),
+  // ``code2`` undefined keeps the second code as it stands
+  function record(u, code, done, ticked, code2) {
+    state.codes[u.uid] = {code: code, code2: code2 === undefined ? rawCode2(u) : code2, reviewed: done,
+                          ticked: !!ticked, at: new Date().toISOString(),
                           by: document.getElementById("rv-reviewer").value};
     paint(u); showScores(); save();  // the page shows the edit even where the browser keeps nothing
     var s = scores();
-    say("Turn " + u.turn_id + ": " + codeOf(u) + (changed(u) ? " (changed from " + u.code + ")" : "") +
+    say("Turn " + u.turn_id + ": " + codeOf(u) + (code2Of(u) ? " +" + code2Of(u) : "") +
+        (changed(u) ? " (" + changedText(u) + ")" : "") +
         (done ? ", reviewed" : ", not reviewed") + "; " + left() + " left; R:Q " + fmt("r_q", s.r_q) +
         ", %CR " + fmt("pct_cr", s.pct_cr));
   }
@@ -236,8 +276,14 @@
   // before (reviewed only if its box was ticked): the arrow keys on a closed list change the code at each press,
   // so reading the list through with them must not tick anything (an accessibility audit).
   function choose(u, code) {
-    var s = state.codes[u.uid];
-    record(u, code, code !== u.code || !!(s && s.ticked && s.reviewed), s && s.ticked && s.reviewed);
+    var s = state.codes[u.uid], was = s && s.ticked && s.reviewed;
+    // the second code stays as it stands; while the first code repeats it, it counts as none (code2Of)
+    var code2 = rawCode2(u);
+    record(u, code, code !== u.code || code2 !== (u.code2 || "") || !!was, was, code2);
+  }
+  function choose2(u, code2) {  // the same for the second code
+    var s = state.codes[u.uid], was = s && s.ticked && s.reviewed;
+    record(u, codeOf(u), codeOf(u) !== u.code || code2 !== (u.code2 || "") || !!was, was, code2);
   }
   function shown(row) { return row && row.style.display !== "none"; }
   function next() {
@@ -265,8 +311,10 @@
     if (/^[=+\-@\t\r]/.test(v) && isNaN(Number(v))) { v = "'" + v; }
     return /[",\n\r]/.test(v) ? '"' + v.replace(/"/g, '""') + '"' : v; }
   function csv() {
+    // code2 is the second code as it stands (the reviewer's where changed), machine_code2 the machine's; model names
+    // the coder of the machine codes (evaluate --agreement says which model it measured, train --add's card lists it)
     var head = ["session_id", "turn_id", "utterance_id", "speaker", "role", "text", "machine_code", "confidence",
-                "reviewed_code", "code", "reviewer", "reviewed_at", "code2", "role_elements"];
+                "reviewed_code", "code", "reviewer", "reviewed_at", "code2", "role_elements", "machine_code2", "model"];
     var lines = [head.join(",")];
     data.utterances.forEach(function (u) {
       var s = state.codes[u.uid] || {};
@@ -276,7 +324,7 @@
                   s.reviewed ? codeOf(u) : "", codeOf(u),
                   s.at && (s.reviewed || changed(u)) ? (s.by || state.reviewer || "") : "",
                   s.at && (s.reviewed || changed(u)) ? s.at : "",
-                  u.code2 || "", u.role_elements || ""]
+                  code2Of(u), u.role_elements || "", u.code2 || "", data.model || ""]
         .map(csvCell).join(","));
     });
     return lines.join("\n") + "\n";
@@ -302,6 +350,14 @@
         if (data.names && data.names[o.value]) { o.setAttribute("aria-label", o.value + ", " + data.names[o.value]); }
       });
       sel.addEventListener("change", function (e) { choose(u, e.target.value); });
+      var sel2 = row.querySelector("select.rv-code2");
+      if (sel2) {
+        Array.prototype.forEach.call(sel2.options, function (o) {
+          o.setAttribute("aria-label", o.value ? "second code " + o.value + ", " + ((data.names && data.names[o.value]) || o.value)
+                                               : "no second code");
+        });
+        sel2.addEventListener("change", function (e) { choose2(u, e.target.value); });
+      }
       row.querySelector("input.rv-done").addEventListener("change", function (e) {
         record(u, codeOf(u), e.target.checked, e.target.checked);
       });

@@ -50,6 +50,7 @@ def review_data(session: Session, model_name: str,
         turns.append({"id": turn.id, "role": turn.role, "text": turn.text, "utterances": ids})
     digest = hashlib.sha256(json.dumps([model_name, utterances], sort_keys=True).encode()).hexdigest()[:16]
     return {"session_id": session.id, "digest": digest, "rules": review_rules(),
+            "model": model_name,  # the coder of the machine codes, written into every row of the download
             "thresholds": thresholds or DEFAULT_THRESHOLDS,
             "colours": {code: [CODE_COLOURS[code], TEXT_ON[code]] for code in CODE_COLOURS},
             # each code list's options are named in full for screen readers ("CR, complex reflection"), by review.js

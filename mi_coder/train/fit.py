@@ -949,5 +949,18 @@ def add_reviewed(data: TrainingData, paths: Sequence[str | Path], weight: float 
         data.examples = pd.concat([data.examples, examples], ignore_index=True)
         data.turn_examples = pd.concat([data.turn_examples, coded_turn_examples(examples)], ignore_index=True)
         out.append({"file": path.name, "utterances": int(len(examples)), "sessions": int(examples["session_id"].nunique()),
-                    "weight": weight})
+                    "weight": weight, **_machine_models(path)})
     return out
+
+
+def _machine_models(path: Path) -> dict:
+    """``{"machine_model": ...}``: the coder(s) of a review download's machine codes, from the column the review
+    page writes (``model``), for the card; empty for a table without one."""
+    import pandas as pd
+
+    try:
+        column = pd.read_csv(path, dtype=str, keep_default_na=False, usecols=lambda c: str(c).strip() == "model")
+    except (ValueError, UnicodeDecodeError, pd.errors.ParserError):  # read as it was for training; only the card's note
+        return {}
+    models = sorted({v.strip() for v in column.get("model", []) if v.strip()})
+    return {"machine_model": ", ".join(models)} if models else {}
