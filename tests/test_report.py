@@ -787,6 +787,30 @@ def test_timeline_bars_name_their_turn_and_codes_in_a_tooltip_not_by_colour_alon
     assert "Practitioner turns: 1 CR. Client turns: 1 CT." in titles[0]
 
 
+def test_a_timed_sessions_timeline_reads_in_recording_time_and_each_bar_says_when_its_turn_starts():
+    # a trainer's audit: the timeline of a captioned session was in decimal minutes, and no bar said when its turn
+    # was, so a moment seen on the chart could not be found in the recording
+    import re
+
+    from mi_coder.report.charts import timeline_chart
+
+    s = coded_session([(P, [("So you want to stop.", "CR")]), (C, [("I want to stop.", "CT")])] * 20)
+    for k, t in enumerate(s.turns):
+        t.start = 5.0 + 21.5 * k  # the last turn at 14:03.5
+    svg = timeline_chart(s)
+    titles = re.findall(r"<title>([^<]*)</title>", svg)
+    assert titles[1:3] == ["turn 1 at 0:05, practitioner: CR", "turn 2 at 0:26, client: CT"]
+    assert titles[-1] == "turn 40 at 14:03, client: CT"
+    assert " from 0:05 to 14:03 in the recording" in titles[0]
+    ticks = re.findall(r">([0-9:]+)</text>", svg)
+    assert ticks[:3] == ["0:00", "2:00", "4:00"] and "time in the recording (m:ss)" in svg
+    s.turns[3].start = None  # one turn without a time: the axis counts turns, and a bar says its time where known
+    svg = timeline_chart(s)
+    titles = re.findall(r"<title>([^<]*)</title>", svg)
+    assert titles[1] == "turn 1 at 0:05, practitioner: CR" and titles[4] == "turn 4, client: CT"
+    assert ">turn</text>" in svg and "in the recording" not in titles[0]
+
+
 def test_the_readings_say_which_indicators_separated_good_from_poor_sessions_as_the_readme_table_does():
     from mi_coder.report.html import INDICATOR_SEPARATES
 

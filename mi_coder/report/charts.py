@@ -13,7 +13,7 @@ import statistics
 from collections.abc import Sequence
 
 from ..records import CLIENT, PRACTITIONER, Session
-from .style import CODE_COLOURS, _fmt_banded
+from .style import CODE_COLOURS, _fmt_banded, clock
 
 
 def _svg(fig, label: str) -> str:  # type: ignore[no-untyped-def]
@@ -127,7 +127,8 @@ def timeline_chart(session: Session) -> str:
                       hatch=HATCHES.get(code), edgecolor="#222" if code in HATCHES or code in LIGHT else "none",
                       linewidth=0.6 if code in LIGHT else 0)
         bars[0].set_gid(f"mi-turn-{k}")
-        titles[f"mi-turn-{k}"] = f"turn {t.id}, {t.role}: {' '.join(t.codes) or code}"
+        at = f" at {clock(t.start)}" if clock(t.start) else ""  # where to find the turn in the recording
+        titles[f"mi-turn-{k}"] = f"turn {t.id}{at}, {t.role}: {' '.join(t.codes) or code}"
         if code in ("CT", "ST"):
             # labels of close turns go on a second line instead of printing over each other ("CTST")
             line = 0 if x - label_ends[0] >= label_gap else (1 if x - label_ends[1] >= label_gap else 0)
@@ -135,13 +136,19 @@ def timeline_chart(session: Session) -> str:
             ax.text(x, y + 0.45 + 0.13 * line, code, fontsize=7, color=LABEL_COLOURS.get(code, CODE_COLOURS[code]))
     ax.set_yticks([0, 1])
     ax.set_yticklabels(["client", "practitioner"])
-    ax.set_xlabel("minutes" if use_time else "turn")
-    if not use_time:
+    ax.set_xlabel("time in the recording (m:ss)" if use_time else "turn")
+    if use_time:  # minutes on the axis, read as the transcript table and a media player show times
+        from matplotlib.ticker import FuncFormatter, MaxNLocator
+
+        ax.xaxis.set_major_locator(MaxNLocator(nbins=10, steps=[1, 2, 5, 10]))
+        ax.xaxis.set_major_formatter(FuncFormatter(lambda x, _: clock(60.0 * x) if x >= 0 else ""))
+    else:
         _label_turns(ax, [t.id for t in turns])
     ax.spines[["top", "right"]].set_visible(False)
     fig.tight_layout()
     by_role = {role: [shown_code(t) or "NC" for t in turns if t.role == role] for role in (PRACTITIONER, CLIENT)}
-    svg = _svg(fig, f"Timeline of {len(turns)} turn{'' if len(turns) == 1 else 's'}, each bar a turn coloured by "
+    when = f" from {clock(turns[0].start)} to {clock(turns[-1].start)} in the recording" if use_time else ""
+    svg = _svg(fig, f"Timeline of {len(turns)} turn{'' if len(turns) == 1 else 's'}{when}, each bar a turn coloured by "
                     f"its main code. Practitioner turns: {_counted(by_role[PRACTITIONER])}. Client turns: "
                     f"{_counted(by_role[CLIENT])}. The transcript table gives every turn's codes in words.")
     for gid, title in titles.items():  # turn ids come from the transcript: escaped

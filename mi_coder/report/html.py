@@ -27,7 +27,7 @@ from .charts import (
 )
 from .coaching import COACHING_CONFIDENCE, coaching_examples, is_person_name
 from .review import review_context, review_data, review_js
-from .style import CODE_COLOURS, LOW_CONFIDENCE, TEXT_ON, _fmt, _fmt_banded, display_number
+from .style import CODE_COLOURS, LOW_CONFIDENCE, TEXT_ON, _fmt, _fmt_banded, clock, display_number
 from .templating import render
 
 
@@ -181,7 +181,7 @@ def _transcript_rows(page_rows: list[tuple[Turn, Any, int]]) -> list[dict]:
         rows.append({
             "uid": uid, "turn_id": turn.id, "speaker": turn.speaker, "first": first[turn.id] == uid,
             # where the turn starts in the recording (captions, ASR, timed tables), to find the moment in it
-            "time": _clock(turn.start),
+            "time": clock(turn.start),
             "client": turn.role == CLIENT, "code": code, "code_name": CODE_NAMES.get(code, ""),
             "colour": CODE_COLOURS.get(code, "#eee"), "text_colour": TEXT_ON.get(code, "#000"),
             "low_confidence": u.confidence is not None and u.confidence < LOW_CONFIDENCE,
@@ -194,15 +194,6 @@ def _transcript_rows(page_rows: list[tuple[Turn, Any, int]]) -> list[dict]:
             "confidence": _fmt(u.confidence, True) if u.confidence is not None else "", "text": u.text,
         })
     return rows
-
-
-def _clock(seconds: float | None) -> str:
-    """Seconds from the start as m:ss, or h:mm:ss past an hour; "" when the transcript has no times."""
-    if seconds is None or seconds != seconds or seconds < 0:
-        return ""
-    minutes, secs = divmod(int(seconds), 60)
-    hours, minutes = divmod(minutes, 60)
-    return f"{hours}:{minutes:02d}:{secs:02d}" if hours else f"{minutes}:{secs:02d}"
 
 
 def _legend() -> list[dict]:

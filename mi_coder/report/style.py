@@ -56,3 +56,12 @@ def _fmt_banded(value: Any, pct: bool, thresholds: dict[str, float] | None) -> s
         if all((float(text) / scale >= t) == (value >= t) for t in thresholds.values()):
             return text + "%" if pct else text
     return shown
+
+
+def clock(seconds: float | None) -> str:
+    """Seconds from the start as m:ss, or h:mm:ss past an hour; "" when the transcript has no times."""
+    if seconds is None or seconds != seconds or seconds < 0:
+        return ""
+    minutes, secs = divmod(int(seconds), 60)
+    hours, minutes = divmod(minutes, 60)
+    return f"{hours}:{minutes:02d}:{secs:02d}" if hours else f"{minutes}:{secs:02d}"
