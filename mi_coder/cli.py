@@ -14,6 +14,7 @@ import re
 import signal
 import sys
 import warnings
+from collections import Counter
 from pathlib import Path
 from typing import Callable, Sequence
 
@@ -776,8 +777,27 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+# A warning given once per session of a table (a table of 1,681 one-row sessions printed one 1,681 times) is
+# printed for its first sessions and then counted; the count is said as the command ends (``_said_repeats``).
+_SESSION_TAG = re.compile(r"\[session [^\]]*\]")
+_WARNED: Counter = Counter()
+WARN_REPEATS = 3
+
+
 def _show_warning(message, category, filename, lineno, file=None, line=None):  # type: ignore[no-untyped-def]
-    _err(f"warning: {message}")
+    text = str(message)
+    shape = _SESSION_TAG.sub("[session ...]", text)
+    _WARNED[shape] += 1
+    if shape == text or _WARNED[shape] <= WARN_REPEATS:
+        _err(f"warning: {text}")
+
+
+def _said_repeats() -> None:
+    """The warnings of further sessions that ``_show_warning`` counted instead of printing."""
+    for shape, n in _WARNED.items():
+        if n > WARN_REPEATS and "[session ...]" in shape:
+            _err(f"warning: {n - WARN_REPEATS} more session(s) as above: {shape}")
+    _WARNED.clear()
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -806,6 +826,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         _err(f"error: {where}{exc.strerror or exc}; nothing was left half-written{hint}")
         return 1
     finally:
+        _said_repeats()
         for signum, handler in previous.items():
             signal.signal(signum, handler)
         sys.unraisablehook = sys.__unraisablehook__

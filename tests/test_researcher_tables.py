@@ -307,3 +307,59 @@ def test_a_table_of_two_coders_columns_is_pointed_to_code_col_and_figures_print_
     assert main(["evaluate", "--agreement", str(first), str(second)]) == 0
     fn = next(line for line in capsys.readouterr().out.splitlines() if line.split()[:1] == ["FN"])
     assert fn.split()[1:4] == ["0.615", "1.000", "0.762"]  # 8/13 printed 0.61 from the rounded 0.615
+
+
+# A classifier's test output on a public peer-support set: one practitioner sentence a row, its human label beside the
+# classifier's, no client, no turn ids (a researcher's audit).
+SENTENCES = [("You kept going even when it was hard.", "Affirm"), ("What worries you most?", "Open Question"),
+             ("Try writing it down each night.", "Advise without Permission"), ("I'm sorry that happened.", "Support"),
+             ("I went through the same thing.", "Self-Disclose"), ("Have you told anyone?", "Closed Question")]
+
+
+def test_a_table_of_one_speakers_sentences_without_turn_ids_is_said_to_be_read_as_one_turn(tmp_path):
+    rows = [("Counsellor", text, label) for text, label in SENTENCES * 17]  # 102 rows
+    path = tmp_path / "sentences.csv"
+    pd.DataFrame(rows, columns=["speaker", "Text", "Ground truth"]).to_csv(path, index=False)
+    with pytest.warns(UserWarning, match=r"102 rows in a row of speaker 'Counsellor' are read as one turn .* turn "
+                                         r"column \(turn_id, or --turn-col\)"):
+        (s,) = read_coded(path, scheme="misc", options=_options(practitioner="Counsellor"))
+    assert len(s.turns) == 1 and len(s.turns[0].utterances) == 102
+    pd.DataFrame(rows, columns=["speaker", "Text", "Ground truth"]).assign(turn_id=range(102)).to_csv(path, index=False)
+    import warnings
+
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        (s,) = read_coded(path, scheme="misc", options=_options(practitioner="Counsellor"))
+    assert len(s.turns) == 102 and not [w for w in caught if "read as one turn" in str(w.message)]
+
+
+def test_a_ground_truth_column_is_read_as_codes_and_misc_codes_miti_leaves_uncoded_are_counted_aloud(tmp_path):
+    path = tmp_path / "test_output.csv"
+    pd.DataFrame([("Counsellor", text, label, "Other") for text, label in SENTENCES],
+                 columns=["speaker", "Text", "Ground truth", "Prediction"]).to_csv(path, index=False)
+    with pytest.warns(UserWarning, match=r"2 utterance\(s\) carry MISC codes that MITI 4.2.1 leaves uncoded and are "
+                                         r"read as NC \((SU x1, SELFDISCLOSE x1|SELFDISCLOSE x1, SU x1)"):
+        (s,) = read_coded(path, scheme="misc", options=_options(practitioner="Counsellor"))
+    assert [u.code for _, u in s.utterances()] == ["AF", "OQ", "PER", "NC", "NC", "CQ"]
+    # under a name no alias knows, a column of spelled-out codes is offered by its values
+    pd.DataFrame([("Counsellor", text, label) for text, label in SENTENCES],
+                 columns=["speaker", "Text", "Expert judgement"]).to_csv(path, index=False)
+    with pytest.raises(InputError, match=r"the column 'Expert judgement' may hold them: name it with --code-col"):
+        read_coded(path, scheme="misc", options=_options(practitioner="Counsellor"))
+
+
+def _options(**kw):  # type: ignore[no-untyped-def]
+    from mi_coder.io.base import ReadOptions
+
+    return ReadOptions(**kw)
+
+
+def test_a_warning_of_every_session_of_a_table_is_printed_for_three_and_counted_for_the_rest(tmp_path, capsys):
+    path = tmp_path / "one_row_sessions.csv"
+    pd.DataFrame([(f"s{k:02d}", "Counsellor", text, label) for k, (text, label) in enumerate(SENTENCES * 2)],
+                 columns=["session_id", "speaker", "Text", "Ground truth"]).to_csv(path, index=False)
+    assert main(["score", str(path), "--scheme", "misc", "--practitioner", "Counsellor", "--out",
+                 str(tmp_path / "o")]) == 0
+    err = capsys.readouterr().err
+    assert err.count("only the practitioner 'Counsellor' speaks") == 4  # three sessions, then the count
+    assert "warning: 9 more session(s) as above: " in err and "[session ...]: only the practitioner" in err

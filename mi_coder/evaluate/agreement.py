@@ -72,9 +72,10 @@ def code_like_columns(sessions: list[Session]) -> list[str]:
     columns whose values are mostly codes whatever their name ("coder_A", "rater1": a coder's name column, such as
     "coder_id", holds names, not codes)."""
     from ..codes import ALL_CODES
-    from ..schemes import CLIENT_MISC, MISC_TO_MITI
+    from ..schemes import CLIENT_MISC, MISC_TO_MITI, SPELLED_MISC, SPELLED_MITI
 
     known = {c.upper() for c in (*ALL_CODES, *MISC_TO_MITI, *CLIENT_MISC)}
+    spelled = {*SPELLED_MISC, *SPELLED_MITI}  # "Give Information", "Complex Reflection": letters only, upper case
     seen: dict[str, bool] = {}
     values: dict[str, list[int]] = {}  # column -> [values that are codes, values]
     for _, u in (x for s in sessions for x in s.utterances()):
@@ -86,7 +87,7 @@ def code_like_columns(sessions: list[Session]) -> list[str]:
                 seen[key] = seen.get(key, False) or bool(text)
             elif text:
                 count = values.setdefault(key, [0, 0])
-                count[0] += text.upper() in known
+                count[0] += text.upper() in known or re.sub(r"[^A-Z]", "", text.upper()) in spelled
                 count[1] += 1
     by_value = [k for k, (codes, n) in values.items() if n >= 5 and codes >= 0.8 * n]
     return [k for k, filled in seen.items() if filled] + by_value
@@ -117,6 +118,7 @@ def read_coded(path, options=None, scheme: str = "miti",  # type: ignore[no-unty
     other_as_nc = scheme == "misc" and _other_means_no_code(sessions, code_column, opts, scheme)
     others = 0
     unusual: Counter = Counter()  # double codes the guide does not give one utterance: both counted, said
+    uncoded: Counter = Counter()  # codes of the scheme that MITI 4.2.1 leaves uncoded (read as NC), said
     for s in sessions:
         for turn, u in s.utterances():
             key = code_column if code_column is not None else row_code_column(u.meta, turn.role, opts, scheme)
@@ -140,6 +142,8 @@ def read_coded(path, options=None, scheme: str = "miti",  # type: ignore[no-unty
                     value, others = "NC", others + 1
                 else:
                     value = _mapped(path, s.id, turn, value, scheme)
+                    if value == "NC" and u.meta["original_code"] != "NC":  # support, structure, self-disclosure...
+                        uncoded[u.meta["original_code"]] += 1
             if value:
                 check_code(path, s.id, turn, value, written=u.meta.get("original_code") if scheme != "miti" else None)
             u.code = value or None
@@ -169,6 +173,10 @@ def read_coded(path, options=None, scheme: str = "miti",  # type: ignore[no-unty
     if others:
         warnings.warn(f"{path}: {others} utterance(s) coded 'Other' are read as not coded (NC), as greetings and "
                       "off-topic remarks: the table codes behaviours one by one (no coarse R or Q)", stacklevel=2)
+    if uncoded:
+        warnings.warn(f"{path}: {sum(uncoded.values())} utterance(s) carry {scheme.upper()} codes that MITI 4.2.1 leaves "
+                      f"uncoded and are read as NC ({', '.join(f'{k} x{n}' for k, n in uncoded.most_common())}; "
+                      "mi_coder.schemes gives the mapping)", stacklevel=2)
     if resolved:
         warnings.warn(f"{path}: {resolved} utterance(s) coded both PER and PWP are read as PWP, as the coding guide "
                       "says", stacklevel=2)

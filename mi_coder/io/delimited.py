@@ -106,7 +106,8 @@ def resolve_columns(columns: Sequence[str], overrides: dict[str, str], path: str
         raise InputError(
             path,
             f"no speaker column (looked for {', '.join(COLUMN_ALIASES['speaker'][:4])}, ...); "
-            "name it with --speaker-col",
+            "name it with --speaker-col (a table of one speaker's sentences: add a speaker column holding that "
+            "speaker's name, and give --practitioner NAME)",
         )
     return out
 

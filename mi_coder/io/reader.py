@@ -310,6 +310,11 @@ def _complete_roles(labelled: dict[str, str], speaker_texts: Mapping[str, Sequen
     return roles
 
 
+# Rows of one speaker in a row, without turn ids, past which the reader says it reads them as one turn: the longest
+# AnnoMI turn holds far fewer sentences, and a coded table of one speaker's sentences (one per row) holds hundreds.
+LONG_RUN_ROWS = 100
+
+
 def _merge_turns(pieces: list[Piece], options: ReadOptions, where: str = "the file") -> list[Turn]:
     """Consecutive pieces of one speaker (or, where ids are given, consecutive pieces sharing a turn id and
     speaker) form a turn. A turn id that comes back after other turns starts a turn of its own, in file order,
@@ -341,6 +346,13 @@ def _merge_turns(pieces: list[Piece], options: ReadOptions, where: str = "the fi
         warnings.warn(f"{where}: turn id(s) {', '.join(repeated)} come back after other turns; each is kept as a "
                       "turn of its own in file order (if the file holds several sessions, add a session_id column)",
                       stacklevel=2)
+    # A table of one speaker's rows without turn ids (a researcher's sentences, one per row) became one turn of
+    # every row, coded as one: a run that long is said (caption cues of a long talk are not rows of a table)
+    runs = [g for g in groups if len(g) > LONG_RUN_ROWS and not g[0].turn_key]
+    if runs and options.fmt not in ("vtt", "srt", "sbv"):
+        warnings.warn(f"{where}: {len(runs[0])} rows in a row of speaker {runs[0][0].speaker!r} are read as one turn "
+                      "(rows of one speaker in a row are one turn); if each row is a turn of its own, give the table "
+                      "a turn column (turn_id, or --turn-col)", stacklevel=2)
     seen_ids: set[str] = set()
     return [_turn(k, group, options, seen_ids) for k, group in enumerate(groups, start=1)]
 

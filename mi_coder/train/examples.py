@@ -27,7 +27,9 @@ EXAMPLE_COLUMNS = ["source", "group", "session_id", "turn_id", "role", "text", "
 CODE_ALIASES = ("code", "label", "miti_code", "behavior_code", "behaviour_code", "misc_code", "gold", "miti", "misc",
                 "code_1", "code1", "first_code", "miti_code_1", "misc_code_1",
                 # adjudicated codes of a double-coded set (Welivita & Pu's "final agreed label")
-                "final_agreed_label", "agreed_label", "final_label", "final_code", "gold_label", "gold_code")
+                "final_agreed_label", "agreed_label", "final_label", "final_code", "gold_label", "gold_code",
+                # a classifier's test output beside its predictions ("Text, Ground truth, Prediction")
+                "ground_truth", "true_label")
 
 
 def code_column(keys: Iterable[str], options: ReadOptions | None = None, scheme: str = "miti") -> str | None:
