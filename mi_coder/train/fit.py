@@ -62,6 +62,20 @@ def augment_unpunctuated(examples, weight: float = 0.5):  # type: ignore[no-unty
     return pd.concat([examples.assign(unpunctuated=False), copy], ignore_index=True)
 
 
+def without_context(examples, weight: float):  # type: ignore[no-untyped-def]
+    """Add, for every practitioner example with the other speaker's turn before it, a copy with no turn before or
+    after it (``prev_text``, ``next_text`` empty), at ``weight`` times its weight; copies are marked
+    ``context_dropped``."""
+    import pandas as pd
+
+    has = (examples["role"] == PRACTITIONER) & (examples["prev_text"].fillna("").astype(str).str.strip() != "")
+    copy = examples[has].copy()
+    copy["prev_text"] = ""
+    copy["next_text"] = ""
+    copy["weight"] = copy["weight"].astype(float) * weight
+    return pd.concat([examples.assign(context_dropped=False), copy.assign(context_dropped=True)], ignore_index=True)
+
+
 ROLE_SOURCES = ("team_sessions", "coded")  # sources whose practitioner rows carry role-clarification labels
 TEAM_SOURCES = ("team", "team_sessions")  # sources written with every MITI code (AnnoMI lacks AF/SEEK/EA/CON)
 GAP_CODES = ("AF", "SEEK", "EA", "CON")
@@ -110,7 +124,7 @@ def train_coder(examples, turn_examples=None, *, augment: bool = True, C: float 
                 min_term_groups: int = 1, target_words: bool = False,
                 subtype_turn_models: bool | Sequence[str] = False,
                 subtype_turn_mix: float = 0.0,
-                encoder: bool = False) -> Coder:
+                encoder: bool = False, context_dropout: float = 0.0) -> Coder:
     """Fit a Coder on utterance examples (``train.examples.EXAMPLE_COLUMNS``) with a known code.
 
     ``turn_examples`` (whole turns labelled question/reflection/therapist_input/other or CT/ST/FN) add
@@ -147,6 +161,11 @@ def train_coder(examples, turn_examples=None, *, augment: bool = True, C: float 
     ``vectors`` (a table written by ``scripts/build_static_vectors.py``) adds static word vectors of the utterance
     and its preceding turn, and their cosine (``model.features.StaticVectors``); the table goes into the model.
     ``encoder`` adds the same from a sentence encoder run at coding time (``model.encoder``; a measurement only).
+    ``context_dropout`` w > 0 adds, for every practitioner example (and turn example) that has the other speaker's
+    turn before it, a copy without the turns around it (``prev_text`` and ``next_text`` empty) at w times its weight
+    (``without_context``), so that the words themselves carry the code where the context is missing (a session's
+    practitioner-only stretch, a table of a counsellor's sentences) rather than "no turn before" meaning an
+    opening (E73).
     ``unsure`` are MITI's decision rules for an unsure coder, applied when coding (``model.coder.apply_unsure``);
     ``client_turn_weight`` the weight of the client turn model in decoding client utterances (None: as practitioner).
     ``code_turn_weights`` (practitioner code -> exponent of its class's turn probability, instead of
@@ -171,6 +190,8 @@ def train_coder(examples, turn_examples=None, *, augment: bool = True, C: float 
     def usable(frame: pd.DataFrame) -> pd.DataFrame:
         frame = frame[frame["code"].notna() & (frame["code"] != "")]
         frame = frame.assign(next_text=frame["next_text"].fillna("") if "next_text" in frame else "")
+        if context_dropout > 0:
+            frame = without_context(frame, context_dropout)
         return augment_unpunctuated(frame, augment_weight) if augment else frame
 
     def weighted(frame: pd.DataFrame) -> pd.DataFrame:
@@ -232,6 +253,8 @@ def train_coder(examples, turn_examples=None, *, augment: bool = True, C: float 
         # sources that label the elements (the team sessions); other sources cannot say "no".
         labelled = data[(data["role"] == PRACTITIONER) & data["role_elements"].notna()
                         & data["source"].isin(ROLE_SOURCES)]
+        if "context_dropped" in labelled:  # the detectors learn from each utterance once, as it was said
+            labelled = labelled[~labelled["context_dropped"].fillna(False).astype(bool)]
         for element in ROLE_ELEMENTS:
             has = labelled["role_elements"].fillna("").str.split(";").map(lambda xs, e=element: e in xs)
             if has.sum() >= 5:
