@@ -467,3 +467,20 @@ def test_annomi_turn_labels_give_change_talk_for_change_and_sustain_talk_for_sus
     turns["utterance_id"] = range(len(turns))
     turns["video_url"] = "v1"
     assert list(annomi_turn_examples(turns)["code"]) == ["question", "CT", "reflection", "ST", "therapist_input", "FN"]
+
+
+def test_context_dropout_copies_practitioner_examples_without_the_turns_around_them_at_a_lower_weight():
+    # E73: "no turn before" had come to mean a session's opening (NC), so an affirmation with no client turn before it
+    # ("That took guts.") was coded NC; the copies teach the words alone
+    import pandas as pd
+
+    from mi_coder.train.fit import without_context
+
+    frame = pd.DataFrame({"role": ["practitioner", "practitioner", "client"], "text": ["That took guts.", "Hi.", "Yes."],
+                          "prev_text": ["I went to the meeting.", "", "Did you go?"],
+                          "next_text": ["Thanks.", "Hello.", ""], "weight": [2.0, 1.0, 1.0], "code": ["AF", "NC", "FN"]})
+    out = without_context(frame, 0.5)
+    copies = out[out["context_dropped"]]
+    assert len(out) == 4 and copies["text"].tolist() == ["That took guts."]  # an opening has no context to drop
+    assert copies.iloc[0][["prev_text", "next_text", "weight", "code"]].tolist() == ["", "", 1.0, "AF"]
+    assert out[~out["context_dropped"]].drop(columns="context_dropped").equals(frame)  # the originals as they were
