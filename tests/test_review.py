@@ -287,17 +287,19 @@ def test_a_reviewer_adds_changes_and_removes_second_codes_and_every_reader_of_th
         before = _page_scores(driver)
         second = Select(driver.find_element("css selector", "#utt-0 select.rv-code2"))
         assert second.first_selected_option.get_attribute("value") == ""
-        assert "EA" in [o.get_attribute("value") for o in second.options] and \
-            "NC" not in [o.get_attribute("value") for o in second.options]
+        # only the second codes the guide gives a closed question: SEEK, EA, a reflection it checks
+        offered = [o.get_attribute("value") for o in second.options if o.is_enabled()]
+        assert offered == ["", "SR", "CR", "SEEK", "EA"], offered
         second.select_by_value("SEEK")  # added
         Select(driver.find_element("css selector", "#utt-2 select.rv-code2")).select_by_value("")  # removed
         Select(driver.find_element("css selector", "#utt-4 select.rv-code2")).select_by_value("EA")  # changed
         assert driver.find_element("css selector", "#utt-0 span.code.second").text == "+SEEK"
         assert not driver.find_element("css selector", "#utt-2 span.code.second").is_displayed()
         assert driver.find_element("css selector", "#utt-0 input.rv-done").is_selected()  # an edit is a review
-        assert "second code +SEEK added" in driver.find_element("css selector", "#utt-0 span.rv-mark").text
-        assert "second code +SEEK removed" in driver.find_element("css selector", "#utt-2 span.rv-mark").text
-        assert "second code +EA (was +SEEK)" in driver.find_element("id", "rv-status").text
+        assert driver.find_element("css selector", "#utt-0 span.rv-mark").text.strip() == "changed from CQ"
+        assert driver.find_element("css selector", "#utt-2 span.rv-mark").text.strip() == "changed from CQ +SEEK"
+        status = driver.find_element("id", "rv-status").text
+        assert "OQ +EA (changed from OQ +SEEK), reviewed" in status and "MI-adherent 3" in status, status
         edited = _page_scores(driver)
         driver.refresh()  # kept across a reload
         assert Select(driver.find_element("css selector", "#utt-4 select.rv-code2")).first_selected_option \
@@ -306,6 +308,21 @@ def test_a_reviewer_adds_changes_and_removes_second_codes_and_every_reader_of_th
         # the first code changed to the second: the utterance is SEEK alone, said as such
         _select(driver, 12, "SEEK")
         assert not driver.find_element("css selector", "#utt-12 span.code.second").is_displayed()
+        assert driver.find_element("css selector", "#utt-12 span.rv-mark").text.strip() == "changed from OQ +SEEK"
+        # a question with the reflection it checks, entered question first: the download writes the pair as
+        # evaluation reads it (the reflection first), or score refused the page's own file
+        Select(driver.find_element("css selector", "#utt-8 select.rv-code2")).select_by_value("SR")
+        # the arrow keys walk the offered codes only (they had snapped back on the first code's own entry)
+        from selenium.webdriver.common.keys import Keys
+
+        keys = driver.find_element("css selector", "#utt-14 select.rv-code2")
+        for _ in range(3):
+            keys.send_keys(Keys.ARROW_DOWN)
+        assert keys.get_attribute("value") == "SEEK"  # OQ, CQ, SEEK: CR and AF do not go with SR
+        for _ in range(3):
+            keys.send_keys(Keys.ARROW_UP)
+        assert keys.get_attribute("value") == ""
+        assert not driver.find_element("css selector", "#utt-14 input.rv-done").is_selected()
         final = _page_scores(driver)
         text = driver.execute_script("return miReview.csv();")
     finally:
@@ -314,10 +331,10 @@ def test_a_reviewer_adds_changes_and_removes_second_codes_and_every_reader_of_th
     target = tmp_path / "s.reviewed.csv"
     target.write_text(text, encoding="utf-8")
     rows = pd.read_csv(target, dtype=str, keep_default_na=False)
-    assert rows.loc[[0, 2, 4, 12], "code2"].tolist() == ["SEEK", "", "EA", ""]
-    assert rows.loc[[0, 2, 4, 12], "machine_code2"].tolist() == ["", "SEEK", "SEEK", "SEEK"]
-    assert rows.loc[[0, 2, 4, 12], "reviewed_code"].tolist() == ["CQ", "CQ", "OQ", "SEEK"]
-    assert (rows["reviewed_code"] != "").sum() == 4
+    assert rows.loc[[0, 2, 4, 8, 12], "code2"].tolist() == ["SEEK", "", "EA", "CQ", ""]
+    assert rows.loc[[0, 2, 4, 8, 12], "machine_code2"].tolist() == ["", "SEEK", "SEEK", "", "SEEK"]
+    assert rows.loc[[0, 2, 4, 8, 12], "reviewed_code"].tolist() == ["CQ", "CQ", "OQ", "SR", "SEEK"]
+    assert rows.loc[8, "code"] == "SR" and (rows["reviewed_code"] != "").sum() == 5
     assert set(rows["model"]) == {"mi-coder-default 9.9"}
     scored = tmp_path / "scored"
     result = subprocess.run([sys.executable, "-m", "mi_coder", "score", str(target), "--out", str(scored)],
@@ -336,6 +353,60 @@ def test_a_reviewer_adds_changes_and_removes_second_codes_and_every_reader_of_th
     slots = report["either_slot"]
     assert (slots["SEEK"]["precision"], slots["SEEK"]["recall"], slots["SEEK"]["given"]) == (0.333, 0.5, 3)
     assert (slots["EA"]["support"], slots["EA"]["given"]) == (1, 0)
+
+
+def test_every_pair_of_codes_the_page_offers_downloads_a_file_score_and_agreement_read_as_the_page_counts_it(tmp_path):
+    # a supervisor's audit: 23 of the 138 pairs the first "+" list offered (CQ +SR, SEEK +OQ, EA +PWP...) gave a
+    # download that score and evaluate --agreement refused, and PWP +PER was counted twice on the page, once by score
+    from selenium.webdriver.support.ui import Select
+
+    from mi_coder.codes import PRACTITIONER_CODES
+    from mi_coder.evaluate.agreement import agreement_report
+    from mi_coder.report import render_session
+    from mi_coder.scoring import session_scores
+
+    from .helpers import C, P, coded_session
+
+    s = coded_session([(P, [("Did you go on Tuesday, then?", "CQ")]), (C, [("I did go.", "FN")])] * 40)
+    page = tmp_path / "pairs.html"
+    page.write_text(render_session(s, session_scores(s), "m 1"), encoding="utf-8")
+    driver = _driver(tmp_path / "downloads")
+    chosen = []
+    try:
+        driver.get(page.as_uri())
+        uids = iter(range(0, 80, 2))
+        for first in PRACTITIONER_CODES:
+            probe = next(uids)
+            _select(driver, probe, first)
+            options = [o.get_attribute("value") for o in Select(driver.find_element(
+                "css selector", f"#utt-{probe} select.rv-code2")).options if o.is_enabled() and o.get_attribute("value")]
+            for k, second in enumerate(options):
+                uid = probe if k == 0 else next(uids)
+                if k:
+                    _select(driver, uid, first)
+                Select(driver.find_element("css selector", f"#utt-{uid} select.rv-code2")).select_by_value(second)
+                chosen.append((first, second))
+        shown = _page_scores(driver)
+        text = driver.execute_script("return miReview.csv();")
+    finally:
+        driver.quit()
+    # what the guide pairs, and only that: PER, PWP beside each other and CON, GI, AF, NC take no second code
+    assert sorted(chosen) == sorted([(f, c) for f, cs in {
+        "OQ": ["SR", "CR", "SEEK", "EA"], "CQ": ["SR", "CR", "SEEK", "EA"], "SR": ["OQ", "CQ", "SEEK", "EA"],
+        "CR": ["OQ", "CQ", "SEEK", "EA"], "SEEK": ["OQ", "CQ", "SR", "CR"], "EA": ["OQ", "CQ", "SR", "CR", "PWP"],
+        "PWP": ["EA"]}.items() for c in cs])
+    target = tmp_path / "pairs.reviewed.csv"
+    target.write_text(text, encoding="utf-8")
+    result = subprocess.run([sys.executable, "-m", "mi_coder", "score", str(target), "--out", str(tmp_path / "o")],
+                            capture_output=True, text=True, check=False)
+    assert result.returncode == 0 and "warning" not in result.stderr, result.stderr
+    row = pd.read_csv(tmp_path / "o" / "sessions.csv").iloc[0]
+    for key, value in shown.items():
+        python = None if pd.isna(row[key]) else float(row[key])
+        assert (python is None and value is None) or python == pytest.approx(value, abs=1e-9), key
+    report = agreement_report(target)["agreement"]
+    # every pair, and the five codes that take no second code (AF, GI, PER, CON, NC) given alone
+    assert report["n_utterances"] == len(chosen) + 5
 
 
 def test_the_page_counts_volleys_broken_by_another_speaker_as_mi_coder_does(tmp_path):

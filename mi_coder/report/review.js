@@ -54,14 +54,24 @@
   function changed1(u) { return codeOf(u) !== u.code; }
   function changed2(u) { return code2Of(u) !== (u.code2 || ""); }
   function changed(u) { return changed1(u) || changed2(u); }
-  function changedText(u) {  // in words, for print, the status line and those who do not see the tint
-    var parts = [];
-    if (changed1(u)) { parts.push("changed from " + u.code); }
-    if (changed2(u)) {
-      parts.push(code2Of(u) ? "second code +" + code2Of(u) + (u.code2 ? " (was +" + u.code2 + ")" : " added")
-                            : "second code +" + u.code2 + " removed");
-    }
-    return parts.join("; ");
+  // in words, for print, the status line and those who do not see the tint: what the machine gave
+  function changedText(u) { return "changed from " + u.code + (u.code2 ? " +" + u.code2 : ""); }
+  // Two codes the coding guide gives one utterance (evaluate.agreement.paired): a reflection with a checking question,
+  // SEEK or EA on a question or a reflection, PWP with EA. The "+" list offers only these.
+  function isIn(c, list) { return list.indexOf(c) >= 0; }
+  function paired(a, b) {
+    var pair = [a, b], ADH = RULES.adherent_second;
+    var r = pair.some(function (c) { return isIn(c, RULES.reflections); });
+    var q = pair.some(function (c) { return isIn(c, RULES.questions); });
+    var adh = pair.some(function (c) { return isIn(c, ADH); });
+    return (r && q) || (isIn("PWP", pair) && isIn("EA", pair)) || (adh && (r || q));
+  }
+  // Which of a pair a download writes first, as evaluation reads it (evaluate.agreement.first_of_two): the MI-adherent
+  // code second, a checking question second. A reviewer's "CQ +SR" is "SR +CQ" in the file, the same two codes.
+  function canonical(c1, c2) {
+    if (c2 && isIn(c1, RULES.adherent_second) && !isIn(c2, RULES.adherent_second)) { return [c2, c1]; }
+    if (c2 && isIn(c1, ["OQ", "CQ", "Q"]) && isIn(c2, ["SR", "CR"])) { return [c2, c1]; }
+    return [c1, c2 || ""];
   }
 
   // ---- scoring (mirrors mi_coder/scoring.py) ----
@@ -217,7 +227,14 @@
     var sel = row.querySelector("select.rv-code"), box = row.querySelector("input.rv-done");
     sel.value = codeOf(u);
     var sel2 = row.querySelector("select.rv-code2");
-    if (sel2) { sel2.value = code2Of(u); }
+    if (sel2) {
+      // only second codes the guide pairs with the first (the list's own first code, or PER beside PWP, is none);
+      // disabled options are passed over by the arrow keys
+      Array.prototype.forEach.call(sel2.options, function (o) {
+        o.disabled = !!o.value && o.value !== code2Of(u) && (o.value === codeOf(u) || !paired(codeOf(u), o.value));
+      });
+      sel2.value = code2Of(u);
+    }
     box.checked = reviewed(u);
     row.classList.toggle("rv-changed", changed(u));
     row.classList.toggle("rv-reviewed", reviewed(u));
@@ -249,8 +266,7 @@
         second.textContent = "+" + c2;
         second.style.background = colours2[0];
         second.style.color = colours2[1];
-        second.title = "second code: " + ((data.names && data.names[c2]) || c2) +
-          (changed2(u) ? " (" + changedText(u).split("; ").pop() + ", by a reviewer)" : "");
+        second.title = "second code: " + ((data.names && data.names[c2]) || c2) + (changed2(u) ? ", a reviewer's" : "");
       }
     }
     var tag = row.querySelector("span.review");
@@ -270,15 +286,17 @@
     say("Turn " + u.turn_id + ": " + codeOf(u) + (code2Of(u) ? " +" + code2Of(u) : "") +
         (changed(u) ? " (" + changedText(u) + ")" : "") +
         (done ? ", reviewed" : ", not reviewed") + "; " + left() + " left; R:Q " + fmt("r_q", s.r_q) +
-        ", %CR " + fmt("pct_cr", s.pct_cr));
+        ", %CR " + fmt("pct_cr", s.pct_cr) + ", MI-adherent " + fmt("mi_adherent", s.mi_adherent));
+    if (typeof applyFilter === "function") { applyFilter(); }  // the transcript's code filter, as the codes now stand
   }
   // A new code from the list marks the utterance reviewed; going back to the machine's code leaves it as it was
   // before (reviewed only if its box was ticked): the arrow keys on a closed list change the code at each press,
   // so reading the list through with them must not tick anything (an accessibility audit).
   function choose(u, code) {
     var s = state.codes[u.uid], was = s && s.ticked && s.reviewed;
-    // the second code stays as it stands; while the first code repeats it, it counts as none (code2Of)
+    // the second code stays where the new first code takes it, and goes where it does not (or is the same code)
     var code2 = rawCode2(u);
+    if (code2 && (code2 === code || !paired(code, code2))) { code2 = ""; }
     record(u, code, code !== u.code || code2 !== (u.code2 || "") || !!was, was, code2);
   }
   function choose2(u, code2) {  // the same for the second code
@@ -317,14 +335,14 @@
                 "reviewed_code", "code", "reviewer", "reviewed_at", "code2", "role_elements", "machine_code2", "model"];
     var lines = [head.join(",")];
     data.utterances.forEach(function (u) {
-      var s = state.codes[u.uid] || {};
+      var s = state.codes[u.uid] || {}, pair = canonical(codeOf(u), code2Of(u));
       // reviewed_code only where the page counts the utterance reviewed (ticked): a change unticked again is the
       // code as it stands (code) but not reviewed, as the page's "left" count says
       lines.push([data.session_id, u.turn_id, u.utterance_id, u.speaker, u.role, u.text, u.code, u.confidence,
-                  s.reviewed ? codeOf(u) : "", codeOf(u),
+                  s.reviewed ? pair[0] : "", pair[0],
                   s.at && (s.reviewed || changed(u)) ? (s.by || state.reviewer || "") : "",
                   s.at && (s.reviewed || changed(u)) ? s.at : "",
-                  code2Of(u), u.role_elements || "", u.code2 || "", data.model || ""]
+                  pair[1], u.role_elements || "", u.code2 || "", data.model || ""]
         .map(csvCell).join(","));
     });
     return lines.join("\n") + "\n";

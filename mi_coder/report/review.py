@@ -49,7 +49,12 @@ def review_data(session: Session, model_name: str,
                                "confidence": None if u.confidence is None else round(u.confidence, 4)})
         turns.append({"id": turn.id, "role": turn.role, "text": turn.text, "utterances": ids})
     digest = hashlib.sha256(json.dumps([model_name, utterances], sort_keys=True).encode()).hexdigest()[:16]
-    return {"session_id": session.id, "digest": digest, "rules": review_rules(),
+    from ..evaluate.agreement import ADHERENT_SECOND
+
+    return {"session_id": session.id, "digest": digest, "rules": {**review_rules(),
+            # which two codes one utterance takes, and in which order a download writes them, as evaluation reads a
+            # pair (evaluate.agreement.paired, first_of_two)
+            "adherent_second": list(ADHERENT_SECOND)},
             "model": model_name,  # the coder of the machine codes, written into every row of the download
             "thresholds": thresholds or DEFAULT_THRESHOLDS,
             "colours": {code: [CODE_COLOURS[code], TEXT_ON[code]] for code in CODE_COLOURS},
