@@ -1428,3 +1428,24 @@ def test_the_confusion_matrix_is_scikit_learns_and_a_one_code_review_prints_no_l
         warnings.simplefilter("error")
         report = utterance_report(["CQ"], ["CQ"])
     assert report["confusion"] == [[1]] and report["kappa"] is None
+
+
+def test_a_review_downloads_unusual_pair_is_said_once_by_agreement(tmp_path):
+    # a supervisor's audit: evaluate --agreement read the download three times and said the same warning twice
+    import warnings
+
+    from mi_coder.evaluate.agreement import agreement_report
+
+    path = tmp_path / "s.reviewed.csv"
+    path.write_text("session_id,turn_id,utterance_id,speaker,role,text,machine_code,confidence,reviewed_code,code,"
+                    "reviewer,reviewed_at,code2\n"
+                    "s,1,1.1,PO,practitioner,You need to call him.,GI,0.9,GI,GI,Sam,t,AF\n"
+                    "s,2,2.1,Client,client,Sure.,FN,0.9,,FN,,,\n"
+                    "s,3,3.1,PO,practitioner,You want to keep the job.,SR,0.8,SR,SR,Sam,t,\n"
+                    "s,4,4.1,Client,client,I do.,CT,0.8,,CT,,,\n", encoding="utf-8")
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        report = agreement_report(path)["agreement"]
+    said = [str(w.message) for w in caught if "two codes the coding guide does not give" in str(w.message)]
+    assert len(said) == 1 and "GI+AF x1" in said[0]
+    assert report["n_utterances"] == 2

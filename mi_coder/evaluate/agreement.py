@@ -445,15 +445,23 @@ def agreement_report(path_a, path_b=None, options=None, scheme: str = "miti") ->
     from ..errors import InputError
 
     if path_b is None:  # the reviewer's codes are the reference, as a human coder's are: the machine is measured
-        first = read_coded(path_a, options, code_column="code")
-        for s in first:  # a reviewed_code typed in without its code had been read as the machine's code confirmed
-            for turn, u in s.utterances():
-                reviewed_agrees(path_a, s, turn, u)
-        second = read_coded(path_a, options, code_column="machine_code")
+        # the one file is read three ways (the codes, the machine's, which rows are reviewed): what the reading says
+        # of the file is said once, not once a reading
+        with warnings.catch_warnings(record=True) as said:
+            warnings.simplefilter("always")
+            first = read_coded(path_a, options, code_column="code")
+            for s in first:  # a reviewed_code typed in without its code had been read as the machine's code confirmed
+                for turn, u in s.utterances():
+                    reviewed_agrees(path_a, s, turn, u)
+            second = read_coded(path_a, options, code_column="machine_code")
+        for message in dict.fromkeys(str(w.message) for w in said):
+            warnings.warn(message, stacklevel=2)
         if not any(str(u.meta.get("reviewed_code", "") or "").strip() for s in first for _, u in s.utterances()):
             raise InputError(path_a, "no reviewed utterances yet (its reviewed_code column is empty): change or tick "
                                      "codes in the report's review mode, then download them again")
-        marked = read_coded(path_a, options, code_column="reviewed_code")
+        with warnings.catch_warnings():  # read for which rows are reviewed only: its warnings are said above
+            warnings.simplefilter("ignore")
+            marked = read_coded(path_a, options, code_column="reviewed_code")
         reviewed = {k for k, code in _units(marked, marked)[0].items() if code}
         # the coder of the machine codes, as the review page writes it in its model column (older pages did not)
         models = sorted({str(u.meta.get("model") or "").strip() for s in first for _, u in s.utterances()} - {""})
