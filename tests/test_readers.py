@@ -1418,3 +1418,18 @@ def test_captions_whose_cues_hold_no_text_are_an_error_not_an_empty_transcript(t
     path.write_text("WEBVTT\n\n00:00:01.000 --> 00:00:04.000\n\n00:00:05.000 --> 00:00:06.000\n\n")
     with pytest.raises(InputError, match=r"silent\.vtt: no cues with text found"):
         read_transcript(path)
+
+
+def test_transcribers_notes_in_an_otter_export_are_not_read_as_speech(tmp_path):
+    # a supervisor's audit: "[inaudible 00:01:31]", "[crosstalk]" and "(laughs)" stayed in the words of the
+    # "Name  0:02" layout (the other text layouts drop them), and a head with only "[inaudible]" became an utterance
+    path = tmp_path / "visit.txt"
+    path.write_text("Greg Halvorsen  0:02\nDid you bring your pay stubs? (laughs)\n\n"
+                    "Luis Ortega  0:09\nThe twelfth, [inaudible 00:01:31] my sister's car broke down.\n\n"
+                    "Greg Halvorsen  0:15\n[inaudible]\n\n"
+                    "Luis Ortega  0:18\n[crosstalk] I follow the\n\n"
+                    "Greg Halvorsen  0:20\nLet me finish.\n", encoding="utf-8")
+    (s,) = read_transcript(path)
+    # the note-only head is no turn, so the client's two heads are one turn
+    assert [t.text for t in s.turns] == ["Did you bring your pay stubs?",
+                                         "The twelfth, my sister's car broke down. I follow the", "Let me finish."]

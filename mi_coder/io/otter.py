@@ -8,7 +8,7 @@ from typing import Sequence
 
 from ..errors import InputError
 from ..roles import role_from_label
-from .base import EXPORT_FOOTER, Piece, looks_like_name, parse_time
+from .base import EXPORT_FOOTER, Piece, looks_like_name, parse_time, strip_non_speech
 from .captions import _cue_time, _unpadded_ms
 from .text import _TEXT_LINE, UNNAMED
 
@@ -124,7 +124,9 @@ def parse_otter(text: str, path: str) -> list[Piece]:
         warnings.warn(f"{path}: the file ends with {last!r}, the start of a speaker's head: it looks cut off (left "
                       "out of the words); check that the whole transcript was exported", stacklevel=2)
         pieces[-1].text = pieces[-1].text[: len(pieces[-1].text) - len(last)].rstrip()
-    pieces = [p for p in pieces if p.text]  # a head with no words under it: nothing said
+    for p in pieces:  # transcribers' notes ("[inaudible 00:01:31]", "[crosstalk]", "(laughs)"), as other layouts drop them
+        p.text = strip_non_speech(p.text)
+    pieces = [p for p in pieces if p.text]  # a head with no words under it (or only a note): nothing said
     clock = [i for i, line in enumerate(lines) if i in heads and _ZOOM_HEAD.match(line)]
     if pieces and clock and len(clock) == len(heads) and (pieces[0].start or 0) >= 3600:
         # Zoom's saved transcript times its heads by the clock ("[Jane Doe] 14:00:03"): seconds from the session's
