@@ -242,7 +242,11 @@ def assign_roles(
                       "'Unknown Speaker' block, a name spelled two ways), relabel them in the transcript; if a "
                       "speaker is a second client or practitioner (a family session), name each speaker of the "
                       "role with --client NAME / --practitioner NAME, once for each (in Python, "
-                      "client=(NAME, NAME) / practitioner=(NAME, NAME))",
+                      "client=(NAME, NAME) / practitioner=(NAME, NAME))"
+                      + ("; an interpreter's renderings of the client are coded as the client's talk with --client "
+                         "NAME naming the interpreter" if any(_role_said(s, labels) == OTHER and "interpret" in
+                                                             f"{s} {(labels or {}).get(s, '')}".lower() for s in others)
+                         else ""),
                       stacklevel=2)
     warn_pooled(roles, source, given=(practitioners, clients))
     return roles

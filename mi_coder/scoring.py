@@ -173,7 +173,7 @@ COLUMNS: list[Column] = [
     Column("opening_reflection_rate", "reflection_rate in the opening", "0..", "listening from the start"),
     Column("opening_question_run_pct", "question_run_pct in the opening", "0-1",
            "an opening interrogation; lower is better"),
-    Column("role_clarification", "all four elements found in the opening (the first third of the turns): the "
+    Column("role_clarification", "all four elements found early in the session (the first third of the turns): the "
            "purpose of the meetings, the practitioner's role (including a dual helping/enforcing role), the "
            "client's role, asking how the client wants to take part; found by the model's role-clarification "
            "detectors (utterances' role_elements), or by phrase cues with models that have none",

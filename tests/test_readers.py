@@ -1433,3 +1433,15 @@ def test_transcribers_notes_in_an_otter_export_are_not_read_as_speech(tmp_path):
     # the note-only head is no turn, so the client's two heads are one turn
     assert [t.text for t in s.turns] == ["Did you bring your pay stubs?",
                                          "The twelfth, my sister's car broke down. I follow the", "Let me finish."]
+
+
+def test_an_interpreters_share_of_the_words_is_said_with_how_to_code_it_as_the_clients_talk(tmp_path):
+    # a supervisor's audit: the warning about an interpreter's words spoke only of relabelling and family sessions
+    path = tmp_path / "interpreted.txt"
+    path.write_text("Officer: How are you?\nClient: Fine.\n"
+                    "Ana Ruiz (Interpreter): He says the bus was late and he could not come, and he is sorry.\n"
+                    "Officer: Thanks.\nAna Ruiz (Interpreter): He says he will come next week, he promises.\n",
+                    encoding="utf-8")
+    with pytest.warns(UserWarning, match=r"kept as other speakers .* an interpreter's renderings of the client are "
+                                         r"coded as the client's talk with --client NAME naming the interpreter"):
+        read_transcript(path)

@@ -957,3 +957,35 @@ def test_report_pages_written_before_a_run_is_stopped_are_removed_by_the_next_ru
     assert main(["report", str(second), "--out", str(out)]) == 0
     assert not (out / "probation_session.html").exists()  # the stopped run's page was listed, so it is removed
     assert (out / "health_session.html").exists()
+
+
+def test_the_overview_bands_a_ratio_over_too_few_volleys_as_the_session_page_does(tmp_path):
+    # a supervisor's audit: the overview showed %CR "0% below" for a session of two reflections, where the session's
+    # own page said "too few to judge"
+    import re
+
+    from mi_coder.report import write_reports
+
+    few = coded_session([(P, [("How was the week?", "OQ")]), (C, [("Rough.", "FN")]),
+                         (P, [("It was rough.", "SR")]), (C, [("Yes.", "FN")])] * 2, sid="few")
+    many = coded_session([(P, [("How was the week?", "OQ")]), (C, [("Rough.", "FN")]),
+                          (P, [("Part of you wants to quit.", "CR")]), (C, [("Yes.", "FN")])] * 4, sid="many")
+    write_reports([few, many], tmp_path / "out")
+    page = (tmp_path / "out" / "index.html").read_text(encoding="utf-8")
+    rows = {m.group(1): m.group(0)
+            for m in re.finditer(r"<tr><th scope='row'><a href='[^']*'>(\w+)</a>.*?</tr>", page, re.S)}
+    assert "0% (too few)" in rows["few"] and "band-below" not in rows["few"]  # %CR over 2 reflection volleys
+    assert "100% good" in rows["many"] and "(too few)" not in rows["many"]
+
+
+def test_the_timeline_says_how_many_turns_of_other_speakers_it_does_not_draw():
+    # a supervisor's audit: the timeline said 54 turns where the page's header said 56 (a supervisor looking in)
+    from mi_coder.report import render_session
+    from mi_coder.scoring import session_scores
+
+    s = coded_session([(P, [("How was the week?", "OQ")]), (C, [("Rough.", "FN")]), ("other", "Sorry, wrong room.", []),
+                       (P, [("It was rough.", "SR")]), (C, [("Yes.", "FN")])])
+    s.turns[2].speaker = "Karen"
+    page = render_session(s, session_scores(s))
+    assert "Timeline of 4 turns (1 turn of other speakers not shown)" in page
+    assert "The 1 turn of other speakers (not coded) is not drawn." in page

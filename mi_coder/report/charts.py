@@ -148,6 +148,8 @@ def timeline_chart(session: Session) -> str:
     fig.tight_layout()
     by_role = {role: [shown_code(t) or "NC" for t in turns if t.role == role] for role in (PRACTITIONER, CLIENT)}
     when = f" from {clock(turns[0].start)} to {clock(turns[-1].start)} in the recording" if use_time else ""
+    others = len(session.turns) - len(turns)  # a supervisor looking in, an interpreter: kept, not coded, not drawn
+    when += f" ({others} turn{'' if others == 1 else 's'} of other speakers not shown)" if others else ""
     svg = _svg(fig, f"Timeline of {len(turns)} turn{'' if len(turns) == 1 else 's'}{when}, each bar a turn coloured by "
                     f"its main code. Practitioner turns: {_counted(by_role[PRACTITIONER])}. Client turns: "
                     f"{_counted(by_role[CLIENT])}. The transcript table gives every turn's codes in words.")

@@ -129,7 +129,8 @@ def engagement_context(session: Session, scores: dict) -> dict:
                   "few reflections in the opening: mostly asking or telling", OPENING_REFLECTION_CUT), "",
          ("opening_reflection_rate",)),
         ("Practitioner turns in question runs in the opening", scores.get("opening_question_run_pct"),
-         _reading(scores.get("opening_question_run_pct"), "no interrogation in the opening",
+         _reading(scores.get("opening_question_run_pct"), "few turns in runs of three or more questions with no "
+                  "reflection between them (a turn asking several questions at once is one turn)",
                   "the opening is mostly runs of questions without reflection", 0.5, False), "%",
          ("opening_question_run_pct",)),
         ("Change and sustain talk answered with a reflection", scores.get("responsive_reflection_pct"),
@@ -256,6 +257,9 @@ def render_session(session: Session, scores: dict, model_name: str = "", thresho
         engagement=engagement_context(session, scores),
         # Safe: matplotlib's SVG writer escapes all text it draws; this chart's text is codes and axis labels.
         timeline_chart=Markup(timeline_chart(session)),
+        # turns of other speakers (a supervisor looking in, an interpreter) are kept but not drawn: said, so that the
+        # chart's count of turns and the header's agree
+        timeline_others=sum(1 for t in session.turns if t.role not in (PRACTITIONER, CLIENT)),
         legend=_legend(),
         coaching_confidence=f"{COACHING_CONFIDENCE:.0%}",
         threshold_source=("the MITI thresholds" if thresholds == DEFAULT_THRESHOLDS
@@ -301,6 +305,16 @@ def _counted(n: int, noun: str) -> str:
     return f"{n} {noun}" if n == 1 else f"{n} {noun}s"
 
 
+def _index_score(row: dict, key: str, pct: bool, over: tuple[str, ...], thresholds: dict | None) -> dict:
+    """A summary score's cell of the overview, banded as the session page's card is: a ratio over fewer than
+    ``MIN_FOR_BAND`` volleys keeps its value, says "too few" and gets no band."""
+    value = row.get(key)
+    few = value is not None and sum(int(row.get(c) or 0) for c in over) < MIN_FOR_BAND
+    shown = _fmt_banded(value, pct, (thresholds or DEFAULT_THRESHOLDS).get(key))
+    return {"value": value, "band": "" if few else row.get(f"{key}_band") or "",
+            "shown": f"{shown} (too few)" if few else shown}
+
+
 def render_index(rows: Sequence[dict], links: dict[str, str], thresholds: dict | None = None) -> str:
     """The overview page: a sortable table of sessions, score distributions, and trends per practitioner."""
     table = []
@@ -308,9 +322,9 @@ def render_index(rows: Sequence[dict], links: dict[str, str], thresholds: dict |
         table.append({
             "session_id": r["session_id"], "link": links.get(r["session_id"], "#"),
             "practitioner": r.get("practitioner", ""),
-            "scores": [{"value": r.get(key), "band": r.get(f"{key}_band") or "",
-                        "shown": _fmt_banded(r.get(key), pct, (thresholds or DEFAULT_THRESHOLDS).get(key))}
-                       for key, pct in (("r_q", False), ("pct_cr", True), ("pct_oq", True))],
+            "scores": [_index_score(r, key, pct, over, thresholds)
+                       for key, pct, over in (("r_q", False, ("OQ", "CQ")), ("pct_cr", True, ("SR", "CR")),
+                                              ("pct_oq", True, ("OQ", "CQ")))],
             "indices": [{"value": r.get(key), "shown": "n/a" if r.get(key) is None else display_number(r[key], 0)}
                         for key in ("engagement_index", "empathy_index", "fidelity_index")],
             "reliable": _fmt(r.get("scores_reliable")),
