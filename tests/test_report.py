@@ -989,3 +989,24 @@ def test_the_timeline_says_how_many_turns_of_other_speakers_it_does_not_draw():
     page = render_session(s, session_scores(s))
     assert "Timeline of 4 turns (1 turn of other speakers not shown)" in page
     assert "The 1 turn of other speakers (not coded) is not drawn." in page
+
+
+def test_codes_too_unsure_for_an_example_are_listed_by_turn_under_their_section():
+    # a supervisor's audit: the card counted MI-non-adherent 2 beside "Confronting: none found with enough
+    # confidence", and nothing said which turns the two were (role clarification and reassurance, coded CON at 27-49%)
+    import re
+
+    from mi_coder.report import render_session
+    from mi_coder.scoring import session_scores
+
+    s = coded_session([(P, [("Your part in this is to be honest with me.", "CON")]), (C, [("Okay.", "FN")]),
+                       (P, [("A single dilute test isn't a violation.", "CON")]), (C, [("Good.", "FN")]),
+                       (P, [("How has the week been for you?", "OQ")]), (C, [("Fine.", "FN")])] * 2)
+    for t, u in s.utterances():
+        u.confidence = {"CON": 0.27 if t.id in ("1", "7") else 0.49}.get(u.code, 0.9)
+    page = render_session(s, session_scores(s))
+    section = re.sub(r"<[^>]+>", "", page.split("<h3>Confronting</h3>")[1].split("<h3>")[0].split("<h2")[0])
+    assert "None found with enough confidence" in section
+    assert ("Also coded so with less than 60% confidence, and counted in the scores above: turn 1 (CON, 27%), "
+            "turn 3 (CON, 49%), turn 7 (CON, 27%), turn 9 (CON, 49%): check them in the transcript.") in section
+    assert "Also coded so" not in page.split("<h3>Affirmations</h3>")[1].split("<h3>")[0]  # nothing unsure there

@@ -159,6 +159,29 @@ def coaching_examples(session: Session, confidence: float = COACHING_CONFIDENCE)
     }
 
 
+# The codes behind each coaching section whose cards count them (MI-adherent, MI-non-adherent) or whose examples a
+# reader may look for: their less confident codes are counted in the scores but never shown as examples.
+SECTION_CODES = {"Strongest complex reflections": ("CR",), "Affirmations": ("AF",),
+                 "Autonomy support and seeking collaboration": ("EA", "SEEK"),
+                 "Persuading without permission": ("PER",), "Confronting": ("CON",)}
+
+
+def unsure_codes(session: Session, confidence: float = COACHING_CONFIDENCE) -> dict[str, list[tuple[Turn, str, float]]]:
+    """Per coaching section (``SECTION_CODES``): (turn, code, confidence) of the practitioner's utterances coded so
+    (first or second code) below ``confidence``, which the scores count and the examples leave out: a card that
+    counts two Confronts beside "none found with enough confidence" is then traceable to its turns."""
+    from ..scoring import second_code
+
+    out: dict[str, list[tuple[Turn, str, float]]] = {}
+    for title, codes in SECTION_CODES.items():
+        found = [(t, c, u.confidence) for t in session.turns if t.role == PRACTITIONER for u in t.utterances
+                 for c in (u.code, second_code(t, u)) if c in codes
+                 and u.confidence is not None and u.confidence < confidence]
+        if found:
+            out[title] = found
+    return out
+
+
 def _distinct(ranked: list, n: int) -> list:
     """The first ``n`` of (turn, utterance) pairs whose words differ, one per turn: a question asked four times in a
     long session is one example, not four, and a turn's second affirmation does not take another turn's place."""

@@ -25,7 +25,7 @@ from .charts import (
     timeline_chart,
     trend_chart,
 )
-from .coaching import COACHING_CONFIDENCE, coaching_examples, is_person_name
+from .coaching import COACHING_CONFIDENCE, coaching_examples, is_person_name, unsure_codes
 from .review import review_context, review_data, review_js
 from .style import CODE_COLOURS, LOW_CONFIDENCE, TEXT_ON, _fmt, _fmt_banded, clock, display_number
 from .templating import render
@@ -208,6 +208,7 @@ def render_session(session: Session, scores: dict, model_name: str = "", thresho
     ends = [t.end or t.start for t in session.turns if (t.end or t.start) is not None]
     practitioner = session.meta.get("practitioner_id") or next(
         (t.speaker for t in session.turns if t.role == PRACTITIONER), "")
+    unsure = unsure_codes(session)
     speakers = {role: list(dict.fromkeys(t.speaker for t in session.turns if t.role == role))
                 for role in (PRACTITIONER, CLIENT, OTHER)}
     data, page_rows = review_data(session, model_name, thresholds)
@@ -269,7 +270,10 @@ def render_session(session: Session, scores: dict, model_name: str = "", thresho
         examples=[(title, [{"turn": turn.id, "text": text, "suggestion": suggestion,
                             "quote": title != "Runs of questions without reflection",  # a run is described, not quoted
                             "speaker": turn.speaker if len(speakers[PRACTITIONER]) > 1 else ""}
-                           for turn, text, suggestion in items])
+                           for turn, text, suggestion in items],
+                   # codes the examples leave out for their confidence, which the cards count: their turns, to check
+                   [{"turn": turn.id, "code": code, "confidence": _fmt(conf, True)}
+                    for turn, code, conf in unsure.get(title, [])[:12]], len(unsure.get(title, [])))
                   for title, items in coaching_examples(session).items()],
         review=review_context(data),
         codes_present=sorted({c for t, u in session.utterances() for c in (u.code, second_code(t, u)) if c},
