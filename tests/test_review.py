@@ -279,6 +279,7 @@ def test_a_reviewer_adds_changes_and_removes_second_codes_and_every_reader_of_th
     s.turns[2].utterances[0].meta["code2"] = "SEEK"  # the machine's mistake: +SEEK on a plain question
     s.turns[4].utterances[0].meta["code2"] = "SEEK"
     s.turns[12].utterances[0].meta["code2"] = "SEEK"
+    s.turns[10].utterances[0].meta["code2"] = "SEEK"
     page = tmp_path / "s.html"
     page.write_text(render_session(s, session_scores(s), "mi-coder-default 9.9"), encoding="utf-8")
     driver = _driver(tmp_path / "downloads")
@@ -299,7 +300,7 @@ def test_a_reviewer_adds_changes_and_removes_second_codes_and_every_reader_of_th
         assert driver.find_element("css selector", "#utt-0 span.rv-mark").text.strip() == "changed from CQ"
         assert driver.find_element("css selector", "#utt-2 span.rv-mark").text.strip() == "changed from CQ +SEEK"
         status = driver.find_element("id", "rv-status").text
-        assert "OQ +EA (changed from OQ +SEEK), reviewed" in status and "MI-adherent 3" in status, status
+        assert "OQ +EA (changed from OQ +SEEK), reviewed" in status and "MI-adherent 4" in status, status
         edited = _page_scores(driver)
         driver.refresh()  # kept across a reload
         assert Select(driver.find_element("css selector", "#utt-4 select.rv-code2")).first_selected_option \
@@ -323,15 +324,24 @@ def test_a_reviewer_adds_changes_and_removes_second_codes_and_every_reader_of_th
             keys.send_keys(Keys.ARROW_UP)
         assert keys.get_attribute("value") == ""
         assert not driver.find_element("css selector", "#utt-14 input.rv-done").is_selected()
+        # reading the first code's list through and back keeps the machine's second code and ticks nothing (a first
+        # code that does not take +SEEK, AF, hid it for the while; it had been dropped, and the row ticked reviewed)
+        first = driver.find_element("css selector", "#utt-10 select.rv-code")
+        for key in [Keys.ARROW_DOWN] * 4 + [Keys.ARROW_UP] * 4:
+            first.send_keys(key)
+        assert first.get_attribute("value") == "CQ"
+        assert driver.find_element("css selector", "#utt-10 select.rv-code2").get_attribute("value") == "SEEK"
+        assert not driver.find_element("css selector", "#utt-10 input.rv-done").is_selected()
+        assert driver.find_element("css selector", "#utt-10 span.rv-mark").text == ""
         final = _page_scores(driver)
         text = driver.execute_script("return miReview.csv();")
     finally:
         driver.quit()
-    assert before["mi_adherent"] == edited["mi_adherent"] == final["mi_adherent"] == 3  # +SEEK, -SEEK, SEEK -> EA
+    assert before["mi_adherent"] == edited["mi_adherent"] == final["mi_adherent"] == 4  # +SEEK, -SEEK, SEEK -> EA
     target = tmp_path / "s.reviewed.csv"
     target.write_text(text, encoding="utf-8")
     rows = pd.read_csv(target, dtype=str, keep_default_na=False)
-    assert rows.loc[[0, 2, 4, 8, 12], "code2"].tolist() == ["SEEK", "", "EA", "CQ", ""]
+    assert rows.loc[[0, 2, 4, 8, 10, 12], "code2"].tolist() == ["SEEK", "", "EA", "CQ", "SEEK", ""]
     assert rows.loc[[0, 2, 4, 8, 12], "machine_code2"].tolist() == ["", "SEEK", "SEEK", "", "SEEK"]
     assert rows.loc[[0, 2, 4, 8, 12], "reviewed_code"].tolist() == ["CQ", "CQ", "OQ", "SR", "SEEK"]
     assert rows.loc[8, "code"] == "SR" and (rows["reviewed_code"] != "").sum() == 5

@@ -47,9 +47,12 @@
 
   function codeOf(u) { var s = state.codes[u.uid]; return s && s.code ? s.code : u.code; }
   // The second code as it stands: the reviewer's where one was chosen ("" removes the machine's), else the machine's;
-  // never the first code again (scoring.second_code reads that as none).
+  // none while the first code repeats it, or while a reviewer's first code does not take it (the guide's pairs,
+  // ``paired``): it is kept, not dropped, so that reading the first code's list through with the arrow keys and
+  // coming back leaves the utterance as it was.
   function rawCode2(u) { var s = state.codes[u.uid]; return s && typeof s.code2 === "string" ? s.code2 : (u.code2 || ""); }
-  function code2Of(u) { var c = rawCode2(u); return c === codeOf(u) ? "" : c; }
+  function secondShown(u, first, c) { return c === first || (c && first !== u.code && !paired(first, c)) ? "" : c; }
+  function code2Of(u) { return secondShown(u, codeOf(u), rawCode2(u)); }
   function reviewed(u) { var s = state.codes[u.uid]; return !!(s && s.reviewed); }
   function changed1(u) { return codeOf(u) !== u.code; }
   function changed2(u) { return code2Of(u) !== (u.code2 || ""); }
@@ -293,11 +296,9 @@
   // before (reviewed only if its box was ticked): the arrow keys on a closed list change the code at each press,
   // so reading the list through with them must not tick anything (an accessibility audit).
   function choose(u, code) {
-    var s = state.codes[u.uid], was = s && s.ticked && s.reviewed;
-    // the second code stays where the new first code takes it, and goes where it does not (or is the same code)
-    var code2 = rawCode2(u);
-    if (code2 && (code2 === code || !paired(code, code2))) { code2 = ""; }
-    record(u, code, code !== u.code || code2 !== (u.code2 || "") || !!was, was, code2);
+    var s = state.codes[u.uid], was = s && s.ticked && s.reviewed, code2 = rawCode2(u);  // kept as it is
+    var differs = code !== u.code || secondShown(u, code, code2) !== (u.code2 || "");
+    record(u, code, differs || !!was, was, code2);
   }
   function choose2(u, code2) {  // the same for the second code
     var s = state.codes[u.uid], was = s && s.ticked && s.reviewed;
