@@ -21,6 +21,7 @@ from pathlib import Path
 from typing import Any, Iterable, Sequence
 
 from .codes import CLIENT_CODES, PRACTITIONER_CODES, QUESTION, ROLE_ELEMENTS, SCORED_PRACTITIONER_CODES
+from .io.base import OVERLAP
 from .io.language import mostly_not_english, not_english
 from .records import CLIENT, PRACTITIONER, Session, Turn
 
@@ -163,10 +164,11 @@ COLUMNS: list[Column] = [
            f"reflection or affirmation minus before it; empty when either side has fewer than {MIN_SIDE} client turns",
            "words",
            "whether the client opens up once heard"),
-    Column("interruptions", "turns cut off by the other speaker (text ending in a dash) or, where the transcript "
-           "has times, that start more than half a second before the previous turn ends (caption cues overlap by "
-           "less in ordinary turn-taking), unless the turn is a backchannel ('mm-hmm' said while the other talks); "
-           "each turn counts once", "0..", "mutual listening"),
+    Column("interruptions", "turns cut off by the other speaker (text ending in a dash), marked by the transcriber "
+           "as overlapping talk ('[crosstalk]', '[overlapping speech]'), or, where the transcript has times, that "
+           "start more than half a second before the previous turn ends (caption cues overlap by less in ordinary "
+           "turn-taking), unless the turn is a backchannel ('mm-hmm' said while the other talks); each turn counts "
+           "once", "0..", "mutual listening"),
     Column("opening_client_talk_share", "client_talk_share in the opening (the first 20% of turns, or the "
            "first ten minutes where the transcript has times, whichever is shorter)", "0-1",
            "a good start: the client talks early"),
@@ -655,7 +657,7 @@ class SessionScorer:
         overlaps = (self._prev_end is not None and turn.start is not None
                     and turn.start < self._prev_end - OVERLAP_SECONDS
                     and not is_backchannel(turn))  # "mm-hmm" said over the speaker listens; it does not cut in
-        if overlaps or turn.text.rstrip().endswith(("--", "-", "\u2014")):
+        if overlaps or turn.meta.get(OVERLAP) or turn.text.rstrip().endswith(("--", "-", "\u2014")):
             self.interruptions += 1
         self._prev_end = turn.end
         reflections = 0

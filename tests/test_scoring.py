@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import json
+import re
 
 import pytest
 from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
+from mi_coder.io.reader import read_transcript
 from mi_coder.scoring import (
     COLUMNS,
     band,
@@ -536,3 +538,37 @@ def test_new_content_needs_three_new_content_words_and_no_closed_question_before
         (C, "He fixed the heating and the broken window finally.", ["FN"]),  # four new words, but after a CQ
     ])
     assert session_scores(s)["client_new_content_pct"] == 0.5
+
+
+@pytest.mark.parametrize("name, text", [
+    ("rev.txt", "Officer: Morning, Dan. How has the week been?\n"
+                "Dan: Rough, honestly. Work cut my hours and I [crosstalk 00:00:12]\n"
+                "Officer: Cut your hours? What happened?\n"
+                "Dan: They said it was slow. Rent is due and\n"
+                "Officer: [crosstalk 00:00:30]\n"
+                "Officer: Have you talked to the landlord?\n"
+                "Dan: Not yet.\n"),
+    ("otter.txt", "Officer  0:02\nMorning, Dan. How has the week been?\n\n"
+                  "Dan  0:06\nRough, honestly. Work cut my hours and I [crosstalk]\n\n"
+                  "Officer  0:10\nCut your hours? What happened?\n\n"
+                  "Dan  0:14\nThey said it was slow. Rent is due and\n\n"
+                  "Officer  0:18\n(talking over each other) Have you talked to the landlord?\n\n"
+                  "Dan  0:22\nNot yet.\n"),
+    ("notes.srt", "1\n00:00:02,000 --> 00:00:05,000\nOfficer: Morning, Dan. How has the week been?\n\n"
+                  "2\n00:00:06,000 --> 00:00:09,000\nDan: Rough, honestly. Work cut my hours and I [crosstalk]\n\n"
+                  "3\n00:00:10,000 --> 00:00:13,000\nOfficer: Cut your hours? What happened?\n\n"
+                  "4\n00:00:14,000 --> 00:00:17,000\nDan: They said it was slow. Rent is due and\n\n"
+                  "5\n00:00:18,000 --> 00:00:21,000\nOfficer: [overlapping speech] Have you talked to the landlord?\n\n"
+                  "6\n00:00:22,000 --> 00:00:24,000\nDan: Not yet.\n"),
+])
+def test_a_transcribers_crosstalk_note_counts_its_turn_among_the_interruptions(tmp_path, name, text):
+    # a supervisor's audit: notes were dropped from the words before anything counted them, so a session with two
+    # "[crosstalk]" notes and no dashes or times that overlap scored no interruption at all
+    path = tmp_path / name
+    path.write_text(text, encoding="utf-8")
+    (session,) = read_transcript(path, practitioner="Officer")
+    assert not any("crosstalk" in t.text or "talking over" in t.text or "overlapping" in t.text for t in session.turns)
+    assert session_scores(session)["interruptions"] == 2
+    path.write_text(re.sub(r" ?[\[(](?:crosstalk|talking over|overlapping)[^\])]*[\])]", "", text), encoding="utf-8")
+    (plain,) = read_transcript(path, practitioner="Officer")
+    assert session_scores(plain)["interruptions"] == 0

@@ -299,7 +299,8 @@ _NOT_NAMES = {"note", "notes", "music", "applause", "laughter", "laughs", "inaud
 # labels, "[Music]" twice would be a speaker.
 NON_SPEECH = re.compile(
     r"\s*(?:[\[(]\s*(?:music|applause|laugh(?:s|ing|ter)?|chuckl\w*|inaudible|unintelligible|indiscernible|crosstalk|"
-    r"cross-talk|overlapping(?: speech)?|over ?talk|silence|pause|long pause|noise|background noise|static|foreign|"
+    r"cross-talk|overlapping(?: speech)?|over ?talk|talking over(?: each other)?|simultaneous speech|"
+    r"interrupt(?:s|ed|ing|ion)?|silence|pause|long pause|noise|background noise|static|foreign|"
     r"cough(?:s|ing)?|sigh(?:s|ing)?|sniff(?:s|ing|les)?|cr(?:ies|ying)|clears throat|blank_audio|no audio|beep|"
     r"phone rings?|door \w+|sound|video|audio|sil|speak(?:s|ing) (?:in )?[A-Z]\w+|in (?:spanish|arabic|french|"
     r"portuguese|mandarin|cantonese|russian|vietnamese|somali|haitian creole|creole|polish|tagalog|korean|farsi|"
@@ -307,6 +308,12 @@ NON_SPEECH = re.compile(
     r"\[\d{1,2}:\d{2}(?::\d{2})?(?:[.,]\d+)?\])\s*",  # a timecode inside the words (Descript's every few seconds)
     re.I,
 )
+# The notes among them that say two people spoke at once ("[crosstalk 00:01:40]", "[overlapping speech]", "(talking
+# over each other)", "(interrupts)"): dropped from the words like the others, but the turn they were in is marked
+# (``OVERLAP`` in its meta) and counted as cut off (``scoring``'s interruptions), as a turn ending in a dash is.
+OVERLAP_NOTE = re.compile(r"[\[(]\s*(?:crosstalk|cross-talk|overlapping(?: speech)?|over ?talk|talking over|"
+                          r"simultaneous speech|interrupt(?:s|ed|ing|ion)?)\b", re.I)
+OVERLAP = "_overlap"
 
 # Lines export tools add before or after the talk, never said by anyone: Google Meet's closing ("Meeting ended
 # after 01:02:03", "Transcription ended after ..."), Otter's "Transcribed by https://otter.ai", Rev's "This
@@ -317,6 +324,13 @@ EXPORT_FOOTER = re.compile(
     r"|[A-Z][\w.'’-]+(?:\s[A-Z][\w.'’-]+){1,3}\s(?:stopped|started) transcription\s*$"
     r"|sonix has many features\b|try sonix\b|.{0,200}\bwas automatically transcribed by sonix\b"
     r"|.{0,120}\btranscript powered by sonix\b)")
+
+
+def note_overlap(piece: Piece, raw: str) -> Piece:
+    """``piece`` marked (``OVERLAP``) where its source text ``raw`` held a transcriber's note of overlapping talk."""
+    if ("[" in raw or "(" in raw) and OVERLAP_NOTE.search(raw):
+        piece.meta[OVERLAP] = True
+    return piece
 
 
 def strip_non_speech(text: str) -> str:

@@ -9,7 +9,7 @@ from collections.abc import Sequence
 
 from ..errors import InputError
 from ..roles import role_from_label
-from .base import _TIME, WORD_TIMES, Piece, looks_like_name, parse_time, shared_span, strip_non_speech
+from .base import _TIME, WORD_TIMES, Piece, looks_like_name, note_overlap, parse_time, shared_span, strip_non_speech
 
 _CUE_TIMING = re.compile(
     r"^\s*(\d{1,3}:\d{1,2}(?::\d{1,2})?[.,]\d{1,3})\s*-->\s*(\d{1,3}:\d{1,2}(?::\d{1,2})?[.,]\d{1,3})(?:\s+.*)?$"
@@ -309,7 +309,8 @@ def parse_cues(text: str, path: str, fmt: str) -> list[Piece]:
                 said = _words(raw)
                 if said:
                     timed = _timed_words(raw, start, end)
-                    pieces.append(Piece(name.strip(), said, start, end, meta={WORD_TIMES: timed} if timed else {}))
+                    pieces.append(note_overlap(Piece(name.strip(), said, start, end,
+                                                     meta={WORD_TIMES: timed} if timed else {}), raw))
             continue
         cue = [ln for ln in (_untag(b, fmt) for b in block[timing_at + 1:]) if _words(ln)]
         if rolling:
@@ -344,12 +345,14 @@ def parse_cues(text: str, path: str, fmt: str) -> list[Piece]:
                 else:
                     _add_words(pieces[-1], part, timed)
                     pieces[-1].end = times[k + 1]
+                note_overlap(pieces[-1], raw)
                 continue
             if said:
                 if said != part:  # the name takes no share of the cue's time
                     timed = _timed_words(_split_speaker(raw.strip())[1], times[k], times[k + 1])
                     timed = timed if timed is not None and len(timed) == len(said.split()) else None
-                pieces.append(Piece(speaker, said, times[k], times[k + 1], meta={WORD_TIMES: timed} if timed else {}))
+                pieces.append(note_overlap(Piece(speaker, said, times[k], times[k + 1],
+                                                 meta={WORD_TIMES: timed} if timed else {}), raw))
                 change = False
     if backwards:
         import warnings

@@ -8,7 +8,7 @@ from typing import Sequence
 
 from ..errors import InputError
 from ..roles import role_from_label
-from .base import EXPORT_FOOTER, Piece, looks_like_name, parse_time, strip_non_speech
+from .base import EXPORT_FOOTER, Piece, looks_like_name, note_overlap, parse_time, strip_non_speech
 from .captions import _cue_time, _unpadded_ms
 from .text import _TEXT_LINE, UNNAMED
 
@@ -125,6 +125,7 @@ def parse_otter(text: str, path: str) -> list[Piece]:
                       "out of the words); check that the whole transcript was exported", stacklevel=2)
         pieces[-1].text = pieces[-1].text[: len(pieces[-1].text) - len(last)].rstrip()
     for p in pieces:  # transcribers' notes ("[inaudible 00:01:31]", "[crosstalk]", "(laughs)"), as other layouts drop them
+        note_overlap(p, p.text)
         p.text = strip_non_speech(p.text)
     pieces = [p for p in pieces if p.text]  # a head with no words under it (or only a note): nothing said
     clock = [i for i, line in enumerate(lines) if i in heads and _ZOOM_HEAD.match(line)]

@@ -22,8 +22,8 @@ from typing import Any
 from ..errors import InputError, MiCoderError, SessionSkipped, UsageError
 from ..records import PRACTITIONER, Session, Turn, Utterance
 from ..roles import assign_roles, role_from_label, warn_pooled, warn_swapped, warn_swapped_midway
-from .base import (_EXTENSIONS, COLUMN_ALIASES, FORMATS, WORD_TIMES, Piece, ReadOptions, decode_bytes, iter_lines,
-                   require_file, shared_span)
+from .base import (_EXTENSIONS, COLUMN_ALIASES, FORMATS, OVERLAP, WORD_TIMES, Piece, ReadOptions, decode_bytes,
+                   iter_lines, require_file, shared_span)
 from .captions import is_sbv, parse_cues, sbv_to_srt
 from .delimited import elan_tier_columns, iter_table_pieces, parse_table, scan_table, sniff_delimiter
 from .docx import read_docx_text
@@ -423,11 +423,13 @@ def _turn(k: int, group: list[Piece], options: ReadOptions, seen_ids: set[str] |
         begin = len(text)
         text += p.text
         if options.utterances == "given":
-            meta = {c: v for c, v in p.meta.items() if c not in ("_role", WORD_TIMES)}
+            meta = {c: v for c, v in p.meta.items() if c not in ("_role", WORD_TIMES, OVERLAP)}
             utterances.append(Utterance(p.utt_id or f"{tid}.{j}", p.text, begin, len(text), meta=meta))
     starts = [p.start for p in group if p.start is not None]
     ends = [p.end for p in group if p.end is not None]
-    meta = {c: v for c, v in group[0].meta.items() if c not in ("_role", "header", WORD_TIMES)}
+    meta = {c: v for c, v in group[0].meta.items() if c not in ("_role", "header", WORD_TIMES, OVERLAP)}
+    if any(p.meta.get(OVERLAP) for p in group):  # a transcriber noted crosstalk in it: counted as cut off
+        meta[OVERLAP] = True
     word_times = _word_times(group)
     if word_times is not None:
         meta["_word_times"] = word_times

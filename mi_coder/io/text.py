@@ -7,7 +7,7 @@ from collections.abc import Iterable, Iterator
 
 from ..errors import InputError
 from ..roles import role_from_label
-from .base import EXPORT_FOOTER, Piece, looks_like_name, parse_time, strip_non_speech
+from .base import EXPORT_FOOTER, Piece, looks_like_name, note_overlap, parse_time, strip_non_speech
 
 _TS = r"\d{1,2}:\d{2}(?::\d{2})?(?:[.,]\d+)?"
 
@@ -254,7 +254,7 @@ def _text_pieces(lines: Iterable[str], speakers: set[str]) -> Iterator[Piece]:
                 ts, text = ts or after.group("ts"), after.group("text")
             first = piece is None
             footer = False
-            piece = Piece(_label(m), strip_non_speech(_marked(text)), start=parse_time(ts))
+            piece = note_overlap(Piece(_label(m), strip_non_speech(_marked(text)), start=parse_time(ts)), text)
             noted = bool(text.strip()) and not _said(piece)
             if first and header:
                 piece.meta["header"] = header
@@ -271,6 +271,7 @@ def _text_pieces(lines: Iterable[str], speakers: set[str]) -> Iterator[Piece]:
             if bare and not piece.text and piece.start is None:  # "Name:" alone, then "[00:00:00] Morning..."
                 piece.start = parse_time(bare.group("ts") or bare.group("tss") or bare.group("only"))
             piece.text = f"{piece.text} {strip_non_speech(_marked(body.strip()))}".strip()
+            note_overlap(piece, body)
         else:
             header.append(line.strip())
     if piece is not None and (_said(piece) or not noted):

@@ -137,7 +137,7 @@ def engagement_context(session: Session, scores: dict) -> dict:
          _reading(scores.get("responsive_reflection_pct"), "the practitioner often reflects what the client says "
                   "about change", "the client's talk about change is seldom reflected", RESPONSIVE_REFLECTION_CUT),
          "%", ("responsive_reflection_pct",)),
-        ("Cut-off turns (either speaker; overlaps where timed)", scores.get("interruptions"),
+        ("Cut-off turns (either speaker; crosstalk noted, or overlaps where timed)", scores.get("interruptions"),
          _reading(None if scores.get("interruptions") is None or not session.turns
                   else 100 * scores["interruptions"] / len(session.turns),
                   "few cut-off turns", "frequent cut-off turns (more than 5 in 100 turns): check who cuts in", 5, False),
