@@ -452,6 +452,19 @@ def test_scheduling_questions_are_not_listed_as_closed_questions_to_open(questio
     assert not _NOT_TO_OPEN.search("Did you go to group on Thursday?")
 
 
+@pytest.mark.parametrize("question", ["Do you have their number?", "Did you bring your last two pay stubs?",
+                                      "Is this still your address?", "Did you fill out the housing forms?",
+                                      "Are you still at the same place on Elm Street?"])
+def test_checks_of_papers_and_contact_details_are_not_listed_as_closed_questions_to_open(question):
+    # a supervisor's audit: "Do you have their number?" was offered as a question that could have been open
+    spec = [(P, [(question, "CQ")]), (C, [("Yes.", "FN")]),
+            (P, [("Did you go to group on Thursday?", "CQ")]), (C, [("No.", "FN")]),
+            (P, [("Do you have any concerns about the new job?", "CQ")]), (C, [("Some.", "FN")])]
+    examples = coaching_examples(coded_session(spec))
+    assert [text for _, text, _ in examples["Closed questions that could have been open"]] == [
+        "Did you go to group on Thursday?", "Do you have any concerns about the new job?"]
+
+
 def test_a_question_run_is_described_not_quoted_and_persuading_advice_names_conditions():
     spec = [(P, [("How often do you drink?", "CQ")]), (C, [("Weekends, maybe more.", "FN")])] * 4
     s = coded_session(spec + [(P, [("You need to stop going to that bar.", "PER")]), (C, [("Maybe.", "FN")])])

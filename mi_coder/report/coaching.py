@@ -83,9 +83,17 @@ def _open_rewording(text: str) -> str:
 
 
 # Closed questions that are right as they are, though not MI techniques: greetings and identity checks, arranging
-# the next meeting, and safety questions (risk of harm is asked plainly, never opened up).
+# the next meeting, checks of papers and contact details a supervision visit must make ("Do you have their number?",
+# "Did you bring your pay stubs?", "Is this still your address?"), and safety questions (risk of harm is asked
+# plainly, never opened up).
 _NOT_TO_OPEN = re.compile(
     r"^\W*(?:hi|hello|hey|good (?:morning|afternoon|evening))\b|\bare you (?-i:[A-Z][a-z]+(?: [A-Z][a-z]+)?)\W*$|"
+    r"\b(?:do|did) you (?:still )?(?:have|got|bring|sign|fill (?:in|out)|hand in|drop off|submit|send)(?: in| off| us)? "
+    r"(?:(?:a|an|the|your|their|his|her|its|that|those|these|any|some|all|of) ){0,3}(?:\w+ ){0,2}(?:(?:phone )?numbers?|"
+    r"address|paperwork|papers|pay ?stubs?|forms?|ids?|identification|licen[cs]e|letters?|receipts?|documents?|"
+    r"copy|copies|proof|details|contact (?:info\w*|details))\b|"
+    r"\b(?:is|are) (?:this|that|these|those) still your (?:current |home |phone |mobile |cell )?(?:address|numbers?|"
+    r"phone|details)\b|\bare you still (?:living |staying )?at (?:the same|that|your)\b|"
     r"\b(?:still work|work (?:out |better |best )?for you|suits? you|same time|(?:re)?schedul\w*|book (?:you|it) in|"
     r"a good time|(?:have|got) a (?:minute|moment|second|few minutes))\b|"
     r"\b(?:kill(?:ing)? yourself|suicid\w*|(?:hurt|harm)(?:ing)? (?:yourself|someone|anyone|others)|end your life|"
