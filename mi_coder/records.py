@@ -114,6 +114,35 @@ class Session:
         return out
 
 
+def clock(seconds: float | None) -> str:
+    """Seconds from the start as m:ss, or h:mm:ss past an hour; "" when the transcript has no times."""
+    if seconds is None or seconds != seconds or seconds < 0:
+        return ""
+    minutes, secs = divmod(int(seconds), 60)
+    hours, minutes = divmod(minutes, 60)
+    return f"{hours}:{minutes:02d}:{secs:02d}" if hours else f"{minutes}:{secs:02d}"
+
+
+
+# How far a turn may start before an earlier turn's start and still be read as talk in order (caption cues of overlapping
+# talk are listed by start, give or take a cue's rounding); further back, the times have gone wrong or restarted.
+TIME_SLACK = 2.0
+
+
+def time_goes_back(turns: Sequence[Turn]) -> tuple[int, float, float] | None:
+    """Where the turns' start times first go back more than ``TIME_SLACK`` seconds (a second recording whose times
+    restart at zero, two transcripts pasted together, a typed time gone wrong): (index of that turn, the latest start
+    before it, its start); None where the given starts are in order."""
+    latest: float | None = None
+    for k, turn in enumerate(turns):
+        if turn.start is None:
+            continue
+        if latest is not None and turn.start < latest - TIME_SLACK:
+            return k, latest, turn.start
+        latest = turn.start if latest is None else max(latest, turn.start)
+    return None
+
+
 def as_sessions(sessions: Any, what: str) -> list[Session]:
     """``sessions`` (one Session, or a list, tuple or generator of them) as a list, checked, for the API's entry
     points (``what`` names the caller in the error): anything else, or a turn whose role is not one of

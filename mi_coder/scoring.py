@@ -23,7 +23,7 @@ from typing import Any, Iterable, Sequence
 from .codes import CLIENT_CODES, PRACTITIONER_CODES, QUESTION, ROLE_ELEMENTS, SCORED_PRACTITIONER_CODES
 from .io.base import OVERLAP
 from .io.language import mostly_not_english, not_english
-from .records import CLIENT, PRACTITIONER, Session, Turn
+from .records import CLIENT, PRACTITIONER, TIME_SLACK, Session, Turn, time_goes_back
 
 REFLECTIONS = ("SR", "CR")
 QUESTIONS = ("OQ", "CQ", QUESTION)  # QUESTION: MITI 4.2.1's Question, its form not coded (coded tables)
@@ -477,7 +477,9 @@ def opening(turns: Sequence[Turn]) -> list[Turn]:
     whichever is shorter (at least one turn)."""
     timed = None
     if turns and turns[0].start is not None:
-        timed = sum(1 for t in turns if t.start is not None and t.start - turns[0].start < OPENING_SECONDS)
+        back = time_goes_back(turns)  # times that go back are not read from there (``SessionScorer.add``)
+        timed = sum(1 for t in turns[:None if back is None else back[0]]
+                    if t.start is not None and t.start - turns[0].start < OPENING_SECONDS)
     return list(turns[:_opening_length(len(turns), timed)])
 
 
@@ -625,11 +627,14 @@ class SessionScorer:
         self.turn_run_kind = array("b")  # per turn: its part in question runs (_run_kind; NEITHER for a client)
         self.first_start: float | None = None
         self.timed = 0
+        self._latest_start: float | None = None
+        self.times_go_back = False  # a start went back (``records.time_goes_back``): later times are not read
         self.new_content = 0
         self.after = {"reflection": [0, 0], "question": [0, 0]}
         self._prev_prac: Turn | None = None
         self._prev_prac_words: set[str] = set()
         self._prev_end: float | None = None
+        self._prev_start: float | None = None
         self.first_heard: int | None = None
         self.before_words = [0, 0]  # sum, count
         self.after_words = [0, 0]
@@ -650,16 +655,24 @@ class SessionScorer:
             self.not_english_turns += not_english(turn.text)
         if k == 0:
             self.first_start = turn.start
-        if self.first_start is not None and turn.start is not None and turn.start - self.first_start < OPENING_SECONDS:
+        if turn.start is not None:
+            if self._latest_start is not None and turn.start < self._latest_start - TIME_SLACK:
+                self.times_go_back = True  # a restart or a wrong time: the opening by minutes ends with the times
+            self._latest_start = turn.start if self._latest_start is None else max(self._latest_start, turn.start)
+        if self.first_start is not None and turn.start is not None and not self.times_go_back \
+                and turn.start - self.first_start < OPENING_SECONDS:
             self.timed += 1
         # interruptions: a turn that starts well before the previous one ended (caption cues of polite turn-taking
-        # overlap by a fraction of a second), or that breaks off ("--"); a turn counts once
+        # overlap by a fraction of a second), but not before it started (times that go back are no overlap), or that
+        # breaks off ("--"); a turn counts once
         overlaps = (self._prev_end is not None and turn.start is not None
+                    and self._prev_start is not None and turn.start >= self._prev_start - TIME_SLACK
                     and turn.start < self._prev_end - OVERLAP_SECONDS
                     and not is_backchannel(turn))  # "mm-hmm" said over the speaker listens; it does not cut in
         if overlaps or turn.meta.get(OVERLAP) or turn.text.rstrip().endswith(("--", "-", "\u2014")):
             self.interruptions += 1
         self._prev_end = turn.end
+        self._prev_start = turn.start
         reflections = 0
         run_kind = NEITHER
         if turn.role not in (PRACTITIONER, CLIENT) and self._volley is not None \

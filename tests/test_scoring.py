@@ -572,3 +572,46 @@ def test_a_transcribers_crosstalk_note_counts_its_turn_among_the_interruptions(t
     path.write_text(re.sub(r" ?[\[(](?:crosstalk|talking over|overlapping)[^\])]*[\])]", "", text), encoding="utf-8")
     (plain,) = read_transcript(path, practitioner="Officer")
     assert session_scores(plain)["interruptions"] == 0
+
+
+def _two_part_recording(tmp_path, restart: bool):
+    """A session recorded in two parts: the second part's times restart at zero (or, for comparison, go on)."""
+    lines = ["[00:00:00] Officer: Morning. How has the week gone for you since we last met?",
+             "[00:03:00] Client: Fine.",
+             "[00:06:00] Officer: What has been going well with the new job so far?",
+             "[00:09:00] Client: Not much.",
+             "[00:12:00] Officer: Tell me about the weekend.",
+             "[00:15:00] Client: " + "I went to my sister's place and we talked about the kids and the job and " * 6]
+    offset = 0 if restart else 16 * 60
+    for k in range(20):
+        t = offset + 10 + 30 * k
+        who = "Officer: What else happened there?" if k % 2 == 0 else "Client: Not a lot, just the usual."
+        lines.append(f"[{t // 3600:02d}:{t // 60 % 60:02d}:{t % 60:02d}] {who}")
+    path = tmp_path / ("restart.txt" if restart else "continued.txt")
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    return path
+
+
+def test_times_that_restart_are_said_and_the_opening_and_overlaps_are_not_read_across_the_restart(tmp_path):
+    # a two-part recording whose second part's times restart at zero: its first minutes were counted as the session's
+    # opening (the first ten minutes) and the jump back as a turn cutting in; nothing was said
+    with pytest.warns(UserWarning, match=r"restart\.txt: the times go back at turn 7 \(from 15:00 to 0:10"):
+        (restarted,) = read_transcript(_two_part_recording(tmp_path, restart=True), practitioner="Officer")
+    (continued,) = read_transcript(_two_part_recording(tmp_path, restart=False), practitioner="Officer")
+    a, b = session_scores(restarted), session_scores(continued)
+    assert a["interruptions"] == b["interruptions"] == 0
+    # the opening: the first ten minutes (4 turns) of the first part, as if the times had gone on
+    assert a["opening_client_talk_share"] == b["opening_client_talk_share"]
+    assert a["opening_client_talk_share"] < 0.5  # the long client turn at 15:00 is not in it
+
+
+def test_caption_cues_whose_times_restart_are_no_interruption(tmp_path):
+    cues = [("00:10:00,000", "00:10:04,000", "Officer: How did the interview go?"),
+            ("00:10:05,000", "00:10:09,000", "Client: It went okay, I think."),
+            ("00:00:01,000", "00:00:04,000", "Officer: Welcome back. Where were we?"),  # the second recording
+            ("00:00:05,000", "00:00:08,000", "Client: The interview.")]
+    path = tmp_path / "parts.srt"
+    path.write_text("".join(f"{k}\n{a} --> {b}\n{text}\n\n" for k, (a, b, text) in enumerate(cues, 1)), encoding="utf-8")
+    with pytest.warns(UserWarning, match=r"parts\.srt: the times go back at turn 3 \(from 10:05 to 0:01"):
+        (session,) = read_transcript(path, practitioner="Officer")
+    assert session_scores(session)["interruptions"] == 0  # the jump back had counted as the officer cutting in

@@ -20,7 +20,7 @@ from pathlib import Path
 from typing import Any
 
 from ..errors import InputError, MiCoderError, SessionSkipped, UsageError
-from ..records import PRACTITIONER, Session, Turn, Utterance
+from ..records import PRACTITIONER, TIME_SLACK, Session, Turn, Utterance, clock, time_goes_back
 from ..roles import assign_roles, role_from_label, warn_pooled, warn_swapped, warn_swapped_midway
 from .base import (_EXTENSIONS, COLUMN_ALIASES, FORMATS, OVERLAP, WORD_TIMES, Piece, ReadOptions, decode_bytes,
                    iter_lines, require_file, shared_span)
@@ -175,7 +175,25 @@ def build_session(sid: str, group: list[Piece], where: str, path: str, options: 
     header = group[0].meta.pop("header") if group[0].meta.get("header") else None
     _warn_unlabelled_speech(header, where)
     warn_not_english(turns, where)
+    _warn_times_go_back(turns, where)
     return Session(id=sid, source=path, turns=turns, meta=_session_meta(options, header, inferred))
+
+
+def _warn_times_go_back(turns: list[Turn], where: str) -> None:
+    """A warning where the turns' start times go back (``time_goes_back``), saying how the scores and the report read
+    them (a restart at zero had counted the second part's first minutes as the session's opening and the jump as
+    an interruption, and the timeline drew both parts over each other)."""
+    back = time_goes_back(turns)
+    if back is None:
+        return
+    import warnings
+
+    k, latest, start = back
+    warnings.warn(f"{where}: the times go back at turn {turns[k].id} (from {clock(latest) or latest} to "
+                  f"{clock(start) or start}: a second recording whose times restart, transcripts pasted together, "
+                  "or a wrong time?); the times are kept in the tables as given, the opening's first ten minutes are "
+                  "read from the times before it, no overlap is read across it, and the report's timeline goes by "
+                  "turn order, without a session length", stacklevel=3)
 
 
 def same_speaker_spelling(pieces: Iterable[Piece], merged: dict[str, set[str]] | None = None) -> Iterator[Piece]:
@@ -677,10 +695,18 @@ def _stream_text(path: Path, where: str, opts: ReadOptions) -> Session:
     header = None
     said = False
     merged: dict[str, set[str]] = {}
+    latest: Turn | None = None  # the turn with the latest start so far, and the first that goes back from it
+    back: Turn | None = None
     for i, group in enumerate(_runs(same_speaker_spelling(iter_text_pieces(lines(), speakers), merged))):
         if i == 0:
             header = group[0].meta.get("header")
             _warn_unlabelled_speech(header, where)
+        start = min((p.start for p in group if p.start is not None), default=None)
+        if start is not None and back is None:
+            if latest is not None and start < latest.start - TIME_SLACK:  # type: ignore[operator]
+                back = Turn(str(i + 1), "", "", "", start=start)
+            elif latest is None or start > latest.start:  # type: ignore[operator]
+                latest = Turn(str(i + 1), "", "", "", start=start)
         said = said or any(p.text.strip() for p in group)
         speaker = group[0].speaker
         _check_turn_size(i + 1, speaker, sum(len(p.text) + 1 for p in group), where)  # as build_session does
@@ -691,6 +717,8 @@ def _stream_text(path: Path, where: str, opts: ReadOptions) -> Session:
         raise InputError(where, no_speakers(next((line for line in lines() if line.strip()), "")))
     if not said:
         raise InputError(where, NOTHING_SAID)
+    if back is not None:
+        _warn_times_go_back([latest, back], where)  # type: ignore[list-item]
     texts = {s: _SpeakerTexts(turns, s, n) for s, n in counts.items()}
     inferred: list[str] = []
     roles = _session_roles({}, texts, where, opts, inferred)  # type: ignore[arg-type]

@@ -12,7 +12,7 @@ import re
 import statistics
 from collections.abc import Sequence
 
-from ..records import CLIENT, PRACTITIONER, Session
+from ..records import CLIENT, PRACTITIONER, Session, time_goes_back
 from .style import CODE_COLOURS, _fmt_banded, clock
 
 
@@ -111,7 +111,8 @@ def timeline_chart(session: Session) -> str:
 
     plt = _plt()
     turns = [t for t in session.turns if t.role in (PRACTITIONER, CLIENT)]
-    use_time = all(t.start is not None for t in turns) and turns
+    # by time where every turn has one and they go forward (``time_goes_back``: a restart drew two parts over each other)
+    use_time = all(t.start is not None for t in turns) and turns and time_goes_back(turns) is None
     fig, ax = plt.subplots(figsize=(10, 2.2))
     titles: dict[str, str] = {}  # each bar's tooltip, so that a code is told by its name and not by colour alone
     span = max(((t.start / 60.0) if use_time else k) for k, t in enumerate(turns)) if turns else 1.0

@@ -15,7 +15,7 @@ from typing import Any
 from markupsafe import Markup
 
 from ..codes import CODE_NAMES
-from ..records import CLIENT, OTHER, PRACTITIONER, Session, Turn
+from ..records import CLIENT, OTHER, PRACTITIONER, Session, Turn, time_goes_back
 from ..scoring import (DEFAULT_THRESHOLDS, MIN_FOR_BAND, MIN_PRACTITIONER_UTTERANCES, MIN_SIDE, second_code,
                        unreliable_because, unreliable_reason)
 from .charts import (
@@ -236,7 +236,8 @@ def render_session(session: Session, scores: dict, model_name: str = "", thresho
         others=speakers[OTHER],
         roles_inferred=session.meta.get("roles_inferred") or "",
         date=session.meta.get("date"),
-        duration=f"{(max(ends) - min(starts)) / 60:.0f} min" if starts and ends else "",
+        duration=f"{(max(ends) - min(starts)) / 60:.0f} min" if starts and ends and time_goes_back(session.turns) is None
+        else "",
         n_turns=len(session.turns),
         source=Path(session.source).name,
         model_name=model_name,

@@ -5,6 +5,8 @@ from __future__ import annotations
 import math
 from typing import Any
 
+from ..records import clock  # noqa: F401  (the report's name for it)
+
 # One distinct colour per code, from the colour-blind-safe Okabe-Ito and Paul Tol palettes; every colour is
 # also shown with its code label, and text on a dark colour is white (TEXT_ON).
 CODE_COLOURS = {
@@ -56,12 +58,3 @@ def _fmt_banded(value: Any, pct: bool, thresholds: dict[str, float] | None) -> s
         if all((float(text) / scale >= t) == (value >= t) for t in thresholds.values()):
             return text + "%" if pct else text
     return shown
-
-
-def clock(seconds: float | None) -> str:
-    """Seconds from the start as m:ss, or h:mm:ss past an hour; "" when the transcript has no times."""
-    if seconds is None or seconds != seconds or seconds < 0:
-        return ""
-    minutes, secs = divmod(int(seconds), 60)
-    hours, minutes = divmod(minutes, 60)
-    return f"{hours}:{minutes:02d}:{secs:02d}" if hours else f"{minutes}:{secs:02d}"
