@@ -1023,3 +1023,37 @@ def test_codes_too_unsure_for_an_example_are_listed_by_turn_under_their_section(
     assert ("Also coded so with less than 60% confidence, and counted in the scores above: turn 1 (CON, 27%), "
             "turn 3 (CON, 49%), turn 7 (CON, 27%), turn 9 (CON, 49%): check them in the transcript.") in section
     assert "Also coded so" not in page.split("<h3>Affirmations</h3>")[1].split("<h3>")[0]  # nothing unsure there
+
+
+@pytest.mark.parametrize("question", ["Would it help if I told you what some people do with the sugar?",
+                                      "Do you want me to go over the options?", "Shall I explain how the program works?"])
+def test_offers_to_share_are_not_listed_as_closed_questions_to_open(question):
+    # a trainer's audit: "Would it help if I told you ...?" was offered to be reworded with what or how
+    spec = [(P, [(question, "CQ")]), (C, [("Okay.", "FN")]),
+            (P, [("Did you go to group on Thursday?", "CQ")]), (C, [("No.", "FN")])]
+    examples = coaching_examples(coded_session(spec))
+    assert [text for _, text, _ in examples["Closed questions that could have been open"]] == [
+        "Did you go to group on Thursday?"]
+
+
+def test_a_closed_question_that_opens_with_how_is_not_told_to_use_what_or_how():
+    from mi_coder.report.coaching import GENERAL_HINT, WH_HINT
+
+    # a trainer's audit: "How many is a few?" got "ask about the same thing with what or how"
+    spec = [(P, [("How many beers would you say on a work night?", "CQ")]), (C, [("A few.", "FN")]),
+            (P, [("Did you go to your NA meeting this week?", "CQ")]), (C, [("No.", "FN")])]
+    hints = {text: hint for _, text, hint in
+             coaching_examples(coded_session(spec))["Closed questions that could have been open"]}
+    assert hints == {"How many beers would you say on a work night?": WH_HINT,
+                     "Did you go to your NA meeting this week?": GENERAL_HINT}
+    assert "with what or how" not in WH_HINT
+
+
+def test_a_code_under_the_coaching_confidence_is_never_shown_as_the_confidence_it_is_under():
+    # a trainer's audit: "turn 5 (AF, 60%)" in the list of codes under 60% confidence (the confidence was 0.5978)
+    spec = [(P, [("You came in even though the bus was late, that took real effort.", "AF")]), (C, [("Yeah.", "FN")])]
+    s = coded_session(spec)
+    for _, u in s.utterances():
+        u.confidence = 0.5978 if u.code == "AF" else 0.9
+    page = render_session(s, session_scores(s))
+    assert "(AF, 59%)" in page and "(AF, 60%)" not in page

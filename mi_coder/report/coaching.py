@@ -22,7 +22,11 @@ _MI_CLOSED = re.compile(
     r"(?:are|would) you (?:be )?(?:ok(?:ay)?|al(?:l ?)?right|fine|comfortable) with (?:that|this|it)|"
     r"have i got|what did i miss|did i leave|"
     r"(?:would|are) you (?:be )?(?:open|willing|interested) (?:to|in)|(?:can|could|may|shall) we (?:talk|look|go over)|"
-    r"is (?:that|this) something (?:you|we)|does that sound (?:ok|okay|alright|all right|fair))\b|"
+    r"is (?:that|this) something (?:you|we)|does that sound (?:ok|okay|alright|all right|fair)|"
+    # offers to share that ``ASK_PERMISSION`` (read by the models' features, so left as trained) does not name
+    r"would it (?:help|be (?:of )?(?:any )?(?:help|helpful|useful)) (?:if|for) (?:i|me)|"
+    r"(?:do|would) you (?:want|like) me to (?:tell|share|give|go over|explain|say|walk)|"
+    r"shall i (?:tell|share|give|go over|explain))\b|"
     + ASK_PERMISSION.pattern, re.I)
 
 
@@ -61,6 +65,11 @@ _REWORDINGS = [
 _GENERAL = ""  # no template fits: the page gives ``GENERAL_HINT`` instead of a rewording
 GENERAL_HINT = ("Suggestion: ask about the same thing with what or how, so the client answers in their own words "
                 "rather than yes or no (\u201cHow has that been going?\u201d, \u201cWhat do you make of it?\u201d).")
+# A closed question that already opens with a question word asks for a number or a fact ("How many is a few?",
+# "What time did you get home?"): telling the trainee to use what or how would confuse (a trainer's audit).
+WH_HINT = ("Suggestion: this asks for a number or a fact; to hear the client's own view, ask what it is like or "
+           "what it means to them (\u201cWhat is a usual night like?\u201d, \u201cWhat do you make of that?\u201d).")
+_WH_OPENING = re.compile(r"(?:what|how|which|where|when|who|whose|whom)\b", re.I)
 
 
 def _open_rewording(text: str) -> str:
@@ -125,7 +134,9 @@ def coaching_examples(session: Session, confidence: float = COACHING_CONFIDENCE)
 
     def open_suggestion(text: str) -> str:
         rewording = _open_rewording(text)
-        return f"Suggestion (a template): \u201c{rewording}\u201d" if rewording else GENERAL_HINT
+        if rewording:
+            return f"Suggestion (a template): \u201c{rewording}\u201d"
+        return WH_HINT if _WH_OPENING.match(_LEAD.sub("", text.strip())) else GENERAL_HINT
 
     closed = [(t, u.text, open_suggestion(u.text))
               for t, u in top("CQ", 4, lambda u: not _MI_CLOSED.search(u.text) and not _NOT_TO_OPEN.search(u.text)

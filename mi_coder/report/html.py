@@ -8,6 +8,8 @@ The markup is in Jinja2 templates (``templates/``, autoescaped); this module gat
 
 from __future__ import annotations
 
+import math
+
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
@@ -273,7 +275,8 @@ def render_session(session: Session, scores: dict, model_name: str = "", thresho
                             "speaker": turn.speaker if len(speakers[PRACTITIONER]) > 1 else ""}
                            for turn, text, suggestion in items],
                    # codes the examples leave out for their confidence, which the cards count: their turns, to check
-                   [{"turn": turn.id, "code": code, "confidence": _fmt(conf, True)}
+                   # floored, so that 0.598 under a 60% line reads 59%, not a rounded 60% (a trainer's audit)
+                   [{"turn": turn.id, "code": code, "confidence": f"{math.floor(conf * 100 + 1e-9)}%"}
                     for turn, code, conf in unsure.get(title, [])[:12]], len(unsure.get(title, [])))
                   for title, items in coaching_examples(session).items()],
         review=review_context(data),
