@@ -27,7 +27,8 @@ from .errors import MiCoderError, SessionSkipped, UsageError, WorkerError, raise
 from .io.base import ReadOptions
 
 PARTS = ".mi-coder-parts"
-PART_FORMAT = 4  # 2: utterances carry code2; 3: sessions carry roles_inferred; 4: not_english_turns
+PART_FORMAT = 5  # 2: utterances carry code2; 3: sessions carry roles_inferred; 4: not_english_turns;
+# 5: sessions carry practitioner and date
 
 _WORKER: dict[str, Any] = {}  # per-process cache: the model is loaded once per worker, not per file
 

@@ -349,6 +349,7 @@ def stream_code(paths: Sequence[str | Path], coder: Any, out_dir: str | Path, *,
             source, sid = session.source, session.id
             meta = session.meta
             kept: list[Turn] | None = [] if on_session is not None else None  # the whole session, for its report
+            practitioners: dict[str, None] = {}  # the practitioner's speakers, in order (sessions.csv)
             chunks = [session.turns] if coded else coded_chunks(session, coder, chunk_turns)
             for chunk in chunks:
                 raise_if_stopped()
@@ -358,6 +359,8 @@ def stream_code(paths: Sequence[str | Path], coder: Any, out_dir: str | Path, *,
                 writer.append("turns", turn_rows([part]))
                 for t in chunk:
                     scorer.add(t)
+                    if t.role == PRACTITIONER:
+                        practitioners.setdefault(t.speaker, None)
                 n_turns += len(chunk)
                 n_utts += len(rows)
                 if kept is not None:
@@ -373,7 +376,8 @@ def stream_code(paths: Sequence[str | Path], coder: Any, out_dir: str | Path, *,
                     on_session(Session(id=sid, source=source, turns=kept, meta=meta))
                     kept = None
             row = session_rows([Session(id=sid, source=source, meta=meta)])[0]
-            row.update({"n_turns": n_turns, "n_utterances": n_utts, **scorer.scores()})
+            row.update({"n_turns": n_turns, "n_utterances": n_utts, "practitioner": "; ".join(practitioners),
+                        **scorer.scores()})
             if not row.get("scores_reliable", True):
                 result.unreliable.append((sid, row))
             writer.append_session(row)

@@ -130,10 +130,23 @@ def assign_roles(
     both = [n for n in practitioners if n in clients]
     if both:
         raise RoleError(source, f"--practitioner and --client both name {both[0]!r}; name two speakers")
+    # One name must be a speaker. Of several (a cohort's practitioners named once for a whole folder, co-facilitators),
+    # at least one must, and the others are said in a warning: a trainer coding three trainees' sessions in one run
+    # had every file refused for not holding the other two trainees.
     for names, flag in ((practitioners, "--practitioner"), (clients, "--client")):
-        for name in names:
-            if name not in speaker_texts:
-                raise RoleError(source, _not_a_speaker(name, flag, speakers))
+        absent = [name for name in names if name not in speaker_texts]
+        if absent and len(names) == 1:
+            raise RoleError(source, _not_a_speaker(absent[0], flag, speakers))
+        if absent and len(absent) == len(names):
+            raise RoleError(source, f"none of the {flag} names is a speaker here ({', '.join(map(repr, names))}; "
+                                    f"speakers: {', '.join(map(repr, speakers))})")
+        if absent:
+            present = [name for name in names if name not in absent]
+            warnings.warn(f"{source}: {flag} names {len(absent)} speaker(s) not in this transcript "
+                          f"({', '.join(map(repr, absent))}); {', '.join(map(repr, present))} "
+                          f"{'is' if len(present) == 1 else 'are'} the {flag[2:]} here", stacklevel=2)
+    practitioners = tuple(n for n in practitioners if n in speaker_texts)
+    clients = tuple(n for n in clients if n in speaker_texts)
     if len(speakers) == 1:
         if speakers[0] in practitioners:  # a practitioner's monologue (a recorded talk, a voicemail): code it
             warnings.warn(f"{source}: only the practitioner {speakers[0]!r} speaks; client measures are empty",
@@ -364,3 +377,25 @@ def _not_a_speaker(name: str, flag: str, speakers: Sequence[str]) -> str:
         return (f"{flag} {name!r} is not a speaker here; to name several, give {flag} once for each "
                 f"({' '.join(f'{flag} {p!r}' for p in parts)})")
     return f"{flag} {name!r} is not a speaker here (speakers: {known})"
+
+
+def person(label: str) -> str:
+    """A speaker label as the person it names, for trends: without a parenthesised or bracketed note after the name
+    (Zoom's pronouns "Maria Lopez (she/her)", "Tom Becker [Trainee]"), so that one person's sessions stay together."""
+    return re.sub(r"(?:\s*[\[(][^\[\]()]*[\])])+\s*$", "", label).strip() or label.strip()
+
+
+def is_person_name(label: str) -> bool:
+    """Whether a speaker label names a person (trends are drawn per person, never per role label): a role word
+    alone ("Probation Officer", "Therapist 1") is not one; a title before a name ("Officer Daniels", "Dr. Patel",
+    "PO Smith") is."""
+    text = (label or "").strip()
+    if not text or re.fullmatch(r"(?i)(speaker|spk|person|participant|voice)[ _-]?\w{0,3}", text):
+        return False
+    if role_from_label(text):
+        titles = (PRACTITIONER_WORDS | CLIENT_WORDS | PRACTITIONER_ABBREV | CLIENT_ABBREV  # "CM" is a role, not a name
+                  | {"mr", "mrs", "ms", "mx", "miss", "case", "probation", "parole"})
+        return any(word[0].isupper() and word.lower() not in titles
+                   for word in re.findall(r"[A-Za-z][A-Za-z'-]+", text))
+    # letters of any script: "Мария" and "李明" are people too (only Latin letters counted, and they got no trend)
+    return bool(re.search(r"[^\W\d_]{2,}", text))

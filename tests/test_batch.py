@@ -354,6 +354,9 @@ def test_the_practitioner_id_names_every_session_and_a_new_id_recodes(corpus, tm
     out = tmp_path / "out"
     run_batch([str(corpus)], out, jobs=1, progress=False)
     assert tables(out)["sessions"]["practitioner_id"].eq("").all()  # the column is there, empty, when not given
+    # a trainer's audit: without --practitioner-id nothing said whose session a row was; the transcripts say it
+    named = dict(zip(tables(out)["sessions"]["session_id"], tables(out)["sessions"]["practitioner"]))
+    assert named["b_teams"] and all(named.values())
     again = run_batch([str(corpus)], out, jobs=1, progress=False, options=ReadOptions(practitioner_id="po-117"))
     assert again.coded == 3 and again.skipped == 0  # the id is in the tables, so in every file's key
     assert tables(out)["sessions"]["practitioner_id"].eq("po-117").all()

@@ -647,6 +647,26 @@ def test_agreement_of_a_review_download_reads_the_reviewed_rows_even_beside_a_se
     assert report["overall"]["accuracy"] == pytest.approx(1 / 3, abs=1e-3)
 
 
+def test_agreement_of_a_review_download_beside_the_machines_table_compares_only_the_reviewed_rows(tmp_path, capsys):
+    # a trainer's audit: the two-file form compared every row, the unreviewed ones holding the machine's own code
+    # (12 reviewed of 55: accuracy 0.891 against 0.500 over the 12), and said nothing
+    path = tmp_path / "s1.reviewed.csv"
+    _review_download(path, REVIEWED)
+    machine = tmp_path / "utterances.csv"
+    machine.write_text("session_id,turn_id,utterance_id,speaker,role,text,code,code2\n" + "".join(
+        f"s1,{t},{t}.1,{'PO' if role == 'practitioner' else 'Client'},{role},\"{text}\",{code},{code2}\n"
+        for t, (role, text, code, _, _, code2) in enumerate(REVIEWED, 1)))
+    report_path = tmp_path / "r.json"
+    assert main(["evaluate", "--agreement", str(path), str(machine), "--report", str(report_path)]) == 0
+    err = capsys.readouterr().err
+    assert "a review download: only its 3 reviewed utterance(s) of 6 are compared" in err
+    report = json.loads(report_path.read_text())["agreement"]
+    assert report["n_utterances"] == 3
+    assert report["overall"]["accuracy"] == pytest.approx(1 / 3, abs=1e-3)  # as the one-file form gives
+    # one session: no ICC, but the two codings' values side by side
+    assert report["session_scores"]["r_q"]["values"] == {"s1": [0.0, 0.5]}  # the reviewer took the SR for an AF
+
+
 def test_score_refuses_a_review_download_whose_reviewed_code_was_edited_without_its_code(tmp_path, capsys):
     rows = [list(r) for r in REVIEWED]
     rows[2][3] = "CR"  # edited in a spreadsheet: reviewed_code says CR, code still says AF

@@ -1445,3 +1445,60 @@ def test_an_interpreters_share_of_the_words_is_said_with_how_to_code_it_as_the_c
     with pytest.warns(UserWarning, match=r"kept as other speakers .* an interpreter's renderings of the client are "
                                          r"coded as the client's talk with --client NAME naming the interpreter"):
         read_transcript(path)
+
+
+@pytest.mark.parametrize("name, header, date", [
+    ("maria_pre.txt", "Date: 2025-01-14\nTrainee: Maria Lopez\n\n", "2025-01-14"),
+    ("maria_pre.txt", "Session date: 14 January 2025\n\n", "2025-01-14"),
+    ("maria_pre.txt", "Recorded on Feb 3, 2025 at 10:00\n\n", None),  # no label and colon: a header line, not read
+    ("maria_2025-03-18_post.txt", "", "2025-03-18"),
+    ("visit_20250114.txt", "", "2025-01-14"),
+    ("maria_pre.txt", "", None),
+])
+def test_a_sessions_date_is_read_from_a_date_line_above_the_talk_or_from_its_file_name(tmp_path, name, header, date):
+    # a trainer's audit: trends are drawn in date order, but no reader set a date, so pre/mid/post sorted by name
+    path = tmp_path / name
+    path.write_text(header + "Maria Lopez: Hi Jordan, what brings you in?\nJordan: My doctor sent me.\n"
+                    "Maria Lopez: What did she say?\nJordan: That my liver numbers are high.\n", encoding="utf-8")
+    (s,) = read_transcript(path, practitioner="Maria Lopez")
+    assert s.meta.get("date") == date
+
+
+def test_a_date_line_that_reads_two_ways_is_said_and_not_used(tmp_path):
+    path = tmp_path / "maria_pre.txt"
+    path.write_text("Date: 01/02/2025\n\nMaria Lopez: Hi Jordan, what brings you in?\nJordan: My doctor.\n"
+                    "Maria Lopez: What did she say?\nJordan: That my liver numbers are high.\n", encoding="utf-8")
+    with pytest.warns(UserWarning, match=r"maria_pre\.txt: the date line '01/02/2025' can be read two ways .* write "
+                                         r"it as 2025-01-14"):
+        (s,) = read_transcript(path, practitioner="Maria Lopez")
+    assert "date" not in s.meta
+
+
+def test_several_practitioner_names_for_a_folder_need_only_one_of_them_in_each_transcript(tmp_path):
+    # a trainer's audit: --practitioner for each of three trainees refused every file for lacking the other two
+    path = tmp_path / "tom.txt"
+    path.write_text("Tom Becker: What brings you in?\nSam: My doctor.\nTom Becker: What did she say?\n"
+                    "Sam: That my liver numbers are high.\n", encoding="utf-8")
+    with pytest.warns(UserWarning, match=r"tom\.txt: --practitioner names 2 speaker\(s\) not in this transcript "
+                                         r"\('Maria Lopez', 'Aisha Khan'\); 'Tom Becker' is the practitioner here"):
+        (s,) = read_transcript(path, practitioner=["Maria Lopez", "Tom Becker", "Aisha Khan"])
+    assert s.speakers == {"Tom Becker": "practitioner", "Sam": "client"}
+    with pytest.raises(RoleError, match=r"none of the --practitioner names is a speaker here \('Maria Lopez', "
+                                        r"'Aisha Khan'; speakers: 'Tom Becker', 'Sam'\)"):
+        read_transcript(path, practitioner=["Maria Lopez", "Aisha Khan"])
+    with pytest.raises(RoleError, match=r"--practitioner 'Maria Lopez' is not a speaker here"):
+        read_transcript(path, practitioner="Maria Lopez")  # one name given: it must be there
+
+
+def test_a_practitioner_id_naming_another_person_than_the_transcripts_practitioner_is_said(tmp_path):
+    # a trainer's audit: one trainee's id given to a folder of three trainees' files drew one trend over all of them
+    path = tmp_path / "tom.txt"
+    path.write_text("Tom Becker: What brings you in?\nSam: My doctor.\nTom Becker: What did she say?\n"
+                    "Sam: That my liver numbers are high.\n", encoding="utf-8")
+    with pytest.warns(UserWarning, match=r"--practitioner-id 'Maria Lopez' credits this session to that person, but "
+                                         r"the transcript names its practitioner 'Tom Becker'"):
+        read_transcript(path, practitioner="Tom Becker", practitioner_id="Maria Lopez")
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # an id that is no name, or the same person, says nothing
+        read_transcript(path, practitioner="Tom Becker", practitioner_id="po-117")
+        read_transcript(path, practitioner="Tom Becker", practitioner_id="Tom")

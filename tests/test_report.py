@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import html
 import re
 import shutil
 import subprocess
@@ -79,7 +80,8 @@ def test_index_links_every_session_and_draws_trends_only_for_a_named_practitione
         unnamed = [_named(_session(f"{label}-{k}"), label) for k in range(3)]
         write_reports(unnamed, tmp_path / label)
         page = (tmp_path / label / "index.html").read_text()
-        assert "Trends by practitioner" not in page, label  # a role label is not a person
+        assert "<svg" not in page.split("Trends by practitioner", 1)[-1], label  # a role label is not a person
+        assert "No trends: no session names its practitioner as a person" in page
     for s in unnamed:
         s.meta["practitioner_id"] = "officer-117"  # --practitioner-id names who it is
     write_reports(unnamed, tmp_path / "with-id")
@@ -228,7 +230,8 @@ def test_a_missing_template_variable_raises_instead_of_rendering_empty():
 
     assert environment().undefined is jinja2.StrictUndefined
     with pytest.raises(jinja2.UndefinedError, match="distributions_chart"):
-        render("index.html.j2", rows=[], trend_charts=[], threshold_source="the MITI thresholds")
+        render("index.html.j2", rows=[], trend_charts=[], threshold_source="the MITI thresholds", dated=False,
+               trend_orders=[], no_trend="")
     with pytest.raises(jinja2.UndefinedError):
         environment().from_string("{{ name }}").render()
 
@@ -1057,3 +1060,47 @@ def test_a_code_under_the_coaching_confidence_is_never_shown_as_the_confidence_i
         u.confidence = 0.5978 if u.code == "AF" else 0.9
     page = render_session(s, session_scores(s))
     assert "(AF, 59%)" in page and "(AF, 60%)" not in page
+
+
+def test_the_overview_distributions_leave_out_a_ratio_over_too_few_as_the_table_bands_none():
+    from mi_coder.report.charts import distributions_chart
+
+    # a trainer's audit: "%CR: 7 sessions, median 29%" counted two sessions the table marks "(too few)"
+    rows = [{"session_id": "a", "pct_cr": 0.0, "SR": 1, "CR": 0, "OQ": 3, "CQ": 4},
+            {"session_id": "b", "pct_cr": 0.5, "SR": 3, "CR": 3, "OQ": 3, "CQ": 4},
+            {"session_id": "c", "pct_cr": 0.6, "SR": 2, "CR": 3, "OQ": 3, "CQ": 4}]
+    said = distributions_chart(rows).split("</title>", 1)[0]
+    assert "%CR: 2 sessions, median 55% (1 with too few to judge left out)" in said
+
+
+def test_trends_go_by_the_session_date_and_say_their_order_when_names_would_mislead(tmp_path):
+    # a trainer's audit: pre, mid and post sorted by name as mid, post, pre, and a trainee's progress read as a collapse
+    from mi_coder.report.charts import trend_chart, trend_order
+
+    rows = [{"session_id": sid, "date": date, "engagement_index": e, "empathy_index": e, "fidelity_index": e}
+            for sid, date, e in (("maria_mid", "2025-02-11", 65.0), ("maria_post", "2025-03-18", 88.0),
+                                 ("maria_pre", "2025-01-14", 6.0))]
+    ordered, order = trend_order(rows)
+    assert [r["session_id"] for r in ordered] == ["maria_pre", "maria_mid", "maria_post"] and order == "by date"
+    assert "by date: maria_pre: engagement 6" in trend_chart("Maria Lopez", rows).split("</title>", 1)[0]
+    undated = [{**rows[0], "date": None}, rows[1], rows[2]]
+    assert [r["session_id"] for r in trend_order(undated)[0]] == ["maria_pre", "maria_post", "maria_mid"]
+    assert trend_order(undated)[1] == "by date, then the 1 session(s) without a date by name"
+
+
+def test_the_overview_says_why_it_draws_no_trend_and_one_persons_zoom_pronouns_keep_their_sessions_together(tmp_path):
+    from mi_coder.report import write_reports
+
+    def session(sid, name):
+        s = coded_session([(P, [("How are things going this week for you?", "OQ")]), (C, [("Okay.", "FN")])], sid)
+        for t in s.turns:
+            t.speaker = name if t.role == P else "Jordan"
+        return s
+
+    out = write_reports([session("a", "Maria Lopez"), session("b", "Tom Becker")], tmp_path / "one")
+    index = html.unescape((tmp_path / "one" / "index.html").read_text())
+    assert "No trends: a trend needs two or more sessions under one practitioner's name" in index
+    assert "Maria Lopez (1), Tom Becker (1)" in index and out
+    write_reports([session("a", "Maria Lopez"), session("b", "Maria Lopez (she/her)")], tmp_path / "two")
+    index = html.unescape((tmp_path / "two" / "index.html").read_text())
+    assert "No trends" not in index and "Sessions in order Maria Lopez: by session name (no dates found)" in index

@@ -420,6 +420,11 @@ def format_report(report: dict) -> str:
             why = ("" if v["icc"] is not None and v["pearson_r"] is not None else
                    "; too few sessions with the score (3 needed)" if v["n_sessions"] < 3 else
                    "; the score does not vary across sessions")
+            if v.get("values"):  # one or two sessions: their values side by side instead of an ICC
+                lines.append(f"    {score:<18} " + "; ".join(
+                    f"{sid}: first {x if x is not None else 'n/a'}, second {y if y is not None else 'n/a'}"
+                    for sid, (x, y) in v["values"].items()) + " (no ICC over fewer than 3 sessions)")
+                continue
             lines.append(f"    {score:<18} ICC {v['icc']}  r {v['pearson_r']}  (n={v['n_sessions']}{why})")
     return "\n".join(lines)
 

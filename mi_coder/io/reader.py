@@ -21,10 +21,12 @@ from typing import Any
 
 from ..errors import InputError, MiCoderError, SessionSkipped, UsageError
 from ..records import PRACTITIONER, TIME_SLACK, Session, Turn, Utterance, clock, time_goes_back
-from ..roles import assign_roles, role_from_label, warn_pooled, warn_swapped, warn_swapped_midway
+from ..roles import (assign_roles, is_person_name, person, role_from_label, warn_pooled, warn_swapped,
+                     warn_swapped_midway)
 from .base import (_EXTENSIONS, COLUMN_ALIASES, FORMATS, OVERLAP, WORD_TIMES, Piece, ReadOptions, decode_bytes,
                    iter_lines, require_file, shared_span)
 from .captions import is_sbv, parse_cues, sbv_to_srt
+from .dates import session_date
 from .delimited import elan_tier_columns, iter_table_pieces, parse_table, scan_table, sniff_delimiter
 from .docx import read_docx_text
 from .json_turns import parse_json
@@ -165,6 +167,7 @@ def build_session(sid: str, group: list[Piece], where: str, path: str, options: 
     for t in turns:
         t.role = roles[t.speaker]
     several = [s for s, r in roles.items() if r == PRACTITIONER]
+    _warn_other_person(options.practitioner_id, several, where)
     if options.practitioner_id and len(several) > 1:
         import warnings
 
@@ -176,7 +179,24 @@ def build_session(sid: str, group: list[Piece], where: str, path: str, options: 
     _warn_unlabelled_speech(header, where)
     warn_not_english(turns, where)
     _warn_times_go_back(turns, where)
-    return Session(id=sid, source=path, turns=turns, meta=_session_meta(options, header, inferred))
+    return Session(id=sid, source=path, turns=turns,
+                   meta=_session_meta(options, header, inferred, (sid, Path(path).stem), where))
+
+
+def _warn_other_person(practitioner_id: str | None, practitioners: Sequence[str], where: str) -> None:
+    """A warning where --practitioner-id names a person and the transcript names its practitioner as another person
+    (no word of one name in the other): a trainer who gave one trainee's id to a folder of three trainees' sessions
+    got one trend over all of them, and nothing said."""
+    if not practitioner_id or not is_person_name(practitioner_id) or re.search(r"\d", practitioner_id):
+        return
+    own = set(re.findall(r"[^\W\d_]+", person(practitioner_id).casefold()))
+    others = [p for p in practitioners if is_person_name(p) and not own & set(re.findall(r"[^\W\d_]+", person(p).casefold()))]
+    if others and len(others) == len(practitioners):
+        import warnings
+
+        warnings.warn(f"{where}: --practitioner-id {practitioner_id!r} credits this session to that person, but the "
+                      f"transcript names its practitioner {', '.join(map(repr, others))}; give --practitioner-id only "
+                      "for one practitioner's files (its trend joins every session given it)", stacklevel=3)
 
 
 def _warn_times_go_back(turns: list[Turn], where: str) -> None:
@@ -260,8 +280,19 @@ def _session_roles(labelled: dict[str, str], speaker_texts: Mapping[str, Sequenc
                         inferred=inferred, labels=labelled or None)  # the role column still speaks for the others
 
 
-def _session_meta(options: ReadOptions, header: list[str] | None, inferred: list[str] | None = None) -> dict[str, Any]:
+def _session_meta(options: ReadOptions, header: list[str] | None, inferred: list[str] | None = None,
+                  names: Sequence[str] = (), where: str = "") -> dict[str, Any]:
+    """A session's meta: how it was read, the practitioner's id, roles inferred, its header lines and its date
+    (``io.dates.session_date``: a labelled date line in the header, else a date in ``names``, the session's id and
+    file name; a date line that cannot be read one way is said in a warning)."""
     meta: dict[str, Any] = {"format": options.fmt, "captions": options.captions}
+    when, problem = session_date(header, *names)
+    if when:
+        meta["date"] = when
+    elif problem:
+        import warnings
+
+        warnings.warn(f"{where}: {problem}", stacklevel=3)
     if options.practitioner_id:
         meta["practitioner_id"] = options.practitioner_id
     if not options.role_check:
@@ -732,7 +763,7 @@ def _stream_text(path: Path, where: str, opts: ReadOptions) -> Session:
             yield t
 
     return Session(id=path.stem, source=where, turns=TurnStream(roled, sum(counts.values()), last_index),  # type: ignore[arg-type]
-                   meta=_session_meta(opts, header, inferred))
+                   meta=_session_meta(opts, header, inferred, (path.stem,), where))
 
 
 def _runs(pieces: Iterable[Piece]) -> Iterator[list[Piece]]:

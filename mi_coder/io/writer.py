@@ -19,7 +19,7 @@ if TYPE_CHECKING:  # pandas is imported lazily to keep `mi-coder --help` fast
     import pandas as pd
 
 from ..model.coder import shown_code
-from ..records import Session, as_sessions
+from ..records import PRACTITIONER, Session, as_sessions
 from ..scoring import second_code
 
 UTTERANCE_COLUMNS = ["session_id", "turn_id", "utterance_id", "speaker", "role", "start", "end", "text",
@@ -30,7 +30,8 @@ TURN_COLUMNS = ["session_id", "turn_id", "speaker", "role", "start", "end", "tex
 
 
 # practitioner_id: who the practitioner is (--practitioner-id), empty when not given; for per-practitioner analysis
-SESSION_COLUMNS = ["session_id", "source", "n_turns", "n_utterances", "practitioner_id", "roles_inferred"]
+SESSION_COLUMNS = ["session_id", "source", "n_turns", "n_utterances", "practitioner_id", "practitioner", "date",
+                   "roles_inferred"]
 
 
 OUTPUT_FORMATS = ("csv", "jsonl", "parquet")
@@ -98,6 +99,10 @@ def session_rows(sessions: Iterable[Session], scores: Callable[[Session], dict] 
         row = {"session_id": s.id, "source": s.source, "n_turns": len(s.turns),
                "n_utterances": sum(len(t.utterances) for t in s.turns),
                "practitioner_id": s.meta.get("practitioner_id") or "",
+               # who the transcript names as the practitioner (one or more speakers), so that a batch's rows say
+               # whose session each is without --practitioner-id; the date where the transcript gives one
+               "practitioner": "; ".join(n for n, r in s.speakers.items() if r == PRACTITIONER),
+               "date": s.meta.get("date") or "",
                "roles_inferred": s.meta.get("roles_inferred") or ""}
         if scores is not None:
             row.update(scores(s))

@@ -202,16 +202,37 @@ INDEX_KEYS = [("r_q", "R:Q"), ("pct_cr", "%CR"), ("pct_oq", "%OQ"), ("engagement
               ("empathy_index", "empathy"), ("fidelity_index", "fidelity")]
 
 
+# The counts a ratio is taken over: a ratio over fewer than ``scoring.MIN_FOR_BAND`` of them gets no band in the
+# tables ("(too few)"), and is left out of the distributions too (a trainer's audit: "%CR median 29%" counted them).
+RATIO_OVER = {"r_q": ("OQ", "CQ"), "pct_cr": ("SR", "CR"), "pct_oq": ("OQ", "CQ")}
+
+
+def _values(rows: Sequence[dict], key: str) -> tuple[list[float], int]:
+    """The sessions' values of ``key`` for a distribution, and how many were left out as over too few."""
+    from ..scoring import MIN_FOR_BAND
+
+    values, few = [], 0
+    for r in rows:
+        if r.get(key) is None:
+            continue
+        over = RATIO_OVER.get(key, ())
+        if over and all(c in r for c in over) and sum(int(r[c] or 0) for c in over) < MIN_FOR_BAND:
+            few += 1
+            continue
+        values.append(r[key])
+    return values, few
+
+
 def distributions_chart(rows: Sequence[dict], thresholds: dict | None = None) -> str:
     """Histograms of R:Q, %CR, %OQ and the three indices over many sessions, with the thresholds in use (default: the
-    MITI ones) dashed."""
+    MITI ones) dashed; a ratio over too few questions or reflections is left out (``RATIO_OVER``)."""
     from ..scoring import DEFAULT_THRESHOLDS
 
     thresholds = thresholds or DEFAULT_THRESHOLDS
     plt = _plt()
     fig, axes = plt.subplots(1, len(INDEX_KEYS), figsize=(13, 2))
     for ax, (key, label) in zip(axes, INDEX_KEYS):
-        values = [r[key] for r in rows if r.get(key) is not None]
+        values, _ = _values(rows, key)
         ax.hist(values, bins=10, color="#0072B2")
         from matplotlib.ticker import MaxNLocator
 
@@ -227,27 +248,42 @@ def distributions_chart(rows: Sequence[dict], thresholds: dict | None = None) ->
     fig.tight_layout()
     said = []
     for key, label in INDEX_KEYS:
-        values = [r[key] for r in rows if r.get(key) is not None]
+        values, few = _values(rows, key)
+        left_out = f" ({few} with too few to judge left out)" if few else ""
         if not values:
-            said.append(f"{label}: no session")
+            said.append(f"{label}: no session{left_out}")
             continue
         middle = statistics.median(values)
         shown = f"{middle:.0%}" if key.startswith("pct_") else f"{middle:.2f}"
-        said.append(f"{label}: {len(values)} session{'s' if len(values) != 1 else ''}, median {shown}")
+        said.append(f"{label}: {len(values)} session{'s' if len(values) != 1 else ''}, median {shown}{left_out}")
     return _svg(fig, "Distributions over sessions, thresholds dashed. " + "; ".join(said))
 
 
-def trend_chart(practitioner: str, rows: Sequence[dict]) -> str:
-    """One practitioner's three indices across their sessions, by date then session id, numbers in ids read as
-    numbers (visit2 before visit10: sorted as text, a rise had read as a fall)."""
+def natural(text: str) -> list:
+    """A sort key that reads the numbers in ``text`` as numbers (visit2 before visit10)."""
     import re
 
-    def natural(text: str) -> list:
-        return [(0, int(part), "") if part.isdigit() else (1, 0, part.casefold())
-                for part in re.split(r"(\d+)", text) if part]
+    return [(0, int(part), "") if part.isdigit() else (1, 0, part.casefold())
+            for part in re.split(r"(\d+)", text) if part]
 
+
+def trend_order(rows: Sequence[dict]) -> tuple[list[dict], str]:
+    """A practitioner's sessions in the order a trend draws them, and that order said: by date (``io.dates``: a
+    date line above the talk, or a date in the file name) where sessions have one, the others after them by name,
+    numbers in names read as numbers (visit2 before visit10: sorted as text, a rise had read as a fall)."""
+    ordered = sorted(rows, key=lambda r: (not r.get("date"), str(r.get("date") or ""), natural(str(r["session_id"]))))
+    dated = sum(1 for r in rows if r.get("date"))
+    if dated == len(rows):
+        return ordered, "by date"
+    if dated:
+        return ordered, f"by date, then the {len(rows) - dated} session(s) without a date by name"
+    return ordered, "by session name (no dates found)"
+
+
+def trend_chart(practitioner: str, rows: Sequence[dict]) -> str:
+    """One practitioner's three indices across their sessions, in ``trend_order``."""
     plt = _plt()
-    rows = sorted(rows, key=lambda r: (str(r.get("date") or ""), natural(str(r["session_id"]))))
+    rows, order = trend_order(rows)
     fig, ax = plt.subplots(figsize=(8, 2.2))
     # told apart by marker and line style as well as colour, in colours that read at 3:1 or more on white
     styles = iter([("#0072B2", "o", "-"), ("#B34700", "s", "--"), ("#117733", "^", ":")])
@@ -255,7 +291,8 @@ def trend_chart(practitioner: str, rows: Sequence[dict]) -> str:
         colour, marker, line = next(styles)
         ax.plot(range(len(rows)), [r.get(key) for r in rows], marker=marker, linestyle=line, color=colour, label=label)
     ax.set_xticks(range(len(rows)))
-    ax.set_xticklabels([r["session_id"] for r in rows], rotation=30, ha="right", fontsize=7)
+    ax.set_xticklabels([f"{r['session_id']} ({r['date']})" if r.get("date") else r["session_id"] for r in rows],
+                       rotation=30, ha="right", fontsize=7)
     ax.set_ylim(0, 100)
     ax.legend(fontsize=7)
     ax.set_title(practitioner)
@@ -263,4 +300,4 @@ def trend_chart(practitioner: str, rows: Sequence[dict]) -> str:
     points = "; ".join(f"{r['session_id']}: " + ", ".join(
         f"{label} {r[key]:.0f}" if r.get(key) is not None else f"{label} n/a"
         for key, label in INDEX_KEYS if key.endswith("_index")) for r in rows)
-    return _svg(fig, f"{practitioner}'s indices by session, in order: {points}")
+    return _svg(fig, f"{practitioner}'s indices by session, {order}: {points}")

@@ -6,6 +6,7 @@ import re
 
 from ..codes import ASK_PERMISSION
 from ..records import PRACTITIONER, Session, Turn
+from ..roles import is_person_name, person  # noqa: F401  (the report reads them from here)
 from ..scoring import question_runs
 
 COACHING_CONFIDENCE = 0.6  # coaching examples only from codes at least this confident (stated on the page)
@@ -215,20 +216,3 @@ def _distinct(ranked: list, n: int) -> list:
             break
     return out
 
-
-def is_person_name(label: str) -> bool:
-    """Whether a speaker label names a person (trends are drawn per person, never per role label): a role word
-    alone ("Probation Officer", "Therapist 1") is not one; a title before a name ("Officer Daniels", "Dr. Patel",
-    "PO Smith") is."""
-    from ..roles import CLIENT_ABBREV, CLIENT_WORDS, PRACTITIONER_ABBREV, PRACTITIONER_WORDS, role_from_label
-
-    text = (label or "").strip()
-    if not text or re.fullmatch(r"(?i)(speaker|spk|person|participant|voice)[ _-]?\w{0,3}", text):
-        return False
-    if role_from_label(text):
-        titles = (PRACTITIONER_WORDS | CLIENT_WORDS | PRACTITIONER_ABBREV | CLIENT_ABBREV  # "CM" is a role, not a name
-                  | {"mr", "mrs", "ms", "mx", "miss", "case", "probation", "parole"})
-        return any(word[0].isupper() and word.lower() not in titles
-                   for word in re.findall(r"[A-Za-z][A-Za-z'-]+", text))
-    # letters of any script: "Мария" and "李明" are people too (only Latin letters counted, and they got no trend)
-    return bool(re.search(r"[^\W\d_]{2,}", text))

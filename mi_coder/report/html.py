@@ -26,8 +26,9 @@ from .charts import (
     scores_chart,
     timeline_chart,
     trend_chart,
+    trend_order,
 )
-from .coaching import COACHING_CONFIDENCE, coaching_examples, is_person_name, unsure_codes
+from .coaching import COACHING_CONFIDENCE, coaching_examples, is_person_name, person, unsure_codes
 from .review import review_context, review_data, review_js
 from .style import CODE_COLOURS, LOW_CONFIDENCE, TEXT_ON, _fmt, _fmt_banded, clock, display_number
 from .templating import render
@@ -323,13 +324,25 @@ def _index_score(row: dict, key: str, pct: bool, over: tuple[str, ...], threshol
             "shown": f"{shown} (too few)" if few else shown}
 
 
+def _no_trend(by_practitioner: dict[str, list[dict]]) -> str:
+    """Why the overview draws no trend, where it has several sessions: each name has one session, or none is named."""
+    named = {p: len(rs) for p, rs in by_practitioner.items() if p}
+    if not named:
+        return ("No trends: no session names its practitioner as a person (the speaker labels are roles such as "
+                "'PO' or 'Counsellor'); give each practitioner's files --practitioner-id NAME.")
+    found = ", ".join(f"{p} ({n})" for p, n in sorted(named.items()))
+    return (f"No trends: a trend needs two or more sessions under one practitioner's name, and each name here has one "
+            f"({found}). Write the practitioner's name the same way in every transcript, or give each practitioner's "
+            "files --practitioner-id NAME.")
+
+
 def render_index(rows: Sequence[dict], links: dict[str, str], thresholds: dict | None = None) -> str:
     """The overview page: a sortable table of sessions, score distributions, and trends per practitioner."""
     table = []
     for r in rows:
         table.append({
             "session_id": r["session_id"], "link": links.get(r["session_id"], "#"),
-            "practitioner": r.get("practitioner", ""),
+            "practitioner": r.get("practitioner", ""), "date": r.get("date") or "",
             "scores": [_index_score(r, key, pct, over, thresholds)
                        for key, pct, over in (("r_q", False, ("OQ", "CQ")), ("pct_cr", True, ("SR", "CR")),
                                               ("pct_oq", True, ("OQ", "CQ")))],
@@ -344,6 +357,9 @@ def render_index(rows: Sequence[dict], links: dict[str, str], thresholds: dict |
     return render(
         "index.html.j2",
         rows=table,
+        dated=any(r.get("date") for r in rows),
+        trend_orders=[f"{p}: {trend_order(rs)[1]}" for p, rs in series.items()],
+        no_trend=_no_trend(by_practitioner) if not series and len(rows) >= 2 else "",
         threshold_source=("the MITI thresholds" if thresholds in (None, DEFAULT_THRESHOLDS)
                           else "the thresholds given for this report (not MITI's own): " + "; ".join(
                               f"{key} fair {t['fair']:g}, good {t['good']:g}" for key, t in thresholds.items())),
@@ -421,7 +437,7 @@ class ReportWriter:
         self.links[session.id] = name
         # An explicit id (--practitioner-id) names the practitioner; a speaker label does only if it is a name.
         speaker = next((t.speaker for t in session.turns if t.role == PRACTITIONER), "")
-        practitioner = session.meta.get("practitioner_id") or (speaker if is_person_name(speaker) else "")
+        practitioner = session.meta.get("practitioner_id") or (person(speaker) if is_person_name(speaker) else "")
         self.rows.append({"session_id": session.id, "practitioner": practitioner, "date": session.meta.get("date"),
                           **scores})
         return self.out / name
