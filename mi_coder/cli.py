@@ -362,7 +362,24 @@ def cmd_score(args: argparse.Namespace) -> int:
     if not result.sessions:
         return 2
     frames = to_frames(result.sessions, scores=lambda s: session_scores(s, thresholds))
-    return _finish(args, frames, result.errors)
+    status = _finish(args, frames, result.errors)
+    if args.report:  # the report of the codes as given (a reviewed download, a human coder's table): no model runs
+        from .report.html import ReportWriter
+
+        reports = ReportWriter(Path(args.out) / "reports", GIVEN_CODES, thresholds, codes_given=True)
+        try:
+            for s in result.sessions:
+                raise_if_stopped()
+                reports.add(s)
+        finally:
+            reports.record()
+        written = reports.finish()
+        _err(f"wrote {len(written)} report file(s) to {Path(args.out) / 'reports'}")
+    return status
+
+
+# Who coded a report made by ``score --report``: the table's codes, not a model (the page says "Coded by ...").
+GIVEN_CODES = "the codes in the scored table (mi-coder score; no model)"
 
 
 def cmd_batch(args: argparse.Namespace) -> int:
@@ -682,6 +699,10 @@ def build_parser() -> argparse.ArgumentParser:
                 _add_output_options(p)
         if name == "code":
             p.add_argument("--report", action="store_true", help="also write HTML reports to DIR/reports/")
+        if name == "score":
+            p.add_argument("--report", action="store_true",
+                           help="also write HTML reports of the codes as given (a reviewed download: the corrected "
+                                "session's report) to DIR/reports/")
         if name == "batch":
             p.add_argument("inputs", nargs="+", metavar="INPUT",
                            help=f"directories, globs or files (a folder scan reads {SCANNED}; every other file is "

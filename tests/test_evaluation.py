@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import html
 import json
 import warnings
 
@@ -665,6 +666,19 @@ def test_agreement_of_a_review_download_beside_the_machines_table_compares_only_
     assert report["overall"]["accuracy"] == pytest.approx(1 / 3, abs=1e-3)  # as the one-file form gives
     # one session: no ICC, but the two codings' values side by side
     assert report["session_scores"]["r_q"]["values"] == {"s1": [0.0, 0.5]}  # the reviewer took the SR for an AF
+
+
+def test_score_writes_the_report_of_a_reviewed_download_from_its_codes_as_given(tmp_path, capsys):
+    # a trainer's audit: a corrected session could be re-scored into tables only; `report` on the download re-coded
+    # its words with the model, so the trainee's page still showed the machine's codes
+    path = tmp_path / "s1.reviewed.csv"
+    _review_download(path, REVIEWED)
+    assert main(["score", str(path), "--out", str(tmp_path / "out"), "--report"]) == 0
+    page = html.unescape((tmp_path / "out" / "reports" / "s1.html").read_text())
+    assert "Coded by the codes in the scored table (mi-coder score; no model)" in page
+    assert "Each utterance's code is the one given in the scored table" in page and "coded by a machine" not in page
+    examples = page[page.index("Affirmations"):page.index("Autonomy support")]
+    assert "You kept going even when it was hard." in examples  # the reviewer's AF, where the machine said SR
 
 
 def test_score_refuses_a_review_download_whose_reviewed_code_was_edited_without_its_code(tmp_path, capsys):

@@ -204,7 +204,8 @@ def _legend() -> list[dict]:
     return [{"code": k, "colour": c, "text_colour": TEXT_ON[k], "name": CODE_NAMES[k]} for k, c in CODE_COLOURS.items()]
 
 
-def render_session(session: Session, scores: dict, model_name: str = "", thresholds: dict | None = None) -> str:
+def render_session(session: Session, scores: dict, model_name: str = "", thresholds: dict | None = None,
+                   codes_given: bool = False) -> str:
     """The self-contained HTML report of one coded, scored session."""
     thresholds = thresholds or DEFAULT_THRESHOLDS
     starts = [t.start for t in session.turns if t.start is not None]
@@ -244,6 +245,7 @@ def render_session(session: Session, scores: dict, model_name: str = "", thresho
         n_turns=len(session.turns),
         source=Path(session.source).name,
         model_name=model_name,
+        codes_given=codes_given,  # a table's codes (``mi-coder score --report``), not the model's: said so
         scores_reliable=scores.get("scores_reliable", True),
         unreliable_because=unreliable_because(scores),
         not_english=unreliable_reason(scores) == "not_english",
@@ -381,11 +383,13 @@ class ReportWriter:
 
     RECORD_EVERY = 100  # pages between manifest updates (a run stopped midway leaves at most this many unlisted)
 
-    def __init__(self, out_dir: str | Path, model_name: str = "", thresholds: dict | None = None) -> None:
+    def __init__(self, out_dir: str | Path, model_name: str = "", thresholds: dict | None = None,
+                 codes_given: bool = False) -> None:
         from ..io.writer import written_before
 
         self.out = Path(out_dir)  # created with the first page
         self.model_name = model_name
+        self.codes_given = codes_given  # the pages show a table's own codes (``score --report``), not a model's
         self.thresholds = thresholds
         self.written: list[Path] = []
         self.rows: list[dict] = []
@@ -430,7 +434,8 @@ class ReportWriter:
         scores = session_scores(session, self.thresholds)
         self.out.mkdir(parents=True, exist_ok=True)
         name = self._file_name(session.id)
-        write_atomic(self.out / name, render_session(session, scores, self.model_name, self.thresholds))
+        page = render_session(session, scores, self.model_name, self.thresholds, self.codes_given)
+        write_atomic(self.out / name, page)
         self.written.append(self.out / name)
         if len(self.written) - self._recorded >= self.RECORD_EVERY:
             self.record()
