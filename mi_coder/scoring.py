@@ -850,7 +850,7 @@ def review_rules() -> dict[str, Any]:
     return {"practitioner_codes": list(PRACTITIONER_CODES), "client_codes": list(CLIENT_CODES),
             "reflections": list(REFLECTIONS), "questions": list(QUESTIONS),
             "backchannel_words": sorted(BACKCHANNEL_WORDS), "question_run_minimum": QUESTION_RUN_MINIMUM,
-            "caps": dict(INDEX_CAPS)}
+            "caps": dict(INDEX_CAPS), "min_for_band": MIN_FOR_BAND}
 
 
 def columns_markdown() -> str:

@@ -1502,3 +1502,20 @@ def test_a_practitioner_id_naming_another_person_than_the_transcripts_practition
         warnings.simplefilter("error")  # an id that is no name, or the same person, says nothing
         read_transcript(path, practitioner="Tom Becker", practitioner_id="po-117")
         read_transcript(path, practitioner="Tom Becker", practitioner_id="Tom")
+
+
+def test_a_label_used_once_that_misspells_a_speakers_name_is_said_to_be_misspelled(tmp_path):
+    # a trainer's audit: "Aisah Khan:" was said to be speech whose colon should go, which would give the nurse's
+    # words to the patient before it
+    path = tmp_path / "typo.txt"
+    path.write_text("Aisha Khan: Hi Ravi, how are your sugars?\nRavi: Not great.\nAisha Khan: What has been going on?\n"
+                    "Ravi: Work.\nAisah Khan: Work has been hard on you.\nRavi: Yeah.\nAisha Khan: Tell me more.\n",
+                    encoding="utf-8")
+    with warnings.catch_warnings(record=True) as said:
+        warnings.simplefilter("always")
+        (s,) = read_transcript(path, practitioner="Aisha Khan", client="Ravi")
+    messages = [str(w.message) for w in said]
+    assert any("'Aisah Khan' (one line) looks like 'Aisha Khan' misspelled" in m and "correct the label" in m
+               for m in messages)
+    assert not any("remove the colon" in m for m in messages)
+    assert s.speakers["Aisah Khan"] == "other"

@@ -549,3 +549,31 @@ def test_the_sessions_table_sorts_from_the_keyboard_and_says_its_order(tmp_path)
         assert heading.get_attribute("aria-sort") == "descending"
     finally:
         driver.quit()
+
+
+def test_the_live_scores_say_too_few_where_the_cards_do(tmp_path):
+    # a trainer's audit: the review section showed "%CR 0%" where the card above said "0% too few to judge (under 3)"
+    from mi_coder.report import render_session
+    from mi_coder.scoring import session_scores
+
+    from .helpers import C, P, coded_session
+
+    spec = [(P, "How are things going?", ["OQ"]), (C, "Fine.", ["FN"]),
+            (P, "Did you go to group?", ["CQ"]), (C, "No.", ["FN"]),
+            (P, "What got in the way?", ["OQ"]), (C, "Work.", ["FN"]),
+            (P, "Work has been taking over.", ["SR"]), (C, "Yeah.", ["FN"])]
+    s = coded_session(spec)
+    page = tmp_path / "few.html"
+    scores = session_scores(s)
+    page.write_text(render_session(s, scores), encoding="utf-8")
+    assert "too few to judge (under 3)" in page.read_text()
+    downloads = tmp_path / "downloads"
+    downloads.mkdir()
+    driver = _driver(downloads)
+    try:
+        driver.get(page.as_uri())
+        text = {key: driver.find_element("css selector", f"[data-live='{key}']").text for key in ("r_q", "pct_cr",
+                                                                                                   "pct_oq")}
+    finally:
+        driver.quit()
+    assert text == {"r_q": "0.33", "pct_cr": "0% (too few)", "pct_oq": "67%"}  # three questions, one reflection

@@ -137,6 +137,21 @@ def unnumbered(line: str) -> str:
     return line[m.end():] if m else line
 
 
+def _misspelled(once: set[str], speakers: set[str]) -> dict[str, str]:
+    """Labels used once that read as a speaker's label misspelled ("Aisah Khan" beside "Aisha Khan": one or two letters
+    swapped, left out or wrong in a name of five letters or more), each with the label it seems to mean."""
+    import difflib
+
+    out = {}
+    for label in once:
+        if len(label) < 5:
+            continue
+        close = difflib.get_close_matches(label.casefold(), [s.casefold() for s in speakers], n=1, cutoff=0.8)
+        if close:
+            out[label] = next(s for s in speakers if s.casefold() == close[0])
+    return out
+
+
 def speaker_labels(lines: Iterable[str], path: str = "") -> set[str]:
     """The labels that count as speakers: named by the role vocabulary, or labelling two or more lines, or a
     capitalised name labelling one line after the first speaker's (a third person who speaks once: an interpreter,
@@ -166,9 +181,17 @@ def speaker_labels(lines: Iterable[str], path: str = "") -> set[str]:
         if once:
             import warnings
 
-            warnings.warn(f"{path}: {', '.join(repr(lab) for lab in sorted(once))} label(s) one line each and are "
-                          "read as other speakers (kept, not coded); if a line is speech ('Rule One: ...'), the words "
-                          "belong to the speaker before it: remove the colon", stacklevel=2)
+            typos = _misspelled(once, speakers)
+            if typos:  # a trainer's audit: "Aisah Khan:" was told to lose its colon, giving the nurse's words to the patient
+                warnings.warn(f"{path}: " + ", ".join(f"{lab!r} (one line) looks like {right!r} misspelled"
+                                                      for lab, right in sorted(typos.items()))
+                              + "; it is read as another speaker (kept, not coded): correct the label to code the "
+                              "line as theirs", stacklevel=2)
+            rest = once - set(typos)
+            if rest:
+                warnings.warn(f"{path}: {', '.join(repr(lab) for lab in sorted(rest))} label(s) one line each and are "
+                              "read as other speakers (kept, not coded); if a line is speech ('Rule One: ...'), the "
+                              "words belong to the speaker before it: remove the colon", stacklevel=2)
         speakers |= once
     return speakers
 

@@ -163,6 +163,8 @@
     var r = v.SR + v.CR, q = v.OQ + v.CQ;
     var out = {r_q: ratio(r, q), pct_cr: ratio(v.CR, r), pct_oq: ratio(v.OQ, q),
                mi_adherent: v.SEEK + v.AF + v.EA, mi_nonadherent: v.PER + v.CON};
+    // the volleys each ratio is over: fewer than the cards' minimum reads "(too few)", as the cards say
+    few = {r_q: q < RULES.min_for_band, pct_cr: r < RULES.min_for_band, pct_oq: q < RULES.min_for_band};
     var pw = 0, cw = 0;
     prac.forEach(function (t) { pw += words(t.text); });
     client.forEach(function (t) { cw += words(t.text); });
@@ -208,12 +210,13 @@
     }
     return (scale * v).toFixed(base) + (pct ? "%" : "");
   }
+  var few = {};  // set by scores(): the ratios over too few volleys to judge
   function fmt(key, v) {
     if (v === null || v === undefined) { return "n/a"; }
-    var th = data.thresholds ? data.thresholds[key] : null;
-    if (key === "pct_cr" || key === "pct_oq") { return fmtScore(v, true, th); }
+    var th = data.thresholds ? data.thresholds[key] : null, tooFew = few[key] ? " (too few)" : "";
+    if (key === "pct_cr" || key === "pct_oq") { return fmtScore(v, true, th) + tooFew; }
     if (key.indexOf("index") >= 0) { return v.toFixed(0); }
-    if (key === "r_q") { return fmtScore(v, false, th); }
+    if (key === "r_q") { return fmtScore(v, false, th) + tooFew; }
     return String(v);
   }
   function showScores() {
