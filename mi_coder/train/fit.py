@@ -134,7 +134,8 @@ def train_coder(examples, turn_examples=None, *, augment: bool = True, C: float 
     ``permission`` whether leave to advise was asked, granted or advice requested before the utterance
     (``model.features.permission_features``), ``form`` backchannels, echoes, cut-off fragments, answers to
     the client's question and generic "you" (``model.features.form_features``);
-    ``source_weights`` multiplies example weights by source ("annomi", "team_sessions", "team", "coded");
+    ``source_weights`` multiplies example weights by source ("annomi", "team_sessions", "team", "coded"), or by
+    source and role ("team_sessions:practitioner"; a source-and-role key wins over its source's);
     ``balance`` is the power of the inverse class frequency in the weights of the code and turn models (1:
     balanced, 0: as found), ``client_balance`` the same for the client utterance and turn models if set;
     ``role_balance`` the same for the yes/no role-clarification detectors, whose
@@ -202,8 +203,9 @@ def train_coder(examples, turn_examples=None, *, augment: bool = True, C: float 
                                                  frame["weight"].astype(float)))
         if not source_weights:
             return frame
-        factor = frame["source"].map(lambda s: source_weights.get(s, 1.0)).astype(float)
-        return frame.assign(weight=frame["weight"].astype(float) * factor)
+        factor = [source_weights.get(f"{s}:{r}", source_weights.get(s, 1.0))  # "team:practitioner", then "team"
+                  for s, r in zip(frame["source"], frame["role"])]
+        return frame.assign(weight=frame["weight"].astype(float) * np.asarray(factor, dtype=float))
 
     if permission or role_own_words:  # the speaker's own words before each row, read before any row is left out
         examples = with_own_prev_text(examples)
