@@ -1519,3 +1519,15 @@ def test_a_label_used_once_that_misspells_a_speakers_name_is_said_to_be_misspell
                for m in messages)
     assert not any("remove the colon" in m for m in messages)
     assert s.speakers["Aisah Khan"] == "other"
+
+
+def test_a_tables_date_column_dates_each_session_and_a_day_month_order_that_reads_one_way_is_read(tmp_path):
+    path = tmp_path / "visits.csv"
+    rows = [("v1", "2025-02-11"), ("v2", "14/03/2025"), ("v3", "01/02/2025")]
+    path.write_text("session_id,date,speaker,text\n" + "".join(
+        f"{sid},{date},{who},{text}\n" for sid, date in rows
+        for who, text in (("PO", "How did the week go?"), ("Client", "Fine."), ("PO", "What went well?"),
+                          ("Client", "Work."))), encoding="utf-8")
+    with pytest.warns(UserWarning, match=r"session v3\]: the date line '01/02/2025' can be read two ways"):
+        sessions = read_transcript(path, practitioner="PO")
+    assert {s.id: s.meta.get("date") for s in sessions} == {"v1": "2025-02-11", "v2": "2025-03-14", "v3": None}

@@ -4,8 +4,8 @@
 The overview's trends put a practitioner's sessions in date order; without a date they fall back to the order of
 the session names, which says nothing of when a session was recorded ("pre", "mid", "post" sort as "mid", "post",
 "pre": a trainee's progress read as a collapse). Only forms that can be read one way are taken: ISO dates and dates
-with the month's name. "01/02/2025" (the 1st of February or the 2nd of January) is not read, and a labelled line
-holding one is said in a warning.
+with the month's name, and day and month in digits where only one order is a date ("14/03/2025"). "01/02/2025" (the
+1st of February or the 2nd of January) is not read, and a labelled line holding one is said in a warning.
 """
 
 from __future__ import annotations
@@ -41,6 +41,12 @@ def read_date(text: str, names: bool = False) -> str | None:
     ``names``: ``text`` is a session's or a file's name, where digits run together ("20250114") are a date too."""
     patterns = [_ISO, _DAY_MONTH, _MONTH_DAY] + ([_COMPACT] if names else [])
     found = []
+    for m in _AMBIGUOUS.finditer(text):  # "14/03/2025" reads one way (no 14th month); "01/02/2025" two
+        if len(m.group("y")) == 4:
+            readings = {iso for iso in (_valid(m.group("y"), m.group("b"), m.group("a")),
+                                        _valid(m.group("y"), m.group("a"), m.group("b"))) if iso}
+            if len(readings) == 1:
+                found.append((m.start(), readings.pop()))
     for pattern in patterns:
         for m in pattern.finditer(text):
             month = m.group("mon") if "mon" in pattern.groupindex else m.group("m")

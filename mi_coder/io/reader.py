@@ -179,8 +179,12 @@ def build_session(sid: str, group: list[Piece], where: str, path: str, options: 
     _warn_unlabelled_speech(header, where)
     warn_not_english(turns, where)
     _warn_times_go_back(turns, where)
+    # a table's date column ("date", "session_date"), read as a labelled date line would be
+    dated = next((f"Date: {v}" for k, v in group[0].meta.items()
+                  if re.sub(r"[^a-z]+", "_", str(k).lower()).strip("_") in DATE_COLUMNS and str(v or "").strip()), None)
     return Session(id=sid, source=path, turns=turns,
-                   meta=_session_meta(options, header, inferred, (sid, Path(path).stem), where))
+                   meta=_session_meta(options, header, inferred, (sid, Path(path).stem), where,
+                                      [dated] if dated else None))
 
 
 def _warn_other_person(practitioner_id: str | None, practitioners: Sequence[str], where: str) -> None:
@@ -253,6 +257,9 @@ def _warn_bad_times(group: list[Piece], where: str) -> None:
                       f"first: number {bad[0]}); their times are kept as given", stacklevel=3)
 
 
+# A table's columns holding the session's date (normalised: lower case, words joined by "_").
+DATE_COLUMNS = frozenset({"date", "session_date", "date_of_session", "recording_date", "recorded", "recorded_on",
+                          "visit_date", "interview_date"})
 NOTHING_SAID = "speakers are named but nothing is said (every turn is empty)"
 _KEY_VALUE = re.compile(r"^[\w .#/()-]{1,40}:\s")
 _SPOKEN = re.compile(r"\b(?:i|i'm|i've|you|we|he|she|they|my|your|is|was|have|has|been|did|don't|it's|just)\b", re.I)
@@ -281,12 +288,12 @@ def _session_roles(labelled: dict[str, str], speaker_texts: Mapping[str, Sequenc
 
 
 def _session_meta(options: ReadOptions, header: list[str] | None, inferred: list[str] | None = None,
-                  names: Sequence[str] = (), where: str = "") -> dict[str, Any]:
+                  names: Sequence[str] = (), where: str = "", date_lines: list[str] | None = None) -> dict[str, Any]:
     """A session's meta: how it was read, the practitioner's id, roles inferred, its header lines and its date
-    (``io.dates.session_date``: a labelled date line in the header, else a date in ``names``, the session's id and
-    file name; a date line that cannot be read one way is said in a warning)."""
+    (``io.dates.session_date``: a table's date column (``date_lines``) or a labelled date line in the header, else a
+    date in ``names``, the session's id and file name; a date that cannot be read one way is said in a warning)."""
     meta: dict[str, Any] = {"format": options.fmt, "captions": options.captions}
-    when, problem = session_date(header, *names)
+    when, problem = session_date((date_lines or []) + list(header or []), *names)
     if when:
         meta["date"] = when
     elif problem:
