@@ -163,7 +163,7 @@
     var r = v.SR + v.CR, q = v.OQ + v.CQ;
     var out = {r_q: ratio(r, q), pct_cr: ratio(v.CR, r), pct_oq: ratio(v.OQ, q),
                mi_adherent: v.SEEK + v.AF + v.EA, mi_nonadherent: v.PER + v.CON};
-    // the volleys each ratio is over: fewer than the cards' minimum reads "(too few)", as the cards say
+    // the volleys each ratio is over: fewer than the cards' minimum reads "(too few)", as the cards say (``tooFew``)
     few = {r_q: q < RULES.min_for_band, pct_cr: r < RULES.min_for_band, pct_oq: q < RULES.min_for_band};
     var pw = 0, cw = 0;
     prac.forEach(function (t) { pw += words(t.text); });
@@ -210,20 +210,21 @@
     }
     return (scale * v).toFixed(base) + (pct ? "%" : "");
   }
-  var few = {};  // set by scores(): the ratios over too few volleys to judge
+  var few = {};  // set by scores(): the ratios over too few volleys to judge, as they now stand
   function fmt(key, v) {
     if (v === null || v === undefined) { return "n/a"; }
-    var th = data.thresholds ? data.thresholds[key] : null, tooFew = few[key] ? " (too few)" : "";
-    if (key === "pct_cr" || key === "pct_oq") { return fmtScore(v, true, th) + tooFew; }
+    var th = data.thresholds ? data.thresholds[key] : null;
+    if (key === "pct_cr" || key === "pct_oq") { return fmtScore(v, true, th); }
     if (key.indexOf("index") >= 0) { return v.toFixed(0); }
-    if (key === "r_q") { return fmtScore(v, false, th) + tooFew; }
+    if (key === "r_q") { return fmtScore(v, false, th); }
     return String(v);
   }
+  function tooFew(key, v) { return v !== null && v !== undefined && few[key] ? " (too few)" : ""; }
   function showScores() {
     var s = scores();
     Object.keys(s).forEach(function (k) {
       var el = document.querySelector("[data-live='" + k + "']");
-      if (el) { el.textContent = fmt(k, s[k]); el.setAttribute("data-value", s[k] === null ? "" : String(s[k])); }
+      if (el) { el.textContent = fmt(k, s[k]) + tooFew(k, s[k]); el.setAttribute("data-value", s[k] === null ? "" : String(s[k])); }
     });
     document.getElementById("rv-left").textContent = left();
   }
@@ -292,7 +293,8 @@
     say("Turn " + u.turn_id + ": " + codeOf(u) + (code2Of(u) ? " +" + code2Of(u) : "") +
         (changed(u) ? " (" + changedText(u) + ")" : "") +
         (done ? ", reviewed" : ", not reviewed") + "; " + left() + " left; R:Q " + fmt("r_q", s.r_q) +
-        ", %CR " + fmt("pct_cr", s.pct_cr) + ", MI-adherent " + fmt("mi_adherent", s.mi_adherent));
+        tooFew("r_q", s.r_q) + ", %CR " + fmt("pct_cr", s.pct_cr) + tooFew("pct_cr", s.pct_cr) + ", MI-adherent " +
+        fmt("mi_adherent", s.mi_adherent));
     if (typeof applyFilter === "function") { applyFilter(); }  // the transcript's code filter, as the codes now stand
   }
   // A new code from the list marks the utterance reviewed; going back to the machine's code leaves it as it was
