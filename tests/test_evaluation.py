@@ -879,6 +879,34 @@ def test_sessions_a_model_trained_on_are_recognised_in_any_file_that_holds_them(
     assert report["heldout"][str(part)]["sessions_in_training_data"] == ["s1", "s2"]
 
 
+def test_a_held_out_file_that_holds_a_training_session_reports_figures_without_it(tmp_path):
+    # a researcher's audit: one training session in a one-file held-out table raised macro-F1 0.377 -> 0.504 under
+    # the heading "held-out", with only a warning on stderr (several files had left it out of the pooled figure)
+    from mi_coder.evaluate.heldout import format_report, heldout_report
+    from mi_coder.model.store import load_coder
+    from mi_coder.train.fit import train_from_files
+
+    def rows(sid, question):
+        return [f"{sid},T,{question} {k}?,OQ" for k in range(3)] + [f"{sid},C,I want to keep going to group.,CT",
+                                                                    f"{sid},T,It went okay for you.,SR",
+                                                                    f"{sid},C,It went okay I think.,FN"]
+
+    table = tmp_path / "train.csv"
+    table.write_text("session_id,speaker,text,code\n" + "\n".join(
+        line for sid in ("s1", "s2", "s3") for line in rows(sid, f"How did week go for you in {sid}")) + "\n")
+    model = load_coder(train_from_files([table], tmp_path / "model", name="mine"), trust=True)
+    held = tmp_path / "held.csv"
+    held.write_text("session_id,speaker,text,code\n" + "\n".join(
+        rows("s1", "How did week go for you in s1") + rows("n1", "What stood out about the clinic visit")
+        + rows("n2", "Which part of the plan felt hard")) + "\n")
+    with pytest.warns(UserWarning, match=r"1 of 3 session\(s\) \(s1\) are word for word in mine 1.0's training data; "
+                                         r"left out of the figures"):
+        report = heldout_report(model, [held])
+    rep = report["heldout"][str(held)]
+    assert rep["n_sessions"] == 2 and rep["n"] == 12  # n1 and n2 only
+    assert "left out, the model's training data: 1 session(s) (s1)" in format_report(report)
+
+
 def test_a_double_code_agrees_with_itself_whichever_column_holds_the_question(tmp_path):
     # a researcher's audit: "SEEK"+"CQ" against "CQ"+"SEEK" read kappa 0.974, SEEK 0.392; the machine's SEEK, a
     # question's second code, never reached the SEEK figures

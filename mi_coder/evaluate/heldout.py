@@ -32,6 +32,16 @@ def heldout_report(coder: Coder, paths: Sequence, options=None, scheme: str = "m
             report[str(path)] = annomi_turn_tasks(sessions, probs)
         else:
             human = read_coded(path, options, scheme)
+            seen = [] if trained_on else _sessions_trained_on(coder, human)
+            if seen:
+                import warnings
+
+                left = "left out of the figures" if len(seen) < len(human) else "the figures are not held-out ones"
+                warnings.warn(f"{path}: {len(seen)} of {len(human)} session(s) ({', '.join(seen[:5])}"
+                              f"{' ...' if len(seen) > 5 else ''}) are word for word in {coder.name}'s training data; "
+                              f"{left}: evaluate on sessions the model never read", stacklevel=2)
+                if len(seen) < len(human):  # the file's figures are held-out ones: over the sessions never read
+                    human = [hs for hs in human if hs.id not in seen]
             machine = _uncoded(copy.deepcopy(human))  # not read twice: each warning about the file once
             coder.code(machine)
             if question_form_uncoded(human, machine):  # a MITI 4.2.1 table's Q: the coder's OQ and CQ compared as Q
@@ -54,21 +64,18 @@ def heldout_report(coder: Coder, paths: Sequence, options=None, scheme: str = "m
                                        second_codes(human, machine))
             if slots:  # SEEK the machine gives as a question's second code, against the reference's either column
                 rep["either_slot"] = slots
-            seen = [] if trained_on else _sessions_trained_on(coder, human)
-            if seen:
-                import warnings
-
-                warnings.warn(f"{path}: {len(seen)} of {len(human)} session(s) ({', '.join(seen[:5])}"
-                              f"{' ...' if len(seen) > 5 else ''}) are word for word in {coder.name}'s training data; "
-                              "figures on them overstate accuracy: evaluate on sessions the model never read",
-                              stacklevel=2)
+            if seen:  # left out above where others remain; else every figure is on training data, and says so
                 rep["sessions_in_training_data"] = seen
+                if len(seen) == len(human):
+                    rep["model_trained_on_these_sessions"] = True
             conf = [m.confidence or 0.0 for hs, ms in zip(human, machine)
                     for (_, h), (_, m) in zip(hs.utterances(), ms.utterances()) if h.code and m.code]
             # the pooled figure is a held-out figure: it leaves out what the model trained on, file or session
             held = [(hs, ms) for hs, ms in zip(human, machine) if not trained_on and hs.id not in seen]
-            if len(held) < len(human):
-                pooled["left_out"].append(str(path) if not held else f"{path} ({len(human) - len(held)} session(s))")
+            if not held:
+                pooled["left_out"].append(str(path))
+            elif seen:
+                pooled["left_out"].append(f"{path} ({len(seen)} session(s))")
             if held:
                 pooled["tables"].append(str(path))
             pooled["pairs"].extend((h.code, m.code) for hs, ms in held
@@ -351,7 +358,8 @@ def format_report(report: dict) -> str:
             per_code(rep)
             role_lines(rep)
     for path, rep in report.get("heldout", {}).items():
-        lines.append(("not held out, the model's own training data: " if rep.get("model_trained_on_this_file")
+        lines.append(("not held out, the model's own training data: "
+                      if rep.get("model_trained_on_this_file") or rep.get("model_trained_on_these_sessions")
                       else "held-out ") + str(path)
                      + (f" (model {report['model']})" if report.get("model") else "") + ":")
         if "therapist_4class" in rep:
@@ -381,6 +389,10 @@ def format_report(report: dict) -> str:
                 lines.append(f"  note: {rep['note']}")
             if rep.get("left_out_as_training_data"):
                 lines.append("  left out, the model's training data: " + ", ".join(rep["left_out_as_training_data"]))
+            if rep.get("sessions_in_training_data") and not rep.get("model_trained_on_these_sessions"):
+                lines.append(f"  left out, the model's training data: {len(rep['sessions_in_training_data'])} "
+                             f"session(s) ({', '.join(rep['sessions_in_training_data'][:5])}"
+                             f"{' ...' if len(rep['sessions_in_training_data']) > 5 else ''})")
             role_lines(rep)
             for element, m in rep.get("role_checklist", {}).items():
                 lines.append(f"  checklist {element}: {m['sessions_agree']} of {m['sessions']} sessions agree (labelled "
