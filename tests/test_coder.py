@@ -1306,3 +1306,17 @@ def test_target_behaviour_words_are_one_token_and_a_saved_space_keeps_its_own_li
     assert (space.transform(texts, *rows) != again.transform(texts, *rows)).nnz == 0
     plain = FeatureSpace.fit(texts, rows[0], max_word_features=200, max_char_features=200)
     assert "target_words" not in plain.to_parts()[0] and "i like drinking" in plain.words.terms
+
+
+def test_the_shipped_model_is_named_default_anywhere_and_a_missing_folder_is_said_to_be_missing(tmp_path, monkeypatch):
+    # a researcher's audit: the README's `train --base models/mi-coder-default` run outside the checkout said "not a
+    # model folder (no meta.json)" of a folder that did not exist
+    from mi_coder.errors import ModelError
+    from mi_coder.model.store import default_model_dir, model_folder, verify
+
+    monkeypatch.chdir(tmp_path)
+    assert model_folder("default") == model_folder("models/mi-coder-default") == default_model_dir()
+    (tmp_path / "models" / "mi-coder-default").mkdir(parents=True)  # a folder of that name here is that folder
+    assert model_folder("models/mi-coder-default").resolve() == tmp_path / "models" / "mi-coder-default"
+    with pytest.raises(ModelError, match=r"nosuch: no such folder \(the shipped model is named 'default'\)"):
+        verify(tmp_path / "nosuch")

@@ -200,3 +200,15 @@ def test_a_run_record_edited_to_train_on_files_the_base_never_listed_is_refused(
     with pytest.raises(UsageError, match="run.json is not valid JSON"):
         read_base(folder, [], trust=True)
     assert read_base(folder, [str(planted)], trust=True).paths == [str(planted)]  # data named: run.json not read
+
+
+def test_the_protocol_describes_a_subtype_turn_model_only_where_the_model_has_one():
+    # a researcher's audit: a model trained with --base on the researcher's own tables (no AnnoMI subtype labels) had
+    # a card saying a question turn's main code comes from a subtype turn model it never trained
+    from mi_coder.train.fit import _decoding_protocol
+
+    settings = {"subtype_turn_models": ["OQ_CQ"], "subtype_turn_mix": 1.0, "role_behaviour": False}
+    without = _decoding_protocol(settings, roles=False, models={"practitioner", "client", "practitioner_turn"})
+    assert "subtype" not in without and "role-clarification" not in without
+    with_it = _decoding_protocol(settings, roles=False, models={"practitioner", "practitioner_turn_OQ_CQ"})
+    assert "a turn model of the subtype reads in the whole turn" in with_it

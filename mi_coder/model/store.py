@@ -57,6 +57,15 @@ def sha256(path: Path) -> str:
     return h.hexdigest()
 
 
+def model_folder(model_dir: str | Path) -> Path:
+    """A model folder named on the command line: "default", or the shipped model's folder name where no such folder is
+    here (the README's ``models/mi-coder-default``, run outside a checkout), names the shipped model."""
+    path = Path(model_dir)
+    if str(model_dir) == "default" or (path.name == DEFAULT_MODEL and not path.exists()):
+        return default_model_dir()
+    return path
+
+
 def default_model_dir() -> Path:
     """The shipped default model: inside the installed package, or ``models/`` of a source checkout."""
     package = Path(__file__).resolve().parents[1]  # mi_coder/
@@ -212,6 +221,8 @@ MAX_ARTIFACT_BYTES = 1024 * 1024 * 1024  # a loaded file (weights, features, bou
 
 def _meta_bytes(model_dir: str | Path) -> bytes:
     path = Path(model_dir) / "meta.json"
+    if not Path(model_dir).exists():
+        raise ModelError(f"{model_dir}: no such folder (the shipped model is named 'default')")
     if not path.exists():
         raise ModelError(f"{model_dir}: not a model folder (no meta.json)")
     if not path.is_file():
@@ -356,7 +367,7 @@ def load_coder(model_dir: str | Path | None = None, *, trust: bool = False, prof
 
     if model_dir is not None and not isinstance(model_dir, (str, os.PathLike)):
         raise UsageError(f"load_coder expects a model folder's path (str or pathlib.Path), not {type(model_dir).__name__}")
-    model_dir = Path(model_dir) if model_dir is not None else default_model_dir()
+    model_dir = model_folder(model_dir) if model_dir is not None else default_model_dir()
     meta, contents = verified(model_dir, trust=trust)
     try:
         terms = json.loads(contents[FEATURES].decode("utf-8"))["terms"]
@@ -438,7 +449,7 @@ def load_boundary(model_dir: str | Path | None = None, *, trust: bool = False): 
     if model_dir is not None and not isinstance(model_dir, (str, os.PathLike)):
         raise ModelError(f"load_boundary expects a model folder's path (str or pathlib.Path), not "
                          f"{type(model_dir).__name__}")
-    model_dir = Path(model_dir) if model_dir is not None else default_model_dir()
+    model_dir = model_folder(model_dir) if model_dir is not None else default_model_dir()
     meta, contents = verified(model_dir, trust=trust)
     if BOUNDARY not in meta["artifacts"]:
         return None

@@ -616,8 +616,9 @@ def train_from_files(paths: Sequence[str | Path], out_dir: str | Path, *, name: 
                       "model on your codes (mi-coder evaluate TABLE), which may do better", stacklevel=2)
     fitted = any(abs(float(getattr(m, "temperature", 1.0)) - 1.0) > 1e-9 for m in coder.models.values())
     power = (train_kwargs or {}).get("balance", 1.0)
+    detectors = " (role detectors balanced)" if any(k.startswith("role_") for k in coder.models) else ""
     balanced = ("classes balanced" if power == 1.0 else "classes as found" if power == 0.0 else
-                f"class weights the inverse class frequency to the power {power} (role detectors balanced)")
+                f"class weights the inverse class frequency to the power {power}{detectors}")
     meta = {
         "name": name or Path(out_dir).name,
         "version": version,
@@ -663,7 +664,8 @@ def train_from_files(paths: Sequence[str | Path], out_dir: str | Path, *, name: 
                            else f"re-scaled by the base model's output temperature ({temperature:.3g}), fitted on "
                            "its own AnnoMI cross-validation, not on this data" if temperature != 1.0
                            else "not re-scaled (no AnnoMI cross-validation to fit an output temperature on)")
-                        + "." + _decoding_protocol(train_kwargs, roles=any(k.startswith("role_") for k in coder.models))),
+                        + "." + _decoding_protocol(train_kwargs, roles=any(k.startswith("role_") for k in coder.models),
+                                                   models=set(coder.models))),
             "output_temperature": round(temperature, 3),
             "C": C,
             "settings": dict(train_kwargs or {}),
@@ -714,10 +716,17 @@ _UNSURE_WORDS = {"CR": "MITI: unsure between SR and CR, SR", "PER": "MITI: unsur
                  "CT": "unsure whether change talk: FN", "ST": "unsure whether sustain talk: FN"}
 
 
-def _decoding_protocol(train_kwargs: dict | None, roles: bool = True) -> str:
+def _decoding_protocol(train_kwargs: dict | None, roles: bool = True, models: set[str] | None = None) -> str:
     """The protocol's sentences on decoding settings (MITI unsure rules, turn weights, client turn weight) and on
-    what the role-clarification detectors read, if any."""
-    kw = train_kwargs or {}
+    what the role-clarification detectors read, if any. ``models``: the model's own models, where known, so that a
+    setting carried from a base (``train --base``) is described only where the model has what it uses (a subtype
+    turn model needs AnnoMI's subtype labels: a card had described one that was never trained)."""
+    kw = dict(train_kwargs or {})
+    if models is not None and kw.get("subtype_turn_models"):
+        trained = [pair for pair in (["OQ_CQ", "SR_CR"] if kw["subtype_turn_models"] is True
+                                     else list(kw["subtype_turn_models"]))
+                   if subtype_model_key(pair.split("_")) in models]
+        kw["subtype_turn_models"] = trained
     out = ""
     if kw.get("unsure"):
         rules = "; ".join(f"{_UNSURE_WORDS.get(code, f'unsure whether {code}: the likeliest other code')} "
@@ -831,9 +840,9 @@ def read_base(base: str | Path, paths: Sequence[str | Path], trust: bool = False
     not on this machine."""
     import json
 
-    from ..model.store import RUN_FILE, load_boundary, verify
+    from ..model.store import RUN_FILE, load_boundary, model_folder, verify
 
-    base = Path(base)
+    base = model_folder(base)
     meta = verify(base, trust=trust)
     training = meta.get("training", {})
     if not isinstance(training, dict) or not isinstance(training.get("settings", {}), dict) \
