@@ -535,7 +535,9 @@ def _evaluate_mode(args: argparse.Namespace) -> str:
     for option in _UNUSED_BY_MODE[mode]:
         if given[option]:
             where = "a held-out evaluation" if mode == "held-out" else f"evaluate {mode}"
-            raise UsageError(f"{option} has no effect in {where}; leave it out")
+            why = f" ({FOLDS_RECIPE})" if mode == "--folds" and option in ("--model", "--trust-model", "--profile") \
+                else ""
+            raise UsageError(f"{option} has no effect in {where}{why}; leave it out")
     return mode
 
 
@@ -608,11 +610,18 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
 
         data = load_training_data(args.data, _read_options(args), scheme=args.scheme or "miti")
         report = training_metrics(data, args.folds, progress=_err)
+        report["recipe"] = FOLDS_RECIPE  # what was cross-validated: said beside the figures
     else:
         report = heldout_report(_load_coder(args), args.data, _read_options(args), scheme=args.scheme or "miti")
     print(format_report(report))
     _write_report(args, report)
     return 0
+
+
+# What ``evaluate --folds`` cross-validates (a researcher's audit: the figures named neither the recipe nor the data).
+FOLDS_RECIPE = ("each fold trains mi-coder train's own recipe, as `mi-coder train DATA` does, on the other folds of "
+                "these tables and codes the held-out one; no model folder is read: for the shipped model's recipe, "
+                "`mi-coder train --base default DATA --folds K --out DIR`")
 
 
 def _write_report(args: argparse.Namespace, report: dict) -> None:

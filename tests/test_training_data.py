@@ -484,3 +484,19 @@ def test_context_dropout_copies_practitioner_examples_without_the_turns_around_t
     assert len(out) == 4 and copies["text"].tolist() == ["That took guts."]  # an opening has no context to drop
     assert copies.iloc[0][["prev_text", "next_text", "weight", "code"]].tolist() == ["", "", 1.0, "AF"]
     assert out[~out["context_dropped"]].drop(columns="context_dropped").equals(frame)  # the originals as they were
+
+
+def test_a_session_given_twice_with_the_same_codes_counts_once(tmp_path):
+    # a researcher's audit: a table and a copy of one of its sessions, cross-validated together, tested that session
+    # twice (n 441 + 22) and trained on it twice
+    from mi_coder.train.fit import load_training_data
+
+    rows = "session_id,speaker,text,code\n" + "".join(
+        f"{sid},T,How was week {k} for you {sid}?,OQ\n{sid},C,It was fine I guess.,FN\n{sid},T,It was fine.,SR\n"
+        for sid in ("a", "b", "c") for k in range(2))
+    table, copy = tmp_path / "train.csv", tmp_path / "a_only.csv"
+    table.write_text(rows)
+    copy.write_text("session_id,speaker,text,code\n" + "".join(line + "\n" for line in rows.splitlines()[1:7]))
+    with pytest.warns(UserWarning, match=r"1 coded session\(s\) are given twice with the same words and codes"):
+        data = load_training_data([table, copy])
+    assert len(data.examples[data.examples["source"] == "coded"]) == 18  # 3 sessions of 6 utterances, once each

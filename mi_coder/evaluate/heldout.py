@@ -354,7 +354,9 @@ def format_report(report: dict) -> str:
                        ("team_corpus_cv", "cross-validation of the coded tables")):
         if key in report:
             rep = report[key]
-            lines.append(f"{title} ({rep.get('folds')}-fold, grouped):")
+            lines.append(f"{title} ({rep.get('folds')}-fold, grouped by session):")
+            if report.get("recipe"):
+                lines.append(f"  {report['recipe']}")
             per_code(rep)
             role_lines(rep)
     for path, rep in report.get("heldout", {}).items():

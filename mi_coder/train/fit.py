@@ -516,6 +516,26 @@ def _one_group_per_session(examples: pd.DataFrame, turn_examples: pd.DataFrame) 
         return examples, turn_examples
     import warnings
 
+    # A session given twice with the same words and the same codes (the same file named twice, a copy) is one session:
+    # its copies are left out, or each fold would train on it twice and the figures count it twice (a researcher's
+    # audit: n 441 + 22). A second coder's codes of the same words stay (one group with the first, below).
+    seen_copies: dict[tuple, str] = {}
+    copies = []
+    for group, rows in coded.groupby("group", sort=False):
+        key = (session_fingerprint(rows["text"]), tuple(rows["code"].fillna("").astype(str)),
+               tuple(rows["code2"].fillna("").astype(str)) if "code2" in rows else ())
+        if key in seen_copies:
+            copies.append(group)
+        else:
+            seen_copies[key] = group
+    if copies:
+        warnings.warn(f"{len(copies)} coded session(s) are given twice with the same words and codes (the same file "
+                      "named twice, or a copy): each copy is left out, so that no session counts twice", stacklevel=3)
+        examples = examples[~examples["group"].isin(copies)]
+        turn_examples = turn_examples[~turn_examples["group"].isin(copies)] if "group" in turn_examples else \
+            turn_examples
+        coded = examples[examples["source"] == "coded"]
+
     parent: dict[str, str] = {}
 
     def find(g: str) -> str:
