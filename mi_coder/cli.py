@@ -227,7 +227,13 @@ def cmd_segment(args: argparse.Namespace) -> int:
 def _load_coder(args: argparse.Namespace):  # type: ignore[no-untyped-def]
     from .model.store import load_coder
 
-    return load_coder(args.model, trust=args.trust_model, profile=getattr(args, "profile", None))
+    return load_coder(args.model, trust=_trust(args), profile=getattr(args, "profile", None))
+
+
+def _trust(args: argparse.Namespace) -> bool | str:
+    """What vouches for a model folder given: the meta.json SHA-256 its sender gave (``--model-sha256``), or
+    ``--trust-model``."""
+    return getattr(args, "model_sha256", None) or args.trust_model
 
 
 def cmd_code(args: argparse.Namespace) -> int:
@@ -396,7 +402,7 @@ def cmd_batch(args: argparse.Namespace) -> int:
         _err(f"warning: --jobs {args.jobs} is more than this machine's {cores} core(s); each worker holds "
              "the model in memory (several hundred MB), so more workers than cores only cost memory")
     summary = run_batch(args.inputs, args.out, options=_read_options(args), model=args.model,
-                        trust=args.trust_model, profile=args.profile, jobs=args.jobs, scheduler=args.scheduler,
+                        trust=_trust(args), profile=args.profile, jobs=args.jobs, scheduler=args.scheduler,
                         dask_local=args.dask_local, output_format=args.output_format,
                         thresholds=load_thresholds(args.thresholds), progress=not args.quiet)
     for path, message in summary.warnings:
@@ -473,7 +479,7 @@ def cmd_train(args: argparse.Namespace) -> int:
             add_reviewed(TrainingData(examples=pd.DataFrame(columns=["session_id", "group"]),
                                       turn_examples=pd.DataFrame()), args.add, options=_read_options(args))
     paths, settings, C = list(args.data), {}, args.C
-    base = read_base(args.base, paths, trust=args.trust_model) if args.base else None
+    base = read_base(args.base, paths, trust=_trust(args)) if args.base else None
     if base is not None:
         paths, settings = base.paths, base.settings
         C = args.C if args.C is not None else base.C
@@ -508,15 +514,18 @@ def cmd_train(args: argparse.Namespace) -> int:
                            decoding_profiles=base.profiles if base is not None else None,
                            output_temperature=base.output_temperature if base is not None else None,
                            carried=base.carried() if base is not None else None)
-    _err(f"saved model to {out} (see {out / 'MODEL_CARD.md'})")
+    from .model.store import sha256
+
+    _err(f"saved model to {out} (see {out / 'MODEL_CARD.md'}); its meta.json SHA-256 is {sha256(out / 'meta.json')}: "
+         "give it with the folder, and another machine loads the copy with --model-sha256 HASH")
     return 0
 
 
 _UNUSED_BY_MODE = {  # evaluate's options that each mode has no use for: refused, never silently ignored
     "--segmentation": ("--scheme", "--profile"),
     "--tallies": ("--scheme", "--keep-punctuation"),
-    "--agreement": ("--model", "--trust-model", "--profile", "--keep-punctuation", "--captions"),
-    "--folds": ("--model", "--trust-model", "--profile", "--keep-punctuation", "--captions"),
+    "--agreement": ("--model", "--trust-model", "--model-sha256", "--profile", "--keep-punctuation", "--captions"),
+    "--folds": ("--model", "--trust-model", "--model-sha256", "--profile", "--keep-punctuation", "--captions"),
     "held-out": ("--keep-punctuation", "--captions"),  # coded rows are the utterances; AnnoMI turns are punctuated
 }
 
@@ -530,12 +539,14 @@ def _evaluate_mode(args: argparse.Namespace) -> str:
         raise UsageError(f"{' and '.join(modes)} are different evaluations; give one of them")
     mode = modes[0] if modes else "held-out"
     given = {"--scheme": args.scheme is not None, "--model": args.model is not None, "--trust-model": args.trust_model,
+             "--model-sha256": args.model_sha256 is not None,
              "--profile": args.profile is not None, "--keep-punctuation": args.keep_punctuation,
              "--captions": args.captions is not None}
     for option in _UNUSED_BY_MODE[mode]:
         if given[option]:
             where = "a held-out evaluation" if mode == "held-out" else f"evaluate {mode}"
-            why = f" ({FOLDS_RECIPE})" if mode == "--folds" and option in ("--model", "--trust-model", "--profile") \
+            why = f" ({FOLDS_RECIPE})" if mode == "--folds" and option in ("--model", "--trust-model", "--model-sha256",
+                                                                            "--profile") \
                 else ""
             raise UsageError(f"{option} has no effect in {where}{why}; leave it out")
     return mode
@@ -562,7 +573,7 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
         if args.model:
             from .model.store import load_boundary
 
-            boundary = load_boundary(args.model, trust=args.trust_model)
+            boundary = load_boundary(args.model, trust=_trust(args))
         which = args.model if boundary is not None else "shipped"  # a folder without one segments with the shipped
         reports = [segmentation_report(path, _read_options(args), strip=not args.keep_punctuation,
                                        captions=args.captions or "auto", boundary=boundary,
@@ -735,6 +746,9 @@ def build_parser() -> argparse.ArgumentParser:
             p.add_argument("--model", metavar="DIR", help="model folder (default: the shipped model)")
             p.add_argument("--trust-model", action="store_true",
                            help="load a model folder that was neither shipped nor trained on this machine")
+            p.add_argument("--model-sha256", metavar="HEX",
+                           help="load a model folder copied from elsewhere if its meta.json has this SHA-256 (the "
+                                "hash its sender's `mi-coder train` printed); it is then trusted on this machine")
             p.add_argument("--profile", metavar="NAME", default=None,
                            help="decoding profile of the model: 'utterances' (default: the codes of each utterance) "
                                 "or 'sessions' (reflections only where the turn as a whole reflects: session "
@@ -770,6 +784,8 @@ def build_parser() -> argparse.ArgumentParser:
                                 "shipped recipe 0.007 of client macro-F1 on captions, E66)")
             p.add_argument("--trust-model", action="store_true",
                            help="use a --base model that was neither shipped nor trained on this machine")
+            p.add_argument("--model-sha256", metavar="HEX",
+                           help="use a --base model copied from elsewhere if its meta.json has this SHA-256")
             p.add_argument("--scheme", choices=("miti", "misc"), default="miti",
                            help="coding scheme of the coded tables among DATA: miti (default) or misc (MISC 2.5, "
                                 "mapped to MITI 4.2.1 as documented in mi_coder.schemes); AnnoMI and team-corpus "

@@ -1320,3 +1320,20 @@ def test_the_shipped_model_is_named_default_anywhere_and_a_missing_folder_is_sai
     assert model_folder("models/mi-coder-default").resolve() == tmp_path / "models" / "mi-coder-default"
     with pytest.raises(ModelError, match=r"nosuch: no such folder \(the shipped model is named 'default'\)"):
         verify(tmp_path / "nosuch")
+
+
+def test_a_copy_checked_against_its_senders_meta_hash_loads_and_is_trusted_after(small_coder, tmp_path, home):
+    # a researcher's audit: a colleague had nothing to check a copied model against, and --trust-model on every command
+    # also loaded a copy whose weights and meta.json hash were both changed
+    from mi_coder.model.store import sha256
+
+    folder = save_coder(small_coder, tmp_path / "m", {"name": "t", "version": "0", "labels": {}, "training": {}})
+    digest = sha256(folder / "meta.json")
+    with pytest.raises(ModelError, match=r"its meta.json's SHA-256 is [0-9a-f]{64}, not the 0{64} given"):
+        load_coder(folder, trust="0" * 64)
+    with pytest.raises(ModelError, match="--trust-model"):
+        load_coder(folder)  # a wrong hash trusts nothing
+    assert load_coder(folder, trust=digest.upper()).models.keys() == small_coder.models.keys()
+    assert load_coder(folder).models.keys() == small_coder.models.keys()  # remembered on this machine
+    with pytest.raises(UsageError, match="or a meta.json SHA-256 \\(64 hex digits\\)"):
+        load_coder(folder, trust="abc")

@@ -19,6 +19,7 @@ import hashlib
 import json
 import os
 import platform
+import re
 import warnings
 from datetime import datetime, timezone
 from pathlib import Path
@@ -267,12 +268,18 @@ def verified(model_dir: str | Path, trust: bool = False) -> tuple[dict, dict[str
     """``verify``, and the bytes of the files a model loads (features, weights, boundary model), read once: the
     bytes hashed are the bytes loaded, so a file swapped in the folder between the check and the load (a shared
     folder) is never read. Raises ModelError."""
-    if not isinstance(trust, bool):  # trust="no" or 0.0 would pass a truthiness test: say what was meant
-        raise UsageError(f"trust must be True or False, not {trust!r}")
+    pinned = None  # a meta.json SHA-256 the user was given with a copy of the model (``--model-sha256``)
+    if isinstance(trust, str) and re.fullmatch(r"[0-9a-fA-F]{64}", trust.strip()):
+        pinned, trust = trust.strip().lower(), False
+    elif not isinstance(trust, bool):  # trust="no" or 0.0 would pass a truthiness test: say what was meant
+        raise UsageError(f"trust must be True or False, or a meta.json SHA-256 (64 hex digits), not {trust!r}")
     model_dir = Path(model_dir)
     raw = _meta_bytes(model_dir)
     digest = hashlib.sha256(raw).hexdigest()
-    trusted = is_trusted(digest)
+    if pinned is not None and digest != pinned:
+        raise ModelError(f"{model_dir}: its meta.json's SHA-256 is {digest}, not the {pinned} given: this copy is not "
+                         "the model that hash names (changed, or another model); ask its sender")
+    trusted = is_trusted(digest) or pinned is not None
     if not trusted and _is_default(model_dir):  # --trust-model is for your own models, not this one
         raise ModelError(f"{model_dir}: the shipped default model was changed since mi-coder was installed (its "
                          "meta.json is not the one shipped); reinstall mi-coder (pip install --force-reinstall)")
@@ -303,6 +310,8 @@ def verified(model_dir: str | Path, trust: bool = False) -> tuple[dict, dict[str
             actual = sha256(path)
         if actual != expected:
             raise ModelError(f"{path}: SHA-256 does not match meta.json; the model is corrupt or was altered")
+    if pinned is not None and not is_trusted(digest):  # checked whole: later runs need no hash (the trust store)
+        remember_trusted(model_dir / "meta.json")
     from .._version import __version__
 
     versions = meta.get("versions") if isinstance(meta.get("versions"), dict) else {}
