@@ -145,7 +145,7 @@ def part_key(path: Path, options: ReadOptions, model_id: str, thresholds: dict |
     return h.hexdigest()
 
 
-def _coder(model: str | None, trust: bool, profile: str | None = None):  # type: ignore[no-untyped-def]
+def _coder(model: str | None, trust: bool | str, profile: str | None = None):  # type: ignore[no-untyped-def]
     key = (model, trust, profile)
     if _WORKER.get("key") != key:
         from .model.store import load_coder
@@ -157,7 +157,7 @@ def _coder(model: str | None, trust: bool, profile: str | None = None):  # type:
     return _WORKER["coder"]
 
 
-def code_file(path: str, options: ReadOptions, model: str | None, trust: bool,
+def code_file(path: str, options: ReadOptions, model: str | None, trust: bool | str,
               thresholds: dict | None = None, profile: str | None = None, source: str | None = None) -> dict:
     """Read, code and score one file; returns its table rows, or ``{"error": ...}`` for a bad file. ``source``:
     the path its sessions name as their source when it is read by another name (a Dask worker's absolute path)."""
@@ -396,7 +396,7 @@ def _out_lock(out: Path, parts: Path) -> Iterator[None]:
 
 
 def run_batch(inputs: Sequence[str], out_dir: str | Path, *, options: ReadOptions | None = None,
-              model: str | None = None, trust: bool = False, profile: str | None = None, jobs: int = 1,
+              model: str | None = None, trust: bool | str = False, profile: str | None = None, jobs: int = 1,
               scheduler: str | None = None,
               dask_local: int | None = None, output_format: str = "csv", thresholds: dict | None = None,
               progress: bool = True) -> BatchSummary:
@@ -410,7 +410,7 @@ def run_batch(inputs: Sequence[str], out_dir: str | Path, *, options: ReadOption
 
 
 def _run_batch(inputs: Sequence[str], out_dir: str | Path, held: Any, *, options: ReadOptions | None,
-               model: str | None, trust: bool, profile: str | None, jobs: int, scheduler: str | None,
+               model: str | None, trust: bool | str, profile: str | None, jobs: int, scheduler: str | None,
                dask_local: int | None, output_format: str, thresholds: dict | None, progress: bool) -> BatchSummary:
     from .model.store import default_model_dir, sha256
     from .scoring import load_thresholds

@@ -259,12 +259,12 @@ def read_meta(model_dir: str | Path, data: bytes | None = None) -> dict:
     return meta
 
 
-def verify(model_dir: str | Path, trust: bool = False) -> dict:
+def verify(model_dir: str | Path, trust: bool | str = False) -> dict:
     """Check a model folder's integrity and provenance; returns its meta. Raises ModelError."""
     return verified(model_dir, trust)[0]
 
 
-def verified(model_dir: str | Path, trust: bool = False) -> tuple[dict, dict[str, bytes]]:
+def verified(model_dir: str | Path, trust: bool | str = False) -> tuple[dict, dict[str, bytes]]:
     """``verify``, and the bytes of the files a model loads (features, weights, boundary model), read once: the
     bytes hashed are the bytes loaded, so a file swapped in the folder between the check and the load (a shared
     folder) is never read. Raises ModelError."""
@@ -363,7 +363,7 @@ def check_shapes(features: Any, models: dict) -> None:
                              f"expected ({k}, {n}) + ({k},) from features.json")
 
 
-def load_coder(model_dir: str | Path | None = None, *, trust: bool = False, profile: str | None = None) -> Any:
+def load_coder(model_dir: str | Path | None = None, *, trust: bool | str = False, profile: str | None = None) -> Any:
     """Load a Coder from a model folder (default: the shipped model) after ``verify``.
 
     ``profile`` names one of the model's decoding profiles (``meta["decoding_profiles"]``; None or
@@ -452,7 +452,7 @@ def _read_boundary(data: bytes, model_dir: Path):  # type: ignore[no-untyped-def
     return BoundaryModel.from_arrays(_arrays(data, model_dir / BOUNDARY))
 
 
-def load_boundary(model_dir: str | Path | None = None, *, trust: bool = False):  # type: ignore[no-untyped-def]
+def load_boundary(model_dir: str | Path | None = None, *, trust: bool | str = False):  # type: ignore[no-untyped-def]
     """The boundary model of a model folder (default: the shipped model), hashes verified first; None when
     the folder has none (models before 2.0)."""
     if model_dir is not None and not isinstance(model_dir, (str, os.PathLike)):
