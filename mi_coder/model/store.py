@@ -10,7 +10,8 @@ A model holds no pickle: term lists are JSON and numbers are a NumPy ``.npz`` re
 
 Anything else is refused unless the caller passes ``trust=True`` (``--trust-model``), which is the user
 saying they know where the folder came from (a model from elsewhere may be mislabelled or mistrained even
-if it cannot run code). Integrity is checked even then.
+if it cannot run code). Integrity is checked even then. ``trust="<64 hex digits>"`` (``--model-sha256``) trusts
+only the meta.json of that SHA-256, as its sender gave it, and records it in the trust store once checked.
 """
 
 from __future__ import annotations
