@@ -124,8 +124,9 @@ def clock(seconds: float | None) -> str:
 
 
 
-# How far a turn may start before an earlier turn's start and still be read as talk in order (caption cues of overlapping
-# talk are listed by start, give or take a cue's rounding); further back, the times have gone wrong or restarted.
+# How far a turn may start before an earlier turn's start and still be read as talk in order (caption cues of
+# overlapping talk are listed by start, give or take a cue's rounding); further back, the times have gone wrong or
+# restarted.
 TIME_SLACK = 2.0
 
 

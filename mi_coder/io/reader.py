@@ -193,8 +193,11 @@ def _warn_other_person(practitioner_id: str | None, practitioners: Sequence[str]
     got one trend over all of them, and nothing said."""
     if not practitioner_id or not is_person_name(practitioner_id) or re.search(r"\d", practitioner_id):
         return
-    own = set(re.findall(r"[^\W\d_]+", person(practitioner_id).casefold()))
-    others = [p for p in practitioners if is_person_name(p) and not own & set(re.findall(r"[^\W\d_]+", person(p).casefold()))]
+    def words(name: str) -> set[str]:
+        return set(re.findall(r"[^\W\d_]+", person(name).casefold()))
+
+    own = words(practitioner_id)
+    others = [p for p in practitioners if is_person_name(p) and not own & words(p)]
     if others and len(others) == len(practitioners):
         import warnings
 

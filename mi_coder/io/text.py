@@ -182,7 +182,8 @@ def speaker_labels(lines: Iterable[str], path: str = "") -> set[str]:
             import warnings
 
             typos = _misspelled(once, speakers)
-            if typos:  # a trainer's audit: "Aisah Khan:" was told to lose its colon, giving the nurse's words to the patient
+            # a trainer's audit: "Aisah Khan:" was told to lose its colon, giving the nurse's words to the patient
+            if typos:
                 warnings.warn(f"{path}: " + ", ".join(f"{lab!r} (one line) looks like {right!r} misspelled"
                                                       for lab, right in sorted(typos.items()))
                               + "; it is read as another speaker (kept, not coded): correct the label to code the "

@@ -111,7 +111,8 @@ def timeline_chart(session: Session) -> str:
 
     plt = _plt()
     turns = [t for t in session.turns if t.role in (PRACTITIONER, CLIENT)]
-    # by time where every turn has one and they go forward (``time_goes_back``: a restart drew two parts over each other)
+    # by time where every turn has one and they go forward (``time_goes_back``: a restart drew two parts over each
+    # other)
     use_time = all(t.start is not None for t in turns) and turns and time_goes_back(turns) is None
     fig, ax = plt.subplots(figsize=(10, 2.2))
     titles: dict[str, str] = {}  # each bar's tooltip, so that a code is told by its name and not by colour alone

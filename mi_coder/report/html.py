@@ -240,8 +240,8 @@ def render_session(session: Session, scores: dict, model_name: str = "", thresho
         others=speakers[OTHER],
         roles_inferred=session.meta.get("roles_inferred") or "",
         date=session.meta.get("date"),
-        duration=f"{(max(ends) - min(starts)) / 60:.0f} min" if starts and ends and time_goes_back(session.turns) is None
-        else "",
+        duration=(f"{(max(ends) - min(starts)) / 60:.0f} min"
+                  if starts and ends and time_goes_back(session.turns) is None else ""),
         n_turns=len(session.turns),
         source=Path(session.source).name,
         model_name=model_name,
