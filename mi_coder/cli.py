@@ -876,6 +876,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         for signum, handler in previous.items():
             signal.signal(signum, handler)
         sys.unraisablehook = sys.__unraisablehook__
+        from .errors import STOP_REQUESTED
+
+        # the stop was this run's: left set, the library's next long loop in this process (a notebook, a test run)
+        # would stop at once with a KeyboardInterrupt nobody sent
+        STOP_REQUESTED.clear()
 
 
 def _refuse_empty(path: Path) -> None:

@@ -853,6 +853,17 @@ def review_rules() -> dict[str, Any]:
             "caps": dict(INDEX_CAPS), "min_for_band": MIN_FOR_BAND}
 
 
+def column_kinds() -> dict[str, str]:
+    """Each sessions.csv score column's kind for typed output (Parquet): "bool" (true/false), "text", or "number"
+    (every other range in ``COLUMNS``)."""
+    kinds = {}
+    for col in COLUMNS:
+        kind = "bool" if col.range == "true/false" else "text" if col.range == "text" else "number"
+        for name in col.name.split(" / "):
+            kinds[name.strip()] = kind
+    return kinds
+
+
 def columns_markdown() -> str:
     """docs/SCORES.md: every sessions.csv score column with its formula, range and reading."""
     lines = ["# Session score columns", "",

@@ -374,6 +374,20 @@ def test_parquet_tables_stream_with_the_rows_of_the_csv_tables(tmp_path, coder):
     assert str(utterances["start"].dtype) == "float64" and utterances["start"].notna().any()
 
 
+def test_parquet_sessions_tables_of_two_runs_have_one_schema_and_join_the_utterances(tmp_path, coder):
+    # a data engineer's audit: a column with no defined value in a run was written as Arrow's null type (a one-file
+    # run's role_clarification_at, another's double), and the sessions' text columns as large_string, so two runs
+    # would not stack and session_id would not join the utterances' session_id
+    pq = pytest.importorskip("pyarrow.parquet")
+    pipeline.stream_code([FIXTURES / "teams.vtt"], coder, tmp_path / "one", fmt="parquet")
+    pipeline.stream_code(sorted(EXAMPLES.glob("*.txt")), coder, tmp_path / "all", fmt="parquet")
+    one, every = (pq.read_schema(tmp_path / run / "sessions.parquet") for run in ("one", "all"))
+    assert one == every
+    assert not [f.name for f in one if str(f.type) in ("null", "large_string")]
+    assert one.field("session_id").type == pq.read_schema(tmp_path / "one" / "utterances.parquet").field(
+        "session_id").type
+
+
 def test_parquet_output_without_pyarrow_is_a_clear_error(tmp_path, monkeypatch, capsys):
     import importlib.util
 
@@ -499,3 +513,4 @@ def test_a_stop_whose_interrupt_python_swallowed_still_stops_the_run(tmp_path, m
     assert main(["code", str(EXAMPLES / "probation_session.txt"), "--out", str(out)]) == 130
     assert capsys.readouterr().err.strip().splitlines()[-1] == "mi-coder: interrupted"
     assert not out.exists() or not [p.name for p in out.iterdir() if p.name != ".mi-coder-written.json"]
+    assert not STOP_REQUESTED.is_set()  # this run's stop: a library call after it in this process runs (it had stopped)

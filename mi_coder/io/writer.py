@@ -47,12 +47,18 @@ def utterance_rows(sessions: Iterable[Session]) -> list[dict]:
             start, end = utterance_times(turn, u, spans)
             rows.append({
                 "session_id": s.id, "turn_id": turn.id, "utterance_id": u.id, "speaker": turn.speaker,
-                "role": turn.role, "start": start, "end": end, "text": u.text,
+                "role": turn.role, "start": _ms(start), "end": _ms(end), "text": u.text,
                 "code": u.code or "", "confidence": None if u.confidence is None else round(u.confidence, 4),
                 "role_elements": ";".join(u.meta.get("role_elements", [])) if checked else "",
                 "code2": second_code(turn, u),
             })
     return rows
+
+
+def _ms(seconds: float | None) -> float | None:
+    """A time in the tables: seconds to the millisecond, as recordings and captions give them (a time shared among a
+    cue's words read 11.300000000000001, and JSON Lines and CSV wrote it so)."""
+    return None if seconds is None else round(float(seconds), 3)
 
 
 def utterance_times(turn, u, spans: dict | None = None) -> tuple[float | None, float | None]:  # type: ignore[no-untyped-def]
@@ -86,7 +92,7 @@ def turn_rows(sessions: Iterable[Session]) -> list[dict]:
         for t in s.turns:
             rows.append({
                 "session_id": s.id, "turn_id": t.id, "speaker": t.speaker, "role": t.role,
-                "start": t.start, "end": t.end, "text": t.text, "codes": " ".join(t.codes),
+                "start": _ms(t.start), "end": _ms(t.end), "text": t.text, "codes": " ".join(t.codes),
                 "main_code": shown_code(t),
             })
     return rows
@@ -348,7 +354,7 @@ def write_tables(frames: dict[str, "pd.DataFrame"], out_dir: str | Path, fmt: st
                 pq.write_table(pa.Table.from_pandas(_as_schema(frame), schema=_arrow_schema(frame.columns),
                                                     preserve_index=False), tmp_path)
             else:
-                frame.to_parquet(tmp_path, index=False)
+                _whole_parquet(frame, tmp_path)
         _publish(out, staged)
     finally:
         for tmp_path, _ in staged:
@@ -501,8 +507,33 @@ class _WholeParquet:
 
     def close(self) -> None:
         if not self.closed and self.frame is not None:
-            self.frame.to_parquet(self.path, index=False)
+            _whole_parquet(self.frame, self.path)
         self.closed = True
+
+
+def _whole_parquet(frame: "pd.DataFrame", path: str | Path) -> None:
+    """A table written whole (sessions, errors, warnings) with column types that do not depend on the values: a
+    column with no defined value in this run takes its documented kind (``scoring.column_kinds``: true/false, text,
+    else a number) instead of Arrow's ``null`` type, and text is ``string``, as in the streamed tables, not
+    ``large_string``; two runs' tables then stack and join (a data engineer's audit: a one-file run's
+    ``role_clarification_at`` came out ``null``, another's ``double``, and the sessions' ``session_id`` would not
+    join the utterances' one)."""
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    from ..scoring import column_kinds
+
+    table = pa.Table.from_pandas(frame, preserve_index=False)
+    kinds = column_kinds()
+    fields = []
+    for field in table.schema:
+        kind = field.type
+        if pa.types.is_null(kind):
+            kind = {"bool": pa.bool_(), "text": pa.string()}.get(kinds.get(field.name, "text"), pa.float64())
+        elif pa.types.is_large_string(kind):
+            kind = pa.string()
+        fields.append(pa.field(field.name, kind))
+    pq.write_table(table.cast(pa.schema(fields)), path)
 
 
 def _as_schema(frame: "pd.DataFrame") -> "pd.DataFrame":
