@@ -27,8 +27,8 @@ from .errors import MiCoderError, SessionSkipped, UsageError, WorkerError, raise
 from .io.base import ReadOptions
 
 PARTS = ".mi-coder-parts"
-PART_FORMAT = 5  # 2: utterances carry code2; 3: sessions carry roles_inferred; 4: not_english_turns;
-# 5: sessions carry practitioner and date
+PART_FORMAT = 6  # 2: utterances carry code2; 3: sessions carry roles_inferred; 4: not_english_turns;
+# 5: sessions carry practitioner and date; 6: given_session_id
 
 _WORKER: dict[str, Any] = {}  # per-process cache: the model is loaded once per worker, not per file
 
@@ -615,6 +615,7 @@ def _coded_parts(paths: Sequence[Path], keys: Sequence[str | None], parts: Path,
                 damaged.append(path)
             continue
         rename = {}
+        sid_of = {}  # the new id -> the id as the file gave it
         for s in data["sessions"]:
             sid = s["session_id"]
             new = sid
@@ -624,6 +625,7 @@ def _coded_parts(paths: Sequence[Path], keys: Sequence[str | None], parts: Path,
                 k += 1
             seen.add(new)
             rename[sid] = new
+            sid_of[new] = sid
             if new != sid:  # said in warnings.csv and on screen, as `code` says it: ids join tables to metadata
                 data.setdefault("warnings", []).append(
                     f"session id {sid!r} already used by a file earlier in the input order; this one is {new} (ids "
@@ -633,6 +635,7 @@ def _coded_parts(paths: Sequence[Path], keys: Sequence[str | None], parts: Path,
                 r["session_id"] = rename.get(r["session_id"], r["session_id"])
                 if table == "sessions":
                     r["source"] = str(path)
+                    r["given_session_id"] = r.get("given_session_id") or sid_of.get(r["session_id"], r["session_id"])
         yield path, data
 
 

@@ -183,6 +183,7 @@ def make_id_unique(session: Session, seen: set[str], path: str | Path) -> None:
         while f"{session.id}-{k}" in seen:
             k += 1
         warnings.warn(f"{path}: session id {session.id!r} already used; this one is {session.id}-{k}", stacklevel=4)
+        session.meta.setdefault("given_id", session.id)  # sessions.csv's given_session_id
         session.id = f"{session.id}-{k}"
     seen.add(session.id)
 

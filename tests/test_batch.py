@@ -592,6 +592,13 @@ def test_a_session_id_two_files_share_is_renamed_with_a_warning_in_the_warnings_
     warned = pd.read_csv(out / "warnings.csv")
     assert warned["warning"].str.contains("session id 's000' already used by a file earlier in the input order; "
                                           "this one is s000-2").any()
+    # a data engineer's audit: a file added before another renamed it, and no column kept the id its file gave it
+    sessions = pd.read_csv(out / "sessions.csv", dtype=str)
+    assert sessions["given_session_id"].tolist() == ["s000", "s000"]
+    single = tmp_path / "single"
+    assert main(["code", str(corpus / "s000.txt"), str(corpus / "sub" / "s000.txt"), "--out", str(single)]) == 0
+    assert pd.read_csv(single / "sessions.csv", dtype=str)[["session_id", "given_session_id"]].values.tolist() == \
+        [["s000", "s000"], ["s000-2", "s000"]]
 
 
 def test_a_folder_that_cannot_be_listed_is_reported_not_silently_passed_over(tmp_path, monkeypatch):

@@ -30,7 +30,7 @@ TURN_COLUMNS = ["session_id", "turn_id", "speaker", "role", "start", "end", "tex
 
 
 # practitioner_id: who the practitioner is (--practitioner-id), empty when not given; for per-practitioner analysis
-SESSION_COLUMNS = ["session_id", "source", "n_turns", "n_utterances", "practitioner_id", "practitioner", "date",
+SESSION_COLUMNS = ["session_id", "source", "n_turns", "n_utterances", "given_session_id", "practitioner_id", "practitioner", "date",
                    "roles_inferred"]
 
 
@@ -102,8 +102,11 @@ def session_rows(sessions: Iterable[Session], scores: Callable[[Session], dict] 
     """One dict per session: id, source, counts, then whatever ``scores(session)`` returns."""
     rows = []
     for s in sessions:
+        # the id as its file gave it, before a run made it unique ("s1" of a second file is "s1-2"; which file keeps
+        # "s1" follows the input order, so source and given_session_id are the key that stays across runs)
         row = {"session_id": s.id, "source": s.source, "n_turns": len(s.turns),
                "n_utterances": sum(len(t.utterances) for t in s.turns),
+               "given_session_id": s.meta.get("given_id") or s.id,
                "practitioner_id": s.meta.get("practitioner_id") or "",
                # who the transcript names as the practitioner (one or more speakers), so that a batch's rows say
                # whose session each is without --practitioner-id; the date where the transcript gives one
