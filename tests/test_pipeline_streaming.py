@@ -514,3 +514,23 @@ def test_a_stop_whose_interrupt_python_swallowed_still_stops_the_run(tmp_path, m
     assert capsys.readouterr().err.strip().splitlines()[-1] == "mi-coder: interrupted"
     assert not out.exists() or not [p.name for p in out.iterdir() if p.name != ".mi-coder-written.json"]
     assert not STOP_REQUESTED.is_set()  # this run's stop: a library call after it in this process runs (it had stopped)
+
+
+def test_score_reads_mi_coders_own_parquet_utterances_as_it_reads_the_csv(tmp_path, capsys):
+    # a data engineer's audit: `score out/utterances.parquet` was refused as "a binary file, not a transcript"
+    pytest.importorskip("pyarrow")
+    from mi_coder.cli import main
+
+    for fmt in ("csv", "parquet"):
+        assert main(["code", str(EXAMPLES / "health_session.txt"), "--out", str(tmp_path / fmt),
+                     "--output-format", fmt]) == 0
+        assert main(["score", str(tmp_path / fmt / f"utterances.{fmt}"), "--out", str(tmp_path / f"scored_{fmt}")]) == 0
+    import pandas as pd
+
+    a, b = (pd.read_csv(tmp_path / f"scored_{fmt}" / "sessions.csv").drop(columns=["source"]) for fmt in ("csv",
+                                                                                                         "parquet"))
+    pd.testing.assert_frame_equal(a, b)
+    cut = tmp_path / "cut.parquet"
+    cut.write_bytes((tmp_path / "parquet" / "utterances.parquet").read_bytes()[:200])
+    assert main(["score", str(cut), "--out", str(tmp_path / "bad")]) == 2
+    assert "cut.parquet: cannot be read as a Parquet table" in capsys.readouterr().err
