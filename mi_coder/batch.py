@@ -412,7 +412,7 @@ def run_batch(inputs: Sequence[str], out_dir: str | Path, *, options: ReadOption
 def _run_batch(inputs: Sequence[str], out_dir: str | Path, held: Any, *, options: ReadOptions | None,
                model: str | None, trust: bool | str, profile: str | None, jobs: int, scheduler: str | None,
                dask_local: int | None, output_format: str, thresholds: dict | None, progress: bool) -> BatchSummary:
-    from .model.store import default_model_dir, sha256
+    from .model.store import default_model_dir, model_folder, sha256
     from .scoring import load_thresholds
 
     if dask_local is not None and dask_local < 1:
@@ -434,7 +434,7 @@ def _run_batch(inputs: Sequence[str], out_dir: str | Path, held: Any, *, options
     paths = expand_inputs(inputs, skipped)
     if not paths:
         raise UsageError(f"no transcript files found in {' '.join(inputs)}")
-    model_dir = Path(model) if model else default_model_dir()
+    model_dir = model_folder(model) if model else default_model_dir()  # "default" as load_coder reads it
     # Fail fast, before any worker starts: hashes, a model whose files load (one that does not would fail every
     # file, blamed on the transcripts), and a profile the model has. A serial run codes with this copy; worker
     # processes load their own, so this one is let go.

@@ -233,7 +233,10 @@ def _load_coder(args: argparse.Namespace):  # type: ignore[no-untyped-def]
 def _trust(args: argparse.Namespace) -> bool | str:
     """What vouches for a model folder given: the meta.json SHA-256 its sender gave (``--model-sha256``), or
     ``--trust-model``."""
-    return getattr(args, "model_sha256", None) or args.trust_model
+    pinned = getattr(args, "model_sha256", None)
+    if pinned and not (getattr(args, "model", None) or getattr(args, "base", None)):
+        raise UsageError("--model-sha256 checks a model folder given with --model DIR (or --base DIR); give it")
+    return pinned or args.trust_model
 
 
 def cmd_code(args: argparse.Namespace) -> int:

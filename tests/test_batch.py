@@ -782,3 +782,10 @@ def test_a_file_whose_saved_result_is_missing_is_reported_as_not_coded(tmp_path)
     errors: dict[str, str] = {}
     assert list(_coded_parts([tmp_path / "a.txt"], ["key"], tmp_path, errors, {})) == []
     assert list(errors) == [str(tmp_path / "a.txt")] and errors[str(tmp_path / "a.txt")].startswith("not coded")
+
+
+def test_batch_takes_the_shipped_model_by_its_name_default(corpus, tmp_path):
+    # a code review: `batch --model default` loaded the model, then hashed ./default/meta.json and failed
+    assert main(["batch", str(corpus / "a_health.txt"), "--model", "default", "--out", str(tmp_path / "out"),
+                 "--quiet"]) == 0
+    assert len(pd.read_csv(tmp_path / "out" / "sessions.csv")) == 1

@@ -1318,6 +1318,8 @@ def test_the_shipped_model_is_named_default_anywhere_and_a_missing_folder_is_sai
     assert model_folder("default") == model_folder("models/mi-coder-default") == default_model_dir()
     (tmp_path / "models" / "mi-coder-default").mkdir(parents=True)  # a folder of that name here is that folder
     assert model_folder("models/mi-coder-default").resolve() == tmp_path / "models" / "mi-coder-default"
+    (tmp_path / "default").mkdir()  # a model trained with --out default is not hidden by the name (a code review)
+    assert model_folder("default").resolve() == tmp_path / "default"
     with pytest.raises(ModelError, match=r"nosuch: no such folder \(the shipped model is named 'default'\)"):
         verify(tmp_path / "nosuch")
 
@@ -1337,3 +1339,24 @@ def test_a_copy_checked_against_its_senders_meta_hash_loads_and_is_trusted_after
     assert load_coder(folder).models.keys() == small_coder.models.keys()  # remembered on this machine
     with pytest.raises(UsageError, match="or a meta.json SHA-256 \\(64 hex digits\\)"):
         load_coder(folder, trust="abc")
+
+
+def test_trust_by_hash_records_the_meta_json_it_checked_not_one_swapped_in_after(small_coder, tmp_path, home,
+                                                                                  monkeypatch):
+    # a code review: the trust store took the hash of meta.json as read again after the check, so a file swapped into
+    # a shared folder in between became trusted, and loaded later with no option at all
+    import mi_coder.model.store as store
+
+    folder = save_coder(small_coder, tmp_path / "m", {"name": "t", "version": "0", "labels": {}, "training": {}})
+    digest = store.sha256(folder / "meta.json")
+    read = store.read_meta
+
+    def swapped_after_reading(model_dir, raw):  # type: ignore[no-untyped-def]
+        meta = read(model_dir, raw)
+        (folder / "meta.json").write_bytes(raw.replace(b'"name": "t"', b'"name": "evil"'))
+        return meta
+
+    monkeypatch.setattr(store, "read_meta", swapped_after_reading)
+    load_coder(folder, trust=digest)
+    assert store.trusted_hashes() >= {digest}
+    assert store.sha256(folder / "meta.json") not in store.trusted_hashes()

@@ -666,6 +666,14 @@ def test_agreement_of_a_review_download_beside_the_machines_table_compares_only_
     assert report["overall"]["accuracy"] == pytest.approx(1 / 3, abs=1e-3)  # as the one-file form gives
     # one session: no ICC, but the two codings' values side by side
     assert report["session_scores"]["r_q"]["values"] == {"s1": [0.0, 0.5]}  # the reviewer took the SR for an AF
+    # a second coder's table without utterance ids is paired by text, and so are the reviewed rows (the review
+    # download's own ids had matched none of the pairs: "shares no coded utterances")
+    other = tmp_path / "coder_b.csv"
+    other.write_text("session_id,speaker,text,code\n" + "".join(
+        f"s1,{'PO' if role == 'practitioner' else 'Client'},\"{text}\",{code}\n"
+        for role, text, code, _, _, _ in REVIEWED))
+    assert main(["evaluate", "--agreement", str(path), str(other), "--report", str(tmp_path / "r2.json")]) == 0
+    assert json.loads((tmp_path / "r2.json").read_text())["agreement"]["n_utterances"] == 3
 
 
 def test_score_writes_the_report_of_a_reviewed_download_from_its_codes_as_given(tmp_path, capsys):
@@ -897,14 +905,16 @@ def test_a_held_out_file_that_holds_a_training_session_reports_figures_without_i
     model = load_coder(train_from_files([table], tmp_path / "model", name="mine"), trust=True)
     held = tmp_path / "held.csv"
     held.write_text("session_id,speaker,text,code\n" + "\n".join(
-        rows("s1", "How did week go for you in s1") + rows("n1", "What stood out about the clinic visit")
-        + rows("n2", "Which part of the plan felt hard")) + "\n")
-    with pytest.warns(UserWarning, match=r"1 of 3 session\(s\) \(s1\) are word for word in mine 1.0's training data; "
-                                         r"left out of the figures"):
+        rows("s1", "How did week go for you in s1") + rows("s2", "How did week go for you in s2")
+        + rows("n1", "What stood out about the clinic visit") + rows("n2", "Which part of the plan felt hard")) + "\n")
+    with pytest.warns(UserWarning, match=r"2 of 4 session\(s\) \(s1, s2\) are word for word in mine 1.0's training "
+                                         r"data; left out of the figures"):
         report = heldout_report(model, [held])
     rep = report["heldout"][str(held)]
     assert rep["n_sessions"] == 2 and rep["n"] == 12  # n1 and n2 only
-    assert "left out, the model's training data: 1 session(s) (s1)" in format_report(report)
+    said = format_report(report)
+    assert "left out, the model's training data: 2 session(s) (s1, s2)" in said
+    assert f"held-out {held}" in said and "not held out" not in said  # half the sessions seen is not all of them
 
 
 def test_a_double_code_agrees_with_itself_whichever_column_holds_the_question(tmp_path):
@@ -1511,3 +1521,14 @@ def test_a_review_downloads_unusual_pair_is_said_once_by_agreement(tmp_path):
     said = [str(w.message) for w in caught if "two codes the coding guide does not give" in str(w.message)]
     assert len(said) == 1 and "GI+AF x1" in said[0]
     assert report["n_utterances"] == 2
+
+
+def test_score_report_of_a_miti_table_with_questions_of_unknown_form(tmp_path):
+    # a code review: `score --report` on a MITI 4.2.1 table coding Q died on a traceback ('Q' is not in list)
+    table = tmp_path / "q.csv"
+    table.write_text("session_id,speaker,text,code\n" + "".join(
+        f"s1,T,What brings you here today {k}?,Q\ns1,C,My doctor sent me.,FN\ns1,T,Your doctor is worried.,SR\n"
+        for k in range(3)))
+    assert main(["score", str(table), "--out", str(tmp_path / "out"), "--report"]) == 0
+    page = (tmp_path / "out" / "reports" / "s1.html").read_text()
+    assert "question (form not coded" in html.unescape(page)  # Q in the legend, where the page has one

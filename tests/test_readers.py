@@ -1531,3 +1531,14 @@ def test_a_tables_date_column_dates_each_session_and_a_day_month_order_that_read
     with pytest.warns(UserWarning, match=r"session v3\]: the date line '01/02/2025' can be read two ways"):
         sessions = read_transcript(path, practitioner="PO")
     assert {s.id: s.meta.get("date") for s in sessions} == {"v1": "2025-02-11", "v2": "2025-03-14", "v3": None}
+
+
+@pytest.mark.parametrize("value, why", [("30/02/2025", "is no date on the calendar"),
+                                        ("14/03/25", "has a two-digit year"),
+                                        ("soon", "is not a date read here")])
+def test_a_date_line_that_is_no_date_is_said_for_what_it_is(tmp_path, value, why):
+    # a code review: "30/02/2025" was said to read two ways
+    from mi_coder.io.dates import session_date
+
+    when, problem = session_date([f"Date: {value}"])
+    assert when is None and problem.startswith(f"the date line {value!r} {why}") and "two ways" not in problem

@@ -615,3 +615,11 @@ def test_caption_cues_whose_times_restart_are_no_interruption(tmp_path):
     with pytest.warns(UserWarning, match=r"parts\.srt: the times go back at turn 3 \(from 10:05 to 0:01"):
         (session,) = read_transcript(path, practitioner="Officer")
     assert session_scores(session)["interruptions"] == 0  # the jump back had counted as the officer cutting in
+
+
+def test_a_note_that_something_else_interrupted_the_session_is_no_interruption(tmp_path):
+    path = tmp_path / "call.txt"
+    path.write_text("Officer: How has the week been? (interrupted by a phone call)\nDan: Rough.\n"
+                    "Officer: What made it rough?\nDan: Work. (interrupts) Sorry, go on.\n", encoding="utf-8")
+    (session,) = read_transcript(path, practitioner="Officer")
+    assert session_scores(session)["interruptions"] == 1  # Dan's "(interrupts)" only

@@ -475,24 +475,27 @@ def agreement_report(path_a, path_b=None, options=None, scheme: str = "miti") ->
         second = read_coded(path_b, options, scheme)
         question_form_uncoded(first, second)
         reviewed = None
-        for table, path in ((first, path_a), (second, path_b)):
-            # a review download beside another table: its code column holds the machine's code where the reviewer
-            # did not look, so only the reviewed rows are a reviewer's codes (a trainer's audit: 12 reviewed of
-            # 55 were compared as 55, accuracy 0.891 against 0.500 over the 12)
-            if not any("reviewed_code" in u.meta for s in table for _, u in s.utterances()):
-                continue
-            with warnings.catch_warnings():  # read for which rows are reviewed only: its warnings are said above
+        # a review download beside another table: its code column holds the machine's code where the reviewer did
+        # not look, so only the reviewed rows are a reviewer's codes (a trainer's audit: 12 reviewed of 55 were
+        # compared as 55, accuracy 0.891 against 0.500 over the 12). Which rows are reviewed is read with the same
+        # pairing as the codes (by id, by turn or by text), or none would match.
+        sides = [k for k, table in enumerate((first, second))
+                 if any("reviewed_code" in u.meta for s in table for _, u in s.utterances())]
+        if sides:
+            with warnings.catch_warnings():  # the pairing is said once, below
                 warnings.simplefilter("ignore")
-                marked = read_coded(path, options, code_column="reviewed_code")
-            rows = _units(marked, marked)[0]
-            done = {k for k, code in rows.items() if code}
-            if not done:
-                raise InputError(path, "a review download with no reviewed utterances yet (its reviewed_code column "
-                                       "is empty): change or tick codes in the report's review mode, then download "
-                                       "them again")
-            warnings.warn(f"{path}: a review download: only its {len(done)} reviewed utterance(s) of {len(rows)} are "
-                          "compared (the others hold the machine's codes, not a reviewer's)", stacklevel=2)
-            reviewed = done if reviewed is None else reviewed & done
+                marks = _units(first, second, value=lambda u: str(u.meta.get("reviewed_code") or "").strip())
+            for k in sides:
+                path = (path_a, path_b)[k]
+                done = {key for key, mark in marks[k].items() if mark}
+                if not done:
+                    raise InputError(path, "a review download with no reviewed utterances yet (its reviewed_code "
+                                           "column is empty): change or tick codes in the report's review mode, then "
+                                           "download them again")
+                warnings.warn(f"{path}: a review download: only its {len(done)} reviewed utterance(s) of "
+                              f"{len(marks[k])} are compared (the others hold the machine's codes, not a reviewer's)",
+                              stacklevel=2)
+                reviewed = done if reviewed is None else reviewed & done
         _pair_sessions_named_by_file([first, second], [path_a, path_b])
     ua, ub = _units(first, second)
     with warnings.catch_warnings():  # the pairing is said once, above

@@ -33,6 +33,7 @@ def heldout_report(coder: Coder, paths: Sequence, options=None, scheme: str = "m
         else:
             human = read_coded(path, options, scheme)
             seen = [] if trained_on else _sessions_trained_on(coder, human)
+            every_session_seen = bool(seen) and len(seen) == len(human)
             if seen:
                 import warnings
 
@@ -66,7 +67,7 @@ def heldout_report(coder: Coder, paths: Sequence, options=None, scheme: str = "m
                 rep["either_slot"] = slots
             if seen:  # left out above where others remain; else every figure is on training data, and says so
                 rep["sessions_in_training_data"] = seen
-                if len(seen) == len(human):
+                if every_session_seen:
                     rep["model_trained_on_these_sessions"] = True
             conf = [m.confidence or 0.0 for hs, ms in zip(human, machine)
                     for (_, h), (_, m) in zip(hs.utterances(), ms.utterances()) if h.code and m.code]

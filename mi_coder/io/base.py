@@ -311,8 +311,9 @@ NON_SPEECH = re.compile(
 # The notes among them that say two people spoke at once ("[crosstalk 00:01:40]", "[overlapping speech]", "(talking
 # over each other)", "(interrupts)"): dropped from the words like the others, but the turn they were in is marked
 # (``OVERLAP`` in its meta) and counted as cut off (``scoring``'s interruptions), as a turn ending in a dash is.
-OVERLAP_NOTE = re.compile(r"[\[(]\s*(?:crosstalk|cross-talk|overlapping(?: speech)?|over ?talk|talking over|"
-                          r"simultaneous speech|interrupt(?:s|ed|ing|ion)?)\b", re.I)
+OVERLAP_NOTE = re.compile(r"[\[(]\s*(?:(?:crosstalk|cross-talk|overlapping(?: speech)?|over ?talk|talking over|"
+                          r"simultaneous speech)\b|interrupt(?:s|ed|ing|ion)?\s*[\d:.]*\s*[\])])", re.I)
+# ("(interrupts)" alone is the other speaker cutting in; "(interrupted by a phone call)" is not, and is only dropped)
 OVERLAP = "_overlap"
 
 # Lines export tools add before or after the talk, never said by anyone: Google Meet's closing ("Meeting ended

@@ -69,11 +69,18 @@ def session_date(header: list[str] | None, *names: str) -> tuple[str | None, str
         if iso:
             return iso, None
         shown = value if len(value) <= 40 else value[:37] + "..."
-        if _AMBIGUOUS.search(value):
-            problem = (f"the date line {shown!r} can be read two ways (day/month or month/day) and is not used; "
-                       "write it as 2025-01-14 or 14 January 2025")
+        digits = _AMBIGUOUS.search(value)
+        readings = set()
+        if digits and len(digits.group("y")) == 4:
+            readings = {iso for iso in (_valid(digits.group("y"), digits.group("b"), digits.group("a")),
+                                        _valid(digits.group("y"), digits.group("a"), digits.group("b"))) if iso}
+        if len(readings) == 2:
+            why = "can be read two ways (day/month or month/day)"
+        elif digits and len(digits.group("y")) == 2:
+            why = "has a two-digit year (which could be the day or the month)"
         else:
-            problem = f"the date line {shown!r} is not a date read here; write it as 2025-01-14 or 14 January 2025"
+            why = "is not a date read here" if not digits else "is no date on the calendar"
+        problem = f"the date line {shown!r} {why} and is not used; write it as 2025-01-14 or 14 January 2025"
         for name in names:
             iso = read_date(name, names=True)
             if iso:

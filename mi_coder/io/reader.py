@@ -783,6 +783,7 @@ def _stream_text(path: Path, where: str, opts: ReadOptions) -> Session:
     texts = {s: _SpeakerTexts(turns, s, n) for s, n in counts.items()}
     inferred: list[str] = []
     roles = _session_roles({}, texts, where, opts, inferred)  # type: ignore[arg-type]
+    _warn_other_person(opts.practitioner_id, [s for s, r in roles.items() if r == PRACTITIONER], where)
     last_index: dict[str, int] = {}
     for speaker, i in last.items():
         last_index[roles[speaker]] = max(i, last_index.get(roles[speaker], -1))

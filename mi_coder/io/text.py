@@ -186,8 +186,8 @@ def speaker_labels(lines: Iterable[str], path: str = "") -> set[str]:
             if typos:
                 warnings.warn(f"{path}: " + ", ".join(f"{lab!r} (one line) looks like {right!r} misspelled"
                                                       for lab, right in sorted(typos.items()))
-                              + "; it is read as another speaker (kept, not coded): correct the label to code the "
-                              "line as theirs", stacklevel=2)
+                              + ": correct the label to code the line as theirs (as it stands it is a speaker of its "
+                              "own)", stacklevel=2)
             rest = once - set(typos)
             if rest:
                 warnings.warn(f"{path}: {', '.join(repr(lab) for lab in sorted(rest))} label(s) one line each and are "

@@ -60,10 +60,11 @@ def sha256(path: Path) -> str:
 
 
 def model_folder(model_dir: str | Path) -> Path:
-    """A model folder named on the command line: "default", or the shipped model's folder name where no such folder is
-    here (the README's ``models/mi-coder-default``, run outside a checkout), names the shipped model."""
+    """A model folder named on the command line: "default", or the shipped model's folder name, names the shipped
+    model where no folder of that name is here (the README's ``models/mi-coder-default``, run outside a checkout); a
+    folder of that name here is that folder (a model trained with ``--out default`` is not hidden by the name)."""
     path = Path(model_dir)
-    if str(model_dir) == "default" or (path.name == DEFAULT_MODEL and not path.exists()):
+    if (str(model_dir) == "default" or path.name == DEFAULT_MODEL) and not path.exists():
         return default_model_dir()
     return path
 
@@ -109,14 +110,16 @@ def trusted_hashes() -> set[str]:
     return out
 
 
-def remember_trusted(meta_path: Path) -> None:
-    """Record a model trained on this machine as trusted."""
+def remember_trusted(meta_path: Path, digest: str | None = None) -> None:
+    """Record a model trained on this machine as trusted: ``digest``, the SHA-256 of the meta.json bytes that were
+    checked, where given (the file is not read again: one swapped in after the check must not be the one trusted),
+    else the hash of ``meta_path``."""
     store = _trust_store()
     try:
         store.parent.mkdir(parents=True, exist_ok=True)
         data = json.loads(store.read_text()) if store.exists() else {}
         hashes = set(data.get("meta_sha256", []))
-        hashes.add(sha256(meta_path))
+        hashes.add(digest or sha256(meta_path))
         _atomic_write(store, json.dumps({"meta_sha256": sorted(hashes)}, indent=1).encode("utf-8"))
     except OSError as exc:
         warnings.warn(f"could not record the new model in {store} ({exc}); load it with --trust-model",
@@ -312,7 +315,7 @@ def verified(model_dir: str | Path, trust: bool | str = False) -> tuple[dict, di
         if actual != expected:
             raise ModelError(f"{path}: SHA-256 does not match meta.json; the model is corrupt or was altered")
     if pinned is not None and not is_trusted(digest):  # checked whole: later runs need no hash (the trust store)
-        remember_trusted(model_dir / "meta.json")
+        remember_trusted(model_dir / "meta.json", digest)  # the bytes checked, not the file as it is now
     from .._version import __version__
 
     versions = meta.get("versions") if isinstance(meta.get("versions"), dict) else {}

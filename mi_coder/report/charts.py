@@ -205,7 +205,7 @@ INDEX_KEYS = [("r_q", "R:Q"), ("pct_cr", "%CR"), ("pct_oq", "%OQ"), ("engagement
 
 # The counts a ratio is taken over: a ratio over fewer than ``scoring.MIN_FOR_BAND`` of them gets no band in the
 # tables ("(too few)"), and is left out of the distributions too (a trainer's audit: "%CR median 29%" counted them).
-RATIO_OVER = {"r_q": ("OQ", "CQ"), "pct_cr": ("SR", "CR"), "pct_oq": ("OQ", "CQ")}
+RATIO_OVER = {"r_q": ("OQ", "CQ", "Q"), "pct_cr": ("SR", "CR"), "pct_oq": ("OQ", "CQ")}  # as scoring bands them
 
 
 def _values(rows: Sequence[dict], key: str) -> tuple[list[float], int]:
@@ -217,7 +217,7 @@ def _values(rows: Sequence[dict], key: str) -> tuple[list[float], int]:
         if r.get(key) is None:
             continue
         over = RATIO_OVER.get(key, ())
-        if over and all(c in r for c in over) and sum(int(r[c] or 0) for c in over) < MIN_FOR_BAND:
+        if over and all(c in r for c in over[:2]) and sum(int(r.get(c) or 0) for c in over) < MIN_FOR_BAND:
             few += 1
             continue
         values.append(r[key])

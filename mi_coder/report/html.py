@@ -200,8 +200,10 @@ def _transcript_rows(page_rows: list[tuple[Turn, Any, int]]) -> list[dict]:
     return rows
 
 
-def _legend() -> list[dict]:
-    return [{"code": k, "colour": c, "text_colour": TEXT_ON[k], "name": CODE_NAMES[k]} for k, c in CODE_COLOURS.items()]
+def _legend(present: set[str] | frozenset[str] = frozenset()) -> list[dict]:
+    """The codes' colours; Q (a question of unknown form, from a human-coded table) only where the page has one."""
+    return [{"code": k, "colour": c, "text_colour": TEXT_ON[k], "name": CODE_NAMES[k]} for k, c in CODE_COLOURS.items()
+            if k != "Q" or k in present]
 
 
 def render_session(session: Session, scores: dict, model_name: str = "", thresholds: dict | None = None,
@@ -267,7 +269,7 @@ def render_session(session: Session, scores: dict, model_name: str = "", thresho
         # turns of other speakers (a supervisor looking in, an interpreter) are kept but not drawn: said, so that the
         # chart's count of turns and the header's agree
         timeline_others=sum(1 for t in session.turns if t.role not in (PRACTITIONER, CLIENT)),
-        legend=_legend(),
+        legend=_legend({u.code for _, u in session.utterances() if u.code}),
         coaching_confidence=f"{COACHING_CONFIDENCE:.0%}",
         threshold_source=("the MITI thresholds" if thresholds == DEFAULT_THRESHOLDS
                           else "the thresholds given for this report (not MITI's own)"),
@@ -296,9 +298,10 @@ def _score_cards(scores: dict, thresholds: dict) -> list[dict]:
     ``MIN_FOR_BAND`` reflections or questions keeps its value but no band (one miscoded utterance is 0% or 100%)."""
     reflections = (scores.get("SR") or 0) + (scores.get("CR") or 0)
     questions = (scores.get("OQ") or 0) + (scores.get("CQ") or 0)
+    all_questions = questions + (scores.get("Q") or 0)  # R:Q counts a question of unknown form (MITI 4.2.1's Q)
     cards = []
-    for label, key, pct, n, over in (("Reflections per question (R:Q)", "r_q", False, questions,
-                                      f"{_counted(reflections, 'reflection')} / {_counted(questions, 'question')} "
+    for label, key, pct, n, over in (("Reflections per question (R:Q)", "r_q", False, all_questions,
+                                      f"{_counted(reflections, 'reflection')} / {_counted(all_questions, 'question')} "
                                       "(volleys: once per turn)"),
                                      ("Complex reflections (%CR)", "pct_cr", True, reflections,
                                       f"of {_counted(reflections, 'reflection')} (volleys)"),
@@ -346,7 +349,7 @@ def render_index(rows: Sequence[dict], links: dict[str, str], thresholds: dict |
             "session_id": r["session_id"], "link": links.get(r["session_id"], "#"),
             "practitioner": r.get("practitioner", ""), "date": r.get("date") or "",
             "scores": [_index_score(r, key, pct, over, thresholds)
-                       for key, pct, over in (("r_q", False, ("OQ", "CQ")), ("pct_cr", True, ("SR", "CR")),
+                       for key, pct, over in (("r_q", False, ("OQ", "CQ", "Q")), ("pct_cr", True, ("SR", "CR")),
                                               ("pct_oq", True, ("OQ", "CQ")))],
             "indices": [{"value": r.get(key), "shown": "n/a" if r.get(key) is None else display_number(r[key], 0)}
                         for key in ("engagement_index", "empathy_index", "fidelity_index")],

@@ -13,6 +13,8 @@ CODE_COLOURS = {
     "OQ": "#0072B2", "CQ": "#56B4E9", "SR": "#44AA99", "CR": "#117733", "AF": "#E69F00", "SEEK": "#CC79A7",
     "EA": "#AA4499", "GI": "#999933", "PWP": "#F0E442", "PER": "#D55E00", "CON": "#882255", "NC": "#BBBBBB",
     "CT": "#332288", "ST": "#CC6677", "FN": "#F2F2F2",
+    # MITI 4.2.1's Question without its form: only in a human coder's table read by `score --report`
+    "Q": "#88CCEE",
 }
 
 
