@@ -1474,11 +1474,17 @@ def test_a_date_line_that_reads_two_ways_is_said_and_not_used(tmp_path):
     assert "date" not in s.meta
 
 
-def test_several_practitioner_names_for_a_folder_need_only_one_of_them_in_each_transcript(tmp_path):
-    # a trainer's audit: --practitioner for each of three trainees refused every file for lacking the other two
+def _tom_visit(tmp_path):
+    """A short visit whose practitioner is Tom Becker."""
     path = tmp_path / "tom.txt"
     path.write_text("Tom Becker: What brings you in?\nSam: My doctor.\nTom Becker: What did she say?\n"
                     "Sam: That my liver numbers are high.\n", encoding="utf-8")
+    return path
+
+
+def test_several_practitioner_names_for_a_folder_need_only_one_of_them_in_each_transcript(tmp_path):
+    # a trainer's audit: --practitioner for each of three trainees refused every file for lacking the other two
+    path = _tom_visit(tmp_path)
     with pytest.warns(UserWarning, match=r"tom\.txt: --practitioner names 2 speaker\(s\) not in this transcript "
                                          r"\('Maria Lopez', 'Aisha Khan'\); 'Tom Becker' is the practitioner here"):
         (s,) = read_transcript(path, practitioner=["Maria Lopez", "Tom Becker", "Aisha Khan"])
@@ -1492,9 +1498,7 @@ def test_several_practitioner_names_for_a_folder_need_only_one_of_them_in_each_t
 
 def test_a_practitioner_id_naming_another_person_than_the_transcripts_practitioner_is_said(tmp_path):
     # a trainer's audit: one trainee's id given to a folder of three trainees' files drew one trend over all of them
-    path = tmp_path / "tom.txt"
-    path.write_text("Tom Becker: What brings you in?\nSam: My doctor.\nTom Becker: What did she say?\n"
-                    "Sam: That my liver numbers are high.\n", encoding="utf-8")
+    path = _tom_visit(tmp_path)
     with pytest.warns(UserWarning, match=r"--practitioner-id 'Maria Lopez' credits this session to that person, but "
                                          r"the transcript names its practitioner 'Tom Becker'"):
         read_transcript(path, practitioner="Tom Becker", practitioner_id="Maria Lopez")
