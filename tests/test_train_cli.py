@@ -63,7 +63,8 @@ def test_evaluate_held_out_and_folds_and_agreement_of_reviewed_codes(model, code
     assert rep["n"] > 100 and 0.2 < rep["accuracy"] <= 1.0
     folds = run("evaluate", str(coded / "train.csv"), "--folds", "2", "--utterances", "given")
     assert folds.returncode == 0, folds.stderr
-    assert "cross-validation of the coded tables (2-fold, grouped)" in folds.stdout
+    assert "cross-validation of the coded tables (2-fold, grouped by session)" in folds.stdout
+    assert "each fold trains mi-coder train's own recipe" in folds.stdout  # what was cross-validated, said
     # the line promised "as each fold ends" (a 5-fold run on researchers' tables printed nothing for half an hour)
     assert "fold 1 of 2 done" in folds.stderr and "fold 2 of 2 done" in folds.stderr
     # A reviewed-codes CSV, as the report's review mode downloads it: machine against reviewer.
