@@ -21,6 +21,7 @@ from ..records import CLIENT, OTHER, PRACTITIONER, Session, Turn, time_goes_back
 from ..scoring import (DEFAULT_THRESHOLDS, MIN_FOR_BAND, MIN_PRACTITIONER_UTTERANCES, MIN_SIDE, second_code,
                        unreliable_because, unreliable_reason)
 from .charts import (
+    RATIO_OVER,
     distributions_chart,
     elaboration_chart,
     scores_chart,
@@ -348,9 +349,8 @@ def render_index(rows: Sequence[dict], links: dict[str, str], thresholds: dict |
         table.append({
             "session_id": r["session_id"], "link": links.get(r["session_id"], "#"),
             "practitioner": r.get("practitioner", ""), "date": r.get("date") or "",
-            "scores": [_index_score(r, key, pct, over, thresholds)
-                       for key, pct, over in (("r_q", False, ("OQ", "CQ", "Q")), ("pct_cr", True, ("SR", "CR")),
-                                              ("pct_oq", True, ("OQ", "CQ")))],
+            "scores": [_index_score(r, key, pct, RATIO_OVER[key], thresholds)  # the counts the distributions use
+                       for key, pct in (("r_q", False), ("pct_cr", True), ("pct_oq", True))],
             "indices": [{"value": r.get(key), "shown": "n/a" if r.get(key) is None else display_number(r[key], 0)}
                         for key in ("engagement_index", "empathy_index", "fidelity_index")],
             "reliable": _fmt(r.get("scores_reliable")),
