@@ -58,6 +58,11 @@ def main() -> int:
     parser.add_argument("--annomi-reference-codes", nargs="*", default=[],
                         help="with --annomi-codes: more re-code CSVs that are the folds' reference only (to compare "
                              "a model trained on some re-codes with one trained on more, on the same reference)")
+    parser.add_argument("--annomi-fraction", type=float, default=1.0,
+                        help="keep this share of each fold's AnnoMI training transcripts (whole videos; a learning "
+                             "curve: the test folds are the same)")
+    parser.add_argument("--session-fraction", type=float, default=1.0,
+                        help="keep this share of each fold's coded training sessions (whole sessions)")
     parser.add_argument("--set", nargs="*", default=[], help="train_coder keyword=value (JSON values)")
     args = parser.parse_args()
     kwargs = {k: json.loads(v) for k, v in (s.split("=", 1) for s in args.set)}
@@ -77,7 +82,8 @@ def main() -> int:
         data = data.with_annomi_codes(codes, train=not args.annomi_codes_reference_only, reference=reference)
     decodes = json.loads(args.decode) if args.decode else None
     reports = cross_validate(data, args.folds, kwargs, jobs=args.jobs, unpunctuated=args.unpunctuated, decodes=decodes,
-                             fold_seed=args.fold_seed, hold_out=args.hold_out_by)
+                             fold_seed=args.fold_seed, hold_out=args.hold_out_by,
+                             fractions=(args.annomi_fraction, args.session_fraction))
     for decode, report in zip(decodes or [None], reports if decodes else [reports]):
         summary = summarize(args, kwargs, report, decode, started)
         print(json.dumps(summary, default=str))
@@ -95,6 +101,8 @@ def summarize(args: argparse.Namespace, kwargs: dict, report: dict, decode: dict
         **({"batches": args.batches} if args.batches else {}),
         **({"fold_seed": args.fold_seed} if args.fold_seed is not None else {}),
         **({"hold_out": args.hold_out_by} if args.hold_out_by != "video" else {}),
+        **({"annomi_fraction": args.annomi_fraction} if args.annomi_fraction < 1 else {}),
+        **({"session_fraction": args.session_fraction} if args.session_fraction < 1 else {}),
         **({"annomi_codes": " ".join(Path(p).name for p in args.annomi_codes)
             + (" (reference only)" if args.annomi_codes_reference_only else "")
             + "".join(f" + {Path(p).name} (reference only)" for p in args.annomi_reference_codes or [])}

@@ -138,6 +138,22 @@ def test_a_fold_seed_gives_a_fresh_grouped_split_and_none_keeps_the_recorded_one
     assert test_folds(_group_folds(5, 1)) == fresh  # the same seed, the same split
 
 
+def test_a_learning_curve_keeps_whole_videos_up_to_the_share_asked_and_the_same_ones_for_the_same_seed():
+    """experiment.py --annomi-fraction: a smaller training set of the same kind, never half a video."""
+    from mi_coder.evaluate.crossval import _subsample
+
+    groups = np.repeat([f"video{i}" for i in range(20)], [1 + i % 3 for i in range(20)])
+    ids = np.array([f"t{i}" for i in range(len(groups))])
+    half = _subsample(ids, groups, 0.5, seed=7)
+    assert 0.5 * len(ids) <= len(half) < 0.5 * len(ids) + 3  # stops at the first video that reaches the share
+    for video in set(groups):  # each video wholly in or wholly out
+        members = set(ids[groups == video])
+        assert members <= half or not members & half
+    assert _subsample(ids, groups, 0.5, seed=7) == half
+    assert _subsample(ids, groups, 0.5, seed=8) != half
+    assert _subsample(ids, groups, 1.0, seed=7) == set(ids)
+
+
 def test_compare_experiments_pairs_the_folds_of_two_runs_and_refuses_different_splits(tmp_path):
     """scripts/compare_experiments.py: the mean per-fold difference and its standard error over folds."""
     import subprocess

@@ -377,11 +377,27 @@ def _annomi_groups(turns: pd.DataFrame, tids: np.ndarray, hold_out: str) -> np.n
     return np.array([annomi_topic(t) for t in topics])
 
 
+def _subsample(ids: np.ndarray, groups: np.ndarray, fraction: float, seed: int) -> set:
+    """Whole groups of ``ids`` (videos, sessions), drawn in a seeded random order until at least ``fraction`` of
+    the ids are in: a smaller training set of the same kind, for a learning curve."""
+    if fraction >= 1.0:
+        return set(ids)
+    order = np.random.default_rng(seed).permutation(sorted(set(groups)))
+    kept: set = set()
+    for g in order:
+        if len(kept) >= fraction * len(ids):
+            break
+        kept.update(ids[groups == g])
+    return kept
+
+
 def _cv_fold(k: int, data: TrainingData, folds: int, train_kwargs: dict, unpunctuated: bool,
-             decodes: Sequence[dict] = ({},), fold_seed: int | None = None, hold_out: str = "video") -> list[dict]:
+             decodes: Sequence[dict] = ({},), fold_seed: int | None = None, hold_out: str = "video",
+             fractions: tuple[float, float] = (1.0, 1.0)) -> list[dict]:
     """One fold of ``cross_validate``: train without fold k's AnnoMI videos (or topics, ``hold_out``) and coded
     sessions, code them once per decoding variant (``decodes``: Coder attributes to set, such as ``unsure``; ``{}``
-    as trained)."""
+    as trained). ``fractions``: the shares of the fold's AnnoMI training transcripts and coded training sessions
+    kept (whole videos and sessions, seeded by the fold), for learning curves; the test data is the same."""
     split = splitter()
     turns = data.annomi_turns
     ids = turns["transcript_id"].astype(str)
@@ -389,6 +405,7 @@ def _cv_fold(k: int, data: TrainingData, folds: int, train_kwargs: dict, unpunct
     groups = _annomi_groups(turns, tids, hold_out)
     train_v, test_v = list(_group_folds(folds, fold_seed).split(tids, groups=groups))[k]
     train_t, test_t = set(tids[train_v]), set(tids[test_v])
+    train_t = _subsample(tids[train_v], groups[train_v], fractions[0], 1000 * (fold_seed or 0) + k)
     ex = data.examples
     sess = ex[ex["source"].isin(SESSION_SOURCES)]
     other = ex[~ex["source"].isin(SESSION_SOURCES + ("annomi",))]
@@ -396,6 +413,7 @@ def _cv_fold(k: int, data: TrainingData, folds: int, train_kwargs: dict, unpunct
     if len(s_ids) >= folds:
         train_s, test_s = list(_group_folds(folds, fold_seed).split(s_ids, groups=s_ids))[k]
         train_sessions, test_sessions = set(s_ids[train_s]), set(s_ids[test_s])
+        train_sessions = _subsample(s_ids[train_s], s_ids[train_s], fractions[1], 1000 * (fold_seed or 0) + k + 500)
     else:
         train_sessions, test_sessions = set(s_ids), set()
     # Reviewed codes (``train --add``) train in every fold, except those of a session this fold tests: the same
@@ -513,7 +531,7 @@ def role_report(pairs: Sequence[tuple[str, str]]) -> dict:
 def cross_validate(data: TrainingData, folds: int = 5, train_kwargs: dict | None = None, jobs: int = 1,
                    unpunctuated: bool = True, progress: Callable[[str], None] | None = None,
                    decodes: Sequence[dict] | None = None, fold_seed: int | None = None,
-                   hold_out: str = "video") -> Any:
+                   hold_out: str = "video", fractions: tuple[float, float] = (1.0, 1.0)) -> Any:
     """Grouped k-fold CV over AnnoMI (by video) and the coded sessions (by session) at once.
 
     Fold k trains on everything but fold k's AnnoMI videos and coded sessions and codes both; other examples
@@ -529,13 +547,15 @@ def cross_validate(data: TrainingData, folds: int = 5, train_kwargs: dict | None
     ``hold_out="topic"`` groups AnnoMI transcripts by topic instead of video (``train.annomi.annomi_topic``): each
     fold's AnnoMI test transcripts are about target behaviours (alcohol, smoking, exercise...) that none of its
     AnnoMI training transcripts is about, a measure of how the coder holds in settings it has not read.
+    ``fractions`` (AnnoMI, coded sessions) keeps that share of each fold's training transcripts and sessions, whole
+    videos and sessions drawn at random with a seed of the fold's: a learning curve on the same test folds.
     """
     from joblib import Parallel, delayed
 
     kwargs = {"calibration_folds": 0, **(train_kwargs or {})}
     variants = list(decodes) if decodes is not None else [{}]
     results = Parallel(n_jobs=jobs)(delayed(_cv_fold)(k, data, folds, kwargs, unpunctuated, variants, fold_seed,
-                                                      hold_out) for k in range(folds))
+                                                      hold_out, fractions) for k in range(folds))
     reports = [_aggregate([r[i] for r in results], data, folds, unpunctuated, progress if i == 0 else None, fold_seed,
                           hold_out) for i in range(len(variants))]
     return reports if decodes is not None else reports[0]
