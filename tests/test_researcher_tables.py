@@ -363,3 +363,36 @@ def test_a_warning_of_every_session_of_a_table_is_printed_for_three_and_counted_
     err = capsys.readouterr().err
     assert err.count("only the practitioner 'Counsellor' speaks") == 4  # three sessions, then the count
     assert "warning: 9 more session(s) as above: " in err and "[session ...]: only the practitioner" in err
+
+
+def test_a_coded_table_without_a_speaker_column_takes_each_rows_speaker_from_its_code(tmp_path):
+    """OQ, SR, GI... are the practitioner's, CT, ST, FN the client's: the table reads, with a warning saying so."""
+    path = tmp_path / "no_speaker.csv"
+    pd.DataFrame([(text, code) for _, text, code, _ in SESSION], columns=["Utterance", "Code"]).to_csv(path, index=False)
+    with pytest.warns(UserWarning, match="no speaker column: each row's speaker is read from its code"):
+        (s,) = read_coded(path)
+    assert [(t.role, [u.code for u in t.utterances]) for t in s.turns] == [
+        ("practitioner", ["NC", "OQ"]), ("client", ["FN"]), ("practitioner", ["SR"]), ("client", ["CT"]),
+        ("practitioner", ["CQ"]), ("client", ["FN"])]
+
+
+def test_in_a_misc_table_without_speakers_st_is_the_counsellors_structure_and_s_the_clients_sustain_talk(tmp_path):
+    path = tmp_path / "misc.csv"
+    pd.DataFrame([("Let's start with your week.", "ST"), ("How was it?", "OQ"), ("I kept smoking.", "S"),
+                  ("That sounds hard.", "SU")], columns=["text", "misc_code"]).to_csv(path, index=False)
+    with pytest.warns(UserWarning, match="MISC's C, S, N"):
+        (s,) = read_coded(path, scheme="misc")
+    assert [(t.role, [u.code for u in t.utterances]) for t in s.turns] == [
+        ("practitioner", ["NC", "OQ"]), ("client", ["ST"]), ("practitioner", ["NC"])]
+
+
+def test_without_a_speaker_column_an_uncoded_row_is_refused_by_its_row_and_a_column_of_no_codes_as_before(tmp_path):
+    gap = tmp_path / "gap.csv"
+    pd.DataFrame([("How are you?", "OQ"), ("Fine.", ""), ("You came anyway.", "SR")],
+                 columns=["text", "code"]).to_csv(gap, index=False)
+    with pytest.raises(InputError, match="row 3 has no code and the table has no speaker column"):
+        read_coded(gap)
+    words = tmp_path / "words.csv"
+    pd.DataFrame([("Hi there", "Greeting"), ("Yes", "Other")], columns=["text", "label"]).to_csv(words, index=False)
+    with pytest.raises(InputError, match="no speaker column \\(looked for"):
+        read_coded(words)

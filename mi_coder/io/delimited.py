@@ -418,6 +418,10 @@ def parse_table(text: str, path: str, fmt: str, options: ReadOptions) -> list[Pi
     tiers = None if {"text", "speaker"} & set(options.columns) else elan_tier_columns(columns)
     if tiers:
         rows, columns = elan_rows(rows, columns, tiers)
+    code_column = speaker_code_column(columns, options.columns)
+    from_codes = speakers_from_codes(rows, columns, code_column, options.columns, path) if code_column else None
+    if from_codes is not None:
+        rows, columns = from_codes
     cols = resolve_columns(columns, options.columns, path)
     pieces = pieces_from_records(rows, cols, path)
     folded = "code" not in {_norm(c) for c in columns} and any(p.meta.get("code") for p in pieces)
@@ -426,6 +430,69 @@ def parse_table(text: str, path: str, fmt: str, options: ReadOptions) -> list[Pi
 
 
 CODED_COLUMNS = ("code", "miti_code", "misc_code", "behavior_code", "behaviour_code")  # as train.examples reads
+
+# Whose a code is, for a coded table without a speaker column (``speakers_from_codes``): MITI 4.2.1's and MISC 2.5's
+# practitioner codes (and MITI 4.2.1's uncoded-form Q), and the client codes of MISC and the sets derived from it.
+_MISC_ONLY_PRACTITIONER = frozenset("RF EC ADP ADW RCP RCW DI WA CO SU FA FI QUO QUC RES REC STRUCTURE SELFDISCLOSE"
+                                    .split())
+_PRACTITIONER_CODE = frozenset("OQ CQ SR CR AF SEEK EA GI PWP PER CON NC Q".split()) | _MISC_ONLY_PRACTITIONER
+_MISC_CLIENT = frozenset("C S N POS NEG ASK".split()) | {f"{k}{sign}" for k in ("R", "D", "A", "N", "C", "TS", "O")
+                                                         for sign in "+-"}
+_CLIENT_CODE = frozenset({"CT", "FN"}) | _MISC_CLIENT  # ST: sustain talk, or MISC 2.5's structure (below)
+_SPEAKER_CODE_COLUMNS = CODED_COLUMNS + ("label", "gold", "gold_label", "gold_code", "final_agreed_label",
+                                         "agreed_label", "final_label", "final_code", "ground_truth", "true_label")
+
+
+def speaker_code_column(columns: Sequence[str], overrides: dict[str, str]) -> str | None:
+    """The code column that may say whose each row is, in a table that has one and no speaker column (none found
+    by name and none given with --speaker-col); None otherwise."""
+    if "speaker" in overrides or any(_norm(c) in COLUMN_ALIASES["speaker"] for c in columns):
+        return None
+    if overrides.get("code") in columns:
+        return overrides["code"]
+    return next((c for c in columns if _norm(c) in _SPEAKER_CODE_COLUMNS), None)
+
+
+def _row_code(value: object) -> str:
+    """A code cell's first code, as MITI 4.2.1 or MISC 2.5 write it (abbreviated or spelled out)."""
+    from ..schemes import read_code_cell
+
+    code = read_code_cell(value, "miti")[0]
+    return code if code in _PRACTITIONER_CODE or code in _CLIENT_CODE or code == "ST" else read_code_cell(value,
+                                                                                                          "misc")[0]
+
+
+def speakers_from_codes(rows: list[dict[str, Any]], columns: Sequence[str], code_column: str, overrides: dict[str, str],
+                        path: str) -> tuple[list[dict[str, Any]], list[str]] | None:
+    """A coded table without a speaker column, each row given the speaker its code belongs to (``Practitioner`` for
+    OQ, SR, GI..., ``Client`` for CT, FN, MISC's C/S/N and R+...), with a warning; None where the column does not
+    hold codes (fewer than four in five of its filled cells read as one), so that the table is refused for its missing speaker
+    column as before. ST is sustain talk, unless the table's other codes are MISC 2.5's (a reframe, support, a
+    client's C or S...), where it is the counsellor's structure. A row with words and no code, or a code of neither
+    role, is an error naming the row: whose words they are cannot be told, and a guess would code a client's words
+    as the practitioner's."""
+    text = overrides.get("text") or next((c for c in columns if _norm(c) in COLUMN_ALIASES["text"]), None)
+    spoken = [(k, r) for k, r in enumerate(rows) if text is None or _cell(r.get(text))]
+    codes = [_row_code(r.get(code_column)) for _, r in spoken]
+    known = [c in _PRACTITIONER_CODE or c in _CLIENT_CODE or c == "ST" for c in codes]
+    if sum(known) < max(0.8 * sum(map(bool, codes)), 1):  # codes in at least four in five coded rows
+        return None
+    misc = any(c in _MISC_ONLY_PRACTITIONER or c in _MISC_CLIENT for c in codes)
+    for (k, _), code, ok in zip(spoken, codes, known):
+        if not code:
+            raise InputError(path, f"row {k + 2} has no code and the table has no speaker column, so whose words they "
+                                   "are cannot be told: add a speaker column (or name one with --speaker-col)")
+        if not ok:
+            raise InputError(path, f"row {k + 2}: the code {code!r} is neither a practitioner's nor a client's, and "
+                                   "the table has no speaker column to say whose it is: add one (--speaker-col)")
+    column = "speaker" if "speaker" not in columns else "speaker_from_code"
+    whose = dict(zip((k for k, _ in spoken), codes))
+    out = [{**row, column: "Client" if whose.get(k) in _CLIENT_CODE or (whose.get(k) == "ST" and not misc)
+            else "Practitioner"} for k, row in enumerate(rows)]
+    warnings.warn(f"{path}: no speaker column: each row's speaker is read from its code in {code_column!r} (OQ, SR, "
+                  "GI...: the practitioner's; CT, FN, " + ("MISC's C, S, N..." if misc else "ST")
+                  + ": the client's); consecutive rows of one speaker are one turn", stacklevel=4)
+    return out, [*columns, column]
 
 
 def warn_codes_not_read(columns: Sequence[str], path: str, options: ReadOptions, what: str | None = None) -> None:
@@ -469,6 +536,8 @@ def scan_table(lines: Iterable[str], path: str, fmt: str, options: ReadOptions, 
             if bad is None and None in row:
                 bad = k
             if cols is None and problem is None:
+                if speaker_code_column(reader.fieldnames or [], options.columns):  # speakers from the codes: read
+                    return TableScan({}, [], False, 0)  # whole (``parse_table``)
                 try:
                     cols = resolve_columns(reader.fieldnames or [], options.columns, path)
                 except InputError as exc:
