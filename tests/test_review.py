@@ -577,3 +577,30 @@ def test_the_live_scores_say_too_few_where_the_cards_do(tmp_path):
     finally:
         driver.quit()
     assert text == {"r_q": "0.33", "pct_cr": "0% (too few)", "pct_oq": "67%"}  # three questions, one reflection
+
+
+def test_the_live_scores_leave_questions_coded_q_out_of_pct_oq_and_count_them_in_r_q(tmp_path):
+    # a MITI 4.2.1 table codes a question Q (its form not coded): the page had counted it a closed question in %OQ
+    from mi_coder.report import render_session
+    from mi_coder.scoring import session_scores
+
+    from .helpers import C, P, coded_session
+
+    spec = [(P, "How are things going?", ["OQ"]), (C, "Fine.", ["FN"]),
+            (P, "Did you go to group?", ["Q"]), (C, "No.", ["FN"]),
+            (P, "What got in the way?", ["OQ"]), (C, "Work.", ["FN"]),
+            (P, "Anything else?", ["Q"]), (C, "No.", ["FN"]),
+            (P, "What matters most to you?", ["OQ"]), (C, "My kids.", ["FN"]),
+            (P, "Work has been taking over.", ["SR"]), (C, "Yeah.", ["FN"])]
+    s = coded_session(spec)
+    scores = session_scores(s)
+    assert scores["pct_oq"] == 1.0 and scores["r_q"] == pytest.approx(0.2)
+    page = tmp_path / "q.html"
+    page.write_text(render_session(s, scores), encoding="utf-8")
+    driver = _driver(tmp_path)
+    try:
+        driver.get(page.as_uri())
+        text = {key: driver.find_element("css selector", f"[data-live='{key}']").text for key in ("r_q", "pct_oq")}
+    finally:
+        driver.quit()
+    assert text == {"r_q": "0.20", "pct_oq": "100%"}

@@ -123,7 +123,10 @@
       var present = [];
       v.forEach(function (t) { t.codes.forEach(function (c) { if (present.indexOf(c) < 0) { present.push(c); } }); });
       if (has(present, RULES.reflections)) { counts[present.indexOf("CR") >= 0 ? "CR" : "SR"] += 1; }
-      if (has(present, RULES.questions)) { counts[present.indexOf("OQ") >= 0 ? "OQ" : "CQ"] += 1; }
+      if (has(present, RULES.questions)) {  // as scoring: OQ if any is open, else CQ if any closed, else Q (no form)
+        var form = present.indexOf("OQ") >= 0 ? "OQ" : present.indexOf("CQ") >= 0 ? "CQ" : "Q";
+        counts[form] = (counts[form] || 0) + 1;
+      }
       present.forEach(function (c) {
         if (RULES.reflections.indexOf(c) < 0 && RULES.questions.indexOf(c) < 0 && c !== "NC" && c in counts) { counts[c] += 1; }
       });
@@ -160,11 +163,12 @@
     var turns = turnsNow(), v = volleyCounts(turns), u = utteranceCounts(turns), C = RULES.caps;
     var prac = turns.filter(function (t) { return t.role === "practitioner"; });
     var client = turns.filter(function (t) { return t.role === "client"; });
-    var r = v.SR + v.CR, q = v.OQ + v.CQ;
-    var out = {r_q: ratio(r, q), pct_cr: ratio(v.CR, r), pct_oq: ratio(v.OQ, q),
+    // %OQ is over the questions whose form is coded; R:Q counts MITI 4.2.1's Q too (scoring.summary_scores)
+    var r = v.SR + v.CR, q = v.OQ + v.CQ, qAll = q + (v.Q || 0);
+    var out = {r_q: ratio(r, qAll), pct_cr: ratio(v.CR, r), pct_oq: ratio(v.OQ, q),
                mi_adherent: v.SEEK + v.AF + v.EA, mi_nonadherent: v.PER + v.CON};
     // the volleys each ratio is over: fewer than the cards' minimum reads "(too few)", as the cards say (``tooFew``)
-    few = {r_q: q < RULES.min_for_band, pct_cr: r < RULES.min_for_band, pct_oq: q < RULES.min_for_band};
+    few = {r_q: qAll < RULES.min_for_band, pct_cr: r < RULES.min_for_band, pct_oq: q < RULES.min_for_band};
     var pw = 0, cw = 0;
     prac.forEach(function (t) { pw += words(t.text); });
     client.forEach(function (t) { cw += words(t.text); });
