@@ -147,23 +147,67 @@ def gap_ids_many(turns: Sequence[Sequence[str]],
     return np.stack(cols, axis=1), np.stack(masks, axis=1).astype(np.float32)
 
 
+# A question by inversion inside a run of words ("... pretty worn out | how many beers are we talking about"): a
+# question word, at most three words (a quantity, a noun: "how many beers", "what kind of"), then an auxiliary
+# before a subject pronoun. Embedded questions do not invert ("i know what you did"), so the inversion marks a
+# direct question, which MITI always makes an utterance of its own; the start goes back over the discourse markers
+# and fillers before it ("so um | what do you think": the start is at "so"), as the reference's does.
+_Q_AUX = _AUX
+_Q_SUBJECT = frozenset("you i we they he she it there".split())
+_Q_LEAD = _FILLERS | frozenset("and but or".split())
+QUESTION_RULE_MIN_WORDS = 2  # words of the turn before the question's start: a shorter lead-in joins it
+
+
+def question_starts(words: Sequence[str]) -> list[int]:
+    """Indices of the words that open a question by inversion after at least ``QUESTION_RULE_MIN_WORDS`` words of
+    the turn (``words`` lower-cased), each moved back over the markers and fillers (and a repeated question word)
+    that lead into it."""
+    out: list[int] = []
+    n = len(words)
+    for i in range(1, n):
+        if words[i] not in _QUESTION_WORDS:
+            continue
+        if not any(words[k] in _Q_AUX and words[k + 1] in _Q_SUBJECT for k in range(i + 1, min(i + 5, n - 1))):
+            continue
+        j = i
+        while j - 1 >= 1:
+            if words[j - 1] in _Q_LEAD or words[j - 1] == words[i]:
+                j -= 1
+            elif j - 2 >= 1 and (words[j - 2], words[j - 1]) in (("i", "mean"), ("you", "know")):
+                j -= 2
+            else:
+                break
+        if j >= QUESTION_RULE_MIN_WORDS and (not out or out[-1] != j):
+            out.append(j)
+    return out
+
+
 class BoundaryModel:
-    """Weights over hashed gap features; ``starts(words)`` marks the words that open an utterance."""
+    """Weights over hashed gap features; ``starts(words)`` marks the words that open an utterance.
+
+    ``question_rule``: also start an utterance where a question by inversion opens inside the run of words
+    (``question_starts``), whatever the weights say: MITI ends an utterance at every question, and a yes/no-free
+    "how many ... are we" after a reflection is where the weights alone most often run two utterances together."""
 
     def __init__(self, coef: np.ndarray, intercept: float = 0.0, threshold: float = THRESHOLD,
-                 classes: dict[str, int] | None = None) -> None:
+                 classes: dict[str, int] | None = None, question_rule: bool = False) -> None:
         self.coef = np.asarray(coef, dtype=np.float32)
         self.intercept = float(intercept)
         self.threshold = float(threshold)
         self.classes = classes or None  # word -> class (``word_classes``), read by the class templates
         self._class_hashes = class_hashes(self.classes)
         self._margin = float(np.log(threshold / (1 - threshold)))
+        self.question_rule = bool(question_rule)
 
     def with_threshold(self, threshold: float) -> "BoundaryModel":
         """The same weights deciding at another P(start)."""
         if not 0 < threshold < 1:
             raise ValueError(f"a boundary threshold is a probability strictly between 0 and 1, not {threshold}")
-        return BoundaryModel(self.coef, self.intercept, threshold, self.classes)
+        return BoundaryModel(self.coef, self.intercept, threshold, self.classes, self.question_rule)
+
+    def with_question_rule(self, on: bool = True) -> "BoundaryModel":
+        """The same weights, with or without the question-by-inversion rule."""
+        return BoundaryModel(self.coef, self.intercept, self.threshold, self.classes, on)
 
     def starts(self, words: Sequence[str]) -> list[bool]:
         return self.starts_many([words])[0]
@@ -175,12 +219,18 @@ class BoundaryModel:
         out, k = [], 0
         for words in turns:
             m = max(len(words) - 1, 0)
-            out.append(([True] if words else []) + decided[k:k + m])
+            starts = ([True] if words else []) + decided[k:k + m]
+            if self.question_rule:
+                for j in question_starts(words):
+                    starts[j] = True
+            out.append(starts)
             k += m
         return out
 
     def to_arrays(self) -> dict[str, np.ndarray]:
         out = {"boundary__coef": self.coef, "boundary__intercept": np.array([self.intercept, self.threshold])}
+        if self.question_rule:  # absent in the models before the rule: off
+            out["boundary__question_rule"] = np.array([1], dtype=np.int8)
         if self.classes:
             out["boundary__class_terms"] = np.array(list(self.classes))
             out["boundary__class_ids"] = np.array(list(self.classes.values()), dtype=np.int32)
@@ -199,7 +249,10 @@ class BoundaryModel:
                 raise ValueError("boundary word classes are malformed (expected a string array and an integer "
                                  "array of the same length)")
             classes = dict(zip(terms.tolist(), ids.tolist()))
-        return cls(coef, intercept, threshold, classes)
+        rule = arrays.get("boundary__question_rule")
+        if rule is not None and (rule.shape != (1,) or rule.dtype.kind not in "iu" or int(rule[0]) not in (0, 1)):
+            raise ValueError("the boundary question rule flag is malformed (expected one integer, 0 or 1)")
+        return cls(coef, intercept, threshold, classes, question_rule=rule is not None and bool(rule[0]))
 
 
 def is_word(token_text: str) -> bool:

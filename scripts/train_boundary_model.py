@@ -27,7 +27,13 @@ import numpy as np
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from mi_coder.boundary import boundary_scores, question_recall, train_boundary_model, word_classes  # noqa: E402
+from mi_coder.boundary import (  # noqa: E402
+    boundary_scores,
+    question_recall,
+    question_starts,
+    train_boundary_model,
+    word_classes,
+)
 from mi_coder.train.boundary_data import (  # noqa: E402
     annomi_boundary_sequences,
     coded_boundary_sequences,
@@ -106,7 +112,7 @@ def cross_validate(annomi: list[dict], corpus: list[dict], folds: int, C: float,
                    first: int | None = None, fold_seed: int | None = None,
                    classes: dict[str, int] | None = None) -> dict:
     """Grouped CV; ``first``: measure only the first so many folds (a quicker like-for-like check)."""
-    ref, sent, pred, rules, qs, per_fold = [], [], [], [], [], []
+    ref, sent, pred, rules, qs, per_fold, ruled = [], [], [], [], [], [], []
     for k, test, model in fold_models(annomi, corpus, folds, C, join, first, fold_seed, classes):
         n0 = len(ref)
         for i in test:
@@ -116,11 +122,16 @@ def cross_validate(annomi: list[dict], corpus: list[dict], folds: int, C: float,
             ref.append(s["starts"])
             sent.append(s["sentences"])
             pred.append(model.starts(s["words"]))
+            ruled.append(list(pred[-1]))  # the same decisions with the question-by-inversion rule (E76)
+            for j in question_starts(s["words"]):
+                ruled[-1][j] = True
             rules.append(rule_starts(s["words"]))
             qs.append(s["questions"])
         per_fold.append({"fold": k + 1, **boundary_scores(ref[n0:], pred[n0:]),
                          "question_recall": question_recall(ref[n0:], pred[n0:], qs[n0:]),
-                         "question_whole": question_recall(ref[n0:], pred[n0:], qs[n0:], whole=True)})
+                         "question_whole": question_recall(ref[n0:], pred[n0:], qs[n0:], whole=True),
+                         "question_rule": {**boundary_scores(ref[n0:], ruled[n0:]),
+                                           "question_whole": question_recall(ref[n0:], ruled[n0:], qs[n0:], whole=True)}})
         print(f"fold {k + 1}/{folds} done", file=sys.stderr, flush=True)
     return {
         "folds": folds, **({"measured_folds": first} if first else {}), "fold_seed": fold_seed,
@@ -130,6 +141,9 @@ def cross_validate(annomi: list[dict], corpus: list[dict], folds: int, C: float,
         "model_vs_sentence_ends": boundary_scores(sent, pred),
         "model_question_recall": question_recall(ref, pred, qs),
         "model_question_whole": question_recall(ref, pred, qs, whole=True),
+        "question_rule_vs_reference": boundary_scores(ref, ruled),
+        "question_rule_vs_sentence_ends": boundary_scores(sent, ruled),
+        "question_rule_question_whole": question_recall(ref, ruled, qs, whole=True),
         "rules_1x_vs_reference": boundary_scores(ref, rules),
         "rules_1x_vs_sentence_ends": boundary_scores(sent, rules),
         "rules_1x_question_recall": question_recall(ref, rules, qs),

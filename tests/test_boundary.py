@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 
 from mi_coder.boundary import (CLASS_TEMPLATES, DIM, TEMPLATES, BoundaryModel, boundary_scores, class_hashes, gap_ids,
-                               question_recall, train_boundary_model)
+                               question_recall, question_starts, train_boundary_model)
 from mi_coder.segment import build_pipeline, split_text
 
 from .conftest import ANNOMI_FULL, needs_annomi
@@ -47,6 +47,42 @@ def test_boundary_weights_round_trip_and_a_wrong_shape_is_refused():
     bad = model.to_arrays()
     bad["boundary__coef"] = bad["boundary__coef"][:100]
     with pytest.raises(ValueError, match="shape"):
+        BoundaryModel.from_arrays(bad)
+
+
+@pytest.mark.parametrize("text, start", [
+    ("sounds like you're pretty worn out how many beers are we talking about", "how many beers"),
+    ("you lost your job so um what do you see happening next", "so um what"),
+    ("it has been hard you know where did you go after that", "you know where"),
+    ("that was a lot how how much are we talking", "how how much"),
+])
+def test_a_question_by_inversion_inside_a_run_of_words_starts_at_its_lead_in(text, start):
+    words = text.split()
+    assert [" ".join(words[j:j + 3]) for j in question_starts(words)] == [start]
+
+
+@pytest.mark.parametrize("text", [
+    "i know what you did last summer",  # embedded: no inversion
+    "i wonder how you feel about it",
+    "so what do you think",  # the question opens the turn: nothing to split
+    "track your sugar did i get that right",  # a yes/no question: left to the weights
+])
+def test_no_question_start_where_the_words_do_not_invert_or_the_turn_opens_with_the_question(text):
+    assert question_starts(text.split()) == []
+
+
+def test_the_question_rule_opens_its_starts_whatever_the_weights_and_survives_saving():
+    words = "sounds like you're pretty worn out how many beers are we talking about".split()
+    closed = BoundaryModel(np.zeros(DIM), intercept=-20.0)  # opens no gap
+    assert closed.starts(words) == [True] + [False] * (len(words) - 1)
+    ruled = closed.with_question_rule()
+    assert [k for k, s in enumerate(ruled.starts(words)) if s] == [0, words.index("how")]
+    again = BoundaryModel.from_arrays(ruled.to_arrays())
+    assert again.question_rule and again.starts(words) == ruled.starts(words)
+    assert not BoundaryModel.from_arrays(closed.to_arrays()).question_rule  # older files: off
+    bad = ruled.to_arrays()
+    bad["boundary__question_rule"] = np.array([2], dtype=np.int8)
+    with pytest.raises(ValueError, match="question rule"):
         BoundaryModel.from_arrays(bad)
 
 

@@ -437,14 +437,15 @@ def _cv_fold(k: int, data: TrainingData, folds: int, train_kwargs: dict, unpunct
             team = sess[sess["session_id"].isin(train_sessions)] if with_corpus else sess.iloc[:0]
             boundaries[with_corpus] = fold_boundary(train_turns, team, seed=k)
     gold = recode(annomi_examples(turns[ids.isin(test_t)], split))
-    trained = {attr: getattr(coder, attr) for d in decodes for attr in d if attr != "boundary_corpus"}
+    trained = {attr: getattr(coder, attr) for d in decodes for attr in d if attr not in BOUNDARY_DECODES}
     out = []
     for decode in decodes:
         for attr, value in {**trained, **decode}.items():
-            if attr != "boundary_corpus":
+            if attr not in BOUNDARY_DECODES:
                 setattr(coder, attr, value)
         if unpunctuated:
-            coder.boundary = boundaries[bool(decode.get("boundary_corpus", BOUNDARY_CORPUS))]
+            coder.boundary = boundaries[bool(decode.get("boundary_corpus", BOUNDARY_CORPUS))].with_question_rule(
+                bool(decode.get("boundary_question_rule", BOUNDARY_QUESTION_RULE)))
         out.append(_code_fold(coder, turns[ids.isin(test_t)], gold, sess[sess["session_id"].isin(test_sessions)],
                               unpunctuated, len(examples)))
     return out
@@ -455,6 +456,10 @@ def _cv_fold(k: int, data: TrainingData, folds: int, train_kwargs: dict, unpunct
 # another) a 2.10 was built, and not shipped: it swallows a closed question of the caption fixtures
 # (tests/test_caption_formats.py). A decode's "boundary_corpus": False measures that recipe.
 BOUNDARY_CORPUS = True
+# The question-by-inversion rule of the boundary model (``boundary.question_starts``; E76): a decode's
+# "boundary_question_rule" measures the fold's boundary model with or without it.
+BOUNDARY_QUESTION_RULE = False
+BOUNDARY_DECODES = ("boundary_corpus", "boundary_question_rule")  # decode keys that choose the boundary model
 
 
 def fold_boundary(annomi_turns: pd.DataFrame, team_examples: pd.DataFrame | None = None,
