@@ -131,6 +131,7 @@ def cross_validate(annomi: list[dict], corpus: list[dict], folds: int, C: float,
                          "question_recall": question_recall(ref[n0:], pred[n0:], qs[n0:]),
                          "question_whole": question_recall(ref[n0:], pred[n0:], qs[n0:], whole=True),
                          "question_rule": {**boundary_scores(ref[n0:], ruled[n0:]),
+                                           "question_recall": question_recall(ref[n0:], ruled[n0:], qs[n0:]),
                                            "question_whole": question_recall(ref[n0:], ruled[n0:], qs[n0:], whole=True)}})
         print(f"fold {k + 1}/{folds} done", file=sys.stderr, flush=True)
     return {
@@ -143,6 +144,7 @@ def cross_validate(annomi: list[dict], corpus: list[dict], folds: int, C: float,
         "model_question_whole": question_recall(ref, pred, qs, whole=True),
         "question_rule_vs_reference": boundary_scores(ref, ruled),
         "question_rule_vs_sentence_ends": boundary_scores(sent, ruled),
+        "question_rule_question_recall": question_recall(ref, ruled, qs),
         "question_rule_question_whole": question_recall(ref, ruled, qs, whole=True),
         "rules_1x_vs_reference": boundary_scores(ref, rules),
         "rules_1x_vs_sentence_ends": boundary_scores(sent, rules),
