@@ -94,7 +94,7 @@ def rule_starts(words: list[str]) -> list[bool]:
 
 def fold_models(annomi: list[dict], corpus: list[dict], folds: int = 5, C: float = 1.0, join: bool = JOIN,
                 first: int | None = None, fold_seed: int | None = None,
-                classes: dict[str, int] | None = None):  # type: ignore[no-untyped-def]
+                classes: dict[str, int] | None = None, question_rule: bool = False):  # type: ignore[no-untyped-def]
     """The grouped folds (AnnoMI by video): for each, its number, its test turns' indices and a boundary model
     trained on the other folds' turns and the team corpus (``first``: only the first so many folds; ``fold_seed``:
     videos shuffled into folds, a fresh split, as ``scripts/experiment.py --fold-seed``)."""
@@ -104,16 +104,19 @@ def fold_models(annomi: list[dict], corpus: list[dict], folds: int = 5, C: float
     for k, (train, test) in enumerate(_group_folds(folds, fold_seed).split(annomi, groups=groups)):
         if first is not None and k >= first:
             return
-        yield k, test, train_boundary_model(with_variants([annomi[i] for i in train] + corpus, seed=k, join=join), C=C,
-                                            classes=classes)
+        model = train_boundary_model(with_variants([annomi[i] for i in train] + corpus, seed=k, join=join), C=C,
+                                     classes=classes)
+        yield k, test, model.with_question_rule(question_rule)
 
 
 def cross_validate(annomi: list[dict], corpus: list[dict], folds: int, C: float, join: bool = JOIN,
                    first: int | None = None, fold_seed: int | None = None,
-                   classes: dict[str, int] | None = None) -> dict:
-    """Grouped CV; ``first``: measure only the first so many folds (a quicker like-for-like check)."""
+                   classes: dict[str, int] | None = None, question_rule: bool = False) -> dict:
+    """Grouped CV; ``first``: measure only the first so many folds (a quicker like-for-like check);
+    ``question_rule``: the fold models decide with the question-by-inversion rule (the "model" figures are then the
+    rule's; the "question_rule" figures are always the fold models' decisions with the rule added)."""
     ref, sent, pred, rules, qs, per_fold, ruled = [], [], [], [], [], [], []
-    for k, test, model in fold_models(annomi, corpus, folds, C, join, first, fold_seed, classes):
+    for k, test, model in fold_models(annomi, corpus, folds, C, join, first, fold_seed, classes, question_rule):
         n0 = len(ref)
         for i in test:
             s = annomi[i]
@@ -137,7 +140,7 @@ def cross_validate(annomi: list[dict], corpus: list[dict], folds: int, C: float,
     return {
         "folds": folds, **({"measured_folds": first} if first else {}), "fold_seed": fold_seed,
         "team_corpus": bool(corpus), "turns": len(ref), "C": C, "joined_turns": join,
-        "word_classes": len(set(classes.values())) if classes else 0,
+        "word_classes": len(set(classes.values())) if classes else 0, "question_rule": question_rule,
         "model_vs_reference": boundary_scores(ref, pred),
         "model_vs_sentence_ends": boundary_scores(sent, pred),
         "model_question_recall": question_recall(ref, pred, qs),
@@ -154,8 +157,13 @@ def cross_validate(annomi: list[dict], corpus: list[dict], folds: int, C: float,
 
 
 def train_final(annomi_path: str, C: float = 1.0):  # type: ignore[no-untyped-def]
-    """The shipped boundary model: all AnnoMI dev turns but the hold-out, the team corpus, caption copies."""
-    return train_boundary_model(with_variants(annomi_sequences(annomi_path) + corpus_sequences()), C=C)
+    """The shipped boundary model: all AnnoMI dev turns but the hold-out, caption copies, and the team corpus and the
+    question rule as the shipped recipe says (``evaluate.crossval.BOUNDARY_CORPUS``, ``BOUNDARY_QUESTION_RULE``, which
+    the cross-validation's fold models follow too)."""
+    from mi_coder.evaluate.crossval import BOUNDARY_CORPUS, BOUNDARY_QUESTION_RULE
+
+    seqs = annomi_sequences(annomi_path) + (corpus_sequences() if BOUNDARY_CORPUS else [])
+    return train_boundary_model(with_variants(seqs), C=C).with_question_rule(BOUNDARY_QUESTION_RULE)
 
 
 def main() -> int:
@@ -169,6 +177,8 @@ def main() -> int:
     parser.add_argument("--first-folds", type=int, help="measure only the first N folds")
     parser.add_argument("--fold-seed", type=int, help="shuffle videos into folds with this seed (a fresh split)")
     parser.add_argument("--no-corpus", action="store_true", help="train without the team corpus sessions")
+    parser.add_argument("--question-rule", action="store_true",
+                        help="decide with the question-by-inversion rule (boundary.question_starts; E76)")
     parser.add_argument("--classes", type=int, default=0,
                         help="add word-class features: k-means with this many classes over data/vectors (E63)")
     args = parser.parse_args()
@@ -178,7 +188,7 @@ def main() -> int:
     annomi = annomi_sequences(args.annomi)
     corpus = [] if args.no_corpus else corpus_sequences()
     report = (cross_validate(annomi, corpus, args.folds, args.C, join=args.join, first=args.first_folds,
-                             fold_seed=args.fold_seed, classes=classes)
+                             fold_seed=args.fold_seed, classes=classes, question_rule=args.question_rule)
               if args.folds > 1 else {})
     report["seconds"] = round(time.time() - t)
     report["command"] = (f"python scripts/train_boundary_model.py --folds {args.folds} --C {args.C}"
@@ -186,12 +196,14 @@ def main() -> int:
                          + (f" --first-folds {args.first_folds}" if args.first_folds else "")
                          + (f" --fold-seed {args.fold_seed}" if args.fold_seed is not None else "")
                          + (" --no-corpus" if args.no_corpus else "")
+                         + (" --question-rule" if args.question_rule else "")
                          + (f" --classes {args.classes}" if args.classes else ""))
     print(json.dumps(report, indent=1, default=str))
     if args.report:
         Path(args.report).write_text(json.dumps(report, indent=1, default=str) + "\n")
     if args.out:
         model = train_boundary_model(with_variants(annomi + corpus, join=args.join), C=args.C, classes=classes)
+        model = model.with_question_rule(args.question_rule)
         np.savez_compressed(args.out, **model.to_arrays())
     return 0
 
