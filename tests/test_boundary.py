@@ -66,6 +66,15 @@ def test_a_question_by_inversion_inside_a_run_of_words_starts_at_its_lead_in(tex
     "i wonder how you feel about it",
     "so what do you think",  # the question opens the turn: nothing to split
     "track your sugar did i get that right",  # a yes/no question: left to the weights
+    # subordinate clauses and embedded questions in declarative order (a code review's cases)
+    "i feel a lot better when i do it but not always",
+    "so that's why i was there in the first place",
+    "it was really hard when we were there",
+    "i don't know what it is i just feel off",
+    "i'm not sure what it is they want from me",
+    "and that's how we do it at home",
+    "how did you feel when you were there",
+    "so that's what i did you know",
 ])
 def test_no_question_start_where_the_words_do_not_invert_or_the_turn_opens_with_the_question(text):
     assert question_starts(text.split()) == []
