@@ -65,6 +65,9 @@ def main() -> int:
                         help="keep this share of each fold's coded training sessions (whole sessions)")
     parser.add_argument("--set", nargs="*", default=[], help="train_coder keyword=value (JSON values)")
     args = parser.parse_args()
+    for name in ("annomi_fraction", "session_fraction"):
+        if not 0 < getattr(args, name) <= 1:
+            parser.error(f"--{name.replace('_', '-')} is a share of the training data, above 0 and at most 1")
     kwargs = {k: json.loads(v) for k, v in (s.split("=", 1) for s in args.set)}
     started = time.time()
     paths = [str(ROOT.parent / "shared" / "data" / "annomi" / "AnnoMI-full.dev.csv"),

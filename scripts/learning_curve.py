@@ -50,8 +50,12 @@ def main(argv: list[str] | None = None) -> int:
     reduced = [find(runs, name, args.log) for name in args.reduced]
     key = "annomi_fraction" if args.kind == "annomi" else "session_fraction"
     shares = [r.get(key, 1.0) for r in reduced]
-    if any(r.get("fold_seed") != full.get("fold_seed") for r in reduced):
-        raise SystemExit("learning_curve: the runs used different splits (fold_seed)")
+    if any(r.get("fold_seed") != full.get("fold_seed") or len(r.get("per_fold") or []) != len(full.get("per_fold") or [])
+           for r in reduced):
+        raise SystemExit("learning_curve: the runs used different splits (fold_seed or number of folds)")
+    if any(share >= 1.0 for share in shares):
+        raise SystemExit(f"learning_curve: a reduced run keeps all its {args.kind} data (share 1.0): give the runs made "
+                         f"with --{'annomi' if args.kind == 'annomi' else 'session'}-fraction, and --kind to match")
     print(f"{args.kind} shares: 1.0 (full) against {', '.join(map(str, shares))}; fold seed {full.get('fold_seed')}")
     head = "".join(f"  full-{s:<4} (SE)   " for s in shares)
     print(f"{'figure':34}{head}" + ("  slope b (SE)      at x1.25   at x1.54" if len(shares) > 1 else ""))

@@ -396,3 +396,57 @@ def test_without_a_speaker_column_an_uncoded_row_is_refused_by_its_row_and_a_col
     pd.DataFrame([("Hi there", "Greeting"), ("Yes", "Other")], columns=["text", "label"]).to_csv(words, index=False)
     with pytest.raises(InputError, match="no speaker column \\(looked for"):
         read_coded(words)
+
+
+@pytest.mark.parametrize("codes", [
+    ["OQ", "ST", "SR", "SU", "CT"],  # MISC practitioner codes beside CT/ST: ST could be either
+    ["OQ", "ST", "SR", "N", "CT"],  # MISC's N beside CT
+])
+def test_without_speakers_a_bare_st_the_table_cannot_place_is_refused_by_its_row(tmp_path, codes):
+    path = tmp_path / "st.csv"
+    pd.DataFrame([(f"words {k}", c) for k, c in enumerate(codes)], columns=["text", "code"]).to_csv(path, index=False)
+    with pytest.raises(InputError, match="row 3: ST is MISC 2.5's structure .* or sustain talk"):
+        read_coded(path, scheme="misc")
+
+
+def test_without_speakers_spelled_sustain_talk_is_the_clients_and_the_words_column_is_the_one_the_reader_reads(
+        tmp_path):
+    spelled = tmp_path / "spelled.csv"
+    pd.DataFrame([("What brings you in?", "Open Question"), ("I don't want to stop.", "Sustain Talk"),
+                  ("That sounds hard.", "Support"), ("You don't want to stop.", "Simple Reflection")],
+                 columns=["text", "code"]).to_csv(spelled, index=False)
+    with pytest.warns(UserWarning, match="no speaker column"):
+        (s,) = read_coded(spelled, scheme="misc")
+    assert [t.role for t in s.turns] == ["practitioner", "client", "practitioner"]
+    # a notes column that also reads as a text column comes first in the header: the words are in "Text"
+    notes = tmp_path / "notes.csv"
+    pd.DataFrame([("", "How are you?", "OQ"), ("unclear audio", "I don't want to quit.", "ST"),
+                  ("", "You don't want to quit.", "SR"), ("", "It's too hard.", "ST")],
+                 columns=["Annotation", "Text", "Code"]).to_csv(notes, index=False)
+    with pytest.warns(UserWarning, match="no speaker column"):
+        (s,) = read_coded(notes)
+    assert [(t.role, t.text) for t in s.turns] == [
+        ("practitioner", "How are you?"), ("client", "I don't want to quit."),
+        ("practitioner", "You don't want to quit."), ("client", "It's too hard.")]
+
+
+def test_without_speakers_a_table_of_sentiment_labels_or_only_client_codes_is_refused_as_before(tmp_path):
+    for name, labels in (("sentiment", ["positive", "negative", "neutral"]), ("client", ["CT", "ST", "FN"])):
+        path = tmp_path / f"{name}.csv"
+        pd.DataFrame([(f"words {k}", c) for k, c in enumerate(labels)], columns=["text", "label"]).to_csv(path,
+                                                                                                         index=False)
+        with pytest.raises(InputError, match="no speaker column \\(looked for"):
+            read_coded(path)
+
+
+def test_a_large_coded_table_without_speakers_streams_as_it_reads_whole(tmp_path):
+    from mi_coder.io.reader import read_transcript, stream_transcript
+
+    path = tmp_path / "no_speaker.csv"
+    pd.DataFrame([(text, code) for _, text, code, _ in SESSION], columns=["text", "code"]).to_csv(path, index=False)
+    with pytest.warns(UserWarning, match="no speaker column"):
+        whole = read_transcript(path)
+    with pytest.warns(UserWarning, match="no speaker column"):
+        streamed = list(stream_transcript(path, min_bytes=0))
+    assert [[(t.role, t.text) for t in s.turns] for s in streamed] == [[(t.role, t.text) for t in s.turns]
+                                                                         for s in whole]

@@ -427,7 +427,8 @@ def _cv_fold(k: int, data: TrainingData, folds: int, train_kwargs: dict, unpunct
     examples = pd.concat([recode_train(annomi_examples(train_turns, split)),
                           sess[sess["session_id"].isin(train_sessions)], other], ignore_index=True)
     tex = data.turn_examples
-    keep = ((tex["source"] != "annomi") & ~tex["session_id"].isin(test_sessions)
+    dropped = set(s_ids) - train_sessions - test_sessions  # left out of this fold's training (``fractions``)
+    keep = ((tex["source"] != "annomi") & ~tex["session_id"].isin(test_sessions | dropped)
             & ~((tex["source"] == "reviewed") & tex["session_id"].astype(str).isin(tested)))
     turn_examples = pd.concat([annomi_turn_examples(train_turns), tex[keep]], ignore_index=True)
     coder = train_coder(examples, turn_examples, **train_kwargs)

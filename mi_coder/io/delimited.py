@@ -439,7 +439,8 @@ _PRACTITIONER_CODE = frozenset("OQ CQ SR CR AF SEEK EA GI PWP PER CON NC Q".spli
 _MISC_CLIENT = frozenset("C S N POS NEG ASK".split()) | {f"{k}{sign}" for k in ("R", "D", "A", "N", "C", "TS", "O")
                                                          for sign in "+-"}
 _CLIENT_CODE = frozenset({"CT", "FN"}) | _MISC_CLIENT  # ST: sustain talk, or MISC 2.5's structure (below)
-_SPEAKER_CODE_COLUMNS = CODED_COLUMNS + ("label", "gold", "gold_label", "gold_code", "final_agreed_label",
+_SPEAKER_CODE_COLUMNS = CODED_COLUMNS + ("label", "miti", "misc", "code_1", "code1", "first_code", "gold",
+                                         "gold_label", "gold_code", "final_agreed_label",
                                          "agreed_label", "final_label", "final_code", "ground_truth", "true_label")
 
 
@@ -453,45 +454,71 @@ def speaker_code_column(columns: Sequence[str], overrides: dict[str, str]) -> st
     return next((c for c in columns if _norm(c) in _SPEAKER_CODE_COLUMNS), None)
 
 
+_AMBIGUOUS_ST = "ST?"  # the abbreviation ST: MISC 2.5's structure or sustain talk, decided by the table
+
+
 def _row_code(value: object) -> str:
-    """A code cell's first code, as MITI 4.2.1 or MISC 2.5 write it (abbreviated or spelled out)."""
+    """A code cell's first code, as MITI 4.2.1 or MISC 2.5 write it (abbreviated or spelled out); the bare
+    abbreviation ST is ``_AMBIGUOUS_ST`` (a spelled-out "Sustain Talk" is the client's ST)."""
     from ..schemes import read_code_cell
 
+    if _cell(value).upper().split(";")[0].split("/")[0].split(",")[0].strip() == "ST":
+        return _AMBIGUOUS_ST
     code = read_code_cell(value, "miti")[0]
     return code if code in _PRACTITIONER_CODE or code in _CLIENT_CODE or code == "ST" else read_code_cell(value,
                                                                                                           "misc")[0]
 
 
+def _whose(code: str, st: str) -> str:
+    """"Client", "Practitioner" or "" (unknown) for a row's code; ``st``: whose the bare ST is in this table."""
+    if code == _AMBIGUOUS_ST:
+        return st
+    if code in _CLIENT_CODE or code == "ST":
+        return "Client"
+    return "Practitioner" if code in _PRACTITIONER_CODE else ""
+
+
 def speakers_from_codes(rows: list[dict[str, Any]], columns: Sequence[str], code_column: str, overrides: dict[str, str],
                         path: str) -> tuple[list[dict[str, Any]], list[str]] | None:
     """A coded table without a speaker column, each row given the speaker its code belongs to (``Practitioner`` for
-    OQ, SR, GI..., ``Client`` for CT, FN, MISC's C/S/N and R+...), with a warning; None where the column does not
-    hold codes (fewer than four in five of its filled cells read as one), so that the table is refused for its missing speaker
-    column as before. ST is sustain talk, unless the table's other codes are MISC 2.5's (a reframe, support, a
-    client's C or S...), where it is the counsellor's structure. A row with words and no code, or a code of neither
+    OQ, SR, GI..., ``Client`` for CT, FN, MISC's C/S/N and R+...), with a warning. None, so that the table is refused
+    for its missing speaker column as before, where the column does not hold codes (fewer than four in five of its
+    filled cells read as one) or holds no practitioner's code (a sentiment label, a client-only table).
+    The bare ST is sustain talk where the table's client codes are CT/FN or it has no MISC 2.5 code, and the
+    counsellor's structure where its client codes are MISC's (C, S, N, R+...); where MISC's practitioner codes stand
+    beside CT/FN it could be either, and such a row is refused. A row with words and no code, or a code of neither
     role, is an error naming the row: whose words they are cannot be told, and a guess would code a client's words
     as the practitioner's."""
-    text = overrides.get("text") or next((c for c in columns if _norm(c) in COLUMN_ALIASES["text"]), None)
-    spoken = [(k, r) for k, r in enumerate(rows) if text is None or _cell(r.get(text))]
-    codes = [_row_code(r.get(code_column)) for _, r in spoken]
-    known = [c in _PRACTITIONER_CODE or c in _CLIENT_CODE or c == "ST" for c in codes]
-    if sum(known) < max(0.8 * sum(map(bool, codes)), 1):  # codes in at least four in five coded rows
+    by_norm = {_norm(c): c for c in columns}
+    text = overrides.get("text") or next((by_norm[a] for a in COLUMN_ALIASES["text"] if a in by_norm), None)
+    codes = [_row_code(r.get(code_column)) for r in rows]
+    spoken = [k for k, r in enumerate(rows) if text is None or _cell(r.get(text))]
+    filled = [codes[k] for k in spoken if codes[k]]
+    known = [c for c in filled if _whose(c, "?")]
+    if len(known) < max(0.8 * len(filled), 1) or not any(_whose(c, "") == "Practitioner" for c in known):
         return None
-    misc = any(c in _MISC_ONLY_PRACTITIONER or c in _MISC_CLIENT for c in codes)
-    for (k, _), code, ok in zip(spoken, codes, known):
-        if not code:
+    misc_client = any(c in _MISC_CLIENT for c in known)
+    miti_client = any(c in ("CT", "FN", "ST") for c in known)  # "ST" here: spelled-out sustain talk
+    misc_practitioner = any(c in _MISC_ONLY_PRACTITIONER for c in known)
+    st = ("Practitioner" if misc_client and not miti_client else
+          "" if misc_practitioner or misc_client else "Client")
+    for k in spoken:
+        if not codes[k]:
             raise InputError(path, f"row {k + 2} has no code and the table has no speaker column, so whose words they "
                                    "are cannot be told: add a speaker column (or name one with --speaker-col)")
-        if not ok:
-            raise InputError(path, f"row {k + 2}: the code {code!r} is neither a practitioner's nor a client's, and "
+        if codes[k] == _AMBIGUOUS_ST and not st:
+            raise InputError(path, f"row {k + 2}: ST is MISC 2.5's structure (the counsellor's) or sustain talk (the "
+                                   "client's), and this table's other codes do not say which: add a speaker column "
+                                   "(--speaker-col)")
+        if not _whose(codes[k], st):
+            raise InputError(path, f"row {k + 2}: the code {codes[k]!r} is neither a practitioner's nor a client's, and "
                                    "the table has no speaker column to say whose it is: add one (--speaker-col)")
     column = "speaker" if "speaker" not in columns else "speaker_from_code"
-    whose = dict(zip((k for k, _ in spoken), codes))
-    out = [{**row, column: "Client" if whose.get(k) in _CLIENT_CODE or (whose.get(k) == "ST" and not misc)
-            else "Practitioner"} for k, row in enumerate(rows)]
+    out = [{**row, column: _whose(code, st)} for row, code in zip(rows, codes)]
     warnings.warn(f"{path}: no speaker column: each row's speaker is read from its code in {code_column!r} (OQ, SR, "
-                  "GI...: the practitioner's; CT, FN, " + ("MISC's C, S, N..." if misc else "ST")
-                  + ": the client's); consecutive rows of one speaker are one turn", stacklevel=4)
+                  "GI...: the practitioner's; " + ("MISC's C, S, N..." if misc_client else "CT, ST, FN")
+                  + ": the client's" + ("; ST: the counsellor's structure" if st == "Practitioner" else "")
+                  + "); consecutive rows of one speaker are one turn", stacklevel=4)
     return out, [*columns, column]
 
 
