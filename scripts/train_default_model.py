@@ -126,6 +126,9 @@ PROFILE_EXPERIMENTS = {"sessions": "E51"}  # the experiments.jsonl lines that me
 # question turn's OQ/CQ main code (subtype_turn_mix 1.0), taken by E72 (fold seed 34, written before its run): open/closed
 # +0.017 per fold (SE 0.007), punctuated and stripped; the reflection subtype model of E71/E72 is left out (simple/complex
 # +0.002 and -0.016 on the two splits).
+# 2.17 is 2.16's weights with the boundary model deciding with the question-by-inversion rule
+# (evaluate.crossval.BOUNDARY_QUESTION_RULE), taken by E77 (fold seed 40, written before its run): questions kept in
+# stripped speech +0.014 per fold (SE 0.003), boundary F1 -0.000, the coder's stripped-text turn tasks +0.000 to +0.003.
 ANNOMI_CODES = ["data/annomi_other_codes.csv", "data/annomi_unknown_codes.csv", "data/annomi_flagged_codes.csv",
                 "data/annomi_single_codes_reflective.csv", "data/annomi_client_codes.csv"]
 
@@ -136,7 +139,7 @@ def main() -> int:
     parser.add_argument("--external", default=str(SHARED / "external_dev" / "mibot_misc_gold.csv"))
     parser.add_argument("--folds", type=int, default=5)
     parser.add_argument("--out", default=str(ROOT / "models" / DEFAULT_MODEL))
-    parser.add_argument("--version", default="2.16")
+    parser.add_argument("--version", default="2.17")
     parser.add_argument("--no-line-corpus", action="store_true", help="leave out data/corpus/team_*.csv")
     parser.add_argument("--skip-benchmark", action="store_true")
     parser.add_argument("--no-pin", action="store_true", help="do not pin the hash (experiments)")
