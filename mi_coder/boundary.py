@@ -6,7 +6,8 @@ starts there (MITI: a new utterance when the speaker moves to a new thought or c
 ends one). Features are the words around the gap (three on each side, and the pairs and triples across
 it), the position in the turn, and whether the next words have question form; they are hashed into a
 fixed-size space (``DIM``), so the model is one weight vector with no vocabulary file. Each gap is
-decided on its own.
+decided on its own, and a question by inversion inside the run of words (``question_starts``) opens an
+utterance whatever the weights say (models since 2.17, ``question_rule``).
 
 Training data needs no download: turns whose punctuated text gives the reference (AnnoMI, the team
 corpus), stripped of punctuation and casing, plus caption-style copies (fillers, repeated and dropped
@@ -192,8 +193,9 @@ class BoundaryModel:
     """Weights over hashed gap features; ``starts(words)`` marks the words that open an utterance.
 
     ``question_rule``: also start an utterance where a question by inversion opens inside the run of words
-    (``question_starts``), whatever the weights say: MITI ends an utterance at every question, and a yes/no-free
-    "how many ... are we" after a reflection is where the weights alone most often run two utterances together."""
+    (``question_starts``), whatever the weights say: MITI makes every question an utterance of its own, and a
+    question straight after a reflection ("... worn out how many beers are we ...") is where the weights alone run
+    two utterances together most often. On since model 2.17 (E77)."""
 
     def __init__(self, coef: np.ndarray, intercept: float = 0.0, threshold: float = THRESHOLD,
                  classes: dict[str, int] | None = None, question_rule: bool = False) -> None:
