@@ -59,8 +59,8 @@ def main() -> int:
                         help="with --annomi-codes: more re-code CSVs that are the folds' reference only (to compare "
                              "a model trained on some re-codes with one trained on more, on the same reference)")
     parser.add_argument("--annomi-fraction", type=float, default=1.0,
-                        help="keep this share of each fold's AnnoMI training transcripts (whole videos; a learning "
-                             "curve: the test folds are the same)")
+                        help="keep this share of each fold's AnnoMI training transcripts (whole videos, or whole "
+                             "topics with --hold-out-by topic; a learning curve: the test folds are the same)")
     parser.add_argument("--session-fraction", type=float, default=1.0,
                         help="keep this share of each fold's coded training sessions (whole sessions)")
     parser.add_argument("--set", nargs="*", default=[], help="train_coder keyword=value (JSON values)")

@@ -450,3 +450,13 @@ def test_a_large_coded_table_without_speakers_streams_as_it_reads_whole(tmp_path
         streamed = list(stream_transcript(path, min_bytes=0))
     assert [[(t.role, t.text) for t in s.turns] for s in streamed] == [[(t.role, t.text) for t in s.turns]
                                                                          for s in whole]
+
+
+def test_a_coded_json_list_without_speakers_takes_them_from_its_codes_as_a_table_does(tmp_path):
+    import json
+
+    path = tmp_path / "coded.json"
+    path.write_text(json.dumps([{"text": text, "code": code} for _, text, code, _ in SESSION]))
+    with pytest.warns(UserWarning, match="no speaker column: each row's speaker is read from its code"):
+        (s,) = read_coded(path)
+    assert [t.role for t in s.turns] == ["practitioner", "client", "practitioner", "client", "practitioner", "client"]
