@@ -154,10 +154,9 @@ def gap_ids_many(turns: Sequence[Sequence[str]],
 # know what you did", "better when i do it", "what it is they want"), so the inversion marks a
 # direct question, which MITI always makes an utterance of its own; the start goes back over the discourse markers
 # and fillers before it ("so um | what do you think": the start is at "so"), as the reference's does.
-_Q_AUX = _AUX
 _Q_SUBJECT = frozenset("you i we they he she it there".split())
 _Q_LEAD = _FILLERS | frozenset("and but or".split())
-_Q_BETWEEN = _Q_SUBJECT | frozenset({"that", "this"})  # a subject between the question word and the auxiliary
+_Q_BETWEEN = _PRONOUNS - {"your"}  # a subject between the question word and the auxiliary
 QUESTION_RULE_MIN_WORDS = 2  # words of the turn before the question's start: a shorter lead-in joins it
 
 
@@ -171,7 +170,7 @@ def question_starts(words: Sequence[str]) -> list[int]:
         if words[i] not in _QUESTION_WORDS:
             continue
         inverted = next((k for k in range(i + 1, min(i + 5, n - 1))
-                         if words[k] in _Q_AUX and words[k + 1] in _Q_SUBJECT), None)
+                         if words[k] in _AUX and words[k + 1] in _Q_SUBJECT), None)
         # declarative order, a subject before the verb ("when i do it", "what it is they want", "why i was there"),
         # is a clause inside a statement, not a question
         if inverted is None or any(w in _Q_BETWEEN for w in words[i + 1:inverted]):

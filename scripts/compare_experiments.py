@@ -34,12 +34,16 @@ def find(runs: list[dict], name: str, log: Path) -> dict:
     return hits[-1]
 
 
+def mean_se(values: list[float]) -> tuple[float, float]:
+    """Mean and standard error of the mean."""
+    mean = sum(values) / len(values)
+    sd = math.sqrt(sum((x - mean) ** 2 for x in values) / (len(values) - 1)) if len(values) > 1 else float("nan")
+    return mean, sd / math.sqrt(len(values))
+
+
 def paired(a: list[dict], b: list[dict], kind: str, task: str) -> tuple[float, float]:
     """Mean and standard error of the per-fold differences b - a."""
-    d = [fb[kind][task] - fa[kind][task] for fa, fb in zip(a, b)]
-    mean = sum(d) / len(d)
-    sd = math.sqrt(sum((x - mean) ** 2 for x in d) / (len(d) - 1)) if len(d) > 1 else float("nan")
-    return mean, sd / math.sqrt(len(d))
+    return mean_se([fb[kind][task] - fa[kind][task] for fa, fb in zip(a, b)])
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -19,17 +19,11 @@ import json
 import math
 from pathlib import Path
 
-from compare_experiments import LOG, find
+from compare_experiments import LOG, find, mean_se, paired
 
 FIGURES = [("punctuated", t) for t in ("therapist", "client", "oq_cq", "sr_cr", "client_utterances",
                                        "practitioner_utterances", "adherent_utterances")] + \
           [("unpunctuated", t) for t in ("therapist", "client", "oq_cq", "sr_cr")]
-
-
-def mean_se(values: list[float]) -> tuple[float, float]:
-    m = sum(values) / len(values)
-    sd = math.sqrt(sum((v - m) ** 2 for v in values) / (len(values) - 1)) if len(values) > 1 else float("nan")
-    return m, sd / math.sqrt(len(values))
 
 
 def slope(shares: list[float], ys: list[float]) -> float:
@@ -66,8 +60,8 @@ def main(argv: list[str] | None = None) -> int:
         except (KeyError, TypeError):
             continue
         cells = []
-        for ys in ys_red:
-            m, se = mean_se([a - b for a, b in zip(ys_full, ys)])
+        for r in reduced:
+            m, se = paired(r["per_fold"], full["per_fold"], kind, task)  # full minus reduced, per fold
             cells.append(f"  {m:+.4f} ({se:.4f})  ")
         line = f"{kind + ' ' + task:34}" + "".join(cells)
         if len(shares) > 1:

@@ -404,7 +404,7 @@ def _cv_fold(k: int, data: TrainingData, folds: int, train_kwargs: dict, unpunct
     tids = ids.unique()
     groups = _annomi_groups(turns, tids, hold_out)
     train_v, test_v = list(_group_folds(folds, fold_seed).split(tids, groups=groups))[k]
-    train_t, test_t = set(tids[train_v]), set(tids[test_v])
+    test_t = set(tids[test_v])
     train_t = _subsample(tids[train_v], groups[train_v], fractions[0], 1000 * (fold_seed or 0) + k)
     ex = data.examples
     sess = ex[ex["source"].isin(SESSION_SOURCES)]
@@ -412,7 +412,7 @@ def _cv_fold(k: int, data: TrainingData, folds: int, train_kwargs: dict, unpunct
     s_ids = sess["session_id"].unique()
     if len(s_ids) >= folds:
         train_s, test_s = list(_group_folds(folds, fold_seed).split(s_ids, groups=s_ids))[k]
-        train_sessions, test_sessions = set(s_ids[train_s]), set(s_ids[test_s])
+        test_sessions = set(s_ids[test_s])
         train_sessions = _subsample(s_ids[train_s], s_ids[train_s], fractions[1], 1000 * (fold_seed or 0) + k + 500)
     else:
         train_sessions, test_sessions = set(s_ids), set()

@@ -12,7 +12,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from ..codes import CLIENT_CODES, PRACTITIONER_CODES, QUESTION
 from ..errors import InputError
+from ..schemes import CLIENT_MISC, MISC_TO_MITI, read_code_cell
 from .base import COLUMN_ALIASES, Piece, ReadOptions, decode_bytes, normalize_column, parse_time, require_file
 
 
@@ -418,10 +420,7 @@ def parse_table(text: str, path: str, fmt: str, options: ReadOptions) -> list[Pi
     tiers = None if {"text", "speaker"} & set(options.columns) else elan_tier_columns(columns)
     if tiers:
         rows, columns = elan_rows(rows, columns, tiers)
-    code_column = speaker_code_column(columns, options.columns)
-    from_codes = speakers_from_codes(rows, columns, code_column, options.columns, path) if code_column else None
-    if from_codes is not None:
-        rows, columns = from_codes
+    rows, columns = with_code_speakers(rows, columns, options.columns, path)
     cols = resolve_columns(columns, options.columns, path)
     pieces = pieces_from_records(rows, cols, path)
     folded = "code" not in {_norm(c) for c in columns} and any(p.meta.get("code") for p in pieces)
@@ -431,14 +430,15 @@ def parse_table(text: str, path: str, fmt: str, options: ReadOptions) -> list[Pi
 
 CODED_COLUMNS = ("code", "miti_code", "misc_code", "behavior_code", "behaviour_code")  # as train.examples reads
 
-# Whose a code is, for a coded table without a speaker column (``speakers_from_codes``): MITI 4.2.1's and MISC 2.5's
-# practitioner codes (and MITI 4.2.1's uncoded-form Q), and the client codes of MISC and the sets derived from it.
-_MISC_ONLY_PRACTITIONER = frozenset("RF EC ADP ADW RCP RCW DI WA CO SU FA FI QUO QUC RES REC STRUCTURE SELFDISCLOSE"
-                                    .split())
-_PRACTITIONER_CODE = frozenset("OQ CQ SR CR AF SEEK EA GI PWP PER CON NC Q".split()) | _MISC_ONLY_PRACTITIONER
-_MISC_CLIENT = frozenset("C S N POS NEG ASK".split()) | {f"{k}{sign}" for k in ("R", "D", "A", "N", "C", "TS", "O")
-                                                         for sign in "+-"}
-_CLIENT_CODE = frozenset({"CT", "FN"}) | _MISC_CLIENT  # ST: sustain talk, or MISC 2.5's structure (below)
+# Whose a code is, for a coded table without a speaker column (``speakers_from_codes``), from the scheme tables:
+# MITI 4.2.1's practitioner codes (and its uncoded-form Q), MISC 2.5's practitioner codes that MITI does not share,
+# and the client codes of MISC and the sets derived from it. ST is left out of both: sustain talk, or MISC's structure.
+_MITI_PRACTITIONER = frozenset(PRACTITIONER_CODES) | {QUESTION}
+_MISC_ONLY_PRACTITIONER = frozenset(k for k, v in MISC_TO_MITI.items()
+                                    if v in _MITI_PRACTITIONER and k not in _MITI_PRACTITIONER and k != "ST")
+_PRACTITIONER_CODE = _MITI_PRACTITIONER | _MISC_ONLY_PRACTITIONER
+_MISC_CLIENT = frozenset(CLIENT_MISC) - set(CLIENT_CODES)
+_CLIENT_CODE = frozenset({"CT", "FN"}) | _MISC_CLIENT
 _SPEAKER_CODE_COLUMNS = CODED_COLUMNS + ("label", "miti", "misc", "code_1", "code1", "first_code", "gold",
                                          "gold_label", "gold_code", "final_agreed_label",
                                          "agreed_label", "final_label", "final_code", "ground_truth", "true_label")
@@ -460,8 +460,6 @@ _AMBIGUOUS_ST = "ST?"  # the abbreviation ST: MISC 2.5's structure or sustain ta
 def _row_code(value: object) -> str:
     """A code cell's first code, as MITI 4.2.1 or MISC 2.5 write it (abbreviated or spelled out); the bare
     abbreviation ST is ``_AMBIGUOUS_ST`` (a spelled-out "Sustain Talk" is the client's ST)."""
-    from ..schemes import read_code_cell
-
     if _cell(value).upper().split(";")[0].split("/")[0].split(",")[0].strip() == "ST":
         return _AMBIGUOUS_ST
     code = read_code_cell(value, "miti")[0]
@@ -476,6 +474,15 @@ def _whose(code: str, st: str) -> str:
     if code in _CLIENT_CODE or code == "ST":
         return "Client"
     return "Practitioner" if code in _PRACTITIONER_CODE else ""
+
+
+def with_code_speakers(rows: list[dict[str, Any]], columns: Sequence[str], overrides: dict[str, str], path: str
+                       ) -> tuple[list[dict[str, Any]], Sequence[str]]:
+    """``rows`` and ``columns`` with a speaker column read from the codes (``speakers_from_codes``) where the table
+    has a code column and no speaker column; as they are otherwise."""
+    code_column = speaker_code_column(columns, overrides)
+    found = speakers_from_codes(rows, columns, code_column, overrides, path) if code_column else None
+    return found if found is not None else (rows, columns)
 
 
 def speakers_from_codes(rows: list[dict[str, Any]], columns: Sequence[str], code_column: str, overrides: dict[str, str],

@@ -8,7 +8,7 @@ from typing import Any
 
 from ..errors import InputError
 from .base import COLUMN_ALIASES, WORD_TIMES, Piece, ReadOptions
-from .delimited import _norm, pieces_from_records, resolve_columns, speaker_code_column, speakers_from_codes
+from .delimited import _norm, pieces_from_records, resolve_columns, with_code_speakers
 
 
 def _times_of(said: Any, start: Any, end: Any) -> list[tuple[float, float] | None]:
@@ -471,10 +471,7 @@ def parse_json(text: str, path: str, options: ReadOptions) -> list[Piece]:
         raise InputError(path, "JSON must be a non-empty list of objects (turns or segments)")
     data = _split_by_word_speaker(data)
     columns = sorted({k for d in data for k in d})
-    code_column = speaker_code_column(columns, options.columns)  # a coded table's rows say whose they are
-    from_codes = speakers_from_codes(data, columns, code_column, options.columns, path) if code_column else None
-    if from_codes is not None:
-        data, columns = from_codes
+    data, columns = with_code_speakers(data, columns, options.columns, path)  # a coded table's rows say whose
     if not any(_norm(c) in COLUMN_ALIASES["speaker"] for c in columns) and "speaker" not in options.columns:
         raise InputError(path, "JSON segments carry no speaker (diarize first, e.g. with WhisperX)")
     cols = resolve_columns(columns, options.columns, path)
