@@ -158,31 +158,73 @@ _Q_SUBJECT = frozenset("you i we they he she it there".split())
 _Q_LEAD = _FILLERS | frozenset("and but or".split())
 _Q_BETWEEN = _PRONOUNS - {"your"}  # a subject between the question word and the auxiliary
 QUESTION_RULE_MIN_WORDS = 2  # words of the turn before the question's start: a shorter lead-in joins it
+# Level 2 (E78): yes/no questions by inversion and "how was your day". Subjects of a yes/no inversion ("it" and
+# "that" left out: "have it come back", "is that" closes as often as it opens); words after which an auxiliary and a
+# pronoun are in declarative order ("so do i", "if you", "than i", "to have you"); forms of be and "had", which after
+# a noun are a copula ("the thing is you"); who and which, which open relative clauses ("people who have").
+_YN_SUBJECT = frozenset("you i we they he she there".split())
+_YN_NOT_AFTER = (frozenset("so neither nor as than if that this it i you we they he she there to not n't 's 're 've "
+                           "'d 'll 'm".split()) | _AUX | _QUESTION_WORDS)
+_YN_COPULA = frozenset("is was are were am had".split())
+_WH_DET_WORDS = frozenset("what how where why when".split())
+_DETERMINERS = frozenset("your the that this those these his her their my our a an any some".split())
+QUESTION_RULE_LEVELS = (0, 1, 2)  # off; question words (model 2.17); and yes/no inversion and "how was your day"
 
 
-def question_starts(words: Sequence[str]) -> list[int]:
+def _lead_in(words: Sequence[str], i: int) -> int:
+    """Where a question opening at ``words[i]`` starts: moved back over the markers and fillers (and a repeated
+    opening word) that lead into it."""
+    j = i
+    while j - 1 >= 1:
+        if words[j - 1] in _Q_LEAD or words[j - 1] == words[i]:
+            j -= 1
+        elif j - 2 >= 1 and (words[j - 2], words[j - 1]) in (("i", "mean"), ("you", "know")):
+            j -= 2
+        else:
+            break
+    return j
+
+
+def _yes_no_inverted(words: Sequence[str], i: int) -> bool:
+    """Whether an auxiliary at ``words[i]`` opens a yes/no question ("... a few weeks | would you be willing"):
+    followed by a subject pronoun and more words (not "you know", "i mean"), not in a question word's reach (the
+    wh-rule's "how long | have you"), not after a word that makes the order declarative ("so do i", "if you", "what
+    it is you want"), and a form of be or "had" only after a marker or filler ("the idea is you would" is a
+    copula)."""
+    n = len(words)
+    if words[i] not in _AUX or i + 2 >= n or words[i + 1] not in _YN_SUBJECT or words[i + 2] in ("know", "mean"):
+        return False
+    prev = words[i - 1]
+    if prev in _YN_NOT_AFTER and prev not in _FILLERS:
+        return False
+    if words[i] in _YN_COPULA and prev not in _Q_LEAD:
+        return False
+    return not any(w in _QUESTION_WORDS for w in words[max(0, i - 4):i])
+
+
+def question_starts(words: Sequence[str], level: int = 1) -> list[int]:
     """Indices of the words that open a question by inversion after at least ``QUESTION_RULE_MIN_WORDS`` words of
     the turn (``words`` lower-cased), each moved back over the markers and fillers (and a repeated question word)
-    that lead into it."""
+    that lead into it. ``level`` 1: a question word then an auxiliary before a subject pronoun (model 2.17);
+    2: also an auxiliary opening a yes/no question, and what/how/where/why/when with an auxiliary before a
+    determiner or possessive ("... | how was your day", "| what are the good things")."""
     out: list[int] = []
     n = len(words)
     for i in range(1, n):
-        if words[i] not in _QUESTION_WORDS:
+        if words[i] in _QUESTION_WORDS:
+            inverted = next((k for k in range(i + 1, min(i + 5, n - 1))
+                             if words[k] in _AUX and words[k + 1] in _Q_SUBJECT), None)
+            # declarative order, a subject before the verb ("when i do it", "what it is they want", "why i was
+            # there"), is a clause inside a statement, not a question
+            opens = inverted is not None and not any(w in _Q_BETWEEN for w in words[i + 1:inverted])
+            if not opens and level >= 2:
+                opens = (words[i] in _WH_DET_WORDS and i + 2 < n and words[i + 1] in _AUX
+                         and words[i + 2] in _DETERMINERS)
+        else:
+            opens = level >= 2 and _yes_no_inverted(words, i)
+        if not opens:
             continue
-        inverted = next((k for k in range(i + 1, min(i + 5, n - 1))
-                         if words[k] in _AUX and words[k + 1] in _Q_SUBJECT), None)
-        # declarative order, a subject before the verb ("when i do it", "what it is they want", "why i was there"),
-        # is a clause inside a statement, not a question
-        if inverted is None or any(w in _Q_BETWEEN for w in words[i + 1:inverted]):
-            continue
-        j = i
-        while j - 1 >= 1:
-            if words[j - 1] in _Q_LEAD or words[j - 1] == words[i]:
-                j -= 1
-            elif j - 2 >= 1 and (words[j - 2], words[j - 1]) in (("i", "mean"), ("you", "know")):
-                j -= 2
-            else:
-                break
+        j = _lead_in(words, i)
         if j >= QUESTION_RULE_MIN_WORDS and (not out or out[-1] != j):
             out.append(j)
     return out
@@ -197,14 +239,16 @@ class BoundaryModel:
     two utterances together most often. On since model 2.17 (E77)."""
 
     def __init__(self, coef: np.ndarray, intercept: float = 0.0, threshold: float = THRESHOLD,
-                 classes: dict[str, int] | None = None, question_rule: bool = False) -> None:
+                 classes: dict[str, int] | None = None, question_rule: int = 0) -> None:
         self.coef = np.asarray(coef, dtype=np.float32)
         self.intercept = float(intercept)
         self.threshold = float(threshold)
         self.classes = classes or None  # word -> class (``word_classes``), read by the class templates
         self._class_hashes = class_hashes(self.classes)
         self._margin = float(np.log(threshold / (1 - threshold)))
-        self.question_rule = bool(question_rule)
+        if int(question_rule) not in QUESTION_RULE_LEVELS:
+            raise ValueError(f"a question rule level is one of {QUESTION_RULE_LEVELS}, not {question_rule}")
+        self.question_rule = int(question_rule)
 
     def with_threshold(self, threshold: float) -> "BoundaryModel":
         """The same weights deciding at another P(start)."""
@@ -212,9 +256,10 @@ class BoundaryModel:
             raise ValueError(f"a boundary threshold is a probability strictly between 0 and 1, not {threshold}")
         return BoundaryModel(self.coef, self.intercept, threshold, self.classes, self.question_rule)
 
-    def with_question_rule(self, on: bool = True) -> "BoundaryModel":
-        """The same weights, with or without the question-by-inversion rule."""
-        return BoundaryModel(self.coef, self.intercept, self.threshold, self.classes, on)
+    def with_question_rule(self, level: int = 1) -> "BoundaryModel":
+        """The same weights, deciding with the question-by-inversion rule at this level (0: without it; see
+        ``question_starts``)."""
+        return BoundaryModel(self.coef, self.intercept, self.threshold, self.classes, int(level))
 
     def starts(self, words: Sequence[str]) -> list[bool]:
         return self.starts_many([words])[0]
@@ -228,7 +273,7 @@ class BoundaryModel:
             m = max(len(words) - 1, 0)
             starts = ([True] if words else []) + decided[k:k + m]
             if self.question_rule:
-                for j in question_starts(words):
+                for j in question_starts(words, self.question_rule):
                     starts[j] = True
             out.append(starts)
             k += m
@@ -237,7 +282,7 @@ class BoundaryModel:
     def to_arrays(self) -> dict[str, np.ndarray]:
         out = {"boundary__coef": self.coef, "boundary__intercept": np.array([self.intercept, self.threshold])}
         if self.question_rule:  # absent in the models before the rule: off
-            out["boundary__question_rule"] = np.array([1], dtype=np.int8)
+            out["boundary__question_rule"] = np.array([self.question_rule], dtype=np.int8)
         if self.classes:
             out["boundary__class_terms"] = np.array(list(self.classes))
             out["boundary__class_ids"] = np.array(list(self.classes.values()), dtype=np.int32)
@@ -257,9 +302,11 @@ class BoundaryModel:
                                  "array of the same length)")
             classes = dict(zip(terms.tolist(), ids.tolist()))
         rule = arrays.get("boundary__question_rule")
-        if rule is not None and (rule.shape != (1,) or rule.dtype.kind not in "iu" or int(rule[0]) not in (0, 1)):
-            raise ValueError("the boundary question rule flag is malformed (expected one integer, 0 or 1)")
-        return cls(coef, intercept, threshold, classes, question_rule=rule is not None and bool(rule[0]))
+        if rule is not None and (rule.shape != (1,) or rule.dtype.kind not in "iu"
+                                 or int(rule[0]) not in QUESTION_RULE_LEVELS):
+            raise ValueError(f"the boundary question rule flag is malformed (expected one integer of "
+                             f"{QUESTION_RULE_LEVELS})")
+        return cls(coef, intercept, threshold, classes, question_rule=0 if rule is None else int(rule[0]))
 
 
 def is_word(token_text: str) -> bool:

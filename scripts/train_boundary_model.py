@@ -28,6 +28,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from mi_coder.boundary import (  # noqa: E402
+    QUESTION_RULE_LEVELS,
     boundary_scores,
     question_recall,
     question_starts,
@@ -94,7 +95,7 @@ def rule_starts(words: list[str]) -> list[bool]:
 
 def fold_models(annomi: list[dict], corpus: list[dict], folds: int = 5, C: float = 1.0, join: bool = JOIN,
                 first: int | None = None, fold_seed: int | None = None,
-                classes: dict[str, int] | None = None, question_rule: bool = False):  # type: ignore[no-untyped-def]
+                classes: dict[str, int] | None = None, question_rule: int = 0):  # type: ignore[no-untyped-def]
     """The grouped folds (AnnoMI by video): for each, its number, its test turns' indices and a boundary model
     trained on the other folds' turns and the team corpus (``first``: only the first so many folds; ``fold_seed``:
     videos shuffled into folds, a fresh split, as ``scripts/experiment.py --fold-seed``)."""
@@ -111,10 +112,11 @@ def fold_models(annomi: list[dict], corpus: list[dict], folds: int = 5, C: float
 
 def cross_validate(annomi: list[dict], corpus: list[dict], folds: int, C: float, join: bool = JOIN,
                    first: int | None = None, fold_seed: int | None = None,
-                   classes: dict[str, int] | None = None, question_rule: bool = False) -> dict:
+                   classes: dict[str, int] | None = None, question_rule: int = 0, beside_rule: int = 1) -> dict:
     """Grouped CV; ``first``: measure only the first so many folds (a quicker like-for-like check);
-    ``question_rule``: the fold models decide with the question-by-inversion rule (the "model" figures are then the
-    rule's; the "question_rule" figures are always the fold models' decisions with the rule added)."""
+    ``question_rule``: the fold models decide with the question-by-inversion rule at this level (the "model" figures
+    are then the rule's); the "question_rule" figures are always the fold models' weights deciding with the rule at
+    level ``beside_rule`` (``boundary.question_starts``), the same fold models."""
     ref, sent, pred, rules, qs, per_fold, ruled = [], [], [], [], [], [], []
     for k, test, model in fold_models(annomi, corpus, folds, C, join, first, fold_seed, classes, question_rule):
         n0 = len(ref)
@@ -125,8 +127,8 @@ def cross_validate(annomi: list[dict], corpus: list[dict], folds: int, C: float,
             ref.append(s["starts"])
             sent.append(s["sentences"])
             pred.append(model.starts(s["words"]))
-            ruled.append(list(pred[-1]))  # the same decisions with the question-by-inversion rule (E76)
-            for j in question_starts(s["words"]):
+            ruled.append(list(pred[-1]))  # the same decisions with the question-by-inversion rule (E76, E78)
+            for j in question_starts(s["words"], beside_rule):
                 ruled[-1][j] = True
             rules.append(rule_starts(s["words"]))
             qs.append(s["questions"])
@@ -141,7 +143,7 @@ def cross_validate(annomi: list[dict], corpus: list[dict], folds: int, C: float,
         "folds": folds, **({"measured_folds": first} if first else {}), "fold_seed": fold_seed,
         "team_corpus": bool(corpus), "turns": len(ref), "C": C, "joined_turns": join,
         "word_classes": len(set(classes.values())) if classes else 0, "question_rule": question_rule,
-        "model_vs_reference": boundary_scores(ref, pred),
+        "beside_rule": beside_rule, "model_vs_reference": boundary_scores(ref, pred),
         "model_vs_sentence_ends": boundary_scores(sent, pred),
         "model_question_recall": question_recall(ref, pred, qs),
         "model_question_whole": question_recall(ref, pred, qs, whole=True),
@@ -177,8 +179,11 @@ def main() -> int:
     parser.add_argument("--first-folds", type=int, help="measure only the first N folds")
     parser.add_argument("--fold-seed", type=int, help="shuffle videos into folds with this seed (a fresh split)")
     parser.add_argument("--no-corpus", action="store_true", help="train without the team corpus sessions")
-    parser.add_argument("--question-rule", action="store_true",
-                        help="decide with the question-by-inversion rule (boundary.question_starts; E76)")
+    parser.add_argument("--question-rule", type=int, nargs="?", const=1, default=0, choices=QUESTION_RULE_LEVELS,
+                        help="decide with the question-by-inversion rule at this level (boundary.question_starts; "
+                             "1 without a level: question words, E76/E77; 2: also yes/no inversion, E78)")
+    parser.add_argument("--beside-rule", type=int, default=1, choices=QUESTION_RULE_LEVELS,
+                        help="the level of the rule in the figures reported beside the model's (default 1)")
     parser.add_argument("--classes", type=int, default=0,
                         help="add word-class features: k-means with this many classes over data/vectors (E63)")
     args = parser.parse_args()
@@ -188,7 +193,8 @@ def main() -> int:
     annomi = annomi_sequences(args.annomi)
     corpus = [] if args.no_corpus else corpus_sequences()
     report = (cross_validate(annomi, corpus, args.folds, args.C, join=args.join, first=args.first_folds,
-                             fold_seed=args.fold_seed, classes=classes, question_rule=args.question_rule)
+                             fold_seed=args.fold_seed, classes=classes, question_rule=args.question_rule,
+                             beside_rule=args.beside_rule)
               if args.folds > 1 else {})
     report["seconds"] = round(time.time() - t)
     report["command"] = (f"python scripts/train_boundary_model.py --folds {args.folds} --C {args.C}"
@@ -196,7 +202,8 @@ def main() -> int:
                          + (f" --first-folds {args.first_folds}" if args.first_folds else "")
                          + (f" --fold-seed {args.fold_seed}" if args.fold_seed is not None else "")
                          + (" --no-corpus" if args.no_corpus else "")
-                         + (" --question-rule" if args.question_rule else "")
+                         + (f" --question-rule {args.question_rule}" if args.question_rule else "")
+                         + (f" --beside-rule {args.beside_rule}" if args.beside_rule != 1 else "")
                          + (f" --classes {args.classes}" if args.classes else ""))
     print(json.dumps(report, indent=1, default=str))
     if args.report:

@@ -61,11 +61,42 @@ def test_a_question_by_inversion_inside_a_run_of_words_starts_at_its_lead_in(tex
     assert [" ".join(words[j:j + 3]) for j in question_starts(words)] == [start]
 
 
+@pytest.mark.parametrize("text, start", [
+    ("track your sugar did i get that right", "did i get"),
+    ("you said it has been a rough couple of weeks would you be willing to talk about it", "would you be"),
+    ("that sounds like a lot okay so um is there anything else going on", "okay so um"),
+    ("you went back to the group and have you noticed any change", "and have you"),
+    ("sounds like a long week well how was your day today", "well how was"),
+    ("you mentioned the job what are the good things about it", "what are the"),
+])
+def test_level_two_also_starts_yes_no_questions_and_questions_about_a_noun_phrase(text, start):
+    words = text.split()
+    assert question_starts(words) == []  # level 1 (model 2.17) leaves them to the weights
+    assert [" ".join(words[j:j + 3]) for j in question_starts(words, 2)] == [start]
+
+
+@pytest.mark.parametrize("text", [
+    "so do i to be honest",  # declarative order after so, neither, if, than
+    "she drinks more than i do you know",
+    "if you want we can talk about that later",
+    "the thing is you never know what will happen",  # a copula after a noun
+    "my worry was they would not take me back",
+    "i just want to have it done and have it come back clean",  # have it: not a subject
+    "it was hard you know what i mean",  # you know, i mean
+    "we went out and did you know the rest",
+    "how long have you been going there",  # the question word's own inversion
+    "those are the people who have been there for me",  # relative who and which
+    "i saw the place where my sister is living now",
+])
+def test_level_two_starts_nothing_in_declarative_order_or_inside_a_question_words_reach(text):
+    assert question_starts(text.split(), 2) == []
+
+
+@pytest.mark.parametrize("level", [1, 2])
 @pytest.mark.parametrize("text", [
     "i know what you did last summer",  # embedded: no inversion
     "i wonder how you feel about it",
     "so what do you think",  # the question opens the turn: nothing to split
-    "track your sugar did i get that right",  # a yes/no question: left to the weights
     # subordinate clauses and embedded questions in declarative order (a code review's cases)
     "i feel a lot better when i do it but not always",
     "so that's why i was there in the first place",
@@ -76,8 +107,12 @@ def test_a_question_by_inversion_inside_a_run_of_words_starts_at_its_lead_in(tex
     "how did you feel when you were there",
     "so that's what i did you know",
 ])
-def test_no_question_start_where_the_words_do_not_invert_or_the_turn_opens_with_the_question(text):
-    assert question_starts(text.split()) == []
+def test_no_question_start_where_the_words_do_not_invert_or_the_turn_opens_with_the_question(text, level):
+    assert question_starts(text.split(), level) == []
+
+
+def test_level_one_leaves_yes_no_questions_to_the_weights():
+    assert question_starts("track your sugar did i get that right".split()) == []
 
 
 def test_the_question_rule_opens_its_starts_whatever_the_weights_and_survives_saving():
@@ -90,9 +125,15 @@ def test_the_question_rule_opens_its_starts_whatever_the_weights_and_survives_sa
     assert again.question_rule and again.starts(words) == ruled.starts(words)
     assert not BoundaryModel.from_arrays(closed.to_arrays()).question_rule  # older files: off
     bad = ruled.to_arrays()
-    bad["boundary__question_rule"] = np.array([2], dtype=np.int8)
+    level_two = BoundaryModel.from_arrays(closed.with_question_rule(2).to_arrays())
+    yes_no = "track your sugar did i get that right".split()
+    assert level_two.question_rule == 2 and level_two.starts(yes_no)[yes_no.index("did")]
+    assert not ruled.starts(yes_no)[yes_no.index("did")]
+    bad["boundary__question_rule"] = np.array([3], dtype=np.int8)
     with pytest.raises(ValueError, match="question rule"):
         BoundaryModel.from_arrays(bad)
+    with pytest.raises(ValueError, match="question rule"):
+        closed.with_question_rule(3)
 
 
 def test_words_of_one_class_share_the_class_features_of_a_gap_and_classes_survive_saving():

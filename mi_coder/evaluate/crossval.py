@@ -446,7 +446,7 @@ def _cv_fold(k: int, data: TrainingData, folds: int, train_kwargs: dict, unpunct
                 setattr(coder, attr, value)
         if unpunctuated:
             coder.boundary = boundaries[bool(decode.get("boundary_corpus", BOUNDARY_CORPUS))].with_question_rule(
-                bool(decode.get("boundary_question_rule", BOUNDARY_QUESTION_RULE)))
+                int(decode.get("boundary_question_rule", BOUNDARY_QUESTION_RULE)))
         out.append(_code_fold(coder, turns[ids.isin(test_t)], gold, sess[sess["session_id"].isin(test_sessions)],
                               unpunctuated, len(examples)))
     return out
@@ -459,8 +459,9 @@ def _cv_fold(k: int, data: TrainingData, folds: int, train_kwargs: dict, unpunct
 BOUNDARY_CORPUS = True
 # The question-by-inversion rule of the boundary model (``boundary.question_starts``), on since 2.17 (E77, fold seed
 # 40: questions kept +0.014 per fold, SE 0.003, boundary F1 -0.000, the coder's stripped-text tasks +0.000 to
-# +0.003); a decode's "boundary_question_rule" measures the fold's boundary model with or without it.
-BOUNDARY_QUESTION_RULE = True
+# +0.003); a decode's "boundary_question_rule" measures the fold's boundary model with the rule at another level
+# (0 off, 1 question words, 2 also yes/no inversion: ``boundary.question_starts``; true and false read as 1 and 0).
+BOUNDARY_QUESTION_RULE = 1
 BOUNDARY_DECODES = ("boundary_corpus", "boundary_question_rule")  # decode keys that choose the boundary model
 
 
