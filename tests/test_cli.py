@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import shutil
 import subprocess
 import sys
@@ -619,6 +620,10 @@ def test_no_role_check_leaves_the_role_columns_empty_and_the_report_says_it_was_
     row = pd.read_csv(out / "sessions.csv").iloc[0]
     assert all(pd.isna(row[c]) for c in row.index if c.startswith("role_clarification"))
     assert pd.read_csv(out / "utterances.csv")["role_elements"].isna().all()  # the utterances' column too
+    assert main(["code", str(EXAMPLES / "health_session.txt"), "--out", str(tmp_path / "j"), "--no-role-check",
+                 "--output-format", "jsonl"]) == 0
+    rows = [json.loads(line) for line in (tmp_path / "j" / "utterances.jsonl").read_text().splitlines()]
+    assert all(r["role_elements"] is None for r in rows)  # not assessed: null, where none found is ""
     page = next((out / "reports").glob("*.html")).read_text()
     assert "id='roles-not-assessed'" in page and "not found in the session" not in page
     plain = tmp_path / "plain"

@@ -42,14 +42,14 @@ def utterance_rows(sessions: Iterable[Session]) -> list[dict]:
     rows = []
     for s in sessions:
         spans: dict[int, list[tuple[int, int]]] = {}  # turn -> its words' character spans
-        checked = s.meta.get("role_check") != "off"  # --no-role-check: the role columns are left empty
+        checked = s.meta.get("role_check") != "off"  # --no-role-check: not assessed, null (an empty string: none found)
         for turn, u in s.utterances():
             start, end = utterance_times(turn, u, spans)
             rows.append({
                 "session_id": s.id, "turn_id": turn.id, "utterance_id": u.id, "speaker": turn.speaker,
                 "role": turn.role, "start": _ms(start), "end": _ms(end), "text": u.text,
                 "code": u.code or "", "confidence": None if u.confidence is None else round(u.confidence, 4),
-                "role_elements": ";".join(u.meta.get("role_elements", [])) if checked else "",
+                "role_elements": ";".join(u.meta.get("role_elements", [])) if checked else None,
                 "code2": second_code(turn, u),
             })
     return rows
