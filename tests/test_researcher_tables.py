@@ -430,6 +430,21 @@ def test_without_speakers_spelled_sustain_talk_is_the_clients_and_the_words_colu
         ("practitioner", "You don't want to quit."), ("client", "It's too hard.")]
 
 
+def test_without_speakers_the_first_code_column_that_places_every_row_gives_the_speakers(tmp_path):
+    """A column of the counsellor's MISC codes alone before the MITI codes of both speakers."""
+    rows = [("How are you?", "OQ", "OQ"), ("I don't want to quit.", "", "ST"),
+            ("You don't want to quit.", "SR", "SR"), ("Maybe later.", "", "CT")]
+    path = tmp_path / "two_codes.csv"
+    pd.DataFrame(rows, columns=["text", "misc_code", "code"]).to_csv(path, index=False)
+    with pytest.warns(UserWarning, match="read from its code in 'code'"):
+        (s,) = read_coded(path)
+    assert [t.role for t in s.turns] == ["practitioner", "client", "practitioner", "client"]
+    only_misc = tmp_path / "only_misc.csv"
+    pd.DataFrame([r[:2] for r in rows], columns=["text", "misc_code"]).to_csv(only_misc, index=False)
+    with pytest.raises(InputError, match="row 3 has no code"):  # the one column's own error
+        read_coded(only_misc, scheme="misc")
+
+
 def test_without_speakers_a_table_of_sentiment_labels_or_only_client_codes_is_refused_as_before(tmp_path):
     for name, labels in (("sentiment", ["positive", "negative", "neutral"]), ("client", ["CT", "ST", "FN"])):
         path = tmp_path / f"{name}.csv"

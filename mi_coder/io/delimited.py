@@ -444,14 +444,19 @@ _SPEAKER_CODE_COLUMNS = CODED_COLUMNS + ("label", "miti", "misc", "code_1", "cod
                                          "agreed_label", "final_label", "final_code", "ground_truth", "true_label")
 
 
-def speaker_code_column(columns: Sequence[str], overrides: dict[str, str]) -> str | None:
-    """The code column that may say whose each row is, in a table that has one and no speaker column (none found
-    by name and none given with --speaker-col); None otherwise."""
+def speaker_code_columns(columns: Sequence[str], overrides: dict[str, str]) -> list[str]:
+    """The code columns that may say whose each row is, in table order (the one given with --code-col alone), in a
+    table that has them and no speaker column (none found by name and none given with --speaker-col)."""
     if "speaker" in overrides or any(_norm(c) in COLUMN_ALIASES["speaker"] for c in columns):
-        return None
+        return []
     if overrides.get("code") in columns:
-        return overrides["code"]
-    return next((c for c in columns if _norm(c) in _SPEAKER_CODE_COLUMNS), None)
+        return [overrides["code"]]
+    return [c for c in columns if _norm(c) in _SPEAKER_CODE_COLUMNS]
+
+
+def speaker_code_column(columns: Sequence[str], overrides: dict[str, str]) -> str | None:
+    """The first of ``speaker_code_columns``, or None."""
+    return next(iter(speaker_code_columns(columns, overrides)), None)
 
 
 _AMBIGUOUS_ST = "ST?"  # the abbreviation ST: MISC 2.5's structure or sustain talk, decided by the table
@@ -479,10 +484,21 @@ def _whose(code: str, st: str) -> str:
 def with_code_speakers(rows: list[dict[str, Any]], columns: Sequence[str], overrides: dict[str, str], path: str
                        ) -> tuple[list[dict[str, Any]], Sequence[str]]:
     """``rows`` and ``columns`` with a speaker column read from the codes (``speakers_from_codes``) where the table
-    has a code column and no speaker column; as they are otherwise."""
-    code_column = speaker_code_column(columns, overrides)
-    found = speakers_from_codes(rows, columns, code_column, overrides, path) if code_column else None
-    return found if found is not None else (rows, columns)
+    has a code column and no speaker column; as they are otherwise. Of several code columns (a MISC and a MITI
+    column, a sentiment label before the codes), the first that says whose every row is; where none does, the first
+    one's error."""
+    first_error: InputError | None = None
+    for code_column in speaker_code_columns(columns, overrides):
+        try:
+            found = speakers_from_codes(rows, columns, code_column, overrides, path)
+        except InputError as exc:
+            first_error = first_error or exc
+            continue
+        if found is not None:
+            return found
+    if first_error is not None:
+        raise first_error
+    return rows, columns
 
 
 def speakers_from_codes(rows: list[dict[str, Any]], columns: Sequence[str], code_column: str, overrides: dict[str, str],
