@@ -7,7 +7,7 @@ ends one). Features are the words around the gap (three on each side, and the pa
 it), the position in the turn, and whether the next words have question form; they are hashed into a
 fixed-size space (``DIM``), so the model is one weight vector with no vocabulary file. Each gap is
 decided on its own, and a question by inversion inside the run of words (``question_starts``) opens an
-utterance whatever the weights say (models since 2.17, ``question_rule``).
+utterance whatever the weights say (models since 2.17, ``question_rule``; yes/no questions too since 2.18).
 
 Training data needs no download: turns whose punctuated text gives the reference (AnnoMI, the team
 corpus), stripped of punctuation and casing, plus caption-style copies (fillers, repeated and dropped
@@ -236,7 +236,7 @@ class BoundaryModel:
     ``question_rule``: also start an utterance where a question by inversion opens inside the run of words
     (``question_starts``), whatever the weights say: MITI makes every question an utterance of its own, and a
     question straight after a reflection ("... worn out how many beers are we ...") is where the weights alone run
-    two utterances together most often. On since model 2.17 (E77)."""
+    two utterances together most often. Level 1 since model 2.17 (E77), level 2 since 2.18 (E78)."""
 
     def __init__(self, coef: np.ndarray, intercept: float = 0.0, threshold: float = THRESHOLD,
                  classes: dict[str, int] | None = None, question_rule: int = 0) -> None:
