@@ -209,7 +209,7 @@ def question_starts(words: Sequence[str], level: int = 1) -> list[int]:
     2: also an auxiliary opening a yes/no question, and what/how/where/why/when with an auxiliary before a
     determiner or possessive ("... | how was your day", "| what are the good things")."""
     out: list[int] = []
-    n = len(words)
+    n = len(words) if level >= 1 else 0  # level 0: the rule is off
     for i in range(1, n):
         if words[i] in _QUESTION_WORDS:
             inverted = next((k for k in range(i + 1, min(i + 5, n - 1))
@@ -246,8 +246,8 @@ class BoundaryModel:
         self.classes = classes or None  # word -> class (``word_classes``), read by the class templates
         self._class_hashes = class_hashes(self.classes)
         self._margin = float(np.log(threshold / (1 - threshold)))
-        if int(question_rule) not in QUESTION_RULE_LEVELS:
-            raise ValueError(f"a question rule level is one of {QUESTION_RULE_LEVELS}, not {question_rule}")
+        if question_rule not in QUESTION_RULE_LEVELS or isinstance(question_rule, float):  # True, False: 1, 0
+            raise ValueError(f"a question rule level is one of {QUESTION_RULE_LEVELS}, not {question_rule!r}")
         self.question_rule = int(question_rule)
 
     def with_threshold(self, threshold: float) -> "BoundaryModel":
@@ -259,7 +259,7 @@ class BoundaryModel:
     def with_question_rule(self, level: int = 1) -> "BoundaryModel":
         """The same weights, deciding with the question-by-inversion rule at this level (0: without it; see
         ``question_starts``)."""
-        return BoundaryModel(self.coef, self.intercept, self.threshold, self.classes, int(level))
+        return BoundaryModel(self.coef, self.intercept, self.threshold, self.classes, level)
 
     def starts(self, words: Sequence[str]) -> list[bool]:
         return self.starts_many([words])[0]

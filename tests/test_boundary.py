@@ -84,6 +84,8 @@ def test_level_two_also_starts_yes_no_questions_and_questions_about_a_noun_phras
     "i just want to have it done and have it come back clean",  # have it: not a subject
     "it was hard you know what i mean",  # you know, i mean
     "we went out and did you know the rest",
+    "i would like to have you come in next week",  # after to and not: declarative order
+    "he said he will not have you talk to him like that",
     "how long have you been going there",  # the question word's own inversion
     "those are the people who have been there for me",  # relative who and which
     "i saw the place where my sister is living now",
@@ -111,8 +113,9 @@ def test_no_question_start_where_the_words_do_not_invert_or_the_turn_opens_with_
     assert question_starts(text.split(), level) == []
 
 
-def test_level_one_leaves_yes_no_questions_to_the_weights():
+def test_level_one_leaves_yes_no_questions_to_the_weights_and_level_zero_starts_nothing():
     assert question_starts("track your sugar did i get that right".split()) == []
+    assert question_starts("you seem worn out how many beers are we talking about".split(), 0) == []
 
 
 def test_the_question_rule_opens_its_starts_whatever_the_weights_and_survives_saving():
@@ -132,8 +135,9 @@ def test_the_question_rule_opens_its_starts_whatever_the_weights_and_survives_sa
     bad["boundary__question_rule"] = np.array([3], dtype=np.int8)
     with pytest.raises(ValueError, match="question rule"):
         BoundaryModel.from_arrays(bad)
-    with pytest.raises(ValueError, match="question rule"):
-        closed.with_question_rule(3)
+    for level in (3, 2.7):
+        with pytest.raises(ValueError, match="question rule"):
+            closed.with_question_rule(level)
 
 
 def test_words_of_one_class_share_the_class_features_of_a_gap_and_classes_survive_saving():

@@ -390,7 +390,7 @@ def test_without_a_speaker_column_an_uncoded_row_is_refused_by_its_row_and_a_col
     gap = tmp_path / "gap.csv"
     pd.DataFrame([("How are you?", "OQ"), ("Fine.", ""), ("You came anyway.", "SR")],
                  columns=["text", "code"]).to_csv(gap, index=False)
-    with pytest.raises(InputError, match="row 3 has no code and the table has no speaker column"):
+    with pytest.raises(InputError, match="row 3 has no code \\(in 'code'\\) and the table has no speaker column"):
         read_coded(gap)
     words = tmp_path / "words.csv"
     pd.DataFrame([("Hi there", "Greeting"), ("Yes", "Other")], columns=["text", "label"]).to_csv(words, index=False)
@@ -405,7 +405,7 @@ def test_without_a_speaker_column_an_uncoded_row_is_refused_by_its_row_and_a_col
 def test_without_speakers_a_bare_st_the_table_cannot_place_is_refused_by_its_row(tmp_path, codes):
     path = tmp_path / "st.csv"
     pd.DataFrame([(f"words {k}", c) for k, c in enumerate(codes)], columns=["text", "code"]).to_csv(path, index=False)
-    with pytest.raises(InputError, match="row 3: ST is MISC 2.5's structure .* or sustain talk"):
+    with pytest.raises(InputError, match="row 3: ST \\(in 'code'\\) is MISC 2.5's structure .* or sustain talk"):
         read_coded(path, scheme="misc")
 
 
@@ -441,7 +441,7 @@ def test_without_speakers_the_first_code_column_that_places_every_row_gives_the_
     assert [t.role for t in s.turns] == ["practitioner", "client", "practitioner", "client"]
     only_misc = tmp_path / "only_misc.csv"
     pd.DataFrame([r[:2] for r in rows], columns=["text", "misc_code"]).to_csv(only_misc, index=False)
-    with pytest.raises(InputError, match="row 3 has no code"):  # the one column's own error
+    with pytest.raises(InputError, match="row 3 has no code \\(in 'misc_code'\\)"):  # the one column's own error
         read_coded(only_misc, scheme="misc")
 
 

@@ -200,6 +200,8 @@ def read_coded(path, options=None, scheme: str = "miti",  # type: ignore[no-unty
     for _, u in (x for s in sessions for x in s.utterances()):
         if isinstance(u.meta.get("role_elements"), str):  # as mi-coder writes them, elements joined by ';': the
             u.meta["role_elements"] = [e for e in u.meta["role_elements"].split(";") if e.strip()]  # scorer's list
+        elif "role_elements" in u.meta and u.meta["role_elements"] is None:  # null: coded with --no-role-check, the
+            del u.meta["role_elements"]  # detectors never ran (the scorer then reads phrase cues, as for old models)
     return sessions
 
 
