@@ -30,8 +30,8 @@ TURN_COLUMNS = ["session_id", "turn_id", "speaker", "role", "start", "end", "tex
 
 
 # practitioner_id: who the practitioner is (--practitioner-id), empty when not given; for per-practitioner analysis
-SESSION_COLUMNS = ["session_id", "source", "n_turns", "n_utterances", "given_session_id", "practitioner_id", "practitioner", "date",
-                   "roles_inferred"]
+SESSION_COLUMNS = ["session_id", "source", "n_turns", "n_utterances", "given_session_id", "practitioner_id",
+                   "practitioner", "date", "roles_inferred"]
 
 
 OUTPUT_FORMATS = ("csv", "jsonl", "parquet")
