@@ -158,9 +158,10 @@ _Q_SUBJECT = frozenset("you i we they he she it there".split())
 _Q_LEAD = _FILLERS | frozenset("and but or".split())
 _Q_BETWEEN = _PRONOUNS - {"your"}  # a subject between the question word and the auxiliary
 QUESTION_RULE_MIN_WORDS = 2  # words of the turn before the question's start: a shorter lead-in joins it
-# Level 2 (E78): yes/no questions by inversion and "how was your day". Subjects of a yes/no inversion ("it" and
+# Level 2 (E78): yes/no questions by inversion and "how was the hearing". Subjects of a yes/no inversion ("it" and
 # "that" left out: "have it come back", "is that" closes as often as it opens); words after which an auxiliary and a
-# pronoun are in declarative order ("so do i", "if you", "than i", "to have you"); forms of be and "had", which after
+# pronoun are in declarative order ("than i", "to have you", "not have you"; "so" is listed but is also a filler,
+# which the check lets through, so "and so do i" starts an utterance: measured so in E78); forms of be and "had", which after
 # a noun are a copula ("the thing is you"); who and which, which open relative clauses ("people who have").
 _YN_SUBJECT = frozenset("you i we they he she there".split())
 _YN_NOT_AFTER = (frozenset("so neither nor as than if that this it i you we they he she there to not n't 's 're 've "
@@ -168,7 +169,7 @@ _YN_NOT_AFTER = (frozenset("so neither nor as than if that this it i you we they
 _YN_COPULA = frozenset("is was are were am had".split())
 _WH_DET_WORDS = frozenset("what how where why when".split())
 _DETERMINERS = frozenset("your the that this those these his her their my our a an any some".split())
-QUESTION_RULE_LEVELS = (0, 1, 2)  # off; question words (model 2.17); and yes/no inversion and "how was your day"
+QUESTION_RULE_LEVELS = (0, 1, 2)  # off; question words (model 2.17); and yes/no inversion and "how was the hearing"
 
 
 def _lead_in(words: Sequence[str], i: int) -> int:
@@ -186,10 +187,10 @@ def _lead_in(words: Sequence[str], i: int) -> int:
 
 
 def _yes_no_inverted(words: Sequence[str], i: int) -> bool:
-    """Whether an auxiliary at ``words[i]`` opens a yes/no question ("... a few weeks | would you be willing"):
+    """Whether an auxiliary at ``words[i]`` opens a yes/no question ("... since the hearing | would you be willing"):
     followed by a subject pronoun and more words (not "you know", "i mean"), not in a question word's reach (the
-    wh-rule's "how long | have you"), not after a word that makes the order declarative ("so do i", "if you", "what
-    it is you want"), and a form of be or "had" only after a marker or filler ("the idea is you would" is a
+    wh-rule's "how long | have you"), not after a word that makes the order declarative ("to have you", "what it is
+    you want"; not "so", a filler: "and so do i" opens one), and a form of be or "had" only after a marker or filler ("the idea is you would" is a
     copula)."""
     n = len(words)
     if words[i] not in _AUX or i + 2 >= n or words[i + 1] not in _YN_SUBJECT or words[i + 2] in ("know", "mean"):
@@ -207,7 +208,7 @@ def question_starts(words: Sequence[str], level: int = 1) -> list[int]:
     the turn (``words`` lower-cased), each moved back over the markers and fillers (and a repeated question word)
     that lead into it. ``level`` 1: a question word then an auxiliary before a subject pronoun (model 2.17);
     2: also an auxiliary opening a yes/no question, and what/how/where/why/when with an auxiliary before a
-    determiner or possessive ("... | how was your day", "| what are the good things")."""
+    determiner or possessive ("... | how was the hearing", "| what are the hard parts")."""
     out: list[int] = []
     n = len(words) if level >= 1 else 0  # level 0: the rule is off
     for i in range(1, n):

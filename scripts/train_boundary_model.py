@@ -31,7 +31,6 @@ from mi_coder.boundary import (  # noqa: E402
     QUESTION_RULE_LEVELS,
     boundary_scores,
     question_recall,
-    question_starts,
     train_boundary_model,
     word_classes,
 )
@@ -120,6 +119,7 @@ def cross_validate(annomi: list[dict], corpus: list[dict], folds: int, C: float,
     ref, sent, pred, rules, qs, per_fold, ruled = [], [], [], [], [], [], []
     for k, test, model in fold_models(annomi, corpus, folds, C, join, first, fold_seed, classes, question_rule):
         n0 = len(ref)
+        beside = model.with_question_rule(beside_rule)
         for i in test:
             s = annomi[i]
             if len(s["words"]) < 2:
@@ -127,9 +127,7 @@ def cross_validate(annomi: list[dict], corpus: list[dict], folds: int, C: float,
             ref.append(s["starts"])
             sent.append(s["sentences"])
             pred.append(model.starts(s["words"]))
-            ruled.append(list(pred[-1]))  # the same decisions with the question-by-inversion rule (E76, E78)
-            for j in question_starts(s["words"], beside_rule):
-                ruled[-1][j] = True
+            ruled.append(beside.starts(s["words"]))  # the same weights with the rule at the beside level (E76, E78)
             rules.append(rule_starts(s["words"]))
             qs.append(s["questions"])
         per_fold.append({"fold": k + 1, **boundary_scores(ref[n0:], pred[n0:]),

@@ -158,6 +158,9 @@ def main() -> int:
     parser.add_argument("--profiles-only", action="store_true",
                         help="only (re)write the decoding profiles of the existing model and measure them on the "
                              "hold-out and the external dev set, update its card and re-pin")
+    parser.add_argument("--boundary-report-only", action="store_true",
+                        help="only (re)read --boundary-report into the existing model's meta.json, update its card "
+                             "and re-pin")
     parser.add_argument("--previous-meta", default=None,
                         help="the previous shipped model's meta.json (e.g. from git show HEAD:models/mi-coder-default/"
                              "meta.json): its external, AnnoMI and team hold-out figures go beside the new model's "
@@ -170,6 +173,12 @@ def main() -> int:
         return finish(Path(args.out), args, benchmark=True)
     if args.profiles_only:
         add_profiles(Path(args.out), args, say)
+        return finish(Path(args.out), args, benchmark=False)
+    if args.boundary_report_only:
+        meta_path = Path(args.out) / "meta.json"
+        meta = json.loads(meta_path.read_text())
+        meta["metrics"]["boundary_cv"] = json.loads(Path(args.boundary_report).read_text())
+        meta_path.write_text(json.dumps(meta, indent=2, default=json_default) + "\n")
         return finish(Path(args.out), args, benchmark=False)
     if args.team_holdout_only:
         add_team_holdout(Path(args.out), say)

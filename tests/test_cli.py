@@ -625,6 +625,10 @@ def test_no_role_check_leaves_the_role_columns_empty_and_the_report_says_it_was_
     rows = [json.loads(line) for line in (tmp_path / "j" / "utterances.jsonl").read_text().splitlines()]
     assert all(r["role_elements"] is None for r in rows)  # not assessed: null, where none found is ""
     assert main(["score", str(tmp_path / "j" / "utterances.jsonl"), "--out", str(tmp_path / "again")]) == 0  # reads
+    from mi_coder.evaluate.agreement import read_coded
+
+    again = read_coded(tmp_path / "j" / "utterances.jsonl")  # not labelled, rather than labelled "none found"
+    assert not any("human_roles" in u.meta for s in again for _, u in s.utterances())
     page = next((out / "reports").glob("*.html")).read_text()
     assert "id='roles-not-assessed'" in page and "not found in the session" not in page
     plain = tmp_path / "plain"

@@ -409,7 +409,7 @@ def _read_role_labels(path, sessions: Sequence[Session]) -> None:  # type: ignor
             corpus = {(r.session_id, r.turn, r.utterance): r.role for r in table.itertuples(index=False)}
     for s in sessions:
         for turn, u in s.utterances():
-            if "role_elements" in u.meta:
+            if u.meta.get("role_elements") is not None:  # null: coded with --no-role-check, not labelled
                 u.meta["human_roles"] = checked(u.meta["role_elements"], f"session {s.id}, turn {turn.id}")
             elif corpus is not None:
                 key = (s.id, str(turn.id), str(u.meta.get("utterance", "")))

@@ -446,7 +446,7 @@ def _cv_fold(k: int, data: TrainingData, folds: int, train_kwargs: dict, unpunct
                 setattr(coder, attr, value)
         if unpunctuated:
             coder.boundary = boundaries[bool(decode.get("boundary_corpus", BOUNDARY_CORPUS))].with_question_rule(
-                int(decode.get("boundary_question_rule", BOUNDARY_QUESTION_RULE)))
+                decode.get("boundary_question_rule", BOUNDARY_QUESTION_RULE))  # a level (or true/false), checked
         out.append(_code_fold(coder, turns[ids.isin(test_t)], gold, sess[sess["session_id"].isin(test_sessions)],
                               unpunctuated, len(examples)))
     return out
