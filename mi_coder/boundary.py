@@ -161,8 +161,8 @@ QUESTION_RULE_MIN_WORDS = 2  # words of the turn before the question's start: a 
 # Level 2 (E78): yes/no questions by inversion and "how was the hearing". Subjects of a yes/no inversion ("it" and
 # "that" left out: "have it come back", "is that" closes as often as it opens); words after which an auxiliary and a
 # pronoun are in declarative order ("than i", "to have you", "not have you"; "so" is listed but is also a filler,
-# which the check lets through, so "and so do i" starts an utterance: measured so in E78); forms of be and "had", which after
-# a noun are a copula ("the thing is you"); who and which, which open relative clauses ("people who have").
+# which the check lets through, so "and so do i" starts an utterance: measured so in E78); forms of be and "had",
+# which after a noun are a copula ("the thing is you"); who and which, which open relative clauses ("people who").
 _YN_SUBJECT = frozenset("you i we they he she there".split())
 _YN_NOT_AFTER = (frozenset("so neither nor as than if that this it i you we they he she there to not n't 's 're 've "
                            "'d 'll 'm".split()) | _AUX | _QUESTION_WORDS)
@@ -190,8 +190,8 @@ def _yes_no_inverted(words: Sequence[str], i: int) -> bool:
     """Whether an auxiliary at ``words[i]`` opens a yes/no question ("... since the hearing | would you be willing"):
     followed by a subject pronoun and more words (not "you know", "i mean"), not in a question word's reach (the
     wh-rule's "how long | have you"), not after a word that makes the order declarative ("to have you", "what it is
-    you want"; not "so", a filler: "and so do i" opens one), and a form of be or "had" only after a marker or filler ("the idea is you would" is a
-    copula)."""
+    you want"; not "so", a filler: "and so do i" opens one), and a form of be or "had" only after a marker or filler
+    ("the idea is you would" is a copula)."""
     n = len(words)
     if words[i] not in _AUX or i + 2 >= n or words[i + 1] not in _YN_SUBJECT or words[i + 2] in ("know", "mean"):
         return False

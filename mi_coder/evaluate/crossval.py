@@ -459,7 +459,7 @@ def _cv_fold(k: int, data: TrainingData, folds: int, train_kwargs: dict, unpunct
 BOUNDARY_CORPUS = True
 # The question-by-inversion rule of the boundary model (``boundary.question_starts``), on since 2.17 (E77, fold seed
 # 40: questions kept +0.014 per fold, SE 0.003, boundary F1 -0.000, the coder's stripped-text tasks +0.000 to
-# +0.003), at level 2 since 2.18 (E78, fold seed 41: yes/no questions and "how was your day" too, questions kept
+# +0.003), at level 2 since 2.18 (E78, fold seed 41: yes/no questions and "how was the hearing" too, questions kept
 # +0.013 per fold, SE 0.001, boundary F1 +0.000, the coder's stripped-text tasks -0.002 to +0.000); a decode's
 # "boundary_question_rule" measures the fold's boundary model with the rule at another level (0 off, 1 question
 # words, 2 also yes/no inversion: ``boundary.question_starts``; true and false read as 1 and 0).

@@ -531,13 +531,13 @@ def speakers_from_codes(rows: list[dict[str, Any]], columns: Sequence[str], code
                                    "so whose words they are cannot be told: add a speaker column (or name one with "
                                    "--speaker-col)")
         if codes[k] == _AMBIGUOUS_ST and not st:
-            raise InputError(path, f"row {k + 2}: ST (in {code_column!r}) is MISC 2.5's structure (the counsellor's) or "
-                                   "sustain talk (the client's), and this table's other codes do not say which: add a "
-                                   "speaker column (--speaker-col)")
+            raise InputError(path, f"row {k + 2}: ST (in {code_column!r}) is MISC 2.5's structure (the "
+                                   "counsellor's) or sustain talk (the client's), and this table's other codes do not "
+                                   "say which: add a speaker column (--speaker-col)")
         if not _whose(codes[k], st):
-            raise InputError(path, f"row {k + 2}: the code {codes[k]!r} (in {code_column!r}) is neither a practitioner's "
-                                   "nor a client's, and the table has no speaker column to say whose it is: add one "
-                                   "(--speaker-col)")
+            raise InputError(path, f"row {k + 2}: the code {codes[k]!r} (in {code_column!r}) is neither a "
+                                   "practitioner's nor a client's, and the table has no speaker column to say whose "
+                                   "it is: add one (--speaker-col)")
     column = "speaker" if "speaker" not in columns else "speaker_from_code"
     out = [{**row, column: _whose(code, st)} for row, code in zip(rows, codes)]
     warnings.warn(f"{path}: no speaker column: each row's speaker is read from its code in {code_column!r} (OQ, SR, "
