@@ -800,6 +800,7 @@ def test_role_detectors_can_read_the_practitioners_own_words_before_while_code_m
     assert any(u.meta.get("role_elements") for _, u in a.utterances())
 
 
+@pytest.mark.slow  # about 20-25 s: the fast suite stays under 5 minutes on 2 cores
 def test_role_only_batches_train_the_role_detectors_but_not_the_code_models():
     from mi_coder.train.examples import load_session_corpus
 

@@ -602,6 +602,7 @@ def test_several_coded_tables_get_a_pooled_figure_beside_each_files_own(tmp_path
     assert pooled["left_out_as_training_data"] == [str(trained)]
 
 
+@pytest.mark.slow  # about 20-25 s: the fast suite stays under 5 minutes on 2 cores
 def test_cross_validation_on_ones_own_tables_codes_held_out_sessions_as_the_saved_model_does(monkeypatch):
     """--folds without AnnoMI: each fold trains turn models too and codes its held-out sessions whole (it trained
     utterance models alone and predicted rows one by one: a different coder from the one saved)."""
