@@ -222,7 +222,7 @@ def question_starts(words: Sequence[str], level: int = 1) -> list[int]:
                 opens = (words[i] in _WH_DET_WORDS and i + 2 < n and words[i + 1] in _AUX
                          and words[i + 2] in _DETERMINERS)
         else:
-            opens = level >= 2 and words[i] in _AUX and _yes_no_inverted(words, i)
+            opens = level >= 2 and _yes_no_inverted(words, i)
         if not opens:
             continue
         j = _lead_in(words, i)

@@ -196,12 +196,13 @@ def read_coded(path, options=None, scheme: str = "miti",  # type: ignore[no-unty
             hint = (f"the column {named[0]!r} may hold them: name it with --code-col {named[0]!r} (code_column= in "
                     "Python)")
         raise InputError(path, f"holds no coded utterance: no {column} with a code in it; {hint}")
+    for _, u in (x for s in sessions for x in s.utterances()):
+        if "role_elements" in u.meta and u.meta["role_elements"] is None:  # null: coded with --no-role-check, the
+            del u.meta["role_elements"]  # detectors never ran: not labelled (the scorer then reads phrase cues)
     _read_role_labels(path, sessions)
     for _, u in (x for s in sessions for x in s.utterances()):
         if isinstance(u.meta.get("role_elements"), str):  # as mi-coder writes them, elements joined by ';': the
             u.meta["role_elements"] = [e for e in u.meta["role_elements"].split(";") if e.strip()]  # scorer's list
-        elif "role_elements" in u.meta and u.meta["role_elements"] is None:  # null: coded with --no-role-check, the
-            del u.meta["role_elements"]  # detectors never ran (the scorer then reads phrase cues, as for old models)
     return sessions
 
 
@@ -409,7 +410,7 @@ def _read_role_labels(path, sessions: Sequence[Session]) -> None:  # type: ignor
             corpus = {(r.session_id, r.turn, r.utterance): r.role for r in table.itertuples(index=False)}
     for s in sessions:
         for turn, u in s.utterances():
-            if u.meta.get("role_elements") is not None:  # null: coded with --no-role-check, not labelled
+            if "role_elements" in u.meta:
                 u.meta["human_roles"] = checked(u.meta["role_elements"], f"session {s.id}, turn {turn.id}")
             elif corpus is not None:
                 key = (s.id, str(turn.id), str(u.meta.get("utterance", "")))
