@@ -179,10 +179,16 @@ def test_worker_processes_ignore_ctrl_c_so_only_the_main_process_reports_it():
     # twice in six full runs of the suite in the forty-third session, passing alone): start from none
     if reusable_executor._executor is not None:
         reusable_executor._executor.shutdown(wait=True, kill_workers=True)
-    with _worker_pool(2) as run:
-        seen = set(run(delayed(signal.getsignal)(signal.SIGINT) for _ in range(6)))
+    # another test of this xdist worker can leave Ctrl-C ignored here (seen on first runs after an install: the
+    # handler was SIG_IGN before the pool); the pool must give back the handler it found
+    previous = signal.signal(signal.SIGINT, signal.default_int_handler)
+    try:
+        with _worker_pool(2) as run:
+            seen = set(run(delayed(signal.getsignal)(signal.SIGINT) for _ in range(6)))
+        here = signal.getsignal(signal.SIGINT)
+    finally:
+        signal.signal(signal.SIGINT, previous)
     assert seen == {signal.SIG_IGN}, f"the workers' Ctrl-C handlers: {seen}"
-    here = signal.getsignal(signal.SIGINT)
     assert here is signal.default_int_handler, f"this process's Ctrl-C handler: {here}"
 
 
