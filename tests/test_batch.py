@@ -179,8 +179,10 @@ def test_worker_processes_ignore_ctrl_c_so_only_the_main_process_reports_it():
     # twice in six full runs of the suite in the forty-third session, passing alone): start from none
     if reusable_executor._executor is not None:
         reusable_executor._executor.shutdown(wait=True, kill_workers=True)
-    # another test of this xdist worker can leave Ctrl-C ignored here (seen on first runs after an install: the
-    # handler was SIG_IGN before the pool); the pool must give back the handler it found
+    # the test run itself may have Ctrl-C ignored: a shell starts a background job so ("nohup pytest &", CI
+    # runners), and the suite then fails here while passing from a terminal (the forty-fourth session found
+    # this, with every test's handler logged: no test changes it). Set the terminal's handler; the pool must
+    # give back the handler it found
     previous = signal.signal(signal.SIGINT, signal.default_int_handler)
     try:
         with _worker_pool(2) as run:
