@@ -1124,8 +1124,12 @@ def test_in_captions_a_question_by_inversion_is_coded_a_question_not_part_of_a_r
                     "Client: um well my doctor said i should come because my sugar has been all over the place\n"
                     "PO: so your doctor is worried about your blood sugar and you work nights and you're tired when you "
                     "get home and you'd like an easier way to track your sugar did i get that right\n"
-                    "Client: yeah pretty much\n"
-                    "PO: So your doctor is worried. Did I get that right.\n")
+                    "Client: yeah pretty much\n")
+    written = tmp_path / "written.txt"  # a punctuated transcript: a turn left without a mark is the writer's call
+    written.write_text("PO: So your doctor is worried. Did I get that right.\n"
+                       "Client: Yeah. Pretty much, and the night shifts make it worse.\n"
+                       "PO: did you bring the log from last week\n"
+                       "Client: I forgot it at home, sorry.\n")
     coder = load_coder()
     coded = {}
     for flag in (False, True):
@@ -1135,8 +1139,12 @@ def test_in_captions_a_question_by_inversion_is_coded_a_question_not_part_of_a_r
         (roles, texts, *_), _ = utterance_rows([session])
         flagged = dict(zip(texts, caption_question_rows([session])))
         coded[flag] = [(u.code, u.text) for t in session.turns if t.role == "practitioner" for u in t.utterances]
-    assert flagged["did i get that right"] and not flagged["Did I get that right."]  # punctuated: the writer's call
+    assert flagged["did i get that right"]
     assert not any(flagged[text] for text in texts if text.startswith(("so your doctor", "so what brings")))
+    other = read_transcript(written, practitioner="PO")[0]
+    coder.code(other)
+    (_, other_texts, *_), _ = utterance_rows([other])
+    assert "did you bring the log from last week" in other_texts and not any(caption_question_rows([other]))
     assert dict((text, code) for code, text in coded[True])["did i get that right"] in ("OQ", "CQ")
     for (before, text), (after, _) in zip(coded[False], coded[True]):
         if not flagged[text] or before not in ("SR", "CR", "GI", "NC"):

@@ -80,17 +80,36 @@ _INVERTED_QUESTION = re.compile(
     r"this|there|your|my)\b|(?:what|how|where|when|why|who|which)\s+(?:do|does|did|would|could|can|will|should|have|"
     r"has|are|were)\s+(?:i|you|we|they|he|she|it|that|this|there|the|your|my|people)\b)")
 _SENTENCE_MARK = re.compile(r"[.?!]")
+# A sentence's end in written text: a mark before a space or the end (not "3.5" or "e.g"), closing quotes and brackets
+# allowed between.
+_SENTENCE_END = re.compile(r"(?:[.?!]|\u2026)+[\"')\]\u201d\u2019]*(?=\s|$)")
+# Sessions with fewer sentence ends than one per this many words are read as unpunctuated speech (captions, ASR):
+# written transcripts end a sentence every 10-15 words; ASR text can hold a stray mark.
+UNPUNCTUATED_WORDS_PER_MARK = 100
+
+
+def unpunctuated_session(session: Session) -> bool:
+    """Whether a session reads as unpunctuated speech: its turns hold fewer sentence ends than one per
+    ``UNPUNCTUATED_WORDS_PER_MARK`` words (none at all in automatic captions)."""
+    words = marks = 0
+    for turn in session.turns:
+        words += len(turn.text.split())
+        marks += len(_SENTENCE_END.findall(turn.text))
+    return words > 0 and marks * UNPUNCTUATED_WORDS_PER_MARK < words
 
 
 def caption_question_rows(sessions: Sequence[Session]) -> list[bool]:
-    """For each row of ``utterance_rows(sessions)``: a practitioner utterance of a turn without sentence punctuation
-    that opens as a question by inversion (``_INVERTED_QUESTION``). Client rows: False."""
+    """For each row of ``utterance_rows(sessions)``: a practitioner utterance that opens as a question by inversion
+    (``_INVERTED_QUESTION``), in a turn without sentence punctuation of a session that reads as unpunctuated speech
+    (``unpunctuated_session``; E79: in punctuated transcripts, the writer's unmarked turns are theirs to call).
+    Client rows: False."""
     out: list[bool] = []
     for s in sessions:
+        speech = unpunctuated_session(s)
         for turn in s.turns:
             if turn.role not in (PRACTITIONER, CLIENT):
                 continue
-            bare = turn.role == PRACTITIONER and not _SENTENCE_MARK.search(turn.text)
+            bare = speech and turn.role == PRACTITIONER and not _SENTENCE_MARK.search(turn.text)
             out.extend(bare and bool(_INVERTED_QUESTION.match(u.text.strip().lower())) for u in turn.utterances)
     return out
 
@@ -179,8 +198,8 @@ class Coder:
         # words seldom show: a practitioner utterance coded PER, or GI that is advice by its form
         # (``codes.ADVICE``), after the practitioner asked leave (``permission_context``) is coded PWP.
         self.permission_advice = False
-        # In a turn without sentence punctuation (captions), an utterance that opens as a question by inversion
-        # (``caption_question_rows``) and that the model codes as a statement (SR, CR, GI, NC) is coded OQ or CQ,
+        # In a turn without sentence punctuation of a session without it (captions), an utterance that opens as a
+        # question by inversion (``caption_question_rows``) and that the model codes as a statement (SR, CR, GI, NC) is coded OQ or CQ,
         # whichever is likelier: without its "?" the code model reads "did i get that right" as part of a reflection.
         self.caption_questions = False
         self.profile: str | None = None  # a named decoding profile in use (``use_profile``), if any
