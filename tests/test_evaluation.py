@@ -1216,6 +1216,17 @@ def test_a_table_with_misc_and_miti_code_columns_reads_the_one_of_the_scheme_ask
     assert [u.code for _, u in read_coded(table, scheme="misc")[0].utterances()] == ["NC", "FN", "OQ", "FN"]
 
 
+def test_a_table_with_a_label_column_before_its_code_column_is_read_by_the_code_column(tmp_path):
+    # a researcher's export kept a sentiment "label" column left of the MITI "code": the labels were read as codes
+    # (every row refused as unknown) unless --code-col named the column
+    from mi_coder.evaluate.agreement import read_coded
+
+    table = _coded(tmp_path / "both.csv", ["s,T,What would help?,neutral,OQ", "s,C,Sleep would.,positive,CT",
+                                           "s,T,You're worn out.,negative,CR", "s,C,I am.,negative,FN"],
+                   "session_id,speaker,text,label,code")
+    assert [u.code for _, u in read_coded(table)[0].utterances()] == ["OQ", "CT", "CR", "FN"]
+
+
 def test_a_miti_421_table_that_codes_questions_q_is_scored_and_evaluated_as_questions(tmp_path, capsys):
     # a dataset audit: MITI 4.2.1's own Question code (no open/closed) was refused as an unknown code
     from mi_coder import load_coder

@@ -34,13 +34,15 @@ CODE_ALIASES = ("code", "label", "miti_code", "behavior_code", "behaviour_code",
 
 def code_column(keys: Iterable[str], options: ReadOptions | None = None, scheme: str = "miti") -> str | None:
     """The column of a coded table that holds the codes: the one ``--code-col`` named (``options.columns["code"]``),
-    else the first whose name, in lower case with spaces and dashes as underscores ("MITI Code"), is a
-    ``CODE_ALIASES`` name, one named for the scheme read first (``miti_code`` before ``misc_code`` for MITI)."""
+    else one whose name, in lower case with spaces and dashes as underscores ("MITI Code"), is a ``CODE_ALIASES``
+    name: one named for the scheme first (``miti_code`` before ``misc_code`` for MITI), then the earliest in
+    ``CODE_ALIASES`` (a table's "code" before a "label" column that holds something else, such as a sentiment)."""
     from ..io.base import normalize_column
 
     if options is not None and options.columns.get("code"):
         return options.columns["code"]
-    found = [k for k in keys if normalize_column(k) in CODE_ALIASES]
+    found = sorted((k for k in keys if normalize_column(k) in CODE_ALIASES),
+                   key=lambda k: CODE_ALIASES.index(normalize_column(k)))
     return next((k for k in found if normalize_column(k).startswith(scheme)), found[0] if found else None)
 
 
