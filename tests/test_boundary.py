@@ -73,6 +73,30 @@ def test_level_two_also_starts_yes_no_questions_and_questions_about_a_noun_phras
     words = text.split()
     assert question_starts(words) == []  # level 1 (model 2.17) leaves them to the weights
     assert [" ".join(words[j:j + 3]) for j in question_starts(words, 2)] == [start]
+    assert question_starts(words, 3) == question_starts(words, 2)  # level 3 keeps level 2's questions
+
+
+@pytest.mark.parametrize("text, level_two", [
+    ("i told him i was done and so do i and then we left", "and so do"),  # an echo: no verb after the subject
+    ("it runs in the family like my brother does i guess", "does i guess"),  # "does i" does not agree
+    ("the main thing right now is you getting to work on time", "right now is"),  # a copula after "now"
+    ("it was hard that 's what is the hardest part for me", "what is the"),  # a clause after a copula
+    ("it is all on me and i know what do they want from me", "what do they"),  # after a verb of knowing
+])
+def test_level_three_drops_level_twos_false_starts_in_statements(text, level_two):
+    words = text.split()
+    assert [" ".join(words[j:j + 3]) for j in question_starts(words, 2)] == [level_two]
+    assert question_starts(words, 3) == []
+
+
+@pytest.mark.parametrize("text, start", [
+    ("you tried twice so do i need to call them", "so do i"),  # after "so", a verb: a question
+    ("you said he moved out and is he still living with you", "and is he"),  # agrees
+    ("that is a lot for one week um am i right about that", "um am i"),
+])
+def test_level_three_keeps_questions_that_agree_and_go_on_with_a_verb(text, start):
+    words = text.split()
+    assert [" ".join(words[j:j + 3]) for j in question_starts(words, 3)] == [start]
 
 
 @pytest.mark.parametrize("text", [
@@ -92,9 +116,10 @@ def test_level_two_also_starts_yes_no_questions_and_questions_about_a_noun_phras
 ])
 def test_level_two_starts_nothing_in_declarative_order_or_inside_a_question_words_reach(text):
     assert question_starts(text.split(), 2) == []
+    assert question_starts(text.split(), 3) == []
 
 
-@pytest.mark.parametrize("level", [1, 2])
+@pytest.mark.parametrize("level", [1, 2, 3])
 @pytest.mark.parametrize("text", [
     "i know what you did last summer",  # embedded: no inversion
     "i wonder how you feel about it",
@@ -132,10 +157,10 @@ def test_the_question_rule_opens_its_starts_whatever_the_weights_and_survives_sa
     yes_no = "track your sugar did i get that right".split()
     assert level_two.question_rule == 2 and level_two.starts(yes_no)[yes_no.index("did")]
     assert not ruled.starts(yes_no)[yes_no.index("did")]
-    bad["boundary__question_rule"] = np.array([3], dtype=np.int8)
+    bad["boundary__question_rule"] = np.array([4], dtype=np.int8)
     with pytest.raises(ValueError, match="question rule"):
         BoundaryModel.from_arrays(bad)
-    for level in (3, 2.7):
+    for level in (4, 2.7):
         with pytest.raises(ValueError, match="question rule"):
             closed.with_question_rule(level)
 
