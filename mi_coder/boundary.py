@@ -170,20 +170,20 @@ _YN_COPULA = frozenset("is was are were am had".split())
 _WH_DET_WORDS = frozenset("what how where why when".split())
 _DETERMINERS = frozenset("your the that this those these his her their my our a an any some".split())
 # Level 3 (E81): level 2 without the false starts a review of it found in statements. An auxiliary agrees with its
-# subject ("like my brother does i guess": "does i" opens nothing); "so" before the inversion with no verb after the
-# subject is an echo ("and so do i and then"); a form of be after "now" or "like" is a copula ("right now is you");
-# a question word after a copula or a verb of knowing opens a clause ("that's what is the hard part", "i know what
-# do they want": the reference runs them on).
+# subject ("like my brother does i guess": "does i" opens nothing); "so" before "do i" or "am we" with no verb after
+# is an echo ("and so do i and then"); a question word right after a copula or a verb of telling or knowing opens a
+# clause ("that's what is the hard part", "i know what do they want": the reference runs them on), but not after
+# the filler "you know" ("you know | where did you go") or a possessive ("at your mom's | where are you sleeping").
 _AGREES = {"does": frozenset("he she there".split()), "is": frozenset("he she there".split()),
            "has": frozenset("he she there".split()), "am": frozenset({"i"}),
            "are": frozenset("you we they there".split()), "were": frozenset("you we they there".split()),
            "was": frozenset("i he she there".split()), "do": frozenset("i you we they".split()),
            "have": frozenset("i you we they".split())}
-_ECHO_AFTER = (frozenset("and but or so too either um uh like yeah then because cause if when".split())
-               | _YN_SUBJECT | frozenset({"it", "that"}))
-_COPULA_NOT_AFTER = frozenset("now like".split())
-_WH_NOT_AFTER = frozenset("'s is was be know knew knows see sure wonder wondering tell told about remember understand "
-                          "asked ask exactly".split())
+_ECHO_SUBJECT = frozenset("i we".split())
+_ECHO_AFTER = frozenset("and but or so too either yeah then because cause i we you they he she it that".split())
+_WH_NOT_AFTER = frozenset("is was be see wonder wondering tell told about remember understand asked ask".split())
+_WH_NOT_AFTER_KNOW = frozenset("know knew knows".split())  # not after "you": the filler "you know"
+_CLAUSE_SUBJECT = frozenset("that it this what here there".split())  # "that 's | what": a copula, not a possessive
 QUESTION_RULE_LEVELS = (0, 1, 2, 3)  # off; question words (model 2.17); and yes/no inversion and "how was the
 # hearing" (2.18); and without level 2's false starts in statements
 
@@ -207,9 +207,8 @@ def _yes_no_inverted(words: Sequence[str], i: int, level: int = 2) -> bool:
     followed by a subject pronoun and more words (not "you know", "i mean"), not in a question word's reach (the
     wh-rule's "how long | have you"), not after a word that makes the order declarative ("to have you", "what it is
     you want"; not "so", a filler: "and so do i" opens one), and a form of be or "had" only after a marker or filler
-    ("the idea is you would" is a copula). Level 3 also asks that the auxiliary agree with its subject, that after
-    "so" a verb follow the subject ("and so do i and then" echoes), and that a form of be not follow "now" or
-    "like"."""
+    ("the idea is you would" is a copula). Level 3 also asks that the auxiliary agree with its subject, and after
+    "so" with "i" or "we" that more than a conjunction or pronoun follow ("and so do i and then" echoes)."""
     n = len(words)
     if words[i] not in _AUX or i + 2 >= n or words[i + 1] not in _YN_SUBJECT or words[i + 2] in ("know", "mean"):
         return False
@@ -219,13 +218,20 @@ def _yes_no_inverted(words: Sequence[str], i: int, level: int = 2) -> bool:
     if words[i] in _YN_COPULA and prev not in _Q_LEAD:
         return False
     if level >= 3:
-        if words[i + 1] not in _AGREES.get(words[i], words[i + 1]):
+        if words[i] in _AGREES and words[i + 1] not in _AGREES[words[i]]:
             return False
-        if prev == "so" and words[i + 2] in _ECHO_AFTER:
-            return False
-        if words[i] in _YN_COPULA and prev in _COPULA_NOT_AFTER:
+        if prev == "so" and words[i + 1] in _ECHO_SUBJECT and words[i + 2] in _ECHO_AFTER:
             return False
     return not any(w in _QUESTION_WORDS for w in words[max(0, i - 4):i])
+
+
+def _wh_in_clause(words: Sequence[str], i: int) -> bool:
+    """Level 3: whether the question word at ``words[i]`` (i >= 1) opens a clause of a statement, after a copula or a
+    verb of telling or knowing ("that 's | what is the hard part", "i know what do they want")."""
+    prev = words[i - 1]
+    before = words[i - 2] if i >= 2 else ""
+    return (prev in _WH_NOT_AFTER or (prev in _WH_NOT_AFTER_KNOW and before != "you")
+            or (prev == "'s" and before in _CLAUSE_SUBJECT))
 
 
 def question_starts(words: Sequence[str], level: int = 1) -> list[int]:
@@ -234,13 +240,12 @@ def question_starts(words: Sequence[str], level: int = 1) -> list[int]:
     that lead into it. ``level`` 1: a question word then an auxiliary before a subject pronoun (model 2.17);
     2: also an auxiliary opening a yes/no question, and what/how/where/why/when with an auxiliary before a
     determiner or possessive ("... | how was the hearing", "| what are the hard parts"); 3: level 2 without its
-    false starts in statements (``_yes_no_inverted``; and no question word right after a copula or a verb of
-    knowing: "that's what is the hard part")."""
+    false starts in statements (``_yes_no_inverted``, ``_wh_in_clause``)."""
     out: list[int] = []
     n = len(words) if level >= 1 else 0  # level 0: the rule is off
     for i in range(1, n):
         if words[i] in _QUESTION_WORDS:
-            if level >= 3 and words[i - 1] in _WH_NOT_AFTER:
+            if level >= 3 and _wh_in_clause(words, i):
                 continue
             inverted = next((k for k in range(i + 1, min(i + 5, n - 1))
                              if words[k] in _AUX and words[k + 1] in _Q_SUBJECT), None)

@@ -59,6 +59,7 @@ def test_boundary_weights_round_trip_and_a_wrong_shape_is_refused():
 def test_a_question_by_inversion_inside_a_run_of_words_starts_at_its_lead_in(text, start):
     words = text.split()
     assert [" ".join(words[j:j + 3]) for j in question_starts(words)] == [start]
+    assert question_starts(words, 3) == question_starts(words)  # levels 2 and 3 keep level 1's questions
 
 
 @pytest.mark.parametrize("text, start", [
@@ -79,7 +80,7 @@ def test_level_two_also_starts_yes_no_questions_and_questions_about_a_noun_phras
 @pytest.mark.parametrize("text, level_two", [
     ("i told him i was done and so do i and then we left", "and so do"),  # an echo: no verb after the subject
     ("it runs in the family like my brother does i guess", "does i guess"),  # "does i" does not agree
-    ("the main thing right now is you getting to work on time", "right now is"),  # a copula after "now"
+    ("the main thing right now is you getting to work on time", "right now is"),  # "is you" does not agree
     ("it was hard that 's what is the hardest part for me", "what is the"),  # a clause after a copula
     ("it is all on me and i know what do they want from me", "what do they"),  # after a verb of knowing
 ])
@@ -93,6 +94,16 @@ def test_level_three_drops_level_twos_false_starts_in_statements(text, level_two
     ("you tried twice so do i need to call them", "so do i"),  # after "so", a verb: a question
     ("you said he moved out and is he still living with you", "and is he"),  # agrees
     ("that is a lot for one week um am i right about that", "um am i"),
+    # a code review's questions that a first draft of level 3 dropped
+    ("you said you work nights so do you like the night shift", "so do you"),
+    ("you tried again so do you um want to try a patch this time", "so do you"),
+    ("you moved in with your sister so are you and your sister getting along", "so are you"),
+    ("it has been a rough month okay now are you still going to the meetings", "okay now are"),
+    ("you said you were worried like is he still drinking every night", "like is he"),
+    ("you 're not sure you know what do you think would help", "you know what"),
+    ("you stayed at your mom 's where are you sleeping now", "where are you"),
+    ("you went over to your brother 's how did it go", "how did it"),
+    ("i 'm not sure what do you want from him", "what do you"),
 ])
 def test_level_three_keeps_questions_that_agree_and_go_on_with_a_verb(text, start):
     words = text.split()
@@ -157,6 +168,7 @@ def test_the_question_rule_opens_its_starts_whatever_the_weights_and_survives_sa
     yes_no = "track your sugar did i get that right".split()
     assert level_two.question_rule == 2 and level_two.starts(yes_no)[yes_no.index("did")]
     assert not ruled.starts(yes_no)[yes_no.index("did")]
+    assert BoundaryModel.from_arrays(closed.with_question_rule(3).to_arrays()).question_rule == 3
     bad["boundary__question_rule"] = np.array([4], dtype=np.int8)
     with pytest.raises(ValueError, match="question rule"):
         BoundaryModel.from_arrays(bad)

@@ -1151,6 +1151,27 @@ def test_in_captions_a_question_by_inversion_is_coded_a_question_not_part_of_a_r
             assert after == before, text  # everything else keeps its code
 
 
+def test_a_session_reads_as_unpunctuated_speech_below_one_sentence_end_per_hundred_words(tmp_path):
+    from mi_coder.model.coder import caption_question_rows, unpunctuated_session, utterance_rows
+
+    bare = ("PO: so you have been working nights and sleeping in the day and you would like an easier way to keep "
+            "track of your sugar did i get that right\n"
+            "Client: yeah pretty much and the shifts keep changing so it is hard to plan anything at all\n")
+    marked = "PO: So you feel worn out. Did I get that right?\n"  # a turn with marks inside a caption file
+    path = tmp_path / "captions.txt"
+    path.write_text(bare * 5 + marked)  # about 220 words, two sentence ends
+    session = read_transcript(path, practitioner="PO")[0]
+    assert unpunctuated_session(session)
+    load_coder().code(session)
+    (_, texts, *_), _ = utterance_rows([session])
+    flagged = dict(zip(texts, caption_question_rows([session])))
+    assert flagged["did i get that right"] and not flagged["Did I get that right?"]  # a marked turn: the writer's
+    path.write_text(bare + marked)  # about 55 words, two sentence ends: a punctuated transcript
+    assert not unpunctuated_session(read_transcript(path, practitioner="PO")[0])
+    path.write_text(bare.replace(" and sleeping", ". And sleeping").replace(" yeah pretty", " yeah... pretty"))
+    assert not unpunctuated_session(read_transcript(path, practitioner="PO")[0])  # two ends in 50 words
+
+
 def test_a_client_turn_holding_change_talk_reads_as_change_talk_from_its_utterances():
     """client_turn_evidence: some utterance CT or ST, or all FN; one utterance gives its own probabilities."""
     import numpy as np

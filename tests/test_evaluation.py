@@ -1225,6 +1225,19 @@ def test_a_table_with_a_label_column_before_its_code_column_is_read_by_the_code_
                                            "s,T,You're worn out.,negative,CR", "s,C,I am.,negative,FN"],
                    "session_id,speaker,text,label,code")
     assert [u.code for _, u in read_coded(table)[0].utterances()] == ["OQ", "CT", "CR", "FN"]
+    rows = ["s,T,What would help?,OQ,neutral", "s,C,Sleep would.,CT,positive", "s,T,You're worn out.,CR,negative",
+            "s,C,I am.,FN,negative"]
+    for name in ("behavior_code", "gold_label", "code_1"):  # the label column to the right: the codes as before
+        other = _coded(tmp_path / f"{name}.csv", rows, f"session_id,speaker,text,{name},label")
+        assert [u.code for _, u in read_coded(other)[0].utterances()] == ["OQ", "CT", "CR", "FN"], name
+    # no speaker column: the speakers are read from the same column as the codes
+    bare = tmp_path / "bare.csv"
+    bare.write_text("session_id,text,label,behavior_code\n" + "\n".join(
+        "s," + ",".join(r.split(",")[2:3] + r.split(",")[4:5] + r.split(",")[3:4]) for r in rows) + "\n")
+    with pytest.warns(UserWarning, match="behavior_code"):
+        sessions = read_coded(bare)
+    assert [(t.role, u.code) for t in sessions[0].turns for u in t.utterances] == [
+        ("practitioner", "OQ"), ("client", "CT"), ("practitioner", "CR"), ("client", "FN")]
 
 
 def test_a_miti_421_table_that_codes_questions_q_is_scored_and_evaluated_as_questions(tmp_path, capsys):

@@ -462,7 +462,8 @@ BOUNDARY_CORPUS = True
 # +0.003), at level 2 since 2.18 (E78, fold seed 41: yes/no questions and "how was the hearing" too, questions kept
 # +0.013 per fold, SE 0.001, boundary F1 +0.000, the coder's stripped-text tasks -0.002 to +0.000); a decode's
 # "boundary_question_rule" measures the fold's boundary model with the rule at another level (0 off, 1 question
-# words, 2 also yes/no inversion: ``boundary.question_starts``; true and false read as 1 and 0).
+# words, 2 also yes/no inversion, 3 level 2 without its false starts in statements: ``boundary.question_starts``;
+# true and false read as 1 and 0).
 BOUNDARY_QUESTION_RULE = 2
 BOUNDARY_DECODES = ("boundary_corpus", "boundary_question_rule")  # decode keys that choose the boundary model
 

@@ -445,13 +445,15 @@ _SPEAKER_CODE_COLUMNS = CODED_COLUMNS + ("label", "miti", "misc", "code_1", "cod
 
 
 def speaker_code_columns(columns: Sequence[str], overrides: dict[str, str]) -> list[str]:
-    """The code columns that may say whose each row is, in table order (the one given with --code-col alone), in a
-    table that has them and no speaker column (none found by name and none given with --speaker-col)."""
+    """The code columns that may say whose each row is, in table order with a bare "label" last (the one given with
+    --code-col alone), in a table that has them and no speaker column (none found by name and none given with --speaker-col)."""
     if "speaker" in overrides or any(_norm(c) in COLUMN_ALIASES["speaker"] for c in columns):
         return []
     if overrides.get("code") in columns:
         return [overrides["code"]]
-    return [c for c in columns if _norm(c) in _SPEAKER_CODE_COLUMNS]
+    from ..train.examples import rank_code_columns
+
+    return rank_code_columns([c for c in columns if _norm(c) in _SPEAKER_CODE_COLUMNS])
 
 
 def speaker_code_column(columns: Sequence[str], overrides: dict[str, str]) -> str | None:

@@ -35,15 +35,23 @@ CODE_ALIASES = ("code", "label", "miti_code", "behavior_code", "behaviour_code",
 def code_column(keys: Iterable[str], options: ReadOptions | None = None, scheme: str = "miti") -> str | None:
     """The column of a coded table that holds the codes: the one ``--code-col`` named (``options.columns["code"]``),
     else one whose name, in lower case with spaces and dashes as underscores ("MITI Code"), is a ``CODE_ALIASES``
-    name: one named for the scheme first (``miti_code`` before ``misc_code`` for MITI), then the earliest in
-    ``CODE_ALIASES`` (a table's "code" before a "label" column that holds something else, such as a sentiment)."""
+    name: one named for the scheme first (``miti_code`` before ``misc_code`` for MITI), then the first in table
+    order, a bare "label" last (``rank_code_columns``: it often holds something else, such as a sentiment)."""
     from ..io.base import normalize_column
 
     if options is not None and options.columns.get("code"):
         return options.columns["code"]
-    found = sorted((k for k in keys if normalize_column(k) in CODE_ALIASES),
-                   key=lambda k: CODE_ALIASES.index(normalize_column(k)))
+    found = rank_code_columns([k for k in keys if normalize_column(k) in CODE_ALIASES])
     return next((k for k in found if normalize_column(k).startswith(scheme)), found[0] if found else None)
+
+
+def rank_code_columns(columns: Sequence[str]) -> list[str]:
+    """Code-like columns in the order they are tried: table order, a bare "label" last (a sentiment or topic label
+    left of the codes was read as the codes). Shared by ``code_column`` and the reader that takes speakers from the
+    codes, so that both read the same column."""
+    from ..io.base import normalize_column
+
+    return sorted(columns, key=lambda c: normalize_column(c) == "label")
 
 
 _ROLE_CODE_COLUMN = re.compile(
