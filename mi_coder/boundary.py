@@ -271,7 +271,8 @@ class BoundaryModel:
     ``question_rule``: also start an utterance where a question by inversion opens inside the run of words
     (``question_starts``), whatever the weights say: MITI makes every question an utterance of its own, and a
     question straight after a reflection ("... worn out how many beers are we ...") is where the weights alone run
-    two utterances together most often. Level 1 since model 2.17 (E77), level 2 since 2.18 (E78)."""
+    two utterances together most often. Level 1 since model 2.17 (E77), level 2 since 2.18 (E78), level 3 since 2.19
+    (E81)."""
 
     def __init__(self, coef: np.ndarray, intercept: float = 0.0, threshold: float = THRESHOLD,
                  classes: dict[str, int] | None = None, question_rule: int = 0) -> None:

@@ -460,11 +460,13 @@ BOUNDARY_CORPUS = True
 # The question-by-inversion rule of the boundary model (``boundary.question_starts``), on since 2.17 (E77, fold seed
 # 40: questions kept +0.014 per fold, SE 0.003, boundary F1 -0.000, the coder's stripped-text tasks +0.000 to
 # +0.003), at level 2 since 2.18 (E78, fold seed 41: yes/no questions and "how was the hearing" too, questions kept
-# +0.013 per fold, SE 0.001, boundary F1 +0.000, the coder's stripped-text tasks -0.002 to +0.000); a decode's
+# +0.013 per fold, SE 0.001, boundary F1 +0.000, the coder's stripped-text tasks -0.002 to +0.000), at level 3 since
+# 2.19 (E81, fold seed 45: level 2 without its false starts in statements, boundary precision and F1 +0.001 per fold,
+# SE 0.000, questions kept +0.000, the coder's stripped-text tasks +0.000); a decode's
 # "boundary_question_rule" measures the fold's boundary model with the rule at another level (0 off, 1 question
 # words, 2 also yes/no inversion, 3 level 2 without its false starts in statements: ``boundary.question_starts``;
 # true and false read as 1 and 0).
-BOUNDARY_QUESTION_RULE = 2
+BOUNDARY_QUESTION_RULE = 3
 BOUNDARY_DECODES = ("boundary_corpus", "boundary_question_rule")  # decode keys that choose the boundary model
 
 
