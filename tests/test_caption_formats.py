@@ -29,6 +29,8 @@ EXPORTS = {
 N_TURNS = 34  # the check-in alternates practitioner and client, practitioner first
 OPEN_QUESTION = "so what brings you here today like what's been going on since we last talked"  # end of turn 1
 CLOSED_QUESTION = "how many beers are we talking about on a night like that"  # end of turn 5, after a reflection
+# a yes/no question after a reflection: cut by the rule since 2.18, coded a question since 2.19 (it was SR)
+YES_NO_QUESTION = "do you want to set that up for this week"
 
 
 def read(name: str, **options):
@@ -193,7 +195,7 @@ def test_code_cuts_long_unpunctuated_turns_and_codes_the_questions_inside_them_a
     per_turn = utts.groupby("turn_id", sort=False).size()
     assert per_turn.loc["1"] >= 2 and per_turn.loc["5"] >= 2  # the boundary model cut them
     texts = utts["text"].tolist()
-    for question in (OPEN_QUESTION, CLOSED_QUESTION):
+    for question in (OPEN_QUESTION, CLOSED_QUESTION, YES_NO_QUESTION):
         parts = _question_utterances(texts, question)  # nothing of the run before or after it
         assert parts, (question, texts[:12])
         rows = utts[utts["text"].isin(parts)]

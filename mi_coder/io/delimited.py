@@ -446,7 +446,8 @@ _SPEAKER_CODE_COLUMNS = CODED_COLUMNS + ("label", "miti", "misc", "code_1", "cod
 
 def speaker_code_columns(columns: Sequence[str], overrides: dict[str, str]) -> list[str]:
     """The code columns that may say whose each row is, in table order with a bare "label" last (the one given with
-    --code-col alone), in a table that has them and no speaker column (none found by name and none given with --speaker-col)."""
+    --code-col alone), in a table that has them and no speaker column (none found by name and none given with
+    --speaker-col)."""
     if "speaker" in overrides or any(_norm(c) in COLUMN_ALIASES["speaker"] for c in columns):
         return []
     if overrides.get("code") in columns:

@@ -199,8 +199,9 @@ class Coder:
         # (``codes.ADVICE``), after the practitioner asked leave (``permission_context``) is coded PWP.
         self.permission_advice = False
         # In a turn without sentence punctuation of a session without it (captions), an utterance that opens as a
-        # question by inversion (``caption_question_rows``) and that the model codes as a statement (SR, CR, GI, NC) is coded OQ or CQ,
-        # whichever is likelier: without its "?" the code model reads "did i get that right" as part of a reflection.
+        # question by inversion (``caption_question_rows``) and that the model codes as a statement (SR, CR, GI, NC)
+        # is coded OQ or CQ, whichever is likelier: without its "?" the code model reads "did i get that right" as
+        # part of a reflection.
         self.caption_questions = False
         self.profile: str | None = None  # a named decoding profile in use (``use_profile``), if any
         # Second stage of the role-clarification detectors over the scores of a turn's utterances

@@ -784,8 +784,9 @@ def _decoding_protocol(train_kwargs: dict | None, roles: bool = True, models: se
         from ..model.coder import UNPUNCTUATED_WORDS_PER_MARK
 
         out += (" In a turn without sentence punctuation of a session that reads as unpunctuated speech (fewer "
-                f"sentence ends than one per {UNPUNCTUATED_WORDS_PER_MARK} words), an utterance that opens as a question by inversion (\"did i "
-                "get that right\") and that the code model reads as a statement is coded OQ or CQ, the likelier.")
+                f"sentence ends than one per {UNPUNCTUATED_WORDS_PER_MARK} words), an utterance that opens as a "
+                "question by inversion (\"did i get that right\") and that the code model reads as a statement is "
+                "coded OQ or CQ, the likelier.")
     if not roles:  # settings carried from a base describe detectors this model has not got (no role labels)
         kw = {k: v for k, v in kw.items() if not k.startswith("role_")}
     if kw.get("role_own_words"):
