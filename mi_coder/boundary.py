@@ -7,7 +7,8 @@ ends one). Features are the words around the gap (three on each side, and the pa
 it), the position in the turn, and whether the next words have question form; they are hashed into a
 fixed-size space (``DIM``), so the model is one weight vector with no vocabulary file. Each gap is
 decided on its own, and a question by inversion inside the run of words (``question_starts``) opens an
-utterance whatever the weights say (models since 2.17, ``question_rule``; yes/no questions too since 2.18).
+utterance whatever the weights say (models since 2.17, ``question_rule``; yes/no questions too since 2.18;
+without level 2's false starts in statements since 2.19).
 
 Training data needs no download: turns whose punctuated text gives the reference (AnnoMI, the team
 corpus), stripped of punctuation and casing, plus caption-style copies (fillers, repeated and dropped

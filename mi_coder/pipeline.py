@@ -268,6 +268,13 @@ def coded_chunks(session: Session, coder: Any, chunk_turns: int = STREAM_TURNS) 
     last = getattr(source, "last_index", None)  # role -> index of its last turn
     if last is None:
         last = {t.role: i for i, t in enumerate(source) if t.role in (PRACTITIONER, CLIENT)}
+    if getattr(coder, "caption_questions", False) and "_unpunctuated" not in session.meta:
+        from .model.coder import unpunctuated_turns
+
+        # whether the session reads as unpunctuated speech is the whole session's call, as in ``coder.code``: a
+        # chunk alone (its turns and their context) may read otherwise (a file read lazily: one pass more over it)
+        decided = getattr(source, "unpunctuated", None)
+        session.meta["_unpunctuated"] = decided if decided is not None else unpunctuated_turns(source)
     if isinstance(source, list):
         source = _drained(source)
     upcoming = enumerate(source)

@@ -1168,8 +1168,14 @@ def test_a_session_reads_as_unpunctuated_speech_below_one_sentence_end_per_hundr
     assert flagged["did i get that right"] and not flagged["Did I get that right?"]  # a marked turn: the writer's
     path.write_text(bare + marked)  # about 55 words, two sentence ends: a punctuated transcript
     assert not unpunctuated_session(read_transcript(path, practitioner="PO")[0])
-    path.write_text(bare.replace(" and sleeping", ". And sleeping").replace(" yeah pretty", " yeah... pretty"))
-    assert not unpunctuated_session(read_transcript(path, practitioner="PO")[0])  # two ends in 50 words
+    path.write_text(bare * 3 + "PO: so you are worn out... and the shifts... they keep changing\n")
+    assert not unpunctuated_session(read_transcript(path, practitioner="PO")[0])  # ellipses: two ends in 137 words
+    path.write_text(bare * 3 + "PO: you sleep about 4.5 hours a night did i get that right\n")
+    session = read_transcript(path, practitioner="PO")[0]
+    assert unpunctuated_session(session)  # a decimal point ends no sentence
+    load_coder().code(session)
+    (_, texts, *_), _ = utterance_rows([session])
+    assert dict(zip(texts, caption_question_rows([session])))["did i get that right"]
 
 
 def test_a_client_turn_holding_change_talk_reads_as_change_talk_from_its_utterances():

@@ -1230,10 +1230,12 @@ def test_a_table_with_a_label_column_before_its_code_column_is_read_by_the_code_
     for name in ("behavior_code", "gold_label", "code_1"):  # the label column to the right: the codes as before
         other = _coded(tmp_path / f"{name}.csv", rows, f"session_id,speaker,text,{name},label")
         assert [u.code for _, u in read_coded(other)[0].utterances()] == ["OQ", "CT", "CR", "FN"], name
-    # no speaker column: the speakers are read from the same column as the codes
+    # no speaker column: the speakers are read from the same column as the codes, even where the "label" column
+    # left of them holds codes of its own that would say otherwise (another tagger's, roles swapped)
     bare = tmp_path / "bare.csv"
+    other_tags = ["CT", "OQ", "FN", "CR"]
     bare.write_text("session_id,text,label,behavior_code\n" + "\n".join(
-        "s," + ",".join(r.split(",")[2:3] + r.split(",")[4:5] + r.split(",")[3:4]) for r in rows) + "\n")
+        f"s,{r.split(',')[2]},{tag},{r.split(',')[3]}" for r, tag in zip(rows, other_tags)) + "\n")
     with pytest.warns(UserWarning, match="behavior_code"):
         sessions = read_coded(bare)
     assert [(t.role, u.code) for t in sessions[0].turns for u in t.utterances] == [

@@ -69,6 +69,32 @@ def test_chunk_edges_change_no_code_or_score(tmp_path, coder, chunk_turns):
         assert (tmp_path / "streamed" / name).read_bytes() == (tmp_path / "memory" / name).read_bytes(), name
 
 
+def test_a_session_read_as_unpunctuated_speech_or_not_as_a_whole_whatever_the_chunk(tmp_path, coder):
+    # captions with a few punctuated turns: the whole session holds more sentence ends than one per 100 words, so
+    # its unmarked questions keep the code model's codes; a chunk and its context alone held none, and the
+    # streamed tables (mi-coder code) coded a question by inversion the in-memory ones (mi-coder batch) coded SR
+    turns = read_transcript(FIXTURES / "captions" / "zoom_auto_transcript.vtt", practitioner="Dana Whitfield")[0].turns
+    target = next(k for k, t in enumerate(turns) if "do you want to set that up" in t.text)
+    lines = [f"{'Counselor' if t.role == 'practitioner' else 'Client'}: {t.text}" for t in turns]
+    lines[target - 2:target - 2] = ["Counselor: Right. Good. Okay. Thanks. Sure.",
+                                    "Client: Okay. Sure. Fine. Yes. Right."]
+    src = tmp_path / "mixed.txt"
+    src.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    sessions = read_transcript(src)
+    write_tables(frames_from_rows(pipeline.code_rows(sessions, coder)), tmp_path / "memory")
+    for size in (1, 2):
+        pipeline.stream_code([src], coder, tmp_path / f"streamed{size}", chunk_turns=size)
+        for name in ("utterances.csv", "turns.csv"):
+            assert (tmp_path / f"streamed{size}" / name).read_bytes() == (tmp_path / "memory" / name).read_bytes(), name
+    from mi_coder.io.reader import TurnStream, stream_transcript
+
+    lazy = next(stream_transcript(src, min_bytes=0))  # a long file's turns, read from the file as they are coded
+    assert isinstance(lazy.turns, TurnStream) and lazy.turns.unpunctuated is False
+    streamed = [u.code for chunk in pipeline.coded_chunks(lazy, coder, chunk_turns=1) for t in chunk
+                for u in t.utterances]
+    assert streamed == [u.code for _, u in sessions[0].utterances()]
+
+
 def test_the_scorer_agrees_with_the_volleys_and_question_runs_the_report_shows(coder):
     # The coaching report lists volleys and question runs as turns (scoring.volleys, question_runs); the
     # scorer counts them one turn at a time. Both must describe the same session.
@@ -320,7 +346,8 @@ def test_coded_chunks_read_a_lazily_read_session_about_one_chunk_ahead(tmp_path,
             made.append(t.id)
             yield t
 
-    session.turns = TurnStream(counted, len(stream), stream.last_index)
+    # the whole session's punctuation is read by a pass of its own, before coding (not a read-ahead: nothing kept)
+    session.turns = TurnStream(counted, len(stream), stream.last_index, stream.unpunctuated)
     coded = 0
     for chunk in pipeline.coded_chunks(session, coder, chunk_turns=25):
         coded += len(chunk)

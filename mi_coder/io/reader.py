@@ -707,13 +707,25 @@ class TurnStream:
     """A session's turns, made as they are iterated (each iteration reads the file again from the start).
 
     ``len()`` is the number of turns; ``last_index`` maps each role to the index of its last turn, which
-    is what ``pipeline.coded_chunks`` needs to look ahead for context without holding the rest.
+    is what ``pipeline.coded_chunks`` needs to look ahead for context without holding the rest;
+    ``unpunctuated``, whether the whole session reads as unpunctuated speech (``model.coder.unpunctuated_turns``),
+    given or found by one pass over the file when first asked.
     """
 
-    def __init__(self, make: Callable[[], Iterator[Turn]], n: int, last_index: dict[str, int]) -> None:
+    def __init__(self, make: Callable[[], Iterator[Turn]], n: int, last_index: dict[str, int],
+                 unpunctuated: bool | None = None) -> None:
         self._make = make
         self._n = n
         self.last_index = last_index
+        self._unpunctuated = unpunctuated
+
+    @property
+    def unpunctuated(self) -> bool:
+        if self._unpunctuated is None:
+            from ..model.coder import unpunctuated_turns
+
+            self._unpunctuated = unpunctuated_turns(self._make())
+        return self._unpunctuated
 
     def __iter__(self) -> Iterator[Turn]:
         return self._make()

@@ -19,7 +19,7 @@ scikit-learn, and a saved model holds no pickle.
 from __future__ import annotations
 
 import re
-from typing import Sequence
+from typing import Iterable, Sequence
 
 import numpy as np
 
@@ -88,14 +88,22 @@ _SENTENCE_END = re.compile(r"(?:[.?!]|\u2026)+[\"')\]\u201d\u2019]*(?=\s|$)")
 UNPUNCTUATED_WORDS_PER_MARK = 100
 
 
-def unpunctuated_session(session: Session) -> bool:
-    """Whether a session reads as unpunctuated speech: its turns hold fewer sentence ends than one per
-    ``UNPUNCTUATED_WORDS_PER_MARK`` words (none at all in automatic captions)."""
+def unpunctuated_turns(turns: Iterable[Turn]) -> bool:
+    """Whether turns read as unpunctuated speech: they hold fewer sentence ends than one per
+    ``UNPUNCTUATED_WORDS_PER_MARK`` words (none at all in automatic captions). Reads them once, in order."""
     words = marks = 0
-    for turn in session.turns:
+    for turn in turns:
         words += len(turn.text.split())
         marks += len(_SENTENCE_END.findall(turn.text))
     return words > 0 and marks * UNPUNCTUATED_WORDS_PER_MARK < words
+
+
+def unpunctuated_session(session: Session) -> bool:
+    """``unpunctuated_turns`` of the session's turns, or the decision made for the whole session before it was
+    coded in parts (``session.meta["_unpunctuated"]``, set by ``pipeline.coded_chunks``: a part alone may read
+    otherwise)."""
+    decided = session.meta.get("_unpunctuated")
+    return bool(decided) if decided is not None else unpunctuated_turns(session.turns)
 
 
 def caption_question_rows(sessions: Sequence[Session]) -> list[bool]:
@@ -109,7 +117,7 @@ def caption_question_rows(sessions: Sequence[Session]) -> list[bool]:
         for turn in s.turns:
             if turn.role not in (PRACTITIONER, CLIENT):
                 continue
-            bare = speech and turn.role == PRACTITIONER and not _SENTENCE_MARK.search(turn.text)
+            bare = speech and turn.role == PRACTITIONER and not _SENTENCE_END.search(turn.text)  # "4.5 hours": bare
             out.extend(bare and bool(_INVERTED_QUESTION.match(u.text.strip().lower())) for u in turn.utterances)
     return out
 

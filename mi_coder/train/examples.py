@@ -48,7 +48,9 @@ def code_column(keys: Iterable[str], options: ReadOptions | None = None, scheme:
 def rank_code_columns(columns: Sequence[str]) -> list[str]:
     """Code-like columns in the order they are tried: table order, a bare "label" last (a sentiment or topic label
     left of the codes was read as the codes). Shared by ``code_column`` and the reader that takes speakers from the
-    codes, so that both read the same column."""
+    codes (``io.delimited.speaker_code_columns``), so that a "label" column is tried last by both (``code_column``
+    also prefers a column named for the scheme; the speakers reader takes the first column that says whose every
+    row is)."""
     from ..io.base import normalize_column
 
     return sorted(columns, key=lambda c: normalize_column(c) == "label")
