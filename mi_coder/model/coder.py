@@ -79,7 +79,6 @@ _INVERTED_QUESTION = re.compile(
     r"(?:(?:do|does|did|are|is|was|were|can|could|would|will|have|has|had|should)\s+(?:i|you|we|they|he|she|it|that|"
     r"this|there|your|my)\b|(?:what|how|where|when|why|who|which)\s+(?:do|does|did|would|could|can|will|should|have|"
     r"has|are|were)\s+(?:i|you|we|they|he|she|it|that|this|there|the|your|my|people)\b)")
-_SENTENCE_MARK = re.compile(r"[.?!]")
 # A sentence's end in written text: a mark before a space or the end (not "3.5" or "e.g"), closing quotes and brackets
 # allowed between.
 _SENTENCE_END = re.compile(r"(?:[.?!]|\u2026)+[\"')\]\u201d\u2019]*(?=\s|$)")
